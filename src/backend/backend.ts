@@ -1,0 +1,133 @@
+import type { Kysely } from 'kysely';
+import type { CommonTables } from '../lib/db/common-tables.ts';
+import type { Config } from '../config/config.ts';
+import type { Secrets } from '../config/secrets.ts';
+import type { Clock } from '../lib/clock.ts';
+import { requireAdmin } from '../lib/auth.ts';
+import { migrate } from '../lib/db/migrate.ts';
+import type { DatabaseHandle } from '../lib/db/open-database.ts';
+import { createApp } from '../lib/http/create-app.ts';
+import { idempotencyHooks } from '../lib/http/idempotency.ts';
+import { pruneNonces, requireServiceSignature, SignedClient } from '../lib/http/service-auth.ts';
+import type { RandomSource } from '../lib/ids.ts';
+import type { Log } from '../lib/log.ts';
+import { OutboxWorker } from '../lib/outbox/outbox-worker.ts';
+import { RateLimiter } from '../lib/rate-limiter.ts';
+import type { RunningParts } from '../lib/service/service.ts';
+import { Sweeper } from '../lib/service/sweeper.ts';
+import type { SmsGateway } from '../sms/gateway.ts';
+import { smsGatewayRoutes } from '../sms/gateway-routes.ts';
+import { adminProductRoutes, ProductsService, tvProductRoutes } from './catalogue/products.ts';
+import { adminDeviceRoutes, DevicesService } from './devices/devices.ts';
+import { entitlementRoutes } from './entitlements/entitlements.ts';
+import { OrderEvents } from './orders/order-events.ts';
+import { adminOrderRoutes, tvOrderRoutes } from './orders/orders-routes.ts';
+import { CLOSE_TOPIC, OrdersService, START_TOPIC } from './orders/orders-service.ts';
+import { LINK_SMS_TOPIC, PaymentAttempts } from './payments/payment-attempts.ts';
+import { FULFIL_TOPIC, PaymentEvents } from './payments/payment-events.ts';
+import { paymentEventRoutes } from './payments/payment-events-routes.ts';
+import type { PaymentProvider } from './payments/payment-provider.ts';
+import { TvpayProvider } from './payments/tvpay-provider.ts';
+import { backendMigrations, type BackendTables } from './schema.ts';
+
+export interface BackendDeps {
+  config: Readonly<Config>;
+  secrets: Secrets;
+  store: DatabaseHandle<BackendTables>;
+  clock: Clock;
+  random: RandomSource;
+  gateway: SmsGateway;
+  log: Log;
+  /** Defaults to tvpay's payment server at the configured address. */
+  provider?: PaymentProvider;
+}
+
+/**
+ * Builds the back-end server (claims 1, 4–7): catalogue, devices, orders and
+ * their event streams, the payer branch (bound → pre-pay, not bound → link
+ * SMS), the payment-completed inbox and provisioning.
+ */
+export async function buildBackend(deps: BackendDeps) {
+  const { config, secrets, clock, random, log } = deps;
+  const db = deps.store.db;
+  /** The same database, seen through the tables every service shares. */
+  const common = db as unknown as Kysely<CommonTables>;
+  let ready = false;
+  await migrate(db, backendMigrations);
+  ready = true;
+
+  const handlers: Record<string, (payload: any) => Promise<void>> = {};
+  const worker = new OutboxWorker(common, handlers, clock, log);
+  const kick = () => worker.kick();
+  const events = new OrderEvents();
+  const limiter = new RateLimiter(common, clock);
+  const provider = deps.provider ?? new TvpayProvider(new SignedClient(config.internalUrls.payserver, secrets.serviceSecret, clock), config.publicUrls.payserver);
+  const checkoutUrl = (token: string) => provider.checkoutUrl(token);
+  const window = config.limits.windowSeconds;
+
+  const products = new ProductsService(db, clock);
+  const devices = new DevicesService(db, random, clock);
+  const orders = new OrdersService(db, products, limiter, events, random, clock, {
+    orderTtlSeconds: config.orderTtlSeconds,
+    regions: config.phoneRegions,
+    payerPerPhone: { what: 'payer submissions for this phone', limit: config.limits.payerPerPhone, windowSeconds: window },
+    payerPerDevice: { what: 'payer submissions from this TV', limit: config.limits.payerPerDevice, windowSeconds: window },
+  }, kick);
+  const attempts = new PaymentAttempts(db, provider, orders, deps.gateway, events, random, clock, {
+    payee: config.merchantName,
+    locale: config.sms.locale,
+    smsFrom: config.sms.backendFrom,
+  }, log);
+  orders.onPayerSubmitted = (orderId, attempt) => attempts.run({ orderId, attempt });
+  const paymentEvents = new PaymentEvents(db, events, random, clock, kick);
+
+  handlers[START_TOPIC] = (p) => attempts.run(p);
+  handlers[LINK_SMS_TOPIC] = (p) => attempts.sendLink(p);
+  handlers[CLOSE_TOPIC] = (p) => attempts.close(p);
+  handlers[FULFIL_TOPIC] = (p) => paymentEvents.fulfil(p);
+
+  const app = await createApp({ log, title: 'tvpay back-end server', ready: () => ready });
+  const idem = idempotencyHooks(common, clock);
+  await app.register(async (admin) => {
+    admin.addHook('onRequest', requireAdmin(secrets.adminToken));
+    admin.addHook('preHandler', idem.preHandler);
+    admin.addHook('onSend', idem.onSend);
+    adminProductRoutes(admin, products);
+    adminDeviceRoutes(admin, devices);
+    adminOrderRoutes(admin, orders, checkoutUrl);
+  });
+  await app.register(async (tv) => {
+    tv.addHook('onRequest', devices.hook());
+    tv.addHook('preHandler', idem.preHandler);
+    tv.addHook('onSend', idem.onSend);
+    tvProductRoutes(tv, products);
+    tvOrderRoutes(tv, orders, events, checkoutUrl);
+    entitlementRoutes(tv, db);
+  });
+  paymentEventRoutes(app, paymentEvents, requireServiceSignature(common, secrets.serviceSecret, clock));
+  smsGatewayRoutes(app, { db: common, inboundToken: secrets.smsInboundToken, clock });
+
+  const sweeper = new Sweeper(async () => {
+    await orders.expireDue();
+    await limiter.prune();
+    await pruneNonces(common, clock);
+  }, 1000, log);
+
+  const parts: RunningParts & { services: { products: ProductsService; devices: DevicesService; orders: OrdersService; attempts: PaymentAttempts; paymentEvents: PaymentEvents } } = {
+    app,
+    worker,
+    sweeper,
+    services: { products, devices, orders, attempts, paymentEvents },
+    start() {
+      worker.start();
+      sweeper.start();
+    },
+    async close() {
+      await sweeper.stop();
+      await worker.stop();
+      await app.close();
+      await deps.store.close();
+    },
+  };
+  return parts;
+}

@@ -1,0 +1,72 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { bearerToken } from '../../lib/auth.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { unauthorized } from '../../lib/errors.ts';
+import { sha256, type RandomSource } from '../../lib/ids.ts';
+import type { BackendDb } from '../schema.ts';
+
+export interface Device {
+  deviceId: string;
+  name: string;
+  accountId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    device?: Device;
+  }
+}
+
+/**
+ * TVs: an operator provisions each with a device token (shown once, stored
+ * only as a hash); `accountId` is the operator's subscriber the TV belongs to.
+ */
+export class DevicesService {
+  constructor(
+    private readonly db: BackendDb,
+    private readonly random: RandomSource,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(name: string, accountId: string, token = this.random.token('tvd_')): Promise<Device & { token: string }> {
+    const deviceId = this.random.id('dev');
+    await this.db
+      .insertInto('devices')
+      .values({ id: deviceId, name, account_id: accountId, token_hash: sha256(token), created_at: this.clock.now().toISOString() })
+      .execute();
+    return { deviceId, name, accountId, token };
+  }
+
+  async authenticate(token: string | undefined): Promise<Device> {
+    if (!token) throw unauthorized('Send the device token as "Authorization: Bearer <token>".');
+    const row = await this.db.selectFrom('devices').selectAll().where('token_hash', '=', sha256(token)).executeTakeFirst();
+    if (!row) throw unauthorized('The device token is not valid.');
+    return { deviceId: row.id, name: row.name, accountId: row.account_id };
+  }
+
+  /** An onRequest hook admitting only a provisioned TV. */
+  hook() {
+    return async (request: FastifyRequest) => {
+      request.device = await this.authenticate(bearerToken(request));
+      request.principal = `device:${request.device.deviceId}`;
+    };
+  }
+}
+
+export function adminDeviceRoutes(app: FastifyInstance, devices: DevicesService): void {
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
+    '/admin/v1/devices',
+    {
+      schema: {
+        body: Type.Object(
+          { name: Type.String({ minLength: 1, maxLength: 100 }), accountId: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:@-]+$' }) },
+          { additionalProperties: false },
+        ),
+        response: { 201: Type.Object({ deviceId: Type.String(), name: Type.String(), accountId: Type.String(), token: Type.String() }) },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await devices.create(request.body.name, request.body.accountId)),
+  );
+}

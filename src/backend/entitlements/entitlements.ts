@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { BackendDb } from '../schema.ts';
+
+export interface Entitlement {
+  service: string;
+  productId: string;
+  orderId: string;
+  validFrom: string;
+  validUntil: string;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * Turns on what was bought (the patent's S209). Runs inside the transaction
+ * that moves the order from paid to fulfilled, so it happens exactly once. A
+ * service still active is extended from its current end.
+ */
+export async function grantEntitlement(
+  trx: BackendDb,
+  order: { accountId: string; service: string; productId: string; orderId: string; durationDays: number },
+  now: Date,
+): Promise<void> {
+  const current = await trx
+    .selectFrom('entitlements')
+    .selectAll()
+    .where('account_id', '=', order.accountId)
+    .where('service', '=', order.service)
+    .executeTakeFirst();
+  const active = current && current.valid_until > now.toISOString();
+  const from = active ? current.valid_from : now.toISOString();
+  const start = active ? Date.parse(current.valid_until) : now.getTime();
+  const until = new Date(start + order.durationDays * DAY_MS).toISOString();
+  await trx
+    .insertInto('entitlements')
+    .values({ account_id: order.accountId, service: order.service, product_id: order.productId, order_id: order.orderId, valid_from: from, valid_until: until })
+    .onConflict((oc) => oc.columns(['account_id', 'service']).doUpdateSet({ product_id: order.productId, order_id: order.orderId, valid_from: from, valid_until: until }))
+    .execute();
+}
+
+export async function listEntitlements(db: BackendDb, accountId: string): Promise<Entitlement[]> {
+  const rows = await db.selectFrom('entitlements').selectAll().where('account_id', '=', accountId).orderBy('service').execute();
+  return rows.map((r) => ({ service: r.service, productId: r.product_id, orderId: r.order_id, validFrom: r.valid_from, validUntil: r.valid_until }));
+}
+
+export function entitlementRoutes(app: FastifyInstance, db: BackendDb): void {
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
+    '/v1/entitlements',
+    {
+      schema: {
+        response: {
+          200: Type.Array(Type.Object({ service: Type.String(), productId: Type.String(), orderId: Type.String(), validFrom: Type.String(), validUntil: Type.String() })),
+        },
+      },
+    },
+    async (request) => listEntitlements(db, request.device!.accountId),
+  );
+}

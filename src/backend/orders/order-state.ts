@@ -1,0 +1,20 @@
+/** The order's life; it only ever moves forward. */
+export type OrderStatus = 'created' | 'awaiting_payment' | 'paid' | 'fulfilled' | 'failed' | 'expired' | 'cancelled';
+
+export const FINAL_STATUSES: readonly OrderStatus[] = ['fulfilled', 'failed', 'expired', 'cancelled'];
+
+/** For each status, the statuses it may be reached from. */
+export const PREDECESSORS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
+  created: [],
+  awaiting_payment: ['created', 'awaiting_payment'],
+  paid: ['created', 'awaiting_payment'],
+  fulfilled: ['paid'],
+  failed: ['awaiting_payment'],
+  expired: ['created', 'awaiting_payment'],
+  cancelled: ['created', 'awaiting_payment'],
+};
+
+export const isFinal = (s: OrderStatus): boolean => FINAL_STATUSES.includes(s);
+
+/** Whether an order in `from` may move to `to` (the guard every UPDATE of an order's status uses). */
+export const canMove = (from: OrderStatus, to: OrderStatus): boolean => PREDECESSORS[to].includes(from);

@@ -1,0 +1,91 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { IdempotencyHeaders } from '../../lib/http/schemas.ts';
+import type { OrderEvents } from './order-events.ts';
+import { isFinal } from './order-state.ts';
+import { AdminOrderSchema, OrderSchema, toOrderView } from './order-view.ts';
+import type { OrdersService } from './orders-service.ts';
+
+const OrderParams = Type.Object({ orderId: Type.String({ minLength: 1, maxLength: 64 }) });
+const HEARTBEAT_MS = 15_000;
+
+/** The TV's order routes (claim 1, from the TV's side). */
+export function tvOrderRoutes(app: FastifyInstance, orders: OrdersService, events: OrderEvents, checkoutUrl: (t: string) => string): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const view = (o: Parameters<typeof toOrderView>[0]) => toOrderView(o, checkoutUrl);
+
+  r.post(
+    '/v1/orders',
+    {
+      schema: {
+        headers: IdempotencyHeaders,
+        body: Type.Object({ productId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
+        response: { 201: OrderSchema },
+      },
+    },
+    async (request, reply) => reply.code(201).send(view(await orders.create(request.device!, request.body.productId))),
+  );
+  r.get('/v1/orders/:orderId', { schema: { params: OrderParams, response: { 200: OrderSchema } } }, async (request) =>
+    view(await orders.getOwn(request.device!, request.params.orderId)),
+  );
+  r.post(
+    '/v1/orders/:orderId/payer',
+    {
+      schema: {
+        headers: IdempotencyHeaders,
+        params: OrderParams,
+        body: Type.Object({ phone: Type.String({ minLength: 1, maxLength: 32 }) }, { additionalProperties: false }),
+        response: { 202: OrderSchema },
+      },
+    },
+    async (request, reply) => {
+      const { order } = await orders.submitPayer(request.device!, request.params.orderId, request.body.phone);
+      return reply.code(202).send(view(order));
+    },
+  );
+  r.post('/v1/orders/:orderId/cancel', { schema: { headers: IdempotencyHeaders, params: OrderParams, response: { 200: OrderSchema } } }, async (request) =>
+    view(await orders.cancel(request.device!, request.params.orderId)),
+  );
+
+  r.get('/v1/orders/:orderId/events', { schema: { params: OrderParams } }, async (request, reply) => {
+    const first = await orders.getOwn(request.device!, request.params.orderId);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    let last = '';
+    let closed = false;
+    const send = (o: typeof first) => {
+      const data = JSON.stringify(view(o));
+      if (data === last) return;
+      last = data;
+      res.write(`event: order\nid: ${o.updated_at}\ndata: ${data}\n\n`);
+      if (isFinal(o.status)) finish();
+    };
+    const refresh = () => {
+      if (closed) return;
+      orders.get(first.id).then(send, (err) => request.log.error({ err }, 'event stream read failed'));
+    };
+    const unsubscribe = events.subscribe(first.id, refresh);
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    // A safety net for changes made by another process (or a missed publish).
+    const poll = setInterval(refresh, 1000);
+    function finish() {
+      if (closed) return;
+      closed = true;
+      unsubscribe();
+      clearInterval(heartbeat);
+      clearInterval(poll);
+      res.end();
+    }
+    request.raw.on('close', finish);
+    send(first);
+  });
+}
+
+export function adminOrderRoutes(app: FastifyInstance, orders: OrdersService, checkoutUrl: (t: string) => string): void {
+  app.withTypeProvider<TypeBoxTypeProvider>().get('/admin/v1/orders/:orderId', { schema: { params: OrderParams, response: { 200: AdminOrderSchema } } }, async (request) => {
+    const o = await orders.get(request.params.orderId);
+    return { ...toOrderView(o, checkoutUrl), payerPhone: o.payer_phone, deviceId: o.device_id, accountId: o.account_id };
+  });
+}

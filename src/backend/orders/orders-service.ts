@@ -1,0 +1,180 @@
+import type { Clock } from '../../lib/clock.ts';
+import { DomainError, notFound } from '../../lib/errors.ts';
+import type { RandomSource } from '../../lib/ids.ts';
+import { enqueue } from '../../lib/outbox/outbox.ts';
+import { normalizePhone } from '../../lib/phone.ts';
+import type { RateLimiter, RateRule } from '../../lib/rate-limiter.ts';
+import type { ProductsService } from '../catalogue/products.ts';
+import type { Device } from '../devices/devices.ts';
+import type { BackendDb } from '../schema.ts';
+import type { OrderEvents } from './order-events.ts';
+import { isFinal, type OrderStatus } from './order-state.ts';
+import { findOrder, moveOrder, type OrderRow } from './order-store.ts';
+
+export const START_TOPIC = 'payment.start';
+export const CLOSE_TOPIC = 'payment.close';
+
+export interface OrdersOptions {
+  orderTtlSeconds: number;
+  regions: readonly string[];
+  payerPerPhone: RateRule;
+  payerPerDevice: RateRule;
+}
+
+/**
+ * What a TV does with an order (claim 1): create it at the catalogue price,
+ * hand over the phone number (the terminal identifier), cancel it; and the
+ * expiry of orders nobody paid. Each change commits with the outbox messages
+ * it needs (start an attempt at the payment server, close the order there).
+ */
+export class OrdersService {
+  /** Runs the attempt right away, so the 202 already shows the channel (the outbox retries it if this fails). */
+  onPayerSubmitted: (orderId: string, attempt: number) => Promise<void> = async () => {};
+
+  constructor(
+    private readonly db: BackendDb,
+    private readonly products: ProductsService,
+    private readonly limiter: RateLimiter,
+    private readonly events: OrderEvents,
+    private readonly random: RandomSource,
+    private readonly clock: Clock,
+    private readonly options: OrdersOptions,
+    private readonly kick: () => void,
+  ) {}
+
+  async create(device: Device, productId: string): Promise<OrderRow> {
+    const product = await this.products.get(productId);
+    const now = this.clock.now();
+    const row: OrderRow = {
+      id: this.random.id('ord'),
+      device_id: device.deviceId,
+      account_id: device.accountId,
+      product_id: product.productId,
+      title: product.title,
+      amount_minor: product.amountMinor,
+      currency: product.currency,
+      service: product.service,
+      duration_days: product.durationDays,
+      status: 'created',
+      channel: null,
+      payer_phone: null,
+      attempt: 0,
+      link_token: this.random.token(),
+      failure_code: null,
+      payment_id: null,
+      created_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + this.options.orderTtlSeconds * 1000).toISOString(),
+      paid_at: null,
+      fulfilled_at: null,
+      updated_at: now.toISOString(),
+    };
+    await this.db.insertInto('orders').values(row).execute();
+    return row;
+  }
+
+  /** A device's own order; another device's order is "not found", revealing nothing. */
+  async getOwn(device: Device, orderId: string): Promise<OrderRow> {
+    const order = await findOrder(this.db, orderId);
+    if (!order || order.device_id !== device.deviceId) throw notFound('ORDER_NOT_FOUND', 'The order');
+    return order;
+  }
+
+  async get(orderId: string): Promise<OrderRow> {
+    const order = await findOrder(this.db, orderId);
+    if (!order) throw notFound('ORDER_NOT_FOUND', 'The order');
+    return order;
+  }
+
+  /**
+   * Takes the payer's phone. A new submission while awaiting payment replaces
+   * the pending attempt (the attempt number goes up in the same conditional
+   * update, so concurrent submissions are ordered and only the last one can
+   * hold money at the payment server).
+   */
+  async submitPayer(device: Device, orderId: string, phoneInput: string): Promise<{ order: OrderRow; attempt: number }> {
+    const phone = normalizePhone(phoneInput, this.options.regions);
+    const order = await this.getOwn(device, orderId);
+    this.assertOpen(order);
+    await this.limiter.hit([
+      { key: `payer-phone:${phone}`, rule: this.options.payerPerPhone },
+      { key: `payer-device:${device.deviceId}`, rule: this.options.payerPerDevice },
+    ]);
+    const now = this.clock.now();
+    const attempt = await this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('orders')
+        .set((eb) => ({
+          status: 'awaiting_payment' as OrderStatus,
+          payer_phone: phone,
+          attempt: eb('attempt', '+', 1),
+          channel: null,
+          failure_code: null,
+          updated_at: now.toISOString(),
+        }))
+        .where('id', '=', orderId)
+        .where('status', 'in', ['created', 'awaiting_payment'])
+        .where('expires_at', '>', now.toISOString())
+        .returning('attempt')
+        .executeTakeFirst();
+      if (!row) return null;
+      await enqueue(trx, { id: this.random.id('obx'), topic: START_TOPIC, payload: { orderId, attempt: row.attempt }, now });
+      return row.attempt;
+    });
+    if (attempt === null) this.assertOpen(await this.get(orderId), true);
+    this.events.publish(orderId);
+    await Promise.race([this.onPayerSubmitted(orderId, attempt!).catch(() => undefined), new Promise((r) => setTimeout(r, 3000).unref())]);
+    this.kick();
+    return { order: await this.get(orderId), attempt: attempt! };
+  }
+
+  async cancel(device: Device, orderId: string): Promise<OrderRow> {
+    const order = await this.getOwn(device, orderId);
+    this.assertOpen(order);
+    const moved = await this.endOrder(orderId, 'cancelled', {});
+    if (!moved) this.assertOpen(await this.get(orderId), true);
+    return this.get(orderId);
+  }
+
+  /** Expires orders past their time; safe to run from several places at once. */
+  async expireDue(): Promise<number> {
+    const now = this.clock.now().toISOString();
+    const due = await this.db
+      .selectFrom('orders')
+      .select('id')
+      .where('status', 'in', ['created', 'awaiting_payment'])
+      .where('expires_at', '<=', now)
+      .limit(500)
+      .execute();
+    let n = 0;
+    for (const { id } of due) if (await this.endOrder(id, 'expired', {}, { expiresBefore: now })) n++;
+    return n;
+  }
+
+  /**
+   * Moves an order to a final status and, in the same transaction, asks the
+   * payment server to close it (release holds, refuse late payments).
+   */
+  async endOrder(orderId: string, to: 'cancelled' | 'expired' | 'failed', set: { failure_code?: string }, guard: { attempt?: number; expiresBefore?: string } = {}): Promise<boolean> {
+    const now = this.clock.now();
+    const moved = await this.db.transaction().execute(async (trx) => {
+      const order = await findOrder(trx, orderId);
+      if (!order) return false;
+      if (guard.expiresBefore && order.expires_at > guard.expiresBefore) return false;
+      const ok = await moveOrder(trx, orderId, to, now, set, { attempt: guard.attempt });
+      if (ok && order.attempt > 0) await enqueue(trx, { id: this.random.id('obx'), topic: CLOSE_TOPIC, payload: { orderId }, now });
+      return ok;
+    });
+    if (moved) {
+      this.events.publish(orderId);
+      this.kick();
+    }
+    return moved;
+  }
+
+  private assertOpen(order: OrderRow, afterRace = false): void {
+    if (order.status === 'paid') throw new DomainError('ORDER_PAID', 409, 'The order is already paid.');
+    if (isFinal(order.status)) throw new DomainError('ORDER_FINAL', 409, `The order is ${order.status}; create a new order.`);
+    if (order.expires_at <= this.clock.now().toISOString()) throw new DomainError('ORDER_FINAL', 409, 'The order has expired; create a new order.');
+    if (afterRace) throw new DomainError('ORDER_CHANGED', 409, 'The order changed meanwhile; read it again.');
+  }
+}

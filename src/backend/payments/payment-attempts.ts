@@ -1,0 +1,101 @@
+import type { Clock } from '../../lib/clock.ts';
+import type { RandomSource } from '../../lib/ids.ts';
+import type { Log } from '../../lib/log.ts';
+import { enqueue } from '../../lib/outbox/outbox.ts';
+import type { SmsGateway } from '../../sms/gateway.ts';
+import { smsLog } from '../../sms/sms-log.ts';
+import { linkSms, type Locale } from '../../sms/templates.ts';
+import type { OrderEvents } from '../orders/order-events.ts';
+import { findOrder, moveOrder } from '../orders/order-store.ts';
+import type { OrdersService } from '../orders/orders-service.ts';
+import type { BackendDb } from '../schema.ts';
+import type { PaymentProvider } from './payment-provider.ts';
+
+export const LINK_SMS_TOPIC = 'sms.link';
+
+export interface AttemptOptions {
+  payee: string;
+  locale: Locale;
+  smsFrom: string;
+}
+
+/**
+ * Runs one payer attempt (claim 1's judgement and branches): ask the payment
+ * server whether the phone is bound; bound → pre-pay message (the payment
+ * server texts the code); not bound → register the checkout and text the
+ * link from here. Re-running it is harmless: the payment server answers
+ * (orderId, attempt) idempotently and the order takes the outcome only once.
+ */
+export class PaymentAttempts {
+  constructor(
+    private readonly db: BackendDb,
+    private readonly provider: PaymentProvider,
+    private readonly orders: OrdersService,
+    private readonly gateway: SmsGateway,
+    private readonly events: OrderEvents,
+    private readonly random: RandomSource,
+    private readonly clock: Clock,
+    private readonly options: AttemptOptions,
+    private readonly log: Log,
+  ) {}
+
+  async run({ orderId, attempt }: { orderId: string; attempt: number }): Promise<void> {
+    const order = await findOrder(this.db, orderId);
+    if (!order || order.attempt !== attempt || order.status !== 'awaiting_payment' || !order.payer_phone) return;
+    if (order.channel) return;
+    const bound = await this.provider.isBound(order.payer_phone);
+    const mode = bound ? 'sms_confirm' : 'wap_link';
+    const outcome = await this.provider.startPayment({
+      orderId,
+      attempt,
+      mode,
+      phone: order.payer_phone,
+      amountMinor: Number(order.amount_minor),
+      currency: order.currency,
+      productTitle: order.title,
+      payee: this.options.payee,
+      linkToken: order.link_token,
+      deviceId: order.device_id,
+      expiresAt: order.expires_at,
+    });
+    const now = this.clock.now();
+    if (outcome.state === 'failed') {
+      await this.db.updateTable('orders').set({ channel: mode }).where('id', '=', orderId).where('attempt', '=', attempt).where('channel', 'is', null).execute();
+      await this.orders.endOrder(orderId, 'failed', { failure_code: outcome.failureCode ?? 'PAYMENT_FAILED' }, { attempt });
+      return;
+    }
+    if (outcome.state !== 'pending_confirmation' && outcome.state !== 'awaiting_checkout') {
+      this.log.info({ orderId, attempt, state: outcome.state }, 'payment attempt no longer current');
+      return;
+    }
+    const changed = await this.db.transaction().execute(async (trx) => {
+      const ok = await moveOrder(trx, orderId, 'awaiting_payment', now, { channel: mode }, { attempt, from: ['awaiting_payment'] });
+      if (ok && mode === 'wap_link') {
+        const smsId = this.random.id('sms');
+        await smsLog.queued(trx, { id: smsId, kind: 'link', to: order.payer_phone!, from: this.options.smsFrom, now });
+        await enqueue(trx, { id: this.random.id('obx'), topic: LINK_SMS_TOPIC, payload: { orderId, attempt, smsId }, now });
+      }
+      return ok;
+    });
+    if (changed) this.events.publish(orderId);
+  }
+
+  /** The patent's first SMS: product, amount and the link to the phone checkout page. */
+  async sendLink({ orderId, attempt, smsId }: { orderId: string; attempt: number; smsId: string }): Promise<void> {
+    const order = await findOrder(this.db, orderId);
+    if (!order || order.attempt !== attempt || order.status !== 'awaiting_payment' || !order.payer_phone) return;
+    const text = linkSms(this.options.locale, {
+      product: order.title,
+      amountMinor: Number(order.amount_minor),
+      currency: order.currency,
+      payee: this.options.payee,
+      url: this.provider.checkoutUrl(order.link_token),
+    });
+    await this.gateway.send({ ref: smsId, to: order.payer_phone, from: this.options.smsFrom, text });
+    await smsLog.advance(this.db, smsId, 'sent', this.clock.now());
+  }
+
+  async close({ orderId }: { orderId: string }): Promise<void> {
+    await this.provider.closeOrder(orderId);
+  }
+}

@@ -1,0 +1,90 @@
+import type { Clock } from '../../lib/clock.ts';
+import type { RandomSource } from '../../lib/ids.ts';
+import { enqueue } from '../../lib/outbox/outbox.ts';
+import { grantEntitlement } from '../entitlements/entitlements.ts';
+import type { OrderEvents } from '../orders/order-events.ts';
+import { findOrder, moveOrder } from '../orders/order-store.ts';
+import { CLOSE_TOPIC } from '../orders/orders-service.ts';
+import type { BackendDb } from '../schema.ts';
+
+export const FULFIL_TOPIC = 'order.fulfil';
+
+/** A payment server's message about a payment's outcome (S208). */
+export interface PaymentEventMessage {
+  messageId: string;
+  type: 'payment.completed' | 'payment.failed';
+  orderId: string;
+  attempt: number;
+  paymentId: string;
+  amountMinor: number;
+  currency: string;
+  failureCode: string | null;
+  at: string;
+}
+
+/**
+ * `applied`: the order took it; `ignored`: it changed nothing (late or for a
+ * superseded attempt); `rejected`: a completed payment the order cannot take
+ * (it ended, or another payment won), which the payment server refunds.
+ */
+export type EventResult = 'applied' | 'ignored' | 'rejected';
+
+/**
+ * Receives payment outcomes exactly once: the message id goes into the inbox
+ * in the same transaction as its effect, and a repeated message gets the
+ * first answer again. Paid orders are then provisioned through the outbox.
+ */
+export class PaymentEvents {
+  constructor(
+    private readonly db: BackendDb,
+    private readonly events: OrderEvents,
+    private readonly random: RandomSource,
+    private readonly clock: Clock,
+    private readonly kick: () => void,
+  ) {}
+
+  async apply(msg: PaymentEventMessage): Promise<{ result: EventResult; duplicate: boolean }> {
+    const now = this.clock.now();
+    const outcome = await this.db.transaction().execute(async (trx) => {
+      const seen = await trx.selectFrom('inbox').select('result').where('message_id', '=', msg.messageId).executeTakeFirst();
+      if (seen) return { result: seen.result as EventResult, duplicate: true };
+      const result = await this.effect(trx, msg, now);
+      await trx.insertInto('inbox').values({ message_id: msg.messageId, result, received_at: now.toISOString() }).execute();
+      return { result, duplicate: false };
+    });
+    if (!outcome.duplicate && outcome.result === 'applied') {
+      this.events.publish(msg.orderId);
+      this.kick();
+    }
+    return outcome;
+  }
+
+  private async effect(trx: BackendDb, msg: PaymentEventMessage, now: Date): Promise<EventResult> {
+    const order = await findOrder(trx, msg.orderId);
+    if (!order) return msg.type === 'payment.completed' ? 'rejected' : 'ignored';
+    if (msg.type === 'payment.failed') {
+      const failed = await moveOrder(trx, order.id, 'failed', now, { failure_code: msg.failureCode ?? 'PAYMENT_FAILED' }, { attempt: msg.attempt, from: ['awaiting_payment'] });
+      if (failed) await enqueue(trx, { id: this.random.id('obx'), topic: CLOSE_TOPIC, payload: { orderId: order.id }, now });
+      return failed ? 'applied' : 'ignored';
+    }
+    if (Number(order.amount_minor) !== msg.amountMinor || order.currency !== msg.currency) return 'rejected';
+    if (order.payment_id === msg.paymentId) return 'applied';
+    const paid = await moveOrder(trx, order.id, 'paid', now, { paid_at: msg.at, payment_id: msg.paymentId, failure_code: null });
+    if (!paid) return 'rejected';
+    await enqueue(trx, { id: this.random.id('obx'), topic: FULFIL_TOPIC, payload: { orderId: order.id }, now });
+    return 'applied';
+  }
+
+  /** S209: turns on what was bought, exactly once (paid → fulfilled guards it). */
+  async fulfil({ orderId }: { orderId: string }): Promise<void> {
+    const now = this.clock.now();
+    const done = await this.db.transaction().execute(async (trx) => {
+      const order = await findOrder(trx, orderId);
+      if (!order || order.status !== 'paid') return false;
+      if (!(await moveOrder(trx, orderId, 'fulfilled', now, { fulfilled_at: now.toISOString() }))) return false;
+      await grantEntitlement(trx, { accountId: order.account_id, service: order.service, productId: order.product_id, orderId, durationDays: order.duration_days }, now);
+      return true;
+    });
+    if (done) this.events.publish(orderId);
+  }
+}

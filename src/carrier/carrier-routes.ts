@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { secretEquals } from '../lib/ids.ts';
+import type { CarrierService } from './carrier-service.ts';
+import { phonePage } from './phone-page.ts';
+
+const Digits = Type.Object({ digits: Type.String({ pattern: '^[0-9]{5,20}$' }) });
+const Message = Type.Object({ id: Type.String(), from: Type.String(), text: Type.String(), at: Type.String() });
+
+/**
+ * The development carrier's HTTP face: Kannel's sendsms interface for the
+ * services, and per-phone routes for people and tests.
+ */
+export function carrierRoutes(app: FastifyInstance, carrier: CarrierService, auth: { user: string; password: string }): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  r.get(
+    '/cgi-bin/sendsms',
+    {
+      schema: {
+        hide: true,
+        querystring: Type.Object({
+          username: Type.Optional(Type.String()),
+          password: Type.Optional(Type.String()),
+          from: Type.Optional(Type.String({ maxLength: 32 })),
+          to: Type.Optional(Type.String({ maxLength: 32 })),
+          text: Type.Optional(Type.String({ maxLength: 4000 })),
+          charset: Type.Optional(Type.String()),
+          coding: Type.Optional(Type.String()),
+          'dlr-mask': Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
+          'dlr-url': Type.Optional(Type.String({ maxLength: 2000 })),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const q = request.query;
+      const text = (s: string, code = 202) => reply.code(code).type('text/plain; charset=utf-8').send(s);
+      if (!q.username || !q.password || q.username !== auth.user || !secretEquals(q.password, auth.password)) return text('Authorization failed for sendsms', 403);
+      if (!q.to || !/^\+?\d{5,20}$/.test(q.to)) return text('Missing receiver number', 400);
+      if (q.text === undefined) return text('Missing text', 400);
+      const id = await carrier.deliver(q.to, q.from ?? '', q.text);
+      if (q['dlr-url'] && q['dlr-mask']) carrier.reportDelivery(q['dlr-url'], Number(q['dlr-mask']), id);
+      return text('0: Accepted for delivery');
+    },
+  );
+  r.get('/dev/v1/phones/:digits/messages', { schema: { params: Digits, response: { 200: Type.Array(Message) } } }, async (request) =>
+    carrier.inbox(request.params.digits),
+  );
+  r.post(
+    '/dev/v1/phones/:digits/replies',
+    {
+      schema: {
+        params: Digits,
+        body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 1000 }), to: Type.Optional(Type.String({ pattern: '^\\+?[0-9]{3,20}$' })) }, { additionalProperties: false }),
+      },
+    },
+    async (request, reply) => reply.code(202).send(await carrier.reply(request.params.digits, request.body.text, request.body.to)),
+  );
+  r.get('/dev/phones/:digits', { schema: { params: Digits, hide: true } }, async (request, reply) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(phonePage(request.params.digits, await carrier.thread(request.params.digits))),
+  );
+  r.post(
+    '/dev/phones/:digits/reply',
+    { schema: { params: Digits, body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 1000 }) }), hide: true } },
+    async (request, reply) => {
+      await carrier.reply(request.params.digits, request.body.text);
+      return reply.redirect(`/dev/phones/${request.params.digits}`, 303);
+    },
+  );
+}

@@ -1,0 +1,108 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../lib/clock.ts';
+import type { RandomSource } from '../lib/ids.ts';
+import type { Log } from '../lib/log.ts';
+import type { CarrierTables } from './schema.ts';
+
+export interface PhoneMessage {
+  id: string;
+  from: string;
+  text: string;
+  at: string;
+}
+
+/** "+86 138…", "008613…" → "8613…": how the carrier names a phone. */
+export const digitsOf = (address: string) => address.replace(/[^\d]/g, '').replace(/^00/, '');
+
+/**
+ * A stand-in phone network: takes SMS the way Kannel's sendsms does, keeps
+ * what each phone received, and hands a phone's replies to whichever service
+ * owns the number it was sent to (as Kannel's sms-service get-url does, with
+ * %p sender, %P receiver and %a text substituted).
+ */
+export class CarrierService {
+  private seq = 0;
+
+  constructor(
+    private readonly db: Kysely<CarrierTables>,
+    private readonly random: RandomSource,
+    private readonly clock: Clock,
+    private readonly log: Log,
+    /** Number → get-url template of the service that receives SMS sent to it. */
+    private readonly routes: Record<string, string>,
+    private readonly defaultReplyTo: string,
+  ) {}
+
+  async init(): Promise<void> {
+    const row = await this.db.selectFrom('messages').select((eb) => eb.fn.max('seq').as('max')).executeTakeFirst();
+    this.seq = Number(row?.max ?? 0);
+  }
+
+  /** A mobile-terminated SMS reaches the phone. */
+  async deliver(to: string, from: string, text: string): Promise<string> {
+    const id = this.random.id('msg');
+    await this.db
+      .insertInto('messages')
+      .values({ id, seq: ++this.seq, phone: digitsOf(to), direction: 'mt', peer: from, text, at: this.clock.now().toISOString() })
+      .execute();
+    return id;
+  }
+
+  async inbox(phone: string): Promise<PhoneMessage[]> {
+    const rows = await this.db.selectFrom('messages').selectAll().where('phone', '=', digitsOf(phone)).where('direction', '=', 'mt').orderBy('seq').execute();
+    return rows.map((r) => ({ id: r.id, from: r.peer, text: r.text, at: r.at }));
+  }
+
+  async thread(phone: string) {
+    return this.db.selectFrom('messages').selectAll().where('phone', '=', digitsOf(phone)).orderBy('seq').execute();
+  }
+
+  /** The phone replies: to `to`, else to the last number that texted it, else the default number. */
+  async reply(phone: string, text: string, to?: string): Promise<{ id: string; to: string }> {
+    const digits = digitsOf(phone);
+    let target = to;
+    if (!target) {
+      const last = await this.db.selectFrom('messages').select('peer').where('phone', '=', digits).where('direction', '=', 'mt').orderBy('seq', 'desc').limit(1).executeTakeFirst();
+      target = last?.peer ?? this.defaultReplyTo;
+    }
+    const id = this.random.id('msg');
+    await this.db.insertInto('messages').values({ id, seq: ++this.seq, phone: digits, direction: 'mo', peer: target, text, at: this.clock.now().toISOString() }).execute();
+    await this.route(digits, target, text);
+    return { id, to: target };
+  }
+
+  private async route(from: string, to: string, text: string): Promise<void> {
+    const template = this.routes[to];
+    if (!template) {
+      this.log.info({ to }, 'reply to a number no service owns; dropped');
+      return;
+    }
+    const url = template.replace('%p', encodeURIComponent(from)).replace('%P', encodeURIComponent(to)).replace('%a', encodeURIComponent(text));
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+        await res.text();
+        if (res.ok) return;
+        if (res.status < 500) {
+          this.log.warn({ status: res.status }, 'service refused a reply');
+          return;
+        }
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'could not hand a reply over; retrying');
+      }
+      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+    }
+  }
+
+  /** Calls a sendsms dlr-url the way Kannel does: %d is the report type, %F the message id. */
+  reportDelivery(dlrUrl: string, mask: number, id: string): void {
+    const types = [8, 1].filter((t) => mask & t);
+    void (async () => {
+      for (const type of types) {
+        await new Promise((r) => setTimeout(r, 20));
+        const url = dlrUrl.replace('%d', String(type)).replace('%F', encodeURIComponent(id));
+        await fetch(url, { signal: AbortSignal.timeout(5000) }).then((r) => r.text()).catch((err) => this.log.warn({ err: (err as Error).message }, 'delivery report failed'));
+      }
+    })();
+  }
+}

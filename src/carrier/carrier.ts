@@ -1,0 +1,33 @@
+import type { Config } from '../config/config.ts';
+import type { Secrets } from '../config/secrets.ts';
+import type { Clock } from '../lib/clock.ts';
+import { migrate } from '../lib/db/migrate.ts';
+import type { DatabaseHandle } from '../lib/db/open-database.ts';
+import { createApp } from '../lib/http/create-app.ts';
+import type { RandomSource } from '../lib/ids.ts';
+import type { Log } from '../lib/log.ts';
+import type { RunningParts } from '../lib/service/service.ts';
+import { carrierRoutes } from './carrier-routes.ts';
+import { CarrierService } from './carrier-service.ts';
+import { carrierMigrations, type CarrierTables } from './schema.ts';
+
+/** Builds the development SMS carrier (the embedded default's phone network). */
+export async function buildCarrier(deps: { config: Readonly<Config>; secrets: Secrets; store: DatabaseHandle<CarrierTables>; clock: Clock; random: RandomSource; log: Log }) {
+  const { config, secrets } = deps;
+  await migrate(deps.store.db, carrierMigrations);
+  const inbound = `${config.internalUrls.payserver}/v1/sms/inbound?token=${encodeURIComponent(secrets.smsInboundToken)}&from=%p&to=%P&text=%a`;
+  const carrier = new CarrierService(deps.store.db, deps.random, deps.clock, deps.log, { [config.sms.payserverFrom]: inbound }, config.sms.payserverFrom);
+  await carrier.init();
+  const app = await createApp({ log: deps.log, title: 'tvpay development SMS carrier', ready: () => true });
+  carrierRoutes(app, carrier, { user: config.sms.kannel.user, password: secrets.carrierPassword });
+  const parts: RunningParts & { carrier: CarrierService } = {
+    app,
+    carrier,
+    start() {},
+    async close() {
+      await app.close();
+      await deps.store.close();
+    },
+  };
+  return parts;
+}

@@ -1,0 +1,30 @@
+import { html, page } from '../lib/html.ts';
+import type { CarrierTables } from './schema.ts';
+
+const CSS = `
+main{display:flex;flex-direction:column;min-height:100vh;padding:0}header{background:#fff;padding:14px 16px;border-bottom:1px solid #e3e6ea;font-weight:600}
+.thread{flex:1;padding:16px;display:flex;flex-direction:column;gap:10px}.bubble{max-width:82%;padding:10px 14px;border-radius:18px;white-space:pre-wrap;word-break:break-word}
+.mt{align-self:flex-start;background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.08)}.mo{align-self:flex-end;background:#2f80ed;color:#fff}.meta{font-size:13px;color:#7a828c;margin-top:2px}
+form.reply{position:sticky;bottom:0;display:flex;gap:8px;padding:10px;background:#fff;border-top:1px solid #e3e6ea}form.reply input{flex:1;font-size:18px;padding:10px;border:1px solid #c9d1dc;border-radius:20px}
+form.reply button{width:auto;margin:0;min-height:44px;padding:0 18px;border-radius:20px}.mo a{color:#fff}
+`;
+
+const linkify = (text: string) => {
+  const parts = text.split(/(https?:\/\/[^\s【】]+)/g);
+  return parts.map((p, i) => (i % 2 ? html`<a href="${p}">${p}</a>` : html`${p}`));
+};
+
+/** The development phone's SMS app: the thread, links that open, a reply box; refreshes when an SMS arrives. */
+export function phonePage(digits: string, messages: CarrierTables['messages'][]): string {
+  const bubbles = messages.map(
+    (m) => html`<div class="bubble ${m.direction}" data-id="${m.id}">${linkify(m.text)}<div class="meta">${m.direction === 'mt' ? m.peer : `→ ${m.peer}`} · ${m.at.slice(11, 19)}</div></div>`,
+  );
+  const script = html`<script>(function(){var n=${String(messages.filter((m) => m.direction === 'mt').length)};setInterval(function(){fetch('/dev/v1/phones/${digits}/messages').then(function(r){return r.json()}).then(function(list){if(list.length!==n)location.reload()}).catch(function(){})},1500)})();</script>`;
+  return page({
+    title: `+${digits}`,
+    lang: 'zh-CN',
+    css: CSS,
+    body: html`<main><header>📱 +${digits}</header><div class="thread" id="thread">${bubbles}</div>
+<form class="reply" method="post" action="/dev/phones/${digits}/reply"><input name="text" autocomplete="off" placeholder="短信 / SMS" required><button type="submit">发送</button></form></main>${script}`,
+  });
+}

@@ -1,0 +1,31 @@
+import type { ProductsService } from '../backend/catalogue/products.ts';
+import type { DevicesService } from '../backend/devices/devices.ts';
+import type { AccountsService } from '../payserver/accounts/accounts-service.ts';
+
+/** The demo catalogue: the patent's yearly membership and two smaller packages. */
+export const DEMO_PRODUCTS = [
+  { productId: 'vip-month', title: '会员包月', amountMinor: 2500, currency: 'CNY', service: 'vip', durationDays: 30 },
+  { productId: 'vip-year', title: '会员包年', amountMinor: 20000, currency: 'CNY', service: 'vip', durationDays: 365 },
+  { productId: 'kids-app', title: '少儿动画应用', amountMinor: 990, currency: 'CNY', service: 'kids', durationDays: 90 },
+] as const;
+
+/**
+ * Demo wallets, one for each path of the patent: bound and the wallet covers;
+ * bound, the wallet short and the card covers; bound and both short; not
+ * bound (pays on the checkout page).
+ */
+export const DEMO_ACCOUNTS = [
+  { phone: '13800138000', currency: 'CNY', walletMinor: 50000, card: { last4: '1234', balanceMinor: 100000 }, quickPay: true },
+  { phone: '13900139000', currency: 'CNY', walletMinor: 1000, card: { last4: '5678', balanceMinor: 100000 }, quickPay: true },
+  { phone: '13700137000', currency: 'CNY', walletMinor: 100, card: { last4: '9012', balanceMinor: 200 }, quickPay: true },
+  { phone: '13600136000', currency: 'CNY', walletMinor: 50000, card: { last4: '3456', balanceMinor: 50000 }, quickPay: false },
+] as const;
+
+export async function seedBackend(products: ProductsService, devices: DevicesService): Promise<{ deviceId: string; token: string }> {
+  for (const { productId, ...p } of DEMO_PRODUCTS) await products.put(productId, p);
+  return devices.create('Living-room TV (demo)', 'subscriber-demo');
+}
+
+export async function seedPayserver(accounts: AccountsService): Promise<void> {
+  for (const a of DEMO_ACCOUNTS) await accounts.create({ ...a, card: { ...a.card } });
+}

@@ -1,0 +1,96 @@
+import type { Kysely, Migration } from 'kysely';
+
+/** Tables every service has: the outbox, idempotency keys, rate-limit windows and seen nonces. */
+export interface CommonTables {
+  outbox: {
+    id: string;
+    topic: string;
+    payload: string;
+    status: string;
+    attempts: number;
+    next_attempt_at: string;
+    locked_until: string | null;
+    last_error: string | null;
+    created_at: string;
+    done_at: string | null;
+  };
+  idempotency_keys: {
+    scope: string;
+    idem_key: string;
+    request_hash: string;
+    state: string;
+    response_status: number | null;
+    response_body: string | null;
+    created_at: string;
+  };
+  rate_limits: {
+    bucket: string;
+    window_start: string;
+    hits: number;
+  };
+  seen_nonces: {
+    nonce: string;
+    seen_at: string;
+  };
+  sms_messages: {
+    id: string;
+    kind: string;
+    to_phone: string;
+    sender: string;
+    status: string;
+    created_at: string;
+    updated_at: string;
+  };
+}
+
+export const commonTablesMigration: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('outbox')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('topic', 'varchar(64)', (c) => c.notNull())
+      .addColumn('payload', 'text', (c) => c.notNull())
+      .addColumn('status', 'varchar(16)', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('next_attempt_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('locked_until', 'varchar(32)')
+      .addColumn('last_error', 'text')
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('done_at', 'varchar(32)')
+      .execute();
+    await db.schema.createIndex('outbox_due').on('outbox').columns(['status', 'next_attempt_at']).execute();
+    await db.schema
+      .createTable('idempotency_keys')
+      .addColumn('scope', 'varchar(300)', (c) => c.notNull())
+      .addColumn('idem_key', 'varchar(255)', (c) => c.notNull())
+      .addColumn('request_hash', 'varchar(64)', (c) => c.notNull())
+      .addColumn('state', 'varchar(16)', (c) => c.notNull())
+      .addColumn('response_status', 'integer')
+      .addColumn('response_body', 'text')
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addPrimaryKeyConstraint('idempotency_keys_pk', ['scope', 'idem_key'])
+      .execute();
+    await db.schema
+      .createTable('rate_limits')
+      .addColumn('bucket', 'varchar(200)', (c) => c.notNull())
+      .addColumn('window_start', 'varchar(32)', (c) => c.notNull())
+      .addColumn('hits', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('rate_limits_pk', ['bucket', 'window_start'])
+      .execute();
+    await db.schema
+      .createTable('seen_nonces')
+      .addColumn('nonce', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('seen_at', 'varchar(32)', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('sms_messages')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('kind', 'varchar(32)', (c) => c.notNull())
+      .addColumn('to_phone', 'varchar(32)', (c) => c.notNull())
+      .addColumn('sender', 'varchar(32)', (c) => c.notNull())
+      .addColumn('status', 'varchar(16)', (c) => c.notNull())
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+      .execute();
+  },
+};

@@ -1,0 +1,14 @@
+import { Migrator, type Kysely, type Migration } from 'kysely';
+
+/**
+ * Applies a service's migrations (kept in code, one source for both dialects)
+ * and fails loudly if any does not apply.
+ */
+export async function migrate(db: Kysely<any>, migrations: Record<string, Migration>): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`Migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+  }
+}

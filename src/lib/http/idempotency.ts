@@ -1,0 +1,75 @@
+import type { FastifyReply, FastifyRequest, onSendHookHandler, preHandlerHookHandler } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.ts';
+import type { CommonTables } from '../db/common-tables.ts';
+import { DomainError } from '../errors.ts';
+import { sha256 } from '../ids.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is calling ("device:…", "admin"), set by the authentication hook. */
+    principal?: string;
+    idempotency?: { scope: string; key: string };
+  }
+}
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+/**
+ * Route hooks that honour `Idempotency-Key` on a POST: scoped to the caller
+ * and the route, the same key and body replay the first answer, another body
+ * is 422, a key whose first request is still running is 409. Answers with a
+ * 5xx are forgotten so the client may retry.
+ */
+export function idempotencyHooks(db: Kysely<CommonTables>, clock: Clock): { preHandler: preHandlerHookHandler; onSend: onSendHookHandler } {
+  const preHandler = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.method !== 'POST') return;
+    const raw = request.headers[IDEMPOTENCY_HEADER];
+    if (raw === undefined) return;
+    const key = Array.isArray(raw) ? raw[0] ?? '' : raw;
+    if (key.length < 1 || key.length > 255) {
+      throw new DomainError('IDEMPOTENCY_KEY_INVALID', 400, 'The Idempotency-Key header must be 1 to 255 characters.');
+    }
+    const scope = `${request.principal ?? 'anonymous'} ${request.routeOptions.url} ${JSON.stringify(request.params ?? {})}`;
+    const requestHash = sha256(JSON.stringify(request.body ?? null));
+    const inserted = await db
+      .insertInto('idempotency_keys')
+      .values({ scope, idem_key: key, request_hash: requestHash, state: 'running', response_status: null, response_body: null, created_at: clock.now().toISOString() })
+      .onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1) {
+      request.idempotency = { scope, key };
+      return;
+    }
+    const prior = await db.selectFrom('idempotency_keys').selectAll().where('scope', '=', scope).where('idem_key', '=', key).executeTakeFirst();
+    if (!prior) throw new DomainError('IDEMPOTENCY_KEY_IN_USE', 409, 'A request with this Idempotency-Key is still being processed; retry shortly.');
+    if (prior.request_hash !== requestHash) {
+      throw new DomainError('IDEMPOTENCY_KEY_REUSED', 422, 'This Idempotency-Key was already used with a different request body; use a new key.');
+    }
+    if (prior.state !== 'done') {
+      throw new DomainError('IDEMPOTENCY_KEY_IN_USE', 409, 'A request with this Idempotency-Key is still being processed; retry shortly.');
+    }
+    const body = prior.response_body ?? '';
+    const isProblem = (prior.response_status ?? 200) >= 400;
+    return reply
+      .code(prior.response_status ?? 200)
+      .header('idempotent-replayed', 'true')
+      .type(isProblem ? 'application/problem+json; charset=utf-8' : 'application/json; charset=utf-8')
+      .send(body);
+  };
+
+  const onSend = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    const idem = request.idempotency;
+    if (!idem) return payload;
+    request.idempotency = undefined;
+    const where = db.updateTable('idempotency_keys').where('scope', '=', idem.scope).where('idem_key', '=', idem.key);
+    if (reply.statusCode >= 500) {
+      await db.deleteFrom('idempotency_keys').where('scope', '=', idem.scope).where('idem_key', '=', idem.key).execute();
+    } else {
+      await where.set({ state: 'done', response_status: reply.statusCode, response_body: typeof payload === 'string' ? payload : JSON.stringify(payload) }).execute();
+    }
+    return payload;
+  };
+
+  return { preHandler, onSend };
+}

@@ -1,0 +1,80 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../errors.ts';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  [extra: string]: unknown;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function problem(status: number, code: string, detail: string, extra: Record<string, unknown> = {}): Problem {
+  return {
+    type: `https://tvpay.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    code,
+    ...extra,
+  };
+}
+
+function describeValidation(err: FastifyError): string {
+  const first = err.validation?.[0];
+  if (!first) return err.message;
+  const where = `${err.validationContext ?? 'body'}${first.instancePath ? first.instancePath.replace(/\//g, '.') : ''}`;
+  const params = first.params as Record<string, unknown>;
+  if (first.keyword === 'additionalProperties') return `${where} has an unexpected field "${String(params.additionalProperty)}"; remove it.`;
+  if (first.keyword === 'required') return `${where} is missing the required field "${String(params.missingProperty)}".`;
+  return `${where} ${first.message ?? 'is invalid'}.`;
+}
+
+/** Maps known Fastify errors to a problem; anything unknown is a bug (500). */
+export function toProblem(err: FastifyError | DomainError | Error): Problem {
+  if (err instanceof DomainError) {
+    return problem(err.status, err.code, err.expose ? err.message : TITLES[err.status] ?? 'Error', err.extra);
+  }
+  const fe = err as FastifyError;
+  if (fe.validation) return problem(400, 'VALIDATION_FAILED', describeValidation(fe));
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return problem(413, 'PAYLOAD_TOO_LARGE', 'The request body is larger than 64 KB.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return problem(400, 'MALFORMED_JSON', 'The body is empty; send a JSON object.');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return problem(400, 'BAD_REQUEST', 'The Content-Length header does not match the body.');
+  }
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return problem(fe.statusCode, 'BAD_REQUEST', 'The request could not be understood.');
+  }
+  return problem(500, 'INTERNAL', 'Something went wrong on our side; it has been logged.');
+}
+
+export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
+  if (p.status === 429 && typeof p.retryAfterSeconds === 'number') reply.header('retry-after', String(p.retryAfterSeconds));
+  return reply.code(p.status).type('application/problem+json; charset=utf-8').send(p);
+}
+
+export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const p = toProblem(err);
+  if (p.status >= 500) request.log.error({ err }, 'unhandled error');
+  return sendProblem(reply, p);
+}

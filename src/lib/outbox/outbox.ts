@@ -1,0 +1,31 @@
+import type { Kysely } from 'kysely';
+import type { CommonTables } from '../db/common-tables.ts';
+
+/**
+ * Writes a message to the outbox inside the caller's transaction, so the side
+ * effect (an SMS, a notification, a provisioning) happens if and only if the
+ * state change that asked for it commits.
+ */
+export async function enqueue(
+  trx: Kysely<any>,
+  message: { id: string; topic: string; payload: unknown; now: Date; delayMs?: number },
+): Promise<void> {
+  await (trx as unknown as Kysely<CommonTables>)
+    .insertInto('outbox')
+    .values({
+      id: message.id,
+      topic: message.topic,
+      payload: JSON.stringify(message.payload),
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: new Date(message.now.getTime() + (message.delayMs ?? 0)).toISOString(),
+      locked_until: null,
+      last_error: null,
+      created_at: message.now.toISOString(),
+      done_at: null,
+    })
+    .execute();
+}
+
+/** A handler that throws this gives up on the message instead of retrying it. */
+export class PermanentFailure extends Error {}

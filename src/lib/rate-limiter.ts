@@ -1,0 +1,46 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from './clock.ts';
+import type { CommonTables } from './db/common-tables.ts';
+import { rateLimited } from './errors.ts';
+
+export interface RateRule {
+  /** What the limit counts, for the error message ("payer submissions for this phone"). */
+  what: string;
+  limit: number;
+  windowSeconds: number;
+}
+
+/**
+ * Fixed-window counters kept in the service's database, so a limit holds
+ * across restarts and across instances sharing the database.
+ */
+export class RateLimiter {
+  constructor(
+    private readonly db: Kysely<CommonTables>,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Counts one hit on each bucket and throws RATE_LIMITED (429) if any is over its limit. */
+  async hit(buckets: ReadonlyArray<{ key: string; rule: RateRule }>): Promise<void> {
+    for (const { key, rule } of buckets) {
+      const nowMs = this.clock.now().getTime();
+      const windowMs = rule.windowSeconds * 1000;
+      const start = Math.floor(nowMs / windowMs) * windowMs;
+      const row = await this.db
+        .insertInto('rate_limits')
+        .values({ bucket: key, window_start: new Date(start).toISOString(), hits: 1 })
+        .onConflict((oc) => oc.columns(['bucket', 'window_start']).doUpdateSet((eb) => ({ hits: eb('rate_limits.hits', '+', 1) })))
+        .returning('hits')
+        .executeTakeFirstOrThrow();
+      if (row.hits > rule.limit) {
+        throw rateLimited(Math.max(1, Math.ceil((start + windowMs - nowMs) / 1000)), rule.what);
+      }
+    }
+  }
+
+  /** Forgets windows that ended long ago. */
+  async prune(): Promise<void> {
+    const cutoff = new Date(this.clock.now().getTime() - 24 * 3600 * 1000).toISOString();
+    await this.db.deleteFrom('rate_limits').where('window_start', '<', cutoff).execute();
+  }
+}

@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { MAX_AMOUNT_MINOR } from '../../lib/money.ts';
+import type { AccountsService } from './accounts-service.ts';
+import { ProblemSchema } from '../../lib/http/schemas.ts';
+
+const Balance = Type.Integer({ minimum: 0, maximum: MAX_AMOUNT_MINOR });
+const Amount = Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_MINOR });
+
+const Account = Type.Object({
+  accountId: Type.String(),
+  phone: Type.String(),
+  currency: Type.String(),
+  quickPay: Type.Boolean(),
+  wallet: Type.Object({ balanceMinor: Type.Integer(), heldMinor: Type.Integer() }),
+  card: Type.Union([Type.Object({ last4: Type.String(), balanceMinor: Type.Integer(), heldMinor: Type.Integer() }), Type.Null()]),
+});
+
+const AccountParams = Type.Object({ accountId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
+
+/** Admin routes of the payment server: open accounts, read them, credit them. */
+export function accountsRoutes(app: FastifyInstance, accounts: AccountsService): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  r.post(
+    '/admin/v1/accounts',
+    {
+      schema: {
+        body: Type.Object(
+          {
+            phone: Type.String({ maxLength: 32 }),
+            currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+            walletMinor: Balance,
+            card: Type.Optional(Type.Object({ last4: Type.String({ pattern: '^[0-9]{4}$' }), balanceMinor: Balance }, { additionalProperties: false })),
+            quickPay: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Account, '4xx': ProblemSchema },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await accounts.create(request.body)),
+  );
+  r.get('/admin/v1/accounts/:accountId', { schema: { params: AccountParams, response: { 200: Account, '4xx': ProblemSchema } } }, async (request) =>
+    accounts.get(request.params.accountId),
+  );
+  r.post(
+    '/admin/v1/accounts/:accountId/credits',
+    {
+      schema: {
+        params: AccountParams,
+        body: Type.Object({ target: Type.Union([Type.Literal('wallet'), Type.Literal('card')]), amountMinor: Amount }, { additionalProperties: false }),
+        response: { 200: Account, '4xx': ProblemSchema },
+      },
+    },
+    async (request) => accounts.credit(request.params.accountId, request.body.target, request.body.amountMinor),
+  );
+}

@@ -1,0 +1,96 @@
+import type { Clock } from '../../lib/clock.ts';
+import { conflict, notFound } from '../../lib/errors.ts';
+import type { RandomSource } from '../../lib/ids.ts';
+import { assertCurrency } from '../../lib/money.ts';
+import { normalizePhone, type E164 } from '../../lib/phone.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import type { PayserverDb } from '../schema.ts';
+
+export interface AccountView {
+  accountId: string;
+  phone: string;
+  currency: string;
+  quickPay: boolean;
+  wallet: { balanceMinor: number; heldMinor: number };
+  card: { last4: string; balanceMinor: number; heldMinor: number } | null;
+}
+
+export interface NewAccount {
+  phone: string;
+  currency: string;
+  walletMinor: number;
+  card?: { last4: string; balanceMinor: number };
+  quickPay?: boolean;
+}
+
+/**
+ * Wallet accounts: one per phone, a wallet (the first preset payment account)
+ * and optionally a linked bank card (the second), and whether the holder
+ * agreed to SMS-confirmed quick pay (what makes the phone "bound").
+ */
+export class AccountsService {
+  constructor(
+    private readonly db: PayserverDb,
+    private readonly ledger: Ledger,
+    private readonly random: RandomSource,
+    private readonly clock: Clock,
+    private readonly regions: readonly string[],
+  ) {}
+
+  async create(input: NewAccount): Promise<AccountView> {
+    const phone = normalizePhone(input.phone, this.regions);
+    assertCurrency(input.currency);
+    const accountId = this.random.id('acc');
+    await this.db.transaction().execute(async (trx) => {
+      const existing = await trx.selectFrom('accounts').select('id').where('phone', '=', phone).executeTakeFirst();
+      if (existing) throw conflict('ACCOUNT_EXISTS', 'This phone already has an account; there is one account per phone.');
+      await trx
+        .insertInto('accounts')
+        .values({ id: accountId, phone, currency: input.currency, quick_pay: input.quickPay ? 1 : 0, created_at: this.clock.now().toISOString() })
+        .execute();
+      const wallet = await this.ledger.openAccount(trx, { accountId, kind: 'wallet', currency: input.currency });
+      if (input.walletMinor > 0) await this.ledger.credit(trx, wallet, input.walletMinor, accountId);
+      if (input.card) {
+        const card = await this.ledger.openAccount(trx, { accountId, kind: 'card', currency: input.currency, cardLast4: input.card.last4 });
+        if (input.card.balanceMinor > 0) await this.ledger.credit(trx, card, input.card.balanceMinor, accountId);
+      }
+    });
+    return this.get(accountId);
+  }
+
+  /** Adds money to the wallet or the card from outside (an admin credit). */
+  async credit(accountId: string, target: 'wallet' | 'card', amountMinor: number): Promise<AccountView> {
+    await this.db.transaction().execute(async (trx) => {
+      const la = await trx.selectFrom('ledger_accounts').select('id').where('account_id', '=', accountId).where('kind', '=', target).executeTakeFirst();
+      if (!la) throw notFound(target === 'card' ? 'CARD_NOT_FOUND' : 'ACCOUNT_NOT_FOUND', target === 'card' ? 'A linked card for this account' : 'The account');
+      await this.ledger.credit(trx, la.id, amountMinor, accountId);
+    });
+    return this.get(accountId);
+  }
+
+  async get(accountId: string): Promise<AccountView> {
+    const account = await this.db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirst();
+    if (!account) throw notFound('ACCOUNT_NOT_FOUND', 'The account');
+    const ledgers = await this.db.selectFrom('ledger_accounts').selectAll().where('account_id', '=', accountId).execute();
+    const wallet = ledgers.find((l) => l.kind === 'wallet');
+    const card = ledgers.find((l) => l.kind === 'card');
+    return {
+      accountId: account.id,
+      phone: account.phone,
+      currency: account.currency,
+      quickPay: account.quick_pay === 1,
+      wallet: { balanceMinor: Number(wallet?.balance_minor ?? 0), heldMinor: Number(wallet?.held_minor ?? 0) },
+      card: card ? { last4: card.card_last4 ?? '', balanceMinor: Number(card.balance_minor), heldMinor: Number(card.held_minor) } : null,
+    };
+  }
+
+  async findByPhone(phone: E164) {
+    return this.db.selectFrom('accounts').selectAll().where('phone', '=', phone).executeTakeFirst();
+  }
+
+  /** Whether the phone has an active quick-pay agreement (claim 1's "bound"). */
+  async isBound(phone: E164): Promise<boolean> {
+    const account = await this.findByPhone(phone);
+    return account?.quick_pay === 1;
+  }
+}

@@ -1,0 +1,112 @@
+import { html, page, type Html } from '../../lib/html.ts';
+import { formatMinor } from '../../lib/money.ts';
+import { maskPhone } from '../../lib/phone.ts';
+import type { Checkout, PayOptions } from './checkout-service.ts';
+
+export type PageLang = 'zh-CN' | 'en';
+
+const T = {
+  'zh-CN': {
+    title: '手机支付',
+    payee: '收款方',
+    product: '商品',
+    phone: '手机号',
+    sendCode: '发送验证码到本机',
+    codeHint: '我们已向 {phone} 发送验证码，请输入以确认是您本人。',
+    code: '验证码',
+    verify: '确认',
+    choose: '选择付款方式',
+    wallet: '钱包余额',
+    card: '银行卡',
+    available: '可用',
+    quickPay: '以后在电视上购买时，用短信验证码快捷支付',
+    pay: '确认支付',
+    paid: '支付成功，电视上的内容已开通。',
+    closed: '这笔订单已关闭，无法支付。',
+    noAccount: '这个号码还没有钱包，无法在此支付。',
+    insufficient: '余额不足',
+  },
+  en: {
+    title: 'Pay by phone',
+    payee: 'Payee',
+    product: 'Product',
+    phone: 'Phone',
+    sendCode: 'Text a code to this phone',
+    codeHint: 'We texted a code to {phone}. Enter it to confirm this phone is yours.',
+    code: 'Code',
+    verify: 'Confirm',
+    choose: 'How do you want to pay?',
+    wallet: 'Wallet',
+    card: 'Bank card',
+    available: 'available',
+    quickPay: 'Next time, pay on the TV with an SMS code (quick pay)',
+    pay: 'Pay now',
+    paid: 'Paid. Your TV is turning on what you bought.',
+    closed: 'This order is closed and can no longer be paid.',
+    noAccount: 'This number has no wallet to pay from.',
+    insufficient: 'not enough',
+  },
+} as const;
+
+const money = (minor: number, currency: string) => `${currency === 'CNY' ? '¥' : `${currency} `}${formatMinor(minor, currency)}`;
+
+function summary(lang: PageLang, c: Checkout): Html {
+  const t = T[lang];
+  return html`<div class="card"><div class="muted">${t.payee}: ${c.payee}</div>
+<div class="amount" data-testid="amount">${money(Number(c.amount_minor), c.currency)}</div>
+<div class="row"><span>${t.product}</span><strong>${c.product_title}</strong></div>
+<div class="row"><span>${t.phone}</span><span>${maskPhone(c.phone)}</span></div></div>`;
+}
+
+function shell(lang: PageLang, c: Checkout, content: Html, error?: string): string {
+  const t = T[lang];
+  const other = lang === 'zh-CN' ? 'en' : 'zh-CN';
+  return page({
+    title: `${t.title} · ${c.payee}`,
+    lang,
+    body: html`<main><h1>${t.title}</h1>${error ? html`<div class="error" role="alert">${error}</div>` : ''}${summary(lang, c)}${content}
+<p class="muted"><a href="?lang=${other}">${other === 'en' ? 'English' : '中文'}</a></p></main>`,
+  });
+}
+
+export const checkoutPages = {
+  start(lang: PageLang, c: Checkout, payable: boolean, error?: string): string {
+    const t = T[lang];
+    if (c.status === 'paid') return shell(lang, c, html`<div class="ok" role="status">${t.paid}</div>`);
+    if (!payable) return shell(lang, c, html`<div class="error">${t.closed}</div>`);
+    return shell(lang, c, html`<form method="post" action="code?lang=${lang}"><button type="submit">${t.sendCode}</button></form>`, error);
+  },
+  code(lang: PageLang, c: Checkout, sessionId: string, error?: string): string {
+    const t = T[lang];
+    return shell(
+      lang,
+      c,
+      html`<form method="post" action="verify?lang=${lang}" class="card"><p>${t.codeHint.replace('{phone}', maskPhone(c.phone))}</p>
+<input type="hidden" name="session" value="${sessionId}"><label>${t.code}<input name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="12" required></label>
+<button type="submit">${t.verify}</button></form><form method="post" action="code?lang=${lang}"><button class="secondary" type="submit">${t.sendCode}</button></form>`,
+      error,
+    );
+  },
+  choose(lang: PageLang, c: Checkout, grant: string, o: PayOptions, error?: string): string {
+    const t = T[lang];
+    const amount = Number(c.amount_minor);
+    if (!o.wallet && !o.card) return shell(lang, c, html`<div class="error">${t.noAccount}</div>`, error);
+    const choice = (value: string, label: string, available: number, checked: boolean) =>
+      html`<label class="choice"><input type="radio" name="source" value="${value}" ${checked ? html`checked` : ''}>
+<span>${label}<br><span class="muted">${t.available} ${money(available, c.currency)}${available < amount ? ` · ${t.insufficient}` : ''}</span></span></label>`;
+    const walletCovers = (o.wallet?.availableMinor ?? 0) >= amount;
+    return shell(
+      lang,
+      c,
+      html`<form method="post" action="pay?lang=${lang}" class="card"><h2>${t.choose}</h2><input type="hidden" name="grant" value="${grant}">
+${o.wallet ? choice('wallet', t.wallet, o.wallet.availableMinor, walletCovers || !o.card) : ''}
+${o.card ? choice('card', `${t.card} *${o.card.last4}`, o.card.availableMinor, !walletCovers) : ''}
+${o.quickPay ? '' : html`<label class="choice"><input type="checkbox" name="quickPay" value="yes"><span>${t.quickPay}</span></label>`}
+<button type="submit">${t.pay} ${money(amount, c.currency)}</button></form>`,
+      error,
+    );
+  },
+  error(lang: PageLang, message: string): string {
+    return page({ title: T[lang].title, lang, body: html`<main><h1>${T[lang].title}</h1><div class="error" role="alert">${message}</div></main>` });
+  },
+};

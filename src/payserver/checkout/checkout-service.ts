@@ -1,0 +1,195 @@
+import type { Clock } from '../../lib/clock.ts';
+import { affected } from '../../lib/db/affected.ts';
+import { DomainError } from '../../lib/errors.ts';
+import { sha256, type RandomSource } from '../../lib/ids.ts';
+import { enqueue } from '../../lib/outbox/outbox.ts';
+import type { RateLimiter, RateRule } from '../../lib/rate-limiter.ts';
+import { smsLog } from '../../sms/sms-log.ts';
+import { codeHash } from '../confirmations/code-hash.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import type { Settlement } from '../payments/settlement.ts';
+import type { PayserverDb, PayserverTables } from '../schema.ts';
+
+export const POSSESSION_SMS_TOPIC = 'sms.possession';
+
+/** How long a proven phone may take to choose how to pay. */
+const GRANT_TTL_MS = 15 * 60 * 1000;
+
+export type Checkout = PayserverTables['checkouts'];
+
+export interface PayOptions {
+  wallet: { availableMinor: number } | null;
+  card: { last4: string; availableMinor: number } | null;
+  quickPay: boolean;
+}
+
+export interface CheckoutOptions {
+  codeKey: string;
+  maxWrongCodes: number;
+  codeSendsPerPhone: RateRule;
+  codeSendsPerDevice: RateRule;
+  smsFrom: string;
+}
+
+/**
+ * The phone checkout page's logic (the WAP payment of claim 1's unbound
+ * branch, open to bound users too): the holder proves possession of the
+ * number with a code sent to it, then pays from the wallet or the card in one
+ * transaction that reserves, captures and marks the order paid, and may agree
+ * to quick pay for next time.
+ */
+export class CheckoutService {
+  constructor(
+    private readonly db: PayserverDb,
+    private readonly ledger: Ledger,
+    private readonly settlement: Settlement,
+    private readonly limiter: RateLimiter,
+    private readonly random: RandomSource,
+    private readonly clock: Clock,
+    private readonly options: CheckoutOptions,
+    private readonly kick: () => void,
+  ) {}
+
+  /** The checkout behind a link token; 404 for an unknown token, revealing nothing else. */
+  async find(linkToken: string): Promise<Checkout> {
+    const checkout = await this.db.selectFrom('checkouts').selectAll().where('link_token_hash', '=', sha256(linkToken)).executeTakeFirst();
+    if (!checkout || checkout.currency === 'XXX') throw new DomainError('CHECKOUT_NOT_FOUND', 404, 'This payment link is not valid.');
+    return checkout;
+  }
+
+  isPayable(checkout: Checkout): boolean {
+    return checkout.status === 'open' && checkout.expires_at > this.clock.now().toISOString();
+  }
+
+  /** Sends a possession code to the order's phone; returns the page session that will verify it. */
+  async sendCode(linkToken: string): Promise<string> {
+    const checkout = await this.payable(linkToken);
+    await this.limiter.hit([
+      { key: `code-phone:${checkout.phone}`, rule: this.options.codeSendsPerPhone },
+      { key: `code-device:${checkout.device_id}`, rule: this.options.codeSendsPerDevice },
+    ]);
+    const sessionId = this.random.id('ps');
+    const smsId = this.random.id('sms');
+    const now = this.clock.now();
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('page_sessions')
+        .values({ id: sessionId, order_id: checkout.order_id, phone: checkout.phone, code_hash: null, code_expires_at: null, wrong_tries: 0, grant_hash: null, verified_at: null, created_at: now.toISOString() })
+        .execute();
+      await smsLog.queued(trx, { id: smsId, kind: 'possession', to: checkout.phone, from: this.options.smsFrom, now });
+      await enqueue(trx, { id: this.random.id('obx'), topic: POSSESSION_SMS_TOPIC, payload: { sessionId, smsId }, now });
+    });
+    this.kick();
+    return sessionId;
+  }
+
+  /** Checks the possession code; returns a grant (a secret for this page only) to pay with. */
+  async verify(linkToken: string, sessionId: string, code: string): Promise<string> {
+    const checkout = await this.payable(linkToken);
+    const session = await this.db.selectFrom('page_sessions').selectAll().where('id', '=', sessionId).where('order_id', '=', checkout.order_id).executeTakeFirst();
+    const now = this.clock.now().toISOString();
+    if (!session || !session.code_hash || session.verified_at) throw new DomainError('CODE_NOT_SENT', 400, 'Ask for a new code first.');
+    if (session.wrong_tries >= this.options.maxWrongCodes) throw new DomainError('CONFIRMATION_FAILED', 400, 'Too many wrong codes; ask for a new code.');
+    if (!session.code_expires_at || session.code_expires_at < now) throw new DomainError('CODE_EXPIRED', 400, 'The code has expired; ask for a new code.');
+    const expected = codeHash(this.options.codeKey, { id: session.id, amountMinor: Number(checkout.amount_minor), phone: session.phone }, code.normalize('NFKC').replace(/\s+/g, ''));
+    if (expected !== session.code_hash) {
+      await this.db.updateTable('page_sessions').set((eb) => ({ wrong_tries: eb('wrong_tries', '+', 1) })).where('id', '=', session.id).execute();
+      const left = this.options.maxWrongCodes - session.wrong_tries - 1;
+      throw new DomainError(left > 0 ? 'CODE_INCORRECT' : 'CONFIRMATION_FAILED', 400, left > 0 ? `The code is not right; ${left} tries left.` : 'Too many wrong codes; ask for a new code.');
+    }
+    const grant = this.random.token();
+    const res = await this.db
+      .updateTable('page_sessions')
+      .set({ grant_hash: sha256(grant), verified_at: now, code_hash: null })
+      .where('id', '=', session.id)
+      .where('verified_at', 'is', null)
+      .executeTakeFirst();
+    if (affected(res) !== 1) throw new DomainError('CODE_NOT_SENT', 400, 'Ask for a new code first.');
+    return grant;
+  }
+
+  /** What the proven phone can pay with. */
+  async payOptions(linkToken: string, grant: string): Promise<{ checkout: Checkout; options: PayOptions }> {
+    const { checkout, session } = await this.granted(linkToken, grant);
+    const account = await this.db.selectFrom('accounts').selectAll().where('phone', '=', session.phone).executeTakeFirst();
+    if (!account) return { checkout, options: { wallet: null, card: null, quickPay: false } };
+    const ledgers = await this.db.selectFrom('ledger_accounts').selectAll().where('account_id', '=', account.id).execute();
+    const avail = (l: (typeof ledgers)[number]) => Number(l.balance_minor) - Number(l.held_minor);
+    const wallet = ledgers.find((l) => l.kind === 'wallet');
+    const card = ledgers.find((l) => l.kind === 'card');
+    return {
+      checkout,
+      options: {
+        wallet: wallet ? { availableMinor: avail(wallet) } : null,
+        card: card ? { last4: card.card_last4 ?? '', availableMinor: avail(card) } : null,
+        quickPay: account.quick_pay === 1,
+      },
+    };
+  }
+
+  /**
+   * Pays the order from the chosen source: reserve, capture and mark the
+   * order paid in one transaction. Refuses with INSUFFICIENT_FUNDS (nothing
+   * moved) when the source does not cover the amount.
+   */
+  async pay(linkToken: string, grant: string, source: 'wallet' | 'card', agreeQuickPay: boolean): Promise<Checkout> {
+    const { checkout, session } = await this.granted(linkToken, grant);
+    const now = this.clock.now().toISOString();
+    await this.db.transaction().execute(async (trx) => {
+      const spent = await trx.updateTable('page_sessions').set({ grant_hash: null }).where('id', '=', session.id).where('grant_hash', '=', sha256(grant)).executeTakeFirst();
+      if (affected(spent) !== 1) throw new DomainError('GRANT_INVALID', 400, 'This payment page has expired; start again from the link.');
+      const account = await trx.selectFrom('accounts').selectAll().where('phone', '=', session.phone).executeTakeFirst();
+      if (!account) throw new DomainError('ACCOUNT_NOT_FOUND', 409, 'This phone has no wallet to pay from.');
+      if (account.currency !== checkout.currency) throw new DomainError('CURRENCY_MISMATCH', 409, `The wallet holds ${account.currency}, the order is in ${checkout.currency}.`);
+      const la = await trx.selectFrom('ledger_accounts').select('id').where('account_id', '=', account.id).where('kind', '=', source).executeTakeFirst();
+      if (!la) throw new DomainError('SOURCE_NOT_FOUND', 409, source === 'card' ? 'No bank card is linked to this wallet.' : 'This account has no wallet.');
+      const paymentId = this.random.id('pay');
+      const holdId = await this.ledger.reserve(trx, la.id, Number(checkout.amount_minor), paymentId);
+      if (!holdId) throw new DomainError('INSUFFICIENT_FUNDS', 409, source === 'card' ? 'The card does not cover the amount.' : 'The wallet does not cover the amount; try the card.');
+      const payment: PayserverTables['payments'] = {
+        id: paymentId,
+        order_id: checkout.order_id,
+        attempt: checkout.attempt,
+        method: 'page',
+        phone: session.phone,
+        account_id: account.id,
+        source,
+        hold_id: holdId,
+        amount_minor: Number(checkout.amount_minor),
+        currency: checkout.currency,
+        status: 'pending',
+        failure_code: null,
+        code_hash: null,
+        code_expires_at: null,
+        wrong_replies: 0,
+        created_at: now,
+        completed_at: null,
+      };
+      await trx.insertInto('payments').values(payment).execute();
+      if (!(await this.settlement.capture(trx, payment))) throw new DomainError('ORDER_FINAL', 409, 'This order can no longer be paid.');
+      if (agreeQuickPay && account.quick_pay !== 1) await trx.updateTable('accounts').set({ quick_pay: 1 }).where('id', '=', account.id).execute();
+    });
+    this.kick();
+    return this.find(linkToken);
+  }
+
+  private async payable(linkToken: string): Promise<Checkout> {
+    const checkout = await this.find(linkToken);
+    if (!this.isPayable(checkout)) throw new DomainError('ORDER_FINAL', 409, checkout.status === 'paid' ? 'This order is already paid.' : 'This order can no longer be paid.');
+    return checkout;
+  }
+
+  private async granted(linkToken: string, grant: string) {
+    const checkout = await this.payable(linkToken);
+    const session = await this.db
+      .selectFrom('page_sessions')
+      .selectAll()
+      .where('grant_hash', '=', sha256(grant))
+      .where('order_id', '=', checkout.order_id)
+      .executeTakeFirst();
+    if (!session?.verified_at || Date.parse(session.verified_at) + GRANT_TTL_MS < this.clock.now().getTime()) {
+      throw new DomainError('GRANT_INVALID', 400, 'This payment page has expired; start again from the link.');
+    }
+    return { checkout, session };
+  }
+}

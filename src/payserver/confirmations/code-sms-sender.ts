@@ -1,0 +1,120 @@
+import type { Clock } from '../../lib/clock.ts';
+import { affected } from '../../lib/db/affected.ts';
+import type { RandomSource } from '../../lib/ids.ts';
+import type { SmsGateway } from '../../sms/gateway.ts';
+import { smsLog } from '../../sms/sms-log.ts';
+import { codeSms, possessionSms, type Locale } from '../../sms/templates.ts';
+import type { PayserverDb } from '../schema.ts';
+import { codeHash } from './code-hash.ts';
+
+export interface CodeSenderOptions {
+  codeKey: string;
+  codeTtlSeconds: number;
+  locale: Locale;
+  from: string;
+}
+
+/**
+ * Sends the one-time codes. The code is drawn when the SMS leaves (in the
+ * outbox handler), stored only as a hash, and never written anywhere else, so
+ * no table or log ever holds a usable code. A retried send draws a new code
+ * and the older one stops working.
+ */
+export class CodeSmsSender {
+  constructor(
+    private readonly db: PayserverDb,
+    private readonly gateway: SmsGateway,
+    private readonly random: RandomSource,
+    private readonly clock: Clock,
+    private readonly options: CodeSenderOptions,
+  ) {}
+
+  /** The patent's second SMS for a pending pre-pay. */
+  async sendPaymentCode({ paymentId, smsId }: { paymentId: string; smsId: string }): Promise<void> {
+    const prepared = await this.db.transaction().execute(async (trx) => {
+      const payment = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
+      if (!payment || payment.status !== 'pending') return null;
+      const others = await trx
+        .selectFrom('payments')
+        .select(['id', 'amount_minor', 'phone', 'code_hash'])
+        .where('phone', '=', payment.phone)
+        .where('status', '=', 'pending')
+        .where('id', '!=', paymentId)
+        .where('code_hash', 'is not', null)
+        .execute();
+      const code = this.distinctCode((c) =>
+        others.some((o) => o.code_hash === codeHash(this.options.codeKey, { id: o.id, amountMinor: Number(o.amount_minor), phone: o.phone }, c)),
+      );
+      const res = await trx
+        .updateTable('payments')
+        .set({
+          code_hash: codeHash(this.options.codeKey, { id: payment.id, amountMinor: Number(payment.amount_minor), phone: payment.phone }, code),
+          code_expires_at: new Date(this.clock.now().getTime() + this.options.codeTtlSeconds * 1000).toISOString(),
+        })
+        .where('id', '=', paymentId)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      if (affected(res) !== 1) return null;
+      const checkout = await trx.selectFrom('checkouts').select(['product_title', 'payee']).where('order_id', '=', payment.order_id).executeTakeFirstOrThrow();
+      const card = payment.source === 'card'
+        ? await trx.selectFrom('ledger_accounts').select('card_last4').where('account_id', '=', payment.account_id).where('kind', '=', 'card').executeTakeFirst()
+        : undefined;
+      return {
+        to: payment.phone,
+        text: codeSms(this.options.locale, {
+          product: checkout.product_title,
+          payee: checkout.payee,
+          amountMinor: Number(payment.amount_minor),
+          currency: payment.currency,
+          code,
+          source: payment.source ?? 'wallet',
+          cardLast4: card?.card_last4 ?? null,
+        }),
+      };
+    });
+    if (!prepared) return;
+    await this.gateway.send({ ref: smsId, to: prepared.to, from: this.options.from, text: prepared.text });
+    await smsLog.advance(this.db, smsId, 'sent', this.clock.now());
+  }
+
+  /** The code that proves possession of the phone on the checkout page. */
+  async sendPossessionCode({ sessionId, smsId }: { sessionId: string; smsId: string }): Promise<void> {
+    const prepared = await this.db.transaction().execute(async (trx) => {
+      const session = await trx.selectFrom('page_sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
+      if (!session || session.verified_at) return null;
+      const checkout = await trx.selectFrom('checkouts').selectAll().where('order_id', '=', session.order_id).executeTakeFirstOrThrow();
+      if (checkout.status !== 'open') return null;
+      const code = this.random.code();
+      await trx
+        .updateTable('page_sessions')
+        .set({
+          code_hash: codeHash(this.options.codeKey, { id: session.id, amountMinor: Number(checkout.amount_minor), phone: session.phone }, code),
+          code_expires_at: new Date(this.clock.now().getTime() + this.options.codeTtlSeconds * 1000).toISOString(),
+        })
+        .where('id', '=', sessionId)
+        .execute();
+      return {
+        to: session.phone,
+        text: possessionSms(this.options.locale, {
+          payee: checkout.payee,
+          amountMinor: Number(checkout.amount_minor),
+          currency: checkout.currency,
+          code,
+          minutes: Math.round(this.options.codeTtlSeconds / 60),
+        }),
+      };
+    });
+    if (!prepared) return;
+    await this.gateway.send({ ref: smsId, to: prepared.to, from: this.options.from, text: prepared.text });
+    await smsLog.advance(this.db, smsId, 'sent', this.clock.now());
+  }
+
+  /** Draws codes until one differs from every other pending code of the phone. */
+  private distinctCode(taken: (code: string) => boolean): string {
+    for (let i = 0; i < 50; i++) {
+      const code = this.random.code();
+      if (!taken(code)) return code;
+    }
+    throw new Error('could not draw a distinct code');
+  }
+}

@@ -1,0 +1,289 @@
+import type { Clock } from '../../lib/clock.ts';
+import { affected } from '../../lib/db/affected.ts';
+import { DomainError } from '../../lib/errors.ts';
+import { sha256, type RandomSource } from '../../lib/ids.ts';
+import { enqueue } from '../../lib/outbox/outbox.ts';
+import { normalizePhone } from '../../lib/phone.ts';
+import type { RateLimiter, RateRule } from '../../lib/rate-limiter.ts';
+import { smsLog } from '../../sms/sms-log.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import type { PayserverDb, PayserverTables } from '../schema.ts';
+import type { Settlement } from './settlement.ts';
+
+/** The back-end's message starting one payer attempt of an order. */
+export interface StartPaymentRequest {
+  orderId: string;
+  attempt: number;
+  /** `sms_confirm`: the back-end judged the phone bound (pre-pay); `wap_link`: checkout page only. */
+  mode: 'sms_confirm' | 'wap_link';
+  phone: string;
+  amountMinor: number;
+  currency: string;
+  productTitle: string;
+  payee: string;
+  linkToken: string;
+  deviceId: string;
+  expiresAt: string;
+}
+
+export interface StartPaymentResult {
+  state: 'pending_confirmation' | 'awaiting_checkout' | 'failed' | 'superseded' | 'closed' | 'paid';
+  failureCode: string | null;
+  paymentId: string | null;
+}
+
+export const CODE_SMS_TOPIC = 'sms.code';
+
+export interface PaymentsOptions {
+  regions: readonly string[];
+  codeTtlSeconds: number;
+  codeSendsPerPhone: RateRule;
+  codeSendsPerDevice: RateRule;
+  smsFrom: string;
+}
+
+type Payment = PayserverTables['payments'];
+
+const isUniqueViolation = (err: unknown) => /UNIQUE|unique|23505/.test(String((err as { code?: string }).code ?? '') + String((err as Error).message));
+
+/**
+ * The payment server's side of an order (claims 2, 3 and 8): registering the
+ * phone checkout for each payer attempt, the pre-pay of a bound phone (hold on
+ * the wallet, else on the card, else INSUFFICIENT_FUNDS with nothing moved),
+ * closing an order the back-end gave up on, and expiring what timed out.
+ */
+export class PaymentsService {
+  constructor(
+    private readonly db: PayserverDb,
+    private readonly ledger: Ledger,
+    private readonly settlement: Settlement,
+    private readonly limiter: RateLimiter,
+    private readonly random: RandomSource,
+    private readonly clock: Clock,
+    private readonly options: PaymentsOptions,
+    private readonly kick: () => void,
+  ) {}
+
+  /** Idempotent on (orderId, attempt): a retried message answers what the first one did. */
+  async start(req: StartPaymentRequest): Promise<StartPaymentResult> {
+    const phone = normalizePhone(req.phone, this.options.regions);
+    if (req.mode === 'sms_confirm') {
+      const prior = await this.existingSmsPayment(req);
+      if (prior) return prior;
+    }
+    let rateLimited = false;
+    if (req.mode === 'sms_confirm') {
+      try {
+        await this.limiter.hit([
+          { key: `code-phone:${phone}`, rule: this.options.codeSendsPerPhone },
+          { key: `code-device:${req.deviceId}`, rule: this.options.codeSendsPerDevice },
+        ]);
+      } catch (err) {
+        if (!(err instanceof DomainError) || err.code !== 'RATE_LIMITED') throw err;
+        rateLimited = true;
+      }
+    }
+    try {
+      const result = await this.db.transaction().execute((trx) => this.startIn(trx, req, phone, rateLimited));
+      this.kick();
+      return result;
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        const prior = await this.existingSmsPayment(req);
+        if (prior) return prior;
+      }
+      throw err;
+    }
+  }
+
+  private async startIn(trx: PayserverDb, req: StartPaymentRequest, phone: string, rateLimited: boolean): Promise<StartPaymentResult> {
+    const now = this.clock.now();
+    const none = { failureCode: null, paymentId: null };
+    const checkout = await trx.selectFrom('checkouts').selectAll().where('order_id', '=', req.orderId).executeTakeFirst();
+    if (!checkout) {
+      await trx
+        .insertInto('checkouts')
+        .values({
+          order_id: req.orderId,
+          link_token_hash: sha256(req.linkToken),
+          phone,
+          amount_minor: req.amountMinor,
+          currency: req.currency,
+          product_title: req.productTitle,
+          payee: req.payee,
+          device_id: req.deviceId,
+          attempt: req.attempt,
+          status: 'open',
+          expires_at: req.expiresAt,
+          created_at: now.toISOString(),
+          paid_payment_id: null,
+        })
+        .execute();
+    } else if (checkout.status !== 'open') {
+      return { state: checkout.status === 'paid' ? 'paid' : 'closed', ...none };
+    } else if (req.attempt < checkout.attempt) {
+      return { state: 'superseded', ...none };
+    } else if (req.attempt > checkout.attempt) {
+      await trx.updateTable('checkouts').set({ phone, attempt: req.attempt }).where('order_id', '=', req.orderId).execute();
+    }
+    const older = await trx
+      .selectFrom('payments')
+      .selectAll()
+      .where('order_id', '=', req.orderId)
+      .where('attempt', '<', req.attempt)
+      .where('status', '=', 'pending')
+      .execute();
+    for (const p of older) await this.settlement.release(trx, p, 'SUPERSEDED');
+    if (req.mode === 'wap_link') return { state: 'awaiting_checkout', ...none };
+
+    const paymentId = this.random.id('pay');
+    const base: Payment = {
+      id: paymentId,
+      order_id: req.orderId,
+      attempt: req.attempt,
+      method: 'sms_code',
+      phone,
+      account_id: null,
+      source: null,
+      hold_id: null,
+      amount_minor: req.amountMinor,
+      currency: req.currency,
+      status: 'failed',
+      failure_code: null,
+      code_hash: null,
+      code_expires_at: null,
+      wrong_replies: 0,
+      created_at: now.toISOString(),
+      completed_at: now.toISOString(),
+    };
+    const failWith = async (failureCode: string): Promise<StartPaymentResult> => {
+      await trx.insertInto('payments').values({ ...base, failure_code: failureCode }).execute();
+      return { state: 'failed', failureCode, paymentId };
+    };
+    const account = await trx.selectFrom('accounts').selectAll().where('phone', '=', phone).executeTakeFirst();
+    if (!account || account.quick_pay !== 1) return failWith('NOT_BOUND');
+    if (account.currency !== req.currency) return failWith('CURRENCY_MISMATCH');
+    if (rateLimited) return failWith('SMS_RATE_LIMITED');
+
+    const ledgers = await trx.selectFrom('ledger_accounts').select(['id', 'kind']).where('account_id', '=', account.id).execute();
+    let source: 'wallet' | 'card' | null = null;
+    let holdId: string | null = null;
+    for (const kind of ['wallet', 'card'] as const) {
+      const la = ledgers.find((l) => l.kind === kind);
+      if (!la) continue;
+      holdId = await this.ledger.reserve(trx, la.id, req.amountMinor, paymentId);
+      if (holdId) {
+        source = kind;
+        break;
+      }
+    }
+    if (!holdId) return failWith('INSUFFICIENT_FUNDS');
+
+    const smsId = this.random.id('sms');
+    await trx
+      .insertInto('payments')
+      .values({
+        ...base,
+        account_id: account.id,
+        source,
+        hold_id: holdId,
+        status: 'pending',
+        completed_at: null,
+        code_expires_at: new Date(now.getTime() + this.options.codeTtlSeconds * 1000).toISOString(),
+      })
+      .execute();
+    await smsLog.queued(trx, { id: smsId, kind: 'code', to: phone, from: this.options.smsFrom, now });
+    await enqueue(trx, { id: this.random.id('obx'), topic: CODE_SMS_TOPIC, payload: { paymentId, smsId }, now });
+    return { state: 'pending_confirmation', failureCode: null, paymentId };
+  }
+
+  private async existingSmsPayment(req: StartPaymentRequest): Promise<StartPaymentResult | null> {
+    const p = await this.db
+      .selectFrom('payments')
+      .selectAll()
+      .where('order_id', '=', req.orderId)
+      .where('attempt', '=', req.attempt)
+      .where('method', '=', 'sms_code')
+      .executeTakeFirst();
+    if (!p) return null;
+    if (p.status === 'failed') return { state: 'failed', failureCode: p.failure_code, paymentId: p.id };
+    if (p.status === 'captured') return { state: 'paid', failureCode: null, paymentId: p.id };
+    if (p.status === 'released') return { state: 'superseded', failureCode: null, paymentId: p.id };
+    return { state: 'pending_confirmation', failureCode: null, paymentId: p.id };
+  }
+
+  /**
+   * Closes an order the back-end ended (cancelled, expired, failed): no new
+   * payment may start or capture for it and whatever is held is released.
+   * A payment that captured first stays captured; the back-end refuses it
+   * and it is refunded.
+   */
+  async close(orderId: string): Promise<{ state: 'closed' | 'paid' }> {
+    const state = await this.db.transaction().execute(async (trx) => {
+      const checkout = await trx.selectFrom('checkouts').select(['status']).where('order_id', '=', orderId).executeTakeFirst();
+      if (!checkout) {
+        const now = this.clock.now().toISOString();
+        await trx
+          .insertInto('checkouts')
+          .values({
+            order_id: orderId,
+            link_token_hash: sha256(this.random.token()),
+            phone: '',
+            amount_minor: 0,
+            currency: 'XXX',
+            product_title: '',
+            payee: '',
+            device_id: '',
+            attempt: 0,
+            status: 'closed',
+            expires_at: now,
+            created_at: now,
+            paid_payment_id: null,
+          })
+          .execute();
+        return 'closed' as const;
+      }
+      await trx.updateTable('checkouts').set({ status: 'closed' }).where('order_id', '=', orderId).where('status', '=', 'open').execute();
+      const pending = await trx.selectFrom('payments').selectAll().where('order_id', '=', orderId).where('status', '=', 'pending').execute();
+      for (const p of pending) await this.settlement.release(trx, p, 'ORDER_CLOSED');
+      return checkout.status === 'paid' ? ('paid' as const) : ('closed' as const);
+    });
+    return { state };
+  }
+
+  /** The back-end refused a completed payment (its order had ended): give the money back, once. */
+  async refund(paymentId: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const payment = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
+      if (!payment?.hold_id) return;
+      const res = await trx.updateTable('payments').set({ status: 'refunded' }).where('id', '=', paymentId).where('status', '=', 'captured').executeTakeFirst();
+      if (affected(res) !== 1) return;
+      await this.ledger.refund(trx, payment.hold_id, paymentId);
+      await trx.updateTable('checkouts').set({ status: 'closed' }).where('order_id', '=', payment.order_id).where('paid_payment_id', '=', paymentId).execute();
+    });
+  }
+
+  /** Fails payments whose code expired and closes checkouts whose order expired. */
+  async expire(): Promise<number> {
+    const now = this.clock.now().toISOString();
+    let count = 0;
+    const stale = await this.db
+      .selectFrom('payments')
+      .selectAll()
+      .where('status', '=', 'pending')
+      .where('method', '=', 'sms_code')
+      .where('code_expires_at', '<', now)
+      .limit(500)
+      .execute();
+    for (const p of stale) {
+      if (await this.db.transaction().execute((trx) => this.settlement.fail(trx, p, 'CONFIRMATION_EXPIRED'))) count++;
+    }
+    const ended = await this.db.selectFrom('checkouts').select('order_id').where('status', '=', 'open').where('expires_at', '<=', now).limit(500).execute();
+    for (const c of ended) {
+      await this.close(c.order_id);
+      count++;
+    }
+    if (count) this.kick();
+    return count;
+  }
+}

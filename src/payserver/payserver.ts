@@ -1,0 +1,133 @@
+import type { Kysely } from 'kysely';
+import type { CommonTables } from '../lib/db/common-tables.ts';
+import type { Config } from '../config/config.ts';
+import type { Secrets } from '../config/secrets.ts';
+import type { Clock } from '../lib/clock.ts';
+import { migrate } from '../lib/db/migrate.ts';
+import type { DatabaseHandle } from '../lib/db/open-database.ts';
+import { requireAdmin } from '../lib/auth.ts';
+import { createApp } from '../lib/http/create-app.ts';
+import { idempotencyHooks } from '../lib/http/idempotency.ts';
+import { pruneNonces, requireServiceSignature, SignedClient } from '../lib/http/service-auth.ts';
+import { sha256, type RandomSource } from '../lib/ids.ts';
+import type { Log } from '../lib/log.ts';
+import { OutboxWorker } from '../lib/outbox/outbox-worker.ts';
+import { RateLimiter } from '../lib/rate-limiter.ts';
+import { Sweeper } from '../lib/service/sweeper.ts';
+import type { RunningParts } from '../lib/service/service.ts';
+import type { SmsGateway } from '../sms/gateway.ts';
+import { smsGatewayRoutes } from '../sms/gateway-routes.ts';
+import { accountsRoutes } from './accounts/accounts-routes.ts';
+import { AccountsService } from './accounts/accounts-service.ts';
+import { checkoutRoutes } from './checkout/checkout-routes.ts';
+import { CheckoutService, POSSESSION_SMS_TOPIC } from './checkout/checkout-service.ts';
+import { CodeSmsSender } from './confirmations/code-sms-sender.ts';
+import { ReplyService } from './confirmations/reply-service.ts';
+import { internalRoutes } from './internal-routes.ts';
+import { Ledger } from './ledger/ledger.ts';
+import { CODE_SMS_TOPIC, PaymentsService } from './payments/payments-service.ts';
+import { NOTIFY_TOPIC, Settlement, type PaymentEvent } from './payments/settlement.ts';
+import { payserverMigrations, type PayserverTables } from './schema.ts';
+
+export interface PayserverDeps {
+  config: Readonly<Config>;
+  secrets: Secrets;
+  store: DatabaseHandle<PayserverTables>;
+  clock: Clock;
+  random: RandomSource;
+  gateway: SmsGateway;
+  log: Log;
+}
+
+/**
+ * Builds the payment server (claims 2, 3, 8): accounts and ledger, pre-pay
+ * with wallet-then-card holds, the code SMS and the reply, the phone checkout
+ * page, and the outbox that tells the back-end each outcome.
+ */
+export async function buildPayserver(deps: PayserverDeps) {
+  const { config, secrets, clock, random, log } = deps;
+  const db = deps.store.db;
+  /** The same database, seen through the tables every service shares. */
+  const common = db as unknown as Kysely<CommonTables>;
+  let ready = false;
+  await migrate(db, payserverMigrations);
+  ready = true;
+
+  const codeKey = sha256(`codes:${secrets.serviceSecret}`);
+  const window = config.limits.windowSeconds;
+  const codeSendsPerPhone = { what: 'codes sent to this phone', limit: config.limits.codeSendsPerPhone, windowSeconds: window };
+  const codeSendsPerDevice = { what: 'codes sent for this TV', limit: config.limits.codeSendsPerDevice, windowSeconds: window };
+  const handlers: Record<string, (payload: any) => Promise<void>> = {};
+  const worker = new OutboxWorker(common, handlers, clock, log);
+  const kick = () => worker.kick();
+
+  const ledger = new Ledger(random, clock);
+  const settlement = new Settlement(ledger, random, clock);
+  const limiter = new RateLimiter(common, clock);
+  const accounts = new AccountsService(db, ledger, random, clock, config.phoneRegions);
+  const payments = new PaymentsService(db, ledger, settlement, limiter, random, clock, {
+    regions: config.phoneRegions,
+    codeTtlSeconds: config.codeTtlSeconds,
+    codeSendsPerPhone,
+    codeSendsPerDevice,
+    smsFrom: config.sms.payserverFrom,
+  }, kick);
+  const replies = new ReplyService(db, settlement, clock, { codeKey, regions: config.phoneRegions, maxWrongCodes: config.maxWrongCodes }, kick);
+  const checkout = new CheckoutService(db, ledger, settlement, limiter, random, clock, {
+    codeKey,
+    maxWrongCodes: config.maxWrongCodes,
+    codeSendsPerPhone,
+    codeSendsPerDevice,
+    smsFrom: config.sms.payserverFrom,
+  }, kick);
+  const codes = new CodeSmsSender(db, deps.gateway, random, clock, {
+    codeKey,
+    codeTtlSeconds: config.codeTtlSeconds,
+    locale: config.sms.locale,
+    from: config.sms.payserverFrom,
+  });
+  const backend = new SignedClient(config.internalUrls.backend, secrets.serviceSecret, clock);
+
+  handlers[CODE_SMS_TOPIC] = (p) => codes.sendPaymentCode(p);
+  handlers[POSSESSION_SMS_TOPIC] = (p) => codes.sendPossessionCode(p);
+  handlers[NOTIFY_TOPIC] = async (event: PaymentEvent) => {
+    const answer = await backend.post<{ result: string }>('/internal/v1/payment-events', event);
+    if (answer.result === 'rejected' && event.type === 'payment.completed') await payments.refund(event.paymentId);
+  };
+
+  const app = await createApp({ log, title: 'tvpay payment server', ready: () => ready });
+  const idem = idempotencyHooks(common, clock);
+  await app.register(async (admin) => {
+    admin.addHook('onRequest', requireAdmin(secrets.adminToken));
+    admin.addHook('preHandler', idem.preHandler);
+    admin.addHook('onSend', idem.onSend);
+    accountsRoutes(admin, accounts);
+  });
+  internalRoutes(app, { accounts, payments, regions: config.phoneRegions, signed: requireServiceSignature(common, secrets.serviceSecret, clock) });
+  smsGatewayRoutes(app, { db: common, inboundToken: secrets.smsInboundToken, clock, onReply: (from, text) => replies.handle(from, text) });
+  checkoutRoutes(app, checkout);
+
+  const sweeper = new Sweeper(async () => {
+    await payments.expire();
+    await limiter.prune();
+    await pruneNonces(common, clock);
+  }, 1000, log);
+
+  const parts: RunningParts & { services: { accounts: AccountsService; payments: PaymentsService; replies: ReplyService; checkout: CheckoutService } } = {
+    app,
+    worker,
+    sweeper,
+    services: { accounts, payments, replies, checkout },
+    start() {
+      worker.start();
+      sweeper.start();
+    },
+    async close() {
+      await sweeper.stop();
+      await worker.stop();
+      await app.close();
+      await deps.store.close();
+    },
+  };
+  return parts;
+}

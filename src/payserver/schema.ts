@@ -1,0 +1,171 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+import { commonTablesMigration, type CommonTables } from '../lib/db/common-tables.ts';
+
+/** The payment server's database. */
+export interface PayserverTables extends CommonTables {
+  accounts: { id: string; phone: string; currency: string; quick_pay: number; created_at: string };
+  ledger_accounts: {
+    id: string;
+    account_id: string | null;
+    kind: 'wallet' | 'card' | 'external' | 'merchant';
+    currency: string;
+    balance_minor: number;
+    held_minor: number;
+    card_last4: string | null;
+  };
+  holds: { id: string; ledger_account_id: string; payment_id: string; amount_minor: number; status: 'held' | 'captured' | 'released'; created_at: string; resolved_at: string | null };
+  journal_entries: { id: string; kind: string; ref: string; created_at: string };
+  postings: { id: string; entry_id: string; ledger_account_id: string; amount_minor: number };
+  checkouts: {
+    order_id: string;
+    link_token_hash: string;
+    phone: string;
+    amount_minor: number;
+    currency: string;
+    product_title: string;
+    payee: string;
+    device_id: string;
+    attempt: number;
+    status: 'open' | 'paid' | 'closed';
+    expires_at: string;
+    created_at: string;
+    paid_payment_id: string | null;
+  };
+  payments: {
+    id: string;
+    order_id: string;
+    attempt: number;
+    method: 'sms_code' | 'page';
+    phone: string;
+    account_id: string | null;
+    source: 'wallet' | 'card' | null;
+    hold_id: string | null;
+    amount_minor: number;
+    currency: string;
+    status: 'pending' | 'captured' | 'failed' | 'released' | 'refunded';
+    failure_code: string | null;
+    code_hash: string | null;
+    code_expires_at: string | null;
+    wrong_replies: number;
+    created_at: string;
+    completed_at: string | null;
+  };
+  page_sessions: {
+    id: string;
+    order_id: string;
+    phone: string;
+    code_hash: string | null;
+    code_expires_at: string | null;
+    wrong_tries: number;
+    grant_hash: string | null;
+    verified_at: string | null;
+    created_at: string;
+  };
+}
+
+export type PayserverDb = Kysely<PayserverTables>;
+
+const core: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('accounts')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('phone', 'varchar(32)', (c) => c.notNull().unique())
+      .addColumn('currency', 'varchar(3)', (c) => c.notNull())
+      .addColumn('quick_pay', 'integer', (c) => c.notNull())
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('ledger_accounts')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(64)', (c) => c.references('accounts.id'))
+      .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+      .addColumn('currency', 'varchar(3)', (c) => c.notNull())
+      .addColumn('balance_minor', 'bigint', (c) => c.notNull())
+      .addColumn('held_minor', 'bigint', (c) => c.notNull())
+      .addColumn('card_last4', 'varchar(4)')
+      .addCheckConstraint('ledger_no_overdraft', sql`kind = 'external' OR (held_minor >= 0 AND balance_minor >= held_minor)`)
+      .execute();
+    await db.schema.createIndex('ledger_accounts_owner').on('ledger_accounts').columns(['account_id', 'kind']).execute();
+    await db.schema
+      .createTable('holds')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('ledger_account_id', 'varchar(64)', (c) => c.notNull().references('ledger_accounts.id'))
+      .addColumn('payment_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('amount_minor', 'bigint', (c) => c.notNull())
+      .addColumn('status', 'varchar(16)', (c) => c.notNull())
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('resolved_at', 'varchar(32)')
+      .execute();
+    await db.schema
+      .createTable('journal_entries')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+      .addColumn('ref', 'varchar(64)', (c) => c.notNull())
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('postings')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('entry_id', 'varchar(64)', (c) => c.notNull().references('journal_entries.id'))
+      .addColumn('ledger_account_id', 'varchar(64)', (c) => c.notNull().references('ledger_accounts.id'))
+      .addColumn('amount_minor', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('postings_account').on('postings').column('ledger_account_id').execute();
+    await db.schema
+      .createTable('checkouts')
+      .addColumn('order_id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('link_token_hash', 'varchar(64)', (c) => c.notNull().unique())
+      .addColumn('phone', 'varchar(32)', (c) => c.notNull())
+      .addColumn('amount_minor', 'bigint', (c) => c.notNull())
+      .addColumn('currency', 'varchar(3)', (c) => c.notNull())
+      .addColumn('product_title', 'varchar(200)', (c) => c.notNull())
+      .addColumn('payee', 'varchar(64)', (c) => c.notNull())
+      .addColumn('device_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('attempt', 'integer', (c) => c.notNull())
+      .addColumn('status', 'varchar(16)', (c) => c.notNull())
+      .addColumn('expires_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('paid_payment_id', 'varchar(64)')
+      .execute();
+    await db.schema
+      .createTable('payments')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('order_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('attempt', 'integer', (c) => c.notNull())
+      .addColumn('method', 'varchar(16)', (c) => c.notNull())
+      .addColumn('phone', 'varchar(32)', (c) => c.notNull())
+      .addColumn('account_id', 'varchar(64)')
+      .addColumn('source', 'varchar(16)')
+      .addColumn('hold_id', 'varchar(64)')
+      .addColumn('amount_minor', 'bigint', (c) => c.notNull())
+      .addColumn('currency', 'varchar(3)', (c) => c.notNull())
+      .addColumn('status', 'varchar(16)', (c) => c.notNull())
+      .addColumn('failure_code', 'varchar(64)')
+      .addColumn('code_hash', 'varchar(64)')
+      .addColumn('code_expires_at', 'varchar(32)')
+      .addColumn('wrong_replies', 'integer', (c) => c.notNull())
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('completed_at', 'varchar(32)')
+      .execute();
+    await db.schema.createIndex('payments_attempt').on('payments').columns(['order_id', 'attempt', 'method']).unique().execute();
+    await db.schema.createIndex('payments_phone_status').on('payments').columns(['phone', 'status']).execute();
+    await db.schema
+      .createTable('page_sessions')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('order_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('phone', 'varchar(32)', (c) => c.notNull())
+      .addColumn('code_hash', 'varchar(64)')
+      .addColumn('code_expires_at', 'varchar(32)')
+      .addColumn('wrong_tries', 'integer', (c) => c.notNull())
+      .addColumn('grant_hash', 'varchar(64)')
+      .addColumn('verified_at', 'varchar(32)')
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .execute();
+  },
+};
+
+export const payserverMigrations: Record<string, Migration> = {
+  '0001_common': commonTablesMigration,
+  '0002_payserver': core,
+};

@@ -1,0 +1,62 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Kysely } from 'kysely';
+import { Type } from 'typebox';
+import type { Clock } from '../lib/clock.ts';
+import type { CommonTables } from '../lib/db/common-tables.ts';
+import { unauthorized } from '../lib/errors.ts';
+import { secretEquals } from '../lib/ids.ts';
+import { dlrStatus } from './kannel-gateway.ts';
+import { smsLog } from './sms-log.ts';
+
+/**
+ * Where an SMS gateway hands over what comes from phones: replies (Kannel's
+ * sms-service get-url with %p, %P, %a) and delivery reports (dlr-url with %d).
+ * Both answer 200 with an empty body, so the gateway texts nothing back.
+ */
+export function smsGatewayRoutes(
+  app: FastifyInstance,
+  deps: { db: Kysely<CommonTables>; inboundToken: string; clock: Clock; onReply?: (from: string, text: string) => Promise<unknown> },
+): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const checkToken = (token: string | undefined) => {
+    if (!token || !secretEquals(token, deps.inboundToken)) throw unauthorized('The gateway token is missing or wrong.');
+  };
+  if (deps.onReply) {
+    const onReply = deps.onReply;
+    r.get(
+      '/v1/sms/inbound',
+      {
+        schema: {
+          hide: true,
+          querystring: Type.Object({
+            token: Type.Optional(Type.String({ maxLength: 200 })),
+            from: Type.String({ maxLength: 40 }),
+            to: Type.Optional(Type.String({ maxLength: 40 })),
+            text: Type.String({ maxLength: 2000 }),
+          }),
+        },
+      },
+      async (request, reply) => {
+        checkToken(request.query.token);
+        await onReply(request.query.from, request.query.text);
+        return reply.code(200).type('text/plain; charset=utf-8').send('');
+      },
+    );
+  }
+  r.get(
+    '/v1/sms/dlr',
+    {
+      schema: {
+        hide: true,
+        querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })), id: Type.String({ maxLength: 64 }), status: Type.String({ pattern: '^[0-9]{1,3}$' }) }),
+      },
+    },
+    async (request, reply) => {
+      checkToken(request.query.token);
+      const status = dlrStatus(Number(request.query.status));
+      if (status) await smsLog.advance(deps.db, request.query.id, status, deps.clock.now());
+      return reply.code(200).type('text/plain; charset=utf-8').send('');
+    },
+  );
+}

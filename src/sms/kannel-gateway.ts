@@ -1,0 +1,55 @@
+import { isGsm7 } from './segments.ts';
+import type { OutgoingSms, SmsGateway } from './gateway.ts';
+
+export interface KannelOptions {
+  /** Kannel's sendsms address, e.g. http://127.0.0.1:13013/cgi-bin/sendsms. */
+  url: string;
+  user: string;
+  password: string;
+  /** Builds the delivery-report URL for one SMS (Kannel substitutes %d with the report type). */
+  dlrUrl?: (ref: string) => string;
+  timeoutMs?: number;
+}
+
+/** dlr-mask 31: delivered, undelivered, queued at SMSC, accepted by SMSC, rejected. */
+const DLR_MASK = '31';
+
+/**
+ * Sends SMS through Kannel's sendsms HTTP interface: UTF-8 text, UCS-2
+ * (coding=2) whenever the text is not plain GSM, and a delivery-report URL.
+ * The development carrier speaks the same interface, so this is also the
+ * embedded default's connector.
+ */
+export class KannelSmsGateway implements SmsGateway {
+  constructor(private readonly options: KannelOptions) {}
+
+  async send(sms: OutgoingSms): Promise<{ gatewayId?: string }> {
+    const url = new URL(this.options.url);
+    const q = url.searchParams;
+    q.set('username', this.options.user);
+    q.set('password', this.options.password);
+    q.set('from', sms.from);
+    q.set('to', sms.to.replace(/^\+/, ''));
+    q.set('text', sms.text);
+    q.set('charset', 'UTF-8');
+    if (!isGsm7(sms.text)) q.set('coding', '2');
+    if (this.options.dlrUrl) {
+      q.set('dlr-mask', DLR_MASK);
+      q.set('dlr-url', this.options.dlrUrl(sms.ref));
+    }
+    const res = await fetch(url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000) });
+    const body = (await res.text()).trim();
+    if (res.status !== 202 && res.status !== 200) {
+      throw new Error(`sendsms refused the SMS: HTTP ${res.status} ${body.slice(0, 100)}`);
+    }
+    return {};
+  }
+}
+
+/** Kannel's delivery-report types (%d) mapped to our delivery states. */
+export function dlrStatus(type: number): 'delivered' | 'failed' | 'sent' | null {
+  if (type & 1) return 'delivered';
+  if (type & 2 || type & 16) return 'failed';
+  if (type & 4 || type & 8) return 'sent';
+  return null;
+}

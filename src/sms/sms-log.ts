@@ -1,0 +1,41 @@
+import type { Kysely } from 'kysely';
+import type { CommonTables } from '../lib/db/common-tables.ts';
+
+export type SmsStatus = 'queued' | 'sent' | 'delivered' | 'failed';
+
+/** The states a delivery state may move on from (only forward). */
+const PREDECESSORS: Record<SmsStatus, SmsStatus[]> = {
+  queued: [],
+  sent: ['queued'],
+  delivered: ['queued', 'sent'],
+  failed: ['queued', 'sent'],
+};
+
+/**
+ * The delivery state of every SMS a service sends, without its text (a code
+ * SMS's text is a secret): queued with the state change that asked for it,
+ * sent when the gateway took it, delivered or failed by delivery report.
+ */
+export const smsLog = {
+  async queued(trx: Kysely<any>, sms: { id: string; kind: string; to: string; from: string; now: Date }) {
+    await (trx as unknown as Kysely<CommonTables>)
+      .insertInto('sms_messages')
+      .values({ id: sms.id, kind: sms.kind, to_phone: sms.to, sender: sms.from, status: 'queued', created_at: sms.now.toISOString(), updated_at: sms.now.toISOString() })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  },
+
+  async advance(db: Kysely<any>, id: string, status: SmsStatus, now: Date): Promise<boolean> {
+    const res = await (db as unknown as Kysely<CommonTables>)
+      .updateTable('sms_messages')
+      .set({ status, updated_at: now.toISOString() })
+      .where('id', '=', id)
+      .where('status', 'in', PREDECESSORS[status])
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  },
+
+  async get(db: Kysely<any>, id: string) {
+    return (db as unknown as Kysely<CommonTables>).selectFrom('sms_messages').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+};
