@@ -1,0 +1,26 @@
+import { ManualClock } from '../../lib/clock.ts';
+import { migrate } from '../../lib/db/migrate.ts';
+import { openDatabase } from '../../lib/db/open-database.ts';
+import { cryptoRandom } from '../../lib/ids.ts';
+import { payserverMigrations, type PayserverTables } from '../schema.ts';
+import { Ledger } from './ledger.ts';
+
+/** A ledger on a fresh in-memory SQLite store, for tests. */
+export async function ledgerKit() {
+  const store = openDatabase<PayserverTables>(':memory:');
+  await migrate(store.db, payserverMigrations);
+  const clock = new ManualClock();
+  const ledger = new Ledger(cryptoRandom, clock);
+  const db = store.db;
+  await db.insertInto('accounts').values({ id: 'acc_1', phone: '+8613800138000', currency: 'CNY', quick_pay: 1, created_at: clock.now().toISOString() }).execute();
+  const open = (kind: 'wallet' | 'card') => ledger.openAccount(db, { accountId: 'acc_1', kind, currency: 'CNY' });
+  const balances = async () => {
+    const rows = await db.selectFrom('ledger_accounts').selectAll().execute();
+    return Object.fromEntries(rows.map((r) => [r.id, { kind: r.kind, balance: Number(r.balance_minor), held: Number(r.held_minor) }]));
+  };
+  const postingsSum = async () => {
+    const rows = await db.selectFrom('postings').select('amount_minor').execute();
+    return rows.reduce((s, r) => s + Number(r.amount_minor), 0);
+  };
+  return { db, ledger, clock, open, balances, postingsSum, close: () => store.close() };
+}

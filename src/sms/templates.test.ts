@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { countSegments, isGsm7 } from './segments.ts';
+import { codeSms, linkSms } from './templates.ts';
+
+describe('SMS segments', () => {
+  it('counts GSM-7 at 160/153 and UCS-2 at 70/67', () => {
+    assert.equal(countSegments('a'.repeat(160)), 1);
+    assert.equal(countSegments('a'.repeat(161)), 2);
+    assert.equal(countSegments('a'.repeat(306)), 2);
+    assert.equal(countSegments('a'.repeat(307)), 3);
+    assert.equal(countSegments('中'.repeat(70)), 1);
+    assert.equal(countSegments('中'.repeat(71)), 2);
+    assert.equal(countSegments('中'.repeat(134)), 2);
+    assert.equal(countSegments('中'.repeat(135)), 3);
+    assert.equal(isGsm7('Pay 200.00 CNY'), true);
+    assert.equal(isGsm7('金额'), false);
+  });
+});
+
+describe('SMS templates', () => {
+  const base = { amountMinor: 20000, currency: 'CNY', payee: 'tvpay', code: '384912' };
+  it('writes the patent code SMS with product, amount, payee and code in one SMS', () => {
+    const text = codeSms('zh-CN', { ...base, product: '会员包年', source: 'wallet' });
+    assert.match(text, /会员包年/);
+    assert.match(text, /200\.00元/);
+    assert.match(text, /384912/);
+    assert.match(text, /tvpay/);
+    assert.ok(text.length <= 70, text);
+  });
+  it('says when the card pays because the wallet is short', () => {
+    const text = codeSms('zh-CN', { ...base, product: '会员包年', source: 'card', cardLast4: '5678' });
+    assert.match(text, /余额不足/);
+    assert.match(text, /5678/);
+    assert.equal(countSegments(text), 1);
+  });
+  it('shortens a long product title, never the code or amount, to stay one SMS', () => {
+    const product = '超级无敌豪华至尊全家桶会员包年加送四十二个频道和全部体育赛事直播回看';
+    for (const locale of ['zh-CN', 'en'] as const) {
+      for (const source of ['wallet', 'card'] as const) {
+        const text = codeSms(locale, { ...base, product, source, cardLast4: '5678' });
+        assert.equal(countSegments(text), 1, text);
+        assert.match(text, /384912/);
+        assert.match(text, /200\.00/);
+      }
+    }
+  });
+  it('keeps the link SMS within two SMS with the whole link', () => {
+    const url = 'https://pay.example.com/pay/JEU_Z8Sc-c5DdREmopQBQ2w7IrNI-0marzV5U_CVsdA';
+    const text = linkSms('zh-CN', { amountMinor: 20000, currency: 'CNY', payee: 'tvpay', product: '会员包年'.repeat(20), url });
+    assert.ok(countSegments(text) <= 2, text);
+    assert.ok(text.includes(url));
+  });
+});

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import type { TestSystem } from './system.ts';
+import { eventually } from './eventually.ts';
+
+/** The 6-digit code in the newest SMS a phone got, as a person would read it. */
+export async function latestCode(sys: TestSystem, digits: string, after = 0): Promise<string> {
+  return eventually(async () => {
+    const inbox = await sys.carrier.carrier.inbox(digits);
+    assert.ok(inbox.length > after, `no new SMS for ${digits}`);
+    const match = /(\d{6})/.exec(inbox[inbox.length - 1]!.text);
+    assert.ok(match, 'the SMS carries no code');
+    return match[1]!;
+  });
+}
+
+export async function smsCount(sys: TestSystem, digits: string): Promise<number> {
+  return (await sys.carrier.carrier.inbox(digits)).length;
+}
+
+export async function createOrder(sys: TestSystem, productId = 'vip-year'): Promise<string> {
+  const res = await sys.tv('POST', '/v1/orders', { productId });
+  assert.equal(res.statusCode, 201, res.body);
+  return res.json().orderId;
+}
+
+export async function orderStatus(sys: TestSystem, orderId: string, status: string) {
+  return eventually(async () => {
+    const order = (await sys.tv('GET', `/v1/orders/${orderId}`)).json();
+    assert.equal(order.status, status, `order is ${order.status} (${order.failureCode ?? ''})`);
+    return order;
+  });
+}
+
+export async function accountByPhone(sys: TestSystem, phone: string) {
+  const row = await sys.payserver.services.accounts.findByPhone(phone as never);
+  assert.ok(row, `no account for ${phone}`);
+  return sys.payserver.services.accounts.get(row.id);
+}
