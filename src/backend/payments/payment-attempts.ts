@@ -6,7 +6,8 @@ import type { SmsGateway } from '../../sms/gateway.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import { linkSms, type Locale } from '../../sms/templates.ts';
 import type { OrderEvents } from '../orders/order-events.ts';
-import { findOrder, moveOrder } from '../orders/order-store.ts';
+import { affected } from '../../lib/db/affected.ts';
+import { findOrder } from '../orders/order-store.ts';
 import type { OrdersService } from '../orders/orders-service.ts';
 import type { BackendDb } from '../schema.ts';
 import type { PaymentProvider } from './payment-provider.ts';
@@ -69,7 +70,16 @@ export class PaymentAttempts {
       return;
     }
     const changed = await this.db.transaction().execute(async (trx) => {
-      const ok = await moveOrder(trx, orderId, 'awaiting_payment', now, { channel: mode }, { attempt, from: ['awaiting_payment'] });
+      // Only the first run of this attempt takes the outcome (the inline run and the outbox may race).
+      const res = await trx
+        .updateTable('orders')
+        .set({ channel: mode, updated_at: now.toISOString() })
+        .where('id', '=', orderId)
+        .where('attempt', '=', attempt)
+        .where('status', '=', 'awaiting_payment')
+        .where('channel', 'is', null)
+        .executeTakeFirst();
+      const ok = affected(res) === 1;
       if (ok && mode === 'wap_link') {
         const smsId = this.random.id('sms');
         await smsLog.queued(trx, { id: smsId, kind: 'link', to: order.payer_phone!, from: this.options.smsFrom, now });

@@ -41,6 +41,11 @@ export function accountsRoutes(app: FastifyInstance, accounts: AccountsService):
     },
     async (request, reply) => reply.code(201).send(await accounts.create(request.body)),
   );
+  r.get(
+    '/admin/v1/accounts',
+    { schema: { querystring: Type.Object({ phone: Type.String({ minLength: 1, maxLength: 32 }) }, { additionalProperties: false }), response: { 200: Type.Array(Account) } } },
+    async (request) => accounts.findViewsByPhone(request.query.phone),
+  );
   r.get('/admin/v1/accounts/:accountId', { schema: { params: AccountParams, response: { 200: Account, '4xx': ProblemSchema } } }, async (request) =>
     accounts.get(request.params.accountId),
   );

@@ -84,6 +84,12 @@ export class AccountsService {
     };
   }
 
+  /** The account of a phone as typed (0 or 1 of them), for operators. */
+  async findViewsByPhone(phoneInput: string): Promise<AccountView[]> {
+    const account = await this.findByPhone(normalizePhone(phoneInput, this.regions));
+    return account ? [await this.get(account.id)] : [];
+  }
+
   async findByPhone(phone: E164) {
     return this.db.selectFrom('accounts').selectAll().where('phone', '=', phone).executeTakeFirst();
   }
