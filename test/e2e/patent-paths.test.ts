@@ -214,4 +214,18 @@ describe('the patent paths, end to end over three real processes', () => {
     assert.deepEqual((await k.tv('GET', `/v1/orders/${orderId}`)).json(), fulfilled);
     assert.deepEqual((await k.tv('GET', '/v1/entitlements')).json(), ents, 'nothing was provisioned twice');
   });
+
+  it('delivers a payment completed while the back-end was down once it is back', async () => {
+    const before = await k.account(WALLET_COVERS);
+    const seen = (await k.inbox(WALLET_COVERS)).length;
+    const orderId = await k.order('kids-app');
+    await k.payer(orderId, '13800138000');
+    const code = k.codeIn((await k.nextSms(WALLET_COVERS, seen)).text);
+    await p.stop('backend');
+    await k.reply(WALLET_COVERS, code);
+    await eventually(async () => assert.equal((await k.account(WALLET_COVERS)).wallet.balanceMinor, before.wallet.balanceMinor - 990));
+    await p.start('backend');
+    await k.until(orderId, 'fulfilled');
+    assert.deepEqual((await k.account(WALLET_COVERS)).wallet, { balanceMinor: before.wallet.balanceMinor - 990, heldMinor: 0 });
+  });
 });

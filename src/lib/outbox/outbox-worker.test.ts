@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Kysely } from 'kysely';
+import { ManualClock } from '../clock.ts';
+import { commonTablesMigration, type CommonTables } from '../db/common-tables.ts';
+import { migrate } from '../db/migrate.ts';
+import { openDatabase } from '../db/open-database.ts';
+import { createLogger } from '../log.ts';
+import { enqueue, PermanentFailure } from './outbox.ts';
+import { OutboxWorker } from './outbox-worker.ts';
+
+async function kit(handler: (p: any) => Promise<void>) {
+  const store = openDatabase<CommonTables>(':memory:');
+  await migrate(store.db as Kysely<any>, { '0001': commonTablesMigration });
+  const clock = new ManualClock();
+  const worker = new OutboxWorker(store.db, { t: handler }, clock, createLogger('silent'));
+  const row = (id: string) => store.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  return { db: store.db, clock, worker, row, close: () => store.close() };
+}
+
+describe('outbox worker', () => {
+  it('delivers a message once its transaction committed, and only once', async () => {
+    const seen: unknown[] = [];
+    const k = await kit(async (p) => void seen.push(p));
+    await enqueue(k.db, { id: 'm1', topic: 't', payload: { n: 1 }, now: k.clock.now() });
+    await k.worker.drain();
+    await k.worker.drain();
+    assert.deepEqual(seen, [{ n: 1 }]);
+    assert.equal((await k.row('m1')).status, 'done');
+    await k.close();
+  });
+
+  it('retries a failing delivery with growing backoff until it succeeds', async () => {
+    let calls = 0;
+    const k = await kit(async () => {
+      calls++;
+      if (calls < 3) throw new Error('peer down');
+    });
+    await enqueue(k.db, { id: 'm1', topic: 't', payload: {}, now: k.clock.now() });
+    await k.worker.drain();
+    const first = await k.row('m1');
+    assert.equal(first.status, 'pending');
+    assert.equal(first.attempts, 1);
+    await k.worker.drain();
+    assert.equal(calls, 1, 'nothing is retried before its backoff ends');
+    k.clock.advance(10_000);
+    await k.worker.drain();
+    const second = await k.row('m1');
+    assert.equal(second.attempts, 2);
+    const gap1 = Date.parse(first.next_attempt_at) - Date.parse('2026-01-01T00:00:00Z');
+    const gap2 = Date.parse(second.next_attempt_at) - (Date.parse('2026-01-01T00:00:00Z') + 10_000);
+    assert.ok(gap2 > gap1, 'the backoff grows');
+    k.clock.advance(10_000);
+    await k.worker.drain();
+    assert.equal((await k.row('m1')).status, 'done');
+    assert.equal(calls, 3);
+    await k.close();
+  });
+
+  it('gives up on a message whose handler says it can never succeed', async () => {
+    const k = await kit(async () => {
+      throw new PermanentFailure('no such thing');
+    });
+    await enqueue(k.db, { id: 'm1', topic: 't', payload: {}, now: k.clock.now() });
+    await k.worker.drain();
+    assert.equal((await k.row('m1')).status, 'dead');
+    await k.close();
+  });
+});

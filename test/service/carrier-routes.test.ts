@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { testSystem, type TestSystem } from '../support/system.ts';
+
+let sys: TestSystem;
+before(async () => {
+  sys = await testSystem();
+});
+after(() => sys.close());
+
+const sendsms = (q: Record<string, string>) => sys.carrier.app.inject({ url: `/cgi-bin/sendsms?${new URLSearchParams(q)}` });
+
+describe('development carrier', () => {
+  it("takes SMS on Kannel's sendsms interface and answers like Kannel", async () => {
+    const res = await sendsms({ username: 'tvpay', password: sys.secrets.carrierPassword, from: '10690000', to: '8613500135555', text: '你好 hello', charset: 'UTF-8', coding: '2' });
+    assert.equal(res.statusCode, 202);
+    assert.equal(res.body, '0: Accepted for delivery');
+    const inbox = (await sys.carrier.app.inject({ url: '/dev/v1/phones/8613500135555/messages' })).json();
+    assert.equal(inbox.length, 1);
+    assert.deepEqual({ from: inbox[0].from, text: inbox[0].text }, { from: '10690000', text: '你好 hello' });
+    assert.ok(inbox[0].id && inbox[0].at);
+  });
+  it('refuses sendsms with a wrong password like Kannel (403) and delivers nothing', async () => {
+    const res = await sendsms({ username: 'tvpay', password: 'wrong', from: '1', to: '8613500135556', text: 'x' });
+    assert.equal(res.statusCode, 403);
+    assert.deepEqual((await sys.carrier.app.inject({ url: '/dev/v1/phones/8613500135556/messages' })).json(), []);
+  });
+  it('hands a reply to the last number that texted the phone, or the payment server by default', async () => {
+    const res = await sys.carrier.app.inject({ method: 'POST', url: '/dev/v1/phones/8613500135557/replies', payload: { text: 'hi' } });
+    assert.equal(res.statusCode, 202);
+    assert.equal(res.json().to, '10690000');
+    await sendsms({ username: 'tvpay', password: sys.secrets.carrierPassword, from: '10690001', to: '8613500135557', text: 'link' });
+    const again = await sys.carrier.app.inject({ method: 'POST', url: '/dev/v1/phones/8613500135557/replies', payload: { text: 'hi' } });
+    assert.equal(again.json().to, '10690001');
+  });
+  it('refuses a bad reply body and a bad phone', async () => {
+    assert.equal((await sys.carrier.app.inject({ method: 'POST', url: '/dev/v1/phones/8613500135557/replies', payload: { text: '' } })).statusCode, 400);
+    assert.equal((await sys.carrier.app.inject({ method: 'POST', url: '/dev/v1/phones/abc/replies', payload: { text: 'x' } })).statusCode, 400);
+  });
+  it('serves a phone page with the thread, links and a reply box', async () => {
+    await sendsms({ username: 'tvpay', password: sys.secrets.carrierPassword, from: '10690001', to: '8613500135558', text: '请点击 http://example.test/pay/abc 【tvpay】' });
+    const res = await sys.carrier.app.inject({ url: '/dev/phones/8613500135558' });
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /text\/html/);
+    assert.match(res.body, /<a href="http:\/\/example.test\/pay\/abc">/);
+    assert.match(res.body, /<form class="reply" method="post"/);
+  });
+});

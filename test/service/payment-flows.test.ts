@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { smsLog } from '../../src/sms/sms-log.ts';
+import { eventually } from '../support/eventually.ts';
+import { accountByPhone, createOrder, latestCode, orderStatus, smsCount } from '../support/flows.ts';
+import { testSystem, type TestSystem } from '../support/system.ts';
+
+const A = '8613800138000';
+const B = '8613900139000';
+let sys: TestSystem;
+before(async () => {
+  sys = await testSystem({ TVPAY_LIMIT_PAYER_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_PHONE: '1000' });
+});
+after(() => sys.close());
+
+const payer = async (orderId: string, phone: string) => {
+  const res = await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone });
+  assert.equal(res.statusCode, 202, res.body);
+  return res.json();
+};
+const reply = (digits: string, text: string) => sys.carrier.carrier.reply(digits, text);
+const heldOf = async (digits: string) => {
+  const a = await accountByPhone(sys, `+${digits}`);
+  return a.wallet.heldMinor + (a.card?.heldMinor ?? 0);
+};
+
+describe('payment flows on the payment server', () => {
+  it('replaces the pending attempt when the payer is submitted again with another phone', async () => {
+    const orderId = await createOrder(sys, 'vip-month');
+    const seenA = await smsCount(sys, A);
+    await payer(orderId, '13800138000');
+    const codeA = await latestCode(sys, A, seenA);
+    assert.equal(await heldOf(A), 2500);
+    const seenB = await smsCount(sys, B);
+    await payer(orderId, '13900139000');
+    const codeB = await latestCode(sys, B, seenB);
+    await eventually(async () => assert.equal(await heldOf(A), 0, 'the first phone is released'));
+    assert.equal(await heldOf(B), 2500);
+    await reply(A, codeA);
+    assert.equal((await sys.tv('GET', `/v1/orders/${orderId}`)).json().status, 'awaiting_payment', 'the replaced code pays nothing');
+    await reply(B, codeB);
+    await orderStatus(sys, orderId, 'fulfilled');
+    assert.equal(await heldOf(B), 0);
+  });
+
+  it('gives one phone distinct codes for several pending payments and pays only the one replied to', async () => {
+    const first = await createOrder(sys, 'kids-app');
+    const second = await createOrder(sys, 'vip-month');
+    const seen = await smsCount(sys, A);
+    await payer(first, '13800138000');
+    const code1 = await latestCode(sys, A, seen);
+    await payer(second, '13800138000');
+    const code2 = await latestCode(sys, A, seen + 1);
+    assert.notEqual(code1, code2);
+    const before = await accountByPhone(sys, `+${A}`);
+    await reply(A, code2);
+    await orderStatus(sys, second, 'fulfilled');
+    assert.equal((await sys.tv('GET', `/v1/orders/${first}`)).json().status, 'awaiting_payment');
+    const afterPay = await accountByPhone(sys, `+${A}`);
+    assert.equal(afterPay.wallet.balanceMinor, before.wallet.balanceMinor - 2500);
+    await reply(A, code1);
+    await orderStatus(sys, first, 'fulfilled');
+  });
+
+  it('pays an order once when the page payment and the SMS reply both happen', async () => {
+    const before = await accountByPhone(sys, `+${A}`);
+    const orderId = await createOrder(sys, 'vip-month');
+    const seen = await smsCount(sys, A);
+    const order = await payer(orderId, '13800138000');
+    const smsCode = await latestCode(sys, A, seen);
+    const token = order.payUrl.split('/pay/')[1];
+    const { checkout } = sys.payserver.services;
+    const sessionId = await checkout.sendCode(token);
+    const possession = await latestCode(sys, A, seen + 1);
+    const grant = await checkout.verify(token, sessionId, possession);
+    await checkout.pay(token, grant, 'card', false);
+    await orderStatus(sys, orderId, 'fulfilled');
+    await reply(A, smsCode);
+    const afterPay = await accountByPhone(sys, `+${A}`);
+    assert.deepEqual(afterPay.wallet, before.wallet, 'the SMS hold was released, not captured');
+    assert.equal(afterPay.card!.balanceMinor, before.card!.balanceMinor - 2500);
+    assert.equal(afterPay.card!.heldMinor, 0);
+  });
+
+  it('records each SMS as delivered when the carrier reports it', async () => {
+    const orderId = await createOrder(sys, 'kids-app');
+    await payer(orderId, '13800138000');
+    const db = (sys.payserver as any).services.payments.db;
+    await eventually(async () => {
+      const rows = await db.selectFrom('sms_messages').selectAll().where('kind', '=', 'code').orderBy('created_at', 'desc').execute();
+      assert.equal(rows[0].status, 'delivered');
+      assert.equal(await smsLog.advance(db, rows[0].id, 'sent', new Date()), false, 'a delivery state never moves back');
+    });
+    await sys.tv('POST', `/v1/orders/${orderId}/cancel`);
+  });
+});
