@@ -13,7 +13,8 @@ import type { RandomSource } from '../lib/ids.ts';
 import type { Log } from '../lib/log.ts';
 import { OutboxWorker } from '../lib/outbox/outbox-worker.ts';
 import { RateLimiter } from '../lib/rate-limiter.ts';
-import type { RunningParts } from '../lib/service/service.ts';
+import { runningParts } from '../lib/service/service.ts';
+import { authenticatedScope } from '../lib/http/scope.ts';
 import { Sweeper } from '../lib/service/sweeper.ts';
 import type { SmsGateway } from '../sms/gateway.ts';
 import { smsGatewayRoutes } from '../sms/gateway-routes.ts';
@@ -88,18 +89,12 @@ export async function buildBackend(deps: BackendDeps) {
 
   const app = await createApp({ log, title: 'tvpay back-end server', ready: () => ready });
   const idem = idempotencyHooks(common, clock);
-  await app.register(async (admin) => {
-    admin.addHook('onRequest', requireAdmin(secrets.adminToken));
-    admin.addHook('preHandler', idem.preHandler);
-    admin.addHook('onSend', idem.onSend);
+  await authenticatedScope(app, requireAdmin(secrets.adminToken), idem, (admin) => {
     adminProductRoutes(admin, products);
     adminDeviceRoutes(admin, devices);
     adminOrderRoutes(admin, orders, checkoutUrl);
   });
-  await app.register(async (tv) => {
-    tv.addHook('onRequest', devices.hook());
-    tv.addHook('preHandler', idem.preHandler);
-    tv.addHook('onSend', idem.onSend);
+  await authenticatedScope(app, devices.hook(), idem, (tv) => {
     tvProductRoutes(tv, products);
     tvOrderRoutes(tv, orders, events, checkoutUrl);
     entitlementRoutes(tv, db);
@@ -113,21 +108,5 @@ export async function buildBackend(deps: BackendDeps) {
     await pruneNonces(common, clock);
   }, 1000, log);
 
-  const parts: RunningParts & { services: { products: ProductsService; devices: DevicesService; orders: OrdersService; attempts: PaymentAttempts; paymentEvents: PaymentEvents } } = {
-    app,
-    worker,
-    sweeper,
-    services: { products, devices, orders, attempts, paymentEvents },
-    start() {
-      worker.start();
-      sweeper.start();
-    },
-    async close() {
-      await sweeper.stop();
-      await worker.stop();
-      await app.close();
-      await deps.store.close();
-    },
-  };
-  return parts;
+  return runningParts({ app, worker, sweeper, store: deps.store, services: { products, devices, orders, attempts, paymentEvents } });
 }

@@ -14,7 +14,8 @@ import type { Log } from '../lib/log.ts';
 import { OutboxWorker } from '../lib/outbox/outbox-worker.ts';
 import { RateLimiter } from '../lib/rate-limiter.ts';
 import { Sweeper } from '../lib/service/sweeper.ts';
-import type { RunningParts } from '../lib/service/service.ts';
+import { runningParts } from '../lib/service/service.ts';
+import { authenticatedScope } from '../lib/http/scope.ts';
 import type { SmsGateway } from '../sms/gateway.ts';
 import { smsGatewayRoutes } from '../sms/gateway-routes.ts';
 import { accountsRoutes } from './accounts/accounts-routes.ts';
@@ -26,7 +27,8 @@ import { ReplyService } from './confirmations/reply-service.ts';
 import { internalRoutes } from './internal-routes.ts';
 import { Ledger } from './ledger/ledger.ts';
 import { CODE_SMS_TOPIC, PaymentsService } from './payments/payments-service.ts';
-import { NOTIFY_TOPIC, Settlement, type PaymentEvent } from './payments/settlement.ts';
+import type { PaymentEvent, PaymentEventAnswer } from '../contracts/provider-api.ts';
+import { NOTIFY_TOPIC, Settlement } from './payments/settlement.ts';
 import { payserverMigrations, type PayserverTables } from './schema.ts';
 
 export interface PayserverDeps {
@@ -91,18 +93,13 @@ export async function buildPayserver(deps: PayserverDeps) {
   handlers[CODE_SMS_TOPIC] = (p) => codes.sendPaymentCode(p);
   handlers[POSSESSION_SMS_TOPIC] = (p) => codes.sendPossessionCode(p);
   handlers[NOTIFY_TOPIC] = async (event: PaymentEvent) => {
-    const answer = await backend.post<{ result: string }>('/internal/v1/payment-events', event);
+    const answer = await backend.post<PaymentEventAnswer>('/internal/v1/payment-events', event);
     if (answer.result === 'rejected' && event.type === 'payment.completed') await payments.refund(event.paymentId);
   };
 
   const app = await createApp({ log, title: 'tvpay payment server', ready: () => ready });
   const idem = idempotencyHooks(common, clock);
-  await app.register(async (admin) => {
-    admin.addHook('onRequest', requireAdmin(secrets.adminToken));
-    admin.addHook('preHandler', idem.preHandler);
-    admin.addHook('onSend', idem.onSend);
-    accountsRoutes(admin, accounts);
-  });
+  await authenticatedScope(app, requireAdmin(secrets.adminToken), idem, (admin) => accountsRoutes(admin, accounts));
   internalRoutes(app, { accounts, payments, regions: config.phoneRegions, signed: requireServiceSignature(common, secrets.serviceSecret, clock) });
   smsGatewayRoutes(app, { db: common, inboundToken: secrets.smsInboundToken, clock, onReply: (from, text) => replies.handle(from, text) });
   checkoutRoutes(app, checkout);
@@ -113,21 +110,5 @@ export async function buildPayserver(deps: PayserverDeps) {
     await pruneNonces(common, clock);
   }, 1000, log);
 
-  const parts: RunningParts & { services: { accounts: AccountsService; payments: PaymentsService; replies: ReplyService; checkout: CheckoutService } } = {
-    app,
-    worker,
-    sweeper,
-    services: { accounts, payments, replies, checkout },
-    start() {
-      worker.start();
-      sweeper.start();
-    },
-    async close() {
-      await sweeper.stop();
-      await worker.stop();
-      await app.close();
-      await deps.store.close();
-    },
-  };
-  return parts;
+  return runningParts({ app, worker, sweeper, store: deps.store, services: { accounts, payments, replies, checkout } });
 }

@@ -1,3 +1,4 @@
+import type { PaymentEvent, PaymentEventAnswer } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import { enqueue } from '../../lib/outbox/outbox.ts';
@@ -9,25 +10,7 @@ import type { BackendDb } from '../schema.ts';
 
 export const FULFIL_TOPIC = 'order.fulfil';
 
-/** A payment server's message about a payment's outcome (S208). */
-export interface PaymentEventMessage {
-  messageId: string;
-  type: 'payment.completed' | 'payment.failed';
-  orderId: string;
-  attempt: number;
-  paymentId: string;
-  amountMinor: number;
-  currency: string;
-  failureCode: string | null;
-  at: string;
-}
-
-/**
- * `applied`: the order took it; `ignored`: it changed nothing (late or for a
- * superseded attempt); `rejected`: a completed payment the order cannot take
- * (it ended, or another payment won), which the payment server refunds.
- */
-export type EventResult = 'applied' | 'ignored' | 'rejected';
+type EventResult = PaymentEventAnswer['result'];
 
 /**
  * Receives payment outcomes exactly once: the message id goes into the inbox
@@ -43,7 +26,7 @@ export class PaymentEvents {
     private readonly kick: () => void,
   ) {}
 
-  async apply(msg: PaymentEventMessage): Promise<{ result: EventResult; duplicate: boolean }> {
+  async apply(msg: PaymentEvent): Promise<PaymentEventAnswer> {
     const now = this.clock.now();
     const outcome = await this.db.transaction().execute(async (trx) => {
       const seen = await trx.selectFrom('inbox').select('result').where('message_id', '=', msg.messageId).executeTakeFirst();
@@ -59,7 +42,7 @@ export class PaymentEvents {
     return outcome;
   }
 
-  private async effect(trx: BackendDb, msg: PaymentEventMessage, now: Date): Promise<EventResult> {
+  private async effect(trx: BackendDb, msg: PaymentEvent, now: Date): Promise<EventResult> {
     const order = await findOrder(trx, msg.orderId);
     if (!order) return msg.type === 'payment.completed' ? 'rejected' : 'ignored';
     if (msg.type === 'payment.failed') {

@@ -1,5 +1,6 @@
 import type { SignedClient } from '../../lib/http/service-auth.ts';
-import type { PaymentProvider, StartPayment, StartPaymentOutcome } from './payment-provider.ts';
+import type { StartPaymentRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
+import type { PaymentProvider } from './payment-provider.ts';
 
 /** tvpay's payment server as the back-end's provider, over HMAC-signed HTTP. */
 export class TvpayProvider implements PaymentProvider {
@@ -12,8 +13,8 @@ export class TvpayProvider implements PaymentProvider {
     return (await this.client.post<{ bound: boolean }>('/internal/v1/bindings/lookup', { phone })).bound;
   }
 
-  startPayment(request: StartPayment): Promise<StartPaymentOutcome> {
-    return this.client.post<StartPaymentOutcome>('/internal/v1/payments', request);
+  startPayment(request: StartPaymentRequest): Promise<StartPaymentResult> {
+    return this.client.post<StartPaymentResult>('/internal/v1/payments', request);
   }
 
   async closeOrder(orderId: string): Promise<void> {

@@ -5,10 +5,31 @@ import type { Sweeper } from './sweeper.ts';
 /** A built service: its HTTP app and the background workers that go with it. */
 export interface RunningParts {
   app: FastifyInstance;
-  worker?: OutboxWorker;
-  sweeper?: Sweeper;
   /** Starts the background workers. */
   start(): void;
   /** Stops the workers, closes the app and the store: graceful shutdown. */
   close(): Promise<void>;
+}
+
+/**
+ * Ties a service's app, outbox worker, sweeper and store together: start runs
+ * the workers, close stops them first (so no delivery is cut mid-way), then
+ * the HTTP server, then the store.
+ */
+export function runningParts<S>(p: { app: FastifyInstance; worker: OutboxWorker; sweeper: Sweeper; store: { close(): Promise<void> }; services: S }): RunningParts & { services: S; worker: OutboxWorker } {
+  return {
+    app: p.app,
+    worker: p.worker,
+    services: p.services,
+    start() {
+      p.worker.start();
+      p.sweeper.start();
+    },
+    async close() {
+      await p.sweeper.stop();
+      await p.worker.stop();
+      await p.app.close();
+      await p.store.close();
+    },
+  };
 }

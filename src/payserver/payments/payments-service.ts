@@ -1,3 +1,4 @@
+import type { StartPaymentRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { affected } from '../../lib/db/affected.ts';
 import { DomainError } from '../../lib/errors.ts';
@@ -10,27 +11,8 @@ import type { Ledger } from '../ledger/ledger.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 import type { Settlement } from './settlement.ts';
 
-/** The back-end's message starting one payer attempt of an order. */
-export interface StartPaymentRequest {
-  orderId: string;
-  attempt: number;
-  /** `sms_confirm`: the back-end judged the phone bound (pre-pay); `wap_link`: checkout page only. */
-  mode: 'sms_confirm' | 'wap_link';
-  phone: string;
-  amountMinor: number;
-  currency: string;
-  productTitle: string;
-  payee: string;
-  linkToken: string;
-  deviceId: string;
-  expiresAt: string;
-}
-
-export interface StartPaymentResult {
-  state: 'pending_confirmation' | 'awaiting_checkout' | 'failed' | 'superseded' | 'closed' | 'paid';
-  failureCode: string | null;
-  paymentId: string | null;
-}
+/** What the payment server answers a start: the provider contract plus the payment it made. */
+export type StartResult = StartPaymentResult & { paymentId: string | null };
 
 export const CODE_SMS_TOPIC = 'sms.code';
 
@@ -65,7 +47,7 @@ export class PaymentsService {
   ) {}
 
   /** Idempotent on (orderId, attempt): a retried message answers what the first one did. */
-  async start(req: StartPaymentRequest): Promise<StartPaymentResult> {
+  async start(req: StartPaymentRequest): Promise<StartResult> {
     const phone = normalizePhone(req.phone, this.options.regions);
     if (req.mode === 'sms_confirm') {
       const prior = await this.existingSmsPayment(req);
@@ -96,7 +78,7 @@ export class PaymentsService {
     }
   }
 
-  private async startIn(trx: PayserverDb, req: StartPaymentRequest, phone: string, rateLimited: boolean): Promise<StartPaymentResult> {
+  private async startIn(trx: PayserverDb, req: StartPaymentRequest, phone: string, rateLimited: boolean): Promise<StartResult> {
     const now = this.clock.now();
     const none = { failureCode: null, paymentId: null };
     const checkout = await trx.selectFrom('checkouts').selectAll().where('order_id', '=', req.orderId).executeTakeFirst();
@@ -156,7 +138,7 @@ export class PaymentsService {
       created_at: now.toISOString(),
       completed_at: now.toISOString(),
     };
-    const failWith = async (failureCode: string): Promise<StartPaymentResult> => {
+    const failWith = async (failureCode: string): Promise<StartResult> => {
       await trx.insertInto('payments').values({ ...base, failure_code: failureCode }).execute();
       return { state: 'failed', failureCode, paymentId };
     };
@@ -197,7 +179,7 @@ export class PaymentsService {
     return { state: 'pending_confirmation', failureCode: null, paymentId };
   }
 
-  private async existingSmsPayment(req: StartPaymentRequest): Promise<StartPaymentResult | null> {
+  private async existingSmsPayment(req: StartPaymentRequest): Promise<StartResult | null> {
     const p = await this.db
       .selectFrom('payments')
       .selectAll()

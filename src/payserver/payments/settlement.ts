@@ -1,3 +1,4 @@
+import type { PaymentEvent } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { affected } from '../../lib/db/affected.ts';
 import type { RandomSource } from '../../lib/ids.ts';
@@ -6,19 +7,6 @@ import type { Ledger } from '../ledger/ledger.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
 type Payment = PayserverTables['payments'];
-
-/** The message the payment server sends the back-end about a payment's outcome. */
-export interface PaymentEvent {
-  messageId: string;
-  type: 'payment.completed' | 'payment.failed';
-  orderId: string;
-  attempt: number;
-  paymentId: string;
-  amountMinor: number;
-  currency: string;
-  failureCode: string | null;
-  at: string;
-}
 
 export const NOTIFY_TOPIC = 'notify.backend';
 
