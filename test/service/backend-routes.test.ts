@@ -74,6 +74,10 @@ describe('admin products', () => {
     problem(await sys.backendAdmin('PUT', '/admin/v1/products/bad-one', ''), 400, 'MALFORMED_JSON');
     problem(await sys.backendAdmin('PUT', '/admin/v1/products/bad-one', JSON.stringify({ title: 'x'.repeat(70_000) })), 413, 'PAYLOAD_TOO_LARGE');
   });
+  it('refuses a body that is not JSON with 415 UNSUPPORTED_MEDIA_TYPE', async () => {
+    const res = (await sys.backend.app.inject({ method: 'POST', url: '/v1/orders', payload: 'productId=vip-year', headers: { authorization: `Bearer ${sys.deviceToken}`, 'content-type': 'text/plain' } })) as Injected;
+    problem(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
   it('refuses a request without or with a wrong admin token', async () => {
     const body = { title: 'X', amountMinor: 100, currency: 'CNY', service: 'x', durationDays: 1 };
     problem(await sys.as(undefined)('PUT', '/admin/v1/products/x', body), 401, 'UNAUTHORIZED');

@@ -8,7 +8,7 @@ export function paymentEventRoutes(app: FastifyInstance, events: PaymentEvents, 
   app.withTypeProvider<TypeBoxTypeProvider>().post(
     '/internal/v1/payment-events',
     {
-      preHandler: signed,
+      preValidation: signed,
       schema: {
         hide: true,
         body: Type.Object(
