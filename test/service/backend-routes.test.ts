@@ -139,7 +139,10 @@ describe('orders', () => {
     for (const phone of ['12345', '01012345678', '+14155552671', '+85261234567', 'abc', '+86 138 0013 800']) {
       problem(await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone }), 400, 'PHONE_INVALID');
     }
-    problem(await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone: 13800138000 }), 400, 'VALIDATION_FAILED');
+    for (const phone of [13800138000, '', null, ['13800138000'], 'x'.repeat(100)]) {
+      problem(await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone }), 400, 'PHONE_INVALID');
+    }
+    problem(await sys.tv('POST', `/v1/orders/${orderId}/payer`, {}), 400, 'VALIDATION_FAILED');
     problem(await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13800138000', note: 1 }), 400, 'VALIDATION_FAILED');
     assert.deepEqual((await sys.tv('GET', `/v1/orders/${orderId}`)).json(), before);
   });

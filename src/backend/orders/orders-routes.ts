@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { IdempotencyHeaders } from '../../lib/http/schemas.ts';
+import { IdempotencyHeaders, PhoneInput } from '../../lib/http/schemas.ts';
 import type { OrderEvents } from './order-events.ts';
 import { isFinal } from './order-state.ts';
 import { AdminOrderSchema, OrderSchema, toOrderView } from './order-view.ts';
@@ -35,7 +35,7 @@ export function tvOrderRoutes(app: FastifyInstance, orders: OrdersService, event
       schema: {
         headers: IdempotencyHeaders,
         params: OrderParams,
-        body: Type.Object({ phone: Type.String({ minLength: 1, maxLength: 32 }) }, { additionalProperties: false }),
+        body: Type.Object({ phone: PhoneInput }, { additionalProperties: false }),
         response: { 202: OrderSchema },
       },
     },

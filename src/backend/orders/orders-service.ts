@@ -91,7 +91,7 @@ export class OrdersService {
    * update, so concurrent submissions are ordered and only the last one can
    * hold money at the payment server).
    */
-  async submitPayer(device: Device, orderId: string, phoneInput: string): Promise<{ order: OrderRow; attempt: number }> {
+  async submitPayer(device: Device, orderId: string, phoneInput: unknown): Promise<{ order: OrderRow; attempt: number }> {
     const phone = normalizePhone(phoneInput, this.options.regions);
     const order = await this.getOwn(device, orderId);
     this.assertOpen(order);

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { MAX_AMOUNT_MINOR } from '../../lib/money.ts';
 import type { AccountsService } from './accounts-service.ts';
-import { ProblemSchema } from '../../lib/http/schemas.ts';
+import { PhoneInput, ProblemSchema } from '../../lib/http/schemas.ts';
 
 const Balance = Type.Integer({ minimum: 0, maximum: MAX_AMOUNT_MINOR });
 const Amount = Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_MINOR });
@@ -28,7 +28,7 @@ export function accountsRoutes(app: FastifyInstance, accounts: AccountsService):
       schema: {
         body: Type.Object(
           {
-            phone: Type.String({ maxLength: 32 }),
+            phone: PhoneInput,
             currency: Type.String({ pattern: '^[A-Z]{3}$' }),
             walletMinor: Balance,
             card: Type.Optional(Type.Object({ last4: Type.String({ pattern: '^[0-9]{4}$' }), balanceMinor: Balance }, { additionalProperties: false })),

@@ -16,7 +16,7 @@ export interface AccountView {
 }
 
 export interface NewAccount {
-  phone: string;
+  phone: unknown;
   currency: string;
   walletMinor: number;
   card?: { last4: string; balanceMinor: number };
