@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBackend } from './backend/backend.ts';
 import { buildCarrier } from './carrier/carrier.ts';
@@ -32,7 +32,6 @@ function gatewayFor(config: Readonly<Config>, secrets: Secrets, serviceUrl: stri
   });
 }
 
-const isFresh = (target: string) => !/^postgres/.test(target) && !existsSync(target);
 
 /**
  * Builds, listens and starts the chosen services (all three for `npm start`),
@@ -56,28 +55,26 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
     banner.push(`development SMS carrier  ${config.publicUrls.carrier}/dev/phones/8613800138000`);
   }
   if (parts.includes('payserver')) {
-    const fresh = isFresh(config.payserverDatabase);
     payserver = await buildPayserver({
       config, secrets, clock, random,
       store: openDatabase(config.payserverDatabase, config.dbPoolSize),
       gateway: gatewayFor(config, secrets, config.internalUrls.payserver),
       log: log.child({ service: 'payserver' }),
     });
-    if (fresh && seed) await seedPayserver(payserver.services.accounts);
+    if (payserver.fresh && seed) await seedPayserver(payserver.services.accounts);
     await payserver.app.listen({ host: config.host, port: config.ports.payserver });
     payserver.start();
     running.push(payserver);
     banner.push(`payment server           ${config.publicUrls.payserver}`);
   }
   if (parts.includes('backend')) {
-    const fresh = isFresh(config.backendDatabase);
     backend = await buildBackend({
       config, secrets, clock, random,
       store: openDatabase(config.backendDatabase, config.dbPoolSize),
       gateway: gatewayFor(config, secrets, config.internalUrls.backend),
       log: log.child({ service: 'backend' }),
     });
-    if (fresh && seed) {
+    if (backend.fresh && seed) {
       const demo = await seedBackend(backend.services.products, backend.services.devices);
       demoDeviceToken = demo.token;
       writeFileSync(join(config.dataDir, 'demo-device-token'), `${demo.token}\n`, { mode: 0o600 });

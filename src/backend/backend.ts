@@ -54,7 +54,7 @@ export async function buildBackend(deps: BackendDeps) {
   /** The same database, seen through the tables every service shares. */
   const common = db as unknown as Kysely<CommonTables>;
   let ready = false;
-  await migrate(db, backendMigrations);
+  const { fresh } = await migrate(db, backendMigrations);
   ready = true;
 
   const handlers: Record<string, (payload: any) => Promise<void>> = {};
@@ -108,5 +108,5 @@ export async function buildBackend(deps: BackendDeps) {
     await pruneNonces(common, clock);
   }, 1000, log);
 
-  return runningParts({ app, worker, sweeper, store: deps.store, services: { products, devices, orders, attempts, paymentEvents } });
+  return runningParts({ app, worker, sweeper, store: deps.store, fresh, services: { products, devices, orders, attempts, paymentEvents } });
 }

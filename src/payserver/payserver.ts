@@ -52,7 +52,7 @@ export async function buildPayserver(deps: PayserverDeps) {
   /** The same database, seen through the tables every service shares. */
   const common = db as unknown as Kysely<CommonTables>;
   let ready = false;
-  await migrate(db, payserverMigrations);
+  const { fresh } = await migrate(db, payserverMigrations);
   ready = true;
 
   const codeKey = sha256(`codes:${secrets.serviceSecret}`);
@@ -110,5 +110,5 @@ export async function buildPayserver(deps: PayserverDeps) {
     await pruneNonces(common, clock);
   }, 1000, log);
 
-  return runningParts({ app, worker, sweeper, store: deps.store, services: { accounts, payments, replies, checkout } });
+  return runningParts({ app, worker, sweeper, store: deps.store, fresh, services: { accounts, payments, replies, checkout } });
 }

@@ -26,6 +26,7 @@ export const smsLog = {
   },
 
   async advance(db: Kysely<any>, id: string, status: SmsStatus, now: Date): Promise<boolean> {
+    if (PREDECESSORS[status].length === 0) return false;
     const res = await (db as unknown as Kysely<CommonTables>)
       .updateTable('sms_messages')
       .set({ status, updated_at: now.toISOString() })

@@ -24,11 +24,13 @@ export async function moveOrder(
   set: UpdateObject<BackendTables, 'orders'> = {},
   guard: { attempt?: number; from?: readonly OrderStatus[] } = {},
 ): Promise<boolean> {
+  const from = [...(guard.from ?? PREDECESSORS[to])];
+  if (from.length === 0) return false;
   let q = trx
     .updateTable('orders')
     .set({ ...set, status: to, updated_at: now.toISOString() })
     .where('id', '=', orderId)
-    .where('status', 'in', [...(guard.from ?? PREDECESSORS[to])]);
+    .where('status', 'in', from);
   if (guard.attempt !== undefined) q = q.where('attempt', '=', guard.attempt);
   return affected(await q.executeTakeFirst()) === 1;
 }

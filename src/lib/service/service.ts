@@ -16,9 +16,18 @@ export interface RunningParts {
  * the workers, close stops them first (so no delivery is cut mid-way), then
  * the HTTP server, then the store.
  */
-export function runningParts<S>(p: { app: FastifyInstance; worker: OutboxWorker; sweeper: Sweeper; store: { close(): Promise<void> }; services: S }): RunningParts & { services: S; worker: OutboxWorker } {
+export function runningParts<S>(p: {
+  app: FastifyInstance;
+  worker: OutboxWorker;
+  sweeper: Sweeper;
+  store: { close(): Promise<void> };
+  /** Whether the store was created by this start (demo data may go in). */
+  fresh: boolean;
+  services: S;
+}): RunningParts & { services: S; worker: OutboxWorker; fresh: boolean } {
   return {
     app: p.app,
+    fresh: p.fresh,
     worker: p.worker,
     services: p.services,
     start() {

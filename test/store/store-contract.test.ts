@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Kysely } from 'kysely';
+import { backendMigrations, type BackendTables } from '../../src/backend/schema.ts';
+import { findOrder, moveOrder } from '../../src/backend/orders/order-store.ts';
+import { grantEntitlement, listEntitlements } from '../../src/backend/entitlements/entitlements.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
+import type { CommonTables } from '../../src/lib/db/common-tables.ts';
+import { cryptoRandom } from '../../src/lib/ids.ts';
+import { createLogger } from '../../src/lib/log.ts';
+import { enqueue } from '../../src/lib/outbox/outbox.ts';
+import { OutboxWorker } from '../../src/lib/outbox/outbox-worker.ts';
+import { RateLimiter } from '../../src/lib/rate-limiter.ts';
+import { Ledger } from '../../src/payserver/ledger/ledger.ts';
+import { payserverMigrations, type PayserverTables } from '../../src/payserver/schema.ts';
+import { smsLog } from '../../src/sms/sms-log.ts';
+import { DIALECTS, freshStore, skipFor } from './dialects.ts';
+
+const DAY = 24 * 3600 * 1000;
+
+for (const dialect of DIALECTS) {
+  const skip = await skipFor(dialect);
+
+  describe(`payment-server store on ${dialect}`, { skip }, () => {
+    const kit = async () => {
+      const store = await freshStore<PayserverTables>(dialect, payserverMigrations);
+      const clock = new ManualClock();
+      const ledger = new Ledger(cryptoRandom, clock);
+      await store.db.insertInto('accounts').values({ id: 'acc_1', phone: '+8613800138000', currency: 'CNY', quick_pay: 1, created_at: clock.now().toISOString() }).execute();
+      const wallet = await ledger.openAccount(store.db, { accountId: 'acc_1', kind: 'wallet', currency: 'CNY' });
+      const balance = async (id: string) => {
+        const r = await store.db.selectFrom('ledger_accounts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+        return { balance: Number(r.balance_minor), held: Number(r.held_minor) };
+      };
+      return { ...store, ledger, clock, wallet, balance };
+    };
+
+    it('migrates a new store and says it was fresh, and an existing one is left as it is', async () => {
+      const k = await kit();
+      const { migrate } = await import('../../src/lib/db/migrate.ts');
+      assert.deepEqual(await migrate(k.db, payserverMigrations), { fresh: false });
+      await k.dispose();
+    });
+
+    it('credits, reserves, captures, releases and refunds with postings that sum to zero', async () => {
+      const k = await kit();
+      await k.ledger.credit(k.db, k.wallet, 10_000, 'acc_1');
+      const h1 = (await k.ledger.reserve(k.db, k.wallet, 4000, 'pay_1'))!;
+      const h2 = (await k.ledger.reserve(k.db, k.wallet, 3000, 'pay_2'))!;
+      assert.equal(await k.ledger.reserve(k.db, k.wallet, 3001, 'pay_3'), null);
+      assert.deepEqual(await k.balance(k.wallet), { balance: 10_000, held: 7000 });
+      assert.equal(await k.ledger.capture(k.db, h1), true);
+      assert.equal(await k.ledger.capture(k.db, h1), false);
+      assert.equal(await k.ledger.release(k.db, h2), true);
+      assert.equal(await k.ledger.release(k.db, h2), false);
+      assert.deepEqual(await k.balance(k.wallet), { balance: 6000, held: 0 });
+      await k.ledger.refund(k.db, h1, 'pay_1');
+      assert.deepEqual(await k.balance(k.wallet), { balance: 10_000, held: 0 });
+      const sum = await k.db.selectFrom('postings').select((eb) => eb.fn.sum<number>('amount_minor').as('s')).executeTakeFirstOrThrow();
+      assert.equal(Number(sum.s), 0);
+      await k.dispose();
+    });
+
+    it('never lets concurrent reserves hold more than the balance', async () => {
+      const k = await kit();
+      await k.ledger.credit(k.db, k.wallet, 10_000, 'acc_1');
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => k.db.transaction().execute((trx) => k.ledger.reserve(trx, k.wallet, 1000, `pay_${i}`))),
+      );
+      assert.equal(results.filter(Boolean).length, 10);
+      assert.deepEqual(await k.balance(k.wallet), { balance: 10_000, held: 10_000 });
+      await k.dispose();
+    });
+
+    it('resolves a hold once when captures and releases race', async () => {
+      const k = await kit();
+      await k.ledger.credit(k.db, k.wallet, 10_000, 'acc_1');
+      const hold = (await k.ledger.reserve(k.db, k.wallet, 5000, 'pay_1'))!;
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => k.db.transaction().execute((trx) => (i % 2 ? k.ledger.capture(trx, hold) : k.ledger.release(trx, hold)))),
+      );
+      assert.equal(results.filter(Boolean).length, 1);
+      const { balance, held } = await k.balance(k.wallet);
+      assert.equal(held, 0);
+      assert.ok(balance === 5000 || balance === 10_000);
+      await k.dispose();
+    });
+
+    it('refuses by constraint any balance below what is held', async () => {
+      const k = await kit();
+      await assert.rejects(k.db.updateTable('ledger_accounts').set({ balance_minor: -5 }).where('id', '=', k.wallet).execute());
+      await k.dispose();
+    });
+  });
+
+  describe(`shared stores (outbox, rate limits, SMS log) on ${dialect}`, { skip }, () => {
+    const kit = async () => {
+      const store = await freshStore<PayserverTables>(dialect, payserverMigrations);
+      const common = store.db as unknown as Kysely<CommonTables>;
+      return { ...store, common, clock: new ManualClock() };
+    };
+
+    it('delivers each outbox message once even with two workers racing', async () => {
+      const k = await kit();
+      const seen: string[] = [];
+      for (let i = 0; i < 30; i++) await enqueue(k.common, { id: `m${i}`, topic: 't', payload: { i }, now: k.clock.now() });
+      const handler = async (_p: unknown, id: string) => {
+        seen.push(id);
+        await new Promise((r) => setTimeout(r, 1));
+      };
+      const log = createLogger('silent');
+      const w1 = new OutboxWorker(k.common, { t: handler }, k.clock, log, { batch: 5 });
+      const w2 = new OutboxWorker(k.common, { t: handler }, k.clock, log, { batch: 5 });
+      await Promise.all([w1.drain(), w2.drain()]);
+      assert.equal(seen.length, 30);
+      assert.equal(new Set(seen).size, 30);
+      const left = await k.common.selectFrom('outbox').select('id').where('status', '!=', 'done').execute();
+      assert.deepEqual(left, []);
+      await k.dispose();
+    });
+
+    it('counts rate-limit hits atomically and refuses the one over the limit', async () => {
+      const k = await kit();
+      const limiter = new RateLimiter(k.common, k.clock);
+      const rule = { what: 'tries', limit: 5, windowSeconds: 60 };
+      const outcomes = await Promise.allSettled(Array.from({ length: 8 }, () => limiter.hit([{ key: 'phone:+86', rule }])));
+      assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 5);
+      k.clock.advance(61_000);
+      await limiter.hit([{ key: 'phone:+86', rule }]);
+      k.clock.advance(2 * DAY);
+      await limiter.prune();
+      const rows = await k.common.selectFrom('rate_limits').selectAll().execute();
+      assert.equal(rows.length, 0);
+      await k.dispose();
+    });
+
+    it('moves an SMS delivery state only forward', async () => {
+      const k = await kit();
+      await smsLog.queued(k.common, { id: 'sms_1', kind: 'code', to: '+8613800138000', from: '10690000', now: k.clock.now() });
+      assert.equal(await smsLog.advance(k.common, 'sms_1', 'sent', k.clock.now()), true);
+      assert.equal(await smsLog.advance(k.common, 'sms_1', 'delivered', k.clock.now()), true);
+      assert.equal(await smsLog.advance(k.common, 'sms_1', 'failed', k.clock.now()), false);
+      assert.equal(await smsLog.advance(k.common, 'sms_1', 'sent', k.clock.now()), false);
+      assert.equal((await smsLog.get(k.common, 'sms_1'))?.status, 'delivered');
+      await k.dispose();
+    });
+  });
+
+  describe(`back-end store on ${dialect}`, { skip }, () => {
+    const kit = async () => {
+      const store = await freshStore<BackendTables>(dialect, backendMigrations);
+      const clock = new ManualClock();
+      const now = clock.now().toISOString();
+      await store.db.insertInto('devices').values({ id: 'dev_1', name: 'TV', account_id: 'sub_1', token_hash: 'h', created_at: now }).execute();
+      await store.db
+        .insertInto('orders')
+        .values({
+          id: 'ord_1', device_id: 'dev_1', account_id: 'sub_1', product_id: 'vip', title: 'VIP', amount_minor: 100, currency: 'CNY', service: 'vip', duration_days: 30,
+          status: 'created', channel: null, payer_phone: null, attempt: 0, link_token: 't', failure_code: null, payment_id: null,
+          created_at: now, expires_at: now, paid_at: null, fulfilled_at: null, updated_at: now,
+        })
+        .execute();
+      return { ...store, clock };
+    };
+
+    it('moves an order only forward and only once when moves race', async () => {
+      const k = await kit();
+      assert.equal(await moveOrder(k.db, 'ord_1', 'awaiting_payment', k.clock.now()), true);
+      const racers = await Promise.all(
+        (['paid', 'cancelled', 'expired', 'paid', 'cancelled'] as const).map((to) => k.db.transaction().execute((trx) => moveOrder(trx, 'ord_1', to, k.clock.now()))),
+      );
+      assert.equal(racers.filter(Boolean).length, 1);
+      const status = (await findOrder(k.db, 'ord_1'))!.status;
+      assert.ok(['paid', 'cancelled', 'expired'].includes(status));
+      assert.equal(await moveOrder(k.db, 'ord_1', 'created', k.clock.now()), false);
+      await k.dispose();
+    });
+
+    it('guards a move by attempt', async () => {
+      const k = await kit();
+      await k.db.updateTable('orders').set({ status: 'awaiting_payment', attempt: 2 }).where('id', '=', 'ord_1').execute();
+      assert.equal(await moveOrder(k.db, 'ord_1', 'failed', k.clock.now(), {}, { attempt: 1 }), false);
+      assert.equal(await moveOrder(k.db, 'ord_1', 'failed', k.clock.now(), {}, { attempt: 2 }), true);
+      await k.dispose();
+    });
+
+    it('grants an entitlement and extends an active one from its end', async () => {
+      const k = await kit();
+      const order = { accountId: 'sub_1', service: 'vip', productId: 'vip', orderId: 'ord_1', durationDays: 30 };
+      await grantEntitlement(k.db, order, k.clock.now());
+      await grantEntitlement(k.db, { ...order, orderId: 'ord_2' }, new Date(k.clock.now().getTime() + 10 * DAY));
+      const [e] = await listEntitlements(k.db, 'sub_1');
+      assert.equal(e!.orderId, 'ord_2');
+      assert.equal(Date.parse(e!.validUntil) - Date.parse(e!.validFrom), 60 * DAY);
+      await grantEntitlement(k.db, { ...order, orderId: 'ord_3' }, new Date(k.clock.now().getTime() + 100 * DAY));
+      const [late] = await listEntitlements(k.db, 'sub_1');
+      assert.equal(Date.parse(late!.validUntil) - Date.parse(late!.validFrom), 30 * DAY, 'a lapsed service starts again from now');
+      await k.dispose();
+    });
+  });
+}
