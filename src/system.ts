@@ -12,6 +12,8 @@ import type { Log } from './lib/log.ts';
 import { buildPayserver } from './payserver/payserver.ts';
 import { KannelSmsGateway } from './sms/kannel-gateway.ts';
 
+const lostConnection = (log: Log) => (err: Error) => log.warn({ err: err.message }, 'an idle database connection was lost; it will be replaced');
+
 export type Part = 'backend' | 'payserver' | 'carrier';
 export const ALL_PARTS: Part[] = ['carrier', 'payserver', 'backend'];
 
@@ -57,7 +59,7 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
   if (parts.includes('payserver')) {
     payserver = await buildPayserver({
       config, secrets, clock, random,
-      store: openDatabase(config.payserverDatabase, config.dbPoolSize),
+      store: openDatabase(config.payserverDatabase, config.dbPoolSize, lostConnection(log)),
       gateway: gatewayFor(config, secrets, config.internalUrls.payserver),
       log: log.child({ service: 'payserver' }),
     });
@@ -70,7 +72,7 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
   if (parts.includes('backend')) {
     backend = await buildBackend({
       config, secrets, clock, random,
-      store: openDatabase(config.backendDatabase, config.dbPoolSize),
+      store: openDatabase(config.backendDatabase, config.dbPoolSize, lostConnection(log)),
       gateway: gatewayFor(config, secrets, config.internalUrls.backend),
       log: log.child({ service: 'backend' }),
     });

@@ -58,7 +58,7 @@ export async function buildBackend(deps: BackendDeps) {
   ready = true;
 
   const handlers: Record<string, (payload: any) => Promise<void>> = {};
-  const worker = new OutboxWorker(common, handlers, clock, log);
+  const worker = new OutboxWorker(common, handlers, clock, log, { dialect: deps.store.dialect });
   const kick = () => worker.kick();
   const events = new OrderEvents();
   const limiter = new RateLimiter(common, clock);

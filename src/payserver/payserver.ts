@@ -60,7 +60,7 @@ export async function buildPayserver(deps: PayserverDeps) {
   const codeSendsPerPhone = { what: 'codes sent to this phone', limit: config.limits.codeSendsPerPhone, windowSeconds: window };
   const codeSendsPerDevice = { what: 'codes sent for this TV', limit: config.limits.codeSendsPerDevice, windowSeconds: window };
   const handlers: Record<string, (payload: any) => Promise<void>> = {};
-  const worker = new OutboxWorker(common, handlers, clock, log);
+  const worker = new OutboxWorker(common, handlers, clock, log, { dialect: deps.store.dialect });
   const kick = () => worker.kick();
 
   const ledger = new Ledger(random, clock);

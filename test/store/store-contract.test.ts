@@ -109,8 +109,8 @@ for (const dialect of DIALECTS) {
         await new Promise((r) => setTimeout(r, 1));
       };
       const log = createLogger('silent');
-      const w1 = new OutboxWorker(k.common, { t: handler }, k.clock, log, { batch: 5 });
-      const w2 = new OutboxWorker(k.common, { t: handler }, k.clock, log, { batch: 5 });
+      const w1 = new OutboxWorker(k.common, { t: handler }, k.clock, log, { batch: 5, dialect });
+      const w2 = new OutboxWorker(k.common, { t: handler }, k.clock, log, { batch: 5, dialect });
       await Promise.all([w1.drain(), w2.drain()]);
       assert.equal(seen.length, 30);
       assert.equal(new Set(seen).size, 30);

@@ -1,3 +1,4 @@
+import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { DomainError, notFound } from '../../lib/errors.ts';
 import type { RandomSource } from '../../lib/ids.ts';
@@ -100,7 +101,7 @@ export class OrdersService {
       { key: `payer-device:${device.deviceId}`, rule: this.options.payerPerDevice },
     ]);
     const now = this.clock.now();
-    const attempt = await this.db.transaction().execute(async (trx) => {
+    const attempt = await inTransaction(this.db, async (trx) => {
       const row = await trx
         .updateTable('orders')
         .set((eb) => ({
@@ -156,7 +157,7 @@ export class OrdersService {
    */
   async endOrder(orderId: string, to: 'cancelled' | 'expired' | 'failed', set: { failure_code?: string }, guard: { attempt?: number; expiresBefore?: string } = {}): Promise<boolean> {
     const now = this.clock.now();
-    const moved = await this.db.transaction().execute(async (trx) => {
+    const moved = await inTransaction(this.db, async (trx) => {
       const order = await findOrder(trx, orderId);
       if (!order) return false;
       if (guard.expiresBefore && order.expires_at > guard.expiresBefore) return false;

@@ -1,3 +1,4 @@
+import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import type { Log } from '../../lib/log.ts';
@@ -69,7 +70,7 @@ export class PaymentAttempts {
       this.log.info({ orderId, attempt, state: outcome.state }, 'payment attempt no longer current');
       return;
     }
-    const changed = await this.db.transaction().execute(async (trx) => {
+    const changed = await inTransaction(this.db, async (trx) => {
       // Only the first run of this attempt takes the outcome (the inline run and the outbox may race).
       const res = await trx
         .updateTable('orders')

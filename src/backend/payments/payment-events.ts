@@ -1,3 +1,4 @@
+import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { PaymentEvent, PaymentEventAnswer } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { RandomSource } from '../../lib/ids.ts';
@@ -28,7 +29,7 @@ export class PaymentEvents {
 
   async apply(msg: PaymentEvent): Promise<PaymentEventAnswer> {
     const now = this.clock.now();
-    const outcome = await this.db.transaction().execute(async (trx) => {
+    const outcome = await inTransaction(this.db, async (trx) => {
       const seen = await trx.selectFrom('inbox').select('result').where('message_id', '=', msg.messageId).executeTakeFirst();
       if (seen) return { result: seen.result as EventResult, duplicate: true };
       const result = await this.effect(trx, msg, now);
@@ -61,7 +62,7 @@ export class PaymentEvents {
   /** S209: turns on what was bought, exactly once (paid → fulfilled guards it). */
   async fulfil({ orderId }: { orderId: string }): Promise<void> {
     const now = this.clock.now();
-    const done = await this.db.transaction().execute(async (trx) => {
+    const done = await inTransaction(this.db, async (trx) => {
       const order = await findOrder(trx, orderId);
       if (!order || order.status !== 'paid') return false;
       if (!(await moveOrder(trx, orderId, 'fulfilled', now, { fulfilled_at: now.toISOString() }))) return false;

@@ -22,9 +22,12 @@ pg.types.setTypeParser(20, (v) => Number(v));
  * SQLite runs in WAL mode with `synchronous = FULL`: a commit is on disk
  * before it is acknowledged, so an acknowledged payment survives a power cut.
  */
-export function openDatabase<DB>(target: string, poolSize = 10): DatabaseHandle<DB> {
+export function openDatabase<DB>(target: string, poolSize = 10, onIdleError?: (err: Error) => void): DatabaseHandle<DB> {
   if (/^postgres(ql)?:\/\//.test(target)) {
     const pool = new pg.Pool({ connectionString: target, max: poolSize });
+    // An idle connection that PostgreSQL closed (a restart, a terminated backend) must not crash the
+    // process: the pool drops it and opens a new one on the next query.
+    pool.on('error', (err) => onIdleError?.(err));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }

@@ -12,6 +12,8 @@ export interface OutboxWorkerOptions {
   batch?: number;
   leaseMs?: number;
   maxBackoffMs?: number;
+  /** On PostgreSQL, workers of several instances claim batches with FOR UPDATE SKIP LOCKED. */
+  dialect?: 'sqlite' | 'postgres';
 }
 
 /**
@@ -30,6 +32,7 @@ export class OutboxWorker {
   private readonly batch: number;
   private readonly leaseMs: number;
   private readonly maxBackoffMs: number;
+  private readonly dialect: 'sqlite' | 'postgres';
 
   constructor(
     private readonly db: Kysely<CommonTables>,
@@ -42,6 +45,7 @@ export class OutboxWorker {
     this.batch = options.batch ?? 16;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
+    this.dialect = options.dialect ?? 'sqlite';
   }
 
   start(): void {
@@ -85,6 +89,39 @@ export class OutboxWorker {
   }
 
   private async deliverDue(): Promise<number> {
+    const claimed = this.dialect === 'postgres' ? await this.claimSkipLocked() : await this.claimOneByOne();
+    await Promise.all(claimed.map((m) => this.deliver(m)));
+    return claimed.length;
+  }
+
+  /**
+   * PostgreSQL: one statement leases a batch; rows another instance is
+   * leasing at the same moment are skipped rather than waited for.
+   */
+  private async claimSkipLocked(): Promise<Array<{ id: string; topic: string; payload: string; attempts: number }>> {
+    const now = this.clock.now().toISOString();
+    const lease = new Date(this.clock.now().getTime() + this.leaseMs).toISOString();
+    return this.db
+      .updateTable('outbox')
+      .set({ locked_until: lease })
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('outbox')
+          .select('id')
+          .where('status', '=', 'pending')
+          .where('next_attempt_at', '<=', now)
+          .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
+          .orderBy('created_at')
+          .limit(this.batch)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .returning(['id', 'topic', 'payload', 'attempts'])
+      .execute();
+  }
+
+  /** SQLite (one writer): read the due messages, then lease each with a conditional update. */
+  private async claimOneByOne(): Promise<Array<{ id: string; topic: string; payload: string; attempts: number }>> {
     const now = this.clock.now().toISOString();
     const due = await this.db
       .selectFrom('outbox')
@@ -95,23 +132,19 @@ export class OutboxWorker {
       .orderBy('created_at')
       .limit(this.batch)
       .execute();
-    let handled = 0;
-    await Promise.all(
-      due.map(async (m) => {
-        const lease = new Date(this.clock.now().getTime() + this.leaseMs).toISOString();
-        const claimed = await this.db
-          .updateTable('outbox')
-          .set({ locked_until: lease })
-          .where('id', '=', m.id)
-          .where('status', '=', 'pending')
-          .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
-          .executeTakeFirst();
-        if (affected(claimed) !== 1) return;
-        handled++;
-        await this.deliver(m);
-      }),
-    );
-    return handled;
+    const lease = new Date(this.clock.now().getTime() + this.leaseMs).toISOString();
+    const claimed = [];
+    for (const m of due) {
+      const res = await this.db
+        .updateTable('outbox')
+        .set({ locked_until: lease })
+        .where('id', '=', m.id)
+        .where('status', '=', 'pending')
+        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+        .executeTakeFirst();
+      if (affected(res) === 1) claimed.push(m);
+    }
+    return claimed;
   }
 
   private async deliver(m: { id: string; topic: string; payload: string; attempts: number }): Promise<void> {

@@ -1,3 +1,4 @@
+import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { conflict, notFound } from '../../lib/errors.ts';
 import type { RandomSource } from '../../lib/ids.ts';
@@ -41,7 +42,7 @@ export class AccountsService {
     const phone = normalizePhone(input.phone, this.regions);
     assertCurrency(input.currency);
     const accountId = this.random.id('acc');
-    await this.db.transaction().execute(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       const existing = await trx.selectFrom('accounts').select('id').where('phone', '=', phone).executeTakeFirst();
       if (existing) throw conflict('ACCOUNT_EXISTS', 'This phone already has an account; there is one account per phone.');
       await trx
@@ -60,7 +61,7 @@ export class AccountsService {
 
   /** Adds money to the wallet or the card from outside (an admin credit). */
   async credit(accountId: string, target: 'wallet' | 'card', amountMinor: number): Promise<AccountView> {
-    await this.db.transaction().execute(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       const la = await trx.selectFrom('ledger_accounts').select('id').where('account_id', '=', accountId).where('kind', '=', target).executeTakeFirst();
       if (!la) throw notFound(target === 'card' ? 'CARD_NOT_FOUND' : 'ACCOUNT_NOT_FOUND', target === 'card' ? 'A linked card for this account' : 'The account');
       await this.ledger.credit(trx, la.id, amountMinor, accountId);

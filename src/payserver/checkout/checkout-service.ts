@@ -1,3 +1,4 @@
+import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { affected } from '../../lib/db/affected.ts';
 import { DomainError } from '../../lib/errors.ts';
@@ -71,7 +72,7 @@ export class CheckoutService {
     const sessionId = this.random.id('ps');
     const smsId = this.random.id('sms');
     const now = this.clock.now();
-    await this.db.transaction().execute(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       await trx
         .insertInto('page_sessions')
         .values({ id: sessionId, order_id: checkout.order_id, phone: checkout.phone, code_hash: null, code_expires_at: null, wrong_tries: 0, grant_hash: null, verified_at: null, created_at: now.toISOString() })
@@ -135,7 +136,7 @@ export class CheckoutService {
   async pay(linkToken: string, grant: string, source: 'wallet' | 'card', agreeQuickPay: boolean): Promise<Checkout> {
     const { checkout, session } = await this.granted(linkToken, grant);
     const now = this.clock.now().toISOString();
-    await this.db.transaction().execute(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       const spent = await trx.updateTable('page_sessions').set({ grant_hash: null }).where('id', '=', session.id).where('grant_hash', '=', sha256(grant)).executeTakeFirst();
       if (affected(spent) !== 1) throw new DomainError('GRANT_INVALID', 400, 'This payment page has expired; start again from the link.');
       const account = await trx.selectFrom('accounts').selectAll().where('phone', '=', session.phone).executeTakeFirst();

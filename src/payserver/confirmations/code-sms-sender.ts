@@ -1,3 +1,4 @@
+import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { affected } from '../../lib/db/affected.ts';
 import type { RandomSource } from '../../lib/ids.ts';
@@ -31,7 +32,7 @@ export class CodeSmsSender {
 
   /** The patent's second SMS for a pending pre-pay. */
   async sendPaymentCode({ paymentId, smsId }: { paymentId: string; smsId: string }): Promise<void> {
-    const prepared = await this.db.transaction().execute(async (trx) => {
+    const prepared = await inTransaction(this.db, async (trx) => {
       const payment = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
       if (!payment || payment.status !== 'pending') return null;
       const others = await trx
@@ -79,7 +80,7 @@ export class CodeSmsSender {
 
   /** The code that proves possession of the phone on the checkout page. */
   async sendPossessionCode({ sessionId, smsId }: { sessionId: string; smsId: string }): Promise<void> {
-    const prepared = await this.db.transaction().execute(async (trx) => {
+    const prepared = await inTransaction(this.db, async (trx) => {
       const session = await trx.selectFrom('page_sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
       if (!session || session.verified_at) return null;
       const checkout = await trx.selectFrom('checkouts').selectAll().where('order_id', '=', session.order_id).executeTakeFirstOrThrow();

@@ -1,3 +1,4 @@
+import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { affected } from '../../lib/db/affected.ts';
 import { DomainError } from '../../lib/errors.ts';
@@ -48,7 +49,7 @@ export class ReplyService {
     const match = pending.find(
       (p) => p.code_hash === codeHash(this.options.codeKey, { id: p.id, amountMinor: Number(p.amount_minor), phone: p.phone }, code),
     );
-    const outcome = await this.db.transaction().execute(async (trx): Promise<ReplyOutcome> => {
+    const outcome = await inTransaction(this.db, async (trx): Promise<ReplyOutcome> => {
       if (match) {
         const fresh = await trx.selectFrom('payments').selectAll().where('id', '=', match.id).where('status', '=', 'pending').executeTakeFirst();
         if (!fresh) return 'no_pending';

@@ -49,8 +49,8 @@ export class Ledger {
     const account = await this.account(trx, ledgerAccountId);
     const external = await this.systemAccount(trx, 'external', account.currency);
     await this.post(trx, 'credit', ref, [
-      [external, -amountMinor],
-      [ledgerAccountId, amountMinor],
+      { id: external, amount: -amountMinor },
+      { id: ledgerAccountId, amount: amountMinor },
     ]);
   }
 
@@ -83,17 +83,11 @@ export class Ledger {
     if (!hold) return false;
     const account = await this.account(trx, hold.ledger_account_id);
     const merchant = await this.systemAccount(trx, 'merchant', account.currency);
-    const res = await trx
-      .updateTable('ledger_accounts')
-      .set((eb) => ({ held_minor: eb('held_minor', '-', hold.amount_minor), balance_minor: eb('balance_minor', '-', hold.amount_minor) }))
-      .where('id', '=', hold.ledger_account_id)
-      .where('held_minor', '>=', hold.amount_minor)
-      .executeTakeFirst();
-    if (affected(res) !== 1) throw new Error(`ledger invariant broken: hold ${holdId} exceeds held balance`);
+    const amount = Number(hold.amount_minor);
     await this.post(trx, 'capture', hold.payment_id, [
-      [hold.ledger_account_id, -hold.amount_minor],
-      [merchant, hold.amount_minor],
-    ], { skipBalances: [hold.ledger_account_id] });
+      { id: hold.ledger_account_id, amount: -amount, held: -amount },
+      { id: merchant, amount },
+    ]);
     return true;
   }
 
@@ -118,8 +112,8 @@ export class Ledger {
     const account = await this.account(trx, hold.ledger_account_id);
     const merchant = await this.systemAccount(trx, 'merchant', account.currency);
     await this.post(trx, 'refund', ref, [
-      [merchant, -hold.amount_minor],
-      [hold.ledger_account_id, hold.amount_minor],
+      { id: merchant, amount: -Number(hold.amount_minor) },
+      { id: hold.ledger_account_id, amount: Number(hold.amount_minor) },
     ]);
   }
 
@@ -141,25 +135,35 @@ export class Ledger {
   }
 
   /**
-   * Writes one journal entry. The postings must sum to zero; balances are
-   * applied with conditional updates that refuse to take any non-external
-   * account below zero (or below what it holds).
+   * Writes one journal entry. The postings must sum to zero. Balances (and,
+   * for a capture, the held amount) change with conditional updates that
+   * refuse to take any non-external account below zero or below what it
+   * holds, and always in the order of the accounts' ids, so two transactions
+   * moving money between the same accounts never wait on each other in a
+   * circle (no deadlock between a capture and a refund).
    */
-  private async post(trx: Db, kind: string, ref: string, postings: Array<[string, number]>, options: { skipBalances?: string[] } = {}) {
-    const sum = postings.reduce((s, [, a]) => s + a, 0);
+  private async post(trx: Db, kind: string, ref: string, postings: Array<{ id: string; amount: number; held?: number }>) {
+    const sum = postings.reduce((s, p) => s + p.amount, 0);
     if (sum !== 0) throw new Error(`journal entry ${kind} ${ref} does not balance: ${sum}`);
-    const entryId = this.random.id('je');
-    await trx.insertInto('journal_entries').values({ id: entryId, kind, ref, created_at: this.now() }).execute();
-    for (const [ledgerAccountId, amount] of postings) {
-      await trx.insertInto('postings').values({ id: this.random.id('pst'), entry_id: entryId, ledger_account_id: ledgerAccountId, amount_minor: amount }).execute();
-      if (options.skipBalances?.includes(ledgerAccountId)) continue;
+    for (const p of [...postings].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+      const held = p.held ?? 0;
       const res = await trx
         .updateTable('ledger_accounts')
-        .set((eb) => ({ balance_minor: eb('balance_minor', '+', amount) }))
-        .where('id', '=', ledgerAccountId)
-        .where((eb) => eb.or([eb('kind', '=', 'external'), eb(eb('balance_minor', '+', amount), '>=', eb.ref('held_minor'))]))
+        .set((eb) => ({ balance_minor: eb('balance_minor', '+', p.amount), held_minor: eb('held_minor', '+', held) }))
+        .where('id', '=', p.id)
+        .where((eb) =>
+          eb.or([
+            eb('kind', '=', 'external'),
+            eb.and([eb(eb('balance_minor', '+', p.amount), '>=', eb(eb.ref('held_minor'), '+', held)), eb(eb.ref('held_minor'), '>=', -held)]),
+          ]),
+        )
         .executeTakeFirst();
       if (affected(res) !== 1) throw new DomainError('INSUFFICIENT_FUNDS', 409, 'The account does not have enough money for this movement.');
+    }
+    const entryId = this.random.id('je');
+    await trx.insertInto('journal_entries').values({ id: entryId, kind, ref, created_at: this.now() }).execute();
+    for (const p of postings) {
+      await trx.insertInto('postings').values({ id: this.random.id('pst'), entry_id: entryId, ledger_account_id: p.id, amount_minor: p.amount }).execute();
     }
   }
 

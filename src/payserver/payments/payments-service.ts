@@ -1,3 +1,4 @@
+import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { StartPaymentRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { affected } from '../../lib/db/affected.ts';
@@ -66,7 +67,7 @@ export class PaymentsService {
       }
     }
     try {
-      const result = await this.db.transaction().execute((trx) => this.startIn(trx, req, phone, rateLimited));
+      const result = await inTransaction(this.db, (trx) => this.startIn(trx, req, phone, rateLimited));
       this.kick();
       return result;
     } catch (err) {
@@ -201,7 +202,7 @@ export class PaymentsService {
    * and it is refunded.
    */
   async close(orderId: string): Promise<{ state: 'closed' | 'paid' }> {
-    const state = await this.db.transaction().execute(async (trx) => {
+    const state = await inTransaction(this.db, async (trx) => {
       const checkout = await trx.selectFrom('checkouts').select(['status']).where('order_id', '=', orderId).executeTakeFirst();
       if (!checkout) {
         const now = this.clock.now().toISOString();
@@ -235,7 +236,7 @@ export class PaymentsService {
 
   /** The back-end refused a completed payment (its order had ended): give the money back, once. */
   async refund(paymentId: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       const payment = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
       if (!payment?.hold_id) return;
       const res = await trx.updateTable('payments').set({ status: 'refunded' }).where('id', '=', paymentId).where('status', '=', 'captured').executeTakeFirst();
@@ -258,7 +259,7 @@ export class PaymentsService {
       .limit(500)
       .execute();
     for (const p of stale) {
-      if (await this.db.transaction().execute((trx) => this.settlement.fail(trx, p, 'CONFIRMATION_EXPIRED'))) count++;
+      if (await inTransaction(this.db, (trx) => this.settlement.fail(trx, p, 'CONFIRMATION_EXPIRED'))) count++;
     }
     const ended = await this.db.selectFrom('checkouts').select('order_id').where('status', '=', 'open').where('expires_at', '<=', now).limit(500).execute();
     for (const c of ended) {

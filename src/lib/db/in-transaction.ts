@@ -1,0 +1,23 @@
+import type { Kysely, Transaction } from 'kysely';
+
+/** PostgreSQL's "deadlock detected" and "could not serialize": safe to run the whole transaction again. */
+const RETRYABLE = new Set(['40P01', '40001']);
+
+/**
+ * Runs `fn` in one database transaction, and runs it again (a few times, with
+ * a short random pause) when PostgreSQL aborted it as a deadlock victim or a
+ * serialization failure. Everything a transaction does is inside `fn`, so a
+ * retry repeats it whole; side effects leave through the outbox only after
+ * the commit.
+ */
+export async function inTransaction<DB, T>(db: Kysely<DB>, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute(fn);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (!code || !RETRYABLE.has(code) || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+    }
+  }
+}
