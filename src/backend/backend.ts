@@ -22,6 +22,7 @@ import { adminProductRoutes, ProductsService, tvProductRoutes } from './catalogu
 import { adminDeviceRoutes, DevicesService } from './devices/devices.ts';
 import { entitlementRoutes } from './entitlements/entitlements.ts';
 import { OrderEvents } from './orders/order-events.ts';
+import { PgOrderEvents } from './orders/pg-order-events.ts';
 import { adminOrderRoutes, tvOrderRoutes } from './orders/orders-routes.ts';
 import { CLOSE_TOPIC, OrdersService, START_TOPIC } from './orders/orders-service.ts';
 import { LINK_SMS_TOPIC, PaymentAttempts } from './payments/payment-attempts.ts';
@@ -61,6 +62,8 @@ export async function buildBackend(deps: BackendDeps) {
   const worker = new OutboxWorker(common, handlers, clock, log, { dialect: deps.store.dialect });
   const kick = () => worker.kick();
   const events = new OrderEvents();
+  const bridge = deps.store.dialect === 'postgres' ? new PgOrderEvents(config.backendDatabase, db, events, log) : undefined;
+  await bridge?.start();
   const limiter = new RateLimiter(common, clock);
   const provider = deps.provider ?? new TvpayProvider(new SignedClient(config.internalUrls.payserver, secrets.serviceSecret, clock), config.publicUrls.payserver);
   const checkoutUrl = (token: string) => provider.checkoutUrl(token);
@@ -108,5 +111,5 @@ export async function buildBackend(deps: BackendDeps) {
     await pruneNonces(common, clock);
   }, 1000, log);
 
-  return runningParts({ app, worker, sweeper, store: deps.store, fresh, services: { products, devices, orders, attempts, paymentEvents } });
+  return runningParts({ app, worker, sweeper, store: { close: async () => { await bridge?.stop(); await deps.store.close(); } }, fresh, services: { products, devices, orders, attempts, paymentEvents } });
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { signRequest } from '../../src/lib/signing.ts';
 import { eventually } from '../support/eventually.ts';
+import { freshPgDatabase, pgSkip } from '../support/pg.ts';
 import { startProcesses, type Processes } from '../support/processes.ts';
 import { e2eKit, watchEvents } from './e2e-kit.ts';
 
@@ -12,17 +13,35 @@ const NOT_BOUND = '8613600136000';
 const YEAR = 20000;
 const DAY = 24 * 3600 * 1000;
 
-let p: Processes;
-let k: ReturnType<typeof e2eKit>;
-before(async () => {
-  p = await startProcesses();
-  k = e2eKit(p);
-});
-after(async () => {
-  await p?.close();
-});
+const SETUPS = [
+  { name: 'SQLite, one instance of each service', postgres: false, instances: 1 },
+  { name: 'PostgreSQL, two instances of each service behind round-robin proxies', postgres: true, instances: 2 },
+];
 
-describe('the patent paths, end to end over three real processes', () => {
+for (const setup of SETUPS) {
+  const skip = setup.postgres ? await pgSkip() : false;
+
+  describe(`the patent paths end to end: ${setup.name}`, { skip }, () => {
+  let p: Processes;
+  let k: ReturnType<typeof e2eKit>;
+  const dbs: Array<{ drop(): Promise<void> }> = [];
+  before(async () => {
+    const env: Record<string, string> = {};
+    if (setup.postgres) {
+      const backendDb = await freshPgDatabase();
+      const payserverDb = await freshPgDatabase();
+      dbs.push(backendDb, payserverDb);
+      env.TVPAY_BACKEND_DATABASE_URL = backendDb.url;
+      env.TVPAY_PAYSERVER_DATABASE_URL = payserverDb.url;
+    }
+    p = await startProcesses(env, { instances: setup.instances });
+    k = e2eKit(p);
+  });
+  after(async () => {
+    await p?.close();
+    for (const d of dbs) await d.drop();
+  });
+
   it('bound, the wallet covers: code SMS, reply, paid from the wallet, entitlement on, TV sees it live', async () => {
     const before = await k.account(WALLET_COVERS);
     const seen = (await k.inbox(WALLET_COVERS)).length;
@@ -32,7 +51,7 @@ describe('the patent paths, end to end over three real processes', () => {
     assert.equal(order.channel, 'sms_confirm');
     assert.equal(order.payerPhoneMasked, '+86 138****8000');
     assert.match(order.payUrl, /\/pay\/[A-Za-z0-9_-]{43}$/);
-    const stream = await watchEvents(`${p.urls.backend}/v1/orders/${orderId}/events`, p.deviceToken);
+    const stream = await watchEvents(`${p.instanceUrls.backend[0]}/v1/orders/${orderId}/events`, p.deviceToken);
 
     const sms = await k.nextSms(WALLET_COVERS, seen);
     assert.equal(sms.from, '10690000');
@@ -229,3 +248,4 @@ describe('the patent paths, end to end over three real processes', () => {
     assert.deepEqual((await k.account(WALLET_COVERS)).wallet, { balanceMinor: before.wallet.balanceMinor - 990, heldMinor: 0 });
   });
 });
+}

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { eventually } from './eventually.ts';
 import { freePorts } from './ports.ts';
+import { roundRobinProxy } from './round-robin-proxy.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 type Part = 'carrier' | 'payserver' | 'backend';
@@ -11,43 +12,72 @@ type Part = 'carrier' | 'payserver' | 'backend';
 /**
  * The real services as separate processes (`src/main.ts <part>`), each on a
  * free loopback port, sharing a fresh data dir; started in order so the first
- * creates the secrets the others read.
+ * creates the secrets (and migrates and seeds the stores) the others use.
+ * With `instances > 1` the back-end and the payment server run that many
+ * times each (on PostgreSQL, via the env), behind round-robin proxies that
+ * stand in for load balancers.
  */
-export async function startProcesses(env: Record<string, string> = {}) {
+export async function startProcesses(env: Record<string, string> = {}, options: { instances?: number } = {}) {
+  const n = options.instances ?? 1;
   const dir = mkdtempSync(join(tmpdir(), 'tvpay-e2e-'));
-  const [backend, payserver, carrier] = await freePorts(3);
-  const ports: Record<Part, number> = { backend: backend!, payserver: payserver!, carrier: carrier! };
-  const urls = Object.fromEntries(Object.entries(ports).map(([k, p]) => [k, `http://127.0.0.1:${p}`])) as Record<Part, string>;
-  const fullEnv = {
+  const ports = await freePorts(2 * n + 3);
+  const carrierPort = ports[0]!;
+  const backendPorts = ports.slice(1, 1 + n);
+  const payserverPorts = ports.slice(1 + n, 1 + 2 * n);
+  const [backendProxyPort, payserverProxyPort] = ports.slice(1 + 2 * n);
+  const at = (port: number) => `http://127.0.0.1:${port}`;
+  const instanceUrls: Record<Part, string[]> = { carrier: [at(carrierPort)], backend: backendPorts.map(at), payserver: payserverPorts.map(at) };
+  const urls: Record<Part, string> = {
+    carrier: at(carrierPort),
+    backend: n > 1 ? at(backendProxyPort!) : instanceUrls.backend[0]!,
+    payserver: n > 1 ? at(payserverProxyPort!) : instanceUrls.payserver[0]!,
+  };
+  const baseEnv = {
     ...process.env,
     TVPAY_DATA_DIR: dir,
-    TVPAY_BACKEND_PORT: String(ports.backend),
-    TVPAY_PAYSERVER_PORT: String(ports.payserver),
-    TVPAY_CARRIER_PORT: String(ports.carrier),
+    TVPAY_CARRIER_PORT: String(carrierPort),
+    TVPAY_BACKEND_URL: urls.backend,
+    TVPAY_PAYSERVER_URL: urls.payserver,
+    TVPAY_CARRIER_URL: urls.carrier,
     TVPAY_LOG_LEVEL: process.env.TVPAY_TEST_LOG ?? 'warn',
     ...env,
   };
-  const children = new Map<Part, ChildProcess>();
+  const children = new Map<string, ChildProcess>();
   const logs: string[] = [];
+  const live = (part: Part) => instanceUrls[part].filter((_, i) => { const c = children.get(`${part}#${i}`); return c && c.exitCode === null && c.signalCode === null; });
+  const proxies = n > 1 ? [await roundRobinProxy(backendProxyPort!, () => live('backend')), await roundRobinProxy(payserverProxyPort!, () => live('payserver'))] : [];
 
-  async function start(part: Part) {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', part], { cwd: ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (d) => logs.push(`[${part}] ${d}`));
-    child.stderr!.on('data', (d) => logs.push(`[${part}] ${d}`));
-    children.set(part, child);
+  async function startOne(part: Part, i: number) {
+    const port = new URL(instanceUrls[part][i]!).port;
+    const portVar = part === 'backend' ? 'TVPAY_BACKEND_PORT' : part === 'payserver' ? 'TVPAY_PAYSERVER_PORT' : 'TVPAY_CARRIER_PORT';
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', part], { cwd: ROOT, env: { ...baseEnv, [portVar]: port }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const name = `${part}#${i}`;
+    child.stdout!.on('data', (d) => logs.push(`[${name}] ${d}`));
+    child.stderr!.on('data', (d) => logs.push(`[${name}] ${d}`));
+    children.set(name, child);
     await eventually(async () => {
-      if (child.exitCode !== null) throw new Error(`${part} exited: ${logs.join('')}`);
-      const res = await fetch(`${urls[part]}/readyz`);
-      if (res.status !== 200) throw new Error(`${part} not ready`);
+      if (child.exitCode !== null) throw new Error(`${name} exited: ${logs.join('')}`);
+      const res = await fetch(`${instanceUrls[part][i]}/readyz`);
+      if (res.status !== 200) throw new Error(`${name} not ready`);
     }, 30_000, 100);
   }
 
-  async function stop(part: Part, signal: NodeJS.Signals = 'SIGTERM') {
-    const child = children.get(part);
-    if (!child || child.exitCode !== null) return;
+  async function stopOne(name: string, signal: NodeJS.Signals) {
+    const child = children.get(name);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill(signal);
     await exited;
+  }
+
+  /** Starts every instance of a part. */
+  async function start(part: Part) {
+    for (let i = 0; i < instanceUrls[part].length; i++) await startOne(part, i);
+  }
+
+  /** Stops every instance of a part (SIGTERM: gracefully; SIGKILL: a crash). */
+  async function stop(part: Part, signal: NodeJS.Signals = 'SIGTERM') {
+    for (let i = 0; i < instanceUrls[part].length; i++) await stopOne(`${part}#${i}`, signal);
   }
 
   for (const part of ['carrier', 'payserver', 'backend'] as const) await start(part);
@@ -57,14 +87,18 @@ export async function startProcesses(env: Record<string, string> = {}) {
   return {
     dir,
     urls,
+    instanceUrls,
     secrets,
     deviceToken,
     logs,
     start,
     stop,
-    exitCode: (part: Part) => children.get(part)?.exitCode,
+    startOne,
+    stopOne,
+    exitCode: (part: Part, i = 0) => children.get(`${part}#${i}`)?.exitCode,
     async close() {
       for (const part of ['backend', 'payserver', 'carrier'] as const) await stop(part);
+      for (const proxy of proxies) await proxy.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -74,7 +108,10 @@ export type Processes = Awaited<ReturnType<typeof startProcesses>>;
 
 /** Small HTTP helpers over real loopback HTTP, as a TV, an operator and a phone would call. */
 export function clients(p: Processes) {
-  const call = (base: string, token?: string) => async (method: string, path: string, body?: unknown) => {
+  let turn = 0;
+  /** Each call goes to the next instance in turn, as behind a load balancer without affinity. */
+  const call = (bases: string[], token?: string) => async (method: string, path: string, body?: unknown) => {
+    const base = bases[turn++ % bases.length]!;
     const res = await fetch(`${base}${path}`, {
       method,
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -84,9 +121,9 @@ export function clients(p: Processes) {
     return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
   };
   return {
-    tv: call(p.urls.backend, p.deviceToken),
-    backendAdmin: call(p.urls.backend, p.secrets.adminToken),
-    payAdmin: call(p.urls.payserver, p.secrets.adminToken),
-    carrier: call(p.urls.carrier),
+    tv: call(p.instanceUrls.backend, p.deviceToken),
+    backendAdmin: call(p.instanceUrls.backend, p.secrets.adminToken),
+    payAdmin: call(p.instanceUrls.payserver, p.secrets.adminToken),
+    carrier: call([p.urls.carrier]),
   };
 }

@@ -82,32 +82,40 @@ export class PaymentsService {
   private async startIn(trx: PayserverDb, req: StartPaymentRequest, phone: string, rateLimited: boolean): Promise<StartResult> {
     const now = this.clock.now();
     const none = { failureCode: null, paymentId: null };
-    const checkout = await trx.selectFrom('checkouts').selectAll().where('order_id', '=', req.orderId).executeTakeFirst();
-    if (!checkout) {
-      await trx
-        .insertInto('checkouts')
-        .values({
-          order_id: req.orderId,
-          link_token_hash: sha256(req.linkToken),
-          phone,
-          amount_minor: req.amountMinor,
-          currency: req.currency,
-          product_title: req.productTitle,
-          payee: req.payee,
-          device_id: req.deviceId,
-          attempt: req.attempt,
-          status: 'open',
-          expires_at: req.expiresAt,
-          created_at: now.toISOString(),
-          paid_payment_id: null,
-        })
-        .execute();
-    } else if (checkout.status !== 'open') {
-      return { state: checkout.status === 'paid' ? 'paid' : 'closed', ...none };
-    } else if (req.attempt < checkout.attempt) {
+    // The checkout row is the order's lock: created if missing, then taken by a conditional update
+    // that only a start for the current or a newer attempt wins. A start racing a newer one (on
+    // another instance) waits for it and then finds itself superseded.
+    await trx
+      .insertInto('checkouts')
+      .values({
+        order_id: req.orderId,
+        link_token_hash: sha256(req.linkToken),
+        phone,
+        amount_minor: req.amountMinor,
+        currency: req.currency,
+        product_title: req.productTitle,
+        payee: req.payee,
+        device_id: req.deviceId,
+        attempt: 0,
+        status: 'open',
+        expires_at: req.expiresAt,
+        created_at: now.toISOString(),
+        paid_payment_id: null,
+      })
+      .onConflict((oc) => oc.column('order_id').doNothing())
+      .execute();
+    const taken = await trx
+      .updateTable('checkouts')
+      .set({ phone, attempt: req.attempt })
+      .where('order_id', '=', req.orderId)
+      .where('status', '=', 'open')
+      .where('attempt', '<=', req.attempt)
+      .executeTakeFirst();
+    if (affected(taken) !== 1) {
+      const checkout = await trx.selectFrom('checkouts').select('status').where('order_id', '=', req.orderId).executeTakeFirstOrThrow();
+      if (checkout.status === 'paid') return { state: 'paid', ...none };
+      if (checkout.status === 'closed') return { state: 'closed', ...none };
       return { state: 'superseded', ...none };
-    } else if (req.attempt > checkout.attempt) {
-      await trx.updateTable('checkouts').set({ phone, attempt: req.attempt }).where('order_id', '=', req.orderId).execute();
     }
     const older = await trx
       .selectFrom('payments')

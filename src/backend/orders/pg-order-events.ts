@@ -1,0 +1,72 @@
+import pg from 'pg';
+import { sql, type Kysely } from 'kysely';
+import type { Log } from '../../lib/log.ts';
+import type { OrderEvents } from './order-events.ts';
+
+const CHANNEL = 'tvpay_order_changed';
+
+/**
+ * Carries order changes between back-end instances that share a PostgreSQL
+ * database: each change is announced with NOTIFY, and every instance LISTENs
+ * and wakes its own event streams, so a TV connected to one instance sees a
+ * payment completed through another. The listening connection reconnects
+ * with backoff if it drops.
+ */
+export class PgOrderEvents {
+  private client: pg.Client | undefined;
+  private stopped = false;
+  private retryMs = 250;
+
+  constructor(
+    private readonly url: string,
+    private readonly db: Kysely<any>,
+    private readonly events: OrderEvents,
+    private readonly log: Log,
+  ) {}
+
+  async start(): Promise<void> {
+    this.events.onPublish((orderId) => {
+      sql`select pg_notify(${CHANNEL}, ${orderId})`.execute(this.db).catch((err) => this.log.warn({ err: (err as Error).message }, 'could not announce an order change'));
+    });
+    await this.listen();
+  }
+
+  private async listen(): Promise<void> {
+    if (this.stopped) return;
+    const client = new pg.Client({ connectionString: this.url });
+    client.on('notification', (msg) => {
+      if (msg.channel === CHANNEL && msg.payload) this.events.wake(msg.payload);
+    });
+    client.on('error', () => void this.reconnect(client));
+    client.on('end', () => void this.reconnect(client));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+      this.client = client;
+      this.retryMs = 250;
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'could not listen for order changes; retrying');
+      await this.reconnect(client);
+    }
+  }
+
+  private async reconnect(old: pg.Client): Promise<void> {
+    if (this.stopped || (this.client && this.client !== old)) return;
+    this.client = undefined;
+    old.removeAllListeners();
+    old.end().catch(() => undefined);
+    await new Promise((r) => setTimeout(r, this.retryMs));
+    this.retryMs = Math.min(this.retryMs * 2, 10_000);
+    await this.listen();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      client.removeAllListeners();
+      await client.end().catch(() => undefined);
+    }
+  }
+}
