@@ -17,20 +17,31 @@ type Part = 'carrier' | 'payserver' | 'backend';
  * times each (on PostgreSQL, via the env), behind round-robin proxies that
  * stand in for load balancers.
  */
-export async function startProcesses(env: Record<string, string> = {}, options: { instances?: number } = {}) {
-  const n = options.instances ?? 1;
+export interface ProcessOptions {
+  /** Instances of the back-end and of the payment server (default 1). */
+  instances?: number;
+  /** Instances of the payment server, when it differs. */
+  payserverInstances?: number;
+  /** Extra environment for one part only (say, a crash point). */
+  partEnv?: Partial<Record<Part, Record<string, string>>>;
+}
+
+export async function startProcesses(env: Record<string, string> = {}, options: ProcessOptions = {}) {
+  const nb = options.instances ?? 1;
+  const np = options.payserverInstances ?? nb;
+  const n = nb + np;
   const dir = mkdtempSync(join(tmpdir(), 'tvpay-e2e-'));
-  const ports = await freePorts(2 * n + 3);
+  const ports = await freePorts(n + 3);
   const carrierPort = ports[0]!;
-  const backendPorts = ports.slice(1, 1 + n);
-  const payserverPorts = ports.slice(1 + n, 1 + 2 * n);
-  const [backendProxyPort, payserverProxyPort] = ports.slice(1 + 2 * n);
+  const backendPorts = ports.slice(1, 1 + nb);
+  const payserverPorts = ports.slice(1 + nb, 1 + n);
+  const [backendProxyPort, payserverProxyPort] = ports.slice(1 + n);
   const at = (port: number) => `http://127.0.0.1:${port}`;
   const instanceUrls: Record<Part, string[]> = { carrier: [at(carrierPort)], backend: backendPorts.map(at), payserver: payserverPorts.map(at) };
   const urls: Record<Part, string> = {
     carrier: at(carrierPort),
-    backend: n > 1 ? at(backendProxyPort!) : instanceUrls.backend[0]!,
-    payserver: n > 1 ? at(payserverProxyPort!) : instanceUrls.payserver[0]!,
+    backend: nb > 1 ? at(backendProxyPort!) : instanceUrls.backend[0]!,
+    payserver: np > 1 ? at(payserverProxyPort!) : instanceUrls.payserver[0]!,
   };
   const baseEnv = {
     ...process.env,
@@ -45,12 +56,15 @@ export async function startProcesses(env: Record<string, string> = {}, options: 
   const children = new Map<string, ChildProcess>();
   const logs: string[] = [];
   const live = (part: Part) => instanceUrls[part].filter((_, i) => { const c = children.get(`${part}#${i}`); return c && c.exitCode === null && c.signalCode === null; });
-  const proxies = n > 1 ? [await roundRobinProxy(backendProxyPort!, () => live('backend')), await roundRobinProxy(payserverProxyPort!, () => live('payserver'))] : [];
+  const proxies = [
+    ...(nb > 1 ? [await roundRobinProxy(backendProxyPort!, () => live('backend'))] : []),
+    ...(np > 1 ? [await roundRobinProxy(payserverProxyPort!, () => live('payserver'))] : []),
+  ];
 
-  async function startOne(part: Part, i: number) {
+  async function startOne(part: Part, i: number, extraEnv: Record<string, string> = options.partEnv?.[part] ?? {}) {
     const port = new URL(instanceUrls[part][i]!).port;
     const portVar = part === 'backend' ? 'TVPAY_BACKEND_PORT' : part === 'payserver' ? 'TVPAY_PAYSERVER_PORT' : 'TVPAY_CARRIER_PORT';
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', part], { cwd: ROOT, env: { ...baseEnv, [portVar]: port }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', part], { cwd: ROOT, env: { ...baseEnv, ...extraEnv, [portVar]: port }, stdio: ['ignore', 'pipe', 'pipe'] });
     const name = `${part}#${i}`;
     child.stdout!.on('data', (d) => logs.push(`[${name}] ${d}`));
     child.stderr!.on('data', (d) => logs.push(`[${name}] ${d}`));
@@ -70,9 +84,9 @@ export async function startProcesses(env: Record<string, string> = {}, options: 
     await exited;
   }
 
-  /** Starts every instance of a part. */
-  async function start(part: Part) {
-    for (let i = 0; i < instanceUrls[part].length; i++) await startOne(part, i);
+  /** Starts every instance of a part (with `extraEnv` instead of its start-up extras, if given). */
+  async function start(part: Part, extraEnv?: Record<string, string>) {
+    for (let i = 0; i < instanceUrls[part].length; i++) await startOne(part, i, extraEnv);
   }
 
   /** Stops every instance of a part (SIGTERM: gracefully; SIGKILL: a crash). */
@@ -96,6 +110,13 @@ export async function startProcesses(env: Record<string, string> = {}, options: 
     startOne,
     stopOne,
     exitCode: (part: Part, i = 0) => children.get(`${part}#${i}`)?.exitCode,
+    /** Resolves when an instance has died (by itself, e.g. at a crash point), with its signal. */
+    died: (part: Part, i = 0) =>
+      new Promise<string | number | null>((resolve) => {
+        const child = children.get(`${part}#${i}`)!;
+        if (child.exitCode !== null || child.signalCode !== null) resolve(child.signalCode ?? child.exitCode);
+        else child.once('exit', (code, signal) => resolve(signal ?? code));
+      }),
     async close() {
       for (const part of ['backend', 'payserver', 'carrier'] as const) await stop(part);
       for (const proxy of proxies) await proxy.close();

@@ -68,8 +68,8 @@ export function tvOrderRoutes(app: FastifyInstance, orders: OrdersService, event
     };
     const unsubscribe = events.subscribe(first.id, refresh);
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
-    // A safety net for changes made by another process (or a missed publish).
-    const poll = setInterval(refresh, 1000);
+    // A safety net for a change announced while this instance was not listening.
+    const poll = setInterval(refresh, 5000);
     function finish() {
       if (closed) return;
       closed = true;

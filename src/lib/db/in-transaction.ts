@@ -1,12 +1,16 @@
 import type { Kysely, Transaction } from 'kysely';
 
-/** PostgreSQL's "deadlock detected" and "could not serialize": safe to run the whole transaction again. */
-const RETRYABLE = new Set(['40P01', '40001']);
+/**
+ * PostgreSQL's "deadlock detected" and "could not serialize", and SQLite's
+ * "database is busy" after its busy timeout: safe to run the whole
+ * transaction again.
+ */
+const RETRYABLE = new Set(['40P01', '40001', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT']);
 
 /**
  * Runs `fn` in one database transaction, and runs it again (a few times, with
- * a short random pause) when PostgreSQL aborted it as a deadlock victim or a
- * serialization failure. Everything a transaction does is inside `fn`, so a
+ * a short random pause) when the database aborted it as a deadlock victim, a
+ * serialization failure or a lock it could not get in time. Everything a transaction does is inside `fn`, so a
  * retry repeats it whole; side effects leave through the outbox only after
  * the commit.
  */

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type DatabaseConnection, type Driver } from 'kysely';
 import pg from 'pg';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -10,6 +10,23 @@ export interface DatabaseHandle<DB> {
   db: Kysely<DB>;
   dialect: Dialect;
   close(): Promise<void>;
+}
+
+/**
+ * SQLite transactions that take the write lock when they begin (BEGIN
+ * IMMEDIATE). Within one process Kysely already runs them one at a time;
+ * across processes sharing the file (a second instance, a migration) a
+ * transaction then waits for the lock (busy_timeout) instead of failing when
+ * it first reads and later wants to write.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.beginTransaction = async (connection: DatabaseConnection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    };
+    return driver;
+  }
 }
 
 // PostgreSQL returns BIGINT (int8) and COUNT as strings; amounts stay far below 2^53.
@@ -37,6 +54,6 @@ export function openDatabase<DB>(target: string, poolSize = 10, onIdleError?: (e
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
