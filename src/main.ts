@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { loadSecrets } from './config/secrets.ts';
 import { systemClock } from './lib/clock.ts';
+import { armCrashPoints } from './lib/crash-points.ts';
 import { cryptoRandom } from './lib/ids.ts';
 import { createLogger } from './lib/log.ts';
 import { ALL_PARTS, startSystem, type Part } from './system.ts';
@@ -23,6 +24,7 @@ async function main(argv: string[]): Promise<void> {
     }
     throw err;
   }
+  armCrashPoints(config.crashAt);
   const { secrets, created } = loadSecrets(config);
   const log = createLogger(config.logLevel);
   const parts = which === 'all' ? ALL_PARTS : [which as Part];

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { CRASH_POINTS } from '../lib/crash-points.ts';
 
 /** Everything tvpay reads from the environment, validated once at start and frozen. */
 export interface Config {
@@ -34,6 +35,8 @@ export interface Config {
     codeSendsPerDevice: number;
     windowSeconds: number;
   };
+  /** Fault injection for the crash tests (TVPAY_CRASH_AT); empty in real use. */
+  crashAt: readonly string[];
   /** Set from the environment when given; otherwise generated into the data dir. */
   secrets: { adminToken?: string; smsInboundToken?: string; serviceSecret?: string };
 }
@@ -130,6 +133,11 @@ export function loadConfig(env: Env): Readonly<Config> {
     return v;
   };
 
+  const crashAt = str('TVPAY_CRASH_AT', '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const point of crashAt) {
+    if (!(CRASH_POINTS as readonly string[]).includes(point)) problems.push(`TVPAY_CRASH_AT names an unknown crash point "${point}"; known: ${CRASH_POINTS.join(', ')}.`);
+  }
+
   const config: Config = {
     host,
     ports,
@@ -161,6 +169,7 @@ export function loadConfig(env: Env): Readonly<Config> {
       codeSendsPerDevice: int('TVPAY_LIMIT_CODES_PER_DEVICE', 30, 1, 1_000_000),
       windowSeconds: int('TVPAY_LIMIT_WINDOW_SECONDS', 600, 1, 24 * 3600),
     },
+    crashAt,
     secrets: {
       adminToken: secret('TVPAY_ADMIN_TOKEN'),
       smsInboundToken: secret('TVPAY_SMS_INBOUND_TOKEN'),

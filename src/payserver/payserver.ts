@@ -1,3 +1,4 @@
+import { crashPoint } from '../lib/crash-points.ts';
 import type { Kysely } from 'kysely';
 import type { CommonTables } from '../lib/db/common-tables.ts';
 import type { Config } from '../config/config.ts';
@@ -94,6 +95,7 @@ export async function buildPayserver(deps: PayserverDeps) {
   handlers[POSSESSION_SMS_TOPIC] = (p) => codes.sendPossessionCode(p);
   handlers[NOTIFY_TOPIC] = async (event: PaymentEvent) => {
     const answer = await backend.post<PaymentEventAnswer>('/internal/v1/payment-events', event);
+    crashPoint('payserver.after-notify');
     if (answer.result === 'rejected' && event.type === 'payment.completed') await payments.refund(event.paymentId);
   };
 

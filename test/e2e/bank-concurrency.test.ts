@@ -82,7 +82,9 @@ for (const setup of SETUPS) {
         orders.push({ orderId, productId });
         const phones = i % 5 === 0 ? [PHONES[i % PHONES.length]!, PHONES[(i + 1) % PHONES.length]!] : [PHONES[i % PHONES.length]!];
         const answers = await Promise.all(phones.map((phone) => k.tv('POST', `/v1/orders/${orderId}/payer`, { phone })));
-        for (const a of answers) assert.equal(a.status, 202, a.text);
+        // A racing second submission may find the first one already failed (final): 409 ORDER_FINAL is right then.
+        for (const a of answers) assert.ok(a.status === 202 || (a.status === 409 && a.json().code === 'ORDER_FINAL'), a.text);
+        assert.ok(answers.some((a) => a.status === 202));
       }));
 
       // Phones race: every code SMS is answered, in whatever order, from every phone at once.

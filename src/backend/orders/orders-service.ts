@@ -1,3 +1,4 @@
+import { crashPoint } from '../../lib/crash-points.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { DomainError, notFound } from '../../lib/errors.ts';
@@ -122,6 +123,7 @@ export class OrdersService {
       return row.attempt;
     });
     if (attempt === null) this.assertOpen(await this.get(orderId), true);
+    crashPoint('backend.after-payer');
     this.events.publish(orderId);
     await Promise.race([this.onPayerSubmitted(orderId, attempt!).catch(() => undefined), new Promise((r) => setTimeout(r, 3000).unref())]);
     this.kick();

@@ -1,3 +1,4 @@
+import { crashPoint } from '../../lib/crash-points.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { PaymentEvent, PaymentEventAnswer } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -36,6 +37,7 @@ export class PaymentEvents {
       await trx.insertInto('inbox').values({ message_id: msg.messageId, result, received_at: now.toISOString() }).execute();
       return { result, duplicate: false };
     });
+    if (!outcome.duplicate && outcome.result === 'applied' && msg.type === 'payment.completed') crashPoint('backend.after-paid');
     if (!outcome.duplicate && outcome.result === 'applied') {
       this.events.publish(msg.orderId);
       this.kick();
@@ -69,6 +71,7 @@ export class PaymentEvents {
       await grantEntitlement(trx, { accountId: order.account_id, service: order.service, productId: order.product_id, orderId, durationDays: order.duration_days }, now);
       return true;
     });
+    if (done) crashPoint('backend.after-fulfil');
     if (done) this.events.publish(orderId);
   }
 }

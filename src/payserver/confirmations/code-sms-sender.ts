@@ -1,3 +1,4 @@
+import { crashPoint } from '../../lib/crash-points.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { affected } from '../../lib/db/affected.ts';
@@ -75,6 +76,7 @@ export class CodeSmsSender {
     });
     if (!prepared) return;
     await this.gateway.send({ ref: smsId, to: prepared.to, from: this.options.from, text: prepared.text });
+    crashPoint('payserver.after-code-sms');
     await smsLog.advance(this.db, smsId, 'sent', this.clock.now());
   }
 

@@ -1,3 +1,4 @@
+import { crashPoint } from '../../lib/crash-points.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { affected } from '../../lib/db/affected.ts';
@@ -69,6 +70,7 @@ export class ReplyService {
       }
       return failed ? 'confirmation_failed' : 'wrong_code';
     });
+    if (outcome === 'captured') crashPoint('payserver.after-capture');
     this.kick();
     return outcome;
   }

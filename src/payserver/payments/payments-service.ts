@@ -1,3 +1,4 @@
+import { crashPoint } from '../../lib/crash-points.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { StartPaymentRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -68,6 +69,7 @@ export class PaymentsService {
     }
     try {
       const result = await inTransaction(this.db, (trx) => this.startIn(trx, req, phone, rateLimited));
+      if (result.state === 'pending_confirmation') crashPoint('payserver.after-hold');
       this.kick();
       return result;
     } catch (err) {

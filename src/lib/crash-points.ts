@@ -1,0 +1,28 @@
+/**
+ * Named step boundaries of the payment flow where a test can make a process
+ * die at once (SIGKILL, as a power cut would), to prove that whatever
+ * committed before survives and whatever did not is redone: no money lost or
+ * moved twice, every paid order fulfilled. Armed only by TVPAY_CRASH_AT.
+ */
+export const CRASH_POINTS = [
+  'backend.after-payer',
+  'payserver.after-hold',
+  'payserver.after-code-sms',
+  'payserver.after-capture',
+  'payserver.after-notify',
+  'backend.after-paid',
+  'backend.after-fulfil',
+] as const;
+
+export type CrashPoint = (typeof CRASH_POINTS)[number];
+
+let armed = new Set<string>();
+
+export function armCrashPoints(points: readonly string[]): void {
+  armed = new Set(points);
+}
+
+/** Dies here, now, if this point is armed. */
+export function crashPoint(point: CrashPoint): void {
+  if (armed.has(point)) process.kill(process.pid, 'SIGKILL');
+}
