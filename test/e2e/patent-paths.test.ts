@@ -247,5 +247,19 @@ for (const setup of SETUPS) {
     await k.until(orderId, 'fulfilled');
     assert.deepEqual((await k.account(WALLET_COVERS)).wallet, { balanceMinor: before.wallet.balanceMinor - 990, heldMinor: 0 });
   });
+  it('honours an Idempotency-Key whichever instance the retry reaches', async () => {
+    const [first, second] = [p.instanceUrls.backend[0]!, p.instanceUrls.backend.at(-1)!];
+    const post = (base: string) =>
+      fetch(`${base}/v1/orders`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${p.deviceToken}`, 'content-type': 'application/json', 'idempotency-key': `k-${setup.instances}` },
+        body: JSON.stringify({ productId: 'kids-app' }),
+      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const a = await post(first);
+    const b = await post(second);
+    assert.equal(a.status, 201);
+    assert.equal(b.status, 201);
+    assert.equal(b.body.orderId, a.body.orderId);
+  });
 });
 }
