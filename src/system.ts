@@ -81,6 +81,7 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
       demoDeviceToken = demo.token;
       writeFileSync(join(config.dataDir, 'demo-device-token'), `${demo.token}\n`, { mode: 0o600 });
       banner.push(`demo TV device token     ${demo.token}   (kept in ${join(config.dataDir, 'demo-device-token')})`);
+      banner.push(`demo TV app              ${config.publicUrls.backend}/tv/#device=${demo.token}`);
     }
     await backend.app.listen({ host: config.host, port: config.ports.backend });
     backend.start();

@@ -31,6 +31,7 @@ import { paymentEventRoutes } from './payments/payment-events-routes.ts';
 import type { PaymentProvider } from './payments/payment-provider.ts';
 import { TvpayProvider } from './payments/tvpay-provider.ts';
 import { backendMigrations, type BackendTables } from './schema.ts';
+import { tvRoutes } from '../tv/tv-routes.ts';
 
 export interface BackendDeps {
   config: Readonly<Config>;
@@ -102,6 +103,7 @@ export async function buildBackend(deps: BackendDeps) {
     tvOrderRoutes(tv, orders, events, checkoutUrl);
     entitlementRoutes(tv, db);
   });
+  tvRoutes(app);
   paymentEventRoutes(app, paymentEvents, requireServiceSignature(common, secrets.serviceSecret, clock));
   smsGatewayRoutes(app, { db: common, inboundToken: secrets.smsInboundToken, clock });
 

@@ -24,7 +24,7 @@ export function phonePage(digits: string, messages: CarrierTables['messages'][])
     title: `+${digits}`,
     lang: 'zh-CN',
     css: CSS,
-    body: html`<main><header>📱 +${digits}</header><div class="thread" id="thread">${bubbles}</div>
+    body: html`<main><header>+${digits}</header><div class="thread" id="thread">${bubbles}</div>
 <form class="reply" method="post" action="/dev/phones/${digits}/reply"><input name="text" autocomplete="off" placeholder="短信 / SMS" required><button type="submit">发送</button></form></main>${script}`,
   });
 }

@@ -46,10 +46,15 @@ export class DevicesService {
     return { deviceId: row.id, name: row.name, accountId: row.account_id };
   }
 
-  /** An onRequest hook admitting only a provisioned TV. */
+  /**
+   * An onRequest hook admitting only a provisioned TV. Event streams may
+   * carry the token as `?access_token=` (RFC 6750), because a browser's
+   * EventSource cannot send headers; query strings are never logged.
+   */
   hook() {
     return async (request: FastifyRequest) => {
-      request.device = await this.authenticate(bearerToken(request));
+      const fromQuery = request.method === 'GET' && /\/events(\?|$)/.test(request.url) ? (request.query as { access_token?: string } | undefined)?.access_token : undefined;
+      request.device = await this.authenticate(bearerToken(request) ?? fromQuery);
       request.principal = `device:${request.device.deviceId}`;
     };
   }

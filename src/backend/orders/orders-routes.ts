@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import QRCode from 'qrcode';
 import { Type } from 'typebox';
+import { DomainError } from '../../lib/errors.ts';
 import { IdempotencyHeaders, PhoneInput } from '../../lib/http/schemas.ts';
 import type { OrderEvents } from './order-events.ts';
 import { isFinal } from './order-state.ts';
@@ -48,7 +50,13 @@ export function tvOrderRoutes(app: FastifyInstance, orders: OrdersService, event
     view(await orders.cancel(request.device!, request.params.orderId)),
   );
 
-  r.get('/v1/orders/:orderId/events', { schema: { params: OrderParams } }, async (request, reply) => {
+  r.get('/v1/orders/:orderId/pay-qr.svg', { schema: { params: OrderParams, hide: true } }, async (request, reply) => {
+    const order = await orders.getOwn(request.device!, request.params.orderId);
+    if (order.attempt === 0) throw new DomainError('ORDER_HAS_NO_PAYER', 409, 'The order has no payer yet, so it has no payment link.');
+    const svg = await QRCode.toString(checkoutUrl(order.link_token), { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
+    return reply.type('image/svg+xml').header('cache-control', 'private, max-age=60').send(svg);
+  });
+  r.get('/v1/orders/:orderId/events', { schema: { params: OrderParams, querystring: Type.Object({ access_token: Type.Optional(Type.String({ maxLength: 512 })) }) } }, async (request, reply) => {
     const first = await orders.getOwn(request.device!, request.params.orderId);
     reply.hijack();
     const res = reply.raw;

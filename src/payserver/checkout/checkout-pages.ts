@@ -58,39 +58,40 @@ function summary(lang: PageLang, c: Checkout): Html {
 <div class="row"><span>${t.phone}</span><span>${maskPhone(c.phone)}</span></div></div>`;
 }
 
-function shell(lang: PageLang, c: Checkout, content: Html, error?: string): string {
+function shell(lang: PageLang, c: Checkout, token: string, content: Html, error?: string): string {
   const t = T[lang];
   const other = lang === 'zh-CN' ? 'en' : 'zh-CN';
   return page({
     title: `${t.title} · ${c.payee}`,
     lang,
     body: html`<main><h1>${t.title}</h1>${error ? html`<div class="error" role="alert">${error}</div>` : ''}${summary(lang, c)}${content}
-<p class="muted"><a href="?lang=${other}">${other === 'en' ? 'English' : '中文'}</a></p></main>`,
+<p class="muted"><a href="/pay/${token}?lang=${other}">${other === 'en' ? 'English' : '中文'}</a></p></main>`,
   });
 }
 
 export const checkoutPages = {
-  start(lang: PageLang, c: Checkout, payable: boolean, error?: string): string {
+  start(lang: PageLang, c: Checkout, token: string, payable: boolean, error?: string): string {
     const t = T[lang];
-    if (c.status === 'paid') return shell(lang, c, html`<div class="ok" role="status">${t.paid}</div>`);
-    if (!payable) return shell(lang, c, html`<div class="error">${t.closed}</div>`);
-    return shell(lang, c, html`<form method="post" action="code?lang=${lang}"><button type="submit">${t.sendCode}</button></form>`, error);
+    if (c.status === 'paid') return shell(lang, c, token, html`<div class="ok" role="status">${t.paid}</div>`);
+    if (!payable) return shell(lang, c, token, html`<div class="error">${t.closed}</div>`);
+    return shell(lang, c, token, html`<form method="post" action="/pay/${token}/code?lang=${lang}"><button type="submit">${t.sendCode}</button></form>`, error);
   },
-  code(lang: PageLang, c: Checkout, sessionId: string, error?: string): string {
+  code(lang: PageLang, c: Checkout, token: string, sessionId: string, error?: string): string {
     const t = T[lang];
     return shell(
       lang,
       c,
-      html`<form method="post" action="verify?lang=${lang}" class="card"><p>${t.codeHint.replace('{phone}', maskPhone(c.phone))}</p>
+      token,
+      html`<form method="post" action="/pay/${token}/verify?lang=${lang}" class="card"><p>${t.codeHint.replace('{phone}', maskPhone(c.phone))}</p>
 <input type="hidden" name="session" value="${sessionId}"><label>${t.code}<input name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="12" required></label>
-<button type="submit">${t.verify}</button></form><form method="post" action="code?lang=${lang}"><button class="secondary" type="submit">${t.sendCode}</button></form>`,
+<button type="submit">${t.verify}</button></form><form method="post" action="/pay/${token}/code?lang=${lang}"><button class="secondary" type="submit">${t.sendCode}</button></form>`,
       error,
     );
   },
-  choose(lang: PageLang, c: Checkout, grant: string, o: PayOptions, error?: string): string {
+  choose(lang: PageLang, c: Checkout, token: string, grant: string, o: PayOptions, error?: string): string {
     const t = T[lang];
     const amount = Number(c.amount_minor);
-    if (!o.wallet && !o.card) return shell(lang, c, html`<div class="error">${t.noAccount}</div>`, error);
+    if (!o.wallet && !o.card) return shell(lang, c, token, html`<div class="error">${t.noAccount}</div>`, error);
     const choice = (value: string, label: string, available: number, checked: boolean) =>
       html`<label class="choice"><input type="radio" name="source" value="${value}" ${checked ? html`checked` : ''}>
 <span>${label}<br><span class="muted">${t.available} ${money(available, c.currency)}${available < amount ? ` · ${t.insufficient}` : ''}</span></span></label>`;
@@ -98,7 +99,8 @@ export const checkoutPages = {
     return shell(
       lang,
       c,
-      html`<form method="post" action="pay?lang=${lang}" class="card"><h2>${t.choose}</h2><input type="hidden" name="grant" value="${grant}">
+      token,
+      html`<form method="post" action="/pay/${token}/pay?lang=${lang}" class="card"><h2>${t.choose}</h2><input type="hidden" name="grant" value="${grant}">
 ${o.wallet ? choice('wallet', t.wallet, o.wallet.availableMinor, walletCovers || !o.card) : ''}
 ${o.card ? choice('card', `${t.card} *${o.card.last4}`, o.card.availableMinor, !walletCovers) : ''}
 ${o.quickPay ? '' : html`<label class="choice"><input type="checkbox" name="quickPay" value="yes"><span>${t.quickPay}</span></label>`}

@@ -41,7 +41,7 @@ export function checkoutRoutes(app: FastifyInstance, checkout: CheckoutService):
   r.get('/pay/:token', { schema: { params: Params, querystring: Query, hide: true } }, (request, reply) =>
     guard(request, reply, async (lang) => {
       const c = await checkout.find(request.params.token);
-      return checkoutPages.start(lang, c, checkout.isPayable(c));
+      return checkoutPages.start(lang, c, request.params.token, checkout.isPayable(c));
     }),
   );
   r.post('/pay/:token/code', { schema: { params: Params, querystring: Query, hide: true } }, (request, reply) =>
@@ -50,9 +50,9 @@ export function checkoutRoutes(app: FastifyInstance, checkout: CheckoutService):
       reply,
       async (lang) => {
         const sessionId = await checkout.sendCode(request.params.token);
-        return checkoutPages.code(lang, await checkout.find(request.params.token), sessionId);
+        return checkoutPages.code(lang, await checkout.find(request.params.token), request.params.token, sessionId);
       },
-      async (lang, c, message) => checkoutPages.start(lang, c, checkout.isPayable(c), message),
+      async (lang, c, message) => checkoutPages.start(lang, c, request.params.token, checkout.isPayable(c), message),
     ),
   );
   r.post(
@@ -65,9 +65,9 @@ export function checkoutRoutes(app: FastifyInstance, checkout: CheckoutService):
         async (lang) => {
           const grant = await checkout.verify(request.params.token, request.body.session, request.body.code);
           const { checkout: c, options } = await checkout.payOptions(request.params.token, grant);
-          return checkoutPages.choose(lang, c, grant, options);
+          return checkoutPages.choose(lang, c, request.params.token, grant, options);
         },
-        async (lang, c, message) => checkoutPages.code(lang, c, request.body.session, message),
+        async (lang, c, message) => checkoutPages.code(lang, c, request.params.token, request.body.session, message),
       ),
   );
   r.post(
@@ -86,12 +86,12 @@ export function checkoutRoutes(app: FastifyInstance, checkout: CheckoutService):
         reply,
         async (lang) => {
           const c = await checkout.pay(request.params.token, request.body.grant, request.body.source, request.body.quickPay === 'yes');
-          return checkoutPages.start(lang, c, false);
+          return checkoutPages.start(lang, c, request.params.token, false);
         },
         // A refused payment rolls back whole, so the grant still holds: offer the choice again.
         async (lang, _c, message) => {
           const { checkout: c, options } = await checkout.payOptions(request.params.token, request.body.grant);
-          return checkoutPages.choose(lang, c, request.body.grant, options, message);
+          return checkoutPages.choose(lang, c, request.params.token, request.body.grant, options, message);
         },
       ),
   );

@@ -1,0 +1,81 @@
+/** The back-end's TV API, as this TV (its device token) may call it. */
+export interface Product { productId: string; title: string; amountMinor: number; currency: string; service: string; durationDays: number }
+export interface Order {
+  orderId: string; productId: string; title: string; amountMinor: number; currency: string; status: string;
+  channel: string | null; payerPhoneMasked: string | null; payUrl: string | null; failureCode: string | null;
+  createdAt: string; expiresAt: string; paidAt: string | null; fulfilledAt: string | null;
+}
+export interface Entitlement { service: string; productId: string; orderId: string; validFrom: string; validUntil: string }
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export class TvApi {
+  constructor(private readonly token: string) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(path, {
+        method,
+        headers: body === undefined ? { authorization: `Bearer ${this.token}` } : { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw new ApiError(0, 'network', 'network');
+    }
+    const text = await res.text();
+    const data = text ? JSON.parse(text) : null;
+    if (!res.ok) throw new ApiError(res.status, (data && data.code) || 'other', (data && data.detail) || res.statusText);
+    return data as T;
+  }
+
+  products(): Promise<Product[]> { return this.call('GET', '/v1/products'); }
+  createOrder(productId: string): Promise<Order> { return this.call('POST', '/v1/orders', { productId }); }
+  submitPayer(orderId: string, phone: string): Promise<Order> { return this.call('POST', `/v1/orders/${orderId}/payer`, { phone }); }
+  order(orderId: string): Promise<Order> { return this.call('GET', `/v1/orders/${orderId}`); }
+  cancel(orderId: string): Promise<Order> { return this.call('POST', `/v1/orders/${orderId}/cancel`); }
+  entitlements(): Promise<Entitlement[]> { return this.call('GET', '/v1/entitlements'); }
+
+  async qrSvg(orderId: string): Promise<string> {
+    const res = await fetch(`/v1/orders/${orderId}/pay-qr.svg`, { headers: { authorization: `Bearer ${this.token}` } });
+    return res.ok ? res.text() : '';
+  }
+
+  /**
+   * Follows an order live: the event stream where the browser has
+   * EventSource (it reconnects by itself after a drop), polling otherwise or
+   * when the stream keeps failing. Returns a function that stops it.
+   */
+  watch(orderId: string, onOrder: (o: Order) => void): () => void {
+    let stopped = false;
+    let es: EventSource | null = null;
+    let timer: number | undefined;
+    const poll = () => {
+      if (stopped) return;
+      this.order(orderId).then(onOrder, () => undefined).then(() => {
+        if (!stopped) timer = window.setTimeout(poll, 2000);
+      });
+    };
+    if (typeof window.EventSource === 'function') {
+      es = new EventSource(`/v1/orders/${orderId}/events?access_token=${encodeURIComponent(this.token)}`);
+      es.addEventListener('order', (e) => onOrder(JSON.parse((e as MessageEvent).data)));
+      es.onerror = () => {
+        if (es && es.readyState === 2 && !stopped) {
+          es = null;
+          poll();
+        }
+      };
+    } else {
+      poll();
+    }
+    return () => {
+      stopped = true;
+      if (es) es.close();
+      if (timer !== undefined) clearTimeout(timer);
+    };
+  }
+}

@@ -1,0 +1,40 @@
+type Child = Node | string | null | undefined | false;
+
+/** Builds an element: h('button', { class: 'x', 'data-focusable': '' }, 'text'). */
+export function h(tag: string, attrs: Record<string, string | number | boolean | ((e: Event) => void) | undefined> = {}, ...children: Child[]): HTMLElement {
+  const el = document.createElement(tag);
+  for (const key of Object.keys(attrs)) {
+    const v = attrs[key];
+    if (v === undefined || v === false) continue;
+    if (typeof v === 'function') el.addEventListener(key.replace(/^on/, ''), v as EventListener);
+    else el.setAttribute(key, v === true ? '' : String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined && c !== false) el.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+  return el;
+}
+
+/** A focusable button that does `action` on OK. */
+export function button(label: string, action: () => void, extra: Record<string, string> = {}): HTMLElement {
+  return h('button', { type: 'button', class: `btn ${extra.class || ''}`, 'data-focusable': true, tabindex: -1, onclick: action, ...omit(extra, 'class') }, label);
+}
+
+function omit(o: Record<string, string>, key: string) {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(o)) if (k !== key) out[k] = o[k]!;
+  return out;
+}
+
+export function money(amountMinor: number, currency: string): string {
+  const major = Math.floor(amountMinor / 100);
+  const minor = String(amountMinor % 100);
+  return `${currency === 'CNY' ? '¥' : `${currency} `}${major}.${minor.length < 2 ? `0${minor}` : minor}`;
+}
+
+export function date(iso: string): string {
+  return iso.slice(0, 10);
+}
+
+/** "13800138000" → "138 0013 8000" as it is typed. */
+export function groupPhone(digits: string): string {
+  return [digits.slice(0, 3), digits.slice(3, 7), digits.slice(7, 11)].filter(Boolean).join(' ');
+}

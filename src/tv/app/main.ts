@@ -1,0 +1,315 @@
+import { ApiError, TvApi, type Entitlement, type Order, type Product } from './api.ts';
+import { button, date, groupPhone, h, money } from './dom.ts';
+import { keyOf } from './keys.ts';
+import { FOCUSABLE, nextFocus } from './spatial-nav.ts';
+import { TEXTS, type Lang } from './i18n.ts';
+
+/**
+ * The 10-foot TV app (claim 9): catalogue → package → phone number on an
+ * on-screen keypad → "check your phone" (with a QR code of the pay link and
+ * the time left) → live status → success or a failure to retry from.
+ * Driven only by a remote: arrows, OK, Back and digits.
+ */
+
+type Screen =
+  | { name: 'unprovisioned' }
+  | { name: 'catalogue' }
+  | { name: 'detail'; product: Product }
+  | { name: 'phone'; product: Product; order?: Order; digits: string; error?: string }
+  | { name: 'waiting'; product: Product; order: Order }
+  | { name: 'success'; product: Product; order: Order; entitlement?: Entitlement }
+  | { name: 'failure'; product: Product; reason: string }
+  | { name: 'services'; list: Entitlement[] };
+
+const PHONE = /^1[3-9]\d{9}$/;
+const stage = document.getElementById('stage')!;
+let lang: Lang = (localStorage.getItem('tvpay.lang') as Lang) || 'zh-CN';
+let t = TEXTS[lang];
+let api: TvApi | null = null;
+let products: Product[] = [];
+let screen: Screen = { name: 'catalogue' };
+let stopWatching: (() => void) | null = null;
+let ticker: number | undefined;
+
+function provision(): string | null {
+  const m = /device=([A-Za-z0-9_\-]+)/.exec(location.hash);
+  if (m) {
+    localStorage.setItem('tvpay.device', m[1]!);
+    history.replaceState(null, '', location.pathname);
+  }
+  return localStorage.getItem('tvpay.device');
+}
+
+function fitStage() {
+  const scale = Math.min(window.innerWidth / 1920, window.innerHeight / 1080);
+  stage.style.transform = `scale(${scale})`;
+}
+
+function focus(el: HTMLElement | null) {
+  if (!el) return;
+  const old = stage.querySelector('.focused');
+  if (old) old.classList.remove('focused');
+  el.classList.add('focused');
+  el.focus({ preventScroll: true } as FocusOptions);
+}
+
+/** Keeps focus on something visible: the remembered element, else the preferred one, else the first. */
+function ensureFocus(preferred?: string) {
+  const current = stage.querySelector('.focused') as HTMLElement | null;
+  if (current && stage.contains(current)) return;
+  focus((preferred && (stage.querySelector(preferred) as HTMLElement)) || (stage.querySelector(FOCUSABLE) as HTMLElement | null));
+}
+
+function go(next: Screen) {
+  if (stopWatching && next.name !== 'waiting') {
+    stopWatching();
+    stopWatching = null;
+  }
+  if (ticker !== undefined) {
+    clearInterval(ticker);
+    ticker = undefined;
+  }
+  screen = next;
+  render();
+}
+
+function header(): HTMLElement {
+  return h('header', { class: 'bar' },
+    h('div', { class: 'brand' }, t.brand),
+    h('div', { class: 'actions' },
+      screen.name === 'catalogue' ? button(t.myServices, () => void showServices(), { id: 'services' }) : null,
+      screen.name === 'catalogue' || screen.name === 'services' ? button(t.switchLang, switchLang, { id: 'lang' }) : null));
+}
+
+function switchLang() {
+  lang = lang === 'zh-CN' ? 'en' : 'zh-CN';
+  t = TEXTS[lang];
+  localStorage.setItem('tvpay.lang', lang);
+  document.documentElement.lang = lang;
+  render('#lang');
+}
+
+function render(preferred?: string) {
+  stage.innerHTML = '';
+  stage.setAttribute('data-screen', screen.name);
+  const body = h('main', { class: `screen ${screen.name}` });
+  stage.appendChild(header());
+  stage.appendChild(body);
+  const s = screen;
+  switch (s.name) {
+    case 'unprovisioned':
+      body.appendChild(h('div', { class: 'panel center' }, h('h1', {}, t.unprovisioned), h('p', {}, t.unprovisionedHelp)));
+      break;
+    case 'catalogue':
+      body.appendChild(h('h1', {}, t.packages));
+      body.appendChild(h('div', { class: 'grid' }, ...products.map((p) =>
+        h('button', { type: 'button', class: 'card', 'data-focusable': true, tabindex: -1, 'data-product': p.productId, onclick: () => go({ name: 'detail', product: p }) },
+          h('div', { class: 'card-title' }, p.title),
+          h('div', { class: 'price' }, money(p.amountMinor, p.currency)),
+          h('div', { class: 'muted' }, t.days(p.durationDays))))));
+      preferred = preferred || '[data-product]';
+      break;
+    case 'detail':
+      body.appendChild(h('div', { class: 'panel' },
+        h('h1', {}, s.product.title),
+        h('div', { class: 'price big' }, money(s.product.amountMinor, s.product.currency)),
+        h('p', {}, t.days(s.product.durationDays)),
+        h('p', { class: 'muted' }, t.turnsOn(s.product.service)),
+        h('div', { class: 'row' }, button(t.buy, () => go({ name: 'phone', product: s.product, digits: '' }), { id: 'buy' }), button(t.back, () => go({ name: 'catalogue' })))));
+      preferred = preferred || '#buy';
+      break;
+    case 'phone':
+      renderPhone(body, s);
+      preferred = preferred || '[data-key="1"]';
+      break;
+    case 'waiting':
+      renderWaiting(body, s);
+      break;
+    case 'success':
+      body.appendChild(h('div', { class: 'panel center' },
+        h('div', { class: 'badge ok' }, '✓'),
+        h('h1', {}, t.success),
+        h('p', { class: 'lead' }, s.entitlement ? t.activeUntil(s.product.title, date(s.entitlement.validUntil)) : s.product.title),
+        button(t.done, () => go({ name: 'catalogue' }), { id: 'done' })));
+      break;
+    case 'failure':
+      body.appendChild(h('div', { class: 'panel center' },
+        h('div', { class: 'badge bad' }, '!'),
+        h('h1', {}, t.failed),
+        h('p', { class: 'lead', 'data-reason': s.reason }, t.reasons[s.reason] || t.reasons.other!),
+        h('div', { class: 'row' }, button(t.retry, () => go({ name: 'phone', product: s.product, digits: '' }), { id: 'retry' }), button(t.toCatalogue, () => go({ name: 'catalogue' })))));
+      preferred = preferred || '#retry';
+      break;
+    case 'services':
+      body.appendChild(h('h1', {}, t.myServices));
+      body.appendChild(s.list.length === 0 ? h('p', { class: 'lead' }, t.noServices) : h('ul', { class: 'list' }, ...s.list.map((e) => {
+        const p = products.filter((x) => x.productId === e.productId)[0];
+        return h('li', {}, h('span', {}, p ? p.title : e.service), h('span', { class: 'muted' }, t.until(date(e.validUntil))));
+      })));
+      body.appendChild(h('div', { class: 'row' }, button(t.back, () => go({ name: 'catalogue' }), { id: 'back' })));
+      preferred = preferred || '#back';
+      break;
+  }
+  stage.appendChild(h('footer', { class: 'hint' }, screen.name === 'phone' ? t.keypadHelp : screen.name === 'waiting' ? t.backCancels : t.backHint));
+  ensureFocus(preferred);
+}
+
+function renderPhone(body: HTMLElement, s: Extract<Screen, { name: 'phone' }>) {
+  const valid = PHONE.test(s.digits);
+  const early = s.digits.length >= 2 && !/^1[3-9]/.test(s.digits);
+  const keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', 'del', '0', 'ok'];
+  body.appendChild(h('div', { class: 'phone-layout' },
+    h('div', { class: 'panel' },
+      h('h1', {}, t.enterPhone),
+      h('div', { class: `phone-display ${s.digits ? '' : 'empty'}`, 'data-testid': 'phone-display' }, s.digits ? groupPhone(s.digits) : '___ ____ ____'),
+      h('p', { class: `muted ${early || s.error ? 'error' : ''}`, role: 'status' }, s.error || (early ? t.phoneBad : t.phoneHint)),
+      h('p', { class: 'muted' }, `${s.product.title} · ${money(s.product.amountMinor, s.product.currency)}`)),
+    h('div', { class: 'keypad', 'data-trap': true }, ...keys.map((k) =>
+      h('button', {
+        type: 'button', class: `key ${k === 'ok' ? 'key-ok' : ''}`, 'data-focusable': true, tabindex: -1, 'data-key': k,
+        'aria-disabled': k === 'ok' && !valid ? 'true' : undefined,
+        onclick: () => pressKey(k),
+      }, k === 'del' ? `⌫ ${t.delete}` : k === 'ok' ? t.ok : k)))));
+}
+
+function pressKey(k: string) {
+  const s = screen;
+  if (s.name !== 'phone') return;
+  if (k === 'del') return go({ ...s, digits: s.digits.slice(0, -1), error: undefined }), refocus('[data-key="del"]');
+  if (k === 'ok') return void submitPhone(s);
+  if (s.digits.length >= 11) return;
+  const next = s.digits + k;
+  screen = { ...s, digits: next, error: undefined };
+  render(`[data-key="${PHONE.test(next) ? 'ok' : k}"]`);
+}
+
+function refocus(selector: string) {
+  focus(stage.querySelector(selector) as HTMLElement);
+}
+
+async function submitPhone(s: Extract<Screen, { name: 'phone' }>) {
+  if (!PHONE.test(s.digits)) {
+    screen = { ...s, error: t.phoneBad };
+    render('[data-key="ok"]');
+    return;
+  }
+  try {
+    let order = s.order && (s.order.status === 'created' || s.order.status === 'awaiting_payment') ? s.order : await api!.createOrder(s.product.productId);
+    order = await api!.submitPayer(order.orderId, s.digits);
+    go({ name: 'waiting', product: s.product, order });
+  } catch (err) {
+    const code = err instanceof ApiError ? err.code : 'other';
+    if (code === 'PHONE_INVALID') {
+      screen = { ...s, error: t.phoneBad };
+      render('[data-key="ok"]');
+    } else {
+      go({ name: 'failure', product: s.product, reason: code });
+    }
+  }
+}
+
+function remaining(expiresAt: string): string {
+  const ms = Math.max(0, Date.parse(expiresAt) - Date.now());
+  const m = Math.floor(ms / 60000);
+  const sec = Math.floor((ms % 60000) / 1000);
+  return `${m}:${sec < 10 ? '0' : ''}${sec}`;
+}
+
+function renderWaiting(body: HTMLElement, s: Extract<Screen, { name: 'waiting' }>) {
+  const o = s.order;
+  const phone = o.payerPhoneMasked || '';
+  const what = o.status === 'paid' ? t.paidWait : o.channel === 'sms_confirm' ? t.smsCode(phone, money(o.amountMinor, o.currency)) : o.channel === 'wap_link' ? t.smsLink(phone) : t.sending;
+  const qr = h('div', { class: 'qr', 'data-testid': 'qr' });
+  const left = h('p', { class: 'muted', 'data-testid': 'time-left' }, t.timeLeft(remaining(o.expiresAt)));
+  body.appendChild(h('div', { class: 'waiting-layout' },
+    h('div', { class: 'panel' },
+      h('h1', {}, t.checkPhone),
+      h('p', { class: 'lead', 'data-testid': 'instruction', 'data-channel': o.channel || '' }, what),
+      h('p', { class: 'price' }, `${o.title} · ${money(o.amountMinor, o.currency)}`),
+      left,
+      h('div', { class: 'row' },
+        button(t.changeNumber, () => go({ name: 'phone', product: s.product, order: o, digits: '' }), { id: 'change' }),
+        button(t.cancel, () => void cancel(s), { id: 'cancel' }))),
+    h('div', { class: 'panel qr-panel' }, qr, h('p', { class: 'muted' }, t.orScan))));
+  if (o.payUrl) api!.qrSvg(o.orderId).then((svg) => { qr.innerHTML = svg; });
+  if (ticker !== undefined) clearInterval(ticker);
+  ticker = window.setInterval(() => { left.textContent = t.timeLeft(remaining(o.expiresAt)); }, 1000);
+  if (!stopWatching) stopWatching = api!.watch(o.orderId, (next) => void onOrder(s.product, next));
+}
+
+async function onOrder(product: Product, o: Order) {
+  if (screen.name !== 'waiting' || screen.order.orderId !== o.orderId) return;
+  if (o.status === 'fulfilled') {
+    const list = await api!.entitlements().catch(() => [] as Entitlement[]);
+    go({ name: 'success', product, order: o, entitlement: list.filter((e) => e.orderId === o.orderId)[0] });
+  } else if (o.status === 'failed' || o.status === 'expired' || o.status === 'cancelled') {
+    go({ name: 'failure', product, reason: o.status === 'failed' ? o.failureCode || 'other' : o.status });
+  } else if (JSON.stringify(o) !== JSON.stringify(screen.order)) {
+    const focused = stage.querySelector('.focused');
+    screen = { name: 'waiting', product, order: o };
+    render(focused && focused.id ? `#${focused.id}` : undefined);
+  }
+}
+
+async function cancel(s: Extract<Screen, { name: 'waiting' }>) {
+  await api!.cancel(s.order.orderId).catch(() => undefined);
+  go({ name: 'failure', product: s.product, reason: 'cancelled' });
+}
+
+async function showServices() {
+  const list = await api!.entitlements().catch(() => [] as Entitlement[]);
+  go({ name: 'services', list });
+}
+
+/** Back: deletes a digit on the keypad, else goes one step back (cancelling a payment in progress). */
+function back() {
+  const s = screen;
+  switch (s.name) {
+    case 'phone':
+      if (s.digits) pressKey('del');
+      else go(s.order ? { name: 'waiting', product: s.product, order: s.order } : { name: 'detail', product: s.product });
+      break;
+    case 'detail': case 'services': case 'success': case 'failure':
+      go({ name: 'catalogue' });
+      break;
+    case 'waiting':
+      void cancel(s);
+      break;
+  }
+}
+
+document.addEventListener('keydown', (e) => {
+  const key = keyOf(e);
+  if (!key) return;
+  e.preventDefault();
+  const current = (stage.querySelector('.focused') as HTMLElement | null) || null;
+  if (key.kind === 'move') {
+    if (!current) return ensureFocus();
+    focus(nextFocus(current, key.dir, stage) || current);
+  } else if (key.kind === 'ok') {
+    if (current && current.getAttribute('aria-disabled') !== 'true') current.click();
+    else if (current && current.getAttribute('data-key') === 'ok') pressKey('ok');
+  } else if (key.kind === 'back') {
+    back();
+  } else if (key.kind === 'digit' && screen.name === 'phone') {
+    pressKey(key.digit);
+  }
+});
+
+async function start() {
+  document.documentElement.lang = lang;
+  fitStage();
+  window.addEventListener('resize', fitStage);
+  const token = provision();
+  if (!token) return go({ name: 'unprovisioned' });
+  api = new TvApi(token);
+  try {
+    products = await api.products();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return go({ name: 'unprovisioned' });
+    products = [];
+  }
+  go({ name: 'catalogue' });
+}
+
+void start();

@@ -1,0 +1,39 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { build } from 'esbuild';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+const INDEX = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=1920,initial-scale=1"><title>tvpay</title>
+<link rel="stylesheet" href="/tv/app.css"></head><body><div id="stage"></div><script src="/tv/app.js"></script></body></html>`;
+
+/**
+ * Serves the TV app at /tv/. The app is bundled from its TypeScript sources
+ * with esbuild for the older browsers inside TVs (ES2017, one minified file,
+ * no framework), once per process, on first request.
+ */
+export function tvRoutes(app: FastifyInstance): void {
+  let bundle: Promise<string> | undefined;
+  const js = () =>
+    (bundle ??= build({
+      entryPoints: [join(HERE, 'app/main.ts')],
+      bundle: true,
+      minify: true,
+      format: 'iife',
+      target: ['es2017', 'chrome56'],
+      write: false,
+      legalComments: 'none',
+    }).then((r) => r.outputFiles[0]!.text));
+  const headers = { 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' };
+
+  app.get('/favicon.ico', { schema: { hide: true } }, async (_req, reply) => reply.code(204).send());
+  app.get('/tv', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/tv/', 302));
+  app.get('/tv/', { schema: { hide: true } }, async (_req, reply) =>
+    reply.headers({ ...headers, 'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'" }).type('text/html; charset=utf-8').send(INDEX),
+  );
+  app.get('/tv/app.js', { schema: { hide: true } }, async (_req, reply) => reply.headers(headers).type('text/javascript; charset=utf-8').send(await js()));
+  app.get('/tv/app.css', { schema: { hide: true } }, async (_req, reply) => reply.headers(headers).type('text/css; charset=utf-8').send(await readFile(join(HERE, 'app/app.css'), 'utf8')));
+}

@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { browserSkip, launchBrowser, screenshot } from '../support/browser.ts';
+import { eventually } from '../support/eventually.ts';
+import { testSystem, type TestSystem } from '../support/system.ts';
+
+const skip = browserSkip();
+const SAFE = { left: 96, top: 54, right: 1824, bottom: 1026 };
+
+describe('the TV app and the phone pages in Chromium', { skip }, () => {
+  let sys: TestSystem;
+  let browser: Browser;
+  let tv: Page;
+  const shots = new Set<string>();
+
+  before(async () => {
+    sys = await testSystem();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await sys?.close();
+  });
+
+  const tvUrl = () => `${sys.config.publicUrls.backend}/tv/#device=${sys.deviceToken}`;
+  const screenName = (page: Page) => page.locator('#stage').getAttribute('data-screen');
+  const press = async (...keys: string[]) => {
+    for (const k of keys) await tv.keyboard.press(k);
+  };
+  const onScreen = async (name: string) => {
+    await tv.waitForSelector(`#stage[data-screen="${name}"]`, { timeout: 15_000 });
+    await checkTenFoot(tv, name);
+    if (!shots.has(name)) {
+      shots.add(name);
+      await screenshot(tv, `tv-${name}`);
+    }
+  };
+  const focused = () => tv.evaluate(() => {
+    const el = document.querySelector('.focused');
+    return el ? { key: el.getAttribute('data-key'), id: el.id, product: el.getAttribute('data-product'), inKeypad: !!el.closest('.keypad') } : null;
+  });
+
+  /** Every focusable element inside the safe area, body text ≥ 28 px, a focus ring ≥ 4 px. */
+  async function checkTenFoot(page: Page, name: string) {
+    const report = await page.evaluate(() => {
+      const rects = Array.from(document.querySelectorAll('[data-focusable]')).map((el) => {
+        const r = el.getBoundingClientRect();
+        return { text: (el.textContent || '').trim().slice(0, 20), left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+      });
+      const small = Array.from(document.querySelectorAll('#stage *'))
+        .filter((el) => Array.from(el.childNodes).some((n) => n.nodeType === 3 && (n.textContent || '').trim()))
+        .map((el) => ({ text: (el.textContent || '').trim().slice(0, 20), size: parseFloat(getComputedStyle(el).fontSize) }))
+        .filter((x) => x.size < 28);
+      const ring = document.querySelector('.focused') ? getComputedStyle(document.querySelector('.focused')!).boxShadow : '';
+      return { rects, small, ring };
+    });
+    for (const r of report.rects) {
+      assert.ok(r.left >= SAFE.left && r.top >= SAFE.top && r.right <= SAFE.right && r.bottom <= SAFE.bottom, `${name}: "${r.text}" at (${r.left}, ${r.top})–(${r.right}, ${r.bottom}) leaves the safe area`);
+    }
+    assert.deepEqual(report.small, [], `${name}: text below 28 px`);
+    if (report.rects.length) assert.match(report.ring, /(\d+)px/, `${name}: a focus ring`);
+    const ringPx = Number(/0px 0px 0px (\d+)px/.exec(report.ring)?.[1] ?? 0);
+    if (report.rects.length) assert.ok(ringPx >= 4, `${name}: focus ring of ${ringPx}px`);
+  }
+
+  async function typePhone(digits: string) {
+    await onScreen('phone');
+    for (const d of digits) await tv.keyboard.press(d);
+  }
+
+  async function openPhone(digits: string): Promise<Page> {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await phone.goto(`${sys.config.publicUrls.carrier}/dev/phones/${digits}`);
+    return phone;
+  }
+
+  async function lastSms(phone: Page, containing: RegExp): Promise<string> {
+    return eventually(async () => {
+      await phone.reload();
+      const texts = await phone.locator('.bubble.mt').allTextContents();
+      const last = texts.at(-1) ?? '';
+      assert.match(last, containing);
+      return last;
+    }, 15_000, 250);
+  }
+
+  it('buys a package with a bound phone by keys alone; the code is replied on the phone and the TV turns to success live', async () => {
+    tv = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+    await tv.goto(tvUrl());
+    await onScreen('catalogue');
+    await tv.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+    assert.equal((await focused())?.product, 'kids-app');
+    await press('ArrowRight', 'ArrowRight');
+    assert.equal((await focused())?.product, 'vip-year');
+    await press('Enter');
+    await onScreen('detail');
+    await press('Enter');
+    await typePhone('13800138000');
+    assert.equal(await tv.locator('[data-testid="phone-display"]').textContent(), '138 0013 8000');
+    assert.equal((await focused())?.key, 'ok', 'a complete number puts focus on OK');
+    await press('Enter');
+    await onScreen('waiting');
+    await tv.waitForSelector('[data-channel="sms_confirm"]');
+    await tv.waitForSelector('[data-testid="qr"] svg');
+    assert.match((await tv.locator('[data-testid="instruction"]').textContent()) ?? '', /138\*\*\*\*8000/);
+
+    const phone = await openPhone('8613800138000');
+    const sms = await lastSms(phone, /回复\d{6}/);
+    await screenshot(phone, 'phone-sms-app-code');
+    const code = /(\d{6})/.exec(sms)![1]!;
+    await phone.fill('input[name="text"]', code);
+    await phone.click('form.reply button');
+    await onScreen('success');
+    assert.match((await tv.locator('.lead').textContent()) ?? '', /会员包年.*20\d\d-\d\d-\d\d/);
+    assert.equal(await tv.evaluate(() => (window as unknown as { marker: number }).marker), 42, 'no reload happened');
+    await phone.close();
+    await press('Enter');
+    await onScreen('catalogue');
+  });
+
+  it('pays with an unbound phone: the SMS link opens the checkout page on the phone, and the TV turns to success', async () => {
+    await press('ArrowRight', 'Enter');
+    await onScreen('detail');
+    await press('Enter');
+    await typePhone('13600136000');
+    await press('Enter');
+    await onScreen('waiting');
+    await tv.waitForSelector('[data-channel="wap_link"]');
+
+    const phone = await openPhone('8613600136000');
+    await lastSms(phone, /\/pay\//);
+    await screenshot(phone, 'phone-sms-app-link');
+    await phone.locator('.bubble.mt a').last().click();
+    await phone.waitForSelector('[data-testid="amount"]');
+    assert.match((await phone.locator('[data-testid="amount"]').textContent()) ?? '', /¥25\.00/);
+    await screenshot(phone, 'checkout-start');
+    await phone.click('button[type="submit"]');
+    await phone.waitForSelector('input[name="code"]');
+    await screenshot(phone, 'checkout-code');
+    const inbox = await openPhone('8613600136000');
+    const codeSms = await lastSms(inbox, /验证码\d{6}/);
+    await inbox.close();
+    await phone.fill('input[name="code"]', /(\d{6})/.exec(codeSms)![1]!);
+    await phone.click('form[action*="/verify"] button');
+    await phone.waitForSelector('input[name="grant"]', { state: 'attached' });
+    await screenshot(phone, 'checkout-choose');
+    await phone.click('form[action*="/pay?"] button[type="submit"]');
+    await phone.waitForSelector('.ok');
+    await screenshot(phone, 'checkout-paid');
+    await onScreen('success');
+    await phone.close();
+    await press('Enter');
+    await onScreen('catalogue');
+  });
+
+  it('shows insufficient funds clearly and lets the viewer retry with another phone', async () => {
+    await press('ArrowRight', 'Enter');
+    await onScreen('detail');
+    await press('Enter');
+    await typePhone('13700137000');
+    await press('Enter');
+    await onScreen('failure');
+    assert.equal(await tv.locator('[data-reason]').getAttribute('data-reason'), 'INSUFFICIENT_FUNDS');
+    assert.equal((await focused())?.id, 'retry');
+    await press('Enter');
+    await typePhone('13800138000');
+    await press('Enter');
+    await onScreen('waiting');
+    const phone = await openPhone('8613800138000');
+    const sms = await lastSms(phone, /25\.00元/);
+    await phone.fill('input[name="text"]', /(\d{6})/.exec(sms)![1]!);
+    await phone.click('form.reply button');
+    await onScreen('success');
+    await phone.close();
+    await press('Escape');
+    await onScreen('catalogue');
+  });
+
+  it('keeps focus inside the keypad, deletes digits with Back and leaves the keypad only by OK or Back', async () => {
+    await press('Enter');
+    await onScreen('detail');
+    await press('Enter');
+    await onScreen('phone');
+    for (const k of ['ArrowUp', 'ArrowUp', 'ArrowLeft', 'ArrowLeft', 'ArrowRight', 'ArrowRight', 'ArrowRight', 'ArrowDown', 'ArrowDown', 'ArrowDown', 'ArrowDown', 'ArrowDown', 'ArrowLeft', 'ArrowUp']) {
+      await press(k);
+      const f = await focused();
+      assert.ok(f?.inKeypad, `focus left the keypad after ${k}`);
+    }
+    await press('Enter');
+    await press('1', '3', '8');
+    assert.equal(await tv.locator('[data-testid="phone-display"]').textContent(), `${(await tv.locator('[data-testid="phone-display"]').textContent())}`);
+    const before = (await tv.locator('[data-testid="phone-display"]').textContent()) ?? '';
+    await press('Backspace');
+    const afterOne = (await tv.locator('[data-testid="phone-display"]').textContent()) ?? '';
+    assert.equal(afterOne.replace(/\s/g, ''), before.replace(/\s/g, '').slice(0, -1), 'Back deletes one digit');
+    assert.ok((await focused())?.inKeypad);
+    for (let i = 0; i < 12; i++) await press('Escape');
+    assert.ok(['detail', 'catalogue'].includes((await screenName(tv)) ?? ''), 'Back on an empty number leaves the keypad');
+    await press('Escape');
+    await onScreen('catalogue');
+  });
+
+  it('lists what the account has active, and switches language', async () => {
+    await press('ArrowUp');
+    assert.equal((await focused())?.id, 'services');
+    await press('Enter');
+    await onScreen('services');
+    const rows = await tv.locator('.list li').allTextContents();
+    assert.ok(rows.some((r) => /会员包年|会员包月/.test(r)), rows.join(' | '));
+    await press('Escape');
+    await onScreen('catalogue');
+    await press('ArrowUp', 'ArrowRight');
+    assert.equal((await focused())?.id, 'lang');
+    await press('Enter');
+    assert.match((await tv.locator('h1').textContent()) ?? '', /Choose a package/);
+    await screenshot(tv, 'tv-catalogue-en');
+    await press('Enter');
+    assert.match((await tv.locator('h1').textContent()) ?? '', /选择套餐/);
+  });
+});
