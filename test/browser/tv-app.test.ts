@@ -165,10 +165,14 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     assert.equal((await focused())?.id, 'retry');
     await press('Enter');
     await typePhone('13800138000');
+    const phone = await openPhone('8613800138000');
+    const seen = await phone.locator('.bubble.mt').count();
     await press('Enter');
     await onScreen('waiting');
-    const phone = await openPhone('8613800138000');
-    const sms = await lastSms(phone, /25\.00元/);
+    // The SMS app updates by itself when the SMS arrives (no reload by the test).
+    await phone.waitForFunction((n) => document.querySelectorAll('.bubble.mt').length > n, seen, { timeout: 15_000 });
+    const sms = (await phone.locator('.bubble.mt').allTextContents()).at(-1)!;
+    assert.match(sms, /25\.00元/);
     await phone.fill('input[name="text"]', /(\d{6})/.exec(sms)![1]!);
     await phone.click('form.reply button');
     await onScreen('success');
@@ -217,5 +221,36 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await screenshot(tv, 'tv-catalogue-en');
     await press('Enter');
     assert.match((await tv.locator('h1').textContent()) ?? '', /选择套餐/);
+  });
+
+  it('follows the order by polling on a browser without EventSource', async () => {
+    const old = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+    await old.addInitScript(() => {
+      delete (window as unknown as { EventSource?: unknown }).EventSource;
+    });
+    await old.goto(tvUrl());
+    await old.waitForSelector('#stage[data-screen="catalogue"]');
+    for (const k of ['Enter', 'Enter', ...'13800138000'.split(''), 'Enter']) await old.keyboard.press(k);
+    await old.waitForSelector('[data-channel="sms_confirm"]');
+    const phone = await openPhone('8613800138000');
+    const sms = await lastSms(phone, /9\.90元/);
+    await phone.fill('input[name="text"]', /(\d{6})/.exec(sms)![1]!);
+    await phone.click('form.reply button');
+    await old.waitForSelector('#stage[data-screen="success"]', { timeout: 15_000 });
+    await phone.close();
+    await old.close();
+  });
+
+  it('lays the phone checkout page out for a 360×640 phone', async () => {
+    const phone = await browser.newPage({ viewport: { width: 360, height: 640 }, locale: 'zh-CN' });
+    const orderId = (await sys.tv('POST', '/v1/orders', { productId: 'vip-year' })).json().orderId;
+    const order = (await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13600136000' })).json();
+    await phone.goto(order.payUrl);
+    const box = await phone.locator('[data-testid="amount"]').boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 360, 'the amount fits the screen');
+    assert.equal(await phone.evaluate(() => document.documentElement.scrollWidth <= 360), true, 'no sideways scrolling');
+    await screenshot(phone, 'checkout-360x640');
+    await phone.close();
+    await sys.tv('POST', `/v1/orders/${orderId}/cancel`);
   });
 });
