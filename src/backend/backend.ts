@@ -18,6 +18,7 @@ import { authenticatedScope } from '../lib/http/scope.ts';
 import { Sweeper } from '../lib/service/sweeper.ts';
 import type { SmsGateway } from '../sms/gateway.ts';
 import { smsGatewayRoutes } from '../sms/gateway-routes.ts';
+import { smsAdminRoutes } from '../sms/sms-admin-routes.ts';
 import { adminProductRoutes, ProductsService, tvProductRoutes } from './catalogue/products.ts';
 import { adminDeviceRoutes, DevicesService } from './devices/devices.ts';
 import { entitlementRoutes } from './entitlements/entitlements.ts';
@@ -77,7 +78,11 @@ export async function buildBackend(deps: BackendDeps) {
     regions: config.phoneRegions,
     payerPerPhone: { what: 'payer submissions for this phone', limit: config.limits.payerPerPhone, windowSeconds: window },
     payerPerDevice: { what: 'payer submissions from this TV', limit: config.limits.payerPerDevice, windowSeconds: window },
+    payerPerAccount: { what: 'payer submissions for this subscriber', limit: config.limits.payerPerAccount, windowSeconds: window },
+    payerPerPrefix: { what: 'payer submissions for numbers like this one', limit: config.limits.payerPerPrefix, windowSeconds: window },
+    smsDailyBudget: { what: "Today's SMS budget is used up; payments by SMS resume tomorrow", limit: config.limits.smsDailyBudget, windowSeconds: 24 * 3600, code: 'SMS_BUDGET_EXHAUSTED' },
   }, kick);
+  orders.onBudgetExhausted = () => log.error({ budget: config.limits.smsDailyBudget }, "the day's SMS budget is used up: new SMS payments are refused until the window resets");
   const attempts = new PaymentAttempts(db, provider, orders, deps.gateway, events, random, clock, {
     payee: config.merchantName,
     locale: config.sms.locale,
@@ -97,6 +102,7 @@ export async function buildBackend(deps: BackendDeps) {
     adminProductRoutes(admin, products);
     adminDeviceRoutes(admin, devices);
     adminOrderRoutes(admin, orders, checkoutUrl);
+    smsAdminRoutes(admin, common, config.phoneRegions);
   });
   await authenticatedScope(app, devices.hook(), idem, (tv) => {
     tvProductRoutes(tv, products);

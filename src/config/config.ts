@@ -34,6 +34,9 @@ export interface Config {
     codeSendsPerPhone: number;
     codeSendsPerDevice: number;
     windowSeconds: number;
+    payerPerAccount: number;
+    payerPerPrefix: number;
+    smsDailyBudget: number;
   };
   /** Fault injection for the crash tests (TVPAY_CRASH_AT); empty in real use. */
   crashAt: readonly string[];
@@ -168,6 +171,9 @@ export function loadConfig(env: Env): Readonly<Config> {
       codeSendsPerPhone: int('TVPAY_LIMIT_CODES_PER_PHONE', 10, 1, 1_000_000),
       codeSendsPerDevice: int('TVPAY_LIMIT_CODES_PER_DEVICE', 30, 1, 1_000_000),
       windowSeconds: int('TVPAY_LIMIT_WINDOW_SECONDS', 600, 1, 24 * 3600),
+      payerPerAccount: int('TVPAY_LIMIT_PAYER_PER_ACCOUNT', 30, 1, 1_000_000),
+      payerPerPrefix: int('TVPAY_LIMIT_PAYER_PER_PREFIX', 200, 1, 1_000_000),
+      smsDailyBudget: int('TVPAY_SMS_DAILY_BUDGET', 100_000, 1, 1_000_000_000),
     },
     crashAt,
     secrets: {

@@ -1,13 +1,15 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from './clock.ts';
 import type { CommonTables } from './db/common-tables.ts';
-import { rateLimited } from './errors.ts';
+import { DomainError, rateLimited } from './errors.ts';
 
 export interface RateRule {
   /** What the limit counts, for the error message ("payer submissions for this phone"). */
   what: string;
   limit: number;
   windowSeconds: number;
+  /** The error code when the limit is hit (default RATE_LIMITED). */
+  code?: string;
 }
 
 /**
@@ -33,7 +35,9 @@ export class RateLimiter {
         .returning('hits')
         .executeTakeFirstOrThrow();
       if (row.hits > rule.limit) {
-        throw rateLimited(Math.max(1, Math.ceil((start + windowMs - nowMs) / 1000)), rule.what);
+        const retry = Math.max(1, Math.ceil((start + windowMs - nowMs) / 1000));
+        if (rule.code) throw new DomainError(rule.code, 429, `${rule.what}; try again in ${retry} s.`, { retryAfterSeconds: retry });
+        throw rateLimited(retry, rule.what);
       }
     }
   }

@@ -19,6 +19,7 @@ import { runningParts } from '../lib/service/service.ts';
 import { authenticatedScope } from '../lib/http/scope.ts';
 import type { SmsGateway } from '../sms/gateway.ts';
 import { smsGatewayRoutes } from '../sms/gateway-routes.ts';
+import { smsAdminRoutes } from '../sms/sms-admin-routes.ts';
 import { accountsRoutes } from './accounts/accounts-routes.ts';
 import { AccountsService } from './accounts/accounts-service.ts';
 import { checkoutRoutes } from './checkout/checkout-routes.ts';
@@ -101,7 +102,10 @@ export async function buildPayserver(deps: PayserverDeps) {
 
   const app = await createApp({ log, title: 'tvpay payment server', ready: () => ready });
   const idem = idempotencyHooks(common, clock);
-  await authenticatedScope(app, requireAdmin(secrets.adminToken), idem, (admin) => accountsRoutes(admin, accounts));
+  await authenticatedScope(app, requireAdmin(secrets.adminToken), idem, (admin) => {
+    accountsRoutes(admin, accounts);
+    smsAdminRoutes(admin, common, config.phoneRegions);
+  });
   internalRoutes(app, { accounts, payments, regions: config.phoneRegions, signed: requireServiceSignature(common, secrets.serviceSecret, clock) });
   smsGatewayRoutes(app, { db: common, inboundToken: secrets.smsInboundToken, clock, onReply: (from, text) => replies.handle(from, text) });
   checkoutRoutes(app, checkout);

@@ -91,6 +91,11 @@ describe('payment flows on the payment server', () => {
       assert.equal(rows[0].status, 'delivered');
       assert.equal(await smsLog.advance(db, rows[0].id, 'sent', new Date()), false, 'a delivery state never moves back');
     });
+    const listed = await sys.payAdmin('GET', '/admin/v1/sms?phone=13800138000&limit=5');
+    assert.equal(listed.statusCode, 200);
+    const rows = listed.json();
+    assert.ok(rows.some((r: { kind: string; status: string }) => r.kind === 'code' && r.status === 'delivered'), 'operators see delivery states');
+    assert.ok(rows.every((r: object) => !('text' in r)), 'no SMS text is shown to operators');
     await sys.tv('POST', `/v1/orders/${orderId}/cancel`);
   });
 });

@@ -21,6 +21,11 @@ export interface OrdersOptions {
   regions: readonly string[];
   payerPerPhone: RateRule;
   payerPerDevice: RateRule;
+  payerPerAccount: RateRule;
+  /** Per number prefix (country code and the first digits): SMS-pumping runs walk number ranges. */
+  payerPerPrefix: RateRule;
+  /** Every payer submission makes an SMS go out: the day's budget is a circuit breaker. */
+  smsDailyBudget: RateRule;
 }
 
 /**
@@ -30,6 +35,9 @@ export interface OrdersOptions {
  * it needs (start an attempt at the payment server, close the order there).
  */
 export class OrdersService {
+  /** Called when the day's SMS budget refuses a send, so operators hear of it. */
+  onBudgetExhausted: () => void = () => {};
+
   /** Runs the attempt right away, so the 202 already shows the channel (the outbox retries it if this fails). */
   onPayerSubmitted: (orderId: string, attempt: number) => Promise<void> = async () => {};
 
@@ -100,7 +108,15 @@ export class OrdersService {
     await this.limiter.hit([
       { key: `payer-phone:${phone}`, rule: this.options.payerPerPhone },
       { key: `payer-device:${device.deviceId}`, rule: this.options.payerPerDevice },
+      { key: `payer-account:${device.accountId}`, rule: this.options.payerPerAccount },
+      { key: `payer-prefix:${phone.slice(0, 8)}`, rule: this.options.payerPerPrefix },
     ]);
+    try {
+      await this.limiter.hit([{ key: 'sms-budget', rule: this.options.smsDailyBudget }]);
+    } catch (err) {
+      this.onBudgetExhausted();
+      throw err;
+    }
     const now = this.clock.now();
     const attempt = await inTransaction(this.db, async (trx) => {
       const row = await trx
