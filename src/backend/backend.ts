@@ -11,7 +11,7 @@ import { idempotencyHooks } from '../lib/http/idempotency.ts';
 import { pruneNonces, requireServiceSignature, SignedClient } from '../lib/http/service-auth.ts';
 import type { RandomSource } from '../lib/ids.ts';
 import type { Log } from '../lib/log.ts';
-import { OutboxWorker } from '../lib/outbox/outbox-worker.ts';
+import { OutboxWorker, type OutboxHandler } from '../lib/outbox/outbox-worker.ts';
 import { RateLimiter } from '../lib/rate-limiter.ts';
 import { runningParts } from '../lib/service/service.ts';
 import { authenticatedScope } from '../lib/http/scope.ts';
@@ -60,7 +60,7 @@ export async function buildBackend(deps: BackendDeps) {
   const { fresh } = await migrate(db, backendMigrations);
   ready = true;
 
-  const handlers: Record<string, (payload: any) => Promise<void>> = {};
+  const handlers: Record<string, OutboxHandler> = {};
   const worker = new OutboxWorker(common, handlers, clock, log, { dialect: deps.store.dialect });
   const kick = () => worker.kick();
   const events = new OrderEvents();

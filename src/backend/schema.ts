@@ -1,5 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
-import { commonTablesMigration, type CommonTables } from '../lib/db/common-tables.ts';
+import { commonTablesMigration, smsRefMigration, type CommonTables } from '../lib/db/common-tables.ts';
 import type { OrderStatus } from './orders/order-state.ts';
 
 /** The back-end server's database. */
@@ -103,4 +103,5 @@ const core: Migration = {
 export const backendMigrations: Record<string, Migration> = {
   '0001_common': commonTablesMigration,
   '0002_backend': core,
+  '0003_sms_ref': smsRefMigration,
 };

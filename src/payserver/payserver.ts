@@ -12,7 +12,7 @@ import { idempotencyHooks } from '../lib/http/idempotency.ts';
 import { pruneNonces, requireServiceSignature, SignedClient } from '../lib/http/service-auth.ts';
 import { sha256, type RandomSource } from '../lib/ids.ts';
 import type { Log } from '../lib/log.ts';
-import { OutboxWorker } from '../lib/outbox/outbox-worker.ts';
+import { OutboxWorker, type OutboxHandler } from '../lib/outbox/outbox-worker.ts';
 import { RateLimiter } from '../lib/rate-limiter.ts';
 import { Sweeper } from '../lib/service/sweeper.ts';
 import { runningParts } from '../lib/service/service.ts';
@@ -61,7 +61,7 @@ export async function buildPayserver(deps: PayserverDeps) {
   const window = config.limits.windowSeconds;
   const codeSendsPerPhone = { what: 'codes sent to this phone', limit: config.limits.codeSendsPerPhone, windowSeconds: window };
   const codeSendsPerDevice = { what: 'codes sent for this TV', limit: config.limits.codeSendsPerDevice, windowSeconds: window };
-  const handlers: Record<string, (payload: any) => Promise<void>> = {};
+  const handlers: Record<string, OutboxHandler> = {};
   const worker = new OutboxWorker(common, handlers, clock, log, { dialect: deps.store.dialect });
   const kick = () => worker.kick();
 
@@ -89,10 +89,10 @@ export async function buildPayserver(deps: PayserverDeps) {
     codeTtlSeconds: config.codeTtlSeconds,
     locale: config.sms.locale,
     from: config.sms.payserverFrom,
-  });
+  }, settlement, kick);
   const backend = new SignedClient(config.internalUrls.backend, secrets.serviceSecret, clock);
 
-  handlers[CODE_SMS_TOPIC] = (p) => codes.sendPaymentCode(p);
+  handlers[CODE_SMS_TOPIC] = (p, id, attempt) => codes.sendPaymentCode(p, id, attempt);
   handlers[POSSESSION_SMS_TOPIC] = (p) => codes.sendPossessionCode(p);
   handlers[NOTIFY_TOPIC] = async (event: PaymentEvent) => {
     const answer = await backend.post<PaymentEventAnswer>('/internal/v1/payment-events', event);
@@ -107,7 +107,7 @@ export async function buildPayserver(deps: PayserverDeps) {
     smsAdminRoutes(admin, common, config.phoneRegions);
   });
   internalRoutes(app, { accounts, payments, regions: config.phoneRegions, signed: requireServiceSignature(common, secrets.serviceSecret, clock) });
-  smsGatewayRoutes(app, { db: common, inboundToken: secrets.smsInboundToken, clock, onReply: (from, text) => replies.handle(from, text) });
+  smsGatewayRoutes(app, { db: common, inboundToken: secrets.smsInboundToken, clock, onReply: (from, text) => replies.handle(from, text), onUndelivered: (smsId) => codes.deliveryFailed(smsId) });
   checkoutRoutes(app, checkout);
 
   const sweeper = new Sweeper(async () => {

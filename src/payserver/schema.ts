@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import { commonTablesMigration, type CommonTables } from '../lib/db/common-tables.ts';
+import { commonTablesMigration, smsRefMigration, type CommonTables } from '../lib/db/common-tables.ts';
 
 /** The payment server's database. */
 export interface PayserverTables extends CommonTables {
@@ -168,4 +168,5 @@ const core: Migration = {
 export const payserverMigrations: Record<string, Migration> = {
   '0001_common': commonTablesMigration,
   '0002_payserver': core,
+  '0003_sms_ref': smsRefMigration,
 };

@@ -16,7 +16,14 @@ import { smsLog } from './sms-log.ts';
  */
 export function smsGatewayRoutes(
   app: FastifyInstance,
-  deps: { db: Kysely<CommonTables>; inboundToken: string; clock: Clock; onReply?: (from: string, text: string) => Promise<unknown> },
+  deps: {
+    db: Kysely<CommonTables>;
+    inboundToken: string;
+    clock: Clock;
+    onReply?: (from: string, text: string) => Promise<unknown>;
+    /** Called once when an SMS is reported undelivered. */
+    onUndelivered?: (smsId: string) => Promise<unknown>;
+  },
 ): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const checkToken = (token: string | undefined) => {
@@ -55,7 +62,7 @@ export function smsGatewayRoutes(
     async (request, reply) => {
       checkToken(request.query.token);
       const status = dlrStatus(Number(request.query.status));
-      if (status) await smsLog.advance(deps.db, request.query.id, status, deps.clock.now());
+      if (status && (await smsLog.advance(deps.db, request.query.id, status, deps.clock.now())) && status === 'failed') await deps.onUndelivered?.(request.query.id);
       return reply.code(200).type('text/plain; charset=utf-8').send('');
     },
   );

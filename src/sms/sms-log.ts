@@ -17,10 +17,10 @@ const PREDECESSORS: Record<SmsStatus, SmsStatus[]> = {
  * sent when the gateway took it, delivered or failed by delivery report.
  */
 export const smsLog = {
-  async queued(trx: Kysely<any>, sms: { id: string; kind: string; to: string; from: string; now: Date }) {
+  async queued(trx: Kysely<any>, sms: { id: string; kind: string; to: string; from: string; now: Date; ref?: string }) {
     await (trx as unknown as Kysely<CommonTables>)
       .insertInto('sms_messages')
-      .values({ id: sms.id, kind: sms.kind, to_phone: sms.to, sender: sms.from, status: 'queued', created_at: sms.now.toISOString(), updated_at: sms.now.toISOString() })
+      .values({ id: sms.id, kind: sms.kind, ref: sms.ref ?? null, to_phone: sms.to, sender: sms.from, status: 'queued', created_at: sms.now.toISOString(), updated_at: sms.now.toISOString() })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
   },

@@ -32,3 +32,40 @@ describe('defences against SMS abuse', () => {
     await orderStatus(sys, inFlight, 'fulfilled');
   });
 });
+
+describe('undeliverable code SMS', () => {
+  let s2: TestSystem;
+  before(async () => {
+    s2 = await testSystem();
+  });
+  after(() => s2.close());
+
+  it('sends a new code when the gateway reports one undelivered, and fails the payment with SMS_UNDELIVERABLE after three', async () => {
+    const { accountByPhone, createOrder: create, orderStatus: status } = await import('../support/flows.ts');
+    const { eventually } = await import('../support/eventually.ts');
+    const before = await accountByPhone(s2, '+8613800138000');
+    const orderId = await create(s2, 'kids-app');
+    await s2.tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13800138000' });
+    const dlr = (id: string) => s2.payserver.app.inject({ url: `/v1/sms/dlr?token=${encodeURIComponent(s2.secrets.smsInboundToken)}&id=${id}&status=16` });
+    const codeSms = async (n: number) =>
+      eventually(async () => {
+        const rows = (await s2.payAdmin('GET', '/admin/v1/sms?phone=13800138000')).json().filter((r: { kind: string }) => r.kind === 'code');
+        assert.equal(rows.length, n);
+        assert.ok(rows.every((r: { status: string }) => r.status !== 'queued'));
+        return rows[0].smsId as string;
+      });
+    for (let n = 1; n <= 3; n++) {
+      const id = await codeSms(n);
+      await eventually(async () => {
+        const rows = (await s2.payAdmin('GET', '/admin/v1/sms?phone=13800138000')).json();
+        assert.equal(rows.find((r: { smsId: string }) => r.smsId === id).status, 'delivered');
+      });
+      // The carrier said delivered; a later report says the handset never got it.
+      await s2.payserver.services.payments['db'].updateTable('sms_messages').set({ status: 'sent' }).where('id', '=', id).execute();
+      assert.equal((await dlr(id)).statusCode, 200);
+    }
+    const failed = await status(s2, orderId, 'failed');
+    assert.equal(failed.failureCode, 'SMS_UNDELIVERABLE');
+    await eventually(async () => assert.deepEqual((await accountByPhone(s2, '+8613800138000')).wallet, before.wallet));
+  });
+});

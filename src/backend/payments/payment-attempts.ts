@@ -83,7 +83,7 @@ export class PaymentAttempts {
       const ok = affected(res) === 1;
       if (ok && mode === 'wap_link') {
         const smsId = this.random.id('sms');
-        await smsLog.queued(trx, { id: smsId, kind: 'link', to: order.payer_phone!, from: this.options.smsFrom, now });
+        await smsLog.queued(trx, { id: smsId, kind: 'link', to: order.payer_phone!, from: this.options.smsFrom, now, ref: orderId });
         await enqueue(trx, { id: this.random.id('obx'), topic: LINK_SMS_TOPIC, payload: { orderId, attempt, smsId }, now });
       }
       return ok;

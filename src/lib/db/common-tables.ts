@@ -35,6 +35,8 @@ export interface CommonTables {
   sms_messages: {
     id: string;
     kind: string;
+    /** What the SMS is for (the payment a code SMS confirms), to act on its delivery report. */
+    ref: string | null;
     to_phone: string;
     sender: string;
     status: string;
@@ -92,5 +94,13 @@ export const commonTablesMigration: Migration = {
       .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
       .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
       .execute();
+  },
+};
+
+/** Adds what each SMS is for, so a failed delivery can be acted on. */
+export const smsRefMigration: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('sms_messages').addColumn('ref', 'varchar(64)').execute();
+    await db.schema.createIndex('sms_messages_ref').on('sms_messages').column('ref').execute();
   },
 };

@@ -5,7 +5,8 @@ import type { CommonTables } from '../db/common-tables.ts';
 import { affected } from '../db/affected.ts';
 import { PermanentFailure } from './outbox.ts';
 
-export type OutboxHandler = (payload: any, messageId: string) => Promise<void>;
+/** Handles one message; `attempt` counts deliveries of it, from 1, so a handler can give up in its own way. */
+export type OutboxHandler = (payload: any, messageId: string, attempt: number) => Promise<void>;
 
 export interface OutboxWorkerOptions {
   pollMs?: number;
@@ -151,7 +152,7 @@ export class OutboxWorker {
     const handler = this.handlers[m.topic];
     try {
       if (!handler) throw new PermanentFailure(`no handler for topic ${m.topic}`);
-      await handler(JSON.parse(m.payload), m.id);
+      await handler(JSON.parse(m.payload), m.id, m.attempts + 1);
       await this.db
         .updateTable('outbox')
         .set({ status: 'done', done_at: this.clock.now().toISOString(), locked_until: null, attempts: m.attempts + 1 })

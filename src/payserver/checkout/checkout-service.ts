@@ -77,7 +77,7 @@ export class CheckoutService {
         .insertInto('page_sessions')
         .values({ id: sessionId, order_id: checkout.order_id, phone: checkout.phone, code_hash: null, code_expires_at: null, wrong_tries: 0, grant_hash: null, verified_at: null, created_at: now.toISOString() })
         .execute();
-      await smsLog.queued(trx, { id: smsId, kind: 'possession', to: checkout.phone, from: this.options.smsFrom, now });
+      await smsLog.queued(trx, { id: smsId, kind: 'possession', to: checkout.phone, from: this.options.smsFrom, now, ref: sessionId });
       await enqueue(trx, { id: this.random.id('obx'), topic: POSSESSION_SMS_TOPIC, payload: { sessionId, smsId }, now });
     });
     this.kick();

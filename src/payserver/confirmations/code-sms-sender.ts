@@ -7,7 +7,14 @@ import type { SmsGateway } from '../../sms/gateway.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import { codeSms, possessionSms, type Locale } from '../../sms/templates.ts';
 import type { PayserverDb } from '../schema.ts';
+import { enqueue } from '../../lib/outbox/outbox.ts';
+import { CODE_SMS_TOPIC } from '../payments/payments-service.ts';
+import type { Settlement } from '../payments/settlement.ts';
 import { codeHash } from './code-hash.ts';
+
+/** Code SMS per payment before it fails with SMS_UNDELIVERABLE, and gateway tries per SMS. */
+const MAX_CODE_SMS = 3;
+const MAX_SEND_ATTEMPTS = 5;
 
 export interface CodeSenderOptions {
   codeKey: string;
@@ -29,10 +36,12 @@ export class CodeSmsSender {
     private readonly random: RandomSource,
     private readonly clock: Clock,
     private readonly options: CodeSenderOptions,
+    private readonly settlement: Settlement,
+    private readonly kick: () => void,
   ) {}
 
   /** The patent's second SMS for a pending pre-pay. */
-  async sendPaymentCode({ paymentId, smsId }: { paymentId: string; smsId: string }): Promise<void> {
+  async sendPaymentCode({ paymentId, smsId }: { paymentId: string; smsId: string }, _messageId?: string, attempt = 1): Promise<void> {
     const prepared = await inTransaction(this.db, async (trx) => {
       const payment = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
       if (!payment || payment.status !== 'pending') return null;
@@ -75,7 +84,14 @@ export class CodeSmsSender {
       };
     });
     if (!prepared) return;
-    await this.gateway.send({ ref: smsId, to: prepared.to, from: this.options.from, text: prepared.text });
+    try {
+      await this.gateway.send({ ref: smsId, to: prepared.to, from: this.options.from, text: prepared.text });
+    } catch (err) {
+      if (attempt < MAX_SEND_ATTEMPTS) throw err;
+      await smsLog.advance(this.db, smsId, 'failed', this.clock.now());
+      await this.deliveryFailed(smsId);
+      return;
+    }
     crashPoint('payserver.after-code-sms');
     await smsLog.advance(this.db, smsId, 'sent', this.clock.now());
   }
@@ -110,6 +126,36 @@ export class CodeSmsSender {
     if (!prepared) return;
     await this.gateway.send({ ref: smsId, to: prepared.to, from: this.options.from, text: prepared.text });
     await smsLog.advance(this.db, smsId, 'sent', this.clock.now());
+  }
+
+  /**
+   * A code SMS that could not be delivered (the gateway's report, or every
+   * try to hand it over failed): a new code goes out, up to three SMS in all;
+   * then the payment fails with SMS_UNDELIVERABLE and its hold is released,
+   * instead of waiting for the code to expire.
+   */
+  async deliveryFailed(smsId: string): Promise<void> {
+    const now = this.clock.now();
+    await inTransaction(this.db, async (trx) => {
+      const sms = await trx.selectFrom('sms_messages').selectAll().where('id', '=', smsId).executeTakeFirst();
+      if (!sms || sms.kind !== 'code' || !sms.ref) return;
+      const payment = await trx.selectFrom('payments').selectAll().where('id', '=', sms.ref).executeTakeFirst();
+      if (!payment || payment.status !== 'pending') return;
+      const sent = await trx
+        .selectFrom('sms_messages')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('ref', '=', payment.id)
+        .where('kind', '=', 'code')
+        .executeTakeFirstOrThrow();
+      if (Number(sent.n) >= MAX_CODE_SMS) {
+        await this.settlement.fail(trx, payment, 'SMS_UNDELIVERABLE');
+        return;
+      }
+      const next = this.random.id('sms');
+      await smsLog.queued(trx, { id: next, kind: 'code', to: payment.phone, from: this.options.from, now, ref: payment.id });
+      await enqueue(trx, { id: this.random.id('obx'), topic: CODE_SMS_TOPIC, payload: { paymentId: payment.id, smsId: next }, now });
+    });
+    this.kick();
   }
 
   /** Draws codes until one differs from every other pending code of the phone. */

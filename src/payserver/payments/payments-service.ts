@@ -185,7 +185,7 @@ export class PaymentsService {
         code_expires_at: new Date(now.getTime() + this.options.codeTtlSeconds * 1000).toISOString(),
       })
       .execute();
-    await smsLog.queued(trx, { id: smsId, kind: 'code', to: phone, from: this.options.smsFrom, now });
+    await smsLog.queued(trx, { id: smsId, kind: 'code', to: phone, from: this.options.smsFrom, now, ref: paymentId });
     await enqueue(trx, { id: this.random.id('obx'), topic: CODE_SMS_TOPIC, payload: { paymentId, smsId }, now });
     return { state: 'pending_confirmation', failureCode: null, paymentId };
   }
