@@ -11,6 +11,16 @@ import type { RandomSource } from './lib/ids.ts';
 import type { Log } from './lib/log.ts';
 import { buildPayserver } from './payserver/payserver.ts';
 import { KannelSmsGateway } from './sms/kannel-gateway.ts';
+import { SmppSmsGateway } from './sms/smpp-gateway.ts';
+
+/** A phone's SMS that reached the back-end's SMS link belongs to the payment server (codes go there). */
+function forwardToPayserver(config: Readonly<Config>, secrets: Secrets, log: Log) {
+  return async (sms: { from: string; to: string; text: string }) => {
+    const q = new URLSearchParams({ token: secrets.smsInboundToken, from: sms.from, to: sms.to, text: sms.text });
+    const res = await fetch(`${config.internalUrls.payserver}/v1/sms/inbound?${q}`, { signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) log.warn({ status: res.status }, 'the payment server did not take a forwarded SMS');
+  };
+}
 
 const lostConnection = (log: Log) => (err: Error) => log.warn({ err: err.message }, 'an idle database connection was lost; it will be replaced');
 
@@ -25,7 +35,28 @@ export interface SystemDeps {
   log: Log;
 }
 
-function gatewayFor(config: Readonly<Config>, secrets: Secrets, serviceUrl: string) {
+/** What an SMS link hands a service: a phone's SMS and delivery receipts (set once the service is built). */
+interface SmsInbox {
+  message: (sms: { from: string; to: string; text: string }) => Promise<void>;
+  receipt: (ref: string, status: 'delivered' | 'failed') => Promise<void>;
+}
+
+/**
+ * The service's SMS gateway: an SMPP transceiver bind of its own with
+ * TVPAY_SMS=smpp, else Kannel's sendsms interface (a real Kannel, or the
+ * development carrier that speaks it).
+ */
+function gatewayFor(config: Readonly<Config>, secrets: Secrets, serviceUrl: string, log: Log, inbox: SmsInbox) {
+  if (config.sms.mode === 'smpp') {
+    const gateway = new SmppSmsGateway({
+      url: config.sms.smppUrl!,
+      log,
+      onMessage: (sms) => inbox.message(sms),
+      onReceipt: (ref, status) => inbox.receipt(ref, status),
+    });
+    gateway.start();
+    return gateway;
+  }
   return new KannelSmsGateway({
     url: config.sms.kannel.url,
     user: config.sms.kannel.user,
@@ -57,12 +88,17 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
     banner.push(`development SMS carrier  ${config.publicUrls.carrier}/dev/phones/8613800138000`);
   }
   if (parts.includes('payserver')) {
+    const inbox: SmsInbox = { message: async () => {}, receipt: async () => {} };
+    const gateway = gatewayFor(config, secrets, config.internalUrls.payserver, log.child({ service: 'payserver', part: 'sms' }), inbox);
     payserver = await buildPayserver({
-      config, secrets, clock, random,
+      config, secrets, clock, random, gateway,
       store: openDatabase(config.payserverDatabase, config.dbPoolSize, lostConnection(log)),
-      gateway: gatewayFor(config, secrets, config.internalUrls.payserver),
       log: log.child({ service: 'payserver' }),
     });
+    const sms = payserver.services.sms;
+    inbox.message = async ({ from, text }) => void (await sms.reply(from, text));
+    inbox.receipt = (ref, status) => sms.report(ref, status);
+    if (gateway instanceof SmppSmsGateway) running.push({ close: () => gateway.stop() });
     if (payserver.fresh && seed) await seedPayserver(payserver.services.accounts);
     await payserver.app.listen({ host: config.host, port: config.ports.payserver });
     payserver.start();
@@ -70,12 +106,16 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
     banner.push(`payment server           ${config.publicUrls.payserver}`);
   }
   if (parts.includes('backend')) {
+    const inbox: SmsInbox = { message: forwardToPayserver(config, secrets, log), receipt: async () => {} };
+    const gateway = gatewayFor(config, secrets, config.internalUrls.backend, log.child({ service: 'backend', part: 'sms' }), inbox);
     backend = await buildBackend({
-      config, secrets, clock, random,
+      config, secrets, clock, random, gateway,
       store: openDatabase(config.backendDatabase, config.dbPoolSize, lostConnection(log)),
-      gateway: gatewayFor(config, secrets, config.internalUrls.backend),
       log: log.child({ service: 'backend' }),
     });
+    const sms = backend.services.sms;
+    inbox.receipt = (ref, status) => sms.report(ref, status);
+    if (gateway instanceof SmppSmsGateway) running.push({ close: () => gateway.stop() });
     if (backend.fresh && seed) {
       const demo = await seedBackend(backend.services.products, backend.services.devices);
       demoDeviceToken = demo.token;

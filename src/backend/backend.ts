@@ -19,6 +19,7 @@ import { Sweeper } from '../lib/service/sweeper.ts';
 import type { SmsGateway } from '../sms/gateway.ts';
 import { smsGatewayRoutes } from '../sms/gateway-routes.ts';
 import { smsAdminRoutes } from '../sms/sms-admin-routes.ts';
+import { smsLog } from '../sms/sms-log.ts';
 import { adminProductRoutes, ProductsService, tvProductRoutes } from './catalogue/products.ts';
 import { adminDeviceRoutes, DevicesService } from './devices/devices.ts';
 import { entitlementRoutes } from './entitlements/entitlements.ts';
@@ -119,5 +120,14 @@ export async function buildBackend(deps: BackendDeps) {
     await pruneNonces(common, clock);
   }, 1000, log);
 
-  return runningParts({ app, worker, sweeper, store: { close: async () => { await bridge?.stop(); await deps.store.close(); } }, fresh, services: { products, devices, orders, attempts, paymentEvents } });
+  return runningParts({ app, worker, sweeper, store: { close: async () => { await bridge?.stop(); await deps.store.close(); } }, fresh, services: {
+      products,
+      devices,
+      orders,
+      attempts,
+      paymentEvents,
+      /** Delivery receipts from an SMS link (SMPP) for the SMS this service sent. */
+      sms: { report: async (smsId: string, status: 'delivered' | 'failed') => void (await smsLog.report(common, smsId, status, clock.now())) },
+    },
+  });
 }

@@ -120,7 +120,7 @@ export function loadConfig(env: Env): Readonly<Config> {
   if (mode === 'kannel' && !kannelUrl) problems.push('TVPAY_KANNEL_URL is required when TVPAY_SMS=kannel.');
   if (mode === 'kannel' && !env.TVPAY_KANNEL_PASSWORD) problems.push('TVPAY_KANNEL_PASSWORD is required when TVPAY_SMS=kannel.');
   const smppUrl = env.TVPAY_SMPP_URL || undefined;
-  if (mode === 'smpp') problems.push('TVPAY_SMS=smpp is not available yet; use dev or kannel.');
+  if (mode === 'smpp' && !/^smpp:\/\/[^:@/]+:[^@/]*@[^:/]+(:\d+)?\/?$/.test(smppUrl ?? '')) problems.push('TVPAY_SMPP_URL must be smpp://system_id:password@host:port when TVPAY_SMS=smpp.');
 
   const regions = str('TVPAY_PHONE_REGIONS', 'CN')
     .split(',')

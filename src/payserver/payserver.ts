@@ -20,6 +20,7 @@ import { authenticatedScope } from '../lib/http/scope.ts';
 import type { SmsGateway } from '../sms/gateway.ts';
 import { smsGatewayRoutes } from '../sms/gateway-routes.ts';
 import { smsAdminRoutes } from '../sms/sms-admin-routes.ts';
+import { smsLog } from '../sms/sms-log.ts';
 import { accountsRoutes } from './accounts/accounts-routes.ts';
 import { AccountsService } from './accounts/accounts-service.ts';
 import { checkoutRoutes } from './checkout/checkout-routes.ts';
@@ -116,5 +117,18 @@ export async function buildPayserver(deps: PayserverDeps) {
     await pruneNonces(common, clock);
   }, 1000, log);
 
-  return runningParts({ app, worker, sweeper, store: deps.store, fresh, services: { accounts, payments, replies, checkout } });
+  return runningParts({ app, worker, sweeper, store: deps.store, fresh, services: {
+      accounts,
+      payments,
+      replies,
+      checkout,
+      /** What an SMS link (SMPP) hands over: replies and delivery receipts. */
+      sms: {
+        reply: (from: string, text: string) => replies.handle(from, text),
+        report: async (smsId: string, status: 'delivered' | 'failed') => {
+          if (await smsLog.report(common, smsId, status, clock.now())) await codes.deliveryFailed(smsId);
+        },
+      },
+    },
+  });
 }

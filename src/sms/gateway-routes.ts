@@ -62,7 +62,7 @@ export function smsGatewayRoutes(
     async (request, reply) => {
       checkToken(request.query.token);
       const status = dlrStatus(Number(request.query.status));
-      if (status && (await smsLog.advance(deps.db, request.query.id, status, deps.clock.now())) && status === 'failed') await deps.onUndelivered?.(request.query.id);
+      if (status && (await smsLog.report(deps.db, request.query.id, status, deps.clock.now()))) await deps.onUndelivered?.(request.query.id);
       return reply.code(200).type('text/plain; charset=utf-8').send('');
     },
   );

@@ -36,6 +36,11 @@ export const smsLog = {
     return Number(res.numUpdatedRows) === 1;
   },
 
+  /** Applies a delivery report; returns whether it newly marked the SMS failed (to act on it once). */
+  async report(db: Kysely<any>, id: string, status: SmsStatus, now: Date): Promise<boolean> {
+    return (await smsLog.advance(db, id, status, now)) && status === 'failed';
+  },
+
   async get(db: Kysely<any>, id: string) {
     return (db as unknown as Kysely<CommonTables>).selectFrom('sms_messages').selectAll().where('id', '=', id).executeTakeFirst();
   },
