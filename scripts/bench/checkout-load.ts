@@ -1,0 +1,129 @@
+import { percentile } from './stats.ts';
+
+interface Tvpay {
+  urls: { backend: string; payserver: string; carrier: string };
+  device: string;
+  admin: string;
+}
+
+/** Timings of one run of complete bound-phone checkouts. */
+export interface CheckoutRun {
+  completed: number;
+  failed: number;
+  seconds: number;
+  perCheckoutMs: number[];
+  perCallMs: number[];
+}
+
+async function timed<T>(calls: number[], fn: () => Promise<T>): Promise<T> {
+  const t = performance.now();
+  try {
+    return await fn();
+  } finally {
+    calls.push(performance.now() - t);
+  }
+}
+
+async function json(res: Response) {
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${res.status} ${text.slice(0, 200)}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** Opens one bound wallet per virtual TV, so every TV's newest SMS is its own code. */
+export async function benchPhones(t: Tvpay, n: number, offset = 0): Promise<string[]> {
+  const phones: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const phone = `1390${String(offset + i).padStart(7, '0')}`;
+    await fetch(`${t.urls.payserver}/admin/v1/accounts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ phone, currency: 'CNY', walletMinor: 100_000_000, quickPay: true }),
+    }).then(json);
+    phones.push(phone);
+  }
+  return phones;
+}
+
+/** One checkout as a TV and its phone do it: order → payer → read the code SMS → reply → fulfilled. */
+export async function checkout(t: Tvpay, phone: string, calls: number[]): Promise<void> {
+  const tv = { authorization: `Bearer ${t.device}`, 'content-type': 'application/json' };
+  const digits = `86${phone}`;
+  const inbox = async () => json(await fetch(`${t.urls.carrier}/dev/v1/phones/${digits}/messages`)) as Promise<Array<{ text: string }>>;
+  const seen = (await inbox()).length;
+  const order = await timed(calls, async () => json(await fetch(`${t.urls.backend}/v1/orders`, { method: 'POST', headers: tv, body: '{"productId":"kids-app"}' })));
+  await timed(calls, async () => json(await fetch(`${t.urls.backend}/v1/orders/${order.orderId}/payer`, { method: 'POST', headers: tv, body: JSON.stringify({ phone }) })));
+  let code: string | undefined;
+  for (let i = 0; i < 400 && !code; i++) {
+    const messages = await inbox();
+    if (messages.length > seen) code = /(\d{6})/.exec(messages[messages.length - 1]!.text)?.[1];
+    else await new Promise((r) => setTimeout(r, 5));
+  }
+  if (!code) throw new Error('no code SMS');
+  await timed(calls, async () => json(await fetch(`${t.urls.carrier}/dev/v1/phones/${digits}/replies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: code }) })));
+  for (let i = 0; i < 400; i++) {
+    const o = await timed(calls, async () => json(await fetch(`${t.urls.backend}/v1/orders/${order.orderId}`, { headers: tv })));
+    if (o.status === 'fulfilled') return;
+    if (o.status === 'failed' || o.status === 'expired') throw new Error(o.status);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error('not fulfilled in time');
+}
+
+/** Closed loop: every virtual TV runs checkouts back to back for `seconds`. */
+export async function closedLoop(t: Tvpay, phones: string[], seconds: number): Promise<CheckoutRun> {
+  const run: CheckoutRun = { completed: 0, failed: 0, seconds, perCheckoutMs: [], perCallMs: [] };
+  const end = performance.now() + seconds * 1000;
+  await Promise.all(phones.map(async (phone) => {
+    while (performance.now() < end) {
+      const start = performance.now();
+      try {
+        await checkout(t, phone, run.perCallMs);
+        run.completed++;
+        run.perCheckoutMs.push(performance.now() - start);
+      } catch {
+        run.failed++;
+      }
+    }
+  }));
+  return run;
+}
+
+/** Open loop: checkouts start at a fixed rate whatever happens to the earlier ones. */
+export async function openLoop(t: Tvpay, phones: string[], perSecond: number, seconds: number): Promise<CheckoutRun> {
+  const run: CheckoutRun = { completed: 0, failed: 0, seconds, perCheckoutMs: [], perCallMs: [] };
+  const total = Math.max(1, Math.round(perSecond * seconds));
+  const busy = new Set<string>();
+  const jobs: Promise<void>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const phone = phones.find((p) => !busy.has(p));
+    if (!phone) {
+      run.failed++;
+      continue;
+    }
+    busy.add(phone);
+    const began = performance.now();
+    jobs.push(checkout(t, phone, run.perCallMs).then(
+      () => {
+        run.completed++;
+        run.perCheckoutMs.push(performance.now() - began);
+      },
+      () => void run.failed++,
+    ).finally(() => busy.delete(phone)));
+  }
+  await Promise.all(jobs);
+  return run;
+}
+
+export const summary = (r: CheckoutRun) => ({
+  perSec: r.completed / r.seconds,
+  failed: r.failed,
+  callP50: percentile(r.perCallMs, 50),
+  callP99: percentile(r.perCallMs, 99),
+  checkoutP50: percentile(r.perCheckoutMs, 50),
+  checkoutP99: percentile(r.perCheckoutMs, 99),
+});

@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function waitFor(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`${url}: the process exited`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+/** A bare Fastify hello-world in its own process. */
+export async function startHello() {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'hello-server.ts'), String(port)], { cwd: ROOT, stdio: 'ignore' });
+  await waitFor(`http://127.0.0.1:${port}/`, child);
+  return { url: `http://127.0.0.1:${port}/`, stop: () => child.kill('SIGTERM') };
+}
+
+/** `npm start`'s system (all three services in one process, SQLite) in a fresh data dir, limits raised for load. */
+export async function startTvpay() {
+  const dir = mkdtempSync(join(tmpdir(), 'tvpay-bench-'));
+  const [backend, payserver, carrier] = [await freePort(), await freePort(), await freePort()];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    stdio: 'ignore',
+    env: {
+      ...process.env,
+      TVPAY_DATA_DIR: dir,
+      TVPAY_BACKEND_PORT: String(backend),
+      TVPAY_PAYSERVER_PORT: String(payserver),
+      TVPAY_CARRIER_PORT: String(carrier),
+      TVPAY_LOG_LEVEL: 'warn',
+      TVPAY_LIMIT_PAYER_PER_PHONE: '1000000',
+      TVPAY_LIMIT_PAYER_PER_DEVICE: '1000000',
+      TVPAY_LIMIT_PAYER_PER_ACCOUNT: '1000000',
+      TVPAY_LIMIT_PAYER_PER_PREFIX: '1000000',
+      TVPAY_LIMIT_CODES_PER_PHONE: '1000000',
+      TVPAY_LIMIT_CODES_PER_DEVICE: '1000000',
+    },
+  });
+  const urls = { backend: `http://127.0.0.1:${backend}`, payserver: `http://127.0.0.1:${payserver}`, carrier: `http://127.0.0.1:${carrier}` };
+  await waitFor(`${urls.backend}/readyz`, child);
+  await waitFor(`${urls.payserver}/readyz`, child);
+  const secrets = JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')) as { adminToken: string };
+  const device = readFileSync(join(dir, 'demo-device-token'), 'utf8').trim();
+  return {
+    urls,
+    pid: child.pid!,
+    device,
+    admin: secrets.adminToken,
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { systemClock } from '../../src/lib/clock.ts';
+import { inTransaction } from '../../src/lib/db/in-transaction.ts';
+import { migrate } from '../../src/lib/db/migrate.ts';
+import { openDatabase } from '../../src/lib/db/open-database.ts';
+import { cryptoRandom } from '../../src/lib/ids.ts';
+import { Ledger } from '../../src/payserver/ledger/ledger.ts';
+import { payserverMigrations, type PayserverTables } from '../../src/payserver/schema.ts';
+
+/**
+ * The durable-commit ceiling: raw better-sqlite3 transactions of two updates
+ * and two inserts, in WAL mode with synchronous=FULL as tvpay ships.
+ */
+export function limitCommit(seconds: number): number {
+  const dir = mkdtempSync(join(tmpdir(), 'tvpay-bench-commit-'));
+  const db = new SqliteDatabase(join(dir, 'c.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('create table acct (id integer primary key, balance integer not null, held integer not null); create table entry (id integer primary key autoincrement, acct integer, amount integer, at text)');
+  db.exec('insert into acct values (1, 1000000000, 0), (2, 0, 0)');
+  const upd = db.prepare('update acct set balance = balance + ?, held = held + ? where id = ?');
+  const ins = db.prepare('insert into entry (acct, amount, at) values (?, ?, ?)');
+  const tx = db.transaction(() => {
+    upd.run(-1, 0, 1);
+    upd.run(1, 0, 2);
+    ins.run(1, -1, 'now');
+    ins.run(2, 1, 'now');
+  });
+  let n = 0;
+  const end = performance.now() + seconds * 1000;
+  while (performance.now() < end) {
+    tx();
+    n++;
+  }
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+  return n / seconds;
+}
+
+/** Hold + capture pairs through tvpay's own ledger code (two transactions each, as in the flow). */
+export async function ledgerPairs(seconds: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'tvpay-bench-ledger-'));
+  const store = openDatabase<PayserverTables>(join(dir, 'l.db'));
+  await migrate(store.db, payserverMigrations);
+  const ledger = new Ledger(cryptoRandom, systemClock);
+  await store.db.insertInto('accounts').values({ id: 'acc', phone: '+8613900000000', currency: 'CNY', quick_pay: 1, created_at: new Date().toISOString() }).execute();
+  const wallet = await ledger.openAccount(store.db, { accountId: 'acc', kind: 'wallet', currency: 'CNY' });
+  await ledger.credit(store.db, wallet, 1_000_000_000, 'bench');
+  let n = 0;
+  const end = performance.now() + seconds * 1000;
+  while (performance.now() < end) {
+    const hold = await inTransaction(store.db, (trx) => ledger.reserve(trx, wallet, 1, `pay_${n}`));
+    await inTransaction(store.db, (trx) => ledger.capture(trx, hold!));
+    n++;
+  }
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return n / seconds;
+}
