@@ -27,10 +27,19 @@ export class Settlement {
    * Captures a pending payment if its order's checkout is still open, marking
    * the checkout paid in the same transaction: whichever channel gets here
    * first wins and every other attempt for the order is released. Returns
-   * false (and releases the hold) when the order was already paid or closed.
+   * false, changing nothing more, when the payment was already resolved
+   * (captured, failed or released by a racing transaction), and releases
+   * its hold when the order was already paid or closed.
    */
   async capture(trx: PayserverDb, payment: Payment): Promise<boolean> {
     const now = this.clock.now().toISOString();
+    const moved = await trx
+      .updateTable('payments')
+      .set({ status: 'captured', completed_at: now })
+      .where('id', '=', payment.id)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    if (affected(moved) !== 1) return false;
     const won = await trx
       .updateTable('checkouts')
       .set({ status: 'paid', paid_payment_id: payment.id })
@@ -39,17 +48,12 @@ export class Settlement {
       .where('expires_at', '>', now)
       .executeTakeFirst();
     if (affected(won) !== 1) {
-      await this.release(trx, payment, 'ORDER_CLOSED');
+      await trx.updateTable('payments').set({ status: 'released', failure_code: 'ORDER_CLOSED', code_hash: null }).where('id', '=', payment.id).execute();
+      if (payment.hold_id) await this.ledger.release(trx, payment.hold_id);
       return false;
     }
-    const moved = await trx
-      .updateTable('payments')
-      .set({ status: 'captured', completed_at: now })
-      .where('id', '=', payment.id)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    if (affected(moved) !== 1 || !payment.hold_id || !(await this.ledger.capture(trx, payment.hold_id))) {
-      throw new Error(`payment ${payment.id} could not be captured although its order was open`);
+    if (!payment.hold_id || !(await this.ledger.capture(trx, payment.hold_id))) {
+      throw new Error(`ledger invariant broken: the hold of payment ${payment.id} was not open`);
     }
     const others = await trx
       .selectFrom('payments')
