@@ -59,6 +59,8 @@ describe('admin products', () => {
       { ...good, amountMinor: 1e21 },
       { ...good, currency: 'cny' },
       { ...good, durationDays: 0 },
+      { ...good, title: '   ' },
+      { ...good, title: '' },
       { ...good, extra: true },
       { title: 'X', currency: 'CNY', service: 'x', durationDays: 1 },
       [],

@@ -63,7 +63,8 @@ export class ProductsService {
   }
 }
 
-const Slug = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' });
+/** Ids that sit in URLs and logs: letters, digits, '.', '_' and '-'. */
+const Slug = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' });
 
 export function adminProductRoutes(app: FastifyInstance, products: ProductsService): void {
   app.withTypeProvider<TypeBoxTypeProvider>().put(
@@ -73,10 +74,10 @@ export function adminProductRoutes(app: FastifyInstance, products: ProductsServi
         params: Type.Object({ productId: Slug }),
         body: Type.Object(
           {
-            title: Type.String({ minLength: 1, maxLength: 100 }),
+            title: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }),
             amountMinor: Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_MINOR }),
             currency: Type.String({ pattern: '^[A-Z]{3}$' }),
-            service: Slug,
+            service: Type.String({ minLength: 1, maxLength: 64, pattern: '\\S' }),
             durationDays: Type.Integer({ minimum: 1, maximum: 3660 }),
           },
           { additionalProperties: false },

@@ -66,7 +66,7 @@ export function adminDeviceRoutes(app: FastifyInstance, devices: DevicesService)
     {
       schema: {
         body: Type.Object(
-          { name: Type.String({ minLength: 1, maxLength: 100 }), accountId: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:@-]+$' }) },
+          { name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }), accountId: Type.String({ minLength: 1, maxLength: 128, pattern: '\\S' }) },
           { additionalProperties: false },
         ),
         response: { 201: Type.Object({ deviceId: Type.String(), name: Type.String(), accountId: Type.String(), token: Type.String() }) },
