@@ -45,7 +45,7 @@ export async function benchPhones(t: Tvpay, n: number, offset = 0): Promise<stri
   return phones;
 }
 
-/** One checkout as a TV and its phone do it: order → payer → read the code SMS → reply → fulfilled. */
+/** One checkout as a TV and its phone do it: order → payer → read the code SMS → reply → `fulfilled` on the event stream. */
 export async function checkout(t: Tvpay, phone: string, calls: number[]): Promise<void> {
   const tv = { authorization: `Bearer ${t.device}`, 'content-type': 'application/json' };
   const digits = `86${phone}`;
@@ -53,21 +53,27 @@ export async function checkout(t: Tvpay, phone: string, calls: number[]): Promis
   const seen = (await inbox()).length;
   const order = await timed(calls, async () => json(await fetch(`${t.urls.backend}/v1/orders`, { method: 'POST', headers: tv, body: '{"productId":"kids-app"}' })));
   await timed(calls, async () => json(await fetch(`${t.urls.backend}/v1/orders/${order.orderId}/payer`, { method: 'POST', headers: tv, body: JSON.stringify({ phone }) })));
+  // The TV watches its order's event stream, as the TV app does (no polling of the order).
+  const stream = await fetch(`${t.urls.backend}/v1/orders/${order.orderId}/events`, { headers: { authorization: `Bearer ${t.device}` } });
+  const fulfilled = (async () => {
+    const decoder = new TextDecoder();
+    let seenText = '';
+    for await (const chunk of stream.body as unknown as AsyncIterable<Uint8Array>) {
+      seenText += decoder.decode(chunk, { stream: true });
+      if (seenText.includes('"status":"fulfilled"')) return;
+      if (/"status":"(failed|expired|cancelled)"/.test(seenText)) throw new Error('order failed');
+    }
+    throw new Error('stream closed before fulfilment');
+  })();
   let code: string | undefined;
-  for (let i = 0; i < 400 && !code; i++) {
+  for (let i = 0; i < 500 && !code; i++) {
     const messages = await inbox();
     if (messages.length > seen) code = /(\d{6})/.exec(messages[messages.length - 1]!.text)?.[1];
-    else await new Promise((r) => setTimeout(r, 5));
+    else await new Promise((r) => setTimeout(r, 20));
   }
   if (!code) throw new Error('no code SMS');
   await timed(calls, async () => json(await fetch(`${t.urls.carrier}/dev/v1/phones/${digits}/replies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: code }) })));
-  for (let i = 0; i < 400; i++) {
-    const o = await timed(calls, async () => json(await fetch(`${t.urls.backend}/v1/orders/${order.orderId}`, { headers: tv })));
-    if (o.status === 'fulfilled') return;
-    if (o.status === 'failed' || o.status === 'expired') throw new Error(o.status);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error('not fulfilled in time');
+  await Promise.race([fulfilled, new Promise((_, reject) => setTimeout(() => reject(new Error('not fulfilled in time')), 20_000))]);
 }
 
 /** Closed loop: every virtual TV runs checkouts back to back for `seconds`. */

@@ -41,6 +41,7 @@ function describeValidation(err: FastifyError): string {
   const where = `${err.validationContext ?? 'body'}${first.instancePath ? first.instancePath.replace(/\//g, '.') : ''}`;
   const params = first.params as Record<string, unknown>;
   if (first.keyword === 'additionalProperties') return `${where} has an unexpected field "${String(params.additionalProperty)}"; remove it.`;
+  if (first.keyword === 'pattern' && params.pattern === '\\S') return `${where} must not be blank.`;
   if (first.keyword === 'required') return `${where} is missing the required field "${String(params.missingProperty)}".`;
   return `${where} ${first.message ?? 'is invalid'}.`;
 }
