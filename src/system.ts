@@ -38,7 +38,7 @@ export interface SystemDeps {
 /** What an SMS link hands a service: a phone's SMS and delivery receipts (set once the service is built). */
 interface SmsInbox {
   message: (sms: { from: string; to: string; text: string }) => Promise<void>;
-  receipt: (ref: string, status: 'delivered' | 'failed') => Promise<void>;
+  receipt: (gatewayId: string, status: 'delivered' | 'failed') => Promise<void>;
 }
 
 /**
@@ -97,7 +97,7 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
     });
     const sms = payserver.services.sms;
     inbox.message = async ({ from, text }) => void (await sms.reply(from, text));
-    inbox.receipt = (ref, status) => sms.report(ref, status);
+    inbox.receipt = (gatewayId, status) => sms.receipt(gatewayId, status);
     if (gateway instanceof SmppSmsGateway) running.push({ close: () => gateway.stop() });
     if (payserver.fresh && seed) await seedPayserver(payserver.services.accounts);
     await payserver.app.listen({ host: config.host, port: config.ports.payserver });
@@ -114,7 +114,7 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
       log: log.child({ service: 'backend' }),
     });
     const sms = backend.services.sms;
-    inbox.receipt = (ref, status) => sms.report(ref, status);
+    inbox.receipt = (gatewayId, status) => sms.receipt(gatewayId, status);
     if (gateway instanceof SmppSmsGateway) running.push({ close: () => gateway.stop() });
     if (backend.fresh && seed) {
       const demo = await seedBackend(backend.services.products, backend.services.devices);

@@ -127,7 +127,12 @@ export async function buildBackend(deps: BackendDeps) {
       attempts,
       paymentEvents,
       /** Delivery receipts from an SMS link (SMPP) for the SMS this service sent. */
-      sms: { report: async (smsId: string, status: 'delivered' | 'failed') => void (await smsLog.report(common, smsId, status, clock.now())) },
+      sms: {
+        receipt: async (gatewayId: string, status: 'delivered' | 'failed') => {
+          const smsId = await smsLog.byGatewayIdSoon(common, gatewayId);
+          if (smsId) await smsLog.report(common, smsId, status, clock.now());
+        },
+      },
     },
   });
 }

@@ -1,5 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
-import { commonTablesMigration, smsRefMigration, type CommonTables } from '../lib/db/common-tables.ts';
+import { commonTablesMigration, smsRefMigration, smsGatewayIdMigration, type CommonTables } from '../lib/db/common-tables.ts';
 import type { OrderStatus } from './orders/order-state.ts';
 
 /** The back-end server's database. */
@@ -104,4 +104,5 @@ export const backendMigrations: Record<string, Migration> = {
   '0001_common': commonTablesMigration,
   '0002_backend': core,
   '0003_sms_ref': smsRefMigration,
+  '0004_sms_gateway_id': smsGatewayIdMigration,
 };

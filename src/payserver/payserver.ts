@@ -125,8 +125,9 @@ export async function buildPayserver(deps: PayserverDeps) {
       /** What an SMS link (SMPP) hands over: replies and delivery receipts. */
       sms: {
         reply: (from: string, text: string) => replies.handle(from, text),
-        report: async (smsId: string, status: 'delivered' | 'failed') => {
-          if (await smsLog.report(common, smsId, status, clock.now())) await codes.deliveryFailed(smsId);
+        receipt: async (gatewayId: string, status: 'delivered' | 'failed') => {
+          const smsId = await smsLog.byGatewayIdSoon(common, gatewayId);
+          if (smsId && (await smsLog.report(common, smsId, status, clock.now()))) await codes.deliveryFailed(smsId);
         },
       },
     },

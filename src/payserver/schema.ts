@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import { commonTablesMigration, smsRefMigration, type CommonTables } from '../lib/db/common-tables.ts';
+import { commonTablesMigration, smsRefMigration, smsGatewayIdMigration, type CommonTables } from '../lib/db/common-tables.ts';
 
 /** The payment server's database. */
 export interface PayserverTables extends CommonTables {
@@ -169,4 +169,5 @@ export const payserverMigrations: Record<string, Migration> = {
   '0001_common': commonTablesMigration,
   '0002_payserver': core,
   '0003_sms_ref': smsRefMigration,
+  '0004_sms_gateway_id': smsGatewayIdMigration,
 };

@@ -12,8 +12,8 @@ export interface SmppOptions {
   log: Log;
   /** A phone's SMS (deliver_sm that is not a receipt). */
   onMessage: (sms: { from: string; to: string; text: string }) => Promise<void>;
-  /** A delivery receipt for one of our SMS (by our ref). */
-  onReceipt: (ref: string, status: 'delivered' | 'failed') => Promise<void>;
+  /** A delivery receipt, by the SMSC's message id (which send() returned as gatewayId). */
+  onReceipt: (gatewayId: string, status: 'delivered' | 'failed') => Promise<void>;
 }
 
 const UCS2 = 0x08;
@@ -53,8 +53,6 @@ export class SmppSmsGateway implements SmsGateway {
   private inFlight = 0;
   private readonly waiting: Array<() => void> = [];
   private readonly boundWaiters: Array<() => void> = [];
-  /** SMSC message id → our SMS ref, for receipts. */
-  private readonly refs = new Map<string, string>();
   private concatRef = Math.floor(Math.random() * 256);
   private readonly target: { url: string; systemId: string; password: string };
 
@@ -111,11 +109,9 @@ export class SmppSmsGateway implements SmsGateway {
     try {
       if (pdu.esm_class & smpp.ESM_CLASS.MC_DELIVERY_RECEIPT) {
         const receipt = parseReceipt(text);
-        const ref = receipt && (this.refs.get(receipt.id) ?? this.refs.get(receipt.id.replace(/^0+/, '')));
-        if (!receipt || !ref) return;
-        if (DELIVERED.has(receipt.stat)) await this.options.onReceipt(ref, 'delivered');
-        else if (FAILED.has(receipt.stat)) await this.options.onReceipt(ref, 'failed');
-        this.refs.delete(receipt.id);
+        if (!receipt) return;
+        if (DELIVERED.has(receipt.stat)) await this.options.onReceipt(receipt.id, 'delivered');
+        else if (FAILED.has(receipt.stat)) await this.options.onReceipt(receipt.id, 'failed');
         return;
       }
       await this.options.onMessage({ from: String(pdu.source_addr), to: String(pdu.destination_addr), text });
@@ -153,7 +149,7 @@ export class SmppSmsGateway implements SmsGateway {
     await this.whenBound(5000);
     const { coding, parts } = smsParts(sms.text);
     const ref = (this.concatRef = (this.concatRef + 1) % 256);
-    let firstId: string | undefined;
+    let lastId: string | undefined;
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
       const short_message = parts.length === 1
@@ -169,10 +165,10 @@ export class SmppSmsGateway implements SmsGateway {
         registered_delivery: i === parts.length - 1 ? 1 : 0,
         short_message,
       });
-      firstId ??= id;
-      if (i === parts.length - 1) this.refs.set(id, sms.ref);
+      lastId = id;
     }
-    return { gatewayId: firstId };
+    // The receipt is asked for on the last part, so its id is the one a receipt names.
+    return { gatewayId: lastId };
   }
 
   private async submit(fields: Record<string, unknown>): Promise<string> {

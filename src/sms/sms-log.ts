@@ -20,16 +20,16 @@ export const smsLog = {
   async queued(trx: Kysely<any>, sms: { id: string; kind: string; to: string; from: string; now: Date; ref?: string }) {
     await (trx as unknown as Kysely<CommonTables>)
       .insertInto('sms_messages')
-      .values({ id: sms.id, kind: sms.kind, ref: sms.ref ?? null, to_phone: sms.to, sender: sms.from, status: 'queued', created_at: sms.now.toISOString(), updated_at: sms.now.toISOString() })
+      .values({ id: sms.id, kind: sms.kind, ref: sms.ref ?? null, gateway_id: null, to_phone: sms.to, sender: sms.from, status: 'queued', created_at: sms.now.toISOString(), updated_at: sms.now.toISOString() })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
   },
 
-  async advance(db: Kysely<any>, id: string, status: SmsStatus, now: Date): Promise<boolean> {
+  async advance(db: Kysely<any>, id: string, status: SmsStatus, now: Date, gatewayId?: string): Promise<boolean> {
     if (PREDECESSORS[status].length === 0) return false;
     const res = await (db as unknown as Kysely<CommonTables>)
       .updateTable('sms_messages')
-      .set({ status, updated_at: now.toISOString() })
+      .set({ status, updated_at: now.toISOString(), ...(gatewayId ? { gateway_id: gatewayId } : {}) })
       .where('id', '=', id)
       .where('status', 'in', PREDECESSORS[status])
       .executeTakeFirst();
@@ -39,6 +39,25 @@ export const smsLog = {
   /** Applies a delivery report; returns whether it newly marked the SMS failed (to act on it once). */
   async report(db: Kysely<any>, id: string, status: SmsStatus, now: Date): Promise<boolean> {
     return (await smsLog.advance(db, id, status, now)) && status === 'failed';
+  },
+
+  /** Our SMS id for a gateway's message id, if the SMS is ours. */
+  async byGatewayId(db: Kysely<any>, gatewayId: string): Promise<string | undefined> {
+    const row = await (db as unknown as Kysely<CommonTables>).selectFrom('sms_messages').select('id').where('gateway_id', '=', gatewayId).executeTakeFirst();
+    return row?.id;
+  },
+
+  /**
+   * The same, waiting briefly when the receipt beat us to recording the
+   * gateway id (an SMSC may report within milliseconds of accepting).
+   */
+  async byGatewayIdSoon(db: Kysely<any>, gatewayId: string): Promise<string | undefined> {
+    for (let i = 0; i < 10; i++) {
+      const id = await smsLog.byGatewayId(db, gatewayId);
+      if (id) return id;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return undefined;
   },
 
   async get(db: Kysely<any>, id: string) {

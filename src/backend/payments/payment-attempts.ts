@@ -102,8 +102,8 @@ export class PaymentAttempts {
       payee: this.options.payee,
       url: this.provider.checkoutUrl(order.link_token),
     });
-    await this.gateway.send({ ref: smsId, to: order.payer_phone, from: this.options.smsFrom, text });
-    await smsLog.advance(this.db, smsId, 'sent', this.clock.now());
+    const { gatewayId } = await this.gateway.send({ ref: smsId, to: order.payer_phone, from: this.options.smsFrom, text });
+    await smsLog.advance(this.db, smsId, 'sent', this.clock.now(), gatewayId);
   }
 
   async close({ orderId }: { orderId: string }): Promise<void> {

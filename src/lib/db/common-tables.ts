@@ -37,6 +37,8 @@ export interface CommonTables {
     kind: string;
     /** What the SMS is for (the payment a code SMS confirms), to act on its delivery report. */
     ref: string | null;
+    /** The gateway's id for it (an SMSC message id), to match its delivery receipt. */
+    gateway_id: string | null;
     to_phone: string;
     sender: string;
     status: string;
@@ -102,5 +104,13 @@ export const smsRefMigration: Migration = {
   async up(db: Kysely<any>) {
     await db.schema.alterTable('sms_messages').addColumn('ref', 'varchar(64)').execute();
     await db.schema.createIndex('sms_messages_ref').on('sms_messages').column('ref').execute();
+  },
+};
+
+/** Adds the gateway's message id, so a receipt is matched from the database, even after a restart. */
+export const smsGatewayIdMigration: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('sms_messages').addColumn('gateway_id', 'varchar(64)').execute();
+    await db.schema.createIndex('sms_messages_gateway_id').on('sms_messages').column('gateway_id').execute();
   },
 };

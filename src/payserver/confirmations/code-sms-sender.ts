@@ -84,8 +84,9 @@ export class CodeSmsSender {
       };
     });
     if (!prepared) return;
+    let gatewayId: string | undefined;
     try {
-      await this.gateway.send({ ref: smsId, to: prepared.to, from: this.options.from, text: prepared.text });
+      ({ gatewayId } = await this.gateway.send({ ref: smsId, to: prepared.to, from: this.options.from, text: prepared.text }));
     } catch (err) {
       if (attempt < MAX_SEND_ATTEMPTS) throw err;
       await smsLog.advance(this.db, smsId, 'failed', this.clock.now());
@@ -93,7 +94,7 @@ export class CodeSmsSender {
       return;
     }
     crashPoint('payserver.after-code-sms');
-    await smsLog.advance(this.db, smsId, 'sent', this.clock.now());
+    await smsLog.advance(this.db, smsId, 'sent', this.clock.now(), gatewayId);
   }
 
   /** The code that proves possession of the phone on the checkout page. */
@@ -124,8 +125,8 @@ export class CodeSmsSender {
       };
     });
     if (!prepared) return;
-    await this.gateway.send({ ref: smsId, to: prepared.to, from: this.options.from, text: prepared.text });
-    await smsLog.advance(this.db, smsId, 'sent', this.clock.now());
+    const { gatewayId } = await this.gateway.send({ ref: smsId, to: prepared.to, from: this.options.from, text: prepared.text });
+    await smsLog.advance(this.db, smsId, 'sent', this.clock.now(), gatewayId);
   }
 
   /**
