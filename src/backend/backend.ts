@@ -18,7 +18,7 @@ import { authenticatedScope } from '../lib/http/scope.ts';
 import { Sweeper } from '../lib/service/sweeper.ts';
 import type { SmsGateway } from '../sms/gateway.ts';
 import { smsGatewayRoutes } from '../sms/gateway-routes.ts';
-import { smsAdminRoutes } from '../sms/sms-admin-routes.ts';
+import { smsAdminRoutes, smsBudgetRoute } from '../sms/sms-admin-routes.ts';
 import { smsLog } from '../sms/sms-log.ts';
 import { adminProductRoutes, ProductsService, tvProductRoutes } from './catalogue/products.ts';
 import { adminDeviceRoutes, DevicesService } from './devices/devices.ts';
@@ -104,6 +104,7 @@ export async function buildBackend(deps: BackendDeps) {
     adminDeviceRoutes(admin, devices);
     adminOrderRoutes(admin, orders, checkoutUrl);
     smsAdminRoutes(admin, common, config.phoneRegions);
+    smsBudgetRoute(admin, common, config.limits.smsDailyBudget, clock);
   });
   await authenticatedScope(app, devices.hook(), idem, (tv) => {
     tvProductRoutes(tv, products);

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import { Type } from 'typebox';
+import type { Clock } from '../lib/clock.ts';
 import type { CommonTables } from '../lib/db/common-tables.ts';
 import { normalizePhone } from '../lib/phone.ts';
 
@@ -41,3 +42,24 @@ export function smsAdminRoutes(app: FastifyInstance, db: Kysely<CommonTables>, r
     },
   );
 }
+
+/**
+ * The day's SMS budget (the circuit breaker on new SMS payments), for
+ * operators: how much is used, and whether new SMS payments are refused.
+ */
+export function smsBudgetRoute(app: FastifyInstance, db: Kysely<CommonTables>, budget: number, clock: Clock): void {
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
+    '/admin/v1/sms/budget',
+    { schema: { response: { 200: Type.Object({ windowStart: Type.String(), used: Type.Integer(), budget: Type.Integer(), tripped: Type.Boolean() }) } } },
+    async () => {
+      const day = 24 * 3600 * 1000;
+      const windowStart = new Date(Math.floor(clock.now().getTime() / day) * day).toISOString();
+      const row = await db.selectFrom('rate_limits').select('hits').where('bucket', '=', SMS_BUDGET_BUCKET).where('window_start', '=', windowStart).executeTakeFirst();
+      const used = Math.min(Number(row?.hits ?? 0), budget);
+      return { windowStart, used, budget, tripped: Number(row?.hits ?? 0) > budget || used >= budget };
+    },
+  );
+}
+
+/** The rate-limit bucket that counts the day's SMS payments. */
+export const SMS_BUDGET_BUCKET = 'sms-budget';

@@ -28,6 +28,8 @@ describe('defences against SMS abuse', () => {
     assert.equal(refused.json().code, 'SMS_BUDGET_EXHAUSTED');
     assert.match(refused.json().detail, /budget/);
     assert.ok(Number(refused.headers['retry-after']) > 0);
+    const status = (await sys.backendAdmin('GET', '/admin/v1/sms/budget')).json();
+    assert.deepEqual({ used: status.used, budget: status.budget, tripped: status.tripped }, { used: 3, budget: 3, tripped: true }, 'operators see the breaker tripped');
     await sys.carrier.carrier.reply('8613800138000', code);
     await orderStatus(sys, inFlight, 'fulfilled');
   });

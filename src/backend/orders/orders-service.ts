@@ -6,6 +6,7 @@ import type { RandomSource } from '../../lib/ids.ts';
 import { enqueue } from '../../lib/outbox/outbox.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import type { RateLimiter, RateRule } from '../../lib/rate-limiter.ts';
+import { SMS_BUDGET_BUCKET } from '../../sms/sms-admin-routes.ts';
 import type { ProductsService } from '../catalogue/products.ts';
 import type { Device } from '../devices/devices.ts';
 import type { BackendDb } from '../schema.ts';
@@ -112,7 +113,7 @@ export class OrdersService {
       { key: `payer-prefix:${phone.slice(0, 8)}`, rule: this.options.payerPerPrefix },
     ]);
     try {
-      await this.limiter.hit([{ key: 'sms-budget', rule: this.options.smsDailyBudget }]);
+      await this.limiter.hit([{ key: SMS_BUDGET_BUCKET, rule: this.options.smsDailyBudget }]);
     } catch (err) {
       this.onBudgetExhausted();
       throw err;

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import Fastify from 'fastify';
+import type { Kysely } from 'kysely';
+import { ManualClock } from '../../src/lib/clock.ts';
+import type { CommonTables } from '../../src/lib/db/common-tables.ts';
+import { idempotencyHooks } from '../../src/lib/http/idempotency.ts';
+import { errorHandler } from '../../src/lib/http/problem.ts';
+import { pruneNonces, requireServiceSignature } from '../../src/lib/http/service-auth.ts';
+import { signRequest } from '../../src/lib/signing.ts';
+import { payserverMigrations, type PayserverTables } from '../../src/payserver/schema.ts';
+import { DIALECTS, freshStore, skipFor } from './dialects.ts';
+
+for (const dialect of DIALECTS) {
+  const skip = await skipFor(dialect);
+
+  describe(`idempotency keys and signature nonces on ${dialect}`, { skip }, () => {
+    const kit = async () => {
+      const store = await freshStore<PayserverTables>(dialect, payserverMigrations);
+      const common = store.db as unknown as Kysely<CommonTables>;
+      const clock = new ManualClock(Date.now());
+      const app = Fastify();
+      app.setErrorHandler(errorHandler);
+      let created = 0;
+      const hooks = idempotencyHooks(common, clock);
+      app.addHook('onRequest', async (request) => {
+        request.principal = String(request.headers['x-who'] ?? 'a');
+      });
+      app.addHook('preHandler', hooks.preHandler);
+      app.addHook('onSend', hooks.onSend);
+      app.post('/things', async (request, reply) => {
+        await new Promise((r) => setTimeout(r, 30));
+        return reply.code(201).send({ n: ++created, body: request.body });
+      });
+      app.post('/signed', { preHandler: requireServiceSignature(common, 'a-shared-secret-for-tests', clock) }, async () => ({ ok: true }));
+      app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+        request.rawBody = body as string;
+        done(null, JSON.parse(body as string));
+      });
+      return { ...store, common, clock, app, created: () => created };
+    };
+
+    it('replays the first answer for the same key and body, refuses another body, and keeps callers apart', async () => {
+      const k = await kit();
+      const post = (payload: object, key: string, who = 'a') => k.app.inject({ method: 'POST', url: '/things', payload, headers: { 'idempotency-key': key, 'x-who': who } });
+      const first = await post({ x: 1 }, 'k1');
+      const again = await post({ x: 1 }, 'k1');
+      assert.equal(first.statusCode, 201);
+      assert.equal(again.statusCode, 201);
+      assert.equal(again.body, first.body);
+      assert.equal(again.headers['idempotent-replayed'], 'true');
+      assert.equal((await post({ x: 2 }, 'k1')).statusCode, 422);
+      assert.equal((await post({ x: 1 }, 'k1', 'b')).json().n, 2, 'another caller has its own keys');
+      assert.equal(k.created(), 2);
+      await k.app.close();
+      await k.dispose();
+    });
+
+    it('runs a key once when the same request races, answering the others 409 or the replay', async () => {
+      const k = await kit();
+      const answers = await Promise.all(Array.from({ length: 5 }, () => k.app.inject({ method: 'POST', url: '/things', payload: { x: 1 }, headers: { 'idempotency-key': 'race' } })));
+      assert.equal(k.created(), 1);
+      for (const a of answers) assert.ok(a.statusCode === 201 || a.statusCode === 409, String(a.statusCode));
+      await k.app.close();
+      await k.dispose();
+    });
+
+    it('accepts a signed message once and refuses its replay; old nonces are pruned', async () => {
+      const k = await kit();
+      const body = '{"a":1}';
+      const headers = { 'content-type': 'application/json', ...signRequest('a-shared-secret-for-tests', 'POST', '/signed', body, k.clock.now(), 'nonce-store-000001') };
+      assert.equal((await k.app.inject({ method: 'POST', url: '/signed', payload: body, headers })).statusCode, 200);
+      assert.equal((await k.app.inject({ method: 'POST', url: '/signed', payload: body, headers })).statusCode, 401);
+      k.clock.advance(11 * 60 * 1000);
+      await pruneNonces(k.common, k.clock);
+      assert.deepEqual(await k.common.selectFrom('seen_nonces').selectAll().execute(), []);
+      await k.app.close();
+      await k.dispose();
+    });
+  });
+}
