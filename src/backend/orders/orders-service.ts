@@ -3,7 +3,7 @@ import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { DomainError, notFound } from '../../lib/errors.ts';
 import type { RandomSource } from '../../lib/ids.ts';
-import { enqueue } from '../../lib/outbox/outbox.ts';
+import { enqueue, markDone } from '../../lib/outbox/outbox.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import type { RateLimiter, RateRule } from '../../lib/rate-limiter.ts';
 import { SMS_BUDGET_BUCKET } from '../../sms/sms-admin-routes.ts';
@@ -119,6 +119,7 @@ export class OrdersService {
       throw err;
     }
     const now = this.clock.now();
+    const startMessage = this.random.id('obx');
     const attempt = await inTransaction(this.db, async (trx) => {
       const row = await trx
         .updateTable('orders')
@@ -136,13 +137,18 @@ export class OrdersService {
         .returning('attempt')
         .executeTakeFirst();
       if (!row) return null;
-      await enqueue(trx, { id: this.random.id('obx'), topic: START_TOPIC, payload: { orderId, attempt: row.attempt }, now });
+      await enqueue(trx, { id: startMessage, topic: START_TOPIC, payload: { orderId, attempt: row.attempt }, now });
       return row.attempt;
     });
     if (attempt === null) this.assertOpen(await this.get(orderId), true);
     crashPoint('backend.after-payer');
     this.events.publish(orderId);
-    await Promise.race([this.onPayerSubmitted(orderId, attempt!).catch(() => undefined), new Promise((r) => setTimeout(r, 3000).unref())]);
+    const ranInline = await Promise.race([
+      this.onPayerSubmitted(orderId, attempt!).then(() => true, () => false),
+      new Promise<false>((r) => setTimeout(() => r(false), 3000).unref()),
+    ]);
+    // Done here, so the outbox need not run the attempt a second time; otherwise it retries it.
+    if (ranInline) await markDone(this.db, startMessage, this.clock.now());
     this.kick();
     return { order: await this.get(orderId), attempt: attempt! };
   }

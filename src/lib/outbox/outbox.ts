@@ -27,5 +27,20 @@ export async function enqueue(
     .execute();
 }
 
+/**
+ * Marks a message delivered by its sender itself (the work was done inline),
+ * unless a worker has already leased it; then the worker runs it again, which
+ * every handler tolerates.
+ */
+export async function markDone(db: Kysely<any>, id: string, now: Date): Promise<void> {
+  await (db as unknown as Kysely<CommonTables>)
+    .updateTable('outbox')
+    .set({ status: 'done', done_at: now.toISOString() })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .where('locked_until', 'is', null)
+    .execute();
+}
+
 /** A handler that throws this gives up on the message instead of retrying it. */
 export class PermanentFailure extends Error {}

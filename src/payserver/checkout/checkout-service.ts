@@ -4,9 +4,10 @@ import { affected } from '../../lib/db/affected.ts';
 import { DomainError } from '../../lib/errors.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
 import { enqueue } from '../../lib/outbox/outbox.ts';
-import type { RateLimiter, RateRule } from '../../lib/rate-limiter.ts';
+import type { RateLimiter } from '../../lib/rate-limiter.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import { codeHash } from '../confirmations/code-hash.ts';
+import { codeSendBuckets, type CodeSendRules } from '../confirmations/code-send-limits.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { Settlement } from '../payments/settlement.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
@@ -24,11 +25,9 @@ export interface PayOptions {
   quickPay: boolean;
 }
 
-export interface CheckoutOptions {
+export interface CheckoutOptions extends CodeSendRules {
   codeKey: string;
   maxWrongCodes: number;
-  codeSendsPerPhone: RateRule;
-  codeSendsPerDevice: RateRule;
   smsFrom: string;
 }
 
@@ -65,10 +64,7 @@ export class CheckoutService {
   /** Sends a possession code to the order's phone; returns the page session that will verify it. */
   async sendCode(linkToken: string): Promise<string> {
     const checkout = await this.payable(linkToken);
-    await this.limiter.hit([
-      { key: `code-phone:${checkout.phone}`, rule: this.options.codeSendsPerPhone },
-      { key: `code-device:${checkout.device_id}`, rule: this.options.codeSendsPerDevice },
-    ]);
+    await this.limiter.hit(codeSendBuckets(checkout.phone, checkout.device_id, this.options));
     const sessionId = this.random.id('ps');
     const smsId = this.random.id('sms');
     const now = this.clock.now();

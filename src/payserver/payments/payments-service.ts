@@ -7,8 +7,9 @@ import { DomainError } from '../../lib/errors.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
 import { enqueue } from '../../lib/outbox/outbox.ts';
 import { normalizePhone } from '../../lib/phone.ts';
-import type { RateLimiter, RateRule } from '../../lib/rate-limiter.ts';
+import type { RateLimiter } from '../../lib/rate-limiter.ts';
 import { smsLog } from '../../sms/sms-log.ts';
+import { codeSendBuckets, type CodeSendRules } from '../confirmations/code-send-limits.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 import type { Settlement } from './settlement.ts';
@@ -18,11 +19,9 @@ export type StartResult = StartPaymentResult & { paymentId: string | null };
 
 export const CODE_SMS_TOPIC = 'sms.code';
 
-export interface PaymentsOptions {
+export interface PaymentsOptions extends CodeSendRules {
   regions: readonly string[];
   codeTtlSeconds: number;
-  codeSendsPerPhone: RateRule;
-  codeSendsPerDevice: RateRule;
   smsFrom: string;
 }
 
@@ -58,10 +57,7 @@ export class PaymentsService {
     let rateLimited = false;
     if (req.mode === 'sms_confirm') {
       try {
-        await this.limiter.hit([
-          { key: `code-phone:${phone}`, rule: this.options.codeSendsPerPhone },
-          { key: `code-device:${req.deviceId}`, rule: this.options.codeSendsPerDevice },
-        ]);
+        await this.limiter.hit(codeSendBuckets(phone, req.deviceId, this.options));
       } catch (err) {
         if (!(err instanceof DomainError) || err.code !== 'RATE_LIMITED') throw err;
         rateLimited = true;
