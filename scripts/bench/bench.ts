@@ -16,6 +16,9 @@ const SECONDS = Number(process.env.TVPAY_BENCH_SECONDS ?? 5);
 const TVS = Number(process.env.TVPAY_BENCH_TVS ?? 16);
 const STREAMS = Number(process.env.TVPAY_BENCH_STREAMS ?? 10_000);
 const asJson = process.argv.includes('--json');
+/** `--only=checkout,ledger` measures some figures (to measure one change quickly); the default is all. */
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const want = (part: 'limit-http' | 'limit-commit' | 'ledger' | 'status-read' | 'checkout' | 'streams') => !only || only.includes(part);
 const say = (line: string) => (asJson ? process.stderr : process.stdout).write(`${line}\n`);
 
 async function rps(url: string, headers: Record<string, string> = {}): Promise<{ rps: number; p99: number }> {
@@ -25,47 +28,62 @@ async function rps(url: string, headers: Record<string, string> = {}): Promise<{
 
 const results: Record<string, unknown> = { machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${round(os.totalmem() / 2 ** 30)} GiB`, date: new Date().toISOString(), node: process.version };
 
-say('limit-http: bare Fastify hello-world …');
-const hello = await startHello();
-const limitHttp = await rps(hello.url);
-hello.stop();
-results.limitHttp = round(limitHttp.rps);
+let limitHttp = { rps: NaN, p99: NaN };
+if (want('limit-http') || want('status-read')) {
+  say('limit-http: bare Fastify hello-world …');
+  const hello = await startHello();
+  limitHttp = await rps(hello.url);
+  hello.stop();
+  results.limitHttp = round(limitHttp.rps);
+}
 
-say('limit-commit: raw better-sqlite3 durable commits …');
-results.limitCommit = round(limitCommit(SECONDS));
-say('ledger: hold + capture pairs through the ledger …');
-results.ledgerPerSec = round(await ledgerPairs(SECONDS));
-results.ledgerRatio = round((results.ledgerPerSec as number) / (results.limitCommit as number), 3);
+if (want('limit-commit') || want('ledger')) {
+  say('limit-commit: raw better-sqlite3 durable commits …');
+  results.limitCommit = round(limitCommit(SECONDS));
+}
+if (want('ledger')) {
+  say('ledger: hold + capture pairs through the ledger …');
+  results.ledgerPerSec = round(await ledgerPairs(SECONDS));
+  results.ledgerRatio = round((results.ledgerPerSec as number) / (results.limitCommit as number), 3);
+}
 
-const tvpay = await startTvpay();
-try {
-  say('status-read: a TV reading its order …');
-  const order = await (await fetch(`${tvpay.urls.backend}/v1/orders`, { method: 'POST', headers: { authorization: `Bearer ${tvpay.device}`, 'content-type': 'application/json' }, body: '{"productId":"kids-app"}' })).json();
-  const status = await rps(`${tvpay.urls.backend}/v1/orders/${order.orderId}`, { authorization: `Bearer ${tvpay.device}` });
-  results.statusRead = round(status.rps);
-  results.statusReadP99Ms = status.p99;
-  results.statusReadRatio = round(status.rps / limitHttp.rps, 3);
+const tvpay = want('status-read') || want('checkout') || want('streams') ? await startTvpay() : undefined;
+if (tvpay) {
+  try {
+  if (want('status-read')) {
+    say('status-read: a TV reading its order …');
+    const order = await (await fetch(`${tvpay.urls.backend}/v1/orders`, { method: 'POST', headers: { authorization: `Bearer ${tvpay.device}`, 'content-type': 'application/json' }, body: '{"productId":"kids-app"}' })).json();
+    const status = await rps(`${tvpay.urls.backend}/v1/orders/${order.orderId}`, { authorization: `Bearer ${tvpay.device}` });
+    results.statusRead = round(status.rps);
+    results.statusReadP99Ms = status.p99;
+    results.statusReadRatio = round(status.rps / limitHttp.rps, 3);
+  }
 
-  say(`checkout: ${TVS} TVs, full load then 50% …`);
-  const phones = await benchPhones(tvpay, TVS * 2);
-  const full = summary(await closedLoop(tvpay, phones.slice(0, TVS), SECONDS * 2));
-  results.checkoutsPerSec = round(full.perSec);
-  results.checkoutFullLoad = { callP50Ms: round(full.callP50), callP99Ms: round(full.callP99), checkoutP50Ms: round(full.checkoutP50), checkoutP99Ms: round(full.checkoutP99), failed: full.failed };
-  const half = summary(await openLoop(tvpay, phones, Math.max(0.5, full.perSec / 2), SECONDS * 2));
-  results.checkoutHalfLoad = { perSec: round(half.perSec), callP50Ms: round(half.callP50), callP99Ms: round(half.callP99), checkoutP50Ms: round(half.checkoutP50), checkoutP99Ms: round(half.checkoutP99), failedOrDropped: half.failed };
-  results.checkoutP99Ms = round(half.checkoutP99);
-  results.apiCallP99MsAtHalfLoad = round(half.callP99);
+  if (want('checkout')) {
+    say(`checkout: ${TVS} TVs, full load then 50% …`);
+    const phones = await benchPhones(tvpay, TVS * 2);
+    const full = summary(await closedLoop(tvpay, phones.slice(0, TVS), SECONDS * 2));
+    results.checkoutsPerSec = round(full.perSec);
+    results.checkoutFullLoad = { callP50Ms: round(full.callP50), callP99Ms: round(full.callP99), checkoutP50Ms: round(full.checkoutP50), checkoutP99Ms: round(full.checkoutP99), failed: full.failed };
+    const half = summary(await openLoop(tvpay, phones, Math.max(0.5, full.perSec / 2), SECONDS * 2));
+    results.checkoutHalfLoad = { perSec: round(half.perSec), callP50Ms: round(half.callP50), callP99Ms: round(half.callP99), checkoutP50Ms: round(half.checkoutP50), checkoutP99Ms: round(half.checkoutP99), failedOrDropped: half.failed };
+    results.checkoutP99Ms = round(half.checkoutP99);
+    results.apiCallP99MsAtHalfLoad = round(half.callP99);
+  }
 
-  say(`streams: ${STREAMS} TV event streams on one back-end …`);
-  const s = await streamsBench(tvpay, STREAMS, Math.min(200, Math.max(1, Math.floor(STREAMS / 50))));
-  results.streams = s.streams;
-  results.streamsFailed = s.failed;
-  results.streamsRssMb = round(s.rssMb);
-  results.streamsP50Ms = round(s.p50Ms);
-  results.streamsP99Ms = round(s.p99Ms);
-  results.streamsEvents = s.events;
+  if (want('streams')) {
+    say(`streams: ${STREAMS} TV event streams on one back-end …`);
+    const s = await streamsBench(tvpay, STREAMS, Math.min(200, Math.max(1, Math.floor(STREAMS / 50))));
+    results.streams = s.streams;
+    results.streamsFailed = s.failed;
+    results.streamsRssMb = round(s.rssMb);
+    results.streamsP50Ms = round(s.p50Ms);
+    results.streamsP99Ms = round(s.p99Ms);
+    results.streamsEvents = s.events;
+  }
 } finally {
   await tvpay.stop();
+}
 }
 
 if (asJson) {

@@ -43,7 +43,9 @@ export async function startHello() {
 export async function startTvpay() {
   const dir = mkdtempSync(join(tmpdir(), 'tvpay-bench-'));
   const [backend, payserver, carrier] = [await freePort(), await freePort(), await freePort()];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // TVPAY_BENCH_SERVER_ARGS="--cpu-prof --cpu-prof-dir=prof" profiles the server under the load.
+  const extra = process.env.TVPAY_BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     stdio: 'ignore',
     env: {

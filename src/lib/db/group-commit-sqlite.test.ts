@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely } from 'kysely';
+import { GroupCommitSqliteDialect } from './group-commit-sqlite.ts';
+import { inTransaction } from './in-transaction.ts';
+import { configureSqlite } from './open-database.ts';
+
+interface Db {
+  items: { id: number; note: string };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tvpay-group-commit-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
+async function store(file = join(dir, `s${files++}.db`)) {
+  const commits: number[] = [];
+  const db = new Kysely<Db>({ dialect: new GroupCommitSqliteDialect(file, { configure: configureSqlite, onCommit: (units) => commits.push(units) }) });
+  await db.schema.createTable('items').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('note', 'text', (c) => c.notNull()).execute();
+  commits.length = 0;
+  /** What another process would see: a separate connection to the file. */
+  const committedIds = () => {
+    const other = new SqliteDatabase(file, { readonly: true });
+    try {
+      return (other.prepare('select id from items order by id').all() as Array<{ id: number }>).map((r) => r.id);
+    } finally {
+      other.close();
+    }
+  };
+  return { db, commits, committedIds, file };
+}
+
+describe('group commit on SQLite', () => {
+  it('commits many concurrent transactions and single writes in a few durable commits, all of them acknowledged', async () => {
+    const s = await store();
+    await Promise.all(
+      Array.from({ length: 100 }, (_, id) =>
+        id % 2 ? inTransaction(s.db, (trx) => trx.insertInto('items').values({ id, note: 'tx' }).execute()) : s.db.insertInto('items').values({ id, note: 'single' }).execute(),
+      ),
+    );
+    assert.deepEqual(s.committedIds(), Array.from({ length: 100 }, (_, i) => i));
+    assert.equal(s.commits.reduce((a, b) => a + b, 0), 100, 'every unit of work was in a commit');
+    assert.ok(s.commits.length <= 5, `100 writes issued together took ${s.commits.length} commits`);
+    await s.db.destroy();
+  });
+
+  it('rolls back a failing transaction alone while the others in its batch commit', async () => {
+    const s = await store();
+    const results = await Promise.allSettled([
+      inTransaction(s.db, (trx) => trx.insertInto('items').values({ id: 1, note: 'a' }).execute()),
+      inTransaction(s.db, async (trx) => {
+        await trx.insertInto('items').values({ id: 2, note: 'doomed' }).execute();
+        throw new Error('changed my mind');
+      }),
+      inTransaction(s.db, (trx) => trx.insertInto('items').values({ id: 3, note: 'c' }).execute()),
+      s.db.insertInto('items').values({ id: 1, note: 'duplicate key' }).execute(),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+    assert.deepEqual(s.committedIds(), [1, 3]);
+    assert.equal((await s.db.selectFrom('items').select('note').where('id', '=', 1).executeTakeFirstOrThrow()).note, 'a');
+    await s.db.destroy();
+  });
+
+  it('never shows a read outside a transaction what is not yet committed', async () => {
+    const s = await store();
+    let seenInside: number[] = [];
+    let seenOutside: number[] = [];
+    await inTransaction(s.db, async (trx) => {
+      await trx.insertInto('items').values({ id: 7, note: 'pending' }).execute();
+      seenInside = (await trx.selectFrom('items').select('id').execute()).map((r) => r.id);
+      seenOutside = (await s.db.selectFrom('items').select('id').execute()).map((r) => r.id);
+    });
+    assert.deepEqual(seenInside, [7], 'a transaction reads its own writes');
+    assert.deepEqual(seenOutside, [], 'a read outside it does not');
+    assert.deepEqual((await s.db.selectFrom('items').select('id').execute()).map((r) => r.id), [7], 'and does once it is acknowledged');
+    await s.db.destroy();
+  });
+
+  it('in memory, makes a read wait for the open batch to commit', async () => {
+    const s = await store(':memory:');
+    const write = s.db.insertInto('items').values({ id: 1, note: 'x' }).execute();
+    const read = s.db.selectFrom('items').select('id').execute();
+    assert.deepEqual((await read).map((r) => r.id), [1]);
+    await write;
+    await s.db.destroy();
+  });
+
+  it('keeps every acknowledged write when the process is killed (SIGKILL) in the middle of writing', async () => {
+    const file = join(dir, 'killed.db');
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, '../../../test/support/acknowledging-writer.ts'), file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const acknowledged: number[] = [];
+    let buffered = '';
+    const exited = new Promise((r) => child.once('exit', r));
+    await new Promise<void>((done) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const lines = buffered.split('\n');
+        buffered = lines.pop()!;
+        for (const line of lines) if (/^\d+$/.test(line)) acknowledged.push(Number(line));
+        if (acknowledged.length >= 2000) done();
+      });
+      child.once('exit', () => done());
+    });
+    child.kill('SIGKILL');
+    await exited;
+    assert.ok(acknowledged.length >= 2000, `the writer acknowledged only ${acknowledged.length} writes`);
+    const db = new SqliteDatabase(file);
+    const stored = new Set((db.prepare('select id from acks').all() as Array<{ id: number }>).map((r) => r.id));
+    db.close();
+    const lost = acknowledged.filter((id) => !stored.has(id));
+    assert.deepEqual(lost, [], 'acknowledged writes missing after the kill');
+  });
+});
