@@ -42,8 +42,9 @@ if (want('limit-commit') || want('ledger')) {
   results.limitCommit = round(limitCommit(SECONDS));
 }
 if (want('ledger')) {
-  say('ledger: hold + capture pairs through the ledger …');
-  results.ledgerPerSec = round(await ledgerPairs(SECONDS));
+  say('ledger: hold + capture pairs through the ledger, one payer, then 64 at once …');
+  results.ledgerOnePayerPerSec = round(await ledgerPairs(SECONDS, 1));
+  results.ledgerPerSec = round(await ledgerPairs(SECONDS, 64));
   results.ledgerRatio = round((results.ledgerPerSec as number) / (results.limitCommit as number), 3);
 }
 

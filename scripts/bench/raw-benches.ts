@@ -40,22 +40,35 @@ export function limitCommit(seconds: number): number {
   return n / seconds;
 }
 
-/** Hold + capture pairs through tvpay's own ledger code (two transactions each, as in the flow). */
-export async function ledgerPairs(seconds: number): Promise<number> {
+/**
+ * Hold + capture pairs through tvpay's own ledger code (two transactions each,
+ * as in the flow), by `payers` wallets at once, as a payment server sees them:
+ * with one payer each transaction waits for its own durable commit; with many,
+ * their transactions share commits (group commit).
+ */
+export async function ledgerPairs(seconds: number, payers = 1): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'tvpay-bench-ledger-'));
   const store = openDatabase<PayserverTables>(join(dir, 'l.db'));
   await migrate(store.db, payserverMigrations);
   const ledger = new Ledger(cryptoRandom, systemClock);
-  await store.db.insertInto('accounts').values({ id: 'acc', phone: '+8613900000000', currency: 'CNY', quick_pay: 1, created_at: new Date().toISOString() }).execute();
-  const wallet = await ledger.openAccount(store.db, { accountId: 'acc', kind: 'wallet', currency: 'CNY' });
-  await ledger.credit(store.db, wallet, 1_000_000_000, 'bench');
+  const wallets: string[] = [];
+  for (let i = 0; i < payers; i++) {
+    await store.db.insertInto('accounts').values({ id: `acc_${i}`, phone: `+86139${String(i).padStart(8, '0')}`, currency: 'CNY', quick_pay: 1, created_at: new Date().toISOString() }).execute();
+    const wallet = await ledger.openAccount(store.db, { accountId: `acc_${i}`, kind: 'wallet', currency: 'CNY' });
+    await ledger.credit(store.db, wallet, 1_000_000_000, `bench_${i}`);
+    wallets.push(wallet);
+  }
   let n = 0;
   const end = performance.now() + seconds * 1000;
-  while (performance.now() < end) {
-    const hold = await inTransaction(store.db, (trx) => ledger.reserve(trx, wallet, 1, `pay_${n}`));
-    await inTransaction(store.db, (trx) => ledger.capture(trx, hold!));
-    n++;
-  }
+  await Promise.all(
+    wallets.map(async (wallet) => {
+      while (performance.now() < end) {
+        const hold = await inTransaction(store.db, (trx) => ledger.reserve(trx, wallet, 1, `pay_${wallet}_${n}`));
+        await inTransaction(store.db, (trx) => ledger.capture(trx, hold!));
+        n++;
+      }
+    }),
+  );
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   return n / seconds;

@@ -5,6 +5,7 @@ import { bearerToken } from '../../lib/auth.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { unauthorized } from '../../lib/errors.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
+import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import type { BackendDb } from '../schema.ts';
 
 export interface Device {
@@ -23,6 +24,9 @@ declare module 'fastify' {
  * TVs: an operator provisions each with a device token (shown once, stored
  * only as a hash); `accountId` is the operator's subscriber the TV belongs to.
  */
+/** Every TV request authenticates, so this lookup is prepared once. */
+const deviceByTokenHash = preparedQuery((db: BackendDb, tokenHash: string) => db.selectFrom('devices').selectAll().where('token_hash', '=', tokenHash));
+
 export class DevicesService {
   constructor(
     private readonly db: BackendDb,
@@ -41,7 +45,7 @@ export class DevicesService {
 
   async authenticate(token: string | undefined): Promise<Device> {
     if (!token) throw unauthorized('Send the device token as "Authorization: Bearer <token>".');
-    const row = await this.db.selectFrom('devices').selectAll().where('token_hash', '=', sha256(token)).executeTakeFirst();
+    const [row] = await deviceByTokenHash(this.db, sha256(token));
     if (!row) throw unauthorized('The device token is not valid.');
     return { deviceId: row.id, name: row.name, accountId: row.account_id };
   }

@@ -1,13 +1,16 @@
 import type { UpdateObject } from 'kysely';
 import { affected } from '../../lib/db/affected.ts';
+import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 import { PREDECESSORS, type OrderStatus } from './order-state.ts';
 
 export type OrderRow = BackendTables['orders'];
 
-/** Reads one order. */
-export function findOrder(db: BackendDb, orderId: string): Promise<OrderRow | undefined> {
-  return db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirst();
+const orderById = preparedQuery((db: BackendDb, orderId: string) => db.selectFrom('orders').selectAll().where('id', '=', orderId));
+
+/** Reads one order (the TV's status read: a hot path, so a prepared query). */
+export async function findOrder(db: BackendDb, orderId: string): Promise<OrderRow | undefined> {
+  return (await orderById(db, orderId))[0];
 }
 
 /**
