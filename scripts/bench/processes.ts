@@ -39,13 +39,17 @@ export async function startHello() {
   return { url: `http://127.0.0.1:${port}/`, stop: () => child.kill('SIGTERM') };
 }
 
-/** `npm start`'s system (all three services in one process, SQLite) in a fresh data dir, limits raised for load. */
-export async function startTvpay() {
+/**
+ * `npm start`'s system (all three services in one process, SQLite) in a fresh
+ * data dir, limits raised for load; with `split`, each service in its own
+ * process (`tvpay backend|payserver|carrier`) on the same data dir.
+ */
+export async function startTvpay(split = false) {
   const dir = mkdtempSync(join(tmpdir(), 'tvpay-bench-'));
   const [backend, payserver, carrier] = [await freePort(), await freePort(), await freePort()];
   // TVPAY_BENCH_SERVER_ARGS="--cpu-prof --cpu-prof-dir=prof" profiles the server under the load.
   const extra = process.env.TVPAY_BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'src/main.ts'], {
+  const start = (part: string) => spawn(process.execPath, [...extra, '--import', 'tsx', 'src/main.ts', part], {
     cwd: ROOT,
     stdio: 'ignore',
     env: {
@@ -63,6 +67,15 @@ export async function startTvpay() {
       TVPAY_LIMIT_CODES_PER_DEVICE: '1000000',
     },
   });
+  const children: ChildProcess[] = [];
+  // One after the other: the first creates the data dir's secrets, the others read them.
+  for (const part of split ? ['carrier', 'payserver', 'backend'] : ['all']) {
+    const child = start(part);
+    children.push(child);
+    const port = { all: backend, backend, payserver, carrier }[part];
+    await waitFor(`http://127.0.0.1:${port}/readyz`, child);
+  }
+  const child = children.at(-1)!;
   const urls = { backend: `http://127.0.0.1:${backend}`, payserver: `http://127.0.0.1:${payserver}`, carrier: `http://127.0.0.1:${carrier}` };
   await waitFor(`${urls.backend}/readyz`, child);
   await waitFor(`${urls.payserver}/readyz`, child);
@@ -71,12 +84,17 @@ export async function startTvpay() {
   return {
     urls,
     pid: child.pid!,
+    pids: children.map((c) => c.pid!),
     device,
     admin: secrets.adminToken,
     async stop() {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
+      await Promise.all(
+        children.map((c) => {
+          const exited = new Promise((r) => c.once('exit', r));
+          c.kill('SIGTERM');
+          return exited;
+        }),
+      );
       rmSync(dir, { recursive: true, force: true });
     },
   };

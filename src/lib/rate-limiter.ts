@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from './clock.ts';
 import type { CommonTables } from './db/common-tables.ts';
+import { inTransaction } from './db/in-transaction.ts';
 import { DomainError, rateLimited } from './errors.ts';
 
 export interface RateRule {
@@ -24,25 +25,29 @@ export class RateLimiter {
 
   /** Counts one hit on each bucket and throws RATE_LIMITED (429) if any is over its limit. */
   async hit(buckets: ReadonlyArray<{ key: string; rule: RateRule }>): Promise<void> {
-    for (const { key, rule } of buckets) {
-      const nowMs = this.clock.now().getTime();
-      const windowMs = rule.windowSeconds * 1000;
-      const start = Math.floor(nowMs / windowMs) * windowMs;
-      const row = await this.db
-        .insertInto('rate_limits')
-        .values({ bucket: key, window_start: new Date(start).toISOString(), hits: 1 })
-        .onConflict((oc) => oc.columns(['bucket', 'window_start']).doUpdateSet((eb) => ({ hits: eb('rate_limits.hits', '+', 1) })))
-        .returning('hits')
-        .executeTakeFirstOrThrow();
-      if (row.hits > rule.limit) {
-        const retry = Math.max(1, Math.ceil((start + windowMs - nowMs) / 1000));
-        if (rule.code) throw new DomainError(rule.code, 429, `${rule.what}; try again in ${retry} s.`, { retryAfterSeconds: retry });
-        throw rateLimited(retry, rule.what);
+    const nowMs = this.clock.now().getTime();
+    // One transaction for all the buckets (one durable commit, not one each); it stops at the first
+    // bucket over its limit, as separate hits did, and commits the counts before refusing.
+    const over = await inTransaction(this.db, async (trx) => {
+      for (const { key, rule } of buckets) {
+        const windowMs = rule.windowSeconds * 1000;
+        const start = Math.floor(nowMs / windowMs) * windowMs;
+        const row = await trx
+          .insertInto('rate_limits')
+          .values({ bucket: key, window_start: new Date(start).toISOString(), hits: 1 })
+          .onConflict((oc) => oc.columns(['bucket', 'window_start']).doUpdateSet((eb) => ({ hits: eb('rate_limits.hits', '+', 1) })))
+          .returning('hits')
+          .executeTakeFirstOrThrow();
+        if (row.hits > rule.limit) return { rule, retry: Math.max(1, Math.ceil((start + windowMs - nowMs) / 1000)) };
       }
-    }
+      return undefined;
+    });
+    if (!over) return;
+    const { rule, retry } = over;
+    if (rule.code) throw new DomainError(rule.code, 429, `${rule.what}; try again in ${retry} s.`, { retryAfterSeconds: retry });
+    throw rateLimited(retry, rule.what);
   }
 
-  /** Forgets windows that ended long ago. */
   async prune(): Promise<void> {
     const cutoff = new Date(this.clock.now().getTime() - 24 * 3600 * 1000).toISOString();
     await this.db.deleteFrom('rate_limits').where('window_start', '<', cutoff).execute();

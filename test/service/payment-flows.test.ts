@@ -82,6 +82,30 @@ describe('payment flows on the payment server', () => {
     assert.equal(afterPay.card!.heldMinor, 0);
   });
 
+  it('answers the same pre-pay sent several times at once with one payment and one hold, never an error', async () => {
+    const before = await heldOf(A);
+    const request = {
+      orderId: `ord_race_${Date.now()}`,
+      attempt: 1,
+      mode: 'sms_confirm' as const,
+      phone: `+${A}`,
+      amountMinor: 700,
+      currency: 'CNY',
+      productTitle: 'Race test',
+      payee: 'tvpay',
+      linkToken: 'link-token-for-the-race-test',
+      deviceId: 'dev_race',
+      expiresAt: new Date(Date.now() + 600_000).toISOString(),
+    };
+    const { payments } = sys.payserver.services;
+    const results = await Promise.all(Array.from({ length: 4 }, () => payments.start(request)));
+    assert.deepEqual(new Set(results.map((r) => r.state)), new Set(['pending_confirmation']));
+    assert.equal(new Set(results.map((r) => r.paymentId)).size, 1, 'one payment');
+    assert.equal(await heldOf(A), before + 700, 'one hold');
+    await payments.close(request.orderId);
+    assert.equal(await heldOf(A), before);
+  });
+
   it('records each SMS as delivered when the carrier reports it', async () => {
     const orderId = await createOrder(sys, 'kids-app');
     await payer(orderId, '13800138000');

@@ -16,6 +16,8 @@ import { findOrder, moveOrder, type OrderRow } from './order-store.ts';
 
 export const START_TOPIC = 'payment.start';
 export const CLOSE_TOPIC = 'payment.close';
+/** How long a payer submission waits for its attempt to run inline before leaving it to the outbox. */
+const INLINE_ATTEMPT_MS = 3000;
 
 export interface OrdersOptions {
   orderTtlSeconds: number;
@@ -137,7 +139,8 @@ export class OrdersService {
         .returning('attempt')
         .executeTakeFirst();
       if (!row) return null;
-      await enqueue(trx, { id: startMessage, topic: START_TOPIC, payload: { orderId, attempt: row.attempt }, now });
+      // Due only after the inline run below has had its chance (3 s): the outbox is the fallback, not a racer.
+      await enqueue(trx, { id: startMessage, topic: START_TOPIC, payload: { orderId, attempt: row.attempt }, now, delayMs: INLINE_ATTEMPT_MS + 2000 });
       return row.attempt;
     });
     if (attempt === null) this.assertOpen(await this.get(orderId), true);
@@ -145,7 +148,7 @@ export class OrdersService {
     this.events.publish(orderId);
     const ranInline = await Promise.race([
       this.onPayerSubmitted(orderId, attempt!).then(() => true, () => false),
-      new Promise<false>((r) => setTimeout(() => r(false), 3000).unref()),
+      new Promise<false>((r) => setTimeout(() => r(false), INLINE_ATTEMPT_MS).unref()),
     ]);
     // Done here, so the outbox need not run the attempt a second time; otherwise it retries it.
     if (ranInline) await markDone(this.db, startMessage, this.clock.now());

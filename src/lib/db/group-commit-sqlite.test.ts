@@ -81,6 +81,20 @@ describe('group commit on SQLite', () => {
     await s.db.destroy();
   });
 
+  it('settles a failed write only once its batch committed, so a read after it sees the row it collided with', async () => {
+    const s = await store();
+    const first = inTransaction(s.db, (trx) => trx.insertInto('items').values({ id: 5, note: 'winner' }).execute());
+    const second = inTransaction(s.db, (trx) => trx.insertInto('items').values({ id: 5, note: 'loser' }).execute()).catch(async (err: Error) => {
+      const winner = await s.db.selectFrom('items').select('note').where('id', '=', 5).executeTakeFirst();
+      return { err: err.message, winner: winner?.note };
+    });
+    const single = s.db.insertInto('items').values({ id: 5, note: 'also loser' }).execute().catch(async () => (await s.db.selectFrom('items').select('note').where('id', '=', 5).executeTakeFirst())?.note);
+    await first;
+    assert.deepEqual(await second, { err: 'UNIQUE constraint failed: items.id', winner: 'winner' });
+    assert.equal(await single, 'winner');
+    await s.db.destroy();
+  });
+
   it('in memory, makes a read wait for the open batch to commit', async () => {
     const s = await store(':memory:');
     const write = s.db.insertInto('items').values({ id: 1, note: 'x' }).execute();

@@ -222,7 +222,7 @@ class GroupCommitDriver implements Driver {
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    (connection as UnitConnection).rollback();
+    await (connection as UnitConnection).rollback();
   }
 
   async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
@@ -246,21 +246,34 @@ class GroupCommitDriver implements Driver {
     this.writer.db.close();
   }
 
-  /** A statement outside any transaction. */
+  /**
+   * A statement outside any transaction. It settles, whether it succeeded or
+   * failed, only once its batch has committed, so that whatever it saw (the
+   * row a unique key collided with, say) is visible to the reads after it.
+   */
   async execute(query: CompiledQuery): Promise<QueryResult<any>> {
     if (SelectQueryNode.is(query.query)) return this.read(query);
     await this.lock.acquire();
     let batch: Batch;
-    let result: QueryResult<any>;
+    let result: QueryResult<any> | undefined;
+    let failure: { err: unknown } | undefined;
     try {
       batch = this.committer.join();
-      result = this.onWriter(query);
+      try {
+        result = this.onWriter(query);
+      } catch (err) {
+        failure = { err };
+      }
     } finally {
       this.lock.release();
     }
     this.committer.scheduleCommit();
+    if (failure) {
+      await batch.durable.catch(() => {});
+      throw failure.err;
+    }
     await batch.durable;
-    return result;
+    return result!;
   }
 
   private async read(query: CompiledQuery): Promise<QueryResult<any>> {
@@ -301,7 +314,11 @@ class GroupCommitDriver implements Driver {
     }
   }
 
-  /** Ends a unit of work; a kept unit resolves once its batch is durable. */
+  /**
+   * Ends a unit of work; a kept unit resolves once its batch is durable, and a
+   * rolled-back one once its batch has committed (so that what it saw, such as
+   * the row it collided with, is visible to the reads after it).
+   */
   async endUnit(batch: Batch, keep: boolean): Promise<void> {
     try {
       if (keep) this.onWriter(CompiledQuery.raw(`release ${SAVEPOINT}`));
@@ -314,6 +331,7 @@ class GroupCommitDriver implements Driver {
       this.committer.scheduleCommit();
     }
     if (keep) await batch.durable;
+    else await batch.durable.catch(() => {});
   }
 }
 
@@ -334,11 +352,11 @@ class UnitConnection implements DatabaseConnection {
     await this.driver.endUnit(batch, true);
   }
 
-  rollback(): void {
+  async rollback(): Promise<void> {
     const batch = this.batch;
     if (!batch) return; // the commit itself failed: the unit has already ended
     this.batch = undefined;
-    void this.driver.endUnit(batch, false);
+    await this.driver.endUnit(batch, false);
   }
 
   onWriter(sqlText: string): void {

@@ -2,7 +2,6 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { CommonTables } from '../db/common-tables.ts';
-import { affected } from '../db/affected.ts';
 import { PermanentFailure } from './outbox.ts';
 
 /** Handles one message; `attempt` counts deliveries of it, from 1, so a handler can give up in its own way. */
@@ -10,6 +9,7 @@ export type OutboxHandler = (payload: any, messageId: string, attempt: number) =
 
 export interface OutboxWorkerOptions {
   pollMs?: number;
+  /** How many messages may be in delivery at once. */
   batch?: number;
   leaseMs?: number;
   maxBackoffMs?: number;
@@ -17,18 +17,27 @@ export interface OutboxWorkerOptions {
   dialect?: 'sqlite' | 'postgres';
 }
 
+type Claimed = { id: string; topic: string; payload: string; attempts: number };
+
 /**
  * Delivers outbox messages with retries and exponential backoff until their
  * handler succeeds. A message is leased by a conditional update before it is
  * handled, so several workers (or instances) never handle it at once; a
  * worker that dies mid-delivery leaves the lease to expire and the message is
  * retried. Handlers must therefore be idempotent, which every receiver is.
+ *
+ * Deliveries run as a pipeline of up to `batch` at once: a message enqueued
+ * while others are being delivered is claimed at once, not after the slowest
+ * of them (under load that wait was a large share of a checkout's latency).
  */
 export class OutboxWorker {
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private claiming: Promise<number> | undefined;
   private again = false;
+  /** The last claim filled every free slot, so more may be due when a slot frees. */
+  private starved = false;
   private stopped = true;
+  private readonly deliveries = new Set<Promise<void>>();
   private readonly pollMs: number;
   private readonly batch: number;
   private readonly leaseMs: number;
@@ -56,15 +65,15 @@ export class OutboxWorker {
     this.kick();
   }
 
-  /** Runs a delivery pass now (called right after a commit that enqueued something). */
+  /** Claims due messages now (called right after a commit that enqueued something). */
   kick(): void {
     if (this.stopped) return;
-    if (this.running) {
+    if (this.claiming) {
       this.again = true;
       return;
     }
-    this.running = this.drain().finally(() => {
-      this.running = undefined;
+    this.claiming = this.claimAndStart().finally(() => {
+      this.claiming = undefined;
       if (this.again) {
         this.again = false;
         this.kick();
@@ -75,31 +84,50 @@ export class OutboxWorker {
   /** Delivers everything that is due, then resolves; for tests and shutdown. */
   async drain(): Promise<void> {
     for (let pass = 0; pass < 100; pass++) {
-      const handled = await this.deliverDue().catch((err) => {
-        this.log.error({ err }, 'outbox pass failed');
-        return 0;
-      });
-      if (handled === 0) return;
+      await this.claiming;
+      const claimed = await this.claimAndStart();
+      await Promise.all(this.deliveries);
+      if (claimed === 0 && this.deliveries.size === 0) return;
     }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.running;
+    await this.claiming;
+    await Promise.all(this.deliveries);
   }
 
-  private async deliverDue(): Promise<number> {
-    const claimed = this.dialect === 'postgres' ? await this.claimSkipLocked() : await this.claimOneByOne();
-    await Promise.all(claimed.map((m) => this.deliver(m)));
+  /** Claims as many due messages as there are free slots and starts delivering them; returns how many. */
+  private async claimAndStart(): Promise<number> {
+    const room = this.batch - this.deliveries.size;
+    if (room <= 0) {
+      this.starved = true;
+      return 0;
+    }
+    const claimed = await this.claim(room).catch((err) => {
+      this.log.error({ err }, 'outbox claim failed');
+      return [] as Claimed[];
+    });
+    this.starved = claimed.length === room;
+    for (const m of claimed) {
+      const delivery: Promise<void> = this.deliver(m)
+        .catch((err) => this.log.error({ err, messageId: m.id }, 'outbox delivery could not be recorded; its lease will expire and it is retried'))
+        .finally(() => {
+          this.deliveries.delete(delivery);
+          if (this.starved) this.kick();
+        });
+      this.deliveries.add(delivery);
+    }
     return claimed.length;
   }
 
   /**
-   * PostgreSQL: one statement leases a batch; rows another instance is
-   * leasing at the same moment are skipped rather than waited for.
+   * One statement leases up to `limit` due messages (one durable unit of
+   * work); on PostgreSQL, rows another instance is leasing at the same moment
+   * are skipped rather than waited for.
    */
-  private async claimSkipLocked(): Promise<Array<{ id: string; topic: string; payload: string; attempts: number }>> {
+  private async claim(limit: number): Promise<Claimed[]> {
     const now = this.clock.now().toISOString();
     const lease = new Date(this.clock.now().getTime() + this.leaseMs).toISOString();
     return this.db
@@ -113,42 +141,16 @@ export class OutboxWorker {
           .where('next_attempt_at', '<=', now)
           .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
           .orderBy('created_at')
-          .limit(this.batch)
-          .forUpdate()
-          .skipLocked(),
+          .limit(limit)
+          .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked()),
       )
+      .where('status', '=', 'pending')
+      .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
       .returning(['id', 'topic', 'payload', 'attempts'])
       .execute();
   }
 
-  /** SQLite (one writer): read the due messages, then lease each with a conditional update. */
-  private async claimOneByOne(): Promise<Array<{ id: string; topic: string; payload: string; attempts: number }>> {
-    const now = this.clock.now().toISOString();
-    const due = await this.db
-      .selectFrom('outbox')
-      .select(['id', 'topic', 'payload', 'attempts'])
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', now)
-      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
-      .orderBy('created_at')
-      .limit(this.batch)
-      .execute();
-    const lease = new Date(this.clock.now().getTime() + this.leaseMs).toISOString();
-    const claimed = [];
-    for (const m of due) {
-      const res = await this.db
-        .updateTable('outbox')
-        .set({ locked_until: lease })
-        .where('id', '=', m.id)
-        .where('status', '=', 'pending')
-        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
-        .executeTakeFirst();
-      if (affected(res) === 1) claimed.push(m);
-    }
-    return claimed;
-  }
-
-  private async deliver(m: { id: string; topic: string; payload: string; attempts: number }): Promise<void> {
+  private async deliver(m: Claimed): Promise<void> {
     const handler = this.handlers[m.topic];
     try {
       if (!handler) throw new PermanentFailure(`no handler for topic ${m.topic}`);
