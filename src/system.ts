@@ -7,6 +7,7 @@ import type { Secrets } from './config/secrets.ts';
 import { seedBackend, seedPayserver } from './demo/seed.ts';
 import type { Clock } from './lib/clock.ts';
 import { openDatabase } from './lib/db/open-database.ts';
+import { httpCall } from './lib/http/http-client.ts';
 import type { RandomSource } from './lib/ids.ts';
 import type { Log } from './lib/log.ts';
 import { buildPayserver } from './payserver/payserver.ts';
@@ -17,7 +18,7 @@ import { SmppSmsGateway } from './sms/smpp-gateway.ts';
 function forwardToPayserver(config: Readonly<Config>, secrets: Secrets, log: Log) {
   return async (sms: { from: string; to: string; text: string }) => {
     const q = new URLSearchParams({ token: secrets.smsInboundToken, from: sms.from, to: sms.to, text: sms.text });
-    const res = await fetch(`${config.internalUrls.payserver}/v1/sms/inbound?${q}`, { signal: AbortSignal.timeout(10_000) });
+    const res = await httpCall(`${config.internalUrls.payserver}/v1/sms/inbound?${q}`, { timeoutMs: 10_000 });
     if (!res.ok) log.warn({ status: res.status }, 'the payment server did not take a forwarded SMS');
   };
 }

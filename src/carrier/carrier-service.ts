@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.ts';
+import { httpCall } from '../lib/http/http-client.ts';
 import type { RandomSource } from '../lib/ids.ts';
 import type { Log } from '../lib/log.ts';
 import type { CarrierTables } from './schema.ts';
@@ -80,8 +81,7 @@ export class CarrierService {
     const url = template.replace('%p', encodeURIComponent(from)).replace('%P', encodeURIComponent(to)).replace('%a', encodeURIComponent(text));
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-        await res.text();
+        const res = await httpCall(url, { timeoutMs: 10_000 });
         if (res.ok) return;
         if (res.status < 500) {
           this.log.warn({ status: res.status }, 'service refused a reply');
@@ -101,7 +101,7 @@ export class CarrierService {
       for (const type of types) {
         await new Promise((r) => setTimeout(r, 20));
         const url = dlrUrl.replace('%d', String(type)).replace('%F', encodeURIComponent(id));
-        await fetch(url, { signal: AbortSignal.timeout(5000) }).then((r) => r.text()).catch((err) => this.log.warn({ err: (err as Error).message }, 'delivery report failed'));
+        await httpCall(url, { timeoutMs: 5000 }).catch((err) => this.log.warn({ err: (err as Error).message }, 'delivery report failed'));
       }
     })();
   }

@@ -1,3 +1,4 @@
+import { httpCall } from '../lib/http/http-client.ts';
 import { isGsm7 } from './segments.ts';
 import type { OutgoingSms, SmsGateway } from './gateway.ts';
 
@@ -37,8 +38,8 @@ export class KannelSmsGateway implements SmsGateway {
       q.set('dlr-mask', DLR_MASK);
       q.set('dlr-url', this.options.dlrUrl(sms.ref));
     }
-    const res = await fetch(url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000) });
-    const body = (await res.text()).trim();
+    const res = await httpCall(url, { timeoutMs: this.options.timeoutMs ?? 10_000 });
+    const body = res.text.trim();
     if (res.status !== 202 && res.status !== 200) {
       throw new Error(`sendsms refused the SMS: HTTP ${res.status} ${body.slice(0, 100)}`);
     }

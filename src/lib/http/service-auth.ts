@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { CommonTables } from '../db/common-tables.ts';
 import { DomainError } from '../errors.ts';
 import { cryptoRandom } from '../ids.ts';
+import { httpCall } from './http-client.ts';
 import { MAX_SIGNATURE_AGE_MS, signRequest, verifyRequest } from '../signing.ts';
 
 /**
@@ -54,13 +55,13 @@ export class SignedClient {
   async post<T>(path: string, body: unknown): Promise<T> {
     const text = JSON.stringify(body);
     const headers = signRequest(this.secret, 'POST', path, text, this.clock.now(), cryptoRandom.id('n').slice(2));
-    const res = await fetch(new URL(path, this.baseUrl), {
+    const res = await httpCall(new URL(path, this.baseUrl), {
       method: 'POST',
       headers: { ...headers, 'content-type': 'application/json' },
       body: text,
-      signal: AbortSignal.timeout(this.timeoutMs),
+      timeoutMs: this.timeoutMs,
     });
-    const answer = (await res.text()) || 'null';
+    const answer = res.text || 'null';
     let parsed: unknown;
     try {
       parsed = JSON.parse(answer);
