@@ -13,7 +13,7 @@ import { streamsBench } from './streams.ts';
  * TVPAY_BENCH_STREAMS.
  */
 const SECONDS = Number(process.env.TVPAY_BENCH_SECONDS ?? 5);
-const TVS = Number(process.env.TVPAY_BENCH_TVS ?? 16);
+const TVS = Number(process.env.TVPAY_BENCH_TVS ?? 32);
 const STREAMS = Number(process.env.TVPAY_BENCH_STREAMS ?? 10_000);
 const asJson = process.argv.includes('--json');
 /** `--only=checkout,ledger` measures some figures (to measure one change quickly); the default is all. */

@@ -45,7 +45,7 @@ export class DevicesService {
 
   async authenticate(token: string | undefined): Promise<Device> {
     if (!token) throw unauthorized('Send the device token as "Authorization: Bearer <token>".');
-    const [row] = await deviceByTokenHash(this.db, sha256(token));
+    const [row] = (await deviceByTokenHash(this.db, sha256(token))).rows;
     if (!row) throw unauthorized('The device token is not valid.');
     return { deviceId: row.id, name: row.name, accountId: row.account_id };
   }

@@ -10,7 +10,7 @@ const orderById = preparedQuery((db: BackendDb, orderId: string) => db.selectFro
 
 /** Reads one order (the TV's status read: a hot path, so a prepared query). */
 export async function findOrder(db: BackendDb, orderId: string): Promise<OrderRow | undefined> {
-  return (await orderById(db, orderId))[0];
+  return (await orderById(db, orderId)).rows[0];
 }
 
 /**
