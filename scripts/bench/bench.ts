@@ -18,7 +18,7 @@ const STREAMS = Number(process.env.TVPAY_BENCH_STREAMS ?? 10_000);
 const asJson = process.argv.includes('--json');
 /** `--only=checkout,ledger` measures some figures (to measure one change quickly); the default is all. */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
-const want = (part: 'limit-http' | 'limit-commit' | 'ledger' | 'status-read' | 'checkout' | 'streams') => !only || only.includes(part);
+const want = (part: 'limit-http' | 'limit-commit' | 'ledger' | 'status-read' | 'checkout' | 'checkout-split' | 'streams') => !only || only.includes(part);
 const say = (line: string) => (asJson ? process.stderr : process.stdout).write(`${line}\n`);
 
 async function rps(url: string, headers: Record<string, string> = {}): Promise<{ rps: number; p99: number }> {
@@ -85,6 +85,21 @@ if (tvpay) {
 } finally {
   await tvpay.stop();
 }
+}
+
+if (want('checkout-split')) {
+  // The same closed loop with each service in its own process (`tvpay backend|payserver|carrier`):
+  // what the second core adds when one event loop is the bound.
+  say(`checkout, services as separate processes: ${TVS} TVs …`);
+  const split = await startTvpay(true);
+  try {
+    const phones = await benchPhones(split, TVS);
+    const run = summary(await closedLoop(split, phones, SECONDS * 2));
+    results.checkoutsPerSecSplit = round(run.perSec);
+    results.checkoutSplit = { callP50Ms: round(run.callP50), callP99Ms: round(run.callP99), checkoutP50Ms: round(run.checkoutP50), checkoutP99Ms: round(run.checkoutP99), failed: run.failed };
+  } finally {
+    await split.stop();
+  }
 }
 
 if (asJson) {

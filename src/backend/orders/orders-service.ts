@@ -108,21 +108,20 @@ export class OrdersService {
     const phone = normalizePhone(phoneInput, this.options.regions);
     const order = await this.getOwn(device, orderId);
     this.assertOpen(order);
-    await this.limiter.hit([
-      { key: `payer-phone:${phone}`, rule: this.options.payerPerPhone },
-      { key: `payer-device:${device.deviceId}`, rule: this.options.payerPerDevice },
-      { key: `payer-account:${device.accountId}`, rule: this.options.payerPerAccount },
-      { key: `payer-prefix:${phone.slice(0, 8)}`, rule: this.options.payerPerPrefix },
-    ]);
-    try {
-      await this.limiter.hit([{ key: SMS_BUDGET_BUCKET, rule: this.options.smsDailyBudget }]);
-    } catch (err) {
-      this.onBudgetExhausted();
-      throw err;
-    }
     const now = this.clock.now();
     const startMessage = this.random.id('obx');
-    const attempt = await inTransaction(this.db, async (trx) => {
+    // The limits count in the same transaction as the change (one durable commit): a refused
+    // submission is still counted and changes nothing else.
+    const outcome = await inTransaction(this.db, async (trx) => {
+      const over = await this.limiter.count(trx, [
+        { key: `payer-phone:${phone}`, rule: this.options.payerPerPhone },
+        { key: `payer-device:${device.deviceId}`, rule: this.options.payerPerDevice },
+        { key: `payer-account:${device.accountId}`, rule: this.options.payerPerAccount },
+        { key: `payer-prefix:${phone.slice(0, 8)}`, rule: this.options.payerPerPrefix },
+        // Last, so that only submissions the other limits let through spend the day's SMS budget.
+        { key: SMS_BUDGET_BUCKET, rule: this.options.smsDailyBudget },
+      ]);
+      if (over) return { over, attempt: null };
       const row = await trx
         .updateTable('orders')
         .set((eb) => ({
@@ -138,11 +137,16 @@ export class OrdersService {
         .where('expires_at', '>', now.toISOString())
         .returning('attempt')
         .executeTakeFirst();
-      if (!row) return null;
+      if (!row) return { attempt: null };
       // Due only after the inline run below has had its chance (3 s): the outbox is the fallback, not a racer.
       await enqueue(trx, { id: startMessage, topic: START_TOPIC, payload: { orderId, attempt: row.attempt }, now, delayMs: INLINE_ATTEMPT_MS + 2000 });
-      return row.attempt;
+      return { attempt: row.attempt };
     });
+    if (outcome.over) {
+      if (outcome.over.rule === this.options.smsDailyBudget) this.onBudgetExhausted();
+      throw this.limiter.refusal(outcome.over);
+    }
+    const attempt = outcome.attempt;
     if (attempt === null) this.assertOpen(await this.get(orderId), true);
     crashPoint('backend.after-payer');
     this.events.publish(orderId);

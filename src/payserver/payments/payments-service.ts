@@ -3,7 +3,6 @@ import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { StartPaymentRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { affected } from '../../lib/db/affected.ts';
-import { DomainError } from '../../lib/errors.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
 import { enqueue } from '../../lib/outbox/outbox.ts';
 import { normalizePhone } from '../../lib/phone.ts';
@@ -54,17 +53,12 @@ export class PaymentsService {
       const prior = await this.existingSmsPayment(req);
       if (prior) return prior;
     }
-    let rateLimited = false;
-    if (req.mode === 'sms_confirm') {
-      try {
-        await this.limiter.hit(codeSendBuckets(phone, req.deviceId, this.options));
-      } catch (err) {
-        if (!(err instanceof DomainError) || err.code !== 'RATE_LIMITED') throw err;
-        rateLimited = true;
-      }
-    }
     try {
-      const result = await inTransaction(this.db, (trx) => this.startIn(trx, req, phone, rateLimited));
+      const result = await inTransaction(this.db, async (trx) => {
+        // The code-send limits count in the same transaction as the start (one durable commit).
+        const rateLimited = req.mode === 'sms_confirm' && (await this.limiter.count(trx, codeSendBuckets(phone, req.deviceId, this.options))) !== undefined;
+        return this.startIn(trx, req, phone, rateLimited);
+      });
       if (result.state === 'pending_confirmation') crashPoint('payserver.after-hold');
       this.kick();
       return result;
