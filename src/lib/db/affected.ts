@@ -1,4 +1,7 @@
-/** Rows touched by an UPDATE or DELETE, as a number, for "did my conditional update win?". */
-export function affected(result: { numUpdatedRows?: bigint; numDeletedRows?: bigint } | undefined): number {
-  return Number(result?.numUpdatedRows ?? result?.numDeletedRows ?? 0n);
+/**
+ * Rows touched by an UPDATE or DELETE, as a number, for "did my conditional
+ * update win?": from a Kysely result, or from a prepared query's raw result.
+ */
+export function affected(result: { numUpdatedRows?: bigint; numDeletedRows?: bigint; numAffectedRows?: bigint } | undefined): number {
+  return Number(result?.numUpdatedRows ?? result?.numDeletedRows ?? result?.numAffectedRows ?? 0n);
 }

@@ -1,11 +1,51 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../lib/clock.ts';
 import { affected } from '../../lib/db/affected.ts';
+import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import { DomainError } from '../../lib/errors.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import type { PayserverTables } from '../schema.ts';
 
 type Db = Kysely<PayserverTables>;
+
+// The statements of every hold, capture and release, built and compiled once per store (building
+// a Kysely query cost more CPU than SQLite spent running it: BENCHMARKS.md).
+const ensureSystemAccount = preparedQuery((db: Db, id: string, kind: 'external' | 'merchant', currency: string) =>
+  db
+    .insertInto('ledger_accounts')
+    .values({ id, account_id: null, kind, currency, balance_minor: 0, held_minor: 0, card_last4: null })
+    .onConflict((oc) => oc.column('id').doNothing()),
+);
+const holdAmount = preparedQuery((db: Db, amount: number, id: string) =>
+  db
+    .updateTable('ledger_accounts')
+    .set((eb) => ({ held_minor: eb('held_minor', '+', amount) }))
+    .where('id', '=', id)
+    .where('kind', 'in', ['wallet', 'card'])
+    .where((eb) => eb(eb('balance_minor', '-', eb.ref('held_minor')), '>=', amount)),
+);
+const insertHold = preparedQuery((db: Db, id: string, account: string, paymentId: string, amount: number, createdAt: string) =>
+  db.insertInto('holds').values({ id, ledger_account_id: account, payment_id: paymentId, amount_minor: amount, status: 'held', created_at: createdAt, resolved_at: null }),
+);
+const resolveHold = preparedQuery((db: Db, to: 'captured' | 'released', at: string, id: string) =>
+  db.updateTable('holds').set({ status: to, resolved_at: at }).where('id', '=', id).where('status', '=', 'held'),
+);
+const holdById = preparedQuery((db: Db, id: string) => db.selectFrom('holds').selectAll().where('id', '=', id));
+const accountById = preparedQuery((db: Db, id: string) => db.selectFrom('ledger_accounts').selectAll().where('id', '=', id));
+/** Balance (and held) change that refuses to take a non-external account below zero or below what it holds. */
+const moveBalance = preparedQuery((db: Db, amount: number, held: number, id: string, heldRelease: number) =>
+  db
+    .updateTable('ledger_accounts')
+    .set((eb) => ({ balance_minor: eb('balance_minor', '+', amount), held_minor: eb('held_minor', '+', held) }))
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('kind', '=', 'external'), eb.and([eb(eb('balance_minor', '+', amount), '>=', eb(eb.ref('held_minor'), '+', held)), eb(eb.ref('held_minor'), '>=', heldRelease)])])),
+);
+const insertEntry = preparedQuery((db: Db, id: string, kind: string, ref: string, createdAt: string) =>
+  db.insertInto('journal_entries').values({ id, kind, ref, created_at: createdAt }),
+);
+const insertPosting = preparedQuery((db: Db, id: string, entryId: string, account: string, amount: number) =>
+  db.insertInto('postings').values({ id, entry_id: entryId, ledger_account_id: account, amount_minor: amount }),
+);
 
 /**
  * The double-entry ledger. Every movement of money is a journal entry whose
@@ -26,11 +66,7 @@ export class Ledger {
   /** The system account of a kind for a currency, created on first use. */
   async systemAccount(trx: Db, kind: 'external' | 'merchant', currency: string): Promise<string> {
     const id = `la_${kind}_${currency}`;
-    await trx
-      .insertInto('ledger_accounts')
-      .values({ id, account_id: null, kind, currency, balance_minor: 0, held_minor: 0, card_last4: null })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
+    await ensureSystemAccount(trx, id, kind, currency);
     return id;
   }
 
@@ -61,19 +97,10 @@ export class Ledger {
    */
   async reserve(trx: Db, ledgerAccountId: string, amountMinor: number, paymentId: string): Promise<string | null> {
     assertPositive(amountMinor);
-    const res = await trx
-      .updateTable('ledger_accounts')
-      .set((eb) => ({ held_minor: eb('held_minor', '+', amountMinor) }))
-      .where('id', '=', ledgerAccountId)
-      .where('kind', 'in', ['wallet', 'card'])
-      .where((eb) => eb(eb('balance_minor', '-', eb.ref('held_minor')), '>=', amountMinor))
-      .executeTakeFirst();
+    const res = await holdAmount(trx, amountMinor, ledgerAccountId);
     if (affected(res) !== 1) return null;
     const id = this.random.id('hold');
-    await trx
-      .insertInto('holds')
-      .values({ id, ledger_account_id: ledgerAccountId, payment_id: paymentId, amount_minor: amountMinor, status: 'held', created_at: this.now(), resolved_at: null })
-      .execute();
+    await insertHold(trx, id, ledgerAccountId, paymentId, amountMinor, this.now());
     return id;
   }
 
@@ -118,18 +145,14 @@ export class Ledger {
   }
 
   private async resolve(trx: Db, holdId: string, to: 'captured' | 'released') {
-    const res = await trx
-      .updateTable('holds')
-      .set({ status: to, resolved_at: this.now() })
-      .where('id', '=', holdId)
-      .where('status', '=', 'held')
-      .executeTakeFirst();
-    if (affected(res) !== 1) return null;
-    return trx.selectFrom('holds').selectAll().where('id', '=', holdId).executeTakeFirstOrThrow();
+    if (affected(await resolveHold(trx, to, this.now(), holdId)) !== 1) return null;
+    const [hold] = (await holdById(trx, holdId)).rows;
+    if (!hold) throw new Error(`hold ${holdId} vanished while being resolved`);
+    return hold;
   }
 
   private async account(trx: Db, id: string) {
-    const account = await trx.selectFrom('ledger_accounts').selectAll().where('id', '=', id).executeTakeFirst();
+    const [account] = (await accountById(trx, id)).rows;
     if (!account) throw new DomainError('LEDGER_ACCOUNT_NOT_FOUND', 404, `Ledger account ${id} does not exist.`);
     return account;
   }
@@ -147,24 +170,12 @@ export class Ledger {
     if (sum !== 0) throw new Error(`journal entry ${kind} ${ref} does not balance: ${sum}`);
     for (const p of [...postings].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
       const held = p.held ?? 0;
-      const res = await trx
-        .updateTable('ledger_accounts')
-        .set((eb) => ({ balance_minor: eb('balance_minor', '+', p.amount), held_minor: eb('held_minor', '+', held) }))
-        .where('id', '=', p.id)
-        .where((eb) =>
-          eb.or([
-            eb('kind', '=', 'external'),
-            eb.and([eb(eb('balance_minor', '+', p.amount), '>=', eb(eb.ref('held_minor'), '+', held)), eb(eb.ref('held_minor'), '>=', -held)]),
-          ]),
-        )
-        .executeTakeFirst();
+      const res = await moveBalance(trx, p.amount, held, p.id, -held);
       if (affected(res) !== 1) throw new DomainError('INSUFFICIENT_FUNDS', 409, 'The account does not have enough money for this movement.');
     }
     const entryId = this.random.id('je');
-    await trx.insertInto('journal_entries').values({ id: entryId, kind, ref, created_at: this.now() }).execute();
-    for (const p of postings) {
-      await trx.insertInto('postings').values({ id: this.random.id('pst'), entry_id: entryId, ledger_account_id: p.id, amount_minor: p.amount }).execute();
-    }
+    await insertEntry(trx, entryId, kind, ref, this.now());
+    for (const p of postings) await insertPosting(trx, this.random.id('pst'), entryId, p.id, p.amount);
   }
 
   private now(): string {
