@@ -65,9 +65,9 @@ if (tvpay) {
     const phones = await benchPhones(tvpay, TVS * 2);
     const full = summary(await closedLoop(tvpay, phones.slice(0, TVS), SECONDS * 2));
     results.checkoutsPerSec = round(full.perSec);
-    results.checkoutFullLoad = { callP50Ms: round(full.callP50), callP99Ms: round(full.callP99), checkoutP50Ms: round(full.checkoutP50), checkoutP99Ms: round(full.checkoutP99), failed: full.failed };
+    results.checkoutFullLoad = { callP50Ms: round(full.callP50), callP99Ms: round(full.callP99), callP99MsByKind: full.callP99ByKind, checkoutP50Ms: round(full.checkoutP50), checkoutP99Ms: round(full.checkoutP99), failed: full.failed };
     const half = summary(await openLoop(tvpay, phones, Math.max(0.5, full.perSec / 2), SECONDS * 2));
-    results.checkoutHalfLoad = { perSec: round(half.perSec), callP50Ms: round(half.callP50), callP99Ms: round(half.callP99), checkoutP50Ms: round(half.checkoutP50), checkoutP99Ms: round(half.checkoutP99), failedOrDropped: half.failed };
+    results.checkoutHalfLoad = { perSec: round(half.perSec), callP50Ms: round(half.callP50), callP99Ms: round(half.callP99), callP99MsByKind: half.callP99ByKind, checkoutP50Ms: round(half.checkoutP50), checkoutP99Ms: round(half.checkoutP99), failedOrDropped: half.failed };
     results.checkoutP99Ms = round(half.checkoutP99);
     results.apiCallP99MsAtHalfLoad = round(half.callP99);
   }

@@ -13,14 +13,18 @@ export interface CheckoutRun {
   seconds: number;
   perCheckoutMs: number[];
   perCallMs: number[];
+  /** The same calls by kind: `create` (POST /v1/orders), `payer` (POST …/payer), `reply` (the phone's SMS reply). */
+  byCall: Record<string, number[]>;
 }
 
-async function timed<T>(calls: number[], fn: () => Promise<T>): Promise<T> {
+async function timed<T>(run: Pick<CheckoutRun, 'perCallMs' | 'byCall'>, kind: string, fn: () => Promise<T>): Promise<T> {
   const t = performance.now();
   try {
     return await fn();
   } finally {
-    calls.push(performance.now() - t);
+    const ms = performance.now() - t;
+    run.perCallMs.push(ms);
+    (run.byCall[kind] ??= []).push(ms);
   }
 }
 
@@ -46,13 +50,13 @@ export async function benchPhones(t: Tvpay, n: number, offset = 0): Promise<stri
 }
 
 /** One checkout as a TV and its phone do it: order → payer → read the code SMS → reply → `fulfilled` on the event stream. */
-export async function checkout(t: Tvpay, phone: string, calls: number[]): Promise<void> {
+export async function checkout(t: Tvpay, phone: string, calls: Pick<CheckoutRun, 'perCallMs' | 'byCall'>): Promise<void> {
   const tv = { authorization: `Bearer ${t.device}`, 'content-type': 'application/json' };
   const digits = `86${phone}`;
   const inbox = async () => json(await fetch(`${t.urls.carrier}/dev/v1/phones/${digits}/messages`)) as Promise<Array<{ text: string }>>;
   const seen = (await inbox()).length;
-  const order = await timed(calls, async () => json(await fetch(`${t.urls.backend}/v1/orders`, { method: 'POST', headers: tv, body: '{"productId":"kids-app"}' })));
-  await timed(calls, async () => json(await fetch(`${t.urls.backend}/v1/orders/${order.orderId}/payer`, { method: 'POST', headers: tv, body: JSON.stringify({ phone }) })));
+  const order = await timed(calls, 'create', async () => json(await fetch(`${t.urls.backend}/v1/orders`, { method: 'POST', headers: tv, body: '{"productId":"kids-app"}' })));
+  await timed(calls, 'payer', async () => json(await fetch(`${t.urls.backend}/v1/orders/${order.orderId}/payer`, { method: 'POST', headers: tv, body: JSON.stringify({ phone }) })));
   // The TV watches its order's event stream, as the TV app does (no polling of the order).
   const stream = await fetch(`${t.urls.backend}/v1/orders/${order.orderId}/events`, { headers: { authorization: `Bearer ${t.device}` } });
   const fulfilled = (async () => {
@@ -72,19 +76,19 @@ export async function checkout(t: Tvpay, phone: string, calls: number[]): Promis
     else await new Promise((r) => setTimeout(r, 20));
   }
   if (!code) throw new Error('no code SMS');
-  await timed(calls, async () => json(await fetch(`${t.urls.carrier}/dev/v1/phones/${digits}/replies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: code }) })));
+  await timed(calls, 'reply', async () => json(await fetch(`${t.urls.carrier}/dev/v1/phones/${digits}/replies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: code }) })));
   await Promise.race([fulfilled, new Promise((_, reject) => setTimeout(() => reject(new Error('not fulfilled in time')), 20_000))]);
 }
 
 /** Closed loop: every virtual TV runs checkouts back to back for `seconds`. */
 export async function closedLoop(t: Tvpay, phones: string[], seconds: number): Promise<CheckoutRun> {
-  const run: CheckoutRun = { completed: 0, failed: 0, seconds, perCheckoutMs: [], perCallMs: [] };
+  const run: CheckoutRun = { completed: 0, failed: 0, seconds, perCheckoutMs: [], perCallMs: [], byCall: {} };
   const end = performance.now() + seconds * 1000;
   await Promise.all(phones.map(async (phone) => {
     while (performance.now() < end) {
       const start = performance.now();
       try {
-        await checkout(t, phone, run.perCallMs);
+        await checkout(t, phone, run);
         run.completed++;
         run.perCheckoutMs.push(performance.now() - start);
       } catch {
@@ -97,7 +101,7 @@ export async function closedLoop(t: Tvpay, phones: string[], seconds: number): P
 
 /** Open loop: checkouts start at a fixed rate whatever happens to the earlier ones. */
 export async function openLoop(t: Tvpay, phones: string[], perSecond: number, seconds: number): Promise<CheckoutRun> {
-  const run: CheckoutRun = { completed: 0, failed: 0, seconds, perCheckoutMs: [], perCallMs: [] };
+  const run: CheckoutRun = { completed: 0, failed: 0, seconds, perCheckoutMs: [], perCallMs: [], byCall: {} };
   const total = Math.max(1, Math.round(perSecond * seconds));
   const busy = new Set<string>();
   const jobs: Promise<void>[] = [];
@@ -113,7 +117,7 @@ export async function openLoop(t: Tvpay, phones: string[], perSecond: number, se
     }
     busy.add(phone);
     const began = performance.now();
-    jobs.push(checkout(t, phone, run.perCallMs).then(
+    jobs.push(checkout(t, phone, run).then(
       () => {
         run.completed++;
         run.perCheckoutMs.push(performance.now() - began);
@@ -132,4 +136,5 @@ export const summary = (r: CheckoutRun) => ({
   callP99: percentile(r.perCallMs, 99),
   checkoutP50: percentile(r.perCheckoutMs, 50),
   checkoutP99: percentile(r.perCheckoutMs, 99),
+  callP99ByKind: Object.fromEntries(Object.entries(r.byCall).map(([kind, ms]) => [kind, Math.round(percentile(ms, 99) * 10) / 10])),
 });
