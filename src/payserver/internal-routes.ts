@@ -6,6 +6,19 @@ import { normalizePhone } from '../lib/phone.ts';
 import type { AccountsService } from './accounts/accounts-service.ts';
 import type { PaymentsService } from './payments/payments-service.ts';
 
+/** StartPaymentResult on the wire (serialised by its schema; nothing else leaves). */
+const StartAnswer = Type.Object({
+  state: Type.Union([
+    Type.Literal('pending_confirmation'),
+    Type.Literal('awaiting_checkout'),
+    Type.Literal('failed'),
+    Type.Literal('superseded'),
+    Type.Literal('closed'),
+    Type.Literal('paid'),
+  ]),
+  failureCode: Type.Union([Type.String(), Type.Null()]),
+});
+
 /**
  * The payment server's side of the provider interface, for the back-end only
  * (every request HMAC-signed): binding lookup, start of a payer attempt
@@ -20,7 +33,7 @@ export function internalRoutes(
   const opts = { preValidation: deps.signed };
   r.post(
     '/internal/v1/bindings/lookup',
-    { ...opts, schema: { hide: true, body: Type.Object({ phone: Type.String({ maxLength: 32 }) }, { additionalProperties: false }) } },
+    { ...opts, schema: { hide: true, body: Type.Object({ phone: Type.String({ maxLength: 32 }) }, { additionalProperties: false }), response: { 200: Type.Object({ bound: Type.Boolean() }) } } },
     async (request) => ({ bound: await deps.accounts.isBound(normalizePhone(request.body.phone, deps.regions)) }),
   );
   r.post(
@@ -45,13 +58,14 @@ export function internalRoutes(
           },
           { additionalProperties: false },
         ),
+        response: { 200: StartAnswer },
       },
     },
     async (request) => deps.payments.start(request.body),
   );
   r.post(
     '/internal/v1/orders/:orderId/close',
-    { ...opts, schema: { hide: true, params: Type.Object({ orderId: Type.String({ maxLength: 64 }) }) } },
+    { ...opts, schema: { hide: true, params: Type.Object({ orderId: Type.String({ maxLength: 64 }) }), response: { 200: Type.Object({ state: Type.Union([Type.Literal('closed'), Type.Literal('paid')]) }) } } },
     async (request) => deps.payments.close(request.params.orderId),
   );
 }
