@@ -89,10 +89,10 @@ export async function buildBackend(deps: BackendDeps) {
     locale: config.sms.locale,
     smsFrom: config.sms.backendFrom,
   }, log);
-  orders.onPayerSubmitted = (orderId, attempt) => attempts.run({ orderId, attempt });
+  orders.onPayerSubmitted = (orderId, attempt, startMessage) => attempts.run({ orderId, attempt }, startMessage);
   const paymentEvents = new PaymentEvents(db, events, random, clock, kick);
 
-  handlers[START_TOPIC] = (p) => attempts.run(p);
+  handlers[START_TOPIC] = async (p) => void (await attempts.run(p));
   handlers[LINK_SMS_TOPIC] = (p) => attempts.sendLink(p);
   handlers[CLOSE_TOPIC] = (p) => attempts.close(p);
   handlers[FULFIL_TOPIC] = (p) => paymentEvents.fulfil(p);

@@ -82,6 +82,18 @@ describe('payment flows on the payment server', () => {
     assert.equal(afterPay.card!.heldMinor, 0);
   });
 
+  it('starts the attempt once, inline: the outbox message that would retry it is done and was never delivered', async () => {
+    const orderId = await createOrder(sys, 'kids-app');
+    const order = await payer(orderId, '13800138000');
+    assert.equal(order.channel, 'sms_confirm', 'the 202 already shows the channel');
+    const db = (sys.backend as any).services.orders.db;
+    const starts = (await db.selectFrom('outbox').selectAll().where('topic', '=', 'payment.start').execute()).filter((m: { payload: string }) => JSON.parse(m.payload).orderId === orderId);
+    assert.equal(starts.length, 1);
+    assert.equal(starts[0].status, 'done');
+    assert.equal(starts[0].attempts, 0, 'the outbox worker never ran it');
+    await sys.tv('POST', `/v1/orders/${orderId}/cancel`);
+  });
+
   it('answers the same pre-pay sent several times at once with one payment and one hold, never an error', async () => {
     const before = await heldOf(A);
     const request = {

@@ -41,8 +41,12 @@ export class OrdersService {
   /** Called when the day's SMS budget refuses a send, so operators hear of it. */
   onBudgetExhausted: () => void = () => {};
 
-  /** Runs the attempt right away, so the 202 already shows the channel (the outbox retries it if this fails). */
-  onPayerSubmitted: (orderId: string, attempt: number) => Promise<void> = async () => {};
+  /**
+   * Runs the attempt right away, so the 202 already shows the channel (the
+   * outbox runs it later if this fails). Resolves true when it marked the
+   * outbox message `startMessage` done itself, in its own last transaction.
+   */
+  onPayerSubmitted: (orderId: string, attempt: number, startMessage: string) => Promise<boolean> = async () => false;
 
   constructor(
     private readonly db: BackendDb,
@@ -151,11 +155,11 @@ export class OrdersService {
     crashPoint('backend.after-payer');
     this.events.publish(orderId);
     const ranInline = await Promise.race([
-      this.onPayerSubmitted(orderId, attempt!).then(() => true, () => false),
-      new Promise<false>((r) => setTimeout(() => r(false), INLINE_ATTEMPT_MS).unref()),
+      this.onPayerSubmitted(orderId, attempt!, startMessage).then((marked) => (marked ? 'marked' : 'ran'), () => 'failed'),
+      new Promise<'late'>((r) => setTimeout(() => r('late'), INLINE_ATTEMPT_MS).unref()),
     ]);
     // Done here, so the outbox need not run the attempt a second time; otherwise it retries it.
-    if (ranInline) await markDone(this.db, startMessage, this.clock.now());
+    if (ranInline === 'ran') await markDone(this.db, startMessage, this.clock.now());
     this.kick();
     return { order: await this.get(orderId), attempt: attempt! };
   }

@@ -2,7 +2,7 @@ import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import type { Log } from '../../lib/log.ts';
-import { enqueue } from '../../lib/outbox/outbox.ts';
+import { enqueue, markDone } from '../../lib/outbox/outbox.ts';
 import type { SmsGateway } from '../../sms/gateway.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import { linkSms, type Locale } from '../../sms/templates.ts';
@@ -41,10 +41,15 @@ export class PaymentAttempts {
     private readonly log: Log,
   ) {}
 
-  async run({ orderId, attempt }: { orderId: string; attempt: number }): Promise<void> {
+  /**
+   * `inlineOf`: the outbox message this run stands in for (when the payer
+   * submission runs it at once); it is marked done in the run's last
+   * transaction, one durable commit fewer. Resolves whether it was.
+   */
+  async run({ orderId, attempt }: { orderId: string; attempt: number }, inlineOf?: string): Promise<boolean> {
     const order = await findOrder(this.db, orderId);
-    if (!order || order.attempt !== attempt || order.status !== 'awaiting_payment' || !order.payer_phone) return;
-    if (order.channel) return;
+    if (!order || order.attempt !== attempt || order.status !== 'awaiting_payment' || !order.payer_phone) return false;
+    if (order.channel) return false;
     const bound = await this.provider.isBound(order.payer_phone);
     const mode = bound ? 'sms_confirm' : 'wap_link';
     const outcome = await this.provider.startPayment({
@@ -64,11 +69,11 @@ export class PaymentAttempts {
     if (outcome.state === 'failed') {
       await this.db.updateTable('orders').set({ channel: mode }).where('id', '=', orderId).where('attempt', '=', attempt).where('channel', 'is', null).execute();
       await this.orders.endOrder(orderId, 'failed', { failure_code: outcome.failureCode ?? 'PAYMENT_FAILED' }, { attempt });
-      return;
+      return false;
     }
     if (outcome.state !== 'pending_confirmation' && outcome.state !== 'awaiting_checkout') {
       this.log.info({ orderId, attempt, state: outcome.state }, 'payment attempt no longer current');
-      return;
+      return false;
     }
     const changed = await inTransaction(this.db, async (trx) => {
       // Only the first run of this attempt takes the outcome (the inline run and the outbox may race).
@@ -86,9 +91,11 @@ export class PaymentAttempts {
         await smsLog.queued(trx, { id: smsId, kind: 'link', to: order.payer_phone!, from: this.options.smsFrom, now, ref: orderId });
         await enqueue(trx, { id: this.random.id('obx'), topic: LINK_SMS_TOPIC, payload: { orderId, attempt, smsId }, now });
       }
+      if (inlineOf) await markDone(trx, inlineOf, now);
       return ok;
     });
     if (changed) this.events.publish(orderId);
+    return inlineOf !== undefined;
   }
 
   /** The patent's first SMS: product, amount and the link to the phone checkout page. */
