@@ -9,6 +9,8 @@ import { ALL_PARTS, startSystem, type Part } from './system.ts';
 
 /** `tvpay [all|backend|payserver|carrier]`: starts services; stops them gracefully on SIGTERM/SIGINT. */
 async function main(argv: string[]): Promise<void> {
+  // Everything this process creates (databases, secrets, logs) is the owner's alone.
+  process.umask(0o077);
   const which = argv[0] ?? 'all';
   if (which !== 'all' && !ALL_PARTS.includes(which as Part)) {
     console.error('Usage: tvpay [all|backend|payserver|carrier]');

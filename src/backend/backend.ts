@@ -82,6 +82,7 @@ export async function buildBackend(deps: BackendDeps) {
     payerPerAccount: { what: 'payer submissions for this subscriber', limit: config.limits.payerPerAccount, windowSeconds: window },
     payerPerPrefix: { what: 'payer submissions for numbers like this one', limit: config.limits.payerPerPrefix, windowSeconds: window },
     smsDailyBudget: { what: "Today's SMS budget is used up; payments by SMS resume tomorrow", limit: config.limits.smsDailyBudget, windowSeconds: 24 * 3600, code: 'SMS_BUDGET_EXHAUSTED' },
+    ordersPerDevice: { what: 'orders from this TV', limit: config.limits.ordersPerDevice, windowSeconds: window },
   }, kick);
   orders.onBudgetExhausted = () => log.error({ budget: config.limits.smsDailyBudget }, "the day's SMS budget is used up: new SMS payments are refused until the window resets");
   const attempts = new PaymentAttempts(db, provider, orders, deps.gateway, events, random, clock, {

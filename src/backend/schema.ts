@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 import { commonTablesMigration, smsRefMigration, smsGatewayIdMigration, type CommonTables } from '../lib/db/common-tables.ts';
 import type { OrderStatus } from './orders/order-state.ts';
 
@@ -100,9 +100,26 @@ const core: Migration = {
   },
 };
 
+/**
+ * A TV has at most one open order: a partial unique index, so that even two
+ * creations racing on two instances cannot both leave an order open. Older
+ * open orders of a device from before this rule are cancelled first (their
+ * checkouts expire at the payment server, and a late payment is refunded).
+ */
+const oneOpenOrderPerDevice: Migration = {
+  async up(db: Kysely<any>) {
+    await sql`UPDATE orders SET status = 'cancelled', failure_code = 'REPLACED'
+      WHERE status IN ('created', 'awaiting_payment') AND EXISTS (
+        SELECT 1 FROM orders newer WHERE newer.device_id = orders.device_id AND newer.status IN ('created', 'awaiting_payment')
+          AND (newer.created_at > orders.created_at OR (newer.created_at = orders.created_at AND newer.id > orders.id)))`.execute(db);
+    await sql`CREATE UNIQUE INDEX orders_one_open_per_device ON orders (device_id) WHERE status IN ('created', 'awaiting_payment')`.execute(db);
+  },
+};
+
 export const backendMigrations: Record<string, Migration> = {
   '0001_common': commonTablesMigration,
   '0002_backend': core,
   '0003_sms_ref': smsRefMigration,
   '0004_sms_gateway_id': smsGatewayIdMigration,
+  '0005_one_open_order_per_device': oneOpenOrderPerDevice,
 };

@@ -37,11 +37,29 @@ export interface Config {
     payerPerAccount: number;
     payerPerPrefix: number;
     smsDailyBudget: number;
+    /** Code checks per phone per window: an SMS reply checks every pending code of the phone. */
+    codeChecksPerPhone: number;
+    /** Orders a TV may create per window. */
+    ordersPerDevice: number;
+    /** Event streams open at once per TV and per order. */
+    streamsPerDevice: number;
+    streamsPerOrder: number;
   };
+  /** How long finished records are kept before the sweeper prunes them. */
+  retention: {
+    /** Done outbox messages, the inbox, page sessions, the SMS log. */
+    recordsDays: number;
+    /** Idempotency keys (their stored answers). */
+    idempotencyHours: number;
+    /** A key left `running` by a crash is released after this long. */
+    idempotencyRunningSeconds: number;
+  };
+  /** How long a graceful shutdown may take before the process exits anyway. */
+  shutdownSeconds: number;
   /** Fault injection for the crash tests (TVPAY_CRASH_AT); empty in real use. */
   crashAt: readonly string[];
   /** Set from the environment when given; otherwise generated into the data dir. */
-  secrets: { adminToken?: string; smsInboundToken?: string; serviceSecret?: string };
+  secrets: { adminToken?: string; smsInboundToken?: string; serviceSecret?: string; codeKey?: string };
 }
 
 export class ConfigError extends Error {
@@ -174,12 +192,23 @@ export function loadConfig(env: Env): Readonly<Config> {
       payerPerAccount: int('TVPAY_LIMIT_PAYER_PER_ACCOUNT', 30, 1, 1_000_000),
       payerPerPrefix: int('TVPAY_LIMIT_PAYER_PER_PREFIX', 200, 1, 1_000_000),
       smsDailyBudget: int('TVPAY_SMS_DAILY_BUDGET', 100_000, 1, 1_000_000_000),
+      codeChecksPerPhone: int('TVPAY_LIMIT_CODE_CHECKS_PER_PHONE', 10, 1, 1_000_000),
+      ordersPerDevice: int('TVPAY_LIMIT_ORDERS_PER_DEVICE', 30, 1, 1_000_000),
+      streamsPerDevice: int('TVPAY_LIMIT_STREAMS_PER_DEVICE', 4, 1, 10_000),
+      streamsPerOrder: int('TVPAY_LIMIT_STREAMS_PER_ORDER', 2, 1, 10_000),
     },
+    retention: {
+      recordsDays: int('TVPAY_RETENTION_DAYS', 30, 1, 3650),
+      idempotencyHours: int('TVPAY_IDEMPOTENCY_RETENTION_HOURS', 24, 1, 24 * 365),
+      idempotencyRunningSeconds: int('TVPAY_IDEMPOTENCY_RUNNING_SECONDS', 60, 1, 3600),
+    },
+    shutdownSeconds: int('TVPAY_SHUTDOWN_SECONDS', 10, 1, 600),
     crashAt,
     secrets: {
       adminToken: secret('TVPAY_ADMIN_TOKEN'),
       smsInboundToken: secret('TVPAY_SMS_INBOUND_TOKEN'),
       serviceSecret: secret('TVPAY_SERVICE_SECRET'),
+      codeKey: secret('TVPAY_CODE_KEY'),
     },
   };
   if (merchantLength(config.merchantName)) problems.push('TVPAY_MERCHANT_NAME must be 1 to 12 characters (it is part of a one-segment SMS).');

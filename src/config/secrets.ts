@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cryptoRandom } from '../lib/ids.ts';
 import type { Config } from './config.ts';
@@ -10,42 +10,76 @@ export interface Secrets {
   serviceSecret: string;
   /** Password of the development carrier's sendsms user. */
   carrierPassword: string;
+  /**
+   * The payment server's own key for the hashes of one-time codes: never
+   * shared with the back-end, so whoever holds the service secret still
+   * cannot test codes against a copy of the payment server's database.
+   */
+  codeKey: string;
+}
+
+/** Owner-only: the data dir holds the databases and these secrets. */
+export const PRIVATE_DIR = 0o700;
+export const PRIVATE_FILE = 0o600;
+
+/** Creates the data dir owner-only (and makes an existing one so), whatever the umask. */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
+  chmodSync(dir, PRIVATE_DIR);
 }
 
 /**
- * Secrets come from the environment when set, else from `secrets.json` in the
- * data dir, created on first start (exclusively, so services started side by
- * side agree). `created` tells the caller to print them once.
+ * Reads a secret kept in a file of the data dir, creating it on first use
+ * exclusively (so services started side by side agree on one value).
  */
-export function loadSecrets(config: Config): { secrets: Secrets; created: boolean } {
-  mkdirSync(config.dataDir, { recursive: true });
-  const file = join(config.dataDir, 'secrets.json');
-  let stored: Secrets;
-  let created = false;
+function keptSecret(file: string, make: () => string): { value: string; created: boolean } {
   try {
-    stored = JSON.parse(readFileSync(file, 'utf8')) as Secrets;
+    return { value: readFileSync(file, 'utf8').trim(), created: false };
   } catch {
-    const fresh: Secrets = {
-      adminToken: cryptoRandom.token('tva_'),
-      smsInboundToken: cryptoRandom.token('tvi_'),
-      serviceSecret: cryptoRandom.token(),
-      carrierPassword: cryptoRandom.token(),
-    };
     try {
-      writeFileSync(file, JSON.stringify(fresh, null, 2), { flag: 'wx', mode: 0o600 });
-      stored = fresh;
-      created = true;
+      const value = make();
+      writeFileSync(file, `${value}\n`, { flag: 'wx', mode: PRIVATE_FILE });
+      chmodSync(file, PRIVATE_FILE);
+      return { value, created: true };
     } catch {
-      stored = JSON.parse(readFileSync(file, 'utf8')) as Secrets;
+      return { value: readFileSync(file, 'utf8').trim(), created: false };
     }
   }
+}
+
+type StoredSecrets = Omit<Secrets, 'codeKey'>;
+
+/**
+ * Secrets come from the environment when set, else from `secrets.json` (and
+ * the payment server's `code-key`) in the data dir, created on first start
+ * owner-only. `created` tells the caller to print them once.
+ */
+export function loadSecrets(config: Config): { secrets: Secrets; created: boolean } {
+  ensurePrivateDir(config.dataDir);
+  const file = join(config.dataDir, 'secrets.json');
+  const kept = keptSecret(file, () =>
+    JSON.stringify(
+      {
+        adminToken: cryptoRandom.token('tva_'),
+        smsInboundToken: cryptoRandom.token('tvi_'),
+        serviceSecret: cryptoRandom.token(),
+        carrierPassword: cryptoRandom.token(),
+      } satisfies StoredSecrets,
+      null,
+      2,
+    ),
+  );
+  chmodSync(file, PRIVATE_FILE);
+  const stored = JSON.parse(kept.value) as StoredSecrets;
+  const codeKey = config.secrets.codeKey ?? keptSecret(join(config.dataDir, 'code-key'), () => cryptoRandom.token()).value;
   return {
-    created,
+    created: kept.created,
     secrets: {
       adminToken: config.secrets.adminToken ?? stored.adminToken,
       smsInboundToken: config.secrets.smsInboundToken ?? stored.smsInboundToken,
       serviceSecret: config.secrets.serviceSecret ?? stored.serviceSecret,
       carrierPassword: config.sms.kannel.password ?? stored.carrierPassword,
+      codeKey,
     },
   };
 }

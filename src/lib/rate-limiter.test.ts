@@ -12,7 +12,7 @@ async function kit() {
   const store = openDatabase<CommonTables>(':memory:');
   await migrate(store.db as Kysely<any>, { '0001': commonTablesMigration });
   const clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
-  return { limiter: new RateLimiter(store.db, clock), clock, close: () => store.close() };
+  return { limiter: new RateLimiter(store.db, clock), clock, db: store.db, close: () => store.close() };
 }
 
 const code = (err: unknown) => (err instanceof DomainError ? err.code : String(err));
@@ -37,6 +37,17 @@ describe('rate limits', () => {
     await assert.rejects(k.limiter.hit([{ key: 'sms-budget', rule: budget }]), (e) => code(e) === 'SMS_BUDGET_EXHAUSTED');
     k.clock.advance(86_400_000);
     await k.limiter.hit([{ key: 'sms-budget', rule: budget }]);
+    await k.close();
+  });
+
+  it('lets exactly the limit through when many hits arrive at once, and a refused hit counts nowhere', async () => {
+    const k = await kit();
+    const rule = { what: 'payer submissions', limit: 7, windowSeconds: 600 };
+    const other = { what: 'payer submissions for this TV', limit: 1000, windowSeconds: 600 };
+    const results = await Promise.allSettled(Array.from({ length: 100 }, () => k.limiter.hit([{ key: 'tv', rule: other }, { key: 'p', rule }])));
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 7);
+    const rows = await k.db.selectFrom('rate_limits').selectAll().orderBy('bucket').execute();
+    assert.deepEqual(rows.map((r) => [r.bucket, r.hits]), [['p', 7], ['tv', 7]], 'the refused 93 were given back on the first bucket');
     await k.close();
   });
 });

@@ -37,24 +37,65 @@ export class RateLimiter {
 
   /**
    * Counts one hit on each bucket inside the caller's transaction, so a
-   * request's limits commit with its own change (one durable commit); stops
-   * at the first bucket over its limit and says which. The caller commits the
-   * counts and then refuses with `refusal()`.
+   * request's limits commit with its own change (one durable commit). Each
+   * bucket is taken by one conditional statement (`hits + 1 <= limit`), so
+   * concurrent requests can never get more than `limit` through between
+   * them; a refused request counts nowhere (the buckets it had already taken
+   * are given back) and the caller refuses with `refusal()`.
    */
   async count(trx: Kysely<any>, buckets: ReadonlyArray<{ key: string; rule: RateRule }>): Promise<OverLimit | undefined> {
-    const nowMs = this.clock.now().getTime();
-    for (const { key, rule } of buckets) {
-      const windowMs = rule.windowSeconds * 1000;
-      const start = Math.floor(nowMs / windowMs) * windowMs;
-      const row = await (trx as Kysely<CommonTables>)
-        .insertInto('rate_limits')
-        .values({ bucket: key, window_start: new Date(start).toISOString(), hits: 1 })
-        .onConflict((oc) => oc.columns(['bucket', 'window_start']).doUpdateSet((eb) => ({ hits: eb('rate_limits.hits', '+', 1) })))
-        .returning('hits')
-        .executeTakeFirstOrThrow();
-      if (row.hits > rule.limit) return { rule, retryAfterSeconds: Math.max(1, Math.ceil((start + windowMs - nowMs) / 1000)) };
+    const taken: Array<{ key: string; rule: RateRule }> = [];
+    for (const bucket of buckets) {
+      if (!(await this.take(trx, bucket.key, bucket.rule))) {
+        for (const t of taken) await this.giveBack(trx, t.key, t.rule);
+        return { rule: bucket.rule, retryAfterSeconds: this.retryAfter(bucket.rule) };
+      }
+      taken.push(bucket);
     }
     return undefined;
+  }
+
+  /**
+   * Takes `n` from a bucket's window if that keeps it within the limit, in one
+   * atomic statement (an upsert whose update is conditional); false, taking
+   * nothing, when it would not.
+   */
+  async take(trx: Kysely<any>, key: string, rule: RateRule, n = 1): Promise<boolean> {
+    if (n > rule.limit) return false;
+    const row = await (trx as Kysely<CommonTables>)
+      .insertInto('rate_limits')
+      .values({ bucket: key, window_start: this.windowStart(rule), hits: n })
+      .onConflict((oc) =>
+        oc
+          .columns(['bucket', 'window_start'])
+          .doUpdateSet((eb) => ({ hits: eb('rate_limits.hits', '+', n) }))
+          .where((eb) => eb(eb('rate_limits.hits', '+', n), '<=', rule.limit)),
+      )
+      .returning('hits')
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Gives back what `take` took (the thing it counted did not happen, or was not a wrong try). */
+  async giveBack(trx: Kysely<any>, key: string, rule: RateRule, n = 1): Promise<void> {
+    await (trx as Kysely<CommonTables>)
+      .updateTable('rate_limits')
+      .set((eb) => ({ hits: eb('hits', '-', n) }))
+      .where('bucket', '=', key)
+      .where('window_start', '=', this.windowStart(rule))
+      .where('hits', '>=', n)
+      .execute();
+  }
+
+  private windowStart(rule: RateRule): string {
+    const windowMs = rule.windowSeconds * 1000;
+    return new Date(Math.floor(this.clock.now().getTime() / windowMs) * windowMs).toISOString();
+  }
+
+  private retryAfter(rule: RateRule): number {
+    const windowMs = rule.windowSeconds * 1000;
+    const nowMs = this.clock.now().getTime();
+    return Math.max(1, Math.ceil((Math.floor(nowMs / windowMs) * windowMs + windowMs - nowMs) / 1000));
   }
 
   /** The 429 for a bucket over its limit. */

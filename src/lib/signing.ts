@@ -10,8 +10,9 @@ export const SIGNATURE_HEADERS = {
 /** How old a signed message may be before it is refused (and how long nonces are remembered). */
 export const MAX_SIGNATURE_AGE_MS = 5 * 60 * 1000;
 
-function mac(secret: string, timestamp: string, nonce: string, method: string, path: string, body: string): string {
-  return createHmac('sha256', secret).update(`${timestamp}\n${nonce}\n${method.toUpperCase()}\n${path}\n${body}`).digest('hex');
+/** The MAC over the message's parts and the body's exact bytes (a string is taken as its UTF-8). */
+function mac(secret: string, timestamp: string, nonce: string, method: string, path: string, body: string | Buffer): string {
+  return createHmac('sha256', secret).update(`${timestamp}\n${nonce}\n${method.toUpperCase()}\n${path}\n`).update(body).digest('hex');
 }
 
 /** Signs one delivery attempt: a fresh timestamp and nonce each time, so a retry is never a replay. */
@@ -43,7 +44,7 @@ export function verifyRequest(
   headers: Record<string, string | string[] | undefined>,
   method: string,
   path: string,
-  body: string,
+  body: string | Buffer,
   now: Date,
 ): SignatureCheck {
   const timestamp = headers[SIGNATURE_HEADERS.timestamp];

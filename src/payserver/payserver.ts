@@ -10,7 +10,7 @@ import { requireAdmin } from '../lib/auth.ts';
 import { createApp } from '../lib/http/create-app.ts';
 import { idempotencyHooks } from '../lib/http/idempotency.ts';
 import { pruneNonces, requireServiceSignature, SignedClient } from '../lib/http/service-auth.ts';
-import { sha256, type RandomSource } from '../lib/ids.ts';
+import type { RandomSource } from '../lib/ids.ts';
 import type { Log } from '../lib/log.ts';
 import { OutboxWorker, type OutboxHandler } from '../lib/outbox/outbox-worker.ts';
 import { RateLimiter } from '../lib/rate-limiter.ts';
@@ -58,7 +58,7 @@ export async function buildPayserver(deps: PayserverDeps) {
   const { fresh } = await migrate(db, payserverMigrations);
   ready = true;
 
-  const codeKey = sha256(`codes:${secrets.serviceSecret}`);
+  const codeKey = secrets.codeKey;
   const window = config.limits.windowSeconds;
   const codeSendsPerPhone = { what: 'codes sent to this phone', limit: config.limits.codeSendsPerPhone, windowSeconds: window };
   const codeSendsPerDevice = { what: 'codes sent for this TV', limit: config.limits.codeSendsPerDevice, windowSeconds: window };
@@ -77,14 +77,19 @@ export async function buildPayserver(deps: PayserverDeps) {
     codeSendsPerDevice,
     smsFrom: config.sms.payserverFrom,
   }, kick);
-  const replies = new ReplyService(db, settlement, clock, { codeKey, regions: config.phoneRegions, maxWrongCodes: config.maxWrongCodes }, kick);
+  const replies = new ReplyService(db, settlement, limiter, clock, {
+    codeKey,
+    regions: config.phoneRegions,
+    maxWrongCodes: config.maxWrongCodes,
+    codeChecksPerPhone: { what: 'code checks for this phone', limit: config.limits.codeChecksPerPhone, windowSeconds: window },
+  }, kick);
   const checkout = new CheckoutService(db, ledger, settlement, limiter, random, clock, {
     codeKey,
     maxWrongCodes: config.maxWrongCodes,
     codeSendsPerPhone,
     codeSendsPerDevice,
     smsFrom: config.sms.payserverFrom,
-  }, kick);
+  }, kick, (messageId) => worker.deliverNow(messageId));
   const codes = new CodeSmsSender(db, deps.gateway, random, clock, {
     codeKey,
     codeTtlSeconds: config.codeTtlSeconds,

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { browserSkip, launchBrowser, screenshot } from '../support/browser.ts';
 import { eventually } from '../support/eventually.ts';
+import { accountByPhone } from '../support/flows.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
 
 const skip = browserSkip();
@@ -241,6 +242,51 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await old.waitForSelector('#stage[data-screen="success"]', { timeout: 15_000 });
     await phone.close();
     await old.close();
+  });
+
+  it('buys once when OK is pressed three times fast on a slow network: one payable order, one debit, and the TV reaches success', async () => {
+    const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+    await page.route('**/v1/orders**', async (route) => {
+      if (route.request().method() === 'POST') await new Promise((r) => setTimeout(r, 700));
+      await route.continue();
+    });
+    await page.goto(tvUrl());
+    await page.waitForSelector('#stage[data-screen="catalogue"]');
+    const wallet = async () => (await accountByPhone(sys, '+8613800138000')).wallet.balanceMinor;
+    const before = await wallet();
+    const db = (sys.backend.services.orders as any).db;
+    const since = new Date().toISOString();
+    for (const k of ['Enter', 'Enter', ...'13800138000'.split('')]) await page.keyboard.press(k);
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.locator('.keypad').getAttribute('aria-busy'), 'true', 'the keypad shows that it is busy');
+    await page.waitForSelector('[data-channel="sms_confirm"]', { timeout: 15_000 });
+    const made = await db.selectFrom('orders').selectAll().where('created_at', '>=', since).execute();
+    assert.equal(made.length, 1, `${made.length} orders were made`);
+    const phone = await openPhone('8613800138000');
+    const sms = await lastSms(phone, /9\.90元/);
+    await phone.fill('input[name="text"]', /(\d{6})/.exec(sms)![1]!);
+    await phone.click('form.reply button');
+    await page.waitForSelector('#stage[data-screen="success"]', { timeout: 15_000 });
+    assert.equal(before - (await wallet()), 990, 'the wallet was debited once');
+    await phone.close();
+    await page.close();
+  });
+
+  it('keeps its device token when an address carries another one', async () => {
+    const other = await sys.backendAdmin('POST', '/admin/v1/devices', { name: 'intruder', accountId: 'acct-intruder' });
+    const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+    await page.goto(tvUrl());
+    await page.waitForSelector('#stage[data-screen="catalogue"]');
+    assert.equal(await page.evaluate(() => location.hash), '', 'the token leaves the address');
+    // Same page, another fragment: a hash change, so load it afresh as a TV would start from that link.
+    await page.goto(`${sys.config.publicUrls.backend}/tv/#device=${other.json().token}`);
+    await page.reload();
+    await page.waitForSelector('#stage[data-screen="catalogue"]');
+    assert.equal(await page.evaluate(() => localStorage.getItem('tvpay.device')), sys.deviceToken);
+    assert.equal(await page.evaluate(() => location.hash), '');
+    await page.close();
   });
 
   it('lays the phone checkout page out for a 360×640 phone', async () => {

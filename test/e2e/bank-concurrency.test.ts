@@ -75,15 +75,19 @@ for (const setup of SETUPS) {
       };
       const before = await total();
       const products = Object.keys(PRICES);
-      const orders: Array<{ orderId: string; productId: string }> = [];
+      const orders: Array<{ orderId: string; productId: string; tv: Awaited<ReturnType<typeof k.newTv>> }> = [];
 
       // TVs race: orders and payer submissions, some orders getting two phones at once.
       await pool(WORKERS, Array.from({ length: ORDERS }, (_, i) => async () => {
         const productId = products[i % products.length]!;
-        const orderId = await k.order(productId);
-        orders.push({ orderId, productId });
+        // Each order on a TV of its own: a TV has one open order at most.
+        const tv = await k.newTv(`bank-${i}`);
+        const created = await tv('POST', '/v1/orders', { productId });
+        assert.equal(created.status, 201, created.text);
+        const orderId = created.json().orderId as string;
+        orders.push({ orderId, productId, tv });
         const phones = i % 5 === 0 ? [PHONES[i % PHONES.length]!, PHONES[(i + 1) % PHONES.length]!] : [PHONES[i % PHONES.length]!];
-        const answers = await Promise.all(phones.map((phone) => k.tv('POST', `/v1/orders/${orderId}/payer`, { phone })));
+        const answers = await Promise.all(phones.map((phone) => tv('POST', `/v1/orders/${orderId}/payer`, { phone })));
         // A racing second submission may find the first one already failed (final): 409 ORDER_FINAL is right then.
         for (const a of answers) assert.ok(a.status === 202 || (a.status === 409 && a.json().code === 'ORDER_FINAL'), a.text);
         assert.ok(answers.some((a) => a.status === 202));
@@ -92,7 +96,7 @@ for (const setup of SETUPS) {
       // Phones race: every code SMS is answered, in whatever order, from every phone at once.
       const replied = new Set<string>();
       const settled = async () => {
-        const statuses = await Promise.all(orders.map(async (o) => (await k.tv('GET', `/v1/orders/${o.orderId}`)).json().status as string));
+        const statuses = await Promise.all(orders.map(async (o) => (await o.tv('GET', `/v1/orders/${o.orderId}`)).json().status as string));
         return statuses.every((s) => ['fulfilled', 'failed', 'cancelled', 'expired'].includes(s));
       };
       await eventually(async () => {
@@ -106,7 +110,7 @@ for (const setup of SETUPS) {
         assert.ok(await settled(), 'every order reaches a final status');
       }, 90_000, 200);
 
-      const finals = await Promise.all(orders.map(async (o) => ({ ...o, order: (await k.tv('GET', `/v1/orders/${o.orderId}`)).json() })));
+      const finals = await Promise.all(orders.map(async (o) => ({ ...o, order: (await o.tv('GET', `/v1/orders/${o.orderId}`)).json() })));
       const fulfilled = finals.filter((f) => f.order.status === 'fulfilled');
       assert.ok(fulfilled.length > 0, 'some orders were paid');
       assert.ok(finals.some((f) => f.order.failureCode === 'INSUFFICIENT_FUNDS'), 'some orders ran out of money');

@@ -34,6 +34,12 @@ export function e2eKit(p: Processes) {
       const res = await c.carrier('POST', `/dev/v1/phones/${digits}/replies`, { text });
       assert.equal(res.status, 202, res.text);
     },
+    /** Provisions a TV of its own (a TV has one open order at most) and calls as it. */
+    async newTv(name: string) {
+      const res = await c.backendAdmin('POST', '/admin/v1/devices', { name, accountId: `acct-${name}` });
+      assert.equal(res.status, 201, res.text);
+      return c.as(res.json().token as string);
+    },
     async order(productId = 'vip-year') {
       const res = await c.tv('POST', '/v1/orders', { productId });
       assert.equal(res.status, 201, res.text);

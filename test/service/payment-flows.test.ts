@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { smsLog } from '../../src/sms/sms-log.ts';
 import { eventually } from '../support/eventually.ts';
-import { accountByPhone, createOrder, latestCode, orderStatus, smsCount } from '../support/flows.ts';
+import { accountByPhone, createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
 
 const A = '8613800138000';
@@ -44,10 +44,11 @@ describe('payment flows on the payment server', () => {
   });
 
   it('gives one phone distinct codes for several pending payments and pays only the one replied to', async () => {
-    const first = await createOrder(sys, 'kids-app');
+    const tv2 = await newTv(sys, 'second-tv');
+    const first = await createOrder(sys, 'kids-app', tv2);
     const second = await createOrder(sys, 'vip-month');
     const seen = await smsCount(sys, A);
-    await payer(first, '13800138000');
+    assert.equal((await tv2('POST', `/v1/orders/${first}/payer`, { phone: '13800138000' })).statusCode, 202);
     const code1 = await latestCode(sys, A, seen);
     await payer(second, '13800138000');
     const code2 = await latestCode(sys, A, seen + 1);
@@ -55,11 +56,11 @@ describe('payment flows on the payment server', () => {
     const before = await accountByPhone(sys, `+${A}`);
     await reply(A, code2);
     await orderStatus(sys, second, 'fulfilled');
-    assert.equal((await sys.tv('GET', `/v1/orders/${first}`)).json().status, 'awaiting_payment');
+    assert.equal((await tv2('GET', `/v1/orders/${first}`)).json().status, 'awaiting_payment');
     const afterPay = await accountByPhone(sys, `+${A}`);
     assert.equal(afterPay.wallet.balanceMinor, before.wallet.balanceMinor - 2500);
     await reply(A, code1);
-    await orderStatus(sys, first, 'fulfilled');
+    await orderStatus(sys, first, 'fulfilled', tv2);
   });
 
   it('pays an order once when the page payment and the SMS reply both happen', async () => {

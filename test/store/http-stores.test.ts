@@ -34,7 +34,7 @@ for (const dialect of DIALECTS) {
       });
       app.post('/signed', { preHandler: requireServiceSignature(common, 'a-shared-secret-for-tests', clock) }, async () => ({ ok: true }));
       app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-        request.rawBody = body as string;
+        request.rawBody = Buffer.from(body as string);
         done(null, JSON.parse(body as string));
       });
       return { ...store, common, clock, app, created: () => created };

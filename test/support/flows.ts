@@ -17,15 +17,22 @@ export async function smsCount(sys: TestSystem, digits: string): Promise<number>
   return (await sys.carrier.carrier.inbox(digits)).length;
 }
 
-export async function createOrder(sys: TestSystem, productId = 'vip-year'): Promise<string> {
-  const res = await sys.tv('POST', '/v1/orders', { productId });
+/** Provisions a TV of its own (a TV has one open order at most) and returns a caller as it. */
+export async function newTv(sys: TestSystem, name: string) {
+  const res = await sys.backendAdmin('POST', '/admin/v1/devices', { name, accountId: `acct-${name}` });
+  assert.equal(res.statusCode, 201, res.body);
+  return sys.as(res.json().token);
+}
+
+export async function createOrder(sys: TestSystem, productId = 'vip-year', tv = sys.tv): Promise<string> {
+  const res = await tv('POST', '/v1/orders', { productId });
   assert.equal(res.statusCode, 201, res.body);
   return res.json().orderId;
 }
 
-export async function orderStatus(sys: TestSystem, orderId: string, status: string) {
+export async function orderStatus(sys: TestSystem, orderId: string, status: string, tv = sys.tv) {
   return eventually(async () => {
-    const order = (await sys.tv('GET', `/v1/orders/${orderId}`)).json();
+    const order = (await tv('GET', `/v1/orders/${orderId}`)).json();
     assert.equal(order.status, status, `order is ${order.status} (${order.failureCode ?? ''})`);
     return order;
   });

@@ -143,6 +143,8 @@ export function clients(p: Processes) {
   };
   return {
     tv: call(p.instanceUrls.backend, p.deviceToken),
+    /** Requests to the back-end as another device token. */
+    as: (token: string) => call(p.instanceUrls.backend, token),
     backendAdmin: call(p.instanceUrls.backend, p.secrets.adminToken),
     payAdmin: call(p.instanceUrls.payserver, p.secrets.adminToken),
     carrier: call([p.urls.carrier]),

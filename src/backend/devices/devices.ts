@@ -20,6 +20,9 @@ declare module 'fastify' {
   }
 }
 
+/** The one route that takes the device token in its query string. */
+export const EVENT_STREAM_ROUTE = '/v1/orders/:orderId/events';
+
 /** Every TV request authenticates, so this lookup is prepared once. */
 const deviceByTokenHash = preparedQuery((db: BackendDb, tokenHash: string) => db.selectFrom('devices').selectAll().where('token_hash', '=', tokenHash));
 
@@ -70,13 +73,14 @@ export class DevicesService {
   }
 
   /**
-   * An onRequest hook admitting only a provisioned TV. Event streams may
-   * carry the token as `?access_token=` (RFC 6750), because a browser's
+   * An onRequest hook admitting only a provisioned TV. The event stream (and
+   * only that route, matched by its route, not by the URL's text) may carry
+   * the token as `?access_token=` (RFC 6750), because a browser's
    * EventSource cannot send headers; query strings are never logged.
    */
   hook() {
     return async (request: FastifyRequest) => {
-      const fromQuery = request.method === 'GET' && /\/events(\?|$)/.test(request.url) ? (request.query as { access_token?: string } | undefined)?.access_token : undefined;
+      const fromQuery = request.method === 'GET' && request.routeOptions.url === EVENT_STREAM_ROUTE ? (request.query as { access_token?: string } | undefined)?.access_token : undefined;
       request.device = await this.authenticate(bearerToken(request) ?? fromQuery);
       request.principal = `device:${request.device.deviceId}`;
     };
@@ -87,6 +91,7 @@ export function adminDeviceRoutes(app: FastifyInstance, devices: DevicesService)
   app.withTypeProvider<TypeBoxTypeProvider>().post(
     '/admin/v1/devices',
     {
+      config: { secretFields: ['token'] },
       schema: {
         body: Type.Object(
           { name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }), accountId: Type.String({ minLength: 1, maxLength: 128, pattern: '\\S' }) },

@@ -1,6 +1,9 @@
 /** The order's life; it only ever moves forward. */
 export type OrderStatus = 'created' | 'awaiting_payment' | 'paid' | 'fulfilled' | 'failed' | 'expired' | 'cancelled';
 
+/** Statuses in which an order still waits for its payment (a TV has at most one such order). */
+export const OPEN_STATUSES: readonly OrderStatus[] = ['created', 'awaiting_payment'];
+
 export const FINAL_STATUSES: readonly OrderStatus[] = ['fulfilled', 'failed', 'expired', 'cancelled'];
 
 /** For each status, the statuses it may be reached from. */

@@ -4,6 +4,7 @@ import QRCode from 'qrcode';
 import { Type } from 'typebox';
 import { DomainError } from '../../lib/errors.ts';
 import { IdempotencyHeaders, PhoneInput } from '../../lib/http/schemas.ts';
+import { EVENT_STREAM_ROUTE } from '../devices/devices.ts';
 import type { OrderEvents } from './order-events.ts';
 import { isFinal } from './order-state.ts';
 import { AdminOrderSchema, OrderSchema, toOrderView } from './order-view.ts';
@@ -56,7 +57,7 @@ export function tvOrderRoutes(app: FastifyInstance, orders: OrdersService, event
     const svg = await QRCode.toString(checkoutUrl(order.link_token), { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
     return reply.type('image/svg+xml').header('cache-control', 'private, max-age=60').send(svg);
   });
-  r.get('/v1/orders/:orderId/events', { schema: { params: OrderParams, querystring: Type.Object({ access_token: Type.Optional(Type.String({ maxLength: 512 })) }) } }, async (request, reply) => {
+  r.get(EVENT_STREAM_ROUTE, { schema: { params: OrderParams, querystring: Type.Object({ access_token: Type.Optional(Type.String({ maxLength: 512 })) }) } }, async (request, reply) => {
     const first = await orders.getOwn(request.device!, request.params.orderId);
     reply.hijack();
     const res = reply.raw;

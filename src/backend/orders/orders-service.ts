@@ -2,6 +2,7 @@ import { crashPoint } from '../../lib/crash-points.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { DomainError, notFound } from '../../lib/errors.ts';
+import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import { enqueue, markDone } from '../../lib/outbox/outbox.ts';
 import { normalizePhone } from '../../lib/phone.ts';
@@ -11,7 +12,7 @@ import type { ProductsService } from '../catalogue/products.ts';
 import type { Device } from '../devices/devices.ts';
 import type { BackendDb } from '../schema.ts';
 import type { OrderEvents } from './order-events.ts';
-import { isFinal, type OrderStatus } from './order-state.ts';
+import { isFinal, OPEN_STATUSES, type OrderStatus } from './order-state.ts';
 import { findOrder, moveOrder, type OrderRow } from './order-store.ts';
 
 export const START_TOPIC = 'payment.start';
@@ -29,6 +30,8 @@ export interface OrdersOptions {
   payerPerPrefix: RateRule;
   /** Every payer submission makes an SMS go out: the day's budget is a circuit breaker. */
   smsDailyBudget: RateRule;
+  /** Orders a TV may create per window. */
+  ordersPerDevice: RateRule;
 }
 
 /**
@@ -59,6 +62,14 @@ export class OrdersService {
     private readonly kick: () => void,
   ) {}
 
+  /**
+   * Creates an order at the catalogue price. A TV has one open order at most:
+   * creating one ends the TV's previous open order in the same transaction
+   * (cancelled, `REPLACED`; the payment server releases its holds, and a
+   * payment that still arrives for it is refused and refunded). A partial
+   * unique index makes that hold under concurrent creations too: the loser
+   * runs again and replaces the winner.
+   */
   async create(device: Device, productId: string): Promise<OrderRow> {
     const product = await this.products.get(productId);
     const now = this.clock.now();
@@ -85,8 +96,29 @@ export class OrdersService {
       fulfilled_at: null,
       updated_at: now.toISOString(),
     };
-    await this.db.insertInto('orders').values(row).execute();
-    return row;
+    for (let run = 1; ; run++) {
+      try {
+        const outcome = await inTransaction(this.db, async (trx) => {
+          const over = await this.limiter.count(trx, [{ key: `orders-device:${device.deviceId}`, rule: this.options.ordersPerDevice }]);
+          if (over) return { over, replaced: [] as string[] };
+          const open = await trx.selectFrom('orders').select(['id', 'attempt']).where('device_id', '=', device.deviceId).where('status', 'in', OPEN_STATUSES).execute();
+          const replaced: string[] = [];
+          for (const o of open) {
+            if (!(await moveOrder(trx, o.id, 'cancelled', now, { failure_code: 'REPLACED' }))) continue;
+            replaced.push(o.id);
+            if (o.attempt > 0) await enqueue(trx, { id: this.random.id('obx'), topic: CLOSE_TOPIC, payload: { orderId: o.id }, now });
+          }
+          await trx.insertInto('orders').values(row).execute();
+          return { over: undefined, replaced };
+        });
+        if (outcome.over) throw this.limiter.refusal(outcome.over);
+        for (const id of outcome.replaced) this.events.publish(id);
+        if (outcome.replaced.length) this.kick();
+        return row;
+      } catch (err) {
+        if (!isUniqueViolation(err) || run >= 5) throw err;
+      }
+    }
   }
 
   /** A device's own order; another device's order is "not found", revealing nothing. */
@@ -137,7 +169,7 @@ export class OrdersService {
           updated_at: now.toISOString(),
         }))
         .where('id', '=', orderId)
-        .where('status', 'in', ['created', 'awaiting_payment'])
+        .where('status', 'in', OPEN_STATUSES)
         .where('expires_at', '>', now.toISOString())
         .returning('attempt')
         .executeTakeFirst();
@@ -178,7 +210,7 @@ export class OrdersService {
     const due = await this.db
       .selectFrom('orders')
       .select('id')
-      .where('status', 'in', ['created', 'awaiting_payment'])
+      .where('status', 'in', OPEN_STATUSES)
       .where('expires_at', '<=', now)
       .limit(500)
       .execute();

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect } from 'kysely';
@@ -25,6 +25,16 @@ export function configureSqlite(sqlite: SqliteDatabase.Database): void {
 }
 
 /**
+ * Creates the database file owner-only before SQLite opens it (SQLite gives
+ * its -wal and -shm files the same mode), and makes existing ones so.
+ */
+function makePrivateFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+}
+
+/**
  * Opens a store: a `postgres://` URL selects PostgreSQL (pool of `poolSize`),
  * anything else is a SQLite file path (":memory:" for tests).
  *
@@ -42,7 +52,7 @@ export function openDatabase<DB>(target: string, poolSize = 10, onIdleError?: (e
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
-  if (target !== ':memory:') mkdirSync(dirname(target), { recursive: true });
+  if (target !== ':memory:') makePrivateFile(target);
   const db = new Kysely<DB>({
     dialect: new GroupCommitSqliteDialect(target, { configure: configureSqlite }),
   });

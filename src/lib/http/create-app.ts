@@ -5,15 +5,21 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { DomainError } from '../errors.ts';
 import { redactUrl, type Log } from '../log.ts';
 import { errorHandler, problem, sendProblem } from './problem.ts';
+import { findIllFormed, jsonTooDeep, MAX_JSON_DEPTH } from './text-guards.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The body exactly as received, for signature checks. */
-    rawBody?: string;
+    /** A JSON body's bytes exactly as received, for signature checks. */
+    rawBody?: Buffer;
   }
 }
 
 export const BODY_LIMIT = 64 * 1024;
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+const isEmptyBody = (body: unknown) =>
+  body === undefined || body === null || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body as object).length === 0);
 
 export interface CreateAppOptions {
   log: Log;
@@ -37,11 +43,22 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
 
   // Bodies are JSON (or forms on the phone pages); anything else is 415, not parsed as text.
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = body as string;
-    request.rawBody = text;
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const bytes = body as Buffer;
+    request.rawBody = bytes;
+    let text: string;
+    try {
+      text = UTF8.decode(bytes);
+    } catch {
+      done(new DomainError('MALFORMED_JSON', 400, 'The body is not valid UTF-8; send JSON encoded as UTF-8.'), undefined);
+      return;
+    }
     if (text.trim() === '') {
       done(new DomainError('MALFORMED_JSON', 400, 'The body is empty; send a JSON object.'), undefined);
+      return;
+    }
+    if (jsonTooDeep(text)) {
+      done(new DomainError('JSON_TOO_DEEP', 400, `The body nests deeper than ${MAX_JSON_DEPTH} levels; send a flat JSON object.`), undefined);
       return;
     }
     try {
@@ -53,6 +70,18 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
   await app.register(swagger, {
     openapi: { info: { title: options.title, version: '1.0.0' } },
+  });
+
+  // Before validation and before any handler or hook looks at the input: well-formed text only,
+  // and a POST whose route declares no body takes none (so junk cannot ride along unchecked).
+  app.addHook('preValidation', async (request) => {
+    for (const [part, value] of [['body', request.body], ['query', request.query], ['path', request.params]] as const) {
+      const where = findIllFormed(value);
+      if (where) throw new DomainError('TEXT_MALFORMED', 400, `The ${part} holds text that is not well-formed Unicode (a lone surrogate) at ${where}; send valid UTF-8.`);
+    }
+    if (request.method === 'POST' && !request.routeOptions.schema?.body && !isEmptyBody(request.body)) {
+      throw new DomainError('BODY_NOT_ALLOWED', 400, 'This request takes no body; send it empty.');
+    }
   });
 
   app.setErrorHandler(errorHandler);

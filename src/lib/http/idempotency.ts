@@ -6,6 +6,14 @@ import { DomainError } from '../errors.ts';
 import { sha256 } from '../ids.ts';
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Fields of the answer that carry a secret shown once (a device token):
+     * they are never stored with the idempotency key, and a replay says the
+     * thing was created without showing the secret again.
+     */
+    secretFields?: readonly string[];
+  }
   interface FastifyRequest {
     /** Who is calling ("device:…", "admin"), set by the authentication hook. */
     principal?: string;
@@ -14,6 +22,19 @@ declare module 'fastify' {
 }
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+/** The answer as it may be stored and replayed: the secret fields removed, and a word on why. */
+function withoutSecrets(body: string, fields: readonly string[]): string {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(body) as Record<string, unknown>;
+  } catch {
+    return JSON.stringify({ detail: 'Created by the first request with this Idempotency-Key.' });
+  }
+  for (const f of fields) delete parsed[f];
+  parsed.detail = `Created by the first request with this Idempotency-Key; ${fields.join(', ')} ${fields.length > 1 ? 'were' : 'was'} shown only in that answer.`;
+  return JSON.stringify(parsed);
+}
 
 /**
  * Route hooks that honour `Idempotency-Key` on a POST: scoped to the caller
@@ -66,7 +87,10 @@ export function idempotencyHooks(db: Kysely<CommonTables>, clock: Clock): { preH
     if (reply.statusCode >= 500) {
       await db.deleteFrom('idempotency_keys').where('scope', '=', idem.scope).where('idem_key', '=', idem.key).execute();
     } else {
-      await where.set({ state: 'done', response_status: reply.statusCode, response_body: typeof payload === 'string' ? payload : JSON.stringify(payload) }).execute();
+      const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+      const secretFields = request.routeOptions.config?.secretFields;
+      const stored = secretFields && reply.statusCode < 400 ? withoutSecrets(body, secretFields) : body;
+      await where.set({ state: 'done', response_status: reply.statusCode, response_body: stored }).execute();
     }
     return payload;
   };

@@ -52,7 +52,11 @@ export function toProblem(err: FastifyError | DomainError | Error): Problem {
     return problem(err.status, err.code, err.expose ? err.message : TITLES[err.status] ?? 'Error', err.extra);
   }
   const fe = err as FastifyError;
-  if (fe.validation) return problem(400, 'VALIDATION_FAILED', describeValidation(fe));
+  if (fe.validation) {
+    const first = fe.validation[0];
+    if (first?.instancePath === '/phone') return problem(400, 'PHONE_INVALID', 'phone must be a mobile number written as a JSON string, e.g. "13800138000" or "+86 138 0013 8000".');
+    return problem(400, 'VALIDATION_FAILED', describeValidation(fe));
+  }
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return problem(413, 'PAYLOAD_TOO_LARGE', 'The request body is larger than 64 KB.');

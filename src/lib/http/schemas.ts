@@ -13,11 +13,11 @@ export const ProblemSchema = Type.Object(
 );
 
 /**
- * A phone number as typed. Any JSON value is let through the schema so that
- * whatever is not a valid mobile number (a number, an empty string, a
- * landline) gets the same PHONE_INVALID from the phone normaliser.
+ * A phone number as typed, a string. Whatever else is sent (a number, an
+ * array) is answered PHONE_INVALID by the error handler, like a string that
+ * is not a mobile number of an accepted region is by the phone normaliser.
  */
-export const PhoneInput = Type.Unknown({ description: 'A mobile number as typed, e.g. "13800138000" or "+86 138 0013 8000".' });
+export const PhoneInput = Type.String({ maxLength: 64, description: 'A mobile number as typed, e.g. "13800138000" or "+86 138 0013 8000".' });
 
 /** An Idempotency-Key header accepted on POSTs that create or move something. */
 export const IdempotencyHeaders = Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) });

@@ -14,7 +14,11 @@ import { MAX_SIGNATURE_AGE_MS, signRequest, verifyRequest } from '../signing.ts'
  */
 export function requireServiceSignature(db: Kysely<CommonTables>, secret: string, clock: Clock) {
   return async (request: FastifyRequest, _reply: FastifyReply) => {
-    const check = verifyRequest(secret, request.headers, request.method, request.url, request.rawBody ?? '', clock.now());
+    // Signed messages are JSON, signed over their exact bytes: a body of any other type was never covered.
+    if (request.body !== undefined && request.rawBody === undefined) {
+      throw new DomainError('UNSUPPORTED_MEDIA_TYPE', 415, 'Signed messages are JSON: send Content-Type: application/json.');
+    }
+    const check = verifyRequest(secret, request.headers, request.method, request.url, request.rawBody ?? Buffer.alloc(0), clock.now());
     if (!check.ok) throw new DomainError('SIGNATURE_INVALID', 401, check.reason);
     const inserted = await db
       .insertInto('seen_nonces')

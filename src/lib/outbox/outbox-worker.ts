@@ -91,6 +91,26 @@ export class OutboxWorker {
     }
   }
 
+  /**
+   * Delivers one message now, if it is still pending and nobody holds its
+   * lease, for a caller that must learn its outcome before it answers (the
+   * checkout page waits for the back-end's verdict on a payment). Resolves
+   * whether this call delivered it; otherwise the worker does, as usual.
+   */
+  async deliverNow(id: string): Promise<boolean> {
+    if (this.stopped) return false;
+    const [claimed] = await this.claim(1, id);
+    if (!claimed) return false;
+    let delivered = false;
+    const delivery: Promise<void> = this.deliver(claimed)
+      .then((ok) => void (delivered = ok))
+      .catch((err) => this.log.error({ err, messageId: id }, 'outbox delivery could not be recorded; its lease will expire and it is retried'))
+      .finally(() => this.deliveries.delete(delivery));
+    this.deliveries.add(delivery);
+    await delivery;
+    return delivered;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
@@ -112,6 +132,7 @@ export class OutboxWorker {
     this.starved = claimed.length === room;
     for (const m of claimed) {
       const delivery: Promise<void> = this.deliver(m)
+        .then(() => undefined)
         .catch((err) => this.log.error({ err, messageId: m.id }, 'outbox delivery could not be recorded; its lease will expire and it is retried'))
         .finally(() => {
           this.deliveries.delete(delivery);
@@ -127,7 +148,7 @@ export class OutboxWorker {
    * work); on PostgreSQL, rows another instance is leasing at the same moment
    * are skipped rather than waited for.
    */
-  private async claim(limit: number): Promise<Claimed[]> {
+  private async claim(limit: number, onlyId?: string): Promise<Claimed[]> {
     const now = this.clock.now().toISOString();
     const lease = new Date(this.clock.now().getTime() + this.leaseMs).toISOString();
     return this.db
@@ -138,7 +159,8 @@ export class OutboxWorker {
           .selectFrom('outbox')
           .select('id')
           .where('status', '=', 'pending')
-          .where('next_attempt_at', '<=', now)
+          .$if(onlyId === undefined, (q) => q.where('next_attempt_at', '<=', now))
+          .$if(onlyId !== undefined, (q) => q.where('id', '=', onlyId!))
           .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
           .orderBy('created_at')
           .limit(limit)
@@ -150,7 +172,8 @@ export class OutboxWorker {
       .execute();
   }
 
-  private async deliver(m: Claimed): Promise<void> {
+  /** Resolves whether the handler succeeded (the message is done). */
+  private async deliver(m: Claimed): Promise<boolean> {
     const handler = this.handlers[m.topic];
     try {
       if (!handler) throw new PermanentFailure(`no handler for topic ${m.topic}`);
@@ -160,6 +183,7 @@ export class OutboxWorker {
         .set({ status: 'done', done_at: this.clock.now().toISOString(), locked_until: null, attempts: m.attempts + 1 })
         .where('id', '=', m.id)
         .execute();
+      return true;
     } catch (err) {
       const attempts = m.attempts + 1;
       const permanent = err instanceof PermanentFailure;
@@ -177,6 +201,7 @@ export class OutboxWorker {
         })
         .where('id', '=', m.id)
         .execute();
+      return false;
     }
   }
 }

@@ -23,6 +23,8 @@ const T = {
     pay: '确认支付',
     paid: '支付成功，电视上的内容已开通。',
     closed: '这笔订单已关闭，无法支付。',
+    refunded: '这笔订单在付款时已结束（已取消或已过期），款项已原路退回，未扣款。',
+    confirming: '已付款，正在等待商户确认。如订单已结束，款项将原路退回。',
     noAccount: '这个号码还没有钱包，无法在此支付。',
     insufficient: '余额不足',
   },
@@ -43,6 +45,8 @@ const T = {
     pay: 'Pay now',
     paid: 'Paid. Your TV is turning on what you bought.',
     closed: 'This order is closed and can no longer be paid.',
+    refunded: 'This order had already ended (cancelled or expired) when you paid, so the money went back to where it came from.',
+    confirming: 'Paid; waiting for the merchant to confirm. If the order had ended, the money goes back by itself.',
     noAccount: 'This number has no wallet to pay from.',
     insufficient: 'not enough',
   },
@@ -70,9 +74,12 @@ function shell(lang: PageLang, c: Checkout, token: string, content: Html, error?
 }
 
 export const checkoutPages = {
-  start(lang: PageLang, c: Checkout, token: string, payable: boolean, error?: string): string {
+  /** `confirming`: the payment was just taken and the merchant's verdict on it has not come back yet. */
+  start(lang: PageLang, c: Checkout, token: string, payable: boolean, error?: string, confirming = false): string {
     const t = T[lang];
-    if (c.status === 'paid') return shell(lang, c, token, html`<div class="ok" role="status">${t.paid}</div>`);
+    if (c.status === 'paid') return shell(lang, c, token, html`<div class="ok" role="status" data-outcome="${confirming ? 'confirming' : 'paid'}">${confirming ? t.confirming : t.paid}</div>`);
+    // A payment that captured while the order was ending is refused by the merchant and refunded.
+    if (c.status === 'closed' && c.paid_payment_id) return shell(lang, c, token, html`<div class="error" role="status" data-outcome="refunded">${t.refunded}</div>`);
     if (!payable) return shell(lang, c, token, html`<div class="error">${t.closed}</div>`);
     return shell(lang, c, token, html`<form method="post" action="/pay/${token}/code?lang=${lang}"><button type="submit">${t.sendCode}</button></form>`, error);
   },

@@ -85,8 +85,8 @@ export function checkoutRoutes(app: FastifyInstance, checkout: CheckoutService):
         request,
         reply,
         async (lang) => {
-          const c = await checkout.pay(request.params.token, request.body.grant, request.body.source, request.body.quickPay === 'yes');
-          return checkoutPages.start(lang, c, request.params.token, false);
+          const { checkout: c, confirming } = await checkout.pay(request.params.token, request.body.grant, request.body.source, request.body.quickPay === 'yes');
+          return checkoutPages.start(lang, c, request.params.token, false, undefined, confirming);
         },
         // A refused payment rolls back whole, so the grant still holds: offer the choice again.
         async (lang, _c, message) => {

@@ -1,6 +1,7 @@
 import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { affected } from '../../lib/db/affected.ts';
+import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { DomainError } from '../../lib/errors.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
 import { enqueue } from '../../lib/outbox/outbox.ts';
@@ -31,6 +32,15 @@ export interface CheckoutOptions extends CodeSendRules {
   smsFrom: string;
 }
 
+/** How long a page payment waits for the merchant's verdict before it answers "confirming". */
+const VERDICT_WAIT_MS = 5000;
+
+/** What the page shows after paying: the checkout as it is now, and whether the verdict is still out. */
+export interface PayOutcome {
+  checkout: Checkout;
+  confirming: boolean;
+}
+
 /**
  * The phone checkout page's logic (the WAP payment of claim 1's unbound
  * branch, open to bound users too): the holder proves possession of the
@@ -48,6 +58,8 @@ export class CheckoutService {
     private readonly clock: Clock,
     private readonly options: CheckoutOptions,
     private readonly kick: () => void,
+    /** Delivers an outbox message now; resolves whether it was delivered. */
+    private readonly deliverNow: (messageId: string) => Promise<boolean> = async () => false,
   ) {}
 
   /** The checkout behind a link token; 404 for an unknown token, revealing nothing else. */
@@ -80,26 +92,43 @@ export class CheckoutService {
     return sessionId;
   }
 
-  /** Checks the possession code; returns a grant (a secret for this page only) to pay with. */
+  /**
+   * Checks the possession code; returns a grant (a secret for this page only)
+   * to pay with. Each check first takes one of the session's tries in a single
+   * conditional UPDATE, so a burst of guesses sent at once gets no more than
+   * `maxWrongCodes` evaluations between them; the right code afterwards is refused.
+   */
   async verify(linkToken: string, sessionId: string, code: string): Promise<string> {
     const checkout = await this.payable(linkToken);
-    const session = await this.db.selectFrom('page_sessions').selectAll().where('id', '=', sessionId).where('order_id', '=', checkout.order_id).executeTakeFirst();
     const now = this.clock.now().toISOString();
-    if (!session || !session.code_hash || session.verified_at) throw new DomainError('CODE_NOT_SENT', 400, 'Ask for a new code first.');
-    if (session.wrong_tries >= this.options.maxWrongCodes) throw new DomainError('CONFIRMATION_FAILED', 400, 'Too many wrong codes; ask for a new code.');
-    if (!session.code_expires_at || session.code_expires_at < now) throw new DomainError('CODE_EXPIRED', 400, 'The code has expired; ask for a new code.');
-    const expected = codeHash(this.options.codeKey, { id: session.id, amountMinor: Number(checkout.amount_minor), phone: session.phone }, code.normalize('NFKC').replace(/\s+/g, ''));
-    if (expected !== session.code_hash) {
-      await this.db.updateTable('page_sessions').set((eb) => ({ wrong_tries: eb('wrong_tries', '+', 1) })).where('id', '=', session.id).execute();
-      const left = this.options.maxWrongCodes - session.wrong_tries - 1;
-      throw new DomainError(left > 0 ? 'CODE_INCORRECT' : 'CONFIRMATION_FAILED', 400, left > 0 ? `The code is not right; ${left} tries left.` : 'Too many wrong codes; ask for a new code.');
+    const taken = await this.db
+      .updateTable('page_sessions')
+      .set((eb) => ({ wrong_tries: eb('wrong_tries', '+', 1) }))
+      .where('id', '=', sessionId)
+      .where('order_id', '=', checkout.order_id)
+      .where('code_hash', 'is not', null)
+      .where('verified_at', 'is', null)
+      .where('wrong_tries', '<', this.options.maxWrongCodes)
+      .returningAll()
+      .executeTakeFirst();
+    if (!taken) {
+      const session = await this.db.selectFrom('page_sessions').select(['code_hash', 'verified_at', 'wrong_tries']).where('id', '=', sessionId).where('order_id', '=', checkout.order_id).executeTakeFirst();
+      if (session && session.code_hash && !session.verified_at) throw new DomainError('CONFIRMATION_FAILED', 400, 'Too many wrong codes; ask for a new code.');
+      throw new DomainError('CODE_NOT_SENT', 400, 'Ask for a new code first.');
+    }
+    if (!taken.code_expires_at || taken.code_expires_at < now) throw new DomainError('CODE_EXPIRED', 400, 'The code has expired; ask for a new code.');
+    const expected = codeHash(this.options.codeKey, { id: taken.id, amountMinor: Number(checkout.amount_minor), phone: taken.phone }, code.normalize('NFKC').replace(/\s+/g, ''));
+    if (expected !== taken.code_hash) {
+      const left = this.options.maxWrongCodes - taken.wrong_tries;
+      throw new DomainError(left > 0 ? 'CODE_INCORRECT' : 'CONFIRMATION_FAILED', 400, left > 0 ? `The code is not right; ${left} tries left.` : 'Too many wrong codes; ask for a new code.', { triesLeft: left });
     }
     const grant = this.random.token();
     const res = await this.db
       .updateTable('page_sessions')
       .set({ grant_hash: sha256(grant), verified_at: now, code_hash: null })
-      .where('id', '=', session.id)
+      .where('id', '=', taken.id)
       .where('verified_at', 'is', null)
+      .where('code_hash', '=', taken.code_hash)
       .executeTakeFirst();
     if (affected(res) !== 1) throw new DomainError('CODE_NOT_SENT', 400, 'Ask for a new code first.');
     return grant;
@@ -127,47 +156,65 @@ export class CheckoutService {
   /**
    * Pays the order from the chosen source: reserve, capture and mark the
    * order paid in one transaction. Refuses with INSUFFICIENT_FUNDS (nothing
-   * moved) when the source does not cover the amount.
+   * moved) when the source does not cover the amount, and with
+   * PAYMENT_IN_PROGRESS when another page of the same order is paying at
+   * that moment. Then it tells the back-end at once and waits for its verdict
+   * (a few seconds at most), so the page says what really happened: paid, or
+   * refunded because the order had ended meanwhile.
    */
-  async pay(linkToken: string, grant: string, source: 'wallet' | 'card', agreeQuickPay: boolean): Promise<Checkout> {
+  async pay(linkToken: string, grant: string, source: 'wallet' | 'card', agreeQuickPay: boolean): Promise<PayOutcome> {
     const { checkout, session } = await this.granted(linkToken, grant);
     const now = this.clock.now().toISOString();
-    await inTransaction(this.db, async (trx) => {
-      const spent = await trx.updateTable('page_sessions').set({ grant_hash: null }).where('id', '=', session.id).where('grant_hash', '=', sha256(grant)).executeTakeFirst();
-      if (affected(spent) !== 1) throw new DomainError('GRANT_INVALID', 400, 'This payment page has expired; start again from the link.');
-      const account = await trx.selectFrom('accounts').selectAll().where('phone', '=', session.phone).executeTakeFirst();
-      if (!account) throw new DomainError('ACCOUNT_NOT_FOUND', 409, 'This phone has no wallet to pay from.');
-      if (account.currency !== checkout.currency) throw new DomainError('CURRENCY_MISMATCH', 409, `The wallet holds ${account.currency}, the order is in ${checkout.currency}.`);
-      const la = await trx.selectFrom('ledger_accounts').select('id').where('account_id', '=', account.id).where('kind', '=', source).executeTakeFirst();
-      if (!la) throw new DomainError('SOURCE_NOT_FOUND', 409, source === 'card' ? 'No bank card is linked to this wallet.' : 'This account has no wallet.');
-      const paymentId = this.random.id('pay');
-      const holdId = await this.ledger.reserve(trx, la.id, Number(checkout.amount_minor), paymentId);
-      if (!holdId) throw new DomainError('INSUFFICIENT_FUNDS', 409, source === 'card' ? 'The card does not cover the amount.' : 'The wallet does not cover the amount; try the card.');
-      const payment: PayserverTables['payments'] = {
-        id: paymentId,
-        order_id: checkout.order_id,
-        attempt: checkout.attempt,
-        method: 'page',
-        phone: session.phone,
-        account_id: account.id,
-        source,
-        hold_id: holdId,
-        amount_minor: Number(checkout.amount_minor),
-        currency: checkout.currency,
-        status: 'pending',
-        failure_code: null,
-        code_hash: null,
-        code_expires_at: null,
-        wrong_replies: 0,
-        created_at: now,
-        completed_at: null,
-      };
-      await trx.insertInto('payments').values(payment).execute();
-      if (!(await this.settlement.capture(trx, payment))) throw new DomainError('ORDER_FINAL', 409, 'This order can no longer be paid.');
-      if (agreeQuickPay && account.quick_pay !== 1) await trx.updateTable('accounts').set({ quick_pay: 1 }).where('id', '=', account.id).execute();
-    });
+    let notifyMessageId: string;
+    try {
+      notifyMessageId = await inTransaction(this.db, (trx) => this.payIn(trx, checkout, session, grant, source, agreeQuickPay, now));
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new DomainError('PAYMENT_IN_PROGRESS', 409, 'This order is being paid on another page at this moment; reload to see how it went.');
+      throw err;
+    }
+    const verdict = await Promise.race([
+      this.deliverNow(notifyMessageId).catch(() => false),
+      new Promise<false>((r) => setTimeout(() => r(false), VERDICT_WAIT_MS).unref()),
+    ]);
     this.kick();
-    return this.find(linkToken);
+    return { checkout: await this.find(linkToken), confirming: !verdict };
+  }
+
+  private async payIn(trx: PayserverDb, checkout: Checkout, session: PayserverTables['page_sessions'], grant: string, source: 'wallet' | 'card', agreeQuickPay: boolean, now: string): Promise<string> {
+    const spent = await trx.updateTable('page_sessions').set({ grant_hash: null }).where('id', '=', session.id).where('grant_hash', '=', sha256(grant)).executeTakeFirst();
+    if (affected(spent) !== 1) throw new DomainError('GRANT_INVALID', 400, 'This payment page has expired; start again from the link.');
+    const account = await trx.selectFrom('accounts').selectAll().where('phone', '=', session.phone).executeTakeFirst();
+    if (!account) throw new DomainError('ACCOUNT_NOT_FOUND', 409, 'This phone has no wallet to pay from.');
+    if (account.currency !== checkout.currency) throw new DomainError('CURRENCY_MISMATCH', 409, `The wallet holds ${account.currency}, the order is in ${checkout.currency}.`);
+    const la = await trx.selectFrom('ledger_accounts').select('id').where('account_id', '=', account.id).where('kind', '=', source).executeTakeFirst();
+    if (!la) throw new DomainError('SOURCE_NOT_FOUND', 409, source === 'card' ? 'No bank card is linked to this wallet.' : 'This account has no wallet.');
+    const paymentId = this.random.id('pay');
+    const holdId = await this.ledger.reserve(trx, la.id, Number(checkout.amount_minor), paymentId);
+    if (!holdId) throw new DomainError('INSUFFICIENT_FUNDS', 409, source === 'card' ? 'The card does not cover the amount.' : 'The wallet does not cover the amount; try the card.');
+    const payment: PayserverTables['payments'] = {
+      id: paymentId,
+      order_id: checkout.order_id,
+      attempt: checkout.attempt,
+      method: 'page',
+      phone: session.phone,
+      account_id: account.id,
+      source,
+      hold_id: holdId,
+      amount_minor: Number(checkout.amount_minor),
+      currency: checkout.currency,
+      status: 'pending',
+      failure_code: null,
+      code_hash: null,
+      code_expires_at: null,
+      wrong_replies: 0,
+      created_at: now,
+      completed_at: null,
+    };
+    await trx.insertInto('payments').values(payment).execute();
+    const captured = await this.settlement.capture(trx, payment);
+    if (!captured) throw new DomainError('ORDER_FINAL', 409, 'This order can no longer be paid.');
+    if (agreeQuickPay && account.quick_pay !== 1) await trx.updateTable('accounts').set({ quick_pay: 1 }).where('id', '=', account.id).execute();
+    return captured.notifyMessageId;
   }
 
   private async payable(linkToken: string): Promise<Checkout> {

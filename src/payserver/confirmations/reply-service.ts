@@ -1,7 +1,7 @@
 import { crashPoint } from '../../lib/crash-points.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { affected } from '../../lib/db/affected.ts';
+import type { RateLimiter, RateRule } from '../../lib/rate-limiter.ts';
 import { DomainError } from '../../lib/errors.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { parseReplyCode } from '../../sms/reply-parser.ts';
@@ -9,20 +9,28 @@ import type { Settlement } from '../payments/settlement.ts';
 import type { PayserverDb } from '../schema.ts';
 import { codeHash } from './code-hash.ts';
 
-export type ReplyOutcome = 'captured' | 'order_closed' | 'wrong_code' | 'confirmation_failed' | 'no_code' | 'no_pending' | 'unknown_sender';
+export type ReplyOutcome = 'captured' | 'order_closed' | 'wrong_code' | 'confirmation_failed' | 'too_many_replies' | 'no_code' | 'no_pending' | 'unknown_sender';
 
 /**
  * Takes a phone's SMS reply (claim 3): finds the pending payment whose code
  * it carries and captures it; a wrong code counts against every pending
  * payment of the phone, and the fifth wrong one fails the payment
  * (CONFIRMATION_FAILED) and releases its hold.
+ *
+ * Every check is counted before it is made, in the same transaction, by
+ * conditional updates: each pending payment gives up one of its tries
+ * (`wrong_replies < max`), and the phone gives up one code check per pending
+ * code from its own window (`codeChecksPerPhone`), so a burst of replies, or
+ * many pending payments for one phone, cannot test more codes than that. A
+ * reply that matches gives its checks back.
  */
 export class ReplyService {
   constructor(
     private readonly db: PayserverDb,
     private readonly settlement: Settlement,
+    private readonly limiter: RateLimiter,
     private readonly clock: Clock,
-    private readonly options: { codeKey: string; regions: readonly string[]; maxWrongCodes: number },
+    private readonly options: { codeKey: string; regions: readonly string[]; maxWrongCodes: number; codeChecksPerPhone: RateRule },
     private readonly kick: () => void,
   ) {}
 
@@ -36,39 +44,50 @@ export class ReplyService {
     }
     const code = parseReplyCode(text);
     if (!code) return 'no_code';
-    const now = this.clock.now().toISOString();
-    const pending = await this.db
-      .selectFrom('payments')
-      .selectAll()
-      .where('phone', '=', phone)
-      .where('status', '=', 'pending')
-      .where('method', '=', 'sms_code')
-      .where('code_hash', 'is not', null)
-      .where('code_expires_at', '>', now)
-      .execute();
-    if (pending.length === 0) return 'no_pending';
-    const match = pending.find(
-      (p) => p.code_hash === codeHash(this.options.codeKey, { id: p.id, amountMinor: Number(p.amount_minor), phone: p.phone }, code),
-    );
     const outcome = await inTransaction(this.db, async (trx): Promise<ReplyOutcome> => {
+      const now = this.clock.now().toISOString();
+      const pending = await trx
+        .selectFrom('payments')
+        .select('id')
+        .where('phone', '=', phone)
+        .where('status', '=', 'pending')
+        .where('method', '=', 'sms_code')
+        .where('code_hash', 'is not', null)
+        .where('code_expires_at', '>', now)
+        .where('wrong_replies', '<', this.options.maxWrongCodes)
+        .orderBy('created_at', 'desc')
+        .execute();
+      if (pending.length === 0) return 'no_pending';
+      const bucket = `code-checks:${phone}`;
+      const rule = this.options.codeChecksPerPhone;
+      // All pending codes if the phone's window allows, else only the newest (the one most likely replied to).
+      let ids = pending.map((p) => p.id);
+      let checks = ids.length;
+      if (!(await this.limiter.take(trx, bucket, rule, checks))) {
+        checks = 1;
+        ids = ids.slice(0, 1);
+        if (!(await this.limiter.take(trx, bucket, rule, 1))) return 'too_many_replies';
+      }
+      const tried = await trx
+        .updateTable('payments')
+        .set((eb) => ({ wrong_replies: eb('wrong_replies', '+', 1) }))
+        .where('id', 'in', ids)
+        .where('status', '=', 'pending')
+        .where('wrong_replies', '<', this.options.maxWrongCodes)
+        .returningAll()
+        .execute();
+      const match = tried.find((p) => p.code_hash === codeHash(this.options.codeKey, { id: p.id, amountMinor: Number(p.amount_minor), phone: p.phone }, code));
       if (match) {
-        const fresh = await trx.selectFrom('payments').selectAll().where('id', '=', match.id).where('status', '=', 'pending').executeTakeFirst();
-        if (!fresh) return 'no_pending';
-        return (await this.settlement.capture(trx, fresh)) ? 'captured' : 'order_closed';
+        // A right code was no wrong try, for the phone or for the other payments it was checked against.
+        await this.limiter.giveBack(trx, bucket, rule, checks);
+        await trx.updateTable('payments').set((eb) => ({ wrong_replies: eb('wrong_replies', '-', 1) })).where('id', 'in', tried.map((p) => p.id)).execute();
+        return (await this.settlement.capture(trx, match)) ? 'captured' : 'order_closed';
       }
       let failed = false;
-      for (const p of pending) {
-        const res = await trx
-          .updateTable('payments')
-          .set((eb) => ({ wrong_replies: eb('wrong_replies', '+', 1) }))
-          .where('id', '=', p.id)
-          .where('status', '=', 'pending')
-          .executeTakeFirst();
-        if (affected(res) !== 1) continue;
-        const after = await trx.selectFrom('payments').selectAll().where('id', '=', p.id).executeTakeFirstOrThrow();
-        if (after.wrong_replies >= this.options.maxWrongCodes) failed = (await this.settlement.fail(trx, after, 'CONFIRMATION_FAILED')) || failed;
+      for (const p of tried) {
+        if (p.wrong_replies >= this.options.maxWrongCodes) failed = (await this.settlement.fail(trx, p, 'CONFIRMATION_FAILED')) || failed;
       }
-      return failed ? 'confirmation_failed' : 'wrong_code';
+      return failed ? 'confirmation_failed' : tried.length ? 'wrong_code' : 'no_pending';
     });
     if (outcome === 'captured') crashPoint('payserver.after-capture');
     this.kick();

@@ -3,6 +3,7 @@ import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { StartPaymentRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { affected } from '../../lib/db/affected.ts';
+import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
 import { enqueue } from '../../lib/outbox/outbox.ts';
 import { normalizePhone } from '../../lib/phone.ts';
@@ -25,8 +26,6 @@ export interface PaymentsOptions extends CodeSendRules {
 }
 
 type Payment = PayserverTables['payments'];
-
-const isUniqueViolation = (err: unknown) => /UNIQUE|unique|23505/.test(String((err as { code?: string }).code ?? '') + String((err as Error).message));
 
 /**
  * The payment server's side of an order (claims 2, 3 and 8): registering the

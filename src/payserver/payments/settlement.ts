@@ -29,9 +29,11 @@ export class Settlement {
    * first wins and every other attempt for the order is released. Returns
    * false, changing nothing more, when the payment was already resolved
    * (captured, failed or released by a racing transaction), and releases
-   * its hold when the order was already paid or closed.
+   * its hold when the order was already paid or closed. On success it gives
+   * the id of the outbox message that tells the back-end, so a caller that
+   * must know the back-end's verdict can deliver it at once.
    */
-  async capture(trx: PayserverDb, payment: Payment): Promise<boolean> {
+  async capture(trx: PayserverDb, payment: Payment): Promise<{ notifyMessageId: string } | null> {
     const now = this.clock.now().toISOString();
     const moved = await trx
       .updateTable('payments')
@@ -39,7 +41,7 @@ export class Settlement {
       .where('id', '=', payment.id)
       .where('status', '=', 'pending')
       .executeTakeFirst();
-    if (affected(moved) !== 1) return false;
+    if (affected(moved) !== 1) return null;
     const won = await trx
       .updateTable('checkouts')
       .set({ status: 'paid', paid_payment_id: payment.id })
@@ -50,7 +52,7 @@ export class Settlement {
     if (affected(won) !== 1) {
       await trx.updateTable('payments').set({ status: 'released', failure_code: 'ORDER_CLOSED', code_hash: null }).where('id', '=', payment.id).execute();
       if (payment.hold_id) await this.ledger.release(trx, payment.hold_id);
-      return false;
+      return null;
     }
     if (!payment.hold_id || !(await this.ledger.capture(trx, payment.hold_id))) {
       throw new Error(`ledger invariant broken: the hold of payment ${payment.id} was not open`);
@@ -63,8 +65,7 @@ export class Settlement {
       .where('id', '!=', payment.id)
       .execute();
     for (const other of others) await this.release(trx, other, 'SUPERSEDED');
-    await this.notify(trx, payment, 'payment.completed', null);
-    return true;
+    return { notifyMessageId: await this.notify(trx, payment, 'payment.completed', null) };
   }
 
   /** Fails a pending payment, releases its hold and tells the back-end. */
@@ -91,7 +92,7 @@ export class Settlement {
     return true;
   }
 
-  private async notify(trx: PayserverDb, payment: Payment, type: PaymentEvent['type'], failureCode: string | null) {
+  private async notify(trx: PayserverDb, payment: Payment, type: PaymentEvent['type'], failureCode: string | null): Promise<string> {
     const messageId = this.random.id('msg');
     const event: PaymentEvent = {
       messageId,
@@ -105,5 +106,6 @@ export class Settlement {
       at: this.clock.now().toISOString(),
     };
     await enqueue(trx, { id: messageId, topic: NOTIFY_TOPIC, payload: event, now: this.clock.now() });
+    return messageId;
   }
 }

@@ -16,26 +16,31 @@ export class ApiError extends Error {
 export class TvApi {
   constructor(private readonly token: string) {}
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** `idempotencyKey`: the same key on a retry makes the back-end answer the first request's outcome, never act twice. */
+  private async call<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
     let res: Response;
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
     try {
-      res = await fetch(path, {
-        method,
-        headers: body === undefined ? { authorization: `Bearer ${this.token}` } : { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch {
       throw new ApiError(0, 'network', 'network');
     }
-    const text = await res.text();
-    const data = text ? JSON.parse(text) : null;
+    const text = await res.text().catch(() => '');
+    let data: { code?: string; detail?: string } | null = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      data = null;
+    }
     if (!res.ok) throw new ApiError(res.status, (data && data.code) || 'other', (data && data.detail) || res.statusText);
     return data as T;
   }
 
   products(): Promise<Product[]> { return this.call('GET', '/v1/products'); }
-  createOrder(productId: string): Promise<Order> { return this.call('POST', '/v1/orders', { productId }); }
-  submitPayer(orderId: string, phone: string): Promise<Order> { return this.call('POST', `/v1/orders/${orderId}/payer`, { phone }); }
+  createOrder(productId: string, idempotencyKey: string): Promise<Order> { return this.call('POST', '/v1/orders', { productId }, idempotencyKey); }
+  submitPayer(orderId: string, phone: string, idempotencyKey: string): Promise<Order> { return this.call('POST', `/v1/orders/${orderId}/payer`, { phone }, idempotencyKey); }
   order(orderId: string): Promise<Order> { return this.call('GET', `/v1/orders/${orderId}`); }
   cancel(orderId: string): Promise<Order> { return this.call('POST', `/v1/orders/${orderId}/cancel`); }
   entitlements(): Promise<Entitlement[]> { return this.call('GET', '/v1/entitlements'); }

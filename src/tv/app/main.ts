@@ -15,7 +15,8 @@ type Screen =
   | { name: 'unprovisioned' }
   | { name: 'catalogue' }
   | { name: 'detail'; product: Product }
-  | { name: 'phone'; product: Product; order?: Order; digits: string; error?: string }
+  /** `key`: this checkout's idempotency key, made once when the keypad opens and kept across retries. */
+  | { name: 'phone'; product: Product; order?: Order; digits: string; error?: string; key: string }
   | { name: 'waiting'; product: Product; order: Order }
   | { name: 'success'; product: Product; order: Order; entitlement?: Entitlement }
   | { name: 'failure'; product: Product; reason: string }
@@ -30,14 +31,27 @@ let products: Product[] = [];
 let screen: Screen = { name: 'catalogue' };
 let stopWatching: (() => void) | null = null;
 let ticker: number | undefined;
+/** A request of the checkout is in flight: OK is ignored until it answers (a double OK must not buy twice). */
+let busy = false;
 
+function newKey(): string {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.prototype.map.call(bytes, (b: number) => (b < 16 ? '0' : '') + b.toString(16)).join('');
+}
+
+/**
+ * The device token: taken from `#device=` only when this TV has none yet, so a
+ * link cannot switch a provisioned TV to another device; the fragment is
+ * removed from the address either way.
+ */
 function provision(): string | null {
   const m = /device=([A-Za-z0-9_\-]+)/.exec(location.hash);
-  if (m) {
-    localStorage.setItem('tvpay.device', m[1]!);
-    history.replaceState(null, '', location.pathname);
-  }
-  return localStorage.getItem('tvpay.device');
+  if (m) history.replaceState(null, '', location.pathname);
+  const stored = localStorage.getItem('tvpay.device');
+  if (stored) return stored;
+  if (m) localStorage.setItem('tvpay.device', m[1]!);
+  return m ? m[1]! : null;
 }
 
 function fitStage() {
@@ -115,7 +129,7 @@ function render(preferred?: string) {
         h('div', { class: 'price big' }, money(s.product.amountMinor, s.product.currency)),
         h('p', {}, t.days(s.product.durationDays)),
         h('p', { class: 'muted' }, t.turnsOn(s.product.service)),
-        h('div', { class: 'row' }, button(t.buy, () => go({ name: 'phone', product: s.product, digits: '' }), { id: 'buy' }), button(t.back, () => go({ name: 'catalogue' })))));
+        h('div', { class: 'row' }, button(t.buy, () => go({ name: 'phone', product: s.product, digits: '', key: newKey() }), { id: 'buy' }), button(t.back, () => go({ name: 'catalogue' })))));
       preferred = preferred || '#buy';
       break;
     case 'phone':
@@ -137,7 +151,7 @@ function render(preferred?: string) {
         h('div', { class: 'badge bad' }, '!'),
         h('h1', {}, t.failed),
         h('p', { class: 'lead', 'data-reason': s.reason }, t.reasons[s.reason] || t.reasons.other!),
-        h('div', { class: 'row' }, button(t.retry, () => go({ name: 'phone', product: s.product, digits: '' }), { id: 'retry' }), button(t.toCatalogue, () => go({ name: 'catalogue' })))));
+        h('div', { class: 'row' }, button(t.retry, () => go({ name: 'phone', product: s.product, digits: '', key: newKey() }), { id: 'retry' }), button(t.toCatalogue, () => go({ name: 'catalogue' })))));
       preferred = preferred || '#retry';
       break;
     case 'services':
@@ -162,12 +176,12 @@ function renderPhone(body: HTMLElement, s: Extract<Screen, { name: 'phone' }>) {
     h('div', { class: 'panel' },
       h('h1', {}, t.enterPhone),
       h('div', { class: `phone-display ${s.digits ? '' : 'empty'}`, 'data-testid': 'phone-display' }, s.digits ? groupPhone(s.digits) : '___ ____ ____'),
-      h('p', { class: `muted ${early || s.error ? 'error' : ''}`, role: 'status' }, s.error || (early ? t.phoneBad : t.phoneHint)),
+      h('p', { class: `muted ${early || s.error ? 'error' : ''}`, role: 'status', 'data-testid': 'phone-status' }, busy ? t.sending : s.error || (early ? t.phoneBad : t.phoneHint)),
       h('p', { class: 'muted' }, `${s.product.title} · ${money(s.product.amountMinor, s.product.currency)}`)),
-    h('div', { class: 'keypad', 'data-trap': true }, ...keys.map((k) =>
+    h('div', { class: `keypad ${busy ? 'busy' : ''}`, 'data-trap': true, 'aria-busy': busy ? 'true' : undefined }, ...keys.map((k) =>
       h('button', {
         type: 'button', class: `key ${k === 'ok' ? 'key-ok' : ''}`, 'data-focusable': true, tabindex: -1, 'data-key': k,
-        'aria-disabled': k === 'ok' && !valid ? 'true' : undefined,
+        'aria-disabled': k === 'ok' && (!valid || busy) ? 'true' : undefined,
         onclick: () => pressKey(k),
       }, k === 'del' ? `⌫ ${t.delete}` : k === 'ok' ? t.ok : k)))));
 }
@@ -188,19 +202,32 @@ function refocus(selector: string) {
 }
 
 async function submitPhone(s: Extract<Screen, { name: 'phone' }>) {
+  if (busy) return;
   if (!PHONE.test(s.digits)) {
     screen = { ...s, error: t.phoneBad };
     render('[data-key="ok"]');
     return;
   }
+  busy = true;
+  screen = { ...s, error: undefined };
+  render('[data-key="ok"]');
+  let order = s.order && (s.order.status === 'created' || s.order.status === 'awaiting_payment') ? s.order : undefined;
   try {
-    let order = s.order && (s.order.status === 'created' || s.order.status === 'awaiting_payment') ? s.order : await api!.createOrder(s.product.productId);
-    order = await api!.submitPayer(order.orderId, s.digits);
+    // The same keys on a retry: the back-end answers what it did the first time instead of acting again.
+    if (!order) order = await api!.createOrder(s.product.productId, `${s.key}.order`);
+    order = await api!.submitPayer(order.orderId, s.digits, `${s.key}.payer.${order.orderId}.${s.digits}`);
+    busy = false;
     go({ name: 'waiting', product: s.product, order });
   } catch (err) {
+    busy = false;
     const code = err instanceof ApiError ? err.code : 'other';
+    if (screen.name !== 'phone') return;
     if (code === 'PHONE_INVALID') {
-      screen = { ...s, error: t.phoneBad };
+      screen = { ...s, order, error: t.phoneBad };
+      render('[data-key="ok"]');
+    } else if (code === 'network' || code === 'IDEMPOTENCY_KEY_IN_USE' || (err instanceof ApiError && err.status >= 500)) {
+      // Nothing is known to have happened: stay, say so, and let OK try again with the same keys.
+      screen = { ...s, order, error: t.reasons.network };
       render('[data-key="ok"]');
     } else {
       go({ name: 'failure', product: s.product, reason: code });
@@ -228,7 +255,7 @@ function renderWaiting(body: HTMLElement, s: Extract<Screen, { name: 'waiting' }
       h('p', { class: 'price' }, `${o.title} · ${money(o.amountMinor, o.currency)}`),
       left,
       h('div', { class: 'row' },
-        button(t.changeNumber, () => go({ name: 'phone', product: s.product, order: o, digits: '' }), { id: 'change' }),
+        button(t.changeNumber, () => go({ name: 'phone', product: s.product, order: o, digits: '', key: newKey() }), { id: 'change' }),
         button(t.cancel, () => void cancel(s), { id: 'cancel' }))),
     h('div', { class: 'panel qr-panel' }, qr, h('p', { class: 'muted' }, t.orScan))));
   if (o.payUrl) api!.qrSvg(o.orderId).then((svg) => { qr.innerHTML = svg; });
@@ -251,8 +278,16 @@ async function onOrder(product: Product, o: Order) {
   }
 }
 
+/** Cancels the payment; if it was paid meanwhile (409), the TV follows the order instead of saying "cancelled". */
 async function cancel(s: Extract<Screen, { name: 'waiting' }>) {
-  await api!.cancel(s.order.orderId).catch(() => undefined);
+  try {
+    await api!.cancel(s.order.orderId);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 409) {
+      const now = await api!.order(s.order.orderId).catch(() => null);
+      if (now && now.status !== 'cancelled') return onOrder(s.product, now);
+    }
+  }
   go({ name: 'failure', product: s.product, reason: 'cancelled' });
 }
 
