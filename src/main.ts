@@ -5,7 +5,7 @@ import { systemClock } from './lib/clock.ts';
 import { armCrashPoints } from './lib/crash-points.ts';
 import { cryptoRandom } from './lib/ids.ts';
 import { createLogger } from './lib/log.ts';
-import { ALL_PARTS, startSystem, type Part } from './system.ts';
+import { ALL_PARTS, StartError, startSystem, type Part } from './system.ts';
 
 /** `tvpay [all|backend|payserver|carrier]`: starts services; stops them gracefully on SIGTERM/SIGINT. */
 async function main(argv: string[]): Promise<void> {
@@ -30,7 +30,16 @@ async function main(argv: string[]): Promise<void> {
   const { secrets, created } = loadSecrets(config);
   const log = createLogger(config.logLevel);
   const parts = which === 'all' ? ALL_PARTS : [which as Part];
-  const system = await startSystem({ config, secrets, clock: systemClock, random: cryptoRandom, log }, parts);
+  let system: Awaited<ReturnType<typeof startSystem>>;
+  try {
+    system = await startSystem({ config, secrets, clock: systemClock, random: cryptoRandom, log }, parts);
+  } catch (err) {
+    if (err instanceof StartError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
   const banner = [...system.banner];
   if (created) {
     banner.push(`admin token              ${secrets.adminToken}   (shown once; kept in ${join(config.dataDir, 'secrets.json')})`);
@@ -43,6 +52,11 @@ async function main(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    // Whatever a client holds open, the process is gone within the deadline.
+    setTimeout(() => {
+      log.error({ seconds: config.shutdownSeconds }, 'shutdown took longer than its deadline; exiting now');
+      process.exit(1);
+    }, config.shutdownSeconds * 1000).unref();
     await system.close();
     process.exit(0);
   };

@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBackend } from './backend/backend.ts';
@@ -67,6 +68,22 @@ function gatewayFor(config: Readonly<Config>, secrets: Secrets, serviceUrl: stri
 }
 
 
+/** A service could not start for a reason the operator can fix; the message says how, in one line. */
+export class StartError extends Error {}
+
+/** Listens, turning "address in use" into one line naming the service, the port and the variable that moves it. */
+async function listen(app: FastifyInstance, service: string, host: string, port: number, variable: string): Promise<void> {
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'EADDRINUSE') throw new StartError(`The ${service} cannot listen on ${host}:${port}: the port is in use by another program. Stop it, or choose another port with ${variable}.`);
+    if (code === 'EACCES') throw new StartError(`The ${service} may not listen on ${host}:${port}. Choose a port above 1023 with ${variable}.`);
+    if (code === 'EADDRNOTAVAIL') throw new StartError(`The ${service} cannot listen on ${host}: this machine has no such address. Set TVPAY_HOST to one of its addresses.`);
+    throw err;
+  }
+}
+
 /**
  * Builds, listens and starts the chosen services (all three for `npm start`),
  * seeding demo data into stores that did not exist yet. Returns the running
@@ -84,7 +101,7 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
 
   if (parts.includes('carrier') && config.sms.mode === 'dev') {
     carrier = await buildCarrier({ config, secrets, store: openDatabase(config.carrierDatabase), clock, random, log: log.child({ service: 'carrier' }) });
-    await carrier.app.listen({ host: config.host, port: config.ports.carrier });
+    await listen(carrier.app, 'development SMS carrier', config.host, config.ports.carrier, 'TVPAY_CARRIER_PORT');
     running.push(carrier);
     banner.push(`development SMS carrier  ${config.publicUrls.carrier}/dev/phones/8613800138000`);
   }
@@ -101,7 +118,7 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
     inbox.receipt = (gatewayId, status) => sms.receipt(gatewayId, status);
     if (gateway instanceof SmppSmsGateway) running.push({ close: () => gateway.stop() });
     if (payserver.fresh && seed) await seedPayserver(payserver.services.accounts);
-    await payserver.app.listen({ host: config.host, port: config.ports.payserver });
+    await listen(payserver.app, 'payment server', config.host, config.ports.payserver, 'TVPAY_PAYSERVER_PORT');
     payserver.start();
     running.push(payserver);
     banner.push(`payment server           ${config.publicUrls.payserver}`);
@@ -124,7 +141,7 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
       banner.push(`demo TV device token     ${demo.token}   (kept in ${join(config.dataDir, 'demo-device-token')})`);
       banner.push(`demo TV app              ${config.publicUrls.backend}/tv/#device=${demo.token}`);
     }
-    await backend.app.listen({ host: config.host, port: config.ports.backend });
+    await listen(backend.app, 'back-end server', config.host, config.ports.backend, 'TVPAY_BACKEND_PORT');
     backend.start();
     running.push(backend);
     banner.push(`back-end server          ${config.publicUrls.backend}`);

@@ -5,6 +5,7 @@ import type { Secrets } from '../config/secrets.ts';
 import type { Clock } from '../lib/clock.ts';
 import { requireAdmin } from '../lib/auth.ts';
 import { migrate } from '../lib/db/migrate.ts';
+import { pruneExpired } from '../lib/db/retention.ts';
 import type { DatabaseHandle } from '../lib/db/open-database.ts';
 import { createApp } from '../lib/http/create-app.ts';
 import { idempotencyHooks } from '../lib/http/idempotency.ts';
@@ -26,6 +27,7 @@ import { entitlementRoutes } from './entitlements/entitlements.ts';
 import { OrderEvents } from './orders/order-events.ts';
 import { PgOrderEvents } from './orders/pg-order-events.ts';
 import { adminOrderRoutes, tvOrderRoutes } from './orders/orders-routes.ts';
+import { StreamRegistry } from './orders/stream-registry.ts';
 import { CLOSE_TOPIC, OrdersService, START_TOPIC } from './orders/orders-service.ts';
 import { LINK_SMS_TOPIC, PaymentAttempts } from './payments/payment-attempts.ts';
 import { FULFIL_TOPIC, PaymentEvents } from './payments/payment-events.ts';
@@ -99,7 +101,10 @@ export async function buildBackend(deps: BackendDeps) {
   handlers[FULFIL_TOPIC] = (p) => paymentEvents.fulfil(p);
 
   const app = await createApp({ log, title: 'tvpay back-end server', ready: () => ready });
-  const idem = idempotencyHooks(common, clock);
+  const streams = new StreamRegistry({ perDevice: config.limits.streamsPerDevice, perOrder: config.limits.streamsPerOrder });
+  // Before the server stops taking connections: end the event streams, which would otherwise hold it open.
+  app.addHook('preClose', async () => streams.endAll());
+  const idem = idempotencyHooks(common, clock, config.retention);
   await authenticatedScope(app, requireAdmin(secrets.adminToken), idem, (admin) => {
     adminProductRoutes(admin, products);
     adminDeviceRoutes(admin, devices);
@@ -109,7 +114,7 @@ export async function buildBackend(deps: BackendDeps) {
   });
   await authenticatedScope(app, devices.hook(), idem, (tv) => {
     tvProductRoutes(tv, products);
-    tvOrderRoutes(tv, orders, events, checkoutUrl);
+    tvOrderRoutes(tv, orders, events, streams, checkoutUrl);
     entitlementRoutes(tv, db);
   });
   tvRoutes(app);
@@ -120,6 +125,7 @@ export async function buildBackend(deps: BackendDeps) {
     await orders.expireDue();
     await limiter.prune();
     await pruneNonces(common, clock);
+    await pruneExpired(common, clock, config.retention, [{ table: 'inbox', key: 'message_id', dated: 'received_at' }]);
   }, 1000, log);
 
   return runningParts({ app, worker, sweeper, store: { close: async () => { await bridge?.stop(); await deps.store.close(); } }, fresh, services: {

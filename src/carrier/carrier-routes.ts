@@ -1,3 +1,4 @@
+import { CONTENT_SECURITY_POLICY } from '../lib/http/create-app.ts';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -56,7 +57,9 @@ export function carrierRoutes(app: FastifyInstance, carrier: CarrierService, aut
     },
     async (request, reply) => reply.code(202).send(await carrier.reply(request.params.digits, request.body.text, request.body.to)),
   );
-  r.get('/dev/phones/:digits', { schema: { params: Digits, hide: true } }, async (request, reply) =>
+  // The development phone's page refreshes itself with a small inline script: allowed on this page only.
+  const phonePageCsp = { contentSecurityPolicy: { useDefaults: false, directives: { ...CONTENT_SECURITY_POLICY, scriptSrc: ["'self'", "'unsafe-inline'"] } } };
+  r.get('/dev/phones/:digits', { schema: { params: Digits, hide: true }, helmet: phonePageCsp }, async (request, reply) =>
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(phonePage(request.params.digits, await carrier.thread(request.params.digits))),
   );
   r.post(

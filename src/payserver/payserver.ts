@@ -5,6 +5,7 @@ import type { Config } from '../config/config.ts';
 import type { Secrets } from '../config/secrets.ts';
 import type { Clock } from '../lib/clock.ts';
 import { migrate } from '../lib/db/migrate.ts';
+import { pruneExpired } from '../lib/db/retention.ts';
 import type { DatabaseHandle } from '../lib/db/open-database.ts';
 import { requireAdmin } from '../lib/auth.ts';
 import { createApp } from '../lib/http/create-app.ts';
@@ -107,7 +108,7 @@ export async function buildPayserver(deps: PayserverDeps) {
   };
 
   const app = await createApp({ log, title: 'tvpay payment server', ready: () => ready });
-  const idem = idempotencyHooks(common, clock);
+  const idem = idempotencyHooks(common, clock, config.retention);
   await authenticatedScope(app, requireAdmin(secrets.adminToken), idem, (admin) => {
     accountsRoutes(admin, accounts);
     smsAdminRoutes(admin, common, config.phoneRegions);
@@ -120,6 +121,7 @@ export async function buildPayserver(deps: PayserverDeps) {
     await payments.expire();
     await limiter.prune();
     await pruneNonces(common, clock);
+    await pruneExpired(common, clock, config.retention, [{ table: 'page_sessions', key: 'id', dated: 'created_at' }]);
   }, 1000, log);
 
   return runningParts({ app, worker, sweeper, store: deps.store, fresh, services: {

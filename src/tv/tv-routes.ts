@@ -32,7 +32,7 @@ export function tvRoutes(app: FastifyInstance): void {
   app.get('/favicon.ico', { schema: { hide: true } }, async (_req, reply) => reply.code(204).send());
   app.get('/tv', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/tv/', 302));
   app.get('/tv/', { schema: { hide: true } }, async (_req, reply) =>
-    reply.headers({ ...headers, 'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'" }).type('text/html; charset=utf-8').send(INDEX),
+    reply.headers(headers).type('text/html; charset=utf-8').send(INDEX),
   );
   app.get('/tv/app.js', { schema: { hide: true } }, async (_req, reply) => reply.headers(headers).type('text/javascript; charset=utf-8').send(await js()));
   app.get('/tv/app.css', { schema: { hide: true } }, async (_req, reply) => reply.headers(headers).type('text/css; charset=utf-8').send(await readFile(join(HERE, 'app/app.css'), 'utf8')));

@@ -59,4 +59,20 @@ describe('secrets at rest and credentials in the right place', () => {
     const res = await sys.payserver.app.inject({ method: 'POST', url: path, headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'phone=%2B8613800138000' });
     assert.equal(res.statusCode, 415, res.body);
   });
+
+  it('forbids framing and type sniffing of the payment pages, the TV app and the phone page', async () => {
+    const created = await sys.tv('POST', '/v1/orders', { productId: 'kids-app' });
+    const order = (await sys.tv('POST', `/v1/orders/${created.json().orderId}/payer`, { phone: '13600136000' })).json();
+    const pages = [
+      await sys.payserver.app.inject({ url: new URL(order.payUrl).pathname }),
+      await sys.backend.app.inject({ url: '/tv/' }),
+      await sys.carrier.app.inject({ url: '/dev/phones/8613600136000' }),
+    ];
+    for (const page of pages) {
+      assert.equal(page.statusCode, 200);
+      assert.match(String(page.headers['content-security-policy']), /frame-ancestors 'none'/);
+      assert.equal(page.headers['x-content-type-options'], 'nosniff');
+    }
+    await sys.tv('POST', `/v1/orders/${created.json().orderId}/cancel`);
+  });
 });

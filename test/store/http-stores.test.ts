@@ -8,6 +8,7 @@ import { idempotencyHooks } from '../../src/lib/http/idempotency.ts';
 import { errorHandler } from '../../src/lib/http/problem.ts';
 import { pruneNonces, requireServiceSignature } from '../../src/lib/http/service-auth.ts';
 import { signRequest } from '../../src/lib/signing.ts';
+import { sha256 } from '../../src/lib/ids.ts';
 import { payserverMigrations, type PayserverTables } from '../../src/payserver/schema.ts';
 import { DIALECTS, freshStore, skipFor } from './dialects.ts';
 
@@ -39,6 +40,35 @@ for (const dialect of DIALECTS) {
       });
       return { ...store, common, clock, app, created: () => created };
     };
+
+    it('releases a key left running by a crash after its timeout, so the retry runs', async () => {
+      const k = await kit();
+      await k.common.insertInto('idempotency_keys').values({ scope: "a /things {}", idem_key: 'crashed', request_hash: sha256(JSON.stringify({ n: 1 })), state: 'running', response_status: null, response_body: null, created_at: k.clock.now().toISOString() }).execute();
+      const post = () => k.app.inject({ method: 'POST', url: '/things', payload: { n: 1 }, headers: { 'idempotency-key': 'crashed', 'x-who': 'a' } });
+      assert.equal((await post()).statusCode, 409, 'still running: 409');
+      k.clock.advance(61_000);
+      assert.equal((await post()).statusCode, 201, 'after the timeout the retry runs');
+      await k.dispose();
+    });
+
+    it('prunes delivered outbox messages, old SMS records, idempotency keys and page sessions after their retention, and nothing newer', async () => {
+      const k = await kit();
+      const old = new Date(k.clock.now().getTime() - 40 * 86_400_000).toISOString();
+      const fresh = k.clock.now().toISOString();
+      for (const [id, status, at] of [['o1', 'done', old], ['o2', 'pending', old], ['o3', 'done', fresh]] as const) {
+        await k.common.insertInto('outbox').values({ id, topic: 't', payload: '{}', status, attempts: 0, next_attempt_at: at, locked_until: null, last_error: null, created_at: at, done_at: null }).execute();
+      }
+      for (const [id, at] of [['s1', old], ['s2', fresh]] as const) {
+        await k.common.insertInto('sms_messages').values({ id, kind: 'code', ref: null, gateway_id: null, to_phone: '+8613800138000', sender: '1', status: 'delivered', created_at: at, updated_at: at }).execute();
+      }
+      await k.common.insertInto('idempotency_keys').values({ scope: 's', idem_key: 'old', request_hash: 'x', state: 'done', response_status: 200, response_body: '{}', created_at: old }).execute();
+      const { pruneExpired } = await import('../../src/lib/db/retention.ts');
+      await pruneExpired(k.common, k.clock, { recordsDays: 30, idempotencyHours: 24, idempotencyRunningSeconds: 60 }, []);
+      assert.deepEqual((await k.common.selectFrom('outbox').select('id').orderBy('id').execute()).map((r) => r.id), ['o2', 'o3'], 'a pending message is never pruned');
+      assert.deepEqual((await k.common.selectFrom('sms_messages').select('id').execute()).map((r) => r.id), ['s2']);
+      assert.equal((await k.common.selectFrom('idempotency_keys').selectAll().where('idem_key', '=', 'old').execute()).length, 0);
+      await k.dispose();
+    });
 
     it('replays the first answer for the same key and body, refuses another body, and keeps callers apart', async () => {
       const k = await kit();

@@ -9,12 +9,13 @@ import type { OrderEvents } from './order-events.ts';
 import { isFinal } from './order-state.ts';
 import { AdminOrderSchema, OrderSchema, toOrderView } from './order-view.ts';
 import type { OrdersService } from './orders-service.ts';
+import type { StreamRegistry } from './stream-registry.ts';
 
 const OrderParams = Type.Object({ orderId: Type.String({ minLength: 1, maxLength: 64 }) });
 const HEARTBEAT_MS = 15_000;
 
 /** The TV's order routes (claim 1, from the TV's side). */
-export function tvOrderRoutes(app: FastifyInstance, orders: OrdersService, events: OrderEvents, checkoutUrl: (t: string) => string): void {
+export function tvOrderRoutes(app: FastifyInstance, orders: OrdersService, events: OrderEvents, streams: StreamRegistry, checkoutUrl: (t: string) => string): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const view = (o: Parameters<typeof toOrderView>[0]) => toOrderView(o, checkoutUrl);
 
@@ -59,6 +60,7 @@ export function tvOrderRoutes(app: FastifyInstance, orders: OrdersService, event
   });
   r.get(EVENT_STREAM_ROUTE, { schema: { params: OrderParams, querystring: Type.Object({ access_token: Type.Optional(Type.String({ maxLength: 512 })) }) } }, async (request, reply) => {
     const first = await orders.getOwn(request.device!, request.params.orderId);
+    const release = streams.open(request.device!.deviceId, first.id, () => finish());
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
@@ -82,6 +84,7 @@ export function tvOrderRoutes(app: FastifyInstance, orders: OrdersService, event
     function finish() {
       if (closed) return;
       closed = true;
+      release();
       unsubscribe();
       clearInterval(heartbeat);
       clearInterval(poll);

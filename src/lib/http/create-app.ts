@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { DomainError } from '../errors.ts';
@@ -15,6 +16,19 @@ declare module 'fastify' {
 }
 
 export const BODY_LIMIT = 64 * 1024;
+
+/** Same-origin everything; inline styles (the pages are small and self-contained), no inline scripts. */
+export const CONTENT_SECURITY_POLICY = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+  objectSrc: ["'none'"],
+};
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -38,6 +52,10 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   const app = Fastify({
     loggerInstance: options.log,
     bodyLimit: BODY_LIMIT,
+    // A slow or idle client cannot hold a socket for ever (event streams send a heartbeat every 15 s).
+    requestTimeout: 30_000,
+    connectionTimeout: 120_000,
+    keepAliveTimeout: 10_000,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -68,6 +86,11 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     }
   });
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
+  // Payment pages must not be framed by another site (clickjacking) nor sniffed into another type.
+  await app.register(helmet, {
+    hsts: false, // TLS ends at the operator's proxy, which sets it
+    contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
+  });
   await app.register(swagger, {
     openapi: { info: { title: options.title, version: '1.0.0' } },
   });

@@ -42,7 +42,11 @@ function withoutSecrets(body: string, fields: readonly string[]): string {
  * is 422, a key whose first request is still running is 409. Answers with a
  * 5xx are forgotten so the client may retry.
  */
-export function idempotencyHooks(db: Kysely<CommonTables>, clock: Clock): { preHandler: preHandlerHookHandler; onSend: onSendHookHandler } {
+export function idempotencyHooks(
+  db: Kysely<CommonTables>,
+  clock: Clock,
+  options: { idempotencyRunningSeconds: number } = { idempotencyRunningSeconds: 60 },
+): { preHandler: preHandlerHookHandler; onSend: onSendHookHandler } {
   const preHandler = async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.method !== 'POST') return;
     const raw = request.headers[IDEMPOTENCY_HEADER];
@@ -53,16 +57,29 @@ export function idempotencyHooks(db: Kysely<CommonTables>, clock: Clock): { preH
     }
     const scope = `${request.principal ?? 'anonymous'} ${request.routeOptions.url} ${JSON.stringify(request.params ?? {})}`;
     const requestHash = sha256(JSON.stringify(request.body ?? null));
-    const inserted = await db
-      .insertInto('idempotency_keys')
-      .values({ scope, idem_key: key, request_hash: requestHash, state: 'running', response_status: null, response_body: null, created_at: clock.now().toISOString() })
-      .onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing())
-      .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1) {
+    const claim = async () => {
+      const inserted = await db
+        .insertInto('idempotency_keys')
+        .values({ scope, idem_key: key, request_hash: requestHash, state: 'running', response_status: null, response_body: null, created_at: clock.now().toISOString() })
+        .onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing())
+        .executeTakeFirst();
+      return Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1;
+    };
+    if (await claim()) {
       request.idempotency = { scope, key };
       return;
     }
-    const prior = await db.selectFrom('idempotency_keys').selectAll().where('scope', '=', scope).where('idem_key', '=', key).executeTakeFirst();
+    let prior = await db.selectFrom('idempotency_keys').selectAll().where('scope', '=', scope).where('idem_key', '=', key).executeTakeFirst();
+    // A key left running by a process that died is released after a while, so the client's retry can run.
+    const stale = new Date(clock.now().getTime() - options.idempotencyRunningSeconds * 1000).toISOString();
+    if (prior && prior.state === 'running' && prior.created_at < stale) {
+      await db.deleteFrom('idempotency_keys').where('scope', '=', scope).where('idem_key', '=', key).where('state', '=', 'running').where('created_at', '=', prior.created_at).execute();
+      if (await claim()) {
+        request.idempotency = { scope, key };
+        return;
+      }
+      prior = await db.selectFrom('idempotency_keys').selectAll().where('scope', '=', scope).where('idem_key', '=', key).executeTakeFirst();
+    }
     if (!prior) throw new DomainError('IDEMPOTENCY_KEY_IN_USE', 409, 'A request with this Idempotency-Key is still being processed; retry shortly.');
     if (prior.request_hash !== requestHash) {
       throw new DomainError('IDEMPOTENCY_KEY_REUSED', 422, 'This Idempotency-Key was already used with a different request body; use a new key.');
