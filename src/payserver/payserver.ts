@@ -20,7 +20,7 @@ import { runningParts } from '../lib/service/service.ts';
 import { authenticatedScope } from '../lib/http/scope.ts';
 import type { SmsGateway } from '../sms/gateway.ts';
 import { smsGatewayRoutes } from '../sms/gateway-routes.ts';
-import { smsAdminRoutes } from '../sms/sms-admin-routes.ts';
+import { smsAdminRoutes, smsBudgetRoute } from '../sms/sms-admin-routes.ts';
 import { smsLog } from '../sms/sms-log.ts';
 import { accountsRoutes } from './accounts/accounts-routes.ts';
 import { AccountsService } from './accounts/accounts-service.ts';
@@ -30,7 +30,8 @@ import { CodeSmsSender } from './confirmations/code-sms-sender.ts';
 import { ReplyService } from './confirmations/reply-service.ts';
 import { internalRoutes } from './internal-routes.ts';
 import { Ledger } from './ledger/ledger.ts';
-import { CODE_SMS_TOPIC, PaymentsService } from './payments/payments-service.ts';
+import { CODE_SMS_TOPIC, DECLINED_SMS_TOPIC, PaymentsService } from './payments/payments-service.ts';
+import { SmsBudget, smsBudgetRule } from '../sms/sms-budget.ts';
 import type { PaymentEvent, PaymentEventAnswer } from '../contracts/provider-api.ts';
 import { NOTIFY_TOPIC, Settlement } from './payments/settlement.ts';
 import { payserverMigrations, type PayserverTables } from './schema.ts';
@@ -70,6 +71,7 @@ export async function buildPayserver(deps: PayserverDeps) {
   const ledger = new Ledger(random, clock);
   const settlement = new Settlement(ledger, random, clock);
   const limiter = new RateLimiter(common, clock);
+  const budget = new SmsBudget(limiter, smsBudgetRule(config.limits.smsDailyBudget));
   const accounts = new AccountsService(db, ledger, random, clock, config.phoneRegions);
   const payments = new PaymentsService(db, ledger, settlement, limiter, random, clock, {
     regions: config.phoneRegions,
@@ -77,7 +79,7 @@ export async function buildPayserver(deps: PayserverDeps) {
     codeSendsPerPhone,
     codeSendsPerDevice,
     smsFrom: config.sms.payserverFrom,
-  }, kick);
+  }, kick, budget);
   const replies = new ReplyService(db, settlement, limiter, clock, {
     codeKey,
     regions: config.phoneRegions,
@@ -90,17 +92,18 @@ export async function buildPayserver(deps: PayserverDeps) {
     codeSendsPerPhone,
     codeSendsPerDevice,
     smsFrom: config.sms.payserverFrom,
-  }, kick, (messageId) => worker.deliverNow(messageId));
+  }, kick, budget, (messageId) => worker.deliverNow(messageId));
   const codes = new CodeSmsSender(db, deps.gateway, random, clock, {
     codeKey,
     codeTtlSeconds: config.codeTtlSeconds,
     locale: config.sms.locale,
     from: config.sms.payserverFrom,
-  }, settlement, kick);
+  }, settlement, kick, budget);
   const backend = new SignedClient(config.internalUrls.backend, secrets.serviceSecret, clock);
 
   handlers[CODE_SMS_TOPIC] = (p, id, attempt) => codes.sendPaymentCode(p, id, attempt);
   handlers[POSSESSION_SMS_TOPIC] = (p) => codes.sendPossessionCode(p);
+  handlers[DECLINED_SMS_TOPIC] = (p) => codes.sendDeclined(p);
   handlers[NOTIFY_TOPIC] = async (event: PaymentEvent) => {
     const answer = await backend.post<PaymentEventAnswer>('/internal/v1/payment-events', event);
     crashPoint('payserver.after-notify');
@@ -112,6 +115,7 @@ export async function buildPayserver(deps: PayserverDeps) {
   await authenticatedScope(app, requireAdmin(secrets.adminToken), idem, (admin) => {
     accountsRoutes(admin, accounts);
     smsAdminRoutes(admin, common, config.phoneRegions);
+    smsBudgetRoute(admin, common, config.limits.smsDailyBudget, clock);
   });
   internalRoutes(app, { accounts, payments, regions: config.phoneRegions, signed: requireServiceSignature(common, secrets.serviceSecret, clock) });
   smsGatewayRoutes(app, { db: common, inboundToken: secrets.smsInboundToken, clock, onReply: (from, text) => replies.handle(from, text), onUndelivered: (smsId) => codes.deliveryFailed(smsId) });

@@ -62,3 +62,19 @@ export function possessionSms(locale: Locale, p: Amount & { payee: string; code:
   }
   return `${p.payee} code ${p.code} confirms your number to pay ${amount}. Valid ${p.minutes} min. Never share it.`;
 }
+
+/**
+ * Told to the phone whenever a payment for it could not go ahead at the
+ * payment server (funds short, no quick pay, another currency), so that
+ * nobody can learn silently, by typing a number on a TV, whether it has a
+ * wallet and what it covers. Nothing was charged.
+ */
+export function declinedSms(locale: Locale, p: Amount & { product: string; payee: string; reason: string }): string {
+  const amount = amountText(locale, p);
+  if (locale === 'zh-CN') {
+    const why = p.reason === 'INSUFFICIENT_FUNDS' ? '钱包和银行卡余额不足' : p.reason === 'NOT_BOUND' ? '本机号码未开通快捷支付' : '无法用本机号码支付';
+    return fit((t) => `有人在电视上用本机号码购买${t}（${amount}），因${why}未能支付，未扣款。如非本人操作请忽略【${p.payee}】`, p.product, 1);
+  }
+  const why = p.reason === 'INSUFFICIENT_FUNDS' ? 'neither your wallet nor your card covers it' : p.reason === 'NOT_BOUND' ? 'quick pay is not on for this number' : 'this number cannot pay it';
+  return fit((t) => `${p.payee}: a TV tried to buy ${t} (${amount}) with this number; ${why}. Nothing was charged.`, p.product, 1);
+}

@@ -2,21 +2,36 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CRASH_POINTS } from '../../src/lib/crash-points.ts';
 import { eventually } from '../support/eventually.ts';
+import { freshPgDatabase, pgSkip } from '../support/pg.ts';
 import { startProcesses, type Processes } from '../support/processes.ts';
 import { e2eKit } from './e2e-kit.ts';
 
 const PHONE = '8613800138000';
-let p: Processes;
-let k: ReturnType<typeof e2eKit>;
-before(async () => {
-  p = await startProcesses({ TVPAY_LIMIT_PAYER_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_PHONE: '1000' });
-  k = e2eKit(p);
-});
-after(async () => {
-  await p?.close();
-});
 
-describe('crash at every step boundary (SIGKILL, then restart)', () => {
+for (const postgres of [false, true]) {
+  const skip = postgres ? await pgSkip() : false;
+
+describe(`crash at every step boundary (SIGKILL, then restart) on ${postgres ? 'PostgreSQL' : 'SQLite'}`, { skip }, () => {
+  let p: Processes;
+  let k: ReturnType<typeof e2eKit>;
+  const dbs: Array<{ drop(): Promise<void> }> = [];
+  before(async () => {
+    const env: Record<string, string> = { TVPAY_LIMIT_PAYER_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_PHONE: '1000' };
+    if (postgres) {
+      const b = await freshPgDatabase();
+      const ps = await freshPgDatabase();
+      dbs.push(b, ps);
+      env.TVPAY_BACKEND_DATABASE_URL = b.url;
+      env.TVPAY_PAYSERVER_DATABASE_URL = ps.url;
+    }
+    p = await startProcesses(env);
+    k = e2eKit(p);
+  });
+  after(async () => {
+    await p?.close();
+    for (const d of dbs) await d.drop();
+  });
+
   for (const point of CRASH_POINTS) {
     it(`loses no money, moves none twice and still fulfils the order when killed at ${point}`, async () => {
       const part = point.startsWith('backend') ? 'backend' : 'payserver';
@@ -63,3 +78,4 @@ describe('crash at every step boundary (SIGKILL, then restart)', () => {
     });
   }
 });
+}

@@ -95,7 +95,7 @@ for (const setup of SETUPS) {
     assert.deepEqual(afterPay.card, { ...before.card, balanceMinor: before.card!.balanceMinor - YEAR, heldMinor: 0 });
   });
 
-  it('bound, both short: INSUFFICIENT_FUNDS, no code SMS and nothing moved', async () => {
+  it('bound, both short: INSUFFICIENT_FUNDS, the phone is told (no code) and nothing moved', async () => {
     const before = await k.account(BOTH_SHORT);
     const seen = (await k.inbox(BOTH_SHORT)).length;
     const orderId = await k.order('vip-year');
@@ -103,7 +103,9 @@ for (const setup of SETUPS) {
     const failed = await k.until(orderId, 'failed');
     assert.equal(failed.failureCode, 'INSUFFICIENT_FUNDS');
     assert.deepEqual(await k.account(BOTH_SHORT), before);
-    assert.equal((await k.inbox(BOTH_SHORT)).length, seen);
+    const told = await k.nextSms(BOTH_SHORT, seen);
+    assert.match(told.text, /未扣款/, 'probing a number is never silent');
+    assert.doesNotMatch(told.text, /\d{6}/, 'and it carries no code');
   });
 
   it('not bound: link SMS, possession code and payment on the phone page, fulfilled and extended', async () => {

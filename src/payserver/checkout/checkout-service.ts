@@ -7,6 +7,7 @@ import { sha256, type RandomSource } from '../../lib/ids.ts';
 import { enqueue } from '../../lib/outbox/outbox.ts';
 import type { RateLimiter } from '../../lib/rate-limiter.ts';
 import { smsLog } from '../../sms/sms-log.ts';
+import type { SmsBudget } from '../../sms/sms-budget.ts';
 import { codeHash } from '../confirmations/code-hash.ts';
 import { codeSendBuckets, type CodeSendRules } from '../confirmations/code-send-limits.ts';
 import type { Ledger } from '../ledger/ledger.ts';
@@ -58,6 +59,7 @@ export class CheckoutService {
     private readonly clock: Clock,
     private readonly options: CheckoutOptions,
     private readonly kick: () => void,
+    private readonly budget: SmsBudget,
     /** Delivers an outbox message now; resolves whether it was delivered. */
     private readonly deliverNow: (messageId: string) => Promise<boolean> = async () => false,
   ) {}
@@ -76,11 +78,13 @@ export class CheckoutService {
   /** Sends a possession code to the order's phone; returns the page session that will verify it. */
   async sendCode(linkToken: string): Promise<string> {
     const checkout = await this.payable(linkToken);
-    await this.limiter.hit(codeSendBuckets(checkout.phone, checkout.device_id, this.options));
     const sessionId = this.random.id('ps');
     const smsId = this.random.id('sms');
     const now = this.clock.now();
     await inTransaction(this.db, async (trx) => {
+      const over = await this.limiter.count(trx, codeSendBuckets(checkout.phone, checkout.device_id, this.options));
+      if (over) throw this.limiter.refusal(over);
+      if (!(await this.budget.take(trx))) throw this.budget.refusal();
       await trx
         .insertInto('page_sessions')
         .values({ id: sessionId, order_id: checkout.order_id, phone: checkout.phone, code_hash: null, code_expires_at: null, wrong_tries: 0, grant_hash: null, verified_at: null, created_at: now.toISOString() })

@@ -5,7 +5,8 @@ import { affected } from '../../lib/db/affected.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import type { SmsGateway } from '../../sms/gateway.ts';
 import { smsLog } from '../../sms/sms-log.ts';
-import { codeSms, possessionSms, type Locale } from '../../sms/templates.ts';
+import { codeSms, declinedSms, possessionSms, type Locale } from '../../sms/templates.ts';
+import type { SmsBudget } from '../../sms/sms-budget.ts';
 import type { PayserverDb } from '../schema.ts';
 import { enqueue } from '../../lib/outbox/outbox.ts';
 import { CODE_SMS_TOPIC } from '../payments/payments-service.ts';
@@ -38,6 +39,7 @@ export class CodeSmsSender {
     private readonly options: CodeSenderOptions,
     private readonly settlement: Settlement,
     private readonly kick: () => void,
+    private readonly budget: SmsBudget,
   ) {}
 
   /** The patent's second SMS for a pending pre-pay. */
@@ -129,6 +131,22 @@ export class CodeSmsSender {
     await smsLog.advance(this.db, smsId, 'sent', this.clock.now(), gatewayId);
   }
 
+  /** Tells the phone that a payment for it could not go ahead (nothing was charged). */
+  async sendDeclined({ paymentId, smsId }: { paymentId: string; smsId: string }): Promise<void> {
+    const payment = await this.db.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
+    if (!payment) return;
+    const checkout = await this.db.selectFrom('checkouts').select(['product_title', 'payee']).where('order_id', '=', payment.order_id).executeTakeFirst();
+    const text = declinedSms(this.options.locale, {
+      product: checkout?.product_title ?? '',
+      payee: checkout?.payee ?? '',
+      amountMinor: Number(payment.amount_minor),
+      currency: payment.currency,
+      reason: payment.failure_code ?? '',
+    });
+    const { gatewayId } = await this.gateway.send({ ref: smsId, to: payment.phone, from: this.options.from, text });
+    await smsLog.advance(this.db, smsId, 'sent', this.clock.now(), gatewayId);
+  }
+
   /**
    * A code SMS that could not be delivered (the gateway's report, or every
    * try to hand it over failed): a new code goes out, up to three SMS in all;
@@ -149,6 +167,11 @@ export class CodeSmsSender {
         .where('kind', '=', 'code')
         .executeTakeFirstOrThrow();
       if (Number(sent.n) >= MAX_CODE_SMS) {
+        await this.settlement.fail(trx, payment, 'SMS_UNDELIVERABLE');
+        return;
+      }
+      // A resend is an SMS like any other: past the day's budget the payment fails instead.
+      if (!(await this.budget.take(trx))) {
         await this.settlement.fail(trx, payment, 'SMS_UNDELIVERABLE');
         return;
       }

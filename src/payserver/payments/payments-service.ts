@@ -9,6 +9,7 @@ import { enqueue } from '../../lib/outbox/outbox.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import type { RateLimiter } from '../../lib/rate-limiter.ts';
 import { smsLog } from '../../sms/sms-log.ts';
+import type { SmsBudget } from '../../sms/sms-budget.ts';
 import { codeSendBuckets, type CodeSendRules } from '../confirmations/code-send-limits.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
@@ -18,6 +19,10 @@ import type { Settlement } from './settlement.ts';
 export type StartResult = StartPaymentResult & { paymentId: string | null };
 
 export const CODE_SMS_TOPIC = 'sms.code';
+export const DECLINED_SMS_TOPIC = 'sms.declined';
+
+/** Failures at the start that the phone is told of by SMS (probing a number is never silent). */
+const TOLD_TO_PHONE = new Set(['INSUFFICIENT_FUNDS', 'NOT_BOUND', 'CURRENCY_MISMATCH']);
 
 export interface PaymentsOptions extends CodeSendRules {
   regions: readonly string[];
@@ -43,6 +48,7 @@ export class PaymentsService {
     private readonly clock: Clock,
     private readonly options: PaymentsOptions,
     private readonly kick: () => void,
+    private readonly budget: SmsBudget,
   ) {}
 
   /** Idempotent on (orderId, attempt): a retried message answers what the first one did. */
@@ -138,8 +144,15 @@ export class PaymentsService {
       created_at: now.toISOString(),
       completed_at: now.toISOString(),
     };
-    const failWith = async (failureCode: string): Promise<StartResult> => {
+    /** `budgetTaken`: this start already took its SMS from the day's budget. */
+    const failWith = async (failureCode: string, budgetTaken = false): Promise<StartResult> => {
       await trx.insertInto('payments').values({ ...base, failure_code: failureCode }).execute();
+      // The phone hears of it (within the SMS limits and budget), so probing a number is never silent.
+      if (TOLD_TO_PHONE.has(failureCode) && !rateLimited && (budgetTaken || (await this.budget.take(trx)))) {
+        const smsId = this.random.id('sms');
+        await smsLog.queued(trx, { id: smsId, kind: 'declined', to: phone, from: this.options.smsFrom, now, ref: paymentId });
+        await enqueue(trx, { id: this.random.id('obx'), topic: DECLINED_SMS_TOPIC, payload: { paymentId, smsId }, now });
+      }
       return { state: 'failed', failureCode, paymentId };
     };
     const account = await trx.selectFrom('accounts').selectAll().where('phone', '=', phone).executeTakeFirst();
@@ -147,6 +160,8 @@ export class PaymentsService {
     if (account.currency !== req.currency) return failWith('CURRENCY_MISMATCH');
     if (rateLimited) return failWith('SMS_RATE_LIMITED');
 
+    // One SMS leaves whatever happens next (the code, or word that the payment could not go ahead).
+    if (!(await this.budget.take(trx))) return failWith('SMS_BUDGET_EXHAUSTED');
     const ledgers = await trx.selectFrom('ledger_accounts').select(['id', 'kind']).where('account_id', '=', account.id).execute();
     let source: 'wallet' | 'card' | null = null;
     let holdId: string | null = null;
@@ -159,7 +174,7 @@ export class PaymentsService {
         break;
       }
     }
-    if (!holdId) return failWith('INSUFFICIENT_FUNDS');
+    if (!holdId) return failWith('INSUFFICIENT_FUNDS', true);
 
     const smsId = this.random.id('sms');
     await trx

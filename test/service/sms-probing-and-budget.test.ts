@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { eventually } from '../support/eventually.ts';
+import { createOrder, newTv, orderStatus, smsCount } from '../support/flows.ts';
+import { testSystem, type TestSystem } from '../support/system.ts';
+
+let sys: TestSystem;
+before(async () => {
+  sys = await testSystem({ TVPAY_SMS_DAILY_BUDGET: '3', TVPAY_LIMIT_CODES_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_DEVICE: '1000' });
+});
+after(() => sys.close());
+
+describe('SMS that probing and pumping cannot avoid', () => {
+  it('texts the phone when a payment for it cannot go ahead, so probing a number for funds is never silent', async () => {
+    const digits = '8613700137000';
+    const seen = await smsCount(sys, digits);
+    const orderId = await createOrder(sys, 'vip-year');
+    assert.equal((await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13700137000' })).statusCode, 202);
+    const failed = await orderStatus(sys, orderId, 'failed');
+    assert.equal(failed.failureCode, 'INSUFFICIENT_FUNDS');
+    const sms = await eventually(async () => {
+      const inbox = await sys.carrier.carrier.inbox(digits);
+      assert.ok(inbox.length > seen, 'the phone was texted');
+      return inbox.at(-1)!;
+    });
+    assert.match(sms.text, /未扣款/);
+    assert.match(sms.text, /200\.00元/);
+  });
+
+  it('counts possession codes against the payment server\'s daily SMS budget and refuses past it', async () => {
+    const tv = await newTv(sys, 'pumping');
+    const orderId = await createOrder(sys, 'kids-app', tv);
+    const order = (await tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13600136000' })).json();
+    const token = String(order.payUrl).split('/pay/')[1]!;
+    const send = () => sys.payserver.app.inject({ method: 'POST', url: `/pay/${token}/code?lang=en`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: '' });
+    const used = (await sys.payAdmin('GET', '/admin/v1/sms/budget')).json().used as number;
+    const answers = [];
+    for (let i = used; i < 3; i++) answers.push(await send());
+    assert.ok(answers.every((a) => a.statusCode === 200));
+    const refused = await send();
+    assert.equal(refused.statusCode, 429);
+    assert.match(refused.body, /budget/);
+    const budget = (await sys.payAdmin('GET', '/admin/v1/sms/budget')).json();
+    assert.deepEqual({ used: budget.used, tripped: budget.tripped }, { used: 3, tripped: true });
+  });
+});
