@@ -30,3 +30,16 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ TVPAY_SMS: 'kannel' }), /TVPAY_KANNEL_URL/);
   });
 });
+
+describe('the configuration document', () => {
+  it('names every variable the configuration reads', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const root = join(import.meta.dirname, '..', '..');
+    const source = readFileSync(join(root, 'src', 'config', 'config.ts'), 'utf8');
+    const doc = readFileSync(join(root, 'docs', 'configuration.md'), 'utf8');
+    const read = new Set([...source.matchAll(/'(TVPAY_[A-Z0-9_]+)'/g)].map((m) => m[1]!));
+    const missing = [...read].filter((v) => !doc.includes(`\`${v}\``));
+    assert.deepEqual(missing, []);
+  });
+});

@@ -16,5 +16,3 @@ export class ManualClock implements Clock {
   }
 }
 
-export const iso = (d: Date): string => d.toISOString();
-export const addMs = (d: Date, ms: number): Date => new Date(d.getTime() + ms);

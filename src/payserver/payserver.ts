@@ -30,6 +30,7 @@ import { CodeSmsSender } from './confirmations/code-sms-sender.ts';
 import { ReplyService } from './confirmations/reply-service.ts';
 import { internalRoutes } from './internal-routes.ts';
 import { Ledger } from './ledger/ledger.ts';
+import { auditLedger } from './ledger/ledger-audit.ts';
 import { CODE_SMS_TOPIC, DECLINED_SMS_TOPIC, PaymentsService } from './payments/payments-service.ts';
 import { SmsBudget, smsBudgetRule } from '../sms/sms-budget.ts';
 import type { PaymentEvent, PaymentEventAnswer } from '../contracts/provider-api.ts';
@@ -113,7 +114,7 @@ export async function buildPayserver(deps: PayserverDeps) {
   const app = await createApp({ log, title: 'tvpay payment server', ready: () => ready });
   const idem = idempotencyHooks(common, clock, config.retention);
   await authenticatedScope(app, requireAdmin(secrets.adminToken), idem, (admin) => {
-    accountsRoutes(admin, accounts);
+    accountsRoutes(admin, accounts, () => auditLedger(db));
     smsAdminRoutes(admin, common, config.phoneRegions);
     smsBudgetRoute(admin, common, config.limits.smsDailyBudget, clock);
   });

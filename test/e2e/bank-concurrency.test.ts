@@ -122,6 +122,7 @@ for (const setup of SETUPS) {
       assert.equal(after.negative, false, 'no balance is negative');
       const charged = fulfilled.reduce((s, f) => s + PRICES[f.productId]!, 0);
       assert.equal(before.money - after.money, charged, 'exactly the fulfilled orders were charged, each once');
+      await k.assertLedgerSound();
     });
   });
 }

@@ -75,6 +75,7 @@ describe(`crash at every step boundary (SIGKILL, then restart) on ${postgres ? '
       assert.deepEqual(afterAll.card, before.card);
       const ents = (await k.tv('GET', '/v1/entitlements')).json();
       assert.ok(ents.some((e: { orderId: string }) => e.orderId === orderId), 'the entitlement is on');
+      await k.assertLedgerSound();
     });
   }
 });

@@ -34,6 +34,14 @@ export function e2eKit(p: Processes) {
       const res = await c.carrier('POST', `/dev/v1/phones/${digits}/replies`, { text });
       assert.equal(res.status, 202, res.text);
     },
+    /** The payment server's ledger audit must find nothing wrong (every entry balanced, holds and balances as posted). */
+    async assertLedgerSound() {
+      const res = await c.payAdmin('GET', '/admin/v1/ledger/audit');
+      assert.equal(res.status, 200, res.text);
+      const audit = res.json();
+      assert.deepEqual(audit.problems, [], 'the ledger audit found problems');
+      assert.equal(audit.ok, true);
+    },
     /** Provisions a TV of its own (a TV has one open order at most) and calls as it. */
     async newTv(name: string) {
       const res = await c.backendAdmin('POST', '/admin/v1/devices', { name, accountId: `acct-${name}` });

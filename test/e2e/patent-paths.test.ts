@@ -263,5 +263,9 @@ for (const setup of SETUPS) {
     assert.equal(b.status, 201);
     assert.equal(b.body.orderId, a.body.orderId);
   });
+
+  it('leaves a sound ledger after every path: each entry balanced, holds and balances as posted', async () => {
+    await k.assertLedgerSound();
+  });
 });
 }

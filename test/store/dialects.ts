@@ -15,7 +15,11 @@ export async function skipFor(dialect: DialectName): Promise<string | false> {
 }
 
 /** A fresh, migrated store of the dialect: a SQLite file in a temp dir, or a new PostgreSQL database. */
-export async function freshStore<DB>(dialect: DialectName, migrations: Record<string, Migration>, poolSize = 10): Promise<DatabaseHandle<DB> & { url: string; dispose(): Promise<void> }> {
+/**
+ * With `t`, the store is disposed when that test ends, passed or failed (a failing test must not leak its
+ * PostgreSQL database); `dispose()` may still be called, once or more.
+ */
+export async function freshStore<DB>(dialect: DialectName, migrations: Record<string, Migration>, poolSize = 10, t?: { after(fn: () => Promise<void>): void }): Promise<DatabaseHandle<DB> & { url: string; dispose(): Promise<void> }> {
   let url: string;
   let cleanup: () => Promise<void>;
   if (dialect === 'sqlite') {
@@ -29,12 +33,11 @@ export async function freshStore<DB>(dialect: DialectName, migrations: Record<st
   }
   const handle = openDatabase<DB>(url, poolSize);
   await migrate(handle.db, migrations);
-  return {
-    ...handle,
-    url,
-    async dispose() {
-      await handle.close();
-      await cleanup();
-    },
-  };
+  let disposed: Promise<void> | undefined;
+  const dispose = () => (disposed ??= (async () => {
+    await handle.close();
+    await cleanup();
+  })());
+  t?.after(dispose);
+  return { ...handle, url, dispose };
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import Fastify from 'fastify';
 import type { Kysely } from 'kysely';
 import { ManualClock } from '../../src/lib/clock.ts';
@@ -16,8 +16,8 @@ for (const dialect of DIALECTS) {
   const skip = await skipFor(dialect);
 
   describe(`idempotency keys and signature nonces on ${dialect}`, { skip }, () => {
-    const kit = async () => {
-      const store = await freshStore<PayserverTables>(dialect, payserverMigrations);
+    const kit = async (t: TestContext) => {
+      const store = await freshStore<PayserverTables>(dialect, payserverMigrations, 10, t);
       const common = store.db as unknown as Kysely<CommonTables>;
       const clock = new ManualClock(Date.now());
       const app = Fastify();
@@ -41,8 +41,8 @@ for (const dialect of DIALECTS) {
       return { ...store, common, clock, app, created: () => created };
     };
 
-    it('releases a key left running by a crash after its timeout, so the retry runs', async () => {
-      const k = await kit();
+    it('releases a key left running by a crash after its timeout, so the retry runs', async (t) => {
+      const k = await kit(t);
       await k.common.insertInto('idempotency_keys').values({ scope: "a /things {}", idem_key: 'crashed', request_hash: sha256(JSON.stringify({ n: 1 })), state: 'running', response_status: null, response_body: null, created_at: k.clock.now().toISOString() }).execute();
       const post = () => k.app.inject({ method: 'POST', url: '/things', payload: { n: 1 }, headers: { 'idempotency-key': 'crashed', 'x-who': 'a' } });
       assert.equal((await post()).statusCode, 409, 'still running: 409');
@@ -51,8 +51,8 @@ for (const dialect of DIALECTS) {
       await k.dispose();
     });
 
-    it('prunes delivered outbox messages, old SMS records, idempotency keys and page sessions after their retention, and nothing newer', async () => {
-      const k = await kit();
+    it('prunes delivered outbox messages, old SMS records, idempotency keys and page sessions after their retention, and nothing newer', async (t) => {
+      const k = await kit(t);
       const old = new Date(k.clock.now().getTime() - 40 * 86_400_000).toISOString();
       const fresh = k.clock.now().toISOString();
       for (const [id, status, at] of [['o1', 'done', old], ['o2', 'pending', old], ['o3', 'done', fresh]] as const) {
@@ -70,8 +70,8 @@ for (const dialect of DIALECTS) {
       await k.dispose();
     });
 
-    it('replays the first answer for the same key and body, refuses another body, and keeps callers apart', async () => {
-      const k = await kit();
+    it('replays the first answer for the same key and body, refuses another body, and keeps callers apart', async (t) => {
+      const k = await kit(t);
       const post = (payload: object, key: string, who = 'a') => k.app.inject({ method: 'POST', url: '/things', payload, headers: { 'idempotency-key': key, 'x-who': who } });
       const first = await post({ x: 1 }, 'k1');
       const again = await post({ x: 1 }, 'k1');
@@ -86,8 +86,8 @@ for (const dialect of DIALECTS) {
       await k.dispose();
     });
 
-    it('runs a key once when the same request races, answering the others 409 or the replay', async () => {
-      const k = await kit();
+    it('runs a key once when the same request races, answering the others 409 or the replay', async (t) => {
+      const k = await kit(t);
       const answers = await Promise.all(Array.from({ length: 5 }, () => k.app.inject({ method: 'POST', url: '/things', payload: { x: 1 }, headers: { 'idempotency-key': 'race' } })));
       assert.equal(k.created(), 1);
       for (const a of answers) assert.ok(a.statusCode === 201 || a.statusCode === 409, String(a.statusCode));
@@ -95,8 +95,8 @@ for (const dialect of DIALECTS) {
       await k.dispose();
     });
 
-    it('accepts a signed message once and refuses its replay; old nonces are pruned', async () => {
-      const k = await kit();
+    it('accepts a signed message once and refuses its replay; old nonces are pruned', async (t) => {
+      const k = await kit(t);
       const body = '{"a":1}';
       const headers = { 'content-type': 'application/json', ...signRequest('a-shared-secret-for-tests', 'POST', '/signed', body, k.clock.now(), 'nonce-store-000001') };
       assert.equal((await k.app.inject({ method: 'POST', url: '/signed', payload: body, headers })).statusCode, 200);

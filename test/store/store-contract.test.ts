@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import type { Kysely } from 'kysely';
 import { backendMigrations, type BackendTables } from '../../src/backend/schema.ts';
 import { findOrder, moveOrder } from '../../src/backend/orders/order-store.ts';
@@ -22,8 +22,8 @@ for (const dialect of DIALECTS) {
   const skip = await skipFor(dialect);
 
   describe(`payment-server store on ${dialect}`, { skip }, () => {
-    const kit = async () => {
-      const store = await freshStore<PayserverTables>(dialect, payserverMigrations);
+    const kit = async (t: TestContext) => {
+      const store = await freshStore<PayserverTables>(dialect, payserverMigrations, 10, t);
       const clock = new ManualClock();
       const ledger = new Ledger(cryptoRandom, clock);
       await store.db.insertInto('accounts').values({ id: 'acc_1', phone: '+8613800138000', currency: 'CNY', quick_pay: 1, created_at: clock.now().toISOString() }).execute();
@@ -35,15 +35,15 @@ for (const dialect of DIALECTS) {
       return { ...store, ledger, clock, wallet, balance };
     };
 
-    it('migrates a new store and says it was fresh, and an existing one is left as it is', async () => {
-      const k = await kit();
+    it('migrates a new store and says it was fresh, and an existing one is left as it is', async (t) => {
+      const k = await kit(t);
       const { migrate } = await import('../../src/lib/db/migrate.ts');
       assert.deepEqual(await migrate(k.db, payserverMigrations), { fresh: false });
       await k.dispose();
     });
 
-    it('credits, reserves, captures, releases and refunds with postings that sum to zero', async () => {
-      const k = await kit();
+    it('credits, reserves, captures, releases and refunds with postings that sum to zero', async (t) => {
+      const k = await kit(t);
       await k.ledger.credit(k.db, k.wallet, 10_000, 'acc_1');
       const h1 = (await k.ledger.reserve(k.db, k.wallet, 4000, 'pay_1'))!;
       const h2 = (await k.ledger.reserve(k.db, k.wallet, 3000, 'pay_2'))!;
@@ -61,8 +61,8 @@ for (const dialect of DIALECTS) {
       await k.dispose();
     });
 
-    it('never lets concurrent reserves hold more than the balance', async () => {
-      const k = await kit();
+    it('never lets concurrent reserves hold more than the balance', async (t) => {
+      const k = await kit(t);
       await k.ledger.credit(k.db, k.wallet, 10_000, 'acc_1');
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) => k.db.transaction().execute((trx) => k.ledger.reserve(trx, k.wallet, 1000, `pay_${i}`))),
@@ -72,8 +72,8 @@ for (const dialect of DIALECTS) {
       await k.dispose();
     });
 
-    it('resolves a hold once when captures and releases race', async () => {
-      const k = await kit();
+    it('resolves a hold once when captures and releases race', async (t) => {
+      const k = await kit(t);
       await k.ledger.credit(k.db, k.wallet, 10_000, 'acc_1');
       const hold = (await k.ledger.reserve(k.db, k.wallet, 5000, 'pay_1'))!;
       const results = await Promise.all(
@@ -86,22 +86,22 @@ for (const dialect of DIALECTS) {
       await k.dispose();
     });
 
-    it('refuses by constraint any balance below what is held', async () => {
-      const k = await kit();
+    it('refuses by constraint any balance below what is held', async (t) => {
+      const k = await kit(t);
       await assert.rejects(k.db.updateTable('ledger_accounts').set({ balance_minor: -5 }).where('id', '=', k.wallet).execute());
       await k.dispose();
     });
   });
 
   describe(`shared stores (outbox, rate limits, SMS log) on ${dialect}`, { skip }, () => {
-    const kit = async () => {
-      const store = await freshStore<PayserverTables>(dialect, payserverMigrations);
+    const kit = async (t: TestContext) => {
+      const store = await freshStore<PayserverTables>(dialect, payserverMigrations, 10, t);
       const common = store.db as unknown as Kysely<CommonTables>;
       return { ...store, common, clock: new ManualClock() };
     };
 
-    it('delivers each outbox message once even with two workers racing', async () => {
-      const k = await kit();
+    it('delivers each outbox message once even with two workers racing', async (t) => {
+      const k = await kit(t);
       const seen: string[] = [];
       for (let i = 0; i < 30; i++) await enqueue(k.common, { id: `m${i}`, topic: 't', payload: { i }, now: k.clock.now() });
       const handler = async (_p: unknown, id: string) => {
@@ -119,8 +119,8 @@ for (const dialect of DIALECTS) {
       await k.dispose();
     });
 
-    it('counts rate-limit hits atomically and refuses the one over the limit', async () => {
-      const k = await kit();
+    it('counts rate-limit hits atomically and refuses the one over the limit', async (t) => {
+      const k = await kit(t);
       const limiter = new RateLimiter(k.common, k.clock);
       const rule = { what: 'tries', limit: 5, windowSeconds: 60 };
       const outcomes = await Promise.allSettled(Array.from({ length: 8 }, () => limiter.hit([{ key: 'phone:+86', rule }])));
@@ -134,8 +134,8 @@ for (const dialect of DIALECTS) {
       await k.dispose();
     });
 
-    it('moves an SMS delivery state only forward', async () => {
-      const k = await kit();
+    it('moves an SMS delivery state only forward', async (t) => {
+      const k = await kit(t);
       await smsLog.queued(k.common, { id: 'sms_1', kind: 'code', to: '+8613800138000', from: '10690000', now: k.clock.now() });
       assert.equal(await smsLog.advance(k.common, 'sms_1', 'sent', k.clock.now()), true);
       assert.equal(await smsLog.advance(k.common, 'sms_1', 'delivered', k.clock.now()), true);
@@ -147,8 +147,8 @@ for (const dialect of DIALECTS) {
   });
 
   describe(`back-end store on ${dialect}`, { skip }, () => {
-    const kit = async () => {
-      const store = await freshStore<BackendTables>(dialect, backendMigrations);
+    const kit = async (t: TestContext) => {
+      const store = await freshStore<BackendTables>(dialect, backendMigrations, 10, t);
       const clock = new ManualClock();
       const now = clock.now().toISOString();
       await store.db.insertInto('devices').values({ id: 'dev_1', name: 'TV', account_id: 'sub_1', token_hash: 'h', created_at: now }).execute();
@@ -163,8 +163,8 @@ for (const dialect of DIALECTS) {
       return { ...store, clock };
     };
 
-    it('moves an order only forward and only once when moves race', async () => {
-      const k = await kit();
+    it('moves an order only forward and only once when moves race', async (t) => {
+      const k = await kit(t);
       assert.equal(await moveOrder(k.db, 'ord_1', 'awaiting_payment', k.clock.now()), true);
       const racers = await Promise.all(
         (['paid', 'cancelled', 'expired', 'paid', 'cancelled'] as const).map((to) => k.db.transaction().execute((trx) => moveOrder(trx, 'ord_1', to, k.clock.now()))),
@@ -176,16 +176,16 @@ for (const dialect of DIALECTS) {
       await k.dispose();
     });
 
-    it('guards a move by attempt', async () => {
-      const k = await kit();
+    it('guards a move by attempt', async (t) => {
+      const k = await kit(t);
       await k.db.updateTable('orders').set({ status: 'awaiting_payment', attempt: 2 }).where('id', '=', 'ord_1').execute();
       assert.equal(await moveOrder(k.db, 'ord_1', 'failed', k.clock.now(), {}, { attempt: 1 }), false);
       assert.equal(await moveOrder(k.db, 'ord_1', 'failed', k.clock.now(), {}, { attempt: 2 }), true);
       await k.dispose();
     });
 
-    it('grants an entitlement and extends an active one from its end', async () => {
-      const k = await kit();
+    it('grants an entitlement and extends an active one from its end', async (t) => {
+      const k = await kit(t);
       const order = { accountId: 'sub_1', service: 'vip', productId: 'vip', orderId: 'ord_1', durationDays: 30 };
       await grantEntitlement(k.db, order, k.clock.now());
       await grantEntitlement(k.db, { ...order, orderId: 'ord_2' }, new Date(k.clock.now().getTime() + 10 * DAY));

@@ -80,6 +80,10 @@ export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
 
 export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const p = toProblem(err);
-  if (p.status >= 500) request.log.error({ err }, 'unhandled error');
+  if (p.status >= 500) {
+    // The operator finds the logged error by the id the caller was given.
+    request.log.error({ err, requestId: request.id }, 'unhandled error');
+    return sendProblem(reply, { ...p, requestId: request.id });
+  }
   return sendProblem(reply, p);
 }

@@ -45,6 +45,15 @@ export class PeerError extends Error {
   ) {
     super(`peer answered ${status}: ${JSON.stringify(body).slice(0, 300)}`);
   }
+
+  /**
+   * The peer refused the message itself (a 4xx other than 408 and 429):
+   * sending the same message again cannot succeed, so the outbox gives up on it
+   * (and logs it as an error) instead of retrying it for ever.
+   */
+  get permanent(): boolean {
+    return this.status >= 400 && this.status < 500 && this.status !== 408 && this.status !== 429;
+  }
 }
 
 /** Sends signed JSON messages to a peer service. */

@@ -7,6 +7,7 @@ import { migrate } from '../db/migrate.ts';
 import { openDatabase } from '../db/open-database.ts';
 import { createLogger } from '../log.ts';
 import { enqueue, PermanentFailure } from './outbox.ts';
+import { PeerError } from '../http/service-auth.ts';
 import { OutboxWorker } from './outbox-worker.ts';
 
 async function kit(handler: (p: any) => Promise<void>) {
@@ -65,5 +66,17 @@ describe('outbox worker', () => {
     await k.worker.drain();
     assert.equal((await k.row('m1')).status, 'dead');
     await k.close();
+  });
+
+  it('gives up on a message its peer refused with a 4xx, but retries a 429 or a 5xx', async () => {
+    for (const [status, expected] of [[422, 'dead'], [401, 'dead'], [429, 'pending'], [503, 'pending']] as const) {
+      const k = await kit(async () => {
+        throw new PeerError(status, { code: 'X' });
+      });
+      await enqueue(k.db, { id: 'm1', topic: 't', payload: {}, now: k.clock.now() });
+      await k.worker.drain();
+      assert.equal((await k.row('m1')).status, expected, `after a ${status}`);
+      await k.close();
+    }
   });
 });

@@ -186,10 +186,12 @@ export class OutboxWorker {
       return true;
     } catch (err) {
       const attempts = m.attempts + 1;
-      const permanent = err instanceof PermanentFailure;
+      // A handler's own PermanentFailure, or an error that says it is one (a peer's 4xx refusal).
+      const permanent = err instanceof PermanentFailure || (err as { permanent?: unknown }).permanent === true;
       const backoff = Math.min(this.maxBackoffMs, 250 * 2 ** Math.min(attempts, 20));
       const jitter = Math.floor(Math.random() * (backoff / 4));
-      this.log.warn({ topic: m.topic, messageId: m.id, attempts, err: (err as Error).message }, permanent ? 'outbox message given up' : 'outbox delivery failed; will retry');
+      if (permanent) this.log.error({ topic: m.topic, messageId: m.id, attempts, err: (err as Error).message }, 'outbox message given up: it was refused');
+      else this.log.warn({ topic: m.topic, messageId: m.id, attempts, err: (err as Error).message }, 'outbox delivery failed; will retry');
       await this.db
         .updateTable('outbox')
         .set({

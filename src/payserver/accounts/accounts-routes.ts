@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { MAX_AMOUNT_MINOR } from '../../lib/money.ts';
 import type { AccountsService } from './accounts-service.ts';
 import { PhoneInput, ProblemSchema } from '../../lib/http/schemas.ts';
@@ -19,9 +19,17 @@ const Account = Type.Object({
 
 const AccountParams = Type.Object({ accountId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 
-/** Admin routes of the payment server: open accounts, read them, credit them. */
-export function accountsRoutes(app: FastifyInstance, accounts: AccountsService): void {
+const Audit = Type.Object({
+  ok: Type.Boolean(),
+  entries: Type.Integer(),
+  accounts: Type.Integer(),
+  problems: Type.Array(Type.Object({ kind: Type.String(), id: Type.String(), detail: Type.String() })),
+});
+
+/** Admin routes of the payment server: open accounts, read them, credit them, audit the ledger. */
+export function accountsRoutes(app: FastifyInstance, accounts: AccountsService, audit: () => Promise<Static<typeof Audit>>): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  r.get('/admin/v1/ledger/audit', { schema: { response: { 200: Audit } } }, async () => audit());
   r.post(
     '/admin/v1/accounts',
     {

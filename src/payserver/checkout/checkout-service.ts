@@ -188,7 +188,7 @@ export class CheckoutService {
     const spent = await trx.updateTable('page_sessions').set({ grant_hash: null }).where('id', '=', session.id).where('grant_hash', '=', sha256(grant)).executeTakeFirst();
     if (affected(spent) !== 1) throw new DomainError('GRANT_INVALID', 400, 'This payment page has expired; start again from the link.');
     const account = await trx.selectFrom('accounts').selectAll().where('phone', '=', session.phone).executeTakeFirst();
-    if (!account) throw new DomainError('ACCOUNT_NOT_FOUND', 409, 'This phone has no wallet to pay from.');
+    if (!account) throw new DomainError('NO_ACCOUNT', 409, 'This phone has no wallet to pay from.');
     if (account.currency !== checkout.currency) throw new DomainError('CURRENCY_MISMATCH', 409, `The wallet holds ${account.currency}, the order is in ${checkout.currency}.`);
     const la = await trx.selectFrom('ledger_accounts').select('id').where('account_id', '=', account.id).where('kind', '=', source).executeTakeFirst();
     if (!la) throw new DomainError('SOURCE_NOT_FOUND', 409, source === 'card' ? 'No bank card is linked to this wallet.' : 'This account has no wallet.');

@@ -46,7 +46,7 @@ function newKey(): string {
  * removed from the address either way.
  */
 function provision(): string | null {
-  const m = /device=([A-Za-z0-9_\-]+)/.exec(location.hash);
+  const m = /device=([A-Za-z0-9_-]+)/.exec(location.hash);
   if (m) history.replaceState(null, '', location.pathname);
   const stored = localStorage.getItem('tvpay.device');
   if (stored) return stored;
