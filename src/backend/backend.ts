@@ -28,7 +28,9 @@ import { OrderEvents } from './orders/order-events.ts';
 import { PgOrderEvents } from './orders/pg-order-events.ts';
 import { adminOrderRoutes, tvOrderRoutes } from './orders/orders-routes.ts';
 import { StreamRegistry } from './orders/stream-registry.ts';
-import { CLOSE_TOPIC, OrdersService, START_TOPIC } from './orders/orders-service.ts';
+import { OrdersService, START_TOPIC } from './orders/orders-service.ts';
+import { CLOSE_TOPIC, OrderEnding } from './orders/order-ending.ts';
+import { smsBudgetRule } from '../sms/sms-budget.ts';
 import { LINK_SMS_TOPIC, PaymentAttempts } from './payments/payment-attempts.ts';
 import { FULFIL_TOPIC, PaymentEvents } from './payments/payment-events.ts';
 import { paymentEventRoutes } from './payments/payment-events-routes.ts';
@@ -76,24 +78,28 @@ export async function buildBackend(deps: BackendDeps) {
 
   const products = new ProductsService(db, clock);
   const devices = new DevicesService(db, random, clock);
-  const orders = new OrdersService(db, products, limiter, events, random, clock, {
-    orderTtlSeconds: config.orderTtlSeconds,
-    regions: config.phoneRegions,
-    payerPerPhone: { what: 'payer submissions for this phone', limit: config.limits.payerPerPhone, windowSeconds: window },
-    payerPerDevice: { what: 'payer submissions from this TV', limit: config.limits.payerPerDevice, windowSeconds: window },
-    payerPerAccount: { what: 'payer submissions for this subscriber', limit: config.limits.payerPerAccount, windowSeconds: window },
-    payerPerPrefix: { what: 'payer submissions for numbers like this one', limit: config.limits.payerPerPrefix, windowSeconds: window },
-    smsDailyBudget: { what: "Today's SMS budget is used up; payments by SMS resume tomorrow", limit: config.limits.smsDailyBudget, windowSeconds: 24 * 3600, code: 'SMS_BUDGET_EXHAUSTED' },
-    ordersPerDevice: { what: 'orders from this TV', limit: config.limits.ordersPerDevice, windowSeconds: window },
-  }, kick);
-  orders.onBudgetExhausted = () => log.error({ budget: config.limits.smsDailyBudget }, "the day's SMS budget is used up: new SMS payments are refused until the window resets");
-  const attempts = new PaymentAttempts(db, provider, orders, deps.gateway, events, random, clock, {
+  const ending = new OrderEnding(db, events, random, clock, kick);
+  const attempts = new PaymentAttempts(db, provider, ending, deps.gateway, events, random, clock, {
     payee: config.merchantName,
     locale: config.sms.locale,
     smsFrom: config.sms.backendFrom,
   }, log);
-  orders.onPayerSubmitted = (orderId, attempt, startMessage) => attempts.run({ orderId, attempt }, startMessage);
-  const paymentEvents = new PaymentEvents(db, events, random, clock, kick);
+  const orders = new OrdersService({
+    db, products, limiter, events, ending, random, clock, kick,
+    options: {
+      orderTtlSeconds: config.orderTtlSeconds,
+      regions: config.phoneRegions,
+      payerPerPhone: { what: 'payer submissions for this phone', limit: config.limits.payerPerPhone, windowSeconds: window },
+      payerPerDevice: { what: 'payer submissions from this TV', limit: config.limits.payerPerDevice, windowSeconds: window },
+      payerPerAccount: { what: 'payer submissions for this subscriber', limit: config.limits.payerPerAccount, windowSeconds: window },
+      payerPerPrefix: { what: 'payer submissions for numbers like this one', limit: config.limits.payerPerPrefix, windowSeconds: window },
+      smsDailyBudget: smsBudgetRule(config.limits.smsDailyBudget),
+      ordersPerDevice: { what: 'orders from this TV', limit: config.limits.ordersPerDevice, windowSeconds: window },
+    },
+    runAttempt: (orderId, attempt, startMessage) => attempts.run({ orderId, attempt }, startMessage),
+    onBudgetExhausted: () => log.error({ budget: config.limits.smsDailyBudget }, "the day's SMS budget is used up: new SMS payments are refused until the window resets"),
+  });
+  const paymentEvents = new PaymentEvents(db, events, ending, random, clock, kick);
 
   handlers[START_TOPIC] = async (p) => void (await attempts.run(p));
   handlers[LINK_SMS_TOPIC] = (p) => attempts.sendLink(p);

@@ -22,12 +22,13 @@ describe('the error catalogue', () => {
       const text = readFileSync(file, 'utf8');
       for (const m of text.matchAll(/DomainError\(\s*'([A-Z_]+)',\s*(\d{3})/g)) add(m[1]!, Number(m[2]));
       for (const m of text.matchAll(/problem\((\d{3}), '([A-Z_]+)'/g)) add(m[2]!, Number(m[1]));
+      for (const m of text.matchAll(/'([A-Z][A-Z_]+_(?:NOT_FOUND|INVALID|EXISTS))'/g)) if (!used.has(m[1]!)) used.set(m[1]!, new Set());
       for (const m of text.matchAll(/\b(notFound|conflict|badRequest)\('([A-Z_]+)'/g)) add(m[2]!, { notFound: 404, conflict: 409, badRequest: 400 }[m[1] as 'notFound']);
     }
     used.set('UNAUTHORIZED', new Set([401]));
     for (const [code, statuses] of used) {
       assert.ok(code in ERROR_CATALOGUE, `${code} is answered but not in the catalogue`);
-      assert.deepEqual([...statuses], [ERROR_CATALOGUE[code as keyof typeof ERROR_CATALOGUE][0]], `${code} has one status`);
+      if (statuses.size) assert.deepEqual([...statuses], [ERROR_CATALOGUE[code as keyof typeof ERROR_CATALOGUE][0]], `${code} has one status`);
     }
   });
 

@@ -30,6 +30,7 @@ export const ERROR_CATALOGUE = {
   ORDER_NOT_FOUND: [404, 'No such order for this caller.'],
   PRODUCT_NOT_FOUND: [404, 'No such product.'],
   ACCOUNT_NOT_FOUND: [404, 'No such account.'],
+  CARD_NOT_FOUND: [404, 'The account has no linked card.'],
   LEDGER_ACCOUNT_NOT_FOUND: [404, 'No such ledger account.'],
   CHECKOUT_NOT_FOUND: [404, 'The payment link is not valid.'],
   // Conflicts with the state of things.

@@ -41,6 +41,21 @@ export const smsLog = {
     return (await smsLog.advance(db, id, status, now)) && status === 'failed';
   },
 
+  async byId(db: Kysely<any>, id: string) {
+    return (db as unknown as Kysely<CommonTables>).selectFrom('sms_messages').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+
+  /** How many SMS of a kind were queued for one thing (the code SMS of a payment). */
+  async countFor(db: Kysely<any>, ref: string, kind: string): Promise<number> {
+    const row = await (db as unknown as Kysely<CommonTables>)
+      .selectFrom('sms_messages')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('ref', '=', ref)
+      .where('kind', '=', kind)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  },
+
   /** Our SMS id for a gateway's message id, if the SMS is ours. */
   async byGatewayId(db: Kysely<any>, gatewayId: string): Promise<string | undefined> {
     const row = await (db as unknown as Kysely<CommonTables>).selectFrom('sms_messages').select('id').where('gateway_id', '=', gatewayId).executeTakeFirst();

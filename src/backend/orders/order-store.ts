@@ -2,7 +2,7 @@ import type { UpdateObject } from 'kysely';
 import { affected } from '../../lib/db/affected.ts';
 import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
-import { PREDECESSORS, type OrderStatus } from './order-state.ts';
+import { OPEN_STATUSES, PREDECESSORS, type OrderStatus } from './order-state.ts';
 
 export type OrderRow = BackendTables['orders'];
 
@@ -36,4 +36,50 @@ export async function moveOrder(
     .where('status', 'in', from);
   if (guard.attempt !== undefined) q = q.where('attempt', '=', guard.attempt);
   return affected(await q.executeTakeFirst()) === 1;
+}
+
+export async function insertOrder(trx: BackendDb, row: OrderRow): Promise<void> {
+  await trx.insertInto('orders').values(row).execute();
+}
+
+/** A TV's orders still waiting for their payment (one at most, but read as a list to end them all). */
+export async function openOrdersOfDevice(trx: BackendDb, deviceId: string) {
+  return trx.selectFrom('orders').select(['id', 'attempt']).where('device_id', '=', deviceId).where('status', 'in', OPEN_STATUSES).execute();
+}
+
+/**
+ * Takes the payer of an order for a new attempt: → `awaiting_payment` from
+ * its allowed predecessors, before it expires, with the attempt number raised
+ * in the same conditional UPDATE (so concurrent submissions are ordered).
+ * Returns the new attempt, or undefined when the order could not take it.
+ */
+export async function takePayer(trx: BackendDb, orderId: string, phone: string, now: Date): Promise<number | undefined> {
+  const row = await trx
+    .updateTable('orders')
+    .set((eb) => ({ status: 'awaiting_payment' as OrderStatus, payer_phone: phone, attempt: eb('attempt', '+', 1), channel: null, failure_code: null, updated_at: now.toISOString() }))
+    .where('id', '=', orderId)
+    .where('status', 'in', [...PREDECESSORS.awaiting_payment])
+    .where('expires_at', '>', now.toISOString())
+    .returning('attempt')
+    .executeTakeFirst();
+  return row?.attempt;
+}
+
+/** Records the channel an attempt took, once (the inline run and the outbox may race). */
+export async function setChannel(trx: BackendDb, orderId: string, attempt: number, channel: 'sms_confirm' | 'wap_link', now: Date): Promise<boolean> {
+  const res = await trx
+    .updateTable('orders')
+    .set({ channel, updated_at: now.toISOString() })
+    .where('id', '=', orderId)
+    .where('attempt', '=', attempt)
+    .where('status', '=', 'awaiting_payment')
+    .where('channel', 'is', null)
+    .executeTakeFirst();
+  return affected(res) === 1;
+}
+
+/** Orders still open past their time. */
+export async function dueToExpire(db: BackendDb, now: string, limit: number): Promise<string[]> {
+  const rows = await db.selectFrom('orders').select('id').where('status', 'in', OPEN_STATUSES).where('expires_at', '<=', now).limit(limit).execute();
+  return rows.map((r) => r.id);
 }

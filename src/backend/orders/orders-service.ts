@@ -12,11 +12,11 @@ import type { ProductsService } from '../catalogue/products.ts';
 import type { Device } from '../devices/devices.ts';
 import type { BackendDb } from '../schema.ts';
 import type { OrderEvents } from './order-events.ts';
-import { isFinal, OPEN_STATUSES, type OrderStatus } from './order-state.ts';
-import { findOrder, moveOrder, type OrderRow } from './order-store.ts';
+import type { OrderEnding } from './order-ending.ts';
+import { isFinal } from './order-state.ts';
+import { dueToExpire, findOrder, insertOrder, openOrdersOfDevice, takePayer, type OrderRow } from './order-store.ts';
 
 export const START_TOPIC = 'payment.start';
-export const CLOSE_TOPIC = 'payment.close';
 /** How long a payer submission waits for its attempt to run inline before leaving it to the outbox. */
 const INLINE_ATTEMPT_MS = 3000;
 
@@ -40,27 +40,43 @@ export interface OrdersOptions {
  * expiry of orders nobody paid. Each change commits with the outbox messages
  * it needs (start an attempt at the payment server, close the order there).
  */
-export class OrdersService {
-  /** Called when the day's SMS budget refuses a send, so operators hear of it. */
-  onBudgetExhausted: () => void = () => {};
-
+/** What OrdersService is built from, named (the composition root builds it in order). */
+export interface OrdersDeps {
+  db: BackendDb;
+  products: ProductsService;
+  limiter: RateLimiter;
+  events: OrderEvents;
+  ending: OrderEnding;
+  random: RandomSource;
+  clock: Clock;
+  options: OrdersOptions;
+  kick: () => void;
   /**
    * Runs the attempt right away, so the 202 already shows the channel (the
    * outbox runs it later if this fails). Resolves true when it marked the
    * outbox message `startMessage` done itself, in its own last transaction.
    */
-  onPayerSubmitted: (orderId: string, attempt: number, startMessage: string) => Promise<boolean> = async () => false;
+  runAttempt: (orderId: string, attempt: number, startMessage: string) => Promise<boolean>;
+  /** Called when the day's SMS budget refuses a send, so operators hear of it. */
+  onBudgetExhausted: () => void;
+}
 
-  constructor(
-    private readonly db: BackendDb,
-    private readonly products: ProductsService,
-    private readonly limiter: RateLimiter,
-    private readonly events: OrderEvents,
-    private readonly random: RandomSource,
-    private readonly clock: Clock,
-    private readonly options: OrdersOptions,
-    private readonly kick: () => void,
-  ) {}
+export class OrdersService {
+  private readonly db: BackendDb;
+  private readonly products: ProductsService;
+  private readonly limiter: RateLimiter;
+  private readonly events: OrderEvents;
+  private readonly ending: OrderEnding;
+  private readonly random: RandomSource;
+  private readonly clock: Clock;
+  private readonly options: OrdersOptions;
+  private readonly kick: () => void;
+  private readonly runAttempt: OrdersDeps['runAttempt'];
+  private readonly onBudgetExhausted: () => void;
+
+  constructor(deps: OrdersDeps) {
+    ({ db: this.db, products: this.products, limiter: this.limiter, events: this.events, ending: this.ending, random: this.random, clock: this.clock, options: this.options, kick: this.kick, runAttempt: this.runAttempt, onBudgetExhausted: this.onBudgetExhausted } = deps);
+  }
 
   /**
    * Creates an order at the catalogue price. A TV has one open order at most:
@@ -101,19 +117,14 @@ export class OrdersService {
         const outcome = await inTransaction(this.db, async (trx) => {
           const over = await this.limiter.count(trx, [{ key: `orders-device:${device.deviceId}`, rule: this.options.ordersPerDevice }]);
           if (over) return { over, replaced: [] as string[] };
-          const open = await trx.selectFrom('orders').select(['id', 'attempt']).where('device_id', '=', device.deviceId).where('status', 'in', OPEN_STATUSES).execute();
+          const open = await openOrdersOfDevice(trx, device.deviceId);
           const replaced: string[] = [];
-          for (const o of open) {
-            if (!(await moveOrder(trx, o.id, 'cancelled', now, { failure_code: 'REPLACED' }))) continue;
-            replaced.push(o.id);
-            if (o.attempt > 0) await enqueue(trx, { id: this.random.id('obx'), topic: CLOSE_TOPIC, payload: { orderId: o.id }, now });
-          }
-          await trx.insertInto('orders').values(row).execute();
+          for (const o of open) if (await this.ending.endIn(trx, o, 'cancelled', now, { failure_code: 'REPLACED' })) replaced.push(o.id);
+          await insertOrder(trx, row);
           return { over: undefined, replaced };
         });
         if (outcome.over) throw this.limiter.refusal(outcome.over);
-        for (const id of outcome.replaced) this.events.publish(id);
-        if (outcome.replaced.length) this.kick();
+        for (const id of outcome.replaced) this.ending.announce(id);
         return row;
       } catch (err) {
         if (!isUniqueViolation(err) || run >= 5) throw err;
@@ -158,25 +169,11 @@ export class OrdersService {
         { key: SMS_BUDGET_BUCKET, rule: this.options.smsDailyBudget },
       ]);
       if (over) return { over, attempt: null };
-      const row = await trx
-        .updateTable('orders')
-        .set((eb) => ({
-          status: 'awaiting_payment' as OrderStatus,
-          payer_phone: phone,
-          attempt: eb('attempt', '+', 1),
-          channel: null,
-          failure_code: null,
-          updated_at: now.toISOString(),
-        }))
-        .where('id', '=', orderId)
-        .where('status', 'in', OPEN_STATUSES)
-        .where('expires_at', '>', now.toISOString())
-        .returning('attempt')
-        .executeTakeFirst();
-      if (!row) return { attempt: null };
+      const attempt = await takePayer(trx, orderId, phone, now);
+      if (attempt === undefined) return { attempt: null };
       // Due only after the inline run below has had its chance (3 s): the outbox is the fallback, not a racer.
-      await enqueue(trx, { id: startMessage, topic: START_TOPIC, payload: { orderId, attempt: row.attempt }, now, delayMs: INLINE_ATTEMPT_MS + 2000 });
-      return { attempt: row.attempt };
+      await enqueue(trx, { id: startMessage, topic: START_TOPIC, payload: { orderId, attempt }, now, delayMs: INLINE_ATTEMPT_MS + 2000 });
+      return { attempt };
     });
     if (outcome.over) {
       if (outcome.over.rule === this.options.smsDailyBudget) this.onBudgetExhausted();
@@ -187,7 +184,7 @@ export class OrdersService {
     crashPoint('backend.after-payer');
     this.events.publish(orderId);
     const ranInline = await Promise.race([
-      this.onPayerSubmitted(orderId, attempt!, startMessage).then((marked) => (marked ? 'marked' : 'ran'), () => 'failed'),
+      this.runAttempt(orderId, attempt!, startMessage).then((marked) => (marked ? 'marked' : 'ran'), () => 'failed'),
       new Promise<'late'>((r) => setTimeout(() => r('late'), INLINE_ATTEMPT_MS).unref()),
     ]);
     // Done here, so the outbox need not run the attempt a second time; otherwise it retries it.
@@ -199,7 +196,7 @@ export class OrdersService {
   async cancel(device: Device, orderId: string): Promise<OrderRow> {
     const order = await this.getOwn(device, orderId);
     this.assertOpen(order);
-    const moved = await this.endOrder(orderId, 'cancelled', {});
+    const moved = await this.ending.end(orderId, 'cancelled');
     if (!moved) this.assertOpen(await this.get(orderId), true);
     return this.get(orderId);
   }
@@ -207,37 +204,9 @@ export class OrdersService {
   /** Expires orders past their time; safe to run from several places at once. */
   async expireDue(): Promise<number> {
     const now = this.clock.now().toISOString();
-    const due = await this.db
-      .selectFrom('orders')
-      .select('id')
-      .where('status', 'in', OPEN_STATUSES)
-      .where('expires_at', '<=', now)
-      .limit(500)
-      .execute();
     let n = 0;
-    for (const { id } of due) if (await this.endOrder(id, 'expired', {}, { expiresBefore: now })) n++;
+    for (const id of await dueToExpire(this.db, now, 500)) if (await this.ending.end(id, 'expired', {}, { expiresBefore: now })) n++;
     return n;
-  }
-
-  /**
-   * Moves an order to a final status and, in the same transaction, asks the
-   * payment server to close it (release holds, refuse late payments).
-   */
-  async endOrder(orderId: string, to: 'cancelled' | 'expired' | 'failed', set: { failure_code?: string }, guard: { attempt?: number; expiresBefore?: string } = {}): Promise<boolean> {
-    const now = this.clock.now();
-    const moved = await inTransaction(this.db, async (trx) => {
-      const order = await findOrder(trx, orderId);
-      if (!order) return false;
-      if (guard.expiresBefore && order.expires_at > guard.expiresBefore) return false;
-      const ok = await moveOrder(trx, orderId, to, now, set, { attempt: guard.attempt });
-      if (ok && order.attempt > 0) await enqueue(trx, { id: this.random.id('obx'), topic: CLOSE_TOPIC, payload: { orderId }, now });
-      return ok;
-    });
-    if (moved) {
-      this.events.publish(orderId);
-      this.kick();
-    }
-    return moved;
   }
 
   private assertOpen(order: OrderRow, afterRace = false): void {

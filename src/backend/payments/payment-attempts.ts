@@ -7,9 +7,8 @@ import type { SmsGateway } from '../../sms/gateway.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import { linkSms, type Locale } from '../../sms/templates.ts';
 import type { OrderEvents } from '../orders/order-events.ts';
-import { affected } from '../../lib/db/affected.ts';
-import { findOrder } from '../orders/order-store.ts';
-import type { OrdersService } from '../orders/orders-service.ts';
+import { findOrder, setChannel } from '../orders/order-store.ts';
+import type { OrderEnding } from '../orders/order-ending.ts';
 import type { BackendDb } from '../schema.ts';
 import type { PaymentProvider } from './payment-provider.ts';
 
@@ -32,7 +31,7 @@ export class PaymentAttempts {
   constructor(
     private readonly db: BackendDb,
     private readonly provider: PaymentProvider,
-    private readonly orders: OrdersService,
+    private readonly ending: OrderEnding,
     private readonly gateway: SmsGateway,
     private readonly events: OrderEvents,
     private readonly random: RandomSource,
@@ -67,8 +66,8 @@ export class PaymentAttempts {
     });
     const now = this.clock.now();
     if (outcome.state === 'failed') {
-      await this.db.updateTable('orders').set({ channel: mode }).where('id', '=', orderId).where('attempt', '=', attempt).where('channel', 'is', null).execute();
-      await this.orders.endOrder(orderId, 'failed', { failure_code: outcome.failureCode ?? 'PAYMENT_FAILED' }, { attempt });
+      // The channel it took and the failure, in one transaction (the TV sees both or neither).
+      await this.ending.end(orderId, 'failed', { failure_code: outcome.failureCode ?? 'PAYMENT_FAILED', channel: mode }, { attempt });
       return false;
     }
     if (outcome.state !== 'pending_confirmation' && outcome.state !== 'awaiting_checkout') {
@@ -77,15 +76,7 @@ export class PaymentAttempts {
     }
     const changed = await inTransaction(this.db, async (trx) => {
       // Only the first run of this attempt takes the outcome (the inline run and the outbox may race).
-      const res = await trx
-        .updateTable('orders')
-        .set({ channel: mode, updated_at: now.toISOString() })
-        .where('id', '=', orderId)
-        .where('attempt', '=', attempt)
-        .where('status', '=', 'awaiting_payment')
-        .where('channel', 'is', null)
-        .executeTakeFirst();
-      const ok = affected(res) === 1;
+      const ok = await setChannel(trx, orderId, attempt, mode, now);
       if (ok && mode === 'wap_link') {
         const smsId = this.random.id('sms');
         await smsLog.queued(trx, { id: smsId, kind: 'link', to: order.payer_phone!, from: this.options.smsFrom, now, ref: orderId });

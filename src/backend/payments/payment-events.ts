@@ -7,7 +7,7 @@ import { enqueue } from '../../lib/outbox/outbox.ts';
 import { grantEntitlement } from '../entitlements/entitlements.ts';
 import type { OrderEvents } from '../orders/order-events.ts';
 import { findOrder, moveOrder } from '../orders/order-store.ts';
-import { CLOSE_TOPIC } from '../orders/orders-service.ts';
+import type { OrderEnding } from '../orders/order-ending.ts';
 import type { BackendDb } from '../schema.ts';
 
 export const FULFIL_TOPIC = 'order.fulfil';
@@ -23,6 +23,7 @@ export class PaymentEvents {
   constructor(
     private readonly db: BackendDb,
     private readonly events: OrderEvents,
+    private readonly ending: OrderEnding,
     private readonly random: RandomSource,
     private readonly clock: Clock,
     private readonly kick: () => void,
@@ -49,8 +50,7 @@ export class PaymentEvents {
     const order = await findOrder(trx, msg.orderId);
     if (!order) return msg.type === 'payment.completed' ? 'rejected' : 'ignored';
     if (msg.type === 'payment.failed') {
-      const failed = await moveOrder(trx, order.id, 'failed', now, { failure_code: msg.failureCode ?? 'PAYMENT_FAILED' }, { attempt: msg.attempt, from: ['awaiting_payment'] });
-      if (failed) await enqueue(trx, { id: this.random.id('obx'), topic: CLOSE_TOPIC, payload: { orderId: order.id }, now });
+      const failed = await this.ending.endIn(trx, order, 'failed', now, { failure_code: msg.failureCode ?? 'PAYMENT_FAILED' }, { attempt: msg.attempt, from: ['awaiting_payment'] });
       return failed ? 'applied' : 'ignored';
     }
     if (Number(order.amount_minor) !== msg.amountMinor || order.currency !== msg.currency) return 'rejected';

@@ -4,6 +4,7 @@ import { conflict, notFound } from '../../lib/errors.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import { assertCurrency } from '../../lib/money.ts';
 import { normalizePhone, type E164 } from '../../lib/phone.ts';
+import { accountStore } from './account-store.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { PayserverDb } from '../schema.ts';
 
@@ -43,12 +44,8 @@ export class AccountsService {
     assertCurrency(input.currency);
     const accountId = this.random.id('acc');
     await inTransaction(this.db, async (trx) => {
-      const existing = await trx.selectFrom('accounts').select('id').where('phone', '=', phone).executeTakeFirst();
-      if (existing) throw conflict('ACCOUNT_EXISTS', 'This phone already has an account; there is one account per phone.');
-      await trx
-        .insertInto('accounts')
-        .values({ id: accountId, phone, currency: input.currency, quick_pay: input.quickPay ? 1 : 0, created_at: this.clock.now().toISOString() })
-        .execute();
+      if (await accountStore.byPhone(trx, phone)) throw conflict('ACCOUNT_EXISTS', 'This phone already has an account; there is one account per phone.');
+      await accountStore.insert(trx, { id: accountId, phone, currency: input.currency, quick_pay: input.quickPay ? 1 : 0, created_at: this.clock.now().toISOString() });
       const wallet = await this.ledger.openAccount(trx, { accountId, kind: 'wallet', currency: input.currency });
       if (input.walletMinor > 0) await this.ledger.credit(trx, wallet, input.walletMinor, accountId);
       if (input.card) {
@@ -62,7 +59,7 @@ export class AccountsService {
   /** Adds money to the wallet or the card from outside (an admin credit). */
   async credit(accountId: string, target: 'wallet' | 'card', amountMinor: number): Promise<AccountView> {
     await inTransaction(this.db, async (trx) => {
-      const la = await trx.selectFrom('ledger_accounts').select('id').where('account_id', '=', accountId).where('kind', '=', target).executeTakeFirst();
+      const la = await accountStore.source(trx, accountId, target);
       if (!la) throw notFound(target === 'card' ? 'CARD_NOT_FOUND' : 'ACCOUNT_NOT_FOUND', target === 'card' ? 'A linked card for this account' : 'The account');
       await this.ledger.credit(trx, la.id, amountMinor, accountId);
     });
@@ -70,9 +67,9 @@ export class AccountsService {
   }
 
   async get(accountId: string): Promise<AccountView> {
-    const account = await this.db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirst();
+    const account = await accountStore.byId(this.db, accountId);
     if (!account) throw notFound('ACCOUNT_NOT_FOUND', 'The account');
-    const ledgers = await this.db.selectFrom('ledger_accounts').selectAll().where('account_id', '=', accountId).execute();
+    const ledgers = await accountStore.sources(this.db, accountId);
     const wallet = ledgers.find((l) => l.kind === 'wallet');
     const card = ledgers.find((l) => l.kind === 'card');
     return {
@@ -92,7 +89,7 @@ export class AccountsService {
   }
 
   async findByPhone(phone: E164) {
-    return this.db.selectFrom('accounts').selectAll().where('phone', '=', phone).executeTakeFirst();
+    return accountStore.byPhone(this.db, phone);
   }
 
   /** Whether the phone has an active quick-pay agreement (claim 1's "bound"). */

@@ -1,6 +1,5 @@
 import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { affected } from '../../lib/db/affected.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { DomainError } from '../../lib/errors.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
@@ -9,6 +8,9 @@ import type { RateLimiter } from '../../lib/rate-limiter.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import type { SmsBudget } from '../../sms/sms-budget.ts';
 import { codeHash } from '../confirmations/code-hash.ts';
+import { accountStore } from '../accounts/account-store.ts';
+import { paymentStore } from '../payments/payment-store.ts';
+import { checkoutStore, type Checkout } from './checkout-store.ts';
 import { codeSendBuckets, type CodeSendRules } from '../confirmations/code-send-limits.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { Settlement } from '../payments/settlement.ts';
@@ -19,7 +21,7 @@ export const POSSESSION_SMS_TOPIC = 'sms.possession';
 /** How long a proven phone may take to choose how to pay. */
 const GRANT_TTL_MS = 15 * 60 * 1000;
 
-export type Checkout = PayserverTables['checkouts'];
+export type { Checkout } from './checkout-store.ts';
 
 export interface PayOptions {
   wallet: { availableMinor: number } | null;
@@ -66,8 +68,8 @@ export class CheckoutService {
 
   /** The checkout behind a link token; 404 for an unknown token, revealing nothing else. */
   async find(linkToken: string): Promise<Checkout> {
-    const checkout = await this.db.selectFrom('checkouts').selectAll().where('link_token_hash', '=', sha256(linkToken)).executeTakeFirst();
-    if (!checkout || checkout.currency === 'XXX') throw new DomainError('CHECKOUT_NOT_FOUND', 404, 'This payment link is not valid.');
+    const checkout = await checkoutStore.byLinkTokenHash(this.db, sha256(linkToken));
+    if (!checkout) throw new DomainError('CHECKOUT_NOT_FOUND', 404, 'This payment link is not valid.');
     return checkout;
   }
 
@@ -85,10 +87,7 @@ export class CheckoutService {
       const over = await this.limiter.count(trx, codeSendBuckets(checkout.phone, checkout.device_id, this.options));
       if (over) throw this.limiter.refusal(over);
       if (!(await this.budget.take(trx))) throw this.budget.refusal();
-      await trx
-        .insertInto('page_sessions')
-        .values({ id: sessionId, order_id: checkout.order_id, phone: checkout.phone, code_hash: null, code_expires_at: null, wrong_tries: 0, grant_hash: null, verified_at: null, created_at: now.toISOString() })
-        .execute();
+      await checkoutStore.insertSession(trx, { id: sessionId, order_id: checkout.order_id, phone: checkout.phone, code_hash: null, code_expires_at: null, wrong_tries: 0, grant_hash: null, verified_at: null, created_at: now.toISOString() });
       await smsLog.queued(trx, { id: smsId, kind: 'possession', to: checkout.phone, from: this.options.smsFrom, now, ref: sessionId });
       await enqueue(trx, { id: this.random.id('obx'), topic: POSSESSION_SMS_TOPIC, payload: { sessionId, smsId }, now });
     });
@@ -105,18 +104,9 @@ export class CheckoutService {
   async verify(linkToken: string, sessionId: string, code: string): Promise<string> {
     const checkout = await this.payable(linkToken);
     const now = this.clock.now().toISOString();
-    const taken = await this.db
-      .updateTable('page_sessions')
-      .set((eb) => ({ wrong_tries: eb('wrong_tries', '+', 1) }))
-      .where('id', '=', sessionId)
-      .where('order_id', '=', checkout.order_id)
-      .where('code_hash', 'is not', null)
-      .where('verified_at', 'is', null)
-      .where('wrong_tries', '<', this.options.maxWrongCodes)
-      .returningAll()
-      .executeTakeFirst();
+    const taken = await checkoutStore.takeSessionTry(this.db, sessionId, checkout.order_id, this.options.maxWrongCodes);
     if (!taken) {
-      const session = await this.db.selectFrom('page_sessions').select(['code_hash', 'verified_at', 'wrong_tries']).where('id', '=', sessionId).where('order_id', '=', checkout.order_id).executeTakeFirst();
+      const session = await checkoutStore.sessionOf(this.db, sessionId, checkout.order_id);
       if (session && session.code_hash && !session.verified_at) throw new DomainError('CONFIRMATION_FAILED', 400, 'Too many wrong codes; ask for a new code.');
       throw new DomainError('CODE_NOT_SENT', 400, 'Ask for a new code first.');
     }
@@ -127,23 +117,16 @@ export class CheckoutService {
       throw new DomainError(left > 0 ? 'CODE_INCORRECT' : 'CONFIRMATION_FAILED', 400, left > 0 ? `The code is not right; ${left} tries left.` : 'Too many wrong codes; ask for a new code.', { triesLeft: left });
     }
     const grant = this.random.token();
-    const res = await this.db
-      .updateTable('page_sessions')
-      .set({ grant_hash: sha256(grant), verified_at: now, code_hash: null })
-      .where('id', '=', taken.id)
-      .where('verified_at', 'is', null)
-      .where('code_hash', '=', taken.code_hash)
-      .executeTakeFirst();
-    if (affected(res) !== 1) throw new DomainError('CODE_NOT_SENT', 400, 'Ask for a new code first.');
+    if (!(await checkoutStore.verifySession(this.db, taken.id, taken.code_hash!, sha256(grant), now))) throw new DomainError('CODE_NOT_SENT', 400, 'Ask for a new code first.');
     return grant;
   }
 
   /** What the proven phone can pay with. */
   async payOptions(linkToken: string, grant: string): Promise<{ checkout: Checkout; options: PayOptions }> {
     const { checkout, session } = await this.granted(linkToken, grant);
-    const account = await this.db.selectFrom('accounts').selectAll().where('phone', '=', session.phone).executeTakeFirst();
+    const account = await accountStore.byPhone(this.db, session.phone);
     if (!account) return { checkout, options: { wallet: null, card: null, quickPay: false } };
-    const ledgers = await this.db.selectFrom('ledger_accounts').selectAll().where('account_id', '=', account.id).execute();
+    const ledgers = await accountStore.sources(this.db, account.id);
     const avail = (l: (typeof ledgers)[number]) => Number(l.balance_minor) - Number(l.held_minor);
     const wallet = ledgers.find((l) => l.kind === 'wallet');
     const card = ledgers.find((l) => l.kind === 'card');
@@ -185,12 +168,11 @@ export class CheckoutService {
   }
 
   private async payIn(trx: PayserverDb, checkout: Checkout, session: PayserverTables['page_sessions'], grant: string, source: 'wallet' | 'card', agreeQuickPay: boolean, now: string): Promise<string> {
-    const spent = await trx.updateTable('page_sessions').set({ grant_hash: null }).where('id', '=', session.id).where('grant_hash', '=', sha256(grant)).executeTakeFirst();
-    if (affected(spent) !== 1) throw new DomainError('GRANT_INVALID', 400, 'This payment page has expired; start again from the link.');
-    const account = await trx.selectFrom('accounts').selectAll().where('phone', '=', session.phone).executeTakeFirst();
+    if (!(await checkoutStore.spendGrant(trx, session.id, sha256(grant)))) throw new DomainError('GRANT_INVALID', 400, 'This payment page has expired; start again from the link.');
+    const account = await accountStore.byPhone(trx, session.phone);
     if (!account) throw new DomainError('NO_ACCOUNT', 409, 'This phone has no wallet to pay from.');
     if (account.currency !== checkout.currency) throw new DomainError('CURRENCY_MISMATCH', 409, `The wallet holds ${account.currency}, the order is in ${checkout.currency}.`);
-    const la = await trx.selectFrom('ledger_accounts').select('id').where('account_id', '=', account.id).where('kind', '=', source).executeTakeFirst();
+    const la = await accountStore.source(trx, account.id, source);
     if (!la) throw new DomainError('SOURCE_NOT_FOUND', 409, source === 'card' ? 'No bank card is linked to this wallet.' : 'This account has no wallet.');
     const paymentId = this.random.id('pay');
     const holdId = await this.ledger.reserve(trx, la.id, Number(checkout.amount_minor), paymentId);
@@ -214,10 +196,10 @@ export class CheckoutService {
       created_at: now,
       completed_at: null,
     };
-    await trx.insertInto('payments').values(payment).execute();
+    await paymentStore.insert(trx, payment);
     const captured = await this.settlement.capture(trx, payment);
     if (!captured) throw new DomainError('ORDER_FINAL', 409, 'This order can no longer be paid.');
-    if (agreeQuickPay && account.quick_pay !== 1) await trx.updateTable('accounts').set({ quick_pay: 1 }).where('id', '=', account.id).execute();
+    if (agreeQuickPay && account.quick_pay !== 1) await accountStore.agreeQuickPay(trx, account.id);
     return captured.notifyMessageId;
   }
 
@@ -229,12 +211,7 @@ export class CheckoutService {
 
   private async granted(linkToken: string, grant: string) {
     const checkout = await this.payable(linkToken);
-    const session = await this.db
-      .selectFrom('page_sessions')
-      .selectAll()
-      .where('grant_hash', '=', sha256(grant))
-      .where('order_id', '=', checkout.order_id)
-      .executeTakeFirst();
+    const session = await checkoutStore.sessionByGrant(this.db, sha256(grant), checkout.order_id);
     if (!session?.verified_at || Date.parse(session.verified_at) + GRANT_TTL_MS < this.clock.now().getTime()) {
       throw new DomainError('GRANT_INVALID', 400, 'This payment page has expired; start again from the link.');
     }

@@ -1,7 +1,6 @@
 import { crashPoint } from '../../lib/crash-points.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { affected } from '../../lib/db/affected.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import type { SmsGateway } from '../../sms/gateway.ts';
 import { smsLog } from '../../sms/sms-log.ts';
@@ -12,6 +11,9 @@ import { enqueue } from '../../lib/outbox/outbox.ts';
 import { CODE_SMS_TOPIC } from '../payments/payments-service.ts';
 import type { Settlement } from '../payments/settlement.ts';
 import { codeHash } from './code-hash.ts';
+import { accountStore } from '../accounts/account-store.ts';
+import { checkoutStore } from '../checkout/checkout-store.ts';
+import { paymentStore } from '../payments/payment-store.ts';
 
 /** Code SMS per payment before it fails with SMS_UNDELIVERABLE, and gateway tries per SMS. */
 const MAX_CODE_SMS = 3;
@@ -45,33 +47,17 @@ export class CodeSmsSender {
   /** The patent's second SMS for a pending pre-pay. */
   async sendPaymentCode({ paymentId, smsId }: { paymentId: string; smsId: string }, _messageId?: string, attempt = 1): Promise<void> {
     const prepared = await inTransaction(this.db, async (trx) => {
-      const payment = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
+      const payment = await paymentStore.byId(trx, paymentId);
       if (!payment || payment.status !== 'pending') return null;
-      const others = await trx
-        .selectFrom('payments')
-        .select(['id', 'amount_minor', 'phone', 'code_hash'])
-        .where('phone', '=', payment.phone)
-        .where('status', '=', 'pending')
-        .where('id', '!=', paymentId)
-        .where('code_hash', 'is not', null)
-        .execute();
+      const others = await paymentStore.otherPendingCodes(trx, payment.phone, paymentId);
       const code = this.distinctCode((c) =>
         others.some((o) => o.code_hash === codeHash(this.options.codeKey, { id: o.id, amountMinor: Number(o.amount_minor), phone: o.phone }, c)),
       );
-      const res = await trx
-        .updateTable('payments')
-        .set({
-          code_hash: codeHash(this.options.codeKey, { id: payment.id, amountMinor: Number(payment.amount_minor), phone: payment.phone }, code),
-          code_expires_at: new Date(this.clock.now().getTime() + this.options.codeTtlSeconds * 1000).toISOString(),
-        })
-        .where('id', '=', paymentId)
-        .where('status', '=', 'pending')
-        .executeTakeFirst();
-      if (affected(res) !== 1) return null;
-      const checkout = await trx.selectFrom('checkouts').select(['product_title', 'payee']).where('order_id', '=', payment.order_id).executeTakeFirstOrThrow();
-      const card = payment.source === 'card'
-        ? await trx.selectFrom('ledger_accounts').select('card_last4').where('account_id', '=', payment.account_id).where('kind', '=', 'card').executeTakeFirst()
-        : undefined;
+      const hash = codeHash(this.options.codeKey, { id: payment.id, amountMinor: Number(payment.amount_minor), phone: payment.phone }, code);
+      if (!(await paymentStore.setCode(trx, paymentId, hash, new Date(this.clock.now().getTime() + this.options.codeTtlSeconds * 1000).toISOString()))) return null;
+      const checkout = await checkoutStore.labelsOf(trx, payment.order_id);
+      if (!checkout) throw new Error(`payment ${payment.id} has no checkout`);
+      const card = payment.source === 'card' && payment.account_id ? await accountStore.source(trx, payment.account_id, 'card') : undefined;
       return {
         to: payment.phone,
         text: codeSms(this.options.locale, {
@@ -102,19 +88,17 @@ export class CodeSmsSender {
   /** The code that proves possession of the phone on the checkout page. */
   async sendPossessionCode({ sessionId, smsId }: { sessionId: string; smsId: string }): Promise<void> {
     const prepared = await inTransaction(this.db, async (trx) => {
-      const session = await trx.selectFrom('page_sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
+      const session = await checkoutStore.sessionById(trx, sessionId);
       if (!session || session.verified_at) return null;
-      const checkout = await trx.selectFrom('checkouts').selectAll().where('order_id', '=', session.order_id).executeTakeFirstOrThrow();
-      if (checkout.status !== 'open') return null;
+      const checkout = await checkoutStore.byOrder(trx, session.order_id);
+      if (!checkout || checkout.status !== 'open') return null;
       const code = this.random.code();
-      await trx
-        .updateTable('page_sessions')
-        .set({
-          code_hash: codeHash(this.options.codeKey, { id: session.id, amountMinor: Number(checkout.amount_minor), phone: session.phone }, code),
-          code_expires_at: new Date(this.clock.now().getTime() + this.options.codeTtlSeconds * 1000).toISOString(),
-        })
-        .where('id', '=', sessionId)
-        .execute();
+      await checkoutStore.setSessionCode(
+        trx,
+        sessionId,
+        codeHash(this.options.codeKey, { id: session.id, amountMinor: Number(checkout.amount_minor), phone: session.phone }, code),
+        new Date(this.clock.now().getTime() + this.options.codeTtlSeconds * 1000).toISOString(),
+      );
       return {
         to: session.phone,
         text: possessionSms(this.options.locale, {
@@ -133,9 +117,9 @@ export class CodeSmsSender {
 
   /** Tells the phone that a payment for it could not go ahead (nothing was charged). */
   async sendDeclined({ paymentId, smsId }: { paymentId: string; smsId: string }): Promise<void> {
-    const payment = await this.db.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
+    const payment = await paymentStore.byId(this.db, paymentId);
     if (!payment) return;
-    const checkout = await this.db.selectFrom('checkouts').select(['product_title', 'payee']).where('order_id', '=', payment.order_id).executeTakeFirst();
+    const checkout = await checkoutStore.labelsOf(this.db, payment.order_id);
     const text = declinedSms(this.options.locale, {
       product: checkout?.product_title ?? '',
       payee: checkout?.payee ?? '',
@@ -156,17 +140,11 @@ export class CodeSmsSender {
   async deliveryFailed(smsId: string): Promise<void> {
     const now = this.clock.now();
     await inTransaction(this.db, async (trx) => {
-      const sms = await trx.selectFrom('sms_messages').selectAll().where('id', '=', smsId).executeTakeFirst();
+      const sms = await smsLog.byId(trx, smsId);
       if (!sms || sms.kind !== 'code' || !sms.ref) return;
-      const payment = await trx.selectFrom('payments').selectAll().where('id', '=', sms.ref).executeTakeFirst();
+      const payment = await paymentStore.byId(trx, sms.ref);
       if (!payment || payment.status !== 'pending') return;
-      const sent = await trx
-        .selectFrom('sms_messages')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('ref', '=', payment.id)
-        .where('kind', '=', 'code')
-        .executeTakeFirstOrThrow();
-      if (Number(sent.n) >= MAX_CODE_SMS) {
+      if ((await smsLog.countFor(trx, payment.id, 'code')) >= MAX_CODE_SMS) {
         await this.settlement.fail(trx, payment, 'SMS_UNDELIVERABLE');
         return;
       }

@@ -8,6 +8,7 @@ import { parseReplyCode } from '../../sms/reply-parser.ts';
 import type { Settlement } from '../payments/settlement.ts';
 import type { PayserverDb } from '../schema.ts';
 import { codeHash } from './code-hash.ts';
+import { paymentStore } from '../payments/payment-store.ts';
 
 export type ReplyOutcome = 'captured' | 'order_closed' | 'wrong_code' | 'confirmation_failed' | 'too_many_replies' | 'no_code' | 'no_pending' | 'unknown_sender';
 
@@ -46,41 +47,24 @@ export class ReplyService {
     if (!code) return 'no_code';
     const outcome = await inTransaction(this.db, async (trx): Promise<ReplyOutcome> => {
       const now = this.clock.now().toISOString();
-      const pending = await trx
-        .selectFrom('payments')
-        .select('id')
-        .where('phone', '=', phone)
-        .where('status', '=', 'pending')
-        .where('method', '=', 'sms_code')
-        .where('code_hash', 'is not', null)
-        .where('code_expires_at', '>', now)
-        .where('wrong_replies', '<', this.options.maxWrongCodes)
-        .orderBy('created_at', 'desc')
-        .execute();
+      const pending = await paymentStore.checkable(trx, phone, now, this.options.maxWrongCodes);
       if (pending.length === 0) return 'no_pending';
       const bucket = `code-checks:${phone}`;
       const rule = this.options.codeChecksPerPhone;
       // All pending codes if the phone's window allows, else only the newest (the one most likely replied to).
-      let ids = pending.map((p) => p.id);
+      let ids = pending;
       let checks = ids.length;
       if (!(await this.limiter.take(trx, bucket, rule, checks))) {
         checks = 1;
         ids = ids.slice(0, 1);
         if (!(await this.limiter.take(trx, bucket, rule, 1))) return 'too_many_replies';
       }
-      const tried = await trx
-        .updateTable('payments')
-        .set((eb) => ({ wrong_replies: eb('wrong_replies', '+', 1) }))
-        .where('id', 'in', ids)
-        .where('status', '=', 'pending')
-        .where('wrong_replies', '<', this.options.maxWrongCodes)
-        .returningAll()
-        .execute();
+      const tried = await paymentStore.takeTry(trx, ids, this.options.maxWrongCodes);
       const match = tried.find((p) => p.code_hash === codeHash(this.options.codeKey, { id: p.id, amountMinor: Number(p.amount_minor), phone: p.phone }, code));
       if (match) {
         // A right code was no wrong try, for the phone or for the other payments it was checked against.
         await this.limiter.giveBack(trx, bucket, rule, checks);
-        await trx.updateTable('payments').set((eb) => ({ wrong_replies: eb('wrong_replies', '-', 1) })).where('id', 'in', tried.map((p) => p.id)).execute();
+        await paymentStore.giveBackTry(trx, tried.map((p) => p.id));
         return (await this.settlement.capture(trx, match)) ? 'captured' : 'order_closed';
       }
       let failed = false;

@@ -2,7 +2,6 @@ import { crashPoint } from '../../lib/crash-points.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { StartPaymentRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { affected } from '../../lib/db/affected.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
 import { enqueue } from '../../lib/outbox/outbox.ts';
@@ -12,7 +11,10 @@ import { smsLog } from '../../sms/sms-log.ts';
 import type { SmsBudget } from '../../sms/sms-budget.ts';
 import { codeSendBuckets, type CodeSendRules } from '../confirmations/code-send-limits.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import type { PayserverDb, PayserverTables } from '../schema.ts';
+import type { PayserverDb } from '../schema.ts';
+import { accountStore } from '../accounts/account-store.ts';
+import { checkoutStore } from '../checkout/checkout-store.ts';
+import { paymentStore, type Payment } from './payment-store.ts';
 import type { Settlement } from './settlement.ts';
 
 /** What the payment server answers a start: the provider contract plus the payment it made. */
@@ -30,7 +32,6 @@ export interface PaymentsOptions extends CodeSendRules {
   smsFrom: string;
 }
 
-type Payment = PayserverTables['payments'];
 
 /**
  * The payment server's side of an order (claims 2, 3 and 8): registering the
@@ -82,9 +83,7 @@ export class PaymentsService {
     // The checkout row is the order's lock: created if missing, then taken by a conditional update
     // that only a start for the current or a newer attempt wins. A start racing a newer one (on
     // another instance) waits for it and then finds itself superseded.
-    await trx
-      .insertInto('checkouts')
-      .values({
+    await checkoutStore.ensure(trx, {
         order_id: req.orderId,
         link_token_hash: sha256(req.linkToken),
         phone,
@@ -98,29 +97,14 @@ export class PaymentsService {
         expires_at: req.expiresAt,
         created_at: now.toISOString(),
         paid_payment_id: null,
-      })
-      .onConflict((oc) => oc.column('order_id').doNothing())
-      .execute();
-    const taken = await trx
-      .updateTable('checkouts')
-      .set({ phone, attempt: req.attempt })
-      .where('order_id', '=', req.orderId)
-      .where('status', '=', 'open')
-      .where('attempt', '<=', req.attempt)
-      .executeTakeFirst();
-    if (affected(taken) !== 1) {
-      const checkout = await trx.selectFrom('checkouts').select('status').where('order_id', '=', req.orderId).executeTakeFirstOrThrow();
-      if (checkout.status === 'paid') return { state: 'paid', ...none };
-      if (checkout.status === 'closed') return { state: 'closed', ...none };
+      });
+    if (!(await checkoutStore.take(trx, req.orderId, phone, req.attempt))) {
+      const status = await checkoutStore.statusOf(trx, req.orderId);
+      if (status === 'paid') return { state: 'paid', ...none };
+      if (status === 'closed') return { state: 'closed', ...none };
       return { state: 'superseded', ...none };
     }
-    const older = await trx
-      .selectFrom('payments')
-      .selectAll()
-      .where('order_id', '=', req.orderId)
-      .where('attempt', '<', req.attempt)
-      .where('status', '=', 'pending')
-      .execute();
+    const older = await paymentStore.pendingOfOrder(trx, req.orderId, { beforeAttempt: req.attempt });
     for (const p of older) await this.settlement.release(trx, p, 'SUPERSEDED');
     if (req.mode === 'wap_link') return { state: 'awaiting_checkout', ...none };
 
@@ -146,7 +130,7 @@ export class PaymentsService {
     };
     /** `budgetTaken`: this start already took its SMS from the day's budget. */
     const failWith = async (failureCode: string, budgetTaken = false): Promise<StartResult> => {
-      await trx.insertInto('payments').values({ ...base, failure_code: failureCode }).execute();
+      await paymentStore.insert(trx, { ...base, failure_code: failureCode });
       // The phone hears of it (within the SMS limits and budget), so probing a number is never silent.
       if (TOLD_TO_PHONE.has(failureCode) && !rateLimited && (budgetTaken || (await this.budget.take(trx)))) {
         const smsId = this.random.id('sms');
@@ -155,14 +139,14 @@ export class PaymentsService {
       }
       return { state: 'failed', failureCode, paymentId };
     };
-    const account = await trx.selectFrom('accounts').selectAll().where('phone', '=', phone).executeTakeFirst();
+    const account = await accountStore.byPhone(trx, phone);
     if (!account || account.quick_pay !== 1) return failWith('NOT_BOUND');
     if (account.currency !== req.currency) return failWith('CURRENCY_MISMATCH');
     if (rateLimited) return failWith('SMS_RATE_LIMITED');
 
     // One SMS leaves whatever happens next (the code, or word that the payment could not go ahead).
     if (!(await this.budget.take(trx))) return failWith('SMS_BUDGET_EXHAUSTED');
-    const ledgers = await trx.selectFrom('ledger_accounts').select(['id', 'kind']).where('account_id', '=', account.id).execute();
+    const ledgers = await accountStore.sources(trx, account.id);
     let source: 'wallet' | 'card' | null = null;
     let holdId: string | null = null;
     for (const kind of ['wallet', 'card'] as const) {
@@ -177,31 +161,22 @@ export class PaymentsService {
     if (!holdId) return failWith('INSUFFICIENT_FUNDS', true);
 
     const smsId = this.random.id('sms');
-    await trx
-      .insertInto('payments')
-      .values({
-        ...base,
-        account_id: account.id,
-        source,
-        hold_id: holdId,
-        status: 'pending',
-        completed_at: null,
-        code_expires_at: new Date(now.getTime() + this.options.codeTtlSeconds * 1000).toISOString(),
-      })
-      .execute();
+    await paymentStore.insert(trx, {
+      ...base,
+      account_id: account.id,
+      source,
+      hold_id: holdId,
+      status: 'pending',
+      completed_at: null,
+      code_expires_at: new Date(now.getTime() + this.options.codeTtlSeconds * 1000).toISOString(),
+    });
     await smsLog.queued(trx, { id: smsId, kind: 'code', to: phone, from: this.options.smsFrom, now, ref: paymentId });
     await enqueue(trx, { id: this.random.id('obx'), topic: CODE_SMS_TOPIC, payload: { paymentId, smsId }, now });
     return { state: 'pending_confirmation', failureCode: null, paymentId };
   }
 
   private async existingSmsPayment(req: StartPaymentRequest): Promise<StartResult | null> {
-    const p = await this.db
-      .selectFrom('payments')
-      .selectAll()
-      .where('order_id', '=', req.orderId)
-      .where('attempt', '=', req.attempt)
-      .where('method', '=', 'sms_code')
-      .executeTakeFirst();
+    const p = await paymentStore.smsPaymentOf(this.db, req.orderId, req.attempt);
     if (!p) return null;
     if (p.status === 'failed') return { state: 'failed', failureCode: p.failure_code, paymentId: p.id };
     if (p.status === 'captured') return { state: 'paid', failureCode: null, paymentId: p.id };
@@ -217,33 +192,14 @@ export class PaymentsService {
    */
   async close(orderId: string): Promise<{ state: 'closed' | 'paid' }> {
     const state = await inTransaction(this.db, async (trx) => {
-      const checkout = await trx.selectFrom('checkouts').select(['status']).where('order_id', '=', orderId).executeTakeFirst();
-      if (!checkout) {
-        const now = this.clock.now().toISOString();
-        await trx
-          .insertInto('checkouts')
-          .values({
-            order_id: orderId,
-            link_token_hash: sha256(this.random.token()),
-            phone: '',
-            amount_minor: 0,
-            currency: 'XXX',
-            product_title: '',
-            payee: '',
-            device_id: '',
-            attempt: 0,
-            status: 'closed',
-            expires_at: now,
-            created_at: now,
-            paid_payment_id: null,
-          })
-          .execute();
+      const status = await checkoutStore.statusOf(trx, orderId);
+      if (!status) {
+        await checkoutStore.closeBeforeStart(trx, orderId, sha256(this.random.token()), this.clock.now().toISOString());
         return 'closed' as const;
       }
-      await trx.updateTable('checkouts').set({ status: 'closed' }).where('order_id', '=', orderId).where('status', '=', 'open').execute();
-      const pending = await trx.selectFrom('payments').selectAll().where('order_id', '=', orderId).where('status', '=', 'pending').execute();
-      for (const p of pending) await this.settlement.release(trx, p, 'ORDER_CLOSED');
-      return checkout.status === 'paid' ? ('paid' as const) : ('closed' as const);
+      await checkoutStore.close(trx, orderId);
+      for (const p of await paymentStore.pendingOfOrder(trx, orderId)) await this.settlement.release(trx, p, 'ORDER_CLOSED');
+      return status === 'paid' ? ('paid' as const) : ('closed' as const);
     });
     return { state };
   }
@@ -251,12 +207,11 @@ export class PaymentsService {
   /** The back-end refused a completed payment (its order had ended): give the money back, once. */
   async refund(paymentId: string): Promise<void> {
     await inTransaction(this.db, async (trx) => {
-      const payment = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
+      const payment = await paymentStore.byId(trx, paymentId);
       if (!payment?.hold_id) return;
-      const res = await trx.updateTable('payments').set({ status: 'refunded' }).where('id', '=', paymentId).where('status', '=', 'captured').executeTakeFirst();
-      if (affected(res) !== 1) return;
+      if (!(await paymentStore.move(trx, paymentId, 'refunded', this.clock.now().toISOString()))) return;
       await this.ledger.refund(trx, payment.hold_id, paymentId);
-      await trx.updateTable('checkouts').set({ status: 'closed' }).where('order_id', '=', payment.order_id).where('paid_payment_id', '=', paymentId).execute();
+      await checkoutStore.closeRefunded(trx, payment.order_id, paymentId);
     });
   }
 
@@ -264,20 +219,12 @@ export class PaymentsService {
   async expire(): Promise<number> {
     const now = this.clock.now().toISOString();
     let count = 0;
-    const stale = await this.db
-      .selectFrom('payments')
-      .selectAll()
-      .where('status', '=', 'pending')
-      .where('method', '=', 'sms_code')
-      .where('code_expires_at', '<', now)
-      .limit(500)
-      .execute();
+    const stale = await paymentStore.expiredCodes(this.db, now, 500);
     for (const p of stale) {
       if (await inTransaction(this.db, (trx) => this.settlement.fail(trx, p, 'CONFIRMATION_EXPIRED'))) count++;
     }
-    const ended = await this.db.selectFrom('checkouts').select('order_id').where('status', '=', 'open').where('expires_at', '<=', now).limit(500).execute();
-    for (const c of ended) {
-      await this.close(c.order_id);
+    for (const orderId of await checkoutStore.dueToExpire(this.db, now, 500)) {
+      await this.close(orderId);
       count++;
     }
     if (count) this.kick();

@@ -1,12 +1,11 @@
 import type { PaymentEvent } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { affected } from '../../lib/db/affected.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import { enqueue } from '../../lib/outbox/outbox.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import type { PayserverDb, PayserverTables } from '../schema.ts';
-
-type Payment = PayserverTables['payments'];
+import type { PayserverDb } from '../schema.ts';
+import { checkoutStore } from '../checkout/checkout-store.ts';
+import { paymentStore, type Payment } from './payment-store.ts';
 
 export const NOTIFY_TOPIC = 'notify.backend';
 
@@ -35,35 +34,17 @@ export class Settlement {
    */
   async capture(trx: PayserverDb, payment: Payment): Promise<{ notifyMessageId: string } | null> {
     const now = this.clock.now().toISOString();
-    const moved = await trx
-      .updateTable('payments')
-      .set({ status: 'captured', completed_at: now })
-      .where('id', '=', payment.id)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    if (affected(moved) !== 1) return null;
-    const won = await trx
-      .updateTable('checkouts')
-      .set({ status: 'paid', paid_payment_id: payment.id })
-      .where('order_id', '=', payment.order_id)
-      .where('status', '=', 'open')
-      .where('expires_at', '>', now)
-      .executeTakeFirst();
-    if (affected(won) !== 1) {
-      await trx.updateTable('payments').set({ status: 'released', failure_code: 'ORDER_CLOSED', code_hash: null }).where('id', '=', payment.id).execute();
+    if (!(await paymentStore.move(trx, payment.id, 'captured', now))) return null;
+    if (!(await checkoutStore.markPaid(trx, payment.order_id, payment.id, now))) {
+      // Captured a moment ago in this transaction; the order's checkout was no longer open, so it is released instead.
+      await paymentStore.releaseInsteadOfCapture(trx, payment.id);
       if (payment.hold_id) await this.ledger.release(trx, payment.hold_id);
       return null;
     }
     if (!payment.hold_id || !(await this.ledger.capture(trx, payment.hold_id))) {
       throw new Error(`ledger invariant broken: the hold of payment ${payment.id} was not open`);
     }
-    const others = await trx
-      .selectFrom('payments')
-      .selectAll()
-      .where('order_id', '=', payment.order_id)
-      .where('status', '=', 'pending')
-      .where('id', '!=', payment.id)
-      .execute();
+    const others = await paymentStore.pendingOfOrder(trx, payment.order_id, { exceptId: payment.id });
     for (const other of others) await this.release(trx, other, 'SUPERSEDED');
     return { notifyMessageId: await this.notify(trx, payment, 'payment.completed', null) };
   }
@@ -81,13 +62,7 @@ export class Settlement {
   }
 
   private async finish(trx: PayserverDb, payment: Payment, status: 'failed' | 'released', reason: string): Promise<boolean> {
-    const res = await trx
-      .updateTable('payments')
-      .set({ status, failure_code: reason, completed_at: this.clock.now().toISOString(), code_hash: null })
-      .where('id', '=', payment.id)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    if (affected(res) !== 1) return false;
+    if (!(await paymentStore.move(trx, payment.id, status, this.clock.now().toISOString(), { failure_code: reason, code_hash: null }))) return false;
     if (payment.hold_id) await this.ledger.release(trx, payment.hold_id);
     return true;
   }

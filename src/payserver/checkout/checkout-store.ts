@@ -1,0 +1,159 @@
+import { affected } from '../../lib/db/affected.ts';
+import type { PayserverDb, PayserverTables } from '../schema.ts';
+
+export type Checkout = PayserverTables['checkouts'];
+export type PageSession = PayserverTables['page_sessions'];
+
+/**
+ * The placeholder currency of the row that closes an order the payment
+ * server never saw started (a cancel that overtook its start): the row exists
+ * so that the order's lock (its primary key) refuses the late start; it is
+ * never a payable checkout and `byLinkTokenHash` never returns it.
+ */
+const CLOSED_BEFORE_START = 'XXX';
+
+/**
+ * The only place the `checkouts` and `page_sessions` tables are written: an
+ * order's checkout at the payment server (its lock: one payment per order)
+ * and the sessions of its phone page.
+ */
+export const checkoutStore = {
+  /** A payable-or-ended checkout behind a link (never the closed-before-start marker). */
+  async byLinkTokenHash(db: PayserverDb, hash: string): Promise<Checkout | undefined> {
+    const row = await db.selectFrom('checkouts').selectAll().where('link_token_hash', '=', hash).executeTakeFirst();
+    return row && row.currency !== CLOSED_BEFORE_START ? row : undefined;
+  },
+
+  async byOrder(db: PayserverDb, orderId: string): Promise<Checkout | undefined> {
+    return db.selectFrom('checkouts').selectAll().where('order_id', '=', orderId).executeTakeFirst();
+  },
+
+  async statusOf(trx: PayserverDb, orderId: string): Promise<Checkout['status'] | undefined> {
+    return (await trx.selectFrom('checkouts').select('status').where('order_id', '=', orderId).executeTakeFirst())?.status;
+  },
+
+  /** What an SMS about the order names: the product and the payee. */
+  async labelsOf(db: PayserverDb, orderId: string) {
+    return db.selectFrom('checkouts').select(['product_title', 'payee']).where('order_id', '=', orderId).executeTakeFirst();
+  },
+
+  /** Creates the order's checkout if it has none yet (a start's first step). */
+  async ensure(trx: PayserverDb, row: Checkout): Promise<void> {
+    await trx.insertInto('checkouts').values(row).onConflict((oc) => oc.column('order_id').doNothing()).execute();
+  },
+
+  /**
+   * Takes the order's lock for an attempt: only a start for the current or a
+   * newer attempt of an open checkout wins (a conditional UPDATE).
+   */
+  async take(trx: PayserverDb, orderId: string, phone: string, attempt: number): Promise<boolean> {
+    const res = await trx.updateTable('checkouts').set({ phone, attempt }).where('order_id', '=', orderId).where('status', '=', 'open').where('attempt', '<=', attempt).executeTakeFirst();
+    return affected(res) === 1;
+  },
+
+  /** open → paid by this payment, while the order has not expired; whether this call won. */
+  async markPaid(trx: PayserverDb, orderId: string, paymentId: string, now: string): Promise<boolean> {
+    const res = await trx
+      .updateTable('checkouts')
+      .set({ status: 'paid', paid_payment_id: paymentId })
+      .where('order_id', '=', orderId)
+      .where('status', '=', 'open')
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    return affected(res) === 1;
+  },
+
+  /** open → closed (the order ended at the back-end). */
+  async close(trx: PayserverDb, orderId: string): Promise<void> {
+    await trx.updateTable('checkouts').set({ status: 'closed' }).where('order_id', '=', orderId).where('status', '=', 'open').execute();
+  },
+
+  /** paid → closed: the payment that paid it was refunded (the order had ended). */
+  async closeRefunded(trx: PayserverDb, orderId: string, paymentId: string): Promise<void> {
+    await trx.updateTable('checkouts').set({ status: 'closed' }).where('order_id', '=', orderId).where('status', '=', 'paid').where('paid_payment_id', '=', paymentId).execute();
+  },
+
+  /** Closes an order the payment server has never seen started, so that a late start finds it closed. */
+  async closeBeforeStart(trx: PayserverDb, orderId: string, linkTokenHash: string, now: string): Promise<void> {
+    await trx
+      .insertInto('checkouts')
+      .values({
+        order_id: orderId,
+        link_token_hash: linkTokenHash,
+        phone: '',
+        amount_minor: 0,
+        currency: CLOSED_BEFORE_START,
+        product_title: '',
+        payee: '',
+        device_id: '',
+        attempt: 0,
+        status: 'closed',
+        expires_at: now,
+        created_at: now,
+        paid_payment_id: null,
+      })
+      .execute();
+  },
+
+  /** Open checkouts whose order has expired. */
+  async dueToExpire(db: PayserverDb, now: string, limit: number): Promise<string[]> {
+    const rows = await db.selectFrom('checkouts').select('order_id').where('status', '=', 'open').where('expires_at', '<=', now).limit(limit).execute();
+    return rows.map((r) => r.order_id);
+  },
+
+  // --- the phone page's sessions ---
+
+  async insertSession(trx: PayserverDb, session: PageSession): Promise<void> {
+    await trx.insertInto('page_sessions').values(session).execute();
+  },
+
+  async sessionById(db: PayserverDb, id: string): Promise<PageSession | undefined> {
+    return db.selectFrom('page_sessions').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+
+  /** A session of this order, by id. */
+  async sessionOf(db: PayserverDb, id: string, orderId: string): Promise<PageSession | undefined> {
+    return db.selectFrom('page_sessions').selectAll().where('id', '=', id).where('order_id', '=', orderId).executeTakeFirst();
+  },
+
+  /** Stores the hash of the code just drawn for a session. */
+  async setSessionCode(trx: PayserverDb, id: string, codeHash: string, expiresAt: string): Promise<void> {
+    await trx.updateTable('page_sessions').set({ code_hash: codeHash, code_expires_at: expiresAt }).where('id', '=', id).execute();
+  },
+
+  /** Takes one of the session's tries before a check, in one conditional UPDATE; the session after, or undefined. */
+  async takeSessionTry(db: PayserverDb, id: string, orderId: string, maxTries: number): Promise<PageSession | undefined> {
+    return db
+      .updateTable('page_sessions')
+      .set((eb) => ({ wrong_tries: eb('wrong_tries', '+', 1) }))
+      .where('id', '=', id)
+      .where('order_id', '=', orderId)
+      .where('code_hash', 'is not', null)
+      .where('verified_at', 'is', null)
+      .where('wrong_tries', '<', maxTries)
+      .returningAll()
+      .executeTakeFirst();
+  },
+
+  /** Marks the session proven and stores its grant's hash (the code is spent); whether this call did. */
+  async verifySession(db: PayserverDb, id: string, codeHash: string, grantHash: string, now: string): Promise<boolean> {
+    const res = await db
+      .updateTable('page_sessions')
+      .set({ grant_hash: grantHash, verified_at: now, code_hash: null })
+      .where('id', '=', id)
+      .where('verified_at', 'is', null)
+      .where('code_hash', '=', codeHash)
+      .executeTakeFirst();
+    return affected(res) === 1;
+  },
+
+  async sessionByGrant(db: PayserverDb, grantHash: string, orderId: string): Promise<PageSession | undefined> {
+    return db.selectFrom('page_sessions').selectAll().where('grant_hash', '=', grantHash).where('order_id', '=', orderId).executeTakeFirst();
+  },
+
+  /** Spends a grant (one payment per grant); whether this call did. */
+  async spendGrant(trx: PayserverDb, id: string, grantHash: string): Promise<boolean> {
+    const res = await trx.updateTable('page_sessions').set({ grant_hash: null }).where('id', '=', id).where('grant_hash', '=', grantHash).executeTakeFirst();
+    return affected(res) === 1;
+  },
+};

@@ -1,0 +1,121 @@
+import { affected } from '../../lib/db/affected.ts';
+import type { PayserverDb, PayserverTables } from '../schema.ts';
+
+export type Payment = PayserverTables['payments'];
+export type PaymentStatus = Payment['status'];
+
+/** For each status of a payment, the statuses it may be reached from: it only moves forward. */
+export const PAYMENT_PREDECESSORS: Readonly<Record<PaymentStatus, readonly PaymentStatus[]>> = {
+  pending: [],
+  captured: ['pending'],
+  failed: ['pending'],
+  released: ['pending'],
+  refunded: ['captured'],
+};
+
+/**
+ * The only place the `payments` table is written (and read): each payment
+ * attempt at the payment server, by SMS code or on the checkout page. Every
+ * status change is a conditional UPDATE from the allowed predecessors.
+ */
+export const paymentStore = {
+  async insert(trx: PayserverDb, payment: Payment): Promise<void> {
+    await trx.insertInto('payments').values(payment).execute();
+  },
+
+  async byId(db: PayserverDb, id: string): Promise<Payment | undefined> {
+    return db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+
+  /** The SMS-code payment of an order's attempt (a start is idempotent on it). */
+  async smsPaymentOf(db: PayserverDb, orderId: string, attempt: number): Promise<Payment | undefined> {
+    return db.selectFrom('payments').selectAll().where('order_id', '=', orderId).where('attempt', '=', attempt).where('method', '=', 'sms_code').executeTakeFirst();
+  },
+
+  /** Pending payments of an order, optionally only of attempts before `beforeAttempt`, or all but `exceptId`. */
+  async pendingOfOrder(trx: PayserverDb, orderId: string, only: { beforeAttempt?: number; exceptId?: string } = {}): Promise<Payment[]> {
+    let q = trx.selectFrom('payments').selectAll().where('order_id', '=', orderId).where('status', '=', 'pending');
+    if (only.beforeAttempt !== undefined) q = q.where('attempt', '<', only.beforeAttempt);
+    if (only.exceptId !== undefined) q = q.where('id', '!=', only.exceptId);
+    return q.execute();
+  },
+
+  /** Moves a payment to `to` from an allowed predecessor; whether this call made the move. */
+  async move(trx: PayserverDb, id: string, to: PaymentStatus, now: string, set: Partial<Pick<Payment, 'failure_code' | 'code_hash'>> = {}): Promise<boolean> {
+    const completed = to === 'refunded' ? {} : { completed_at: now };
+    const res = await trx
+      .updateTable('payments')
+      .set({ ...set, ...completed, status: to })
+      .where('id', '=', id)
+      .where('status', 'in', [...PAYMENT_PREDECESSORS[to]])
+      .executeTakeFirst();
+    return affected(res) === 1;
+  },
+
+  /**
+   * Turns a capture made earlier in the same transaction into a release (its
+   * order's checkout turned out closed): no other transaction ever saw it
+   * captured, so this is not a move backwards.
+   */
+  async releaseInsteadOfCapture(trx: PayserverDb, id: string): Promise<void> {
+    await trx.updateTable('payments').set({ status: 'released', failure_code: 'ORDER_CLOSED', code_hash: null }).where('id', '=', id).where('status', '=', 'captured').execute();
+  },
+
+  /** The other pending payments of the phone that have a code (each of the phone's pending codes differs). */
+  async otherPendingCodes(trx: PayserverDb, phone: string, exceptId: string) {
+    return trx
+      .selectFrom('payments')
+      .select(['id', 'amount_minor', 'phone', 'code_hash'])
+      .where('phone', '=', phone)
+      .where('status', '=', 'pending')
+      .where('id', '!=', exceptId)
+      .where('code_hash', 'is not', null)
+      .execute();
+  },
+
+  /** Stores a newly drawn code's hash while the payment is pending; whether it was. */
+  async setCode(trx: PayserverDb, id: string, codeHash: string, expiresAt: string): Promise<boolean> {
+    const res = await trx.updateTable('payments').set({ code_hash: codeHash, code_expires_at: expiresAt }).where('id', '=', id).where('status', '=', 'pending').executeTakeFirst();
+    return affected(res) === 1;
+  },
+
+  /** Pending payments of a phone whose code a reply may still check, newest first. */
+  async checkable(trx: PayserverDb, phone: string, now: string, maxWrong: number): Promise<string[]> {
+    const rows = await trx
+      .selectFrom('payments')
+      .select('id')
+      .where('phone', '=', phone)
+      .where('status', '=', 'pending')
+      .where('method', '=', 'sms_code')
+      .where('code_hash', 'is not', null)
+      .where('code_expires_at', '>', now)
+      .where('wrong_replies', '<', maxWrong)
+      .orderBy('created_at', 'desc')
+      .execute();
+    return rows.map((r) => r.id);
+  },
+
+  /** Takes one try from each payment that has one left, in one conditional UPDATE; the payments that gave one. */
+  async takeTry(trx: PayserverDb, ids: string[], maxWrong: number): Promise<Payment[]> {
+    if (ids.length === 0) return [];
+    return trx
+      .updateTable('payments')
+      .set((eb) => ({ wrong_replies: eb('wrong_replies', '+', 1) }))
+      .where('id', 'in', ids)
+      .where('status', '=', 'pending')
+      .where('wrong_replies', '<', maxWrong)
+      .returningAll()
+      .execute();
+  },
+
+  /** Gives back the tries a right code took. */
+  async giveBackTry(trx: PayserverDb, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await trx.updateTable('payments').set((eb) => ({ wrong_replies: eb('wrong_replies', '-', 1) })).where('id', 'in', ids).where('wrong_replies', '>', 0).execute();
+  },
+
+  /** Pending code payments whose code expired. */
+  async expiredCodes(db: PayserverDb, now: string, limit: number): Promise<Payment[]> {
+    return db.selectFrom('payments').selectAll().where('status', '=', 'pending').where('method', '=', 'sms_code').where('code_expires_at', '<', now).limit(limit).execute();
+  },
+};
