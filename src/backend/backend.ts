@@ -12,7 +12,8 @@ import { idempotencyHooks } from '../lib/http/idempotency.ts';
 import { pruneNonces, requireServiceSignature, SignedClient } from '../lib/http/service-auth.ts';
 import type { RandomSource } from '../lib/ids.ts';
 import type { Log } from '../lib/log.ts';
-import { OutboxWorker, type OutboxHandler } from '../lib/outbox/outbox-worker.ts';
+import { OutboxWorker } from '../lib/outbox/outbox-worker.ts';
+import { handler } from '../lib/outbox/outbox.ts';
 import { RateLimiter } from '../lib/rate-limiter.ts';
 import { runningParts } from '../lib/service/service.ts';
 import { authenticatedScope } from '../lib/http/scope.ts';
@@ -65,8 +66,7 @@ export async function buildBackend(deps: BackendDeps) {
   const { fresh } = await migrate(db, backendMigrations);
   ready = true;
 
-  const handlers: Record<string, OutboxHandler> = {};
-  const worker = new OutboxWorker(common, handlers, clock, log, { dialect: deps.store.dialect });
+  const worker = new OutboxWorker(common, clock, log, { dialect: deps.store.dialect });
   const kick = () => worker.kick();
   const events = new OrderEvents();
   const bridge = deps.store.dialect === 'postgres' ? new PgOrderEvents(config.backendDatabase, db, events, log) : undefined;
@@ -101,10 +101,12 @@ export async function buildBackend(deps: BackendDeps) {
   });
   const paymentEvents = new PaymentEvents(db, events, ending, random, clock, kick);
 
-  handlers[START_TOPIC] = async (p) => void (await attempts.run(p));
-  handlers[LINK_SMS_TOPIC] = (p) => attempts.sendLink(p);
-  handlers[CLOSE_TOPIC] = (p) => attempts.close(p);
-  handlers[FULFIL_TOPIC] = (p) => paymentEvents.fulfil(p);
+  const handlers = [
+    handler(START_TOPIC, async (p) => void (await attempts.run(p))),
+    handler(LINK_SMS_TOPIC, (p) => attempts.sendLink(p)),
+    handler(CLOSE_TOPIC, (p) => attempts.close(p)),
+    handler(FULFIL_TOPIC, (p) => paymentEvents.fulfil(p)),
+  ];
 
   const app = await createApp({ log, title: 'tvpay back-end server', ready: () => ready });
   const streams = new StreamRegistry({ perDevice: config.limits.streamsPerDevice, perOrder: config.limits.streamsPerOrder });
@@ -134,7 +136,7 @@ export async function buildBackend(deps: BackendDeps) {
     await pruneExpired(common, clock, config.retention, [{ table: 'inbox', key: 'message_id', dated: 'received_at' }]);
   }, 1000, log);
 
-  return runningParts({ app, worker, sweeper, store: { close: async () => { await bridge?.stop(); await deps.store.close(); } }, fresh, services: {
+  return runningParts({ app, worker, handlers, sweeper, store: { close: async () => { await bridge?.stop(); await deps.store.close(); } }, fresh, services: {
       products,
       devices,
       orders,

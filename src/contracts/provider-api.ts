@@ -1,42 +1,74 @@
+import { Type, type Static } from 'typebox';
+import { MAX_AMOUNT_MINOR } from '../lib/money.ts';
+
 /**
  * The messages between the back-end and a payment server: the wire contract
- * of the provider interface. Both sides sign every message (HMAC) and each
- * side validates what it receives with its own schema.
+ * of the provider interface, written once. The receiving side validates with
+ * these schemas, the sending side is typed by them (`Static<>`), and every
+ * message is HMAC-signed over its bytes.
  */
 
-/** Back-end → payment server: start one payer attempt of an order. Idempotent per (orderId, attempt). */
-export interface StartPaymentRequest {
-  orderId: string;
-  attempt: number;
-  /** `sms_confirm`: the back-end judged the phone bound (pre-pay); `wap_link`: checkout page only. */
-  mode: 'sms_confirm' | 'wap_link';
-  phone: string;
-  amountMinor: number;
-  currency: string;
-  productTitle: string;
-  payee: string;
-  linkToken: string;
-  deviceId: string;
-  expiresAt: string;
-}
+const Currency = Type.String({ pattern: '^[A-Z]{3}$' });
+const Id = Type.String({ minLength: 1, maxLength: 64 });
 
-export interface StartPaymentResult {
-  state: 'pending_confirmation' | 'awaiting_checkout' | 'failed' | 'superseded' | 'closed' | 'paid';
-  failureCode: string | null;
-}
+/** Back-end → payment server: is this phone bound (an active quick-pay agreement)? */
+export const BindingLookup = Type.Object({ phone: Type.String({ maxLength: 32 }) }, { additionalProperties: false });
+export const BindingAnswer = Type.Object({ bound: Type.Boolean() });
+
+/** Back-end → payment server: start one payer attempt of an order. Idempotent per (orderId, attempt). */
+export const StartPaymentRequest = Type.Object(
+  {
+    orderId: Id,
+    attempt: Type.Integer({ minimum: 1 }),
+    /** `sms_confirm`: the back-end judged the phone bound (pre-pay); `wap_link`: checkout page only. */
+    mode: Type.Union([Type.Literal('sms_confirm'), Type.Literal('wap_link')]),
+    phone: Type.String({ maxLength: 32 }),
+    amountMinor: Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_MINOR }),
+    currency: Currency,
+    productTitle: Type.String({ maxLength: 200 }),
+    payee: Type.String({ maxLength: 64 }),
+    linkToken: Type.String({ minLength: 22, maxLength: 128 }),
+    deviceId: Type.String({ maxLength: 64 }),
+    expiresAt: Type.String({ maxLength: 32 }),
+  },
+  { additionalProperties: false },
+);
+export type StartPaymentRequest = Static<typeof StartPaymentRequest>;
+
+/** What the payment server answers a start (serialised by this schema: nothing else leaves). */
+export const StartPaymentResult = Type.Object({
+  state: Type.Union([
+    Type.Literal('pending_confirmation'),
+    Type.Literal('awaiting_checkout'),
+    Type.Literal('failed'),
+    Type.Literal('superseded'),
+    Type.Literal('closed'),
+    Type.Literal('paid'),
+  ]),
+  failureCode: Type.Union([Type.String(), Type.Null()]),
+});
+export type StartPaymentResult = Static<typeof StartPaymentResult>;
+
+/** Back-end → payment server: the order ended; the answer says whether a payment had won first. */
+export const CloseParams = Type.Object({ orderId: Id });
+export const CloseAnswer = Type.Object({ state: Type.Union([Type.Literal('closed'), Type.Literal('paid')]) });
 
 /** Payment server → back-end: a payment's outcome (the patent's S208), delivered at least once. */
-export interface PaymentEvent {
-  messageId: string;
-  type: 'payment.completed' | 'payment.failed';
-  orderId: string;
-  attempt: number;
-  paymentId: string;
-  amountMinor: number;
-  currency: string;
-  failureCode: string | null;
-  at: string;
-}
+export const PaymentEvent = Type.Object(
+  {
+    messageId: Id,
+    type: Type.Union([Type.Literal('payment.completed'), Type.Literal('payment.failed')]),
+    orderId: Type.String({ maxLength: 64 }),
+    attempt: Type.Integer({ minimum: 0 }),
+    paymentId: Type.String({ maxLength: 64 }),
+    amountMinor: Type.Integer({ minimum: 0, maximum: MAX_AMOUNT_MINOR }),
+    currency: Currency,
+    failureCode: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
+    at: Type.String({ maxLength: 32 }),
+  },
+  { additionalProperties: false },
+);
+export type PaymentEvent = Static<typeof PaymentEvent>;
 
 /**
  * The back-end's answer to a PaymentEvent. `applied`: the order took it;
@@ -44,7 +76,8 @@ export interface PaymentEvent {
  * `rejected`: a completed payment the order cannot take (it ended, or another
  * payment won), which the payment server then refunds.
  */
-export interface PaymentEventAnswer {
-  result: 'applied' | 'ignored' | 'rejected';
-  duplicate: boolean;
-}
+export const PaymentEventAnswer = Type.Object({
+  result: Type.Union([Type.Literal('applied'), Type.Literal('ignored'), Type.Literal('rejected')]),
+  duplicate: Type.Boolean(),
+});
+export type PaymentEventAnswer = Static<typeof PaymentEventAnswer>;

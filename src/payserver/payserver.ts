@@ -13,7 +13,8 @@ import { idempotencyHooks } from '../lib/http/idempotency.ts';
 import { pruneNonces, requireServiceSignature, SignedClient } from '../lib/http/service-auth.ts';
 import type { RandomSource } from '../lib/ids.ts';
 import type { Log } from '../lib/log.ts';
-import { OutboxWorker, type OutboxHandler } from '../lib/outbox/outbox-worker.ts';
+import { OutboxWorker } from '../lib/outbox/outbox-worker.ts';
+import { handler } from '../lib/outbox/outbox.ts';
 import { RateLimiter } from '../lib/rate-limiter.ts';
 import { Sweeper } from '../lib/service/sweeper.ts';
 import { runningParts } from '../lib/service/service.ts';
@@ -33,7 +34,7 @@ import { Ledger } from './ledger/ledger.ts';
 import { auditLedger } from './ledger/ledger-audit.ts';
 import { CODE_SMS_TOPIC, DECLINED_SMS_TOPIC, PaymentsService } from './payments/payments-service.ts';
 import { SmsBudget, smsBudgetRule } from '../sms/sms-budget.ts';
-import type { PaymentEvent, PaymentEventAnswer } from '../contracts/provider-api.ts';
+import type { PaymentEventAnswer } from '../contracts/provider-api.ts';
 import { NOTIFY_TOPIC, Settlement } from './payments/settlement.ts';
 import { payserverMigrations, type PayserverTables } from './schema.ts';
 
@@ -65,8 +66,7 @@ export async function buildPayserver(deps: PayserverDeps) {
   const window = config.limits.windowSeconds;
   const codeSendsPerPhone = { what: 'codes sent to this phone', limit: config.limits.codeSendsPerPhone, windowSeconds: window };
   const codeSendsPerDevice = { what: 'codes sent for this TV', limit: config.limits.codeSendsPerDevice, windowSeconds: window };
-  const handlers: Record<string, OutboxHandler> = {};
-  const worker = new OutboxWorker(common, handlers, clock, log, { dialect: deps.store.dialect });
+  const worker = new OutboxWorker(common, clock, log, { dialect: deps.store.dialect });
   const kick = () => worker.kick();
 
   const ledger = new Ledger(random, clock);
@@ -102,14 +102,16 @@ export async function buildPayserver(deps: PayserverDeps) {
   }, settlement, kick, budget);
   const backend = new SignedClient(config.internalUrls.backend, secrets.serviceSecret, clock);
 
-  handlers[CODE_SMS_TOPIC] = (p, id, attempt) => codes.sendPaymentCode(p, id, attempt);
-  handlers[POSSESSION_SMS_TOPIC] = (p) => codes.sendPossessionCode(p);
-  handlers[DECLINED_SMS_TOPIC] = (p) => codes.sendDeclined(p);
-  handlers[NOTIFY_TOPIC] = async (event: PaymentEvent) => {
-    const answer = await backend.post<PaymentEventAnswer>('/internal/v1/payment-events', event);
-    crashPoint('payserver.after-notify');
-    if (answer.result === 'rejected' && event.type === 'payment.completed') await payments.refund(event.paymentId);
-  };
+  const handlers = [
+    handler(CODE_SMS_TOPIC, (p, id, attempt) => codes.sendPaymentCode(p, id, attempt)),
+    handler(POSSESSION_SMS_TOPIC, (p) => codes.sendPossessionCode(p)),
+    handler(DECLINED_SMS_TOPIC, (p) => codes.sendDeclined(p)),
+    handler(NOTIFY_TOPIC, async (event) => {
+      const answer = await backend.post<PaymentEventAnswer>('/internal/v1/payment-events', event);
+      crashPoint('payserver.after-notify');
+      if (answer.result === 'rejected' && event.type === 'payment.completed') await payments.refund(event.paymentId);
+    }),
+  ];
 
   const app = await createApp({ log, title: 'tvpay payment server', ready: () => ready });
   const idem = idempotencyHooks(common, clock, config.retention);
@@ -129,7 +131,7 @@ export async function buildPayserver(deps: PayserverDeps) {
     await pruneExpired(common, clock, config.retention, [{ table: 'page_sessions', key: 'id', dated: 'created_at' }]);
   }, 1000, log);
 
-  return runningParts({ app, worker, sweeper, store: deps.store, fresh, services: {
+  return runningParts({ app, worker, handlers, sweeper, store: deps.store, fresh, services: {
       accounts,
       payments,
       replies,

@@ -8,7 +8,9 @@ import { ManualClock } from '../../src/lib/clock.ts';
 import type { CommonTables } from '../../src/lib/db/common-tables.ts';
 import { cryptoRandom } from '../../src/lib/ids.ts';
 import { createLogger } from '../../src/lib/log.ts';
-import { enqueue } from '../../src/lib/outbox/outbox.ts';
+import { enqueue, handler as handlerOf, topic } from '../../src/lib/outbox/outbox.ts';
+
+const T = topic<{ i: number }>('t');
 import { OutboxWorker } from '../../src/lib/outbox/outbox-worker.ts';
 import { RateLimiter } from '../../src/lib/rate-limiter.ts';
 import { Ledger } from '../../src/payserver/ledger/ledger.ts';
@@ -103,15 +105,19 @@ for (const dialect of DIALECTS) {
     it('delivers each outbox message once even with two workers racing', async (t) => {
       const k = await kit(t);
       const seen: string[] = [];
-      for (let i = 0; i < 30; i++) await enqueue(k.common, { id: `m${i}`, topic: 't', payload: { i }, now: k.clock.now() });
+      for (let i = 0; i < 30; i++) await enqueue(k.common, { id: `m${i}`, topic: T, payload: { i }, now: k.clock.now() });
       const handler = async (_p: unknown, id: string) => {
         seen.push(id);
         await new Promise((r) => setTimeout(r, 1));
       };
       const log = createLogger('silent');
-      const w1 = new OutboxWorker(k.common, { t: handler }, k.clock, log, { batch: 5, dialect });
-      const w2 = new OutboxWorker(k.common, { t: handler }, k.clock, log, { batch: 5, dialect });
-      await Promise.all([w1.drain(), w2.drain()]);
+      const w1 = new OutboxWorker(k.common, k.clock, log, { batch: 5, dialect });
+      const w2 = new OutboxWorker(k.common, k.clock, log, { batch: 5, dialect });
+      w1.start([handlerOf(T, handler)]);
+      w2.start([handlerOf(T, handler)]);
+      // Both deliver as they would in two instances, until nothing is left.
+      for (let pass = 0; pass < 50 && seen.length < 30; pass++) await Promise.all([w1.drain(), w2.drain()]);
+      await Promise.all([w1.stop(), w2.stop()]);
       assert.equal(seen.length, 30);
       assert.equal(new Set(seen).size, 30);
       const left = await k.common.selectFrom('outbox').select('id').where('status', '!=', 'done').execute();

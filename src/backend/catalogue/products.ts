@@ -5,24 +5,9 @@ import type { Clock } from '../../lib/clock.ts';
 import { notFound } from '../../lib/errors.ts';
 import { assertCurrency, MAX_AMOUNT_MINOR } from '../../lib/money.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
+import { ProductSchema, type Product } from '../../contracts/tv-api.ts';
 
-export interface Product {
-  productId: string;
-  title: string;
-  amountMinor: number;
-  currency: string;
-  service: string;
-  durationDays: number;
-}
-
-export const ProductSchema = Type.Object({
-  productId: Type.String(),
-  title: Type.String(),
-  amountMinor: Type.Integer(),
-  currency: Type.String(),
-  service: Type.String(),
-  durationDays: Type.Integer(),
-});
+export type { Product } from '../../contracts/tv-api.ts';
 
 const toProduct = (p: BackendTables['products']): Product => ({
   productId: p.id,

@@ -2,14 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { BackendDb } from '../schema.ts';
-
-export interface Entitlement {
-  service: string;
-  productId: string;
-  orderId: string;
-  validFrom: string;
-  validUntil: string;
-}
+import { EntitlementSchema, type Entitlement } from '../../contracts/tv-api.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -51,7 +44,7 @@ export function entitlementRoutes(app: FastifyInstance, db: BackendDb): void {
     {
       schema: {
         response: {
-          200: Type.Array(Type.Object({ service: Type.String(), productId: Type.String(), orderId: Type.String(), validFrom: Type.String(), validUntil: Type.String() })),
+          200: Type.Array(EntitlementSchema),
         },
       },
     },

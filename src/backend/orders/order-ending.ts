@@ -1,13 +1,13 @@
 import type { Clock } from '../../lib/clock.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { RandomSource } from '../../lib/ids.ts';
-import { enqueue } from '../../lib/outbox/outbox.ts';
+import { enqueue, topic } from '../../lib/outbox/outbox.ts';
 import type { BackendDb } from '../schema.ts';
 import type { OrderEvents } from './order-events.ts';
 import { findOrder, moveOrder } from './order-store.ts';
 
 /** The outbox topic that asks the payment server to close an order (release holds, refuse late payments). */
-export const CLOSE_TOPIC = 'payment.close';
+export const CLOSE_TOPIC = topic<{ orderId: string }>('payment.close');
 
 export type EndStatus = 'cancelled' | 'expired' | 'failed';
 export interface EndFields {

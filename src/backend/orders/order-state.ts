@@ -1,5 +1,7 @@
-/** The order's life; it only ever moves forward. */
-export type OrderStatus = 'created' | 'awaiting_payment' | 'paid' | 'fulfilled' | 'failed' | 'expired' | 'cancelled';
+import type { Order } from '../../contracts/tv-api.ts';
+
+/** The order's life (the statuses of the public contract); it only ever moves forward. */
+export type OrderStatus = Order['status'];
 
 /** Statuses in which an order still waits for its payment (a TV has at most one such order). */
 export const OPEN_STATUSES: readonly OrderStatus[] = ['created', 'awaiting_payment'];

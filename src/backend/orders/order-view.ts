@@ -1,45 +1,9 @@
-import { Type } from 'typebox';
+import type { Order } from '../../contracts/tv-api.ts';
 import { maskPhone } from '../../lib/phone.ts';
 import type { BackendTables } from '../schema.ts';
-import type { OrderStatus } from './order-state.ts';
 
-export interface OrderView {
-  orderId: string;
-  productId: string;
-  title: string;
-  amountMinor: number;
-  currency: string;
-  status: OrderStatus;
-  channel: 'sms_confirm' | 'wap_link' | null;
-  payerPhoneMasked: string | null;
-  payUrl: string | null;
-  failureCode: string | null;
-  createdAt: string;
-  expiresAt: string;
-  paidAt: string | null;
-  fulfilledAt: string | null;
-}
-
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
-
-export const OrderSchema = Type.Object({
-  orderId: Type.String(),
-  productId: Type.String(),
-  title: Type.String(),
-  amountMinor: Type.Integer(),
-  currency: Type.String(),
-  status: Type.String(),
-  channel: Nullable(Type.String()),
-  payerPhoneMasked: Nullable(Type.String()),
-  payUrl: Nullable(Type.String()),
-  failureCode: Nullable(Type.String()),
-  createdAt: Type.String(),
-  expiresAt: Type.String(),
-  paidAt: Nullable(Type.String()),
-  fulfilledAt: Nullable(Type.String()),
-});
-
-export const AdminOrderSchema = Type.Intersect([OrderSchema, Type.Object({ payerPhone: Nullable(Type.String()), deviceId: Type.String(), accountId: Type.String() })]);
+export type OrderView = Order;
+export { AdminOrderSchema, OrderSchema } from '../../contracts/tv-api.ts';
 
 /** What a TV may see of an order: the phone only masked, the pay link once a payer is known. */
 export function toOrderView(o: BackendTables['orders'], checkoutUrl: (token: string) => string): OrderView {

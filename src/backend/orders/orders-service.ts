@@ -4,7 +4,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { DomainError, notFound } from '../../lib/errors.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import type { RandomSource } from '../../lib/ids.ts';
-import { enqueue, markDone } from '../../lib/outbox/outbox.ts';
+import { enqueue, topic, markDone } from '../../lib/outbox/outbox.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import type { RateLimiter, RateRule } from '../../lib/rate-limiter.ts';
 import { SMS_BUDGET_BUCKET } from '../../sms/sms-admin-routes.ts';
@@ -16,7 +16,7 @@ import type { OrderEnding } from './order-ending.ts';
 import { isFinal } from './order-state.ts';
 import { dueToExpire, findOrder, insertOrder, openOrdersOfDevice, takePayer, type OrderRow } from './order-store.ts';
 
-export const START_TOPIC = 'payment.start';
+export const START_TOPIC = topic<{ orderId: string; attempt: number }>('payment.start');
 /** How long a payer submission waits for its attempt to run inline before leaving it to the outbox. */
 const INLINE_ATTEMPT_MS = 3000;
 

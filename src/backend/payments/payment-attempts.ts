@@ -2,7 +2,7 @@ import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import type { Log } from '../../lib/log.ts';
-import { enqueue, markDone } from '../../lib/outbox/outbox.ts';
+import { enqueue, topic, markDone } from '../../lib/outbox/outbox.ts';
 import type { SmsGateway } from '../../sms/gateway.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import { linkSms, type Locale } from '../../sms/templates.ts';
@@ -12,7 +12,7 @@ import type { OrderEnding } from '../orders/order-ending.ts';
 import type { BackendDb } from '../schema.ts';
 import type { PaymentProvider } from './payment-provider.ts';
 
-export const LINK_SMS_TOPIC = 'sms.link';
+export const LINK_SMS_TOPIC = topic<{ orderId: string; attempt: number; smsId: string }>('sms.link');
 
 export interface AttemptOptions {
   payee: string;

@@ -3,14 +3,14 @@ import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { PaymentEvent, PaymentEventAnswer } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { RandomSource } from '../../lib/ids.ts';
-import { enqueue } from '../../lib/outbox/outbox.ts';
+import { enqueue, topic } from '../../lib/outbox/outbox.ts';
 import { grantEntitlement } from '../entitlements/entitlements.ts';
 import type { OrderEvents } from '../orders/order-events.ts';
 import { findOrder, moveOrder } from '../orders/order-store.ts';
 import type { OrderEnding } from '../orders/order-ending.ts';
 import type { BackendDb } from '../schema.ts';
 
-export const FULFIL_TOPIC = 'order.fulfil';
+export const FULFIL_TOPIC = topic<{ orderId: string }>('order.fulfil');
 
 type EventResult = PaymentEventAnswer['result'];
 

@@ -6,7 +6,9 @@ import { commonTablesMigration, type CommonTables } from '../db/common-tables.ts
 import { migrate } from '../db/migrate.ts';
 import { openDatabase } from '../db/open-database.ts';
 import { createLogger } from '../log.ts';
-import { enqueue, PermanentFailure } from './outbox.ts';
+import { enqueue, handler as handlerOf, PermanentFailure, topic } from './outbox.ts';
+
+const T = topic<any>('t');
 import { PeerError } from '../http/service-auth.ts';
 import { OutboxWorker } from './outbox-worker.ts';
 
@@ -14,16 +16,23 @@ async function kit(handler: (p: any) => Promise<void>) {
   const store = openDatabase<CommonTables>(':memory:');
   await migrate(store.db as Kysely<any>, { '0001': commonTablesMigration });
   const clock = new ManualClock();
-  const worker = new OutboxWorker(store.db, { t: handler }, clock, createLogger('silent'));
+  const worker = new OutboxWorker(store.db, clock, createLogger('silent'));
+  worker.start([handlerOf(T, handler)]);
   const row = (id: string) => store.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-  return { db: store.db, clock, worker, row, close: () => store.close() };
+  return {
+    db: store.db, clock, worker, row,
+    close: async () => {
+      await worker.stop();
+      await store.close();
+    },
+  };
 }
 
 describe('outbox worker', () => {
   it('delivers a message once its transaction committed, and only once', async () => {
     const seen: unknown[] = [];
     const k = await kit(async (p) => void seen.push(p));
-    await enqueue(k.db, { id: 'm1', topic: 't', payload: { n: 1 }, now: k.clock.now() });
+    await enqueue(k.db, { id: 'm1', topic: T, payload: { n: 1 }, now: k.clock.now() });
     await k.worker.drain();
     await k.worker.drain();
     assert.deepEqual(seen, [{ n: 1 }]);
@@ -37,7 +46,7 @@ describe('outbox worker', () => {
       calls++;
       if (calls < 3) throw new Error('peer down');
     });
-    await enqueue(k.db, { id: 'm1', topic: 't', payload: {}, now: k.clock.now() });
+    await enqueue(k.db, { id: 'm1', topic: T, payload: {}, now: k.clock.now() });
     await k.worker.drain();
     const first = await k.row('m1');
     assert.equal(first.status, 'pending');
@@ -62,7 +71,7 @@ describe('outbox worker', () => {
     const k = await kit(async () => {
       throw new PermanentFailure('no such thing');
     });
-    await enqueue(k.db, { id: 'm1', topic: 't', payload: {}, now: k.clock.now() });
+    await enqueue(k.db, { id: 'm1', topic: T, payload: {}, now: k.clock.now() });
     await k.worker.drain();
     assert.equal((await k.row('m1')).status, 'dead');
     await k.close();
@@ -73,7 +82,7 @@ describe('outbox worker', () => {
       const k = await kit(async () => {
         throw new PeerError(status, { code: 'X' });
       });
-      await enqueue(k.db, { id: 'm1', topic: 't', payload: {}, now: k.clock.now() });
+      await enqueue(k.db, { id: 'm1', topic: T, payload: {}, now: k.clock.now() });
       await k.worker.drain();
       assert.equal((await k.row('m1')).status, expected, `after a ${status}`);
       await k.close();

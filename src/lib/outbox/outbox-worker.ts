@@ -2,10 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { CommonTables } from '../db/common-tables.ts';
-import { PermanentFailure } from './outbox.ts';
+import { PermanentFailure, type OutboxHandler } from './outbox.ts';
 
-/** Handles one message; `attempt` counts deliveries of it, from 1, so a handler can give up in its own way. */
-export type OutboxHandler = (payload: any, messageId: string, attempt: number) => Promise<void>;
 
 export interface OutboxWorkerOptions {
   pollMs?: number;
@@ -46,7 +44,6 @@ export class OutboxWorker {
 
   constructor(
     private readonly db: Kysely<CommonTables>,
-    private readonly handlers: Record<string, OutboxHandler>,
     private readonly clock: Clock,
     private readonly log: Logger,
     options: OutboxWorkerOptions = {},
@@ -58,7 +55,12 @@ export class OutboxWorker {
     this.dialect = options.dialect ?? 'sqlite';
   }
 
-  start(): void {
+  /** What each topic's messages are handled by; set when the worker starts, once the services exist. */
+  private handlers = new Map<string, OutboxHandler>();
+
+  /** Starts delivering, with the topics' handlers (`handler(topic, fn)`); without them, restarts with the ones it had. */
+  start(handlers?: Iterable<[string, OutboxHandler]>): void {
+    if (handlers) this.handlers = new Map(handlers);
     this.stopped = false;
     this.timer = setInterval(() => this.kick(), this.pollMs);
     this.timer.unref();
@@ -174,7 +176,7 @@ export class OutboxWorker {
 
   /** Resolves whether the handler succeeded (the message is done). */
   private async deliver(m: Claimed): Promise<boolean> {
-    const handler = this.handlers[m.topic];
+    const handler = this.handlers.get(m.topic);
     try {
       if (!handler) throw new PermanentFailure(`no handler for topic ${m.topic}`);
       await handler(JSON.parse(m.payload), m.id, m.attempts + 1);

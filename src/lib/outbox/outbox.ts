@@ -1,20 +1,36 @@
 import type { Kysely } from 'kysely';
 import type { CommonTables } from '../db/common-tables.ts';
 
+/** An outbox topic, typed by the payload its messages carry (the type exists only for the compiler). */
+export interface Topic<P> {
+  readonly name: string;
+  readonly payload?: P;
+}
+
+export const topic = <P>(name: string): Topic<P> => ({ name });
+
+/** Handles one message; `attempt` counts deliveries of it, from 1, so a handler can give up in its own way. */
+export type OutboxHandler = (payload: any, messageId: string, attempt: number) => Promise<void>;
+
+/** The handler of a topic, typed by its payload, as the outbox worker's table takes it. */
+export function handler<P>(t: Topic<P>, fn: (payload: P, messageId: string, attempt: number) => Promise<void>): [string, OutboxHandler] {
+  return [t.name, fn];
+}
+
 /**
  * Writes a message to the outbox inside the caller's transaction, so the side
  * effect (an SMS, a notification, a provisioning) happens if and only if the
  * state change that asked for it commits.
  */
-export async function enqueue(
+export async function enqueue<P>(
   trx: Kysely<any>,
-  message: { id: string; topic: string; payload: unknown; now: Date; delayMs?: number },
+  message: { id: string; topic: Topic<P>; payload: P; now: Date; delayMs?: number },
 ): Promise<void> {
   await (trx as unknown as Kysely<CommonTables>)
     .insertInto('outbox')
     .values({
       id: message.id,
-      topic: message.topic,
+      topic: message.topic.name,
       payload: JSON.stringify(message.payload),
       status: 'pending',
       attempts: 0,

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { OutboxWorker } from '../outbox/outbox-worker.ts';
+import type { OutboxHandler } from '../outbox/outbox.ts';
 import type { Sweeper } from './sweeper.ts';
 
 /** A built service: its HTTP app and the background workers that go with it. */
@@ -19,6 +20,8 @@ export interface RunningParts {
 export function runningParts<S>(p: {
   app: FastifyInstance;
   worker: OutboxWorker;
+  /** The outbox topics' handlers, the worker's when it starts. */
+  handlers: Iterable<[string, OutboxHandler]>;
   sweeper: Sweeper;
   store: { close(): Promise<void> };
   /** Whether the store was created by this start (demo data may go in). */
@@ -31,7 +34,7 @@ export function runningParts<S>(p: {
     worker: p.worker,
     services: p.services,
     start() {
-      p.worker.start();
+      p.worker.start(p.handlers);
       p.sweeper.start();
     },
     async close() {

@@ -3,7 +3,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { DomainError } from '../../lib/errors.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
-import { enqueue } from '../../lib/outbox/outbox.ts';
+import { enqueue, topic } from '../../lib/outbox/outbox.ts';
 import type { RateLimiter } from '../../lib/rate-limiter.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import type { SmsBudget } from '../../sms/sms-budget.ts';
@@ -16,7 +16,7 @@ import type { Ledger } from '../ledger/ledger.ts';
 import type { Settlement } from '../payments/settlement.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
-export const POSSESSION_SMS_TOPIC = 'sms.possession';
+export const POSSESSION_SMS_TOPIC = topic<{ sessionId: string; smsId: string }>('sms.possession');
 
 /** How long a proven phone may take to choose how to pay. */
 const GRANT_TTL_MS = 15 * 60 * 1000;

@@ -4,7 +4,7 @@ import type { StartPaymentRequest, StartPaymentResult } from '../../contracts/pr
 import type { Clock } from '../../lib/clock.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
-import { enqueue } from '../../lib/outbox/outbox.ts';
+import { enqueue, topic } from '../../lib/outbox/outbox.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import type { RateLimiter } from '../../lib/rate-limiter.ts';
 import { smsLog } from '../../sms/sms-log.ts';
@@ -20,8 +20,8 @@ import type { Settlement } from './settlement.ts';
 /** What the payment server answers a start: the provider contract plus the payment it made. */
 export type StartResult = StartPaymentResult & { paymentId: string | null };
 
-export const CODE_SMS_TOPIC = 'sms.code';
-export const DECLINED_SMS_TOPIC = 'sms.declined';
+export const CODE_SMS_TOPIC = topic<{ paymentId: string; smsId: string }>('sms.code');
+export const DECLINED_SMS_TOPIC = topic<{ paymentId: string; smsId: string }>('sms.declined');
 
 /** Failures at the start that the phone is told of by SMS (probing a number is never silent). */
 const TOLD_TO_PHONE = new Set(['INSUFFICIENT_FUNDS', 'NOT_BOUND', 'CURRENCY_MISMATCH']);

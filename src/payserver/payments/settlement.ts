@@ -1,13 +1,13 @@
 import type { PaymentEvent } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { RandomSource } from '../../lib/ids.ts';
-import { enqueue } from '../../lib/outbox/outbox.ts';
+import { enqueue, topic } from '../../lib/outbox/outbox.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { PayserverDb } from '../schema.ts';
 import { checkoutStore } from '../checkout/checkout-store.ts';
 import { paymentStore, type Payment } from './payment-store.ts';
 
-export const NOTIFY_TOPIC = 'notify.backend';
+export const NOTIFY_TOPIC = topic<PaymentEvent>('notify.backend');
 
 /**
  * The moves a payment makes once it exists, each inside the caller's

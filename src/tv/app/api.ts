@@ -1,11 +1,7 @@
 /** The back-end's TV API, as this TV (its device token) may call it. */
-export interface Product { productId: string; title: string; amountMinor: number; currency: string; service: string; durationDays: number }
-export interface Order {
-  orderId: string; productId: string; title: string; amountMinor: number; currency: string; status: string;
-  channel: string | null; payerPhoneMasked: string | null; payUrl: string | null; failureCode: string | null;
-  createdAt: string; expiresAt: string; paidAt: string | null; fulfilledAt: string | null;
-}
-export interface Entitlement { service: string; productId: string; orderId: string; validFrom: string; validUntil: string }
+import type { Entitlement, Order, Product } from '../../contracts/tv-api.ts';
+
+export type { Entitlement, Order, Product };
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
