@@ -1,12 +1,15 @@
+import { ERROR_CATALOGUE, type ErrorCode, type ErrorKind } from './error-catalogue.ts';
+
+export type { ErrorCode };
+
 /**
- * Domain errors carry a stable machine-readable `code` and the HTTP status the
- * edge should answer with, so domain code never has to know about HTTP.
- * `expose` is false for errors whose message must not reach a client.
+ * Domain errors carry a stable machine-readable `code` from the error
+ * catalogue (which gives its kind), so domain code never has to know about
+ * HTTP. `expose` is false for errors whose message must not reach a client.
  */
 export class DomainError extends Error {
   constructor(
-    readonly code: string,
-    readonly status: number,
+    readonly code: ErrorCode,
     message: string,
     readonly extra: Record<string, unknown> = {},
     readonly expose = true,
@@ -14,11 +17,15 @@ export class DomainError extends Error {
     super(message);
     this.name = 'DomainError';
   }
+
+  get kind(): ErrorKind {
+    return ERROR_CATALOGUE[this.code][0];
+  }
 }
 
-export const notFound = (code: string, what: string) => new DomainError(code, 404, `${what} was not found.`);
-export const conflict = (code: string, message: string) => new DomainError(code, 409, message);
-export const badRequest = (code: string, message: string) => new DomainError(code, 400, message);
-export const unauthorized = (message = 'Missing or invalid credentials.') => new DomainError('UNAUTHORIZED', 401, message);
+export const notFound = (code: ErrorCode, what: string) => new DomainError(code, `${what} was not found.`);
+export const conflict = (code: ErrorCode, message: string) => new DomainError(code, message);
+export const badRequest = (code: ErrorCode, message: string) => new DomainError(code, message);
+export const unauthorized = (message = 'Missing or invalid credentials.') => new DomainError('UNAUTHORIZED', message);
 export const rateLimited = (retryAfterSeconds: number, what: string) =>
-  new DomainError('RATE_LIMITED', 429, `Too many ${what}; try again in ${retryAfterSeconds} s.`, { retryAfterSeconds });
+  new DomainError('RATE_LIMITED', `Too many ${what}; try again in ${retryAfterSeconds} s.`, { retryAfterSeconds });

@@ -5,7 +5,7 @@ import { maskPhone, normalizePhone, phoneDigits } from './phone.ts';
 
 const CN = ['CN'];
 const rejects = (input: unknown, regions = CN) =>
-  assert.throws(() => normalizePhone(input, regions), (e: unknown) => e instanceof DomainError && e.code === 'PHONE_INVALID' && e.status === 400);
+  assert.throws(() => normalizePhone(input, regions), (e: unknown) => e instanceof DomainError && e.code === 'PHONE_INVALID' && e.kind === 'invalid');
 
 describe('phone normalisation', () => {
   it('accepts a mainland mobile however it is typed and stores E.164', () => {

@@ -22,7 +22,7 @@ describe('rate limits', () => {
     const k = await kit();
     const rule = { what: 'codes sent to this phone', limit: 3, windowSeconds: 600 };
     for (let i = 0; i < 3; i++) await k.limiter.hit([{ key: 'p', rule }]);
-    await assert.rejects(k.limiter.hit([{ key: 'p', rule }]), (e) => code(e) === 'RATE_LIMITED' && (e as DomainError).status === 429 && Number((e as DomainError).extra.retryAfterSeconds) === 600);
+    await assert.rejects(k.limiter.hit([{ key: 'p', rule }]), (e) => code(e) === 'RATE_LIMITED' && (e as DomainError).kind === 'rate_limited' && Number((e as DomainError).extra.retryAfterSeconds) === 600);
     await k.limiter.hit([{ key: 'other', rule }]);
     k.clock.advance(600_000);
     await k.limiter.hit([{ key: 'p', rule }]);
@@ -31,7 +31,7 @@ describe('rate limits', () => {
 
   it('trips the daily SMS budget breaker with its own code and resets it the next day', async () => {
     const k = await kit();
-    const budget = { what: "Today's SMS budget is used up", limit: 2, windowSeconds: 86_400, code: 'SMS_BUDGET_EXHAUSTED' };
+    const budget = { what: "Today's SMS budget is used up", limit: 2, windowSeconds: 86_400, code: 'SMS_BUDGET_EXHAUSTED' as const };
     await k.limiter.hit([{ key: 'sms-budget', rule: budget }]);
     await k.limiter.hit([{ key: 'sms-budget', rule: budget }]);
     await assert.rejects(k.limiter.hit([{ key: 'sms-budget', rule: budget }]), (e) => code(e) === 'SMS_BUDGET_EXHAUSTED');

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from './clock.ts';
 import type { CommonTables } from './db/common-tables.ts';
 import { inTransaction } from './db/in-transaction.ts';
-import { DomainError, rateLimited } from './errors.ts';
+import { DomainError, rateLimited, type ErrorCode } from './errors.ts';
 
 export interface RateRule {
   /** What the limit counts, for the error message ("payer submissions for this phone"). */
@@ -10,7 +10,7 @@ export interface RateRule {
   limit: number;
   windowSeconds: number;
   /** The error code when the limit is hit (default RATE_LIMITED). */
-  code?: string;
+  code?: ErrorCode;
 }
 
 /**
@@ -100,7 +100,7 @@ export class RateLimiter {
 
   /** The 429 for a bucket over its limit. */
   refusal({ rule, retryAfterSeconds }: OverLimit): DomainError {
-    if (rule.code) return new DomainError(rule.code, 429, `${rule.what}; try again in ${retryAfterSeconds} s.`, { retryAfterSeconds });
+    if (rule.code) return new DomainError(rule.code, `${rule.what}; try again in ${retryAfterSeconds} s.`, { retryAfterSeconds });
     return rateLimited(retryAfterSeconds, rule.what);
   }
 

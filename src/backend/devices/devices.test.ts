@@ -19,8 +19,8 @@ describe('device tokens', () => {
     const k = await kit();
     const tv = await k.devices.create('Living room', 'sub_1');
     assert.deepEqual(await k.devices.authenticate(tv.token), { deviceId: tv.deviceId, name: 'Living room', accountId: 'sub_1' });
-    await assert.rejects(k.devices.authenticate('tvd_not-a-token'), (err: { status?: number }) => err.status === 401);
-    await assert.rejects(k.devices.authenticate(undefined), (err: { status?: number }) => err.status === 401);
+    await assert.rejects(k.devices.authenticate('tvd_not-a-token'), (err: { code?: string }) => err.code === 'UNAUTHORIZED');
+    await assert.rejects(k.devices.authenticate(undefined), (err: { code?: string }) => err.code === 'UNAUTHORIZED');
     await k.close();
   });
 
@@ -31,7 +31,7 @@ describe('device tokens', () => {
     await k.db.deleteFrom('devices').where('id', '=', tv.deviceId).execute();
     assert.equal((await k.devices.authenticate(tv.token)).deviceId, tv.deviceId, 'still remembered');
     k.clock.advance(30_001);
-    await assert.rejects(k.devices.authenticate(tv.token), (err: { status?: number }) => err.status === 401);
+    await assert.rejects(k.devices.authenticate(tv.token), (err: { code?: string }) => err.code === 'UNAUTHORIZED');
     await k.close();
   });
 });

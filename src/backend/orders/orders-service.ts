@@ -210,9 +210,9 @@ export class OrdersService {
   }
 
   private assertOpen(order: OrderRow, afterRace = false): void {
-    if (order.status === 'paid') throw new DomainError('ORDER_PAID', 409, 'The order is already paid.');
-    if (isFinal(order.status)) throw new DomainError('ORDER_FINAL', 409, `The order is ${order.status}; create a new order.`);
-    if (order.expires_at <= this.clock.now().toISOString()) throw new DomainError('ORDER_FINAL', 409, 'The order has expired; create a new order.');
-    if (afterRace) throw new DomainError('ORDER_CHANGED', 409, 'The order changed meanwhile; read it again.');
+    if (order.status === 'paid') throw new DomainError('ORDER_PAID', 'The order is already paid.');
+    if (isFinal(order.status)) throw new DomainError('ORDER_FINAL', `The order is ${order.status}; create a new order.`);
+    if (order.expires_at <= this.clock.now().toISOString()) throw new DomainError('ORDER_FINAL', 'The order has expired; create a new order.');
+    if (afterRace) throw new DomainError('ORDER_CHANGED', 'The order changed meanwhile; read it again.');
   }
 }

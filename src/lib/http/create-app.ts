@@ -68,21 +68,21 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     try {
       text = UTF8.decode(bytes);
     } catch {
-      done(new DomainError('MALFORMED_JSON', 400, 'The body is not valid UTF-8; send JSON encoded as UTF-8.'), undefined);
+      done(new DomainError('MALFORMED_JSON', 'The body is not valid UTF-8; send JSON encoded as UTF-8.'), undefined);
       return;
     }
     if (text.trim() === '') {
-      done(new DomainError('MALFORMED_JSON', 400, 'The body is empty; send a JSON object.'), undefined);
+      done(new DomainError('MALFORMED_JSON', 'The body is empty; send a JSON object.'), undefined);
       return;
     }
     if (jsonTooDeep(text)) {
-      done(new DomainError('JSON_TOO_DEEP', 400, `The body nests deeper than ${MAX_JSON_DEPTH} levels; send a flat JSON object.`), undefined);
+      done(new DomainError('JSON_TOO_DEEP', `The body nests deeper than ${MAX_JSON_DEPTH} levels; send a flat JSON object.`), undefined);
       return;
     }
     try {
       done(null, JSON.parse(text));
     } catch {
-      done(new DomainError('MALFORMED_JSON', 400, 'The body is not valid JSON.'), undefined);
+      done(new DomainError('MALFORMED_JSON', 'The body is not valid JSON.'), undefined);
     }
   });
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
@@ -100,10 +100,10 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   app.addHook('preValidation', async (request) => {
     for (const [part, value] of [['body', request.body], ['query', request.query], ['path', request.params]] as const) {
       const where = findIllFormed(value);
-      if (where) throw new DomainError('TEXT_MALFORMED', 400, `The ${part} holds text that is not well-formed Unicode (a lone surrogate) at ${where}; send valid UTF-8.`);
+      if (where) throw new DomainError('TEXT_MALFORMED', `The ${part} holds text that is not well-formed Unicode (a lone surrogate) at ${where}; send valid UTF-8.`);
     }
     if (request.method === 'POST' && !request.routeOptions.schema?.body && !isEmptyBody(request.body)) {
-      throw new DomainError('BODY_NOT_ALLOWED', 400, 'This request takes no body; send it empty.');
+      throw new DomainError('BODY_NOT_ALLOWED', 'This request takes no body; send it empty.');
     }
   });
 

@@ -53,7 +53,7 @@ export function idempotencyHooks(
     if (raw === undefined) return;
     const key = Array.isArray(raw) ? raw[0] ?? '' : raw;
     if (key.length < 1 || key.length > 255) {
-      throw new DomainError('IDEMPOTENCY_KEY_INVALID', 400, 'The Idempotency-Key header must be 1 to 255 characters.');
+      throw new DomainError('IDEMPOTENCY_KEY_INVALID', 'The Idempotency-Key header must be 1 to 255 characters.');
     }
     const scope = `${request.principal ?? 'anonymous'} ${request.routeOptions.url} ${JSON.stringify(request.params ?? {})}`;
     const requestHash = sha256(JSON.stringify(request.body ?? null));
@@ -80,12 +80,12 @@ export function idempotencyHooks(
       }
       prior = await db.selectFrom('idempotency_keys').selectAll().where('scope', '=', scope).where('idem_key', '=', key).executeTakeFirst();
     }
-    if (!prior) throw new DomainError('IDEMPOTENCY_KEY_IN_USE', 409, 'A request with this Idempotency-Key is still being processed; retry shortly.');
+    if (!prior) throw new DomainError('IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still being processed; retry shortly.');
     if (prior.request_hash !== requestHash) {
-      throw new DomainError('IDEMPOTENCY_KEY_REUSED', 422, 'This Idempotency-Key was already used with a different request body; use a new key.');
+      throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body; use a new key.');
     }
     if (prior.state !== 'done') {
-      throw new DomainError('IDEMPOTENCY_KEY_IN_USE', 409, 'A request with this Idempotency-Key is still being processed; retry shortly.');
+      throw new DomainError('IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still being processed; retry shortly.');
     }
     const body = prior.response_body ?? '';
     const isProblem = (prior.response_status ?? 200) >= 400;

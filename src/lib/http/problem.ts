@@ -1,5 +1,23 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../errors.ts';
+import { ERROR_CATALOGUE, type ErrorCode, type ErrorKind } from '../error-catalogue.ts';
+
+/** The one place a kind of error becomes an HTTP status. */
+const KIND_STATUS: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  unsupported: 415,
+  unprocessable: 422,
+  rate_limited: 429,
+  internal: 500,
+  unavailable: 503,
+};
+
+/** The HTTP status of an error code (by its kind in the catalogue). */
+export const statusOf = (code: ErrorCode): number => KIND_STATUS[ERROR_CATALOGUE[code][0]];
 
 export interface Problem {
   type: string;
@@ -24,7 +42,7 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export function problem(status: number, code: string, detail: string, extra: Record<string, unknown> = {}): Problem {
+export function problem(status: number, code: ErrorCode, detail: string, extra: Record<string, unknown> = {}): Problem {
   return {
     type: `https://tvpay.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`,
     title: TITLES[status] ?? 'Error',
@@ -49,7 +67,8 @@ function describeValidation(err: FastifyError): string {
 /** Maps known Fastify errors to a problem; anything unknown is a bug (500). */
 export function toProblem(err: FastifyError | DomainError | Error): Problem {
   if (err instanceof DomainError) {
-    return problem(err.status, err.code, err.expose ? err.message : TITLES[err.status] ?? 'Error', err.extra);
+    const status = statusOf(err.code);
+    return problem(status, err.code, err.expose ? err.message : TITLES[status] ?? 'Error', err.extra);
   }
   const fe = err as FastifyError;
   if (fe.validation) {

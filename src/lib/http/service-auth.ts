@@ -16,17 +16,17 @@ export function requireServiceSignature(db: Kysely<CommonTables>, secret: string
   return async (request: FastifyRequest, _reply: FastifyReply) => {
     // Signed messages are JSON, signed over their exact bytes: a body of any other type was never covered.
     if (request.body !== undefined && request.rawBody === undefined) {
-      throw new DomainError('UNSUPPORTED_MEDIA_TYPE', 415, 'Signed messages are JSON: send Content-Type: application/json.');
+      throw new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Signed messages are JSON: send Content-Type: application/json.');
     }
     const check = verifyRequest(secret, request.headers, request.method, request.url, request.rawBody ?? Buffer.alloc(0), clock.now());
-    if (!check.ok) throw new DomainError('SIGNATURE_INVALID', 401, check.reason);
+    if (!check.ok) throw new DomainError('SIGNATURE_INVALID', check.reason);
     const inserted = await db
       .insertInto('seen_nonces')
       .values({ nonce: check.nonce, seen_at: clock.now().toISOString() })
       .onConflict((oc) => oc.column('nonce').doNothing())
       .executeTakeFirst();
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) {
-      throw new DomainError('SIGNATURE_REPLAYED', 401, 'This signed message was already received.');
+      throw new DomainError('SIGNATURE_REPLAYED', 'This signed message was already received.');
     }
     request.principal = 'service';
   };

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { DomainError } from '../../lib/errors.ts';
+import { statusOf } from '../../lib/http/problem.ts';
 import { checkoutPages, type PageLang } from './checkout-pages.ts';
 import type { Checkout, CheckoutService } from './checkout-service.ts';
 
@@ -30,11 +31,12 @@ export function checkoutRoutes(app: FastifyInstance, checkout: CheckoutService):
       return send(reply, 200, await step(lang));
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
+      const status = statusOf(err.code);
       const token = (request.params as { token: string }).token;
-      const c = retry && err.status < 500 ? await checkout.find(token).catch(() => null) : null;
+      const c = retry && status < 500 ? await checkout.find(token).catch(() => null) : null;
       const again = c && retry ? await retry(lang, c, err.message).catch(() => null) : null;
-      if (again) return send(reply, err.status, again);
-      return send(reply, err.status, checkoutPages.error(lang, err.message));
+      if (again) return send(reply, status, again);
+      return send(reply, status, checkoutPages.error(lang, err.message));
     }
   };
 

@@ -69,7 +69,7 @@ export class CheckoutService {
   /** The checkout behind a link token; 404 for an unknown token, revealing nothing else. */
   async find(linkToken: string): Promise<Checkout> {
     const checkout = await checkoutStore.byLinkTokenHash(this.db, sha256(linkToken));
-    if (!checkout) throw new DomainError('CHECKOUT_NOT_FOUND', 404, 'This payment link is not valid.');
+    if (!checkout) throw new DomainError('CHECKOUT_NOT_FOUND', 'This payment link is not valid.');
     return checkout;
   }
 
@@ -107,17 +107,17 @@ export class CheckoutService {
     const taken = await checkoutStore.takeSessionTry(this.db, sessionId, checkout.order_id, this.options.maxWrongCodes);
     if (!taken) {
       const session = await checkoutStore.sessionOf(this.db, sessionId, checkout.order_id);
-      if (session && session.code_hash && !session.verified_at) throw new DomainError('CONFIRMATION_FAILED', 400, 'Too many wrong codes; ask for a new code.');
-      throw new DomainError('CODE_NOT_SENT', 400, 'Ask for a new code first.');
+      if (session && session.code_hash && !session.verified_at) throw new DomainError('CONFIRMATION_FAILED', 'Too many wrong codes; ask for a new code.');
+      throw new DomainError('CODE_NOT_SENT', 'Ask for a new code first.');
     }
-    if (!taken.code_expires_at || taken.code_expires_at < now) throw new DomainError('CODE_EXPIRED', 400, 'The code has expired; ask for a new code.');
+    if (!taken.code_expires_at || taken.code_expires_at < now) throw new DomainError('CODE_EXPIRED', 'The code has expired; ask for a new code.');
     const expected = codeHash(this.options.codeKey, { id: taken.id, amountMinor: Number(checkout.amount_minor), phone: taken.phone }, code.normalize('NFKC').replace(/\s+/g, ''));
     if (expected !== taken.code_hash) {
       const left = this.options.maxWrongCodes - taken.wrong_tries;
-      throw new DomainError(left > 0 ? 'CODE_INCORRECT' : 'CONFIRMATION_FAILED', 400, left > 0 ? `The code is not right; ${left} tries left.` : 'Too many wrong codes; ask for a new code.', { triesLeft: left });
+      throw new DomainError(left > 0 ? 'CODE_INCORRECT' : 'CONFIRMATION_FAILED', left > 0 ? `The code is not right; ${left} tries left.` : 'Too many wrong codes; ask for a new code.', { triesLeft: left });
     }
     const grant = this.random.token();
-    if (!(await checkoutStore.verifySession(this.db, taken.id, taken.code_hash!, sha256(grant), now))) throw new DomainError('CODE_NOT_SENT', 400, 'Ask for a new code first.');
+    if (!(await checkoutStore.verifySession(this.db, taken.id, taken.code_hash!, sha256(grant), now))) throw new DomainError('CODE_NOT_SENT', 'Ask for a new code first.');
     return grant;
   }
 
@@ -156,7 +156,7 @@ export class CheckoutService {
     try {
       notifyMessageId = await inTransaction(this.db, (trx) => this.payIn(trx, checkout, session, grant, source, agreeQuickPay, now));
     } catch (err) {
-      if (isUniqueViolation(err)) throw new DomainError('PAYMENT_IN_PROGRESS', 409, 'This order is being paid on another page at this moment; reload to see how it went.');
+      if (isUniqueViolation(err)) throw new DomainError('PAYMENT_IN_PROGRESS', 'This order is being paid on another page at this moment; reload to see how it went.');
       throw err;
     }
     const verdict = await Promise.race([
@@ -168,15 +168,15 @@ export class CheckoutService {
   }
 
   private async payIn(trx: PayserverDb, checkout: Checkout, session: PayserverTables['page_sessions'], grant: string, source: 'wallet' | 'card', agreeQuickPay: boolean, now: string): Promise<string> {
-    if (!(await checkoutStore.spendGrant(trx, session.id, sha256(grant)))) throw new DomainError('GRANT_INVALID', 400, 'This payment page has expired; start again from the link.');
+    if (!(await checkoutStore.spendGrant(trx, session.id, sha256(grant)))) throw new DomainError('GRANT_INVALID', 'This payment page has expired; start again from the link.');
     const account = await accountStore.byPhone(trx, session.phone);
-    if (!account) throw new DomainError('NO_ACCOUNT', 409, 'This phone has no wallet to pay from.');
-    if (account.currency !== checkout.currency) throw new DomainError('CURRENCY_MISMATCH', 409, `The wallet holds ${account.currency}, the order is in ${checkout.currency}.`);
+    if (!account) throw new DomainError('NO_ACCOUNT', 'This phone has no wallet to pay from.');
+    if (account.currency !== checkout.currency) throw new DomainError('CURRENCY_MISMATCH', `The wallet holds ${account.currency}, the order is in ${checkout.currency}.`);
     const la = await accountStore.source(trx, account.id, source);
-    if (!la) throw new DomainError('SOURCE_NOT_FOUND', 409, source === 'card' ? 'No bank card is linked to this wallet.' : 'This account has no wallet.');
+    if (!la) throw new DomainError('SOURCE_NOT_FOUND', source === 'card' ? 'No bank card is linked to this wallet.' : 'This account has no wallet.');
     const paymentId = this.random.id('pay');
     const holdId = await this.ledger.reserve(trx, la.id, Number(checkout.amount_minor), paymentId);
-    if (!holdId) throw new DomainError('INSUFFICIENT_FUNDS', 409, source === 'card' ? 'The card does not cover the amount.' : 'The wallet does not cover the amount; try the card.');
+    if (!holdId) throw new DomainError('INSUFFICIENT_FUNDS', source === 'card' ? 'The card does not cover the amount.' : 'The wallet does not cover the amount; try the card.');
     const payment: PayserverTables['payments'] = {
       id: paymentId,
       order_id: checkout.order_id,
@@ -198,14 +198,14 @@ export class CheckoutService {
     };
     await paymentStore.insert(trx, payment);
     const captured = await this.settlement.capture(trx, payment);
-    if (!captured) throw new DomainError('ORDER_FINAL', 409, 'This order can no longer be paid.');
+    if (!captured) throw new DomainError('ORDER_FINAL', 'This order can no longer be paid.');
     if (agreeQuickPay && account.quick_pay !== 1) await accountStore.agreeQuickPay(trx, account.id);
     return captured.notifyMessageId;
   }
 
   private async payable(linkToken: string): Promise<Checkout> {
     const checkout = await this.find(linkToken);
-    if (!this.isPayable(checkout)) throw new DomainError('ORDER_FINAL', 409, checkout.status === 'paid' ? 'This order is already paid.' : 'This order can no longer be paid.');
+    if (!this.isPayable(checkout)) throw new DomainError('ORDER_FINAL', checkout.status === 'paid' ? 'This order is already paid.' : 'This order can no longer be paid.');
     return checkout;
   }
 
@@ -213,7 +213,7 @@ export class CheckoutService {
     const checkout = await this.payable(linkToken);
     const session = await checkoutStore.sessionByGrant(this.db, sha256(grant), checkout.order_id);
     if (!session?.verified_at || Date.parse(session.verified_at) + GRANT_TTL_MS < this.clock.now().getTime()) {
-      throw new DomainError('GRANT_INVALID', 400, 'This payment page has expired; start again from the link.');
+      throw new DomainError('GRANT_INVALID', 'This payment page has expired; start again from the link.');
     }
     return { checkout, session };
   }

@@ -153,7 +153,7 @@ export class Ledger {
 
   private async account(trx: Db, id: string) {
     const [account] = (await accountById(trx, id)).rows;
-    if (!account) throw new DomainError('LEDGER_ACCOUNT_NOT_FOUND', 404, `Ledger account ${id} does not exist.`);
+    if (!account) throw new DomainError('LEDGER_ACCOUNT_NOT_FOUND', `Ledger account ${id} does not exist.`);
     return account;
   }
 
@@ -171,7 +171,7 @@ export class Ledger {
     for (const p of [...postings].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
       const held = p.held ?? 0;
       const res = await moveBalance(trx, p.amount, held, p.id, -held);
-      if (affected(res) !== 1) throw new DomainError('INSUFFICIENT_FUNDS', 409, 'The account does not have enough money for this movement.');
+      if (affected(res) !== 1) throw new DomainError('INSUFFICIENT_FUNDS', 'The account does not have enough money for this movement.');
     }
     const entryId = this.random.id('je');
     await insertEntry(trx, entryId, kind, ref, this.now());
@@ -185,6 +185,6 @@ export class Ledger {
 
 function assertPositive(amountMinor: number): void {
   if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0) {
-    throw new DomainError('AMOUNT_INVALID', 400, 'An amount must be a positive whole number of minor units.');
+    throw new DomainError('AMOUNT_INVALID', 'An amount must be a positive whole number of minor units.');
   }
 }
