@@ -4,6 +4,7 @@ import { httpCall } from '../lib/http/http-client.ts';
 import type { RandomSource } from '../lib/ids.ts';
 import type { Log } from '../lib/log.ts';
 import type { CarrierTables } from './schema.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface PhoneMessage {
   id: string;
@@ -90,7 +91,7 @@ export class CarrierService {
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'could not hand a reply over; retrying');
       }
-      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+      await sleep(200 * 2 ** attempt);
     }
   }
 
@@ -99,7 +100,7 @@ export class CarrierService {
     const types = [8, 1].filter((t) => mask & t);
     void (async () => {
       for (const type of types) {
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
         const url = dlrUrl.replace('%d', String(type)).replace('%F', encodeURIComponent(id));
         await httpCall(url, { timeoutMs: 5000 }).catch((err) => this.log.warn({ err: (err as Error).message }, 'delivery report failed'));
       }

@@ -12,12 +12,4 @@ export function assertCurrency(currency: string): void {
   }
 }
 
-/** Formats integer minor units as a decimal string, e.g. 20000 CNY → "200.00". */
-export function formatMinor(amountMinor: number, currency: string): string {
-  const exp = EXPONENTS[currency] ?? 2;
-  if (exp === 0) return String(amountMinor);
-  const sign = amountMinor < 0 ? '-' : '';
-  const abs = Math.abs(amountMinor);
-  const unit = 10 ** exp;
-  return `${sign}${Math.floor(abs / unit)}.${String(abs % unit).padStart(exp, '0')}`;
-}
+export { formatMinor } from './money-format.ts';

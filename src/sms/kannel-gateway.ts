@@ -1,6 +1,7 @@
 import { httpCall } from '../lib/http/http-client.ts';
 import { isGsm7 } from './segments.ts';
 import type { OutgoingSms, SmsGateway } from './gateway.ts';
+import { phoneDigits } from '../lib/phone.ts';
 
 export interface KannelOptions {
   /** Kannel's sendsms address, e.g. http://127.0.0.1:13013/cgi-bin/sendsms. */
@@ -30,7 +31,7 @@ export class KannelSmsGateway implements SmsGateway {
     q.set('username', this.options.user);
     q.set('password', this.options.password);
     q.set('from', sms.from);
-    q.set('to', sms.to.replace(/^\+/, ''));
+    q.set('to', phoneDigits(sms.to));
     q.set('text', sms.text);
     q.set('charset', 'UTF-8');
     if (!isGsm7(sms.text)) q.set('coding', '2');

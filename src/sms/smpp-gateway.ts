@@ -1,7 +1,8 @@
 import smpp from 'smpp';
 import type { Log } from '../lib/log.ts';
 import type { OutgoingSms, SmsGateway } from './gateway.ts';
-import { isGsm7 } from './segments.ts';
+import { splitSegments } from './segments.ts';
+import { phoneDigits } from '../lib/phone.ts';
 
 export interface SmppOptions {
   /** `smpp://system_id:password@host:port` */
@@ -20,15 +21,10 @@ const UCS2 = 0x08;
 const DELIVERED = new Set(['DELIVRD', 'ACCEPTD']);
 const FAILED = new Set(['UNDELIV', 'REJECTD', 'EXPIRED', 'DELETED', 'UNKNOWN']);
 
-/** Splits a text into SMS parts: one part up to 160/70 units, else parts of 153/67 with a concatenation header. */
+/** Splits a text into SMS parts (segments.ts), with the data coding they go in: 0 for GSM-7, 8 for UCS-2. */
 export function smsParts(text: string): { coding: 0 | 8; parts: string[] } {
-  const gsm = isGsm7(text);
-  const [single, multi] = gsm ? [160, 153] : [70, 67];
-  const chars = gsm ? [...text] : text.split('');
-  if (chars.length <= single) return { coding: gsm ? 0 : UCS2, parts: [text] };
-  const parts: string[] = [];
-  for (let i = 0; i < chars.length; i += multi) parts.push(chars.slice(i, i + multi).join(''));
-  return { coding: gsm ? 0 : UCS2, parts };
+  const { encoding, parts } = splitSegments(text);
+  return { coding: encoding === 'gsm7' ? 0 : UCS2, parts };
 }
 
 /** Parses an SMPP delivery receipt text: "id:… sub:… dlvrd:… … stat:DELIVRD err:…". */
@@ -158,7 +154,7 @@ export class SmppSmsGateway implements SmsGateway {
       const id = await this.submit({
         source_addr: sms.from,
         source_addr_ton: sms.from.length <= 8 ? 3 : 1,
-        destination_addr: sms.to.replace(/^\+/, ''),
+        destination_addr: phoneDigits(sms.to),
         dest_addr_ton: 1,
         dest_addr_npi: 1,
         data_coding: coding,

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { CommonTables } from '../lib/db/common-tables.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export type SmsStatus = 'queued' | 'sent' | 'delivered' | 'failed';
 
@@ -70,7 +71,7 @@ export const smsLog = {
     for (let i = 0; i < 10; i++) {
       const id = await smsLog.byGatewayId(db, gatewayId);
       if (id) return id;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     return undefined;
   },

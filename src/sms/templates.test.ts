@@ -52,3 +52,17 @@ describe('SMS templates', () => {
     assert.ok(text.includes(url));
   });
 });
+
+describe('splitting into segments', () => {
+  it('splits by encoding units, an extended GSM character counting twice, never inside a character', async () => {
+    const { splitSegments, SEGMENT_UNITS } = await import('./segments.ts');
+    const gsm = splitSegments('€'.repeat(100));
+    assert.equal(gsm.encoding, 'gsm7');
+    assert.deepEqual(gsm.parts.map((p) => p.length), [76, 24], '€ takes two septets: 76 in a 153-septet part');
+    const ucs = splitSegments('支付'.repeat(40) + '🙂');
+    assert.equal(ucs.encoding, 'ucs2');
+    assert.ok(ucs.parts.every((p) => p.length <= SEGMENT_UNITS.ucs2.multi));
+    assert.equal(ucs.parts.join(''), '支付'.repeat(40) + '🙂');
+    assert.deepEqual(splitSegments('hello').parts, ['hello']);
+  });
+});

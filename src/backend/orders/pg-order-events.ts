@@ -2,6 +2,7 @@ import pg from 'pg';
 import { sql, type Kysely } from 'kysely';
 import type { Log } from '../../lib/log.ts';
 import type { OrderEvents } from './order-events.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const CHANNEL = 'tvpay_order_changed';
 
@@ -55,7 +56,7 @@ export class PgOrderEvents {
     this.client = undefined;
     old.removeAllListeners();
     old.end().catch(() => undefined);
-    await new Promise((r) => setTimeout(r, this.retryMs));
+    await sleep(this.retryMs);
     this.retryMs = Math.min(this.retryMs * 2, 10_000);
     await this.listen();
   }

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * PostgreSQL's "deadlock detected" and "could not serialize", and SQLite's
@@ -21,7 +22,7 @@ export async function inTransaction<DB, T>(db: Kysely<DB>, fn: (trx: Transaction
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (!code || !RETRYABLE.has(code) || attempt >= 5) throw err;
-      await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+      await sleep(Math.random() * 20 * attempt);
     }
   }
 }

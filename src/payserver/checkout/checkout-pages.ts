@@ -1,5 +1,5 @@
 import { html, page, type Html } from '../../lib/html.ts';
-import { formatMinor } from '../../lib/money.ts';
+import { formatPrice } from '../../lib/money-format.ts';
 import { maskPhone } from '../../lib/phone.ts';
 import type { Checkout, PayOptions } from './checkout-service.ts';
 
@@ -52,7 +52,7 @@ const T = {
   },
 } as const;
 
-const money = (minor: number, currency: string) => `${currency === 'CNY' ? '¥' : `${currency} `}${formatMinor(minor, currency)}`;
+const money = formatPrice;
 
 function summary(lang: PageLang, c: Checkout): Html {
   const t = T[lang];

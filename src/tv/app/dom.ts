@@ -24,11 +24,7 @@ function omit(o: Record<string, string>, key: string) {
   return out;
 }
 
-export function money(amountMinor: number, currency: string): string {
-  const major = Math.floor(amountMinor / 100);
-  const minor = String(amountMinor % 100);
-  return `${currency === 'CNY' ? '¥' : `${currency} `}${major}.${minor.length < 2 ? `0${minor}` : minor}`;
-}
+export { formatPrice as money } from '../../lib/money-format.ts';
 
 export function date(iso: string): string {
   return iso.slice(0, 10);
