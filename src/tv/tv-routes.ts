@@ -1,8 +1,9 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { build } from 'esbuild';
+import { bundleTvApp } from './tv-bundle.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -11,22 +12,14 @@ const INDEX = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <link rel="stylesheet" href="/tv/app.css"></head><body><div id="stage"></div><script src="/tv/app.js"></script></body></html>`;
 
 /**
- * Serves the TV app at /tv/. The app is bundled from its TypeScript sources
- * with esbuild for the older browsers inside TVs (ES2017, one minified file,
- * no framework), once per process, on first request.
+ * Serves the TV app at /tv/: the bundle built ahead of time when tvpay runs
+ * compiled (`dist/tv/app.js`, next to this file), else bundled from the
+ * sources once per process (tests, development).
  */
 export function tvRoutes(app: FastifyInstance): void {
   let bundle: Promise<string> | undefined;
-  const js = () =>
-    (bundle ??= build({
-      entryPoints: [join(HERE, 'app/main.ts')],
-      bundle: true,
-      minify: true,
-      format: 'iife',
-      target: ['es2017', 'chrome56'],
-      write: false,
-      legalComments: 'none',
-    }).then((r) => r.outputFiles[0]!.text));
+  const prebuilt = join(HERE, 'app.js');
+  const js = () => (bundle ??= existsSync(prebuilt) ? readFile(prebuilt, 'utf8') : bundleTvApp(join(HERE, 'app/main.ts')));
   const headers = { 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' };
 
   app.get('/favicon.ico', { schema: { hide: true } }, async (_req, reply) => reply.code(204).send());

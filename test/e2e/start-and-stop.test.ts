@@ -14,13 +14,17 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** `npm start` (or one part of it) as its own process on free ports and a fresh data dir. */
-async function start(part: string[], env: Record<string, string> = {}) {
+/**
+ * tvpay as its own process on free ports and a fresh data dir: `npm start` itself (build, then the
+ * compiled JavaScript) when `npm` is true, else one part run from its sources.
+ */
+async function start(part: string[], env: Record<string, string> = {}, npm = false) {
   const dir = mkdtempSync(join(tmpdir(), 'tvpay-start-'));
   dirs.push(dir);
   const [backend, payserver, carrier] = await freePorts(3);
   const ports = { backend: backend!, payserver: payserver!, carrier: carrier! };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...part], {
+  const [command, args] = npm ? ['npm', ['start', '--silent']] : [process.execPath, ['--import', 'tsx', 'src/main.ts', ...part]];
+  const child = spawn(command as string, args as string[], {
     cwd: ROOT,
     env: { ...process.env, TVPAY_DATA_DIR: dir, TVPAY_BACKEND_PORT: String(ports.backend), TVPAY_PAYSERVER_PORT: String(ports.payserver), TVPAY_CARRIER_PORT: String(ports.carrier), TVPAY_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -33,9 +37,9 @@ async function start(part: string[], env: Record<string, string> = {}) {
 }
 
 describe('starting and stopping', () => {
-  it('exits within 15 s of SIGTERM while TVs hold event streams', async () => {
-    const s = await start([]);
-    await eventually(async () => assert.match(s.output(), /tvpay is running/), 60_000, 200);
+  it('exits within 15 s of SIGTERM to `npm start` while TVs hold event streams', async () => {
+    const s = await start([], {}, true);
+    await eventually(async () => assert.match(s.output(), /tvpay is running/), 120_000, 200);
     const token = readFileSync(join(s.dir, 'demo-device-token'), 'utf8').trim();
     const base = `http://127.0.0.1:${s.ports.backend}`;
     const created = await fetch(`${base}/v1/orders`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"productId":"kids-app"}' });
@@ -52,6 +56,10 @@ describe('starting and stopping', () => {
     const code = await s.exited;
     assert.ok(Date.now() - t0 < 15_000, `took ${Date.now() - t0} ms`);
     assert.equal(code, 0);
+    await eventually(async () => {
+      const alive = await fetch(`${base}/healthz`).then(() => true, () => false);
+      assert.equal(alive, false, 'nothing of it listens any more');
+    });
     for (const r of readers) await r.cancel().catch(() => undefined);
   });
 
