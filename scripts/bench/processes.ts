@@ -1,21 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePorts } from '../../test/support/ports.ts';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
+const freePort = async () => (await freePorts(1))[0]!;
 
 async function waitFor(url: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 300; i++) {
@@ -46,7 +37,7 @@ export async function startHello() {
  */
 export async function startTvpay(split = false) {
   const dir = mkdtempSync(join(tmpdir(), 'tvpay-bench-'));
-  const [backend, payserver, carrier] = [await freePort(), await freePort(), await freePort()];
+  const [backend, payserver, carrier] = (await freePorts(3)) as [number, number, number];
   // TVPAY_BENCH_SERVER_ARGS="--cpu-prof --cpu-prof-dir=prof" profiles the server under the load.
   const extra = process.env.TVPAY_BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? [];
   const start = (part: string) => spawn(process.execPath, [...extra, '--import', 'tsx', 'src/main.ts', part], {

@@ -5,6 +5,7 @@ import type { Secrets } from '../config/secrets.ts';
 import type { Clock } from '../lib/clock.ts';
 import { requireAdmin } from '../lib/auth.ts';
 import { migrate } from '../lib/db/migrate.ts';
+import { storageAnswers } from '../lib/db/storage-answers.ts';
 import { pruneExpired } from '../lib/db/retention.ts';
 import type { DatabaseHandle } from '../lib/db/open-database.ts';
 import { createApp } from '../lib/http/create-app.ts';
@@ -62,9 +63,7 @@ export async function buildBackend(deps: BackendDeps) {
   const db = deps.store.db;
   /** The same database, seen through the tables every service shares. */
   const common = db as unknown as Kysely<CommonTables>;
-  let ready = false;
   const { fresh } = await migrate(db, backendMigrations);
-  ready = true;
 
   const worker = new OutboxWorker(common, clock, log, { dialect: deps.store.dialect });
   const kick = () => worker.kick();
@@ -108,7 +107,7 @@ export async function buildBackend(deps: BackendDeps) {
     handler(FULFIL_TOPIC, (p) => paymentEvents.fulfil(p)),
   ];
 
-  const app = await createApp({ log, title: 'tvpay back-end server', ready: () => ready });
+  const app = await createApp({ log, title: 'tvpay back-end server', ready: () => storageAnswers(db) });
   const streams = new StreamRegistry({ perDevice: config.limits.streamsPerDevice, perOrder: config.limits.streamsPerOrder });
   // Before the server stops taking connections: end the event streams, which would otherwise hold it open.
   app.addHook('preClose', async () => streams.endAll());

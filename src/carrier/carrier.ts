@@ -2,6 +2,7 @@ import type { Config } from '../config/config.ts';
 import type { Secrets } from '../config/secrets.ts';
 import type { Clock } from '../lib/clock.ts';
 import { migrate } from '../lib/db/migrate.ts';
+import { storageAnswers } from '../lib/db/storage-answers.ts';
 import type { DatabaseHandle } from '../lib/db/open-database.ts';
 import { createApp } from '../lib/http/create-app.ts';
 import type { RandomSource } from '../lib/ids.ts';
@@ -18,12 +19,13 @@ export async function buildCarrier(deps: { config: Readonly<Config>; secrets: Se
   const inbound = `${config.internalUrls.payserver}/v1/sms/inbound?token=${encodeURIComponent(secrets.smsInboundToken)}&from=%p&to=%P&text=%a`;
   const carrier = new CarrierService(deps.store.db, deps.random, deps.clock, deps.log, { [config.sms.payserverFrom]: inbound }, config.sms.payserverFrom);
   await carrier.init();
-  const app = await createApp({ log: deps.log, title: 'tvpay development SMS carrier', ready: () => true });
+  const app = await createApp({ log: deps.log, title: 'tvpay development SMS carrier', ready: () => storageAnswers(deps.store.db) });
   carrierRoutes(app, carrier, { user: config.sms.kannel.user, password: secrets.carrierPassword });
   const parts: RunningParts & { carrier: CarrierService } = {
     app,
     carrier,
     start() {},
+    async sweep() {},
     async close() {
       await app.close();
       await deps.store.close();

@@ -211,12 +211,13 @@ export function loadConfig(env: Env): Readonly<Config> {
       codeKey: secret('TVPAY_CODE_KEY'),
     },
   };
-  if (merchantLength(config.merchantName)) problems.push('TVPAY_MERCHANT_NAME must be 1 to 12 characters (it is part of a one-segment SMS).');
+  if (merchantNameInvalid(config.merchantName)) problems.push('TVPAY_MERCHANT_NAME must be 1 to 12 characters (it is part of a one-segment SMS).');
   if (problems.length) throw new ConfigError(problems);
   return deepFreeze(config);
 }
 
-const merchantLength = (name: string) => name.length < 1 || name.length > 12;
+/** A payee name must fit a one-segment SMS beside the amount and the code. */
+const merchantNameInvalid = (name: string) => name.length < 1 || name.length > 12;
 
 function deepFreeze<T>(o: T): T {
   for (const v of Object.values(o as object)) if (v && typeof v === 'object') deepFreeze(v);

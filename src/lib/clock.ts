@@ -16,3 +16,18 @@ export class ManualClock implements Clock {
   }
 }
 
+
+/**
+ * The system's time plus an offset that only grows: runs at the real rate
+ * and can be moved forward (never back), so a whole running system (HTTP,
+ * signatures, outbox, sweepers) sees time pass without anyone sleeping.
+ */
+export class ShiftedClock implements Clock {
+  private offsetMs = 0;
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+  advance(ms: number): void {
+    if (ms > 0) this.offsetMs += ms;
+  }
+}

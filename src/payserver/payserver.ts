@@ -5,6 +5,7 @@ import type { Config } from '../config/config.ts';
 import type { Secrets } from '../config/secrets.ts';
 import type { Clock } from '../lib/clock.ts';
 import { migrate } from '../lib/db/migrate.ts';
+import { storageAnswers } from '../lib/db/storage-answers.ts';
 import { pruneExpired } from '../lib/db/retention.ts';
 import type { DatabaseHandle } from '../lib/db/open-database.ts';
 import { requireAdmin } from '../lib/auth.ts';
@@ -58,9 +59,7 @@ export async function buildPayserver(deps: PayserverDeps) {
   const db = deps.store.db;
   /** The same database, seen through the tables every service shares. */
   const common = db as unknown as Kysely<CommonTables>;
-  let ready = false;
   const { fresh } = await migrate(db, payserverMigrations);
-  ready = true;
 
   const codeKey = secrets.codeKey;
   const window = config.limits.windowSeconds;
@@ -113,7 +112,7 @@ export async function buildPayserver(deps: PayserverDeps) {
     }),
   ];
 
-  const app = await createApp({ log, title: 'tvpay payment server', ready: () => ready });
+  const app = await createApp({ log, title: 'tvpay payment server', ready: () => storageAnswers(db) });
   const idem = idempotencyHooks(common, clock, config.retention);
   await authenticatedScope(app, requireAdmin(secrets.adminToken), idem, (admin) => {
     accountsRoutes(admin, accounts, () => auditLedger(db));

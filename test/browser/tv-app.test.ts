@@ -5,6 +5,7 @@ import { browserSkip, launchBrowser, screenshot } from '../support/browser.ts';
 import { eventually } from '../support/eventually.ts';
 import { accountByPhone } from '../support/flows.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
+import { codeIn } from '../support/codes.ts';
 
 const skip = browserSkip();
 const SAFE = { left: 96, top: 54, right: 1824, bottom: 1026 };
@@ -109,7 +110,7 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     const phone = await openPhone('8613800138000');
     const sms = await lastSms(phone, /回复\d{6}/);
     await screenshot(phone, 'phone-sms-app-code');
-    const code = /(\d{6})/.exec(sms)![1]!;
+    const code = codeIn(sms);
     await phone.fill('input[name="text"]', code);
     await phone.click('form.reply button');
     await onScreen('success');
@@ -174,7 +175,7 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await phone.waitForFunction((n) => document.querySelectorAll('.bubble.mt').length > n, seen, { timeout: 15_000 });
     const sms = (await phone.locator('.bubble.mt').allTextContents()).at(-1)!;
     assert.match(sms, /25\.00元/);
-    await phone.fill('input[name="text"]', /(\d{6})/.exec(sms)![1]!);
+    await phone.fill('input[name="text"]', codeIn(sms));
     await phone.click('form.reply button');
     await onScreen('success');
     await phone.close();
@@ -237,7 +238,7 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await old.waitForSelector('[data-channel="sms_confirm"]');
     const phone = await openPhone('8613800138000');
     const sms = await lastSms(phone, /9\.90元/);
-    await phone.fill('input[name="text"]', /(\d{6})/.exec(sms)![1]!);
+    await phone.fill('input[name="text"]', codeIn(sms));
     await phone.click('form.reply button');
     await old.waitForSelector('#stage[data-screen="success"]', { timeout: 15_000 });
     await phone.close();
@@ -266,7 +267,7 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     assert.equal(made.length, 1, `${made.length} orders were made`);
     const phone = await openPhone('8613800138000');
     const sms = await lastSms(phone, /9\.90元/);
-    await phone.fill('input[name="text"]', /(\d{6})/.exec(sms)![1]!);
+    await phone.fill('input[name="text"]', codeIn(sms));
     await phone.click('form.reply button');
     await page.waitForSelector('#stage[data-screen="success"]', { timeout: 15_000 });
     assert.equal(before - (await wallet()), 990, 'the wallet was debited once');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { codeIn } from '../support/codes.ts';
 import { eventually } from '../support/eventually.ts';
 import { clients, type Processes } from '../support/processes.ts';
 
@@ -25,11 +26,7 @@ export function e2eKit(p: Processes) {
         return inbox[inbox.length - 1]!;
       });
     },
-    codeIn(text: string): string {
-      const m = /(?<!\d)(\d{6})(?!\d)/.exec(text);
-      assert.ok(m, `no code in "${text}"`);
-      return m[1]!;
-    },
+    codeIn,
     async reply(digits: string, text: string) {
       const res = await c.carrier('POST', `/dev/v1/phones/${digits}/replies`, { text });
       assert.equal(res.status, 202, res.text);

@@ -5,6 +5,7 @@ import { createOrder, orderStatus } from '../support/flows.ts';
 import { freePorts } from '../support/ports.ts';
 import { startSmsc, type Submitted } from '../support/smsc-peer.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
+import { codeIn } from '../support/codes.ts';
 
 describe('SMS over SMPP 3.4 to an SMSC test peer on loopback', () => {
   let smsc: Awaited<ReturnType<typeof startSmsc>>;
@@ -41,7 +42,7 @@ describe('SMS over SMPP 3.4 to an SMSC test peer on loopback', () => {
     assert.match(sms.text, /会员包年，金额200\.00元/);
     await smsc.receipt(sms, 'DELIVRD');
     await eventually(async () => assert.equal((await smsRows('payserver', '13800138000'))[0]!.status, 'delivered'));
-    await smsc.mo('8613800138000', '10690000', /(\d{6})/.exec(sms.text)![1]!);
+    await smsc.mo('8613800138000', '10690000', codeIn(sms.text));
     await orderStatus(sys!, orderId, 'fulfilled');
   });
 
@@ -67,7 +68,7 @@ describe('SMS over SMPP 3.4 to an SMSC test peer on loopback', () => {
     const orderId = await createOrder(sys!, 'kids-app');
     await sys!.tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13900139000' });
     const sms = await sent('8613900139000', '10690000', seen);
-    await smsc.mo('8613900139000', '10690000', `确认 ${/(\d{6})/.exec(sms.text)![1]}`);
+    await smsc.mo('8613900139000', '10690000', `确认 ${codeIn(sms.text)}`);
     await orderStatus(sys!, orderId, 'fulfilled');
   });
 

@@ -27,7 +27,9 @@ describe('one open order per TV', () => {
     assert.deepEqual({ status: old.status, failureCode: old.failureCode }, { status: 'cancelled', failureCode: 'REPLACED' });
     await eventually(async () => assert.equal((await accountByPhone(sys, `+${A}`)).wallet.heldMinor, before.wallet.heldMinor, 'the hold is released'));
     await sys.carrier.carrier.reply(A, code);
-    await new Promise((r) => setTimeout(r, 300));
+    // Whatever the reply set off is delivered before looking.
+    await sys.payserver.worker.drain();
+    await sys.backend.worker.drain();
     assert.equal((await tv('GET', `/v1/orders/${first}`)).json().status, 'cancelled');
     assert.deepEqual((await accountByPhone(sys, `+${A}`)).wallet, before.wallet, 'nothing was taken for the replaced order');
   });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { TestSystem } from './system.ts';
+import { codeIn } from './codes.ts';
 import { eventually } from './eventually.ts';
 
 /** The 6-digit code in the newest SMS a phone got, as a person would read it. */
@@ -7,9 +8,7 @@ export async function latestCode(sys: TestSystem, digits: string, after = 0): Pr
   return eventually(async () => {
     const inbox = await sys.carrier.carrier.inbox(digits);
     assert.ok(inbox.length > after, `no new SMS for ${digits}`);
-    const match = /(\d{6})/.exec(inbox[inbox.length - 1]!.text);
-    assert.ok(match, 'the SMS carries no code');
-    return match[1]!;
+    return codeIn(inbox[inbox.length - 1]!.text);
   });
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { loadConfig } from '../../src/config/config.ts';
 import { loadSecrets } from '../../src/config/secrets.ts';
-import { systemClock } from '../../src/lib/clock.ts';
+import { ShiftedClock } from '../../src/lib/clock.ts';
 import { cryptoRandom } from '../../src/lib/ids.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { startSystem } from '../../src/system.ts';
@@ -29,7 +29,9 @@ export async function testSystem(env: Record<string, string> = {}) {
   });
   const { secrets } = loadSecrets(config);
   const log = createLogger(process.env.TVPAY_TEST_LOG ?? 'silent');
-  const system = await startSystem({ config, secrets, clock: systemClock, random: cryptoRandom, log });
+  // Real time, which a test may move forward (then `sweep()`), instead of sleeping.
+  const clock = new ShiftedClock();
+  const system = await startSystem({ config, secrets, clock, random: cryptoRandom, log });
   const deviceToken = system.demoDeviceToken!;
   const call = (app: { inject(o: InjectOptions): Promise<LightMyRequestResponse> }, token: string | undefined) =>
     (method: string, url: string, payload?: unknown, headers: Record<string, string> = {}) =>
@@ -43,6 +45,13 @@ export async function testSystem(env: Record<string, string> = {}) {
     config,
     secrets,
     dir,
+    clock,
+    /** Moves time forward and runs every service's housekeeping (expiry) at once. */
+    async advance(ms: number) {
+      clock.advance(ms);
+      await system.backend!.sweep();
+      await system.payserver!.sweep();
+    },
     system,
     deviceToken,
     backend: system.backend!,

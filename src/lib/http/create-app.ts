@@ -38,8 +38,8 @@ const isEmptyBody = (body: unknown) =>
 export interface CreateAppOptions {
   log: Log;
   title: string;
-  /** Whether storage is open and migrated (for /readyz). */
-  ready: () => boolean;
+  /** Whether storage answers (for /readyz); the app is built only after migrations ran. */
+  ready: () => Promise<boolean>;
 }
 
 /**
@@ -114,7 +114,7 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) =>
-    options.ready() ? { status: 'ready' } : sendProblem(reply, problem(503, 'NOT_READY', 'Storage is not open yet.')),
+    (await options.ready().catch(() => false)) ? { status: 'ready' } : sendProblem(reply, problem(503, 'NOT_READY', 'Storage does not answer.')),
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app as unknown as FastifyInstance;

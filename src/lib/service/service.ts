@@ -10,6 +10,8 @@ export interface RunningParts {
   start(): void;
   /** Stops the workers, closes the app and the store: graceful shutdown. */
   close(): Promise<void>;
+  /** Runs one housekeeping pass now (expiry, pruning), as the sweeper would. */
+  sweep(): Promise<void>;
 }
 
 /**
@@ -37,6 +39,7 @@ export function runningParts<S>(p: {
       p.worker.start(p.handlers);
       p.sweeper.start();
     },
+    sweep: () => p.sweeper.runOnce(),
     async close() {
       await p.sweeper.stop();
       await p.worker.stop();
