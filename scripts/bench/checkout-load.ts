@@ -34,31 +34,39 @@ async function json(res: Response) {
   return text ? JSON.parse(text) : null;
 }
 
-/** Opens one bound wallet per virtual TV, so every TV's newest SMS is its own code. */
-export async function benchPhones(t: Tvpay, n: number, offset = 0): Promise<string[]> {
-  const phones: string[] = [];
+/** A virtual TV: its own device (a TV has one open order at most) and its viewer's phone. */
+export interface BenchTv {
+  phone: string;
+  device: string;
+}
+
+/** Provisions one TV and opens one bound wallet per virtual TV, so every TV's newest SMS is its own code. */
+export async function benchPhones(t: Tvpay, n: number, offset = 0): Promise<BenchTv[]> {
+  const tvs: BenchTv[] = [];
+  const admin = { authorization: `Bearer ${t.admin}`, 'content-type': 'application/json' };
   for (let i = 0; i < n; i++) {
     const phone = `1390${String(offset + i).padStart(7, '0')}`;
     await fetch(`${t.urls.payserver}/admin/v1/accounts`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${t.admin}`, 'content-type': 'application/json' },
+      headers: admin,
       body: JSON.stringify({ phone, currency: 'CNY', walletMinor: 100_000_000, quickPay: true }),
     }).then(json);
-    phones.push(phone);
+    const { token } = await fetch(`${t.urls.backend}/admin/v1/devices`, { method: 'POST', headers: admin, body: JSON.stringify({ name: `bench ${offset + i}`, accountId: `bench-${offset + i}` }) }).then(json);
+    tvs.push({ phone, device: token });
   }
-  return phones;
+  return tvs;
 }
 
 /** One checkout as a TV and its phone do it: order → payer → read the code SMS → reply → `fulfilled` on the event stream. */
-export async function checkout(t: Tvpay, phone: string, calls: Pick<CheckoutRun, 'perCallMs' | 'byCall'>): Promise<void> {
-  const tv = { authorization: `Bearer ${t.device}`, 'content-type': 'application/json' };
+export async function checkout(t: Tvpay, { phone, device }: BenchTv, calls: Pick<CheckoutRun, 'perCallMs' | 'byCall'>): Promise<void> {
+  const tv = { authorization: `Bearer ${device}`, 'content-type': 'application/json' };
   const digits = `86${phone}`;
   const inbox = async () => json(await fetch(`${t.urls.carrier}/dev/v1/phones/${digits}/messages`)) as Promise<Array<{ text: string }>>;
   const seen = (await inbox()).length;
   const order = await timed(calls, 'create', async () => json(await fetch(`${t.urls.backend}/v1/orders`, { method: 'POST', headers: tv, body: '{"productId":"kids-app"}' })));
   await timed(calls, 'payer', async () => json(await fetch(`${t.urls.backend}/v1/orders/${order.orderId}/payer`, { method: 'POST', headers: tv, body: JSON.stringify({ phone }) })));
   // The TV watches its order's event stream, as the TV app does (no polling of the order).
-  const stream = await fetch(`${t.urls.backend}/v1/orders/${order.orderId}/events`, { headers: { authorization: `Bearer ${t.device}` } });
+  const stream = await fetch(`${t.urls.backend}/v1/orders/${order.orderId}/events`, { headers: { authorization: `Bearer ${device}` } });
   const fulfilled = (async () => {
     const decoder = new TextDecoder();
     let seenText = '';
@@ -81,7 +89,7 @@ export async function checkout(t: Tvpay, phone: string, calls: Pick<CheckoutRun,
 }
 
 /** Closed loop: every virtual TV runs checkouts back to back for `seconds`. */
-export async function closedLoop(t: Tvpay, phones: string[], seconds: number): Promise<CheckoutRun> {
+export async function closedLoop(t: Tvpay, phones: BenchTv[], seconds: number): Promise<CheckoutRun> {
   const run: CheckoutRun = { completed: 0, failed: 0, seconds, perCheckoutMs: [], perCallMs: [], byCall: {} };
   const end = performance.now() + seconds * 1000;
   await Promise.all(phones.map(async (phone) => {
@@ -100,10 +108,10 @@ export async function closedLoop(t: Tvpay, phones: string[], seconds: number): P
 }
 
 /** Open loop: checkouts start at a fixed rate whatever happens to the earlier ones. */
-export async function openLoop(t: Tvpay, phones: string[], perSecond: number, seconds: number): Promise<CheckoutRun> {
+export async function openLoop(t: Tvpay, phones: BenchTv[], perSecond: number, seconds: number): Promise<CheckoutRun> {
   const run: CheckoutRun = { completed: 0, failed: 0, seconds, perCheckoutMs: [], perCallMs: [], byCall: {} };
   const total = Math.max(1, Math.round(perSecond * seconds));
-  const busy = new Set<string>();
+  const busy = new Set<BenchTv>();
   const jobs: Promise<void>[] = [];
   const start = performance.now();
   for (let i = 0; i < total; i++) {

@@ -56,6 +56,11 @@ export async function startTvpay(split = false) {
       TVPAY_LIMIT_PAYER_PER_PREFIX: '1000000',
       TVPAY_LIMIT_CODES_PER_PHONE: '1000000',
       TVPAY_LIMIT_CODES_PER_DEVICE: '1000000',
+      TVPAY_LIMIT_ORDERS_PER_DEVICE: '1000000',
+      TVPAY_LIMIT_CODE_CHECKS_PER_PHONE: '1000000',
+      // The streams figure holds 10,000 streams on a few hundred orders: the caps are what it measures past.
+      TVPAY_LIMIT_STREAMS_PER_DEVICE: '10000',
+      TVPAY_LIMIT_STREAMS_PER_ORDER: '10000',
     },
   });
   const children: ChildProcess[] = [];

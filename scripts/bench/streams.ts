@@ -18,13 +18,15 @@ const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/
  * from the order's fulfilment (server time) to its event at the TV.
  */
 export async function streamsBench(t: Tvpay, total: number, orders: number) {
-  const phones = await benchPhones(t, orders, 5000);
-  const tv = { authorization: `Bearer ${t.device}`, 'content-type': 'application/json' };
+  const tvs = await benchPhones(t, orders, 5000);
   const ids: string[] = [];
-  for (const phone of phones) {
+  const deviceOf = new Map<string, string>();
+  for (const { phone, device } of tvs) {
+    const tv = { authorization: `Bearer ${device}`, 'content-type': 'application/json' };
     const o = await (await fetch(`${t.urls.backend}/v1/orders`, { method: 'POST', headers: tv, body: '{"productId":"kids-app"}' })).json();
     await (await fetch(`${t.urls.backend}/v1/orders/${o.orderId}/payer`, { method: 'POST', headers: tv, body: JSON.stringify({ phone }) })).text();
     ids.push(o.orderId);
+    deviceOf.set(o.orderId, device);
   }
   const rssBefore = rssMb(t.pid);
   const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
@@ -39,7 +41,7 @@ export async function streamsBench(t: Tvpay, total: number, orders: number) {
     };
     for (let i = 0; i < total; i++) {
       const orderId = ids[i % ids.length]!;
-      const req = http.get(`${t.urls.backend}/v1/orders/${orderId}/events`, { agent, headers: { authorization: `Bearer ${t.device}` } }, (res) => {
+      const req = http.get(`${t.urls.backend}/v1/orders/${orderId}/events`, { agent, headers: { authorization: `Bearer ${deviceOf.get(orderId)}` } }, (res) => {
         open++;
         let buffer = '';
         res.setEncoding('utf8');
@@ -63,7 +65,7 @@ export async function streamsBench(t: Tvpay, total: number, orders: number) {
   });
   for (let i = 0; i < 600 && open + failed < total; i++) await new Promise((r) => setTimeout(r, 100));
   const rssOpen = rssMb(t.pid);
-  for (const phone of phones) {
+  for (const { phone } of tvs) {
     const inbox = await (await fetch(`${t.urls.carrier}/dev/v1/phones/86${phone}/messages`)).json();
     const code = /(\d{6})/.exec(inbox[inbox.length - 1].text)?.[1];
     await fetch(`${t.urls.carrier}/dev/v1/phones/86${phone}/replies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: code }) });
