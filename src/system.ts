@@ -62,7 +62,7 @@ function gatewayFor(config: Readonly<Config>, secrets: Secrets, serviceUrl: stri
   return new KannelSmsGateway({
     url: config.sms.kannel.url,
     user: config.sms.kannel.user,
-    password: secrets.carrierPassword,
+    password: secrets.sendsmsPassword,
     dlrUrl: (ref) => `${serviceUrl}/v1/sms/dlr?token=${encodeURIComponent(secrets.smsInboundToken)}&id=${encodeURIComponent(ref)}&status=%d`,
   });
 }

@@ -117,7 +117,7 @@ export async function buildBackend(deps: BackendDeps) {
     adminDeviceRoutes(admin, devices);
     adminOrderRoutes(admin, orders, checkoutUrl);
     smsAdminRoutes(admin, common, config.phoneRegions);
-    smsBudgetRoute(admin, common, config.limits.smsDailyBudget, clock);
+    smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
   });
   await authenticatedScope(app, devices.hook(), idem, (tv) => {
     tvProductRoutes(tv, products);

@@ -20,7 +20,7 @@ export async function buildCarrier(deps: { config: Readonly<Config>; secrets: Se
   const carrier = new CarrierService(deps.store.db, deps.random, deps.clock, deps.log, { [config.sms.payserverFrom]: inbound }, config.sms.payserverFrom);
   await carrier.init();
   const app = await createApp({ log: deps.log, title: 'tvpay development SMS carrier', ready: () => storageAnswers(deps.store.db) });
-  carrierRoutes(app, carrier, { user: config.sms.kannel.user, password: secrets.carrierPassword });
+  carrierRoutes(app, carrier, { user: config.sms.kannel.user, password: secrets.sendsmsPassword });
   const parts: RunningParts & { carrier: CarrierService } = {
     app,
     carrier,

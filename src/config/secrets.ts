@@ -8,8 +8,11 @@ export interface Secrets {
   smsInboundToken: string;
   /** HMAC key shared by the back-end and the payment server. */
   serviceSecret: string;
-  /** Password of the development carrier's sendsms user. */
-  carrierPassword: string;
+  /**
+   * Password of the sendsms user tvpay sends as: Kannel's (`TVPAY_KANNEL_PASSWORD`), or, in `dev`
+   * mode, the development carrier's, generated (kept as `carrierPassword` in secrets.json).
+   */
+  sendsmsPassword: string;
   /**
    * The payment server's own key for the hashes of one-time codes: never
    * shared with the back-end, so whoever holds the service secret still
@@ -47,7 +50,7 @@ function keptSecret(file: string, make: () => string): { value: string; created:
   }
 }
 
-type StoredSecrets = Omit<Secrets, 'codeKey'>;
+type StoredSecrets = Omit<Secrets, 'codeKey' | 'sendsmsPassword'> & { carrierPassword: string };
 
 /**
  * Secrets come from the environment when set, else from `secrets.json` (and
@@ -78,7 +81,7 @@ export function loadSecrets(config: Config): { secrets: Secrets; created: boolea
       adminToken: config.secrets.adminToken ?? stored.adminToken,
       smsInboundToken: config.secrets.smsInboundToken ?? stored.smsInboundToken,
       serviceSecret: config.secrets.serviceSecret ?? stored.serviceSecret,
-      carrierPassword: config.sms.kannel.password ?? stored.carrierPassword,
+      sendsmsPassword: config.sms.kannel.password ?? stored.carrierPassword,
       codeKey,
     },
   };

@@ -87,6 +87,13 @@ export class RateLimiter {
       .execute();
   }
 
+  /** How much of a bucket's current window is used, for operators. */
+  async usage(key: string, rule: RateRule): Promise<{ windowStart: string; hits: number }> {
+    const windowStart = this.windowStart(rule);
+    const row = await this.db.selectFrom('rate_limits').select('hits').where('bucket', '=', key).where('window_start', '=', windowStart).executeTakeFirst();
+    return { windowStart, hits: Number(row?.hits ?? 0) };
+  }
+
   private windowStart(rule: RateRule): string {
     const windowMs = rule.windowSeconds * 1000;
     return new Date(Math.floor(this.clock.now().getTime() / windowMs) * windowMs).toISOString();

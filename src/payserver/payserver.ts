@@ -117,7 +117,7 @@ export async function buildPayserver(deps: PayserverDeps) {
   await authenticatedScope(app, requireAdmin(secrets.adminToken), idem, (admin) => {
     accountsRoutes(admin, accounts, () => auditLedger(db));
     smsAdminRoutes(admin, common, config.phoneRegions);
-    smsBudgetRoute(admin, common, config.limits.smsDailyBudget, clock);
+    smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
   });
   internalRoutes(app, { accounts, payments, regions: config.phoneRegions, signed: requireServiceSignature(common, secrets.serviceSecret, clock) });
   smsGatewayRoutes(app, { db: common, inboundToken: secrets.smsInboundToken, clock, onReply: (from, text) => replies.handle(from, text), onUndelivered: (smsId) => codes.deliveryFailed(smsId) });

@@ -2,9 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import { Type } from 'typebox';
-import type { Clock } from '../lib/clock.ts';
+import type { RateLimiter, RateRule } from '../lib/rate-limiter.ts';
 import type { CommonTables } from '../lib/db/common-tables.ts';
 import { normalizePhone } from '../lib/phone.ts';
+import { smsLog } from './sms-log.ts';
 
 const SmsRow = Type.Object({
   smsId: Type.String(),
@@ -34,10 +35,11 @@ export function smsAdminRoutes(app: FastifyInstance, db: Kysely<CommonTables>, r
       },
     },
     async (request) => {
-      let q = db.selectFrom('sms_messages').selectAll().orderBy('created_at', 'desc').limit(Math.min(500, Number(request.query.limit ?? 100)));
-      if (request.query.phone) q = q.where('to_phone', '=', normalizePhone(request.query.phone, regions));
-      if (request.query.status) q = q.where('status', '=', request.query.status);
-      const rows = await q.execute();
+      const rows = await smsLog.list(db, {
+        phone: request.query.phone ? normalizePhone(request.query.phone, regions) : undefined,
+        status: request.query.status,
+        limit: Math.min(500, Number(request.query.limit ?? 100)),
+      });
       return rows.map((r) => ({ smsId: r.id, kind: r.kind, to: r.to_phone, from: r.sender, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at }));
     },
   );
@@ -47,16 +49,14 @@ export function smsAdminRoutes(app: FastifyInstance, db: Kysely<CommonTables>, r
  * The day's SMS budget (the circuit breaker on new SMS payments), for
  * operators: how much is used, and whether new SMS payments are refused.
  */
-export function smsBudgetRoute(app: FastifyInstance, db: Kysely<CommonTables>, budget: number, clock: Clock): void {
+export function smsBudgetRoute(app: FastifyInstance, limiter: RateLimiter, rule: RateRule): void {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/admin/v1/sms/budget',
     { schema: { response: { 200: Type.Object({ windowStart: Type.String(), used: Type.Integer(), budget: Type.Integer(), tripped: Type.Boolean() }) } } },
     async () => {
-      const day = 24 * 3600 * 1000;
-      const windowStart = new Date(Math.floor(clock.now().getTime() / day) * day).toISOString();
-      const row = await db.selectFrom('rate_limits').select('hits').where('bucket', '=', SMS_BUDGET_BUCKET).where('window_start', '=', windowStart).executeTakeFirst();
-      const used = Math.min(Number(row?.hits ?? 0), budget);
-      return { windowStart, used, budget, tripped: Number(row?.hits ?? 0) > budget || used >= budget };
+      const { windowStart, hits } = await limiter.usage(SMS_BUDGET_BUCKET, rule);
+      const used = Math.min(hits, rule.limit);
+      return { windowStart, used, budget: rule.limit, tripped: used >= rule.limit };
     },
   );
 }

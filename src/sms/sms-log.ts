@@ -57,6 +57,14 @@ export const smsLog = {
     return Number(row.n);
   },
 
+  /** The newest SMS, for operators (never their text: the table holds none). */
+  async list(db: Kysely<any>, filter: { phone?: string; status?: string; limit: number }) {
+    let q = (db as unknown as Kysely<CommonTables>).selectFrom('sms_messages').selectAll().orderBy('created_at', 'desc').limit(filter.limit);
+    if (filter.phone) q = q.where('to_phone', '=', filter.phone);
+    if (filter.status) q = q.where('status', '=', filter.status);
+    return q.execute();
+  },
+
   /** Our SMS id for a gateway's message id, if the SMS is ours. */
   async byGatewayId(db: Kysely<any>, gatewayId: string): Promise<string | undefined> {
     const row = await (db as unknown as Kysely<CommonTables>).selectFrom('sms_messages').select('id').where('gateway_id', '=', gatewayId).executeTakeFirst();

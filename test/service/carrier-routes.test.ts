@@ -12,7 +12,7 @@ const sendsms = (q: Record<string, string>) => sys.carrier.app.inject({ url: `/c
 
 describe('development carrier', () => {
   it("takes SMS on Kannel's sendsms interface and answers like Kannel", async () => {
-    const res = await sendsms({ username: 'tvpay', password: sys.secrets.carrierPassword, from: '10690000', to: '8613500135555', text: '你好 hello', charset: 'UTF-8', coding: '2' });
+    const res = await sendsms({ username: 'tvpay', password: sys.secrets.sendsmsPassword, from: '10690000', to: '8613500135555', text: '你好 hello', charset: 'UTF-8', coding: '2' });
     assert.equal(res.statusCode, 202);
     assert.equal(res.body, '0: Accepted for delivery');
     const inbox = (await sys.carrier.app.inject({ url: '/dev/v1/phones/8613500135555/messages' })).json();
@@ -29,7 +29,7 @@ describe('development carrier', () => {
     const res = await sys.carrier.app.inject({ method: 'POST', url: '/dev/v1/phones/8613500135557/replies', payload: { text: 'hi' } });
     assert.equal(res.statusCode, 202);
     assert.equal(res.json().to, '10690000');
-    await sendsms({ username: 'tvpay', password: sys.secrets.carrierPassword, from: '10690001', to: '8613500135557', text: 'link' });
+    await sendsms({ username: 'tvpay', password: sys.secrets.sendsmsPassword, from: '10690001', to: '8613500135557', text: 'link' });
     const again = await sys.carrier.app.inject({ method: 'POST', url: '/dev/v1/phones/8613500135557/replies', payload: { text: 'hi' } });
     assert.equal(again.json().to, '10690001');
   });
@@ -38,7 +38,7 @@ describe('development carrier', () => {
     assert.equal((await sys.carrier.app.inject({ method: 'POST', url: '/dev/v1/phones/abc/replies', payload: { text: 'x' } })).statusCode, 400);
   });
   it('serves a phone page with the thread, links and a reply box', async () => {
-    await sendsms({ username: 'tvpay', password: sys.secrets.carrierPassword, from: '10690001', to: '8613500135558', text: '请点击 http://example.test/pay/abc 【tvpay】' });
+    await sendsms({ username: 'tvpay', password: sys.secrets.sendsmsPassword, from: '10690001', to: '8613500135558', text: '请点击 http://example.test/pay/abc 【tvpay】' });
     const res = await sys.carrier.app.inject({ url: '/dev/phones/8613500135558' });
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /text\/html/);
