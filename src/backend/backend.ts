@@ -1,24 +1,15 @@
-import type { Kysely } from 'kysely';
-import type { CommonTables } from '../lib/db/common-tables.ts';
 import type { Config } from '../config/config.ts';
 import type { Secrets } from '../config/secrets.ts';
 import type { Clock } from '../lib/clock.ts';
 import { requireAdmin } from '../lib/auth.ts';
-import { migrate } from '../lib/db/migrate.ts';
-import { storageAnswers } from '../lib/db/storage-answers.ts';
-import { pruneExpired } from '../lib/db/retention.ts';
 import type { DatabaseHandle } from '../lib/db/open-database.ts';
-import { createApp } from '../lib/http/create-app.ts';
-import { idempotencyHooks } from '../lib/http/idempotency.ts';
-import { pruneNonces, requireServiceSignature, SignedClient } from '../lib/http/service-auth.ts';
+import { requireServiceSignature, SignedClient } from '../lib/http/service-auth.ts';
+import { serviceCore } from '../lib/service/service-core.ts';
 import type { RandomSource } from '../lib/ids.ts';
 import type { Log } from '../lib/log.ts';
-import { OutboxWorker } from '../lib/outbox/outbox-worker.ts';
 import { handler } from '../lib/outbox/outbox.ts';
-import { RateLimiter } from '../lib/rate-limiter.ts';
 import { runningParts } from '../lib/service/service.ts';
 import { authenticatedScope } from '../lib/http/scope.ts';
-import { Sweeper } from '../lib/service/sweeper.ts';
 import type { SmsGateway } from '../sms/gateway.ts';
 import { smsGatewayRoutes } from '../sms/gateway-routes.ts';
 import { smsAdminRoutes, smsBudgetRoute } from '../sms/sms-admin-routes.ts';
@@ -60,17 +51,11 @@ export interface BackendDeps {
  */
 export async function buildBackend(deps: BackendDeps) {
   const { config, secrets, clock, random, log } = deps;
-  const db = deps.store.db;
-  /** The same database, seen through the tables every service shares. */
-  const common = db as unknown as Kysely<CommonTables>;
-  const { fresh } = await migrate(db, backendMigrations);
-
-  const worker = new OutboxWorker(common, clock, log, { dialect: deps.store.dialect });
-  const kick = () => worker.kick();
+  const core = await serviceCore({ store: deps.store, migrations: backendMigrations, config, clock, log, title: 'tvpay back-end server' });
+  const { db, shared, fresh, worker, kick, limiter, app, idem } = core;
   const events = new OrderEvents();
   const bridge = deps.store.dialect === 'postgres' ? new PgOrderEvents(config.backendDatabase, db, events, log) : undefined;
   await bridge?.start();
-  const limiter = new RateLimiter(common, clock);
   const provider = deps.provider ?? new TvpayProvider(new SignedClient(config.internalUrls.payserver, secrets.serviceSecret, clock), config.publicUrls.payserver);
   const checkoutUrl = (token: string) => provider.checkoutUrl(token);
   const window = config.limits.windowSeconds;
@@ -107,16 +92,14 @@ export async function buildBackend(deps: BackendDeps) {
     handler(FULFIL_TOPIC, (p) => paymentEvents.fulfil(p)),
   ];
 
-  const app = await createApp({ log, title: 'tvpay back-end server', ready: () => storageAnswers(db) });
   const streams = new StreamRegistry({ perDevice: config.limits.streamsPerDevice, perOrder: config.limits.streamsPerOrder });
   // Before the server stops taking connections: end the event streams, which would otherwise hold it open.
   app.addHook('preClose', async () => streams.endAll());
-  const idem = idempotencyHooks(common, clock, config.retention);
   await authenticatedScope(app, requireAdmin(secrets.adminToken), idem, (admin) => {
     adminProductRoutes(admin, products);
     adminDeviceRoutes(admin, devices);
     adminOrderRoutes(admin, orders, checkoutUrl);
-    smsAdminRoutes(admin, common, config.phoneRegions);
+    smsAdminRoutes(admin, shared, config.phoneRegions);
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
   });
   await authenticatedScope(app, devices.hook(), idem, (tv) => {
@@ -125,15 +108,10 @@ export async function buildBackend(deps: BackendDeps) {
     entitlementRoutes(tv, db);
   });
   tvRoutes(app);
-  paymentEventRoutes(app, paymentEvents, requireServiceSignature(common, secrets.serviceSecret, clock));
-  smsGatewayRoutes(app, { db: common, inboundToken: secrets.smsInboundToken, clock });
+  paymentEventRoutes(app, paymentEvents, requireServiceSignature(shared, secrets.serviceSecret, clock));
+  smsGatewayRoutes(app, { db: shared, inboundToken: secrets.smsInboundToken, clock });
 
-  const sweeper = new Sweeper(async () => {
-    await orders.expireDue();
-    await limiter.prune();
-    await pruneNonces(common, clock);
-    await pruneExpired(common, clock, config.retention, [{ table: 'inbox', key: 'message_id', dated: 'received_at' }]);
-  }, 1000, log);
+  const sweeper = core.sweeper(() => orders.expireDue(), [{ table: 'inbox', key: 'message_id', dated: 'received_at' }]);
 
   return runningParts({ app, worker, handlers, sweeper, store: { close: async () => { await bridge?.stop(); await deps.store.close(); } }, fresh, services: {
       products,
@@ -144,8 +122,8 @@ export async function buildBackend(deps: BackendDeps) {
       /** Delivery receipts from an SMS link (SMPP) for the SMS this service sent. */
       sms: {
         receipt: async (gatewayId: string, status: 'delivered' | 'failed') => {
-          const smsId = await smsLog.byGatewayIdSoon(common, gatewayId);
-          if (smsId) await smsLog.report(common, smsId, status, clock.now());
+          const smsId = await smsLog.byGatewayIdSoon(shared, gatewayId);
+          if (smsId) await smsLog.report(shared, smsId, status, clock.now());
         },
       },
     },

@@ -1,23 +1,14 @@
 import { crashPoint } from '../lib/crash-points.ts';
-import type { Kysely } from 'kysely';
-import type { CommonTables } from '../lib/db/common-tables.ts';
 import type { Config } from '../config/config.ts';
 import type { Secrets } from '../config/secrets.ts';
 import type { Clock } from '../lib/clock.ts';
-import { migrate } from '../lib/db/migrate.ts';
-import { storageAnswers } from '../lib/db/storage-answers.ts';
-import { pruneExpired } from '../lib/db/retention.ts';
 import type { DatabaseHandle } from '../lib/db/open-database.ts';
 import { requireAdmin } from '../lib/auth.ts';
-import { createApp } from '../lib/http/create-app.ts';
-import { idempotencyHooks } from '../lib/http/idempotency.ts';
-import { pruneNonces, requireServiceSignature, SignedClient } from '../lib/http/service-auth.ts';
+import { requireServiceSignature, SignedClient } from '../lib/http/service-auth.ts';
+import { serviceCore } from '../lib/service/service-core.ts';
 import type { RandomSource } from '../lib/ids.ts';
 import type { Log } from '../lib/log.ts';
-import { OutboxWorker } from '../lib/outbox/outbox-worker.ts';
 import { handler } from '../lib/outbox/outbox.ts';
-import { RateLimiter } from '../lib/rate-limiter.ts';
-import { Sweeper } from '../lib/service/sweeper.ts';
 import { runningParts } from '../lib/service/service.ts';
 import { authenticatedScope } from '../lib/http/scope.ts';
 import type { SmsGateway } from '../sms/gateway.ts';
@@ -56,21 +47,16 @@ export interface PayserverDeps {
  */
 export async function buildPayserver(deps: PayserverDeps) {
   const { config, secrets, clock, random, log } = deps;
-  const db = deps.store.db;
-  /** The same database, seen through the tables every service shares. */
-  const common = db as unknown as Kysely<CommonTables>;
-  const { fresh } = await migrate(db, payserverMigrations);
+  const core = await serviceCore({ store: deps.store, migrations: payserverMigrations, config, clock, log, title: 'tvpay payment server' });
+  const { db, shared, fresh, worker, kick, limiter, app, idem } = core;
 
   const codeKey = secrets.codeKey;
   const window = config.limits.windowSeconds;
   const codeSendsPerPhone = { what: 'codes sent to this phone', limit: config.limits.codeSendsPerPhone, windowSeconds: window };
   const codeSendsPerDevice = { what: 'codes sent for this TV', limit: config.limits.codeSendsPerDevice, windowSeconds: window };
-  const worker = new OutboxWorker(common, clock, log, { dialect: deps.store.dialect });
-  const kick = () => worker.kick();
 
   const ledger = new Ledger(random, clock);
   const settlement = new Settlement(ledger, random, clock);
-  const limiter = new RateLimiter(common, clock);
   const budget = new SmsBudget(limiter, smsBudgetRule(config.limits.smsDailyBudget));
   const accounts = new AccountsService(db, ledger, random, clock, config.phoneRegions);
   const payments = new PaymentsService(db, ledger, settlement, limiter, random, clock, {
@@ -112,23 +98,16 @@ export async function buildPayserver(deps: PayserverDeps) {
     }),
   ];
 
-  const app = await createApp({ log, title: 'tvpay payment server', ready: () => storageAnswers(db) });
-  const idem = idempotencyHooks(common, clock, config.retention);
   await authenticatedScope(app, requireAdmin(secrets.adminToken), idem, (admin) => {
     accountsRoutes(admin, accounts, () => auditLedger(db));
-    smsAdminRoutes(admin, common, config.phoneRegions);
+    smsAdminRoutes(admin, shared, config.phoneRegions);
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
   });
-  internalRoutes(app, { accounts, payments, regions: config.phoneRegions, signed: requireServiceSignature(common, secrets.serviceSecret, clock) });
-  smsGatewayRoutes(app, { db: common, inboundToken: secrets.smsInboundToken, clock, onReply: (from, text) => replies.handle(from, text), onUndelivered: (smsId) => codes.deliveryFailed(smsId) });
+  internalRoutes(app, { accounts, payments, regions: config.phoneRegions, signed: requireServiceSignature(shared, secrets.serviceSecret, clock) });
+  smsGatewayRoutes(app, { db: shared, inboundToken: secrets.smsInboundToken, clock, onReply: (from, text) => replies.handle(from, text), onUndelivered: (smsId) => codes.deliveryFailed(smsId) });
   checkoutRoutes(app, checkout);
 
-  const sweeper = new Sweeper(async () => {
-    await payments.expire();
-    await limiter.prune();
-    await pruneNonces(common, clock);
-    await pruneExpired(common, clock, config.retention, [{ table: 'page_sessions', key: 'id', dated: 'created_at' }]);
-  }, 1000, log);
+  const sweeper = core.sweeper(() => payments.expire(), [{ table: 'page_sessions', key: 'id', dated: 'created_at' }]);
 
   return runningParts({ app, worker, handlers, sweeper, store: deps.store, fresh, services: {
       accounts,
@@ -139,8 +118,8 @@ export async function buildPayserver(deps: PayserverDeps) {
       sms: {
         reply: (from: string, text: string) => replies.handle(from, text),
         receipt: async (gatewayId: string, status: 'delivered' | 'failed') => {
-          const smsId = await smsLog.byGatewayIdSoon(common, gatewayId);
-          if (smsId && (await smsLog.report(common, smsId, status, clock.now()))) await codes.deliveryFailed(smsId);
+          const smsId = await smsLog.byGatewayIdSoon(shared, gatewayId);
+          if (smsId && (await smsLog.report(shared, smsId, status, clock.now()))) await codes.deliveryFailed(smsId);
         },
       },
     },

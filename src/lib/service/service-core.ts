@@ -1,0 +1,50 @@
+import type { Kysely, Migration } from 'kysely';
+import type { Config } from '../../config/config.ts';
+import type { Clock } from '../clock.ts';
+import type { CommonTables } from '../db/common-tables.ts';
+import { migrate } from '../db/migrate.ts';
+import type { DatabaseHandle } from '../db/open-database.ts';
+import { pruneExpired } from '../db/retention.ts';
+import { storageAnswers } from '../db/storage-answers.ts';
+import { createApp } from '../http/create-app.ts';
+import { idempotencyHooks } from '../http/idempotency.ts';
+import { pruneNonces } from '../http/service-auth.ts';
+import type { Log } from '../log.ts';
+import { OutboxWorker } from '../outbox/outbox-worker.ts';
+import { RateLimiter } from '../rate-limiter.ts';
+import { Sweeper } from './sweeper.ts';
+
+/**
+ * What the back-end and the payment server both start from, built in this
+ * order: the store migrated, the tables every service shares, the outbox
+ * worker, the rate limiter, the HTTP app with its readiness check and the
+ * idempotency hooks, and a sweeper that runs the service's own housekeeping
+ * before the shared pruning.
+ */
+export async function serviceCore<DB>(deps: {
+  store: DatabaseHandle<DB>;
+  migrations: Record<string, Migration>;
+  config: Readonly<Config>;
+  clock: Clock;
+  log: Log;
+  title: string;
+}) {
+  const { store, config, clock, log } = deps;
+  const db = store.db;
+  /** The same database, seen through the tables every service shares (outbox, limits, keys, nonces, SMS log). */
+  const shared = db as unknown as Kysely<CommonTables>;
+  const { fresh } = await migrate(db, deps.migrations);
+  const worker = new OutboxWorker(shared, clock, log, { dialect: store.dialect });
+  const limiter = new RateLimiter(shared, clock);
+  const app = await createApp({ log, title: deps.title, ready: () => storageAnswers(db) });
+  const idem = idempotencyHooks(shared, clock, config.retention);
+  /** The service's housekeeping every second: its own pass, then the shared pruning (and its own retained tables). */
+  const sweeper = (own: () => Promise<unknown>, retained: Array<{ table: string; key: string; dated: string }>) =>
+    new Sweeper(async () => {
+      await own();
+      await limiter.prune();
+      await pruneNonces(shared, clock);
+      await pruneExpired(shared, clock, config.retention, retained);
+    }, 1000, log);
+  return { db, shared, fresh, worker, kick: () => worker.kick(), limiter, app, idem, sweeper };
+}
