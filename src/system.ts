@@ -14,6 +14,7 @@ import type { Log } from './lib/log.ts';
 import { buildPayserver } from './payserver/payserver.ts';
 import { KannelSmsGateway } from './sms/kannel-gateway.ts';
 import { SmppSmsGateway } from './sms/smpp-gateway.ts';
+import { DeferredInbox, type SmsInbox } from './sms/deferred-inbox.ts';
 
 /** A phone's SMS that reached the back-end's SMS link belongs to the payment server (codes go there). */
 function forwardToPayserver(config: Readonly<Config>, secrets: Secrets, log: Log) {
@@ -35,12 +36,6 @@ export interface SystemDeps {
   clock: Clock;
   random: RandomSource;
   log: Log;
-}
-
-/** What an SMS link hands a service: a phone's SMS and delivery receipts (set once the service is built). */
-interface SmsInbox {
-  message: (sms: { from: string; to: string; text: string }) => Promise<void>;
-  receipt: (gatewayId: string, status: 'delivered' | 'failed') => Promise<void>;
 }
 
 /**
@@ -106,7 +101,7 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
     banner.push(`development SMS carrier  ${config.publicUrls.carrier}/dev/phones/8613800138000`);
   }
   if (parts.includes('payserver')) {
-    const inbox: SmsInbox = { message: async () => {}, receipt: async () => {} };
+    const inbox = new DeferredInbox();
     const gateway = gatewayFor(config, secrets, config.internalUrls.payserver, log.child({ service: 'payserver', part: 'sms' }), inbox);
     payserver = await buildPayserver({
       config, secrets, clock, random, gateway,
@@ -114,8 +109,7 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
       log: log.child({ service: 'payserver' }),
     });
     const sms = payserver.services.sms;
-    inbox.message = async ({ from, text }) => void (await sms.reply(from, text));
-    inbox.receipt = (gatewayId, status) => sms.receipt(gatewayId, status);
+    await inbox.attach({ message: async ({ from, text }) => void (await sms.reply(from, text)), receipt: (gatewayId, status) => sms.receipt(gatewayId, status) });
     if (gateway instanceof SmppSmsGateway) running.push({ close: () => gateway.stop() });
     if (payserver.fresh && seed) await seedPayserver(payserver.services.accounts);
     await listen(payserver.app, 'payment server', config.host, config.ports.payserver, 'TVPAY_PAYSERVER_PORT');
@@ -124,7 +118,8 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
     banner.push(`payment server           ${config.publicUrls.payserver}`);
   }
   if (parts.includes('backend')) {
-    const inbox: SmsInbox = { message: forwardToPayserver(config, secrets, log), receipt: async () => {} };
+    // Phones' replies reach the payment server whatever the back-end's state; receipts wait for it.
+    const inbox = new DeferredInbox({ message: forwardToPayserver(config, secrets, log) });
     const gateway = gatewayFor(config, secrets, config.internalUrls.backend, log.child({ service: 'backend', part: 'sms' }), inbox);
     backend = await buildBackend({
       config, secrets, clock, random, gateway,
@@ -132,7 +127,7 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
       log: log.child({ service: 'backend' }),
     });
     const sms = backend.services.sms;
-    inbox.receipt = (gatewayId, status) => sms.receipt(gatewayId, status);
+    await inbox.attach({ receipt: (gatewayId, status) => sms.receipt(gatewayId, status) });
     if (gateway instanceof SmppSmsGateway) running.push({ close: () => gateway.stop() });
     if (backend.fresh && seed) {
       const demo = await seedBackend(backend.services.products, backend.services.devices);
