@@ -58,7 +58,6 @@ describe('bad input is a 4xx that changes nothing', () => {
     const title = await sys.backendAdmin('PUT', '/admin/v1/products/odd', '{"title":"A\\udc00B","amountMinor":100,"currency":"CNY","service":"odd","durationDays":1}');
     assert.equal(title.statusCode, 400, title.body);
     assert.equal(title.json().code, 'TEXT_MALFORMED');
-    assert.equal((await sys.backendAdmin('GET', '/v1/products')).statusCode, 401);
     const products = (await sys.tv('GET', '/v1/products')).json();
     assert.ok(!products.some((p: { productId: string }) => p.productId === 'odd'));
     const query = await sys.payAdmin('GET', '/admin/v1/sms?phone=%ED%A0%80');
