@@ -31,6 +31,12 @@ import type { PaymentProvider } from './payments/payment-provider.ts';
 import { TvpayProvider } from './payments/tvpay-provider.ts';
 import { backendMigrations, type BackendTables } from './schema.ts';
 import { tvRoutes } from '../tv/tv-routes.ts';
+import { traceOrder } from './orders/order-trace.ts';
+import { REFUND_TOPIC, RefundsService } from './refunds/refunds-service.ts';
+import { adminRefundRoutes } from './refunds/refunds-routes.ts';
+import { WebhookDelivery } from './webhooks/webhook-delivery.ts';
+import { adminWebhookRoutes } from './webhooks/webhooks-routes.ts';
+import { WEBHOOK_TOPIC, WebhooksService } from './webhooks/webhooks-service.ts';
 
 export interface BackendDeps {
   config: Readonly<Config>;
@@ -51,8 +57,8 @@ export interface BackendDeps {
  */
 export async function buildBackend(deps: BackendDeps) {
   const { config, secrets, clock, random, log } = deps;
-  const core = await serviceCore({ store: deps.store, migrations: backendMigrations, config, clock, log, title: 'tvpay back-end server' });
-  const { db, shared, fresh, worker, kick, limiter, app, idem } = core;
+  const core = await serviceCore({ store: deps.store, migrations: backendMigrations, config, clock, log, title: 'tvpay back-end server', slowTopics: [WEBHOOK_TOPIC.name] });
+  const { db, shared, fresh, worker, slowWorker, kick, limiter, app, idem } = core;
   const events = new OrderEvents();
   const bridge = deps.store.dialect === 'postgres' ? new PgOrderEvents(config.backendDatabase, db, events, log) : undefined;
   await bridge?.start();
@@ -62,7 +68,10 @@ export async function buildBackend(deps: BackendDeps) {
 
   const products = new ProductsService(db, clock);
   const devices = new DevicesService(db, random, clock);
-  const ending = new OrderEnding(db, events, random, clock, kick);
+  const fulfilment = config.fulfilment.url && config.fulfilment.secret ? { url: config.fulfilment.url, secret: config.fulfilment.secret, deadlineSeconds: config.fulfilment.deadlineSeconds } : undefined;
+  const webhooks = new WebhooksService(db, random, clock, secrets.encryptionKey, fulfilment !== undefined);
+  const ending = new OrderEnding(db, events, random, clock, kick, webhooks);
+  const refunds = new RefundsService({ db, provider, webhooks, events, random, clock, kick });
   const attempts = new PaymentAttempts(db, provider, ending, deps.gateway, events, random, clock, {
     payee: config.merchantName,
     locale: config.sms.locale,
@@ -83,13 +92,16 @@ export async function buildBackend(deps: BackendDeps) {
     runAttempt: (orderId, attempt, startMessage) => attempts.run({ orderId, attempt }, startMessage),
     onBudgetExhausted: () => log.error({ budget: config.limits.smsDailyBudget }, "the day's SMS budget is used up: new SMS payments are refused until the window resets"),
   });
-  const paymentEvents = new PaymentEvents(db, events, ending, random, clock, kick);
+  const paymentEvents = new PaymentEvents({ db, events, ending, refunds, webhooks, random, clock, kick, log, fulfilment });
+  const webhookDelivery = new WebhookDelivery(db, clock, secrets.encryptionKey, log.child({ part: 'webhooks' }), paymentEvents.fulfilmentHooks());
 
   const handlers = [
     handler(START_TOPIC, async (p) => void (await attempts.run(p))),
     handler(LINK_SMS_TOPIC, (p) => attempts.sendLink(p)),
     handler(CLOSE_TOPIC, (p) => attempts.close(p)),
     handler(FULFIL_TOPIC, (p) => paymentEvents.fulfil(p)),
+    handler(REFUND_TOPIC, (p) => refunds.request(p)),
+    handler(WEBHOOK_TOPIC, (p) => webhookDelivery.deliver(p)),
   ];
 
   const streams = new StreamRegistry({ perDevice: config.limits.streamsPerDevice, perOrder: config.limits.streamsPerOrder });
@@ -98,7 +110,9 @@ export async function buildBackend(deps: BackendDeps) {
   await authenticatedScope(app, requireAdmin(secrets.adminToken), idem, (admin) => {
     adminProductRoutes(admin, products);
     adminDeviceRoutes(admin, devices);
-    adminOrderRoutes(admin, orders, checkoutUrl);
+    adminOrderRoutes(admin, orders, checkoutUrl, (orderId) => traceOrder(db, provider, orderId, log));
+    adminRefundRoutes(admin, refunds);
+    adminWebhookRoutes(admin, webhooks);
     smsAdminRoutes(admin, shared, config.phoneRegions);
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
   });
@@ -113,12 +127,14 @@ export async function buildBackend(deps: BackendDeps) {
 
   const sweeper = core.sweeper(() => orders.expireDue(), [{ table: 'inbox', key: 'message_id', dated: 'received_at' }]);
 
-  return runningParts({ app, worker, handlers, sweeper, store: { close: async () => { await bridge?.stop(); await deps.store.close(); } }, fresh, services: {
+  return runningParts({ app, worker, slowWorker, handlers, sweeper, store: { close: async () => { await bridge?.stop(); await deps.store.close(); } }, fresh, services: {
       products,
       devices,
       orders,
       attempts,
       paymentEvents,
+      refunds,
+      webhooks,
       /** Delivery receipts from an SMS link (SMPP) for the SMS this service sent. */
       sms: {
         receipt: async (gatewayId: string, status: 'delivered' | 'failed') => {

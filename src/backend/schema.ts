@@ -4,8 +4,8 @@ import type { OrderStatus } from './orders/order-state.ts';
 
 /** The back-end server's database. */
 export interface BackendTables extends CommonTables {
-  products: { id: string; title: string; amount_minor: number; currency: string; service: string; duration_days: number; updated_at: string };
-  devices: { id: string; name: string; account_id: string; token_hash: string; created_at: string };
+  products: { id: string; title: string; amount_minor: number; currency: string; service: string; duration_days: number; updated_at: string; retired_at: string | null };
+  devices: { id: string; name: string; account_id: string; token_hash: string; created_at: string; revoked_at: string | null };
   orders: {
     id: string;
     device_id: string;
@@ -28,6 +28,41 @@ export interface BackendTables extends CommonTables {
     paid_at: string | null;
     fulfilled_at: string | null;
     updated_at: string;
+    /** Pending and succeeded refunds: the one figure a new refund is checked and counted against. */
+    refund_reserved_minor: number;
+    /** Succeeded refunds. */
+    refunded_minor: number;
+  };
+  refunds: {
+    id: string;
+    order_id: string;
+    payment_id: string;
+    amount_minor: number;
+    currency: string;
+    reason: string;
+    status: 'pending' | 'succeeded' | 'failed';
+    failure_code: string | null;
+    /** `admin`, or why tvpay refunded by itself (`late_payment`, `fulfilment_failed`). */
+    initiated_by: string;
+    created_at: string;
+    completed_at: string | null;
+  };
+  /** What happened to an order, oldest first: its status changes, messages, refunds. */
+  order_timeline: { id: string; order_id: string; at: string; kind: string; summary: string; detail: string | null };
+  webhooks: { id: string; url: string; events: string; secret_sealed: string; created_at: string; deleted_at: string | null };
+  webhook_events: { id: string; type: string; order_id: string | null; data: string; created_at: string };
+  webhook_deliveries: {
+    id: string;
+    /** A registered webhook's id, or `fulfilment` for the operator's provisioning URL. */
+    webhook_id: string;
+    event_id: string;
+    order_id: string | null;
+    status: 'pending' | 'delivered' | 'failed';
+    attempts: number;
+    last_status_code: number | null;
+    last_attempt_at: string | null;
+    next_attempt_at: string | null;
+    created_at: string;
   };
   entitlements: { account_id: string; service: string; product_id: string; order_id: string; valid_from: string; valid_until: string };
   inbox: { message_id: string; result: string; received_at: string };
@@ -116,10 +151,85 @@ const oneOpenOrderPerDevice: Migration = {
   },
 };
 
+/**
+ * Refunds, the order's timeline, webhooks and their deliveries, retired
+ * products and revoked devices (the operations part of the contract).
+ */
+const operations: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('orders').addColumn('refund_reserved_minor', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('orders').addColumn('refunded_minor', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('products').addColumn('retired_at', 'varchar(32)').execute();
+    await db.schema.alterTable('devices').addColumn('revoked_at', 'varchar(32)').execute();
+    await db.schema.createIndex('orders_created').on('orders').columns(['created_at', 'id']).execute();
+    await db.schema.createIndex('orders_payer_phone').on('orders').columns(['payer_phone', 'created_at']).execute();
+    await db.schema
+      .createTable('refunds')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('order_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('payment_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('amount_minor', 'bigint', (c) => c.notNull())
+      .addColumn('currency', 'varchar(3)', (c) => c.notNull())
+      .addColumn('reason', 'varchar(200)', (c) => c.notNull())
+      .addColumn('status', 'varchar(16)', (c) => c.notNull())
+      .addColumn('failure_code', 'varchar(64)')
+      .addColumn('initiated_by', 'varchar(32)', (c) => c.notNull())
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('completed_at', 'varchar(32)')
+      .execute();
+    await db.schema.createIndex('refunds_order').on('refunds').column('order_id').execute();
+    // One automatic refund per payment that reached an order which could not take it.
+    await sql`CREATE UNIQUE INDEX refunds_one_automatic_per_payment ON refunds (payment_id) WHERE initiated_by <> 'admin'`.execute(db);
+    await db.schema
+      .createTable('order_timeline')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('order_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+      .addColumn('summary', 'varchar(300)', (c) => c.notNull())
+      .addColumn('detail', 'text')
+      .execute();
+    await db.schema.createIndex('order_timeline_order').on('order_timeline').columns(['order_id', 'at']).execute();
+    await db.schema
+      .createTable('webhooks')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('url', 'varchar(2048)', (c) => c.notNull())
+      .addColumn('events', 'text', (c) => c.notNull())
+      .addColumn('secret_sealed', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('deleted_at', 'varchar(32)')
+      .execute();
+    await db.schema
+      .createTable('webhook_events')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('type', 'varchar(64)', (c) => c.notNull())
+      .addColumn('order_id', 'varchar(64)')
+      .addColumn('data', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('webhook_deliveries')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('webhook_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('event_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('order_id', 'varchar(64)')
+      .addColumn('status', 'varchar(16)', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull())
+      .addColumn('last_status_code', 'integer')
+      .addColumn('last_attempt_at', 'varchar(32)')
+      .addColumn('next_attempt_at', 'varchar(32)')
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('webhook_deliveries_webhook').on('webhook_deliveries').columns(['webhook_id', 'created_at']).execute();
+    await db.schema.createIndex('webhook_deliveries_order').on('webhook_deliveries').column('order_id').execute();
+  },
+};
+
 export const backendMigrations: Record<string, Migration> = {
   '0001_common': commonTablesMigration,
   '0002_backend': core,
   '0003_sms_ref': smsRefMigration,
   '0004_sms_gateway_id': smsGatewayIdMigration,
   '0005_one_open_order_per_device': oneOpenOrderPerDevice,
+  '0006_operations': operations,
 };

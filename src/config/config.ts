@@ -59,7 +59,9 @@ export interface Config {
   /** Fault injection for the crash tests (TVPAY_CRASH_AT); empty in real use. */
   crashAt: readonly string[];
   /** Set from the environment when given; otherwise generated into the data dir. */
-  secrets: { adminToken?: string; smsInboundToken?: string; serviceSecret?: string; codeKey?: string };
+  secrets: { adminToken?: string; smsInboundToken?: string; serviceSecret?: string; codeKey?: string; encryptionKey?: string };
+  /** Provisioning in the operator's own system (API "Provisioning"); without `url`, tvpay's entitlements are the provisioning. */
+  fulfilment: { url: string | undefined; secret: string | undefined; deadlineSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -209,8 +211,15 @@ export function loadConfig(env: Env): Readonly<Config> {
       smsInboundToken: secret('TVPAY_SMS_INBOUND_TOKEN'),
       serviceSecret: secret('TVPAY_SERVICE_SECRET'),
       codeKey: secret('TVPAY_CODE_KEY'),
+      encryptionKey: secret('TVPAY_ENCRYPTION_KEY'),
+    },
+    fulfilment: {
+      url: env.TVPAY_FULFILMENT_URL ? url('TVPAY_FULFILMENT_URL', '') : undefined,
+      secret: secret('TVPAY_FULFILMENT_SECRET'),
+      deadlineSeconds: int('TVPAY_FULFILMENT_DEADLINE_SECONDS', 86_400, 1, 30 * 86_400),
     },
   };
+  if (config.fulfilment.url && !config.fulfilment.secret) problems.push('TVPAY_FULFILMENT_SECRET (16 characters or more) is required with TVPAY_FULFILMENT_URL: it keys the signature of every order.paid sent there.');
   if (merchantNameInvalid(config.merchantName)) problems.push('TVPAY_MERCHANT_NAME must be 1 to 12 characters (it is part of a one-segment SMS).');
   if (problems.length) throw new ConfigError(problems);
   return deepFreeze(config);

@@ -19,6 +19,12 @@ export interface Secrets {
    * cannot test codes against a copy of the payment server's database.
    */
   codeKey: string;
+  /**
+   * The key that seals secrets tvpay must keep usable (webhook signing
+   * secrets: to sign, the secret itself is needed, so it cannot be hashed).
+   * It never goes into a database, so a copy of one reveals no secret.
+   */
+  encryptionKey: string;
 }
 
 /** Owner-only: the data dir holds the databases and these secrets. */
@@ -50,7 +56,7 @@ function keptSecret(file: string, make: () => string): { value: string; created:
   }
 }
 
-type StoredSecrets = Omit<Secrets, 'codeKey' | 'sendsmsPassword'> & { carrierPassword: string };
+type StoredSecrets = Omit<Secrets, 'codeKey' | 'sendsmsPassword' | 'encryptionKey'> & { carrierPassword: string };
 
 /**
  * Secrets come from the environment when set, else from `secrets.json` (and
@@ -75,6 +81,7 @@ export function loadSecrets(config: Config): { secrets: Secrets; created: boolea
   chmodSync(file, PRIVATE_FILE);
   const stored = JSON.parse(kept.value) as StoredSecrets;
   const codeKey = config.secrets.codeKey ?? keptSecret(join(config.dataDir, 'code-key'), () => cryptoRandom.token()).value;
+  const encryptionKey = config.secrets.encryptionKey ?? keptSecret(join(config.dataDir, 'encryption-key'), () => cryptoRandom.token()).value;
   return {
     created: kept.created,
     secrets: {
@@ -83,6 +90,7 @@ export function loadSecrets(config: Config): { secrets: Secrets; created: boolea
       serviceSecret: config.secrets.serviceSecret ?? stored.serviceSecret,
       sendsmsPassword: config.sms.kannel.password ?? stored.carrierPassword,
       codeKey,
+      encryptionKey,
     },
   };
 }

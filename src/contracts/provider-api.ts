@@ -53,11 +53,43 @@ export type StartPaymentResult = Static<typeof StartPaymentResult>;
 export const CloseParams = Type.Object({ orderId: Id });
 export const CloseAnswer = Type.Object({ state: Type.Union([Type.Literal('closed'), Type.Literal('paid')]) });
 
-/** Payment server → back-end: a payment's outcome (the patent's S208), delivered at least once. */
+/**
+ * Back-end → payment server: give (part of) a captured payment back, to the
+ * source it came from. Idempotent on `refundId`: asked again, the payment
+ * server answers what it did the first time and moves no more money.
+ */
+export const RefundRequest = Type.Object(
+  {
+    refundId: Id,
+    orderId: Id,
+    paymentId: Id,
+    amountMinor: Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_MINOR }),
+    currency: Currency,
+    reason: Type.String({ minLength: 1, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+);
+export type RefundRequest = Static<typeof RefundRequest>;
+
+/** What the payment server did with a refund; the back-end learns it again by a PaymentEvent. */
+export const RefundAnswer = Type.Object({
+  status: Type.Union([Type.Literal('succeeded'), Type.Literal('failed')]),
+  failureCode: Type.Union([Type.String(), Type.Null()]),
+});
+export type RefundAnswer = Static<typeof RefundAnswer>;
+
+/**
+ * Payment server → back-end: a payment's outcome (the patent's S208), or a
+ * refund's, delivered at least once. A refund's event carries `refundId`; a
+ * refund the back-end did not ask for (the payment server gave back a payment
+ * the back-end refused, see PaymentEventAnswer) has an id the back-end has
+ * not seen, and the back-end records it.
+ */
 export const PaymentEvent = Type.Object(
   {
     messageId: Id,
-    type: Type.Union([Type.Literal('payment.completed'), Type.Literal('payment.failed')]),
+    type: Type.Union([Type.Literal('payment.completed'), Type.Literal('payment.failed'), Type.Literal('refund.succeeded'), Type.Literal('refund.failed')]),
+    refundId: Type.Optional(Id),
     orderId: Type.String({ maxLength: 64 }),
     attempt: Type.Integer({ minimum: 0 }),
     paymentId: Type.String({ maxLength: 64 }),
@@ -81,3 +113,22 @@ export const PaymentEventAnswer = Type.Object({
   duplicate: Type.Boolean(),
 });
 export type PaymentEventAnswer = Static<typeof PaymentEventAnswer>;
+
+/** Back-end → payment server: what the payment server knows of an order, for its timeline. */
+export const OrderTrace = Type.Object({
+  payments: Type.Array(
+    Type.Object({
+      paymentId: Type.String(),
+      method: Type.String(),
+      status: Type.String(),
+      source: Type.Union([Type.String(), Type.Null()]),
+      amountMinor: Type.Integer(),
+      refundedMinor: Type.Integer(),
+      failureCode: Type.Union([Type.String(), Type.Null()]),
+      createdAt: Type.String(),
+      completedAt: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
+  sms: Type.Array(Type.Object({ smsId: Type.String(), kind: Type.String(), status: Type.String(), createdAt: Type.String(), updatedAt: Type.String() })),
+});
+export type OrderTrace = Static<typeof OrderTrace>;

@@ -26,6 +26,7 @@ export const OrderStatusSchema = Type.Union([
   Type.Literal('failed'),
   Type.Literal('expired'),
   Type.Literal('cancelled'),
+  Type.Literal('refunded'),
 ]);
 export const ChannelSchema = Type.Union([Type.Literal('sms_confirm'), Type.Literal('wap_link'), Type.Null()]);
 
@@ -44,10 +45,24 @@ export const OrderSchema = Type.Object({
   expiresAt: Type.String(),
   paidAt: Nullable(Type.String()),
   fulfilledAt: Nullable(Type.String()),
+  /** What succeeded refunds gave back, in minor units. */
+  refundedMinor: Type.Integer(),
 });
 export type Order = Static<typeof OrderSchema>;
 
-export const AdminOrderSchema = Type.Intersect([OrderSchema, Type.Object({ payerPhone: Nullable(Type.String()), deviceId: Type.String(), accountId: Type.String() })]);
+/** What operators (and their systems, in webhooks) see of an order. */
+export const AdminOrderSchema = Type.Intersect([
+  OrderSchema,
+  Type.Object({
+    payerPhone: Nullable(Type.String()),
+    deviceId: Type.String(),
+    accountId: Type.String(),
+    paymentId: Nullable(Type.String()),
+    subscriptionId: Nullable(Type.String()),
+  }),
+]);
+export type AdminOrder = Static<typeof AdminOrderSchema>;
 
-export const EntitlementSchema = Type.Object({ service: Type.String(), productId: Type.String(), orderId: Type.String(), validFrom: Type.String(), validUntil: Type.String() });
+/** A service the TV's subscriber has; `refunded`: the purchase that last extended it was refunded in full. */
+export const EntitlementSchema = Type.Object({ service: Type.String(), productId: Type.String(), orderId: Type.String(), validFrom: Type.String(), validUntil: Type.String(), refunded: Type.Boolean() });
 export type Entitlement = Static<typeof EntitlementSchema>;

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { BindingAnswer, BindingLookup, CloseAnswer, CloseParams, StartPaymentRequest, StartPaymentResult } from '../contracts/provider-api.ts';
+import { BindingAnswer, BindingLookup, CloseAnswer, CloseParams, OrderTrace, RefundAnswer, RefundRequest, StartPaymentRequest, StartPaymentResult } from '../contracts/provider-api.ts';
 import { normalizePhone } from '../lib/phone.ts';
 import type { AccountsService } from './accounts/accounts-service.ts';
 import type { PaymentsService } from './payments/payments-service.ts';
+import type { RefundsService } from './refunds/refunds-service.ts';
 
 /**
  * The payment server's side of the provider interface, for the back-end only
@@ -12,7 +13,7 @@ import type { PaymentsService } from './payments/payments-service.ts';
  */
 export function internalRoutes(
   app: FastifyInstance,
-  deps: { accounts: AccountsService; payments: PaymentsService; regions: readonly string[]; signed: (req: any, reply: any) => Promise<void> },
+  deps: { accounts: AccountsService; payments: PaymentsService; refunds: RefundsService; regions: readonly string[]; signed: (req: any, reply: any) => Promise<void> },
 ): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   // The signature is checked before the body is validated, so an unsigned caller learns nothing of the schema.
@@ -33,6 +34,16 @@ export function internalRoutes(
       },
     },
     async (request) => deps.payments.start(request.body),
+  );
+  r.post(
+    '/internal/v1/refunds',
+    { ...opts, schema: { hide: true, body: RefundRequest, response: { 200: RefundAnswer } } },
+    async (request) => deps.refunds.refund(request.body),
+  );
+  r.post(
+    '/internal/v1/orders/:orderId/trace',
+    { ...opts, schema: { hide: true, params: CloseParams, response: { 200: OrderTrace } } },
+    async (request) => deps.payments.trace(request.params.orderId),
   );
   r.post(
     '/internal/v1/orders/:orderId/close',

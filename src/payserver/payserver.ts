@@ -24,10 +24,13 @@ import { ReplyService } from './confirmations/reply-service.ts';
 import { internalRoutes } from './internal-routes.ts';
 import { Ledger } from './ledger/ledger.ts';
 import { auditLedger } from './ledger/ledger-audit.ts';
+import { accountEntries } from './ledger/account-entries.ts';
+import { adminPaymentRoutes } from './payments/payments-admin-routes.ts';
 import { CODE_SMS_TOPIC, DECLINED_SMS_TOPIC, PaymentsService } from './payments/payments-service.ts';
 import { SmsBudget, smsBudgetRule } from '../sms/sms-budget.ts';
 import type { PaymentEventAnswer } from '../contracts/provider-api.ts';
 import { NOTIFY_TOPIC, Settlement } from './payments/settlement.ts';
+import { lateRefundId, REFUND_SMS_TOPIC, RefundsService } from './refunds/refunds-service.ts';
 import { payserverMigrations, type PayserverTables } from './schema.ts';
 
 export interface PayserverDeps {
@@ -85,25 +88,32 @@ export async function buildPayserver(deps: PayserverDeps) {
     locale: config.sms.locale,
     from: config.sms.payserverFrom,
   }, settlement, kick, budget);
+  const refunds = new RefundsService(db, ledger, deps.gateway, random, clock, { locale: config.sms.locale, smsFrom: config.sms.payserverFrom }, kick);
   const backend = new SignedClient(config.internalUrls.backend, secrets.serviceSecret, clock);
 
   const handlers = [
     handler(CODE_SMS_TOPIC, (p, id, attempt) => codes.sendPaymentCode(p, id, attempt)),
     handler(POSSESSION_SMS_TOPIC, (p) => codes.sendPossessionCode(p)),
     handler(DECLINED_SMS_TOPIC, (p) => codes.sendDeclined(p)),
+    handler(REFUND_SMS_TOPIC, (p) => refunds.sendReceipt(p)),
     handler(NOTIFY_TOPIC, async (event) => {
       const answer = await backend.post<PaymentEventAnswer>('/internal/v1/payment-events', event);
       crashPoint('payserver.after-notify');
-      if (answer.result === 'rejected' && event.type === 'payment.completed') await payments.refund(event.paymentId);
+      // A payment the back-end refused (its order had ended) goes back to the payer as an ordinary refund.
+      if (answer.result === 'rejected' && event.type === 'payment.completed') {
+        const { orderId, paymentId, amountMinor, currency } = event;
+        await refunds.refund({ refundId: lateRefundId(paymentId), orderId, paymentId, amountMinor, currency, reason: 'The order had ended when the payment arrived.' });
+      }
     }),
   ];
 
   await authenticatedScope(app, requireAdmin(secrets.adminToken), idem, (admin) => {
-    accountsRoutes(admin, accounts, () => auditLedger(db));
+    accountsRoutes(admin, accounts, () => auditLedger(db), (accountId) => accountEntries(db, accountId));
+    adminPaymentRoutes(admin, db);
     smsAdminRoutes(admin, shared, config.phoneRegions);
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
   });
-  internalRoutes(app, { accounts, payments, regions: config.phoneRegions, signed: requireServiceSignature(shared, secrets.serviceSecret, clock) });
+  internalRoutes(app, { accounts, payments, refunds, regions: config.phoneRegions, signed: requireServiceSignature(shared, secrets.serviceSecret, clock) });
   smsGatewayRoutes(app, { db: shared, inboundToken: secrets.smsInboundToken, clock, onReply: (from, text) => replies.handle(from, text), onUndelivered: (smsId) => codes.deliveryFailed(smsId) });
   checkoutRoutes(app, checkout);
 
@@ -112,6 +122,7 @@ export async function buildPayserver(deps: PayserverDeps) {
   return runningParts({ app, worker, handlers, sweeper, store: deps.store, fresh, services: {
       accounts,
       payments,
+      refunds,
       replies,
       checkout,
       /** What an SMS link (SMPP) hands over: replies and delivery receipts. */

@@ -43,12 +43,26 @@ export interface PayserverTables extends CommonTables {
     amount_minor: number;
     currency: string;
     status: 'pending' | 'captured' | 'failed' | 'released' | 'refunded';
+    /** What refunds gave back of a captured payment; it becomes `refunded` when that is all of it. */
+    refunded_minor: number;
     failure_code: string | null;
     code_hash: string | null;
     code_expires_at: string | null;
     wrong_replies: number;
     created_at: string;
     completed_at: string | null;
+  };
+  refunds: {
+    /** The back-end's refund id: a refund is made once per id, however often it is asked for. */
+    id: string;
+    payment_id: string;
+    order_id: string;
+    amount_minor: number;
+    currency: string;
+    source: 'wallet' | 'card' | null;
+    status: 'succeeded' | 'failed';
+    failure_code: string | null;
+    created_at: string;
   };
   page_sessions: {
     id: string;
@@ -165,9 +179,32 @@ const core: Migration = {
   },
 };
 
+/** Partial and repeated refunds of a captured payment, each made once per refund id. */
+const refunds: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('payments').addColumn('refunded_minor', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    await sql`UPDATE payments SET refunded_minor = amount_minor WHERE status = 'refunded'`.execute(db);
+    await db.schema
+      .createTable('refunds')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('payment_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('order_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('amount_minor', 'bigint', (c) => c.notNull())
+      .addColumn('currency', 'varchar(3)', (c) => c.notNull())
+      .addColumn('source', 'varchar(16)')
+      .addColumn('status', 'varchar(16)', (c) => c.notNull())
+      .addColumn('failure_code', 'varchar(64)')
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('refunds_payment').on('refunds').column('payment_id').execute();
+    await db.schema.createIndex('payments_order').on('payments').column('order_id').execute();
+  },
+};
+
 export const payserverMigrations: Record<string, Migration> = {
   '0001_common': commonTablesMigration,
   '0002_payserver': core,
   '0003_sms_ref': smsRefMigration,
   '0004_sms_gateway_id': smsGatewayIdMigration,
+  '0005_refunds': refunds,
 };

@@ -57,6 +57,12 @@ export const smsLog = {
     return Number(row.n);
   },
 
+  /** Every SMS queued for one thing (an order's link SMS, a payment's code SMS), oldest first. */
+  async ofRefs(db: Kysely<any>, refs: string[]) {
+    if (refs.length === 0) return [];
+    return (db as unknown as Kysely<CommonTables>).selectFrom('sms_messages').selectAll().where('ref', 'in', refs).orderBy('created_at').execute();
+  },
+
   /** The newest SMS, for operators (never their text: the table holds none). */
   async list(db: Kysely<any>, filter: { phone?: string; status?: string; limit: number }) {
     let q = (db as unknown as Kysely<CommonTables>).selectFrom('sms_messages').selectAll().orderBy('created_at', 'desc').limit(filter.limit);

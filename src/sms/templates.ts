@@ -78,3 +78,23 @@ export function declinedSms(locale: Locale, p: Amount & { product: string; payee
   const why = p.reason === 'INSUFFICIENT_FUNDS' ? 'neither your wallet nor your card covers it' : p.reason === 'NOT_BOUND' ? 'quick pay is not on for this number' : 'this number cannot pay it';
   return fit((t) => `${p.payee}: a TV tried to buy ${t} (${amount}) with this number; ${why}. Nothing was charged.`, p.product, 1);
 }
+
+/** Where refunded money went, named the same way in every SMS: the wallet, or the card by its last four digits. */
+const sourceText = (locale: Locale, source: 'wallet' | 'card', cardLast4?: string | null) =>
+  locale === 'zh-CN' ? (source === 'wallet' ? '钱包' : `尾号${cardLast4 ?? ''}银行卡`) : source === 'wallet' ? 'your wallet' : `card *${cardLast4 ?? ''}`;
+
+/** The last 8 characters of an order id: enough for a person to quote it to the operator. */
+export const orderRef = (orderId: string) => orderId.slice(-8);
+
+/**
+ * The receipt of a refund: the amount, the product, where the money went
+ * back to, and the order it belongs to.
+ */
+export function refundSms(locale: Locale, p: Amount & { product: string; payee: string; source: 'wallet' | 'card'; cardLast4?: string | null; orderId: string }): string {
+  const amount = amountText(locale, p);
+  const to = sourceText(locale, p.source, p.cardLast4);
+  if (locale === 'zh-CN') {
+    return fit((t) => `您购买的${t}已退款${amount}，已原路退回${to}，订单号尾号${orderRef(p.orderId)}【${p.payee}】`, p.product, 1);
+  }
+  return fit((t) => `${p.payee}: ${amount} for ${t} was refunded to ${to} (order ...${orderRef(p.orderId)}).`, p.product, 1);
+}

@@ -28,23 +28,38 @@ export class ProductsService {
   /** Creates or replaces a product; orders already placed keep the price they were created with. */
   async put(productId: string, p: Omit<Product, 'productId'>): Promise<Product> {
     assertCurrency(p.currency);
-    const row = { id: productId, title: p.title, amount_minor: p.amountMinor, currency: p.currency, service: p.service, duration_days: p.durationDays, updated_at: this.clock.now().toISOString() };
+    const row = { id: productId, title: p.title, amount_minor: p.amountMinor, currency: p.currency, service: p.service, duration_days: p.durationDays, updated_at: this.clock.now().toISOString(), retired_at: null };
+    // A PUT of a retired product puts it back on sale.
     await this.db
       .insertInto('products')
       .values(row)
-      .onConflict((oc) => oc.column('id').doUpdateSet({ title: row.title, amount_minor: row.amount_minor, currency: row.currency, service: row.service, duration_days: row.duration_days, updated_at: row.updated_at }))
+      .onConflict((oc) => oc.column('id').doUpdateSet({ title: row.title, amount_minor: row.amount_minor, currency: row.currency, service: row.service, duration_days: row.duration_days, updated_at: row.updated_at, retired_at: null }))
       .execute();
     return toProduct(row);
   }
 
+  /** What TVs may buy: the products on sale. */
   async list(): Promise<Product[]> {
-    return (await this.db.selectFrom('products').selectAll().orderBy('amount_minor').orderBy('id').execute()).map(toProduct);
+    return (await this.db.selectFrom('products').selectAll().where('retired_at', 'is', null).orderBy('amount_minor').orderBy('id').execute()).map(toProduct);
   }
 
+  /** Every product, retired ones too (with when), for operators. */
+  async listAll(): Promise<Array<Product & { retiredAt: string | null }>> {
+    return (await this.db.selectFrom('products').selectAll().orderBy('amount_minor').orderBy('id').execute()).map((r) => ({ ...toProduct(r), retiredAt: r.retired_at }));
+  }
+
+  /** A product on sale (a retired one is not found: no new order can be made for it). */
   async get(productId: string): Promise<Product> {
-    const row = await this.db.selectFrom('products').selectAll().where('id', '=', productId).executeTakeFirst();
+    const row = await this.db.selectFrom('products').selectAll().where('id', '=', productId).where('retired_at', 'is', null).executeTakeFirst();
     if (!row) throw notFound('PRODUCT_NOT_FOUND', `Product "${productId}"`);
     return toProduct(row);
+  }
+
+  /** Takes a product off sale: TVs stop seeing it; orders made for it keep their title and price. */
+  async retire(productId: string): Promise<void> {
+    const row = await this.db.selectFrom('products').select('retired_at').where('id', '=', productId).executeTakeFirst();
+    if (!row) throw notFound('PRODUCT_NOT_FOUND', `Product "${productId}"`);
+    if (!row.retired_at) await this.db.updateTable('products').set({ retired_at: this.clock.now().toISOString() }).where('id', '=', productId).where('retired_at', 'is', null).execute();
   }
 }
 
@@ -72,6 +87,12 @@ export function adminProductRoutes(app: FastifyInstance, products: ProductsServi
     },
     async (request) => products.put(request.params.productId, request.body),
   );
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  r.get('/admin/v1/products', { schema: { response: { 200: Type.Array(Type.Intersect([ProductSchema, Type.Object({ retiredAt: Type.Union([Type.String(), Type.Null()]) })])) } } }, async () => products.listAll());
+  r.delete('/admin/v1/products/:productId', { schema: { params: Type.Object({ productId: Slug }) } }, async (request, reply) => {
+    await products.retire(request.params.productId);
+    return reply.code(204).send();
+  });
 }
 
 export function tvProductRoutes(app: FastifyInstance, products: ProductsService): void {

@@ -3,7 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { bearerToken } from '../../lib/auth.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { unauthorized } from '../../lib/errors.ts';
+import { notFound, unauthorized } from '../../lib/errors.ts';
+import { DeviceSchema, type DeviceListing } from '../../contracts/admin-api.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
 import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import type { BackendDb } from '../schema.ts';
@@ -24,7 +25,7 @@ declare module 'fastify' {
 export const EVENT_STREAM_ROUTE = '/v1/orders/:orderId/events';
 
 /** Every TV request authenticates, so this lookup is prepared once. */
-const deviceByTokenHash = preparedQuery((db: BackendDb, tokenHash: string) => db.selectFrom('devices').selectAll().where('token_hash', '=', tokenHash));
+const deviceByTokenHash = preparedQuery((db: BackendDb, tokenHash: string) => db.selectFrom('devices').selectAll().where('token_hash', '=', tokenHash).where('revoked_at', 'is', null));
 
 /**
  * TVs: an operator provisions each with a device token (shown once, stored
@@ -33,10 +34,10 @@ const deviceByTokenHash = preparedQuery((db: BackendDb, tokenHash: string) => db
 /**
  * How long a device found by its token is remembered: a TV polls and streams
  * its order, and the lookup was a fifth of a status read's CPU (BENCHMARKS.md).
- * Devices are never changed through tvpay, so only a row removed by hand in
- * the database outlives its removal, by this long at most.
+ * A revocation forgets the device at once on the instance that made it; on
+ * other instances (several back-ends on one PostgreSQL) it takes this long.
  */
-const RECENT_MS = 30_000;
+const RECENT_MS = 5_000;
 const RECENT_MAX = 100_000;
 
 export class DevicesService {
@@ -53,9 +54,25 @@ export class DevicesService {
     const deviceId = this.random.id('dev');
     await this.db
       .insertInto('devices')
-      .values({ id: deviceId, name, account_id: accountId, token_hash: sha256(token), created_at: this.clock.now().toISOString() })
+      .values({ id: deviceId, name, account_id: accountId, token_hash: sha256(token), created_at: this.clock.now().toISOString(), revoked_at: null })
       .execute();
     return { deviceId, name, accountId, token };
+  }
+
+  /** Every device, newest first, revoked ones too (with when). */
+  async list(): Promise<DeviceListing[]> {
+    const rows = await this.db.selectFrom('devices').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+    return rows.map((r) => ({ deviceId: r.id, name: r.name, accountId: r.account_id, createdAt: r.created_at, revokedAt: r.revoked_at }));
+  }
+
+  /** Revokes a device's token at once: its next request is 401, and open event streams end with their order. */
+  async revoke(deviceId: string): Promise<void> {
+    const row = await this.db.selectFrom('devices').select(['token_hash', 'revoked_at']).where('id', '=', deviceId).executeTakeFirst();
+    if (!row) throw notFound('DEVICE_NOT_FOUND', 'The device');
+    this.recent.delete(row.token_hash);
+    if (row.revoked_at) return;
+    await this.db.updateTable('devices').set({ revoked_at: this.clock.now().toISOString() }).where('id', '=', deviceId).where('revoked_at', 'is', null).execute();
+    this.recent.delete(row.token_hash);
   }
 
   async authenticate(token: string | undefined): Promise<Device> {
@@ -102,4 +119,10 @@ export function adminDeviceRoutes(app: FastifyInstance, devices: DevicesService)
     },
     async (request, reply) => reply.code(201).send(await devices.create(request.body.name, request.body.accountId)),
   );
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  r.get('/admin/v1/devices', { schema: { response: { 200: Type.Array(DeviceSchema) } } }, async () => devices.list());
+  r.delete('/admin/v1/devices/:deviceId', { schema: { params: Type.Object({ deviceId: Type.String({ minLength: 1, maxLength: 64 }) }) } }, async (request, reply) => {
+    await devices.revoke(request.params.deviceId);
+    return reply.code(204).send();
+  });
 }

@@ -34,8 +34,15 @@ export async function grantEntitlement(
 }
 
 export async function listEntitlements(db: BackendDb, accountId: string): Promise<Entitlement[]> {
-  const rows = await db.selectFrom('entitlements').selectAll().where('account_id', '=', accountId).orderBy('service').execute();
-  return rows.map((r) => ({ service: r.service, productId: r.product_id, orderId: r.order_id, validFrom: r.valid_from, validUntil: r.valid_until }));
+  const rows = await db
+    .selectFrom('entitlements as e')
+    .leftJoin('orders as o', 'o.id', 'e.order_id')
+    .selectAll('e')
+    .select('o.status as order_status')
+    .where('e.account_id', '=', accountId)
+    .orderBy('e.service')
+    .execute();
+  return rows.map((r) => ({ service: r.service, productId: r.product_id, orderId: r.order_id, validFrom: r.valid_from, validUntil: r.valid_until, refunded: r.order_status === 'refunded' }));
 }
 
 export function entitlementRoutes(app: FastifyInstance, db: BackendDb): void {
@@ -50,4 +57,16 @@ export function entitlementRoutes(app: FastifyInstance, db: BackendDb): void {
     },
     async (request) => listEntitlements(db, request.device!.accountId),
   );
+}
+
+/**
+ * Takes a refunded purchase's days back: the service's end moves earlier by
+ * `durationDays`, never before now (the days already watched are not
+ * reclaimed, and an end in the past stays where it was).
+ */
+export async function takeBackDays(trx: BackendDb, order: { accountId: string; service: string; durationDays: number }, now: Date): Promise<void> {
+  const current = await trx.selectFrom('entitlements').selectAll().where('account_id', '=', order.accountId).where('service', '=', order.service).executeTakeFirst();
+  if (!current || current.valid_until <= now.toISOString()) return;
+  const until = new Date(Math.max(now.getTime(), Date.parse(current.valid_until) - order.durationDays * DAY_MS)).toISOString();
+  await trx.updateTable('entitlements').set({ valid_until: until }).where('account_id', '=', order.accountId).where('service', '=', order.service).execute();
 }

@@ -3,8 +3,10 @@ import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import { enqueue, topic } from '../../lib/outbox/outbox.ts';
 import type { BackendDb } from '../schema.ts';
+import type { WebhooksService } from '../webhooks/webhooks-service.ts';
 import type { OrderEvents } from './order-events.ts';
 import { findOrder, moveOrder } from './order-store.ts';
+import { toAdminOrder } from './order-view.ts';
 
 /** The outbox topic that asks the payment server to close an order (release holds, refuse late payments). */
 export const CLOSE_TOPIC = topic<{ orderId: string }>('payment.close');
@@ -28,6 +30,7 @@ export class OrderEnding {
     private readonly random: RandomSource,
     private readonly clock: Clock,
     private readonly kick: () => void,
+    private readonly webhooks: WebhooksService,
   ) {}
 
   /** Ends the order in a transaction of its own; whether this call ended it. */
@@ -51,6 +54,7 @@ export class OrderEnding {
     if (!(await moveOrder(trx, order.id, to, now, set, guard))) return false;
     // An order the payment server never heard of (no payer yet) has nothing to close there.
     if (order.attempt > 0) await enqueue(trx, { id: this.random.id('obx'), topic: CLOSE_TOPIC, payload: { orderId: order.id }, now });
+    await this.webhooks.emit(trx, `order.${to}`, async () => toAdminOrder((await findOrder(trx, order.id))!), order.id, now);
     return true;
   }
 

@@ -3,6 +3,7 @@ import { affected } from '../../lib/db/affected.ts';
 import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 import { OPEN_STATUSES, PREDECESSORS, type OrderStatus } from './order-state.ts';
+import { orderTimeline } from './order-timeline.ts';
 
 export type OrderRow = BackendTables['orders'];
 
@@ -35,11 +36,15 @@ export async function moveOrder(
     .where('id', '=', orderId)
     .where('status', 'in', from);
   if (guard.attempt !== undefined) q = q.where('attempt', '=', guard.attempt);
-  return affected(await q.executeTakeFirst()) === 1;
+  if (affected(await q.executeTakeFirst()) !== 1) return false;
+  const failureCode = (set as { failure_code?: string | null }).failure_code;
+  await orderTimeline.add(trx, orderId, now, 'status', to, failureCode ? { failureCode } : undefined);
+  return true;
 }
 
 export async function insertOrder(trx: BackendDb, row: OrderRow): Promise<void> {
   await trx.insertInto('orders').values(row).execute();
+  await orderTimeline.add(trx, row.id, new Date(row.created_at), 'status', 'created', { productId: row.product_id, amountMinor: Number(row.amount_minor), currency: row.currency });
 }
 
 /** A TV's orders still waiting for their payment (one at most, but read as a list to end them all). */
@@ -62,6 +67,7 @@ export async function takePayer(trx: BackendDb, orderId: string, phone: string, 
     .where('expires_at', '>', now.toISOString())
     .returning('attempt')
     .executeTakeFirst();
+  if (row) await orderTimeline.add(trx, orderId, now, 'status', 'awaiting_payment', { attempt: row.attempt });
   return row?.attempt;
 }
 
@@ -75,11 +81,42 @@ export async function setChannel(trx: BackendDb, orderId: string, attempt: numbe
     .where('status', '=', 'awaiting_payment')
     .where('channel', 'is', null)
     .executeTakeFirst();
-  return affected(res) === 1;
+  if (affected(res) !== 1) return false;
+  await orderTimeline.add(trx, orderId, now, 'message', channel === 'sms_confirm' ? 'bound: pre-pay sent to the payment server' : 'not bound: checkout link sent', { attempt, channel });
+  return true;
 }
 
 /** Orders still open past their time. */
 export async function dueToExpire(db: BackendDb, now: string, limit: number): Promise<string[]> {
   const rows = await db.selectFrom('orders').select('id').where('status', 'in', OPEN_STATUSES).where('expires_at', '<=', now).limit(limit).execute();
   return rows.map((r) => r.id);
+}
+
+/** What operators search orders by (API "Listing and tracing"); `phone` is E.164 already. */
+export interface OrderSearch {
+  status?: OrderStatus;
+  phone?: string;
+  deviceId?: string;
+  accountId?: string;
+  from?: string;
+  to?: string;
+  limit: number;
+  /** The last order of the previous page: (created_at, id). */
+  after?: { createdAt: string; id: string };
+}
+
+/** Orders newest first, one page (keyset paging on created_at and id, so a page never shifts under new orders). */
+export async function searchOrders(db: BackendDb, s: OrderSearch): Promise<OrderRow[]> {
+  let q = db.selectFrom('orders').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(s.limit);
+  if (s.status) q = q.where('status', '=', s.status);
+  if (s.phone) q = q.where('payer_phone', '=', s.phone);
+  if (s.deviceId) q = q.where('device_id', '=', s.deviceId);
+  if (s.accountId) q = q.where('account_id', '=', s.accountId);
+  if (s.from) q = q.where('created_at', '>=', s.from);
+  if (s.to) q = q.where('created_at', '<', s.to);
+  if (s.after) {
+    const { createdAt, id } = s.after;
+    q = q.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]));
+  }
+  return q.execute();
 }

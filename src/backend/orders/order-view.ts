@@ -1,4 +1,4 @@
-import type { Order } from '../../contracts/tv-api.ts';
+import type { AdminOrder, Order } from '../../contracts/tv-api.ts';
 import { maskPhone } from '../../lib/phone.ts';
 import type { BackendTables } from '../schema.ts';
 
@@ -22,5 +22,23 @@ export function toOrderView(o: BackendTables['orders'], checkoutUrl: (token: str
     expiresAt: o.expires_at,
     paidAt: o.paid_at,
     fulfilledAt: o.fulfilled_at,
+    refundedMinor: Number(o.refunded_minor),
+  };
+}
+
+/**
+ * What operators see of an order. Without `checkoutUrl` (for what leaves in
+ * webhooks and is kept with them) `payUrl` is null: the link is a bearer
+ * secret for the payer, not something to copy into other systems.
+ */
+export function toAdminOrder(o: BackendTables['orders'], checkoutUrl?: (token: string) => string): AdminOrder {
+  return {
+    ...toOrderView(o, checkoutUrl ?? (() => '')),
+    ...(checkoutUrl ? {} : { payUrl: null }),
+    payerPhone: o.payer_phone,
+    deviceId: o.device_id,
+    accountId: o.account_id,
+    paymentId: o.payment_id,
+    subscriptionId: null,
   };
 }

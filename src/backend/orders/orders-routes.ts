@@ -7,7 +7,9 @@ import { IdempotencyHeaders, PhoneInput } from '../../lib/http/schemas.ts';
 import { EVENT_STREAM_ROUTE } from '../devices/devices.ts';
 import type { OrderEvents } from './order-events.ts';
 import { isFinal } from './order-state.ts';
-import { AdminOrderSchema, OrderSchema, toOrderView } from './order-view.ts';
+import { OrderListQuery, OrderListSchema, TimelineEntrySchema } from '../../contracts/admin-api.ts';
+import { AdminOrderSchema, OrderSchema, toAdminOrder, toOrderView } from './order-view.ts';
+import type { TimelineEntry } from './order-timeline.ts';
 import type { OrdersService } from './orders-service.ts';
 import type { StreamRegistry } from './stream-registry.ts';
 
@@ -95,9 +97,18 @@ export function tvOrderRoutes(app: FastifyInstance, orders: OrdersService, event
   });
 }
 
-export function adminOrderRoutes(app: FastifyInstance, orders: OrdersService, checkoutUrl: (t: string) => string): void {
-  app.withTypeProvider<TypeBoxTypeProvider>().get('/admin/v1/orders/:orderId', { schema: { params: OrderParams, response: { 200: AdminOrderSchema } } }, async (request) => {
-    const o = await orders.get(request.params.orderId);
-    return { ...toOrderView(o, checkoutUrl), payerPhone: o.payer_phone, deviceId: o.device_id, accountId: o.account_id };
+/** Operators' order routes: one order, the search, and an order's timeline. */
+export function adminOrderRoutes(app: FastifyInstance, orders: OrdersService, checkoutUrl: (t: string) => string, timeline: (orderId: string) => Promise<TimelineEntry[]>): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  r.get('/admin/v1/orders', { schema: { querystring: OrderListQuery, response: { 200: OrderListSchema } } }, async (request) => {
+    const page = await orders.search(request.query);
+    return { items: page.items.map((o) => toAdminOrder(o, checkoutUrl)), nextCursor: page.nextCursor };
+  });
+  r.get('/admin/v1/orders/:orderId', { schema: { params: OrderParams, response: { 200: AdminOrderSchema } } }, async (request) =>
+    toAdminOrder(await orders.get(request.params.orderId), checkoutUrl),
+  );
+  r.get('/admin/v1/orders/:orderId/timeline', { schema: { params: OrderParams, response: { 200: Type.Array(TimelineEntrySchema) } } }, async (request) => {
+    await orders.get(request.params.orderId);
+    return timeline(request.params.orderId);
   });
 }

@@ -13,8 +13,9 @@ import type { Device } from '../devices/devices.ts';
 import type { BackendDb } from '../schema.ts';
 import type { OrderEvents } from './order-events.ts';
 import type { OrderEnding } from './order-ending.ts';
-import { isFinal } from './order-state.ts';
-import { dueToExpire, findOrder, insertOrder, openOrdersOfDevice, takePayer, type OrderRow } from './order-store.ts';
+import type { OrderListQuery } from '../../contracts/admin-api.ts';
+import { FINAL_STATUSES, isFinal, OPEN_STATUSES, type OrderStatus } from './order-state.ts';
+import { dueToExpire, findOrder, insertOrder, openOrdersOfDevice, searchOrders, takePayer, type OrderRow } from './order-store.ts';
 
 export const START_TOPIC = topic<{ orderId: string; attempt: number }>('payment.start');
 /** How long a payer submission waits for its attempt to run inline before leaving it to the outbox. */
@@ -111,6 +112,8 @@ export class OrdersService {
       paid_at: null,
       fulfilled_at: null,
       updated_at: now.toISOString(),
+      refund_reserved_minor: 0,
+      refunded_minor: 0,
     };
     for (let run = 1; ; run++) {
       try {
@@ -199,6 +202,42 @@ export class OrdersService {
     const moved = await this.ending.end(orderId, 'cancelled');
     if (!moved) this.assertOpen(await this.get(orderId), true);
     return this.get(orderId);
+  }
+
+  /**
+   * Operators' search, newest first, a page at a time. The cursor is opaque
+   * to callers: the last order of the page, so a page never shifts under
+   * orders created meanwhile.
+   */
+  async search(q: OrderListQuery): Promise<{ items: OrderRow[]; nextCursor: string | null }> {
+    const limit = q.limit === undefined ? 50 : Number(q.limit);
+    if (q.status && !(FINAL_STATUSES.includes(q.status as OrderStatus) || OPEN_STATUSES.includes(q.status as OrderStatus) || q.status === 'paid')) {
+      throw new DomainError('VALIDATION_FAILED', `status "${q.status}" is not an order status; use one of created, awaiting_payment, paid, ${FINAL_STATUSES.join(', ')}.`);
+    }
+    let after: { createdAt: string; id: string } | undefined;
+    if (q.cursor) {
+      const [createdAt, id] = Buffer.from(q.cursor, 'base64url').toString('utf8').split('|');
+      if (!createdAt || !id) throw new DomainError('VALIDATION_FAILED', 'cursor is not one this API gave; pass the nextCursor of the previous page unchanged.');
+      after = { createdAt, id };
+    }
+    const time = (name: string, v: string | undefined) => {
+      if (v === undefined) return undefined;
+      const t = Date.parse(v);
+      if (Number.isNaN(t)) throw new DomainError('VALIDATION_FAILED', `${name} "${v}" is not a date or an RFC 3339 time.`);
+      return new Date(t).toISOString();
+    };
+    const items = await searchOrders(this.db, {
+      status: q.status as OrderStatus | undefined,
+      phone: q.phone === undefined ? undefined : normalizePhone(q.phone, this.options.regions),
+      deviceId: q.deviceId,
+      accountId: q.accountId,
+      from: time('from', q.from),
+      to: time('to', q.to),
+      limit,
+      after,
+    });
+    const last = items.length === limit ? items[items.length - 1] : undefined;
+    return { items, nextCursor: last ? Buffer.from(`${last.created_at}|${last.id}`).toString('base64url') : null };
   }
 
   /** Expires orders past their time; safe to run from several places at once. */

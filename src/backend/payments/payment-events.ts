@@ -4,30 +4,59 @@ import type { PaymentEvent, PaymentEventAnswer } from '../../contracts/provider-
 import type { Clock } from '../../lib/clock.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import { enqueue, topic } from '../../lib/outbox/outbox.ts';
+import { DomainError } from '../../lib/errors.ts';
+import type { Log } from '../../lib/log.ts';
 import { grantEntitlement } from '../entitlements/entitlements.ts';
 import type { OrderEvents } from '../orders/order-events.ts';
 import { findOrder, moveOrder } from '../orders/order-store.ts';
+import { orderTimeline } from '../orders/order-timeline.ts';
+import { toAdminOrder } from '../orders/order-view.ts';
 import type { OrderEnding } from '../orders/order-ending.ts';
+import type { RefundsService } from '../refunds/refunds-service.ts';
 import type { BackendDb } from '../schema.ts';
+import type { FulfilmentHooks } from '../webhooks/webhook-delivery.ts';
+import type { WebhooksService } from '../webhooks/webhooks-service.ts';
 
 export const FULFIL_TOPIC = topic<{ orderId: string }>('order.fulfil');
 
 type EventResult = PaymentEventAnswer['result'];
 
+export interface PaymentEventsDeps {
+  db: BackendDb;
+  events: OrderEvents;
+  ending: OrderEnding;
+  refunds: RefundsService;
+  webhooks: WebhooksService;
+  random: RandomSource;
+  clock: Clock;
+  kick: () => void;
+  log: Log;
+  /** With the operator's provisioning URL: `order.paid` goes there, and only its 2xx fulfils. */
+  fulfilment?: { url: string; secret: string; deadlineSeconds: number };
+}
+
 /**
- * Receives payment outcomes exactly once: the message id goes into the inbox
- * in the same transaction as its effect, and a repeated message gets the
- * first answer again. Paid orders are then provisioned through the outbox.
+ * Receives payment and refund outcomes exactly once: the message id goes
+ * into the inbox in the same transaction as its effect, and a repeated
+ * message gets the first answer again. Paid orders are then provisioned: by
+ * tvpay's own entitlements through the outbox, or, with a provisioning URL,
+ * when the operator's system answers 2xx to the signed `order.paid`.
  */
 export class PaymentEvents {
-  constructor(
-    private readonly db: BackendDb,
-    private readonly events: OrderEvents,
-    private readonly ending: OrderEnding,
-    private readonly random: RandomSource,
-    private readonly clock: Clock,
-    private readonly kick: () => void,
-  ) {}
+  private readonly db: BackendDb;
+  private readonly events: OrderEvents;
+  private readonly ending: OrderEnding;
+  private readonly refunds: RefundsService;
+  private readonly webhooks: WebhooksService;
+  private readonly random: RandomSource;
+  private readonly clock: Clock;
+  private readonly kick: () => void;
+  private readonly log: Log;
+  private readonly fulfilment: PaymentEventsDeps['fulfilment'];
+
+  constructor(deps: PaymentEventsDeps) {
+    ({ db: this.db, events: this.events, ending: this.ending, refunds: this.refunds, webhooks: this.webhooks, random: this.random, clock: this.clock, kick: this.kick, log: this.log, fulfilment: this.fulfilment } = deps);
+  }
 
   async apply(msg: PaymentEvent): Promise<PaymentEventAnswer> {
     const now = this.clock.now();
@@ -47,8 +76,15 @@ export class PaymentEvents {
   }
 
   private async effect(trx: BackendDb, msg: PaymentEvent, now: Date): Promise<EventResult> {
+    if (msg.type === 'refund.succeeded' || msg.type === 'refund.failed') return this.refunds.settle(trx, msg, now);
     const order = await findOrder(trx, msg.orderId);
     if (!order) return msg.type === 'payment.completed' ? 'rejected' : 'ignored';
+    const result = await this.paymentEffect(trx, order, msg, now);
+    await orderTimeline.add(trx, order.id, now, 'message', `${msg.type} ${result}`, { messageId: msg.messageId, paymentId: msg.paymentId, attempt: msg.attempt, ...(msg.failureCode ? { failureCode: msg.failureCode } : {}) });
+    return result;
+  }
+
+  private async paymentEffect(trx: BackendDb, order: NonNullable<Awaited<ReturnType<typeof findOrder>>>, msg: PaymentEvent, now: Date): Promise<EventResult> {
     if (msg.type === 'payment.failed') {
       const failed = await this.ending.endIn(trx, order, 'failed', now, { failure_code: msg.failureCode ?? 'PAYMENT_FAILED' }, { attempt: msg.attempt, from: ['awaiting_payment'] });
       return failed ? 'applied' : 'ignored';
@@ -57,21 +93,54 @@ export class PaymentEvents {
     if (order.payment_id === msg.paymentId) return 'applied';
     const paid = await moveOrder(trx, order.id, 'paid', now, { paid_at: msg.at, payment_id: msg.paymentId, failure_code: null });
     if (!paid) return 'rejected';
-    await enqueue(trx, { id: this.random.id('obx'), topic: FULFIL_TOPIC, payload: { orderId: order.id }, now });
+    // With a provisioning URL, the order.paid event (whose delivery there is the provisioning) replaces tvpay's own.
+    if (!this.fulfilment) await enqueue(trx, { id: this.random.id('obx'), topic: FULFIL_TOPIC, payload: { orderId: order.id }, now });
+    await this.webhooks.emit(trx, 'order.paid', async () => toAdminOrder((await findOrder(trx, order.id))!), order.id, now);
     return 'applied';
   }
 
-  /** S209: turns on what was bought, exactly once (paid → fulfilled guards it). */
+  /**
+   * S209: turns on what was bought, exactly once (paid → fulfilled guards it;
+   * an order whose provisioning was given up, and is being refunded, stays as
+   * it is, whatever answer comes late).
+   */
   async fulfil({ orderId }: { orderId: string }): Promise<void> {
     const now = this.clock.now();
     const done = await inTransaction(this.db, async (trx) => {
       const order = await findOrder(trx, orderId);
-      if (!order || order.status !== 'paid') return false;
+      if (!order || order.status !== 'paid' || order.failure_code) return false;
       if (!(await moveOrder(trx, orderId, 'fulfilled', now, { fulfilled_at: now.toISOString() }))) return false;
       await grantEntitlement(trx, { accountId: order.account_id, service: order.service, productId: order.product_id, orderId, durationDays: order.duration_days }, now);
+      await this.webhooks.emit(trx, 'order.fulfilled', async () => toAdminOrder((await findOrder(trx, orderId))!), orderId, now);
       return true;
     });
     if (done) crashPoint('backend.after-fulfil');
     if (done) this.events.publish(orderId);
+  }
+
+  /** What the webhook delivery tells provisioning in the operator's system. */
+  fulfilmentHooks(): FulfilmentHooks | undefined {
+    const f = this.fulfilment;
+    if (!f) return undefined;
+    return {
+      url: f.url,
+      secret: f.secret,
+      deadline: async (orderId) => {
+        const order = await findOrder(this.db, orderId);
+        if (!order || order.status !== 'paid' || order.failure_code || !order.paid_at) return undefined;
+        return new Date(Date.parse(order.paid_at) + f.deadlineSeconds * 1000);
+      },
+      succeeded: (orderId) => this.fulfil({ orderId }),
+      abandoned: async (orderId) => {
+        try {
+          await this.refunds.create(orderId, { reason: "The operator's system did not turn the purchase on in time, so it was refunded." }, 'fulfilment_failed');
+          this.log.error({ orderId }, "provisioning in the operator's system did not succeed by its deadline: the order is refunded in full");
+          this.events.publish(orderId);
+        } catch (err) {
+          // Fulfilled or refunded meanwhile: nothing to give back.
+          if (!(err instanceof DomainError)) throw err;
+        }
+      },
+    };
   }
 }

@@ -1,8 +1,8 @@
-import type { StartPaymentRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
+import type { StartPaymentRequest, StartPaymentResult, RefundAnswer, RefundRequest, OrderTrace } from '../../contracts/provider-api.ts';
 
 /**
  * How the back-end reaches a payment server (the patent's payment server, or
- * another wallet or bank behind the same four calls). tvpay's own payment
+ * another wallet or bank behind the same calls). tvpay's own payment
  * server is the reference provider.
  */
 export interface PaymentProvider {
@@ -12,6 +12,14 @@ export interface PaymentProvider {
   startPayment(request: StartPaymentRequest): Promise<StartPaymentResult>;
   /** Ends an order at the provider: nothing more may be paid for it and anything held is released. */
   closeOrder(orderId: string): Promise<void>;
+  /**
+   * Asks for (part of) a captured payment back, to where it came from.
+   * Idempotent per `refundId`; the outcome also arrives as a signed
+   * `refund.succeeded` or `refund.failed` message, which is what counts.
+   */
+  refund(request: RefundRequest): Promise<RefundAnswer>;
+  /** What the provider knows of an order (its payments and the SMS it sent for them), for the order's timeline. */
+  trace(orderId: string): Promise<OrderTrace>;
   /** The phone checkout page for a link token. */
   checkoutUrl(linkToken: string): string;
 }

@@ -1,5 +1,5 @@
 import type { SignedClient } from '../../lib/http/service-auth.ts';
-import type { StartPaymentRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
+import type { StartPaymentRequest, StartPaymentResult, RefundAnswer, RefundRequest, OrderTrace } from '../../contracts/provider-api.ts';
 import type { PaymentProvider } from './payment-provider.ts';
 
 /** tvpay's payment server as the back-end's provider, over HMAC-signed HTTP. */
@@ -19,6 +19,14 @@ export class TvpayProvider implements PaymentProvider {
 
   async closeOrder(orderId: string): Promise<void> {
     await this.client.post(`/internal/v1/orders/${encodeURIComponent(orderId)}/close`, {});
+  }
+
+  refund(request: RefundRequest): Promise<RefundAnswer> {
+    return this.client.post<RefundAnswer>('/internal/v1/refunds', request);
+  }
+
+  trace(orderId: string): Promise<OrderTrace> {
+    return this.client.post<OrderTrace>(`/internal/v1/orders/${encodeURIComponent(orderId)}/trace`, {});
   }
 
   checkoutUrl(linkToken: string): string {

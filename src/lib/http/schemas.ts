@@ -21,3 +21,9 @@ export const PhoneInput = Type.String({ maxLength: 64, description: 'A mobile nu
 
 /** An Idempotency-Key header accepted on POSTs that create or move something. */
 export const IdempotencyHeaders = Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) });
+
+/**
+ * A page size in a query string, 1 to 200. Query strings are not coerced
+ * (a number is text there), so it is a pattern; the route reads it with Number().
+ */
+export const QueryLimit = Type.String({ pattern: '^(200|1[0-9]{2}|[1-9][0-9]?)$', description: 'How many to answer, 1 to 200.' });

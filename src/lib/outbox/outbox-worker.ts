@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { CommonTables } from '../db/common-tables.ts';
-import { PermanentFailure, type OutboxHandler } from './outbox.ts';
+import { PermanentFailure, RetryLater, type OutboxHandler } from './outbox.ts';
 
 
 export interface OutboxWorkerOptions {
@@ -13,6 +13,13 @@ export interface OutboxWorkerOptions {
   maxBackoffMs?: number;
   /** On PostgreSQL, workers of several instances claim batches with FOR UPDATE SKIP LOCKED. */
   dialect?: 'sqlite' | 'postgres';
+  /**
+   * Which topics this worker delivers: only these, or all but these. Two
+   * workers over one outbox split it so that slow deliveries of one kind
+   * (webhooks to the operator's systems) never fill the slots of another
+   * (the SMS and the messages between the services).
+   */
+  topics?: { only: readonly string[] } | { except: readonly string[] };
 }
 
 type Claimed = { id: string; topic: string; payload: string; attempts: number };
@@ -41,6 +48,7 @@ export class OutboxWorker {
   private readonly leaseMs: number;
   private readonly maxBackoffMs: number;
   private readonly dialect: 'sqlite' | 'postgres';
+  private readonly topics: OutboxWorkerOptions['topics'];
 
   constructor(
     private readonly db: Kysely<CommonTables>,
@@ -53,6 +61,7 @@ export class OutboxWorker {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
     this.dialect = options.dialect ?? 'sqlite';
+    this.topics = options.topics;
   }
 
   /** What each topic's messages are handled by; set when the worker starts, once the services exist. */
@@ -163,6 +172,8 @@ export class OutboxWorker {
           .where('status', '=', 'pending')
           .$if(onlyId === undefined, (q) => q.where('next_attempt_at', '<=', now))
           .$if(onlyId !== undefined, (q) => q.where('id', '=', onlyId!))
+          .$if(this.topics !== undefined && 'only' in this.topics, (q) => q.where('topic', 'in', [...(this.topics as { only: readonly string[] }).only]))
+          .$if(this.topics !== undefined && 'except' in this.topics, (q) => q.where('topic', 'not in', [...(this.topics as { except: readonly string[] }).except]))
           .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
           .orderBy('created_at')
           .limit(limit)
@@ -188,6 +199,14 @@ export class OutboxWorker {
       return true;
     } catch (err) {
       const attempts = m.attempts + 1;
+      if (err instanceof RetryLater) {
+        await this.db
+          .updateTable('outbox')
+          .set({ status: 'pending', attempts, last_error: err.message.slice(0, 500), locked_until: null, next_attempt_at: err.at.toISOString() })
+          .where('id', '=', m.id)
+          .execute();
+        return false;
+      }
       // A handler's own PermanentFailure, or an error that says it is one (a peer's 4xx refusal).
       const permanent = err instanceof PermanentFailure || (err as { permanent?: unknown }).permanent === true;
       const backoff = Math.min(this.maxBackoffMs, 250 * 2 ** Math.min(attempts, 20));

@@ -60,3 +60,16 @@ export async function markDone(db: Kysely<any>, id: string, now: Date): Promise<
 
 /** A handler that throws this gives up on the message instead of retrying it. */
 export class PermanentFailure extends Error {}
+
+/**
+ * A handler that throws this keeps its message and has it delivered again at
+ * `at` (a handler with a retry schedule of its own, like webhooks).
+ */
+export class RetryLater extends Error {
+  constructor(
+    readonly at: Date,
+    why: string,
+  ) {
+    super(why);
+  }
+}

@@ -28,13 +28,21 @@ export async function serviceCore<DB>(deps: {
   clock: Clock;
   log: Log;
   title: string;
+  /**
+   * Topics delivered by a worker of their own (webhooks to the operator's
+   * systems, which may answer slowly or not at all), so that they never take
+   * the slots of the SMS and the messages between the services.
+   */
+  slowTopics?: readonly string[];
 }) {
   const { store, config, clock, log } = deps;
   const db = store.db;
   /** The same database, seen through the tables every service shares (outbox, limits, keys, nonces, SMS log). */
   const shared = db as unknown as Kysely<CommonTables>;
   const { fresh } = await migrate(db, deps.migrations);
-  const worker = new OutboxWorker(shared, clock, log, { dialect: store.dialect });
+  const slow = deps.slowTopics?.length ? deps.slowTopics : undefined;
+  const worker = new OutboxWorker(shared, clock, log, { dialect: store.dialect, ...(slow ? { topics: { except: slow } } : {}) });
+  const slowWorker = slow ? new OutboxWorker(shared, clock, log, { dialect: store.dialect, batch: 64, topics: { only: slow } }) : undefined;
   const limiter = new RateLimiter(shared, clock);
   const app = await createApp({ log, title: deps.title, ready: () => storageAnswers(db) });
   const idem = idempotencyHooks(shared, clock, config.retention);
@@ -46,5 +54,9 @@ export async function serviceCore<DB>(deps: {
       await pruneNonces(shared, clock);
       await pruneExpired(shared, clock, config.retention, retained);
     }, 1000, log);
-  return { db, shared, fresh, worker, kick: () => worker.kick(), limiter, app, idem, sweeper };
+  const kick = () => {
+    worker.kick();
+    slowWorker?.kick();
+  };
+  return { db, shared, fresh, worker, slowWorker, kick, limiter, app, idem, sweeper };
 }

@@ -22,6 +22,8 @@ export interface RunningParts {
 export function runningParts<S>(p: {
   app: FastifyInstance;
   worker: OutboxWorker;
+  /** The worker of the slow topics, when the service has one (it gets the same handlers). */
+  slowWorker?: OutboxWorker;
   /** The outbox topics' handlers, the worker's when it starts. */
   handlers: Iterable<[string, OutboxHandler]>;
   sweeper: Sweeper;
@@ -36,13 +38,16 @@ export function runningParts<S>(p: {
     worker: p.worker,
     services: p.services,
     start() {
-      p.worker.start(p.handlers);
+      const handlers = [...p.handlers];
+      p.worker.start(handlers);
+      p.slowWorker?.start(handlers);
       p.sweeper.start();
     },
     sweep: () => p.sweeper.runOnce(),
     async close() {
       await p.sweeper.stop();
       await p.worker.stop();
+      await p.slowWorker?.stop();
       await p.app.close();
       await p.store.close();
     },

@@ -26,8 +26,10 @@ const Audit = Type.Object({
   problems: Type.Array(Type.Object({ kind: Type.String(), id: Type.String(), detail: Type.String() })),
 });
 
-/** Admin routes of the payment server: open accounts, read them, credit them, audit the ledger. */
-export function accountsRoutes(app: FastifyInstance, accounts: AccountsService, audit: () => Promise<Static<typeof Audit>>): void {
+const Entry = Type.Object({ at: Type.String(), kind: Type.String(), source: Type.String(), amountMinor: Type.Integer(), ref: Type.String() });
+
+/** Admin routes of the payment server: open accounts, read them and their entries, credit them, audit the ledger. */
+export function accountsRoutes(app: FastifyInstance, accounts: AccountsService, audit: () => Promise<Static<typeof Audit>>, entries: (accountId: string) => Promise<Static<typeof Entry>[]>): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get('/admin/v1/ledger/audit', { schema: { response: { 200: Audit } } }, async () => audit());
   r.post(
@@ -57,6 +59,10 @@ export function accountsRoutes(app: FastifyInstance, accounts: AccountsService, 
   r.get('/admin/v1/accounts/:accountId', { schema: { params: AccountParams, response: { 200: Account, '4xx': ProblemSchema } } }, async (request) =>
     accounts.get(request.params.accountId),
   );
+  r.get('/admin/v1/accounts/:accountId/entries', { schema: { params: AccountParams, response: { 200: Type.Array(Entry), '4xx': ProblemSchema } } }, async (request) => {
+    await accounts.get(request.params.accountId);
+    return entries(request.params.accountId);
+  });
   r.post(
     '/admin/v1/accounts/:accountId/credits',
     {

@@ -193,6 +193,7 @@ export class CheckoutService {
       code_hash: null,
       code_expires_at: null,
       wrong_replies: 0,
+      refunded_minor: 0,
       created_at: now,
       completed_at: null,
     };

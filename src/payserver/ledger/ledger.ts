@@ -132,15 +132,23 @@ export class Ledger {
     return true;
   }
 
-  /** Gives a captured amount back: merchant → the account the hold was on. */
-  async refund(trx: Db, holdId: string, ref: string): Promise<void> {
+  /**
+   * Gives (part of) a captured amount back: merchant → the account the hold
+   * was on (the wallet, or the card it was charged to). The caller keeps the
+   * refunds of a payment within what it captured; the ledger checks only that
+   * the hold was captured and the amount is not more than it.
+   */
+  async refund(trx: Db, holdId: string, ref: string, amountMinor?: number): Promise<void> {
     const hold = await trx.selectFrom('holds').selectAll().where('id', '=', holdId).executeTakeFirstOrThrow();
     if (hold.status !== 'captured') throw new Error(`cannot refund hold ${holdId} in status ${hold.status}`);
+    const amount = amountMinor ?? Number(hold.amount_minor);
+    assertPositive(amount);
+    if (amount > Number(hold.amount_minor)) throw new Error(`cannot refund ${amount} of hold ${holdId}, which captured ${hold.amount_minor}`);
     const account = await this.account(trx, hold.ledger_account_id);
     const merchant = await this.systemAccount(trx, 'merchant', account.currency);
     await this.post(trx, 'refund', ref, [
-      { id: merchant, amount: -Number(hold.amount_minor) },
-      { id: hold.ledger_account_id, amount: Number(hold.amount_minor) },
+      { id: merchant, amount: -amount },
+      { id: hold.ledger_account_id, amount },
     ]);
   }
 

@@ -114,6 +114,29 @@ export const paymentStore = {
     await trx.updateTable('payments').set((eb) => ({ wrong_replies: eb('wrong_replies', '-', 1) })).where('id', 'in', ids).where('wrong_replies', '>', 0).execute();
   },
 
+  /**
+   * Counts a refund of `amount` against a captured payment, in one
+   * conditional UPDATE, so refunds racing on several instances can never
+   * give back more than was captured. Returns what has been refunded in all
+   * (this one included), or undefined when it would be more than captured.
+   */
+  async takeRefund(trx: PayserverDb, id: string, amount: number): Promise<number | undefined> {
+    const row = await trx
+      .updateTable('payments')
+      .set((eb) => ({ refunded_minor: eb('refunded_minor', '+', amount) }))
+      .where('id', '=', id)
+      .where('status', '=', 'captured')
+      .where((eb) => eb(eb('refunded_minor', '+', amount), '<=', eb.ref('amount_minor')))
+      .returning('refunded_minor')
+      .executeTakeFirst();
+    return row ? Number(row.refunded_minor) : undefined;
+  },
+
+  /** An order's payments, oldest first (operators trace an order with them). */
+  async ofOrder(db: PayserverDb, orderId: string): Promise<Payment[]> {
+    return db.selectFrom('payments').selectAll().where('order_id', '=', orderId).orderBy('created_at').orderBy('id').execute();
+  },
+
   /** Pending code payments whose code expired. */
   async expiredCodes(db: PayserverDb, now: string, limit: number): Promise<Payment[]> {
     return db.selectFrom('payments').selectAll().where('status', '=', 'pending').where('method', '=', 'sms_code').where('code_expires_at', '<', now).limit(limit).execute();

@@ -1,6 +1,7 @@
 import { crashPoint } from '../../lib/crash-points.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
-import type { StartPaymentRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
+import type { OrderTrace, StartPaymentRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
+import { refundStore } from '../refunds/refund-store.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
@@ -125,6 +126,7 @@ export class PaymentsService {
       code_hash: null,
       code_expires_at: null,
       wrong_replies: 0,
+      refunded_minor: 0,
       created_at: now.toISOString(),
       completed_at: now.toISOString(),
     };
@@ -204,15 +206,25 @@ export class PaymentsService {
     return { state };
   }
 
-  /** The back-end refused a completed payment (its order had ended): give the money back, once. */
-  async refund(paymentId: string): Promise<void> {
-    await inTransaction(this.db, async (trx) => {
-      const payment = await paymentStore.byId(trx, paymentId);
-      if (!payment?.hold_id) return;
-      if (!(await paymentStore.move(trx, paymentId, 'refunded', this.clock.now().toISOString()))) return;
-      await this.ledger.refund(trx, payment.hold_id, paymentId);
-      await checkoutStore.closeRefunded(trx, payment.order_id, paymentId);
-    });
+  /** An order's payments and the SMS sent for them and their refunds, for the back-end's timeline. */
+  async trace(orderId: string): Promise<OrderTrace> {
+    const payments = await paymentStore.ofOrder(this.db, orderId);
+    const refunds = await refundStore.ofOrder(this.db, orderId);
+    const sms = await smsLog.ofRefs(this.db, [...payments.map((p) => p.id), ...refunds.map((r) => r.id)]);
+    return {
+      payments: payments.map((p) => ({
+        paymentId: p.id,
+        method: p.method,
+        status: p.status,
+        source: p.source,
+        amountMinor: Number(p.amount_minor),
+        refundedMinor: Number(p.refunded_minor),
+        failureCode: p.failure_code,
+        createdAt: p.created_at,
+        completedAt: p.completed_at,
+      })),
+      sms: sms.map((s) => ({ smsId: s.id, kind: s.kind, status: s.status, createdAt: s.created_at, updatedAt: s.updated_at })),
+    };
   }
 
   /** Fails payments whose code expired and closes checkouts whose order expired. */

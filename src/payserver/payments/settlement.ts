@@ -10,6 +10,17 @@ import { paymentStore, type Payment } from './payment-store.ts';
 export const NOTIFY_TOPIC = topic<PaymentEvent>('notify.backend');
 
 /**
+ * Queues a message to the back-end (a payment's or a refund's outcome) in the
+ * caller's transaction, so it leaves if and only if the outcome commits.
+ * Returns its id.
+ */
+export async function tellBackend(trx: PayserverDb, random: RandomSource, now: Date, event: Omit<PaymentEvent, 'messageId' | 'at'>): Promise<string> {
+  const messageId = random.id('msg');
+  await enqueue(trx, { id: messageId, topic: NOTIFY_TOPIC, payload: { messageId, ...event, at: now.toISOString() }, now });
+  return messageId;
+}
+
+/**
  * The moves a payment makes once it exists, each inside the caller's
  * transaction, each guarded by the payment's current status so it happens at
  * most once: capture (and tell the back-end), fail (release and tell), and
@@ -67,10 +78,8 @@ export class Settlement {
     return true;
   }
 
-  private async notify(trx: PayserverDb, payment: Payment, type: PaymentEvent['type'], failureCode: string | null): Promise<string> {
-    const messageId = this.random.id('msg');
-    const event: PaymentEvent = {
-      messageId,
+  private async notify(trx: PayserverDb, payment: Payment, type: 'payment.completed' | 'payment.failed', failureCode: string | null): Promise<string> {
+    return tellBackend(trx, this.random, this.clock.now(), {
       type,
       orderId: payment.order_id,
       attempt: payment.attempt,
@@ -78,9 +87,6 @@ export class Settlement {
       amountMinor: Number(payment.amount_minor),
       currency: payment.currency,
       failureCode,
-      at: this.clock.now().toISOString(),
-    };
-    await enqueue(trx, { id: messageId, topic: NOTIFY_TOPIC, payload: event, now: this.clock.now() });
-    return messageId;
+    });
   }
 }

@@ -158,7 +158,7 @@ function render(preferred?: string) {
       body.appendChild(h('h1', {}, t.myServices));
       body.appendChild(s.list.length === 0 ? h('p', { class: 'lead' }, t.noServices) : h('ul', { class: 'list' }, ...s.list.map((e) => {
         const p = products.filter((x) => x.productId === e.productId)[0];
-        return h('li', {}, h('span', {}, p ? p.title : e.service), h('span', { class: 'muted' }, t.until(date(e.validUntil))));
+        return h('li', { 'data-refunded': e.refunded ? 'yes' : 'no' }, h('span', {}, p ? p.title : e.service), h('span', { class: 'muted' }, e.refunded ? t.refunded : t.until(date(e.validUntil))));
       })));
       body.appendChild(h('div', { class: 'row' }, button(t.back, () => go({ name: 'catalogue' }), { id: 'back' })));
       preferred = preferred || '#back';
@@ -245,7 +245,7 @@ function remaining(expiresAt: string): string {
 function renderWaiting(body: HTMLElement, s: Extract<Screen, { name: 'waiting' }>) {
   const o = s.order;
   const phone = o.payerPhoneMasked || '';
-  const what = o.status === 'paid' ? t.paidWait : o.channel === 'sms_confirm' ? t.smsCode(phone, money(o.amountMinor, o.currency)) : o.channel === 'wap_link' ? t.smsLink(phone) : t.sending;
+  const what = o.status === 'paid' ? (o.failureCode === 'FULFILMENT_FAILED' ? t.refunding : t.paidWait) : o.channel === 'sms_confirm' ? t.smsCode(phone, money(o.amountMinor, o.currency)) : o.channel === 'wap_link' ? t.smsLink(phone) : t.sending;
   const qr = h('div', { class: 'qr', 'data-testid': 'qr' });
   const left = h('p', { class: 'muted', 'data-testid': 'time-left' }, t.timeLeft(remaining(o.expiresAt)));
   body.appendChild(h('div', { class: 'waiting-layout' },
@@ -269,8 +269,8 @@ async function onOrder(product: Product, o: Order) {
   if (o.status === 'fulfilled') {
     const list = await api!.entitlements().catch(() => [] as Entitlement[]);
     go({ name: 'success', product, order: o, entitlement: list.filter((e) => e.orderId === o.orderId)[0] });
-  } else if (o.status === 'failed' || o.status === 'expired' || o.status === 'cancelled') {
-    go({ name: 'failure', product, reason: o.status === 'failed' ? o.failureCode || 'other' : o.status });
+  } else if (o.status === 'failed' || o.status === 'expired' || o.status === 'cancelled' || o.status === 'refunded') {
+    go({ name: 'failure', product, reason: o.status === 'failed' || (o.status === 'refunded' && o.failureCode) ? o.failureCode || 'other' : o.status });
   } else if (JSON.stringify(o) !== JSON.stringify(screen.order)) {
     const focused = stage.querySelector('.focused');
     screen = { name: 'waiting', product, order: o };

@@ -1,0 +1,119 @@
+import type { Clock } from '../../lib/clock.ts';
+import { httpCall } from '../../lib/http/http-client.ts';
+import type { Log } from '../../lib/log.ts';
+import { RetryLater } from '../../lib/outbox/outbox.ts';
+import { unseal } from '../../lib/sealed.ts';
+import type { BackendDb } from '../schema.ts';
+import { retryDelayMs, WEBHOOK_GIVE_UP_MS, WEBHOOK_TIMEOUT_MS } from './retry-schedule.ts';
+import { signatureHeader } from './signature.ts';
+import { webhookStore, type EventRow } from './webhook-store.ts';
+import { FULFILMENT_TARGET } from './webhooks-service.ts';
+
+/** Deliveries in flight to one URL at most: a slow receiver holds up only its own deliveries. */
+const PER_URL_IN_FLIGHT = 4;
+
+/** What provisioning in the operator's system needs to hear of its deliveries. */
+export interface FulfilmentHooks {
+  url: string;
+  secret: string;
+  /** When the order's provisioning must have succeeded, or undefined when it no longer waits. */
+  deadline(orderId: string): Promise<Date | undefined>;
+  /** The operator's system answered 2xx to the order's `order.paid`. */
+  succeeded(orderId: string): Promise<void>;
+  /** It did not by the deadline. */
+  abandoned(orderId: string): Promise<void>;
+}
+
+/**
+ * Delivers one webhook (or provisioning) delivery: POSTs the event signed,
+ * records the attempt, and schedules the next one on the retry schedule
+ * (through the outbox, which keeps it across restarts) until 2xx or 3 days
+ * (for provisioning: its deadline). Deliveries to different URLs never wait
+ * for each other: one URL has at most four in flight.
+ */
+export class WebhookDelivery {
+  private readonly inFlight = new Map<string, number>();
+
+  constructor(
+    private readonly db: BackendDb,
+    private readonly clock: Clock,
+    private readonly encryptionKey: string,
+    private readonly log: Log,
+    private readonly fulfilment: FulfilmentHooks | undefined,
+  ) {}
+
+  async deliver({ deliveryId, since }: { deliveryId: string; since: string }): Promise<void> {
+    const delivery = await webhookStore.delivery(this.db, deliveryId);
+    if (!delivery || delivery.status !== 'pending') return;
+    const event = await webhookStore.event(this.db, delivery.event_id);
+    if (!event) return;
+    const target = await this.target(delivery.webhook_id);
+    const now = this.clock.now();
+    if (!target) {
+      // Deleted since: nothing more is sent to it.
+      await webhookStore.recordAttempt(this.db, deliveryId, { status: 'failed', last_status_code: null, last_attempt_at: delivery.last_attempt_at, next_attempt_at: null });
+      return;
+    }
+    // Provisioning retries until the order's deadline while the order waits for it; a resend after that
+    // (the order fulfilled or refunded meanwhile) is retried like any webhook, and its answer changes nothing.
+    const provisioning = target.fulfilment && event.order_id ? await this.fulfilment!.deadline(event.order_id) : undefined;
+    const deadline = provisioning ?? new Date(Date.parse(since) + WEBHOOK_GIVE_UP_MS);
+    const busy = this.inFlight.get(target.url) ?? 0;
+    if (busy >= PER_URL_IN_FLIGHT) throw new RetryLater(new Date(now.getTime() + 500 + Math.floor(Math.random() * 500)), `${PER_URL_IN_FLIGHT} deliveries to this URL are in flight`);
+    this.inFlight.set(target.url, busy + 1);
+    let status: number | null = null;
+    try {
+      status = await this.post(target.url, target.secret, event);
+    } finally {
+      const left = (this.inFlight.get(target.url) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(target.url, left);
+      else this.inFlight.delete(target.url);
+    }
+    const at = this.clock.now();
+    const ok = status !== null && status >= 200 && status < 300;
+    const next = new Date(at.getTime() + retryDelayMs(delivery.attempts + 1));
+    const givingUp = !ok && at >= deadline;
+    await webhookStore.recordAttempt(this.db, deliveryId, {
+      status: ok ? 'delivered' : givingUp ? 'failed' : 'pending',
+      last_status_code: status,
+      last_attempt_at: at.toISOString(),
+      next_attempt_at: ok || givingUp ? null : (next < deadline ? next : deadline).toISOString(),
+    });
+    if (target.fulfilment && event.order_id) {
+      if (ok) await this.fulfilment!.succeeded(event.order_id);
+      else if (givingUp && provisioning) await this.fulfilment!.abandoned(event.order_id);
+    }
+    if (!ok && !givingUp) {
+      this.log.warn({ deliveryId, eventId: event.id, type: event.type, status, attempts: delivery.attempts + 1 }, 'webhook delivery failed; will retry');
+      throw new RetryLater(next < deadline ? next : deadline, `the receiver answered ${status ?? 'nothing'}`);
+    }
+  }
+
+  private async target(webhookId: string): Promise<{ url: string; secret: string; fulfilment: boolean } | undefined> {
+    if (webhookId === FULFILMENT_TARGET) return this.fulfilment ? { url: this.fulfilment.url, secret: this.fulfilment.secret, fulfilment: true } : undefined;
+    const hook = await webhookStore.byId(this.db, webhookId);
+    return hook ? { url: hook.url, secret: unseal(this.encryptionKey, hook.secret_sealed), fulfilment: false } : undefined;
+  }
+
+  /** The status the receiver answered, or null when it did not answer within 10 s (or could not be reached). */
+  private async post(url: string, secret: string, event: EventRow): Promise<number | null> {
+    const body = `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"createdAt":${JSON.stringify(event.created_at)},"data":${event.data}}`;
+    try {
+      const answer = await httpCall(url, {
+        method: 'POST',
+        body,
+        timeoutMs: WEBHOOK_TIMEOUT_MS,
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'tvpay-webhooks/1',
+          'tvpay-event-id': event.id,
+          'tvpay-event-type': event.type,
+          'tvpay-signature': signatureHeader(secret, body, this.clock.now()),
+        },
+      });
+      return answer.status;
+    } catch {
+      return null;
+    }
+  }
+}

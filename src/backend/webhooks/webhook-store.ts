@@ -1,0 +1,83 @@
+import type { BackendDb, BackendTables } from '../schema.ts';
+
+export type WebhookRow = BackendTables['webhooks'];
+export type DeliveryRow = BackendTables['webhook_deliveries'];
+export type EventRow = BackendTables['webhook_events'];
+
+/** The only place the webhook tables are written and read. */
+export const webhookStore = {
+  async insert(db: BackendDb, row: WebhookRow): Promise<void> {
+    await db.insertInto('webhooks').values(row).execute();
+  },
+
+  async active(db: BackendDb): Promise<WebhookRow[]> {
+    return db.selectFrom('webhooks').selectAll().where('deleted_at', 'is', null).orderBy('created_at').execute();
+  },
+
+  async byId(db: BackendDb, id: string): Promise<WebhookRow | undefined> {
+    return db.selectFrom('webhooks').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+  },
+
+  /** Whether it was there to delete; its deliveries stay, as the record of what was sent. */
+  async remove(db: BackendDb, id: string, now: string): Promise<boolean> {
+    const res = await db.updateTable('webhooks').set({ deleted_at: now }).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  },
+
+  async insertEvent(trx: BackendDb, row: EventRow): Promise<void> {
+    await trx.insertInto('webhook_events').values(row).execute();
+  },
+
+  async event(db: BackendDb, id: string): Promise<EventRow | undefined> {
+    return db.selectFrom('webhook_events').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+
+  async insertDelivery(trx: BackendDb, row: DeliveryRow): Promise<void> {
+    await trx.insertInto('webhook_deliveries').values(row).execute();
+  },
+
+  async delivery(db: BackendDb, id: string): Promise<DeliveryRow | undefined> {
+    return db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+
+  /** A webhook's deliveries, newest first. */
+  async deliveriesOf(db: BackendDb, webhookId: string, limit: number): Promise<Array<DeliveryRow & { type: string }>> {
+    return db
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('webhook_events as e', 'e.id', 'd.event_id')
+      .selectAll('d')
+      .select('e.type')
+      .where('d.webhook_id', '=', webhookId)
+      .orderBy('d.created_at', 'desc')
+      .orderBy('d.id', 'desc')
+      .limit(limit)
+      .execute();
+  },
+
+  /** An order's deliveries (for its timeline), oldest first. */
+  async deliveriesOfOrder(db: BackendDb, orderId: string): Promise<Array<DeliveryRow & { type: string }>> {
+    return db
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('webhook_events as e', 'e.id', 'd.event_id')
+      .selectAll('d')
+      .select('e.type')
+      .where('d.order_id', '=', orderId)
+      .orderBy('d.created_at')
+      .execute();
+  },
+
+  /** Records one attempt's outcome; only a pending delivery moves (delivered and failed are final, until a resend). */
+  async recordAttempt(db: BackendDb, id: string, set: Pick<DeliveryRow, 'status' | 'last_status_code' | 'last_attempt_at' | 'next_attempt_at'>): Promise<void> {
+    await db
+      .updateTable('webhook_deliveries')
+      .set((eb) => ({ ...set, attempts: eb('attempts', '+', 1) }))
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .execute();
+  },
+
+  /** A resend makes a delivery pending again (it keeps its event, and so the event's id). */
+  async reopen(trx: BackendDb, id: string, now: string): Promise<void> {
+    await trx.updateTable('webhook_deliveries').set({ status: 'pending', next_attempt_at: now }).where('id', '=', id).execute();
+  },
+};

@@ -1,0 +1,134 @@
+import type { RefundAnswer, RefundRequest } from '../../contracts/provider-api.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { inTransaction } from '../../lib/db/in-transaction.ts';
+import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
+import type { RandomSource } from '../../lib/ids.ts';
+import { enqueue, topic } from '../../lib/outbox/outbox.ts';
+import type { SmsGateway } from '../../sms/gateway.ts';
+import { smsLog } from '../../sms/sms-log.ts';
+import { refundSms, type Locale } from '../../sms/templates.ts';
+import { accountStore } from '../accounts/account-store.ts';
+import { checkoutStore } from '../checkout/checkout-store.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import { paymentStore } from '../payments/payment-store.ts';
+import { tellBackend } from '../payments/settlement.ts';
+import type { PayserverDb } from '../schema.ts';
+import { refundStore, type RefundRow } from './refund-store.ts';
+
+export const REFUND_SMS_TOPIC = topic<{ refundId: string; smsId: string }>('sms.refund');
+
+/** The refund id of a payment the back-end refused (its order had ended): one per payment, whoever asks. */
+export const lateRefundId = (paymentId: string) => `rfd_late_${paymentId}`.slice(0, 64);
+
+export interface RefundsOptions {
+  locale: Locale;
+  smsFrom: string;
+}
+
+const answerOf = (r: RefundRow): RefundAnswer => ({ status: r.status, failureCode: r.failure_code });
+
+/**
+ * Gives captured money back (claims 4 and 7 run backwards): to the source it
+ * came from (the wallet, or the card), as a ledger entry from the merchant
+ * account, once per refund id. The refunded total of a payment is counted in
+ * one conditional UPDATE, so refunds racing on several instances never give
+ * back more than was captured. The refund, its ledger entry, the payer's
+ * receipt SMS and the message that tells the back-end commit together.
+ */
+export class RefundsService {
+  constructor(
+    private readonly db: PayserverDb,
+    private readonly ledger: Ledger,
+    private readonly gateway: SmsGateway,
+    private readonly random: RandomSource,
+    private readonly clock: Clock,
+    private readonly options: RefundsOptions,
+    private readonly kick: () => void,
+  ) {}
+
+  async refund(req: RefundRequest): Promise<RefundAnswer> {
+    try {
+      const answer = await inTransaction(this.db, (trx) => this.refundIn(trx, req));
+      this.kick();
+      return answer;
+    } catch (err) {
+      // The same refund asked twice at once: the second finds the first's row.
+      if (!isUniqueViolation(err)) throw err;
+      const prior = await refundStore.byId(this.db, req.refundId);
+      if (!prior) throw err;
+      return answerOf(prior);
+    }
+  }
+
+  private async refundIn(trx: PayserverDb, req: RefundRequest): Promise<RefundAnswer> {
+    const prior = await refundStore.byId(trx, req.refundId);
+    if (prior) return answerOf(prior);
+    const now = this.clock.now();
+    const payment = await paymentStore.byId(trx, req.paymentId);
+    let failureCode: string | null = null;
+    if (!payment || payment.order_id !== req.orderId || !payment.hold_id) failureCode = 'PAYMENT_NOT_FOUND';
+    else if (payment.currency !== req.currency) failureCode = 'CURRENCY_MISMATCH';
+    else {
+      const refunded = await paymentStore.takeRefund(trx, payment.id, req.amountMinor);
+      if (refunded === undefined) failureCode = 'REFUND_EXCEEDS_PAYMENT';
+      else {
+        await this.ledger.refund(trx, payment.hold_id, req.refundId, req.amountMinor);
+        if (refunded === Number(payment.amount_minor)) {
+          await paymentStore.move(trx, payment.id, 'refunded', now.toISOString());
+          // The checkout page then says the money went back.
+          await checkoutStore.closeRefunded(trx, payment.order_id, payment.id);
+        }
+      }
+    }
+    const row: RefundRow = {
+      id: req.refundId,
+      payment_id: req.paymentId,
+      order_id: req.orderId,
+      amount_minor: req.amountMinor,
+      currency: req.currency,
+      source: payment?.source ?? null,
+      status: failureCode ? 'failed' : 'succeeded',
+      failure_code: failureCode,
+      created_at: now.toISOString(),
+    };
+    await refundStore.insert(trx, row);
+    if (!failureCode && payment) {
+      const smsId = this.random.id('sms');
+      await smsLog.queued(trx, { id: smsId, kind: 'refund', to: payment.phone, from: this.options.smsFrom, now, ref: req.refundId });
+      await enqueue(trx, { id: this.random.id('obx'), topic: REFUND_SMS_TOPIC, payload: { refundId: req.refundId, smsId }, now });
+    }
+    await tellBackend(trx, this.random, now, {
+      type: failureCode ? 'refund.failed' : 'refund.succeeded',
+      refundId: req.refundId,
+      orderId: req.orderId,
+      attempt: payment?.attempt ?? 0,
+      paymentId: req.paymentId,
+      amountMinor: req.amountMinor,
+      currency: req.currency,
+      failureCode,
+    });
+    return answerOf(row);
+  }
+
+  /** The payer's receipt: amount, product, where the money went, the order. */
+  async sendReceipt({ refundId, smsId }: { refundId: string; smsId: string }): Promise<void> {
+    const refund = await refundStore.byId(this.db, refundId);
+    const payment = refund && (await paymentStore.byId(this.db, refund.payment_id));
+    if (!refund || !payment) return;
+    // Sent already (a delivery retried after the gateway took it): once is enough.
+    if ((await smsLog.byId(this.db, smsId))?.status !== 'queued') return;
+    const labels = await checkoutStore.labelsOf(this.db, refund.order_id);
+    const card = refund.source === 'card' && payment.account_id ? await accountStore.source(this.db, payment.account_id, 'card') : undefined;
+    const text = refundSms(this.options.locale, {
+      product: labels?.product_title ?? '',
+      payee: labels?.payee ?? '',
+      amountMinor: Number(refund.amount_minor),
+      currency: refund.currency,
+      source: refund.source ?? 'wallet',
+      cardLast4: card?.card_last4 ?? null,
+      orderId: refund.order_id,
+    });
+    const { gatewayId } = await this.gateway.send({ ref: smsId, to: payment.phone, from: this.options.smsFrom, text });
+    await smsLog.advance(this.db, smsId, 'sent', this.clock.now(), gatewayId);
+  }
+}

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { eventually } from '../support/eventually.ts';
+import { createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
+import { testSystem, type TestSystem } from '../support/system.ts';
+import { webhookReceiver } from '../support/webhook-receiver.ts';
+
+const A = '8613800138000';
+let sys: TestSystem;
+before(async () => {
+  sys = await testSystem({ TVPAY_LIMIT_PAYER_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_PHONE: '1000', TVPAY_LIMIT_CODE_CHECKS_PER_PHONE: '1000' });
+});
+after(() => sys.close());
+
+async function register(url: string, events: string[] = ['*'], key?: string) {
+  const res = await sys.backendAdmin('POST', '/admin/v1/webhooks', { url, events }, key ? { 'idempotency-key': key } : {});
+  assert.equal(res.statusCode, 201, res.body);
+  return res.json();
+}
+
+async function buy(productId = 'kids-app') {
+  const tv = await newTv(sys, `wh-${Math.random().toString(36).slice(2, 8)}`);
+  const orderId = await createOrder(sys, productId, tv);
+  const seen = await smsCount(sys, A);
+  await tv('POST', `/v1/orders/${orderId}/payer`, { phone: A });
+  await sys.carrier.carrier.reply(A, await latestCode(sys, A, seen));
+  await orderStatus(sys, orderId, 'fulfilled', tv);
+  return orderId;
+}
+
+const deliveries = async (webhookId: string) => (await sys.backendAdmin('GET', `/admin/v1/webhooks/${webhookId}/deliveries`)).json();
+
+describe('webhooks', () => {
+  it('shows the secret once, keeps it sealed, and signs every event with it', async (t) => {
+    const rx = await webhookReceiver();
+    t.after(() => rx.close());
+    const hook = await register(rx.url, ['order.paid', 'order.fulfilled'], 'hook-key-1');
+    assert.match(hook.secret, /^whsec_/);
+    rx.setSecret(hook.secret);
+    const replay = await sys.backendAdmin('POST', '/admin/v1/webhooks', { url: rx.url, events: ['order.paid', 'order.fulfilled'] }, { 'idempotency-key': 'hook-key-1' });
+    assert.equal(replay.json().webhookId, hook.webhookId);
+    assert.ok(!replay.body.includes(hook.secret), 'a replay does not show the secret again');
+    const listed = (await sys.backendAdmin('GET', '/admin/v1/webhooks')).json();
+    assert.ok(listed.some((w: { webhookId: string }) => w.webhookId === hook.webhookId));
+    assert.ok(!JSON.stringify(listed).includes(hook.secret));
+    const row = await sys.backend.services.webhooks['db'].selectFrom('webhooks').selectAll().where('id', '=', hook.webhookId).executeTakeFirstOrThrow();
+    assert.ok(!JSON.stringify(row).includes(hook.secret), 'the database holds the secret sealed');
+
+    const orderId = await buy();
+    const [paid, fulfilled] = await eventually(() => {
+      const p = rx.ofType('order.paid').find((r) => r.json.data.orderId === orderId);
+      const f = rx.ofType('order.fulfilled').find((r) => r.json.data.orderId === orderId);
+      assert.ok(p && f, 'both events arrive');
+      return [p, f];
+    });
+    for (const r of [paid!, fulfilled!]) {
+      assert.equal(r.signed, true, 'the signature verifies');
+      assert.equal(r.headers['tvpay-event-id'], r.json.id);
+      assert.equal(r.headers['tvpay-event-type'], r.json.type);
+      assert.match(r.json.createdAt, /^\d{4}-\d{2}-\d{2}T/);
+    }
+    assert.equal(paid!.json.data.status, 'paid');
+    assert.equal(paid!.json.data.payerPhone, `+${A}`);
+    assert.equal(paid!.json.data.payUrl, null, 'the pay link, a bearer secret, is not sent');
+    assert.equal(fulfilled!.json.data.status, 'fulfilled');
+    assert.ok(rx.received.every((r) => r.type === 'order.paid' || r.type === 'order.fulfilled'), 'only the subscribed types');
+    await sys.backendAdmin('DELETE', `/admin/v1/webhooks/${hook.webhookId}`);
+  });
+
+  it('retries a receiver that fails, records each attempt, and resends with the same event id', async (t) => {
+    const rx = await webhookReceiver();
+    t.after(() => rx.close());
+    const hook = await register(rx.url, ['order.paid']);
+    rx.setSecret(hook.secret);
+    rx.answer(500);
+    const orderId = await buy();
+    await eventually(() => assert.ok(rx.ofType('order.paid').some((r) => r.json.data.orderId === orderId)));
+    const first = await eventually(async () => {
+      const [d] = await deliveries(hook.webhookId);
+      assert.equal(d.attempts, 1);
+      return d;
+    });
+    assert.equal(first.status, 'pending');
+    assert.equal(first.lastStatusCode, 500);
+    assert.ok(Date.parse(first.nextAttemptAt) - Date.parse(first.lastAttemptAt) <= 15_000, 'the first retry is within 15 s');
+    rx.answer(204);
+    await sys.advance(15_000);
+    const done = await eventually(async () => {
+      const [d] = await deliveries(hook.webhookId);
+      assert.equal(d.status, 'delivered');
+      return d;
+    });
+    assert.equal(done.attempts, 2);
+    assert.equal(done.lastStatusCode, 204);
+    assert.equal(done.nextAttemptAt, null);
+    const resent = await sys.backendAdmin('POST', `/admin/v1/webhooks/${hook.webhookId}/deliveries/${done.deliveryId}/resend`);
+    assert.equal(resent.statusCode, 202, resent.body);
+    await eventually(() => assert.equal(rx.ofType('order.paid').filter((r) => r.json.data.orderId === orderId).length, 3));
+    const ids = new Set(rx.ofType('order.paid').filter((r) => r.json.data.orderId === orderId).map((r) => r.id));
+    assert.equal(ids.size, 1, 'every attempt carries the same event id');
+    const timeline = (await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}/timeline`)).json();
+    assert.ok(timeline.some((e: { kind: string }) => e.kind === 'webhook'));
+    await sys.backendAdmin('DELETE', `/admin/v1/webhooks/${hook.webhookId}`);
+  });
+
+  it('keeps delivering to other receivers, and paying, while one receiver never answers', async (t) => {
+    const slow = await webhookReceiver();
+    const fast = await webhookReceiver();
+    t.after(async () => {
+      await slow.close();
+      await fast.close();
+    });
+    slow.answer('hang');
+    const s = await register(slow.url, ['*']);
+    const f = await register(fast.url, ['order.cancelled']);
+    const tv = await newTv(sys, 'busy-tv');
+    const made: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const id = await createOrder(sys, 'kids-app', tv);
+      await tv('POST', `/v1/orders/${id}/cancel`);
+      made.push(id);
+    }
+    await eventually(() => assert.equal(fast.ofType('order.cancelled').filter((r) => made.includes(r.json.data.orderId)).length, 20));
+    assert.ok(slow.received.length <= 4, `at most four deliveries in flight to the slow URL (${slow.received.length})`);
+    await buy();
+    await sys.backendAdmin('DELETE', `/admin/v1/webhooks/${s.webhookId}`);
+    await sys.backendAdmin('DELETE', `/admin/v1/webhooks/${f.webhookId}`);
+  });
+
+  it('refuses URLs that are not absolute http(s), unknown event types and empty lists, storing nothing', async () => {
+    const before = (await sys.backendAdmin('GET', '/admin/v1/webhooks')).json().length;
+    for (const [body, status, code] of [
+      [{ url: 'ftp://example.com/x', events: ['*'] }, 422, 'WEBHOOK_URL_INVALID'],
+      [{ url: '/relative', events: ['*'] }, 422, 'WEBHOOK_URL_INVALID'],
+      [{ url: 'https://user:pw@example.com/', events: ['*'] }, 422, 'WEBHOOK_URL_INVALID'],
+      [{ url: 'https://example.com/', events: ['order.nope'] }, 422, 'EVENT_TYPE_UNKNOWN'],
+      [{ url: 'https://example.com/', events: [] }, 400, 'VALIDATION_FAILED'],
+      [{ url: 'https://example.com/' }, 400, 'VALIDATION_FAILED'],
+    ] as const) {
+      const res = await sys.backendAdmin('POST', '/admin/v1/webhooks', body);
+      assert.equal(res.statusCode, status, `${JSON.stringify(body)} → ${res.body}`);
+      assert.equal(res.json().code, code);
+    }
+    assert.equal((await sys.backendAdmin('GET', '/admin/v1/webhooks')).json().length, before);
+    assert.equal((await sys.backendAdmin('GET', '/admin/v1/webhooks/whk_nope/deliveries')).statusCode, 404);
+    assert.equal((await sys.backendAdmin('DELETE', '/admin/v1/webhooks/whk_nope')).statusCode, 404);
+  });
+});

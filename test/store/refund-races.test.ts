@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import { refundStore } from '../../src/backend/refunds/refund-store.ts';
+import { backendMigrations, type BackendTables } from '../../src/backend/schema.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
+import { inTransaction } from '../../src/lib/db/in-transaction.ts';
+import { openDatabase } from '../../src/lib/db/open-database.ts';
+import { cryptoRandom } from '../../src/lib/ids.ts';
+import { Ledger } from '../../src/payserver/ledger/ledger.ts';
+import { auditLedger } from '../../src/payserver/ledger/ledger-audit.ts';
+import { RefundsService } from '../../src/payserver/refunds/refunds-service.ts';
+import { payserverMigrations, type PayserverTables } from '../../src/payserver/schema.ts';
+import type { SmsGateway } from '../../src/sms/gateway.ts';
+import { DIALECTS, freshStore, skipFor } from './dialects.ts';
+
+/** Receipts go out through the outbox, which these tests do not run: a send here would be a bug. */
+const noSending: SmsGateway = {
+  send: async () => {
+    throw new Error('no SMS is sent by a refund itself');
+  },
+} as unknown as SmsGateway;
+
+/**
+ * Two instances of a service on one store: on PostgreSQL two pools. An
+ * embedded SQLite file has one writer per process (better-sqlite3 waits for a
+ * lock synchronously, so a second writer in the same process would block the
+ * first one's commit), so on SQLite the racers share the one instance, and
+ * race through its group commit.
+ */
+async function twoInstances<DB>(dialect: (typeof DIALECTS)[number], migrations: Parameters<typeof freshStore>[1], t: TestContext) {
+  const first = await freshStore<DB>(dialect, migrations, 10, t);
+  if (dialect === 'sqlite') return [first, first] as const;
+  const second = openDatabase<DB>(first.url, 10);
+  t.after(() => second.close());
+  return [first, second] as const;
+}
+
+for (const dialect of DIALECTS) {
+  const skip = await skipFor(dialect);
+
+  describe(`refunds racing on two instances on ${dialect}`, { skip }, () => {
+    it('the back-end counts no more refunds against an order than was paid', async (t) => {
+      const [a, b] = await twoInstances<BackendTables>(dialect, backendMigrations, t);
+      const now = new Date().toISOString();
+      await a.db.insertInto('devices').values({ id: 'dev_1', name: 'TV', account_id: 'sub_1', token_hash: 'h', created_at: now }).execute();
+      await a.db
+        .insertInto('orders')
+        .values({
+          id: 'ord_1', device_id: 'dev_1', account_id: 'sub_1', product_id: 'vip', title: 'VIP', amount_minor: 1000, currency: 'CNY', service: 'vip', duration_days: 30,
+          status: 'fulfilled', channel: 'sms_confirm', payer_phone: '+8613800138000', attempt: 1, link_token: 't', failure_code: null, payment_id: 'pay_1',
+          created_at: now, expires_at: now, paid_at: now, fulfilled_at: now, updated_at: now, refund_reserved_minor: 0, refunded_minor: 0,
+        })
+        .execute();
+      const tries = await Promise.all(Array.from({ length: 30 }, (_, i) => inTransaction((i % 2 ? a : b).db, (trx) => refundStore.reserve(trx, 'ord_1', 100, new Date()))));
+      assert.equal(tries.filter(Boolean).length, 10);
+      const order = await a.db.selectFrom('orders').select('refund_reserved_minor').where('id', '=', 'ord_1').executeTakeFirstOrThrow();
+      assert.equal(Number(order.refund_reserved_minor), 1000);
+    });
+
+    it('the payment server gives back no more than it captured, and each refund id once', async (t) => {
+      const [a, b] = await twoInstances<PayserverTables>(dialect, payserverMigrations, t);
+      const clock = new ManualClock();
+      const ledger = new Ledger(cryptoRandom, clock);
+      const now = clock.now().toISOString();
+      await a.db.insertInto('accounts').values({ id: 'acc_1', phone: '+8613800138000', currency: 'CNY', quick_pay: 1, created_at: now }).execute();
+      const wallet = await ledger.openAccount(a.db, { accountId: 'acc_1', kind: 'wallet', currency: 'CNY' });
+      await ledger.credit(a.db, wallet, 5000, 'seed');
+      const hold = (await ledger.reserve(a.db, wallet, 1000, 'pay_1'))!;
+      await ledger.capture(a.db, hold);
+      await a.db
+        .insertInto('payments')
+        .values({
+          id: 'pay_1', order_id: 'ord_1', attempt: 1, method: 'sms_code', phone: '+8613800138000', account_id: 'acc_1', source: 'wallet', hold_id: hold,
+          amount_minor: 1000, currency: 'CNY', status: 'captured', failure_code: null, code_hash: null, code_expires_at: null, wrong_replies: 0, refunded_minor: 0, created_at: now, completed_at: now,
+        })
+        .execute();
+      const service = (db: typeof a.db) => new RefundsService(db, ledger, noSending, cryptoRandom, clock, { locale: 'zh-CN', smsFrom: '10690000' }, () => {});
+      const [sa, sb] = [service(a.db), service(b.db)];
+      const ask = (s: RefundsService, id: string) => s.refund({ refundId: id, orderId: 'ord_1', paymentId: 'pay_1', amountMinor: 300, currency: 'CNY', reason: 'race' });
+      const answers = await Promise.all([
+        ...Array.from({ length: 8 }, (_, i) => ask(i % 2 ? sa : sb, `rfd_${i}`)),
+        ...Array.from({ length: 6 }, (_, i) => ask(i % 2 ? sa : sb, 'rfd_same')),
+      ]);
+      const same = answers.slice(8);
+      assert.ok(same.every((x) => x.status === same[0]!.status), 'one refund id, one answer');
+      const rows = await a.db.selectFrom('refunds').selectAll().execute();
+      assert.equal(rows.length, 9, 'one row per refund id');
+      const succeeded = rows.filter((r) => r.status === 'succeeded');
+      assert.equal(succeeded.length, 3, '3 × 300 fit in 1000, a fourth does not');
+      const w = await a.db.selectFrom('ledger_accounts').selectAll().where('id', '=', wallet).executeTakeFirstOrThrow();
+      assert.equal(Number(w.balance_minor), 5000 - 1000 + 900);
+      const payment = await a.db.selectFrom('payments').selectAll().where('id', '=', 'pay_1').executeTakeFirstOrThrow();
+      assert.equal(Number(payment.refunded_minor), 900);
+      assert.equal((await auditLedger(a.db)).ok, true);
+    });
+  });
+}

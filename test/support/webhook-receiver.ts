@@ -1,0 +1,64 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+
+export interface Received {
+  id: string;
+  type: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+  json: { id: string; type: string; createdAt: string; data: any };
+  /** Whether `Tvpay-Signature` is right for the body and the receiver's secret. */
+  signed: boolean;
+}
+
+/** Checks a `Tvpay-Signature` header as a receiver would: HMAC-SHA256 over "<t>.<raw body>". */
+export function verifySignature(secret: string, header: string | undefined, body: string): boolean {
+  const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header ?? '');
+  if (!m) return false;
+  const expected = createHmac('sha256', secret).update(`${m[1]}.${body}`).digest();
+  return timingSafeEqual(expected, Buffer.from(m[2]!, 'hex'));
+}
+
+/**
+ * An operator's system receiving webhooks over real HTTP: it verifies every
+ * signature with the secret it is given, records what arrives, and answers
+ * whatever the test sets (`answer`: a status, or 'hang' to never answer).
+ */
+export async function webhookReceiver() {
+  const received: Received[] = [];
+  let secret = '';
+  let answer: number | 'hang' = 200;
+  const hanging = new Set<ServerResponse>();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const json = JSON.parse(body);
+      received.push({ id: json.id, type: json.type, headers: req.headers, body, json, signed: verifySignature(secret, req.headers['tvpay-signature'] as string | undefined, body) });
+      if (answer === 'hang') {
+        hanging.add(res);
+        return;
+      }
+      res.writeHead(answer, { 'content-type': 'text/plain' }).end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}/hooks`,
+    received,
+    ofType: (type: string) => received.filter((r) => r.type === type),
+    setSecret(s: string) {
+      secret = s;
+    },
+    answer(a: number | 'hang') {
+      answer = a;
+    },
+    async close() {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
