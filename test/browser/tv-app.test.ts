@@ -227,6 +227,34 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     assert.match((await tv.locator('h1').textContent()) ?? '', /选择套餐/);
   });
 
+  it('shows a purchase refunded in full as refunded in my services', async () => {
+    const orderId = (await sys.tv('POST', '/v1/orders', { productId: 'kids-app' })).json().orderId;
+    const seen = (await sys.carrier.carrier.inbox('8613800138000')).length;
+    await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13800138000' });
+    const code = await eventually(async () => {
+      const inbox = await sys.carrier.carrier.inbox('8613800138000');
+      assert.ok(inbox.length > seen);
+      return codeIn(inbox[inbox.length - 1]!.text);
+    });
+    await sys.carrier.carrier.reply('8613800138000', code);
+    await eventually(async () => assert.equal((await sys.tv('GET', `/v1/orders/${orderId}`)).json().status, 'fulfilled'));
+    assert.equal((await sys.backendAdmin('POST', `/admin/v1/orders/${orderId}/refunds`, { reason: 'browser test' })).statusCode, 201);
+    await eventually(async () => assert.equal((await sys.tv('GET', `/v1/orders/${orderId}`)).json().status, 'refunded'));
+    await tv.goto(tvUrl());
+    await onScreen('catalogue');
+    await press('ArrowUp');
+    if ((await focused())?.id === 'lang') await press('ArrowLeft');
+    assert.equal((await focused())?.id, 'services');
+    await press('Enter');
+    await onScreen('services');
+    const refunded = tv.locator('.list li[data-refunded="yes"]');
+    assert.equal(await refunded.count(), 1);
+    assert.match((await refunded.textContent()) ?? '', /少儿动画应用.*已退款/);
+    await screenshot(tv, 'tv-services-refunded');
+    await press('Escape');
+    await onScreen('catalogue');
+  });
+
   it('follows the order by polling on a browser without EventSource', async () => {
     const old = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
     await old.addInitScript(() => {
