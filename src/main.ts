@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { loadSecrets } from './config/secrets.ts';
-import { systemClock } from './lib/clock.ts';
+import { ShiftedClock, systemClock } from './lib/clock.ts';
 import { armCrashPoints } from './lib/crash-points.ts';
 import { cryptoRandom } from './lib/ids.ts';
 import { createLogger } from './lib/log.ts';
@@ -32,7 +32,7 @@ async function main(argv: string[]): Promise<void> {
   const parts = which === 'all' ? ALL_PARTS : [which as Part];
   let system: Awaited<ReturnType<typeof startSystem>>;
   try {
-    system = await startSystem({ config, secrets, clock: systemClock, random: cryptoRandom, log }, parts);
+    system = await startSystem({ config, secrets, clock: config.testClock ? new ShiftedClock() : systemClock, random: cryptoRandom, log }, parts);
   } catch (err) {
     if (err instanceof StartError) {
       console.error(err.message);

@@ -1,3 +1,4 @@
+import type { TestClock } from './lib/http/test-clock-routes.ts';
 import type { FastifyInstance } from 'fastify';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -93,6 +94,9 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
   let backend: Awaited<ReturnType<typeof buildBackend>> | undefined;
   let demoDeviceToken: string | undefined;
   const seed = options.seed ?? true;
+  // TVPAY_TEST_CLOCK=1: the one clock of the process, shared by every service, which operators move forward.
+  const testClock = config.testClock && 'advance' in clock ? (clock as TestClock) : undefined;
+  if (testClock) banner.push('!!! TEST CLOCK ON (TVPAY_TEST_CLOCK=1): POST /admin/v1/test-clock moves time forward. Never run real payments like this. !!!');
 
   if (parts.includes('carrier') && config.sms.mode === 'dev') {
     carrier = await buildCarrier({ config, secrets, store: openDatabase(config.carrierDatabase), clock, random, log: log.child({ service: 'carrier' }) });
@@ -104,7 +108,7 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
     const inbox = new DeferredInbox();
     const gateway = gatewayFor(config, secrets, config.internalUrls.payserver, log.child({ service: 'payserver', part: 'sms' }), inbox);
     payserver = await buildPayserver({
-      config, secrets, clock, random, gateway,
+      config, secrets, clock, random, gateway, testClock,
       store: openDatabase(config.payserverDatabase, config.dbPoolSize, lostConnection(log)),
       log: log.child({ service: 'payserver' }),
     });
@@ -122,7 +126,7 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
     const inbox = new DeferredInbox({ message: forwardToPayserver(config, secrets, log) });
     const gateway = gatewayFor(config, secrets, config.internalUrls.backend, log.child({ service: 'backend', part: 'sms' }), inbox);
     backend = await buildBackend({
-      config, secrets, clock, random, gateway,
+      config, secrets, clock, random, gateway, testClock,
       store: openDatabase(config.backendDatabase, config.dbPoolSize, lostConnection(log)),
       log: log.child({ service: 'backend' }),
     });

@@ -36,6 +36,9 @@ import { REFUND_TOPIC, RefundsService } from './refunds/refunds-service.ts';
 import { adminRefundRoutes } from './refunds/refunds-routes.ts';
 import { WebhookDelivery } from './webhooks/webhook-delivery.ts';
 import { adminWebhookRoutes } from './webhooks/webhooks-routes.ts';
+import { RENEWAL_TOPIC, SUBSCRIPTION_SMS_TOPIC, SubscriptionsService } from './subscriptions/subscriptions-service.ts';
+import { adminSubscriptionRoutes, cancelByPhoneRoute, tvSubscriptionRoutes } from './subscriptions/subscriptions-routes.ts';
+import { testClockRoutes, type TestClock } from '../lib/http/test-clock-routes.ts';
 import { WEBHOOK_TOPIC, WebhooksService } from './webhooks/webhooks-service.ts';
 
 export interface BackendDeps {
@@ -48,6 +51,8 @@ export interface BackendDeps {
   log: Log;
   /** Defaults to tvpay's payment server at the configured address. */
   provider?: PaymentProvider;
+  /** With TVPAY_TEST_CLOCK: the process's clock, which operators move forward. */
+  testClock?: TestClock;
 }
 
 /**
@@ -92,7 +97,16 @@ export async function buildBackend(deps: BackendDeps) {
     runAttempt: (orderId, attempt, startMessage) => attempts.run({ orderId, attempt }, startMessage),
     onBudgetExhausted: () => log.error({ budget: config.limits.smsDailyBudget }, "the day's SMS budget is used up: new SMS payments are refused until the window resets"),
   });
-  const paymentEvents = new PaymentEvents({ db, events, ending, refunds, webhooks, random, clock, kick, log, fulfilment });
+  const subscriptions = new SubscriptionsService({
+    db, provider, webhooks, random, clock, kick, log,
+    options: { noticeDays: config.renewalNoticeDays, locale: config.sms.locale, smsFrom: config.sms.payserverFrom, payee: config.merchantName, timeZone: config.businessTimeZone },
+    currentTerms: async (productId) => {
+      const all = await products.listAll();
+      const p = all.find((x) => x.productId === productId);
+      return p ? { amountMinor: p.amountMinor, title: p.title } : undefined;
+    },
+  });
+  const paymentEvents = new PaymentEvents({ db, events, ending, refunds, webhooks, subscriptions, random, clock, kick, log, fulfilment });
   const webhookDelivery = new WebhookDelivery(db, clock, secrets.encryptionKey, log.child({ part: 'webhooks' }), paymentEvents.fulfilmentHooks());
 
   const handlers = [
@@ -102,6 +116,8 @@ export async function buildBackend(deps: BackendDeps) {
     handler(FULFIL_TOPIC, (p) => paymentEvents.fulfil(p)),
     handler(REFUND_TOPIC, (p) => refunds.request(p)),
     handler(WEBHOOK_TOPIC, (p) => webhookDelivery.deliver(p)),
+    handler(RENEWAL_TOPIC, (p) => subscriptions.requestCharge(p)),
+    handler(SUBSCRIPTION_SMS_TOPIC, (p) => subscriptions.sendSms(p, deps.gateway)),
   ];
 
   const streams = new StreamRegistry({ perDevice: config.limits.streamsPerDevice, perOrder: config.limits.streamsPerOrder });
@@ -113,6 +129,8 @@ export async function buildBackend(deps: BackendDeps) {
     adminOrderRoutes(admin, orders, checkoutUrl, (orderId) => traceOrder(db, provider, orderId, log));
     adminRefundRoutes(admin, refunds);
     adminWebhookRoutes(admin, webhooks);
+    adminSubscriptionRoutes(admin, subscriptions, config.phoneRegions);
+    if (deps.testClock) testClockRoutes(admin, deps.testClock);
     smsAdminRoutes(admin, shared, config.phoneRegions);
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
   });
@@ -120,12 +138,18 @@ export async function buildBackend(deps: BackendDeps) {
     tvProductRoutes(tv, products);
     tvOrderRoutes(tv, orders, events, streams, checkoutUrl);
     entitlementRoutes(tv, db);
+    tvSubscriptionRoutes(tv, subscriptions);
   });
   tvRoutes(app);
-  paymentEventRoutes(app, paymentEvents, requireServiceSignature(shared, secrets.serviceSecret, clock));
+  const signed = requireServiceSignature(shared, secrets.serviceSecret, clock);
+  paymentEventRoutes(app, paymentEvents, signed);
+  cancelByPhoneRoute(app, subscriptions, config.phoneRegions, signed);
   smsGatewayRoutes(app, { db: shared, inboundToken: secrets.smsInboundToken, clock });
 
-  const sweeper = core.sweeper(() => orders.expireDue(), [{ table: 'inbox', key: 'message_id', dated: 'received_at' }]);
+  const sweeper = core.sweeper(async () => {
+    await orders.expireDue();
+    await subscriptions.runDue();
+  }, [{ table: 'inbox', key: 'message_id', dated: 'received_at' }]);
 
   return runningParts({ app, worker, slowWorker, handlers, sweeper, store: { close: async () => { await bridge?.stop(); await deps.store.close(); } }, fresh, services: {
       products,
@@ -135,6 +159,7 @@ export async function buildBackend(deps: BackendDeps) {
       paymentEvents,
       refunds,
       webhooks,
+      subscriptions,
       /** Delivery receipts from an SMS link (SMPP) for the SMS this service sent. */
       sms: {
         receipt: async (gatewayId: string, status: 'delivered' | 'failed') => {

@@ -4,7 +4,7 @@ import type { OrderStatus } from './orders/order-state.ts';
 
 /** The back-end server's database. */
 export interface BackendTables extends CommonTables {
-  products: { id: string; title: string; amount_minor: number; currency: string; service: string; duration_days: number; updated_at: string; retired_at: string | null };
+  products: { id: string; title: string; amount_minor: number; currency: string; service: string; duration_days: number; updated_at: string; retired_at: string | null; renews: number };
   devices: { id: string; name: string; account_id: string; token_hash: string; created_at: string; revoked_at: string | null };
   orders: {
     id: string;
@@ -17,7 +17,7 @@ export interface BackendTables extends CommonTables {
     service: string;
     duration_days: number;
     status: OrderStatus;
-    channel: 'sms_confirm' | 'wap_link' | null;
+    channel: 'sms_confirm' | 'wap_link' | 'renewal' | null;
     payer_phone: string | null;
     attempt: number;
     link_token: string;
@@ -32,6 +32,36 @@ export interface BackendTables extends CommonTables {
     refund_reserved_minor: number;
     /** Succeeded refunds. */
     refunded_minor: number;
+    /** The subscription this order started, extended or renews. */
+    subscription_id: string | null;
+    /** The product renewed every `duration_days` when the order was made (a term of the order, like its price). */
+    renews: number;
+    /** The payer agreed to renewals charged under the quick-pay agreement (a renewing product, confirmed so). */
+    renewal_consent: number;
+  };
+  subscriptions: {
+    id: string;
+    account_id: string;
+    device_id: string;
+    product_id: string;
+    service: string;
+    title: string;
+    amount_minor: number;
+    currency: string;
+    duration_days: number;
+    payer_phone: string;
+    status: 'active' | 'cancelled' | 'lapsed';
+    current_period_end: string;
+    next_charge_at: string | null;
+    /** Failed renewal tries of the current period (the first at its end, then 1 and 3 days after). */
+    failed_tries: number;
+    /** The renewal order in flight: set by the one scheduler that claimed the charge. */
+    pending_order_id: string | null;
+    /** The period end whose notice went out, so each period is announced once. */
+    noticed_for: string | null;
+    cancelled_at: string | null;
+    created_at: string;
+    updated_at: string;
   };
   refunds: {
     id: string;
@@ -225,6 +255,48 @@ const operations: Migration = {
   },
 };
 
+/**
+ * Memberships that renew: renewing products, subscriptions, and renewal
+ * orders, which belong to a subscription rather than to a TV's checkout (so
+ * they never count as the TV's one open order).
+ */
+const subscriptions: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('products').addColumn('renews', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('orders').addColumn('subscription_id', 'varchar(64)').execute();
+    await db.schema.alterTable('orders').addColumn('renewal_consent', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('orders').addColumn('renews', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await sql`DROP INDEX orders_one_open_per_device`.execute(db);
+    await sql`CREATE UNIQUE INDEX orders_one_open_per_device ON orders (device_id) WHERE status IN ('created', 'awaiting_payment') AND (channel IS NULL OR channel <> 'renewal')`.execute(db);
+    await db.schema
+      .createTable('subscriptions')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(128)', (c) => c.notNull())
+      .addColumn('device_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('product_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('service', 'varchar(64)', (c) => c.notNull())
+      .addColumn('title', 'varchar(200)', (c) => c.notNull())
+      .addColumn('amount_minor', 'bigint', (c) => c.notNull())
+      .addColumn('currency', 'varchar(3)', (c) => c.notNull())
+      .addColumn('duration_days', 'integer', (c) => c.notNull())
+      .addColumn('payer_phone', 'varchar(32)', (c) => c.notNull())
+      .addColumn('status', 'varchar(16)', (c) => c.notNull())
+      .addColumn('current_period_end', 'varchar(32)', (c) => c.notNull())
+      .addColumn('next_charge_at', 'varchar(32)')
+      .addColumn('failed_tries', 'integer', (c) => c.notNull())
+      .addColumn('pending_order_id', 'varchar(64)')
+      .addColumn('noticed_for', 'varchar(32)')
+      .addColumn('cancelled_at', 'varchar(32)')
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+      .execute();
+    // One subscription per account and service while it is active.
+    await sql`CREATE UNIQUE INDEX subscriptions_one_active ON subscriptions (account_id, service) WHERE status = 'active'`.execute(db);
+    await db.schema.createIndex('subscriptions_due').on('subscriptions').columns(['status', 'next_charge_at']).execute();
+    await db.schema.createIndex('subscriptions_phone').on('subscriptions').column('payer_phone').execute();
+  },
+};
+
 export const backendMigrations: Record<string, Migration> = {
   '0001_common': commonTablesMigration,
   '0002_backend': core,
@@ -232,4 +304,5 @@ export const backendMigrations: Record<string, Migration> = {
   '0004_sms_gateway_id': smsGatewayIdMigration,
   '0005_one_open_order_per_device': oneOpenOrderPerDevice,
   '0006_operations': operations,
+  '0007_subscriptions': subscriptions,
 };

@@ -54,6 +54,12 @@ export interface Config {
     /** A key left `running` by a crash is released after this long. */
     idempotencyRunningSeconds: number;
   };
+  /** Days before a renewal that its notice SMS goes out (PRC rules ask for one before every renewal). */
+  renewalNoticeDays: number;
+  /** The time zone of business days: notices' dates, statements. */
+  businessTimeZone: string;
+  /** TVPAY_TEST_CLOCK=1: one clock for the process that operators move forward (development and tests only). */
+  testClock: boolean;
   /** How long a graceful shutdown may take before the process exits anyway. */
   shutdownSeconds: number;
   /** Fault injection for the crash tests (TVPAY_CRASH_AT); empty in real use. */
@@ -102,6 +108,22 @@ export function loadConfig(env: Env): Readonly<Config> {
   const smsNumber = (name: string, fallback: string) => {
     const v = str(name, fallback);
     if (!/^\+?\d{3,20}$/.test(v)) problems.push(`${name}="${v}" must be a short code or phone number (digits).`);
+    return v;
+  };
+
+  const flag = (name: string) => {
+    const v = env[name];
+    if (v === undefined || v === '' || v === '0') return false;
+    if (v !== '1') problems.push(`${name}="${v}" must be 1 (on) or 0 (off).`);
+    return v === '1';
+  };
+  const timeZone = (v: string) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: v });
+    } catch {
+      problems.push(`TVPAY_BUSINESS_TIMEZONE="${v}" is not an IANA time zone (e.g. Asia/Shanghai).`);
+      return 'Asia/Shanghai';
+    }
     return v;
   };
 
@@ -205,6 +227,9 @@ export function loadConfig(env: Env): Readonly<Config> {
       idempotencyRunningSeconds: int('TVPAY_IDEMPOTENCY_RUNNING_SECONDS', 60, 1, 3600),
     },
     shutdownSeconds: int('TVPAY_SHUTDOWN_SECONDS', 10, 1, 600),
+    renewalNoticeDays: int('TVPAY_RENEWAL_NOTICE_DAYS', 5, 0, 60),
+    businessTimeZone: timeZone(str('TVPAY_BUSINESS_TIMEZONE', 'Asia/Shanghai')),
+    testClock: flag('TVPAY_TEST_CLOCK'),
     crashAt,
     secrets: {
       adminToken: secret('TVPAY_ADMIN_TOKEN'),

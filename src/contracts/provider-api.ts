@@ -30,6 +30,8 @@ export const StartPaymentRequest = Type.Object(
     linkToken: Type.String({ minLength: 22, maxLength: 128 }),
     deviceId: Type.String({ maxLength: 64 }),
     expiresAt: Type.String({ maxLength: 32 }),
+    /** The product renews every this many days: the code SMS and the checkout page say so, and confirming is consent. */
+    renewsEveryDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3660 })),
   },
   { additionalProperties: false },
 );
@@ -96,6 +98,8 @@ export const PaymentEvent = Type.Object(
     amountMinor: Type.Integer({ minimum: 0, maximum: MAX_AMOUNT_MINOR }),
     currency: Currency,
     failureCode: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
+    /** On `payment.completed` of a renewing product: the payer consented to renewals under quick pay (the SMS code, or the page's quick-pay box). */
+    renewalConsent: Type.Optional(Type.Boolean()),
     at: Type.String({ maxLength: 32 }),
   },
   { additionalProperties: false },
@@ -132,3 +136,28 @@ export const OrderTrace = Type.Object({
   sms: Type.Array(Type.Object({ smsId: Type.String(), kind: Type.String(), status: Type.String(), createdAt: Type.String(), updatedAt: Type.String() })),
 });
 export type OrderTrace = Static<typeof OrderTrace>;
+
+/**
+ * Back-end → payment server: charge a renewal under the payer's quick-pay
+ * agreement (wallet, else the card; no code: the payer consented and was
+ * told). Idempotent on `orderId`; the outcome arrives as a PaymentEvent.
+ */
+export const RenewalRequest = Type.Object(
+  {
+    orderId: Id,
+    phone: Type.String({ maxLength: 32 }),
+    amountMinor: Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_MINOR }),
+    currency: Currency,
+    productTitle: Type.String({ maxLength: 200 }),
+    payee: Type.String({ maxLength: 64 }),
+    deviceId: Type.String({ maxLength: 64 }),
+    expiresAt: Type.String({ maxLength: 32 }),
+    renewsEveryDays: Type.Integer({ minimum: 1, maximum: 3660 }),
+  },
+  { additionalProperties: false },
+);
+export type RenewalRequest = Static<typeof RenewalRequest>;
+
+/** Back-end → payment server (forwarded): a phone replied TD (or 取消, 退订…) to cancel its renewals. */
+export const CancelByPhone = Type.Object({ phone: Type.String({ maxLength: 32 }) }, { additionalProperties: false });
+export const CancelByPhoneAnswer = Type.Object({ cancelled: Type.Integer() });

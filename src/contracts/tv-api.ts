@@ -15,6 +15,8 @@ export const ProductSchema = Type.Object({
   currency: Type.String(),
   service: Type.String(),
   durationDays: Type.Integer(),
+  /** It renews every `durationDays` under the payer's quick-pay agreement, until cancelled. */
+  renews: Type.Boolean(),
 });
 export type Product = Static<typeof ProductSchema>;
 
@@ -28,7 +30,7 @@ export const OrderStatusSchema = Type.Union([
   Type.Literal('cancelled'),
   Type.Literal('refunded'),
 ]);
-export const ChannelSchema = Type.Union([Type.Literal('sms_confirm'), Type.Literal('wap_link'), Type.Null()]);
+export const ChannelSchema = Type.Union([Type.Literal('sms_confirm'), Type.Literal('wap_link'), Type.Literal('renewal'), Type.Null()]);
 
 export const OrderSchema = Type.Object({
   orderId: Type.String(),
@@ -66,3 +68,20 @@ export type AdminOrder = Static<typeof AdminOrderSchema>;
 /** A service the TV's subscriber has; `refunded`: the purchase that last extended it was refunded in full. */
 export const EntitlementSchema = Type.Object({ service: Type.String(), productId: Type.String(), orderId: Type.String(), validFrom: Type.String(), validUntil: Type.String(), refunded: Type.Boolean() });
 export type Entitlement = Static<typeof EntitlementSchema>;
+
+export const SubscriptionSchema = Type.Object({
+  subscriptionId: Type.String(),
+  accountId: Type.String(),
+  productId: Type.String(),
+  service: Type.String(),
+  title: Type.String(),
+  amountMinor: Type.Integer(),
+  currency: Type.String(),
+  payerPhoneMasked: Type.String(),
+  status: Type.Union([Type.Literal('active'), Type.Literal('cancelled'), Type.Literal('lapsed')]),
+  currentPeriodEnd: Type.String(),
+  nextChargeAt: Nullable(Type.String()),
+  cancelledAt: Nullable(Type.String()),
+  createdAt: Type.String(),
+});
+export type Subscription = Static<typeof SubscriptionSchema>;

@@ -2,11 +2,12 @@ import type { ProductsService } from '../backend/catalogue/products.ts';
 import type { DevicesService } from '../backend/devices/devices.ts';
 import type { AccountsService } from '../payserver/accounts/accounts-service.ts';
 
-/** The demo catalogue: the patent's yearly membership and two smaller packages. */
+/** The demo catalogue: the patent's monthly and yearly memberships, a 4K membership that renews (连续包月), and a smaller package. */
 export const DEMO_PRODUCTS = [
-  { productId: 'vip-month', title: '会员包月', amountMinor: 2500, currency: 'CNY', service: 'vip', durationDays: 30 },
-  { productId: 'vip-year', title: '会员包年', amountMinor: 20000, currency: 'CNY', service: 'vip', durationDays: 365 },
-  { productId: 'kids-app', title: '少儿动画应用', amountMinor: 990, currency: 'CNY', service: 'kids', durationDays: 90 },
+  { productId: 'vip-month', title: '会员包月', amountMinor: 2500, currency: 'CNY', service: 'vip', durationDays: 30, renews: false },
+  { productId: 'vip-year', title: '会员包年', amountMinor: 20000, currency: 'CNY', service: 'vip', durationDays: 365, renews: false },
+  { productId: 'uhd-monthly', title: '4K会员连续包月', amountMinor: 3000, currency: 'CNY', service: 'uhd', durationDays: 30, renews: true },
+  { productId: 'kids-app', title: '少儿动画应用', amountMinor: 990, currency: 'CNY', service: 'kids', durationDays: 90, renews: false },
 ] as const;
 
 /**

@@ -40,6 +40,7 @@ export const ERROR_CATALOGUE = {
   LEDGER_ACCOUNT_NOT_FOUND: ['not_found', 'No such ledger account.'],
   CHECKOUT_NOT_FOUND: ['not_found', 'The payment link is not valid.'],
   DEVICE_NOT_FOUND: ['not_found', 'No such device.'],
+  SUBSCRIPTION_NOT_FOUND: ['not_found', 'No such subscription for this caller.'],
   WEBHOOK_NOT_FOUND: ['not_found', 'No such webhook (or it was deleted).'],
   DELIVERY_NOT_FOUND: ['not_found', 'No such delivery of this webhook.'],
   // Conflicts with the state of things.

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { BindingAnswer, BindingLookup, CloseAnswer, CloseParams, OrderTrace, RefundAnswer, RefundRequest, StartPaymentRequest, StartPaymentResult } from '../contracts/provider-api.ts';
+import { BindingAnswer, BindingLookup, CloseAnswer, CloseParams, OrderTrace, RefundAnswer, RefundRequest, RenewalRequest, StartPaymentRequest, StartPaymentResult } from '../contracts/provider-api.ts';
 import { normalizePhone } from '../lib/phone.ts';
 import type { AccountsService } from './accounts/accounts-service.ts';
 import type { PaymentsService } from './payments/payments-service.ts';
 import type { RefundsService } from './refunds/refunds-service.ts';
+import type { RenewalsService } from './renewals/renewals-service.ts';
 
 /**
  * The payment server's side of the provider interface, for the back-end only
@@ -13,7 +14,7 @@ import type { RefundsService } from './refunds/refunds-service.ts';
  */
 export function internalRoutes(
   app: FastifyInstance,
-  deps: { accounts: AccountsService; payments: PaymentsService; refunds: RefundsService; regions: readonly string[]; signed: (req: any, reply: any) => Promise<void> },
+  deps: { accounts: AccountsService; payments: PaymentsService; refunds: RefundsService; renewals: RenewalsService; regions: readonly string[]; signed: (req: any, reply: any) => Promise<void> },
 ): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   // The signature is checked before the body is validated, so an unsigned caller learns nothing of the schema.
@@ -34,6 +35,11 @@ export function internalRoutes(
       },
     },
     async (request) => deps.payments.start(request.body),
+  );
+  r.post(
+    '/internal/v1/renewals',
+    { ...opts, schema: { hide: true, body: RenewalRequest, response: { 200: StartPaymentResult } } },
+    async (request) => deps.renewals.charge(request.body),
   );
   r.post(
     '/internal/v1/refunds',

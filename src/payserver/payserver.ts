@@ -31,6 +31,9 @@ import { SmsBudget, smsBudgetRule } from '../sms/sms-budget.ts';
 import type { PaymentEventAnswer } from '../contracts/provider-api.ts';
 import { NOTIFY_TOPIC, Settlement } from './payments/settlement.ts';
 import { lateRefundId, REFUND_SMS_TOPIC, RefundsService } from './refunds/refunds-service.ts';
+import { RENEWAL_RECEIPT_TOPIC, RenewalsService } from './renewals/renewals-service.ts';
+import { CANCEL_REPLY_TOPIC } from './confirmations/reply-service.ts';
+import { testClockRoutes, type TestClock } from '../lib/http/test-clock-routes.ts';
 import { payserverMigrations, type PayserverTables } from './schema.ts';
 
 export interface PayserverDeps {
@@ -41,6 +44,8 @@ export interface PayserverDeps {
   random: RandomSource;
   gateway: SmsGateway;
   log: Log;
+  /** With TVPAY_TEST_CLOCK: the process's clock, which operators move forward. */
+  testClock?: TestClock;
 }
 
 /**
@@ -74,7 +79,7 @@ export async function buildPayserver(deps: PayserverDeps) {
     regions: config.phoneRegions,
     maxWrongCodes: config.maxWrongCodes,
     codeChecksPerPhone: { what: 'code checks for this phone', limit: config.limits.codeChecksPerPhone, windowSeconds: window },
-  }, kick);
+  }, kick, random);
   const checkout = new CheckoutService(db, ledger, settlement, limiter, random, clock, {
     codeKey,
     maxWrongCodes: config.maxWrongCodes,
@@ -89,6 +94,7 @@ export async function buildPayserver(deps: PayserverDeps) {
     from: config.sms.payserverFrom,
   }, settlement, kick, budget);
   const refunds = new RefundsService(db, ledger, deps.gateway, random, clock, { locale: config.sms.locale, smsFrom: config.sms.payserverFrom }, kick);
+  const renewals = new RenewalsService(db, ledger, settlement, deps.gateway, random, clock, { regions: config.phoneRegions, locale: config.sms.locale, smsFrom: config.sms.payserverFrom }, kick);
   const backend = new SignedClient(config.internalUrls.backend, secrets.serviceSecret, clock);
 
   const handlers = [
@@ -96,6 +102,8 @@ export async function buildPayserver(deps: PayserverDeps) {
     handler(POSSESSION_SMS_TOPIC, (p) => codes.sendPossessionCode(p)),
     handler(DECLINED_SMS_TOPIC, (p) => codes.sendDeclined(p)),
     handler(REFUND_SMS_TOPIC, (p) => refunds.sendReceipt(p)),
+    handler(RENEWAL_RECEIPT_TOPIC, (p) => renewals.sendReceipt(p)),
+    handler(CANCEL_REPLY_TOPIC, async (p) => void (await backend.post('/internal/v1/subscriptions/cancel-by-phone', p))),
     handler(NOTIFY_TOPIC, async (event) => {
       const answer = await backend.post<PaymentEventAnswer>('/internal/v1/payment-events', event);
       crashPoint('payserver.after-notify');
@@ -112,8 +120,9 @@ export async function buildPayserver(deps: PayserverDeps) {
     adminPaymentRoutes(admin, db);
     smsAdminRoutes(admin, shared, config.phoneRegions);
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
+    if (deps.testClock) testClockRoutes(admin, deps.testClock);
   });
-  internalRoutes(app, { accounts, payments, refunds, regions: config.phoneRegions, signed: requireServiceSignature(shared, secrets.serviceSecret, clock) });
+  internalRoutes(app, { accounts, payments, refunds, renewals, regions: config.phoneRegions, signed: requireServiceSignature(shared, secrets.serviceSecret, clock) });
   smsGatewayRoutes(app, { db: shared, inboundToken: secrets.smsInboundToken, clock, onReply: (from, text) => replies.handle(from, text), onUndelivered: (smsId) => codes.deliveryFailed(smsId) });
   checkoutRoutes(app, checkout);
 

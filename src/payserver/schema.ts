@@ -30,12 +30,14 @@ export interface PayserverTables extends CommonTables {
     expires_at: string;
     created_at: string;
     paid_payment_id: string | null;
+    /** A renewing product renews every this many days (said in the code SMS and on the page); null: one purchase. */
+    renews_days: number | null;
   };
   payments: {
     id: string;
     order_id: string;
     attempt: number;
-    method: 'sms_code' | 'page';
+    method: 'sms_code' | 'page' | 'renewal';
     phone: string;
     account_id: string | null;
     source: 'wallet' | 'card' | null;
@@ -201,10 +203,18 @@ const refunds: Migration = {
   },
 };
 
+/** What a checkout says of a product that renews. */
+const renewals: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('checkouts').addColumn('renews_days', 'integer').execute();
+  },
+};
+
 export const payserverMigrations: Record<string, Migration> = {
   '0001_common': commonTablesMigration,
   '0002_payserver': core,
   '0003_sms_ref': smsRefMigration,
   '0004_sms_gateway_id': smsGatewayIdMigration,
   '0005_refunds': refunds,
+  '0006_renewals': renewals,
 };

@@ -14,3 +14,11 @@ export function parseReplyCode(text: string): string | null {
   const joined = sixDigitRuns(normalized.replace(/(\d)[\s\-‐‑–—.]+(?=\d)/g, '$1'));
   return joined.length === 1 ? joined[0]! : null;
 }
+
+/** The replies that cancel renewals: TD (any case, full-width too), 取消, 取消续费, 退订, alone in the reply. */
+const CANCEL_WORDS = new Set(['TD', '取消', '取消续费', '退订', '取消自动续费']);
+
+export function isCancelReply(text: string): boolean {
+  const t = text.normalize('NFKC').trim().replace(/[\s。.!！]+$/u, '').toUpperCase();
+  return CANCEL_WORDS.has(t);
+}

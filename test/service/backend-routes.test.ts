@@ -43,7 +43,9 @@ describe('admin products', () => {
     const body = { title: '体育包月', amountMinor: 3000, currency: 'CNY', service: 'sports', durationDays: 30 };
     const res = await sys.backendAdmin('PUT', '/admin/v1/products/sports-month', body);
     assert.equal(res.statusCode, 200, res.body);
-    assert.deepEqual(res.json(), { productId: 'sports-month', ...body });
+    assert.deepEqual(res.json(), { productId: 'sports-month', ...body, renews: false });
+    const renewing = await sys.backendAdmin('PUT', '/admin/v1/products/sports-month', { ...body, renews: true });
+    assert.equal(renewing.json().renews, true);
     const again = await sys.backendAdmin('PUT', '/admin/v1/products/sports-month', { ...body, amountMinor: 3500 });
     assert.equal(again.json().amountMinor, 3500);
   });
@@ -59,6 +61,8 @@ describe('admin products', () => {
       { ...good, amountMinor: 1e21 },
       { ...good, currency: 'cny' },
       { ...good, durationDays: 0 },
+      { ...good, renews: true, durationDays: 30.5 },
+      { ...good, renews: 'yes' },
       { ...good, title: '   ' },
       { ...good, title: '' },
       { ...good, extra: true },

@@ -48,7 +48,7 @@ for (const dialect of DIALECTS) {
         .values({
           id: 'ord_1', device_id: 'dev_1', account_id: 'sub_1', product_id: 'vip', title: 'VIP', amount_minor: 1000, currency: 'CNY', service: 'vip', duration_days: 30,
           status: 'fulfilled', channel: 'sms_confirm', payer_phone: '+8613800138000', attempt: 1, link_token: 't', failure_code: null, payment_id: 'pay_1',
-          created_at: now, expires_at: now, paid_at: now, fulfilled_at: now, updated_at: now, refund_reserved_minor: 0, refunded_minor: 0,
+          created_at: now, expires_at: now, paid_at: now, fulfilled_at: now, updated_at: now, refund_reserved_minor: 0, refunded_minor: 0, subscription_id: null, renewal_consent: 0, renews: 0,
         })
         .execute();
       const tries = await Promise.all(Array.from({ length: 30 }, (_, i) => inTransaction((i % 2 ? a : b).db, (trx) => refundStore.reserve(trx, 'ord_1', 100, new Date()))));

@@ -163,7 +163,7 @@ for (const dialect of DIALECTS) {
         .values({
           id: 'ord_1', device_id: 'dev_1', account_id: 'sub_1', product_id: 'vip', title: 'VIP', amount_minor: 100, currency: 'CNY', service: 'vip', duration_days: 30,
           status: 'created', channel: null, payer_phone: null, attempt: 0, link_token: 't', failure_code: null, payment_id: null,
-          created_at: now, expires_at: now, paid_at: null, fulfilled_at: null, updated_at: now, refund_reserved_minor: 0, refunded_minor: 0,
+          created_at: now, expires_at: now, paid_at: null, fulfilled_at: null, updated_at: now, refund_reserved_minor: 0, refunded_minor: 0, subscription_id: null, renewal_consent: 0, renews: 0,
         })
         .execute();
       return { ...store, clock };

@@ -16,6 +16,7 @@ const toProduct = (p: BackendTables['products']): Product => ({
   currency: p.currency,
   service: p.service,
   durationDays: p.duration_days,
+  renews: p.renews === 1,
 });
 
 /** The catalogue of paid packages an operator sells on its TVs. */
@@ -26,14 +27,14 @@ export class ProductsService {
   ) {}
 
   /** Creates or replaces a product; orders already placed keep the price they were created with. */
-  async put(productId: string, p: Omit<Product, 'productId'>): Promise<Product> {
+  async put(productId: string, p: Omit<Product, 'productId' | 'renews'> & { renews?: boolean }): Promise<Product> {
     assertCurrency(p.currency);
-    const row = { id: productId, title: p.title, amount_minor: p.amountMinor, currency: p.currency, service: p.service, duration_days: p.durationDays, updated_at: this.clock.now().toISOString(), retired_at: null };
+    const row = { id: productId, title: p.title, amount_minor: p.amountMinor, currency: p.currency, service: p.service, duration_days: p.durationDays, updated_at: this.clock.now().toISOString(), retired_at: null, renews: p.renews ? 1 : 0 };
     // A PUT of a retired product puts it back on sale.
     await this.db
       .insertInto('products')
       .values(row)
-      .onConflict((oc) => oc.column('id').doUpdateSet({ title: row.title, amount_minor: row.amount_minor, currency: row.currency, service: row.service, duration_days: row.duration_days, updated_at: row.updated_at, retired_at: null }))
+      .onConflict((oc) => oc.column('id').doUpdateSet({ title: row.title, amount_minor: row.amount_minor, currency: row.currency, service: row.service, duration_days: row.duration_days, updated_at: row.updated_at, retired_at: null, renews: row.renews }))
       .execute();
     return toProduct(row);
   }
@@ -78,7 +79,8 @@ export function adminProductRoutes(app: FastifyInstance, products: ProductsServi
             amountMinor: Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_MINOR }),
             currency: Type.String({ pattern: '^[A-Z]{3}$' }),
             service: Type.String({ minLength: 1, maxLength: 64, pattern: '\\S' }),
-            durationDays: Type.Integer({ minimum: 1, maximum: 3660 }),
+            durationDays: Type.Integer({ minimum: 1, maximum: 3660, description: 'Whole days; a renewing product renews every this many days.' }),
+            renews: Type.Optional(Type.Boolean({ description: 'Renews every durationDays under the payer’s quick-pay agreement until cancelled (default false).' })),
           },
           { additionalProperties: false },
         ),

@@ -15,7 +15,7 @@ export async function grantEntitlement(
   trx: BackendDb,
   order: { accountId: string; service: string; productId: string; orderId: string; durationDays: number },
   now: Date,
-): Promise<void> {
+): Promise<string> {
   const current = await trx
     .selectFrom('entitlements')
     .selectAll()
@@ -31,6 +31,7 @@ export async function grantEntitlement(
     .values({ account_id: order.accountId, service: order.service, product_id: order.productId, order_id: order.orderId, valid_from: from, valid_until: until })
     .onConflict((oc) => oc.columns(['account_id', 'service']).doUpdateSet({ product_id: order.productId, order_id: order.orderId, valid_from: from, valid_until: until }))
     .execute();
+  return until;
 }
 
 export async function listEntitlements(db: BackendDb, accountId: string): Promise<Entitlement[]> {

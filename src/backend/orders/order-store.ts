@@ -120,3 +120,8 @@ export async function searchOrders(db: BackendDb, s: OrderSearch): Promise<Order
   }
   return q.execute();
 }
+
+/** Ties an order to the subscription it started, extended or renews. */
+export async function setSubscription(trx: BackendDb, orderId: string, subscriptionId: string): Promise<void> {
+  await trx.updateTable('orders').set({ subscription_id: subscriptionId }).where('id', '=', orderId).execute();
+}

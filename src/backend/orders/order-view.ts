@@ -39,6 +39,6 @@ export function toAdminOrder(o: BackendTables['orders'], checkoutUrl?: (token: s
     deviceId: o.device_id,
     accountId: o.account_id,
     paymentId: o.payment_id,
-    subscriptionId: null,
+    subscriptionId: o.subscription_id,
   };
 }

@@ -114,6 +114,9 @@ export class OrdersService {
       updated_at: now.toISOString(),
       refund_reserved_minor: 0,
       refunded_minor: 0,
+      subscription_id: null,
+      renewal_consent: 0,
+      renews: product.renews ? 1 : 0,
     };
     for (let run = 1; ; run++) {
       try {

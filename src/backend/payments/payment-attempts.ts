@@ -63,6 +63,7 @@ export class PaymentAttempts {
       linkToken: order.link_token,
       deviceId: order.device_id,
       expiresAt: order.expires_at,
+      ...(order.renews ? { renewsEveryDays: order.duration_days } : {}),
     });
     const now = this.clock.now();
     if (outcome.state === 'failed') {

@@ -13,6 +13,7 @@ import { orderTimeline } from '../orders/order-timeline.ts';
 import { toAdminOrder } from '../orders/order-view.ts';
 import type { OrderEnding } from '../orders/order-ending.ts';
 import type { RefundsService } from '../refunds/refunds-service.ts';
+import type { SubscriptionsService } from '../subscriptions/subscriptions-service.ts';
 import type { BackendDb } from '../schema.ts';
 import type { FulfilmentHooks } from '../webhooks/webhook-delivery.ts';
 import type { WebhooksService } from '../webhooks/webhooks-service.ts';
@@ -27,6 +28,7 @@ export interface PaymentEventsDeps {
   ending: OrderEnding;
   refunds: RefundsService;
   webhooks: WebhooksService;
+  subscriptions: SubscriptionsService;
   random: RandomSource;
   clock: Clock;
   kick: () => void;
@@ -48,6 +50,7 @@ export class PaymentEvents {
   private readonly ending: OrderEnding;
   private readonly refunds: RefundsService;
   private readonly webhooks: WebhooksService;
+  private readonly subscriptions: SubscriptionsService;
   private readonly random: RandomSource;
   private readonly clock: Clock;
   private readonly kick: () => void;
@@ -55,7 +58,7 @@ export class PaymentEvents {
   private readonly fulfilment: PaymentEventsDeps['fulfilment'];
 
   constructor(deps: PaymentEventsDeps) {
-    ({ db: this.db, events: this.events, ending: this.ending, refunds: this.refunds, webhooks: this.webhooks, random: this.random, clock: this.clock, kick: this.kick, log: this.log, fulfilment: this.fulfilment } = deps);
+    ({ db: this.db, events: this.events, ending: this.ending, refunds: this.refunds, webhooks: this.webhooks, subscriptions: this.subscriptions, random: this.random, clock: this.clock, kick: this.kick, log: this.log, fulfilment: this.fulfilment } = deps);
   }
 
   async apply(msg: PaymentEvent): Promise<PaymentEventAnswer> {
@@ -91,7 +94,7 @@ export class PaymentEvents {
     }
     if (Number(order.amount_minor) !== msg.amountMinor || order.currency !== msg.currency) return 'rejected';
     if (order.payment_id === msg.paymentId) return 'applied';
-    const paid = await moveOrder(trx, order.id, 'paid', now, { paid_at: msg.at, payment_id: msg.paymentId, failure_code: null });
+    const paid = await moveOrder(trx, order.id, 'paid', now, { paid_at: msg.at, payment_id: msg.paymentId, failure_code: null, renewal_consent: order.renews && msg.renewalConsent ? 1 : 0 });
     if (!paid) return 'rejected';
     // With a provisioning URL, the order.paid event (whose delivery there is the provisioning) replaces tvpay's own.
     if (!this.fulfilment) await enqueue(trx, { id: this.random.id('obx'), topic: FULFIL_TOPIC, payload: { orderId: order.id }, now });
@@ -110,7 +113,8 @@ export class PaymentEvents {
       const order = await findOrder(trx, orderId);
       if (!order || order.status !== 'paid' || order.failure_code) return false;
       if (!(await moveOrder(trx, orderId, 'fulfilled', now, { fulfilled_at: now.toISOString() }))) return false;
-      await grantEntitlement(trx, { accountId: order.account_id, service: order.service, productId: order.product_id, orderId, durationDays: order.duration_days }, now);
+      const until = await grantEntitlement(trx, { accountId: order.account_id, service: order.service, productId: order.product_id, orderId, durationDays: order.duration_days }, now);
+      await this.subscriptions.afterFulfil(trx, order, until, now);
       await this.webhooks.emit(trx, 'order.fulfilled', async () => toAdminOrder((await findOrder(trx, orderId))!), orderId, now);
       return true;
     });

@@ -1,4 +1,4 @@
-import type { StartPaymentRequest, StartPaymentResult, RefundAnswer, RefundRequest, OrderTrace } from '../../contracts/provider-api.ts';
+import type { StartPaymentRequest, StartPaymentResult, RefundAnswer, RefundRequest, OrderTrace, RenewalRequest } from '../../contracts/provider-api.ts';
 
 /**
  * How the back-end reaches a payment server (the patent's payment server, or
@@ -20,6 +20,8 @@ export interface PaymentProvider {
   refund(request: RefundRequest): Promise<RefundAnswer>;
   /** What the provider knows of an order (its payments and the SMS it sent for them), for the order's timeline. */
   trace(orderId: string): Promise<OrderTrace>;
+  /** Charges a renewal under the payer's agreement; idempotent per order. The outcome arrives as a payment event. */
+  renew(request: RenewalRequest): Promise<StartPaymentResult>;
   /** The phone checkout page for a link token. */
   checkoutUrl(linkToken: string): string;
 }

@@ -1,5 +1,5 @@
 import type { SignedClient } from '../../lib/http/service-auth.ts';
-import type { StartPaymentRequest, StartPaymentResult, RefundAnswer, RefundRequest, OrderTrace } from '../../contracts/provider-api.ts';
+import type { StartPaymentRequest, StartPaymentResult, RefundAnswer, RefundRequest, OrderTrace, RenewalRequest } from '../../contracts/provider-api.ts';
 import type { PaymentProvider } from './payment-provider.ts';
 
 /** tvpay's payment server as the back-end's provider, over HMAC-signed HTTP. */
@@ -27,6 +27,10 @@ export class TvpayProvider implements PaymentProvider {
 
   trace(orderId: string): Promise<OrderTrace> {
     return this.client.post<OrderTrace>(`/internal/v1/orders/${encodeURIComponent(orderId)}/trace`, {});
+  }
+
+  renew(request: RenewalRequest): Promise<StartPaymentResult> {
+    return this.client.post<StartPaymentResult>('/internal/v1/renewals', request);
   }
 
   checkoutUrl(linkToken: string): string {

@@ -198,7 +198,8 @@ export class CheckoutService {
       completed_at: null,
     };
     await paymentStore.insert(trx, payment);
-    const captured = await this.settlement.capture(trx, payment);
+    // A renewing product renews only if the payer agreed to quick pay here (renewals are charged under it).
+    const captured = await this.settlement.capture(trx, payment, { renewalConsent: agreeQuickPay });
     if (!captured) throw new DomainError('ORDER_FINAL', 'This order can no longer be paid.');
     if (agreeQuickPay && account.quick_pay !== 1) await accountStore.agreeQuickPay(trx, account.id);
     return captured.notifyMessageId;

@@ -34,7 +34,7 @@ export const checkoutStore = {
 
   /** What an SMS about the order names: the product and the payee. */
   async labelsOf(db: PayserverDb, orderId: string) {
-    return db.selectFrom('checkouts').select(['product_title', 'payee']).where('order_id', '=', orderId).executeTakeFirst();
+    return db.selectFrom('checkouts').select(['product_title', 'payee', 'renews_days']).where('order_id', '=', orderId).executeTakeFirst();
   },
 
   /** Creates the order's checkout if it has none yet (a start's first step). */

@@ -68,6 +68,7 @@ export class CodeSmsSender {
           code,
           source: payment.source ?? 'wallet',
           cardLast4: card?.card_last4 ?? null,
+          renewsEveryDays: checkout.renews_days,
         }),
       };
     });

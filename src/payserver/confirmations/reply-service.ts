@@ -4,13 +4,18 @@ import type { Clock } from '../../lib/clock.ts';
 import type { RateLimiter, RateRule } from '../../lib/rate-limiter.ts';
 import { DomainError } from '../../lib/errors.ts';
 import { normalizePhone } from '../../lib/phone.ts';
-import { parseReplyCode } from '../../sms/reply-parser.ts';
+import { isCancelReply, parseReplyCode } from '../../sms/reply-parser.ts';
+import { enqueue, topic } from '../../lib/outbox/outbox.ts';
+import type { RandomSource } from '../../lib/ids.ts';
+
+/** A phone replied TD (取消, 退订…): the back-end, which holds the subscriptions, cancels and answers it. */
+export const CANCEL_REPLY_TOPIC = topic<{ phone: string }>('subscriptions.cancel-reply');
 import type { Settlement } from '../payments/settlement.ts';
 import type { PayserverDb } from '../schema.ts';
 import { codeHash } from './code-hash.ts';
 import { paymentStore } from '../payments/payment-store.ts';
 
-export type ReplyOutcome = 'captured' | 'order_closed' | 'wrong_code' | 'confirmation_failed' | 'too_many_replies' | 'no_code' | 'no_pending' | 'unknown_sender';
+export type ReplyOutcome = 'cancel_requested' | 'captured' | 'order_closed' | 'wrong_code' | 'confirmation_failed' | 'too_many_replies' | 'no_code' | 'no_pending' | 'unknown_sender';
 
 /**
  * Takes a phone's SMS reply (claim 3): finds the pending payment whose code
@@ -33,6 +38,7 @@ export class ReplyService {
     private readonly clock: Clock,
     private readonly options: { codeKey: string; regions: readonly string[]; maxWrongCodes: number; codeChecksPerPhone: RateRule },
     private readonly kick: () => void,
+    private readonly random: RandomSource,
   ) {}
 
   async handle(from: string, text: string): Promise<ReplyOutcome> {
@@ -42,6 +48,11 @@ export class ReplyService {
     } catch (err) {
       if (err instanceof DomainError) return 'unknown_sender';
       throw err;
+    }
+    if (isCancelReply(text)) {
+      await inTransaction(this.db, (trx) => enqueue(trx, { id: this.random.id('obx'), topic: CANCEL_REPLY_TOPIC, payload: { phone }, now: this.clock.now() }));
+      this.kick();
+      return 'cancel_requested';
     }
     const code = parseReplyCode(text);
     if (!code) return 'no_code';
@@ -65,7 +76,8 @@ export class ReplyService {
         // A right code was no wrong try, for the phone or for the other payments it was checked against.
         await this.limiter.giveBack(trx, bucket, rule, checks);
         await paymentStore.giveBackTry(trx, tried.map((p) => p.id));
-        return (await this.settlement.capture(trx, match)) ? 'captured' : 'order_closed';
+        // Replying the code of a renewing product is the consent to its renewals (the SMS said so).
+        return (await this.settlement.capture(trx, match, { renewalConsent: true })) ? 'captured' : 'order_closed';
       }
       let failed = false;
       for (const p of tried) {

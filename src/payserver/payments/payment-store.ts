@@ -27,9 +27,9 @@ export const paymentStore = {
     return db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
   },
 
-  /** The SMS-code payment of an order's attempt (a start is idempotent on it). */
-  async smsPaymentOf(db: PayserverDb, orderId: string, attempt: number): Promise<Payment | undefined> {
-    return db.selectFrom('payments').selectAll().where('order_id', '=', orderId).where('attempt', '=', attempt).where('method', '=', 'sms_code').executeTakeFirst();
+  /** The SMS-code (or renewal) payment of an order's attempt (a start is idempotent on it). */
+  async smsPaymentOf(db: PayserverDb, orderId: string, attempt: number, method: 'sms_code' | 'renewal' = 'sms_code'): Promise<Payment | undefined> {
+    return db.selectFrom('payments').selectAll().where('order_id', '=', orderId).where('attempt', '=', attempt).where('method', '=', method).executeTakeFirst();
   },
 
   /** Pending payments of an order, optionally only of attempts before `beforeAttempt`, or all but `exceptId`. */

@@ -98,6 +98,7 @@ export class PaymentsService {
         expires_at: req.expiresAt,
         created_at: now.toISOString(),
         paid_payment_id: null,
+        renews_days: req.renewsEveryDays ?? null,
       });
     if (!(await checkoutStore.take(trx, req.orderId, phone, req.attempt))) {
       const status = await checkoutStore.statusOf(trx, req.orderId);

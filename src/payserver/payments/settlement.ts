@@ -43,7 +43,7 @@ export class Settlement {
    * the id of the outbox message that tells the back-end, so a caller that
    * must know the back-end's verdict can deliver it at once.
    */
-  async capture(trx: PayserverDb, payment: Payment): Promise<{ notifyMessageId: string } | null> {
+  async capture(trx: PayserverDb, payment: Payment, terms: { renewalConsent?: boolean } = {}): Promise<{ notifyMessageId: string } | null> {
     const now = this.clock.now().toISOString();
     if (!(await paymentStore.move(trx, payment.id, 'captured', now))) return null;
     if (!(await checkoutStore.markPaid(trx, payment.order_id, payment.id, now))) {
@@ -57,7 +57,7 @@ export class Settlement {
     }
     const others = await paymentStore.pendingOfOrder(trx, payment.order_id, { exceptId: payment.id });
     for (const other of others) await this.release(trx, other, 'SUPERSEDED');
-    return { notifyMessageId: await this.notify(trx, payment, 'payment.completed', null) };
+    return { notifyMessageId: await this.notify(trx, payment, 'payment.completed', null, terms.renewalConsent) };
   }
 
   /** Fails a pending payment, releases its hold and tells the back-end. */
@@ -78,7 +78,7 @@ export class Settlement {
     return true;
   }
 
-  private async notify(trx: PayserverDb, payment: Payment, type: 'payment.completed' | 'payment.failed', failureCode: string | null): Promise<string> {
+  private async notify(trx: PayserverDb, payment: Payment, type: 'payment.completed' | 'payment.failed', failureCode: string | null, renewalConsent?: boolean): Promise<string> {
     return tellBackend(trx, this.random, this.clock.now(), {
       type,
       orderId: payment.order_id,
@@ -87,6 +87,7 @@ export class Settlement {
       amountMinor: Number(payment.amount_minor),
       currency: payment.currency,
       failureCode,
+      ...(renewalConsent === undefined ? {} : { renewalConsent }),
     });
   }
 }

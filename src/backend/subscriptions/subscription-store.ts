@@ -1,0 +1,134 @@
+import { affected } from '../../lib/db/affected.ts';
+import type { BackendDb, BackendTables } from '../schema.ts';
+
+export type SubscriptionRow = BackendTables['subscriptions'];
+
+/**
+ * The only place the `subscriptions` table is written and read. Status only
+ * moves forward (active → cancelled | lapsed), and each change is a
+ * conditional UPDATE, so two schedulers (two instances) never both act.
+ */
+export const subscriptionStore = {
+  async insert(trx: BackendDb, row: SubscriptionRow): Promise<void> {
+    await trx.insertInto('subscriptions').values(row).execute();
+  },
+
+  async byId(db: BackendDb, id: string): Promise<SubscriptionRow | undefined> {
+    return db.selectFrom('subscriptions').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+
+  async activeOf(db: BackendDb, accountId: string, service: string): Promise<SubscriptionRow | undefined> {
+    return db.selectFrom('subscriptions').selectAll().where('account_id', '=', accountId).where('service', '=', service).where('status', '=', 'active').executeTakeFirst();
+  },
+
+  async list(db: BackendDb, f: { accountId?: string; phone?: string; status?: string; limit?: number }): Promise<SubscriptionRow[]> {
+    let q = db.selectFrom('subscriptions').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit ?? 200);
+    if (f.accountId) q = q.where('account_id', '=', f.accountId);
+    if (f.phone) q = q.where('payer_phone', '=', f.phone);
+    if (f.status) q = q.where('status', '=', f.status as SubscriptionRow['status']);
+    return q.execute();
+  },
+
+  /** A purchase or a renewal moved the period on: the next charge is at its end, the tries start over. */
+  async extend(trx: BackendDb, id: string, periodEnd: string, amountMinor: number, now: string): Promise<void> {
+    await trx
+      .updateTable('subscriptions')
+      .set({ current_period_end: periodEnd, next_charge_at: periodEnd, failed_tries: 0, pending_order_id: null, amount_minor: amountMinor, updated_at: now })
+      .where('id', '=', id)
+      .where('status', '=', 'active')
+      .execute();
+  },
+
+  /** Claims the due charge for one renewal order; whether this caller won it. */
+  async claimCharge(trx: BackendDb, id: string, orderId: string, now: string): Promise<boolean> {
+    const res = await trx
+      .updateTable('subscriptions')
+      .set({ pending_order_id: orderId, updated_at: now })
+      .where('id', '=', id)
+      .where('status', '=', 'active')
+      .where('pending_order_id', 'is', null)
+      .where('next_charge_at', '<=', now)
+      .executeTakeFirst();
+    return affected(res) === 1;
+  },
+
+  /** A renewal order that did not pay: the next try, or lapsed after the last; whether this caller recorded it. */
+  async chargeFailed(trx: BackendDb, id: string, orderId: string, next: { nextChargeAt: string | null; lapse: boolean }, now: string): Promise<boolean> {
+    const res = await trx
+      .updateTable('subscriptions')
+      .set((eb) => ({
+        pending_order_id: null,
+        failed_tries: eb('failed_tries', '+', 1),
+        next_charge_at: next.nextChargeAt,
+        status: next.lapse ? ('lapsed' as const) : ('active' as const),
+        updated_at: now,
+      }))
+      .where('id', '=', id)
+      .where('status', '=', 'active')
+      .where('pending_order_id', '=', orderId)
+      .executeTakeFirst();
+    return affected(res) === 1;
+  },
+
+  async cancel(trx: BackendDb, id: string, now: string): Promise<boolean> {
+    const res = await trx.updateTable('subscriptions').set({ status: 'cancelled', cancelled_at: now, next_charge_at: null, updated_at: now }).where('id', '=', id).where('status', '=', 'active').executeTakeFirst();
+    return affected(res) === 1;
+  },
+
+  /** Marks a period's notice sent, once. */
+  async noticed(trx: BackendDb, id: string, periodEnd: string): Promise<boolean> {
+    const res = await trx
+      .updateTable('subscriptions')
+      .set({ noticed_for: periodEnd })
+      .where('id', '=', id)
+      .where('status', '=', 'active')
+      .where('current_period_end', '=', periodEnd)
+      .where((eb) => eb.or([eb('noticed_for', 'is', null), eb('noticed_for', '!=', periodEnd)]))
+      .executeTakeFirst();
+    return affected(res) === 1;
+  },
+
+  /** Active subscriptions whose notice is due (the period ends before `before`) and not yet sent. */
+  async dueForNotice(db: BackendDb, before: string, limit: number): Promise<SubscriptionRow[]> {
+    return db
+      .selectFrom('subscriptions')
+      .selectAll()
+      .where('status', '=', 'active')
+      .where('current_period_end', '<=', before)
+      .where((eb) => eb.or([eb('noticed_for', 'is', null), eb('noticed_for', '!=', eb.ref('current_period_end'))]))
+      .where('failed_tries', '=', 0)
+      .orderBy('current_period_end')
+      .limit(limit)
+      .execute();
+  },
+
+  /** Active subscriptions whose charge is due and not claimed, oldest due first. */
+  async dueForCharge(db: BackendDb, now: string, limit: number): Promise<SubscriptionRow[]> {
+    return db
+      .selectFrom('subscriptions')
+      .selectAll()
+      .where('status', '=', 'active')
+      .where('pending_order_id', 'is', null)
+      .where('next_charge_at', '<=', now)
+      .orderBy('next_charge_at')
+      .limit(limit)
+      .execute();
+  },
+
+  /** Subscriptions whose renewal order ended without paying. */
+  async withFailedRenewal(db: BackendDb, limit: number): Promise<Array<SubscriptionRow & { order_status: string; order_failure: string | null }>> {
+    return db
+      .selectFrom('subscriptions as s')
+      .innerJoin('orders as o', 'o.id', 's.pending_order_id')
+      .selectAll('s')
+      .select(['o.status as order_status', 'o.failure_code as order_failure'])
+      .where('s.status', '=', 'active')
+      .where('o.status', 'in', ['failed', 'expired', 'cancelled'])
+      .limit(limit)
+      .execute();
+  },
+
+  async activeOfPhone(db: BackendDb, phone: string): Promise<SubscriptionRow[]> {
+    return db.selectFrom('subscriptions').selectAll().where('payer_phone', '=', phone).where('status', '=', 'active').execute();
+  },
+};

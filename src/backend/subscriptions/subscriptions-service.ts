@@ -1,0 +1,278 @@
+import type { Subscription } from '../../contracts/tv-api.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { inTransaction } from '../../lib/db/in-transaction.ts';
+import { notFound } from '../../lib/errors.ts';
+import type { RandomSource } from '../../lib/ids.ts';
+import type { Log } from '../../lib/log.ts';
+import { enqueue, topic } from '../../lib/outbox/outbox.ts';
+import { maskPhone } from '../../lib/phone.ts';
+import type { SmsGateway } from '../../sms/gateway.ts';
+import { smsLog } from '../../sms/sms-log.ts';
+import { dayText, nothingToCancelSms, renewalFailedSms, renewalNoticeSms, subscriptionCancelledSms, type Locale } from '../../sms/templates.ts';
+import { findOrder, insertOrder, setSubscription, type OrderRow } from '../orders/order-store.ts';
+import { orderTimeline } from '../orders/order-timeline.ts';
+import type { PaymentProvider } from '../payments/payment-provider.ts';
+import type { BackendDb } from '../schema.ts';
+import type { WebhooksService } from '../webhooks/webhooks-service.ts';
+import { subscriptionStore, type SubscriptionRow } from './subscription-store.ts';
+
+/** Asks the payment server to charge a renewal order (at least once; it charges each order once). */
+export const RENEWAL_TOPIC = topic<{ orderId: string }>('renewal.charge');
+/** An SMS about a subscription (notice, cancellation, failed renewal); its text holds no secret. */
+export const SUBSCRIPTION_SMS_TOPIC = topic<{ smsId: string; to: string; text: string }>('sms.subscription');
+
+const DAY_MS = 24 * 3600 * 1000;
+/** After a renewal that could not be charged: tried again this many days after the period's end; then lapsed. */
+export const RETRY_DAYS = [1, 3] as const;
+/** How long the payment server has to answer a renewal charge before its order expires (and counts as a failed try). */
+const RENEWAL_ORDER_TTL_MS = 3600 * 1000;
+
+export interface SubscriptionsOptions {
+  noticeDays: number;
+  locale: Locale;
+  /** Subscription SMS come from the payment server's number, where the payer's TD reply goes. */
+  smsFrom: string;
+  payee: string;
+  timeZone: string;
+}
+
+export interface SubscriptionsDeps {
+  db: BackendDb;
+  provider: PaymentProvider;
+  webhooks: WebhooksService;
+  random: RandomSource;
+  clock: Clock;
+  kick: () => void;
+  log: Log;
+  options: SubscriptionsOptions;
+  /** The product's current price and title, for the notice and the renewal (a price change applies from the next renewal). */
+  currentTerms: (productId: string) => Promise<{ amountMinor: number; title: string } | undefined>;
+}
+
+export const toSubscription = (s: SubscriptionRow): Subscription => ({
+  subscriptionId: s.id,
+  accountId: s.account_id,
+  productId: s.product_id,
+  service: s.service,
+  title: s.title,
+  amountMinor: Number(s.amount_minor),
+  currency: s.currency,
+  payerPhoneMasked: maskPhone(s.payer_phone),
+  status: s.status,
+  currentPeriodEnd: s.current_period_end,
+  nextChargeAt: s.status === 'active' ? s.next_charge_at : null,
+  cancelledAt: s.cancelled_at,
+  createdAt: s.created_at,
+});
+
+/**
+ * Memberships that renew (the patent's 会员包月, sold as 连续包月): created by
+ * the first purchase of a renewing product the payer consented to renew,
+ * extended by buying the same service again, announced before every renewal
+ * (PRC rules: the date, the amount and how to cancel), renewed by charging the
+ * quick-pay agreement at the period's end, retried 1 and 3 days later when
+ * that fails, then lapsed. Every step is a conditional UPDATE, so the
+ * scheduler may run on several instances at once, and a renewal is an order
+ * of its own whose charge the payment server makes once.
+ */
+export class SubscriptionsService {
+  constructor(private readonly deps: SubscriptionsDeps) {}
+
+  /** Inside the transaction that fulfilled an order: starts, extends or renews its subscription. */
+  async afterFulfil(trx: BackendDb, order: OrderRow, periodEnd: string, now: Date): Promise<void> {
+    const at = now.toISOString();
+    if (order.subscription_id && order.channel === 'renewal') {
+      await subscriptionStore.extend(trx, order.subscription_id, periodEnd, Number(order.amount_minor), at);
+      await this.emit(trx, 'subscription.renewed', order.subscription_id, now);
+      return;
+    }
+    if (!order.renews || !order.renewal_consent || !order.payer_phone) return;
+    const existing = await subscriptionStore.activeOf(trx, order.account_id, order.service);
+    if (existing) {
+      await subscriptionStore.extend(trx, existing.id, periodEnd, Number(existing.amount_minor), at);
+      await setSubscription(trx, order.id, existing.id);
+      return;
+    }
+    const row: SubscriptionRow = {
+      id: this.deps.random.id('sub'),
+      account_id: order.account_id,
+      device_id: order.device_id,
+      product_id: order.product_id,
+      service: order.service,
+      title: order.title,
+      amount_minor: Number(order.amount_minor),
+      currency: order.currency,
+      duration_days: order.duration_days,
+      payer_phone: order.payer_phone,
+      status: 'active',
+      current_period_end: periodEnd,
+      next_charge_at: periodEnd,
+      failed_tries: 0,
+      pending_order_id: null,
+      noticed_for: null,
+      cancelled_at: null,
+      created_at: at,
+      updated_at: at,
+    };
+    await subscriptionStore.insert(trx, row);
+    await setSubscription(trx, order.id, row.id);
+    await this.emit(trx, 'subscription.created', row.id, now);
+  }
+
+  /** The scheduler's pass (every service instance runs it; each step is claimed by one). */
+  async runDue(): Promise<number> {
+    const now = this.deps.clock.now();
+    let n = 0;
+    for (const s of await subscriptionStore.withFailedRenewal(this.deps.db, 200)) if (await this.renewalFailed(s, s.pending_order_id!)) n++;
+    for (const s of await subscriptionStore.dueForNotice(this.deps.db, new Date(now.getTime() + this.deps.options.noticeDays * DAY_MS).toISOString(), 200)) if (await this.notice(s)) n++;
+    for (const s of await subscriptionStore.dueForCharge(this.deps.db, now.toISOString(), 200)) if (await this.startRenewal(s)) n++;
+    if (n) this.deps.kick();
+    return n;
+  }
+
+  /** The notice before a renewal, once per period, with the price it will be charged at. */
+  private async notice(s: SubscriptionRow): Promise<boolean> {
+    const terms = await this.deps.currentTerms(s.product_id);
+    const amountMinor = terms?.amountMinor ?? Number(s.amount_minor);
+    const { locale, payee, timeZone } = this.deps.options;
+    const text = renewalNoticeSms(locale, { product: s.title, payee, amountMinor, currency: s.currency, date: dayText(locale, s.current_period_end, timeZone), previousMinor: Number(s.amount_minor) });
+    return inTransaction(this.deps.db, async (trx) => {
+      if (!(await subscriptionStore.noticed(trx, s.id, s.current_period_end))) return false;
+      await this.text(trx, 'renewal-notice', s.payer_phone, text, s.id);
+      return true;
+    });
+  }
+
+  /** Claims the due charge and makes its renewal order, in one transaction; the payment server is asked through the outbox. */
+  private async startRenewal(s: SubscriptionRow): Promise<boolean> {
+    const now = this.deps.clock.now();
+    const terms = await this.deps.currentTerms(s.product_id);
+    const orderId = this.deps.random.id('ord');
+    return inTransaction(this.deps.db, async (trx) => {
+      if (!(await subscriptionStore.claimCharge(trx, s.id, orderId, now.toISOString()))) return false;
+      const order: OrderRow = {
+        id: orderId,
+        device_id: s.device_id,
+        account_id: s.account_id,
+        product_id: s.product_id,
+        title: terms?.title ?? s.title,
+        amount_minor: terms?.amountMinor ?? Number(s.amount_minor),
+        currency: s.currency,
+        service: s.service,
+        duration_days: s.duration_days,
+        status: 'awaiting_payment',
+        channel: 'renewal',
+        payer_phone: s.payer_phone,
+        attempt: 1,
+        link_token: this.deps.random.token(),
+        failure_code: null,
+        payment_id: null,
+        created_at: now.toISOString(),
+        expires_at: new Date(now.getTime() + RENEWAL_ORDER_TTL_MS).toISOString(),
+        paid_at: null,
+        fulfilled_at: null,
+        updated_at: now.toISOString(),
+        refund_reserved_minor: 0,
+        refunded_minor: 0,
+        subscription_id: s.id,
+        renewal_consent: 1,
+        renews: 1,
+      };
+      await insertOrder(trx, order);
+      await orderTimeline.add(trx, orderId, now, 'message', `renewal of subscription ${s.id} (try ${s.failed_tries + 1})`, { subscriptionId: s.id });
+      await enqueue(trx, { id: this.deps.random.id('obx'), topic: RENEWAL_TOPIC, payload: { orderId }, now });
+      return true;
+    });
+  }
+
+  /** The outbox handler: the payment server charges the order once, however often it is asked. */
+  async requestCharge({ orderId }: { orderId: string }): Promise<void> {
+    const order = await findOrder(this.deps.db, orderId);
+    if (!order || order.status !== 'awaiting_payment' || !order.payer_phone) return;
+    await this.deps.provider.renew({
+      orderId,
+      phone: order.payer_phone,
+      amountMinor: Number(order.amount_minor),
+      currency: order.currency,
+      productTitle: order.title,
+      payee: this.deps.options.payee,
+      deviceId: order.device_id,
+      expiresAt: order.expires_at,
+      renewsEveryDays: order.duration_days,
+    });
+  }
+
+  /** A renewal order ended without paying: the next try (1, then 3 days after the period's end), or lapsed. */
+  private async renewalFailed(s: SubscriptionRow, orderId: string): Promise<boolean> {
+    const now = this.deps.clock.now();
+    const tries = s.failed_tries + 1;
+    const retryDays = RETRY_DAYS[tries - 1];
+    const next = retryDays === undefined ? null : new Date(Date.parse(s.current_period_end) + retryDays * DAY_MS).toISOString();
+    const { locale, payee, timeZone } = this.deps.options;
+    return inTransaction(this.deps.db, async (trx) => {
+      if (!(await subscriptionStore.chargeFailed(trx, s.id, orderId, { nextChargeAt: next, lapse: next === null }, now.toISOString()))) return false;
+      await this.emit(trx, 'subscription.renewal_failed', s.id, now);
+      if (next === null) await this.emit(trx, 'subscription.lapsed', s.id, now);
+      const text = renewalFailedSms(locale, { product: s.title, payee, amountMinor: Number(s.amount_minor), currency: s.currency, retryDate: next ? dayText(locale, next, timeZone) : null });
+      await this.text(trx, next ? 'renewal-failed' : 'renewal-lapsed', s.payer_phone, text, s.id);
+      return true;
+    });
+  }
+
+  /** Cancels renewals at once (the period paid for is kept); the payer is told. By a TV of the account, or an operator. */
+  async cancel(subscriptionId: string, by: { accountId?: string } = {}): Promise<Subscription> {
+    const s = await subscriptionStore.byId(this.deps.db, subscriptionId);
+    if (!s || (by.accountId !== undefined && s.account_id !== by.accountId)) throw notFound('SUBSCRIPTION_NOT_FOUND', 'The subscription');
+    await inTransaction(this.deps.db, (trx) => this.cancelIn(trx, s));
+    this.deps.kick();
+    return toSubscription((await subscriptionStore.byId(this.deps.db, subscriptionId))!);
+  }
+
+  /** The payer replied TD (取消, 退订…): every active subscription of the phone is cancelled, and the reply is answered either way. */
+  async cancelByPhone(phone: string): Promise<number> {
+    const active = await subscriptionStore.activeOfPhone(this.deps.db, phone);
+    let cancelled = 0;
+    await inTransaction(this.deps.db, async (trx) => {
+      cancelled = 0;
+      for (const s of active) if (await this.cancelIn(trx, s)) cancelled++;
+      if (cancelled === 0) await this.text(trx, 'cancel-nothing', phone, nothingToCancelSms(this.deps.options.locale, { payee: this.deps.options.payee }), null);
+    });
+    this.deps.kick();
+    return cancelled;
+  }
+
+  private async cancelIn(trx: BackendDb, s: SubscriptionRow): Promise<boolean> {
+    const now = this.deps.clock.now();
+    if (!(await subscriptionStore.cancel(trx, s.id, now.toISOString()))) return false;
+    const { locale, payee, timeZone } = this.deps.options;
+    await this.text(trx, 'cancelled', s.payer_phone, subscriptionCancelledSms(locale, { product: s.title, payee, until: dayText(locale, s.current_period_end, timeZone) }), s.id);
+    await this.emit(trx, 'subscription.cancelled', s.id, now);
+    return true;
+  }
+
+  async listForAccount(accountId: string): Promise<Subscription[]> {
+    return (await subscriptionStore.list(this.deps.db, { accountId })).map(toSubscription);
+  }
+
+  async listAdmin(f: { accountId?: string; phone?: string; status?: string }): Promise<Subscription[]> {
+    return (await subscriptionStore.list(this.deps.db, f)).map(toSubscription);
+  }
+
+  /** Sends a queued subscription SMS (the outbox handler). */
+  async sendSms({ smsId, to, text }: { smsId: string; to: string; text: string }, gateway: SmsGateway): Promise<void> {
+    if ((await smsLog.byId(this.deps.db, smsId))?.status !== 'queued') return;
+    const { gatewayId } = await gateway.send({ ref: smsId, to, from: this.deps.options.smsFrom, text });
+    await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
+  }
+
+  private async text(trx: BackendDb, kind: string, to: string, text: string, ref: string | null): Promise<void> {
+    const now = this.deps.clock.now();
+    const smsId = this.deps.random.id('sms');
+    await smsLog.queued(trx, { id: smsId, kind, to, from: this.deps.options.smsFrom, now, ...(ref ? { ref } : {}) });
+    await enqueue(trx, { id: this.deps.random.id('obx'), topic: SUBSCRIPTION_SMS_TOPIC, payload: { smsId, to, text }, now });
+  }
+
+  private async emit(trx: BackendDb, type: 'subscription.created' | 'subscription.renewed' | 'subscription.renewal_failed' | 'subscription.cancelled' | 'subscription.lapsed', id: string, now: Date): Promise<void> {
+    await this.deps.webhooks.emit(trx, type, async () => toSubscription((await subscriptionStore.byId(trx, id))!), null, now);
+  }
+}

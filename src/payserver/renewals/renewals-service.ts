@@ -1,0 +1,152 @@
+import type { RenewalRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { inTransaction } from '../../lib/db/in-transaction.ts';
+import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
+import { sha256, type RandomSource } from '../../lib/ids.ts';
+import { enqueue, topic } from '../../lib/outbox/outbox.ts';
+import { normalizePhone } from '../../lib/phone.ts';
+import type { SmsGateway } from '../../sms/gateway.ts';
+import { smsLog } from '../../sms/sms-log.ts';
+import { renewalReceiptSms, type Locale } from '../../sms/templates.ts';
+import { accountStore } from '../accounts/account-store.ts';
+import { checkoutStore } from '../checkout/checkout-store.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import { paymentStore, type Payment } from '../payments/payment-store.ts';
+import { tellBackend, type Settlement } from '../payments/settlement.ts';
+import type { PayserverDb } from '../schema.ts';
+
+export const RENEWAL_RECEIPT_TOPIC = topic<{ paymentId: string; smsId: string }>('sms.renewal-receipt');
+
+export interface RenewalsOptions {
+  regions: readonly string[];
+  locale: Locale;
+  smsFrom: string;
+}
+
+/**
+ * Charges renewals under the payer's quick-pay agreement (no code: the payer
+ * consented when buying and was told before this renewal): the wallet, else
+ * the card, held and captured in one transaction, with the receipt SMS and
+ * the message that tells the back-end. Once per renewal order, however often
+ * the back-end asks (the order's one `renewal` payment is unique).
+ */
+export class RenewalsService {
+  constructor(
+    private readonly db: PayserverDb,
+    private readonly ledger: Ledger,
+    private readonly settlement: Settlement,
+    private readonly gateway: SmsGateway,
+    private readonly random: RandomSource,
+    private readonly clock: Clock,
+    private readonly options: RenewalsOptions,
+    private readonly kick: () => void,
+  ) {}
+
+  async charge(req: RenewalRequest): Promise<StartPaymentResult> {
+    const prior = await this.prior(req.orderId);
+    if (prior) return prior;
+    try {
+      const result = await inTransaction(this.db, (trx) => this.chargeIn(trx, req));
+      this.kick();
+      return result;
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      return (await this.prior(req.orderId)) ?? Promise.reject(err);
+    }
+  }
+
+  private async prior(orderId: string): Promise<StartPaymentResult | null> {
+    const p = await paymentStore.smsPaymentOf(this.db, orderId, 1, 'renewal');
+    if (!p) return null;
+    return { state: p.status === 'captured' || p.status === 'refunded' ? 'paid' : 'failed', failureCode: p.failure_code };
+  }
+
+  private async chargeIn(trx: PayserverDb, req: RenewalRequest): Promise<StartPaymentResult> {
+    const now = this.clock.now();
+    const phone = normalizePhone(req.phone, this.options.regions);
+    await checkoutStore.ensure(trx, {
+      order_id: req.orderId,
+      link_token_hash: sha256(this.random.token()),
+      phone,
+      amount_minor: req.amountMinor,
+      currency: req.currency,
+      product_title: req.productTitle,
+      payee: req.payee,
+      device_id: req.deviceId,
+      attempt: 0,
+      status: 'open',
+      expires_at: req.expiresAt,
+      created_at: now.toISOString(),
+      paid_payment_id: null,
+      renews_days: req.renewsEveryDays,
+    });
+    if (!(await checkoutStore.take(trx, req.orderId, phone, 1))) return { state: 'closed', failureCode: null };
+    const paymentId = this.random.id('pay');
+    const base: Payment = {
+      id: paymentId,
+      order_id: req.orderId,
+      attempt: 1,
+      method: 'renewal',
+      phone,
+      account_id: null,
+      source: null,
+      hold_id: null,
+      amount_minor: req.amountMinor,
+      currency: req.currency,
+      status: 'pending',
+      failure_code: null,
+      code_hash: null,
+      code_expires_at: null,
+      wrong_replies: 0,
+      refunded_minor: 0,
+      created_at: now.toISOString(),
+      completed_at: null,
+    };
+    const fail = async (failureCode: string): Promise<StartPaymentResult> => {
+      await paymentStore.insert(trx, { ...base, status: 'failed', failure_code: failureCode, completed_at: now.toISOString() });
+      await tellBackend(trx, this.random, now, { type: 'payment.failed', orderId: req.orderId, attempt: 1, paymentId, amountMinor: req.amountMinor, currency: req.currency, failureCode });
+      return { state: 'failed', failureCode };
+    };
+    const account = await accountStore.byPhone(trx, phone);
+    if (!account || account.quick_pay !== 1) return fail('NOT_BOUND');
+    if (account.currency !== req.currency) return fail('CURRENCY_MISMATCH');
+    let source: 'wallet' | 'card' | null = null;
+    let holdId: string | null = null;
+    for (const kind of ['wallet', 'card'] as const) {
+      const la = await accountStore.source(trx, account.id, kind);
+      if (!la) continue;
+      holdId = await this.ledger.reserve(trx, la.id, req.amountMinor, paymentId);
+      if (holdId) {
+        source = kind;
+        break;
+      }
+    }
+    if (!holdId) return fail('INSUFFICIENT_FUNDS');
+    const payment: Payment = { ...base, account_id: account.id, source, hold_id: holdId };
+    await paymentStore.insert(trx, payment);
+    if (!(await this.settlement.capture(trx, payment))) return { state: 'closed', failureCode: null };
+    const smsId = this.random.id('sms');
+    await smsLog.queued(trx, { id: smsId, kind: 'renewal-receipt', to: phone, from: this.options.smsFrom, now, ref: paymentId });
+    await enqueue(trx, { id: this.random.id('obx'), topic: RENEWAL_RECEIPT_TOPIC, payload: { paymentId, smsId }, now });
+    return { state: 'paid', failureCode: null };
+  }
+
+  async sendReceipt({ paymentId, smsId }: { paymentId: string; smsId: string }): Promise<void> {
+    if ((await smsLog.byId(this.db, smsId))?.status !== 'queued') return;
+    const payment = await paymentStore.byId(this.db, paymentId);
+    if (!payment) return;
+    const labels = await checkoutStore.labelsOf(this.db, payment.order_id);
+    const card = payment.source === 'card' && payment.account_id ? await accountStore.source(this.db, payment.account_id, 'card') : undefined;
+    const text = renewalReceiptSms(this.options.locale, {
+      product: labels?.product_title ?? '',
+      payee: labels?.payee ?? '',
+      amountMinor: Number(payment.amount_minor),
+      currency: payment.currency,
+      source: payment.source ?? 'wallet',
+      cardLast4: card?.card_last4 ?? null,
+      orderId: payment.order_id,
+    });
+    const { gatewayId } = await this.gateway.send({ ref: smsId, to: payment.phone, from: this.options.smsFrom, text });
+    await smsLog.advance(this.db, smsId, 'sent', this.clock.now(), gatewayId);
+  }
+}
