@@ -255,6 +255,58 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await onScreen('catalogue');
   });
 
+  it('buys a renewing package by keys, sees it in my services with its next renewal, and cancels it there after a confirmation', async () => {
+    await tv.goto(tvUrl());
+    await onScreen('catalogue');
+    for (let i = 0; i < 5 && (await focused())?.product !== 'uhd-monthly'; i++) await press('ArrowRight');
+    assert.equal((await focused())?.product, 'uhd-monthly');
+    await press('Enter');
+    await onScreen('detail');
+    assert.match((await tv.locator('[data-testid="renews"]').textContent()) ?? '', /自动续费.*每30天.*30\.00/);
+    await press('Enter');
+    await typePhone('13800138000');
+    const seen = (await sys.carrier.carrier.inbox('8613800138000')).length;
+    await press('Enter');
+    await onScreen('waiting');
+    const sms = await eventually(async () => {
+      const inbox = await sys.carrier.carrier.inbox('8613800138000');
+      assert.ok(inbox.length > seen);
+      return inbox[inbox.length - 1]!.text;
+    });
+    assert.match(sms, /自动续费/);
+    await sys.carrier.carrier.reply('8613800138000', codeIn(sms));
+    await onScreen('success');
+    await press('Enter');
+    await onScreen('catalogue');
+    await press('ArrowUp');
+    if ((await focused())?.id === 'lang') await press('ArrowLeft');
+    await press('Enter');
+    await onScreen('services');
+    const row = tv.locator('[data-testid="subscriptions"] li[data-status="active"]');
+    assert.equal(await row.count(), 1);
+    assert.match((await row.textContent()) ?? '', /4K会员连续包月.*自动续费.*30\.00/);
+    await screenshot(tv, 'tv-services-subscription');
+    const path: string[] = [];
+    for (const k of ['ArrowUp', 'ArrowUp', 'ArrowRight', 'ArrowDown']) {
+      if (((await focused())?.id ?? '').startsWith('cancel-')) break;
+      await press(k);
+      path.push(`${k}:${(await focused())?.id}`);
+    }
+    assert.ok(((await focused())?.id ?? '').startsWith('cancel-'), `the cancel button is reachable by keys (${path.join(' ')})`);
+    await press('Enter');
+    await onScreen('confirm-cancel');
+    assert.equal((await focused())?.id, 'keep', 'keeping it is the default');
+    await press('ArrowLeft');
+    assert.equal((await focused())?.id, 'confirm-cancel');
+    await press('Enter');
+    await onScreen('services');
+    await tv.waitForSelector('[data-testid="subscriptions"] li[data-status="cancelled"]');
+    const [sub] = (await sys.tv('GET', '/v1/subscriptions')).json().filter((x: { productId: string }) => x.productId === 'uhd-monthly');
+    assert.equal(sub.status, 'cancelled');
+    await press('Escape');
+    await onScreen('catalogue');
+  });
+
   it('follows the order by polling on a browser without EventSource', async () => {
     const old = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
     await old.addInitScript(() => {

@@ -1,7 +1,7 @@
 /** The back-end's TV API, as this TV (its device token) may call it. */
-import type { Entitlement, Order, Product } from '../../contracts/tv-api.ts';
+import type { Entitlement, Order, Product, Subscription } from '../../contracts/tv-api.ts';
 
-export type { Entitlement, Order, Product };
+export type { Entitlement, Order, Product, Subscription };
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -40,6 +40,8 @@ export class TvApi {
   order(orderId: string): Promise<Order> { return this.call('GET', `/v1/orders/${orderId}`); }
   cancel(orderId: string): Promise<Order> { return this.call('POST', `/v1/orders/${orderId}/cancel`); }
   entitlements(): Promise<Entitlement[]> { return this.call('GET', '/v1/entitlements'); }
+  subscriptions(): Promise<Subscription[]> { return this.call('GET', '/v1/subscriptions'); }
+  cancelSubscription(id: string, idempotencyKey: string): Promise<Subscription> { return this.call('POST', `/v1/subscriptions/${id}/cancel`, undefined, idempotencyKey); }
 
   async qrSvg(orderId: string): Promise<string> {
     const res = await fetch(`/v1/orders/${orderId}/pay-qr.svg`, { headers: { authorization: `Bearer ${this.token}` } });

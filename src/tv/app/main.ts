@@ -1,4 +1,4 @@
-import { ApiError, TvApi, type Entitlement, type Order, type Product } from './api.ts';
+import { ApiError, TvApi, type Entitlement, type Order, type Product, type Subscription } from './api.ts';
 import { button, date, groupPhone, h, money } from './dom.ts';
 import { keyOf } from './keys.ts';
 import { FOCUSABLE, nextFocus } from './spatial-nav.ts';
@@ -20,7 +20,8 @@ type Screen =
   | { name: 'waiting'; product: Product; order: Order }
   | { name: 'success'; product: Product; order: Order; entitlement?: Entitlement }
   | { name: 'failure'; product: Product; reason: string }
-  | { name: 'services'; list: Entitlement[] };
+  | { name: 'services'; list: Entitlement[]; subscriptions: Subscription[] }
+  | { name: 'confirm-cancel'; subscription: Subscription; key: string };
 
 const PHONE = /^1[3-9]\d{9}$/;
 const stage = document.getElementById('stage')!;
@@ -120,7 +121,7 @@ function render(preferred?: string) {
         h('button', { type: 'button', class: 'card', 'data-focusable': true, tabindex: -1, 'data-product': p.productId, onclick: () => go({ name: 'detail', product: p }) },
           h('div', { class: 'card-title' }, p.title),
           h('div', { class: 'price' }, money(p.amountMinor, p.currency)),
-          h('div', { class: 'muted' }, t.days(p.durationDays))))));
+          h('div', { class: 'muted' }, p.renews ? `${t.renewsShort} · ${t.days(p.durationDays)}` : t.days(p.durationDays))))));
       preferred = preferred || '[data-product]';
       break;
     case 'detail':
@@ -129,6 +130,7 @@ function render(preferred?: string) {
         h('div', { class: 'price big' }, money(s.product.amountMinor, s.product.currency)),
         h('p', {}, t.days(s.product.durationDays)),
         h('p', { class: 'muted' }, t.turnsOn(s.product.service)),
+        s.product.renews ? h('p', { class: 'lead', 'data-testid': 'renews' }, t.renews(s.product.durationDays, money(s.product.amountMinor, s.product.currency))) : null,
         h('div', { class: 'row' }, button(t.buy, () => go({ name: 'phone', product: s.product, digits: '', key: newKey() }), { id: 'buy' }), button(t.back, () => go({ name: 'catalogue' })))));
       preferred = preferred || '#buy';
       break;
@@ -160,8 +162,25 @@ function render(preferred?: string) {
         const p = products.filter((x) => x.productId === e.productId)[0];
         return h('li', { 'data-refunded': e.refunded ? 'yes' : 'no' }, h('span', {}, p ? p.title : e.service), h('span', { class: 'muted' }, e.refunded ? t.refunded : t.until(date(e.validUntil))));
       })));
+      if (s.subscriptions.length) {
+        body.appendChild(h('ul', { class: 'list', 'data-testid': 'subscriptions' }, ...s.subscriptions.map((sub) =>
+          h('li', { 'data-subscription': sub.subscriptionId, 'data-status': sub.status },
+            h('span', {}, sub.title),
+            h('span', { class: 'muted' }, sub.status === 'active' && sub.nextChargeAt ? t.nextRenewal(date(sub.nextChargeAt), money(sub.amountMinor, sub.currency)) : t.renewalCancelled(date(sub.currentPeriodEnd))),
+            sub.status === 'active' ? button(t.cancelRenewal, () => go({ name: 'confirm-cancel', subscription: sub, key: newKey() }), { id: `cancel-${sub.subscriptionId}` }) : null))));
+      }
       body.appendChild(h('div', { class: 'row' }, button(t.back, () => go({ name: 'catalogue' }), { id: 'back' })));
       preferred = preferred || '#back';
+      break;
+    case 'confirm-cancel':
+      body.appendChild(h('div', { class: 'panel center' },
+        h('h1', {}, t.cancelRenewal),
+        h('p', { class: 'lead' }, t.confirmCancel(s.subscription.title, date(s.subscription.currentPeriodEnd))),
+        h('div', { class: 'row' },
+          button(t.confirmCancelYes, () => void confirmCancel(s), { id: 'confirm-cancel' }),
+          button(t.back, () => void showServices(), { id: 'keep' }))));
+      // Keeping it is the safe default: a stray OK does not cancel.
+      preferred = preferred || '#keep';
       break;
   }
   stage.appendChild(h('footer', { class: 'hint' }, screen.name === 'phone' ? t.keypadHelp : screen.name === 'waiting' ? t.backCancels : t.backHint));
@@ -292,8 +311,14 @@ async function cancel(s: Extract<Screen, { name: 'waiting' }>) {
 }
 
 async function showServices() {
-  const list = await api!.entitlements().catch(() => [] as Entitlement[]);
-  go({ name: 'services', list });
+  const [list, subscriptions] = await Promise.all([api!.entitlements().catch(() => [] as Entitlement[]), api!.subscriptions().catch(() => [] as Subscription[])]);
+  go({ name: 'services', list, subscriptions: subscriptions.filter((x) => x.status === 'active' || x.status === 'cancelled') });
+}
+
+/** Cancels the renewal (with this confirmation's idempotency key), then shows "my services" again. */
+async function confirmCancel(s: Extract<Screen, { name: 'confirm-cancel' }>) {
+  await api!.cancelSubscription(s.subscription.subscriptionId, s.key).catch(() => undefined);
+  await showServices();
 }
 
 /** Back: deletes a digit on the keypad, else goes one step back (cancelling a payment in progress). */
@@ -306,6 +331,9 @@ function back() {
       break;
     case 'detail': case 'services': case 'success': case 'failure':
       go({ name: 'catalogue' });
+      break;
+    case 'confirm-cancel':
+      void showServices();
       break;
     case 'waiting':
       void cancel(s);
