@@ -132,6 +132,26 @@ describe('subscriptions that renew', () => {
     assert.equal(failed.length, 3, 'three tries, each an order of its own');
   });
 
+  it('on the checkout page, renews only when the payer ticks the agreement there; otherwise it is one period', async () => {
+    const unbound = '8613600136000';
+    for (const [name, agree] of [['page-no', false], ['page-yes', true]] as const) {
+      const tv = await newTv(sys, name);
+      const orderId = await createOrder(sys, 'uhd-monthly', tv);
+      const seen = await smsCount(sys, unbound);
+      const order = (await tv('POST', `/v1/orders/${orderId}/payer`, { phone: `+${unbound}` })).json();
+      await latestCode(sys, unbound, seen).catch(() => undefined);
+      const token = (await orderStatus(sys, orderId, 'awaiting_payment', tv)).payUrl?.split('/pay/')[1] ?? order.payUrl.split('/pay/')[1];
+      const page = await sys.payserverAs(undefined)('GET', `/pay/${token}`);
+      assert.equal(page.statusCode, 200);
+      const { checkout } = sys.payserver.services;
+      const sessionId = await checkout.sendCode(token);
+      const grant = await checkout.verify(token, sessionId, await latestCode(sys, unbound, seen + 1));
+      await checkout.pay(token, grant, 'wallet', agree);
+      await orderStatus(sys, orderId, 'fulfilled', tv);
+      assert.equal((await subsOf(tv)).length, agree ? 1 : 0, agree ? 'agreed: a subscription' : 'not agreed: one period only');
+    }
+  });
+
   it("lets a TV cancel its own subscription and not another account's, and operators find and cancel any", async () => {
     const tv = await newTv(sys, 'cancel-tv');
     const other = await newTv(sys, 'other-tv');

@@ -20,6 +20,8 @@ const T = {
     card: '银行卡',
     available: '可用',
     quickPay: '以后在电视上购买时，用短信验证码快捷支付',
+    renews: '这是自动续费产品：此后每{days}天以快捷支付自动续费{amount}，每次续费前短信提醒，可随时回复TD或在电视上取消。不勾选下面这一项，只购买这一期。',
+    renewConsent: '同意开通快捷支付，并按上述方式自动续费',
     pay: '确认支付',
     paid: '支付成功，电视上的内容已开通。',
     closed: '这笔订单已关闭，无法支付。',
@@ -42,6 +44,8 @@ const T = {
     card: 'Bank card',
     available: 'available',
     quickPay: 'Next time, pay on the TV with an SMS code (quick pay)',
+    renews: 'This renews: every {days} days {amount} is charged by quick pay, with an SMS before each renewal; cancel any time by texting TD or on the TV. Without the box below you buy this one period only.',
+    renewConsent: 'I agree to quick pay and to these renewals',
     pay: 'Pay now',
     paid: 'Paid. Your TV is turning on what you bought.',
     closed: 'This order is closed and can no longer be paid.',
@@ -110,7 +114,9 @@ export const checkoutPages = {
       html`<form method="post" action="/pay/${token}/pay?lang=${lang}" class="card"><h2>${t.choose}</h2><input type="hidden" name="grant" value="${grant}">
 ${o.wallet ? choice('wallet', t.wallet, o.wallet.availableMinor, walletCovers || !o.card) : ''}
 ${o.card ? choice('card', `${t.card} *${o.card.last4}`, o.card.availableMinor, !walletCovers) : ''}
-${o.quickPay ? '' : html`<label class="choice"><input type="checkbox" name="quickPay" value="yes"><span>${t.quickPay}</span></label>`}
+${c.renews_days
+  ? html`<p class="muted" data-testid="renews">${t.renews.replace('{days}', String(c.renews_days)).replace('{amount}', money(amount, c.currency))}</p><label class="choice"><input type="checkbox" name="quickPay" value="yes"><span>${t.renewConsent}</span></label>`
+  : o.quickPay ? '' : html`<label class="choice"><input type="checkbox" name="quickPay" value="yes"><span>${t.quickPay}</span></label>`}
 <button type="submit">${t.pay} ${money(amount, c.currency)}</button></form>`,
       error,
     );
