@@ -24,6 +24,8 @@ import { StreamRegistry } from './orders/stream-registry.ts';
 import { OrdersService, START_TOPIC } from './orders/orders-service.ts';
 import { CLOSE_TOPIC, OrderEnding } from './orders/order-ending.ts';
 import { smsBudgetRule } from '../sms/sms-budget.ts';
+import { SMS_BUDGET_BUCKET } from '../sms/sms-admin-routes.ts';
+import { countsBy } from '../lib/metrics/service-metrics.ts';
 import { LINK_SMS_TOPIC, PaymentAttempts } from './payments/payment-attempts.ts';
 import { FULFIL_TOPIC, PaymentEvents } from './payments/payment-events.ts';
 import { paymentEventRoutes } from './payments/payment-events-routes.ts';
@@ -62,7 +64,7 @@ export interface BackendDeps {
  */
 export async function buildBackend(deps: BackendDeps) {
   const { config, secrets, clock, random, log } = deps;
-  const core = await serviceCore({ store: deps.store, migrations: backendMigrations, config, clock, log, title: 'tvpay back-end server', slowTopics: [WEBHOOK_TOPIC.name] });
+  const core = await serviceCore({ store: deps.store, migrations: backendMigrations, config, clock, log, title: 'tvpay back-end server', service: 'backend', slowTopics: [WEBHOOK_TOPIC.name] });
   const { db, shared, fresh, worker, slowWorker, kick, limiter, app, idem } = core;
   const events = new OrderEvents();
   const bridge = deps.store.dialect === 'postgres' ? new PgOrderEvents(config.backendDatabase, db, events, log) : undefined;
@@ -119,6 +121,33 @@ export async function buildBackend(deps: BackendDeps) {
     handler(RENEWAL_TOPIC, (p) => subscriptions.requestCharge(p)),
     handler(SUBSCRIPTION_SMS_TOPIC, (p) => subscriptions.sendSms(p, deps.gateway)),
   ];
+
+  const { metrics } = core;
+  metrics.gauge({ name: 'tvpay_orders', help: 'Orders by status and channel (renewal orders have channel renewal).', labelNames: ['status', 'channel'], read: () => countsBy(db, 'orders', ['status', 'channel']) });
+  metrics.gauge({ name: 'tvpay_refunds', help: 'Refunds by status and who started them.', labelNames: ['status', 'initiated_by'], read: () => countsBy(db, 'refunds', ['status', 'initiated_by']) });
+  metrics.gauge({ name: 'tvpay_subscriptions', help: 'Subscriptions by status.', labelNames: ['status'], read: () => countsBy(db, 'subscriptions', ['status']) });
+  metrics.gauge({
+    name: 'tvpay_webhook_deliveries',
+    help: 'Webhook deliveries by result (target fulfilment: the provisioning URL).',
+    labelNames: ['status', 'target'],
+    read: async () => (await countsBy(db, 'webhook_deliveries', ['status', 'webhook_id'])).reduce<Array<{ labels: Record<string, string>; value: number }>>((acc, r) => {
+      const target = r.labels.webhook_id === 'fulfilment' ? 'fulfilment' : 'webhook';
+      const same = acc.find((a) => a.labels.status === r.labels.status && a.labels.target === target);
+      if (same) same.value += r.value;
+      else acc.push({ labels: { status: r.labels.status!, target }, value: r.value });
+      return acc;
+    }, []),
+  });
+  metrics.gauge({
+    name: 'tvpay_sms_budget',
+    help: "The day's SMS budget: used and limit.",
+    labelNames: ['what'],
+    read: async () => {
+      const u = await limiter.usage(SMS_BUDGET_BUCKET, smsBudgetRule(config.limits.smsDailyBudget));
+      return [{ labels: { what: 'used' }, value: u.hits }, { labels: { what: 'limit' }, value: config.limits.smsDailyBudget }];
+    },
+  });
+  metrics.route([secrets.adminToken, ...(config.secrets.metricsToken ? [config.secrets.metricsToken] : [])]);
 
   const streams = new StreamRegistry({ perDevice: config.limits.streamsPerDevice, perOrder: config.limits.streamsPerOrder });
   // Before the server stops taking connections: end the event streams, which would otherwise hold it open.

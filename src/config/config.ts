@@ -65,7 +65,7 @@ export interface Config {
   /** Fault injection for the crash tests (TVPAY_CRASH_AT); empty in real use. */
   crashAt: readonly string[];
   /** Set from the environment when given; otherwise generated into the data dir. */
-  secrets: { adminToken?: string; smsInboundToken?: string; serviceSecret?: string; codeKey?: string; encryptionKey?: string };
+  secrets: { adminToken?: string; smsInboundToken?: string; serviceSecret?: string; codeKey?: string; encryptionKey?: string; metricsToken?: string };
   /** Provisioning in the operator's own system (API "Provisioning"); without `url`, tvpay's entitlements are the provisioning. */
   fulfilment: { url: string | undefined; secret: string | undefined; deadlineSeconds: number };
 }
@@ -237,6 +237,7 @@ export function loadConfig(env: Env): Readonly<Config> {
       serviceSecret: secret('TVPAY_SERVICE_SECRET'),
       codeKey: secret('TVPAY_CODE_KEY'),
       encryptionKey: secret('TVPAY_ENCRYPTION_KEY'),
+      metricsToken: secret('TVPAY_METRICS_TOKEN'),
     },
     fulfilment: {
       url: env.TVPAY_FULFILMENT_URL ? url('TVPAY_FULFILMENT_URL', '') : undefined,

@@ -28,6 +28,7 @@ import { accountEntries } from './ledger/account-entries.ts';
 import { adminPaymentRoutes } from './payments/payments-admin-routes.ts';
 import { CODE_SMS_TOPIC, DECLINED_SMS_TOPIC, PaymentsService } from './payments/payments-service.ts';
 import { SmsBudget, smsBudgetRule } from '../sms/sms-budget.ts';
+import { countsBy } from '../lib/metrics/service-metrics.ts';
 import type { PaymentEventAnswer } from '../contracts/provider-api.ts';
 import { NOTIFY_TOPIC, Settlement } from './payments/settlement.ts';
 import { lateRefundId, REFUND_SMS_TOPIC, RefundsService } from './refunds/refunds-service.ts';
@@ -55,7 +56,7 @@ export interface PayserverDeps {
  */
 export async function buildPayserver(deps: PayserverDeps) {
   const { config, secrets, clock, random, log } = deps;
-  const core = await serviceCore({ store: deps.store, migrations: payserverMigrations, config, clock, log, title: 'tvpay payment server' });
+  const core = await serviceCore({ store: deps.store, migrations: payserverMigrations, config, clock, log, title: 'tvpay payment server', service: 'payserver' });
   const { db, shared, fresh, worker, kick, limiter, app, idem } = core;
 
   const codeKey = secrets.codeKey;
@@ -114,6 +115,11 @@ export async function buildPayserver(deps: PayserverDeps) {
       }
     }),
   ];
+
+  const { metrics } = core;
+  metrics.gauge({ name: 'tvpay_payments', help: 'Payments by outcome (status), source and method.', labelNames: ['status', 'source', 'method'], read: () => countsBy(db, 'payments', ['status', 'source', 'method']) });
+  metrics.gauge({ name: 'tvpay_provider_refunds', help: 'Refunds made at the payment server, by status and source.', labelNames: ['status', 'source'], read: () => countsBy(db, 'refunds', ['status', 'source']) });
+  metrics.route([secrets.adminToken, ...(config.secrets.metricsToken ? [config.secrets.metricsToken] : [])]);
 
   await authenticatedScope(app, requireAdmin(secrets.adminToken), idem, (admin) => {
     accountsRoutes(admin, accounts, () => auditLedger(db), (accountId) => accountEntries(db, accountId));

@@ -11,6 +11,8 @@ export interface DatabaseHandle<DB> {
   db: Kysely<DB>;
   dialect: Dialect;
   close(): Promise<void>;
+  /** Tells `listener` how many units of work each durable commit carried (SQLite's group commit; PostgreSQL commits each alone). */
+  onCommit(listener: (units: number) => void): void;
 }
 
 // PostgreSQL returns BIGINT (int8) and COUNT as strings; amounts stay far below 2^53.
@@ -50,11 +52,12 @@ export function openDatabase<DB>(target: string, poolSize = 10, onIdleError?: (e
     // process: the pool drops it and opens a new one on the next query.
     pool.on('error', (err) => onIdleError?.(err));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', close: () => db.destroy() };
+    return { db, dialect: 'postgres', close: () => db.destroy(), onCommit: () => {} };
   }
   if (target !== ':memory:') makePrivateFile(target);
+  const listeners: Array<(units: number) => void> = [];
   const db = new Kysely<DB>({
-    dialect: new GroupCommitSqliteDialect(target, { configure: configureSqlite }),
+    dialect: new GroupCommitSqliteDialect(target, { configure: configureSqlite, onCommit: (units) => listeners.forEach((l) => l(units)) }),
   });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  return { db, dialect: 'sqlite', close: () => db.destroy(), onCommit: (l) => void listeners.push(l) };
 }

@@ -13,6 +13,7 @@ import type { Log } from '../log.ts';
 import { OutboxWorker } from '../outbox/outbox-worker.ts';
 import { RateLimiter } from '../rate-limiter.ts';
 import { Sweeper } from './sweeper.ts';
+import { serviceMetrics } from '../metrics/service-metrics.ts';
 
 /**
  * What the back-end and the payment server both start from, built in this
@@ -28,6 +29,8 @@ export async function serviceCore<DB>(deps: {
   clock: Clock;
   log: Log;
   title: string;
+  /** The service's name in its metrics' `service` label. */
+  service: string;
   /**
    * Topics delivered by a worker of their own (webhooks to the operator's
    * systems, which may answer slowly or not at all), so that they never take
@@ -45,6 +48,9 @@ export async function serviceCore<DB>(deps: {
   const slowWorker = slow ? new OutboxWorker(shared, clock, log, { dialect: store.dialect, batch: 64, topics: { only: slow } }) : undefined;
   const limiter = new RateLimiter(shared, clock);
   const app = await createApp({ log, title: deps.title, ready: () => storageAnswers(db) });
+  // Before any route, so that the request-duration hook sees every one.
+  const metrics = serviceMetrics(app, shared, clock, deps.service);
+  store.onCommit(metrics.observeCommit);
   const idem = idempotencyHooks(shared, clock, config.retention);
   /** The service's housekeeping every second: its own pass, then the shared pruning (and its own retained tables). */
   const sweeper = (own: () => Promise<unknown>, retained: Array<{ table: string; key: string; dated: string }>) =>
@@ -58,5 +64,5 @@ export async function serviceCore<DB>(deps: {
     worker.kick();
     slowWorker?.kick();
   };
-  return { db, shared, fresh, worker, slowWorker, kick, limiter, app, idem, sweeper };
+  return { db, shared, fresh, worker, slowWorker, kick, limiter, app, idem, sweeper, metrics };
 }

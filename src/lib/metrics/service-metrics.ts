@@ -1,0 +1,105 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { bearerToken } from '../auth.ts';
+import type { Clock } from '../clock.ts';
+import type { CommonTables } from '../db/common-tables.ts';
+import { unauthorized } from '../errors.ts';
+import { secretEquals } from '../ids.ts';
+
+/** A gauge read from the store when Prometheus scrapes: one value per label set. */
+export interface StoreGauge {
+  name: string;
+  help: string;
+  labelNames: readonly string[];
+  read: () => Promise<Array<{ labels: Record<string, string>; value: number }>>;
+}
+
+/**
+ * A service's metrics (API "Metrics"), with prom-client in a registry of its
+ * own (the services may share a process): the process and Node.js defaults,
+ * the request-duration histogram by route, the group commit's batch sizes,
+ * the outbox backlog and the age of its oldest message, the SMS by kind and
+ * state, and the business gauges each service adds, all read from the store
+ * at scrape time so every instance reports the same truth.
+ */
+export function serviceMetrics(app: FastifyInstance, shared: Kysely<CommonTables>, clock: Clock, service: string) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP requests by method, route and status code.',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
+  app.addHook('onResponse', async (request: FastifyRequest, reply) => {
+    duration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+  const commits = new Histogram({ name: 'tvpay_group_commit_units', help: 'Units of work per durable commit (SQLite group commit).', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: [registry] });
+
+  const gauge = (g: StoreGauge) =>
+    new Gauge({
+      name: g.name,
+      help: g.help,
+      labelNames: [...g.labelNames],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const { labels, value } of await g.read()) this.set(labels, value);
+      },
+    });
+  gauge({
+    name: 'tvpay_outbox_pending',
+    help: 'Outbox messages waiting to be delivered, by topic.',
+    labelNames: ['topic'],
+    read: async () => (await shared.selectFrom('outbox').select(['topic', (eb) => eb.fn.countAll<number>().as('n')]).where('status', '=', 'pending').groupBy('topic').execute()).map((r) => ({ labels: { topic: r.topic }, value: Number(r.n) })),
+  });
+  gauge({
+    name: 'tvpay_outbox_oldest_pending_age_seconds',
+    help: 'Age of the oldest outbox message still waiting (0 when none): a stuck side effect shows here.',
+    labelNames: [],
+    read: async () => {
+      const row = await shared.selectFrom('outbox').select((eb) => eb.fn.min('created_at').as('oldest')).where('status', '=', 'pending').executeTakeFirst();
+      const oldest = row?.oldest as string | null | undefined;
+      return [{ labels: {}, value: oldest ? Math.max(0, (clock.now().getTime() - Date.parse(oldest)) / 1000) : 0 }];
+    },
+  });
+  gauge({
+    name: 'tvpay_outbox_dead',
+    help: 'Outbox messages given up (refused by their receiver), by topic.',
+    labelNames: ['topic'],
+    read: async () => (await shared.selectFrom('outbox').select(['topic', (eb) => eb.fn.countAll<number>().as('n')]).where('status', '=', 'dead').groupBy('topic').execute()).map((r) => ({ labels: { topic: r.topic }, value: Number(r.n) })),
+  });
+  gauge({
+    name: 'tvpay_sms',
+    help: 'SMS this service sent, by kind and delivery state.',
+    labelNames: ['kind', 'state'],
+    read: async () => (await shared.selectFrom('sms_messages').select(['kind', 'status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy(['kind', 'status']).execute()).map((r) => ({ labels: { kind: r.kind, state: r.status }, value: Number(r.n) })),
+  });
+
+  return {
+    registry,
+    /** Adds a business gauge read from the store. */
+    gauge,
+    /** Feeds the group-commit histogram (from the store's commit listener). */
+    observeCommit: (units: number) => commits.observe(units),
+    /** `GET /metrics`, with the admin token (or TVPAY_METRICS_TOKEN when set). */
+    route(tokens: readonly string[]) {
+      app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+        const token = bearerToken(request);
+        if (!token || !tokens.some((t) => secretEquals(token, t))) throw unauthorized('Send the admin token (or TVPAY_METRICS_TOKEN) as "Authorization: Bearer <token>".');
+        return reply.type(registry.contentType).send(await registry.metrics());
+      });
+    },
+  };
+}
+
+/** Counts of a table's rows grouped by some columns, as gauge values (the business gauges). */
+export async function countsBy(db: Kysely<any>, table: string, columns: string[], where?: (q: any) => any): Promise<Array<{ labels: Record<string, string>; value: number }>> {
+  let q = db.selectFrom(table).select([...columns, (eb: any) => eb.fn.countAll().as('n')]).groupBy(columns);
+  if (where) q = where(q);
+  const rows = (await q.execute()) as Array<Record<string, unknown>>;
+  return rows.map((r) => ({ labels: Object.fromEntries(columns.map((c) => [c, String(r[c] ?? 'none')])), value: Number(r.n) }));
+}

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createOrder, latestCode, orderStatus, smsCount } from '../support/flows.ts';
+import { testSystem, type TestSystem } from '../support/system.ts';
+
+const METRICS_TOKEN = 'prometheus-reads-this-token';
+let sys: TestSystem;
+before(async () => {
+  sys = await testSystem({ TVPAY_METRICS_TOKEN: METRICS_TOKEN });
+  const orderId = await createOrder(sys, 'kids-app');
+  const seen = await smsCount(sys, '8613800138000');
+  await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13800138000' });
+  await sys.carrier.carrier.reply('8613800138000', await latestCode(sys, '8613800138000', seen));
+  await orderStatus(sys, orderId, 'fulfilled');
+});
+after(() => sys.close());
+
+/** The value of one sample line, e.g. `tvpay_orders{…status="fulfilled"…}`. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.split(' ').at(-1));
+  }
+  return undefined;
+}
+
+describe('metrics', () => {
+  it('serves Prometheus text with the admin token or TVPAY_METRICS_TOKEN, and nothing without', async () => {
+    assert.equal((await sys.as(undefined)('GET', '/metrics')).statusCode, 401);
+    assert.equal((await sys.as('wrong-token-wrong-token')('GET', '/metrics')).statusCode, 401);
+    const res = await sys.as(METRICS_TOKEN)('GET', '/metrics');
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /^text\/plain/);
+    assert.equal((await sys.payAdmin('GET', '/metrics')).statusCode, 200);
+  });
+
+  it('counts the business (orders by status and channel, payments by outcome and source) and the plumbing', async () => {
+    const backend = (await sys.backendAdmin('GET', '/metrics')).body;
+    assert.ok((sample(backend, 'tvpay_orders', { status: 'fulfilled', channel: 'sms_confirm' }) ?? 0) >= 1, backend.split('\n').filter((l) => l.startsWith('tvpay_orders') || l.startsWith('http_request_duration_seconds_count')).join(' ; '));
+    assert.ok(sample(backend, 'http_request_duration_seconds_count', { route: '/v1/orders/:orderId/payer', status_code: '202' })! >= 1);
+    assert.ok(sample(backend, 'tvpay_outbox_oldest_pending_age_seconds') !== undefined);
+    assert.ok(sample(backend, 'process_cpu_user_seconds_total') !== undefined, 'the process defaults');
+    assert.ok(sample(backend, 'tvpay_group_commit_units_count')! >= 1, backend.split('\n').filter((l) => l.includes('group_commit')).join(' ; '));
+    assert.ok(sample(backend, 'tvpay_sms', { kind: 'code' }) === undefined, 'code SMS are the payment server’s');
+    const payserver = (await sys.payAdmin('GET', '/metrics')).body;
+    assert.ok(sample(payserver, 'tvpay_payments', { status: 'captured', source: 'wallet', method: 'sms_code' })! >= 1);
+    assert.ok(sample(payserver, 'tvpay_sms', { kind: 'code' })! >= 1, 'the code SMS, in whatever state its delivery is');
+    assert.match(payserver, /service="payserver"/);
+  });
+});
