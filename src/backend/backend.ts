@@ -34,6 +34,8 @@ import { TvpayProvider } from './payments/tvpay-provider.ts';
 import { backendMigrations, type BackendTables } from './schema.ts';
 import { tvRoutes } from '../tv/tv-routes.ts';
 import { traceOrder } from './orders/order-trace.ts';
+import { ReconciliationService } from './reconciliation/reconciliation-service.ts';
+import { adminReconciliationRoutes } from './reconciliation/reconciliation-routes.ts';
 import { REFUND_TOPIC, RefundsService } from './refunds/refunds-service.ts';
 import { adminRefundRoutes } from './refunds/refunds-routes.ts';
 import { WebhookDelivery } from './webhooks/webhook-delivery.ts';
@@ -109,6 +111,7 @@ export async function buildBackend(deps: BackendDeps) {
     },
   });
   const paymentEvents = new PaymentEvents({ db, events, ending, refunds, webhooks, subscriptions, random, clock, kick, log, fulfilment });
+  const reconciliation = new ReconciliationService(db, provider, paymentEvents, random, clock, config.businessTimeZone, log.child({ part: 'reconciliation' }));
   const webhookDelivery = new WebhookDelivery(db, clock, secrets.encryptionKey, log.child({ part: 'webhooks' }), paymentEvents.fulfilmentHooks());
 
   const handlers = [
@@ -159,6 +162,7 @@ export async function buildBackend(deps: BackendDeps) {
     adminRefundRoutes(admin, refunds);
     adminWebhookRoutes(admin, webhooks);
     adminSubscriptionRoutes(admin, subscriptions, config.phoneRegions);
+    adminReconciliationRoutes(admin, reconciliation);
     if (deps.testClock) testClockRoutes(admin, deps.testClock);
     smsAdminRoutes(admin, shared, config.phoneRegions);
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
@@ -178,6 +182,7 @@ export async function buildBackend(deps: BackendDeps) {
   const sweeper = core.sweeper(async () => {
     await orders.expireDue();
     await subscriptions.runDue();
+    await reconciliation.sweep();
   }, [{ table: 'inbox', key: 'message_id', dated: 'received_at' }]);
 
   return runningParts({ app, worker, slowWorker, handlers, sweeper, store: { close: async () => { await bridge?.stop(); await deps.store.close(); } }, fresh, services: {

@@ -96,6 +96,8 @@ export interface BackendTables extends CommonTables {
   };
   entitlements: { account_id: string; service: string; product_id: string; order_id: string; valid_from: string; valid_until: string };
   inbox: { message_id: string; result: string; received_at: string };
+  /** Each reconciliation run and its report. */
+  reconciliations: { id: string; date: string; ran_at: string; report: string };
 }
 
 export type BackendDb = Kysely<BackendTables>;
@@ -297,6 +299,21 @@ const subscriptions: Migration = {
   },
 };
 
+/** The reports of the reconciliation runs. */
+const reconciliations: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('reconciliations')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('date', 'varchar(10)', (c) => c.notNull())
+      .addColumn('ran_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('report', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('reconciliations_date').on('reconciliations').columns(['date', 'ran_at']).execute();
+    await db.schema.createIndex('orders_paid_at').on('orders').column('paid_at').execute();
+  },
+};
+
 export const backendMigrations: Record<string, Migration> = {
   '0001_common': commonTablesMigration,
   '0002_backend': core,
@@ -305,4 +322,5 @@ export const backendMigrations: Record<string, Migration> = {
   '0005_one_open_order_per_device': oneOpenOrderPerDevice,
   '0006_operations': operations,
   '0007_subscriptions': subscriptions,
+  '0008_reconciliations': reconciliations,
 };

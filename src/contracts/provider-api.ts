@@ -161,3 +161,16 @@ export type RenewalRequest = Static<typeof RenewalRequest>;
 /** Back-end → payment server (forwarded): a phone replied TD (or 取消, 退订…) to cancel its renewals. */
 export const CancelByPhone = Type.Object({ phone: Type.String({ maxLength: 32 }) }, { additionalProperties: false });
 export const CancelByPhoneAnswer = Type.Object({ cancelled: Type.Integer() });
+
+/** One row of the payment server's daily statement (API "Reconciliation"). */
+export const StatementRowSchema = Type.Object({
+  type: Type.Union([Type.Literal('payment'), Type.Literal('refund')]),
+  payment_id: Type.String(),
+  refund_id: Type.String(),
+  order_id: Type.String(),
+  amount_minor: Type.Integer(),
+  currency: Type.String(),
+  source: Type.String(),
+  at: Type.String(),
+});
+export type StatementRow = Static<typeof StatementRowSchema>;

@@ -29,6 +29,7 @@ import { adminPaymentRoutes } from './payments/payments-admin-routes.ts';
 import { CODE_SMS_TOPIC, DECLINED_SMS_TOPIC, PaymentsService } from './payments/payments-service.ts';
 import { SmsBudget, smsBudgetRule } from '../sms/sms-budget.ts';
 import { countsBy } from '../lib/metrics/service-metrics.ts';
+import { statementInternalRoute, statementRoutes } from './statements/statements-routes.ts';
 import type { PaymentEventAnswer } from '../contracts/provider-api.ts';
 import { NOTIFY_TOPIC, Settlement } from './payments/settlement.ts';
 import { lateRefundId, REFUND_SMS_TOPIC, RefundsService } from './refunds/refunds-service.ts';
@@ -116,6 +117,7 @@ export async function buildPayserver(deps: PayserverDeps) {
     }),
   ];
 
+  const signed = requireServiceSignature(shared, secrets.serviceSecret, clock);
   const { metrics } = core;
   metrics.gauge({ name: 'tvpay_payments', help: 'Payments by outcome (status), source and method.', labelNames: ['status', 'source', 'method'], read: () => countsBy(db, 'payments', ['status', 'source', 'method']) });
   metrics.gauge({ name: 'tvpay_provider_refunds', help: 'Refunds made at the payment server, by status and source.', labelNames: ['status', 'source'], read: () => countsBy(db, 'refunds', ['status', 'source']) });
@@ -127,8 +129,10 @@ export async function buildPayserver(deps: PayserverDeps) {
     smsAdminRoutes(admin, shared, config.phoneRegions);
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
     if (deps.testClock) testClockRoutes(admin, deps.testClock);
+    statementRoutes(admin, db, config.businessTimeZone);
   });
-  internalRoutes(app, { accounts, payments, refunds, renewals, regions: config.phoneRegions, signed: requireServiceSignature(shared, secrets.serviceSecret, clock) });
+  statementInternalRoute(app, db, config.businessTimeZone, signed);
+  internalRoutes(app, { accounts, payments, refunds, renewals, regions: config.phoneRegions, signed });
   smsGatewayRoutes(app, { db: shared, inboundToken: secrets.smsInboundToken, clock, onReply: (from, text) => replies.handle(from, text), onUndelivered: (smsId) => codes.deliveryFailed(smsId) });
   checkoutRoutes(app, checkout);
 

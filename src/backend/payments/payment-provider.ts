@@ -1,4 +1,4 @@
-import type { StartPaymentRequest, StartPaymentResult, RefundAnswer, RefundRequest, OrderTrace, RenewalRequest } from '../../contracts/provider-api.ts';
+import type { StartPaymentRequest, StartPaymentResult, RefundAnswer, RefundRequest, OrderTrace, RenewalRequest, StatementRow } from '../../contracts/provider-api.ts';
 
 /**
  * How the back-end reaches a payment server (the patent's payment server, or
@@ -22,6 +22,8 @@ export interface PaymentProvider {
   trace(orderId: string): Promise<OrderTrace>;
   /** Charges a renewal under the payer's agreement; idempotent per order. The outcome arrives as a payment event. */
   renew(request: RenewalRequest): Promise<StartPaymentResult>;
+  /** The provider's statement of a business day: every capture and refund whose money moved that day. */
+  statement(date: string): Promise<StatementRow[]>;
   /** The phone checkout page for a link token. */
   checkoutUrl(linkToken: string): string;
 }

@@ -1,5 +1,5 @@
 import type { SignedClient } from '../../lib/http/service-auth.ts';
-import type { StartPaymentRequest, StartPaymentResult, RefundAnswer, RefundRequest, OrderTrace, RenewalRequest } from '../../contracts/provider-api.ts';
+import type { StartPaymentRequest, StartPaymentResult, RefundAnswer, RefundRequest, OrderTrace, RenewalRequest, StatementRow } from '../../contracts/provider-api.ts';
 import type { PaymentProvider } from './payment-provider.ts';
 
 /** tvpay's payment server as the back-end's provider, over HMAC-signed HTTP. */
@@ -31,6 +31,10 @@ export class TvpayProvider implements PaymentProvider {
 
   renew(request: RenewalRequest): Promise<StartPaymentResult> {
     return this.client.post<StartPaymentResult>('/internal/v1/renewals', request);
+  }
+
+  statement(date: string): Promise<StatementRow[]> {
+    return this.client.post<StatementRow[]>(`/internal/v1/statements/${encodeURIComponent(date)}`, {});
   }
 
   checkoutUrl(linkToken: string): string {
