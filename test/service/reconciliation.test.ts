@@ -3,14 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import { businessDate } from '../../src/lib/business-day.ts';
 import { eventually } from '../support/eventually.ts';
 import { createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
+import { freshPgDatabase, pgSkip } from '../support/pg.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
 
 const A = '8613800138000';
 let sys: TestSystem;
-before(async () => {
-  sys = await testSystem({ TVPAY_LIMIT_PAYER_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_PHONE: '1000' });
-});
-after(() => sys.close());
 const today = () => businessDate(sys.clock.now(), 'Asia/Shanghai');
 
 /** A TV's order with the code SMS received; the reply is left to the test. */
@@ -22,7 +19,26 @@ async function awaitingCode(name: string) {
   return { tv, orderId, code: await latestCode(sys, A, seen) };
 }
 
-describe('statements and reconciliation', () => {
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  const skip = dialect === 'postgres' ? await pgSkip() : false;
+describe(`statements and reconciliation on ${dialect}`, { skip }, () => {
+  const dbs: Array<{ drop(): Promise<void> }> = [];
+  before(async () => {
+    const env: Record<string, string> = { TVPAY_LIMIT_PAYER_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_PHONE: '1000' };
+    if (dialect === 'postgres') {
+      const b = await freshPgDatabase();
+      const p = await freshPgDatabase();
+      dbs.push(b, p);
+      env.TVPAY_BACKEND_DATABASE_URL = b.url;
+      env.TVPAY_PAYSERVER_DATABASE_URL = p.url;
+    }
+    sys = await testSystem(env);
+  });
+  after(async () => {
+    await sys?.close();
+    for (const d of dbs) await d.drop();
+  });
+
   it("lists the day's captures and refunds as CSV with exactly the contract's columns, and as JSON", async () => {
     const { tv, orderId, code } = await awaitingCode('stmt-tv');
     await sys.carrier.carrier.reply(A, code);
@@ -80,3 +96,4 @@ describe('statements and reconciliation', () => {
     sys.payserver.worker.start();
   });
 });
+}
