@@ -85,6 +85,7 @@ export async function buildBackend(deps: BackendDeps) {
     payee: config.merchantName,
     locale: config.sms.locale,
     smsFrom: config.sms.backendFrom,
+    maxWrongCodes: config.maxWrongCodes,
   }, log);
   const orders = new OrdersService({
     db, products, limiter, events, ending, random, clock, kick,

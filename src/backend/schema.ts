@@ -34,6 +34,8 @@ export interface BackendTables extends CommonTables {
     refunded_minor: number;
     /** The subscription this order started, extended or renews. */
     subscription_id: string | null;
+    /** For a code SMS: how many wrong replies remain (the payment server says after each one); else null. */
+    tries_left: number | null;
     /** The product renewed every `duration_days` when the order was made (a term of the order, like its price). */
     renews: number;
     /** The payer agreed to renewals charged under the quick-pay agreement (a renewing product, confirmed so). */
@@ -314,6 +316,13 @@ const reconciliations: Migration = {
   },
 };
 
+/** The tries a code SMS has left, for the TV to show. */
+const triesLeft: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('orders').addColumn('tries_left', 'integer').execute();
+  },
+};
+
 export const backendMigrations: Record<string, Migration> = {
   '0001_common': commonTablesMigration,
   '0002_backend': core,
@@ -323,4 +332,5 @@ export const backendMigrations: Record<string, Migration> = {
   '0006_operations': operations,
   '0007_subscriptions': subscriptions,
   '0008_reconciliations': reconciliations,
+  '0009_tries_left': triesLeft,
 };

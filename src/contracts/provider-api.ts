@@ -90,8 +90,10 @@ export type RefundAnswer = Static<typeof RefundAnswer>;
 export const PaymentEvent = Type.Object(
   {
     messageId: Id,
-    type: Type.Union([Type.Literal('payment.completed'), Type.Literal('payment.failed'), Type.Literal('refund.succeeded'), Type.Literal('refund.failed')]),
+    type: Type.Union([Type.Literal('payment.completed'), Type.Literal('payment.failed'), Type.Literal('refund.succeeded'), Type.Literal('refund.failed'), Type.Literal('payment.code_rejected')]),
     refundId: Type.Optional(Id),
+    /** On `payment.code_rejected`: the wrong replies the code has left. */
+    triesLeft: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
     orderId: Type.String({ maxLength: 64 }),
     attempt: Type.Integer({ minimum: 0 }),
     paymentId: Type.String({ maxLength: 64 }),

@@ -49,6 +49,8 @@ export const OrderSchema = Type.Object({
   fulfilledAt: Nullable(Type.String()),
   /** What succeeded refunds gave back, in minor units. */
   refundedMinor: Type.Integer(),
+  /** For a code SMS: how many wrong replies remain (5 at first), else null. */
+  triesLeft: Type.Union([Type.Integer(), Type.Null()]),
 });
 export type Order = Static<typeof OrderSchema>;
 

@@ -33,8 +33,10 @@ import { statementInternalRoute, statementRoutes } from './statements/statements
 import type { PaymentEventAnswer } from '../contracts/provider-api.ts';
 import { NOTIFY_TOPIC, Settlement } from './payments/settlement.ts';
 import { lateRefundId, REFUND_SMS_TOPIC, RefundsService } from './refunds/refunds-service.ts';
-import { RENEWAL_RECEIPT_TOPIC, RenewalsService } from './renewals/renewals-service.ts';
+import { RenewalsService } from './renewals/renewals-service.ts';
+import { RECEIPT_SMS_TOPIC, receiptSender } from './payments/receipts.ts';
 import { CANCEL_REPLY_TOPIC } from './confirmations/reply-service.ts';
+import { TEXT_SMS_TOPIC, textSender } from '../sms/text-sms.ts';
 import { testClockRoutes, type TestClock } from '../lib/http/test-clock-routes.ts';
 import { payserverMigrations, type PayserverTables } from './schema.ts';
 
@@ -66,7 +68,7 @@ export async function buildPayserver(deps: PayserverDeps) {
   const codeSendsPerDevice = { what: 'codes sent for this TV', limit: config.limits.codeSendsPerDevice, windowSeconds: window };
 
   const ledger = new Ledger(random, clock);
-  const settlement = new Settlement(ledger, random, clock);
+  const settlement = new Settlement(ledger, random, clock, config.sms.payserverFrom);
   const budget = new SmsBudget(limiter, smsBudgetRule(config.limits.smsDailyBudget));
   const accounts = new AccountsService(db, ledger, random, clock, config.phoneRegions);
   const payments = new PaymentsService(db, ledger, settlement, limiter, random, clock, {
@@ -81,13 +83,18 @@ export async function buildPayserver(deps: PayserverDeps) {
     regions: config.phoneRegions,
     maxWrongCodes: config.maxWrongCodes,
     codeChecksPerPhone: { what: 'code checks for this phone', limit: config.limits.codeChecksPerPhone, windowSeconds: window },
-  }, kick, random);
+    answersPerPhone: { what: 'answers to replies from this phone', limit: config.limits.codeChecksPerPhone, windowSeconds: window },
+    locale: config.sms.locale,
+    payee: config.merchantName,
+    smsFrom: config.sms.payserverFrom,
+  }, kick, random, budget);
   const checkout = new CheckoutService(db, ledger, settlement, limiter, random, clock, {
     codeKey,
     maxWrongCodes: config.maxWrongCodes,
     codeSendsPerPhone,
     codeSendsPerDevice,
     smsFrom: config.sms.payserverFrom,
+    locale: config.sms.locale,
   }, kick, budget, (messageId) => worker.deliverNow(messageId));
   const codes = new CodeSmsSender(db, deps.gateway, random, clock, {
     codeKey,
@@ -96,7 +103,7 @@ export async function buildPayserver(deps: PayserverDeps) {
     from: config.sms.payserverFrom,
   }, settlement, kick, budget);
   const refunds = new RefundsService(db, ledger, deps.gateway, random, clock, { locale: config.sms.locale, smsFrom: config.sms.payserverFrom }, kick);
-  const renewals = new RenewalsService(db, ledger, settlement, deps.gateway, random, clock, { regions: config.phoneRegions, locale: config.sms.locale, smsFrom: config.sms.payserverFrom }, kick);
+  const renewals = new RenewalsService(db, ledger, settlement, random, clock, { regions: config.phoneRegions }, kick);
   const backend = new SignedClient(config.internalUrls.backend, secrets.serviceSecret, clock);
 
   const handlers = [
@@ -104,7 +111,8 @@ export async function buildPayserver(deps: PayserverDeps) {
     handler(POSSESSION_SMS_TOPIC, (p) => codes.sendPossessionCode(p)),
     handler(DECLINED_SMS_TOPIC, (p) => codes.sendDeclined(p)),
     handler(REFUND_SMS_TOPIC, (p) => refunds.sendReceipt(p)),
-    handler(RENEWAL_RECEIPT_TOPIC, (p) => renewals.sendReceipt(p)),
+    handler(RECEIPT_SMS_TOPIC, receiptSender(db, deps.gateway, clock, { locale: config.sms.locale, from: config.sms.payserverFrom })),
+    handler(TEXT_SMS_TOPIC, textSender(db, deps.gateway, clock, config.sms.payserverFrom)),
     handler(CANCEL_REPLY_TOPIC, async (p) => void (await backend.post('/internal/v1/subscriptions/cancel-by-phone', p))),
     handler(NOTIFY_TOPIC, async (event) => {
       const answer = await backend.post<PaymentEventAnswer>('/internal/v1/payment-events', event);

@@ -76,9 +76,11 @@ export function possessionSms(locale: Locale, p: Amount & { payee: string; code:
 export function declinedSms(locale: Locale, p: Amount & { product: string; payee: string; reason: string }): string {
   const amount = amountText(locale, p);
   if (locale === 'zh-CN') {
+    if (p.reason === 'NO_ACCOUNT') return fit((t) => `有人在电视上用本机号码购买${t}（${amount}）。本机号码尚未开通${p.payee}钱包，无法支付，未扣款；开通钱包后可再试，或在电视上换一个号码。如非本人操作请忽略【${p.payee}】`, p.product, 2);
     const why = p.reason === 'INSUFFICIENT_FUNDS' ? '钱包和银行卡余额不足' : p.reason === 'NOT_BOUND' ? '本机号码未开通快捷支付' : '无法用本机号码支付';
     return fit((t) => `有人在电视上用本机号码购买${t}（${amount}），因${why}未能支付，未扣款。如非本人操作请忽略【${p.payee}】`, p.product, 1);
   }
+  if (p.reason === 'NO_ACCOUNT') return fit((t) => `${p.payee}: a TV tried to buy ${t} (${amount}) with this number, which has no ${p.payee} wallet, so nothing was charged. Open a wallet and try again, or use another number on the TV.`, p.product, 2);
   const why = p.reason === 'INSUFFICIENT_FUNDS' ? 'neither your wallet nor your card covers it' : p.reason === 'NOT_BOUND' ? 'quick pay is not on for this number' : 'this number cannot pay it';
   return fit((t) => `${p.payee}: a TV tried to buy ${t} (${amount}) with this number; ${why}. Nothing was charged.`, p.product, 1);
 }
@@ -155,4 +157,43 @@ export function subscriptionCancelledSms(locale: Locale, p: { product: string; p
 /** A TD from a phone with nothing to cancel. */
 export function nothingToCancelSms(locale: Locale, p: { payee: string }): string {
   return locale === 'zh-CN' ? `您没有需要取消的自动续费服务【${p.payee}】` : `${p.payee}: there is no renewal to cancel for this number.`;
+}
+
+/** What a reply that confirmed nothing is answered with (API "What the viewer is told"). */
+export type ReplyAnswer = 'wrong_code' | 'confirmation_failed' | 'order_closed' | 'no_pending' | 'no_code';
+
+export function replyAnswerSms(locale: Locale, kind: ReplyAnswer, p: { payee: string; triesLeft?: number }): string {
+  if (locale === 'zh-CN') {
+    const text = {
+      wrong_code: `验证码不正确，还可尝试${p.triesLeft ?? 0}次。请回复短信中的6位验证码`,
+      confirmation_failed: '验证码错误次数过多，本次支付已取消，未扣款',
+      order_closed: '该订单已结束（已取消或已过期），未扣款',
+      no_pending: '您没有待确认的支付：订单可能已支付、已取消或已过期',
+      no_code: '未识别到验证码，请回复短信中的6位数字验证码；回复TD可取消自动续费',
+    }[kind];
+    return `${text}【${p.payee}】`;
+  }
+  const text = {
+    wrong_code: `That code is not right; ${p.triesLeft ?? 0} tries left. Reply the 6-digit code from the SMS.`,
+    confirmation_failed: 'Too many wrong codes: the payment is cancelled and nothing was charged.',
+    order_closed: 'That order has ended (cancelled or expired); nothing was charged.',
+    no_pending: 'There is no payment waiting for a code: it was paid, cancelled or has expired.',
+    no_code: 'No code found: reply the 6-digit code from the SMS, or TD to stop a renewal.',
+  }[kind];
+  return `${p.payee}: ${text}`;
+}
+
+/** The receipt of a completed payment: product, amount, source, and the order. */
+export function paymentReceiptSms(locale: Locale, p: Amount & { product: string; payee: string; source: 'wallet' | 'card'; cardLast4?: string | null; orderId: string }): string {
+  const amount = amountText(locale, p);
+  const from = sourceText(locale, p.source, p.cardLast4);
+  if (locale === 'zh-CN') return fit((t) => `支付成功：${t}，${amount}，由${from}支付，订单号尾号${orderRef(p.orderId)}【${p.payee}】`, p.product, 1);
+  return fit((t) => `${p.payee}: paid ${amount} for ${t} from ${from} (order ...${orderRef(p.orderId)}).`, p.product, 1);
+}
+
+/** Quick pay turned on from the checkout page, confirmed. */
+export function quickPayOnSms(locale: Locale, p: { payee: string }): string {
+  return locale === 'zh-CN'
+    ? `您已开通${p.payee}快捷支付：以后在电视上购买时，回复短信验证码即可支付。如非本人操作请联系客服【${p.payee}】`
+    : `${p.payee}: quick pay is on; next time you buy on the TV, reply the SMS code to pay. Not you? Contact us.`;
 }

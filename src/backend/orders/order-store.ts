@@ -72,10 +72,10 @@ export async function takePayer(trx: BackendDb, orderId: string, phone: string, 
 }
 
 /** Records the channel an attempt took, once (the inline run and the outbox may race). */
-export async function setChannel(trx: BackendDb, orderId: string, attempt: number, channel: 'sms_confirm' | 'wap_link', now: Date): Promise<boolean> {
+export async function setChannel(trx: BackendDb, orderId: string, attempt: number, channel: 'sms_confirm' | 'wap_link', now: Date, triesLeft: number | null = null): Promise<boolean> {
   const res = await trx
     .updateTable('orders')
-    .set({ channel, updated_at: now.toISOString() })
+    .set({ channel, tries_left: channel === 'sms_confirm' ? triesLeft : null, updated_at: now.toISOString() })
     .where('id', '=', orderId)
     .where('attempt', '=', attempt)
     .where('status', '=', 'awaiting_payment')
@@ -124,4 +124,17 @@ export async function searchOrders(db: BackendDb, s: OrderSearch): Promise<Order
 /** Ties an order to the subscription it started, extended or renews. */
 export async function setSubscription(trx: BackendDb, orderId: string, subscriptionId: string): Promise<void> {
   await trx.updateTable('orders').set({ subscription_id: subscriptionId }).where('id', '=', orderId).execute();
+}
+
+/** A wrong reply to the code SMS of the order's current attempt: the tries it has left. */
+export async function setTriesLeft(trx: BackendDb, orderId: string, attempt: number, triesLeft: number, now: Date): Promise<boolean> {
+  const res = await trx
+    .updateTable('orders')
+    .set({ tries_left: triesLeft, updated_at: now.toISOString() })
+    .where('id', '=', orderId)
+    .where('attempt', '=', attempt)
+    .where('status', '=', 'awaiting_payment')
+    .where((eb) => eb.or([eb('tries_left', 'is', null), eb('tries_left', '>', triesLeft)]))
+    .executeTakeFirst();
+  return affected(res) === 1;
 }

@@ -23,6 +23,7 @@ export function toOrderView(o: BackendTables['orders'], checkoutUrl: (token: str
     paidAt: o.paid_at,
     fulfilledAt: o.fulfilled_at,
     refundedMinor: Number(o.refunded_minor),
+    triesLeft: o.channel === 'sms_confirm' && o.status === 'awaiting_payment' ? o.tries_left : null,
   };
 }
 

@@ -117,6 +117,7 @@ export class OrdersService {
       subscription_id: null,
       renewal_consent: 0,
       renews: product.renews ? 1 : 0,
+      tries_left: null,
     };
     for (let run = 1; ; run++) {
       try {

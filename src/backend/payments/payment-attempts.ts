@@ -18,6 +18,8 @@ export interface AttemptOptions {
   payee: string;
   locale: Locale;
   smsFrom: string;
+  /** The tries a code SMS starts with (the TV shows what is left). */
+  maxWrongCodes: number;
 }
 
 /**
@@ -77,7 +79,7 @@ export class PaymentAttempts {
     }
     const changed = await inTransaction(this.db, async (trx) => {
       // Only the first run of this attempt takes the outcome (the inline run and the outbox may race).
-      const ok = await setChannel(trx, orderId, attempt, mode, now);
+      const ok = await setChannel(trx, orderId, attempt, mode, now, this.options.maxWrongCodes);
       if (ok && mode === 'wap_link') {
         const smsId = this.random.id('sms');
         await smsLog.queued(trx, { id: smsId, kind: 'link', to: order.payer_phone!, from: this.options.smsFrom, now, ref: orderId });

@@ -8,7 +8,7 @@ import { DomainError } from '../../lib/errors.ts';
 import type { Log } from '../../lib/log.ts';
 import { grantEntitlement } from '../entitlements/entitlements.ts';
 import type { OrderEvents } from '../orders/order-events.ts';
-import { findOrder, moveOrder } from '../orders/order-store.ts';
+import { findOrder, moveOrder, setTriesLeft } from '../orders/order-store.ts';
 import { orderTimeline } from '../orders/order-timeline.ts';
 import { toAdminOrder } from '../orders/order-view.ts';
 import type { OrderEnding } from '../orders/order-ending.ts';
@@ -80,6 +80,7 @@ export class PaymentEvents {
 
   private async effect(trx: BackendDb, msg: PaymentEvent, now: Date): Promise<EventResult> {
     if (msg.type === 'refund.succeeded' || msg.type === 'refund.failed') return this.refunds.settle(trx, msg, now);
+    if (msg.type === 'payment.code_rejected') return (await setTriesLeft(trx, msg.orderId, msg.attempt, msg.triesLeft ?? 0, now)) ? 'applied' : 'ignored';
     const order = await findOrder(trx, msg.orderId);
     if (!order) return msg.type === 'payment.completed' ? 'rejected' : 'ignored';
     const result = await this.paymentEffect(trx, order, msg, now);

@@ -177,6 +177,7 @@ export class SubscriptionsService {
         subscription_id: s.id,
         renewal_consent: 1,
         renews: 1,
+        tries_left: null,
       };
       await insertOrder(trx, order);
       await orderTimeline.add(trx, orderId, now, 'message', `renewal of subscription ${s.id} (try ${s.failed_tries + 1})`, { subscriptionId: s.id });

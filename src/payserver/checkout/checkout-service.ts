@@ -1,3 +1,5 @@
+import { quickPayOnSms, type Locale } from '../../sms/templates.ts';
+import { queueText } from '../../sms/text-sms.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
@@ -33,6 +35,7 @@ export interface CheckoutOptions extends CodeSendRules {
   codeKey: string;
   maxWrongCodes: number;
   smsFrom: string;
+  locale: Locale;
 }
 
 /** How long a page payment waits for the merchant's verdict before it answers "confirming". */
@@ -201,7 +204,10 @@ export class CheckoutService {
     // A renewing product renews only if the payer agreed to quick pay here (renewals are charged under it).
     const captured = await this.settlement.capture(trx, payment, { renewalConsent: agreeQuickPay });
     if (!captured) throw new DomainError('ORDER_FINAL', 'This order can no longer be paid.');
-    if (agreeQuickPay && account.quick_pay !== 1) await accountStore.agreeQuickPay(trx, account.id);
+    if (agreeQuickPay && account.quick_pay !== 1) {
+      await accountStore.agreeQuickPay(trx, account.id);
+      await queueText(trx, this.random, { kind: 'quick-pay-on', to: session.phone, from: this.options.smsFrom, text: quickPayOnSms(this.options.locale, { payee: checkout.payee }), now: new Date(now) });
+    }
     return captured.notifyMessageId;
   }
 

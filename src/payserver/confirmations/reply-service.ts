@@ -5,8 +5,24 @@ import type { RateLimiter, RateRule } from '../../lib/rate-limiter.ts';
 import { DomainError } from '../../lib/errors.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { isCancelReply, parseReplyCode } from '../../sms/reply-parser.ts';
+import type { SmsBudget } from '../../sms/sms-budget.ts';
+import { replyAnswerSms, type Locale, type ReplyAnswer } from '../../sms/templates.ts';
+import { queueText } from '../../sms/text-sms.ts';
+import { tellBackend } from '../payments/settlement.ts';
 import { enqueue, topic } from '../../lib/outbox/outbox.ts';
 import type { RandomSource } from '../../lib/ids.ts';
+
+export interface ReplyOptions {
+  codeKey: string;
+  regions: readonly string[];
+  maxWrongCodes: number;
+  codeChecksPerPhone: RateRule;
+  /** Answers to replies that confirmed nothing, per phone and window (each is an SMS). */
+  answersPerPhone: RateRule;
+  locale: Locale;
+  payee: string;
+  smsFrom: string;
+}
 
 /** A phone replied TD (取消, 退订…): the back-end, which holds the subscriptions, cancels and answers it. */
 export const CANCEL_REPLY_TOPIC = topic<{ phone: string }>('subscriptions.cancel-reply');
@@ -36,9 +52,10 @@ export class ReplyService {
     private readonly settlement: Settlement,
     private readonly limiter: RateLimiter,
     private readonly clock: Clock,
-    private readonly options: { codeKey: string; regions: readonly string[]; maxWrongCodes: number; codeChecksPerPhone: RateRule },
+    private readonly options: ReplyOptions,
     private readonly kick: () => void,
     private readonly random: RandomSource,
+    private readonly budget: SmsBudget,
   ) {}
 
   async handle(from: string, text: string): Promise<ReplyOutcome> {
@@ -55,8 +72,13 @@ export class ReplyService {
       return 'cancel_requested';
     }
     const code = parseReplyCode(text);
-    if (!code) return 'no_code';
+    if (!code) {
+      await this.answer(phone, 'no_code');
+      return 'no_code';
+    }
+    let triesLeft: number | undefined;
     const outcome = await inTransaction(this.db, async (trx): Promise<ReplyOutcome> => {
+      triesLeft = undefined;
       const now = this.clock.now().toISOString();
       const pending = await paymentStore.checkable(trx, phone, now, this.options.maxWrongCodes);
       if (pending.length === 0) return 'no_pending';
@@ -82,11 +104,33 @@ export class ReplyService {
       let failed = false;
       for (const p of tried) {
         if (p.wrong_replies >= this.options.maxWrongCodes) failed = (await this.settlement.fail(trx, p, 'CONFIRMATION_FAILED')) || failed;
+        else {
+          // The TV shows the tries left.
+          const left = this.options.maxWrongCodes - p.wrong_replies;
+          triesLeft = triesLeft === undefined ? left : Math.min(triesLeft, left);
+          await tellBackend(trx, this.random, this.clock.now(), { type: 'payment.code_rejected', orderId: p.order_id, attempt: p.attempt, paymentId: p.id, amountMinor: Number(p.amount_minor), currency: p.currency, failureCode: null, triesLeft: left });
+        }
       }
       return failed ? 'confirmation_failed' : tried.length ? 'wrong_code' : 'no_pending';
     });
     if (outcome === 'captured') crashPoint('payserver.after-capture');
+    if (outcome === 'wrong_code' || outcome === 'confirmation_failed' || outcome === 'order_closed' || outcome === 'no_pending') await this.answer(phone, outcome, triesLeft);
     this.kick();
     return outcome;
+  }
+
+  /**
+   * Answers a reply that confirmed nothing, so the payer is never left in
+   * silence: within a per-phone limit and the day's SMS budget, so replying
+   * cannot be used to make tvpay send SMS without end.
+   */
+  private async answer(phone: string, kind: ReplyAnswer, triesLeft?: number): Promise<void> {
+    const { locale, payee, smsFrom, answersPerPhone } = this.options;
+    await inTransaction(this.db, async (trx) => {
+      if (!(await this.limiter.take(trx, `reply-answers:${phone}`, answersPerPhone, 1))) return;
+      if (!(await this.budget.take(trx))) return;
+      await queueText(trx, this.random, { kind: 'reply-answer', to: phone, from: smsFrom, text: replyAnswerSms(locale, kind, { payee, ...(triesLeft === undefined ? {} : { triesLeft }) }), now: this.clock.now() });
+    });
+    this.kick();
   }
 }

@@ -25,7 +25,7 @@ export const CODE_SMS_TOPIC = topic<{ paymentId: string; smsId: string }>('sms.c
 export const DECLINED_SMS_TOPIC = topic<{ paymentId: string; smsId: string }>('sms.declined');
 
 /** Failures at the start that the phone is told of by SMS (probing a number is never silent). */
-const TOLD_TO_PHONE = new Set(['INSUFFICIENT_FUNDS', 'NOT_BOUND', 'CURRENCY_MISMATCH']);
+const TOLD_TO_PHONE = new Set(['INSUFFICIENT_FUNDS', 'NOT_BOUND', 'CURRENCY_MISMATCH', 'NO_ACCOUNT']);
 
 export interface PaymentsOptions extends CodeSendRules {
   regions: readonly string[];
@@ -108,7 +108,10 @@ export class PaymentsService {
     }
     const older = await paymentStore.pendingOfOrder(trx, req.orderId, { beforeAttempt: req.attempt });
     for (const p of older) await this.settlement.release(trx, p, 'SUPERSEDED');
-    if (req.mode === 'wap_link') return { state: 'awaiting_checkout', ...none };
+    // A phone with no wallet here at all cannot pay on the checkout page either: say so at once (the TV offers
+    // another number, the phone is told by SMS) rather than send a link to a dead end.
+    const account = await accountStore.byPhone(trx, phone);
+    if (req.mode === 'wap_link' && account) return { state: 'awaiting_checkout', ...none };
 
     const paymentId = this.random.id('pay');
     const base: Payment = {
@@ -142,8 +145,8 @@ export class PaymentsService {
       }
       return { state: 'failed', failureCode, paymentId };
     };
-    const account = await accountStore.byPhone(trx, phone);
-    if (!account || account.quick_pay !== 1) return failWith('NOT_BOUND');
+    if (!account) return failWith('NO_ACCOUNT');
+    if (account.quick_pay !== 1) return failWith('NOT_BOUND');
     if (account.currency !== req.currency) return failWith('CURRENCY_MISMATCH');
     if (rateLimited) return failWith('SMS_RATE_LIMITED');
 

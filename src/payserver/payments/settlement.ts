@@ -6,6 +6,8 @@ import type { Ledger } from '../ledger/ledger.ts';
 import type { PayserverDb } from '../schema.ts';
 import { checkoutStore } from '../checkout/checkout-store.ts';
 import { paymentStore, type Payment } from './payment-store.ts';
+import { RECEIPT_SMS_TOPIC } from './receipts.ts';
+import { smsLog } from '../../sms/sms-log.ts';
 
 export const NOTIFY_TOPIC = topic<PaymentEvent>('notify.backend');
 
@@ -31,6 +33,8 @@ export class Settlement {
     private readonly ledger: Ledger,
     private readonly random: RandomSource,
     private readonly clock: Clock,
+    /** The number receipts are sent from. */
+    private readonly smsFrom: string,
   ) {}
 
   /**
@@ -57,6 +61,10 @@ export class Settlement {
     }
     const others = await paymentStore.pendingOfOrder(trx, payment.order_id, { exceptId: payment.id });
     for (const other of others) await this.release(trx, other, 'SUPERSEDED');
+    // The payer's receipt leaves with the capture (a refused one is followed by a refund's receipt).
+    const smsId = this.random.id('sms');
+    await smsLog.queued(trx, { id: smsId, kind: payment.method === 'renewal' ? 'renewal-receipt' : 'receipt', to: payment.phone, from: this.smsFrom, now: this.clock.now(), ref: payment.id });
+    await enqueue(trx, { id: this.random.id('obx'), topic: RECEIPT_SMS_TOPIC, payload: { paymentId: payment.id, smsId }, now: this.clock.now() });
     return { notifyMessageId: await this.notify(trx, payment, 'payment.completed', null, terms.renewalConsent) };
   }
 

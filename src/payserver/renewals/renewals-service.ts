@@ -3,11 +3,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
-import { enqueue, topic } from '../../lib/outbox/outbox.ts';
 import { normalizePhone } from '../../lib/phone.ts';
-import type { SmsGateway } from '../../sms/gateway.ts';
-import { smsLog } from '../../sms/sms-log.ts';
-import { renewalReceiptSms, type Locale } from '../../sms/templates.ts';
 import { accountStore } from '../accounts/account-store.ts';
 import { checkoutStore } from '../checkout/checkout-store.ts';
 import type { Ledger } from '../ledger/ledger.ts';
@@ -15,12 +11,8 @@ import { paymentStore, type Payment } from '../payments/payment-store.ts';
 import { tellBackend, type Settlement } from '../payments/settlement.ts';
 import type { PayserverDb } from '../schema.ts';
 
-export const RENEWAL_RECEIPT_TOPIC = topic<{ paymentId: string; smsId: string }>('sms.renewal-receipt');
-
 export interface RenewalsOptions {
   regions: readonly string[];
-  locale: Locale;
-  smsFrom: string;
 }
 
 /**
@@ -35,7 +27,6 @@ export class RenewalsService {
     private readonly db: PayserverDb,
     private readonly ledger: Ledger,
     private readonly settlement: Settlement,
-    private readonly gateway: SmsGateway,
     private readonly random: RandomSource,
     private readonly clock: Clock,
     private readonly options: RenewalsOptions,
@@ -124,29 +115,9 @@ export class RenewalsService {
     if (!holdId) return fail('INSUFFICIENT_FUNDS');
     const payment: Payment = { ...base, account_id: account.id, source, hold_id: holdId };
     await paymentStore.insert(trx, payment);
+    // The capture queues the receipt, which says it renewed.
     if (!(await this.settlement.capture(trx, payment))) return { state: 'closed', failureCode: null };
-    const smsId = this.random.id('sms');
-    await smsLog.queued(trx, { id: smsId, kind: 'renewal-receipt', to: phone, from: this.options.smsFrom, now, ref: paymentId });
-    await enqueue(trx, { id: this.random.id('obx'), topic: RENEWAL_RECEIPT_TOPIC, payload: { paymentId, smsId }, now });
     return { state: 'paid', failureCode: null };
   }
 
-  async sendReceipt({ paymentId, smsId }: { paymentId: string; smsId: string }): Promise<void> {
-    if ((await smsLog.byId(this.db, smsId))?.status !== 'queued') return;
-    const payment = await paymentStore.byId(this.db, paymentId);
-    if (!payment) return;
-    const labels = await checkoutStore.labelsOf(this.db, payment.order_id);
-    const card = payment.source === 'card' && payment.account_id ? await accountStore.source(this.db, payment.account_id, 'card') : undefined;
-    const text = renewalReceiptSms(this.options.locale, {
-      product: labels?.product_title ?? '',
-      payee: labels?.payee ?? '',
-      amountMinor: Number(payment.amount_minor),
-      currency: payment.currency,
-      source: payment.source ?? 'wallet',
-      cardLast4: card?.card_last4 ?? null,
-      orderId: payment.order_id,
-    });
-    const { gatewayId } = await this.gateway.send({ ref: smsId, to: payment.phone, from: this.options.smsFrom, text });
-    await smsLog.advance(this.db, smsId, 'sent', this.clock.now(), gatewayId);
-  }
 }

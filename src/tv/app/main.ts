@@ -272,6 +272,7 @@ function renderWaiting(body: HTMLElement, s: Extract<Screen, { name: 'waiting' }
       h('h1', {}, t.checkPhone),
       h('p', { class: 'lead', 'data-testid': 'instruction', 'data-channel': o.channel || '' }, what),
       h('p', { class: 'price' }, `${o.title} · ${money(o.amountMinor, o.currency)}`),
+      o.triesLeft !== null && o.triesLeft !== undefined && o.status === 'awaiting_payment' ? h('p', { class: 'muted', 'data-testid': 'tries-left' }, t.triesLeft(o.triesLeft)) : null,
       left,
       h('div', { class: 'row' },
         button(t.changeNumber, () => go({ name: 'phone', product: s.product, order: o, digits: '', key: newKey() }), { id: 'change' }),

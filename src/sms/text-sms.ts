@@ -1,0 +1,25 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../lib/clock.ts';
+import type { RandomSource } from '../lib/ids.ts';
+import { enqueue, topic } from '../lib/outbox/outbox.ts';
+import type { SmsGateway } from './gateway.ts';
+import { smsLog } from './sms-log.ts';
+
+/** An SMS whose text holds no secret (an answer, a receipt), queued with the change it tells of. */
+export const TEXT_SMS_TOPIC = topic<{ smsId: string; to: string; text: string }>('sms.text');
+
+/** Queues a text SMS in the caller's transaction: logged as queued, sent by the outbox after the commit. */
+export async function queueText(trx: Kysely<any>, random: RandomSource, sms: { kind: string; to: string; from: string; text: string; now: Date; ref?: string }): Promise<void> {
+  const smsId = random.id('sms');
+  await smsLog.queued(trx, { id: smsId, kind: sms.kind, to: sms.to, from: sms.from, now: sms.now, ...(sms.ref ? { ref: sms.ref } : {}) });
+  await enqueue(trx, { id: random.id('obx'), topic: TEXT_SMS_TOPIC, payload: { smsId, to: sms.to, text: sms.text }, now: sms.now });
+}
+
+/** The outbox handler that sends a queued text SMS, once (a retry after the gateway took it sends nothing). */
+export function textSender(db: Kysely<any>, gateway: SmsGateway, clock: Clock, from: string) {
+  return async ({ smsId, to, text }: { smsId: string; to: string; text: string }): Promise<void> => {
+    if ((await smsLog.byId(db, smsId))?.status !== 'queued') return;
+    const { gatewayId } = await gateway.send({ ref: smsId, to, from, text });
+    await smsLog.advance(db, smsId, 'sent', clock.now(), gatewayId);
+  };
+}
