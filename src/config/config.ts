@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { CRASH_POINTS } from '../lib/crash-points.ts';
+import { ALL_CRASH_POINTS } from '../lib/crash-points.ts';
 
 /** Everything tvpay reads from the environment, validated once at start and frozen. */
 export interface Config {
@@ -180,7 +180,7 @@ export function loadConfig(env: Env): Readonly<Config> {
 
   const crashAt = str('TVPAY_CRASH_AT', '').split(',').map((s) => s.trim()).filter(Boolean);
   for (const point of crashAt) {
-    if (!(CRASH_POINTS as readonly string[]).includes(point)) problems.push(`TVPAY_CRASH_AT names an unknown crash point "${point}"; known: ${CRASH_POINTS.join(', ')}.`);
+    if (!(ALL_CRASH_POINTS as readonly string[]).includes(point)) problems.push(`TVPAY_CRASH_AT names an unknown crash point "${point}"; known: ${ALL_CRASH_POINTS.join(', ')}.`);
   }
 
   const config: Config = {

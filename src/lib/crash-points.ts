@@ -14,7 +14,12 @@ export const CRASH_POINTS = [
   'backend.after-fulfil',
 ] as const;
 
-export type CrashPoint = (typeof CRASH_POINTS)[number];
+/** The step boundaries of a renewal charge: the claim committed; the charge committed, not yet answered. */
+export const RENEWAL_CRASH_POINTS = ['backend.after-renewal-claim', 'payserver.after-renewal-charge'] as const;
+
+export const ALL_CRASH_POINTS = [...CRASH_POINTS, ...RENEWAL_CRASH_POINTS] as const;
+
+export type CrashPoint = (typeof ALL_CRASH_POINTS)[number];
 
 let armed = new Set<string>();
 

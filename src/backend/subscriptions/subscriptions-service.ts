@@ -1,5 +1,6 @@
 import type { Subscription } from '../../contracts/tv-api.ts';
 import type { Clock } from '../../lib/clock.ts';
+import { crashPoint } from '../../lib/crash-points.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
 import { notFound } from '../../lib/errors.ts';
 import type { RandomSource } from '../../lib/ids.ts';
@@ -125,7 +126,11 @@ export class SubscriptionsService {
     let n = 0;
     for (const s of await subscriptionStore.withFailedRenewal(this.deps.db, 200)) if (await this.renewalFailed(s, s.pending_order_id!)) n++;
     for (const s of await subscriptionStore.dueForNotice(this.deps.db, new Date(now.getTime() + this.deps.options.noticeDays * DAY_MS).toISOString(), 200)) if (await this.notice(s)) n++;
-    for (const s of await subscriptionStore.dueForCharge(this.deps.db, now.toISOString(), 200)) if (await this.startRenewal(s)) n++;
+    for (const s of await subscriptionStore.dueForCharge(this.deps.db, now.toISOString(), 200)) {
+      if (!(await this.startRenewal(s))) continue;
+      crashPoint('backend.after-renewal-claim');
+      n++;
+    }
     if (n) this.deps.kick();
     return n;
   }

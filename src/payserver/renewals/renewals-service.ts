@@ -1,5 +1,6 @@
 import type { RenewalRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
+import { crashPoint } from '../../lib/crash-points.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
@@ -38,6 +39,7 @@ export class RenewalsService {
     if (prior) return prior;
     try {
       const result = await inTransaction(this.db, (trx) => this.chargeIn(trx, req));
+      if (result.state === 'paid') crashPoint('payserver.after-renewal-charge');
       this.kick();
       return result;
     } catch (err) {
