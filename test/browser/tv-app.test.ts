@@ -159,6 +159,10 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
   it('shows insufficient funds clearly and lets the viewer retry with another phone', async () => {
     await press('ArrowRight', 'Enter');
     await onScreen('detail');
+    // The membership bought in the first test is on: buying the monthly one says it extends it, and to when.
+    await tv.waitForSelector('[data-testid="extends"]');
+    assert.match((await tv.locator('[data-testid="extends"]').textContent()) ?? '', /您已开通至 \d{4}-\d\d-\d\d，购买后延长至 \d{4}-\d\d-\d\d/);
+    assert.equal((await focused())?.id, 'buy', 'the focus stays on Buy when the line appears');
     await press('Enter');
     await typePhone('13700137000');
     await press('Enter');
@@ -303,6 +307,32 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await tv.waitForSelector('[data-testid="subscriptions"] li[data-status="cancelled"]');
     const [sub] = (await sys.tv('GET', '/v1/subscriptions')).json().filter((x: { productId: string }) => x.productId === 'uhd-monthly');
     assert.equal(sub.status, 'cancelled');
+    await press('Escape');
+    await onScreen('catalogue');
+  });
+
+  it('asks before Back cancels a payment in progress, and keeps waiting by default', async () => {
+    await tv.goto(tvUrl());
+    await onScreen('catalogue');
+    assert.match((await tv.locator('footer.hint').textContent()) ?? '', /OK/, 'the catalogue hint does not promise a previous step');
+    await press('Enter');
+    await onScreen('detail');
+    await press('Enter');
+    await typePhone('13800138000');
+    await press('Enter');
+    await onScreen('waiting');
+    await press('Escape');
+    await onScreen('confirm-leave');
+    assert.equal((await focused())?.id, 'stay', 'keeping on is the default');
+    await press('Enter');
+    await onScreen('waiting');
+    await press('Escape');
+    await onScreen('confirm-leave');
+    await press('ArrowRight');
+    assert.equal((await focused())?.id, 'leave');
+    await press('Enter');
+    await onScreen('failure');
+    assert.equal(await tv.locator('[data-reason]').getAttribute('data-reason'), 'cancelled');
     await press('Escape');
     await onScreen('catalogue');
   });

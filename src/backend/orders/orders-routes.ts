@@ -57,7 +57,7 @@ export function tvOrderRoutes(app: FastifyInstance, orders: OrdersService, event
   r.get('/v1/orders/:orderId/pay-qr.svg', { schema: { params: OrderParams, hide: true } }, async (request, reply) => {
     const order = await orders.getOwn(request.device!, request.params.orderId);
     if (order.attempt === 0) throw new DomainError('ORDER_HAS_NO_PAYER', 'The order has no payer yet, so it has no payment link.');
-    const svg = await QRCode.toString(checkoutUrl(order.link_token), { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
+    const svg = await QRCode.toString(checkoutUrl(order.link_token), { type: 'svg', margin: 4, errorCorrectionLevel: 'M' });
     return reply.type('image/svg+xml').header('cache-control', 'private, max-age=60').send(svg);
   });
   r.get(EVENT_STREAM_ROUTE, { schema: { params: OrderParams, querystring: Type.Object({ access_token: Type.Optional(Type.String({ maxLength: 512 })) }) } }, async (request, reply) => {

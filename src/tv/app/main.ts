@@ -14,13 +14,16 @@ import { TEXTS, type Lang } from './i18n.ts';
 type Screen =
   | { name: 'unprovisioned' }
   | { name: 'catalogue' }
-  | { name: 'detail'; product: Product }
+  /** `activeUntil`: the service is already on until then, so buying extends it (said before paying). */
+  | { name: 'detail'; product: Product; activeUntil?: string }
   /** `key`: this checkout's idempotency key, made once when the keypad opens and kept across retries. */
   | { name: 'phone'; product: Product; order?: Order; digits: string; error?: string; key: string }
   | { name: 'waiting'; product: Product; order: Order }
   | { name: 'success'; product: Product; order: Order; entitlement?: Entitlement }
   | { name: 'failure'; product: Product; reason: string }
-  | { name: 'services'; list: Entitlement[]; subscriptions: Subscription[] }
+  | { name: 'services'; list: Entitlement[]; subscriptions: Subscription[]; error?: boolean }
+  /** Back on "check your phone": asked first, because a payment may be under way on the phone. */
+  | { name: 'confirm-leave'; product: Product; order: Order }
   | { name: 'confirm-cancel'; subscription: Subscription; key: string };
 
 const PHONE = /^1[3-9]\d{9}$/;
@@ -76,7 +79,8 @@ function ensureFocus(preferred?: string) {
 }
 
 function go(next: Screen) {
-  if (stopWatching && next.name !== 'waiting') {
+  // The order is still followed while the viewer is asked whether to cancel it.
+  if (stopWatching && next.name !== 'waiting' && next.name !== 'confirm-leave') {
     stopWatching();
     stopWatching = null;
   }
@@ -118,7 +122,7 @@ function render(preferred?: string) {
     case 'catalogue':
       body.appendChild(h('h1', {}, t.packages));
       body.appendChild(h('div', { class: 'grid' }, ...products.map((p) =>
-        h('button', { type: 'button', class: 'card', 'data-focusable': true, tabindex: -1, 'data-product': p.productId, onclick: () => go({ name: 'detail', product: p }) },
+        h('button', { type: 'button', class: 'card', 'data-focusable': true, tabindex: -1, 'data-product': p.productId, onclick: () => openDetail(p) },
           h('div', { class: 'card-title' }, p.title),
           h('div', { class: 'price' }, money(p.amountMinor, p.currency)),
           h('div', { class: 'muted' }, p.renews ? `${t.renewsShort} · ${t.days(p.durationDays)}` : t.days(p.durationDays))))));
@@ -130,6 +134,7 @@ function render(preferred?: string) {
         h('div', { class: 'price big' }, money(s.product.amountMinor, s.product.currency)),
         h('p', {}, t.days(s.product.durationDays)),
         h('p', { class: 'muted' }, t.turnsOn(s.product.service)),
+        s.activeUntil ? h('p', { class: 'lead', 'data-testid': 'extends' }, t.extendsTo(date(s.activeUntil), date(new Date(Date.parse(s.activeUntil) + s.product.durationDays * 86_400_000).toISOString()))) : null,
         s.product.renews ? h('p', { class: 'lead', 'data-testid': 'renews' }, t.renews(s.product.durationDays, money(s.product.amountMinor, s.product.currency))) : null,
         h('div', { class: 'row' }, button(t.buy, () => go({ name: 'phone', product: s.product, digits: '', key: newKey() }), { id: 'buy' }), button(t.back, () => go({ name: 'catalogue' })))));
       preferred = preferred || '#buy';
@@ -158,7 +163,7 @@ function render(preferred?: string) {
       break;
     case 'services':
       body.appendChild(h('h1', {}, t.myServices));
-      body.appendChild(s.list.length === 0 ? h('p', { class: 'lead' }, t.noServices) : h('ul', { class: 'list' }, ...s.list.map((e) => {
+      body.appendChild(s.error ? h('p', { class: 'lead error', role: 'alert', 'data-testid': 'services-error' }, t.servicesError) : s.list.length === 0 ? h('p', { class: 'lead' }, t.noServices) : h('ul', { class: 'list' }, ...s.list.map((e) => {
         const p = products.filter((x) => x.productId === e.productId)[0];
         return h('li', { 'data-refunded': e.refunded ? 'yes' : 'no' }, h('span', {}, p ? p.title : e.service), h('span', { class: 'muted' }, e.refunded ? t.refunded : t.until(date(e.validUntil))));
       })));
@@ -172,6 +177,15 @@ function render(preferred?: string) {
       body.appendChild(h('div', { class: 'row' }, button(t.back, () => go({ name: 'catalogue' }), { id: 'back' })));
       preferred = preferred || '#back';
       break;
+    case 'confirm-leave':
+      body.appendChild(h('div', { class: 'panel center' },
+        h('h1', {}, t.leaveTitle),
+        h('p', { class: 'lead' }, t.leaveText),
+        h('div', { class: 'row' },
+          button(t.stay, () => go({ name: 'waiting', product: s.product, order: s.order }), { id: 'stay' }),
+          button(t.leave, () => void cancel({ name: 'waiting', product: s.product, order: s.order }), { id: 'leave' }))));
+      preferred = preferred || '#stay';
+      break;
     case 'confirm-cancel':
       body.appendChild(h('div', { class: 'panel center' },
         h('h1', {}, t.cancelRenewal),
@@ -183,7 +197,7 @@ function render(preferred?: string) {
       preferred = preferred || '#keep';
       break;
   }
-  stage.appendChild(h('footer', { class: 'hint' }, screen.name === 'phone' ? t.keypadHelp : screen.name === 'waiting' ? t.backCancels : t.backHint));
+  stage.appendChild(h('footer', { class: 'hint' }, screen.name === 'phone' ? t.keypadHelp : screen.name === 'waiting' ? t.backCancels : screen.name === 'catalogue' ? t.catalogueHint : t.backHint));
   ensureFocus(preferred);
 }
 
@@ -285,12 +299,14 @@ function renderWaiting(body: HTMLElement, s: Extract<Screen, { name: 'waiting' }
 }
 
 async function onOrder(product: Product, o: Order) {
-  if (screen.name !== 'waiting' || screen.order.orderId !== o.orderId) return;
+  if ((screen.name !== 'waiting' && screen.name !== 'confirm-leave') || screen.order.orderId !== o.orderId) return;
   if (o.status === 'fulfilled') {
     const list = await api!.entitlements().catch(() => [] as Entitlement[]);
     go({ name: 'success', product, order: o, entitlement: list.filter((e) => e.orderId === o.orderId)[0] });
   } else if (o.status === 'failed' || o.status === 'expired' || o.status === 'cancelled' || o.status === 'refunded') {
     go({ name: 'failure', product, reason: o.status === 'failed' || (o.status === 'refunded' && o.failureCode) ? o.failureCode || 'other' : o.status });
+  } else if (screen.name === 'confirm-leave') {
+    screen = { ...screen, order: o };
   } else if (JSON.stringify(o) !== JSON.stringify(screen.order)) {
     const focused = stage.querySelector('.focused');
     screen = { name: 'waiting', product, order: o };
@@ -311,9 +327,26 @@ async function cancel(s: Extract<Screen, { name: 'waiting' }>) {
   go({ name: 'failure', product: s.product, reason: 'cancelled' });
 }
 
+/** The package's screen; if its service is already on, it then says that buying extends it, and to when. */
+function openDetail(p: Product) {
+  go({ name: 'detail', product: p });
+  api!.entitlements().then((list) => {
+    const on = list.filter((e) => e.service === p.service && Date.parse(e.validUntil) > Date.now())[0];
+    if (!on || screen.name !== 'detail' || screen.product.productId !== p.productId) return;
+    const focused = stage.querySelector('.focused');
+    screen = { ...screen, activeUntil: on.validUntil };
+    render(focused && focused.id ? `#${focused.id}` : undefined);
+  }, () => undefined);
+}
+
 async function showServices() {
-  const [list, subscriptions] = await Promise.all([api!.entitlements().catch(() => [] as Entitlement[]), api!.subscriptions().catch(() => [] as Subscription[])]);
-  go({ name: 'services', list, subscriptions: subscriptions.filter((x) => x.status === 'active' || x.status === 'cancelled') });
+  // A network error is said as such, never shown as "nothing active".
+  try {
+    const [list, subscriptions] = await Promise.all([api!.entitlements(), api!.subscriptions()]);
+    go({ name: 'services', list, subscriptions: subscriptions.filter((x) => x.status === 'active' || x.status === 'cancelled') });
+  } catch {
+    go({ name: 'services', list: [], subscriptions: [], error: true });
+  }
 }
 
 /** Cancels the renewal (with this confirmation's idempotency key), then shows "my services" again. */
@@ -337,7 +370,10 @@ function back() {
       void showServices();
       break;
     case 'waiting':
-      void cancel(s);
+      go({ name: 'confirm-leave', product: s.product, order: s.order });
+      break;
+    case 'confirm-leave':
+      go({ name: 'waiting', product: s.product, order: s.order });
       break;
   }
 }
