@@ -20,6 +20,24 @@ describe('SMS segments', () => {
 
 describe('SMS templates', () => {
   const base = { amountMinor: 20000, currency: 'CNY', payee: 'tvpay', code: '384912' };
+  it('says how long the code is valid and to ignore it if it was not you, still in one SMS with a 12-character payee and the card', () => {
+    const text = codeSms('zh-CN', { ...base, product: '会员包年', source: 'card', cardLast4: '5678', minutes: 10 });
+    assert.match(text, /会员包年/);
+    assert.match(text, /10分钟内有效/);
+    assert.match(text, /如非本人操作请忽略/);
+    assert.match(text, /尾号5678/);
+    assert.match(text, /200\.00元/);
+    assert.match(text, /384912/);
+    assert.equal(countSegments(text), 1);
+    // The longest payee: the product title gives way, never the amount, code or payee.
+    const long = codeSms('zh-CN', { ...base, payee: '某某某某某某某某某某某某', product: '会员包年', source: 'card', cardLast4: '5678', minutes: 10 });
+    assert.equal(countSegments(long), 1);
+    assert.match(long, /200\.00元.*384912.*【某某某某某某某某某某某某】/);
+    const renewing = codeSms('zh-CN', { ...base, product: '4K会员连续包月', source: 'wallet', renewsEveryDays: 30 });
+    assert.match(renewing, /每30天/);
+    assert.match(renewing, /TD/);
+    assert.ok(countSegments(renewing) <= 2);
+  });
   it('writes the patent code SMS with product, amount, payee and code in one SMS', () => {
     const text = codeSms('zh-CN', { ...base, product: '会员包年', source: 'wallet' });
     assert.match(text, /会员包年/);

@@ -34,19 +34,20 @@ function fit(build: (product: string) => string, product: string, segments: numb
  */
 export function codeSms(
   locale: Locale,
-  p: Amount & { product: string; payee: string; code: string; source: 'wallet' | 'card'; cardLast4?: string | null; renewsEveryDays?: number | null },
+  p: Amount & { product: string; payee: string; code: string; source: 'wallet' | 'card'; cardLast4?: string | null; renewsEveryDays?: number | null; minutes?: number },
 ): string {
   const amount = amountText(locale, p);
+  const minutes = p.minutes ?? 10;
   const days = p.renewsEveryDays;
   if (locale === 'zh-CN') {
-    const via = p.source === 'wallet' ? '钱包' : `钱包余额不足，将由尾号${p.cardLast4 ?? ''}银行卡`;
+    const via = p.source === 'wallet' ? '钱包' : `钱包余额不足，由尾号${p.cardLast4 ?? ''}银行卡`;
     // A renewing product says so plainly, with how often, how much and how to cancel: replying is the consent (two SMS at most).
     if (days) return fit((t) => `${via}支付${t}，金额${amount}，此后每${days}天以快捷支付自动续费${amount}，可随时回复TD或在电视上取消。确认支付并同意自动续费请回复${p.code}【${p.payee}】`, p.product, 2);
-    return fit((t) => `${via}支付${t}，金额${amount}，确认支付请回复${p.code}【${p.payee}】`, p.product, 1);
+    return fit((t) => `${via}支付${t}${amount}，回复${p.code}确认，${minutes}分钟内有效，如非本人操作请忽略【${p.payee}】`, p.product, 1);
   }
   const via = p.source === 'wallet' ? 'your wallet' : `card *${p.cardLast4 ?? ''} (wallet too low)`;
   if (days) return fit((t) => `${p.payee}: pay ${amount} for ${t} from ${via}; it then renews every ${days} days for ${amount} by quick pay until you cancel (reply TD, or on the TV). Reply ${p.code} to confirm and agree.`, p.product, 2);
-  return fit((t) => `${p.payee}: pay ${amount} for ${t} from ${via}. Reply ${p.code} to confirm.`, p.product, 1);
+  return fit((t) => `${p.payee}: pay ${amount} for ${t} from ${via}. Reply ${p.code} within ${minutes} min to confirm; not you? Ignore this.`, p.product, 1);
 }
 
 /** The patent's first SMS for an unbound phone: product, amount and the checkout link; at most two SMS. */

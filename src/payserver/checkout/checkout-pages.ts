@@ -8,7 +8,8 @@ export type PageLang = 'zh-CN' | 'en';
 const T = {
   'zh-CN': {
     title: '手机支付',
-    payee: '收款方',
+    payee: '收款方：',
+    cardNamed: (last4: string) => `银行卡（尾号${last4}）`,
     product: '商品',
     phone: '手机号',
     sendCode: '发送验证码到本机',
@@ -32,7 +33,8 @@ const T = {
   },
   en: {
     title: 'Pay by phone',
-    payee: 'Payee',
+    payee: 'Payee: ',
+    cardNamed: (last4: string) => `Card ending ${last4}`,
     product: 'Product',
     phone: 'Phone',
     sendCode: 'Text a code to this phone',
@@ -60,7 +62,7 @@ const money = formatPrice;
 
 function summary(lang: PageLang, c: Checkout): Html {
   const t = T[lang];
-  return html`<div class="card"><div class="muted">${t.payee}: ${c.payee}</div>
+  return html`<div class="card"><div class="muted">${t.payee}${c.payee}</div>
 <div class="amount" data-testid="amount">${money(Number(c.amount_minor), c.currency)}</div>
 <div class="row"><span>${t.product}</span><strong>${c.product_title}</strong></div>
 <div class="row"><span>${t.phone}</span><span>${maskPhone(c.phone)}</span></div></div>`;
@@ -113,7 +115,7 @@ export const checkoutPages = {
       token,
       html`<form method="post" action="/pay/${token}/pay?lang=${lang}" class="card"><h2>${t.choose}</h2><input type="hidden" name="grant" value="${grant}">
 ${o.wallet ? choice('wallet', t.wallet, o.wallet.availableMinor, walletCovers || !o.card) : ''}
-${o.card ? choice('card', `${t.card} *${o.card.last4}`, o.card.availableMinor, !walletCovers) : ''}
+${o.card ? choice('card', t.cardNamed(o.card.last4), o.card.availableMinor, !walletCovers) : ''}
 ${c.renews_days
   ? html`<p class="muted" data-testid="renews">${t.renews.replace('{days}', String(c.renews_days)).replace('{amount}', money(amount, c.currency))}</p><label class="choice"><input type="checkbox" name="quickPay" value="yes"><span>${t.renewConsent}</span></label>`
   : o.quickPay ? '' : html`<label class="choice"><input type="checkbox" name="quickPay" value="yes"><span>${t.quickPay}</span></label>`}

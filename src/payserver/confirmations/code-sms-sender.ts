@@ -69,6 +69,7 @@ export class CodeSmsSender {
           source: payment.source ?? 'wallet',
           cardLast4: card?.card_last4 ?? null,
           renewsEveryDays: checkout.renews_days,
+          minutes: Math.round(this.options.codeTtlSeconds / 60),
         }),
       };
     });
