@@ -346,6 +346,13 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await old.waitForSelector('#stage[data-screen="catalogue"]');
     for (const k of ['Enter', 'Enter', ...'13800138000'.split(''), 'Enter']) await old.keyboard.press(k);
     await old.waitForSelector('[data-channel="sms_confirm"]');
+    assert.equal(await old.locator('[data-testid="connection"]').isVisible(), false);
+    // The back-end cannot be reached for a while: the TV says so rather than count down as if all were well.
+    await old.route('**/v1/orders/*', (route) => route.abort());
+    await old.waitForSelector('[data-testid="connection"]', { state: 'visible', timeout: 10_000 });
+    assert.match((await old.locator('[data-testid="connection"]').textContent()) ?? '', /正在重新连接/);
+    await old.unroute('**/v1/orders/*');
+    await old.waitForSelector('[data-testid="connection"]', { state: 'hidden', timeout: 10_000 });
     const phone = await openPhone('8613800138000');
     const sms = await lastSms(phone, /9\.90元/);
     await phone.fill('input[name="text"]', codeIn(sms));

@@ -52,21 +52,31 @@ export class TvApi {
    * Follows an order live: the event stream where the browser has
    * EventSource (it reconnects by itself after a drop), polling otherwise or
    * when the stream keeps failing. Returns a function that stops it.
+   * `onConnection` hears whether the back-end can be reached, so the TV can
+   * say "reconnecting…" instead of a countdown that means nothing.
    */
-  watch(orderId: string, onOrder: (o: Order) => void): () => void {
+  watch(orderId: string, onOrder: (o: Order) => void, onConnection: (ok: boolean) => void = () => {}): () => void {
     let stopped = false;
     let es: EventSource | null = null;
     let timer: number | undefined;
     const poll = () => {
       if (stopped) return;
-      this.order(orderId).then(onOrder, () => undefined).then(() => {
+      this.order(orderId).then((o) => {
+        onConnection(true);
+        onOrder(o);
+      }, () => onConnection(false)).then(() => {
         if (!stopped) timer = window.setTimeout(poll, 2000);
       });
     };
     if (typeof window.EventSource === 'function') {
       es = new EventSource(`/v1/orders/${orderId}/events?access_token=${encodeURIComponent(this.token)}`);
-      es.addEventListener('order', (e) => onOrder(JSON.parse((e as MessageEvent).data)));
+      es.onopen = () => onConnection(true);
+      es.addEventListener('order', (e) => {
+        onConnection(true);
+        onOrder(JSON.parse((e as MessageEvent).data));
+      });
       es.onerror = () => {
+        if (!stopped) onConnection(false);
         if (es && es.readyState === 2 && !stopped) {
           es = null;
           poll();

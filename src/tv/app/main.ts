@@ -288,6 +288,7 @@ function renderWaiting(body: HTMLElement, s: Extract<Screen, { name: 'waiting' }
       h('p', { class: 'price' }, `${o.title} · ${money(o.amountMinor, o.currency)}`),
       o.triesLeft !== null && o.triesLeft !== undefined && o.status === 'awaiting_payment' ? h('p', { class: 'muted', 'data-testid': 'tries-left' }, t.triesLeft(o.triesLeft)) : null,
       left,
+      h('p', { class: 'error', role: 'status', 'data-testid': 'connection', hidden: true }, t.reconnecting),
       h('div', { class: 'row' },
         button(t.changeNumber, () => go({ name: 'phone', product: s.product, order: o, digits: '', key: newKey() }), { id: 'change' }),
         button(t.cancel, () => void cancel(s), { id: 'cancel' }))),
@@ -295,7 +296,12 @@ function renderWaiting(body: HTMLElement, s: Extract<Screen, { name: 'waiting' }
   if (o.payUrl) api!.qrSvg(o.orderId).then((svg) => { qr.innerHTML = svg; });
   if (ticker !== undefined) clearInterval(ticker);
   ticker = window.setInterval(() => { left.textContent = t.timeLeft(remaining(o.expiresAt)); }, 1000);
-  if (!stopWatching) stopWatching = api!.watch(o.orderId, (next) => void onOrder(s.product, next));
+  if (!stopWatching) {
+    stopWatching = api!.watch(o.orderId, (next) => void onOrder(s.product, next), (ok) => {
+      const el = stage.querySelector('[data-testid="connection"]') as HTMLElement | null;
+      if (el) el.hidden = ok;
+    });
+  }
 }
 
 async function onOrder(product: Product, o: Order) {
