@@ -40,7 +40,8 @@ import { REFUND_TOPIC, RefundsService } from './refunds/refunds-service.ts';
 import { adminRefundRoutes } from './refunds/refunds-routes.ts';
 import { WebhookDelivery } from './webhooks/webhook-delivery.ts';
 import { adminWebhookRoutes } from './webhooks/webhooks-routes.ts';
-import { RENEWAL_TOPIC, SUBSCRIPTION_SMS_TOPIC, SubscriptionsService } from './subscriptions/subscriptions-service.ts';
+import { TEXT_SMS_TOPIC, textSender } from '../sms/text-sms.ts';
+import { RENEWAL_TOPIC, SubscriptionsService } from './subscriptions/subscriptions-service.ts';
 import { adminSubscriptionRoutes, cancelByPhoneRoute, tvSubscriptionRoutes } from './subscriptions/subscriptions-routes.ts';
 import { testClockRoutes, type TestClock } from '../lib/http/test-clock-routes.ts';
 import { WEBHOOK_TOPIC, WebhooksService } from './webhooks/webhooks-service.ts';
@@ -105,11 +106,7 @@ export async function buildBackend(deps: BackendDeps) {
   const subscriptions = new SubscriptionsService({
     db, provider, webhooks, random, clock, kick, log,
     options: { noticeDays: config.renewalNoticeDays, locale: config.sms.locale, smsFrom: config.sms.payserverFrom, payee: config.merchantName, timeZone: config.businessTimeZone },
-    currentTerms: async (productId) => {
-      const all = await products.listAll();
-      const p = all.find((x) => x.productId === productId);
-      return p ? { amountMinor: p.amountMinor, title: p.title } : undefined;
-    },
+    currentTerms: (productId) => products.terms(productId),
   });
   const paymentEvents = new PaymentEvents({ db, events, ending, refunds, webhooks, subscriptions, random, clock, kick, log, fulfilment });
   const reconciliation = new ReconciliationService(db, provider, paymentEvents, random, clock, config.businessTimeZone, log.child({ part: 'reconciliation' }));
@@ -123,7 +120,8 @@ export async function buildBackend(deps: BackendDeps) {
     handler(REFUND_TOPIC, (p) => refunds.request(p)),
     handler(WEBHOOK_TOPIC, (p) => webhookDelivery.deliver(p)),
     handler(RENEWAL_TOPIC, (p) => subscriptions.requestCharge(p)),
-    handler(SUBSCRIPTION_SMS_TOPIC, (p) => subscriptions.sendSms(p, deps.gateway)),
+    // Subscription SMS come from the payment server's number, where the payer's TD reply goes.
+    handler(TEXT_SMS_TOPIC, textSender(db, deps.gateway, clock, config.sms.payserverFrom)),
   ];
 
   const { metrics } = core;

@@ -3,14 +3,28 @@ import { after, before, describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
 import { accountByPhone, createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
+import { webhookReceiver } from '../support/webhook-receiver.ts';
 
 const DAY = 24 * 3600 * 1000;
 const A = '8613800138000';
 let sys: TestSystem;
+let rx: Awaited<ReturnType<typeof webhookReceiver>>;
 before(async () => {
   sys = await testSystem({ TVPAY_TEST_CLOCK: '1', TVPAY_LIMIT_PAYER_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_PHONE: '1000', TVPAY_ORDER_TTL_SECONDS: '3600' });
+  rx = await webhookReceiver();
+  const hook = await sys.backendAdmin('POST', '/admin/v1/webhooks', { url: rx.url, events: ['subscription.created', 'subscription.renewed', 'subscription.renewal_failed', 'subscription.cancelled', 'subscription.lapsed'] });
+  rx.setSecret(hook.json().secret);
 });
-after(() => sys.close());
+after(async () => {
+  await sys.close();
+  await rx.close();
+});
+/** The subscription webhooks of one subscription, by type, as the operator's system received them (signed). */
+const hooksOf = (subscriptionId: string) =>
+  rx.received.filter((r) => r.json.data.subscriptionId === subscriptionId).map((r) => {
+    assert.equal(r.signed, true);
+    return r.type;
+  });
 
 type Tv = ReturnType<TestSystem['as']>;
 
@@ -75,9 +89,13 @@ describe('subscriptions that renew', () => {
     await buy(tv, A);
     const [sub] = await subsOf(tv);
     const wallet = (await accountByPhone(sys, `+${A}`)).wallet.balanceMinor;
+    // The price goes up before the notice: the notice says so, and the renewal is charged the new price.
+    const uhd = { title: '4K会员连续包月', amountMinor: 3200, currency: 'CNY', service: 'uhd', durationDays: 30, renews: true };
+    assert.equal((await sys.backendAdmin('PUT', '/admin/v1/products/uhd-monthly', uhd)).statusCode, 200);
     let seen = await smsCount(sys, A);
     await moveClock(Date.parse(sub.currentPeriodEnd) - Date.parse((await sys.backendAdmin('GET', '/admin/v1/test-clock')).json().now) - 4 * DAY);
-    const notice = await newSms(A, seen, /自动续费30\.00元/);
+    const notice = await newSms(A, seen, /自动续费32\.00元/);
+    assert.match(notice, /价格由30\.00元调整为32\.00元/);
     assert.match(notice, /回复TD取消/);
     assert.match(notice, /\d{4}年\d{1,2}月\d{1,2}日/);
     seen = await smsCount(sys, A);
@@ -86,7 +104,8 @@ describe('subscriptions that renew', () => {
     const [renewed] = await subsOf(tv);
     assert.equal(Date.parse(renewed.currentPeriodEnd) - Date.parse(sub.currentPeriodEnd) >= 30 * DAY - 60_000, true);
     const all = (await sys.backendAdmin('GET', '/admin/v1/orders?phone=13800138000&limit=50')).json().items.filter((o: { channel: string }) => o.channel === 'renewal');
-    assert.equal((await accountByPhone(sys, `+${A}`)).wallet.balanceMinor, wallet - 3000, `charged from the wallet once: ${JSON.stringify(all.map((o: { accountId: string; status: string }) => [o.accountId, o.status]))}`);
+    assert.equal((await accountByPhone(sys, `+${A}`)).wallet.balanceMinor, wallet - 3200, `charged the new price from the wallet once: ${JSON.stringify(all.map((o: { accountId: string; status: string }) => [o.accountId, o.status]))}`);
+    assert.equal(renewed.amountMinor, 3200);
     await newSms(A, seen, /已自动续费/);
     const renewals = (await sys.backendAdmin('GET', `/admin/v1/orders?accountId=acct-renew-tv&status=fulfilled`)).json().items.filter((o: { channel: string }) => o.channel === 'renewal');
     assert.equal(renewals.length, 1, 'the renewal is an order of its own');
@@ -104,6 +123,9 @@ describe('subscriptions that renew', () => {
     seen = await smsCount(sys, A);
     await sys.carrier.carrier.reply(A, '退订');
     await newSms(A, seen, /没有需要取消/);
+    await eventually(() => assert.deepEqual(hooksOf(sub.subscriptionId).sort(), ['subscription.cancelled', 'subscription.created', 'subscription.renewed']));
+    uhd.amountMinor = 3000;
+    await sys.backendAdmin('PUT', '/admin/v1/products/uhd-monthly', uhd);
   });
 
   it('retries a renewal that cannot be paid after 1 and 3 days, then lapses, while the entitlement ends on time', async () => {
@@ -130,6 +152,9 @@ describe('subscriptions that renew', () => {
     assert.equal((await accountByPhone(sys, `+${digits}`)).wallet.balanceMinor, 0, 'nothing was charged');
     const failed = (await sys.backendAdmin('GET', '/admin/v1/orders?accountId=acct-lapse-tv&status=failed')).json().items;
     assert.equal(failed.length, 3, 'three tries, each an order of its own');
+    await eventually(() =>
+      assert.deepEqual(hooksOf(sub.subscriptionId).sort(), ['subscription.created', 'subscription.lapsed', 'subscription.renewal_failed', 'subscription.renewal_failed', 'subscription.renewal_failed']),
+    );
   });
 
   it('on the checkout page, renews only when the payer ticks the agreement there; otherwise it is one period', async () => {

@@ -56,6 +56,12 @@ export class ProductsService {
     return toProduct(row);
   }
 
+  /** A product's current price and title, retired or not (what a renewal is charged and called). */
+  async terms(productId: string): Promise<{ amountMinor: number; title: string } | undefined> {
+    const row = await this.db.selectFrom('products').select(['amount_minor', 'title']).where('id', '=', productId).executeTakeFirst();
+    return row ? { amountMinor: Number(row.amount_minor), title: row.title } : undefined;
+  }
+
   /** Takes a product off sale: TVs stop seeing it; orders made for it keep their title and price. */
   async retire(productId: string): Promise<void> {
     const row = await this.db.selectFrom('products').select('retired_at').where('id', '=', productId).executeTakeFirst();

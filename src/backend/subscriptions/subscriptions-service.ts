@@ -7,8 +7,7 @@ import type { RandomSource } from '../../lib/ids.ts';
 import type { Log } from '../../lib/log.ts';
 import { enqueue, topic } from '../../lib/outbox/outbox.ts';
 import { maskPhone } from '../../lib/phone.ts';
-import type { SmsGateway } from '../../sms/gateway.ts';
-import { smsLog } from '../../sms/sms-log.ts';
+import { queueText } from '../../sms/text-sms.ts';
 import { dayText, nothingToCancelSms, renewalFailedSms, renewalNoticeSms, subscriptionCancelledSms, type Locale } from '../../sms/templates.ts';
 import { findOrder, insertOrder, setSubscription, type OrderRow } from '../orders/order-store.ts';
 import { orderTimeline } from '../orders/order-timeline.ts';
@@ -19,8 +18,6 @@ import { subscriptionStore, type SubscriptionRow } from './subscription-store.ts
 
 /** Asks the payment server to charge a renewal order (at least once; it charges each order once). */
 export const RENEWAL_TOPIC = topic<{ orderId: string }>('renewal.charge');
-/** An SMS about a subscription (notice, cancellation, failed renewal); its text holds no secret. */
-export const SUBSCRIPTION_SMS_TOPIC = topic<{ smsId: string; to: string; text: string }>('sms.subscription');
 
 const DAY_MS = 24 * 3600 * 1000;
 /** After a renewal that could not be charged: tried again this many days after the period's end; then lapsed. */
@@ -264,18 +261,9 @@ export class SubscriptionsService {
     return (await subscriptionStore.list(this.deps.db, f)).map(toSubscription);
   }
 
-  /** Sends a queued subscription SMS (the outbox handler). */
-  async sendSms({ smsId, to, text }: { smsId: string; to: string; text: string }, gateway: SmsGateway): Promise<void> {
-    if ((await smsLog.byId(this.deps.db, smsId))?.status !== 'queued') return;
-    const { gatewayId } = await gateway.send({ ref: smsId, to, from: this.deps.options.smsFrom, text });
-    await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
-  }
-
+  /** A subscription SMS (notice, cancellation, failed renewal), queued with the change it tells of. */
   private async text(trx: BackendDb, kind: string, to: string, text: string, ref: string | null): Promise<void> {
-    const now = this.deps.clock.now();
-    const smsId = this.deps.random.id('sms');
-    await smsLog.queued(trx, { id: smsId, kind, to, from: this.deps.options.smsFrom, now, ...(ref ? { ref } : {}) });
-    await enqueue(trx, { id: this.deps.random.id('obx'), topic: SUBSCRIPTION_SMS_TOPIC, payload: { smsId, to, text }, now });
+    await queueText(trx, this.deps.random, { kind, to, from: this.deps.options.smsFrom, text, now: this.deps.clock.now(), ...(ref ? { ref } : {}) });
   }
 
   private async emit(trx: BackendDb, type: 'subscription.created' | 'subscription.renewed' | 'subscription.renewal_failed' | 'subscription.cancelled' | 'subscription.lapsed', id: string, now: Date): Promise<void> {

@@ -11,6 +11,13 @@ import { paymentStore } from './payment-store.ts';
 /** The payer's receipt of a captured payment (a renewal's says it renewed). */
 export const RECEIPT_SMS_TOPIC = topic<{ paymentId: string; smsId: string }>('sms.receipt');
 
+/** What every receipt names besides the amount: the product, the payee, and the card's last four digits when the card paid. */
+export async function receiptLabels(db: PayserverDb, orderId: string, source: 'wallet' | 'card' | null, accountId: string | null) {
+  const labels = await checkoutStore.labelsOf(db, orderId);
+  const card = source === 'card' && accountId ? await accountStore.source(db, accountId, 'card') : undefined;
+  return { product: labels?.product_title ?? '', payee: labels?.payee ?? '', source: source ?? ('wallet' as const), cardLast4: card?.card_last4 ?? null };
+}
+
 /**
  * Sends a payment's receipt (product, amount, source, order number), built
  * when it leaves from what the payment server recorded, once per SMS.
@@ -20,17 +27,7 @@ export function receiptSender(db: PayserverDb, gateway: SmsGateway, clock: Clock
     if ((await smsLog.byId(db, smsId))?.status !== 'queued') return;
     const payment = await paymentStore.byId(db, paymentId);
     if (!payment) return;
-    const labels = await checkoutStore.labelsOf(db, payment.order_id);
-    const card = payment.source === 'card' && payment.account_id ? await accountStore.source(db, payment.account_id, 'card') : undefined;
-    const p = {
-      product: labels?.product_title ?? '',
-      payee: labels?.payee ?? '',
-      amountMinor: Number(payment.amount_minor),
-      currency: payment.currency,
-      source: payment.source ?? ('wallet' as const),
-      cardLast4: card?.card_last4 ?? null,
-      orderId: payment.order_id,
-    };
+    const p = { ...(await receiptLabels(db, payment.order_id, payment.source, payment.account_id)), amountMinor: Number(payment.amount_minor), currency: payment.currency, orderId: payment.order_id };
     const text = payment.method === 'renewal' ? renewalReceiptSms(options.locale, p) : paymentReceiptSms(options.locale, p);
     const { gatewayId } = await gateway.send({ ref: smsId, to: payment.phone, from: options.from, text });
     await smsLog.advance(db, smsId, 'sent', clock.now(), gatewayId);

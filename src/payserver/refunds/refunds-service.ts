@@ -7,7 +7,7 @@ import { enqueue, topic } from '../../lib/outbox/outbox.ts';
 import type { SmsGateway } from '../../sms/gateway.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import { refundSms, type Locale } from '../../sms/templates.ts';
-import { accountStore } from '../accounts/account-store.ts';
+import { receiptLabels } from '../payments/receipts.ts';
 import { checkoutStore } from '../checkout/checkout-store.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { paymentStore } from '../payments/payment-store.ts';
@@ -117,17 +117,7 @@ export class RefundsService {
     if (!refund || !payment) return;
     // Sent already (a delivery retried after the gateway took it): once is enough.
     if ((await smsLog.byId(this.db, smsId))?.status !== 'queued') return;
-    const labels = await checkoutStore.labelsOf(this.db, refund.order_id);
-    const card = refund.source === 'card' && payment.account_id ? await accountStore.source(this.db, payment.account_id, 'card') : undefined;
-    const text = refundSms(this.options.locale, {
-      product: labels?.product_title ?? '',
-      payee: labels?.payee ?? '',
-      amountMinor: Number(refund.amount_minor),
-      currency: refund.currency,
-      source: refund.source ?? 'wallet',
-      cardLast4: card?.card_last4 ?? null,
-      orderId: refund.order_id,
-    });
+    const text = refundSms(this.options.locale, { ...(await receiptLabels(this.db, refund.order_id, refund.source, payment.account_id)), amountMinor: Number(refund.amount_minor), currency: refund.currency, orderId: refund.order_id });
     const { gatewayId } = await this.gateway.send({ ref: smsId, to: payment.phone, from: this.options.smsFrom, text });
     await smsLog.advance(this.db, smsId, 'sent', this.clock.now(), gatewayId);
   }
