@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import closeWithGrace from 'close-with-grace';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { loadSecrets } from './config/secrets.ts';
 import { ShiftedClock, systemClock } from './lib/clock.ts';
@@ -47,21 +48,20 @@ async function main(argv: string[]): Promise<void> {
   }
   process.stdout.write(`\ntvpay is running (${parts.join(', ')})\n${banner.map((l) => `  ${l}`).join('\n')}\n\n`);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    // Whatever a client holds open, the process is gone within the deadline.
-    setTimeout(() => {
-      log.error({ seconds: config.shutdownSeconds }, 'shutdown took longer than its deadline; exiting now');
-      process.exit(1);
-    }, config.shutdownSeconds * 1000).unref();
-    await system.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  // A signal, or an error nothing caught, closes gracefully: the workers finish what they hold, the
+  // HTTP server drains, the stores close; whatever a client holds open, the process is gone within the deadline.
+  closeWithGrace(
+    {
+      delay: config.shutdownSeconds * 1000,
+      logger: { error: (m: unknown) => log.error(m instanceof Error ? { err: m } : { detail: m }, 'shutting down') },
+      onTimeout: () => log.error({ seconds: config.shutdownSeconds }, 'shutdown took longer than its deadline; exiting now'),
+    },
+    async ({ signal, err }) => {
+      if (err) log.error({ err }, 'an error nothing caught; shutting down');
+      else log.info({ signal }, 'shutting down');
+      await system.close();
+    },
+  );
 }
 
 main(process.argv.slice(2)).catch((err) => {

@@ -115,7 +115,7 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
     const sms = payserver.services.sms;
     await inbox.attach({ message: async ({ from, text }) => void (await sms.reply(from, text)), receipt: (gatewayId, status) => sms.receipt(gatewayId, status) });
     if (gateway instanceof SmppSmsGateway) running.push({ close: () => gateway.stop() });
-    if (payserver.fresh && seed) await seedPayserver(payserver.services.accounts);
+    if (payserver.storeCreated && seed) await seedPayserver(payserver.services.accounts);
     await listen(payserver.app, 'payment server', config.host, config.ports.payserver, 'TVPAY_PAYSERVER_PORT');
     payserver.start();
     running.push(payserver);
@@ -133,7 +133,7 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
     const sms = backend.services.sms;
     await inbox.attach({ receipt: (gatewayId, status) => sms.receipt(gatewayId, status) });
     if (gateway instanceof SmppSmsGateway) running.push({ close: () => gateway.stop() });
-    if (backend.fresh && seed) {
+    if (backend.storeCreated && seed) {
       const demo = await seedBackend(backend.services.products, backend.services.devices);
       demoDeviceToken = demo.token;
       writeFileSync(join(config.dataDir, 'demo-device-token'), `${demo.token}\n`, { mode: 0o600 });

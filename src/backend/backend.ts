@@ -8,7 +8,7 @@ import { serviceCore } from '../lib/service/service-core.ts';
 import type { RandomSource } from '../lib/ids.ts';
 import type { Log } from '../lib/log.ts';
 import { handler } from '../lib/outbox/outbox.ts';
-import { runningParts } from '../lib/service/service.ts';
+import { assembleService } from '../lib/service/service.ts';
 import { authenticatedScope } from '../lib/http/scope.ts';
 import type { SmsGateway } from '../sms/gateway.ts';
 import { smsGatewayRoutes } from '../sms/gateway-routes.ts';
@@ -68,7 +68,7 @@ export interface BackendDeps {
 export async function buildBackend(deps: BackendDeps) {
   const { config, secrets, clock, random, log } = deps;
   const core = await serviceCore({ store: deps.store, migrations: backendMigrations, config, clock, log, title: 'tvpay back-end server', service: 'backend', slowTopics: [WEBHOOK_TOPIC.name] });
-  const { db, shared, fresh, worker, slowWorker, kick, limiter, app, idem } = core;
+  const { db, shared, storeCreated, worker, slowWorker, kick, limiter, app, idem } = core;
   const events = new OrderEvents();
   const bridge = deps.store.dialect === 'postgres' ? new PgOrderEvents(config.backendDatabase, db, events, log) : undefined;
   await bridge?.start();
@@ -184,7 +184,7 @@ export async function buildBackend(deps: BackendDeps) {
     await reconciliation.sweep();
   }, [{ table: 'inbox', key: 'message_id', dated: 'received_at' }]);
 
-  return runningParts({ app, worker, slowWorker, handlers, sweeper, store: { close: async () => { await bridge?.stop(); await deps.store.close(); } }, fresh, services: {
+  return assembleService({ app, worker, slowWorker, handlers, sweeper, store: { close: async () => { await bridge?.stop(); await deps.store.close(); } }, storeCreated, services: {
       products,
       devices,
       orders,

@@ -7,7 +7,7 @@ import type { DatabaseHandle } from '../lib/db/open-database.ts';
 import { createApp } from '../lib/http/create-app.ts';
 import type { RandomSource } from '../lib/ids.ts';
 import type { Log } from '../lib/log.ts';
-import type { RunningParts } from '../lib/service/service.ts';
+import type { ServiceParts } from '../lib/service/service.ts';
 import { carrierRoutes } from './carrier-routes.ts';
 import { CarrierService } from './carrier-service.ts';
 import { carrierMigrations, type CarrierTables } from './schema.ts';
@@ -21,7 +21,7 @@ export async function buildCarrier(deps: { config: Readonly<Config>; secrets: Se
   await carrier.init();
   const app = await createApp({ log: deps.log, title: 'tvpay development SMS carrier', ready: () => storageAnswers(deps.store.db) });
   carrierRoutes(app, carrier, { user: config.sms.kannel.user, password: secrets.sendsmsPassword });
-  const parts: RunningParts & { carrier: CarrierService } = {
+  const parts: ServiceParts & { carrier: CarrierService } = {
     app,
     carrier,
     start() {},

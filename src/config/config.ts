@@ -1,4 +1,7 @@
 import { resolve } from 'node:path';
+import { Type, type Static, type TSchema } from 'typebox';
+import { Format } from 'typebox/format';
+import { Value } from 'typebox/value';
 import { ALL_CRASH_POINTS } from '../lib/crash-points.ts';
 
 /** Everything tvpay reads from the environment, validated once at start and frozen. */
@@ -78,181 +81,221 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * A variable's rule in words, for the message that names a bad value. TypeBox's own messages
+ * ("must be integer") speak of JSON, not of what an operator typed.
+ */
+interface Rule {
+  must: string;
+}
+const int = (fallback: number, minimum: number, maximum: number) =>
+  Type.Integer({ default: fallback, minimum, maximum, must: `be a whole number from ${minimum} to ${maximum}` });
+const text = (fallback: string) => Type.String({ default: fallback, must: 'be text' });
+const optionalText = () => Type.Optional(Type.String({ must: 'be text' }));
+const httpUrl = (fallback?: string) =>
+  fallback === undefined
+    ? Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#]+', must: 'be an http(s) URL' }))
+    : Type.String({ default: fallback, pattern: '^https?://[^\\s/?#]+', must: 'be an http(s) URL' });
+const oneOf = <T extends string>(values: readonly T[], fallback: T) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    { default: fallback, must: `be one of ${values.join(', ')}` },
+  );
+const smsNumber = (fallback: string) => Type.String({ default: fallback, pattern: '^\\+?\\d{3,20}$', must: 'be a short code or phone number (digits)' });
+const postgresUrl = () =>
+  Type.Optional(Type.String({ pattern: '^postgres(ql)?://', must: 'be a postgres:// URL (leave it unset for SQLite in the data dir)' }));
+const secret = () => Type.Optional(Type.String({ minLength: 16, must: 'be at least 16 characters' }));
+const flag = () => Type.Boolean({ default: false, must: 'be 1 (on) or 0 (off)' });
+
+/**
+ * Every variable tvpay reads, its type, range and default: the one list that `loadConfig`
+ * validates and docs/configuration.md is held to (config.test.ts).
+ */
+export const EnvSchema = Type.Object({
+  TVPAY_HOST: text('127.0.0.1'),
+  TVPAY_BACKEND_PORT: int(8080, 0, 65535),
+  TVPAY_PAYSERVER_PORT: int(8081, 0, 65535),
+  TVPAY_CARRIER_PORT: int(8082, 0, 65535),
+  TVPAY_DATA_DIR: text('./data'),
+  TVPAY_LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  TVPAY_BACKEND_URL: httpUrl(),
+  TVPAY_PAYSERVER_URL: httpUrl(),
+  TVPAY_CARRIER_URL: httpUrl(),
+  TVPAY_BACKEND_PUBLIC_URL: httpUrl(),
+  TVPAY_PAYSERVER_PUBLIC_URL: httpUrl(),
+  TVPAY_CARRIER_PUBLIC_URL: httpUrl(),
+  TVPAY_BACKEND_DATABASE_URL: postgresUrl(),
+  TVPAY_PAYSERVER_DATABASE_URL: postgresUrl(),
+  TVPAY_DB_POOL_SIZE: int(10, 1, 1000),
+  TVPAY_SMS: oneOf(['dev', 'kannel', 'smpp'], 'dev'),
+  TVPAY_BACKEND_SMS_FROM: smsNumber('10690001'),
+  TVPAY_PAYSERVER_SMS_FROM: smsNumber('10690000'),
+  TVPAY_SMS_LOCALE: oneOf(['zh-CN', 'en'], 'zh-CN'),
+  TVPAY_KANNEL_URL: httpUrl(),
+  TVPAY_KANNEL_USER: text('tvpay'),
+  TVPAY_KANNEL_PASSWORD: optionalText(),
+  TVPAY_SMPP_URL: Type.Optional(Type.String({ pattern: '^smpp://[^:@/]+:[^@/]*@[^:/]+(:\\d+)?/?$', must: 'be smpp://system_id:password@host:port' })),
+  TVPAY_PHONE_REGIONS: Type.String({ default: 'CN', pattern: '^\\s*[A-Za-z]{2}\\s*(,\\s*[A-Za-z]{2}\\s*)*$', must: 'be a comma-separated list of ISO 3166 region codes, e.g. "CN" or "CN,HK"' }),
+  TVPAY_ORDER_TTL_SECONDS: int(900, 1, 7 * 24 * 3600),
+  TVPAY_CODE_TTL_SECONDS: int(600, 1, 24 * 3600),
+  TVPAY_MAX_WRONG_CODES: int(5, 1, 100),
+  TVPAY_MERCHANT_NAME: Type.String({ default: 'tvpay', minLength: 1, maxLength: 12, must: 'be 1 to 12 characters (it is part of a one-segment SMS)' }),
+  TVPAY_LIMIT_PAYER_PER_PHONE: int(10, 1, 1_000_000),
+  TVPAY_LIMIT_PAYER_PER_DEVICE: int(30, 1, 1_000_000),
+  TVPAY_LIMIT_CODES_PER_PHONE: int(10, 1, 1_000_000),
+  TVPAY_LIMIT_CODES_PER_DEVICE: int(30, 1, 1_000_000),
+  TVPAY_LIMIT_WINDOW_SECONDS: int(600, 1, 24 * 3600),
+  TVPAY_LIMIT_PAYER_PER_ACCOUNT: int(30, 1, 1_000_000),
+  TVPAY_LIMIT_PAYER_PER_PREFIX: int(200, 1, 1_000_000),
+  TVPAY_SMS_DAILY_BUDGET: int(100_000, 1, 1_000_000_000),
+  TVPAY_LIMIT_CODE_CHECKS_PER_PHONE: int(10, 1, 1_000_000),
+  TVPAY_LIMIT_ORDERS_PER_DEVICE: int(30, 1, 1_000_000),
+  TVPAY_LIMIT_STREAMS_PER_DEVICE: int(4, 1, 10_000),
+  TVPAY_LIMIT_STREAMS_PER_ORDER: int(2, 1, 10_000),
+  TVPAY_RETENTION_DAYS: int(30, 1, 3650),
+  TVPAY_IDEMPOTENCY_RETENTION_HOURS: int(24, 1, 24 * 365),
+  TVPAY_IDEMPOTENCY_RUNNING_SECONDS: int(60, 1, 3600),
+  TVPAY_SHUTDOWN_SECONDS: int(10, 1, 600),
+  TVPAY_RENEWAL_NOTICE_DAYS: int(5, 0, 60),
+  TVPAY_BUSINESS_TIMEZONE: Type.String({ default: 'Asia/Shanghai', format: 'time-zone', must: 'be an IANA time zone (e.g. Asia/Shanghai)' }),
+  TVPAY_TEST_CLOCK: flag(),
+  TVPAY_CRASH_AT: Type.String({ default: '', format: 'crash-points', must: `name known crash points, comma-separated: ${ALL_CRASH_POINTS.join(', ')}` }),
+  TVPAY_ADMIN_TOKEN: secret(),
+  TVPAY_SMS_INBOUND_TOKEN: secret(),
+  TVPAY_SERVICE_SECRET: secret(),
+  TVPAY_CODE_KEY: secret(),
+  TVPAY_ENCRYPTION_KEY: secret(),
+  TVPAY_METRICS_TOKEN: secret(),
+  TVPAY_FULFILMENT_URL: httpUrl(),
+  TVPAY_FULFILMENT_SECRET: secret(),
+  TVPAY_FULFILMENT_DEADLINE_SECONDS: int(86_400, 1, 30 * 86_400),
+});
+type Settings = Static<typeof EnvSchema>;
+
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+Format.Set('time-zone', (v) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: v });
+    return true;
+  } catch {
+    return false;
+  }
+});
+Format.Set('crash-points', (v) => list(v).every((p) => (ALL_CRASH_POINTS as readonly string[]).includes(p)));
+
+/**
+ * Reads the variables of EnvSchema (an empty one counts as unset), fills the defaults, turns
+ * numbers and flags from text, and returns every bad value at once, each named with its rule.
+ */
+function readSettings(env: Env): { settings: Settings; problems: string[] } {
+  const given: Record<string, string> = {};
+  for (const name of Object.keys(EnvSchema.properties)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') given[name] = v.trim();
+  }
+  const settings = Value.Convert(EnvSchema, Value.Default(EnvSchema, { ...given })) as Settings;
+  const bad = new Set<string>();
+  for (const error of Value.Errors(EnvSchema, settings)) bad.add(error.instancePath.split('/')[1]!);
+  const problems = [...bad].map((name) => {
+    const rule = (EnvSchema.properties as Record<string, TSchema & Partial<Rule>>)[name]!;
+    return `${name}="${given[name]}" must ${rule.must ?? 'be valid'}.`;
+  });
+  return { settings, problems };
+}
+
 /** Reads and validates the configuration; throws ConfigError listing every bad value. */
 export function loadConfig(env: Env): Readonly<Config> {
-  const problems: string[] = [];
-  const str = (name: string, fallback: string) => {
-    const v = env[name];
-    return v === undefined || v === '' ? fallback : v;
-  };
-  const int = (name: string, fallback: number, min: number, max: number) => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      problems.push(`${name}="${raw}" must be a whole number from ${min} to ${max}.`);
-      return fallback;
-    }
-    return n;
-  };
-  const url = (name: string, fallback: string) => {
-    const v = str(name, fallback);
-    try {
-      const u = new URL(v);
-      if (!/^https?:$/.test(u.protocol)) throw new Error();
-    } catch {
-      problems.push(`${name}="${v}" must be an http(s) URL.`);
-    }
-    return v.replace(/\/+$/, '');
-  };
-  const smsNumber = (name: string, fallback: string) => {
-    const v = str(name, fallback);
-    if (!/^\+?\d{3,20}$/.test(v)) problems.push(`${name}="${v}" must be a short code or phone number (digits).`);
-    return v;
-  };
-
-  const flag = (name: string) => {
-    const v = env[name];
-    if (v === undefined || v === '' || v === '0') return false;
-    if (v !== '1') problems.push(`${name}="${v}" must be 1 (on) or 0 (off).`);
-    return v === '1';
-  };
-  const timeZone = (v: string) => {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: v });
-    } catch {
-      problems.push(`TVPAY_BUSINESS_TIMEZONE="${v}" is not an IANA time zone (e.g. Asia/Shanghai).`);
-      return 'Asia/Shanghai';
-    }
-    return v;
-  };
-
-  const host = str('TVPAY_HOST', '127.0.0.1');
-  const ports = {
-    backend: int('TVPAY_BACKEND_PORT', 8080, 0, 65535),
-    payserver: int('TVPAY_PAYSERVER_PORT', 8081, 0, 65535),
-    carrier: int('TVPAY_CARRIER_PORT', 8082, 0, 65535),
-  };
-  const dataDir = resolve(str('TVPAY_DATA_DIR', './data'));
+  const { settings: s, problems } = readSettings(env);
+  const dataDir = resolve(s.TVPAY_DATA_DIR);
+  const host = s.TVPAY_HOST;
+  const ports = { backend: s.TVPAY_BACKEND_PORT, payserver: s.TVPAY_PAYSERVER_PORT, carrier: s.TVPAY_CARRIER_PORT };
   const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const local = (port: number) => `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+  const trimmed = (url: string) => url.replace(/\/+$/, '');
   const internalUrls = {
-    backend: url('TVPAY_BACKEND_URL', local(ports.backend)),
-    payserver: url('TVPAY_PAYSERVER_URL', local(ports.payserver)),
-    carrier: url('TVPAY_CARRIER_URL', local(ports.carrier)),
+    backend: trimmed(s.TVPAY_BACKEND_URL ?? local(ports.backend)),
+    payserver: trimmed(s.TVPAY_PAYSERVER_URL ?? local(ports.payserver)),
+    carrier: trimmed(s.TVPAY_CARRIER_URL ?? local(ports.carrier)),
   };
   const publicUrls = {
-    backend: url('TVPAY_BACKEND_PUBLIC_URL', internalUrls.backend),
-    payserver: url('TVPAY_PAYSERVER_PUBLIC_URL', internalUrls.payserver),
-    carrier: url('TVPAY_CARRIER_PUBLIC_URL', internalUrls.carrier),
+    backend: trimmed(s.TVPAY_BACKEND_PUBLIC_URL ?? internalUrls.backend),
+    payserver: trimmed(s.TVPAY_PAYSERVER_PUBLIC_URL ?? internalUrls.payserver),
+    carrier: trimmed(s.TVPAY_CARRIER_PUBLIC_URL ?? internalUrls.carrier),
   };
 
-  const database = (name: string, file: string) => {
-    const v = env[name];
-    if (v === undefined || v === '') return resolve(dataDir, file);
-    if (!/^postgres(ql)?:\/\//.test(v)) problems.push(`${name} must be a postgres:// URL (leave it unset for SQLite in the data dir).`);
-    return v;
-  };
-
-  const mode = str('TVPAY_SMS', 'dev');
-  if (!['dev', 'kannel', 'smpp'].includes(mode)) problems.push(`TVPAY_SMS="${mode}" must be one of dev, kannel, smpp.`);
-  const locale = str('TVPAY_SMS_LOCALE', 'zh-CN');
-  if (!['zh-CN', 'en'].includes(locale)) problems.push(`TVPAY_SMS_LOCALE="${locale}" must be zh-CN or en.`);
-  const kannelUrl = mode === 'dev' ? `${internalUrls.carrier}/cgi-bin/sendsms` : str('TVPAY_KANNEL_URL', '');
+  const mode = s.TVPAY_SMS;
+  const kannelUrl = mode === 'dev' ? `${internalUrls.carrier}/cgi-bin/sendsms` : (s.TVPAY_KANNEL_URL ?? '');
   if (mode === 'kannel' && !kannelUrl) problems.push('TVPAY_KANNEL_URL is required when TVPAY_SMS=kannel.');
-  if (mode === 'kannel' && !env.TVPAY_KANNEL_PASSWORD) problems.push('TVPAY_KANNEL_PASSWORD is required when TVPAY_SMS=kannel.');
-  const smppUrl = env.TVPAY_SMPP_URL || undefined;
-  if (mode === 'smpp' && !/^smpp:\/\/[^:@/]+:[^@/]*@[^:/]+(:\d+)?\/?$/.test(smppUrl ?? '')) problems.push('TVPAY_SMPP_URL must be smpp://system_id:password@host:port when TVPAY_SMS=smpp.');
-
-  const regions = str('TVPAY_PHONE_REGIONS', 'CN')
-    .split(',')
-    .map((r) => r.trim().toUpperCase())
-    .filter(Boolean);
-  if (regions.length === 0 || regions.some((r) => !/^[A-Z]{2}$/.test(r))) {
-    problems.push('TVPAY_PHONE_REGIONS must be a comma-separated list of ISO 3166 region codes, e.g. "CN" or "CN,HK".');
-  }
-  const secret = (name: string) => {
-    const v = env[name];
-    if (v === undefined || v === '') return undefined;
-    if (v.length < 16) problems.push(`${name} must be at least 16 characters.`);
-    return v;
-  };
-
-  const crashAt = str('TVPAY_CRASH_AT', '').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const point of crashAt) {
-    if (!(ALL_CRASH_POINTS as readonly string[]).includes(point)) problems.push(`TVPAY_CRASH_AT names an unknown crash point "${point}"; known: ${ALL_CRASH_POINTS.join(', ')}.`);
-  }
+  if (mode === 'kannel' && !s.TVPAY_KANNEL_PASSWORD) problems.push('TVPAY_KANNEL_PASSWORD is required when TVPAY_SMS=kannel.');
+  if (mode === 'smpp' && !s.TVPAY_SMPP_URL) problems.push('TVPAY_SMPP_URL (smpp://system_id:password@host:port) is required when TVPAY_SMS=smpp.');
+  if (s.TVPAY_FULFILMENT_URL && !s.TVPAY_FULFILMENT_SECRET) problems.push('TVPAY_FULFILMENT_SECRET (16 characters or more) is required with TVPAY_FULFILMENT_URL: it keys the signature of every order.paid sent there.');
+  if (problems.length) throw new ConfigError(problems);
 
   const config: Config = {
     host,
     ports,
     dataDir,
-    logLevel: str('TVPAY_LOG_LEVEL', 'info'),
-    backendDatabase: database('TVPAY_BACKEND_DATABASE_URL', 'backend.db'),
-    payserverDatabase: database('TVPAY_PAYSERVER_DATABASE_URL', 'payserver.db'),
+    logLevel: s.TVPAY_LOG_LEVEL,
+    backendDatabase: s.TVPAY_BACKEND_DATABASE_URL ?? resolve(dataDir, 'backend.db'),
+    payserverDatabase: s.TVPAY_PAYSERVER_DATABASE_URL ?? resolve(dataDir, 'payserver.db'),
     carrierDatabase: resolve(dataDir, 'carrier.db'),
-    dbPoolSize: int('TVPAY_DB_POOL_SIZE', 10, 1, 1000),
+    dbPoolSize: s.TVPAY_DB_POOL_SIZE,
     sms: {
-      mode: mode as Config['sms']['mode'],
-      backendFrom: smsNumber('TVPAY_BACKEND_SMS_FROM', '10690001'),
-      payserverFrom: smsNumber('TVPAY_PAYSERVER_SMS_FROM', '10690000'),
-      locale: locale as Config['sms']['locale'],
-      kannel: { url: kannelUrl, user: str('TVPAY_KANNEL_USER', 'tvpay'), password: env.TVPAY_KANNEL_PASSWORD || undefined },
-      smppUrl,
+      mode,
+      backendFrom: s.TVPAY_BACKEND_SMS_FROM,
+      payserverFrom: s.TVPAY_PAYSERVER_SMS_FROM,
+      locale: s.TVPAY_SMS_LOCALE,
+      kannel: { url: kannelUrl, user: s.TVPAY_KANNEL_USER, password: s.TVPAY_KANNEL_PASSWORD },
+      smppUrl: s.TVPAY_SMPP_URL,
     },
     internalUrls,
     publicUrls,
-    phoneRegions: regions,
-    orderTtlSeconds: int('TVPAY_ORDER_TTL_SECONDS', 900, 1, 7 * 24 * 3600),
-    codeTtlSeconds: int('TVPAY_CODE_TTL_SECONDS', 600, 1, 24 * 3600),
-    maxWrongCodes: int('TVPAY_MAX_WRONG_CODES', 5, 1, 100),
-    merchantName: str('TVPAY_MERCHANT_NAME', 'tvpay'),
+    phoneRegions: list(s.TVPAY_PHONE_REGIONS).map((r) => r.toUpperCase()),
+    orderTtlSeconds: s.TVPAY_ORDER_TTL_SECONDS,
+    codeTtlSeconds: s.TVPAY_CODE_TTL_SECONDS,
+    maxWrongCodes: s.TVPAY_MAX_WRONG_CODES,
+    merchantName: s.TVPAY_MERCHANT_NAME,
     limits: {
-      payerPerPhone: int('TVPAY_LIMIT_PAYER_PER_PHONE', 10, 1, 1_000_000),
-      payerPerDevice: int('TVPAY_LIMIT_PAYER_PER_DEVICE', 30, 1, 1_000_000),
-      codeSendsPerPhone: int('TVPAY_LIMIT_CODES_PER_PHONE', 10, 1, 1_000_000),
-      codeSendsPerDevice: int('TVPAY_LIMIT_CODES_PER_DEVICE', 30, 1, 1_000_000),
-      windowSeconds: int('TVPAY_LIMIT_WINDOW_SECONDS', 600, 1, 24 * 3600),
-      payerPerAccount: int('TVPAY_LIMIT_PAYER_PER_ACCOUNT', 30, 1, 1_000_000),
-      payerPerPrefix: int('TVPAY_LIMIT_PAYER_PER_PREFIX', 200, 1, 1_000_000),
-      smsDailyBudget: int('TVPAY_SMS_DAILY_BUDGET', 100_000, 1, 1_000_000_000),
-      codeChecksPerPhone: int('TVPAY_LIMIT_CODE_CHECKS_PER_PHONE', 10, 1, 1_000_000),
-      ordersPerDevice: int('TVPAY_LIMIT_ORDERS_PER_DEVICE', 30, 1, 1_000_000),
-      streamsPerDevice: int('TVPAY_LIMIT_STREAMS_PER_DEVICE', 4, 1, 10_000),
-      streamsPerOrder: int('TVPAY_LIMIT_STREAMS_PER_ORDER', 2, 1, 10_000),
+      payerPerPhone: s.TVPAY_LIMIT_PAYER_PER_PHONE,
+      payerPerDevice: s.TVPAY_LIMIT_PAYER_PER_DEVICE,
+      codeSendsPerPhone: s.TVPAY_LIMIT_CODES_PER_PHONE,
+      codeSendsPerDevice: s.TVPAY_LIMIT_CODES_PER_DEVICE,
+      windowSeconds: s.TVPAY_LIMIT_WINDOW_SECONDS,
+      payerPerAccount: s.TVPAY_LIMIT_PAYER_PER_ACCOUNT,
+      payerPerPrefix: s.TVPAY_LIMIT_PAYER_PER_PREFIX,
+      smsDailyBudget: s.TVPAY_SMS_DAILY_BUDGET,
+      codeChecksPerPhone: s.TVPAY_LIMIT_CODE_CHECKS_PER_PHONE,
+      ordersPerDevice: s.TVPAY_LIMIT_ORDERS_PER_DEVICE,
+      streamsPerDevice: s.TVPAY_LIMIT_STREAMS_PER_DEVICE,
+      streamsPerOrder: s.TVPAY_LIMIT_STREAMS_PER_ORDER,
     },
     retention: {
-      recordsDays: int('TVPAY_RETENTION_DAYS', 30, 1, 3650),
-      idempotencyHours: int('TVPAY_IDEMPOTENCY_RETENTION_HOURS', 24, 1, 24 * 365),
-      idempotencyRunningSeconds: int('TVPAY_IDEMPOTENCY_RUNNING_SECONDS', 60, 1, 3600),
+      recordsDays: s.TVPAY_RETENTION_DAYS,
+      idempotencyHours: s.TVPAY_IDEMPOTENCY_RETENTION_HOURS,
+      idempotencyRunningSeconds: s.TVPAY_IDEMPOTENCY_RUNNING_SECONDS,
     },
-    shutdownSeconds: int('TVPAY_SHUTDOWN_SECONDS', 10, 1, 600),
-    renewalNoticeDays: int('TVPAY_RENEWAL_NOTICE_DAYS', 5, 0, 60),
-    businessTimeZone: timeZone(str('TVPAY_BUSINESS_TIMEZONE', 'Asia/Shanghai')),
-    testClock: flag('TVPAY_TEST_CLOCK'),
-    crashAt,
+    shutdownSeconds: s.TVPAY_SHUTDOWN_SECONDS,
+    renewalNoticeDays: s.TVPAY_RENEWAL_NOTICE_DAYS,
+    businessTimeZone: s.TVPAY_BUSINESS_TIMEZONE,
+    testClock: s.TVPAY_TEST_CLOCK,
+    crashAt: list(s.TVPAY_CRASH_AT),
     secrets: {
-      adminToken: secret('TVPAY_ADMIN_TOKEN'),
-      smsInboundToken: secret('TVPAY_SMS_INBOUND_TOKEN'),
-      serviceSecret: secret('TVPAY_SERVICE_SECRET'),
-      codeKey: secret('TVPAY_CODE_KEY'),
-      encryptionKey: secret('TVPAY_ENCRYPTION_KEY'),
-      metricsToken: secret('TVPAY_METRICS_TOKEN'),
+      adminToken: s.TVPAY_ADMIN_TOKEN,
+      smsInboundToken: s.TVPAY_SMS_INBOUND_TOKEN,
+      serviceSecret: s.TVPAY_SERVICE_SECRET,
+      codeKey: s.TVPAY_CODE_KEY,
+      encryptionKey: s.TVPAY_ENCRYPTION_KEY,
+      metricsToken: s.TVPAY_METRICS_TOKEN,
     },
     fulfilment: {
-      url: env.TVPAY_FULFILMENT_URL ? url('TVPAY_FULFILMENT_URL', '') : undefined,
-      secret: secret('TVPAY_FULFILMENT_SECRET'),
-      deadlineSeconds: int('TVPAY_FULFILMENT_DEADLINE_SECONDS', 86_400, 1, 30 * 86_400),
+      url: s.TVPAY_FULFILMENT_URL && trimmed(s.TVPAY_FULFILMENT_URL),
+      secret: s.TVPAY_FULFILMENT_SECRET,
+      deadlineSeconds: s.TVPAY_FULFILMENT_DEADLINE_SECONDS,
     },
   };
-  if (config.fulfilment.url && !config.fulfilment.secret) problems.push('TVPAY_FULFILMENT_SECRET (16 characters or more) is required with TVPAY_FULFILMENT_URL: it keys the signature of every order.paid sent there.');
-  if (merchantNameInvalid(config.merchantName)) problems.push('TVPAY_MERCHANT_NAME must be 1 to 12 characters (it is part of a one-segment SMS).');
-  if (problems.length) throw new ConfigError(problems);
   return deepFreeze(config);
 }
-
-/** A payee name must fit a one-segment SMS beside the amount and the code. */
-const merchantNameInvalid = (name: string) => name.length < 1 || name.length > 12;
 
 function deepFreeze<T>(o: T): T {
   for (const v of Object.values(o as object)) if (v && typeof v === 'object') deepFreeze(v);

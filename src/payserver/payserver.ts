@@ -9,7 +9,7 @@ import { serviceCore } from '../lib/service/service-core.ts';
 import type { RandomSource } from '../lib/ids.ts';
 import type { Log } from '../lib/log.ts';
 import { handler } from '../lib/outbox/outbox.ts';
-import { runningParts } from '../lib/service/service.ts';
+import { assembleService } from '../lib/service/service.ts';
 import { authenticatedScope } from '../lib/http/scope.ts';
 import type { SmsGateway } from '../sms/gateway.ts';
 import { smsGatewayRoutes } from '../sms/gateway-routes.ts';
@@ -60,7 +60,7 @@ export interface PayserverDeps {
 export async function buildPayserver(deps: PayserverDeps) {
   const { config, secrets, clock, random, log } = deps;
   const core = await serviceCore({ store: deps.store, migrations: payserverMigrations, config, clock, log, title: 'tvpay payment server', service: 'payserver' });
-  const { db, shared, fresh, worker, kick, limiter, app, idem } = core;
+  const { db, shared, storeCreated, worker, kick, limiter, app, idem } = core;
 
   const codeKey = secrets.codeKey;
   const window = config.limits.windowSeconds;
@@ -146,7 +146,7 @@ export async function buildPayserver(deps: PayserverDeps) {
 
   const sweeper = core.sweeper(() => payments.expire(), [{ table: 'page_sessions', key: 'id', dated: 'created_at' }]);
 
-  return runningParts({ app, worker, handlers, sweeper, store: deps.store, fresh, services: {
+  return assembleService({ app, worker, handlers, sweeper, store: deps.store, storeCreated, services: {
       accounts,
       payments,
       refunds,

@@ -26,7 +26,8 @@ export interface PayserverTables extends CommonTables {
     payee: string;
     device_id: string;
     attempt: number;
-    status: 'open' | 'paid' | 'closed';
+    /** `never_started`: the order ended before its start arrived (the row only holds its lock). */
+    status: 'open' | 'paid' | 'closed' | 'never_started';
     expires_at: string;
     created_at: string;
     paid_payment_id: string | null;
@@ -210,6 +211,13 @@ const renewals: Migration = {
   },
 };
 
+/** The row of an order ended before its start was a `closed` checkout with currency XXX; it is a status of its own. */
+const neverStarted: Migration = {
+  async up(db: Kysely<any>) {
+    await sql`UPDATE checkouts SET status = 'never_started' WHERE currency = 'XXX'`.execute(db);
+  },
+};
+
 export const payserverMigrations: Record<string, Migration> = {
   '0001_common': commonTablesMigration,
   '0002_payserver': core,
@@ -217,4 +225,5 @@ export const payserverMigrations: Record<string, Migration> = {
   '0004_sms_gateway_id': smsGatewayIdMigration,
   '0005_refunds': refunds,
   '0006_renewals': renewals,
+  '0007_never_started': neverStarted,
 };

@@ -14,6 +14,7 @@ const T = topic<{ i: number }>('t');
 import { OutboxWorker } from '../../src/lib/outbox/outbox-worker.ts';
 import { RateLimiter } from '../../src/lib/rate-limiter.ts';
 import { Ledger } from '../../src/payserver/ledger/ledger.ts';
+import { checkoutStore } from '../../src/payserver/checkout/checkout-store.ts';
 import { payserverMigrations, type PayserverTables } from '../../src/payserver/schema.ts';
 import { smsLog } from '../../src/sms/sms-log.ts';
 import { DIALECTS, freshStore, skipFor } from './dialects.ts';
@@ -37,10 +38,10 @@ for (const dialect of DIALECTS) {
       return { ...store, ledger, clock, wallet, balance };
     };
 
-    it('migrates a new store and says it was fresh, and an existing one is left as it is', async (t) => {
+    it('migrates a new store and says it created the store, and an existing one is left as it is', async (t) => {
       const k = await kit(t);
       const { migrate } = await import('../../src/lib/db/migrate.ts');
-      assert.deepEqual(await migrate(k.db, payserverMigrations), { fresh: false });
+      assert.deepEqual(await migrate(k.db, payserverMigrations), { storeCreated: false });
       await k.dispose();
     });
 
@@ -61,6 +62,18 @@ for (const dialect of DIALECTS) {
       const sum = await k.db.selectFrom('postings').select((eb) => eb.fn.sum<number>('amount_minor').as('s')).executeTakeFirstOrThrow();
       assert.equal(Number(sum.s), 0);
       await k.dispose();
+    });
+
+    it('holds the lock of an order ended before its start as never_started, which refuses the late start and has no page', async (t) => {
+      const k = await kit(t);
+      const now = k.clock.now().toISOString();
+      await checkoutStore.closeBeforeStart(k.db, 'ord_early', 'hash_never_given', now);
+      assert.equal(await checkoutStore.statusOf(k.db, 'ord_early'), 'never_started');
+      assert.equal(await checkoutStore.byLinkTokenHash(k.db, 'hash_never_given'), undefined);
+      await checkoutStore.ensure(k.db, { order_id: 'ord_early', link_token_hash: 'hash_late', phone: '+8613800138000', amount_minor: 100, currency: 'CNY', product_title: 'x', payee: 'tvpay', device_id: 'dev_1', attempt: 0, status: 'open', expires_at: now, created_at: now, paid_payment_id: null, renews_days: null });
+      assert.equal(await checkoutStore.take(k.db, 'ord_early', '+8613800138000', 1), false);
+      assert.equal(await checkoutStore.statusOf(k.db, 'ord_early'), 'never_started');
+      assert.deepEqual(await checkoutStore.dueToExpire(k.db, '9999', 10), []);
     });
 
     it('never lets concurrent reserves hold more than the balance', async (t) => {

@@ -52,7 +52,7 @@ export async function startSmsc(port: number) {
     session.on('submit_sm', (pdu: smpp.PDU) => {
       const messageId = `M${++counter}`;
       session.send(pdu.response({ message_id: messageId }));
-      const sm = pdu.short_message as { udh?: Buffer[]; message: string | Buffer };
+      const sm = pdu.short_message ?? { message: '' };
       const text = typeof sm.message === 'string' ? sm.message : sm.message.toString('latin1');
       const concat = sm.udh?.find((u) => u[0] === 0x00);
       const base = { from: String(pdu.source_addr), to: String(pdu.destination_addr), coding: Number(pdu.data_coding), messageId, session };

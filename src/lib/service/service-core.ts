@@ -42,7 +42,7 @@ export async function serviceCore<DB>(deps: {
   const db = store.db;
   /** The same database, seen through the tables every service shares (outbox, limits, keys, nonces, SMS log). */
   const shared = db as unknown as Kysely<CommonTables>;
-  const { fresh } = await migrate(db, deps.migrations);
+  const { storeCreated } = await migrate(db, deps.migrations);
   const slow = deps.slowTopics?.length ? deps.slowTopics : undefined;
   const worker = new OutboxWorker(shared, clock, log, { dialect: store.dialect, ...(slow ? { topics: { except: slow } } : {}) });
   const slowWorker = slow ? new OutboxWorker(shared, clock, log, { dialect: store.dialect, batch: 64, topics: { only: slow } }) : undefined;
@@ -64,5 +64,5 @@ export async function serviceCore<DB>(deps: {
     worker.kick();
     slowWorker?.kick();
   };
-  return { db, shared, fresh, worker, slowWorker, kick, limiter, app, idem, sweeper, metrics };
+  return { db, shared, storeCreated, worker, slowWorker, kick, limiter, app, idem, sweeper, metrics };
 }

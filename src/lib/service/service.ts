@@ -4,7 +4,7 @@ import type { OutboxHandler } from '../outbox/outbox.ts';
 import type { Sweeper } from './sweeper.ts';
 
 /** A built service: its HTTP app and the background workers that go with it. */
-export interface RunningParts {
+export interface ServiceParts {
   app: FastifyInstance;
   /** Starts the background workers. */
   start(): void;
@@ -19,7 +19,7 @@ export interface RunningParts {
  * the workers, close stops them first (so no delivery is cut mid-way), then
  * the HTTP server, then the store.
  */
-export function runningParts<S>(p: {
+export function assembleService<S>(p: {
   app: FastifyInstance;
   worker: OutboxWorker;
   /** The worker of the slow topics, when the service has one (it gets the same handlers). */
@@ -29,12 +29,12 @@ export function runningParts<S>(p: {
   sweeper: Sweeper;
   store: { close(): Promise<void> };
   /** Whether the store was created by this start (demo data may go in). */
-  fresh: boolean;
+  storeCreated: boolean;
   services: S;
-}): RunningParts & { services: S; worker: OutboxWorker; fresh: boolean } {
+}): ServiceParts & { services: S; worker: OutboxWorker; storeCreated: boolean } {
   return {
     app: p.app,
-    fresh: p.fresh,
+    storeCreated: p.storeCreated,
     worker: p.worker,
     services: p.services,
     start() {

@@ -4,13 +4,8 @@ import type { PayserverDb, PayserverTables } from '../schema.ts';
 export type Checkout = PayserverTables['checkouts'];
 export type PageSession = PayserverTables['page_sessions'];
 
-/**
- * The placeholder currency of the row that closes an order the payment
- * server never saw started (a cancel that overtook its start): the row exists
- * so that the order's lock (its primary key) refuses the late start; it is
- * never a payable checkout and `byLinkTokenHash` never returns it.
- */
-const CLOSED_BEFORE_START = 'XXX';
+/** ISO 4217's code for "no currency": a never-started checkout has no amount to be in. */
+const NO_CURRENCY = 'XXX';
 
 /**
  * The only place the `checkouts` and `page_sessions` tables are written: an
@@ -18,10 +13,9 @@ const CLOSED_BEFORE_START = 'XXX';
  * and the sessions of its phone page.
  */
 export const checkoutStore = {
-  /** A payable-or-ended checkout behind a link (never the closed-before-start marker). */
+  /** A checkout behind a link; a never-started one has no link anyone was given. */
   async byLinkTokenHash(db: PayserverDb, hash: string): Promise<Checkout | undefined> {
-    const row = await db.selectFrom('checkouts').selectAll().where('link_token_hash', '=', hash).executeTakeFirst();
-    return row && row.currency !== CLOSED_BEFORE_START ? row : undefined;
+    return db.selectFrom('checkouts').selectAll().where('link_token_hash', '=', hash).where('status', '!=', 'never_started').executeTakeFirst();
   },
 
   async byOrder(db: PayserverDb, orderId: string): Promise<Checkout | undefined> {
@@ -73,7 +67,10 @@ export const checkoutStore = {
     await trx.updateTable('checkouts').set({ status: 'closed' }).where('order_id', '=', orderId).where('status', '=', 'paid').where('paid_payment_id', '=', paymentId).execute();
   },
 
-  /** Closes an order the payment server has never seen started, so that a late start finds it closed. */
+  /**
+   * Ends an order the payment server never saw started (a cancel that overtook its start): the
+   * `never_started` row holds the order's lock (its primary key), so a late start finds it ended.
+   */
   async closeBeforeStart(trx: PayserverDb, orderId: string, linkTokenHash: string, now: string): Promise<void> {
     await trx
       .insertInto('checkouts')
@@ -82,12 +79,12 @@ export const checkoutStore = {
         link_token_hash: linkTokenHash,
         phone: '',
         amount_minor: 0,
-        currency: CLOSED_BEFORE_START,
+        currency: NO_CURRENCY,
         product_title: '',
         payee: '',
         device_id: '',
         attempt: 0,
-        status: 'closed',
+        status: 'never_started',
         expires_at: now,
         created_at: now,
         paid_payment_id: null,

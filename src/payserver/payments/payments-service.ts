@@ -103,7 +103,7 @@ export class PaymentsService {
     if (!(await checkoutStore.take(trx, req.orderId, phone, req.attempt))) {
       const status = await checkoutStore.statusOf(trx, req.orderId);
       if (status === 'paid') return { state: 'paid', ...none };
-      if (status === 'closed') return { state: 'closed', ...none };
+      if (status === 'closed' || status === 'never_started') return { state: 'closed', ...none };
       return { state: 'superseded', ...none };
     }
     const older = await paymentStore.pendingOfOrder(trx, req.orderId, { beforeAttempt: req.attempt });
