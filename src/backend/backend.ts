@@ -1,3 +1,5 @@
+import { backendConsole } from './console/backend-console.ts';
+import { adminStatsRoutes } from './orders/order-stats.ts';
 import type { Config } from '../config/config.ts';
 import type { Secrets } from '../config/secrets.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -80,14 +82,12 @@ export async function buildBackend(deps: BackendDeps) {
   const devices = new DevicesService(db, random, clock);
   const fulfilment = config.fulfilment.url && config.fulfilment.secret ? { url: config.fulfilment.url, secret: config.fulfilment.secret, deadlineSeconds: config.fulfilment.deadlineSeconds } : undefined;
   const webhooks = new WebhooksService(db, random, clock, secrets.encryptionKey, fulfilment !== undefined);
-  const ending = new OrderEnding(db, events, random, clock, kick, webhooks);
+  const ending = new OrderEnding({ db, events, random, clock, kick, webhooks });
   const refunds = new RefundsService({ db, provider, webhooks, events, random, clock, kick });
-  const attempts = new PaymentAttempts(db, provider, ending, deps.gateway, events, random, clock, {
-    payee: config.merchantName,
-    locale: config.sms.locale,
-    smsFrom: config.sms.backendFrom,
-    maxWrongCodes: config.maxWrongCodes,
-  }, log);
+  const attempts = new PaymentAttempts({
+    db, provider, ending, gateway: deps.gateway, events, random, clock, log,
+    options: { payee: config.merchantName, locale: config.sms.locale, smsFrom: config.sms.backendFrom, maxWrongCodes: config.maxWrongCodes },
+  });
   const orders = new OrdersService({
     db, products, limiter, events, ending, random, clock, kick,
     options: {
@@ -109,7 +109,7 @@ export async function buildBackend(deps: BackendDeps) {
     currentTerms: (productId) => products.terms(productId),
   });
   const paymentEvents = new PaymentEvents({ db, events, ending, refunds, webhooks, subscriptions, random, clock, kick, log, fulfilment });
-  const reconciliation = new ReconciliationService(db, provider, paymentEvents, random, clock, config.businessTimeZone, log.child({ part: 'reconciliation' }));
+  const reconciliation = new ReconciliationService({ db, provider, payments: paymentEvents, random, clock, timeZone: config.businessTimeZone, log: log.child({ part: 'reconciliation' }) });
   const webhookDelivery = new WebhookDelivery(db, clock, secrets.encryptionKey, log.child({ part: 'webhooks' }), paymentEvents.fulfilmentHooks());
 
   const handlers = [
@@ -162,6 +162,7 @@ export async function buildBackend(deps: BackendDeps) {
     adminWebhookRoutes(admin, webhooks);
     adminSubscriptionRoutes(admin, subscriptions, config.phoneRegions);
     adminReconciliationRoutes(admin, reconciliation);
+    adminStatsRoutes(admin, db, clock);
     if (deps.testClock) testClockRoutes(admin, deps.testClock);
     smsAdminRoutes(admin, shared, config.phoneRegions);
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
@@ -173,6 +174,7 @@ export async function buildBackend(deps: BackendDeps) {
     tvSubscriptionRoutes(tv, subscriptions);
   });
   tvRoutes(app);
+  backendConsole(app, { adminToken: secrets.adminToken, random, clock, timeZone: config.businessTimeZone });
   const signed = requireServiceSignature(shared, secrets.serviceSecret, clock);
   paymentEventRoutes(app, paymentEvents, signed);
   cancelByPhoneRoute(app, subscriptions, config.phoneRegions, signed);
@@ -184,7 +186,7 @@ export async function buildBackend(deps: BackendDeps) {
     await reconciliation.sweep();
   }, [{ table: 'inbox', key: 'message_id', dated: 'received_at' }]);
 
-  return assembleService({ app, worker, slowWorker, handlers, sweeper, store: { close: async () => { await bridge?.stop(); await deps.store.close(); } }, storeCreated, services: {
+  return assembleService({ app, db, worker, slowWorker, handlers, sweeper, store: { close: async () => { await bridge?.stop(); await deps.store.close(); } }, storeCreated, services: {
       products,
       devices,
       orders,

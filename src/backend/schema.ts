@@ -4,7 +4,21 @@ import type { OrderStatus } from './orders/order-state.ts';
 
 /** The back-end server's database. */
 export interface BackendTables extends CommonTables {
-  products: { id: string; title: string; amount_minor: number; currency: string; service: string; duration_days: number; updated_at: string; retired_at: string | null; renews: number };
+  products: {
+    id: string;
+    title: string;
+    amount_minor: number;
+    currency: string;
+    service: string;
+    duration_days: number;
+    updated_at: string;
+    retired_at: string | null;
+    renews: number;
+    /** What the package is, in the words of `title`'s language ('' when the operator gave none). */
+    description: string;
+    /** JSON: the title and description per TV language (`{"en": {"title": …, "description": …}}`), or null. */
+    localized: string | null;
+  };
   devices: { id: string; name: string; account_id: string; token_hash: string; created_at: string; revoked_at: string | null };
   orders: {
     id: string;
@@ -36,6 +50,8 @@ export interface BackendTables extends CommonTables {
     subscription_id: string | null;
     /** For a code SMS: how many wrong replies remain (the payment server says after each one); else null. */
     tries_left: number | null;
+    /** What paid the order at the payment server (its wallet or its bank card), from `payment.completed`. */
+    paid_source: 'wallet' | 'card' | null;
     /** The product renewed every `duration_days` when the order was made (a term of the order, like its price). */
     renews: number;
     /** The payer agreed to renewals charged under the quick-pay agreement (a renewing product, confirmed so). */
@@ -323,6 +339,15 @@ const triesLeft: Migration = {
   },
 };
 
+/** What the TV says of a package in each language, and what paid an order (for the TV's success). */
+const wordsAndSource: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('products').addColumn('description', 'text', (c) => c.notNull().defaultTo('')).execute();
+    await db.schema.alterTable('products').addColumn('localized', 'text').execute();
+    await db.schema.alterTable('orders').addColumn('paid_source', 'varchar(8)').execute();
+  },
+};
+
 export const backendMigrations: Record<string, Migration> = {
   '0001_common': commonTablesMigration,
   '0002_backend': core,
@@ -333,4 +358,5 @@ export const backendMigrations: Record<string, Migration> = {
   '0007_subscriptions': subscriptions,
   '0008_reconciliations': reconciliations,
   '0009_tries_left': triesLeft,
+  '0010_words_and_source': wordsAndSource,
 };

@@ -16,6 +16,17 @@ export interface PhoneMessage {
 /** "+86 138…", "008613…" → "8613…": how the carrier names a phone. */
 export const digitsOf = (address: string) => address.replace(/[^\d]/g, '').replace(/^00/, '');
 
+/** What CarrierService is built from. */
+export interface CarrierServiceDeps {
+  db: Kysely<CarrierTables>;
+  random: RandomSource;
+  clock: Clock;
+  log: Log;
+  /** Number → get-url template of the service that receives SMS sent to it. */
+  routes: Record<string, string>;
+  defaultReplyTo: string;
+}
+
 /**
  * A stand-in phone network: takes SMS the way Kannel's sendsms does, keeps
  * what each phone received, and hands a phone's replies to whichever service
@@ -25,38 +36,30 @@ export const digitsOf = (address: string) => address.replace(/[^\d]/g, '').repla
 export class CarrierService {
   private seq = 0;
 
-  constructor(
-    private readonly db: Kysely<CarrierTables>,
-    private readonly random: RandomSource,
-    private readonly clock: Clock,
-    private readonly log: Log,
-    /** Number → get-url template of the service that receives SMS sent to it. */
-    private readonly routes: Record<string, string>,
-    private readonly defaultReplyTo: string,
-  ) {}
+  constructor(private readonly deps: CarrierServiceDeps) {}
 
   async init(): Promise<void> {
-    const row = await this.db.selectFrom('messages').select((eb) => eb.fn.max('seq').as('max')).executeTakeFirst();
+    const row = await this.deps.db.selectFrom('messages').select((eb) => eb.fn.max('seq').as('max')).executeTakeFirst();
     this.seq = Number(row?.max ?? 0);
   }
 
   /** A mobile-terminated SMS reaches the phone. */
   async deliver(to: string, from: string, text: string): Promise<string> {
-    const id = this.random.id('msg');
-    await this.db
+    const id = this.deps.random.id('msg');
+    await this.deps.db
       .insertInto('messages')
-      .values({ id, seq: ++this.seq, phone: digitsOf(to), direction: 'mt', peer: from, text, at: this.clock.now().toISOString() })
+      .values({ id, seq: ++this.seq, phone: digitsOf(to), direction: 'mt', peer: from, text, at: this.deps.clock.now().toISOString() })
       .execute();
     return id;
   }
 
   async inbox(phone: string): Promise<PhoneMessage[]> {
-    const rows = await this.db.selectFrom('messages').selectAll().where('phone', '=', digitsOf(phone)).where('direction', '=', 'mt').orderBy('seq').execute();
+    const rows = await this.deps.db.selectFrom('messages').selectAll().where('phone', '=', digitsOf(phone)).where('direction', '=', 'mt').orderBy('seq').execute();
     return rows.map((r) => ({ id: r.id, from: r.peer, text: r.text, at: r.at }));
   }
 
   async thread(phone: string) {
-    return this.db.selectFrom('messages').selectAll().where('phone', '=', digitsOf(phone)).orderBy('seq').execute();
+    return this.deps.db.selectFrom('messages').selectAll().where('phone', '=', digitsOf(phone)).orderBy('seq').execute();
   }
 
   /** The phone replies: to `to`, else to the last number that texted it, else the default number. */
@@ -64,19 +67,19 @@ export class CarrierService {
     const digits = digitsOf(phone);
     let target = to;
     if (!target) {
-      const last = await this.db.selectFrom('messages').select('peer').where('phone', '=', digits).where('direction', '=', 'mt').orderBy('seq', 'desc').limit(1).executeTakeFirst();
-      target = last?.peer ?? this.defaultReplyTo;
+      const last = await this.deps.db.selectFrom('messages').select('peer').where('phone', '=', digits).where('direction', '=', 'mt').orderBy('seq', 'desc').limit(1).executeTakeFirst();
+      target = last?.peer ?? this.deps.defaultReplyTo;
     }
-    const id = this.random.id('msg');
-    await this.db.insertInto('messages').values({ id, seq: ++this.seq, phone: digits, direction: 'mo', peer: target, text, at: this.clock.now().toISOString() }).execute();
+    const id = this.deps.random.id('msg');
+    await this.deps.db.insertInto('messages').values({ id, seq: ++this.seq, phone: digits, direction: 'mo', peer: target, text, at: this.deps.clock.now().toISOString() }).execute();
     await this.route(digits, target, text);
     return { id, to: target };
   }
 
   private async route(from: string, to: string, text: string): Promise<void> {
-    const template = this.routes[to];
+    const template = this.deps.routes[to];
     if (!template) {
-      this.log.info({ to }, 'reply to a number no service owns; dropped');
+      this.deps.log.info({ to }, 'reply to a number no service owns; dropped');
       return;
     }
     const url = template.replace('%p', encodeURIComponent(from)).replace('%P', encodeURIComponent(to)).replace('%a', encodeURIComponent(text));
@@ -85,11 +88,11 @@ export class CarrierService {
         const res = await httpCall(url, { timeoutMs: 10_000 });
         if (res.ok) return;
         if (res.status < 500) {
-          this.log.warn({ status: res.status }, 'service refused a reply');
+          this.deps.log.warn({ status: res.status }, 'service refused a reply');
           return;
         }
       } catch (err) {
-        this.log.warn({ err: (err as Error).message }, 'could not hand a reply over; retrying');
+        this.deps.log.warn({ err: (err as Error).message }, 'could not hand a reply over; retrying');
       }
       await sleep(200 * 2 ** attempt);
     }
@@ -102,7 +105,7 @@ export class CarrierService {
       for (const type of types) {
         await sleep(20);
         const url = dlrUrl.replace('%d', String(type)).replace('%F', encodeURIComponent(id));
-        await httpCall(url, { timeoutMs: 5000 }).catch((err) => this.log.warn({ err: (err as Error).message }, 'delivery report failed'));
+        await httpCall(url, { timeoutMs: 5000 }).catch((err) => this.deps.log.warn({ err: (err as Error).message }, 'delivery report failed'));
       }
     })();
   }

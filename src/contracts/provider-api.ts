@@ -102,6 +102,8 @@ export const PaymentEvent = Type.Object(
     failureCode: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
     /** On `payment.completed` of a renewing product: the payer consented to renewals under quick pay (the SMS code, or the page's quick-pay box). */
     renewalConsent: Type.Optional(Type.Boolean()),
+    /** On `payment.completed`: what paid it, the wallet or the linked bank card (the TV's success says so). */
+    source: Type.Optional(Type.Union([Type.Literal('wallet'), Type.Literal('card')])),
     at: Type.String({ maxLength: 32 }),
   },
   { additionalProperties: false },

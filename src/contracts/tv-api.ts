@@ -8,9 +8,27 @@ import { Type, type Static } from 'typebox';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 
+/** A package's words in one TV language. */
+export const ProductWordsSchema = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }),
+    description: Type.Optional(Type.String({ maxLength: 400 })),
+  },
+  { additionalProperties: false },
+);
+
+/** The languages the TV speaks; a product may have words for each (else its `title` and `description` are used). */
+export const LocalizedSchema = Type.Object({ 'zh-CN': Type.Optional(ProductWordsSchema), en: Type.Optional(ProductWordsSchema) }, { additionalProperties: false });
+export type Localized = Static<typeof LocalizedSchema>;
+
 export const ProductSchema = Type.Object({
   productId: Type.String(),
+  /** The name in SMS, receipts, statements and the TV's default language. */
   title: Type.String(),
+  /** What the package gives, for the TV's package screen ('' when none was given). */
+  description: Type.String(),
+  /** Title and description per TV language, where the operator gave them. */
+  localized: LocalizedSchema,
   amountMinor: Type.Integer(),
   currency: Type.String(),
   service: Type.String(),
@@ -51,6 +69,8 @@ export const OrderSchema = Type.Object({
   refundedMinor: Type.Integer(),
   /** For a code SMS: how many wrong replies remain (5 at first), else null. */
   triesLeft: Type.Union([Type.Integer(), Type.Null()]),
+  /** Once paid: what paid it at the payment server, the wallet or the linked bank card. */
+  paidWith: Type.Union([Type.Literal('wallet'), Type.Literal('card'), Type.Null()]),
 });
 export type Order = Static<typeof OrderSchema>;
 

@@ -29,7 +29,11 @@ main{max-width:480px;margin:0 auto;padding:20px 16px 40px}h1{font-size:22px;marg
 button,.btn{display:block;width:100%;min-height:52px;border:0;border-radius:12px;background:#1765d8;color:#fff;font-size:19px;font-weight:600;margin-top:14px;cursor:pointer}
 button.secondary{background:#e8eef9;color:#1765d8}input[type=text],input[inputmode]{width:100%;font-size:26px;letter-spacing:6px;padding:12px;border:2px solid #c9d1dc;border-radius:10px;text-align:center}
 label.choice{display:flex;gap:12px;align-items:center;padding:12px;border:2px solid #dfe4ea;border-radius:12px;margin-top:10px}
-.error{background:#fdecec;color:#a11;border-radius:10px;padding:12px;margin-bottom:14px}.ok{background:#e7f6ec;color:#135c2c;border-radius:10px;padding:12px}
+fieldset{border:0;padding:0;margin:0}fieldset.sources legend{font-size:19px;font-weight:600;margin-bottom:4px}
+fieldset.consent{margin-top:18px;padding-top:12px;border-top:1px solid #eef0f3;font-size:15px;color:#3d4550}fieldset.consent legend{font-size:14px;color:#5b6470;padding:0}
+fieldset.consent label{display:flex;gap:8px;align-items:flex-start}fieldset.consent input{width:20px;height:20px;flex:none;margin-top:2px}
+button:disabled{opacity:.55;cursor:default}
+.error{background:#fdecec;color:#a11;border-radius:10px;padding:12px;margin-bottom:14px}.ok{background:#e7f6ec;color:#135c2c;border-radius:10px;padding:12px;margin-bottom:16px}
 `;
 
 export function page(opts: { title: string; lang: string; body: Html; css?: string; head?: Html }): string {

@@ -1,3 +1,4 @@
+import { payserverConsole } from './console/payserver-console.ts';
 import { crashPoint } from '../lib/crash-points.ts';
 import type { Config } from '../config/config.ts';
 import type { Secrets } from '../config/secrets.ts';
@@ -71,39 +72,34 @@ export async function buildPayserver(deps: PayserverDeps) {
   const settlement = new Settlement(ledger, random, clock, config.sms.payserverFrom);
   const budget = new SmsBudget(limiter, smsBudgetRule(config.limits.smsDailyBudget));
   const accounts = new AccountsService(db, ledger, random, clock, config.phoneRegions);
-  const payments = new PaymentsService(db, ledger, settlement, limiter, random, clock, {
-    regions: config.phoneRegions,
-    codeTtlSeconds: config.codeTtlSeconds,
-    codeSendsPerPhone,
-    codeSendsPerDevice,
-    smsFrom: config.sms.payserverFrom,
-  }, kick, budget);
-  const replies = new ReplyService(db, settlement, limiter, clock, {
-    codeKey,
-    regions: config.phoneRegions,
-    maxWrongCodes: config.maxWrongCodes,
-    codeChecksPerPhone: { what: 'code checks for this phone', limit: config.limits.codeChecksPerPhone, windowSeconds: window },
-    answersPerPhone: { what: 'answers to replies from this phone', limit: config.limits.codeChecksPerPhone, windowSeconds: window },
-    locale: config.sms.locale,
-    payee: config.merchantName,
-    smsFrom: config.sms.payserverFrom,
-  }, kick, random, budget);
-  const checkout = new CheckoutService(db, ledger, settlement, limiter, random, clock, {
-    codeKey,
-    maxWrongCodes: config.maxWrongCodes,
-    codeSendsPerPhone,
-    codeSendsPerDevice,
-    smsFrom: config.sms.payserverFrom,
-    locale: config.sms.locale,
-  }, kick, budget, (messageId) => worker.deliverNow(messageId));
-  const codes = new CodeSmsSender(db, deps.gateway, random, clock, {
-    codeKey,
-    codeTtlSeconds: config.codeTtlSeconds,
-    locale: config.sms.locale,
-    from: config.sms.payserverFrom,
-  }, settlement, kick, budget);
-  const refunds = new RefundsService(db, ledger, deps.gateway, random, clock, { locale: config.sms.locale, smsFrom: config.sms.payserverFrom }, kick);
-  const renewals = new RenewalsService(db, ledger, settlement, random, clock, { regions: config.phoneRegions }, kick);
+  const payments = new PaymentsService({
+    db, ledger, settlement, limiter, random, clock, kick, budget,
+    options: { regions: config.phoneRegions, codeTtlSeconds: config.codeTtlSeconds, codeSendsPerPhone, codeSendsPerDevice, smsFrom: config.sms.payserverFrom },
+  });
+  const replies = new ReplyService({
+    db, settlement, limiter, clock, kick, random, budget,
+    options: {
+      codeKey,
+      regions: config.phoneRegions,
+      maxWrongCodes: config.maxWrongCodes,
+      codeChecksPerPhone: { what: 'code checks for this phone', limit: config.limits.codeChecksPerPhone, windowSeconds: window },
+      answersPerPhone: { what: 'answers to replies from this phone', limit: config.limits.codeChecksPerPhone, windowSeconds: window },
+      locale: config.sms.locale,
+      payee: config.merchantName,
+      smsFrom: config.sms.payserverFrom,
+    },
+  });
+  const checkout = new CheckoutService({
+    db, ledger, settlement, limiter, random, clock, kick, budget,
+    options: { codeKey, maxWrongCodes: config.maxWrongCodes, codeSendsPerPhone, codeSendsPerDevice, smsFrom: config.sms.payserverFrom, locale: config.sms.locale },
+    deliverNow: (messageId) => worker.deliverNow(messageId),
+  });
+  const codes = new CodeSmsSender({
+    db, gateway: deps.gateway, random, clock, settlement, kick, budget,
+    options: { codeKey, codeTtlSeconds: config.codeTtlSeconds, locale: config.sms.locale, from: config.sms.payserverFrom },
+  });
+  const refunds = new RefundsService({ db, ledger, gateway: deps.gateway, random, clock, kick, options: { locale: config.sms.locale, smsFrom: config.sms.payserverFrom } });
+  const renewals = new RenewalsService({ db, ledger, settlement, random, clock, kick, options: { regions: config.phoneRegions } });
   const backend = new SignedClient(config.internalUrls.backend, secrets.serviceSecret, clock);
 
   const handlers = [
@@ -142,11 +138,12 @@ export async function buildPayserver(deps: PayserverDeps) {
   statementInternalRoute(app, db, config.businessTimeZone, signed);
   internalRoutes(app, { accounts, payments, refunds, renewals, regions: config.phoneRegions, signed });
   smsGatewayRoutes(app, { db: shared, inboundToken: secrets.smsInboundToken, clock, onReply: (from, text) => replies.handle(from, text), onUndelivered: (smsId) => codes.deliveryFailed(smsId) });
-  checkoutRoutes(app, checkout);
+  checkoutRoutes(app, checkout, { timeZone: config.businessTimeZone });
+  payserverConsole(app, { adminToken: secrets.adminToken, random, clock, timeZone: config.businessTimeZone });
 
   const sweeper = core.sweeper(() => payments.expire(), [{ table: 'page_sessions', key: 'id', dated: 'created_at' }]);
 
-  return assembleService({ app, worker, handlers, sweeper, store: deps.store, storeCreated, services: {
+  return assembleService({ app, db, worker, handlers, sweeper, store: deps.store, storeCreated, services: {
       accounts,
       payments,
       refunds,

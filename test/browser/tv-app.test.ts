@@ -66,6 +66,14 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     if (report.rects.length) assert.ok(ringPx >= 4, `${name}: focus ring of ${ringPx}px`);
   }
 
+  /** Moves focus by keys to a package's card, wherever it was on the catalogue (the catalogue remembers the card last left). */
+  async function toCard(productId: string) {
+    if (!(await focused())?.product) await press('ArrowDown');
+    for (let i = 0; i < 4; i++) await press('ArrowLeft');
+    for (let i = 0; i < 4 && (await focused())?.product !== productId; i++) await press('ArrowRight');
+    assert.equal((await focused())?.product, productId);
+  }
+
   async function typePhone(digits: string) {
     await onScreen('phone');
     for (const d of digits) await tv.keyboard.press(d);
@@ -122,7 +130,8 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
   });
 
   it('pays with an unbound phone: the SMS link opens the checkout page on the phone, and the TV turns to success', async () => {
-    await press('ArrowRight', 'Enter');
+    await toCard('vip-month');
+    await press('Enter');
     await onScreen('detail');
     await press('Enter');
     await typePhone('13600136000');
@@ -140,24 +149,42 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await phone.click('button[type="submit"]');
     await phone.waitForSelector('input[name="code"]');
     await screenshot(phone, 'checkout-code');
+    const resend = phone.locator('button[data-countdown]');
+    assert.equal(await resend.isDisabled(), true, 'the resend button counts down before it can be used');
+    assert.match((await resend.textContent()) ?? '', /^\d+ s until you can ask again$/, 'in the language of the phone (English here)');
     const inbox = await openPhone('8613600136000');
     const codeSms = await lastSms(inbox, /验证码\d{6}/);
-    await inbox.close();
-    await phone.fill('input[name="code"]', /(\d{6})/.exec(codeSms)![1]!);
+    const right = /(\d{6})/.exec(codeSms)![1]!;
+    await phone.fill('input[name="code"]', right === '000000' ? '111111' : '000000');
     await phone.click('form[action*="/verify"] button');
-    await phone.waitForSelector('input[name="grant"]', { state: 'attached' });
+    await phone.waitForSelector('[data-error="CODE_INCORRECT"]');
+    assert.equal(await phone.locator('[role="alert"]').textContent(), 'That code is not right; 4 tries left.', 'the error speaks the page language');
+    const smsBefore = await inbox.locator('.bubble.mt').count();
+    await phone.reload();
+    await phone.waitForSelector('input[name="code"]');
+    assert.equal(await phone.locator('[data-error]').count(), 0, 'a reload repeats nothing (POST-redirect-GET) and the notice was shown once');
+    assert.equal(await inbox.locator('.bubble.mt').count(), smsBefore, 'and sent no code again');
+    await inbox.close();
+    await phone.fill('input[name="code"]', right);
+    await phone.click('form[action*="/verify"] button');
+    await phone.waitForSelector('input[name="source"]');
+    assert.equal(await phone.locator('fieldset.consent input[name="quickPay"]').isChecked(), false, 'quick pay is a consent of its own, unticked');
+    assert.equal(await phone.locator('fieldset.consent a[href^="/pay/agreement"]').count(), 1, 'with the agreement a tap away');
     await screenshot(phone, 'checkout-choose');
     await phone.click('form[action*="/pay?"] button[type="submit"]');
     await phone.waitForSelector('.ok');
+    assert.match((await phone.locator('[data-testid="receipt"]').textContent()) ?? '', /Order number\s*\S{8}\s*Paid at\s*\S.+Paid with\s*Wallet/s, 'the success names the order number, the time and the method');
     await screenshot(phone, 'checkout-paid');
     await onScreen('success');
+    assert.equal(await tv.locator('[data-testid="paid"]').textContent(), '已支付 ¥25.00（钱包余额）', 'the success says the amount and what paid it');
     await phone.close();
     await press('Enter');
     await onScreen('catalogue');
   });
 
   it('shows insufficient funds clearly and lets the viewer retry with another phone', async () => {
-    await press('ArrowRight', 'Enter');
+    await toCard('vip-month');
+    await press('Enter');
     await onScreen('detail');
     // The membership bought in the first test is on: buying the monthly one says it extends it, and to when.
     await tv.waitForSelector('[data-testid="extends"]');
@@ -226,15 +253,66 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     assert.equal((await focused())?.id, 'lang');
     await press('Enter');
     assert.match((await tv.locator('h1').textContent()) ?? '', /Choose a package/);
+    const titles = await tv.locator('.card-title').allTextContents();
+    assert.ok(titles.includes('VIP, one month') && titles.every((x) => !/[\u4e00-\u9fff]/.test(x)), `English titles: ${titles.join(' | ')}`);
     await screenshot(tv, 'tv-catalogue-en');
+    await tv.evaluate(() => (document.querySelector('[data-product="vip-year"]') as HTMLElement).click());
+    await onScreen('detail');
+    assert.match((await tv.locator('[data-testid="about"]').textContent()) ?? '', /whole year/, 'the package says what it gives, in English');
+    assert.doesNotMatch((await tv.locator('#stage').textContent()) ?? '', /Turns on|vip\b/, 'no service code is shown to the viewer');
+    await press('Escape');
+    await onScreen('catalogue');
+    await press('ArrowUp');
+    if ((await focused())?.id === 'services') await press('ArrowRight');
+    assert.equal((await focused())?.id, 'lang');
     await press('Enter');
     assert.match((await tv.locator('h1').textContent()) ?? '', /选择套餐/);
+  });
+
+  it('returns focus to the package the viewer left, keeps Left and Right in their row, and centres the stage at 4:3', async () => {
+    // A new start of the app (the device is stored; only the fragment would differ, which does not reload).
+    await tv.reload();
+    await onScreen('catalogue');
+    assert.equal((await focused())?.product, 'kids-app', 'a new start focuses the first package');
+    await press('ArrowRight');
+    const second = (await focused())?.product;
+    await press('Enter');
+    await onScreen('detail');
+    await press('Escape');
+    await onScreen('catalogue');
+    assert.equal((await focused())?.product, second, 'back on the catalogue, focus is on the package just left');
+    for (let i = 0; i < 6; i++) await press('ArrowRight');
+    const last = (await focused())?.product;
+    assert.ok(last, 'Right along the row stays on the cards');
+    await press('ArrowRight');
+    assert.equal((await focused())?.product, last, 'Right on the last card goes nowhere (not to the language switch)');
+    await press('ArrowUp');
+    if ((await focused())?.id === 'lang') await press('ArrowLeft');
+    assert.equal((await focused())?.id, 'services');
+    await press('ArrowLeft');
+    assert.equal((await focused())?.id, 'services', 'Left from my services does not drop into the cards');
+    await press('Enter');
+    await onScreen('services');
+    await press('Escape');
+    await onScreen('catalogue');
+    assert.equal((await focused())?.id, 'services', 'back from my services, focus is where it was');
+    await tv.setViewportSize({ width: 1024, height: 768 });
+    await tv.waitForFunction(() => document.getElementById('stage')!.getBoundingClientRect().width < 1100);
+    const box = await tv.evaluate(() => {
+      const r = document.getElementById('stage')!.getBoundingClientRect();
+      return { left: r.left, top: r.top, right: innerWidth - r.right, bottom: innerHeight - r.bottom };
+    });
+    await tv.setViewportSize({ width: 1920, height: 1080 });
+    await tv.waitForFunction(() => document.getElementById('stage')!.getBoundingClientRect().width > 1900);
+    assert.ok(Math.abs(box.top - box.bottom) <= 1 && box.top > 50, `centred at 4:3: ${JSON.stringify(box)}`);
+    assert.ok(Math.abs(box.left) <= 1 && Math.abs(box.right) <= 1);
   });
 
   it('shows a purchase refunded in full as refunded in my services', async () => {
     const orderId = (await sys.tv('POST', '/v1/orders', { productId: 'kids-app' })).json().orderId;
     const seen = (await sys.carrier.carrier.inbox('8613800138000')).length;
-    await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13800138000' });
+    const submitted = await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13800138000' });
+    assert.equal(submitted.statusCode, 202, submitted.body);
     const code = await eventually(async () => {
       const inbox = await sys.carrier.carrier.inbox('8613800138000');
       assert.ok(inbox.length > seen);
@@ -262,8 +340,7 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
   it('buys a renewing package by keys, sees it in my services with its next renewal, and cancels it there after a confirmation', async () => {
     await tv.goto(tvUrl());
     await onScreen('catalogue');
-    for (let i = 0; i < 5 && (await focused())?.product !== 'uhd-monthly'; i++) await press('ArrowRight');
-    assert.equal((await focused())?.product, 'uhd-monthly');
+    await toCard('uhd-monthly');
     await press('Enter');
     await onScreen('detail');
     assert.match((await tv.locator('[data-testid="renews"]').textContent()) ?? '', /自动续费.*每30天.*30\.00/);
@@ -315,6 +392,7 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await tv.goto(tvUrl());
     await onScreen('catalogue');
     assert.match((await tv.locator('footer.hint').textContent()) ?? '', /OK/, 'the catalogue hint does not promise a previous step');
+    await toCard('kids-app');
     await press('Enter');
     await onScreen('detail');
     await press('Enter');
@@ -372,7 +450,7 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await page.waitForSelector('#stage[data-screen="catalogue"]');
     const wallet = async () => (await accountByPhone(sys, '+8613800138000')).wallet.balanceMinor;
     const before = await wallet();
-    const db = (sys.backend.services.orders as any).db;
+    const db = sys.backend.db;
     const since = new Date().toISOString();
     for (const k of ['Enter', 'Enter', ...'13800138000'.split('')]) await page.keyboard.press(k);
     await page.keyboard.press('Enter');

@@ -44,11 +44,11 @@ describe('SMS through a real Kannel (bearerbox, smsbox and the fake SMSC from De
     const after = await accountByPhone(sys, '+8613800138000');
     assert.equal(after.wallet.balanceMinor, before.wallet.balanceMinor - 20000);
 
-    const db = (sys.payserver as any).services.payments.db;
+    const db = sys.payserver.db;
     await eventually(async () => {
       const rows = await db.selectFrom('sms_messages').selectAll().where('kind', '=', 'code').execute();
       assert.equal(rows.length, 1);
-      assert.equal(rows[0].status, 'delivered', 'the delivery report came back through Kannel');
+      assert.equal(rows[0]!.status, 'delivered', 'the delivery report came back through Kannel');
     }, 20_000, 200);
   });
 });

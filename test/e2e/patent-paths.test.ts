@@ -4,6 +4,7 @@ import { signRequest } from '../../src/lib/signing.ts';
 import { eventually } from '../support/eventually.ts';
 import { freshPgDatabase, pgSkip } from '../support/pg.ts';
 import { startProcesses, type Processes } from '../support/processes.ts';
+import { overHttp, phoneBrowser, postPageForm } from '../support/phone-browser.ts';
 import { e2eKit, watchEvents } from './e2e-kit.ts';
 
 const WALLET_COVERS = '8613800138000';
@@ -130,17 +131,31 @@ for (const setup of SETUPS) {
     assert.match(html, /tvpay/);
     assert.doesNotMatch(html, /13600136000/, 'the page shows the number masked');
 
-    const codePage = await k.form(`${order.payUrl}/code`, {});
-    assert.equal(codePage.status, 200);
-    const session = /name="session" value="([^"]+)"/.exec(codePage.html)![1]!;
+    const phone = phoneBrowser(overHttp);
+    const codePage = await phone.post(`${order.payUrl}/code?lang=en`);
+    assert.equal(codePage.postStatus, 303, 'every form post answers with a redirect');
+    assert.match(codePage.html, /name="code"/);
+    assert.doesNotMatch(codePage.html, /name="session"|name="grant"/, 'no secret of the page is in its HTML');
+    const reloaded = await phone.open(`${order.payUrl}?lang=en`);
+    assert.match(reloaded.html, /name="code"/, 'a reload shows the code step again');
     const codeSms = await k.nextSms(NOT_BOUND, seen + 1);
-    const wrong = await k.form(`${order.payUrl}/verify`, { session, code: k.codeIn(codeSms.text) === '000000' ? '111111' : '000000' });
-    assert.equal(wrong.status, 400);
-    const choose = await k.form(`${order.payUrl}/verify`, { session, code: k.codeIn(codeSms.text) });
+    assert.equal((await k.inbox(NOT_BOUND)).length, seen + 2, 'the reload sent no second code');
+    const wrong = await phone.post(`${order.payUrl}/verify?lang=en`, { code: k.codeIn(codeSms.text) === '000000' ? '111111' : '000000' });
+    assert.equal(wrong.notice?.code, 'CODE_INCORRECT');
+    assert.match(wrong.html, /That code is not right; 4 tries left\./);
+    const zh = await phone.open(`${order.payUrl}?lang=zh-CN`);
+    assert.doesNotMatch(zh.html, /That code/, 'the notice is shown once');
+    const choose = await phone.post(`${order.payUrl}/verify?lang=zh-CN`, { code: k.codeIn(codeSms.text) });
     assert.equal(choose.status, 200, choose.html);
-    const grant = /name="grant" value="([^"]+)"/.exec(choose.html)![1]!;
-    const paid = await k.form(`${order.payUrl}/pay`, { grant, source: 'wallet', quickPay: 'yes' });
+    assert.match(choose.html, /name="source"/);
+    assert.match(choose.html, /<fieldset class="consent">/, 'quick pay is a consent of its own');
+    assert.doesNotMatch(choose.html, /name="quickPay"[^>]*checked/, 'and it is not ticked');
+    const grant = phone.jar.get('tvpay_pay_grant')!;
+    const paid = await phone.post(`${order.payUrl}/pay?lang=zh-CN`, { source: 'wallet', quickPay: 'yes' });
     assert.equal(paid.status, 200, paid.html);
+    assert.match(paid.html, /data-outcome="(paid|confirming)"/);
+    assert.match(paid.html, new RegExp(`订单号</span><strong>${orderId.slice(-8)}`), 'the success names the order number');
+    assert.match(paid.html, /付款方式<\/span><span>钱包余额/, 'and how it was paid');
     await k.until(orderId, 'fulfilled');
 
     const afterPay = await k.account(NOT_BOUND);
@@ -149,8 +164,8 @@ for (const setup of SETUPS) {
     const [vip] = (await k.tv('GET', '/v1/entitlements')).json();
     assert.equal(vip.orderId, orderId);
     assert.equal(Date.parse(vip.validUntil), Date.parse(vipBefore.validUntil) + 365 * DAY, 'an active service is extended from its end');
-    const again = await k.form(`${order.payUrl}/pay`, { grant, source: 'wallet' });
-    assert.equal(again.status, 409, 'a paid order cannot be paid twice');
+    const again = await postPageForm(overHttp, `${order.payUrl}/pay`, { source: 'wallet' }, { tvpay_pay_grant: grant });
+    assert.equal(again.notice?.code, 'ORDER_FINAL', 'a paid order cannot be paid twice');
     assert.deepEqual((await k.account(NOT_BOUND)).wallet, afterPay.wallet);
   });
 

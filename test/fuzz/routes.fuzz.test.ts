@@ -102,9 +102,9 @@ describe('fuzzing every route', () => {
   const routes: Route[] = [];
   const apps = (): Record<Service, FastifyInstance> => ({ backend: sys.backend.app, payserver: sys.payserver.app, carrier: sys.carrier.app });
   const dbs = (): Record<Service, any> => ({
-    backend: (sys.backend.services.orders as any).db,
-    payserver: (sys.payserver.services.payments as any).db,
-    carrier: (sys.carrier.carrier as any).db,
+    backend: sys.backend.db,
+    payserver: sys.payserver.db,
+    carrier: sys.carrier.db,
   });
 
   before(async () => {
@@ -150,6 +150,12 @@ describe('fuzzing every route', () => {
       { service: 'payserver', method: 'POST', path: '/pay/:token/pay', auth: 'none', form: true, body: obj({ grant: { type: 'string' }, source: { enum: ['wallet', 'card'] }, quickPay: { enum: ['yes'] } }, ['grant', 'source']) },
       { service: 'payserver', method: 'GET', path: '/v1/sms/inbound', auth: 'inbound', query: { properties: { from: {}, to: {}, text: {} } } },
       { service: 'payserver', method: 'GET', path: '/v1/sms/dlr', auth: 'inbound', query: { properties: { id: {}, status: {} } } },
+      { service: 'backend', method: 'POST', path: '/console/sign-in', auth: 'none', form: true, body: obj({ token: { type: 'string' } }, ['token']) },
+      { service: 'backend', method: 'GET', path: '/console/orders', auth: 'none', query: { properties: { q: {}, status: {}, from: {}, to: {}, cursor: {} } } },
+      { service: 'backend', method: 'GET', path: '/console/orders/:orderId', auth: 'none' },
+      { service: 'backend', method: 'POST', path: '/console/orders/:orderId/refund', auth: 'none', form: true, body: obj({ amount: { type: 'string' }, reason: { type: 'string' }, key: { type: 'string' } }, ['amount']) },
+      { service: 'payserver', method: 'POST', path: '/console/sign-in', auth: 'none', form: true, body: obj({ token: { type: 'string' } }, ['token']) },
+      { service: 'payserver', method: 'GET', path: '/console/accounts', auth: 'none', query: { properties: { q: {} } } },
       { service: 'carrier', method: 'GET', path: '/dev/phones/:digits', auth: 'none' },
       { service: 'carrier', method: 'POST', path: '/dev/phones/:digits/reply', auth: 'none', form: true, body: obj({ text: { type: 'string' } }, ['text']) },
       { service: 'carrier', method: 'GET', path: '/cgi-bin/sendsms', auth: 'none', query: { properties: { username: {}, password: {}, from: {}, to: {}, text: {} } } },

@@ -43,11 +43,17 @@ describe('admin products', () => {
     const body = { title: '体育包月', amountMinor: 3000, currency: 'CNY', service: 'sports', durationDays: 30 };
     const res = await sys.backendAdmin('PUT', '/admin/v1/products/sports-month', body);
     assert.equal(res.statusCode, 200, res.body);
-    assert.deepEqual(res.json(), { productId: 'sports-month', ...body, renews: false });
+    assert.deepEqual(res.json(), { productId: 'sports-month', ...body, renews: false, description: '', localized: {} });
     const renewing = await sys.backendAdmin('PUT', '/admin/v1/products/sports-month', { ...body, renews: true });
     assert.equal(renewing.json().renews, true);
     const again = await sys.backendAdmin('PUT', '/admin/v1/products/sports-month', { ...body, amountMinor: 3500 });
     assert.equal(again.json().amountMinor, 3500);
+    const worded = await sys.backendAdmin('PUT', '/admin/v1/products/sports-month', { ...body, description: '全部体育赛事直播', localized: { en: { title: 'Sports, one month', description: 'Every match, live.' } } });
+    assert.equal(worded.statusCode, 200, worded.body);
+    const listed = (await sys.tv('GET', '/v1/products')).json().find((p: { productId: string }) => p.productId === 'sports-month');
+    assert.deepEqual([listed.description, listed.localized.en], ['全部体育赛事直播', { title: 'Sports, one month', description: 'Every match, live.' }], 'the TV gets the words of each language');
+    const unknownLanguage = await sys.backendAdmin('PUT', '/admin/v1/products/sports-month', { ...body, localized: { fr: { title: 'Sport' } } });
+    assert.equal(unknownLanguage.statusCode, 400, 'only the TV languages');
   });
   it('refuses bad amounts, fields and types with VALIDATION_FAILED and changes nothing', async () => {
     const good = { title: 'X', amountMinor: 100, currency: 'CNY', service: 'x', durationDays: 1 };
@@ -101,7 +107,7 @@ describe('devices', () => {
     assert.equal((await sys.as(token)('GET', '/v1/products')).statusCode, 200);
     const rows = await sys.backend.app.inject({ url: '/healthz' }); // keep the app warm
     assert.equal(rows.statusCode, 200);
-    const stored = await (sys.system.backend as any).services.devices['db'].selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirst();
+    const stored = await sys.backend.db.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirstOrThrow();
     assert.notEqual(stored.token_hash, token);
     assert.doesNotMatch(JSON.stringify(stored), new RegExp(token));
   });

@@ -11,8 +11,8 @@ after(() => sys.close());
 
 const deep = (n: number) => `{"phone": ${'['.repeat(n)}${']'.repeat(n)}}`;
 const count = async (db: any, table: string) => Number((await db.selectFrom(table).select((eb: any) => eb.fn.countAll().as('n')).executeTakeFirst()).n);
-const backendDb = () => (sys.backend.services.orders as any).db;
-const payDb = () => (sys.payserver.services.payments as any).db;
+const backendDb = () => sys.backend.db;
+const payDb = () => sys.payserver.db;
 
 describe('bad input is a 4xx that changes nothing', () => {
   it('refuses JSON nested 5,000 deep with an Idempotency-Key on every route it reached, storing nothing', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
 import { accountByPhone, latestCode, newTv as tvOf, smsCount } from '../support/flows.ts';
+import { overInject, postPageForm } from '../support/phone-browser.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
 
 const BOUND = '8613800138000';
@@ -12,7 +13,7 @@ before(async () => {
 });
 after(() => sys.close());
 
-const payserverDb = () => (sys.payserver.services.payments as any).db;
+const payserverDb = () => sys.payserver.db;
 
 const newTv = (name: string) => tvOf(sys, name);
 
@@ -24,9 +25,7 @@ async function orderFor(tv: ReturnType<typeof sys.as>, digits: string, productId
   return order.json();
 }
 
-const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
-const postForm = (url: string, fields: Record<string, string>) =>
-  sys.payserver.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form(fields) });
+const postForm = (url: string, fields: Record<string, string>, cookies: Record<string, string>) => postPageForm(overInject(sys.payserver.app), url, fields, cookies);
 
 describe('code guessing', () => {
   it('evaluates at most 5 of 150 possession-code guesses sent at once, and refuses the right code afterwards', async () => {
@@ -37,15 +36,17 @@ describe('code guessing', () => {
     const sessionId = await sys.payserver.services.checkout.sendCode(token);
     const right = await latestCode(sys, UNBOUND, seen);
     const wrong = right === '000000' ? '111111' : '000000';
-    const answers = await Promise.all(Array.from({ length: 150 }, () => postForm(`/pay/${token}/verify?lang=en`, { session: sessionId, code: wrong })));
-    assert.ok(answers.every((a) => a.statusCode === 400), 'every guess is refused');
-    const evaluated = answers.filter((a) => /tries left/.test(a.body)).length;
+    const page = { tvpay_pay_session: sessionId };
+    const answers = await Promise.all(Array.from({ length: 150 }, () => postForm(`/pay/${token}/verify?lang=en`, { code: wrong }, page)));
+    assert.ok(answers.every((a) => a.status === 303 && a.notice && a.notice.code !== 'CONFIRMING'), 'every guess is refused, and the page is told why');
+    assert.ok(answers.every((a) => !a.cookies.some((c) => c.name === 'tvpay_pay_grant')), 'no guess gets a grant');
+    const evaluated = answers.filter((a) => a.notice?.code === 'CODE_INCORRECT').length;
     assert.ok(evaluated <= 4, `${evaluated} guesses said how many tries were left`);
     const session = await payserverDb().selectFrom('page_sessions').selectAll().where('id', '=', sessionId).executeTakeFirstOrThrow();
     assert.equal(session.wrong_tries, 5, 'exactly five tries were taken');
-    const late = await postForm(`/pay/${token}/verify?lang=en`, { session: sessionId, code: right });
-    assert.equal(late.statusCode, 400);
-    assert.doesNotMatch(late.body, /name="grant"/, 'the right code after the limit gives no way to pay');
+    const late = await postForm(`/pay/${token}/verify?lang=en`, { code: right }, page);
+    assert.equal(late.notice?.code, 'CONFIRMATION_FAILED');
+    assert.ok(!late.cookies.some((c) => c.name === 'tvpay_pay_grant' && !c.gone), 'the right code after the limit gives no way to pay');
   });
 
   it('tests at most 5 guesses of 100 SMS replies sent at once, fails the payment and refuses the right code afterwards', async () => {

@@ -87,11 +87,11 @@ describe('payment flows on the payment server', () => {
     const orderId = await createOrder(sys, 'kids-app');
     const order = await payer(orderId, '13800138000');
     assert.equal(order.channel, 'sms_confirm', 'the 202 already shows the channel');
-    const db = (sys.backend as any).services.orders.db;
+    const db = sys.backend.db;
     const starts = (await db.selectFrom('outbox').selectAll().where('topic', '=', 'payment.start').execute()).filter((m: { payload: string }) => JSON.parse(m.payload).orderId === orderId);
     assert.equal(starts.length, 1);
-    assert.equal(starts[0].status, 'done');
-    assert.equal(starts[0].attempts, 0, 'the outbox worker never ran it');
+    assert.equal(starts[0]!.status, 'done');
+    assert.equal(starts[0]!.attempts, 0, 'the outbox worker never ran it');
     await sys.tv('POST', `/v1/orders/${orderId}/cancel`);
   });
 
@@ -122,11 +122,11 @@ describe('payment flows on the payment server', () => {
   it('records each SMS as delivered when the carrier reports it', async () => {
     const orderId = await createOrder(sys, 'kids-app');
     await payer(orderId, '13800138000');
-    const db = (sys.payserver as any).services.payments.db;
+    const db = sys.payserver.db;
     await eventually(async () => {
       const rows = await db.selectFrom('sms_messages').selectAll().where('kind', '=', 'code').orderBy('created_at', 'desc').execute();
-      assert.equal(rows[0].status, 'delivered');
-      assert.equal(await smsLog.advance(db, rows[0].id, 'sent', new Date()), false, 'a delivery state never moves back');
+      assert.equal(rows[0]!.status, 'delivered');
+      assert.equal(await smsLog.advance(db, rows[0]!.id, 'sent', new Date()), false, 'a delivery state never moves back');
     });
     const listed = await sys.payAdmin('GET', '/admin/v1/sms?phone=13800138000&limit=5');
     assert.equal(listed.statusCode, 200);

@@ -65,7 +65,7 @@ describe('undeliverable code SMS', () => {
         assert.equal(rows.find((r: { smsId: string }) => r.smsId === id).status, 'delivered');
       });
       // The carrier said delivered; a later report says the handset never got it.
-      await s2.payserver.services.payments['db'].updateTable('sms_messages').set({ status: 'sent' }).where('id', '=', id).execute();
+      await s2.payserver.db.updateTable('sms_messages').set({ status: 'sent' }).where('id', '=', id).execute();
       assert.equal((await dlr(id)).statusCode, 200);
     }
     const failed = await status(s2, orderId, 'failed');

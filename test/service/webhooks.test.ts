@@ -43,7 +43,7 @@ describe('webhooks', () => {
     const listed = (await sys.backendAdmin('GET', '/admin/v1/webhooks')).json();
     assert.ok(listed.some((w: { webhookId: string }) => w.webhookId === hook.webhookId));
     assert.ok(!JSON.stringify(listed).includes(hook.secret));
-    const row = await sys.backend.services.webhooks['db'].selectFrom('webhooks').selectAll().where('id', '=', hook.webhookId).executeTakeFirstOrThrow();
+    const row = await sys.backend.db.selectFrom('webhooks').selectAll().where('id', '=', hook.webhookId).executeTakeFirstOrThrow();
     assert.ok(!JSON.stringify(row).includes(hook.secret), 'the database holds the secret sealed');
 
     const orderId = await buy();

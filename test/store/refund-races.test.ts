@@ -74,7 +74,7 @@ for (const dialect of DIALECTS) {
           amount_minor: 1000, currency: 'CNY', status: 'captured', failure_code: null, code_hash: null, code_expires_at: null, wrong_replies: 0, refunded_minor: 0, created_at: now, completed_at: now,
         })
         .execute();
-      const service = (db: typeof a.db) => new RefundsService(db, ledger, noSending, cryptoRandom, clock, { locale: 'zh-CN', smsFrom: '10690000' }, () => {});
+      const service = (db: typeof a.db) => new RefundsService({ db, ledger, gateway: noSending, random: cryptoRandom, clock, kick: () => {}, options: { locale: 'zh-CN', smsFrom: '10690000' } });
       const [sa, sb] = [service(a.db), service(b.db)];
       const ask = (s: RefundsService, id: string) => s.refund({ refundId: id, orderId: 'ord_1', paymentId: 'pay_1', amountMinor: 300, currency: 'CNY', reason: 'race' });
       const answers = await Promise.all([

@@ -24,6 +24,10 @@ export interface ProcessOptions {
   payserverInstances?: number;
   /** Extra environment for one part only (say, a crash point). */
   partEnv?: Partial<Record<Part, Record<string, string>>>;
+  /** All three services in one process (`tvpay all`, as `npm start` runs them) instead of one each. */
+  together?: boolean;
+  /** Arguments for node before the entry point (the bench's `--cpu-prof`). */
+  nodeArgs?: string[];
 }
 
 export async function startProcesses(env: Record<string, string> = {}, options: ProcessOptions = {}) {
@@ -64,16 +68,21 @@ export async function startProcesses(env: Record<string, string> = {}, options: 
   async function startOne(part: Part, i: number, extraEnv: Record<string, string> = options.partEnv?.[part] ?? {}) {
     const port = new URL(instanceUrls[part][i]!).port;
     const portVar = part === 'backend' ? 'TVPAY_BACKEND_PORT' : part === 'payserver' ? 'TVPAY_PAYSERVER_PORT' : 'TVPAY_CARRIER_PORT';
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', part], { cwd: ROOT, env: { ...baseEnv, ...extraEnv, [portVar]: port }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const name = `${part}#${i}`;
+    await spawnPart(`${part}#${i}`, part, { ...extraEnv, [portVar]: port }, [instanceUrls[part][i]!]);
+  }
+
+  async function spawnPart(name: string, part: Part | 'all', env: Record<string, string>, readyAt: string[]) {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts', part], { cwd: ROOT, env: { ...baseEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d) => logs.push(`[${name}] ${d}`));
     child.stderr!.on('data', (d) => logs.push(`[${name}] ${d}`));
     children.set(name, child);
-    await eventually(async () => {
-      if (child.exitCode !== null) throw new Error(`${name} exited: ${logs.join('')}`);
-      const res = await fetch(`${instanceUrls[part][i]}/readyz`);
-      if (res.status !== 200) throw new Error(`${name} not ready`);
-    }, 30_000, 100);
+    for (const url of readyAt) {
+      await eventually(async () => {
+        if (child.exitCode !== null) throw new Error(`${name} exited: ${logs.join('')}`);
+        const res = await fetch(`${url}/readyz`);
+        if (res.status !== 200) throw new Error(`${name} not ready`);
+      }, 30_000, 100);
+    }
   }
 
   async function stopOne(name: string, signal: NodeJS.Signals) {
@@ -94,7 +103,12 @@ export async function startProcesses(env: Record<string, string> = {}, options: 
     for (let i = 0; i < instanceUrls[part].length; i++) await stopOne(`${part}#${i}`, signal);
   }
 
-  for (const part of ['carrier', 'payserver', 'backend'] as const) await start(part);
+  if (options.together) {
+    const port = (part: Part) => new URL(instanceUrls[part][0]!).port;
+    await spawnPart('all#0', 'all', { TVPAY_BACKEND_PORT: port('backend'), TVPAY_PAYSERVER_PORT: port('payserver') }, [urls.backend, urls.payserver]);
+  } else {
+    for (const part of ['carrier', 'payserver', 'backend'] as const) await start(part);
+  }
   const secrets = JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')) as { adminToken: string; serviceSecret: string; smsInboundToken: string };
   const deviceToken = readFileSync(join(dir, 'demo-device-token'), 'utf8').trim();
 
@@ -110,6 +124,8 @@ export async function startProcesses(env: Record<string, string> = {}, options: 
     startOne,
     stopOne,
     exitCode: (part: Part, i = 0) => children.get(`${part}#${i}`)?.exitCode,
+    /** The process ids, in start order (one with `together`). */
+    pids: () => [...children.values()].map((c) => c.pid!),
     /** Resolves when an instance has died (by itself, e.g. at a crash point), with its signal. */
     died: (part: Part, i = 0) =>
       new Promise<string | number | null>((resolve) => {
@@ -118,6 +134,7 @@ export async function startProcesses(env: Record<string, string> = {}, options: 
         else child.once('exit', (code, signal) => resolve(signal ?? code));
       }),
     async close() {
+      await stopOne('all#0', 'SIGTERM');
       for (const part of ['backend', 'payserver', 'carrier'] as const) await stop(part);
       for (const proxy of proxies) await proxy.close();
       rmSync(dir, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +10,10 @@ import { cryptoRandom } from '../../src/lib/ids.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { startSystem } from '../../src/system.ts';
 import { freePorts } from './ports.ts';
+import { walk, type Answer } from './walk.ts';
 
-export type Injected = LightMyRequestResponse & { json<T = any>(): T };
+/** An injected request's answer, readable as the walks' `Answer` too. */
+export type Injected = LightMyRequestResponse & Answer;
 
 /**
  * The three services in this process on a fresh SQLite data dir in a temp
@@ -40,7 +43,7 @@ export async function testSystem(env: Record<string, string> = {}) {
         url,
         headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
         ...(payload === undefined ? {} : typeof payload === 'string' ? { payload, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } } : { payload: payload as object }),
-      }) as Promise<Injected>;
+      }).then((res) => Object.assign(res, { status: res.statusCode, text: res.body }) as Injected);
   return {
     config,
     secrets,
@@ -62,6 +65,15 @@ export async function testSystem(env: Record<string, string> = {}) {
     /** Requests to the back-end as a given device token (or none). */
     as: (token: string | undefined) => call(system.backend!.app, token),
     backendAdmin: call(system.backend!.app, secrets.adminToken),
+    /** The walks' kit over these callers (the same kit the end-to-end tests use over HTTP). */
+    walk: walk({
+      tv: call(system.backend!.app, deviceToken),
+      as: (token: string) => call(system.backend!.app, token),
+      backendAdmin: call(system.backend!.app, secrets.adminToken),
+      payAdmin: call(system.payserver!.app, secrets.adminToken),
+      // Kannel and SMPP set-ups have no development carrier: a walk that reads a phone's SMS there is a mistake in the test.
+      carrier: system.carrier ? call(system.carrier.app, undefined) : async () => assert.fail('this system has no development carrier'),
+    }),
     payAdmin: call(system.payserver!.app, secrets.adminToken),
     payserverAs: (token: string | undefined) => call(system.payserver!.app, token),
     async close() {

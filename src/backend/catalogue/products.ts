@@ -5,13 +5,15 @@ import type { Clock } from '../../lib/clock.ts';
 import { notFound } from '../../lib/errors.ts';
 import { assertCurrency, MAX_AMOUNT_MINOR } from '../../lib/money.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
-import { ProductSchema, type Product } from '../../contracts/tv-api.ts';
+import { LocalizedSchema, ProductSchema, type Localized, type Product } from '../../contracts/tv-api.ts';
 
 export type { Product } from '../../contracts/tv-api.ts';
 
 const toProduct = (p: BackendTables['products']): Product => ({
   productId: p.id,
   title: p.title,
+  description: p.description,
+  localized: p.localized ? (JSON.parse(p.localized) as Localized) : {},
   amountMinor: Number(p.amount_minor),
   currency: p.currency,
   service: p.service,
@@ -27,14 +29,15 @@ export class ProductsService {
   ) {}
 
   /** Creates or replaces a product; orders already placed keep the price they were created with. */
-  async put(productId: string, p: Omit<Product, 'productId' | 'renews'> & { renews?: boolean }): Promise<Product> {
+  async put(productId: string, p: Omit<Product, 'productId' | 'renews' | 'description' | 'localized'> & { renews?: boolean; description?: string; localized?: Localized }): Promise<Product> {
     assertCurrency(p.currency);
-    const row = { id: productId, title: p.title, amount_minor: p.amountMinor, currency: p.currency, service: p.service, duration_days: p.durationDays, updated_at: this.clock.now().toISOString(), retired_at: null, renews: p.renews ? 1 : 0 };
+    const localized = p.localized && Object.keys(p.localized).length ? JSON.stringify(p.localized) : null;
+    const row = { id: productId, title: p.title, description: p.description ?? '', localized, amount_minor: p.amountMinor, currency: p.currency, service: p.service, duration_days: p.durationDays, updated_at: this.clock.now().toISOString(), retired_at: null, renews: p.renews ? 1 : 0 };
     // A PUT of a retired product puts it back on sale.
     await this.db
       .insertInto('products')
       .values(row)
-      .onConflict((oc) => oc.column('id').doUpdateSet({ title: row.title, amount_minor: row.amount_minor, currency: row.currency, service: row.service, duration_days: row.duration_days, updated_at: row.updated_at, retired_at: null, renews: row.renews }))
+      .onConflict((oc) => oc.column('id').doUpdateSet({ title: row.title, description: row.description, localized: row.localized, amount_minor: row.amount_minor, currency: row.currency, service: row.service, duration_days: row.duration_days, updated_at: row.updated_at, retired_at: null, renews: row.renews }))
       .execute();
     return toProduct(row);
   }
@@ -87,6 +90,8 @@ export function adminProductRoutes(app: FastifyInstance, products: ProductsServi
             service: Type.String({ minLength: 1, maxLength: 64, pattern: '\\S' }),
             durationDays: Type.Integer({ minimum: 1, maximum: 3660, description: 'Whole days; a renewing product renews every this many days.' }),
             renews: Type.Optional(Type.Boolean({ description: 'Renews every durationDays under the payer’s quick-pay agreement until cancelled (default false).' })),
+            description: Type.Optional(Type.String({ maxLength: 400, description: 'What the package gives, in the language of `title`.' })),
+            localized: Type.Optional(LocalizedSchema),
           },
           { additionalProperties: false },
         ),

@@ -17,6 +17,16 @@ export interface EndFields {
   channel?: 'sms_confirm' | 'wap_link';
 }
 
+/** What OrderEnding is built from. */
+export interface OrderEndingDeps {
+  db: BackendDb;
+  events: OrderEvents;
+  random: RandomSource;
+  clock: Clock;
+  kick: () => void;
+  webhooks: WebhooksService;
+}
+
 /**
  * Ends an order (cancelled, expired, failed) and, in the same transaction,
  * asks the payment server to close it. The one way an order ends, used by a
@@ -24,19 +34,12 @@ export interface EndFields {
  * failed payment, so that none of them forgets the close.
  */
 export class OrderEnding {
-  constructor(
-    private readonly db: BackendDb,
-    private readonly events: OrderEvents,
-    private readonly random: RandomSource,
-    private readonly clock: Clock,
-    private readonly kick: () => void,
-    private readonly webhooks: WebhooksService,
-  ) {}
+  constructor(private readonly deps: OrderEndingDeps) {}
 
   /** Ends the order in a transaction of its own; whether this call ended it. */
   async end(orderId: string, to: EndStatus, set: EndFields = {}, guard: { attempt?: number; expiresBefore?: string } = {}): Promise<boolean> {
-    const now = this.clock.now();
-    const moved = await inTransaction(this.db, async (trx) => {
+    const now = this.deps.clock.now();
+    const moved = await inTransaction(this.deps.db, async (trx) => {
       const order = await findOrder(trx, orderId);
       if (!order) return false;
       if (guard.expiresBefore && order.expires_at > guard.expiresBefore) return false;
@@ -53,14 +56,14 @@ export class OrderEnding {
   async endIn(trx: BackendDb, order: { id: string; attempt: number }, to: EndStatus, now: Date, set: EndFields = {}, guard: { attempt?: number; from?: readonly ('created' | 'awaiting_payment')[] } = {}): Promise<boolean> {
     if (!(await moveOrder(trx, order.id, to, now, set, guard))) return false;
     // An order the payment server never heard of (no payer yet) has nothing to close there.
-    if (order.attempt > 0) await enqueue(trx, { id: this.random.id('obx'), topic: CLOSE_TOPIC, payload: { orderId: order.id }, now });
-    await this.webhooks.emit(trx, `order.${to}`, async () => toAdminOrder((await findOrder(trx, order.id))!), order.id, now);
+    if (order.attempt > 0) await enqueue(trx, { id: this.deps.random.id('obx'), topic: CLOSE_TOPIC, payload: { orderId: order.id }, now });
+    await this.deps.webhooks.emit(trx, `order.${to}`, async () => toAdminOrder((await findOrder(trx, order.id))!), order.id, now);
     return true;
   }
 
   /** Tells the order's watchers and the outbox, after the commit. */
   announce(orderId: string): void {
-    this.events.publish(orderId);
-    this.kick();
+    this.deps.events.publish(orderId);
+    this.deps.kick();
   }
 }

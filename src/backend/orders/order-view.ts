@@ -24,6 +24,7 @@ export function toOrderView(o: BackendTables['orders'], checkoutUrl: (token: str
     fulfilledAt: o.fulfilled_at,
     refundedMinor: Number(o.refunded_minor),
     triesLeft: o.channel === 'sms_confirm' && o.status === 'awaiting_payment' ? o.tries_left : null,
+    paidWith: o.paid_source ?? null,
   };
 }
 

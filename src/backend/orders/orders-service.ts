@@ -118,6 +118,7 @@ export class OrdersService {
       renewal_consent: 0,
       renews: product.renews ? 1 : 0,
       tries_left: null,
+      paid_source: null,
     };
     for (let run = 1; ; run++) {
       try {

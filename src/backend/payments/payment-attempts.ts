@@ -22,6 +22,19 @@ export interface AttemptOptions {
   maxWrongCodes: number;
 }
 
+/** What PaymentAttempts is built from. */
+export interface PaymentAttemptsDeps {
+  db: BackendDb;
+  provider: PaymentProvider;
+  ending: OrderEnding;
+  gateway: SmsGateway;
+  events: OrderEvents;
+  random: RandomSource;
+  clock: Clock;
+  options: AttemptOptions;
+  log: Log;
+}
+
 /**
  * Runs one payer attempt (claim 1's judgement and branches): ask the payment
  * server whether the phone is bound; bound → pre-pay message (the payment
@@ -30,17 +43,7 @@ export interface AttemptOptions {
  * (orderId, attempt) idempotently and the order takes the outcome only once.
  */
 export class PaymentAttempts {
-  constructor(
-    private readonly db: BackendDb,
-    private readonly provider: PaymentProvider,
-    private readonly ending: OrderEnding,
-    private readonly gateway: SmsGateway,
-    private readonly events: OrderEvents,
-    private readonly random: RandomSource,
-    private readonly clock: Clock,
-    private readonly options: AttemptOptions,
-    private readonly log: Log,
-  ) {}
+  constructor(private readonly deps: PaymentAttemptsDeps) {}
 
   /**
    * `inlineOf`: the outbox message this run stands in for (when the payer
@@ -48,12 +51,12 @@ export class PaymentAttempts {
    * transaction, one durable commit fewer. Resolves whether it was.
    */
   async run({ orderId, attempt }: { orderId: string; attempt: number }, inlineOf?: string): Promise<boolean> {
-    const order = await findOrder(this.db, orderId);
+    const order = await findOrder(this.deps.db, orderId);
     if (!order || order.attempt !== attempt || order.status !== 'awaiting_payment' || !order.payer_phone) return false;
     if (order.channel) return false;
-    const bound = await this.provider.isBound(order.payer_phone);
+    const bound = await this.deps.provider.isBound(order.payer_phone);
     const mode = bound ? 'sms_confirm' : 'wap_link';
-    const outcome = await this.provider.startPayment({
+    const outcome = await this.deps.provider.startPayment({
       orderId,
       attempt,
       mode,
@@ -61,53 +64,53 @@ export class PaymentAttempts {
       amountMinor: Number(order.amount_minor),
       currency: order.currency,
       productTitle: order.title,
-      payee: this.options.payee,
+      payee: this.deps.options.payee,
       linkToken: order.link_token,
       deviceId: order.device_id,
       expiresAt: order.expires_at,
       ...(order.renews ? { renewsEveryDays: order.duration_days } : {}),
     });
-    const now = this.clock.now();
+    const now = this.deps.clock.now();
     if (outcome.state === 'failed') {
       // The channel it took and the failure, in one transaction (the TV sees both or neither).
-      await this.ending.end(orderId, 'failed', { failure_code: outcome.failureCode ?? 'PAYMENT_FAILED', channel: mode }, { attempt });
+      await this.deps.ending.end(orderId, 'failed', { failure_code: outcome.failureCode ?? 'PAYMENT_FAILED', channel: mode }, { attempt });
       return false;
     }
     if (outcome.state !== 'pending_confirmation' && outcome.state !== 'awaiting_checkout') {
-      this.log.info({ orderId, attempt, state: outcome.state }, 'payment attempt no longer current');
+      this.deps.log.info({ orderId, attempt, state: outcome.state }, 'payment attempt no longer current');
       return false;
     }
-    const changed = await inTransaction(this.db, async (trx) => {
+    const changed = await inTransaction(this.deps.db, async (trx) => {
       // Only the first run of this attempt takes the outcome (the inline run and the outbox may race).
-      const ok = await setChannel(trx, orderId, attempt, mode, now, this.options.maxWrongCodes);
+      const ok = await setChannel(trx, orderId, attempt, mode, now, this.deps.options.maxWrongCodes);
       if (ok && mode === 'wap_link') {
-        const smsId = this.random.id('sms');
-        await smsLog.queued(trx, { id: smsId, kind: 'link', to: order.payer_phone!, from: this.options.smsFrom, now, ref: orderId });
-        await enqueue(trx, { id: this.random.id('obx'), topic: LINK_SMS_TOPIC, payload: { orderId, attempt, smsId }, now });
+        const smsId = this.deps.random.id('sms');
+        await smsLog.queued(trx, { id: smsId, kind: 'link', to: order.payer_phone!, from: this.deps.options.smsFrom, now, ref: orderId });
+        await enqueue(trx, { id: this.deps.random.id('obx'), topic: LINK_SMS_TOPIC, payload: { orderId, attempt, smsId }, now });
       }
       if (inlineOf) await markDone(trx, inlineOf, now);
       return ok;
     });
-    if (changed) this.events.publish(orderId);
+    if (changed) this.deps.events.publish(orderId);
     return inlineOf !== undefined;
   }
 
   /** The patent's first SMS: product, amount and the link to the phone checkout page. */
   async sendLink({ orderId, attempt, smsId }: { orderId: string; attempt: number; smsId: string }): Promise<void> {
-    const order = await findOrder(this.db, orderId);
+    const order = await findOrder(this.deps.db, orderId);
     if (!order || order.attempt !== attempt || order.status !== 'awaiting_payment' || !order.payer_phone) return;
-    const text = linkSms(this.options.locale, {
+    const text = linkSms(this.deps.options.locale, {
       product: order.title,
       amountMinor: Number(order.amount_minor),
       currency: order.currency,
-      payee: this.options.payee,
-      url: this.provider.checkoutUrl(order.link_token),
+      payee: this.deps.options.payee,
+      url: this.deps.provider.checkoutUrl(order.link_token),
     });
-    const { gatewayId } = await this.gateway.send({ ref: smsId, to: order.payer_phone, from: this.options.smsFrom, text });
-    await smsLog.advance(this.db, smsId, 'sent', this.clock.now(), gatewayId);
+    const { gatewayId } = await this.deps.gateway.send({ ref: smsId, to: order.payer_phone, from: this.deps.options.smsFrom, text });
+    await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
   }
 
   async close({ orderId }: { orderId: string }): Promise<void> {
-    await this.provider.closeOrder(orderId);
+    await this.deps.provider.closeOrder(orderId);
   }
 }

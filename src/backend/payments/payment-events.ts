@@ -95,7 +95,7 @@ export class PaymentEvents {
     }
     if (Number(order.amount_minor) !== msg.amountMinor || order.currency !== msg.currency) return 'rejected';
     if (order.payment_id === msg.paymentId) return 'applied';
-    const paid = await moveOrder(trx, order.id, 'paid', now, { paid_at: msg.at, payment_id: msg.paymentId, failure_code: null, renewal_consent: order.renews && msg.renewalConsent ? 1 : 0 });
+    const paid = await moveOrder(trx, order.id, 'paid', now, { paid_at: msg.at, payment_id: msg.paymentId, failure_code: null, renewal_consent: order.renews && msg.renewalConsent ? 1 : 0, paid_source: msg.source ?? null });
     if (!paid) return 'rejected';
     // With a provisioning URL, the order.paid event (whose delivery there is the provisioning) replaces tvpay's own.
     if (!this.fulfilment) await enqueue(trx, { id: this.random.id('obx'), topic: FULFIL_TOPIC, payload: { orderId: order.id }, now });

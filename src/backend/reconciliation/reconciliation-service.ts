@@ -33,6 +33,17 @@ export type MismatchKind =
 const STALE_MS = 5 * 60 * 1000;
 const AFTER_MIDNIGHT_MS = 10 * 60 * 1000;
 
+/** What ReconciliationService is built from. */
+export interface ReconciliationServiceDeps {
+  db: BackendDb;
+  provider: PaymentProvider;
+  payments: PaymentEvents;
+  random: RandomSource;
+  clock: Clock;
+  timeZone: string;
+  log: Log;
+}
+
 /**
  * Reconciliation (API "Reconciliation"): the back-end's payments and refunds
  * of a business day against the payment server's statement. A capture the
@@ -46,19 +57,11 @@ export class ReconciliationService {
   private autoRanFor: string | undefined;
   private readonly checkedAt = new Map<string, number>();
 
-  constructor(
-    private readonly db: BackendDb,
-    private readonly provider: PaymentProvider,
-    private readonly payments: PaymentEvents,
-    private readonly random: RandomSource,
-    private readonly clock: Clock,
-    private readonly timeZone: string,
-    private readonly log: Log,
-  ) {}
+  constructor(private readonly deps: ReconciliationServiceDeps) {}
 
   async run(date: string): Promise<Reconciliation> {
-    const rows = await this.provider.statement(date);
-    const report: Reconciliation = { date, matched: 0, repaired: [], mismatches: [], ranAt: this.clock.now().toISOString() };
+    const rows = await this.deps.provider.statement(date);
+    const report: Reconciliation = { date, matched: 0, repaired: [], mismatches: [], ranAt: this.deps.clock.now().toISOString() };
     const seenPayments = new Set<string>();
     for (const row of rows) {
       if (row.type === 'payment') {
@@ -66,23 +69,23 @@ export class ReconciliationService {
         await this.checkPayment(row, report);
       } else await this.checkRefund(row, report);
     }
-    const { start, end } = businessDay(date, this.timeZone);
-    const ours = await this.db.selectFrom('orders').select(['id', 'payment_id', 'amount_minor']).where('payment_id', 'is not', null).where('paid_at', '>=', start).where('paid_at', '<', end).execute();
+    const { start, end } = businessDay(date, this.deps.timeZone);
+    const ours = await this.deps.db.selectFrom('orders').select(['id', 'payment_id', 'amount_minor']).where('payment_id', 'is not', null).where('paid_at', '>=', start).where('paid_at', '<', end).execute();
     for (const o of ours) {
       if (!seenPayments.has(o.payment_id!)) report.mismatches.push({ kind: 'missing_at_provider', orderId: o.id, paymentId: o.payment_id!, detail: 'the back-end has this payment, the provider’s statement of the day does not' });
     }
-    await this.db.insertInto('reconciliations').values({ id: this.random.id('rec'), date, ran_at: report.ranAt, report: JSON.stringify(report) }).execute();
-    if (report.mismatches.length) this.log.error({ date, mismatches: report.mismatches.length }, 'reconciliation found disagreements with the payment server');
+    await this.deps.db.insertInto('reconciliations').values({ id: this.deps.random.id('rec'), date, ran_at: report.ranAt, report: JSON.stringify(report) }).execute();
+    if (report.mismatches.length) this.deps.log.error({ date, mismatches: report.mismatches.length }, 'reconciliation found disagreements with the payment server');
     return report;
   }
 
   async latest(limit = 30): Promise<Reconciliation[]> {
-    const rows = await this.db.selectFrom('reconciliations').select('report').orderBy('ran_at', 'desc').limit(limit).execute();
+    const rows = await this.deps.db.selectFrom('reconciliations').select('report').orderBy('ran_at', 'desc').limit(limit).execute();
     return rows.map((r) => JSON.parse(r.report) as Reconciliation);
   }
 
   private async checkPayment(row: StatementRow, report: Reconciliation): Promise<void> {
-    const order = await findOrder(this.db, row.order_id);
+    const order = await findOrder(this.deps.db, row.order_id);
     const mismatch = (kind: MismatchKind, detail: string) => report.mismatches.push({ kind, orderId: row.order_id, paymentId: row.payment_id, detail });
     if (!order) return void mismatch('unknown_order', 'the provider captured a payment for an order the back-end does not have');
     if (order.currency !== row.currency) return void mismatch('currency_mismatch', `provider ${row.currency}, back-end ${order.currency}`);
@@ -93,24 +96,24 @@ export class ReconciliationService {
     }
     if (order.payment_id) return void mismatch('second_payment', `the order was paid by ${order.payment_id}; this capture is a second one`);
     // The back-end never took this capture: a refused one (its order had ended) went back as a refund of its own.
-    const refunds = await refundStore.ofOrder(this.db, order.id);
+    const refunds = await refundStore.ofOrder(this.deps.db, order.id);
     if (refunds.some((r) => r.payment_id === row.payment_id && r.status === 'succeeded')) {
       report.matched++;
       return;
     }
-    const answer = await this.payments.apply(this.repairMessage('payment.completed', row, order.attempt));
+    const answer = await this.deps.payments.apply(this.repairMessage('payment.completed', row, order.attempt));
     if (answer.result === 'applied') report.repaired.push({ orderId: order.id, paymentId: row.payment_id, action: 'applied_payment' });
     else mismatch('paid_at_provider_only', `the provider captured it but the order is ${order.status} (the back-end answered ${answer.result}); it is refunded by the provider when its message arrives`);
   }
 
   private async checkRefund(row: StatementRow, report: Reconciliation): Promise<void> {
-    const ours = await refundStore.byId(this.db, row.refund_id);
+    const ours = await refundStore.byId(this.deps.db, row.refund_id);
     if (ours && ours.status === 'succeeded') {
       if (Number(ours.amount_minor) === row.amount_minor) report.matched++;
       else report.mismatches.push({ kind: 'refund_amount_mismatch', orderId: row.order_id, paymentId: row.payment_id, detail: `provider ${row.amount_minor}, back-end ${ours.amount_minor}` });
       return;
     }
-    const answer = await this.payments.apply(this.repairMessage('refund.succeeded', row, 0));
+    const answer = await this.deps.payments.apply(this.repairMessage('refund.succeeded', row, 0));
     if (answer.result === 'applied') report.repaired.push({ orderId: row.order_id, paymentId: row.payment_id, action: 'applied_refund' });
     else report.matched++;
   }
@@ -128,6 +131,7 @@ export class ReconciliationService {
       amountMinor: row.amount_minor,
       currency: row.currency,
       failureCode: null,
+      ...(!isRefund && (row.source === 'wallet' || row.source === 'card') ? { source: row.source } : {}),
       at: row.at,
     };
   }
@@ -139,15 +143,15 @@ export class ReconciliationService {
    * leaves a paid order unfulfilled.
    */
   async sweep(): Promise<void> {
-    const now = this.clock.now();
-    const today = businessDate(now, this.timeZone);
-    if (this.autoRanFor !== today && now.getTime() - Date.parse(businessDay(today, this.timeZone).start) >= AFTER_MIDNIGHT_MS) {
+    const now = this.deps.clock.now();
+    const today = businessDate(now, this.deps.timeZone);
+    if (this.autoRanFor !== today && now.getTime() - Date.parse(businessDay(today, this.deps.timeZone).start) >= AFTER_MIDNIGHT_MS) {
       this.autoRanFor = today;
-      const yesterday = businessDate(new Date(Date.parse(businessDay(today, this.timeZone).start) - 1), this.timeZone);
-      const done = await this.db.selectFrom('reconciliations').select('id').where('date', '=', yesterday).executeTakeFirst();
-      if (!done) await this.run(yesterday).catch((err) => this.log.warn({ err: (err as Error).message }, 'the daily reconciliation could not run; it is tried again tomorrow or on demand'));
+      const yesterday = businessDate(new Date(Date.parse(businessDay(today, this.deps.timeZone).start) - 1), this.deps.timeZone);
+      const done = await this.deps.db.selectFrom('reconciliations').select('id').where('date', '=', yesterday).executeTakeFirst();
+      if (!done) await this.run(yesterday).catch((err) => this.deps.log.warn({ err: (err as Error).message }, 'the daily reconciliation could not run; it is tried again tomorrow or on demand'));
     }
-    const stale = await this.db
+    const stale = await this.deps.db
       .selectFrom('orders')
       .select(['id', 'attempt', 'currency'])
       .where('status', '=', 'awaiting_payment')
@@ -158,11 +162,11 @@ export class ReconciliationService {
     for (const o of stale) {
       if ((this.checkedAt.get(o.id) ?? 0) > now.getTime() - STALE_MS) continue;
       this.checkedAt.set(o.id, now.getTime());
-      const trace = await this.provider.trace(o.id).catch(() => undefined);
+      const trace = await this.deps.provider.trace(o.id).catch(() => undefined);
       const captured = trace?.payments.find((p) => p.status === 'captured' || p.status === 'refunded');
       if (!captured || !captured.completedAt) continue;
-      const answer = await this.payments.apply(this.repairMessage('payment.completed', { type: 'payment', payment_id: captured.paymentId, refund_id: '', order_id: o.id, amount_minor: captured.amountMinor, currency: o.currency, source: captured.source ?? '', at: captured.completedAt }, o.attempt));
-      this.log.warn({ orderId: o.id, result: answer.result }, 'a payment the provider captured had not reached the back-end; applied from its status');
+      const answer = await this.deps.payments.apply(this.repairMessage('payment.completed', { type: 'payment', payment_id: captured.paymentId, refund_id: '', order_id: o.id, amount_minor: captured.amountMinor, currency: o.currency, source: captured.source ?? '', at: captured.completedAt }, o.attempt));
+      this.deps.log.warn({ orderId: o.id, result: answer.result }, 'a payment the provider captured had not reached the back-end; applied from its status');
     }
     if (this.checkedAt.size > 10_000) this.checkedAt.clear();
   }

@@ -180,6 +180,7 @@ export class SubscriptionsService {
         renewal_consent: 1,
         renews: 1,
         tries_left: null,
+        paid_source: null,
       };
       await insertOrder(trx, order);
       await orderTimeline.add(trx, orderId, now, 'message', `renewal of subscription ${s.id} (try ${s.failed_tries + 1})`, { subscriptionId: s.id });

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
@@ -86,6 +87,8 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     }
   });
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
+  // The checkout page's steps and the consoles' sessions live in cookies.
+  await app.register(cookie);
   // Payment pages must not be framed by another site (clickjacking) nor sniffed into another type.
   await app.register(helmet, {
     hsts: false, // TLS ends at the operator's proxy, which sets it

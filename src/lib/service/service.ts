@@ -19,8 +19,10 @@ export interface ServiceParts {
  * the workers, close stops them first (so no delivery is cut mid-way), then
  * the HTTP server, then the store.
  */
-export function assembleService<S>(p: {
+export function assembleService<S, D>(p: {
   app: FastifyInstance;
+  /** The service's database, for its operators' tools and the tests' checks of what is stored. */
+  db: D;
   worker: OutboxWorker;
   /** The worker of the slow topics, when the service has one (it gets the same handlers). */
   slowWorker?: OutboxWorker;
@@ -31,9 +33,10 @@ export function assembleService<S>(p: {
   /** Whether the store was created by this start (demo data may go in). */
   storeCreated: boolean;
   services: S;
-}): ServiceParts & { services: S; worker: OutboxWorker; storeCreated: boolean } {
+}): ServiceParts & { services: S; db: D; worker: OutboxWorker; storeCreated: boolean } {
   return {
     app: p.app,
+    db: p.db,
     storeCreated: p.storeCreated,
     worker: p.worker,
     services: p.services,

@@ -1,9 +1,31 @@
 import { html, page, type Html } from '../../lib/html.ts';
 import { formatPrice } from '../../lib/money-format.ts';
 import { maskPhone } from '../../lib/phone.ts';
+import { orderRef } from '../../sms/templates.ts';
 import type { Checkout, PayOptions } from './checkout-service.ts';
 
 export type PageLang = 'zh-CN' | 'en';
+
+/**
+ * What a form post left for the page to say once: an error code of the catalogue with what the
+ * payer needs of it (tries left, seconds to wait), or `CONFIRMING` after a payment whose merchant
+ * verdict has not come back yet. Only codes and numbers: the words are the page's, in its language.
+ */
+export interface PageNotice {
+  code: string;
+  triesLeft?: number;
+  retryAfterSeconds?: number;
+}
+
+/** How a paid checkout was paid, for its success. */
+export interface PaidWith {
+  paidAt: string;
+  source: 'wallet' | 'card';
+  cardLast4: string | null;
+}
+
+/** How long the resend button waits after a code was sent. */
+const RESEND_SECONDS = 60;
 
 const T = {
   'zh-CN': {
@@ -28,8 +50,36 @@ const T = {
     closed: '这笔订单已关闭，无法支付。',
     refunded: '这笔订单在付款时已结束（已取消或已过期），款项已原路退回，未扣款。',
     confirming: '已付款，正在等待商户确认。如订单已结束，款项将原路退回。',
-    noAccount: '这个号码还没有钱包，无法在此支付。',
+    noAccount: (payee: string) => `这个号码在${payee}还没有钱包，无法在此支付。请在电视上换一个已开通钱包的手机号。`,
     insufficient: '余额不足',
+    resend: '重新发送验证码',
+    resendIn: '秒后可重新发送',
+    agreement: '快捷支付服务协议',
+    agreementText: [
+      '开通快捷支付后，您在电视上购买商品时，收款方将通过短信向本手机号发送验证码；您回复验证码即表示同意从钱包（余额不足时从绑定的银行卡）付款。',
+      '每一笔付款都需要您回复当次的验证码；未回复的付款不会扣款。自动续费产品在每次续费前以短信提醒，回复TD即可取消。',
+      '您可以随时联系钱包服务方关闭快捷支付。',
+    ],
+    readAgreement: '阅读协议',
+    orderNo: '订单号',
+    paidAt: '支付时间',
+    paidBy: '付款方式',
+    errors: {
+      CHECKOUT_NOT_FOUND: () => '这个支付链接无效。请在电视上重新下单。',
+      CODE_INCORRECT: (n: PageNotice) => `验证码不正确，还可尝试${n.triesLeft ?? 0}次。`,
+      CONFIRMATION_FAILED: () => '验证码错误次数过多，请重新获取验证码。',
+      CODE_NOT_SENT: () => '请先获取验证码。',
+      CODE_EXPIRED: () => '验证码已过期，请重新获取。',
+      GRANT_INVALID: () => '页面已过期，请重新获取验证码。',
+      PAYMENT_IN_PROGRESS: () => '这笔订单正在另一个页面支付，请稍后刷新查看结果。',
+      CURRENCY_MISMATCH: () => '钱包的币种与订单不同，无法支付。',
+      SOURCE_NOT_FOUND: () => '没有这个付款方式，请选择其他方式。',
+      INSUFFICIENT_FUNDS: () => '余额不足，请选择其他付款方式。',
+      ORDER_FINAL: () => '这笔订单已结束，无法支付。',
+      RATE_LIMITED: (n: PageNotice) => `操作过于频繁，请${n.retryAfterSeconds ?? 60}秒后再试。`,
+      SMS_BUDGET_EXHAUSTED: () => '今天暂时无法再发送短信，请稍后再试。',
+    } as Record<string, (n: PageNotice) => string>,
+    somethingWrong: '出了点问题，请重试。',
   },
   en: {
     title: 'Pay by phone',
@@ -53,8 +103,36 @@ const T = {
     closed: 'This order is closed and can no longer be paid.',
     refunded: 'This order had already ended (cancelled or expired) when you paid, so the money went back to where it came from.',
     confirming: 'Paid; waiting for the merchant to confirm. If the order had ended, the money goes back by itself.',
-    noAccount: 'This number has no wallet to pay from.',
+    noAccount: (payee: string) => `This number has no wallet at ${payee}, so it cannot pay here. On the TV, try another number that has one.`,
     insufficient: 'not enough',
+    resend: 'Text me a new code',
+    resendIn: ' s until you can ask again',
+    agreement: 'Quick pay agreement',
+    agreementText: [
+      'With quick pay on, when you buy on the TV the payee texts a code to this phone; replying with the code agrees to pay from your wallet (or, when it does not cover the amount, from the linked bank card).',
+      'Every payment needs the code of that payment; nothing is charged without your reply. A package that renews texts you before each renewal; reply TD to cancel it.',
+      'You can ask your wallet provider to turn quick pay off at any time.',
+    ],
+    readAgreement: 'Read the agreement',
+    orderNo: 'Order number',
+    paidAt: 'Paid at',
+    paidBy: 'Paid with',
+    errors: {
+      CHECKOUT_NOT_FOUND: () => 'This payment link is not valid. Start again on the TV.',
+      CODE_INCORRECT: (n: PageNotice) => `That code is not right; ${n.triesLeft ?? 0} tries left.`,
+      CONFIRMATION_FAILED: () => 'Too many wrong codes; ask for a new code.',
+      CODE_NOT_SENT: () => 'Ask for a code first.',
+      CODE_EXPIRED: () => 'The code has expired; ask for a new one.',
+      GRANT_INVALID: () => 'This page has expired; ask for a new code.',
+      PAYMENT_IN_PROGRESS: () => 'This order is being paid on another page; reload in a moment to see how it went.',
+      CURRENCY_MISMATCH: () => "The wallet's currency is not the order's, so it cannot pay.",
+      SOURCE_NOT_FOUND: () => 'That way to pay is not available; choose another.',
+      INSUFFICIENT_FUNDS: () => 'There is not enough money there; choose another way to pay.',
+      ORDER_FINAL: () => 'This order has ended and can no longer be paid.',
+      RATE_LIMITED: (n: PageNotice) => `Too many tries; try again in ${n.retryAfterSeconds ?? 60} s.`,
+      SMS_BUDGET_EXHAUSTED: () => 'No more texts can be sent today; try again later.',
+    } as Record<string, (n: PageNotice) => string>,
+    somethingWrong: 'Something went wrong; please try again.',
   },
 } as const;
 
@@ -68,43 +146,71 @@ function summary(lang: PageLang, c: Checkout): Html {
 <div class="row"><span>${t.phone}</span><span>${maskPhone(c.phone)}</span></div></div>`;
 }
 
-function shell(lang: PageLang, c: Checkout, token: string, content: Html, error?: string): string {
+/** The page's words for a notice, in its language; an error has `data-error` with its code, for tests and support. */
+function noticeHtml(lang: PageLang, n: PageNotice | undefined): Html | '' {
+  if (!n || n.code === 'CONFIRMING') return '';
+  const say = T[lang].errors[n.code];
+  return html`<div class="error" role="alert" data-error="${n.code}">${say ? say(n) : T[lang].somethingWrong}</div>`;
+}
+
+function shell(lang: PageLang, c: Checkout, token: string, content: Html, notice?: PageNotice, head?: Html): string {
   const t = T[lang];
   const other = lang === 'zh-CN' ? 'en' : 'zh-CN';
   return page({
     title: `${t.title} · ${c.payee}`,
     lang,
-    body: html`<main><h1>${t.title}</h1>${error ? html`<div class="error" role="alert">${error}</div>` : ''}${summary(lang, c)}${content}
+    head,
+    body: html`<main><h1>${t.title}</h1>${noticeHtml(lang, notice)}${summary(lang, c)}${content}
 <p class="muted"><a href="/pay/${token}?lang=${other}">${other === 'en' ? 'English' : '中文'}</a></p></main>`,
   });
 }
 
+function when(lang: PageLang, iso: string, timeZone: string): string {
+  return new Intl.DateTimeFormat(lang, { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
+}
+
+function success(lang: PageLang, c: Checkout, confirming: boolean, paid: PaidWith | null, timeZone: string): Html {
+  const t = T[lang];
+  const rows = html`<div class="card" data-testid="receipt"><div class="row"><span>${t.orderNo}</span><strong>${orderRef(c.order_id)}</strong></div>
+${paid ? html`<div class="row"><span>${t.paidAt}</span><span>${when(lang, paid.paidAt, timeZone)}</span></div>
+<div class="row"><span>${t.paidBy}</span><span>${paid.source === 'card' ? t.cardNamed(paid.cardLast4 ?? '') : t.wallet}</span></div>` : ''}</div>`;
+  return html`<div class="ok" role="status" data-outcome="${confirming ? 'confirming' : 'paid'}">${confirming ? t.confirming : t.paid}</div>${rows}`;
+}
+
+/** The quick-pay consent: a box of its own, unticked, with the agreement a tap away; never one of the ways to pay. */
+function consent(lang: PageLang, label: string): Html {
+  const t = T[lang];
+  return html`<fieldset class="consent"><legend>${t.agreement}</legend><label><input type="checkbox" name="quickPay" value="yes"> <span>${label}</span></label>
+<a href="/pay/agreement?lang=${lang}" target="_blank" rel="noopener">${t.readAgreement}</a></fieldset>`;
+}
+
 export const checkoutPages = {
-  /** `confirming`: the payment was just taken and the merchant's verdict on it has not come back yet. */
-  start(lang: PageLang, c: Checkout, token: string, payable: boolean, error?: string, confirming = false): string {
+  start(lang: PageLang, c: Checkout, token: string, o: { payable: boolean; notice?: PageNotice; paidWith?: PaidWith | null; timeZone?: string }): string {
     const t = T[lang];
-    if (c.status === 'paid') return shell(lang, c, token, html`<div class="ok" role="status" data-outcome="${confirming ? 'confirming' : 'paid'}">${confirming ? t.confirming : t.paid}</div>`);
+    if (c.status === 'paid') return shell(lang, c, token, success(lang, c, o.notice?.code === 'CONFIRMING', o.paidWith ?? null, o.timeZone ?? 'Asia/Shanghai'));
     // A payment that captured while the order was ending is refused by the merchant and refunded.
     if (c.status === 'closed' && c.paid_payment_id) return shell(lang, c, token, html`<div class="error" role="status" data-outcome="refunded">${t.refunded}</div>`);
-    if (!payable) return shell(lang, c, token, html`<div class="error">${t.closed}</div>`);
-    return shell(lang, c, token, html`<form method="post" action="/pay/${token}/code?lang=${lang}"><button type="submit">${t.sendCode}</button></form>`, error);
+    if (!o.payable) return shell(lang, c, token, html`<div class="error" data-outcome="closed">${t.closed}</div>`);
+    return shell(lang, c, token, html`<form method="post" action="/pay/${token}/code?lang=${lang}"><button type="submit">${t.sendCode}</button></form>`, o.notice);
   },
-  code(lang: PageLang, c: Checkout, token: string, sessionId: string, error?: string): string {
+  code(lang: PageLang, c: Checkout, token: string, o: { sentSecondsAgo: number; notice?: PageNotice }): string {
     const t = T[lang];
+    const wait = Math.max(0, RESEND_SECONDS - o.sentSecondsAgo);
     return shell(
       lang,
       c,
       token,
       html`<form method="post" action="/pay/${token}/verify?lang=${lang}" class="card"><p>${t.codeHint.replace('{phone}', maskPhone(c.phone))}</p>
-<input type="hidden" name="session" value="${sessionId}"><label>${t.code}<input name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="12" required></label>
-<button type="submit">${t.verify}</button></form><form method="post" action="/pay/${token}/code?lang=${lang}"><button class="secondary" type="submit">${t.sendCode}</button></form>`,
-      error,
+<label>${t.code}<input name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="12" required></label>
+<button type="submit">${t.verify}</button></form><form method="post" action="/pay/${token}/code?lang=${lang}"><button class="secondary" type="submit" data-countdown="${wait}" data-countdown-unit="${t.resendIn}">${t.resend}</button></form>`,
+      o.notice,
+      html`<script src="/pay/assets/countdown.js" defer></script>`,
     );
   },
-  choose(lang: PageLang, c: Checkout, token: string, grant: string, o: PayOptions, error?: string): string {
+  choose(lang: PageLang, c: Checkout, token: string, o: PayOptions, notice?: PageNotice): string {
     const t = T[lang];
     const amount = Number(c.amount_minor);
-    if (!o.wallet && !o.card) return shell(lang, c, token, html`<div class="error">${t.noAccount}</div>`, error);
+    if (!o.wallet && !o.card) return shell(lang, c, token, html`<div class="error" data-error="NO_ACCOUNT">${t.noAccount(c.payee)}</div>`, notice);
     const choice = (value: string, label: string, available: number, checked: boolean) =>
       html`<label class="choice"><input type="radio" name="source" value="${value}" ${checked ? html`checked` : ''}>
 <span>${label}<br><span class="muted">${t.available} ${money(available, c.currency)}${available < amount ? ` · ${t.insufficient}` : ''}</span></span></label>`;
@@ -113,17 +219,29 @@ export const checkoutPages = {
       lang,
       c,
       token,
-      html`<form method="post" action="/pay/${token}/pay?lang=${lang}" class="card"><h2>${t.choose}</h2><input type="hidden" name="grant" value="${grant}">
+      html`<form method="post" action="/pay/${token}/pay?lang=${lang}" class="card"><fieldset class="sources"><legend>${t.choose}</legend>
 ${o.wallet ? choice('wallet', t.wallet, o.wallet.availableMinor, walletCovers || !o.card) : ''}
-${o.card ? choice('card', t.cardNamed(o.card.last4), o.card.availableMinor, !walletCovers) : ''}
+${o.card ? choice('card', t.cardNamed(o.card.last4), o.card.availableMinor, !walletCovers) : ''}</fieldset>
 ${c.renews_days
-  ? html`<p class="muted" data-testid="renews">${t.renews.replace('{days}', String(c.renews_days)).replace('{amount}', money(amount, c.currency))}</p><label class="choice"><input type="checkbox" name="quickPay" value="yes"><span>${t.renewConsent}</span></label>`
-  : o.quickPay ? '' : html`<label class="choice"><input type="checkbox" name="quickPay" value="yes"><span>${t.quickPay}</span></label>`}
+  ? html`<p class="muted" data-testid="renews">${t.renews.replace('{days}', String(c.renews_days)).replace('{amount}', money(amount, c.currency))}</p>${consent(lang, t.renewConsent)}`
+  : o.quickPay ? '' : consent(lang, t.quickPay)}
 <button type="submit">${t.pay} ${money(amount, c.currency)}</button></form>`,
-      error,
+      notice,
     );
   },
-  error(lang: PageLang, message: string): string {
-    return page({ title: T[lang].title, lang, body: html`<main><h1>${T[lang].title}</h1><div class="error" role="alert">${message}</div></main>` });
+  /** The quick-pay agreement the consent box links to. */
+  agreement(lang: PageLang): string {
+    const t = T[lang];
+    return page({ title: t.agreement, lang, body: html`<main><h1>${t.agreement}</h1><div class="card">${t.agreementText.map((p) => html`<p>${p}</p>`)}</div></main>` });
+  },
+  error(lang: PageLang, notice: PageNotice): string {
+    return page({ title: T[lang].title, lang, body: html`<main><h1>${T[lang].title}</h1>${noticeHtml(lang, notice)}</main>` });
   },
 };
+
+/** Turns the resend button into a countdown; without JavaScript it is a plain button (the rate limits still hold). */
+export const COUNTDOWN_SCRIPT = `document.querySelectorAll('[data-countdown]').forEach(function (b) {
+  var left = Number(b.getAttribute('data-countdown')); var label = b.textContent; var unit = b.getAttribute('data-countdown-unit');
+  function tick() { if (left <= 0) { b.disabled = false; b.textContent = label; return; } b.disabled = true; b.textContent = left + unit; left--; setTimeout(tick, 1000); }
+  tick();
+});`;

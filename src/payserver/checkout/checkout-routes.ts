@@ -2,11 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { DomainError } from '../../lib/errors.ts';
-import { statusOf } from '../../lib/http/problem.ts';
-import { checkoutPages, type PageLang } from './checkout-pages.ts';
+import { checkoutPages, COUNTDOWN_SCRIPT, type PageLang, type PageNotice } from './checkout-pages.ts';
 import type { Checkout, CheckoutService } from './checkout-service.ts';
 
-const Params = Type.Object({ token: Type.String({ minLength: 16, maxLength: 128 }) });
+/** A link token is base64url: anything else is no link of ours (and could not name a cookie's path). */
+const Params = Type.Object({ token: Type.String({ minLength: 16, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' }) });
 const Query = Type.Object({ lang: Type.Optional(Type.String({ maxLength: 8 })) });
 
 function langOf(request: FastifyRequest): PageLang {
@@ -20,81 +20,145 @@ const send = (reply: FastifyReply, status: number, body: string) =>
   reply.code(status).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').type('text/html; charset=utf-8').send(body);
 
 /**
- * The phone checkout page at the order's payUrl: plain HTML forms, so it
- * works with JavaScript off. Errors are shown on the page with a 4xx status.
+ * Where the page keeps its step between a form post and the page the post redirects to: the
+ * session waiting for its code, the grant of a proven phone, and a notice shown once. Each is
+ * an HttpOnly, SameSite=Strict cookie for this link's path only, so no secret is in the HTML or
+ * a URL and another order's page never sees it.
  */
-export function checkoutRoutes(app: FastifyInstance, checkout: CheckoutService): void {
+const COOKIE = { session: 'tvpay_pay_session', grant: 'tvpay_pay_grant', notice: 'tvpay_pay_notice' } as const;
+const GRANT_SECONDS = 15 * 60;
+
+/**
+ * The phone checkout page at the order's payUrl: plain HTML forms, so it works with JavaScript off.
+ * Every form post answers 303 to the page (POST-redirect-GET): a reload never sends a code again,
+ * checks a code again or pays again; what the post did (or why it could not) is shown there once,
+ * in the page's language.
+ */
+export function checkoutRoutes(app: FastifyInstance, checkout: CheckoutService, options: { timeZone: string }): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const guard = async (request: FastifyRequest, reply: FastifyReply, step: (lang: PageLang) => Promise<string>, retry?: (lang: PageLang, c: Checkout, message: string) => Promise<string>) => {
-    const lang = langOf(request);
+  r.get('/pay/agreement', { schema: { querystring: Query, hide: true } }, async (request, reply) => send(reply, 200, checkoutPages.agreement(langOf(request))));
+  r.get('/pay/assets/countdown.js', { schema: { hide: true } }, async (_request, reply) =>
+    reply.header('cache-control', 'public, max-age=3600').type('text/javascript; charset=utf-8').send(COUNTDOWN_SCRIPT),
+  );
+  const path = (token: string) => `/pay/${token}`;
+  const cookieOptions = (request: FastifyRequest, token: string, maxAge?: number) => ({
+    path: path(token),
+    httpOnly: true,
+    sameSite: 'strict' as const,
+    secure: request.protocol === 'https',
+    ...(maxAge === undefined ? {} : { maxAge }),
+  });
+  const keep = (request: FastifyRequest, reply: FastifyReply, token: string, name: keyof typeof COOKIE, value: string, maxAge = GRANT_SECONDS) =>
+    reply.setCookie(COOKIE[name], value, cookieOptions(request, token, maxAge));
+  const drop = (request: FastifyRequest, reply: FastifyReply, token: string, name: keyof typeof COOKIE) => reply.clearCookie(COOKIE[name], cookieOptions(request, token));
+  const backToPage = (request: FastifyRequest, reply: FastifyReply, token: string) => reply.redirect(`${path(token)}?lang=${langOf(request)}`, 303);
+
+  /** Runs a form post's step; whatever it throws that a payer can act on becomes the notice the page shows. */
+  const post = async (request: FastifyRequest, reply: FastifyReply, token: string, step: () => Promise<PageNotice | void>) => {
+    let notice: PageNotice | void;
     try {
-      return send(reply, 200, await step(lang));
+      notice = await step();
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      const status = statusOf(err.code);
-      const token = (request.params as { token: string }).token;
-      const c = retry && status < 500 ? await checkout.find(token).catch(() => null) : null;
-      const again = c && retry ? await retry(lang, c, err.message).catch(() => null) : null;
-      if (again) return send(reply, status, again);
-      return send(reply, status, checkoutPages.error(lang, err.message));
+      notice = { code: err.code, ...(typeof err.extra.triesLeft === 'number' ? { triesLeft: err.extra.triesLeft } : {}), ...(typeof err.extra.retryAfterSeconds === 'number' ? { retryAfterSeconds: err.extra.retryAfterSeconds } : {}) };
+      // A link that is not valid has no page to go back to.
+      if (err.code === 'CHECKOUT_NOT_FOUND') return send(reply, 404, checkoutPages.error(langOf(request), notice));
+    }
+    if (notice) keep(request, reply, token, 'notice', Buffer.from(JSON.stringify(notice)).toString('base64url'), 60);
+    return backToPage(request, reply, token);
+  };
+
+  const noticeOf = (request: FastifyRequest): PageNotice | undefined => {
+    const raw = request.cookies[COOKIE.notice];
+    if (!raw) return undefined;
+    try {
+      const n = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as PageNotice;
+      return typeof n === 'object' && n && typeof n.code === 'string' ? n : undefined;
+    } catch {
+      return undefined;
     }
   };
 
-  r.get('/pay/:token', { schema: { params: Params, querystring: Query, hide: true } }, (request, reply) =>
-    guard(request, reply, async (lang) => {
-      const c = await checkout.find(request.params.token);
-      return checkoutPages.start(lang, c, request.params.token, checkout.isPayable(c));
+  /** The page: the step the cookies say this phone is at, or the start. */
+  r.get('/pay/:token', { schema: { params: Params, querystring: Query, hide: true } }, async (request, reply) => {
+    const lang = langOf(request);
+    const { token } = request.params;
+    const notice = noticeOf(request);
+    if (notice) drop(request, reply, token, 'notice');
+    let c: Checkout;
+    try {
+      c = await checkout.find(token);
+    } catch (err) {
+      if (err instanceof DomainError) return send(reply, 404, checkoutPages.error(lang, { code: err.code }));
+      throw err;
+    }
+    if (!checkout.isPayable(c)) {
+      drop(request, reply, token, 'grant');
+      drop(request, reply, token, 'session');
+      return send(reply, 200, checkoutPages.start(lang, c, token, { payable: false, notice, paidWith: await checkout.paidWith(c), timeZone: options.timeZone }));
+    }
+    const grant = request.cookies[COOKIE.grant];
+    if (grant) {
+      const options = await checkout.payOptions(token, grant).catch((err: unknown) => {
+        if (err instanceof DomainError) return null;
+        throw err;
+      });
+      if (options) return send(reply, 200, checkoutPages.choose(lang, options.checkout, token, options.options, notice));
+      drop(request, reply, token, 'grant');
+    }
+    const session = request.cookies[COOKIE.session];
+    const waiting = session ? await checkout.codeSession(token, session) : null;
+    if (waiting) return send(reply, 200, checkoutPages.code(lang, c, token, { sentSecondsAgo: waiting.sentSecondsAgo, notice }));
+    if (session) drop(request, reply, token, 'session');
+    return send(reply, 200, checkoutPages.start(lang, c, token, { payable: true, notice }));
+  });
+
+  r.post('/pay/:token/code', { schema: { params: Params, querystring: Query, hide: true } }, (request, reply) =>
+    post(request, reply, request.params.token, async () => {
+      const sessionId = await checkout.sendCode(request.params.token);
+      keep(request, reply, request.params.token, 'session', sessionId);
+      drop(request, reply, request.params.token, 'grant');
     }),
   );
-  r.post('/pay/:token/code', { schema: { params: Params, querystring: Query, hide: true } }, (request, reply) =>
-    guard(
-      request,
-      reply,
-      async (lang) => {
-        const sessionId = await checkout.sendCode(request.params.token);
-        return checkoutPages.code(lang, await checkout.find(request.params.token), request.params.token, sessionId);
-      },
-      async (lang, c, message) => checkoutPages.start(lang, c, request.params.token, checkout.isPayable(c), message),
-    ),
-  );
+
   r.post(
     '/pay/:token/verify',
-    { schema: { params: Params, querystring: Query, body: Type.Object({ session: Type.String({ maxLength: 64 }), code: Type.String({ maxLength: 32 }) }), hide: true } },
+    { schema: { params: Params, querystring: Query, body: Type.Object({ code: Type.String({ maxLength: 32 }) }), hide: true } },
     (request, reply) =>
-      guard(
-        request,
-        reply,
-        async (lang) => {
-          const grant = await checkout.verify(request.params.token, request.body.session, request.body.code);
-          const { checkout: c, options } = await checkout.payOptions(request.params.token, grant);
-          return checkoutPages.choose(lang, c, request.params.token, grant, options);
-        },
-        async (lang, c, message) => checkoutPages.code(lang, c, request.params.token, request.body.session, message),
-      ),
+      post(request, reply, request.params.token, async () => {
+        const { token } = request.params;
+        const session = request.cookies[COOKIE.session];
+        if (!session) throw new DomainError('CODE_NOT_SENT', 'Ask for a new code first.');
+        try {
+          const grant = await checkout.verify(token, session, request.body.code);
+          keep(request, reply, token, 'grant', grant);
+          drop(request, reply, token, 'session');
+        } catch (err) {
+          // Out of tries: the next code is a new session; the page goes back to its start.
+          if (err instanceof DomainError && err.code === 'CONFIRMATION_FAILED') drop(request, reply, token, 'session');
+          throw err;
+        }
+      }),
   );
+
   r.post(
     '/pay/:token/pay',
     {
       schema: {
         params: Params,
         querystring: Query,
-        body: Type.Object({ grant: Type.String({ maxLength: 128 }), source: Type.Union([Type.Literal('wallet'), Type.Literal('card')]), quickPay: Type.Optional(Type.Literal('yes')) }),
+        body: Type.Object({ source: Type.Union([Type.Literal('wallet'), Type.Literal('card')]), quickPay: Type.Optional(Type.Literal('yes')) }),
         hide: true,
       },
     },
     (request, reply) =>
-      guard(
-        request,
-        reply,
-        async (lang) => {
-          const { checkout: c, confirming } = await checkout.pay(request.params.token, request.body.grant, request.body.source, request.body.quickPay === 'yes');
-          return checkoutPages.start(lang, c, request.params.token, false, undefined, confirming);
-        },
-        // A refused payment rolls back whole, so the grant still holds: offer the choice again.
-        async (lang, _c, message) => {
-          const { checkout: c, options } = await checkout.payOptions(request.params.token, request.body.grant);
-          return checkoutPages.choose(lang, c, request.params.token, request.body.grant, options, message);
-        },
-      ),
+      post(request, reply, request.params.token, async () => {
+        const { token } = request.params;
+        const grant = request.cookies[COOKIE.grant];
+        if (!grant) throw new DomainError('GRANT_INVALID', 'This payment page has expired; start again from the link.');
+        const { confirming } = await checkout.pay(token, grant, request.body.source, request.body.quickPay === 'yes');
+        drop(request, reply, token, 'grant');
+        return confirming ? { code: 'CONFIRMING' } : undefined;
+      }),
   );
 }

@@ -12,6 +12,7 @@ import type { SmsBudget } from '../../sms/sms-budget.ts';
 import { codeHash } from '../confirmations/code-hash.ts';
 import { accountStore } from '../accounts/account-store.ts';
 import { paymentStore } from '../payments/payment-store.ts';
+import { receiptLabels } from '../payments/receipts.ts';
 import { checkoutStore, type Checkout } from './checkout-store.ts';
 import { codeSendBuckets, type CodeSendRules } from '../confirmations/code-send-limits.ts';
 import type { Ledger } from '../ledger/ledger.ts';
@@ -47,6 +48,21 @@ export interface PayOutcome {
   confirming: boolean;
 }
 
+/** What CheckoutService is built from. */
+export interface CheckoutServiceDeps {
+  db: PayserverDb;
+  ledger: Ledger;
+  settlement: Settlement;
+  limiter: RateLimiter;
+  random: RandomSource;
+  clock: Clock;
+  options: CheckoutOptions;
+  kick: () => void;
+  budget: SmsBudget;
+  /** Delivers an outbox message now; resolves whether it was delivered. */
+  deliverNow?: (messageId: string) => Promise<boolean>;
+}
+
 /**
  * The phone checkout page's logic (the WAP payment of claim 1's unbound
  * branch, open to bound users too): the holder proves possession of the
@@ -55,46 +71,34 @@ export interface PayOutcome {
  * to quick pay for next time.
  */
 export class CheckoutService {
-  constructor(
-    private readonly db: PayserverDb,
-    private readonly ledger: Ledger,
-    private readonly settlement: Settlement,
-    private readonly limiter: RateLimiter,
-    private readonly random: RandomSource,
-    private readonly clock: Clock,
-    private readonly options: CheckoutOptions,
-    private readonly kick: () => void,
-    private readonly budget: SmsBudget,
-    /** Delivers an outbox message now; resolves whether it was delivered. */
-    private readonly deliverNow: (messageId: string) => Promise<boolean> = async () => false,
-  ) {}
+  constructor(private readonly deps: CheckoutServiceDeps) {}
 
   /** The checkout behind a link token; 404 for an unknown token, revealing nothing else. */
   async find(linkToken: string): Promise<Checkout> {
-    const checkout = await checkoutStore.byLinkTokenHash(this.db, sha256(linkToken));
+    const checkout = await checkoutStore.byLinkTokenHash(this.deps.db, sha256(linkToken));
     if (!checkout) throw new DomainError('CHECKOUT_NOT_FOUND', 'This payment link is not valid.');
     return checkout;
   }
 
   isPayable(checkout: Checkout): boolean {
-    return checkout.status === 'open' && checkout.expires_at > this.clock.now().toISOString();
+    return checkout.status === 'open' && checkout.expires_at > this.deps.clock.now().toISOString();
   }
 
   /** Sends a possession code to the order's phone; returns the page session that will verify it. */
   async sendCode(linkToken: string): Promise<string> {
     const checkout = await this.payable(linkToken);
-    const sessionId = this.random.id('ps');
-    const smsId = this.random.id('sms');
-    const now = this.clock.now();
-    await inTransaction(this.db, async (trx) => {
-      const over = await this.limiter.count(trx, codeSendBuckets(checkout.phone, checkout.device_id, this.options));
-      if (over) throw this.limiter.refusal(over);
-      if (!(await this.budget.take(trx))) throw this.budget.refusal();
+    const sessionId = this.deps.random.id('ps');
+    const smsId = this.deps.random.id('sms');
+    const now = this.deps.clock.now();
+    await inTransaction(this.deps.db, async (trx) => {
+      const over = await this.deps.limiter.count(trx, codeSendBuckets(checkout.phone, checkout.device_id, this.deps.options));
+      if (over) throw this.deps.limiter.refusal(over);
+      if (!(await this.deps.budget.take(trx))) throw this.deps.budget.refusal();
       await checkoutStore.insertSession(trx, { id: sessionId, order_id: checkout.order_id, phone: checkout.phone, code_hash: null, code_expires_at: null, wrong_tries: 0, grant_hash: null, verified_at: null, created_at: now.toISOString() });
-      await smsLog.queued(trx, { id: smsId, kind: 'possession', to: checkout.phone, from: this.options.smsFrom, now, ref: sessionId });
-      await enqueue(trx, { id: this.random.id('obx'), topic: POSSESSION_SMS_TOPIC, payload: { sessionId, smsId }, now });
+      await smsLog.queued(trx, { id: smsId, kind: 'possession', to: checkout.phone, from: this.deps.options.smsFrom, now, ref: sessionId });
+      await enqueue(trx, { id: this.deps.random.id('obx'), topic: POSSESSION_SMS_TOPIC, payload: { sessionId, smsId }, now });
     });
-    this.kick();
+    this.deps.kick();
     return sessionId;
   }
 
@@ -106,30 +110,48 @@ export class CheckoutService {
    */
   async verify(linkToken: string, sessionId: string, code: string): Promise<string> {
     const checkout = await this.payable(linkToken);
-    const now = this.clock.now().toISOString();
-    const taken = await checkoutStore.takeSessionTry(this.db, sessionId, checkout.order_id, this.options.maxWrongCodes);
+    const now = this.deps.clock.now().toISOString();
+    const taken = await checkoutStore.takeSessionTry(this.deps.db, sessionId, checkout.order_id, this.deps.options.maxWrongCodes);
     if (!taken) {
-      const session = await checkoutStore.sessionOf(this.db, sessionId, checkout.order_id);
+      const session = await checkoutStore.sessionOf(this.deps.db, sessionId, checkout.order_id);
       if (session && session.code_hash && !session.verified_at) throw new DomainError('CONFIRMATION_FAILED', 'Too many wrong codes; ask for a new code.');
       throw new DomainError('CODE_NOT_SENT', 'Ask for a new code first.');
     }
     if (!taken.code_expires_at || taken.code_expires_at < now) throw new DomainError('CODE_EXPIRED', 'The code has expired; ask for a new code.');
-    const expected = codeHash(this.options.codeKey, { id: taken.id, amountMinor: Number(checkout.amount_minor), phone: taken.phone }, code.normalize('NFKC').replace(/\s+/g, ''));
+    const expected = codeHash(this.deps.options.codeKey, { id: taken.id, amountMinor: Number(checkout.amount_minor), phone: taken.phone }, code.normalize('NFKC').replace(/\s+/g, ''));
     if (expected !== taken.code_hash) {
-      const left = this.options.maxWrongCodes - taken.wrong_tries;
+      const left = this.deps.options.maxWrongCodes - taken.wrong_tries;
       throw new DomainError(left > 0 ? 'CODE_INCORRECT' : 'CONFIRMATION_FAILED', left > 0 ? `The code is not right; ${left} tries left.` : 'Too many wrong codes; ask for a new code.', { triesLeft: left });
     }
-    const grant = this.random.token();
-    if (!(await checkoutStore.verifySession(this.db, taken.id, taken.code_hash!, sha256(grant), now))) throw new DomainError('CODE_NOT_SENT', 'Ask for a new code first.');
+    const grant = this.deps.random.token();
+    if (!(await checkoutStore.verifySession(this.deps.db, taken.id, taken.code_hash!, sha256(grant), now))) throw new DomainError('CODE_NOT_SENT', 'Ask for a new code first.');
     return grant;
+  }
+
+  /** A page session still waiting for its code (asked for, not proven, tries left), with how long ago it was asked for; else null. */
+  async codeSession(linkToken: string, sessionId: string): Promise<{ sentSecondsAgo: number } | null> {
+    const checkout = await this.payable(linkToken);
+    const session = await checkoutStore.sessionOf(this.deps.db, sessionId, checkout.order_id);
+    // Its code may still be on its way (the SMS is sent from the outbox): the page waits for it all the same.
+    if (!session || session.verified_at || session.wrong_tries >= this.deps.options.maxWrongCodes) return null;
+    return { sentSecondsAgo: Math.max(0, Math.floor((this.deps.clock.now().getTime() - Date.parse(session.created_at)) / 1000)) };
+  }
+
+  /** How a paid checkout was paid, for the page's success: when, and from what. */
+  async paidWith(checkout: Checkout): Promise<{ paidAt: string; source: 'wallet' | 'card'; cardLast4: string | null } | null> {
+    if (!checkout.paid_payment_id) return null;
+    const payment = await paymentStore.byId(this.deps.db, checkout.paid_payment_id);
+    if (!payment?.completed_at) return null;
+    const labels = await receiptLabels(this.deps.db, payment.order_id, payment.source, payment.account_id);
+    return { paidAt: payment.completed_at, source: labels.source, cardLast4: labels.cardLast4 };
   }
 
   /** What the proven phone can pay with. */
   async payOptions(linkToken: string, grant: string): Promise<{ checkout: Checkout; options: PayOptions }> {
     const { checkout, session } = await this.granted(linkToken, grant);
-    const account = await accountStore.byPhone(this.db, session.phone);
+    const account = await accountStore.byPhone(this.deps.db, session.phone);
     if (!account) return { checkout, options: { wallet: null, card: null, quickPay: false } };
-    const ledgers = await accountStore.sources(this.db, account.id);
+    const ledgers = await accountStore.sources(this.deps.db, account.id);
     const avail = (l: (typeof ledgers)[number]) => Number(l.balance_minor) - Number(l.held_minor);
     const wallet = ledgers.find((l) => l.kind === 'wallet');
     const card = ledgers.find((l) => l.kind === 'card');
@@ -154,19 +176,19 @@ export class CheckoutService {
    */
   async pay(linkToken: string, grant: string, source: 'wallet' | 'card', agreeQuickPay: boolean): Promise<PayOutcome> {
     const { checkout, session } = await this.granted(linkToken, grant);
-    const now = this.clock.now().toISOString();
+    const now = this.deps.clock.now().toISOString();
     let notifyMessageId: string;
     try {
-      notifyMessageId = await inTransaction(this.db, (trx) => this.payIn(trx, checkout, session, grant, source, agreeQuickPay, now));
+      notifyMessageId = await inTransaction(this.deps.db, (trx) => this.payIn(trx, checkout, session, grant, source, agreeQuickPay, now));
     } catch (err) {
       if (isUniqueViolation(err)) throw new DomainError('PAYMENT_IN_PROGRESS', 'This order is being paid on another page at this moment; reload to see how it went.');
       throw err;
     }
     const verdict = await Promise.race([
-      this.deliverNow(notifyMessageId).catch(() => false),
+      (this.deps.deliverNow?.(notifyMessageId) ?? Promise.resolve(false)).catch(() => false),
       new Promise<false>((r) => setTimeout(() => r(false), VERDICT_WAIT_MS).unref()),
     ]);
-    this.kick();
+    this.deps.kick();
     return { checkout: await this.find(linkToken), confirming: !verdict };
   }
 
@@ -177,8 +199,8 @@ export class CheckoutService {
     if (account.currency !== checkout.currency) throw new DomainError('CURRENCY_MISMATCH', `The wallet holds ${account.currency}, the order is in ${checkout.currency}.`);
     const la = await accountStore.source(trx, account.id, source);
     if (!la) throw new DomainError('SOURCE_NOT_FOUND', source === 'card' ? 'No bank card is linked to this wallet.' : 'This account has no wallet.');
-    const paymentId = this.random.id('pay');
-    const holdId = await this.ledger.reserve(trx, la.id, Number(checkout.amount_minor), paymentId);
+    const paymentId = this.deps.random.id('pay');
+    const holdId = await this.deps.ledger.reserve(trx, la.id, Number(checkout.amount_minor), paymentId);
     if (!holdId) throw new DomainError('INSUFFICIENT_FUNDS', source === 'card' ? 'The card does not cover the amount.' : 'The wallet does not cover the amount; try the card.');
     const payment: PayserverTables['payments'] = {
       id: paymentId,
@@ -202,11 +224,11 @@ export class CheckoutService {
     };
     await paymentStore.insert(trx, payment);
     // A renewing product renews only if the payer agreed to quick pay here (renewals are charged under it).
-    const captured = await this.settlement.capture(trx, payment, { renewalConsent: agreeQuickPay });
+    const captured = await this.deps.settlement.capture(trx, payment, { renewalConsent: agreeQuickPay });
     if (!captured) throw new DomainError('ORDER_FINAL', 'This order can no longer be paid.');
     if (agreeQuickPay && account.quick_pay !== 1) {
       await accountStore.agreeQuickPay(trx, account.id);
-      await queueText(trx, this.random, { kind: 'quick-pay-on', to: session.phone, from: this.options.smsFrom, text: quickPayOnSms(this.options.locale, { payee: checkout.payee }), now: new Date(now) });
+      await queueText(trx, this.deps.random, { kind: 'quick-pay-on', to: session.phone, from: this.deps.options.smsFrom, text: quickPayOnSms(this.deps.options.locale, { payee: checkout.payee }), now: new Date(now) });
     }
     return captured.notifyMessageId;
   }
@@ -219,8 +241,8 @@ export class CheckoutService {
 
   private async granted(linkToken: string, grant: string) {
     const checkout = await this.payable(linkToken);
-    const session = await checkoutStore.sessionByGrant(this.db, sha256(grant), checkout.order_id);
-    if (!session?.verified_at || Date.parse(session.verified_at) + GRANT_TTL_MS < this.clock.now().getTime()) {
+    const session = await checkoutStore.sessionByGrant(this.deps.db, sha256(grant), checkout.order_id);
+    if (!session?.verified_at || Date.parse(session.verified_at) + GRANT_TTL_MS < this.deps.clock.now().getTime()) {
       throw new DomainError('GRANT_INVALID', 'This payment page has expired; start again from the link.');
     }
     return { checkout, session };

@@ -26,6 +26,18 @@ export interface CodeSenderOptions {
   from: string;
 }
 
+/** What CodeSmsSender is built from. */
+export interface CodeSmsSenderDeps {
+  db: PayserverDb;
+  gateway: SmsGateway;
+  random: RandomSource;
+  clock: Clock;
+  options: CodeSenderOptions;
+  settlement: Settlement;
+  kick: () => void;
+  budget: SmsBudget;
+}
+
 /**
  * Sends the one-time codes. The code is drawn when the SMS leaves (in the
  * outbox handler), stored only as a hash, and never written anywhere else, so
@@ -33,34 +45,25 @@ export interface CodeSenderOptions {
  * and the older one stops working.
  */
 export class CodeSmsSender {
-  constructor(
-    private readonly db: PayserverDb,
-    private readonly gateway: SmsGateway,
-    private readonly random: RandomSource,
-    private readonly clock: Clock,
-    private readonly options: CodeSenderOptions,
-    private readonly settlement: Settlement,
-    private readonly kick: () => void,
-    private readonly budget: SmsBudget,
-  ) {}
+  constructor(private readonly deps: CodeSmsSenderDeps) {}
 
   /** The patent's second SMS for a pending pre-pay. */
   async sendPaymentCode({ paymentId, smsId }: { paymentId: string; smsId: string }, _messageId?: string, attempt = 1): Promise<void> {
-    const prepared = await inTransaction(this.db, async (trx) => {
+    const prepared = await inTransaction(this.deps.db, async (trx) => {
       const payment = await paymentStore.byId(trx, paymentId);
       if (!payment || payment.status !== 'pending') return null;
       const others = await paymentStore.otherPendingCodes(trx, payment.phone, paymentId);
       const code = this.distinctCode((c) =>
-        others.some((o) => o.code_hash === codeHash(this.options.codeKey, { id: o.id, amountMinor: Number(o.amount_minor), phone: o.phone }, c)),
+        others.some((o) => o.code_hash === codeHash(this.deps.options.codeKey, { id: o.id, amountMinor: Number(o.amount_minor), phone: o.phone }, c)),
       );
-      const hash = codeHash(this.options.codeKey, { id: payment.id, amountMinor: Number(payment.amount_minor), phone: payment.phone }, code);
-      if (!(await paymentStore.setCode(trx, paymentId, hash, new Date(this.clock.now().getTime() + this.options.codeTtlSeconds * 1000).toISOString()))) return null;
+      const hash = codeHash(this.deps.options.codeKey, { id: payment.id, amountMinor: Number(payment.amount_minor), phone: payment.phone }, code);
+      if (!(await paymentStore.setCode(trx, paymentId, hash, new Date(this.deps.clock.now().getTime() + this.deps.options.codeTtlSeconds * 1000).toISOString()))) return null;
       const checkout = await checkoutStore.labelsOf(trx, payment.order_id);
       if (!checkout) throw new Error(`payment ${payment.id} has no checkout`);
       const card = payment.source === 'card' && payment.account_id ? await accountStore.source(trx, payment.account_id, 'card') : undefined;
       return {
         to: payment.phone,
-        text: codeSms(this.options.locale, {
+        text: codeSms(this.deps.options.locale, {
           product: checkout.product_title,
           payee: checkout.payee,
           amountMinor: Number(payment.amount_minor),
@@ -69,68 +72,68 @@ export class CodeSmsSender {
           source: payment.source ?? 'wallet',
           cardLast4: card?.card_last4 ?? null,
           renewsEveryDays: checkout.renews_days,
-          minutes: Math.round(this.options.codeTtlSeconds / 60),
+          minutes: Math.round(this.deps.options.codeTtlSeconds / 60),
         }),
       };
     });
     if (!prepared) return;
     let gatewayId: string | undefined;
     try {
-      ({ gatewayId } = await this.gateway.send({ ref: smsId, to: prepared.to, from: this.options.from, text: prepared.text }));
+      ({ gatewayId } = await this.deps.gateway.send({ ref: smsId, to: prepared.to, from: this.deps.options.from, text: prepared.text }));
     } catch (err) {
       if (attempt < MAX_SEND_ATTEMPTS) throw err;
-      await smsLog.advance(this.db, smsId, 'failed', this.clock.now());
+      await smsLog.advance(this.deps.db, smsId, 'failed', this.deps.clock.now());
       await this.deliveryFailed(smsId);
       return;
     }
     crashPoint('payserver.after-code-sms');
-    await smsLog.advance(this.db, smsId, 'sent', this.clock.now(), gatewayId);
+    await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
   }
 
   /** The code that proves possession of the phone on the checkout page. */
   async sendPossessionCode({ sessionId, smsId }: { sessionId: string; smsId: string }): Promise<void> {
-    const prepared = await inTransaction(this.db, async (trx) => {
+    const prepared = await inTransaction(this.deps.db, async (trx) => {
       const session = await checkoutStore.sessionById(trx, sessionId);
       if (!session || session.verified_at) return null;
       const checkout = await checkoutStore.byOrder(trx, session.order_id);
       if (!checkout || checkout.status !== 'open') return null;
-      const code = this.random.code();
+      const code = this.deps.random.code();
       await checkoutStore.setSessionCode(
         trx,
         sessionId,
-        codeHash(this.options.codeKey, { id: session.id, amountMinor: Number(checkout.amount_minor), phone: session.phone }, code),
-        new Date(this.clock.now().getTime() + this.options.codeTtlSeconds * 1000).toISOString(),
+        codeHash(this.deps.options.codeKey, { id: session.id, amountMinor: Number(checkout.amount_minor), phone: session.phone }, code),
+        new Date(this.deps.clock.now().getTime() + this.deps.options.codeTtlSeconds * 1000).toISOString(),
       );
       return {
         to: session.phone,
-        text: possessionSms(this.options.locale, {
+        text: possessionSms(this.deps.options.locale, {
           payee: checkout.payee,
           amountMinor: Number(checkout.amount_minor),
           currency: checkout.currency,
           code,
-          minutes: Math.round(this.options.codeTtlSeconds / 60),
+          minutes: Math.round(this.deps.options.codeTtlSeconds / 60),
         }),
       };
     });
     if (!prepared) return;
-    const { gatewayId } = await this.gateway.send({ ref: smsId, to: prepared.to, from: this.options.from, text: prepared.text });
-    await smsLog.advance(this.db, smsId, 'sent', this.clock.now(), gatewayId);
+    const { gatewayId } = await this.deps.gateway.send({ ref: smsId, to: prepared.to, from: this.deps.options.from, text: prepared.text });
+    await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
   }
 
   /** Tells the phone that a payment for it could not go ahead (nothing was charged). */
   async sendDeclined({ paymentId, smsId }: { paymentId: string; smsId: string }): Promise<void> {
-    const payment = await paymentStore.byId(this.db, paymentId);
+    const payment = await paymentStore.byId(this.deps.db, paymentId);
     if (!payment) return;
-    const checkout = await checkoutStore.labelsOf(this.db, payment.order_id);
-    const text = declinedSms(this.options.locale, {
+    const checkout = await checkoutStore.labelsOf(this.deps.db, payment.order_id);
+    const text = declinedSms(this.deps.options.locale, {
       product: checkout?.product_title ?? '',
       payee: checkout?.payee ?? '',
       amountMinor: Number(payment.amount_minor),
       currency: payment.currency,
       reason: payment.failure_code ?? '',
     });
-    const { gatewayId } = await this.gateway.send({ ref: smsId, to: payment.phone, from: this.options.from, text });
-    await smsLog.advance(this.db, smsId, 'sent', this.clock.now(), gatewayId);
+    const { gatewayId } = await this.deps.gateway.send({ ref: smsId, to: payment.phone, from: this.deps.options.from, text });
+    await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
   }
 
   /**
@@ -140,32 +143,32 @@ export class CodeSmsSender {
    * instead of waiting for the code to expire.
    */
   async deliveryFailed(smsId: string): Promise<void> {
-    const now = this.clock.now();
-    await inTransaction(this.db, async (trx) => {
+    const now = this.deps.clock.now();
+    await inTransaction(this.deps.db, async (trx) => {
       const sms = await smsLog.byId(trx, smsId);
       if (!sms || sms.kind !== 'code' || !sms.ref) return;
       const payment = await paymentStore.byId(trx, sms.ref);
       if (!payment || payment.status !== 'pending') return;
       if ((await smsLog.countFor(trx, payment.id, 'code')) >= MAX_CODE_SMS) {
-        await this.settlement.fail(trx, payment, 'SMS_UNDELIVERABLE');
+        await this.deps.settlement.fail(trx, payment, 'SMS_UNDELIVERABLE');
         return;
       }
       // A resend is an SMS like any other: past the day's budget the payment fails instead.
-      if (!(await this.budget.take(trx))) {
-        await this.settlement.fail(trx, payment, 'SMS_UNDELIVERABLE');
+      if (!(await this.deps.budget.take(trx))) {
+        await this.deps.settlement.fail(trx, payment, 'SMS_UNDELIVERABLE');
         return;
       }
-      const next = this.random.id('sms');
-      await smsLog.queued(trx, { id: next, kind: 'code', to: payment.phone, from: this.options.from, now, ref: payment.id });
-      await enqueue(trx, { id: this.random.id('obx'), topic: CODE_SMS_TOPIC, payload: { paymentId: payment.id, smsId: next }, now });
+      const next = this.deps.random.id('sms');
+      await smsLog.queued(trx, { id: next, kind: 'code', to: payment.phone, from: this.deps.options.from, now, ref: payment.id });
+      await enqueue(trx, { id: this.deps.random.id('obx'), topic: CODE_SMS_TOPIC, payload: { paymentId: payment.id, smsId: next }, now });
     });
-    this.kick();
+    this.deps.kick();
   }
 
   /** Draws codes until one differs from every other pending code of the phone. */
   private distinctCode(taken: (code: string) => boolean): string {
     for (let i = 0; i < 50; i++) {
-      const code = this.random.code();
+      const code = this.deps.random.code();
       if (!taken(code)) return code;
     }
     throw new Error('could not draw a distinct code');

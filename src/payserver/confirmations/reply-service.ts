@@ -33,6 +33,18 @@ import { paymentStore } from '../payments/payment-store.ts';
 
 export type ReplyOutcome = 'cancel_requested' | 'captured' | 'order_closed' | 'wrong_code' | 'confirmation_failed' | 'too_many_replies' | 'no_code' | 'no_pending' | 'unknown_sender';
 
+/** What ReplyService is built from. */
+export interface ReplyServiceDeps {
+  db: PayserverDb;
+  settlement: Settlement;
+  limiter: RateLimiter;
+  clock: Clock;
+  options: ReplyOptions;
+  kick: () => void;
+  random: RandomSource;
+  budget: SmsBudget;
+}
+
 /**
  * Takes a phone's SMS reply (claim 3): finds the pending payment whose code
  * it carries and captures it; a wrong code counts against every pending
@@ -47,28 +59,19 @@ export type ReplyOutcome = 'cancel_requested' | 'captured' | 'order_closed' | 'w
  * reply that matches gives its checks back.
  */
 export class ReplyService {
-  constructor(
-    private readonly db: PayserverDb,
-    private readonly settlement: Settlement,
-    private readonly limiter: RateLimiter,
-    private readonly clock: Clock,
-    private readonly options: ReplyOptions,
-    private readonly kick: () => void,
-    private readonly random: RandomSource,
-    private readonly budget: SmsBudget,
-  ) {}
+  constructor(private readonly deps: ReplyServiceDeps) {}
 
   async handle(from: string, text: string): Promise<ReplyOutcome> {
     let phone: string;
     try {
-      phone = normalizePhone(from, this.options.regions);
+      phone = normalizePhone(from, this.deps.options.regions);
     } catch (err) {
       if (err instanceof DomainError) return 'unknown_sender';
       throw err;
     }
     if (isCancelReply(text)) {
-      await inTransaction(this.db, (trx) => enqueue(trx, { id: this.random.id('obx'), topic: CANCEL_REPLY_TOPIC, payload: { phone }, now: this.clock.now() }));
-      this.kick();
+      await inTransaction(this.deps.db, (trx) => enqueue(trx, { id: this.deps.random.id('obx'), topic: CANCEL_REPLY_TOPIC, payload: { phone }, now: this.deps.clock.now() }));
+      this.deps.kick();
       return 'cancel_requested';
     }
     const code = parseReplyCode(text);
@@ -77,45 +80,45 @@ export class ReplyService {
       return 'no_code';
     }
     let triesLeft: number | undefined;
-    const outcome = await inTransaction(this.db, async (trx): Promise<ReplyOutcome> => {
+    const outcome = await inTransaction(this.deps.db, async (trx): Promise<ReplyOutcome> => {
       triesLeft = undefined;
-      const now = this.clock.now().toISOString();
-      const pending = await paymentStore.checkable(trx, phone, now, this.options.maxWrongCodes);
+      const now = this.deps.clock.now().toISOString();
+      const pending = await paymentStore.checkable(trx, phone, now, this.deps.options.maxWrongCodes);
       if (pending.length === 0) return 'no_pending';
       const bucket = `code-checks:${phone}`;
-      const rule = this.options.codeChecksPerPhone;
+      const rule = this.deps.options.codeChecksPerPhone;
       // All pending codes if the phone's window allows, else only the newest (the one most likely replied to).
       let ids = pending;
       let checks = ids.length;
-      if (!(await this.limiter.take(trx, bucket, rule, checks))) {
+      if (!(await this.deps.limiter.take(trx, bucket, rule, checks))) {
         checks = 1;
         ids = ids.slice(0, 1);
-        if (!(await this.limiter.take(trx, bucket, rule, 1))) return 'too_many_replies';
+        if (!(await this.deps.limiter.take(trx, bucket, rule, 1))) return 'too_many_replies';
       }
-      const tried = await paymentStore.takeTry(trx, ids, this.options.maxWrongCodes);
-      const match = tried.find((p) => p.code_hash === codeHash(this.options.codeKey, { id: p.id, amountMinor: Number(p.amount_minor), phone: p.phone }, code));
+      const tried = await paymentStore.takeTry(trx, ids, this.deps.options.maxWrongCodes);
+      const match = tried.find((p) => p.code_hash === codeHash(this.deps.options.codeKey, { id: p.id, amountMinor: Number(p.amount_minor), phone: p.phone }, code));
       if (match) {
         // A right code was no wrong try, for the phone or for the other payments it was checked against.
-        await this.limiter.giveBack(trx, bucket, rule, checks);
+        await this.deps.limiter.giveBack(trx, bucket, rule, checks);
         await paymentStore.giveBackTry(trx, tried.map((p) => p.id));
         // Replying the code of a renewing product is the consent to its renewals (the SMS said so).
-        return (await this.settlement.capture(trx, match, { renewalConsent: true })) ? 'captured' : 'order_closed';
+        return (await this.deps.settlement.capture(trx, match, { renewalConsent: true })) ? 'captured' : 'order_closed';
       }
       let failed = false;
       for (const p of tried) {
-        if (p.wrong_replies >= this.options.maxWrongCodes) failed = (await this.settlement.fail(trx, p, 'CONFIRMATION_FAILED')) || failed;
+        if (p.wrong_replies >= this.deps.options.maxWrongCodes) failed = (await this.deps.settlement.fail(trx, p, 'CONFIRMATION_FAILED')) || failed;
         else {
           // The TV shows the tries left.
-          const left = this.options.maxWrongCodes - p.wrong_replies;
+          const left = this.deps.options.maxWrongCodes - p.wrong_replies;
           triesLeft = triesLeft === undefined ? left : Math.min(triesLeft, left);
-          await tellBackend(trx, this.random, this.clock.now(), { type: 'payment.code_rejected', orderId: p.order_id, attempt: p.attempt, paymentId: p.id, amountMinor: Number(p.amount_minor), currency: p.currency, failureCode: null, triesLeft: left });
+          await tellBackend(trx, this.deps.random, this.deps.clock.now(), { type: 'payment.code_rejected', orderId: p.order_id, attempt: p.attempt, paymentId: p.id, amountMinor: Number(p.amount_minor), currency: p.currency, failureCode: null, triesLeft: left });
         }
       }
       return failed ? 'confirmation_failed' : tried.length ? 'wrong_code' : 'no_pending';
     });
     if (outcome === 'captured') crashPoint('payserver.after-capture');
     if (outcome === 'wrong_code' || outcome === 'confirmation_failed' || outcome === 'order_closed' || outcome === 'no_pending') await this.answer(phone, outcome, triesLeft);
-    this.kick();
+    this.deps.kick();
     return outcome;
   }
 
@@ -125,12 +128,12 @@ export class ReplyService {
    * cannot be used to make tvpay send SMS without end.
    */
   private async answer(phone: string, kind: ReplyAnswer, triesLeft?: number): Promise<void> {
-    const { locale, payee, smsFrom, answersPerPhone } = this.options;
-    await inTransaction(this.db, async (trx) => {
-      if (!(await this.limiter.take(trx, `reply-answers:${phone}`, answersPerPhone, 1))) return;
-      if (!(await this.budget.take(trx))) return;
-      await queueText(trx, this.random, { kind: 'reply-answer', to: phone, from: smsFrom, text: replyAnswerSms(locale, kind, { payee, ...(triesLeft === undefined ? {} : { triesLeft }) }), now: this.clock.now() });
+    const { locale, payee, smsFrom, answersPerPhone } = this.deps.options;
+    await inTransaction(this.deps.db, async (trx) => {
+      if (!(await this.deps.limiter.take(trx, `reply-answers:${phone}`, answersPerPhone, 1))) return;
+      if (!(await this.deps.budget.take(trx))) return;
+      await queueText(trx, this.deps.random, { kind: 'reply-answer', to: phone, from: smsFrom, text: replyAnswerSms(locale, kind, { payee, ...(triesLeft === undefined ? {} : { triesLeft }) }), now: this.deps.clock.now() });
     });
-    this.kick();
+    this.deps.kick();
   }
 }

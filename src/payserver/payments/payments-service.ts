@@ -34,6 +34,19 @@ export interface PaymentsOptions extends CodeSendRules {
 }
 
 
+/** What PaymentsService is built from. */
+export interface PaymentsServiceDeps {
+  db: PayserverDb;
+  ledger: Ledger;
+  settlement: Settlement;
+  limiter: RateLimiter;
+  random: RandomSource;
+  clock: Clock;
+  options: PaymentsOptions;
+  kick: () => void;
+  budget: SmsBudget;
+}
+
 /**
  * The payment server's side of an order (claims 2, 3 and 8): registering the
  * phone checkout for each payer attempt, the pre-pay of a bound phone (hold on
@@ -41,33 +54,23 @@ export interface PaymentsOptions extends CodeSendRules {
  * closing an order the back-end gave up on, and expiring what timed out.
  */
 export class PaymentsService {
-  constructor(
-    private readonly db: PayserverDb,
-    private readonly ledger: Ledger,
-    private readonly settlement: Settlement,
-    private readonly limiter: RateLimiter,
-    private readonly random: RandomSource,
-    private readonly clock: Clock,
-    private readonly options: PaymentsOptions,
-    private readonly kick: () => void,
-    private readonly budget: SmsBudget,
-  ) {}
+  constructor(private readonly deps: PaymentsServiceDeps) {}
 
   /** Idempotent on (orderId, attempt): a retried message answers what the first one did. */
   async start(req: StartPaymentRequest): Promise<StartResult> {
-    const phone = normalizePhone(req.phone, this.options.regions);
+    const phone = normalizePhone(req.phone, this.deps.options.regions);
     if (req.mode === 'sms_confirm') {
       const prior = await this.existingSmsPayment(req);
       if (prior) return prior;
     }
     try {
-      const result = await inTransaction(this.db, async (trx) => {
+      const result = await inTransaction(this.deps.db, async (trx) => {
         // The code-send limits count in the same transaction as the start (one durable commit).
-        const rateLimited = req.mode === 'sms_confirm' && (await this.limiter.count(trx, codeSendBuckets(phone, req.deviceId, this.options))) !== undefined;
+        const rateLimited = req.mode === 'sms_confirm' && (await this.deps.limiter.count(trx, codeSendBuckets(phone, req.deviceId, this.deps.options))) !== undefined;
         return this.startIn(trx, req, phone, rateLimited);
       });
       if (result.state === 'pending_confirmation') crashPoint('payserver.after-hold');
-      this.kick();
+      this.deps.kick();
       return result;
     } catch (err) {
       if (isUniqueViolation(err)) {
@@ -79,7 +82,7 @@ export class PaymentsService {
   }
 
   private async startIn(trx: PayserverDb, req: StartPaymentRequest, phone: string, rateLimited: boolean): Promise<StartResult> {
-    const now = this.clock.now();
+    const now = this.deps.clock.now();
     const none = { failureCode: null, paymentId: null };
     // The checkout row is the order's lock: created if missing, then taken by a conditional update
     // that only a start for the current or a newer attempt wins. A start racing a newer one (on
@@ -107,13 +110,13 @@ export class PaymentsService {
       return { state: 'superseded', ...none };
     }
     const older = await paymentStore.pendingOfOrder(trx, req.orderId, { beforeAttempt: req.attempt });
-    for (const p of older) await this.settlement.release(trx, p, 'SUPERSEDED');
+    for (const p of older) await this.deps.settlement.release(trx, p, 'SUPERSEDED');
     // A phone with no wallet here at all cannot pay on the checkout page either: say so at once (the TV offers
     // another number, the phone is told by SMS) rather than send a link to a dead end.
     const account = await accountStore.byPhone(trx, phone);
     if (req.mode === 'wap_link' && account) return { state: 'awaiting_checkout', ...none };
 
-    const paymentId = this.random.id('pay');
+    const paymentId = this.deps.random.id('pay');
     const base: Payment = {
       id: paymentId,
       order_id: req.orderId,
@@ -138,10 +141,10 @@ export class PaymentsService {
     const failWith = async (failureCode: string, budgetTaken = false): Promise<StartResult> => {
       await paymentStore.insert(trx, { ...base, failure_code: failureCode });
       // The phone hears of it (within the SMS limits and budget), so probing a number is never silent.
-      if (TOLD_TO_PHONE.has(failureCode) && !rateLimited && (budgetTaken || (await this.budget.take(trx)))) {
-        const smsId = this.random.id('sms');
-        await smsLog.queued(trx, { id: smsId, kind: 'declined', to: phone, from: this.options.smsFrom, now, ref: paymentId });
-        await enqueue(trx, { id: this.random.id('obx'), topic: DECLINED_SMS_TOPIC, payload: { paymentId, smsId }, now });
+      if (TOLD_TO_PHONE.has(failureCode) && !rateLimited && (budgetTaken || (await this.deps.budget.take(trx)))) {
+        const smsId = this.deps.random.id('sms');
+        await smsLog.queued(trx, { id: smsId, kind: 'declined', to: phone, from: this.deps.options.smsFrom, now, ref: paymentId });
+        await enqueue(trx, { id: this.deps.random.id('obx'), topic: DECLINED_SMS_TOPIC, payload: { paymentId, smsId }, now });
       }
       return { state: 'failed', failureCode, paymentId };
     };
@@ -151,14 +154,14 @@ export class PaymentsService {
     if (rateLimited) return failWith('SMS_RATE_LIMITED');
 
     // One SMS leaves whatever happens next (the code, or word that the payment could not go ahead).
-    if (!(await this.budget.take(trx))) return failWith('SMS_BUDGET_EXHAUSTED');
+    if (!(await this.deps.budget.take(trx))) return failWith('SMS_BUDGET_EXHAUSTED');
     const ledgers = await accountStore.sources(trx, account.id);
     let source: 'wallet' | 'card' | null = null;
     let holdId: string | null = null;
     for (const kind of ['wallet', 'card'] as const) {
       const la = ledgers.find((l) => l.kind === kind);
       if (!la) continue;
-      holdId = await this.ledger.reserve(trx, la.id, req.amountMinor, paymentId);
+      holdId = await this.deps.ledger.reserve(trx, la.id, req.amountMinor, paymentId);
       if (holdId) {
         source = kind;
         break;
@@ -166,7 +169,7 @@ export class PaymentsService {
     }
     if (!holdId) return failWith('INSUFFICIENT_FUNDS', true);
 
-    const smsId = this.random.id('sms');
+    const smsId = this.deps.random.id('sms');
     await paymentStore.insert(trx, {
       ...base,
       account_id: account.id,
@@ -174,15 +177,15 @@ export class PaymentsService {
       hold_id: holdId,
       status: 'pending',
       completed_at: null,
-      code_expires_at: new Date(now.getTime() + this.options.codeTtlSeconds * 1000).toISOString(),
+      code_expires_at: new Date(now.getTime() + this.deps.options.codeTtlSeconds * 1000).toISOString(),
     });
-    await smsLog.queued(trx, { id: smsId, kind: 'code', to: phone, from: this.options.smsFrom, now, ref: paymentId });
-    await enqueue(trx, { id: this.random.id('obx'), topic: CODE_SMS_TOPIC, payload: { paymentId, smsId }, now });
+    await smsLog.queued(trx, { id: smsId, kind: 'code', to: phone, from: this.deps.options.smsFrom, now, ref: paymentId });
+    await enqueue(trx, { id: this.deps.random.id('obx'), topic: CODE_SMS_TOPIC, payload: { paymentId, smsId }, now });
     return { state: 'pending_confirmation', failureCode: null, paymentId };
   }
 
   private async existingSmsPayment(req: StartPaymentRequest): Promise<StartResult | null> {
-    const p = await paymentStore.smsPaymentOf(this.db, req.orderId, req.attempt);
+    const p = await paymentStore.smsPaymentOf(this.deps.db, req.orderId, req.attempt);
     if (!p) return null;
     if (p.status === 'failed') return { state: 'failed', failureCode: p.failure_code, paymentId: p.id };
     if (p.status === 'captured') return { state: 'paid', failureCode: null, paymentId: p.id };
@@ -197,14 +200,14 @@ export class PaymentsService {
    * and it is refunded.
    */
   async close(orderId: string): Promise<{ state: 'closed' | 'paid' }> {
-    const state = await inTransaction(this.db, async (trx) => {
+    const state = await inTransaction(this.deps.db, async (trx) => {
       const status = await checkoutStore.statusOf(trx, orderId);
       if (!status) {
-        await checkoutStore.closeBeforeStart(trx, orderId, sha256(this.random.token()), this.clock.now().toISOString());
+        await checkoutStore.closeBeforeStart(trx, orderId, sha256(this.deps.random.token()), this.deps.clock.now().toISOString());
         return 'closed' as const;
       }
       await checkoutStore.close(trx, orderId);
-      for (const p of await paymentStore.pendingOfOrder(trx, orderId)) await this.settlement.release(trx, p, 'ORDER_CLOSED');
+      for (const p of await paymentStore.pendingOfOrder(trx, orderId)) await this.deps.settlement.release(trx, p, 'ORDER_CLOSED');
       return status === 'paid' ? ('paid' as const) : ('closed' as const);
     });
     return { state };
@@ -212,9 +215,9 @@ export class PaymentsService {
 
   /** An order's payments and the SMS sent for them and their refunds, for the back-end's timeline. */
   async trace(orderId: string): Promise<OrderTrace> {
-    const payments = await paymentStore.ofOrder(this.db, orderId);
-    const refunds = await refundStore.ofOrder(this.db, orderId);
-    const sms = await smsLog.ofRefs(this.db, [...payments.map((p) => p.id), ...refunds.map((r) => r.id)]);
+    const payments = await paymentStore.ofOrder(this.deps.db, orderId);
+    const refunds = await refundStore.ofOrder(this.deps.db, orderId);
+    const sms = await smsLog.ofRefs(this.deps.db, [...payments.map((p) => p.id), ...refunds.map((r) => r.id)]);
     return {
       payments: payments.map((p) => ({
         paymentId: p.id,
@@ -233,17 +236,17 @@ export class PaymentsService {
 
   /** Fails payments whose code expired and closes checkouts whose order expired. */
   async expire(): Promise<number> {
-    const now = this.clock.now().toISOString();
+    const now = this.deps.clock.now().toISOString();
     let count = 0;
-    const stale = await paymentStore.expiredCodes(this.db, now, 500);
+    const stale = await paymentStore.expiredCodes(this.deps.db, now, 500);
     for (const p of stale) {
-      if (await inTransaction(this.db, (trx) => this.settlement.fail(trx, p, 'CONFIRMATION_EXPIRED'))) count++;
+      if (await inTransaction(this.deps.db, (trx) => this.deps.settlement.fail(trx, p, 'CONFIRMATION_EXPIRED'))) count++;
     }
-    for (const orderId of await checkoutStore.dueToExpire(this.db, now, 500)) {
+    for (const orderId of await checkoutStore.dueToExpire(this.deps.db, now, 500)) {
       await this.close(orderId);
       count++;
     }
-    if (count) this.kick();
+    if (count) this.deps.kick();
     return count;
   }
 }

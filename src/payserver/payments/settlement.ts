@@ -96,6 +96,7 @@ export class Settlement {
       currency: payment.currency,
       failureCode,
       ...(renewalConsent === undefined ? {} : { renewalConsent }),
+      ...(type === 'payment.completed' && payment.source ? { source: payment.source } : {}),
     });
   }
 }

@@ -27,6 +27,17 @@ export interface RefundsOptions {
 
 const answerOf = (r: RefundRow): RefundAnswer => ({ status: r.status, failureCode: r.failure_code });
 
+/** What RefundsService is built from. */
+export interface RefundsServiceDeps {
+  db: PayserverDb;
+  ledger: Ledger;
+  gateway: SmsGateway;
+  random: RandomSource;
+  clock: Clock;
+  options: RefundsOptions;
+  kick: () => void;
+}
+
 /**
  * Gives captured money back (claims 4 and 7 run backwards): to the source it
  * came from (the wallet, or the card), as a ledger entry from the merchant
@@ -36,25 +47,17 @@ const answerOf = (r: RefundRow): RefundAnswer => ({ status: r.status, failureCod
  * receipt SMS and the message that tells the back-end commit together.
  */
 export class RefundsService {
-  constructor(
-    private readonly db: PayserverDb,
-    private readonly ledger: Ledger,
-    private readonly gateway: SmsGateway,
-    private readonly random: RandomSource,
-    private readonly clock: Clock,
-    private readonly options: RefundsOptions,
-    private readonly kick: () => void,
-  ) {}
+  constructor(private readonly deps: RefundsServiceDeps) {}
 
   async refund(req: RefundRequest): Promise<RefundAnswer> {
     try {
-      const answer = await inTransaction(this.db, (trx) => this.refundIn(trx, req));
-      this.kick();
+      const answer = await inTransaction(this.deps.db, (trx) => this.refundIn(trx, req));
+      this.deps.kick();
       return answer;
     } catch (err) {
       // The same refund asked twice at once: the second finds the first's row.
       if (!isUniqueViolation(err)) throw err;
-      const prior = await refundStore.byId(this.db, req.refundId);
+      const prior = await refundStore.byId(this.deps.db, req.refundId);
       if (!prior) throw err;
       return answerOf(prior);
     }
@@ -63,7 +66,7 @@ export class RefundsService {
   private async refundIn(trx: PayserverDb, req: RefundRequest): Promise<RefundAnswer> {
     const prior = await refundStore.byId(trx, req.refundId);
     if (prior) return answerOf(prior);
-    const now = this.clock.now();
+    const now = this.deps.clock.now();
     const payment = await paymentStore.byId(trx, req.paymentId);
     let failureCode: string | null = null;
     if (!payment || payment.order_id !== req.orderId || !payment.hold_id) failureCode = 'PAYMENT_NOT_FOUND';
@@ -72,7 +75,7 @@ export class RefundsService {
       const refunded = await paymentStore.takeRefund(trx, payment.id, req.amountMinor);
       if (refunded === undefined) failureCode = 'REFUND_EXCEEDS_PAYMENT';
       else {
-        await this.ledger.refund(trx, payment.hold_id, req.refundId, req.amountMinor);
+        await this.deps.ledger.refund(trx, payment.hold_id, req.refundId, req.amountMinor);
         if (refunded === Number(payment.amount_minor)) {
           await paymentStore.move(trx, payment.id, 'refunded', now.toISOString());
           // The checkout page then says the money went back.
@@ -93,11 +96,11 @@ export class RefundsService {
     };
     await refundStore.insert(trx, row);
     if (!failureCode && payment) {
-      const smsId = this.random.id('sms');
-      await smsLog.queued(trx, { id: smsId, kind: 'refund', to: payment.phone, from: this.options.smsFrom, now, ref: req.refundId });
-      await enqueue(trx, { id: this.random.id('obx'), topic: REFUND_SMS_TOPIC, payload: { refundId: req.refundId, smsId }, now });
+      const smsId = this.deps.random.id('sms');
+      await smsLog.queued(trx, { id: smsId, kind: 'refund', to: payment.phone, from: this.deps.options.smsFrom, now, ref: req.refundId });
+      await enqueue(trx, { id: this.deps.random.id('obx'), topic: REFUND_SMS_TOPIC, payload: { refundId: req.refundId, smsId }, now });
     }
-    await tellBackend(trx, this.random, now, {
+    await tellBackend(trx, this.deps.random, now, {
       type: failureCode ? 'refund.failed' : 'refund.succeeded',
       refundId: req.refundId,
       orderId: req.orderId,
@@ -112,13 +115,13 @@ export class RefundsService {
 
   /** The payer's receipt: amount, product, where the money went, the order. */
   async sendReceipt({ refundId, smsId }: { refundId: string; smsId: string }): Promise<void> {
-    const refund = await refundStore.byId(this.db, refundId);
-    const payment = refund && (await paymentStore.byId(this.db, refund.payment_id));
+    const refund = await refundStore.byId(this.deps.db, refundId);
+    const payment = refund && (await paymentStore.byId(this.deps.db, refund.payment_id));
     if (!refund || !payment) return;
     // Sent already (a delivery retried after the gateway took it): once is enough.
-    if ((await smsLog.byId(this.db, smsId))?.status !== 'queued') return;
-    const text = refundSms(this.options.locale, { ...(await receiptLabels(this.db, refund.order_id, refund.source, payment.account_id)), amountMinor: Number(refund.amount_minor), currency: refund.currency, orderId: refund.order_id });
-    const { gatewayId } = await this.gateway.send({ ref: smsId, to: payment.phone, from: this.options.smsFrom, text });
-    await smsLog.advance(this.db, smsId, 'sent', this.clock.now(), gatewayId);
+    if ((await smsLog.byId(this.deps.db, smsId))?.status !== 'queued') return;
+    const text = refundSms(this.deps.options.locale, { ...(await receiptLabels(this.deps.db, refund.order_id, refund.source, payment.account_id)), amountMinor: Number(refund.amount_minor), currency: refund.currency, orderId: refund.order_id });
+    const { gatewayId } = await this.deps.gateway.send({ ref: smsId, to: payment.phone, from: this.deps.options.smsFrom, text });
+    await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
   }
 }

@@ -16,6 +16,17 @@ export interface RenewalsOptions {
   regions: readonly string[];
 }
 
+/** What RenewalsService is built from. */
+export interface RenewalsServiceDeps {
+  db: PayserverDb;
+  ledger: Ledger;
+  settlement: Settlement;
+  random: RandomSource;
+  clock: Clock;
+  options: RenewalsOptions;
+  kick: () => void;
+}
+
 /**
  * Charges renewals under the payer's quick-pay agreement (no code: the payer
  * consented when buying and was told before this renewal): the wallet, else
@@ -24,23 +35,15 @@ export interface RenewalsOptions {
  * the back-end asks (the order's one `renewal` payment is unique).
  */
 export class RenewalsService {
-  constructor(
-    private readonly db: PayserverDb,
-    private readonly ledger: Ledger,
-    private readonly settlement: Settlement,
-    private readonly random: RandomSource,
-    private readonly clock: Clock,
-    private readonly options: RenewalsOptions,
-    private readonly kick: () => void,
-  ) {}
+  constructor(private readonly deps: RenewalsServiceDeps) {}
 
   async charge(req: RenewalRequest): Promise<StartPaymentResult> {
     const prior = await this.prior(req.orderId);
     if (prior) return prior;
     try {
-      const result = await inTransaction(this.db, (trx) => this.chargeIn(trx, req));
+      const result = await inTransaction(this.deps.db, (trx) => this.chargeIn(trx, req));
       if (result.state === 'paid') crashPoint('payserver.after-renewal-charge');
-      this.kick();
+      this.deps.kick();
       return result;
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
@@ -49,17 +52,17 @@ export class RenewalsService {
   }
 
   private async prior(orderId: string): Promise<StartPaymentResult | null> {
-    const p = await paymentStore.smsPaymentOf(this.db, orderId, 1, 'renewal');
+    const p = await paymentStore.smsPaymentOf(this.deps.db, orderId, 1, 'renewal');
     if (!p) return null;
     return { state: p.status === 'captured' || p.status === 'refunded' ? 'paid' : 'failed', failureCode: p.failure_code };
   }
 
   private async chargeIn(trx: PayserverDb, req: RenewalRequest): Promise<StartPaymentResult> {
-    const now = this.clock.now();
-    const phone = normalizePhone(req.phone, this.options.regions);
+    const now = this.deps.clock.now();
+    const phone = normalizePhone(req.phone, this.deps.options.regions);
     await checkoutStore.ensure(trx, {
       order_id: req.orderId,
-      link_token_hash: sha256(this.random.token()),
+      link_token_hash: sha256(this.deps.random.token()),
       phone,
       amount_minor: req.amountMinor,
       currency: req.currency,
@@ -74,7 +77,7 @@ export class RenewalsService {
       renews_days: req.renewsEveryDays,
     });
     if (!(await checkoutStore.take(trx, req.orderId, phone, 1))) return { state: 'closed', failureCode: null };
-    const paymentId = this.random.id('pay');
+    const paymentId = this.deps.random.id('pay');
     const base: Payment = {
       id: paymentId,
       order_id: req.orderId,
@@ -97,7 +100,7 @@ export class RenewalsService {
     };
     const fail = async (failureCode: string): Promise<StartPaymentResult> => {
       await paymentStore.insert(trx, { ...base, status: 'failed', failure_code: failureCode, completed_at: now.toISOString() });
-      await tellBackend(trx, this.random, now, { type: 'payment.failed', orderId: req.orderId, attempt: 1, paymentId, amountMinor: req.amountMinor, currency: req.currency, failureCode });
+      await tellBackend(trx, this.deps.random, now, { type: 'payment.failed', orderId: req.orderId, attempt: 1, paymentId, amountMinor: req.amountMinor, currency: req.currency, failureCode });
       return { state: 'failed', failureCode };
     };
     const account = await accountStore.byPhone(trx, phone);
@@ -108,7 +111,7 @@ export class RenewalsService {
     for (const kind of ['wallet', 'card'] as const) {
       const la = await accountStore.source(trx, account.id, kind);
       if (!la) continue;
-      holdId = await this.ledger.reserve(trx, la.id, req.amountMinor, paymentId);
+      holdId = await this.deps.ledger.reserve(trx, la.id, req.amountMinor, paymentId);
       if (holdId) {
         source = kind;
         break;
@@ -118,7 +121,7 @@ export class RenewalsService {
     const payment: Payment = { ...base, account_id: account.id, source, hold_id: holdId };
     await paymentStore.insert(trx, payment);
     // The capture queues the receipt, which says it renewed.
-    if (!(await this.settlement.capture(trx, payment))) return { state: 'closed', failureCode: null };
+    if (!(await this.deps.settlement.capture(trx, payment))) return { state: 'closed', failureCode: null };
     return { state: 'paid', failureCode: null };
   }
 

@@ -38,6 +38,20 @@ let ticker: number | undefined;
 /** A request of the checkout is in flight: OK is ignored until it answers (a double OK must not buy twice). */
 let busy = false;
 
+/** The package's name in the TV's language: the operator's words for it, else its title. */
+function nameOf(p: Product): string {
+  return p.localized[lang]?.title ?? p.title;
+}
+
+/** What the package gives, in the TV's language; nothing rather than words in the other language. */
+function aboutOf(p: Product): string {
+  const words = p.localized[lang];
+  return words ? (words.description ?? '') : p.description;
+}
+
+/** Where focus goes when the catalogue comes back: the package the viewer left, or the button they came from. */
+let returnFocus: string | undefined;
+
 function newKey(): string {
   const bytes = new Uint8Array(16);
   crypto.getRandomValues(bytes);
@@ -58,9 +72,12 @@ function provision(): string | null {
   return m ? m[1]! : null;
 }
 
+/** Scales the 1920×1080 stage to the screen and centres it: at 4:3 the bands above and below are equal. */
 function fitStage() {
   const scale = Math.min(window.innerWidth / 1920, window.innerHeight / 1080);
-  stage.style.transform = `scale(${scale})`;
+  const x = (window.innerWidth - 1920 * scale) / 2;
+  const y = (window.innerHeight - 1080 * scale) / 2;
+  stage.style.transform = `translate(${x}px, ${y}px) scale(${scale})`;
 }
 
 function focus(el: HTMLElement | null) {
@@ -88,8 +105,14 @@ function go(next: Screen) {
     clearInterval(ticker);
     ticker = undefined;
   }
+  // Coming back to the catalogue, focus returns to where the viewer left it (leanback rows' focus memory).
+  const from = screen;
+  if (next.name === 'catalogue') {
+    if (from.name === 'services') returnFocus = '#services';
+    else if ('product' in from) returnFocus = `[data-product="${from.product.productId}"]`;
+  }
   screen = next;
-  render();
+  render(next.name === 'catalogue' ? returnFocus : undefined);
 }
 
 function header(): HTMLElement {
@@ -123,17 +146,17 @@ function render(preferred?: string) {
       body.appendChild(h('h1', {}, t.packages));
       body.appendChild(h('div', { class: 'grid' }, ...products.map((p) =>
         h('button', { type: 'button', class: 'card', 'data-focusable': true, tabindex: -1, 'data-product': p.productId, onclick: () => openDetail(p) },
-          h('div', { class: 'card-title' }, p.title),
+          h('div', { class: 'card-title' }, nameOf(p)),
           h('div', { class: 'price' }, money(p.amountMinor, p.currency)),
           h('div', { class: 'muted' }, p.renews ? `${t.renewsShort} · ${t.days(p.durationDays)}` : t.days(p.durationDays))))));
       preferred = preferred || '[data-product]';
       break;
     case 'detail':
       body.appendChild(h('div', { class: 'panel' },
-        h('h1', {}, s.product.title),
+        h('h1', {}, nameOf(s.product)),
         h('div', { class: 'price big' }, money(s.product.amountMinor, s.product.currency)),
         h('p', {}, t.days(s.product.durationDays)),
-        h('p', { class: 'muted' }, t.turnsOn(s.product.service)),
+        aboutOf(s.product) ? h('p', { class: 'lead about', 'data-testid': 'about' }, aboutOf(s.product)) : null,
         s.activeUntil ? h('p', { class: 'lead', 'data-testid': 'extends' }, t.extendsTo(date(s.activeUntil), date(new Date(Date.parse(s.activeUntil) + s.product.durationDays * 86_400_000).toISOString()))) : null,
         s.product.renews ? h('p', { class: 'lead', 'data-testid': 'renews' }, t.renews(s.product.durationDays, money(s.product.amountMinor, s.product.currency))) : null,
         h('div', { class: 'row' }, button(t.buy, () => go({ name: 'phone', product: s.product, digits: '', key: newKey() }), { id: 'buy' }), button(t.back, () => go({ name: 'catalogue' })))));
@@ -150,8 +173,9 @@ function render(preferred?: string) {
       body.appendChild(h('div', { class: 'panel center' },
         h('div', { class: 'badge ok' }, '✓'),
         h('h1', {}, t.success),
-        h('p', { class: 'lead' }, s.entitlement ? t.activeUntil(s.product.title, date(s.entitlement.validUntil)) : s.product.title),
-        button(t.done, () => go({ name: 'catalogue' }), { id: 'done' })));
+        h('p', { class: 'lead' }, s.entitlement ? t.activeUntil(nameOf(s.product), date(s.entitlement.validUntil)) : nameOf(s.product)),
+        h('p', { class: 'muted', 'data-testid': 'paid' }, t.paid(money(s.order.amountMinor, s.order.currency), s.order.paidWith ? t.methods[s.order.paidWith] ?? '' : '')),
+        h('div', { class: 'row' }, button(t.done, () => go({ name: 'catalogue' }), { id: 'done' }))));
       break;
     case 'failure':
       body.appendChild(h('div', { class: 'panel center' },
@@ -165,7 +189,7 @@ function render(preferred?: string) {
       body.appendChild(h('h1', {}, t.myServices));
       body.appendChild(s.error ? h('p', { class: 'lead error', role: 'alert', 'data-testid': 'services-error' }, t.servicesError) : s.list.length === 0 ? h('p', { class: 'lead' }, t.noServices) : h('ul', { class: 'list' }, ...s.list.map((e) => {
         const p = products.filter((x) => x.productId === e.productId)[0];
-        return h('li', { 'data-refunded': e.refunded ? 'yes' : 'no' }, h('span', {}, p ? p.title : e.service), h('span', { class: 'muted' }, e.refunded ? t.refunded : t.until(date(e.validUntil))));
+        return h('li', { 'data-refunded': e.refunded ? 'yes' : 'no' }, h('span', {}, p ? nameOf(p) : e.service), h('span', { class: 'muted' }, e.refunded ? t.refunded : t.until(date(e.validUntil))));
       })));
       if (s.subscriptions.length) {
         body.appendChild(h('ul', { class: 'list', 'data-testid': 'subscriptions' }, ...s.subscriptions.map((sub) =>
@@ -210,7 +234,7 @@ function renderPhone(body: HTMLElement, s: Extract<Screen, { name: 'phone' }>) {
       h('h1', {}, t.enterPhone),
       h('div', { class: `phone-display ${s.digits ? '' : 'empty'}`, 'data-testid': 'phone-display' }, s.digits ? groupPhone(s.digits) : '___ ____ ____'),
       h('p', { class: `muted ${early || s.error ? 'error' : ''}`, role: 'status', 'data-testid': 'phone-status' }, busy ? t.sending : s.error || (early ? t.phoneBad : t.phoneHint)),
-      h('p', { class: 'muted' }, `${s.product.title} · ${money(s.product.amountMinor, s.product.currency)}`)),
+      h('p', { class: 'muted' }, `${nameOf(s.product)} · ${money(s.product.amountMinor, s.product.currency)}`)),
     h('div', { class: `keypad ${busy ? 'busy' : ''}`, 'data-trap': true, 'aria-busy': busy ? 'true' : undefined }, ...keys.map((k) =>
       h('button', {
         type: 'button', class: `key ${k === 'ok' ? 'key-ok' : ''}`, 'data-focusable': true, tabindex: -1, 'data-key': k,
@@ -285,7 +309,7 @@ function renderWaiting(body: HTMLElement, s: Extract<Screen, { name: 'waiting' }
     h('div', { class: 'panel' },
       h('h1', {}, t.checkPhone),
       h('p', { class: 'lead', 'data-testid': 'instruction', 'data-channel': o.channel || '' }, what),
-      h('p', { class: 'price' }, `${o.title} · ${money(o.amountMinor, o.currency)}`),
+      h('p', { class: 'price' }, `${nameOf(s.product)} · ${money(o.amountMinor, o.currency)}`),
       o.triesLeft !== null && o.triesLeft !== undefined && o.status === 'awaiting_payment' ? h('p', { class: 'muted', 'data-testid': 'tries-left' }, t.triesLeft(o.triesLeft)) : null,
       left,
       h('p', { class: 'error', role: 'status', 'data-testid': 'connection', hidden: true }, t.reconnecting),

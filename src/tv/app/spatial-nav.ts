@@ -3,7 +3,9 @@
  * the nearest focusable element in the pressed direction, the way the eye
  * expects (like BBC's lrud-spatial): candidates must lie ahead in that
  * direction; the nearest along the axis wins, with sideways offset weighing
- * double. Focus never leaves a container marked `data-trap`.
+ * double. Left and right stay in the row (an element whose height overlaps the
+ * focused one's), so the last card does not jump to the header and the header
+ * does not drop into the cards. Focus never leaves a container marked `data-trap`.
  */
 export type Direction = 'up' | 'down' | 'left' | 'right';
 
@@ -12,6 +14,9 @@ export const FOCUSABLE = '[data-focusable]:not([disabled])';
 function center(r: DOMRect) {
   return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
 }
+
+/** Whether two boxes share a row: their vertical extents overlap. */
+const sameRow = (a: DOMRect, b: DOMRect) => b.top < a.bottom && b.bottom > a.top;
 
 export function scope(from: Element | null, root: ParentNode): ParentNode {
   const trap = from?.closest('[data-trap]');
@@ -46,12 +51,12 @@ export function nextFocus(from: HTMLElement, dir: Direction, root: ParentNode): 
       case 'left':
         along = a.left - b.right;
         across = Math.abs(ca.y - cb.y);
-        if (cb.x >= ca.x - 1) continue;
+        if (cb.x >= ca.x - 1 || !sameRow(a, b)) continue;
         break;
       default:
         along = b.left - a.right;
         across = Math.abs(ca.y - cb.y);
-        if (cb.x <= ca.x + 1) continue;
+        if (cb.x <= ca.x + 1 || !sameRow(a, b)) continue;
     }
     const score = Math.max(0, along) + across * 2;
     if (score < bestScore) {
