@@ -81,7 +81,7 @@ export async function buildBackend(deps: BackendDeps) {
   const products = new ProductsService(db, clock);
   const devices = new DevicesService(db, random, clock);
   const fulfilment = config.fulfilment.url && config.fulfilment.secret ? { url: config.fulfilment.url, secret: config.fulfilment.secret, deadlineSeconds: config.fulfilment.deadlineSeconds } : undefined;
-  const webhooks = new WebhooksService(db, random, clock, secrets.encryptionKey, fulfilment !== undefined);
+  const webhooks = new WebhooksService({ db, random, clock, encryptionKey: secrets.encryptionKey, fulfilment: fulfilment !== undefined });
   const ending = new OrderEnding({ db, events, random, clock, kick, webhooks });
   const refunds = new RefundsService({ db, provider, webhooks, events, random, clock, kick });
   const attempts = new PaymentAttempts({
@@ -110,7 +110,7 @@ export async function buildBackend(deps: BackendDeps) {
   });
   const paymentEvents = new PaymentEvents({ db, events, ending, refunds, webhooks, subscriptions, random, clock, kick, log, fulfilment });
   const reconciliation = new ReconciliationService({ db, provider, payments: paymentEvents, random, clock, timeZone: config.businessTimeZone, log: log.child({ part: 'reconciliation' }) });
-  const webhookDelivery = new WebhookDelivery(db, clock, secrets.encryptionKey, log.child({ part: 'webhooks' }), paymentEvents.fulfilmentHooks());
+  const webhookDelivery = new WebhookDelivery({ db, clock, encryptionKey: secrets.encryptionKey, log: log.child({ part: 'webhooks' }), fulfilment: paymentEvents.fulfilmentHooks() });
 
   const handlers = [
     handler(START_TOPIC, async (p) => void (await attempts.run(p))),

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import { commonTablesMigration, smsRefMigration, smsGatewayIdMigration, type CommonTables } from '../lib/db/common-tables.ts';
+import { commonTablesMigration, outboxCorrelationMigration, smsRefMigration, smsGatewayIdMigration, type CommonTables } from '../lib/db/common-tables.ts';
 import type { OrderStatus } from './orders/order-state.ts';
 
 /** The back-end server's database. */
@@ -359,4 +359,5 @@ export const backendMigrations: Record<string, Migration> = {
   '0008_reconciliations': reconciliations,
   '0009_tries_left': triesLeft,
   '0010_words_and_source': wordsAndSource,
+  '0011_outbox_correlation': outboxCorrelationMigration,
 };

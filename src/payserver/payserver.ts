@@ -71,7 +71,7 @@ export async function buildPayserver(deps: PayserverDeps) {
   const ledger = new Ledger(random, clock);
   const settlement = new Settlement(ledger, random, clock, config.sms.payserverFrom);
   const budget = new SmsBudget(limiter, smsBudgetRule(config.limits.smsDailyBudget));
-  const accounts = new AccountsService(db, ledger, random, clock, config.phoneRegions);
+  const accounts = new AccountsService({ db, ledger, random, clock, regions: config.phoneRegions });
   const payments = new PaymentsService({
     db, ledger, settlement, limiter, random, clock, kick, budget,
     options: { regions: config.phoneRegions, codeTtlSeconds: config.codeTtlSeconds, codeSendsPerPhone, codeSendsPerDevice, smsFrom: config.sms.payserverFrom },

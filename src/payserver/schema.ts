@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import { commonTablesMigration, smsRefMigration, smsGatewayIdMigration, type CommonTables } from '../lib/db/common-tables.ts';
+import { commonTablesMigration, outboxCorrelationMigration, smsRefMigration, smsGatewayIdMigration, type CommonTables } from '../lib/db/common-tables.ts';
 
 /** The payment server's database. */
 export interface PayserverTables extends CommonTables {
@@ -28,6 +28,8 @@ export interface PayserverTables extends CommonTables {
     attempt: number;
     /** `never_started`: the order ended before its start arrived (the row only holds its lock). */
     status: 'open' | 'paid' | 'closed' | 'never_started';
+    /** The correlation id of the TV checkout that started it (what the payment server does for it runs under it). */
+    correlation_id: string | null;
     expires_at: string;
     created_at: string;
     paid_payment_id: string | null;
@@ -218,6 +220,13 @@ const neverStarted: Migration = {
   },
 };
 
+/** Which TV checkout started an order here, so its outcome is followed with it. */
+const checkoutCorrelation: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('checkouts').addColumn('correlation_id', 'varchar(64)').execute();
+  },
+};
+
 export const payserverMigrations: Record<string, Migration> = {
   '0001_common': commonTablesMigration,
   '0002_payserver': core,
@@ -226,4 +235,6 @@ export const payserverMigrations: Record<string, Migration> = {
   '0005_refunds': refunds,
   '0006_renewals': renewals,
   '0007_never_started': neverStarted,
+  '0008_outbox_correlation': outboxCorrelationMigration,
+  '0009_checkout_correlation': checkoutCorrelation,
 };

@@ -20,7 +20,7 @@ export type Injected = LightMyRequestResponse & Answer;
  * folder, on free loopback ports, with the demo data. Requests under test go
  * through `app.inject`; the services talk to each other over real HTTP.
  */
-export async function testSystem(env: Record<string, string> = {}) {
+export async function testSystem(env: Record<string, string> = {}, options: { /** Collects every log line (at info) instead of discarding them. */ logs?: string[] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tvpay-test-'));
   const [backend, payserver, carrier] = await freePorts(3);
   const config = loadConfig({
@@ -31,7 +31,8 @@ export async function testSystem(env: Record<string, string> = {}) {
     ...env,
   });
   const { secrets } = loadSecrets(config);
-  const log = createLogger(process.env.TVPAY_TEST_LOG ?? 'silent');
+  const logs = options.logs;
+  const log = logs ? createLogger('info', undefined, { write: (line: string) => void logs.push(line) }) : createLogger(process.env.TVPAY_TEST_LOG ?? 'silent');
   // Real time, which a test may move forward (then `sweep()`), instead of sleeping.
   const clock = new ShiftedClock();
   const system = await startSystem({ config, secrets, clock, random: cryptoRandom, log });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { AccountView } from '../../src/payserver/accounts/accounts-service.ts';
 import { codeIn } from './codes.ts';
 import { eventually } from './eventually.ts';
 
@@ -20,14 +21,6 @@ export interface Callers<C extends Caller = Caller> {
   carrier: Caller;
 }
 
-export interface AccountView {
-  accountId: string;
-  phone: string;
-  currency: string;
-  quickPay: boolean;
-  wallet: { balanceMinor: number; heldMinor: number };
-  card: { last4: string; balanceMinor: number; heldMinor: number } | null;
-}
 
 /**
  * What a TV, a phone and an operator do in the tests' walks, through the public API only: the one

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { correlation } from '../../lib/correlation.ts';
 import type { BackendDb } from '../schema.ts';
 
 /** Kinds of entry in an order's timeline (the contract's `kind`). */
@@ -17,10 +18,13 @@ export interface TimelineEntry {
  * SMS log and the webhook deliveries, to answer "what happened to my order?".
  */
 export const orderTimeline = {
+  /** Each entry keeps the correlation id it was written under (the TV's request, a peer's message, a renewal's run). */
   async add(trx: BackendDb, orderId: string, at: Date, kind: TimelineKind, summary: string, detail?: Record<string, unknown>): Promise<void> {
+    const correlationId = correlation.current();
+    const more = correlationId ? { ...detail, correlationId } : detail;
     await trx
       .insertInto('order_timeline')
-      .values({ id: randomUUID(), order_id: orderId, at: at.toISOString(), kind, summary, detail: detail ? JSON.stringify(detail) : null })
+      .values({ id: randomUUID(), order_id: orderId, at: at.toISOString(), kind, summary, detail: more ? JSON.stringify(more) : null })
       .execute();
   },
 

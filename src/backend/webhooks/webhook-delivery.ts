@@ -1,3 +1,4 @@
+import { correlation } from '../../lib/correlation.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { httpCall } from '../../lib/http/http-client.ts';
 import type { Log } from '../../lib/log.ts';
@@ -24,6 +25,15 @@ export interface FulfilmentHooks {
   abandoned(orderId: string): Promise<void>;
 }
 
+/** What WebhookDelivery is built from. */
+export interface WebhookDeliveryDeps {
+  db: BackendDb;
+  clock: Clock;
+  encryptionKey: string;
+  log: Log;
+  fulfilment: FulfilmentHooks | undefined;
+}
+
 /**
  * Delivers one webhook (or provisioning) delivery: POSTs the event signed,
  * records the attempt, and schedules the next one on the retry schedule
@@ -34,29 +44,23 @@ export interface FulfilmentHooks {
 export class WebhookDelivery {
   private readonly inFlight = new Map<string, number>();
 
-  constructor(
-    private readonly db: BackendDb,
-    private readonly clock: Clock,
-    private readonly encryptionKey: string,
-    private readonly log: Log,
-    private readonly fulfilment: FulfilmentHooks | undefined,
-  ) {}
+  constructor(private readonly deps: WebhookDeliveryDeps) {}
 
   async deliver({ deliveryId, since }: { deliveryId: string; since: string }): Promise<void> {
-    const delivery = await webhookStore.delivery(this.db, deliveryId);
+    const delivery = await webhookStore.delivery(this.deps.db, deliveryId);
     if (!delivery || delivery.status !== 'pending') return;
-    const event = await webhookStore.event(this.db, delivery.event_id);
+    const event = await webhookStore.event(this.deps.db, delivery.event_id);
     if (!event) return;
     const target = await this.target(delivery.webhook_id);
-    const now = this.clock.now();
+    const now = this.deps.clock.now();
     if (!target) {
       // Deleted since: nothing more is sent to it.
-      await webhookStore.recordAttempt(this.db, deliveryId, { status: 'failed', last_status_code: null, last_attempt_at: delivery.last_attempt_at, next_attempt_at: null });
+      await webhookStore.recordAttempt(this.deps.db, deliveryId, { status: 'failed', last_status_code: null, last_attempt_at: delivery.last_attempt_at, next_attempt_at: null });
       return;
     }
     // Provisioning retries until the order's deadline while the order waits for it; a resend after that
     // (the order fulfilled or refunded meanwhile) is retried like any webhook, and its answer changes nothing.
-    const provisioning = target.fulfilment && event.order_id ? await this.fulfilment!.deadline(event.order_id) : undefined;
+    const provisioning = target.fulfilment && event.order_id ? await this.deps.fulfilment!.deadline(event.order_id) : undefined;
     const deadline = provisioning ?? new Date(Date.parse(since) + WEBHOOK_GIVE_UP_MS);
     const busy = this.inFlight.get(target.url) ?? 0;
     if (busy >= PER_URL_IN_FLIGHT) throw new RetryLater(new Date(now.getTime() + 500 + Math.floor(Math.random() * 500)), `${PER_URL_IN_FLIGHT} deliveries to this URL are in flight`);
@@ -69,30 +73,30 @@ export class WebhookDelivery {
       if (left > 0) this.inFlight.set(target.url, left);
       else this.inFlight.delete(target.url);
     }
-    const at = this.clock.now();
+    const at = this.deps.clock.now();
     const ok = status !== null && status >= 200 && status < 300;
     const next = new Date(at.getTime() + retryDelayMs(delivery.attempts + 1));
     const givingUp = !ok && at >= deadline;
-    await webhookStore.recordAttempt(this.db, deliveryId, {
+    await webhookStore.recordAttempt(this.deps.db, deliveryId, {
       status: ok ? 'delivered' : givingUp ? 'failed' : 'pending',
       last_status_code: status,
       last_attempt_at: at.toISOString(),
       next_attempt_at: ok || givingUp ? null : (next < deadline ? next : deadline).toISOString(),
     });
     if (target.fulfilment && event.order_id) {
-      if (ok) await this.fulfilment!.succeeded(event.order_id);
-      else if (givingUp && provisioning) await this.fulfilment!.abandoned(event.order_id);
+      if (ok) await this.deps.fulfilment!.succeeded(event.order_id);
+      else if (givingUp && provisioning) await this.deps.fulfilment!.abandoned(event.order_id);
     }
     if (!ok && !givingUp) {
-      this.log.warn({ deliveryId, eventId: event.id, type: event.type, status, attempts: delivery.attempts + 1 }, 'webhook delivery failed; will retry');
+      this.deps.log.warn({ deliveryId, eventId: event.id, type: event.type, status, attempts: delivery.attempts + 1 }, 'webhook delivery failed; will retry');
       throw new RetryLater(next < deadline ? next : deadline, `the receiver answered ${status ?? 'nothing'}`);
     }
   }
 
   private async target(webhookId: string): Promise<{ url: string; secret: string; fulfilment: boolean } | undefined> {
-    if (webhookId === FULFILMENT_TARGET) return this.fulfilment ? { url: this.fulfilment.url, secret: this.fulfilment.secret, fulfilment: true } : undefined;
-    const hook = await webhookStore.byId(this.db, webhookId);
-    return hook ? { url: hook.url, secret: unseal(this.encryptionKey, hook.secret_sealed), fulfilment: false } : undefined;
+    if (webhookId === FULFILMENT_TARGET) return this.deps.fulfilment ? { url: this.deps.fulfilment.url, secret: this.deps.fulfilment.secret, fulfilment: true } : undefined;
+    const hook = await webhookStore.byId(this.deps.db, webhookId);
+    return hook ? { url: hook.url, secret: unseal(this.deps.encryptionKey, hook.secret_sealed), fulfilment: false } : undefined;
   }
 
   /** The status the receiver answered, or null when it did not answer within 10 s (or could not be reached). */
@@ -108,7 +112,9 @@ export class WebhookDelivery {
           'user-agent': 'tvpay-webhooks/1',
           'tvpay-event-id': event.id,
           'tvpay-event-type': event.type,
-          'tvpay-signature': signatureHeader(secret, body, this.clock.now()),
+          'tvpay-signature': signatureHeader(secret, body, this.deps.clock.now()),
+          // The payment's correlation id, to find the receiver's logs with ours.
+          ...(correlation.current() ? { 'tvpay-correlation-id': correlation.current()! } : {}),
         },
       });
       return answer.status;

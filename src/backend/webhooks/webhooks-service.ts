@@ -41,6 +41,16 @@ function urlProblem(url: string): string | undefined {
   return undefined;
 }
 
+/** What WebhooksService is built from. */
+export interface WebhooksServiceDeps {
+  db: BackendDb;
+  random: RandomSource;
+  clock: Clock;
+  encryptionKey: string;
+  /** With a provisioning URL configured, `order.paid` also goes there. */
+  fulfilment: boolean;
+}
+
 /**
  * Webhooks to the operator's systems (API "Webhooks"): registration (the
  * signing secret is shown once and kept sealed), and the events the other
@@ -48,14 +58,7 @@ function urlProblem(url: string): string | undefined {
  * an outbox message per delivery in the transaction of the change itself.
  */
 export class WebhooksService {
-  constructor(
-    private readonly db: BackendDb,
-    private readonly random: RandomSource,
-    private readonly clock: Clock,
-    private readonly encryptionKey: string,
-    /** With a provisioning URL configured, `order.paid` also goes there. */
-    private readonly fulfilment: boolean,
-  ) {}
+  constructor(private readonly deps: WebhooksServiceDeps) {}
 
   async register(url: string, events: string[]): Promise<Webhook & { secret: string }> {
     const problem = urlProblem(url);
@@ -63,34 +66,34 @@ export class WebhooksService {
     const unknown = events.filter((e) => e !== '*' && !isEventType(e));
     if (unknown.length) throw new DomainError('EVENT_TYPE_UNKNOWN', `Unknown event type ${unknown.map((e) => `"${e}"`).join(', ')}; known: ${EVENT_TYPES.join(', ')}, or "*" for all.`);
     if (events.includes('*') && events.length > 1) throw new DomainError('EVENT_TYPE_UNKNOWN', 'Give either ["*"] for every event type or a list of types, not both.');
-    const secret = this.random.token('whsec_');
-    const row: WebhookRow = { id: this.random.id('whk'), url, events: JSON.stringify([...new Set(events)]), secret_sealed: seal(this.encryptionKey, secret), created_at: this.now().toISOString(), deleted_at: null };
-    await webhookStore.insert(this.db, row);
+    const secret = this.deps.random.token('whsec_');
+    const row: WebhookRow = { id: this.deps.random.id('whk'), url, events: JSON.stringify([...new Set(events)]), secret_sealed: seal(this.deps.encryptionKey, secret), created_at: this.now().toISOString(), deleted_at: null };
+    await webhookStore.insert(this.deps.db, row);
     return { ...toWebhook(row), secret };
   }
 
   async list(): Promise<Webhook[]> {
-    return (await webhookStore.active(this.db)).map(toWebhook);
+    return (await webhookStore.active(this.deps.db)).map(toWebhook);
   }
 
   async remove(webhookId: string): Promise<void> {
-    if (!(await webhookStore.remove(this.db, webhookId, this.now().toISOString()))) throw notFound('WEBHOOK_NOT_FOUND', 'The webhook');
+    if (!(await webhookStore.remove(this.deps.db, webhookId, this.now().toISOString()))) throw notFound('WEBHOOK_NOT_FOUND', 'The webhook');
   }
 
   async deliveries(webhookId: string, limit = 100): Promise<Delivery[]> {
-    if (webhookId !== FULFILMENT_TARGET && !(await webhookStore.byId(this.db, webhookId))) throw notFound('WEBHOOK_NOT_FOUND', 'The webhook');
-    return (await webhookStore.deliveriesOf(this.db, webhookId, limit)).map(toDelivery);
+    if (webhookId !== FULFILMENT_TARGET && !(await webhookStore.byId(this.deps.db, webhookId))) throw notFound('WEBHOOK_NOT_FOUND', 'The webhook');
+    return (await webhookStore.deliveriesOf(this.deps.db, webhookId, limit)).map(toDelivery);
   }
 
   /** Sends a delivery's event again (a delivered one too), with the same event id; its retries start over. */
   async resend(webhookId: string, deliveryId: string): Promise<void> {
-    const delivery = await webhookStore.delivery(this.db, deliveryId);
+    const delivery = await webhookStore.delivery(this.deps.db, deliveryId);
     if (!delivery || delivery.webhook_id !== webhookId) throw notFound('DELIVERY_NOT_FOUND', 'The delivery');
-    if (webhookId !== FULFILMENT_TARGET && !(await webhookStore.byId(this.db, webhookId))) throw notFound('WEBHOOK_NOT_FOUND', 'The webhook');
+    if (webhookId !== FULFILMENT_TARGET && !(await webhookStore.byId(this.deps.db, webhookId))) throw notFound('WEBHOOK_NOT_FOUND', 'The webhook');
     const now = this.now();
-    await inTransaction(this.db, async (trx) => {
+    await inTransaction(this.deps.db, async (trx) => {
       await webhookStore.reopen(trx, deliveryId, now.toISOString());
-      await enqueue(trx, { id: this.random.id('obx'), topic: WEBHOOK_TOPIC, payload: { deliveryId, since: now.toISOString() }, now });
+      await enqueue(trx, { id: this.deps.random.id('obx'), topic: WEBHOOK_TOPIC, payload: { deliveryId, since: now.toISOString() }, now });
     });
   }
 
@@ -105,13 +108,13 @@ export class WebhooksService {
       const events = JSON.parse(w.events) as string[];
       return events.includes('*') || events.includes(type);
     }).map((w) => w.id);
-    if (this.fulfilment && type === 'order.paid') targets.push(FULFILMENT_TARGET);
+    if (this.deps.fulfilment && type === 'order.paid') targets.push(FULFILMENT_TARGET);
     if (targets.length === 0) return undefined;
-    const eventId = this.random.id('evt');
+    const eventId = this.deps.random.id('evt');
     const value: unknown = typeof data === 'function' ? await (data as () => unknown)() : data;
     await webhookStore.insertEvent(trx, { id: eventId, type, order_id: orderId, data: JSON.stringify(value), created_at: now.toISOString() });
     for (const webhookId of targets) {
-      const deliveryId = this.random.id('whd');
+      const deliveryId = this.deps.random.id('whd');
       await webhookStore.insertDelivery(trx, {
         id: deliveryId,
         webhook_id: webhookId,
@@ -124,12 +127,12 @@ export class WebhooksService {
         next_attempt_at: now.toISOString(),
         created_at: now.toISOString(),
       });
-      await enqueue(trx, { id: this.random.id('obx'), topic: WEBHOOK_TOPIC, payload: { deliveryId, since: now.toISOString() }, now });
+      await enqueue(trx, { id: this.deps.random.id('obx'), topic: WEBHOOK_TOPIC, payload: { deliveryId, since: now.toISOString() }, now });
     }
     return eventId;
   }
 
   private now(): Date {
-    return this.clock.now();
+    return this.deps.clock.now();
   }
 }

@@ -13,6 +13,8 @@ export interface CommonTables {
     last_error: string | null;
     created_at: string;
     done_at: string | null;
+    /** The correlation id it was queued under: its delivery runs, logs and calls the peer under it. */
+    correlation_id: string | null;
   };
   idempotency_keys: {
     scope: string;
@@ -112,5 +114,12 @@ export const smsGatewayIdMigration: Migration = {
   async up(db: Kysely<any>) {
     await db.schema.alterTable('sms_messages').addColumn('gateway_id', 'varchar(64)').execute();
     await db.schema.createIndex('sms_messages_gateway_id').on('sms_messages').column('gateway_id').execute();
+  },
+};
+
+/** The correlation id of each outbox message, so what it does later is found with what started it. */
+export const outboxCorrelationMigration: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('outbox').addColumn('correlation_id', 'varchar(64)').execute();
   },
 };

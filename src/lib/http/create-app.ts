@@ -1,3 +1,4 @@
+import { correlation, CORRELATION_HEADER } from '../correlation.ts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
@@ -52,6 +53,9 @@ export interface CreateAppOptions {
 export async function createApp(options: CreateAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.log,
+    // Each request's logger is bound to its correlation id from its first line ("incoming request") on.
+    childLoggerFactory: (logger, bindings, childOptions, rawRequest) =>
+      logger.child({ ...bindings, correlationId: correlation.accept(rawRequest.headers[CORRELATION_HEADER]) ?? bindings.reqId }, childOptions),
     bodyLimit: BODY_LIMIT,
     // A slow or idle client cannot hold a socket for ever (event streams send a heartbeat every 15 s).
     requestTimeout: 30_000,
@@ -59,6 +63,14 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     keepAliveTimeout: 10_000,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // One payment's correlation id: the caller's (a TV's, or a peer service's), else this request's id;
+  // everything the request does runs under it, and its answer says it.
+  app.addHook('onRequest', (request, reply, done) => {
+    const id = String((request.log as unknown as { bindings(): { correlationId?: string } }).bindings().correlationId ?? request.id);
+    reply.header(CORRELATION_HEADER, id);
+    correlation.run(id, done);
+  });
 
   // Bodies are JSON (or forms on the phone pages); anything else is 415, not parsed as text.
   app.removeContentTypeParser('text/plain');

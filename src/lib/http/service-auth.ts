@@ -1,3 +1,4 @@
+import { correlation, CORRELATION_HEADER } from '../correlation.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
@@ -57,6 +58,12 @@ export class PeerError extends Error {
 }
 
 /** Sends signed JSON messages to a peer service. */
+/** The correlation id in force, as a header for a call to a peer. */
+const correlationHeader = (): Record<string, string> => {
+  const id = correlation.current();
+  return id ? { [CORRELATION_HEADER]: id } : {};
+};
+
 export class SignedClient {
   constructor(
     private readonly baseUrl: string,
@@ -70,7 +77,7 @@ export class SignedClient {
     const headers = signRequest(this.secret, 'POST', path, text, this.clock.now(), cryptoRandom.id('n').slice(2));
     const res = await httpCall(new URL(path, this.baseUrl), {
       method: 'POST',
-      headers: { ...headers, 'content-type': 'application/json' },
+      headers: { ...headers, 'content-type': 'application/json', ...correlationHeader() },
       body: text,
       timeoutMs: this.timeoutMs,
     });

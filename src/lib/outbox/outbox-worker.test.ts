@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import { ManualClock } from '../clock.ts';
-import { commonTablesMigration, type CommonTables } from '../db/common-tables.ts';
+import { commonTablesMigration, outboxCorrelationMigration, type CommonTables } from '../db/common-tables.ts';
 import { migrate } from '../db/migrate.ts';
 import { openDatabase } from '../db/open-database.ts';
 import { createLogger } from '../log.ts';
@@ -14,7 +14,7 @@ import { OutboxWorker } from './outbox-worker.ts';
 
 async function kit(handler: (p: any) => Promise<void>) {
   const store = openDatabase<CommonTables>(':memory:');
-  await migrate(store.db as Kysely<any>, { '0001': commonTablesMigration });
+  await migrate(store.db as Kysely<any>, { '0001': commonTablesMigration, '0002': outboxCorrelationMigration });
   const clock = new ManualClock();
   const worker = new OutboxWorker(store.db, clock, createLogger('silent'));
   worker.start([handlerOf(T, handler)]);

@@ -1,3 +1,4 @@
+import { correlation } from '../correlation.ts';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
@@ -22,7 +23,7 @@ export interface OutboxWorkerOptions {
   topics?: { only: readonly string[] } | { except: readonly string[] };
 }
 
-type Claimed = { id: string; topic: string; payload: string; attempts: number };
+type Claimed = { id: string; topic: string; payload: string; attempts: number; correlation_id: string | null };
 
 /**
  * Delivers outbox messages with retries and exponential backoff until their
@@ -181,12 +182,17 @@ export class OutboxWorker {
       )
       .where('status', '=', 'pending')
       .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
-      .returning(['id', 'topic', 'payload', 'attempts'])
+      .returning(['id', 'topic', 'payload', 'attempts', 'correlation_id'])
       .execute();
   }
 
   /** Resolves whether the handler succeeded (the message is done). */
-  private async deliver(m: Claimed): Promise<boolean> {
+  private deliver(m: Claimed): Promise<boolean> {
+    // Under the correlation id it was queued with: the handler's calls and every log line of it carry it.
+    return correlation.run(m.correlation_id, () => this.deliverNowIn(m));
+  }
+
+  private async deliverNowIn(m: Claimed): Promise<boolean> {
     const handler = this.handlers.get(m.topic);
     try {
       if (!handler) throw new PermanentFailure(`no handler for topic ${m.topic}`);

@@ -1,3 +1,4 @@
+import { correlation } from '../correlation.ts';
 import type { Kysely } from 'kysely';
 import type { CommonTables } from '../db/common-tables.ts';
 
@@ -24,7 +25,7 @@ export function handler<P>(t: Topic<P>, fn: (payload: P, messageId: string, atte
  */
 export async function enqueue<P>(
   trx: Kysely<any>,
-  message: { id: string; topic: Topic<P>; payload: P; now: Date; delayMs?: number },
+  message: { id: string; topic: Topic<P>; payload: P; now: Date; delayMs?: number; /** Else the one in force. */ correlationId?: string | null },
 ): Promise<void> {
   await (trx as unknown as Kysely<CommonTables>)
     .insertInto('outbox')
@@ -39,6 +40,7 @@ export async function enqueue<P>(
       last_error: null,
       created_at: message.now.toISOString(),
       done_at: null,
+      correlation_id: message.correlationId ?? correlation.current() ?? null,
     })
     .execute();
 }

@@ -25,32 +25,35 @@ export interface NewAccount {
   quickPay?: boolean;
 }
 
+/** What AccountsService is built from. */
+export interface AccountsServiceDeps {
+  db: PayserverDb;
+  ledger: Ledger;
+  random: RandomSource;
+  clock: Clock;
+  regions: readonly string[];
+}
+
 /**
  * Wallet accounts: one per phone, a wallet (the first preset payment account)
  * and optionally a linked bank card (the second), and whether the holder
  * agreed to SMS-confirmed quick pay (what makes the phone "bound").
  */
 export class AccountsService {
-  constructor(
-    private readonly db: PayserverDb,
-    private readonly ledger: Ledger,
-    private readonly random: RandomSource,
-    private readonly clock: Clock,
-    private readonly regions: readonly string[],
-  ) {}
+  constructor(private readonly deps: AccountsServiceDeps) {}
 
   async create(input: NewAccount): Promise<AccountView> {
-    const phone = normalizePhone(input.phone, this.regions);
+    const phone = normalizePhone(input.phone, this.deps.regions);
     assertCurrency(input.currency);
-    const accountId = this.random.id('acc');
-    await inTransaction(this.db, async (trx) => {
+    const accountId = this.deps.random.id('acc');
+    await inTransaction(this.deps.db, async (trx) => {
       if (await accountStore.byPhone(trx, phone)) throw conflict('ACCOUNT_EXISTS', 'This phone already has an account; there is one account per phone.');
-      await accountStore.insert(trx, { id: accountId, phone, currency: input.currency, quick_pay: input.quickPay ? 1 : 0, created_at: this.clock.now().toISOString() });
-      const wallet = await this.ledger.openAccount(trx, { accountId, kind: 'wallet', currency: input.currency });
-      if (input.walletMinor > 0) await this.ledger.credit(trx, wallet, input.walletMinor, accountId);
+      await accountStore.insert(trx, { id: accountId, phone, currency: input.currency, quick_pay: input.quickPay ? 1 : 0, created_at: this.deps.clock.now().toISOString() });
+      const wallet = await this.deps.ledger.openAccount(trx, { accountId, kind: 'wallet', currency: input.currency });
+      if (input.walletMinor > 0) await this.deps.ledger.credit(trx, wallet, input.walletMinor, accountId);
       if (input.card) {
-        const card = await this.ledger.openAccount(trx, { accountId, kind: 'card', currency: input.currency, cardLast4: input.card.last4 });
-        if (input.card.balanceMinor > 0) await this.ledger.credit(trx, card, input.card.balanceMinor, accountId);
+        const card = await this.deps.ledger.openAccount(trx, { accountId, kind: 'card', currency: input.currency, cardLast4: input.card.last4 });
+        if (input.card.balanceMinor > 0) await this.deps.ledger.credit(trx, card, input.card.balanceMinor, accountId);
       }
     });
     return this.get(accountId);
@@ -58,18 +61,18 @@ export class AccountsService {
 
   /** Adds money to the wallet or the card from outside (an admin credit). */
   async credit(accountId: string, target: 'wallet' | 'card', amountMinor: number): Promise<AccountView> {
-    await inTransaction(this.db, async (trx) => {
+    await inTransaction(this.deps.db, async (trx) => {
       const la = await accountStore.source(trx, accountId, target);
       if (!la) throw notFound(target === 'card' ? 'CARD_NOT_FOUND' : 'ACCOUNT_NOT_FOUND', target === 'card' ? 'A linked card for this account' : 'The account');
-      await this.ledger.credit(trx, la.id, amountMinor, accountId);
+      await this.deps.ledger.credit(trx, la.id, amountMinor, accountId);
     });
     return this.get(accountId);
   }
 
   async get(accountId: string): Promise<AccountView> {
-    const account = await accountStore.byId(this.db, accountId);
+    const account = await accountStore.byId(this.deps.db, accountId);
     if (!account) throw notFound('ACCOUNT_NOT_FOUND', 'The account');
-    const ledgers = await accountStore.sources(this.db, accountId);
+    const ledgers = await accountStore.sources(this.deps.db, accountId);
     const wallet = ledgers.find((l) => l.kind === 'wallet');
     const card = ledgers.find((l) => l.kind === 'card');
     return {
@@ -84,12 +87,12 @@ export class AccountsService {
 
   /** The account of a phone as typed (0 or 1 of them), for operators. */
   async findViewsByPhone(phoneInput: string): Promise<AccountView[]> {
-    const account = await this.findByPhone(normalizePhone(phoneInput, this.regions));
+    const account = await this.findByPhone(normalizePhone(phoneInput, this.deps.regions));
     return account ? [await this.get(account.id)] : [];
   }
 
   async findByPhone(phone: E164) {
-    return accountStore.byPhone(this.db, phone);
+    return accountStore.byPhone(this.deps.db, phone);
   }
 
   /** Whether the phone has an active quick-pay agreement (claim 1's "bound"). */

@@ -1,22 +1,18 @@
 import { quickPayOnSms, type Locale } from '../../sms/templates.ts';
 import { queueText } from '../../sms/text-sms.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
-import type { Clock } from '../../lib/clock.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { DomainError } from '../../lib/errors.ts';
-import { sha256, type RandomSource } from '../../lib/ids.ts';
+import { sha256 } from '../../lib/ids.ts';
 import { enqueue, topic } from '../../lib/outbox/outbox.ts';
-import type { RateLimiter } from '../../lib/rate-limiter.ts';
 import { smsLog } from '../../sms/sms-log.ts';
-import type { SmsBudget } from '../../sms/sms-budget.ts';
 import { codeHash } from '../confirmations/code-hash.ts';
 import { accountStore } from '../accounts/account-store.ts';
 import { paymentStore } from '../payments/payment-store.ts';
+import type { PaymentParts } from '../payments/payments-service.ts';
 import { receiptLabels } from '../payments/receipts.ts';
 import { checkoutStore, type Checkout } from './checkout-store.ts';
 import { codeSendBuckets, type CodeSendRules } from '../confirmations/code-send-limits.ts';
-import type { Ledger } from '../ledger/ledger.ts';
-import type { Settlement } from '../payments/settlement.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
 export const POSSESSION_SMS_TOPIC = topic<{ sessionId: string; smsId: string }>('sms.possession');
@@ -49,16 +45,8 @@ export interface PayOutcome {
 }
 
 /** What CheckoutService is built from. */
-export interface CheckoutServiceDeps {
-  db: PayserverDb;
-  ledger: Ledger;
-  settlement: Settlement;
-  limiter: RateLimiter;
-  random: RandomSource;
-  clock: Clock;
+export interface CheckoutServiceDeps extends PaymentParts {
   options: CheckoutOptions;
-  kick: () => void;
-  budget: SmsBudget;
   /** Delivers an outbox message now; resolves whether it was delivered. */
   deliverNow?: (messageId: string) => Promise<boolean>;
 }

@@ -26,6 +26,11 @@ export const checkoutStore = {
     return (await trx.selectFrom('checkouts').select('status').where('order_id', '=', orderId).executeTakeFirst())?.status;
   },
 
+  /** The correlation id of the TV checkout that started the order here, if it sent one. */
+  async correlationOf(db: PayserverDb, orderId: string): Promise<string | null> {
+    return (await db.selectFrom('checkouts').select('correlation_id').where('order_id', '=', orderId).executeTakeFirst())?.correlation_id ?? null;
+  },
+
   /** What an SMS about the order names: the product and the payee. */
   async labelsOf(db: PayserverDb, orderId: string) {
     return db.selectFrom('checkouts').select(['product_title', 'payee', 'renews_days']).where('order_id', '=', orderId).executeTakeFirst();
@@ -88,6 +93,8 @@ export const checkoutStore = {
         expires_at: now,
         created_at: now,
         paid_payment_id: null,
+        renews_days: null,
+        correlation_id: null,
       })
       .execute();
   },

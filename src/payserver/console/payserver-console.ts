@@ -4,18 +4,11 @@ import { at, mountConsole, problemText, table, type ConsoleContext, type PageRes
 import { html } from '../../lib/html.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import { formatPrice } from '../../lib/money-format.ts';
+import type { AccountView } from '../accounts/accounts-service.ts';
 
 const w = (en: string, zh: string): Words => ({ en, 'zh-CN': zh });
 const enc = encodeURIComponent;
 
-interface AccountView {
-  accountId: string;
-  phone: string;
-  currency: string;
-  quickPay: boolean;
-  wallet: { balanceMinor: number; heldMinor: number };
-  card: { last4: string; balanceMinor: number; heldMinor: number } | null;
-}
 
 /** The wallet provider's console of the payment server (API "Console"), over the payment server's admin API. */
 export function payserverConsole(app: FastifyInstance, o: { adminToken: string; random: RandomSource; clock: Clock; timeZone: string }): void {

@@ -1,3 +1,4 @@
+import { correlation } from '../../lib/correlation.ts';
 import { crashPoint } from '../../lib/crash-points.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { OrderTrace, StartPaymentRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
@@ -34,17 +35,22 @@ export interface PaymentsOptions extends CodeSendRules {
 }
 
 
-/** What PaymentsService is built from. */
-export interface PaymentsServiceDeps {
+/** What the services that start and take payments are built from: the store, the ledger and its moves, the limits, the SMS budget. */
+export interface PaymentParts {
   db: PayserverDb;
   ledger: Ledger;
   settlement: Settlement;
   limiter: RateLimiter;
   random: RandomSource;
   clock: Clock;
-  options: PaymentsOptions;
+  /** Wakes the outbox worker after a commit. */
   kick: () => void;
   budget: SmsBudget;
+}
+
+/** What PaymentsService is built from. */
+export interface PaymentsServiceDeps extends PaymentParts {
+  options: PaymentsOptions;
 }
 
 /**
@@ -102,6 +108,8 @@ export class PaymentsService {
         created_at: now.toISOString(),
         paid_payment_id: null,
         renews_days: req.renewsEveryDays ?? null,
+        // The TV checkout's id came with the start (its header): what this order does here runs under it.
+        correlation_id: correlation.current() ?? null,
       });
     if (!(await checkoutStore.take(trx, req.orderId, phone, req.attempt))) {
       const status = await checkoutStore.statusOf(trx, req.orderId);

@@ -18,7 +18,9 @@ export const NOTIFY_TOPIC = topic<PaymentEvent>('notify.backend');
  */
 export async function tellBackend(trx: PayserverDb, random: RandomSource, now: Date, event: Omit<PaymentEvent, 'messageId' | 'at'>): Promise<string> {
   const messageId = random.id('msg');
-  await enqueue(trx, { id: messageId, topic: NOTIFY_TOPIC, payload: { messageId, ...event, at: now.toISOString() }, now });
+  // Under the order's correlation id (its TV's checkout), whatever brought the outcome (an SMS reply, the page, a sweep).
+  const correlationId = await checkoutStore.correlationOf(trx, event.orderId);
+  await enqueue(trx, { id: messageId, topic: NOTIFY_TOPIC, payload: { messageId, ...event, at: now.toISOString() }, now, correlationId });
   return messageId;
 }
 
@@ -64,7 +66,7 @@ export class Settlement {
     // The payer's receipt leaves with the capture (a refused one is followed by a refund's receipt).
     const smsId = this.random.id('sms');
     await smsLog.queued(trx, { id: smsId, kind: payment.method === 'renewal' ? 'renewal-receipt' : 'receipt', to: payment.phone, from: this.smsFrom, now: this.clock.now(), ref: payment.id });
-    await enqueue(trx, { id: this.random.id('obx'), topic: RECEIPT_SMS_TOPIC, payload: { paymentId: payment.id, smsId }, now: this.clock.now() });
+    await enqueue(trx, { id: this.random.id('obx'), topic: RECEIPT_SMS_TOPIC, payload: { paymentId: payment.id, smsId }, now: this.clock.now(), correlationId: await checkoutStore.correlationOf(trx, payment.order_id) });
     return { notifyMessageId: await this.notify(trx, payment, 'payment.completed', null, terms.renewalConsent) };
   }
 

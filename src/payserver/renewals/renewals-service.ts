@@ -1,3 +1,4 @@
+import { correlation } from '../../lib/correlation.ts';
 import type { RenewalRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { crashPoint } from '../../lib/crash-points.ts';
@@ -75,6 +76,7 @@ export class RenewalsService {
       created_at: now.toISOString(),
       paid_payment_id: null,
       renews_days: req.renewsEveryDays,
+      correlation_id: correlation.current() ?? null,
     });
     if (!(await checkoutStore.take(trx, req.orderId, phone, 1))) return { state: 'closed', failureCode: null };
     const paymentId = this.deps.random.id('pay');

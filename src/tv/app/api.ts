@@ -12,12 +12,16 @@ export class ApiError extends Error {
 export class TvApi {
   constructor(private readonly token: string) {}
 
+  /** The correlation id of the checkout in progress: sent with each request, so one payment is followed across the services. */
+  correlationId: string | undefined;
+
   /** `idempotencyKey`: the same key on a retry makes the back-end answer the first request's outcome, never act twice. */
   private async call<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
     let res: Response;
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+    if (this.correlationId) headers['x-correlation-id'] = this.correlationId;
     try {
       res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch {

@@ -270,6 +270,8 @@ async function submitPhone(s: Extract<Screen, { name: 'phone' }>) {
   render('[data-key="ok"]');
   let order = s.order && (s.order.status === 'created' || s.order.status === 'awaiting_payment') ? s.order : undefined;
   try {
+    // One correlation id per checkout (from its key), in every request of it and so in every log line it causes.
+    api!.correlationId = `tv_${s.key}`;
     // The same keys on a retry: the back-end answers what it did the first time instead of acting again.
     if (!order) order = await api!.createOrder(s.product.productId, `${s.key}.order`);
     order = await api!.submitPayer(order.orderId, s.digits, `${s.key}.payer.${order.orderId}.${s.digits}`);
