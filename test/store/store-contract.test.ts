@@ -70,7 +70,7 @@ for (const dialect of DIALECTS) {
       await checkoutStore.closeBeforeStart(k.db, 'ord_early', 'hash_never_given', now);
       assert.equal(await checkoutStore.statusOf(k.db, 'ord_early'), 'never_started');
       assert.equal(await checkoutStore.byLinkTokenHash(k.db, 'hash_never_given'), undefined);
-      await checkoutStore.ensure(k.db, { order_id: 'ord_early', link_token_hash: 'hash_late', phone: '+8613800138000', amount_minor: 100, currency: 'CNY', product_title: 'x', payee: 'tvpay', device_id: 'dev_1', attempt: 0, status: 'open', expires_at: now, created_at: now, paid_payment_id: null, renews_days: null, correlation_id: null });
+      await checkoutStore.ensure(k.db, { orderId: 'ord_early', linkTokenHash: 'hash_late', phone: '+8613800138000', amountMinor: 100, currency: 'CNY', productTitle: 'x', payee: 'tvpay', deviceId: 'dev_1', expiresAt: now, now: k.clock.now() });
       assert.equal(await checkoutStore.take(k.db, 'ord_early', '+8613800138000', 1), false);
       assert.equal(await checkoutStore.statusOf(k.db, 'ord_early'), 'never_started');
       assert.deepEqual(await checkoutStore.dueToExpire(k.db, '9999', 10), []);

@@ -8,7 +8,7 @@ import { enqueue, topic } from '../../lib/outbox/outbox.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import { codeHash } from '../confirmations/code-hash.ts';
 import { accountStore } from '../accounts/account-store.ts';
-import { paymentStore } from '../payments/payment-store.ts';
+import { newPayment, paymentStore } from '../payments/payment-store.ts';
 import type { PaymentParts } from '../payments/payments-service.ts';
 import { receiptLabels } from '../payments/receipts.ts';
 import { checkoutStore, type Checkout } from './checkout-store.ts';
@@ -190,7 +190,7 @@ export class CheckoutService {
     const paymentId = this.deps.random.id('pay');
     const holdId = await this.deps.ledger.reserve(trx, la.id, Number(checkout.amount_minor), paymentId);
     if (!holdId) throw new DomainError('INSUFFICIENT_FUNDS', source === 'card' ? 'The card does not cover the amount.' : 'The wallet does not cover the amount; try the card.');
-    const payment: PayserverTables['payments'] = {
+    const payment = newPayment({
       id: paymentId,
       order_id: checkout.order_id,
       attempt: checkout.attempt,
@@ -202,14 +202,8 @@ export class CheckoutService {
       amount_minor: Number(checkout.amount_minor),
       currency: checkout.currency,
       status: 'pending',
-      failure_code: null,
-      code_hash: null,
-      code_expires_at: null,
-      wrong_replies: 0,
-      refunded_minor: 0,
       created_at: now,
-      completed_at: null,
-    };
+    });
     await paymentStore.insert(trx, payment);
     // A renewing product renews only if the payer agreed to quick pay here (renewals are charged under it).
     const captured = await this.deps.settlement.capture(trx, payment, { renewalConsent: agreeQuickPay });

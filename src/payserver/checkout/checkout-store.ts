@@ -1,8 +1,24 @@
+import { correlation } from '../../lib/correlation.ts';
 import { affected } from '../../lib/db/affected.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
 export type Checkout = PayserverTables['checkouts'];
 export type PageSession = PayserverTables['page_sessions'];
+
+/** What a start (a payer's, or a renewal's) says of the order its checkout is for. */
+export interface CheckoutStart {
+  orderId: string;
+  linkTokenHash: string;
+  phone: string;
+  amountMinor: number;
+  currency: string;
+  productTitle: string;
+  payee: string;
+  deviceId: string;
+  expiresAt: string;
+  renewsEveryDays?: number | null;
+  now: Date;
+}
 
 /** ISO 4217's code for "no currency": a never-started checkout has no amount to be in. */
 const NO_CURRENCY = 'XXX';
@@ -36,8 +52,28 @@ export const checkoutStore = {
     return db.selectFrom('checkouts').select(['product_title', 'payee', 'renews_days']).where('order_id', '=', orderId).executeTakeFirst();
   },
 
-  /** Creates the order's checkout if it has none yet (a start's first step). */
-  async ensure(trx: PayserverDb, row: Checkout): Promise<void> {
+  /**
+   * Creates the order's open checkout if it has none yet (a start's first step), under the
+   * correlation id in force (the TV checkout's, which came with the start).
+   */
+  async ensure(trx: PayserverDb, start: CheckoutStart): Promise<void> {
+    const row: Checkout = {
+      order_id: start.orderId,
+      link_token_hash: start.linkTokenHash,
+      phone: start.phone,
+      amount_minor: start.amountMinor,
+      currency: start.currency,
+      product_title: start.productTitle,
+      payee: start.payee,
+      device_id: start.deviceId,
+      expires_at: start.expiresAt,
+      created_at: start.now.toISOString(),
+      renews_days: start.renewsEveryDays ?? null,
+      attempt: 0,
+      status: 'open',
+      paid_payment_id: null,
+      correlation_id: correlation.current() ?? null,
+    };
     await trx.insertInto('checkouts').values(row).onConflict((oc) => oc.column('order_id').doNothing()).execute();
   },
 

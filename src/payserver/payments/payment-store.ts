@@ -18,6 +18,14 @@ export const PAYMENT_PREDECESSORS: Readonly<Record<PaymentStatus, readonly Payme
  * attempt at the payment server, by SMS code or on the checkout page. Every
  * status change is a conditional UPDATE from the allowed predecessors.
  */
+/**
+ * A new payment's row: what is known when it starts (who pays what, for which attempt, how), the
+ * rest at its zero (no code, no wrong replies, nothing refunded, not completed).
+ */
+export function newPayment(p: Pick<Payment, 'id' | 'order_id' | 'attempt' | 'method' | 'phone' | 'amount_minor' | 'currency' | 'status' | 'created_at'> & Partial<Payment>): Payment {
+  return { account_id: null, source: null, hold_id: null, failure_code: null, code_hash: null, code_expires_at: null, wrong_replies: 0, refunded_minor: 0, completed_at: null, ...p };
+}
+
 export const paymentStore = {
   async insert(trx: PayserverDb, payment: Payment): Promise<void> {
     await trx.insertInto('payments').values(payment).execute();

@@ -1,4 +1,3 @@
-import { correlation } from '../../lib/correlation.ts';
 import { crashPoint } from '../../lib/crash-points.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { OrderTrace, StartPaymentRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
@@ -16,7 +15,7 @@ import type { Ledger } from '../ledger/ledger.ts';
 import type { PayserverDb } from '../schema.ts';
 import { accountStore } from '../accounts/account-store.ts';
 import { checkoutStore } from '../checkout/checkout-store.ts';
-import { paymentStore, type Payment } from './payment-store.ts';
+import { newPayment, paymentStore } from './payment-store.ts';
 import type { Settlement } from './settlement.ts';
 
 /** What the payment server answers a start: the provider contract plus the payment it made. */
@@ -93,24 +92,7 @@ export class PaymentsService {
     // The checkout row is the order's lock: created if missing, then taken by a conditional update
     // that only a start for the current or a newer attempt wins. A start racing a newer one (on
     // another instance) waits for it and then finds itself superseded.
-    await checkoutStore.ensure(trx, {
-        order_id: req.orderId,
-        link_token_hash: sha256(req.linkToken),
-        phone,
-        amount_minor: req.amountMinor,
-        currency: req.currency,
-        product_title: req.productTitle,
-        payee: req.payee,
-        device_id: req.deviceId,
-        attempt: 0,
-        status: 'open',
-        expires_at: req.expiresAt,
-        created_at: now.toISOString(),
-        paid_payment_id: null,
-        renews_days: req.renewsEveryDays ?? null,
-        // The TV checkout's id came with the start (its header): what this order does here runs under it.
-        correlation_id: correlation.current() ?? null,
-      });
+    await checkoutStore.ensure(trx, { ...req, linkTokenHash: sha256(req.linkToken), phone, now });
     if (!(await checkoutStore.take(trx, req.orderId, phone, req.attempt))) {
       const status = await checkoutStore.statusOf(trx, req.orderId);
       if (status === 'paid') return { state: 'paid', ...none };
@@ -125,26 +107,7 @@ export class PaymentsService {
     if (req.mode === 'wap_link' && account) return { state: 'awaiting_checkout', ...none };
 
     const paymentId = this.deps.random.id('pay');
-    const base: Payment = {
-      id: paymentId,
-      order_id: req.orderId,
-      attempt: req.attempt,
-      method: 'sms_code',
-      phone,
-      account_id: null,
-      source: null,
-      hold_id: null,
-      amount_minor: req.amountMinor,
-      currency: req.currency,
-      status: 'failed',
-      failure_code: null,
-      code_hash: null,
-      code_expires_at: null,
-      wrong_replies: 0,
-      refunded_minor: 0,
-      created_at: now.toISOString(),
-      completed_at: now.toISOString(),
-    };
+    const base = newPayment({ id: paymentId, order_id: req.orderId, attempt: req.attempt, method: 'sms_code', phone, amount_minor: req.amountMinor, currency: req.currency, status: 'failed', created_at: now.toISOString(), completed_at: now.toISOString() });
     /** `budgetTaken`: this start already took its SMS from the day's budget. */
     const failWith = async (failureCode: string, budgetTaken = false): Promise<StartResult> => {
       await paymentStore.insert(trx, { ...base, failure_code: failureCode });

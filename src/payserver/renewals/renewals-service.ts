@@ -1,4 +1,3 @@
-import { correlation } from '../../lib/correlation.ts';
 import type { RenewalRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { crashPoint } from '../../lib/crash-points.ts';
@@ -9,7 +8,7 @@ import { normalizePhone } from '../../lib/phone.ts';
 import { accountStore } from '../accounts/account-store.ts';
 import { checkoutStore } from '../checkout/checkout-store.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import { paymentStore, type Payment } from '../payments/payment-store.ts';
+import { newPayment, paymentStore, type Payment } from '../payments/payment-store.ts';
 import { tellBackend, type Settlement } from '../payments/settlement.ts';
 import type { PayserverDb } from '../schema.ts';
 
@@ -61,45 +60,11 @@ export class RenewalsService {
   private async chargeIn(trx: PayserverDb, req: RenewalRequest): Promise<StartPaymentResult> {
     const now = this.deps.clock.now();
     const phone = normalizePhone(req.phone, this.deps.options.regions);
-    await checkoutStore.ensure(trx, {
-      order_id: req.orderId,
-      link_token_hash: sha256(this.deps.random.token()),
-      phone,
-      amount_minor: req.amountMinor,
-      currency: req.currency,
-      product_title: req.productTitle,
-      payee: req.payee,
-      device_id: req.deviceId,
-      attempt: 0,
-      status: 'open',
-      expires_at: req.expiresAt,
-      created_at: now.toISOString(),
-      paid_payment_id: null,
-      renews_days: req.renewsEveryDays,
-      correlation_id: correlation.current() ?? null,
-    });
+    // A renewal has no link anyone is given: its token is drawn and forgotten.
+    await checkoutStore.ensure(trx, { ...req, linkTokenHash: sha256(this.deps.random.token()), phone, now });
     if (!(await checkoutStore.take(trx, req.orderId, phone, 1))) return { state: 'closed', failureCode: null };
     const paymentId = this.deps.random.id('pay');
-    const base: Payment = {
-      id: paymentId,
-      order_id: req.orderId,
-      attempt: 1,
-      method: 'renewal',
-      phone,
-      account_id: null,
-      source: null,
-      hold_id: null,
-      amount_minor: req.amountMinor,
-      currency: req.currency,
-      status: 'pending',
-      failure_code: null,
-      code_hash: null,
-      code_expires_at: null,
-      wrong_replies: 0,
-      refunded_minor: 0,
-      created_at: now.toISOString(),
-      completed_at: null,
-    };
+    const base = newPayment({ id: paymentId, order_id: req.orderId, attempt: 1, method: 'renewal', phone, amount_minor: req.amountMinor, currency: req.currency, status: 'pending', created_at: now.toISOString() });
     const fail = async (failureCode: string): Promise<StartPaymentResult> => {
       await paymentStore.insert(trx, { ...base, status: 'failed', failure_code: failureCode, completed_at: now.toISOString() });
       await tellBackend(trx, this.deps.random, now, { type: 'payment.failed', orderId: req.orderId, attempt: 1, paymentId, amountMinor: req.amountMinor, currency: req.currency, failureCode });

@@ -49,6 +49,12 @@ function aboutOf(p: Product): string {
   return words ? (words.description ?? '') : p.description;
 }
 
+/** A bought package's name in the TV's language, while it is on sale; else the title it was bought under. */
+function titleOf(productId: string, bought: string): string {
+  const p = products.filter((x) => x.productId === productId)[0];
+  return p ? nameOf(p) : bought;
+}
+
 /** Where focus goes when the catalogue comes back: the package the viewer left, or the button they came from. */
 let returnFocus: string | undefined;
 
@@ -194,7 +200,7 @@ function render(preferred?: string) {
       if (s.subscriptions.length) {
         body.appendChild(h('ul', { class: 'list', 'data-testid': 'subscriptions' }, ...s.subscriptions.map((sub) =>
           h('li', { 'data-subscription': sub.subscriptionId, 'data-status': sub.status },
-            h('span', {}, sub.title),
+            h('span', {}, titleOf(sub.productId, sub.title)),
             h('span', { class: 'muted' }, sub.status === 'active' && sub.nextChargeAt ? t.nextRenewal(date(sub.nextChargeAt), money(sub.amountMinor, sub.currency)) : t.renewalCancelled(date(sub.currentPeriodEnd))),
             sub.status === 'active' ? button(t.cancelRenewal, () => go({ name: 'confirm-cancel', subscription: sub, key: newKey() }), { id: `cancel-${sub.subscriptionId}` }) : null))));
       }
@@ -213,7 +219,7 @@ function render(preferred?: string) {
     case 'confirm-cancel':
       body.appendChild(h('div', { class: 'panel center' },
         h('h1', {}, t.cancelRenewal),
-        h('p', { class: 'lead' }, t.confirmCancel(s.subscription.title, date(s.subscription.currentPeriodEnd))),
+        h('p', { class: 'lead' }, t.confirmCancel(titleOf(s.subscription.productId, s.subscription.title), date(s.subscription.currentPeriodEnd))),
         h('div', { class: 'row' },
           button(t.confirmCancelYes, () => void confirmCancel(s), { id: 'confirm-cancel' }),
           button(t.back, () => void showServices(), { id: 'keep' }))));
