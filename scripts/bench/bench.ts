@@ -5,6 +5,7 @@ import { startHello, startTvpay } from './processes.ts';
 import { ledgerPairs, limitCommit } from './raw-benches.ts';
 import { round } from './stats.ts';
 import { streamsBench } from './streams.ts';
+import { consoleScale } from './console-scale.ts';
 
 /**
  * `npm run bench [-- --json]`: every figure beside a limit measured in the
@@ -18,7 +19,9 @@ const STREAMS = Number(process.env.TVPAY_BENCH_STREAMS ?? 10_000);
 const asJson = process.argv.includes('--json');
 /** `--only=checkout,ledger` measures some figures (to measure one change quickly); the default is all. */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
-const want = (part: 'limit-http' | 'limit-commit' | 'ledger' | 'status-read' | 'checkout' | 'checkout-split' | 'streams') => !only || only.includes(part);
+const want = (part: 'limit-http' | 'limit-commit' | 'ledger' | 'status-read' | 'checkout' | 'checkout-split' | 'streams' | 'console-scale') => !only || only.includes(part);
+/** Orders in the stores for `console-scale` (TVPAY_BENCH_ORDERS, a million). */
+const ORDERS = Number(process.env.TVPAY_BENCH_ORDERS ?? 1_000_000);
 const say = (line: string) => (asJson ? process.stderr : process.stdout).write(`${line}\n`);
 
 async function rps(url: string, headers: Record<string, string> = {}): Promise<{ rps: number; p99: number }> {
@@ -100,6 +103,13 @@ if (want('checkout-split')) {
   } finally {
     await split.stop();
   }
+}
+
+if (want('console-scale')) {
+  say(`console-scale: ${ORDERS} orders and their payments in the stores; the operator's reads …`);
+  const s = await consoleScale(ORDERS, SECONDS);
+  Object.assign(results, { adminSearchP99Ms: s.adminSearchP99Ms, timelineP99Ms: s.timelineP99Ms, consoleOrdersP99Ms: s.consoleOrdersP99Ms, statementSeconds: s.statementSeconds, reconciliationSeconds: s.reconciliationSeconds });
+  results.consoleScale = s;
 }
 
 if (asJson) {

@@ -103,9 +103,14 @@ export async function startProcesses(env: Record<string, string> = {}, options: 
     for (let i = 0; i < instanceUrls[part].length; i++) await stopOne(`${part}#${i}`, signal);
   }
 
-  if (options.together) {
+  /** With `together`: (re)starts the one process of all three services. */
+  async function startTogether() {
     const port = (part: Part) => new URL(instanceUrls[part][0]!).port;
     await spawnPart('all#0', 'all', { TVPAY_BACKEND_PORT: port('backend'), TVPAY_PAYSERVER_PORT: port('payserver') }, [urls.backend, urls.payserver]);
+  }
+
+  if (options.together) {
+    await startTogether();
   } else {
     for (const part of ['carrier', 'payserver', 'backend'] as const) await start(part);
   }
@@ -121,6 +126,7 @@ export async function startProcesses(env: Record<string, string> = {}, options: 
     logs,
     start,
     stop,
+    startTogether,
     startOne,
     stopOne,
     exitCode: (part: Part, i = 0) => children.get(`${part}#${i}`)?.exitCode,
