@@ -66,7 +66,7 @@ export function backendConsole(app: FastifyInstance, o: { adminToken: string; ra
     return {
       title: w('Orders', '订单'),
       body: html`<form method="get" action="/console/orders" class="inline" role="search">
-<label>${ctx.say(w('Search', '搜索'))}<input name="q" type="search" value="${q}" aria-label="Search" placeholder="${ctx.say(w('order id, phone or device', '订单号、手机号或设备'))}"></label>
+<label>${ctx.say(w('Search', '搜索'))}<input name="q" type="search" value="${q}" placeholder="${ctx.say(w('order id, phone or device', '订单号、手机号或设备'))}"></label>
 <label>${ctx.say(w('Status', '状态'))}<select name="status"><option value="">${ctx.say(w('any', '全部'))}</option>${STATUSES.map((s) => html`<option ${ctx.query.status === s ? html`selected` : ''}>${s}</option>`)}</select></label>
 <label>${ctx.say(w('From', '起始日期'))}<input name="from" type="date" value="${ctx.query.from ?? ''}"></label>
 <label>${ctx.say(w('To', '截止日期'))}<input name="to" type="date" value="${ctx.query.to ?? ''}"></label>
@@ -93,8 +93,8 @@ ${res.body.nextCursor ? html`<p><a href="/console/orders?${next}">${ctx.say(w('N
     const refundForm = ctx.query.refund === '1' && refundable
       ? html`<form method="post" action="/console/orders/${id}/refund" class="card narrow" aria-label="${ctx.say(w('Refund', '退款'))}">
 <input type="hidden" name="key" value="${o.random.id('ck')}">
-<label>${ctx.say(w('Amount', '金额'))} (${x.currency})<input name="amount" inputmode="decimal" value="${left}" aria-label="Amount" required></label>
-<label>${ctx.say(w('Reason', '原因'))}<input name="reason" maxlength="200" aria-label="Reason" required></label>
+<label>${ctx.say(w('Amount', '金额'))}<input name="amount" inputmode="decimal" value="${left}" aria-describedby="refund-currency" required></label><span id="refund-currency" class="muted">${x.currency}</span>
+<label>${ctx.say(w('Reason', '原因'))}<input name="reason" maxlength="200" required></label>
 <button type="submit">${ctx.say(w('Confirm refund', '确认退款'))}</button> <a href="/console/orders/${id}">${ctx.say(w('Keep the money', '不退款'))}</a></form>`
       : refundable ? html`<form method="get" action="/console/orders/${id}"><input type="hidden" name="refund" value="1"><button type="submit" class="danger">${ctx.say(w('Refund', '退款'))}</button></form>` : '';
     return {

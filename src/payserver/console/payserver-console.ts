@@ -21,7 +21,7 @@ export function payserverConsole(app: FastifyInstance, o: { adminToken: string; 
     const money = (a: AccountView, m: number) => formatPrice(m, a.currency);
     return {
       title: w('Accounts', '账户'),
-      body: html`<form method="get" action="/console/accounts" class="inline" role="search"><label>${ctx.say(w('Search', '搜索'))}<input name="q" type="search" value="${q}" aria-label="Search" placeholder="${ctx.say(w('phone, in any form', '手机号（任意写法）'))}"></label><button type="submit">${ctx.say(w('Search', '搜索'))}</button></form>
+      body: html`<form method="get" action="/console/accounts" class="inline" role="search"><label>${ctx.say(w('Search', '搜索'))}<input name="q" type="search" value="${q}" placeholder="${ctx.say(w('phone, in any form', '手机号（任意写法）'))}"></label><button type="submit">${ctx.say(w('Search', '搜索'))}</button></form>
 ${!res ? html`<p class="muted">${ctx.say(w('Search for an account by its phone.', '按手机号查找账户。'))}</p>` : res.status !== 200 ? error(res.body) : table(ctx.say(w('Accounts', '账户')),
   [ctx.say(w('Account', '账户')), ctx.say(w('Phone', '手机号')), ctx.say(w('Quick pay', '快捷支付')), ctx.say(w('Wallet (held)', '钱包（冻结）')), ctx.say(w('Card (held)', '银行卡（冻结）'))],
   res.body.map((a) => [html`<a href="/console/accounts/${a.accountId}">${a.accountId}</a>`, a.phone, a.quickPay ? ctx.say(w('on', '已开通')) : ctx.say(w('off', '未开通')),
@@ -53,7 +53,7 @@ ${table(ctx.say(w('Ledger entries, newest first', '账务明细（最新在前�
     const res = q ? await ctx.api<Array<{ paymentId: string; orderId: string; method: string; phone: string; source: string | null; amountMinor: number; refundedMinor: number; currency: string; status: string; failureCode: string | null; createdAt: string; refunds: Array<{ refundId: string; amountMinor: number; status: string; createdAt: string }> }>>('GET', `/admin/v1/payments?orderId=${enc(q)}`) : undefined;
     return {
       title: w('Payments', '支付'),
-      body: html`<form method="get" action="/console/payments" class="inline" role="search"><label>${ctx.say(w('Order', '订单号'))}<input name="q" type="search" value="${q}" aria-label="Order"></label><button type="submit">${ctx.say(w('Search', '搜索'))}</button></form>
+      body: html`<form method="get" action="/console/payments" class="inline" role="search"><label>${ctx.say(w('Order', '订单号'))}<input name="q" type="search" value="${q}"></label><button type="submit">${ctx.say(w('Search', '搜索'))}</button></form>
 ${!res ? html`<p class="muted">${ctx.say(w("An order's payments and their refunds, by the order id.", '按订单号查看支付及其退款。'))}</p>` : res.status !== 200 ? error(res.body) : table(ctx.say(w('Payments', '支付')),
   [ctx.say(w('Payment', '支付')), ctx.say(w('Method', '方式')), ctx.say(w('Phone', '手机号')), ctx.say(w('Source', '来源')), ctx.say(w('Amount', '金额')), ctx.say(w('Status', '状态')), ctx.say(w('Refunds', '退款')), ctx.say(w('Created', '时间'))],
   res.body.map((p) => [p.paymentId, p.method, p.phone, p.source ?? '—', formatPrice(p.amountMinor, p.currency), `${p.status}${p.failureCode ? ` (${p.failureCode})` : ''}`,
