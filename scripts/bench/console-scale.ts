@@ -78,11 +78,11 @@ export async function consoleScale(n: number, seconds: number) {
 
     const random = (k: number) => Math.floor(Math.random() * k) + 1;
     const someone = () => `86139${String(random(100_000) - 1).padStart(8, '0')}`;
-    const adminSearchP99Ms = await p99(p.urls.backend, admin, () => `/admin/v1/orders?phone=${someone()}&limit=25`, seconds);
-    const timelineP99Ms = await p99(p.urls.backend, admin, () => `/admin/v1/orders/ord_m${String(random(n)).padStart(7, '0')}/timeline`, seconds);
     const signIn = await fetch(`${p.urls.backend}/console/sign-in`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${encodeURIComponent(p.secrets.adminToken)}`, redirect: 'manual' });
     const cookie = signIn.headers.getSetCookie()[0]!.split(';')[0]!;
     const consoleOrdersP99Ms = await p99(p.urls.backend, { cookie }, () => `/console/orders?q=${someone()}`, seconds);
+    const adminSearchP99Ms = await p99(p.urls.backend, admin, () => `/admin/v1/orders?phone=${someone()}&limit=25`, seconds);
+    const timelineP99Ms = await p99(p.urls.backend, admin, () => `/admin/v1/orders/ord_m${String(random(n)).padStart(7, '0')}/timeline`, seconds);
 
     const day = new Date(now - 10 * DAY_MS).toISOString().slice(0, 10);
     let t1 = performance.now();

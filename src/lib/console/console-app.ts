@@ -160,8 +160,13 @@ export function table(caption: string, head: string[], rows: Array<Array<Html | 
 <tbody>${rows.map((r) => html`<tr>${r.map((c) => html`<td>${c}</td>`)}</tr>`)}</tbody></table>`;
 }
 
-/** A time for people: the business-day clock, minutes. */
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+/** A time for people, in the business time zone, to the second. (A formatter is costly to make: one per language and zone.) */
 export function at(iso: string | null | undefined, lang: ConsoleLang, timeZone: string): string {
   if (!iso) return '—';
-  return new Intl.DateTimeFormat(lang, { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
+  const key = `${lang} ${timeZone}`;
+  let f = formats.get(key);
+  if (!f) formats.set(key, (f = new Intl.DateTimeFormat(lang, { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })));
+  return f.format(new Date(iso));
 }

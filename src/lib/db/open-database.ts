@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { GroupCommitSqliteDialect } from './group-commit-sqlite.ts';
+import { GroupCommitSqliteDialect, MMAP_BYTES } from './group-commit-sqlite.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -24,6 +24,7 @@ export function configureSqlite(sqlite: SqliteDatabase.Database): void {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma(`mmap_size = ${MMAP_BYTES}`);
 }
 
 /**
