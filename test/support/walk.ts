@@ -53,9 +53,16 @@ export function walk<C extends Caller>(c: Callers<C>) {
         return inbox[inbox.length - 1]!;
       });
     },
-    /** The 6-digit code in the newest SMS a phone got (after `seen` of them), as a person would read it. */
+    /**
+     * The 6-digit code in the newest SMS a phone got (after `seen` of them), as a person would read it;
+     * waits while the newest is another SMS (a link SMS can arrive just before the code).
+     */
     async latestCode(digits: string, seen = 0): Promise<string> {
-      return codeIn((await kit.nextSms(digits, seen)).text);
+      return eventually(async () => {
+        const inbox = await kit.inbox(digits);
+        assert.ok(inbox.length > seen, `no new SMS for ${digits}`);
+        return codeIn(inbox[inbox.length - 1]!.text);
+      });
     },
     /** The phone replies to the last SMS it got. */
     async reply(digits: string, text: string) {
