@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
-import { freshPgDatabase, pgSkip } from '../support/pg.ts';
+import { freshServiceDatabases, pgSkip } from '../support/pg.ts';
 import { startProcesses, type Processes } from '../support/processes.ts';
 import { e2eKit } from './e2e-kit.ts';
 
@@ -46,11 +46,9 @@ for (const setup of SETUPS) {
     before(async () => {
       const env: Record<string, string> = { ...NO_LIMITS };
       if (setup.postgres) {
-        const b = await freshPgDatabase();
-        const ps = await freshPgDatabase();
-        dbs.push(b, ps);
-        env.TVPAY_BACKEND_DATABASE_URL = b.url;
-        env.TVPAY_PAYSERVER_DATABASE_URL = ps.url;
+        const pg = await freshServiceDatabases();
+        dbs.push(pg);
+        Object.assign(env, pg.env);
       }
       p = await startProcesses(env, { instances: setup.instances, payserverInstances: setup.payserverInstances });
       k = e2eKit(p);

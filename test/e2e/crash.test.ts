@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CRASH_POINTS } from '../../src/lib/crash-points.ts';
 import { eventually } from '../support/eventually.ts';
-import { freshPgDatabase, pgSkip } from '../support/pg.ts';
+import { freshServiceDatabases, pgSkip } from '../support/pg.ts';
 import { startProcesses, type Processes } from '../support/processes.ts';
 import { e2eKit } from './e2e-kit.ts';
 
@@ -18,11 +18,9 @@ describe(`crash at every step boundary (SIGKILL, then restart) on ${postgres ? '
   before(async () => {
     const env: Record<string, string> = { TVPAY_LIMIT_PAYER_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_PHONE: '1000' };
     if (postgres) {
-      const b = await freshPgDatabase();
-      const ps = await freshPgDatabase();
-      dbs.push(b, ps);
-      env.TVPAY_BACKEND_DATABASE_URL = b.url;
-      env.TVPAY_PAYSERVER_DATABASE_URL = ps.url;
+      const pg = await freshServiceDatabases();
+      dbs.push(pg);
+      Object.assign(env, pg.env);
     }
     p = await startProcesses(env);
     k = e2eKit(p);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
-import { freshPgDatabase, pgSkip } from '../support/pg.ts';
+import { freshServiceDatabases, pgSkip } from '../support/pg.ts';
 import { startProcesses, type Processes } from '../support/processes.ts';
 import { webhookReceiver } from '../support/webhook-receiver.ts';
 import { e2eKit } from './e2e-kit.ts';
@@ -30,11 +30,9 @@ for (const setup of SETUPS) {
       hooks = await webhookReceiver();
       const env: Record<string, string> = { TVPAY_FULFILMENT_URL: operator.url, TVPAY_FULFILMENT_SECRET: FULFILMENT_SECRET };
       if (setup.postgres) {
-        const b = await freshPgDatabase();
-        const ps = await freshPgDatabase();
-        dbs.push(b, ps);
-        env.TVPAY_BACKEND_DATABASE_URL = b.url;
-        env.TVPAY_PAYSERVER_DATABASE_URL = ps.url;
+        const pg = await freshServiceDatabases();
+        dbs.push(pg);
+        Object.assign(env, pg.env);
       }
       p = await startProcesses(env, { instances: setup.instances });
       k = e2eKit(p);

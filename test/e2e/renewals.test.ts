@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
-import { freshPgDatabase, pgSkip } from '../support/pg.ts';
+import { freshServiceDatabases, pgSkip } from '../support/pg.ts';
 import { startProcesses, type Processes } from '../support/processes.ts';
 import { e2eKit } from './e2e-kit.ts';
 
@@ -14,10 +14,9 @@ describe('renewals on PostgreSQL with two instances of each service running the 
   let k: ReturnType<typeof e2eKit>;
   const dbs: Array<{ drop(): Promise<void> }> = [];
   before(async () => {
-    const b = await freshPgDatabase();
-    const ps = await freshPgDatabase();
-    dbs.push(b, ps);
-    p = await startProcesses({ TVPAY_BACKEND_DATABASE_URL: b.url, TVPAY_PAYSERVER_DATABASE_URL: ps.url, TVPAY_TEST_CLOCK: '1' }, { instances: 2 });
+    const pg = await freshServiceDatabases();
+    dbs.push(pg);
+    p = await startProcesses({ ...pg.env, TVPAY_TEST_CLOCK: '1' }, { instances: 2 });
     k = e2eKit(p);
   });
   after(async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createOrder, latestCode, orderStatus, accountByPhone } from '../support/flows.ts';
-import { freshPgDatabase, pgSkip } from '../support/pg.ts';
+import { freshServiceDatabases, pgSkip } from '../support/pg.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
 
 const skip = await pgSkip();
@@ -9,10 +9,9 @@ describe('the bound flow on PostgreSQL', { skip }, () => {
   let sys: TestSystem;
   const dbs: Array<{ drop(): Promise<void> }> = [];
   before(async () => {
-    const b = await freshPgDatabase();
-    const p = await freshPgDatabase();
-    dbs.push(b, p);
-    sys = await testSystem({ TVPAY_BACKEND_DATABASE_URL: b.url, TVPAY_PAYSERVER_DATABASE_URL: p.url });
+    const pg = await freshServiceDatabases();
+    dbs.push(pg);
+    sys = await testSystem({ ...pg.env });
   });
   after(async () => {
     await sys?.close();

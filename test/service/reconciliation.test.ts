@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { businessDate } from '../../src/lib/business-day.ts';
 import { eventually } from '../support/eventually.ts';
 import { createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
-import { freshPgDatabase, pgSkip } from '../support/pg.ts';
+import { freshServiceDatabases, pgSkip } from '../support/pg.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
 
 const A = '8613800138000';
@@ -26,11 +26,9 @@ describe(`statements and reconciliation on ${dialect}`, { skip }, () => {
   before(async () => {
     const env: Record<string, string> = { TVPAY_LIMIT_PAYER_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_PHONE: '1000' };
     if (dialect === 'postgres') {
-      const b = await freshPgDatabase();
-      const p = await freshPgDatabase();
-      dbs.push(b, p);
-      env.TVPAY_BACKEND_DATABASE_URL = b.url;
-      env.TVPAY_PAYSERVER_DATABASE_URL = p.url;
+      const pg = await freshServiceDatabases();
+      dbs.push(pg);
+      Object.assign(env, pg.env);
     }
     sys = await testSystem(env);
   });
@@ -94,6 +92,28 @@ describe(`statements and reconciliation on ${dialect}`, { skip }, () => {
     await sys.advance(6 * 60 * 1000);
     await orderStatus(sys, orderId, 'fulfilled', tv);
     sys.payserver.worker.start();
+  });
+  it("charts the last 24 hours' orders, revenue and failures by hour, counted by the store as the orders say", async () => {
+    const stats = (await sys.backendAdmin('GET', '/admin/v1/stats/orders?window=24h')).json() as { buckets: Array<{ start: string; orders: Record<string, number>; revenueMinor: Record<string, number>; failures: Record<string, number> }> };
+    assert.equal(stats.buckets.length, 24);
+    const orders = (await sys.backendAdmin('GET', '/admin/v1/orders?limit=200')).json().items as Array<{ channel: string | null; status: string; failureCode: string | null; amountMinor: number; refundedMinor: number; currency: string; createdAt: string }>;
+    const sum = (pick: (b: (typeof stats.buckets)[number]) => Record<string, number>) => {
+      const total: Record<string, number> = {};
+      for (const b of stats.buckets) for (const [k, v] of Object.entries(pick(b))) total[k] = (total[k] ?? 0) + v;
+      return total;
+    };
+    const expected = { orders: {} as Record<string, number>, revenue: {} as Record<string, number>, failures: {} as Record<string, number> };
+    for (const o of orders.filter((x) => Date.parse(x.createdAt) >= Date.parse(stats.buckets[0]!.start))) {
+      expected.orders[o.channel ?? 'none'] = (expected.orders[o.channel ?? 'none'] ?? 0) + 1;
+      if (['paid', 'fulfilled', 'refunded'].includes(o.status)) expected.revenue[o.currency] = (expected.revenue[o.currency] ?? 0) + o.amountMinor - o.refundedMinor;
+      if (o.status === 'failed') expected.failures[o.failureCode ?? 'PAYMENT_FAILED'] = (expected.failures[o.failureCode ?? 'PAYMENT_FAILED'] ?? 0) + 1;
+    }
+    assert.ok(orders.length > 0);
+    assert.deepEqual(sum((b) => b.orders), expected.orders);
+    assert.deepEqual(sum((b) => b.revenueMinor), expected.revenue);
+    assert.deepEqual(sum((b) => b.failures), expected.failures);
+    const last = stats.buckets.at(-1)!;
+    assert.ok(Date.parse(last.start) <= sys.clock.now().getTime() && sys.clock.now().getTime() < Date.parse(last.start) + 3600_000, 'the last bucket is the current hour');
   });
 });
 }

@@ -1,11 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminOrder, Subscription } from '../../contracts/tv-api.ts';
-import type { Clock } from '../../lib/clock.ts';
 import { parseAmount } from '../../lib/console/amount-input.ts';
 import { stackedBars } from '../../lib/console/charts.ts';
-import { at, mountConsole, noticeOf, problemText, table, type ConsoleContext, type PageResult, type Words } from '../../lib/console/console-app.ts';
+import { at, mountConsole, type ConsoleSetup, noticeOf, problemText, table, type ConsoleContext, type PageResult, type Words } from '../../lib/console/console-app.ts';
 import { html } from '../../lib/html.ts';
-import type { RandomSource } from '../../lib/ids.ts';
 import { formatMinor, formatPrice } from '../../lib/money-format.ts';
 import type { OrderStats } from '../orders/order-stats.ts';
 
@@ -28,7 +26,7 @@ const back = (path: string, res: { status: number; body: any }, notice: keyof ty
 };
 
 /** The operator's console of the back-end (API "Console"), over the back-end's admin API. */
-export function backendConsole(app: FastifyInstance, o: { adminToken: string; random: RandomSource; clock: Clock; timeZone: string }): void {
+export function backendConsole(app: FastifyInstance, o: ConsoleSetup): void {
   const when = (ctx: ConsoleContext, iso: string | null | undefined) => at(iso, ctx.lang, o.timeZone);
   const orderLink = (id: string) => html`<a href="/console/orders/${id}">${id}</a>`;
 
@@ -239,10 +237,8 @@ ${table(ctx.say(w('Reports, newest first', '对账报告（最新在前）')), [
 
   const keyed = (ctx: ConsoleContext) => ({ 'idempotency-key': ctx.form.key ?? o.random.id('ck') });
   mountConsole(app, {
+    ...o,
     name: w('tvpay back-end console', 'tvpay 运营控制台'),
-    adminToken: o.adminToken,
-    random: o.random,
-    clock: o.clock,
     nav: [
       { path: '/overview', label: w('Overview', '概览') },
       { path: '/orders', label: w('Orders', '订单') },

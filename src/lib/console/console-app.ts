@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { Clock } from '../clock.ts';
 import { html, page, type Html } from '../html.ts';
 import { secretEquals, type RandomSource } from '../ids.ts';
+import { formatTime } from '../time-format.ts';
 import { CONSOLE_CSS } from './console-style.ts';
 import { consoleSessions, SESSION_SECONDS } from './console-session.ts';
 
@@ -160,13 +161,16 @@ export function table(caption: string, head: string[], rows: Array<Array<Html | 
 <tbody>${rows.map((r) => html`<tr>${r.map((c) => html`<td>${c}</td>`)}</tr>`)}</tbody></table>`;
 }
 
-const formats = new Map<string, Intl.DateTimeFormat>();
-
-/** A time for people, in the business time zone, to the second. (A formatter is costly to make: one per language and zone.) */
+/** A time for people, in the business time zone, to the second; a dash for none. */
 export function at(iso: string | null | undefined, lang: ConsoleLang, timeZone: string): string {
-  if (!iso) return '—';
-  const key = `${lang} ${timeZone}`;
-  let f = formats.get(key);
-  if (!f) formats.set(key, (f = new Intl.DateTimeFormat(lang, { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })));
-  return f.format(new Date(iso));
+  return iso ? formatTime(iso, lang, timeZone, true) : '—';
+}
+
+/** What both consoles are set up with. */
+export interface ConsoleSetup {
+  adminToken: string;
+  random: RandomSource;
+  clock: Clock;
+  /** The business time zone, for every time shown. */
+  timeZone: string;
 }

@@ -1,6 +1,7 @@
 import { html, page, type Html } from '../../lib/html.ts';
 import { formatPrice } from '../../lib/money-format.ts';
 import { maskPhone } from '../../lib/phone.ts';
+import { formatTime } from '../../lib/time-format.ts';
 import { orderRef } from '../../sms/templates.ts';
 import type { Checkout, PayOptions } from './checkout-service.ts';
 
@@ -165,14 +166,10 @@ function shell(lang: PageLang, c: Checkout, token: string, content: Html, notice
   });
 }
 
-function when(lang: PageLang, iso: string, timeZone: string): string {
-  return new Intl.DateTimeFormat(lang, { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
-}
-
 function success(lang: PageLang, c: Checkout, confirming: boolean, paid: PaidWith | null, timeZone: string): Html {
   const t = T[lang];
   const rows = html`<div class="card" data-testid="receipt"><div class="row"><span>${t.orderNo}</span><strong>${orderRef(c.order_id)}</strong></div>
-${paid ? html`<div class="row"><span>${t.paidAt}</span><span>${when(lang, paid.paidAt, timeZone)}</span></div>
+${paid ? html`<div class="row"><span>${t.paidAt}</span><span>${formatTime(paid.paidAt, lang, timeZone)}</span></div>
 <div class="row"><span>${t.paidBy}</span><span>${paid.source === 'card' ? t.cardNamed(paid.cardLast4 ?? '') : t.wallet}</span></div>` : ''}</div>`;
   return html`<div class="ok" role="status" data-outcome="${confirming ? 'confirming' : 'paid'}">${confirming ? t.confirming : t.paid}</div>${rows}`;
 }

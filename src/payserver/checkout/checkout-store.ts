@@ -86,16 +86,20 @@ export const checkoutStore = {
     return affected(res) === 1;
   },
 
-  /** open → paid by this payment, while the order has not expired; whether this call won. */
-  async markPaid(trx: PayserverDb, orderId: string, paymentId: string, now: string): Promise<boolean> {
-    const res = await trx
+  /**
+   * open → paid by this payment, while the order has not expired. Whether this call won, with the
+   * checkout's correlation id (what the capture queues goes under it), or null when it lost.
+   */
+  async markPaid(trx: PayserverDb, orderId: string, paymentId: string, now: string): Promise<{ correlationId: string | null } | null> {
+    const row = await trx
       .updateTable('checkouts')
       .set({ status: 'paid', paid_payment_id: paymentId })
       .where('order_id', '=', orderId)
       .where('status', '=', 'open')
       .where('expires_at', '>', now)
+      .returning('correlation_id')
       .executeTakeFirst();
-    return affected(res) === 1;
+    return row ? { correlationId: row.correlation_id } : null;
   },
 
   /** open → closed (the order ended at the back-end). */

@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { Clock } from '../../lib/clock.ts';
-import { at, mountConsole, problemText, table, type ConsoleContext, type PageResult, type Words } from '../../lib/console/console-app.ts';
+import { at, mountConsole, type ConsoleSetup, problemText, table, type ConsoleContext, type PageResult, type Words } from '../../lib/console/console-app.ts';
 import { html } from '../../lib/html.ts';
-import type { RandomSource } from '../../lib/ids.ts';
 import { formatPrice } from '../../lib/money-format.ts';
 import type { AccountView } from '../accounts/accounts-service.ts';
 
@@ -11,7 +9,7 @@ const enc = encodeURIComponent;
 
 
 /** The wallet provider's console of the payment server (API "Console"), over the payment server's admin API. */
-export function payserverConsole(app: FastifyInstance, o: { adminToken: string; random: RandomSource; clock: Clock; timeZone: string }): void {
+export function payserverConsole(app: FastifyInstance, o: ConsoleSetup): void {
   const when = (ctx: ConsoleContext, iso: string | null | undefined) => at(iso, ctx.lang, o.timeZone);
   const error = (body: unknown) => html`<p class="error" role="alert">${problemText(body as never)}</p>`;
 
@@ -80,10 +78,8 @@ ${rows && rows.status !== 200 ? error(rows.body) : rows ? table(ctx.say({ en: `S
   }
 
   mountConsole(app, {
+    ...o,
     name: w('tvpay payment server console', 'tvpay 钱包服务控制台'),
-    adminToken: o.adminToken,
-    random: o.random,
-    clock: o.clock,
     nav: [
       { path: '/accounts', label: w('Accounts', '账户') },
       { path: '/payments', label: w('Payments', '支付') },

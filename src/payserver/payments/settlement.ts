@@ -16,10 +16,10 @@ export const NOTIFY_TOPIC = topic<PaymentEvent>('notify.backend');
  * caller's transaction, so it leaves if and only if the outcome commits.
  * Returns its id.
  */
-export async function tellBackend(trx: PayserverDb, random: RandomSource, now: Date, event: Omit<PaymentEvent, 'messageId' | 'at'>): Promise<string> {
+export async function tellBackend(trx: PayserverDb, random: RandomSource, now: Date, event: Omit<PaymentEvent, 'messageId' | 'at'>, known?: { correlationId: string | null }): Promise<string> {
   const messageId = random.id('msg');
   // Under the order's correlation id (its TV's checkout), whatever brought the outcome (an SMS reply, the page, a sweep).
-  const correlationId = await checkoutStore.correlationOf(trx, event.orderId);
+  const correlationId = known ? known.correlationId : await checkoutStore.correlationOf(trx, event.orderId);
   await enqueue(trx, { id: messageId, topic: NOTIFY_TOPIC, payload: { messageId, ...event, at: now.toISOString() }, now, correlationId });
   return messageId;
 }
@@ -52,7 +52,8 @@ export class Settlement {
   async capture(trx: PayserverDb, payment: Payment, terms: { renewalConsent?: boolean } = {}): Promise<{ notifyMessageId: string } | null> {
     const now = this.clock.now().toISOString();
     if (!(await paymentStore.move(trx, payment.id, 'captured', now))) return null;
-    if (!(await checkoutStore.markPaid(trx, payment.order_id, payment.id, now))) {
+    const paid = await checkoutStore.markPaid(trx, payment.order_id, payment.id, now);
+    if (!paid) {
       // Captured a moment ago in this transaction; the order's checkout was no longer open, so it is released instead.
       await paymentStore.releaseInsteadOfCapture(trx, payment.id);
       if (payment.hold_id) await this.ledger.release(trx, payment.hold_id);
@@ -66,8 +67,8 @@ export class Settlement {
     // The payer's receipt leaves with the capture (a refused one is followed by a refund's receipt).
     const smsId = this.random.id('sms');
     await smsLog.queued(trx, { id: smsId, kind: payment.method === 'renewal' ? 'renewal-receipt' : 'receipt', to: payment.phone, from: this.smsFrom, now: this.clock.now(), ref: payment.id });
-    await enqueue(trx, { id: this.random.id('obx'), topic: RECEIPT_SMS_TOPIC, payload: { paymentId: payment.id, smsId }, now: this.clock.now(), correlationId: await checkoutStore.correlationOf(trx, payment.order_id) });
-    return { notifyMessageId: await this.notify(trx, payment, 'payment.completed', null, terms.renewalConsent) };
+    await enqueue(trx, { id: this.random.id('obx'), topic: RECEIPT_SMS_TOPIC, payload: { paymentId: payment.id, smsId }, now: this.clock.now(), correlationId: paid.correlationId });
+    return { notifyMessageId: await this.notify(trx, payment, 'payment.completed', null, terms.renewalConsent, paid) };
   }
 
   /** Fails a pending payment, releases its hold and tells the back-end. */
@@ -88,7 +89,7 @@ export class Settlement {
     return true;
   }
 
-  private async notify(trx: PayserverDb, payment: Payment, type: 'payment.completed' | 'payment.failed', failureCode: string | null, renewalConsent?: boolean): Promise<string> {
+  private async notify(trx: PayserverDb, payment: Payment, type: 'payment.completed' | 'payment.failed', failureCode: string | null, renewalConsent?: boolean, known?: { correlationId: string | null }): Promise<string> {
     return tellBackend(trx, this.random, this.clock.now(), {
       type,
       orderId: payment.order_id,
@@ -99,6 +100,6 @@ export class Settlement {
       failureCode,
       ...(renewalConsent === undefined ? {} : { renewalConsent }),
       ...(type === 'payment.completed' && payment.source ? { source: payment.source } : {}),
-    });
+    }, known);
   }
 }
