@@ -1,11 +1,13 @@
 import autocannon from 'autocannon';
 import os from 'node:os';
 import { benchPhones, closedLoop, openLoop, summary } from './checkout-load.ts';
-import { startHello, startTvpay } from './processes.ts';
+import { snapshot, shapeOf } from './checkout-chain.ts';
+import { startBareChain, startHello, startTvpay } from './processes.ts';
 import { ledgerPairs, limitCommit } from './raw-benches.ts';
 import { round } from './stats.ts';
 import { streamsBench } from './streams.ts';
 import { consoleScale } from './console-scale.ts';
+import { renewalsBench } from './renewals.ts';
 
 /**
  * `npm run bench [-- --json]`: every figure beside a limit measured in the
@@ -19,9 +21,11 @@ const STREAMS = Number(process.env.TVPAY_BENCH_STREAMS ?? 10_000);
 const asJson = process.argv.includes('--json');
 /** `--only=checkout,ledger` measures some figures (to measure one change quickly); the default is all. */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
-const want = (part: 'limit-http' | 'limit-commit' | 'ledger' | 'status-read' | 'checkout' | 'checkout-split' | 'streams' | 'console-scale') => !only || only.includes(part);
+const want = (part: 'limit-http' | 'limit-commit' | 'ledger' | 'status-read' | 'checkout' | 'checkout-split' | 'streams' | 'console-scale' | 'renewals') => !only || only.includes(part);
 /** Orders in the stores for `console-scale` (TVPAY_BENCH_ORDERS, a million). */
 const ORDERS = Number(process.env.TVPAY_BENCH_ORDERS ?? 1_000_000);
+/** Subscriptions due at once for `renewals` (TVPAY_BENCH_RENEWALS, 100,000). */
+const RENEWALS = Number(process.env.TVPAY_BENCH_RENEWALS ?? 100_000);
 const say = (line: string) => (asJson ? process.stderr : process.stdout).write(`${line}\n`);
 
 async function rps(url: string, headers: Record<string, string> = {}): Promise<{ rps: number; p99: number }> {
@@ -51,6 +55,7 @@ if (want('ledger')) {
   results.ledgerRatio = round((results.ledgerPerSec as number) / (results.limitCommit as number), 3);
 }
 
+let chain: ReturnType<typeof shapeOf> | undefined;
 const tvpay = want('status-read') || want('checkout') || want('streams') ? await startTvpay() : undefined;
 if (tvpay) {
   try {
@@ -66,7 +71,10 @@ if (tvpay) {
   if (want('checkout')) {
     say(`checkout: ${TVS} TVs, full load then 50% …`);
     const phones = await benchPhones(tvpay, TVS * 2);
-    const full = summary(await closedLoop(tvpay, phones.slice(0, TVS), SECONDS * 2));
+    const before = await snapshot(tvpay);
+    const fullRun = await closedLoop(tvpay, phones.slice(0, TVS), SECONDS * 2);
+    const full = summary(fullRun);
+    chain = shapeOf(before, await snapshot(tvpay), fullRun.completed);
     results.checkoutsPerSec = round(full.perSec);
     results.checkoutFullLoad = { callP50Ms: round(full.callP50), callP99Ms: round(full.callP99), callP99MsByKind: full.callP99ByKind, checkoutP50Ms: round(full.checkoutP50), checkoutP99Ms: round(full.checkoutP99), failed: full.failed };
     const half = summary(await openLoop(tvpay, phones, Math.max(0.5, full.perSec / 2), SECONDS * 2));
@@ -90,6 +98,26 @@ if (tvpay) {
 }
 }
 
+if (want('checkout') && chain) {
+  // The same client, TVs and seconds against the bare chain shaped like the run above.
+  say('limit-checkout: the same chain of exchanges and durable commits on bare node:http …');
+  const bare = await startBareChain(chain);
+  try {
+    const tvs = Array.from({ length: TVS }, (_, i) => ({ phone: `1390${String(i).padStart(7, '0')}`, device: `bare-${i}` }));
+    const run = await closedLoop(bare, tvs, SECONDS * 2);
+    const served = await bare.served();
+    results.limitCheckout = round(run.completed / run.seconds);
+    results.checkoutRatio = round((results.checkoutsPerSec as number) / (results.limitCheckout as number), 3);
+    results.checkoutChain = {
+      tvpay: chain.perCheckout,
+      bare: Object.fromEntries(Object.entries(served).map(([route, n]) => [route, round(n / Math.max(1, run.completed), 2)])),
+      bareFailed: run.failed,
+    };
+  } finally {
+    bare.stop();
+  }
+}
+
 if (want('checkout-split')) {
   // The same closed loop with each service in its own process (`tvpay backend|payserver|carrier`):
   // what the second core adds when one event loop is the bound.
@@ -110,6 +138,13 @@ if (want('console-scale')) {
   const s = await consoleScale(ORDERS, SECONDS);
   Object.assign(results, { adminSearchP99Ms: s.adminSearchP99Ms, timelineP99Ms: s.timelineP99Ms, consoleOrdersP99Ms: s.consoleOrdersP99Ms, statementSeconds: s.statementSeconds, reconciliationSeconds: s.reconciliationSeconds });
   results.consoleScale = s;
+}
+
+if (want('renewals')) {
+  say(`renewals: ${RENEWALS} subscriptions due at the same moment, TVs calling meanwhile …`);
+  const r = await renewalsBench(RENEWALS, true);
+  Object.assign(results, { renewalsSeconds: r.renewalsSeconds, renewalApiP99Ms: r.renewalApiP99Ms });
+  results.renewals = r;
 }
 
 if (asJson) {

@@ -58,7 +58,7 @@ export async function benchPhones(t: Tvpay, n: number, offset = 0): Promise<Benc
 }
 
 /** One checkout as a TV and its phone do it: order → payer → read the code SMS → reply → `fulfilled` on the event stream. */
-export async function checkout(t: Tvpay, { phone, device }: BenchTv, calls: Pick<CheckoutRun, 'perCallMs' | 'byCall'>): Promise<void> {
+export async function checkout(t: Pick<Tvpay, 'urls'>, { phone, device }: BenchTv, calls: Pick<CheckoutRun, 'perCallMs' | 'byCall'>): Promise<void> {
   const tv = { authorization: `Bearer ${device}`, 'content-type': 'application/json' };
   const digits = `86${phone}`;
   const inbox = async () => json(await fetch(`${t.urls.carrier}/dev/v1/phones/${digits}/messages`)) as Promise<Array<{ text: string }>>;
@@ -89,7 +89,7 @@ export async function checkout(t: Tvpay, { phone, device }: BenchTv, calls: Pick
 }
 
 /** Closed loop: every virtual TV runs checkouts back to back for `seconds`. */
-export async function closedLoop(t: Tvpay, phones: BenchTv[], seconds: number): Promise<CheckoutRun> {
+export async function closedLoop(t: Pick<Tvpay, 'urls'>, phones: BenchTv[], seconds: number): Promise<CheckoutRun> {
   const run: CheckoutRun = { completed: 0, failed: 0, seconds, perCheckoutMs: [], perCallMs: [], byCall: {} };
   const end = performance.now() + seconds * 1000;
   await Promise.all(phones.map(async (phone) => {

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { eventually } from '../../test/support/eventually.ts';
 import { freePorts } from '../../test/support/ports.ts';
 import { startProcesses } from '../../test/support/processes.ts';
+import type { ChainShape } from './checkout-chain.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -18,8 +19,28 @@ export async function startHello() {
   return { url, stop: () => child.kill('SIGTERM') };
 }
 
+/** The checkout's chain on bare `node:http` (bare-chain-server.ts), shaped like the tvpay run just measured. */
+export async function startBareChain(shape: Omit<ChainShape, 'ports'>) {
+  const ports = await freePorts(3);
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'bare-chain-server.ts'), JSON.stringify({ ...shape, ports })], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+    child.on('exit', () => reject(new Error('the bare chain server exited')));
+  });
+  const [backend, payserver, carrier] = ports.map((p) => `http://127.0.0.1:${p}`);
+  return {
+    urls: { backend: backend!, payserver: payserver!, carrier: carrier! },
+    /** Requests it served by route, to hold beside tvpay's. */
+    served: async () => (await fetch(`${backend}/served`)).json() as Promise<Record<string, number>>,
+    stop: () => child.kill('SIGTERM'),
+  };
+}
+
+/** TVPAY_BENCH_SERVER_ARGS="--cpu-prof --cpu-prof-dir=prof" profiles the servers under the load. */
+export const serverNodeArgs = () => process.env.TVPAY_BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? [];
+
 /** Limits raised past what the load asks: the bench measures the work, not the refusals. */
-const UNLIMITED = {
+export const UNLIMITED = {
   TVPAY_LIMIT_PAYER_PER_PHONE: '1000000',
   TVPAY_LIMIT_PAYER_PER_DEVICE: '1000000',
   TVPAY_LIMIT_PAYER_PER_ACCOUNT: '1000000',
@@ -38,9 +59,7 @@ const UNLIMITED = {
  * by the tests' own process harness; with `split`, each service in its own process.
  */
 export async function startTvpay(split = false) {
-  // TVPAY_BENCH_SERVER_ARGS="--cpu-prof --cpu-prof-dir=prof" profiles the server under the load.
-  const nodeArgs = process.env.TVPAY_BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? [];
-  const p = await startProcesses({ ...UNLIMITED, TVPAY_LOG_LEVEL: 'warn' }, { together: !split, nodeArgs });
+  const p = await startProcesses({ ...UNLIMITED, TVPAY_LOG_LEVEL: 'warn' }, { together: !split, nodeArgs: serverNodeArgs() });
   const pids = p.pids();
   return {
     urls: p.urls,

@@ -69,8 +69,8 @@ export interface BackendDeps {
  */
 export async function buildBackend(deps: BackendDeps) {
   const { config, secrets, clock, random, log } = deps;
-  const core = await serviceCore({ store: deps.store, migrations: backendMigrations, config, clock, log, title: 'tvpay back-end server', service: 'backend', slowTopics: [WEBHOOK_TOPIC.name] });
-  const { db, shared, storeCreated, worker, slowWorker, kick, limiter, app, idem } = core;
+  const core = await serviceCore({ store: deps.store, migrations: backendMigrations, config, clock, log, title: 'tvpay back-end server', service: 'backend', lanes: [{ topics: [WEBHOOK_TOPIC.name], batch: 64 }, { topics: [RENEWAL_TOPIC.name], batch: 64 }] });
+  const { db, shared, storeCreated, worker, laneWorkers, kick, limiter, app, idem } = core;
   const events = new OrderEvents();
   const bridge = deps.store.dialect === 'postgres' ? new PgOrderEvents(config.backendDatabase, db, events, log) : undefined;
   await bridge?.start();
@@ -82,7 +82,12 @@ export async function buildBackend(deps: BackendDeps) {
   const devices = new DevicesService(db, random, clock);
   const fulfilment = config.fulfilment.url && config.fulfilment.secret ? { url: config.fulfilment.url, secret: config.fulfilment.secret, deadlineSeconds: config.fulfilment.deadlineSeconds } : undefined;
   const webhooks = new WebhooksService({ db, random, clock, encryptionKey: secrets.encryptionKey, fulfilment: fulfilment !== undefined });
-  const ending = new OrderEnding({ db, events, random, clock, kick, webhooks });
+  const subscriptions = new SubscriptionsService({
+    db, provider, webhooks, random, clock, kick, log,
+    options: { noticeDays: config.renewalNoticeDays, locale: config.sms.locale, smsFrom: config.sms.payserverFrom, payee: config.merchantName, timeZone: config.businessTimeZone },
+    currentTerms: (productId) => products.terms(productId),
+  });
+  const ending = new OrderEnding({ db, events, random, clock, kick, webhooks, onEndedIn: (trx, orderId, now) => subscriptions.orderEndedIn(trx, orderId, now) });
   const refunds = new RefundsService({ db, provider, webhooks, events, random, clock, kick });
   const attempts = new PaymentAttempts({
     db, provider, ending, gateway: deps.gateway, events, random, clock, log,
@@ -102,11 +107,6 @@ export async function buildBackend(deps: BackendDeps) {
     },
     runAttempt: (orderId, attempt, startMessage) => attempts.run({ orderId, attempt }, startMessage),
     onBudgetExhausted: () => log.error({ budget: config.limits.smsDailyBudget }, "the day's SMS budget is used up: new SMS payments are refused until the window resets"),
-  });
-  const subscriptions = new SubscriptionsService({
-    db, provider, webhooks, random, clock, kick, log,
-    options: { noticeDays: config.renewalNoticeDays, locale: config.sms.locale, smsFrom: config.sms.payserverFrom, payee: config.merchantName, timeZone: config.businessTimeZone },
-    currentTerms: (productId) => products.terms(productId),
   });
   const paymentEvents = new PaymentEvents({ db, events, ending, refunds, webhooks, subscriptions, random, clock, kick, log, fulfilment });
   const reconciliation = new ReconciliationService({ db, provider, payments: paymentEvents, random, clock, timeZone: config.businessTimeZone, log: log.child({ part: 'reconciliation' }) });
@@ -186,7 +186,7 @@ export async function buildBackend(deps: BackendDeps) {
     await reconciliation.sweep();
   }, [{ table: 'inbox', key: 'message_id', dated: 'received_at' }]);
 
-  return assembleService({ app, db, worker, slowWorker, handlers, sweeper, store: { close: async () => { await bridge?.stop(); await deps.store.close(); } }, storeCreated, services: {
+  return assembleService({ app, db, worker, laneWorkers, handlers, sweeper, store: { close: async () => { await bridge?.stop(); await deps.store.close(); } }, storeCreated, services: {
       products,
       devices,
       orders,

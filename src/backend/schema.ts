@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import { commonTablesMigration, outboxCorrelationMigration, smsRefMigration, smsGatewayIdMigration, type CommonTables } from '../lib/db/common-tables.ts';
+import { commonTablesMigration, outboxCorrelationMigration, outboxTopicMigration, smsRefMigration, smsGatewayIdMigration, type CommonTables } from '../lib/db/common-tables.ts';
 import type { OrderStatus } from './orders/order-state.ts';
 
 /** The back-end server's database. */
@@ -348,6 +348,20 @@ const wordsAndSource: Migration = {
   },
 };
 
+/**
+ * Renewal day: the charges due and not yet claimed are one range of an
+ * index (claimed ones, waiting for their payment, are no longer stepped over
+ * at every pass of the scheduler), and so are the orders waiting longest.
+ */
+const renewalDay: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.createIndex('subscriptions_charge_due').on('subscriptions').columns(['status', 'pending_order_id', 'next_charge_at']).execute();
+    await db.schema.dropIndex('subscriptions_due').execute();
+    // The orders waiting longest, which reconciliation checks with the provider.
+    await db.schema.createIndex('orders_status_updated').on('orders').columns(['status', 'updated_at']).execute();
+  },
+};
+
 export const backendMigrations: Record<string, Migration> = {
   '0001_common': commonTablesMigration,
   '0002_backend': core,
@@ -360,4 +374,6 @@ export const backendMigrations: Record<string, Migration> = {
   '0009_tries_left': triesLeft,
   '0010_words_and_source': wordsAndSource,
   '0011_outbox_correlation': outboxCorrelationMigration,
+  '0012_outbox_topic': outboxTopicMigration,
+  '0013_renewal_day': renewalDay,
 };

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import { commonTablesMigration, outboxCorrelationMigration, smsRefMigration, smsGatewayIdMigration, type CommonTables } from '../lib/db/common-tables.ts';
+import { commonTablesMigration, outboxCorrelationMigration, outboxTopicMigration, smsRefMigration, smsGatewayIdMigration, type CommonTables } from '../lib/db/common-tables.ts';
 
 /** The payment server's database. */
 export interface PayserverTables extends CommonTables {
@@ -237,4 +237,5 @@ export const payserverMigrations: Record<string, Migration> = {
   '0007_never_started': neverStarted,
   '0008_outbox_correlation': outboxCorrelationMigration,
   '0009_checkout_correlation': checkoutCorrelation,
+  '0010_outbox_topic': outboxTopicMigration,
 };

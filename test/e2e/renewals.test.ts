@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
 import { freshServiceDatabases, pgSkip } from '../support/pg.ts';
@@ -13,10 +14,12 @@ describe('renewals on PostgreSQL with two instances of each service running the 
   let p: Processes;
   let k: ReturnType<typeof e2eKit>;
   const dbs: Array<{ drop(): Promise<void> }> = [];
+  let pgEnv: { TVPAY_BACKEND_DATABASE_URL: string; TVPAY_PAYSERVER_DATABASE_URL: string };
   before(async () => {
-    const pg = await freshServiceDatabases();
-    dbs.push(pg);
-    p = await startProcesses({ ...pg.env, TVPAY_TEST_CLOCK: '1' }, { instances: 2 });
+    const fresh = await freshServiceDatabases();
+    dbs.push(fresh);
+    pgEnv = fresh.env;
+    p = await startProcesses({ ...fresh.env, TVPAY_TEST_CLOCK: '1' }, { instances: 2 });
     k = e2eKit(p);
   });
   after(async () => {
@@ -56,5 +59,43 @@ describe('renewals on PostgreSQL with two instances of each service running the 
     assert.equal(payments.length, 1);
     assert.equal(payments[0].method, 'renewal');
     await k.assertLedgerSound();
+  });
+
+  it('charges 300 subscriptions due at the same moment once each while both back-ends claim them side by side', async () => {
+    const backendDb = new pg.Client({ connectionString: pgEnv.TVPAY_BACKEND_DATABASE_URL });
+    const payserverDb = new pg.Client({ connectionString: pgEnv.TVPAY_PAYSERVER_DATABASE_URL });
+    await backendDb.connect();
+    await payserverDb.connect();
+    try {
+      // Copies of the renewed subscription, all due now (by the processes' moved clocks), their notices sent.
+      const now = (await k.backendAdmin('GET', '/admin/v1/test-clock')).json().now as string;
+      const { rows: [template] } = await backendDb.query('SELECT id FROM subscriptions LIMIT 1');
+      await backendDb.query(
+        `INSERT INTO subscriptions
+         SELECT (jsonb_populate_record(NULL::subscriptions, to_jsonb(t) || jsonb_build_object('id', 'sub_day_' || i, 'account_id', 'acct_day_' || i, 'next_charge_at', $2::text, 'noticed_for', t.current_period_end, 'pending_order_id', NULL))).*
+         FROM subscriptions t, generate_series(1, 300) i WHERE t.id = $1`,
+        [template.id, now],
+      );
+      const renewalsOf = async () => (await backendDb.query("SELECT subscription_id, status FROM orders WHERE channel = 'renewal' AND subscription_id LIKE 'sub_day_%'")).rows as Array<{ subscription_id: string; status: string }>;
+      const ended = await eventually(async () => {
+        const rows = await renewalsOf();
+        assert.equal(rows.length, 300, 'each due subscription has its renewal order');
+        assert.ok(rows.every((o) => o.status === 'fulfilled' || o.status === 'failed'), 'every renewal has ended');
+        return rows;
+      }, 60_000, 250);
+      assert.equal(new Set(ended.map((o) => o.subscription_id)).size, 300, 'one renewal order per subscription');
+      // Give both schedulers more passes to charge anything twice.
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.equal((await renewalsOf()).length, 300, 'no second renewal order');
+      const twice = await payserverDb.query("SELECT order_id FROM payments WHERE method = 'renewal' AND status IN ('captured', 'refunded') GROUP BY order_id HAVING count(*) > 1");
+      assert.deepEqual(twice.rows, [], 'no renewal order charged twice');
+      const fulfilled = ended.filter((o) => o.status === 'fulfilled').length;
+      const { rows: [captured] } = await payserverDb.query("SELECT count(*)::int AS n FROM payments WHERE method = 'renewal' AND status = 'captured'");
+      assert.equal(captured.n, fulfilled + 1, 'one capture per fulfilled renewal (and the first test\'s)');
+      await k.assertLedgerSound();
+    } finally {
+      await backendDb.end();
+      await payserverDb.end();
+    }
   });
 });

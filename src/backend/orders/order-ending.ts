@@ -25,6 +25,8 @@ export interface OrderEndingDeps {
   clock: Clock;
   kick: () => void;
   webhooks: WebhooksService;
+  /** Told inside the ending transaction (a subscription records its failed renewal with it). */
+  onEndedIn?: (trx: BackendDb, orderId: string, now: Date) => Promise<void>;
 }
 
 /**
@@ -58,6 +60,7 @@ export class OrderEnding {
     // An order the payment server never heard of (no payer yet) has nothing to close there.
     if (order.attempt > 0) await enqueue(trx, { id: this.deps.random.id('obx'), topic: CLOSE_TOPIC, payload: { orderId: order.id }, now });
     await this.deps.webhooks.emit(trx, `order.${to}`, async () => toAdminOrder((await findOrder(trx, order.id))!), order.id, now);
+    await this.deps.onEndedIn?.(trx, order.id, now);
     return true;
   }
 

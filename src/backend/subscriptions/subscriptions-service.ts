@@ -1,6 +1,7 @@
 import type { Subscription } from '../../contracts/tv-api.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { crashPoint } from '../../lib/crash-points.ts';
+import { atMostAtOnce } from '../../lib/at-most-at-once.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
 import { notFound } from '../../lib/errors.ts';
 import type { RandomSource } from '../../lib/ids.ts';
@@ -20,6 +21,11 @@ import { subscriptionStore, type SubscriptionRow } from './subscription-store.ts
 export const RENEWAL_TOPIC = topic<{ orderId: string }>('renewal.charge');
 
 const DAY_MS = 24 * 3600 * 1000;
+/** Subscriptions read per step and batch of the scheduler's pass, how many batches one pass takes at most, and how many steps run at once. */
+const BATCH = 200;
+const PASS_BATCHES = 10;
+const IN_FLIGHT = 32;
+const SLOW_STEPS_EVERY_MS = 60_000;
 /** After a renewal that could not be charged: tried again this many days after the period's end; then lapsed. */
 export const RETRY_DAYS = [1, 3] as const;
 /** How long the payment server has to answer a renewal charge before its order expires (and counts as a failed try). */
@@ -74,6 +80,9 @@ export const toSubscription = (s: SubscriptionRow): Subscription => ({
  * of its own whose charge the payment server makes once.
  */
 export class SubscriptionsService {
+  /** When this instance last ran the scheduler's slow steps (by its clock). */
+  private slowStepsAt = -Infinity;
+
   constructor(private readonly deps: SubscriptionsDeps) {}
 
   /** Inside the transaction that fulfilled an order: starts, extends or renews its subscription. */
@@ -117,18 +126,37 @@ export class SubscriptionsService {
     await this.emit(trx, 'subscription.created', row.id, now);
   }
 
-  /** The scheduler's pass (every service instance runs it; each step is claimed by one). */
+  /**
+   * The scheduler's pass (every service instance runs it; each step is
+   * claimed by one). Renewal day puts a whole month's members due at once:
+   * the steps of a batch run side by side so their transactions share
+   * commits, and full batches follow each other in the same pass, up to
+   * PASS_BATCHES, so the charges start within minutes, not hours.
+   */
   async runDue(): Promise<number> {
-    const now = this.deps.clock.now();
     let n = 0;
-    for (const s of await subscriptionStore.withFailedRenewal(this.deps.db, 200)) if (await this.renewalFailed(s, s.pending_order_id!)) n++;
-    for (const s of await subscriptionStore.dueForNotice(this.deps.db, new Date(now.getTime() + this.deps.options.noticeDays * DAY_MS).toISOString(), 200)) if (await this.notice(s)) n++;
-    for (const s of await subscriptionStore.dueForCharge(this.deps.db, now.toISOString(), 200)) {
-      if (!(await this.startRenewal(s))) continue;
-      crashPoint('backend.after-renewal-claim');
-      n++;
+    // Notices (days ahead) and the backstop for failed renewals read more than a range of an index: once a minute is soon enough.
+    const started = this.deps.clock.now().getTime();
+    const slowSteps = started - this.slowStepsAt >= SLOW_STEPS_EVERY_MS || started < this.slowStepsAt;
+    if (slowSteps) this.slowStepsAt = started;
+    for (let i = 0; i < PASS_BATCHES; i++) {
+      const now = this.deps.clock.now();
+      const failed = slowSteps ? await subscriptionStore.withFailedRenewal(this.deps.db, BATCH) : [];
+      const noticeDue = slowSteps ? await subscriptionStore.dueForNotice(this.deps.db, new Date(now.getTime() + this.deps.options.noticeDays * DAY_MS).toISOString(), BATCH) : [];
+      const chargeDue = await subscriptionStore.dueForCharge(this.deps.db, now.toISOString(), BATCH);
+      const done = [
+        ...(await atMostAtOnce(failed, IN_FLIGHT, (s) => this.renewalFailed(s, s.pending_order_id!))),
+        ...(await atMostAtOnce(noticeDue, IN_FLIGHT, (s) => this.notice(s))),
+        ...(await atMostAtOnce(chargeDue, IN_FLIGHT, async (s) => {
+          if (!(await this.startRenewal(s))) return false;
+          crashPoint('backend.after-renewal-claim');
+          return true;
+        })),
+      ].filter(Boolean).length;
+      n += done;
+      if (done) this.deps.kick();
+      if (failed.length < BATCH && noticeDue.length < BATCH && chargeDue.length < BATCH) break;
     }
-    if (n) this.deps.kick();
     return n;
   }
 
@@ -206,21 +234,35 @@ export class SubscriptionsService {
     });
   }
 
+  /**
+   * Inside the transaction that ended an order (OrderEnding): when it was a
+   * subscription's pending renewal, that try failed, and is recorded with the
+   * end. The scheduler's backstop finds any that ended otherwise.
+   */
+  async orderEndedIn(trx: BackendDb, orderId: string, now: Date): Promise<void> {
+    const order = await findOrder(trx, orderId);
+    if (order?.channel !== 'renewal' || !order.subscription_id) return;
+    const s = await subscriptionStore.byId(trx, order.subscription_id);
+    if (s?.status === 'active' && s.pending_order_id === orderId) await this.renewalFailedIn(trx, s, orderId, now);
+  }
+
   /** A renewal order ended without paying: the next try (1, then 3 days after the period's end), or lapsed. */
   private async renewalFailed(s: SubscriptionRow, orderId: string): Promise<boolean> {
     const now = this.deps.clock.now();
+    return inTransaction(this.deps.db, (trx) => this.renewalFailedIn(trx, s, orderId, now));
+  }
+
+  private async renewalFailedIn(trx: BackendDb, s: SubscriptionRow, orderId: string, now: Date): Promise<boolean> {
     const tries = s.failed_tries + 1;
     const retryDays = RETRY_DAYS[tries - 1];
     const next = retryDays === undefined ? null : new Date(Date.parse(s.current_period_end) + retryDays * DAY_MS).toISOString();
     const { locale, payee, timeZone } = this.deps.options;
-    return inTransaction(this.deps.db, async (trx) => {
-      if (!(await subscriptionStore.chargeFailed(trx, s.id, orderId, { nextChargeAt: next, lapse: next === null }, now.toISOString()))) return false;
-      await this.emit(trx, 'subscription.renewal_failed', s.id, now);
-      if (next === null) await this.emit(trx, 'subscription.lapsed', s.id, now);
-      const text = renewalFailedSms(locale, { product: s.title, payee, amountMinor: Number(s.amount_minor), currency: s.currency, retryDate: next ? dayText(locale, next, timeZone) : null });
-      await this.text(trx, next ? 'renewal-failed' : 'renewal-lapsed', s.payer_phone, text, s.id);
-      return true;
-    });
+    if (!(await subscriptionStore.chargeFailed(trx, s.id, orderId, { nextChargeAt: next, lapse: next === null }, now.toISOString()))) return false;
+    await this.emit(trx, 'subscription.renewal_failed', s.id, now);
+    if (next === null) await this.emit(trx, 'subscription.lapsed', s.id, now);
+    const text = renewalFailedSms(locale, { product: s.title, payee, amountMinor: Number(s.amount_minor), currency: s.currency, retryDate: next ? dayText(locale, next, timeZone) : null });
+    await this.text(trx, next ? 'renewal-failed' : 'renewal-lapsed', s.payer_phone, text, s.id);
+    return true;
   }
 
   /** Cancels renewals at once (the period paid for is kept); the payer is told. By a TV of the account, or an operator. */

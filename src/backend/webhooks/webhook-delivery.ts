@@ -8,10 +8,13 @@ import type { BackendDb } from '../schema.ts';
 import { retryDelayMs, WEBHOOK_GIVE_UP_MS, WEBHOOK_TIMEOUT_MS } from './retry-schedule.ts';
 import { signatureHeader } from './signature.ts';
 import { webhookStore, type EventRow } from './webhook-store.ts';
+import { UrlSlots } from './url-slots.ts';
 import { FULFILMENT_TARGET } from './webhooks-service.ts';
 
 /** Deliveries in flight to one URL at most: a slow receiver holds up only its own deliveries. */
 const PER_URL_IN_FLIGHT = 4;
+/** How long a delivery waits for one of its URL's slots before it goes back to the outbox for later. */
+const SLOT_WAIT_MS = 2000;
 
 /** What provisioning in the operator's system needs to hear of its deliveries. */
 export interface FulfilmentHooks {
@@ -39,10 +42,11 @@ export interface WebhookDeliveryDeps {
  * records the attempt, and schedules the next one on the retry schedule
  * (through the outbox, which keeps it across restarts) until 2xx or 3 days
  * (for provisioning: its deadline). Deliveries to different URLs never wait
- * for each other: one URL has at most four in flight.
+ * for each other: one URL has at most four in flight, and a delivery waits
+ * up to two seconds for one of them before it is put back for later.
  */
 export class WebhookDelivery {
-  private readonly inFlight = new Map<string, number>();
+  private readonly slots = new UrlSlots(PER_URL_IN_FLIGHT, SLOT_WAIT_MS);
 
   constructor(private readonly deps: WebhookDeliveryDeps) {}
 
@@ -62,16 +66,12 @@ export class WebhookDelivery {
     // (the order fulfilled or refunded meanwhile) is retried like any webhook, and its answer changes nothing.
     const provisioning = target.fulfilment && event.order_id ? await this.deps.fulfilment!.deadline(event.order_id) : undefined;
     const deadline = provisioning ?? new Date(Date.parse(since) + WEBHOOK_GIVE_UP_MS);
-    const busy = this.inFlight.get(target.url) ?? 0;
-    if (busy >= PER_URL_IN_FLIGHT) throw new RetryLater(new Date(now.getTime() + 500 + Math.floor(Math.random() * 500)), `${PER_URL_IN_FLIGHT} deliveries to this URL are in flight`);
-    this.inFlight.set(target.url, busy + 1);
+    if (!(await this.slots.take(target.url))) throw new RetryLater(new Date(now.getTime() + 500 + Math.floor(Math.random() * 500)), `${PER_URL_IN_FLIGHT} deliveries to this URL are in flight`);
     let status: number | null = null;
     try {
       status = await this.post(target.url, target.secret, event);
     } finally {
-      const left = (this.inFlight.get(target.url) ?? 1) - 1;
-      if (left > 0) this.inFlight.set(target.url, left);
-      else this.inFlight.delete(target.url);
+      this.slots.release(target.url);
     }
     const at = this.deps.clock.now();
     const ok = status !== null && status >= 200 && status < 300;

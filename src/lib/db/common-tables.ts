@@ -123,3 +123,14 @@ export const outboxCorrelationMigration: Migration = {
     await db.schema.alterTable('outbox').addColumn('correlation_id', 'varchar(64)').execute();
   },
 };
+
+/**
+ * Each outbox worker claims its own topics in due order from an index of
+ * its own: a worker for one topic (the webhooks) no longer steps over a
+ * backlog of the others' messages (a renewal day's charges) at every claim.
+ */
+export const outboxTopicMigration: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.createIndex('outbox_topic_due').on('outbox').columns(['status', 'topic', 'next_attempt_at']).execute();
+  },
+};

@@ -34,8 +34,16 @@ export function serviceMetrics(app: FastifyInstance, shared: Kysely<CommonTables
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registers: [registry],
   });
+  // Sizes as the common exporters name them: what a route costs on the wire (a streamed answer has no length and is not counted).
+  const sizeBuckets = [100, 300, 1000, 3000, 10_000, 30_000, 100_000];
+  const requestSize = new Histogram({ name: 'http_request_size_bytes', help: 'HTTP request bodies by method and route.', labelNames: ['method', 'route'], buckets: sizeBuckets, registers: [registry] });
+  const responseSize = new Histogram({ name: 'http_response_size_bytes', help: 'HTTP response bodies by method and route.', labelNames: ['method', 'route'], buckets: sizeBuckets, registers: [registry] });
   app.addHook('onResponse', async (request: FastifyRequest, reply) => {
-    duration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched' };
+    duration.observe({ ...labels, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    requestSize.observe(labels, Number(request.headers['content-length'] ?? 0));
+    const sent = reply.getHeader('content-length');
+    if (sent !== undefined) responseSize.observe(labels, Number(sent));
   });
   const commits = new Histogram({ name: 'tvpay_group_commit_units', help: 'Units of work per durable commit (SQLite group commit).', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: [registry] });
 

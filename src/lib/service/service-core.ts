@@ -32,20 +32,23 @@ export async function serviceCore<DB>(deps: {
   /** The service's name in its metrics' `service` label. */
   service: string;
   /**
-   * Topics delivered by a worker of their own (webhooks to the operator's
-   * systems, which may answer slowly or not at all), so that they never take
-   * the slots of the SMS and the messages between the services.
+   * Topics delivered by workers of their own, each with its own slots, so
+   * that they never take the slots of a viewer's checkout (the SMS and the
+   * messages between the services): webhooks to the operator's systems,
+   * which may answer slowly or not at all, and background work that comes
+   * in floods, such as a renewal day's charges.
    */
-  slowTopics?: readonly string[];
+  lanes?: ReadonlyArray<{ topics: readonly string[]; batch: number }>;
 }) {
   const { store, config, clock, log } = deps;
   const db = store.db;
   /** The same database, seen through the tables every service shares (outbox, limits, keys, nonces, SMS log). */
   const shared = db as unknown as Kysely<CommonTables>;
   const { storeCreated } = await migrate(db, deps.migrations);
-  const slow = deps.slowTopics?.length ? deps.slowTopics : undefined;
-  const worker = new OutboxWorker(shared, clock, log, { dialect: store.dialect, ...(slow ? { topics: { except: slow } } : {}) });
-  const slowWorker = slow ? new OutboxWorker(shared, clock, log, { dialect: store.dialect, batch: 64, topics: { only: slow } }) : undefined;
+  const lanes = deps.lanes ?? [];
+  const apart = lanes.flatMap((l) => l.topics);
+  const worker = new OutboxWorker(shared, clock, log, { dialect: store.dialect, ...(apart.length ? { topics: { except: apart } } : {}) });
+  const laneWorkers = lanes.map((l) => new OutboxWorker(shared, clock, log, { dialect: store.dialect, batch: l.batch, topics: { only: l.topics } }));
   const limiter = new RateLimiter(shared, clock);
   const app = await createApp({ log, title: deps.title, ready: () => storageAnswers(db) });
   // Before any route, so that the request-duration hook sees every one.
@@ -62,7 +65,7 @@ export async function serviceCore<DB>(deps: {
     }, 1000, log);
   const kick = () => {
     worker.kick();
-    slowWorker?.kick();
+    for (const w of laneWorkers) w.kick();
   };
-  return { db, shared, storeCreated, worker, slowWorker, kick, limiter, app, idem, sweeper, metrics };
+  return { db, shared, storeCreated, worker, laneWorkers, kick, limiter, app, idem, sweeper, metrics };
 }

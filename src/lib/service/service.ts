@@ -24,8 +24,8 @@ export function assembleService<S, D>(p: {
   /** The service's database, for its operators' tools and the tests' checks of what is stored. */
   db: D;
   worker: OutboxWorker;
-  /** The worker of the slow topics, when the service has one (it gets the same handlers). */
-  slowWorker?: OutboxWorker;
+  /** The workers of the topics delivered apart (serviceCore's lanes); they get the same handlers. */
+  laneWorkers?: readonly OutboxWorker[];
   /** The outbox topics' handlers, the worker's when it starts. */
   handlers: Iterable<[string, OutboxHandler]>;
   sweeper: Sweeper;
@@ -43,14 +43,14 @@ export function assembleService<S, D>(p: {
     start() {
       const handlers = [...p.handlers];
       p.worker.start(handlers);
-      p.slowWorker?.start(handlers);
+      for (const w of p.laneWorkers ?? []) w.start(handlers);
       p.sweeper.start();
     },
     sweep: () => p.sweeper.runOnce(),
     async close() {
       await p.sweeper.stop();
       await p.worker.stop();
-      await p.slowWorker?.stop();
+      for (const w of p.laneWorkers ?? []) await w.stop();
       await p.app.close();
       await p.store.close();
     },
