@@ -3,7 +3,7 @@ import { inTransaction } from '../../lib/db/in-transaction.ts';
 import type { PaymentEvent, PaymentEventAnswer } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { RandomSource } from '../../lib/ids.ts';
-import { enqueue, topic } from '../../lib/outbox/outbox.ts';
+import { enqueue, markDone, topic } from '../../lib/outbox/outbox.ts';
 import { DomainError } from '../../lib/errors.ts';
 import type { Log } from '../../lib/log.ts';
 import { grantEntitlement } from '../entitlements/entitlements.ts';
@@ -63,32 +63,47 @@ export class PaymentEvents {
 
   async apply(msg: PaymentEvent): Promise<PaymentEventAnswer> {
     const now = this.clock.now();
+    let fulfilMessage: string | undefined;
     const outcome = await inTransaction(this.db, async (trx) => {
+      fulfilMessage = undefined;
       const seen = await trx.selectFrom('inbox').select('result').where('message_id', '=', msg.messageId).executeTakeFirst();
       if (seen) return { result: seen.result as EventResult, duplicate: true };
-      const result = await this.effect(trx, msg, now);
+      const result = await this.effect(trx, msg, now, (id) => (fulfilMessage = id));
       await trx.insertInto('inbox').values({ message_id: msg.messageId, result, received_at: now.toISOString() }).execute();
       return { result, duplicate: false };
     });
     if (!outcome.duplicate && outcome.result === 'applied' && msg.type === 'payment.completed') crashPoint('backend.after-paid');
     if (!outcome.duplicate && outcome.result === 'applied') {
       this.events.publish(msg.orderId);
+      // Turned on at once, here; the outbox message is the fallback (a crash just now, a failure), not a queue
+      // to wait in: on a renewal day it waited behind a hundred thousand other messages.
+      // Not awaited: the payment server's message is answered once the payment is recorded, as before.
+      if (fulfilMessage) void this.fulfilNow(msg.orderId, fulfilMessage);
       this.kick();
     }
     return outcome;
   }
 
-  private async effect(trx: BackendDb, msg: PaymentEvent, now: Date): Promise<EventResult> {
+  private async fulfilNow(orderId: string, message: string): Promise<void> {
+    try {
+      await this.fulfil({ orderId });
+      await markDone(this.db, message, this.clock.now());
+    } catch (err) {
+      this.log.warn({ err, orderId }, 'turning the order on failed; the outbox retries it');
+    }
+  }
+
+  private async effect(trx: BackendDb, msg: PaymentEvent, now: Date, fulfilQueued: (messageId: string) => void): Promise<EventResult> {
     if (msg.type === 'refund.succeeded' || msg.type === 'refund.failed') return this.refunds.settle(trx, msg, now);
     if (msg.type === 'payment.code_rejected') return (await setTriesLeft(trx, msg.orderId, msg.attempt, msg.triesLeft ?? 0, now)) ? 'applied' : 'ignored';
     const order = await findOrder(trx, msg.orderId);
     if (!order) return msg.type === 'payment.completed' ? 'rejected' : 'ignored';
-    const result = await this.paymentEffect(trx, order, msg, now);
+    const result = await this.paymentEffect(trx, order, msg, now, fulfilQueued);
     await orderTimeline.add(trx, order.id, now, 'message', `${msg.type} ${result}`, { messageId: msg.messageId, paymentId: msg.paymentId, attempt: msg.attempt, ...(msg.failureCode ? { failureCode: msg.failureCode } : {}) });
     return result;
   }
 
-  private async paymentEffect(trx: BackendDb, order: NonNullable<Awaited<ReturnType<typeof findOrder>>>, msg: PaymentEvent, now: Date): Promise<EventResult> {
+  private async paymentEffect(trx: BackendDb, order: NonNullable<Awaited<ReturnType<typeof findOrder>>>, msg: PaymentEvent, now: Date, fulfilQueued: (messageId: string) => void): Promise<EventResult> {
     if (msg.type === 'payment.failed') {
       const failed = await this.ending.endIn(trx, order, 'failed', now, { failure_code: msg.failureCode ?? 'PAYMENT_FAILED' }, { attempt: msg.attempt, from: ['awaiting_payment'] });
       return failed ? 'applied' : 'ignored';
@@ -98,7 +113,11 @@ export class PaymentEvents {
     const paid = await moveOrder(trx, order.id, 'paid', now, { paid_at: msg.at, payment_id: msg.paymentId, failure_code: null, renewal_consent: order.renews && msg.renewalConsent ? 1 : 0, paid_source: msg.source ?? null });
     if (!paid) return 'rejected';
     // With a provisioning URL, the order.paid event (whose delivery there is the provisioning) replaces tvpay's own.
-    if (!this.fulfilment) await enqueue(trx, { id: this.random.id('obx'), topic: FULFIL_TOPIC, payload: { orderId: order.id }, now });
+    if (!this.fulfilment) {
+      const id = this.random.id('obx');
+      await enqueue(trx, { id, topic: FULFIL_TOPIC, payload: { orderId: order.id }, now });
+      fulfilQueued(id);
+    }
     await this.webhooks.emit(trx, 'order.paid', async () => toAdminOrder((await findOrder(trx, order.id))!), order.id, now);
     return 'applied';
   }
