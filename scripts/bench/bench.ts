@@ -26,7 +26,12 @@ const want = (part: 'limit-http' | 'limit-commit' | 'ledger' | 'status-read' | '
 const ORDERS = Number(process.env.TVPAY_BENCH_ORDERS ?? 1_000_000);
 /** Subscriptions due at once for `renewals` (TVPAY_BENCH_RENEWALS, 100,000). */
 const RENEWALS = Number(process.env.TVPAY_BENCH_RENEWALS ?? 100_000);
-const say = (line: string) => (asJson ? process.stderr : process.stdout).write(`${line}\n`);
+const printed = new Set<string>();
+/** Progress, and with `--json` each figure on stderr as soon as it is measured (a run cut short keeps what it had). */
+const say = (line: string) => {
+  if (asJson) for (const [k, v] of Object.entries(results)) if (!printed.has(k) && printed.add(k)) process.stderr.write(`  ${k} ${JSON.stringify(v)}\n`);
+  (asJson ? process.stderr : process.stdout).write(`${line}\n`);
+};
 
 async function rps(url: string, headers: Record<string, string> = {}): Promise<{ rps: number; p99: number }> {
   const r = await autocannon({ url, headers, connections: 32, duration: SECONDS, pipelining: 1 });

@@ -89,12 +89,14 @@ export async function renewalsBench(n: number, split: boolean) {
         if (Number.isNaN(chargedSeconds) && fulfilled >= n) chargedSeconds = (performance.now() - started) / 1000;
         const backlog = () => count(backendDb, "SELECT count(*) AS n FROM outbox WHERE status = 'pending'") + count(payserverDb, "SELECT count(*) AS n FROM outbox WHERE status = 'pending'");
         if (!Number.isNaN(chargedSeconds) && backlog() === 0) break;
-        if ((performance.now() - started) / 1000 > 1800) throw new Error(`after 30 minutes ${fulfilled} of ${n} renewals are fulfilled`);
+        // Past 30 minutes the figure is "not within 30 minutes": reported as such, not waited for.
+        if ((performance.now() - started) / 1000 > 1800) break;
       }
     } finally {
       backendDb.close();
     }
-    const allOutSeconds = (performance.now() - started) / 1000;
+    const gaveUp = Number.isNaN(chargedSeconds) || (performance.now() - started) / 1000 > 1800;
+    const allOutSeconds = gaveUp ? NaN : (performance.now() - started) / 1000;
     tvLoad.stop();
     const tvCalls = await tvResult;
     const charges = count(payserverDb, "SELECT count(*) AS n FROM payments WHERE method = 'renewal' AND status = 'captured'");
@@ -104,6 +106,7 @@ export async function renewalsBench(n: number, split: boolean) {
       subscriptions: n,
       payers: PAYERS,
       seedSeconds: round(seedSeconds),
+      renewalsFulfilled: fulfilled,
       renewalsSeconds: round(chargedSeconds),
       receiptsAndWebhooksOutSeconds: round(allOutSeconds),
       renewalsPerSec: round(n / chargedSeconds),

@@ -12,7 +12,7 @@ import { UrlSlots } from './url-slots.ts';
 import { FULFILMENT_TARGET } from './webhooks-service.ts';
 
 /** Deliveries in flight to one URL at most: a slow receiver holds up only its own deliveries. */
-const PER_URL_IN_FLIGHT = 4;
+const PER_URL_IN_FLIGHT = 16;
 /** How long a delivery waits for one of its URL's slots before it goes back to the outbox for later. */
 const SLOT_WAIT_MS = 2000;
 
@@ -42,7 +42,7 @@ export interface WebhookDeliveryDeps {
  * records the attempt, and schedules the next one on the retry schedule
  * (through the outbox, which keeps it across restarts) until 2xx or 3 days
  * (for provisioning: its deadline). Deliveries to different URLs never wait
- * for each other: one URL has at most four in flight, and a delivery waits
+ * for each other: one URL has at most sixteen in flight, and a delivery waits
  * up to two seconds for one of them before it is put back for later.
  */
 export class WebhookDelivery {
