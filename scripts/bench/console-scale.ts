@@ -49,8 +49,8 @@ function seed(dir: string, n: number, templateOrderId: string, now: number): voi
 }
 
 async function p99(url: string, headers: Record<string, string>, paths: () => string, seconds: number): Promise<number> {
-  // A second of the same load first, not counted: the first figure measured after the restart paid
-  // for the whole store's pages coming back into memory (161–771 ms p99 for whichever came first).
+  // A second of the same load first, not counted, so that the pages these reads need are in memory
+  // (the services were just restarted on the store the seeding wrote) before they are timed.
   await autocannon({ url, headers, connections: 8, duration: 1, requests: [{ setupRequest: (req) => ({ ...req, path: paths() }) }] });
   const r = await autocannon({
     url,
