@@ -95,6 +95,21 @@ describe('payment flows on the payment server', () => {
     await sys.tv('POST', `/v1/orders/${orderId}/cancel`);
   });
 
+  it('turns a paid order on once, inline: its order.fulfil outbox message is done and was never delivered', async () => {
+    const orderId = await createOrder(sys, 'kids-app');
+    const seen = await smsCount(sys, A);
+    await payer(orderId, '13800138000');
+    await reply(A, await latestCode(sys, A, seen));
+    await orderStatus(sys, orderId, 'fulfilled');
+    const db = sys.backend.db;
+    await eventually(async () => {
+      const fulfils = (await db.selectFrom('outbox').selectAll().where('topic', '=', 'order.fulfil').execute()).filter((m: { payload: string }) => JSON.parse(m.payload).orderId === orderId);
+      assert.equal(fulfils.length, 1);
+      assert.equal(fulfils[0]!.status, 'done');
+      assert.equal(fulfils[0]!.attempts, 0, 'the outbox worker never ran it');
+    });
+  });
+
   it('answers the same pre-pay sent several times at once with one payment and one hold, never an error', async () => {
     const before = await heldOf(A);
     const request = {

@@ -19,6 +19,8 @@ import type { FulfilmentHooks } from '../webhooks/webhook-delivery.ts';
 import type { WebhooksService } from '../webhooks/webhooks-service.ts';
 
 export const FULFIL_TOPIC = topic<{ orderId: string }>('order.fulfil');
+/** How long after the payment the outbox turns an order on if the inline run did not (a crash, a failure). */
+const FULFIL_FALLBACK_MS = 5000;
 
 type EventResult = PaymentEventAnswer['result'];
 
@@ -115,7 +117,8 @@ export class PaymentEvents {
     // With a provisioning URL, the order.paid event (whose delivery there is the provisioning) replaces tvpay's own.
     if (!this.fulfilment) {
       const id = this.random.id('obx');
-      await enqueue(trx, { id, topic: FULFIL_TOPIC, payload: { orderId: order.id }, now });
+      // Due only after the inline run has had its chance: the outbox is the fallback, not a racer.
+      await enqueue(trx, { id, topic: FULFIL_TOPIC, payload: { orderId: order.id }, now, delayMs: FULFIL_FALLBACK_MS });
       fulfilQueued(id);
     }
     await this.webhooks.emit(trx, 'order.paid', async () => toAdminOrder((await findOrder(trx, order.id))!), order.id, now);
