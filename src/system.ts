@@ -10,6 +10,7 @@ import { seedBackend, seedPayserver } from './demo/seed.ts';
 import type { Clock } from './lib/clock.ts';
 import { openDatabase } from './lib/db/open-database.ts';
 import { httpCall } from './lib/http/http-client.ts';
+import { httpTransport, inProcessTransport } from './lib/http/peer-transport.ts';
 import type { RandomSource } from './lib/ids.ts';
 import type { Log } from './lib/log.ts';
 import { buildPayserver } from './payserver/payserver.ts';
@@ -85,7 +86,7 @@ async function listen(app: FastifyInstance, service: string, host: string, port:
  * seeding demo data into stores that did not exist yet. Returns the running
  * parts, a banner for the console and a graceful `close`.
  */
-export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, options: { seed?: boolean } = {}) {
+export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, options: { seed?: boolean; inProcess?: boolean } = {}) {
   const { config, secrets, clock, random, log } = deps;
   const banner: string[] = [];
   const running: Array<{ close(): Promise<void> }> = [];
@@ -94,6 +95,10 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
   let backend: Awaited<ReturnType<typeof buildBackend>> | undefined;
   let demoDeviceToken: string | undefined;
   const seed = options.seed ?? true;
+  // Services that run in this process hand each other their messages without the loopback socket;
+  // a peer not (or not yet) running here is reached over HTTP at its internal URL.
+  const inProcess = options.inProcess ?? true;
+  const peerApp = (part: Part) => () => (inProcess && parts.includes(part) ? (part === 'backend' ? backend : payserver)?.app : undefined);
   // TVPAY_TEST_CLOCK=1: the one clock of the process, shared by every service, which operators move forward.
   const testClock = config.testClock && 'advance' in clock ? (clock as TestClock) : undefined;
   if (testClock) banner.push('!!! TEST CLOCK ON (TVPAY_TEST_CLOCK=1): POST /admin/v1/test-clock moves time forward. Never run real payments like this. !!!');
@@ -109,6 +114,7 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
     const gateway = gatewayFor(config, secrets, config.internalUrls.payserver, log.child({ service: 'payserver', part: 'sms' }), inbox);
     payserver = await buildPayserver({
       config, secrets, clock, random, gateway, testClock,
+      backend: inProcessTransport(peerApp('backend'), httpTransport(config.internalUrls.backend)),
       store: openDatabase(config.payserverDatabase, config.dbPoolSize, lostConnection(log)),
       log: log.child({ service: 'payserver' }),
     });
@@ -127,6 +133,7 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
     const gateway = gatewayFor(config, secrets, config.internalUrls.backend, log.child({ service: 'backend', part: 'sms' }), inbox);
     backend = await buildBackend({
       config, secrets, clock, random, gateway, testClock,
+      payserver: inProcessTransport(peerApp('payserver'), httpTransport(config.internalUrls.payserver)),
       store: openDatabase(config.backendDatabase, config.dbPoolSize, lostConnection(log)),
       log: log.child({ service: 'backend' }),
     });

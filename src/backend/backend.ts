@@ -5,6 +5,7 @@ import type { Secrets } from '../config/secrets.ts';
 import type { Clock } from '../lib/clock.ts';
 import { requireAdmin } from '../lib/auth.ts';
 import type { DatabaseHandle } from '../lib/db/open-database.ts';
+import { httpTransport, type PeerTransport } from '../lib/http/peer-transport.ts';
 import { requireServiceSignature, SignedClient } from '../lib/http/service-auth.ts';
 import { serviceCore } from '../lib/service/service-core.ts';
 import type { RandomSource } from '../lib/ids.ts';
@@ -58,6 +59,8 @@ export interface BackendDeps {
   log: Log;
   /** Defaults to tvpay's payment server at the configured address. */
   provider?: PaymentProvider;
+  /** How messages reach the payment server; over HTTP to its internal URL unless it runs in this process. */
+  payserver?: PeerTransport;
   /** With TVPAY_TEST_CLOCK: the process's clock, which operators move forward. */
   testClock?: TestClock;
 }
@@ -74,7 +77,7 @@ export async function buildBackend(deps: BackendDeps) {
   const events = new OrderEvents();
   const bridge = deps.store.dialect === 'postgres' ? new PgOrderEvents(config.backendDatabase, db, events, log) : undefined;
   await bridge?.start();
-  const provider = deps.provider ?? new TvpayProvider(new SignedClient(config.internalUrls.payserver, secrets.serviceSecret, clock), config.publicUrls.payserver);
+  const provider = deps.provider ?? new TvpayProvider(new SignedClient(deps.payserver ?? httpTransport(config.internalUrls.payserver), secrets.serviceSecret, clock), config.publicUrls.payserver);
   const checkoutUrl = (token: string) => provider.checkoutUrl(token);
   const window = config.limits.windowSeconds;
 

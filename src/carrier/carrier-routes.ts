@@ -58,8 +58,8 @@ export function carrierRoutes(app: FastifyInstance, carrier: CarrierService, aut
     async (request, reply) => reply.code(202).send(await carrier.reply(request.params.digits, request.body.text, request.body.to)),
   );
   // The development phone's page refreshes itself with a small inline script: allowed on this page only.
-  const phonePageCsp = { contentSecurityPolicy: { useDefaults: false, directives: { ...CONTENT_SECURITY_POLICY, scriptSrc: ["'self'", "'unsafe-inline'"] } } };
-  r.get('/dev/phones/:digits', { schema: { params: Digits, hide: true }, helmet: phonePageCsp }, async (request, reply) =>
+  const phonePageCsp = { ...CONTENT_SECURITY_POLICY, scriptSrc: ["'self'", "'unsafe-inline'"] };
+  r.get('/dev/phones/:digits', { schema: { params: Digits, hide: true }, config: { contentSecurityPolicy: phonePageCsp } }, async (request, reply) =>
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(phonePage(request.params.digits, await carrier.thread(request.params.digits))),
   );
   r.post(

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from './clock.ts';
 import type { CommonTables } from './db/common-tables.ts';
 import { inTransaction } from './db/in-transaction.ts';
+import { preparedQuery } from './db/prepared-query.ts';
 import { DomainError, rateLimited, type ErrorCode } from './errors.ts';
 
 export interface RateRule {
@@ -21,6 +22,20 @@ export interface OverLimit {
   rule: RateRule;
   retryAfterSeconds: number;
 }
+
+// Every limited request runs this once per bucket it counts in: built and compiled once (preparedQuery).
+const takeFromBucket = preparedQuery((db: Kysely<CommonTables>, bucket: string, windowStart: string, n: number, limit: number) =>
+  db
+    .insertInto('rate_limits')
+    .values({ bucket, window_start: windowStart, hits: n })
+    .onConflict((oc) =>
+      oc
+        .columns(['bucket', 'window_start'])
+        .doUpdateSet((eb) => ({ hits: eb('rate_limits.hits', '+', n) }))
+        .where((eb) => eb(eb('rate_limits.hits', '+', n), '<=', limit)),
+    )
+    .returning('hits'),
+);
 
 export class RateLimiter {
   constructor(
@@ -62,17 +77,7 @@ export class RateLimiter {
    */
   async take(trx: Kysely<any>, key: string, rule: RateRule, n = 1): Promise<boolean> {
     if (n > rule.limit) return false;
-    const row = await (trx as Kysely<CommonTables>)
-      .insertInto('rate_limits')
-      .values({ bucket: key, window_start: this.windowStart(rule), hits: n })
-      .onConflict((oc) =>
-        oc
-          .columns(['bucket', 'window_start'])
-          .doUpdateSet((eb) => ({ hits: eb('rate_limits.hits', '+', n) }))
-          .where((eb) => eb(eb('rate_limits.hits', '+', n), '<=', rule.limit)),
-      )
-      .returning('hits')
-      .executeTakeFirst();
+    const row = (await takeFromBucket(trx as Kysely<CommonTables>, key, this.windowStart(rule), n, rule.limit)).rows[0];
     return row !== undefined;
   }
 

@@ -5,6 +5,7 @@ import type { Secrets } from '../config/secrets.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { DatabaseHandle } from '../lib/db/open-database.ts';
 import { requireAdmin } from '../lib/auth.ts';
+import { httpTransport, type PeerTransport } from '../lib/http/peer-transport.ts';
 import { requireServiceSignature, SignedClient } from '../lib/http/service-auth.ts';
 import { serviceCore } from '../lib/service/service-core.ts';
 import type { RandomSource } from '../lib/ids.ts';
@@ -49,6 +50,8 @@ export interface PayserverDeps {
   random: RandomSource;
   gateway: SmsGateway;
   log: Log;
+  /** How messages reach the back-end; over HTTP to its internal URL unless it runs in this process. */
+  backend?: PeerTransport;
   /** With TVPAY_TEST_CLOCK: the process's clock, which operators move forward. */
   testClock?: TestClock;
 }
@@ -100,7 +103,7 @@ export async function buildPayserver(deps: PayserverDeps) {
   });
   const refunds = new RefundsService({ db, ledger, gateway: deps.gateway, random, clock, kick, options: { locale: config.sms.locale, smsFrom: config.sms.payserverFrom } });
   const renewals = new RenewalsService({ db, ledger, settlement, random, clock, kick, options: { regions: config.phoneRegions } });
-  const backend = new SignedClient(config.internalUrls.backend, secrets.serviceSecret, clock);
+  const backend = new SignedClient(deps.backend ?? httpTransport(config.internalUrls.backend), secrets.serviceSecret, clock);
 
   const handlers = [
     handler(CODE_SMS_TOPIC, (p, id, attempt) => codes.sendPaymentCode(p, id, attempt)),

@@ -264,6 +264,19 @@ for (const setup of SETUPS) {
     await k.until(orderId, 'fulfilled');
     assert.deepEqual((await k.account(WALLET_COVERS)).wallet, { balanceMinor: before.wallet.balanceMinor - 990, heldMinor: 0 });
   });
+  it('never shows a TV its order older than its event stream has, whichever instance it reads from', async () => {
+    const orderId = await k.order('kids-app');
+    const [first, last] = [p.instanceUrls.backend[0]!, p.instanceUrls.backend.at(-1)!];
+    const read = async (base: string) => (await (await fetch(`${base}/v1/orders/${orderId}`, { headers: { authorization: `Bearer ${p.deviceToken}` } })).json()).status;
+    // Read again and again where the stream is (the waiting TV's status read), so that instance keeps it.
+    for (let i = 0; i < 3; i++) assert.equal(await read(last), 'created');
+    const stream = await watchEvents(`${last}/v1/orders/${orderId}/events`, p.deviceToken);
+    const cancelled = await fetch(`${first}/v1/orders/${orderId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${p.deviceToken}` } });
+    assert.equal(cancelled.status, 200);
+    assert.equal((await stream.done).at(-1), 'cancelled');
+    assert.equal(await read(last), 'cancelled', 'the status read is as new as the stream the moment the stream has shown it');
+  });
+
   it('honours an Idempotency-Key whichever instance the retry reaches', async () => {
     const [first, second] = [p.instanceUrls.backend[0]!, p.instanceUrls.backend.at(-1)!];
     const post = (base: string) =>

@@ -6,7 +6,8 @@ import { ManualClock } from '../../src/lib/clock.ts';
 import type { CommonTables } from '../../src/lib/db/common-tables.ts';
 import { idempotencyHooks } from '../../src/lib/http/idempotency.ts';
 import { errorHandler } from '../../src/lib/http/problem.ts';
-import { pruneNonces, requireServiceSignature } from '../../src/lib/http/service-auth.ts';
+import { inProcessTransport, type PeerTransport } from '../../src/lib/http/peer-transport.ts';
+import { PeerError, pruneNonces, requireServiceSignature, SignedClient } from '../../src/lib/http/service-auth.ts';
 import { signRequest } from '../../src/lib/signing.ts';
 import { sha256 } from '../../src/lib/ids.ts';
 import { payserverMigrations, type PayserverTables } from '../../src/payserver/schema.ts';
@@ -105,6 +106,36 @@ for (const dialect of DIALECTS) {
       await pruneNonces(k.common, k.clock);
       assert.deepEqual(await k.common.selectFrom('seen_nonces').selectAll().execute(), []);
       await k.app.close();
+      await k.dispose();
+    });
+
+    it('hands a signed message to a peer in the same process through the same checks, and over the fallback until the peer is there', async (t) => {
+      const k = await kit(t);
+      const peer: { app?: typeof k.app } = {};
+      const overHttp: string[] = [];
+      const fallback: PeerTransport = async (request) => {
+        overHttp.push(request.path);
+        return { status: 503, ok: false, text: '{"code":"NOT_READY"}' };
+      };
+      const client = new SignedClient(inProcessTransport(() => peer.app, fallback), 'a-shared-secret-for-tests', k.clock);
+      await assert.rejects(client.post('/signed', { a: 1 }), (err: PeerError) => err.status === 503, 'no peer here yet: the fallback');
+      assert.deepEqual(overHttp, ['/signed']);
+      peer.app = k.app;
+      assert.deepEqual(await client.post('/signed', { a: 1 }), { ok: true });
+      assert.equal((await k.common.selectFrom('seen_nonces').selectAll().execute()).length, 1, 'the peer checked and recorded its nonce');
+      const forged = new SignedClient(inProcessTransport(() => peer.app, fallback), 'another-secret', k.clock);
+      await assert.rejects(forged.post('/signed', { a: 1 }), (err: PeerError) => err.status === 401 && err.permanent);
+      assert.deepEqual(overHttp, ['/signed'], 'nothing more went over HTTP');
+      await k.app.close();
+      await k.dispose();
+    });
+
+    it('gives up on a peer in the same process that does not answer in time', async (t) => {
+      const k = await kit(t);
+      k.app.post('/slow', async () => new Promise(() => {}));
+      const client = new SignedClient(inProcessTransport(() => k.app, () => assert.fail('the peer is here')), 'a-shared-secret-for-tests', k.clock, 50);
+      await assert.rejects(client.post('/slow', {}), /did not answer within 50 ms/);
+      await k.app.close().catch(() => undefined);
       await k.dispose();
     });
   });

@@ -18,9 +18,11 @@ export type Injected = LightMyRequestResponse & Answer;
 /**
  * The three services in this process on a fresh SQLite data dir in a temp
  * folder, on free loopback ports, with the demo data. Requests under test go
- * through `app.inject`; the services talk to each other over real HTTP.
+ * through `app.inject`; the services hand each other their signed messages
+ * in-process, as `npm start` does, or with `inProcess: false` over real HTTP
+ * (the carrier, as Kannel would be, is always reached over HTTP).
  */
-export async function testSystem(env: Record<string, string> = {}, options: { /** Collects every log line (at info) instead of discarding them. */ logs?: string[] } = {}) {
+export async function testSystem(env: Record<string, string> = {}, options: { /** Collects every log line (at info) instead of discarding them. */ logs?: string[]; inProcess?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tvpay-test-'));
   const [backend, payserver, carrier] = await freePorts(3);
   const config = loadConfig({
@@ -35,7 +37,7 @@ export async function testSystem(env: Record<string, string> = {}, options: { /*
   const log = logs ? createLogger('info', undefined, { write: (line: string) => void logs.push(line) }) : createLogger(process.env.TVPAY_TEST_LOG ?? 'silent');
   // Real time, which a test may move forward (then `sweep()`), instead of sleeping.
   const clock = new ShiftedClock();
-  const system = await startSystem({ config, secrets, clock, random: cryptoRandom, log });
+  const system = await startSystem({ config, secrets, clock, random: cryptoRandom, log }, undefined, { inProcess: options.inProcess });
   const deviceToken = system.demoDeviceToken!;
   const call = (app: { inject(o: InjectOptions): Promise<LightMyRequestResponse> }, token: string | undefined) =>
     (method: string, url: string, payload?: unknown, headers: Record<string, string> = {}) =>

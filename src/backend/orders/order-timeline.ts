@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { correlation } from '../../lib/correlation.ts';
+import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import type { BackendDb } from '../schema.ts';
 
 /** Kinds of entry in an order's timeline (the contract's `kind`). */
@@ -12,6 +13,11 @@ export interface TimelineEntry {
   [more: string]: unknown;
 }
 
+// Several per checkout: built and compiled once (preparedQuery).
+const insertEntry = preparedQuery((db: BackendDb, id: string, orderId: string, at: string, kind: TimelineKind, summary: string, detail: string | null) =>
+  db.insertInto('order_timeline').values({ id, order_id: orderId, at, kind, summary, detail }),
+);
+
 /**
  * What happened to an order, written in the transaction of each change: its
  * status changes, the service messages it took, its refunds. Enough, with the
@@ -22,10 +28,7 @@ export const orderTimeline = {
   async add(trx: BackendDb, orderId: string, at: Date, kind: TimelineKind, summary: string, detail?: Record<string, unknown>): Promise<void> {
     const correlationId = correlation.current();
     const more = correlationId ? { ...detail, correlationId } : detail;
-    await trx
-      .insertInto('order_timeline')
-      .values({ id: randomUUID(), order_id: orderId, at: at.toISOString(), kind, summary, detail: more ? JSON.stringify(more) : null })
-      .execute();
+    await insertEntry(trx, randomUUID(), orderId, at.toISOString(), kind, summary, more ? JSON.stringify(more) : null);
   },
 
   async of(db: BackendDb, orderId: string): Promise<TimelineEntry[]> {

@@ -33,7 +33,7 @@ export function tvOrderRoutes(app: FastifyInstance, orders: OrdersService, event
     async (request, reply) => reply.code(201).send(view(await orders.create(request.device!, request.body.productId))),
   );
   r.get('/v1/orders/:orderId', { schema: { params: OrderParams, response: { 200: OrderSchema } } }, async (request) =>
-    view(await orders.getOwn(request.device!, request.params.orderId)),
+    view(await orders.readOwn(request.device!, request.params.orderId)),
   );
   r.post(
     '/v1/orders/:orderId/payer',
@@ -71,6 +71,8 @@ export function tvOrderRoutes(app: FastifyInstance, orders: OrdersService, event
     const send = (o: typeof first) => {
       const data = JSON.stringify(view(o));
       if (data === last) return;
+      // The stream reads the store itself: a change it finds that was never announced is not served stale to the status read either.
+      orders.sawChange(o.id);
       last = data;
       res.write(`event: order\nid: ${o.updated_at}\ndata: ${data}\n\n`);
       if (isFinal(o.status)) finish();

@@ -15,6 +15,7 @@ import type { OrderEvents } from './order-events.ts';
 import type { OrderEnding } from './order-ending.ts';
 import type { OrderListQuery } from '../../contracts/admin-api.ts';
 import { FINAL_STATUSES, isFinal, OPEN_STATUSES, type OrderStatus } from './order-state.ts';
+import { OrderReadCache } from './order-read-cache.ts';
 import { dueToExpire, findOrder, insertOrder, openOrdersOfDevice, searchOrders, takePayer, type OrderRow } from './order-store.ts';
 
 export const START_TOPIC = topic<{ orderId: string; attempt: number }>('payment.start');
@@ -75,8 +76,12 @@ export class OrdersService {
   private readonly runAttempt: OrdersDeps['runAttempt'];
   private readonly onBudgetExhausted: () => void;
 
+  /** What waiting TVs read again and again (their status read), kept until the order changes. */
+  private readonly watched = new OrderReadCache({ maxEntries: 100_000, maxAgeMs: 1000 });
+
   constructor(deps: OrdersDeps) {
     ({ db: this.db, products: this.products, limiter: this.limiter, events: this.events, ending: this.ending, random: this.random, clock: this.clock, options: this.options, kick: this.kick, runAttempt: this.runAttempt, onBudgetExhausted: this.onBudgetExhausted } = deps);
+    this.events.watch(this.watched);
   }
 
   /**
@@ -145,6 +150,22 @@ export class OrdersService {
     const order = await findOrder(this.db, orderId);
     if (!order || order.device_id !== device.deviceId) throw notFound('ORDER_NOT_FOUND', 'The order');
     return order;
+  }
+
+  /**
+   * The TV's status read: the order as this instance last read it, never
+   * older than the last change it was told of (OrderReadCache). Only for
+   * showing; every decision reads the store.
+   */
+  async readOwn(device: Device, orderId: string): Promise<OrderRow> {
+    const order = await this.watched.read(orderId, () => findOrder(this.db, orderId));
+    if (!order || order.device_id !== device.deviceId) throw notFound('ORDER_NOT_FOUND', 'The order');
+    return order;
+  }
+
+  /** A reader saw the order differ from what it last showed (an event stream's own read): it is read again. */
+  sawChange(orderId: string): void {
+    this.watched.changed(orderId);
   }
 
   async get(orderId: string): Promise<OrderRow> {

@@ -23,7 +23,10 @@ export class PgOrderEvents {
     private readonly db: Kysely<any>,
     private readonly events: OrderEvents,
     private readonly log: Log,
-  ) {}
+  ) {
+    // Until LISTEN holds, another instance's change could go unheard.
+    events.setHearing(false);
+  }
 
   async start(): Promise<void> {
     this.events.onPublish((orderId) => {
@@ -45,6 +48,7 @@ export class PgOrderEvents {
       await client.query(`LISTEN ${CHANNEL}`);
       this.client = client;
       this.retryMs = 250;
+      this.events.setHearing(true);
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'could not listen for order changes; retrying');
       await this.reconnect(client);
@@ -54,6 +58,7 @@ export class PgOrderEvents {
   private async reconnect(old: pg.Client): Promise<void> {
     if (this.stopped || (this.client && this.client !== old)) return;
     this.client = undefined;
+    this.events.setHearing(false);
     old.removeAllListeners();
     old.end().catch(() => undefined);
     await sleep(this.retryMs);

@@ -2,12 +2,12 @@ import { correlation, CORRELATION_HEADER } from '../correlation.ts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { DomainError } from '../errors.ts';
 import { redactUrl, type Log } from '../log.ts';
 import { errorHandler, problem, sendProblem } from './problem.ts';
+import { securityHeaders } from './security-headers.ts';
 import { findIllFormed, jsonTooDeep, MAX_JSON_DEPTH } from './text-guards.ts';
 
 declare module 'fastify' {
@@ -32,6 +32,10 @@ export const CONTENT_SECURITY_POLICY = {
   objectSrc: ["'none'"],
 };
 
+/** Where the logger factory leaves a request's correlation id for the hook that runs the request under it (reading it back from the logger's bindings parsed them from JSON on every request). */
+const CORRELATION_ID = Symbol('correlationId');
+type CorrelatedMessage = { [CORRELATION_ID]?: string };
+
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 const isEmptyBody = (body: unknown) =>
@@ -54,8 +58,11 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   const app = Fastify({
     loggerInstance: options.log,
     // Each request's logger is bound to its correlation id from its first line ("incoming request") on.
-    childLoggerFactory: (logger, bindings, childOptions, rawRequest) =>
-      logger.child({ ...bindings, correlationId: correlation.accept(rawRequest.headers[CORRELATION_HEADER]) ?? bindings.reqId }, childOptions),
+    childLoggerFactory: (logger, bindings, childOptions, rawRequest) => {
+      const id = correlation.accept(rawRequest.headers[CORRELATION_HEADER]) ?? String(bindings.reqId);
+      (rawRequest as CorrelatedMessage)[CORRELATION_ID] = id;
+      return logger.child({ ...bindings, correlationId: id }, childOptions);
+    },
     bodyLimit: BODY_LIMIT,
     // A slow or idle client cannot hold a socket for ever (event streams send a heartbeat every 15 s).
     requestTimeout: 30_000,
@@ -67,7 +74,7 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   // One payment's correlation id: the caller's (a TV's, or a peer service's), else this request's id;
   // everything the request does runs under it, and its answer says it.
   app.addHook('onRequest', (request, reply, done) => {
-    const id = String((request.log as unknown as { bindings(): { correlationId?: string } }).bindings().correlationId ?? request.id);
+    const id = (request.raw as CorrelatedMessage)[CORRELATION_ID] ?? request.id;
     reply.header(CORRELATION_HEADER, id);
     correlation.run(id, done);
   });
@@ -102,10 +109,7 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   // The checkout page's steps and the consoles' sessions live in cookies.
   await app.register(cookie);
   // Payment pages must not be framed by another site (clickjacking) nor sniffed into another type.
-  await app.register(helmet, {
-    hsts: false, // TLS ends at the operator's proxy, which sets it
-    contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
-  });
+  securityHeaders(app, CONTENT_SECURITY_POLICY);
   await app.register(swagger, {
     openapi: { info: { title: options.title, version: '1.0.0' } },
   });

@@ -4,9 +4,15 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { CommonTables } from '../db/common-tables.ts';
 import { DomainError } from '../errors.ts';
+import { preparedQuery } from '../db/prepared-query.ts';
 import { cryptoRandom } from '../ids.ts';
-import { httpCall } from './http-client.ts';
+import type { PeerTransport } from './peer-transport.ts';
 import { MAX_SIGNATURE_AGE_MS, signRequest, verifyRequest } from '../signing.ts';
+
+// Every signed message records its nonce: built and compiled once (preparedQuery).
+const recordNonce = preparedQuery((db: Kysely<CommonTables>, nonce: string, seenAt: string) =>
+  db.insertInto('seen_nonces').values({ nonce, seen_at: seenAt }).onConflict((oc) => oc.column('nonce').doNothing()),
+);
 
 /**
  * A preHandler that admits only messages signed by a peer service: a valid
@@ -21,12 +27,8 @@ export function requireServiceSignature(db: Kysely<CommonTables>, secret: string
     }
     const check = verifyRequest(secret, request.headers, request.method, request.url, request.rawBody ?? Buffer.alloc(0), clock.now());
     if (!check.ok) throw new DomainError('SIGNATURE_INVALID', check.reason);
-    const inserted = await db
-      .insertInto('seen_nonces')
-      .values({ nonce: check.nonce, seen_at: clock.now().toISOString() })
-      .onConflict((oc) => oc.column('nonce').doNothing())
-      .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) {
+    const inserted = await recordNonce(db, check.nonce, clock.now().toISOString());
+    if (Number(inserted.numAffectedRows ?? 0n) !== 1) {
       throw new DomainError('SIGNATURE_REPLAYED', 'This signed message was already received.');
     }
     request.principal = 'service';
@@ -57,16 +59,16 @@ export class PeerError extends Error {
   }
 }
 
-/** Sends signed JSON messages to a peer service. */
 /** The correlation id in force, as a header for a call to a peer. */
 const correlationHeader = (): Record<string, string> => {
   const id = correlation.current();
   return id ? { [CORRELATION_HEADER]: id } : {};
 };
 
+/** Sends signed JSON messages to a peer service, over whichever transport reaches it. */
 export class SignedClient {
   constructor(
-    private readonly baseUrl: string,
+    private readonly transport: PeerTransport,
     private readonly secret: string,
     private readonly clock: Clock,
     private readonly timeoutMs = 5000,
@@ -75,8 +77,8 @@ export class SignedClient {
   async post<T>(path: string, body: unknown): Promise<T> {
     const text = JSON.stringify(body);
     const headers = signRequest(this.secret, 'POST', path, text, this.clock.now(), cryptoRandom.id('n').slice(2));
-    const res = await httpCall(new URL(path, this.baseUrl), {
-      method: 'POST',
+    const res = await this.transport({
+      path,
       headers: { ...headers, 'content-type': 'application/json', ...correlationHeader() },
       body: text,
       timeoutMs: this.timeoutMs,

@@ -38,12 +38,25 @@ export function serviceMetrics(app: FastifyInstance, shared: Kysely<CommonTables
   const sizeBuckets = [100, 300, 1000, 3000, 10_000, 30_000, 100_000];
   const requestSize = new Histogram({ name: 'http_request_size_bytes', help: 'HTTP request bodies by method and route.', labelNames: ['method', 'route'], buckets: sizeBuckets, registers: [registry] });
   const responseSize = new Histogram({ name: 'http_response_size_bytes', help: 'HTTP response bodies by method and route.', labelNames: ['method', 'route'], buckets: sizeBuckets, registers: [registry] });
-  app.addHook('onResponse', async (request: FastifyRequest, reply) => {
-    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched' };
-    duration.observe({ ...labels, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
-    requestSize.observe(labels, Number(request.headers['content-length'] ?? 0));
+  // The three series of a method, route and status, found once: prom-client hashes a label object on every observe.
+  const series = new Map<string, { duration: Histogram.Internal<string>; requestSize: Histogram.Internal<string>; responseSize: Histogram.Internal<string> }>();
+  const seriesOf = (method: string, route: string, status: number) => {
+    const key = `${method} ${route} ${status}`;
+    let found = series.get(key);
+    if (!found) {
+      const labels = { method, route };
+      found = { duration: duration.labels({ ...labels, status_code: String(status) }), requestSize: requestSize.labels(labels), responseSize: responseSize.labels(labels) };
+      series.set(key, found);
+    }
+    return found;
+  };
+  app.addHook('onResponse', (request: FastifyRequest, reply, done) => {
+    const s = seriesOf(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode);
+    s.duration.observe(reply.elapsedTime / 1000);
+    s.requestSize.observe(Number(request.headers['content-length'] ?? 0));
     const sent = reply.getHeader('content-length');
-    if (sent !== undefined) responseSize.observe(labels, Number(sent));
+    if (sent !== undefined) s.responseSize.observe(Number(sent));
+    done();
   });
   const commits = new Histogram({ name: 'tvpay_group_commit_units', help: 'Units of work per durable commit (SQLite group commit).', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: [registry] });
 

@@ -2,6 +2,7 @@ import { correlation } from '../correlation.ts';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
+import { preparedQuery } from '../db/prepared-query.ts';
 import type { CommonTables } from '../db/common-tables.ts';
 import { PermanentFailure, RetryLater, type OutboxHandler } from './outbox.ts';
 
@@ -22,6 +23,11 @@ export interface OutboxWorkerOptions {
    */
   topics?: { only: readonly string[] } | { except: readonly string[] };
 }
+
+/** Every delivered message ends with this: built and compiled once (preparedQuery). */
+const markHandled = preparedQuery((db: Kysely<CommonTables>, id: string, doneAt: string, attempts: number) =>
+  db.updateTable('outbox').set({ status: 'done', done_at: doneAt, locked_until: null, attempts }).where('id', '=', id),
+);
 
 type Claimed = { id: string; topic: string; payload: string; attempts: number; correlation_id: string | null };
 
@@ -200,11 +206,7 @@ export class OutboxWorker {
     try {
       if (!handler) throw new PermanentFailure(`no handler for topic ${m.topic}`);
       await handler(JSON.parse(m.payload), m.id, m.attempts + 1);
-      await this.db
-        .updateTable('outbox')
-        .set({ status: 'done', done_at: this.clock.now().toISOString(), locked_until: null, attempts: m.attempts + 1 })
-        .where('id', '=', m.id)
-        .execute();
+      await markHandled(this.db, m.id, this.clock.now().toISOString(), m.attempts + 1);
       return true;
     } catch (err) {
       const attempts = m.attempts + 1;

@@ -1,6 +1,7 @@
 import { correlation } from '../correlation.ts';
 import type { Kysely } from 'kysely';
 import type { CommonTables } from '../db/common-tables.ts';
+import { preparedQuery } from '../db/prepared-query.ts';
 
 /** An outbox topic, typed by the payload its messages carry (the type exists only for the compiler). */
 export interface Topic<P> {
@@ -23,26 +24,24 @@ export function handler<P>(t: Topic<P>, fn: (payload: P, messageId: string, atte
  * effect (an SMS, a notification, a provisioning) happens if and only if the
  * state change that asked for it commits.
  */
+// Every change that has a side effect writes one of these: built and compiled once (preparedQuery).
+const insertMessage = preparedQuery((db: Kysely<CommonTables>, id: string, topic: string, payload: string, nextAttemptAt: string, createdAt: string, correlationId: string | null) =>
+  db.insertInto('outbox').values({ id, topic, payload, status: 'pending', attempts: 0, next_attempt_at: nextAttemptAt, locked_until: null, last_error: null, created_at: createdAt, done_at: null, correlation_id: correlationId }),
+);
+
 export async function enqueue<P>(
   trx: Kysely<any>,
   message: { id: string; topic: Topic<P>; payload: P; now: Date; delayMs?: number; /** Else the one in force. */ correlationId?: string | null },
 ): Promise<void> {
-  await (trx as unknown as Kysely<CommonTables>)
-    .insertInto('outbox')
-    .values({
-      id: message.id,
-      topic: message.topic.name,
-      payload: JSON.stringify(message.payload),
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: new Date(message.now.getTime() + (message.delayMs ?? 0)).toISOString(),
-      locked_until: null,
-      last_error: null,
-      created_at: message.now.toISOString(),
-      done_at: null,
-      correlation_id: message.correlationId ?? correlation.current() ?? null,
-    })
-    .execute();
+  await insertMessage(
+    trx as unknown as Kysely<CommonTables>,
+    message.id,
+    message.topic.name,
+    JSON.stringify(message.payload),
+    new Date(message.now.getTime() + (message.delayMs ?? 0)).toISOString(),
+    message.now.toISOString(),
+    message.correlationId ?? correlation.current() ?? null,
+  );
 }
 
 /**
@@ -50,14 +49,12 @@ export async function enqueue<P>(
  * unless a worker has already leased it; then the worker runs it again, which
  * every handler tolerates.
  */
+const markDelivered = preparedQuery((db: Kysely<CommonTables>, id: string, doneAt: string) =>
+  db.updateTable('outbox').set({ status: 'done', done_at: doneAt }).where('id', '=', id).where('status', '=', 'pending').where('locked_until', 'is', null),
+);
+
 export async function markDone(db: Kysely<any>, id: string, now: Date): Promise<void> {
-  await (db as unknown as Kysely<CommonTables>)
-    .updateTable('outbox')
-    .set({ status: 'done', done_at: now.toISOString() })
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .where('locked_until', 'is', null)
-    .execute();
+  await markDelivered(db as unknown as Kysely<CommonTables>, id, now.toISOString());
 }
 
 /** A handler that throws this gives up on the message instead of retrying it. */

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { OrderReadCache } from './order-read-cache.ts';
+import type { OrderRow } from './order-store.ts';
+
+const row = (id: string, status: string) => ({ id, status }) as unknown as OrderRow;
+
+/** A store that counts its reads and answers what `current` holds, when `release` lets it. */
+function store(initial: string) {
+  let current = initial;
+  let reads = 0;
+  let gate: Promise<void> = Promise.resolve();
+  let open = () => {};
+  return {
+    set: (status: string) => void (current = status),
+    get reads() { return reads; },
+    hold() { gate = new Promise((r) => (open = r)); },
+    release: () => open(),
+    load: (id: string) => async () => {
+      reads++;
+      const status = current; // what the read saw when it ran
+      await gate;
+      return row(id, status);
+    },
+  };
+}
+
+describe('the kept orders of the status read', () => {
+  it('answers a kept order without reading it again until it changes, then reads the change', async () => {
+    const s = store('created');
+    const cache = new OrderReadCache({ maxEntries: 10, maxAgeMs: 60_000 });
+    for (let i = 0; i < 5; i++) assert.equal((await cache.read('o1', s.load('o1')))!.status, 'created');
+    assert.equal(s.reads, 1);
+    s.set('cancelled');
+    cache.changed('o1');
+    assert.equal((await cache.read('o1', s.load('o1')))!.status, 'cancelled');
+    assert.equal(s.reads, 2);
+  });
+
+  it('does not keep what a read saw when the order changed while it was under way', async () => {
+    const s = store('created');
+    const cache = new OrderReadCache({ maxEntries: 10, maxAgeMs: 60_000 });
+    s.hold();
+    const early = cache.read('o1', s.load('o1'));
+    s.set('cancelled');
+    cache.changed('o1'); // announced after the commit, while the early read is still out
+    const late = cache.read('o1', s.load('o1'));
+    s.release();
+    assert.equal((await early)!.status, 'created', 'the early read answers what it saw');
+    assert.equal((await late)!.status, 'cancelled', 'a read begun after the change does not join the early one');
+    assert.equal((await cache.read('o1', s.load('o1')))!.status, 'cancelled', 'what is kept is the change');
+  });
+
+  it('shares one store read among reads of one order at one moment', async () => {
+    const s = store('created');
+    const cache = new OrderReadCache({ maxEntries: 10, maxAgeMs: 60_000 });
+    s.hold();
+    const reads = Array.from({ length: 20 }, () => cache.read('o1', s.load('o1')));
+    s.release();
+    for (const r of await Promise.all(reads)) assert.equal(r!.status, 'created');
+    assert.equal(s.reads, 1);
+  });
+
+  it('keeps nothing while changes cannot be heard, and starts afresh when they can again', async () => {
+    const s = store('created');
+    const cache = new OrderReadCache({ maxEntries: 10, maxAgeMs: 60_000 });
+    await cache.read('o1', s.load('o1'));
+    cache.setHearing(false);
+    assert.equal(cache.size, 0);
+    await cache.read('o1', s.load('o1'));
+    await cache.read('o1', s.load('o1'));
+    assert.equal(s.reads, 3, 'every read goes to the store while deaf');
+    cache.setHearing(true);
+    await cache.read('o1', s.load('o1'));
+    await cache.read('o1', s.load('o1'));
+    assert.equal(s.reads, 4);
+  });
+
+  it('reads a kept order again after maxAgeMs, and keeps at most maxEntries orders', async () => {
+    let now = 0;
+    const s = store('created');
+    const cache = new OrderReadCache({ maxEntries: 2, maxAgeMs: 1000, now: () => now });
+    await cache.read('o1', s.load('o1'));
+    now = 999;
+    await cache.read('o1', s.load('o1'));
+    assert.equal(s.reads, 1);
+    now = 1000;
+    await cache.read('o1', s.load('o1'));
+    assert.equal(s.reads, 2, 'an unannounced change costs at most maxAgeMs');
+    await cache.read('o2', s.load('o2'));
+    await cache.read('o3', s.load('o3'));
+    assert.equal(cache.size, 2);
+  });
+
+  it('does not keep an order that is not there', async () => {
+    const cache = new OrderReadCache({ maxEntries: 10, maxAgeMs: 60_000 });
+    let reads = 0;
+    const none = async () => { reads++; return undefined; };
+    assert.equal(await cache.read('nope', none), undefined);
+    assert.equal(await cache.read('nope', none), undefined);
+    assert.equal(reads, 2);
+  });
+});

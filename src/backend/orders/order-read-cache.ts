@@ -1,0 +1,87 @@
+import type { OrderRow } from './order-store.ts';
+
+interface Load {
+  promise: Promise<OrderRow | undefined>;
+  /** A change was announced while this read was under way: what it read may be older, so it is not kept. */
+  stale: boolean;
+}
+
+export interface OrderReadCacheOptions {
+  /** Orders kept at most (the longest kept go first). */
+  maxEntries: number;
+  /** How long a kept order is served without reading it again: a bound on a change nobody announced. */
+  maxAgeMs: number;
+  /** Milliseconds of a monotonic clock. */
+  now?: () => number;
+}
+
+/**
+ * The orders TVs are watching, as last read, for the TV's status read (the
+ * call a waiting TV repeats): a read never older than the last change this
+ * instance was told of. Every change to an order is announced after its
+ * commit (OrderEvents: the writer's own changes, and on PostgreSQL the other
+ * instances' through LISTEN/NOTIFY) and drops the order here; a read under
+ * way when the change is announced is not kept. While the announcements
+ * cannot be heard (the LISTEN connection is down) nothing is kept.
+ * `maxAgeMs` bounds what a change that was never announced could cost.
+ * Decisions (paying, cancelling, refunding) never read from here.
+ */
+export class OrderReadCache {
+  private readonly rows = new Map<string, { row: OrderRow; at: number }>();
+  private readonly loads = new Map<string, Load>();
+  private hearing = true;
+  private readonly now: () => number;
+
+  constructor(private readonly options: OrderReadCacheOptions) {
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /** The order as kept, else as `load` reads it (reads of one order at one moment share one load). */
+  async read(orderId: string, load: () => Promise<OrderRow | undefined>): Promise<OrderRow | undefined> {
+    const kept = this.rows.get(orderId);
+    if (kept && this.now() - kept.at < this.options.maxAgeMs) return kept.row;
+    const running = this.loads.get(orderId);
+    if (running) return running.promise;
+    const started: Load = { promise: load(), stale: false };
+    this.loads.set(orderId, started);
+    try {
+      const row = await started.promise;
+      if (row && this.hearing && !started.stale) this.keep(orderId, row);
+      return row;
+    } finally {
+      if (this.loads.get(orderId) === started) this.loads.delete(orderId);
+    }
+  }
+
+  /** An order changed: it is read again next time, and a read under way is not kept. */
+  changed(orderId: string): void {
+    this.rows.delete(orderId);
+    const running = this.loads.get(orderId);
+    if (running) {
+      running.stale = true;
+      this.loads.delete(orderId);
+    }
+  }
+
+  /**
+   * Whether changes can be heard. Going deaf forgets everything (a change
+   * may be missed from now on); hearing again starts from nothing too (one
+   * may have been missed meanwhile).
+   */
+  setHearing(hearing: boolean): void {
+    this.hearing = hearing;
+    this.rows.clear();
+    for (const running of this.loads.values()) running.stale = true;
+    this.loads.clear();
+  }
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  private keep(orderId: string, row: OrderRow): void {
+    this.rows.delete(orderId);
+    this.rows.set(orderId, { row, at: this.now() });
+    if (this.rows.size > this.options.maxEntries) this.rows.delete(this.rows.keys().next().value!);
+  }
+}
