@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { startProcesses } from '../../test/support/processes.ts';
 import { benchPhones, checkout } from './checkout-load.ts';
+import { serverNodeArgs } from './processes.ts';
 import { round } from './stats.ts';
 
 const DAY_MS = 86_400_000;
@@ -65,7 +66,7 @@ async function p99(url: string, headers: Record<string, string>, paths: () => st
 
 /** `console-scale`: the operator's reads with a million orders and their payments in the stores. */
 export async function consoleScale(n: number, seconds: number) {
-  const p = await startProcesses({ TVPAY_LOG_LEVEL: 'warn' }, { together: true });
+  const p = await startProcesses({ TVPAY_LOG_LEVEL: 'warn' }, { together: true, nodeArgs: serverNodeArgs() });
   try {
     const t = { urls: p.urls, device: p.deviceToken, admin: p.secrets.adminToken };
     const [tv] = await benchPhones(t, 1);

@@ -227,6 +227,19 @@ const checkoutCorrelation: Migration = {
   },
 };
 
+/**
+ * Indexes for the sweeps and the day's statement: with a million payments, the search for expired
+ * codes and for expired checkout pages read every row each time (180 ms and 80 ms every pass, in the
+ * event loop the back-end shares under `npm start`), and a day's statement read the whole table.
+ */
+const sweepIndexes: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.createIndex('payments_code_expiry').on('payments').columns(['status', 'method', 'code_expires_at']).execute();
+    await db.schema.createIndex('checkouts_status_expiry').on('checkouts').columns(['status', 'expires_at']).execute();
+    await db.schema.createIndex('payments_completed').on('payments').column('completed_at').execute();
+  },
+};
+
 export const payserverMigrations: Record<string, Migration> = {
   '0001_common': commonTablesMigration,
   '0002_payserver': core,
@@ -238,4 +251,5 @@ export const payserverMigrations: Record<string, Migration> = {
   '0008_outbox_correlation': outboxCorrelationMigration,
   '0009_checkout_correlation': checkoutCorrelation,
   '0010_outbox_topic': outboxTopicMigration,
+  '0011_sweep_indexes': sweepIndexes,
 };

@@ -3,6 +3,9 @@ import { describe, it } from 'node:test';
 import { backendMigrations, type BackendTables } from '../../src/backend/schema.ts';
 import { OrderEvents } from '../../src/backend/orders/order-events.ts';
 import { PgOrderEvents } from '../../src/backend/orders/pg-order-events.ts';
+import { OrderReadCache } from '../../src/backend/orders/order-read-cache.ts';
+import type { OrderRow } from '../../src/backend/orders/order-store.ts';
+import { sql } from 'kysely';
 import { createLogger } from '../../src/lib/log.ts';
 import { eventually } from '../support/eventually.ts';
 import { freshStore } from './dialects.ts';
@@ -26,6 +29,37 @@ describe('order events across back-end instances (PostgreSQL LISTEN/NOTIFY)', { 
     a.publish('ord_42');
     await eventually(() => assert.deepEqual(woken, ['ord_42']), 5000);
     off();
+    await bridgeA.stop();
+    await bridgeB.stop();
+    await store.dispose();
+  });
+
+  it('has another instance drop its kept order when it changes here, and keep nothing while it cannot hear', async () => {
+    const store = await freshStore<BackendTables>('postgres', backendMigrations);
+    const log = createLogger('silent');
+    const a = new OrderEvents();
+    const b = new OrderEvents();
+    const kept = new OrderReadCache({ maxEntries: 10, maxAgeMs: 60_000 });
+    const hearing: boolean[] = [];
+    b.watch(kept);
+    b.watch({ changed: () => {}, setHearing: (h) => void hearing.push(h) });
+    const bridgeA = new PgOrderEvents(store.url, store.db, a, log);
+    const bridgeB = new PgOrderEvents(store.url, store.db, b, log);
+    await bridgeA.start();
+    await bridgeB.start();
+    const order = { id: 'ord_42', status: 'created' } as unknown as OrderRow;
+    await kept.read('ord_42', async () => order);
+    assert.equal(kept.size, 1);
+    a.publish('ord_42');
+    await eventually(() => assert.equal(kept.size, 0, 'dropped on the NOTIFY'), 5000);
+
+    await kept.read('ord_42', async () => order);
+    assert.equal(kept.size, 1);
+    // The LISTEN connection of B is cut: B may miss changes from now on, so it keeps nothing.
+    await sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query like 'LISTEN%'`.execute(store.db);
+    await eventually(() => assert.equal(hearing.at(-1), false), 5000);
+    assert.equal(kept.size, 0);
+    await eventually(() => assert.equal(hearing.at(-1), true, 'it hears again once LISTEN holds again'), 10_000);
     await bridgeA.stop();
     await bridgeB.stop();
     await store.dispose();
