@@ -167,12 +167,13 @@ describe('orders', () => {
     problem(await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13800138000' }), 409, 'ORDER_FINAL');
     assert.equal((await sys.tv('GET', `/v1/orders/${orderId}`)).json().status, 'cancelled');
   });
-  it('streams a final order as one event and closes', async () => {
+  it('streams a final order as one event, with its security headers, and closes', async () => {
     const orderId = await createOrder(sys);
     await sys.tv('POST', `/v1/orders/${orderId}/cancel`);
     const res = await sys.tv('GET', `/v1/orders/${orderId}/events`);
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /text\/event-stream/);
+    assert.equal(res.headers['x-content-type-options'], 'nosniff', 'the stream carries its security headers though it skips the hooks');
     const events = res.body.split('\n\n').filter((e) => e.startsWith('event: order'));
     assert.equal(events.length, 1);
     assert.equal(JSON.parse(/data: (.*)/.exec(events[0]!)![1]!).status, 'cancelled');

@@ -12,6 +12,7 @@ import { AdminOrderSchema, OrderSchema, toAdminOrder, toOrderView } from './orde
 import type { TimelineEntry } from './order-timeline.ts';
 import type { OrdersService } from './orders-service.ts';
 import type { StreamRegistry } from './stream-registry.ts';
+import { NON_DOCUMENT_HEADERS } from '../../lib/http/security-headers.ts';
 
 const OrderParams = Type.Object({ orderId: Type.String({ minLength: 1, maxLength: 64 }) });
 const HEARTBEAT_MS = 15_000;
@@ -65,7 +66,8 @@ export function tvOrderRoutes(app: FastifyInstance, orders: OrdersService, event
     const release = streams.open(request.device!.deviceId, first.id, () => finish());
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    // A hijacked answer skips the hooks, so it says its security headers itself.
+    res.writeHead(200, { ...NON_DOCUMENT_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     let last = '';
     let closed = false;
     const send = (o: typeof first) => {

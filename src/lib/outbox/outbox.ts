@@ -19,16 +19,16 @@ export function handler<P>(t: Topic<P>, fn: (payload: P, messageId: string, atte
   return [t.name, fn];
 }
 
-/**
- * Writes a message to the outbox inside the caller's transaction, so the side
- * effect (an SMS, a notification, a provisioning) happens if and only if the
- * state change that asked for it commits.
- */
 // Every change that has a side effect writes one of these: built and compiled once (preparedQuery).
 const insertMessage = preparedQuery((db: Kysely<CommonTables>, id: string, topic: string, payload: string, nextAttemptAt: string, createdAt: string, correlationId: string | null) =>
   db.insertInto('outbox').values({ id, topic, payload, status: 'pending', attempts: 0, next_attempt_at: nextAttemptAt, locked_until: null, last_error: null, created_at: createdAt, done_at: null, correlation_id: correlationId }),
 );
 
+/**
+ * Writes a message to the outbox inside the caller's transaction, so the side
+ * effect (an SMS, a notification, a provisioning) happens if and only if the
+ * state change that asked for it commits.
+ */
 export async function enqueue<P>(
   trx: Kysely<any>,
   message: { id: string; topic: Topic<P>; payload: P; now: Date; delayMs?: number; /** Else the one in force. */ correlationId?: string | null },
@@ -44,15 +44,16 @@ export async function enqueue<P>(
   );
 }
 
+// Run by every inline delivery: built and compiled once too.
+const markDelivered = preparedQuery((db: Kysely<CommonTables>, id: string, doneAt: string) =>
+  db.updateTable('outbox').set({ status: 'done', done_at: doneAt }).where('id', '=', id).where('status', '=', 'pending').where('locked_until', 'is', null),
+);
+
 /**
  * Marks a message delivered by its sender itself (the work was done inline),
  * unless a worker has already leased it; then the worker runs it again, which
  * every handler tolerates.
  */
-const markDelivered = preparedQuery((db: Kysely<CommonTables>, id: string, doneAt: string) =>
-  db.updateTable('outbox').set({ status: 'done', done_at: doneAt }).where('id', '=', id).where('status', '=', 'pending').where('locked_until', 'is', null),
-);
-
 export async function markDone(db: Kysely<any>, id: string, now: Date): Promise<void> {
   await markDelivered(db as unknown as Kysely<CommonTables>, id, now.toISOString());
 }
