@@ -236,7 +236,7 @@ const sweepIndexes: Migration = {
   async up(db: Kysely<any>) {
     await db.schema.createIndex('payments_code_expiry').on('payments').columns(['status', 'method', 'code_expires_at']).execute();
     await db.schema.createIndex('checkouts_status_expiry').on('checkouts').columns(['status', 'expires_at']).execute();
-    await db.schema.createIndex('payments_completed').on('payments').column('completed_at').execute();
+    await db.schema.createIndex('payments_status_completed').on('payments').columns(['status', 'completed_at']).execute();
   },
 };
 

@@ -42,6 +42,12 @@ export interface OrdersOptions {
  * expiry of orders nobody paid. Each change commits with the outbox messages
  * it needs (start an attempt at the payment server, close the order there).
  */
+/** The order, if it is this TV's; another TV's order is not found, as one that does not exist. */
+function ownedBy(device: Device, order: OrderRow | undefined): OrderRow {
+  if (!order || order.device_id !== device.deviceId) throw notFound('ORDER_NOT_FOUND', 'The order');
+  return order;
+}
+
 /** What OrdersService is built from, named (the composition root builds it in order). */
 export interface OrdersDeps {
   db: BackendDb;
@@ -147,9 +153,7 @@ export class OrdersService {
 
   /** A device's own order; another device's order is "not found", revealing nothing. */
   async getOwn(device: Device, orderId: string): Promise<OrderRow> {
-    const order = await findOrder(this.db, orderId);
-    if (!order || order.device_id !== device.deviceId) throw notFound('ORDER_NOT_FOUND', 'The order');
-    return order;
+    return ownedBy(device, await findOrder(this.db, orderId));
   }
 
   /**
@@ -158,9 +162,7 @@ export class OrdersService {
    * showing; every decision reads the store.
    */
   async readOwn(device: Device, orderId: string): Promise<OrderRow> {
-    const order = await this.watched.read(orderId, () => findOrder(this.db, orderId));
-    if (!order || order.device_id !== device.deviceId) throw notFound('ORDER_NOT_FOUND', 'The order');
-    return order;
+    return ownedBy(device, await this.watched.read(orderId, () => findOrder(this.db, orderId)));
   }
 
   /** A reader saw the order differ from what it last showed (an event stream's own read): it is read again. */

@@ -18,7 +18,7 @@ declare module 'fastify' {
  * every request, as its Fastify plugin does, bought nothing and cost a tenth
  * of a status read's CPU (BENCHMARKS.md).
  */
-export function helmetHeaders(options: HelmetOptions): Readonly<Record<string, string>> {
+function helmetHeaders(options: HelmetOptions): Readonly<Record<string, string>> {
   const headers: Record<string, string> = {};
   const recorder = {
     setHeader: (name: string, value: string | number | readonly string[]) => void (headers[name.toLowerCase()] = String(value)),
