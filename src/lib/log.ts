@@ -30,3 +30,68 @@ export function createLogger(level: string, name?: string, destination?: Destina
     },
   }, destination);
 }
+
+/**
+ * A request's logger that becomes a real pino child only when it first
+ * writes a line at a level that is on. Fastify makes one per request, and
+ * pino's child serialises its bindings at once; most requests log nothing
+ * at `warn` and above, so that work was a fifth of a status read's framework
+ * cost. The bindings, level and serialisers are those of `parent.child()`.
+ * A class, so that a request makes one object and no closures.
+ */
+class LazyChild {
+  #real: Logger | undefined;
+  #threshold: number;
+  constructor(
+    readonly parent: Logger,
+    readonly ownBindings: pino.Bindings,
+    readonly options: pino.ChildLoggerOptions,
+  ) {
+    this.#threshold = options.level ? (parent.levels.values[options.level] ?? parent.levelVal) : parent.levelVal;
+  }
+  #get(): Logger {
+    return (this.#real ??= this.parent.child(this.ownBindings, this.options));
+  }
+  #on(level: string): boolean {
+    return (this.parent.levels.values[level] ?? Infinity) >= this.#threshold;
+  }
+  fatal(...args: Parameters<Logger['fatal']>): void {
+    if (this.#on('fatal')) this.#get().fatal(...args);
+  }
+  error(...args: Parameters<Logger['error']>): void {
+    if (this.#on('error')) this.#get().error(...args);
+  }
+  warn(...args: Parameters<Logger['warn']>): void {
+    if (this.#on('warn')) this.#get().warn(...args);
+  }
+  info(...args: Parameters<Logger['info']>): void {
+    if (this.#on('info')) this.#get().info(...args);
+  }
+  debug(...args: Parameters<Logger['debug']>): void {
+    if (this.#on('debug')) this.#get().debug(...args);
+  }
+  trace(...args: Parameters<Logger['trace']>): void {
+    if (this.#on('trace')) this.#get().trace(...args);
+  }
+  silent(): void {}
+  child(bindings: pino.Bindings, options?: pino.ChildLoggerOptions): Logger {
+    return this.#get().child(bindings, options);
+  }
+  bindings(): pino.Bindings {
+    return { ...this.parent.bindings(), ...this.ownBindings };
+  }
+  isLevelEnabled(level: string): boolean {
+    return this.#on(level);
+  }
+  get level(): string {
+    return this.#real?.level ?? this.options.level ?? this.parent.level;
+  }
+  set level(level: string) {
+    this.#get().level = level;
+    this.#threshold = this.parent.levels.values[level] ?? this.#threshold;
+  }
+}
+
+/** A child of `parent` made only when it first logs (LazyChild). */
+export const lazyChild = (parent: Logger, bindings: pino.Bindings, options: pino.ChildLoggerOptions = {}): Logger =>
+  new LazyChild(parent, bindings, options) as unknown as Logger;

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { bearerToken } from '../../lib/auth.ts';
@@ -76,16 +76,24 @@ export class DevicesService {
   }
 
   async authenticate(token: string | undefined): Promise<Device> {
+    return this.recentlyFound(token) ?? this.lookUp(token);
+  }
+
+  /** The device behind a token found in the last few seconds, without a turn of the event loop. */
+  private recentlyFound(token: string | undefined): Device | undefined {
+    if (!token) return undefined;
+    const known = this.recent.get(sha256(token));
+    return known && known.until > this.clock.now().getTime() ? known.device : undefined;
+  }
+
+  private async lookUp(token: string | undefined): Promise<Device> {
     if (!token) throw unauthorized('Send the device token as "Authorization: Bearer <token>".');
     const hash = sha256(token);
-    const now = this.clock.now().getTime();
-    const known = this.recent.get(hash);
-    if (known && known.until > now) return known.device;
     const [row] = (await deviceByTokenHash(this.db, hash)).rows;
     if (!row) throw unauthorized('The device token is not valid.');
     const device = { deviceId: row.id, name: row.name, accountId: row.account_id };
     if (this.recent.size >= RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
-    this.recent.set(hash, { until: now + RECENT_MS, device });
+    this.recent.set(hash, { until: this.clock.now().getTime() + RECENT_MS, device });
     return device;
   }
 
@@ -93,13 +101,28 @@ export class DevicesService {
    * An onRequest hook admitting only a provisioned TV. The event stream (and
    * only that route, matched by its route, not by the URL's text) may carry
    * the token as `?access_token=` (RFC 6750), because a browser's
-   * EventSource cannot send headers; query strings are never logged.
+   * EventSource cannot send headers; query strings are never logged. A device
+   * found recently is admitted at once (a callback hook, no promise); the
+   * rest wait for the store.
    */
-  hook() {
-    return async (request: FastifyRequest) => {
+  hook(): onRequestHookHandler {
+    const admit = (request: FastifyRequest, device: Device) => {
+      request.device = device;
+      request.principal = `device:${device.deviceId}`;
+    };
+    return (request, _reply, done) => {
       const fromQuery = request.method === 'GET' && request.routeOptions.url === EVENT_STREAM_ROUTE ? (request.query as { access_token?: string } | undefined)?.access_token : undefined;
-      request.device = await this.authenticate(bearerToken(request) ?? fromQuery);
-      request.principal = `device:${request.device.deviceId}`;
+      const token = bearerToken(request) ?? fromQuery;
+      const known = this.recentlyFound(token);
+      if (known) {
+        admit(request, known);
+        done();
+        return;
+      }
+      this.lookUp(token).then((device) => {
+        admit(request, device);
+        done();
+      }, done);
     };
   }
 }

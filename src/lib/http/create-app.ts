@@ -5,7 +5,7 @@ import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { DomainError } from '../errors.ts';
-import { redactUrl, type Log } from '../log.ts';
+import { lazyChild, redactUrl, type Log } from '../log.ts';
 import { errorHandler, problem, sendProblem } from './problem.ts';
 import { securityHeaders } from './security-headers.ts';
 import { findIllFormed, jsonTooDeep, MAX_JSON_DEPTH } from './text-guards.ts';
@@ -61,7 +61,7 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     childLoggerFactory: (logger, bindings, childOptions, rawRequest) => {
       const id = correlation.accept(rawRequest.headers[CORRELATION_HEADER]) ?? String(bindings.reqId);
       (rawRequest as CorrelatedMessage)[CORRELATION_ID] = id;
-      return logger.child({ ...bindings, correlationId: id }, childOptions);
+      return lazyChild(logger as Log, { ...bindings, correlationId: id }, childOptions);
     },
     bodyLimit: BODY_LIMIT,
     // A slow or idle client cannot hold a socket for ever (event streams send a heartbeat every 15 s).
@@ -116,14 +116,15 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
 
   // Before validation and before any handler or hook looks at the input: well-formed text only,
   // and a POST whose route declares no body takes none (so junk cannot ride along unchecked).
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     for (const [part, value] of [['body', request.body], ['query', request.query], ['path', request.params]] as const) {
       const where = findIllFormed(value);
-      if (where) throw new DomainError('TEXT_MALFORMED', `The ${part} holds text that is not well-formed Unicode (a lone surrogate) at ${where}; send valid UTF-8.`);
+      if (where) return done(new DomainError('TEXT_MALFORMED', `The ${part} holds text that is not well-formed Unicode (a lone surrogate) at ${where}; send valid UTF-8.`));
     }
     if (request.method === 'POST' && !request.routeOptions.schema?.body && !isEmptyBody(request.body)) {
-      throw new DomainError('BODY_NOT_ALLOWED', 'This request takes no body; send it empty.');
+      return done(new DomainError('BODY_NOT_ALLOWED', 'This request takes no body; send it empty.'));
     }
+    done();
   });
 
   app.setErrorHandler(errorHandler);

@@ -6,6 +6,7 @@ import type { Clock } from '../clock.ts';
 import type { CommonTables } from '../db/common-tables.ts';
 import { unauthorized } from '../errors.ts';
 import { secretEquals } from '../ids.ts';
+import { SeriesHistogram } from './series-histogram.ts';
 
 /** A gauge read from the store when Prometheus scrapes: one value per label set. */
 export interface StoreGauge {
@@ -27,35 +28,29 @@ export function serviceMetrics(app: FastifyInstance, shared: Kysely<CommonTables
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
-  const duration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP requests by method, route and status code.',
-    labelNames: ['method', 'route', 'status_code'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
-    registers: [registry],
-  });
+  const duration = new SeriesHistogram('http_request_duration_seconds', 'HTTP requests by method, route and status code.', ['method', 'route', 'status_code'], [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10], registry);
   // Sizes as the common exporters name them: what a route costs on the wire (a streamed answer has no length and is not counted).
   const sizeBuckets = [100, 300, 1000, 3000, 10_000, 30_000, 100_000];
-  const requestSize = new Histogram({ name: 'http_request_size_bytes', help: 'HTTP request bodies by method and route.', labelNames: ['method', 'route'], buckets: sizeBuckets, registers: [registry] });
-  const responseSize = new Histogram({ name: 'http_response_size_bytes', help: 'HTTP response bodies by method and route.', labelNames: ['method', 'route'], buckets: sizeBuckets, registers: [registry] });
-  // The three series of a method, route and status, found once: prom-client hashes a label object on every observe.
-  const series = new Map<string, { duration: Histogram.Internal<string>; requestSize: Histogram.Internal<string>; responseSize: Histogram.Internal<string> }>();
+  const requestSize = new SeriesHistogram('http_request_size_bytes', 'HTTP request bodies by method and route.', ['method', 'route'], sizeBuckets, registry);
+  const responseSize = new SeriesHistogram('http_response_size_bytes', 'HTTP response bodies by method and route.', ['method', 'route'], sizeBuckets, registry);
+  // The three series of a method, route and status, found once per process.
+  const series = new Map<string, { duration: (v: number) => void; requestSize: (v: number) => void; responseSize: (v: number) => void }>();
   const seriesOf = (method: string, route: string, status: number) => {
     const key = `${method} ${route} ${status}`;
     let found = series.get(key);
     if (!found) {
       const labels = { method, route };
-      found = { duration: duration.labels({ ...labels, status_code: String(status) }), requestSize: requestSize.labels(labels), responseSize: responseSize.labels(labels) };
+      found = { duration: duration.series({ ...labels, status_code: String(status) }), requestSize: requestSize.series(labels), responseSize: responseSize.series(labels) };
       series.set(key, found);
     }
     return found;
   };
   app.addHook('onResponse', (request: FastifyRequest, reply, done) => {
     const s = seriesOf(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode);
-    s.duration.observe(reply.elapsedTime / 1000);
-    s.requestSize.observe(Number(request.headers['content-length'] ?? 0));
+    s.duration(reply.elapsedTime / 1000);
+    s.requestSize(Number(request.headers['content-length'] ?? 0));
     const sent = reply.getHeader('content-length');
-    if (sent !== undefined) s.responseSize.observe(Number(sent));
+    if (sent !== undefined) s.responseSize(Number(sent));
     done();
   });
   const commits = new Histogram({ name: 'tvpay_group_commit_units', help: 'Units of work per durable commit (SQLite group commit).', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: [registry] });
