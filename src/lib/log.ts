@@ -35,8 +35,9 @@ export function createLogger(level: string, name?: string, destination?: Destina
  * A request's logger that becomes a real pino child only when it first
  * writes a line at a level that is on. Fastify makes one per request, and
  * pino's child serialises its bindings at once; most requests log nothing
- * at `warn` and above, so that work was a fifth of a status read's framework
- * cost. The bindings, level and serialisers are those of `parent.child()`.
+ * at `warn` and above (with the metrics' label hashing, that work was a
+ * fifth of a status read's server CPU, BENCHMARKS.md). The bindings, level
+ * and serialisers are those of `parent.child()`.
  * A class, so that a request makes one object and no closures.
  */
 class LazyChild {
