@@ -92,6 +92,24 @@ describe('the kept orders of the status read', () => {
     assert.equal(cache.size, 2);
   });
 
+  it('hands over at once only what read would answer without the store: nothing changed, heard, and younger than maxAgeMs', async () => {
+    let now = 0;
+    const s = store('created');
+    const cache = new OrderReadCache({ maxEntries: 10, maxAgeMs: 1000, now: () => now });
+    assert.equal(cache.kept('o1'), undefined, 'nothing before the first read');
+    await cache.read('o1', s.load('o1'));
+    assert.equal(cache.kept('o1')!.status, 'created');
+    cache.changed('o1');
+    assert.equal(cache.kept('o1'), undefined, 'a change drops it');
+    await cache.read('o1', s.load('o1'));
+    now = 1000;
+    assert.equal(cache.kept('o1'), undefined, 'past maxAgeMs');
+    await cache.read('o1', s.load('o1'));
+    cache.setHearing(false);
+    assert.equal(cache.kept('o1'), undefined, 'nothing while deaf');
+    assert.equal(s.reads, 3);
+  });
+
   it('does not keep an order that is not there', async () => {
     const cache = new OrderReadCache({ maxEntries: 10, maxAgeMs: 60_000 });
     let reads = 0;

@@ -36,6 +36,12 @@ export class OrderReadCache {
     this.now = options.now ?? (() => performance.now());
   }
 
+  /** The order as kept, if it is (and not past `maxAgeMs`): the status read answers from it without a turn of the event loop. */
+  kept(orderId: string): OrderRow | undefined {
+    const kept = this.rows.get(orderId);
+    return kept && this.now() - kept.at < this.options.maxAgeMs ? kept.row : undefined;
+  }
+
   /** The order as kept, else as `load` reads it (reads of one order at one moment share one load). */
   async read(orderId: string, load: () => Promise<OrderRow | undefined>): Promise<OrderRow | undefined> {
     const kept = this.rows.get(orderId);

@@ -33,9 +33,11 @@ export function tvOrderRoutes(app: FastifyInstance, orders: OrdersService, event
     },
     async (request, reply) => reply.code(201).send(view(await orders.create(request.device!, request.body.productId))),
   );
-  r.get('/v1/orders/:orderId', { schema: { params: OrderParams, response: { 200: OrderSchema } } }, async (request) =>
-    view(await orders.readOwn(request.device!, request.params.orderId)),
-  );
+  // Not an async handler: a kept order is answered in the same turn, without a promise (the call a waiting TV repeats).
+  r.get('/v1/orders/:orderId', { schema: { params: OrderParams, response: { 200: OrderSchema } } }, (request) => {
+    const kept = orders.readOwnKept(request.device!, request.params.orderId);
+    return kept ? view(kept) : orders.readOwn(request.device!, request.params.orderId).then(view);
+  });
   r.post(
     '/v1/orders/:orderId/payer',
     {

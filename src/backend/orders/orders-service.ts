@@ -165,6 +165,12 @@ export class OrdersService {
     return ownedBy(device, await this.watched.read(orderId, () => findOrder(this.db, orderId)));
   }
 
+  /** readOwn, answered at once when the order is kept; undefined when it has to be read. */
+  readOwnKept(device: Device, orderId: string): OrderRow | undefined {
+    const kept = this.watched.kept(orderId);
+    return kept && ownedBy(device, kept);
+  }
+
   /** A reader saw the order differ from what it last showed (an event stream's own read): it is read again. */
   sawChange(orderId: string): void {
     this.watched.changed(orderId);
