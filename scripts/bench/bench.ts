@@ -33,7 +33,9 @@ const say = (line: string) => {
   (asJson ? process.stderr : process.stdout).write(`${line}\n`);
 };
 
+/** Requests per second at `url` in steady state: 2 s of the same load first, not counted (the JIT's warm-up, the same for bare Fastify and tvpay). */
 async function rps(url: string, headers: Record<string, string> = {}): Promise<{ rps: number; p99: number }> {
+  await autocannon({ url, headers, connections: 32, duration: 2, pipelining: 1 });
   const r = await autocannon({ url, headers, connections: 32, duration: SECONDS, pipelining: 1 });
   return { rps: r.requests.average, p99: r.latency.p99 };
 }
