@@ -76,19 +76,22 @@ export class DevicesService {
   }
 
   async authenticate(token: string | undefined): Promise<Device> {
-    return this.recentlyFound(token) ?? this.lookUp(token);
+    return this.find(token);
   }
 
-  /** The device behind a token found in the last few seconds, without a turn of the event loop. */
-  private recentlyFound(token: string | undefined): Device | undefined {
-    if (!token) return undefined;
-    const known = this.recent.get(sha256(token));
-    return known && known.until > this.clock.now().getTime() ? known.device : undefined;
-  }
-
-  private async lookUp(token: string | undefined): Promise<Device> {
-    if (!token) throw unauthorized('Send the device token as "Authorization: Bearer <token>".');
+  /**
+   * The device behind a token: at once, without a turn of the event loop,
+   * when it was found in the last few seconds; else the store's answer.
+   */
+  private find(token: string | undefined): Device | Promise<Device> {
+    if (!token) return Promise.reject(unauthorized('Send the device token as "Authorization: Bearer <token>".'));
     const hash = sha256(token);
+    const known = this.recent.get(hash);
+    if (known && known.until > this.clock.now().getTime()) return known.device;
+    return this.lookUp(hash);
+  }
+
+  private async lookUp(hash: string): Promise<Device> {
     const [row] = (await deviceByTokenHash(this.db, hash)).rows;
     if (!row) throw unauthorized('The device token is not valid.');
     const device = { deviceId: row.id, name: row.name, accountId: row.account_id };
@@ -112,17 +115,16 @@ export class DevicesService {
     };
     return (request, _reply, done) => {
       const fromQuery = request.method === 'GET' && request.routeOptions.url === EVENT_STREAM_ROUTE ? (request.query as { access_token?: string } | undefined)?.access_token : undefined;
-      const token = bearerToken(request) ?? fromQuery;
-      const known = this.recentlyFound(token);
-      if (known) {
-        admit(request, known);
-        done();
+      const found = this.find(bearerToken(request) ?? fromQuery);
+      if (found instanceof Promise) {
+        found.then((device) => {
+          admit(request, device);
+          done();
+        }, done);
         return;
       }
-      this.lookUp(token).then((device) => {
-        admit(request, device);
-        done();
-      }, done);
+      admit(request, found);
+      done();
     };
   }
 }
