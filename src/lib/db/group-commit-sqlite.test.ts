@@ -104,6 +104,31 @@ describe('group commit on SQLite', () => {
     await s.db.destroy();
   });
 
+  it('lets the event loop read new requests between units once the writer has been busy a while, and keeps the units in arrival order', async () => {
+    const s = await store();
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    const started: number[] = [];
+    let startedWhenIoRan = -1;
+    // What arrives while the queue runs: a socket's data is read in the poll phase, an immediate just after it.
+    setImmediate(() => (startedWhenIoRan = started.length));
+    await Promise.all(
+      Array.from({ length: 40 }, (_, id) =>
+        inTransaction(s.db, async (trx) => {
+          started.push(id);
+          busy(1);
+          await trx.insertInto('items').values({ id, note: 'queued' }).execute();
+        }),
+      ),
+    );
+    assert.ok(startedWhenIoRan >= 1 && startedWhenIoRan < 40, `the other work ran after ${startedWhenIoRan} of the 40 queued units, not in between`);
+    assert.deepEqual(started, Array.from({ length: 40 }, (_, i) => i), 'units took the writer in the order they asked for it');
+    assert.deepEqual(s.committedIds(), Array.from({ length: 40 }, (_, i) => i));
+    await s.db.destroy();
+  });
+
   it('keeps every acknowledged write when the process is killed (SIGKILL) in the middle of writing', async () => {
     const file = join(dir, 'killed.db');
     const child = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, '../../../test/support/acknowledging-writer.ts'), file], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -1,5 +1,5 @@
 import { correlation } from '../correlation.ts';
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { preparedQuery } from '../db/prepared-query.ts';
@@ -56,6 +56,8 @@ export class OutboxWorker {
   private readonly maxBackoffMs: number;
   private readonly dialect: 'sqlite' | 'postgres';
   private readonly topics: OutboxWorkerOptions['topics'];
+  /** The next claim reads every due message this worker may deliver, not only its own topics' ranges: set by the poll. */
+  private sweepDue = true;
 
   constructor(
     private readonly db: Kysely<CommonTables>,
@@ -78,7 +80,10 @@ export class OutboxWorker {
   start(handlers?: Iterable<[string, OutboxHandler]>): void {
     if (handlers) this.handlers = new Map(handlers);
     this.stopped = false;
-    this.timer = setInterval(() => this.kick(), this.pollMs);
+    this.timer = setInterval(() => {
+      this.sweepDue = true;
+      this.kick();
+    }, this.pollMs);
     this.timer.unref();
     this.kick();
   }
@@ -105,7 +110,8 @@ export class OutboxWorker {
       await this.claiming;
       const claimed = await this.claimAndStart();
       await Promise.all(this.deliveries);
-      if (claimed === 0 && this.deliveries.size === 0) return;
+      // A delivery that ended may have started a claim of its own (kick): that one is waited for too.
+      if (claimed === 0 && this.deliveries.size === 0 && !this.claiming) return;
     }
   }
 
@@ -164,35 +170,85 @@ export class OutboxWorker {
   /**
    * One statement leases up to `limit` due messages (one durable unit of
    * work); on PostgreSQL, rows another instance is leasing at the same moment
-   * are skipped rather than waited for.
+   * are skipped rather than waited for. On SQLite, a worker that delivers
+   * some topics only reads the due range of each of them (a sweep now and
+   * then reads them all, see sweepDue).
    */
   private async claim(limit: number, onlyId?: string): Promise<Claimed[]> {
     const now = this.clock.now().toISOString();
     const lease = new Date(this.clock.now().getTime() + this.leaseMs).toISOString();
+    const topics = onlyId === undefined && this.dialect === 'sqlite' && !this.sweepDue ? this.ownTopics() : undefined;
+    if (onlyId === undefined) this.sweepDue = false;
     return this.db
       .updateTable('outbox')
       .set({ locked_until: lease })
-      .where('id', 'in', (eb) =>
-        eb
-          .selectFrom('outbox')
-          .select('id')
-          .where('status', '=', 'pending')
-          .$if(onlyId === undefined, (q) => q.where('next_attempt_at', '<=', now))
-          .$if(onlyId !== undefined, (q) => q.where('id', '=', onlyId!))
-          .$if(this.topics !== undefined && 'only' in this.topics, (q) => q.where('topic', 'in', [...(this.topics as { only: readonly string[] }).only]))
-          .$if(this.topics !== undefined && 'except' in this.topics, (q) => q.where('topic', 'not in', [...(this.topics as { except: readonly string[] }).except]))
-          .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
-          // In the order of the `outbox_due` index, so the scan stops at `limit`: ordering by creation
-          // sorted every due row first, which cost milliseconds per claim with a renewal day's backlog.
-          .orderBy('next_attempt_at')
-          .limit(limit)
-          .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked()),
-      )
+      .where('id', 'in', (eb) => (topics ? this.dueOfEach(topics, now, limit) : this.due(eb, now, limit, onlyId)))
       // PostgreSQL checks the rows again once it holds their locks. SQLite has one writer, so the
       // subquery's rows are still as read; asked again there, its planner scanned every pending row.
       .$if(this.dialect === 'postgres', (q) => q.where('status', '=', 'pending').where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)])))
       .returning(['id', 'topic', 'payload', 'attempts', 'correlation_id'])
       .execute();
+  }
+
+  /** The due messages of this worker's topics (or the one asked for), in the order of the `outbox_due` index. */
+  private due(eb: ExpressionBuilder<CommonTables, 'outbox'>, now: string, limit: number, onlyId?: string) {
+    return (
+      eb
+        .selectFrom('outbox')
+        .select('id')
+        .where('status', '=', 'pending')
+        .$if(onlyId === undefined, (q) => q.where('next_attempt_at', '<=', now))
+        .$if(onlyId !== undefined, (q) => q.where('id', '=', onlyId!))
+        .$if(this.topics !== undefined && 'only' in this.topics, (q) => q.where('topic', 'in', [...(this.topics as { only: readonly string[] }).only]))
+        .$if(this.topics !== undefined && 'except' in this.topics, (q) => q.where('topic', 'not in', [...(this.topics as { except: readonly string[] }).except]))
+        .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
+        // In the order of the `outbox_due` index, so the scan stops at `limit`: ordering by creation
+        // sorted every due row first, which cost milliseconds per claim with a renewal day's backlog.
+        .orderBy('next_attempt_at')
+        .limit(limit)
+        .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked())
+    );
+  }
+
+  /**
+   * The first `limit` due messages of each topic, each a range of the
+   * `outbox_topic_due` index, then the first `limit` of them all. Walking the
+   * `outbox_due` index instead stepped over every due message of the other
+   * workers' topics: on renewal day, with 20,000 charges waiting for their
+   * own lane, the main worker's claim read them all, 3 ms a claim
+   * (BENCHMARKS.md).
+   */
+  private dueOfEach(topics: readonly string[], now: string, limit: number) {
+    const arm = (topic: string) =>
+      this.db
+        .selectFrom((eb) =>
+          eb
+            .selectFrom('outbox')
+            .select(['id', 'next_attempt_at'])
+            .where('status', '=', 'pending')
+            .where('topic', '=', topic)
+            .where('next_attempt_at', '<=', now)
+            .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
+            .orderBy('next_attempt_at')
+            .limit(limit)
+            .as('one_topic'),
+        )
+        .select(['one_topic.id', 'one_topic.next_attempt_at']);
+    const all = topics.slice(1).reduce((union, t) => union.unionAll(arm(t)), arm(topics[0]!));
+    return this.db.selectFrom(all.as('due')).select('due.id').orderBy('due.next_attempt_at').limit(limit);
+  }
+
+  /**
+   * The topics this worker delivers, when it delivers some only: its own
+   * list, or its handlers' topics but the excepted ones (a message of a
+   * topic nobody handles is found by the sweep, and given up).
+   */
+  private ownTopics(): readonly string[] | undefined {
+    if (this.topics === undefined) return undefined;
+    if ('only' in this.topics) return this.topics.only;
+    const except = new Set(this.topics.except);
+    const own = [...this.handlers.keys()].filter((t) => !except.has(t));
+    return own.length ? own : undefined;
   }
 
   /** Resolves whether the handler succeeded (the message is done). */
