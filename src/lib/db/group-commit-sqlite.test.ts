@@ -112,11 +112,11 @@ describe('group commit on SQLite', () => {
     };
     const started: number[] = [];
     let startedWhenIoRan = -1;
-    // What arrives while the queue runs: a socket's data is read in the poll phase, an immediate just after it.
-    setImmediate(() => (startedWhenIoRan = started.length));
     await Promise.all(
       Array.from({ length: 40 }, (_, id) =>
         inTransaction(s.db, async (trx) => {
+          // What arrives while the queue runs: a socket's data is read in the poll phase, an immediate just after it.
+          if (id === 0) setImmediate(() => (startedWhenIoRan = started.length));
           started.push(id);
           busy(1);
           await trx.insertInto('items').values({ id, note: 'queued' }).execute();

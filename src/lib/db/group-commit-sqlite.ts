@@ -74,7 +74,9 @@ export class GroupCommitSqliteDialect implements Dialect {
  * loop before it lets the loop read what arrived. On renewal day (10,000 due)
  * a TV's p99 was 35 ms with no limit, 25 ms at 5 ms and 19 ms at 2 ms, with
  * the same renewals a second; at 100,000 due, 64 ms without and 41 ms with
- * it, and the renewals done in 432 s instead of 456 (BENCHMARKS.md).
+ * it, and the renewals done in 432 s instead of 456. A checkout's API calls
+ * pay a little for it at half load (p99 13–15 ms before, 15–21 after;
+ * BENCHMARKS.md).
  */
 const WRITER_SLICE_MS = 2;
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import { ManualClock } from '../clock.ts';
-import { commonTablesMigration, outboxCorrelationMigration, type CommonTables } from '../db/common-tables.ts';
+import { commonTablesMigration, outboxCorrelationMigration, outboxTopicMigration, type CommonTables } from '../db/common-tables.ts';
 import { migrate } from '../db/migrate.ts';
 import { openDatabase } from '../db/open-database.ts';
 import { createLogger } from '../log.ts';
@@ -15,7 +15,7 @@ import { eventually } from '../../../test/support/eventually.ts';
 
 async function kit(handler: (p: any) => Promise<void>) {
   const store = openDatabase<CommonTables>(':memory:');
-  await migrate(store.db as Kysely<any>, { '0001': commonTablesMigration, '0002': outboxCorrelationMigration });
+  await migrate(store.db as Kysely<any>, { '0001': commonTablesMigration, '0002': outboxCorrelationMigration, '0003': outboxTopicMigration });
   const clock = new ManualClock();
   const worker = new OutboxWorker(store.db, clock, createLogger('silent'));
   worker.start([handlerOf(T, handler)]);
@@ -91,7 +91,7 @@ describe('outbox worker', () => {
   });
   it('delivers its own topics oldest first across them, past a backlog of another lane\'s topic that it leaves alone', async () => {
     const store = openDatabase<CommonTables>(':memory:');
-    await migrate(store.db as Kysely<any>, { '0001': commonTablesMigration, '0002': outboxCorrelationMigration });
+    await migrate(store.db as Kysely<any>, { '0001': commonTablesMigration, '0002': outboxCorrelationMigration, '0003': outboxTopicMigration });
     const clock = new ManualClock();
     const seen: string[] = [];
     const record = async (p: { n: string }) => void seen.push(p.n);
@@ -112,7 +112,7 @@ describe('outbox worker', () => {
 
   it('finds, in its periodic sweep, a message of a topic no handler knows, and gives it up', async () => {
     const store = openDatabase<CommonTables>(':memory:');
-    await migrate(store.db as Kysely<any>, { '0001': commonTablesMigration, '0002': outboxCorrelationMigration });
+    await migrate(store.db as Kysely<any>, { '0001': commonTablesMigration, '0002': outboxCorrelationMigration, '0003': outboxTopicMigration });
     const clock = new ManualClock();
     const worker = new OutboxWorker(store.db, clock, createLogger('silent'), { pollMs: 20, topics: { except: ['lane'] } });
     worker.start([handlerOf(T, async () => {})]);

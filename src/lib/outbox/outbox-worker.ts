@@ -1,5 +1,5 @@
 import { correlation } from '../correlation.ts';
-import type { ExpressionBuilder, Kysely } from 'kysely';
+import { CompiledQuery, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { preparedQuery } from '../db/prepared-query.ts';
@@ -58,6 +58,8 @@ export class OutboxWorker {
   private readonly topics: OutboxWorkerOptions['topics'];
   /** The next claim reads every due message this worker may deliver, not only its own topics' ranges: set by the poll. */
   private sweepDue = true;
+  /** The compiled claim of its own topics (claimOwn): undefined until first asked, null where there is none. */
+  private ownClaim: ((now: string, lease: string, limit: number) => Promise<Claimed[]>) | null | undefined;
 
   constructor(
     private readonly db: Kysely<CommonTables>,
@@ -78,7 +80,10 @@ export class OutboxWorker {
 
   /** Starts delivering, with the topics' handlers (`handler(topic, fn)`); without them, restarts with the ones it had. */
   start(handlers?: Iterable<[string, OutboxHandler]>): void {
-    if (handlers) this.handlers = new Map(handlers);
+    if (handlers) {
+      this.handlers = new Map(handlers);
+      this.ownClaim = undefined;
+    }
     this.stopped = false;
     this.timer = setInterval(() => {
       this.sweepDue = true;
@@ -171,23 +176,54 @@ export class OutboxWorker {
    * One statement leases up to `limit` due messages (one durable unit of
    * work); on PostgreSQL, rows another instance is leasing at the same moment
    * are skipped rather than waited for. On SQLite, a worker that delivers
-   * some topics only reads the due range of each of them (a sweep now and
-   * then reads them all, see sweepDue).
+   * some topics only reads their ranges of `outbox_topic_due` (claimOwn; a
+   * sweep now and then reads every due message, see sweepDue).
    */
   private async claim(limit: number, onlyId?: string): Promise<Claimed[]> {
     const now = this.clock.now().toISOString();
     const lease = new Date(this.clock.now().getTime() + this.leaseMs).toISOString();
-    const topics = onlyId === undefined && this.dialect === 'sqlite' && !this.sweepDue ? this.ownTopics() : undefined;
-    if (onlyId === undefined) this.sweepDue = false;
+    if (onlyId === undefined) {
+      const sweep = this.sweepDue;
+      this.sweepDue = false;
+      const own = sweep ? undefined : this.claimOwn();
+      if (own) return own(now, lease, limit);
+    }
     return this.db
       .updateTable('outbox')
       .set({ locked_until: lease })
-      .where('id', 'in', (eb) => (topics ? this.dueOfEach(topics, now, limit) : this.due(eb, now, limit, onlyId)))
+      .where('id', 'in', (eb) => this.due(eb, now, limit, onlyId))
       // PostgreSQL checks the rows again once it holds their locks. SQLite has one writer, so the
       // subquery's rows are still as read; asked again there, its planner scanned every pending row.
       .$if(this.dialect === 'postgres', (q) => q.where('status', '=', 'pending').where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)])))
       .returning(['id', 'topic', 'payload', 'attempts', 'correlation_id'])
       .execute();
+  }
+
+  /**
+   * On SQLite, for a worker that delivers some topics only: the claim of the
+   * first due messages of its topics, read from the `outbox_topic_due` index
+   * (one range per topic). The planner's choice, the `outbox_due` index,
+   * stepped over every due message of the other workers' topics: on renewal
+   * day, with 20,000 charges waiting for their own lane, 1.5–3 ms a claim
+   * against 35 µs this way; with nothing waiting, 10 µs against 35 µs
+   * (BENCHMARKS.md). Kysely cannot say INDEXED BY, so the statement is
+   * written here, once per worker; the store must have the index
+   * (outboxTopicMigration), or every such claim fails, loudly.
+   */
+  private claimOwn(): ((now: string, lease: string, limit: number) => Promise<Claimed[]>) | undefined {
+    if (this.ownClaim === undefined) {
+      const topics = this.dialect === 'sqlite' ? this.ownTopics() : undefined;
+      const text = topics
+        ? 'update "outbox" set "locked_until" = ? where "id" in (select "id" from "outbox" indexed by "outbox_topic_due"' +
+          ` where "status" = 'pending' and "topic" in (${topics.map(() => '?').join(', ')}) and "next_attempt_at" <= ?` +
+          ' and ("locked_until" is null or "locked_until" < ?) order by "next_attempt_at" limit ?)' +
+          ' returning "id", "topic", "payload", "attempts", "correlation_id"'
+        : undefined;
+      this.ownClaim = text
+        ? async (now, lease, limit) => (await this.db.executeQuery<Claimed>(CompiledQuery.raw(text, [lease, ...topics!, now, now, limit]))).rows
+        : null;
+    }
+    return this.ownClaim ?? undefined;
   }
 
   /** The due messages of this worker's topics (or the one asked for), in the order of the `outbox_due` index. */
@@ -208,34 +244,6 @@ export class OutboxWorker {
         .limit(limit)
         .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked())
     );
-  }
-
-  /**
-   * The first `limit` due messages of each topic, each a range of the
-   * `outbox_topic_due` index, then the first `limit` of them all. Walking the
-   * `outbox_due` index instead stepped over every due message of the other
-   * workers' topics: on renewal day, with 20,000 charges waiting for their
-   * own lane, the main worker's claim read them all, 3 ms a claim
-   * (BENCHMARKS.md).
-   */
-  private dueOfEach(topics: readonly string[], now: string, limit: number) {
-    const arm = (topic: string) =>
-      this.db
-        .selectFrom((eb) =>
-          eb
-            .selectFrom('outbox')
-            .select(['id', 'next_attempt_at'])
-            .where('status', '=', 'pending')
-            .where('topic', '=', topic)
-            .where('next_attempt_at', '<=', now)
-            .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
-            .orderBy('next_attempt_at')
-            .limit(limit)
-            .as('one_topic'),
-        )
-        .select(['one_topic.id', 'one_topic.next_attempt_at']);
-    const all = topics.slice(1).reduce((union, t) => union.unionAll(arm(t)), arm(topics[0]!));
-    return this.db.selectFrom(all.as('due')).select('due.id').orderBy('due.next_attempt_at').limit(limit);
   }
 
   /**
