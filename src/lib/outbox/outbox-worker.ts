@@ -1,5 +1,5 @@
 import { correlation } from '../correlation.ts';
-import { CompiledQuery, type ExpressionBuilder, type Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { preparedQuery } from '../db/prepared-query.ts';
@@ -58,8 +58,8 @@ export class OutboxWorker {
   private readonly topics: OutboxWorkerOptions['topics'];
   /** The next claim reads every due message this worker may deliver, not only its own topics' ranges: set by the poll. */
   private sweepDue = true;
-  /** The compiled claim of its own topics (claimOwn): undefined until first asked, null where there is none. */
-  private ownClaim: ((now: string, lease: string, limit: number) => Promise<Claimed[]>) | null | undefined;
+  /** The claim of its own topics' ranges (ownTopicsClaim), made when it starts with its handlers; none where it delivers every topic. */
+  private ownClaim: ((now: string, lease: string, limit: number) => Promise<Claimed[]>) | undefined;
 
   constructor(
     private readonly db: Kysely<CommonTables>,
@@ -82,7 +82,7 @@ export class OutboxWorker {
   start(handlers?: Iterable<[string, OutboxHandler]>): void {
     if (handlers) {
       this.handlers = new Map(handlers);
-      this.ownClaim = undefined;
+      this.ownClaim = this.ownTopicsClaim();
     }
     this.stopped = false;
     this.timer = setInterval(() => {
@@ -176,7 +176,7 @@ export class OutboxWorker {
    * One statement leases up to `limit` due messages (one durable unit of
    * work); on PostgreSQL, rows another instance is leasing at the same moment
    * are skipped rather than waited for. On SQLite, a worker that delivers
-   * some topics only reads their ranges of `outbox_topic_due` (claimOwn; a
+   * some topics only reads their ranges of `outbox_topic_due` (ownTopicsClaim; a
    * sweep now and then reads every due message, see sweepDue).
    */
   private async claim(limit: number, onlyId?: string): Promise<Claimed[]> {
@@ -185,13 +185,27 @@ export class OutboxWorker {
     if (onlyId === undefined) {
       const sweep = this.sweepDue;
       this.sweepDue = false;
-      const own = sweep ? undefined : this.claimOwn();
-      if (own) return own(now, lease, limit);
+      if (!sweep && this.ownClaim) return this.ownClaim(now, lease, limit);
     }
     return this.db
       .updateTable('outbox')
       .set({ locked_until: lease })
-      .where('id', 'in', (eb) => this.due(eb, now, limit, onlyId))
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('outbox')
+          .select('id')
+          .where('status', '=', 'pending')
+          .$if(onlyId === undefined, (q) => q.where('next_attempt_at', '<=', now))
+          .$if(onlyId !== undefined, (q) => q.where('id', '=', onlyId!))
+          .$if(this.topics !== undefined && 'only' in this.topics, (q) => q.where('topic', 'in', [...(this.topics as { only: readonly string[] }).only]))
+          .$if(this.topics !== undefined && 'except' in this.topics, (q) => q.where('topic', 'not in', [...(this.topics as { except: readonly string[] }).except]))
+          .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
+          // In the order of the `outbox_due` index, so the scan stops at `limit`: ordering by creation
+          // sorted every due row first, which cost milliseconds per claim with a renewal day's backlog.
+          .orderBy('next_attempt_at')
+          .limit(limit)
+          .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked()),
+      )
       // PostgreSQL checks the rows again once it holds their locks. SQLite has one writer, so the
       // subquery's rows are still as read; asked again there, its planner scanned every pending row.
       .$if(this.dialect === 'postgres', (q) => q.where('status', '=', 'pending').where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)])))
@@ -210,40 +224,15 @@ export class OutboxWorker {
    * written here, once per worker; the store must have the index
    * (outboxTopicMigration), or every such claim fails, loudly.
    */
-  private claimOwn(): ((now: string, lease: string, limit: number) => Promise<Claimed[]>) | undefined {
-    if (this.ownClaim === undefined) {
-      const topics = this.dialect === 'sqlite' ? this.ownTopics() : undefined;
-      const text = topics
-        ? 'update "outbox" set "locked_until" = ? where "id" in (select "id" from "outbox" indexed by "outbox_topic_due"' +
-          ` where "status" = 'pending' and "topic" in (${topics.map(() => '?').join(', ')}) and "next_attempt_at" <= ?` +
-          ' and ("locked_until" is null or "locked_until" < ?) order by "next_attempt_at" limit ?)' +
-          ' returning "id", "topic", "payload", "attempts", "correlation_id"'
-        : undefined;
-      this.ownClaim = text
-        ? async (now, lease, limit) => (await this.db.executeQuery<Claimed>(CompiledQuery.raw(text, [lease, ...topics!, now, now, limit]))).rows
-        : null;
-    }
-    return this.ownClaim ?? undefined;
-  }
-
-  /** The due messages of this worker's topics (or the one asked for), in the order of the `outbox_due` index. */
-  private due(eb: ExpressionBuilder<CommonTables, 'outbox'>, now: string, limit: number, onlyId?: string) {
-    return (
-      eb
-        .selectFrom('outbox')
-        .select('id')
-        .where('status', '=', 'pending')
-        .$if(onlyId === undefined, (q) => q.where('next_attempt_at', '<=', now))
-        .$if(onlyId !== undefined, (q) => q.where('id', '=', onlyId!))
-        .$if(this.topics !== undefined && 'only' in this.topics, (q) => q.where('topic', 'in', [...(this.topics as { only: readonly string[] }).only]))
-        .$if(this.topics !== undefined && 'except' in this.topics, (q) => q.where('topic', 'not in', [...(this.topics as { except: readonly string[] }).except]))
-        .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
-        // In the order of the `outbox_due` index, so the scan stops at `limit`: ordering by creation
-        // sorted every due row first, which cost milliseconds per claim with a renewal day's backlog.
-        .orderBy('next_attempt_at')
-        .limit(limit)
-        .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked())
-    );
+  private ownTopicsClaim(): ((now: string, lease: string, limit: number) => Promise<Claimed[]>) | undefined {
+    const topics = this.dialect === 'sqlite' ? this.ownTopics() : undefined;
+    if (!topics) return undefined;
+    const text =
+      'update "outbox" set "locked_until" = ? where "id" in (select "id" from "outbox" indexed by "outbox_topic_due"' +
+      ` where "status" = 'pending' and "topic" in (${topics.map(() => '?').join(', ')}) and "next_attempt_at" <= ?` +
+      ' and ("locked_until" is null or "locked_until" < ?) order by "next_attempt_at" limit ?)' +
+      ' returning "id", "topic", "payload", "attempts", "correlation_id"';
+    return async (now, lease, limit) => (await this.db.executeQuery<Claimed>(CompiledQuery.raw(text, [lease, ...topics, now, now, limit]))).rows;
   }
 
   /**
