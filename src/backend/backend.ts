@@ -12,7 +12,7 @@ import type { RandomSource } from '../lib/ids.ts';
 import type { Log } from '../lib/log.ts';
 import { handler } from '../lib/outbox/outbox.ts';
 import { assembleService } from '../lib/service/service.ts';
-import { authenticatedScope } from '../lib/http/scope.ts';
+import { authenticatedScope, cookieScope } from '../lib/http/scope.ts';
 import type { SmsGateway } from '../sms/gateway.ts';
 import { smsGatewayRoutes } from '../sms/gateway-routes.ts';
 import { smsAdminRoutes, smsBudgetRoute } from '../sms/sms-admin-routes.ts';
@@ -177,7 +177,7 @@ export async function buildBackend(deps: BackendDeps) {
     tvSubscriptionRoutes(tv, subscriptions);
   });
   tvRoutes(app);
-  backendConsole(app, { adminToken: secrets.adminToken, random, clock, timeZone: config.businessTimeZone });
+  await cookieScope(app, (pages) => backendConsole(pages, { adminToken: secrets.adminToken, random, clock, timeZone: config.businessTimeZone }));
   const signed = requireServiceSignature(shared, secrets.serviceSecret, clock);
   paymentEventRoutes(app, paymentEvents, signed);
   cancelByPhoneRoute(app, subscriptions, config.phoneRegions, signed);

@@ -1,4 +1,4 @@
-import { CONTENT_SECURITY_POLICY } from '../lib/http/create-app.ts';
+import { CONTENT_SECURITY_POLICY, sendDocument } from '../lib/http/security-headers.ts';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -60,7 +60,7 @@ export function carrierRoutes(app: FastifyInstance, carrier: CarrierService, aut
   // The development phone's page refreshes itself with a small inline script: allowed on this page only.
   const phonePageCsp = { ...CONTENT_SECURITY_POLICY, scriptSrc: ["'self'", "'unsafe-inline'"] };
   r.get('/dev/phones/:digits', { schema: { params: Digits, hide: true }, config: { contentSecurityPolicy: phonePageCsp } }, async (request, reply) =>
-    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(phonePage(request.params.digits, await carrier.thread(request.params.digits))),
+    sendDocument(reply.header('cache-control', 'no-store'), phonePage(request.params.digits, await carrier.thread(request.params.digits))),
   );
   r.post(
     '/dev/phones/:digits/reply',

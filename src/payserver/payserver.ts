@@ -12,7 +12,7 @@ import type { RandomSource } from '../lib/ids.ts';
 import type { Log } from '../lib/log.ts';
 import { handler } from '../lib/outbox/outbox.ts';
 import { assembleService } from '../lib/service/service.ts';
-import { authenticatedScope } from '../lib/http/scope.ts';
+import { authenticatedScope, cookieScope } from '../lib/http/scope.ts';
 import type { SmsGateway } from '../sms/gateway.ts';
 import { smsGatewayRoutes } from '../sms/gateway-routes.ts';
 import { smsAdminRoutes, smsBudgetRoute } from '../sms/sms-admin-routes.ts';
@@ -141,8 +141,10 @@ export async function buildPayserver(deps: PayserverDeps) {
   statementInternalRoute(app, db, config.businessTimeZone, signed);
   internalRoutes(app, { accounts, payments, refunds, renewals, regions: config.phoneRegions, signed });
   smsGatewayRoutes(app, { db: shared, inboundToken: secrets.smsInboundToken, clock, onReply: (from, text) => replies.handle(from, text), onUndelivered: (smsId) => codes.deliveryFailed(smsId) });
-  checkoutRoutes(app, checkout, { timeZone: config.businessTimeZone });
-  payserverConsole(app, { adminToken: secrets.adminToken, random, clock, timeZone: config.businessTimeZone });
+  await cookieScope(app, (pages) => {
+    checkoutRoutes(pages, checkout, { timeZone: config.businessTimeZone });
+    payserverConsole(pages, { adminToken: secrets.adminToken, random, clock, timeZone: config.businessTimeZone });
+  });
 
   const sweeper = core.sweeper(() => payments.expire(), [{ table: 'page_sessions', key: 'id', dated: 'created_at' }]);
 

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { sendDocument } from '../lib/http/security-headers.ts';
 import { bundleTvApp } from './tv-bundle.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -25,7 +26,7 @@ export function tvRoutes(app: FastifyInstance): void {
   app.get('/favicon.ico', { schema: { hide: true } }, async (_req, reply) => reply.code(204).send());
   app.get('/tv', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/tv/', 302));
   app.get('/tv/', { schema: { hide: true } }, async (_req, reply) =>
-    reply.headers(headers).type('text/html; charset=utf-8').send(INDEX),
+    sendDocument(reply.headers(headers), INDEX),
   );
   app.get('/tv/app.js', { schema: { hide: true } }, async (_req, reply) => reply.headers(headers).type('text/javascript; charset=utf-8').send(await js()));
   app.get('/tv/app.css', { schema: { hide: true } }, async (_req, reply) => reply.headers(headers).type('text/css; charset=utf-8').send(await readFile(join(HERE, 'app/app.css'), 'utf8')));

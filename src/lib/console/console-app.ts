@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts';
 import { html, page, type Html } from '../html.ts';
 import { secretEquals, type RandomSource } from '../ids.ts';
 import { formatTime } from '../time-format.ts';
+import { sendDocument } from '../http/security-headers.ts';
 import { CONSOLE_CSS } from './console-style.ts';
 import { consoleSessions, SESSION_SECONDS } from './console-session.ts';
 
@@ -52,7 +53,7 @@ function langOf(request: FastifyRequest): ConsoleLang {
 }
 
 const send = (reply: FastifyReply, status: number, body: string) =>
-  reply.code(status).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').type('text/html; charset=utf-8').send(body);
+  sendDocument(reply.code(status).header('cache-control', 'no-store'), body);
 
 /**
  * An operator's console at /console/: a web app for people over the service's own admin API.

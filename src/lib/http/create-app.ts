@@ -1,13 +1,12 @@
 import { correlation, CORRELATION_HEADER } from '../correlation.ts';
-import Fastify, { type FastifyInstance } from 'fastify';
-import cookie from '@fastify/cookie';
+import Fastify, { type FastifyInstance, type preValidationHookHandler } from 'fastify';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { DomainError } from '../errors.ts';
 import { lazyChild, redactUrl, type Log } from '../log.ts';
 import { errorHandler, problem, sendProblem } from './problem.ts';
-import { securityHeaders } from './security-headers.ts';
+import { documentHeadersPerRoute, NON_DOCUMENT_HEADERS } from './security-headers.ts';
 import { findIllFormed, jsonTooDeep, MAX_JSON_DEPTH } from './text-guards.ts';
 
 declare module 'fastify' {
@@ -19,19 +18,6 @@ declare module 'fastify' {
 
 export const BODY_LIMIT = 64 * 1024;
 
-/** Same-origin everything; inline styles (the pages are small and self-contained), no inline scripts. */
-export const CONTENT_SECURITY_POLICY = {
-  defaultSrc: ["'self'"],
-  scriptSrc: ["'self'"],
-  styleSrc: ["'self'", "'unsafe-inline'"],
-  imgSrc: ["'self'", 'data:'],
-  connectSrc: ["'self'"],
-  formAction: ["'self'"],
-  frameAncestors: ["'none'"],
-  baseUri: ["'none'"],
-  objectSrc: ["'none'"],
-};
-
 /** Where the logger factory leaves a request's correlation id for the hook that runs the request under it (reading it back from the logger's bindings parsed them from JSON on every request). */
 const CORRELATION_ID = Symbol('correlationId');
 type CorrelatedMessage = { [CORRELATION_ID]?: string };
@@ -40,6 +26,9 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 const isEmptyBody = (body: unknown) =>
   body === undefined || body === null || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body as object).length === 0);
+
+const refuseBody: preValidationHookHandler = (request, _reply, done) =>
+  done(isEmptyBody(request.body) ? undefined : new DomainError('BODY_NOT_ALLOWED', 'This request takes no body; send it empty.'));
 
 export interface CreateAppOptions {
   log: Log;
@@ -68,15 +57,26 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     requestTimeout: 30_000,
     connectionTimeout: 120_000,
     keepAliveTimeout: 10_000,
+    // A path whose percent-escapes are not UTF-8 never reaches routing: a problem like any other 400.
+    frameworkErrors: (error, request, reply) =>
+      sendProblem(reply.headers(NON_DOCUMENT_HEADERS), error.code === 'FST_ERR_BAD_URL' ? problem(400, 'URL_MALFORMED', 'The path holds percent-escapes that are not UTF-8; encode text as UTF-8.') : problem(400, 'BAD_REQUEST', error.message)),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // One payment's correlation id: the caller's (a TV's, or a peer service's), else this request's id;
-  // everything the request does runs under it, and its answer says it.
+  // everything the request does runs under it, and its answer says it. Every answer starts with the
+  // headers of a non-document (a page replaces them, sendDocument).
   app.addHook('onRequest', (request, reply, done) => {
     const id = (request.raw as CorrelatedMessage)[CORRELATION_ID] ?? request.id;
-    reply.header(CORRELATION_HEADER, id);
+    reply.headers(NON_DOCUMENT_HEADERS).header(CORRELATION_HEADER, id);
     correlation.run(id, done);
+  });
+  documentHeadersPerRoute(app);
+  // A POST whose route declares no body takes none (so junk cannot ride along unchecked): a hook on
+  // those routes only, before validation and before any handler or hook looks at the input.
+  app.addHook('onRoute', (route) => {
+    if (![route.method].flat().includes('POST') || route.schema?.body) return;
+    route.preValidation = [refuseBody, ...[route.preValidation ?? []].flat()];
   });
 
   // Bodies are JSON (or forms on the phone pages); anything else is 415, not parsed as text.
@@ -99,32 +99,22 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
       done(new DomainError('JSON_TOO_DEEP', `The body nests deeper than ${MAX_JSON_DEPTH} levels; send a flat JSON object.`), undefined);
       return;
     }
+    let parsed: unknown;
     try {
-      done(null, JSON.parse(text));
+      parsed = JSON.parse(text);
     } catch {
       done(new DomainError('MALFORMED_JSON', 'The body is not valid JSON.'), undefined);
+      return;
     }
+    // Only a JSON body can carry a lone surrogate (as a \u escape): text in a URL or a form is decoded
+    // from UTF-8, which cannot encode one (create-app.test.ts shows it), so the body is the one place to look.
+    const where = findIllFormed(parsed);
+    if (where) done(new DomainError('TEXT_MALFORMED', `The body holds text that is not well-formed Unicode (a lone surrogate) at ${where}; send valid UTF-8.`), undefined);
+    else done(null, parsed);
   });
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
-  // The checkout page's steps and the consoles' sessions live in cookies.
-  await app.register(cookie);
-  // Payment pages must not be framed by another site (clickjacking) nor sniffed into another type.
-  securityHeaders(app, CONTENT_SECURITY_POLICY);
   await app.register(swagger, {
     openapi: { info: { title: options.title, version: '1.0.0' } },
-  });
-
-  // Before validation and before any handler or hook looks at the input: well-formed text only,
-  // and a POST whose route declares no body takes none (so junk cannot ride along unchecked).
-  app.addHook('preValidation', (request, _reply, done) => {
-    for (const [part, value] of [['body', request.body], ['query', request.query], ['path', request.params]] as const) {
-      const where = findIllFormed(value);
-      if (where) return done(new DomainError('TEXT_MALFORMED', `The ${part} holds text that is not well-formed Unicode (a lone surrogate) at ${where}; send valid UTF-8.`));
-    }
-    if (request.method === 'POST' && !request.routeOptions.schema?.body && !isEmptyBody(request.body)) {
-      return done(new DomainError('BODY_NOT_ALLOWED', 'This request takes no body; send it empty.'));
-    }
-    done();
   });
 
   app.setErrorHandler(errorHandler);

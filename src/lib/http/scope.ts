@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import type { FastifyInstance, onRequestHookHandler, onSendHookHandler, preHandlerHookHandler } from 'fastify';
 import type { idempotencyHooks } from './idempotency.ts';
 
@@ -23,6 +24,19 @@ export async function authenticatedScope(
       route.preHandler = [idempotency.preHandler, ...asList<preHandlerHookHandler>(route.preHandler as preHandlerHookHandler | preHandlerHookHandler[] | undefined)];
       route.onSend = [idempotency.onSend, ...asList<onSendHookHandler>(route.onSend as onSendHookHandler | onSendHookHandler[] | undefined)];
     });
+    register(scope);
+  });
+}
+
+/**
+ * Registers routes that keep state in cookies (the consoles' sessions, the
+ * checkout page's steps) in their own scope with cookie parsing and
+ * setting; the API's routes read no cookie, and without the plugin's two
+ * hooks a TV's read skips them (BENCHMARKS.md).
+ */
+export async function cookieScope(app: FastifyInstance, register: (scope: FastifyInstance) => void): Promise<void> {
+  await app.register(async (scope) => {
+    await scope.register(cookie);
     register(scope);
   });
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import helmet, { type HelmetOptions } from 'helmet';
 
 declare module 'fastify' {
@@ -43,22 +43,44 @@ export const NON_DOCUMENT_HEADERS: Readonly<Record<string, string>> = Object.fre
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
 });
 
+/** Same-origin everything; inline styles (the pages are small and self-contained), no inline scripts. */
+export const CONTENT_SECURITY_POLICY: Readonly<Record<string, string[]>> = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+  objectSrc: ["'none'"],
+};
+
+// TLS ends at the operator's proxy, which sets HSTS.
+const forDirectives = (d: Record<string, string[]>) => helmetHeaders({ hsts: false, contentSecurityPolicy: { useDefaults: false, directives: d } });
+const DOCUMENT_HEADERS = forDirectives(CONTENT_SECURITY_POLICY);
+
 /**
- * Documents (text/html) carry helmet's headers under these CSP directives,
- * a route with `config.contentSecurityPolicy` its own set, made when the
- * route is added; every other answer carries NON_DOCUMENT_HEADERS.
+ * Every answer starts with NON_DOCUMENT_HEADERS (set by the app's first
+ * hook, `createApp`); a route with `config.contentSecurityPolicy` gets its
+ * own document headers worked out here once, when it is added. No hook runs
+ * when an answer is sent: an onSend hook on every answer, to look at a type
+ * that only pages set, cost every JSON call its share (BENCHMARKS.md).
  */
-export function securityHeaders(app: FastifyInstance<any, any, any, any, any>, directives: Record<string, string[]>): void {
-  const forDirectives = (d: Record<string, string[]>) =>
-    helmetHeaders({ hsts: false, contentSecurityPolicy: { useDefaults: false, directives: d } }); // TLS ends at the operator's proxy, which sets HSTS
-  const documentHeaders = forDirectives(directives);
+export function documentHeadersPerRoute(app: FastifyInstance<any, any, any, any, any>): void {
   app.addHook('onRoute', (route) => {
     const own = route.config?.contentSecurityPolicy;
     if (own) route.config = { ...route.config, securityHeaders: forDirectives(own) };
   });
-  app.addHook('onSend', (request, reply, payload, done) => {
-    const document = String(reply.getHeader('content-type') ?? '').startsWith('text/html');
-    reply.headers(document ? (request.routeOptions.config.securityHeaders ?? documentHeaders) : NON_DOCUMENT_HEADERS);
-    done(null, payload);
-  });
+}
+
+/**
+ * Sends an HTML document with helmet's headers under the route's CSP (its
+ * own, else CONTENT_SECURITY_POLICY), in place of the non-document ones.
+ * Every page goes out through here; a page sent another way keeps the
+ * non-document CSP, which runs and loads nothing, so a forgotten page shows
+ * broken rather than unprotected.
+ */
+export function sendDocument(reply: FastifyReply, html: string): FastifyReply {
+  return reply.headers(reply.request.routeOptions.config.securityHeaders ?? DOCUMENT_HEADERS).type('text/html; charset=utf-8').send(html);
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { DomainError } from '../../lib/errors.ts';
+import { sendDocument } from '../../lib/http/security-headers.ts';
 import { checkoutPages, COUNTDOWN_SCRIPT, type PageLang, type PageNotice } from './checkout-pages.ts';
 import type { Checkout, CheckoutService } from './checkout-service.ts';
 
@@ -17,7 +18,7 @@ function langOf(request: FastifyRequest): PageLang {
 }
 
 const send = (reply: FastifyReply, status: number, body: string) =>
-  reply.code(status).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').type('text/html; charset=utf-8').send(body);
+  sendDocument(reply.code(status).header('cache-control', 'no-store'), body);
 
 /**
  * Where the page keeps its step between a form post and the page the post redirects to: the
