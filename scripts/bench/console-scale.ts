@@ -98,8 +98,24 @@ export async function consoleScale(n: number, seconds: number) {
     const rec = await fetch(`${p.urls.backend}/admin/v1/reconciliations`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ date: day }) });
     const report = (await rec.json()) as { matched: number; mismatches: unknown[] };
     const reconciliationSeconds = (performance.now() - t1) / 1000;
+    // What a Prometheus scrape of each service costs with the million in the stores (the business gauges count by status).
+    const scrapeMs = async (url: string) => {
+      const times: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const t2 = performance.now();
+        const res = await fetch(`${url}/metrics`, { headers: admin });
+        await res.text();
+        if (!res.ok) throw new Error(`metrics: ${res.status}`);
+        times.push(performance.now() - t2);
+      }
+      return round(Math.max(...times));
+    };
+    const backendScrapeMs = await scrapeMs(p.urls.backend);
+    const payserverScrapeMs = await scrapeMs(p.urls.payserver);
     return {
       orders: n,
+      backendScrapeMs,
+      payserverScrapeMs,
       seedSeconds: round(seedSeconds),
       adminSearchP99Ms: round(adminSearchP99Ms),
       timelineP99Ms: round(timelineP99Ms),

@@ -28,13 +28,13 @@ import { OrdersService, START_TOPIC } from './orders/orders-service.ts';
 import { CLOSE_TOPIC, OrderEnding } from './orders/order-ending.ts';
 import { smsBudgetRule } from '../sms/sms-budget.ts';
 import { SMS_BUDGET_BUCKET } from '../sms/sms-admin-routes.ts';
-import { countsBy } from '../lib/metrics/service-metrics.ts';
+import { countsBy } from '../lib/metrics/row-counts.ts';
 import { LINK_SMS_TOPIC, PaymentAttempts } from './payments/payment-attempts.ts';
 import { FULFIL_TOPIC, PaymentEvents } from './payments/payment-events.ts';
 import { paymentEventRoutes } from './payments/payment-events-routes.ts';
 import type { PaymentProvider } from './payments/payment-provider.ts';
 import { TvpayProvider } from './payments/tvpay-provider.ts';
-import { backendMigrations, type BackendTables } from './schema.ts';
+import { BACKEND_COUNTED, backendMigrations, type BackendTables } from './schema.ts';
 import { tvRoutes } from '../tv/tv-routes.ts';
 import { traceOrder } from './orders/order-trace.ts';
 import { ReconciliationService } from './reconciliation/reconciliation-service.ts';
@@ -128,14 +128,14 @@ export async function buildBackend(deps: BackendDeps) {
   ];
 
   const { metrics } = core;
-  metrics.gauge({ name: 'tvpay_orders', help: 'Orders by status and channel (renewal orders have channel renewal).', labelNames: ['status', 'channel'], read: () => countsBy(db, 'orders', ['status', 'channel']) });
-  metrics.gauge({ name: 'tvpay_refunds', help: 'Refunds by status and who started them.', labelNames: ['status', 'initiated_by'], read: () => countsBy(db, 'refunds', ['status', 'initiated_by']) });
-  metrics.gauge({ name: 'tvpay_subscriptions', help: 'Subscriptions by status.', labelNames: ['status'], read: () => countsBy(db, 'subscriptions', ['status']) });
+  metrics.gauge({ name: 'tvpay_orders', help: 'Orders by status and channel (renewal orders have channel renewal).', labelNames: ['status', 'channel'], read: () => countsBy(db, BACKEND_COUNTED.orders) });
+  metrics.gauge({ name: 'tvpay_refunds', help: 'Refunds by status and who started them.', labelNames: ['status', 'initiated_by'], read: () => countsBy(db, BACKEND_COUNTED.refunds) });
+  metrics.gauge({ name: 'tvpay_subscriptions', help: 'Subscriptions by status.', labelNames: ['status'], read: () => countsBy(db, BACKEND_COUNTED.subscriptions) });
   metrics.gauge({
     name: 'tvpay_webhook_deliveries',
     help: 'Webhook deliveries by result (target fulfilment: the provisioning URL).',
     labelNames: ['status', 'target'],
-    read: async () => (await countsBy(db, 'webhook_deliveries', ['status', 'webhook_id'])).reduce<Array<{ labels: Record<string, string>; value: number }>>((acc, r) => {
+    read: async () => (await countsBy(db, BACKEND_COUNTED.webhookDeliveries)).reduce<Array<{ labels: Record<string, string>; value: number }>>((acc, r) => {
       const target = r.labels.webhook_id === 'fulfilment' ? 'fulfilment' : 'webhook';
       const same = acc.find((a) => a.labels.status === r.labels.status && a.labels.target === target);
       if (same) same.value += r.value;

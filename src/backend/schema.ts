@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
+import { rowCountsMigration, SMS_COUNTED, type CountedTable } from '../lib/metrics/row-counts.ts';
 import { commonTablesMigration, outboxCorrelationMigration, outboxTopicMigration, smsRefMigration, smsGatewayIdMigration, type CommonTables } from '../lib/db/common-tables.ts';
 import type { OrderStatus } from './orders/order-state.ts';
 
@@ -362,6 +363,14 @@ const renewalDay: Migration = {
   },
 };
 
+/** What the back-end's business gauges count (backend.ts), by which columns: kept by triggers on SQLite (rowCountsMigration). */
+export const BACKEND_COUNTED = {
+  orders: { table: 'orders', columns: ['status', 'channel'] },
+  refunds: { table: 'refunds', columns: ['status', 'initiated_by'] },
+  subscriptions: { table: 'subscriptions', columns: ['status'] },
+  webhookDeliveries: { table: 'webhook_deliveries', columns: ['status', 'webhook_id'] },
+} as const satisfies Record<string, CountedTable>;
+
 export const backendMigrations: Record<string, Migration> = {
   '0001_common': commonTablesMigration,
   '0002_backend': core,
@@ -376,4 +385,5 @@ export const backendMigrations: Record<string, Migration> = {
   '0011_outbox_correlation': outboxCorrelationMigration,
   '0012_outbox_topic': outboxTopicMigration,
   '0013_renewal_day': renewalDay,
+  '0014_row_counts': rowCountsMigration([...Object.values(BACKEND_COUNTED), SMS_COUNTED]),
 };

@@ -30,7 +30,7 @@ import { accountEntries } from './ledger/account-entries.ts';
 import { adminPaymentRoutes } from './payments/payments-admin-routes.ts';
 import { CODE_SMS_TOPIC, DECLINED_SMS_TOPIC, PaymentsService } from './payments/payments-service.ts';
 import { SmsBudget, smsBudgetRule } from '../sms/sms-budget.ts';
-import { countsBy } from '../lib/metrics/service-metrics.ts';
+import { countsBy } from '../lib/metrics/row-counts.ts';
 import { statementInternalRoute, statementRoutes } from './statements/statements-routes.ts';
 import type { PaymentEventAnswer } from '../contracts/provider-api.ts';
 import { NOTIFY_TOPIC, Settlement } from './payments/settlement.ts';
@@ -40,7 +40,7 @@ import { RECEIPT_SMS_TOPIC, receiptSender } from './payments/receipts.ts';
 import { CANCEL_REPLY_TOPIC } from './confirmations/reply-service.ts';
 import { TEXT_SMS_TOPIC, textSender } from '../sms/text-sms.ts';
 import { testClockRoutes, type TestClock } from '../lib/http/test-clock-routes.ts';
-import { payserverMigrations, type PayserverTables } from './schema.ts';
+import { PAYSERVER_COUNTED, payserverMigrations, type PayserverTables } from './schema.ts';
 
 export interface PayserverDeps {
   config: Readonly<Config>;
@@ -126,8 +126,8 @@ export async function buildPayserver(deps: PayserverDeps) {
 
   const signed = requireServiceSignature(shared, secrets.serviceSecret, clock);
   const { metrics } = core;
-  metrics.gauge({ name: 'tvpay_payments', help: 'Payments by outcome (status), source and method.', labelNames: ['status', 'source', 'method'], read: () => countsBy(db, 'payments', ['status', 'source', 'method']) });
-  metrics.gauge({ name: 'tvpay_provider_refunds', help: 'Refunds made at the payment server, by status and source.', labelNames: ['status', 'source'], read: () => countsBy(db, 'refunds', ['status', 'source']) });
+  metrics.gauge({ name: 'tvpay_payments', help: 'Payments by outcome (status), source and method.', labelNames: ['status', 'source', 'method'], read: () => countsBy(db, PAYSERVER_COUNTED.payments) });
+  metrics.gauge({ name: 'tvpay_provider_refunds', help: 'Refunds made at the payment server, by status and source.', labelNames: ['status', 'source'], read: () => countsBy(db, PAYSERVER_COUNTED.refunds) });
   metrics.route([secrets.adminToken, ...(config.secrets.metricsToken ? [config.secrets.metricsToken] : [])]);
 
   await authenticatedScope(app, requireAdmin(secrets.adminToken), idem, (admin) => {

@@ -1,3 +1,4 @@
+import { rowCountsMigration, SMS_COUNTED, type CountedTable } from '../lib/metrics/row-counts.ts';
 import { sql, type Kysely, type Migration } from 'kysely';
 import { commonTablesMigration, outboxCorrelationMigration, outboxTopicMigration, smsRefMigration, smsGatewayIdMigration, type CommonTables } from '../lib/db/common-tables.ts';
 
@@ -240,6 +241,12 @@ const sweepIndexes: Migration = {
   },
 };
 
+/** What the payment server's business gauges count (payserver.ts), by which columns: kept by triggers on SQLite (rowCountsMigration). */
+export const PAYSERVER_COUNTED = {
+  payments: { table: 'payments', columns: ['status', 'source', 'method'] },
+  refunds: { table: 'refunds', columns: ['status', 'source'] },
+} as const satisfies Record<string, CountedTable>;
+
 export const payserverMigrations: Record<string, Migration> = {
   '0001_common': commonTablesMigration,
   '0002_payserver': core,
@@ -252,4 +259,5 @@ export const payserverMigrations: Record<string, Migration> = {
   '0009_checkout_correlation': checkoutCorrelation,
   '0010_outbox_topic': outboxTopicMigration,
   '0011_sweep_indexes': sweepIndexes,
+  '0012_row_counts': rowCountsMigration([...Object.values(PAYSERVER_COUNTED), SMS_COUNTED]),
 };

@@ -6,6 +6,7 @@ import type { Clock } from '../clock.ts';
 import type { CommonTables } from '../db/common-tables.ts';
 import { unauthorized } from '../errors.ts';
 import { secretEquals } from '../ids.ts';
+import { countsBy, SMS_COUNTED } from './row-counts.ts';
 import { SeriesHistogram } from './series-histogram.ts';
 
 /** A gauge read from the store when Prometheus scrapes: one value per label set. */
@@ -92,7 +93,7 @@ export function serviceMetrics(app: FastifyInstance, shared: Kysely<CommonTables
     name: 'tvpay_sms',
     help: 'SMS this service sent, by kind and delivery state.',
     labelNames: ['kind', 'state'],
-    read: async () => (await shared.selectFrom('sms_messages').select(['kind', 'status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy(['kind', 'status']).execute()).map((r) => ({ labels: { kind: r.kind, state: r.status }, value: Number(r.n) })),
+    read: async () => (await countsBy(shared, SMS_COUNTED)).map((r) => ({ labels: { kind: r.labels.kind!, state: r.labels.status! }, value: r.value })),
   });
 
   return {
@@ -110,12 +111,4 @@ export function serviceMetrics(app: FastifyInstance, shared: Kysely<CommonTables
       });
     },
   };
-}
-
-/** Counts of a table's rows grouped by some columns, as gauge values (the business gauges). */
-export async function countsBy(db: Kysely<any>, table: string, columns: string[], where?: (q: any) => any): Promise<Array<{ labels: Record<string, string>; value: number }>> {
-  let q = db.selectFrom(table).select([...columns, (eb: any) => eb.fn.countAll().as('n')]).groupBy(columns);
-  if (where) q = where(q);
-  const rows = (await q.execute()) as Array<Record<string, unknown>>;
-  return rows.map((r) => ({ labels: Object.fromEntries(columns.map((c) => [c, String(r[c] ?? 'none')])), value: Number(r.n) }));
 }
