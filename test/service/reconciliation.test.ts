@@ -93,6 +93,28 @@ describe(`statements and reconciliation on ${dialect}`, { skip }, () => {
     await orderStatus(sys, orderId, 'fulfilled', tv);
     sys.payserver.worker.start();
   });
+  it('checks every waiting order in turn, so a lost message is found even behind more than a sweep\'s worth of others that stay unpaid', async () => {
+    const { tv, orderId, code } = await awaitingCode('starved-tv');
+    await sys.payserver.worker.stop();
+    await sys.carrier.carrier.reply(A, code);
+    await eventually(async () => assert.equal((await sys.payAdmin('GET', `/admin/v1/payments?orderId=${orderId}`)).json()[0]?.status, 'captured'));
+    // 60 orders of other TVs that have waited longer and that the provider never saw: more than one sweep checks.
+    const db = sys.backend.db;
+    const order = await db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
+    const device = await db.selectFrom('devices').selectAll().where('id', '=', order.device_id).executeTakeFirstOrThrow();
+    const ids = Array.from({ length: 60 }, (_, i) => `waiting${String(i).padStart(2, '0')}`);
+    await db.insertInto('devices').values(ids.map((id) => ({ ...device, id: `dev_${id}`, token_hash: `hash_${id}` }))).execute();
+    await db.insertInto('orders').values(ids.map((id, i) => ({ ...order, id: `ord_${id}`, device_id: `dev_${id}`, link_token: `lt_${id}`, updated_at: new Date(Date.parse(order.updated_at) - 60_000 + i).toISOString(), expires_at: '2999-01-01T00:00:00.000Z' }))).execute();
+    try {
+      await sys.advance(6 * 60 * 1000);
+      for (let i = 0; i < 3; i++) await sys.backend.sweep();
+      await orderStatus(sys, orderId, 'fulfilled', tv);
+    } finally {
+      await db.deleteFrom('orders').where('id', 'in', ids.map((id) => `ord_${id}`)).execute();
+      await db.deleteFrom('devices').where('id', 'in', ids.map((id) => `dev_${id}`)).execute();
+      sys.payserver.worker.start();
+    }
+  });
   it("charts the last 24 hours' orders, revenue and failures by hour, counted by the store as the orders say", async () => {
     const stats = (await sys.backendAdmin('GET', '/admin/v1/stats/orders?window=24h')).json() as { buckets: Array<{ start: string; orders: Record<string, number>; revenueMinor: Record<string, number>; failures: Record<string, number> }> };
     assert.equal(stats.buckets.length, 24);

@@ -19,7 +19,7 @@ const migrations: Record<string, Migration> = {
 };
 
 const byRows = async (db: Kysely<any>) =>
-  ((await db.selectFrom('items').select(['status', 'channel', (eb: any) => eb.fn.countAll().as('n')]).groupBy(['status', 'channel']).execute()) as Array<{ status: string; channel: string | null; n: number | string }>)
+  ((await db.selectFrom('items').select(['status', 'channel', (eb: any) => eb.fn.countAll().as('n')]).groupBy(['status', 'channel']).execute()) as unknown as Array<{ status: string; channel: string | null; n: number | string }>)
     .map((r) => `${r.status}|${r.channel ?? 'none'}=${Number(r.n)}`)
     .sort();
 const byGauge = async (db: Kysely<any>) => (await countsBy(db, ITEMS)).map((c) => `${c.labels.status}|${c.labels.channel}=${c.value}`).sort();

@@ -31,6 +31,8 @@ export type MismatchKind =
 
 /** An order waits for its payment this long before it is checked against the provider. */
 const STALE_MS = 5 * 60 * 1000;
+/** Waiting orders a sweep checks against the provider (one trace each); the next sweep goes on from the last. */
+const STALE_BATCH = 50;
 const AFTER_MIDNIGHT_MS = 10 * 60 * 1000;
 
 /** What ReconciliationService is built from. */
@@ -56,6 +58,12 @@ export interface ReconciliationServiceDeps {
 export class ReconciliationService {
   private autoRanFor: string | undefined;
   private readonly checkedAt = new Map<string, number>();
+  /**
+   * Where the last sweep's check of waiting orders stopped. The check read the 50 that had waited longest
+   * every time, so behind 50 that stay unpaid (a provider's outage, renewal day's backlog) the rest were
+   * never checked; each sweep now takes the next 50 after these, and starts over when it reaches the end.
+   */
+  private staleAfter: { updatedAt: string; id: string } | undefined;
 
   constructor(private readonly deps: ReconciliationServiceDeps) {}
 
@@ -151,14 +159,20 @@ export class ReconciliationService {
       const done = await this.deps.db.selectFrom('reconciliations').select('id').where('date', '=', yesterday).executeTakeFirst();
       if (!done) await this.run(yesterday).catch((err) => this.deps.log.warn({ err: (err as Error).message }, 'the daily reconciliation could not run; it is tried again tomorrow or on demand'));
     }
+    const after = this.staleAfter;
     const stale = await this.deps.db
       .selectFrom('orders')
-      .select(['id', 'attempt', 'currency'])
+      .select(['id', 'attempt', 'currency', 'updated_at'])
       .where('status', '=', 'awaiting_payment')
       .where('channel', 'is not', null)
       .where('updated_at', '<', new Date(now.getTime() - STALE_MS).toISOString())
-      .limit(50)
+      .$if(after !== undefined, (q) => q.where((eb) => eb.or([eb('updated_at', '>', after!.updatedAt), eb.and([eb('updated_at', '=', after!.updatedAt), eb('id', '>', after!.id)])])))
+      .orderBy('updated_at')
+      .orderBy('id')
+      .limit(STALE_BATCH)
       .execute();
+    const last = stale.at(-1);
+    this.staleAfter = stale.length === STALE_BATCH && last ? { updatedAt: last.updated_at, id: last.id } : undefined;
     for (const o of stale) {
       if ((this.checkedAt.get(o.id) ?? 0) > now.getTime() - STALE_MS) continue;
       this.checkedAt.set(o.id, now.getTime());
