@@ -15,6 +15,8 @@ export type Counts = Array<{ labels: Record<string, string>; value: number }>;
 const isSqlite = (db: Kysely<any>) => db.getExecutor().adapter instanceof SqliteAdapter;
 /** A counter's key: the table and its columns, so a gauge that counts by other columns never reads it. */
 const keyOf = (c: CountedTable) => `${c.table}(${c.columns.join(',')})`;
+/** The name its three triggers share (…_insert, …_update, …_delete). */
+const triggerOf = (c: CountedTable) => `row_counts_${c.table}_${c.columns.join('_')}`;
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 const labelsOf = (row: 'NEW' | 'OLD', c: CountedTable) => `json_array(${c.columns.map((col) => `${row}.${col}`).join(', ')})`;
 
@@ -47,7 +49,7 @@ export function rowCountsMigration(counted: readonly CountedTable[]): Migration 
         // A move is one statement of two rows, not a remove and an add (a quarter less of the trigger's cost, measured alone).
         const move = `INSERT INTO row_counts (key, labels, n) VALUES ('${key}', ${labelsOf('OLD', c)}, -1), ('${key}', ${labelsOf('NEW', c)}, 1) ON CONFLICT (key, labels) DO UPDATE SET n = n + excluded.n;`;
         const changed = c.columns.map((col) => `OLD.${col} IS NOT NEW.${col}`).join(' OR ');
-        const trigger = `row_counts_${c.table}_${c.columns.join('_')}`;
+        const trigger = triggerOf(c);
         await sql.raw(`DELETE FROM row_counts WHERE key = '${key}'`).execute(db);
         await sql.raw(`INSERT INTO row_counts (key, labels, n) SELECT '${key}', json_array(${c.columns.join(', ')}), count(*) FROM ${c.table} GROUP BY ${c.columns.join(', ')}`).execute(db);
         await sql.raw(`CREATE TRIGGER IF NOT EXISTS ${trigger}_insert AFTER INSERT ON ${c.table} BEGIN ${add} END`).execute(db);
@@ -63,17 +65,14 @@ export function rowCountsMigration(counted: readonly CountedTable[]): Migration 
  * SQLite from the counts the triggers keep (rowCountsMigration), if that
  * table is counted by those columns; else by counting the rows.
  */
-export async function countsBy(db: Kysely<any>, { table, columns }: CountedTable): Promise<Counts> {
-  if (isSqlite(db)) {
-    const key = keyOf({ table, columns });
-    const kept = await sql<{ labels: string; n: number }>`SELECT labels, n FROM row_counts WHERE key = ${key} AND n > 0`.execute(db).catch(() => undefined);
-    const known = kept && (kept.rows.length > 0 || (await sql`SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ${`row_counts_${table}_${columns.join('_')}_insert`}`.execute(db)).rows.length > 0);
-    if (known) {
-      return kept.rows.map((r) => {
-        const values = JSON.parse(r.labels) as unknown[];
-        return { labels: Object.fromEntries(columns.map((c, i) => [c, String(values[i] ?? 'none')])), value: Number(r.n) };
-      });
-    }
+export async function countsBy(db: Kysely<any>, counted: CountedTable): Promise<Counts> {
+  const { table, columns } = counted;
+  if (isSqlite(db) && (await sql`SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ${`${triggerOf(counted)}_insert`}`.execute(db)).rows.length > 0) {
+    const kept = await sql<{ labels: string; n: number }>`SELECT labels, n FROM row_counts WHERE key = ${keyOf(counted)} AND n > 0`.execute(db);
+    return kept.rows.map((r) => {
+      const values = JSON.parse(r.labels) as unknown[];
+      return { labels: Object.fromEntries(columns.map((c, i) => [c, String(values[i] ?? 'none')])), value: Number(r.n) };
+    });
   }
   const rows = (await db.selectFrom(table).select([...columns, (eb: any) => eb.fn.countAll().as('n')]).groupBy([...columns]).execute()) as Array<Record<string, unknown>>;
   return rows.map((r) => ({ labels: Object.fromEntries(columns.map((c) => [c, String(r[c] ?? 'none')])), value: Number(r.n) }));
