@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, fdatasync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,24 +20,45 @@ import type { ChainShape } from './checkout-chain.ts';
 const shape = JSON.parse(process.argv[2]!) as ChainShape;
 const dir = mkdtempSync(join(tmpdir(), 'tvpay-bare-chain-'));
 
-/** Durable units per service, committed together: everything queued before the next turn of the event loop shares one fsync'd commit. */
+/**
+ * Durable units per service, committed together as tvpay's group commit does:
+ * everything queued before the next turn of the event loop shares one commit,
+ * whose WAL is then synced off the event loop (the units resolve once it is on
+ * disk), and what queues during that sync shares the next commit.
+ */
 function groupCommit(file: string) {
   const db = new SqliteDatabase(join(dir, file));
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  db.pragma('synchronous = NORMAL');
   db.exec('create table work (id integer primary key autoincrement, what text not null, at text not null)');
   const insert = db.prepare('insert into work (what, at) values (?, ?)');
   const commit = db.transaction((units: string[]) => {
     const at = new Date().toISOString();
     for (const u of units) insert.run(u, at);
   });
+  const wal = openSync(join(dir, `${file}-wal`), 'r');
   let queued: Array<{ what: string; done: () => void }> = [];
   let owed = 0;
+  let syncing = false;
+  let flushQueued = false;
+  const schedule = () => {
+    if (flushQueued) return;
+    flushQueued = true;
+    setImmediate(flush);
+  };
   const flush = () => {
+    flushQueued = false;
+    if (syncing || queued.length === 0) return;
     const batch = queued;
     queued = [];
     commit(batch.map((b) => b.what));
-    for (const b of batch) b.done();
+    syncing = true;
+    fdatasync(wal, (err) => {
+      if (err) throw err;
+      syncing = false;
+      for (const b of batch) b.done();
+      if (queued.length > 0) schedule();
+    });
   };
   return {
     /** Commits `units` (fractional units accumulate, so the mean per checkout is the measured one). */
@@ -47,11 +68,14 @@ function groupCommit(file: string) {
       owed -= whole;
       if (whole === 0) return Promise.resolve();
       return new Promise((resolve) => {
-        if (queued.length === 0) setImmediate(flush);
         for (let i = 0; i < whole; i++) queued.push({ what, done: i === whole - 1 ? resolve : () => {} });
+        schedule();
       });
     },
-    close: () => db.close(),
+    close: () => {
+      db.close();
+      closeSync(wal);
+    },
   };
 }
 const stores = { backend: groupCommit('backend.db'), payserver: groupCommit('payserver.db'), carrier: groupCommit('carrier.db') };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { fdatasync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -9,6 +9,7 @@ import { Kysely } from 'kysely';
 import { GroupCommitSqliteDialect } from './group-commit-sqlite.ts';
 import { inTransaction } from './in-transaction.ts';
 import { configureSqlite } from './open-database.ts';
+import type { SyncFile } from './wal-sync.ts';
 
 interface Db {
   items: { id: number; note: string };
@@ -18,9 +19,9 @@ const dir = mkdtempSync(join(tmpdir(), 'tvpay-group-commit-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 
-async function store(file = join(dir, `s${files++}.db`)) {
+async function store(file = join(dir, `s${files++}.db`), syncFile?: SyncFile) {
   const commits: number[] = [];
-  const db = new Kysely<Db>({ dialect: new GroupCommitSqliteDialect(file, { configure: configureSqlite, onCommit: (units) => commits.push(units) }) });
+  const db = new Kysely<Db>({ dialect: new GroupCommitSqliteDialect(file, { configure: configureSqlite, onCommit: (units) => commits.push(units), syncFile }) });
   await db.schema.createTable('items').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('note', 'text', (c) => c.notNull()).execute();
   commits.length = 0;
   /** What another process would see: a separate connection to the file. */
@@ -34,6 +35,24 @@ async function store(file = join(dir, `s${files++}.db`)) {
   };
   return { db, commits, committedIds, file };
 }
+
+/** The real fdatasync, except that from `hold()` on each sync waits until the test lets it run (and then fails with `failWith`, if given). */
+function heldSync(failWith?: Error) {
+  const waiting: Array<() => void> = [];
+  let holding = false;
+  const syncFile: SyncFile = (fd, done) => (holding ? void waiting.push(() => (failWith ? done(failWith) : fdatasync(fd, done))) : fdatasync(fd, done));
+  return { syncFile, waiting, hold: () => (holding = true), release: () => waiting.splice(0).forEach((run) => run()) };
+}
+/** Lets the event loop go round until `ready()` (the driver commits in a later turn). */
+async function until(ready: () => boolean) {
+  for (let turn = 0; !ready(); turn++) {
+    assert.ok(turn < 1000, 'waited 1,000 turns of the event loop');
+    await new Promise((r) => setImmediate(r));
+  }
+}
+const turns = async (n: number) => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
 
 describe('group commit on SQLite', () => {
   it('commits many concurrent transactions and single writes in a few durable commits, all of them acknowledged', async () => {
@@ -126,6 +145,66 @@ describe('group commit on SQLite', () => {
     assert.ok(startedWhenIoRan >= 1 && startedWhenIoRan < 40, `the other work ran after ${startedWhenIoRan} of the 40 queued units, not in between`);
     assert.deepEqual(started, Array.from({ length: 40 }, (_, i) => i), 'units took the writer in the order they asked for it');
     assert.deepEqual(s.committedIds(), Array.from({ length: 40 }, (_, i) => i));
+    await s.db.destroy();
+  });
+
+  it('acknowledges a batch only once its WAL sync returned, and holds back reads outside a transaction until then', async () => {
+    const held = heldSync();
+    const s = await store(undefined, held.syncFile);
+    held.hold();
+    let acknowledged = false;
+    const write = s.db.insertInto('items').values({ id: 1, note: 'x' }).execute().then(() => (acknowledged = true));
+    await until(() => held.waiting.length === 1);
+    assert.deepEqual(s.committedIds(), [1], 'the batch is committed in the file, its sync not yet done');
+    let read: number[] | undefined;
+    const reading = s.db.selectFrom('items').select('id').execute().then((rows) => (read = rows.map((r) => r.id)));
+    await turns(20);
+    assert.equal(acknowledged, false, 'the write was acknowledged before its sync');
+    assert.equal(read, undefined, 'a read saw a batch whose sync was under way');
+    held.release();
+    await Promise.all([write, reading]);
+    assert.deepEqual(read, [1]);
+    assert.deepEqual(s.commits, [1]);
+    await s.db.destroy();
+  });
+
+  it('gathers the units that arrive during a sync into the next batch, committed once that sync is done', async () => {
+    const held = heldSync();
+    const s = await store(undefined, held.syncFile);
+    held.hold();
+    const first = s.db.insertInto('items').values({ id: 1, note: 'first' }).execute();
+    await until(() => held.waiting.length === 1);
+    const next = Array.from({ length: 5 }, (_, i) => inTransaction(s.db, (trx) => trx.insertInto('items').values({ id: 10 + i, note: 'next' }).execute()));
+    await turns(20);
+    assert.deepEqual(s.committedIds(), [1], 'a second COMMIT ran while the first sync was under way');
+    held.release();
+    await first;
+    await until(() => held.waiting.length === 1);
+    held.release();
+    await Promise.all(next);
+    assert.deepEqual(s.commits, [1, 5]);
+    assert.deepEqual(s.committedIds(), [1, 10, 11, 12, 13, 14]);
+    await s.db.destroy();
+  });
+
+  it('fails the batch whose WAL sync failed, the batch gathered behind it, and every write and read after it', async () => {
+    const held = heldSync(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    const s = await store(undefined, held.syncFile);
+    held.hold();
+    const first = s.db.insertInto('items').values({ id: 1, note: 'lost?' }).execute();
+    await until(() => held.waiting.length === 1);
+    const behind = inTransaction(s.db, (trx) => trx.insertInto('items').values({ id: 2, note: 'behind' }).execute());
+    await turns(5);
+    held.release();
+    const durable = /could not make its commits durable \(EIO: i\/o error, fdatasync\): restart the service/;
+    const [a, b] = await Promise.allSettled([first, behind]);
+    assert.match(a.status === 'rejected' ? String(a.reason) : 'acknowledged', durable);
+    assert.match(b.status === 'rejected' ? String(b.reason) : 'acknowledged', durable);
+    await assert.rejects(s.db.insertInto('items').values({ id: 3, note: 'later' }).execute(), durable);
+    await assert.rejects(inTransaction(s.db, (trx) => trx.insertInto('items').values({ id: 4, note: 'later' }).execute()), durable);
+    await assert.rejects(s.db.selectFrom('items').select('id').execute(), durable);
+    assert.deepEqual(s.commits, [], 'no commit was reported durable');
+    assert.deepEqual(s.committedIds(), [1], 'only the batch whose sync failed reached the file; the one behind it was rolled back');
     await s.db.destroy();
   });
 

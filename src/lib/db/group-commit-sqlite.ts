@@ -15,6 +15,7 @@ import {
   type QueryCompiler,
   type QueryResult,
 } from 'kysely';
+import { WalSync, type SyncFile } from './wal-sync.ts';
 
 /**
  * Reads map the store's file (up to 256 MB) instead of copying pages into each connection's small
@@ -33,24 +34,33 @@ export const MMAP_BYTES = 256 * 2 ** 20;
  *   stays open while the units of work queued in this turn of the event loop
  *   run, one at a time, each inside its own SAVEPOINT; a unit that fails rolls
  *   back to its savepoint and leaves the others alone.
- * - The outer transaction commits (synchronous=FULL: the WAL is on disk) as
- *   soon as the units queued before the commit have run (in the next turn,
- *   or a few turns later when the writer lets the event loop read requests
- *   in between, see WriterLock), or once it holds 512 units; only then do
- *   the units' promises resolve. Nothing is acknowledged before it is durable,
- *   and if the COMMIT fails every unit in the batch fails with it.
+ * - The outer transaction commits as soon as the units queued before the
+ *   commit have run (in the next turn, or a few turns later when the writer
+ *   lets the event loop read requests in between, see WriterLock), or once it
+ *   holds 512 units. Then the WAL is synced on libuv's thread pool (WalSync),
+ *   and only once it is on disk do the units' promises resolve. Meanwhile the
+ *   next units run into the next batch, which commits after that sync: one
+ *   sync at a time, and the event loop never waits for the disk. Nothing is
+ *   acknowledged before it is durable; if the COMMIT fails every unit in the
+ *   batch fails with it, and if a sync fails, that batch, the one after it and
+ *   every write and read from then on fail (what SQLite holds may no longer
+ *   be what is on disk: the service must restart and recover from the file).
  * - Reads outside a transaction run on a second, read-only connection, which
- *   in WAL mode sees committed data only: no reader (a TV's status read, the
- *   outbox worker looking for due messages) ever sees a batch that might
- *   still be lost. Reads inside a transaction see the batch, as they must.
- *   An in-memory database has no second connection, so there a read waits
- *   for the open batch to commit first.
+ *   in WAL mode sees committed data only, and a read waits while a sync is
+ *   under way: no reader (a TV's status read, the outbox worker looking for
+ *   due messages) ever sees a batch that might still be lost. Reads inside a
+ *   transaction see the batch, as they must. An in-memory database has no
+ *   second connection and nothing to sync, so there a read waits for the
+ *   open batch to commit first. Another process reading the file (the
+ *   command line) can see a batch up to one sync before it is durable.
  */
 export interface GroupCommitOptions {
   /** Sets each new connection up (pragmas). */
   configure?: (db: SqliteDatabase.Database) => void;
   /** Told of every durable commit and how many units of work it carried (for tests and metrics). */
   onCommit?: (units: number) => void;
+  /** Syncs the WAL's data to disk (default `fs.fdatasync`); tests hold or fail it. */
+  syncFile?: SyncFile;
 }
 
 export class GroupCommitSqliteDialect implements Dialect {
@@ -169,24 +179,37 @@ interface Batch {
   reject(err: unknown): void;
 }
 
-/** The outer transaction of the writer connection and the units waiting for its COMMIT. */
+/** The outer transaction of the writer connection and the units waiting for its COMMIT and its sync. */
 class GroupCommitter {
   private batch: Batch | undefined;
   private flushPending = false;
+  /** The WAL's sync after the last COMMIT, while it runs; settles (never rejects) once `broken` says how it went. */
+  syncing: Promise<void> | undefined;
+  /** Set for good once a sync failed: nothing after it is acknowledged. */
+  private broken: Error | undefined;
 
   constructor(
     private readonly writer: StatementCache,
     private readonly lock: WriterLock,
     private readonly onCommit: (units: number) => void = () => {},
+    /** Syncs the WAL after each COMMIT; absent in memory. */
+    private readonly wal?: WalSync,
     private readonly maxUnits = 512,
   ) {}
 
-  get open(): boolean {
-    return this.batch !== undefined;
+  /** A batch is open or a sync is under way. */
+  get pending(): boolean {
+    return this.batch !== undefined || this.syncing !== undefined;
+  }
+
+  /** Throws once a sync has failed (see the class's comment). */
+  throwIfBroken(): void {
+    if (this.broken) throw this.broken;
   }
 
   /** With the lock held: opens the outer transaction if none is open, and counts one more unit in it. */
   join(): Batch {
+    this.throwIfBroken();
     if (!this.batch) {
       this.writer.db.exec('begin immediate');
       let resolve!: () => void;
@@ -204,7 +227,7 @@ class GroupCommitter {
 
   /** After a unit released the lock: commit once the units queued behind it have run. */
   scheduleCommit(): void {
-    if (this.batch && this.batch.units >= this.maxUnits) {
+    if (this.batch && this.batch.units >= this.maxUnits && !this.syncing) {
       void this.commit();
       return;
     }
@@ -213,22 +236,40 @@ class GroupCommitter {
     setImmediate(() => void this.commit());
   }
 
-  /** Takes its turn at the lock like any unit, so the units queued before it are in the batch. */
+  /**
+   * Takes its turn at the lock like any unit, so the units queued before it
+   * are in the batch. While a sync runs it leaves the batch open: the sync's
+   * end commits it.
+   */
   async commit(): Promise<void> {
     await this.lock.acquire();
-    this.flushPending = false;
     try {
+      if (this.syncing) {
+        this.flushPending = true; // the sync's end commits
+        return;
+      }
+      this.flushPending = false;
       this.commitLocked();
     } finally {
       this.lock.release();
     }
   }
 
-  /** With the lock held: the durable COMMIT of the open batch, then its units learn the outcome. */
+  /** Waits for the sync under way, if any (and the one after it, if a commit came first). */
+  async settled(): Promise<void> {
+    while (this.syncing) await this.syncing;
+  }
+
+  /** With the lock held and no sync under way: the COMMIT of the open batch, then its sync, then its units learn the outcome. */
   commitLocked(): void {
     const batch = this.batch;
     if (!batch) return;
     this.batch = undefined;
+    if (this.broken) {
+      if (this.writer.db.inTransaction) this.writer.db.exec('rollback');
+      batch.reject(this.broken);
+      return;
+    }
     try {
       this.writer.db.exec('commit');
     } catch (err) {
@@ -236,8 +277,32 @@ class GroupCommitter {
       batch.reject(err);
       return;
     }
-    this.onCommit(batch.units);
-    batch.resolve();
+    if (!this.wal) {
+      this.onCommit(batch.units);
+      batch.resolve();
+      return;
+    }
+    // Set in the same turn as the COMMIT: a read that finds no sync under way finds only durable data.
+    this.syncing = this.wal.sync().then(
+      () => {
+        this.syncing = undefined;
+        this.onCommit(batch.units);
+        batch.resolve();
+        this.afterSync();
+      },
+      (err: Error) => {
+        this.broken = new Error(`the store could not make its commits durable (${err.message}): restart the service`, { cause: err });
+        this.syncing = undefined;
+        batch.reject(this.broken);
+        this.afterSync();
+      },
+    );
+  }
+
+  /** The batch that gathered during the sync commits in a later turn, after the reads that waited for the sync have run. */
+  private afterSync(): void {
+    if (!this.flushPending) return;
+    setImmediate(() => void this.commit());
   }
 
   /** SQLite ended the outer transaction itself (a disk error, a full disk): every unit in it is lost. */
@@ -256,6 +321,7 @@ class GroupCommitDriver implements Driver {
   private reader: StatementCache | undefined;
   private readonly lock = new WriterLock();
   private committer!: GroupCommitter;
+  private wal: WalSync | undefined;
 
   constructor(private readonly file: string, private readonly options: GroupCommitOptions) {}
 
@@ -263,13 +329,18 @@ class GroupCommitDriver implements Driver {
     const writer = new SqliteDatabase(this.file);
     this.options.configure?.(writer);
     this.writer = new StatementCache(writer);
+    let wal: WalSync | undefined;
     if (this.file !== ':memory:') {
+      // COMMIT writes the WAL; WalSync makes it durable off the event loop before anything is acknowledged.
+      writer.pragma('synchronous = NORMAL');
+      wal = new WalSync(`${this.file}-wal`, this.options.syncFile);
       const reader = new SqliteDatabase(this.file, { readonly: true });
       reader.pragma('busy_timeout = 5000');
       reader.pragma(`mmap_size = ${MMAP_BYTES}`);
       this.reader = new StatementCache(reader);
     }
-    this.committer = new GroupCommitter(this.writer, this.lock, this.options.onCommit);
+    this.wal = wal;
+    this.committer = new GroupCommitter(this.writer, this.lock, this.options.onCommit, wal);
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
@@ -304,9 +375,13 @@ class GroupCommitDriver implements Driver {
 
   /** Commits what is open, then closes both connections. */
   async destroy(): Promise<void> {
-    await this.committer.commit();
+    do {
+      await this.committer.settled();
+      await this.committer.commit();
+    } while (this.committer.pending);
     this.reader?.db.close();
     this.writer.db.close();
+    this.wal?.close();
   }
 
   /**
@@ -340,7 +415,11 @@ class GroupCommitDriver implements Driver {
   }
 
   private async read(query: CompiledQuery): Promise<QueryResult<any>> {
-    if (this.reader) return this.reader.run(query);
+    if (this.reader) {
+      if (this.committer.syncing) await this.committer.settled();
+      this.committer.throwIfBroken();
+      return this.reader.run(query);
+    }
     await this.lock.acquire();
     try {
       this.committer.commitLocked();

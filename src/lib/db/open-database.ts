@@ -18,7 +18,11 @@ export interface DatabaseHandle<DB> {
 // PostgreSQL returns BIGINT (int8) and COUNT as strings; amounts stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
 
-/** WAL, durable commits, waiting for another process's write lock, foreign keys. */
+/**
+ * WAL, durable commits, waiting for another process's write lock, foreign keys.
+ * The group commit's writer then turns `synchronous` to NORMAL, since it syncs
+ * the WAL itself; every other connection (a migration tool, a test) keeps FULL.
+ */
 export function configureSqlite(sqlite: SqliteDatabase.Database): void {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
@@ -41,10 +45,10 @@ function makePrivateFile(path: string): void {
  * Opens a store: a `postgres://` URL selects PostgreSQL (pool of `poolSize`),
  * anything else is a SQLite file path (":memory:" for tests).
  *
- * SQLite runs in WAL mode with `synchronous = FULL`: a commit is on disk
- * before it is acknowledged, so an acknowledged payment survives a power cut.
- * Its transactions are group-committed (group-commit-sqlite.ts): many
- * requests' writes share one durable COMMIT.
+ * SQLite runs in WAL mode and a commit is on disk before it is acknowledged,
+ * so an acknowledged payment survives a power cut. Its transactions are
+ * group-committed (group-commit-sqlite.ts): many requests' writes share one
+ * COMMIT, whose WAL is synced off the event loop (wal-sync.ts).
  */
 export function openDatabase<DB>(target: string, poolSize = 10, onIdleError?: (err: Error) => void): DatabaseHandle<DB> {
   if (/^postgres(ql)?:\/\//.test(target)) {
