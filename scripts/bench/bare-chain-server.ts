@@ -113,7 +113,7 @@ const units = (service: 'backend' | 'payserver', route: string) => shape.unitsPe
 interface Order { id: string; phone?: string; code?: string; fulfilled: boolean; streams: http.ServerResponse[] }
 const orders = new Map<string, Order>();
 const pendingByPhone = new Map<string, Order>();
-const inboxes = new Map<string, Array<{ from: string; text: string; at: string }>>();
+const inboxes = new Map<string, Array<{ id: string; from: string; text: string; at: string }>>();
 let seq = 0;
 let dlrOwed = 0;
 const [backendPort, payserverPort, carrierPort] = shape.ports;
@@ -192,7 +192,7 @@ const routes: Record<string, (req: http.IncomingMessage, res: http.ServerRespons
     const text = url.searchParams.get('text')!;
     const inbox = inboxes.get(to) ?? [];
     inboxes.set(to, inbox);
-    inbox.push({ from: url.searchParams.get('from')!, text, at: new Date().toISOString() });
+    inbox.push({ id: `msg_${++seq}`, from: url.searchParams.get('from')!, text, at: new Date().toISOString() });
     await stores.carrier.work('sms', 1);
     send(res, 202, '0: Accepted for delivery', 'text/plain');
     // Kannel calls the dlr-url once per report type (accepted, then delivered): as many per SMS as tvpay got.
@@ -200,8 +200,10 @@ const routes: Record<string, (req: http.IncomingMessage, res: http.ServerRespons
     dlrOwed += shape.dlrPerSms;
     for (; dlrOwed >= 1; dlrOwed--) void call(payserverPort!, 'GET', `${dlr.pathname}${dlr.search.replace('%d', '1').replace('%F', `msg_${seq}`)}`);
   },
-  async 'carrier GET /dev/v1/phones/:digits/messages'(_req, res, _url, parts) {
-    send(res, 200, JSON.stringify(inboxes.get(parts[4]!) ?? []));
+  async 'carrier GET /dev/v1/phones/:digits/messages'(_req, res, url, parts) {
+    const inbox = inboxes.get(parts[4]!) ?? [];
+    const after = url.searchParams.get('after');
+    send(res, 200, JSON.stringify(after === null ? inbox : inbox.slice(inbox.findIndex((m) => m.id === after) + 1)));
   },
   async 'carrier POST /dev/v1/phones/:digits/replies'(req, res, _url, parts) {
     const { text } = JSON.parse(await bodyOf(req)) as { text: string };

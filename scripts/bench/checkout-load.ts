@@ -38,6 +38,8 @@ async function json(res: Response) {
 export interface BenchTv {
   phone: string;
   device: string;
+  /** The newest SMS its phone has read: the next read asks only for what came after it. */
+  lastMessageId?: string;
 }
 
 /** Provisions one TV and opens one bound wallet per virtual TV, so every TV's newest SMS is its own code. */
@@ -58,11 +60,18 @@ export async function benchPhones(t: Tvpay, n: number, offset = 0): Promise<Benc
 }
 
 /** One checkout as a TV and its phone do it: order → payer → read the code SMS → reply → `fulfilled` on the event stream. */
-export async function checkout(t: Pick<Tvpay, 'urls'>, { phone, device }: BenchTv, calls: Pick<CheckoutRun, 'perCallMs' | 'byCall'>): Promise<void> {
+export async function checkout(t: Pick<Tvpay, 'urls'>, bench: BenchTv, calls: Pick<CheckoutRun, 'perCallMs' | 'byCall'>): Promise<void> {
+  const { phone, device } = bench;
   const tv = { authorization: `Bearer ${device}`, 'content-type': 'application/json' };
   const digits = `86${phone}`;
-  const inbox = async () => json(await fetch(`${t.urls.carrier}/dev/v1/phones/${digits}/messages`)) as Promise<Array<{ text: string }>>;
-  const seen = (await inbox()).length;
+  /** The SMS the phone has not read yet (as a phone syncs: after the newest it has), marked read. */
+  const unread = async () => {
+    const after = bench.lastMessageId ? `?after=${bench.lastMessageId}` : '';
+    const messages = (await json(await fetch(`${t.urls.carrier}/dev/v1/phones/${digits}/messages${after}`))) as Array<{ id: string; text: string }>;
+    bench.lastMessageId = messages.at(-1)?.id ?? bench.lastMessageId;
+    return messages;
+  };
+  await unread(); // what came since this TV's last checkout (its receipt): the code is what comes next
   const order = await timed(calls, 'create', async () => json(await fetch(`${t.urls.backend}/v1/orders`, { method: 'POST', headers: tv, body: '{"productId":"kids-app"}' })));
   await timed(calls, 'payer', async () => json(await fetch(`${t.urls.backend}/v1/orders/${order.orderId}/payer`, { method: 'POST', headers: tv, body: JSON.stringify({ phone }) })));
   // The TV watches its order's event stream, as the TV app does (no polling of the order).
@@ -79,8 +88,8 @@ export async function checkout(t: Pick<Tvpay, 'urls'>, { phone, device }: BenchT
   })();
   let code: string | undefined;
   for (let i = 0; i < 500 && !code; i++) {
-    const messages = await inbox();
-    if (messages.length > seen) code = /(\d{6})/.exec(messages[messages.length - 1]!.text)?.[1];
+    const messages = await unread();
+    if (messages.length > 0) code = /(\d{6})/.exec(messages[messages.length - 1]!.text)?.[1];
     else await new Promise((r) => setTimeout(r, 20));
   }
   if (!code) throw new Error('no code SMS');

@@ -44,8 +44,16 @@ export function carrierRoutes(app: FastifyInstance, carrier: CarrierService, aut
       return text('0: Accepted for delivery');
     },
   );
-  r.get('/dev/v1/phones/:digits/messages', { schema: { params: Digits, response: { 200: Type.Array(Message) } } }, async (request) =>
-    carrier.inbox(request.params.digits),
+  r.get(
+    '/dev/v1/phones/:digits/messages',
+    {
+      schema: {
+        params: Digits,
+        querystring: Type.Object({ after: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Only the messages that came after this one (an id from an earlier answer).' })) }, { additionalProperties: false }),
+        response: { 200: Type.Array(Message) },
+      },
+    },
+    async (request) => carrier.inbox(request.params.digits, request.query.after),
   );
   r.post(
     '/dev/v1/phones/:digits/replies',

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.ts';
 import { httpCall } from '../lib/http/http-client.ts';
 import type { RandomSource } from '../lib/ids.ts';
+import { notFound } from '../lib/errors.ts';
 import type { Log } from '../lib/log.ts';
 import type { CarrierTables } from './schema.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -53,8 +54,20 @@ export class CarrierService {
     return id;
   }
 
-  async inbox(phone: string): Promise<PhoneMessage[]> {
-    const rows = await this.deps.db.selectFrom('messages').selectAll().where('phone', '=', digitsOf(phone)).where('direction', '=', 'mt').orderBy('seq').execute();
+  /**
+   * What the phone received, oldest first; with `afterId` (a message it
+   * already has), only what came after it, as a phone that syncs asks: a
+   * client polling for the next SMS then reads one row, not the whole history.
+   */
+  async inbox(phone: string, afterId?: string): Promise<PhoneMessage[]> {
+    const digits = digitsOf(phone);
+    let after = 0;
+    if (afterId !== undefined) {
+      const known = await this.deps.db.selectFrom('messages').select('seq').where('id', '=', afterId).where('phone', '=', digits).where('direction', '=', 'mt').executeTakeFirst();
+      if (!known) throw notFound('MESSAGE_NOT_FOUND', 'The message to read after');
+      after = known.seq;
+    }
+    const rows = await this.deps.db.selectFrom('messages').selectAll().where('phone', '=', digits).where('direction', '=', 'mt').where('seq', '>', after).orderBy('seq').execute();
     return rows.map((r) => ({ id: r.id, from: r.peer, text: r.text, at: r.at }));
   }
 

@@ -44,6 +44,7 @@ export const ERROR_CATALOGUE = {
   SUBSCRIPTION_NOT_FOUND: ['not_found', 'No such subscription for this caller.'],
   WEBHOOK_NOT_FOUND: ['not_found', 'No such webhook (or it was deleted).'],
   DELIVERY_NOT_FOUND: ['not_found', 'No such delivery of this webhook.'],
+  MESSAGE_NOT_FOUND: ['not_found', 'Development carrier: the phone received no message with that id.'],
   // Conflicts with the state of things.
   ORDER_FINAL: ['conflict', 'The order has ended (or expired); create a new one.'],
   ORDER_PAID: ['conflict', 'The order is already paid.'],

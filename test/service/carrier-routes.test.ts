@@ -20,6 +20,22 @@ describe('development carrier', () => {
     assert.deepEqual({ from: inbox[0].from, text: inbox[0].text }, { from: '10690000', text: '你好 hello' });
     assert.ok(inbox[0].id && inbox[0].at);
   });
+  it('reads only the messages after a given one, and refuses an id the phone never received', async () => {
+    const phone = '8613500135559';
+    for (const text of ['one', 'two', 'three']) await sendsms({ username: 'tvpay', password: sys.secrets.sendsmsPassword, from: '10690000', to: phone, text });
+    const all = (await sys.carrier.app.inject({ url: `/dev/v1/phones/${phone}/messages` })).json() as Array<{ id: string; text: string }>;
+    assert.deepEqual(all.map((m) => m.text), ['one', 'two', 'three']);
+    const after = (id: string) => sys.carrier.app.inject({ url: `/dev/v1/phones/${phone}/messages?after=${encodeURIComponent(id)}` });
+    assert.deepEqual((await after(all[0]!.id)).json().map((m: { text: string }) => m.text), ['two', 'three']);
+    assert.deepEqual((await after(all[2]!.id)).json(), []);
+    const other = (await sys.carrier.app.inject({ url: '/dev/v1/phones/8613500135555/messages' })).json() as Array<{ id: string }>;
+    for (const id of ['msg_nothing', other[0]!.id]) {
+      const res = await after(id);
+      assert.equal(res.statusCode, 404);
+      assert.equal(res.json().code, 'MESSAGE_NOT_FOUND');
+    }
+    assert.equal((await sys.carrier.app.inject({ url: `/dev/v1/phones/${phone}/messages?after=` })).statusCode, 400);
+  });
   it('refuses sendsms with a wrong password like Kannel (403) and delivers nothing', async () => {
     const res = await sendsms({ username: 'tvpay', password: 'wrong', from: '1', to: '8613500135556', text: 'x' });
     assert.equal(res.statusCode, 403);
