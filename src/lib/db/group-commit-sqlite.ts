@@ -332,8 +332,11 @@ class GroupCommitDriver implements Driver {
     let wal: WalSync | undefined;
     if (this.file !== ':memory:') {
       // COMMIT writes the WAL; WalSync makes it durable off the event loop before anything is acknowledged.
-      writer.pragma('synchronous = NORMAL');
-      wal = new WalSync(`${this.file}-wal`, this.options.syncFile);
+      // (A file system where SQLite could not turn WAL on keeps whatever `configure` chose: SQLite syncs in COMMIT.)
+      if (writer.pragma('journal_mode', { simple: true }) === 'wal') {
+        writer.pragma('synchronous = NORMAL');
+        wal = new WalSync(`${this.file}-wal`, this.options.syncFile);
+      }
       const reader = new SqliteDatabase(this.file, { readonly: true });
       reader.pragma('busy_timeout = 5000');
       reader.pragma(`mmap_size = ${MMAP_BYTES}`);
