@@ -286,9 +286,9 @@ class GroupCommitter {
     this.syncing = this.wal.sync().then(
       () => {
         this.syncing = undefined;
-        this.onCommit(batch.units);
         batch.resolve();
         this.afterSync();
+        this.onCommit(batch.units); // last: a listener that throws cannot keep the units waiting
       },
       (err: Error) => {
         this.broken = new Error(`the store could not make its commits durable (${err.message}): restart the service`, { cause: err });
