@@ -203,7 +203,10 @@ const routes: Record<string, (req: http.IncomingMessage, res: http.ServerRespons
   async 'carrier GET /dev/v1/phones/:digits/messages'(_req, res, url, parts) {
     const inbox = inboxes.get(parts[4]!) ?? [];
     const after = url.searchParams.get('after');
-    send(res, 200, JSON.stringify(after === null ? inbox : inbox.slice(inbox.findIndex((m) => m.id === after) + 1)));
+    const from = after === null ? 0 : inbox.findIndex((m) => m.id === after) + 1;
+    // As tvpay's carrier: an id the phone never received is a 404, not the whole inbox.
+    if (from === 0 && after !== null) send(res, 404, JSON.stringify({ code: 'MESSAGE_NOT_FOUND' }));
+    else send(res, 200, JSON.stringify(inbox.slice(from)));
   },
   async 'carrier POST /dev/v1/phones/:digits/replies'(req, res, _url, parts) {
     const { text } = JSON.parse(await bodyOf(req)) as { text: string };
