@@ -363,6 +363,38 @@ const renewalDay: Migration = {
   },
 };
 
+/**
+ * The scheduler's two slow steps (once a minute), each a range of an index
+ * that holds only what they look for. Before, both walked every active
+ * subscription: 320 and 160 ms at 100,000 on renewal day, a stall of every
+ * TV's call once a minute (BENCHMARKS.md, an eighth sitting). The index's
+ * condition is repeated word for word by the query that uses it
+ * (subscription-store.ts), which is how SQLite knows it may.
+ */
+const renewalBackstops: Migration = {
+  async up(db: Kysely<any>) {
+    // Notices not yet sent for the current period.
+    await db.schema
+      .createIndex('subscriptions_notice_due')
+      .on('subscriptions')
+      .columns(['status', 'current_period_end'])
+      .where(sql.raw<boolean>(NOTICE_DUE))
+      .execute();
+    // Renewal orders that ended unpaid (the backstop for a try whose failure was not recorded with its end).
+    await db.schema
+      .createIndex('orders_renewal_ended')
+      .on('orders')
+      .columns(['channel', 'updated_at', 'id'])
+      .where(sql.raw<boolean>(RENEWAL_ENDED))
+      .execute();
+  },
+};
+
+/** The condition of `subscriptions_notice_due`, as it was created (a migration never changes). */
+export const NOTICE_DUE = "status = 'active' AND failed_tries = 0 AND (noticed_for IS NULL OR noticed_for <> current_period_end)";
+/** The condition of `orders_renewal_ended`, as it was created. */
+export const RENEWAL_ENDED = "channel = 'renewal' AND status IN ('failed', 'expired', 'cancelled')";
+
 /** What the back-end's business gauges count (backend.ts), by which columns: kept by triggers on SQLite (rowCountsMigration). */
 export const BACKEND_COUNTED = {
   orders: { table: 'orders', columns: ['status', 'channel'] },
@@ -386,4 +418,5 @@ export const backendMigrations: Record<string, Migration> = {
   '0012_outbox_topic': outboxTopicMigration,
   '0013_renewal_day': renewalDay,
   '0014_row_counts': rowCountsMigration([...Object.values(BACKEND_COUNTED), SMS_COUNTED]),
+  '0015_renewal_backstops': renewalBackstops,
 };

@@ -1,5 +1,6 @@
 import { affected } from '../../lib/db/affected.ts';
-import type { BackendDb, BackendTables } from '../schema.ts';
+import { sql } from 'kysely';
+import { NOTICE_DUE, RENEWAL_ENDED, type BackendDb, type BackendTables } from '../schema.ts';
 
 export type SubscriptionRow = BackendTables['subscriptions'];
 
@@ -88,15 +89,13 @@ export const subscriptionStore = {
     return affected(res) === 1;
   },
 
-  /** Active subscriptions whose notice is due (the period ends before `before`) and not yet sent. */
+  /** Active subscriptions whose notice is due (the period ends before `before`) and not yet sent: a range of `subscriptions_notice_due`. */
   async dueForNotice(db: BackendDb, before: string, limit: number): Promise<SubscriptionRow[]> {
     return db
       .selectFrom('subscriptions')
       .selectAll()
-      .where('status', '=', 'active')
+      .where(sql.raw<boolean>(NOTICE_DUE))
       .where('current_period_end', '<=', before)
-      .where((eb) => eb.or([eb('noticed_for', 'is', null), eb('noticed_for', '!=', eb.ref('current_period_end'))]))
-      .where('failed_tries', '=', 0)
       .orderBy('current_period_end')
       .limit(limit)
       .execute();
@@ -115,17 +114,27 @@ export const subscriptionStore = {
       .execute();
   },
 
-  /** Subscriptions whose renewal order ended without paying. */
-  async withFailedRenewal(db: BackendDb, limit: number): Promise<Array<SubscriptionRow & { order_status: string; order_failure: string | null }>> {
+  /**
+   * The renewal orders that ended unpaid after `after` (by when they ended,
+   * then id), up to `limit`: a range of `orders_renewal_ended`, so a page
+   * costs what it returns, however many subscriptions are active.
+   */
+  async renewalOrdersEnded(db: BackendDb, after: { updatedAt: string; id: string } | undefined, limit: number): Promise<Array<{ id: string; updated_at: string }>> {
     return db
-      .selectFrom('subscriptions as s')
-      .innerJoin('orders as o', 'o.id', 's.pending_order_id')
-      .selectAll('s')
-      .select(['o.status as order_status', 'o.failure_code as order_failure'])
-      .where('s.status', '=', 'active')
-      .where('o.status', 'in', ['failed', 'expired', 'cancelled'])
+      .selectFrom('orders')
+      .select(['id', 'updated_at'])
+      .where(sql.raw<boolean>(RENEWAL_ENDED))
+      .$if(after !== undefined, (q) => q.where((eb) => eb(eb.refTuple('updated_at', 'id'), '>', eb.tuple(after!.updatedAt, after!.id))))
+      .orderBy('updated_at')
+      .orderBy('id')
       .limit(limit)
       .execute();
+  },
+
+  /** The active subscriptions still waiting on one of these renewal orders. */
+  async pendingOn(db: BackendDb, orderIds: string[]): Promise<SubscriptionRow[]> {
+    if (orderIds.length === 0) return [];
+    return db.selectFrom('subscriptions').selectAll().where('status', '=', 'active').where('pending_order_id', 'in', orderIds).execute();
   },
 
   async activeOfPhone(db: BackendDb, phone: string): Promise<SubscriptionRow[]> {

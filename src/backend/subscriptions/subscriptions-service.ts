@@ -82,6 +82,14 @@ export const toSubscription = (s: SubscriptionRow): Subscription => ({
 export class SubscriptionsService {
   /** When this instance last ran the scheduler's slow steps (by its clock). */
   private slowStepsAt = -Infinity;
+  /**
+   * Where the backstop's walk through the renewal orders that ended unpaid
+   * stopped: each slow step takes the next page after it, and starts over
+   * from the oldest once a page comes back short, so that every such order
+   * is looked at again now and then, whatever order their transactions
+   * committed in.
+   */
+  private endedAfter: { updatedAt: string; id: string } | undefined;
 
   constructor(private readonly deps: SubscriptionsDeps) {}
 
@@ -141,7 +149,8 @@ export class SubscriptionsService {
     if (slowSteps) this.slowStepsAt = started;
     for (let i = 0; i < PASS_BATCHES; i++) {
       const now = this.deps.clock.now();
-      const failed = slowSteps ? await subscriptionStore.withFailedRenewal(this.deps.db, BATCH) : [];
+      const ended = slowSteps ? await this.endedRenewals() : { full: false, subscriptions: [] };
+      const failed = ended.subscriptions;
       const noticeDue = slowSteps ? await subscriptionStore.dueForNotice(this.deps.db, new Date(now.getTime() + this.deps.options.noticeDays * DAY_MS).toISOString(), BATCH) : [];
       const chargeDue = await subscriptionStore.dueForCharge(this.deps.db, now.toISOString(), BATCH);
       const done = [
@@ -155,9 +164,18 @@ export class SubscriptionsService {
       ].filter(Boolean).length;
       n += done;
       if (done) this.deps.kick();
-      if (failed.length < BATCH && noticeDue.length < BATCH && chargeDue.length < BATCH) break;
+      if (!ended.full && noticeDue.length < BATCH && chargeDue.length < BATCH) break;
     }
     return n;
+  }
+
+  /** The backstop's next page: the subscriptions still waiting on a renewal order that has ended unpaid. */
+  private async endedRenewals(): Promise<{ full: boolean; subscriptions: SubscriptionRow[] }> {
+    const orders = await subscriptionStore.renewalOrdersEnded(this.deps.db, this.endedAfter, BATCH);
+    const last = orders.at(-1);
+    const full = orders.length === BATCH && last !== undefined;
+    this.endedAfter = full ? { updatedAt: last.updated_at, id: last.id } : undefined;
+    return { full, subscriptions: await subscriptionStore.pendingOn(this.deps.db, orders.map((o) => o.id)) };
   }
 
   /** The notice before a renewal, once per period, with the price it will be charged at. */
