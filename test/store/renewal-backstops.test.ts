@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { sql, type Compilable } from 'kysely';
 import { backendMigrations, type BackendTables } from '../../src/backend/schema.ts';
 import { subscriptionStore, type SubscriptionRow } from '../../src/backend/subscriptions/subscription-store.ts';
 import { DIALECTS, freshStore, skipFor } from './dialects.ts';
+import { capturePlans } from './query-plans.ts';
 
 type OrderRow = BackendTables['orders'];
 const DAY = '2026-12-31T16:00:00.000Z';
@@ -88,25 +88,12 @@ for (const dialect of DIALECTS) {
     if (dialect === 'sqlite') {
       it('reads each by an index of only what it looks for, never by walking the active subscriptions (SQLite query plans)', async (t) => {
         const { db } = await kit(t);
-        const plan = async (query: Compilable) => {
-          const { sql: text, parameters } = query.compile();
-          const values = [...parameters];
-          const rows = await sql.raw(`EXPLAIN QUERY PLAN ${text.replace(/\?/g, () => `'${String(values.shift())}'`)}`).execute(db);
-          return (rows.rows as Array<{ detail: string }>).map((r) => r.detail).join('; ');
-        };
-        const queries: Compilable[] = [];
-        const caught = db.withPlugin({
-          transformQuery: (args) => {
-            queries.push({ compile: () => db.getExecutor().compileQuery(args.node, args.queryId) });
-            return args.node;
-          },
-          transformResult: async (args) => args.result,
-        }) as typeof db;
+        const { db: caught, planOfLast } = capturePlans(db);
         await subscriptionStore.dueForNotice(caught, DAY, 200);
-        assert.match(await plan(queries.at(-1)!), /^SEARCH subscriptions USING INDEX subscriptions_notice_due \(status=\? AND current_period_end<\?\)$/);
+        assert.match(await planOfLast(), /^SEARCH subscriptions USING INDEX subscriptions_notice_due \(status=\? AND current_period_end<\?\)$/);
         await subscriptionStore.renewalOrdersEnded(caught, { updatedAt: DAY, id: 'ord_1' }, 200);
-        assert.match(await plan(queries.at(-1)!), /^SEARCH orders USING (COVERING )?INDEX orders_renewal_ended \(channel=\? AND \(updated_at,id\)>\(\?,\?\)\)$/);
-        assert.doesNotMatch(await plan(queries.at(-1)!), /TEMP B-TREE/);
+        assert.match(await planOfLast(), /^SEARCH orders USING (COVERING )?INDEX orders_renewal_ended \(channel=\? AND \(updated_at,id\)>\(\?,\?\)\)$/);
+        assert.doesNotMatch(await planOfLast(), /TEMP B-TREE/);
       });
     }
   });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import { checkoutStore } from '../../src/payserver/checkout/checkout-store.ts';
 import { paymentStore } from '../../src/payserver/payments/payment-store.ts';
 import { payserverMigrations, type PayserverTables } from '../../src/payserver/schema.ts';
 import { statementOf } from '../../src/payserver/statements/statements.ts';
 import { freshStore } from './dialects.ts';
+import { capturePlans } from './query-plans.ts';
 
 /**
  * The payment server's sweeps run every few seconds in the event loop the back-end shares under
@@ -17,20 +17,7 @@ describe('the sweeps with a million payments in mind (SQLite query plans)', () =
   it('finds expired codes, expired checkout pages and a day of completed payments by an index, not by reading every row', async (t) => {
     const store = await freshStore<PayserverTables>('sqlite', payserverMigrations, 1, t);
     // The stores' own queries, as compiled for this store, caught on their way to SQLite.
-    const sent: CompiledQuery[] = [];
-    const db = store.db.withPlugin({
-      transformQuery: (args) => {
-        sent.push(store.db.getExecutor().compileQuery(args.node, args.queryId));
-        return args.node;
-      },
-      transformResult: async (args) => args.result,
-    }) as Kysely<PayserverTables>;
-    const planOfLast = async () => {
-      const { sql: text, parameters } = sent.at(-1)!;
-      const values = [...parameters];
-      const rows = await sql.raw(`EXPLAIN QUERY PLAN ${text.replace(/\?/g, () => `'${String(values.shift())}'`)}`).execute(store.db);
-      return (rows.rows as Array<{ detail: string }>).map((r) => r.detail).join('; ');
-    };
+    const { db, sent, planOfLast } = capturePlans(store.db);
     const now = new Date().toISOString();
     await paymentStore.expiredCodes(db, now, 50);
     assert.match(await planOfLast(), /USING INDEX payments_code_expiry/);
