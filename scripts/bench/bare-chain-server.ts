@@ -1,5 +1,6 @@
 import { closeSync, fdatasync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
@@ -15,7 +16,8 @@ import type { ChainShape } from './checkout-chain.ts';
  * from a tvpay run measured in the same sitting (`ChainShape`).
  *
  * Started by the bench as `node bare-chain-server.ts <shape as JSON>`; prints
- * `ready`, then answers `GET /served` on the back-end port with what it served.
+ * `ready`, then answers `GET /served` on the back-end port with what it served,
+ * and `GET /cost` with its event loop's busy time and the part of it in SQLite.
  */
 const shape = JSON.parse(process.argv[2]!) as ChainShape;
 const dir = mkdtempSync(join(tmpdir(), 'tvpay-bare-chain-'));
@@ -51,7 +53,9 @@ function groupCommit(file: string) {
     if (syncing || queued.length === 0) return;
     const batch = queued;
     queued = [];
+    const since = process.hrtime.bigint();
     commit(batch.map((b) => b.what));
+    sqlNs += Number(process.hrtime.bigint() - since);
     syncing = true;
     fdatasync(wal, (err) => {
       if (err) throw err;
@@ -78,6 +82,8 @@ function groupCommit(file: string) {
     },
   };
 }
+/** Nanoseconds spent in SQLite (the commits' inserts and COMMITs), for `checkoutRatioCeiling`. */
+let sqlNs = 0;
 const stores = { backend: groupCommit('backend.db'), payserver: groupCommit('payserver.db'), carrier: groupCommit('carrier.db') };
 
 const served: Record<string, number> = {};
@@ -233,6 +239,8 @@ function serve(service: 'backend' | 'payserver' | 'carrier', port: number) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url!, 'http://x');
     if (service === 'backend' && url.pathname === '/served') return send(res, 200, JSON.stringify(served));
+    // The event loop's busy time and the part of it in SQLite, since the start.
+    if (service === 'backend' && url.pathname === '/cost') return send(res, 200, JSON.stringify({ loopMs: performance.eventLoopUtilization().active, sqlMs: sqlNs / 1e6 }));
     const key = routeOf(service, req.method!, url.pathname);
     if (!key) return send(res, 404, '{}');
     served[key] = (served[key] ?? 0) + 1;

@@ -8,6 +8,7 @@ import { cpuTimes, median, round, stealPercent } from './stats.ts';
 import { streamsBench } from './streams.ts';
 import { consoleScale } from './console-scale.ts';
 import { renewalsBench } from './renewals.ts';
+import { checkoutSql } from './checkout-sql.ts';
 
 /**
  * `npm run bench [-- --json]`: every figure beside a limit measured in the
@@ -21,7 +22,7 @@ const STREAMS = Number(process.env.TVPAY_BENCH_STREAMS ?? 10_000);
 const asJson = process.argv.includes('--json');
 /** `--only=checkout,ledger` measures some figures (to measure one change quickly); the default is all. */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
-const want = (part: 'limit-http' | 'limit-commit' | 'ledger' | 'status-read' | 'checkout' | 'checkout-split' | 'streams' | 'console-scale' | 'renewals') => !only || only.includes(part);
+const want = (part: 'limit-http' | 'limit-commit' | 'ledger' | 'status-read' | 'checkout' | 'checkout-sql' | 'checkout-split' | 'streams' | 'console-scale' | 'renewals') => !only || only.includes(part);
 /** Orders in the stores for `console-scale` (TVPAY_BENCH_ORDERS, a million). */
 const ORDERS = Number(process.env.TVPAY_BENCH_ORDERS ?? 1_000_000);
 /** Subscriptions due at once for `renewals` (TVPAY_BENCH_RENEWALS, 100,000). */
@@ -119,9 +120,14 @@ if (want('checkout') && chain) {
   const bare = await startBareChain(chain);
   try {
     const tvs = Array.from({ length: TVS }, (_, i) => ({ phone: `1390${String(i).padStart(7, '0')}`, device: `bare-${i}` }));
+    const costBefore = await bare.cost();
     const run = await closedLoop(bare, tvs, SECONDS * 2);
+    const costAfter = await bare.cost();
     const served = await bare.served();
     results.limitCheckout = round(run.completed / run.seconds);
+    // What one checkout of the bare chain took of its event loop, and the part of that in SQLite.
+    results.limitCheckoutLoopMs = round((costAfter.loopMs - costBefore.loopMs) / Math.max(1, run.completed), 3);
+    results.limitCheckoutSqlMs = round((costAfter.sqlMs - costBefore.sqlMs) / Math.max(1, run.completed), 3);
     results.checkoutRatio = round((results.checkoutsPerSec as number) / (results.limitCheckout as number), 3);
     results.checkoutChain = {
       tvpay: chain.perCheckout,
@@ -130,6 +136,20 @@ if (want('checkout') && chain) {
     };
   } finally {
     bare.stop();
+  }
+}
+
+if (want('checkout-sql')) {
+  say(`checkout-sql: ${TVS} TVs, every SQLite statement timed …`);
+  const sql = await checkoutSql(TVS, SECONDS * 2);
+  results.checkoutSqlMs = sql.sqlMsPerCheckout;
+  results.checkoutStatements = sql.statementsPerCheckout;
+  results.checkoutSql = sql;
+  if (typeof results.limitCheckoutLoopMs === 'number') {
+    // The ratio tvpay would reach if everything it does but its SQL cost no more than the bare chain's
+    // plain node:http (the event loop is the bound of both): an upper bound, measured.
+    const loopMs = (results.limitCheckoutLoopMs as number) - (results.limitCheckoutSqlMs as number) + sql.sqlMsPerCheckout;
+    results.checkoutRatioCeiling = round(1000 / ((results.limitCheckout as number) * loopMs), 3);
   }
 }
 

@@ -32,6 +32,8 @@ export async function startBareChain(shape: Omit<ChainShape, 'ports'>) {
     urls: { backend: backend!, payserver: payserver!, carrier: carrier! },
     /** Requests it served by route, to hold beside tvpay's. */
     served: async () => (await fetch(`${backend}/served`)).json() as Promise<Record<string, number>>,
+    /** Its event loop's busy time and the part of it in SQLite, in ms since it started. */
+    cost: async () => (await fetch(`${backend}/cost`)).json() as Promise<{ loopMs: number; sqlMs: number }>,
     stop: () => child.kill('SIGTERM'),
   };
 }
@@ -56,10 +58,11 @@ export const UNLIMITED = {
 
 /**
  * `npm start`'s system (all three services in one process, SQLite) in a fresh data dir, started
- * by the tests' own process harness; with `split`, each service in its own process.
+ * by the tests' own process harness; with `split`, each service in its own process; `extra`
+ * node arguments and environment for a measurement (sql-timing.ts).
  */
-export async function startTvpay(split = false) {
-  const p = await startProcesses({ ...UNLIMITED, TVPAY_LOG_LEVEL: 'warn' }, { together: !split, nodeArgs: serverNodeArgs() });
+export async function startTvpay(split = false, extra: { nodeArgs?: string[]; env?: Record<string, string> } = {}) {
+  const p = await startProcesses({ ...UNLIMITED, TVPAY_LOG_LEVEL: 'warn', ...extra.env }, { together: !split, nodeArgs: [...serverNodeArgs(), ...(extra.nodeArgs ?? [])] });
   const pids = p.pids();
   return {
     urls: p.urls,

@@ -1,0 +1,65 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { benchPhones, closedLoop } from './checkout-load.ts';
+import { startTvpay } from './processes.ts';
+import { round } from './stats.ts';
+
+interface Dump {
+  seq: number;
+  loopMs: number;
+  statements: Record<string, [number, number]>;
+}
+
+/** What sql-timing.ts counted so far: the first of its writes (every 200 ms) after the one numbered `after`. */
+async function dump(file: string, after: number): Promise<Dump> {
+  for (let i = 0; i < 200; i++) {
+    if (existsSync(file)) {
+      const d = JSON.parse(readFileSync(file, 'utf8')) as Dump;
+      if (d.seq > after) return d;
+    }
+    await sleep(25);
+  }
+  throw new Error('checkout-sql: the tvpay process did not write its SQL timing');
+}
+
+/**
+ * `checkout-sql`: where a checkout's SQLite time goes. The same closed loop
+ * of checkouts as `checkout`, on a tvpay whose every statement is timed
+ * inside better-sqlite3 (sql-timing.ts): statements and SQLite time per
+ * checkout, the event loop's busy time per checkout, and the statements that
+ * take the most. A run of its own, since the timing itself costs a little.
+ */
+export async function checkoutSql(tvCount: number, seconds: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'tvpay-sql-timing-'));
+  const file = join(dir, 'timing.json');
+  const tvpay = await startTvpay(false, { nodeArgs: ['--import', 'tsx', '--import', join(import.meta.dirname, 'sql-timing.ts')], env: { TVPAY_BENCH_SQL_TIMING_FILE: file } });
+  try {
+    const tvs = await benchPhones(tvpay, tvCount);
+    // A first loop warms the JIT and the statement caches, as the checkout figure's first seconds do.
+    await closedLoop(tvpay, tvs, Math.min(2, seconds));
+    const before = await dump(file, 0);
+    const run = await closedLoop(tvpay, tvs, seconds);
+    const after = await dump(file, before.seq);
+    const n = Math.max(1, run.completed);
+    const rows = Object.entries(after.statements).map(([sql, [count, ns]]) => {
+      const [c0, ns0] = before.statements[sql] ?? [0, 0];
+      return { sql, count: count - c0, ms: (ns - ns0) / 1e6 };
+    });
+    const total = rows.reduce((a, r) => ({ count: a.count + r.count, ms: a.ms + r.ms }), { count: 0, ms: 0 });
+    return {
+      checkouts: run.completed,
+      statementsPerCheckout: round(total.count / n),
+      sqlMsPerCheckout: round(total.ms / n, 3),
+      loopMsPerCheckout: round((after.loopMs - before.loopMs) / n, 3),
+      top: rows
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, 12)
+        .map((r) => ({ perCheckout: round(r.count / n, 2), microsPerCheckout: round((r.ms * 1000) / n), microsEach: round((r.ms * 1000) / Math.max(1, r.count)), sql: r.sql.replace(/\s+/g, ' ').slice(0, 160) })),
+    };
+  } finally {
+    await tvpay.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
