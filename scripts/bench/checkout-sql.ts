@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../../test/support/eventually.ts';
 import { benchPhones, closedLoop } from './checkout-load.ts';
 import { startTvpay } from './processes.ts';
 import { round } from './stats.ts';
@@ -12,16 +12,19 @@ interface Dump {
   statements: Record<string, [number, number]>;
 }
 
-/** What sql-timing.ts counted so far: the first of its writes (every 200 ms) after the one numbered `after`. */
-async function dump(file: string, after: number): Promise<Dump> {
-  for (let i = 0; i < 200; i++) {
-    if (existsSync(file)) {
-      const d = JSON.parse(readFileSync(file, 'utf8')) as Dump;
-      if (d.seq > after) return d;
-    }
-    await sleep(25);
-  }
-  throw new Error('checkout-sql: the tvpay process did not write its SQL timing');
+const read = (file: string): Dump | undefined => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Dump) : undefined);
+
+/**
+ * What sql-timing.ts has counted by now: the first of its writes (every 200 ms) made after this call,
+ * so that a window between two calls holds the whole run between them and nothing from before it.
+ */
+async function countedNow(file: string): Promise<Dump> {
+  const seen = read(file)?.seq ?? 0;
+  return eventually(() => {
+    const d = read(file);
+    if (!d || d.seq <= seen) throw new Error('checkout-sql: the tvpay process did not write its SQL timing');
+    return d;
+  }, 5000, 25);
 }
 
 /**
@@ -39,9 +42,9 @@ export async function checkoutSql(tvCount: number, seconds: number) {
     const tvs = await benchPhones(tvpay, tvCount);
     // A first loop warms the JIT and the statement caches, as the checkout figure's first seconds do.
     await closedLoop(tvpay, tvs, Math.min(2, seconds));
-    const before = await dump(file, 0);
+    const before = await countedNow(file);
     const run = await closedLoop(tvpay, tvs, seconds);
-    const after = await dump(file, before.seq);
+    const after = await countedNow(file);
     const n = Math.max(1, run.completed);
     const rows = Object.entries(after.statements).map(([sql, [count, ns]]) => {
       const [c0, ns0] = before.statements[sql] ?? [0, 0];

@@ -18,8 +18,9 @@ import {
 import { WalSync, type SyncFile } from './wal-sync.ts';
 
 /**
- * The writer maps the store's file (up to 256 MB) instead of copying pages into its small cache:
- * a store of a million orders is read from the OS's page cache directly.
+ * The writer (and every connection that configureSqlite sets up) maps the store's file, up to
+ * 256 MB, instead of copying pages into its small cache: a store of a million orders is read from
+ * the OS's page cache directly. The group commit's reader does not (READER_CACHE_KIB).
  */
 export const MMAP_BYTES = 256 * 2 ** 20;
 
