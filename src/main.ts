@@ -33,7 +33,10 @@ async function main(argv: string[]): Promise<void> {
   const parts = which === 'all' ? ALL_PARTS : [which as Part];
   let system: Awaited<ReturnType<typeof startSystem>>;
   try {
-    system = await startSystem({ config, secrets, clock: config.testClock ? new ShiftedClock() : systemClock, random: cryptoRandom, log }, parts);
+    system = await startSystem(
+      { config, secrets, clock: config.testClock ? new ShiftedClock() : systemClock, random: cryptoRandom, log },
+      parts,
+    );
   } catch (err) {
     if (err instanceof StartError) {
       console.error(err.message);
@@ -43,7 +46,9 @@ async function main(argv: string[]): Promise<void> {
   }
   const banner = [...system.banner];
   if (created) {
-    banner.push(`admin token              ${secrets.adminToken}   (shown once; kept in ${join(config.dataDir, 'secrets.json')})`);
+    banner.push(
+      `admin token              ${secrets.adminToken}   (shown once; kept in ${join(config.dataDir, 'secrets.json')})`,
+    );
     banner.push(`SMS inbound token        ${secrets.smsInboundToken}`);
   }
   process.stdout.write(`\ntvpay is running (${parts.join(', ')})\n${banner.map((l) => `  ${l}`).join('\n')}\n\n`);
@@ -54,7 +59,8 @@ async function main(argv: string[]): Promise<void> {
     {
       delay: config.shutdownSeconds * 1000,
       logger: { error: (m: unknown) => log.error(m instanceof Error ? { err: m } : { detail: m }, 'shutting down') },
-      onTimeout: () => log.error({ seconds: config.shutdownSeconds }, 'shutdown took longer than its deadline; exiting now'),
+      onTimeout: () =>
+        log.error({ seconds: config.shutdownSeconds }, 'shutdown took longer than its deadline; exiting now'),
     },
     async ({ signal, err }) => {
       if (err) log.error({ err }, 'an error nothing caught; shutting down');

@@ -27,7 +27,8 @@ function forwardToPayserver(config: Readonly<Config>, secrets: Secrets, log: Log
   };
 }
 
-const lostConnection = (log: Log) => (err: Error) => log.warn({ err: err.message }, 'an idle database connection was lost; it will be replaced');
+const lostConnection = (log: Log) => (err: Error) =>
+  log.warn({ err: err.message }, 'an idle database connection was lost; it will be replaced');
 
 export type Part = 'backend' | 'payserver' | 'carrier';
 export const ALL_PARTS: Part[] = ['carrier', 'payserver', 'backend'];
@@ -60,23 +61,38 @@ function gatewayFor(config: Readonly<Config>, secrets: Secrets, serviceUrl: stri
     url: config.sms.kannel.url,
     user: config.sms.kannel.user,
     password: secrets.sendsmsPassword,
-    dlrUrl: (ref) => `${serviceUrl}/v1/sms/dlr?token=${encodeURIComponent(secrets.smsInboundToken)}&id=${encodeURIComponent(ref)}&status=%d`,
+    dlrUrl: (ref) =>
+      `${serviceUrl}/v1/sms/dlr?token=${encodeURIComponent(secrets.smsInboundToken)}&id=${encodeURIComponent(ref)}&status=%d`,
   });
 }
-
 
 /** A service could not start for a reason the operator can fix; the message says how, in one line. */
 export class StartError extends Error {}
 
 /** Listens, turning "address in use" into one line naming the service, the port and the variable that moves it. */
-async function listen(app: FastifyInstance, service: string, host: string, port: number, variable: string): Promise<void> {
+async function listen(
+  app: FastifyInstance,
+  service: string,
+  host: string,
+  port: number,
+  variable: string,
+): Promise<void> {
   try {
     await app.listen({ host, port });
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === 'EADDRINUSE') throw new StartError(`The ${service} cannot listen on ${host}:${port}: the port is in use by another program. Stop it, or choose another port with ${variable}.`);
-    if (code === 'EACCES') throw new StartError(`The ${service} may not listen on ${host}:${port}. Choose a port above 1023 with ${variable}.`);
-    if (code === 'EADDRNOTAVAIL') throw new StartError(`The ${service} cannot listen on ${host}: this machine has no such address. Set TVPAY_HOST to one of its addresses.`);
+    if (code === 'EADDRINUSE')
+      throw new StartError(
+        `The ${service} cannot listen on ${host}:${port}: the port is in use by another program. Stop it, or choose another port with ${variable}.`,
+      );
+    if (code === 'EACCES')
+      throw new StartError(
+        `The ${service} may not listen on ${host}:${port}. Choose a port above 1023 with ${variable}.`,
+      );
+    if (code === 'EADDRNOTAVAIL')
+      throw new StartError(
+        `The ${service} cannot listen on ${host}: this machine has no such address. Set TVPAY_HOST to one of its addresses.`,
+      );
     throw err;
   }
 }
@@ -86,7 +102,11 @@ async function listen(app: FastifyInstance, service: string, host: string, port:
  * seeding demo data into stores that did not exist yet. Returns the running
  * parts, a banner for the console and a graceful `close`.
  */
-export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, options: { seed?: boolean; inProcess?: boolean } = {}) {
+export async function startSystem(
+  deps: SystemDeps,
+  parts: Part[] = ALL_PARTS,
+  options: { seed?: boolean; inProcess?: boolean } = {},
+) {
   const { config, secrets, clock, random, log } = deps;
   const banner: string[] = [];
   const running: Array<{ close(): Promise<void> }> = [];
@@ -98,28 +118,53 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
   // Services that run in this process hand each other their messages without the loopback socket;
   // a peer not (or not yet) running here is reached over HTTP at its internal URL.
   const inProcess = options.inProcess ?? true;
-  const peerApp = (part: Part) => () => (inProcess && parts.includes(part) ? (part === 'backend' ? backend : payserver)?.app : undefined);
+  const peerApp = (part: Part) => () =>
+    inProcess && parts.includes(part) ? (part === 'backend' ? backend : payserver)?.app : undefined;
   // TVPAY_TEST_CLOCK=1: the one clock of the process, shared by every service, which operators move forward.
   const testClock = config.testClock && 'advance' in clock ? (clock as TestClock) : undefined;
-  if (testClock) banner.push('!!! TEST CLOCK ON (TVPAY_TEST_CLOCK=1): POST /admin/v1/test-clock moves time forward. Never run real payments like this. !!!');
+  if (testClock)
+    banner.push(
+      '!!! TEST CLOCK ON (TVPAY_TEST_CLOCK=1): POST /admin/v1/test-clock moves time forward. Never run real payments like this. !!!',
+    );
 
   if (parts.includes('carrier') && config.sms.mode === 'dev') {
-    carrier = await buildCarrier({ config, secrets, store: openDatabase(config.carrierDatabase), clock, random, log: log.child({ service: 'carrier' }) });
+    carrier = await buildCarrier({
+      config,
+      secrets,
+      store: openDatabase(config.carrierDatabase),
+      clock,
+      random,
+      log: log.child({ service: 'carrier' }),
+    });
     await listen(carrier.app, 'development SMS carrier', config.host, config.ports.carrier, 'TVPAY_CARRIER_PORT');
     running.push(carrier);
     banner.push(`development SMS carrier  ${config.publicUrls.carrier}/dev/phones/8613800138000`);
   }
   if (parts.includes('payserver')) {
     const inbox = new DeferredInbox();
-    const gateway = gatewayFor(config, secrets, config.internalUrls.payserver, log.child({ service: 'payserver', part: 'sms' }), inbox);
+    const gateway = gatewayFor(
+      config,
+      secrets,
+      config.internalUrls.payserver,
+      log.child({ service: 'payserver', part: 'sms' }),
+      inbox,
+    );
     payserver = await buildPayserver({
-      config, secrets, clock, random, gateway, testClock,
+      config,
+      secrets,
+      clock,
+      random,
+      gateway,
+      testClock,
       backend: inProcessTransport(peerApp('backend'), httpTransport(config.internalUrls.backend)),
       store: openDatabase(config.payserverDatabase, config.dbPoolSize, lostConnection(log)),
       log: log.child({ service: 'payserver' }),
     });
     const sms = payserver.services.sms;
-    await inbox.attach({ message: async ({ from, text }) => void (await sms.reply(from, text)), receipt: (gatewayId, status) => sms.receipt(gatewayId, status) });
+    await inbox.attach({
+      message: async ({ from, text }) => void (await sms.reply(from, text)),
+      receipt: (gatewayId, status) => sms.receipt(gatewayId, status),
+    });
     if (gateway instanceof SmppSmsGateway) running.push({ close: () => gateway.stop() });
     if (payserver.storeCreated && seed) await seedPayserver(payserver.services.accounts);
     await listen(payserver.app, 'payment server', config.host, config.ports.payserver, 'TVPAY_PAYSERVER_PORT');
@@ -130,9 +175,20 @@ export async function startSystem(deps: SystemDeps, parts: Part[] = ALL_PARTS, o
   if (parts.includes('backend')) {
     // Phones' replies reach the payment server whatever the back-end's state; receipts wait for it.
     const inbox = new DeferredInbox({ message: forwardToPayserver(config, secrets, log) });
-    const gateway = gatewayFor(config, secrets, config.internalUrls.backend, log.child({ service: 'backend', part: 'sms' }), inbox);
+    const gateway = gatewayFor(
+      config,
+      secrets,
+      config.internalUrls.backend,
+      log.child({ service: 'backend', part: 'sms' }),
+      inbox,
+    );
     backend = await buildBackend({
-      config, secrets, clock, random, gateway, testClock,
+      config,
+      secrets,
+      clock,
+      random,
+      gateway,
+      testClock,
       payserver: inProcessTransport(peerApp('payserver'), httpTransport(config.internalUrls.payserver)),
       store: openDatabase(config.backendDatabase, config.dbPoolSize, lostConnection(log)),
       log: log.child({ service: 'backend' }),

@@ -84,7 +84,11 @@ function groupCommit(file: string) {
 }
 /** Nanoseconds spent in SQLite (the commits' inserts and COMMITs), for `checkoutRatioCeiling`. */
 let sqlNs = 0;
-const stores = { backend: groupCommit('backend.db'), payserver: groupCommit('payserver.db'), carrier: groupCommit('carrier.db') };
+const stores = {
+  backend: groupCommit('backend.db'),
+  payserver: groupCommit('payserver.db'),
+  carrier: groupCommit('carrier.db'),
+};
 
 const served: Record<string, number> = {};
 const pad = (bytes: number, fields: Record<string, unknown>) => {
@@ -102,9 +106,20 @@ const bodyOf = (req: http.IncomingMessage) =>
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 function call(port: number, method: string, path: string, body?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, agent, headers: body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      bodyOf(res).then(resolve, reject);
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        agent,
+        headers:
+          body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        bodyOf(res).then(resolve, reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -116,7 +131,13 @@ const send = (res: http.ServerResponse, status: number, body: string, type = 'ap
 const size = (route: string) => shape.sizes[route] ?? { requestBytes: 0, responseBytes: 0 };
 const units = (service: 'backend' | 'payserver', route: string) => shape.unitsPerRequest[`${service} ${route}`] ?? 0;
 
-interface Order { id: string; phone?: string; code?: string; fulfilled: boolean; streams: http.ServerResponse[] }
+interface Order {
+  id: string;
+  phone?: string;
+  code?: string;
+  fulfilled: boolean;
+  streams: http.ServerResponse[];
+}
 const orders = new Map<string, Order>();
 const pendingByPhone = new Map<string, Order>();
 const inboxes = new Map<string, Array<{ id: string; from: string; text: string; at: string }>>();
@@ -126,11 +147,24 @@ const [backendPort, payserverPort, carrierPort] = shape.ports;
 
 /** The carrier's sendsms: store the SMS for the phone, answer, then report delivery as Kannel does. */
 async function sendSms(to: string, text: string) {
-  const q = new URLSearchParams({ username: 'tvpay', password: 'x'.repeat(32), from: '106900000001', to, text, charset: 'UTF-8', coding: '2', 'dlr-mask': '31', 'dlr-url': `http://127.0.0.1:${payserverPort}/v1/sms/dlr?token=${'t'.repeat(43)}&ref=${'r'.repeat(20)}&type=%d&id=%F` });
+  const q = new URLSearchParams({
+    username: 'tvpay',
+    password: 'x'.repeat(32),
+    from: '106900000001',
+    to,
+    text,
+    charset: 'UTF-8',
+    coding: '2',
+    'dlr-mask': '31',
+    'dlr-url': `http://127.0.0.1:${payserverPort}/v1/sms/dlr?token=${'t'.repeat(43)}&ref=${'r'.repeat(20)}&type=%d&id=%F`,
+  });
   await call(carrierPort!, 'GET', `/cgi-bin/sendsms?${q}`);
 }
 
-const routes: Record<string, (req: http.IncomingMessage, res: http.ServerResponse, url: URL, parts: string[]) => Promise<void>> = {
+const routes: Record<
+  string,
+  (req: http.IncomingMessage, res: http.ServerResponse, url: URL, parts: string[]) => Promise<void>
+> = {
   // The back-end.
   async 'backend POST /v1/orders'(req, res) {
     await bodyOf(req);
@@ -143,16 +177,34 @@ const routes: Record<string, (req: http.IncomingMessage, res: http.ServerRespons
     const { phone } = JSON.parse(await bodyOf(req)) as { phone: string };
     const order = orders.get(parts[3]!)!;
     order.phone = `86${phone}`;
-    await call(payserverPort!, 'POST', '/internal/v1/bindings/lookup', pad(size('payserver POST /internal/v1/bindings/lookup').requestBytes, { phone: `+${order.phone}` }));
-    await call(payserverPort!, 'POST', '/internal/v1/payments', pad(size('payserver POST /internal/v1/payments').requestBytes, { orderId: order.id, phone: `+${order.phone}` }));
+    await call(
+      payserverPort!,
+      'POST',
+      '/internal/v1/bindings/lookup',
+      pad(size('payserver POST /internal/v1/bindings/lookup').requestBytes, { phone: `+${order.phone}` }),
+    );
+    await call(
+      payserverPort!,
+      'POST',
+      '/internal/v1/payments',
+      pad(size('payserver POST /internal/v1/payments').requestBytes, { orderId: order.id, phone: `+${order.phone}` }),
+    );
     await stores.backend.work('payer', units('backend', 'POST /v1/orders/:orderId/payer'));
-    send(res, 202, pad(size('backend POST /v1/orders/:orderId/payer').responseBytes, { orderId: order.id, status: 'awaiting_payment' }));
+    send(
+      res,
+      202,
+      pad(size('backend POST /v1/orders/:orderId/payer').responseBytes, {
+        orderId: order.id,
+        status: 'awaiting_payment',
+      }),
+    );
   },
   async 'backend GET /v1/orders/:orderId/events'(_req, res, _url, parts) {
     const order = orders.get(parts[3]!)!;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
     res.write(`event: order\ndata: ${JSON.stringify({ orderId: order.id, status: 'awaiting_payment' })}\n\n`);
-    if (order.fulfilled) res.end(`event: order\ndata: ${JSON.stringify({ orderId: order.id, status: 'fulfilled' })}\n\n`);
+    if (order.fulfilled)
+      res.end(`event: order\ndata: ${JSON.stringify({ orderId: order.id, status: 'fulfilled' })}\n\n`);
     else order.streams.push(res);
   },
   async 'backend POST /internal/v1/payment-events'(req, res) {
@@ -160,7 +212,8 @@ const routes: Record<string, (req: http.IncomingMessage, res: http.ServerRespons
     const order = orders.get(orderId)!;
     await stores.backend.work('paid', units('backend', 'POST /internal/v1/payment-events'));
     order.fulfilled = true;
-    for (const s of order.streams.splice(0)) s.end(`event: order\ndata: ${JSON.stringify({ orderId, status: 'fulfilled' })}\n\n`);
+    for (const s of order.streams.splice(0))
+      s.end(`event: order\ndata: ${JSON.stringify({ orderId, status: 'fulfilled' })}\n\n`);
     send(res, 200, pad(size('backend POST /internal/v1/payment-events').responseBytes, { ok: true }));
   },
   // The payment server.
@@ -175,8 +228,25 @@ const routes: Record<string, (req: http.IncomingMessage, res: http.ServerRespons
     order.code = String(100000 + (seq % 900000));
     pendingByPhone.set(phone.slice(1), order);
     await stores.payserver.work('payment', units('payserver', 'POST /internal/v1/payments'));
-    send(res, 200, pad(size('payserver POST /internal/v1/payments').responseBytes, { paymentId: `pay_${orderId}`, state: 'pending_confirmation' }));
-    void sendSms(phone.slice(1), codeSms('zh-CN', { product: '少儿乐园', payee: 'tvpay', code: order.code, source: 'wallet', amountMinor: 1500, currency: 'CNY' }));
+    send(
+      res,
+      200,
+      pad(size('payserver POST /internal/v1/payments').responseBytes, {
+        paymentId: `pay_${orderId}`,
+        state: 'pending_confirmation',
+      }),
+    );
+    void sendSms(
+      phone.slice(1),
+      codeSms('zh-CN', {
+        product: '少儿乐园',
+        payee: 'tvpay',
+        code: order.code,
+        source: 'wallet',
+        amountMinor: 1500,
+        currency: 'CNY',
+      }),
+    );
   },
   async 'payserver GET /v1/sms/inbound'(_req, res, url) {
     const from = url.searchParams.get('from')!;
@@ -185,8 +255,23 @@ const routes: Record<string, (req: http.IncomingMessage, res: http.ServerRespons
     send(res, 200, '', 'text/plain');
     if (!order || url.searchParams.get('text') !== order.code) return;
     pendingByPhone.delete(from);
-    await call(backendPort!, 'POST', '/internal/v1/payment-events', pad(size('backend POST /internal/v1/payment-events').requestBytes, { orderId: order.id, outcome: 'paid' }));
-    await sendSms(from, paymentReceiptSms('zh-CN', { product: '少儿乐园', payee: 'tvpay', source: 'wallet', orderId: 'ord_receiptsrefnodigits', amountMinor: 1500, currency: 'CNY' }));
+    await call(
+      backendPort!,
+      'POST',
+      '/internal/v1/payment-events',
+      pad(size('backend POST /internal/v1/payment-events').requestBytes, { orderId: order.id, outcome: 'paid' }),
+    );
+    await sendSms(
+      from,
+      paymentReceiptSms('zh-CN', {
+        product: '少儿乐园',
+        payee: 'tvpay',
+        source: 'wallet',
+        orderId: 'ord_receiptsrefnodigits',
+        amountMinor: 1500,
+        currency: 'CNY',
+      }),
+    );
   },
   async 'payserver GET /v1/sms/dlr'(_req, res) {
     await stores.payserver.work('dlr', units('payserver', 'GET /v1/sms/dlr'));
@@ -204,7 +289,8 @@ const routes: Record<string, (req: http.IncomingMessage, res: http.ServerRespons
     // Kannel calls the dlr-url once per report type (accepted, then delivered): as many per SMS as tvpay got.
     const dlr = new URL(url.searchParams.get('dlr-url')!);
     dlrOwed += shape.dlrPerSms;
-    for (; dlrOwed >= 1; dlrOwed--) void call(payserverPort!, 'GET', `${dlr.pathname}${dlr.search.replace('%d', '1').replace('%F', `msg_${seq}`)}`);
+    for (; dlrOwed >= 1; dlrOwed--)
+      void call(payserverPort!, 'GET', `${dlr.pathname}${dlr.search.replace('%d', '1').replace('%F', `msg_${seq}`)}`);
   },
   async 'carrier GET /dev/v1/phones/:digits/messages'(_req, res, url, parts) {
     const inbox = inboxes.get(parts[4]!) ?? [];
@@ -240,11 +326,14 @@ function serve(service: 'backend' | 'payserver' | 'carrier', port: number) {
     const url = new URL(req.url!, 'http://x');
     if (service === 'backend' && url.pathname === '/served') return send(res, 200, JSON.stringify(served));
     // The event loop's busy time and the part of it in SQLite, since the start.
-    if (service === 'backend' && url.pathname === '/cost') return send(res, 200, JSON.stringify({ loopMs: performance.eventLoopUtilization().active, sqlMs: sqlNs / 1e6 }));
+    if (service === 'backend' && url.pathname === '/cost')
+      return send(res, 200, JSON.stringify({ loopMs: performance.eventLoopUtilization().active, sqlMs: sqlNs / 1e6 }));
     const key = routeOf(service, req.method!, url.pathname);
     if (!key) return send(res, 404, '{}');
     served[key] = (served[key] ?? 0) + 1;
-    routes[key]!(req, res, url, url.pathname.split('/')).catch((err: Error) => send(res, 500, JSON.stringify({ error: err.message })));
+    routes[key]!(req, res, url, url.pathname.split('/')).catch((err: Error) =>
+      send(res, 500, JSON.stringify({ error: err.message })),
+    );
   });
   server.keepAliveTimeout = 60_000;
   return new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

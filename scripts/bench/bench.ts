@@ -21,8 +21,23 @@ const TVS = Number(process.env.TVPAY_BENCH_TVS ?? 32);
 const STREAMS = Number(process.env.TVPAY_BENCH_STREAMS ?? 10_000);
 const asJson = process.argv.includes('--json');
 /** `--only=checkout,ledger` measures some figures (to measure one change quickly); the default is all. */
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
-const want = (part: 'limit-http' | 'limit-commit' | 'ledger' | 'status-read' | 'checkout' | 'checkout-sql' | 'checkout-split' | 'streams' | 'console-scale' | 'renewals') => !only || only.includes(part);
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+const want = (
+  part:
+    | 'limit-http'
+    | 'limit-commit'
+    | 'ledger'
+    | 'status-read'
+    | 'checkout'
+    | 'checkout-sql'
+    | 'checkout-split'
+    | 'streams'
+    | 'console-scale'
+    | 'renewals',
+) => !only || only.includes(part);
 /** Orders in the stores for `console-scale` (TVPAY_BENCH_ORDERS, a million). */
 const ORDERS = Number(process.env.TVPAY_BENCH_ORDERS ?? 1_000_000);
 /** Subscriptions due at once for `renewals` (TVPAY_BENCH_RENEWALS, 100,000). */
@@ -32,7 +47,9 @@ const ROUNDS = Number(process.env.TVPAY_BENCH_ROUNDS ?? 3);
 const printed = new Set<string>();
 /** Progress, and with `--json` each figure on stderr as soon as it is measured (a run cut short keeps what it had). */
 const say = (line: string) => {
-  if (asJson) for (const [k, v] of Object.entries(results)) if (!printed.has(k) && printed.add(k)) process.stderr.write(`  ${k} ${JSON.stringify(v)}\n`);
+  if (asJson)
+    for (const [k, v] of Object.entries(results))
+      if (!printed.has(k) && printed.add(k)) process.stderr.write(`  ${k} ${JSON.stringify(v)}\n`);
   (asJson ? process.stderr : process.stdout).write(`${line}\n`);
 };
 
@@ -43,7 +60,11 @@ async function rps(url: string, headers: Record<string, string> = {}): Promise<{
   return { rps: r.requests.average, p99: r.latency.p99 };
 }
 
-const results: Record<string, unknown> = { machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${round(os.totalmem() / 2 ** 30)} GiB`, date: new Date().toISOString(), node: process.version };
+const results: Record<string, unknown> = {
+  machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${round(os.totalmem() / 2 ** 30)} GiB`,
+  date: new Date().toISOString(),
+  node: process.version,
+};
 
 const stealAtStart = cpuTimes();
 // With the status read, the hello-world stays up: the two are measured in turns (statusReadRounds).
@@ -69,49 +90,76 @@ let chain: ReturnType<typeof shapeOf> | undefined;
 const tvpay = want('status-read') || want('checkout') || want('streams') ? await startTvpay() : undefined;
 if (tvpay) {
   try {
-  if (want('status-read')) {
-    say(`limit-http and status-read: bare Fastify hello-world and a TV reading its order, in ${ROUNDS} turns each …`);
-    const order = await (await fetch(`${tvpay.urls.backend}/v1/orders`, { method: 'POST', headers: { authorization: `Bearer ${tvpay.device}`, 'content-type': 'application/json' }, body: '{"productId":"kids-app"}' })).json();
-    // In turns, so that a machine whose speed wanders (a shared host's steal) moves the limit and the figure alike.
-    const turns: Array<{ bare: { rps: number; p99: number }; status: { rps: number; p99: number } }> = [];
-    for (let i = 0; i < ROUNDS; i++) turns.push({ bare: await rps(hello!.url), status: await rps(`${tvpay.urls.backend}/v1/orders/${order.orderId}`, { authorization: `Bearer ${tvpay.device}` }) });
-    hello!.stop();
-    results.limitHttp = round(median(turns.map((t) => t.bare.rps)));
-    results.statusRead = round(median(turns.map((t) => t.status.rps)));
-    results.statusReadP99Ms = median(turns.map((t) => t.status.p99));
-    results.statusReadRatio = round(median(turns.map((t) => t.status.rps / t.bare.rps)), 3);
-    results.statusReadRounds = turns.map((t) => ({ limitHttp: round(t.bare.rps), statusRead: round(t.status.rps) }));
-  }
+    if (want('status-read')) {
+      say(`limit-http and status-read: bare Fastify hello-world and a TV reading its order, in ${ROUNDS} turns each …`);
+      const order = await (
+        await fetch(`${tvpay.urls.backend}/v1/orders`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${tvpay.device}`, 'content-type': 'application/json' },
+          body: '{"productId":"kids-app"}',
+        })
+      ).json();
+      // In turns, so that a machine whose speed wanders (a shared host's steal) moves the limit and the figure alike.
+      const turns: Array<{ bare: { rps: number; p99: number }; status: { rps: number; p99: number } }> = [];
+      for (let i = 0; i < ROUNDS; i++)
+        turns.push({
+          bare: await rps(hello!.url),
+          status: await rps(`${tvpay.urls.backend}/v1/orders/${order.orderId}`, {
+            authorization: `Bearer ${tvpay.device}`,
+          }),
+        });
+      hello!.stop();
+      results.limitHttp = round(median(turns.map((t) => t.bare.rps)));
+      results.statusRead = round(median(turns.map((t) => t.status.rps)));
+      results.statusReadP99Ms = median(turns.map((t) => t.status.p99));
+      results.statusReadRatio = round(median(turns.map((t) => t.status.rps / t.bare.rps)), 3);
+      results.statusReadRounds = turns.map((t) => ({ limitHttp: round(t.bare.rps), statusRead: round(t.status.rps) }));
+    }
 
-  if (want('checkout')) {
-    say(`checkout: ${TVS} TVs, full load then 50% …`);
-    const phones = await benchPhones(tvpay, TVS * 2);
-    const before = await snapshot(tvpay);
-    const fullRun = await closedLoop(tvpay, phones.slice(0, TVS), SECONDS * 2);
-    const full = summary(fullRun);
-    chain = shapeOf(before, await snapshot(tvpay), fullRun.completed);
-    results.checkoutsPerSec = round(full.perSec);
-    results.checkoutFullLoad = { callP50Ms: round(full.callP50), callP99Ms: round(full.callP99), callP99MsByKind: full.callP99ByKind, checkoutP50Ms: round(full.checkoutP50), checkoutP99Ms: round(full.checkoutP99), failed: full.failed };
-    const half = summary(await openLoop(tvpay, phones, Math.max(0.5, full.perSec / 2), SECONDS * 2));
-    results.checkoutHalfLoad = { perSec: round(half.perSec), callP50Ms: round(half.callP50), callP99Ms: round(half.callP99), callP99MsByKind: half.callP99ByKind, checkoutP50Ms: round(half.checkoutP50), checkoutP99Ms: round(half.checkoutP99), failedOrDropped: half.failed };
-    results.checkoutP99Ms = round(half.checkoutP99);
-    results.apiCallP99MsAtHalfLoad = round(half.callP99);
-  }
+    if (want('checkout')) {
+      say(`checkout: ${TVS} TVs, full load then 50% …`);
+      const phones = await benchPhones(tvpay, TVS * 2);
+      const before = await snapshot(tvpay);
+      const fullRun = await closedLoop(tvpay, phones.slice(0, TVS), SECONDS * 2);
+      const full = summary(fullRun);
+      chain = shapeOf(before, await snapshot(tvpay), fullRun.completed);
+      results.checkoutsPerSec = round(full.perSec);
+      results.checkoutFullLoad = {
+        callP50Ms: round(full.callP50),
+        callP99Ms: round(full.callP99),
+        callP99MsByKind: full.callP99ByKind,
+        checkoutP50Ms: round(full.checkoutP50),
+        checkoutP99Ms: round(full.checkoutP99),
+        failed: full.failed,
+      };
+      const half = summary(await openLoop(tvpay, phones, Math.max(0.5, full.perSec / 2), SECONDS * 2));
+      results.checkoutHalfLoad = {
+        perSec: round(half.perSec),
+        callP50Ms: round(half.callP50),
+        callP99Ms: round(half.callP99),
+        callP99MsByKind: half.callP99ByKind,
+        checkoutP50Ms: round(half.checkoutP50),
+        checkoutP99Ms: round(half.checkoutP99),
+        failedOrDropped: half.failed,
+      };
+      results.checkoutP99Ms = round(half.checkoutP99);
+      results.apiCallP99MsAtHalfLoad = round(half.callP99);
+    }
 
-  if (want('streams')) {
-    say(`streams: ${STREAMS} TV event streams on one back-end …`);
-    const s = await streamsBench(tvpay, STREAMS, Math.min(200, Math.max(1, Math.floor(STREAMS / 50))));
-    results.streams = s.streams;
-    results.streamsFailed = s.failed;
-    results.streamsRssMb = round(s.rssMb);
-    results.streamsP50Ms = round(s.p50Ms);
-    results.streamsP99Ms = round(s.p99Ms);
-    results.streamsEvents = s.events;
+    if (want('streams')) {
+      say(`streams: ${STREAMS} TV event streams on one back-end …`);
+      const s = await streamsBench(tvpay, STREAMS, Math.min(200, Math.max(1, Math.floor(STREAMS / 50))));
+      results.streams = s.streams;
+      results.streamsFailed = s.failed;
+      results.streamsRssMb = round(s.rssMb);
+      results.streamsP50Ms = round(s.p50Ms);
+      results.streamsP99Ms = round(s.p99Ms);
+      results.streamsEvents = s.events;
+    }
+  } finally {
+    hello?.stop();
+    await tvpay.stop();
   }
-} finally {
-  hello?.stop();
-  await tvpay.stop();
-}
 }
 
 if (want('checkout') && chain) {
@@ -119,7 +167,10 @@ if (want('checkout') && chain) {
   say('limit-checkout: the same chain of exchanges and durable commits on bare node:http …');
   const bare = await startBareChain(chain);
   try {
-    const tvs = Array.from({ length: TVS }, (_, i) => ({ phone: `1390${String(i).padStart(7, '0')}`, device: `bare-${i}` }));
+    const tvs = Array.from({ length: TVS }, (_, i) => ({
+      phone: `1390${String(i).padStart(7, '0')}`,
+      device: `bare-${i}`,
+    }));
     const costBefore = await bare.cost();
     const run = await closedLoop(bare, tvs, SECONDS * 2);
     const costAfter = await bare.cost();
@@ -131,7 +182,9 @@ if (want('checkout') && chain) {
     results.checkoutRatio = round((results.checkoutsPerSec as number) / (results.limitCheckout as number), 3);
     results.checkoutChain = {
       tvpay: chain.perCheckout,
-      bare: Object.fromEntries(Object.entries(served).map(([route, n]) => [route, round(n / Math.max(1, run.completed), 2)])),
+      bare: Object.fromEntries(
+        Object.entries(served).map(([route, n]) => [route, round(n / Math.max(1, run.completed), 2)]),
+      ),
       bareFailed: run.failed,
     };
   } finally {
@@ -148,7 +201,8 @@ if (want('checkout-sql')) {
   if (typeof results.limitCheckoutLoopMs === 'number') {
     // The ratio tvpay would reach if everything it does but its SQL cost no more than the bare chain's
     // plain node:http (the event loop is the bound of both): an upper bound, measured.
-    const loopMs = (results.limitCheckoutLoopMs as number) - (results.limitCheckoutSqlMs as number) + sql.sqlMsPerCheckout;
+    const loopMs =
+      (results.limitCheckoutLoopMs as number) - (results.limitCheckoutSqlMs as number) + sql.sqlMsPerCheckout;
     results.checkoutRatioCeiling = round(1000 / ((results.limitCheckout as number) * loopMs), 3);
   }
 }
@@ -162,7 +216,13 @@ if (want('checkout-split')) {
     const phones = await benchPhones(split, TVS);
     const run = summary(await closedLoop(split, phones, SECONDS * 2));
     results.checkoutsPerSecSplit = round(run.perSec);
-    results.checkoutSplit = { callP50Ms: round(run.callP50), callP99Ms: round(run.callP99), checkoutP50Ms: round(run.checkoutP50), checkoutP99Ms: round(run.checkoutP99), failed: run.failed };
+    results.checkoutSplit = {
+      callP50Ms: round(run.callP50),
+      callP99Ms: round(run.callP99),
+      checkoutP50Ms: round(run.checkoutP50),
+      checkoutP99Ms: round(run.checkoutP99),
+      failed: run.failed,
+    };
   } finally {
     await split.stop();
   }
@@ -171,7 +231,13 @@ if (want('checkout-split')) {
 if (want('console-scale')) {
   say(`console-scale: ${ORDERS} orders and their payments in the stores; the operator's reads …`);
   const s = await consoleScale(ORDERS, SECONDS);
-  Object.assign(results, { adminSearchP99Ms: s.adminSearchP99Ms, timelineP99Ms: s.timelineP99Ms, consoleOrdersP99Ms: s.consoleOrdersP99Ms, statementSeconds: s.statementSeconds, reconciliationSeconds: s.reconciliationSeconds });
+  Object.assign(results, {
+    adminSearchP99Ms: s.adminSearchP99Ms,
+    timelineP99Ms: s.timelineP99Ms,
+    consoleOrdersP99Ms: s.consoleOrdersP99Ms,
+    statementSeconds: s.statementSeconds,
+    reconciliationSeconds: s.reconciliationSeconds,
+  });
   results.consoleScale = s;
 }
 

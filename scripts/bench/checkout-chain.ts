@@ -15,7 +15,12 @@ export interface ChainShape {
   /** Delivery reports per SMS sent (Kannel reports each SMS more than once). */
   dlrPerSms: number;
   /** Requests served per checkout by route, and commits per checkout by service, as measured (for the report). */
-  perCheckout: { requests: Record<string, number>; commits: Record<string, number>; units: Record<string, number>; sms: number };
+  perCheckout: {
+    requests: Record<string, number>;
+    commits: Record<string, number>;
+    units: Record<string, number>;
+    sms: number;
+  };
 }
 
 type Samples = Map<string, number>;
@@ -38,7 +43,8 @@ function parse(text: string): Samples {
 }
 
 export async function snapshot(t: { urls: { backend: string; payserver: string }; admin: string }): Promise<Snapshot> {
-  const read = async (url: string) => parse(await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${t.admin}` } })).text());
+  const read = async (url: string) =>
+    parse(await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${t.admin}` } })).text());
   return { backend: await read(t.urls.backend), payserver: await read(t.urls.payserver) };
 }
 
@@ -47,7 +53,12 @@ const label = (key: string, name: string) => new RegExp(`${name}="([^"]*)"`).exe
 /** The checkout's shape from two snapshots around `checkouts` completed checkouts (and nothing else). */
 export function shapeOf(before: Snapshot, after: Snapshot, checkouts: number): Omit<ChainShape, 'ports'> {
   const delta = (s: (typeof SERVICES)[number], key: string) => (after[s].get(key) ?? 0) - (before[s].get(key) ?? 0);
-  const shape: Omit<ChainShape, 'ports'> = { sizes: {}, unitsPerRequest: {}, dlrPerSms: 0, perCheckout: { requests: {}, commits: {}, units: {}, sms: 0 } };
+  const shape: Omit<ChainShape, 'ports'> = {
+    sizes: {},
+    unitsPerRequest: {},
+    dlrPerSms: 0,
+    perCheckout: { requests: {}, commits: {}, units: {}, sms: 0 },
+  };
   for (const s of SERVICES) {
     const requests: Record<string, number> = {};
     for (const key of after[s].keys()) {
@@ -60,12 +71,16 @@ export function shapeOf(before: Snapshot, after: Snapshot, checkouts: number): O
     }
     for (const [route, n] of Object.entries(requests)) {
       const [method, path] = route.split(' ');
-      const sizeKey = (name: string, suffix: string) => `${name}_${suffix}{service="${s}",method="${method}",route="${path}"}`;
+      const sizeKey = (name: string, suffix: string) =>
+        `${name}_${suffix}{service="${s}",method="${method}",route="${path}"}`;
       const mean = (name: string) => {
         const count = delta(s, sizeKey(name, 'count'));
         return count > 0 ? Math.round(delta(s, sizeKey(name, 'sum')) / count) : 0;
       };
-      shape.sizes[`${s} ${route}`] = { requestBytes: mean('http_request_size_bytes'), responseBytes: mean('http_response_size_bytes') };
+      shape.sizes[`${s} ${route}`] = {
+        requestBytes: mean('http_request_size_bytes'),
+        responseBytes: mean('http_response_size_bytes'),
+      };
       shape.perCheckout.requests[`${s} ${route}`] = round2(n);
     }
     const units = delta(s, `tvpay_group_commit_units_sum{service="${s}"}`) / checkouts;

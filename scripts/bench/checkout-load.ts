@@ -17,7 +17,11 @@ export interface CheckoutRun {
   byCall: Record<string, number[]>;
 }
 
-async function timed<T>(run: Pick<CheckoutRun, 'perCallMs' | 'byCall'>, kind: string, fn: () => Promise<T>): Promise<T> {
+async function timed<T>(
+  run: Pick<CheckoutRun, 'perCallMs' | 'byCall'>,
+  kind: string,
+  fn: () => Promise<T>,
+): Promise<T> {
   const t = performance.now();
   try {
     return await fn();
@@ -53,29 +57,52 @@ export async function benchPhones(t: Tvpay, n: number, offset = 0): Promise<Benc
       headers: admin,
       body: JSON.stringify({ phone, currency: 'CNY', walletMinor: 100_000_000, quickPay: true }),
     }).then(json);
-    const { token } = await fetch(`${t.urls.backend}/admin/v1/devices`, { method: 'POST', headers: admin, body: JSON.stringify({ name: `bench ${offset + i}`, accountId: `bench-${offset + i}` }) }).then(json);
+    const { token } = await fetch(`${t.urls.backend}/admin/v1/devices`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ name: `bench ${offset + i}`, accountId: `bench-${offset + i}` }),
+    }).then(json);
     tvs.push({ phone, device: token });
   }
   return tvs;
 }
 
 /** One checkout as a TV and its phone do it: order → payer → read the code SMS → reply → `fulfilled` on the event stream. */
-export async function checkout(t: Pick<Tvpay, 'urls'>, bench: BenchTv, calls: Pick<CheckoutRun, 'perCallMs' | 'byCall'>): Promise<void> {
+export async function checkout(
+  t: Pick<Tvpay, 'urls'>,
+  bench: BenchTv,
+  calls: Pick<CheckoutRun, 'perCallMs' | 'byCall'>,
+): Promise<void> {
   const { phone, device } = bench;
   const tv = { authorization: `Bearer ${device}`, 'content-type': 'application/json' };
   const digits = `86${phone}`;
   /** The SMS the phone has not read yet (as a phone syncs: after the newest it has), marked read. */
   const unread = async () => {
     const after = bench.lastMessageId ? `?after=${bench.lastMessageId}` : '';
-    const messages = (await json(await fetch(`${t.urls.carrier}/dev/v1/phones/${digits}/messages${after}`))) as Array<{ id: string; text: string }>;
+    const messages = (await json(await fetch(`${t.urls.carrier}/dev/v1/phones/${digits}/messages${after}`))) as Array<{
+      id: string;
+      text: string;
+    }>;
     bench.lastMessageId = messages.at(-1)?.id ?? bench.lastMessageId;
     return messages;
   };
   await unread(); // what came since this TV's last checkout (its receipt): the code is what comes next
-  const order = await timed(calls, 'create', async () => json(await fetch(`${t.urls.backend}/v1/orders`, { method: 'POST', headers: tv, body: '{"productId":"kids-app"}' })));
-  await timed(calls, 'payer', async () => json(await fetch(`${t.urls.backend}/v1/orders/${order.orderId}/payer`, { method: 'POST', headers: tv, body: JSON.stringify({ phone }) })));
+  const order = await timed(calls, 'create', async () =>
+    json(await fetch(`${t.urls.backend}/v1/orders`, { method: 'POST', headers: tv, body: '{"productId":"kids-app"}' })),
+  );
+  await timed(calls, 'payer', async () =>
+    json(
+      await fetch(`${t.urls.backend}/v1/orders/${order.orderId}/payer`, {
+        method: 'POST',
+        headers: tv,
+        body: JSON.stringify({ phone }),
+      }),
+    ),
+  );
   // The TV watches its order's event stream, as the TV app does (no polling of the order).
-  const stream = await fetch(`${t.urls.backend}/v1/orders/${order.orderId}/events`, { headers: { authorization: `Bearer ${device}` } });
+  const stream = await fetch(`${t.urls.backend}/v1/orders/${order.orderId}/events`, {
+    headers: { authorization: `Bearer ${device}` },
+  });
   const fulfilled = (async () => {
     const decoder = new TextDecoder();
     let seenText = '';
@@ -93,26 +120,39 @@ export async function checkout(t: Pick<Tvpay, 'urls'>, bench: BenchTv, calls: Pi
     else await new Promise((r) => setTimeout(r, 20));
   }
   if (!code) throw new Error('no code SMS');
-  await timed(calls, 'reply', async () => json(await fetch(`${t.urls.carrier}/dev/v1/phones/${digits}/replies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: code }) })));
-  await Promise.race([fulfilled, new Promise((_, reject) => setTimeout(() => reject(new Error('not fulfilled in time')), 20_000))]);
+  await timed(calls, 'reply', async () =>
+    json(
+      await fetch(`${t.urls.carrier}/dev/v1/phones/${digits}/replies`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: code }),
+      }),
+    ),
+  );
+  await Promise.race([
+    fulfilled,
+    new Promise((_, reject) => setTimeout(() => reject(new Error('not fulfilled in time')), 20_000)),
+  ]);
 }
 
 /** Closed loop: every virtual TV runs checkouts back to back for `seconds`. */
 export async function closedLoop(t: Pick<Tvpay, 'urls'>, phones: BenchTv[], seconds: number): Promise<CheckoutRun> {
   const run: CheckoutRun = { completed: 0, failed: 0, seconds, perCheckoutMs: [], perCallMs: [], byCall: {} };
   const end = performance.now() + seconds * 1000;
-  await Promise.all(phones.map(async (phone) => {
-    while (performance.now() < end) {
-      const start = performance.now();
-      try {
-        await checkout(t, phone, run);
-        run.completed++;
-        run.perCheckoutMs.push(performance.now() - start);
-      } catch {
-        run.failed++;
+  await Promise.all(
+    phones.map(async (phone) => {
+      while (performance.now() < end) {
+        const start = performance.now();
+        try {
+          await checkout(t, phone, run);
+          run.completed++;
+          run.perCheckoutMs.push(performance.now() - start);
+        } catch {
+          run.failed++;
+        }
       }
-    }
-  }));
+    }),
+  );
   return run;
 }
 
@@ -134,13 +174,17 @@ export async function openLoop(t: Tvpay, phones: BenchTv[], perSecond: number, s
     }
     busy.add(phone);
     const began = performance.now();
-    jobs.push(checkout(t, phone, run).then(
-      () => {
-        run.completed++;
-        run.perCheckoutMs.push(performance.now() - began);
-      },
-      () => void run.failed++,
-    ).finally(() => busy.delete(phone)));
+    jobs.push(
+      checkout(t, phone, run)
+        .then(
+          () => {
+            run.completed++;
+            run.perCheckoutMs.push(performance.now() - began);
+          },
+          () => void run.failed++,
+        )
+        .finally(() => busy.delete(phone)),
+    );
   }
   await Promise.all(jobs);
   return run;
@@ -153,5 +197,7 @@ export const summary = (r: CheckoutRun) => ({
   callP99: percentile(r.perCallMs, 99),
   checkoutP50: percentile(r.perCheckoutMs, 50),
   checkoutP99: percentile(r.perCheckoutMs, 99),
-  callP99ByKind: Object.fromEntries(Object.entries(r.byCall).map(([kind, ms]) => [kind, Math.round(percentile(ms, 99) * 10) / 10])),
+  callP99ByKind: Object.fromEntries(
+    Object.entries(r.byCall).map(([kind, ms]) => [kind, Math.round(percentile(ms, 99) * 10) / 10]),
+  ),
 });

@@ -12,7 +12,8 @@ interface Dump {
   statements: Record<string, [number, number]>;
 }
 
-const read = (file: string): Dump | undefined => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Dump) : undefined);
+const read = (file: string): Dump | undefined =>
+  existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Dump) : undefined;
 
 /**
  * What sql-timing.ts has counted by now: the first of its writes (every 200 ms) made after this call,
@@ -20,11 +21,15 @@ const read = (file: string): Dump | undefined => (existsSync(file) ? (JSON.parse
  */
 async function countedNow(file: string): Promise<Dump> {
   const seen = read(file)?.seq ?? 0;
-  return eventually(() => {
-    const d = read(file);
-    if (!d || d.seq <= seen) throw new Error('checkout-sql: the tvpay process did not write its SQL timing');
-    return d;
-  }, 5000, 25);
+  return eventually(
+    () => {
+      const d = read(file);
+      if (!d || d.seq <= seen) throw new Error('checkout-sql: the tvpay process did not write its SQL timing');
+      return d;
+    },
+    5000,
+    25,
+  );
 }
 
 /**
@@ -37,7 +42,10 @@ async function countedNow(file: string): Promise<Dump> {
 export async function checkoutSql(tvCount: number, seconds: number) {
   const dir = mkdtempSync(join(tmpdir(), 'tvpay-sql-timing-'));
   const file = join(dir, 'timing.json');
-  const tvpay = await startTvpay(false, { nodeArgs: ['--import', 'tsx', '--import', join(import.meta.dirname, 'sql-timing.ts')], env: { TVPAY_BENCH_SQL_TIMING_FILE: file } });
+  const tvpay = await startTvpay(false, {
+    nodeArgs: ['--import', 'tsx', '--import', join(import.meta.dirname, 'sql-timing.ts')],
+    env: { TVPAY_BENCH_SQL_TIMING_FILE: file },
+  });
   try {
     const tvs = await benchPhones(tvpay, tvCount);
     // A first loop warms the JIT and the statement caches, as the checkout figure's first seconds do.
@@ -59,7 +67,12 @@ export async function checkoutSql(tvCount: number, seconds: number) {
       top: rows
         .sort((a, b) => b.ms - a.ms)
         .slice(0, 12)
-        .map((r) => ({ perCheckout: round(r.count / n, 2), microsPerCheckout: round((r.ms * 1000) / n), microsEach: round((r.ms * 1000) / Math.max(1, r.count)), sql: r.sql.replace(/\s+/g, ' ').slice(0, 160) })),
+        .map((r) => ({
+          perCheckout: round(r.count / n, 2),
+          microsPerCheckout: round((r.ms * 1000) / n),
+          microsEach: round((r.ms * 1000) / Math.max(1, r.count)),
+          sql: r.sql.replace(/\s+/g, ' ').slice(0, 160),
+        })),
     };
   } finally {
     await tvpay.stop();

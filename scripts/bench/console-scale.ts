@@ -17,7 +17,13 @@ const DAY_MS = 86_400_000;
  */
 function seed(dir: string, n: number, templateOrderId: string, now: number): void {
   const span = 30 * DAY_MS;
-  const fill = (db: Database.Database, table: string, where: string, overrides: Record<string, string>, idArg: string) => {
+  const fill = (
+    db: Database.Database,
+    table: string,
+    where: string,
+    overrides: Record<string, string>,
+    idArg: string,
+  ) => {
     const cols = (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name);
     const exprs = cols.map((c) => overrides[c] ?? `t.${c}`);
     db.prepare(
@@ -26,16 +32,48 @@ function seed(dir: string, n: number, templateOrderId: string, now: number): voi
     ).run(idArg);
   };
   // i-th copy: created i × (30 days / n) before now; its phone one of 100,000.
-  const at = (offsetMs = 0) => `strftime('%Y-%m-%dT%H:%M:%fZ', (${now} - i * ${span / n} + ${offsetMs}) / 1000.0, 'unixepoch')`;
+  const at = (offsetMs = 0) =>
+    `strftime('%Y-%m-%dT%H:%M:%fZ', (${now} - i * ${span / n} + ${offsetMs}) / 1000.0, 'unixepoch')`;
   const phone = `'+86139' || printf('%08d', i % 100000)`;
   const orderId = `'ord_m' || printf('%07d', i)`;
 
   const backend = new Database(join(dir, 'backend.db'));
   backend.pragma('journal_mode = WAL');
   backend.transaction(() => {
-    fill(backend, 'orders', 'id = ?', { id: orderId, payer_phone: phone, link_token: `'lt_m' || i`, payment_id: `'pay_m' || i`, created_at: at(), expires_at: at(900_000), paid_at: at(5_000), fulfilled_at: at(6_000) }, templateOrderId);
-    for (const [kind, summary, offset] of [['status', 'paid', 5_000], ['status', 'fulfilled', 6_000]] as const) {
-      fill(backend, 'order_timeline', 'order_id = ?', { id: `'tl_m' || i || '${summary}'`, order_id: orderId, at: at(offset), kind: `'${kind}'`, summary: `'${summary}'`, detail: 'NULL' }, templateOrderId);
+    fill(
+      backend,
+      'orders',
+      'id = ?',
+      {
+        id: orderId,
+        payer_phone: phone,
+        link_token: `'lt_m' || i`,
+        payment_id: `'pay_m' || i`,
+        created_at: at(),
+        expires_at: at(900_000),
+        paid_at: at(5_000),
+        fulfilled_at: at(6_000),
+      },
+      templateOrderId,
+    );
+    for (const [kind, summary, offset] of [
+      ['status', 'paid', 5_000],
+      ['status', 'fulfilled', 6_000],
+    ] as const) {
+      fill(
+        backend,
+        'order_timeline',
+        'order_id = ?',
+        {
+          id: `'tl_m' || i || '${summary}'`,
+          order_id: orderId,
+          at: at(offset),
+          kind: `'${kind}'`,
+          summary: `'${summary}'`,
+          detail: 'NULL',
+        },
+        templateOrderId,
+      );
     }
   })();
   backend.close();
@@ -43,17 +81,47 @@ function seed(dir: string, n: number, templateOrderId: string, now: number): voi
   const pay = new Database(join(dir, 'payserver.db'));
   pay.pragma('journal_mode = WAL');
   pay.transaction(() => {
-    fill(pay, 'checkouts', 'order_id = ?', { order_id: orderId, phone, link_token_hash: `'lth_m' || i`, paid_payment_id: `'pay_m' || i`, created_at: at(), expires_at: at(900_000) }, templateOrderId);
-    fill(pay, 'payments', "order_id = ? AND status = 'captured'", { id: `'pay_m' || i`, order_id: orderId, phone, created_at: at(1_000), completed_at: at(5_000) }, templateOrderId);
+    fill(
+      pay,
+      'checkouts',
+      'order_id = ?',
+      {
+        order_id: orderId,
+        phone,
+        link_token_hash: `'lth_m' || i`,
+        paid_payment_id: `'pay_m' || i`,
+        created_at: at(),
+        expires_at: at(900_000),
+      },
+      templateOrderId,
+    );
+    fill(
+      pay,
+      'payments',
+      "order_id = ? AND status = 'captured'",
+      { id: `'pay_m' || i`, order_id: orderId, phone, created_at: at(1_000), completed_at: at(5_000) },
+      templateOrderId,
+    );
   })();
   pay.close();
 }
 
-async function p99(url: string, headers: Record<string, string>, paths: () => string, seconds: number): Promise<number> {
+async function p99(
+  url: string,
+  headers: Record<string, string>,
+  paths: () => string,
+  seconds: number,
+): Promise<number> {
   // As long again of the same load first, not counted: the services were just restarted on the store the
   // seeding wrote, and in their first seconds (compiling the code, filling the caches) the first figure
   // measured after a one-second warm-up gave a p99 of 119 ms against 44–58 ms a minute later (BENCHMARKS.md).
-  await autocannon({ url, headers, connections: 8, duration: seconds, requests: [{ setupRequest: (req) => ({ ...req, path: paths() }) }] });
+  await autocannon({
+    url,
+    headers,
+    connections: 8,
+    duration: seconds,
+    requests: [{ setupRequest: (req) => ({ ...req, path: paths() }) }],
+  });
   const r = await autocannon({
     url,
     headers,
@@ -73,7 +141,9 @@ export async function consoleScale(n: number, seconds: number) {
     const [tv] = await benchPhones(t, 1);
     await checkout(t, tv!, { perCallMs: [], byCall: {} });
     const admin = { authorization: `Bearer ${p.secrets.adminToken}` };
-    const [template] = (await (await fetch(`${p.urls.backend}/admin/v1/orders?limit=1&status=fulfilled`, { headers: admin })).json()).items;
+    const [template] = (
+      await (await fetch(`${p.urls.backend}/admin/v1/orders?limit=1&status=fulfilled`, { headers: admin })).json()
+    ).items;
     await p.stopOne('all#0', 'SIGTERM');
     const now = Date.now();
     const t0 = performance.now();
@@ -83,11 +153,26 @@ export async function consoleScale(n: number, seconds: number) {
 
     const random = (k: number) => Math.floor(Math.random() * k) + 1;
     const someone = () => `86139${String(random(100_000) - 1).padStart(8, '0')}`;
-    const signIn = await fetch(`${p.urls.backend}/console/sign-in`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${encodeURIComponent(p.secrets.adminToken)}`, redirect: 'manual' });
+    const signIn = await fetch(`${p.urls.backend}/console/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${encodeURIComponent(p.secrets.adminToken)}`,
+      redirect: 'manual',
+    });
     const cookie = signIn.headers.getSetCookie()[0]!.split(';')[0]!;
     const consoleOrdersP99Ms = await p99(p.urls.backend, { cookie }, () => `/console/orders?q=${someone()}`, seconds);
-    const adminSearchP99Ms = await p99(p.urls.backend, admin, () => `/admin/v1/orders?phone=${someone()}&limit=25`, seconds);
-    const timelineP99Ms = await p99(p.urls.backend, admin, () => `/admin/v1/orders/ord_m${String(random(n)).padStart(7, '0')}/timeline`, seconds);
+    const adminSearchP99Ms = await p99(
+      p.urls.backend,
+      admin,
+      () => `/admin/v1/orders?phone=${someone()}&limit=25`,
+      seconds,
+    );
+    const timelineP99Ms = await p99(
+      p.urls.backend,
+      admin,
+      () => `/admin/v1/orders/ord_m${String(random(n)).padStart(7, '0')}/timeline`,
+      seconds,
+    );
 
     const day = new Date(now - 10 * DAY_MS).toISOString().slice(0, 10);
     let t1 = performance.now();
@@ -95,7 +180,11 @@ export async function consoleScale(n: number, seconds: number) {
     const rows = ((await statement.json()) as unknown[]).length;
     const statementSeconds = (performance.now() - t1) / 1000;
     t1 = performance.now();
-    const rec = await fetch(`${p.urls.backend}/admin/v1/reconciliations`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ date: day }) });
+    const rec = await fetch(`${p.urls.backend}/admin/v1/reconciliations`, {
+      method: 'POST',
+      headers: { ...admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ date: day }),
+    });
     const report = (await rec.json()) as { matched: number; mismatches: unknown[] };
     const reconciliationSeconds = (performance.now() - t1) / 1000;
     // What a Prometheus scrape of each service costs with the million in the stores (the business gauges count by status).

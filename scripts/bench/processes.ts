@@ -10,19 +10,31 @@ const ROOT = resolve(import.meta.dirname, '../..');
 /** A bare Fastify hello-world in its own process. */
 export async function startHello() {
   const [port] = await freePorts(1);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'hello-server.ts'), String(port)], { cwd: ROOT, stdio: 'ignore' });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'hello-server.ts'), String(port)],
+    { cwd: ROOT, stdio: 'ignore' },
+  );
   const url = `http://127.0.0.1:${port}/`;
-  await eventually(async () => {
-    if (child.exitCode !== null) throw new Error('the hello server exited');
-    if (!(await fetch(url)).ok) throw new Error('the hello server is not up');
-  }, 30_000, 100);
+  await eventually(
+    async () => {
+      if (child.exitCode !== null) throw new Error('the hello server exited');
+      if (!(await fetch(url)).ok) throw new Error('the hello server is not up');
+    },
+    30_000,
+    100,
+  );
   return { url, stop: () => child.kill('SIGTERM') };
 }
 
 /** The checkout's chain on bare `node:http` (bare-chain-server.ts), shaped like the tvpay run just measured. */
 export async function startBareChain(shape: Omit<ChainShape, 'ports'>) {
   const ports = await freePorts(3);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'bare-chain-server.ts'), JSON.stringify({ ...shape, ports })], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'bare-chain-server.ts'), JSON.stringify({ ...shape, ports })],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
     child.on('exit', () => reject(new Error('the bare chain server exited')));
@@ -62,7 +74,10 @@ export const UNLIMITED = {
  * node arguments and environment for a measurement (sql-timing.ts).
  */
 export async function startTvpay(split = false, extra: { nodeArgs?: string[]; env?: Record<string, string> } = {}) {
-  const p = await startProcesses({ ...UNLIMITED, TVPAY_LOG_LEVEL: 'warn', ...extra.env }, { together: !split, nodeArgs: [...serverNodeArgs(), ...(extra.nodeArgs ?? [])] });
+  const p = await startProcesses(
+    { ...UNLIMITED, TVPAY_LOG_LEVEL: 'warn', ...extra.env },
+    { together: !split, nodeArgs: [...serverNodeArgs(), ...(extra.nodeArgs ?? [])] },
+  );
   const pids = p.pids();
   return {
     urls: p.urls,

@@ -19,7 +19,9 @@ export function limitCommit(seconds: number): number {
   const db = new SqliteDatabase(join(dir, 'c.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.exec('create table acct (id integer primary key, balance integer not null, held integer not null); create table entry (id integer primary key autoincrement, acct integer, amount integer, at text)');
+  db.exec(
+    'create table acct (id integer primary key, balance integer not null, held integer not null); create table entry (id integer primary key autoincrement, acct integer, amount integer, at text)',
+  );
   db.exec('insert into acct values (1, 1000000000, 0), (2, 0, 0)');
   const upd = db.prepare('update acct set balance = balance + ?, held = held + ? where id = ?');
   const ins = db.prepare('insert into entry (acct, amount, at) values (?, ?, ?)');
@@ -53,7 +55,16 @@ export async function ledgerPairs(seconds: number, payers = 1): Promise<number> 
   const ledger = new Ledger(cryptoRandom, systemClock);
   const wallets: string[] = [];
   for (let i = 0; i < payers; i++) {
-    await store.db.insertInto('accounts').values({ id: `acc_${i}`, phone: `+86139${String(i).padStart(8, '0')}`, currency: 'CNY', quick_pay: 1, created_at: new Date().toISOString() }).execute();
+    await store.db
+      .insertInto('accounts')
+      .values({
+        id: `acc_${i}`,
+        phone: `+86139${String(i).padStart(8, '0')}`,
+        currency: 'CNY',
+        quick_pay: 1,
+        created_at: new Date().toISOString(),
+      })
+      .execute();
     const wallet = await ledger.openAccount(store.db, { accountId: `acc_${i}`, kind: 'wallet', currency: 'CNY' });
     await ledger.credit(store.db, wallet, 1_000_000_000, `bench_${i}`);
     wallets.push(wallet);

@@ -23,17 +23,36 @@ const WALLET_MINOR = 100_000_000;
  */
 export async function renewalsBench(n: number, split: boolean) {
   const hooks = await webhookReceiver();
-  const p = await startProcesses({ ...UNLIMITED, TVPAY_LOG_LEVEL: 'warn', TVPAY_TEST_CLOCK: '1' }, { together: !split, nodeArgs: serverNodeArgs() });
+  const p = await startProcesses(
+    { ...UNLIMITED, TVPAY_LOG_LEVEL: 'warn', TVPAY_TEST_CLOCK: '1' },
+    { together: !split, nodeArgs: serverNodeArgs() },
+  );
   try {
     const admin = { authorization: `Bearer ${p.secrets.adminToken}`, 'content-type': 'application/json' };
-    const call = async (base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = admin) => {
-      const res = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const call = async (
+      base: string,
+      method: string,
+      path: string,
+      body?: unknown,
+      headers: Record<string, string> = admin,
+    ) => {
+      const res = await fetch(`${base}${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
       const text = await res.text();
       if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 200)}`);
       return text ? JSON.parse(text) : null;
     };
     const phones = Array.from({ length: PAYERS }, (_, i) => `1391${String(i).padStart(7, '0')}`);
-    for (const phone of phones) await call(p.urls.payserver, 'POST', '/admin/v1/accounts', { phone, currency: 'CNY', walletMinor: WALLET_MINOR, quickPay: true });
+    for (const phone of phones)
+      await call(p.urls.payserver, 'POST', '/admin/v1/accounts', {
+        phone,
+        currency: 'CNY',
+        walletMinor: WALLET_MINOR,
+        quickPay: true,
+      });
     const tv = { authorization: `Bearer ${p.deviceToken}`, 'content-type': 'application/json' };
     const { orderId } = await call(p.urls.backend, 'POST', '/v1/orders', { productId: 'uhd-monthly' }, tv);
     const digits = `86${phones[0]}`;
@@ -65,14 +84,25 @@ export async function renewalsBench(n: number, split: boolean) {
     // TVs at a steady 50 calls a second (the catalogue and an order's status) while the renewals run.
     let tvLoad!: autocannon.Instance;
     const tvResult = new Promise<autocannon.Result>((resolve, reject) => {
-      tvLoad = autocannon({ url: p.urls.backend, headers: { authorization: `Bearer ${p.deviceToken}` }, connections: 4, overallRate: 50, duration: 3600, requests: [{ path: '/v1/products' }, { path: `/v1/orders/${orderId}` }] }, (err, result) => (err ? reject(err) : resolve(result)));
+      tvLoad = autocannon(
+        {
+          url: p.urls.backend,
+          headers: { authorization: `Bearer ${p.deviceToken}` },
+          connections: 4,
+          overallRate: 50,
+          duration: 3600,
+          requests: [{ path: '/v1/products' }, { path: `/v1/orders/${orderId}` }],
+        },
+        (err, result) => (err ? reject(err) : resolve(result)),
+      );
     });
     const delivered0 = hooks.received();
     const started = performance.now();
     // The moment they are all due: move the process's clock past the period's end.
     const ahead = Math.ceil((due - Date.now()) / 1000) + 60;
     // One clock per process: with the services apart, each one's is moved by the same amount.
-    for (const base of split ? [p.urls.payserver, p.urls.backend] : [p.urls.backend]) await call(base, 'POST', '/admin/v1/test-clock', { advanceSeconds: ahead });
+    for (const base of split ? [p.urls.payserver, p.urls.backend] : [p.urls.backend])
+      await call(base, 'POST', '/admin/v1/test-clock', { advanceSeconds: ahead });
     // Progress is read from the store files by a reader of this process (WAL readers never hold up
     // the writer): scraping /metrics every second would count whole tables in the services' own loops.
     const backendDb = new Database(join(p.dir, 'backend.db'), { readonly: true });
@@ -83,11 +113,19 @@ export async function renewalsBench(n: number, split: boolean) {
     try {
       for (;;) {
         await new Promise((r) => setTimeout(r, 1000));
-        fulfilled = count(backendDb, "SELECT count(*) AS n FROM orders WHERE channel = 'renewal' AND status = 'fulfilled'");
-        const failed = count(backendDb, "SELECT count(*) AS n FROM orders WHERE channel = 'renewal' AND status IN ('failed', 'expired')");
+        fulfilled = count(
+          backendDb,
+          "SELECT count(*) AS n FROM orders WHERE channel = 'renewal' AND status = 'fulfilled'",
+        );
+        const failed = count(
+          backendDb,
+          "SELECT count(*) AS n FROM orders WHERE channel = 'renewal' AND status IN ('failed', 'expired')",
+        );
         if (failed > 0) throw new Error(`${failed} renewals failed`);
         if (Number.isNaN(chargedSeconds) && fulfilled >= n) chargedSeconds = (performance.now() - started) / 1000;
-        const backlog = () => count(backendDb, "SELECT count(*) AS n FROM outbox WHERE status = 'pending'") + count(payserverDb, "SELECT count(*) AS n FROM outbox WHERE status = 'pending'");
+        const backlog = () =>
+          count(backendDb, "SELECT count(*) AS n FROM outbox WHERE status = 'pending'") +
+          count(payserverDb, "SELECT count(*) AS n FROM outbox WHERE status = 'pending'");
         if (!Number.isNaN(chargedSeconds) && backlog() === 0) break;
         // Past 30 minutes the figure is "not within 30 minutes": reported as such, not waited for.
         if ((performance.now() - started) / 1000 > 1800) break;
@@ -99,7 +137,10 @@ export async function renewalsBench(n: number, split: boolean) {
     const allOutSeconds = gaveUp ? NaN : (performance.now() - started) / 1000;
     tvLoad.stop();
     const tvCalls = await tvResult;
-    const charges = count(payserverDb, "SELECT count(*) AS n FROM payments WHERE method = 'renewal' AND status = 'captured'");
+    const charges = count(
+      payserverDb,
+      "SELECT count(*) AS n FROM payments WHERE method = 'renewal' AND status = 'captured'",
+    );
     payserverDb.close();
     return {
       processes: split ? 'one per service' : 'one for all three',

@@ -58,6 +58,13 @@ database.exec = function (this: unknown, sql: unknown) {
 let seq = 0;
 setInterval(() => {
   const at = `${file}.${process.pid}`;
-  writeFileSync(at, JSON.stringify({ seq: ++seq, loopMs: performance.eventLoopUtilization().active, statements: Object.fromEntries(counted) }));
+  writeFileSync(
+    at,
+    JSON.stringify({
+      seq: ++seq,
+      loopMs: performance.eventLoopUtilization().active,
+      statements: Object.fromEntries(counted),
+    }),
+  );
   renameSync(at, file);
 }, DUMP_MS).unref();

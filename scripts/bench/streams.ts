@@ -10,7 +10,8 @@ interface Tvpay {
   pid: number;
 }
 
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const rssMb = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 /**
  * Holds `total` TV event streams open on one back-end, spread over `orders`
@@ -23,8 +24,16 @@ export async function streamsBench(t: Tvpay, total: number, orders: number) {
   const deviceOf = new Map<string, string>();
   for (const { phone, device } of tvs) {
     const tv = { authorization: `Bearer ${device}`, 'content-type': 'application/json' };
-    const o = await (await fetch(`${t.urls.backend}/v1/orders`, { method: 'POST', headers: tv, body: '{"productId":"kids-app"}' })).json();
-    await (await fetch(`${t.urls.backend}/v1/orders/${o.orderId}/payer`, { method: 'POST', headers: tv, body: JSON.stringify({ phone }) })).text();
+    const o = await (
+      await fetch(`${t.urls.backend}/v1/orders`, { method: 'POST', headers: tv, body: '{"productId":"kids-app"}' })
+    ).json();
+    await (
+      await fetch(`${t.urls.backend}/v1/orders/${o.orderId}/payer`, {
+        method: 'POST',
+        headers: tv,
+        body: JSON.stringify({ phone }),
+      })
+    ).text();
     ids.push(o.orderId);
     deviceOf.set(o.orderId, device);
   }
@@ -41,21 +50,25 @@ export async function streamsBench(t: Tvpay, total: number, orders: number) {
     };
     for (let i = 0; i < total; i++) {
       const orderId = ids[i % ids.length]!;
-      const req = http.get(`${t.urls.backend}/v1/orders/${orderId}/events`, { agent, headers: { authorization: `Bearer ${deviceOf.get(orderId)}` } }, (res) => {
-        open++;
-        let buffer = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffer += chunk;
-          const m = /"status":"fulfilled".*?"fulfilledAt":"([^"]+)"/.exec(buffer);
-          if (m) {
-            delays.push(Date.now() - Date.parse(m[1]!));
-            buffer = '';
-          }
-        });
-        res.on('end', finish);
-        res.on('error', finish);
-      });
+      const req = http.get(
+        `${t.urls.backend}/v1/orders/${orderId}/events`,
+        { agent, headers: { authorization: `Bearer ${deviceOf.get(orderId)}` } },
+        (res) => {
+          open++;
+          let buffer = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            buffer += chunk;
+            const m = /"status":"fulfilled".*?"fulfilledAt":"([^"]+)"/.exec(buffer);
+            if (m) {
+              delays.push(Date.now() - Date.parse(m[1]!));
+              buffer = '';
+            }
+          });
+          res.on('end', finish);
+          res.on('error', finish);
+        },
+      );
       req.on('error', () => {
         failed++;
         finish();
@@ -68,9 +81,21 @@ export async function streamsBench(t: Tvpay, total: number, orders: number) {
   for (const { phone } of tvs) {
     const inbox = await (await fetch(`${t.urls.carrier}/dev/v1/phones/86${phone}/messages`)).json();
     const code = /(\d{6})/.exec(inbox[inbox.length - 1].text)?.[1];
-    await fetch(`${t.urls.carrier}/dev/v1/phones/86${phone}/replies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: code }) });
+    await fetch(`${t.urls.carrier}/dev/v1/phones/86${phone}/replies`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: code }),
+    });
   }
   await Promise.race([done, new Promise((r) => setTimeout(r, 60_000))]);
   for (const req of requests) req.destroy();
-  return { streams: open, failed, rssMb: rssOpen, rssIdleMb: rssBefore, p50Ms: percentile(delays, 50), p99Ms: percentile(delays, 99), events: delays.length };
+  return {
+    streams: open,
+    failed,
+    rssMb: rssOpen,
+    rssIdleMb: rssBefore,
+    p50Ms: percentile(delays, 50),
+    p99Ms: percentile(delays, 99),
+    events: delays.length,
+  };
 }

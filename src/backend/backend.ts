@@ -45,7 +45,11 @@ import { WebhookDelivery } from './webhooks/webhook-delivery.ts';
 import { adminWebhookRoutes } from './webhooks/webhooks-routes.ts';
 import { TEXT_SMS_TOPIC, textSender } from '../sms/text-sms.ts';
 import { RENEWAL_TOPIC, SubscriptionsService } from './subscriptions/subscriptions-service.ts';
-import { adminSubscriptionRoutes, cancelByPhoneRoute, tvSubscriptionRoutes } from './subscriptions/subscriptions-routes.ts';
+import {
+  adminSubscriptionRoutes,
+  cancelByPhoneRoute,
+  tvSubscriptionRoutes,
+} from './subscriptions/subscriptions-routes.ts';
 import { testClockRoutes, type TestClock } from '../lib/http/test-clock-routes.ts';
 import { WEBHOOK_TOPIC, WebhooksService } from './webhooks/webhooks-service.ts';
 
@@ -72,48 +76,164 @@ export interface BackendDeps {
  */
 export async function buildBackend(deps: BackendDeps) {
   const { config, secrets, clock, random, log } = deps;
-  const core = await serviceCore({ store: deps.store, migrations: backendMigrations, config, clock, log, title: 'tvpay back-end server', service: 'backend', lanes: [{ topics: [WEBHOOK_TOPIC.name], batch: 64 }, { topics: [RENEWAL_TOPIC.name], batch: 64 }] });
+  const core = await serviceCore({
+    store: deps.store,
+    migrations: backendMigrations,
+    config,
+    clock,
+    log,
+    title: 'tvpay back-end server',
+    service: 'backend',
+    lanes: [
+      { topics: [WEBHOOK_TOPIC.name], batch: 64 },
+      { topics: [RENEWAL_TOPIC.name], batch: 64 },
+    ],
+  });
   const { db, shared, storeCreated, worker, laneWorkers, kick, limiter, app, idem } = core;
   const events = new OrderEvents();
-  const bridge = deps.store.dialect === 'postgres' ? new PgOrderEvents(config.backendDatabase, db, events, log) : undefined;
+  const bridge =
+    deps.store.dialect === 'postgres' ? new PgOrderEvents(config.backendDatabase, db, events, log) : undefined;
   await bridge?.start();
-  const provider = deps.provider ?? new TvpayProvider(new SignedClient(deps.payserver ?? httpTransport(config.internalUrls.payserver), secrets.serviceSecret, clock), config.publicUrls.payserver);
+  const provider =
+    deps.provider ??
+    new TvpayProvider(
+      new SignedClient(deps.payserver ?? httpTransport(config.internalUrls.payserver), secrets.serviceSecret, clock),
+      config.publicUrls.payserver,
+    );
   const checkoutUrl = (token: string) => provider.checkoutUrl(token);
   const window = config.limits.windowSeconds;
 
   const products = new ProductsService(db, clock);
   const devices = new DevicesService(db, random, clock);
-  const fulfilment = config.fulfilment.url && config.fulfilment.secret ? { url: config.fulfilment.url, secret: config.fulfilment.secret, deadlineSeconds: config.fulfilment.deadlineSeconds } : undefined;
-  const webhooks = new WebhooksService({ db, random, clock, encryptionKey: secrets.encryptionKey, fulfilment: fulfilment !== undefined });
+  const fulfilment =
+    config.fulfilment.url && config.fulfilment.secret
+      ? {
+          url: config.fulfilment.url,
+          secret: config.fulfilment.secret,
+          deadlineSeconds: config.fulfilment.deadlineSeconds,
+        }
+      : undefined;
+  const webhooks = new WebhooksService({
+    db,
+    random,
+    clock,
+    encryptionKey: secrets.encryptionKey,
+    fulfilment: fulfilment !== undefined,
+  });
   const subscriptions = new SubscriptionsService({
-    db, provider, webhooks, random, clock, kick, log,
-    options: { noticeDays: config.renewalNoticeDays, locale: config.sms.locale, smsFrom: config.sms.payserverFrom, payee: config.merchantName, timeZone: config.businessTimeZone },
+    db,
+    provider,
+    webhooks,
+    random,
+    clock,
+    kick,
+    log,
+    options: {
+      noticeDays: config.renewalNoticeDays,
+      locale: config.sms.locale,
+      smsFrom: config.sms.payserverFrom,
+      payee: config.merchantName,
+      timeZone: config.businessTimeZone,
+    },
     currentTerms: (productId) => products.terms(productId),
   });
-  const ending = new OrderEnding({ db, events, random, clock, kick, webhooks, onEndedIn: (trx, orderId, now) => subscriptions.orderEndedIn(trx, orderId, now) });
+  const ending = new OrderEnding({
+    db,
+    events,
+    random,
+    clock,
+    kick,
+    webhooks,
+    onEndedIn: (trx, orderId, now) => subscriptions.orderEndedIn(trx, orderId, now),
+  });
   const refunds = new RefundsService({ db, provider, webhooks, events, random, clock, kick });
   const attempts = new PaymentAttempts({
-    db, provider, ending, gateway: deps.gateway, events, random, clock, log,
-    options: { payee: config.merchantName, locale: config.sms.locale, smsFrom: config.sms.backendFrom, maxWrongCodes: config.maxWrongCodes },
+    db,
+    provider,
+    ending,
+    gateway: deps.gateway,
+    events,
+    random,
+    clock,
+    log,
+    options: {
+      payee: config.merchantName,
+      locale: config.sms.locale,
+      smsFrom: config.sms.backendFrom,
+      maxWrongCodes: config.maxWrongCodes,
+    },
   });
   const orders = new OrdersService({
-    db, products, limiter, events, ending, random, clock, kick,
+    db,
+    products,
+    limiter,
+    events,
+    ending,
+    random,
+    clock,
+    kick,
     options: {
       orderTtlSeconds: config.orderTtlSeconds,
       regions: config.phoneRegions,
-      payerPerPhone: { what: 'payer submissions for this phone', limit: config.limits.payerPerPhone, windowSeconds: window },
-      payerPerDevice: { what: 'payer submissions from this TV', limit: config.limits.payerPerDevice, windowSeconds: window },
-      payerPerAccount: { what: 'payer submissions for this subscriber', limit: config.limits.payerPerAccount, windowSeconds: window },
-      payerPerPrefix: { what: 'payer submissions for numbers like this one', limit: config.limits.payerPerPrefix, windowSeconds: window },
+      payerPerPhone: {
+        what: 'payer submissions for this phone',
+        limit: config.limits.payerPerPhone,
+        windowSeconds: window,
+      },
+      payerPerDevice: {
+        what: 'payer submissions from this TV',
+        limit: config.limits.payerPerDevice,
+        windowSeconds: window,
+      },
+      payerPerAccount: {
+        what: 'payer submissions for this subscriber',
+        limit: config.limits.payerPerAccount,
+        windowSeconds: window,
+      },
+      payerPerPrefix: {
+        what: 'payer submissions for numbers like this one',
+        limit: config.limits.payerPerPrefix,
+        windowSeconds: window,
+      },
       smsDailyBudget: smsBudgetRule(config.limits.smsDailyBudget),
       ordersPerDevice: { what: 'orders from this TV', limit: config.limits.ordersPerDevice, windowSeconds: window },
     },
     runAttempt: (orderId, attempt, startMessage) => attempts.run({ orderId, attempt }, startMessage),
-    onBudgetExhausted: () => log.error({ budget: config.limits.smsDailyBudget }, "the day's SMS budget is used up: new SMS payments are refused until the window resets"),
+    onBudgetExhausted: () =>
+      log.error(
+        { budget: config.limits.smsDailyBudget },
+        "the day's SMS budget is used up: new SMS payments are refused until the window resets",
+      ),
   });
-  const paymentEvents = new PaymentEvents({ db, events, ending, refunds, webhooks, subscriptions, random, clock, kick, log, fulfilment });
-  const reconciliation = new ReconciliationService({ db, provider, payments: paymentEvents, random, clock, timeZone: config.businessTimeZone, log: log.child({ part: 'reconciliation' }) });
-  const webhookDelivery = new WebhookDelivery({ db, clock, encryptionKey: secrets.encryptionKey, log: log.child({ part: 'webhooks' }), fulfilment: paymentEvents.fulfilmentHooks() });
+  const paymentEvents = new PaymentEvents({
+    db,
+    events,
+    ending,
+    refunds,
+    webhooks,
+    subscriptions,
+    random,
+    clock,
+    kick,
+    log,
+    fulfilment,
+  });
+  const reconciliation = new ReconciliationService({
+    db,
+    provider,
+    payments: paymentEvents,
+    random,
+    clock,
+    timeZone: config.businessTimeZone,
+    log: log.child({ part: 'reconciliation' }),
+  });
+  const webhookDelivery = new WebhookDelivery({
+    db,
+    clock,
+    encryptionKey: secrets.encryptionKey,
+    log: log.child({ part: 'webhooks' }),
+    fulfilment: paymentEvents.fulfilmentHooks(),
+  });
 
   const handlers = [
     handler(START_TOPIC, async (p) => void (await attempts.run(p))),
@@ -128,20 +248,38 @@ export async function buildBackend(deps: BackendDeps) {
   ];
 
   const { metrics } = core;
-  metrics.gauge({ name: 'tvpay_orders', help: 'Orders by status and channel (renewal orders have channel renewal).', labelNames: ['status', 'channel'], read: () => countsBy(db, BACKEND_COUNTED.orders) });
-  metrics.gauge({ name: 'tvpay_refunds', help: 'Refunds by status and who started them.', labelNames: ['status', 'initiated_by'], read: () => countsBy(db, BACKEND_COUNTED.refunds) });
-  metrics.gauge({ name: 'tvpay_subscriptions', help: 'Subscriptions by status.', labelNames: ['status'], read: () => countsBy(db, BACKEND_COUNTED.subscriptions) });
+  metrics.gauge({
+    name: 'tvpay_orders',
+    help: 'Orders by status and channel (renewal orders have channel renewal).',
+    labelNames: ['status', 'channel'],
+    read: () => countsBy(db, BACKEND_COUNTED.orders),
+  });
+  metrics.gauge({
+    name: 'tvpay_refunds',
+    help: 'Refunds by status and who started them.',
+    labelNames: ['status', 'initiated_by'],
+    read: () => countsBy(db, BACKEND_COUNTED.refunds),
+  });
+  metrics.gauge({
+    name: 'tvpay_subscriptions',
+    help: 'Subscriptions by status.',
+    labelNames: ['status'],
+    read: () => countsBy(db, BACKEND_COUNTED.subscriptions),
+  });
   metrics.gauge({
     name: 'tvpay_webhook_deliveries',
     help: 'Webhook deliveries by result (target fulfilment: the provisioning URL).',
     labelNames: ['status', 'target'],
-    read: async () => (await countsBy(db, BACKEND_COUNTED.webhookDeliveries)).reduce<Array<{ labels: Record<string, string>; value: number }>>((acc, r) => {
-      const target = r.labels.webhook_id === 'fulfilment' ? 'fulfilment' : 'webhook';
-      const same = acc.find((a) => a.labels.status === r.labels.status && a.labels.target === target);
-      if (same) same.value += r.value;
-      else acc.push({ labels: { status: r.labels.status!, target }, value: r.value });
-      return acc;
-    }, []),
+    read: async () =>
+      (await countsBy(db, BACKEND_COUNTED.webhookDeliveries)).reduce<
+        Array<{ labels: Record<string, string>; value: number }>
+      >((acc, r) => {
+        const target = r.labels.webhook_id === 'fulfilment' ? 'fulfilment' : 'webhook';
+        const same = acc.find((a) => a.labels.status === r.labels.status && a.labels.target === target);
+        if (same) same.value += r.value;
+        else acc.push({ labels: { status: r.labels.status!, target }, value: r.value });
+        return acc;
+      }, []),
   });
   metrics.gauge({
     name: 'tvpay_sms_budget',
@@ -149,12 +287,18 @@ export async function buildBackend(deps: BackendDeps) {
     labelNames: ['what'],
     read: async () => {
       const u = await limiter.usage(SMS_BUDGET_BUCKET, smsBudgetRule(config.limits.smsDailyBudget));
-      return [{ labels: { what: 'used' }, value: u.hits }, { labels: { what: 'limit' }, value: config.limits.smsDailyBudget }];
+      return [
+        { labels: { what: 'used' }, value: u.hits },
+        { labels: { what: 'limit' }, value: config.limits.smsDailyBudget },
+      ];
     },
   });
   metrics.route([secrets.adminToken, ...(config.secrets.metricsToken ? [config.secrets.metricsToken] : [])]);
 
-  const streams = new StreamRegistry({ perDevice: config.limits.streamsPerDevice, perOrder: config.limits.streamsPerOrder });
+  const streams = new StreamRegistry({
+    perDevice: config.limits.streamsPerDevice,
+    perOrder: config.limits.streamsPerOrder,
+  });
   // Before the server stops taking connections: end the event streams, which would otherwise hold it open.
   app.addHook('preClose', async () => streams.endAll());
   await authenticatedScope(app, requireAdmin(secrets.adminToken), idem, (admin) => {
@@ -177,7 +321,9 @@ export async function buildBackend(deps: BackendDeps) {
     tvSubscriptionRoutes(tv, subscriptions);
   });
   tvRoutes(app);
-  await cookieScope(app, (pages) => backendConsole(pages, { adminToken: secrets.adminToken, random, clock, timeZone: config.businessTimeZone }));
+  await cookieScope(app, (pages) =>
+    backendConsole(pages, { adminToken: secrets.adminToken, random, clock, timeZone: config.businessTimeZone }),
+  );
   const signed = requireServiceSignature(shared, secrets.serviceSecret, clock);
   paymentEventRoutes(app, paymentEvents, signed);
   cancelByPhoneRoute(app, subscriptions, config.phoneRegions, signed);
@@ -189,7 +335,21 @@ export async function buildBackend(deps: BackendDeps) {
     await reconciliation.sweep();
   }, [{ table: 'inbox', key: 'message_id', dated: 'received_at' }]);
 
-  return assembleService({ app, db, worker, laneWorkers, handlers, sweeper, store: { close: async () => { await bridge?.stop(); await deps.store.close(); } }, storeCreated, services: {
+  return assembleService({
+    app,
+    db,
+    worker,
+    laneWorkers,
+    handlers,
+    sweeper,
+    store: {
+      close: async () => {
+        await bridge?.stop();
+        await deps.store.close();
+      },
+    },
+    storeCreated,
+    services: {
       products,
       devices,
       orders,

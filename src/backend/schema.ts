@@ -1,6 +1,13 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import { rowCountsMigration, SMS_COUNTED, type CountedTable } from '../lib/metrics/row-counts.ts';
-import { commonTablesMigration, outboxCorrelationMigration, outboxTopicMigration, smsRefMigration, smsGatewayIdMigration, type CommonTables } from '../lib/db/common-tables.ts';
+import {
+  commonTablesMigration,
+  outboxCorrelationMigration,
+  outboxTopicMigration,
+  smsRefMigration,
+  smsGatewayIdMigration,
+  type CommonTables,
+} from '../lib/db/common-tables.ts';
 import type { OrderStatus } from './orders/order-state.ts';
 
 /** The back-end server's database. */
@@ -20,7 +27,14 @@ export interface BackendTables extends CommonTables {
     /** JSON: the title and description per TV language (`{"en": {"title": …, "description": …}}`), or null. */
     localized: string | null;
   };
-  devices: { id: string; name: string; account_id: string; token_hash: string; created_at: string; revoked_at: string | null };
+  devices: {
+    id: string;
+    name: string;
+    account_id: string;
+    token_hash: string;
+    created_at: string;
+    revoked_at: string | null;
+  };
   orders: {
     id: string;
     device_id: string;
@@ -52,7 +66,7 @@ export interface BackendTables extends CommonTables {
     /** For a code SMS: how many wrong replies remain (the payment server says after each one); else null. */
     tries_left: number | null;
     /** What paid the order at the payment server (its wallet or its bank card), from `payment.completed`. */
-    paid_source: 'wallet' | 'card' | null;
+    paid_source: 'wallet' | 'card' | 'alipay' | 'wechatpay' | null;
     /** The product renewed every `duration_days` when the order was made (a term of the order, like its price). */
     renews: number;
     /** The payer agreed to renewals charged under the quick-pay agreement (a renewing product, confirmed so). */
@@ -98,7 +112,14 @@ export interface BackendTables extends CommonTables {
   };
   /** What happened to an order, oldest first: its status changes, messages, refunds. */
   order_timeline: { id: string; order_id: string; at: string; kind: string; summary: string; detail: string | null };
-  webhooks: { id: string; url: string; events: string; secret_sealed: string; created_at: string; deleted_at: string | null };
+  webhooks: {
+    id: string;
+    url: string;
+    events: string;
+    secret_sealed: string;
+    created_at: string;
+    deleted_at: string | null;
+  };
   webhook_events: { id: string; type: string; order_id: string | null; data: string; created_at: string };
   webhook_deliveries: {
     id: string;
@@ -113,7 +134,14 @@ export interface BackendTables extends CommonTables {
     next_attempt_at: string | null;
     created_at: string;
   };
-  entitlements: { account_id: string; service: string; product_id: string; order_id: string; valid_from: string; valid_until: string };
+  entitlements: {
+    account_id: string;
+    service: string;
+    product_id: string;
+    order_id: string;
+    valid_from: string;
+    valid_until: string;
+  };
   inbox: { message_id: string; result: string; received_at: string };
   /** Each reconciliation run and its report. */
   reconciliations: { id: string; date: string; ran_at: string; report: string };
@@ -197,8 +225,12 @@ const oneOpenOrderPerDevice: Migration = {
     await sql`UPDATE orders SET status = 'cancelled', failure_code = 'REPLACED'
       WHERE status IN ('created', 'awaiting_payment') AND EXISTS (
         SELECT 1 FROM orders newer WHERE newer.device_id = orders.device_id AND newer.status IN ('created', 'awaiting_payment')
-          AND (newer.created_at > orders.created_at OR (newer.created_at = orders.created_at AND newer.id > orders.id)))`.execute(db);
-    await sql`CREATE UNIQUE INDEX orders_one_open_per_device ON orders (device_id) WHERE status IN ('created', 'awaiting_payment')`.execute(db);
+          AND (newer.created_at > orders.created_at OR (newer.created_at = orders.created_at AND newer.id > orders.id)))`.execute(
+      db,
+    );
+    await sql`CREATE UNIQUE INDEX orders_one_open_per_device ON orders (device_id) WHERE status IN ('created', 'awaiting_payment')`.execute(
+      db,
+    );
   },
 };
 
@@ -208,8 +240,14 @@ const oneOpenOrderPerDevice: Migration = {
  */
 const operations: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.alterTable('orders').addColumn('refund_reserved_minor', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
-    await db.schema.alterTable('orders').addColumn('refunded_minor', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema
+      .alterTable('orders')
+      .addColumn('refund_reserved_minor', 'bigint', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .alterTable('orders')
+      .addColumn('refunded_minor', 'bigint', (c) => c.notNull().defaultTo(0))
+      .execute();
     await db.schema.alterTable('products').addColumn('retired_at', 'varchar(32)').execute();
     await db.schema.alterTable('devices').addColumn('revoked_at', 'varchar(32)').execute();
     await db.schema.createIndex('orders_created').on('orders').columns(['created_at', 'id']).execute();
@@ -230,7 +268,9 @@ const operations: Migration = {
       .execute();
     await db.schema.createIndex('refunds_order').on('refunds').column('order_id').execute();
     // One automatic refund per payment that reached an order which could not take it.
-    await sql`CREATE UNIQUE INDEX refunds_one_automatic_per_payment ON refunds (payment_id) WHERE initiated_by <> 'admin'`.execute(db);
+    await sql`CREATE UNIQUE INDEX refunds_one_automatic_per_payment ON refunds (payment_id) WHERE initiated_by <> 'admin'`.execute(
+      db,
+    );
     await db.schema
       .createTable('order_timeline')
       .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
@@ -271,7 +311,11 @@ const operations: Migration = {
       .addColumn('next_attempt_at', 'varchar(32)')
       .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('webhook_deliveries_webhook').on('webhook_deliveries').columns(['webhook_id', 'created_at']).execute();
+    await db.schema
+      .createIndex('webhook_deliveries_webhook')
+      .on('webhook_deliveries')
+      .columns(['webhook_id', 'created_at'])
+      .execute();
     await db.schema.createIndex('webhook_deliveries_order').on('webhook_deliveries').column('order_id').execute();
   },
 };
@@ -283,12 +327,23 @@ const operations: Migration = {
  */
 const subscriptions: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.alterTable('products').addColumn('renews', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema
+      .alterTable('products')
+      .addColumn('renews', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
     await db.schema.alterTable('orders').addColumn('subscription_id', 'varchar(64)').execute();
-    await db.schema.alterTable('orders').addColumn('renewal_consent', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-    await db.schema.alterTable('orders').addColumn('renews', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema
+      .alterTable('orders')
+      .addColumn('renewal_consent', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .alterTable('orders')
+      .addColumn('renews', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
     await sql`DROP INDEX orders_one_open_per_device`.execute(db);
-    await sql`CREATE UNIQUE INDEX orders_one_open_per_device ON orders (device_id) WHERE status IN ('created', 'awaiting_payment') AND (channel IS NULL OR channel <> 'renewal')`.execute(db);
+    await sql`CREATE UNIQUE INDEX orders_one_open_per_device ON orders (device_id) WHERE status IN ('created', 'awaiting_payment') AND (channel IS NULL OR channel <> 'renewal')`.execute(
+      db,
+    );
     await db.schema
       .createTable('subscriptions')
       .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
@@ -312,8 +367,14 @@ const subscriptions: Migration = {
       .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
       .execute();
     // One subscription per account and service while it is active.
-    await sql`CREATE UNIQUE INDEX subscriptions_one_active ON subscriptions (account_id, service) WHERE status = 'active'`.execute(db);
-    await db.schema.createIndex('subscriptions_due').on('subscriptions').columns(['status', 'next_charge_at']).execute();
+    await sql`CREATE UNIQUE INDEX subscriptions_one_active ON subscriptions (account_id, service) WHERE status = 'active'`.execute(
+      db,
+    );
+    await db.schema
+      .createIndex('subscriptions_due')
+      .on('subscriptions')
+      .columns(['status', 'next_charge_at'])
+      .execute();
     await db.schema.createIndex('subscriptions_phone').on('subscriptions').column('payer_phone').execute();
   },
 };
@@ -343,7 +404,10 @@ const triesLeft: Migration = {
 /** What the TV says of a package in each language, and what paid an order (for the TV's success). */
 const wordsAndSource: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.alterTable('products').addColumn('description', 'text', (c) => c.notNull().defaultTo('')).execute();
+    await db.schema
+      .alterTable('products')
+      .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+      .execute();
     await db.schema.alterTable('products').addColumn('localized', 'text').execute();
     await db.schema.alterTable('orders').addColumn('paid_source', 'varchar(8)').execute();
   },
@@ -356,7 +420,11 @@ const wordsAndSource: Migration = {
  */
 const renewalDay: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.createIndex('subscriptions_charge_due').on('subscriptions').columns(['status', 'pending_order_id', 'next_charge_at']).execute();
+    await db.schema
+      .createIndex('subscriptions_charge_due')
+      .on('subscriptions')
+      .columns(['status', 'pending_order_id', 'next_charge_at'])
+      .execute();
     await db.schema.dropIndex('subscriptions_due').execute();
     // The orders waiting longest, which reconciliation checks with the provider.
     await db.schema.createIndex('orders_status_updated').on('orders').columns(['status', 'updated_at']).execute();
@@ -391,7 +459,8 @@ const renewalBackstops: Migration = {
 };
 
 /** The condition of `subscriptions_notice_due`, as it was created (a migration never changes). */
-export const NOTICE_DUE = "status = 'active' AND failed_tries = 0 AND (noticed_for IS NULL OR noticed_for <> current_period_end)";
+export const NOTICE_DUE =
+  "status = 'active' AND failed_tries = 0 AND (noticed_for IS NULL OR noticed_for <> current_period_end)";
 /** The condition of `orders_renewal_ended`, as it was created. */
 export const RENEWAL_ENDED = "channel = 'renewal' AND status IN ('failed', 'expired', 'cancelled')";
 

@@ -13,7 +13,11 @@ const Message = Type.Object({ id: Type.String(), from: Type.String(), text: Type
  * The development carrier's HTTP face: Kannel's sendsms interface for the
  * services, and per-phone routes for people and tests.
  */
-export function carrierRoutes(app: FastifyInstance, carrier: CarrierService, auth: { user: string; password: string }): void {
+export function carrierRoutes(
+  app: FastifyInstance,
+  carrier: CarrierService,
+  auth: { user: string; password: string },
+): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get(
     '/cgi-bin/sendsms',
@@ -36,7 +40,8 @@ export function carrierRoutes(app: FastifyInstance, carrier: CarrierService, aut
     async (request, reply) => {
       const q = request.query;
       const text = (s: string, code = 202) => reply.code(code).type('text/plain; charset=utf-8').send(s);
-      if (!q.username || !q.password || q.username !== auth.user || !secretEquals(q.password, auth.password)) return text('Authorization failed for sendsms', 403);
+      if (!q.username || !q.password || q.username !== auth.user || !secretEquals(q.password, auth.password))
+        return text('Authorization failed for sendsms', 403);
       if (!q.to || !/^\+?\d{5,20}$/.test(q.to)) return text('Missing receiver number', 400);
       if (q.text === undefined) return text('Missing text', 400);
       const id = await carrier.deliver(q.to, q.from ?? '', q.text);
@@ -49,7 +54,18 @@ export function carrierRoutes(app: FastifyInstance, carrier: CarrierService, aut
     {
       schema: {
         params: Digits,
-        querystring: Type.Object({ after: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Only the messages that came after this one (an id from an earlier answer).' })) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          {
+            after: Type.Optional(
+              Type.String({
+                minLength: 1,
+                maxLength: 64,
+                description: 'Only the messages that came after this one (an id from an earlier answer).',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Array(Message) },
       },
     },
@@ -60,19 +76,38 @@ export function carrierRoutes(app: FastifyInstance, carrier: CarrierService, aut
     {
       schema: {
         params: Digits,
-        body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 1000 }), to: Type.Optional(Type.String({ pattern: '^\\+?[0-9]{3,20}$' })) }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            text: Type.String({ minLength: 1, maxLength: 1000 }),
+            to: Type.Optional(Type.String({ pattern: '^\\+?[0-9]{3,20}$' })),
+          },
+          { additionalProperties: false },
+        ),
       },
     },
-    async (request, reply) => reply.code(202).send(await carrier.reply(request.params.digits, request.body.text, request.body.to)),
+    async (request, reply) =>
+      reply.code(202).send(await carrier.reply(request.params.digits, request.body.text, request.body.to)),
   );
   // The development phone's page refreshes itself with a small inline script: allowed on this page only.
   const phonePageCsp = { ...CONTENT_SECURITY_POLICY, scriptSrc: ["'self'", "'unsafe-inline'"] };
-  r.get('/dev/phones/:digits', { schema: { params: Digits, hide: true }, config: { contentSecurityPolicy: phonePageCsp } }, async (request, reply) =>
-    sendDocument(reply.header('cache-control', 'no-store'), phonePage(request.params.digits, await carrier.thread(request.params.digits))),
+  r.get(
+    '/dev/phones/:digits',
+    { schema: { params: Digits, hide: true }, config: { contentSecurityPolicy: phonePageCsp } },
+    async (request, reply) =>
+      sendDocument(
+        reply.header('cache-control', 'no-store'),
+        phonePage(request.params.digits, await carrier.thread(request.params.digits)),
+      ),
   );
   r.post(
     '/dev/phones/:digits/reply',
-    { schema: { params: Digits, body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 1000 }) }), hide: true } },
+    {
+      schema: {
+        params: Digits,
+        body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 1000 }) }),
+        hide: true,
+      },
+    },
     async (request, reply) => {
       await carrier.reply(request.params.digits, request.body.text);
       return reply.redirect(`/dev/phones/${request.params.digits}`, 303);

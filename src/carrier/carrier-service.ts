@@ -40,7 +40,10 @@ export class CarrierService {
   constructor(private readonly deps: CarrierServiceDeps) {}
 
   async init(): Promise<void> {
-    const row = await this.deps.db.selectFrom('messages').select((eb) => eb.fn.max('seq').as('max')).executeTakeFirst();
+    const row = await this.deps.db
+      .selectFrom('messages')
+      .select((eb) => eb.fn.max('seq').as('max'))
+      .executeTakeFirst();
     this.seq = Number(row?.max ?? 0);
   }
 
@@ -49,7 +52,15 @@ export class CarrierService {
     const id = this.deps.random.id('msg');
     await this.deps.db
       .insertInto('messages')
-      .values({ id, seq: ++this.seq, phone: digitsOf(to), direction: 'mt', peer: from, text, at: this.deps.clock.now().toISOString() })
+      .values({
+        id,
+        seq: ++this.seq,
+        phone: digitsOf(to),
+        direction: 'mt',
+        peer: from,
+        text,
+        at: this.deps.clock.now().toISOString(),
+      })
       .execute();
     return id;
   }
@@ -63,16 +74,34 @@ export class CarrierService {
     const digits = digitsOf(phone);
     let after = 0;
     if (afterId !== undefined) {
-      const known = await this.deps.db.selectFrom('messages').select('seq').where('id', '=', afterId).where('phone', '=', digits).where('direction', '=', 'mt').executeTakeFirst();
+      const known = await this.deps.db
+        .selectFrom('messages')
+        .select('seq')
+        .where('id', '=', afterId)
+        .where('phone', '=', digits)
+        .where('direction', '=', 'mt')
+        .executeTakeFirst();
       if (!known) throw notFound('MESSAGE_NOT_FOUND', 'The message to read after');
       after = known.seq;
     }
-    const rows = await this.deps.db.selectFrom('messages').selectAll().where('phone', '=', digits).where('direction', '=', 'mt').where('seq', '>', after).orderBy('seq').execute();
+    const rows = await this.deps.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('phone', '=', digits)
+      .where('direction', '=', 'mt')
+      .where('seq', '>', after)
+      .orderBy('seq')
+      .execute();
     return rows.map((r) => ({ id: r.id, from: r.peer, text: r.text, at: r.at }));
   }
 
   async thread(phone: string) {
-    return this.deps.db.selectFrom('messages').selectAll().where('phone', '=', digitsOf(phone)).orderBy('seq').execute();
+    return this.deps.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('phone', '=', digitsOf(phone))
+      .orderBy('seq')
+      .execute();
   }
 
   /** The phone replies: to `to`, else to the last number that texted it, else the default number. */
@@ -80,11 +109,29 @@ export class CarrierService {
     const digits = digitsOf(phone);
     let target = to;
     if (!target) {
-      const last = await this.deps.db.selectFrom('messages').select('peer').where('phone', '=', digits).where('direction', '=', 'mt').orderBy('seq', 'desc').limit(1).executeTakeFirst();
+      const last = await this.deps.db
+        .selectFrom('messages')
+        .select('peer')
+        .where('phone', '=', digits)
+        .where('direction', '=', 'mt')
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst();
       target = last?.peer ?? this.deps.defaultReplyTo;
     }
     const id = this.deps.random.id('msg');
-    await this.deps.db.insertInto('messages').values({ id, seq: ++this.seq, phone: digits, direction: 'mo', peer: target, text, at: this.deps.clock.now().toISOString() }).execute();
+    await this.deps.db
+      .insertInto('messages')
+      .values({
+        id,
+        seq: ++this.seq,
+        phone: digits,
+        direction: 'mo',
+        peer: target,
+        text,
+        at: this.deps.clock.now().toISOString(),
+      })
+      .execute();
     await this.route(digits, target, text);
     return { id, to: target };
   }
@@ -95,7 +142,10 @@ export class CarrierService {
       this.deps.log.info({ to }, 'reply to a number no service owns; dropped');
       return;
     }
-    const url = template.replace('%p', encodeURIComponent(from)).replace('%P', encodeURIComponent(to)).replace('%a', encodeURIComponent(text));
+    const url = template
+      .replace('%p', encodeURIComponent(from))
+      .replace('%P', encodeURIComponent(to))
+      .replace('%a', encodeURIComponent(text));
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
         const res = await httpCall(url, { timeoutMs: 10_000 });
@@ -118,7 +168,9 @@ export class CarrierService {
       for (const type of types) {
         await sleep(20);
         const url = dlrUrl.replace('%d', String(type)).replace('%F', encodeURIComponent(id));
-        await httpCall(url, { timeoutMs: 5000 }).catch((err) => this.deps.log.warn({ err: (err as Error).message }, 'delivery report failed'));
+        await httpCall(url, { timeoutMs: 5000 }).catch((err) =>
+          this.deps.log.warn({ err: (err as Error).message }, 'delivery report failed'),
+        );
       }
     })();
   }

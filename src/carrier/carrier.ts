@@ -13,13 +13,31 @@ import { CarrierService } from './carrier-service.ts';
 import { carrierMigrations, type CarrierTables } from './schema.ts';
 
 /** Builds the development SMS carrier (the embedded default's phone network). */
-export async function buildCarrier(deps: { config: Readonly<Config>; secrets: Secrets; store: DatabaseHandle<CarrierTables>; clock: Clock; random: RandomSource; log: Log }) {
+export async function buildCarrier(deps: {
+  config: Readonly<Config>;
+  secrets: Secrets;
+  store: DatabaseHandle<CarrierTables>;
+  clock: Clock;
+  random: RandomSource;
+  log: Log;
+}) {
   const { config, secrets } = deps;
   await migrate(deps.store.db, carrierMigrations);
   const inbound = `${config.internalUrls.payserver}/v1/sms/inbound?token=${encodeURIComponent(secrets.smsInboundToken)}&from=%p&to=%P&text=%a`;
-  const carrier = new CarrierService({ db: deps.store.db, random: deps.random, clock: deps.clock, log: deps.log, routes: { [config.sms.payserverFrom]: inbound }, defaultReplyTo: config.sms.payserverFrom });
+  const carrier = new CarrierService({
+    db: deps.store.db,
+    random: deps.random,
+    clock: deps.clock,
+    log: deps.log,
+    routes: { [config.sms.payserverFrom]: inbound },
+    defaultReplyTo: config.sms.payserverFrom,
+  });
   await carrier.init();
-  const app = await createApp({ log: deps.log, title: 'tvpay development SMS carrier', ready: () => storageAnswers(deps.store.db) });
+  const app = await createApp({
+    log: deps.log,
+    title: 'tvpay development SMS carrier',
+    ready: () => storageAnswers(deps.store.db),
+  });
   carrierRoutes(app, carrier, { user: config.sms.kannel.user, password: secrets.sendsmsPassword });
   const parts: ServiceParts & { carrier: CarrierService; db: typeof deps.store.db } = {
     app,

@@ -17,7 +17,8 @@ const linkify = (text: string) => {
 /** The development phone's SMS app: the thread, links that open, a reply box; refreshes when an SMS arrives. */
 export function phonePage(digits: string, messages: CarrierTables['messages'][]): string {
   const bubbles = messages.map(
-    (m) => html`<div class="bubble ${m.direction}" data-id="${m.id}">${linkify(m.text)}<div class="meta">${m.direction === 'mt' ? m.peer : `→ ${m.peer}`} · ${m.at.slice(11, 19)}</div></div>`,
+    (m) =>
+      html`<div class="bubble ${m.direction}" data-id="${m.id}">${linkify(m.text)}<div class="meta">${m.direction === 'mt' ? m.peer : `→ ${m.peer}`} · ${m.at.slice(11, 19)}</div></div>`,
   );
   const script = html`<script>(function(){var n=${String(messages.filter((m) => m.direction === 'mt').length)};setInterval(function(){fetch('/dev/v1/phones/${digits}/messages').then(function(r){return r.json()}).then(function(list){if(list.length!==n)location.reload()}).catch(function(){})},1500)})();</script>`;
   return page({

@@ -17,11 +17,23 @@ describe('configuration', () => {
   });
   it('names every bad value in one clear error', () => {
     try {
-      loadConfig({ TVPAY_BACKEND_PORT: 'eighty', TVPAY_SMS: 'pigeon', TVPAY_PHONE_REGIONS: 'China', TVPAY_PAYSERVER_PUBLIC_URL: 'ftp://x', TVPAY_BACKEND_DATABASE_URL: 'mysql://x' });
+      loadConfig({
+        TVPAY_BACKEND_PORT: 'eighty',
+        TVPAY_SMS: 'pigeon',
+        TVPAY_PHONE_REGIONS: 'China',
+        TVPAY_PAYSERVER_PUBLIC_URL: 'ftp://x',
+        TVPAY_BACKEND_DATABASE_URL: 'mysql://x',
+      });
       assert.fail('should have thrown');
     } catch (err) {
       assert.ok(err instanceof ConfigError);
-      for (const name of ['TVPAY_BACKEND_PORT', 'TVPAY_SMS', 'TVPAY_PHONE_REGIONS', 'TVPAY_PAYSERVER_PUBLIC_URL', 'TVPAY_BACKEND_DATABASE_URL']) {
+      for (const name of [
+        'TVPAY_BACKEND_PORT',
+        'TVPAY_SMS',
+        'TVPAY_PHONE_REGIONS',
+        'TVPAY_PAYSERVER_PUBLIC_URL',
+        'TVPAY_BACKEND_DATABASE_URL',
+      ]) {
         assert.match(err.message, new RegExp(name));
       }
     }
@@ -35,7 +47,9 @@ describe('configuration', () => {
       }
       return [];
     };
-    assert.deepEqual(err({ TVPAY_BACKEND_PORT: '70000' }), ['TVPAY_BACKEND_PORT="70000" must be a whole number from 0 to 65535.']);
+    assert.deepEqual(err({ TVPAY_BACKEND_PORT: '70000' }), [
+      'TVPAY_BACKEND_PORT="70000" must be a whole number from 0 to 65535.',
+    ]);
     assert.deepEqual(err({ TVPAY_TEST_CLOCK: 'yes' }), ['TVPAY_TEST_CLOCK="yes" must be 1 (on) or 0 (off).']);
     assert.match(err({ TVPAY_BUSINESS_TIMEZONE: 'Mars/Olympus' })[0]!, /IANA time zone/);
     assert.match(err({ TVPAY_CRASH_AT: 'nowhere' })[0]!, /known crash points/);
@@ -44,7 +58,12 @@ describe('configuration', () => {
     assert.deepEqual(err({ TVPAY_ORDER_TTL_SECONDS: '', TVPAY_TEST_CLOCK: '0' }), []);
   });
   it('turns numbers, flags and lists from text', () => {
-    const c = loadConfig({ TVPAY_ORDER_TTL_SECONDS: ' 60 ', TVPAY_TEST_CLOCK: '1', TVPAY_PHONE_REGIONS: 'cn, hk', TVPAY_BACKEND_PUBLIC_URL: 'http://tv.example/' });
+    const c = loadConfig({
+      TVPAY_ORDER_TTL_SECONDS: ' 60 ',
+      TVPAY_TEST_CLOCK: '1',
+      TVPAY_PHONE_REGIONS: 'cn, hk',
+      TVPAY_BACKEND_PUBLIC_URL: 'http://tv.example/',
+    });
     assert.equal(c.orderTtlSeconds, 60);
     assert.equal(c.testClock, true);
     assert.deepEqual(c.phoneRegions, ['CN', 'HK']);

@@ -68,7 +68,14 @@ export interface Config {
   /** Fault injection for the crash tests (TVPAY_CRASH_AT); empty in real use. */
   crashAt: readonly string[];
   /** Set from the environment when given; otherwise generated into the data dir. */
-  secrets: { adminToken?: string; smsInboundToken?: string; serviceSecret?: string; codeKey?: string; encryptionKey?: string; metricsToken?: string };
+  secrets: {
+    adminToken?: string;
+    smsInboundToken?: string;
+    serviceSecret?: string;
+    codeKey?: string;
+    encryptionKey?: string;
+    metricsToken?: string;
+  };
   /** Provisioning in the operator's own system (API "Provisioning"); without `url`, tvpay's entitlements are the provisioning. */
   fulfilment: { url: string | undefined; secret: string | undefined; deadlineSeconds: number };
 }
@@ -101,9 +108,15 @@ const oneOf = <T extends string>(values: readonly T[], fallback: T) =>
     values.map((v) => Type.Literal(v)),
     { default: fallback, must: `be one of ${values.join(', ')}` },
   );
-const smsNumber = (fallback: string) => Type.String({ default: fallback, pattern: '^\\+?\\d{3,20}$', must: 'be a short code or phone number (digits)' });
+const smsNumber = (fallback: string) =>
+  Type.String({ default: fallback, pattern: '^\\+?\\d{3,20}$', must: 'be a short code or phone number (digits)' });
 const postgresUrl = () =>
-  Type.Optional(Type.String({ pattern: '^postgres(ql)?://', must: 'be a postgres:// URL (leave it unset for SQLite in the data dir)' }));
+  Type.Optional(
+    Type.String({
+      pattern: '^postgres(ql)?://',
+      must: 'be a postgres:// URL (leave it unset for SQLite in the data dir)',
+    }),
+  );
 const secret = () => Type.Optional(Type.String({ minLength: 16, must: 'be at least 16 characters' }));
 const flag = () => Type.Boolean({ default: false, must: 'be 1 (on) or 0 (off)' });
 
@@ -134,12 +147,26 @@ export const EnvSchema = Type.Object({
   TVPAY_KANNEL_URL: httpUrl(),
   TVPAY_KANNEL_USER: text('tvpay'),
   TVPAY_KANNEL_PASSWORD: optionalText(),
-  TVPAY_SMPP_URL: Type.Optional(Type.String({ pattern: '^smpp://[^:@/]+:[^@/]*@[^:/]+(:\\d+)?/?$', must: 'be smpp://system_id:password@host:port' })),
-  TVPAY_PHONE_REGIONS: Type.String({ default: 'CN', pattern: '^\\s*[A-Za-z]{2}\\s*(,\\s*[A-Za-z]{2}\\s*)*$', must: 'be a comma-separated list of ISO 3166 region codes, e.g. "CN" or "CN,HK"' }),
+  TVPAY_SMPP_URL: Type.Optional(
+    Type.String({
+      pattern: '^smpp://[^:@/]+:[^@/]*@[^:/]+(:\\d+)?/?$',
+      must: 'be smpp://system_id:password@host:port',
+    }),
+  ),
+  TVPAY_PHONE_REGIONS: Type.String({
+    default: 'CN',
+    pattern: '^\\s*[A-Za-z]{2}\\s*(,\\s*[A-Za-z]{2}\\s*)*$',
+    must: 'be a comma-separated list of ISO 3166 region codes, e.g. "CN" or "CN,HK"',
+  }),
   TVPAY_ORDER_TTL_SECONDS: int(900, 1, 7 * 24 * 3600),
   TVPAY_CODE_TTL_SECONDS: int(600, 1, 24 * 3600),
   TVPAY_MAX_WRONG_CODES: int(5, 1, 100),
-  TVPAY_MERCHANT_NAME: Type.String({ default: 'tvpay', minLength: 1, maxLength: 12, must: 'be 1 to 12 characters (it is part of a one-segment SMS)' }),
+  TVPAY_MERCHANT_NAME: Type.String({
+    default: 'tvpay',
+    minLength: 1,
+    maxLength: 12,
+    must: 'be 1 to 12 characters (it is part of a one-segment SMS)',
+  }),
   TVPAY_LIMIT_PAYER_PER_PHONE: int(10, 1, 1_000_000),
   TVPAY_LIMIT_PAYER_PER_DEVICE: int(30, 1, 1_000_000),
   TVPAY_LIMIT_CODES_PER_PHONE: int(10, 1, 1_000_000),
@@ -157,9 +184,17 @@ export const EnvSchema = Type.Object({
   TVPAY_IDEMPOTENCY_RUNNING_SECONDS: int(60, 1, 3600),
   TVPAY_SHUTDOWN_SECONDS: int(10, 1, 600),
   TVPAY_RENEWAL_NOTICE_DAYS: int(5, 0, 60),
-  TVPAY_BUSINESS_TIMEZONE: Type.String({ default: 'Asia/Shanghai', format: 'time-zone', must: 'be an IANA time zone (e.g. Asia/Shanghai)' }),
+  TVPAY_BUSINESS_TIMEZONE: Type.String({
+    default: 'Asia/Shanghai',
+    format: 'time-zone',
+    must: 'be an IANA time zone (e.g. Asia/Shanghai)',
+  }),
   TVPAY_TEST_CLOCK: flag(),
-  TVPAY_CRASH_AT: Type.String({ default: '', format: 'crash-points', must: `name known crash points, comma-separated: ${ALL_CRASH_POINTS.join(', ')}` }),
+  TVPAY_CRASH_AT: Type.String({
+    default: '',
+    format: 'crash-points',
+    must: `name known crash points, comma-separated: ${ALL_CRASH_POINTS.join(', ')}`,
+  }),
   TVPAY_ADMIN_TOKEN: secret(),
   TVPAY_SMS_INBOUND_TOKEN: secret(),
   TVPAY_SERVICE_SECRET: secret(),
@@ -172,7 +207,11 @@ export const EnvSchema = Type.Object({
 });
 type Settings = Static<typeof EnvSchema>;
 
-const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 Format.Set('time-zone', (v) => {
   try {
@@ -227,9 +266,14 @@ export function loadConfig(env: Env): Readonly<Config> {
   const mode = s.TVPAY_SMS;
   const kannelUrl = mode === 'dev' ? `${internalUrls.carrier}/cgi-bin/sendsms` : (s.TVPAY_KANNEL_URL ?? '');
   if (mode === 'kannel' && !kannelUrl) problems.push('TVPAY_KANNEL_URL is required when TVPAY_SMS=kannel.');
-  if (mode === 'kannel' && !s.TVPAY_KANNEL_PASSWORD) problems.push('TVPAY_KANNEL_PASSWORD is required when TVPAY_SMS=kannel.');
-  if (mode === 'smpp' && !s.TVPAY_SMPP_URL) problems.push('TVPAY_SMPP_URL (smpp://system_id:password@host:port) is required when TVPAY_SMS=smpp.');
-  if (s.TVPAY_FULFILMENT_URL && !s.TVPAY_FULFILMENT_SECRET) problems.push('TVPAY_FULFILMENT_SECRET (16 characters or more) is required with TVPAY_FULFILMENT_URL: it keys the signature of every order.paid sent there.');
+  if (mode === 'kannel' && !s.TVPAY_KANNEL_PASSWORD)
+    problems.push('TVPAY_KANNEL_PASSWORD is required when TVPAY_SMS=kannel.');
+  if (mode === 'smpp' && !s.TVPAY_SMPP_URL)
+    problems.push('TVPAY_SMPP_URL (smpp://system_id:password@host:port) is required when TVPAY_SMS=smpp.');
+  if (s.TVPAY_FULFILMENT_URL && !s.TVPAY_FULFILMENT_SECRET)
+    problems.push(
+      'TVPAY_FULFILMENT_SECRET (16 characters or more) is required with TVPAY_FULFILMENT_URL: it keys the signature of every order.paid sent there.',
+    );
   if (problems.length) throw new ConfigError(problems);
 
   const config: Config = {

@@ -80,8 +80,11 @@ export function loadSecrets(config: Config): { secrets: Secrets; created: boolea
   );
   chmodSync(file, PRIVATE_FILE);
   const stored = JSON.parse(kept.value) as StoredSecrets;
-  const codeKey = config.secrets.codeKey ?? keptSecret(join(config.dataDir, 'code-key'), () => cryptoRandom.token()).value;
-  const encryptionKey = config.secrets.encryptionKey ?? keptSecret(join(config.dataDir, 'encryption-key'), () => cryptoRandom.token()).value;
+  const codeKey =
+    config.secrets.codeKey ?? keptSecret(join(config.dataDir, 'code-key'), () => cryptoRandom.token()).value;
+  const encryptionKey =
+    config.secrets.encryptionKey ??
+    keptSecret(join(config.dataDir, 'encryption-key'), () => cryptoRandom.token()).value;
   return {
     created: kept.created,
     secrets: {

@@ -26,7 +26,13 @@ export type Refund = Static<typeof RefundSchema>;
 
 export const RefundInput = Type.Object(
   {
-    amountMinor: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_MINOR, description: 'Minor units; without it, all that is left to refund.' })),
+    amountMinor: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_AMOUNT_MINOR,
+        description: 'Minor units; without it, all that is left to refund.',
+      }),
+    ),
     reason: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
   },
   { additionalProperties: false },
@@ -40,7 +46,12 @@ export const WebhookInput = Type.Object(
   { additionalProperties: false },
 );
 
-export const WebhookSchema = Type.Object({ webhookId: Type.String(), url: Type.String(), events: Type.Array(Type.String()), createdAt: Type.String() });
+export const WebhookSchema = Type.Object({
+  webhookId: Type.String(),
+  url: Type.String(),
+  events: Type.Array(Type.String()),
+  createdAt: Type.String(),
+});
 export type Webhook = Static<typeof WebhookSchema>;
 export const NewWebhookSchema = Type.Intersect([WebhookSchema, Type.Object({ secret: Type.String() })]);
 
@@ -56,7 +67,10 @@ export const DeliverySchema = Type.Object({
 });
 export type Delivery = Static<typeof DeliverySchema>;
 
-export const TimelineEntrySchema = Type.Object({ at: Type.String(), kind: Type.String(), summary: Type.String() }, { additionalProperties: true });
+export const TimelineEntrySchema = Type.Object(
+  { at: Type.String(), kind: Type.String(), summary: Type.String() },
+  { additionalProperties: true },
+);
 
 const RFC3339 = '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2}))?$';
 
@@ -66,8 +80,12 @@ export const OrderListQuery = Type.Object(
     phone: Type.Optional(Type.String({ maxLength: 64 })),
     deviceId: Type.Optional(Type.String({ maxLength: 64 })),
     accountId: Type.Optional(Type.String({ maxLength: 128 })),
-    from: Type.Optional(Type.String({ pattern: RFC3339, description: 'RFC 3339 time or a date; orders created at or after it.' })),
-    to: Type.Optional(Type.String({ pattern: RFC3339, description: 'RFC 3339 time or a date; orders created before it.' })),
+    from: Type.Optional(
+      Type.String({ pattern: RFC3339, description: 'RFC 3339 time or a date; orders created at or after it.' }),
+    ),
+    to: Type.Optional(
+      Type.String({ pattern: RFC3339, description: 'RFC 3339 time or a date; orders created before it.' }),
+    ),
     limit: Type.Optional(QueryLimit),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
   },
@@ -75,7 +93,16 @@ export const OrderListQuery = Type.Object(
 );
 export type OrderListQuery = Static<typeof OrderListQuery>;
 
-export const OrderListSchema = Type.Object({ items: Type.Array(AdminOrderSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+export const OrderListSchema = Type.Object({
+  items: Type.Array(AdminOrderSchema),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
 
-export const DeviceSchema = Type.Object({ deviceId: Type.String(), name: Type.String(), accountId: Type.String(), createdAt: Type.String(), revokedAt: Nullable(Type.String()) });
+export const DeviceSchema = Type.Object({
+  deviceId: Type.String(),
+  name: Type.String(),
+  accountId: Type.String(),
+  createdAt: Type.String(),
+  revokedAt: Nullable(Type.String()),
+});
 export type DeviceListing = Static<typeof DeviceSchema>;

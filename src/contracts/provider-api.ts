@@ -11,6 +11,48 @@ import { MAX_AMOUNT_MINOR } from '../lib/money.ts';
 const Currency = Type.String({ pattern: '^[A-Z]{3}$' });
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 
+/** What paid an order: the payment server's own wallet or linked card, or a money rail. */
+export const PaidWith = Type.Union([
+  Type.Literal('wallet'),
+  Type.Literal('card'),
+  Type.Literal('alipay'),
+  Type.Literal('wechatpay'),
+]);
+export type PaidWith = Static<typeof PaidWith>;
+
+/** A money rail a TV can show a QR code of. */
+export const RailName = Type.Union([Type.Literal('alipay'), Type.Literal('wechatpay')]);
+
+/** Payment server → back-end: the rails that are on (`GET /internal/v1/rails`), with what a person reads. */
+export const RailsAnswer = Type.Array(
+  Type.Object({ rail: RailName, title: Type.Object({ 'zh-CN': Type.String(), en: Type.String() }) }),
+);
+export type RailsAnswer = Static<typeof RailsAnswer>;
+
+/**
+ * Back-end → payment server: a QR code for a TV to show for an order (`POST /internal/v1/rails/scan`).
+ * The same order and rail give the same `qrText` while it is valid. The order's checkout row at the
+ * payment server is made here if no payer attempt made it yet (it stays the order's one lock).
+ * Refused with 409 `RAIL_UNAVAILABLE` (the rail is off) or `ORDER_FINAL` (the order ended or was paid).
+ */
+export const ScanRequest = Type.Object(
+  {
+    orderId: Id,
+    rail: RailName,
+    amountMinor: Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_MINOR }),
+    currency: Currency,
+    productTitle: Type.String({ maxLength: 200 }),
+    payee: Type.String({ maxLength: 64 }),
+    deviceId: Type.String({ maxLength: 64 }),
+    expiresAt: Type.String({ maxLength: 32 }),
+    renewsEveryDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3660 })),
+  },
+  { additionalProperties: false },
+);
+export type ScanRequest = Static<typeof ScanRequest>;
+export const ScanAnswer = Type.Object({ rail: RailName, qrText: Type.String(), expiresAt: Type.String() });
+export type ScanAnswer = Static<typeof ScanAnswer>;
+
 /** Back-end → payment server: is this phone bound (an active quick-pay agreement)? */
 export const BindingLookup = Type.Object({ phone: Type.String({ maxLength: 32 }) }, { additionalProperties: false });
 export const BindingAnswer = Type.Object({ bound: Type.Boolean() });
@@ -90,7 +132,13 @@ export type RefundAnswer = Static<typeof RefundAnswer>;
 export const PaymentEvent = Type.Object(
   {
     messageId: Id,
-    type: Type.Union([Type.Literal('payment.completed'), Type.Literal('payment.failed'), Type.Literal('refund.succeeded'), Type.Literal('refund.failed'), Type.Literal('payment.code_rejected')]),
+    type: Type.Union([
+      Type.Literal('payment.completed'),
+      Type.Literal('payment.failed'),
+      Type.Literal('refund.succeeded'),
+      Type.Literal('refund.failed'),
+      Type.Literal('payment.code_rejected'),
+    ]),
     refundId: Type.Optional(Id),
     /** On `payment.code_rejected`: the wrong replies the code has left. */
     triesLeft: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
@@ -103,7 +151,9 @@ export const PaymentEvent = Type.Object(
     /** On `payment.completed` of a renewing product: the payer consented to renewals under quick pay (the SMS code, or the page's quick-pay box). */
     renewalConsent: Type.Optional(Type.Boolean()),
     /** On `payment.completed`: what paid it, the wallet or the linked bank card (the TV's success says so). */
-    source: Type.Optional(Type.Union([Type.Literal('wallet'), Type.Literal('card')])),
+    source: Type.Optional(PaidWith),
+    /** On `payment.completed` by a rail's QR (`POST /v1/orders/{id}/scan`): the order's channel becomes `scan`. */
+    channel: Type.Optional(Type.Literal('scan')),
     at: Type.String({ maxLength: 32 }),
   },
   { additionalProperties: false },
@@ -137,7 +187,15 @@ export const OrderTrace = Type.Object({
       completedAt: Type.Union([Type.String(), Type.Null()]),
     }),
   ),
-  sms: Type.Array(Type.Object({ smsId: Type.String(), kind: Type.String(), status: Type.String(), createdAt: Type.String(), updatedAt: Type.String() })),
+  sms: Type.Array(
+    Type.Object({
+      smsId: Type.String(),
+      kind: Type.String(),
+      status: Type.String(),
+      createdAt: Type.String(),
+      updatedAt: Type.String(),
+    }),
+  ),
 });
 export type OrderTrace = Static<typeof OrderTrace>;
 

@@ -1,3 +1,4 @@
+import { PaidWith } from './provider-api.ts';
 import { Type, type Static } from 'typebox';
 
 /**
@@ -18,7 +19,10 @@ export const ProductWordsSchema = Type.Object(
 );
 
 /** The languages the TV speaks; a product may have words for each (else its `title` and `description` are used). */
-export const LocalizedSchema = Type.Object({ 'zh-CN': Type.Optional(ProductWordsSchema), en: Type.Optional(ProductWordsSchema) }, { additionalProperties: false });
+export const LocalizedSchema = Type.Object(
+  { 'zh-CN': Type.Optional(ProductWordsSchema), en: Type.Optional(ProductWordsSchema) },
+  { additionalProperties: false },
+);
 export type Localized = Static<typeof LocalizedSchema>;
 
 export const ProductSchema = Type.Object({
@@ -48,7 +52,12 @@ export const OrderStatusSchema = Type.Union([
   Type.Literal('cancelled'),
   Type.Literal('refunded'),
 ]);
-export const ChannelSchema = Type.Union([Type.Literal('sms_confirm'), Type.Literal('wap_link'), Type.Literal('renewal'), Type.Null()]);
+export const ChannelSchema = Type.Union([
+  Type.Literal('sms_confirm'),
+  Type.Literal('wap_link'),
+  Type.Literal('renewal'),
+  Type.Null(),
+]);
 
 export const OrderSchema = Type.Object({
   orderId: Type.String(),
@@ -70,7 +79,7 @@ export const OrderSchema = Type.Object({
   /** For a code SMS: how many wrong replies remain (5 at first), else null. */
   triesLeft: Type.Union([Type.Integer(), Type.Null()]),
   /** Once paid: what paid it at the payment server, the wallet or the linked bank card. */
-  paidWith: Type.Union([Type.Literal('wallet'), Type.Literal('card'), Type.Null()]),
+  paidWith: Type.Union([PaidWith, Type.Null()]),
 });
 export type Order = Static<typeof OrderSchema>;
 
@@ -88,7 +97,14 @@ export const AdminOrderSchema = Type.Intersect([
 export type AdminOrder = Static<typeof AdminOrderSchema>;
 
 /** A service the TV's subscriber has; `refunded`: the purchase that last extended it was refunded in full. */
-export const EntitlementSchema = Type.Object({ service: Type.String(), productId: Type.String(), orderId: Type.String(), validFrom: Type.String(), validUntil: Type.String(), refunded: Type.Boolean() });
+export const EntitlementSchema = Type.Object({
+  service: Type.String(),
+  productId: Type.String(),
+  orderId: Type.String(),
+  validFrom: Type.String(),
+  validUntil: Type.String(),
+  refunded: Type.Boolean(),
+});
 export type Entitlement = Static<typeof EntitlementSchema>;
 
 export const SubscriptionSchema = Type.Object({

@@ -5,7 +5,11 @@
  * in flight together they share the store's group commits instead of
  * waiting for one durable commit each.
  */
-export async function atMostAtOnce<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function atMostAtOnce<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   let failure: { err: unknown } | undefined;

@@ -14,7 +14,8 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 export function requireAdmin(adminToken: string) {
   return async (request: FastifyRequest) => {
     const token = bearerToken(request);
-    if (!token || !secretEquals(token, adminToken)) throw unauthorized('Send the admin token as "Authorization: Bearer <token>".');
+    if (!token || !secretEquals(token, adminToken))
+      throw unauthorized('Send the admin token as "Authorization: Bearer <token>".');
     request.principal = 'admin';
   };
 }

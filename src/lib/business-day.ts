@@ -6,7 +6,10 @@
  */
 export function businessDay(date: string, timeZone: string): { start: string; end: string } {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  return { start: new Date(localMidnight(Date.UTC(y, m - 1, d), timeZone)).toISOString(), end: new Date(localMidnight(Date.UTC(y, m - 1, d + 1), timeZone)).toISOString() };
+  return {
+    start: new Date(localMidnight(Date.UTC(y, m - 1, d), timeZone)).toISOString(),
+    end: new Date(localMidnight(Date.UTC(y, m - 1, d + 1), timeZone)).toISOString(),
+  };
 }
 
 /** The instant of local midnight of the day whose UTC midnight is `utcMidnight`: the offset taken where midnight falls. */
@@ -17,7 +20,12 @@ function localMidnight(utcMidnight: number, timeZone: string): number {
 
 /** The business date (YYYY-MM-DD) an instant falls on in a time zone. */
 export function businessDate(at: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at);
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).formatToParts(at);
   const get = (t: string) => parts.find((p) => p.type === t)!.value;
   return `${get('year')}-${get('month')}-${get('day')}`;
 }
@@ -31,7 +39,10 @@ export function isCalendarDate(s: string): boolean {
 
 /** The zone's offset from UTC at an instant, in ms (positive east of Greenwich). */
 function offsetMs(at: number, timeZone: string): number {
-  const name = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }).formatToParts(new Date(at)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const name =
+    new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
+      .formatToParts(new Date(at))
+      .find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
   const m = /GMT([+-])(\d{2}):?(\d{2})?/.exec(name);
   if (!m) return 0;
   return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0)) * 60_000;

@@ -16,7 +16,6 @@ export class ManualClock implements Clock {
   }
 }
 
-
 /**
  * The system's time plus an offset that only grows: runs at the real rate
  * and can be moved forward (never back), so a whole running system (HTTP,

@@ -18,10 +18,14 @@ describe('the error catalogue', () => {
     }
   });
 
-  it('is documented whole in docs/errors.md, with each code\'s status', () => {
+  it("is documented whole in docs/errors.md, with each code's status", () => {
     const doc = readFileSync(join(ROOT, 'docs', 'errors.md'), 'utf8');
     for (const code of Object.keys(ERROR_CATALOGUE) as ErrorCode[]) {
-      assert.match(doc, new RegExp(`\\| \`${code}\` \\| ${statusOf(code)} \\|`), `${code} (${statusOf(code)}) is not in docs/errors.md`);
+      assert.match(
+        doc,
+        new RegExp(`\\| \`${code}\` \\| ${statusOf(code)} \\|`),
+        `${code} (${statusOf(code)}) is not in docs/errors.md`,
+      );
     }
   });
 });

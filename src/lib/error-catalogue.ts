@@ -2,7 +2,17 @@
  * What kind of error a code is; `problem.ts` alone turns a kind into an HTTP
  * status, so domain code never names one.
  */
-export type ErrorKind = 'invalid' | 'unauthorized' | 'not_found' | 'conflict' | 'too_large' | 'unsupported' | 'unprocessable' | 'rate_limited' | 'internal' | 'unavailable';
+export type ErrorKind =
+  | 'invalid'
+  | 'unauthorized'
+  | 'not_found'
+  | 'conflict'
+  | 'too_large'
+  | 'unsupported'
+  | 'unprocessable'
+  | 'rate_limited'
+  | 'internal'
+  | 'unavailable';
 
 /**
  * Every error code tvpay answers with, its kind, and what it means to the
@@ -62,7 +72,10 @@ export const ERROR_CATALOGUE = {
   PAYLOAD_TOO_LARGE: ['too_large', 'The body is larger than 64 KB.'],
   UNSUPPORTED_MEDIA_TYPE: ['unsupported', 'Send JSON (signed service messages are JSON only).'],
   IDEMPOTENCY_KEY_REUSED: ['unprocessable', 'The Idempotency-Key was used with another body.'],
-  REFUND_EXCEEDS_PAYMENT: ['unprocessable', 'Refunds (pending and succeeded) would add up to more than was paid; `leftMinor` says what is left.'],
+  REFUND_EXCEEDS_PAYMENT: [
+    'unprocessable',
+    'Refunds (pending and succeeded) would add up to more than was paid; `leftMinor` says what is left.',
+  ],
   WEBHOOK_URL_INVALID: ['unprocessable', 'A webhook URL must be an absolute http(s) URL without credentials.'],
   EVENT_TYPE_UNKNOWN: ['unprocessable', 'An event type is not one tvpay emits; `detail` lists them.'],
   RATE_LIMITED: ['rate_limited', 'Too many requests of this kind; `Retry-After` says when to try again.'],

@@ -1,6 +1,9 @@
 /** Escapes text for HTML content and attribute values. */
 export function esc(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(value ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 /** A tagged template that escapes every interpolation unless it is already `Html`. */
@@ -14,7 +17,11 @@ export class Html {
 export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
   let out = strings[0] ?? '';
   values.forEach((v, i) => {
-    const piece = Array.isArray(v) ? v.map((x) => (x instanceof Html ? x.value : esc(x))).join('') : v instanceof Html ? v.value : esc(v);
+    const piece = Array.isArray(v)
+      ? v.map((x) => (x instanceof Html ? x.value : esc(x))).join('')
+      : v instanceof Html
+        ? v.value
+        : esc(v);
     out += piece + (strings[i + 1] ?? '');
   });
   return new Html(out);
@@ -37,6 +44,8 @@ button:disabled{opacity:.55;cursor:default}
 `;
 
 export function page(opts: { title: string; lang: string; body: Html; css?: string; head?: Html }): string {
-  return `<!doctype html><html lang="${esc(opts.lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
-    `<title>${esc(opts.title)}</title><style>${BASE_CSS}${opts.css ?? ''}</style>${opts.head?.value ?? ''}</head><body>${opts.body.value}</body></html>`;
+  return (
+    `<!doctype html><html lang="${esc(opts.lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
+    `<title>${esc(opts.title)}</title><style>${BASE_CSS}${opts.css ?? ''}</style>${opts.head?.value ?? ''}</head><body>${opts.body.value}</body></html>`
+  );
 }

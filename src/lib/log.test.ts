@@ -7,14 +7,15 @@ function capture() {
   const lines: Array<Record<string, unknown>> = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
   return { lines, stream };
 }
 
-describe('a request\'s lazy logger', () => {
+describe("a request's lazy logger", () => {
   it('writes the lines that are on with its bindings and redaction, and nothing for the ones that are off', async () => {
     const { lines, stream } = capture();
     const log = lazyChild(createLogger('warn', undefined, stream), { reqId: 'req-1', correlationId: 'corr-12345678' });
@@ -32,7 +33,7 @@ describe('a request\'s lazy logger', () => {
     assert.equal(log.isLevelEnabled('error'), true);
   });
 
-  it('honours a route\'s own level and a level set on it later', async () => {
+  it("honours a route's own level and a level set on it later", async () => {
     const { lines, stream } = capture();
     const parent = createLogger('warn', undefined, stream);
     const routeLevel = lazyChild(parent, { reqId: 'req-2' }, { level: 'debug' });
@@ -42,6 +43,12 @@ describe('a request\'s lazy logger', () => {
     changed.warn('now off');
     changed.child({ step: 'inner' }).error('from a child of it');
     await new Promise((r) => setImmediate(r));
-    assert.deepEqual(lines.map((l) => [l.msg, l.reqId, l.step]), [['on for this route', 'req-2', undefined], ['from a child of it', 'req-3', 'inner']]);
+    assert.deepEqual(
+      lines.map((l) => [l.msg, l.reqId, l.step]),
+      [
+        ['on for this route', 'req-2', undefined],
+        ['from a child of it', 'req-3', 'inner'],
+      ],
+    );
   });
 });

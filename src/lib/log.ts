@@ -14,21 +14,28 @@ export function redactUrl(url: string): string {
 
 /** The process logger; headers are never logged and URLs are redacted; every line carries the correlation id in force. */
 export function createLogger(level: string, name?: string, destination?: DestinationStream): Log {
-  return pino({
-    level,
-    name,
-    // A request's own logger has the id bound already (so its "request completed" line has it too).
-    mixin: (_merge, _level, logger) => {
-      const id = correlation.current();
-      return id && !('correlationId' in logger.bindings()) ? { correlationId: id } : {};
+  return pino(
+    {
+      level,
+      name,
+      // A request's own logger has the id bound already (so its "request completed" line has it too).
+      mixin: (_merge, _level, logger) => {
+        const id = correlation.current();
+        return id && !('correlationId' in logger.bindings()) ? { correlationId: id } : {};
+      },
+      redact: { paths: ['headers.authorization', '*.token', '*.code', '*.password', '*.grant'], censor: '[redacted]' },
+      serializers: {
+        req: (req: { method?: string; url?: string; id?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: redactUrl(req.url ?? ''),
+        }),
+        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+        err: pino.stdSerializers.err,
+      },
     },
-    redact: { paths: ['headers.authorization', '*.token', '*.code', '*.password', '*.grant'], censor: '[redacted]' },
-    serializers: {
-      req: (req: { method?: string; url?: string; id?: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url ?? '') }),
-      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-      err: pino.stdSerializers.err,
-    },
-  }, destination);
+    destination,
+  );
 }
 
 /**

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { formatMinor, formatPrice, minorDigits } from './money-format.ts';
 
 describe('money formatting', () => {
-  it('writes minor units with the currency\'s own decimals', () => {
+  it("writes minor units with the currency's own decimals", () => {
     assert.equal(formatMinor(20000, 'CNY'), '200.00');
     assert.equal(formatMinor(5, 'CNY'), '0.05');
     assert.equal(formatMinor(-990, 'CNY'), '-9.90');

@@ -25,7 +25,11 @@ export function formatMinor(amountMinor: number, currency: string): string {
   // A formatter is costly to make (a console page of 25 orders spent a tenth of its time making them): one per number of decimals.
   let f = plainCache.get(digits);
   if (!f) {
-    f = new Intl.NumberFormat('en', { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false });
+    f = new Intl.NumberFormat('en', {
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+      useGrouping: false,
+    });
     plainCache.set(digits, f);
   }
   return f.format(amountMinor / 10 ** digits);

@@ -8,7 +8,10 @@ export const MAX_AMOUNT_MINOR = 100_000_000;
 
 export function assertCurrency(currency: string): void {
   if (!(currency in EXPONENTS)) {
-    throw badRequest('CURRENCY_UNSUPPORTED', `Currency ${currency} is not supported; use one of ${SUPPORTED_CURRENCIES.join(', ')}.`);
+    throw badRequest(
+      'CURRENCY_UNSUPPORTED',
+      `Currency ${currency} is not supported; use one of ${SUPPORTED_CURRENCIES.join(', ')}.`,
+    );
   }
 }
 

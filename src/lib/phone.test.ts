@@ -7,11 +7,22 @@ import { maskPhone, normalizePhone, phoneDigits } from './phone.ts';
 
 const CN = ['CN'];
 const rejects = (input: unknown, regions = CN) =>
-  assert.throws(() => normalizePhone(input, regions), (e: unknown) => e instanceof DomainError && e.code === 'PHONE_INVALID' && e.kind === 'invalid');
+  assert.throws(
+    () => normalizePhone(input, regions),
+    (e: unknown) => e instanceof DomainError && e.code === 'PHONE_INVALID' && e.kind === 'invalid',
+  );
 
 describe('phone normalisation', () => {
   it('accepts a mainland mobile however it is typed and stores E.164', () => {
-    for (const typed of ['13800138000', '+86 138 0013 8000', '+8613800138000', '8613800138000', '008613800138000', '138-0013-8000', '１３８００１３８０００']) {
+    for (const typed of [
+      '13800138000',
+      '+86 138 0013 8000',
+      '+8613800138000',
+      '8613800138000',
+      '008613800138000',
+      '138-0013-8000',
+      '１３８００１３８０００',
+    ]) {
       assert.equal(normalizePhone(typed, CN), '+8613800138000', typed);
     }
   });
@@ -33,7 +44,7 @@ describe('phone normalisation', () => {
     assert.equal(maskPhone('+85261234567'), '+852 612*4567');
     assert.equal(maskPhone('+14155552671'), '+1 415***2671');
   });
-  it('splits every region\'s E.164 mobile at its calling code as a full parse with the metadata does', () => {
+  it("splits every region's E.164 mobile at its calling code as a full parse with the metadata does", () => {
     const byParse = (e164: string) => {
       const parsed = parsePhoneNumberFromString(e164)!;
       const national = parsed.nationalNumber;

@@ -24,17 +24,18 @@ export interface OverLimit {
 }
 
 // Every limited request runs this once per bucket it counts in: built and compiled once (preparedQuery).
-const takeFromBucket = preparedQuery((db: Kysely<CommonTables>, bucket: string, windowStart: string, n: number, limit: number) =>
-  db
-    .insertInto('rate_limits')
-    .values({ bucket, window_start: windowStart, hits: n })
-    .onConflict((oc) =>
-      oc
-        .columns(['bucket', 'window_start'])
-        .doUpdateSet((eb) => ({ hits: eb('rate_limits.hits', '+', n) }))
-        .where((eb) => eb(eb('rate_limits.hits', '+', n), '<=', limit)),
-    )
-    .returning('hits'),
+const takeFromBucket = preparedQuery(
+  (db: Kysely<CommonTables>, bucket: string, windowStart: string, n: number, limit: number) =>
+    db
+      .insertInto('rate_limits')
+      .values({ bucket, window_start: windowStart, hits: n })
+      .onConflict((oc) =>
+        oc
+          .columns(['bucket', 'window_start'])
+          .doUpdateSet((eb) => ({ hits: eb('rate_limits.hits', '+', n) }))
+          .where((eb) => eb(eb('rate_limits.hits', '+', n), '<=', limit)),
+      )
+      .returning('hits'),
 );
 
 export class RateLimiter {
@@ -58,7 +59,10 @@ export class RateLimiter {
    * them; a refused request counts nowhere (the buckets it had already taken
    * are given back) and the caller refuses with `refusal()`.
    */
-  async count(trx: Kysely<any>, buckets: ReadonlyArray<{ key: string; rule: RateRule }>): Promise<OverLimit | undefined> {
+  async count(
+    trx: Kysely<any>,
+    buckets: ReadonlyArray<{ key: string; rule: RateRule }>,
+  ): Promise<OverLimit | undefined> {
     const taken: Array<{ key: string; rule: RateRule }> = [];
     for (const bucket of buckets) {
       if (!(await this.take(trx, bucket.key, bucket.rule))) {
@@ -95,7 +99,12 @@ export class RateLimiter {
   /** How much of a bucket's current window is used, for operators. */
   async usage(key: string, rule: RateRule): Promise<{ windowStart: string; hits: number }> {
     const windowStart = this.windowStart(rule);
-    const row = await this.db.selectFrom('rate_limits').select('hits').where('bucket', '=', key).where('window_start', '=', windowStart).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('rate_limits')
+      .select('hits')
+      .where('bucket', '=', key)
+      .where('window_start', '=', windowStart)
+      .executeTakeFirst();
     return { windowStart, hits: Number(row?.hits ?? 0) };
   }
 
@@ -112,7 +121,8 @@ export class RateLimiter {
 
   /** The 429 for a bucket over its limit. */
   refusal({ rule, retryAfterSeconds }: OverLimit): DomainError {
-    if (rule.code) return new DomainError(rule.code, `${rule.what}; try again in ${retryAfterSeconds} s.`, { retryAfterSeconds });
+    if (rule.code)
+      return new DomainError(rule.code, `${rule.what}; try again in ${retryAfterSeconds} s.`, { retryAfterSeconds });
     return rateLimited(retryAfterSeconds, rule.what);
   }
 

@@ -28,7 +28,13 @@ describe('service-to-service HMAC signing', () => {
   it('refuses unsigned or malformed headers', () => {
     assert.equal(verifyRequest(secret, {}, 'POST', '/p', body, now).ok, false);
     const headers = signRequest(secret, 'POST', '/p', body, now, nonce);
-    assert.equal(verifyRequest(secret, { ...headers, 'x-tvpay-timestamp': 'yesterday' }, 'POST', '/p', body, now).ok, false);
-    assert.equal(verifyRequest(secret, { ...headers, 'x-tvpay-signature': 'v1=00' }, 'POST', '/p', body, now).ok, false);
+    assert.equal(
+      verifyRequest(secret, { ...headers, 'x-tvpay-timestamp': 'yesterday' }, 'POST', '/p', body, now).ok,
+      false,
+    );
+    assert.equal(
+      verifyRequest(secret, { ...headers, 'x-tvpay-signature': 'v1=00' }, 'POST', '/p', body, now).ok,
+      false,
+    );
   });
 });

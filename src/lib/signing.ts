@@ -11,8 +11,18 @@ export const SIGNATURE_HEADERS = {
 export const MAX_SIGNATURE_AGE_MS = 5 * 60 * 1000;
 
 /** The MAC over the message's parts and the body's exact bytes (a string is taken as its UTF-8). */
-function mac(secret: string, timestamp: string, nonce: string, method: string, path: string, body: string | Buffer): string {
-  return createHmac('sha256', secret).update(`${timestamp}\n${nonce}\n${method.toUpperCase()}\n${path}\n`).update(body).digest('hex');
+function mac(
+  secret: string,
+  timestamp: string,
+  nonce: string,
+  method: string,
+  path: string,
+  body: string | Buffer,
+): string {
+  return createHmac('sha256', secret)
+    .update(`${timestamp}\n${nonce}\n${method.toUpperCase()}\n${path}\n`)
+    .update(body)
+    .digest('hex');
 }
 
 /** Signs one delivery attempt: a fresh timestamp and nonce each time, so a retry is never a replay. */

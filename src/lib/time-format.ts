@@ -9,7 +9,16 @@ export function formatTime(iso: string, lang: string, timeZone: string, seconds 
   const key = `${lang} ${timeZone} ${seconds}`;
   let f = formats.get(key);
   if (!f) {
-    f = new Intl.DateTimeFormat(lang, { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', ...(seconds ? { second: '2-digit' } : {}), hourCycle: 'h23' });
+    f = new Intl.DateTimeFormat(lang, {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      ...(seconds ? { second: '2-digit' } : {}),
+      hourCycle: 'h23',
+    });
     formats.set(key, f);
   }
   return f.format(new Date(iso));

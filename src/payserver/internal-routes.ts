@@ -1,6 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { BindingAnswer, BindingLookup, CloseAnswer, CloseParams, OrderTrace, RefundAnswer, RefundRequest, RenewalRequest, StartPaymentRequest, StartPaymentResult } from '../contracts/provider-api.ts';
+import {
+  BindingAnswer,
+  BindingLookup,
+  CloseAnswer,
+  CloseParams,
+  OrderTrace,
+  RefundAnswer,
+  RefundRequest,
+  RenewalRequest,
+  StartPaymentRequest,
+  StartPaymentResult,
+} from '../contracts/provider-api.ts';
 import { normalizePhone } from '../lib/phone.ts';
 import type { AccountsService } from './accounts/accounts-service.ts';
 import type { PaymentsService } from './payments/payments-service.ts';
@@ -14,7 +25,14 @@ import type { RenewalsService } from './renewals/renewals-service.ts';
  */
 export function internalRoutes(
   app: FastifyInstance,
-  deps: { accounts: AccountsService; payments: PaymentsService; refunds: RefundsService; renewals: RenewalsService; regions: readonly string[]; signed: (req: any, reply: any) => Promise<void> },
+  deps: {
+    accounts: AccountsService;
+    payments: PaymentsService;
+    refunds: RefundsService;
+    renewals: RenewalsService;
+    regions: readonly string[];
+    signed: (req: any, reply: any) => Promise<void>;
+  },
 ): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   // The signature is checked before the body is validated, so an unsigned caller learns nothing of the schema.

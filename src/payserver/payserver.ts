@@ -63,75 +63,191 @@ export interface PayserverDeps {
  */
 export async function buildPayserver(deps: PayserverDeps) {
   const { config, secrets, clock, random, log } = deps;
-  const core = await serviceCore({ store: deps.store, migrations: payserverMigrations, config, clock, log, title: 'tvpay payment server', service: 'payserver' });
+  const core = await serviceCore({
+    store: deps.store,
+    migrations: payserverMigrations,
+    config,
+    clock,
+    log,
+    title: 'tvpay payment server',
+    service: 'payserver',
+  });
   const { db, shared, storeCreated, worker, kick, limiter, app, idem } = core;
 
   const codeKey = secrets.codeKey;
   const window = config.limits.windowSeconds;
-  const codeSendsPerPhone = { what: 'codes sent to this phone', limit: config.limits.codeSendsPerPhone, windowSeconds: window };
-  const codeSendsPerDevice = { what: 'codes sent for this TV', limit: config.limits.codeSendsPerDevice, windowSeconds: window };
+  const codeSendsPerPhone = {
+    what: 'codes sent to this phone',
+    limit: config.limits.codeSendsPerPhone,
+    windowSeconds: window,
+  };
+  const codeSendsPerDevice = {
+    what: 'codes sent for this TV',
+    limit: config.limits.codeSendsPerDevice,
+    windowSeconds: window,
+  };
 
   const ledger = new Ledger(random, clock);
   const settlement = new Settlement(ledger, random, clock, config.sms.payserverFrom);
   const budget = new SmsBudget(limiter, smsBudgetRule(config.limits.smsDailyBudget));
   const accounts = new AccountsService({ db, ledger, random, clock, regions: config.phoneRegions });
   const payments = new PaymentsService({
-    db, ledger, settlement, limiter, random, clock, kick, budget,
-    options: { regions: config.phoneRegions, codeTtlSeconds: config.codeTtlSeconds, codeSendsPerPhone, codeSendsPerDevice, smsFrom: config.sms.payserverFrom },
+    db,
+    ledger,
+    settlement,
+    limiter,
+    random,
+    clock,
+    kick,
+    budget,
+    options: {
+      regions: config.phoneRegions,
+      codeTtlSeconds: config.codeTtlSeconds,
+      codeSendsPerPhone,
+      codeSendsPerDevice,
+      smsFrom: config.sms.payserverFrom,
+    },
   });
   const replies = new ReplyService({
-    db, settlement, limiter, clock, kick, random, budget,
+    db,
+    settlement,
+    limiter,
+    clock,
+    kick,
+    random,
+    budget,
     options: {
       codeKey,
       regions: config.phoneRegions,
       maxWrongCodes: config.maxWrongCodes,
-      codeChecksPerPhone: { what: 'code checks for this phone', limit: config.limits.codeChecksPerPhone, windowSeconds: window },
-      answersPerPhone: { what: 'answers to replies from this phone', limit: config.limits.codeChecksPerPhone, windowSeconds: window },
+      codeChecksPerPhone: {
+        what: 'code checks for this phone',
+        limit: config.limits.codeChecksPerPhone,
+        windowSeconds: window,
+      },
+      answersPerPhone: {
+        what: 'answers to replies from this phone',
+        limit: config.limits.codeChecksPerPhone,
+        windowSeconds: window,
+      },
       locale: config.sms.locale,
       payee: config.merchantName,
       smsFrom: config.sms.payserverFrom,
     },
   });
   const checkout = new CheckoutService({
-    db, ledger, settlement, limiter, random, clock, kick, budget,
-    options: { codeKey, maxWrongCodes: config.maxWrongCodes, codeSendsPerPhone, codeSendsPerDevice, smsFrom: config.sms.payserverFrom, locale: config.sms.locale },
+    db,
+    ledger,
+    settlement,
+    limiter,
+    random,
+    clock,
+    kick,
+    budget,
+    options: {
+      codeKey,
+      maxWrongCodes: config.maxWrongCodes,
+      codeSendsPerPhone,
+      codeSendsPerDevice,
+      smsFrom: config.sms.payserverFrom,
+      locale: config.sms.locale,
+    },
     deliverNow: (messageId) => worker.deliverNow(messageId),
   });
   const codes = new CodeSmsSender({
-    db, gateway: deps.gateway, random, clock, settlement, kick, budget,
-    options: { codeKey, codeTtlSeconds: config.codeTtlSeconds, locale: config.sms.locale, from: config.sms.payserverFrom },
+    db,
+    gateway: deps.gateway,
+    random,
+    clock,
+    settlement,
+    kick,
+    budget,
+    options: {
+      codeKey,
+      codeTtlSeconds: config.codeTtlSeconds,
+      locale: config.sms.locale,
+      from: config.sms.payserverFrom,
+    },
   });
-  const refunds = new RefundsService({ db, ledger, gateway: deps.gateway, random, clock, kick, options: { locale: config.sms.locale, smsFrom: config.sms.payserverFrom } });
-  const renewals = new RenewalsService({ db, ledger, settlement, random, clock, kick, options: { regions: config.phoneRegions } });
-  const backend = new SignedClient(deps.backend ?? httpTransport(config.internalUrls.backend), secrets.serviceSecret, clock);
+  const refunds = new RefundsService({
+    db,
+    ledger,
+    gateway: deps.gateway,
+    random,
+    clock,
+    kick,
+    options: { locale: config.sms.locale, smsFrom: config.sms.payserverFrom },
+  });
+  const renewals = new RenewalsService({
+    db,
+    ledger,
+    settlement,
+    random,
+    clock,
+    kick,
+    options: { regions: config.phoneRegions },
+  });
+  const backend = new SignedClient(
+    deps.backend ?? httpTransport(config.internalUrls.backend),
+    secrets.serviceSecret,
+    clock,
+  );
 
   const handlers = [
     handler(CODE_SMS_TOPIC, (p, id, attempt) => codes.sendPaymentCode(p, id, attempt)),
     handler(POSSESSION_SMS_TOPIC, (p) => codes.sendPossessionCode(p)),
     handler(DECLINED_SMS_TOPIC, (p) => codes.sendDeclined(p)),
     handler(REFUND_SMS_TOPIC, (p) => refunds.sendReceipt(p)),
-    handler(RECEIPT_SMS_TOPIC, receiptSender(db, deps.gateway, clock, { locale: config.sms.locale, from: config.sms.payserverFrom })),
+    handler(
+      RECEIPT_SMS_TOPIC,
+      receiptSender(db, deps.gateway, clock, { locale: config.sms.locale, from: config.sms.payserverFrom }),
+    ),
     handler(TEXT_SMS_TOPIC, textSender(db, deps.gateway, clock, config.sms.payserverFrom)),
-    handler(CANCEL_REPLY_TOPIC, async (p) => void (await backend.post('/internal/v1/subscriptions/cancel-by-phone', p))),
+    handler(
+      CANCEL_REPLY_TOPIC,
+      async (p) => void (await backend.post('/internal/v1/subscriptions/cancel-by-phone', p)),
+    ),
     handler(NOTIFY_TOPIC, async (event) => {
       const answer = await backend.post<PaymentEventAnswer>('/internal/v1/payment-events', event);
       crashPoint('payserver.after-notify');
       // A payment the back-end refused (its order had ended) goes back to the payer as an ordinary refund.
       if (answer.result === 'rejected' && event.type === 'payment.completed') {
         const { orderId, paymentId, amountMinor, currency } = event;
-        await refunds.refund({ refundId: lateRefundId(paymentId), orderId, paymentId, amountMinor, currency, reason: 'The order had ended when the payment arrived.' });
+        await refunds.refund({
+          refundId: lateRefundId(paymentId),
+          orderId,
+          paymentId,
+          amountMinor,
+          currency,
+          reason: 'The order had ended when the payment arrived.',
+        });
       }
     }),
   ];
 
   const signed = requireServiceSignature(shared, secrets.serviceSecret, clock);
   const { metrics } = core;
-  metrics.gauge({ name: 'tvpay_payments', help: 'Payments by outcome (status), source and method.', labelNames: ['status', 'source', 'method'], read: () => countsBy(db, PAYSERVER_COUNTED.payments) });
-  metrics.gauge({ name: 'tvpay_provider_refunds', help: 'Refunds made at the payment server, by status and source.', labelNames: ['status', 'source'], read: () => countsBy(db, PAYSERVER_COUNTED.refunds) });
+  metrics.gauge({
+    name: 'tvpay_payments',
+    help: 'Payments by outcome (status), source and method.',
+    labelNames: ['status', 'source', 'method'],
+    read: () => countsBy(db, PAYSERVER_COUNTED.payments),
+  });
+  metrics.gauge({
+    name: 'tvpay_provider_refunds',
+    help: 'Refunds made at the payment server, by status and source.',
+    labelNames: ['status', 'source'],
+    read: () => countsBy(db, PAYSERVER_COUNTED.refunds),
+  });
   metrics.route([secrets.adminToken, ...(config.secrets.metricsToken ? [config.secrets.metricsToken] : [])]);
 
   await authenticatedScope(app, requireAdmin(secrets.adminToken), idem, (admin) => {
-    accountsRoutes(admin, accounts, () => auditLedger(db), (accountId) => accountEntries(db, accountId));
+    accountsRoutes(
+      admin,
+      accounts,
+      () => auditLedger(db),
+      (accountId) => accountEntries(db, accountId),
+    );
     adminPaymentRoutes(admin, db);
     smsAdminRoutes(admin, shared, config.phoneRegions);
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
@@ -140,7 +256,13 @@ export async function buildPayserver(deps: PayserverDeps) {
   });
   statementInternalRoute(app, db, config.businessTimeZone, signed);
   internalRoutes(app, { accounts, payments, refunds, renewals, regions: config.phoneRegions, signed });
-  smsGatewayRoutes(app, { db: shared, inboundToken: secrets.smsInboundToken, clock, onReply: (from, text) => replies.handle(from, text), onUndelivered: (smsId) => codes.deliveryFailed(smsId) });
+  smsGatewayRoutes(app, {
+    db: shared,
+    inboundToken: secrets.smsInboundToken,
+    clock,
+    onReply: (from, text) => replies.handle(from, text),
+    onUndelivered: (smsId) => codes.deliveryFailed(smsId),
+  });
   await cookieScope(app, (pages) => {
     checkoutRoutes(pages, checkout, { timeZone: config.businessTimeZone });
     payserverConsole(pages, { adminToken: secrets.adminToken, random, clock, timeZone: config.businessTimeZone });
@@ -148,7 +270,15 @@ export async function buildPayserver(deps: PayserverDeps) {
 
   const sweeper = core.sweeper(() => payments.expire(), [{ table: 'page_sessions', key: 'id', dated: 'created_at' }]);
 
-  return assembleService({ app, db, worker, handlers, sweeper, store: deps.store, storeCreated, services: {
+  return assembleService({
+    app,
+    db,
+    worker,
+    handlers,
+    sweeper,
+    store: deps.store,
+    storeCreated,
+    services: {
       accounts,
       payments,
       refunds,

@@ -1,6 +1,13 @@
 import { rowCountsMigration, SMS_COUNTED, type CountedTable } from '../lib/metrics/row-counts.ts';
 import { sql, type Kysely, type Migration } from 'kysely';
-import { commonTablesMigration, outboxCorrelationMigration, outboxTopicMigration, smsRefMigration, smsGatewayIdMigration, type CommonTables } from '../lib/db/common-tables.ts';
+import {
+  commonTablesMigration,
+  outboxCorrelationMigration,
+  outboxTopicMigration,
+  smsRefMigration,
+  smsGatewayIdMigration,
+  type CommonTables,
+} from '../lib/db/common-tables.ts';
 
 /** The payment server's database. */
 export interface PayserverTables extends CommonTables {
@@ -14,7 +21,15 @@ export interface PayserverTables extends CommonTables {
     held_minor: number;
     card_last4: string | null;
   };
-  holds: { id: string; ledger_account_id: string; payment_id: string; amount_minor: number; status: 'held' | 'captured' | 'released'; created_at: string; resolved_at: string | null };
+  holds: {
+    id: string;
+    ledger_account_id: string;
+    payment_id: string;
+    amount_minor: number;
+    status: 'held' | 'captured' | 'released';
+    created_at: string;
+    resolved_at: string | null;
+  };
   journal_entries: { id: string; kind: string; ref: string; created_at: string };
   postings: { id: string; entry_id: string; ledger_account_id: string; amount_minor: number };
   checkouts: {
@@ -104,9 +119,16 @@ const core: Migration = {
       .addColumn('balance_minor', 'bigint', (c) => c.notNull())
       .addColumn('held_minor', 'bigint', (c) => c.notNull())
       .addColumn('card_last4', 'varchar(4)')
-      .addCheckConstraint('ledger_no_overdraft', sql`kind = 'external' OR (held_minor >= 0 AND balance_minor >= held_minor)`)
+      .addCheckConstraint(
+        'ledger_no_overdraft',
+        sql`kind = 'external' OR (held_minor >= 0 AND balance_minor >= held_minor)`,
+      )
       .execute();
-    await db.schema.createIndex('ledger_accounts_owner').on('ledger_accounts').columns(['account_id', 'kind']).execute();
+    await db.schema
+      .createIndex('ledger_accounts_owner')
+      .on('ledger_accounts')
+      .columns(['account_id', 'kind'])
+      .execute();
     await db.schema
       .createTable('holds')
       .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
@@ -168,7 +190,12 @@ const core: Migration = {
       .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
       .addColumn('completed_at', 'varchar(32)')
       .execute();
-    await db.schema.createIndex('payments_attempt').on('payments').columns(['order_id', 'attempt', 'method']).unique().execute();
+    await db.schema
+      .createIndex('payments_attempt')
+      .on('payments')
+      .columns(['order_id', 'attempt', 'method'])
+      .unique()
+      .execute();
     await db.schema.createIndex('payments_phone_status').on('payments').columns(['phone', 'status']).execute();
     await db.schema
       .createTable('page_sessions')
@@ -188,7 +215,10 @@ const core: Migration = {
 /** Partial and repeated refunds of a captured payment, each made once per refund id. */
 const refunds: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.alterTable('payments').addColumn('refunded_minor', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema
+      .alterTable('payments')
+      .addColumn('refunded_minor', 'bigint', (c) => c.notNull().defaultTo(0))
+      .execute();
     await sql`UPDATE payments SET refunded_minor = amount_minor WHERE status = 'refunded'`.execute(db);
     await db.schema
       .createTable('refunds')
@@ -235,9 +265,17 @@ const checkoutCorrelation: Migration = {
  */
 const sweepIndexes: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.createIndex('payments_code_expiry').on('payments').columns(['status', 'method', 'code_expires_at']).execute();
+    await db.schema
+      .createIndex('payments_code_expiry')
+      .on('payments')
+      .columns(['status', 'method', 'code_expires_at'])
+      .execute();
     await db.schema.createIndex('checkouts_status_expiry').on('checkouts').columns(['status', 'expires_at']).execute();
-    await db.schema.createIndex('payments_status_completed').on('payments').columns(['status', 'completed_at']).execute();
+    await db.schema
+      .createIndex('payments_status_completed')
+      .on('payments')
+      .columns(['status', 'completed_at'])
+      .execute();
   },
 };
 

@@ -18,7 +18,10 @@ export class DeferredInbox implements SmsInbox {
 
   /** Hands everything that waited to `target`, then everything that comes. */
   async attach(target: Partial<SmsInbox>): Promise<void> {
-    this.target = { message: target.message ?? this.defaults.message ?? (async () => {}), receipt: target.receipt ?? this.defaults.receipt ?? (async () => {}) };
+    this.target = {
+      message: target.message ?? this.defaults.message ?? (async () => {}),
+      receipt: target.receipt ?? this.defaults.receipt ?? (async () => {}),
+    };
     for (const deliver of this.waiting.splice(0)) await deliver(this.target);
   }
 

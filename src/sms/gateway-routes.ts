@@ -56,13 +56,18 @@ export function smsGatewayRoutes(
     {
       schema: {
         hide: true,
-        querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })), id: Type.String({ maxLength: 64 }), status: Type.String({ pattern: '^[0-9]{1,3}$' }) }),
+        querystring: Type.Object({
+          token: Type.Optional(Type.String({ maxLength: 200 })),
+          id: Type.String({ maxLength: 64 }),
+          status: Type.String({ pattern: '^[0-9]{1,3}$' }),
+        }),
       },
     },
     async (request, reply) => {
       checkToken(request.query.token);
       const status = dlrStatus(Number(request.query.status));
-      if (status && (await smsLog.report(deps.db, request.query.id, status, deps.clock.now()))) await deps.onUndelivered?.(request.query.id);
+      if (status && (await smsLog.report(deps.db, request.query.id, status, deps.clock.now())))
+        await deps.onUndelivered?.(request.query.id);
       return reply.code(200).type('text/plain; charset=utf-8').send('');
     },
   );

@@ -19,6 +19,10 @@ export function parseReplyCode(text: string): string | null {
 const CANCEL_WORDS = new Set(['TD', '取消', '取消续费', '退订', '取消自动续费']);
 
 export function isCancelReply(text: string): boolean {
-  const t = text.normalize('NFKC').trim().replace(/[\s。.!！]+$/u, '').toUpperCase();
+  const t = text
+    .normalize('NFKC')
+    .trim()
+    .replace(/[\s。.!！]+$/u, '')
+    .toUpperCase();
   return CANCEL_WORDS.has(t);
 }

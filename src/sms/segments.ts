@@ -25,7 +25,8 @@ export function smsLength(text: string): { encoding: 'gsm7' | 'ucs2'; units: num
  */
 export const SEGMENT_UNITS = { gsm7: { single: 160, multi: 153 }, ucs2: { single: 70, multi: 67 } } as const;
 
-const unitsOf = (encoding: 'gsm7' | 'ucs2', ch: string) => (encoding === 'gsm7' && GSM7_EXTENDED.includes(ch) ? 2 : encoding === 'gsm7' ? 1 : ch.length);
+const unitsOf = (encoding: 'gsm7' | 'ucs2', ch: string) =>
+  encoding === 'gsm7' && GSM7_EXTENDED.includes(ch) ? 2 : encoding === 'gsm7' ? 1 : ch.length;
 
 /** How many SMS a text takes. */
 export function countSegments(text: string): number {

@@ -54,7 +54,11 @@ export class SmppSmsGateway implements SmsGateway {
 
   constructor(private readonly options: SmppOptions) {
     const u = new URL(options.url);
-    this.target = { url: `smpp://${u.hostname}:${u.port || 2775}`, systemId: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
+    this.target = {
+      url: `smpp://${u.hostname}:${u.port || 2775}`,
+      systemId: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+    };
   }
 
   start(): void {
@@ -64,20 +68,26 @@ export class SmppSmsGateway implements SmsGateway {
 
   private connect(): void {
     if (this.stopped) return;
-    const session = smpp.connect({ url: this.target.url, auto_enquire_link_period: this.options.enquireLinkMs ?? 30_000 });
+    const session = smpp.connect({
+      url: this.target.url,
+      auto_enquire_link_period: this.options.enquireLinkMs ?? 30_000,
+    });
     this.session = session;
     session.on('connect', () => {
-      session.bind_transceiver({ system_id: this.target.systemId, password: this.target.password, interface_version: 0x34 }, (pdu: smpp.PDU) => {
-        if (pdu.command_status !== 0) {
-          this.options.log.error({ status: pdu.command_status }, 'the SMSC refused the bind');
-          session.close();
-          return;
-        }
-        this.bound = true;
-        this.backoffMs = 250;
-        this.options.log.info('bound to the SMSC as a transceiver');
-        for (const w of this.boundWaiters.splice(0)) w();
-      });
+      session.bind_transceiver(
+        { system_id: this.target.systemId, password: this.target.password, interface_version: 0x34 },
+        (pdu: smpp.PDU) => {
+          if (pdu.command_status !== 0) {
+            this.options.log.error({ status: pdu.command_status }, 'the SMSC refused the bind');
+            session.close();
+            return;
+          }
+          this.bound = true;
+          this.backoffMs = 250;
+          this.options.log.info('bound to the SMSC as a transceiver');
+          for (const w of this.boundWaiters.splice(0)) w();
+        },
+      );
     });
     session.on('deliver_sm', (pdu: smpp.PDU) => void this.onDeliver(session, pdu));
     session.on('enquire_link', (pdu: smpp.PDU) => session.send(pdu.response()));
@@ -148,9 +158,15 @@ export class SmppSmsGateway implements SmsGateway {
     let lastId: string | undefined;
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
-      const short_message = parts.length === 1
-        ? coding === UCS2 ? Buffer.from(part, 'utf16le').swap16() : part
-        : { udh: Buffer.from([0x05, 0x00, 0x03, ref, parts.length, i + 1]), message: coding === UCS2 ? Buffer.from(part, 'utf16le').swap16() : part };
+      const short_message =
+        parts.length === 1
+          ? coding === UCS2
+            ? Buffer.from(part, 'utf16le').swap16()
+            : part
+          : {
+              udh: Buffer.from([0x05, 0x00, 0x03, ref, parts.length, i + 1]),
+              message: coding === UCS2 ? Buffer.from(part, 'utf16le').swap16() : part,
+            };
       const id = await this.submit({
         source_addr: sms.from,
         source_addr_ton: sms.from.length <= 8 ? 3 : 1,

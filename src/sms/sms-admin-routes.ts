@@ -28,7 +28,11 @@ export function smsAdminRoutes(app: FastifyInstance, db: Kysely<CommonTables>, r
     {
       schema: {
         querystring: Type.Object(
-          { phone: Type.Optional(Type.String({ maxLength: 32 })), status: Type.Optional(Type.Union(['queued', 'sent', 'delivered', 'failed'].map((s) => Type.Literal(s)))), limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })) },
+          {
+            phone: Type.Optional(Type.String({ maxLength: 32 })),
+            status: Type.Optional(Type.Union(['queued', 'sent', 'delivered', 'failed'].map((s) => Type.Literal(s)))),
+            limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
+          },
           { additionalProperties: false },
         ),
         response: { 200: Type.Array(SmsRow) },
@@ -40,7 +44,15 @@ export function smsAdminRoutes(app: FastifyInstance, db: Kysely<CommonTables>, r
         status: request.query.status,
         limit: Math.min(500, Number(request.query.limit ?? 100)),
       });
-      return rows.map((r) => ({ smsId: r.id, kind: r.kind, to: r.to_phone, from: r.sender, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at }));
+      return rows.map((r) => ({
+        smsId: r.id,
+        kind: r.kind,
+        to: r.to_phone,
+        from: r.sender,
+        status: r.status,
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+      }));
     },
   );
 }
@@ -52,7 +64,18 @@ export function smsAdminRoutes(app: FastifyInstance, db: Kysely<CommonTables>, r
 export function smsBudgetRoute(app: FastifyInstance, limiter: RateLimiter, rule: RateRule): void {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/admin/v1/sms/budget',
-    { schema: { response: { 200: Type.Object({ windowStart: Type.String(), used: Type.Integer(), budget: Type.Integer(), tripped: Type.Boolean() }) } } },
+    {
+      schema: {
+        response: {
+          200: Type.Object({
+            windowStart: Type.String(),
+            used: Type.Integer(),
+            budget: Type.Integer(),
+            tripped: Type.Boolean(),
+          }),
+        },
+      },
+    },
     async () => {
       const { windowStart, hits } = await limiter.usage(SMS_BUDGET_BUCKET, rule);
       const used = Math.min(hits, rule.limit);

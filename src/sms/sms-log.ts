@@ -21,7 +21,17 @@ export const smsLog = {
   async queued(trx: Kysely<any>, sms: { id: string; kind: string; to: string; from: string; now: Date; ref?: string }) {
     await (trx as unknown as Kysely<CommonTables>)
       .insertInto('sms_messages')
-      .values({ id: sms.id, kind: sms.kind, ref: sms.ref ?? null, gateway_id: null, to_phone: sms.to, sender: sms.from, status: 'queued', created_at: sms.now.toISOString(), updated_at: sms.now.toISOString() })
+      .values({
+        id: sms.id,
+        kind: sms.kind,
+        ref: sms.ref ?? null,
+        gateway_id: null,
+        to_phone: sms.to,
+        sender: sms.from,
+        status: 'queued',
+        created_at: sms.now.toISOString(),
+        updated_at: sms.now.toISOString(),
+      })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
   },
@@ -43,7 +53,11 @@ export const smsLog = {
   },
 
   async byId(db: Kysely<any>, id: string) {
-    return (db as unknown as Kysely<CommonTables>).selectFrom('sms_messages').selectAll().where('id', '=', id).executeTakeFirst();
+    return (db as unknown as Kysely<CommonTables>)
+      .selectFrom('sms_messages')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
   },
 
   /** How many SMS of a kind were queued for one thing (the code SMS of a payment). */
@@ -60,12 +74,21 @@ export const smsLog = {
   /** Every SMS queued for one thing (an order's link SMS, a payment's code SMS), oldest first. */
   async ofRefs(db: Kysely<any>, refs: string[]) {
     if (refs.length === 0) return [];
-    return (db as unknown as Kysely<CommonTables>).selectFrom('sms_messages').selectAll().where('ref', 'in', refs).orderBy('created_at').execute();
+    return (db as unknown as Kysely<CommonTables>)
+      .selectFrom('sms_messages')
+      .selectAll()
+      .where('ref', 'in', refs)
+      .orderBy('created_at')
+      .execute();
   },
 
   /** The newest SMS, for operators (never their text: the table holds none). */
   async list(db: Kysely<any>, filter: { phone?: string; status?: string; limit: number }) {
-    let q = (db as unknown as Kysely<CommonTables>).selectFrom('sms_messages').selectAll().orderBy('created_at', 'desc').limit(filter.limit);
+    let q = (db as unknown as Kysely<CommonTables>)
+      .selectFrom('sms_messages')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .limit(filter.limit);
     if (filter.phone) q = q.where('to_phone', '=', filter.phone);
     if (filter.status) q = q.where('status', '=', filter.status);
     return q.execute();
@@ -73,7 +96,11 @@ export const smsLog = {
 
   /** Our SMS id for a gateway's message id, if the SMS is ours. */
   async byGatewayId(db: Kysely<any>, gatewayId: string): Promise<string | undefined> {
-    const row = await (db as unknown as Kysely<CommonTables>).selectFrom('sms_messages').select('id').where('gateway_id', '=', gatewayId).executeTakeFirst();
+    const row = await (db as unknown as Kysely<CommonTables>)
+      .selectFrom('sms_messages')
+      .select('id')
+      .where('gateway_id', '=', gatewayId)
+      .executeTakeFirst();
     return row?.id;
   },
 
@@ -91,6 +118,10 @@ export const smsLog = {
   },
 
   async get(db: Kysely<any>, id: string) {
-    return (db as unknown as Kysely<CommonTables>).selectFrom('sms_messages').selectAll().where('id', '=', id).executeTakeFirst();
+    return (db as unknown as Kysely<CommonTables>)
+      .selectFrom('sms_messages')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
   },
 };

@@ -30,7 +30,14 @@ describe('SMS templates', () => {
     assert.match(text, /384912/);
     assert.equal(countSegments(text), 1);
     // The longest payee: the product title gives way, never the amount, code or payee.
-    const long = codeSms('zh-CN', { ...base, payee: '某某某某某某某某某某某某', product: '会员包年', source: 'card', cardLast4: '5678', minutes: 10 });
+    const long = codeSms('zh-CN', {
+      ...base,
+      payee: '某某某某某某某某某某某某',
+      product: '会员包年',
+      source: 'card',
+      cardLast4: '5678',
+      minutes: 10,
+    });
     assert.equal(countSegments(long), 1);
     assert.match(long, /200\.00元.*384912.*【某某某某某某某某某某某某】/);
     const renewing = codeSms('zh-CN', { ...base, product: '4K会员连续包月', source: 'wallet', renewsEveryDays: 30 });
@@ -65,7 +72,13 @@ describe('SMS templates', () => {
   });
   it('keeps the link SMS within two SMS with the whole link', () => {
     const url = 'https://pay.example.com/pay/JEU_Z8Sc-c5DdREmopQBQ2w7IrNI-0marzV5U_CVsdA';
-    const text = linkSms('zh-CN', { amountMinor: 20000, currency: 'CNY', payee: 'tvpay', product: '会员包年'.repeat(20), url });
+    const text = linkSms('zh-CN', {
+      amountMinor: 20000,
+      currency: 'CNY',
+      payee: 'tvpay',
+      product: '会员包年'.repeat(20),
+      url,
+    });
     assert.ok(countSegments(text) <= 2, text);
     assert.ok(text.includes(url));
   });
@@ -76,7 +89,11 @@ describe('splitting into segments', () => {
     const { splitSegments, SEGMENT_UNITS } = await import('./segments.ts');
     const gsm = splitSegments('€'.repeat(100));
     assert.equal(gsm.encoding, 'gsm7');
-    assert.deepEqual(gsm.parts.map((p) => p.length), [76, 24], '€ takes two septets: 76 in a 153-septet part');
+    assert.deepEqual(
+      gsm.parts.map((p) => p.length),
+      [76, 24],
+      '€ takes two septets: 76 in a 153-septet part',
+    );
     const ucs = splitSegments('支付'.repeat(40) + '🙂');
     assert.equal(ucs.encoding, 'ucs2');
     assert.ok(ucs.parts.every((p) => p.length <= SEGMENT_UNITS.ucs2.multi));

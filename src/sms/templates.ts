@@ -9,7 +9,9 @@ interface Amount {
 }
 
 const amountText = (locale: Locale, a: Amount) =>
-  a.currency === 'CNY' && locale === 'zh-CN' ? `${formatMinor(a.amountMinor, a.currency)}元` : `${formatMinor(a.amountMinor, a.currency)} ${a.currency}`;
+  a.currency === 'CNY' && locale === 'zh-CN'
+    ? `${formatMinor(a.amountMinor, a.currency)}元`
+    : `${formatMinor(a.amountMinor, a.currency)} ${a.currency}`;
 
 /**
  * Builds a text from a template, shortening the product title (never the
@@ -34,7 +36,15 @@ function fit(build: (product: string) => string, product: string, segments: numb
  */
 export function codeSms(
   locale: Locale,
-  p: Amount & { product: string; payee: string; code: string; source: 'wallet' | 'card'; cardLast4?: string | null; renewsEveryDays?: number | null; minutes?: number },
+  p: Amount & {
+    product: string;
+    payee: string;
+    code: string;
+    source: 'wallet' | 'card';
+    cardLast4?: string | null;
+    renewsEveryDays?: number | null;
+    minutes?: number;
+  },
 ): string {
   const amount = amountText(locale, p);
   const minutes = p.minutes ?? 10;
@@ -42,12 +52,33 @@ export function codeSms(
   if (locale === 'zh-CN') {
     const via = p.source === 'wallet' ? '钱包' : `钱包余额不足，由尾号${p.cardLast4 ?? ''}银行卡`;
     // A renewing product says so plainly, with how often, how much and how to cancel: replying is the consent (two SMS at most).
-    if (days) return fit((t) => `${via}支付${t}，金额${amount}，此后每${days}天以快捷支付自动续费${amount}，可随时回复TD或在电视上取消。确认支付并同意自动续费请回复${p.code}【${p.payee}】`, p.product, 2);
-    return fit((t) => `${via}支付${t}${amount}，回复${p.code}确认，${minutes}分钟内有效，如非本人操作请忽略【${p.payee}】`, p.product, 1);
+    if (days)
+      return fit(
+        (t) =>
+          `${via}支付${t}，金额${amount}，此后每${days}天以快捷支付自动续费${amount}，可随时回复TD或在电视上取消。确认支付并同意自动续费请回复${p.code}【${p.payee}】`,
+        p.product,
+        2,
+      );
+    return fit(
+      (t) => `${via}支付${t}${amount}，回复${p.code}确认，${minutes}分钟内有效，如非本人操作请忽略【${p.payee}】`,
+      p.product,
+      1,
+    );
   }
   const via = p.source === 'wallet' ? 'your wallet' : `card *${p.cardLast4 ?? ''} (wallet too low)`;
-  if (days) return fit((t) => `${p.payee}: pay ${amount} for ${t} from ${via}; it then renews every ${days} days for ${amount} by quick pay until you cancel (reply TD, or on the TV). Reply ${p.code} to confirm and agree.`, p.product, 2);
-  return fit((t) => `${p.payee}: pay ${amount} for ${t} from ${via}. Reply ${p.code} within ${minutes} min to confirm; not you? Ignore this.`, p.product, 1);
+  if (days)
+    return fit(
+      (t) =>
+        `${p.payee}: pay ${amount} for ${t} from ${via}; it then renews every ${days} days for ${amount} by quick pay until you cancel (reply TD, or on the TV). Reply ${p.code} to confirm and agree.`,
+      p.product,
+      2,
+    );
+  return fit(
+    (t) =>
+      `${p.payee}: pay ${amount} for ${t} from ${via}. Reply ${p.code} within ${minutes} min to confirm; not you? Ignore this.`,
+    p.product,
+    1,
+  );
 }
 
 /** The patent's first SMS for an unbound phone: product, amount and the checkout link; at most two SMS. */
@@ -77,18 +108,54 @@ export function possessionSms(locale: Locale, p: Amount & { payee: string; code:
 export function declinedSms(locale: Locale, p: Amount & { product: string; payee: string; reason: string }): string {
   const amount = amountText(locale, p);
   if (locale === 'zh-CN') {
-    if (p.reason === 'NO_ACCOUNT') return fit((t) => `有人在电视上用本机号码购买${t}（${amount}）。本机号码尚未开通${p.payee}钱包，无法支付，未扣款；开通钱包后可再试，或在电视上换一个号码。如非本人操作请忽略【${p.payee}】`, p.product, 2);
-    const why = p.reason === 'INSUFFICIENT_FUNDS' ? '钱包和银行卡余额不足' : p.reason === 'NOT_BOUND' ? '本机号码未开通快捷支付' : '无法用本机号码支付';
-    return fit((t) => `有人在电视上用本机号码购买${t}（${amount}），因${why}未能支付，未扣款。如非本人操作请忽略【${p.payee}】`, p.product, 1);
+    if (p.reason === 'NO_ACCOUNT')
+      return fit(
+        (t) =>
+          `有人在电视上用本机号码购买${t}（${amount}）。本机号码尚未开通${p.payee}钱包，无法支付，未扣款；开通钱包后可再试，或在电视上换一个号码。如非本人操作请忽略【${p.payee}】`,
+        p.product,
+        2,
+      );
+    const why =
+      p.reason === 'INSUFFICIENT_FUNDS'
+        ? '钱包和银行卡余额不足'
+        : p.reason === 'NOT_BOUND'
+          ? '本机号码未开通快捷支付'
+          : '无法用本机号码支付';
+    return fit(
+      (t) => `有人在电视上用本机号码购买${t}（${amount}），因${why}未能支付，未扣款。如非本人操作请忽略【${p.payee}】`,
+      p.product,
+      1,
+    );
   }
-  if (p.reason === 'NO_ACCOUNT') return fit((t) => `${p.payee}: a TV tried to buy ${t} (${amount}) with this number, which has no ${p.payee} wallet, so nothing was charged. Open a wallet and try again, or use another number on the TV.`, p.product, 2);
-  const why = p.reason === 'INSUFFICIENT_FUNDS' ? 'neither your wallet nor your card covers it' : p.reason === 'NOT_BOUND' ? 'quick pay is not on for this number' : 'this number cannot pay it';
-  return fit((t) => `${p.payee}: a TV tried to buy ${t} (${amount}) with this number; ${why}. Nothing was charged.`, p.product, 1);
+  if (p.reason === 'NO_ACCOUNT')
+    return fit(
+      (t) =>
+        `${p.payee}: a TV tried to buy ${t} (${amount}) with this number, which has no ${p.payee} wallet, so nothing was charged. Open a wallet and try again, or use another number on the TV.`,
+      p.product,
+      2,
+    );
+  const why =
+    p.reason === 'INSUFFICIENT_FUNDS'
+      ? 'neither your wallet nor your card covers it'
+      : p.reason === 'NOT_BOUND'
+        ? 'quick pay is not on for this number'
+        : 'this number cannot pay it';
+  return fit(
+    (t) => `${p.payee}: a TV tried to buy ${t} (${amount}) with this number; ${why}. Nothing was charged.`,
+    p.product,
+    1,
+  );
 }
 
 /** Where refunded money went, named the same way in every SMS: the wallet, or the card by its last four digits. */
 const sourceText = (locale: Locale, source: 'wallet' | 'card', cardLast4?: string | null) =>
-  locale === 'zh-CN' ? (source === 'wallet' ? '钱包' : `尾号${cardLast4 ?? ''}银行卡`) : source === 'wallet' ? 'your wallet' : `card *${cardLast4 ?? ''}`;
+  locale === 'zh-CN'
+    ? source === 'wallet'
+      ? '钱包'
+      : `尾号${cardLast4 ?? ''}银行卡`
+    : source === 'wallet'
+      ? 'your wallet'
+      : `card *${cardLast4 ?? ''}`;
 
 /** The last 8 characters of an order id: enough for a person to quote it to the operator. */
 export const orderRef = (orderId: string) => orderId.slice(-8);
@@ -97,67 +164,140 @@ export const orderRef = (orderId: string) => orderId.slice(-8);
  * The receipt of a refund: the amount, the product, where the money went
  * back to, and the order it belongs to.
  */
-export function refundSms(locale: Locale, p: Amount & { product: string; payee: string; source: 'wallet' | 'card'; cardLast4?: string | null; orderId: string }): string {
+export function refundSms(
+  locale: Locale,
+  p: Amount & { product: string; payee: string; source: 'wallet' | 'card'; cardLast4?: string | null; orderId: string },
+): string {
   const amount = amountText(locale, p);
   const to = sourceText(locale, p.source, p.cardLast4);
   if (locale === 'zh-CN') {
-    return fit((t) => `您购买的${t}已退款${amount}，已原路退回${to}，订单号尾号${orderRef(p.orderId)}【${p.payee}】`, p.product, 1);
+    return fit(
+      (t) => `您购买的${t}已退款${amount}，已原路退回${to}，订单号尾号${orderRef(p.orderId)}【${p.payee}】`,
+      p.product,
+      1,
+    );
   }
-  return fit((t) => `${p.payee}: ${amount} for ${t} was refunded to ${to} (order ...${orderRef(p.orderId)}).`, p.product, 1);
+  return fit(
+    (t) => `${p.payee}: ${amount} for ${t} was refunded to ${to} (order ...${orderRef(p.orderId)}).`,
+    p.product,
+    1,
+  );
 }
 
 /** A date as a payer reads it: 2026年12月1日 / 2026-12-01, in the business's time zone. */
 export function dayText(locale: Locale, iso: string, timeZone = 'Asia/Shanghai'): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(iso));
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).formatToParts(new Date(iso));
   const get = (t: string) => parts.find((p) => p.type === t)!.value;
-  return locale === 'zh-CN' ? `${Number(get('year'))}年${Number(get('month'))}月${Number(get('day'))}日` : `${get('year')}-${get('month')}-${get('day')}`;
+  return locale === 'zh-CN'
+    ? `${Number(get('year'))}年${Number(get('month'))}月${Number(get('day'))}日`
+    : `${get('year')}-${get('month')}-${get('day')}`;
 }
 
 /**
  * The notice before an automatic renewal (PRC rules: before every renewal,
  * with the date, the amount and how to cancel; a price change said plainly).
  */
-export function renewalNoticeSms(locale: Locale, p: Amount & { product: string; payee: string; date: string; previousMinor?: number }): string {
+export function renewalNoticeSms(
+  locale: Locale,
+  p: Amount & { product: string; payee: string; date: string; previousMinor?: number },
+): string {
   const amount = amountText(locale, p);
   const changed = p.previousMinor !== undefined && p.previousMinor !== p.amountMinor;
   if (locale === 'zh-CN') {
-    const price = changed ? `（价格由${amountText(locale, { ...p, amountMinor: p.previousMinor! })}调整为${amount}）` : '';
-    return fit((t) => `您的${t}将于${p.date}自动续费${amount}${price}，如不需要请回复TD取消，或在电视"我的服务"中取消【${p.payee}】`, p.product, 2);
+    const price = changed
+      ? `（价格由${amountText(locale, { ...p, amountMinor: p.previousMinor! })}调整为${amount}）`
+      : '';
+    return fit(
+      (t) =>
+        `您的${t}将于${p.date}自动续费${amount}${price}，如不需要请回复TD取消，或在电视"我的服务"中取消【${p.payee}】`,
+      p.product,
+      2,
+    );
   }
-  const price = changed ? ` (the price changes from ${amountText(locale, { ...p, amountMinor: p.previousMinor! })})` : '';
-  return fit((t) => `${p.payee}: ${t} renews on ${p.date} for ${amount}${price}. Reply TD to cancel, or cancel under "My services" on the TV.`, p.product, 2);
+  const price = changed
+    ? ` (the price changes from ${amountText(locale, { ...p, amountMinor: p.previousMinor! })})`
+    : '';
+  return fit(
+    (t) =>
+      `${p.payee}: ${t} renews on ${p.date} for ${amount}${price}. Reply TD to cancel, or cancel under "My services" on the TV.`,
+    p.product,
+    2,
+  );
 }
 
 /** A renewal charged under the agreement: the receipt. */
-export function renewalReceiptSms(locale: Locale, p: Amount & { product: string; payee: string; source: 'wallet' | 'card'; cardLast4?: string | null; orderId: string }): string {
+export function renewalReceiptSms(
+  locale: Locale,
+  p: Amount & { product: string; payee: string; source: 'wallet' | 'card'; cardLast4?: string | null; orderId: string },
+): string {
   const amount = amountText(locale, p);
   const from = sourceText(locale, p.source, p.cardLast4);
-  if (locale === 'zh-CN') return fit((t) => `${t}已自动续费，${from}支付${amount}，订单号尾号${orderRef(p.orderId)}，回复TD可取消续费【${p.payee}】`, p.product, 1);
-  return fit((t) => `${p.payee}: ${t} renewed; ${amount} paid from ${from} (order ...${orderRef(p.orderId)}). Reply TD to stop renewals.`, p.product, 1);
+  if (locale === 'zh-CN')
+    return fit(
+      (t) => `${t}已自动续费，${from}支付${amount}，订单号尾号${orderRef(p.orderId)}，回复TD可取消续费【${p.payee}】`,
+      p.product,
+      1,
+    );
+  return fit(
+    (t) =>
+      `${p.payee}: ${t} renewed; ${amount} paid from ${from} (order ...${orderRef(p.orderId)}). Reply TD to stop renewals.`,
+    p.product,
+    1,
+  );
 }
 
 /** A renewal that could not be charged: when it is tried again, or that renewals stopped. */
-export function renewalFailedSms(locale: Locale, p: Amount & { product: string; payee: string; retryDate: string | null }): string {
+export function renewalFailedSms(
+  locale: Locale,
+  p: Amount & { product: string; payee: string; retryDate: string | null },
+): string {
   const amount = amountText(locale, p);
   if (locale === 'zh-CN') {
     return p.retryDate
-      ? fit((t) => `${t}自动续费${amount}未能扣款（余额不足或快捷支付已关闭），将于${p.retryDate}再试，回复TD可取消【${p.payee}】`, p.product, 1)
+      ? fit(
+          (t) =>
+            `${t}自动续费${amount}未能扣款（余额不足或快捷支付已关闭），将于${p.retryDate}再试，回复TD可取消【${p.payee}】`,
+          p.product,
+          1,
+        )
       : fit((t) => `${t}自动续费多次未能扣款，已停止续费，服务到期后不再扣费【${p.payee}】`, p.product, 1);
   }
   return p.retryDate
-    ? fit((t) => `${p.payee}: the renewal of ${t} (${amount}) could not be charged; we try again on ${p.retryDate}. Reply TD to cancel.`, p.product, 1)
-    : fit((t) => `${p.payee}: the renewal of ${t} could not be charged again, so renewals have stopped. Nothing more will be charged.`, p.product, 1);
+    ? fit(
+        (t) =>
+          `${p.payee}: the renewal of ${t} (${amount}) could not be charged; we try again on ${p.retryDate}. Reply TD to cancel.`,
+        p.product,
+        1,
+      )
+    : fit(
+        (t) =>
+          `${p.payee}: the renewal of ${t} could not be charged again, so renewals have stopped. Nothing more will be charged.`,
+        p.product,
+        1,
+      );
 }
 
 /** A cancellation confirmed: the period already paid for is kept. */
 export function subscriptionCancelledSms(locale: Locale, p: { product: string; payee: string; until: string }): string {
-  if (locale === 'zh-CN') return fit((t) => `已为您取消${t}自动续费，已付费的服务可用至${p.until}，不会再扣费【${p.payee}】`, p.product, 1);
-  return fit((t) => `${p.payee}: renewals of ${t} are cancelled. You keep it until ${p.until}; nothing more will be charged.`, p.product, 1);
+  if (locale === 'zh-CN')
+    return fit((t) => `已为您取消${t}自动续费，已付费的服务可用至${p.until}，不会再扣费【${p.payee}】`, p.product, 1);
+  return fit(
+    (t) => `${p.payee}: renewals of ${t} are cancelled. You keep it until ${p.until}; nothing more will be charged.`,
+    p.product,
+    1,
+  );
 }
 
 /** A TD from a phone with nothing to cancel. */
 export function nothingToCancelSms(locale: Locale, p: { payee: string }): string {
-  return locale === 'zh-CN' ? `您没有需要取消的自动续费服务【${p.payee}】` : `${p.payee}: there is no renewal to cancel for this number.`;
+  return locale === 'zh-CN'
+    ? `您没有需要取消的自动续费服务【${p.payee}】`
+    : `${p.payee}: there is no renewal to cancel for this number.`;
 }
 
 /** What a reply that confirmed nothing is answered with (API "What the viewer is told"). */
@@ -185,11 +325,23 @@ export function replyAnswerSms(locale: Locale, kind: ReplyAnswer, p: { payee: st
 }
 
 /** The receipt of a completed payment: product, amount, source, and the order. */
-export function paymentReceiptSms(locale: Locale, p: Amount & { product: string; payee: string; source: 'wallet' | 'card'; cardLast4?: string | null; orderId: string }): string {
+export function paymentReceiptSms(
+  locale: Locale,
+  p: Amount & { product: string; payee: string; source: 'wallet' | 'card'; cardLast4?: string | null; orderId: string },
+): string {
   const amount = amountText(locale, p);
   const from = sourceText(locale, p.source, p.cardLast4);
-  if (locale === 'zh-CN') return fit((t) => `支付成功：${t}，${amount}，由${from}支付，订单号尾号${orderRef(p.orderId)}【${p.payee}】`, p.product, 1);
-  return fit((t) => `${p.payee}: paid ${amount} for ${t} from ${from} (order ...${orderRef(p.orderId)}).`, p.product, 1);
+  if (locale === 'zh-CN')
+    return fit(
+      (t) => `支付成功：${t}，${amount}，由${from}支付，订单号尾号${orderRef(p.orderId)}【${p.payee}】`,
+      p.product,
+      1,
+    );
+  return fit(
+    (t) => `${p.payee}: paid ${amount} for ${t} from ${from} (order ...${orderRef(p.orderId)}).`,
+    p.product,
+    1,
+  );
 }
 
 /** Quick pay turned on from the checkout page, confirmed. */

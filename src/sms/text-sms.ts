@@ -9,10 +9,26 @@ import { smsLog } from './sms-log.ts';
 export const TEXT_SMS_TOPIC = topic<{ smsId: string; to: string; text: string }>('sms.text');
 
 /** Queues a text SMS in the caller's transaction: logged as queued, sent by the outbox after the commit. */
-export async function queueText(trx: Kysely<any>, random: RandomSource, sms: { kind: string; to: string; from: string; text: string; now: Date; ref?: string }): Promise<void> {
+export async function queueText(
+  trx: Kysely<any>,
+  random: RandomSource,
+  sms: { kind: string; to: string; from: string; text: string; now: Date; ref?: string },
+): Promise<void> {
   const smsId = random.id('sms');
-  await smsLog.queued(trx, { id: smsId, kind: sms.kind, to: sms.to, from: sms.from, now: sms.now, ...(sms.ref ? { ref: sms.ref } : {}) });
-  await enqueue(trx, { id: random.id('obx'), topic: TEXT_SMS_TOPIC, payload: { smsId, to: sms.to, text: sms.text }, now: sms.now });
+  await smsLog.queued(trx, {
+    id: smsId,
+    kind: sms.kind,
+    to: sms.to,
+    from: sms.from,
+    now: sms.now,
+    ...(sms.ref ? { ref: sms.ref } : {}),
+  });
+  await enqueue(trx, {
+    id: random.id('obx'),
+    topic: TEXT_SMS_TOPIC,
+    payload: { smsId, to: sms.to, text: sms.text },
+    now: sms.now,
+  });
 }
 
 /** The outbox handler that sends a queued text SMS, once (a retry after the gateway took it sends nothing). */

@@ -20,14 +20,23 @@ const INDEX = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 export function tvRoutes(app: FastifyInstance): void {
   let bundle: Promise<string> | undefined;
   const prebuilt = join(HERE, 'app.js');
-  const js = () => (bundle ??= existsSync(prebuilt) ? readFile(prebuilt, 'utf8') : bundleTvApp(join(HERE, 'app/main.ts')));
+  const js = () =>
+    (bundle ??= existsSync(prebuilt) ? readFile(prebuilt, 'utf8') : bundleTvApp(join(HERE, 'app/main.ts')));
   const headers = { 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' };
 
   app.get('/favicon.ico', { schema: { hide: true } }, async (_req, reply) => reply.code(204).send());
   app.get('/tv', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/tv/', 302));
-  app.get('/tv/', { schema: { hide: true } }, async (_req, reply) =>
-    sendDocument(reply.headers(headers), INDEX),
+  app.get('/tv/', { schema: { hide: true } }, async (_req, reply) => sendDocument(reply.headers(headers), INDEX));
+  app.get('/tv/app.js', { schema: { hide: true } }, async (_req, reply) =>
+    reply
+      .headers(headers)
+      .type('text/javascript; charset=utf-8')
+      .send(await js()),
   );
-  app.get('/tv/app.js', { schema: { hide: true } }, async (_req, reply) => reply.headers(headers).type('text/javascript; charset=utf-8').send(await js()));
-  app.get('/tv/app.css', { schema: { hide: true } }, async (_req, reply) => reply.headers(headers).type('text/css; charset=utf-8').send(await readFile(join(HERE, 'app/app.css'), 'utf8')));
+  app.get('/tv/app.css', { schema: { hide: true } }, async (_req, reply) =>
+    reply
+      .headers(headers)
+      .type('text/css; charset=utf-8')
+      .send(await readFile(join(HERE, 'app/app.css'), 'utf8')),
+  );
 }

@@ -57,7 +57,10 @@ declare module 'smpp' {
     unbind(fields: PduFields, callback: Respond): void;
   }
 
-  export function connect(options: { url: string; auto_enquire_link_period?: number; connectTimeout?: number }, callback?: () => void): Session;
+  export function connect(
+    options: { url: string; auto_enquire_link_period?: number; connectTimeout?: number },
+    callback?: () => void,
+  ): Session;
   export function createServer(listener?: (session: Session) => void): Server;
   export const ESME_RBINDFAIL: number;
   export const ESM_CLASS: { MC_DELIVERY_RECEIPT: number };

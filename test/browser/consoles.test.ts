@@ -24,7 +24,8 @@ describe("the operators' consoles in Chromium", { skip }, () => {
     page.on('pageerror', (err) => scriptErrors.push(err.message));
     // A refused sign-in answers 401 on purpose, which Chromium logs as a failed load; anything else is a script's error.
     page.on('console', (m) => {
-      if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 401/.test(m.text())) scriptErrors.push(m.text());
+      if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 401/.test(m.text()))
+        scriptErrors.push(m.text());
     });
     // A bound phone's purchase, paid and turned on, to find and refund in the console.
     orderId = await sys.walk.order('kids-app');
@@ -56,17 +57,36 @@ describe("the operators' consoles in Chromium", { skip }, () => {
     assert.ok(cookie, 'a session cookie');
     assert.equal(cookie.httpOnly, true);
     assert.equal(cookie.sameSite, 'Strict');
-    assert.ok(cookie.expires > Date.now() / 1000 && cookie.expires < Date.now() / 1000 + 24 * 3600, 'it expires within a day');
+    assert.ok(
+      cookie.expires > Date.now() / 1000 && cookie.expires < Date.now() / 1000 + 24 * 3600,
+      'it expires within a day',
+    );
     assert.ok(!cookie.value.includes(sys.secrets.adminToken) && !page.url().includes(sys.secrets.adminToken));
-    for (const name of ['Overview', 'Orders', 'Subscriptions', 'Products', 'Devices', 'SMS', 'Webhooks', 'Reconciliation']) {
-      assert.equal(await page.getByRole('navigation').getByRole('link', { name, exact: true }).count(), 1, `a navigation link "${name}"`);
+    for (const name of [
+      'Overview',
+      'Orders',
+      'Subscriptions',
+      'Products',
+      'Devices',
+      'SMS',
+      'Webhooks',
+      'Reconciliation',
+    ]) {
+      assert.equal(
+        await page.getByRole('navigation').getByRole('link', { name, exact: true }).count(),
+        1,
+        `a navigation link "${name}"`,
+      );
     }
     await page.getByRole('link', { name: 'Overview', exact: true }).click();
-    assert.ok((await page.getByRole('img', { name: /Orders by channel/ }).count()) >= 1, 'the overview charts the orders');
+    assert.ok(
+      (await page.getByRole('img', { name: /Orders by channel/ }).count()) >= 1,
+      'the overview charts the orders',
+    );
     await screenshot(page, 'console-overview');
   });
 
-  it("finds an order by its phone in any form, shows its timeline, and refunds it after a confirmation", async () => {
+  it('finds an order by its phone in any form, shows its timeline, and refunds it after a confirmation', async () => {
     await page.getByRole('link', { name: 'Orders', exact: true }).click();
     await page.getByLabel('Search').fill('+86 138-0013-8000');
     await page.getByLabel('Search').press('Enter');
@@ -74,7 +94,8 @@ describe("the operators' consoles in Chromium", { skip }, () => {
     assert.match((await page.getByRole('heading', { level: 1 }).textContent()) ?? '', new RegExp(orderId));
     const timeline = page.getByRole('region', { name: 'Timeline' });
     const text = (await timeline.textContent()) ?? '';
-    for (const word of ['awaiting_payment', 'paid', 'fulfilled', 'SMS']) assert.match(text, new RegExp(word), `the timeline says ${word}`);
+    for (const word of ['awaiting_payment', 'paid', 'fulfilled', 'SMS'])
+      assert.match(text, new RegExp(word), `the timeline says ${word}`);
     await screenshot(page, 'console-order');
     await page.getByRole('button', { name: 'Refund' }).click();
     await page.getByLabel('Amount').fill('9.90');
@@ -85,7 +106,11 @@ describe("the operators' consoles in Chromium", { skip }, () => {
       await page.reload();
       assert.equal(await page.getByTestId('status').textContent(), 'refunded');
     });
-    assert.equal((await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}`)).json().refundedMinor, 990, 'the whole price went back, once');
+    assert.equal(
+      (await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}`)).json().refundedMinor,
+      990,
+      'the whole price went back, once',
+    );
     assert.equal(await page.getByRole('button', { name: 'Refund' }).count(), 0, 'a refunded order offers no refund');
   });
 
@@ -102,7 +127,9 @@ describe("the operators' consoles in Chromium", { skip }, () => {
     await page.getByRole('button', { name: 'Revoke console-tv' }).click();
     await page.getByRole('button', { name: 'Confirm revoke' }).click();
     await page.getByRole('status').waitFor();
-    await eventually(async () => assert.equal((await sys.as(token)('GET', '/v1/products')).statusCode, 401, 'the revoked TV is refused'));
+    await eventually(async () =>
+      assert.equal((await sys.as(token)('GET', '/v1/products')).statusCode, 401, 'the revoked TV is refused'),
+    );
     await screenshot(page, 'console-devices');
   });
 
@@ -120,19 +147,31 @@ describe("the operators' consoles in Chromium", { skip }, () => {
 
   it("lets the wallet provider find an account by phone with its balances and ledger entries, and read and download a day's statement", async () => {
     await signIn(sys.config.publicUrls.payserver);
-    for (const name of ['Accounts', 'Payments', 'Statements']) assert.equal(await page.getByRole('navigation').getByRole('link', { name, exact: true }).count(), 1);
+    for (const name of ['Accounts', 'Payments', 'Statements'])
+      assert.equal(await page.getByRole('navigation').getByRole('link', { name, exact: true }).count(), 1);
     await page.getByLabel('Search').fill('138 0013 8000');
     await page.getByLabel('Search').press('Enter');
     await page.getByRole('link', { name: /^acc_/ }).first().click();
     assert.match((await page.getByTestId('wallet').textContent()) ?? '', /¥[\d,.]+ · held ¥0\.00/);
-    assert.match((await page.getByRole('table').textContent()) ?? '', /capture|refund/, 'the ledger entries of the purchase and its refund');
+    assert.match(
+      (await page.getByRole('table').textContent()) ?? '',
+      /capture|refund/,
+      'the ledger entries of the purchase and its refund',
+    );
     await screenshot(page, 'console-account');
     await page.getByRole('link', { name: 'Statements', exact: true }).click();
     assert.match((await page.getByTestId('audit').textContent()) ?? '', /^Sound/);
     await page.getByLabel('Business day').fill(businessDate(new Date(), sys.config.businessTimeZone));
     await page.getByRole('button', { name: 'Show' }).click();
-    assert.match((await page.getByRole('table').textContent()) ?? '', new RegExp(orderId), "the day's statement lists the order");
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: /Download .* as CSV/ }).click()]);
+    assert.match(
+      (await page.getByRole('table').textContent()) ?? '',
+      new RegExp(orderId),
+      "the day's statement lists the order",
+    );
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: /Download .* as CSV/ }).click(),
+    ]);
     assert.match(download.suggestedFilename(), /^tvpay-statement-\d{4}-\d{2}-\d{2}\.csv$/);
     await screenshot(page, 'console-statements');
   });

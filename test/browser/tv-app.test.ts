@@ -38,27 +38,49 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
       await screenshot(tv, `tv-${name}`);
     }
   };
-  const focused = () => tv.evaluate(() => {
-    const el = document.querySelector('.focused');
-    return el ? { key: el.getAttribute('data-key'), id: el.id, product: el.getAttribute('data-product'), inKeypad: !!el.closest('.keypad') } : null;
-  });
+  const focused = () =>
+    tv.evaluate(() => {
+      const el = document.querySelector('.focused');
+      return el
+        ? {
+            key: el.getAttribute('data-key'),
+            id: el.id,
+            product: el.getAttribute('data-product'),
+            inKeypad: !!el.closest('.keypad'),
+          }
+        : null;
+    });
 
   /** Every focusable element inside the safe area, body text ≥ 28 px, a focus ring ≥ 4 px. */
   async function checkTenFoot(page: Page, name: string) {
     const report = await page.evaluate(() => {
       const rects = Array.from(document.querySelectorAll('[data-focusable]')).map((el) => {
         const r = el.getBoundingClientRect();
-        return { text: (el.textContent || '').trim().slice(0, 20), left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+        return {
+          text: (el.textContent || '').trim().slice(0, 20),
+          left: r.left,
+          top: r.top,
+          right: r.right,
+          bottom: r.bottom,
+        };
       });
       const small = Array.from(document.querySelectorAll('#stage *'))
         .filter((el) => Array.from(el.childNodes).some((n) => n.nodeType === 3 && (n.textContent || '').trim()))
-        .map((el) => ({ text: (el.textContent || '').trim().slice(0, 20), size: parseFloat(getComputedStyle(el).fontSize) }))
+        .map((el) => ({
+          text: (el.textContent || '').trim().slice(0, 20),
+          size: parseFloat(getComputedStyle(el).fontSize),
+        }))
         .filter((x) => x.size < 28);
-      const ring = document.querySelector('.focused') ? getComputedStyle(document.querySelector('.focused')!).boxShadow : '';
+      const ring = document.querySelector('.focused')
+        ? getComputedStyle(document.querySelector('.focused')!).boxShadow
+        : '';
       return { rects, small, ring };
     });
     for (const r of report.rects) {
-      assert.ok(r.left >= SAFE.left && r.top >= SAFE.top && r.right <= SAFE.right && r.bottom <= SAFE.bottom, `${name}: "${r.text}" at (${r.left}, ${r.top})–(${r.right}, ${r.bottom}) leaves the safe area`);
+      assert.ok(
+        r.left >= SAFE.left && r.top >= SAFE.top && r.right <= SAFE.right && r.bottom <= SAFE.bottom,
+        `${name}: "${r.text}" at (${r.left}, ${r.top})–(${r.right}, ${r.bottom}) leaves the safe area`,
+      );
     }
     assert.deepEqual(report.small, [], `${name}: text below 28 px`);
     if (report.rects.length) assert.match(report.ring, /(\d+)px/, `${name}: a focus ring`);
@@ -86,13 +108,17 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
   }
 
   async function lastSms(phone: Page, containing: RegExp): Promise<string> {
-    return eventually(async () => {
-      await phone.reload();
-      const texts = await phone.locator('.bubble.mt').allTextContents();
-      const last = texts.at(-1) ?? '';
-      assert.match(last, containing);
-      return last;
-    }, 15_000, 250);
+    return eventually(
+      async () => {
+        await phone.reload();
+        const texts = await phone.locator('.bubble.mt').allTextContents();
+        const last = texts.at(-1) ?? '';
+        assert.match(last, containing);
+        return last;
+      },
+      15_000,
+      250,
+    );
   }
 
   it('buys a package with a bound phone by keys alone; the code is replied on the phone and the TV turns to success live', async () => {
@@ -151,32 +177,60 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await screenshot(phone, 'checkout-code');
     const resend = phone.locator('button[data-countdown]');
     assert.equal(await resend.isDisabled(), true, 'the resend button counts down before it can be used');
-    assert.match((await resend.textContent()) ?? '', /^\d+ s until you can ask again$/, 'in the language of the phone (English here)');
+    assert.match(
+      (await resend.textContent()) ?? '',
+      /^\d+ s until you can ask again$/,
+      'in the language of the phone (English here)',
+    );
     const inbox = await openPhone('8613600136000');
     const codeSms = await lastSms(inbox, /验证码\d{6}/);
     const right = /(\d{6})/.exec(codeSms)![1]!;
     await phone.fill('input[name="code"]', right === '000000' ? '111111' : '000000');
     await phone.click('form[action*="/verify"] button');
     await phone.waitForSelector('[data-error="CODE_INCORRECT"]');
-    assert.equal(await phone.locator('[role="alert"]').textContent(), 'That code is not right; 4 tries left.', 'the error speaks the page language');
+    assert.equal(
+      await phone.locator('[role="alert"]').textContent(),
+      'That code is not right; 4 tries left.',
+      'the error speaks the page language',
+    );
     const smsBefore = await inbox.locator('.bubble.mt').count();
     await phone.reload();
     await phone.waitForSelector('input[name="code"]');
-    assert.equal(await phone.locator('[data-error]').count(), 0, 'a reload repeats nothing (POST-redirect-GET) and the notice was shown once');
+    assert.equal(
+      await phone.locator('[data-error]').count(),
+      0,
+      'a reload repeats nothing (POST-redirect-GET) and the notice was shown once',
+    );
     assert.equal(await inbox.locator('.bubble.mt').count(), smsBefore, 'and sent no code again');
     await inbox.close();
     await phone.fill('input[name="code"]', right);
     await phone.click('form[action*="/verify"] button');
     await phone.waitForSelector('input[name="source"]');
-    assert.equal(await phone.locator('fieldset.consent input[name="quickPay"]').isChecked(), false, 'quick pay is a consent of its own, unticked');
-    assert.equal(await phone.locator('fieldset.consent a[href^="/pay/agreement"]').count(), 1, 'with the agreement a tap away');
+    assert.equal(
+      await phone.locator('fieldset.consent input[name="quickPay"]').isChecked(),
+      false,
+      'quick pay is a consent of its own, unticked',
+    );
+    assert.equal(
+      await phone.locator('fieldset.consent a[href^="/pay/agreement"]').count(),
+      1,
+      'with the agreement a tap away',
+    );
     await screenshot(phone, 'checkout-choose');
     await phone.click('form[action*="/pay?"] button[type="submit"]');
     await phone.waitForSelector('.ok');
-    assert.match((await phone.locator('[data-testid="receipt"]').textContent()) ?? '', /Order number\s*\S{8}\s*Paid at\s*\S.+Paid with\s*Wallet/s, 'the success names the order number, the time and the method');
+    assert.match(
+      (await phone.locator('[data-testid="receipt"]').textContent()) ?? '',
+      /Order number\s*\S{8}\s*Paid at\s*\S.+Paid with\s*Wallet/s,
+      'the success names the order number, the time and the method',
+    );
     await screenshot(phone, 'checkout-paid');
     await onScreen('success');
-    assert.equal(await tv.locator('[data-testid="paid"]').textContent(), '已支付 ¥25.00（钱包余额）', 'the success says the amount and what paid it');
+    assert.equal(
+      await tv.locator('[data-testid="paid"]').textContent(),
+      '已支付 ¥25.00（钱包余额）',
+      'the success says the amount and what paid it',
+    );
     await phone.close();
     await press('Enter');
     await onScreen('catalogue');
@@ -188,7 +242,10 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await onScreen('detail');
     // The membership bought in the first test is on: buying the monthly one says it extends it, and to when.
     await tv.waitForSelector('[data-testid="extends"]');
-    assert.match((await tv.locator('[data-testid="extends"]').textContent()) ?? '', /您已开通至 \d{4}-\d\d-\d\d，购买后延长至 \d{4}-\d\d-\d\d/);
+    assert.match(
+      (await tv.locator('[data-testid="extends"]').textContent()) ?? '',
+      /您已开通至 \d{4}-\d\d-\d\d，购买后延长至 \d{4}-\d\d-\d\d/,
+    );
     assert.equal((await focused())?.id, 'buy', 'the focus stays on Buy when the line appears');
     await press('Enter');
     await typePhone('13700137000');
@@ -219,7 +276,22 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await onScreen('detail');
     await press('Enter');
     await onScreen('phone');
-    for (const k of ['ArrowUp', 'ArrowUp', 'ArrowLeft', 'ArrowLeft', 'ArrowRight', 'ArrowRight', 'ArrowRight', 'ArrowDown', 'ArrowDown', 'ArrowDown', 'ArrowDown', 'ArrowDown', 'ArrowLeft', 'ArrowUp']) {
+    for (const k of [
+      'ArrowUp',
+      'ArrowUp',
+      'ArrowLeft',
+      'ArrowLeft',
+      'ArrowRight',
+      'ArrowRight',
+      'ArrowRight',
+      'ArrowDown',
+      'ArrowDown',
+      'ArrowDown',
+      'ArrowDown',
+      'ArrowDown',
+      'ArrowLeft',
+      'ArrowUp',
+    ]) {
       await press(k);
       const f = await focused();
       assert.ok(f?.inKeypad, `focus left the keypad after ${k}`);
@@ -235,7 +307,10 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     assert.equal(afterOne.replace(/\s/g, ''), before.replace(/\s/g, '').slice(0, -1), 'Back deletes one digit');
     assert.ok((await focused())?.inKeypad);
     for (let i = 0; i < 12; i++) await press('Escape');
-    assert.ok(['detail', 'catalogue'].includes((await screenName(tv)) ?? ''), 'Back on an empty number leaves the keypad');
+    assert.ok(
+      ['detail', 'catalogue'].includes((await screenName(tv)) ?? ''),
+      'Back on an empty number leaves the keypad',
+    );
     await press('Escape');
     await onScreen('catalogue');
   });
@@ -246,7 +321,10 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await press('Enter');
     await onScreen('services');
     const rows = await tv.locator('.list li').allTextContents();
-    assert.ok(rows.some((r) => /会员包年|会员包月/.test(r)), rows.join(' | '));
+    assert.ok(
+      rows.some((r) => /会员包年|会员包月/.test(r)),
+      rows.join(' | '),
+    );
     await press('Escape');
     await onScreen('catalogue');
     await press('ArrowUp', 'ArrowRight');
@@ -254,12 +332,23 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await press('Enter');
     assert.match((await tv.locator('h1').textContent()) ?? '', /Choose a package/);
     const titles = await tv.locator('.card-title').allTextContents();
-    assert.ok(titles.includes('VIP, one month') && titles.every((x) => !/[\u4e00-\u9fff]/.test(x)), `English titles: ${titles.join(' | ')}`);
+    assert.ok(
+      titles.includes('VIP, one month') && titles.every((x) => !/[\u4e00-\u9fff]/.test(x)),
+      `English titles: ${titles.join(' | ')}`,
+    );
     await screenshot(tv, 'tv-catalogue-en');
     await tv.evaluate(() => (document.querySelector('[data-product="vip-year"]') as HTMLElement).click());
     await onScreen('detail');
-    assert.match((await tv.locator('[data-testid="about"]').textContent()) ?? '', /whole year/, 'the package says what it gives, in English');
-    assert.doesNotMatch((await tv.locator('#stage').textContent()) ?? '', /Turns on|vip\b/, 'no service code is shown to the viewer');
+    assert.match(
+      (await tv.locator('[data-testid="about"]').textContent()) ?? '',
+      /whole year/,
+      'the package says what it gives, in English',
+    );
+    assert.doesNotMatch(
+      (await tv.locator('#stage').textContent()) ?? '',
+      /Turns on|vip\b/,
+      'no service code is shown to the viewer',
+    );
     await press('Escape');
     await onScreen('catalogue');
     await press('ArrowUp');
@@ -319,9 +408,16 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
       return codeIn(inbox[inbox.length - 1]!.text);
     });
     await sys.carrier.carrier.reply('8613800138000', code);
-    await eventually(async () => assert.equal((await sys.tv('GET', `/v1/orders/${orderId}`)).json().status, 'fulfilled'));
-    assert.equal((await sys.backendAdmin('POST', `/admin/v1/orders/${orderId}/refunds`, { reason: 'browser test' })).statusCode, 201);
-    await eventually(async () => assert.equal((await sys.tv('GET', `/v1/orders/${orderId}`)).json().status, 'refunded'));
+    await eventually(async () =>
+      assert.equal((await sys.tv('GET', `/v1/orders/${orderId}`)).json().status, 'fulfilled'),
+    );
+    assert.equal(
+      (await sys.backendAdmin('POST', `/admin/v1/orders/${orderId}/refunds`, { reason: 'browser test' })).statusCode,
+      201,
+    );
+    await eventually(async () =>
+      assert.equal((await sys.tv('GET', `/v1/orders/${orderId}`)).json().status, 'refunded'),
+    );
     await tv.goto(tvUrl());
     await onScreen('catalogue');
     await press('ArrowUp');
@@ -373,7 +469,10 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
       await press(k);
       path.push(`${k}:${(await focused())?.id}`);
     }
-    assert.ok(((await focused())?.id ?? '').startsWith('cancel-'), `the cancel button is reachable by keys (${path.join(' ')})`);
+    assert.ok(
+      ((await focused())?.id ?? '').startsWith('cancel-'),
+      `the cancel button is reachable by keys (${path.join(' ')})`,
+    );
     await press('Enter');
     await onScreen('confirm-cancel');
     assert.equal((await focused())?.id, 'keep', 'keeping it is the default');
@@ -382,7 +481,9 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await press('Enter');
     await onScreen('services');
     await tv.waitForSelector('[data-testid="subscriptions"] li[data-status="cancelled"]');
-    const [sub] = (await sys.tv('GET', '/v1/subscriptions')).json().filter((x: { productId: string }) => x.productId === 'uhd-monthly');
+    const [sub] = (await sys.tv('GET', '/v1/subscriptions'))
+      .json()
+      .filter((x: { productId: string }) => x.productId === 'uhd-monthly');
     assert.equal(sub.status, 'cancelled');
     await press('Escape');
     await onScreen('catalogue');
@@ -391,7 +492,11 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
   it('asks before Back cancels a payment in progress, and keeps waiting by default', async () => {
     await tv.goto(tvUrl());
     await onScreen('catalogue');
-    assert.match((await tv.locator('footer.hint').textContent()) ?? '', /OK/, 'the catalogue hint does not promise a previous step');
+    assert.match(
+      (await tv.locator('footer.hint').textContent()) ?? '',
+      /OK/,
+      'the catalogue hint does not promise a previous step',
+    );
     await toCard('kids-app');
     await press('Enter');
     await onScreen('detail');
@@ -492,7 +597,11 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await phone.goto(order.payUrl);
     const box = await phone.locator('[data-testid="amount"]').boundingBox();
     assert.ok(box && box.x >= 0 && box.x + box.width <= 360, 'the amount fits the screen');
-    assert.equal(await phone.evaluate(() => document.documentElement.scrollWidth <= 360), true, 'no sideways scrolling');
+    assert.equal(
+      await phone.evaluate(() => document.documentElement.scrollWidth <= 360),
+      true,
+      'no sideways scrolling',
+    );
     await screenshot(phone, 'checkout-360x640');
     await phone.close();
     await sys.tv('POST', `/v1/orders/${orderId}/cancel`);

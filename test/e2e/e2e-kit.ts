@@ -6,7 +6,10 @@ import { walk } from '../support/walk.ts';
 export const e2eKit = (p: Processes) => walk(clients(p));
 
 /** Reads an order's event stream until it closes or `until` says stop; returns the statuses seen. */
-export async function watchEvents(url: string, token: string): Promise<{ statuses: string[]; done: Promise<string[]> }> {
+export async function watchEvents(
+  url: string,
+  token: string,
+): Promise<{ statuses: string[]; done: Promise<string[]> }> {
   const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);

@@ -37,7 +37,11 @@ describe('expiry and shutdown, end to end', () => {
   it('never writes a code, token or unmasked secret to its logs', async () => {
     const secrets = [p.secrets.adminToken, p.secrets.serviceSecret, p.secrets.smsInboundToken, p.deviceToken];
     // The start banner prints the admin and demo device tokens once, by design; the log lines are JSON.
-    const text = p.logs.join('').split('\n').filter((l) => /^(\[\w+\] )?\{/.test(l)).join('\n');
+    const text = p.logs
+      .join('')
+      .split('\n')
+      .filter((l) => /^(\[\w+\] )?\{/.test(l))
+      .join('\n');
     assert.ok(text.includes('"statusCode"') || text.includes('"url"'), 'the services logged requests');
     for (const s of secrets) assert.ok(!text.includes(s), 'a secret reached the logs');
     for (const m of await k.inbox(PHONE)) {

@@ -28,7 +28,10 @@ for (const setup of SETUPS) {
       operator = await webhookReceiver();
       operator.setSecret(FULFILMENT_SECRET);
       hooks = await webhookReceiver();
-      const env: Record<string, string> = { TVPAY_FULFILMENT_URL: operator.url, TVPAY_FULFILMENT_SECRET: FULFILMENT_SECRET };
+      const env: Record<string, string> = {
+        TVPAY_FULFILMENT_URL: operator.url,
+        TVPAY_FULFILMENT_SECRET: FULFILMENT_SECRET,
+      };
       if (setup.postgres) {
         const pg = await freshServiceDatabases();
         dbs.push(pg);
@@ -67,9 +70,15 @@ for (const setup of SETUPS) {
       assert.ok(fulfilled.fulfilledAt >= provisioning!.json.createdAt);
 
       // Ten refunds of 10.00 at once, spread over the instances: 25.00 was paid, so exactly two fit.
-      const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => k.backendAdmin('POST', `/admin/v1/orders/${orderId}/refunds`, { amountMinor: 1000, reason: `race ${i}` })));
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          k.backendAdmin('POST', `/admin/v1/orders/${orderId}/refunds`, { amountMinor: 1000, reason: `race ${i}` }),
+        ),
+      );
       assert.equal(answers.filter((a) => a.status === 201).length, 2, answers.map((a) => a.status).join(','));
-      assert.ok(answers.every((a) => a.status === 201 || (a.status === 422 && a.json().code === 'REFUND_EXCEEDS_PAYMENT')));
+      assert.ok(
+        answers.every((a) => a.status === 201 || (a.status === 422 && a.json().code === 'REFUND_EXCEEDS_PAYMENT')),
+      );
       const rest = await k.backendAdmin('POST', `/admin/v1/orders/${orderId}/refunds`, { reason: 'the rest' });
       assert.equal(rest.status, 201, rest.text);
       assert.equal(rest.json().amountMinor, 500);
@@ -88,21 +97,38 @@ for (const setup of SETUPS) {
       // Every event failed once on purpose and came again (first retry within 15 s), signed, with its id.
       hooks.answer(200);
       const types = ['order.paid', 'order.fulfilled', 'refund.succeeded', 'order.refunded'];
-      await eventually(() => {
-        for (const type of types) {
-          const mine = hooks.ofType(type).filter((r) => r.json.data.orderId === orderId);
-          assert.ok(mine.length >= 2, `${type} was not retried yet`);
-        }
-      }, 30_000, 200);
-      assert.ok(hooks.received.every((r) => r.signed), 'every webhook signature verifies');
+      await eventually(
+        () => {
+          for (const type of types) {
+            const mine = hooks.ofType(type).filter((r) => r.json.data.orderId === orderId);
+            assert.ok(mine.length >= 2, `${type} was not retried yet`);
+          }
+        },
+        30_000,
+        200,
+      );
+      assert.ok(
+        hooks.received.every((r) => r.signed),
+        'every webhook signature verifies',
+      );
       const deliveries = (await k.backendAdmin('GET', `/admin/v1/webhooks/${reg.json().webhookId}/deliveries`)).json();
-      await eventually(async () => {
-        const now = (await k.backendAdmin('GET', `/admin/v1/webhooks/${reg.json().webhookId}/deliveries`)).json();
-        assert.ok(now.every((d: { status: string }) => d.status === 'delivered'), 'all delivered');
-      }, 30_000, 200);
+      await eventually(
+        async () => {
+          const now = (await k.backendAdmin('GET', `/admin/v1/webhooks/${reg.json().webhookId}/deliveries`)).json();
+          assert.ok(
+            now.every((d: { status: string }) => d.status === 'delivered'),
+            'all delivered',
+          );
+        },
+        30_000,
+        200,
+      );
       assert.ok(deliveries.length >= 6);
       const timeline = (await k.backendAdmin('GET', `/admin/v1/orders/${orderId}/timeline`)).json();
-      assert.deepEqual(timeline.filter((e: { kind: string }) => e.kind === 'status').map((e: { summary: string }) => e.summary), ['created', 'awaiting_payment', 'paid', 'fulfilled', 'refunded']);
+      assert.deepEqual(
+        timeline.filter((e: { kind: string }) => e.kind === 'status').map((e: { summary: string }) => e.summary),
+        ['created', 'awaiting_payment', 'paid', 'fulfilled', 'refunded'],
+      );
     });
   });
 }

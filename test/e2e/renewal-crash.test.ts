@@ -12,14 +12,29 @@ describe('a renewal charge survives a SIGKILL at each of its step boundaries (SQ
   let p: Processes;
   let k: ReturnType<typeof e2eKit>;
   before(async () => {
-    p = await startProcesses({ TVPAY_TEST_CLOCK: '1', TVPAY_LIMIT_PAYER_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_PHONE: '1000' });
+    p = await startProcesses({
+      TVPAY_TEST_CLOCK: '1',
+      TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
+      TVPAY_LIMIT_CODES_PER_PHONE: '1000',
+    });
     k = e2eKit(p);
   });
   after(() => p?.close());
 
-  const clockOf = async (part: 'backend' | 'payserver') => Date.parse((await fetch(`${p.instanceUrls[part][0]}/admin/v1/test-clock`, { headers: { authorization: `Bearer ${p.secrets.adminToken}` } }).then((r) => r.json())).now);
+  const clockOf = async (part: 'backend' | 'payserver') =>
+    Date.parse(
+      (
+        await fetch(`${p.instanceUrls[part][0]}/admin/v1/test-clock`, {
+          headers: { authorization: `Bearer ${p.secrets.adminToken}` },
+        }).then((r) => r.json())
+      ).now,
+    );
   const advance = async (part: 'backend' | 'payserver', seconds: number) => {
-    const res = await fetch(`${p.instanceUrls[part][0]}/admin/v1/test-clock`, { method: 'POST', headers: { authorization: `Bearer ${p.secrets.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ advanceSeconds: Math.max(1, Math.round(seconds)) }) });
+    const res = await fetch(`${p.instanceUrls[part][0]}/admin/v1/test-clock`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${p.secrets.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ advanceSeconds: Math.max(1, Math.round(seconds)) }),
+    });
     assert.equal(res.status, 200, await res.text());
   };
 
@@ -54,14 +69,25 @@ describe('a renewal charge survives a SIGKILL at each of its step boundaries (SQ
       await p.start(part, {});
       await advance(part, ((await clockOf(other)) - (await clockOf(part))) / 1000);
 
-      await eventually(async () => assert.notEqual((await tv('GET', '/v1/subscriptions')).json()[0].currentPeriodEnd, sub.currentPeriodEnd, 'renewed'), 60_000, 200);
+      await eventually(
+        async () =>
+          assert.notEqual(
+            (await tv('GET', '/v1/subscriptions')).json()[0].currentPeriodEnd,
+            sub.currentPeriodEnd,
+            'renewed',
+          ),
+        60_000,
+        200,
+      );
       const account = await eventually(async () => {
         const a = await k.account(`+${PHONE}`);
         assert.equal(a.wallet.heldMinor, 0);
         return a;
       });
       assert.equal(account.wallet.balanceMinor, before.wallet.balanceMinor - 3000, 'charged exactly once');
-      const renewals = (await k.backendAdmin('GET', `/admin/v1/orders?accountId=acct-crash-${point}&limit=50`)).json().items.filter((o: { channel: string }) => o.channel === 'renewal');
+      const renewals = (await k.backendAdmin('GET', `/admin/v1/orders?accountId=acct-crash-${point}&limit=50`))
+        .json()
+        .items.filter((o: { channel: string }) => o.channel === 'renewal');
       assert.equal(renewals.length, 1);
       assert.equal(renewals[0].status, 'fulfilled');
       await k.assertLedgerSound();

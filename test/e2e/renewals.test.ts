@@ -30,7 +30,11 @@ describe('renewals on PostgreSQL with two instances of each service running the 
   /** Each process has its own test clock: move every service instance's by the same amount. */
   async function moveAllClocks(seconds: number) {
     for (const base of [...p.instanceUrls.payserver, ...p.instanceUrls.backend]) {
-      const res = await fetch(`${base}/admin/v1/test-clock`, { method: 'POST', headers: { authorization: `Bearer ${p.secrets.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ advanceSeconds: seconds }) });
+      const res = await fetch(`${base}/admin/v1/test-clock`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${p.secrets.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ advanceSeconds: seconds }),
+      });
       assert.equal(res.status, 200, await res.text());
     }
   }
@@ -48,13 +52,28 @@ describe('renewals on PostgreSQL with two instances of each service running the 
     }, 15_000);
     const before = await k.account(`+${WALLET_COVERS}`);
     await moveAllClocks(31 * DAY_S);
-    await eventually(async () => assert.notEqual((await tv('GET', '/v1/subscriptions')).json()[0].currentPeriodEnd, sub.currentPeriodEnd, 'renewed'), 30_000, 200);
+    await eventually(
+      async () =>
+        assert.notEqual(
+          (await tv('GET', '/v1/subscriptions')).json()[0].currentPeriodEnd,
+          sub.currentPeriodEnd,
+          'renewed',
+        ),
+      30_000,
+      200,
+    );
     // Give the other instance every chance to charge a second time.
     await new Promise((r) => setTimeout(r, 3000));
-    const renewals = (await k.backendAdmin('GET', '/admin/v1/orders?accountId=acct-renewal-race-tv&limit=50')).json().items.filter((o: { channel: string }) => o.channel === 'renewal');
+    const renewals = (await k.backendAdmin('GET', '/admin/v1/orders?accountId=acct-renewal-race-tv&limit=50'))
+      .json()
+      .items.filter((o: { channel: string }) => o.channel === 'renewal');
     assert.equal(renewals.length, 1, 'one renewal order');
     assert.equal(renewals[0].status, 'fulfilled');
-    assert.equal((await k.account(`+${WALLET_COVERS}`)).wallet.balanceMinor, before.wallet.balanceMinor - 3000, 'one charge');
+    assert.equal(
+      (await k.account(`+${WALLET_COVERS}`)).wallet.balanceMinor,
+      before.wallet.balanceMinor - 3000,
+      'one charge',
+    );
     const payments = (await k.payAdmin('GET', `/admin/v1/payments?orderId=${renewals[0].orderId}`)).json();
     assert.equal(payments.length, 1);
     assert.equal(payments[0].method, 'renewal');
@@ -69,29 +88,49 @@ describe('renewals on PostgreSQL with two instances of each service running the 
     try {
       // Copies of the renewed subscription, all due now (by the processes' moved clocks), their notices sent.
       const now = (await k.backendAdmin('GET', '/admin/v1/test-clock')).json().now as string;
-      const { rows: [template] } = await backendDb.query('SELECT id FROM subscriptions LIMIT 1');
+      const {
+        rows: [template],
+      } = await backendDb.query('SELECT id FROM subscriptions LIMIT 1');
       await backendDb.query(
         `INSERT INTO subscriptions
          SELECT (jsonb_populate_record(NULL::subscriptions, to_jsonb(t) || jsonb_build_object('id', 'sub_day_' || i, 'account_id', 'acct_day_' || i, 'next_charge_at', $2::text, 'noticed_for', t.current_period_end, 'pending_order_id', NULL))).*
          FROM subscriptions t, generate_series(1, 300) i WHERE t.id = $1`,
         [template.id, now],
       );
-      const renewalsOf = async () => (await backendDb.query("SELECT subscription_id, status FROM orders WHERE channel = 'renewal' AND subscription_id LIKE 'sub_day_%'")).rows as Array<{ subscription_id: string; status: string }>;
-      const ended = await eventually(async () => {
-        const rows = await renewalsOf();
-        assert.equal(rows.length, 300, 'each due subscription has its renewal order');
-        assert.ok(rows.every((o) => o.status === 'fulfilled' || o.status === 'failed'), 'every renewal has ended');
-        return rows;
-      }, 60_000, 250);
+      const renewalsOf = async () =>
+        (
+          await backendDb.query(
+            "SELECT subscription_id, status FROM orders WHERE channel = 'renewal' AND subscription_id LIKE 'sub_day_%'",
+          )
+        ).rows as Array<{ subscription_id: string; status: string }>;
+      const ended = await eventually(
+        async () => {
+          const rows = await renewalsOf();
+          assert.equal(rows.length, 300, 'each due subscription has its renewal order');
+          assert.ok(
+            rows.every((o) => o.status === 'fulfilled' || o.status === 'failed'),
+            'every renewal has ended',
+          );
+          return rows;
+        },
+        60_000,
+        250,
+      );
       assert.equal(new Set(ended.map((o) => o.subscription_id)).size, 300, 'one renewal order per subscription');
       // Give both schedulers more passes to charge anything twice.
       await new Promise((r) => setTimeout(r, 3000));
       assert.equal((await renewalsOf()).length, 300, 'no second renewal order');
-      const twice = await payserverDb.query("SELECT order_id FROM payments WHERE method = 'renewal' AND status IN ('captured', 'refunded') GROUP BY order_id HAVING count(*) > 1");
+      const twice = await payserverDb.query(
+        "SELECT order_id FROM payments WHERE method = 'renewal' AND status IN ('captured', 'refunded') GROUP BY order_id HAVING count(*) > 1",
+      );
       assert.deepEqual(twice.rows, [], 'no renewal order charged twice');
       const fulfilled = ended.filter((o) => o.status === 'fulfilled').length;
-      const { rows: [captured] } = await payserverDb.query("SELECT count(*)::int AS n FROM payments WHERE method = 'renewal' AND status = 'captured'");
-      assert.equal(captured.n, fulfilled + 1, 'one capture per fulfilled renewal (and the first test\'s)');
+      const {
+        rows: [captured],
+      } = await payserverDb.query(
+        "SELECT count(*)::int AS n FROM payments WHERE method = 'renewal' AND status = 'captured'",
+      );
+      assert.equal(captured.n, fulfilled + 1, "one capture per fulfilled renewal (and the first test's)");
       await k.assertLedgerSound();
     } finally {
       await backendDb.end();

@@ -15,7 +15,9 @@ describe('SMS over SMPP 3.4 to an SMSC test peer on loopback', () => {
     const [port] = await freePorts(1);
     smsc = await startSmsc(port!);
     sys = await testSystem({ TVPAY_SMS: 'smpp', TVPAY_SMPP_URL: `smpp://tvpay:secret@127.0.0.1:${port}` });
-    await eventually(() => assert.equal(smsc.boundNow(), 2, 'the back-end and the payment server bind as transceivers'));
+    await eventually(() =>
+      assert.equal(smsc.boundNow(), 2, 'the back-end and the payment server bind as transceivers'),
+    );
   });
   after(async () => {
     await sys?.close();

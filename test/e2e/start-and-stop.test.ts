@@ -23,10 +23,20 @@ async function start(part: string[], env: Record<string, string> = {}, npm = fal
   dirs.push(dir);
   const [backend, payserver, carrier] = await freePorts(3);
   const ports = { backend: backend!, payserver: payserver!, carrier: carrier! };
-  const [command, args] = npm ? ['npm', ['start', '--silent']] : [process.execPath, ['--import', 'tsx', 'src/main.ts', ...part]];
+  const [command, args] = npm
+    ? ['npm', ['start', '--silent']]
+    : [process.execPath, ['--import', 'tsx', 'src/main.ts', ...part]];
   const child = spawn(command as string, args as string[], {
     cwd: ROOT,
-    env: { ...process.env, TVPAY_DATA_DIR: dir, TVPAY_BACKEND_PORT: String(ports.backend), TVPAY_PAYSERVER_PORT: String(ports.payserver), TVPAY_CARRIER_PORT: String(ports.carrier), TVPAY_LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      TVPAY_DATA_DIR: dir,
+      TVPAY_BACKEND_PORT: String(ports.backend),
+      TVPAY_PAYSERVER_PORT: String(ports.payserver),
+      TVPAY_CARRIER_PORT: String(ports.carrier),
+      TVPAY_LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -42,9 +52,15 @@ describe('starting and stopping', () => {
     await eventually(async () => assert.match(s.output(), /tvpay is running/), 120_000, 200);
     const token = readFileSync(join(s.dir, 'demo-device-token'), 'utf8').trim();
     const base = `http://127.0.0.1:${s.ports.backend}`;
-    const created = await fetch(`${base}/v1/orders`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"productId":"kids-app"}' });
+    const created = await fetch(`${base}/v1/orders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{"productId":"kids-app"}',
+    });
     const { orderId } = (await created.json()) as { orderId: string };
-    const streams = await Promise.all([0, 1].map(() => fetch(`${base}/v1/orders/${orderId}/events?access_token=${token}`)));
+    const streams = await Promise.all(
+      [0, 1].map(() => fetch(`${base}/v1/orders/${orderId}/events?access_token=${token}`)),
+    );
     assert.ok(streams.every((r) => r.status === 200));
     const readers = streams.map((r) => r.body!.getReader());
     await Promise.all(readers.map((r) => r.read()));
@@ -57,7 +73,10 @@ describe('starting and stopping', () => {
     assert.ok(Date.now() - t0 < 15_000, `took ${Date.now() - t0} ms`);
     assert.equal(code, 0);
     await eventually(async () => {
-      const alive = await fetch(`${base}/healthz`).then(() => true, () => false);
+      const alive = await fetch(`${base}/healthz`).then(
+        () => true,
+        () => false,
+      );
       assert.equal(alive, false, 'nothing of it listens any more');
     });
     for (const r of readers) await r.cancel().catch(() => undefined);
@@ -70,7 +89,11 @@ describe('starting and stopping', () => {
     try {
       const s = await start(['backend'], { TVPAY_BACKEND_PORT: String(port) });
       assert.equal(await s.exited, 1);
-      const lines = s.output().trim().split('\n').filter((l) => !/^\{/.test(l));
+      const lines = s
+        .output()
+        .trim()
+        .split('\n')
+        .filter((l) => !/^\{/.test(l));
       assert.equal(lines.length, 1, s.output());
       assert.match(lines[0]!, new RegExp(`back-end server.*${port}.*TVPAY_BACKEND_PORT`));
       assert.doesNotMatch(s.output(), /\n\s+at /, 'no stack trace');

@@ -31,11 +31,42 @@ interface Route {
 /** Tables a rejected request must not add rows to (limit counters, nonces and idempotency records aside). */
 const WATCHED: Record<Service, string[]> = {
   backend: ['orders', 'devices', 'products', 'entitlements', 'inbox', 'sms_messages', 'outbox'],
-  payserver: ['accounts', 'ledger_accounts', 'holds', 'journal_entries', 'payments', 'checkouts', 'page_sessions', 'sms_messages', 'outbox'],
+  payserver: [
+    'accounts',
+    'ledger_accounts',
+    'holds',
+    'journal_entries',
+    'payments',
+    'checkouts',
+    'page_sessions',
+    'sms_messages',
+    'outbox',
+  ],
   carrier: ['messages'],
 };
 
-const EDGE_STRINGS = ['', ' ', '\u0000', '\ud800', 'a\udc00b', '🙂', '１３８００１３８０００', '13800138000', '+8613800138000', '8613600136000', "'; DROP TABLE orders; --", '<script>alert(1)</script>', '%00', '../../etc/passwd', 'x'.repeat(5000), 'CNY', 'wallet', 'card', 'vip-year', '确认 123456'];
+const EDGE_STRINGS = [
+  '',
+  ' ',
+  '\u0000',
+  '\ud800',
+  'a\udc00b',
+  '🙂',
+  '１３８００１３８０００',
+  '13800138000',
+  '+8613800138000',
+  '8613600136000',
+  "'; DROP TABLE orders; --",
+  '<script>alert(1)</script>',
+  '%00',
+  '../../etc/passwd',
+  'x'.repeat(5000),
+  'CNY',
+  'wallet',
+  'card',
+  'vip-year',
+  '确认 123456',
+];
 const EDGE_NUMBERS = [0, -1, 1, 2 ** 31, 2 ** 53, -(2 ** 53), 1e308, -1e-308, 0.5, 100_000_000, 100_000_001];
 
 /** Percent-encodes for a URL; a lone surrogate (which encodeURIComponent refuses) goes as its raw UTF-8 bytes. */
@@ -47,7 +78,12 @@ const safeEncode = (s: string) => {
   }
 };
 
-const str = (max = 64) => fc.oneof(fc.string({ maxLength: max }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.constantFrom(...EDGE_STRINGS));
+const str = (max = 64) =>
+  fc.oneof(
+    fc.string({ maxLength: max }),
+    fc.string({ unit: 'grapheme', maxLength: 20 }),
+    fc.constantFrom(...EDGE_STRINGS),
+  );
 const num = () => fc.oneof(fc.integer(), fc.double(), fc.constantFrom(...EDGE_NUMBERS));
 
 /** Values shaped by a JSON schema (as the OpenAPI document gives it), with edge cases mixed in. */
@@ -82,25 +118,51 @@ function bodyArb(schema: any): fc.Arbitrary<string | undefined> {
   const shaped = fromSchema(schema).map((v) => JSON.stringify(v));
   return fc.oneof(
     { weight: 5, arbitrary: shaped },
-    { weight: 1, arbitrary: fromSchema(schema).map((v) => JSON.stringify(typeof v === 'object' && v ? { ...v, extra: 1 } : v)) },
+    {
+      weight: 1,
+      arbitrary: fromSchema(schema).map((v) => JSON.stringify(typeof v === 'object' && v ? { ...v, extra: 1 } : v)),
+    },
     { weight: 1, arbitrary: fc.jsonValue().map((v) => JSON.stringify(v)) },
     { weight: 1, arbitrary: fc.integer({ min: 1, max: 3000 }).map((n) => `{"a":${'['.repeat(n)}${']'.repeat(n)}}`) },
-    { weight: 1, arbitrary: fc.constantFrom('', '{', '{"a":', 'null', '[]', '"x"', '{"text":"hi\\ud800"}', '\u00ff\u00fe', '{"a":1}{"b":2}') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '',
+        '{',
+        '{"a":',
+        'null',
+        '[]',
+        '"x"',
+        '{"text":"hi\\ud800"}',
+        '\u00ff\u00fe',
+        '{"a":1}{"b":2}',
+      ),
+    },
     { weight: 1, arbitrary: fc.constant(undefined) },
   );
 }
 
 function queryArb(schema: any): fc.Arbitrary<Record<string, string>> {
   const keys = Object.keys(schema?.properties ?? {});
-  const value = fc.oneof(str(40), fc.integer().map(String), fc.constantFrom('13800138000', '%ED%A0%80', '1000', '-1', 'queued'));
-  return fc.dictionary(fc.oneof(fc.constantFrom(...(keys.length ? keys : ['x'])), fc.string({ maxLength: 8 })), value, { maxKeys: 4 });
+  const value = fc.oneof(
+    str(40),
+    fc.integer().map(String),
+    fc.constantFrom('13800138000', '%ED%A0%80', '1000', '-1', 'queued'),
+  );
+  return fc.dictionary(fc.oneof(fc.constantFrom(...(keys.length ? keys : ['x'])), fc.string({ maxLength: 8 })), value, {
+    maxKeys: 4,
+  });
 }
 
 describe('fuzzing every route', () => {
   let sys: TestSystem;
   const ids = { orders: [] as string[], tokens: [] as string[], accounts: [] as string[] };
   const routes: Route[] = [];
-  const apps = (): Record<Service, FastifyInstance> => ({ backend: sys.backend.app, payserver: sys.payserver.app, carrier: sys.carrier.app });
+  const apps = (): Record<Service, FastifyInstance> => ({
+    backend: sys.backend.app,
+    payserver: sys.payserver.app,
+    carrier: sys.carrier.app,
+  });
   const dbs = (): Record<Service, any> => ({
     backend: sys.backend.db,
     payserver: sys.payserver.db,
@@ -109,12 +171,22 @@ describe('fuzzing every route', () => {
 
   before(async () => {
     sys = await testSystem({
-      TVPAY_LIMIT_PAYER_PER_PHONE: '1000000', TVPAY_LIMIT_PAYER_PER_DEVICE: '1000000', TVPAY_LIMIT_CODES_PER_PHONE: '1000000', TVPAY_LIMIT_CODES_PER_DEVICE: '1000000',
-      TVPAY_LIMIT_PAYER_PER_ACCOUNT: '1000000', TVPAY_LIMIT_PAYER_PER_PREFIX: '1000000', TVPAY_LIMIT_ORDERS_PER_DEVICE: '1000000', TVPAY_LIMIT_CODE_CHECKS_PER_PHONE: '1000000',
+      TVPAY_LIMIT_PAYER_PER_PHONE: '1000000',
+      TVPAY_LIMIT_PAYER_PER_DEVICE: '1000000',
+      TVPAY_LIMIT_CODES_PER_PHONE: '1000000',
+      TVPAY_LIMIT_CODES_PER_DEVICE: '1000000',
+      TVPAY_LIMIT_PAYER_PER_ACCOUNT: '1000000',
+      TVPAY_LIMIT_PAYER_PER_PREFIX: '1000000',
+      TVPAY_LIMIT_ORDERS_PER_DEVICE: '1000000',
+      TVPAY_LIMIT_CODE_CHECKS_PER_PHONE: '1000000',
     });
     // Some real things to aim at: orders (one waiting on the checkout page), an account.
     for (const phone of ['13600136000', '13800138000']) {
-      const tv = sys.as((await sys.backendAdmin('POST', '/admin/v1/devices', { name: `fuzz ${phone}`, accountId: `fuzz-${phone}` })).json().token);
+      const tv = sys.as(
+        (
+          await sys.backendAdmin('POST', '/admin/v1/devices', { name: `fuzz ${phone}`, accountId: `fuzz-${phone}` })
+        ).json().token,
+      );
       const orderId = (await tv('POST', '/v1/orders', { productId: 'kids-app' })).json().orderId;
       const order = (await tv('POST', `/v1/orders/${orderId}/payer`, { phone })).json();
       ids.orders.push(orderId);
@@ -132,33 +204,171 @@ describe('fuzzing every route', () => {
         for (const [method, op] of Object.entries<any>(ops)) {
           const fastifyPath = path.replace(/\{(\w+)\}/g, ':$1');
           if (fastifyPath.endsWith('/events')) continue; // a stream stays open; its 404s are fuzzed below
-          const auth = fastifyPath.startsWith('/admin') ? 'admin' : service === 'backend' && fastifyPath.startsWith('/v1') ? 'device' : 'none';
-          routes.push({ service, method: method.toUpperCase() as Route['method'], path: fastifyPath, auth, body: op.requestBody?.content?.['application/json']?.schema, query: op.parameters ? { properties: Object.fromEntries(op.parameters.filter((p: any) => p.in === 'query').map((p: any) => [p.name, p.schema])) } : undefined });
+          const auth = fastifyPath.startsWith('/admin')
+            ? 'admin'
+            : service === 'backend' && fastifyPath.startsWith('/v1')
+              ? 'device'
+              : 'none';
+          routes.push({
+            service,
+            method: method.toUpperCase() as Route['method'],
+            path: fastifyPath,
+            auth,
+            body: op.requestBody?.content?.['application/json']?.schema,
+            query: op.parameters
+              ? {
+                  properties: Object.fromEntries(
+                    op.parameters.filter((p: any) => p.in === 'query').map((p: any) => [p.name, p.schema]),
+                  ),
+                }
+              : undefined,
+          });
         }
       }
     }
     const obj = (properties: Record<string, any>, required: string[]) => ({ type: 'object', properties, required });
     routes.push(
       { service: 'backend', method: 'GET', path: '/v1/orders/:orderId/events', auth: 'device' },
-      { service: 'payserver', method: 'POST', path: '/internal/v1/bindings/lookup', auth: 'signed', body: obj({ phone: { type: 'string' } }, ['phone']) },
-      { service: 'payserver', method: 'POST', path: '/internal/v1/payments', auth: 'signed', body: obj({ orderId: { type: 'string' }, attempt: { type: 'integer' }, mode: { enum: ['sms_confirm', 'wap_link'] }, phone: { type: 'string' }, amountMinor: { type: 'integer' }, currency: { type: 'string' }, productTitle: { type: 'string' }, payee: { type: 'string' }, linkToken: { type: 'string' }, deviceId: { type: 'string' }, expiresAt: { type: 'string' } }, ['orderId', 'attempt', 'mode', 'phone', 'amountMinor', 'currency']) },
+      {
+        service: 'payserver',
+        method: 'POST',
+        path: '/internal/v1/bindings/lookup',
+        auth: 'signed',
+        body: obj({ phone: { type: 'string' } }, ['phone']),
+      },
+      {
+        service: 'payserver',
+        method: 'POST',
+        path: '/internal/v1/payments',
+        auth: 'signed',
+        body: obj(
+          {
+            orderId: { type: 'string' },
+            attempt: { type: 'integer' },
+            mode: { enum: ['sms_confirm', 'wap_link'] },
+            phone: { type: 'string' },
+            amountMinor: { type: 'integer' },
+            currency: { type: 'string' },
+            productTitle: { type: 'string' },
+            payee: { type: 'string' },
+            linkToken: { type: 'string' },
+            deviceId: { type: 'string' },
+            expiresAt: { type: 'string' },
+          },
+          ['orderId', 'attempt', 'mode', 'phone', 'amountMinor', 'currency'],
+        ),
+      },
       { service: 'payserver', method: 'POST', path: '/internal/v1/orders/:orderId/close', auth: 'signed' },
-      { service: 'backend', method: 'POST', path: '/internal/v1/payment-events', auth: 'signed', body: obj({ messageId: { type: 'string' }, type: { enum: ['payment.completed', 'payment.failed'] }, orderId: { type: 'string' }, attempt: { type: 'integer' }, paymentId: { type: 'string' }, amountMinor: { type: 'integer' }, currency: { type: 'string' }, failureCode: { type: 'string' }, at: { type: 'string' } }, ['messageId', 'type', 'orderId']) },
+      {
+        service: 'backend',
+        method: 'POST',
+        path: '/internal/v1/payment-events',
+        auth: 'signed',
+        body: obj(
+          {
+            messageId: { type: 'string' },
+            type: { enum: ['payment.completed', 'payment.failed'] },
+            orderId: { type: 'string' },
+            attempt: { type: 'integer' },
+            paymentId: { type: 'string' },
+            amountMinor: { type: 'integer' },
+            currency: { type: 'string' },
+            failureCode: { type: 'string' },
+            at: { type: 'string' },
+          },
+          ['messageId', 'type', 'orderId'],
+        ),
+      },
       { service: 'payserver', method: 'GET', path: '/pay/:token', auth: 'none' },
       { service: 'payserver', method: 'POST', path: '/pay/:token/code', auth: 'none', form: true },
-      { service: 'payserver', method: 'POST', path: '/pay/:token/verify', auth: 'none', form: true, body: obj({ session: { type: 'string' }, code: { type: 'string' } }, ['session', 'code']) },
-      { service: 'payserver', method: 'POST', path: '/pay/:token/pay', auth: 'none', form: true, body: obj({ grant: { type: 'string' }, source: { enum: ['wallet', 'card'] }, quickPay: { enum: ['yes'] } }, ['grant', 'source']) },
-      { service: 'payserver', method: 'GET', path: '/v1/sms/inbound', auth: 'inbound', query: { properties: { from: {}, to: {}, text: {} } } },
-      { service: 'payserver', method: 'GET', path: '/v1/sms/dlr', auth: 'inbound', query: { properties: { id: {}, status: {} } } },
-      { service: 'backend', method: 'POST', path: '/console/sign-in', auth: 'none', form: true, body: obj({ token: { type: 'string' } }, ['token']) },
-      { service: 'backend', method: 'GET', path: '/console/orders', auth: 'none', query: { properties: { q: {}, status: {}, from: {}, to: {}, cursor: {} } } },
+      {
+        service: 'payserver',
+        method: 'POST',
+        path: '/pay/:token/verify',
+        auth: 'none',
+        form: true,
+        body: obj({ session: { type: 'string' }, code: { type: 'string' } }, ['session', 'code']),
+      },
+      {
+        service: 'payserver',
+        method: 'POST',
+        path: '/pay/:token/pay',
+        auth: 'none',
+        form: true,
+        body: obj({ grant: { type: 'string' }, source: { enum: ['wallet', 'card'] }, quickPay: { enum: ['yes'] } }, [
+          'grant',
+          'source',
+        ]),
+      },
+      {
+        service: 'payserver',
+        method: 'GET',
+        path: '/v1/sms/inbound',
+        auth: 'inbound',
+        query: { properties: { from: {}, to: {}, text: {} } },
+      },
+      {
+        service: 'payserver',
+        method: 'GET',
+        path: '/v1/sms/dlr',
+        auth: 'inbound',
+        query: { properties: { id: {}, status: {} } },
+      },
+      {
+        service: 'backend',
+        method: 'POST',
+        path: '/console/sign-in',
+        auth: 'none',
+        form: true,
+        body: obj({ token: { type: 'string' } }, ['token']),
+      },
+      {
+        service: 'backend',
+        method: 'GET',
+        path: '/console/orders',
+        auth: 'none',
+        query: { properties: { q: {}, status: {}, from: {}, to: {}, cursor: {} } },
+      },
       { service: 'backend', method: 'GET', path: '/console/orders/:orderId', auth: 'none' },
-      { service: 'backend', method: 'POST', path: '/console/orders/:orderId/refund', auth: 'none', form: true, body: obj({ amount: { type: 'string' }, reason: { type: 'string' }, key: { type: 'string' } }, ['amount']) },
-      { service: 'payserver', method: 'POST', path: '/console/sign-in', auth: 'none', form: true, body: obj({ token: { type: 'string' } }, ['token']) },
-      { service: 'payserver', method: 'GET', path: '/console/accounts', auth: 'none', query: { properties: { q: {} } } },
+      {
+        service: 'backend',
+        method: 'POST',
+        path: '/console/orders/:orderId/refund',
+        auth: 'none',
+        form: true,
+        body: obj({ amount: { type: 'string' }, reason: { type: 'string' }, key: { type: 'string' } }, ['amount']),
+      },
+      {
+        service: 'payserver',
+        method: 'POST',
+        path: '/console/sign-in',
+        auth: 'none',
+        form: true,
+        body: obj({ token: { type: 'string' } }, ['token']),
+      },
+      {
+        service: 'payserver',
+        method: 'GET',
+        path: '/console/accounts',
+        auth: 'none',
+        query: { properties: { q: {} } },
+      },
       { service: 'carrier', method: 'GET', path: '/dev/phones/:digits', auth: 'none' },
-      { service: 'carrier', method: 'POST', path: '/dev/phones/:digits/reply', auth: 'none', form: true, body: obj({ text: { type: 'string' } }, ['text']) },
-      { service: 'carrier', method: 'GET', path: '/cgi-bin/sendsms', auth: 'none', query: { properties: { username: {}, password: {}, from: {}, to: {}, text: {} } } },
+      {
+        service: 'carrier',
+        method: 'POST',
+        path: '/dev/phones/:digits/reply',
+        auth: 'none',
+        form: true,
+        body: obj({ text: { type: 'string' } }, ['text']),
+      },
+      {
+        service: 'carrier',
+        method: 'GET',
+        path: '/cgi-bin/sendsms',
+        auth: 'none',
+        query: { properties: { username: {}, password: {}, from: {}, to: {}, text: {} } },
+      },
     );
   });
   after(() => sys?.close());
@@ -171,19 +381,49 @@ describe('fuzzing every route', () => {
   };
 
   const param = (name: string) => {
-    const known = name === 'orderId' ? ids.orders : name === 'token' ? ids.tokens : name === 'accountId' ? ids.accounts : name === 'digits' ? ['8613800138000', '8613600136000'] : name === 'productId' ? ['vip-year', 'fuzz-product'] : ['x'];
-    return fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...known) }, { weight: 1, arbitrary: str(80).map(safeEncode) });
+    const known =
+      name === 'orderId'
+        ? ids.orders
+        : name === 'token'
+          ? ids.tokens
+          : name === 'accountId'
+            ? ids.accounts
+            : name === 'digits'
+              ? ['8613800138000', '8613600136000']
+              : name === 'productId'
+                ? ['vip-year', 'fuzz-product']
+                : ['x'];
+    return fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom(...known) },
+      { weight: 1, arbitrary: str(80).map(safeEncode) },
+    );
   };
 
   it(`answers ${CASES} generated requests across the three services without a 5xx, storing nothing for a rejected one`, async (t) => {
     const caseArb = (route: Route) =>
       fc.record({
         params: fc.tuple(...(route.path.match(/:(\w+)/g) ?? [':none']).map((p) => param(p.slice(1)))),
-        body: route.form ? fromSchema(route.body ?? { type: 'object', properties: {} }).map((v) => (v && typeof v === 'object' ? new URLSearchParams(Object.entries(v).map(([k, x]) => [k, String(x)])).toString() : String(v))) : bodyArb(route.body),
+        body: route.form
+          ? fromSchema(route.body ?? { type: 'object', properties: {} }).map((v) =>
+              v && typeof v === 'object'
+                ? new URLSearchParams(Object.entries(v).map(([k, x]) => [k, String(x)])).toString()
+                : String(v),
+            )
+          : bodyArb(route.body),
         query: queryArb(route.query),
         credential: fc.constantFrom('valid', 'valid', 'valid', 'missing', 'wrong'),
-        idempotencyKey: fc.oneof(fc.constant(undefined), fc.string({ maxLength: 300 }), fc.constant(['dup-a', 'dup-b'])),
-        contentType: fc.constantFrom('application/json', 'application/json', 'text/plain', 'application/x-www-form-urlencoded', undefined),
+        idempotencyKey: fc.oneof(
+          fc.constant(undefined),
+          fc.string({ maxLength: 300 }),
+          fc.constant(['dup-a', 'dup-b']),
+        ),
+        contentType: fc.constantFrom(
+          'application/json',
+          'application/json',
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          undefined,
+        ),
       });
     const perRoute = Math.max(1, Math.ceil(CASES / routes.length));
     let total = 0;
@@ -195,31 +435,68 @@ describe('fuzzing every route', () => {
           total++;
           let i = 0;
           const path = route.path.replace(/:(\w+)/g, () => String(c.params[i++]));
-          const query = route.auth === 'inbound' ? { ...c.query, token: c.credential === 'valid' ? sys.secrets.smsInboundToken : 'wrong-token' } : c.query;
+          const query =
+            route.auth === 'inbound'
+              ? { ...c.query, token: c.credential === 'valid' ? sys.secrets.smsInboundToken : 'wrong-token' }
+              : c.query;
           const qs = new URLSearchParams(query).toString();
           const url = `${path}${qs ? `?${qs}` : ''}`;
           const headers: Record<string, string | string[]> = {};
-          const token = route.auth === 'admin' ? sys.secrets.adminToken : route.auth === 'device' ? sys.deviceToken : undefined;
-          if (token && c.credential !== 'missing') headers.authorization = `Bearer ${c.credential === 'valid' ? token : `${token}x`}`;
+          const token =
+            route.auth === 'admin' ? sys.secrets.adminToken : route.auth === 'device' ? sys.deviceToken : undefined;
+          if (token && c.credential !== 'missing')
+            headers.authorization = `Bearer ${c.credential === 'valid' ? token : `${token}x`}`;
           if (c.idempotencyKey !== undefined) headers['idempotency-key'] = c.idempotencyKey as string | string[];
           const withBody = route.method !== 'GET' && c.body !== undefined;
-          if (withBody) headers['content-type'] = route.form && c.contentType === 'application/json' ? 'application/x-www-form-urlencoded' : (c.contentType ?? 'application/json');
+          if (withBody)
+            headers['content-type'] =
+              route.form && c.contentType === 'application/json'
+                ? 'application/x-www-form-urlencoded'
+                : (c.contentType ?? 'application/json');
           if (route.auth === 'signed' && c.credential !== 'missing') {
-            const signed = signRequest(c.credential === 'valid' ? sys.secrets.serviceSecret : 'a-wrong-secret-of-16+', route.method, url, withBody ? c.body! : '', new Date(), `fz${Math.random().toString(36).slice(2)}${total}`.padEnd(16, '0'));
+            const signed = signRequest(
+              c.credential === 'valid' ? sys.secrets.serviceSecret : 'a-wrong-secret-of-16+',
+              route.method,
+              url,
+              withBody ? c.body! : '',
+              new Date(),
+              `fz${Math.random().toString(36).slice(2)}${total}`.padEnd(16, '0'),
+            );
             Object.assign(headers, signed);
           }
           const before = await counts(route.service);
-          const res = await apps()[route.service].inject({ method: route.method, url, headers, ...(withBody ? { payload: c.body } : {}) } as InjectOptions);
+          const res = await apps()[route.service].inject({
+            method: route.method,
+            url,
+            headers,
+            ...(withBody ? { payload: c.body } : {}),
+          } as InjectOptions);
           statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
           if (res.statusCode >= 500) seen5xx.push(`${route.method} ${url} ${res.statusCode} ${res.body.slice(0, 200)}`);
-          assert.ok(res.statusCode < 500, `${route.method} ${url} answered ${res.statusCode}: ${res.body.slice(0, 300)}`);
-          if (res.statusCode >= 400) assert.equal(await counts(route.service), before, `${route.method} ${url} was refused (${res.statusCode}) but stored something`);
+          assert.ok(
+            res.statusCode < 500,
+            `${route.method} ${url} answered ${res.statusCode}: ${res.body.slice(0, 300)}`,
+          );
+          if (res.statusCode >= 400)
+            assert.equal(
+              await counts(route.service),
+              before,
+              `${route.method} ${url} was refused (${res.statusCode}) but stored something`,
+            );
         }),
         { numRuns: perRoute, seed: Number(process.env.TVPAY_FUZZ_SEED ?? 20261201), endOnFailure: true },
       );
     }
-    t.diagnostic(`${total} cases over ${routes.length} routes; answers: ${[...statuses].sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k}×${v}`).join(' ')}`);
-    assert.ok([...statuses.keys()].some((s) => s < 300), 'some generated requests were accepted');
+    t.diagnostic(
+      `${total} cases over ${routes.length} routes; answers: ${[...statuses]
+        .sort((a, b) => a[0] - b[0])
+        .map(([k, v]) => `${k}×${v}`)
+        .join(' ')}`,
+    );
+    assert.ok(
+      [...statuses.keys()].some((s) => s < 300),
+      'some generated requests were accepted',
+    );
     assert.deepEqual(seen5xx, []);
     assert.ok(total >= CASES, `${total} cases`);
     for (const app of Object.values(apps())) assert.equal((await app.inject({ url: '/healthz' })).statusCode, 200);

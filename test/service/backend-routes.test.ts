@@ -31,7 +31,13 @@ describe('health and contract', () => {
   it('publishes an OpenAPI document of the public routes', async () => {
     const doc = (await sys.backend.app.inject({ url: '/openapi.json' })).json();
     assert.ok(doc.openapi);
-    for (const path of ['/v1/orders', '/v1/orders/{orderId}/payer', '/admin/v1/products/{productId}', '/v1/entitlements']) assert.ok(doc.paths[path], path);
+    for (const path of [
+      '/v1/orders',
+      '/v1/orders/{orderId}/payer',
+      '/admin/v1/products/{productId}',
+      '/v1/entitlements',
+    ])
+      assert.ok(doc.paths[path], path);
   });
   it('answers an unknown route with a problem+json 404', async () => {
     problem(await sys.tv('GET', '/v1/nothing-here'), 404, 'NOT_FOUND');
@@ -48,11 +54,24 @@ describe('admin products', () => {
     assert.equal(renewing.json().renews, true);
     const again = await sys.backendAdmin('PUT', '/admin/v1/products/sports-month', { ...body, amountMinor: 3500 });
     assert.equal(again.json().amountMinor, 3500);
-    const worded = await sys.backendAdmin('PUT', '/admin/v1/products/sports-month', { ...body, description: '全部体育赛事直播', localized: { en: { title: 'Sports, one month', description: 'Every match, live.' } } });
+    const worded = await sys.backendAdmin('PUT', '/admin/v1/products/sports-month', {
+      ...body,
+      description: '全部体育赛事直播',
+      localized: { en: { title: 'Sports, one month', description: 'Every match, live.' } },
+    });
     assert.equal(worded.statusCode, 200, worded.body);
-    const listed = (await sys.tv('GET', '/v1/products')).json().find((p: { productId: string }) => p.productId === 'sports-month');
-    assert.deepEqual([listed.description, listed.localized.en], ['全部体育赛事直播', { title: 'Sports, one month', description: 'Every match, live.' }], 'the TV gets the words of each language');
-    const unknownLanguage = await sys.backendAdmin('PUT', '/admin/v1/products/sports-month', { ...body, localized: { fr: { title: 'Sport' } } });
+    const listed = (await sys.tv('GET', '/v1/products'))
+      .json()
+      .find((p: { productId: string }) => p.productId === 'sports-month');
+    assert.deepEqual(
+      [listed.description, listed.localized.en],
+      ['全部体育赛事直播', { title: 'Sports, one month', description: 'Every match, live.' }],
+      'the TV gets the words of each language',
+    );
+    const unknownLanguage = await sys.backendAdmin('PUT', '/admin/v1/products/sports-month', {
+      ...body,
+      localized: { fr: { title: 'Sport' } },
+    });
     assert.equal(unknownLanguage.statusCode, 400, 'only the TV languages');
   });
   it('refuses bad amounts, fields and types with VALIDATION_FAILED and changes nothing', async () => {
@@ -78,16 +97,29 @@ describe('admin products', () => {
     ]) {
       problem(await sys.backendAdmin('PUT', '/admin/v1/products/bad-one', body), 400, 'VALIDATION_FAILED');
     }
-    problem(await sys.backendAdmin('PUT', '/admin/v1/products/bad-one', { ...good, currency: 'XYZ' }), 400, 'CURRENCY_UNSUPPORTED');
+    problem(
+      await sys.backendAdmin('PUT', '/admin/v1/products/bad-one', { ...good, currency: 'XYZ' }),
+      400,
+      'CURRENCY_UNSUPPORTED',
+    );
     assert.deepEqual(await productsNow(), before);
   });
   it('refuses malformed JSON, an empty body and a body over 64 KB', async () => {
     problem(await sys.backendAdmin('PUT', '/admin/v1/products/bad-one', '{"title": '), 400, 'MALFORMED_JSON');
     problem(await sys.backendAdmin('PUT', '/admin/v1/products/bad-one', ''), 400, 'MALFORMED_JSON');
-    problem(await sys.backendAdmin('PUT', '/admin/v1/products/bad-one', JSON.stringify({ title: 'x'.repeat(70_000) })), 413, 'PAYLOAD_TOO_LARGE');
+    problem(
+      await sys.backendAdmin('PUT', '/admin/v1/products/bad-one', JSON.stringify({ title: 'x'.repeat(70_000) })),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    );
   });
   it('refuses a body that is not JSON with 415 UNSUPPORTED_MEDIA_TYPE', async () => {
-    const res = (await sys.backend.app.inject({ method: 'POST', url: '/v1/orders', payload: 'productId=vip-year', headers: { authorization: `Bearer ${sys.deviceToken}`, 'content-type': 'text/plain' } })) as Injected;
+    const res = (await sys.backend.app.inject({
+      method: 'POST',
+      url: '/v1/orders',
+      payload: 'productId=vip-year',
+      headers: { authorization: `Bearer ${sys.deviceToken}`, 'content-type': 'text/plain' },
+    })) as Injected;
     problem(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
   it('refuses a request without or with a wrong admin token', async () => {
@@ -107,7 +139,11 @@ describe('devices', () => {
     assert.equal((await sys.as(token)('GET', '/v1/products')).statusCode, 200);
     const rows = await sys.backend.app.inject({ url: '/healthz' }); // keep the app warm
     assert.equal(rows.statusCode, 200);
-    const stored = await sys.backend.db.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirstOrThrow();
+    const stored = await sys.backend.db
+      .selectFrom('devices')
+      .selectAll()
+      .where('id', '=', deviceId)
+      .executeTakeFirstOrThrow();
     assert.notEqual(stored.token_hash, token);
     assert.doesNotMatch(JSON.stringify(stored), new RegExp(token));
   });
@@ -138,9 +174,14 @@ describe('orders', () => {
   });
   it("hides another device's order as not found", async () => {
     const orderId = await createOrder(sys);
-    const other = (await sys.backendAdmin('POST', '/admin/v1/devices', { name: 'Other', accountId: 'sub-7' })).json().token;
+    const other = (await sys.backendAdmin('POST', '/admin/v1/devices', { name: 'Other', accountId: 'sub-7' })).json()
+      .token;
     problem(await sys.as(other)('GET', `/v1/orders/${orderId}`), 404, 'ORDER_NOT_FOUND');
-    problem(await sys.as(other)('POST', `/v1/orders/${orderId}/payer`, { phone: '13800138000' }), 404, 'ORDER_NOT_FOUND');
+    problem(
+      await sys.as(other)('POST', `/v1/orders/${orderId}/payer`, { phone: '13800138000' }),
+      404,
+      'ORDER_NOT_FOUND',
+    );
     problem(await sys.as(other)('POST', `/v1/orders/${orderId}/cancel`), 404, 'ORDER_NOT_FOUND');
     problem(await sys.as(other)('GET', `/v1/orders/${orderId}/events`), 404, 'ORDER_NOT_FOUND');
     assert.equal((await sys.tv('GET', `/v1/orders/${orderId}`)).json().status, 'created');
@@ -155,7 +196,11 @@ describe('orders', () => {
       problem(await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone }), 400, 'PHONE_INVALID');
     }
     problem(await sys.tv('POST', `/v1/orders/${orderId}/payer`, {}), 400, 'VALIDATION_FAILED');
-    problem(await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13800138000', note: 1 }), 400, 'VALIDATION_FAILED');
+    problem(
+      await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13800138000', note: 1 }),
+      400,
+      'VALIDATION_FAILED',
+    );
     assert.deepEqual((await sys.tv('GET', `/v1/orders/${orderId}`)).json(), before);
   });
   it('cancels an open order once; a payer or cancel for a final order is 409 ORDER_FINAL', async () => {
@@ -173,7 +218,11 @@ describe('orders', () => {
     const res = await sys.tv('GET', `/v1/orders/${orderId}/events`);
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /text\/event-stream/);
-    assert.equal(res.headers['x-content-type-options'], 'nosniff', 'the stream carries its security headers though it skips the hooks');
+    assert.equal(
+      res.headers['x-content-type-options'],
+      'nosniff',
+      'the stream carries its security headers though it skips the hooks',
+    );
     const events = res.body.split('\n\n').filter((e) => e.startsWith('event: order'));
     assert.equal(events.length, 1);
     assert.equal(JSON.parse(/data: (.*)/.exec(events[0]!)![1]!).status, 'cancelled');
@@ -190,7 +239,8 @@ describe('orders', () => {
     await sys.tv('POST', `/v1/orders/${orderId}/cancel`);
   });
   it('lists no entitlements for an account that bought nothing', async () => {
-    const other = (await sys.backendAdmin('POST', '/admin/v1/devices', { name: 'New', accountId: 'sub-new' })).json().token;
+    const other = (await sys.backendAdmin('POST', '/admin/v1/devices', { name: 'New', accountId: 'sub-new' })).json()
+      .token;
     const res = await sys.as(other)('GET', '/v1/entitlements');
     assert.equal(res.statusCode, 200);
     assert.deepEqual(res.json(), []);
@@ -213,24 +263,42 @@ describe('Idempotency-Key', () => {
     problem(await sys.tv('POST', '/v1/orders', { productId: 'vip-year' }, headers), 422, 'IDEMPOTENCY_KEY_REUSED');
   });
   it('keeps keys apart per device', async () => {
-    const other = (await sys.backendAdmin('POST', '/admin/v1/devices', { name: 'Idem', accountId: 'sub-idem' })).json().token;
+    const other = (await sys.backendAdmin('POST', '/admin/v1/devices', { name: 'Idem', accountId: 'sub-idem' })).json()
+      .token;
     const headers = { 'idempotency-key': 'k-shared' };
     const a = await sys.tv('POST', '/v1/orders', { productId: 'vip-month' }, headers);
     const b = await sys.as(other)('POST', '/v1/orders', { productId: 'vip-month' }, headers);
     assert.notEqual(a.json().orderId, b.json().orderId);
   });
   it('refuses a key longer than 255 characters', async () => {
-    problem(await sys.tv('POST', '/v1/orders', { productId: 'vip-month' }, { 'idempotency-key': 'k'.repeat(256) }), 400, 'VALIDATION_FAILED');
+    problem(
+      await sys.tv('POST', '/v1/orders', { productId: 'vip-month' }, { 'idempotency-key': 'k'.repeat(256) }),
+      400,
+      'VALIDATION_FAILED',
+    );
   });
 });
 
 describe('payment-server messages to the back-end', () => {
   const path = '/internal/v1/payment-events';
   const message = (orderId: string, messageId: string) => ({
-    messageId, type: 'payment.failed', orderId, attempt: 99, paymentId: 'pay_x', amountMinor: 20000, currency: 'CNY', failureCode: 'X', at: new Date().toISOString(),
+    messageId,
+    type: 'payment.failed',
+    orderId,
+    attempt: 99,
+    paymentId: 'pay_x',
+    amountMinor: 20000,
+    currency: 'CNY',
+    failureCode: 'X',
+    at: new Date().toISOString(),
   });
   const send = (body: string, headers: Record<string, string>) =>
-    sys.backend.app.inject({ method: 'POST', url: path, payload: body, headers: { 'content-type': 'application/json', ...headers } }) as Promise<Injected>;
+    sys.backend.app.inject({
+      method: 'POST',
+      url: path,
+      payload: body,
+      headers: { 'content-type': 'application/json', ...headers },
+    }) as Promise<Injected>;
 
   it('refuses an unsigned, altered, stale or replayed message with 401', async () => {
     const orderId = await createOrder(sys);
@@ -238,7 +306,14 @@ describe('payment-server messages to the back-end', () => {
     problem(await send(body, {}), 401, 'SIGNATURE_INVALID');
     const headers = signRequest(sys.secrets.serviceSecret, 'POST', path, body, new Date(), 'nonce-altered-0001');
     problem(await send(body.replace('99', '98'), headers), 401, 'SIGNATURE_INVALID');
-    const stale = signRequest(sys.secrets.serviceSecret, 'POST', path, body, new Date(Date.now() - 10 * 60_000), 'nonce-stale-00001');
+    const stale = signRequest(
+      sys.secrets.serviceSecret,
+      'POST',
+      path,
+      body,
+      new Date(Date.now() - 10 * 60_000),
+      'nonce-stale-00001',
+    );
     problem(await send(body, stale), 401, 'SIGNATURE_INVALID');
     const good = signRequest(sys.secrets.serviceSecret, 'POST', path, body, new Date(), 'nonce-replay-0001');
     assert.equal((await send(body, good)).statusCode, 200);
@@ -247,8 +322,14 @@ describe('payment-server messages to the back-end', () => {
   it('applies a message id once and answers a repeat with the first result', async () => {
     const orderId = await createOrder(sys);
     const body = JSON.stringify(message(orderId, 'msg_dup_1'));
-    const first = await send(body, signRequest(sys.secrets.serviceSecret, 'POST', path, body, new Date(), 'nonce-dup-000001'));
-    const second = await send(body, signRequest(sys.secrets.serviceSecret, 'POST', path, body, new Date(), 'nonce-dup-000002'));
+    const first = await send(
+      body,
+      signRequest(sys.secrets.serviceSecret, 'POST', path, body, new Date(), 'nonce-dup-000001'),
+    );
+    const second = await send(
+      body,
+      signRequest(sys.secrets.serviceSecret, 'POST', path, body, new Date(), 'nonce-dup-000002'),
+    );
     assert.deepEqual(first.json(), { result: 'ignored', duplicate: false });
     assert.deepEqual(second.json(), { result: 'ignored', duplicate: true });
   });

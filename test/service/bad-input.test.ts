@@ -10,7 +10,15 @@ before(async () => {
 after(() => sys.close());
 
 const deep = (n: number) => `{"phone": ${'['.repeat(n)}${']'.repeat(n)}}`;
-const count = async (db: any, table: string) => Number((await db.selectFrom(table).select((eb: any) => eb.fn.countAll().as('n')).executeTakeFirst()).n);
+const count = async (db: any, table: string) =>
+  Number(
+    (
+      await db
+        .selectFrom(table)
+        .select((eb: any) => eb.fn.countAll().as('n'))
+        .executeTakeFirst()
+    ).n,
+  );
 const backendDb = () => sys.backend.db;
 const payDb = () => sys.payserver.db;
 
@@ -20,7 +28,11 @@ describe('bad input is a 4xx that changes nothing', () => {
     const keysBefore = await count(backendDb(), 'idempotency_keys');
     const payKeysBefore = await count(payDb(), 'idempotency_keys');
     const headers = { 'idempotency-key': 'deep-1' };
-    for (const [call, url] of [[sys.tv, `/v1/orders/${orderId}/payer`], [sys.tv, `/v1/orders/${orderId}/cancel`], [sys.payAdmin, '/admin/v1/accounts']] as const) {
+    for (const [call, url] of [
+      [sys.tv, `/v1/orders/${orderId}/payer`],
+      [sys.tv, `/v1/orders/${orderId}/cancel`],
+      [sys.payAdmin, '/admin/v1/accounts'],
+    ] as const) {
       const res = await call('POST', url, deep(5000), headers);
       assert.equal(res.statusCode, 400, `${url}: ${res.body}`);
       assert.equal(res.json().code, 'JSON_TOO_DEEP');
@@ -37,7 +49,11 @@ describe('bad input is a 4xx that changes nothing', () => {
     assert.equal(res.statusCode, 400);
     assert.equal(res.json().code, 'BODY_NOT_ALLOWED');
     assert.equal((await sys.tv('GET', `/v1/orders/${orderId}`)).json().status, 'created');
-    assert.equal((await sys.tv('POST', `/v1/orders/${orderId}/cancel`)).json().status, 'cancelled', 'without a body it cancels');
+    assert.equal(
+      (await sys.tv('POST', `/v1/orders/${orderId}/cancel`)).json().status,
+      'cancelled',
+      'without a body it cancels',
+    );
   });
 
   it('answers a phone that is not a JSON string with PHONE_INVALID', async () => {
@@ -51,11 +67,20 @@ describe('bad input is a 4xx that changes nothing', () => {
 
   it('refuses a lone surrogate in a reply, a title or a query with a 400 and stores nothing', async () => {
     const before = (await sys.carrier.carrier.inbox('8613800138000')).length;
-    const reply = await sys.carrier.app.inject({ method: 'POST', url: '/dev/v1/phones/8613800138000/replies', headers: { 'content-type': 'application/json' }, payload: '{"text":"hi\\ud800"}' });
+    const reply = await sys.carrier.app.inject({
+      method: 'POST',
+      url: '/dev/v1/phones/8613800138000/replies',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"text":"hi\\ud800"}',
+    });
     assert.equal(reply.statusCode, 400, reply.body);
     assert.equal(reply.json().code, 'TEXT_MALFORMED');
     assert.equal((await sys.carrier.carrier.inbox('8613800138000')).length, before);
-    const title = await sys.backendAdmin('PUT', '/admin/v1/products/odd', '{"title":"A\\udc00B","amountMinor":100,"currency":"CNY","service":"odd","durationDays":1}');
+    const title = await sys.backendAdmin(
+      'PUT',
+      '/admin/v1/products/odd',
+      '{"title":"A\\udc00B","amountMinor":100,"currency":"CNY","service":"odd","durationDays":1}',
+    );
     assert.equal(title.statusCode, 400, title.body);
     assert.equal(title.json().code, 'TEXT_MALFORMED');
     const products = (await sys.tv('GET', '/v1/products')).json();

@@ -8,11 +8,20 @@ before(async () => {
 });
 after(() => sys.close());
 
-const sendsms = (q: Record<string, string>) => sys.carrier.app.inject({ url: `/cgi-bin/sendsms?${new URLSearchParams(q)}` });
+const sendsms = (q: Record<string, string>) =>
+  sys.carrier.app.inject({ url: `/cgi-bin/sendsms?${new URLSearchParams(q)}` });
 
 describe('development carrier', () => {
   it("takes SMS on Kannel's sendsms interface and answers like Kannel", async () => {
-    const res = await sendsms({ username: 'tvpay', password: sys.secrets.sendsmsPassword, from: '10690000', to: '8613500135555', text: '你好 hello', charset: 'UTF-8', coding: '2' });
+    const res = await sendsms({
+      username: 'tvpay',
+      password: sys.secrets.sendsmsPassword,
+      from: '10690000',
+      to: '8613500135555',
+      text: '你好 hello',
+      charset: 'UTF-8',
+      coding: '2',
+    });
     assert.equal(res.statusCode, 202);
     assert.equal(res.body, '0: Accepted for delivery');
     const inbox = (await sys.carrier.app.inject({ url: '/dev/v1/phones/8613500135555/messages' })).json();
@@ -22,13 +31,26 @@ describe('development carrier', () => {
   });
   it('reads only the messages after a given one, and refuses an id the phone never received', async () => {
     const phone = '8613500135559';
-    for (const text of ['one', 'two', 'three']) await sendsms({ username: 'tvpay', password: sys.secrets.sendsmsPassword, from: '10690000', to: phone, text });
-    const all = (await sys.carrier.app.inject({ url: `/dev/v1/phones/${phone}/messages` })).json() as Array<{ id: string; text: string }>;
-    assert.deepEqual(all.map((m) => m.text), ['one', 'two', 'three']);
-    const after = (id: string) => sys.carrier.app.inject({ url: `/dev/v1/phones/${phone}/messages?after=${encodeURIComponent(id)}` });
-    assert.deepEqual((await after(all[0]!.id)).json().map((m: { text: string }) => m.text), ['two', 'three']);
+    for (const text of ['one', 'two', 'three'])
+      await sendsms({ username: 'tvpay', password: sys.secrets.sendsmsPassword, from: '10690000', to: phone, text });
+    const all = (await sys.carrier.app.inject({ url: `/dev/v1/phones/${phone}/messages` })).json() as Array<{
+      id: string;
+      text: string;
+    }>;
+    assert.deepEqual(
+      all.map((m) => m.text),
+      ['one', 'two', 'three'],
+    );
+    const after = (id: string) =>
+      sys.carrier.app.inject({ url: `/dev/v1/phones/${phone}/messages?after=${encodeURIComponent(id)}` });
+    assert.deepEqual(
+      (await after(all[0]!.id)).json().map((m: { text: string }) => m.text),
+      ['two', 'three'],
+    );
     assert.deepEqual((await after(all[2]!.id)).json(), []);
-    const other = (await sys.carrier.app.inject({ url: '/dev/v1/phones/8613500135555/messages' })).json() as Array<{ id: string }>;
+    const other = (await sys.carrier.app.inject({ url: '/dev/v1/phones/8613500135555/messages' })).json() as Array<{
+      id: string;
+    }>;
     for (const id of ['msg_nothing', other[0]!.id]) {
       const res = await after(id);
       assert.equal(res.statusCode, 404);
@@ -42,27 +64,66 @@ describe('development carrier', () => {
     assert.deepEqual((await sys.carrier.app.inject({ url: '/dev/v1/phones/8613500135556/messages' })).json(), []);
   });
   it('hands a reply to the last number that texted the phone, or the payment server by default', async () => {
-    const res = await sys.carrier.app.inject({ method: 'POST', url: '/dev/v1/phones/8613500135557/replies', payload: { text: 'hi' } });
+    const res = await sys.carrier.app.inject({
+      method: 'POST',
+      url: '/dev/v1/phones/8613500135557/replies',
+      payload: { text: 'hi' },
+    });
     assert.equal(res.statusCode, 202);
     assert.equal(res.json().to, '10690000');
     // The payment server answers a reply that holds no code with an SMS of its own: wait for it, or it could
     // arrive after the next one and be the last text again.
-    const inbox = async () => (await sys.carrier.app.inject({ url: '/dev/v1/phones/8613500135557/messages' })).json() as Array<{ from: string }>;
+    const inbox = async () =>
+      (await sys.carrier.app.inject({ url: '/dev/v1/phones/8613500135557/messages' })).json() as Array<{
+        from: string;
+      }>;
     for (let i = 0; (await inbox()).length === 0; i++) {
       assert.ok(i < 500, "the payment server's answer to a reply without a code never came");
       await new Promise((r) => setTimeout(r, 10));
     }
-    assert.deepEqual((await inbox()).map((m) => m.from), ['10690000']);
-    await sendsms({ username: 'tvpay', password: sys.secrets.sendsmsPassword, from: '10690001', to: '8613500135557', text: 'link' });
-    const again = await sys.carrier.app.inject({ method: 'POST', url: '/dev/v1/phones/8613500135557/replies', payload: { text: 'hi' } });
+    assert.deepEqual(
+      (await inbox()).map((m) => m.from),
+      ['10690000'],
+    );
+    await sendsms({
+      username: 'tvpay',
+      password: sys.secrets.sendsmsPassword,
+      from: '10690001',
+      to: '8613500135557',
+      text: 'link',
+    });
+    const again = await sys.carrier.app.inject({
+      method: 'POST',
+      url: '/dev/v1/phones/8613500135557/replies',
+      payload: { text: 'hi' },
+    });
     assert.equal(again.json().to, '10690001');
   });
   it('refuses a bad reply body and a bad phone', async () => {
-    assert.equal((await sys.carrier.app.inject({ method: 'POST', url: '/dev/v1/phones/8613500135557/replies', payload: { text: '' } })).statusCode, 400);
-    assert.equal((await sys.carrier.app.inject({ method: 'POST', url: '/dev/v1/phones/abc/replies', payload: { text: 'x' } })).statusCode, 400);
+    assert.equal(
+      (
+        await sys.carrier.app.inject({
+          method: 'POST',
+          url: '/dev/v1/phones/8613500135557/replies',
+          payload: { text: '' },
+        })
+      ).statusCode,
+      400,
+    );
+    assert.equal(
+      (await sys.carrier.app.inject({ method: 'POST', url: '/dev/v1/phones/abc/replies', payload: { text: 'x' } }))
+        .statusCode,
+      400,
+    );
   });
   it('serves a phone page with the thread, links and a reply box', async () => {
-    await sendsms({ username: 'tvpay', password: sys.secrets.sendsmsPassword, from: '10690001', to: '8613500135558', text: '请点击 http://example.test/pay/abc 【tvpay】' });
+    await sendsms({
+      username: 'tvpay',
+      password: sys.secrets.sendsmsPassword,
+      from: '10690001',
+      to: '8613500135558',
+      text: '请点击 http://example.test/pay/abc 【tvpay】',
+    });
     const res = await sys.carrier.app.inject({ url: '/dev/phones/8613500135558' });
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /text\/html/);

@@ -8,7 +8,11 @@ import { testSystem, type TestSystem } from '../support/system.ts';
 const UNBOUND = '8613600136000';
 let sys: TestSystem;
 before(async () => {
-  sys = await testSystem({ TVPAY_LIMIT_PAYER_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_DEVICE: '1000' });
+  sys = await testSystem({
+    TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
+    TVPAY_LIMIT_CODES_PER_PHONE: '1000',
+    TVPAY_LIMIT_CODES_PER_DEVICE: '1000',
+  });
 });
 after(() => sys.close());
 
@@ -43,9 +47,14 @@ describe('checkout page races', () => {
     const refused = [a, b].filter((x) => x.notice && x.notice.code !== 'CONFIRMING');
     assert.equal(refused.length, 1, JSON.stringify([a.notice, b.notice]));
     assert.ok(['PAYMENT_IN_PROGRESS', 'ORDER_FINAL'].includes(refused[0]!.notice!.code), refused[0]!.notice!.code);
-    await eventually(async () => assert.equal((await sys.tv('GET', `/v1/orders/${orderId}`)).json().status, 'fulfilled'));
+    await eventually(async () =>
+      assert.equal((await sys.tv('GET', `/v1/orders/${orderId}`)).json().status, 'fulfilled'),
+    );
     const afterwards = await accountByPhone(sys, `+${UNBOUND}`);
-    const spent = before.wallet.balanceMinor - afterwards.wallet.balanceMinor + (before.card!.balanceMinor - afterwards.card!.balanceMinor);
+    const spent =
+      before.wallet.balanceMinor -
+      afterwards.wallet.balanceMinor +
+      (before.card!.balanceMinor - afterwards.card!.balanceMinor);
     assert.equal(spent, 2500, 'charged once');
     assert.equal(afterwards.wallet.heldMinor + afterwards.card!.heldMinor, 0);
   });

@@ -9,7 +9,12 @@ const BOUND = '8613800138000';
 const UNBOUND = '8613600136000';
 let sys: TestSystem;
 before(async () => {
-  sys = await testSystem({ TVPAY_LIMIT_PAYER_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_DEVICE: '1000', TVPAY_LIMIT_PAYER_PER_DEVICE: '1000' });
+  sys = await testSystem({
+    TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
+    TVPAY_LIMIT_CODES_PER_PHONE: '1000',
+    TVPAY_LIMIT_CODES_PER_DEVICE: '1000',
+    TVPAY_LIMIT_PAYER_PER_DEVICE: '1000',
+  });
 });
 after(() => sys.close());
 
@@ -25,7 +30,8 @@ async function orderFor(tv: ReturnType<typeof sys.as>, digits: string, productId
   return order.json();
 }
 
-const postForm = (url: string, fields: Record<string, string>, cookies: Record<string, string>) => postPageForm(overInject(sys.payserver.app), url, fields, cookies);
+const postForm = (url: string, fields: Record<string, string>, cookies: Record<string, string>) =>
+  postPageForm(overInject(sys.payserver.app), url, fields, cookies);
 
 describe('code guessing', () => {
   it('evaluates at most 5 of 150 possession-code guesses sent at once, and refuses the right code afterwards', async () => {
@@ -37,16 +43,31 @@ describe('code guessing', () => {
     const right = await latestCode(sys, UNBOUND, seen);
     const wrong = right === '000000' ? '111111' : '000000';
     const page = { tvpay_pay_session: sessionId };
-    const answers = await Promise.all(Array.from({ length: 150 }, () => postForm(`/pay/${token}/verify?lang=en`, { code: wrong }, page)));
-    assert.ok(answers.every((a) => a.status === 303 && a.notice && a.notice.code !== 'CONFIRMING'), 'every guess is refused, and the page is told why');
-    assert.ok(answers.every((a) => !a.cookies.some((c) => c.name === 'tvpay_pay_grant')), 'no guess gets a grant');
+    const answers = await Promise.all(
+      Array.from({ length: 150 }, () => postForm(`/pay/${token}/verify?lang=en`, { code: wrong }, page)),
+    );
+    assert.ok(
+      answers.every((a) => a.status === 303 && a.notice && a.notice.code !== 'CONFIRMING'),
+      'every guess is refused, and the page is told why',
+    );
+    assert.ok(
+      answers.every((a) => !a.cookies.some((c) => c.name === 'tvpay_pay_grant')),
+      'no guess gets a grant',
+    );
     const evaluated = answers.filter((a) => a.notice?.code === 'CODE_INCORRECT').length;
     assert.ok(evaluated <= 4, `${evaluated} guesses said how many tries were left`);
-    const session = await payserverDb().selectFrom('page_sessions').selectAll().where('id', '=', sessionId).executeTakeFirstOrThrow();
+    const session = await payserverDb()
+      .selectFrom('page_sessions')
+      .selectAll()
+      .where('id', '=', sessionId)
+      .executeTakeFirstOrThrow();
     assert.equal(session.wrong_tries, 5, 'exactly five tries were taken');
     const late = await postForm(`/pay/${token}/verify?lang=en`, { code: right }, page);
     assert.equal(late.notice?.code, 'CONFIRMATION_FAILED');
-    assert.ok(!late.cookies.some((c) => c.name === 'tvpay_pay_grant' && !c.gone), 'the right code after the limit gives no way to pay');
+    assert.ok(
+      !late.cookies.some((c) => c.name === 'tvpay_pay_grant' && !c.gone),
+      'the right code after the limit gives no way to pay',
+    );
   });
 
   it('tests at most 5 guesses of 100 SMS replies sent at once, fails the payment and refuses the right code afterwards', async () => {
@@ -56,13 +77,21 @@ describe('code guessing', () => {
     const order = await orderFor(tv, BOUND);
     const right = await latestCode(sys, BOUND, seen);
     const wrong = right === '000000' ? '111111' : '000000';
-    const outcomes = await Promise.all(Array.from({ length: 100 }, () => sys.payserver.services.replies.handle(BOUND, wrong)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 100 }, () => sys.payserver.services.replies.handle(BOUND, wrong)),
+    );
     assert.equal(outcomes.filter((o) => o === 'captured').length, 0);
-    const payment = await payserverDb().selectFrom('payments').selectAll().where('order_id', '=', order.orderId).executeTakeFirstOrThrow();
+    const payment = await payserverDb()
+      .selectFrom('payments')
+      .selectAll()
+      .where('order_id', '=', order.orderId)
+      .executeTakeFirstOrThrow();
     assert.equal(payment.wrong_replies, 5);
     assert.equal(payment.status, 'failed');
     assert.equal(await sys.payserver.services.replies.handle(BOUND, right), 'no_pending');
-    await eventually(async () => assert.equal((await tv('GET', `/v1/orders/${order.orderId}`)).json().failureCode, 'CONFIRMATION_FAILED'));
+    await eventually(async () =>
+      assert.equal((await tv('GET', `/v1/orders/${order.orderId}`)).json().failureCode, 'CONFIRMATION_FAILED'),
+    );
     const afterwards = await accountByPhone(sys, `+${BOUND}`);
     assert.deepEqual(afterwards.wallet, before.wallet, 'nothing moved');
   });
@@ -77,7 +106,11 @@ describe('code guessing', () => {
     for (let i = 0; i < 5; i++) await sys.payserver.services.replies.handle(digits, `${100000 + i}`);
     const checked = (await payments()).reduce((n: number, p: { wrong_replies: number }) => n + p.wrong_replies, 0);
     assert.ok(checked <= 10, `${checked} codes were checked; the phone's window allows 10`);
-    const bucket = await payserverDb().selectFrom('rate_limits').selectAll().where('bucket', '=', `code-checks:+${digits}`).execute();
+    const bucket = await payserverDb()
+      .selectFrom('rate_limits')
+      .selectAll()
+      .where('bucket', '=', `code-checks:+${digits}`)
+      .execute();
     assert.ok(bucket.every((b: { hits: number }) => b.hits <= 10));
   });
 });

@@ -17,7 +17,9 @@ describe('one correlation id follows a payment', () => {
   it("carries the TV's correlation id through both services, their messages, the webhooks, the log lines and the timeline, even when the payment comes by SMS reply", async (t) => {
     const rx = await webhookReceiver();
     t.after(() => rx.close());
-    const hook = (await sys.backendAdmin('POST', '/admin/v1/webhooks', { url: rx.url, events: ['order.paid', 'order.fulfilled'] })).json();
+    const hook = (
+      await sys.backendAdmin('POST', '/admin/v1/webhooks', { url: rx.url, events: ['order.paid', 'order.fulfilled'] })
+    ).json();
     rx.setSecret(hook.secret);
 
     const cid = 'tv_follow_me_0123456789';
@@ -32,9 +34,14 @@ describe('one correlation id follows a payment', () => {
     await sys.walk.until(orderId, 'fulfilled');
 
     await eventually(() => assert.ok(rx.received.some((r) => r.type === 'order.fulfilled')));
-    for (const r of rx.received) assert.equal(r.headers['tvpay-correlation-id'], cid, `the ${r.type} webhook carries the id`);
+    for (const r of rx.received)
+      assert.equal(r.headers['tvpay-correlation-id'], cid, `the ${r.type} webhook carries the id`);
 
-    const timeline = (await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}/timeline`)).json() as Array<{ kind: string; summary: string; correlationId?: string }>;
+    const timeline = (await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}/timeline`)).json() as Array<{
+      kind: string;
+      summary: string;
+      correlationId?: string;
+    }>;
     for (const status of ['created', 'awaiting_payment', 'paid', 'fulfilled']) {
       const entry = timeline.find((e) => e.kind === 'status' && e.summary === status);
       assert.equal(entry?.correlationId, cid, `the timeline's ${status} carries the id`);
@@ -43,9 +50,15 @@ describe('one correlation id follows a payment', () => {
     const lines = logs.map((l) => JSON.parse(l) as { correlationId?: string; req?: { url?: string } });
     const under = lines.filter((l) => l.correlationId === cid);
     for (const url of ['/v1/orders', '/internal/v1/payments', '/internal/v1/payment-events']) {
-      assert.ok(under.some((l) => l.req?.url === url), `a log line of ${url} (the TV's request, the back-end's start at the payment server, the payment server's outcome at the back-end) has the id`);
+      assert.ok(
+        under.some((l) => l.req?.url === url),
+        `a log line of ${url} (the TV's request, the back-end's start at the payment server, the payment server's outcome at the back-end) has the id`,
+      );
     }
-    assert.ok(lines.every((l) => 'correlationId' in l || !l.req), 'every request log line has a correlation id');
+    assert.ok(
+      lines.every((l) => 'correlationId' in l || !l.req),
+      'every request log line has a correlation id',
+    );
   });
 
   it('ignores a correlation id that is not one (it never reaches a log line as sent)', async () => {

@@ -79,18 +79,37 @@ describe("provisioning in the operator's system", () => {
     assert.equal((await accountByPhone(sys, `+${A}`)).wallet.balanceMinor, before.wallet.balanceMinor);
     await eventually(async () => {
       const inbox = await sys.carrier.carrier.inbox(A);
-      assert.ok(inbox.slice(seen).some((m) => /退款/.test(m.text)), 'the payer is told of the refund');
+      assert.ok(
+        inbox.slice(seen).some((m) => /退款/.test(m.text)),
+        'the payer is told of the refund',
+      );
     });
     const timeline = (await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}/timeline`)).json();
-    assert.ok(timeline.some((e: { kind: string; failureCode?: string }) => e.kind === 'fulfilment' && e.failureCode === 'FULFILMENT_FAILED'));
+    assert.ok(
+      timeline.some(
+        (e: { kind: string; failureCode?: string }) => e.kind === 'fulfilment' && e.failureCode === 'FULFILMENT_FAILED',
+      ),
+    );
     assert.ok(timeline.some((e: { kind: string; summary: string }) => e.kind === 'status' && e.summary === 'refunded'));
     // The operator's system comes back and a resend reaches it: the refunded order stays refunded.
     rx.answer(200);
     const [delivery] = (await sys.backendAdmin('GET', '/admin/v1/webhooks/fulfilment/deliveries')).json();
     assert.equal(delivery.status, 'failed');
-    assert.equal((await sys.backendAdmin('POST', `/admin/v1/webhooks/fulfilment/deliveries/${delivery.deliveryId}/resend`)).statusCode, 202);
-    await eventually(async () => assert.equal((await sys.backendAdmin('GET', '/admin/v1/webhooks/fulfilment/deliveries')).json()[0].status, 'delivered'));
+    assert.equal(
+      (await sys.backendAdmin('POST', `/admin/v1/webhooks/fulfilment/deliveries/${delivery.deliveryId}/resend`))
+        .statusCode,
+      202,
+    );
+    await eventually(async () =>
+      assert.equal(
+        (await sys.backendAdmin('GET', '/admin/v1/webhooks/fulfilment/deliveries')).json()[0].status,
+        'delivered',
+      ),
+    );
     assert.equal((await tv('GET', `/v1/orders/${orderId}`)).json().status, 'refunded');
-    assert.equal((await tv('GET', '/v1/entitlements')).json().find((e: { orderId: string }) => e.orderId === orderId), undefined);
+    assert.equal(
+      (await tv('GET', '/v1/entitlements')).json().find((e: { orderId: string }) => e.orderId === orderId),
+      undefined,
+    );
   });
 });

@@ -6,14 +6,20 @@ import { testSystem, type TestSystem } from '../support/system.ts';
 const A = '8613800138000';
 let sys: TestSystem;
 before(async () => {
-  sys = await testSystem({ TVPAY_LIMIT_PAYER_PER_PHONE: '3', TVPAY_LIMIT_CODES_PER_PHONE: '2', TVPAY_CODE_TTL_SECONDS: '5', TVPAY_LIMIT_WINDOW_SECONDS: '86400' });
+  sys = await testSystem({
+    TVPAY_LIMIT_PAYER_PER_PHONE: '3',
+    TVPAY_LIMIT_CODES_PER_PHONE: '2',
+    TVPAY_CODE_TTL_SECONDS: '5',
+    TVPAY_LIMIT_WINDOW_SECONDS: '86400',
+  });
 });
 after(() => sys.close());
 
 describe('rate limits and code expiry', () => {
   it('refuses the fourth payer submission for one phone in a window with 429 RATE_LIMITED and leaves the order as it was', async () => {
     const orderId = await createOrder(sys, 'kids-app');
-    for (let i = 0; i < 3; i++) assert.equal((await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13600136000' })).statusCode, 202);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13600136000' })).statusCode, 202);
     const before = (await sys.tv('GET', `/v1/orders/${orderId}`)).json();
     const res = await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13600136000' });
     assert.equal(res.statusCode, 429);

@@ -26,12 +26,18 @@ describe('listing and tracing orders', () => {
     for (const phone of ['13800138000', '+86 138 0013 8000', '+8613800138000']) {
       const res = await admin(`/admin/v1/orders?phone=${encodeURIComponent(phone)}`);
       assert.equal(res.statusCode, 200, res.body);
-      assert.ok(res.json().items.some((o: { orderId: string }) => o.orderId === paidId), phone);
+      assert.ok(
+        res.json().items.some((o: { orderId: string }) => o.orderId === paidId),
+        phone,
+      );
       assert.ok(res.json().items.every((o: { payerPhone: string }) => o.payerPhone === `+${A}`));
     }
     const order = (await admin(`/admin/v1/orders/${paidId}`)).json();
     const byDevice = (await admin(`/admin/v1/orders?deviceId=${order.deviceId}&status=fulfilled`)).json();
-    assert.deepEqual(byDevice.items.map((o: { orderId: string }) => o.orderId), [paidId]);
+    assert.deepEqual(
+      byDevice.items.map((o: { orderId: string }) => o.orderId),
+      [paidId],
+    );
     assert.equal(byDevice.items[0].paymentId, order.paymentId);
     assert.equal(byDevice.items[0].refundedMinor, 0);
     assert.equal(byDevice.items[0].subscriptionId, null);
@@ -59,7 +65,15 @@ describe('listing and tracing orders', () => {
   });
 
   it('answers bad filters with a 400 that names them', async () => {
-    for (const q of ['status=paidish', 'from=yesterday', 'limit=500', 'limit=0', 'phone=12', 'cursor=bm9wZQ', 'colour=red']) {
+    for (const q of [
+      'status=paidish',
+      'from=yesterday',
+      'limit=500',
+      'limit=0',
+      'phone=12',
+      'cursor=bm9wZQ',
+      'colour=red',
+    ]) {
       const res = await admin(`/admin/v1/orders?${q}`);
       assert.equal(res.statusCode, 400, `${q} → ${res.body}`);
       assert.ok(res.json().detail.length > 0);
@@ -70,10 +84,19 @@ describe('listing and tracing orders', () => {
     const res = await admin(`/admin/v1/orders/${paidId}/timeline`);
     assert.equal(res.statusCode, 200, res.body);
     const timeline = res.json();
-    const statuses = timeline.filter((e: { kind: string }) => e.kind === 'status').map((e: { summary: string }) => e.summary);
+    const statuses = timeline
+      .filter((e: { kind: string }) => e.kind === 'status')
+      .map((e: { summary: string }) => e.summary);
     assert.deepEqual(statuses, ['created', 'awaiting_payment', 'paid', 'fulfilled']);
-    assert.ok(timeline.some((e: { kind: string; smsKind?: string }) => e.kind === 'sms' && e.smsKind === 'code'), 'the code SMS');
-    assert.ok(timeline.some((e: { kind: string; summary: string }) => e.kind === 'message' && e.summary.startsWith('payment.completed')));
+    assert.ok(
+      timeline.some((e: { kind: string; smsKind?: string }) => e.kind === 'sms' && e.smsKind === 'code'),
+      'the code SMS',
+    );
+    assert.ok(
+      timeline.some(
+        (e: { kind: string; summary: string }) => e.kind === 'message' && e.summary.startsWith('payment.completed'),
+      ),
+    );
     assert.ok(timeline.some((e: { kind: string }) => e.kind === 'payment'));
     const times = timeline.map((e: { at: string }) => e.at);
     assert.deepEqual(times, [...times].sort());
@@ -82,7 +105,11 @@ describe('listing and tracing orders', () => {
 
   it("shows the wallet provider an order's payments with their refunds and an account's entries", async () => {
     const order = (await admin(`/admin/v1/orders/${paidId}`)).json();
-    assert.equal((await sys.backendAdmin('POST', `/admin/v1/orders/${paidId}/refunds`, { amountMinor: 500, reason: 'goodwill' })).statusCode, 201);
+    assert.equal(
+      (await sys.backendAdmin('POST', `/admin/v1/orders/${paidId}/refunds`, { amountMinor: 500, reason: 'goodwill' }))
+        .statusCode,
+      201,
+    );
     const payments = await eventually(async () => {
       const list = (await sys.payAdmin('GET', `/admin/v1/payments?orderId=${paidId}`)).json();
       assert.equal(list[0]?.refunds.length, 1);
@@ -93,7 +120,9 @@ describe('listing and tracing orders', () => {
     assert.equal(payments[0].refundedMinor, 500);
     const account = await accountByPhone(sys, `+${A}`);
     const entries = (await sys.payAdmin('GET', `/admin/v1/accounts/${account.accountId}/entries`)).json();
-    const mine = entries.filter((e: { ref: string }) => e.ref === order.paymentId || e.ref === payments[0].refunds[0].refundId);
+    const mine = entries.filter(
+      (e: { ref: string }) => e.ref === order.paymentId || e.ref === payments[0].refunds[0].refundId,
+    );
     assert.deepEqual(mine.map((e: { kind: string }) => e.kind).sort(), ['capture', 'hold', 'refund']);
     assert.equal(mine.find((e: { kind: string }) => e.kind === 'refund').amountMinor, 500);
     assert.equal((await sys.payAdmin('GET', '/admin/v1/accounts/acc_nope/entries')).statusCode, 404);
@@ -107,25 +136,44 @@ describe('devices and products for operators', () => {
     const tv = sys.as(token);
     assert.equal((await tv('GET', '/v1/products')).statusCode, 200);
     const listed = (await admin('/admin/v1/devices')).json();
-    assert.ok(listed.some((d: { deviceId: string; revokedAt: null }) => d.deviceId === deviceId && d.revokedAt === null));
+    assert.ok(
+      listed.some((d: { deviceId: string; revokedAt: null }) => d.deviceId === deviceId && d.revokedAt === null),
+    );
     assert.ok(!JSON.stringify(listed).includes(token), 'tokens are never listed');
     assert.equal((await sys.backendAdmin('DELETE', `/admin/v1/devices/${deviceId}`)).statusCode, 204);
     assert.equal((await tv('GET', '/v1/products')).statusCode, 401);
-    assert.ok((await admin('/admin/v1/devices')).json().find((d: { deviceId: string }) => d.deviceId === deviceId).revokedAt);
+    assert.ok(
+      (await admin('/admin/v1/devices')).json().find((d: { deviceId: string }) => d.deviceId === deviceId).revokedAt,
+    );
     assert.equal((await sys.backendAdmin('DELETE', '/admin/v1/devices/dev_nope')).statusCode, 404);
   });
 
   it('retires a product: TVs stop seeing and buying it, old orders keep it, a PUT puts it back', async () => {
-    const put = await sys.backendAdmin('PUT', '/admin/v1/products/old-pack', { title: 'Old pack', amountMinor: 300, currency: 'CNY', service: 'old', durationDays: 7 });
+    const put = await sys.backendAdmin('PUT', '/admin/v1/products/old-pack', {
+      title: 'Old pack',
+      amountMinor: 300,
+      currency: 'CNY',
+      service: 'old',
+      durationDays: 7,
+    });
     assert.equal(put.statusCode, 200, put.body);
     const tv = await newTv(sys, 'retire-tv');
     const orderId = await createOrder(sys, 'old-pack', tv);
     assert.equal((await sys.backendAdmin('DELETE', '/admin/v1/products/old-pack')).statusCode, 204);
     assert.ok(!(await tv('GET', '/v1/products')).json().some((p: { productId: string }) => p.productId === 'old-pack'));
     assert.equal((await tv('POST', '/v1/orders', { productId: 'old-pack' })).statusCode, 404);
-    assert.ok((await admin('/admin/v1/products')).json().find((p: { productId: string }) => p.productId === 'old-pack').retiredAt);
+    assert.ok(
+      (await admin('/admin/v1/products')).json().find((p: { productId: string }) => p.productId === 'old-pack')
+        .retiredAt,
+    );
     assert.equal((await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}`)).json().title, 'Old pack');
-    await sys.backendAdmin('PUT', '/admin/v1/products/old-pack', { title: 'Old pack', amountMinor: 300, currency: 'CNY', service: 'old', durationDays: 7 });
+    await sys.backendAdmin('PUT', '/admin/v1/products/old-pack', {
+      title: 'Old pack',
+      amountMinor: 300,
+      currency: 'CNY',
+      service: 'old',
+      durationDays: 7,
+    });
     assert.ok((await tv('GET', '/v1/products')).json().some((p: { productId: string }) => p.productId === 'old-pack'));
     assert.equal((await sys.backendAdmin('DELETE', '/admin/v1/products/nope')).statusCode, 404);
   });

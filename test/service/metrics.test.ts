@@ -36,15 +36,35 @@ describe('metrics', () => {
 
   it('counts the business (orders by status and channel, payments by outcome and source) and the plumbing', async () => {
     const backend = (await sys.backendAdmin('GET', '/metrics')).body;
-    assert.ok((sample(backend, 'tvpay_orders', { status: 'fulfilled', channel: 'sms_confirm' }) ?? 0) >= 1, backend.split('\n').filter((l) => l.startsWith('tvpay_orders') || l.startsWith('http_request_duration_seconds_count')).join(' ; '));
-    assert.ok(sample(backend, 'http_request_duration_seconds_count', { route: '/v1/orders/:orderId/payer', status_code: '202' })! >= 1);
+    assert.ok(
+      (sample(backend, 'tvpay_orders', { status: 'fulfilled', channel: 'sms_confirm' }) ?? 0) >= 1,
+      backend
+        .split('\n')
+        .filter((l) => l.startsWith('tvpay_orders') || l.startsWith('http_request_duration_seconds_count'))
+        .join(' ; '),
+    );
+    assert.ok(
+      sample(backend, 'http_request_duration_seconds_count', {
+        route: '/v1/orders/:orderId/payer',
+        status_code: '202',
+      })! >= 1,
+    );
     assert.ok(sample(backend, 'tvpay_outbox_oldest_pending_age_seconds') !== undefined);
     assert.ok(sample(backend, 'process_cpu_user_seconds_total') !== undefined, 'the process defaults');
-    assert.ok(sample(backend, 'tvpay_group_commit_units_count')! >= 1, backend.split('\n').filter((l) => l.includes('group_commit')).join(' ; '));
+    assert.ok(
+      sample(backend, 'tvpay_group_commit_units_count')! >= 1,
+      backend
+        .split('\n')
+        .filter((l) => l.includes('group_commit'))
+        .join(' ; '),
+    );
     assert.ok(sample(backend, 'tvpay_sms', { kind: 'code' }) === undefined, 'code SMS are the payment server’s');
     const payserver = (await sys.payAdmin('GET', '/metrics')).body;
     assert.ok(sample(payserver, 'tvpay_payments', { status: 'captured', source: 'wallet', method: 'sms_code' })! >= 1);
-    assert.ok(sample(payserver, 'tvpay_sms', { kind: 'code' })! >= 1, 'the code SMS, in whatever state its delivery is');
+    assert.ok(
+      sample(payserver, 'tvpay_sms', { kind: 'code' })! >= 1,
+      'the code SMS, in whatever state its delivery is',
+    );
     assert.match(payserver, /service="payserver"/);
   });
 });

@@ -24,21 +24,41 @@ describe('one open order per TV', () => {
     const second = await tv('POST', '/v1/orders', { productId: 'kids-app' });
     assert.equal(second.statusCode, 201);
     const old = (await tv('GET', `/v1/orders/${first}`)).json();
-    assert.deepEqual({ status: old.status, failureCode: old.failureCode }, { status: 'cancelled', failureCode: 'REPLACED' });
-    await eventually(async () => assert.equal((await accountByPhone(sys, `+${A}`)).wallet.heldMinor, before.wallet.heldMinor, 'the hold is released'));
+    assert.deepEqual(
+      { status: old.status, failureCode: old.failureCode },
+      { status: 'cancelled', failureCode: 'REPLACED' },
+    );
+    await eventually(async () =>
+      assert.equal(
+        (await accountByPhone(sys, `+${A}`)).wallet.heldMinor,
+        before.wallet.heldMinor,
+        'the hold is released',
+      ),
+    );
     await sys.carrier.carrier.reply(A, code);
     // Whatever the reply set off is delivered before looking.
     await sys.payserver.worker.drain();
     await sys.backend.worker.drain();
     assert.equal((await tv('GET', `/v1/orders/${first}`)).json().status, 'cancelled');
-    assert.deepEqual((await accountByPhone(sys, `+${A}`)).wallet, before.wallet, 'nothing was taken for the replaced order');
+    assert.deepEqual(
+      (await accountByPhone(sys, `+${A}`)).wallet,
+      before.wallet,
+      'nothing was taken for the replaced order',
+    );
   });
 
   it('leaves exactly one open order when a TV creates ten at once', async () => {
     const tv = await newTv(sys, 'racing');
-    const made = await Promise.all(Array.from({ length: 10 }, () => tv('POST', '/v1/orders', { productId: 'kids-app' })));
-    assert.ok(made.every((m) => m.statusCode === 201), made.map((m) => m.statusCode).join(','));
-    const statuses = await Promise.all(made.map(async (m) => (await tv('GET', `/v1/orders/${m.json().orderId}`)).json().status));
+    const made = await Promise.all(
+      Array.from({ length: 10 }, () => tv('POST', '/v1/orders', { productId: 'kids-app' })),
+    );
+    assert.ok(
+      made.every((m) => m.statusCode === 201),
+      made.map((m) => m.statusCode).join(','),
+    );
+    const statuses = await Promise.all(
+      made.map(async (m) => (await tv('GET', `/v1/orders/${m.json().orderId}`)).json().status),
+    );
     assert.equal(statuses.filter((s) => s === 'created').length, 1, statuses.join(','));
   });
 

@@ -37,7 +37,11 @@ describe('payment flows on the payment server', () => {
     await eventually(async () => assert.equal(await heldOf(A), 0, 'the first phone is released'));
     assert.equal(await heldOf(B), 2500);
     await reply(A, codeA);
-    assert.equal((await sys.tv('GET', `/v1/orders/${orderId}`)).json().status, 'awaiting_payment', 'the replaced code pays nothing');
+    assert.equal(
+      (await sys.tv('GET', `/v1/orders/${orderId}`)).json().status,
+      'awaiting_payment',
+      'the replaced code pays nothing',
+    );
     await reply(B, codeB);
     await orderStatus(sys, orderId, 'fulfilled');
     assert.equal(await heldOf(B), 0);
@@ -90,7 +94,9 @@ describe('payment flows on the payment server', () => {
     assert.equal(order.channel, 'sms_confirm', 'the 202 already shows the channel');
     await latestCode(sys, A, seen); // its code SMS has arrived: none is in flight to be taken for the next test's
     const db = sys.backend.db;
-    const starts = (await db.selectFrom('outbox').selectAll().where('topic', '=', 'payment.start').execute()).filter((m: { payload: string }) => JSON.parse(m.payload).orderId === orderId);
+    const starts = (await db.selectFrom('outbox').selectAll().where('topic', '=', 'payment.start').execute()).filter(
+      (m: { payload: string }) => JSON.parse(m.payload).orderId === orderId,
+    );
     assert.equal(starts.length, 1);
     assert.equal(starts[0]!.status, 'done');
     assert.equal(starts[0]!.attempts, 0, 'the outbox worker never ran it');
@@ -105,7 +111,9 @@ describe('payment flows on the payment server', () => {
     await orderStatus(sys, orderId, 'fulfilled');
     const db = sys.backend.db;
     await eventually(async () => {
-      const fulfils = (await db.selectFrom('outbox').selectAll().where('topic', '=', 'order.fulfil').execute()).filter((m: { payload: string }) => JSON.parse(m.payload).orderId === orderId);
+      const fulfils = (await db.selectFrom('outbox').selectAll().where('topic', '=', 'order.fulfil').execute()).filter(
+        (m: { payload: string }) => JSON.parse(m.payload).orderId === orderId,
+      );
       assert.equal(fulfils.length, 1);
       assert.equal(fulfils[0]!.status, 'done');
       assert.equal(fulfils[0]!.attempts, 0, 'the outbox worker never ran it');
@@ -141,15 +149,30 @@ describe('payment flows on the payment server', () => {
     await payer(orderId, '13800138000');
     const db = sys.payserver.db;
     await eventually(async () => {
-      const rows = await db.selectFrom('sms_messages').selectAll().where('kind', '=', 'code').orderBy('created_at', 'desc').execute();
+      const rows = await db
+        .selectFrom('sms_messages')
+        .selectAll()
+        .where('kind', '=', 'code')
+        .orderBy('created_at', 'desc')
+        .execute();
       assert.equal(rows[0]!.status, 'delivered');
-      assert.equal(await smsLog.advance(db, rows[0]!.id, 'sent', new Date()), false, 'a delivery state never moves back');
+      assert.equal(
+        await smsLog.advance(db, rows[0]!.id, 'sent', new Date()),
+        false,
+        'a delivery state never moves back',
+      );
     });
     const listed = await sys.payAdmin('GET', '/admin/v1/sms?phone=13800138000&limit=5');
     assert.equal(listed.statusCode, 200);
     const rows = listed.json();
-    assert.ok(rows.some((r: { kind: string; status: string }) => r.kind === 'code' && r.status === 'delivered'), 'operators see delivery states');
-    assert.ok(rows.every((r: object) => !('text' in r)), 'no SMS text is shown to operators');
+    assert.ok(
+      rows.some((r: { kind: string; status: string }) => r.kind === 'code' && r.status === 'delivered'),
+      'operators see delivery states',
+    );
+    assert.ok(
+      rows.every((r: object) => !('text' in r)),
+      'no SMS text is shown to operators',
+    );
     await sys.tv('POST', `/v1/orders/${orderId}/cancel`);
   });
 });

@@ -8,7 +8,11 @@ const A = '8613800138000';
 const B = '8613900139000';
 let sys: TestSystem;
 before(async () => {
-  sys = await testSystem({ TVPAY_LIMIT_PAYER_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_PHONE: '1000', TVPAY_LIMIT_CODE_CHECKS_PER_PHONE: '1000' });
+  sys = await testSystem({
+    TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
+    TVPAY_LIMIT_CODES_PER_PHONE: '1000',
+    TVPAY_LIMIT_CODE_CHECKS_PER_PHONE: '1000',
+  });
 });
 after(() => sys.close());
 
@@ -25,11 +29,15 @@ async function paidOrder(productId: string, digits = A, name = `tv-${Math.random
 
 const refund = (orderId: string, body: unknown, key?: string) =>
   sys.backendAdmin('POST', `/admin/v1/orders/${orderId}/refunds`, body, key ? { 'idempotency-key': key } : {});
-const refundsOf = async (orderId: string) => (await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}/refunds`)).json();
+const refundsOf = async (orderId: string) =>
+  (await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}/refunds`)).json();
 const settled = (orderId: string) =>
   eventually(async () => {
     const list = await refundsOf(orderId);
-    assert.ok(list.every((r: { status: string }) => r.status !== 'pending'), 'a refund is still pending');
+    assert.ok(
+      list.every((r: { status: string }) => r.status !== 'pending'),
+      'a refund is still pending',
+    );
     return list;
   });
 const ledgerSound = async () => {
@@ -92,7 +100,9 @@ describe('refunds', () => {
   it('never refunds more than was paid when many refunds race', async () => {
     const before = await accountByPhone(sys, `+${A}`);
     const { orderId } = await paidOrder('vip-month');
-    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => refund(orderId, { amountMinor: 1000, reason: `race ${i}` })));
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => refund(orderId, { amountMinor: 1000, reason: `race ${i}` })),
+    );
     const created = answers.filter((r) => r.statusCode === 201);
     assert.equal(created.length, 2, answers.map((r) => r.statusCode).join(','));
     assert.ok(answers.every((r) => r.statusCode === 201 || r.json().code === 'REFUND_EXCEEDS_PAYMENT'));
@@ -121,7 +131,15 @@ describe('refunds', () => {
     assert.equal(unpaid.statusCode, 409);
     assert.equal(unpaid.json().code, 'ORDER_NOT_PAID');
     const { orderId: paid } = await paidOrder('vip-month');
-    for (const body of [{ amountMinor: 0, reason: 'x' }, { amountMinor: -5, reason: 'x' }, { amountMinor: 10.5, reason: 'x' }, { amountMinor: '100', reason: 'x' }, { reason: '' }, { amountMinor: 100 }, { reason: 'x'.repeat(201) }]) {
+    for (const body of [
+      { amountMinor: 0, reason: 'x' },
+      { amountMinor: -5, reason: 'x' },
+      { amountMinor: 10.5, reason: 'x' },
+      { amountMinor: '100', reason: 'x' },
+      { reason: '' },
+      { amountMinor: 100 },
+      { reason: 'x'.repeat(201) },
+    ]) {
       const res = await refund(paid, body);
       assert.equal(res.statusCode, 400, `${JSON.stringify(body)} → ${res.body}`);
       assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');

@@ -31,7 +31,10 @@ describe('secrets at rest and credentials in the right place', () => {
     assert.match(replay.json().detail, /shown only/);
     assert.ok(!replay.body.includes(token));
     const rows = await sys.backend.db.selectFrom('idempotency_keys').selectAll().execute();
-    assert.ok(rows.every((r: { response_body: string | null }) => !(r.response_body ?? '').includes(token)), 'the token is not at rest');
+    assert.ok(
+      rows.every((r: { response_body: string | null }) => !(r.response_body ?? '').includes(token)),
+      'the token is not at rest',
+    );
   });
 
   it('keeps the data dir owner-only and every database and secret file 0600, whatever the umask', async () => {
@@ -56,7 +59,12 @@ describe('secrets at rest and credentials in the right place', () => {
   it('refuses a signed route a body that is not JSON, since the signature never covered it', async () => {
     const path = '/internal/v1/bindings/lookup';
     const headers = signRequest(sys.secrets.serviceSecret, 'POST', path, '', new Date(), 'nonce-form-body-0001');
-    const res = await sys.payserver.app.inject({ method: 'POST', url: path, headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'phone=%2B8613800138000' });
+    const res = await sys.payserver.app.inject({
+      method: 'POST',
+      url: path,
+      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'phone=%2B8613800138000',
+    });
     assert.equal(res.statusCode, 415, res.body);
   });
 

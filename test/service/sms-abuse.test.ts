@@ -12,7 +12,11 @@ after(() => sys.close());
 describe('defences against SMS abuse', () => {
   it('refuses a third number of the same prefix in a window with RATE_LIMITED', async () => {
     // An order for each number (a number without a wallet ends its order at once, NO_ACCOUNT).
-    for (const phone of ['13600136000', '13600136001']) assert.equal((await sys.tv('POST', `/v1/orders/${await createOrder(sys, 'kids-app')}/payer`, { phone })).statusCode, 202);
+    for (const phone of ['13600136000', '13600136001'])
+      assert.equal(
+        (await sys.tv('POST', `/v1/orders/${await createOrder(sys, 'kids-app')}/payer`, { phone })).statusCode,
+        202,
+      );
     const orderId = await createOrder(sys, 'kids-app');
     const res = await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13600136002' });
     assert.equal(res.statusCode, 429);
@@ -25,13 +29,19 @@ describe('defences against SMS abuse', () => {
     const inFlight = await createOrder(sys, 'kids-app', other);
     assert.equal((await other('POST', `/v1/orders/${inFlight}/payer`, { phone: '13800138000' })).statusCode, 202);
     const code = await latestCode(sys, '8613800138000');
-    const refused = await sys.tv('POST', `/v1/orders/${await createOrder(sys, 'kids-app')}/payer`, { phone: '13900139000' });
+    const refused = await sys.tv('POST', `/v1/orders/${await createOrder(sys, 'kids-app')}/payer`, {
+      phone: '13900139000',
+    });
     assert.equal(refused.statusCode, 429);
     assert.equal(refused.json().code, 'SMS_BUDGET_EXHAUSTED');
     assert.match(refused.json().detail, /budget/);
     assert.ok(Number(refused.headers['retry-after']) > 0);
     const status = (await sys.backendAdmin('GET', '/admin/v1/sms/budget')).json();
-    assert.deepEqual({ used: status.used, budget: status.budget, tripped: status.tripped }, { used: 3, budget: 3, tripped: true }, 'operators see the breaker tripped');
+    assert.deepEqual(
+      { used: status.used, budget: status.budget, tripped: status.tripped },
+      { used: 3, budget: 3, tripped: true },
+      'operators see the breaker tripped',
+    );
     await sys.carrier.carrier.reply('8613800138000', code);
     await orderStatus(sys, inFlight, 'fulfilled', other);
   });
@@ -50,10 +60,15 @@ describe('undeliverable code SMS', () => {
     const before = await accountByPhone(s2, '+8613800138000');
     const orderId = await create(s2, 'kids-app');
     await s2.tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13800138000' });
-    const dlr = (id: string) => s2.payserver.app.inject({ url: `/v1/sms/dlr?token=${encodeURIComponent(s2.secrets.smsInboundToken)}&id=${id}&status=16` });
+    const dlr = (id: string) =>
+      s2.payserver.app.inject({
+        url: `/v1/sms/dlr?token=${encodeURIComponent(s2.secrets.smsInboundToken)}&id=${id}&status=16`,
+      });
     const codeSms = async (n: number) =>
       eventually(async () => {
-        const rows = (await s2.payAdmin('GET', '/admin/v1/sms?phone=13800138000')).json().filter((r: { kind: string }) => r.kind === 'code');
+        const rows = (await s2.payAdmin('GET', '/admin/v1/sms?phone=13800138000'))
+          .json()
+          .filter((r: { kind: string }) => r.kind === 'code');
         assert.equal(rows.length, n);
         assert.ok(rows.every((r: { status: string }) => r.status !== 'queued'));
         return rows[0].smsId as string;

@@ -6,7 +6,11 @@ import { testSystem, type TestSystem } from '../support/system.ts';
 
 let sys: TestSystem;
 before(async () => {
-  sys = await testSystem({ TVPAY_SMS_DAILY_BUDGET: '3', TVPAY_LIMIT_CODES_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_DEVICE: '1000' });
+  sys = await testSystem({
+    TVPAY_SMS_DAILY_BUDGET: '3',
+    TVPAY_LIMIT_CODES_PER_PHONE: '1000',
+    TVPAY_LIMIT_CODES_PER_DEVICE: '1000',
+  });
 });
 after(() => sys.close());
 
@@ -27,20 +31,33 @@ describe('SMS that probing and pumping cannot avoid', () => {
     assert.match(sms.text, /200\.00元/);
   });
 
-  it('counts possession codes against the payment server\'s daily SMS budget and refuses past it', async () => {
+  it("counts possession codes against the payment server's daily SMS budget and refuses past it", async () => {
     const tv = await newTv(sys, 'pumping');
     const orderId = await createOrder(sys, 'kids-app', tv);
     const order = (await tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13600136000' })).json();
     const token = String(order.payUrl).split('/pay/')[1]!;
-    const send = () => sys.payserver.app.inject({ method: 'POST', url: `/pay/${token}/code?lang=en`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: '' });
+    const send = () =>
+      sys.payserver.app.inject({
+        method: 'POST',
+        url: `/pay/${token}/code?lang=en`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: '',
+      });
     const used = (await sys.payAdmin('GET', '/admin/v1/sms/budget')).json().used as number;
     const answers = [];
     for (let i = used; i < 3; i++) answers.push(await send());
-    assert.ok(answers.every((a) => a.statusCode === 303 && !a.headers['set-cookie']?.toString().includes('tvpay_pay_notice=')), 'each code was sent');
+    assert.ok(
+      answers.every((a) => a.statusCode === 303 && !a.headers['set-cookie']?.toString().includes('tvpay_pay_notice=')),
+      'each code was sent',
+    );
     const refused = await send();
     assert.equal(refused.statusCode, 303);
     const notice = String(refused.headers['set-cookie']).match(/tvpay_pay_notice=([^;]+)/)![1]!;
-    assert.equal(JSON.parse(Buffer.from(notice, 'base64url').toString('utf8')).code, 'SMS_BUDGET_EXHAUSTED', 'the page is told the budget is used up');
+    assert.equal(
+      JSON.parse(Buffer.from(notice, 'base64url').toString('utf8')).code,
+      'SMS_BUDGET_EXHAUSTED',
+      'the page is told the budget is used up',
+    );
     const budget = (await sys.payAdmin('GET', '/admin/v1/sms/budget')).json();
     assert.deepEqual({ used: budget.used, tripped: budget.tripped }, { used: 3, tripped: true });
   });

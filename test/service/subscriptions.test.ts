@@ -10,9 +10,23 @@ const A = '8613800138000';
 let sys: TestSystem;
 let rx: Awaited<ReturnType<typeof webhookReceiver>>;
 before(async () => {
-  sys = await testSystem({ TVPAY_TEST_CLOCK: '1', TVPAY_LIMIT_PAYER_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_PHONE: '1000', TVPAY_ORDER_TTL_SECONDS: '3600' });
+  sys = await testSystem({
+    TVPAY_TEST_CLOCK: '1',
+    TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
+    TVPAY_LIMIT_CODES_PER_PHONE: '1000',
+    TVPAY_ORDER_TTL_SECONDS: '3600',
+  });
   rx = await webhookReceiver();
-  const hook = await sys.backendAdmin('POST', '/admin/v1/webhooks', { url: rx.url, events: ['subscription.created', 'subscription.renewed', 'subscription.renewal_failed', 'subscription.cancelled', 'subscription.lapsed'] });
+  const hook = await sys.backendAdmin('POST', '/admin/v1/webhooks', {
+    url: rx.url,
+    events: [
+      'subscription.created',
+      'subscription.renewed',
+      'subscription.renewal_failed',
+      'subscription.cancelled',
+      'subscription.lapsed',
+    ],
+  });
   rx.setSecret(hook.json().secret);
 });
 after(async () => {
@@ -81,7 +95,10 @@ describe('subscriptions that renew', () => {
     const ent = (await tv('GET', '/v1/entitlements')).json().find((e: { service: string }) => e.service === 'uhd');
     assert.equal(sub.currentPeriodEnd, ent.validUntil);
     assert.equal(sub.nextChargeAt, sub.currentPeriodEnd);
-    assert.equal((await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}`)).json().subscriptionId, sub.subscriptionId);
+    assert.equal(
+      (await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}`)).json().subscriptionId,
+      sub.subscriptionId,
+    );
     await buy(tv, A);
     const again = await subsOf(tv);
     assert.equal(again.length, 1, 'no second subscription');
@@ -94,24 +111,46 @@ describe('subscriptions that renew', () => {
     const [sub] = await subsOf(tv);
     const wallet = (await accountByPhone(sys, `+${A}`)).wallet.balanceMinor;
     // The price goes up before the notice: the notice says so, and the renewal is charged the new price.
-    const uhd = { title: '4K会员连续包月', amountMinor: 3200, currency: 'CNY', service: 'uhd', durationDays: 30, renews: true };
+    const uhd = {
+      title: '4K会员连续包月',
+      amountMinor: 3200,
+      currency: 'CNY',
+      service: 'uhd',
+      durationDays: 30,
+      renews: true,
+    };
     assert.equal((await sys.backendAdmin('PUT', '/admin/v1/products/uhd-monthly', uhd)).statusCode, 200);
     let seen = await smsCount(sys, A);
-    await moveClock(Date.parse(sub.currentPeriodEnd) - Date.parse((await sys.backendAdmin('GET', '/admin/v1/test-clock')).json().now) - 4 * DAY);
+    await moveClock(
+      Date.parse(sub.currentPeriodEnd) -
+        Date.parse((await sys.backendAdmin('GET', '/admin/v1/test-clock')).json().now) -
+        4 * DAY,
+    );
     const notice = await newSms(A, seen, /自动续费32\.00元/);
     assert.match(notice, /价格由30\.00元调整为32\.00元/);
     assert.match(notice, /回复TD取消/);
     assert.match(notice, /\d{4}年\d{1,2}月\d{1,2}日/);
     seen = await smsCount(sys, A);
     await moveClock(4 * DAY + 1000);
-    await eventually(async () => assert.notEqual((await subsOf(tv))[0].currentPeriodEnd, sub.currentPeriodEnd, 'renewed'), 15_000);
+    await eventually(
+      async () => assert.notEqual((await subsOf(tv))[0].currentPeriodEnd, sub.currentPeriodEnd, 'renewed'),
+      15_000,
+    );
     const [renewed] = await subsOf(tv);
     assert.equal(Date.parse(renewed.currentPeriodEnd) - Date.parse(sub.currentPeriodEnd) >= 30 * DAY - 60_000, true);
-    const all = (await sys.backendAdmin('GET', '/admin/v1/orders?phone=13800138000&limit=50')).json().items.filter((o: { channel: string }) => o.channel === 'renewal');
-    assert.equal((await accountByPhone(sys, `+${A}`)).wallet.balanceMinor, wallet - 3200, `charged the new price from the wallet once: ${JSON.stringify(all.map((o: { accountId: string; status: string }) => [o.accountId, o.status]))}`);
+    const all = (await sys.backendAdmin('GET', '/admin/v1/orders?phone=13800138000&limit=50'))
+      .json()
+      .items.filter((o: { channel: string }) => o.channel === 'renewal');
+    assert.equal(
+      (await accountByPhone(sys, `+${A}`)).wallet.balanceMinor,
+      wallet - 3200,
+      `charged the new price from the wallet once: ${JSON.stringify(all.map((o: { accountId: string; status: string }) => [o.accountId, o.status]))}`,
+    );
     assert.equal(renewed.amountMinor, 3200);
     await newSms(A, seen, /已自动续费/);
-    const renewals = (await sys.backendAdmin('GET', `/admin/v1/orders?accountId=acct-renew-tv&status=fulfilled`)).json().items.filter((o: { channel: string }) => o.channel === 'renewal');
+    const renewals = (await sys.backendAdmin('GET', `/admin/v1/orders?accountId=acct-renew-tv&status=fulfilled`))
+      .json()
+      .items.filter((o: { channel: string }) => o.channel === 'renewal');
     assert.equal(renewals.length, 1, 'the renewal is an order of its own');
     assert.equal(renewals[0].subscriptionId, sub.subscriptionId);
 
@@ -127,14 +166,30 @@ describe('subscriptions that renew', () => {
     seen = await smsCount(sys, A);
     await sys.carrier.carrier.reply(A, '退订');
     await newSms(A, seen, /没有需要取消/);
-    await eventually(() => assert.deepEqual(hooksOf(sub.subscriptionId).sort(), ['subscription.cancelled', 'subscription.created', 'subscription.renewed']));
+    await eventually(() =>
+      assert.deepEqual(hooksOf(sub.subscriptionId).sort(), [
+        'subscription.cancelled',
+        'subscription.created',
+        'subscription.renewed',
+      ]),
+    );
     uhd.amountMinor = 3000;
     await sys.backendAdmin('PUT', '/admin/v1/products/uhd-monthly', uhd);
   });
 
   it('retries a renewal that cannot be paid after 1 and 3 days, then lapses, while the entitlement ends on time', async () => {
     const digits = '8613500135000';
-    assert.equal((await sys.payAdmin('POST', '/admin/v1/accounts', { phone: `+${digits}`, currency: 'CNY', walletMinor: 3000, quickPay: true })).statusCode, 201);
+    assert.equal(
+      (
+        await sys.payAdmin('POST', '/admin/v1/accounts', {
+          phone: `+${digits}`,
+          currency: 'CNY',
+          walletMinor: 3000,
+          quickPay: true,
+        })
+      ).statusCode,
+      201,
+    );
     const tv = await newTv(sys, 'lapse-tv');
     await buy(tv, digits);
     const [sub] = await subsOf(tv);
@@ -149,27 +204,46 @@ describe('subscriptions that renew', () => {
     assert.equal(ent.validUntil, sub.currentPeriodEnd, 'the entitlement ends at the period end');
     seen = await smsCount(sys, digits);
     await moveClock(DAY);
-    await eventually(async () => assert.equal((await subsOf(tv))[0].nextChargeAt, new Date(Date.parse(sub.currentPeriodEnd) + 3 * DAY).toISOString()), 15_000);
+    await eventually(
+      async () =>
+        assert.equal(
+          (await subsOf(tv))[0].nextChargeAt,
+          new Date(Date.parse(sub.currentPeriodEnd) + 3 * DAY).toISOString(),
+        ),
+      15_000,
+    );
     await moveClock(2 * DAY);
     await eventually(async () => assert.equal((await subsOf(tv))[0].status, 'lapsed'), 15_000);
     await newSms(digits, seen, /已停止续费/);
     assert.equal((await accountByPhone(sys, `+${digits}`)).wallet.balanceMinor, 0, 'nothing was charged');
-    const failed = (await sys.backendAdmin('GET', '/admin/v1/orders?accountId=acct-lapse-tv&status=failed')).json().items;
+    const failed = (await sys.backendAdmin('GET', '/admin/v1/orders?accountId=acct-lapse-tv&status=failed')).json()
+      .items;
     assert.equal(failed.length, 3, 'three tries, each an order of its own');
     await eventually(() =>
-      assert.deepEqual(hooksOf(sub.subscriptionId).sort(), ['subscription.created', 'subscription.lapsed', 'subscription.renewal_failed', 'subscription.renewal_failed', 'subscription.renewal_failed']),
+      assert.deepEqual(hooksOf(sub.subscriptionId).sort(), [
+        'subscription.created',
+        'subscription.lapsed',
+        'subscription.renewal_failed',
+        'subscription.renewal_failed',
+        'subscription.renewal_failed',
+      ]),
     );
   });
 
   it('on the checkout page, renews only when the payer ticks the agreement there; otherwise it is one period', async () => {
     const unbound = '8613600136000';
-    for (const [name, agree] of [['page-no', false], ['page-yes', true]] as const) {
+    for (const [name, agree] of [
+      ['page-no', false],
+      ['page-yes', true],
+    ] as const) {
       const tv = await newTv(sys, name);
       const orderId = await createOrder(sys, 'uhd-monthly', tv);
       const seen = await smsCount(sys, unbound);
       const order = (await tv('POST', `/v1/orders/${orderId}/payer`, { phone: `+${unbound}` })).json();
       await latestCode(sys, unbound, seen).catch(() => undefined);
-      const token = (await orderStatus(sys, orderId, 'awaiting_payment', tv)).payUrl?.split('/pay/')[1] ?? order.payUrl.split('/pay/')[1];
+      const token =
+        (await orderStatus(sys, orderId, 'awaiting_payment', tv)).payUrl?.split('/pay/')[1] ??
+        order.payUrl.split('/pay/')[1];
       const page = await sys.payserverAs(undefined)('GET', `/pay/${token}`);
       assert.equal(page.statusCode, 200);
       const { checkout } = sys.payserver.services;
@@ -177,7 +251,11 @@ describe('subscriptions that renew', () => {
       const grant = await checkout.verify(token, sessionId, await latestCode(sys, unbound, seen + 1));
       await checkout.pay(token, grant, 'wallet', agree);
       await orderStatus(sys, orderId, 'fulfilled', tv);
-      assert.equal((await subsOf(tv)).length, agree ? 1 : 0, agree ? 'agreed: a subscription' : 'not agreed: one period only');
+      assert.equal(
+        (await subsOf(tv)).length,
+        agree ? 1 : 0,
+        agree ? 'agreed: a subscription' : 'not agreed: one period only',
+      );
     }
   });
 

@@ -7,7 +7,11 @@ import { testSystem, type TestSystem } from '../support/system.ts';
 const A = '8613800138000';
 let sys: TestSystem;
 before(async () => {
-  sys = await testSystem({ TVPAY_LIMIT_PAYER_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_PHONE: '1000', TVPAY_LIMIT_CODE_CHECKS_PER_PHONE: '1000' });
+  sys = await testSystem({
+    TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
+    TVPAY_LIMIT_CODES_PER_PHONE: '1000',
+    TVPAY_LIMIT_CODE_CHECKS_PER_PHONE: '1000',
+  });
 });
 after(() => sys.close());
 

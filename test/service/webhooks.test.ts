@@ -8,12 +8,21 @@ import { webhookReceiver } from '../support/webhook-receiver.ts';
 const A = '8613800138000';
 let sys: TestSystem;
 before(async () => {
-  sys = await testSystem({ TVPAY_LIMIT_PAYER_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_PHONE: '1000', TVPAY_LIMIT_CODE_CHECKS_PER_PHONE: '1000' });
+  sys = await testSystem({
+    TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
+    TVPAY_LIMIT_CODES_PER_PHONE: '1000',
+    TVPAY_LIMIT_CODE_CHECKS_PER_PHONE: '1000',
+  });
 });
 after(() => sys.close());
 
 async function register(url: string, events: string[] = ['*'], key?: string) {
-  const res = await sys.backendAdmin('POST', '/admin/v1/webhooks', { url, events }, key ? { 'idempotency-key': key } : {});
+  const res = await sys.backendAdmin(
+    'POST',
+    '/admin/v1/webhooks',
+    { url, events },
+    key ? { 'idempotency-key': key } : {},
+  );
   assert.equal(res.statusCode, 201, res.body);
   return res.json();
 }
@@ -28,7 +37,8 @@ async function buy(productId = 'kids-app') {
   return orderId;
 }
 
-const deliveries = async (webhookId: string) => (await sys.backendAdmin('GET', `/admin/v1/webhooks/${webhookId}/deliveries`)).json();
+const deliveries = async (webhookId: string) =>
+  (await sys.backendAdmin('GET', `/admin/v1/webhooks/${webhookId}/deliveries`)).json();
 
 describe('webhooks', () => {
   it('shows the secret once, keeps it sealed, and signs every event with it', async (t) => {
@@ -37,13 +47,22 @@ describe('webhooks', () => {
     const hook = await register(rx.url, ['order.paid', 'order.fulfilled'], 'hook-key-1');
     assert.match(hook.secret, /^whsec_/);
     rx.setSecret(hook.secret);
-    const replay = await sys.backendAdmin('POST', '/admin/v1/webhooks', { url: rx.url, events: ['order.paid', 'order.fulfilled'] }, { 'idempotency-key': 'hook-key-1' });
+    const replay = await sys.backendAdmin(
+      'POST',
+      '/admin/v1/webhooks',
+      { url: rx.url, events: ['order.paid', 'order.fulfilled'] },
+      { 'idempotency-key': 'hook-key-1' },
+    );
     assert.equal(replay.json().webhookId, hook.webhookId);
     assert.ok(!replay.body.includes(hook.secret), 'a replay does not show the secret again');
     const listed = (await sys.backendAdmin('GET', '/admin/v1/webhooks')).json();
     assert.ok(listed.some((w: { webhookId: string }) => w.webhookId === hook.webhookId));
     assert.ok(!JSON.stringify(listed).includes(hook.secret));
-    const row = await sys.backend.db.selectFrom('webhooks').selectAll().where('id', '=', hook.webhookId).executeTakeFirstOrThrow();
+    const row = await sys.backend.db
+      .selectFrom('webhooks')
+      .selectAll()
+      .where('id', '=', hook.webhookId)
+      .executeTakeFirstOrThrow();
     assert.ok(!JSON.stringify(row).includes(hook.secret), 'the database holds the secret sealed');
 
     const orderId = await buy();
@@ -63,7 +82,10 @@ describe('webhooks', () => {
     assert.equal(paid!.json.data.payerPhone, `+${A}`);
     assert.equal(paid!.json.data.payUrl, null, 'the pay link, a bearer secret, is not sent');
     assert.equal(fulfilled!.json.data.status, 'fulfilled');
-    assert.ok(rx.received.every((r) => r.type === 'order.paid' || r.type === 'order.fulfilled'), 'only the subscribed types');
+    assert.ok(
+      rx.received.every((r) => r.type === 'order.paid' || r.type === 'order.fulfilled'),
+      'only the subscribed types',
+    );
     await sys.backendAdmin('DELETE', `/admin/v1/webhooks/${hook.webhookId}`);
   });
 
@@ -82,7 +104,10 @@ describe('webhooks', () => {
     });
     assert.equal(first.status, 'pending');
     assert.equal(first.lastStatusCode, 500);
-    assert.ok(Date.parse(first.nextAttemptAt) - Date.parse(first.lastAttemptAt) <= 15_000, 'the first retry is within 15 s');
+    assert.ok(
+      Date.parse(first.nextAttemptAt) - Date.parse(first.lastAttemptAt) <= 15_000,
+      'the first retry is within 15 s',
+    );
     rx.answer(204);
     await sys.advance(15_000);
     const done = await eventually(async () => {
@@ -93,10 +118,20 @@ describe('webhooks', () => {
     assert.equal(done.attempts, 2);
     assert.equal(done.lastStatusCode, 204);
     assert.equal(done.nextAttemptAt, null);
-    const resent = await sys.backendAdmin('POST', `/admin/v1/webhooks/${hook.webhookId}/deliveries/${done.deliveryId}/resend`);
+    const resent = await sys.backendAdmin(
+      'POST',
+      `/admin/v1/webhooks/${hook.webhookId}/deliveries/${done.deliveryId}/resend`,
+    );
     assert.equal(resent.statusCode, 202, resent.body);
-    await eventually(() => assert.equal(rx.ofType('order.paid').filter((r) => r.json.data.orderId === orderId).length, 3));
-    const ids = new Set(rx.ofType('order.paid').filter((r) => r.json.data.orderId === orderId).map((r) => r.id));
+    await eventually(() =>
+      assert.equal(rx.ofType('order.paid').filter((r) => r.json.data.orderId === orderId).length, 3),
+    );
+    const ids = new Set(
+      rx
+        .ofType('order.paid')
+        .filter((r) => r.json.data.orderId === orderId)
+        .map((r) => r.id),
+    );
     assert.equal(ids.size, 1, 'every attempt carries the same event id');
     const timeline = (await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}/timeline`)).json();
     assert.ok(timeline.some((e: { kind: string }) => e.kind === 'webhook'));
@@ -120,8 +155,13 @@ describe('webhooks', () => {
       await tv('POST', `/v1/orders/${id}/cancel`);
       made.push(id);
     }
-    await eventually(() => assert.equal(fast.ofType('order.cancelled').filter((r) => made.includes(r.json.data.orderId)).length, 20));
-    assert.ok(slow.received.length <= 16, `at most sixteen deliveries in flight to the slow URL (${slow.received.length})`);
+    await eventually(() =>
+      assert.equal(fast.ofType('order.cancelled').filter((r) => made.includes(r.json.data.orderId)).length, 20),
+    );
+    assert.ok(
+      slow.received.length <= 16,
+      `at most sixteen deliveries in flight to the slow URL (${slow.received.length})`,
+    );
     await buy();
     await sys.backendAdmin('DELETE', `/admin/v1/webhooks/${s.webhookId}`);
     await sys.backendAdmin('DELETE', `/admin/v1/webhooks/${f.webhookId}`);

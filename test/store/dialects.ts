@@ -19,7 +19,12 @@ export async function skipFor(dialect: DialectName): Promise<string | false> {
  * With `t`, the store is disposed when that test ends, passed or failed (a failing test must not leak its
  * PostgreSQL database); `dispose()` may still be called, once or more.
  */
-export async function freshStore<DB>(dialect: DialectName, migrations: Record<string, Migration>, poolSize = 10, t?: { after(fn: () => Promise<void>): void }): Promise<DatabaseHandle<DB> & { url: string; dispose(): Promise<void> }> {
+export async function freshStore<DB>(
+  dialect: DialectName,
+  migrations: Record<string, Migration>,
+  poolSize = 10,
+  t?: { after(fn: () => Promise<void>): void },
+): Promise<DatabaseHandle<DB> & { url: string; dispose(): Promise<void> }> {
   let url: string;
   let cleanup: () => Promise<void>;
   if (dialect === 'sqlite') {
@@ -34,10 +39,11 @@ export async function freshStore<DB>(dialect: DialectName, migrations: Record<st
   const handle = openDatabase<DB>(url, poolSize);
   await migrate(handle.db, migrations);
   let disposed: Promise<void> | undefined;
-  const dispose = () => (disposed ??= (async () => {
-    await handle.close();
-    await cleanup();
-  })());
+  const dispose = () =>
+    (disposed ??= (async () => {
+      await handle.close();
+      await cleanup();
+    })());
   t?.after(dispose);
   return { ...handle, url, dispose };
 }

@@ -34,7 +34,11 @@ for (const dialect of DIALECTS) {
         await new Promise((r) => setTimeout(r, 30));
         return reply.code(201).send({ n: ++created, body: request.body });
       });
-      app.post('/signed', { preHandler: requireServiceSignature(common, 'a-shared-secret-for-tests', clock) }, async () => ({ ok: true }));
+      app.post(
+        '/signed',
+        { preHandler: requireServiceSignature(common, 'a-shared-secret-for-tests', clock) },
+        async () => ({ ok: true }),
+      );
       app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
         request.rawBody = Buffer.from(body as string);
         done(null, JSON.parse(body as string));
@@ -44,8 +48,25 @@ for (const dialect of DIALECTS) {
 
     it('releases a key left running by a crash after its timeout, so the retry runs', async (t) => {
       const k = await kit(t);
-      await k.common.insertInto('idempotency_keys').values({ scope: "a /things {}", idem_key: 'crashed', request_hash: sha256(JSON.stringify({ n: 1 })), state: 'running', response_status: null, response_body: null, created_at: k.clock.now().toISOString() }).execute();
-      const post = () => k.app.inject({ method: 'POST', url: '/things', payload: { n: 1 }, headers: { 'idempotency-key': 'crashed', 'x-who': 'a' } });
+      await k.common
+        .insertInto('idempotency_keys')
+        .values({
+          scope: 'a /things {}',
+          idem_key: 'crashed',
+          request_hash: sha256(JSON.stringify({ n: 1 })),
+          state: 'running',
+          response_status: null,
+          response_body: null,
+          created_at: k.clock.now().toISOString(),
+        })
+        .execute();
+      const post = () =>
+        k.app.inject({
+          method: 'POST',
+          url: '/things',
+          payload: { n: 1 },
+          headers: { 'idempotency-key': 'crashed', 'x-who': 'a' },
+        });
       assert.equal((await post()).statusCode, 409, 'still running: 409');
       k.clock.advance(61_000);
       assert.equal((await post()).statusCode, 201, 'after the timeout the retry runs');
@@ -56,24 +77,85 @@ for (const dialect of DIALECTS) {
       const k = await kit(t);
       const old = new Date(k.clock.now().getTime() - 40 * 86_400_000).toISOString();
       const fresh = k.clock.now().toISOString();
-      for (const [id, status, at] of [['o1', 'done', old], ['o2', 'pending', old], ['o3', 'done', fresh]] as const) {
-        await k.common.insertInto('outbox').values({ id, topic: 't', payload: '{}', status, attempts: 0, next_attempt_at: at, locked_until: null, last_error: null, created_at: at, done_at: null }).execute();
+      for (const [id, status, at] of [
+        ['o1', 'done', old],
+        ['o2', 'pending', old],
+        ['o3', 'done', fresh],
+      ] as const) {
+        await k.common
+          .insertInto('outbox')
+          .values({
+            id,
+            topic: 't',
+            payload: '{}',
+            status,
+            attempts: 0,
+            next_attempt_at: at,
+            locked_until: null,
+            last_error: null,
+            created_at: at,
+            done_at: null,
+          })
+          .execute();
       }
-      for (const [id, at] of [['s1', old], ['s2', fresh]] as const) {
-        await k.common.insertInto('sms_messages').values({ id, kind: 'code', ref: null, gateway_id: null, to_phone: '+8613800138000', sender: '1', status: 'delivered', created_at: at, updated_at: at }).execute();
+      for (const [id, at] of [
+        ['s1', old],
+        ['s2', fresh],
+      ] as const) {
+        await k.common
+          .insertInto('sms_messages')
+          .values({
+            id,
+            kind: 'code',
+            ref: null,
+            gateway_id: null,
+            to_phone: '+8613800138000',
+            sender: '1',
+            status: 'delivered',
+            created_at: at,
+            updated_at: at,
+          })
+          .execute();
       }
-      await k.common.insertInto('idempotency_keys').values({ scope: 's', idem_key: 'old', request_hash: 'x', state: 'done', response_status: 200, response_body: '{}', created_at: old }).execute();
+      await k.common
+        .insertInto('idempotency_keys')
+        .values({
+          scope: 's',
+          idem_key: 'old',
+          request_hash: 'x',
+          state: 'done',
+          response_status: 200,
+          response_body: '{}',
+          created_at: old,
+        })
+        .execute();
       const { pruneExpired } = await import('../../src/lib/db/retention.ts');
-      await pruneExpired(k.common, k.clock, { recordsDays: 30, idempotencyHours: 24, idempotencyRunningSeconds: 60 }, []);
-      assert.deepEqual((await k.common.selectFrom('outbox').select('id').orderBy('id').execute()).map((r) => r.id), ['o2', 'o3'], 'a pending message is never pruned');
-      assert.deepEqual((await k.common.selectFrom('sms_messages').select('id').execute()).map((r) => r.id), ['s2']);
-      assert.equal((await k.common.selectFrom('idempotency_keys').selectAll().where('idem_key', '=', 'old').execute()).length, 0);
+      await pruneExpired(
+        k.common,
+        k.clock,
+        { recordsDays: 30, idempotencyHours: 24, idempotencyRunningSeconds: 60 },
+        [],
+      );
+      assert.deepEqual(
+        (await k.common.selectFrom('outbox').select('id').orderBy('id').execute()).map((r) => r.id),
+        ['o2', 'o3'],
+        'a pending message is never pruned',
+      );
+      assert.deepEqual(
+        (await k.common.selectFrom('sms_messages').select('id').execute()).map((r) => r.id),
+        ['s2'],
+      );
+      assert.equal(
+        (await k.common.selectFrom('idempotency_keys').selectAll().where('idem_key', '=', 'old').execute()).length,
+        0,
+      );
       await k.dispose();
     });
 
     it('replays the first answer for the same key and body, refuses another body, and keeps callers apart', async (t) => {
       const k = await kit(t);
-      const post = (payload: object, key: string, who = 'a') => k.app.inject({ method: 'POST', url: '/things', payload, headers: { 'idempotency-key': key, 'x-who': who } });
+      const post = (payload: object, key: string, who = 'a') =>
+        k.app.inject({ method: 'POST', url: '/things', payload, headers: { 'idempotency-key': key, 'x-who': who } });
       const first = await post({ x: 1 }, 'k1');
       const again = await post({ x: 1 }, 'k1');
       assert.equal(first.statusCode, 201);
@@ -89,7 +171,11 @@ for (const dialect of DIALECTS) {
 
     it('runs a key once when the same request races, answering the others 409 or the replay', async (t) => {
       const k = await kit(t);
-      const answers = await Promise.all(Array.from({ length: 5 }, () => k.app.inject({ method: 'POST', url: '/things', payload: { x: 1 }, headers: { 'idempotency-key': 'race' } })));
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          k.app.inject({ method: 'POST', url: '/things', payload: { x: 1 }, headers: { 'idempotency-key': 'race' } }),
+        ),
+      );
       assert.equal(k.created(), 1);
       for (const a of answers) assert.ok(a.statusCode === 201 || a.statusCode === 409, String(a.statusCode));
       await k.app.close();
@@ -99,7 +185,10 @@ for (const dialect of DIALECTS) {
     it('accepts a signed message once and refuses its replay; old nonces are pruned', async (t) => {
       const k = await kit(t);
       const body = '{"a":1}';
-      const headers = { 'content-type': 'application/json', ...signRequest('a-shared-secret-for-tests', 'POST', '/signed', body, k.clock.now(), 'nonce-store-000001') };
+      const headers = {
+        'content-type': 'application/json',
+        ...signRequest('a-shared-secret-for-tests', 'POST', '/signed', body, k.clock.now(), 'nonce-store-000001'),
+      };
       assert.equal((await k.app.inject({ method: 'POST', url: '/signed', payload: body, headers })).statusCode, 200);
       assert.equal((await k.app.inject({ method: 'POST', url: '/signed', payload: body, headers })).statusCode, 401);
       k.clock.advance(11 * 60 * 1000);
@@ -117,13 +206,29 @@ for (const dialect of DIALECTS) {
         overHttp.push(request.path);
         return { status: 503, ok: false, text: '{"code":"NOT_READY"}' };
       };
-      const client = new SignedClient(inProcessTransport(() => peer.app, fallback), 'a-shared-secret-for-tests', k.clock);
-      await assert.rejects(client.post('/signed', { a: 1 }), (err: PeerError) => err.status === 503, 'no peer here yet: the fallback');
+      const client = new SignedClient(
+        inProcessTransport(() => peer.app, fallback),
+        'a-shared-secret-for-tests',
+        k.clock,
+      );
+      await assert.rejects(
+        client.post('/signed', { a: 1 }),
+        (err: PeerError) => err.status === 503,
+        'no peer here yet: the fallback',
+      );
       assert.deepEqual(overHttp, ['/signed']);
       peer.app = k.app;
       assert.deepEqual(await client.post('/signed', { a: 1 }), { ok: true });
-      assert.equal((await k.common.selectFrom('seen_nonces').selectAll().execute()).length, 1, 'the peer checked and recorded its nonce');
-      const forged = new SignedClient(inProcessTransport(() => peer.app, fallback), 'another-secret', k.clock);
+      assert.equal(
+        (await k.common.selectFrom('seen_nonces').selectAll().execute()).length,
+        1,
+        'the peer checked and recorded its nonce',
+      );
+      const forged = new SignedClient(
+        inProcessTransport(() => peer.app, fallback),
+        'another-secret',
+        k.clock,
+      );
       await assert.rejects(forged.post('/signed', { a: 1 }), (err: PeerError) => err.status === 401 && err.permanent);
       assert.deepEqual(overHttp, ['/signed'], 'nothing more went over HTTP');
       await k.app.close();
@@ -133,7 +238,15 @@ for (const dialect of DIALECTS) {
     it('gives up on a peer in the same process that does not answer in time', async (t) => {
       const k = await kit(t);
       k.app.post('/slow', async () => new Promise(() => {}));
-      const client = new SignedClient(inProcessTransport(() => k.app, () => assert.fail('the peer is here')), 'a-shared-secret-for-tests', k.clock, 50);
+      const client = new SignedClient(
+        inProcessTransport(
+          () => k.app,
+          () => assert.fail('the peer is here'),
+        ),
+        'a-shared-secret-for-tests',
+        k.clock,
+        50,
+      );
       await assert.rejects(client.post('/slow', {}), /did not answer within 50 ms/);
       await k.app.close().catch(() => undefined);
       await k.dispose();

@@ -56,7 +56,9 @@ describe('order events across back-end instances (PostgreSQL LISTEN/NOTIFY)', { 
     await kept.read('ord_42', async () => order);
     assert.equal(kept.size, 1);
     // The LISTEN connection of B is cut: B may miss changes from now on, so it keeps nothing.
-    await sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query like 'LISTEN%'`.execute(store.db);
+    await sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query like 'LISTEN%'`.execute(
+      store.db,
+    );
     await eventually(() => assert.equal(hearing.at(-1), false), 5000);
     assert.equal(kept.size, 0);
     await eventually(() => assert.equal(hearing.at(-1), true, 'it hears again once LISTEN holds again'), 10_000);

@@ -6,7 +6,11 @@ import { sql, type CompiledQuery, type Kysely } from 'kysely';
  * `planOfLast()` is EXPLAIN QUERY PLAN of the last one, its parameters
  * written in as literals.
  */
-export function capturePlans<DB>(store: Kysely<DB>): { db: Kysely<DB>; sent: CompiledQuery[]; planOfLast: () => Promise<string> } {
+export function capturePlans<DB>(store: Kysely<DB>): {
+  db: Kysely<DB>;
+  sent: CompiledQuery[];
+  planOfLast: () => Promise<string>;
+} {
   const sent: CompiledQuery[] = [];
   const db = store.withPlugin({
     transformQuery: (args) => {
@@ -18,7 +22,9 @@ export function capturePlans<DB>(store: Kysely<DB>): { db: Kysely<DB>; sent: Com
   const planOfLast = async () => {
     const { sql: text, parameters } = sent.at(-1)!;
     const values = [...parameters];
-    const rows = await sql.raw(`EXPLAIN QUERY PLAN ${text.replace(/\?/g, () => `'${String(values.shift())}'`)}`).execute(store);
+    const rows = await sql
+      .raw(`EXPLAIN QUERY PLAN ${text.replace(/\?/g, () => `'${String(values.shift())}'`)}`)
+      .execute(store);
     return (rows.rows as Array<{ detail: string }>).map((r) => r.detail).join('; ');
   };
   return { db, sent, planOfLast };

@@ -27,7 +27,11 @@ const noSending: SmsGateway = {
  * first one's commit), so on SQLite the racers share the one instance, and
  * race through its group commit.
  */
-async function twoInstances<DB>(dialect: (typeof DIALECTS)[number], migrations: Parameters<typeof freshStore>[1], t: TestContext) {
+async function twoInstances<DB>(
+  dialect: (typeof DIALECTS)[number],
+  migrations: Parameters<typeof freshStore>[1],
+  t: TestContext,
+) {
   const first = await freshStore<DB>(dialect, migrations, 10, t);
   if (dialect === 'sqlite') return [first, first] as const;
   const second = openDatabase<DB>(first.url, 10);
@@ -42,18 +46,52 @@ for (const dialect of DIALECTS) {
     it('the back-end counts no more refunds against an order than was paid', async (t) => {
       const [a, b] = await twoInstances<BackendTables>(dialect, backendMigrations, t);
       const now = new Date().toISOString();
-      await a.db.insertInto('devices').values({ id: 'dev_1', name: 'TV', account_id: 'sub_1', token_hash: 'h', created_at: now }).execute();
+      await a.db
+        .insertInto('devices')
+        .values({ id: 'dev_1', name: 'TV', account_id: 'sub_1', token_hash: 'h', created_at: now })
+        .execute();
       await a.db
         .insertInto('orders')
         .values({
-          id: 'ord_1', device_id: 'dev_1', account_id: 'sub_1', product_id: 'vip', title: 'VIP', amount_minor: 1000, currency: 'CNY', service: 'vip', duration_days: 30,
-          status: 'fulfilled', channel: 'sms_confirm', payer_phone: '+8613800138000', attempt: 1, link_token: 't', failure_code: null, payment_id: 'pay_1',
-          created_at: now, expires_at: now, paid_at: now, fulfilled_at: now, updated_at: now, refund_reserved_minor: 0, refunded_minor: 0, subscription_id: null, renewal_consent: 0, renews: 0,
+          id: 'ord_1',
+          device_id: 'dev_1',
+          account_id: 'sub_1',
+          product_id: 'vip',
+          title: 'VIP',
+          amount_minor: 1000,
+          currency: 'CNY',
+          service: 'vip',
+          duration_days: 30,
+          status: 'fulfilled',
+          channel: 'sms_confirm',
+          payer_phone: '+8613800138000',
+          attempt: 1,
+          link_token: 't',
+          failure_code: null,
+          payment_id: 'pay_1',
+          created_at: now,
+          expires_at: now,
+          paid_at: now,
+          fulfilled_at: now,
+          updated_at: now,
+          refund_reserved_minor: 0,
+          refunded_minor: 0,
+          subscription_id: null,
+          renewal_consent: 0,
+          renews: 0,
         })
         .execute();
-      const tries = await Promise.all(Array.from({ length: 30 }, (_, i) => inTransaction((i % 2 ? a : b).db, (trx) => refundStore.reserve(trx, 'ord_1', 100, new Date()))));
+      const tries = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          inTransaction((i % 2 ? a : b).db, (trx) => refundStore.reserve(trx, 'ord_1', 100, new Date())),
+        ),
+      );
       assert.equal(tries.filter(Boolean).length, 10);
-      const order = await a.db.selectFrom('orders').select('refund_reserved_minor').where('id', '=', 'ord_1').executeTakeFirstOrThrow();
+      const order = await a.db
+        .selectFrom('orders')
+        .select('refund_reserved_minor')
+        .where('id', '=', 'ord_1')
+        .executeTakeFirstOrThrow();
       assert.equal(Number(order.refund_reserved_minor), 1000);
     });
 
@@ -62,7 +100,10 @@ for (const dialect of DIALECTS) {
       const clock = new ManualClock();
       const ledger = new Ledger(cryptoRandom, clock);
       const now = clock.now().toISOString();
-      await a.db.insertInto('accounts').values({ id: 'acc_1', phone: '+8613800138000', currency: 'CNY', quick_pay: 1, created_at: now }).execute();
+      await a.db
+        .insertInto('accounts')
+        .values({ id: 'acc_1', phone: '+8613800138000', currency: 'CNY', quick_pay: 1, created_at: now })
+        .execute();
       const wallet = await ledger.openAccount(a.db, { accountId: 'acc_1', kind: 'wallet', currency: 'CNY' });
       await ledger.credit(a.db, wallet, 5000, 'seed');
       const hold = (await ledger.reserve(a.db, wallet, 1000, 'pay_1'))!;
@@ -70,19 +111,55 @@ for (const dialect of DIALECTS) {
       await a.db
         .insertInto('payments')
         .values({
-          id: 'pay_1', order_id: 'ord_1', attempt: 1, method: 'sms_code', phone: '+8613800138000', account_id: 'acc_1', source: 'wallet', hold_id: hold,
-          amount_minor: 1000, currency: 'CNY', status: 'captured', failure_code: null, code_hash: null, code_expires_at: null, wrong_replies: 0, refunded_minor: 0, created_at: now, completed_at: now,
+          id: 'pay_1',
+          order_id: 'ord_1',
+          attempt: 1,
+          method: 'sms_code',
+          phone: '+8613800138000',
+          account_id: 'acc_1',
+          source: 'wallet',
+          hold_id: hold,
+          amount_minor: 1000,
+          currency: 'CNY',
+          status: 'captured',
+          failure_code: null,
+          code_hash: null,
+          code_expires_at: null,
+          wrong_replies: 0,
+          refunded_minor: 0,
+          created_at: now,
+          completed_at: now,
         })
         .execute();
-      const service = (db: typeof a.db) => new RefundsService({ db, ledger, gateway: noSending, random: cryptoRandom, clock, kick: () => {}, options: { locale: 'zh-CN', smsFrom: '10690000' } });
+      const service = (db: typeof a.db) =>
+        new RefundsService({
+          db,
+          ledger,
+          gateway: noSending,
+          random: cryptoRandom,
+          clock,
+          kick: () => {},
+          options: { locale: 'zh-CN', smsFrom: '10690000' },
+        });
       const [sa, sb] = [service(a.db), service(b.db)];
-      const ask = (s: RefundsService, id: string) => s.refund({ refundId: id, orderId: 'ord_1', paymentId: 'pay_1', amountMinor: 300, currency: 'CNY', reason: 'race' });
+      const ask = (s: RefundsService, id: string) =>
+        s.refund({
+          refundId: id,
+          orderId: 'ord_1',
+          paymentId: 'pay_1',
+          amountMinor: 300,
+          currency: 'CNY',
+          reason: 'race',
+        });
       const answers = await Promise.all([
         ...Array.from({ length: 8 }, (_, i) => ask(i % 2 ? sa : sb, `rfd_${i}`)),
         ...Array.from({ length: 6 }, (_, i) => ask(i % 2 ? sa : sb, 'rfd_same')),
       ]);
       const same = answers.slice(8);
-      assert.ok(same.every((x) => x.status === same[0]!.status), 'one refund id, one answer');
+      assert.ok(
+        same.every((x) => x.status === same[0]!.status),
+        'one refund id, one answer',
+      );
       const rows = await a.db.selectFrom('refunds').selectAll().execute();
       assert.equal(rows.length, 9, 'one row per refund id');
       const succeeded = rows.filter((r) => r.status === 'succeeded');

@@ -29,10 +29,23 @@ for (const dialect of DIALECTS) {
       const store = await freshStore<PayserverTables>(dialect, payserverMigrations, 10, t);
       const clock = new ManualClock();
       const ledger = new Ledger(cryptoRandom, clock);
-      await store.db.insertInto('accounts').values({ id: 'acc_1', phone: '+8613800138000', currency: 'CNY', quick_pay: 1, created_at: clock.now().toISOString() }).execute();
+      await store.db
+        .insertInto('accounts')
+        .values({
+          id: 'acc_1',
+          phone: '+8613800138000',
+          currency: 'CNY',
+          quick_pay: 1,
+          created_at: clock.now().toISOString(),
+        })
+        .execute();
       const wallet = await ledger.openAccount(store.db, { accountId: 'acc_1', kind: 'wallet', currency: 'CNY' });
       const balance = async (id: string) => {
-        const r = await store.db.selectFrom('ledger_accounts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+        const r = await store.db
+          .selectFrom('ledger_accounts')
+          .selectAll()
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow();
         return { balance: Number(r.balance_minor), held: Number(r.held_minor) };
       };
       return { ...store, ledger, clock, wallet, balance };
@@ -59,7 +72,10 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await k.balance(k.wallet), { balance: 6000, held: 0 });
       await k.ledger.refund(k.db, h1, 'pay_1');
       assert.deepEqual(await k.balance(k.wallet), { balance: 10_000, held: 0 });
-      const sum = await k.db.selectFrom('postings').select((eb) => eb.fn.sum<number>('amount_minor').as('s')).executeTakeFirstOrThrow();
+      const sum = await k.db
+        .selectFrom('postings')
+        .select((eb) => eb.fn.sum<number>('amount_minor').as('s'))
+        .executeTakeFirstOrThrow();
       assert.equal(Number(sum.s), 0);
       await k.dispose();
     });
@@ -70,7 +86,18 @@ for (const dialect of DIALECTS) {
       await checkoutStore.closeBeforeStart(k.db, 'ord_early', 'hash_never_given', now);
       assert.equal(await checkoutStore.statusOf(k.db, 'ord_early'), 'never_started');
       assert.equal(await checkoutStore.byLinkTokenHash(k.db, 'hash_never_given'), undefined);
-      await checkoutStore.ensure(k.db, { orderId: 'ord_early', linkTokenHash: 'hash_late', phone: '+8613800138000', amountMinor: 100, currency: 'CNY', productTitle: 'x', payee: 'tvpay', deviceId: 'dev_1', expiresAt: now, now: k.clock.now() });
+      await checkoutStore.ensure(k.db, {
+        orderId: 'ord_early',
+        linkTokenHash: 'hash_late',
+        phone: '+8613800138000',
+        amountMinor: 100,
+        currency: 'CNY',
+        productTitle: 'x',
+        payee: 'tvpay',
+        deviceId: 'dev_1',
+        expiresAt: now,
+        now: k.clock.now(),
+      });
       assert.equal(await checkoutStore.take(k.db, 'ord_early', '+8613800138000', 1), false);
       assert.equal(await checkoutStore.statusOf(k.db, 'ord_early'), 'never_started');
       assert.deepEqual(await checkoutStore.dueToExpire(k.db, '9999', 10), []);
@@ -80,7 +107,9 @@ for (const dialect of DIALECTS) {
       const k = await kit(t);
       await k.ledger.credit(k.db, k.wallet, 10_000, 'acc_1');
       const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => k.db.transaction().execute((trx) => k.ledger.reserve(trx, k.wallet, 1000, `pay_${i}`))),
+        Array.from({ length: 20 }, (_, i) =>
+          k.db.transaction().execute((trx) => k.ledger.reserve(trx, k.wallet, 1000, `pay_${i}`)),
+        ),
       );
       assert.equal(results.filter(Boolean).length, 10);
       assert.deepEqual(await k.balance(k.wallet), { balance: 10_000, held: 10_000 });
@@ -92,7 +121,9 @@ for (const dialect of DIALECTS) {
       await k.ledger.credit(k.db, k.wallet, 10_000, 'acc_1');
       const hold = (await k.ledger.reserve(k.db, k.wallet, 5000, 'pay_1'))!;
       const results = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => k.db.transaction().execute((trx) => (i % 2 ? k.ledger.capture(trx, hold) : k.ledger.release(trx, hold)))),
+        Array.from({ length: 10 }, (_, i) =>
+          k.db.transaction().execute((trx) => (i % 2 ? k.ledger.capture(trx, hold) : k.ledger.release(trx, hold))),
+        ),
       );
       assert.equal(results.filter(Boolean).length, 1);
       const { balance, held } = await k.balance(k.wallet);
@@ -103,7 +134,9 @@ for (const dialect of DIALECTS) {
 
     it('refuses by constraint any balance below what is held', async (t) => {
       const k = await kit(t);
-      await assert.rejects(k.db.updateTable('ledger_accounts').set({ balance_minor: -5 }).where('id', '=', k.wallet).execute());
+      await assert.rejects(
+        k.db.updateTable('ledger_accounts').set({ balance_minor: -5 }).where('id', '=', k.wallet).execute(),
+      );
       await k.dispose();
     });
   });
@@ -118,7 +151,8 @@ for (const dialect of DIALECTS) {
     it('delivers each outbox message once even with two workers racing', async (t) => {
       const k = await kit(t);
       const seen: string[] = [];
-      for (let i = 0; i < 30; i++) await enqueue(k.common, { id: `m${i}`, topic: T, payload: { i }, now: k.clock.now() });
+      for (let i = 0; i < 30; i++)
+        await enqueue(k.common, { id: `m${i}`, topic: T, payload: { i }, now: k.clock.now() });
       const handler = async (_p: unknown, id: string) => {
         seen.push(id);
         await new Promise((r) => setTimeout(r, 1));
@@ -142,7 +176,9 @@ for (const dialect of DIALECTS) {
       const k = await kit(t);
       const limiter = new RateLimiter(k.common, k.clock);
       const rule = { what: 'tries', limit: 5, windowSeconds: 60 };
-      const outcomes = await Promise.allSettled(Array.from({ length: 8 }, () => limiter.hit([{ key: 'phone:+86', rule }])));
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 8 }, () => limiter.hit([{ key: 'phone:+86', rule }])),
+      );
       assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 5);
       k.clock.advance(61_000);
       await limiter.hit([{ key: 'phone:+86', rule }]);
@@ -155,7 +191,13 @@ for (const dialect of DIALECTS) {
 
     it('moves an SMS delivery state only forward', async (t) => {
       const k = await kit(t);
-      await smsLog.queued(k.common, { id: 'sms_1', kind: 'code', to: '+8613800138000', from: '10690000', now: k.clock.now() });
+      await smsLog.queued(k.common, {
+        id: 'sms_1',
+        kind: 'code',
+        to: '+8613800138000',
+        from: '10690000',
+        now: k.clock.now(),
+      });
       assert.equal(await smsLog.advance(k.common, 'sms_1', 'sent', k.clock.now()), true);
       assert.equal(await smsLog.advance(k.common, 'sms_1', 'delivered', k.clock.now()), true);
       assert.equal(await smsLog.advance(k.common, 'sms_1', 'failed', k.clock.now()), false);
@@ -170,13 +212,39 @@ for (const dialect of DIALECTS) {
       const store = await freshStore<BackendTables>(dialect, backendMigrations, 10, t);
       const clock = new ManualClock();
       const now = clock.now().toISOString();
-      await store.db.insertInto('devices').values({ id: 'dev_1', name: 'TV', account_id: 'sub_1', token_hash: 'h', created_at: now }).execute();
+      await store.db
+        .insertInto('devices')
+        .values({ id: 'dev_1', name: 'TV', account_id: 'sub_1', token_hash: 'h', created_at: now })
+        .execute();
       await store.db
         .insertInto('orders')
         .values({
-          id: 'ord_1', device_id: 'dev_1', account_id: 'sub_1', product_id: 'vip', title: 'VIP', amount_minor: 100, currency: 'CNY', service: 'vip', duration_days: 30,
-          status: 'created', channel: null, payer_phone: null, attempt: 0, link_token: 't', failure_code: null, payment_id: null,
-          created_at: now, expires_at: now, paid_at: null, fulfilled_at: null, updated_at: now, refund_reserved_minor: 0, refunded_minor: 0, subscription_id: null, renewal_consent: 0, renews: 0,
+          id: 'ord_1',
+          device_id: 'dev_1',
+          account_id: 'sub_1',
+          product_id: 'vip',
+          title: 'VIP',
+          amount_minor: 100,
+          currency: 'CNY',
+          service: 'vip',
+          duration_days: 30,
+          status: 'created',
+          channel: null,
+          payer_phone: null,
+          attempt: 0,
+          link_token: 't',
+          failure_code: null,
+          payment_id: null,
+          created_at: now,
+          expires_at: now,
+          paid_at: null,
+          fulfilled_at: null,
+          updated_at: now,
+          refund_reserved_minor: 0,
+          refunded_minor: 0,
+          subscription_id: null,
+          renewal_consent: 0,
+          renews: 0,
         })
         .execute();
       return { ...store, clock };
@@ -186,7 +254,9 @@ for (const dialect of DIALECTS) {
       const k = await kit(t);
       assert.equal(await moveOrder(k.db, 'ord_1', 'awaiting_payment', k.clock.now()), true);
       const racers = await Promise.all(
-        (['paid', 'cancelled', 'expired', 'paid', 'cancelled'] as const).map((to) => k.db.transaction().execute((trx) => moveOrder(trx, 'ord_1', to, k.clock.now()))),
+        (['paid', 'cancelled', 'expired', 'paid', 'cancelled'] as const).map((to) =>
+          k.db.transaction().execute((trx) => moveOrder(trx, 'ord_1', to, k.clock.now())),
+        ),
       );
       assert.equal(racers.filter(Boolean).length, 1);
       const status = (await findOrder(k.db, 'ord_1'))!.status;
@@ -197,7 +267,11 @@ for (const dialect of DIALECTS) {
 
     it('guards a move by attempt', async (t) => {
       const k = await kit(t);
-      await k.db.updateTable('orders').set({ status: 'awaiting_payment', attempt: 2 }).where('id', '=', 'ord_1').execute();
+      await k.db
+        .updateTable('orders')
+        .set({ status: 'awaiting_payment', attempt: 2 })
+        .where('id', '=', 'ord_1')
+        .execute();
       assert.equal(await moveOrder(k.db, 'ord_1', 'failed', k.clock.now(), {}, { attempt: 1 }), false);
       assert.equal(await moveOrder(k.db, 'ord_1', 'failed', k.clock.now(), {}, { attempt: 2 }), true);
       await k.dispose();
@@ -213,7 +287,11 @@ for (const dialect of DIALECTS) {
       assert.equal(Date.parse(e!.validUntil) - Date.parse(e!.validFrom), 60 * DAY);
       await grantEntitlement(k.db, { ...order, orderId: 'ord_3' }, new Date(k.clock.now().getTime() + 100 * DAY));
       const [late] = await listEntitlements(k.db, 'sub_1');
-      assert.equal(Date.parse(late!.validUntil) - Date.parse(late!.validFrom), 30 * DAY, 'a lapsed service starts again from now');
+      assert.equal(
+        Date.parse(late!.validUntil) - Date.parse(late!.validFrom),
+        30 * DAY,
+        'a lapsed service starts again from now',
+      );
       await k.dispose();
     });
   });

@@ -27,6 +27,9 @@ describe('the sweeps with a million payments in mind (SQLite query plans)', () =
     await statementOf(db, now.slice(0, 10), 'Asia/Shanghai');
     const payments = sent.slice(before).find((q) => /from "payments"/.test(q.sql))!;
     sent.push(payments);
-    assert.match(await planOfLast(), /USING INDEX payments_status_completed \(status=\? AND completed_at>\? AND completed_at<\?\)/);
+    assert.match(
+      await planOfLast(),
+      /USING INDEX payments_status_completed \(status=\? AND completed_at>\? AND completed_at<\?\)/,
+    );
   });
 });

@@ -8,7 +8,11 @@ import { openDatabase } from '../../src/lib/db/open-database.ts';
 
 const file = process.argv[2]!;
 const { db } = openDatabase<any>(file);
-await db.schema.createTable('acks').ifNotExists().addColumn('id', 'integer', (c) => c.primaryKey()).execute();
+await db.schema
+  .createTable('acks')
+  .ifNotExists()
+  .addColumn('id', 'integer', (c) => c.primaryKey())
+  .execute();
 let next = 0;
 process.stdout.write('ready\n');
 const writer = async () => {

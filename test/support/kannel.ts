@@ -84,7 +84,9 @@ export async function startKannel() {
     received,
     /** Writes the configuration and starts bearerbox, the fake SMSC and smsbox. */
     async start(moUrl: string) {
-      writeFileSync(join(dir, 'kannel.conf'), `group = core
+      writeFileSync(
+        join(dir, 'kannel.conf'),
+        `group = core
 admin-port = ${admin}
 admin-password = test
 status-password = test
@@ -122,23 +124,42 @@ catch-all = true
 get-url = "${moUrl}"
 max-messages = 0
 omit-empty = true
-`);
+`,
+      );
       run(BEARERBOX, ['-v', '1', 'kannel.conf']);
-      await eventually(async () => {
-        const res = await fetch(`http://127.0.0.1:${admin}/status.txt?password=test`);
-        if (!res.ok) throw new Error('bearerbox not up');
-      }, 20_000, 200);
+      await eventually(
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${admin}/status.txt?password=test`);
+          if (!res.ok) throw new Error('bearerbox not up');
+        },
+        20_000,
+        200,
+      );
       startReceiver();
       run(SMSBOX, ['-v', '1', 'kannel.conf']);
-      await eventually(async () => {
-        const res = await fetch(`http://127.0.0.1:${sendsms}/cgi-bin/sendsms`);
-        await res.text();
-      }, 20_000, 200);
+      await eventually(
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${sendsms}/cgi-bin/sendsms`);
+          await res.text();
+        },
+        20_000,
+        200,
+      );
     },
     /** A phone replies: the fake SMSC hands Kannel one mobile-originated SMS (it serves one client at a time). */
     async send(from: string, to: string, text: string) {
       receiver?.kill('SIGKILL');
-      const injector = run(FAKESMSC, ['-H', '127.0.0.1', '-r', String(fake), '-m', '1', '-i', '0.1', `${from} ${to} text ${text}`]);
+      const injector = run(FAKESMSC, [
+        '-H',
+        '127.0.0.1',
+        '-r',
+        String(fake),
+        '-m',
+        '1',
+        '-i',
+        '0.1',
+        `${from} ${to} text ${text}`,
+      ]);
       await new Promise((r) => setTimeout(r, 1500));
       injector.kill('SIGKILL');
       startReceiver();

@@ -56,7 +56,10 @@ export async function freshPgDatabase(): Promise<{ url: string; drop(): Promise<
 }
 
 /** A fresh database for each service: the variables that put both stores on PostgreSQL, and one drop for both. */
-export async function freshServiceDatabases(): Promise<{ env: { TVPAY_BACKEND_DATABASE_URL: string; TVPAY_PAYSERVER_DATABASE_URL: string }; drop(): Promise<void> }> {
+export async function freshServiceDatabases(): Promise<{
+  env: { TVPAY_BACKEND_DATABASE_URL: string; TVPAY_PAYSERVER_DATABASE_URL: string };
+  drop(): Promise<void>;
+}> {
   const backend = await freshPgDatabase();
   const payserver = await freshPgDatabase();
   return {

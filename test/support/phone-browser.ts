@@ -1,7 +1,12 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 
 /** One HTTP exchange, as the checkout page's tests need it: the status, where a redirect points, the cookies set, the body. */
-export type Transport = (req: { method: 'GET' | 'POST'; url: string; headers: Record<string, string>; body?: string }) => Promise<{
+export type Transport = (req: {
+  method: 'GET' | 'POST';
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}) => Promise<{
   status: number;
   location: string | undefined;
   setCookie: string[];
@@ -11,7 +16,12 @@ export type Transport = (req: { method: 'GET' | 'POST'; url: string; headers: Re
 /** Over loopback HTTP to a running payment server (end-to-end tests); redirects are the browser's to follow. */
 export const overHttp: Transport = async ({ method, url, headers, body }) => {
   const res = await fetch(url, { method, headers, body, redirect: 'manual' });
-  return { status: res.status, location: res.headers.get('location') ?? undefined, setCookie: res.headers.getSetCookie(), body: await res.text() };
+  return {
+    status: res.status,
+    location: res.headers.get('location') ?? undefined,
+    setCookie: res.headers.getSetCookie(),
+    body: await res.text(),
+  };
 };
 
 /** Through `app.inject` to an in-process payment server (service tests). */
@@ -20,7 +30,12 @@ export const overInject =
   async ({ method, url, headers, body }) => {
     const res = await app.inject({ method, url, headers, ...(body === undefined ? {} : { payload: body }) });
     const set = res.headers['set-cookie'];
-    return { status: res.statusCode, location: res.headers.location as string | undefined, setCookie: set === undefined ? [] : Array.isArray(set) ? set : [String(set)], body: res.body };
+    return {
+      status: res.statusCode,
+      location: res.headers.location as string | undefined,
+      setCookie: set === undefined ? [] : Array.isArray(set) ? set : [String(set)],
+      body: res.body,
+    };
   };
 
 /** What a form post left for the page to say: the checkout page's notice cookie, decoded. */
@@ -43,11 +58,25 @@ const noticeOf = (setCookie: string[]): Notice | undefined => {
 };
 
 /** Posts a checkout form with the given cookies, as one tab of a browser would, without following the redirect. */
-export async function postPageForm(transport: Transport, url: string, fields: Record<string, string>, cookies: Record<string, string> = {}) {
+export async function postPageForm(
+  transport: Transport,
+  url: string,
+  fields: Record<string, string>,
+  cookies: Record<string, string> = {},
+) {
   const res = await transport({
     method: 'POST',
     url,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(Object.keys(cookies).length ? { cookie: Object.entries(cookies).map(([k, v]) => `${k}=${v}`).join('; ') } : {}) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...(Object.keys(cookies).length
+        ? {
+            cookie: Object.entries(cookies)
+              .map(([k, v]) => `${k}=${v}`)
+              .join('; '),
+          }
+        : {}),
+    },
     body: new URLSearchParams(fields).toString(),
   });
   return { ...res, notice: noticeOf(res.setCookie), cookies: res.setCookie.map(parseSetCookie) };
@@ -78,7 +107,8 @@ export function phoneBrowser(transport: Transport) {
     async post(url: string, fields: Record<string, string> = {}) {
       const res = await postPageForm(transport, url, fields, Object.fromEntries(jar));
       keep(res.setCookie);
-      if (res.status !== 303 || !res.location) return { status: res.status, postStatus: res.status, html: res.body, notice: res.notice };
+      if (res.status !== 303 || !res.location)
+        return { status: res.status, postStatus: res.status, html: res.body, notice: res.notice };
       const page = await open(url.startsWith('/') ? res.location : new URL(res.location, url).toString());
       return { ...page, postStatus: res.status, notice: res.notice };
     },

@@ -41,7 +41,11 @@ export async function startProcesses(env: Record<string, string> = {}, options: 
   const payserverPorts = ports.slice(1 + nb, 1 + n);
   const [backendProxyPort, payserverProxyPort] = ports.slice(1 + n);
   const at = (port: number) => `http://127.0.0.1:${port}`;
-  const instanceUrls: Record<Part, string[]> = { carrier: [at(carrierPort)], backend: backendPorts.map(at), payserver: payserverPorts.map(at) };
+  const instanceUrls: Record<Part, string[]> = {
+    carrier: [at(carrierPort)],
+    backend: backendPorts.map(at),
+    payserver: payserverPorts.map(at),
+  };
   const urls: Record<Part, string> = {
     carrier: at(carrierPort),
     backend: nb > 1 ? at(backendProxyPort!) : instanceUrls.backend[0]!,
@@ -59,7 +63,11 @@ export async function startProcesses(env: Record<string, string> = {}, options: 
   };
   const children = new Map<string, ChildProcess>();
   const logs: string[] = [];
-  const live = (part: Part) => instanceUrls[part].filter((_, i) => { const c = children.get(`${part}#${i}`); return c && c.exitCode === null && c.signalCode === null; });
+  const live = (part: Part) =>
+    instanceUrls[part].filter((_, i) => {
+      const c = children.get(`${part}#${i}`);
+      return c && c.exitCode === null && c.signalCode === null;
+    });
   const proxies = [
     ...(nb > 1 ? [await roundRobinProxy(backendProxyPort!, () => live('backend'))] : []),
     ...(np > 1 ? [await roundRobinProxy(payserverProxyPort!, () => live('payserver'))] : []),
@@ -67,21 +75,30 @@ export async function startProcesses(env: Record<string, string> = {}, options: 
 
   async function startOne(part: Part, i: number, extraEnv: Record<string, string> = options.partEnv?.[part] ?? {}) {
     const port = new URL(instanceUrls[part][i]!).port;
-    const portVar = part === 'backend' ? 'TVPAY_BACKEND_PORT' : part === 'payserver' ? 'TVPAY_PAYSERVER_PORT' : 'TVPAY_CARRIER_PORT';
+    const portVar =
+      part === 'backend' ? 'TVPAY_BACKEND_PORT' : part === 'payserver' ? 'TVPAY_PAYSERVER_PORT' : 'TVPAY_CARRIER_PORT';
     await spawnPart(`${part}#${i}`, part, { ...extraEnv, [portVar]: port }, [instanceUrls[part][i]!]);
   }
 
   async function spawnPart(name: string, part: Part | 'all', env: Record<string, string>, readyAt: string[]) {
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts', part], { cwd: ROOT, env: { ...baseEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts', part], {
+      cwd: ROOT,
+      env: { ...baseEnv, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout!.on('data', (d) => logs.push(`[${name}] ${d}`));
     child.stderr!.on('data', (d) => logs.push(`[${name}] ${d}`));
     children.set(name, child);
     for (const url of readyAt) {
-      await eventually(async () => {
-        if (child.exitCode !== null) throw new Error(`${name} exited: ${logs.join('')}`);
-        const res = await fetch(`${url}/readyz`);
-        if (res.status !== 200) throw new Error(`${name} not ready`);
-      }, 30_000, 100);
+      await eventually(
+        async () => {
+          if (child.exitCode !== null) throw new Error(`${name} exited: ${logs.join('')}`);
+          const res = await fetch(`${url}/readyz`);
+          if (res.status !== 200) throw new Error(`${name} not ready`);
+        },
+        30_000,
+        100,
+      );
     }
   }
 
@@ -106,7 +123,10 @@ export async function startProcesses(env: Record<string, string> = {}, options: 
   /** With `together`: (re)starts the one process of all three services. */
   async function startTogether() {
     const port = (part: Part) => new URL(instanceUrls[part][0]!).port;
-    await spawnPart('all#0', 'all', { TVPAY_BACKEND_PORT: port('backend'), TVPAY_PAYSERVER_PORT: port('payserver') }, [urls.backend, urls.payserver]);
+    await spawnPart('all#0', 'all', { TVPAY_BACKEND_PORT: port('backend'), TVPAY_PAYSERVER_PORT: port('payserver') }, [
+      urls.backend,
+      urls.payserver,
+    ]);
   }
 
   if (options.together) {
@@ -114,7 +134,11 @@ export async function startProcesses(env: Record<string, string> = {}, options: 
   } else {
     for (const part of ['carrier', 'payserver', 'backend'] as const) await start(part);
   }
-  const secrets = JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')) as { adminToken: string; serviceSecret: string; smsInboundToken: string };
+  const secrets = JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')) as {
+    adminToken: string;
+    serviceSecret: string;
+    smsInboundToken: string;
+  };
   const deviceToken = readFileSync(join(dir, 'demo-device-token'), 'utf8').trim();
 
   return {
@@ -158,7 +182,10 @@ export function clients(p: Processes) {
     const base = bases[turn++ % bases.length]!;
     const res = await fetch(`${base}${path}`, {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();

@@ -16,7 +16,13 @@ export async function roundRobinProxy(port: number, upstreams: () => string[]): 
       }
       const base = new URL(targets[next++ % targets.length]!);
       const upstream = http.request(
-        { host: base.hostname, port: base.port, method: req.method, path: req.url, headers: { ...req.headers, host: base.host } },
+        {
+          host: base.hostname,
+          port: base.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: base.host },
+        },
         (up) => {
           res.writeHead(up.statusCode ?? 502, up.headers);
           up.pipe(res);

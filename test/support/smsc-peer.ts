@@ -55,7 +55,13 @@ export async function startSmsc(port: number) {
       const sm = pdu.short_message ?? { message: '' };
       const text = typeof sm.message === 'string' ? sm.message : sm.message.toString('latin1');
       const concat = sm.udh?.find((u) => u[0] === 0x00);
-      const base = { from: String(pdu.source_addr), to: String(pdu.destination_addr), coding: Number(pdu.data_coding), messageId, session };
+      const base = {
+        from: String(pdu.source_addr),
+        to: String(pdu.destination_addr),
+        coding: Number(pdu.data_coding),
+        messageId,
+        session,
+      };
       if (!concat) {
         submitted.push({ ...base, parts: 1, text });
         return;
@@ -90,7 +96,8 @@ export async function startSmsc(port: number) {
         short_message: `id:${s.messageId} sub:001 dlvrd:${stat === 'DELIVRD' ? '001' : '000'} submit date:2611271200 done date:2611271201 stat:${stat} err:000 text:`,
       }),
     /** A phone's SMS to a number, on a bound link. */
-    mo: (from: string, to: string, text: string) => deliver([...bound][0]!, { source_addr: from, destination_addr: to, short_message: text }),
+    mo: (from: string, to: string, text: string) =>
+      deliver([...bound][0]!, { source_addr: from, destination_addr: to, short_message: text }),
     dropAll: () => {
       for (const s of sessions) s.destroy();
     },

@@ -22,7 +22,13 @@ export type Injected = LightMyRequestResponse & Answer;
  * in-process, as `npm start` does, or with `inProcess: false` over real HTTP
  * (the carrier, as Kannel would be, is always reached over HTTP).
  */
-export async function testSystem(env: Record<string, string> = {}, options: { /** Collects every log line (at info) instead of discarding them. */ logs?: string[]; inProcess?: boolean } = {}) {
+export async function testSystem(
+  env: Record<string, string> = {},
+  options: {
+    /** Collects every log line (at info) instead of discarding them. */ logs?: string[];
+    inProcess?: boolean;
+  } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'tvpay-test-'));
   const [backend, payserver, carrier] = await freePorts(3);
   const config = loadConfig({
@@ -34,19 +40,37 @@ export async function testSystem(env: Record<string, string> = {}, options: { /*
   });
   const { secrets } = loadSecrets(config);
   const logs = options.logs;
-  const log = logs ? createLogger('info', undefined, { write: (line: string) => void logs.push(line) }) : createLogger(process.env.TVPAY_TEST_LOG ?? 'silent');
+  const log = logs
+    ? createLogger('info', undefined, { write: (line: string) => void logs.push(line) })
+    : createLogger(process.env.TVPAY_TEST_LOG ?? 'silent');
   // Real time, which a test may move forward (then `sweep()`), instead of sleeping.
   const clock = new ShiftedClock();
-  const system = await startSystem({ config, secrets, clock, random: cryptoRandom, log }, undefined, { inProcess: options.inProcess });
+  const system = await startSystem({ config, secrets, clock, random: cryptoRandom, log }, undefined, {
+    inProcess: options.inProcess,
+  });
   const deviceToken = system.demoDeviceToken!;
-  const call = (app: { inject(o: InjectOptions): Promise<LightMyRequestResponse> }, token: string | undefined) =>
+  const call =
+    (app: { inject(o: InjectOptions): Promise<LightMyRequestResponse> }, token: string | undefined) =>
     (method: string, url: string, payload?: unknown, headers: Record<string, string> = {}) =>
-      app.inject({
-        method: method as InjectOptions['method'],
-        url,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-        ...(payload === undefined ? {} : typeof payload === 'string' ? { payload, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } } : { payload: payload as object }),
-      }).then((res) => Object.assign(res, { status: res.statusCode, text: res.body }) as Injected);
+      app
+        .inject({
+          method: method as InjectOptions['method'],
+          url,
+          headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+          ...(payload === undefined
+            ? {}
+            : typeof payload === 'string'
+              ? {
+                  payload,
+                  headers: {
+                    'content-type': 'application/json',
+                    ...(token ? { authorization: `Bearer ${token}` } : {}),
+                    ...headers,
+                  },
+                }
+              : { payload: payload as object }),
+        })
+        .then((res) => Object.assign(res, { status: res.statusCode, text: res.body }) as Injected);
   return {
     config,
     secrets,
@@ -75,7 +99,9 @@ export async function testSystem(env: Record<string, string> = {}, options: { /*
       backendAdmin: call(system.backend!.app, secrets.adminToken),
       payAdmin: call(system.payserver!.app, secrets.adminToken),
       // Kannel and SMPP set-ups have no development carrier: a walk that reads a phone's SMS there is a mistake in the test.
-      carrier: system.carrier ? call(system.carrier.app, undefined) : async () => assert.fail('this system has no development carrier'),
+      carrier: system.carrier
+        ? call(system.carrier.app, undefined)
+        : async () => assert.fail('this system has no development carrier'),
     }),
     payAdmin: call(system.payserver!.app, secrets.adminToken),
     payserverAs: (token: string | undefined) => call(system.payserver!.app, token),

@@ -21,7 +21,6 @@ export interface Callers<C extends Caller = Caller> {
   carrier: Caller;
 }
 
-
 /**
  * What a TV, a phone and an operator do in the tests' walks, through the public API only: the one
  * kit of the service tests (in-process, `testSystem`), the end-to-end tests (real processes) and

@@ -35,7 +35,14 @@ export async function webhookReceiver() {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const json = JSON.parse(body);
-      received.push({ id: json.id, type: json.type, headers: req.headers, body, json, signed: verifySignature(secret, req.headers['tvpay-signature'] as string | undefined, body) });
+      received.push({
+        id: json.id,
+        type: json.type,
+        headers: req.headers,
+        body,
+        json,
+        signed: verifySignature(secret, req.headers['tvpay-signature'] as string | undefined, body),
+      });
       if (answer === 'hang') {
         hanging.add(res);
         return;

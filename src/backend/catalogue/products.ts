@@ -29,47 +29,108 @@ export class ProductsService {
   ) {}
 
   /** Creates or replaces a product; orders already placed keep the price they were created with. */
-  async put(productId: string, p: Omit<Product, 'productId' | 'renews' | 'description' | 'localized'> & { renews?: boolean; description?: string; localized?: Localized }): Promise<Product> {
+  async put(
+    productId: string,
+    p: Omit<Product, 'productId' | 'renews' | 'description' | 'localized'> & {
+      renews?: boolean;
+      description?: string;
+      localized?: Localized;
+    },
+  ): Promise<Product> {
     assertCurrency(p.currency);
     const localized = p.localized && Object.keys(p.localized).length ? JSON.stringify(p.localized) : null;
-    const row = { id: productId, title: p.title, description: p.description ?? '', localized, amount_minor: p.amountMinor, currency: p.currency, service: p.service, duration_days: p.durationDays, updated_at: this.clock.now().toISOString(), retired_at: null, renews: p.renews ? 1 : 0 };
+    const row = {
+      id: productId,
+      title: p.title,
+      description: p.description ?? '',
+      localized,
+      amount_minor: p.amountMinor,
+      currency: p.currency,
+      service: p.service,
+      duration_days: p.durationDays,
+      updated_at: this.clock.now().toISOString(),
+      retired_at: null,
+      renews: p.renews ? 1 : 0,
+    };
     // A PUT of a retired product puts it back on sale.
     await this.db
       .insertInto('products')
       .values(row)
-      .onConflict((oc) => oc.column('id').doUpdateSet({ title: row.title, description: row.description, localized: row.localized, amount_minor: row.amount_minor, currency: row.currency, service: row.service, duration_days: row.duration_days, updated_at: row.updated_at, retired_at: null, renews: row.renews }))
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet({
+          title: row.title,
+          description: row.description,
+          localized: row.localized,
+          amount_minor: row.amount_minor,
+          currency: row.currency,
+          service: row.service,
+          duration_days: row.duration_days,
+          updated_at: row.updated_at,
+          retired_at: null,
+          renews: row.renews,
+        }),
+      )
       .execute();
     return toProduct(row);
   }
 
   /** What TVs may buy: the products on sale. */
   async list(): Promise<Product[]> {
-    return (await this.db.selectFrom('products').selectAll().where('retired_at', 'is', null).orderBy('amount_minor').orderBy('id').execute()).map(toProduct);
+    return (
+      await this.db
+        .selectFrom('products')
+        .selectAll()
+        .where('retired_at', 'is', null)
+        .orderBy('amount_minor')
+        .orderBy('id')
+        .execute()
+    ).map(toProduct);
   }
 
   /** Every product, retired ones too (with when), for operators. */
   async listAll(): Promise<Array<Product & { retiredAt: string | null }>> {
-    return (await this.db.selectFrom('products').selectAll().orderBy('amount_minor').orderBy('id').execute()).map((r) => ({ ...toProduct(r), retiredAt: r.retired_at }));
+    return (await this.db.selectFrom('products').selectAll().orderBy('amount_minor').orderBy('id').execute()).map(
+      (r) => ({ ...toProduct(r), retiredAt: r.retired_at }),
+    );
   }
 
   /** A product on sale (a retired one is not found: no new order can be made for it). */
   async get(productId: string): Promise<Product> {
-    const row = await this.db.selectFrom('products').selectAll().where('id', '=', productId).where('retired_at', 'is', null).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('products')
+      .selectAll()
+      .where('id', '=', productId)
+      .where('retired_at', 'is', null)
+      .executeTakeFirst();
     if (!row) throw notFound('PRODUCT_NOT_FOUND', `Product "${productId}"`);
     return toProduct(row);
   }
 
   /** A product's current price and title, retired or not (what a renewal is charged and called). */
   async terms(productId: string): Promise<{ amountMinor: number; title: string } | undefined> {
-    const row = await this.db.selectFrom('products').select(['amount_minor', 'title']).where('id', '=', productId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('products')
+      .select(['amount_minor', 'title'])
+      .where('id', '=', productId)
+      .executeTakeFirst();
     return row ? { amountMinor: Number(row.amount_minor), title: row.title } : undefined;
   }
 
   /** Takes a product off sale: TVs stop seeing it; orders made for it keep their title and price. */
   async retire(productId: string): Promise<void> {
-    const row = await this.db.selectFrom('products').select('retired_at').where('id', '=', productId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('products')
+      .select('retired_at')
+      .where('id', '=', productId)
+      .executeTakeFirst();
     if (!row) throw notFound('PRODUCT_NOT_FOUND', `Product "${productId}"`);
-    if (!row.retired_at) await this.db.updateTable('products').set({ retired_at: this.clock.now().toISOString() }).where('id', '=', productId).where('retired_at', 'is', null).execute();
+    if (!row.retired_at)
+      await this.db
+        .updateTable('products')
+        .set({ retired_at: this.clock.now().toISOString() })
+        .where('id', '=', productId)
+        .where('retired_at', 'is', null)
+        .execute();
   }
 }
 
@@ -88,9 +149,20 @@ export function adminProductRoutes(app: FastifyInstance, products: ProductsServi
             amountMinor: Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_MINOR }),
             currency: Type.String({ pattern: '^[A-Z]{3}$' }),
             service: Type.String({ minLength: 1, maxLength: 64, pattern: '\\S' }),
-            durationDays: Type.Integer({ minimum: 1, maximum: 3660, description: 'Whole days; a renewing product renews every this many days.' }),
-            renews: Type.Optional(Type.Boolean({ description: 'Renews every durationDays under the payer’s quick-pay agreement until cancelled (default false).' })),
-            description: Type.Optional(Type.String({ maxLength: 400, description: 'What the package gives, in the language of `title`.' })),
+            durationDays: Type.Integer({
+              minimum: 1,
+              maximum: 3660,
+              description: 'Whole days; a renewing product renews every this many days.',
+            }),
+            renews: Type.Optional(
+              Type.Boolean({
+                description:
+                  'Renews every durationDays under the payer’s quick-pay agreement until cancelled (default false).',
+              }),
+            ),
+            description: Type.Optional(
+              Type.String({ maxLength: 400, description: 'What the package gives, in the language of `title`.' }),
+            ),
             localized: Type.Optional(LocalizedSchema),
           },
           { additionalProperties: false },
@@ -101,13 +173,31 @@ export function adminProductRoutes(app: FastifyInstance, products: ProductsServi
     async (request) => products.put(request.params.productId, request.body),
   );
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  r.get('/admin/v1/products', { schema: { response: { 200: Type.Array(Type.Intersect([ProductSchema, Type.Object({ retiredAt: Type.Union([Type.String(), Type.Null()]) })])) } } }, async () => products.listAll());
-  r.delete('/admin/v1/products/:productId', { schema: { params: Type.Object({ productId: Slug }) } }, async (request, reply) => {
-    await products.retire(request.params.productId);
-    return reply.code(204).send();
-  });
+  r.get(
+    '/admin/v1/products',
+    {
+      schema: {
+        response: {
+          200: Type.Array(
+            Type.Intersect([ProductSchema, Type.Object({ retiredAt: Type.Union([Type.String(), Type.Null()]) })]),
+          ),
+        },
+      },
+    },
+    async () => products.listAll(),
+  );
+  r.delete(
+    '/admin/v1/products/:productId',
+    { schema: { params: Type.Object({ productId: Slug }) } },
+    async (request, reply) => {
+      await products.retire(request.params.productId);
+      return reply.code(204).send();
+    },
+  );
 }
 
 export function tvProductRoutes(app: FastifyInstance, products: ProductsService): void {
-  app.withTypeProvider<TypeBoxTypeProvider>().get('/v1/products', { schema: { response: { 200: Type.Array(ProductSchema) } } }, async () => products.list());
+  app
+    .withTypeProvider<TypeBoxTypeProvider>()
+    .get('/v1/products', { schema: { response: { 200: Type.Array(ProductSchema) } } }, async () => products.list());
 }

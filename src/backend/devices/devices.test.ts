@@ -11,15 +11,27 @@ async function kit() {
   const store = openDatabase<BackendTables>(':memory:');
   await migrate(store.db, backendMigrations);
   const clock = new ManualClock();
-  return { db: store.db, clock, devices: new DevicesService(store.db, cryptoRandom, clock), close: () => store.close() };
+  return {
+    db: store.db,
+    clock,
+    devices: new DevicesService(store.db, cryptoRandom, clock),
+    close: () => store.close(),
+  };
 }
 
 describe('device tokens', () => {
   it('admits a provisioned TV by its token and refuses an unknown or missing token with 401', async () => {
     const k = await kit();
     const tv = await k.devices.create('Living room', 'sub_1');
-    assert.deepEqual(await k.devices.authenticate(tv.token), { deviceId: tv.deviceId, name: 'Living room', accountId: 'sub_1' });
-    await assert.rejects(k.devices.authenticate('tvd_not-a-token'), (err: { code?: string }) => err.code === 'UNAUTHORIZED');
+    assert.deepEqual(await k.devices.authenticate(tv.token), {
+      deviceId: tv.deviceId,
+      name: 'Living room',
+      accountId: 'sub_1',
+    });
+    await assert.rejects(
+      k.devices.authenticate('tvd_not-a-token'),
+      (err: { code?: string }) => err.code === 'UNAUTHORIZED',
+    );
     await assert.rejects(k.devices.authenticate(undefined), (err: { code?: string }) => err.code === 'UNAUTHORIZED');
     await k.close();
   });

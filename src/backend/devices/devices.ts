@@ -25,7 +25,9 @@ declare module 'fastify' {
 export const EVENT_STREAM_ROUTE = '/v1/orders/:orderId/events';
 
 /** Every TV request authenticates, so this lookup is prepared once. */
-const deviceByTokenHash = preparedQuery((db: BackendDb, tokenHash: string) => db.selectFrom('devices').selectAll().where('token_hash', '=', tokenHash).where('revoked_at', 'is', null));
+const deviceByTokenHash = preparedQuery((db: BackendDb, tokenHash: string) =>
+  db.selectFrom('devices').selectAll().where('token_hash', '=', tokenHash).where('revoked_at', 'is', null),
+);
 
 /**
  * TVs: an operator provisions each with a device token (shown once, stored
@@ -50,28 +52,59 @@ export class DevicesService {
     private readonly clock: Clock,
   ) {}
 
-  async create(name: string, accountId: string, token = this.random.token('tvd_')): Promise<Device & { token: string }> {
+  async create(
+    name: string,
+    accountId: string,
+    token = this.random.token('tvd_'),
+  ): Promise<Device & { token: string }> {
     const deviceId = this.random.id('dev');
     await this.db
       .insertInto('devices')
-      .values({ id: deviceId, name, account_id: accountId, token_hash: sha256(token), created_at: this.clock.now().toISOString(), revoked_at: null })
+      .values({
+        id: deviceId,
+        name,
+        account_id: accountId,
+        token_hash: sha256(token),
+        created_at: this.clock.now().toISOString(),
+        revoked_at: null,
+      })
       .execute();
     return { deviceId, name, accountId, token };
   }
 
   /** Every device, newest first, revoked ones too (with when). */
   async list(): Promise<DeviceListing[]> {
-    const rows = await this.db.selectFrom('devices').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
-    return rows.map((r) => ({ deviceId: r.id, name: r.name, accountId: r.account_id, createdAt: r.created_at, revokedAt: r.revoked_at }));
+    const rows = await this.db
+      .selectFrom('devices')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
+    return rows.map((r) => ({
+      deviceId: r.id,
+      name: r.name,
+      accountId: r.account_id,
+      createdAt: r.created_at,
+      revokedAt: r.revoked_at,
+    }));
   }
 
   /** Revokes a device's token at once: its next request is 401, and open event streams end with their order. */
   async revoke(deviceId: string): Promise<void> {
-    const row = await this.db.selectFrom('devices').select(['token_hash', 'revoked_at']).where('id', '=', deviceId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('devices')
+      .select(['token_hash', 'revoked_at'])
+      .where('id', '=', deviceId)
+      .executeTakeFirst();
     if (!row) throw notFound('DEVICE_NOT_FOUND', 'The device');
     this.recent.delete(row.token_hash);
     if (row.revoked_at) return;
-    await this.db.updateTable('devices').set({ revoked_at: this.clock.now().toISOString() }).where('id', '=', deviceId).where('revoked_at', 'is', null).execute();
+    await this.db
+      .updateTable('devices')
+      .set({ revoked_at: this.clock.now().toISOString() })
+      .where('id', '=', deviceId)
+      .where('revoked_at', 'is', null)
+      .execute();
     this.recent.delete(row.token_hash);
   }
 
@@ -114,7 +147,10 @@ export class DevicesService {
       request.principal = `device:${device.deviceId}`;
     };
     return (request, _reply, done) => {
-      const fromQuery = request.method === 'GET' && request.routeOptions.url === EVENT_STREAM_ROUTE ? (request.query as { access_token?: string } | undefined)?.access_token : undefined;
+      const fromQuery =
+        request.method === 'GET' && request.routeOptions.url === EVENT_STREAM_ROUTE
+          ? (request.query as { access_token?: string } | undefined)?.access_token
+          : undefined;
       const found = this.find(bearerToken(request) ?? fromQuery);
       if (found instanceof Promise) {
         found.then((device) => {
@@ -136,18 +172,32 @@ export function adminDeviceRoutes(app: FastifyInstance, devices: DevicesService)
       config: { secretFields: ['token'] },
       schema: {
         body: Type.Object(
-          { name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }), accountId: Type.String({ minLength: 1, maxLength: 128, pattern: '\\S' }) },
+          {
+            name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }),
+            accountId: Type.String({ minLength: 1, maxLength: 128, pattern: '\\S' }),
+          },
           { additionalProperties: false },
         ),
-        response: { 201: Type.Object({ deviceId: Type.String(), name: Type.String(), accountId: Type.String(), token: Type.String() }) },
+        response: {
+          201: Type.Object({
+            deviceId: Type.String(),
+            name: Type.String(),
+            accountId: Type.String(),
+            token: Type.String(),
+          }),
+        },
       },
     },
     async (request, reply) => reply.code(201).send(await devices.create(request.body.name, request.body.accountId)),
   );
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get('/admin/v1/devices', { schema: { response: { 200: Type.Array(DeviceSchema) } } }, async () => devices.list());
-  r.delete('/admin/v1/devices/:deviceId', { schema: { params: Type.Object({ deviceId: Type.String({ minLength: 1, maxLength: 64 }) }) } }, async (request, reply) => {
-    await devices.revoke(request.params.deviceId);
-    return reply.code(204).send();
-  });
+  r.delete(
+    '/admin/v1/devices/:deviceId',
+    { schema: { params: Type.Object({ deviceId: Type.String({ minLength: 1, maxLength: 64 }) }) } },
+    async (request, reply) => {
+      await devices.revoke(request.params.deviceId);
+      return reply.code(204).send();
+    },
+  );
 }

@@ -28,8 +28,19 @@ export async function grantEntitlement(
   const until = new Date(start + order.durationDays * DAY_MS).toISOString();
   await trx
     .insertInto('entitlements')
-    .values({ account_id: order.accountId, service: order.service, product_id: order.productId, order_id: order.orderId, valid_from: from, valid_until: until })
-    .onConflict((oc) => oc.columns(['account_id', 'service']).doUpdateSet({ product_id: order.productId, order_id: order.orderId, valid_from: from, valid_until: until }))
+    .values({
+      account_id: order.accountId,
+      service: order.service,
+      product_id: order.productId,
+      order_id: order.orderId,
+      valid_from: from,
+      valid_until: until,
+    })
+    .onConflict((oc) =>
+      oc
+        .columns(['account_id', 'service'])
+        .doUpdateSet({ product_id: order.productId, order_id: order.orderId, valid_from: from, valid_until: until }),
+    )
     .execute();
   return until;
 }
@@ -43,7 +54,14 @@ export async function listEntitlements(db: BackendDb, accountId: string): Promis
     .where('e.account_id', '=', accountId)
     .orderBy('e.service')
     .execute();
-  return rows.map((r) => ({ service: r.service, productId: r.product_id, orderId: r.order_id, validFrom: r.valid_from, validUntil: r.valid_until, refunded: r.order_status === 'refunded' }));
+  return rows.map((r) => ({
+    service: r.service,
+    productId: r.product_id,
+    orderId: r.order_id,
+    validFrom: r.valid_from,
+    validUntil: r.valid_until,
+    refunded: r.order_status === 'refunded',
+  }));
 }
 
 export function entitlementRoutes(app: FastifyInstance, db: BackendDb): void {
@@ -65,9 +83,25 @@ export function entitlementRoutes(app: FastifyInstance, db: BackendDb): void {
  * `durationDays`, never before now (the days already watched are not
  * reclaimed, and an end in the past stays where it was).
  */
-export async function takeBackDays(trx: BackendDb, order: { accountId: string; service: string; durationDays: number }, now: Date): Promise<void> {
-  const current = await trx.selectFrom('entitlements').selectAll().where('account_id', '=', order.accountId).where('service', '=', order.service).executeTakeFirst();
+export async function takeBackDays(
+  trx: BackendDb,
+  order: { accountId: string; service: string; durationDays: number },
+  now: Date,
+): Promise<void> {
+  const current = await trx
+    .selectFrom('entitlements')
+    .selectAll()
+    .where('account_id', '=', order.accountId)
+    .where('service', '=', order.service)
+    .executeTakeFirst();
   if (!current || current.valid_until <= now.toISOString()) return;
-  const until = new Date(Math.max(now.getTime(), Date.parse(current.valid_until) - order.durationDays * DAY_MS)).toISOString();
-  await trx.updateTable('entitlements').set({ valid_until: until }).where('account_id', '=', order.accountId).where('service', '=', order.service).execute();
+  const until = new Date(
+    Math.max(now.getTime(), Date.parse(current.valid_until) - order.durationDays * DAY_MS),
+  ).toISOString();
+  await trx
+    .updateTable('entitlements')
+    .set({ valid_until: until })
+    .where('account_id', '=', order.accountId)
+    .where('service', '=', order.service)
+    .execute();
 }

@@ -39,7 +39,12 @@ export class OrderEnding {
   constructor(private readonly deps: OrderEndingDeps) {}
 
   /** Ends the order in a transaction of its own; whether this call ended it. */
-  async end(orderId: string, to: EndStatus, set: EndFields = {}, guard: { attempt?: number; expiresBefore?: string } = {}): Promise<boolean> {
+  async end(
+    orderId: string,
+    to: EndStatus,
+    set: EndFields = {},
+    guard: { attempt?: number; expiresBefore?: string } = {},
+  ): Promise<boolean> {
     const now = this.deps.clock.now();
     const moved = await inTransaction(this.deps.db, async (trx) => {
       const order = await findOrder(trx, orderId);
@@ -55,11 +60,25 @@ export class OrderEnding {
    * Ends the order inside the caller's transaction (the caller announces it
    * after the commit with `announce`); whether the move was made.
    */
-  async endIn(trx: BackendDb, order: { id: string; attempt: number }, to: EndStatus, now: Date, set: EndFields = {}, guard: { attempt?: number; from?: readonly ('created' | 'awaiting_payment')[] } = {}): Promise<boolean> {
+  async endIn(
+    trx: BackendDb,
+    order: { id: string; attempt: number },
+    to: EndStatus,
+    now: Date,
+    set: EndFields = {},
+    guard: { attempt?: number; from?: readonly ('created' | 'awaiting_payment')[] } = {},
+  ): Promise<boolean> {
     if (!(await moveOrder(trx, order.id, to, now, set, guard))) return false;
     // An order the payment server never heard of (no payer yet) has nothing to close there.
-    if (order.attempt > 0) await enqueue(trx, { id: this.deps.random.id('obx'), topic: CLOSE_TOPIC, payload: { orderId: order.id }, now });
-    await this.deps.webhooks.emit(trx, `order.${to}`, async () => toAdminOrder((await findOrder(trx, order.id))!), order.id, now);
+    if (order.attempt > 0)
+      await enqueue(trx, { id: this.deps.random.id('obx'), topic: CLOSE_TOPIC, payload: { orderId: order.id }, now });
+    await this.deps.webhooks.emit(
+      trx,
+      `order.${to}`,
+      async () => toAdminOrder((await findOrder(trx, order.id))!),
+      order.id,
+      now,
+    );
     await this.deps.onEndedIn?.(trx, order.id, now);
     return true;
   }

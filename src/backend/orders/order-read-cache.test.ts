@@ -13,8 +13,12 @@ function store(initial: string) {
   let open = () => {};
   return {
     set: (status: string) => void (current = status),
-    get reads() { return reads; },
-    hold() { gate = new Promise((r) => (open = r)); },
+    get reads() {
+      return reads;
+    },
+    hold() {
+      gate = new Promise((r) => (open = r));
+    },
     release: () => open(),
     load: (id: string) => async () => {
       reads++;
@@ -113,7 +117,10 @@ describe('the kept orders of the status read', () => {
   it('does not keep an order that is not there', async () => {
     const cache = new OrderReadCache({ maxEntries: 10, maxAgeMs: 60_000 });
     let reads = 0;
-    const none = async () => { reads++; return undefined; };
+    const none = async () => {
+      reads++;
+      return undefined;
+    };
     assert.equal(await cache.read('nope', none), undefined);
     assert.equal(await cache.read('nope', none), undefined);
     assert.equal(reads, 2);

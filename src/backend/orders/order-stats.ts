@@ -47,10 +47,16 @@ export async function orderStats(db: BackendDb, clock: Clock, window: keyof type
     .where('created_at', '>=', new Date(start).toISOString())
     .groupBy([sql`substr(created_at, 1, ${sql.lit(prefix)})`, 'channel', 'status', 'failure_code', 'currency'])
     .execute();
-  const out = Array.from({ length: buckets }, (_, i) => ({ start: new Date(start + i * size).toISOString(), orders: {} as Record<string, number>, revenueMinor: {} as Record<string, number>, failures: {} as Record<string, number> }));
+  const out = Array.from({ length: buckets }, (_, i) => ({
+    start: new Date(start + i * size).toISOString(),
+    orders: {} as Record<string, number>,
+    revenueMinor: {} as Record<string, number>,
+    failures: {} as Record<string, number>,
+  }));
   const add = (m: Record<string, number>, k: string, n: number) => (m[k] = (m[k] ?? 0) + n);
   for (const r of rows) {
-    const b = out[Math.floor((Date.parse(prefix === 13 ? `${r.bucket}:00:00Z` : `${r.bucket}T00:00:00Z`) - start) / size)];
+    const b =
+      out[Math.floor((Date.parse(prefix === 13 ? `${r.bucket}:00:00Z` : `${r.bucket}T00:00:00Z`) - start) / size)];
     if (!b) continue;
     const n = Number(r.n);
     add(b.orders, r.channel ?? 'none', n);
@@ -63,7 +69,15 @@ export async function orderStats(db: BackendDb, clock: Clock, window: keyof type
 export function adminStatsRoutes(app: FastifyInstance, db: BackendDb, clock: Clock): void {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/admin/v1/stats/orders',
-    { schema: { querystring: Type.Object({ window: Type.Union([Type.Literal('24h'), Type.Literal('7d')]) }, { additionalProperties: false }), response: { 200: OrderStatsSchema } } },
+    {
+      schema: {
+        querystring: Type.Object(
+          { window: Type.Union([Type.Literal('24h'), Type.Literal('7d')]) },
+          { additionalProperties: false },
+        ),
+        response: { 200: OrderStatsSchema },
+      },
+    },
     async (request) => orderStats(db, clock, request.query.window),
   );
 }

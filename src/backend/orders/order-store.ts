@@ -7,7 +7,9 @@ import { orderTimeline } from './order-timeline.ts';
 
 export type OrderRow = BackendTables['orders'];
 
-const orderById = preparedQuery((db: BackendDb, orderId: string) => db.selectFrom('orders').selectAll().where('id', '=', orderId));
+const orderById = preparedQuery((db: BackendDb, orderId: string) =>
+  db.selectFrom('orders').selectAll().where('id', '=', orderId),
+);
 
 /** Reads one order (the TV's status read: a hot path, so a prepared query). */
 export async function findOrder(db: BackendDb, orderId: string): Promise<OrderRow | undefined> {
@@ -44,12 +46,21 @@ export async function moveOrder(
 
 export async function insertOrder(trx: BackendDb, row: OrderRow): Promise<void> {
   await trx.insertInto('orders').values(row).execute();
-  await orderTimeline.add(trx, row.id, new Date(row.created_at), 'status', 'created', { productId: row.product_id, amountMinor: Number(row.amount_minor), currency: row.currency });
+  await orderTimeline.add(trx, row.id, new Date(row.created_at), 'status', 'created', {
+    productId: row.product_id,
+    amountMinor: Number(row.amount_minor),
+    currency: row.currency,
+  });
 }
 
 /** A TV's orders still waiting for their payment (one at most, but read as a list to end them all). */
 export async function openOrdersOfDevice(trx: BackendDb, deviceId: string) {
-  return trx.selectFrom('orders').select(['id', 'attempt']).where('device_id', '=', deviceId).where('status', 'in', OPEN_STATUSES).execute();
+  return trx
+    .selectFrom('orders')
+    .select(['id', 'attempt'])
+    .where('device_id', '=', deviceId)
+    .where('status', 'in', OPEN_STATUSES)
+    .execute();
 }
 
 /**
@@ -58,10 +69,22 @@ export async function openOrdersOfDevice(trx: BackendDb, deviceId: string) {
  * in the same conditional UPDATE (so concurrent submissions are ordered).
  * Returns the new attempt, or undefined when the order could not take it.
  */
-export async function takePayer(trx: BackendDb, orderId: string, phone: string, now: Date): Promise<number | undefined> {
+export async function takePayer(
+  trx: BackendDb,
+  orderId: string,
+  phone: string,
+  now: Date,
+): Promise<number | undefined> {
   const row = await trx
     .updateTable('orders')
-    .set((eb) => ({ status: 'awaiting_payment' as OrderStatus, payer_phone: phone, attempt: eb('attempt', '+', 1), channel: null, failure_code: null, updated_at: now.toISOString() }))
+    .set((eb) => ({
+      status: 'awaiting_payment' as OrderStatus,
+      payer_phone: phone,
+      attempt: eb('attempt', '+', 1),
+      channel: null,
+      failure_code: null,
+      updated_at: now.toISOString(),
+    }))
     .where('id', '=', orderId)
     .where('status', 'in', [...PREDECESSORS.awaiting_payment])
     .where('expires_at', '>', now.toISOString())
@@ -72,7 +95,14 @@ export async function takePayer(trx: BackendDb, orderId: string, phone: string, 
 }
 
 /** Records the channel an attempt took, once (the inline run and the outbox may race). */
-export async function setChannel(trx: BackendDb, orderId: string, attempt: number, channel: 'sms_confirm' | 'wap_link', now: Date, triesLeft: number | null = null): Promise<boolean> {
+export async function setChannel(
+  trx: BackendDb,
+  orderId: string,
+  attempt: number,
+  channel: 'sms_confirm' | 'wap_link',
+  now: Date,
+  triesLeft: number | null = null,
+): Promise<boolean> {
   const res = await trx
     .updateTable('orders')
     .set({ channel, tries_left: channel === 'sms_confirm' ? triesLeft : null, updated_at: now.toISOString() })
@@ -82,13 +112,26 @@ export async function setChannel(trx: BackendDb, orderId: string, attempt: numbe
     .where('channel', 'is', null)
     .executeTakeFirst();
   if (affected(res) !== 1) return false;
-  await orderTimeline.add(trx, orderId, now, 'message', channel === 'sms_confirm' ? 'bound: pre-pay sent to the payment server' : 'not bound: checkout link sent', { attempt, channel });
+  await orderTimeline.add(
+    trx,
+    orderId,
+    now,
+    'message',
+    channel === 'sms_confirm' ? 'bound: pre-pay sent to the payment server' : 'not bound: checkout link sent',
+    { attempt, channel },
+  );
   return true;
 }
 
 /** Orders still open past their time. */
 export async function dueToExpire(db: BackendDb, now: string, limit: number): Promise<string[]> {
-  const rows = await db.selectFrom('orders').select('id').where('status', 'in', OPEN_STATUSES).where('expires_at', '<=', now).limit(limit).execute();
+  const rows = await db
+    .selectFrom('orders')
+    .select('id')
+    .where('status', 'in', OPEN_STATUSES)
+    .where('expires_at', '<=', now)
+    .limit(limit)
+    .execute();
   return rows.map((r) => r.id);
 }
 
@@ -116,7 +159,9 @@ export async function searchOrders(db: BackendDb, s: OrderSearch): Promise<Order
   if (s.to) q = q.where('created_at', '<', s.to);
   if (s.after) {
     const { createdAt, id } = s.after;
-    q = q.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]));
+    q = q.where((eb) =>
+      eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]),
+    );
   }
   return q.execute();
 }
@@ -127,7 +172,13 @@ export async function setSubscription(trx: BackendDb, orderId: string, subscript
 }
 
 /** A wrong reply to the code SMS of the order's current attempt: the tries it has left. */
-export async function setTriesLeft(trx: BackendDb, orderId: string, attempt: number, triesLeft: number, now: Date): Promise<boolean> {
+export async function setTriesLeft(
+  trx: BackendDb,
+  orderId: string,
+  attempt: number,
+  triesLeft: number,
+  now: Date,
+): Promise<boolean> {
   const res = await trx
     .updateTable('orders')
     .set({ tries_left: triesLeft, updated_at: now.toISOString() })

@@ -14,8 +14,16 @@ export interface TimelineEntry {
 }
 
 // Several per checkout: built and compiled once (preparedQuery).
-const insertEntry = preparedQuery((db: BackendDb, id: string, orderId: string, at: string, kind: TimelineKind, summary: string, detail: string | null) =>
-  db.insertInto('order_timeline').values({ id, order_id: orderId, at, kind, summary, detail }),
+const insertEntry = preparedQuery(
+  (
+    db: BackendDb,
+    id: string,
+    orderId: string,
+    at: string,
+    kind: TimelineKind,
+    summary: string,
+    detail: string | null,
+  ) => db.insertInto('order_timeline').values({ id, order_id: orderId, at, kind, summary, detail }),
 );
 
 /**
@@ -25,14 +33,31 @@ const insertEntry = preparedQuery((db: BackendDb, id: string, orderId: string, a
  */
 export const orderTimeline = {
   /** Each entry keeps the correlation id it was written under (the TV's request, a peer's message, a renewal's run). */
-  async add(trx: BackendDb, orderId: string, at: Date, kind: TimelineKind, summary: string, detail?: Record<string, unknown>): Promise<void> {
+  async add(
+    trx: BackendDb,
+    orderId: string,
+    at: Date,
+    kind: TimelineKind,
+    summary: string,
+    detail?: Record<string, unknown>,
+  ): Promise<void> {
     const correlationId = correlation.current();
     const more = correlationId ? { ...detail, correlationId } : detail;
     await insertEntry(trx, randomUUID(), orderId, at.toISOString(), kind, summary, more ? JSON.stringify(more) : null);
   },
 
   async of(db: BackendDb, orderId: string): Promise<TimelineEntry[]> {
-    const rows = await db.selectFrom('order_timeline').selectAll().where('order_id', '=', orderId).orderBy('at').execute();
-    return rows.map((r) => ({ ...(r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : {}), at: r.at, kind: r.kind as TimelineKind, summary: r.summary }));
+    const rows = await db
+      .selectFrom('order_timeline')
+      .selectAll()
+      .where('order_id', '=', orderId)
+      .orderBy('at')
+      .execute();
+    return rows.map((r) => ({
+      ...(r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : {}),
+      at: r.at,
+      kind: r.kind as TimelineKind,
+      summary: r.summary,
+    }));
   },
 };

@@ -13,23 +13,68 @@ import { orderTimeline, type TimelineEntry } from './order-timeline.ts';
  * When the payment server cannot be asked, its part is left out and an entry
  * says so, rather than the whole answer failing.
  */
-export async function traceOrder(db: BackendDb, provider: PaymentProvider, orderId: string, log: Log): Promise<TimelineEntry[]> {
+export async function traceOrder(
+  db: BackendDb,
+  provider: PaymentProvider,
+  orderId: string,
+  log: Log,
+): Promise<TimelineEntry[]> {
   const entries = await orderTimeline.of(db, orderId);
   for (const s of await smsLog.ofRefs(db, [orderId])) {
-    entries.push({ at: s.created_at, kind: 'sms', summary: `SMS ${s.kind} to ${maskPhone(s.to_phone)}: ${s.status}`, smsId: s.id, smsKind: s.kind, status: s.status, from: s.sender, updatedAt: s.updated_at });
+    entries.push({
+      at: s.created_at,
+      kind: 'sms',
+      summary: `SMS ${s.kind} to ${maskPhone(s.to_phone)}: ${s.status}`,
+      smsId: s.id,
+      smsKind: s.kind,
+      status: s.status,
+      from: s.sender,
+      updatedAt: s.updated_at,
+    });
   }
   for (const d of await webhookStore.deliveriesOfOrder(db, orderId)) {
-    entries.push({ at: d.created_at, kind: 'webhook', summary: `${d.type} to ${d.webhook_id}: ${d.status}`, deliveryId: d.id, eventId: d.event_id, webhookId: d.webhook_id, status: d.status, attempts: d.attempts, lastStatusCode: d.last_status_code });
+    entries.push({
+      at: d.created_at,
+      kind: 'webhook',
+      summary: `${d.type} to ${d.webhook_id}: ${d.status}`,
+      deliveryId: d.id,
+      eventId: d.event_id,
+      webhookId: d.webhook_id,
+      status: d.status,
+      attempts: d.attempts,
+      lastStatusCode: d.last_status_code,
+    });
   }
   try {
     const trace = await provider.trace(orderId);
     for (const p of trace.payments) {
-      entries.push({ at: p.createdAt, kind: 'payment', summary: `payment ${p.method} ${p.status}${p.source ? ` from ${p.source}` : ''}${p.failureCode ? ` (${p.failureCode})` : ''}`, ...p });
+      entries.push({
+        at: p.createdAt,
+        kind: 'payment',
+        summary: `payment ${p.method} ${p.status}${p.source ? ` from ${p.source}` : ''}${p.failureCode ? ` (${p.failureCode})` : ''}`,
+        ...p,
+      });
     }
-    for (const s of trace.sms) entries.push({ at: s.createdAt, kind: 'sms', summary: `SMS ${s.kind} from the payment server: ${s.status}`, smsId: s.smsId, smsKind: s.kind, status: s.status, updatedAt: s.updatedAt });
+    for (const s of trace.sms)
+      entries.push({
+        at: s.createdAt,
+        kind: 'sms',
+        summary: `SMS ${s.kind} from the payment server: ${s.status}`,
+        smsId: s.smsId,
+        smsKind: s.kind,
+        status: s.status,
+        updatedAt: s.updatedAt,
+      });
   } catch (err) {
-    log.warn({ err: (err as Error).message, orderId }, "the payment server's part of an order's timeline could not be read");
-    entries.push({ at: new Date().toISOString(), kind: 'message', summary: 'the payment server could not be asked for its part of this timeline' });
+    log.warn(
+      { err: (err as Error).message, orderId },
+      "the payment server's part of an order's timeline could not be read",
+    );
+    entries.push({
+      at: new Date().toISOString(),
+      kind: 'message',
+      summary: 'the payment server could not be asked for its part of this timeline',
+    });
   }
   return entries.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
 }

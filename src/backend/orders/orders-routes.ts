@@ -18,7 +18,13 @@ const OrderParams = Type.Object({ orderId: Type.String({ minLength: 1, maxLength
 const HEARTBEAT_MS = 15_000;
 
 /** The TV's order routes (claim 1, from the TV's side). */
-export function tvOrderRoutes(app: FastifyInstance, orders: OrdersService, events: OrderEvents, streams: StreamRegistry, checkoutUrl: (t: string) => string): void {
+export function tvOrderRoutes(
+  app: FastifyInstance,
+  orders: OrdersService,
+  events: OrderEvents,
+  streams: StreamRegistry,
+  checkoutUrl: (t: string) => string,
+): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const view = (o: Parameters<typeof toOrderView>[0]) => toOrderView(o, checkoutUrl);
 
@@ -53,68 +59,105 @@ export function tvOrderRoutes(app: FastifyInstance, orders: OrdersService, event
       return reply.code(202).send(view(order));
     },
   );
-  r.post('/v1/orders/:orderId/cancel', { schema: { headers: IdempotencyHeaders, params: OrderParams, response: { 200: OrderSchema } } }, async (request) =>
-    view(await orders.cancel(request.device!, request.params.orderId)),
+  r.post(
+    '/v1/orders/:orderId/cancel',
+    { schema: { headers: IdempotencyHeaders, params: OrderParams, response: { 200: OrderSchema } } },
+    async (request) => view(await orders.cancel(request.device!, request.params.orderId)),
   );
 
   r.get('/v1/orders/:orderId/pay-qr.svg', { schema: { params: OrderParams, hide: true } }, async (request, reply) => {
     const order = await orders.getOwn(request.device!, request.params.orderId);
-    if (order.attempt === 0) throw new DomainError('ORDER_HAS_NO_PAYER', 'The order has no payer yet, so it has no payment link.');
-    const svg = await QRCode.toString(checkoutUrl(order.link_token), { type: 'svg', margin: 4, errorCorrectionLevel: 'M' });
+    if (order.attempt === 0)
+      throw new DomainError('ORDER_HAS_NO_PAYER', 'The order has no payer yet, so it has no payment link.');
+    const svg = await QRCode.toString(checkoutUrl(order.link_token), {
+      type: 'svg',
+      margin: 4,
+      errorCorrectionLevel: 'M',
+    });
     return reply.type('image/svg+xml').header('cache-control', 'private, max-age=60').send(svg);
   });
-  r.get(EVENT_STREAM_ROUTE, { schema: { params: OrderParams, querystring: Type.Object({ access_token: Type.Optional(Type.String({ maxLength: 512 })) }) } }, async (request, reply) => {
-    const first = await orders.getOwn(request.device!, request.params.orderId);
-    const release = streams.open(request.device!.deviceId, first.id, () => finish());
-    reply.hijack();
-    const res = reply.raw;
-    // A hijacked answer skips the hooks, so it says its security headers itself.
-    res.writeHead(200, { ...NON_DOCUMENT_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    let last = '';
-    let closed = false;
-    const send = (o: typeof first) => {
-      const data = JSON.stringify(view(o));
-      if (data === last) return;
-      // The stream reads the store itself: a change it finds that was never announced is not served stale to the status read either.
-      orders.sawChange(o.id);
-      last = data;
-      res.write(`event: order\nid: ${o.updated_at}\ndata: ${data}\n\n`);
-      if (isFinal(o.status)) finish();
-    };
-    const refresh = () => {
-      if (closed) return;
-      orders.get(first.id).then(send, (err) => request.log.error({ err }, 'event stream read failed'));
-    };
-    const unsubscribe = events.subscribe(first.id, refresh);
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
-    // A safety net for a change announced while this instance was not listening.
-    const poll = setInterval(refresh, 5000);
-    function finish() {
-      if (closed) return;
-      closed = true;
-      release();
-      unsubscribe();
-      clearInterval(heartbeat);
-      clearInterval(poll);
-      res.end();
-    }
-    request.raw.on('close', finish);
-    send(first);
-  });
+  r.get(
+    EVENT_STREAM_ROUTE,
+    {
+      schema: {
+        params: OrderParams,
+        querystring: Type.Object({ access_token: Type.Optional(Type.String({ maxLength: 512 })) }),
+      },
+    },
+    async (request, reply) => {
+      const first = await orders.getOwn(request.device!, request.params.orderId);
+      const release = streams.open(request.device!.deviceId, first.id, () => finish());
+      reply.hijack();
+      const res = reply.raw;
+      // A hijacked answer skips the hooks, so it says its security headers itself.
+      res.writeHead(200, {
+        ...NON_DOCUMENT_HEADERS,
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      let last = '';
+      let closed = false;
+      const send = (o: typeof first) => {
+        const data = JSON.stringify(view(o));
+        if (data === last) return;
+        // The stream reads the store itself: a change it finds that was never announced is not served stale to the status read either.
+        orders.sawChange(o.id);
+        last = data;
+        res.write(`event: order\nid: ${o.updated_at}\ndata: ${data}\n\n`);
+        if (isFinal(o.status)) finish();
+      };
+      const refresh = () => {
+        if (closed) return;
+        orders.get(first.id).then(send, (err) => request.log.error({ err }, 'event stream read failed'));
+      };
+      const unsubscribe = events.subscribe(first.id, refresh);
+      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+      // A safety net for a change announced while this instance was not listening.
+      const poll = setInterval(refresh, 5000);
+      function finish() {
+        if (closed) return;
+        closed = true;
+        release();
+        unsubscribe();
+        clearInterval(heartbeat);
+        clearInterval(poll);
+        res.end();
+      }
+      request.raw.on('close', finish);
+      send(first);
+    },
+  );
 }
 
 /** Operators' order routes: one order, the search, and an order's timeline. */
-export function adminOrderRoutes(app: FastifyInstance, orders: OrdersService, checkoutUrl: (t: string) => string, timeline: (orderId: string) => Promise<TimelineEntry[]>): void {
+export function adminOrderRoutes(
+  app: FastifyInstance,
+  orders: OrdersService,
+  checkoutUrl: (t: string) => string,
+  timeline: (orderId: string) => Promise<TimelineEntry[]>,
+): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  r.get('/admin/v1/orders', { schema: { querystring: OrderListQuery, response: { 200: OrderListSchema } } }, async (request) => {
-    const page = await orders.search(request.query);
-    return { items: page.items.map((o) => toAdminOrder(o, checkoutUrl)), nextCursor: page.nextCursor };
-  });
-  r.get('/admin/v1/orders/:orderId', { schema: { params: OrderParams, response: { 200: AdminOrderSchema } } }, async (request) =>
-    toAdminOrder(await orders.get(request.params.orderId), checkoutUrl),
+  r.get(
+    '/admin/v1/orders',
+    { schema: { querystring: OrderListQuery, response: { 200: OrderListSchema } } },
+    async (request) => {
+      const page = await orders.search(request.query);
+      return { items: page.items.map((o) => toAdminOrder(o, checkoutUrl)), nextCursor: page.nextCursor };
+    },
   );
-  r.get('/admin/v1/orders/:orderId/timeline', { schema: { params: OrderParams, response: { 200: Type.Array(TimelineEntrySchema) } } }, async (request) => {
-    await orders.get(request.params.orderId);
-    return timeline(request.params.orderId);
-  });
+  r.get(
+    '/admin/v1/orders/:orderId',
+    { schema: { params: OrderParams, response: { 200: AdminOrderSchema } } },
+    async (request) => toAdminOrder(await orders.get(request.params.orderId), checkoutUrl),
+  );
+  r.get(
+    '/admin/v1/orders/:orderId/timeline',
+    { schema: { params: OrderParams, response: { 200: Type.Array(TimelineEntrySchema) } } },
+    async (request) => {
+      await orders.get(request.params.orderId);
+      return timeline(request.params.orderId);
+    },
+  );
 }

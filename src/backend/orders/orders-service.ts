@@ -16,7 +16,15 @@ import type { OrderEnding } from './order-ending.ts';
 import type { OrderListQuery } from '../../contracts/admin-api.ts';
 import { FINAL_STATUSES, isFinal, OPEN_STATUSES, type OrderStatus } from './order-state.ts';
 import { OrderReadCache } from './order-read-cache.ts';
-import { dueToExpire, findOrder, insertOrder, openOrdersOfDevice, searchOrders, takePayer, type OrderRow } from './order-store.ts';
+import {
+  dueToExpire,
+  findOrder,
+  insertOrder,
+  openOrdersOfDevice,
+  searchOrders,
+  takePayer,
+  type OrderRow,
+} from './order-store.ts';
 
 export const START_TOPIC = topic<{ orderId: string; attempt: number }>('payment.start');
 /** How long a payer submission waits for its attempt to run inline before leaving it to the outbox. */
@@ -86,7 +94,19 @@ export class OrdersService {
   private readonly watched = new OrderReadCache({ maxEntries: 100_000, maxAgeMs: 1000 });
 
   constructor(deps: OrdersDeps) {
-    ({ db: this.db, products: this.products, limiter: this.limiter, events: this.events, ending: this.ending, random: this.random, clock: this.clock, options: this.options, kick: this.kick, runAttempt: this.runAttempt, onBudgetExhausted: this.onBudgetExhausted } = deps);
+    ({
+      db: this.db,
+      products: this.products,
+      limiter: this.limiter,
+      events: this.events,
+      ending: this.ending,
+      random: this.random,
+      clock: this.clock,
+      options: this.options,
+      kick: this.kick,
+      runAttempt: this.runAttempt,
+      onBudgetExhausted: this.onBudgetExhausted,
+    } = deps);
     this.events.watch(this.watched);
   }
 
@@ -134,11 +154,14 @@ export class OrdersService {
     for (let run = 1; ; run++) {
       try {
         const outcome = await inTransaction(this.db, async (trx) => {
-          const over = await this.limiter.count(trx, [{ key: `orders-device:${device.deviceId}`, rule: this.options.ordersPerDevice }]);
+          const over = await this.limiter.count(trx, [
+            { key: `orders-device:${device.deviceId}`, rule: this.options.ordersPerDevice },
+          ]);
           if (over) return { over, replaced: [] as string[] };
           const open = await openOrdersOfDevice(trx, device.deviceId);
           const replaced: string[] = [];
-          for (const o of open) if (await this.ending.endIn(trx, o, 'cancelled', now, { failure_code: 'REPLACED' })) replaced.push(o.id);
+          for (const o of open)
+            if (await this.ending.endIn(trx, o, 'cancelled', now, { failure_code: 'REPLACED' })) replaced.push(o.id);
           await insertOrder(trx, row);
           return { over: undefined, replaced };
         });
@@ -188,7 +211,11 @@ export class OrdersService {
    * update, so concurrent submissions are ordered and only the last one can
    * hold money at the payment server).
    */
-  async submitPayer(device: Device, orderId: string, phoneInput: unknown): Promise<{ order: OrderRow; attempt: number }> {
+  async submitPayer(
+    device: Device,
+    orderId: string,
+    phoneInput: unknown,
+  ): Promise<{ order: OrderRow; attempt: number }> {
     const phone = normalizePhone(phoneInput, this.options.regions);
     const order = await this.getOwn(device, orderId);
     this.assertOpen(order);
@@ -209,7 +236,13 @@ export class OrdersService {
       const attempt = await takePayer(trx, orderId, phone, now);
       if (attempt === undefined) return { attempt: null };
       // Due only after the inline run below has had its chance (3 s): the outbox is the fallback, not a racer.
-      await enqueue(trx, { id: startMessage, topic: START_TOPIC, payload: { orderId, attempt }, now, delayMs: INLINE_ATTEMPT_MS + 2000 });
+      await enqueue(trx, {
+        id: startMessage,
+        topic: START_TOPIC,
+        payload: { orderId, attempt },
+        now,
+        delayMs: INLINE_ATTEMPT_MS + 2000,
+      });
       return { attempt };
     });
     if (outcome.over) {
@@ -221,7 +254,10 @@ export class OrdersService {
     crashPoint('backend.after-payer');
     this.events.publish(orderId);
     const ranInline = await Promise.race([
-      this.runAttempt(orderId, attempt!, startMessage).then((marked) => (marked ? 'marked' : 'ran'), () => 'failed'),
+      this.runAttempt(orderId, attempt!, startMessage).then(
+        (marked) => (marked ? 'marked' : 'ran'),
+        () => 'failed',
+      ),
       new Promise<'late'>((r) => setTimeout(() => r('late'), INLINE_ATTEMPT_MS).unref()),
     ]);
     // Done here, so the outbox need not run the attempt a second time; otherwise it retries it.
@@ -245,19 +281,34 @@ export class OrdersService {
    */
   async search(q: OrderListQuery): Promise<{ items: OrderRow[]; nextCursor: string | null }> {
     const limit = q.limit === undefined ? 50 : Number(q.limit);
-    if (q.status && !(FINAL_STATUSES.includes(q.status as OrderStatus) || OPEN_STATUSES.includes(q.status as OrderStatus) || q.status === 'paid')) {
-      throw new DomainError('VALIDATION_FAILED', `status "${q.status}" is not an order status; use one of created, awaiting_payment, paid, ${FINAL_STATUSES.join(', ')}.`);
+    if (
+      q.status &&
+      !(
+        FINAL_STATUSES.includes(q.status as OrderStatus) ||
+        OPEN_STATUSES.includes(q.status as OrderStatus) ||
+        q.status === 'paid'
+      )
+    ) {
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        `status "${q.status}" is not an order status; use one of created, awaiting_payment, paid, ${FINAL_STATUSES.join(', ')}.`,
+      );
     }
     let after: { createdAt: string; id: string } | undefined;
     if (q.cursor) {
       const [createdAt, id] = Buffer.from(q.cursor, 'base64url').toString('utf8').split('|');
-      if (!createdAt || !id) throw new DomainError('VALIDATION_FAILED', 'cursor is not one this API gave; pass the nextCursor of the previous page unchanged.');
+      if (!createdAt || !id)
+        throw new DomainError(
+          'VALIDATION_FAILED',
+          'cursor is not one this API gave; pass the nextCursor of the previous page unchanged.',
+        );
       after = { createdAt, id };
     }
     const time = (name: string, v: string | undefined) => {
       if (v === undefined) return undefined;
       const t = Date.parse(v);
-      if (Number.isNaN(t)) throw new DomainError('VALIDATION_FAILED', `${name} "${v}" is not a date or an RFC 3339 time.`);
+      if (Number.isNaN(t))
+        throw new DomainError('VALIDATION_FAILED', `${name} "${v}" is not a date or an RFC 3339 time.`);
       return new Date(t).toISOString();
     };
     const items = await searchOrders(this.db, {
@@ -278,14 +329,17 @@ export class OrdersService {
   async expireDue(): Promise<number> {
     const now = this.clock.now().toISOString();
     let n = 0;
-    for (const id of await dueToExpire(this.db, now, 500)) if (await this.ending.end(id, 'expired', {}, { expiresBefore: now })) n++;
+    for (const id of await dueToExpire(this.db, now, 500))
+      if (await this.ending.end(id, 'expired', {}, { expiresBefore: now })) n++;
     return n;
   }
 
   private assertOpen(order: OrderRow, afterRace = false): void {
     if (order.status === 'paid') throw new DomainError('ORDER_PAID', 'The order is already paid.');
-    if (isFinal(order.status)) throw new DomainError('ORDER_FINAL', `The order is ${order.status}; create a new order.`);
-    if (order.expires_at <= this.clock.now().toISOString()) throw new DomainError('ORDER_FINAL', 'The order has expired; create a new order.');
+    if (isFinal(order.status))
+      throw new DomainError('ORDER_FINAL', `The order is ${order.status}; create a new order.`);
+    if (order.expires_at <= this.clock.now().toISOString())
+      throw new DomainError('ORDER_FINAL', 'The order has expired; create a new order.');
     if (afterRace) throw new DomainError('ORDER_CHANGED', 'The order changed meanwhile; read it again.');
   }
 }

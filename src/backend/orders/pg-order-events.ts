@@ -30,7 +30,9 @@ export class PgOrderEvents {
 
   async start(): Promise<void> {
     this.events.onPublish((orderId) => {
-      sql`select pg_notify(${CHANNEL}, ${orderId})`.execute(this.db).catch((err) => this.log.warn({ err: (err as Error).message }, 'could not announce an order change'));
+      sql`select pg_notify(${CHANNEL}, ${orderId})`
+        .execute(this.db)
+        .catch((err) => this.log.warn({ err: (err as Error).message }, 'could not announce an order change'));
     });
     await this.listen();
   }

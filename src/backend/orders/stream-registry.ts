@@ -21,10 +21,18 @@ export class StreamRegistry {
   /** Registers a stream, or throws STREAMS_LIMITED (429); the result unregisters it, once. */
   open(deviceId: string, orderId: string, end: () => void): () => void {
     if ((this.byDevice.get(deviceId) ?? 0) >= this.limits.perDevice) {
-      throw new DomainError('STREAMS_LIMITED', `This TV already holds ${this.limits.perDevice} event streams; close one first.`, { retryAfterSeconds: 5 });
+      throw new DomainError(
+        'STREAMS_LIMITED',
+        `This TV already holds ${this.limits.perDevice} event streams; close one first.`,
+        { retryAfterSeconds: 5 },
+      );
     }
     if ((this.byOrder.get(orderId) ?? 0) >= this.limits.perOrder) {
-      throw new DomainError('STREAMS_LIMITED', `This order already has ${this.limits.perOrder} event streams; close one first.`, { retryAfterSeconds: 5 });
+      throw new DomainError(
+        'STREAMS_LIMITED',
+        `This order already has ${this.limits.perOrder} event streams; close one first.`,
+        { retryAfterSeconds: 5 },
+      );
     }
     bump(this.byDevice, deviceId, 1);
     bump(this.byOrder, orderId, 1);

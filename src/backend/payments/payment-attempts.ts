@@ -73,7 +73,12 @@ export class PaymentAttempts {
     const now = this.deps.clock.now();
     if (outcome.state === 'failed') {
       // The channel it took and the failure, in one transaction (the TV sees both or neither).
-      await this.deps.ending.end(orderId, 'failed', { failure_code: outcome.failureCode ?? 'PAYMENT_FAILED', channel: mode }, { attempt });
+      await this.deps.ending.end(
+        orderId,
+        'failed',
+        { failure_code: outcome.failureCode ?? 'PAYMENT_FAILED', channel: mode },
+        { attempt },
+      );
       return false;
     }
     if (outcome.state !== 'pending_confirmation' && outcome.state !== 'awaiting_checkout') {
@@ -85,8 +90,20 @@ export class PaymentAttempts {
       const ok = await setChannel(trx, orderId, attempt, mode, now, this.deps.options.maxWrongCodes);
       if (ok && mode === 'wap_link') {
         const smsId = this.deps.random.id('sms');
-        await smsLog.queued(trx, { id: smsId, kind: 'link', to: order.payer_phone!, from: this.deps.options.smsFrom, now, ref: orderId });
-        await enqueue(trx, { id: this.deps.random.id('obx'), topic: LINK_SMS_TOPIC, payload: { orderId, attempt, smsId }, now });
+        await smsLog.queued(trx, {
+          id: smsId,
+          kind: 'link',
+          to: order.payer_phone!,
+          from: this.deps.options.smsFrom,
+          now,
+          ref: orderId,
+        });
+        await enqueue(trx, {
+          id: this.deps.random.id('obx'),
+          topic: LINK_SMS_TOPIC,
+          payload: { orderId, attempt, smsId },
+          now,
+        });
       }
       if (inlineOf) await markDone(trx, inlineOf, now);
       return ok;
@@ -106,7 +123,12 @@ export class PaymentAttempts {
       payee: this.deps.options.payee,
       url: this.deps.provider.checkoutUrl(order.link_token),
     });
-    const { gatewayId } = await this.deps.gateway.send({ ref: smsId, to: order.payer_phone, from: this.deps.options.smsFrom, text });
+    const { gatewayId } = await this.deps.gateway.send({
+      ref: smsId,
+      to: order.payer_phone,
+      from: this.deps.options.smsFrom,
+      text,
+    });
     await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
   }
 

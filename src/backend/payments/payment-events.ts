@@ -60,7 +60,19 @@ export class PaymentEvents {
   private readonly fulfilment: PaymentEventsDeps['fulfilment'];
 
   constructor(deps: PaymentEventsDeps) {
-    ({ db: this.db, events: this.events, ending: this.ending, refunds: this.refunds, webhooks: this.webhooks, subscriptions: this.subscriptions, random: this.random, clock: this.clock, kick: this.kick, log: this.log, fulfilment: this.fulfilment } = deps);
+    ({
+      db: this.db,
+      events: this.events,
+      ending: this.ending,
+      refunds: this.refunds,
+      webhooks: this.webhooks,
+      subscriptions: this.subscriptions,
+      random: this.random,
+      clock: this.clock,
+      kick: this.kick,
+      log: this.log,
+      fulfilment: this.fulfilment,
+    } = deps);
   }
 
   async apply(msg: PaymentEvent): Promise<PaymentEventAnswer> {
@@ -68,13 +80,21 @@ export class PaymentEvents {
     let fulfilMessage: string | undefined;
     const outcome = await inTransaction(this.db, async (trx) => {
       fulfilMessage = undefined;
-      const seen = await trx.selectFrom('inbox').select('result').where('message_id', '=', msg.messageId).executeTakeFirst();
+      const seen = await trx
+        .selectFrom('inbox')
+        .select('result')
+        .where('message_id', '=', msg.messageId)
+        .executeTakeFirst();
       if (seen) return { result: seen.result as EventResult, duplicate: true };
       const result = await this.effect(trx, msg, now, (id) => (fulfilMessage = id));
-      await trx.insertInto('inbox').values({ message_id: msg.messageId, result, received_at: now.toISOString() }).execute();
+      await trx
+        .insertInto('inbox')
+        .values({ message_id: msg.messageId, result, received_at: now.toISOString() })
+        .execute();
       return { result, duplicate: false };
     });
-    if (!outcome.duplicate && outcome.result === 'applied' && msg.type === 'payment.completed') crashPoint('backend.after-paid');
+    if (!outcome.duplicate && outcome.result === 'applied' && msg.type === 'payment.completed')
+      crashPoint('backend.after-paid');
     if (!outcome.duplicate && outcome.result === 'applied') {
       this.events.publish(msg.orderId);
       // Turned on at once, here; the outbox message is the fallback (a crash just now, a failure), not a queue
@@ -95,24 +115,54 @@ export class PaymentEvents {
     }
   }
 
-  private async effect(trx: BackendDb, msg: PaymentEvent, now: Date, fulfilQueued: (messageId: string) => void): Promise<EventResult> {
+  private async effect(
+    trx: BackendDb,
+    msg: PaymentEvent,
+    now: Date,
+    fulfilQueued: (messageId: string) => void,
+  ): Promise<EventResult> {
     if (msg.type === 'refund.succeeded' || msg.type === 'refund.failed') return this.refunds.settle(trx, msg, now);
-    if (msg.type === 'payment.code_rejected') return (await setTriesLeft(trx, msg.orderId, msg.attempt, msg.triesLeft ?? 0, now)) ? 'applied' : 'ignored';
+    if (msg.type === 'payment.code_rejected')
+      return (await setTriesLeft(trx, msg.orderId, msg.attempt, msg.triesLeft ?? 0, now)) ? 'applied' : 'ignored';
     const order = await findOrder(trx, msg.orderId);
     if (!order) return msg.type === 'payment.completed' ? 'rejected' : 'ignored';
     const result = await this.paymentEffect(trx, order, msg, now, fulfilQueued);
-    await orderTimeline.add(trx, order.id, now, 'message', `${msg.type} ${result}`, { messageId: msg.messageId, paymentId: msg.paymentId, attempt: msg.attempt, ...(msg.failureCode ? { failureCode: msg.failureCode } : {}) });
+    await orderTimeline.add(trx, order.id, now, 'message', `${msg.type} ${result}`, {
+      messageId: msg.messageId,
+      paymentId: msg.paymentId,
+      attempt: msg.attempt,
+      ...(msg.failureCode ? { failureCode: msg.failureCode } : {}),
+    });
     return result;
   }
 
-  private async paymentEffect(trx: BackendDb, order: NonNullable<Awaited<ReturnType<typeof findOrder>>>, msg: PaymentEvent, now: Date, fulfilQueued: (messageId: string) => void): Promise<EventResult> {
+  private async paymentEffect(
+    trx: BackendDb,
+    order: NonNullable<Awaited<ReturnType<typeof findOrder>>>,
+    msg: PaymentEvent,
+    now: Date,
+    fulfilQueued: (messageId: string) => void,
+  ): Promise<EventResult> {
     if (msg.type === 'payment.failed') {
-      const failed = await this.ending.endIn(trx, order, 'failed', now, { failure_code: msg.failureCode ?? 'PAYMENT_FAILED' }, { attempt: msg.attempt, from: ['awaiting_payment'] });
+      const failed = await this.ending.endIn(
+        trx,
+        order,
+        'failed',
+        now,
+        { failure_code: msg.failureCode ?? 'PAYMENT_FAILED' },
+        { attempt: msg.attempt, from: ['awaiting_payment'] },
+      );
       return failed ? 'applied' : 'ignored';
     }
     if (Number(order.amount_minor) !== msg.amountMinor || order.currency !== msg.currency) return 'rejected';
     if (order.payment_id === msg.paymentId) return 'applied';
-    const paid = await moveOrder(trx, order.id, 'paid', now, { paid_at: msg.at, payment_id: msg.paymentId, failure_code: null, renewal_consent: order.renews && msg.renewalConsent ? 1 : 0, paid_source: msg.source ?? null });
+    const paid = await moveOrder(trx, order.id, 'paid', now, {
+      paid_at: msg.at,
+      payment_id: msg.paymentId,
+      failure_code: null,
+      renewal_consent: order.renews && msg.renewalConsent ? 1 : 0,
+      paid_source: msg.source ?? null,
+    });
     if (!paid) return 'rejected';
     // With a provisioning URL, the order.paid event (whose delivery there is the provisioning) replaces tvpay's own.
     if (!this.fulfilment) {
@@ -121,7 +171,13 @@ export class PaymentEvents {
       await enqueue(trx, { id, topic: FULFIL_TOPIC, payload: { orderId: order.id }, now, delayMs: FULFIL_FALLBACK_MS });
       fulfilQueued(id);
     }
-    await this.webhooks.emit(trx, 'order.paid', async () => toAdminOrder((await findOrder(trx, order.id))!), order.id, now);
+    await this.webhooks.emit(
+      trx,
+      'order.paid',
+      async () => toAdminOrder((await findOrder(trx, order.id))!),
+      order.id,
+      now,
+    );
     return 'applied';
   }
 
@@ -136,9 +192,25 @@ export class PaymentEvents {
       const order = await findOrder(trx, orderId);
       if (!order || order.status !== 'paid' || order.failure_code) return false;
       if (!(await moveOrder(trx, orderId, 'fulfilled', now, { fulfilled_at: now.toISOString() }))) return false;
-      const until = await grantEntitlement(trx, { accountId: order.account_id, service: order.service, productId: order.product_id, orderId, durationDays: order.duration_days }, now);
+      const until = await grantEntitlement(
+        trx,
+        {
+          accountId: order.account_id,
+          service: order.service,
+          productId: order.product_id,
+          orderId,
+          durationDays: order.duration_days,
+        },
+        now,
+      );
       await this.subscriptions.afterFulfil(trx, order, until, now);
-      await this.webhooks.emit(trx, 'order.fulfilled', async () => toAdminOrder((await findOrder(trx, orderId))!), orderId, now);
+      await this.webhooks.emit(
+        trx,
+        'order.fulfilled',
+        async () => toAdminOrder((await findOrder(trx, orderId))!),
+        orderId,
+        now,
+      );
       return true;
     });
     if (done) crashPoint('backend.after-fulfil');
@@ -160,8 +232,15 @@ export class PaymentEvents {
       succeeded: (orderId) => this.fulfil({ orderId }),
       abandoned: async (orderId) => {
         try {
-          await this.refunds.create(orderId, { reason: "The operator's system did not turn the purchase on in time, so it was refunded." }, 'fulfilment_failed');
-          this.log.error({ orderId }, "provisioning in the operator's system did not succeed by its deadline: the order is refunded in full");
+          await this.refunds.create(
+            orderId,
+            { reason: "The operator's system did not turn the purchase on in time, so it was refunded." },
+            'fulfilment_failed',
+          );
+          this.log.error(
+            { orderId },
+            "provisioning in the operator's system did not succeed by its deadline: the order is refunded in full",
+          );
           this.events.publish(orderId);
         } catch (err) {
           // Fulfilled or refunded meanwhile: nothing to give back.

@@ -1,4 +1,12 @@
-import type { StartPaymentRequest, StartPaymentResult, RefundAnswer, RefundRequest, OrderTrace, RenewalRequest, StatementRow } from '../../contracts/provider-api.ts';
+import type {
+  StartPaymentRequest,
+  StartPaymentResult,
+  RefundAnswer,
+  RefundRequest,
+  OrderTrace,
+  RenewalRequest,
+  StatementRow,
+} from '../../contracts/provider-api.ts';
 
 /**
  * How the back-end reaches a payment server (the patent's payment server, or

@@ -1,5 +1,13 @@
 import type { SignedClient } from '../../lib/http/service-auth.ts';
-import type { StartPaymentRequest, StartPaymentResult, RefundAnswer, RefundRequest, OrderTrace, RenewalRequest, StatementRow } from '../../contracts/provider-api.ts';
+import type {
+  StartPaymentRequest,
+  StartPaymentResult,
+  RefundAnswer,
+  RefundRequest,
+  OrderTrace,
+  RenewalRequest,
+  StatementRow,
+} from '../../contracts/provider-api.ts';
 import type { PaymentProvider } from './payment-provider.ts';
 
 /** tvpay's payment server as the back-end's provider, over HMAC-signed HTTP. */

@@ -10,7 +10,9 @@ const ReconciliationSchema = Type.Object({
   date: Type.String(),
   matched: Type.Integer(),
   repaired: Type.Array(Type.Object({ orderId: Type.String(), paymentId: Type.String(), action: Type.String() })),
-  mismatches: Type.Array(Type.Object({ kind: Type.String(), orderId: Type.String(), paymentId: Type.String(), detail: Type.String() })),
+  mismatches: Type.Array(
+    Type.Object({ kind: Type.String(), orderId: Type.String(), paymentId: Type.String(), detail: Type.String() }),
+  ),
   ranAt: Type.String(),
 });
 
@@ -19,11 +21,26 @@ export function adminReconciliationRoutes(app: FastifyInstance, reconciliation: 
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.post(
     '/admin/v1/reconciliations',
-    { schema: { headers: IdempotencyHeaders, body: Type.Object({ date: Type.String({ maxLength: 10, description: 'YYYY-MM-DD in TVPAY_BUSINESS_TIMEZONE' }) }, { additionalProperties: false }), response: { 200: ReconciliationSchema } } },
+    {
+      schema: {
+        headers: IdempotencyHeaders,
+        body: Type.Object(
+          { date: Type.String({ maxLength: 10, description: 'YYYY-MM-DD in TVPAY_BUSINESS_TIMEZONE' }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: ReconciliationSchema },
+      },
+    },
     async (request) => {
-      if (!isCalendarDate(request.body.date)) throw new DomainError('VALIDATION_FAILED', `date "${request.body.date}" must be a calendar date written YYYY-MM-DD.`);
+      if (!isCalendarDate(request.body.date))
+        throw new DomainError(
+          'VALIDATION_FAILED',
+          `date "${request.body.date}" must be a calendar date written YYYY-MM-DD.`,
+        );
       return reconciliation.run(request.body.date);
     },
   );
-  r.get('/admin/v1/reconciliations', { schema: { response: { 200: Type.Array(ReconciliationSchema) } } }, async () => reconciliation.latest());
+  r.get('/admin/v1/reconciliations', { schema: { response: { 200: Type.Array(ReconciliationSchema) } } }, async () =>
+    reconciliation.latest(),
+  );
 }

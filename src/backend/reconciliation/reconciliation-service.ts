@@ -69,7 +69,13 @@ export class ReconciliationService {
 
   async run(date: string): Promise<Reconciliation> {
     const rows = await this.deps.provider.statement(date);
-    const report: Reconciliation = { date, matched: 0, repaired: [], mismatches: [], ranAt: this.deps.clock.now().toISOString() };
+    const report: Reconciliation = {
+      date,
+      matched: 0,
+      repaired: [],
+      mismatches: [],
+      ranAt: this.deps.clock.now().toISOString(),
+    };
     const seenPayments = new Set<string>();
     for (const row of rows) {
       if (row.type === 'payment') {
@@ -78,31 +84,60 @@ export class ReconciliationService {
       } else await this.checkRefund(row, report);
     }
     const { start, end } = businessDay(date, this.deps.timeZone);
-    const ours = await this.deps.db.selectFrom('orders').select(['id', 'payment_id', 'amount_minor']).where('payment_id', 'is not', null).where('paid_at', '>=', start).where('paid_at', '<', end).execute();
+    const ours = await this.deps.db
+      .selectFrom('orders')
+      .select(['id', 'payment_id', 'amount_minor'])
+      .where('payment_id', 'is not', null)
+      .where('paid_at', '>=', start)
+      .where('paid_at', '<', end)
+      .execute();
     for (const o of ours) {
-      if (!seenPayments.has(o.payment_id!)) report.mismatches.push({ kind: 'missing_at_provider', orderId: o.id, paymentId: o.payment_id!, detail: 'the back-end has this payment, the provider’s statement of the day does not' });
+      if (!seenPayments.has(o.payment_id!))
+        report.mismatches.push({
+          kind: 'missing_at_provider',
+          orderId: o.id,
+          paymentId: o.payment_id!,
+          detail: 'the back-end has this payment, the provider’s statement of the day does not',
+        });
     }
-    await this.deps.db.insertInto('reconciliations').values({ id: this.deps.random.id('rec'), date, ran_at: report.ranAt, report: JSON.stringify(report) }).execute();
-    if (report.mismatches.length) this.deps.log.error({ date, mismatches: report.mismatches.length }, 'reconciliation found disagreements with the payment server');
+    await this.deps.db
+      .insertInto('reconciliations')
+      .values({ id: this.deps.random.id('rec'), date, ran_at: report.ranAt, report: JSON.stringify(report) })
+      .execute();
+    if (report.mismatches.length)
+      this.deps.log.error(
+        { date, mismatches: report.mismatches.length },
+        'reconciliation found disagreements with the payment server',
+      );
     return report;
   }
 
   async latest(limit = 30): Promise<Reconciliation[]> {
-    const rows = await this.deps.db.selectFrom('reconciliations').select('report').orderBy('ran_at', 'desc').limit(limit).execute();
+    const rows = await this.deps.db
+      .selectFrom('reconciliations')
+      .select('report')
+      .orderBy('ran_at', 'desc')
+      .limit(limit)
+      .execute();
     return rows.map((r) => JSON.parse(r.report) as Reconciliation);
   }
 
   private async checkPayment(row: StatementRow, report: Reconciliation): Promise<void> {
     const order = await findOrder(this.deps.db, row.order_id);
-    const mismatch = (kind: MismatchKind, detail: string) => report.mismatches.push({ kind, orderId: row.order_id, paymentId: row.payment_id, detail });
-    if (!order) return void mismatch('unknown_order', 'the provider captured a payment for an order the back-end does not have');
-    if (order.currency !== row.currency) return void mismatch('currency_mismatch', `provider ${row.currency}, back-end ${order.currency}`);
+    const mismatch = (kind: MismatchKind, detail: string) =>
+      report.mismatches.push({ kind, orderId: row.order_id, paymentId: row.payment_id, detail });
+    if (!order)
+      return void mismatch('unknown_order', 'the provider captured a payment for an order the back-end does not have');
+    if (order.currency !== row.currency)
+      return void mismatch('currency_mismatch', `provider ${row.currency}, back-end ${order.currency}`);
     if (order.payment_id === row.payment_id) {
-      if (Number(order.amount_minor) !== row.amount_minor) return void mismatch('amount_mismatch', `provider ${row.amount_minor}, back-end ${order.amount_minor}`);
+      if (Number(order.amount_minor) !== row.amount_minor)
+        return void mismatch('amount_mismatch', `provider ${row.amount_minor}, back-end ${order.amount_minor}`);
       report.matched++;
       return;
     }
-    if (order.payment_id) return void mismatch('second_payment', `the order was paid by ${order.payment_id}; this capture is a second one`);
+    if (order.payment_id)
+      return void mismatch('second_payment', `the order was paid by ${order.payment_id}; this capture is a second one`);
     // The back-end never took this capture: a refused one (its order had ended) went back as a refund of its own.
     const refunds = await refundStore.ofOrder(this.deps.db, order.id);
     if (refunds.some((r) => r.payment_id === row.payment_id && r.status === 'succeeded')) {
@@ -110,24 +145,40 @@ export class ReconciliationService {
       return;
     }
     const answer = await this.deps.payments.apply(this.repairMessage('payment.completed', row, order.attempt));
-    if (answer.result === 'applied') report.repaired.push({ orderId: order.id, paymentId: row.payment_id, action: 'applied_payment' });
-    else mismatch('paid_at_provider_only', `the provider captured it but the order is ${order.status} (the back-end answered ${answer.result}); it is refunded by the provider when its message arrives`);
+    if (answer.result === 'applied')
+      report.repaired.push({ orderId: order.id, paymentId: row.payment_id, action: 'applied_payment' });
+    else
+      mismatch(
+        'paid_at_provider_only',
+        `the provider captured it but the order is ${order.status} (the back-end answered ${answer.result}); it is refunded by the provider when its message arrives`,
+      );
   }
 
   private async checkRefund(row: StatementRow, report: Reconciliation): Promise<void> {
     const ours = await refundStore.byId(this.deps.db, row.refund_id);
     if (ours && ours.status === 'succeeded') {
       if (Number(ours.amount_minor) === row.amount_minor) report.matched++;
-      else report.mismatches.push({ kind: 'refund_amount_mismatch', orderId: row.order_id, paymentId: row.payment_id, detail: `provider ${row.amount_minor}, back-end ${ours.amount_minor}` });
+      else
+        report.mismatches.push({
+          kind: 'refund_amount_mismatch',
+          orderId: row.order_id,
+          paymentId: row.payment_id,
+          detail: `provider ${row.amount_minor}, back-end ${ours.amount_minor}`,
+        });
       return;
     }
     const answer = await this.deps.payments.apply(this.repairMessage('refund.succeeded', row, 0));
-    if (answer.result === 'applied') report.repaired.push({ orderId: row.order_id, paymentId: row.payment_id, action: 'applied_refund' });
+    if (answer.result === 'applied')
+      report.repaired.push({ orderId: row.order_id, paymentId: row.payment_id, action: 'applied_refund' });
     else report.matched++;
   }
 
   /** The message the provider would have sent, with an id derived from what it tells, so repairs are applied once. */
-  private repairMessage(type: 'payment.completed' | 'refund.succeeded', row: StatementRow, attempt: number): PaymentEvent {
+  private repairMessage(
+    type: 'payment.completed' | 'refund.succeeded',
+    row: StatementRow,
+    attempt: number,
+  ): PaymentEvent {
     const isRefund = type === 'refund.succeeded';
     return {
       messageId: `msg_rec_${isRefund ? row.refund_id : row.payment_id}`.slice(0, 64),
@@ -153,11 +204,27 @@ export class ReconciliationService {
   async sweep(): Promise<void> {
     const now = this.deps.clock.now();
     const today = businessDate(now, this.deps.timeZone);
-    if (this.autoRanFor !== today && now.getTime() - Date.parse(businessDay(today, this.deps.timeZone).start) >= AFTER_MIDNIGHT_MS) {
+    if (
+      this.autoRanFor !== today &&
+      now.getTime() - Date.parse(businessDay(today, this.deps.timeZone).start) >= AFTER_MIDNIGHT_MS
+    ) {
       this.autoRanFor = today;
-      const yesterday = businessDate(new Date(Date.parse(businessDay(today, this.deps.timeZone).start) - 1), this.deps.timeZone);
-      const done = await this.deps.db.selectFrom('reconciliations').select('id').where('date', '=', yesterday).executeTakeFirst();
-      if (!done) await this.run(yesterday).catch((err) => this.deps.log.warn({ err: (err as Error).message }, 'the daily reconciliation could not run; it is tried again tomorrow or on demand'));
+      const yesterday = businessDate(
+        new Date(Date.parse(businessDay(today, this.deps.timeZone).start) - 1),
+        this.deps.timeZone,
+      );
+      const done = await this.deps.db
+        .selectFrom('reconciliations')
+        .select('id')
+        .where('date', '=', yesterday)
+        .executeTakeFirst();
+      if (!done)
+        await this.run(yesterday).catch((err) =>
+          this.deps.log.warn(
+            { err: (err as Error).message },
+            'the daily reconciliation could not run; it is tried again tomorrow or on demand',
+          ),
+        );
     }
     const after = this.staleAfter;
     const stale = await this.deps.db
@@ -166,7 +233,14 @@ export class ReconciliationService {
       .where('status', '=', 'awaiting_payment')
       .where('channel', 'is not', null)
       .where('updated_at', '<', new Date(now.getTime() - STALE_MS).toISOString())
-      .$if(after !== undefined, (q) => q.where((eb) => eb.or([eb('updated_at', '>', after!.updatedAt), eb.and([eb('updated_at', '=', after!.updatedAt), eb('id', '>', after!.id)])])))
+      .$if(after !== undefined, (q) =>
+        q.where((eb) =>
+          eb.or([
+            eb('updated_at', '>', after!.updatedAt),
+            eb.and([eb('updated_at', '=', after!.updatedAt), eb('id', '>', after!.id)]),
+          ]),
+        ),
+      )
       .orderBy('updated_at')
       .orderBy('id')
       .limit(STALE_BATCH)
@@ -179,8 +253,26 @@ export class ReconciliationService {
       const trace = await this.deps.provider.trace(o.id).catch(() => undefined);
       const captured = trace?.payments.find((p) => p.status === 'captured' || p.status === 'refunded');
       if (!captured || !captured.completedAt) continue;
-      const answer = await this.deps.payments.apply(this.repairMessage('payment.completed', { type: 'payment', payment_id: captured.paymentId, refund_id: '', order_id: o.id, amount_minor: captured.amountMinor, currency: o.currency, source: captured.source ?? '', at: captured.completedAt }, o.attempt));
-      this.deps.log.warn({ orderId: o.id, result: answer.result }, 'a payment the provider captured had not reached the back-end; applied from its status');
+      const answer = await this.deps.payments.apply(
+        this.repairMessage(
+          'payment.completed',
+          {
+            type: 'payment',
+            payment_id: captured.paymentId,
+            refund_id: '',
+            order_id: o.id,
+            amount_minor: captured.amountMinor,
+            currency: o.currency,
+            source: captured.source ?? '',
+            at: captured.completedAt,
+          },
+          o.attempt,
+        ),
+      );
+      this.deps.log.warn(
+        { orderId: o.id, result: answer.result },
+        'a payment the provider captured had not reached the back-end; applied from its status',
+      );
     }
     if (this.checkedAt.size > 10_000) this.checkedAt.clear();
   }

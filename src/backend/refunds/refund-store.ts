@@ -72,11 +72,23 @@ export const refundStore = {
   },
 
   async ofOrder(db: BackendDb, orderId: string): Promise<RefundRow[]> {
-    return db.selectFrom('refunds').selectAll().where('order_id', '=', orderId).orderBy('created_at').orderBy('id').execute();
+    return db
+      .selectFrom('refunds')
+      .selectAll()
+      .where('order_id', '=', orderId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
   },
 
   /** pending → succeeded | failed, once. */
-  async finish(trx: BackendDb, id: string, to: 'succeeded' | 'failed', failureCode: string | null, now: Date): Promise<boolean> {
+  async finish(
+    trx: BackendDb,
+    id: string,
+    to: 'succeeded' | 'failed',
+    failureCode: string | null,
+    now: Date,
+  ): Promise<boolean> {
     const res = await trx
       .updateTable('refunds')
       .set({ status: to, failure_code: failureCode, completed_at: now.toISOString() })

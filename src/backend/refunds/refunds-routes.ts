@@ -12,8 +12,14 @@ export function adminRefundRoutes(app: FastifyInstance, refunds: RefundsService)
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.post(
     '/admin/v1/orders/:orderId/refunds',
-    { schema: { headers: IdempotencyHeaders, params: OrderParams, body: RefundInput, response: { 201: RefundSchema } } },
+    {
+      schema: { headers: IdempotencyHeaders, params: OrderParams, body: RefundInput, response: { 201: RefundSchema } },
+    },
     async (request, reply) => reply.code(201).send(await refunds.create(request.params.orderId, request.body)),
   );
-  r.get('/admin/v1/orders/:orderId/refunds', { schema: { params: OrderParams, response: { 200: Type.Array(RefundSchema) } } }, async (request) => refunds.list(request.params.orderId));
+  r.get(
+    '/admin/v1/orders/:orderId/refunds',
+    { schema: { params: OrderParams, response: { 200: Type.Array(RefundSchema) } } },
+    async (request) => refunds.list(request.params.orderId),
+  );
 }

@@ -20,7 +20,6 @@ import { refundStore, type RefundRow } from './refund-store.ts';
 /** Asks the payment server for a refund (at least once; it makes each refund once). */
 export const REFUND_TOPIC = topic<{ refundId: string }>('refund.request');
 
-
 export const toRefund = (r: RefundRow): Refund => ({
   refundId: r.id,
   orderId: r.order_id,
@@ -57,22 +56,42 @@ export interface RefundsDeps {
 export class RefundsService {
   constructor(private readonly deps: RefundsDeps) {}
 
-  async create(orderId: string, input: { amountMinor?: number; reason: string }, initiatedBy: RefundInitiator = 'admin'): Promise<Refund> {
+  async create(
+    orderId: string,
+    input: { amountMinor?: number; reason: string },
+    initiatedBy: RefundInitiator = 'admin',
+  ): Promise<Refund> {
     const { db, random, clock } = this.deps;
     const now = clock.now();
     const refund = await inTransaction(db, async (trx) => {
       const order = await findOrder(trx, orderId);
       if (!order) throw notFound('ORDER_NOT_FOUND', 'The order');
-      if (!REFUNDABLE_STATUSES.includes(order.status) || !order.payment_id) throw new DomainError('ORDER_NOT_PAID', `The order is ${order.status}; only a paid or fulfilled order can be refunded.`);
+      if (!REFUNDABLE_STATUSES.includes(order.status) || !order.payment_id)
+        throw new DomainError(
+          'ORDER_NOT_PAID',
+          `The order is ${order.status}; only a paid or fulfilled order can be refunded.`,
+        );
       if (initiatedBy === 'fulfilment_failed') {
         // From here on a late 2xx of the operator's system changes nothing.
-        if (!(await refundStore.markFulfilmentFailed(trx, orderId, now))) throw new DomainError('ORDER_CHANGED', 'The order was provisioned or refunded meanwhile.');
-        await orderTimeline.add(trx, orderId, now, 'fulfilment', "the operator's system did not provision the order in time", { failureCode: 'FULFILMENT_FAILED' });
+        if (!(await refundStore.markFulfilmentFailed(trx, orderId, now)))
+          throw new DomainError('ORDER_CHANGED', 'The order was provisioned or refunded meanwhile.');
+        await orderTimeline.add(
+          trx,
+          orderId,
+          now,
+          'fulfilment',
+          "the operator's system did not provision the order in time",
+          { failureCode: 'FULFILMENT_FAILED' },
+        );
       }
       const left = Number(order.amount_minor) - Number(order.refund_reserved_minor);
       const amount = input.amountMinor ?? left;
       if (amount <= 0 || amount > left || !(await refundStore.reserve(trx, orderId, amount, now))) {
-        throw new DomainError('REFUND_EXCEEDS_PAYMENT', `Only ${formatMinor(Math.max(0, left), order.currency)} ${order.currency} (${Math.max(0, left)} minor units) of this order is left to refund; pending refunds count as refunded.`, { leftMinor: Math.max(0, left) });
+        throw new DomainError(
+          'REFUND_EXCEEDS_PAYMENT',
+          `Only ${formatMinor(Math.max(0, left), order.currency)} ${order.currency} (${Math.max(0, left)} minor units) of this order is left to refund; pending refunds count as refunded.`,
+          { leftMinor: Math.max(0, left) },
+        );
       }
       const row: RefundRow = {
         id: random.id('rfd'),
@@ -88,7 +107,12 @@ export class RefundsService {
         completed_at: null,
       };
       await refundStore.insert(trx, row);
-      await orderTimeline.add(trx, orderId, now, 'refund', `refund of ${amount} asked (${initiatedBy})`, { refundId: row.id, amountMinor: amount, status: 'pending', reason: input.reason });
+      await orderTimeline.add(trx, orderId, now, 'refund', `refund of ${amount} asked (${initiatedBy})`, {
+        refundId: row.id,
+        amountMinor: amount,
+        status: 'pending',
+        reason: input.reason,
+      });
       await enqueue(trx, { id: random.id('obx'), topic: REFUND_TOPIC, payload: { refundId: row.id }, now });
       return row;
     });
@@ -105,7 +129,14 @@ export class RefundsService {
   async request({ refundId }: { refundId: string }): Promise<void> {
     const r = await refundStore.byId(this.deps.db, refundId);
     if (!r || r.status !== 'pending') return;
-    await this.deps.provider.refund({ refundId: r.id, orderId: r.order_id, paymentId: r.payment_id, amountMinor: Number(r.amount_minor), currency: r.currency, reason: r.reason });
+    await this.deps.provider.refund({
+      refundId: r.id,
+      orderId: r.order_id,
+      paymentId: r.payment_id,
+      amountMinor: Number(r.amount_minor),
+      currency: r.currency,
+      reason: r.reason,
+    });
   }
 
   /**
@@ -136,15 +167,34 @@ export class RefundsService {
       await refundStore.insert(trx, refund);
       if (order) {
         await refundStore.addRefunded(trx, order.id, msg.amountMinor, now);
-        await orderTimeline.add(trx, order.id, now, 'refund', `late payment of ${msg.amountMinor} refunded`, { refundId: refund.id, paymentId: msg.paymentId, amountMinor: msg.amountMinor, status: 'succeeded' });
+        await orderTimeline.add(trx, order.id, now, 'refund', `late payment of ${msg.amountMinor} refunded`, {
+          refundId: refund.id,
+          paymentId: msg.paymentId,
+          amountMinor: msg.amountMinor,
+          status: 'succeeded',
+        });
       }
       await webhooks.emit(trx, 'refund.succeeded', toRefund(refund), msg.orderId, now);
       return 'applied';
     }
     const succeeded = msg.type === 'refund.succeeded';
-    if (!(await refundStore.finish(trx, refund.id, succeeded ? 'succeeded' : 'failed', succeeded ? null : (msg.failureCode ?? 'REFUND_FAILED'), now))) return 'ignored';
+    if (
+      !(await refundStore.finish(
+        trx,
+        refund.id,
+        succeeded ? 'succeeded' : 'failed',
+        succeeded ? null : (msg.failureCode ?? 'REFUND_FAILED'),
+        now,
+      ))
+    )
+      return 'ignored';
     const done = (await refundStore.byId(trx, refund.id))!;
-    await orderTimeline.add(trx, refund.order_id, now, 'refund', `refund of ${refund.amount_minor} ${done.status}`, { refundId: refund.id, amountMinor: Number(refund.amount_minor), status: done.status, ...(done.failure_code ? { failureCode: done.failure_code } : {}) });
+    await orderTimeline.add(trx, refund.order_id, now, 'refund', `refund of ${refund.amount_minor} ${done.status}`, {
+      refundId: refund.id,
+      amountMinor: Number(refund.amount_minor),
+      status: done.status,
+      ...(done.failure_code ? { failureCode: done.failure_code } : {}),
+    });
     await webhooks.emit(trx, succeeded ? 'refund.succeeded' : 'refund.failed', toRefund(done), refund.order_id, now);
     if (!order) return 'applied';
     if (!succeeded) {
@@ -160,7 +210,12 @@ export class RefundsService {
   private async markRefunded(trx: BackendDb, order: OrderRow, refund: RefundRow, now: Date): Promise<void> {
     const failure = refund.initiated_by === 'fulfilment_failed' ? { failure_code: 'FULFILMENT_FAILED' } : {};
     if (!(await moveOrder(trx, order.id, 'refunded', now, failure))) return;
-    if (order.fulfilled_at) await takeBackDays(trx, { accountId: order.account_id, service: order.service, durationDays: order.duration_days }, now);
+    if (order.fulfilled_at)
+      await takeBackDays(
+        trx,
+        { accountId: order.account_id, service: order.service, durationDays: order.duration_days },
+        now,
+      );
     const after = (await findOrder(trx, order.id))!;
     await this.deps.webhooks.emit(trx, 'order.refunded', toAdminOrder(after), order.id, now);
   }

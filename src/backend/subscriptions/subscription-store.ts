@@ -19,11 +19,25 @@ export const subscriptionStore = {
   },
 
   async activeOf(db: BackendDb, accountId: string, service: string): Promise<SubscriptionRow | undefined> {
-    return db.selectFrom('subscriptions').selectAll().where('account_id', '=', accountId).where('service', '=', service).where('status', '=', 'active').executeTakeFirst();
+    return db
+      .selectFrom('subscriptions')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('service', '=', service)
+      .where('status', '=', 'active')
+      .executeTakeFirst();
   },
 
-  async list(db: BackendDb, f: { accountId?: string; phone?: string; status?: string; limit?: number }): Promise<SubscriptionRow[]> {
-    let q = db.selectFrom('subscriptions').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit ?? 200);
+  async list(
+    db: BackendDb,
+    f: { accountId?: string; phone?: string; status?: string; limit?: number },
+  ): Promise<SubscriptionRow[]> {
+    let q = db
+      .selectFrom('subscriptions')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(f.limit ?? 200);
     if (f.accountId) q = q.where('account_id', '=', f.accountId);
     if (f.phone) q = q.where('payer_phone', '=', f.phone);
     if (f.status) q = q.where('status', '=', f.status as SubscriptionRow['status']);
@@ -34,7 +48,14 @@ export const subscriptionStore = {
   async extend(trx: BackendDb, id: string, periodEnd: string, amountMinor: number, now: string): Promise<void> {
     await trx
       .updateTable('subscriptions')
-      .set({ current_period_end: periodEnd, next_charge_at: periodEnd, failed_tries: 0, pending_order_id: null, amount_minor: amountMinor, updated_at: now })
+      .set({
+        current_period_end: periodEnd,
+        next_charge_at: periodEnd,
+        failed_tries: 0,
+        pending_order_id: null,
+        amount_minor: amountMinor,
+        updated_at: now,
+      })
       .where('id', '=', id)
       .where('status', '=', 'active')
       .execute();
@@ -54,7 +75,13 @@ export const subscriptionStore = {
   },
 
   /** A renewal order that did not pay: the next try, or lapsed after the last; whether this caller recorded it. */
-  async chargeFailed(trx: BackendDb, id: string, orderId: string, next: { nextChargeAt: string | null; lapse: boolean }, now: string): Promise<boolean> {
+  async chargeFailed(
+    trx: BackendDb,
+    id: string,
+    orderId: string,
+    next: { nextChargeAt: string | null; lapse: boolean },
+    now: string,
+  ): Promise<boolean> {
     const res = await trx
       .updateTable('subscriptions')
       .set((eb) => ({
@@ -72,7 +99,12 @@ export const subscriptionStore = {
   },
 
   async cancel(trx: BackendDb, id: string, now: string): Promise<boolean> {
-    const res = await trx.updateTable('subscriptions').set({ status: 'cancelled', cancelled_at: now, next_charge_at: null, updated_at: now }).where('id', '=', id).where('status', '=', 'active').executeTakeFirst();
+    const res = await trx
+      .updateTable('subscriptions')
+      .set({ status: 'cancelled', cancelled_at: now, next_charge_at: null, updated_at: now })
+      .where('id', '=', id)
+      .where('status', '=', 'active')
+      .executeTakeFirst();
     return affected(res) === 1;
   },
 
@@ -119,12 +151,18 @@ export const subscriptionStore = {
    * then id), up to `limit`: a range of `orders_renewal_ended`, so a page
    * costs what it returns, however many subscriptions are active.
    */
-  async renewalOrdersEnded(db: BackendDb, after: { updatedAt: string; id: string } | undefined, limit: number): Promise<Array<{ id: string; updated_at: string }>> {
+  async renewalOrdersEnded(
+    db: BackendDb,
+    after: { updatedAt: string; id: string } | undefined,
+    limit: number,
+  ): Promise<Array<{ id: string; updated_at: string }>> {
     return db
       .selectFrom('orders')
       .select(['id', 'updated_at'])
       .where(sql.raw<boolean>(RENEWAL_ENDED))
-      .$if(after !== undefined, (q) => q.where((eb) => eb(eb.refTuple('updated_at', 'id'), '>', eb.tuple(after!.updatedAt, after!.id))))
+      .$if(after !== undefined, (q) =>
+        q.where((eb) => eb(eb.refTuple('updated_at', 'id'), '>', eb.tuple(after!.updatedAt, after!.id))),
+      )
       .orderBy('updated_at')
       .orderBy('id')
       .limit(limit)
@@ -134,10 +172,20 @@ export const subscriptionStore = {
   /** The active subscriptions still waiting on one of these renewal orders. */
   async pendingOn(db: BackendDb, orderIds: string[]): Promise<SubscriptionRow[]> {
     if (orderIds.length === 0) return [];
-    return db.selectFrom('subscriptions').selectAll().where('status', '=', 'active').where('pending_order_id', 'in', orderIds).execute();
+    return db
+      .selectFrom('subscriptions')
+      .selectAll()
+      .where('status', '=', 'active')
+      .where('pending_order_id', 'in', orderIds)
+      .execute();
   },
 
   async activeOfPhone(db: BackendDb, phone: string): Promise<SubscriptionRow[]> {
-    return db.selectFrom('subscriptions').selectAll().where('payer_phone', '=', phone).where('status', '=', 'active').execute();
+    return db
+      .selectFrom('subscriptions')
+      .selectAll()
+      .where('payer_phone', '=', phone)
+      .where('status', '=', 'active')
+      .execute();
   },
 };

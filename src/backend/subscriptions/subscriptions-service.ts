@@ -9,7 +9,14 @@ import type { Log } from '../../lib/log.ts';
 import { enqueue, topic } from '../../lib/outbox/outbox.ts';
 import { maskPhone } from '../../lib/phone.ts';
 import { queueText } from '../../sms/text-sms.ts';
-import { dayText, nothingToCancelSms, renewalFailedSms, renewalNoticeSms, subscriptionCancelledSms, type Locale } from '../../sms/templates.ts';
+import {
+  dayText,
+  nothingToCancelSms,
+  renewalFailedSms,
+  renewalNoticeSms,
+  subscriptionCancelledSms,
+  type Locale,
+} from '../../sms/templates.ts';
 import { findOrder, insertOrder, setSubscription, type OrderRow } from '../orders/order-store.ts';
 import { orderTimeline } from '../orders/order-timeline.ts';
 import type { PaymentProvider } from '../payments/payment-provider.ts';
@@ -151,7 +158,13 @@ export class SubscriptionsService {
       const now = this.deps.clock.now();
       const ended = slowSteps ? await this.endedRenewals() : { full: false, subscriptions: [] };
       const failed = ended.subscriptions;
-      const noticeDue = slowSteps ? await subscriptionStore.dueForNotice(this.deps.db, new Date(now.getTime() + this.deps.options.noticeDays * DAY_MS).toISOString(), BATCH) : [];
+      const noticeDue = slowSteps
+        ? await subscriptionStore.dueForNotice(
+            this.deps.db,
+            new Date(now.getTime() + this.deps.options.noticeDays * DAY_MS).toISOString(),
+            BATCH,
+          )
+        : [];
       const chargeDue = await subscriptionStore.dueForCharge(this.deps.db, now.toISOString(), BATCH);
       const done = [
         ...(await atMostAtOnce(failed, IN_FLIGHT, (s) => this.renewalFailed(s, s.pending_order_id!))),
@@ -175,7 +188,13 @@ export class SubscriptionsService {
     const last = orders.at(-1);
     const full = orders.length === BATCH && last !== undefined;
     this.endedAfter = full ? { updatedAt: last.updated_at, id: last.id } : undefined;
-    return { full, subscriptions: await subscriptionStore.pendingOn(this.deps.db, orders.map((o) => o.id)) };
+    return {
+      full,
+      subscriptions: await subscriptionStore.pendingOn(
+        this.deps.db,
+        orders.map((o) => o.id),
+      ),
+    };
   }
 
   /** The notice before a renewal, once per period, with the price it will be charged at. */
@@ -183,7 +202,14 @@ export class SubscriptionsService {
     const terms = await this.deps.currentTerms(s.product_id);
     const amountMinor = terms?.amountMinor ?? Number(s.amount_minor);
     const { locale, payee, timeZone } = this.deps.options;
-    const text = renewalNoticeSms(locale, { product: s.title, payee, amountMinor, currency: s.currency, date: dayText(locale, s.current_period_end, timeZone), previousMinor: Number(s.amount_minor) });
+    const text = renewalNoticeSms(locale, {
+      product: s.title,
+      payee,
+      amountMinor,
+      currency: s.currency,
+      date: dayText(locale, s.current_period_end, timeZone),
+      previousMinor: Number(s.amount_minor),
+    });
     return inTransaction(this.deps.db, async (trx) => {
       if (!(await subscriptionStore.noticed(trx, s.id, s.current_period_end))) return false;
       await this.text(trx, 'renewal-notice', s.payer_phone, text, s.id);
@@ -229,7 +255,14 @@ export class SubscriptionsService {
         paid_source: null,
       };
       await insertOrder(trx, order);
-      await orderTimeline.add(trx, orderId, now, 'message', `renewal of subscription ${s.id} (try ${s.failed_tries + 1})`, { subscriptionId: s.id });
+      await orderTimeline.add(
+        trx,
+        orderId,
+        now,
+        'message',
+        `renewal of subscription ${s.id} (try ${s.failed_tries + 1})`,
+        { subscriptionId: s.id },
+      );
       await enqueue(trx, { id: this.deps.random.id('obx'), topic: RENEWAL_TOPIC, payload: { orderId }, now });
       return true;
     });
@@ -273,12 +306,28 @@ export class SubscriptionsService {
   private async renewalFailedIn(trx: BackendDb, s: SubscriptionRow, orderId: string, now: Date): Promise<boolean> {
     const tries = s.failed_tries + 1;
     const retryDays = RETRY_DAYS[tries - 1];
-    const next = retryDays === undefined ? null : new Date(Date.parse(s.current_period_end) + retryDays * DAY_MS).toISOString();
+    const next =
+      retryDays === undefined ? null : new Date(Date.parse(s.current_period_end) + retryDays * DAY_MS).toISOString();
     const { locale, payee, timeZone } = this.deps.options;
-    if (!(await subscriptionStore.chargeFailed(trx, s.id, orderId, { nextChargeAt: next, lapse: next === null }, now.toISOString()))) return false;
+    if (
+      !(await subscriptionStore.chargeFailed(
+        trx,
+        s.id,
+        orderId,
+        { nextChargeAt: next, lapse: next === null },
+        now.toISOString(),
+      ))
+    )
+      return false;
     await this.emit(trx, 'subscription.renewal_failed', s.id, now);
     if (next === null) await this.emit(trx, 'subscription.lapsed', s.id, now);
-    const text = renewalFailedSms(locale, { product: s.title, payee, amountMinor: Number(s.amount_minor), currency: s.currency, retryDate: next ? dayText(locale, next, timeZone) : null });
+    const text = renewalFailedSms(locale, {
+      product: s.title,
+      payee,
+      amountMinor: Number(s.amount_minor),
+      currency: s.currency,
+      retryDate: next ? dayText(locale, next, timeZone) : null,
+    });
     await this.text(trx, next ? 'renewal-failed' : 'renewal-lapsed', s.payer_phone, text, s.id);
     return true;
   }
@@ -286,7 +335,8 @@ export class SubscriptionsService {
   /** Cancels renewals at once (the period paid for is kept); the payer is told. By a TV of the account, or an operator. */
   async cancel(subscriptionId: string, by: { accountId?: string } = {}): Promise<Subscription> {
     const s = await subscriptionStore.byId(this.deps.db, subscriptionId);
-    if (!s || (by.accountId !== undefined && s.account_id !== by.accountId)) throw notFound('SUBSCRIPTION_NOT_FOUND', 'The subscription');
+    if (!s || (by.accountId !== undefined && s.account_id !== by.accountId))
+      throw notFound('SUBSCRIPTION_NOT_FOUND', 'The subscription');
     await inTransaction(this.deps.db, (trx) => this.cancelIn(trx, s));
     this.deps.kick();
     return toSubscription((await subscriptionStore.byId(this.deps.db, subscriptionId))!);
@@ -299,7 +349,14 @@ export class SubscriptionsService {
     await inTransaction(this.deps.db, async (trx) => {
       cancelled = 0;
       for (const s of active) if (await this.cancelIn(trx, s)) cancelled++;
-      if (cancelled === 0) await this.text(trx, 'cancel-nothing', phone, nothingToCancelSms(this.deps.options.locale, { payee: this.deps.options.payee }), null);
+      if (cancelled === 0)
+        await this.text(
+          trx,
+          'cancel-nothing',
+          phone,
+          nothingToCancelSms(this.deps.options.locale, { payee: this.deps.options.payee }),
+          null,
+        );
     });
     this.deps.kick();
     return cancelled;
@@ -309,7 +366,17 @@ export class SubscriptionsService {
     const now = this.deps.clock.now();
     if (!(await subscriptionStore.cancel(trx, s.id, now.toISOString()))) return false;
     const { locale, payee, timeZone } = this.deps.options;
-    await this.text(trx, 'cancelled', s.payer_phone, subscriptionCancelledSms(locale, { product: s.title, payee, until: dayText(locale, s.current_period_end, timeZone) }), s.id);
+    await this.text(
+      trx,
+      'cancelled',
+      s.payer_phone,
+      subscriptionCancelledSms(locale, {
+        product: s.title,
+        payee,
+        until: dayText(locale, s.current_period_end, timeZone),
+      }),
+      s.id,
+    );
     await this.emit(trx, 'subscription.cancelled', s.id, now);
     return true;
   }
@@ -324,10 +391,33 @@ export class SubscriptionsService {
 
   /** A subscription SMS (notice, cancellation, failed renewal), queued with the change it tells of. */
   private async text(trx: BackendDb, kind: string, to: string, text: string, ref: string | null): Promise<void> {
-    await queueText(trx, this.deps.random, { kind, to, from: this.deps.options.smsFrom, text, now: this.deps.clock.now(), ...(ref ? { ref } : {}) });
+    await queueText(trx, this.deps.random, {
+      kind,
+      to,
+      from: this.deps.options.smsFrom,
+      text,
+      now: this.deps.clock.now(),
+      ...(ref ? { ref } : {}),
+    });
   }
 
-  private async emit(trx: BackendDb, type: 'subscription.created' | 'subscription.renewed' | 'subscription.renewal_failed' | 'subscription.cancelled' | 'subscription.lapsed', id: string, now: Date): Promise<void> {
-    await this.deps.webhooks.emit(trx, type, async () => toSubscription((await subscriptionStore.byId(trx, id))!), null, now);
+  private async emit(
+    trx: BackendDb,
+    type:
+      | 'subscription.created'
+      | 'subscription.renewed'
+      | 'subscription.renewal_failed'
+      | 'subscription.cancelled'
+      | 'subscription.lapsed',
+    id: string,
+    now: Date,
+  ): Promise<void> {
+    await this.deps.webhooks.emit(
+      trx,
+      type,
+      async () => toSubscription((await subscriptionStore.byId(trx, id))!),
+      null,
+      now,
+    );
   }
 }

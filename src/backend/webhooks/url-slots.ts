@@ -9,7 +9,10 @@ export class UrlSlots {
   private readonly busy = new Map<string, number>();
   private readonly waiting = new Map<string, Array<() => boolean>>();
 
-  constructor(private readonly limit: number, private readonly waitMs: number) {}
+  constructor(
+    private readonly limit: number,
+    private readonly waitMs: number,
+  ) {}
 
   take(url: string): Promise<boolean> {
     const busy = this.busy.get(url) ?? 0;

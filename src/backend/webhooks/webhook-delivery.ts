@@ -59,14 +59,24 @@ export class WebhookDelivery {
     const now = this.deps.clock.now();
     if (!target) {
       // Deleted since: nothing more is sent to it.
-      await webhookStore.recordAttempt(this.deps.db, deliveryId, { status: 'failed', last_status_code: null, last_attempt_at: delivery.last_attempt_at, next_attempt_at: null });
+      await webhookStore.recordAttempt(this.deps.db, deliveryId, {
+        status: 'failed',
+        last_status_code: null,
+        last_attempt_at: delivery.last_attempt_at,
+        next_attempt_at: null,
+      });
       return;
     }
     // Provisioning retries until the order's deadline while the order waits for it; a resend after that
     // (the order fulfilled or refunded meanwhile) is retried like any webhook, and its answer changes nothing.
-    const provisioning = target.fulfilment && event.order_id ? await this.deps.fulfilment!.deadline(event.order_id) : undefined;
+    const provisioning =
+      target.fulfilment && event.order_id ? await this.deps.fulfilment!.deadline(event.order_id) : undefined;
     const deadline = provisioning ?? new Date(Date.parse(since) + WEBHOOK_GIVE_UP_MS);
-    if (!(await this.slots.take(target.url))) throw new RetryLater(new Date(now.getTime() + 500 + Math.floor(Math.random() * 500)), `${PER_URL_IN_FLIGHT} deliveries to this URL are in flight`);
+    if (!(await this.slots.take(target.url)))
+      throw new RetryLater(
+        new Date(now.getTime() + 500 + Math.floor(Math.random() * 500)),
+        `${PER_URL_IN_FLIGHT} deliveries to this URL are in flight`,
+      );
     let status: number | null = null;
     try {
       status = await this.post(target.url, target.secret, event);
@@ -88,15 +98,23 @@ export class WebhookDelivery {
       else if (givingUp && provisioning) await this.deps.fulfilment!.abandoned(event.order_id);
     }
     if (!ok && !givingUp) {
-      this.deps.log.warn({ deliveryId, eventId: event.id, type: event.type, status, attempts: delivery.attempts + 1 }, 'webhook delivery failed; will retry');
+      this.deps.log.warn(
+        { deliveryId, eventId: event.id, type: event.type, status, attempts: delivery.attempts + 1 },
+        'webhook delivery failed; will retry',
+      );
       throw new RetryLater(next < deadline ? next : deadline, `the receiver answered ${status ?? 'nothing'}`);
     }
   }
 
   private async target(webhookId: string): Promise<{ url: string; secret: string; fulfilment: boolean } | undefined> {
-    if (webhookId === FULFILMENT_TARGET) return this.deps.fulfilment ? { url: this.deps.fulfilment.url, secret: this.deps.fulfilment.secret, fulfilment: true } : undefined;
+    if (webhookId === FULFILMENT_TARGET)
+      return this.deps.fulfilment
+        ? { url: this.deps.fulfilment.url, secret: this.deps.fulfilment.secret, fulfilment: true }
+        : undefined;
     const hook = await webhookStore.byId(this.deps.db, webhookId);
-    return hook ? { url: hook.url, secret: unseal(this.deps.encryptionKey, hook.secret_sealed), fulfilment: false } : undefined;
+    return hook
+      ? { url: hook.url, secret: unseal(this.deps.encryptionKey, hook.secret_sealed), fulfilment: false }
+      : undefined;
   }
 
   /** The status the receiver answered, or null when it did not answer within 10 s (or could not be reached). */

@@ -15,12 +15,22 @@ export const webhookStore = {
   },
 
   async byId(db: BackendDb, id: string): Promise<WebhookRow | undefined> {
-    return db.selectFrom('webhooks').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+    return db
+      .selectFrom('webhooks')
+      .selectAll()
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
   },
 
   /** Whether it was there to delete; its deliveries stay, as the record of what was sent. */
   async remove(db: BackendDb, id: string, now: string): Promise<boolean> {
-    const res = await db.updateTable('webhooks').set({ deleted_at: now }).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+    const res = await db
+      .updateTable('webhooks')
+      .set({ deleted_at: now })
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
     return Number(res.numUpdatedRows) === 1;
   },
 
@@ -67,7 +77,11 @@ export const webhookStore = {
   },
 
   /** Records one attempt's outcome; only a pending delivery moves (delivered and failed are final, until a resend). */
-  async recordAttempt(db: BackendDb, id: string, set: Pick<DeliveryRow, 'status' | 'last_status_code' | 'last_attempt_at' | 'next_attempt_at'>): Promise<void> {
+  async recordAttempt(
+    db: BackendDb,
+    id: string,
+    set: Pick<DeliveryRow, 'status' | 'last_status_code' | 'last_attempt_at' | 'next_attempt_at'>,
+  ): Promise<void> {
     await db
       .updateTable('webhook_deliveries')
       .set((eb) => ({ ...set, attempts: eb('attempts', '+', 1) }))
@@ -78,6 +92,10 @@ export const webhookStore = {
 
   /** A resend makes a delivery pending again (it keeps its event, and so the event's id). */
   async reopen(trx: BackendDb, id: string, now: string): Promise<void> {
-    await trx.updateTable('webhook_deliveries').set({ status: 'pending', next_attempt_at: now }).where('id', '=', id).execute();
+    await trx
+      .updateTable('webhook_deliveries')
+      .set({ status: 'pending', next_attempt_at: now })
+      .where('id', '=', id)
+      .execute();
   },
 };

@@ -15,8 +15,12 @@ export const WEBHOOK_TOPIC = topic<{ deliveryId: string; since: string }>('webho
 /** The delivery target that stands for the operator's provisioning URL (TVPAY_FULFILMENT_URL). */
 export const FULFILMENT_TARGET = 'fulfilment';
 
-
-const toWebhook = (w: WebhookRow): Webhook => ({ webhookId: w.id, url: w.url, events: JSON.parse(w.events) as string[], createdAt: w.created_at });
+const toWebhook = (w: WebhookRow): Webhook => ({
+  webhookId: w.id,
+  url: w.url,
+  events: JSON.parse(w.events) as string[],
+  createdAt: w.created_at,
+});
 const toDelivery = (d: DeliveryRow & { type: string }): Delivery => ({
   deliveryId: d.id,
   eventId: d.event_id,
@@ -36,8 +40,10 @@ function urlProblem(url: string): string | undefined {
   } catch {
     return `"${url.slice(0, 100)}" is not an absolute URL; give one like https://example.com/hooks/tvpay.`;
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `The URL must be http or https, not ${u.protocol.replace(':', '')}.`;
-  if (u.username || u.password) return 'The URL must not carry a user name or password; the signature authenticates tvpay.';
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    return `The URL must be http or https, not ${u.protocol.replace(':', '')}.`;
+  if (u.username || u.password)
+    return 'The URL must not carry a user name or password; the signature authenticates tvpay.';
   return undefined;
 }
 
@@ -64,10 +70,25 @@ export class WebhooksService {
     const problem = urlProblem(url);
     if (problem) throw new DomainError('WEBHOOK_URL_INVALID', problem);
     const unknown = events.filter((e) => e !== '*' && !isEventType(e));
-    if (unknown.length) throw new DomainError('EVENT_TYPE_UNKNOWN', `Unknown event type ${unknown.map((e) => `"${e}"`).join(', ')}; known: ${EVENT_TYPES.join(', ')}, or "*" for all.`);
-    if (events.includes('*') && events.length > 1) throw new DomainError('EVENT_TYPE_UNKNOWN', 'Give either ["*"] for every event type or a list of types, not both.');
+    if (unknown.length)
+      throw new DomainError(
+        'EVENT_TYPE_UNKNOWN',
+        `Unknown event type ${unknown.map((e) => `"${e}"`).join(', ')}; known: ${EVENT_TYPES.join(', ')}, or "*" for all.`,
+      );
+    if (events.includes('*') && events.length > 1)
+      throw new DomainError(
+        'EVENT_TYPE_UNKNOWN',
+        'Give either ["*"] for every event type or a list of types, not both.',
+      );
     const secret = this.deps.random.token('whsec_');
-    const row: WebhookRow = { id: this.deps.random.id('whk'), url, events: JSON.stringify([...new Set(events)]), secret_sealed: seal(this.deps.encryptionKey, secret), created_at: this.now().toISOString(), deleted_at: null };
+    const row: WebhookRow = {
+      id: this.deps.random.id('whk'),
+      url,
+      events: JSON.stringify([...new Set(events)]),
+      secret_sealed: seal(this.deps.encryptionKey, secret),
+      created_at: this.now().toISOString(),
+      deleted_at: null,
+    };
     await webhookStore.insert(this.deps.db, row);
     return { ...toWebhook(row), secret };
   }
@@ -77,11 +98,13 @@ export class WebhooksService {
   }
 
   async remove(webhookId: string): Promise<void> {
-    if (!(await webhookStore.remove(this.deps.db, webhookId, this.now().toISOString()))) throw notFound('WEBHOOK_NOT_FOUND', 'The webhook');
+    if (!(await webhookStore.remove(this.deps.db, webhookId, this.now().toISOString())))
+      throw notFound('WEBHOOK_NOT_FOUND', 'The webhook');
   }
 
   async deliveries(webhookId: string, limit = 100): Promise<Delivery[]> {
-    if (webhookId !== FULFILMENT_TARGET && !(await webhookStore.byId(this.deps.db, webhookId))) throw notFound('WEBHOOK_NOT_FOUND', 'The webhook');
+    if (webhookId !== FULFILMENT_TARGET && !(await webhookStore.byId(this.deps.db, webhookId)))
+      throw notFound('WEBHOOK_NOT_FOUND', 'The webhook');
     return (await webhookStore.deliveriesOf(this.deps.db, webhookId, limit)).map(toDelivery);
   }
 
@@ -89,11 +112,17 @@ export class WebhooksService {
   async resend(webhookId: string, deliveryId: string): Promise<void> {
     const delivery = await webhookStore.delivery(this.deps.db, deliveryId);
     if (!delivery || delivery.webhook_id !== webhookId) throw notFound('DELIVERY_NOT_FOUND', 'The delivery');
-    if (webhookId !== FULFILMENT_TARGET && !(await webhookStore.byId(this.deps.db, webhookId))) throw notFound('WEBHOOK_NOT_FOUND', 'The webhook');
+    if (webhookId !== FULFILMENT_TARGET && !(await webhookStore.byId(this.deps.db, webhookId)))
+      throw notFound('WEBHOOK_NOT_FOUND', 'The webhook');
     const now = this.now();
     await inTransaction(this.deps.db, async (trx) => {
       await webhookStore.reopen(trx, deliveryId, now.toISOString());
-      await enqueue(trx, { id: this.deps.random.id('obx'), topic: WEBHOOK_TOPIC, payload: { deliveryId, since: now.toISOString() }, now });
+      await enqueue(trx, {
+        id: this.deps.random.id('obx'),
+        topic: WEBHOOK_TOPIC,
+        payload: { deliveryId, since: now.toISOString() },
+        now,
+      });
     });
   }
 
@@ -103,16 +132,30 @@ export class WebhooksService {
    * subscribed to the type (and then `data`, a value or a function that
    * reads it, is not even read). Returns the event id, if one was made.
    */
-  async emit(trx: BackendDb, type: EventType, data: unknown, orderId: string | null, now: Date): Promise<string | undefined> {
-    const targets = (await webhookStore.active(trx)).filter((w) => {
-      const events = JSON.parse(w.events) as string[];
-      return events.includes('*') || events.includes(type);
-    }).map((w) => w.id);
+  async emit(
+    trx: BackendDb,
+    type: EventType,
+    data: unknown,
+    orderId: string | null,
+    now: Date,
+  ): Promise<string | undefined> {
+    const targets = (await webhookStore.active(trx))
+      .filter((w) => {
+        const events = JSON.parse(w.events) as string[];
+        return events.includes('*') || events.includes(type);
+      })
+      .map((w) => w.id);
     if (this.deps.fulfilment && type === 'order.paid') targets.push(FULFILMENT_TARGET);
     if (targets.length === 0) return undefined;
     const eventId = this.deps.random.id('evt');
     const value: unknown = typeof data === 'function' ? await (data as () => unknown)() : data;
-    await webhookStore.insertEvent(trx, { id: eventId, type, order_id: orderId, data: JSON.stringify(value), created_at: now.toISOString() });
+    await webhookStore.insertEvent(trx, {
+      id: eventId,
+      type,
+      order_id: orderId,
+      data: JSON.stringify(value),
+      created_at: now.toISOString(),
+    });
     for (const webhookId of targets) {
       const deliveryId = this.deps.random.id('whd');
       await webhookStore.insertDelivery(trx, {
@@ -127,7 +170,12 @@ export class WebhooksService {
         next_attempt_at: now.toISOString(),
         created_at: now.toISOString(),
       });
-      await enqueue(trx, { id: this.deps.random.id('obx'), topic: WEBHOOK_TOPIC, payload: { deliveryId, since: now.toISOString() }, now });
+      await enqueue(trx, {
+        id: this.deps.random.id('obx'),
+        topic: WEBHOOK_TOPIC,
+        payload: { deliveryId, since: now.toISOString() },
+        now,
+      });
     }
     return eventId;
   }

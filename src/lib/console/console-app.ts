@@ -18,7 +18,12 @@ export interface ConsoleContext {
   lang: ConsoleLang;
   say(w: Words): string;
   /** Calls this service's admin API with the admin token, in process: the console is a client of the contract like any other. */
-  api<T = any>(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
+  api<T = any>(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: T }>;
   query: Record<string, string | undefined>;
   params: Record<string, string>;
   form: Record<string, string | undefined>;
@@ -40,7 +45,10 @@ export interface ConsoleOptions {
   pages: Record<string, ConsolePage>;
   actions: Record<string, ConsolePage>;
   /** Files to download (a statement's CSV), behind the same sign-in. */
-  downloads?: Record<string, (ctx: ConsoleContext) => Promise<{ status: number; type: string; body: string; name: string }>>;
+  downloads?: Record<
+    string,
+    (ctx: ConsoleContext) => Promise<{ status: number; type: string; body: string; name: string }>
+  >;
 }
 
 const COOKIE = 'tvpay_console';
@@ -64,7 +72,12 @@ const send = (reply: FastifyReply, status: number, body: string) =>
 export function mountConsole(app: FastifyInstance, o: ConsoleOptions): void {
   const sessions = consoleSessions(o.adminToken, () => o.random.token());
   const signedIn = (request: FastifyRequest) => sessions.valid(request.cookies[COOKIE], o.clock.now());
-  const cookie = (request: FastifyRequest) => ({ path: '/console', httpOnly: true, sameSite: 'strict' as const, secure: request.protocol === 'https' });
+  const cookie = (request: FastifyRequest) => ({
+    path: '/console',
+    httpOnly: true,
+    sameSite: 'strict' as const,
+    secure: request.protocol === 'https',
+  });
 
   const layout = (lang: ConsoleLang, title: string, body: Html, withNav: boolean) =>
     page({
@@ -73,10 +86,12 @@ export function mountConsole(app: FastifyInstance, o: ConsoleOptions): void {
       css: CONSOLE_CSS,
       // No icon to fetch (and no 404 in every page's console).
       head: html`<link rel="icon" href="data:,">`,
-      body: html`<div class="console"><header><strong>${o.name[lang]}</strong>${withNav
-        ? html`<nav aria-label="${lang === 'en' ? 'Console' : '控制台'}">${o.nav.map((n) => html`<a href="/console${n.path}">${n.label[lang]}</a>`)}</nav>
+      body: html`<div class="console"><header><strong>${o.name[lang]}</strong>${
+        withNav
+          ? html`<nav aria-label="${lang === 'en' ? 'Console' : '控制台'}">${o.nav.map((n) => html`<a href="/console${n.path}">${n.label[lang]}</a>`)}</nav>
 <form method="post" action="/console/sign-out"><button type="submit" class="link">${lang === 'en' ? 'Sign out' : '退出'}</button></form>`
-        : ''}</header><main><h1>${title}</h1>${body}</main></div>`,
+          : ''
+      }</header><main><h1>${title}</h1>${body}</main></div>`,
     });
 
   const signInPage = (lang: ConsoleLang, failed: boolean) =>
@@ -90,19 +105,27 @@ export function mountConsole(app: FastifyInstance, o: ConsoleOptions): void {
       false,
     );
 
-  app.get('/console/sign-in', { schema: { hide: true } }, async (request, reply) => send(reply, 200, signInPage(langOf(request), false)));
-  app.post<{ Body: { token?: string } }>('/console/sign-in', { schema: { hide: true, body: SignInBody } }, async (request, reply) => {
-    const token = typeof request.body?.token === 'string' ? request.body.token : '';
-    if (!token || !secretEquals(token, o.adminToken)) return send(reply, 401, signInPage(langOf(request), true));
-    reply.setCookie(COOKIE, sessions.issue(o.clock.now()), { ...cookie(request), maxAge: SESSION_SECONDS });
-    return reply.redirect('/console/', 303);
-  });
+  app.get('/console/sign-in', { schema: { hide: true } }, async (request, reply) =>
+    send(reply, 200, signInPage(langOf(request), false)),
+  );
+  app.post<{ Body: { token?: string } }>(
+    '/console/sign-in',
+    { schema: { hide: true, body: SignInBody } },
+    async (request, reply) => {
+      const token = typeof request.body?.token === 'string' ? request.body.token : '';
+      if (!token || !secretEquals(token, o.adminToken)) return send(reply, 401, signInPage(langOf(request), true));
+      reply.setCookie(COOKIE, sessions.issue(o.clock.now()), { ...cookie(request), maxAge: SESSION_SECONDS });
+      return reply.redirect('/console/', 303);
+    },
+  );
   app.post('/console/sign-out', { schema: { hide: true } }, async (request, reply) => {
     reply.clearCookie(COOKIE, cookie(request));
     return reply.redirect('/console/sign-in', 303);
   });
   app.get('/console', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/console/', 301));
-  app.get('/console/', { schema: { hide: true } }, async (request, reply) => reply.redirect(signedIn(request) ? `/console${o.nav[0]!.path}` : '/console/sign-in', 303));
+  app.get('/console/', { schema: { hide: true } }, async (request, reply) =>
+    reply.redirect(signedIn(request) ? `/console${o.nav[0]!.path}` : '/console/sign-in', 303),
+  );
 
   const context = (request: FastifyRequest, reply: FastifyReply): ConsoleContext => {
     const lang = langOf(request);
@@ -113,7 +136,11 @@ export function mountConsole(app: FastifyInstance, o: ConsoleOptions): void {
         const res = await app.inject({
           method: method as 'GET',
           url,
-          headers: { authorization: `Bearer ${o.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+          headers: {
+            authorization: `Bearer ${o.adminToken}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...headers,
+          },
           ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
         });
         const type = String(res.headers['content-type'] ?? '');
@@ -121,25 +148,39 @@ export function mountConsole(app: FastifyInstance, o: ConsoleOptions): void {
       },
       query: (request.query ?? {}) as Record<string, string | undefined>,
       params: (request.params ?? {}) as Record<string, string>,
-      form: (request.body && typeof request.body === 'object' ? request.body : {}) as Record<string, string | undefined>,
+      form: (request.body && typeof request.body === 'object' ? request.body : {}) as Record<
+        string,
+        string | undefined
+      >,
       reply,
     };
   };
 
-  const serve = (handler: ConsolePage, method: 'GET' | 'POST') => async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!signedIn(request)) return method === 'GET' ? reply.redirect('/console/sign-in', 303) : send(reply, 401, signInPage(langOf(request), false));
-    const ctx = context(request, reply);
-    const result = await handler(ctx);
-    if ('redirect' in result) return reply.redirect(result.redirect, 303);
-    return send(reply, 200, layout(ctx.lang, result.title[ctx.lang], result.body, true));
-  };
-  for (const [path, handler] of Object.entries(o.pages)) app.get(`/console${path}`, { schema: { hide: true } }, serve(handler, 'GET'));
-  for (const [path, handler] of Object.entries(o.actions)) app.post(`/console${path}`, { schema: { hide: true, body: FormBody } }, serve(handler, 'POST'));
+  const serve =
+    (handler: ConsolePage, method: 'GET' | 'POST') => async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!signedIn(request))
+        return method === 'GET'
+          ? reply.redirect('/console/sign-in', 303)
+          : send(reply, 401, signInPage(langOf(request), false));
+      const ctx = context(request, reply);
+      const result = await handler(ctx);
+      if ('redirect' in result) return reply.redirect(result.redirect, 303);
+      return send(reply, 200, layout(ctx.lang, result.title[ctx.lang], result.body, true));
+    };
+  for (const [path, handler] of Object.entries(o.pages))
+    app.get(`/console${path}`, { schema: { hide: true } }, serve(handler, 'GET'));
+  for (const [path, handler] of Object.entries(o.actions))
+    app.post(`/console${path}`, { schema: { hide: true, body: FormBody } }, serve(handler, 'POST'));
   for (const [path, file] of Object.entries(o.downloads ?? {})) {
     app.get(`/console${path}`, { schema: { hide: true } }, async (request, reply) => {
       if (!signedIn(request)) return reply.redirect('/console/sign-in', 303);
       const f = await file(context(request, reply));
-      return reply.code(f.status).header('cache-control', 'no-store').header('content-disposition', `attachment; filename="${f.name}"`).type(f.type).send(f.body);
+      return reply
+        .code(f.status)
+        .header('cache-control', 'no-store')
+        .header('content-disposition', `attachment; filename="${f.name}"`)
+        .type(f.type)
+        .send(f.body);
     });
   }
 }
@@ -148,15 +189,22 @@ export function mountConsole(app: FastifyInstance, o: ConsoleOptions): void {
 export function noticeOf(ctx: ConsoleContext, notices: Record<string, Words>): Html | '' {
   const n = ctx.query.notice;
   const error = ctx.query.error;
-  if (error) return html`<p class="error" role="alert">${ctx.say({ en: 'Not done: ', 'zh-CN': '未完成：' })}${error}</p>`;
+  if (error)
+    return html`<p class="error" role="alert">${ctx.say({ en: 'Not done: ', 'zh-CN': '未完成：' })}${error}</p>`;
   return n && notices[n] ? html`<p class="ok" role="status">${ctx.say(notices[n])}</p>` : '';
 }
 
 /** A problem answer of the admin API, as the `error` of a redirect: its code and what it said. */
-export const problemText = (body: { code?: string; detail?: string }) => `${body.code ?? 'ERROR'}: ${body.detail ?? ''}`.slice(0, 300);
+export const problemText = (body: { code?: string; detail?: string }) =>
+  `${body.code ?? 'ERROR'}: ${body.detail ?? ''}`.slice(0, 300);
 
 /** A table with a caption; `cells` are already escaped (Html) or text. */
-export function table(caption: string, head: string[], rows: Array<Array<Html | string | number>>, empty: string): Html {
+export function table(
+  caption: string,
+  head: string[],
+  rows: Array<Array<Html | string | number>>,
+  empty: string,
+): Html {
   if (rows.length === 0) return html`<p class="muted">${empty}</p>`;
   return html`<table><caption>${caption}</caption><thead><tr>${head.map((h) => html`<th scope="col">${h}</th>`)}</tr></thead>
 <tbody>${rows.map((r) => html`<tr>${r.map((c) => html`<td>${c}</td>`)}</tr>`)}</tbody></table>`;

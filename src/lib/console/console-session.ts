@@ -23,7 +23,9 @@ export function consoleSessions(adminToken: string, random: () => string) {
       if (at < 0) return false;
       const body = cookie.slice(0, at);
       const expires = Number(body.split('.')[0]);
-      return Number.isSafeInteger(expires) && expires * 1000 > now.getTime() && secretEquals(cookie.slice(at + 1), mac(body));
+      return (
+        Number.isSafeInteger(expires) && expires * 1000 > now.getTime() && secretEquals(cookie.slice(at + 1), mac(body))
+      );
     },
   };
 }

@@ -131,6 +131,10 @@ export const outboxCorrelationMigration: Migration = {
  */
 export const outboxTopicMigration: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.createIndex('outbox_topic_due').on('outbox').columns(['status', 'topic', 'next_attempt_at']).execute();
+    await db.schema
+      .createIndex('outbox_topic_due')
+      .on('outbox')
+      .columns(['status', 'topic', 'next_attempt_at'])
+      .execute();
   },
 };

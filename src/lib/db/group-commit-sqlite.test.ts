@@ -21,8 +21,18 @@ let files = 0;
 
 async function store(file = join(dir, `s${files++}.db`), syncFile?: SyncFile) {
   const commits: number[] = [];
-  const db = new Kysely<Db>({ dialect: new GroupCommitSqliteDialect(file, { configure: configureSqlite, onCommit: (units) => commits.push(units), syncFile }) });
-  await db.schema.createTable('items').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('note', 'text', (c) => c.notNull()).execute();
+  const db = new Kysely<Db>({
+    dialect: new GroupCommitSqliteDialect(file, {
+      configure: configureSqlite,
+      onCommit: (units) => commits.push(units),
+      syncFile,
+    }),
+  });
+  await db.schema
+    .createTable('items')
+    .addColumn('id', 'integer', (c) => c.primaryKey())
+    .addColumn('note', 'text', (c) => c.notNull())
+    .execute();
   commits.length = 0;
   /** What another process would see: a separate connection to the file. */
   const committedIds = () => {
@@ -40,7 +50,8 @@ async function store(file = join(dir, `s${files++}.db`), syncFile?: SyncFile) {
 function heldSync(failWith?: Error) {
   const waiting: Array<() => void> = [];
   let holding = false;
-  const syncFile: SyncFile = (fd, done) => (holding ? void waiting.push(() => (failWith ? done(failWith) : fdatasync(fd, done))) : fdatasync(fd, done));
+  const syncFile: SyncFile = (fd, done) =>
+    holding ? void waiting.push(() => (failWith ? done(failWith) : fdatasync(fd, done))) : fdatasync(fd, done);
   return { syncFile, waiting, hold: () => (holding = true), release: () => waiting.splice(0).forEach((run) => run()) };
 }
 /** Lets the event loop go round until `ready()` (the driver commits in a later turn). */
@@ -59,11 +70,20 @@ describe('group commit on SQLite', () => {
     const s = await store();
     await Promise.all(
       Array.from({ length: 100 }, (_, id) =>
-        id % 2 ? inTransaction(s.db, (trx) => trx.insertInto('items').values({ id, note: 'tx' }).execute()) : s.db.insertInto('items').values({ id, note: 'single' }).execute(),
+        id % 2
+          ? inTransaction(s.db, (trx) => trx.insertInto('items').values({ id, note: 'tx' }).execute())
+          : s.db.insertInto('items').values({ id, note: 'single' }).execute(),
       ),
     );
-    assert.deepEqual(s.committedIds(), Array.from({ length: 100 }, (_, i) => i));
-    assert.equal(s.commits.reduce((a, b) => a + b, 0), 100, 'every unit of work was in a commit');
+    assert.deepEqual(
+      s.committedIds(),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
+    assert.equal(
+      s.commits.reduce((a, b) => a + b, 0),
+      100,
+      'every unit of work was in a commit',
+    );
     assert.ok(s.commits.length <= 5, `100 writes issued together took ${s.commits.length} commits`);
     await s.db.destroy();
   });
@@ -79,9 +99,15 @@ describe('group commit on SQLite', () => {
       inTransaction(s.db, (trx) => trx.insertInto('items').values({ id: 3, note: 'c' }).execute()),
       s.db.insertInto('items').values({ id: 1, note: 'duplicate key' }).execute(),
     ]);
-    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled', 'rejected'],
+    );
     assert.deepEqual(s.committedIds(), [1, 3]);
-    assert.equal((await s.db.selectFrom('items').select('note').where('id', '=', 1).executeTakeFirstOrThrow()).note, 'a');
+    assert.equal(
+      (await s.db.selectFrom('items').select('note').where('id', '=', 1).executeTakeFirstOrThrow()).note,
+      'a',
+    );
     await s.db.destroy();
   });
 
@@ -96,18 +122,28 @@ describe('group commit on SQLite', () => {
     });
     assert.deepEqual(seenInside, [7], 'a transaction reads its own writes');
     assert.deepEqual(seenOutside, [], 'a read outside it does not');
-    assert.deepEqual((await s.db.selectFrom('items').select('id').execute()).map((r) => r.id), [7], 'and does once it is acknowledged');
+    assert.deepEqual(
+      (await s.db.selectFrom('items').select('id').execute()).map((r) => r.id),
+      [7],
+      'and does once it is acknowledged',
+    );
     await s.db.destroy();
   });
 
   it('settles a failed write only once its batch committed, so a read after it sees the row it collided with', async () => {
     const s = await store();
     const first = inTransaction(s.db, (trx) => trx.insertInto('items').values({ id: 5, note: 'winner' }).execute());
-    const second = inTransaction(s.db, (trx) => trx.insertInto('items').values({ id: 5, note: 'loser' }).execute()).catch(async (err: Error) => {
+    const second = inTransaction(s.db, (trx) =>
+      trx.insertInto('items').values({ id: 5, note: 'loser' }).execute(),
+    ).catch(async (err: Error) => {
       const winner = await s.db.selectFrom('items').select('note').where('id', '=', 5).executeTakeFirst();
       return { err: err.message, winner: winner?.note };
     });
-    const single = s.db.insertInto('items').values({ id: 5, note: 'also loser' }).execute().catch(async () => (await s.db.selectFrom('items').select('note').where('id', '=', 5).executeTakeFirst())?.note);
+    const single = s.db
+      .insertInto('items')
+      .values({ id: 5, note: 'also loser' })
+      .execute()
+      .catch(async () => (await s.db.selectFrom('items').select('note').where('id', '=', 5).executeTakeFirst())?.note);
     await first;
     assert.deepEqual(await second, { err: 'UNIQUE constraint failed: items.id', winner: 'winner' });
     assert.equal(await single, 'winner');
@@ -118,7 +154,10 @@ describe('group commit on SQLite', () => {
     const s = await store(':memory:');
     const write = s.db.insertInto('items').values({ id: 1, note: 'x' }).execute();
     const read = s.db.selectFrom('items').select('id').execute();
-    assert.deepEqual((await read).map((r) => r.id), [1]);
+    assert.deepEqual(
+      (await read).map((r) => r.id),
+      [1],
+    );
     await write;
     await s.db.destroy();
   });
@@ -142,9 +181,19 @@ describe('group commit on SQLite', () => {
         }),
       ),
     );
-    assert.ok(startedWhenIoRan >= 1 && startedWhenIoRan < 40, `the other work ran after ${startedWhenIoRan} of the 40 queued units, not in between`);
-    assert.deepEqual(started, Array.from({ length: 40 }, (_, i) => i), 'units took the writer in the order they asked for it');
-    assert.deepEqual(s.committedIds(), Array.from({ length: 40 }, (_, i) => i));
+    assert.ok(
+      startedWhenIoRan >= 1 && startedWhenIoRan < 40,
+      `the other work ran after ${startedWhenIoRan} of the 40 queued units, not in between`,
+    );
+    assert.deepEqual(
+      started,
+      Array.from({ length: 40 }, (_, i) => i),
+      'units took the writer in the order they asked for it',
+    );
+    assert.deepEqual(
+      s.committedIds(),
+      Array.from({ length: 40 }, (_, i) => i),
+    );
     await s.db.destroy();
   });
 
@@ -153,11 +202,19 @@ describe('group commit on SQLite', () => {
     const s = await store(undefined, held.syncFile);
     held.hold();
     let acknowledged = false;
-    const write = s.db.insertInto('items').values({ id: 1, note: 'x' }).execute().then(() => (acknowledged = true));
+    const write = s.db
+      .insertInto('items')
+      .values({ id: 1, note: 'x' })
+      .execute()
+      .then(() => (acknowledged = true));
     await until(() => held.waiting.length === 1);
     assert.deepEqual(s.committedIds(), [1], 'the batch is committed in the file, its sync not yet done');
     let read: number[] | undefined;
-    const reading = s.db.selectFrom('items').select('id').execute().then((rows) => (read = rows.map((r) => r.id)));
+    const reading = s.db
+      .selectFrom('items')
+      .select('id')
+      .execute()
+      .then((rows) => (read = rows.map((r) => r.id)));
     await turns(20);
     assert.equal(acknowledged, false, 'the write was acknowledged before its sync');
     assert.equal(read, undefined, 'a read saw a batch whose sync was under way');
@@ -174,7 +231,14 @@ describe('group commit on SQLite', () => {
     held.hold();
     const first = s.db.insertInto('items').values({ id: 1, note: 'first' }).execute();
     await until(() => held.waiting.length === 1);
-    const next = Array.from({ length: 5 }, (_, i) => inTransaction(s.db, (trx) => trx.insertInto('items').values({ id: 10 + i, note: 'next' }).execute()));
+    const next = Array.from({ length: 5 }, (_, i) =>
+      inTransaction(s.db, (trx) =>
+        trx
+          .insertInto('items')
+          .values({ id: 10 + i, note: 'next' })
+          .execute(),
+      ),
+    );
     await turns(20);
     assert.deepEqual(s.committedIds(), [1], 'a second COMMIT ran while the first sync was under way');
     held.release();
@@ -201,16 +265,27 @@ describe('group commit on SQLite', () => {
     assert.match(a.status === 'rejected' ? String(a.reason) : 'acknowledged', durable);
     assert.match(b.status === 'rejected' ? String(b.reason) : 'acknowledged', durable);
     await assert.rejects(s.db.insertInto('items').values({ id: 3, note: 'later' }).execute(), durable);
-    await assert.rejects(inTransaction(s.db, (trx) => trx.insertInto('items').values({ id: 4, note: 'later' }).execute()), durable);
+    await assert.rejects(
+      inTransaction(s.db, (trx) => trx.insertInto('items').values({ id: 4, note: 'later' }).execute()),
+      durable,
+    );
     await assert.rejects(s.db.selectFrom('items').select('id').execute(), durable);
     assert.deepEqual(s.commits, [], 'no commit was reported durable');
-    assert.deepEqual(s.committedIds(), [1], 'only the batch whose sync failed reached the file; the one behind it was rolled back');
+    assert.deepEqual(
+      s.committedIds(),
+      [1],
+      'only the batch whose sync failed reached the file; the one behind it was rolled back',
+    );
     await s.db.destroy();
   });
 
   it('keeps every acknowledged write when the process is killed (SIGKILL) in the middle of writing', async () => {
     const file = join(dir, 'killed.db');
-    const child = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, '../../../test/support/acknowledging-writer.ts'), file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', resolve(import.meta.dirname, '../../../test/support/acknowledging-writer.ts'), file],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const acknowledged: number[] = [];
     let buffered = '';
     const exited = new Promise((r) => child.once('exit', r));

@@ -1,6 +1,5 @@
 import SqliteDatabase from 'better-sqlite3';
 import {
-
   CompiledQuery,
   SelectQueryNode,
   SqliteAdapter,
@@ -75,7 +74,10 @@ export interface GroupCommitOptions {
 }
 
 export class GroupCommitSqliteDialect implements Dialect {
-  constructor(private readonly file: string, private readonly options: GroupCommitOptions = {}) {}
+  constructor(
+    private readonly file: string,
+    private readonly options: GroupCommitOptions = {},
+  ) {}
   createDriver(): Driver {
     return new GroupCommitDriver(this.file, this.options);
   }
@@ -168,7 +170,10 @@ class WriterLock {
  */
 class StatementCache {
   private readonly cache = new Map<string, SqliteDatabase.Statement>();
-  constructor(readonly db: SqliteDatabase.Database, private readonly max = 1000) {}
+  constructor(
+    readonly db: SqliteDatabase.Database,
+    private readonly max = 1000,
+  ) {}
   run(query: CompiledQuery): QueryResult<any> {
     let stmt = this.cache.get(query.sql);
     if (!stmt) {
@@ -302,7 +307,9 @@ class GroupCommitter {
         this.onCommit(batch.units); // last: a listener that throws cannot keep the units waiting
       },
       (err: Error) => {
-        this.broken = new Error(`the store could not make its commits durable (${err.message}): restart the service`, { cause: err });
+        this.broken = new Error(`the store could not make its commits durable (${err.message}): restart the service`, {
+          cause: err,
+        });
         this.syncing = undefined;
         batch.reject(this.broken);
         this.afterSync();
@@ -334,7 +341,10 @@ class GroupCommitDriver implements Driver {
   private committer!: GroupCommitter;
   private wal: WalSync | undefined;
 
-  constructor(private readonly file: string, private readonly options: GroupCommitOptions) {}
+  constructor(
+    private readonly file: string,
+    private readonly options: GroupCommitOptions,
+  ) {}
 
   async init(): Promise<void> {
     const writer = new SqliteDatabase(this.file);

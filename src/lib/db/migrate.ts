@@ -5,7 +5,10 @@ import { Migrator, type Kysely, type Migration } from 'kysely';
  * and fails loudly if any does not apply. Returns whether the store was new
  * (its first migration ran now), which is when demo data may be seeded.
  */
-export async function migrate(db: Kysely<any>, migrations: Record<string, Migration>): Promise<{ storeCreated: boolean }> {
+export async function migrate(
+  db: Kysely<any>,
+  migrations: Record<string, Migration>,
+): Promise<{ storeCreated: boolean }> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');

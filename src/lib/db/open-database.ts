@@ -50,7 +50,11 @@ function makePrivateFile(path: string): void {
  * group-committed (group-commit-sqlite.ts): many requests' writes share one
  * COMMIT, whose WAL is synced off the event loop (wal-sync.ts).
  */
-export function openDatabase<DB>(target: string, poolSize = 10, onIdleError?: (err: Error) => void): DatabaseHandle<DB> {
+export function openDatabase<DB>(
+  target: string,
+  poolSize = 10,
+  onIdleError?: (err: Error) => void,
+): DatabaseHandle<DB> {
   if (/^postgres(ql)?:\/\//.test(target)) {
     const pool = new pg.Pool({ connectionString: target, max: poolSize });
     // An idle connection that PostgreSQL closed (a restart, a terminated backend) must not crash the
@@ -62,7 +66,10 @@ export function openDatabase<DB>(target: string, poolSize = 10, onIdleError?: (e
   if (target !== ':memory:') makePrivateFile(target);
   const listeners: Array<(units: number) => void> = [];
   const db = new Kysely<DB>({
-    dialect: new GroupCommitSqliteDialect(target, { configure: configureSqlite, onCommit: (units) => listeners.forEach((l) => l(units)) }),
+    dialect: new GroupCommitSqliteDialect(target, {
+      configure: configureSqlite,
+      onCommit: (units) => listeners.forEach((l) => l(units)),
+    }),
   });
   return { db, dialect: 'sqlite', close: () => db.destroy(), onCommit: (l) => void listeners.push(l) };
 }

@@ -10,8 +10,18 @@ interface Db {
 
 async function store() {
   const { db, close } = openDatabase<Db>(':memory:');
-  await db.schema.createTable('items').addColumn('id', 'text', (c) => c.primaryKey()).addColumn('kind', 'text').execute();
-  await db.insertInto('items').values([{ id: 'a', kind: 'x' }, { id: 'b', kind: 'y' }]).execute();
+  await db.schema
+    .createTable('items')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('kind', 'text')
+    .execute();
+  await db
+    .insertInto('items')
+    .values([
+      { id: 'a', kind: 'x' },
+      { id: 'b', kind: 'y' },
+    ])
+    .execute();
   return { db, close };
 }
 
@@ -22,13 +32,21 @@ describe('prepared queries', () => {
     assert.deepEqual((await byId(db, 'a')).rows, [{ id: 'a', kind: 'x' }]);
     assert.deepEqual((await byId(db, 'b')).rows, [{ id: 'b', kind: 'y' }]);
     assert.deepEqual((await byId(db, 'zz')).rows, []);
-    assert.deepEqual(await db.transaction().execute(async (trx) => (await byId(trx, 'b')).rows), [{ id: 'b', kind: 'y' }]);
+    assert.deepEqual(await db.transaction().execute(async (trx) => (await byId(trx, 'b')).rows), [
+      { id: 'b', kind: 'y' },
+    ]);
     await close();
   });
 
   it('keeps the query’s own constants and fills a parameter used twice', async () => {
     const { db, close } = await store();
-    const q = preparedQuery((d: Kysely<Db>, id: string) => d.selectFrom('items').selectAll().where('kind', '=', 'x').where((eb) => eb.or([eb('id', '=', id), eb('kind', '=', id)])));
+    const q = preparedQuery((d: Kysely<Db>, id: string) =>
+      d
+        .selectFrom('items')
+        .selectAll()
+        .where('kind', '=', 'x')
+        .where((eb) => eb.or([eb('id', '=', id), eb('kind', '=', id)])),
+    );
     assert.deepEqual((await q(db, 'a')).rows, [{ id: 'a', kind: 'x' }]);
     assert.deepEqual((await q(db, 'b')).rows, [], 'b is of kind y');
     await close();
@@ -36,7 +54,9 @@ describe('prepared queries', () => {
 
   it('refuses a builder that computes with a parameter instead of passing it, which would freeze a value in', async () => {
     const { db, close } = await store();
-    const computed = preparedQuery((d: Kysely<Db>, id: string) => d.selectFrom('items').selectAll().where('id', '=', String(id).toLowerCase()));
+    const computed = preparedQuery((d: Kysely<Db>, id: string) =>
+      d.selectFrom('items').selectAll().where('id', '=', String(id).toLowerCase()),
+    );
     await assert.rejects(computed(db, 'A'), /did not reach the query as a value/);
     await close();
   });

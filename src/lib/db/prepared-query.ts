@@ -33,7 +33,11 @@ export function preparedQuery<DB, P extends unknown[], R>(build: (db: Kysely<DB>
   };
 }
 
-function prepare<DB, P extends unknown[], R>(db: Kysely<DB>, build: (db: Kysely<DB>, ...params: P) => Compilable<R>, arity: number): Prepared<R> {
+function prepare<DB, P extends unknown[], R>(
+  db: Kysely<DB>,
+  build: (db: Kysely<DB>, ...params: P) => Compilable<R>,
+  arity: number,
+): Prepared<R> {
   const standIns = Array.from({ length: arity }, (_, i) => Symbol(`param ${i}`));
   const query = build(db, ...(standIns as unknown as P)).compile();
   const slots = query.parameters.map((value) => {
@@ -42,7 +46,9 @@ function prepare<DB, P extends unknown[], R>(db: Kysely<DB>, build: (db: Kysely<
   });
   const unused = standIns.filter((_, i) => !slots.some((s) => 'param' in s && s.param === i));
   if (unused.length > 0) {
-    throw new Error(`preparedQuery: ${unused.map(String).join(', ')} did not reach the query as a value (computed with, or not used): ${query.sql}`);
+    throw new Error(
+      `preparedQuery: ${unused.map(String).join(', ')} did not reach the query as a value (computed with, or not used): ${query.sql}`,
+    );
   }
   return { query, slots };
 }

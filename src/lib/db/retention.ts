@@ -35,11 +35,27 @@ export async function pruneExpired(
   // Keyed by a unique id, so deleting by the id column is exact.
   // Finished messages by their last attempt (never after they finished), a range of the outbox_due index; by
   // creation the planner read every finished message at every sweep. A finished message never changes again.
-  const outbox = db.deleteFrom('outbox').where('id', 'in', (eb) => eb.selectFrom('outbox').select('id').where('status', 'in', ['done', 'dead']).where('next_attempt_at', '<', records).limit(BATCH));
+  const outbox = db
+    .deleteFrom('outbox')
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('outbox')
+        .select('id')
+        .where('status', 'in', ['done', 'dead'])
+        .where('next_attempt_at', '<', records)
+        .limit(BATCH),
+    );
   n += Number((await outbox.executeTakeFirst()).numDeletedRows ?? 0n);
-  const sms = db.deleteFrom('sms_messages').where('created_at', '<', records).where('id', 'in', (eb) => eb.selectFrom('sms_messages').select('id').where('created_at', '<', records).limit(BATCH));
+  const sms = db
+    .deleteFrom('sms_messages')
+    .where('created_at', '<', records)
+    .where('id', 'in', (eb) =>
+      eb.selectFrom('sms_messages').select('id').where('created_at', '<', records).limit(BATCH),
+    );
   n += Number((await sms.executeTakeFirst()).numDeletedRows ?? 0n);
-  n += Number((await db.deleteFrom('idempotency_keys').where('created_at', '<', keys).executeTakeFirst()).numDeletedRows ?? 0n);
+  n += Number(
+    (await db.deleteFrom('idempotency_keys').where('created_at', '<', keys).executeTakeFirst()).numDeletedRows ?? 0n,
+  );
   for (const t of extra) await del(t.table, t.key, t.dated, records);
   return n;
 }

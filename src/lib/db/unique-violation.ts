@@ -5,5 +5,10 @@
  */
 export function isUniqueViolation(err: unknown): boolean {
   const code = String((err as { code?: unknown } | null)?.code ?? '');
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || /UNIQUE constraint failed/.test(String((err as Error | null)?.message));
+  return (
+    code === '23505' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    /UNIQUE constraint failed/.test(String((err as Error | null)?.message))
+  );
 }

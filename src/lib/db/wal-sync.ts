@@ -19,7 +19,10 @@ export type SyncFile = (fd: number, done: (err: NodeJS.ErrnoException | null) =>
 export class WalSync {
   private fd: number | undefined;
 
-  constructor(private readonly walPath: string, private readonly syncFile: SyncFile = fdatasync) {}
+  constructor(
+    private readonly walPath: string,
+    private readonly syncFile: SyncFile = fdatasync,
+  ) {}
 
   /** Resolves once everything written to the WAL so far is on disk. */
   sync(): Promise<void> {

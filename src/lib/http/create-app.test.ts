@@ -8,7 +8,14 @@ import { illFormed } from './text-guards.ts';
 describe('the shared app set-up', () => {
   it('answers /readyz 200 while storage answers and 503 NOT_READY when it does not', async () => {
     let up = true;
-    const app = await createApp({ log: createLogger('silent'), title: 't', ready: async () => { if (!up) throw new Error('connection refused'); return true; } });
+    const app = await createApp({
+      log: createLogger('silent'),
+      title: 't',
+      ready: async () => {
+        if (!up) throw new Error('connection refused');
+        return true;
+      },
+    });
     assert.equal((await app.inject({ url: '/readyz' })).statusCode, 200);
     up = false;
     const down = await app.inject({ url: '/readyz' });
@@ -21,15 +28,26 @@ describe('the shared app set-up', () => {
   it('gives documents helmet headers (a route may bring its own CSP) and every other answer nosniff and a CSP that runs nothing', async () => {
     const app = await createApp({ log: createLogger('silent'), title: 't', ready: async () => true });
     app.get('/page', async (_req, reply) => sendDocument(reply, '<p>hi</p>'));
-    app.get('/own', { config: { contentSecurityPolicy: { defaultSrc: ["'self'"], scriptSrc: ["'self'", "'unsafe-inline'"] } } }, async (_req, reply) => sendDocument(reply, '<p>own</p>'));
+    app.get(
+      '/own',
+      { config: { contentSecurityPolicy: { defaultSrc: ["'self'"], scriptSrc: ["'self'", "'unsafe-inline'"] } } },
+      async (_req, reply) => sendDocument(reply, '<p>own</p>'),
+    );
     app.get('/forgotten', async (_req, reply) => reply.type('text/html').send('<p>sent another way</p>'));
     const page = await app.inject({ url: '/page' });
     assert.match(String(page.headers['content-security-policy']), /frame-ancestors 'none'/);
     assert.equal(page.headers['x-frame-options'], 'SAMEORIGIN');
     assert.equal(page.headers['referrer-policy'], 'no-referrer');
     assert.equal(page.headers['x-content-type-options'], 'nosniff');
-    assert.equal((await app.inject({ url: '/own' })).headers['content-security-policy'], "default-src 'self';script-src 'self' 'unsafe-inline'");
-    assert.equal((await app.inject({ url: '/forgotten' })).headers['content-security-policy'], "default-src 'none'; frame-ancestors 'none'", 'a page not sent as a document runs and loads nothing');
+    assert.equal(
+      (await app.inject({ url: '/own' })).headers['content-security-policy'],
+      "default-src 'self';script-src 'self' 'unsafe-inline'",
+    );
+    assert.equal(
+      (await app.inject({ url: '/forgotten' })).headers['content-security-policy'],
+      "default-src 'none'; frame-ancestors 'none'",
+      'a page not sent as a document runs and loads nothing',
+    );
     for (const url of ['/healthz', '/no-such-thing']) {
       const json = await app.inject({ url });
       assert.equal(json.headers['x-content-type-options'], 'nosniff', url);
@@ -54,15 +72,30 @@ describe('the shared app set-up', () => {
     for (const bytes of ['%ED%A0%80', '%ED%B0%80x', '%80', '%C0%AF', '%E4%BD%A0%F0%9F%99%82']) {
       const path = await app.inject({ url: `/echo/${bytes}?q=${bytes}` });
       if (bytes.startsWith('%E4')) assert.equal(path.statusCode, 200);
-      else assert.deepEqual([path.statusCode, path.headers['content-type'], path.json().code], [400, 'application/problem+json; charset=utf-8', 'URL_MALFORMED'], bytes);
+      else
+        assert.deepEqual(
+          [path.statusCode, path.headers['content-type'], path.json().code],
+          [400, 'application/problem+json; charset=utf-8', 'URL_MALFORMED'],
+          bytes,
+        );
       const query = await app.inject({ url: `/echo/word?q=${bytes}` });
       assert.equal(query.statusCode, 200, `${bytes}: a query's bad escapes are kept as they came`);
-      const form = await app.inject({ method: 'POST', url: '/form', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `a=${bytes}` });
+      const form = await app.inject({
+        method: 'POST',
+        url: '/form',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `a=${bytes}`,
+      });
       assert.ok(form.statusCode < 500, `${bytes}: ${form.statusCode}`);
     }
     assert.ok(seen.length > 0, 'some of it reached the handlers');
     assert.deepEqual(seen.filter(illFormed), [], 'none of it as a lone surrogate');
-    const json = await app.inject({ method: 'POST', url: '/form', headers: { 'content-type': 'application/json' }, payload: '{"a":{"b":["ok","x\\udfff"]}}' });
+    const json = await app.inject({
+      method: 'POST',
+      url: '/form',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"a":{"b":["ok","x\\udfff"]}}',
+    });
     assert.equal(json.statusCode, 400);
     assert.equal(json.json().code, 'TEXT_MALFORMED');
     assert.match(json.json().detail, /a\.b\[1\]/);
@@ -72,11 +105,26 @@ describe('the shared app set-up', () => {
   it('refuses a body on a POST whose route takes none, and lets one through empty', async () => {
     const app = await createApp({ log: createLogger('silent'), title: 't', ready: async () => true });
     app.post('/act', async () => ({ done: true }));
-    const junk = await app.inject({ method: 'POST', url: '/act', headers: { 'content-type': 'application/json' }, payload: '{"x":1}' });
+    const junk = await app.inject({
+      method: 'POST',
+      url: '/act',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"x":1}',
+    });
     assert.equal(junk.statusCode, 400);
     assert.equal(junk.json().code, 'BODY_NOT_ALLOWED');
     assert.equal((await app.inject({ method: 'POST', url: '/act' })).statusCode, 200);
-    assert.equal((await app.inject({ method: 'POST', url: '/act', headers: { 'content-type': 'application/json' }, payload: '{}' })).statusCode, 200);
+    assert.equal(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/act',
+          headers: { 'content-type': 'application/json' },
+          payload: '{}',
+        })
+      ).statusCode,
+      200,
+    );
     await app.close();
   });
 });

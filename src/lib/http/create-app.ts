@@ -25,10 +25,16 @@ type CorrelatedMessage = { [CORRELATION_ID]?: string };
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 const isEmptyBody = (body: unknown) =>
-  body === undefined || body === null || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body as object).length === 0);
+  body === undefined ||
+  body === null ||
+  (typeof body === 'object' && !Array.isArray(body) && Object.keys(body as object).length === 0);
 
 const refuseBody: preValidationHookHandler = (request, _reply, done) =>
-  done(isEmptyBody(request.body) ? undefined : new DomainError('BODY_NOT_ALLOWED', 'This request takes no body; send it empty.'));
+  done(
+    isEmptyBody(request.body)
+      ? undefined
+      : new DomainError('BODY_NOT_ALLOWED', 'This request takes no body; send it empty.'),
+  );
 
 export interface CreateAppOptions {
   log: Log;
@@ -59,7 +65,12 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     keepAliveTimeout: 10_000,
     // A path whose percent-escapes are not UTF-8 never reaches routing: a problem like any other 400.
     frameworkErrors: (error, request, reply) =>
-      sendProblem(reply.headers(NON_DOCUMENT_HEADERS), error.code === 'FST_ERR_BAD_URL' ? problem(400, 'URL_MALFORMED', 'The path holds percent-escapes that are not UTF-8; encode text as UTF-8.') : problem(400, 'BAD_REQUEST', error.message)),
+      sendProblem(
+        reply.headers(NON_DOCUMENT_HEADERS),
+        error.code === 'FST_ERR_BAD_URL'
+          ? problem(400, 'URL_MALFORMED', 'The path holds percent-escapes that are not UTF-8; encode text as UTF-8.')
+          : problem(400, 'BAD_REQUEST', error.message),
+      ),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -96,7 +107,13 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
       return;
     }
     if (jsonTooDeep(text)) {
-      done(new DomainError('JSON_TOO_DEEP', `The body nests deeper than ${MAX_JSON_DEPTH} levels; send a flat JSON object.`), undefined);
+      done(
+        new DomainError(
+          'JSON_TOO_DEEP',
+          `The body nests deeper than ${MAX_JSON_DEPTH} levels; send a flat JSON object.`,
+        ),
+        undefined,
+      );
       return;
     }
     let parsed: unknown;
@@ -109,7 +126,14 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     // Only a JSON body can carry a lone surrogate (as a \u escape): text in a URL or a form is decoded
     // from UTF-8, which cannot encode one (create-app.test.ts shows it), so the body is the one place to look.
     const where = findIllFormed(parsed);
-    if (where) done(new DomainError('TEXT_MALFORMED', `The body holds text that is not well-formed Unicode (a lone surrogate) at ${where}; send valid UTF-8.`), undefined);
+    if (where)
+      done(
+        new DomainError(
+          'TEXT_MALFORMED',
+          `The body holds text that is not well-formed Unicode (a lone surrogate) at ${where}; send valid UTF-8.`,
+        ),
+        undefined,
+      );
     else done(null, parsed);
   });
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
@@ -124,7 +148,9 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) =>
-    (await options.ready().catch(() => false)) ? { status: 'ready' } : sendProblem(reply, problem(503, 'NOT_READY', 'Storage does not answer.')),
+    (await options.ready().catch(() => false))
+      ? { status: 'ready' }
+      : sendProblem(reply, problem(503, 'NOT_READY', 'Storage does not answer.')),
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app as unknown as FastifyInstance;

@@ -19,7 +19,14 @@ before(async () => {
         res.writeHead(503).end('try later');
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ method: req.method, type: req.headers['content-type'], length: req.headers['content-length'], body }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          method: req.method,
+          type: req.headers['content-type'],
+          length: req.headers['content-length'],
+          body,
+        }),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -34,10 +41,20 @@ describe('HTTP calls between services', () => {
   it('sends a body with its length and reads the answer, reusing one kept-alive connection', async () => {
     const body = JSON.stringify({ text: '确认支付' });
     for (let i = 0; i < 3; i++) {
-      const answer = await httpCall(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, timeoutMs: 2000 });
+      const answer = await httpCall(`${base}/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        timeoutMs: 2000,
+      });
       assert.equal(answer.status, 200);
       assert.ok(answer.ok);
-      assert.deepEqual(JSON.parse(answer.text), { method: 'POST', type: 'application/json', length: String(Buffer.byteLength(body)), body });
+      assert.deepEqual(JSON.parse(answer.text), {
+        method: 'POST',
+        type: 'application/json',
+        length: String(Buffer.byteLength(body)),
+        body,
+      });
     }
     assert.equal(sockets.size, 1, 'one connection for three calls');
   });

@@ -34,17 +34,24 @@ export function httpCall(url: string | URL, call: HttpCall): Promise<HttpAnswer>
   const headers = { ...call.headers };
   if (call.body !== undefined) headers['content-length'] = String(Buffer.byteLength(call.body));
   return new Promise((resolve, reject) => {
-    const request = (secure ? https : http).request(target, { method: call.method ?? 'GET', headers, agent: agents[secure ? 'https:' : 'http:'] }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', fail);
-      response.on('end', () => {
-        clearTimeout(timer);
-        const status = response.statusCode ?? 0;
-        resolve({ status, ok: status >= 200 && status < 300, text: Buffer.concat(chunks).toString('utf8') });
-      });
-    });
-    const timer = setTimeout(() => request.destroy(new Error(`${target.host} did not answer within ${call.timeoutMs} ms`)), call.timeoutMs);
+    const request = (secure ? https : http).request(
+      target,
+      { method: call.method ?? 'GET', headers, agent: agents[secure ? 'https:' : 'http:'] },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', fail);
+        response.on('end', () => {
+          clearTimeout(timer);
+          const status = response.statusCode ?? 0;
+          resolve({ status, ok: status >= 200 && status < 300, text: Buffer.concat(chunks).toString('utf8') });
+        });
+      },
+    );
+    const timer = setTimeout(
+      () => request.destroy(new Error(`${target.host} did not answer within ${call.timeoutMs} ms`)),
+      call.timeoutMs,
+    );
     function fail(err: Error) {
       clearTimeout(timer);
       reject(err);

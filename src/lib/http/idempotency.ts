@@ -51,7 +51,7 @@ export function idempotencyHooks(
     if (request.method !== 'POST') return;
     const raw = request.headers[IDEMPOTENCY_HEADER];
     if (raw === undefined) return;
-    const key = Array.isArray(raw) ? raw[0] ?? '' : raw;
+    const key = Array.isArray(raw) ? (raw[0] ?? '') : raw;
     if (key.length < 1 || key.length > 255) {
       throw new DomainError('IDEMPOTENCY_KEY_INVALID', 'The Idempotency-Key header must be 1 to 255 characters.');
     }
@@ -60,7 +60,15 @@ export function idempotencyHooks(
     const claim = async () => {
       const inserted = await db
         .insertInto('idempotency_keys')
-        .values({ scope, idem_key: key, request_hash: requestHash, state: 'running', response_status: null, response_body: null, created_at: clock.now().toISOString() })
+        .values({
+          scope,
+          idem_key: key,
+          request_hash: requestHash,
+          state: 'running',
+          response_status: null,
+          response_body: null,
+          created_at: clock.now().toISOString(),
+        })
         .onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing())
         .executeTakeFirst();
       return Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1;
@@ -69,23 +77,49 @@ export function idempotencyHooks(
       request.idempotency = { scope, key };
       return;
     }
-    let prior = await db.selectFrom('idempotency_keys').selectAll().where('scope', '=', scope).where('idem_key', '=', key).executeTakeFirst();
+    let prior = await db
+      .selectFrom('idempotency_keys')
+      .selectAll()
+      .where('scope', '=', scope)
+      .where('idem_key', '=', key)
+      .executeTakeFirst();
     // A key left running by a process that died is released after a while, so the client's retry can run.
     const stale = new Date(clock.now().getTime() - options.idempotencyRunningSeconds * 1000).toISOString();
     if (prior && prior.state === 'running' && prior.created_at < stale) {
-      await db.deleteFrom('idempotency_keys').where('scope', '=', scope).where('idem_key', '=', key).where('state', '=', 'running').where('created_at', '=', prior.created_at).execute();
+      await db
+        .deleteFrom('idempotency_keys')
+        .where('scope', '=', scope)
+        .where('idem_key', '=', key)
+        .where('state', '=', 'running')
+        .where('created_at', '=', prior.created_at)
+        .execute();
       if (await claim()) {
         request.idempotency = { scope, key };
         return;
       }
-      prior = await db.selectFrom('idempotency_keys').selectAll().where('scope', '=', scope).where('idem_key', '=', key).executeTakeFirst();
+      prior = await db
+        .selectFrom('idempotency_keys')
+        .selectAll()
+        .where('scope', '=', scope)
+        .where('idem_key', '=', key)
+        .executeTakeFirst();
     }
-    if (!prior) throw new DomainError('IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still being processed; retry shortly.');
+    if (!prior)
+      throw new DomainError(
+        'IDEMPOTENCY_KEY_IN_USE',
+        'A request with this Idempotency-Key is still being processed; retry shortly.',
+      );
     if (prior.request_hash !== requestHash) {
-      throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body; use a new key.');
+      throw new DomainError(
+        'IDEMPOTENCY_KEY_REUSED',
+        'This Idempotency-Key was already used with a different request body; use a new key.',
+      );
     }
     if (prior.state !== 'done') {
-      throw new DomainError('IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still being processed; retry shortly.');
+      throw new DomainError(
+        'IDEMPOTENCY_KEY_IN_USE',
+        'A request with this Idempotency-Key is still being processed; retry shortly.',
+      );
     }
     const body = prior.response_body ?? '';
     const isProblem = (prior.response_status ?? 200) >= 400;
@@ -102,7 +136,11 @@ export function idempotencyHooks(
     request.idempotency = undefined;
     const where = db.updateTable('idempotency_keys').where('scope', '=', idem.scope).where('idem_key', '=', idem.key);
     if (reply.statusCode >= 500) {
-      await db.deleteFrom('idempotency_keys').where('scope', '=', idem.scope).where('idem_key', '=', idem.key).execute();
+      await db
+        .deleteFrom('idempotency_keys')
+        .where('scope', '=', idem.scope)
+        .where('idem_key', '=', idem.key)
+        .execute();
     } else {
       const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
       const secretFields = request.routeOptions.config?.secretFields;

@@ -14,7 +14,8 @@ export type PeerTransport = (request: PeerRequest) => Promise<HttpAnswer>;
 
 /** Over HTTP to the peer's base URL: services in separate processes or on separate machines. */
 export function httpTransport(baseUrl: string): PeerTransport {
-  return ({ path, headers, body, timeoutMs }) => httpCall(new URL(path, baseUrl), { method: 'POST', headers, body, timeoutMs });
+  return ({ path, headers, body, timeoutMs }) =>
+    httpCall(new URL(path, baseUrl), { method: 'POST', headers, body, timeoutMs });
 }
 
 /**
@@ -30,10 +31,16 @@ export function inProcessTransport(peer: () => FastifyInstance | undefined, fall
     if (!app) return fallback(request);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the peer did not answer within ${request.timeoutMs} ms`)), request.timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`the peer did not answer within ${request.timeoutMs} ms`)),
+        request.timeoutMs,
+      );
     });
     try {
-      const res = await Promise.race([app.inject({ method: 'POST', url: request.path, headers: request.headers, payload: request.body }), timeout]);
+      const res = await Promise.race([
+        app.inject({ method: 'POST', url: request.path, headers: request.headers, payload: request.body }),
+        timeout,
+      ]);
       return { status: res.statusCode, ok: res.statusCode >= 200 && res.statusCode < 300, text: res.body };
     } finally {
       clearTimeout(timer);

@@ -58,9 +58,11 @@ function describeValidation(err: FastifyError): string {
   if (!first) return err.message;
   const where = `${err.validationContext ?? 'body'}${first.instancePath ? first.instancePath.replace(/\//g, '.') : ''}`;
   const params = first.params as Record<string, unknown>;
-  if (first.keyword === 'additionalProperties') return `${where} has an unexpected field "${String(params.additionalProperty)}"; remove it.`;
+  if (first.keyword === 'additionalProperties')
+    return `${where} has an unexpected field "${String(params.additionalProperty)}"; remove it.`;
   if (first.keyword === 'pattern' && params.pattern === '\\S') return `${where} must not be blank.`;
-  if (first.keyword === 'required') return `${where} is missing the required field "${String(params.missingProperty)}".`;
+  if (first.keyword === 'required')
+    return `${where} is missing the required field "${String(params.missingProperty)}".`;
   return `${where} ${first.message ?? 'is invalid'}.`;
 }
 
@@ -68,12 +70,17 @@ function describeValidation(err: FastifyError): string {
 export function toProblem(err: FastifyError | DomainError | Error): Problem {
   if (err instanceof DomainError) {
     const status = statusOf(err.code);
-    return problem(status, err.code, err.expose ? err.message : TITLES[status] ?? 'Error', err.extra);
+    return problem(status, err.code, err.expose ? err.message : (TITLES[status] ?? 'Error'), err.extra);
   }
   const fe = err as FastifyError;
   if (fe.validation) {
     const first = fe.validation[0];
-    if (first?.instancePath === '/phone') return problem(400, 'PHONE_INVALID', 'phone must be a mobile number written as a JSON string, e.g. "13800138000" or "+86 138 0013 8000".');
+    if (first?.instancePath === '/phone')
+      return problem(
+        400,
+        'PHONE_INVALID',
+        'phone must be a mobile number written as a JSON string, e.g. "13800138000" or "+86 138 0013 8000".',
+      );
     return problem(400, 'VALIDATION_FAILED', describeValidation(fe));
   }
   switch (fe.code) {
@@ -93,7 +100,8 @@ export function toProblem(err: FastifyError | DomainError | Error): Problem {
 }
 
 export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
-  if (p.status === 429 && typeof p.retryAfterSeconds === 'number') reply.header('retry-after', String(p.retryAfterSeconds));
+  if (p.status === 429 && typeof p.retryAfterSeconds === 'number')
+    reply.header('retry-after', String(p.retryAfterSeconds));
   return reply.code(p.status).type('application/problem+json; charset=utf-8').send(p);
 }
 

@@ -2,7 +2,8 @@ import cookie from '@fastify/cookie';
 import type { FastifyInstance, onRequestHookHandler, onSendHookHandler, preHandlerHookHandler } from 'fastify';
 import type { idempotencyHooks } from './idempotency.ts';
 
-const asList = <T>(hooks: T | T[] | undefined): T[] => (hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]);
+const asList = <T>(hooks: T | T[] | undefined): T[] =>
+  hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
 
 /**
  * Registers routes in their own scope behind an authentication hook, with
@@ -21,8 +22,16 @@ export async function authenticatedScope(
     scope.addHook('onRequest', authenticate);
     scope.addHook('onRoute', (route) => {
       if (!asList(route.method).includes('POST')) return;
-      route.preHandler = [idempotency.preHandler, ...asList<preHandlerHookHandler>(route.preHandler as preHandlerHookHandler | preHandlerHookHandler[] | undefined)];
-      route.onSend = [idempotency.onSend, ...asList<onSendHookHandler>(route.onSend as onSendHookHandler | onSendHookHandler[] | undefined)];
+      route.preHandler = [
+        idempotency.preHandler,
+        ...asList<preHandlerHookHandler>(
+          route.preHandler as preHandlerHookHandler | preHandlerHookHandler[] | undefined,
+        ),
+      ];
+      route.onSend = [
+        idempotency.onSend,
+        ...asList<onSendHookHandler>(route.onSend as onSendHookHandler | onSendHookHandler[] | undefined),
+      ];
     });
     register(scope);
   });

@@ -21,7 +21,8 @@ declare module 'fastify' {
 function helmetHeaders(options: HelmetOptions): Readonly<Record<string, string>> {
   const headers: Record<string, string> = {};
   const recorder = {
-    setHeader: (name: string, value: string | number | readonly string[]) => void (headers[name.toLowerCase()] = String(value)),
+    setHeader: (name: string, value: string | number | readonly string[]) =>
+      void (headers[name.toLowerCase()] = String(value)),
     removeHeader: (name: string) => void delete headers[name.toLowerCase()],
   };
   helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (err?: unknown) => {
@@ -57,7 +58,8 @@ export const CONTENT_SECURITY_POLICY: Readonly<Record<string, string[]>> = {
 };
 
 // TLS ends at the operator's proxy, which sets HSTS.
-const forDirectives = (d: Record<string, string[]>) => helmetHeaders({ hsts: false, contentSecurityPolicy: { useDefaults: false, directives: d } });
+const forDirectives = (d: Record<string, string[]>) =>
+  helmetHeaders({ hsts: false, contentSecurityPolicy: { useDefaults: false, directives: d } });
 const DOCUMENT_HEADERS = forDirectives(CONTENT_SECURITY_POLICY);
 
 /**
@@ -82,5 +84,8 @@ export function documentHeadersPerRoute(app: FastifyInstance<any, any, any, any,
  * broken rather than unprotected.
  */
 export function sendDocument(reply: FastifyReply, html: string): FastifyReply {
-  return reply.headers(reply.request.routeOptions.config.securityHeaders ?? DOCUMENT_HEADERS).type('text/html; charset=utf-8').send(html);
+  return reply
+    .headers(reply.request.routeOptions.config.securityHeaders ?? DOCUMENT_HEADERS)
+    .type('text/html; charset=utf-8')
+    .send(html);
 }

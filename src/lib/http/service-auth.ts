@@ -11,7 +11,10 @@ import { MAX_SIGNATURE_AGE_MS, signRequest, verifyRequest } from '../signing.ts'
 
 // Every signed message records its nonce: built and compiled once (preparedQuery).
 const recordNonce = preparedQuery((db: Kysely<CommonTables>, nonce: string, seenAt: string) =>
-  db.insertInto('seen_nonces').values({ nonce, seen_at: seenAt }).onConflict((oc) => oc.column('nonce').doNothing()),
+  db
+    .insertInto('seen_nonces')
+    .values({ nonce, seen_at: seenAt })
+    .onConflict((oc) => oc.column('nonce').doNothing()),
 );
 
 /**
@@ -25,7 +28,14 @@ export function requireServiceSignature(db: Kysely<CommonTables>, secret: string
     if (request.body !== undefined && request.rawBody === undefined) {
       throw new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Signed messages are JSON: send Content-Type: application/json.');
     }
-    const check = verifyRequest(secret, request.headers, request.method, request.url, request.rawBody ?? Buffer.alloc(0), clock.now());
+    const check = verifyRequest(
+      secret,
+      request.headers,
+      request.method,
+      request.url,
+      request.rawBody ?? Buffer.alloc(0),
+      clock.now(),
+    );
     if (!check.ok) throw new DomainError('SIGNATURE_INVALID', check.reason);
     const inserted = await recordNonce(db, check.nonce, clock.now().toISOString());
     if (Number(inserted.numAffectedRows ?? 0n) !== 1) {

@@ -18,10 +18,26 @@ export interface TestClock extends Clock {
 export function testClockRoutes(app: FastifyInstance, clock: TestClock, afterMove: () => void = () => {}): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const Now = Type.Object({ now: Type.String() });
-  r.get('/admin/v1/test-clock', { schema: { response: { 200: Now } } }, async () => ({ now: clock.now().toISOString() }));
+  r.get('/admin/v1/test-clock', { schema: { response: { 200: Now } } }, async () => ({
+    now: clock.now().toISOString(),
+  }));
   r.post(
     '/admin/v1/test-clock',
-    { schema: { body: Type.Object({ advanceSeconds: Type.Integer({ minimum: 1, maximum: 10 * 366 * 86_400, description: 'Seconds to move the clock forward.' }) }, { additionalProperties: false }), response: { 200: Now } } },
+    {
+      schema: {
+        body: Type.Object(
+          {
+            advanceSeconds: Type.Integer({
+              minimum: 1,
+              maximum: 10 * 366 * 86_400,
+              description: 'Seconds to move the clock forward.',
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Now },
+      },
+    },
     async (request) => {
       clock.advance(request.body.advanceSeconds * 1000);
       afterMove();

@@ -18,7 +18,8 @@ const keyOf = (c: CountedTable) => `${c.table}(${c.columns.join(',')})`;
 /** The name its three triggers share (…_insert, …_update, …_delete). */
 const triggerOf = (c: CountedTable) => `row_counts_${c.table}_${c.columns.join('_')}`;
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
-const labelsOf = (row: 'NEW' | 'OLD', c: CountedTable) => `json_array(${c.columns.map((col) => `${row}.${col}`).join(', ')})`;
+const labelsOf = (row: 'NEW' | 'OLD', c: CountedTable) =>
+  `json_array(${c.columns.map((col) => `${row}.${col}`).join(', ')})`;
 
 /**
  * Once a store has run it, a migration's list is what its triggers count: a
@@ -40,9 +41,12 @@ export function rowCountsMigration(counted: readonly CountedTable[]): Migration 
   return {
     async up(db) {
       if (!isSqlite(db)) return;
-      await sql`CREATE TABLE IF NOT EXISTS row_counts (key TEXT NOT NULL, labels TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (key, labels)) WITHOUT ROWID`.execute(db);
+      await sql`CREATE TABLE IF NOT EXISTS row_counts (key TEXT NOT NULL, labels TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (key, labels)) WITHOUT ROWID`.execute(
+        db,
+      );
       for (const c of counted) {
-        for (const name of [c.table, ...c.columns]) if (!IDENTIFIER.test(name)) throw new Error(`not a plain identifier: ${name}`);
+        for (const name of [c.table, ...c.columns])
+          if (!IDENTIFIER.test(name)) throw new Error(`not a plain identifier: ${name}`);
         const key = keyOf(c).replace(/'/g, "''");
         const add = `INSERT INTO row_counts (key, labels, n) VALUES ('${key}', ${labelsOf('NEW', c)}, 1) ON CONFLICT (key, labels) DO UPDATE SET n = n + 1;`;
         const remove = `UPDATE row_counts SET n = n - 1 WHERE key = '${key}' AND labels = ${labelsOf('OLD', c)};`;
@@ -51,10 +55,22 @@ export function rowCountsMigration(counted: readonly CountedTable[]): Migration 
         const changed = c.columns.map((col) => `OLD.${col} IS NOT NEW.${col}`).join(' OR ');
         const trigger = triggerOf(c);
         await sql.raw(`DELETE FROM row_counts WHERE key = '${key}'`).execute(db);
-        await sql.raw(`INSERT INTO row_counts (key, labels, n) SELECT '${key}', json_array(${c.columns.join(', ')}), count(*) FROM ${c.table} GROUP BY ${c.columns.join(', ')}`).execute(db);
-        await sql.raw(`CREATE TRIGGER IF NOT EXISTS ${trigger}_insert AFTER INSERT ON ${c.table} BEGIN ${add} END`).execute(db);
-        await sql.raw(`CREATE TRIGGER IF NOT EXISTS ${trigger}_update AFTER UPDATE OF ${c.columns.join(', ')} ON ${c.table} WHEN ${changed} BEGIN ${move} END`).execute(db);
-        await sql.raw(`CREATE TRIGGER IF NOT EXISTS ${trigger}_delete AFTER DELETE ON ${c.table} BEGIN ${remove} END`).execute(db);
+        await sql
+          .raw(
+            `INSERT INTO row_counts (key, labels, n) SELECT '${key}', json_array(${c.columns.join(', ')}), count(*) FROM ${c.table} GROUP BY ${c.columns.join(', ')}`,
+          )
+          .execute(db);
+        await sql
+          .raw(`CREATE TRIGGER IF NOT EXISTS ${trigger}_insert AFTER INSERT ON ${c.table} BEGIN ${add} END`)
+          .execute(db);
+        await sql
+          .raw(
+            `CREATE TRIGGER IF NOT EXISTS ${trigger}_update AFTER UPDATE OF ${c.columns.join(', ')} ON ${c.table} WHEN ${changed} BEGIN ${move} END`,
+          )
+          .execute(db);
+        await sql
+          .raw(`CREATE TRIGGER IF NOT EXISTS ${trigger}_delete AFTER DELETE ON ${c.table} BEGIN ${remove} END`)
+          .execute(db);
       }
     },
   };
@@ -67,13 +83,33 @@ export function rowCountsMigration(counted: readonly CountedTable[]): Migration 
  */
 export async function countsBy(db: Kysely<any>, counted: CountedTable): Promise<Counts> {
   const { table, columns } = counted;
-  if (isSqlite(db) && (await sql`SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ${`${triggerOf(counted)}_insert`}`.execute(db)).rows.length > 0) {
-    const kept = await sql<{ labels: string; n: number }>`SELECT labels, n FROM row_counts WHERE key = ${keyOf(counted)} AND n > 0`.execute(db);
+  if (
+    isSqlite(db) &&
+    (
+      await sql`SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ${`${triggerOf(counted)}_insert`}`.execute(
+        db,
+      )
+    ).rows.length > 0
+  ) {
+    const kept = await sql<{
+      labels: string;
+      n: number;
+    }>`SELECT labels, n FROM row_counts WHERE key = ${keyOf(counted)} AND n > 0`.execute(db);
     return kept.rows.map((r) => {
       const values = JSON.parse(r.labels) as unknown[];
-      return { labels: Object.fromEntries(columns.map((c, i) => [c, String(values[i] ?? 'none')])), value: Number(r.n) };
+      return {
+        labels: Object.fromEntries(columns.map((c, i) => [c, String(values[i] ?? 'none')])),
+        value: Number(r.n),
+      };
     });
   }
-  const rows = (await db.selectFrom(table).select([...columns, (eb: any) => eb.fn.countAll().as('n')]).groupBy([...columns]).execute()) as Array<Record<string, unknown>>;
-  return rows.map((r) => ({ labels: Object.fromEntries(columns.map((c) => [c, String(r[c] ?? 'none')])), value: Number(r.n) }));
+  const rows = (await db
+    .selectFrom(table)
+    .select([...columns, (eb: any) => eb.fn.countAll().as('n')])
+    .groupBy([...columns])
+    .execute()) as Array<Record<string, unknown>>;
+  return rows.map((r) => ({
+    labels: Object.fromEntries(columns.map((c) => [c, String(r[c] ?? 'none')])),
+    value: Number(r.n),
+  }));
 }

@@ -6,13 +6,19 @@ import { SeriesHistogram } from './series-histogram.ts';
 const BUCKETS = [0.001, 0.01, 0.1, 1];
 
 describe('SeriesHistogram', () => {
-  it('writes the same exposition as prom-client\'s Histogram for the same observations', async () => {
+  it("writes the same exposition as prom-client's Histogram for the same observations", async () => {
     const ours = new Registry();
     const theirs = new Registry();
     ours.setDefaultLabels({ service: 'backend' });
     theirs.setDefaultLabels({ service: 'backend' });
     const fast = new SeriesHistogram('h_seconds', 'A histogram.', ['method', 'route'], BUCKETS, ours);
-    const reference = new Histogram({ name: 'h_seconds', help: 'A histogram.', labelNames: ['method', 'route'], buckets: BUCKETS, registers: [theirs] });
+    const reference = new Histogram({
+      name: 'h_seconds',
+      help: 'A histogram.',
+      labelNames: ['method', 'route'],
+      buckets: BUCKETS,
+      registers: [theirs],
+    });
     const observations: Array<[string, string, number]> = [
       ['GET', '/v1/orders/:orderId', 0.0005],
       ['GET', '/v1/orders/:orderId', 0.001],
@@ -27,7 +33,7 @@ describe('SeriesHistogram', () => {
     assert.equal(await ours.metrics(), await theirs.metrics());
   });
 
-  it('counts a value on a bucket\'s bound in that bucket, ignores what is not a number, and keeps counting after a reset', async () => {
+  it("counts a value on a bucket's bound in that bucket, ignores what is not a number, and keeps counting after a reset", async () => {
     const registry = new Registry();
     const h = new SeriesHistogram('b_bytes', 'Bytes.', ['route'], [100, 300], registry);
     const observe = h.series({ route: '/x' });
@@ -44,6 +50,10 @@ describe('SeriesHistogram', () => {
     registry.resetMetrics();
     assert.match(await registry.metrics(), /b_bytes_count\{route="\/x"\} 0/);
     observe(7);
-    assert.match(await registry.metrics(), /b_bytes_count\{route="\/x"\} 1/, 'a series handed out before the reset still counts');
+    assert.match(
+      await registry.metrics(),
+      /b_bytes_count\{route="\/x"\} 1/,
+      'a series handed out before the reset still counts',
+    );
   });
 });

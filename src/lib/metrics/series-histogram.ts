@@ -36,7 +36,12 @@ export class SeriesHistogram {
     const key = this.labelNames.map((n) => labels[n] ?? '').join('\u0000');
     let s = this.#series.get(key);
     if (!s) {
-      s = { labels: Object.fromEntries(this.labelNames.map((n) => [n, labels[n] ?? ''])), counts: new Array<number>(this.buckets.length + 1).fill(0), sum: 0, count: 0 };
+      s = {
+        labels: Object.fromEntries(this.labelNames.map((n) => [n, labels[n] ?? ''])),
+        counts: new Array<number>(this.buckets.length + 1).fill(0),
+        sum: 0,
+        count: 0,
+      };
       this.#series.set(key, s);
     }
     const series = s;
@@ -53,7 +58,12 @@ export class SeriesHistogram {
 
   /** What the registry writes out: prom-client's own shape for a histogram, the series' labels shared by its lines. */
   get() {
-    type Value = { labels: Record<string, string | number>; sharedLabels: Record<string, string>; value: number; metricName: string };
+    type Value = {
+      labels: Record<string, string | number>;
+      sharedLabels: Record<string, string>;
+      value: number;
+      metricName: string;
+    };
     const values: Value[] = [];
     for (const s of this.#series.values()) {
       let cumulative = 0;
@@ -61,7 +71,12 @@ export class SeriesHistogram {
         cumulative += s.counts[i]!;
         values.push({ labels: { le }, sharedLabels: s.labels, value: cumulative, metricName: `${this.name}_bucket` });
       });
-      values.push({ labels: { le: '+Inf' }, sharedLabels: s.labels, value: s.count, metricName: `${this.name}_bucket` });
+      values.push({
+        labels: { le: '+Inf' },
+        sharedLabels: s.labels,
+        value: s.count,
+        metricName: `${this.name}_bucket`,
+      });
       values.push({ labels: {}, sharedLabels: s.labels, value: s.sum, metricName: `${this.name}_sum` });
       values.push({ labels: {}, sharedLabels: s.labels, value: s.count, metricName: `${this.name}_count` });
     }

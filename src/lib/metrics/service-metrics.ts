@@ -29,19 +29,44 @@ export function serviceMetrics(app: FastifyInstance, shared: Kysely<CommonTables
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
-  const duration = new SeriesHistogram('http_request_duration_seconds', 'HTTP requests by method, route and status code.', ['method', 'route', 'status_code'], [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10], registry);
+  const duration = new SeriesHistogram(
+    'http_request_duration_seconds',
+    'HTTP requests by method, route and status code.',
+    ['method', 'route', 'status_code'],
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registry,
+  );
   // Sizes as the common exporters name them: what a route costs on the wire (a streamed answer has no length and is not counted).
   const sizeBuckets = [100, 300, 1000, 3000, 10_000, 30_000, 100_000];
-  const requestSize = new SeriesHistogram('http_request_size_bytes', 'HTTP request bodies by method and route.', ['method', 'route'], sizeBuckets, registry);
-  const responseSize = new SeriesHistogram('http_response_size_bytes', 'HTTP response bodies by method and route.', ['method', 'route'], sizeBuckets, registry);
+  const requestSize = new SeriesHistogram(
+    'http_request_size_bytes',
+    'HTTP request bodies by method and route.',
+    ['method', 'route'],
+    sizeBuckets,
+    registry,
+  );
+  const responseSize = new SeriesHistogram(
+    'http_response_size_bytes',
+    'HTTP response bodies by method and route.',
+    ['method', 'route'],
+    sizeBuckets,
+    registry,
+  );
   // The three series of a method, route and status, found once per process.
-  const series = new Map<string, { duration: (v: number) => void; requestSize: (v: number) => void; responseSize: (v: number) => void }>();
+  const series = new Map<
+    string,
+    { duration: (v: number) => void; requestSize: (v: number) => void; responseSize: (v: number) => void }
+  >();
   const seriesOf = (method: string, route: string, status: number) => {
     const key = `${method} ${route} ${status}`;
     let found = series.get(key);
     if (!found) {
       const labels = { method, route };
-      found = { duration: duration.series({ ...labels, status_code: String(status) }), requestSize: requestSize.series(labels), responseSize: responseSize.series(labels) };
+      found = {
+        duration: duration.series({ ...labels, status_code: String(status) }),
+        requestSize: requestSize.series(labels),
+        responseSize: responseSize.series(labels),
+      };
       series.set(key, found);
     }
     return found;
@@ -54,7 +79,12 @@ export function serviceMetrics(app: FastifyInstance, shared: Kysely<CommonTables
     if (sent !== undefined) s.responseSize(Number(sent));
     done();
   });
-  const commits = new Histogram({ name: 'tvpay_group_commit_units', help: 'Units of work per durable commit (SQLite group commit).', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: [registry] });
+  const commits = new Histogram({
+    name: 'tvpay_group_commit_units',
+    help: 'Units of work per durable commit (SQLite group commit).',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [registry],
+  });
 
   const gauge = (g: StoreGauge) =>
     new Gauge({
@@ -71,14 +101,26 @@ export function serviceMetrics(app: FastifyInstance, shared: Kysely<CommonTables
     name: 'tvpay_outbox_pending',
     help: 'Outbox messages waiting to be delivered, by topic.',
     labelNames: ['topic'],
-    read: async () => (await shared.selectFrom('outbox').select(['topic', (eb) => eb.fn.countAll<number>().as('n')]).where('status', '=', 'pending').groupBy('topic').execute()).map((r) => ({ labels: { topic: r.topic }, value: Number(r.n) })),
+    read: async () =>
+      (
+        await shared
+          .selectFrom('outbox')
+          .select(['topic', (eb) => eb.fn.countAll<number>().as('n')])
+          .where('status', '=', 'pending')
+          .groupBy('topic')
+          .execute()
+      ).map((r) => ({ labels: { topic: r.topic }, value: Number(r.n) })),
   });
   gauge({
     name: 'tvpay_outbox_oldest_pending_age_seconds',
     help: 'Age of the oldest outbox message still waiting (0 when none): a stuck side effect shows here.',
     labelNames: [],
     read: async () => {
-      const row = await shared.selectFrom('outbox').select((eb) => eb.fn.min('created_at').as('oldest')).where('status', '=', 'pending').executeTakeFirst();
+      const row = await shared
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.min('created_at').as('oldest'))
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
       const oldest = row?.oldest as string | null | undefined;
       return [{ labels: {}, value: oldest ? Math.max(0, (clock.now().getTime() - Date.parse(oldest)) / 1000) : 0 }];
     },
@@ -87,13 +129,25 @@ export function serviceMetrics(app: FastifyInstance, shared: Kysely<CommonTables
     name: 'tvpay_outbox_dead',
     help: 'Outbox messages given up (refused by their receiver), by topic.',
     labelNames: ['topic'],
-    read: async () => (await shared.selectFrom('outbox').select(['topic', (eb) => eb.fn.countAll<number>().as('n')]).where('status', '=', 'dead').groupBy('topic').execute()).map((r) => ({ labels: { topic: r.topic }, value: Number(r.n) })),
+    read: async () =>
+      (
+        await shared
+          .selectFrom('outbox')
+          .select(['topic', (eb) => eb.fn.countAll<number>().as('n')])
+          .where('status', '=', 'dead')
+          .groupBy('topic')
+          .execute()
+      ).map((r) => ({ labels: { topic: r.topic }, value: Number(r.n) })),
   });
   gauge({
     name: 'tvpay_sms',
     help: 'SMS this service sent, by kind and delivery state.',
     labelNames: ['kind', 'state'],
-    read: async () => (await countsBy(shared, SMS_COUNTED)).map((r) => ({ labels: { kind: r.labels.kind!, state: r.labels.status! }, value: r.value })),
+    read: async () =>
+      (await countsBy(shared, SMS_COUNTED)).map((r) => ({
+        labels: { kind: r.labels.kind!, state: r.labels.status! },
+        value: r.value,
+      })),
   });
 
   return {
@@ -106,7 +160,8 @@ export function serviceMetrics(app: FastifyInstance, shared: Kysely<CommonTables
     route(tokens: readonly string[]) {
       app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
         const token = bearerToken(request);
-        if (!token || !tokens.some((t) => secretEquals(token, t))) throw unauthorized('Send the admin token (or TVPAY_METRICS_TOKEN) as "Authorization: Bearer <token>".');
+        if (!token || !tokens.some((t) => secretEquals(token, t)))
+          throw unauthorized('Send the admin token (or TVPAY_METRICS_TOKEN) as "Authorization: Bearer <token>".');
         return reply.type(registry.contentType).send(await registry.metrics());
       });
     },

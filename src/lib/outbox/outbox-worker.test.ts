@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import { ManualClock } from '../clock.ts';
-import { commonTablesMigration, outboxCorrelationMigration, outboxTopicMigration, type CommonTables } from '../db/common-tables.ts';
+import {
+  commonTablesMigration,
+  outboxCorrelationMigration,
+  outboxTopicMigration,
+  type CommonTables,
+} from '../db/common-tables.ts';
 import { migrate } from '../db/migrate.ts';
 import { openDatabase } from '../db/open-database.ts';
 import { createLogger } from '../log.ts';
@@ -15,13 +20,20 @@ import { eventually } from '../../../test/support/eventually.ts';
 
 async function kit(handler: (p: any) => Promise<void>) {
   const store = openDatabase<CommonTables>(':memory:');
-  await migrate(store.db as Kysely<any>, { '0001': commonTablesMigration, '0002': outboxCorrelationMigration, '0003': outboxTopicMigration });
+  await migrate(store.db as Kysely<any>, {
+    '0001': commonTablesMigration,
+    '0002': outboxCorrelationMigration,
+    '0003': outboxTopicMigration,
+  });
   const clock = new ManualClock();
   const worker = new OutboxWorker(store.db, clock, createLogger('silent'));
   worker.start([handlerOf(T, handler)]);
   const row = (id: string) => store.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   return {
-    db: store.db, clock, worker, row,
+    db: store.db,
+    clock,
+    worker,
+    row,
     close: async () => {
       await worker.stop();
       await store.close();
@@ -79,7 +91,12 @@ describe('outbox worker', () => {
   });
 
   it('gives up on a message its peer refused with a 4xx, but retries a 429 or a 5xx', async () => {
-    for (const [status, expected] of [[422, 'dead'], [401, 'dead'], [429, 'pending'], [503, 'pending']] as const) {
+    for (const [status, expected] of [
+      [422, 'dead'],
+      [401, 'dead'],
+      [429, 'pending'],
+      [503, 'pending'],
+    ] as const) {
       const k = await kit(async () => {
         throw new PeerError(status, { code: 'X' });
       });
@@ -89,36 +106,78 @@ describe('outbox worker', () => {
       await k.close();
     }
   });
-  it('delivers its own topics oldest first across them, past a backlog of another lane\'s topic that it leaves alone', async () => {
+  it("delivers its own topics oldest first across them, past a backlog of another lane's topic that it leaves alone", async () => {
     const store = openDatabase<CommonTables>(':memory:');
-    await migrate(store.db as Kysely<any>, { '0001': commonTablesMigration, '0002': outboxCorrelationMigration, '0003': outboxTopicMigration });
+    await migrate(store.db as Kysely<any>, {
+      '0001': commonTablesMigration,
+      '0002': outboxCorrelationMigration,
+      '0003': outboxTopicMigration,
+    });
     const clock = new ManualClock();
     const seen: string[] = [];
     const record = async (p: { n: string }) => void seen.push(p.n);
-    const worker = new OutboxWorker(store.db, clock, createLogger('silent'), { batch: 1, pollMs: 60_000, topics: { except: ['lane'] } });
-    worker.start([handlerOf(topic<any>('a'), record), handlerOf(topic<any>('b'), record), handlerOf(topic<any>('lane'), record)]);
-    for (let i = 0; i < 300; i++) await enqueue(store.db, { id: `lane${i}`, topic: topic<any>('lane'), payload: { n: `lane${i}` }, now: clock.now() });
-    for (const [id, t] of [['a1', 'a'], ['b1', 'b'], ['a2', 'a'], ['b2', 'b']] as const) {
+    const worker = new OutboxWorker(store.db, clock, createLogger('silent'), {
+      batch: 1,
+      pollMs: 60_000,
+      topics: { except: ['lane'] },
+    });
+    worker.start([
+      handlerOf(topic<any>('a'), record),
+      handlerOf(topic<any>('b'), record),
+      handlerOf(topic<any>('lane'), record),
+    ]);
+    for (let i = 0; i < 300; i++)
+      await enqueue(store.db, {
+        id: `lane${i}`,
+        topic: topic<any>('lane'),
+        payload: { n: `lane${i}` },
+        now: clock.now(),
+      });
+    for (const [id, t] of [
+      ['a1', 'a'],
+      ['b1', 'b'],
+      ['a2', 'a'],
+      ['b2', 'b'],
+    ] as const) {
       clock.advance(1000);
       await enqueue(store.db, { id, topic: topic<any>(t), payload: { n: id }, now: clock.now() });
     }
     await worker.drain();
     assert.deepEqual(seen, ['a1', 'b1', 'a2', 'b2']);
-    const lane = await store.db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('topic', '=', 'lane').where('status', '=', 'pending').where('locked_until', 'is', null).executeTakeFirstOrThrow();
-    assert.equal(Number(lane.n), 300, 'the other lane\'s messages are neither delivered nor leased');
+    const lane = await store.db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('topic', '=', 'lane')
+      .where('status', '=', 'pending')
+      .where('locked_until', 'is', null)
+      .executeTakeFirstOrThrow();
+    assert.equal(Number(lane.n), 300, "the other lane's messages are neither delivered nor leased");
     await worker.stop();
     await store.close();
   });
 
   it('finds, in its periodic sweep, a message of a topic no handler knows, and gives it up', async () => {
     const store = openDatabase<CommonTables>(':memory:');
-    await migrate(store.db as Kysely<any>, { '0001': commonTablesMigration, '0002': outboxCorrelationMigration, '0003': outboxTopicMigration });
+    await migrate(store.db as Kysely<any>, {
+      '0001': commonTablesMigration,
+      '0002': outboxCorrelationMigration,
+      '0003': outboxTopicMigration,
+    });
     const clock = new ManualClock();
-    const worker = new OutboxWorker(store.db, clock, createLogger('silent'), { pollMs: 20, topics: { except: ['lane'] } });
+    const worker = new OutboxWorker(store.db, clock, createLogger('silent'), {
+      pollMs: 20,
+      topics: { except: ['lane'] },
+    });
     worker.start([handlerOf(T, async () => {})]);
     await worker.drain();
     await enqueue(store.db, { id: 'orphan', topic: topic<any>('renamed.long.ago'), payload: {}, now: clock.now() });
-    await eventually(async () => assert.equal((await store.db.selectFrom('outbox').select('status').where('id', '=', 'orphan').executeTakeFirstOrThrow()).status, 'dead'));
+    await eventually(async () =>
+      assert.equal(
+        (await store.db.selectFrom('outbox').select('status').where('id', '=', 'orphan').executeTakeFirstOrThrow())
+          .status,
+        'dead',
+      ),
+    );
     await worker.stop();
     await store.close();
   });

@@ -6,7 +6,6 @@ import { preparedQuery } from '../db/prepared-query.ts';
 import type { CommonTables } from '../db/common-tables.ts';
 import { PermanentFailure, RetryLater, type OutboxHandler } from './outbox.ts';
 
-
 export interface OutboxWorkerOptions {
   pollMs?: number;
   /** How many messages may be in delivery at once. */
@@ -133,7 +132,12 @@ export class OutboxWorker {
     let delivered = false;
     const delivery: Promise<void> = this.deliver(claimed)
       .then((ok) => void (delivered = ok))
-      .catch((err) => this.log.error({ err, messageId: id }, 'outbox delivery could not be recorded; its lease will expire and it is retried'))
+      .catch((err) =>
+        this.log.error(
+          { err, messageId: id },
+          'outbox delivery could not be recorded; its lease will expire and it is retried',
+        ),
+      )
       .finally(() => this.deliveries.delete(delivery));
     this.deliveries.add(delivery);
     await delivery;
@@ -162,7 +166,12 @@ export class OutboxWorker {
     for (const m of claimed) {
       const delivery: Promise<void> = this.deliver(m)
         .then(() => undefined)
-        .catch((err) => this.log.error({ err, messageId: m.id }, 'outbox delivery could not be recorded; its lease will expire and it is retried'))
+        .catch((err) =>
+          this.log.error(
+            { err, messageId: m.id },
+            'outbox delivery could not be recorded; its lease will expire and it is retried',
+          ),
+        )
         .finally(() => {
           this.deliveries.delete(delivery);
           if (this.starved) this.kick();
@@ -187,30 +196,40 @@ export class OutboxWorker {
       this.sweepDue = false;
       if (!sweep && this.ownClaim) return this.ownClaim(now, lease, limit);
     }
-    return this.db
-      .updateTable('outbox')
-      .set({ locked_until: lease })
-      .where('id', 'in', (eb) =>
-        eb
-          .selectFrom('outbox')
-          .select('id')
-          .where('status', '=', 'pending')
-          .$if(onlyId === undefined, (q) => q.where('next_attempt_at', '<=', now))
-          .$if(onlyId !== undefined, (q) => q.where('id', '=', onlyId!))
-          .$if(this.topics !== undefined && 'only' in this.topics, (q) => q.where('topic', 'in', [...(this.topics as { only: readonly string[] }).only]))
-          .$if(this.topics !== undefined && 'except' in this.topics, (q) => q.where('topic', 'not in', [...(this.topics as { except: readonly string[] }).except]))
-          .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
-          // In the order of the `outbox_due` index, so the scan stops at `limit`: ordering by creation
-          // sorted every due row first, which cost milliseconds per claim with a renewal day's backlog.
-          .orderBy('next_attempt_at')
-          .limit(limit)
-          .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked()),
-      )
-      // PostgreSQL checks the rows again once it holds their locks. SQLite has one writer, so the
-      // subquery's rows are still as read; asked again there, its planner scanned every pending row.
-      .$if(this.dialect === 'postgres', (q) => q.where('status', '=', 'pending').where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)])))
-      .returning(['id', 'topic', 'payload', 'attempts', 'correlation_id'])
-      .execute();
+    return (
+      this.db
+        .updateTable('outbox')
+        .set({ locked_until: lease })
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('outbox')
+            .select('id')
+            .where('status', '=', 'pending')
+            .$if(onlyId === undefined, (q) => q.where('next_attempt_at', '<=', now))
+            .$if(onlyId !== undefined, (q) => q.where('id', '=', onlyId!))
+            .$if(this.topics !== undefined && 'only' in this.topics, (q) =>
+              q.where('topic', 'in', [...(this.topics as { only: readonly string[] }).only]),
+            )
+            .$if(this.topics !== undefined && 'except' in this.topics, (q) =>
+              q.where('topic', 'not in', [...(this.topics as { except: readonly string[] }).except]),
+            )
+            .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
+            // In the order of the `outbox_due` index, so the scan stops at `limit`: ordering by creation
+            // sorted every due row first, which cost milliseconds per claim with a renewal day's backlog.
+            .orderBy('next_attempt_at')
+            .limit(limit)
+            .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked()),
+        )
+        // PostgreSQL checks the rows again once it holds their locks. SQLite has one writer, so the
+        // subquery's rows are still as read; asked again there, its planner scanned every pending row.
+        .$if(this.dialect === 'postgres', (q) =>
+          q
+            .where('status', '=', 'pending')
+            .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)])),
+        )
+        .returning(['id', 'topic', 'payload', 'attempts', 'correlation_id'])
+        .execute()
+    );
   }
 
   /**
@@ -232,7 +251,8 @@ export class OutboxWorker {
       ` where "status" = 'pending' and "topic" in (${topics.map(() => '?').join(', ')}) and "next_attempt_at" <= ?` +
       ' and ("locked_until" is null or "locked_until" < ?) order by "next_attempt_at" limit ?)' +
       ' returning "id", "topic", "payload", "attempts", "correlation_id"';
-    return async (now, lease, limit) => (await this.db.executeQuery<Claimed>(CompiledQuery.raw(text, [lease, ...topics, now, now, limit]))).rows;
+    return async (now, lease, limit) =>
+      (await this.db.executeQuery<Claimed>(CompiledQuery.raw(text, [lease, ...topics, now, now, limit]))).rows;
   }
 
   /**
@@ -266,7 +286,13 @@ export class OutboxWorker {
       if (err instanceof RetryLater) {
         await this.db
           .updateTable('outbox')
-          .set({ status: 'pending', attempts, last_error: err.message.slice(0, 500), locked_until: null, next_attempt_at: err.at.toISOString() })
+          .set({
+            status: 'pending',
+            attempts,
+            last_error: err.message.slice(0, 500),
+            locked_until: null,
+            next_attempt_at: err.at.toISOString(),
+          })
           .where('id', '=', m.id)
           .execute();
         return false;
@@ -275,8 +301,16 @@ export class OutboxWorker {
       const permanent = err instanceof PermanentFailure || (err as { permanent?: unknown }).permanent === true;
       const backoff = Math.min(this.maxBackoffMs, 250 * 2 ** Math.min(attempts, 20));
       const jitter = Math.floor(Math.random() * (backoff / 4));
-      if (permanent) this.log.error({ topic: m.topic, messageId: m.id, attempts, err: (err as Error).message }, 'outbox message given up: it was refused');
-      else this.log.warn({ topic: m.topic, messageId: m.id, attempts, err: (err as Error).message }, 'outbox delivery failed; will retry');
+      if (permanent)
+        this.log.error(
+          { topic: m.topic, messageId: m.id, attempts, err: (err as Error).message },
+          'outbox message given up: it was refused',
+        );
+      else
+        this.log.warn(
+          { topic: m.topic, messageId: m.id, attempts, err: (err as Error).message },
+          'outbox delivery failed; will retry',
+        );
       await this.db
         .updateTable('outbox')
         .set({

@@ -15,13 +15,37 @@ export const topic = <P>(name: string): Topic<P> => ({ name });
 export type OutboxHandler = (payload: any, messageId: string, attempt: number) => Promise<void>;
 
 /** The handler of a topic, typed by its payload, as the outbox worker's table takes it. */
-export function handler<P>(t: Topic<P>, fn: (payload: P, messageId: string, attempt: number) => Promise<void>): [string, OutboxHandler] {
+export function handler<P>(
+  t: Topic<P>,
+  fn: (payload: P, messageId: string, attempt: number) => Promise<void>,
+): [string, OutboxHandler] {
   return [t.name, fn];
 }
 
 // Every change that has a side effect writes one of these: built and compiled once (preparedQuery).
-const insertMessage = preparedQuery((db: Kysely<CommonTables>, id: string, topic: string, payload: string, nextAttemptAt: string, createdAt: string, correlationId: string | null) =>
-  db.insertInto('outbox').values({ id, topic, payload, status: 'pending', attempts: 0, next_attempt_at: nextAttemptAt, locked_until: null, last_error: null, created_at: createdAt, done_at: null, correlation_id: correlationId }),
+const insertMessage = preparedQuery(
+  (
+    db: Kysely<CommonTables>,
+    id: string,
+    topic: string,
+    payload: string,
+    nextAttemptAt: string,
+    createdAt: string,
+    correlationId: string | null,
+  ) =>
+    db.insertInto('outbox').values({
+      id,
+      topic,
+      payload,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: nextAttemptAt,
+      locked_until: null,
+      last_error: null,
+      created_at: createdAt,
+      done_at: null,
+      correlation_id: correlationId,
+    }),
 );
 
 /**
@@ -31,7 +55,14 @@ const insertMessage = preparedQuery((db: Kysely<CommonTables>, id: string, topic
  */
 export async function enqueue<P>(
   trx: Kysely<any>,
-  message: { id: string; topic: Topic<P>; payload: P; now: Date; delayMs?: number; /** Else the one in force. */ correlationId?: string | null },
+  message: {
+    id: string;
+    topic: Topic<P>;
+    payload: P;
+    now: Date;
+    delayMs?: number;
+    /** Else the one in force. */ correlationId?: string | null;
+  },
 ): Promise<void> {
   await insertMessage(
     trx as unknown as Kysely<CommonTables>,
@@ -46,7 +77,12 @@ export async function enqueue<P>(
 
 // Run by every inline delivery: built and compiled once too.
 const markDelivered = preparedQuery((db: Kysely<CommonTables>, id: string, doneAt: string) =>
-  db.updateTable('outbox').set({ status: 'done', done_at: doneAt }).where('id', '=', id).where('status', '=', 'pending').where('locked_until', 'is', null),
+  db
+    .updateTable('outbox')
+    .set({ status: 'done', done_at: doneAt })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .where('locked_until', 'is', null),
 );
 
 /**

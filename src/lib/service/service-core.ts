@@ -47,8 +47,13 @@ export async function serviceCore<DB>(deps: {
   const { storeCreated } = await migrate(db, deps.migrations);
   const lanes = deps.lanes ?? [];
   const apart = lanes.flatMap((l) => l.topics);
-  const worker = new OutboxWorker(shared, clock, log, { dialect: store.dialect, ...(apart.length ? { topics: { except: apart } } : {}) });
-  const laneWorkers = lanes.map((l) => new OutboxWorker(shared, clock, log, { dialect: store.dialect, batch: l.batch, topics: { only: l.topics } }));
+  const worker = new OutboxWorker(shared, clock, log, {
+    dialect: store.dialect,
+    ...(apart.length ? { topics: { except: apart } } : {}),
+  });
+  const laneWorkers = lanes.map(
+    (l) => new OutboxWorker(shared, clock, log, { dialect: store.dialect, batch: l.batch, topics: { only: l.topics } }),
+  );
   const limiter = new RateLimiter(shared, clock);
   const app = await createApp({ log, title: deps.title, ready: () => storageAnswers(db) });
   // Before any route, so that the request-duration hook sees every one.
@@ -57,12 +62,16 @@ export async function serviceCore<DB>(deps: {
   const idem = idempotencyHooks(shared, clock, config.retention);
   /** The service's housekeeping every second: its own pass, then the shared pruning (and its own retained tables). */
   const sweeper = (own: () => Promise<unknown>, retained: Array<{ table: string; key: string; dated: string }>) =>
-    new Sweeper(async () => {
-      await own();
-      await limiter.prune();
-      await pruneNonces(shared, clock);
-      await pruneExpired(shared, clock, config.retention, retained);
-    }, 1000, log);
+    new Sweeper(
+      async () => {
+        await own();
+        await limiter.prune();
+        await pruneNonces(shared, clock);
+        await pruneExpired(shared, clock, config.retention, retained);
+      },
+      1000,
+      log,
+    );
   const kick = () => {
     worker.kick();
     for (const w of laneWorkers) w.kick();

@@ -10,13 +10,17 @@ describe('the sweeper', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let first = true;
-    const sweeper = new Sweeper(async () => {
-      seen.push(now);
-      if (first) {
-        first = false;
-        await gate;
-      }
-    }, 60_000, createLogger('silent'));
+    const sweeper = new Sweeper(
+      async () => {
+        seen.push(now);
+        if (first) {
+          first = false;
+          await gate;
+        }
+      },
+      60_000,
+      createLogger('silent'),
+    );
     const underWay = sweeper.runOnce();
     now = 2; // what the caller moved (the test clock) before asking for a pass
     const asked = sweeper.runOnce();
@@ -30,10 +34,14 @@ describe('the sweeper', () => {
     let passes = 0;
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const sweeper = new Sweeper(async () => {
-      passes++;
-      await gate;
-    }, 60_000, createLogger('silent'));
+    const sweeper = new Sweeper(
+      async () => {
+        passes++;
+        await gate;
+      },
+      60_000,
+      createLogger('silent'),
+    );
     const underWay = sweeper.runOnce();
     await sweeper.tick();
     release();

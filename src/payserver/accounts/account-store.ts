@@ -32,6 +32,11 @@ export const accountStore = {
   },
 
   async source(db: PayserverDb, accountId: string, kind: 'wallet' | 'card'): Promise<LedgerAccountRow | undefined> {
-    return db.selectFrom('ledger_accounts').selectAll().where('account_id', '=', accountId).where('kind', '=', kind).executeTakeFirst();
+    return db
+      .selectFrom('ledger_accounts')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('kind', '=', kind)
+      .executeTakeFirst();
   },
 };

@@ -14,10 +14,16 @@ const Account = Type.Object({
   currency: Type.String(),
   quickPay: Type.Boolean(),
   wallet: Type.Object({ balanceMinor: Type.Integer(), heldMinor: Type.Integer() }),
-  card: Type.Union([Type.Object({ last4: Type.String(), balanceMinor: Type.Integer(), heldMinor: Type.Integer() }), Type.Null()]),
+  card: Type.Union([
+    Type.Object({ last4: Type.String(), balanceMinor: Type.Integer(), heldMinor: Type.Integer() }),
+    Type.Null(),
+  ]),
 });
 
-const AccountParams = Type.Object({ accountId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
+const AccountParams = Type.Object(
+  { accountId: Type.String({ minLength: 1, maxLength: 64 }) },
+  { additionalProperties: false },
+);
 
 const Audit = Type.Object({
   ok: Type.Boolean(),
@@ -26,10 +32,21 @@ const Audit = Type.Object({
   problems: Type.Array(Type.Object({ kind: Type.String(), id: Type.String(), detail: Type.String() })),
 });
 
-const Entry = Type.Object({ at: Type.String(), kind: Type.String(), source: Type.String(), amountMinor: Type.Integer(), ref: Type.String() });
+const Entry = Type.Object({
+  at: Type.String(),
+  kind: Type.String(),
+  source: Type.String(),
+  amountMinor: Type.Integer(),
+  ref: Type.String(),
+});
 
 /** Admin routes of the payment server: open accounts, read them and their entries, credit them, audit the ledger. */
-export function accountsRoutes(app: FastifyInstance, accounts: AccountsService, audit: () => Promise<Static<typeof Audit>>, entries: (accountId: string) => Promise<Static<typeof Entry>[]>): void {
+export function accountsRoutes(
+  app: FastifyInstance,
+  accounts: AccountsService,
+  audit: () => Promise<Static<typeof Audit>>,
+  entries: (accountId: string) => Promise<Static<typeof Entry>[]>,
+): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get('/admin/v1/ledger/audit', { schema: { response: { 200: Audit } } }, async () => audit());
   r.post(
@@ -41,7 +58,12 @@ export function accountsRoutes(app: FastifyInstance, accounts: AccountsService, 
             phone: PhoneInput,
             currency: Type.String({ pattern: '^[A-Z]{3}$' }),
             walletMinor: Balance,
-            card: Type.Optional(Type.Object({ last4: Type.String({ pattern: '^[0-9]{4}$' }), balanceMinor: Balance }, { additionalProperties: false })),
+            card: Type.Optional(
+              Type.Object(
+                { last4: Type.String({ pattern: '^[0-9]{4}$' }), balanceMinor: Balance },
+                { additionalProperties: false },
+              ),
+            ),
             quickPay: Type.Optional(Type.Boolean()),
           },
           { additionalProperties: false },
@@ -53,22 +75,39 @@ export function accountsRoutes(app: FastifyInstance, accounts: AccountsService, 
   );
   r.get(
     '/admin/v1/accounts',
-    { schema: { querystring: Type.Object({ phone: Type.String({ minLength: 1, maxLength: 32 }) }, { additionalProperties: false }), response: { 200: Type.Array(Account) } } },
+    {
+      schema: {
+        querystring: Type.Object(
+          { phone: Type.String({ minLength: 1, maxLength: 32 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Array(Account) },
+      },
+    },
     async (request) => accounts.findViewsByPhone(request.query.phone),
   );
-  r.get('/admin/v1/accounts/:accountId', { schema: { params: AccountParams, response: { 200: Account, '4xx': ProblemSchema } } }, async (request) =>
-    accounts.get(request.params.accountId),
+  r.get(
+    '/admin/v1/accounts/:accountId',
+    { schema: { params: AccountParams, response: { 200: Account, '4xx': ProblemSchema } } },
+    async (request) => accounts.get(request.params.accountId),
   );
-  r.get('/admin/v1/accounts/:accountId/entries', { schema: { params: AccountParams, response: { 200: Type.Array(Entry), '4xx': ProblemSchema } } }, async (request) => {
-    await accounts.get(request.params.accountId);
-    return entries(request.params.accountId);
-  });
+  r.get(
+    '/admin/v1/accounts/:accountId/entries',
+    { schema: { params: AccountParams, response: { 200: Type.Array(Entry), '4xx': ProblemSchema } } },
+    async (request) => {
+      await accounts.get(request.params.accountId);
+      return entries(request.params.accountId);
+    },
+  );
   r.post(
     '/admin/v1/accounts/:accountId/credits',
     {
       schema: {
         params: AccountParams,
-        body: Type.Object({ target: Type.Union([Type.Literal('wallet'), Type.Literal('card')]), amountMinor: Amount }, { additionalProperties: false }),
+        body: Type.Object(
+          { target: Type.Union([Type.Literal('wallet'), Type.Literal('card')]), amountMinor: Amount },
+          { additionalProperties: false },
+        ),
         response: { 200: Account, '4xx': ProblemSchema },
       },
     },

@@ -47,12 +47,24 @@ export class AccountsService {
     assertCurrency(input.currency);
     const accountId = this.deps.random.id('acc');
     await inTransaction(this.deps.db, async (trx) => {
-      if (await accountStore.byPhone(trx, phone)) throw conflict('ACCOUNT_EXISTS', 'This phone already has an account; there is one account per phone.');
-      await accountStore.insert(trx, { id: accountId, phone, currency: input.currency, quick_pay: input.quickPay ? 1 : 0, created_at: this.deps.clock.now().toISOString() });
+      if (await accountStore.byPhone(trx, phone))
+        throw conflict('ACCOUNT_EXISTS', 'This phone already has an account; there is one account per phone.');
+      await accountStore.insert(trx, {
+        id: accountId,
+        phone,
+        currency: input.currency,
+        quick_pay: input.quickPay ? 1 : 0,
+        created_at: this.deps.clock.now().toISOString(),
+      });
       const wallet = await this.deps.ledger.openAccount(trx, { accountId, kind: 'wallet', currency: input.currency });
       if (input.walletMinor > 0) await this.deps.ledger.credit(trx, wallet, input.walletMinor, accountId);
       if (input.card) {
-        const card = await this.deps.ledger.openAccount(trx, { accountId, kind: 'card', currency: input.currency, cardLast4: input.card.last4 });
+        const card = await this.deps.ledger.openAccount(trx, {
+          accountId,
+          kind: 'card',
+          currency: input.currency,
+          cardLast4: input.card.last4,
+        });
         if (input.card.balanceMinor > 0) await this.deps.ledger.credit(trx, card, input.card.balanceMinor, accountId);
       }
     });
@@ -63,7 +75,11 @@ export class AccountsService {
   async credit(accountId: string, target: 'wallet' | 'card', amountMinor: number): Promise<AccountView> {
     await inTransaction(this.deps.db, async (trx) => {
       const la = await accountStore.source(trx, accountId, target);
-      if (!la) throw notFound(target === 'card' ? 'CARD_NOT_FOUND' : 'ACCOUNT_NOT_FOUND', target === 'card' ? 'A linked card for this account' : 'The account');
+      if (!la)
+        throw notFound(
+          target === 'card' ? 'CARD_NOT_FOUND' : 'ACCOUNT_NOT_FOUND',
+          target === 'card' ? 'A linked card for this account' : 'The account',
+        );
       await this.deps.ledger.credit(trx, la.id, amountMinor, accountId);
     });
     return this.get(accountId);
@@ -81,7 +97,9 @@ export class AccountsService {
       currency: account.currency,
       quickPay: account.quick_pay === 1,
       wallet: { balanceMinor: Number(wallet?.balance_minor ?? 0), heldMinor: Number(wallet?.held_minor ?? 0) },
-      card: card ? { last4: card.card_last4 ?? '', balanceMinor: Number(card.balance_minor), heldMinor: Number(card.held_minor) } : null,
+      card: card
+        ? { last4: card.card_last4 ?? '', balanceMinor: Number(card.balance_minor), heldMinor: Number(card.held_minor) }
+        : null,
     };
   }
 

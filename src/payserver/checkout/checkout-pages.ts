@@ -44,7 +44,8 @@ const T = {
     card: '银行卡',
     available: '可用',
     quickPay: '以后在电视上购买时，用短信验证码快捷支付',
-    renews: '这是自动续费产品：此后每{days}天以快捷支付自动续费{amount}，每次续费前短信提醒，可随时回复TD或在电视上取消。不勾选下面这一项，只购买这一期。',
+    renews:
+      '这是自动续费产品：此后每{days}天以快捷支付自动续费{amount}，每次续费前短信提醒，可随时回复TD或在电视上取消。不勾选下面这一项，只购买这一期。',
     renewConsent: '同意开通快捷支付，并按上述方式自动续费',
     pay: '确认支付',
     paid: '支付成功，电视上的内容已开通。',
@@ -97,14 +98,17 @@ const T = {
     card: 'Bank card',
     available: 'available',
     quickPay: 'Next time, pay on the TV with an SMS code (quick pay)',
-    renews: 'This renews: every {days} days {amount} is charged by quick pay, with an SMS before each renewal; cancel any time by texting TD or on the TV. Without the box below you buy this one period only.',
+    renews:
+      'This renews: every {days} days {amount} is charged by quick pay, with an SMS before each renewal; cancel any time by texting TD or on the TV. Without the box below you buy this one period only.',
     renewConsent: 'I agree to quick pay and to these renewals',
     pay: 'Pay now',
     paid: 'Paid. Your TV is turning on what you bought.',
     closed: 'This order is closed and can no longer be paid.',
-    refunded: 'This order had already ended (cancelled or expired) when you paid, so the money went back to where it came from.',
+    refunded:
+      'This order had already ended (cancelled or expired) when you paid, so the money went back to where it came from.',
     confirming: 'Paid; waiting for the merchant to confirm. If the order had ended, the money goes back by itself.',
-    noAccount: (payee: string) => `This number has no wallet at ${payee}, so it cannot pay here. On the TV, try another number that has one.`,
+    noAccount: (payee: string) =>
+      `This number has no wallet at ${payee}, so it cannot pay here. On the TV, try another number that has one.`,
     insufficient: 'not enough',
     resend: 'Text me a new code',
     resendIn: ' s until you can ask again',
@@ -169,8 +173,12 @@ function shell(lang: PageLang, c: Checkout, token: string, content: Html, notice
 function success(lang: PageLang, c: Checkout, confirming: boolean, paid: PaidWith | null, timeZone: string): Html {
   const t = T[lang];
   const rows = html`<div class="card" data-testid="receipt"><div class="row"><span>${t.orderNo}</span><strong>${orderRef(c.order_id)}</strong></div>
-${paid ? html`<div class="row"><span>${t.paidAt}</span><span>${formatTime(paid.paidAt, lang, timeZone)}</span></div>
-<div class="row"><span>${t.paidBy}</span><span>${paid.source === 'card' ? t.cardNamed(paid.cardLast4 ?? '') : t.wallet}</span></div>` : ''}</div>`;
+${
+  paid
+    ? html`<div class="row"><span>${t.paidAt}</span><span>${formatTime(paid.paidAt, lang, timeZone)}</span></div>
+<div class="row"><span>${t.paidBy}</span><span>${paid.source === 'card' ? t.cardNamed(paid.cardLast4 ?? '') : t.wallet}</span></div>`
+    : ''
+}</div>`;
   return html`<div class="ok" role="status" data-outcome="${confirming ? 'confirming' : 'paid'}">${confirming ? t.confirming : t.paid}</div>${rows}`;
 }
 
@@ -182,13 +190,31 @@ function consent(lang: PageLang, label: string): Html {
 }
 
 export const checkoutPages = {
-  start(lang: PageLang, c: Checkout, token: string, o: { payable: boolean; notice?: PageNotice; paidWith?: PaidWith | null; timeZone?: string }): string {
+  start(
+    lang: PageLang,
+    c: Checkout,
+    token: string,
+    o: { payable: boolean; notice?: PageNotice; paidWith?: PaidWith | null; timeZone?: string },
+  ): string {
     const t = T[lang];
-    if (c.status === 'paid') return shell(lang, c, token, success(lang, c, o.notice?.code === 'CONFIRMING', o.paidWith ?? null, o.timeZone ?? 'Asia/Shanghai'));
+    if (c.status === 'paid')
+      return shell(
+        lang,
+        c,
+        token,
+        success(lang, c, o.notice?.code === 'CONFIRMING', o.paidWith ?? null, o.timeZone ?? 'Asia/Shanghai'),
+      );
     // A payment that captured while the order was ending is refused by the merchant and refunded.
-    if (c.status === 'closed' && c.paid_payment_id) return shell(lang, c, token, html`<div class="error" role="status" data-outcome="refunded">${t.refunded}</div>`);
+    if (c.status === 'closed' && c.paid_payment_id)
+      return shell(lang, c, token, html`<div class="error" role="status" data-outcome="refunded">${t.refunded}</div>`);
     if (!o.payable) return shell(lang, c, token, html`<div class="error" data-outcome="closed">${t.closed}</div>`);
-    return shell(lang, c, token, html`<form method="post" action="/pay/${token}/code?lang=${lang}"><button type="submit">${t.sendCode}</button></form>`, o.notice);
+    return shell(
+      lang,
+      c,
+      token,
+      html`<form method="post" action="/pay/${token}/code?lang=${lang}"><button type="submit">${t.sendCode}</button></form>`,
+      o.notice,
+    );
   },
   code(lang: PageLang, c: Checkout, token: string, o: { sentSecondsAgo: number; notice?: PageNotice }): string {
     const t = T[lang];
@@ -207,7 +233,14 @@ export const checkoutPages = {
   choose(lang: PageLang, c: Checkout, token: string, o: PayOptions, notice?: PageNotice): string {
     const t = T[lang];
     const amount = Number(c.amount_minor);
-    if (!o.wallet && !o.card) return shell(lang, c, token, html`<div class="error" data-error="NO_ACCOUNT">${t.noAccount(c.payee)}</div>`, notice);
+    if (!o.wallet && !o.card)
+      return shell(
+        lang,
+        c,
+        token,
+        html`<div class="error" data-error="NO_ACCOUNT">${t.noAccount(c.payee)}</div>`,
+        notice,
+      );
     const choice = (value: string, label: string, available: number, checked: boolean) =>
       html`<label class="choice"><input type="radio" name="source" value="${value}" ${checked ? html`checked` : ''}>
 <span>${label}<br><span class="muted">${t.available} ${money(available, c.currency)}${available < amount ? ` · ${t.insufficient}` : ''}</span></span></label>`;
@@ -219,9 +252,13 @@ export const checkoutPages = {
       html`<form method="post" action="/pay/${token}/pay?lang=${lang}" class="card"><fieldset class="sources"><legend>${t.choose}</legend>
 ${o.wallet ? choice('wallet', t.wallet, o.wallet.availableMinor, walletCovers || !o.card) : ''}
 ${o.card ? choice('card', t.cardNamed(o.card.last4), o.card.availableMinor, !walletCovers) : ''}</fieldset>
-${c.renews_days
-  ? html`<p class="muted" data-testid="renews">${t.renews.replace('{days}', String(c.renews_days)).replace('{amount}', money(amount, c.currency))}</p>${consent(lang, t.renewConsent)}`
-  : o.quickPay ? '' : consent(lang, t.quickPay)}
+${
+  c.renews_days
+    ? html`<p class="muted" data-testid="renews">${t.renews.replace('{days}', String(c.renews_days)).replace('{amount}', money(amount, c.currency))}</p>${consent(lang, t.renewConsent)}`
+    : o.quickPay
+      ? ''
+      : consent(lang, t.quickPay)
+}
 <button type="submit">${t.pay} ${money(amount, c.currency)}</button></form>`,
       notice,
     );
@@ -229,10 +266,18 @@ ${c.renews_days
   /** The quick-pay agreement the consent box links to. */
   agreement(lang: PageLang): string {
     const t = T[lang];
-    return page({ title: t.agreement, lang, body: html`<main><h1>${t.agreement}</h1><div class="card">${t.agreementText.map((p) => html`<p>${p}</p>`)}</div></main>` });
+    return page({
+      title: t.agreement,
+      lang,
+      body: html`<main><h1>${t.agreement}</h1><div class="card">${t.agreementText.map((p) => html`<p>${p}</p>`)}</div></main>`,
+    });
   },
   error(lang: PageLang, notice: PageNotice): string {
-    return page({ title: T[lang].title, lang, body: html`<main><h1>${T[lang].title}</h1>${noticeHtml(lang, notice)}</main>` });
+    return page({
+      title: T[lang].title,
+      lang,
+      body: html`<main><h1>${T[lang].title}</h1>${noticeHtml(lang, notice)}</main>`,
+    });
   },
 };
 

@@ -37,7 +37,9 @@ const GRANT_SECONDS = 15 * 60;
  */
 export function checkoutRoutes(app: FastifyInstance, checkout: CheckoutService, options: { timeZone: string }): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  r.get('/pay/agreement', { schema: { querystring: Query, hide: true } }, async (request, reply) => send(reply, 200, checkoutPages.agreement(langOf(request))));
+  r.get('/pay/agreement', { schema: { querystring: Query, hide: true } }, async (request, reply) =>
+    send(reply, 200, checkoutPages.agreement(langOf(request))),
+  );
   r.get('/pay/assets/countdown.js', { schema: { hide: true } }, async (_request, reply) =>
     reply.header('cache-control', 'public, max-age=3600').type('text/javascript; charset=utf-8').send(COUNTDOWN_SCRIPT),
   );
@@ -49,19 +51,36 @@ export function checkoutRoutes(app: FastifyInstance, checkout: CheckoutService, 
     secure: request.protocol === 'https',
     ...(maxAge === undefined ? {} : { maxAge }),
   });
-  const keep = (request: FastifyRequest, reply: FastifyReply, token: string, name: keyof typeof COOKIE, value: string, maxAge = GRANT_SECONDS) =>
-    reply.setCookie(COOKIE[name], value, cookieOptions(request, token, maxAge));
-  const drop = (request: FastifyRequest, reply: FastifyReply, token: string, name: keyof typeof COOKIE) => reply.clearCookie(COOKIE[name], cookieOptions(request, token));
-  const backToPage = (request: FastifyRequest, reply: FastifyReply, token: string) => reply.redirect(`${path(token)}?lang=${langOf(request)}`, 303);
+  const keep = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    token: string,
+    name: keyof typeof COOKIE,
+    value: string,
+    maxAge = GRANT_SECONDS,
+  ) => reply.setCookie(COOKIE[name], value, cookieOptions(request, token, maxAge));
+  const drop = (request: FastifyRequest, reply: FastifyReply, token: string, name: keyof typeof COOKIE) =>
+    reply.clearCookie(COOKIE[name], cookieOptions(request, token));
+  const backToPage = (request: FastifyRequest, reply: FastifyReply, token: string) =>
+    reply.redirect(`${path(token)}?lang=${langOf(request)}`, 303);
 
   /** Runs a form post's step; whatever it throws that a payer can act on becomes the notice the page shows. */
-  const post = async (request: FastifyRequest, reply: FastifyReply, token: string, step: () => Promise<PageNotice | void>) => {
+  const post = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    token: string,
+    step: () => Promise<PageNotice | void>,
+  ) => {
     let notice: PageNotice | void;
     try {
       notice = await step();
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      notice = { code: err.code, ...(typeof err.extra.triesLeft === 'number' ? { triesLeft: err.extra.triesLeft } : {}), ...(typeof err.extra.retryAfterSeconds === 'number' ? { retryAfterSeconds: err.extra.retryAfterSeconds } : {}) };
+      notice = {
+        code: err.code,
+        ...(typeof err.extra.triesLeft === 'number' ? { triesLeft: err.extra.triesLeft } : {}),
+        ...(typeof err.extra.retryAfterSeconds === 'number' ? { retryAfterSeconds: err.extra.retryAfterSeconds } : {}),
+      };
       // A link that is not valid has no page to go back to.
       if (err.code === 'CHECKOUT_NOT_FOUND') return send(reply, 404, checkoutPages.error(langOf(request), notice));
     }
@@ -96,7 +115,16 @@ export function checkoutRoutes(app: FastifyInstance, checkout: CheckoutService, 
     if (!checkout.isPayable(c)) {
       drop(request, reply, token, 'grant');
       drop(request, reply, token, 'session');
-      return send(reply, 200, checkoutPages.start(lang, c, token, { payable: false, notice, paidWith: await checkout.paidWith(c), timeZone: options.timeZone }));
+      return send(
+        reply,
+        200,
+        checkoutPages.start(lang, c, token, {
+          payable: false,
+          notice,
+          paidWith: await checkout.paidWith(c),
+          timeZone: options.timeZone,
+        }),
+      );
     }
     const grant = request.cookies[COOKIE.grant];
     if (grant) {
@@ -104,12 +132,14 @@ export function checkoutRoutes(app: FastifyInstance, checkout: CheckoutService, 
         if (err instanceof DomainError) return null;
         throw err;
       });
-      if (options) return send(reply, 200, checkoutPages.choose(lang, options.checkout, token, options.options, notice));
+      if (options)
+        return send(reply, 200, checkoutPages.choose(lang, options.checkout, token, options.options, notice));
       drop(request, reply, token, 'grant');
     }
     const session = request.cookies[COOKIE.session];
     const waiting = session ? await checkout.codeSession(token, session) : null;
-    if (waiting) return send(reply, 200, checkoutPages.code(lang, c, token, { sentSecondsAgo: waiting.sentSecondsAgo, notice }));
+    if (waiting)
+      return send(reply, 200, checkoutPages.code(lang, c, token, { sentSecondsAgo: waiting.sentSecondsAgo, notice }));
     if (session) drop(request, reply, token, 'session');
     return send(reply, 200, checkoutPages.start(lang, c, token, { payable: true, notice }));
   });
@@ -124,7 +154,14 @@ export function checkoutRoutes(app: FastifyInstance, checkout: CheckoutService, 
 
   r.post(
     '/pay/:token/verify',
-    { schema: { params: Params, querystring: Query, body: Type.Object({ code: Type.String({ maxLength: 32 }) }), hide: true } },
+    {
+      schema: {
+        params: Params,
+        querystring: Query,
+        body: Type.Object({ code: Type.String({ maxLength: 32 }) }),
+        hide: true,
+      },
+    },
     (request, reply) =>
       post(request, reply, request.params.token, async () => {
         const { token } = request.params;
@@ -148,7 +185,10 @@ export function checkoutRoutes(app: FastifyInstance, checkout: CheckoutService, 
       schema: {
         params: Params,
         querystring: Query,
-        body: Type.Object({ source: Type.Union([Type.Literal('wallet'), Type.Literal('card')]), quickPay: Type.Optional(Type.Literal('yes')) }),
+        body: Type.Object({
+          source: Type.Union([Type.Literal('wallet'), Type.Literal('card')]),
+          quickPay: Type.Optional(Type.Literal('yes')),
+        }),
         hide: true,
       },
     },

@@ -79,12 +79,37 @@ export class CheckoutService {
     const smsId = this.deps.random.id('sms');
     const now = this.deps.clock.now();
     await inTransaction(this.deps.db, async (trx) => {
-      const over = await this.deps.limiter.count(trx, codeSendBuckets(checkout.phone, checkout.device_id, this.deps.options));
+      const over = await this.deps.limiter.count(
+        trx,
+        codeSendBuckets(checkout.phone, checkout.device_id, this.deps.options),
+      );
       if (over) throw this.deps.limiter.refusal(over);
       if (!(await this.deps.budget.take(trx))) throw this.deps.budget.refusal();
-      await checkoutStore.insertSession(trx, { id: sessionId, order_id: checkout.order_id, phone: checkout.phone, code_hash: null, code_expires_at: null, wrong_tries: 0, grant_hash: null, verified_at: null, created_at: now.toISOString() });
-      await smsLog.queued(trx, { id: smsId, kind: 'possession', to: checkout.phone, from: this.deps.options.smsFrom, now, ref: sessionId });
-      await enqueue(trx, { id: this.deps.random.id('obx'), topic: POSSESSION_SMS_TOPIC, payload: { sessionId, smsId }, now });
+      await checkoutStore.insertSession(trx, {
+        id: sessionId,
+        order_id: checkout.order_id,
+        phone: checkout.phone,
+        code_hash: null,
+        code_expires_at: null,
+        wrong_tries: 0,
+        grant_hash: null,
+        verified_at: null,
+        created_at: now.toISOString(),
+      });
+      await smsLog.queued(trx, {
+        id: smsId,
+        kind: 'possession',
+        to: checkout.phone,
+        from: this.deps.options.smsFrom,
+        now,
+        ref: sessionId,
+      });
+      await enqueue(trx, {
+        id: this.deps.random.id('obx'),
+        topic: POSSESSION_SMS_TOPIC,
+        payload: { sessionId, smsId },
+        now,
+      });
     });
     this.deps.kick();
     return sessionId;
@@ -99,20 +124,36 @@ export class CheckoutService {
   async verify(linkToken: string, sessionId: string, code: string): Promise<string> {
     const checkout = await this.payable(linkToken);
     const now = this.deps.clock.now().toISOString();
-    const taken = await checkoutStore.takeSessionTry(this.deps.db, sessionId, checkout.order_id, this.deps.options.maxWrongCodes);
+    const taken = await checkoutStore.takeSessionTry(
+      this.deps.db,
+      sessionId,
+      checkout.order_id,
+      this.deps.options.maxWrongCodes,
+    );
     if (!taken) {
       const session = await checkoutStore.sessionOf(this.deps.db, sessionId, checkout.order_id);
-      if (session && session.code_hash && !session.verified_at) throw new DomainError('CONFIRMATION_FAILED', 'Too many wrong codes; ask for a new code.');
+      if (session && session.code_hash && !session.verified_at)
+        throw new DomainError('CONFIRMATION_FAILED', 'Too many wrong codes; ask for a new code.');
       throw new DomainError('CODE_NOT_SENT', 'Ask for a new code first.');
     }
-    if (!taken.code_expires_at || taken.code_expires_at < now) throw new DomainError('CODE_EXPIRED', 'The code has expired; ask for a new code.');
-    const expected = codeHash(this.deps.options.codeKey, { id: taken.id, amountMinor: Number(checkout.amount_minor), phone: taken.phone }, code.normalize('NFKC').replace(/\s+/g, ''));
+    if (!taken.code_expires_at || taken.code_expires_at < now)
+      throw new DomainError('CODE_EXPIRED', 'The code has expired; ask for a new code.');
+    const expected = codeHash(
+      this.deps.options.codeKey,
+      { id: taken.id, amountMinor: Number(checkout.amount_minor), phone: taken.phone },
+      code.normalize('NFKC').replace(/\s+/g, ''),
+    );
     if (expected !== taken.code_hash) {
       const left = this.deps.options.maxWrongCodes - taken.wrong_tries;
-      throw new DomainError(left > 0 ? 'CODE_INCORRECT' : 'CONFIRMATION_FAILED', left > 0 ? `The code is not right; ${left} tries left.` : 'Too many wrong codes; ask for a new code.', { triesLeft: left });
+      throw new DomainError(
+        left > 0 ? 'CODE_INCORRECT' : 'CONFIRMATION_FAILED',
+        left > 0 ? `The code is not right; ${left} tries left.` : 'Too many wrong codes; ask for a new code.',
+        { triesLeft: left },
+      );
     }
     const grant = this.deps.random.token();
-    if (!(await checkoutStore.verifySession(this.deps.db, taken.id, taken.code_hash!, sha256(grant), now))) throw new DomainError('CODE_NOT_SENT', 'Ask for a new code first.');
+    if (!(await checkoutStore.verifySession(this.deps.db, taken.id, taken.code_hash!, sha256(grant), now)))
+      throw new DomainError('CODE_NOT_SENT', 'Ask for a new code first.');
     return grant;
   }
 
@@ -122,11 +163,18 @@ export class CheckoutService {
     const session = await checkoutStore.sessionOf(this.deps.db, sessionId, checkout.order_id);
     // Its code may still be on its way (the SMS is sent from the outbox): the page waits for it all the same.
     if (!session || session.verified_at || session.wrong_tries >= this.deps.options.maxWrongCodes) return null;
-    return { sentSecondsAgo: Math.max(0, Math.floor((this.deps.clock.now().getTime() - Date.parse(session.created_at)) / 1000)) };
+    return {
+      sentSecondsAgo: Math.max(
+        0,
+        Math.floor((this.deps.clock.now().getTime() - Date.parse(session.created_at)) / 1000),
+      ),
+    };
   }
 
   /** How a paid checkout was paid, for the page's success: when, and from what. */
-  async paidWith(checkout: Checkout): Promise<{ paidAt: string; source: 'wallet' | 'card'; cardLast4: string | null } | null> {
+  async paidWith(
+    checkout: Checkout,
+  ): Promise<{ paidAt: string; source: 'wallet' | 'card'; cardLast4: string | null } | null> {
     if (!checkout.paid_payment_id) return null;
     const payment = await paymentStore.byId(this.deps.db, checkout.paid_payment_id);
     if (!payment?.completed_at) return null;
@@ -167,9 +215,15 @@ export class CheckoutService {
     const now = this.deps.clock.now().toISOString();
     let notifyMessageId: string;
     try {
-      notifyMessageId = await inTransaction(this.deps.db, (trx) => this.payIn(trx, checkout, session, grant, source, agreeQuickPay, now));
+      notifyMessageId = await inTransaction(this.deps.db, (trx) =>
+        this.payIn(trx, checkout, session, grant, source, agreeQuickPay, now),
+      );
     } catch (err) {
-      if (isUniqueViolation(err)) throw new DomainError('PAYMENT_IN_PROGRESS', 'This order is being paid on another page at this moment; reload to see how it went.');
+      if (isUniqueViolation(err))
+        throw new DomainError(
+          'PAYMENT_IN_PROGRESS',
+          'This order is being paid on another page at this moment; reload to see how it went.',
+        );
       throw err;
     }
     const verdict = await Promise.race([
@@ -180,16 +234,39 @@ export class CheckoutService {
     return { checkout: await this.find(linkToken), confirming: !verdict };
   }
 
-  private async payIn(trx: PayserverDb, checkout: Checkout, session: PayserverTables['page_sessions'], grant: string, source: 'wallet' | 'card', agreeQuickPay: boolean, now: string): Promise<string> {
-    if (!(await checkoutStore.spendGrant(trx, session.id, sha256(grant)))) throw new DomainError('GRANT_INVALID', 'This payment page has expired; start again from the link.');
+  private async payIn(
+    trx: PayserverDb,
+    checkout: Checkout,
+    session: PayserverTables['page_sessions'],
+    grant: string,
+    source: 'wallet' | 'card',
+    agreeQuickPay: boolean,
+    now: string,
+  ): Promise<string> {
+    if (!(await checkoutStore.spendGrant(trx, session.id, sha256(grant))))
+      throw new DomainError('GRANT_INVALID', 'This payment page has expired; start again from the link.');
     const account = await accountStore.byPhone(trx, session.phone);
     if (!account) throw new DomainError('NO_ACCOUNT', 'This phone has no wallet to pay from.');
-    if (account.currency !== checkout.currency) throw new DomainError('CURRENCY_MISMATCH', `The wallet holds ${account.currency}, the order is in ${checkout.currency}.`);
+    if (account.currency !== checkout.currency)
+      throw new DomainError(
+        'CURRENCY_MISMATCH',
+        `The wallet holds ${account.currency}, the order is in ${checkout.currency}.`,
+      );
     const la = await accountStore.source(trx, account.id, source);
-    if (!la) throw new DomainError('SOURCE_NOT_FOUND', source === 'card' ? 'No bank card is linked to this wallet.' : 'This account has no wallet.');
+    if (!la)
+      throw new DomainError(
+        'SOURCE_NOT_FOUND',
+        source === 'card' ? 'No bank card is linked to this wallet.' : 'This account has no wallet.',
+      );
     const paymentId = this.deps.random.id('pay');
     const holdId = await this.deps.ledger.reserve(trx, la.id, Number(checkout.amount_minor), paymentId);
-    if (!holdId) throw new DomainError('INSUFFICIENT_FUNDS', source === 'card' ? 'The card does not cover the amount.' : 'The wallet does not cover the amount; try the card.');
+    if (!holdId)
+      throw new DomainError(
+        'INSUFFICIENT_FUNDS',
+        source === 'card'
+          ? 'The card does not cover the amount.'
+          : 'The wallet does not cover the amount; try the card.',
+      );
     const payment = newPayment({
       id: paymentId,
       order_id: checkout.order_id,
@@ -210,14 +287,24 @@ export class CheckoutService {
     if (!captured) throw new DomainError('ORDER_FINAL', 'This order can no longer be paid.');
     if (agreeQuickPay && account.quick_pay !== 1) {
       await accountStore.agreeQuickPay(trx, account.id);
-      await queueText(trx, this.deps.random, { kind: 'quick-pay-on', to: session.phone, from: this.deps.options.smsFrom, text: quickPayOnSms(this.deps.options.locale, { payee: checkout.payee }), now: new Date(now) });
+      await queueText(trx, this.deps.random, {
+        kind: 'quick-pay-on',
+        to: session.phone,
+        from: this.deps.options.smsFrom,
+        text: quickPayOnSms(this.deps.options.locale, { payee: checkout.payee }),
+        now: new Date(now),
+      });
     }
     return captured.notifyMessageId;
   }
 
   private async payable(linkToken: string): Promise<Checkout> {
     const checkout = await this.find(linkToken);
-    if (!this.isPayable(checkout)) throw new DomainError('ORDER_FINAL', checkout.status === 'paid' ? 'This order is already paid.' : 'This order can no longer be paid.');
+    if (!this.isPayable(checkout))
+      throw new DomainError(
+        'ORDER_FINAL',
+        checkout.status === 'paid' ? 'This order is already paid.' : 'This order can no longer be paid.',
+      );
     return checkout;
   }
 

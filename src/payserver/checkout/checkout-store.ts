@@ -31,7 +31,12 @@ const NO_CURRENCY = 'XXX';
 export const checkoutStore = {
   /** A checkout behind a link; a never-started one has no link anyone was given. */
   async byLinkTokenHash(db: PayserverDb, hash: string): Promise<Checkout | undefined> {
-    return db.selectFrom('checkouts').selectAll().where('link_token_hash', '=', hash).where('status', '!=', 'never_started').executeTakeFirst();
+    return db
+      .selectFrom('checkouts')
+      .selectAll()
+      .where('link_token_hash', '=', hash)
+      .where('status', '!=', 'never_started')
+      .executeTakeFirst();
   },
 
   async byOrder(db: PayserverDb, orderId: string): Promise<Checkout | undefined> {
@@ -39,17 +44,25 @@ export const checkoutStore = {
   },
 
   async statusOf(trx: PayserverDb, orderId: string): Promise<Checkout['status'] | undefined> {
-    return (await trx.selectFrom('checkouts').select('status').where('order_id', '=', orderId).executeTakeFirst())?.status;
+    return (await trx.selectFrom('checkouts').select('status').where('order_id', '=', orderId).executeTakeFirst())
+      ?.status;
   },
 
   /** The correlation id of the TV checkout that started the order here, if it sent one. */
   async correlationOf(db: PayserverDb, orderId: string): Promise<string | null> {
-    return (await db.selectFrom('checkouts').select('correlation_id').where('order_id', '=', orderId).executeTakeFirst())?.correlation_id ?? null;
+    return (
+      (await db.selectFrom('checkouts').select('correlation_id').where('order_id', '=', orderId).executeTakeFirst())
+        ?.correlation_id ?? null
+    );
   },
 
   /** What an SMS about the order names: the product and the payee. */
   async labelsOf(db: PayserverDb, orderId: string) {
-    return db.selectFrom('checkouts').select(['product_title', 'payee', 'renews_days']).where('order_id', '=', orderId).executeTakeFirst();
+    return db
+      .selectFrom('checkouts')
+      .select(['product_title', 'payee', 'renews_days'])
+      .where('order_id', '=', orderId)
+      .executeTakeFirst();
   },
 
   /**
@@ -74,7 +87,11 @@ export const checkoutStore = {
       paid_payment_id: null,
       correlation_id: correlation.current() ?? null,
     };
-    await trx.insertInto('checkouts').values(row).onConflict((oc) => oc.column('order_id').doNothing()).execute();
+    await trx
+      .insertInto('checkouts')
+      .values(row)
+      .onConflict((oc) => oc.column('order_id').doNothing())
+      .execute();
   },
 
   /**
@@ -82,7 +99,13 @@ export const checkoutStore = {
    * newer attempt of an open checkout wins (a conditional UPDATE).
    */
   async take(trx: PayserverDb, orderId: string, phone: string, attempt: number): Promise<boolean> {
-    const res = await trx.updateTable('checkouts').set({ phone, attempt }).where('order_id', '=', orderId).where('status', '=', 'open').where('attempt', '<=', attempt).executeTakeFirst();
+    const res = await trx
+      .updateTable('checkouts')
+      .set({ phone, attempt })
+      .where('order_id', '=', orderId)
+      .where('status', '=', 'open')
+      .where('attempt', '<=', attempt)
+      .executeTakeFirst();
     return affected(res) === 1;
   },
 
@@ -90,7 +113,12 @@ export const checkoutStore = {
    * open → paid by this payment, while the order has not expired. Whether this call won, with the
    * checkout's correlation id (what the capture queues goes under it), or null when it lost.
    */
-  async markPaid(trx: PayserverDb, orderId: string, paymentId: string, now: string): Promise<{ correlationId: string | null } | null> {
+  async markPaid(
+    trx: PayserverDb,
+    orderId: string,
+    paymentId: string,
+    now: string,
+  ): Promise<{ correlationId: string | null } | null> {
     const row = await trx
       .updateTable('checkouts')
       .set({ status: 'paid', paid_payment_id: paymentId })
@@ -104,12 +132,23 @@ export const checkoutStore = {
 
   /** open → closed (the order ended at the back-end). */
   async close(trx: PayserverDb, orderId: string): Promise<void> {
-    await trx.updateTable('checkouts').set({ status: 'closed' }).where('order_id', '=', orderId).where('status', '=', 'open').execute();
+    await trx
+      .updateTable('checkouts')
+      .set({ status: 'closed' })
+      .where('order_id', '=', orderId)
+      .where('status', '=', 'open')
+      .execute();
   },
 
   /** paid → closed: the payment that paid it was refunded (the order had ended). */
   async closeRefunded(trx: PayserverDb, orderId: string, paymentId: string): Promise<void> {
-    await trx.updateTable('checkouts').set({ status: 'closed' }).where('order_id', '=', orderId).where('status', '=', 'paid').where('paid_payment_id', '=', paymentId).execute();
+    await trx
+      .updateTable('checkouts')
+      .set({ status: 'closed' })
+      .where('order_id', '=', orderId)
+      .where('status', '=', 'paid')
+      .where('paid_payment_id', '=', paymentId)
+      .execute();
   },
 
   /**
@@ -141,7 +180,13 @@ export const checkoutStore = {
 
   /** Open checkouts whose order has expired. */
   async dueToExpire(db: PayserverDb, now: string, limit: number): Promise<string[]> {
-    const rows = await db.selectFrom('checkouts').select('order_id').where('status', '=', 'open').where('expires_at', '<=', now).limit(limit).execute();
+    const rows = await db
+      .selectFrom('checkouts')
+      .select('order_id')
+      .where('status', '=', 'open')
+      .where('expires_at', '<=', now)
+      .limit(limit)
+      .execute();
     return rows.map((r) => r.order_id);
   },
 
@@ -157,16 +202,30 @@ export const checkoutStore = {
 
   /** A session of this order, by id. */
   async sessionOf(db: PayserverDb, id: string, orderId: string): Promise<PageSession | undefined> {
-    return db.selectFrom('page_sessions').selectAll().where('id', '=', id).where('order_id', '=', orderId).executeTakeFirst();
+    return db
+      .selectFrom('page_sessions')
+      .selectAll()
+      .where('id', '=', id)
+      .where('order_id', '=', orderId)
+      .executeTakeFirst();
   },
 
   /** Stores the hash of the code just drawn for a session. */
   async setSessionCode(trx: PayserverDb, id: string, codeHash: string, expiresAt: string): Promise<void> {
-    await trx.updateTable('page_sessions').set({ code_hash: codeHash, code_expires_at: expiresAt }).where('id', '=', id).execute();
+    await trx
+      .updateTable('page_sessions')
+      .set({ code_hash: codeHash, code_expires_at: expiresAt })
+      .where('id', '=', id)
+      .execute();
   },
 
   /** Takes one of the session's tries before a check, in one conditional UPDATE; the session after, or undefined. */
-  async takeSessionTry(db: PayserverDb, id: string, orderId: string, maxTries: number): Promise<PageSession | undefined> {
+  async takeSessionTry(
+    db: PayserverDb,
+    id: string,
+    orderId: string,
+    maxTries: number,
+  ): Promise<PageSession | undefined> {
     return db
       .updateTable('page_sessions')
       .set((eb) => ({ wrong_tries: eb('wrong_tries', '+', 1) }))
@@ -192,12 +251,22 @@ export const checkoutStore = {
   },
 
   async sessionByGrant(db: PayserverDb, grantHash: string, orderId: string): Promise<PageSession | undefined> {
-    return db.selectFrom('page_sessions').selectAll().where('grant_hash', '=', grantHash).where('order_id', '=', orderId).executeTakeFirst();
+    return db
+      .selectFrom('page_sessions')
+      .selectAll()
+      .where('grant_hash', '=', grantHash)
+      .where('order_id', '=', orderId)
+      .executeTakeFirst();
   },
 
   /** Spends a grant (one payment per grant); whether this call did. */
   async spendGrant(trx: PayserverDb, id: string, grantHash: string): Promise<boolean> {
-    const res = await trx.updateTable('page_sessions').set({ grant_hash: null }).where('id', '=', id).where('grant_hash', '=', grantHash).executeTakeFirst();
+    const res = await trx
+      .updateTable('page_sessions')
+      .set({ grant_hash: null })
+      .where('id', '=', id)
+      .where('grant_hash', '=', grantHash)
+      .executeTakeFirst();
     return affected(res) === 1;
   },
 };

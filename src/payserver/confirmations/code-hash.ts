@@ -6,6 +6,12 @@ import { createHmac } from 'node:crypto';
  * code for one payment can never confirm another and the stored value is
  * useless without the server's key.
  */
-export function codeHash(key: string, boundTo: { id: string; amountMinor: number; phone: string }, code: string): string {
-  return createHmac('sha256', key).update(`${boundTo.id}|${boundTo.amountMinor}|${boundTo.phone}|${code}`).digest('hex');
+export function codeHash(
+  key: string,
+  boundTo: { id: string; amountMinor: number; phone: string },
+  code: string,
+): string {
+  return createHmac('sha256', key)
+    .update(`${boundTo.id}|${boundTo.amountMinor}|${boundTo.phone}|${code}`)
+    .digest('hex');
 }

@@ -48,19 +48,42 @@ export class CodeSmsSender {
   constructor(private readonly deps: CodeSmsSenderDeps) {}
 
   /** The patent's second SMS for a pending pre-pay. */
-  async sendPaymentCode({ paymentId, smsId }: { paymentId: string; smsId: string }, _messageId?: string, attempt = 1): Promise<void> {
+  async sendPaymentCode(
+    { paymentId, smsId }: { paymentId: string; smsId: string },
+    _messageId?: string,
+    attempt = 1,
+  ): Promise<void> {
     const prepared = await inTransaction(this.deps.db, async (trx) => {
       const payment = await paymentStore.byId(trx, paymentId);
       if (!payment || payment.status !== 'pending') return null;
       const others = await paymentStore.otherPendingCodes(trx, payment.phone, paymentId);
       const code = this.distinctCode((c) =>
-        others.some((o) => o.code_hash === codeHash(this.deps.options.codeKey, { id: o.id, amountMinor: Number(o.amount_minor), phone: o.phone }, c)),
+        others.some(
+          (o) =>
+            o.code_hash ===
+            codeHash(this.deps.options.codeKey, { id: o.id, amountMinor: Number(o.amount_minor), phone: o.phone }, c),
+        ),
       );
-      const hash = codeHash(this.deps.options.codeKey, { id: payment.id, amountMinor: Number(payment.amount_minor), phone: payment.phone }, code);
-      if (!(await paymentStore.setCode(trx, paymentId, hash, new Date(this.deps.clock.now().getTime() + this.deps.options.codeTtlSeconds * 1000).toISOString()))) return null;
+      const hash = codeHash(
+        this.deps.options.codeKey,
+        { id: payment.id, amountMinor: Number(payment.amount_minor), phone: payment.phone },
+        code,
+      );
+      if (
+        !(await paymentStore.setCode(
+          trx,
+          paymentId,
+          hash,
+          new Date(this.deps.clock.now().getTime() + this.deps.options.codeTtlSeconds * 1000).toISOString(),
+        ))
+      )
+        return null;
       const checkout = await checkoutStore.labelsOf(trx, payment.order_id);
       if (!checkout) throw new Error(`payment ${payment.id} has no checkout`);
-      const card = payment.source === 'card' && payment.account_id ? await accountStore.source(trx, payment.account_id, 'card') : undefined;
+      const card =
+        payment.source === 'card' && payment.account_id
+          ? await accountStore.source(trx, payment.account_id, 'card')
+          : undefined;
       return {
         to: payment.phone,
         text: codeSms(this.deps.options.locale, {
@@ -79,7 +102,12 @@ export class CodeSmsSender {
     if (!prepared) return;
     let gatewayId: string | undefined;
     try {
-      ({ gatewayId } = await this.deps.gateway.send({ ref: smsId, to: prepared.to, from: this.deps.options.from, text: prepared.text }));
+      ({ gatewayId } = await this.deps.gateway.send({
+        ref: smsId,
+        to: prepared.to,
+        from: this.deps.options.from,
+        text: prepared.text,
+      }));
     } catch (err) {
       if (attempt < MAX_SEND_ATTEMPTS) throw err;
       await smsLog.advance(this.deps.db, smsId, 'failed', this.deps.clock.now());
@@ -101,7 +129,11 @@ export class CodeSmsSender {
       await checkoutStore.setSessionCode(
         trx,
         sessionId,
-        codeHash(this.deps.options.codeKey, { id: session.id, amountMinor: Number(checkout.amount_minor), phone: session.phone }, code),
+        codeHash(
+          this.deps.options.codeKey,
+          { id: session.id, amountMinor: Number(checkout.amount_minor), phone: session.phone },
+          code,
+        ),
         new Date(this.deps.clock.now().getTime() + this.deps.options.codeTtlSeconds * 1000).toISOString(),
       );
       return {
@@ -116,7 +148,12 @@ export class CodeSmsSender {
       };
     });
     if (!prepared) return;
-    const { gatewayId } = await this.deps.gateway.send({ ref: smsId, to: prepared.to, from: this.deps.options.from, text: prepared.text });
+    const { gatewayId } = await this.deps.gateway.send({
+      ref: smsId,
+      to: prepared.to,
+      from: this.deps.options.from,
+      text: prepared.text,
+    });
     await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
   }
 
@@ -132,7 +169,12 @@ export class CodeSmsSender {
       currency: payment.currency,
       reason: payment.failure_code ?? '',
     });
-    const { gatewayId } = await this.deps.gateway.send({ ref: smsId, to: payment.phone, from: this.deps.options.from, text });
+    const { gatewayId } = await this.deps.gateway.send({
+      ref: smsId,
+      to: payment.phone,
+      from: this.deps.options.from,
+      text,
+    });
     await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
   }
 
@@ -159,8 +201,20 @@ export class CodeSmsSender {
         return;
       }
       const next = this.deps.random.id('sms');
-      await smsLog.queued(trx, { id: next, kind: 'code', to: payment.phone, from: this.deps.options.from, now, ref: payment.id });
-      await enqueue(trx, { id: this.deps.random.id('obx'), topic: CODE_SMS_TOPIC, payload: { paymentId: payment.id, smsId: next }, now });
+      await smsLog.queued(trx, {
+        id: next,
+        kind: 'code',
+        to: payment.phone,
+        from: this.deps.options.from,
+        now,
+        ref: payment.id,
+      });
+      await enqueue(trx, {
+        id: this.deps.random.id('obx'),
+        topic: CODE_SMS_TOPIC,
+        payload: { paymentId: payment.id, smsId: next },
+        now,
+      });
     });
     this.deps.kick();
   }

@@ -31,7 +31,16 @@ import type { PayserverDb } from '../schema.ts';
 import { codeHash } from './code-hash.ts';
 import { paymentStore } from '../payments/payment-store.ts';
 
-export type ReplyOutcome = 'cancel_requested' | 'captured' | 'order_closed' | 'wrong_code' | 'confirmation_failed' | 'too_many_replies' | 'no_code' | 'no_pending' | 'unknown_sender';
+export type ReplyOutcome =
+  | 'cancel_requested'
+  | 'captured'
+  | 'order_closed'
+  | 'wrong_code'
+  | 'confirmation_failed'
+  | 'too_many_replies'
+  | 'no_code'
+  | 'no_pending'
+  | 'unknown_sender';
 
 /** What ReplyService is built from. */
 export interface ReplyServiceDeps {
@@ -70,7 +79,14 @@ export class ReplyService {
       throw err;
     }
     if (isCancelReply(text)) {
-      await inTransaction(this.deps.db, (trx) => enqueue(trx, { id: this.deps.random.id('obx'), topic: CANCEL_REPLY_TOPIC, payload: { phone }, now: this.deps.clock.now() }));
+      await inTransaction(this.deps.db, (trx) =>
+        enqueue(trx, {
+          id: this.deps.random.id('obx'),
+          topic: CANCEL_REPLY_TOPIC,
+          payload: { phone },
+          now: this.deps.clock.now(),
+        }),
+      );
       this.deps.kick();
       return 'cancel_requested';
     }
@@ -96,28 +112,51 @@ export class ReplyService {
         if (!(await this.deps.limiter.take(trx, bucket, rule, 1))) return 'too_many_replies';
       }
       const tried = await paymentStore.takeTry(trx, ids, this.deps.options.maxWrongCodes);
-      const match = tried.find((p) => p.code_hash === codeHash(this.deps.options.codeKey, { id: p.id, amountMinor: Number(p.amount_minor), phone: p.phone }, code));
+      const match = tried.find(
+        (p) =>
+          p.code_hash ===
+          codeHash(this.deps.options.codeKey, { id: p.id, amountMinor: Number(p.amount_minor), phone: p.phone }, code),
+      );
       if (match) {
         // A right code was no wrong try, for the phone or for the other payments it was checked against.
         await this.deps.limiter.giveBack(trx, bucket, rule, checks);
-        await paymentStore.giveBackTry(trx, tried.map((p) => p.id));
+        await paymentStore.giveBackTry(
+          trx,
+          tried.map((p) => p.id),
+        );
         // Replying the code of a renewing product is the consent to its renewals (the SMS said so).
         return (await this.deps.settlement.capture(trx, match, { renewalConsent: true })) ? 'captured' : 'order_closed';
       }
       let failed = false;
       for (const p of tried) {
-        if (p.wrong_replies >= this.deps.options.maxWrongCodes) failed = (await this.deps.settlement.fail(trx, p, 'CONFIRMATION_FAILED')) || failed;
+        if (p.wrong_replies >= this.deps.options.maxWrongCodes)
+          failed = (await this.deps.settlement.fail(trx, p, 'CONFIRMATION_FAILED')) || failed;
         else {
           // The TV shows the tries left.
           const left = this.deps.options.maxWrongCodes - p.wrong_replies;
           triesLeft = triesLeft === undefined ? left : Math.min(triesLeft, left);
-          await tellBackend(trx, this.deps.random, this.deps.clock.now(), { type: 'payment.code_rejected', orderId: p.order_id, attempt: p.attempt, paymentId: p.id, amountMinor: Number(p.amount_minor), currency: p.currency, failureCode: null, triesLeft: left });
+          await tellBackend(trx, this.deps.random, this.deps.clock.now(), {
+            type: 'payment.code_rejected',
+            orderId: p.order_id,
+            attempt: p.attempt,
+            paymentId: p.id,
+            amountMinor: Number(p.amount_minor),
+            currency: p.currency,
+            failureCode: null,
+            triesLeft: left,
+          });
         }
       }
       return failed ? 'confirmation_failed' : tried.length ? 'wrong_code' : 'no_pending';
     });
     if (outcome === 'captured') crashPoint('payserver.after-capture');
-    if (outcome === 'wrong_code' || outcome === 'confirmation_failed' || outcome === 'order_closed' || outcome === 'no_pending') await this.answer(phone, outcome, triesLeft);
+    if (
+      outcome === 'wrong_code' ||
+      outcome === 'confirmation_failed' ||
+      outcome === 'order_closed' ||
+      outcome === 'no_pending'
+    )
+      await this.answer(phone, outcome, triesLeft);
     this.deps.kick();
     return outcome;
   }
@@ -132,7 +171,13 @@ export class ReplyService {
     await inTransaction(this.deps.db, async (trx) => {
       if (!(await this.deps.limiter.take(trx, `reply-answers:${phone}`, answersPerPhone, 1))) return;
       if (!(await this.deps.budget.take(trx))) return;
-      await queueText(trx, this.deps.random, { kind: 'reply-answer', to: phone, from: smsFrom, text: replyAnswerSms(locale, kind, { payee, ...(triesLeft === undefined ? {} : { triesLeft }) }), now: this.deps.clock.now() });
+      await queueText(trx, this.deps.random, {
+        kind: 'reply-answer',
+        to: phone,
+        from: smsFrom,
+        text: replyAnswerSms(locale, kind, { payee, ...(triesLeft === undefined ? {} : { triesLeft }) }),
+        now: this.deps.clock.now(),
+      });
     });
     this.deps.kick();
   }

@@ -34,10 +34,29 @@ export async function accountEntries(db: PayserverDb, accountId: string, limit =
     .orderBy('h.created_at', 'desc')
     .limit(limit)
     .execute();
-  const lines: AccountEntry[] = postings.map((p) => ({ at: p.at, kind: p.kind, source: p.source as 'wallet' | 'card', amountMinor: Number(p.amount), ref: p.ref }));
+  const lines: AccountEntry[] = postings.map((p) => ({
+    at: p.at,
+    kind: p.kind,
+    source: p.source as 'wallet' | 'card',
+    amountMinor: Number(p.amount),
+    ref: p.ref,
+  }));
   for (const h of holds) {
-    lines.push({ at: h.created_at, kind: 'hold', source: h.source as 'wallet' | 'card', amountMinor: -Number(h.amount_minor), ref: h.payment_id });
-    if (h.status === 'released' && h.resolved_at) lines.push({ at: h.resolved_at, kind: 'release', source: h.source as 'wallet' | 'card', amountMinor: Number(h.amount_minor), ref: h.payment_id });
+    lines.push({
+      at: h.created_at,
+      kind: 'hold',
+      source: h.source as 'wallet' | 'card',
+      amountMinor: -Number(h.amount_minor),
+      ref: h.payment_id,
+    });
+    if (h.status === 'released' && h.resolved_at)
+      lines.push({
+        at: h.resolved_at,
+        kind: 'release',
+        source: h.source as 'wallet' | 'card',
+        amountMinor: Number(h.amount_minor),
+        ref: h.payment_id,
+      });
   }
   return lines.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0)).slice(0, limit);
 }

@@ -25,7 +25,11 @@ describe('ledger audit', () => {
     const k = await ledgerKit();
     const wallet = await k.open('wallet');
     await k.ledger.credit(k.db, wallet, 5000, 'acc_1');
-    await k.db.updateTable('ledger_accounts').set({ balance_minor: 6000, held_minor: 200 }).where('id', '=', wallet).execute();
+    await k.db
+      .updateTable('ledger_accounts')
+      .set({ balance_minor: 6000, held_minor: 200 })
+      .where('id', '=', wallet)
+      .execute();
     const audit = await auditLedger(k.db);
     assert.equal(audit.ok, false);
     assert.deepEqual(audit.problems.map((p) => p.kind).sort(), ['balance_mismatch', 'held_mismatch', 'total_not_zero']);

@@ -12,11 +12,22 @@ export async function ledgerKit() {
   const clock = new ManualClock();
   const ledger = new Ledger(cryptoRandom, clock);
   const db = store.db;
-  await db.insertInto('accounts').values({ id: 'acc_1', phone: '+8613800138000', currency: 'CNY', quick_pay: 1, created_at: clock.now().toISOString() }).execute();
+  await db
+    .insertInto('accounts')
+    .values({
+      id: 'acc_1',
+      phone: '+8613800138000',
+      currency: 'CNY',
+      quick_pay: 1,
+      created_at: clock.now().toISOString(),
+    })
+    .execute();
   const open = (kind: 'wallet' | 'card') => ledger.openAccount(db, { accountId: 'acc_1', kind, currency: 'CNY' });
   const balances = async () => {
     const rows = await db.selectFrom('ledger_accounts').selectAll().execute();
-    return Object.fromEntries(rows.map((r) => [r.id, { kind: r.kind, balance: Number(r.balance_minor), held: Number(r.held_minor) }]));
+    return Object.fromEntries(
+      rows.map((r) => [r.id, { kind: r.kind, balance: Number(r.balance_minor), held: Number(r.held_minor) }]),
+    );
   };
   const postingsSum = async () => {
     const rows = await db.selectFrom('postings').select('amount_minor').execute();

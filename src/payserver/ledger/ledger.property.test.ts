@@ -9,8 +9,16 @@ type Op =
   | { kind: 'capture' | 'release' | 'expire'; pick: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constant('credit' as const), target: fc.constantFrom(0 as const, 1 as const), amount: fc.integer({ min: 1, max: 10_000 }) }),
-  fc.record({ kind: fc.constant('hold' as const), target: fc.constantFrom(0 as const, 1 as const), amount: fc.integer({ min: 1, max: 12_000 }) }),
+  fc.record({
+    kind: fc.constant('credit' as const),
+    target: fc.constantFrom(0 as const, 1 as const),
+    amount: fc.integer({ min: 1, max: 10_000 }),
+  }),
+  fc.record({
+    kind: fc.constant('hold' as const),
+    target: fc.constantFrom(0 as const, 1 as const),
+    amount: fc.integer({ min: 1, max: 12_000 }),
+  }),
   fc.record({ kind: fc.constantFrom('capture' as const, 'release' as const, 'expire' as const), pick: fc.nat() }),
 );
 
@@ -32,11 +40,16 @@ describe('ledger properties', () => {
               const before = await k.balances();
               const a = before[accounts[o.target]!]!;
               const hold = await k.ledger.reserve(k.db, accounts[o.target]!, o.amount, 'pay');
-              assert.equal(hold !== null, a.balance - a.held >= o.amount, 'a hold is placed exactly when the available balance covers it');
+              assert.equal(
+                hold !== null,
+                a.balance - a.held >= o.amount,
+                'a hold is placed exactly when the available balance covers it',
+              );
               if (hold) holds.push(hold);
             } else if (holds.length > 0) {
               const hold = holds[o.pick % holds.length]!;
-              const done = o.kind === 'capture' ? await k.ledger.capture(k.db, hold) : await k.ledger.release(k.db, hold);
+              const done =
+                o.kind === 'capture' ? await k.ledger.capture(k.db, hold) : await k.ledger.release(k.db, hold);
               assert.equal(done, !resolved.has(hold), 'a hold resolves once and only once');
               if (done) resolved.set(hold, o.kind);
             }
@@ -52,8 +65,15 @@ describe('ledger properties', () => {
           assert.equal(users.reduce((s, u) => s + u.balance, 0) + merchant, credited, 'money is conserved');
           assert.equal(external + credited, 0, 'only credits bring money in');
           assert.equal(await k.postingsSum(), 0, 'postings sum to zero');
-          const open = (await k.db.selectFrom('holds').selectAll().where('status', '=', 'held').execute()).reduce((s, h) => s + Number(h.amount_minor), 0);
-          assert.equal(users.reduce((s, u) => s + u.held, 0), open, 'held totals match open holds');
+          const open = (await k.db.selectFrom('holds').selectAll().where('status', '=', 'held').execute()).reduce(
+            (s, h) => s + Number(h.amount_minor),
+            0,
+          );
+          assert.equal(
+            users.reduce((s, u) => s + u.held, 0),
+            open,
+            'held totals match open holds',
+          );
         } finally {
           await k.close();
         }

@@ -81,7 +81,10 @@ describe('ledger', () => {
   it('is protected by the database too: no account may be driven below what it holds', async () => {
     const k = await ledgerKit();
     const wallet = await k.open('wallet');
-    await assert.rejects(k.db.updateTable('ledger_accounts').set({ balance_minor: -1 }).where('id', '=', wallet).execute(), /CHECK|constraint/i);
+    await assert.rejects(
+      k.db.updateTable('ledger_accounts').set({ balance_minor: -1 }).where('id', '=', wallet).execute(),
+      /CHECK|constraint/i,
+    );
     await k.close();
   });
 });

@@ -24,21 +24,40 @@ const holdAmount = preparedQuery((db: Db, amount: number, id: string) =>
     .where('kind', 'in', ['wallet', 'card'])
     .where((eb) => eb(eb('balance_minor', '-', eb.ref('held_minor')), '>=', amount)),
 );
-const insertHold = preparedQuery((db: Db, id: string, account: string, paymentId: string, amount: number, createdAt: string) =>
-  db.insertInto('holds').values({ id, ledger_account_id: account, payment_id: paymentId, amount_minor: amount, status: 'held', created_at: createdAt, resolved_at: null }),
+const insertHold = preparedQuery(
+  (db: Db, id: string, account: string, paymentId: string, amount: number, createdAt: string) =>
+    db.insertInto('holds').values({
+      id,
+      ledger_account_id: account,
+      payment_id: paymentId,
+      amount_minor: amount,
+      status: 'held',
+      created_at: createdAt,
+      resolved_at: null,
+    }),
 );
 const resolveHold = preparedQuery((db: Db, to: 'captured' | 'released', at: string, id: string) =>
   db.updateTable('holds').set({ status: to, resolved_at: at }).where('id', '=', id).where('status', '=', 'held'),
 );
 const holdById = preparedQuery((db: Db, id: string) => db.selectFrom('holds').selectAll().where('id', '=', id));
-const accountById = preparedQuery((db: Db, id: string) => db.selectFrom('ledger_accounts').selectAll().where('id', '=', id));
+const accountById = preparedQuery((db: Db, id: string) =>
+  db.selectFrom('ledger_accounts').selectAll().where('id', '=', id),
+);
 /** Balance (and held) change that refuses to take a non-external account below zero or below what it holds. */
 const moveBalance = preparedQuery((db: Db, amount: number, held: number, id: string, heldRelease: number) =>
   db
     .updateTable('ledger_accounts')
     .set((eb) => ({ balance_minor: eb('balance_minor', '+', amount), held_minor: eb('held_minor', '+', held) }))
     .where('id', '=', id)
-    .where((eb) => eb.or([eb('kind', '=', 'external'), eb.and([eb(eb('balance_minor', '+', amount), '>=', eb(eb.ref('held_minor'), '+', held)), eb(eb.ref('held_minor'), '>=', heldRelease)])])),
+    .where((eb) =>
+      eb.or([
+        eb('kind', '=', 'external'),
+        eb.and([
+          eb(eb('balance_minor', '+', amount), '>=', eb(eb.ref('held_minor'), '+', held)),
+          eb(eb.ref('held_minor'), '>=', heldRelease),
+        ]),
+      ]),
+    ),
 );
 const insertEntry = preparedQuery((db: Db, id: string, kind: string, ref: string, createdAt: string) =>
   db.insertInto('journal_entries').values({ id, kind, ref, created_at: createdAt }),
@@ -70,11 +89,22 @@ export class Ledger {
     return id;
   }
 
-  async openAccount(trx: Db, owner: { accountId: string; kind: 'wallet' | 'card'; currency: string; cardLast4?: string }): Promise<string> {
+  async openAccount(
+    trx: Db,
+    owner: { accountId: string; kind: 'wallet' | 'card'; currency: string; cardLast4?: string },
+  ): Promise<string> {
     const id = this.random.id('la');
     await trx
       .insertInto('ledger_accounts')
-      .values({ id, account_id: owner.accountId, kind: owner.kind, currency: owner.currency, balance_minor: 0, held_minor: 0, card_last4: owner.cardLast4 ?? null })
+      .values({
+        id,
+        account_id: owner.accountId,
+        kind: owner.kind,
+        currency: owner.currency,
+        balance_minor: 0,
+        held_minor: 0,
+        card_last4: owner.cardLast4 ?? null,
+      })
       .execute();
     return id;
   }
@@ -143,7 +173,8 @@ export class Ledger {
     if (hold.status !== 'captured') throw new Error(`cannot refund hold ${holdId} in status ${hold.status}`);
     const amount = amountMinor ?? Number(hold.amount_minor);
     assertPositive(amount);
-    if (amount > Number(hold.amount_minor)) throw new Error(`cannot refund ${amount} of hold ${holdId}, which captured ${hold.amount_minor}`);
+    if (amount > Number(hold.amount_minor))
+      throw new Error(`cannot refund ${amount} of hold ${holdId}, which captured ${hold.amount_minor}`);
     const account = await this.account(trx, hold.ledger_account_id);
     const merchant = await this.systemAccount(trx, 'merchant', account.currency);
     await this.post(trx, 'refund', ref, [
@@ -173,13 +204,19 @@ export class Ledger {
    * moving money between the same accounts never wait on each other in a
    * circle (no deadlock between a capture and a refund).
    */
-  private async post(trx: Db, kind: string, ref: string, postings: Array<{ id: string; amount: number; held?: number }>) {
+  private async post(
+    trx: Db,
+    kind: string,
+    ref: string,
+    postings: Array<{ id: string; amount: number; held?: number }>,
+  ) {
     const sum = postings.reduce((s, p) => s + p.amount, 0);
     if (sum !== 0) throw new Error(`journal entry ${kind} ${ref} does not balance: ${sum}`);
     for (const p of [...postings].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
       const held = p.held ?? 0;
       const res = await moveBalance(trx, p.amount, held, p.id, -held);
-      if (affected(res) !== 1) throw new DomainError('INSUFFICIENT_FUNDS', 'The account does not have enough money for this movement.');
+      if (affected(res) !== 1)
+        throw new DomainError('INSUFFICIENT_FUNDS', 'The account does not have enough money for this movement.');
     }
     const entryId = this.random.id('je');
     await insertEntry(trx, entryId, kind, ref, this.now());

@@ -22,8 +22,25 @@ export const PAYMENT_PREDECESSORS: Readonly<Record<PaymentStatus, readonly Payme
  * A new payment's row: what is known when it starts (who pays what, for which attempt, how), the
  * rest at its zero (no code, no wrong replies, nothing refunded, not completed).
  */
-export function newPayment(p: Pick<Payment, 'id' | 'order_id' | 'attempt' | 'method' | 'phone' | 'amount_minor' | 'currency' | 'status' | 'created_at'> & Partial<Payment>): Payment {
-  return { account_id: null, source: null, hold_id: null, failure_code: null, code_hash: null, code_expires_at: null, wrong_replies: 0, refunded_minor: 0, completed_at: null, ...p };
+export function newPayment(
+  p: Pick<
+    Payment,
+    'id' | 'order_id' | 'attempt' | 'method' | 'phone' | 'amount_minor' | 'currency' | 'status' | 'created_at'
+  > &
+    Partial<Payment>,
+): Payment {
+  return {
+    account_id: null,
+    source: null,
+    hold_id: null,
+    failure_code: null,
+    code_hash: null,
+    code_expires_at: null,
+    wrong_replies: 0,
+    refunded_minor: 0,
+    completed_at: null,
+    ...p,
+  };
 }
 
 export const paymentStore = {
@@ -36,12 +53,27 @@ export const paymentStore = {
   },
 
   /** The SMS-code (or renewal) payment of an order's attempt (a start is idempotent on it). */
-  async smsPaymentOf(db: PayserverDb, orderId: string, attempt: number, method: 'sms_code' | 'renewal' = 'sms_code'): Promise<Payment | undefined> {
-    return db.selectFrom('payments').selectAll().where('order_id', '=', orderId).where('attempt', '=', attempt).where('method', '=', method).executeTakeFirst();
+  async smsPaymentOf(
+    db: PayserverDb,
+    orderId: string,
+    attempt: number,
+    method: 'sms_code' | 'renewal' = 'sms_code',
+  ): Promise<Payment | undefined> {
+    return db
+      .selectFrom('payments')
+      .selectAll()
+      .where('order_id', '=', orderId)
+      .where('attempt', '=', attempt)
+      .where('method', '=', method)
+      .executeTakeFirst();
   },
 
   /** Pending payments of an order, optionally only of attempts before `beforeAttempt`, or all but `exceptId`. */
-  async pendingOfOrder(trx: PayserverDb, orderId: string, only: { beforeAttempt?: number; exceptId?: string } = {}): Promise<Payment[]> {
+  async pendingOfOrder(
+    trx: PayserverDb,
+    orderId: string,
+    only: { beforeAttempt?: number; exceptId?: string } = {},
+  ): Promise<Payment[]> {
     let q = trx.selectFrom('payments').selectAll().where('order_id', '=', orderId).where('status', '=', 'pending');
     if (only.beforeAttempt !== undefined) q = q.where('attempt', '<', only.beforeAttempt);
     if (only.exceptId !== undefined) q = q.where('id', '!=', only.exceptId);
@@ -49,7 +81,13 @@ export const paymentStore = {
   },
 
   /** Moves a payment to `to` from an allowed predecessor; whether this call made the move. */
-  async move(trx: PayserverDb, id: string, to: PaymentStatus, now: string, set: Partial<Pick<Payment, 'failure_code' | 'code_hash'>> = {}): Promise<boolean> {
+  async move(
+    trx: PayserverDb,
+    id: string,
+    to: PaymentStatus,
+    now: string,
+    set: Partial<Pick<Payment, 'failure_code' | 'code_hash'>> = {},
+  ): Promise<boolean> {
     const completed = to === 'refunded' ? {} : { completed_at: now };
     const res = await trx
       .updateTable('payments')
@@ -66,7 +104,12 @@ export const paymentStore = {
    * captured, so this is not a move backwards.
    */
   async releaseInsteadOfCapture(trx: PayserverDb, id: string): Promise<void> {
-    await trx.updateTable('payments').set({ status: 'released', failure_code: 'ORDER_CLOSED', code_hash: null }).where('id', '=', id).where('status', '=', 'captured').execute();
+    await trx
+      .updateTable('payments')
+      .set({ status: 'released', failure_code: 'ORDER_CLOSED', code_hash: null })
+      .where('id', '=', id)
+      .where('status', '=', 'captured')
+      .execute();
   },
 
   /** The other pending payments of the phone that have a code (each of the phone's pending codes differs). */
@@ -83,7 +126,12 @@ export const paymentStore = {
 
   /** Stores a newly drawn code's hash while the payment is pending; whether it was. */
   async setCode(trx: PayserverDb, id: string, codeHash: string, expiresAt: string): Promise<boolean> {
-    const res = await trx.updateTable('payments').set({ code_hash: codeHash, code_expires_at: expiresAt }).where('id', '=', id).where('status', '=', 'pending').executeTakeFirst();
+    const res = await trx
+      .updateTable('payments')
+      .set({ code_hash: codeHash, code_expires_at: expiresAt })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
     return affected(res) === 1;
   },
 
@@ -119,7 +167,12 @@ export const paymentStore = {
   /** Gives back the tries a right code took. */
   async giveBackTry(trx: PayserverDb, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await trx.updateTable('payments').set((eb) => ({ wrong_replies: eb('wrong_replies', '-', 1) })).where('id', 'in', ids).where('wrong_replies', '>', 0).execute();
+    await trx
+      .updateTable('payments')
+      .set((eb) => ({ wrong_replies: eb('wrong_replies', '-', 1) }))
+      .where('id', 'in', ids)
+      .where('wrong_replies', '>', 0)
+      .execute();
   },
 
   /**
@@ -142,11 +195,24 @@ export const paymentStore = {
 
   /** An order's payments, oldest first (operators trace an order with them). */
   async ofOrder(db: PayserverDb, orderId: string): Promise<Payment[]> {
-    return db.selectFrom('payments').selectAll().where('order_id', '=', orderId).orderBy('created_at').orderBy('id').execute();
+    return db
+      .selectFrom('payments')
+      .selectAll()
+      .where('order_id', '=', orderId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
   },
 
   /** Pending code payments whose code expired. */
   async expiredCodes(db: PayserverDb, now: string, limit: number): Promise<Payment[]> {
-    return db.selectFrom('payments').selectAll().where('status', '=', 'pending').where('method', '=', 'sms_code').where('code_expires_at', '<', now).limit(limit).execute();
+    return db
+      .selectFrom('payments')
+      .selectAll()
+      .where('status', '=', 'pending')
+      .where('method', '=', 'sms_code')
+      .where('code_expires_at', '<', now)
+      .limit(limit)
+      .execute();
   },
 };

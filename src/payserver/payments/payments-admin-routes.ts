@@ -7,7 +7,15 @@ import { paymentStore } from './payment-store.ts';
 
 const Nullable = (t: ReturnType<typeof Type.String>) => Type.Union([t, Type.Null()]);
 
-const RefundView = Type.Object({ refundId: Type.String(), amountMinor: Type.Integer(), currency: Type.String(), source: Nullable(Type.String()), status: Type.String(), failureCode: Nullable(Type.String()), createdAt: Type.String() });
+const RefundView = Type.Object({
+  refundId: Type.String(),
+  amountMinor: Type.Integer(),
+  currency: Type.String(),
+  source: Nullable(Type.String()),
+  status: Type.String(),
+  failureCode: Nullable(Type.String()),
+  createdAt: Type.String(),
+});
 const PaymentView = Type.Object({
   paymentId: Type.String(),
   orderId: Type.String(),
@@ -30,7 +38,15 @@ const PaymentView = Type.Object({
 export function adminPaymentRoutes(app: FastifyInstance, db: PayserverDb): void {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/admin/v1/payments',
-    { schema: { querystring: Type.Object({ orderId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }), response: { 200: Type.Array(PaymentView) } } },
+    {
+      schema: {
+        querystring: Type.Object(
+          { orderId: Type.String({ minLength: 1, maxLength: 64 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Array(PaymentView) },
+      },
+    },
     async (request) => {
       const payments = await paymentStore.ofOrder(db, request.query.orderId);
       const refunds = await refundStore.ofOrder(db, request.query.orderId);
@@ -51,7 +67,15 @@ export function adminPaymentRoutes(app: FastifyInstance, db: PayserverDb): void 
         completedAt: p.completed_at,
         refunds: refunds
           .filter((r) => r.payment_id === p.id)
-          .map((r) => ({ refundId: r.id, amountMinor: Number(r.amount_minor), currency: r.currency, source: r.source, status: r.status, failureCode: r.failure_code, createdAt: r.created_at })),
+          .map((r) => ({
+            refundId: r.id,
+            amountMinor: Number(r.amount_minor),
+            currency: r.currency,
+            source: r.source,
+            status: r.status,
+            failureCode: r.failure_code,
+            createdAt: r.created_at,
+          })),
       }));
     },
   );

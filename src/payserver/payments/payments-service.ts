@@ -33,7 +33,6 @@ export interface PaymentsOptions extends CodeSendRules {
   smsFrom: string;
 }
 
-
 /** What the services that start and take payments are built from: the store, the ledger and its moves, the limits, the SMS budget. */
 export interface PaymentParts {
   db: PayserverDb;
@@ -71,7 +70,9 @@ export class PaymentsService {
     try {
       const result = await inTransaction(this.deps.db, async (trx) => {
         // The code-send limits count in the same transaction as the start (one durable commit).
-        const rateLimited = req.mode === 'sms_confirm' && (await this.deps.limiter.count(trx, codeSendBuckets(phone, req.deviceId, this.deps.options))) !== undefined;
+        const rateLimited =
+          req.mode === 'sms_confirm' &&
+          (await this.deps.limiter.count(trx, codeSendBuckets(phone, req.deviceId, this.deps.options))) !== undefined;
         return this.startIn(trx, req, phone, rateLimited);
       });
       if (result.state === 'pending_confirmation') crashPoint('payserver.after-hold');
@@ -86,7 +87,12 @@ export class PaymentsService {
     }
   }
 
-  private async startIn(trx: PayserverDb, req: StartPaymentRequest, phone: string, rateLimited: boolean): Promise<StartResult> {
+  private async startIn(
+    trx: PayserverDb,
+    req: StartPaymentRequest,
+    phone: string,
+    rateLimited: boolean,
+  ): Promise<StartResult> {
     const now = this.deps.clock.now();
     const none = { failureCode: null, paymentId: null };
     // The checkout row is the order's lock: created if missing, then taken by a conditional update
@@ -107,15 +113,38 @@ export class PaymentsService {
     if (req.mode === 'wap_link' && account) return { state: 'awaiting_checkout', ...none };
 
     const paymentId = this.deps.random.id('pay');
-    const base = newPayment({ id: paymentId, order_id: req.orderId, attempt: req.attempt, method: 'sms_code', phone, amount_minor: req.amountMinor, currency: req.currency, status: 'failed', created_at: now.toISOString(), completed_at: now.toISOString() });
+    const base = newPayment({
+      id: paymentId,
+      order_id: req.orderId,
+      attempt: req.attempt,
+      method: 'sms_code',
+      phone,
+      amount_minor: req.amountMinor,
+      currency: req.currency,
+      status: 'failed',
+      created_at: now.toISOString(),
+      completed_at: now.toISOString(),
+    });
     /** `budgetTaken`: this start already took its SMS from the day's budget. */
     const failWith = async (failureCode: string, budgetTaken = false): Promise<StartResult> => {
       await paymentStore.insert(trx, { ...base, failure_code: failureCode });
       // The phone hears of it (within the SMS limits and budget), so probing a number is never silent.
       if (TOLD_TO_PHONE.has(failureCode) && !rateLimited && (budgetTaken || (await this.deps.budget.take(trx)))) {
         const smsId = this.deps.random.id('sms');
-        await smsLog.queued(trx, { id: smsId, kind: 'declined', to: phone, from: this.deps.options.smsFrom, now, ref: paymentId });
-        await enqueue(trx, { id: this.deps.random.id('obx'), topic: DECLINED_SMS_TOPIC, payload: { paymentId, smsId }, now });
+        await smsLog.queued(trx, {
+          id: smsId,
+          kind: 'declined',
+          to: phone,
+          from: this.deps.options.smsFrom,
+          now,
+          ref: paymentId,
+        });
+        await enqueue(trx, {
+          id: this.deps.random.id('obx'),
+          topic: DECLINED_SMS_TOPIC,
+          payload: { paymentId, smsId },
+          now,
+        });
       }
       return { state: 'failed', failureCode, paymentId };
     };
@@ -150,7 +179,14 @@ export class PaymentsService {
       completed_at: null,
       code_expires_at: new Date(now.getTime() + this.deps.options.codeTtlSeconds * 1000).toISOString(),
     });
-    await smsLog.queued(trx, { id: smsId, kind: 'code', to: phone, from: this.deps.options.smsFrom, now, ref: paymentId });
+    await smsLog.queued(trx, {
+      id: smsId,
+      kind: 'code',
+      to: phone,
+      from: this.deps.options.smsFrom,
+      now,
+      ref: paymentId,
+    });
     await enqueue(trx, { id: this.deps.random.id('obx'), topic: CODE_SMS_TOPIC, payload: { paymentId, smsId }, now });
     return { state: 'pending_confirmation', failureCode: null, paymentId };
   }
@@ -174,11 +210,17 @@ export class PaymentsService {
     const state = await inTransaction(this.deps.db, async (trx) => {
       const status = await checkoutStore.statusOf(trx, orderId);
       if (!status) {
-        await checkoutStore.closeBeforeStart(trx, orderId, sha256(this.deps.random.token()), this.deps.clock.now().toISOString());
+        await checkoutStore.closeBeforeStart(
+          trx,
+          orderId,
+          sha256(this.deps.random.token()),
+          this.deps.clock.now().toISOString(),
+        );
         return 'closed' as const;
       }
       await checkoutStore.close(trx, orderId);
-      for (const p of await paymentStore.pendingOfOrder(trx, orderId)) await this.deps.settlement.release(trx, p, 'ORDER_CLOSED');
+      for (const p of await paymentStore.pendingOfOrder(trx, orderId))
+        await this.deps.settlement.release(trx, p, 'ORDER_CLOSED');
       return status === 'paid' ? ('paid' as const) : ('closed' as const);
     });
     return { state };
@@ -201,7 +243,13 @@ export class PaymentsService {
         createdAt: p.created_at,
         completedAt: p.completed_at,
       })),
-      sms: sms.map((s) => ({ smsId: s.id, kind: s.kind, status: s.status, createdAt: s.created_at, updatedAt: s.updated_at })),
+      sms: sms.map((s) => ({
+        smsId: s.id,
+        kind: s.kind,
+        status: s.status,
+        createdAt: s.created_at,
+        updatedAt: s.updated_at,
+      })),
     };
   }
 
@@ -211,7 +259,8 @@ export class PaymentsService {
     let count = 0;
     const stale = await paymentStore.expiredCodes(this.deps.db, now, 500);
     for (const p of stale) {
-      if (await inTransaction(this.deps.db, (trx) => this.deps.settlement.fail(trx, p, 'CONFIRMATION_EXPIRED'))) count++;
+      if (await inTransaction(this.deps.db, (trx) => this.deps.settlement.fail(trx, p, 'CONFIRMATION_EXPIRED')))
+        count++;
     }
     for (const orderId of await checkoutStore.dueToExpire(this.deps.db, now, 500)) {
       await this.close(orderId);

@@ -12,23 +12,44 @@ import { paymentStore } from './payment-store.ts';
 export const RECEIPT_SMS_TOPIC = topic<{ paymentId: string; smsId: string }>('sms.receipt');
 
 /** What every receipt names besides the amount: the product, the payee, and the card's last four digits when the card paid. */
-export async function receiptLabels(db: PayserverDb, orderId: string, source: 'wallet' | 'card' | null, accountId: string | null) {
+export async function receiptLabels(
+  db: PayserverDb,
+  orderId: string,
+  source: 'wallet' | 'card' | null,
+  accountId: string | null,
+) {
   const labels = await checkoutStore.labelsOf(db, orderId);
   const card = source === 'card' && accountId ? await accountStore.source(db, accountId, 'card') : undefined;
-  return { product: labels?.product_title ?? '', payee: labels?.payee ?? '', source: source ?? ('wallet' as const), cardLast4: card?.card_last4 ?? null };
+  return {
+    product: labels?.product_title ?? '',
+    payee: labels?.payee ?? '',
+    source: source ?? ('wallet' as const),
+    cardLast4: card?.card_last4 ?? null,
+  };
 }
 
 /**
  * Sends a payment's receipt (product, amount, source, order number), built
  * when it leaves from what the payment server recorded, once per SMS.
  */
-export function receiptSender(db: PayserverDb, gateway: SmsGateway, clock: Clock, options: { locale: Locale; from: string }) {
+export function receiptSender(
+  db: PayserverDb,
+  gateway: SmsGateway,
+  clock: Clock,
+  options: { locale: Locale; from: string },
+) {
   return async ({ paymentId, smsId }: { paymentId: string; smsId: string }): Promise<void> => {
     if ((await smsLog.byId(db, smsId))?.status !== 'queued') return;
     const payment = await paymentStore.byId(db, paymentId);
     if (!payment) return;
-    const p = { ...(await receiptLabels(db, payment.order_id, payment.source, payment.account_id)), amountMinor: Number(payment.amount_minor), currency: payment.currency, orderId: payment.order_id };
-    const text = payment.method === 'renewal' ? renewalReceiptSms(options.locale, p) : paymentReceiptSms(options.locale, p);
+    const p = {
+      ...(await receiptLabels(db, payment.order_id, payment.source, payment.account_id)),
+      amountMinor: Number(payment.amount_minor),
+      currency: payment.currency,
+      orderId: payment.order_id,
+    };
+    const text =
+      payment.method === 'renewal' ? renewalReceiptSms(options.locale, p) : paymentReceiptSms(options.locale, p);
     const { gatewayId } = await gateway.send({ ref: smsId, to: payment.phone, from: options.from, text });
     await smsLog.advance(db, smsId, 'sent', clock.now(), gatewayId);
   };

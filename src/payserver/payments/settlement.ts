@@ -16,11 +16,23 @@ export const NOTIFY_TOPIC = topic<PaymentEvent>('notify.backend');
  * caller's transaction, so it leaves if and only if the outcome commits.
  * Returns its id.
  */
-export async function tellBackend(trx: PayserverDb, random: RandomSource, now: Date, event: Omit<PaymentEvent, 'messageId' | 'at'>, known?: { correlationId: string | null }): Promise<string> {
+export async function tellBackend(
+  trx: PayserverDb,
+  random: RandomSource,
+  now: Date,
+  event: Omit<PaymentEvent, 'messageId' | 'at'>,
+  known?: { correlationId: string | null },
+): Promise<string> {
   const messageId = random.id('msg');
   // Under the order's correlation id (its TV's checkout), whatever brought the outcome (an SMS reply, the page, a sweep).
   const correlationId = known ? known.correlationId : await checkoutStore.correlationOf(trx, event.orderId);
-  await enqueue(trx, { id: messageId, topic: NOTIFY_TOPIC, payload: { messageId, ...event, at: now.toISOString() }, now, correlationId });
+  await enqueue(trx, {
+    id: messageId,
+    topic: NOTIFY_TOPIC,
+    payload: { messageId, ...event, at: now.toISOString() },
+    now,
+    correlationId,
+  });
   return messageId;
 }
 
@@ -49,7 +61,11 @@ export class Settlement {
    * the id of the outbox message that tells the back-end, so a caller that
    * must know the back-end's verdict can deliver it at once.
    */
-  async capture(trx: PayserverDb, payment: Payment, terms: { renewalConsent?: boolean } = {}): Promise<{ notifyMessageId: string } | null> {
+  async capture(
+    trx: PayserverDb,
+    payment: Payment,
+    terms: { renewalConsent?: boolean } = {},
+  ): Promise<{ notifyMessageId: string } | null> {
     const now = this.clock.now().toISOString();
     if (!(await paymentStore.move(trx, payment.id, 'captured', now))) return null;
     const paid = await checkoutStore.markPaid(trx, payment.order_id, payment.id, now);
@@ -66,8 +82,21 @@ export class Settlement {
     for (const other of others) await this.release(trx, other, 'SUPERSEDED');
     // The payer's receipt leaves with the capture (a refused one is followed by a refund's receipt).
     const smsId = this.random.id('sms');
-    await smsLog.queued(trx, { id: smsId, kind: payment.method === 'renewal' ? 'renewal-receipt' : 'receipt', to: payment.phone, from: this.smsFrom, now: this.clock.now(), ref: payment.id });
-    await enqueue(trx, { id: this.random.id('obx'), topic: RECEIPT_SMS_TOPIC, payload: { paymentId: payment.id, smsId }, now: this.clock.now(), correlationId: paid.correlationId });
+    await smsLog.queued(trx, {
+      id: smsId,
+      kind: payment.method === 'renewal' ? 'renewal-receipt' : 'receipt',
+      to: payment.phone,
+      from: this.smsFrom,
+      now: this.clock.now(),
+      ref: payment.id,
+    });
+    await enqueue(trx, {
+      id: this.random.id('obx'),
+      topic: RECEIPT_SMS_TOPIC,
+      payload: { paymentId: payment.id, smsId },
+      now: this.clock.now(),
+      correlationId: paid.correlationId,
+    });
     return { notifyMessageId: await this.notify(trx, payment, 'payment.completed', null, terms.renewalConsent, paid) };
   }
 
@@ -83,23 +112,47 @@ export class Settlement {
     return this.finish(trx, payment, 'released', reason);
   }
 
-  private async finish(trx: PayserverDb, payment: Payment, status: 'failed' | 'released', reason: string): Promise<boolean> {
-    if (!(await paymentStore.move(trx, payment.id, status, this.clock.now().toISOString(), { failure_code: reason, code_hash: null }))) return false;
+  private async finish(
+    trx: PayserverDb,
+    payment: Payment,
+    status: 'failed' | 'released',
+    reason: string,
+  ): Promise<boolean> {
+    if (
+      !(await paymentStore.move(trx, payment.id, status, this.clock.now().toISOString(), {
+        failure_code: reason,
+        code_hash: null,
+      }))
+    )
+      return false;
     if (payment.hold_id) await this.ledger.release(trx, payment.hold_id);
     return true;
   }
 
-  private async notify(trx: PayserverDb, payment: Payment, type: 'payment.completed' | 'payment.failed', failureCode: string | null, renewalConsent?: boolean, known?: { correlationId: string | null }): Promise<string> {
-    return tellBackend(trx, this.random, this.clock.now(), {
-      type,
-      orderId: payment.order_id,
-      attempt: payment.attempt,
-      paymentId: payment.id,
-      amountMinor: Number(payment.amount_minor),
-      currency: payment.currency,
-      failureCode,
-      ...(renewalConsent === undefined ? {} : { renewalConsent }),
-      ...(type === 'payment.completed' && payment.source ? { source: payment.source } : {}),
-    }, known);
+  private async notify(
+    trx: PayserverDb,
+    payment: Payment,
+    type: 'payment.completed' | 'payment.failed',
+    failureCode: string | null,
+    renewalConsent?: boolean,
+    known?: { correlationId: string | null },
+  ): Promise<string> {
+    return tellBackend(
+      trx,
+      this.random,
+      this.clock.now(),
+      {
+        type,
+        orderId: payment.order_id,
+        attempt: payment.attempt,
+        paymentId: payment.id,
+        amountMinor: Number(payment.amount_minor),
+        currency: payment.currency,
+        failureCode,
+        ...(renewalConsent === undefined ? {} : { renewalConsent }),
+        ...(type === 'payment.completed' && payment.source ? { source: payment.source } : {}),
+      },
+      known,
+    );
   }
 }

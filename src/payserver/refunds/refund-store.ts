@@ -14,6 +14,12 @@ export const refundStore = {
 
   /** The refunds of an order's payments, oldest first. */
   async ofOrder(db: PayserverDb, orderId: string): Promise<RefundRow[]> {
-    return db.selectFrom('refunds').selectAll().where('order_id', '=', orderId).orderBy('created_at').orderBy('id').execute();
+    return db
+      .selectFrom('refunds')
+      .selectAll()
+      .where('order_id', '=', orderId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
   },
 };

@@ -97,8 +97,20 @@ export class RefundsService {
     await refundStore.insert(trx, row);
     if (!failureCode && payment) {
       const smsId = this.deps.random.id('sms');
-      await smsLog.queued(trx, { id: smsId, kind: 'refund', to: payment.phone, from: this.deps.options.smsFrom, now, ref: req.refundId });
-      await enqueue(trx, { id: this.deps.random.id('obx'), topic: REFUND_SMS_TOPIC, payload: { refundId: req.refundId, smsId }, now });
+      await smsLog.queued(trx, {
+        id: smsId,
+        kind: 'refund',
+        to: payment.phone,
+        from: this.deps.options.smsFrom,
+        now,
+        ref: req.refundId,
+      });
+      await enqueue(trx, {
+        id: this.deps.random.id('obx'),
+        topic: REFUND_SMS_TOPIC,
+        payload: { refundId: req.refundId, smsId },
+        now,
+      });
     }
     await tellBackend(trx, this.deps.random, now, {
       type: failureCode ? 'refund.failed' : 'refund.succeeded',
@@ -120,8 +132,18 @@ export class RefundsService {
     if (!refund || !payment) return;
     // Sent already (a delivery retried after the gateway took it): once is enough.
     if ((await smsLog.byId(this.deps.db, smsId))?.status !== 'queued') return;
-    const text = refundSms(this.deps.options.locale, { ...(await receiptLabels(this.deps.db, refund.order_id, refund.source, payment.account_id)), amountMinor: Number(refund.amount_minor), currency: refund.currency, orderId: refund.order_id });
-    const { gatewayId } = await this.deps.gateway.send({ ref: smsId, to: payment.phone, from: this.deps.options.smsFrom, text });
+    const text = refundSms(this.deps.options.locale, {
+      ...(await receiptLabels(this.deps.db, refund.order_id, refund.source, payment.account_id)),
+      amountMinor: Number(refund.amount_minor),
+      currency: refund.currency,
+      orderId: refund.order_id,
+    });
+    const { gatewayId } = await this.deps.gateway.send({
+      ref: smsId,
+      to: payment.phone,
+      from: this.deps.options.smsFrom,
+      text,
+    });
     await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
   }
 }

@@ -54,7 +54,10 @@ export class RenewalsService {
   private async prior(orderId: string): Promise<StartPaymentResult | null> {
     const p = await paymentStore.smsPaymentOf(this.deps.db, orderId, 1, 'renewal');
     if (!p) return null;
-    return { state: p.status === 'captured' || p.status === 'refunded' ? 'paid' : 'failed', failureCode: p.failure_code };
+    return {
+      state: p.status === 'captured' || p.status === 'refunded' ? 'paid' : 'failed',
+      failureCode: p.failure_code,
+    };
   }
 
   private async chargeIn(trx: PayserverDb, req: RenewalRequest): Promise<StartPaymentResult> {
@@ -64,10 +67,33 @@ export class RenewalsService {
     await checkoutStore.ensure(trx, { ...req, linkTokenHash: sha256(this.deps.random.token()), phone, now });
     if (!(await checkoutStore.take(trx, req.orderId, phone, 1))) return { state: 'closed', failureCode: null };
     const paymentId = this.deps.random.id('pay');
-    const base = newPayment({ id: paymentId, order_id: req.orderId, attempt: 1, method: 'renewal', phone, amount_minor: req.amountMinor, currency: req.currency, status: 'pending', created_at: now.toISOString() });
+    const base = newPayment({
+      id: paymentId,
+      order_id: req.orderId,
+      attempt: 1,
+      method: 'renewal',
+      phone,
+      amount_minor: req.amountMinor,
+      currency: req.currency,
+      status: 'pending',
+      created_at: now.toISOString(),
+    });
     const fail = async (failureCode: string): Promise<StartPaymentResult> => {
-      await paymentStore.insert(trx, { ...base, status: 'failed', failure_code: failureCode, completed_at: now.toISOString() });
-      await tellBackend(trx, this.deps.random, now, { type: 'payment.failed', orderId: req.orderId, attempt: 1, paymentId, amountMinor: req.amountMinor, currency: req.currency, failureCode });
+      await paymentStore.insert(trx, {
+        ...base,
+        status: 'failed',
+        failure_code: failureCode,
+        completed_at: now.toISOString(),
+      });
+      await tellBackend(trx, this.deps.random, now, {
+        type: 'payment.failed',
+        orderId: req.orderId,
+        attempt: 1,
+        paymentId,
+        amountMinor: req.amountMinor,
+        currency: req.currency,
+        failureCode,
+      });
       return { state: 'failed', failureCode };
     };
     const account = await accountStore.byPhone(trx, phone);
@@ -91,5 +117,4 @@ export class RenewalsService {
     if (!(await this.deps.settlement.capture(trx, payment))) return { state: 'closed', failureCode: null };
     return { state: 'paid', failureCode: null };
   }
-
 }

@@ -2,8 +2,16 @@ import type { StatementRow } from '../../contracts/provider-api.ts';
 import { businessDay } from '../../lib/business-day.ts';
 import type { PayserverDb } from '../schema.ts';
 
-
-export const STATEMENT_COLUMNS = ['type', 'payment_id', 'refund_id', 'order_id', 'amount_minor', 'currency', 'source', 'at'] as const;
+export const STATEMENT_COLUMNS = [
+  'type',
+  'payment_id',
+  'refund_id',
+  'order_id',
+  'amount_minor',
+  'currency',
+  'source',
+  'at',
+] as const;
 
 /**
  * The payment server's statement of a business day (Alipay's daily bill):
@@ -27,8 +35,26 @@ export async function statementOf(db: PayserverDb, date: string, timeZone: strin
     .where('created_at', '<', end)
     .execute();
   const rows: StatementRow[] = [
-    ...captures.map((p) => ({ type: 'payment' as const, payment_id: p.id, refund_id: '', order_id: p.order_id, amount_minor: Number(p.amount_minor), currency: p.currency, source: p.source ?? '', at: p.completed_at! })),
-    ...refunds.map((r) => ({ type: 'refund' as const, payment_id: r.payment_id, refund_id: r.id, order_id: r.order_id, amount_minor: Number(r.amount_minor), currency: r.currency, source: r.source ?? '', at: r.created_at })),
+    ...captures.map((p) => ({
+      type: 'payment' as const,
+      payment_id: p.id,
+      refund_id: '',
+      order_id: p.order_id,
+      amount_minor: Number(p.amount_minor),
+      currency: p.currency,
+      source: p.source ?? '',
+      at: p.completed_at!,
+    })),
+    ...refunds.map((r) => ({
+      type: 'refund' as const,
+      payment_id: r.payment_id,
+      refund_id: r.id,
+      order_id: r.order_id,
+      amount_minor: Number(r.amount_minor),
+      currency: r.currency,
+      source: r.source ?? '',
+      at: r.created_at,
+    })),
   ];
   return rows.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.payment_id < b.payment_id ? -1 : 1));
 }

@@ -4,7 +4,11 @@ import type { Entitlement, Order, Product, Subscription } from '../../contracts/
 export type { Entitlement, Order, Product, Subscription };
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -34,18 +38,35 @@ export class TvApi {
     } catch {
       data = null;
     }
-    if (!res.ok) throw new ApiError(res.status, (data && data.code) || 'other', (data && data.detail) || res.statusText);
+    if (!res.ok)
+      throw new ApiError(res.status, (data && data.code) || 'other', (data && data.detail) || res.statusText);
     return data as T;
   }
 
-  products(): Promise<Product[]> { return this.call('GET', '/v1/products'); }
-  createOrder(productId: string, idempotencyKey: string): Promise<Order> { return this.call('POST', '/v1/orders', { productId }, idempotencyKey); }
-  submitPayer(orderId: string, phone: string, idempotencyKey: string): Promise<Order> { return this.call('POST', `/v1/orders/${orderId}/payer`, { phone }, idempotencyKey); }
-  order(orderId: string): Promise<Order> { return this.call('GET', `/v1/orders/${orderId}`); }
-  cancel(orderId: string): Promise<Order> { return this.call('POST', `/v1/orders/${orderId}/cancel`); }
-  entitlements(): Promise<Entitlement[]> { return this.call('GET', '/v1/entitlements'); }
-  subscriptions(): Promise<Subscription[]> { return this.call('GET', '/v1/subscriptions'); }
-  cancelSubscription(id: string, idempotencyKey: string): Promise<Subscription> { return this.call('POST', `/v1/subscriptions/${id}/cancel`, undefined, idempotencyKey); }
+  products(): Promise<Product[]> {
+    return this.call('GET', '/v1/products');
+  }
+  createOrder(productId: string, idempotencyKey: string): Promise<Order> {
+    return this.call('POST', '/v1/orders', { productId }, idempotencyKey);
+  }
+  submitPayer(orderId: string, phone: string, idempotencyKey: string): Promise<Order> {
+    return this.call('POST', `/v1/orders/${orderId}/payer`, { phone }, idempotencyKey);
+  }
+  order(orderId: string): Promise<Order> {
+    return this.call('GET', `/v1/orders/${orderId}`);
+  }
+  cancel(orderId: string): Promise<Order> {
+    return this.call('POST', `/v1/orders/${orderId}/cancel`);
+  }
+  entitlements(): Promise<Entitlement[]> {
+    return this.call('GET', '/v1/entitlements');
+  }
+  subscriptions(): Promise<Subscription[]> {
+    return this.call('GET', '/v1/subscriptions');
+  }
+  cancelSubscription(id: string, idempotencyKey: string): Promise<Subscription> {
+    return this.call('POST', `/v1/subscriptions/${id}/cancel`, undefined, idempotencyKey);
+  }
 
   async qrSvg(orderId: string): Promise<string> {
     const res = await fetch(`/v1/orders/${orderId}/pay-qr.svg`, { headers: { authorization: `Bearer ${this.token}` } });
@@ -65,12 +86,17 @@ export class TvApi {
     let timer: number | undefined;
     const poll = () => {
       if (stopped) return;
-      this.order(orderId).then((o) => {
-        onConnection(true);
-        onOrder(o);
-      }, () => onConnection(false)).then(() => {
-        if (!stopped) timer = window.setTimeout(poll, 2000);
-      });
+      this.order(orderId)
+        .then(
+          (o) => {
+            onConnection(true);
+            onOrder(o);
+          },
+          () => onConnection(false),
+        )
+        .then(() => {
+          if (!stopped) timer = window.setTimeout(poll, 2000);
+        });
     };
     if (typeof window.EventSource === 'function') {
       es = new EventSource(`/v1/orders/${orderId}/events?access_token=${encodeURIComponent(this.token)}`);

@@ -1,7 +1,11 @@
 type Child = Node | string | null | undefined | false;
 
 /** Builds an element: h('button', { class: 'x', 'data-focusable': '' }, 'text'). */
-export function h(tag: string, attrs: Record<string, string | number | boolean | ((e: Event) => void) | undefined> = {}, ...children: Child[]): HTMLElement {
+export function h(
+  tag: string,
+  attrs: Record<string, string | number | boolean | ((e: Event) => void) | undefined> = {},
+  ...children: Child[]
+): HTMLElement {
   const el = document.createElement(tag);
   for (const key of Object.keys(attrs)) {
     const v = attrs[key];
@@ -9,13 +13,26 @@ export function h(tag: string, attrs: Record<string, string | number | boolean |
     if (typeof v === 'function') el.addEventListener(key.replace(/^on/, ''), v as EventListener);
     else el.setAttribute(key, v === true ? '' : String(v));
   }
-  for (const c of children) if (c !== null && c !== undefined && c !== false) el.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+  for (const c of children)
+    if (c !== null && c !== undefined && c !== false)
+      el.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
   return el;
 }
 
 /** A focusable button that does `action` on OK. */
 export function button(label: string, action: () => void, extra: Record<string, string> = {}): HTMLElement {
-  return h('button', { type: 'button', class: `btn ${extra.class || ''}`, 'data-focusable': true, tabindex: -1, onclick: action, ...omit(extra, 'class') }, label);
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: `btn ${extra.class || ''}`,
+      'data-focusable': true,
+      tabindex: -1,
+      onclick: action,
+      ...omit(extra, 'class'),
+    },
+    label,
+  );
 }
 
 function omit(o: Record<string, string>, key: string) {

@@ -110,7 +110,8 @@ const en: typeof zh = {
   reconnecting: 'Connection lost; reconnecting…',
   extendsTo: (until: string, to: string) => `Active until ${until}; buying extends it to ${to}`,
   triesLeft: (n: number) => `${n} tries left for the code`,
-  renews: (days: number, amount: string) => `Renews every ${days} days for ${amount}; cancel any time in "My services" or by texting TD`,
+  renews: (days: number, amount: string) =>
+    `Renews every ${days} days for ${amount}; cancel any time in "My services" or by texting TD`,
   renewsShort: 'Renews',
   nextRenewal: (d: string, amount: string) => `renews ${d} for ${amount}`,
   cancelRenewal: 'Cancel renewal',

@@ -98,7 +98,10 @@ function focus(el: HTMLElement | null) {
 function ensureFocus(preferred?: string) {
   const current = stage.querySelector('.focused') as HTMLElement | null;
   if (current && stage.contains(current)) return;
-  focus((preferred && (stage.querySelector(preferred) as HTMLElement)) || (stage.querySelector(FOCUSABLE) as HTMLElement | null));
+  focus(
+    (preferred && (stage.querySelector(preferred) as HTMLElement)) ||
+      (stage.querySelector(FOCUSABLE) as HTMLElement | null),
+  );
 }
 
 function go(next: Screen) {
@@ -122,11 +125,19 @@ function go(next: Screen) {
 }
 
 function header(): HTMLElement {
-  return h('header', { class: 'bar' },
+  return h(
+    'header',
+    { class: 'bar' },
     h('div', { class: 'brand' }, t.brand),
-    h('div', { class: 'actions' },
+    h(
+      'div',
+      { class: 'actions' },
       screen.name === 'catalogue' ? button(t.myServices, () => void showServices(), { id: 'services' }) : null,
-      screen.name === 'catalogue' || screen.name === 'services' ? button(t.switchLang, switchLang, { id: 'lang' }) : null));
+      screen.name === 'catalogue' || screen.name === 'services'
+        ? button(t.switchLang, switchLang, { id: 'lang' })
+        : null,
+    ),
+  );
 }
 
 function switchLang() {
@@ -146,26 +157,74 @@ function render(preferred?: string) {
   const s = screen;
   switch (s.name) {
     case 'unprovisioned':
-      body.appendChild(h('div', { class: 'panel center' }, h('h1', {}, t.unprovisioned), h('p', {}, t.unprovisionedHelp)));
+      body.appendChild(
+        h('div', { class: 'panel center' }, h('h1', {}, t.unprovisioned), h('p', {}, t.unprovisionedHelp)),
+      );
       break;
     case 'catalogue':
       body.appendChild(h('h1', {}, t.packages));
-      body.appendChild(h('div', { class: 'grid' }, ...products.map((p) =>
-        h('button', { type: 'button', class: 'card', 'data-focusable': true, tabindex: -1, 'data-product': p.productId, onclick: () => openDetail(p) },
-          h('div', { class: 'card-title' }, nameOf(p)),
-          h('div', { class: 'price' }, money(p.amountMinor, p.currency)),
-          h('div', { class: 'muted' }, p.renews ? `${t.renewsShort} · ${t.days(p.durationDays)}` : t.days(p.durationDays))))));
+      body.appendChild(
+        h(
+          'div',
+          { class: 'grid' },
+          ...products.map((p) =>
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'card',
+                'data-focusable': true,
+                tabindex: -1,
+                'data-product': p.productId,
+                onclick: () => openDetail(p),
+              },
+              h('div', { class: 'card-title' }, nameOf(p)),
+              h('div', { class: 'price' }, money(p.amountMinor, p.currency)),
+              h(
+                'div',
+                { class: 'muted' },
+                p.renews ? `${t.renewsShort} · ${t.days(p.durationDays)}` : t.days(p.durationDays),
+              ),
+            ),
+          ),
+        ),
+      );
       preferred = preferred || '[data-product]';
       break;
     case 'detail':
-      body.appendChild(h('div', { class: 'panel' },
-        h('h1', {}, nameOf(s.product)),
-        h('div', { class: 'price big' }, money(s.product.amountMinor, s.product.currency)),
-        h('p', {}, t.days(s.product.durationDays)),
-        aboutOf(s.product) ? h('p', { class: 'lead about', 'data-testid': 'about' }, aboutOf(s.product)) : null,
-        s.activeUntil ? h('p', { class: 'lead', 'data-testid': 'extends' }, t.extendsTo(date(s.activeUntil), date(new Date(Date.parse(s.activeUntil) + s.product.durationDays * 86_400_000).toISOString()))) : null,
-        s.product.renews ? h('p', { class: 'lead', 'data-testid': 'renews' }, t.renews(s.product.durationDays, money(s.product.amountMinor, s.product.currency))) : null,
-        h('div', { class: 'row' }, button(t.buy, () => go({ name: 'phone', product: s.product, digits: '', key: newKey() }), { id: 'buy' }), button(t.back, () => go({ name: 'catalogue' })))));
+      body.appendChild(
+        h(
+          'div',
+          { class: 'panel' },
+          h('h1', {}, nameOf(s.product)),
+          h('div', { class: 'price big' }, money(s.product.amountMinor, s.product.currency)),
+          h('p', {}, t.days(s.product.durationDays)),
+          aboutOf(s.product) ? h('p', { class: 'lead about', 'data-testid': 'about' }, aboutOf(s.product)) : null,
+          s.activeUntil
+            ? h(
+                'p',
+                { class: 'lead', 'data-testid': 'extends' },
+                t.extendsTo(
+                  date(s.activeUntil),
+                  date(new Date(Date.parse(s.activeUntil) + s.product.durationDays * 86_400_000).toISOString()),
+                ),
+              )
+            : null,
+          s.product.renews
+            ? h(
+                'p',
+                { class: 'lead', 'data-testid': 'renews' },
+                t.renews(s.product.durationDays, money(s.product.amountMinor, s.product.currency)),
+              )
+            : null,
+          h(
+            'div',
+            { class: 'row' },
+            button(t.buy, () => go({ name: 'phone', product: s.product, digits: '', key: newKey() }), { id: 'buy' }),
+            button(t.back, () => go({ name: 'catalogue' })),
+          ),
+        ),
+      );
       preferred = preferred || '#buy';
       break;
     case 'phone':
@@ -176,58 +235,168 @@ function render(preferred?: string) {
       renderWaiting(body, s);
       break;
     case 'success':
-      body.appendChild(h('div', { class: 'panel center' },
-        h('div', { class: 'badge ok' }, '✓'),
-        h('h1', {}, t.success),
-        h('p', { class: 'lead' }, s.entitlement ? t.activeUntil(nameOf(s.product), date(s.entitlement.validUntil)) : nameOf(s.product)),
-        h('p', { class: 'muted', 'data-testid': 'paid' }, t.paid(money(s.order.amountMinor, s.order.currency), s.order.paidWith ? t.methods[s.order.paidWith] ?? '' : '')),
-        h('div', { class: 'row' }, button(t.done, () => go({ name: 'catalogue' }), { id: 'done' }))));
+      body.appendChild(
+        h(
+          'div',
+          { class: 'panel center' },
+          h('div', { class: 'badge ok' }, '✓'),
+          h('h1', {}, t.success),
+          h(
+            'p',
+            { class: 'lead' },
+            s.entitlement ? t.activeUntil(nameOf(s.product), date(s.entitlement.validUntil)) : nameOf(s.product),
+          ),
+          h(
+            'p',
+            { class: 'muted', 'data-testid': 'paid' },
+            t.paid(
+              money(s.order.amountMinor, s.order.currency),
+              s.order.paidWith ? (t.methods[s.order.paidWith] ?? '') : '',
+            ),
+          ),
+          h(
+            'div',
+            { class: 'row' },
+            button(t.done, () => go({ name: 'catalogue' }), { id: 'done' }),
+          ),
+        ),
+      );
       break;
     case 'failure':
-      body.appendChild(h('div', { class: 'panel center' },
-        h('div', { class: 'badge bad' }, '!'),
-        h('h1', {}, t.failed),
-        h('p', { class: 'lead', 'data-reason': s.reason }, t.reasons[s.reason] || t.reasons.other!),
-        h('div', { class: 'row' }, button(t.retry, () => go({ name: 'phone', product: s.product, digits: '', key: newKey() }), { id: 'retry' }), button(t.toCatalogue, () => go({ name: 'catalogue' })))));
+      body.appendChild(
+        h(
+          'div',
+          { class: 'panel center' },
+          h('div', { class: 'badge bad' }, '!'),
+          h('h1', {}, t.failed),
+          h('p', { class: 'lead', 'data-reason': s.reason }, t.reasons[s.reason] || t.reasons.other!),
+          h(
+            'div',
+            { class: 'row' },
+            button(t.retry, () => go({ name: 'phone', product: s.product, digits: '', key: newKey() }), {
+              id: 'retry',
+            }),
+            button(t.toCatalogue, () => go({ name: 'catalogue' })),
+          ),
+        ),
+      );
       preferred = preferred || '#retry';
       break;
     case 'services':
       body.appendChild(h('h1', {}, t.myServices));
-      body.appendChild(s.error ? h('p', { class: 'lead error', role: 'alert', 'data-testid': 'services-error' }, t.servicesError) : s.list.length === 0 ? h('p', { class: 'lead' }, t.noServices) : h('ul', { class: 'list' }, ...s.list.map((e) => {
-        const p = products.filter((x) => x.productId === e.productId)[0];
-        return h('li', { 'data-refunded': e.refunded ? 'yes' : 'no' }, h('span', {}, p ? nameOf(p) : e.service), h('span', { class: 'muted' }, e.refunded ? t.refunded : t.until(date(e.validUntil))));
-      })));
+      body.appendChild(
+        s.error
+          ? h('p', { class: 'lead error', role: 'alert', 'data-testid': 'services-error' }, t.servicesError)
+          : s.list.length === 0
+            ? h('p', { class: 'lead' }, t.noServices)
+            : h(
+                'ul',
+                { class: 'list' },
+                ...s.list.map((e) => {
+                  const p = products.filter((x) => x.productId === e.productId)[0];
+                  return h(
+                    'li',
+                    { 'data-refunded': e.refunded ? 'yes' : 'no' },
+                    h('span', {}, p ? nameOf(p) : e.service),
+                    h('span', { class: 'muted' }, e.refunded ? t.refunded : t.until(date(e.validUntil))),
+                  );
+                }),
+              ),
+      );
       if (s.subscriptions.length) {
-        body.appendChild(h('ul', { class: 'list', 'data-testid': 'subscriptions' }, ...s.subscriptions.map((sub) =>
-          h('li', { 'data-subscription': sub.subscriptionId, 'data-status': sub.status },
-            h('span', {}, titleOf(sub.productId, sub.title)),
-            h('span', { class: 'muted' }, sub.status === 'active' && sub.nextChargeAt ? t.nextRenewal(date(sub.nextChargeAt), money(sub.amountMinor, sub.currency)) : t.renewalCancelled(date(sub.currentPeriodEnd))),
-            sub.status === 'active' ? button(t.cancelRenewal, () => go({ name: 'confirm-cancel', subscription: sub, key: newKey() }), { id: `cancel-${sub.subscriptionId}` }) : null))));
+        body.appendChild(
+          h(
+            'ul',
+            { class: 'list', 'data-testid': 'subscriptions' },
+            ...s.subscriptions.map((sub) =>
+              h(
+                'li',
+                { 'data-subscription': sub.subscriptionId, 'data-status': sub.status },
+                h('span', {}, titleOf(sub.productId, sub.title)),
+                h(
+                  'span',
+                  { class: 'muted' },
+                  sub.status === 'active' && sub.nextChargeAt
+                    ? t.nextRenewal(date(sub.nextChargeAt), money(sub.amountMinor, sub.currency))
+                    : t.renewalCancelled(date(sub.currentPeriodEnd)),
+                ),
+                sub.status === 'active'
+                  ? button(t.cancelRenewal, () => go({ name: 'confirm-cancel', subscription: sub, key: newKey() }), {
+                      id: `cancel-${sub.subscriptionId}`,
+                    })
+                  : null,
+              ),
+            ),
+          ),
+        );
       }
-      body.appendChild(h('div', { class: 'row' }, button(t.back, () => go({ name: 'catalogue' }), { id: 'back' })));
+      body.appendChild(
+        h(
+          'div',
+          { class: 'row' },
+          button(t.back, () => go({ name: 'catalogue' }), { id: 'back' }),
+        ),
+      );
       preferred = preferred || '#back';
       break;
     case 'confirm-leave':
-      body.appendChild(h('div', { class: 'panel center' },
-        h('h1', {}, t.leaveTitle),
-        h('p', { class: 'lead' }, t.leaveText),
-        h('div', { class: 'row' },
-          button(t.stay, () => go({ name: 'waiting', product: s.product, order: s.order }), { id: 'stay' }),
-          button(t.leave, () => void cancel({ name: 'waiting', product: s.product, order: s.order }), { id: 'leave' }))));
+      body.appendChild(
+        h(
+          'div',
+          { class: 'panel center' },
+          h('h1', {}, t.leaveTitle),
+          h('p', { class: 'lead' }, t.leaveText),
+          h(
+            'div',
+            { class: 'row' },
+            button(t.stay, () => go({ name: 'waiting', product: s.product, order: s.order }), { id: 'stay' }),
+            button(t.leave, () => void cancel({ name: 'waiting', product: s.product, order: s.order }), {
+              id: 'leave',
+            }),
+          ),
+        ),
+      );
       preferred = preferred || '#stay';
       break;
     case 'confirm-cancel':
-      body.appendChild(h('div', { class: 'panel center' },
-        h('h1', {}, t.cancelRenewal),
-        h('p', { class: 'lead' }, t.confirmCancel(titleOf(s.subscription.productId, s.subscription.title), date(s.subscription.currentPeriodEnd))),
-        h('div', { class: 'row' },
-          button(t.confirmCancelYes, () => void confirmCancel(s), { id: 'confirm-cancel' }),
-          button(t.back, () => void showServices(), { id: 'keep' }))));
+      body.appendChild(
+        h(
+          'div',
+          { class: 'panel center' },
+          h('h1', {}, t.cancelRenewal),
+          h(
+            'p',
+            { class: 'lead' },
+            t.confirmCancel(
+              titleOf(s.subscription.productId, s.subscription.title),
+              date(s.subscription.currentPeriodEnd),
+            ),
+          ),
+          h(
+            'div',
+            { class: 'row' },
+            button(t.confirmCancelYes, () => void confirmCancel(s), { id: 'confirm-cancel' }),
+            button(t.back, () => void showServices(), { id: 'keep' }),
+          ),
+        ),
+      );
       // Keeping it is the safe default: a stray OK does not cancel.
       preferred = preferred || '#keep';
       break;
   }
-  stage.appendChild(h('footer', { class: 'hint' }, screen.name === 'phone' ? t.keypadHelp : screen.name === 'waiting' ? t.backCancels : screen.name === 'catalogue' ? t.catalogueHint : t.backHint));
+  stage.appendChild(
+    h(
+      'footer',
+      { class: 'hint' },
+      screen.name === 'phone'
+        ? t.keypadHelp
+        : screen.name === 'waiting'
+          ? t.backCancels
+          : screen.name === 'catalogue'
+            ? t.catalogueHint
+            : t.backHint,
+    ),
+  );
   ensureFocus(preferred);
 }
 
@@ -235,24 +404,53 @@ function renderPhone(body: HTMLElement, s: Extract<Screen, { name: 'phone' }>) {
   const valid = PHONE.test(s.digits);
   const early = s.digits.length >= 2 && !/^1[3-9]/.test(s.digits);
   const keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', 'del', '0', 'ok'];
-  body.appendChild(h('div', { class: 'phone-layout' },
-    h('div', { class: 'panel' },
-      h('h1', {}, t.enterPhone),
-      h('div', { class: `phone-display ${s.digits ? '' : 'empty'}`, 'data-testid': 'phone-display' }, s.digits ? groupPhone(s.digits) : '___ ____ ____'),
-      h('p', { class: `muted ${early || s.error ? 'error' : ''}`, role: 'status', 'data-testid': 'phone-status' }, busy ? t.sending : s.error || (early ? t.phoneBad : t.phoneHint)),
-      h('p', { class: 'muted' }, `${nameOf(s.product)} · ${money(s.product.amountMinor, s.product.currency)}`)),
-    h('div', { class: `keypad ${busy ? 'busy' : ''}`, 'data-trap': true, 'aria-busy': busy ? 'true' : undefined }, ...keys.map((k) =>
-      h('button', {
-        type: 'button', class: `key ${k === 'ok' ? 'key-ok' : ''}`, 'data-focusable': true, tabindex: -1, 'data-key': k,
-        'aria-disabled': k === 'ok' && (!valid || busy) ? 'true' : undefined,
-        onclick: () => pressKey(k),
-      }, k === 'del' ? `⌫ ${t.delete}` : k === 'ok' ? t.ok : k)))));
+  body.appendChild(
+    h(
+      'div',
+      { class: 'phone-layout' },
+      h(
+        'div',
+        { class: 'panel' },
+        h('h1', {}, t.enterPhone),
+        h(
+          'div',
+          { class: `phone-display ${s.digits ? '' : 'empty'}`, 'data-testid': 'phone-display' },
+          s.digits ? groupPhone(s.digits) : '___ ____ ____',
+        ),
+        h(
+          'p',
+          { class: `muted ${early || s.error ? 'error' : ''}`, role: 'status', 'data-testid': 'phone-status' },
+          busy ? t.sending : s.error || (early ? t.phoneBad : t.phoneHint),
+        ),
+        h('p', { class: 'muted' }, `${nameOf(s.product)} · ${money(s.product.amountMinor, s.product.currency)}`),
+      ),
+      h(
+        'div',
+        { class: `keypad ${busy ? 'busy' : ''}`, 'data-trap': true, 'aria-busy': busy ? 'true' : undefined },
+        ...keys.map((k) =>
+          h(
+            'button',
+            {
+              type: 'button',
+              class: `key ${k === 'ok' ? 'key-ok' : ''}`,
+              'data-focusable': true,
+              tabindex: -1,
+              'data-key': k,
+              'aria-disabled': k === 'ok' && (!valid || busy) ? 'true' : undefined,
+              onclick: () => pressKey(k),
+            },
+            k === 'del' ? `⌫ ${t.delete}` : k === 'ok' ? t.ok : k,
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 function pressKey(k: string) {
   const s = screen;
   if (s.name !== 'phone') return;
-  if (k === 'del') return go({ ...s, digits: s.digits.slice(0, -1), error: undefined }), refocus('[data-key="del"]');
+  if (k === 'del') return (go({ ...s, digits: s.digits.slice(0, -1), error: undefined }), refocus('[data-key="del"]'));
   if (k === 'ok') return void submitPhone(s);
   if (s.digits.length >= 11) return;
   const next = s.digits + k;
@@ -290,7 +488,11 @@ async function submitPhone(s: Extract<Screen, { name: 'phone' }>) {
     if (code === 'PHONE_INVALID') {
       screen = { ...s, order, error: t.phoneBad };
       render('[data-key="ok"]');
-    } else if (code === 'network' || code === 'IDEMPOTENCY_KEY_IN_USE' || (err instanceof ApiError && err.status >= 500)) {
+    } else if (
+      code === 'network' ||
+      code === 'IDEMPOTENCY_KEY_IN_USE' ||
+      (err instanceof ApiError && err.status >= 500)
+    ) {
       // Nothing is known to have happened: stay, say so, and let OK try again with the same keys.
       screen = { ...s, order, error: t.reasons.network };
       render('[data-key="ok"]');
@@ -310,29 +512,62 @@ function remaining(expiresAt: string): string {
 function renderWaiting(body: HTMLElement, s: Extract<Screen, { name: 'waiting' }>) {
   const o = s.order;
   const phone = o.payerPhoneMasked || '';
-  const what = o.status === 'paid' ? (o.failureCode === 'FULFILMENT_FAILED' ? t.refunding : t.paidWait) : o.channel === 'sms_confirm' ? t.smsCode(phone, money(o.amountMinor, o.currency)) : o.channel === 'wap_link' ? t.smsLink(phone) : t.sending;
+  const what =
+    o.status === 'paid'
+      ? o.failureCode === 'FULFILMENT_FAILED'
+        ? t.refunding
+        : t.paidWait
+      : o.channel === 'sms_confirm'
+        ? t.smsCode(phone, money(o.amountMinor, o.currency))
+        : o.channel === 'wap_link'
+          ? t.smsLink(phone)
+          : t.sending;
   const qr = h('div', { class: 'qr', 'data-testid': 'qr' });
   const left = h('p', { class: 'muted', 'data-testid': 'time-left' }, t.timeLeft(remaining(o.expiresAt)));
-  body.appendChild(h('div', { class: 'waiting-layout' },
-    h('div', { class: 'panel' },
-      h('h1', {}, t.checkPhone),
-      h('p', { class: 'lead', 'data-testid': 'instruction', 'data-channel': o.channel || '' }, what),
-      h('p', { class: 'price' }, `${nameOf(s.product)} · ${money(o.amountMinor, o.currency)}`),
-      o.triesLeft !== null && o.triesLeft !== undefined && o.status === 'awaiting_payment' ? h('p', { class: 'muted', 'data-testid': 'tries-left' }, t.triesLeft(o.triesLeft)) : null,
-      left,
-      h('p', { class: 'error', role: 'status', 'data-testid': 'connection', hidden: true }, t.reconnecting),
-      h('div', { class: 'row' },
-        button(t.changeNumber, () => go({ name: 'phone', product: s.product, order: o, digits: '', key: newKey() }), { id: 'change' }),
-        button(t.cancel, () => void cancel(s), { id: 'cancel' }))),
-    h('div', { class: 'panel qr-panel' }, qr, h('p', { class: 'muted' }, t.orScan))));
-  if (o.payUrl) api!.qrSvg(o.orderId).then((svg) => { qr.innerHTML = svg; });
-  if (ticker !== undefined) clearInterval(ticker);
-  ticker = window.setInterval(() => { left.textContent = t.timeLeft(remaining(o.expiresAt)); }, 1000);
-  if (!stopWatching) {
-    stopWatching = api!.watch(o.orderId, (next) => void onOrder(s.product, next), (ok) => {
-      const el = stage.querySelector('[data-testid="connection"]') as HTMLElement | null;
-      if (el) el.hidden = ok;
+  body.appendChild(
+    h(
+      'div',
+      { class: 'waiting-layout' },
+      h(
+        'div',
+        { class: 'panel' },
+        h('h1', {}, t.checkPhone),
+        h('p', { class: 'lead', 'data-testid': 'instruction', 'data-channel': o.channel || '' }, what),
+        h('p', { class: 'price' }, `${nameOf(s.product)} · ${money(o.amountMinor, o.currency)}`),
+        o.triesLeft !== null && o.triesLeft !== undefined && o.status === 'awaiting_payment'
+          ? h('p', { class: 'muted', 'data-testid': 'tries-left' }, t.triesLeft(o.triesLeft))
+          : null,
+        left,
+        h('p', { class: 'error', role: 'status', 'data-testid': 'connection', hidden: true }, t.reconnecting),
+        h(
+          'div',
+          { class: 'row' },
+          button(t.changeNumber, () => go({ name: 'phone', product: s.product, order: o, digits: '', key: newKey() }), {
+            id: 'change',
+          }),
+          button(t.cancel, () => void cancel(s), { id: 'cancel' }),
+        ),
+      ),
+      h('div', { class: 'panel qr-panel' }, qr, h('p', { class: 'muted' }, t.orScan)),
+    ),
+  );
+  if (o.payUrl)
+    api!.qrSvg(o.orderId).then((svg) => {
+      qr.innerHTML = svg;
     });
+  if (ticker !== undefined) clearInterval(ticker);
+  ticker = window.setInterval(() => {
+    left.textContent = t.timeLeft(remaining(o.expiresAt));
+  }, 1000);
+  if (!stopWatching) {
+    stopWatching = api!.watch(
+      o.orderId,
+      (next) => void onOrder(s.product, next),
+      (ok) => {
+        const el = stage.querySelector('[data-testid="connection"]') as HTMLElement | null;
+        if (el) el.hidden = ok;
+      },
+    );
   }
 }
 
@@ -342,7 +577,11 @@ async function onOrder(product: Product, o: Order) {
     const list = await api!.entitlements().catch(() => [] as Entitlement[]);
     go({ name: 'success', product, order: o, entitlement: list.filter((e) => e.orderId === o.orderId)[0] });
   } else if (o.status === 'failed' || o.status === 'expired' || o.status === 'cancelled' || o.status === 'refunded') {
-    go({ name: 'failure', product, reason: o.status === 'failed' || (o.status === 'refunded' && o.failureCode) ? o.failureCode || 'other' : o.status });
+    go({
+      name: 'failure',
+      product,
+      reason: o.status === 'failed' || (o.status === 'refunded' && o.failureCode) ? o.failureCode || 'other' : o.status,
+    });
   } else if (screen.name === 'confirm-leave') {
     screen = { ...screen, order: o };
   } else if (JSON.stringify(o) !== JSON.stringify(screen.order)) {
@@ -368,20 +607,27 @@ async function cancel(s: Extract<Screen, { name: 'waiting' }>) {
 /** The package's screen; if its service is already on, it then says that buying extends it, and to when. */
 function openDetail(p: Product) {
   go({ name: 'detail', product: p });
-  api!.entitlements().then((list) => {
-    const on = list.filter((e) => e.service === p.service && Date.parse(e.validUntil) > Date.now())[0];
-    if (!on || screen.name !== 'detail' || screen.product.productId !== p.productId) return;
-    const focused = stage.querySelector('.focused');
-    screen = { ...screen, activeUntil: on.validUntil };
-    render(focused && focused.id ? `#${focused.id}` : undefined);
-  }, () => undefined);
+  api!.entitlements().then(
+    (list) => {
+      const on = list.filter((e) => e.service === p.service && Date.parse(e.validUntil) > Date.now())[0];
+      if (!on || screen.name !== 'detail' || screen.product.productId !== p.productId) return;
+      const focused = stage.querySelector('.focused');
+      screen = { ...screen, activeUntil: on.validUntil };
+      render(focused && focused.id ? `#${focused.id}` : undefined);
+    },
+    () => undefined,
+  );
 }
 
 async function showServices() {
   // A network error is said as such, never shown as "nothing active".
   try {
     const [list, subscriptions] = await Promise.all([api!.entitlements(), api!.subscriptions()]);
-    go({ name: 'services', list, subscriptions: subscriptions.filter((x) => x.status === 'active' || x.status === 'cancelled') });
+    go({
+      name: 'services',
+      list,
+      subscriptions: subscriptions.filter((x) => x.status === 'active' || x.status === 'cancelled'),
+    });
   } catch {
     go({ name: 'services', list: [], subscriptions: [], error: true });
   }
@@ -399,9 +645,13 @@ function back() {
   switch (s.name) {
     case 'phone':
       if (s.digits) pressKey('del');
-      else go(s.order ? { name: 'waiting', product: s.product, order: s.order } : { name: 'detail', product: s.product });
+      else
+        go(s.order ? { name: 'waiting', product: s.product, order: s.order } : { name: 'detail', product: s.product });
       break;
-    case 'detail': case 'services': case 'success': case 'failure':
+    case 'detail':
+    case 'services':
+    case 'success':
+    case 'failure':
       go({ name: 'catalogue' });
       break;
     case 'confirm-cancel':
