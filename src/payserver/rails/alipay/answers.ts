@@ -158,7 +158,8 @@ export function eventOfNotification(p: AlipayAnswer): RailEvent | string {
  */
 function refundEventOf(p: AlipayAnswer, outTradeNo: string, at: Date | undefined): RailEvent | string {
   const refundMinor = yuanToFen(p.refund_fee);
-  const when = parseBeijingTime(p.gmt_refund) ?? at;
+  // gmt_refund carries milliseconds (`yyyy-MM-dd HH:mm:ss.SSS`).
+  const when = parseBeijingTime(str(p.gmt_refund).slice(0, 19)) ?? at;
   if (refundMinor === undefined || !when || !str(p.out_biz_no)) return 'refund notification unreadable';
   return { type: 'refund.succeeded', outTradeNo, outRefundNo: str(p.out_biz_no), refundMinor, at: when };
 }
