@@ -65,6 +65,10 @@ export const ERROR_CATALOGUE = {
   SOURCE_NOT_FOUND: ['conflict', 'The account has no such source (wallet or card).'],
   CURRENCY_MISMATCH: ['conflict', 'The wallet holds another currency than the order.'],
   INSUFFICIENT_FUNDS: ['conflict', 'The source does not cover the amount.'],
+  RAIL_REFUSED: [
+    'conflict',
+    'The money rail (Alipay, WeChat Pay) refused the payment or refund; its own code is kept.',
+  ],
   PAYMENT_IN_PROGRESS: ['conflict', 'The order is being paid on another page at this moment.'],
   ORDER_NOT_PAID: ['conflict', 'Only a paid or fulfilled order can be refunded.'],
   IDEMPOTENCY_KEY_IN_USE: ['conflict', 'A request with this Idempotency-Key is still running.'],
