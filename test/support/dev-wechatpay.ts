@@ -64,6 +64,7 @@ export async function startDevWechatpay() {
   await app.listen({ port, host: '127.0.0.1' });
   return {
     origin,
+    dataDir,
     clock,
     gateway,
     keys: gateway.keys,
