@@ -116,49 +116,17 @@ export function mountConsole(app: FastifyInstance, o: ConsoleOptions): void {
   const layout = consoleLayout(o);
   mountSignIn(app, o, sessions, layout);
 
-  const context = (request: FastifyRequest, reply: FastifyReply): ConsoleContext => {
-    const lang = langOf(request);
-    const { [FORM_TOKEN_FIELD]: _token, ...form } = (
-      request.body && typeof request.body === 'object' ? request.body : {}
-    ) as Record<string, string | undefined>;
-    return {
-      lang,
-      say: (w) => w[lang],
-      api: async (method, url, body, headers = {}) => {
-        const res = await app.inject({
-          method: method as 'GET',
-          url,
-          headers: {
-            authorization: `Bearer ${o.adminToken}`,
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-            ...headers,
-          },
-          ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-        });
-        const type = String(res.headers['content-type'] ?? '');
-        return { status: res.statusCode, body: (type.includes('json') ? res.json() : res.body) as never };
-      },
-      query: (request.query ?? {}) as Record<string, string | undefined>,
-      params: (request.params ?? {}) as Record<string, string>,
-      form,
-      reply,
-    };
-  };
+  const context = (request: FastifyRequest, reply: FastifyReply) => consoleContext(app, o, request, reply);
 
   const serve =
     (handler: ConsolePage, method: 'GET' | 'POST') => async (request: FastifyRequest, reply: FastifyReply) => {
-      const foreign = method === 'POST' ? foreignOrigin(request, o.publicUrl) : undefined;
-      if (foreign) return refuse(reply, foreign);
       const session = await sessionOf(request);
+      const forged = method === 'POST' ? forgery(request, o.publicUrl, session) : undefined;
+      if (forged) return refuse(reply, forged);
       if (!session)
         return method === 'GET'
           ? reply.redirect('/console/sign-in', 303)
           : send(reply, 401, layout.signIn(langOf(request), 'first'));
-      if (
-        method === 'POST' &&
-        !formTokenMatches(session, ((request.body ?? {}) as Record<string, unknown>)[FORM_TOKEN_FIELD])
-      )
-        return refuse(reply, 'the form carries no anti-forgery token of this session, or a wrong one');
       const ctx = context(request, reply);
       const result = await handler(ctx);
       if ('redirect' in result) return reply.redirect(result.redirect, 303);
@@ -169,12 +137,9 @@ export function mountConsole(app: FastifyInstance, o: ConsoleOptions): void {
     reply.redirect((await sessionOf(request)) ? `/console${o.nav[0]!.path}` : '/console/sign-in', 303),
   );
   app.post('/console/sign-out', { schema: { hide: true, body: FormBody } }, async (request, reply) => {
-    const foreign = foreignOrigin(request, o.publicUrl);
-    if (foreign) return refuse(reply, foreign);
     const session = await sessionOf(request);
-    const body = (request.body ?? {}) as Record<string, unknown>;
-    if (session && !formTokenMatches(session, body[FORM_TOKEN_FIELD]))
-      return refuse(reply, 'the form carries no anti-forgery token of this session, or a wrong one');
+    const forged = forgery(request, o.publicUrl, session);
+    if (forged) return refuse(reply, forged);
     if (session) await sessions.end(session);
     reply.clearCookie(o.cookie, cookieOptions(request));
     return reply.redirect('/console/sign-in', 303);
@@ -197,7 +162,55 @@ export function mountConsole(app: FastifyInstance, o: ConsoleOptions): void {
   }
 }
 
-/** The session cookie's attributes: `Secure` whenever the browser came over https (behind a trusted proxy, per `X-Forwarded-Proto`). */
+/**
+ * Why a console POST is refused, or undefined: not from the console's own origin, or, with a live
+ * session, without that session's anti-forgery token (with none, the caller asks to sign in instead).
+ */
+function forgery(request: FastifyRequest, publicUrl: string, session: string | undefined): string | undefined {
+  const foreign = foreignOrigin(request, publicUrl);
+  if (foreign) return foreign;
+  const given = ((request.body ?? {}) as Record<string, unknown>)[FORM_TOKEN_FIELD];
+  return session && !formTokenMatches(session, given)
+    ? 'the form carries no anti-forgery token of this session, or a wrong one'
+    : undefined;
+}
+
+/** What a page or action is given for one request; the anti-forgery token is not part of its form. */
+function consoleContext(
+  app: FastifyInstance,
+  o: ConsoleOptions,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): ConsoleContext {
+  const lang = langOf(request);
+  const { [FORM_TOKEN_FIELD]: _token, ...form } = (
+    request.body && typeof request.body === 'object' ? request.body : {}
+  ) as Record<string, string | undefined>;
+  return {
+    lang,
+    say: (w) => w[lang],
+    api: async (method, url, body, headers = {}) => {
+      const res = await app.inject({
+        method: method as 'GET',
+        url,
+        headers: {
+          authorization: `Bearer ${o.adminToken}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+      });
+      const type = String(res.headers['content-type'] ?? '');
+      return { status: res.statusCode, body: (type.includes('json') ? res.json() : res.body) as never };
+    },
+    query: (request.query ?? {}) as Record<string, string | undefined>,
+    params: (request.params ?? {}) as Record<string, string>,
+    form,
+    reply,
+  };
+}
+
+/** The session cookie's attributes: `Secure` whenever the browser came over https (behind a trusted proxy). */
 const cookieOptions = (request: FastifyRequest) => ({
   path: '/console',
   httpOnly: true,
