@@ -213,6 +213,21 @@ describe("the operators' consoles in Chromium", { skip }, () => {
     await screenshot(page, 'console-statements');
   });
 
+  it("keeps the two consoles' sessions apart in one browser, and signing out ends a session for good", async () => {
+    const { backend, payserver } = sys.config.publicUrls;
+    await signIn(backend);
+    const names = (await context.cookies()).map((c) => c.name).sort();
+    assert.deepEqual(names, ['tvpay_backend_console', 'tvpay_payserver_console'], 'one cookie per console');
+    const [old] = (await context.cookies()).filter((c) => c.name === 'tvpay_payserver_console');
+    await page.goto(`${payserver}/console/accounts`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.goto(`${backend}/console/orders`);
+    assert.match(page.url(), /\/console\/orders$/, "signing out of the payment server's console leaves the back-end's");
+    await context.addCookies([old!]);
+    await page.goto(`${payserver}/console/accounts`);
+    assert.match(page.url(), /\/console\/sign-in$/, 'the old cookie, put back, no longer opens the console');
+  });
+
   it('ran without a script error on any page', () => {
     assert.deepEqual(scriptErrors, []);
   });

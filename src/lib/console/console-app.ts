@@ -83,7 +83,7 @@ const send = (reply: FastifyReply, status: number, body: string) =>
 /** Puts the session's anti-forgery token into every form that posts, so no page can forget it. */
 const withFormToken = (document: string, token: string) =>
   document.replace(
-    /<form\b[^>]*\bmethod="post"[^>]*>/gi,
+    /<form\b[^>]*\bmethod\s*=\s*["']?post\b[^>]*>/gi,
     (tag) => `${tag}<input type="hidden" name="${FORM_TOKEN_FIELD}" value="${esc(token)}">`,
   );
 
