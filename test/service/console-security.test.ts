@@ -332,6 +332,25 @@ describe('console cookies behind a TLS proxy', () => {
     assert.equal(cookie?.sameSite, 'Strict');
   });
 
+  it("counts wrong sign-ins by the client's address the proxy forwards, and believes no forwarded address without the proxy setting", async () => {
+    const attempt = (system: TestSystem, origin: string, forwardedFor: string) =>
+      system.backend.app.inject({
+        method: 'POST',
+        url: '/console/sign-in',
+        remoteAddress: '192.0.2.50',
+        headers: { ...FORM, origin, 'x-forwarded-for': forwardedFor },
+        payload: form({ token: 'not-the-token' }),
+      });
+    for (let i = 0; i < 10; i++)
+      assert.equal((await attempt(proxied, 'https://tv.example.com', '198.51.100.1')).statusCode, 401);
+    assert.equal((await attempt(proxied, 'https://tv.example.com', '198.51.100.1')).statusCode, 429);
+    assert.equal((await attempt(proxied, 'https://tv.example.com', '198.51.100.2')).statusCode, 401, 'another client');
+    // Without TVPAY_TRUST_PROXY a client cannot dodge the limit by writing a new X-Forwarded-For each time.
+    for (let i = 0; i < 10; i++)
+      assert.equal((await attempt(sys, backendOrigin, `198.51.100.${i + 10}`)).statusCode, 401);
+    assert.equal((await attempt(sys, backendOrigin, '198.51.100.99')).statusCode, 429);
+  });
+
   it('believes no X-Forwarded-Proto without TVPAY_TRUST_PROXY (the cookie of plain http is not Secure)', async () => {
     const res = await signInVia(sys.backend.app, 'https', backendOrigin, sys.secrets.adminToken);
     assert.equal(res.statusCode, 303);
