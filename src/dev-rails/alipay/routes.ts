@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { CONTENT_SECURITY_POLICY, sendDocument } from '../../lib/http/security-headers.ts';
 import { beijingTime, fenToYuan, yuanToFen } from '../../payserver/rails/alipay/amounts.ts';
 import { cashierPage, messagePage, scanPage } from './pages.ts';
-import type { DevAlipayService } from './service.ts';
+import { DEFAULT_AGREEMENT_BALANCE_FEN, type DevAlipayService } from './service.ts';
 import type { Trade } from './store.ts';
 import { signedAnswer, signedParams } from './signing.ts';
 
@@ -107,7 +107,7 @@ function cashierRoutes(app: FastifyInstance, service: DevAlipayService, keys: Ke
       }
       const paid = await service.payerPays(
         trade.trade_no,
-        action === 'pay_sign' ? { balanceFen: balanceFen ?? 100_000 } : undefined,
+        action === 'pay_sign' ? { balanceFen: balanceFen ?? DEFAULT_AGREEMENT_BALANCE_FEN } : undefined,
       );
       if (typeof paid === 'string') return sendDocument(reply.code(409), messagePage('未付款 / Not paid', paid, back));
       if (!paid.return_url) return sendDocument(reply, messagePage('付款成功 / Paid', `¥${fenToYuan(paid.total_fen)}`));
