@@ -17,6 +17,7 @@ import { buildPayserver } from './payserver/payserver.ts';
 import { KannelSmsGateway } from './sms/kannel-gateway.ts';
 import { SmppSmsGateway } from './sms/smpp-gateway.ts';
 import { DeferredInbox, type SmsInbox } from './sms/deferred-inbox.ts';
+import { StartError } from './lib/start-error.ts';
 
 /** A phone's SMS that reached the back-end's SMS link belongs to the payment server (codes go there). */
 function forwardToPayserver(config: Readonly<Config>, secrets: Secrets, log: Log) {
@@ -66,8 +67,7 @@ function gatewayFor(config: Readonly<Config>, secrets: Secrets, serviceUrl: stri
   });
 }
 
-/** A service could not start for a reason the operator can fix; the message says how, in one line. */
-export class StartError extends Error {}
+export { StartError };
 
 /** Listens, turning "address in use" into one line naming the service, the port and the variable that moves it. */
 async function listen(

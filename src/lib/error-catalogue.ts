@@ -66,6 +66,10 @@ export const ERROR_CATALOGUE = {
   CURRENCY_MISMATCH: ['conflict', 'The wallet holds another currency than the order.'],
   INSUFFICIENT_FUNDS: ['conflict', 'The source does not cover the amount.'],
   PAYMENT_IN_PROGRESS: ['conflict', 'The order is being paid on another page at this moment.'],
+  RAIL_UNAVAILABLE: [
+    'conflict',
+    'The money rail named is off here, or did not answer; `GET /v1/rails` lists those on.',
+  ],
   ORDER_NOT_PAID: ['conflict', 'Only a paid or fulfilled order can be refunded.'],
   IDEMPOTENCY_KEY_IN_USE: ['conflict', 'A request with this Idempotency-Key is still running.'],
   // Other client errors.
