@@ -18,6 +18,8 @@ import { KannelSmsGateway } from './sms/kannel-gateway.ts';
 import { SmppSmsGateway } from './sms/smpp-gateway.ts';
 import { DeferredInbox, type SmsInbox } from './sms/deferred-inbox.ts';
 import { StartError } from './lib/start-error.ts';
+import type { Rail } from './payserver/rails/rail.ts';
+import { railRegistry } from './payserver/rails/registry.ts';
 
 /** A phone's SMS that reached the back-end's SMS link belongs to the payment server (codes go there). */
 function forwardToPayserver(config: Readonly<Config>, secrets: Secrets, log: Log) {
@@ -105,7 +107,7 @@ async function listen(
 export async function startSystem(
   deps: SystemDeps,
   parts: Part[] = ALL_PARTS,
-  options: { seed?: boolean; inProcess?: boolean } = {},
+  options: { seed?: boolean; inProcess?: boolean; rails?: readonly Rail[] } = {},
 ) {
   const { config, secrets, clock, random, log } = deps;
   const banner: string[] = [];
@@ -156,6 +158,7 @@ export async function startSystem(
       random,
       gateway,
       testClock,
+      rails: railRegistry(options.rails ?? []),
       backend: inProcessTransport(peerApp('backend'), httpTransport(config.internalUrls.backend)),
       store: openDatabase(config.payserverDatabase, config.dbPoolSize, lostConnection(log)),
       log: log.child({ service: 'payserver' }),
