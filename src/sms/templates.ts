@@ -171,12 +171,12 @@ const sourceText = (locale: Locale, source: PaySource, cardLast4?: string | null
   source === 'alipay' || source === 'wechatpay'
     ? RAIL_TEXT[source][locale]
     : locale === 'zh-CN'
-    ? source === 'wallet'
-      ? '钱包'
-      : `尾号${cardLast4 ?? ''}银行卡`
-    : source === 'wallet'
-      ? 'your wallet'
-      : `card *${cardLast4 ?? ''}`;
+      ? source === 'wallet'
+        ? '钱包'
+        : `尾号${cardLast4 ?? ''}银行卡`
+      : source === 'wallet'
+        ? 'your wallet'
+        : `card *${cardLast4 ?? ''}`;
 
 /** The last 8 characters of an order id: enough for a person to quote it to the operator. */
 export const orderRef = (orderId: string) => orderId.slice(-8);
