@@ -44,7 +44,8 @@ import { PAYSERVER_COUNTED, payserverMigrations, type PayserverTables } from './
 import { railRegistry, type RailRegistry } from './rails/registry.ts';
 import { RailPayments } from './rails/rail-payments.ts';
 import { railInternalRoutes, railNotifyRoutes } from './rails/rails-routes.ts';
-import { RAIL_CLOSE_TOPIC, RAIL_LATE_REFUND_TOPIC } from './rails/rail-topics.ts';
+import { RAIL_CLOSE_TOPIC, RAIL_LATE_REFUND_TOPIC, RAIL_REFUND_TOPIC } from './rails/rail-topics.ts';
+import { RailRefunds } from './refunds/rail-refunds.ts';
 import { paymentStore } from './payments/payment-store.ts';
 
 export interface PayserverDeps {
@@ -195,7 +196,16 @@ export async function buildPayserver(deps: PayserverDeps) {
     options: { regions: config.phoneRegions },
   });
   const rails = deps.rails ?? railRegistry([]);
-  const railPayments = new RailPayments({ db, rails, settlement, random, clock, kick });
+  const railRefunds = new RailRefunds({ db, ledger, rails, refunds, random, clock, kick });
+  const railPayments = new RailPayments({
+    db,
+    rails,
+    settlement,
+    random,
+    clock,
+    kick,
+    onRefundEvent: (rail, event) => railRefunds.onEvent(rail, event),
+  });
   /** A payment that arrived for an order already ended or paid goes back in full, as the back-end would ask. */
   const refundLate = async (paymentId: string) => {
     const payment = await paymentStore.byId(db, paymentId);
@@ -230,6 +240,7 @@ export async function buildPayserver(deps: PayserverDeps) {
       async (p) => void (await backend.post('/internal/v1/subscriptions/cancel-by-phone', p)),
     ),
     handler(RAIL_CLOSE_TOPIC, (p) => railPayments.close(p)),
+    handler(RAIL_REFUND_TOPIC, (p, id, attempt) => railRefunds.request(p, id, attempt)),
     handler(RAIL_LATE_REFUND_TOPIC, (p) => refundLate(p.paymentId)),
     handler(NOTIFY_TOPIC, async (event) => {
       const answer = await backend.post<PaymentEventAnswer>('/internal/v1/payment-events', event);

@@ -242,4 +242,79 @@ describe('money rails in the payment server', () => {
     const ended = await scan(orderId, 'alipay');
     assert.deepEqual([ended.statusCode, ended.json().code], [409, 'ORDER_FINAL']);
   });
+
+  it('refunds a rail payment in part and then in full through the rail, once per refund id', async () => {
+    const { tv, orderId } = await openOrder();
+    const no = outTradeNoOf((await scan(orderId, 'alipay')).json().qrText);
+    await notify('alipay', alipay.pay(no));
+    await orderStatus(sys, orderId, 'fulfilled', tv);
+    const amount = Number((await tradeOf(no)).amount_minor);
+    const ask = (amountMinor: number, key: string) =>
+      sys.backendAdmin(
+        'POST',
+        `/admin/v1/orders/${orderId}/refunds`,
+        { amountMinor, reason: 'test' },
+        { 'idempotency-key': key },
+      );
+    const part = await ask(100, `k-${no}-1`);
+    assert.ok(part.statusCode < 300, part.body);
+    const rows = () =>
+      db().selectFrom('refunds').selectAll().where('order_id', '=', orderId).orderBy('created_at').execute();
+    await eventually(async () =>
+      assert.deepEqual(
+        (await rows()).map((r) => r.status),
+        ['succeeded'],
+      ),
+    );
+    const rest = await ask(amount - 100, `k-${no}-2`);
+    assert.ok(rest.statusCode < 300, rest.body);
+    await eventually(async () =>
+      assert.deepEqual(
+        (await rows()).map((r) => r.status),
+        ['succeeded', 'succeeded'],
+      ),
+    );
+    const refunds = [...alipay.refunds.values()].filter((r) => r.outTradeNo === no);
+    assert.deepEqual(
+      refunds.map((r) => r.refundMinor),
+      [100, amount - 100],
+    );
+    const payment = await db()
+      .selectFrom('payments')
+      .selectAll()
+      .where('id', '=', (await tradeOf(no)).payment_id)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual([payment.status, Number(payment.refunded_minor)], ['refunded', amount]);
+    await sys.walk.assertLedgerSound();
+    const refundIds = (await rows()).map((r) => r.id).sort();
+    const entries = await db()
+      .selectFrom('journal_entries')
+      .select('ref')
+      .where('kind', '=', 'rail_refund')
+      .where('ref', 'in', refundIds)
+      .execute();
+    assert.deepEqual(entries.map((e) => e.ref).sort(), refundIds);
+  });
+
+  it('refunds in full by itself a second rail payment of an order another rail already paid', async () => {
+    const { orderId } = await openOrder();
+    const ali = outTradeNoOf((await scan(orderId, 'alipay')).json().qrText);
+    const wx = outTradeNoOf((await scan(orderId, 'wechatpay')).json().qrText);
+    const wxPaid = wechatpay.pay(wx); // paid at WeChat Pay a moment before tvpay closes it
+    await notify('alipay', alipay.pay(ali));
+    assert.equal((await notify('wechatpay', wxPaid)).body, 'success');
+    const wxPayment = (await tradeOf(wx)).payment_id;
+    await eventually(async () => {
+      const refund = await db()
+        .selectFrom('refunds')
+        .selectAll()
+        .where('payment_id', '=', wxPayment)
+        .executeTakeFirst();
+      assert.equal(refund?.status, 'succeeded');
+    });
+    const c = await db().selectFrom('checkouts').selectAll().where('order_id', '=', orderId).executeTakeFirstOrThrow();
+    assert.equal(c.paid_payment_id, (await tradeOf(ali)).payment_id);
+    assert.deepEqual([...wechatpay.refunds.values()].filter((r) => r.outTradeNo === wx).length, 1);
+    await sys.walk.assertLedgerSound();
+  });
 });

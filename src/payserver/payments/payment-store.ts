@@ -205,6 +205,16 @@ export const paymentStore = {
     return row ? Number(row.refunded_minor) : undefined;
   },
 
+  /** Gives back what a refund that failed had counted against a captured payment. */
+  async giveBackRefund(trx: PayserverDb, id: string, amount: number): Promise<void> {
+    await trx
+      .updateTable('payments')
+      .set((eb) => ({ refunded_minor: eb('refunded_minor', '-', amount) }))
+      .where('id', '=', id)
+      .where('refunded_minor', '>=', amount)
+      .execute();
+  },
+
   /** An order's payments, oldest first (operators trace an order with them). */
   async ofOrder(db: PayserverDb, orderId: string): Promise<Payment[]> {
     return db
