@@ -17,6 +17,12 @@ import { buildPayserver } from './payserver/payserver.ts';
 import { KannelSmsGateway } from './sms/kannel-gateway.ts';
 import { SmppSmsGateway } from './sms/smpp-gateway.ts';
 import { DeferredInbox, type SmsInbox } from './sms/deferred-inbox.ts';
+import { StartError } from './lib/start-error.ts';
+import type { Rail } from './payserver/rails/rail.ts';
+import { railRegistry } from './payserver/rails/registry.ts';
+import { buildRails } from './payserver/rails/build-rails.ts';
+import { buildDevAlipay } from './dev-rails/alipay/index.ts';
+import { buildDevWechatpay } from './dev-rails/wechatpay/dev-wechatpay.ts';
 
 /** A phone's SMS that reached the back-end's SMS link belongs to the payment server (codes go there). */
 function forwardToPayserver(config: Readonly<Config>, secrets: Secrets, log: Log) {
@@ -25,6 +31,35 @@ function forwardToPayserver(config: Readonly<Config>, secrets: Secrets, log: Log
     const res = await httpCall(`${config.internalUrls.payserver}/v1/sms/inbound?${q}`, { timeoutMs: 10_000 });
     if (!res.ok) log.warn({ status: res.status }, 'the payment server did not take a forwarded SMS');
   };
+}
+
+/**
+ * The development Alipay and WeChat Pay of the rails that are `dev`, mounted on the development carrier's
+ * server (`/dev/alipay/…`, `/dev/wechatpay/…`): their cashier and scan pages are reached at its public URL.
+ */
+async function mountDevRails(
+  app: FastifyInstance,
+  rails: ReadonlyArray<'alipay' | 'wechatpay'>,
+  deps: { config: Readonly<Config>; clock: Clock; random: RandomSource; log: Log },
+): Promise<Array<{ close(): Promise<void> }>> {
+  const common = {
+    dataDir: deps.config.dataDir,
+    clock: deps.clock,
+    random: deps.random,
+    publicUrl: deps.config.publicUrls.carrier,
+  };
+  const mounted: Array<{ close(): Promise<void> }> = [];
+  if (rails.includes('alipay')) {
+    const dev = await buildDevAlipay({ ...common, log: deps.log.child({ service: 'dev-alipay' }) });
+    dev.routes(app);
+    mounted.push(dev);
+  }
+  if (rails.includes('wechatpay')) {
+    const dev = buildDevWechatpay({ ...common, log: deps.log.child({ service: 'dev-wechatpay' }) });
+    dev.routes(app);
+    mounted.push(dev);
+  }
+  return mounted;
 }
 
 const lostConnection = (log: Log) => (err: Error) =>
@@ -66,8 +101,7 @@ function gatewayFor(config: Readonly<Config>, secrets: Secrets, serviceUrl: stri
   });
 }
 
-/** A service could not start for a reason the operator can fix; the message says how, in one line. */
-export class StartError extends Error {}
+export { StartError };
 
 /** Listens, turning "address in use" into one line naming the service, the port and the variable that moves it. */
 async function listen(
@@ -105,7 +139,7 @@ async function listen(
 export async function startSystem(
   deps: SystemDeps,
   parts: Part[] = ALL_PARTS,
-  options: { seed?: boolean; inProcess?: boolean } = {},
+  options: { seed?: boolean; inProcess?: boolean; rails?: readonly Rail[] } = {},
 ) {
   const { config, secrets, clock, random, log } = deps;
   const banner: string[] = [];
@@ -127,7 +161,8 @@ export async function startSystem(
       '!!! TEST CLOCK ON (TVPAY_TEST_CLOCK=1): POST /admin/v1/test-clock moves time forward. Never run real payments like this. !!!',
     );
 
-  if (parts.includes('carrier') && config.sms.mode === 'dev') {
+  const devRails = (['alipay', 'wechatpay'] as const).filter((r) => config.rails[r].mode === 'dev');
+  if (parts.includes('carrier') && (config.sms.mode === 'dev' || devRails.length > 0)) {
     carrier = await buildCarrier({
       config,
       secrets,
@@ -136,10 +171,15 @@ export async function startSystem(
       random,
       log: log.child({ service: 'carrier' }),
     });
+    const gateways = await mountDevRails(carrier.app, devRails, { config, clock, random, log });
     await listen(carrier.app, 'development SMS carrier', config.host, config.ports.carrier, 'TVPAY_CARRIER_PORT');
-    running.push(carrier);
+    running.push(carrier, ...gateways);
     banner.push(`development SMS carrier  ${config.publicUrls.carrier}/dev/phones/8613800138000`);
   }
+  if (parts.includes('payserver') && devRails.length > 0)
+    banner.push(
+      `!!! DEVELOPMENT MONEY RAILS (${devRails.map((r) => `TVPAY_${r.toUpperCase()}=dev`).join(', ')}): no real money moves. !!!`,
+    );
   if (parts.includes('payserver')) {
     const inbox = new DeferredInbox();
     const gateway = gatewayFor(
@@ -156,6 +196,7 @@ export async function startSystem(
       random,
       gateway,
       testClock,
+      rails: railRegistry(options.rails ?? buildRails(config, clock)),
       backend: inProcessTransport(peerApp('backend'), httpTransport(config.internalUrls.backend)),
       store: openDatabase(config.payserverDatabase, config.dbPoolSize, lostConnection(log)),
       log: log.child({ service: 'payserver' }),

@@ -83,6 +83,34 @@ export interface Config {
   };
   /** Provisioning in the operator's own system (API "Provisioning"); without `url`, tvpay's entitlements are the provisioning. */
   fulfilment: { url: string | undefined; secret: string | undefined; deadlineSeconds: number };
+  /** The money rails (API "Real money rails"): each `off`, `dev` (the embedded development gateway) or `live`. */
+  rails: { alipay: AlipaySettings; wechatpay: WechatpaySettings };
+}
+
+/** How a rail runs: not at all, against the embedded development gateway (no real money), or at the provider. */
+export type RailMode = 'off' | 'dev' | 'live';
+
+/** Alipay's settings; the key files are read (and their absence refused) when the payment server starts. */
+export interface AlipaySettings {
+  mode: RailMode;
+  gateway: string;
+  appId: string | undefined;
+  privateKeyFile: string | undefined;
+  publicKeyFile: string | undefined;
+}
+
+/** WeChat Pay's settings (API v3, public-key mode); the key files are read when the payment server starts. */
+export interface WechatpaySettings {
+  mode: RailMode;
+  baseUrl: string;
+  mchId: string | undefined;
+  appId: string | undefined;
+  mchSerial: string | undefined;
+  privateKeyFile: string | undefined;
+  publicKeyId: string | undefined;
+  publicKeyFile: string | undefined;
+  apiV3KeyFile: string | undefined;
+  planId: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -214,6 +242,21 @@ export const EnvSchema = Type.Object({
   TVPAY_FULFILMENT_URL: httpUrl(),
   TVPAY_FULFILMENT_SECRET: secret(),
   TVPAY_FULFILMENT_DEADLINE_SECONDS: int(86_400, 1, 30 * 86_400),
+  TVPAY_ALIPAY: oneOf(['off', 'dev', 'live'], 'dev'),
+  TVPAY_ALIPAY_GATEWAY: httpUrl('https://openapi.alipay.com/gateway.do'),
+  TVPAY_ALIPAY_APP_ID: optionalText(),
+  TVPAY_ALIPAY_PRIVATE_KEY_FILE: optionalText(),
+  TVPAY_ALIPAY_PUBLIC_KEY_FILE: optionalText(),
+  TVPAY_WECHATPAY: oneOf(['off', 'dev', 'live'], 'dev'),
+  TVPAY_WECHATPAY_BASE_URL: httpUrl('https://api.mch.weixin.qq.com/'),
+  TVPAY_WECHATPAY_MCH_ID: optionalText(),
+  TVPAY_WECHATPAY_APP_ID: optionalText(),
+  TVPAY_WECHATPAY_MCH_SERIAL: optionalText(),
+  TVPAY_WECHATPAY_PRIVATE_KEY_FILE: optionalText(),
+  TVPAY_WECHATPAY_PUBLIC_KEY_ID: optionalText(),
+  TVPAY_WECHATPAY_PUBLIC_KEY_FILE: optionalText(),
+  TVPAY_WECHATPAY_APIV3_KEY_FILE: optionalText(),
+  TVPAY_WECHATPAY_PLAN_ID: optionalText(),
 });
 type Settings = Static<typeof EnvSchema>;
 
@@ -347,6 +390,27 @@ export function loadConfig(env: Env): Readonly<Config> {
       url: s.TVPAY_FULFILMENT_URL && trimmed(s.TVPAY_FULFILMENT_URL),
       secret: s.TVPAY_FULFILMENT_SECRET,
       deadlineSeconds: s.TVPAY_FULFILMENT_DEADLINE_SECONDS,
+    },
+    rails: {
+      alipay: {
+        mode: s.TVPAY_ALIPAY,
+        gateway: s.TVPAY_ALIPAY_GATEWAY,
+        appId: s.TVPAY_ALIPAY_APP_ID,
+        privateKeyFile: s.TVPAY_ALIPAY_PRIVATE_KEY_FILE,
+        publicKeyFile: s.TVPAY_ALIPAY_PUBLIC_KEY_FILE,
+      },
+      wechatpay: {
+        mode: s.TVPAY_WECHATPAY,
+        baseUrl: s.TVPAY_WECHATPAY_BASE_URL,
+        mchId: s.TVPAY_WECHATPAY_MCH_ID,
+        appId: s.TVPAY_WECHATPAY_APP_ID,
+        mchSerial: s.TVPAY_WECHATPAY_MCH_SERIAL,
+        privateKeyFile: s.TVPAY_WECHATPAY_PRIVATE_KEY_FILE,
+        publicKeyId: s.TVPAY_WECHATPAY_PUBLIC_KEY_ID,
+        publicKeyFile: s.TVPAY_WECHATPAY_PUBLIC_KEY_FILE,
+        apiV3KeyFile: s.TVPAY_WECHATPAY_APIV3_KEY_FILE,
+        planId: s.TVPAY_WECHATPAY_PLAN_ID,
+      },
     },
   };
   return deepFreeze(config);

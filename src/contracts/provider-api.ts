@@ -117,7 +117,8 @@ export type RefundRequest = Static<typeof RefundRequest>;
 
 /** What the payment server did with a refund; the back-end learns it again by a PaymentEvent. */
 export const RefundAnswer = Type.Object({
-  status: Type.Union([Type.Literal('succeeded'), Type.Literal('failed')]),
+  /** `pending`: a rail's refund whose outcome is not learnt yet; the PaymentEvent follows when it is. */
+  status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]),
   failureCode: Type.Union([Type.String(), Type.Null()]),
 });
 export type RefundAnswer = Static<typeof RefundAnswer>;

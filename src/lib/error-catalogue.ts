@@ -76,6 +76,10 @@ export const ERROR_CATALOGUE = {
     'The money rail (Alipay, WeChat Pay) refused the payment or refund; its own code is kept.',
   ],
   PAYMENT_IN_PROGRESS: ['conflict', 'The order is being paid on another page at this moment.'],
+  RAIL_UNAVAILABLE: [
+    'conflict',
+    'The money rail named is off here, or did not answer; `GET /v1/rails` lists those on.',
+  ],
   ORDER_NOT_PAID: ['conflict', 'Only a paid or fulfilled order can be refunded.'],
   IDEMPOTENCY_KEY_IN_USE: ['conflict', 'A request with this Idempotency-Key is still running.'],
   // Other client errors.

@@ -41,6 +41,12 @@ import { CANCEL_REPLY_TOPIC } from './confirmations/reply-service.ts';
 import { TEXT_SMS_TOPIC, textSender } from '../sms/text-sms.ts';
 import { testClockRoutes, type TestClock } from '../lib/http/test-clock-routes.ts';
 import { PAYSERVER_COUNTED, payserverMigrations, type PayserverTables } from './schema.ts';
+import { railRegistry, type RailRegistry } from './rails/registry.ts';
+import { RailPayments } from './rails/rail-payments.ts';
+import { railInternalRoutes, railNotifyRoutes } from './rails/rails-routes.ts';
+import { RAIL_CLOSE_TOPIC, RAIL_LATE_REFUND_TOPIC, RAIL_REFUND_TOPIC } from './rails/rail-topics.ts';
+import { RailRefunds } from './refunds/rail-refunds.ts';
+import { paymentStore } from './payments/payment-store.ts';
 
 export interface PayserverDeps {
   config: Readonly<Config>;
@@ -54,6 +60,8 @@ export interface PayserverDeps {
   backend?: PeerTransport;
   /** With TVPAY_TEST_CLOCK: the process's clock, which operators move forward. */
   testClock?: TestClock;
+  /** The money rails that are on (none when not given). */
+  rails?: RailRegistry;
 }
 
 /**
@@ -187,6 +195,30 @@ export async function buildPayserver(deps: PayserverDeps) {
     kick,
     options: { regions: config.phoneRegions },
   });
+  const rails = deps.rails ?? railRegistry([]);
+  const railRefunds = new RailRefunds({ db, ledger, rails, refunds, random, clock, kick });
+  const railPayments = new RailPayments({
+    db,
+    rails,
+    settlement,
+    random,
+    clock,
+    kick,
+    onRefundEvent: (rail, event) => railRefunds.onEvent(rail, event),
+  });
+  /** A payment that arrived for an order already ended or paid goes back in full, as the back-end would ask. */
+  const refundLate = async (paymentId: string) => {
+    const payment = await paymentStore.byId(db, paymentId);
+    if (!payment) return;
+    await refunds.refund({
+      refundId: lateRefundId(paymentId),
+      orderId: payment.order_id,
+      paymentId,
+      amountMinor: Number(payment.amount_minor),
+      currency: payment.currency,
+      reason: 'The order had ended when the payment arrived.',
+    });
+  };
   const backend = new SignedClient(
     deps.backend ?? httpTransport(config.internalUrls.backend),
     secrets.serviceSecret,
@@ -207,21 +239,14 @@ export async function buildPayserver(deps: PayserverDeps) {
       CANCEL_REPLY_TOPIC,
       async (p) => void (await backend.post('/internal/v1/subscriptions/cancel-by-phone', p)),
     ),
+    handler(RAIL_CLOSE_TOPIC, (p) => railPayments.close(p)),
+    handler(RAIL_REFUND_TOPIC, (p, id, attempt) => railRefunds.request(p, id, attempt)),
+    handler(RAIL_LATE_REFUND_TOPIC, (p) => refundLate(p.paymentId)),
     handler(NOTIFY_TOPIC, async (event) => {
       const answer = await backend.post<PaymentEventAnswer>('/internal/v1/payment-events', event);
       crashPoint('payserver.after-notify');
       // A payment the back-end refused (its order had ended) goes back to the payer as an ordinary refund.
-      if (answer.result === 'rejected' && event.type === 'payment.completed') {
-        const { orderId, paymentId, amountMinor, currency } = event;
-        await refunds.refund({
-          refundId: lateRefundId(paymentId),
-          orderId,
-          paymentId,
-          amountMinor,
-          currency,
-          reason: 'The order had ended when the payment arrived.',
-        });
-      }
+      if (answer.result === 'rejected' && event.type === 'payment.completed') await refundLate(event.paymentId);
     }),
   ];
 
@@ -256,6 +281,8 @@ export async function buildPayserver(deps: PayserverDeps) {
   });
   statementInternalRoute(app, db, config.businessTimeZone, signed);
   internalRoutes(app, { accounts, payments, refunds, renewals, regions: config.phoneRegions, signed });
+  railInternalRoutes(app, { rails, payments: railPayments, signed });
+  await railNotifyRoutes(app, { rails, payments: railPayments });
   smsGatewayRoutes(app, {
     db: shared,
     inboundToken: secrets.smsInboundToken,
@@ -276,7 +303,10 @@ export async function buildPayserver(deps: PayserverDeps) {
     });
   });
 
-  const sweeper = core.sweeper(() => payments.expire(), [{ table: 'page_sessions', key: 'id', dated: 'created_at' }]);
+  const sweeper = core.sweeper(async () => {
+    await payments.expire();
+    await railPayments.sweep();
+  }, [{ table: 'page_sessions', key: 'id', dated: 'created_at' }]);
 
   return assembleService({
     app,
@@ -292,6 +322,7 @@ export async function buildPayserver(deps: PayserverDeps) {
       refunds,
       replies,
       checkout,
+      rails: railPayments,
       /** What an SMS link (SMPP) hands over: replies and delivery receipts. */
       sms: {
         reply: (from: string, text: string) => replies.handle(from, text),

@@ -1,3 +1,4 @@
+import type { RailName } from './rails/rail.ts';
 import { consoleSessionsMigration } from '../lib/console/console-session.ts';
 import { rowCountsMigration, SMS_COUNTED, type CountedTable } from '../lib/metrics/row-counts.ts';
 import { sql, type Kysely, type Migration } from 'kysely';
@@ -57,10 +58,12 @@ export interface PayserverTables extends CommonTables {
     id: string;
     order_id: string;
     attempt: number;
-    method: 'sms_code' | 'page' | 'renewal';
+    /** `scan`: a rail's QR shown on the TV; `rail_page`: a rail's payment page reached from the checkout page. */
+    method: 'sms_code' | 'page' | 'renewal' | 'scan' | 'rail_page';
+    /** The payer's phone; empty for a scan, whose payer tvpay never learns. */
     phone: string;
     account_id: string | null;
-    source: 'wallet' | 'card' | null;
+    source: 'wallet' | 'card' | RailName | null;
     hold_id: string | null;
     amount_minor: number;
     currency: string;
@@ -81,10 +84,43 @@ export interface PayserverTables extends CommonTables {
     order_id: string;
     amount_minor: number;
     currency: string;
-    source: 'wallet' | 'card' | null;
-    status: 'succeeded' | 'failed';
+    source: 'wallet' | 'card' | RailName | null;
+    /** `pending`: asked of a rail, its outcome not learnt yet (settled by `queryRefund`). */
+    status: 'pending' | 'succeeded' | 'failed';
     failure_code: string | null;
     created_at: string;
+  };
+  /** What tvpay knows of each trade at a money rail: one per rail payment attempt. */
+  rail_trades: {
+    /** tvpay's trade number (letters and digits), the rail's `out_trade_no`. */
+    out_trade_no: string;
+    rail: RailName;
+    /** The `payments` row the trade pays (method `scan` or `rail_page`, source the rail). */
+    payment_id: string;
+    order_id: string;
+    kind: 'qr' | 'redirect' | 'agreement_charge';
+    state: RailTradeState;
+    /** The rail's own number for it, once paid (unique per rail: a payment is applied once). */
+    provider_trade_no: string | null;
+    /** What the TV shows as a QR code (the rail's own text, unchanged). */
+    qr_text: string | null;
+    amount_minor: number;
+    currency: string;
+    expires_at: string;
+    created_at: string;
+    updated_at: string;
+    /** When the sweeper next asks the rail about it (null: nothing left to ask). */
+    next_check_at: string | null;
+  };
+  /** Each call about a rail trade and each notification, in order, for the operator's timeline (no secrets). */
+  rail_trade_log: {
+    id: string;
+    out_trade_no: string;
+    at: string;
+    /** `start`, `query`, `close`, `refund`, `query_refund`, `notification`. */
+    what: string;
+    /** What was learnt (`qr`, `paid`, `unknown`, `refused: …`). */
+    outcome: string;
   };
   page_sessions: {
     id: string;
@@ -100,6 +136,9 @@ export interface PayserverTables extends CommonTables {
 }
 
 export type PayserverDb = Kysely<PayserverTables>;
+
+/** A rail trade's states, forward only: `created → (qr | redirected | charging) → paid | failed | closed`, plus `unknown`. */
+export type RailTradeState = 'created' | 'qr' | 'redirected' | 'charging' | 'unknown' | 'paid' | 'failed' | 'closed';
 
 const core: Migration = {
   async up(db: Kysely<any>) {
@@ -280,6 +319,58 @@ const sweepIndexes: Migration = {
   },
 };
 
+/**
+ * Money rails: their trades and the log of every call and notification about them. An order may now have
+ * many rail payments of one attempt (a QR per rail, a page payment), so the one-payment-per-attempt index
+ * holds only for the wallet's own methods.
+ */
+const railTrades: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.dropIndex('payments_attempt').execute();
+    await db.schema
+      .createIndex('payments_attempt')
+      .on('payments')
+      .columns(['order_id', 'attempt', 'method'])
+      .unique()
+      .where(sql.ref('method'), 'in', sql`('sms_code', 'page', 'renewal')`)
+      .execute();
+    await db.schema
+      .createTable('rail_trades')
+      .addColumn('out_trade_no', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('rail', 'varchar(16)', (c) => c.notNull())
+      .addColumn('payment_id', 'varchar(64)', (c) => c.notNull().unique())
+      .addColumn('order_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+      .addColumn('state', 'varchar(16)', (c) => c.notNull())
+      .addColumn('provider_trade_no', 'varchar(64)')
+      .addColumn('qr_text', 'varchar(512)')
+      .addColumn('amount_minor', 'bigint', (c) => c.notNull())
+      .addColumn('currency', 'varchar(3)', (c) => c.notNull())
+      .addColumn('expires_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('next_check_at', 'varchar(32)')
+      .execute();
+    await db.schema
+      .createIndex('rail_trades_provider_no')
+      .on('rail_trades')
+      .columns(['rail', 'provider_trade_no'])
+      .unique()
+      .execute();
+    await db.schema.createIndex('rail_trades_order').on('rail_trades').columns(['order_id', 'rail']).execute();
+    await db.schema.createIndex('rail_trades_check').on('rail_trades').column('next_check_at').execute();
+    await db.schema
+      .createTable('rail_trade_log')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('out_trade_no', 'varchar(64)', (c) => c.notNull())
+      .addColumn('at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('what', 'varchar(16)', (c) => c.notNull())
+      .addColumn('outcome', 'varchar(200)', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('rail_trade_log_trade').on('rail_trade_log').columns(['out_trade_no', 'at']).execute();
+  },
+};
+
 /** What the payment server's business gauges count (payserver.ts), by which columns: kept by triggers on SQLite (rowCountsMigration). */
 export const PAYSERVER_COUNTED = {
   payments: { table: 'payments', columns: ['status', 'source', 'method'] },
@@ -300,4 +391,5 @@ export const payserverMigrations: Record<string, Migration> = {
   '0011_sweep_indexes': sweepIndexes,
   '0012_row_counts': rowCountsMigration([...Object.values(PAYSERVER_COUNTED), SMS_COUNTED]),
   '0013_console_sessions': consoleSessionsMigration,
+  '0014_rail_trades': railTrades,
 };

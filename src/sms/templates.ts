@@ -40,7 +40,7 @@ export function codeSms(
     product: string;
     payee: string;
     code: string;
-    source: 'wallet' | 'card';
+    source: PaySource;
     cardLast4?: string | null;
     renewsEveryDays?: number | null;
     minutes?: number;
@@ -50,7 +50,12 @@ export function codeSms(
   const minutes = p.minutes ?? 10;
   const days = p.renewsEveryDays;
   if (locale === 'zh-CN') {
-    const via = p.source === 'wallet' ? '钱包' : `钱包余额不足，由尾号${p.cardLast4 ?? ''}银行卡`;
+    const via =
+      p.source === 'wallet'
+        ? '钱包'
+        : p.source === 'card'
+          ? `钱包余额不足，由尾号${p.cardLast4 ?? ''}银行卡`
+          : RAIL_TEXT[p.source][locale];
     // A renewing product says so plainly, with how often, how much and how to cancel: replying is the consent (two SMS at most).
     if (days)
       return fit(
@@ -65,7 +70,12 @@ export function codeSms(
       1,
     );
   }
-  const via = p.source === 'wallet' ? 'your wallet' : `card *${p.cardLast4 ?? ''} (wallet too low)`;
+  const via =
+    p.source === 'wallet'
+      ? 'your wallet'
+      : p.source === 'card'
+        ? `card *${p.cardLast4 ?? ''} (wallet too low)`
+        : RAIL_TEXT[p.source][locale];
   if (days)
     return fit(
       (t) =>
@@ -147,15 +157,26 @@ export function declinedSms(locale: Locale, p: Amount & { product: string; payee
   );
 }
 
+/** What paid (or is refunded to): the wallet, the linked card, or a money rail. */
+export type PaySource = 'wallet' | 'card' | 'alipay' | 'wechatpay';
+
+/** A money rail as a person reads it in an SMS. */
+const RAIL_TEXT = {
+  alipay: { 'zh-CN': '支付宝', en: 'Alipay' },
+  wechatpay: { 'zh-CN': '微信支付', en: 'WeChat Pay' },
+} as const;
+
 /** Where refunded money went, named the same way in every SMS: the wallet, or the card by its last four digits. */
-const sourceText = (locale: Locale, source: 'wallet' | 'card', cardLast4?: string | null) =>
-  locale === 'zh-CN'
-    ? source === 'wallet'
-      ? '钱包'
-      : `尾号${cardLast4 ?? ''}银行卡`
-    : source === 'wallet'
-      ? 'your wallet'
-      : `card *${cardLast4 ?? ''}`;
+const sourceText = (locale: Locale, source: PaySource, cardLast4?: string | null) =>
+  source === 'alipay' || source === 'wechatpay'
+    ? RAIL_TEXT[source][locale]
+    : locale === 'zh-CN'
+      ? source === 'wallet'
+        ? '钱包'
+        : `尾号${cardLast4 ?? ''}银行卡`
+      : source === 'wallet'
+        ? 'your wallet'
+        : `card *${cardLast4 ?? ''}`;
 
 /** The last 8 characters of an order id: enough for a person to quote it to the operator. */
 export const orderRef = (orderId: string) => orderId.slice(-8);
@@ -166,7 +187,7 @@ export const orderRef = (orderId: string) => orderId.slice(-8);
  */
 export function refundSms(
   locale: Locale,
-  p: Amount & { product: string; payee: string; source: 'wallet' | 'card'; cardLast4?: string | null; orderId: string },
+  p: Amount & { product: string; payee: string; source: PaySource; cardLast4?: string | null; orderId: string },
 ): string {
   const amount = amountText(locale, p);
   const to = sourceText(locale, p.source, p.cardLast4);
@@ -233,7 +254,7 @@ export function renewalNoticeSms(
 /** A renewal charged under the agreement: the receipt. */
 export function renewalReceiptSms(
   locale: Locale,
-  p: Amount & { product: string; payee: string; source: 'wallet' | 'card'; cardLast4?: string | null; orderId: string },
+  p: Amount & { product: string; payee: string; source: PaySource; cardLast4?: string | null; orderId: string },
 ): string {
   const amount = amountText(locale, p);
   const from = sourceText(locale, p.source, p.cardLast4);
@@ -327,7 +348,7 @@ export function replyAnswerSms(locale: Locale, kind: ReplyAnswer, p: { payee: st
 /** The receipt of a completed payment: product, amount, source, and the order. */
 export function paymentReceiptSms(
   locale: Locale,
-  p: Amount & { product: string; payee: string; source: 'wallet' | 'card'; cardLast4?: string | null; orderId: string },
+  p: Amount & { product: string; payee: string; source: PaySource; cardLast4?: string | null; orderId: string },
 ): string {
   const amount = amountText(locale, p);
   const from = sourceText(locale, p.source, p.cardLast4);

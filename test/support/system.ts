@@ -9,6 +9,7 @@ import { ShiftedClock } from '../../src/lib/clock.ts';
 import { cryptoRandom } from '../../src/lib/ids.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { startSystem } from '../../src/system.ts';
+import type { Rail } from '../../src/payserver/rails/rail.ts';
 import { freePorts } from './ports.ts';
 import { walk, type Answer } from './walk.ts';
 
@@ -27,6 +28,8 @@ export async function testSystem(
   options: {
     /** Collects every log line (at info) instead of discarding them. */ logs?: string[];
     inProcess?: boolean;
+    /** Money rails to run in the payment server. */
+    rails?: readonly Rail[];
   } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'tvpay-test-'));
@@ -47,6 +50,7 @@ export async function testSystem(
   const clock = new ShiftedClock();
   const system = await startSystem({ config, secrets, clock, random: cryptoRandom, log }, undefined, {
     inProcess: options.inProcess,
+    rails: options.rails,
   });
   const deviceToken = system.demoDeviceToken!;
   const call =

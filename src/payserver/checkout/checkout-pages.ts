@@ -2,7 +2,7 @@ import { html, page, type Html } from '../../lib/html.ts';
 import { formatPrice } from '../../lib/money-format.ts';
 import { maskPhone } from '../../lib/phone.ts';
 import { formatTime } from '../../lib/time-format.ts';
-import { orderRef } from '../../sms/templates.ts';
+import { orderRef, type PaySource } from '../../sms/templates.ts';
 import type { Checkout, PayOptions } from './checkout-service.ts';
 
 export type PageLang = 'zh-CN' | 'en';
@@ -21,7 +21,7 @@ export interface PageNotice {
 /** How a paid checkout was paid, for its success. */
 export interface PaidWith {
   paidAt: string;
-  source: 'wallet' | 'card';
+  source: PaySource;
   cardLast4: string | null;
 }
 
@@ -176,10 +176,19 @@ function success(lang: PageLang, c: Checkout, confirming: boolean, paid: PaidWit
 ${
   paid
     ? html`<div class="row"><span>${t.paidAt}</span><span>${formatTime(paid.paidAt, lang, timeZone)}</span></div>
-<div class="row"><span>${t.paidBy}</span><span>${paid.source === 'card' ? t.cardNamed(paid.cardLast4 ?? '') : t.wallet}</span></div>`
+<div class="row"><span>${t.paidBy}</span><span>${paidByText(lang, paid)}</span></div>`
     : ''
 }</div>`;
   return html`<div class="ok" role="status" data-outcome="${confirming ? 'confirming' : 'paid'}">${confirming ? t.confirming : t.paid}</div>${rows}`;
+}
+
+/** What paid, as the receipt names it: the wallet, the card by its last four digits, or the rail. */
+function paidByText(lang: PageLang, paid: PaidWith): string {
+  const t = T[lang];
+  if (paid.source === 'card') return t.cardNamed(paid.cardLast4 ?? '');
+  if (paid.source === 'alipay') return lang === 'zh-CN' ? '支付宝' : 'Alipay';
+  if (paid.source === 'wechatpay') return lang === 'zh-CN' ? '微信支付' : 'WeChat Pay';
+  return t.wallet;
 }
 
 /** The quick-pay consent: a box of its own, unticked, with the agreement a tap away; never one of the ways to pay. */

@@ -1,4 +1,4 @@
-import { quickPayOnSms, type Locale } from '../../sms/templates.ts';
+import { quickPayOnSms, type Locale, type PaySource } from '../../sms/templates.ts';
 import { queueText } from '../../sms/text-sms.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
@@ -172,9 +172,7 @@ export class CheckoutService {
   }
 
   /** How a paid checkout was paid, for the page's success: when, and from what. */
-  async paidWith(
-    checkout: Checkout,
-  ): Promise<{ paidAt: string; source: 'wallet' | 'card'; cardLast4: string | null } | null> {
+  async paidWith(checkout: Checkout): Promise<{ paidAt: string; source: PaySource; cardLast4: string | null } | null> {
     if (!checkout.paid_payment_id) return null;
     const payment = await paymentStore.byId(this.deps.db, checkout.paid_payment_id);
     if (!payment?.completed_at) return null;

@@ -87,10 +87,19 @@ export const checkoutStore = {
       paid_payment_id: null,
       correlation_id: correlation.current() ?? null,
     };
+    // A row a scan made first has no payer yet (phone ''): the payer's start gives it its link and phone.
     await trx
       .insertInto('checkouts')
       .values(row)
-      .onConflict((oc) => oc.column('order_id').doNothing())
+      .onConflict((oc) =>
+        row.phone
+          ? oc
+              .column('order_id')
+              .doUpdateSet({ link_token_hash: row.link_token_hash, phone: row.phone })
+              .where('checkouts.phone', '=', '')
+              .where('checkouts.status', '=', 'open')
+          : oc.column('order_id').doNothing(),
+      )
       .execute();
   },
 

@@ -21,6 +21,34 @@ describe('ledger audit', () => {
     await k.close();
   });
 
+  it('still balances with payments taken and refunded through the rails, each rail on its own clearing account', async () => {
+    const k = await ledgerKit();
+    await k.ledger.railCapture(k.db, 'alipay', 'CNY', 1200, 'pay_ali');
+    await k.ledger.railCapture(k.db, 'wechatpay', 'CNY', 800, 'pay_wx');
+    await k.ledger.railRefund(k.db, 'alipay', 'CNY', 200, 'rfd_1');
+    const audit = await auditLedger(k.db);
+    assert.deepEqual(audit.problems, []);
+    assert.equal(audit.entries, 3);
+    const b = await k.balances();
+    assert.deepEqual(
+      [b['la_alipay_CNY']!.balance, b['la_wechatpay_CNY']!.balance, b['la_merchant_CNY']!.balance],
+      [-1000, -800, 1800],
+    );
+    await k.close();
+  });
+
+  it('refuses a rail refund the merchant account cannot cover, moving nothing', async () => {
+    const k = await ledgerKit();
+    await k.ledger.railCapture(k.db, 'alipay', 'CNY', 500, 'pay_ali');
+    await assert.rejects(
+      k.db.transaction().execute((trx) => k.ledger.railRefund(trx, 'alipay', 'CNY', 600, 'rfd_1')),
+      /does not have enough money/,
+    );
+    const audit = await auditLedger(k.db);
+    assert.deepEqual([audit.ok, audit.entries], [true, 1]);
+    await k.close();
+  });
+
   it('names a balance that disagrees with its postings, a held amount without its hold, and money made from nothing', async () => {
     const k = await ledgerKit();
     const wallet = await k.open('wallet');

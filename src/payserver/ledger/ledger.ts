@@ -89,6 +89,42 @@ export class Ledger {
     return id;
   }
 
+  /**
+   * The clearing account of a money rail in a currency (`la_alipay_CNY`, `la_wechatpay_CNY`): what the rail
+   * holds for tvpay. It is of kind `external` because its balance goes below zero as the rail collects
+   * payments (the money is owed by the rail, outside tvpay), and the audit's zero total still holds.
+   */
+  async clearingAccount(trx: Db, rail: string, currency: string): Promise<string> {
+    const id = `la_${rail}_${currency}`;
+    await ensureSystemAccount(trx, id, 'external', currency);
+    return id;
+  }
+
+  /**
+   * Books a payment the rail has taken: clearing → merchant, with no hold (the money is already taken at
+   * the provider, so there is nothing of tvpay's to reserve first).
+   */
+  async railCapture(trx: Db, rail: string, currency: string, amountMinor: number, paymentId: string): Promise<void> {
+    assertPositive(amountMinor);
+    const clearing = await this.clearingAccount(trx, rail, currency);
+    const merchant = await this.systemAccount(trx, 'merchant', currency);
+    await this.post(trx, 'rail_capture', paymentId, [
+      { id: clearing, amount: -amountMinor },
+      { id: merchant, amount: amountMinor },
+    ]);
+  }
+
+  /** Books money the rail gave back to the payer: merchant → clearing, once the rail says it is refunded. */
+  async railRefund(trx: Db, rail: string, currency: string, amountMinor: number, refundId: string): Promise<void> {
+    assertPositive(amountMinor);
+    const clearing = await this.clearingAccount(trx, rail, currency);
+    const merchant = await this.systemAccount(trx, 'merchant', currency);
+    await this.post(trx, 'rail_refund', refundId, [
+      { id: merchant, amount: -amountMinor },
+      { id: clearing, amount: amountMinor },
+    ]);
+  }
+
   async openAccount(
     trx: Db,
     owner: { accountId: string; kind: 'wallet' | 'card'; currency: string; cardLast4?: string },

@@ -4,6 +4,9 @@ import type { PayserverDb, PayserverTables } from '../schema.ts';
 export type Payment = PayserverTables['payments'];
 export type PaymentStatus = Payment['status'];
 
+/** The methods of payments held on the wallet or card; the others (`scan`, `rail_page`) are rail payments. */
+export const WALLET_METHODS = ['sms_code', 'page', 'renewal'] as const;
+
 /** For each status of a payment, the statuses it may be reached from: it only moves forward. */
 export const PAYMENT_PREDECESSORS: Readonly<Record<PaymentStatus, readonly PaymentStatus[]>> = {
   pending: [],
@@ -68,13 +71,22 @@ export const paymentStore = {
       .executeTakeFirst();
   },
 
-  /** Pending payments of an order, optionally only of attempts before `beforeAttempt`, or all but `exceptId`. */
+  /**
+   * Pending payments of the wallet's own methods of an order, optionally only of attempts before
+   * `beforeAttempt`, or all but `exceptId`. A rail payment is not among them: it is not released here but
+   * closed at its rail, and only what the rail answers ends it (it may have been paid meanwhile).
+   */
   async pendingOfOrder(
     trx: PayserverDb,
     orderId: string,
     only: { beforeAttempt?: number; exceptId?: string } = {},
   ): Promise<Payment[]> {
-    let q = trx.selectFrom('payments').selectAll().where('order_id', '=', orderId).where('status', '=', 'pending');
+    let q = trx
+      .selectFrom('payments')
+      .selectAll()
+      .where('order_id', '=', orderId)
+      .where('status', '=', 'pending')
+      .where('method', 'in', [...WALLET_METHODS]);
     if (only.beforeAttempt !== undefined) q = q.where('attempt', '<', only.beforeAttempt);
     if (only.exceptId !== undefined) q = q.where('id', '!=', only.exceptId);
     return q.execute();
@@ -191,6 +203,16 @@ export const paymentStore = {
       .returning('refunded_minor')
       .executeTakeFirst();
     return row ? Number(row.refunded_minor) : undefined;
+  },
+
+  /** Gives back what a refund that failed had counted against a captured payment. */
+  async giveBackRefund(trx: PayserverDb, id: string, amount: number): Promise<void> {
+    await trx
+      .updateTable('payments')
+      .set((eb) => ({ refunded_minor: eb('refunded_minor', '-', amount) }))
+      .where('id', '=', id)
+      .where('refunded_minor', '>=', amount)
+      .execute();
   },
 
   /** An order's payments, oldest first (operators trace an order with them). */

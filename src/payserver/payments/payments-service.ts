@@ -221,6 +221,7 @@ export class PaymentsService {
       await checkoutStore.close(trx, orderId);
       for (const p of await paymentStore.pendingOfOrder(trx, orderId))
         await this.deps.settlement.release(trx, p, 'ORDER_CLOSED');
+      await this.deps.settlement.closeRailTrades(trx, orderId);
       return status === 'paid' ? ('paid' as const) : ('closed' as const);
     });
     return { state };

@@ -2,7 +2,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { topic } from '../../lib/outbox/outbox.ts';
 import type { SmsGateway } from '../../sms/gateway.ts';
 import { smsLog } from '../../sms/sms-log.ts';
-import { paymentReceiptSms, renewalReceiptSms, type Locale } from '../../sms/templates.ts';
+import { paymentReceiptSms, renewalReceiptSms, type Locale, type PaySource } from '../../sms/templates.ts';
 import { accountStore } from '../accounts/account-store.ts';
 import { checkoutStore } from '../checkout/checkout-store.ts';
 import type { PayserverDb } from '../schema.ts';
@@ -15,7 +15,7 @@ export const RECEIPT_SMS_TOPIC = topic<{ paymentId: string; smsId: string }>('sm
 export async function receiptLabels(
   db: PayserverDb,
   orderId: string,
-  source: 'wallet' | 'card' | null,
+  source: PaySource | null,
   accountId: string | null,
 ) {
   const labels = await checkoutStore.labelsOf(db, orderId);

@@ -8,8 +8,15 @@ import { checkoutStore } from '../checkout/checkout-store.ts';
 import { paymentStore, type Payment } from './payment-store.ts';
 import { RECEIPT_SMS_TOPIC } from './receipts.ts';
 import { smsLog } from '../../sms/sms-log.ts';
+import { RAIL_NAMES, type RailName } from '../rails/rail.ts';
+import { railTradeStore } from '../rails/rail-trade-store.ts';
+import { RAIL_CLOSE_TOPIC, RAIL_LATE_REFUND_TOPIC } from '../rails/rail-topics.ts';
 
 export const NOTIFY_TOPIC = topic<PaymentEvent>('notify.backend');
+
+/** The rail a payment was taken through, or null for the wallet's own sources. */
+export const railOf = (payment: Pick<Payment, 'source'>): RailName | null =>
+  (RAIL_NAMES as readonly string[]).includes(payment.source ?? '') ? (payment.source as RailName) : null;
 
 /**
  * Queues a message to the back-end (a payment's or a refund's outcome) in the
@@ -68,19 +75,57 @@ export class Settlement {
   ): Promise<{ notifyMessageId: string } | null> {
     const now = this.clock.now().toISOString();
     if (!(await paymentStore.move(trx, payment.id, 'captured', now))) return null;
+    const rail = railOf(payment);
+    // A rail has taken the money already: it is booked whatever the order's state, and given back if the order lost.
+    if (rail) await this.ledger.railCapture(trx, rail, payment.currency, Number(payment.amount_minor), payment.id);
     const paid = await checkoutStore.markPaid(trx, payment.order_id, payment.id, now);
     if (!paid) {
+      if (rail) {
+        await this.refundLate(trx, payment);
+        return null;
+      }
       // Captured a moment ago in this transaction; the order's checkout was no longer open, so it is released instead.
       await paymentStore.releaseInsteadOfCapture(trx, payment.id);
       if (payment.hold_id) await this.ledger.release(trx, payment.hold_id);
       return null;
     }
-    if (!payment.hold_id || !(await this.ledger.capture(trx, payment.hold_id))) {
+    if (!rail && (!payment.hold_id || !(await this.ledger.capture(trx, payment.hold_id)))) {
       throw new Error(`ledger invariant broken: the hold of payment ${payment.id} was not open`);
     }
     const others = await paymentStore.pendingOfOrder(trx, payment.order_id, { exceptId: payment.id });
     for (const other of others) await this.release(trx, other, 'SUPERSEDED');
-    // The payer's receipt leaves with the capture (a refused one is followed by a refund's receipt).
+    await this.closeRailTrades(trx, payment.order_id, payment.id);
+    if (payment.phone) await this.queueReceipt(trx, payment, paid.correlationId);
+    return { notifyMessageId: await this.notify(trx, payment, 'payment.completed', null, terms.renewalConsent, paid) };
+  }
+
+  /**
+   * Has every trade of the order that may still take money closed at its rail (but the one of
+   * `exceptPaymentId`): through the outbox, so the close leaves if and only if what ended the order commits.
+   */
+  async closeRailTrades(trx: PayserverDb, orderId: string, exceptPaymentId?: string): Promise<void> {
+    for (const trade of await railTradeStore.openOfOrder(trx, orderId, exceptPaymentId)) {
+      await enqueue(trx, {
+        id: this.random.id('obx'),
+        topic: RAIL_CLOSE_TOPIC,
+        payload: { outTradeNo: trade.out_trade_no },
+        now: this.clock.now(),
+      });
+    }
+  }
+
+  /** A rail payment that settled for an order already paid or ended goes back in full, by itself. */
+  private async refundLate(trx: PayserverDb, payment: Payment): Promise<void> {
+    await enqueue(trx, {
+      id: this.random.id('obx'),
+      topic: RAIL_LATE_REFUND_TOPIC,
+      payload: { paymentId: payment.id },
+      now: this.clock.now(),
+    });
+  }
+
+  /** The payer's receipt leaves with the capture (a refused one is followed by a refund's receipt). */
+  private async queueReceipt(trx: PayserverDb, payment: Payment, correlationId: string | null): Promise<void> {
     const smsId = this.random.id('sms');
     await smsLog.queued(trx, {
       id: smsId,
@@ -95,9 +140,8 @@ export class Settlement {
       topic: RECEIPT_SMS_TOPIC,
       payload: { paymentId: payment.id, smsId },
       now: this.clock.now(),
-      correlationId: paid.correlationId,
+      correlationId,
     });
-    return { notifyMessageId: await this.notify(trx, payment, 'payment.completed', null, terms.renewalConsent, paid) };
   }
 
   /** Fails a pending payment, releases its hold and tells the back-end. */
@@ -151,6 +195,7 @@ export class Settlement {
         failureCode,
         ...(renewalConsent === undefined ? {} : { renewalConsent }),
         ...(type === 'payment.completed' && payment.source ? { source: payment.source } : {}),
+        ...(type === 'payment.completed' && payment.method === 'scan' ? { channel: 'scan' as const } : {}),
       },
       known,
     );

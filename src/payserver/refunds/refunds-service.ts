@@ -10,8 +10,9 @@ import { refundSms, type Locale } from '../../sms/templates.ts';
 import { receiptLabels } from '../payments/receipts.ts';
 import { checkoutStore } from '../checkout/checkout-store.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import { paymentStore } from '../payments/payment-store.ts';
-import { tellBackend } from '../payments/settlement.ts';
+import { paymentStore, type Payment } from '../payments/payment-store.ts';
+import { railOf, tellBackend } from '../payments/settlement.ts';
+import { RAIL_REFUND_TOPIC } from '../rails/rail-topics.ts';
 import type { PayserverDb } from '../schema.ts';
 import { refundStore, type RefundRow } from './refund-store.ts';
 
@@ -68,21 +69,12 @@ export class RefundsService {
     if (prior) return answerOf(prior);
     const now = this.deps.clock.now();
     const payment = await paymentStore.byId(trx, req.paymentId);
+    const rail = payment ? railOf(payment) : null;
     let failureCode: string | null = null;
-    if (!payment || payment.order_id !== req.orderId || !payment.hold_id) failureCode = 'PAYMENT_NOT_FOUND';
+    if (!payment || payment.order_id !== req.orderId || (!payment.hold_id && !rail)) failureCode = 'PAYMENT_NOT_FOUND';
     else if (payment.currency !== req.currency) failureCode = 'CURRENCY_MISMATCH';
-    else {
-      const refunded = await paymentStore.takeRefund(trx, payment.id, req.amountMinor);
-      if (refunded === undefined) failureCode = 'REFUND_EXCEEDS_PAYMENT';
-      else {
-        await this.deps.ledger.refund(trx, payment.hold_id, req.refundId, req.amountMinor);
-        if (refunded === Number(payment.amount_minor)) {
-          await paymentStore.move(trx, payment.id, 'refunded', now.toISOString());
-          // The checkout page then says the money went back.
-          await checkoutStore.closeRefunded(trx, payment.order_id, payment.id);
-        }
-      }
-    }
+    else if ((await paymentStore.takeRefund(trx, payment.id, req.amountMinor)) === undefined)
+      failureCode = 'REFUND_EXCEEDS_PAYMENT';
     const row: RefundRow = {
       id: req.refundId,
       payment_id: req.paymentId,
@@ -90,12 +82,40 @@ export class RefundsService {
       amount_minor: req.amountMinor,
       currency: req.currency,
       source: payment?.source ?? null,
-      status: failureCode ? 'failed' : 'succeeded',
+      status: failureCode ? 'failed' : rail ? 'pending' : 'succeeded',
       failure_code: failureCode,
       created_at: now.toISOString(),
     };
     await refundStore.insert(trx, row);
+    if (row.status === 'pending') {
+      // The money is at the rail: it is asked after the commit, and the outcome settles the refund then.
+      await enqueue(trx, {
+        id: this.deps.random.id('obx'),
+        topic: RAIL_REFUND_TOPIC,
+        payload: { refundId: row.id },
+        now,
+      });
+      return answerOf(row);
+    }
     if (!failureCode && payment) {
+      await this.deps.ledger.refund(trx, payment.hold_id!, req.refundId, req.amountMinor);
+      await this.succeeded(trx, row, payment, now);
+    } else await this.tell(trx, row, payment?.attempt ?? 0, now);
+    return answerOf(row);
+  }
+
+  /**
+   * What follows a refund's money going back, wherever it went: the payment becomes `refunded` once all
+   * of it is, the payer's receipt SMS, and the message that tells the back-end, in the caller's transaction.
+   */
+  async succeeded(trx: PayserverDb, row: RefundRow, payment: Payment, now: Date): Promise<void> {
+    const refunded = (await paymentStore.byId(trx, payment.id))!.refunded_minor;
+    if (Number(refunded) === Number(payment.amount_minor)) {
+      await paymentStore.move(trx, payment.id, 'refunded', now.toISOString());
+      // The checkout page then says the money went back.
+      await checkoutStore.closeRefunded(trx, payment.order_id, payment.id);
+    }
+    if (payment.phone) {
       const smsId = this.deps.random.id('sms');
       await smsLog.queued(trx, {
         id: smsId,
@@ -103,26 +123,30 @@ export class RefundsService {
         to: payment.phone,
         from: this.deps.options.smsFrom,
         now,
-        ref: req.refundId,
+        ref: row.id,
       });
       await enqueue(trx, {
         id: this.deps.random.id('obx'),
         topic: REFUND_SMS_TOPIC,
-        payload: { refundId: req.refundId, smsId },
+        payload: { refundId: row.id, smsId },
         now,
       });
     }
+    await this.tell(trx, { ...row, status: 'succeeded', failure_code: null }, payment.attempt, now);
+  }
+
+  /** Tells the back-end a refund's outcome. */
+  async tell(trx: PayserverDb, row: RefundRow, attempt: number, now: Date): Promise<void> {
     await tellBackend(trx, this.deps.random, now, {
-      type: failureCode ? 'refund.failed' : 'refund.succeeded',
-      refundId: req.refundId,
-      orderId: req.orderId,
-      attempt: payment?.attempt ?? 0,
-      paymentId: req.paymentId,
-      amountMinor: req.amountMinor,
-      currency: req.currency,
-      failureCode,
+      type: row.status === 'succeeded' ? 'refund.succeeded' : 'refund.failed',
+      refundId: row.id,
+      orderId: row.order_id,
+      attempt,
+      paymentId: row.payment_id,
+      amountMinor: Number(row.amount_minor),
+      currency: row.currency,
+      failureCode: row.failure_code,
     });
-    return answerOf(row);
   }
 
   /** The payer's receipt: amount, product, where the money went, the order. */

@@ -1,0 +1,396 @@
+import type { ScanAnswer, ScanRequest } from '../../contracts/provider-api.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { inTransaction } from '../../lib/db/in-transaction.ts';
+import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
+import { DomainError } from '../../lib/errors.ts';
+import { sha256, type RandomSource } from '../../lib/ids.ts';
+import { RetryLater } from '../../lib/outbox/outbox.ts';
+import { checkoutStore, type Checkout } from '../checkout/checkout-store.ts';
+import { newPayment, paymentStore, type Payment } from '../payments/payment-store.ts';
+import type { Settlement } from '../payments/settlement.ts';
+import type { PayserverDb } from '../schema.ts';
+import type {
+  NotificationAnswer,
+  PaidTrade,
+  QueryOutcome,
+  Rail,
+  RailEvent,
+  RailName,
+  RawNotification,
+  StartOutcome,
+  StartRequest,
+} from './rail.ts';
+import type { RailRegistry } from './registry.ts';
+import { railTradeStore, type RailTrade } from './rail-trade-store.ts';
+
+/** How soon after a trade starts the sweeper first asks about it, and how often after: a lost notification settles within 60 s. */
+const FIRST_QUERY_MS = 10_000;
+const QUERY_EVERY_MS = 15_000;
+/** How long past its expiry an unsettled trade is still asked about (a payment made at the last moment). */
+const QUERY_AFTER_EXPIRY_MS = 10 * 60_000;
+/** At most this many trades asked about per sweep, so one pass never holds the sweeper long. */
+const SWEEP_BATCH = 50;
+
+/** What a provider is told of a notification that was verified but matches nothing of ours: not success, so it retries or gives up. */
+const UNMATCHED_ANSWER: NotificationAnswer = {
+  status: 400,
+  contentType: 'application/json; charset=utf-8',
+  body: JSON.stringify({ code: 'FAIL', message: 'unmatched' }),
+};
+
+export type ApplyResult = 'applied' | 'duplicate' | 'unmatched';
+
+/** What RailPayments is built from. */
+export interface RailPaymentsDeps {
+  db: PayserverDb;
+  rails: RailRegistry;
+  settlement: Settlement;
+  random: RandomSource;
+  clock: Clock;
+  /** Wakes the outbox worker after a commit. */
+  kick: () => void;
+  /** Applies a verified refund event of a rail (refunds are the refunds service's). */
+  onRefundEvent?: (rail: RailName, event: Extract<RailEvent, { type: `refund.${string}` }>) => Promise<ApplyResult>;
+}
+
+/**
+ * Payments through the money rails (API "Real money rails"): a trade per attempt, recorded before it is
+ * started at the rail; what the rail answers, notifies or says when asked moves it forward, and a trade
+ * found paid settles through the same Settlement as the wallet's (the order's checkout row is its one
+ * lock). An outcome not learnt is asked about again (`query`), never charged again.
+ */
+export class RailPayments {
+  constructor(private readonly deps: RailPaymentsDeps) {}
+
+  /**
+   * The QR code a TV shows for an order and a rail: the same while it can be scanned, else a new trade
+   * (`precreate` / `native`). Makes the order's checkout row if no payer attempt has yet.
+   */
+  async scan(req: ScanRequest): Promise<ScanAnswer> {
+    const rail = this.deps.rails.require(req.rail);
+    const now = this.deps.clock.now();
+    const made = await inTransaction(this.deps.db, async (trx) => {
+      await checkoutStore.ensure(trx, { ...req, linkTokenHash: sha256(this.deps.random.token()), phone: '', now });
+      const checkout = this.payable(await checkoutStore.byOrder(trx, req.orderId), now);
+      const live = await railTradeStore.liveQr(trx, req.orderId, rail.name, now.toISOString());
+      if (live) return { live };
+      return { trade: await this.openTrade(trx, checkout, rail.name, 'qr', ''), checkout };
+    });
+    if (made.live) return { rail: rail.name, qrText: made.live.qr_text!, expiresAt: made.live.expires_at };
+    const outcome = await this.start(rail, made.trade, { kind: 'qr' }, made.checkout.product_title);
+    if (outcome.state !== 'qr')
+      throw new DomainError('RAIL_UNAVAILABLE', `${rail.title.en} did not give a QR code; try again in a moment.`);
+    return { rail: rail.name, qrText: outcome.qrText, expiresAt: made.trade.expires_at };
+  }
+
+  /**
+   * Starts a trade on the rail's payment page for the checkout page's payer: the URL to redirect to.
+   * `returnUrl` brings the payer back to the checkout page, which then asks about the trade.
+   */
+  async startPage(
+    checkout: Checkout,
+    railName: string,
+    page: { returnUrl: string; payerClientIp: string },
+  ): Promise<string> {
+    const rail = this.deps.rails.require(railName);
+    const now = this.deps.clock.now();
+    const trade = await inTransaction(this.deps.db, async (trx) => {
+      const fresh = this.payable(await checkoutStore.byOrder(trx, checkout.order_id), now);
+      return this.openTrade(trx, fresh, rail.name, 'redirect', fresh.phone);
+    });
+    const outcome = await this.start(rail, trade, { kind: 'redirect', ...page }, checkout.product_title);
+    if (outcome.state !== 'redirect')
+      throw new DomainError('RAIL_UNAVAILABLE', `${rail.title.en} did not open its payment page; try again.`);
+    return outcome.url;
+  }
+
+  /** The open checkout of an order, refusing one that ended, was paid or is not in a currency the rails take. */
+  private payable(checkout: Checkout | undefined, now: Date): Checkout {
+    if (!checkout || checkout.status !== 'open' || checkout.expires_at <= now.toISOString())
+      throw new DomainError(
+        'ORDER_FINAL',
+        checkout?.status === 'paid' ? 'The order is already paid.' : 'The order has ended.',
+      );
+    if (checkout.currency !== 'CNY')
+      throw new DomainError('CURRENCY_UNSUPPORTED', `The rails take CNY only; the order is in ${checkout.currency}.`);
+    return checkout;
+  }
+
+  /** Records a new trade and the payment it would make, before anything is asked of the rail. */
+  private async openTrade(
+    trx: PayserverDb,
+    checkout: Checkout,
+    rail: RailName,
+    kind: RailTrade['kind'],
+    phone: string,
+  ): Promise<RailTrade> {
+    const now = this.deps.clock.now();
+    const paymentId = this.deps.random.id('pay');
+    await paymentStore.insert(
+      trx,
+      newPayment({
+        id: paymentId,
+        order_id: checkout.order_id,
+        attempt: checkout.attempt,
+        method: kind === 'qr' ? 'scan' : 'rail_page',
+        phone,
+        source: rail,
+        amount_minor: Number(checkout.amount_minor),
+        currency: checkout.currency,
+        status: 'pending',
+        created_at: now.toISOString(),
+      }),
+    );
+    const trade: RailTrade = {
+      // Letters and digits only, 26 characters: within both rails' rules for out_trade_no.
+      out_trade_no: `tv${sha256(this.deps.random.token()).slice(0, 24)}`,
+      rail,
+      payment_id: paymentId,
+      order_id: checkout.order_id,
+      kind,
+      state: 'created',
+      provider_trade_no: null,
+      qr_text: null,
+      amount_minor: Number(checkout.amount_minor),
+      currency: checkout.currency,
+      expires_at: checkout.expires_at,
+      created_at: now.toISOString(),
+      updated_at: now.toISOString(),
+      next_check_at: new Date(now.getTime() + FIRST_QUERY_MS).toISOString(),
+    };
+    await railTradeStore.insert(trx, trade);
+    return trade;
+  }
+
+  /** Starts a recorded trade at its rail and records what it answered. */
+  private async start(
+    rail: Rail,
+    trade: RailTrade,
+    how: { kind: 'qr' } | { kind: 'redirect'; returnUrl: string; payerClientIp: string },
+    subject: string,
+  ): Promise<StartOutcome> {
+    const request = {
+      ...how,
+      outTradeNo: trade.out_trade_no,
+      amountMinor: Number(trade.amount_minor),
+      currency: 'CNY' as const,
+      subject,
+      expiresAt: new Date(trade.expires_at),
+    } as StartRequest;
+    let outcome: StartOutcome;
+    try {
+      outcome = await rail.start(request);
+    } catch (err) {
+      // A bug of the rail's: the trade stays `created` and the sweeper asks about it.
+      outcome = { state: 'unknown', reason: `error: ${(err as Error).message}` };
+    }
+    await this.recordStart(trade, outcome);
+    return outcome;
+  }
+
+  private async recordStart(trade: RailTrade, outcome: StartOutcome): Promise<void> {
+    const now = this.deps.clock.now();
+    const at = now.toISOString();
+    const no = trade.out_trade_no;
+    await railTradeStore.log(this.deps.db, this.deps.random, {
+      outTradeNo: no,
+      at: now,
+      what: 'start',
+      outcome: describeStart(outcome),
+    });
+    if (outcome.state === 'paid') return void (await this.settlePaid(trade.rail, outcome.paid, 'start'));
+    await inTransaction(this.deps.db, async (trx) => {
+      if (outcome.state === 'qr') await railTradeStore.move(trx, no, 'qr', at, { qr_text: outcome.qrText });
+      else if (outcome.state === 'redirect') await railTradeStore.move(trx, no, 'redirected', at);
+      else if (outcome.state === 'charging') await railTradeStore.move(trx, no, 'charging', at);
+      else if (outcome.state === 'unknown') await railTradeStore.move(trx, no, 'unknown', at);
+      else if (await railTradeStore.move(trx, no, 'failed', at))
+        await paymentStore.move(trx, trade.payment_id, 'failed', at, { failure_code: outcome.code });
+    });
+  }
+
+  /**
+   * A trade the rail says is paid (notified, queried, or answered at once): matched by its number, rail
+   * and amount, then applied once: the trade moves to `paid` from an open state in the same transaction
+   * as the capture, and the rail's trade number is unique. Anything that does not match changes nothing.
+   */
+  async settlePaid(railName: RailName, paid: PaidTrade, via: string): Promise<ApplyResult> {
+    const now = this.deps.clock.now();
+    const trade = await railTradeStore.byOutTradeNo(this.deps.db, paid.outTradeNo);
+    if (!trade || trade.rail !== railName) return 'unmatched';
+    const log = (outcome: string) =>
+      railTradeStore.log(this.deps.db, this.deps.random, {
+        outTradeNo: trade.out_trade_no,
+        at: now,
+        what: via,
+        outcome,
+      });
+    if (paid.amountMinor !== Number(trade.amount_minor)) {
+      await log(`refused: paid ${paid.amountMinor}, the trade is for ${Number(trade.amount_minor)}`);
+      return 'unmatched';
+    }
+    try {
+      const applied = await inTransaction(this.deps.db, async (trx) => {
+        const at = now.toISOString();
+        if (
+          !(await railTradeStore.move(trx, trade.out_trade_no, 'paid', at, { provider_trade_no: paid.providerTradeNo }))
+        )
+          return false;
+        const payment = (await paymentStore.byId(trx, trade.payment_id)) as Payment;
+        await this.deps.settlement.capture(trx, payment);
+        return true;
+      });
+      if (!applied) return this.alreadySettled(trade.out_trade_no, paid, log);
+      await log(`paid (${paid.providerTradeNo})`);
+      this.deps.kick();
+      return 'applied';
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      await log(`refused: ${paid.providerTradeNo} is already another trade's`);
+      return 'unmatched';
+    }
+  }
+
+  /** A paid report for a trade that was already final: the same payment again, or one that contradicts what is known. */
+  private async alreadySettled(
+    outTradeNo: string,
+    paid: PaidTrade,
+    log: (outcome: string) => Promise<void>,
+  ): Promise<ApplyResult> {
+    const now = await railTradeStore.byOutTradeNo(this.deps.db, outTradeNo);
+    if (now?.state === 'paid' && now.provider_trade_no === paid.providerTradeNo) {
+      await log('paid again (already applied)');
+      return 'duplicate';
+    }
+    await log(`refused: paid reported for a trade that is ${now?.state}`);
+    return 'unmatched';
+  }
+
+  /** A trade that can no longer take money: closed, and its payment released (it never took any). */
+  async markClosed(outTradeNo: string, via: string): Promise<ApplyResult> {
+    const now = this.deps.clock.now();
+    const trade = await railTradeStore.byOutTradeNo(this.deps.db, outTradeNo);
+    if (!trade) return 'unmatched';
+    const moved = await inTransaction(this.deps.db, async (trx) => {
+      const at = now.toISOString();
+      if (!(await railTradeStore.move(trx, outTradeNo, 'closed', at))) return false;
+      await paymentStore.move(trx, trade.payment_id, 'released', at, { failure_code: 'RAIL_CLOSED' });
+      return true;
+    });
+    await railTradeStore.log(this.deps.db, this.deps.random, {
+      outTradeNo,
+      at: now,
+      what: via,
+      outcome: moved ? 'closed' : `closed again (was ${trade.state})`,
+    });
+    return moved ? 'applied' : 'duplicate';
+  }
+
+  /**
+   * One notification: verified by the rail over the raw bytes, then matched and applied once. The provider
+   * is told what the rail says for a verified, matched event; anything else changes nothing and is not success.
+   */
+  async notification(railName: RailName, raw: RawNotification): Promise<NotificationAnswer> {
+    const rail = this.deps.rails.require(railName);
+    const verdict = await rail.parseNotification(raw);
+    if (!verdict.ok) return verdict.answer;
+    const result = await this.applyEvent(rail.name, verdict.event);
+    return result === 'unmatched' ? UNMATCHED_ANSWER : verdict.answer;
+  }
+
+  private async applyEvent(rail: RailName, event: RailEvent): Promise<ApplyResult> {
+    switch (event.type) {
+      case 'trade.paid':
+        return this.settlePaid(rail, event.paid, 'notification');
+      case 'trade.closed': {
+        const trade = await railTradeStore.byOutTradeNo(this.deps.db, event.outTradeNo);
+        return trade?.rail === rail ? this.markClosed(event.outTradeNo, 'notification') : 'unmatched';
+      }
+      case 'refund.succeeded':
+      case 'refund.failed':
+        return this.deps.onRefundEvent ? this.deps.onRefundEvent(rail, event) : 'unmatched';
+      default:
+        // Quick-pay agreements through a rail are not taken yet: not success, so the rail keeps the event.
+        return 'unmatched';
+    }
+  }
+
+  /**
+   * Asks the rails about the trades due (created, shown, redirected, charging or unknown and not settled),
+   * at most SWEEP_BATCH a pass, on the injected clock: a paid one settles as a notification would.
+   */
+  async sweep(): Promise<number> {
+    const now = this.deps.clock.now();
+    let settled = 0;
+    for (const trade of await railTradeStore.dueForQuery(this.deps.db, now.toISOString(), SWEEP_BATCH)) {
+      if ((await this.check(trade)) === 'applied') settled++;
+    }
+    return settled;
+  }
+
+  /** Asks the rail about one trade and applies what it says; schedules the next question while it stays open. */
+  async check(trade: RailTrade): Promise<ApplyResult | 'open'> {
+    const rail = this.deps.rails.get(trade.rail);
+    const now = this.deps.clock.now();
+    if (!rail) return 'open';
+    let outcome: QueryOutcome;
+    try {
+      outcome = await rail.query(trade.out_trade_no);
+    } catch (err) {
+      outcome = { state: 'unknown', reason: `error: ${(err as Error).message}` };
+    }
+    await railTradeStore.log(this.deps.db, this.deps.random, {
+      outTradeNo: trade.out_trade_no,
+      at: now,
+      what: 'query',
+      outcome: describeQuery(outcome),
+    });
+    if (outcome.state === 'paid' || outcome.state === 'refunded')
+      return this.settlePaid(trade.rail, outcome.paid, 'query');
+    if (outcome.state === 'closed') return this.markClosed(trade.out_trade_no, 'query');
+    const giveUpAt = Date.parse(trade.expires_at) + QUERY_AFTER_EXPIRY_MS;
+    const next = now.getTime() + QUERY_EVERY_MS;
+    await railTradeStore.checkAgainAt(this.deps.db, trade.out_trade_no, next > giveUpAt ? null : iso(next));
+    return 'open';
+  }
+
+  /**
+   * The outbox's close of a trade whose order ended or was paid another way. `closed` (or a trade the
+   * rail never had) ends it; `paid` settles it, which refunds it in full as its order is no longer open;
+   * an unknown answer is asked again later.
+   */
+  async close({ outTradeNo }: { outTradeNo: string }): Promise<void> {
+    const trade = await railTradeStore.byOutTradeNo(this.deps.db, outTradeNo);
+    if (!trade || !['created', 'unknown', 'qr', 'redirected', 'charging'].includes(trade.state)) return;
+    const rail = this.deps.rails.get(trade.rail);
+    const later = (why: string) => new RetryLater(new Date(this.deps.clock.now().getTime() + QUERY_EVERY_MS), why);
+    if (!rail) throw later(`the rail ${trade.rail} is off`);
+    const outcome = await rail.close(outTradeNo);
+    await railTradeStore.log(this.deps.db, this.deps.random, {
+      outTradeNo,
+      at: this.deps.clock.now(),
+      what: 'close',
+      outcome: outcome.state === 'unknown' ? `unknown: ${outcome.reason}` : outcome.state,
+    });
+    if (outcome.state === 'closed') return void (await this.markClosed(outTradeNo, 'close'));
+    if (outcome.state === 'unknown') throw later(outcome.reason);
+    const checked = await this.check(trade);
+    if (checked === 'open') throw later('the rail says paid, its query does not yet');
+  }
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A start's outcome for the trade's log: states and the rail's codes, never a URL's signature or a secret. */
+function describeStart(o: StartOutcome): string {
+  if (o.state === 'failed') return `failed: ${o.code} (${o.providerCode}) ${o.message}`;
+  if (o.state === 'unknown') return `unknown: ${o.reason}`;
+  if (o.state === 'paid') return `paid (${o.paid.providerTradeNo})`;
+  return o.state;
+}
+
+function describeQuery(o: QueryOutcome): string {
+  if (o.state === 'unknown') return `unknown: ${o.reason}`;
+  if (o.state === 'paid' || o.state === 'refunded') return `${o.state} (${o.paid.providerTradeNo})`;
+  return o.state;
+}

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { eventually } from '../support/eventually.ts';
+import { orderStatus } from '../support/flows.ts';
+import { internal, openOrder, scan } from '../support/rails.ts';
+import { testSystem, type TestSystem } from '../support/system.ts';
+
+let sys: TestSystem;
+before(async () => {
+  // Both rails are `dev` by default: the development Alipay and WeChat Pay on the carrier's server.
+  sys = await testSystem({
+    TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
+    TVPAY_LIMIT_CODES_PER_PHONE: '1000',
+    TVPAY_LIMIT_ORDERS_PER_DEVICE: '1000',
+  });
+});
+after(() => sys.close());
+
+const form = (fields: Record<string, string>) => ({
+  payload: new URLSearchParams(fields).toString(),
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+});
+const db = () => sys.payserver.db;
+const tradesOf = (orderId: string) =>
+  db().selectFrom('rail_trades').selectAll().where('order_id', '=', orderId).orderBy('created_at').execute();
+
+/** The payer scans the TV's code with the app and pays on the development gateway's scan page. */
+async function payByScan(rail: 'alipay' | 'wechatpay', qrText: string) {
+  const res = await sys.carrier.app.inject({
+    method: 'POST',
+    url: rail === 'alipay' ? '/dev/alipay/scan' : '/dev/wechatpay/scan',
+    ...form(rail === 'alipay' ? { qr: qrText } : { code_url: qrText }),
+  });
+  assert.equal(res.statusCode, 200, res.body);
+}
+
+describe('money rails through the development gateways', () => {
+  it('starts with both development rails on, and says so', async () => {
+    const res = await internal(sys, 'GET', '/internal/v1/rails');
+    assert.deepEqual(
+      res.json().map((r: { rail: string }) => r.rail),
+      ['alipay', 'wechatpay'],
+    );
+    assert.ok(sys.system.banner.some((l) => /no real money moves/.test(l)));
+  });
+
+  for (const rail of ['alipay', 'wechatpay'] as const) {
+    it(`pays an order once by ${rail} scan: the dev ${rail} notifies, the order is paid and fulfilled`, async () => {
+      const { tv, orderId } = await openOrder(sys);
+      const first = await scan(sys, orderId, rail);
+      assert.equal(first.statusCode, 200, first.body);
+      assert.equal((await scan(sys, orderId, rail)).json().qrText, first.json().qrText);
+      await payByScan(rail, first.json().qrText);
+      await orderStatus(sys, orderId, 'fulfilled', tv);
+      const [trade] = await tradesOf(orderId);
+      assert.equal(trade?.state, 'paid');
+      const payment = await db()
+        .selectFrom('payments')
+        .selectAll()
+        .where('id', '=', trade!.payment_id)
+        .executeTakeFirstOrThrow();
+      assert.deepEqual([payment.status, payment.source, payment.method], ['captured', rail, 'scan']);
+      const log = await db()
+        .selectFrom('rail_trade_log')
+        .select('what')
+        .where('out_trade_no', '=', trade!.out_trade_no)
+        .execute();
+      assert.ok(
+        log.some((l) => l.what === 'notification'),
+        'settled by the notification',
+      );
+      await sys.walk.assertLedgerSound();
+    });
+  }
+
+  it('refunds an Alipay scan payment in full through the development Alipay', async () => {
+    const { tv, orderId } = await openOrder(sys);
+    await payByScan('alipay', (await scan(sys, orderId, 'alipay')).json().qrText);
+    const order = await orderStatus(sys, orderId, 'fulfilled', tv);
+    const res = await sys.backendAdmin(
+      'POST',
+      `/admin/v1/orders/${orderId}/refunds`,
+      { amountMinor: order.amountMinor, reason: 'test' },
+      { 'idempotency-key': `k-${orderId}` },
+    );
+    assert.ok(res.statusCode < 300, res.body);
+    await eventually(async () => {
+      const [refund] = await db().selectFrom('refunds').selectAll().where('order_id', '=', orderId).execute();
+      assert.equal(refund?.status, 'succeeded');
+    }, 40_000);
+    const [trade] = await tradesOf(orderId);
+    const payment = await db()
+      .selectFrom('payments')
+      .selectAll()
+      .where('id', '=', trade!.payment_id)
+      .executeTakeFirstOrThrow();
+    assert.equal(payment.status, 'refunded');
+    await sys.walk.assertLedgerSound();
+  });
+
+  it('closes the open WeChat Pay trade of an order that ends', async () => {
+    const { orderId } = await openOrder(sys);
+    assert.equal((await scan(sys, orderId, 'wechatpay')).statusCode, 200);
+    assert.equal((await internal(sys, 'POST', `/internal/v1/orders/${orderId}/close`, {})).statusCode, 200);
+    await eventually(async () => assert.equal((await tradesOf(orderId))[0]?.state, 'closed'));
+  });
+});
