@@ -16,6 +16,14 @@ export class ApiError extends Error {
 export class TvApi {
   constructor(private readonly token: string) {}
 
+  /** The back-end's clock minus this TV's, from the last answer's `x-server-now` (a TV's clock may be anything). */
+  private clockOffsetMs = 0;
+
+  /** Now by the back-end's clock: what an order's `expiresAt` counts down against. */
+  serverNow(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
   /** The correlation id of the checkout in progress: sent with each request, so one payment is followed across the services. */
   correlationId: string | undefined;
 
@@ -31,6 +39,8 @@ export class TvApi {
     } catch {
       throw new ApiError(0, 'network', 'network');
     }
+    const serverNow = Date.parse(res.headers.get('x-server-now') || '');
+    if (!Number.isNaN(serverNow)) this.clockOffsetMs = serverNow - Date.now();
     const text = await res.text().catch(() => '');
     let data: { code?: string; detail?: string } | null = null;
     try {
@@ -54,6 +64,10 @@ export class TvApi {
   }
   order(orderId: string): Promise<Order> {
     return this.call('GET', `/v1/orders/${orderId}`);
+  }
+  /** "Change number": ends the pending attempt (its code is refused, its hold released); the order stays open. */
+  dropPayer(orderId: string): Promise<Order> {
+    return this.call('POST', `/v1/orders/${orderId}/payer/cancel`);
   }
   cancel(orderId: string): Promise<Order> {
     return this.call('POST', `/v1/orders/${orderId}/cancel`);
