@@ -9,6 +9,8 @@ import { streamsBench } from './streams.ts';
 import { consoleScale } from './console-scale.ts';
 import { renewalsBench } from './renewals.ts';
 import { checkoutSql } from './checkout-sql.ts';
+import { benchPgUrl, pgCheckout, pgStatusRead } from './pg-bench.ts';
+import { freshPgDatabase } from '../../test/support/pg.ts';
 
 /**
  * `npm run bench [-- --json]`: every figure beside a limit measured in the
@@ -20,11 +22,17 @@ const SECONDS = Number(process.env.TVPAY_BENCH_SECONDS ?? 5);
 const TVS = Number(process.env.TVPAY_BENCH_TVS ?? 32);
 const STREAMS = Number(process.env.TVPAY_BENCH_STREAMS ?? 10_000);
 const asJson = process.argv.includes('--json');
+/**
+ * `--pg` (or TVPAY_BENCH_PG_URL set): the figures on PostgreSQL (`pg-checkout`, `pg-status-read`, `pg-ledger`),
+ * with the SQLite `checkout` of the same run to compare; `--only` still chooses.
+ */
+const onPg = process.argv.includes('--pg') || process.env.TVPAY_BENCH_PG_URL !== undefined;
 /** `--only=checkout,ledger` measures some figures (to measure one change quickly); the default is all. */
-const only = process.argv
-  .find((a) => a.startsWith('--only='))
-  ?.slice('--only='.length)
-  .split(',');
+const only =
+  process.argv
+    .find((a) => a.startsWith('--only='))
+    ?.slice('--only='.length)
+    .split(',') ?? (onPg ? ['checkout', 'pg-checkout', 'pg-status-read', 'pg-ledger'] : undefined);
 const want = (
   part:
     | 'limit-http'
@@ -36,8 +44,11 @@ const want = (
     | 'checkout-split'
     | 'streams'
     | 'console-scale'
-    | 'renewals',
-) => !only || only.includes(part);
+    | 'renewals'
+    | 'pg-checkout'
+    | 'pg-status-read'
+    | 'pg-ledger',
+) => (only ? only.includes(part) : !part.startsWith('pg-'));
 /** Orders in the stores for `console-scale` (TVPAY_BENCH_ORDERS, a million). */
 const ORDERS = Number(process.env.TVPAY_BENCH_ORDERS ?? 1_000_000);
 /** Subscriptions due at once for `renewals` (TVPAY_BENCH_RENEWALS, 100,000). */
@@ -248,6 +259,8 @@ if (want('renewals')) {
   results.renewals = r;
 }
 
+if (want('pg-checkout') || want('pg-status-read') || want('pg-ledger')) await pgFigures();
+
 results.stealPercent = stealPercent(stealAtStart, cpuTimes());
 if (asJson) {
   process.stdout.write(`${JSON.stringify(results)}\n`);
@@ -255,3 +268,48 @@ if (asJson) {
   for (const [k, v] of Object.entries(results)) say(`${k.padEnd(24)} ${typeof v === 'object' ? JSON.stringify(v) : v}`);
 }
 process.exit(0);
+
+/**
+ * The PostgreSQL figures (issue 30): the checkout with one and with two instances of each service, the
+ * status read and the ledger, each on fresh databases; and the capacity of one 16-core primary on paper
+ * from PostgreSQL's own CPU time per checkout.
+ */
+async function pgFigures() {
+  say(`PostgreSQL at ${benchPgUrl().replace(/\/\/[^@]*@/, '//')} …`);
+  if (want('pg-ledger')) {
+    say('pg-ledger: hold + capture pairs through the ledger on PostgreSQL, 64 payers …');
+    const db = await freshPgDatabase();
+    try {
+      results.pgLedgerPerSec = round(await ledgerPairs(SECONDS, 64, db.url));
+    } finally {
+      await db.drop();
+    }
+  }
+  if (want('pg-status-read')) {
+    say('pg-status-read: a TV reading its order, the back-end on PostgreSQL …');
+    Object.assign(results, await pgStatusRead(SECONDS));
+  }
+  if (!want('pg-checkout')) return;
+  for (const instances of [1, 2]) {
+    say(`pg-checkout: ${TVS} TVs, ${instances} instance(s) of each service on PostgreSQL …`);
+    const r = await pgCheckout(TVS, SECONDS * 2, instances);
+    if (instances === 1) {
+      results.pgCheckoutsPerSec = r.checkoutsPerSec;
+      results.pgStatementsPerCheckout = r.statementsPerCheckout;
+      results.pgStatementsPerCheckoutByService = r.statementsPerCheckoutByService;
+      results.pgDbCpuMsPerCheckout = r.dbCpuMsPerCheckout;
+      results.pgWalBytesPerCheckout = r.walBytesPerCheckout;
+      results.pgTransactionsPerCheckout = r.transactionsPerCheckout;
+      // On paper: a primary whose 16 cores do nothing but this work, bounded by its CPU.
+      results.pgPrimaryCheckoutsPerSec16Cores = round((16 * 1000) / Math.max(0.001, r.dbCpuMsPerCheckout));
+      results.pgPrimaryWalMbPerSec16Cores = round(
+        ((results.pgPrimaryCheckoutsPerSec16Cores as number) * r.walBytesPerCheckout) / 2 ** 20,
+        1,
+      );
+    } else {
+      results.pgCheckoutsPerSecTwoInstances = r.checkoutsPerSec;
+      results.pgDbCpuMsPerCheckoutTwoInstances = r.dbCpuMsPerCheckout;
+    }
+    results[instances === 1 ? 'pgCheckout' : 'pgCheckoutTwoInstances'] = r;
+  }
+}

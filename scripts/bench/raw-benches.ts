@@ -48,9 +48,13 @@ export function limitCommit(seconds: number): number {
  * with one payer each transaction waits for its own durable commit; with many,
  * their transactions share commits (group commit).
  */
-export async function ledgerPairs(seconds: number, payers = 1): Promise<number> {
+export async function ledgerPairs(seconds: number, payers = 1, database?: string): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'tvpay-bench-ledger-'));
-  const store = openDatabase<PayserverTables>(join(dir, 'l.db'));
+  // A PostgreSQL URL measures the same code on PostgreSQL (a pool of up to 32 connections).
+  const store = openDatabase<PayserverTables>(
+    database ?? join(dir, 'l.db'),
+    database ? Math.min(payers, 32) : undefined,
+  );
   await migrate(store.db, payserverMigrations);
   const ledger = new Ledger(cryptoRandom, systemClock);
   const wallets: string[] = [];
