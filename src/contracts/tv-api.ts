@@ -106,6 +106,8 @@ export const EntitlementSchema = Type.Object({
   validFrom: Type.String(),
   validUntil: Type.String(),
   refunded: Type.Boolean(),
+  /** What paid the purchase that last extended it ("my services" says so), or null. */
+  paidWith: Type.Union([PaidWith, Type.Null()]),
 });
 export type Entitlement = Static<typeof EntitlementSchema>;
 

@@ -63,6 +63,14 @@ describe("the TV's days and countdown by the back-end's clock, in Chromium", { s
     assert.notEqual(shanghaiDay(until), until.slice(0, 10), 'the test needs a day that differs from UTC');
     const lead = (await tv.locator('.lead').textContent()) ?? '';
     assert.ok(lead.includes(shanghaiDay(until)), `"${lead}" does not say ${shanghaiDay(until)} (Asia/Shanghai)`);
+    // "My services" names what paid it.
+    await tv.keyboard.press('Enter');
+    await tv.waitForSelector('#stage[data-screen="catalogue"]');
+    await tv.click('#services');
+    await tv.waitForSelector('#stage[data-screen="services"]');
+    const line = tv.locator('[data-paid-with="wallet"]');
+    assert.equal(await line.count(), 1);
+    assert.match((await line.textContent()) ?? '', /钱包/);
     await phone.close();
     await tv.close();
   });

@@ -1,7 +1,7 @@
 /** The back-end's TV API, as this TV (its device token) may call it. */
-import type { Entitlement, Order, Product, Subscription } from '../../contracts/tv-api.ts';
+import type { Entitlement, Order, Product, Rails, Scan, Subscription } from '../../contracts/tv-api.ts';
 
-export type { Entitlement, Order, Product, Subscription };
+export type { Entitlement, Order, Product, Rails, Scan, Subscription };
 
 export class ApiError extends Error {
   constructor(
@@ -71,6 +71,14 @@ export class TvApi {
   }
   cancel(orderId: string): Promise<Order> {
     return this.call('POST', `/v1/orders/${orderId}/cancel`);
+  }
+  /** The money rails that are on, each with its app's name in both languages. */
+  rails(): Promise<Rails> {
+    return this.call('GET', '/v1/rails');
+  }
+  /** The text of a rail's QR code for the order (the same while valid). */
+  scan(orderId: string, rail: string): Promise<Scan> {
+    return this.call('POST', `/v1/orders/${orderId}/scan`, { rail });
   }
   entitlements(): Promise<Entitlement[]> {
     return this.call('GET', '/v1/entitlements');

@@ -1,3 +1,4 @@
+import QRCode from 'qrcode';
 import { ApiError, TvApi, type Entitlement, type Order, type Product, type Subscription } from './api.ts';
 import { button, date, groupPhone, h, money } from './dom.ts';
 import { keyOf } from './keys.ts';
@@ -116,6 +117,7 @@ function go(next: Screen) {
     stopWatching();
     stopWatching = null;
   }
+  if (next.name !== 'waiting' && next.name !== 'confirm-leave') stopRails();
   if (ticker !== undefined) {
     clearInterval(ticker);
     ticker = undefined;
@@ -304,7 +306,13 @@ function render(preferred?: string) {
                     'li',
                     { 'data-refunded': e.refunded ? 'yes' : 'no' },
                     h('span', {}, p ? nameOf(p) : e.service),
-                    h('span', { class: 'muted' }, e.refunded ? t.refunded : t.until(date(e.validUntil))),
+                    h(
+                      'span',
+                      { class: 'muted', 'data-paid-with': e.paidWith || '' },
+                      e.refunded
+                        ? t.refunded
+                        : t.until(date(e.validUntil)) + (e.paidWith ? ` · ${t.methodNames[e.paidWith] ?? ''}` : ''),
+                    ),
                   );
                 }),
               ),
@@ -555,9 +563,15 @@ function renderWaiting(body: HTMLElement, s: Extract<Screen, { name: 'waiting' }
           button(t.cancel, () => void cancel(s), { id: 'cancel' }),
         ),
       ),
-      h('div', { class: 'panel qr-panel' }, qr, h('p', { class: 'muted' }, t.orScan)),
+      h(
+        'div',
+        { class: `panel qr-panel ${railQrs.tiles.length ? 'with-rails' : ''}`, 'data-testid': 'qr-panel' },
+        h('div', { class: 'qr-tile' }, qr, h('p', { class: 'muted' }, t.orScan)),
+        ...railQrs.tiles.map(railTile),
+      ),
     ),
   );
+  if (railQrs.orderId !== o.orderId && o.status !== 'paid') void loadRails(o.orderId);
   if (o.payUrl)
     api!.qrSvg(o.orderId).then((svg) => {
       qr.innerHTML = svg;
@@ -599,6 +613,71 @@ async function follow(product: Product, orderId: string): Promise<boolean> {
   if (screen.name === 'phone') go({ name: 'waiting', product, order: now });
   await onOrder(product, now);
   return true;
+}
+
+/** The rail QR codes of the order on "check your phone" (issue 28): one per rail that is on. */
+interface RailTile {
+  rail: string;
+  label: string;
+  qrText: string;
+  expiresAt: string;
+  svg: string;
+}
+let railQrs: { orderId: string | null; tiles: RailTile[]; timer: number | undefined } = {
+  orderId: null,
+  tiles: [],
+  timer: undefined,
+};
+
+function railTile(tile: RailTile): HTMLElement {
+  const box = h('div', { class: 'qr', 'data-testid': `qr-${tile.rail}` });
+  box.innerHTML = tile.svg;
+  return h('div', { class: 'qr-tile', 'data-rail': tile.rail }, box, h('p', { class: 'muted' }, tile.label));
+}
+
+/** Ends the rail codes of the order left: no refresh goes on behind another screen. */
+function stopRails() {
+  if (railQrs.timer !== undefined) clearTimeout(railQrs.timer);
+  railQrs = { orderId: null, tiles: [], timer: undefined };
+}
+
+/**
+ * Fetches a QR code per rail that is on, when "check your phone" opens, and again before the codes
+ * expire. A rail that is down or refuses (409) is simply left out: the phone's code is always there.
+ */
+async function loadRails(orderId: string) {
+  if (railQrs.timer !== undefined) clearTimeout(railQrs.timer);
+  railQrs = { orderId, tiles: railQrs.orderId === orderId ? railQrs.tiles : [], timer: undefined };
+  const rails = await api!.rails().catch(() => []);
+  const tiles: RailTile[] = [];
+  for (const r of rails) {
+    try {
+      const scan = await api!.scan(orderId, r.rail);
+      const svg = await QRCode.toString(scan.qrText, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' });
+      tiles.push({ rail: r.rail, label: r.title[lang] || r.rail, qrText: scan.qrText, expiresAt: scan.expiresAt, svg });
+    } catch {
+      // This rail cannot be offered now; the others and the phone's code still can.
+    }
+  }
+  if (railQrs.orderId !== orderId) return;
+  railQrs.tiles = tiles;
+  const soonest = Math.min(...tiles.map((x) => Date.parse(x.expiresAt)));
+  if (Number.isFinite(soonest)) {
+    // Refreshed a little before the first code expires (and at most every 15 s), so a viewer never scans a dead one.
+    const wait = Math.max(15_000, soonest - api!.serverNow() - 30_000);
+    railQrs.timer = window.setTimeout(() => void loadRails(orderId), wait);
+  }
+  drawRails(orderId);
+}
+
+/** Puts the rail codes on the screen in place, without moving the focus. */
+function drawRails(orderId: string) {
+  if ((screen.name !== 'waiting' && screen.name !== 'confirm-leave') || screen.order.orderId !== orderId) return;
+  const panel = stage.querySelector('[data-testid="qr-panel"]');
+  if (!panel) return;
+  for (const old of Array.from(panel.querySelectorAll('[data-rail]'))) old.remove();
+  panel.classList.toggle('with-rails', railQrs.tiles.length > 0);
+  for (const tile of railQrs.tiles) panel.appendChild(railTile(tile));
 }
 
 async function onOrder(product: Product, o: Order) {
