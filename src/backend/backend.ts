@@ -341,7 +341,15 @@ export async function buildBackend(deps: BackendDeps) {
   });
   tvRoutes(app);
   await cookieScope(app, (pages) =>
-    backendConsole(pages, { adminToken: secrets.adminToken, random, clock, timeZone: config.businessTimeZone }),
+    backendConsole(pages, {
+      adminToken: secrets.adminToken,
+      random,
+      clock,
+      timeZone: config.businessTimeZone,
+      db,
+      limiter,
+      publicUrl: config.publicUrls.backend,
+    }),
   );
   const signed = requireServiceSignature(shared, secrets.serviceSecret, clock);
   paymentEventRoutes(app, paymentEvents, signed);

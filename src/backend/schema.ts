@@ -1,3 +1,4 @@
+import { consoleSessionsMigration } from '../lib/console/console-session.ts';
 import { sql, SqliteAdapter, type Kysely, type Migration } from 'kysely';
 import { rowCountsMigration, SMS_COUNTED, type CountedTable } from '../lib/metrics/row-counts.ts';
 import {
@@ -499,5 +500,6 @@ export const backendMigrations: Record<string, Migration> = {
   '0013_renewal_day': renewalDay,
   '0014_row_counts': rowCountsMigration([...Object.values(BACKEND_COUNTED), SMS_COUNTED]),
   '0015_renewal_backstops': renewalBackstops,
-  '0016_wide_paid_source': widePaidSource,
+  '0016_console_sessions': consoleSessionsMigration,
+  '0017_wide_paid_source': widePaidSource,
 };

@@ -65,6 +65,11 @@ export interface Config {
   testClock: boolean;
   /** How long a graceful shutdown may take before the process exits anyway. */
   shutdownSeconds: number;
+  /**
+   * Fastify's `trustProxy` (TVPAY_TRUST_PROXY): false, true (whatever is in front), or the proxies'
+   * addresses. Only then do `X-Forwarded-Proto`/`-For`/`-Host` count, which a client could otherwise forge.
+   */
+  trustProxy: boolean | string;
   /** Fault injection for the crash tests (TVPAY_CRASH_AT); empty in real use. */
   crashAt: readonly string[];
   /** Set from the environment when given; otherwise generated into the data dir. */
@@ -183,6 +188,11 @@ export const EnvSchema = Type.Object({
   TVPAY_IDEMPOTENCY_RETENTION_HOURS: int(24, 1, 24 * 365),
   TVPAY_IDEMPOTENCY_RUNNING_SECONDS: int(60, 1, 3600),
   TVPAY_SHUTDOWN_SECONDS: int(10, 1, 600),
+  TVPAY_TRUST_PROXY: Type.String({
+    default: '0',
+    pattern: '^(0|1|[0-9A-Fa-f.:/]+(\\s*,\\s*[0-9A-Fa-f.:/]+)*)$',
+    must: "be 0 (no proxy), 1 (trust the proxy in front) or the proxies' addresses or CIDRs, comma-separated",
+  }),
   TVPAY_RENEWAL_NOTICE_DAYS: int(5, 0, 60),
   TVPAY_BUSINESS_TIMEZONE: Type.String({
     default: 'Asia/Shanghai',
@@ -320,6 +330,7 @@ export function loadConfig(env: Env): Readonly<Config> {
       idempotencyRunningSeconds: s.TVPAY_IDEMPOTENCY_RUNNING_SECONDS,
     },
     shutdownSeconds: s.TVPAY_SHUTDOWN_SECONDS,
+    trustProxy: s.TVPAY_TRUST_PROXY === '1' ? true : s.TVPAY_TRUST_PROXY === '0' ? false : s.TVPAY_TRUST_PROXY,
     renewalNoticeDays: s.TVPAY_RENEWAL_NOTICE_DAYS,
     businessTimeZone: s.TVPAY_BUSINESS_TIMEZONE,
     testClock: s.TVPAY_TEST_CLOCK,

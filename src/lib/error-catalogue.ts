@@ -5,6 +5,7 @@
 export type ErrorKind =
   | 'invalid'
   | 'unauthorized'
+  | 'forbidden'
   | 'not_found'
   | 'conflict'
   | 'too_large'
@@ -42,6 +43,11 @@ export const ERROR_CATALOGUE = {
   UNAUTHORIZED: ['unauthorized', 'Missing or invalid admin or device token.'],
   SIGNATURE_INVALID: ['unauthorized', 'A service message is unsigned, stale or altered.'],
   SIGNATURE_REPLAYED: ['unauthorized', 'A service message was already received.'],
+  // Refused whoever asks: the request did not come from where it must.
+  CONSOLE_FORM_REFUSED: [
+    'forbidden',
+    "A console form did not come from the console's own page (another origin, or no or a wrong anti-forgery token).",
+  ],
   // Not found (nothing else is revealed).
   NOT_FOUND: ['not_found', 'There is no such route.'],
   ORDER_NOT_FOUND: ['not_found', 'No such order for this caller.'],
@@ -66,6 +72,10 @@ export const ERROR_CATALOGUE = {
   SOURCE_NOT_FOUND: ['conflict', 'The account has no such source (wallet or card).'],
   CURRENCY_MISMATCH: ['conflict', 'The wallet holds another currency than the order.'],
   INSUFFICIENT_FUNDS: ['conflict', 'The source does not cover the amount.'],
+  RAIL_REFUSED: [
+    'conflict',
+    'The money rail (Alipay, WeChat Pay) refused the payment or refund; its own code is kept.',
+  ],
   PAYMENT_IN_PROGRESS: ['conflict', 'The order is being paid on another page at this moment.'],
   ORDER_NOT_PAID: ['conflict', 'Only a paid or fulfilled order can be refunded.'],
   IDEMPOTENCY_KEY_IN_USE: ['conflict', 'A request with this Idempotency-Key is still running.'],

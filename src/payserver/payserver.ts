@@ -265,7 +265,15 @@ export async function buildPayserver(deps: PayserverDeps) {
   });
   await cookieScope(app, (pages) => {
     checkoutRoutes(pages, checkout, { timeZone: config.businessTimeZone });
-    payserverConsole(pages, { adminToken: secrets.adminToken, random, clock, timeZone: config.businessTimeZone });
+    payserverConsole(pages, {
+      adminToken: secrets.adminToken,
+      random,
+      clock,
+      timeZone: config.businessTimeZone,
+      db,
+      limiter,
+      publicUrl: config.publicUrls.payserver,
+    });
   });
 
   const sweeper = core.sweeper(() => payments.expire(), [{ table: 'page_sessions', key: 'id', dated: 'created_at' }]);

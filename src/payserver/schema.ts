@@ -1,3 +1,4 @@
+import { consoleSessionsMigration } from '../lib/console/console-session.ts';
 import { rowCountsMigration, SMS_COUNTED, type CountedTable } from '../lib/metrics/row-counts.ts';
 import { sql, type Kysely, type Migration } from 'kysely';
 import {
@@ -298,4 +299,5 @@ export const payserverMigrations: Record<string, Migration> = {
   '0010_outbox_topic': outboxTopicMigration,
   '0011_sweep_indexes': sweepIndexes,
   '0012_row_counts': rowCountsMigration([...Object.values(PAYSERVER_COUNTED), SMS_COUNTED]),
+  '0013_console_sessions': consoleSessionsMigration,
 };

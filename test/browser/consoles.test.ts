@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { businessDate } from '../../src/lib/business-day.ts';
@@ -53,7 +55,7 @@ describe("the operators' consoles in Chromium", { skip }, () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').waitFor();
     await signIn(sys.config.publicUrls.backend);
-    const [cookie] = (await context.cookies()).filter((c) => c.name === 'tvpay_console');
+    const [cookie] = (await context.cookies()).filter((c) => c.name === 'tvpay_backend_console');
     assert.ok(cookie, 'a session cookie');
     assert.equal(cookie.httpOnly, true);
     assert.equal(cookie.sameSite, 'Strict');
@@ -133,6 +135,41 @@ describe("the operators' consoles in Chromium", { skip }, () => {
     await screenshot(page, 'console-devices');
   });
 
+  it('refuses a form that a page of the same site on another port posts with the signed-in operator’s cookie: 403, nothing created', async () => {
+    const backend = sys.config.publicUrls.backend;
+    const fields = { productId: 'one-fen', title: 'One fen', amount: '0.01', currency: 'CNY', service: 'vod' };
+    const inputs = Object.entries({ ...fields, description: '', durationDays: '1', renews: 'no' })
+      .map(([k, v]) => `<input type="hidden" name="${k}" value="${v}">`)
+      .join('');
+    // Another port of 127.0.0.1 is the same site, so SameSite=Strict still sends the cookie.
+    const attacker = createServer((_req, res) =>
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        .end(
+          `<!doctype html><title>Win a prize</title><form method="post" action="${backend}/console/products">${inputs}</form><script>document.forms[0].submit()</script>`,
+        ),
+    );
+    await new Promise<void>((done) => attacker.listen(0, '127.0.0.1', done));
+    const other = await context.newPage();
+    try {
+      const [response] = await Promise.all([
+        other.waitForResponse((r) => r.url() === `${backend}/console/products` && r.request().method() === 'POST'),
+        other.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`),
+      ]);
+      assert.match(
+        (await response.request().allHeaders()).cookie ?? '',
+        /tvpay_backend_console=/,
+        "the browser did send the operator's cookie",
+      );
+      assert.equal(response.status(), 403);
+      const products = (await sys.backendAdmin('GET', '/admin/v1/products')).json() as Array<{ productId: string }>;
+      assert.ok(!products.some((p) => p.productId === 'one-fen'), 'no product was created');
+    } finally {
+      await other.close();
+      await new Promise((done) => attacker.close(done));
+    }
+  });
+
   it('shows the SMS sent and the budget, the products, webhooks and reconciliation, and signs out', async () => {
     for (const name of ['SMS', 'Products', 'Subscriptions', 'Webhooks', 'Reconciliation']) {
       await page.getByRole('link', { name, exact: true }).click();
@@ -174,6 +211,21 @@ describe("the operators' consoles in Chromium", { skip }, () => {
     ]);
     assert.match(download.suggestedFilename(), /^tvpay-statement-\d{4}-\d{2}-\d{2}\.csv$/);
     await screenshot(page, 'console-statements');
+  });
+
+  it("keeps the two consoles' sessions apart in one browser, and signing out ends a session for good", async () => {
+    const { backend, payserver } = sys.config.publicUrls;
+    await signIn(backend);
+    const names = (await context.cookies()).map((c) => c.name).sort();
+    assert.deepEqual(names, ['tvpay_backend_console', 'tvpay_payserver_console'], 'one cookie per console');
+    const [old] = (await context.cookies()).filter((c) => c.name === 'tvpay_payserver_console');
+    await page.goto(`${payserver}/console/accounts`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.goto(`${backend}/console/orders`);
+    assert.match(page.url(), /\/console\/orders$/, "signing out of the payment server's console leaves the back-end's");
+    await context.addCookies([old!]);
+    await page.goto(`${payserver}/console/accounts`);
+    assert.match(page.url(), /\/console\/sign-in$/, 'the old cookie, put back, no longer opens the console');
   });
 
   it('ran without a script error on any page', () => {

@@ -518,6 +518,7 @@ ${table(
   const keyed = (ctx: ConsoleContext) => ({ 'idempotency-key': ctx.form.key ?? o.random.id('ck') });
   mountConsole(app, {
     ...o,
+    cookie: 'tvpay_backend_console',
     name: w('tvpay back-end console', 'tvpay 运营控制台'),
     nav: [
       { path: '/overview', label: w('Overview', '概览') },

@@ -41,6 +41,8 @@ export interface CreateAppOptions {
   title: string;
   /** Whether storage answers (for /readyz); the app is built only after migrations ran. */
   ready: () => Promise<boolean>;
+  /** Fastify's `trustProxy` (config `trustProxy`): whose `X-Forwarded-*` headers count; none by default. */
+  trustProxy?: boolean | string;
 }
 
 /**
@@ -59,6 +61,7 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
       return lazyChild(logger as Log, { ...bindings, correlationId: id }, childOptions);
     },
     bodyLimit: BODY_LIMIT,
+    trustProxy: options.trustProxy ?? false,
     // A slow or idle client cannot hold a socket for ever (event streams send a heartbeat every 15 s).
     requestTimeout: 30_000,
     connectionTimeout: 120_000,

@@ -6,6 +6,7 @@ import { ERROR_CATALOGUE, type ErrorCode, type ErrorKind } from '../error-catalo
 const KIND_STATUS: Record<ErrorKind, number> = {
   invalid: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   too_large: 413,

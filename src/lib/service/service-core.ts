@@ -55,7 +55,12 @@ export async function serviceCore<DB>(deps: {
     (l) => new OutboxWorker(shared, clock, log, { dialect: store.dialect, batch: l.batch, topics: { only: l.topics } }),
   );
   const limiter = new RateLimiter(shared, clock);
-  const app = await createApp({ log, title: deps.title, ready: () => storageAnswers(db) });
+  const app = await createApp({
+    log,
+    title: deps.title,
+    ready: () => storageAnswers(db),
+    trustProxy: config.trustProxy,
+  });
   // Before any route, so that the request-duration hook sees every one.
   const metrics = serviceMetrics(app, shared, clock, deps.service);
   store.onCommit(metrics.observeCommit);

@@ -198,6 +198,7 @@ ${
 
   mountConsole(app, {
     ...o,
+    cookie: 'tvpay_payserver_console',
     name: w('tvpay payment server console', 'tvpay 钱包服务控制台'),
     nav: [
       { path: '/accounts', label: w('Accounts', '账户') },

@@ -1,0 +1,245 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { DevAlipayTables } from './schema.ts';
+
+export type Trade = Selectable<DevAlipayTables['trades']>;
+export type Agreement = Selectable<DevAlipayTables['agreements']>;
+export type Notification = Selectable<DevAlipayTables['notifications']>;
+type Db = Kysely<DevAlipayTables>;
+
+/** A notification to queue in the same transaction as the change it tells of. */
+export interface QueuedNotification {
+  id: string;
+  url: string;
+  body: string;
+}
+
+/** The development Alipay's store: the only code that writes its tables. Every state change is forward-only. */
+export class DevAlipayStore {
+  constructor(readonly db: Db) {}
+
+  tradeByOutTradeNo(appId: string, outTradeNo: string): Promise<Trade | undefined> {
+    return this.db
+      .selectFrom('trades')
+      .selectAll()
+      .where('app_id', '=', appId)
+      .where('out_trade_no', '=', outTradeNo)
+      .executeTakeFirst();
+  }
+
+  trade(tradeNo: string): Promise<Trade | undefined> {
+    return this.db.selectFrom('trades').selectAll().where('trade_no', '=', tradeNo).executeTakeFirst();
+  }
+
+  tradeByQr(qr: string): Promise<Trade | undefined> {
+    return this.db.selectFrom('trades').selectAll().where('qr_code', '=', qr).executeTakeFirst();
+  }
+
+  async insertTrade(trade: Trade, notification?: QueuedNotification, now?: string): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.insertInto('trades').values(trade).execute();
+      if (notification && now) await queue(tx, notification, now);
+    });
+  }
+
+  async markSeen(tradeNo: string): Promise<void> {
+    await this.db.updateTable('trades').set({ seen: 1 }).where('trade_no', '=', tradeNo).execute();
+  }
+
+  /** Pays a waiting, unexpired trade; false when it was not waiting any more. */
+  async pay(
+    tradeNo: string,
+    at: string,
+    buyer: string,
+    notifications: QueuedNotification[],
+    agreement?: Agreement,
+  ): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const r = await tx
+        .updateTable('trades')
+        .set({ status: 'TRADE_SUCCESS', paid_at: at, buyer_logon_id: buyer, seen: 1 })
+        .where('trade_no', '=', tradeNo)
+        .where('status', '=', 'WAIT_BUYER_PAY')
+        .where('expire_at', '>', at)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      if (agreement) await tx.insertInto('agreements').values(agreement).execute();
+      for (const n of notifications) await queue(tx, n, at);
+      return true;
+    });
+  }
+
+  /**
+   * Charges an agreement's dev balance and records the paid trade, in one statement's check: the balance
+   * is taken only if it covers the amount. False when the agreement is not in force or too poor.
+   */
+  async charge(trade: Trade, notification: QueuedNotification | undefined): Promise<boolean> {
+    const agreementNo = JSON.parse(trade.agreement_sign ?? '{}').agreement_no as string;
+    return this.db.transaction().execute(async (tx) => {
+      const r = await tx
+        .updateTable('agreements')
+        .set((eb) => ({ balance_fen: eb('balance_fen', '-', trade.total_fen) }))
+        .where('agreement_no', '=', agreementNo)
+        .where('status', '=', 'NORMAL')
+        .where('balance_fen', '>=', trade.total_fen)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      await tx.insertInto('trades').values(trade).execute();
+      if (notification) await queue(tx, notification, trade.created_at);
+      return true;
+    });
+  }
+
+  /** Closes a waiting trade (by the merchant, or at its time_expire); false when it was not waiting. */
+  async close(tradeNo: string, at: string, notification?: QueuedNotification): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const r = await tx
+        .updateTable('trades')
+        .set({ status: 'TRADE_CLOSED', closed_at: at })
+        .where('trade_no', '=', tradeNo)
+        .where('status', '=', 'WAIT_BUYER_PAY')
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      if (notification) await queue(tx, notification, at);
+      return true;
+    });
+  }
+
+  expiredTrades(now: string): Promise<Trade[]> {
+    return this.db
+      .selectFrom('trades')
+      .selectAll()
+      .where('status', '=', 'WAIT_BUYER_PAY')
+      .where('expire_at', '<=', now)
+      .limit(100)
+      .execute();
+  }
+
+  refund(tradeNo: string, outRequestNo: string): Promise<Selectable<DevAlipayTables['refunds']> | undefined> {
+    return this.db
+      .selectFrom('refunds')
+      .selectAll()
+      .where('trade_no', '=', tradeNo)
+      .where('out_request_no', '=', outRequestNo)
+      .executeTakeFirst();
+  }
+
+  /** Refunds part of a paid trade if what is left covers it; a full refund closes the trade. */
+  async addRefund(trade: Trade, outRequestNo: string, amountFen: number, at: string): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const full = trade.refunded_fen + amountFen === trade.total_fen;
+      const r = await tx
+        .updateTable('trades')
+        .set((eb) => ({
+          refunded_fen: eb('refunded_fen', '+', amountFen),
+          ...(full ? { status: 'TRADE_CLOSED', closed_at: at } : {}),
+        }))
+        .where('trade_no', '=', trade.trade_no)
+        .where('status', '=', 'TRADE_SUCCESS')
+        .where('refunded_fen', '=', trade.refunded_fen)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      await tx
+        .insertInto('refunds')
+        .values({ trade_no: trade.trade_no, out_request_no: outRequestNo, amount_fen: amountFen, at })
+        .execute();
+      return true;
+    });
+  }
+
+  agreement(appId: string, agreementNo: string): Promise<Agreement | undefined> {
+    return this.db
+      .selectFrom('agreements')
+      .selectAll()
+      .where('app_id', '=', appId)
+      .where('agreement_no', '=', agreementNo)
+      .executeTakeFirst();
+  }
+
+  async unsign(agreementNo: string, at: string, notification?: QueuedNotification): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const r = await tx
+        .updateTable('agreements')
+        .set({ status: 'UNSIGN', unsigned_at: at })
+        .where('agreement_no', '=', agreementNo)
+        .where('status', '=', 'NORMAL')
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      if (notification) await queue(tx, notification, at);
+      return true;
+    });
+  }
+
+  dueNotifications(now: string, maxAttempts: number): Promise<Notification[]> {
+    return this.db
+      .selectFrom('notifications')
+      .selectAll()
+      .where('delivered_at', 'is', null)
+      .where('next_at', '<=', now)
+      .where('attempts', '<', maxAttempts)
+      .orderBy('next_at')
+      .limit(50)
+      .execute();
+  }
+
+  async attempted(id: string, attempts: number, outcome: { deliveredAt: string } | { nextAt: string }): Promise<void> {
+    await this.db
+      .updateTable('notifications')
+      .set(
+        'deliveredAt' in outcome
+          ? { attempts, delivered_at: outcome.deliveredAt }
+          : { attempts, next_at: outcome.nextAt },
+      )
+      .where('id', '=', id)
+      .where('delivered_at', 'is', null)
+      .execute();
+  }
+
+  notifications(): Promise<Notification[]> {
+    return this.db.selectFrom('notifications').selectAll().orderBy('id').execute();
+  }
+
+  async addBillLink(link: Selectable<DevAlipayTables['bill_links']>): Promise<void> {
+    await this.db.insertInto('bill_links').values(link).execute();
+  }
+
+  billLink(token: string): Promise<Selectable<DevAlipayTables['bill_links']> | undefined> {
+    return this.db.selectFrom('bill_links').selectAll().where('token', '=', token).executeTakeFirst();
+  }
+
+  /** A business day's payments and refunds: `from`/`to` are ISO instants bounding the Beijing day. */
+  async dayActivity(appId: string, from: string, to: string) {
+    const paid = await this.db
+      .selectFrom('trades')
+      .selectAll()
+      .where('app_id', '=', appId)
+      .where('paid_at', '>=', from)
+      .where('paid_at', '<', to)
+      .orderBy('paid_at')
+      .execute();
+    const refunds = await this.db
+      .selectFrom('refunds')
+      .innerJoin('trades', 'trades.trade_no', 'refunds.trade_no')
+      .select([
+        'refunds.out_request_no',
+        'refunds.amount_fen',
+        'refunds.at',
+        'trades.trade_no',
+        'trades.out_trade_no',
+        'trades.subject',
+        'trades.created_at',
+      ])
+      .where('trades.app_id', '=', appId)
+      .where('refunds.at', '>=', from)
+      .where('refunds.at', '<', to)
+      .orderBy('refunds.at')
+      .execute();
+    return { paid, refunds };
+  }
+}
+
+async function queue(tx: Db, n: QueuedNotification, now: string): Promise<void> {
+  await tx
+    .insertInto('notifications')
+    .values({ ...n, attempts: 0, next_at: now, delivered_at: null })
+    .execute();
+}
