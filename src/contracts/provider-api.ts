@@ -98,6 +98,22 @@ export const CloseParams = Type.Object({ orderId: Id });
 export const CloseAnswer = Type.Object({ state: Type.Union([Type.Literal('closed'), Type.Literal('paid')]) });
 
 /**
+ * Back-end → payment server: the viewer changed the number, so the order's pending attempt ended without a
+ * new payer (`POST /internal/v1/orders/{orderId}/attempts/end`). `attempt` is the order's attempt number
+ * now: every pending payment of an older attempt is released (its code is refused, its hold given back)
+ * and a start of an older attempt is superseded. Idempotent; the answer says whether a payment had won first.
+ */
+export const EndAttemptRequest = Type.Object(
+  { attempt: Type.Integer({ minimum: 1 }) },
+  { additionalProperties: false },
+);
+export type EndAttemptRequest = Static<typeof EndAttemptRequest>;
+export const EndAttemptAnswer = Type.Object({
+  state: Type.Union([Type.Literal('ended'), Type.Literal('paid'), Type.Literal('closed')]),
+});
+export type EndAttemptAnswer = Static<typeof EndAttemptAnswer>;
+
+/**
  * Back-end → payment server: give (part of) a captured payment back, to the
  * source it came from. Idempotent on `refundId`: asked again, the payment
  * server answers what it did the first time and moves no more money.

@@ -94,6 +94,38 @@ export async function takePayer(
   return row?.attempt;
 }
 
+/**
+ * Ends the pending attempt `attempt` without a new payer ("change number"): the attempt number goes up
+ * and the payer, channel and tries are cleared in one conditional UPDATE, so late news of the old
+ * attempt (its failure, its channel) no longer matches. The order stays `awaiting_payment`, open for the
+ * next number until it expires. Returns the new attempt, or undefined when the order had moved on.
+ */
+export async function dropPayer(
+  trx: BackendDb,
+  orderId: string,
+  attempt: number,
+  now: Date,
+): Promise<number | undefined> {
+  const row = await trx
+    .updateTable('orders')
+    .set((eb) => ({
+      attempt: eb('attempt', '+', 1),
+      payer_phone: null,
+      channel: null,
+      tries_left: null,
+      failure_code: null,
+      updated_at: now.toISOString(),
+    }))
+    .where('id', '=', orderId)
+    .where('status', '=', 'awaiting_payment')
+    .where('attempt', '=', attempt)
+    .where('payer_phone', 'is not', null)
+    .returning('attempt')
+    .executeTakeFirst();
+  if (row) await orderTimeline.add(trx, orderId, now, 'message', 'payer withdrawn: the pending attempt ended', row);
+  return row?.attempt;
+}
+
 /** Records the channel an attempt took, once (the inline run and the outbox may race). */
 export async function setChannel(
   trx: BackendDb,

@@ -227,6 +227,25 @@ export class PaymentsService {
     return { state };
   }
 
+  /**
+   * Ends the order's pending attempt without a new payer (the viewer chose "change number" on the TV):
+   * the checkout's attempt is raised to `attempt`, so an older start is superseded, and every pending
+   * payment of an older attempt is released, so its code is refused and its hold given back. The order
+   * stays open for the next number. A payment that captured first stays captured (`paid`).
+   */
+  async endAttempt(orderId: string, attempt: number): Promise<{ state: 'ended' | 'paid' | 'closed' }> {
+    const state = await inTransaction(this.deps.db, async (trx) => {
+      const status = await checkoutStore.statusOf(trx, orderId);
+      if (status === 'paid') return 'paid' as const;
+      if (!status) return 'ended' as const;
+      await checkoutStore.raiseAttempt(trx, orderId, attempt);
+      for (const p of await paymentStore.pendingOfOrder(trx, orderId, { beforeAttempt: attempt }))
+        await this.deps.settlement.release(trx, p, 'SUPERSEDED');
+      return status === 'open' ? ('ended' as const) : ('closed' as const);
+    });
+    return { state };
+  }
+
   /** An order's payments and the SMS sent for them and their refunds, for the back-end's timeline. */
   async trace(orderId: string): Promise<OrderTrace> {
     const payments = await paymentStore.ofOrder(this.deps.db, orderId);
