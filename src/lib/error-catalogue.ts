@@ -66,7 +66,6 @@ export const ERROR_CATALOGUE = {
   ORDER_PAID: ['conflict', 'The order is already paid.'],
   ORDER_CHANGED: ['conflict', 'The order changed meanwhile; read it again.'],
   ORDER_HAS_NO_PAYER: ['conflict', 'The order has no payer yet, so no payment link.'],
-  RAIL_UNAVAILABLE: ['conflict', 'That money rail is off now; pay by phone or by another rail.'],
   ACCOUNT_EXISTS: ['conflict', 'The phone already has an account.'],
   NO_ACCOUNT: ['conflict', 'The phone has no wallet to pay from.'],
   SOURCE_NOT_FOUND: ['conflict', 'The account has no such source (wallet or card).'],
