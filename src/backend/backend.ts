@@ -309,7 +309,7 @@ export async function buildBackend(deps: BackendDeps) {
     adminWebhookRoutes(admin, webhooks);
     adminSubscriptionRoutes(admin, subscriptions, config.phoneRegions);
     adminReconciliationRoutes(admin, reconciliation);
-    adminStatsRoutes(admin, db, clock);
+    adminStatsRoutes(admin, db, clock, config.businessTimeZone);
     if (deps.testClock) testClockRoutes(admin, deps.testClock);
     smsAdminRoutes(admin, shared, config.phoneRegions);
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
