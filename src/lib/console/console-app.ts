@@ -41,6 +41,8 @@ export interface ConsoleOptions {
   random: RandomSource;
   clock: Clock;
   nav: Array<{ path: string; label: Words }>;
+  /** A search box in the header on every page (a GET form to this path, field `q`). */
+  search?: { path: string; label: Words; placeholder: Words };
   /** GET pages and POST actions by path under /console (e.g. `/orders/:orderId`). */
   pages: Record<string, ConsolePage>;
   actions: Record<string, ConsolePage>;
@@ -89,6 +91,7 @@ export function mountConsole(app: FastifyInstance, o: ConsoleOptions): void {
       body: html`<div class="console"><header><strong>${o.name[lang]}</strong>${
         withNav
           ? html`<nav aria-label="${lang === 'en' ? 'Console' : '控制台'}">${o.nav.map((n) => html`<a href="/console${n.path}">${n.label[lang]}</a>`)}</nav>
+${o.search ? html`<form method="get" action="/console${o.search.path}" class="search"><input name="q" type="search" aria-label="${o.search.label[lang]}" placeholder="${o.search.placeholder[lang]}" maxlength="64"></form>` : ''}
 <form method="post" action="/console/sign-out"><button type="submit" class="link">${lang === 'en' ? 'Sign out' : '退出'}</button></form>`
           : ''
       }</header><main><h1>${title}</h1>${body}</main></div>`,
