@@ -134,8 +134,18 @@ describe("the operators' consoles in Chromium", { skip }, () => {
       assert.match(text, new RegExp(word), `the timeline says ${word}`);
     await screenshot(page, 'console-order');
     await page.getByRole('button', { name: 'Refund' }).click();
-    await page.getByLabel('Amount').fill('9.90');
+    await page.getByLabel('Amount').fill('99.00');
     await page.getByLabel('Reason').fill('the viewer asked');
+    await page.getByRole('button', { name: 'Confirm refund' }).click();
+    assert.equal(
+      await page.getByRole('alert').textContent(),
+      'That is more than is left to refund: at most ¥9.90 (refunds still pending count).',
+      'an over-refund is refused in words, with what is left',
+    );
+    assert.equal(await page.getByLabel('Amount').inputValue(), '99.00', 'what was typed stays');
+    assert.equal(await page.getByLabel('Reason').inputValue(), 'the viewer asked');
+    assert.equal((await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}`)).json().refundedMinor, 0);
+    await page.getByLabel('Amount').fill('9.90');
     await page.getByRole('button', { name: 'Confirm refund' }).click();
     await page.getByRole('status').waitFor();
     await eventually(async () => {
@@ -333,6 +343,7 @@ describe("the operators' consoles in Chromium", { skip }, () => {
         await p.getByRole('navigation').waitFor();
         for (const path of paths) {
           await p.goto(`${base}/console${path}`);
+          if (lang === 'zh-CN' && path === `/orders/${orderId}`) await screenshot(p, 'console-order-zh');
           for (const word of rawWords(await pageText(p, lang), lang)) found.push(`${lang} ${path}: ${word}`);
           const overflow = await p.evaluate(() =>
             [...document.querySelectorAll('table')].some((t) => t.getBoundingClientRect().right > window.innerWidth),
@@ -340,7 +351,6 @@ describe("the operators' consoles in Chromium", { skip }, () => {
           if (overflow) found.push(`${lang} ${path}: a table overflows the page at 1440 px`);
         }
       }
-      if (lang === 'zh-CN') await screenshot(p, 'console-order-zh');
       await ctx.close();
     }
     assert.deepEqual(found, []);

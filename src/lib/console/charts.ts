@@ -55,9 +55,10 @@ function svg(
         : '';
     return html`<g><title>${label}: ${fmt(totals[i] ?? 0)}</title>${segments}</g>${tick}`;
   });
-  const grid = [0, 0.5, 1].map((f) => {
+  // A middle line only where it falls on a whole number (a count of 1 has no half).
+  const grid = (Number.isInteger(max / 2) ? [0, 0.5, 1] : [0, 1]).map((f) => {
     const y = height - f * (height - 10);
-    return html`<line x1="${left - 4}" y1="${y.toFixed(1)}" x2="${width}" y2="${y.toFixed(1)}" stroke="#e3e8ef"/><text x="${left - 6}" y="${(y + 4).toFixed(1)}" font-size="11" fill="${AXIS}" text-anchor="end">${fmt(Math.round(max * f))}</text>`;
+    return html`<line x1="${left - 4}" y1="${y.toFixed(1)}" x2="${width}" y2="${y.toFixed(1)}" stroke="#e3e8ef"/><text x="${left - 6}" y="${(y + 4).toFixed(1)}" font-size="11" fill="${AXIS}" text-anchor="end">${fmt(max * f)}</text>`;
   });
   return html`<svg role="img" aria-label="${o.title}" viewBox="0 0 ${width} ${height + 22}" width="100%">${grid}<line x1="${left}" y1="${height}" x2="${width}" y2="${height}" stroke="#c9d1dc"/>${bars}</svg>`;
 }
