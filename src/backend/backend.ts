@@ -1,4 +1,5 @@
 import { backendConsole } from './console/backend-console.ts';
+import { adminOrderSmsRoute } from './orders/order-sms.ts';
 import { adminStatsRoutes } from './orders/order-stats.ts';
 import type { Config } from '../config/config.ts';
 import type { Secrets } from '../config/secrets.ts';
@@ -312,6 +313,7 @@ export async function buildBackend(deps: BackendDeps) {
     adminStatsRoutes(admin, db, clock, config.businessTimeZone);
     if (deps.testClock) testClockRoutes(admin, deps.testClock);
     smsAdminRoutes(admin, shared, config.phoneRegions);
+    adminOrderSmsRoute(admin, db, provider, log, config.phoneRegions);
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
   });
   await authenticatedScope(app, devices.hook(), idem, (tv) => {

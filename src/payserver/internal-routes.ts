@@ -6,6 +6,8 @@ import {
   CloseAnswer,
   CloseParams,
   OrderTrace,
+  OrdersSms,
+  OrdersSmsRequest,
   RefundAnswer,
   RefundRequest,
   RenewalRequest,
@@ -68,6 +70,11 @@ export function internalRoutes(
     '/internal/v1/orders/:orderId/trace',
     { ...opts, schema: { hide: true, params: CloseParams, response: { 200: OrderTrace } } },
     async (request) => deps.payments.trace(request.params.orderId),
+  );
+  r.post(
+    '/internal/v1/sms/of-orders',
+    { ...opts, schema: { hide: true, body: OrdersSmsRequest, response: { 200: OrdersSms } } },
+    async (request) => deps.payments.smsOfOrders(request.body.orderIds),
   );
   r.post(
     '/internal/v1/orders/:orderId/close',

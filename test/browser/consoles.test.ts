@@ -186,6 +186,9 @@ describe("the operators' consoles in Chromium", { skip }, () => {
     }
     await page.getByRole('link', { name: 'SMS', exact: true }).click();
     assert.match((await page.getByTestId('budget').textContent()) ?? '', /SMS budget: \d+ of \d+ used/);
+    const sent = (await page.getByRole('table').textContent()) ?? '';
+    assert.match(sent, new RegExp(`${orderId}confirmation codepayment server`), "the payment server's code SMS");
+    assert.doesNotMatch(sent, /13800138000/, 'phones masked');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.goto(`${sys.config.publicUrls.backend}/console/orders`);
     assert.match(page.url(), /\/console\/sign-in$/, 'signed out');

@@ -140,6 +140,28 @@ describe('listing and tracing orders', () => {
     assert.ok(stats.buckets.at(-1)!.paid >= 1, "today's paid orders are counted");
   });
 
+  it("lists the SMS of the latest orders from both services, newest first, by the payer's phone", async () => {
+    const res = await admin('/admin/v1/sms/orders?phone=13800138000&limit=5');
+    assert.equal(res.statusCode, 200, res.body);
+    const { items, payserverAnswered } = res.json() as {
+      items: Array<{ orderId: string; kind: string; sentBy: string; to: string; createdAt: string }>;
+      payserverAnswered: boolean;
+    };
+    assert.equal(payserverAnswered, true);
+    const mine = items.filter((s) => s.orderId === paidId);
+    assert.ok(
+      mine.some((s) => s.kind === 'code' && s.sentBy === 'payserver' && s.to === `+${A}`),
+      'the code SMS',
+    );
+    assert.ok(
+      mine.some((s) => s.kind === 'receipt' && s.sentBy === 'payserver'),
+      'the receipt',
+    );
+    const times = items.map((s) => s.createdAt);
+    assert.deepEqual(times, [...times].sort().reverse());
+    assert.equal((await admin('/admin/v1/sms/orders?limit=0')).statusCode, 400);
+  });
+
   it('finds an order by the payment that paid it and by its refund id', async () => {
     const order = (await admin(`/admin/v1/orders/${paidId}`)).json();
     const byPayment = (await admin(`/admin/v1/orders?paymentId=${order.paymentId}`)).json();

@@ -444,41 +444,57 @@ ${table(
     return devices(ctx, res.body);
   }
 
+  /** The SMS of the latest orders from both services, phones masked as the Orders list masks them, and the day's budget. */
   async function sms(ctx: ConsoleContext): Promise<PageResult> {
-    const params = new URLSearchParams({ limit: '50' });
+    const params = new URLSearchParams({ limit: '25' });
     if (ctx.query.q) params.set('phone', ctx.query.q);
-    const rows = await ctx.api<Array<{ smsId: string; kind: string; to: string; status: string; createdAt: string }>>(
-      'GET',
-      `/admin/v1/sms?${params}`,
-    );
+    const rows = await ctx.api<{
+      items: Array<{
+        orderId: string;
+        smsId: string;
+        kind: string;
+        to: string;
+        status: string;
+        sentBy: string;
+        createdAt: string;
+      }>;
+      payserverAnswered: boolean;
+    }>('GET', `/admin/v1/sms/orders?${params}`);
     const budget = (
       await ctx.api<{ windowStart: string; used: number; budget: number; tripped: boolean }>(
         'GET',
         '/admin/v1/sms/budget',
       )
     ).body;
+    const sentBy = (who: string) =>
+      who === 'payserver' ? ctx.say(w('payment server', '支付服务器')) : ctx.say(w('back-end', '运营后台'));
     return {
       title: w('SMS', '短信'),
       body: html`<p class="${budget.tripped ? 'error' : 'muted'}" data-testid="budget">${ctx.say({ en: `Today's SMS budget: ${budget.used} of ${budget.budget} used${budget.tripped ? ' — tripped, new SMS payments are refused' : ''}.`, 'zh-CN': `今日短信额度：已用 ${budget.used} / ${budget.budget}${budget.tripped ? '，已用完，新的短信支付将被拒绝' : ''}。` })}</p>
 <form method="get" class="inline" role="search"><label>${ctx.say(w('Phone', '手机号'))}<input name="q" type="search" value="${ctx.query.q ?? ''}"></label><button type="submit">${ctx.say(w('Search', '搜索'))}</button></form>
+${rows.status === 200 && !rows.body.payserverAnswered ? html`<p class="error" role="alert">${ctx.say(w('The payment server could not be asked: its SMS (codes, receipts) are missing below.', '暂时无法询问支付服务器：下面缺少它发送的短信（验证码、回执）。'))}</p>` : ''}
 ${
   rows.status !== 200
     ? refusal(ctx, rows.body)
     : table(
-        ctx.say(w('SMS sent, newest first', '已发送短信（最新在前）')),
+        ctx.say(
+          w('SMS of the latest 25 orders, both services, newest first', '最近 25 个订单的短信（两个服务，最新在前）'),
+        ),
         [
-          ctx.say(w('SMS', '短信')),
-          ctx.say(w('Kind', '类型')),
+          ctx.say(w('Sent', '时间')),
+          ctx.say(w('Order', '订单')),
+          ctx.say(w('What', '类型')),
+          ctx.say(w('Sent by', '发送方')),
           ctx.say(w('To', '收件人')),
           ctx.say(w('State', '状态')),
-          ctx.say(w('Queued', '时间')),
         ],
-        rows.body.map((r) => [
-          r.smsId,
+        rows.body.items.map((r) => [
+          when(ctx, r.createdAt),
+          orderLink(r.orderId),
           say(SMS_KIND, r.kind, ctx.lang),
+          sentBy(r.sentBy),
           maskPhone(r.to),
           say(SMS_STATE, r.status, ctx.lang),
-          when(ctx, r.createdAt),
         ]),
         ctx.say(w('No SMS.', '没有短信。')),
       )

@@ -238,6 +238,11 @@ export const paymentStore = {
     return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
   },
 
+  /** The payments of some orders (their ids only: what their SMS were sent for). */
+  async idsOfOrders(db: PayserverDb, orderIds: string[]): Promise<Array<{ id: string; order_id: string }>> {
+    return db.selectFrom('payments').select(['id', 'order_id']).where('order_id', 'in', orderIds).execute();
+  },
+
   /** Pending code payments whose code expired. */
   async expiredCodes(db: PayserverDb, now: string, limit: number): Promise<Payment[]> {
     return db
