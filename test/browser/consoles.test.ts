@@ -49,6 +49,7 @@ describe("the operators' consoles in Chromium", { skip }, () => {
   let page: Page;
   const scriptErrors: string[] = [];
   let orderId: string;
+  let failedId: string;
 
   before(async () => {
     sys = await testSystem();
@@ -67,6 +68,10 @@ describe("the operators' consoles in Chromium", { skip }, () => {
     await sys.walk.payer(orderId, '13800138000');
     await sys.walk.reply('8613800138000', await sys.walk.latestCode('8613800138000', seen));
     await sys.walk.until(orderId, 'fulfilled');
+    // And one that failed (bound, but neither the wallet nor the card covers it), for failure reasons in words.
+    failedId = await sys.walk.order('kids-app');
+    await sys.walk.payer(failedId, '13700137000');
+    await sys.walk.until(failedId, 'failed');
   });
   after(async () => {
     await browser?.close();
@@ -319,6 +324,8 @@ describe("the operators' consoles in Chromium", { skip }, () => {
         '/overview',
         '/orders',
         `/orders/${orderId}`,
+        `/orders/${failedId}`,
+        '/orders?status=failed',
         '/subscriptions',
         '/products',
         '/devices',
@@ -331,6 +338,7 @@ describe("the operators' consoles in Chromium", { skip }, () => {
         '/accounts?q=13800138000',
         `/accounts/${account}`,
         '/payments',
+        '/payments?status=failed',
         `/payments?q=${payment}`,
         `/statements?date=${today}`,
       ],
