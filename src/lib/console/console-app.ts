@@ -197,10 +197,6 @@ export function noticeOf(ctx: ConsoleContext, notices: Record<string, Words>): H
   return n && notices[n] ? html`<p class="ok" role="status">${ctx.say(notices[n])}</p>` : '';
 }
 
-/** A problem answer of the admin API, as the `error` of a redirect: its code and what it said. */
-export const problemText = (body: { code?: string; detail?: string }) =>
-  `${body.code ?? 'ERROR'}: ${body.detail ?? ''}`.slice(0, 300);
-
 /** A table with a caption; `cells` are already escaped (Html) or text. */
 export function table(
   caption: string,
