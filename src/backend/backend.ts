@@ -1,4 +1,5 @@
 import { backendConsole } from './console/backend-console.ts';
+import { adminOrderSmsRoute } from './orders/order-sms.ts';
 import { adminStatsRoutes } from './orders/order-stats.ts';
 import type { Config } from '../config/config.ts';
 import type { Secrets } from '../config/secrets.ts';
@@ -314,9 +315,10 @@ export async function buildBackend(deps: BackendDeps) {
     adminWebhookRoutes(admin, webhooks);
     adminSubscriptionRoutes(admin, subscriptions, config.phoneRegions);
     adminReconciliationRoutes(admin, reconciliation);
-    adminStatsRoutes(admin, db, clock);
+    adminStatsRoutes(admin, db, clock, config.businessTimeZone);
     if (deps.testClock) testClockRoutes(admin, deps.testClock);
     smsAdminRoutes(admin, shared, config.phoneRegions);
+    adminOrderSmsRoute(admin, db, provider, log, config.phoneRegions);
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
   });
   const rails = new RailsService({

@@ -189,6 +189,27 @@ export const PaymentEventAnswer = Type.Object({
 });
 export type PaymentEventAnswer = Static<typeof PaymentEventAnswer>;
 
+/** Back-end → payment server: the SMS it sent for some orders' payments and refunds (the operator's SMS page). */
+export const OrdersSmsRequest = Type.Object(
+  { orderIds: Type.Array(Id, { minItems: 1, maxItems: 50 }) },
+  { additionalProperties: false },
+);
+export type OrdersSmsRequest = Static<typeof OrdersSmsRequest>;
+export const OrdersSms = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      orderId: Type.String(),
+      smsId: Type.String(),
+      kind: Type.String(),
+      status: Type.String(),
+      to: Type.String(),
+      createdAt: Type.String(),
+      updatedAt: Type.String(),
+    }),
+  ),
+});
+export type OrdersSms = Static<typeof OrdersSms>;
+
 /** Back-end → payment server: what the payment server knows of an order, for its timeline. */
 export const OrderTrace = Type.Object({
   payments: Type.Array(

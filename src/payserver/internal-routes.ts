@@ -8,6 +8,8 @@ import {
   EndAttemptAnswer,
   EndAttemptRequest,
   OrderTrace,
+  OrdersSms,
+  OrdersSmsRequest,
   RefundAnswer,
   RefundRequest,
   RenewalRequest,
@@ -79,6 +81,11 @@ export function internalRoutes(
       schema: { hide: true, params: CloseParams, body: EndAttemptRequest, response: { 200: EndAttemptAnswer } },
     },
     async (request) => deps.payments.endAttempt(request.params.orderId, request.body.attempt),
+  );
+  r.post(
+    '/internal/v1/sms/of-orders',
+    { ...opts, schema: { hide: true, body: OrdersSmsRequest, response: { 200: OrdersSms } } },
+    async (request) => deps.payments.smsOfOrders(request.body.orderIds),
   );
   r.post(
     '/internal/v1/orders/:orderId/close',

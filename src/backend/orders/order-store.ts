@@ -173,6 +173,9 @@ export interface OrderSearch {
   phone?: string;
   deviceId?: string;
   accountId?: string;
+  /** The order a payment paid or a refund belongs to: an operator's search by either id. */
+  paymentId?: string;
+  refundId?: string;
   from?: string;
   to?: string;
   limit: number;
@@ -187,6 +190,12 @@ export async function searchOrders(db: BackendDb, s: OrderSearch): Promise<Order
   if (s.phone) q = q.where('payer_phone', '=', s.phone);
   if (s.deviceId) q = q.where('device_id', '=', s.deviceId);
   if (s.accountId) q = q.where('account_id', '=', s.accountId);
+  if (s.paymentId) q = q.where('payment_id', '=', s.paymentId);
+  const refundId = s.refundId;
+  if (refundId)
+    q = q.where('id', 'in', (eb) =>
+      eb.selectFrom('refunds').select('refunds.order_id').where('refunds.id', '=', refundId),
+    );
   if (s.from) q = q.where('created_at', '>=', s.from);
   if (s.to) q = q.where('created_at', '<', s.to);
   if (s.after) {

@@ -352,6 +352,8 @@ export class OrdersService {
       phone: q.phone === undefined ? undefined : normalizePhone(q.phone, this.options.regions),
       deviceId: q.deviceId,
       accountId: q.accountId,
+      paymentId: q.paymentId,
+      refundId: q.refundId,
       from: time('from', q.from),
       to: time('to', q.to),
       limit,

@@ -7,6 +7,7 @@ import type {
   RefundAnswer,
   RefundRequest,
   OrderTrace,
+  OrdersSms,
   RenewalRequest,
   StatementRow,
 } from '../../contracts/provider-api.ts';
@@ -36,6 +37,8 @@ export interface PaymentProvider {
   refund(request: RefundRequest): Promise<RefundAnswer>;
   /** What the provider knows of an order (its payments and the SMS it sent for them), for the order's timeline. */
   trace(orderId: string): Promise<OrderTrace>;
+  /** The SMS the provider sent for some orders (at most 50), for the operator's SMS page. */
+  smsOfOrders(orderIds: string[]): Promise<OrdersSms>;
   /** Charges a renewal under the payer's agreement; idempotent per order. The outcome arrives as a payment event. */
   renew(request: RenewalRequest): Promise<StartPaymentResult>;
   /** The provider's statement of a business day: every capture and refund whose money moved that day. */

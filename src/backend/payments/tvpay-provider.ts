@@ -8,6 +8,7 @@ import type {
   RefundAnswer,
   RefundRequest,
   OrderTrace,
+  OrdersSms,
   RenewalRequest,
   StatementRow,
 } from '../../contracts/provider-api.ts';
@@ -38,6 +39,10 @@ export class TvpayProvider implements PaymentProvider {
 
   refund(request: RefundRequest): Promise<RefundAnswer> {
     return this.client.post<RefundAnswer>('/internal/v1/refunds', request);
+  }
+
+  smsOfOrders(orderIds: string[]): Promise<OrdersSms> {
+    return this.client.post<OrdersSms>('/internal/v1/sms/of-orders', { orderIds });
   }
 
   trace(orderId: string): Promise<OrderTrace> {

@@ -1,6 +1,6 @@
 import { crashPoint } from '../../lib/crash-points.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
-import type { OrderTrace, StartPaymentRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
+import type { OrdersSms, OrderTrace, StartPaymentRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
 import { refundStore } from '../refunds/refund-store.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
@@ -267,6 +267,27 @@ export class PaymentsService {
         smsId: s.id,
         kind: s.kind,
         status: s.status,
+        createdAt: s.created_at,
+        updatedAt: s.updated_at,
+      })),
+    };
+  }
+
+  /** The SMS this service sent for some orders' payments and refunds (codes, receipts, refund notices). */
+  async smsOfOrders(orderIds: string[]): Promise<OrdersSms> {
+    const things = [
+      ...(await paymentStore.idsOfOrders(this.deps.db, orderIds)),
+      ...(await refundStore.idsOfOrders(this.deps.db, orderIds)),
+    ];
+    const orderOf = new Map(things.map((t) => [t.id, t.order_id]));
+    const sms = await smsLog.ofRefs(this.deps.db, [...orderOf.keys()]);
+    return {
+      items: sms.map((s) => ({
+        orderId: orderOf.get(s.ref!)!,
+        smsId: s.id,
+        kind: s.kind,
+        status: s.status,
+        to: s.to_phone,
         createdAt: s.created_at,
         updatedAt: s.updated_at,
       })),
