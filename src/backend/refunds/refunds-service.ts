@@ -14,6 +14,7 @@ import { orderTimeline } from '../orders/order-timeline.ts';
 import { toAdminOrder } from '../orders/order-view.ts';
 import type { PaymentProvider } from '../payments/payment-provider.ts';
 import type { BackendDb } from '../schema.ts';
+import type { SubscriptionsService } from '../subscriptions/subscriptions-service.ts';
 import type { WebhooksService } from '../webhooks/webhooks-service.ts';
 import { contestedStore, type ContestedKind } from '../payments/contested-store.ts';
 import { refundStore, type RefundRow } from './refund-store.ts';
@@ -44,6 +45,8 @@ export interface RefundsDeps {
   random: RandomSource;
   clock: Clock;
   kick: () => void;
+  /** A full refund ends the subscription the order started or renewed. */
+  subscriptions: Pick<SubscriptionsService, 'refundedIn'>;
 }
 
 /**
@@ -249,6 +252,7 @@ export class RefundsService {
   private async markRefunded(trx: BackendDb, order: OrderRow, refund: RefundRow, now: Date): Promise<void> {
     const failure = refund.initiated_by === 'fulfilment_failed' ? { failure_code: 'FULFILMENT_FAILED' } : {};
     if (!(await moveOrder(trx, order.id, 'refunded', now, failure))) return;
+    await this.deps.subscriptions.refundedIn(trx, order, now);
     if (order.fulfilled_at)
       await takeBackDays(
         trx,
