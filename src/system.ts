@@ -63,7 +63,7 @@ async function mountDevRails(
 }
 
 const lostConnection = (log: Log) => (err: Error) =>
-  log.warn({ err: err.message }, 'an idle database connection was lost; it will be replaced');
+  log.warn({ err: err.message }, 'a database connection was lost; the pool replaces it');
 
 export type Part = 'backend' | 'payserver' | 'carrier';
 export const ALL_PARTS: Part[] = ['carrier', 'payserver', 'backend'];

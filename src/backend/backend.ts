@@ -151,7 +151,7 @@ export async function buildBackend(deps: BackendDeps) {
     webhooks,
     onEndedIn: (trx, orderId, now) => subscriptions.orderEndedIn(trx, orderId, now),
   });
-  const refunds = new RefundsService({ db, provider, webhooks, events, random, clock, kick });
+  const refunds = new RefundsService({ db, provider, webhooks, events, random, clock, kick, subscriptions });
   const attempts = new PaymentAttempts({
     db,
     provider,

@@ -98,6 +98,7 @@ export const ERROR_CATALOGUE = {
   // Server side.
   INTERNAL: ['internal', 'A bug; it has been logged.'],
   NOT_READY: ['unavailable', 'Storage is not open yet.'],
+  STORAGE_UNAVAILABLE: ['unavailable', 'The connection to the database was lost; retry after Retry-After seconds.'],
 } as const satisfies Record<string, readonly [ErrorKind, string]>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -22,12 +22,13 @@ export function verifySignature(secret: string, header: string | undefined, body
 /**
  * An operator's system receiving webhooks over real HTTP: it verifies every
  * signature with the secret it is given, records what arrives, and answers
- * whatever the test sets (`answer`: a status, or 'hang' to never answer).
+ * whatever the test sets (`answer`: a status, or 'hang' to never answer), after `delay` if set.
  */
 export async function webhookReceiver() {
   const received: Received[] = [];
   let secret = '';
   let answer: number | 'hang' = 200;
+  let delayMs = 0;
   const hanging = new Set<ServerResponse>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -47,7 +48,10 @@ export async function webhookReceiver() {
         hanging.add(res);
         return;
       }
-      res.writeHead(answer, { 'content-type': 'text/plain' }).end('ok');
+      const status = answer;
+      const send = () => res.writeHead(status, { 'content-type': 'text/plain' }).end('ok');
+      if (delayMs > 0) setTimeout(send, delayMs);
+      else send();
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -61,6 +65,13 @@ export async function webhookReceiver() {
     },
     answer(a: number | 'hang') {
       answer = a;
+    },
+    /**
+     * Answers each request `ms` after it arrived, as a slow (or loaded) receiver would: the sender's
+     * attempt is still in flight after the test has seen the request arrive.
+     */
+    delay(ms: number) {
+      delayMs = ms;
     },
     async close() {
       for (const res of hanging) res.destroy();

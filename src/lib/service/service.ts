@@ -14,6 +14,17 @@ export interface ServiceParts {
   sweep(): Promise<void>;
 }
 
+/** A service's outbox workers, as its tests and tools see them. */
+export interface OutboxParts {
+  worker: OutboxWorker;
+  /**
+   * Delivers every due outbox message and waits for the deliveries in flight, on the worker and on every
+   * lane (webhooks are a lane of their own: draining `worker` alone does not wait for them). For tests
+   * and tools that must know nothing is in flight before they move the clock.
+   */
+  drain(): Promise<void>;
+}
+
 /**
  * Ties a service's app, outbox worker, sweeper and store together: start runs
  * the workers, close stops them first (so no delivery is cut mid-way), then
@@ -33,7 +44,7 @@ export function assembleService<S, D>(p: {
   /** Whether the store was created by this start (demo data may go in). */
   storeCreated: boolean;
   services: S;
-}): ServiceParts & { services: S; db: D; worker: OutboxWorker; storeCreated: boolean } {
+}): ServiceParts & OutboxParts & { services: S; db: D; storeCreated: boolean } {
   return {
     app: p.app,
     db: p.db,
@@ -47,6 +58,9 @@ export function assembleService<S, D>(p: {
       p.sweeper.start();
     },
     sweep: () => p.sweeper.runOnce(),
+    async drain() {
+      await Promise.all([p.worker, ...(p.laneWorkers ?? [])].map((w) => w.drain()));
+    },
     async close() {
       await p.sweeper.stop();
       await p.worker.stop();

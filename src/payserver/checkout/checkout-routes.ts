@@ -122,6 +122,7 @@ export function checkoutRoutes(app: FastifyInstance, checkout: CheckoutService, 
           payable: false,
           notice,
           paidWith: await checkout.paidWith(c),
+          merchantRefund: c.status === 'closed' ? await checkout.merchantRefund(c) : null,
           timeZone: options.timeZone,
         }),
       );
