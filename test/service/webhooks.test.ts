@@ -138,6 +138,27 @@ describe('webhooks', () => {
     await sys.backendAdmin('DELETE', `/admin/v1/webhooks/${hook.webhookId}`);
   });
 
+  it('reads at most 64 KiB of a receiver answering 600 MiB: one delivered attempt, memory bounded', async (t) => {
+    const rx = await webhookReceiver();
+    t.after(() => rx.close());
+    rx.answer('flood');
+    const hook = await register(rx.url, ['order.paid']);
+    rx.setSecret(hook.secret);
+    const rssBefore = process.memoryUsage().rss;
+    await buy();
+    const done = await eventually(async () => {
+      const [d] = await deliveries(hook.webhookId);
+      assert.equal(d.status, 'delivered');
+      return d;
+    });
+    assert.equal(done.attempts, 1);
+    assert.equal(done.lastStatusCode, 200);
+    assert.ok(rx.flooded() < 32 * 1024 * 1024, `the receiver could send only ${rx.flooded()} bytes`);
+    const grown = process.memoryUsage().rss - rssBefore;
+    assert.ok(grown < 200 * 1024 * 1024, `RSS grew by ${grown} bytes`);
+    await sys.backendAdmin('DELETE', `/admin/v1/webhooks/${hook.webhookId}`);
+  });
+
   it('keeps delivering to other receivers, and paying, while one receiver never answers', async (t) => {
     const slow = await webhookReceiver();
     const fast = await webhookReceiver();
