@@ -119,6 +119,7 @@ export async function buildBackend(deps: BackendDeps) {
     clock,
     encryptionKey: secrets.encryptionKey,
     fulfilment: fulfilment !== undefined,
+    allowPrivate: config.webhookAllowPrivate,
   });
   const subscriptions = new SubscriptionsService({
     db,
@@ -233,6 +234,7 @@ export async function buildBackend(deps: BackendDeps) {
     encryptionKey: secrets.encryptionKey,
     log: log.child({ part: 'webhooks' }),
     fulfilment: paymentEvents.fulfilmentHooks(),
+    allowPrivate: config.webhookAllowPrivate,
   });
 
   const handlers = [

@@ -9,6 +9,7 @@ const A = '8613800138000';
 let sys: TestSystem;
 before(async () => {
   sys = await testSystem({
+    TVPAY_WEBHOOK_ALLOW_PRIVATE: '1', // the receivers listen on 127.0.0.1
     TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
     TVPAY_LIMIT_CODES_PER_PHONE: '1000',
     TVPAY_LIMIT_CODE_CHECKS_PER_PHONE: '1000',
