@@ -50,7 +50,11 @@ export interface BackendTables extends CommonTables {
     channel: 'sms_confirm' | 'wap_link' | 'renewal' | 'scan' | null;
     payer_phone: string | null;
     attempt: number;
-    link_token: string;
+    /**
+     * '' for an order whose link token is derived from its id (payments/link-tokens.ts); for an open
+     * order from before that, its token sealed. Never a token in plain text.
+     */
+    link_token_sealed: string;
     failure_code: string | null;
     payment_id: string | null;
     created_at: string;
@@ -519,6 +523,16 @@ export const BACKEND_COUNTED = {
   webhookDeliveries: { table: 'webhook_deliveries', columns: ['status', 'webhook_id'] },
 } as const satisfies Record<string, CountedTable>;
 
+/**
+ * Link tokens are no longer kept in plain text (payments/link-tokens.ts): the column is renamed for what
+ * it now holds, and the start of the back-end (which has the key) seals or drops what rows still hold.
+ */
+const linkTokenSealed: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('orders').renameColumn('link_token', 'link_token_sealed').execute();
+  },
+};
+
 export const backendMigrations: Record<string, Migration> = {
   '0001_common': commonTablesMigration,
   '0002_backend': core,
@@ -538,4 +552,5 @@ export const backendMigrations: Record<string, Migration> = {
   '0016_console_sessions': consoleSessionsMigration,
   '0017_wide_paid_source': widePaidSource,
   '0018_contested_messages': contestedMessages,
+  '0019_link_token_sealed': linkTokenSealed,
 };

@@ -239,7 +239,7 @@ export class SubscriptionsService {
         channel: 'renewal',
         payer_phone: s.payer_phone,
         attempt: 1,
-        link_token: this.deps.random.token(),
+        link_token_sealed: '',
         failure_code: null,
         payment_id: null,
         created_at: now.toISOString(),

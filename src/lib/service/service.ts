@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { OutboxWorker } from '../outbox/outbox-worker.ts';
 import type { OutboxHandler } from '../outbox/outbox.ts';
+import { closeHttp } from './shutdown.ts';
 import type { Sweeper } from './sweeper.ts';
 
 /** A built service: its HTTP app and the background workers that go with it. */
@@ -8,8 +9,11 @@ export interface ServiceParts {
   app: FastifyInstance;
   /** Starts the background workers. */
   start(): void;
-  /** Stops the workers, closes the app and the store: graceful shutdown. */
-  close(): Promise<void>;
+  /**
+   * Stops the workers, closes the app and the store: graceful shutdown. HTTP connections still open at
+   * `cutConnectionsAt` (epoch ms; default 10 s from now) are cut (shutdown.ts).
+   */
+  close(cutConnectionsAt?: number): Promise<void>;
   /** Runs one housekeeping pass now (expiry, pruning), as the sweeper would. */
   sweep(): Promise<void>;
 }
@@ -27,8 +31,9 @@ export interface OutboxParts {
 
 /**
  * Ties a service's app, outbox worker, sweeper and store together: start runs
- * the workers, close stops them first (so no delivery is cut mid-way), then
- * the HTTP server, then the store.
+ * the workers; close stops taking requests at once and, while the HTTP server
+ * drains, stops the workers (so no delivery is cut mid-way), then closes the
+ * store when both are done.
  */
 export function assembleService<S, D>(p: {
   app: FastifyInstance;
@@ -61,11 +66,15 @@ export function assembleService<S, D>(p: {
     async drain() {
       await Promise.all([p.worker, ...(p.laneWorkers ?? [])].map((w) => w.drain()));
     },
-    async close() {
-      await p.sweeper.stop();
-      await p.worker.stop();
-      for (const w of p.laneWorkers ?? []) await w.stop();
-      await p.app.close();
+    async close(cutConnectionsAt = Date.now() + 10_000) {
+      const http = closeHttp(p.app, cutConnectionsAt);
+      try {
+        await p.sweeper.stop();
+        await p.worker.stop();
+        for (const w of p.laneWorkers ?? []) await w.stop();
+      } finally {
+        await http;
+      }
       await p.store.close();
     },
   };
