@@ -13,7 +13,7 @@ describe('configuration', () => {
     assert.equal(c.orderTtlSeconds, 900);
     assert.deepEqual(c.phoneRegions, ['CN']);
     assert.equal(c.publicUrls.payserver, 'http://127.0.0.1:8081');
-    assert.ok(Object.isFrozen(c) && Object.isFrozen(c.sms));
+    assert.ok(Object.isFrozen(c) && Object.isFrozen(c.sms), 'Object.isFrozen(c) && Object.isFrozen(c.sms)');
   });
   it('names every bad value in one clear error', () => {
     try {
@@ -26,7 +26,7 @@ describe('configuration', () => {
       });
       assert.fail('should have thrown');
     } catch (err) {
-      assert.ok(err instanceof ConfigError);
+      assert.ok(err instanceof ConfigError, 'err instanceof ConfigError');
       for (const name of [
         'TVPAY_BACKEND_PORT',
         'TVPAY_SMS',

@@ -43,7 +43,7 @@ describe('SMS templates', () => {
     const renewing = codeSms('zh-CN', { ...base, product: '4K会员连续包月', source: 'wallet', renewsEveryDays: 30 });
     assert.match(renewing, /每30天/);
     assert.match(renewing, /TD/);
-    assert.ok(countSegments(renewing) <= 2);
+    assert.ok(countSegments(renewing) <= 2, 'countSegments(renewing) <= 2');
   });
   it('writes the patent code SMS with product, amount, payee and code in one SMS', () => {
     const text = codeSms('zh-CN', { ...base, product: '会员包年', source: 'wallet' });
@@ -80,7 +80,7 @@ describe('SMS templates', () => {
       url,
     });
     assert.ok(countSegments(text) <= 2, text);
-    assert.ok(text.includes(url));
+    assert.ok(text.includes(url), 'text.includes(url)');
   });
 });
 
@@ -96,7 +96,10 @@ describe('splitting into segments', () => {
     );
     const ucs = splitSegments('支付'.repeat(40) + '🙂');
     assert.equal(ucs.encoding, 'ucs2');
-    assert.ok(ucs.parts.every((p) => p.length <= SEGMENT_UNITS.ucs2.multi));
+    assert.ok(
+      ucs.parts.every((p) => p.length <= SEGMENT_UNITS.ucs2.multi),
+      'ucs.parts.every((p) => p.length <= SEGMENT_UNITS.ucs2.multi)',
+    );
     assert.equal(ucs.parts.join(''), '支付'.repeat(40) + '🙂');
     assert.deepEqual(splitSegments('hello').parts, ['hello']);
   });

@@ -82,7 +82,7 @@ describe("the operators' consoles in Chromium", { skip }, () => {
 
   const signIn = async (base: string) => {
     await page.goto(`${base}/console/`);
-    // The two consoles share a host here (the cookie is the host's, whatever the port): maybe signed in already.
+    // Maybe signed in already (each console has its own session cookie).
     if (!/\/console\/sign-in$/.test(page.url())) return;
     await page.getByLabel('Admin token').fill(sys.secrets.adminToken);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -104,7 +104,10 @@ describe("the operators' consoles in Chromium", { skip }, () => {
       cookie.expires > Date.now() / 1000 && cookie.expires < Date.now() / 1000 + 24 * 3600,
       'it expires within a day',
     );
-    assert.ok(!cookie.value.includes(sys.secrets.adminToken) && !page.url().includes(sys.secrets.adminToken));
+    assert.ok(
+      !cookie.value.includes(sys.secrets.adminToken) && !page.url().includes(sys.secrets.adminToken),
+      '!cookie.value.includes(sys.secrets.adminToken) && !page.url().includes(sys.secrets.adminToken)',
+    );
     for (const name of [
       'Overview',
       'Orders',
@@ -287,6 +290,7 @@ describe("the operators' consoles in Chromium", { skip }, () => {
   });
 
   it("opens each payment of an account's ledger from its link, and lists payments newest first by status", async () => {
+    await signIn(sys.config.publicUrls.payserver);
     await page.goto(`${sys.config.publicUrls.payserver}/console/accounts`);
     await page.getByLabel('Search').fill('13800138000');
     await page.getByLabel('Search').press('Enter');
@@ -309,7 +313,10 @@ describe("the operators' consoles in Chromium", { skip }, () => {
     assert.ok((await page.getByTestId('payment-id').allTextContents()).includes(paymentId), 'filtered by status');
     await page.getByLabel('Status').selectOption('pending');
     await page.getByRole('button', { name: 'Search' }).click();
-    assert.ok(!(await page.getByTestId('payment-id').allTextContents()).includes(paymentId));
+    assert.ok(
+      !(await page.getByTestId('payment-id').allTextContents()).includes(paymentId),
+      "!(await page.getByTestId('payment-id').allTextContents()).includes(paymentId)",
+    );
   });
 
   it('adds a webhook with its secret shown once, and deletes it after a confirmation', async () => {

@@ -305,7 +305,7 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await press('Backspace');
     const afterOne = (await tv.locator('[data-testid="phone-display"]').textContent()) ?? '';
     assert.equal(afterOne.replace(/\s/g, ''), before.replace(/\s/g, '').slice(0, -1), 'Back deletes one digit');
-    assert.ok((await focused())?.inKeypad);
+    assert.ok((await focused())?.inKeypad, '(await focused())?.inKeypad');
     for (let i = 0; i < 12; i++) await press('Escape');
     assert.ok(
       ['detail', 'catalogue'].includes((await screenName(tv)) ?? ''),
@@ -394,7 +394,10 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await tv.setViewportSize({ width: 1920, height: 1080 });
     await tv.waitForFunction(() => document.getElementById('stage')!.getBoundingClientRect().width > 1900);
     assert.ok(Math.abs(box.top - box.bottom) <= 1 && box.top > 50, `centred at 4:3: ${JSON.stringify(box)}`);
-    assert.ok(Math.abs(box.left) <= 1 && Math.abs(box.right) <= 1);
+    assert.ok(
+      Math.abs(box.left) <= 1 && Math.abs(box.right) <= 1,
+      'Math.abs(box.left) <= 1 && Math.abs(box.right) <= 1',
+    );
   });
 
   it('shows a purchase refunded in full as refunded in my services', async () => {
@@ -404,7 +407,7 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     assert.equal(submitted.statusCode, 202, submitted.body);
     const code = await eventually(async () => {
       const inbox = await sys.carrier.carrier.inbox('8613800138000');
-      assert.ok(inbox.length > seen);
+      assert.ok(inbox.length > seen, 'inbox.length > seen');
       return codeIn(inbox[inbox.length - 1]!.text);
     });
     await sys.carrier.carrier.reply('8613800138000', code);
@@ -447,7 +450,7 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await onScreen('waiting');
     const sms = await eventually(async () => {
       const inbox = await sys.carrier.carrier.inbox('8613800138000');
-      assert.ok(inbox.length > seen);
+      assert.ok(inbox.length > seen, 'inbox.length > seen');
       return inbox[inbox.length - 1]!.text;
     });
     assert.match(sms, /自动续费/);

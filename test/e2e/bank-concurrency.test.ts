@@ -107,7 +107,10 @@ for (const setup of SETUPS) {
           // A racing second submission may find the first one already failed (final): 409 ORDER_FINAL is right then.
           for (const a of answers)
             assert.ok(a.status === 202 || (a.status === 409 && a.json().code === 'ORDER_FINAL'), a.text);
-          assert.ok(answers.some((a) => a.status === 202));
+          assert.ok(
+            answers.some((a) => a.status === 202),
+            'answers.some((a) => a.status === 202)',
+          );
         }),
       );
 

@@ -68,7 +68,10 @@ for (const setup of SETUPS) {
       });
       const provisioning = operator.ofType('order.paid').find((r) => r.json.data.orderId === orderId);
       assert.ok(provisioning?.signed, "the operator's system got a signed order.paid");
-      assert.ok(fulfilled.fulfilledAt >= provisioning!.json.createdAt);
+      assert.ok(
+        fulfilled.fulfilledAt >= provisioning!.json.createdAt,
+        'fulfilled.fulfilledAt >= provisioning!.json.createdAt',
+      );
 
       // Ten refunds of 10.00 at once, spread over the instances: 25.00 was paid, so exactly two fit.
       const answers = await Promise.all(
@@ -79,6 +82,7 @@ for (const setup of SETUPS) {
       assert.equal(answers.filter((a) => a.status === 201).length, 2, answers.map((a) => a.status).join(','));
       assert.ok(
         answers.every((a) => a.status === 201 || (a.status === 422 && a.json().code === 'REFUND_EXCEEDS_PAYMENT')),
+        "answers.every((a) => a.status === 201 || (a.status === 422 && a.json().code === 'REFUND_EXCEEDS_PAYM",
       );
       const rest = await k.backendAdmin('POST', `/admin/v1/orders/${orderId}/refunds`, { reason: 'the rest' });
       assert.equal(rest.status, 201, rest.text);
@@ -124,7 +128,7 @@ for (const setup of SETUPS) {
         30_000,
         200,
       );
-      assert.ok(deliveries.length >= 6);
+      assert.ok(deliveries.length >= 6, 'deliveries.length >= 6');
       const timeline = (await k.backendAdmin('GET', `/admin/v1/orders/${orderId}/timeline`)).json();
       assert.deepEqual(
         timeline.filter((e: { kind: string }) => e.kind === 'status').map((e: { summary: string }) => e.summary),

@@ -65,9 +65,9 @@ for (const setup of SETUPS) {
 
       await k.reply(WALLET_COVERS, `确认 ${k.codeIn(sms.text)}`);
       const done = await k.until(orderId, 'fulfilled');
-      assert.ok(done.paidAt && done.fulfilledAt);
+      assert.ok(done.paidAt && done.fulfilledAt, 'done.paidAt && done.fulfilledAt');
       assert.deepEqual(await stream.done.then((s) => s.at(-1)), 'fulfilled');
-      assert.ok(stream.statuses.includes('awaiting_payment'));
+      assert.ok(stream.statuses.includes('awaiting_payment'), "stream.statuses.includes('awaiting_payment')");
 
       const afterPay = await k.account(WALLET_COVERS);
       assert.deepEqual(afterPay.wallet, { balanceMinor: before.wallet.balanceMinor - YEAR, heldMinor: 0 });

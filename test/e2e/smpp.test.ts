@@ -63,7 +63,7 @@ describe('SMS over SMPP 3.4 to an SMSC test peer on loopback', () => {
     const before = smsc.binds();
     smsc.dropAll();
     await eventually(() => {
-      assert.ok(smsc.binds() >= before + 2);
+      assert.ok(smsc.binds() >= before + 2, 'smsc.binds() >= before + 2');
       assert.equal(smsc.boundNow(), 2);
     }, 15_000);
     const seen = smsc.submitted.length;

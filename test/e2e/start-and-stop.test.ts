@@ -61,7 +61,10 @@ describe('starting and stopping', () => {
     const streams = await Promise.all(
       [0, 1].map(() => fetch(`${base}/v1/orders/${orderId}/events?access_token=${token}`)),
     );
-    assert.ok(streams.every((r) => r.status === 200));
+    assert.ok(
+      streams.every((r) => r.status === 200),
+      'streams.every((r) => r.status === 200)',
+    );
     const readers = streams.map((r) => r.body!.getReader());
     await Promise.all(readers.map((r) => r.read()));
     const third = await fetch(`${base}/v1/orders/${orderId}/events?access_token=${token}`);

@@ -30,7 +30,7 @@ describe('health and contract', () => {
   });
   it('publishes an OpenAPI document of the public routes', async () => {
     const doc = (await sys.backend.app.inject({ url: '/openapi.json' })).json();
-    assert.ok(doc.openapi);
+    assert.ok(doc.openapi, 'doc.openapi');
     for (const path of [
       '/v1/orders',
       '/v1/orders/{orderId}/payer',
@@ -138,7 +138,7 @@ describe('devices', () => {
     const res = await sys.backendAdmin('POST', '/admin/v1/devices', { name: 'Bedroom TV', accountId: 'sub-42' });
     assert.equal(res.statusCode, 201, res.body);
     const { deviceId, token } = res.json();
-    assert.ok(token.length >= 40);
+    assert.ok(token.length >= 40, 'token.length >= 40');
     assert.equal((await sys.as(token)('GET', '/v1/products')).statusCode, 200);
     const rows = await sys.backend.app.inject({ url: '/healthz' }); // keep the app warm
     assert.equal(rows.statusCode, 200);
@@ -167,7 +167,10 @@ describe('orders', () => {
     assert.equal(o.currency, 'CNY');
     assert.equal(o.payUrl, null);
     assert.equal(o.channel, null);
-    assert.ok(Date.parse(o.expiresAt) - Date.parse(o.createdAt) === 15 * 60 * 1000);
+    assert.ok(
+      Date.parse(o.expiresAt) - Date.parse(o.createdAt) === 15 * 60 * 1000,
+      'Date.parse(o.expiresAt) - Date.parse(o.createdAt) === 15 * 60 * 1000',
+    );
   });
   it('refuses an unknown product and bad bodies', async () => {
     problem(await sys.tv('POST', '/v1/orders', { productId: 'no-such' }), 404, 'PRODUCT_NOT_FOUND');

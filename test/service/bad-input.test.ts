@@ -84,7 +84,10 @@ describe('bad input is a 4xx that changes nothing', () => {
     assert.equal(title.statusCode, 400, title.body);
     assert.equal(title.json().code, 'TEXT_MALFORMED');
     const products = (await sys.tv('GET', '/v1/products')).json();
-    assert.ok(!products.some((p: { productId: string }) => p.productId === 'odd'));
+    assert.ok(
+      !products.some((p: { productId: string }) => p.productId === 'odd'),
+      "!products.some((p: { productId: string }) => p.productId === 'odd')",
+    );
     const query = await sys.payAdmin('GET', '/admin/v1/sms?phone=%ED%A0%80');
     assert.ok(query.statusCode >= 400 && query.statusCode < 500, String(query.statusCode));
   });

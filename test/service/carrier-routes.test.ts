@@ -27,7 +27,7 @@ describe('development carrier', () => {
     const inbox = (await sys.carrier.app.inject({ url: '/dev/v1/phones/8613500135555/messages' })).json();
     assert.equal(inbox.length, 1);
     assert.deepEqual({ from: inbox[0].from, text: inbox[0].text }, { from: '10690000', text: '你好 hello' });
-    assert.ok(inbox[0].id && inbox[0].at);
+    assert.ok(inbox[0].id && inbox[0].at, 'inbox[0].id && inbox[0].at');
   });
   it('reads only the messages after a given one, and refuses an id the phone never received', async () => {
     const phone = '8613500135559';

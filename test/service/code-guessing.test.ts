@@ -111,6 +111,9 @@ describe('code guessing', () => {
       .selectAll()
       .where('bucket', '=', `code-checks:+${digits}`)
       .execute();
-    assert.ok(bucket.every((b: { hits: number }) => b.hits <= 10));
+    assert.ok(
+      bucket.every((b: { hits: number }) => b.hits <= 10),
+      'bucket.every((b: { hits: number }) => b.hits <= 10)',
+    );
   });
 });

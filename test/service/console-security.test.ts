@@ -216,9 +216,12 @@ describe("the back-end console refuses every state-changing request that is not 
       const page = (await sys.backend.app.inject({ url: path, headers: { cookie: me.cookie } })).body;
       const posts = page.match(/<form\b[^>]*method="post"[^>]*>/g) ?? [];
       const tokens = page.match(/<input type="hidden" name="formToken" value="[^"]+">/g) ?? [];
-      assert.ok(posts.length >= 1);
+      assert.ok(posts.length >= 1, 'posts.length >= 1');
       assert.equal(tokens.length, posts.length, `${path}: one token per posting form`);
-      assert.ok(tokens.every((t) => t.includes(me.token)));
+      assert.ok(
+        tokens.every((t) => t.includes(me.token)),
+        'tokens.every((t) => t.includes(me.token))',
+      );
     }
   });
 });
@@ -290,7 +293,7 @@ describe('console sessions', () => {
     for (let i = 0; i < 10; i++) assert.equal((await attempt(`wrong-${i}`, '203.0.113.7')).statusCode, 401);
     const refused = await attempt('wrong-again', '203.0.113.7');
     assert.equal(refused.statusCode, 429);
-    assert.ok(Number(refused.headers['retry-after']) >= 1);
+    assert.ok(Number(refused.headers['retry-after']) >= 1, "Number(refused.headers['retry-after']) >= 1");
     const right = await attempt(sys.secrets.adminToken, '203.0.113.7');
     assert.equal(right.statusCode, 429, 'the right token waits too');
     assert.equal(right.cookies.length, 0, 'and gets no session');
@@ -355,7 +358,7 @@ describe('console cookies behind a TLS proxy', () => {
     const res = await signInVia(sys.backend.app, 'https', backendOrigin, sys.secrets.adminToken);
     assert.equal(res.statusCode, 303);
     const [cookie] = res.cookies.filter((c) => c.name === 'tvpay_backend_console');
-    assert.ok(cookie);
+    assert.ok(cookie, 'cookie');
     assert.notEqual(cookie.secure, true);
   });
 });

@@ -110,7 +110,7 @@ describe("the consoles' words and views", () => {
       deviceId: 'dev_1',
     } as unknown as AdminOrder;
     const csv = ordersCsv([order], 'zh-CN', 'Asia/Shanghai');
-    assert.ok(csv.startsWith('\ufeff"订单","创建时间"'));
+    assert.ok(csv.startsWith('\ufeff"订单","创建时间"'), 'csv.startsWith(\'\\ufeff"订单","创建时间"\')');
     const row = csv.trim().split('\r\n')[1]!;
     assert.equal(
       row,

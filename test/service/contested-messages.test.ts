@@ -91,7 +91,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const { mismatches } = await reconcileToday();
       const mine = mismatches.filter((m) => m.kind === 'refund_not_asked' && m.orderId === orderId);
       assert.equal(mine.length, 2, JSON.stringify(mismatches));
-      assert.ok(mine.every((m) => m.paymentId === paymentId && /rfd_never_asked_[12]/.test(m.detail)));
+      assert.ok(
+        mine.every((m) => m.paymentId === paymentId && /rfd_never_asked_[12]/.test(m.detail)),
+        'mine.every((m) => m.paymentId === paymentId && /rfd_never_asked_[12]/.test(m.detail))',
+      );
     });
 
     it('answers a second refund outcome for one payment, payments for unknown or ended orders and unknown refunds without a 5xx, and lists them', async () => {

@@ -65,6 +65,6 @@ describe('one correlation id follows a payment', () => {
     const res = await sys.tv('GET', '/v1/products', undefined, { 'x-correlation-id': 'bad id\nwith a line break' });
     assert.equal(res.statusCode, 200);
     assert.notEqual(res.headers['x-correlation-id'], 'bad id\nwith a line break');
-    assert.ok(!logs.some((l) => l.includes('with a line break')));
+    assert.ok(!logs.some((l) => l.includes('with a line break')), "!logs.some((l) => l.includes('with a line break'))");
   });
 });

@@ -66,7 +66,7 @@ describe("provisioning in the operator's system", () => {
     rx.answer(200);
     await liveThrough(15_000);
     const order = await orderStatus(sys, orderId, 'fulfilled', tv);
-    assert.ok(order.fulfilledAt);
+    assert.ok(order.fulfilledAt, 'order.fulfilledAt');
     const [ent] = (await tv('GET', '/v1/entitlements')).json();
     assert.equal(ent.orderId, orderId);
     assert.equal(ent.validFrom, order.fulfilledAt, "the entitlement starts when the operator's system answered");
@@ -96,8 +96,12 @@ describe("provisioning in the operator's system", () => {
       timeline.some(
         (e: { kind: string; failureCode?: string }) => e.kind === 'fulfilment' && e.failureCode === 'FULFILMENT_FAILED',
       ),
+      "timeline.some( (e: { kind: string; failureCode?: string }) => e.kind === 'fulfilment' && e.failureCo",
     );
-    assert.ok(timeline.some((e: { kind: string; summary: string }) => e.kind === 'status' && e.summary === 'refunded'));
+    assert.ok(
+      timeline.some((e: { kind: string; summary: string }) => e.kind === 'status' && e.summary === 'refunded'),
+      "timeline.some((e: { kind: string; summary: string }) => e.kind === 'status' && e.summary === 'refunded')",
+    );
     // The operator's system comes back and a resend reaches it: the refunded order stays refunded.
     rx.answer(200);
     const [delivery] = (await sys.backendAdmin('GET', '/admin/v1/webhooks/fulfilment/deliveries')).json();

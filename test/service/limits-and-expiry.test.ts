@@ -24,7 +24,7 @@ describe('rate limits and code expiry', () => {
     const res = await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13600136000' });
     assert.equal(res.statusCode, 429);
     assert.equal(res.json().code, 'RATE_LIMITED');
-    assert.ok(Number(res.headers['retry-after']) > 0);
+    assert.ok(Number(res.headers['retry-after']) > 0, "Number(res.headers['retry-after']) > 0");
     assert.deepEqual((await sys.tv('GET', `/v1/orders/${orderId}`)).json(), before);
   });
 

@@ -61,7 +61,7 @@ describe('link tokens at rest', () => {
     assert.ok(!replay.body.includes(token), 'a replayed answer does not show the link again');
 
     const answers = await sys.backend.db.selectFrom('idempotency_keys').select('response_body').execute();
-    assert.ok(answers.length >= 2);
+    assert.ok(answers.length >= 2, 'answers.length >= 2');
     assert.ok(!answers.some((a) => a.response_body?.includes(token)), 'no stored idempotency answer holds it');
     assert.deepEqual(filesHolding(token), [], 'no file of the data dir holds it');
     assert.ok(!logs.some((l) => l.includes(token)), 'no log line holds it');

@@ -31,7 +31,10 @@ describe('listing and tracing orders', () => {
         res.json().items.some((o: { orderId: string }) => o.orderId === paidId),
         phone,
       );
-      assert.ok(res.json().items.every((o: { payerPhone: string }) => o.payerPhone === `+${A}`));
+      assert.ok(
+        res.json().items.every((o: { payerPhone: string }) => o.payerPhone === `+${A}`),
+        'res.json().items.every((o: { payerPhone: string }) => o.payerPhone === `+${A}`)',
+      );
     }
     const order = (await admin(`/admin/v1/orders/${paidId}`)).json();
     const byDevice = (await admin(`/admin/v1/orders?deviceId=${order.deviceId}&status=fulfilled`)).json();
@@ -62,7 +65,7 @@ describe('listing and tracing orders', () => {
       cursor = res.json().nextCursor;
     } while (cursor);
     assert.equal(new Set(seen).size, seen.length);
-    assert.ok(seen.length >= 4);
+    assert.ok(seen.length >= 4, 'seen.length >= 4');
   });
 
   it('answers bad filters with a 400 that names them', async () => {
@@ -77,7 +80,7 @@ describe('listing and tracing orders', () => {
     ]) {
       const res = await admin(`/admin/v1/orders?${q}`);
       assert.equal(res.statusCode, 400, `${q} → ${res.body}`);
-      assert.ok(res.json().detail.length > 0);
+      assert.ok(res.json().detail.length > 0, 'res.json().detail.length > 0');
     }
   });
 
@@ -97,8 +100,12 @@ describe('listing and tracing orders', () => {
       timeline.some(
         (e: { kind: string; summary: string }) => e.kind === 'message' && e.summary.startsWith('payment.completed'),
       ),
+      "timeline.some( (e: { kind: string; summary: string }) => e.kind === 'message' && e.summary.startsWit",
     );
-    assert.ok(timeline.some((e: { kind: string }) => e.kind === 'payment'));
+    assert.ok(
+      timeline.some((e: { kind: string }) => e.kind === 'payment'),
+      "timeline.some((e: { kind: string }) => e.kind === 'payment')",
+    );
     const times = timeline.map((e: { at: string }) => e.at);
     assert.deepEqual(times, [...times].sort());
     assert.equal((await admin('/admin/v1/orders/ord_nope/timeline')).statusCode, 404);
@@ -183,7 +190,7 @@ describe('listing and tracing orders', () => {
       );
     };
     const all = await list('limit=200');
-    assert.ok(all.length >= 1);
+    assert.ok(all.length >= 1, 'all.length >= 1');
     const times = all.map((p) => p.createdAt);
     assert.deepEqual(times, [...times].sort().reverse(), 'newest first');
     assert.deepEqual(
@@ -191,10 +198,22 @@ describe('listing and tracing orders', () => {
       [order.paymentId],
     );
     for (const phone of ['13800138000', '+86 138 0013 8000'])
-      assert.ok((await list(`phone=${encodeURIComponent(phone)}`)).every((p) => p.phone === `+${A}`));
-    assert.ok((await list('status=captured&source=wallet')).some((p) => p.paymentId === order.paymentId));
-    assert.ok(!(await list('status=failed')).some((p) => p.paymentId === order.paymentId));
-    assert.ok(!(await list('source=card')).some((p) => p.paymentId === order.paymentId));
+      assert.ok(
+        (await list(`phone=${encodeURIComponent(phone)}`)).every((p) => p.phone === `+${A}`),
+        '(await list(`phone=${encodeURIComponent(phone)}`)).every((p) => p.phone === `+${A}`)',
+      );
+    assert.ok(
+      (await list('status=captured&source=wallet')).some((p) => p.paymentId === order.paymentId),
+      "(await list('status=captured&source=wallet')).some((p) => p.paymentId === order.paymentId)",
+    );
+    assert.ok(
+      !(await list('status=failed')).some((p) => p.paymentId === order.paymentId),
+      "!(await list('status=failed')).some((p) => p.paymentId === order.paymentId)",
+    );
+    assert.ok(
+      !(await list('source=card')).some((p) => p.paymentId === order.paymentId),
+      "!(await list('source=card')).some((p) => p.paymentId === order.paymentId)",
+    );
     const first = await list('limit=1');
     const second = await list(`limit=1&before=${first[0]!.paymentId}`);
     if (all.length > 1) assert.equal(second[0]?.paymentId, all[1]!.paymentId, 'the next page follows the last');
@@ -237,12 +256,14 @@ describe('devices and products for operators', () => {
     const listed = (await admin('/admin/v1/devices')).json();
     assert.ok(
       listed.some((d: { deviceId: string; revokedAt: null }) => d.deviceId === deviceId && d.revokedAt === null),
+      'listed.some((d: { deviceId: string; revokedAt: null }) => d.deviceId === deviceId && d.revokedAt ===',
     );
     assert.ok(!JSON.stringify(listed).includes(token), 'tokens are never listed');
     assert.equal((await sys.backendAdmin('DELETE', `/admin/v1/devices/${deviceId}`)).statusCode, 204);
     assert.equal((await tv('GET', '/v1/products')).statusCode, 401);
     assert.ok(
       (await admin('/admin/v1/devices')).json().find((d: { deviceId: string }) => d.deviceId === deviceId).revokedAt,
+      "(await admin('/admin/v1/devices')).json().find((d: { deviceId: string }) => d.deviceId === deviceId)",
     );
     assert.equal((await sys.backendAdmin('DELETE', '/admin/v1/devices/dev_nope')).statusCode, 404);
   });
@@ -259,11 +280,15 @@ describe('devices and products for operators', () => {
     const tv = await newTv(sys, 'retire-tv');
     const orderId = await createOrder(sys, 'old-pack', tv);
     assert.equal((await sys.backendAdmin('DELETE', '/admin/v1/products/old-pack')).statusCode, 204);
-    assert.ok(!(await tv('GET', '/v1/products')).json().some((p: { productId: string }) => p.productId === 'old-pack'));
+    assert.ok(
+      !(await tv('GET', '/v1/products')).json().some((p: { productId: string }) => p.productId === 'old-pack'),
+      "!(await tv('GET', '/v1/products')).json().some((p: { productId: string }) => p.productId === 'old-pack')",
+    );
     assert.equal((await tv('POST', '/v1/orders', { productId: 'old-pack' })).statusCode, 404);
     assert.ok(
       (await admin('/admin/v1/products')).json().find((p: { productId: string }) => p.productId === 'old-pack')
         .retiredAt,
+      "(await admin('/admin/v1/products')).json().find((p: { productId: string }) => p.productId === 'old-p",
     );
     assert.equal((await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}`)).json().title, 'Old pack');
     await sys.backendAdmin('PUT', '/admin/v1/products/old-pack', {
@@ -273,7 +298,10 @@ describe('devices and products for operators', () => {
       service: 'old',
       durationDays: 7,
     });
-    assert.ok((await tv('GET', '/v1/products')).json().some((p: { productId: string }) => p.productId === 'old-pack'));
+    assert.ok(
+      (await tv('GET', '/v1/products')).json().some((p: { productId: string }) => p.productId === 'old-pack'),
+      "(await tv('GET', '/v1/products')).json().some((p: { productId: string }) => p.productId === 'old-pack')",
+    );
     assert.equal((await sys.backendAdmin('DELETE', '/admin/v1/products/nope')).statusCode, 404);
   });
 });

@@ -48,8 +48,12 @@ describe('metrics', () => {
         route: '/v1/orders/:orderId/payer',
         status_code: '202',
       })! >= 1,
+      "sample(backend, 'http_request_duration_seconds_count', { route: '/v1/orders/:orderId/payer', status_",
     );
-    assert.ok(sample(backend, 'tvpay_outbox_oldest_pending_age_seconds') !== undefined);
+    assert.ok(
+      sample(backend, 'tvpay_outbox_oldest_pending_age_seconds') !== undefined,
+      "sample(backend, 'tvpay_outbox_oldest_pending_age_seconds') !== undefined",
+    );
     assert.ok(sample(backend, 'process_cpu_user_seconds_total') !== undefined, 'the process defaults');
     assert.ok(
       sample(backend, 'tvpay_group_commit_units_count')! >= 1,
@@ -60,7 +64,10 @@ describe('metrics', () => {
     );
     assert.ok(sample(backend, 'tvpay_sms', { kind: 'code' }) === undefined, 'code SMS are the payment server’s');
     const payserver = (await sys.payAdmin('GET', '/metrics')).body;
-    assert.ok(sample(payserver, 'tvpay_payments', { status: 'captured', source: 'wallet', method: 'sms_code' })! >= 1);
+    assert.ok(
+      sample(payserver, 'tvpay_payments', { status: 'captured', source: 'wallet', method: 'sms_code' })! >= 1,
+      "sample(payserver, 'tvpay_payments', { status: 'captured', source: 'wallet', method: 'sms_code' })! >= 1",
+    );
     assert.ok(
       sample(payserver, 'tvpay_sms', { kind: 'code' })! >= 1,
       'the code SMS, in whatever state its delivery is',

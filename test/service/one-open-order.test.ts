@@ -70,6 +70,6 @@ describe('one open order per TV', () => {
     const refused = answers.at(-1)!;
     assert.equal(refused.statusCode, 429);
     assert.equal(refused.json().code, 'RATE_LIMITED');
-    assert.ok(Number(refused.headers['retry-after']) > 0);
+    assert.ok(Number(refused.headers['retry-after']) > 0, "Number(refused.headers['retry-after']) > 0");
   });
 });

@@ -69,7 +69,10 @@ describe('payment flows on the payment server', () => {
     assert.equal((await accountByPhone(sys, `+${A}`)).wallet.balanceMinor, balanceA, 'the first code charged nothing');
     const seenB = await smsCount(sys, B);
     const second = await payer(orderId, '13900139000');
-    assert.ok(second.payerPhoneMasked && second.payerPhoneMasked !== first.payerPhoneMasked);
+    assert.ok(
+      second.payerPhoneMasked && second.payerPhoneMasked !== first.payerPhoneMasked,
+      'second.payerPhoneMasked && second.payerPhoneMasked !== first.payerPhoneMasked',
+    );
     await reply(B, await latestCode(sys, B, seenB));
     await orderStatus(sys, orderId, 'fulfilled');
     const late = await sys.tv('POST', `/v1/orders/${orderId}/payer/cancel`);

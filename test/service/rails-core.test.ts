@@ -126,7 +126,10 @@ describe('money rails in the payment server', () => {
     const winner = paid.payments.find((p) => p.id === paid.checkout?.paid_payment_id);
     assert.deepEqual([winner?.status, winner?.source], ['captured', 'alipay']);
     // The phone's code payment that was waiting is released: one order settles once.
-    assert.ok(paid.payments.filter((p) => p.id !== winner?.id).every((p) => p.status === 'released'));
+    assert.ok(
+      paid.payments.filter((p) => p.id !== winner?.id).every((p) => p.status === 'released'),
+      "paid.payments.filter((p) => p.id !== winner?.id).every((p) => p.status === 'released')",
+    );
     await orderStatus(sys, orderId, 'fulfilled', tv);
     const told = (await db().selectFrom('outbox').select('payload').where('topic', '=', 'notify.backend').execute())
       .map((m) => JSON.parse(m.payload))
@@ -160,7 +163,7 @@ describe('money rails in the payment server', () => {
     };
     const t = await notify('wechatpay', tampered);
     assert.notEqual(t.body, 'success');
-    assert.ok(t.statusCode >= 400);
+    assert.ok(t.statusCode >= 400, 't.statusCode >= 400');
     const wrongAmount = wechatpay.notification({
       type: 'trade.paid',
       outTradeNo: no,
@@ -175,7 +178,10 @@ describe('money rails in the payment server', () => {
       providerTradeNo: 'Px',
       amountMinor: 1,
     });
-    assert.ok((await notify('wechatpay', unknownTrade)).statusCode >= 400);
+    assert.ok(
+      (await notify('wechatpay', unknownTrade)).statusCode >= 400,
+      "(await notify('wechatpay', unknownTrade)).statusCode >= 400",
+    );
     assert.deepEqual(await snapshot(orderId), before);
     assert.equal((await tradeOf(no)).state, 'qr');
   });

@@ -41,7 +41,10 @@ describe('money rails through the development gateways', () => {
       res.json().map((r: { rail: string }) => r.rail),
       ['alipay', 'wechatpay'],
     );
-    assert.ok(sys.system.banner.some((l) => /no real money moves/.test(l)));
+    assert.ok(
+      sys.system.banner.some((l) => /no real money moves/.test(l)),
+      'sys.system.banner.some((l) => /no real money moves/.test(l))',
+    );
   });
 
   for (const rail of ['alipay', 'wechatpay'] as const) {

@@ -128,7 +128,7 @@ for (const store of ['SQLite', 'PostgreSQL'] as const) {
         const res = await sys.tv('POST', `/v1/orders/${orderId}/scan`, { rail });
         assert.equal(res.statusCode, 200, res.text);
         assert.equal(res.json().rail, rail);
-        assert.ok(res.json().qrText);
+        assert.ok(res.json().qrText, 'res.json().qrText');
       }
       assert.equal((await sys.tv('GET', `/v1/orders/${orderId}`)).json().status, 'created', 'nothing changed');
     });

@@ -227,7 +227,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
           expected.failures[o.failureCode ?? 'PAYMENT_FAILED'] =
             (expected.failures[o.failureCode ?? 'PAYMENT_FAILED'] ?? 0) + 1;
       }
-      assert.ok(orders.length > 0);
+      assert.ok(orders.length > 0, 'orders.length > 0');
       assert.deepEqual(
         sum((b) => b.orders),
         expected.orders,

@@ -50,7 +50,7 @@ describe('refunds', () => {
     const before = await accountByPhone(sys, `+${A}`);
     const { orderId, tv } = await paidOrder('vip-month');
     const ent = (await tv('GET', '/v1/entitlements')).json().find((e: { service: string }) => e.service === 'vip');
-    assert.ok(ent);
+    assert.ok(ent, 'ent');
     const seen = await smsCount(sys, A);
     const res = await refund(orderId, { reason: 'customer asked' });
     assert.equal(res.statusCode, 201, res.body);
@@ -105,7 +105,10 @@ describe('refunds', () => {
     );
     const created = answers.filter((r) => r.statusCode === 201);
     assert.equal(created.length, 2, answers.map((r) => r.statusCode).join(','));
-    assert.ok(answers.every((r) => r.statusCode === 201 || r.json().code === 'REFUND_EXCEEDS_PAYMENT'));
+    assert.ok(
+      answers.every((r) => r.statusCode === 201 || r.json().code === 'REFUND_EXCEEDS_PAYMENT'),
+      "answers.every((r) => r.statusCode === 201 || r.json().code === 'REFUND_EXCEEDS_PAYMENT')",
+    );
     const list = await settled(orderId);
     assert.equal(list.filter((r: { status: string }) => r.status === 'succeeded').length, 2);
     assert.equal((await accountByPhone(sys, `+${A}`)).wallet.balanceMinor, before.wallet.balanceMinor - 500);

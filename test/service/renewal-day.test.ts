@@ -75,7 +75,10 @@ describe('renewal day', () => {
       failed.length > 0 && failed.length < ended.length,
       `some paid and some failed (${failed.length} of ${ended.length} failed)`,
     );
-    assert.ok(failed.every((o) => o.failure_code === 'INSUFFICIENT_FUNDS'));
+    assert.ok(
+      failed.every((o) => o.failure_code === 'INSUFFICIENT_FUNDS'),
+      "failed.every((o) => o.failure_code === 'INSUFFICIENT_FUNDS')",
+    );
     await eventually(async () => {
       const subs = await db
         .selectFrom('subscriptions')

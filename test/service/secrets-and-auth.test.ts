@@ -29,7 +29,7 @@ describe('secrets at rest and credentials in the right place', () => {
     assert.equal(replay.json().deviceId, first.json().deviceId);
     assert.equal(replay.json().token, undefined);
     assert.match(replay.json().detail, /shown only/);
-    assert.ok(!replay.body.includes(token));
+    assert.ok(!replay.body.includes(token), '!replay.body.includes(token)');
     const rows = await sys.backend.db.selectFrom('idempotency_keys').selectAll().execute();
     assert.ok(
       rows.every((r: { response_body: string | null }) => !(r.response_body ?? '').includes(token)),

@@ -35,7 +35,7 @@ describe('defences against SMS abuse', () => {
     assert.equal(refused.statusCode, 429);
     assert.equal(refused.json().code, 'SMS_BUDGET_EXHAUSTED');
     assert.match(refused.json().detail, /budget/);
-    assert.ok(Number(refused.headers['retry-after']) > 0);
+    assert.ok(Number(refused.headers['retry-after']) > 0, "Number(refused.headers['retry-after']) > 0");
     const status = (await sys.backendAdmin('GET', '/admin/v1/sms/budget')).json();
     assert.deepEqual(
       { used: status.used, budget: status.budget, tripped: status.tripped },
@@ -70,7 +70,10 @@ describe('undeliverable code SMS', () => {
           .json()
           .filter((r: { kind: string }) => r.kind === 'code');
         assert.equal(rows.length, n);
-        assert.ok(rows.every((r: { status: string }) => r.status !== 'queued'));
+        assert.ok(
+          rows.every((r: { status: string }) => r.status !== 'queued'),
+          "rows.every((r: { status: string }) => r.status !== 'queued')",
+        );
         return rows[0].smsId as string;
       });
     for (let n = 1; n <= 3; n++) {

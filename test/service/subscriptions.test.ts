@@ -160,7 +160,7 @@ describe('subscriptions that renew', () => {
     await newSms(A, seen, /已为您取消/);
     await eventually(async () => assert.equal((await subsOf(tv))[0].status, 'cancelled'));
     const cancelled = (await subsOf(tv))[0];
-    assert.ok(cancelled.cancelledAt);
+    assert.ok(cancelled.cancelledAt, 'cancelled.cancelledAt');
     assert.equal(cancelled.nextChargeAt, null);
     const ent = (await tv('GET', '/v1/entitlements')).json().find((e: { service: string }) => e.service === 'uhd');
     assert.equal(ent.validUntil, cancelled.currentPeriodEnd, 'the period paid for is kept');
@@ -267,7 +267,10 @@ describe('subscriptions that renew', () => {
     const [sub] = await subsOf(tv);
     assert.equal((await other('POST', `/v1/subscriptions/${sub.subscriptionId}/cancel`)).statusCode, 404);
     const found = (await sys.backendAdmin('GET', `/admin/v1/subscriptions?phone=13800138000&status=active`)).json();
-    assert.ok(found.some((s: { subscriptionId: string }) => s.subscriptionId === sub.subscriptionId));
+    assert.ok(
+      found.some((s: { subscriptionId: string }) => s.subscriptionId === sub.subscriptionId),
+      'found.some((s: { subscriptionId: string }) => s.subscriptionId === sub.subscriptionId)',
+    );
     const res = await tv('POST', `/v1/subscriptions/${sub.subscriptionId}/cancel`);
     assert.equal(res.statusCode, 200, res.body);
     assert.equal(res.json().status, 'cancelled');

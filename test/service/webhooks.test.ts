@@ -57,8 +57,11 @@ describe('webhooks', () => {
     assert.equal(replay.json().webhookId, hook.webhookId);
     assert.ok(!replay.body.includes(hook.secret), 'a replay does not show the secret again');
     const listed = (await sys.backendAdmin('GET', '/admin/v1/webhooks')).json();
-    assert.ok(listed.some((w: { webhookId: string }) => w.webhookId === hook.webhookId));
-    assert.ok(!JSON.stringify(listed).includes(hook.secret));
+    assert.ok(
+      listed.some((w: { webhookId: string }) => w.webhookId === hook.webhookId),
+      'listed.some((w: { webhookId: string }) => w.webhookId === hook.webhookId)',
+    );
+    assert.ok(!JSON.stringify(listed).includes(hook.secret), '!JSON.stringify(listed).includes(hook.secret)');
     const row = await sys.backend.db
       .selectFrom('webhooks')
       .selectAll()
@@ -135,7 +138,10 @@ describe('webhooks', () => {
     );
     assert.equal(ids.size, 1, 'every attempt carries the same event id');
     const timeline = (await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}/timeline`)).json();
-    assert.ok(timeline.some((e: { kind: string }) => e.kind === 'webhook'));
+    assert.ok(
+      timeline.some((e: { kind: string }) => e.kind === 'webhook'),
+      "timeline.some((e: { kind: string }) => e.kind === 'webhook')",
+    );
     await sys.backendAdmin('DELETE', `/admin/v1/webhooks/${hook.webhookId}`);
   });
 

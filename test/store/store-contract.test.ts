@@ -128,7 +128,7 @@ for (const dialect of DIALECTS) {
       assert.equal(results.filter(Boolean).length, 1);
       const { balance, held } = await k.balance(k.wallet);
       assert.equal(held, 0);
-      assert.ok(balance === 5000 || balance === 10_000);
+      assert.ok(balance === 5000 || balance === 10_000, 'balance === 5000 || balance === 10_000');
       await k.dispose();
     });
 
@@ -260,7 +260,7 @@ for (const dialect of DIALECTS) {
       );
       assert.equal(racers.filter(Boolean).length, 1);
       const status = (await findOrder(k.db, 'ord_1'))!.status;
-      assert.ok(['paid', 'cancelled', 'expired'].includes(status));
+      assert.ok(['paid', 'cancelled', 'expired'].includes(status), "['paid', 'cancelled', 'expired'].includes(status)");
       assert.equal(await moveOrder(k.db, 'ord_1', 'created', k.clock.now()), false);
       await k.dispose();
     });

@@ -16,9 +16,9 @@ const RANK: Record<OrderStatus, number> = {
 
 describe('order state machine', () => {
   it('walks the happy path created → awaiting_payment → paid → fulfilled', () => {
-    assert.ok(canMove('created', 'awaiting_payment'));
-    assert.ok(canMove('awaiting_payment', 'paid'));
-    assert.ok(canMove('paid', 'fulfilled'));
+    assert.ok(canMove('created', 'awaiting_payment'), "canMove('created', 'awaiting_payment')");
+    assert.ok(canMove('awaiting_payment', 'paid'), "canMove('awaiting_payment', 'paid')");
+    assert.ok(canMove('paid', 'fulfilled'), "canMove('paid', 'fulfilled')");
   });
   it('never leaves a final status, except fulfilled for refunded', () => {
     for (const from of FINAL_STATUSES)

@@ -92,7 +92,7 @@ describe('the development Alipay cashier in a browser', { skip: browserSkip() },
       await page.waitForURL((u) => u.href.startsWith(returnBase));
       const back = new URL(page.url());
       assert.equal(back.searchParams.get('out_trade_no'), outTradeNo);
-      assert.ok(back.searchParams.get('sign'));
+      assert.ok(back.searchParams.get('sign'), "back.searchParams.get('sign')");
       assert.equal(await page.textContent('h1'), 'merchant back');
     } finally {
       await page.close();

@@ -83,7 +83,10 @@ describe('the development Alipay', () => {
     ).text();
     const m = /^\{"alipay_trade_query_response":(\{.*\}),"sign":"([^"]+)"\}$/.exec(raw);
     assert.ok(m, raw);
-    assert.ok(createVerify('RSA-SHA256').update(m[1]!).verify(dev.keys.alipayPublicKeyPem, m[2]!, 'base64'));
+    assert.ok(
+      createVerify('RSA-SHA256').update(m[1]!).verify(dev.keys.alipayPublicKeyPem, m[2]!, 'base64'),
+      "createVerify('RSA-SHA256').update(m[1]!).verify(dev.keys.alipayPublicKeyPem, m[2]!, 'base64')",
+    );
     assert.equal(JSON.parse(m[1]!).sub_code, 'isv.invalid-app-id');
   });
 

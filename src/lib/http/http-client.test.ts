@@ -76,7 +76,7 @@ describe('HTTP calls between services', () => {
         timeoutMs: 2000,
       });
       assert.equal(answer.status, 200);
-      assert.ok(answer.ok);
+      assert.ok(answer.ok, 'answer.ok');
       assert.deepEqual(JSON.parse(answer.text), {
         method: 'POST',
         type: 'application/json',
@@ -99,7 +99,7 @@ describe('HTTP calls between services', () => {
   it('reads at most 64 KiB of a 300 MiB answer, closes that connection, and the status decides', async () => {
     const answer = await httpCall(`${base}/flood`, { method: 'POST', body: '{}', timeoutMs: 60_000 });
     assert.equal(answer.status, 200);
-    assert.ok(answer.ok);
+    assert.ok(answer.ok, 'answer.ok');
     assert.equal(answer.truncated, true);
     assert.equal(Buffer.byteLength(answer.text), MAX_ANSWER_BYTES);
     // The receiver could hand over only what the socket buffers held when the client stopped reading.

@@ -19,7 +19,7 @@ describe('ledger', () => {
     const wallet = await k.open('wallet');
     await k.ledger.credit(k.db, wallet, 5000, 'acc_1');
     const hold = await k.ledger.reserve(k.db, wallet, 3000, 'pay_1');
-    assert.ok(hold);
+    assert.ok(hold, 'hold');
     assert.equal(await k.ledger.reserve(k.db, wallet, 2001, 'pay_2'), null);
     const b = await k.balances();
     assert.deepEqual(b[wallet], { kind: 'wallet', balance: 5000, held: 3000 });

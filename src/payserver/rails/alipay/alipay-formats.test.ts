@@ -51,8 +51,8 @@ describe('Alipay amounts', () => {
 
 describe('Alipay trade numbers and times', () => {
   it('takes 1 to 64 letters, digits and underscores as out_trade_no', () => {
-    assert.ok(isOutTradeNo('A_1'));
-    assert.ok(isOutTradeNo('x'.repeat(64)));
+    assert.ok(isOutTradeNo('A_1'), "isOutTradeNo('A_1')");
+    assert.ok(isOutTradeNo('x'.repeat(64)), "isOutTradeNo('x'.repeat(64))");
     for (const bad of ['', 'x'.repeat(65), 'a-b', 'a b', '订单1', 'a.b']) assert.ok(!isOutTradeNo(bad), bad);
     assert.throws(() => assertOutTradeNo('a-b'), RangeError);
   });
@@ -191,6 +191,7 @@ describe("reading Alipay's notifications", () => {
     });
     assert.ok(
       typeof r !== 'string' && r.type === 'refund.succeeded' && r.refundMinor === 100 && r.outRefundNo === 'R1',
+      "typeof r !== 'string' && r.type === 'refund.succeeded' && r.refundMinor === 100 && r.outRefundNo ===",
     );
   });
 
@@ -210,7 +211,10 @@ describe("reading Alipay's notifications", () => {
     });
     assert.equal(typeof eventOfNotification({ ...agreement, notify_type: 'dut_user_sign', status: 'TEMP' }), 'string');
     const ended = eventOfNotification({ ...agreement, notify_type: 'dut_user_unsign', status: 'UNSIGN' });
-    assert.ok(typeof ended !== 'string' && ended.type === 'agreement.ended');
+    assert.ok(
+      typeof ended !== 'string' && ended.type === 'agreement.ended',
+      "typeof ended !== 'string' && ended.type === 'agreement.ended'",
+    );
   });
 
   it('gives a reason for what it does not act on', () => {

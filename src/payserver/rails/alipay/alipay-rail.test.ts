@@ -191,7 +191,10 @@ describe('the Alipay rail against the development Alipay', () => {
     assert.ok(sdk.checkNotifySignV2(params), 'the return is signed by Alipay');
     assert.ok(!sdk.checkNotifySignV2({ ...params, total_amount: '0.01' }), 'and a changed one is not');
     const [v] = await deliver();
-    assert.ok(v?.ok && v.event.type === 'trade.paid' && v.event.paid.amountMinor === 1234);
+    assert.ok(
+      v?.ok && v.event.type === 'trade.paid' && v.event.paid.amountMinor === 1234,
+      "v?.ok && v.event.type === 'trade.paid' && v.event.paid.amountMinor === 1234",
+    );
   });
 
   it('signs an agreement while paying, charges it, and refuses a charge the dev balance does not cover', async () => {
@@ -207,7 +210,10 @@ describe('the Alipay rail against the development Alipay', () => {
     const signed = events.find((e) => typeof e !== 'string' && e.type === 'agreement.signed');
     assert.ok(signed && typeof signed !== 'string' && signed.type === 'agreement.signed', JSON.stringify(events));
     assert.equal(signed.externalAgreementNo, 'EA1');
-    assert.ok(events.some((e) => typeof e !== 'string' && e.type === 'trade.paid'));
+    assert.ok(
+      events.some((e) => typeof e !== 'string' && e.type === 'trade.paid'),
+      "events.some((e) => typeof e !== 'string' && e.type === 'trade.paid')",
+    );
     const charge = terms(100);
     const paid = await rail.start({ ...charge, kind: 'agreement_charge', agreementNo: signed.agreementNo });
     assert.equal(paid.state, 'paid', JSON.stringify(paid));
@@ -249,7 +255,10 @@ describe('the Alipay rail against the development Alipay', () => {
     assert.deepEqual(await rail.query(t.outTradeNo), { state: 'pending' });
     clock.advance(61_000);
     const closed = (await deliver()).find((v) => v.ok && v.event.type === 'trade.closed');
-    assert.ok(closed?.ok && closed.event.type === 'trade.closed' && closed.event.outTradeNo === t.outTradeNo);
+    assert.ok(
+      closed?.ok && closed.event.type === 'trade.closed' && closed.event.outTradeNo === t.outTradeNo,
+      "closed?.ok && closed.event.type === 'trade.closed' && closed.event.outTradeNo === t.outTradeNo",
+    );
     assert.deepEqual(await rail.query(t.outTradeNo), { state: 'closed' });
   });
 
@@ -317,7 +326,10 @@ describe('the Alipay rail against the development Alipay', () => {
     merchantAnswers = undefined;
     clock.advance(RETRY_AFTER_MS[0]!);
     const [v] = await deliver();
-    assert.ok(v?.ok && v.event.type === 'trade.paid' && v.event.paid.outTradeNo === t.outTradeNo);
+    assert.ok(
+      v?.ok && v.event.type === 'trade.paid' && v.event.paid.outTradeNo === t.outTradeNo,
+      "v?.ok && v.event.type === 'trade.paid' && v.event.paid.outTradeNo === t.outTradeNo",
+    );
     clock.advance(RETRY_AFTER_MS[1]!);
     assert.equal((await deliver()).length, 0, 'delivered: never again');
   });
@@ -389,7 +401,10 @@ describe('the Alipay rail against the development Alipay', () => {
 
     it('leaves matching the amount to the caller: a signed notification says what Alipay says', async () => {
       const v = await rail.parseNotification(form(notice({ total_amount: '199.99' })));
-      assert.ok(v.ok && v.event.type === 'trade.paid' && v.event.paid.amountMinor === 19999);
+      assert.ok(
+        v.ok && v.event.type === 'trade.paid' && v.event.paid.amountMinor === 19999,
+        "v.ok && v.event.type === 'trade.paid' && v.event.paid.amountMinor === 19999",
+      );
     });
 
     it('refuses a notification that is not a form', async () => {

@@ -173,7 +173,10 @@ describe('refunds and the bill', () => {
     };
     assert.deepEqual(await h.rail.refund(first), { state: 'pending' });
     const again = await h.rail.refund(first);
-    assert.ok(again.state === 'pending' || again.state === 'succeeded');
+    assert.ok(
+      again.state === 'pending' || again.state === 'succeeded',
+      "again.state === 'pending' || again.state === 'succeeded'",
+    );
     const done = await eventually(async () => {
       const r = await h.rail.queryRefund(t.outTradeNo, first.outRefundNo);
       assert.equal(r.state, 'succeeded');
