@@ -217,6 +217,7 @@ export async function buildBackend(deps: BackendDeps) {
     kick,
     log,
     fulfilment,
+    count: core.metrics.count,
   });
   const reconciliation = new ReconciliationService({
     db,
@@ -248,6 +249,8 @@ export async function buildBackend(deps: BackendDeps) {
   ];
 
   const { metrics } = core;
+  metrics.expect.outboxTopics(handlers.map(([topic]) => topic));
+  metrics.expect.refunds();
   metrics.gauge({
     name: 'tvpay_orders',
     help: 'Orders by status and channel (renewal orders have channel renewal).',
@@ -335,7 +338,7 @@ export async function buildBackend(deps: BackendDeps) {
   const signed = requireServiceSignature(shared, secrets.serviceSecret, clock);
   paymentEventRoutes(app, paymentEvents, signed);
   cancelByPhoneRoute(app, subscriptions, config.phoneRegions, signed);
-  smsGatewayRoutes(app, { db: shared, inboundToken: secrets.smsInboundToken, clock });
+  smsGatewayRoutes(app, { db: shared, inboundToken: secrets.smsInboundToken, clock, count: metrics.count });
 
   const sweeper = core.sweeper(async () => {
     await orders.expireDue();
@@ -370,7 +373,7 @@ export async function buildBackend(deps: BackendDeps) {
       sms: {
         receipt: async (gatewayId: string, status: 'delivered' | 'failed') => {
           const smsId = await smsLog.byGatewayIdSoon(shared, gatewayId);
-          if (smsId) await smsLog.report(shared, smsId, status, clock.now());
+          if (smsId) await smsLog.report(shared, smsId, status, clock.now(), metrics.count);
         },
       },
     },

@@ -162,6 +162,7 @@ export async function buildPayserver(deps: PayserverDeps) {
     settlement,
     kick,
     budget,
+    count: core.metrics.count,
     options: {
       codeKey,
       codeTtlSeconds: config.codeTtlSeconds,
@@ -227,6 +228,7 @@ export async function buildPayserver(deps: PayserverDeps) {
 
   const signed = requireServiceSignature(shared, secrets.serviceSecret, clock);
   const { metrics } = core;
+  metrics.expect.outboxTopics(handlers.map(([topic]) => topic));
   metrics.gauge({
     name: 'tvpay_payments',
     help: 'Payments by outcome (status), source and method.',
@@ -262,6 +264,7 @@ export async function buildPayserver(deps: PayserverDeps) {
     clock,
     onReply: (from, text) => replies.handle(from, text),
     onUndelivered: (smsId) => codes.deliveryFailed(smsId),
+    count: metrics.count,
   });
   await cookieScope(app, (pages) => {
     checkoutRoutes(pages, checkout, { timeZone: config.businessTimeZone });
@@ -297,7 +300,8 @@ export async function buildPayserver(deps: PayserverDeps) {
         reply: (from: string, text: string) => replies.handle(from, text),
         receipt: async (gatewayId: string, status: 'delivered' | 'failed') => {
           const smsId = await smsLog.byGatewayIdSoon(shared, gatewayId);
-          if (smsId && (await smsLog.report(shared, smsId, status, clock.now()))) await codes.deliveryFailed(smsId);
+          if (smsId && (await smsLog.report(shared, smsId, status, clock.now(), metrics.count)))
+            await codes.deliveryFailed(smsId);
         },
       },
     },
