@@ -313,7 +313,7 @@ export async function buildBackend(deps: BackendDeps) {
     adminSubscriptionRoutes(admin, subscriptions, config.phoneRegions);
     adminReconciliationRoutes(admin, reconciliation);
     adminStatsRoutes(admin, db, clock);
-    if (deps.testClock) testClockRoutes(admin, deps.testClock);
+    if (deps.testClock) testClockRoutes(admin, deps.testClock, dueNow);
     smsAdminRoutes(admin, shared, config.phoneRegions);
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
   });
@@ -345,6 +345,11 @@ export async function buildBackend(deps: BackendDeps) {
     await subscriptions.runDue();
     await reconciliation.sweep();
   }, [{ table: 'inbox', key: 'message_id', dated: 'received_at' }]);
+  /** What is due at the clock's moment, done now: for the test clock's walk. */
+  async function dueNow() {
+    await sweeper.runOnce();
+    await Promise.all([worker, ...laneWorkers].map((w) => w.drain()));
+  }
 
   return assembleService({
     app,

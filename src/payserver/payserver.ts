@@ -253,7 +253,7 @@ export async function buildPayserver(deps: PayserverDeps) {
     adminPaymentRoutes(admin, db);
     smsAdminRoutes(admin, shared, config.phoneRegions);
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
-    if (deps.testClock) testClockRoutes(admin, deps.testClock);
+    if (deps.testClock) testClockRoutes(admin, deps.testClock, dueNow);
     statementRoutes(admin, db, config.businessTimeZone);
   });
   statementInternalRoute(app, db, config.businessTimeZone, signed);
@@ -280,6 +280,11 @@ export async function buildPayserver(deps: PayserverDeps) {
   });
 
   const sweeper = core.sweeper(() => payments.expire(), [{ table: 'page_sessions', key: 'id', dated: 'created_at' }]);
+  /** What is due at the clock's moment, done now: for the test clock's walk. */
+  async function dueNow() {
+    await sweeper.runOnce();
+    await Promise.all([worker, ...core.laneWorkers].map((w) => w.drain()));
+  }
 
   return assembleService({
     app,
