@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { loadSecrets } from './config/secrets.ts';
@@ -7,7 +6,7 @@ import { armCrashPoints } from './lib/crash-points.ts';
 import { cryptoRandom } from './lib/ids.ts';
 import { createLogger } from './lib/log.ts';
 import { shutdownPlan } from './lib/service/shutdown.ts';
-import { ALL_PARTS, StartError, startSystem, type Part } from './system.ts';
+import { ALL_PARTS, secretsBanner, StartError, startSystem, type Part } from './system.ts';
 
 /** `tvpay [all|backend|payserver|carrier]`: starts services; stops them gracefully on SIGTERM/SIGINT. */
 async function main(argv: string[]): Promise<void> {
@@ -45,13 +44,7 @@ async function main(argv: string[]): Promise<void> {
     }
     throw err;
   }
-  const banner = [...system.banner];
-  if (created) {
-    banner.push(
-      `admin token              ${secrets.adminToken}   (shown once; kept in ${join(config.dataDir, 'secrets.json')})`,
-    );
-    banner.push(`SMS inbound token        ${secrets.smsInboundToken}`);
-  }
+  const banner = [...system.banner, ...secretsBanner(config, secrets, created)];
   process.stdout.write(`\ntvpay is running (${parts.join(', ')})\n${banner.map((l) => `  ${l}`).join('\n')}\n\n`);
 
   // A signal, or an error nothing caught, closes gracefully: the workers finish what they hold, the

@@ -212,6 +212,7 @@ export async function startSystem(
     payserver.start();
     running.push(payserver);
     banner.push(`payment server           ${config.publicUrls.payserver}`);
+    banner.push(`payment server console   ${config.publicUrls.payserver}/console/`);
   }
   if (parts.includes('backend')) {
     // Phones' replies reach the payment server whatever the back-end's state; receipts wait for it.
@@ -243,11 +244,16 @@ export async function startSystem(
       writeFileSync(join(config.dataDir, 'demo-device-token'), `${demo.token}\n`, { mode: 0o600 });
       banner.push(`demo TV device token     ${demo.token}   (kept in ${join(config.dataDir, 'demo-device-token')})`);
       banner.push(`demo TV app              ${config.publicUrls.backend}/tv/#device=${demo.token}`);
+    } else if (seed) {
+      // The token is printed on the first start only; after it, say where it is kept.
+      const kept = join(config.dataDir, 'demo-device-token');
+      banner.push(`demo TV app              ${config.publicUrls.backend}/tv/#device=<the token in ${kept}>`);
     }
     await listen(backend.app, 'back-end server', config.host, config.ports.backend, 'TVPAY_BACKEND_PORT');
     backend.start();
     running.push(backend);
     banner.push(`back-end server          ${config.publicUrls.backend}`);
+    banner.push(`back-end console         ${config.publicUrls.backend}/console/`);
   }
 
   return {
@@ -265,4 +271,18 @@ export async function startSystem(
         await r.close(cutConnectionsAt).catch((err) => log.error({ err }, 'close failed'));
     },
   };
+}
+
+/**
+ * The banner's lines about the secrets: on the first start (they were just
+ * created) the admin and SMS inbound tokens, shown this once; after it, only
+ * where they are kept, since a console's scrollback is no place for them.
+ */
+export function secretsBanner(config: Readonly<Config>, secrets: Secrets, created: boolean): string[] {
+  const kept = join(config.dataDir, 'secrets.json');
+  if (!created) return [`admin token              kept in ${kept} (shown on the first start only)`];
+  return [
+    `admin token              ${secrets.adminToken}   (shown once; kept in ${kept})`,
+    `SMS inbound token        ${secrets.smsInboundToken}`,
+  ];
 }

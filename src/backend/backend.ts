@@ -228,6 +228,7 @@ export async function buildBackend(deps: BackendDeps) {
     kick,
     log,
     fulfilment,
+    count: core.metrics.count,
   });
   const reconciliation = new ReconciliationService({
     db,
@@ -261,6 +262,8 @@ export async function buildBackend(deps: BackendDeps) {
   ];
 
   const { metrics } = core;
+  metrics.expect.outboxTopics(handlers.map(([topic]) => topic));
+  metrics.expect.refunds();
   metrics.gauge({
     name: 'tvpay_orders',
     help: 'Orders by status and channel (renewal orders have channel renewal).',
@@ -323,7 +326,7 @@ export async function buildBackend(deps: BackendDeps) {
     adminSubscriptionRoutes(admin, subscriptions, config.phoneRegions);
     adminReconciliationRoutes(admin, reconciliation);
     adminStatsRoutes(admin, db, clock, config.businessTimeZone);
-    if (deps.testClock) testClockRoutes(admin, deps.testClock);
+    if (deps.testClock) testClockRoutes(admin, deps.testClock, dueNow);
     smsAdminRoutes(admin, shared, config.phoneRegions);
     adminOrderSmsRoute(admin, db, provider, log, config.phoneRegions);
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
@@ -363,13 +366,18 @@ export async function buildBackend(deps: BackendDeps) {
   const signed = requireServiceSignature(shared, secrets.serviceSecret, clock);
   paymentEventRoutes(app, paymentEvents, signed);
   cancelByPhoneRoute(app, subscriptions, config.phoneRegions, signed);
-  smsGatewayRoutes(app, { db: shared, inboundToken: secrets.smsInboundToken, clock });
+  smsGatewayRoutes(app, { db: shared, inboundToken: secrets.smsInboundToken, clock, count: metrics.count });
 
   const sweeper = core.sweeper(async () => {
     await orders.expireDue();
     await subscriptions.runDue();
     await reconciliation.sweep();
   }, [{ table: 'inbox', key: 'message_id', dated: 'received_at' }]);
+  /** What is due at the clock's moment, done now: for the test clock's walk. */
+  async function dueNow() {
+    await sweeper.runOnce();
+    await Promise.all([worker, ...laneWorkers].map((w) => w.drain()));
+  }
 
   return assembleService({
     app,
@@ -398,7 +406,7 @@ export async function buildBackend(deps: BackendDeps) {
       sms: {
         receipt: async (gatewayId: string, status: 'delivered' | 'failed') => {
           const smsId = await smsLog.byGatewayIdSoon(shared, gatewayId);
-          if (smsId) await smsLog.report(shared, smsId, status, clock.now());
+          if (smsId) await smsLog.report(shared, smsId, status, clock.now(), metrics.count);
         },
       },
     },

@@ -52,6 +52,8 @@ export function carrierRoutes(
   r.get(
     '/dev/v1/phones/:digits/messages',
     {
+      // The development phone's page polls this every 1.5 s: its requests are logged at warn and above only.
+      logLevel: 'warn',
       schema: {
         params: Digits,
         querystring: Type.Object(

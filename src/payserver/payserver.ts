@@ -170,6 +170,7 @@ export async function buildPayserver(deps: PayserverDeps) {
     settlement,
     kick,
     budget,
+    count: core.metrics.count,
     options: {
       codeKey,
       codeTtlSeconds: config.codeTtlSeconds,
@@ -252,6 +253,7 @@ export async function buildPayserver(deps: PayserverDeps) {
 
   const signed = requireServiceSignature(shared, secrets.serviceSecret, clock);
   const { metrics } = core;
+  metrics.expect.outboxTopics(handlers.map(([topic]) => topic));
   metrics.gauge({
     name: 'tvpay_payments',
     help: 'Payments by outcome (status), source and method.',
@@ -276,7 +278,7 @@ export async function buildPayserver(deps: PayserverDeps) {
     adminPaymentRoutes(admin, db, config.phoneRegions);
     smsAdminRoutes(admin, shared, config.phoneRegions);
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
-    if (deps.testClock) testClockRoutes(admin, deps.testClock);
+    if (deps.testClock) testClockRoutes(admin, deps.testClock, dueNow);
     statementRoutes(admin, db, config.businessTimeZone);
   });
   statementInternalRoute(app, db, config.businessTimeZone, signed);
@@ -289,6 +291,7 @@ export async function buildPayserver(deps: PayserverDeps) {
     clock,
     onReply: (from, text) => replies.handle(from, text),
     onUndelivered: (smsId) => codes.deliveryFailed(smsId),
+    count: metrics.count,
   });
   await cookieScope(app, (pages) => {
     checkoutRoutes(pages, checkout, { timeZone: config.businessTimeZone });
@@ -307,6 +310,11 @@ export async function buildPayserver(deps: PayserverDeps) {
     await payments.expire();
     await railPayments.sweep();
   }, [{ table: 'page_sessions', key: 'id', dated: 'created_at' }]);
+  /** What is due at the clock's moment, done now: for the test clock's walk. */
+  async function dueNow() {
+    await sweeper.runOnce();
+    await Promise.all([worker, ...core.laneWorkers].map((w) => w.drain()));
+  }
 
   return assembleService({
     app,
@@ -328,7 +336,8 @@ export async function buildPayserver(deps: PayserverDeps) {
         reply: (from: string, text: string) => replies.handle(from, text),
         receipt: async (gatewayId: string, status: 'delivered' | 'failed') => {
           const smsId = await smsLog.byGatewayIdSoon(shared, gatewayId);
-          if (smsId && (await smsLog.report(shared, smsId, status, clock.now()))) await codes.deliveryFailed(smsId);
+          if (smsId && (await smsLog.report(shared, smsId, status, clock.now(), metrics.count)))
+            await codes.deliveryFailed(smsId);
         },
       },
     },

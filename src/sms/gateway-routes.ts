@@ -8,6 +8,7 @@ import { unauthorized } from '../lib/errors.ts';
 import { secretEquals } from '../lib/ids.ts';
 import { dlrStatus } from './kannel-gateway.ts';
 import { smsLog } from './sms-log.ts';
+import type { Count } from '../lib/metrics/service-metrics.ts';
 
 /**
  * Where an SMS gateway hands over what comes from phones: replies (Kannel's
@@ -23,6 +24,8 @@ export function smsGatewayRoutes(
     onReply?: (from: string, text: string) => Promise<unknown>;
     /** Called once when an SMS is reported undelivered. */
     onUndelivered?: (smsId: string) => Promise<unknown>;
+    /** Counts the SMS that reach a final state (the service's metrics). */
+    count?: Count;
   },
 ): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -66,7 +69,7 @@ export function smsGatewayRoutes(
     async (request, reply) => {
       checkToken(request.query.token);
       const status = dlrStatus(Number(request.query.status));
-      if (status && (await smsLog.report(deps.db, request.query.id, status, deps.clock.now())))
+      if (status && (await smsLog.report(deps.db, request.query.id, status, deps.clock.now(), deps.count)))
         await deps.onUndelivered?.(request.query.id);
       return reply.code(200).type('text/plain; charset=utf-8').send('');
     },

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { CommonTables } from '../lib/db/common-tables.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Count } from '../lib/metrics/service-metrics.ts';
 
 export type SmsStatus = 'queued' | 'sent' | 'delivered' | 'failed';
 
@@ -47,9 +48,14 @@ export const smsLog = {
     return Number(res.numUpdatedRows) === 1;
   },
 
-  /** Applies a delivery report; returns whether it newly marked the SMS failed (to act on it once). */
-  async report(db: Kysely<any>, id: string, status: SmsStatus, now: Date): Promise<boolean> {
-    return (await smsLog.advance(db, id, status, now)) && status === 'failed';
+  /**
+   * Applies a delivery report, counting an SMS that newly reached its final
+   * state; returns whether it newly marked the SMS failed (to act on it once).
+   */
+  async report(db: Kysely<any>, id: string, status: SmsStatus, now: Date, count?: Count): Promise<boolean> {
+    const moved = await smsLog.advance(db, id, status, now);
+    if (moved && (status === 'delivered' || status === 'failed')) count?.({ event: 'sms_finished', state: status });
+    return moved && status === 'failed';
   },
 
   async byId(db: Kysely<any>, id: string) {

@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { countSegments, isGsm7 } from './segments.ts';
-import { codeSms, linkSms } from './templates.ts';
+import {
+  codeSms,
+  linkSms,
+  nothingToCancelSms,
+  refundSms,
+  renewalFailedSms,
+  renewalNoticeSms,
+  renewalReceiptSms,
+  replyAnswerSms,
+  subscriptionCancelledSms,
+} from './templates.ts';
 
 describe('SMS segments', () => {
   it('counts GSM-7 at 160/153 and UCS-2 at 70/67', () => {
@@ -102,5 +112,26 @@ describe('splitting into segments', () => {
     );
     assert.equal(ucs.parts.join(''), '支付'.repeat(40) + '🙂');
     assert.deepEqual(splitSegments('hello').parts, ['hello']);
+  });
+});
+
+describe('Chinese SMS typography', () => {
+  it('quotes with Chinese quotation marks, never straight ASCII quotes', () => {
+    const p = { amountMinor: 2500, currency: 'CNY', payee: 'tvpay', product: '会员包月' };
+    const texts = [
+      renewalNoticeSms('zh-CN', { ...p, date: '12月6日' }),
+      renewalNoticeSms('zh-CN', { ...p, date: '12月6日', previousMinor: 2000 }),
+      renewalReceiptSms('zh-CN', { ...p, source: 'card', cardLast4: '5678', orderId: 'ord-0123456789' }),
+      renewalFailedSms('zh-CN', { ...p, retryDate: '12月7日' }),
+      refundSms('zh-CN', { ...p, source: 'wallet', orderId: 'ord-0123456789' }),
+      subscriptionCancelledSms('zh-CN', { product: p.product, payee: p.payee, until: '12月31日' }),
+      nothingToCancelSms('zh-CN', { payee: p.payee }),
+      codeSms('zh-CN', { ...p, code: '384912', source: 'wallet', minutes: 10 }),
+      ...(['wrong_code', 'confirmation_failed', 'order_closed', 'no_pending', 'no_code'] as const).map((k) =>
+        replyAnswerSms('zh-CN', k, { payee: p.payee, triesLeft: 2 }),
+      ),
+    ];
+    for (const text of texts) assert.doesNotMatch(text, /["']/, text);
+    assert.match(texts[0]!, /“我的服务”/);
   });
 });

@@ -235,7 +235,7 @@ export function renewalNoticeSms(
       : '';
     return fit(
       (t) =>
-        `您的${t}将于${p.date}自动续费${amount}${price}，如不需要请回复TD取消，或在电视"我的服务"中取消【${p.payee}】`,
+        `您的${t}将于${p.date}自动续费${amount}${price}，如不需要请回复TD取消，或在电视“我的服务”中取消【${p.payee}】`,
       p.product,
       2,
     );

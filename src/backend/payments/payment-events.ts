@@ -18,6 +18,7 @@ import type { SubscriptionsService } from '../subscriptions/subscriptions-servic
 import type { BackendDb } from '../schema.ts';
 import type { FulfilmentHooks } from '../webhooks/webhook-delivery.ts';
 import type { WebhooksService } from '../webhooks/webhooks-service.ts';
+import { countNothing, type Count } from '../../lib/metrics/service-metrics.ts';
 
 export const FULFIL_TOPIC = topic<{ orderId: string }>('order.fulfil');
 /** How long after the payment the outbox turns an order on if the inline run did not (a crash, a failure). */
@@ -38,6 +39,8 @@ export interface PaymentEventsDeps {
   log: Log;
   /** With the operator's provisioning URL: `order.paid` goes there, and only its 2xx fulfils. */
   fulfilment?: { url: string; secret: string; deadlineSeconds: number };
+  /** Counts the refunds whose outcome was applied (the service's metrics); nothing when left out. */
+  count?: Count;
 }
 
 /**
@@ -59,6 +62,7 @@ export class PaymentEvents {
   private readonly kick: () => void;
   private readonly log: Log;
   private readonly fulfilment: PaymentEventsDeps['fulfilment'];
+  private readonly count: Count;
 
   constructor(deps: PaymentEventsDeps) {
     ({
@@ -74,6 +78,7 @@ export class PaymentEvents {
       log: this.log,
       fulfilment: this.fulfilment,
     } = deps);
+    this.count = deps.count ?? countNothing;
   }
 
   async apply(msg: PaymentEvent): Promise<PaymentEventAnswer> {
@@ -97,6 +102,9 @@ export class PaymentEvents {
     if (!outcome.duplicate && outcome.result === 'applied' && msg.type === 'payment.completed')
       crashPoint('backend.after-paid');
     if (!outcome.duplicate && outcome.result === 'applied') {
+      // Counted once its transaction committed, and once per message (the inbox turns a repeat away).
+      if (msg.type === 'refund.succeeded' || msg.type === 'refund.failed')
+        this.count({ event: 'refund_finished', status: msg.type === 'refund.failed' ? 'failed' : 'succeeded' });
       this.events.publish(msg.orderId);
       // Turned on at once, here; the outbox message is the fallback (a crash just now, a failure), not a queue
       // to wait in: on a renewal day it waited behind a hundred thousand other messages.

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { bearerToken } from '../auth.ts';
 import type { Clock } from '../clock.ts';
 import type { CommonTables } from '../db/common-tables.ts';
@@ -15,6 +15,67 @@ export interface StoreGauge {
   help: string;
   labelNames: readonly string[];
   read: () => Promise<Array<{ labels: Record<string, string>; value: number }>>;
+}
+
+/**
+ * An event an alert must see the first time it happens. Levels (how many
+ * rows are in a state) are gauges read from the store, and they fall when
+ * rows are pruned, so `increase()` over them misses events; these are
+ * counters, kept in the service's registry and told by the code where the
+ * event happens (after its transaction committed).
+ */
+export type MetricEvent =
+  | { event: 'outbox_given_up'; topic: string }
+  | { event: 'sms_finished'; state: 'delivered' | 'failed' }
+  | { event: 'refund_finished'; status: 'succeeded' | 'failed' };
+
+/** The narrow way an event site counts: no registry, no globals (the services may share a process). */
+export type Count = (event: MetricEvent) => void;
+
+/** For a component built without metrics (unit tests): counts nothing. */
+export const countNothing: Count = () => undefined;
+
+/**
+ * The event counters, each label set an alert reads exported at 0 from the
+ * start: a series that first appears at 1 reads as no increase, so the
+ * first failure would never fire an alert.
+ */
+function eventCounters(registry: Registry) {
+  const givenUp = new Counter({
+    name: 'tvpay_outbox_given_up_total',
+    help: 'Outbox messages given up since start (refused by their receiver), by topic.',
+    labelNames: ['topic'],
+    registers: [registry],
+  });
+  const sms = new Counter({
+    name: 'tvpay_sms_finished_total',
+    help: 'SMS this service sent that reached a final delivery state since start, by state.',
+    labelNames: ['state'],
+    registers: [registry],
+  });
+  const refunds = new Counter({
+    name: 'tvpay_refunds_finished_total',
+    help: 'Refunds whose outcome the back-end applied since start, by status.',
+    labelNames: ['status'],
+    registers: [registry],
+  });
+  for (const state of ['delivered', 'failed']) sms.inc({ state }, 0);
+  const count: Count = (e) => {
+    if (e.event === 'outbox_given_up') givenUp.inc({ topic: e.topic });
+    else if (e.event === 'sms_finished') sms.inc({ state: e.state });
+    else refunds.inc({ status: e.status });
+  };
+  return {
+    count,
+    /** The outbox topics this service delivers, each exported at 0. */
+    outboxTopics: (topics: Iterable<string>) => {
+      for (const topic of topics) givenUp.inc({ topic }, 0);
+    },
+    /** On the back-end, which applies refunds' outcomes: both statuses exported at 0. */
+    refunds: () => {
+      for (const status of ['succeeded', 'failed']) refunds.inc({ status }, 0);
+    },
+  };
 }
 
 /**
@@ -150,8 +211,14 @@ export function serviceMetrics(app: FastifyInstance, shared: Kysely<CommonTables
       })),
   });
 
+  const counters = eventCounters(registry);
+
   return {
     registry,
+    /** Counts an event (MetricEvent): handed to the outbox workers and the places events happen. */
+    count: counters.count,
+    /** Exports the counters of the outbox topics and, on the back-end, of refunds at 0 (see eventCounters). */
+    expect: { outboxTopics: counters.outboxTopics, refunds: counters.refunds },
     /** Adds a business gauge read from the store. */
     gauge,
     /** Feeds the group-commit histogram (from the store's commit listener). */

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { preparedQuery } from '../db/prepared-query.ts';
 import type { CommonTables } from '../db/common-tables.ts';
+import type { Count } from '../metrics/service-metrics.ts';
 import { PermanentFailure, RetryLater, type OutboxHandler } from './outbox.ts';
 
 export interface OutboxWorkerOptions {
@@ -21,6 +22,8 @@ export interface OutboxWorkerOptions {
    * (the SMS and the messages between the services).
    */
   topics?: { only: readonly string[] } | { except: readonly string[] };
+  /** Counts the messages given up (the service's metrics), once each is recorded dead. */
+  count?: Count;
 }
 
 /** Every delivered message ends with this: built and compiled once (preparedQuery). */
@@ -55,6 +58,7 @@ export class OutboxWorker {
   private readonly maxBackoffMs: number;
   private readonly dialect: 'sqlite' | 'postgres';
   private readonly topics: OutboxWorkerOptions['topics'];
+  private readonly count: Count | undefined;
   /** The next claim reads every due message this worker may deliver, not only its own topics' ranges: set by the poll. */
   private sweepDue = true;
   /** The claim of its own topics' ranges (ownTopicsClaim), made when it starts with its handlers; none where it delivers every topic. */
@@ -72,6 +76,7 @@ export class OutboxWorker {
     this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
     this.dialect = options.dialect ?? 'sqlite';
     this.topics = options.topics;
+    this.count = options.count;
   }
 
   /** What each topic's messages are handled by; set when the worker starts, once the services exist. */
@@ -322,6 +327,7 @@ export class OutboxWorker {
         })
         .where('id', '=', m.id)
         .execute();
+      if (permanent) this.count?.({ event: 'outbox_given_up', topic: m.topic });
       return false;
     }
   }

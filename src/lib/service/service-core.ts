@@ -13,7 +13,7 @@ import type { Log } from '../log.ts';
 import { OutboxWorker } from '../outbox/outbox-worker.ts';
 import { RateLimiter } from '../rate-limiter.ts';
 import { Sweeper } from './sweeper.ts';
-import { serviceMetrics } from '../metrics/service-metrics.ts';
+import { serviceMetrics, type Count } from '../metrics/service-metrics.ts';
 
 /**
  * What the back-end and the payment server both start from, built in this
@@ -47,12 +47,21 @@ export async function serviceCore<DB>(deps: {
   const { storeCreated } = await migrate(db, deps.migrations);
   const lanes = deps.lanes ?? [];
   const apart = lanes.flatMap((l) => l.topics);
+  // The metrics are made with the app, below; a message is given up only once the workers run.
+  const count: Count = (e) => metrics.count(e);
   const worker = new OutboxWorker(shared, clock, log, {
     dialect: store.dialect,
+    count,
     ...(apart.length ? { topics: { except: apart } } : {}),
   });
   const laneWorkers = lanes.map(
-    (l) => new OutboxWorker(shared, clock, log, { dialect: store.dialect, batch: l.batch, topics: { only: l.topics } }),
+    (l) =>
+      new OutboxWorker(shared, clock, log, {
+        dialect: store.dialect,
+        batch: l.batch,
+        topics: { only: l.topics },
+        count,
+      }),
   );
   const limiter = new RateLimiter(shared, clock);
   const app = await createApp({

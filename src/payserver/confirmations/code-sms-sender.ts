@@ -14,6 +14,7 @@ import { codeHash } from './code-hash.ts';
 import { accountStore } from '../accounts/account-store.ts';
 import { checkoutStore } from '../checkout/checkout-store.ts';
 import { paymentStore } from '../payments/payment-store.ts';
+import type { Count } from '../../lib/metrics/service-metrics.ts';
 
 /** Code SMS per payment before it fails with SMS_UNDELIVERABLE, and gateway tries per SMS. */
 const MAX_CODE_SMS = 3;
@@ -36,6 +37,8 @@ export interface CodeSmsSenderDeps {
   settlement: Settlement;
   kick: () => void;
   budget: SmsBudget;
+  /** Counts an SMS the gateway never took (the service's metrics); nothing when left out. */
+  count?: Count;
 }
 
 /**
@@ -110,7 +113,8 @@ export class CodeSmsSender {
       }));
     } catch (err) {
       if (attempt < MAX_SEND_ATTEMPTS) throw err;
-      await smsLog.advance(this.deps.db, smsId, 'failed', this.deps.clock.now());
+      if (await smsLog.advance(this.deps.db, smsId, 'failed', this.deps.clock.now()))
+        this.deps.count?.({ event: 'sms_finished', state: 'failed' });
       await this.deliveryFailed(smsId);
       return;
     }
