@@ -19,7 +19,7 @@ import { smsAdminRoutes, smsBudgetRoute } from '../sms/sms-admin-routes.ts';
 import { smsLog } from '../sms/sms-log.ts';
 import { accountsRoutes } from './accounts/accounts-routes.ts';
 import { AccountsService } from './accounts/accounts-service.ts';
-import { checkoutRoutes } from './checkout/checkout-routes.ts';
+import { checkoutRoutes, type CheckoutRails } from './checkout/checkout-routes.ts';
 import { CheckoutService, POSSESSION_SMS_TOPIC } from './checkout/checkout-service.ts';
 import { CodeSmsSender } from './confirmations/code-sms-sender.ts';
 import { ReplyService } from './confirmations/reply-service.ts';
@@ -110,6 +110,7 @@ export async function buildPayserver(deps: PayserverDeps) {
     budget,
     options: {
       regions: config.phoneRegions,
+      railsOn: (deps.rails?.on.length ?? 0) > 0,
       codeTtlSeconds: config.codeTtlSeconds,
       codeSendsPerPhone,
       codeSendsPerDevice,
@@ -291,7 +292,10 @@ export async function buildPayserver(deps: PayserverDeps) {
     onUndelivered: (smsId) => codes.deliveryFailed(smsId),
   });
   await cookieScope(app, (pages) => {
-    checkoutRoutes(pages, checkout, { timeZone: config.businessTimeZone });
+    checkoutRoutes(pages, checkout, {
+      timeZone: config.businessTimeZone,
+      ...(rails.on.length ? { rails: checkoutRails(rails, railPayments, config) } : {}),
+    });
     payserverConsole(pages, {
       adminToken: secrets.adminToken,
       random,
@@ -333,4 +337,17 @@ export async function buildPayserver(deps: PayserverDeps) {
       },
     },
   });
+}
+
+/** What the checkout page needs of the rails that are on. */
+function checkoutRails(rails: RailRegistry, railPayments: RailPayments, config: Readonly<Config>): CheckoutRails {
+  const devRail = rails.on.some((r) => r.mode === 'dev');
+  return {
+    choices: rails.on.map((r) => ({ rail: r.name, title: r.title, dev: r.mode === 'dev' })),
+    // The rails' payment pages are on https; a development gateway's on the carrier's server.
+    formActions: ['https:', ...(devRail ? [new URL(config.publicUrls.carrier).origin] : [])],
+    publicUrl: config.publicUrls.payserver,
+    startPage: (checkout, rail, page) => railPayments.startPage(checkout, rail, page),
+    returned: (orderId) => railPayments.returned(orderId),
+  };
 }

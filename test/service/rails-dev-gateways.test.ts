@@ -34,6 +34,36 @@ async function payByScan(rail: 'alipay' | 'wechatpay', qrText: string) {
   assert.equal(res.statusCode, 200, res.body);
 }
 
+/** The payer on the development Alipay: the signed wap.pay link leads to the cashier, where they pay; returns where it sends them back. */
+async function payAtDevAlipay(location: string): Promise<string> {
+  const url = new URL(location);
+  const gateway = await sys.carrier.app.inject({ url: url.pathname + url.search });
+  assert.equal(gateway.statusCode, 302, gateway.body);
+  const paid = await sys.carrier.app.inject({
+    method: 'POST',
+    url: gateway.headers.location!,
+    ...form({ action: 'pay' }),
+  });
+  assert.equal(paid.statusCode, 303, paid.body);
+  return paid.headers.location!;
+}
+
+/** The payer on the development WeChat Pay's H5 cashier. */
+async function payAtDevWechatpay(location: string): Promise<string> {
+  const url = new URL(location);
+  const paid = await sys.carrier.app.inject({
+    method: 'POST',
+    url: '/dev/wechatpay/cashier',
+    ...form({
+      prepay_id: url.searchParams.get('prepay_id')!,
+      redirect_url: url.searchParams.get('redirect_url')!,
+      action: 'pay',
+    }),
+  });
+  assert.equal(paid.statusCode, 303, paid.body);
+  return paid.headers.location!;
+}
+
 describe('money rails through the development gateways', () => {
   it('starts with both development rails on, and says so', async () => {
     const res = await internal(sys, 'GET', '/internal/v1/rails');
@@ -86,7 +116,14 @@ describe('money rails through the development gateways', () => {
     assert.ok(res.statusCode < 300, res.body);
     await eventually(async () => {
       const [refund] = await db().selectFrom('refunds').selectAll().where('order_id', '=', orderId).execute();
-      assert.equal(refund?.status, 'succeeded');
+      const [trade] = await tradesOf(orderId);
+      // What was asked of the rail and what it said, to read when this fails.
+      const log = await db()
+        .selectFrom('rail_trade_log')
+        .select(['what', 'outcome'])
+        .where('out_trade_no', '=', trade!.out_trade_no)
+        .execute();
+      assert.equal(refund?.status, 'succeeded', JSON.stringify(log));
     }, 40_000);
     const [trade] = await tradesOf(orderId);
     const payment = await db()
@@ -104,4 +141,34 @@ describe('money rails through the development gateways', () => {
     assert.equal((await internal(sys, 'POST', `/internal/v1/orders/${orderId}/close`, {})).statusCode, 200);
     await eventually(async () => assert.equal((await tradesOf(orderId))[0]?.state, 'closed'));
   });
+
+  for (const rail of ['alipay', 'wechatpay'] as const) {
+    it(`pays on the checkout page by ${rail}: a POST form redirects to its cashier, coming back says paid`, async () => {
+      const tv = await sys.walk.newTv(`page-${rail}-${Math.random().toString(36).slice(2, 6)}`);
+      const orderId = (await tv('POST', '/v1/orders', { productId: 'vip-month' })).json().orderId as string;
+      const payer = (await tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13600136000' })).json();
+      const token = String(payer.payUrl).split('/pay/')[1]!;
+      const pageHtml = (await sys.payserver.app.inject({ url: `/pay/${token}?lang=en` })).body;
+      assert.match(pageHtml, new RegExp(`data-rail="${rail}"`));
+      assert.match(pageHtml, /no real money moves/);
+      const go = await sys.payserver.app.inject({
+        method: 'POST',
+        url: `/pay/${token}/rail?lang=en`,
+        ...form({ rail }),
+      });
+      assert.equal(go.statusCode, 303, go.body);
+      const back =
+        rail === 'alipay' ? await payAtDevAlipay(go.headers.location!) : await payAtDevWechatpay(go.headers.location!);
+      assert.match(back, new RegExp(`/pay/${token}/return`));
+      const returned = await sys.payserver.app.inject({ url: new URL(back).pathname + new URL(back).search });
+      assert.equal(returned.statusCode, 303);
+      await eventually(async () => {
+        const page = (await sys.payserver.app.inject({ url: `/pay/${token}?lang=en` })).body;
+        assert.match(page, /data-outcome="paid"/);
+      });
+      await orderStatus(sys, orderId, 'fulfilled', tv);
+      const [trade] = await tradesOf(orderId);
+      assert.deepEqual([trade?.kind, trade?.state], ['redirect', 'paid']);
+    });
+  }
 });
