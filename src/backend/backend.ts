@@ -1,4 +1,5 @@
 import { backendConsole } from './console/backend-console.ts';
+import { adminOrderSmsRoute } from './orders/order-sms.ts';
 import { adminStatsRoutes } from './orders/order-stats.ts';
 import type { Config } from '../config/config.ts';
 import type { Secrets } from '../config/secrets.ts';
@@ -24,7 +25,7 @@ import { OrderEvents } from './orders/order-events.ts';
 import { PgOrderEvents } from './orders/pg-order-events.ts';
 import { adminOrderRoutes, tvOrderRoutes } from './orders/orders-routes.ts';
 import { StreamRegistry } from './orders/stream-registry.ts';
-import { OrdersService, START_TOPIC } from './orders/orders-service.ts';
+import { OrdersService, END_ATTEMPT_TOPIC, START_TOPIC } from './orders/orders-service.ts';
 import { CLOSE_TOPIC, OrderEnding } from './orders/order-ending.ts';
 import { smsBudgetRule } from '../sms/sms-budget.ts';
 import { SMS_BUDGET_BUCKET } from '../sms/sms-admin-routes.ts';
@@ -34,6 +35,8 @@ import { FULFIL_TOPIC, PaymentEvents } from './payments/payment-events.ts';
 import { paymentEventRoutes } from './payments/payment-events-routes.ts';
 import type { PaymentProvider } from './payments/payment-provider.ts';
 import { TvpayProvider } from './payments/tvpay-provider.ts';
+import { tvRailRoutes } from './rails/rails-routes.ts';
+import { RailsService } from './rails/rails-service.ts';
 import { BACKEND_COUNTED, backendMigrations, type BackendTables } from './schema.ts';
 import { tvRoutes } from '../tv/tv-routes.ts';
 import { traceOrder } from './orders/order-trace.ts';
@@ -53,6 +56,8 @@ import {
 import { testClockRoutes, type TestClock } from '../lib/http/test-clock-routes.ts';
 import { WEBHOOK_TOPIC, WebhooksService } from './webhooks/webhooks-service.ts';
 
+/** How long the back-end keeps the list of rails that are on (each TV opening "check your phone" asks). */
+const RAILS_CACHE_MS = 5000;
 export interface BackendDeps {
   config: Readonly<Config>;
   secrets: Secrets;
@@ -239,6 +244,7 @@ export async function buildBackend(deps: BackendDeps) {
     handler(START_TOPIC, async (p) => void (await attempts.run(p))),
     handler(LINK_SMS_TOPIC, (p) => attempts.sendLink(p)),
     handler(CLOSE_TOPIC, (p) => attempts.close(p)),
+    handler(END_ATTEMPT_TOPIC, (p) => attempts.endAttempt(p)),
     handler(FULFIL_TOPIC, (p) => paymentEvents.fulfil(p)),
     handler(REFUND_TOPIC, (p) => refunds.request(p)),
     handler(WEBHOOK_TOPIC, (p) => webhookDelivery.deliver(p)),
@@ -309,14 +315,29 @@ export async function buildBackend(deps: BackendDeps) {
     adminWebhookRoutes(admin, webhooks);
     adminSubscriptionRoutes(admin, subscriptions, config.phoneRegions);
     adminReconciliationRoutes(admin, reconciliation);
-    adminStatsRoutes(admin, db, clock);
+    adminStatsRoutes(admin, db, clock, config.businessTimeZone);
     if (deps.testClock) testClockRoutes(admin, deps.testClock);
     smsAdminRoutes(admin, shared, config.phoneRegions);
+    adminOrderSmsRoute(admin, db, provider, log, config.phoneRegions);
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
   });
+  const rails = new RailsService({
+    provider,
+    ownOrder: (device, orderId) => orders.getOwn(device, orderId),
+    clock,
+    payee: config.merchantName,
+    log: log.child({ part: 'rails' }),
+    cacheMs: RAILS_CACHE_MS,
+  });
   await authenticatedScope(app, devices.hook(), idem, (tv) => {
+    // The back-end's now on every TV answer: a TV counts an order's time left by it, not by its own clock.
+    tv.addHook('onSend', async (_request, reply, payload) => {
+      reply.header('x-server-now', clock.now().toISOString());
+      return payload;
+    });
     tvProductRoutes(tv, products);
     tvOrderRoutes(tv, orders, events, streams, checkoutUrl);
+    tvRailRoutes(tv, rails);
     entitlementRoutes(tv, db);
     tvSubscriptionRoutes(tv, subscriptions);
   });

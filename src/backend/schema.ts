@@ -1,5 +1,5 @@
 import { consoleSessionsMigration } from '../lib/console/console-session.ts';
-import { sql, type Kysely, type Migration } from 'kysely';
+import { sql, SqliteAdapter, type Kysely, type Migration } from 'kysely';
 import { rowCountsMigration, SMS_COUNTED, type CountedTable } from '../lib/metrics/row-counts.ts';
 import {
   commonTablesMigration,
@@ -47,7 +47,7 @@ export interface BackendTables extends CommonTables {
     service: string;
     duration_days: number;
     status: OrderStatus;
-    channel: 'sms_confirm' | 'wap_link' | 'renewal' | null;
+    channel: 'sms_confirm' | 'wap_link' | 'renewal' | 'scan' | null;
     payer_phone: string | null;
     attempt: number;
     link_token: string;
@@ -459,6 +459,17 @@ const renewalBackstops: Migration = {
   },
 };
 
+/**
+ * What paid an order may be a money rail: 'wechatpay' (9 characters) does not fit the varchar(8) of
+ * `paid_source` on PostgreSQL. SQLite does not enforce a varchar's length, so there is nothing to do there.
+ */
+const widePaidSource: Migration = {
+  async up(db: Kysely<any>) {
+    if (db.getExecutor().adapter instanceof SqliteAdapter) return;
+    await sql`ALTER TABLE orders ALTER COLUMN paid_source TYPE varchar(16)`.execute(db);
+  },
+};
+
 /** The condition of `subscriptions_notice_due`, as it was created (a migration never changes). */
 export const NOTICE_DUE =
   "status = 'active' AND failed_tries = 0 AND (noticed_for IS NULL OR noticed_for <> current_period_end)";
@@ -490,4 +501,5 @@ export const backendMigrations: Record<string, Migration> = {
   '0014_row_counts': rowCountsMigration([...Object.values(BACKEND_COUNTED), SMS_COUNTED]),
   '0015_renewal_backstops': renewalBackstops,
   '0016_console_sessions': consoleSessionsMigration,
+  '0017_wide_paid_source': widePaidSource,
 };

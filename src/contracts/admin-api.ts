@@ -80,6 +80,8 @@ export const OrderListQuery = Type.Object(
     phone: Type.Optional(Type.String({ maxLength: 64 })),
     deviceId: Type.Optional(Type.String({ maxLength: 64 })),
     accountId: Type.Optional(Type.String({ maxLength: 128 })),
+    paymentId: Type.Optional(Type.String({ maxLength: 64 })),
+    refundId: Type.Optional(Type.String({ maxLength: 64 })),
     from: Type.Optional(
       Type.String({ pattern: RFC3339, description: 'RFC 3339 time or a date; orders created at or after it.' }),
     ),

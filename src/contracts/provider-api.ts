@@ -98,6 +98,22 @@ export const CloseParams = Type.Object({ orderId: Id });
 export const CloseAnswer = Type.Object({ state: Type.Union([Type.Literal('closed'), Type.Literal('paid')]) });
 
 /**
+ * Back-end → payment server: the viewer changed the number, so the order's pending attempt ended without a
+ * new payer (`POST /internal/v1/orders/{orderId}/attempts/end`). `attempt` is the order's attempt number
+ * now: every pending payment of an older attempt is released (its code is refused, its hold given back)
+ * and a start of an older attempt is superseded. Idempotent; the answer says whether a payment had won first.
+ */
+export const EndAttemptRequest = Type.Object(
+  { attempt: Type.Integer({ minimum: 1 }) },
+  { additionalProperties: false },
+);
+export type EndAttemptRequest = Static<typeof EndAttemptRequest>;
+export const EndAttemptAnswer = Type.Object({
+  state: Type.Union([Type.Literal('ended'), Type.Literal('paid'), Type.Literal('closed')]),
+});
+export type EndAttemptAnswer = Static<typeof EndAttemptAnswer>;
+
+/**
  * Back-end → payment server: give (part of) a captured payment back, to the
  * source it came from. Idempotent on `refundId`: asked again, the payment
  * server answers what it did the first time and moves no more money.
@@ -172,6 +188,27 @@ export const PaymentEventAnswer = Type.Object({
   duplicate: Type.Boolean(),
 });
 export type PaymentEventAnswer = Static<typeof PaymentEventAnswer>;
+
+/** Back-end → payment server: the SMS it sent for some orders' payments and refunds (the operator's SMS page). */
+export const OrdersSmsRequest = Type.Object(
+  { orderIds: Type.Array(Id, { minItems: 1, maxItems: 50 }) },
+  { additionalProperties: false },
+);
+export type OrdersSmsRequest = Static<typeof OrdersSmsRequest>;
+export const OrdersSms = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      orderId: Type.String(),
+      smsId: Type.String(),
+      kind: Type.String(),
+      status: Type.String(),
+      to: Type.String(),
+      createdAt: Type.String(),
+      updatedAt: Type.String(),
+    }),
+  ),
+});
+export type OrdersSms = Static<typeof OrdersSms>;
 
 /** Back-end → payment server: what the payment server knows of an order, for its timeline. */
 export const OrderTrace = Type.Object({

@@ -1,4 +1,4 @@
-import { PaidWith } from './provider-api.ts';
+import { PaidWith, RailName } from './provider-api.ts';
 import { Type, type Static } from 'typebox';
 
 /**
@@ -56,6 +56,8 @@ export const ChannelSchema = Type.Union([
   Type.Literal('sms_confirm'),
   Type.Literal('wap_link'),
   Type.Literal('renewal'),
+  /** Paid by scanning a money rail's QR code on the TV (`POST /v1/orders/{orderId}/scan`). */
+  Type.Literal('scan'),
   Type.Null(),
 ]);
 
@@ -104,6 +106,8 @@ export const EntitlementSchema = Type.Object({
   validFrom: Type.String(),
   validUntil: Type.String(),
   refunded: Type.Boolean(),
+  /** What paid the purchase that last extended it ("my services" says so), or null. */
+  paidWith: Type.Union([PaidWith, Type.Null()]),
 });
 export type Entitlement = Static<typeof EntitlementSchema>;
 
@@ -123,3 +127,16 @@ export const SubscriptionSchema = Type.Object({
   createdAt: Type.String(),
 });
 export type Subscription = Static<typeof SubscriptionSchema>;
+
+/** `GET /v1/rails`: the money rails that are on, each with what the TV labels its QR code with. */
+export const RailsSchema = Type.Array(
+  Type.Object({ rail: RailName, title: Type.Object({ 'zh-CN': Type.String(), en: Type.String() }) }),
+);
+export type Rails = Static<typeof RailsSchema>;
+
+/** `POST /v1/orders/{orderId}/scan`: the rail whose QR code the TV shows. */
+export const ScanBodySchema = Type.Object({ rail: RailName }, { additionalProperties: false });
+
+/** The text to draw as a QR code for the rail's app to scan and pay (the rail's own code, unchanged). */
+export const ScanSchema = Type.Object({ rail: RailName, qrText: Type.String(), expiresAt: Type.String() });
+export type Scan = Static<typeof ScanSchema>;

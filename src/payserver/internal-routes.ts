@@ -5,7 +5,11 @@ import {
   BindingLookup,
   CloseAnswer,
   CloseParams,
+  EndAttemptAnswer,
+  EndAttemptRequest,
   OrderTrace,
+  OrdersSms,
+  OrdersSmsRequest,
   RefundAnswer,
   RefundRequest,
   RenewalRequest,
@@ -21,7 +25,8 @@ import type { RenewalsService } from './renewals/renewals-service.ts';
 /**
  * The payment server's side of the provider interface, for the back-end only
  * (every request HMAC-signed): binding lookup, start of a payer attempt
- * (pre-pay or checkout link) and closing an order.
+ * (pre-pay or checkout link), ending a pending attempt
+ * without a new payer, and closing an order.
  */
 export function internalRoutes(
   app: FastifyInstance,
@@ -68,6 +73,19 @@ export function internalRoutes(
     '/internal/v1/orders/:orderId/trace',
     { ...opts, schema: { hide: true, params: CloseParams, response: { 200: OrderTrace } } },
     async (request) => deps.payments.trace(request.params.orderId),
+  );
+  r.post(
+    '/internal/v1/orders/:orderId/attempts/end',
+    {
+      ...opts,
+      schema: { hide: true, params: CloseParams, body: EndAttemptRequest, response: { 200: EndAttemptAnswer } },
+    },
+    async (request) => deps.payments.endAttempt(request.params.orderId, request.body.attempt),
+  );
+  r.post(
+    '/internal/v1/sms/of-orders',
+    { ...opts, schema: { hide: true, body: OrdersSmsRequest, response: { 200: OrdersSms } } },
+    async (request) => deps.payments.smsOfOrders(request.body.orderIds),
   );
   r.post(
     '/internal/v1/orders/:orderId/close',

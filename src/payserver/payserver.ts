@@ -274,7 +274,7 @@ export async function buildPayserver(deps: PayserverDeps) {
       () => auditLedger(db),
       (accountId) => accountEntries(db, accountId),
     );
-    adminPaymentRoutes(admin, db);
+    adminPaymentRoutes(admin, db, config.phoneRegions);
     smsAdminRoutes(admin, shared, config.phoneRegions);
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
     if (deps.testClock) testClockRoutes(admin, deps.testClock);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { businessDate } from '../../src/lib/business-day.ts';
@@ -10,6 +11,39 @@ import { testSystem, type TestSystem } from '../support/system.ts';
 
 const skip = browserSkip();
 
+/** Ids of things (`ord_…`, `pay_…`): names people copy, not API words. */
+const IDS = /\b(?:ord|pay|acc|dev|whk|whd|rfd|sms|evt|sub|rec|hold|ck|msg)_[A-Za-z0-9_-]+/g;
+/** What no page may show a person: API names, codes, fen, UTC, the API's English. */
+const API_WORDS = [
+  /\b[a-z]+_[a-z_]+\b/, // awaiting_payment, sms_confirm, wap_link, sms_code, balance_mismatch
+  /\b[A-Z]{2,}_[A-Z_]+\b/, // INSUFFICIENT_FUNDS, FULFILMENT_FAILED
+  /minor units/i,
+  /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/, // an RFC 3339 (UTC) time
+  /¥-/, // a sign after the currency
+  /¥[\d,]+(?!\.\d\d)(?![\d,])/, // yuan without two decimals
+  /\b990\b/, // the order's price in fen
+  /\b(?:payment|refund) of \d+\b/, // "refund of 5000 asked"
+];
+/** The API's English words for states and kinds, which a Chinese page translates. */
+const API_ENGLISH =
+  /\b(?:awaiting|pending|captured|succeeded|refunded|fulfilled|paid|wallet|card|capture|hold|release|credit|delivered|queued|sent|failed|expired|active|lapsed|created|cancelled|receipt)\b/;
+
+/** A console page's text as a person reads it; in English, less the Timeline (which names API statuses by contract). */
+async function pageText(p: Page, lang: string): Promise<string> {
+  let text = await p.locator('main').innerText();
+  if (lang === 'en-US' && (await p.getByRole('region', { name: 'Timeline' }).count()))
+    text = text.replace(await p.getByRole('region', { name: 'Timeline' }).innerText(), '');
+  return text.replace(IDS, '');
+}
+
+function rawWords(text: string, lang: string): string[] {
+  const patterns = lang === 'zh-CN' ? [...API_WORDS, API_ENGLISH] : API_WORDS;
+  return patterns.flatMap((re) => {
+    const m = re.exec(text);
+    return m ? [`"${m[0]}" in …${text.slice(Math.max(0, m.index - 40), m.index + 40).replace(/\s+/g, ' ')}…`] : [];
+  });
+}
+
 describe("the operators' consoles in Chromium", { skip }, () => {
   let sys: TestSystem;
   let browser: Browser;
@@ -17,6 +51,7 @@ describe("the operators' consoles in Chromium", { skip }, () => {
   let page: Page;
   const scriptErrors: string[] = [];
   let orderId: string;
+  let failedId: string;
 
   before(async () => {
     sys = await testSystem();
@@ -35,6 +70,10 @@ describe("the operators' consoles in Chromium", { skip }, () => {
     await sys.walk.payer(orderId, '13800138000');
     await sys.walk.reply('8613800138000', await sys.walk.latestCode('8613800138000', seen));
     await sys.walk.until(orderId, 'fulfilled');
+    // And one that failed (bound, but neither the wallet nor the card covers it), for failure reasons in words.
+    failedId = await sys.walk.order('kids-app');
+    await sys.walk.payer(failedId, '13700137000');
+    await sys.walk.until(failedId, 'failed');
   });
   after(async () => {
     await browser?.close();
@@ -43,6 +82,8 @@ describe("the operators' consoles in Chromium", { skip }, () => {
 
   const signIn = async (base: string) => {
     await page.goto(`${base}/console/`);
+    // The two consoles share a host here (the cookie is the host's, whatever the port): maybe signed in already.
+    if (!/\/console\/sign-in$/.test(page.url())) return;
     await page.getByLabel('Admin token').fill(sys.secrets.adminToken);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('navigation').waitFor();
@@ -100,8 +141,18 @@ describe("the operators' consoles in Chromium", { skip }, () => {
       assert.match(text, new RegExp(word), `the timeline says ${word}`);
     await screenshot(page, 'console-order');
     await page.getByRole('button', { name: 'Refund' }).click();
-    await page.getByLabel('Amount').fill('9.90');
+    await page.getByLabel('Amount').fill('99.00');
     await page.getByLabel('Reason').fill('the viewer asked');
+    await page.getByRole('button', { name: 'Confirm refund' }).click();
+    assert.equal(
+      await page.getByRole('alert').textContent(),
+      'That is more than is left to refund: at most ¥9.90 (refunds still pending count).',
+      'an over-refund is refused in words, with what is left',
+    );
+    assert.equal(await page.getByLabel('Amount').inputValue(), '99.00', 'what was typed stays');
+    assert.equal(await page.getByLabel('Reason').inputValue(), 'the viewer asked');
+    assert.equal((await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}`)).json().refundedMinor, 0);
+    await page.getByLabel('Amount').fill('9.90');
     await page.getByRole('button', { name: 'Confirm refund' }).click();
     await page.getByRole('status').waitFor();
     await eventually(async () => {
@@ -177,6 +228,9 @@ describe("the operators' consoles in Chromium", { skip }, () => {
     }
     await page.getByRole('link', { name: 'SMS', exact: true }).click();
     assert.match((await page.getByTestId('budget').textContent()) ?? '', /SMS budget: \d+ of \d+ used/);
+    const sent = (await page.getByRole('table').textContent()) ?? '';
+    assert.match(sent, new RegExp(`${orderId}confirmation codepayment server`), "the payment server's code SMS");
+    assert.doesNotMatch(sent, /13800138000/, 'phones masked');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.goto(`${sys.config.publicUrls.backend}/console/orders`);
     assert.match(page.url(), /\/console\/sign-in$/, 'signed out');
@@ -190,10 +244,14 @@ describe("the operators' consoles in Chromium", { skip }, () => {
     await page.getByLabel('Search').press('Enter');
     await page.getByRole('link', { name: /^acc_/ }).first().click();
     assert.match((await page.getByTestId('wallet').textContent()) ?? '', /¥[\d,.]+ · held ¥0\.00/);
+    const moved = (await page.getByRole('table').first().textContent()) ?? '';
+    assert.match(moved, /payment/, 'the capture of the purchase');
+    assert.match(moved, /refund/, 'and its refund');
+    assert.match(moved, /-¥9\.90/, 'an amount out of the account reads -¥9.90');
     assert.match(
-      (await page.getByRole('table').textContent()) ?? '',
-      /capture|refund/,
-      'the ledger entries of the purchase and its refund',
+      (await page.getByRole('table').nth(1).textContent()) ?? '',
+      /¥9\.90taken/,
+      "the purchase's hold, apart, as taken",
     );
     await screenshot(page, 'console-account');
     await page.getByRole('link', { name: 'Statements', exact: true }).click();
@@ -226,6 +284,139 @@ describe("the operators' consoles in Chromium", { skip }, () => {
     await context.addCookies([old!]);
     await page.goto(`${payserver}/console/accounts`);
     assert.match(page.url(), /\/console\/sign-in$/, 'the old cookie, put back, no longer opens the console');
+  });
+
+  it("opens each payment of an account's ledger from its link, and lists payments newest first by status", async () => {
+    await page.goto(`${sys.config.publicUrls.payserver}/console/accounts`);
+    await page.getByLabel('Search').fill('13800138000');
+    await page.getByLabel('Search').press('Enter');
+    await page.getByRole('link', { name: /^acc_/ }).first().click();
+    const links = page.getByRole('table').first().getByRole('link', { name: /^pay_/ });
+    assert.ok((await links.count()) >= 1, 'the ledger links its payments');
+    const paymentId = (await links.first().textContent()) ?? '';
+    await links.first().click();
+    await page.waitForURL(/\/console\/payments\?q=pay_/);
+    assert.deepEqual(
+      await page.getByTestId('payment-id').allTextContents(),
+      [paymentId],
+      'the link opens that payment',
+    );
+    assert.doesNotMatch((await page.locator('main').innerText()) ?? '', /No payment/);
+    await page.getByRole('link', { name: 'Payments', exact: true }).click();
+    assert.ok((await page.getByTestId('payment-id').count()) >= 1, 'the Payments page lists payments');
+    await page.getByLabel('Status').selectOption('refunded');
+    await page.getByRole('button', { name: 'Search' }).click();
+    assert.ok((await page.getByTestId('payment-id').allTextContents()).includes(paymentId), 'filtered by status');
+    await page.getByLabel('Status').selectOption('pending');
+    await page.getByRole('button', { name: 'Search' }).click();
+    assert.ok(!(await page.getByTestId('payment-id').allTextContents()).includes(paymentId));
+  });
+
+  it('adds a webhook with its secret shown once, and deletes it after a confirmation', async () => {
+    await signIn(sys.config.publicUrls.backend);
+    await page.getByRole('link', { name: 'Webhooks', exact: true }).click();
+    const url = 'https://hooks.example.net/tvpay-console';
+    await page.getByLabel('Receiver URL').fill(url);
+    await page.getByLabel('order paid').check();
+    await page.getByLabel('refund succeeded').check();
+    await page.getByRole('button', { name: 'Add webhook' }).click();
+    assert.match((await page.getByTestId('webhook-secret').textContent()) ?? '', /^whsec_/);
+    const hooks = (await sys.backendAdmin('GET', '/admin/v1/webhooks')).json() as Array<{
+      url: string;
+      events: string[];
+    }>;
+    assert.deepEqual(hooks.find((h) => h.url === url)?.events, ['order.paid', 'refund.succeeded']);
+    await page.goto(`${sys.config.publicUrls.backend}/console/webhooks`);
+    assert.equal(await page.getByTestId('webhook-secret').count(), 0, 'the secret is shown once');
+    await page.getByRole('link', { name: `Delete ${url}` }).click();
+    await page.getByRole('button', { name: 'Confirm delete' }).click();
+    await page.getByRole('status').waitFor();
+    const left = (await sys.backendAdmin('GET', '/admin/v1/webhooks')).json() as Array<{ url: string }>;
+    assert.ok(!left.some((h) => h.url === url), 'deleted');
+  });
+
+  it('exports the filtered orders as CSV in yuan and words, and finds an order by its payment or refund id', async () => {
+    await page.getByRole('link', { name: 'Orders', exact: true }).click();
+    await page.getByLabel('Search').fill('13800138000');
+    await page.getByLabel('Status').selectOption('refunded');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Export these orders as CSV' }).click(),
+    ]);
+    const csv = await readFile((await download.path())!, 'utf8');
+    const [head, ...rows] = csv
+      .replace(/^\ufeff/, '')
+      .trim()
+      .split('\r\n');
+    assert.match(head!, /^"Order","Created","Product","Amount","Refunded"/);
+    const row = rows.find((r) => r.startsWith(`"${orderId}"`));
+    assert.ok(row, 'the refunded order is in the export');
+    assert.match(row!, /"9\.90","9\.90","CNY","refunded","SMS confirmation","wallet"/);
+    assert.match(row!, /138\*\*\*\*8000|\*{4}/, 'the phone is masked');
+    assert.ok(
+      rows.every((r) => r.includes('"refunded"')),
+      'only the filtered orders',
+    );
+    const order = (await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}`)).json();
+    const [refund] = (await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}/refunds`)).json();
+    for (const id of [order.paymentId, refund.refundId]) {
+      await page.getByLabel('Find by order, payment or refund id, or phone').fill(id);
+      await page.getByLabel('Find by order, payment or refund id, or phone').press('Enter');
+      await page.waitForURL(new RegExp(`/console/orders/${orderId}$`));
+    }
+  });
+
+  it('speaks only words, yuan and local time on every page, in Chinese and in English', async () => {
+    const account = (await sys.payAdmin('GET', '/admin/v1/accounts?phone=13800138000')).json()[0].accountId;
+    const payment = (await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}`)).json().paymentId;
+    const today = businessDate(new Date(), sys.config.businessTimeZone);
+    const pages = {
+      [sys.config.publicUrls.backend]: [
+        '/overview',
+        '/orders',
+        `/orders/${orderId}`,
+        `/orders/${failedId}`,
+        '/orders?status=failed',
+        '/subscriptions',
+        '/products',
+        '/devices',
+        '/sms',
+        '/webhooks',
+        '/webhooks?webhook=fulfilment',
+        '/reconciliation',
+      ],
+      [sys.config.publicUrls.payserver]: [
+        '/accounts?q=13800138000',
+        `/accounts/${account}`,
+        '/payments',
+        '/payments?status=failed',
+        `/payments?q=${payment}`,
+        `/statements?date=${today}`,
+      ],
+    };
+    const found: string[] = [];
+    for (const lang of ['zh-CN', 'en-US']) {
+      const ctx = await browser.newContext({ locale: lang, viewport: { width: 1440, height: 900 } });
+      const p = await ctx.newPage();
+      for (const [base, paths] of Object.entries(pages)) {
+        await p.goto(`${base}/console/sign-in`);
+        await p.getByLabel(lang === 'en-US' ? 'Admin token' : '管理令牌').fill(sys.secrets.adminToken);
+        await p.getByRole('button', { name: lang === 'en-US' ? 'Sign in' : '登录' }).click();
+        await p.getByRole('navigation').waitFor();
+        for (const path of paths) {
+          await p.goto(`${base}/console${path}`);
+          if (lang === 'zh-CN' && path === `/orders/${orderId}`) await screenshot(p, 'console-order-zh');
+          for (const word of rawWords(await pageText(p, lang), lang)) found.push(`${lang} ${path}: ${word}`);
+          const overflow = await p.evaluate(() =>
+            [...document.querySelectorAll('table')].some((t) => t.getBoundingClientRect().right > window.innerWidth),
+          );
+          if (overflow) found.push(`${lang} ${path}: a table overflows the page at 1440 px`);
+        }
+      }
+      await ctx.close();
+    }
+    assert.deepEqual(found, []);
   });
 
   it('ran without a script error on any page', () => {

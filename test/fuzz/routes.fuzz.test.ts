@@ -260,6 +260,13 @@ describe('fuzzing every route', () => {
       },
       { service: 'payserver', method: 'POST', path: '/internal/v1/orders/:orderId/close', auth: 'signed' },
       {
+        service: 'payserver',
+        method: 'POST',
+        path: '/internal/v1/sms/of-orders',
+        auth: 'signed',
+        body: obj({ orderIds: { type: 'array', items: { type: 'string' } } }, ['orderIds']),
+      },
+      {
         service: 'backend',
         method: 'POST',
         path: '/internal/v1/payment-events',

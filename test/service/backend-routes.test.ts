@@ -34,6 +34,9 @@ describe('health and contract', () => {
     for (const path of [
       '/v1/orders',
       '/v1/orders/{orderId}/payer',
+      '/v1/orders/{orderId}/payer/cancel',
+      '/v1/orders/{orderId}/scan',
+      '/v1/rails',
       '/admin/v1/products/{productId}',
       '/v1/entitlements',
     ])
@@ -183,6 +186,7 @@ describe('orders', () => {
       'ORDER_NOT_FOUND',
     );
     problem(await sys.as(other)('POST', `/v1/orders/${orderId}/cancel`), 404, 'ORDER_NOT_FOUND');
+    problem(await sys.as(other)('POST', `/v1/orders/${orderId}/payer/cancel`), 404, 'ORDER_NOT_FOUND');
     problem(await sys.as(other)('GET', `/v1/orders/${orderId}/events`), 404, 'ORDER_NOT_FOUND');
     assert.equal((await sys.tv('GET', `/v1/orders/${orderId}`)).json().status, 'created');
   });
@@ -210,6 +214,7 @@ describe('orders', () => {
     assert.equal(res.json().status, 'cancelled');
     problem(await sys.tv('POST', `/v1/orders/${orderId}/cancel`), 409, 'ORDER_FINAL');
     problem(await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13800138000' }), 409, 'ORDER_FINAL');
+    problem(await sys.tv('POST', `/v1/orders/${orderId}/payer/cancel`), 409, 'ORDER_FINAL');
     assert.equal((await sys.tv('GET', `/v1/orders/${orderId}`)).json().status, 'cancelled');
   });
   it('streams a final order as one event, with its security headers, and closes', async () => {

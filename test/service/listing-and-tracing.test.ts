@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { businessDate, businessDay } from '../../src/lib/business-day.ts';
 import { eventually } from '../support/eventually.ts';
 import { accountByPhone, createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
@@ -101,6 +102,104 @@ describe('listing and tracing orders', () => {
     const times = timeline.map((e: { at: string }) => e.at);
     assert.deepEqual(times, [...times].sort());
     assert.equal((await admin('/admin/v1/orders/ord_nope/timeline')).statusCode, 404);
+  });
+
+  it('puts each event of a payment on its own line at the time it happened: started before its code SMS, captured after', async () => {
+    type Entry = {
+      at: string;
+      kind: string;
+      phase?: string;
+      smsKind?: string;
+      completedAt?: string;
+      createdAt?: string;
+    };
+    const timeline = (await admin(`/admin/v1/orders/${paidId}/timeline`)).json() as Entry[];
+    const payments = timeline.filter((e) => e.kind === 'payment');
+    assert.deepEqual(
+      payments.map((e) => e.phase),
+      ['started', 'captured'],
+    );
+    const [started, captured] = payments as [Entry, Entry];
+    assert.equal(started.at, started.createdAt);
+    assert.equal(captured.at, captured.completedAt);
+    const code = timeline.findIndex((e) => e.kind === 'sms' && e.smsKind === 'code');
+    assert.ok(timeline.indexOf(started) < code, 'the payment starts before the code SMS it sends');
+    assert.ok(timeline.indexOf(captured) > code, 'and is captured after it');
+  });
+
+  it('charts the last 7 business days, each starting at midnight in the business time zone', async () => {
+    const stats = (await admin('/admin/v1/stats/orders?window=7d')).json() as {
+      buckets: Array<{ start: string; paid: number; orders: Record<string, number> }>;
+    };
+    const zone = sys.config.businessTimeZone;
+    assert.equal(stats.buckets.length, 7);
+    const today = businessDate(new Date(), zone);
+    assert.equal(stats.buckets.at(-1)!.start, businessDay(today, zone).start, 'the last bucket is today');
+    for (const b of stats.buckets)
+      assert.equal(b.start, businessDay(businessDate(new Date(b.start), zone), zone).start, b.start);
+    assert.ok(stats.buckets.at(-1)!.paid >= 1, "today's paid orders are counted");
+  });
+
+  it("lists the SMS of the latest orders from both services, newest first, by the payer's phone", async () => {
+    const res = await admin('/admin/v1/sms/orders?phone=13800138000&limit=5');
+    assert.equal(res.statusCode, 200, res.body);
+    const { items, payserverAnswered } = res.json() as {
+      items: Array<{ orderId: string; kind: string; sentBy: string; to: string; createdAt: string }>;
+      payserverAnswered: boolean;
+    };
+    assert.equal(payserverAnswered, true);
+    const mine = items.filter((s) => s.orderId === paidId);
+    assert.ok(
+      mine.some((s) => s.kind === 'code' && s.sentBy === 'payserver' && s.to === `+${A}`),
+      'the code SMS',
+    );
+    assert.ok(
+      mine.some((s) => s.kind === 'receipt' && s.sentBy === 'payserver'),
+      'the receipt',
+    );
+    const times = items.map((s) => s.createdAt);
+    assert.deepEqual(times, [...times].sort().reverse());
+    assert.equal((await admin('/admin/v1/sms/orders?limit=0')).statusCode, 400);
+  });
+
+  it('finds an order by the payment that paid it and by its refund id', async () => {
+    const order = (await admin(`/admin/v1/orders/${paidId}`)).json();
+    const byPayment = (await admin(`/admin/v1/orders?paymentId=${order.paymentId}`)).json();
+    assert.deepEqual(
+      byPayment.items.map((o: { orderId: string }) => o.orderId),
+      [paidId],
+    );
+    assert.deepEqual((await admin('/admin/v1/orders?paymentId=pay_nope')).json().items, []);
+    assert.deepEqual((await admin('/admin/v1/orders?refundId=rfd_nope')).json().items, []);
+  });
+
+  it("lists the wallet provider's payments newest first, by payment id, phone, status and source, page by page", async () => {
+    const order = (await admin(`/admin/v1/orders/${paidId}`)).json();
+    const list = async (q: string) => {
+      const res = await sys.payAdmin('GET', `/admin/v1/payments?${q}`);
+      assert.equal(res.statusCode, 200, res.body);
+      return (res.json() as Array<{ paymentId: string; createdAt: string; phone: string; status: string }>).map(
+        (p) => p,
+      );
+    };
+    const all = await list('limit=200');
+    assert.ok(all.length >= 1);
+    const times = all.map((p) => p.createdAt);
+    assert.deepEqual(times, [...times].sort().reverse(), 'newest first');
+    assert.deepEqual(
+      (await list(`paymentId=${order.paymentId}`)).map((p) => p.paymentId),
+      [order.paymentId],
+    );
+    for (const phone of ['13800138000', '+86 138 0013 8000'])
+      assert.ok((await list(`phone=${encodeURIComponent(phone)}`)).every((p) => p.phone === `+${A}`));
+    assert.ok((await list('status=captured&source=wallet')).some((p) => p.paymentId === order.paymentId));
+    assert.ok(!(await list('status=failed')).some((p) => p.paymentId === order.paymentId));
+    assert.ok(!(await list('source=card')).some((p) => p.paymentId === order.paymentId));
+    const first = await list('limit=1');
+    const second = await list(`limit=1&before=${first[0]!.paymentId}`);
+    if (all.length > 1) assert.equal(second[0]?.paymentId, all[1]!.paymentId, 'the next page follows the last');
+    assert.equal((await sys.payAdmin('GET', '/admin/v1/payments?phone=12')).statusCode, 400);
+    assert.equal((await sys.payAdmin('GET', '/admin/v1/payments?status=lost')).statusCode, 400);
   });
 
   it("shows the wallet provider an order's payments with their refunds and an account's entries", async () => {

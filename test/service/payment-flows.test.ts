@@ -47,6 +47,36 @@ describe('payment flows on the payment server', () => {
     assert.equal(await heldOf(B), 0);
   });
 
+  it('ends the pending attempt on "change number": the first code pays nothing and its hold is released', async () => {
+    const orderId = await createOrder(sys, 'vip-month');
+    const seenA = await smsCount(sys, A);
+    const first = await payer(orderId, '13800138000');
+    const codeA = await latestCode(sys, A, seenA);
+    assert.equal(await heldOf(A), 2500);
+    const balanceA = (await accountByPhone(sys, `+${A}`)).wallet.balanceMinor;
+    const ended = await sys.tv('POST', `/v1/orders/${orderId}/payer/cancel`);
+    assert.equal(ended.statusCode, 200, ended.body);
+    assert.equal(ended.json().status, 'awaiting_payment', 'the order stays open for the next number');
+    assert.equal(ended.json().payerPhoneMasked, null);
+    assert.equal(ended.json().channel, null);
+    const again = await sys.tv('POST', `/v1/orders/${orderId}/payer/cancel`);
+    assert.equal(again.statusCode, 200, 'ending it again answers the same');
+    assert.equal(again.json().payerPhoneMasked, null);
+    await eventually(async () => assert.equal(await heldOf(A), 0, 'the first phone is released'));
+    await reply(A, codeA);
+    await eventually(async () => assert.ok((await smsCount(sys, A)) > seenA + 1, 'the reply is answered'));
+    assert.equal((await sys.tv('GET', `/v1/orders/${orderId}`)).json().status, 'awaiting_payment');
+    assert.equal((await accountByPhone(sys, `+${A}`)).wallet.balanceMinor, balanceA, 'the first code charged nothing');
+    const seenB = await smsCount(sys, B);
+    const second = await payer(orderId, '13900139000');
+    assert.ok(second.payerPhoneMasked && second.payerPhoneMasked !== first.payerPhoneMasked);
+    await reply(B, await latestCode(sys, B, seenB));
+    await orderStatus(sys, orderId, 'fulfilled');
+    const late = await sys.tv('POST', `/v1/orders/${orderId}/payer/cancel`);
+    assert.equal(late.statusCode, 409, 'a paid order keeps its payer');
+    assert.equal(late.json().code, 'ORDER_FINAL');
+  });
+
   it('gives one phone distinct codes for several pending payments and pays only the one replied to', async () => {
     const tv2 = await newTv(sys, 'second-tv');
     const first = await createOrder(sys, 'kids-app', tv2);

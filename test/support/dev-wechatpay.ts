@@ -61,6 +61,8 @@ export async function startDevWechatpay() {
     reply.code(verdict.answer.status).type(verdict.answer.contentType);
     return reply.send(verdict.answer.body);
   });
+  // Where a payer lands back at the merchant after the cashier (a stand-in for tvpay's checkout page).
+  app.get('/back', async (_req, reply) => reply.type('text/plain').send('back at the merchant'));
   await app.listen({ port, host: '127.0.0.1' });
   return {
     origin,

@@ -1,21 +1,40 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminOrder, Subscription } from '../../contracts/tv-api.ts';
 import { parseAmount } from '../../lib/console/amount-input.ts';
-import { stackedBars } from '../../lib/console/charts.ts';
 import {
   at,
   mountConsole,
   type ConsoleSetup,
   noticeOf,
-  problemText,
   table,
   type ConsoleContext,
   type PageResult,
   type Words,
 } from '../../lib/console/console-app.ts';
+import {
+  CHANNEL,
+  DELIVERY_STATE,
+  EVENT_TYPE,
+  FAILURE,
+  MISMATCH,
+  money,
+  ORDER_STATUS,
+  problemSay,
+  REFUND_STATUS,
+  say,
+  SMS_KIND,
+  SMS_STATE,
+  SOURCE,
+  SUBSCRIPTION_STATUS,
+  type WordTable,
+} from '../../lib/console/console-words.ts';
 import { html } from '../../lib/html.ts';
-import { formatMinor, formatPrice } from '../../lib/money-format.ts';
-import type { OrderStats } from '../orders/order-stats.ts';
+import { formatMinor } from '../../lib/money-format.ts';
+import { maskPhone } from '../../lib/phone.ts';
+import { EVENT_TYPES } from '../webhooks/event-types.ts';
+import { timelineLine, type TimelineItem } from './timeline-view.ts';
+import { ordersCsv } from './orders-export.ts';
+import { overviewPage } from './overview-page.ts';
 
 const w = (en: string, zh: string): Words => ({ en, 'zh-CN': zh });
 const STATUSES = ['created', 'awaiting_payment', 'paid', 'fulfilled', 'failed', 'expired', 'cancelled', 'refunded'];
@@ -29,72 +48,103 @@ const NOTICES = {
   saved: w('Product saved.', '套餐已保存。'),
   cancelled: w('Renewal cancelled.', '已取消自动续费。'),
   resent: w('Delivery sent again.', '已重新投递。'),
+  deleted: w('Webhook deleted: it receives nothing more.', 'webhook 已删除，不再接收事件。'),
   reconciled: w('Reconciliation ran.', '对账已完成。'),
 };
 const enc = encodeURIComponent;
-/** After an action: back to the page with a notice, or with what the API refused. */
-const back = (path: string, res: { status: number; body: any }, notice: keyof typeof NOTICES): PageResult => {
+/** After an action: back to the page with a notice, or with what the API refused, in the console's words. */
+const back = (
+  ctx: ConsoleContext,
+  path: string,
+  res: { status: number; body: any },
+  notice: keyof typeof NOTICES,
+): PageResult => {
   const join = path.includes('?') ? '&' : '?';
   return {
     redirect:
       res.status < 300
         ? `/console${path}${join}notice=${notice}`
-        : `/console${path}${join}error=${enc(problemText(res.body))}`,
+        : `/console${path}${join}error=${enc(problemSay(res.body ?? {}, ctx.lang))}`,
   };
 };
+/** A select's options: API values, labelled in the console's language. */
+const options = (ctx: ConsoleContext, table: WordTable, values: string[], chosen: string | undefined) =>
+  values.map(
+    (v) => html`<option value="${v}" ${chosen === v ? html`selected` : ''}>${say(table, v, ctx.lang)}</option>`,
+  );
+/** A refusal of the admin API, shown in place of what a page would list. */
+const refusal = (ctx: ConsoleContext, body: unknown) =>
+  html`<p class="error" role="alert">${problemSay((body ?? {}) as never, ctx.lang)}</p>`;
 
 /** The operator's console of the back-end (API "Console"), over the back-end's admin API. */
 export function backendConsole(app: FastifyInstance, o: ConsoleSetup): void {
   const when = (ctx: ConsoleContext, iso: string | null | undefined) => at(iso, ctx.lang, o.timeZone);
   const orderLink = (id: string) => html`<a href="/console/orders/${id}">${id}</a>`;
 
-  async function overview(ctx: ConsoleContext): Promise<PageResult> {
-    const chartsOf = (s: OrderStats, label: (iso: string) => string) => {
-      const labels = s.buckets.map((b) => label(b.start));
-      const keys = (pick: (b: OrderStats['buckets'][number]) => Record<string, number>) =>
-        [...new Set(s.buckets.flatMap((b) => Object.keys(pick(b))))].sort();
-      const series = (pick: (b: OrderStats['buckets'][number]) => Record<string, number>) =>
-        keys(pick).map((k) => ({ name: k, values: s.buckets.map((b) => pick(b)[k] ?? 0) }));
-      const revenue = series((b) => b.revenueMinor);
-      return [
-        stackedBars({
-          title: ctx.say(w('Orders by channel', '按渠道的订单')),
-          labels,
-          series: series((b) => b.orders),
-          empty: ctx.say(w('No orders.', '没有订单。')),
-        }),
-        stackedBars({
-          title: ctx.say(w('Revenue (paid less refunded)', '收入（已付减退款）')),
-          labels,
-          series: revenue,
-          format: (n) => formatMinor(n, revenue[0]?.name ?? 'CNY'),
-          empty: ctx.say(w('No revenue.', '没有收入。')),
-        }),
-        stackedBars({
-          title: ctx.say(w('Failures by code', '按原因的失败')),
-          labels,
-          series: series((b) => b.failures),
-          empty: ctx.say(w('No failures.', '没有失败。')),
-        }),
-      ];
-    };
-    const day = (await ctx.api<OrderStats>('GET', '/admin/v1/stats/orders?window=24h')).body;
-    const week = (await ctx.api<OrderStats>('GET', '/admin/v1/stats/orders?window=7d')).body;
-    const hour = (iso: string) => when(ctx, iso).slice(-8, -3);
-    const date = (iso: string) => when(ctx, iso).slice(0, 10);
+  /** The admin API's filters from the Orders page's search form. */
+  const listParams = (ctx: ConsoleContext, limit: number) => {
+    const q = (ctx.query.q ?? '').trim();
+    const params = new URLSearchParams({ limit: String(limit) });
+    if (q) params.set(/^dev_/.test(q) ? 'deviceId' : 'phone', q);
+    for (const k of ['status', 'from', 'to'] as const) if (ctx.query[k]) params.set(k, ctx.query[k]!);
+    return params;
+  };
+  const exportQuery = (ctx: ConsoleContext) =>
+    new URLSearchParams(
+      Object.entries(ctx.query).filter(([k, v]) => v && ['q', 'status', 'from', 'to'].includes(k)) as string[][],
+    );
+
+  /** The filtered Orders list, every page of it (up to 10 000 orders), as a CSV file. */
+  async function exportOrders(ctx: ConsoleContext) {
+    const params = listParams(ctx, 200);
+    const all: AdminOrder[] = [];
+    for (let page = 0; page < 50; page++) {
+      const res = await ctx.api<{ items: AdminOrder[]; nextCursor: string | null }>(
+        'GET',
+        `/admin/v1/orders?${params}`,
+      );
+      if (res.status !== 200)
+        return {
+          status: res.status,
+          type: 'text/plain; charset=utf-8',
+          body: problemSay(res.body as never, ctx.lang),
+          name: 'orders.txt',
+        };
+      all.push(...res.body.items);
+      if (!res.body.nextCursor) break;
+      params.set('cursor', res.body.nextCursor);
+    }
     return {
-      title: w('Overview', '概览'),
-      body: html`<h2>${ctx.say(w('Last 24 hours', '最近24小时'))}</h2><div class="charts">${chartsOf(day, hour)}</div>
-<h2>${ctx.say(w('Last 7 days', '最近7天'))}</h2><div class="charts">${chartsOf(week, date)}</div>`,
+      status: 200,
+      type: 'text/csv; charset=utf-8',
+      body: ordersCsv(all, ctx.lang, o.timeZone),
+      name: 'tvpay-orders.csv',
+    };
+  }
+
+  /**
+   * The header's search box: an order id opens the order; a payment or refund id opens the order
+   * it belongs to; anything else (a phone, a device) lists the matching orders.
+   */
+  async function search(ctx: ConsoleContext): Promise<PageResult> {
+    const q = (ctx.query.q ?? '').trim();
+    if (/^ord_[A-Za-z0-9_-]+$/.test(q)) return { redirect: `/console/orders/${q}` };
+    const by = /^pay_/.test(q) ? 'paymentId' : /^rfd_/.test(q) ? 'refundId' : undefined;
+    if (!by) return { redirect: `/console/orders?q=${enc(q)}` };
+    const res = await ctx.api<{ items: AdminOrder[] }>('GET', `/admin/v1/orders?${by}=${enc(q)}&limit=1`);
+    const found = res.status === 200 ? res.body.items[0] : undefined;
+    if (found) return { redirect: `/console/orders/${found.orderId}` };
+    return {
+      title: w('Search', '查找'),
+      body: html`<p class="muted" role="status">${ctx.say({ en: `No order has ${q}.`, 'zh-CN': `没有订单与 ${q} 有关。` })}</p>`,
     };
   }
 
   async function orders(ctx: ConsoleContext): Promise<PageResult> {
     const q = (ctx.query.q ?? '').trim();
     if (/^ord_[A-Za-z0-9_-]+$/.test(q)) return { redirect: `/console/orders/${q}` };
-    const params = new URLSearchParams({ limit: '25' });
-    if (q) params.set(/^dev_/.test(q) ? 'deviceId' : 'phone', q);
-    for (const k of ['status', 'from', 'to', 'cursor'] as const) if (ctx.query[k]) params.set(k, ctx.query[k]!);
+    const params = listParams(ctx, 25);
+    if (ctx.query.cursor) params.set('cursor', ctx.query.cursor);
     const res = await ctx.api<{ items: AdminOrder[]; nextCursor: string | null; detail?: string }>(
       'GET',
       `/admin/v1/orders?${params}`,
@@ -107,13 +157,13 @@ export function backendConsole(app: FastifyInstance, o: ConsoleSetup): void {
       title: w('Orders', '订单'),
       body: html`<form method="get" action="/console/orders" class="inline" role="search">
 <label>${ctx.say(w('Search', '搜索'))}<input name="q" type="search" value="${q}" placeholder="${ctx.say(w('order id, phone or device', '订单号、手机号或设备'))}"></label>
-<label>${ctx.say(w('Status', '状态'))}<select name="status"><option value="">${ctx.say(w('any', '全部'))}</option>${STATUSES.map((s) => html`<option ${ctx.query.status === s ? html`selected` : ''}>${s}</option>`)}</select></label>
+<label>${ctx.say(w('Status', '状态'))}<select name="status"><option value="">${ctx.say(w('any', '全部'))}</option>${options(ctx, ORDER_STATUS, STATUSES, ctx.query.status)}</select></label>
 <label>${ctx.say(w('From', '起始日期'))}<input name="from" type="date" value="${ctx.query.from ?? ''}"></label>
 <label>${ctx.say(w('To', '截止日期'))}<input name="to" type="date" value="${ctx.query.to ?? ''}"></label>
 <button type="submit">${ctx.say(w('Search', '搜索'))}</button></form>
 ${
   res.status !== 200
-    ? html`<p class="error" role="alert">${problemText(res.body as never)}</p>`
+    ? refusal(ctx, res.body)
     : table(
         ctx.say(w('Orders, newest first', '订单（最新在前）')),
         [
@@ -130,60 +180,50 @@ ${
           orderLink(x.orderId),
           when(ctx, x.createdAt),
           x.title,
-          formatPrice(x.amountMinor, x.currency),
-          x.status,
-          x.channel ?? '—',
+          money(x.amountMinor, x.currency),
+          say(ORDER_STATUS, x.status, ctx.lang),
+          say(CHANNEL, x.channel, ctx.lang),
           x.payerPhoneMasked ?? '—',
           x.deviceId,
         ]),
         ctx.say(w('No orders match.', '没有符合条件的订单。')),
       )
 }
-${res.body.nextCursor ? html`<p><a href="/console/orders?${next}">${ctx.say(w('Next page', '下一页'))}</a></p>` : ''}`,
+<p>${res.body.nextCursor ? html`<a href="/console/orders?${next}">${ctx.say(w('Next page', '下一页'))}</a> · ` : ''}<a href="/console/orders.csv?${exportQuery(ctx)}" download>${ctx.say(w('Export these orders as CSV', '导出这些订单（CSV）'))}</a></p>`,
     };
   }
 
-  async function order(ctx: ConsoleContext): Promise<PageResult> {
+  /** What the operator typed into the refund form, shown again with why it was refused. */
+  type RefundTry = { amount: string; reason: string; error: string };
+
+  async function order(ctx: ConsoleContext, tried?: RefundTry): Promise<PageResult> {
     const id = ctx.params.orderId!;
     const res = await ctx.api<AdminOrder>('GET', `/admin/v1/orders/${enc(id)}`);
-    if (res.status !== 200)
-      return {
-        title: w('Order not found', '找不到订单'),
-        body: html`<p class="error" role="alert">${problemText(res.body as never)}</p>`,
-      };
+    if (res.status !== 200) return { title: w('Order not found', '找不到订单'), body: refusal(ctx, res.body) };
     const x = res.body;
-    const timeline = (
-      await ctx.api<Array<{ at: string; kind: string; summary: string }>>('GET', `/admin/v1/orders/${enc(id)}/timeline`)
-    ).body;
+    const timeline = (await ctx.api<TimelineItem[]>('GET', `/admin/v1/orders/${enc(id)}/timeline`)).body;
     const refunds = (
       await ctx.api<
         Array<{ refundId: string; amountMinor: number; status: string; reason: string; createdAt: string }>
       >('GET', `/admin/v1/orders/${enc(id)}/refunds`)
     ).body;
     const refundable = (x.status === 'paid' || x.status === 'fulfilled') && x.refundedMinor < x.amountMinor;
-    const left = formatMinor(x.amountMinor - x.refundedMinor, x.currency);
-    const refundForm =
-      ctx.query.refund === '1' && refundable
-        ? html`<form method="post" action="/console/orders/${id}/refund" class="card narrow" aria-label="${ctx.say(w('Refund', '退款'))}">
-<input type="hidden" name="key" value="${o.random.id('ck')}">
-<label>${ctx.say(w('Amount', '金额'))}<input name="amount" inputmode="decimal" value="${left}" aria-describedby="refund-currency" required></label><span id="refund-currency" class="muted">${x.currency}</span>
-<label>${ctx.say(w('Reason', '原因'))}<input name="reason" maxlength="200" required></label>
-<button type="submit">${ctx.say(w('Confirm refund', '确认退款'))}</button> <a href="/console/orders/${id}">${ctx.say(w('Keep the money', '不退款'))}</a></form>`
-        : refundable
-          ? html`<form method="get" action="/console/orders/${id}"><input type="hidden" name="refund" value="1"><button type="submit" class="danger">${ctx.say(w('Refund', '退款'))}</button></form>`
-          : '';
+    const failure = x.failureCode ? ` · ${say(FAILURE, x.failureCode, ctx.lang)}` : '';
     return {
       title: { en: `Order ${id}`, 'zh-CN': `订单 ${id}` },
       body: html`${noticeOf(ctx, NOTICES)}<dl class="facts">
-<dt>${ctx.say(w('Status', '状态'))}</dt><dd data-testid="status">${x.status}${x.failureCode ? ` (${x.failureCode})` : ''}</dd>
-<dt>${ctx.say(w('Product', '套餐'))}</dt><dd>${x.title} · ${formatPrice(x.amountMinor, x.currency)}</dd>
-<dt>${ctx.say(w('Refunded', '已退款'))}</dt><dd>${formatPrice(x.refundedMinor, x.currency)}</dd>
+<dt>${ctx.say(w('Status', '状态'))}</dt><dd data-testid="status">${say(ORDER_STATUS, x.status, ctx.lang)}${failure}</dd>
+<dt>${ctx.say(w('Product', '套餐'))}</dt><dd>${x.title} · ${money(x.amountMinor, x.currency)}</dd>
+<dt>${ctx.say(w('Refunded', '已退款'))}</dt><dd>${money(x.refundedMinor, x.currency)}</dd>
 <dt>${ctx.say(w('Payer', '付款手机'))}</dt><dd>${x.payerPhone ?? '—'}</dd>
-<dt>${ctx.say(w('Channel', '渠道'))}</dt><dd>${x.channel ?? '—'}${x.paidWith ? ` · ${x.paidWith}` : ''}</dd>
+<dt>${ctx.say(w('Channel', '渠道'))}</dt><dd>${say(CHANNEL, x.channel, ctx.lang)}${x.paidWith ? ` · ${say(SOURCE, x.paidWith, ctx.lang)}` : ''}</dd>
 <dt>${ctx.say(w('Device / account', '设备 / 账户'))}</dt><dd>${x.deviceId} / ${x.accountId}</dd>
 <dt>${ctx.say(w('Created', '创建时间'))}</dt><dd>${when(ctx, x.createdAt)}</dd><dt>${ctx.say(w('Paid', '付款时间'))}</dt><dd>${when(ctx, x.paidAt)}</dd></dl>
-${refundForm}
-<section aria-label="Timeline"><h2>${ctx.say(w('Timeline', '时间线'))}</h2><ol class="timeline">${timeline.map((e) => html`<li><time>${when(ctx, e.at)}</time><span class="kind">${e.kind === 'sms' ? 'SMS' : e.kind}</span><span>${e.summary}</span></li>`)}</ol></section>
+${refundable ? refundForm(ctx, x, tried) : ''}
+<section aria-label="Timeline"><h2>${ctx.say(w('Timeline', '时间线'))}</h2><ol class="timeline">${timeline.map((e) => {
+        const line = timelineLine(e, ctx.lang, x.currency);
+        return html`<li><time>${when(ctx, e.at)}</time><span class="kind">${line.kind}</span><span>${line.text}</span></li>`;
+      })}</ol></section>
 ${table(
   ctx.say(w('Refunds', '退款')),
   [
@@ -193,29 +233,53 @@ ${table(
     ctx.say(w('Reason', '原因')),
     ctx.say(w('Asked', '发起时间')),
   ],
-  refunds.map((r) => [r.refundId, formatPrice(r.amountMinor, x.currency), r.status, r.reason, when(ctx, r.createdAt)]),
+  refunds.map((r) => [
+    r.refundId,
+    money(r.amountMinor, x.currency),
+    say(REFUND_STATUS, r.status, ctx.lang),
+    r.reason,
+    when(ctx, r.createdAt),
+  ]),
   ctx.say(w('No refunds.', '没有退款。')),
 )}`,
     };
   }
 
+  /** The refund button, or (after it, or after a refusal) the one-step form with what was typed. */
+  function refundForm(ctx: ConsoleContext, x: AdminOrder, tried?: RefundTry) {
+    const id = x.orderId;
+    if (ctx.query.refund !== '1' && !tried)
+      return html`<form method="get" action="/console/orders/${id}"><input type="hidden" name="refund" value="1"><button type="submit" class="danger">${ctx.say(w('Refund', '退款'))}</button></form>`;
+    const unit = x.currency === 'CNY' ? ctx.say(w('yuan', '元')) : x.currency;
+    return html`${tried ? html`<p class="error" role="alert">${tried.error}</p>` : ''}<form method="post" action="/console/orders/${id}/refund" class="card narrow" aria-label="${ctx.say(w('Refund', '退款'))}">
+<input type="hidden" name="key" value="${o.random.id('ck')}">
+<label>${ctx.say(w('Amount', '金额'))}<input name="amount" inputmode="decimal" value="${tried?.amount ?? formatMinor(x.amountMinor - x.refundedMinor, x.currency)}" aria-describedby="refund-currency" required></label><span id="refund-currency" class="muted">${unit}</span>
+<label>${ctx.say(w('Reason', '原因'))}<input name="reason" maxlength="200" value="${tried?.reason ?? ''}" required></label>
+<button type="submit">${ctx.say(w('Confirm refund', '确认退款'))}</button> <a href="/console/orders/${id}">${ctx.say(w('Keep the money', '不退款'))}</a></form>`;
+  }
+
+  /** A refund asked in the console; a refusal shows the form again with what was typed and why, in words. */
   async function refund(ctx: ConsoleContext): Promise<PageResult> {
     const id = ctx.params.orderId!;
     const current = await ctx.api<AdminOrder>('GET', `/admin/v1/orders/${enc(id)}`);
     if (current.status !== 200)
-      return { redirect: `/console/orders/${enc(id)}?error=${enc(problemText(current.body as never))}` };
-    const amountMinor = parseAmount(ctx.form.amount ?? '', current.body.currency);
+      return { redirect: `/console/orders/${enc(id)}?error=${enc(problemSay(current.body as never, ctx.lang))}` };
+    const typed = { amount: (ctx.form.amount ?? '').slice(0, 32), reason: (ctx.form.reason ?? '').slice(0, 200) };
+    const amountMinor = parseAmount(typed.amount, current.body.currency);
     if (amountMinor === undefined)
-      return {
-        redirect: `/console/orders/${enc(id)}?refund=1&error=${enc(ctx.say(w('The amount must be a number like 20.00.', '金额应为数字，例如 20.00。')))}`,
-      };
+      return order(ctx, {
+        ...typed,
+        error: ctx.say(w('The amount must be a number like 20.00.', '金额应为数字，例如 20.00。')),
+      });
     const res = await ctx.api(
       'POST',
       `/admin/v1/orders/${enc(id)}/refunds`,
-      { amountMinor, reason: (ctx.form.reason ?? '').trim() || 'console' },
+      { amountMinor, reason: typed.reason.trim() || 'console' },
       { 'idempotency-key': ctx.form.key ?? o.random.id('ck') },
     );
-    return back(`/orders/${enc(id)}`, res, 'refunded');
+    if (res.status >= 300)
+      return order(ctx, { ...typed, error: problemSay(res.body ?? {}, ctx.lang, current.body.currency) });
+    return back(ctx, `/orders/${enc(id)}`, res, 'refunded');
   }
 
   async function subscriptions(ctx: ConsoleContext): Promise<PageResult> {
@@ -226,10 +290,10 @@ ${table(
     return {
       title: w('Subscriptions', '自动续费'),
       body: html`${noticeOf(ctx, NOTICES)}<form method="get" class="inline" role="search"><label>${ctx.say(w('Phone', '手机号'))}<input name="q" type="search" value="${ctx.query.q ?? ''}"></label>
-<label>${ctx.say(w('Status', '状态'))}<select name="status"><option value="">${ctx.say(w('any', '全部'))}</option>${['active', 'cancelled', 'lapsed'].map((s) => html`<option ${ctx.query.status === s ? html`selected` : ''}>${s}</option>`)}</select></label><button type="submit">${ctx.say(w('Search', '搜索'))}</button></form>
+<label>${ctx.say(w('Status', '状态'))}<select name="status"><option value="">${ctx.say(w('any', '全部'))}</option>${options(ctx, SUBSCRIPTION_STATUS, ['active', 'cancelled', 'lapsed'], ctx.query.status)}</select></label><button type="submit">${ctx.say(w('Search', '搜索'))}</button></form>
 ${
   res.status !== 200
-    ? html`<p class="error" role="alert">${problemText(res.body as never)}</p>`
+    ? refusal(ctx, res.body)
     : table(
         ctx.say(w('Subscriptions', '自动续费')),
         [
@@ -242,9 +306,9 @@ ${
         ],
         res.body.map((s) => [
           s.subscriptionId,
-          `${s.title} · ${formatPrice(s.amountMinor, s.currency)}`,
+          `${s.title} · ${money(s.amountMinor, s.currency)}`,
           s.payerPhoneMasked,
-          s.status,
+          say(SUBSCRIPTION_STATUS, s.status, ctx.lang),
           when(ctx, s.nextChargeAt),
           s.status === 'active'
             ? html`<form method="post" action="/console/subscriptions/${s.subscriptionId}/cancel"><input type="hidden" name="key" value="${o.random.id('ck')}"><button type="submit" class="secondary">${ctx.say(w('Cancel renewal', '取消续费'))}</button></form>`
@@ -289,7 +353,7 @@ ${
         list.map((p) => [
           p.productId,
           p.title,
-          formatPrice(p.amountMinor, p.currency),
+          money(p.amountMinor, p.currency),
           p.service,
           `${p.durationDays}${p.renews ? ctx.say(w(' (renews)', '（自动续费）')) : ''}`,
           p.retiredAt ? ctx.say(w('retired', '已下架')) : ctx.say(w('yes', '是')),
@@ -324,7 +388,7 @@ ${
       durationDays: Number(f.durationDays),
       renews: f.renews === 'yes',
     });
-    return back('/products', res, 'saved');
+    return back(ctx, '/products', res, 'saved');
   }
 
   async function devices(ctx: ConsoleContext, created?: { deviceId: string; token: string }): Promise<PageResult> {
@@ -373,49 +437,72 @@ ${table(
       name: (ctx.form.name ?? '').trim(),
       accountId: (ctx.form.accountId ?? '').trim(),
     });
-    if (res.status !== 201) return { redirect: `/console/devices?error=${enc(problemText(res.body as never))}` };
+    if (res.status !== 201)
+      return { redirect: `/console/devices?error=${enc(problemSay(res.body as never, ctx.lang))}` };
     // The token is shown in this answer only (not stored, not in a URL): a reload shows the list without it.
     ctx.reply.header('cache-control', 'no-store');
     return devices(ctx, res.body);
   }
 
+  /** The SMS of the latest orders from both services, phones masked as the Orders list masks them, and the day's budget. */
   async function sms(ctx: ConsoleContext): Promise<PageResult> {
-    const params = new URLSearchParams({ limit: '50' });
+    const params = new URLSearchParams({ limit: '25' });
     if (ctx.query.q) params.set('phone', ctx.query.q);
-    const rows = await ctx.api<Array<{ smsId: string; kind: string; to: string; status: string; createdAt: string }>>(
-      'GET',
-      `/admin/v1/sms?${params}`,
-    );
+    const rows = await ctx.api<{
+      items: Array<{
+        orderId: string;
+        smsId: string;
+        kind: string;
+        to: string;
+        status: string;
+        sentBy: string;
+        createdAt: string;
+      }>;
+      payserverAnswered: boolean;
+    }>('GET', `/admin/v1/sms/orders?${params}`);
     const budget = (
       await ctx.api<{ windowStart: string; used: number; budget: number; tripped: boolean }>(
         'GET',
         '/admin/v1/sms/budget',
       )
     ).body;
+    const sentBy = (who: string) =>
+      who === 'payserver' ? ctx.say(w('payment server', '支付服务器')) : ctx.say(w('back-end', '运营后台'));
     return {
       title: w('SMS', '短信'),
       body: html`<p class="${budget.tripped ? 'error' : 'muted'}" data-testid="budget">${ctx.say({ en: `Today's SMS budget: ${budget.used} of ${budget.budget} used${budget.tripped ? ' — tripped, new SMS payments are refused' : ''}.`, 'zh-CN': `今日短信额度：已用 ${budget.used} / ${budget.budget}${budget.tripped ? '，已用完，新的短信支付将被拒绝' : ''}。` })}</p>
 <form method="get" class="inline" role="search"><label>${ctx.say(w('Phone', '手机号'))}<input name="q" type="search" value="${ctx.query.q ?? ''}"></label><button type="submit">${ctx.say(w('Search', '搜索'))}</button></form>
+${rows.status === 200 && !rows.body.payserverAnswered ? html`<p class="error" role="alert">${ctx.say(w('The payment server could not be asked: its SMS (codes, receipts) are missing below.', '暂时无法询问支付服务器：下面缺少它发送的短信（验证码、回执）。'))}</p>` : ''}
 ${
   rows.status !== 200
-    ? html`<p class="error" role="alert">${problemText(rows.body as never)}</p>`
+    ? refusal(ctx, rows.body)
     : table(
-        ctx.say(w('SMS sent, newest first', '已发送短信（最新在前）')),
+        ctx.say(
+          w('SMS of the latest 25 orders, both services, newest first', '最近 25 个订单的短信（两个服务，最新在前）'),
+        ),
         [
-          ctx.say(w('SMS', '短信')),
-          ctx.say(w('Kind', '类型')),
+          ctx.say(w('Sent', '时间')),
+          ctx.say(w('Order', '订单')),
+          ctx.say(w('What', '类型')),
+          ctx.say(w('Sent by', '发送方')),
           ctx.say(w('To', '收件人')),
           ctx.say(w('State', '状态')),
-          ctx.say(w('Queued', '时间')),
         ],
-        rows.body.map((r) => [r.smsId, r.kind, r.to, r.status, when(ctx, r.createdAt)]),
+        rows.body.items.map((r) => [
+          when(ctx, r.createdAt),
+          orderLink(r.orderId),
+          say(SMS_KIND, r.kind, ctx.lang),
+          sentBy(r.sentBy),
+          maskPhone(r.to),
+          say(SMS_STATE, r.status, ctx.lang),
+        ]),
         ctx.say(w('No SMS.', '没有短信。')),
       )
 }`,
     };
   }
 
-  async function webhooks(ctx: ConsoleContext): Promise<PageResult> {
+  async function webhooks(ctx: ConsoleContext, created?: { webhookId: string; secret: string }): Promise<PageResult> {
     const hooks = (
       await ctx.api<Array<{ webhookId: string; url: string; events: string[]; createdAt: string }>>(
         'GET',
@@ -440,20 +527,26 @@ ${
     ).body;
     return {
       title: w('Webhooks', 'Webhooks'),
-      body: html`${noticeOf(ctx, NOTICES)}${table(
+      body: html`${noticeOf(ctx, NOTICES)}${created ? html`<div class="ok" role="status"><p>${ctx.say({ en: `Webhook ${created.webhookId} added. Its signing secret is shown this once: put it into the receiver now.`, 'zh-CN': `已添加 webhook ${created.webhookId}。签名密钥只显示这一次，请现在配置到接收方。` })}</p><p class="token" data-testid="webhook-secret">${created.secret}</p></div>` : ''}
+${deleteConfirm(ctx, hooks)}${table(
         ctx.say(w('Webhooks', 'Webhooks')),
         [ctx.say(w('Webhook', '编号')), 'URL', ctx.say(w('Events', '事件')), ''],
         hooks.map((h) => [
           h.webhookId,
           h.url,
-          h.events.join(', '),
-          html`<a href="/console/webhooks?webhook=${h.webhookId}">${ctx.say(w('Deliveries', '投递记录'))}</a>`,
+          h.events
+            .map((e) => (e === '*' ? ctx.say(w('all events', '全部事件')) : say(EVENT_TYPE, e, ctx.lang)))
+            .join(ctx.say(w(', ', '、'))),
+          html`<a href="/console/webhooks?webhook=${h.webhookId}">${ctx.say(w('Deliveries', '投递记录'))}</a> <a href="/console/webhooks?delete=${h.webhookId}" aria-label="${ctx.say(w('Delete', '删除'))} ${h.url}">${ctx.say(w('Delete', '删除'))}</a>`,
         ]),
         ctx.say(w('No webhooks registered.', '没有登记的 webhook。')),
       )}
+${addWebhookForm(ctx)}
 <p><a href="/console/webhooks?webhook=fulfilment">${ctx.say(w('Deliveries to the provisioning URL', '开通接口的投递记录'))}</a></p>
 ${table(
-  ctx.say({ en: `Deliveries of ${chosen}`, 'zh-CN': `${chosen} 的投递记录` }),
+  chosen === 'fulfilment'
+    ? ctx.say(w('Deliveries to the provisioning URL', '开通接口的投递记录'))
+    : ctx.say({ en: `Deliveries of ${chosen}`, 'zh-CN': `${chosen} 的投递记录` }),
   [
     ctx.say(w('Delivery', '投递')),
     ctx.say(w('Event', '事件')),
@@ -465,8 +558,8 @@ ${table(
   ],
   deliveries.map((d) => [
     d.deliveryId,
-    `${d.type} (${d.eventId})`,
-    d.status,
+    `${say(EVENT_TYPE, d.type, ctx.lang)} (${d.eventId})`,
+    say(DELIVERY_STATE, d.status, ctx.lang),
     d.attempts,
     d.lastStatusCode === null ? '—' : String(d.lastStatusCode),
     when(ctx, d.nextAttemptAt),
@@ -475,6 +568,36 @@ ${table(
   ctx.say(w('No deliveries.', '没有投递。')),
 )}`,
     };
+  }
+
+  function deleteConfirm(ctx: ConsoleContext, hooks: Array<{ webhookId: string; url: string }>) {
+    const h = hooks.find((x) => x.webhookId === ctx.query.delete);
+    if (!h) return '';
+    return html`<form method="post" action="/console/webhooks/${h.webhookId}/delete" class="card narrow"><p>${ctx.say({ en: `Delete the webhook to ${h.url}? It receives nothing from now on.`, 'zh-CN': `删除发往 ${h.url} 的 webhook？此后它将不再收到任何事件。` })}</p><button type="submit" class="danger">${ctx.say(w('Confirm delete', '确认删除'))}</button> <a href="/console/webhooks">${ctx.say(w('Keep it', '保留'))}</a></form>`;
+  }
+
+  function addWebhookForm(ctx: ConsoleContext) {
+    return html`<h2>${ctx.say(w('Add a webhook', '添加 webhook'))}</h2><form method="post" action="/console/webhooks" class="card"><input type="hidden" name="key" value="${o.random.id('ck')}">
+<label>${ctx.say(w('Receiver URL', '接收地址'))}<input name="url" type="url" required maxlength="2000" size="60" placeholder="https://"></label>
+<fieldset><legend>${ctx.say(w('Events', '事件'))}</legend><label class="check"><input type="checkbox" name="ev_all" value="1">${ctx.say(w('all events', '全部事件'))}</label>${EVENT_TYPES.map((t) => html`<label class="check"><input type="checkbox" name="ev_${t}" value="1">${say(EVENT_TYPE, t, ctx.lang)}</label>`)}</fieldset>
+<button type="submit">${ctx.say(w('Add webhook', '添加 webhook'))}</button></form>`;
+  }
+
+  /** A webhook added in the console; its secret is in this answer only (not stored here, not in a URL). */
+  async function addWebhook(ctx: ConsoleContext): Promise<PageResult> {
+    const events = ctx.form.ev_all ? ['*'] : EVENT_TYPES.filter((t) => ctx.form[`ev_${t}`]);
+    if (events.length === 0)
+      return { redirect: `/console/webhooks?error=${enc(problemSay({ code: 'EVENT_TYPE_UNKNOWN' }, ctx.lang))}` };
+    const res = await ctx.api<{ webhookId: string; secret: string }>(
+      'POST',
+      '/admin/v1/webhooks',
+      { url: (ctx.form.url ?? '').trim(), events },
+      keyed(ctx),
+    );
+    if (res.status !== 201)
+      return { redirect: `/console/webhooks?error=${enc(problemSay(res.body as never, ctx.lang))}` };
+    ctx.reply.header('cache-control', 'no-store');
+    return webhooks(ctx, res.body);
   }
 
   async function reconciliation(ctx: ConsoleContext): Promise<PageResult> {
@@ -506,7 +629,7 @@ ${table(
     r.matched,
     r.repaired.length,
     r.mismatches.length
-      ? html`<ul>${r.mismatches.map((m) => html`<li><strong>${m.kind}</strong> ${orderLink(m.orderId)} ${m.detail}</li>`)}</ul>`
+      ? html`<ul>${r.mismatches.map((m) => html`<li><strong>${say(MISMATCH, m.kind, ctx.lang)}</strong> ${orderLink(m.orderId)}${ctx.lang === 'en' ? ` ${m.detail}` : ''}</li>`)}</ul>`
       : '0',
     when(ctx, r.ranAt),
   ]),
@@ -530,21 +653,29 @@ ${table(
       { path: '/webhooks', label: w('Webhooks', 'Webhooks') },
       { path: '/reconciliation', label: w('Reconciliation', '对账') },
     ],
+    search: {
+      path: '/search',
+      label: w('Find by order, payment or refund id, or phone', '按订单号、支付编号、退款编号或手机号查找'),
+      placeholder: w('Find: id or phone', '查找：编号或手机号'),
+    },
+    downloads: { '/orders.csv': exportOrders },
     pages: {
-      '/overview': overview,
+      '/overview': (ctx) => overviewPage(ctx, o.timeZone),
+      '/search': search,
       '/orders': orders,
-      '/orders/:orderId': order,
+      '/orders/:orderId': (ctx) => order(ctx),
       '/subscriptions': subscriptions,
       '/products': products,
       '/devices': (ctx) => devices(ctx),
       '/sms': sms,
-      '/webhooks': webhooks,
+      '/webhooks': (ctx) => webhooks(ctx),
       '/reconciliation': reconciliation,
     },
     actions: {
       '/orders/:orderId/refund': refund,
       '/subscriptions/:subscriptionId/cancel': async (ctx) =>
         back(
+          ctx,
           '/subscriptions',
           await ctx.api(
             'POST',
@@ -556,12 +687,16 @@ ${table(
         ),
       '/products': saveProduct,
       '/products/:productId/retire': async (ctx) =>
-        back('/products', await ctx.api('DELETE', `/admin/v1/products/${enc(ctx.params.productId!)}`), 'retired'),
+        back(ctx, '/products', await ctx.api('DELETE', `/admin/v1/products/${enc(ctx.params.productId!)}`), 'retired'),
       '/devices': provision,
       '/devices/:deviceId/revoke': async (ctx) =>
-        back('/devices', await ctx.api('DELETE', `/admin/v1/devices/${enc(ctx.params.deviceId!)}`), 'revoked'),
+        back(ctx, '/devices', await ctx.api('DELETE', `/admin/v1/devices/${enc(ctx.params.deviceId!)}`), 'revoked'),
+      '/webhooks': addWebhook,
+      '/webhooks/:webhookId/delete': async (ctx) =>
+        back(ctx, '/webhooks', await ctx.api('DELETE', `/admin/v1/webhooks/${enc(ctx.params.webhookId!)}`), 'deleted'),
       '/webhooks/:webhookId/deliveries/:deliveryId/resend': async (ctx) =>
         back(
+          ctx,
           `/webhooks?webhook=${enc(ctx.params.webhookId!)}`,
           await ctx.api(
             'POST',
@@ -573,6 +708,7 @@ ${table(
         ),
       '/reconciliation': async (ctx) =>
         back(
+          ctx,
           '/reconciliation',
           await ctx.api('POST', '/admin/v1/reconciliations', { date: ctx.form.date ?? '' }, keyed(ctx)),
           'reconciled',

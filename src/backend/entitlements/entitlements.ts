@@ -50,7 +50,7 @@ export async function listEntitlements(db: BackendDb, accountId: string): Promis
     .selectFrom('entitlements as e')
     .leftJoin('orders as o', 'o.id', 'e.order_id')
     .selectAll('e')
-    .select('o.status as order_status')
+    .select(['o.status as order_status', 'o.paid_source as paid_source'])
     .where('e.account_id', '=', accountId)
     .orderBy('e.service')
     .execute();
@@ -61,6 +61,7 @@ export async function listEntitlements(db: BackendDb, accountId: string): Promis
     validFrom: r.valid_from,
     validUntil: r.valid_until,
     refunded: r.order_status === 'refunded',
+    paidWith: r.paid_source ?? null,
   }));
 }
 

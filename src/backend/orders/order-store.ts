@@ -94,6 +94,38 @@ export async function takePayer(
   return row?.attempt;
 }
 
+/**
+ * Ends the pending attempt `attempt` without a new payer ("change number"): the attempt number goes up
+ * and the payer, channel and tries are cleared in one conditional UPDATE, so late news of the old
+ * attempt (its failure, its channel) no longer matches. The order stays `awaiting_payment`, open for the
+ * next number until it expires. Returns the new attempt, or undefined when the order had moved on.
+ */
+export async function dropPayer(
+  trx: BackendDb,
+  orderId: string,
+  attempt: number,
+  now: Date,
+): Promise<number | undefined> {
+  const row = await trx
+    .updateTable('orders')
+    .set((eb) => ({
+      attempt: eb('attempt', '+', 1),
+      payer_phone: null,
+      channel: null,
+      tries_left: null,
+      failure_code: null,
+      updated_at: now.toISOString(),
+    }))
+    .where('id', '=', orderId)
+    .where('status', '=', 'awaiting_payment')
+    .where('attempt', '=', attempt)
+    .where('payer_phone', 'is not', null)
+    .returning('attempt')
+    .executeTakeFirst();
+  if (row) await orderTimeline.add(trx, orderId, now, 'message', 'payer withdrawn: the pending attempt ended', row);
+  return row?.attempt;
+}
+
 /** Records the channel an attempt took, once (the inline run and the outbox may race). */
 export async function setChannel(
   trx: BackendDb,
@@ -141,6 +173,9 @@ export interface OrderSearch {
   phone?: string;
   deviceId?: string;
   accountId?: string;
+  /** The order a payment paid or a refund belongs to: an operator's search by either id. */
+  paymentId?: string;
+  refundId?: string;
   from?: string;
   to?: string;
   limit: number;
@@ -155,6 +190,12 @@ export async function searchOrders(db: BackendDb, s: OrderSearch): Promise<Order
   if (s.phone) q = q.where('payer_phone', '=', s.phone);
   if (s.deviceId) q = q.where('device_id', '=', s.deviceId);
   if (s.accountId) q = q.where('account_id', '=', s.accountId);
+  if (s.paymentId) q = q.where('payment_id', '=', s.paymentId);
+  const refundId = s.refundId;
+  if (refundId)
+    q = q.where('id', 'in', (eb) =>
+      eb.selectFrom('refunds').select('refunds.order_id').where('refunds.id', '=', refundId),
+    );
   if (s.from) q = q.where('created_at', '>=', s.from);
   if (s.to) q = q.where('created_at', '<', s.to);
   if (s.after) {

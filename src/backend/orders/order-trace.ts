@@ -6,6 +6,39 @@ import type { BackendDb } from '../schema.ts';
 import { webhookStore } from '../webhooks/webhook-store.ts';
 import { orderTimeline, type TimelineEntry } from './order-timeline.ts';
 
+type TracedPayment = Awaited<ReturnType<PaymentProvider['trace']>>['payments'][number];
+
+/**
+ * A payment's events, each at the time it happened: its start, and its outcome when it has one
+ * (captured, failed, released). A payment refunded since was captured first: its refunds are the
+ * order's own refund entries, so the outcome line says `captured` at the capture's time rather
+ * than `refunded` at the start's.
+ */
+function paymentEvents(p: TracedPayment): TimelineEntry[] {
+  const events: TimelineEntry[] = [
+    {
+      ...p,
+      at: p.createdAt,
+      kind: 'payment',
+      phase: 'started',
+      status: 'pending',
+      summary: `payment ${p.method} started`,
+    },
+  ];
+  if (p.completedAt && p.status !== 'pending') {
+    const outcome = p.status === 'refunded' ? 'captured' : p.status;
+    events.push({
+      ...p,
+      at: p.completedAt,
+      kind: 'payment',
+      phase: outcome,
+      status: outcome,
+      summary: `payment ${p.method} ${outcome}${p.source ? ` from ${p.source}` : ''}${p.failureCode ? ` (${p.failureCode})` : ''}`,
+    });
+  }
+  return events;
+}
+
 /**
  * An order's whole story for operators, oldest first: what the back-end
  * recorded (status changes, messages, refunds), the SMS it sent, its webhook
@@ -47,14 +80,7 @@ export async function traceOrder(
   }
   try {
     const trace = await provider.trace(orderId);
-    for (const p of trace.payments) {
-      entries.push({
-        at: p.createdAt,
-        kind: 'payment',
-        summary: `payment ${p.method} ${p.status}${p.source ? ` from ${p.source}` : ''}${p.failureCode ? ` (${p.failureCode})` : ''}`,
-        ...p,
-      });
-    }
+    for (const p of trace.payments) entries.push(...paymentEvents(p));
     for (const s of trace.sms)
       entries.push({
         at: s.createdAt,

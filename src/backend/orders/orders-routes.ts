@@ -60,6 +60,11 @@ export function tvOrderRoutes(
     },
   );
   r.post(
+    '/v1/orders/:orderId/payer/cancel',
+    { schema: { headers: IdempotencyHeaders, params: OrderParams, response: { 200: OrderSchema } } },
+    async (request) => view(await orders.dropPayer(request.device!, request.params.orderId)),
+  );
+  r.post(
     '/v1/orders/:orderId/cancel',
     { schema: { headers: IdempotencyHeaders, params: OrderParams, response: { 200: OrderSchema } } },
     async (request) => view(await orders.cancel(request.device!, request.params.orderId)),

@@ -17,6 +17,7 @@ import type { OrderListQuery } from '../../contracts/admin-api.ts';
 import { FINAL_STATUSES, isFinal, OPEN_STATUSES, type OrderStatus } from './order-state.ts';
 import { OrderReadCache } from './order-read-cache.ts';
 import {
+  dropPayer,
   dueToExpire,
   findOrder,
   insertOrder,
@@ -27,6 +28,8 @@ import {
 } from './order-store.ts';
 
 export const START_TOPIC = topic<{ orderId: string; attempt: number }>('payment.start');
+/** Tells the payment server that the order's attempts before `attempt` ended without a new payer. */
+export const END_ATTEMPT_TOPIC = topic<{ orderId: string; attempt: number }>('payment.end-attempt');
 /** How long a payer submission waits for its attempt to run inline before leaving it to the outbox. */
 const INLINE_ATTEMPT_MS = 3000;
 
@@ -266,6 +269,39 @@ export class OrdersService {
     return { order: await this.get(orderId), attempt: attempt! };
   }
 
+  /**
+   * "Change number" (issue 32): ends the pending attempt at once, while the order stays open for the next
+   * number. The payment server is told through the outbox in the same transaction (the old code is then
+   * refused and its hold released), so the first phone cannot pay while the TV shows an empty keypad.
+   * An order with no payer is answered as it is; a paid or ended one is 409 (the TV then follows it).
+   */
+  async dropPayer(device: Device, orderId: string): Promise<OrderRow> {
+    const order = await this.getOwn(device, orderId);
+    this.assertOpen(order);
+    if (order.status !== 'awaiting_payment' || order.payer_phone === null) return order;
+    const now = this.clock.now();
+    const attempt = await inTransaction(this.db, async (trx) => {
+      const next = await dropPayer(trx, orderId, order.attempt, now);
+      if (next !== undefined)
+        await enqueue(trx, {
+          id: this.random.id('obx'),
+          topic: END_ATTEMPT_TOPIC,
+          payload: { orderId, attempt: next },
+          now,
+        });
+      return next;
+    });
+    if (attempt === undefined) {
+      // A retry, or a concurrent call, ended it first: the same answer; anything else moved the order on.
+      const now = await this.get(orderId);
+      if (now.status === 'awaiting_payment' && now.payer_phone === null) return now;
+      this.assertOpen(now, true);
+    }
+    this.events.publish(orderId);
+    this.kick();
+    return this.get(orderId);
+  }
+
   async cancel(device: Device, orderId: string): Promise<OrderRow> {
     const order = await this.getOwn(device, orderId);
     this.assertOpen(order);
@@ -316,6 +352,8 @@ export class OrdersService {
       phone: q.phone === undefined ? undefined : normalizePhone(q.phone, this.options.regions),
       deviceId: q.deviceId,
       accountId: q.accountId,
+      paymentId: q.paymentId,
+      refundId: q.refundId,
       from: time('from', q.from),
       to: time('to', q.to),
       limit,

@@ -132,6 +132,11 @@ export class PaymentAttempts {
     await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
   }
 
+  /** Tells the payment server that the order's attempts before `attempt` ended (their codes refused, holds released). */
+  async endAttempt({ orderId, attempt }: { orderId: string; attempt: number }): Promise<void> {
+    await this.deps.provider.endAttempt(orderId, attempt);
+  }
+
   async close({ orderId }: { orderId: string }): Promise<void> {
     await this.deps.provider.closeOrder(orderId);
   }

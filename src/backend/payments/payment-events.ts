@@ -156,12 +156,15 @@ export class PaymentEvents {
     }
     if (Number(order.amount_minor) !== msg.amountMinor || order.currency !== msg.currency) return 'rejected';
     if (order.payment_id === msg.paymentId) return 'applied';
+    // A rail's QR payment is taken whatever phone attempt was pending (the payment server released it when
+    // the scan settled): no attempt guard, only an open order. Its channel becomes `scan`.
     const paid = await moveOrder(trx, order.id, 'paid', now, {
       paid_at: msg.at,
       payment_id: msg.paymentId,
       failure_code: null,
       renewal_consent: order.renews && msg.renewalConsent ? 1 : 0,
       paid_source: msg.source ?? null,
+      ...(msg.channel === 'scan' ? { channel: 'scan' as const, tries_left: null } : {}),
     });
     if (!paid) return 'rejected';
     // With a provisioning URL, the order.paid event (whose delivery there is the provisioning) replaces tvpay's own.

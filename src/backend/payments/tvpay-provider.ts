@@ -1,10 +1,14 @@
 import type { SignedClient } from '../../lib/http/service-auth.ts';
 import type {
+  RailsAnswer,
+  ScanAnswer,
+  ScanRequest,
   StartPaymentRequest,
   StartPaymentResult,
   RefundAnswer,
   RefundRequest,
   OrderTrace,
+  OrdersSms,
   RenewalRequest,
   StatementRow,
 } from '../../contracts/provider-api.ts';
@@ -25,12 +29,20 @@ export class TvpayProvider implements PaymentProvider {
     return this.client.post<StartPaymentResult>('/internal/v1/payments', request);
   }
 
+  async endAttempt(orderId: string, attempt: number): Promise<void> {
+    await this.client.post(`/internal/v1/orders/${encodeURIComponent(orderId)}/attempts/end`, { attempt });
+  }
+
   async closeOrder(orderId: string): Promise<void> {
     await this.client.post(`/internal/v1/orders/${encodeURIComponent(orderId)}/close`, {});
   }
 
   refund(request: RefundRequest): Promise<RefundAnswer> {
     return this.client.post<RefundAnswer>('/internal/v1/refunds', request);
+  }
+
+  smsOfOrders(orderIds: string[]): Promise<OrdersSms> {
+    return this.client.post<OrdersSms>('/internal/v1/sms/of-orders', { orderIds });
   }
 
   trace(orderId: string): Promise<OrderTrace> {
@@ -43,6 +55,14 @@ export class TvpayProvider implements PaymentProvider {
 
   statement(date: string): Promise<StatementRow[]> {
     return this.client.post<StatementRow[]>(`/internal/v1/statements/${encodeURIComponent(date)}`, {});
+  }
+
+  rails(): Promise<RailsAnswer> {
+    return this.client.get<RailsAnswer>('/internal/v1/rails');
+  }
+
+  scan(request: ScanRequest): Promise<ScanAnswer> {
+    return this.client.post<ScanAnswer>('/internal/v1/rails/scan', request);
   }
 
   checkoutUrl(linkToken: string): string {

@@ -119,6 +119,15 @@ describe('the development Alipay', () => {
     assert.equal(late.sub_code, 'ACQ.INVALID_PARAMETER');
   });
 
+  it('answers concurrent precreates of one out_trade_no with one trade, never an error', async () => {
+    const t = trade();
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => sdk.exec('alipay.trade.precreate', { bizContent: t }, { validateSign: true })),
+    );
+    assert.deepEqual(new Set(answers.map((a) => `${a.code} ${a.qr_code}`)).size, 1, JSON.stringify(answers));
+    assert.equal(answers[0]!.code, '10000');
+  });
+
   it('shows a refused page call as a page, and no cashier for an unknown trade', async () => {
     const url = sdk.pageExecute('alipay.trade.wap.pay', 'GET', {
       bizContent: trade({ product_code: 'FAST_INSTANT_TRADE_PAY' }),

@@ -1,5 +1,14 @@
 import { generateKeyPairSync, randomInt } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 /** The development Alipay's keys and the merchant app's, as a live merchant would hold them (public-key mode). */
@@ -22,29 +31,14 @@ const FILES = {
 
 /**
  * Reads `<dataDir>/dev-alipay/`, making it on first use: Alipay's RSA-2048 key pair, the merchant app's
- * (PKCS#8 and SPKI PEM) and an app id. Private keys are owner-only (0600), written whole or not at all.
+ * (PKCS#8 and SPKI PEM) and an app id. Private keys are owner-only (0600), and the folder appears whole
+ * or not at all.
  * The payment server under `TVPAY_ALIPAY=dev` reads `app_id`, `app_private_key.pem` and
  * `alipay_public_key.pem` from here.
  */
 export function ensureDevAlipayKeys(dataDir: string): DevAlipayKeys {
   const dir = join(dataDir, 'dev-alipay');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (!existsSync(join(dir, FILES.appId))) {
-    const pair = () =>
-      generateKeyPairSync('rsa', {
-        modulusLength: 2048,
-        publicKeyEncoding: { type: 'spki', format: 'pem' },
-        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-      });
-    const app = pair();
-    const alipay = pair();
-    write(dir, FILES.appPrivateKeyPem, app.privateKey, 0o600);
-    write(dir, FILES.appPublicKeyPem, app.publicKey, 0o644);
-    write(dir, FILES.alipayPrivateKeyPem, alipay.privateKey, 0o600);
-    write(dir, FILES.alipayPublicKeyPem, alipay.publicKey, 0o644);
-    // The app id last: its presence says the folder is whole.
-    write(dir, FILES.appId, `2021${String(randomInt(0, 1e12)).padStart(12, '0')}\n`, 0o644);
-  }
+  if (!existsSync(join(dir, FILES.appId))) generate(dataDir, dir);
   const read = (name: string) => readFileSync(join(dir, name), 'utf8');
   return {
     appId: read(FILES.appId).trim(),
@@ -55,9 +49,38 @@ export function ensureDevAlipayKeys(dataDir: string): DevAlipayKeys {
   };
 }
 
+/**
+ * Makes the folder whole in a private temporary one and renames it into place, so that two processes
+ * starting together (the carrier and the payment server) end up with one set of keys: the loser's
+ * rename fails and it reads the winner's.
+ */
+function generate(dataDir: string, dir: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const tmp = mkdtempSync(join(dataDir, '.dev-alipay-'));
+  const pair = () =>
+    generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
+  const app = pair();
+  const alipay = pair();
+  write(tmp, FILES.appPrivateKeyPem, app.privateKey, 0o600);
+  write(tmp, FILES.appPublicKeyPem, app.publicKey, 0o644);
+  write(tmp, FILES.alipayPrivateKeyPem, alipay.privateKey, 0o600);
+  write(tmp, FILES.alipayPublicKeyPem, alipay.publicKey, 0o644);
+  write(tmp, FILES.appId, `2021${String(randomInt(0, 1e12)).padStart(12, '0')}\n`, 0o644);
+  chmodSync(tmp, 0o700);
+  try {
+    renameSync(tmp, dir);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+  }
+}
+
 function write(dir: string, name: string, text: string, mode: number): void {
-  const tmp = join(dir, `.${name}.tmp`);
-  writeFileSync(tmp, text, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, join(dir, name));
+  writeFileSync(join(dir, name), text, { mode });
+  chmodSync(join(dir, name), mode);
 }

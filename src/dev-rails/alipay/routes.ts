@@ -4,10 +4,13 @@ import { Type } from 'typebox';
 import { CONTENT_SECURITY_POLICY, sendDocument } from '../../lib/http/security-headers.ts';
 import { beijingTime, fenToYuan, yuanToFen } from '../../payserver/rails/alipay/amounts.ts';
 import { cashierPage, messagePage, scanPage } from './pages.ts';
-import type { DevAlipayService } from './service.ts';
+import { DEFAULT_AGREEMENT_BALANCE_FEN, type DevAlipayService } from './service.ts';
+import type { Trade } from './store.ts';
 import { signedAnswer, signedParams } from './signing.ts';
 
 export const PREFIX = '/dev/alipay';
+
+type Keys = { appId: string; alipayPrivateKeyPem: string };
 
 const Params = Type.Record(Type.String(), Type.String());
 const TradeNo = Type.Object({ tradeNo: Type.String({ pattern: '^[0-9]{1,64}$' }) });
@@ -20,11 +23,7 @@ const cashierCsp = { ...CONTENT_SECURITY_POLICY, formAction: ["'self'", 'http:',
  * for calls and GET for page calls), the cashier, the scan page and bill downloads. Thin: each route reads
  * its input and calls the service.
  */
-export function devAlipayRoutes(
-  app: FastifyInstance,
-  service: DevAlipayService,
-  keys: { appId: string; alipayPrivateKeyPem: string },
-): void {
+export function devAlipayRoutes(app: FastifyInstance, service: DevAlipayService, keys: Keys): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const answer = (reply: FastifyReply, method: string, response: Record<string, unknown>) =>
     reply
@@ -58,7 +57,13 @@ export function devAlipayRoutes(
     if ('code' in trade) return refused(trade);
     return reply.redirect(`${PREFIX}/cashier/${trade.trade_no}`, 302);
   });
+  cashierRoutes(app, service, keys);
+  scanAndBillRoutes(app, service, keys);
+}
 
+/** The cashier a wap.pay redirect lands on, and its answer: back to `return_url` with Alipay's signed params. */
+function cashierRoutes(app: FastifyInstance, service: DevAlipayService, keys: Keys): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get(
     `${PREFIX}/cashier/:tradeNo`,
     { schema: { hide: true, params: TradeNo }, config: { contentSecurityPolicy: cashierCsp } },
@@ -102,32 +107,18 @@ export function devAlipayRoutes(
       }
       const paid = await service.payerPays(
         trade.trade_no,
-        action === 'pay_sign' ? { balanceFen: balanceFen ?? 100_000 } : undefined,
+        action === 'pay_sign' ? { balanceFen: balanceFen ?? DEFAULT_AGREEMENT_BALANCE_FEN } : undefined,
       );
       if (typeof paid === 'string') return sendDocument(reply.code(409), messagePage('未付款 / Not paid', paid, back));
       if (!paid.return_url) return sendDocument(reply, messagePage('付款成功 / Paid', `¥${fenToYuan(paid.total_fen)}`));
-      // The synchronous return: Alipay's signed params on the merchant's return_url.
-      const sync = signedParams(
-        {
-          method: 'alipay.trade.wap.pay.return',
-          app_id: keys.appId,
-          auth_app_id: keys.appId,
-          charset: 'utf-8',
-          version: '1.0',
-          timestamp: beijingTime(new Date(paid.paid_at!)),
-          out_trade_no: paid.out_trade_no,
-          trade_no: paid.trade_no,
-          total_amount: fenToYuan(paid.total_fen),
-          seller_id: keys.appId,
-        },
-        keys.alipayPrivateKeyPem,
-      );
-      const url = new URL(paid.return_url);
-      for (const [k, v] of Object.entries(sync)) url.searchParams.set(k, v);
-      return reply.redirect(url.toString(), 303);
+      return reply.redirect(returnUrlOf(paid, paid.return_url, keys), 303);
     },
   );
+}
 
+/** What the payer's Alipay app does after scanning, and the bill downloads. */
+function scanAndBillRoutes(app: FastifyInstance, service: DevAlipayService, keys: Keys): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get(
     `${PREFIX}/scan`,
     { schema: { hide: true, querystring: Type.Object({ qr: Type.String({ maxLength: 200 }) }) } },
@@ -170,4 +161,26 @@ export function devAlipayRoutes(
         .send(file.zip);
     },
   );
+}
+
+/** The synchronous return: the merchant's `return_url` with Alipay's signed params added. */
+function returnUrlOf(paid: Trade, returnUrl: string, keys: Keys): string {
+  const sync = signedParams(
+    {
+      method: 'alipay.trade.wap.pay.return',
+      app_id: keys.appId,
+      auth_app_id: keys.appId,
+      charset: 'utf-8',
+      version: '1.0',
+      timestamp: beijingTime(new Date(paid.paid_at!)),
+      out_trade_no: paid.out_trade_no,
+      trade_no: paid.trade_no,
+      total_amount: fenToYuan(paid.total_fen),
+      seller_id: keys.appId,
+    },
+    keys.alipayPrivateKeyPem,
+  );
+  const url = new URL(returnUrl);
+  for (const [k, v] of Object.entries(sync)) url.searchParams.set(k, v);
+  return url.toString();
 }

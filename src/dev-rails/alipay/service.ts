@@ -184,7 +184,7 @@ export class DevAlipayService {
         .slice(0, 24)
         .toLowerCase()}`;
       trade = this.newTrade(terms, 'precreate', { qr_code: qr, notify_url: notifyUrl ?? null });
-      await this.d.store.insertTrade(trade);
+      if (!(await this.d.store.insertTrade(trade))) return this.precreate(biz, notifyUrl);
     }
     return success({ out_trade_no: trade.out_trade_no, qr_code: trade.qr_code });
   }
@@ -212,8 +212,7 @@ export class DevAlipayService {
       return_url: params.return_url ?? null,
       agreement_sign: sign ? JSON.stringify(sign) : null,
     });
-    await this.d.store.insertTrade(trade);
-    return trade;
+    return (await this.d.store.insertTrade(trade)) ? trade : this.wapPay(biz, params);
   }
 
   /** `alipay.trade.pay` under an agreement: paid at once from the agreement's development balance. */
@@ -239,8 +238,9 @@ export class DevAlipayService {
       agreement_sign: JSON.stringify({ agreement_no: agreement.agreement_no }),
     });
     const notice = notifyUrl ? this.tradeNotice(trade, notifyUrl) : undefined;
-    if (!(await this.d.store.charge(trade, notice)))
-      return businessFailed('ACQ.BUYER_BALANCE_NOT_ENOUGH', '买家余额不足');
+    const charged = await this.d.store.charge(trade, notice);
+    if (charged === 'duplicate') return this.withhold(biz, notifyUrl);
+    if (charged === 'poor') return businessFailed('ACQ.BUYER_BALANCE_NOT_ENOUGH', '买家余额不足');
     return success({ ...this.tradeFields(trade), gmt_payment: beijingTime(new Date(now)) });
   }
 
@@ -333,7 +333,8 @@ export class DevAlipayService {
     if (t.status !== 'TRADE_SUCCESS') return businessFailed('ACQ.TRADE_STATUS_ERROR', '交易状态不合法');
     if (t.refunded_fen + amount > t.total_fen) return businessFailed('ACQ.REFUND_AMT_NOT_EQUAL_TOTAL', '退款金额超限');
     if (!(await this.d.store.addRefund(t, outRequestNo, amount, this.d.clock.now().toISOString()))) {
-      return businessFailed('ACQ.SYSTEM_ERROR', '系统错误，请重试');
+      // Another refund of this trade went first: Alipay answers a system error to retry (20000).
+      return { code: '20000', msg: 'Service Currently Unavailable', sub_code: 'ACQ.SYSTEM_ERROR', sub_msg: '系统繁忙' };
     }
     return answer('Y');
   }

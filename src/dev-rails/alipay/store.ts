@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import type { DevAlipayTables } from './schema.ts';
 
 export type Trade = Selectable<DevAlipayTables['trades']>;
@@ -34,11 +35,16 @@ export class DevAlipayStore {
     return this.db.selectFrom('trades').selectAll().where('qr_code', '=', qr).executeTakeFirst();
   }
 
-  async insertTrade(trade: Trade, notification?: QueuedNotification, now?: string): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      await tx.insertInto('trades').values(trade).execute();
-      if (notification && now) await queue(tx, notification, now);
-    });
+  /** Records a new trade; false when its out_trade_no was taken meanwhile (a concurrent request). */
+  async insertTrade(trade: Trade): Promise<boolean> {
+    return this.db
+      .insertInto('trades')
+      .values(trade)
+      .execute()
+      .then(
+        () => true,
+        (err: unknown) => refuseDuplicate(err) ?? false,
+      );
   }
 
   async markSeen(tradeNo: string): Promise<void> {
@@ -72,21 +78,25 @@ export class DevAlipayStore {
    * Charges an agreement's dev balance and records the paid trade, in one statement's check: the balance
    * is taken only if it covers the amount. False when the agreement is not in force or too poor.
    */
-  async charge(trade: Trade, notification: QueuedNotification | undefined): Promise<boolean> {
+  async charge(trade: Trade, notification: QueuedNotification | undefined): Promise<'paid' | 'poor' | 'duplicate'> {
     const agreementNo = JSON.parse(trade.agreement_sign ?? '{}').agreement_no as string;
-    return this.db.transaction().execute(async (tx) => {
-      const r = await tx
-        .updateTable('agreements')
-        .set((eb) => ({ balance_fen: eb('balance_fen', '-', trade.total_fen) }))
-        .where('agreement_no', '=', agreementNo)
-        .where('status', '=', 'NORMAL')
-        .where('balance_fen', '>=', trade.total_fen)
-        .executeTakeFirst();
-      if (Number(r.numUpdatedRows) !== 1) return false;
-      await tx.insertInto('trades').values(trade).execute();
-      if (notification) await queue(tx, notification, trade.created_at);
-      return true;
-    });
+    const paid = await this.db
+      .transaction()
+      .execute(async (tx) => {
+        const r = await tx
+          .updateTable('agreements')
+          .set((eb) => ({ balance_fen: eb('balance_fen', '-', trade.total_fen) }))
+          .where('agreement_no', '=', agreementNo)
+          .where('status', '=', 'NORMAL')
+          .where('balance_fen', '>=', trade.total_fen)
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1) return false;
+        await tx.insertInto('trades').values(trade).execute();
+        if (notification) await queue(tx, notification, trade.created_at);
+        return true;
+      })
+      .then((ok) => ok, refuseDuplicate);
+    return paid === undefined ? 'duplicate' : paid ? 'paid' : 'poor';
   }
 
   /** Closes a waiting trade (by the merchant, or at its time_expire); false when it was not waiting. */
@@ -125,7 +135,7 @@ export class DevAlipayStore {
 
   /** Refunds part of a paid trade if what is left covers it; a full refund closes the trade. */
   async addRefund(trade: Trade, outRequestNo: string, amountFen: number, at: string): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
+    const done = this.db.transaction().execute(async (tx) => {
       const full = trade.refunded_fen + amountFen === trade.total_fen;
       const r = await tx
         .updateTable('trades')
@@ -144,6 +154,7 @@ export class DevAlipayStore {
         .execute();
       return true;
     });
+    return done.catch(refuseDuplicate).then((ok) => ok === true);
   }
 
   agreement(appId: string, agreementNo: string): Promise<Agreement | undefined> {
@@ -235,6 +246,12 @@ export class DevAlipayStore {
       .execute();
     return { paid, refunds };
   }
+}
+
+/** A unique-key violation is a concurrent request that got there first: `undefined`; anything else is a bug. */
+function refuseDuplicate(err: unknown): undefined {
+  if (isUniqueViolation(err)) return undefined;
+  throw err;
 }
 
 async function queue(tx: Db, n: QueuedNotification, now: string): Promise<void> {

@@ -45,6 +45,14 @@ function balanceOf(text: string): number {
 
 /** Mounts the pages (relative to the gateway's prefix). */
 export function pageRoutes(app: FastifyInstance, service: DevWechatpayService, publicUrl: string): void {
+  cashierRoutes(app, service, publicUrl);
+  scanRoutes(app, service, publicUrl);
+  signRoutes(app, service, publicUrl);
+  devRoutes(app, service);
+}
+
+/** The h5 cashier: pay, pay and sign (when the redirect goes on to a signing page), or decline. */
+function cashierRoutes(app: FastifyInstance, service: DevWechatpayService, publicUrl: string): void {
   const signPrefix = `${publicUrl}/dev/wechatpay/sign?session=`;
   const sessionOf = (redirectUrl: string) =>
     redirectUrl.startsWith(signPrefix) ? redirectUrl.slice(signPrefix.length) : undefined;
@@ -100,7 +108,10 @@ export function pageRoutes(app: FastifyInstance, service: DevWechatpayService, p
     if (!isHttp(target)) return wxPage(reply, '已完成 / Done', tradeCard(t, service.merchant));
     return reply.redirect(target, 303);
   });
+}
 
+/** What the WeChat app does with a `code_url`: shows the trade and pays it. */
+function scanRoutes(app: FastifyInstance, service: DevWechatpayService, publicUrl: string): void {
   app.get('/scan', PAGE_CONFIG, async (req, reply) => {
     const code = String((req.query as Record<string, unknown>).code_url ?? '');
     const m = /^weixin:\/\/wxpay\/bizpayurl\?pr=([A-Za-z0-9_-]+)$/.exec(code);
@@ -129,7 +140,10 @@ export function pageRoutes(app: FastifyInstance, service: DevWechatpayService, p
       return wxPage(reply, '订单已关闭 / The order is closed', tradeCard(t, service.merchant), 409);
     return wxPage(reply, '支付成功 / Paid', tradeCard(t, service.merchant));
   });
+}
 
+/** The papay signing page a pre-sign session leads to. */
+function signRoutes(app: FastifyInstance, service: DevWechatpayService, publicUrl: string): void {
   app.get('/sign', PAGE_CONFIG, async (req, reply) => {
     const s = await service.session(String((req.query as Record<string, unknown>).session ?? ''));
     if (!s) return wxPage(reply, '签约已失效 / The signing has expired', html``, 404);
@@ -155,7 +169,10 @@ export function pageRoutes(app: FastifyInstance, service: DevWechatpayService, p
     if (field(req.body, 'action') === 'sign') await service.sign(s.id, balanceOf(field(req.body, 'balance_fen')));
     return reply.redirect(s.return_url, 303);
   });
+}
 
+/** Development-only knobs and views: a contract's payer balance, a day's bill. */
+function devRoutes(app: FastifyInstance, service: DevWechatpayService): void {
   // The development payer's balance under a contract: set it to make papay's NOT_ENOUGH happen.
   app.post('/contracts/:id/balance', { schema: FORM_BODY }, async (req, reply) => {
     const fen = field(req.body, 'balance_fen');

@@ -52,9 +52,11 @@ export class DevWechatpayService {
     return this.deps.clock.now();
   }
 
+  /** A WeChat-Pay-like numeric id (`4200…` trades, `5030…` refunds): the prefix and 20 random digits. */
   private digits(prefix: string): string {
-    const n = BigInt(`0x${Buffer.from(this.deps.random.token()).toString('hex').slice(0, 24)}`) % 10n ** 20n;
-    return `${prefix}${String(n).padStart(20, '0')}`.slice(0, 28);
+    return `${prefix}${Array.from({ length: 4 }, () => this.deps.random.code())
+      .join('')
+      .slice(0, 20)}`;
   }
 
   /** Checks the terms every order carries; answers the refusal WeChat Pay would give, if any. */

@@ -1,10 +1,13 @@
 import { html, type Html } from '../html.ts';
 
 const COLOURS = ['#1765d8', '#1f9d6b', '#e08a00', '#8e44ad', '#c0392b', '#16a1b8', '#7f8c8d', '#d35400'];
+const AXIS = '#5b6470';
 
 /**
  * A stacked bar chart as inline SVG (no script, no library): one bar per bucket, one colour per
- * series, a legend, and the same numbers as a table for screen readers and for copying.
+ * series, labelled axes (every bucket, or every few when there are many), a tooltip (`<title>`)
+ * per bar with its total and per segment, a legend with each series' total, and the window's
+ * total in the caption: what a person reads off a dashboard without hovering over every bar.
  */
 export function stackedBars(o: {
   title: string;
@@ -12,36 +15,50 @@ export function stackedBars(o: {
   series: Array<{ name: string; values: number[] }>;
   format?: (n: number) => string;
   empty: string;
+  /** "Total" in the console's language. */
+  totalWord: string;
 }): Html {
   const fmt = o.format ?? ((n: number) => String(n));
   const totals = o.labels.map((_, i) => o.series.reduce((s, x) => s + (x.values[i] ?? 0), 0));
-  const max = Math.max(1, ...totals);
-  const width = 520;
-  const height = 180;
-  const gap = 2;
-  const bar = (width - 40) / Math.max(1, o.labels.length);
-  const rects: Html[] = [];
-  o.labels.forEach((label, i) => {
-    let y = height;
-    o.series.forEach((s, k) => {
-      const v = s.values[i] ?? 0;
-      if (!v) return;
-      const h = (v / max) * (height - 10);
-      y -= h;
-      rects.push(
-        html`<rect x="${40 + i * bar + gap / 2}" y="${y.toFixed(1)}" width="${Math.max(1, bar - gap).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLOURS[k % COLOURS.length]}"><title>${label} · ${s.name}: ${fmt(v)}</title></rect>`,
-      );
-    });
-  });
   const total = totals.reduce((a, b) => a + b, 0);
-  return html`<figure><figcaption>${o.title}</figcaption>
+  return html`<figure><figcaption>${o.title} · ${o.totalWord} ${fmt(total)}</figcaption>
 ${
   total === 0
     ? html`<p class="muted">${o.empty}</p>`
-    : html`<svg role="img" aria-label="${o.title}" viewBox="0 0 ${width} ${height + 20}" width="100%">
-<text x="0" y="12" font-size="11" fill="#5b6470">${fmt(max)}</text><line x1="38" y1="${height}" x2="${width}" y2="${height}" stroke="#c9d1dc"/>
-${rects}<text x="40" y="${height + 15}" font-size="11" fill="#5b6470">${o.labels[0] ?? ''}</text><text x="${width}" y="${height + 15}" font-size="11" fill="#5b6470" text-anchor="end">${o.labels.at(-1) ?? ''}</text></svg>
+    : html`${svg(o, totals, fmt)}
 <div class="legend">${o.series.map((s, k) => html`<span><i style="background:${COLOURS[k % COLOURS.length]}"></i>${s.name} ${fmt(s.values.reduce((a, b) => a + b, 0))}</span>`)}</div>`
 }
 </figure>`;
+}
+
+function svg(
+  o: { title: string; labels: string[]; series: Array<{ name: string; values: number[] }> },
+  totals: number[],
+  fmt: (n: number) => string,
+): Html {
+  const max = Math.max(1, ...totals);
+  const [left, width, height, gap] = [64, 560, 180, 2];
+  const bar = (width - left) / Math.max(1, o.labels.length);
+  const every = Math.ceil(o.labels.length / 8);
+  const bars = o.labels.map((label, i) => {
+    let y = height;
+    const segments = o.series.map((s, k) => {
+      const v = s.values[i] ?? 0;
+      if (!v) return '';
+      const h = (v / max) * (height - 10);
+      y -= h;
+      return html`<rect x="${(left + i * bar + gap / 2).toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(1, bar - gap).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLOURS[k % COLOURS.length]}"><title>${label} · ${s.name}: ${fmt(v)}</title></rect>`;
+    });
+    const tick =
+      i % every === 0
+        ? html`<text x="${(left + i * bar + bar / 2).toFixed(1)}" y="${height + 15}" font-size="11" fill="${AXIS}" text-anchor="middle">${label}</text>`
+        : '';
+    return html`<g><title>${label}: ${fmt(totals[i] ?? 0)}</title>${segments}</g>${tick}`;
+  });
+  // A middle line only where it falls on a whole number (a count of 1 has no half).
+  const grid = (Number.isInteger(max / 2) ? [0, 0.5, 1] : [0, 1]).map((f) => {
+    const y = height - f * (height - 10);
+    return html`<line x1="${left - 4}" y1="${y.toFixed(1)}" x2="${width}" y2="${y.toFixed(1)}" stroke="#e3e8ef"/><text x="${left - 6}" y="${(y + 4).toFixed(1)}" font-size="11" fill="${AXIS}" text-anchor="end">${fmt(max * f)}</text>`;
+  });
+  return html`<svg role="img" aria-label="${o.title}" viewBox="0 0 ${width} ${height + 22}" width="100%">${grid}<line x1="${left}" y1="${height}" x2="${width}" y2="${height}" stroke="#c9d1dc"/>${bars}</svg>`;
 }

@@ -52,6 +52,8 @@ export interface ConsoleOptions {
   /** The service's public URL, whose origin is the console's own. */
   publicUrl: string;
   nav: Array<{ path: string; label: Words }>;
+  /** A search box in the header on every page (a GET form to this path, field `q`). */
+  search?: { path: string; label: Words; placeholder: Words };
   /** GET pages and POST actions by path under /console (e.g. `/orders/:orderId`). */
   pages: Record<string, ConsolePage>;
   actions: Record<string, ConsolePage>;
@@ -232,6 +234,7 @@ function consoleLayout(o: ConsoleOptions) {
       body: html`<div class="console"><header><strong>${o.name[lang]}</strong>${
         withNav
           ? html`<nav aria-label="${lang === 'en' ? 'Console' : '控制台'}">${o.nav.map((n) => html`<a href="/console${n.path}">${n.label[lang]}</a>`)}</nav>
+${o.search ? html`<form method="get" action="/console${o.search.path}" class="search"><input name="q" type="search" aria-label="${o.search.label[lang]}" placeholder="${o.search.placeholder[lang]}" maxlength="64"></form>` : ''}
 <form method="post" action="/console/sign-out"><button type="submit" class="link">${lang === 'en' ? 'Sign out' : '退出'}</button></form>`
           : ''
       }</header><main><h1>${title}</h1>${body}</main></div>`,
@@ -307,10 +310,6 @@ export function noticeOf(ctx: ConsoleContext, notices: Record<string, Words>): H
     return html`<p class="error" role="alert">${ctx.say({ en: 'Not done: ', 'zh-CN': '未完成：' })}${error}</p>`;
   return n && notices[n] ? html`<p class="ok" role="status">${ctx.say(notices[n])}</p>` : '';
 }
-
-/** A problem answer of the admin API, as the `error` of a redirect: its code and what it said. */
-export const problemText = (body: { code?: string; detail?: string }) =>
-  `${body.code ?? 'ERROR'}: ${body.detail ?? ''}`.slice(0, 300);
 
 /** A table with a caption; `cells` are already escaped (Html) or text. */
 export function table(

@@ -18,5 +18,11 @@ ol.timeline{list-style:none;padding:0;margin:0;background:#fff;border-radius:10p
 .kind{font-weight:600}.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:16px}figure{margin:0;background:#fff;border-radius:10px;padding:12px}
 figcaption{font-weight:600;margin-bottom:6px}.legend{display:flex;gap:14px;flex-wrap:wrap;font-size:13px}.legend i{display:inline-block;width:12px;height:12px;border-radius:3px;margin-right:4px;vertical-align:-1px}
 .token{font-family:ui-monospace,monospace;background:#fff8d6;padding:10px;border-radius:8px;word-break:break-all}
+td{overflow-wrap:anywhere}.num{white-space:nowrap;font-variant-numeric:tabular-nums}.scroll{max-width:100%;overflow-x:auto}
+.headline{display:grid;grid-template-columns:repeat(auto-fit,minmax(200px,1fr));gap:12px;margin:8px 0 16px}.headline div{background:#fff;border-radius:10px;padding:12px 16px}
+.headline dt{font-size:13px;color:#5b6470}.headline dd{margin:4px 0 0;font-size:24px;font-weight:600}.headline .delta{display:block;font-size:13px;font-weight:400;color:#5b6470}
+.search{display:flex;gap:6px;align-items:center}.search input{min-height:30px;padding:4px 8px;width:16em}
+label.check{flex-direction:row;align-items:center;gap:6px;margin:4px 14px 4px 0;font-size:14px}label.check input{min-height:0;width:auto;margin:0}
+fieldset{margin:10px 0}fieldset legend{font-size:13px;color:#3d4550}
 [hidden]{display:none!important}
 `;

@@ -3,6 +3,8 @@ import { httpCall, type HttpAnswer } from './http-client.ts';
 
 /** One signed message to a peer service, as bytes: the same whichever way it travels. */
 export interface PeerRequest {
+  /** POST unless said (a signed GET reads, with an empty body). */
+  method?: 'GET' | 'POST';
   path: string;
   headers: Record<string, string>;
   body: string;
@@ -14,8 +16,8 @@ export type PeerTransport = (request: PeerRequest) => Promise<HttpAnswer>;
 
 /** Over HTTP to the peer's base URL: services in separate processes or on separate machines. */
 export function httpTransport(baseUrl: string): PeerTransport {
-  return ({ path, headers, body, timeoutMs }) =>
-    httpCall(new URL(path, baseUrl), { method: 'POST', headers, body, timeoutMs });
+  return ({ method = 'POST', path, headers, body, timeoutMs }) =>
+    httpCall(new URL(path, baseUrl), { method, headers, body: method === 'GET' ? undefined : body, timeoutMs });
 }
 
 /**
@@ -38,7 +40,12 @@ export function inProcessTransport(peer: () => FastifyInstance | undefined, fall
     });
     try {
       const res = await Promise.race([
-        app.inject({ method: 'POST', url: request.path, headers: request.headers, payload: request.body }),
+        app.inject({
+          method: request.method ?? 'POST',
+          url: request.path,
+          headers: request.headers,
+          ...(request.method === 'GET' ? {} : { payload: request.body }),
+        }),
         timeout,
       ]);
       return { status: res.statusCode, ok: res.statusCode >= 200 && res.statusCode < 300, text: res.body };

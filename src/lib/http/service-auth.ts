@@ -84,12 +84,25 @@ export class SignedClient {
     private readonly timeoutMs = 5000,
   ) {}
 
-  async post<T>(path: string, body: unknown): Promise<T> {
-    const text = JSON.stringify(body);
-    const headers = signRequest(this.secret, 'POST', path, text, this.clock.now(), cryptoRandom.id('n').slice(2));
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.send<T>('POST', path, JSON.stringify(body));
+  }
+
+  /** A signed read: the signature covers the method, the path and an empty body. */
+  get<T>(path: string): Promise<T> {
+    return this.send<T>('GET', path, '');
+  }
+
+  private async send<T>(method: 'GET' | 'POST', path: string, text: string): Promise<T> {
+    const headers = signRequest(this.secret, method, path, text, this.clock.now(), cryptoRandom.id('n').slice(2));
     const res = await this.transport({
+      method,
       path,
-      headers: { ...headers, 'content-type': 'application/json', ...correlationHeader() },
+      headers: {
+        ...headers,
+        ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
+        ...correlationHeader(),
+      },
       body: text,
       timeoutMs: this.timeoutMs,
     });

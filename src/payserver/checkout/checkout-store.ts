@@ -119,6 +119,21 @@ export const checkoutStore = {
   },
 
   /**
+   * Raises an open checkout's attempt to `attempt` without a payer of it (the viewer changed the number):
+   * a start of an older attempt then finds itself superseded. Whether the checkout is open.
+   */
+  async raiseAttempt(trx: PayserverDb, orderId: string, attempt: number): Promise<boolean> {
+    const res = await trx
+      .updateTable('checkouts')
+      .set({ attempt })
+      .where('order_id', '=', orderId)
+      .where('status', '=', 'open')
+      .where('attempt', '<=', attempt)
+      .executeTakeFirst();
+    return affected(res) === 1;
+  },
+
+  /**
    * open → paid by this payment, while the order has not expired. Whether this call won, with the
    * checkout's correlation id (what the capture queues goes under it), or null when it lost.
    */

@@ -3,28 +3,60 @@ import {
   at,
   mountConsole,
   type ConsoleSetup,
-  problemText,
   table,
   type ConsoleContext,
   type PageResult,
   type Words,
 } from '../../lib/console/console-app.ts';
 import { html } from '../../lib/html.ts';
-import { formatPrice } from '../../lib/money-format.ts';
+import {
+  FAILURE,
+  LEDGER_KIND,
+  METHOD,
+  money,
+  PAYMENT_STATUS,
+  problemSay,
+  REFUND_STATUS,
+  say,
+  SOURCE,
+  AUDIT_PROBLEM,
+  type WordTable,
+} from '../../lib/console/console-words.ts';
+import { maskPhone } from '../../lib/phone.ts';
 import type { AccountView } from '../accounts/accounts-service.ts';
+import { ledgerView, type LedgerLine } from './ledger-view.ts';
 
 const w = (en: string, zh: string): Words => ({ en, 'zh-CN': zh });
 const enc = encodeURIComponent;
+const PAGE = 25;
+const PAYMENT_STATUSES = ['pending', 'captured', 'failed', 'released', 'refunded'];
+
+/** A payment of `GET /admin/v1/payments`, with its refunds. */
+interface PaymentRow {
+  paymentId: string;
+  orderId: string;
+  method: string;
+  phone: string;
+  source: string | null;
+  amountMinor: number;
+  refundedMinor: number;
+  currency: string;
+  status: string;
+  failureCode: string | null;
+  createdAt: string;
+  refunds: Array<{ refundId: string; amountMinor: number; status: string; createdAt: string }>;
+}
 
 /** The wallet provider's console of the payment server (API "Console"), over the payment server's admin API. */
 export function payserverConsole(app: FastifyInstance, o: ConsoleSetup): void {
   const when = (ctx: ConsoleContext, iso: string | null | undefined) => at(iso, ctx.lang, o.timeZone);
-  const error = (body: unknown) => html`<p class="error" role="alert">${problemText(body as never)}</p>`;
+  const error = (ctx: ConsoleContext, body: unknown) =>
+    html`<p class="error" role="alert">${problemSay((body ?? {}) as never, ctx.lang)}</p>`;
 
   async function accounts(ctx: ConsoleContext): Promise<PageResult> {
     const q = (ctx.query.q ?? '').trim();
     const res = q ? await ctx.api<AccountView[]>('GET', `/admin/v1/accounts?phone=${enc(q)}`) : undefined;
-    const money = (a: AccountView, m: number) => formatPrice(m, a.currency);
+    const cash = (a: AccountView, m: number) => money(m, a.currency);
     return {
       title: w('Accounts', '账户'),
       body: html`<form method="get" action="/console/accounts" class="inline" role="search"><label>${ctx.say(w('Search', '搜索'))}<input name="q" type="search" value="${q}" placeholder="${ctx.say(w('phone, in any form', '手机号（任意写法）'))}"></label><button type="submit">${ctx.say(w('Search', '搜索'))}</button></form>
@@ -32,7 +64,7 @@ ${
   !res
     ? html`<p class="muted">${ctx.say(w('Search for an account by its phone.', '按手机号查找账户。'))}</p>`
     : res.status !== 200
-      ? error(res.body)
+      ? error(ctx, res.body)
       : table(
           ctx.say(w('Accounts', '账户')),
           [
@@ -46,8 +78,10 @@ ${
             html`<a href="/console/accounts/${a.accountId}">${a.accountId}</a>`,
             a.phone,
             a.quickPay ? ctx.say(w('on', '已开通')) : ctx.say(w('off', '未开通')),
-            `${money(a, a.wallet.balanceMinor)} (${money(a, a.wallet.heldMinor)})`,
-            a.card ? `*${a.card.last4} ${money(a, a.card.balanceMinor)} (${money(a, a.card.heldMinor)})` : '—',
+            `${cash(a, a.wallet.balanceMinor)} (${ctx.say(w('held', '冻结'))} ${cash(a, a.wallet.heldMinor)})`,
+            a.card
+              ? `*${a.card.last4} ${cash(a, a.card.balanceMinor)} (${ctx.say(w('held', '冻结'))} ${cash(a, a.card.heldMinor)})`
+              : '—',
           ]),
           ctx.say(w('No account has this phone.', '没有这个手机号的账户。')),
         )
@@ -58,98 +92,143 @@ ${
   async function account(ctx: ConsoleContext): Promise<PageResult> {
     const id = ctx.params.accountId!;
     const res = await ctx.api<AccountView>('GET', `/admin/v1/accounts/${enc(id)}`);
-    if (res.status !== 200) return { title: w('Account not found', '找不到账户'), body: error(res.body) };
+    if (res.status !== 200) return { title: w('Account not found', '找不到账户'), body: error(ctx, res.body) };
     const a = res.body;
-    const entries = (
-      await ctx.api<Array<{ at: string; kind: string; source: string; amountMinor: number; ref: string }>>(
-        'GET',
-        `/admin/v1/accounts/${enc(id)}/entries`,
-      )
-    ).body;
-    const money = (m: number) => formatPrice(m, a.currency);
+    const lines = (await ctx.api<LedgerLine[]>('GET', `/admin/v1/accounts/${enc(id)}/entries`)).body;
+    const { postings, holds } = ledgerView(lines, {
+      wallet: a.wallet.balanceMinor,
+      ...(a.card ? { card: a.card.balanceMinor } : {}),
+    });
+    const m = (n: number) => money(n, a.currency);
+    const paymentLink = (ref: string) =>
+      ref.startsWith('pay_') ? html`<a href="/console/payments?q=${ref}">${ref}</a>` : ref;
+    const HOLD_STATE = {
+      open: w('held', '冻结中'),
+      captured: w('taken (see the payment)', '已扣款（见扣款明细）'),
+      released: w('released', '已解冻'),
+    };
     return {
       title: { en: `Account ${id}`, 'zh-CN': `账户 ${id}` },
       body: html`<dl class="facts"><dt>${ctx.say(w('Phone', '手机号'))}</dt><dd>${a.phone}</dd><dt>${ctx.say(w('Quick pay', '快捷支付'))}</dt><dd>${a.quickPay ? ctx.say(w('on', '已开通')) : ctx.say(w('off', '未开通'))}</dd>
-<dt>${ctx.say(w('Wallet', '钱包'))}</dt><dd data-testid="wallet">${money(a.wallet.balanceMinor)} · ${ctx.say(w('held', '冻结'))} ${money(a.wallet.heldMinor)}</dd>
-<dt>${ctx.say(w('Card', '银行卡'))}</dt><dd>${a.card ? `*${a.card.last4} ${money(a.card.balanceMinor)} · ${ctx.say(w('held', '冻结'))} ${money(a.card.heldMinor)}` : '—'}</dd></dl>
-${table(
-  ctx.say(w('Ledger entries, newest first', '账务明细（最新在前）')),
-  [
-    ctx.say(w('When', '时间')),
-    ctx.say(w('Entry', '类型')),
-    ctx.say(w('Source', '来源')),
-    ctx.say(w('Amount', '金额')),
-    ctx.say(w('Reference', '关联')),
-  ],
-  entries.map((e) => [
-    when(ctx, e.at),
-    e.kind,
-    e.source,
-    money(e.amountMinor),
-    e.ref.startsWith('pay_') ? html`<a href="/console/payments?q=${e.ref}">${e.ref}</a>` : e.ref,
-  ]),
-  ctx.say(w('No entries.', '没有明细。')),
-)}`,
+<dt>${ctx.say(w('Wallet', '钱包'))}</dt><dd data-testid="wallet">${m(a.wallet.balanceMinor)} · ${ctx.say(w('held', '冻结'))} ${m(a.wallet.heldMinor)}</dd>
+<dt>${ctx.say(w('Card', '银行卡'))}</dt><dd>${a.card ? `*${a.card.last4} ${m(a.card.balanceMinor)} · ${ctx.say(w('held', '冻结'))} ${m(a.card.heldMinor)}` : '—'}</dd></dl>
+<div class="scroll">${table(
+        ctx.say(w('Money moved, newest first', '资金变动（最新在前）')),
+        [
+          ctx.say(w('When', '时间')),
+          ctx.say(w('Entry', '类型')),
+          ctx.say(w('Source', '来源')),
+          ctx.say(w('Amount', '金额')),
+          ctx.say(w('Balance after', '变动后余额')),
+          ctx.say(w('Payment or refund', '关联支付或退款')),
+        ],
+        postings.map((e) => [
+          when(ctx, e.at),
+          say(LEDGER_KIND, e.kind, ctx.lang),
+          say(SOURCE, e.source, ctx.lang),
+          html`<span class="num">${m(e.amountMinor)}</span>`,
+          html`<span class="num">${m(e.balanceAfterMinor)}</span>`,
+          paymentLink(e.ref),
+        ]),
+        ctx.say(w('No money moved yet.', '还没有资金变动。')),
+      )}</div>
+<div class="scroll">${table(
+        ctx.say(w('Holds (money reserved, not moved), newest first', '冻结（仅预留，未扣款，最新在前）')),
+        [
+          ctx.say(w('When', '时间')),
+          ctx.say(w('Source', '来源')),
+          ctx.say(w('Reserved', '冻结金额')),
+          ctx.say(w('Now', '当前状态')),
+          ctx.say(w('Payment', '支付')),
+        ],
+        holds.map((h) => [
+          when(ctx, h.at),
+          say(SOURCE, h.source, ctx.lang),
+          html`<span class="num">${m(h.amountMinor)}</span>`,
+          `${ctx.say(HOLD_STATE[h.state])}${h.resolvedAt ? ` · ${when(ctx, h.resolvedAt)}` : ''}`,
+          paymentLink(h.ref),
+        ]),
+        ctx.say(w('No holds.', '没有冻结。')),
+      )}</div>`,
     };
   }
 
+  /** Which filter a search box's text is: a payment id, an order id, else a phone. */
+  const searchParam = (q: string): [string, string] =>
+    /^pay_/.test(q) ? ['paymentId', q] : /^ord_/.test(q) ? ['orderId', q] : ['phone', q];
+
   async function payments(ctx: ConsoleContext): Promise<PageResult> {
     const q = (ctx.query.q ?? '').trim();
-    const res = q
-      ? await ctx.api<
-          Array<{
-            paymentId: string;
-            orderId: string;
-            method: string;
-            phone: string;
-            source: string | null;
-            amountMinor: number;
-            refundedMinor: number;
-            currency: string;
-            status: string;
-            failureCode: string | null;
-            createdAt: string;
-            refunds: Array<{ refundId: string; amountMinor: number; status: string; createdAt: string }>;
-          }>
-        >('GET', `/admin/v1/payments?orderId=${enc(q)}`)
-      : undefined;
+    const status = PAYMENT_STATUSES.includes(ctx.query.status ?? '') ? ctx.query.status! : '';
+    const source = Object.keys(SOURCE).includes(ctx.query.source ?? '') ? ctx.query.source! : '';
+    const params = new URLSearchParams({ limit: String(PAGE) });
+    if (q) params.set(...searchParam(q));
+    if (status) params.set('status', status);
+    if (source) params.set('source', source);
+    if (ctx.query.before && !q.startsWith('ord_')) params.set('before', ctx.query.before);
+    const res = await ctx.api<PaymentRow[]>('GET', `/admin/v1/payments?${params}`);
+    const last = res.status === 200 && res.body.length === PAGE && !q.startsWith('ord_') ? res.body.at(-1) : undefined;
+    const next = new URLSearchParams({ q, status, source, before: last?.paymentId ?? '' });
+    const select = (name: string, table: WordTable, values: string[], chosen: string) =>
+      html`<select name="${name}"><option value="">${ctx.say(w('any', '全部'))}</option>${values.map((v) => html`<option value="${v}" ${chosen === v ? html`selected` : ''}>${say(table, v, ctx.lang)}</option>`)}</select>`;
     return {
       title: w('Payments', '支付'),
-      body: html`<form method="get" action="/console/payments" class="inline" role="search"><label>${ctx.say(w('Order', '订单号'))}<input name="q" type="search" value="${q}"></label><button type="submit">${ctx.say(w('Search', '搜索'))}</button></form>
+      body: html`<form method="get" action="/console/payments" class="inline" role="search"><label>${ctx.say(w('Search', '搜索'))}<input name="q" type="search" value="${q}" placeholder="${ctx.say(w('payment id, order id or phone', '支付编号、订单号或手机号'))}"></label>
+<label>${ctx.say(w('Status', '状态'))}${select('status', PAYMENT_STATUS, PAYMENT_STATUSES, status)}</label>
+<label>${ctx.say(w('Source', '来源'))}${select('source', SOURCE, Object.keys(SOURCE), source)}</label>
+<button type="submit">${ctx.say(w('Search', '搜索'))}</button></form>
 ${
-  !res
-    ? html`<p class="muted">${ctx.say(w("An order's payments and their refunds, by the order id.", '按订单号查看支付及其退款。'))}</p>`
-    : res.status !== 200
-      ? error(res.body)
-      : table(
-          ctx.say(w('Payments', '支付')),
-          [
-            ctx.say(w('Payment', '支付')),
-            ctx.say(w('Method', '方式')),
-            ctx.say(w('Phone', '手机号')),
-            ctx.say(w('Source', '来源')),
-            ctx.say(w('Amount', '金额')),
-            ctx.say(w('Status', '状态')),
-            ctx.say(w('Refunds', '退款')),
-            ctx.say(w('Created', '时间')),
-          ],
-          res.body.map((p) => [
-            p.paymentId,
-            p.method,
-            p.phone,
-            p.source ?? '—',
-            formatPrice(p.amountMinor, p.currency),
-            `${p.status}${p.failureCode ? ` (${p.failureCode})` : ''}`,
-            p.refunds.length
-              ? html`<ul>${p.refunds.map((r) => html`<li>${r.refundId} ${formatPrice(r.amountMinor, p.currency)} ${r.status}</li>`)}</ul>`
-              : '—',
-            when(ctx, p.createdAt),
-          ]),
-          ctx.say(w('No payments for this order.', '这个订单没有支付。')),
-        )
-}`,
+  res.status !== 200
+    ? error(ctx, res.body)
+    : html`<div class="scroll">${table(
+        ctx.say(w('Payments, newest first', '支付（最新在前）')),
+        [
+          ctx.say(w('Payment', '支付')),
+          ctx.say(w('Order', '订单')),
+          ctx.say(w('Method', '方式')),
+          ctx.say(w('Phone', '手机号')),
+          ctx.say(w('Source', '来源')),
+          ctx.say(w('Amount', '金额')),
+          ctx.say(w('Status', '状态')),
+          ctx.say(w('Refunds', '退款')),
+          ctx.say(w('Created', '时间')),
+        ],
+        res.body.map((p) => paymentRow(ctx, p)),
+        q ? ctx.say(w('No payment matches.', '没有符合条件的支付。')) : ctx.say(w('No payments yet.', '还没有支付。')),
+      )}</div>`
+}
+${last ? html`<p><a href="/console/payments?${next}">${ctx.say(w('Next page', '下一页'))}</a></p>` : ''}`,
     };
   }
+
+  const paymentRow = (ctx: ConsoleContext, p: PaymentRow) => [
+    html`<span data-testid="payment-id">${p.paymentId}</span>`,
+    p.orderId,
+    say(METHOD, p.method, ctx.lang),
+    maskPhone(p.phone),
+    say(SOURCE, p.source, ctx.lang),
+    money(p.amountMinor, p.currency),
+    `${say(PAYMENT_STATUS, p.status, ctx.lang)}${p.failureCode ? ` · ${say(FAILURE, p.failureCode, ctx.lang)}` : ''}`,
+    p.refunds.length
+      ? html`<ul>${p.refunds.map((r) => html`<li>${r.refundId} ${money(-r.amountMinor, p.currency)} ${say(REFUND_STATUS, r.status, ctx.lang)}</li>`)}</ul>`
+      : '—',
+    when(ctx, p.createdAt),
+  ];
+
+  /** A statement line (the CSV's columns) for people: words, yuan with the sign of the money's way, local time. */
+  const statementRow = (ctx: ConsoleContext, r: Record<string, string | number>) => {
+    const refund = r.type === 'refund';
+    const amount = Number(r.amount_minor);
+    return [
+      refund ? ctx.say(w('refund', '退款')) : ctx.say(w('payment', '收款')),
+      r.payment_id ? html`<a href="/console/payments?q=${String(r.payment_id)}">${String(r.payment_id)}</a>` : '—',
+      String(r.refund_id || '—'),
+      String(r.order_id ?? ''),
+      html`<span class="num">${money(refund ? -amount : amount, String(r.currency))}</span>`,
+      say(SOURCE, String(r.source ?? ''), ctx.lang),
+      when(ctx, String(r.at)),
+    ];
+  };
 
   async function statements(ctx: ConsoleContext): Promise<PageResult> {
     const date = /^\d{4}-\d{2}-\d{2}$/.test(ctx.query.date ?? '') ? ctx.query.date! : undefined;
@@ -164,7 +243,6 @@ ${
         problems: Array<{ kind: string; id: string; detail: string }>;
       }>('GET', '/admin/v1/ledger/audit')
     ).body;
-    const cols = rows?.status === 200 && rows.body[0] ? Object.keys(rows.body[0]) : [];
     return {
       title: w('Statements', '对账单'),
       body: html`<section aria-label="${ctx.say(w('Ledger audit', '账本审计'))}"><h2>${ctx.say(w('Ledger audit', '账本审计'))}</h2><p class="${audit.ok ? 'ok' : 'error'}" data-testid="audit">${
@@ -178,19 +256,27 @@ ${
               'zh-CN': `发现 ${audit.problems.length} 个问题。`,
             })
       }</p>
-${audit.problems.length ? html`<ul>${audit.problems.map((p) => html`<li><strong>${p.kind}</strong> ${p.id}: ${p.detail}</li>`)}</ul>` : ''}</section>
+${audit.problems.length ? html`<ul>${audit.problems.map((p) => html`<li><strong>${say(AUDIT_PROBLEM, p.kind, ctx.lang)}</strong> ${p.id}${ctx.lang === 'en' ? `: ${p.detail}` : ''}</li>`)}</ul>` : ''}</section>
 <h2>${ctx.say(w('Daily statement', '日对账单'))}</h2><form method="get" action="/console/statements" class="inline"><label>${ctx.say(w('Business day', '营业日'))}<input name="date" type="date" value="${date ?? ''}" required></label><button type="submit">${ctx.say(w('Show', '查看'))}</button></form>
 ${date ? html`<p><a href="/console/statements/${date}.csv" download>${ctx.say({ en: `Download ${date} as CSV`, 'zh-CN': `下载 ${date} 的 CSV` })}</a></p>` : ''}
 ${
   rows && rows.status !== 200
-    ? error(rows.body)
+    ? error(ctx, rows.body)
     : rows
-      ? table(
+      ? html`<div class="scroll">${table(
           ctx.say({ en: `Statement of ${date}`, 'zh-CN': `${date} 对账单` }),
-          cols,
-          rows.body.map((r) => cols.map((c) => String(r[c] ?? ''))),
+          [
+            ctx.say(w('Money movement', '类型')),
+            ctx.say(w('Payment', '支付')),
+            ctx.say(w('Refund', '退款')),
+            ctx.say(w('Order', '订单')),
+            ctx.say(w('Amount', '金额')),
+            ctx.say(w('Source', '来源')),
+            ctx.say(w('Time', '时间')),
+          ],
+          rows.body.map((r) => statementRow(ctx, r)),
           ctx.say(w('Nothing moved that day.', '当天没有资金变动。')),
-        )
+        )}</div>`
       : ''
 }`,
     };

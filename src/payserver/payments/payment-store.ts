@@ -46,6 +46,17 @@ export function newPayment(
   };
 }
 
+/** What the wallet provider's payment list is filtered by (all optional but the page size). */
+export interface PaymentFilter {
+  paymentId?: string;
+  orderId?: string;
+  phone?: string;
+  status?: PaymentStatus;
+  source?: string;
+  before?: { createdAt: string; id: string };
+  limit: number;
+}
+
 export const paymentStore = {
   async insert(trx: PayserverDb, payment: Payment): Promise<void> {
     await trx.insertInto('payments').values(payment).execute();
@@ -224,6 +235,34 @@ export const paymentStore = {
       .orderBy('created_at')
       .orderBy('id')
       .execute();
+  },
+
+  /**
+   * Payments newest first for the wallet provider's list, filtered by what an operator searches
+   * with; `before` is the last payment of the previous page (keyset paging: no row repeats or is
+   * skipped while new payments arrive).
+   */
+  async list(db: PayserverDb, filter: PaymentFilter): Promise<Payment[]> {
+    let q = db.selectFrom('payments').selectAll();
+    if (filter.paymentId) q = q.where('id', '=', filter.paymentId);
+    if (filter.orderId) q = q.where('order_id', '=', filter.orderId);
+    if (filter.phone) q = q.where('phone', '=', filter.phone);
+    if (filter.status) q = q.where('status', '=', filter.status);
+    if (filter.source) q = q.where('source', '=', filter.source as Payment['source']);
+    const before = filter.before;
+    if (before)
+      q = q.where((eb) =>
+        eb.or([
+          eb('created_at', '<', before.createdAt),
+          eb.and([eb('created_at', '=', before.createdAt), eb('id', '<', before.id)]),
+        ]),
+      );
+    return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+  },
+
+  /** The payments of some orders (their ids only: what their SMS were sent for). */
+  async idsOfOrders(db: PayserverDb, orderIds: string[]): Promise<Array<{ id: string; order_id: string }>> {
+    return db.selectFrom('payments').select(['id', 'order_id']).where('order_id', 'in', orderIds).execute();
   },
 
   /** Pending code payments whose code expired. */

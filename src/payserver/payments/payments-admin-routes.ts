@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { refundStore } from '../refunds/refund-store.ts';
+import { QueryLimit } from '../../lib/http/schemas.ts';
 import type { PayserverDb } from '../schema.ts';
-import { paymentStore } from './payment-store.ts';
+import { listPayments, type PaymentQuery as PaymentQueryInput } from './payments-list.ts';
 
 const Nullable = (t: ReturnType<typeof Type.String>) => Type.Union([t, Type.Null()]);
 
@@ -34,49 +34,36 @@ const PaymentView = Type.Object({
   refunds: Type.Array(RefundView),
 });
 
-/** The wallet provider's view of an order's payments, each with its refunds (API "Listing and tracing"). */
-export function adminPaymentRoutes(app: FastifyInstance, db: PayserverDb): void {
-  app.withTypeProvider<TypeBoxTypeProvider>().get(
-    '/admin/v1/payments',
-    {
-      schema: {
-        querystring: Type.Object(
-          { orderId: Type.String({ minLength: 1, maxLength: 64 }) },
-          { additionalProperties: false },
-        ),
-        response: { 200: Type.Array(PaymentView) },
-      },
-    },
-    async (request) => {
-      const payments = await paymentStore.ofOrder(db, request.query.orderId);
-      const refunds = await refundStore.ofOrder(db, request.query.orderId);
-      return payments.map((p) => ({
-        paymentId: p.id,
-        orderId: p.order_id,
-        attempt: p.attempt,
-        method: p.method,
-        phone: p.phone,
-        accountId: p.account_id,
-        source: p.source,
-        amountMinor: Number(p.amount_minor),
-        refundedMinor: Number(p.refunded_minor),
-        currency: p.currency,
-        status: p.status,
-        failureCode: p.failure_code,
-        createdAt: p.created_at,
-        completedAt: p.completed_at,
-        refunds: refunds
-          .filter((r) => r.payment_id === p.id)
-          .map((r) => ({
-            refundId: r.id,
-            amountMinor: Number(r.amount_minor),
-            currency: r.currency,
-            source: r.source,
-            status: r.status,
-            failureCode: r.failure_code,
-            createdAt: r.created_at,
-          })),
-      }));
-    },
-  );
+const Id = Type.String({ minLength: 1, maxLength: 64 });
+const PaymentQuery = Type.Object(
+  {
+    orderId: Type.Optional(Id),
+    paymentId: Type.Optional(Id),
+    phone: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+    status: Type.Optional(
+      Type.Union(['pending', 'captured', 'failed', 'released', 'refunded'].map((s) => Type.Literal(s))),
+    ),
+    source: Type.Optional(Type.String({ pattern: '^[a-z_]{1,16}$' })),
+    before: Type.Optional(Id),
+    limit: Type.Optional(QueryLimit),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * The wallet provider's payments, each with its refunds (API "Listing and tracing"): an order's,
+ * or all of them newest first, found by payment id or phone and filtered by status or source.
+ */
+export function adminPaymentRoutes(app: FastifyInstance, db: PayserverDb, regions: readonly string[]): void {
+  app
+    .withTypeProvider<TypeBoxTypeProvider>()
+    .get(
+      '/admin/v1/payments',
+      { schema: { querystring: PaymentQuery, response: { 200: Type.Array(PaymentView) } } },
+      async (request) =>
+        listPayments(db, regions, {
+          ...(request.query as Omit<PaymentQueryInput, 'limit'>),
+          limit: request.query.limit === undefined ? undefined : Number(request.query.limit),
+        }),
+    );
 }

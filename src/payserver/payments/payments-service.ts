@@ -1,6 +1,6 @@
 import { crashPoint } from '../../lib/crash-points.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
-import type { OrderTrace, StartPaymentRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
+import type { OrdersSms, OrderTrace, StartPaymentRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
 import { refundStore } from '../refunds/refund-store.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
@@ -231,6 +231,25 @@ export class PaymentsService {
     return { state };
   }
 
+  /**
+   * Ends the order's pending attempt without a new payer (the viewer chose "change number" on the TV):
+   * the checkout's attempt is raised to `attempt`, so an older start is superseded, and every pending
+   * payment of an older attempt is released, so its code is refused and its hold given back. The order
+   * stays open for the next number. A payment that captured first stays captured (`paid`).
+   */
+  async endAttempt(orderId: string, attempt: number): Promise<{ state: 'ended' | 'paid' | 'closed' }> {
+    const state = await inTransaction(this.deps.db, async (trx) => {
+      const status = await checkoutStore.statusOf(trx, orderId);
+      if (status === 'paid') return 'paid' as const;
+      if (!status) return 'ended' as const;
+      await checkoutStore.raiseAttempt(trx, orderId, attempt);
+      for (const p of await paymentStore.pendingOfOrder(trx, orderId, { beforeAttempt: attempt }))
+        await this.deps.settlement.release(trx, p, 'SUPERSEDED');
+      return status === 'open' ? ('ended' as const) : ('closed' as const);
+    });
+    return { state };
+  }
+
   /** An order's payments and the SMS sent for them and their refunds, for the back-end's timeline. */
   async trace(orderId: string): Promise<OrderTrace> {
     const payments = await paymentStore.ofOrder(this.deps.db, orderId);
@@ -252,6 +271,27 @@ export class PaymentsService {
         smsId: s.id,
         kind: s.kind,
         status: s.status,
+        createdAt: s.created_at,
+        updatedAt: s.updated_at,
+      })),
+    };
+  }
+
+  /** The SMS this service sent for some orders' payments and refunds (codes, receipts, refund notices). */
+  async smsOfOrders(orderIds: string[]): Promise<OrdersSms> {
+    const things = [
+      ...(await paymentStore.idsOfOrders(this.deps.db, orderIds)),
+      ...(await refundStore.idsOfOrders(this.deps.db, orderIds)),
+    ];
+    const orderOf = new Map(things.map((t) => [t.id, t.order_id]));
+    const sms = await smsLog.ofRefs(this.deps.db, [...orderOf.keys()]);
+    return {
+      items: sms.map((s) => ({
+        orderId: orderOf.get(s.ref!)!,
+        smsId: s.id,
+        kind: s.kind,
+        status: s.status,
+        to: s.to_phone,
         createdAt: s.created_at,
         updatedAt: s.updated_at,
       })),

@@ -25,6 +25,23 @@ export const refundStore = {
   },
 
   /** The refunds of an order's payments, oldest first. */
+  /** The refunds of some orders (their ids only: what their SMS were sent for). */
+  async idsOfOrders(db: PayserverDb, orderIds: string[]): Promise<Array<{ id: string; order_id: string }>> {
+    return db.selectFrom('refunds').select(['id', 'order_id']).where('order_id', 'in', orderIds).execute();
+  },
+
+  /** The refunds of some payments, oldest first (a page of the wallet provider's payment list). */
+  async ofPayments(db: PayserverDb, paymentIds: string[]): Promise<RefundRow[]> {
+    if (paymentIds.length === 0) return [];
+    return db
+      .selectFrom('refunds')
+      .selectAll()
+      .where('payment_id', 'in', paymentIds)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+  },
+
   async ofOrder(db: PayserverDb, orderId: string): Promise<RefundRow[]> {
     return db
       .selectFrom('refunds')

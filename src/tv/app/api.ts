@@ -1,7 +1,7 @@
 /** The back-end's TV API, as this TV (its device token) may call it. */
-import type { Entitlement, Order, Product, Subscription } from '../../contracts/tv-api.ts';
+import type { Entitlement, Order, Product, Rails, Scan, Subscription } from '../../contracts/tv-api.ts';
 
-export type { Entitlement, Order, Product, Subscription };
+export type { Entitlement, Order, Product, Rails, Scan, Subscription };
 
 export class ApiError extends Error {
   constructor(
@@ -15,6 +15,14 @@ export class ApiError extends Error {
 
 export class TvApi {
   constructor(private readonly token: string) {}
+
+  /** The back-end's clock minus this TV's, from the last answer's `x-server-now` (a TV's clock may be anything). */
+  private clockOffsetMs = 0;
+
+  /** Now by the back-end's clock: what an order's `expiresAt` counts down against. */
+  serverNow(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
 
   /** The correlation id of the checkout in progress: sent with each request, so one payment is followed across the services. */
   correlationId: string | undefined;
@@ -31,6 +39,8 @@ export class TvApi {
     } catch {
       throw new ApiError(0, 'network', 'network');
     }
+    const serverNow = Date.parse(res.headers.get('x-server-now') || '');
+    if (!Number.isNaN(serverNow)) this.clockOffsetMs = serverNow - Date.now();
     const text = await res.text().catch(() => '');
     let data: { code?: string; detail?: string } | null = null;
     try {
@@ -55,8 +65,20 @@ export class TvApi {
   order(orderId: string): Promise<Order> {
     return this.call('GET', `/v1/orders/${orderId}`);
   }
+  /** "Change number": ends the pending attempt (its code is refused, its hold released); the order stays open. */
+  dropPayer(orderId: string): Promise<Order> {
+    return this.call('POST', `/v1/orders/${orderId}/payer/cancel`);
+  }
   cancel(orderId: string): Promise<Order> {
     return this.call('POST', `/v1/orders/${orderId}/cancel`);
+  }
+  /** The money rails that are on, each with its app's name in both languages. */
+  rails(): Promise<Rails> {
+    return this.call('GET', '/v1/rails');
+  }
+  /** The text of a rail's QR code for the order (the same while valid). */
+  scan(orderId: string, rail: string): Promise<Scan> {
+    return this.call('POST', `/v1/orders/${orderId}/scan`, { rail });
   }
   entitlements(): Promise<Entitlement[]> {
     return this.call('GET', '/v1/entitlements');

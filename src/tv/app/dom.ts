@@ -43,8 +43,28 @@ function omit(o: Record<string, string>, key: string) {
 
 export { formatPrice as money } from '../../lib/money-format.ts';
 
+/** The business time zone: a day on the TV is the operator's day, whatever zone the TV itself is set to. */
+const BUSINESS_TIME_ZONE = 'Asia/Shanghai';
+/** Its offset from UTC (no daylight saving there since 1991), for a TV whose Intl has no time zones. */
+const BUSINESS_OFFSET_MS = 8 * 3600_000;
+
+/** The calendar day (YYYY-MM-DD) of an instant in the business time zone, not UTC's. */
 export function date(iso: string): string {
-  return iso.slice(0, 10);
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso.slice(0, 10);
+  try {
+    // en-CA writes dates as YYYY-MM-DD.
+    const day = new Intl.DateTimeFormat('en-CA', {
+      timeZone: BUSINESS_TIME_ZONE,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    }).format(new Date(t));
+    if (/^\d{4}-\d\d-\d\d$/.test(day)) return day;
+  } catch {
+    // An old TV browser without time zones: the fixed offset below says the same.
+  }
+  return new Date(t + BUSINESS_OFFSET_MS).toISOString().slice(0, 10);
 }
 
 /** "13800138000" → "138 0013 8000" as it is typed. */

@@ -27,7 +27,10 @@ const zh = {
   success: '支付成功',
   activeUntil: (what: string, until: string) => `${what} 已开通，有效期至 ${until}`,
   paid: (amount: string, method: string) => `已支付 ${amount}${method ? `（${method}）` : ''}`,
-  methods: { wallet: '钱包余额', card: '银行卡' } as Record<string, string>,
+  methods: { wallet: '钱包余额', card: '银行卡', alipay: '支付宝', wechatpay: '微信支付' } as Record<string, string>,
+  /** What paid a purchase, as "my services" names it. */
+  methodNames: { wallet: '钱包', card: '银行卡', alipay: '支付宝', wechatpay: '微信支付' } as Record<string, string>,
+  scanWith: '扫码支付',
   done: '完成',
   failed: '支付未完成',
   retry: '重试',
@@ -99,7 +102,17 @@ const en: typeof zh = {
   success: 'Paid',
   activeUntil: (what: string, until: string) => `${what} is active until ${until}`,
   paid: (amount: string, method: string) => `${amount} paid${method ? ` ${method}` : ''}`,
-  methods: { wallet: 'from your wallet', card: 'by bank card' } as Record<string, string>,
+  methods: {
+    wallet: 'from your wallet',
+    card: 'by bank card',
+    alipay: 'with Alipay',
+    wechatpay: 'with WeChat Pay',
+  } as Record<string, string>,
+  methodNames: { wallet: 'Wallet', card: 'Bank card', alipay: 'Alipay', wechatpay: 'WeChat Pay' } as Record<
+    string,
+    string
+  >,
+  scanWith: 'Scan to pay',
   done: 'Done',
   failed: 'Payment not completed',
   retry: 'Try again',

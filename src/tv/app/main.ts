@@ -1,3 +1,4 @@
+import QRCode from 'qrcode';
 import { ApiError, TvApi, type Entitlement, type Order, type Product, type Subscription } from './api.ts';
 import { button, date, groupPhone, h, money } from './dom.ts';
 import { keyOf } from './keys.ts';
@@ -105,11 +106,18 @@ function ensureFocus(preferred?: string) {
 }
 
 function go(next: Screen) {
-  // The order is still followed while the viewer is asked whether to cancel it.
-  if (stopWatching && next.name !== 'waiting' && next.name !== 'confirm-leave') {
+  // The order is still followed while the viewer is asked whether to cancel it, and behind the keypad of
+  // "change number": a payment by the first phone that won the race still turns the TV to success.
+  if (
+    stopWatching &&
+    next.name !== 'waiting' &&
+    next.name !== 'confirm-leave' &&
+    !(next.name === 'phone' && next.order)
+  ) {
     stopWatching();
     stopWatching = null;
   }
+  if (next.name !== 'waiting' && next.name !== 'confirm-leave') stopRails();
   if (ticker !== undefined) {
     clearInterval(ticker);
     ticker = undefined;
@@ -298,7 +306,13 @@ function render(preferred?: string) {
                     'li',
                     { 'data-refunded': e.refunded ? 'yes' : 'no' },
                     h('span', {}, p ? nameOf(p) : e.service),
-                    h('span', { class: 'muted' }, e.refunded ? t.refunded : t.until(date(e.validUntil))),
+                    h(
+                      'span',
+                      { class: 'muted', 'data-paid-with': e.paidWith || '' },
+                      e.refunded
+                        ? t.refunded
+                        : t.until(date(e.validUntil)) + (e.paidWith ? ` · ${t.methodNames[e.paidWith] ?? ''}` : ''),
+                    ),
                   );
                 }),
               ),
@@ -496,14 +510,17 @@ async function submitPhone(s: Extract<Screen, { name: 'phone' }>) {
       // Nothing is known to have happened: stay, say so, and let OK try again with the same keys.
       screen = { ...s, order, error: t.reasons.network };
       render('[data-key="ok"]');
-    } else {
+    } else if ((code === 'ORDER_PAID' || code === 'ORDER_FINAL') && order && (await follow(s.product, order.orderId))) {
+      // The first phone paid while this number was typed: that is a success, not a failure.
+    } else if (screen.name === 'phone') {
       go({ name: 'failure', product: s.product, reason: code });
     }
   }
 }
 
 function remaining(expiresAt: string): string {
-  const ms = Math.max(0, Date.parse(expiresAt) - Date.now());
+  // Counted by the back-end's clock: the TV's own may be off by hours (or the back-end runs a test clock).
+  const ms = Math.max(0, Date.parse(expiresAt) - api!.serverNow());
   const m = Math.floor(ms / 60000);
   const sec = Math.floor((ms % 60000) / 1000);
   return `${m}:${sec < 10 ? '0' : ''}${sec}`;
@@ -542,15 +559,19 @@ function renderWaiting(body: HTMLElement, s: Extract<Screen, { name: 'waiting' }
         h(
           'div',
           { class: 'row' },
-          button(t.changeNumber, () => go({ name: 'phone', product: s.product, order: o, digits: '', key: newKey() }), {
-            id: 'change',
-          }),
+          button(t.changeNumber, () => void changeNumber(s), { id: 'change' }),
           button(t.cancel, () => void cancel(s), { id: 'cancel' }),
         ),
       ),
-      h('div', { class: 'panel qr-panel' }, qr, h('p', { class: 'muted' }, t.orScan)),
+      h(
+        'div',
+        { class: `panel qr-panel ${railQrs.tiles.length ? 'with-rails' : ''}`, 'data-testid': 'qr-panel' },
+        h('div', { class: 'qr-tile' }, qr, h('p', { class: 'muted' }, t.orScan)),
+        ...railQrs.tiles.map(railTile),
+      ),
     ),
   );
+  if (railQrs.orderId !== o.orderId && o.status !== 'paid') void loadRails(o.orderId);
   if (o.payUrl)
     api!.qrSvg(o.orderId).then((svg) => {
       qr.innerHTML = svg;
@@ -571,7 +592,100 @@ function renderWaiting(body: HTMLElement, s: Extract<Screen, { name: 'waiting' }
   }
 }
 
+/**
+ * "Change number" (issue 32): the keypad opens at once and the back-end ends the pending attempt, so the
+ * first phone's code is refused and its hold released. If the order was paid first (409), the TV follows
+ * it to success; if the call is lost, the order is still watched behind the keypad.
+ */
+async function changeNumber(s: Extract<Screen, { name: 'waiting' }>) {
+  go({ name: 'phone', product: s.product, order: s.order, digits: '', key: newKey() });
+  try {
+    await api!.dropPayer(s.order.orderId);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 409) await follow(s.product, s.order.orderId);
+  }
+}
+
+/** Reads the order and shows it if it was paid meanwhile; whether it was (a 409 that is good news). */
+async function follow(product: Product, orderId: string): Promise<boolean> {
+  const now = await api!.order(orderId).catch(() => null);
+  if (!now || (now.status !== 'paid' && now.status !== 'fulfilled')) return false;
+  if (screen.name === 'phone') go({ name: 'waiting', product, order: now });
+  await onOrder(product, now);
+  return true;
+}
+
+/** The rail QR codes of the order on "check your phone" (issue 28): one per rail that is on. */
+interface RailTile {
+  rail: string;
+  label: string;
+  qrText: string;
+  expiresAt: string;
+  svg: string;
+}
+let railQrs: { orderId: string | null; tiles: RailTile[]; timer: number | undefined } = {
+  orderId: null,
+  tiles: [],
+  timer: undefined,
+};
+
+function railTile(tile: RailTile): HTMLElement {
+  const box = h('div', { class: 'qr', 'data-testid': `qr-${tile.rail}` });
+  box.innerHTML = tile.svg;
+  return h('div', { class: 'qr-tile', 'data-rail': tile.rail }, box, h('p', { class: 'muted' }, tile.label));
+}
+
+/** Ends the rail codes of the order left: no refresh goes on behind another screen. */
+function stopRails() {
+  if (railQrs.timer !== undefined) clearTimeout(railQrs.timer);
+  railQrs = { orderId: null, tiles: [], timer: undefined };
+}
+
+/**
+ * Fetches a QR code per rail that is on, when "check your phone" opens, and again before the codes
+ * expire. A rail that is down or refuses (409) is simply left out: the phone's code is always there.
+ */
+async function loadRails(orderId: string) {
+  if (railQrs.timer !== undefined) clearTimeout(railQrs.timer);
+  railQrs = { orderId, tiles: railQrs.orderId === orderId ? railQrs.tiles : [], timer: undefined };
+  const rails = await api!.rails().catch(() => []);
+  const tiles: RailTile[] = [];
+  for (const r of rails) {
+    try {
+      const scan = await api!.scan(orderId, r.rail);
+      const svg = await QRCode.toString(scan.qrText, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' });
+      tiles.push({ rail: r.rail, label: r.title[lang] || r.rail, qrText: scan.qrText, expiresAt: scan.expiresAt, svg });
+    } catch {
+      // This rail cannot be offered now; the others and the phone's code still can.
+    }
+  }
+  if (railQrs.orderId !== orderId) return;
+  railQrs.tiles = tiles;
+  const soonest = Math.min(...tiles.map((x) => Date.parse(x.expiresAt)));
+  if (Number.isFinite(soonest)) {
+    // Refreshed a little before the first code expires (and at most every 15 s), so a viewer never scans a dead one.
+    const wait = Math.max(15_000, soonest - api!.serverNow() - 30_000);
+    railQrs.timer = window.setTimeout(() => void loadRails(orderId), wait);
+  }
+  drawRails(orderId);
+}
+
+/** Puts the rail codes on the screen in place, without moving the focus. */
+function drawRails(orderId: string) {
+  if ((screen.name !== 'waiting' && screen.name !== 'confirm-leave') || screen.order.orderId !== orderId) return;
+  const panel = stage.querySelector('[data-testid="qr-panel"]');
+  if (!panel) return;
+  for (const old of Array.from(panel.querySelectorAll('[data-rail]'))) old.remove();
+  panel.classList.toggle('with-rails', railQrs.tiles.length > 0);
+  for (const tile of railQrs.tiles) panel.appendChild(railTile(tile));
+}
+
 async function onOrder(product: Product, o: Order) {
+  if (screen.name === 'phone' && screen.order && screen.order.orderId === o.orderId) {
+    // Behind the keypad only a payment matters; the rest is said when a number is submitted.
+    if (o.status !== 'paid' && o.status !== 'fulfilled') return;
+    go({ name: 'waiting', product, order: o });
+  }
   if ((screen.name !== 'waiting' && screen.name !== 'confirm-leave') || screen.order.orderId !== o.orderId) return;
   if (o.status === 'fulfilled') {
     const list = await api!.entitlements().catch(() => [] as Entitlement[]);
@@ -604,12 +718,31 @@ async function cancel(s: Extract<Screen, { name: 'waiting' }>) {
   go({ name: 'failure', product: s.product, reason: 'cancelled' });
 }
 
+/**
+ * Back on the empty keypad of "change number": the first number's attempt has ended, so there is nothing
+ * to wait for; the order is cancelled and the package shown again, unless it was paid meanwhile (409).
+ */
+async function leaveKeypad(product: Product, order: Order) {
+  go({ name: 'detail', product });
+  try {
+    await api!.cancel(order.orderId);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 409) {
+      const now = await api!.order(order.orderId).catch(() => null);
+      if (now && (now.status === 'paid' || now.status === 'fulfilled') && screen.name === 'detail') {
+        go({ name: 'waiting', product, order: now });
+        await onOrder(product, now);
+      }
+    }
+  }
+}
+
 /** The package's screen; if its service is already on, it then says that buying extends it, and to when. */
 function openDetail(p: Product) {
   go({ name: 'detail', product: p });
   api!.entitlements().then(
     (list) => {
-      const on = list.filter((e) => e.service === p.service && Date.parse(e.validUntil) > Date.now())[0];
+      const on = list.filter((e) => e.service === p.service && Date.parse(e.validUntil) > api!.serverNow())[0];
       if (!on || screen.name !== 'detail' || screen.product.productId !== p.productId) return;
       const focused = stage.querySelector('.focused');
       screen = { ...screen, activeUntil: on.validUntil };
@@ -645,8 +778,8 @@ function back() {
   switch (s.name) {
     case 'phone':
       if (s.digits) pressKey('del');
-      else
-        go(s.order ? { name: 'waiting', product: s.product, order: s.order } : { name: 'detail', product: s.product });
+      else if (s.order) void leaveKeypad(s.product, s.order);
+      else go({ name: 'detail', product: s.product });
       break;
     case 'detail':
     case 'services':

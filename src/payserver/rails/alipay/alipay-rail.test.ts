@@ -400,6 +400,25 @@ describe('the Alipay rail against the development Alipay', () => {
       assert.deepEqual([v.ok, v.answer.body], [false, 'fail']);
     });
 
+    it('answers unknown when the gateway takes longer than the time-out', async () => {
+      const hanging = createServer(() => {}); // takes the request and never answers
+      const [port] = await freePorts(1);
+      await new Promise<void>((r) => hanging.listen(port, '127.0.0.1', r));
+      try {
+        const slow = createAlipayRail({ ...options, gateway: `http://127.0.0.1:${port}/gateway.do`, timeoutMs: 300 });
+        const out = await slow.start({ ...terms(1), kind: 'agreement_charge', agreementNo: 'A1' });
+        assert.equal(out.state, 'unknown');
+        assert.equal(
+          (await slow.refund({ outTradeNo: 'T1', outRefundNo: 'R1', refundMinor: 1, totalMinor: 1, reason: 'r' }))
+            .state,
+          'unknown',
+        );
+      } finally {
+        hanging.closeAllConnections();
+        await new Promise((r) => hanging.close(r));
+      }
+    });
+
     it('answers unknown when the gateway does not answer at all', async () => {
       const [port] = await freePorts(1);
       const gone = createAlipayRail({ ...options, gateway: `http://127.0.0.1:${port}/gateway.do`, timeoutMs: 2000 });

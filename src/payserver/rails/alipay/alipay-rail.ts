@@ -15,7 +15,7 @@ import type {
 import { assertOutTradeNo, beijingTime, fenToYuan, parseBeijingTime } from './amounts.ts';
 import {
   queryOutcomeOf,
-  RAIL_REFUSED,
+  refusal,
   refundQueryOutcomeOf,
   startOutcomeOfPay,
   verdictOf,
@@ -198,8 +198,7 @@ async function start(
     if ('unknownReason' in c) return unknown(c);
     const a = c.answer;
     const v = verdictOf(a);
-    if (v.kind === 'refused')
-      return { state: 'failed', code: RAIL_REFUSED, providerCode: v.providerCode, message: v.message };
+    if (v.kind === 'refused') return refusal(v);
     if (v.kind === 'unknown') return { state: 'unknown', reason: v.reason };
     const qrText = typeof a.qr_code === 'string' ? a.qr_code : '';
     return qrText ? { state: 'qr', qrText } : { state: 'unknown', reason: 'precreate answered without qr_code' };
@@ -247,8 +246,7 @@ async function refund(call: Call, rail: Rail, clock: Clock, request: RefundReque
   if ('unknownReason' in c) return unknown(c);
   const a = c.answer;
   const v = verdictOf(a);
-  if (v.kind === 'refused')
-    return { state: 'failed', code: RAIL_REFUSED, providerCode: v.providerCode, message: v.message };
+  if (v.kind === 'refused') return refusal(v);
   if (v.kind === 'unknown') return { state: 'unknown', reason: v.reason };
   if (a.fund_change === 'Y') return { state: 'succeeded', at: parseBeijingTime(a.gmt_refund_pay) ?? clock.now() };
   return rail.queryRefund(request.outTradeNo, request.outRefundNo);

@@ -235,6 +235,25 @@ describe('notifications', () => {
     const v = verifyNotification(notification('REFUND.SUCCESS', r), keys);
     assert.equal(v.ok && v.event.type === 'refund.succeeded' && v.event.refundMinor, 100);
   });
+  test('a CLOSED or PAYERROR transaction is trade.closed; a refund ABNORMAL is refund.failed', () => {
+    for (const trade_state of ['CLOSED', 'PAYERROR']) {
+      const v = verifyNotification(notification('TRANSACTION.PAYERROR', { ...tx, trade_state }), keys);
+      assert.deepEqual(v.ok && v.event, { type: 'trade.closed', outTradeNo: 'T_000001' });
+    }
+    const r = { mchid: keys.mchId, out_trade_no: 'T_000001', out_refund_no: 'R_1', refund_status: 'ABNORMAL' };
+    const v = verifyNotification(notification('REFUND.ABNORMAL', r), keys);
+    assert.deepEqual(v.ok && v.event, {
+      type: 'refund.failed',
+      outTradeNo: 'T_000001',
+      outRefundNo: 'R_1',
+      providerCode: 'ABNORMAL',
+    });
+  });
+  test('an event type it does not know, or a SUCCESS without its amount, is refused, not guessed', () => {
+    assert.equal(verifyNotification(notification('MARKETING.X', tx), keys).ok, false);
+    const { amount: _amount, ...noAmount } = tx;
+    assert.equal(verifyNotification(notification('TRANSACTION.SUCCESS', noAmount), keys).ok, false);
+  });
   test('a changed body, an unknown serial, a stale timestamp or another merchant is refused 4xx', () => {
     const good = notification('TRANSACTION.SUCCESS', tx);
     const tampered = { ...good, body: Buffer.from(good.body.toString().replace('EV-1', 'EV-2')) };

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { notificationBody, signedHeaders } from '../../../dev-rails/wechatpay/protocol.ts';
 import { eventually } from '../../../../test/support/eventually.ts';
@@ -279,6 +280,53 @@ describe('refusals', () => {
     for (const other of [{ mchid: '1900000000' }, { appid: 'wx0000000000000000' }]) {
       const v = await h.rail.parseNotification(forged('TRANSACTION.SUCCESS', { ...tx(), ...other }, h.clock.now()));
       assert.deepEqual([v.ok, v.answer.status], [false, 400]);
+    }
+  });
+
+  test('a time-out, a 5xx and an answer above 64 KiB are unknown: the outcome was not learnt', async () => {
+    const servers: Server[] = [];
+    const serve = async (handler: Parameters<typeof createServer>[1]) => {
+      const server = createServer(handler);
+      servers.push(server);
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      const { port } = server.address() as { port: number };
+      return createWechatpayRail({
+        ...railOptionsFor(h.keys, h.origin, h.clock),
+        baseUrl: `http://127.0.0.1:${port}/`,
+        timeoutMs: 300,
+      });
+    };
+    try {
+      const silent = await serve(() => {});
+      assert.equal((await silent.start({ ...terms(100), kind: 'qr' })).state, 'unknown');
+      assert.equal((await silent.query(no('T'))).state, 'unknown');
+      const failing = await serve((_req, res) => res.writeHead(503, { 'content-type': 'application/json' }).end('{}'));
+      assert.equal(
+        (
+          await failing.refund({
+            outTradeNo: no('T'),
+            outRefundNo: no('R'),
+            refundMinor: 1,
+            totalMinor: 1,
+            reason: 'r',
+          })
+        ).state,
+        'unknown',
+      );
+      // Signed as WeChat Pay would sign it: only the size limit stands between it and being believed.
+      const big = `{"code_url":"weixin://wxpay/bizpayurl?pr=${'x'.repeat(70_000)}"}`;
+      const huge = await serve((_req, res) =>
+        res
+          .writeHead(200, {
+            'content-type': 'application/json',
+            ...signedHeaders(big, h.keys, Math.floor(Date.now() / 1000)),
+          })
+          .end(big),
+      );
+      assert.equal((await huge.start({ ...terms(100), kind: 'qr' })).state, 'unknown');
+    } finally {
+      for (const s of servers) s.closeAllConnections();
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
     }
   });
 });

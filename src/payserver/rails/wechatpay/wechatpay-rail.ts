@@ -4,12 +4,13 @@
  * answer with WeChat Pay's public key named by `Wechatpay-Serial`; this module only speaks the protocol's
  * JSON and maps answers to the seam's outcomes (answers.ts). It holds no state of tvpay's.
  */
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { Wechatpay } from 'wechatpay-axios-plugin';
 import type { Clock } from '../../../lib/clock.ts';
 import type {
   BillOutcome,
   CloseOutcome,
+  NotificationVerdict,
   QueryOutcome,
   Rail,
   RawNotification,
@@ -86,55 +87,75 @@ function maskPhone(phone: string): string {
   return digits.length >= 7 ? `${digits.slice(-11, -8) || digits.slice(0, 3)}****${digits.slice(-4)}` : '****';
 }
 
-/** Builds the WeChat Pay rail. */
-export function createWechatpayRail(options: WechatpayRailOptions): Rail {
-  const wx: Client = new Wechatpay({
-    mchid: options.mchId,
-    serial: options.mchSerial,
-    privateKey: options.privateKeyPem,
-    certs: { [options.publicKeyId]: options.publicKeyPem },
-    baseURL: options.baseUrl,
-    timeout: options.timeoutMs ?? 10_000,
-    maxContentLength: MAX_ANSWER_BYTES,
-  });
-  const publicKeys = { [options.publicKeyId]: createPublicKey(options.publicKeyPem) };
-  /** A JSON call by its API v3 path; the answer's body is untyped JSON until mapped. */
-  const post = (path: string, body: object): Promise<{ data: any }> => wx.chain(path).post<any>(body);
-  const get = (path: string, config: object = {}): Promise<{ data: any }> => wx.chain(path).get(config);
+/**
+ * The WeChat Pay rail. Each method is one API v3 call (two for a redirect that also signs) and a mapping
+ * of its answer; nothing is kept between calls but the plugin's client.
+ */
+class WechatpayRail implements Rail {
+  readonly name = 'wechatpay' as const;
+  readonly title = { 'zh-CN': '微信支付', en: 'WeChat Pay' };
+  readonly mode: 'dev' | 'live';
+  readonly agreements: boolean;
+  private readonly wx: Client;
+  private readonly publicKeys: Record<string, KeyObject>;
 
-  function orderBody(t: TradeTerms): Record<string, unknown> {
-    return {
-      appid: options.appId,
+  constructor(private readonly options: WechatpayRailOptions) {
+    this.mode = options.mode;
+    this.agreements = Boolean(options.planId);
+    this.wx = new Wechatpay({
       mchid: options.mchId,
+      serial: options.mchSerial,
+      privateKey: options.privateKeyPem,
+      certs: { [options.publicKeyId]: options.publicKeyPem },
+      baseURL: options.baseUrl,
+      timeout: options.timeoutMs ?? 10_000,
+      maxContentLength: MAX_ANSWER_BYTES,
+    });
+    this.publicKeys = { [options.publicKeyId]: createPublicKey(options.publicKeyPem) };
+  }
+
+  /** A JSON call by its API v3 path; the answer's body is untyped JSON until mapped. */
+  private post(path: string, body: object): Promise<{ data: any }> {
+    return this.wx.chain(path).post<any>(body);
+  }
+
+  private get(path: string, config: object = {}): Promise<{ data: any }> {
+    return this.wx.chain(path).get(config);
+  }
+
+  private orderBody(t: TradeTerms): Record<string, unknown> {
+    return {
+      appid: this.options.appId,
+      mchid: this.options.mchId,
       description: t.subject,
       out_trade_no: t.outTradeNo,
       time_expire: toWechatTime(t.expiresAt),
-      notify_url: options.notifyUrl,
+      notify_url: this.options.notifyUrl,
       amount: { total: t.amountMinor, currency: 'CNY' },
     };
   }
 
-  async function startRedirect(r: Extract<StartRequest, { kind: 'redirect' }>): Promise<StartOutcome> {
+  private async startRedirect(r: Extract<StartRequest, { kind: 'redirect' }>): Promise<StartOutcome> {
     let back = r.returnUrl;
     if (r.sign) {
-      if (!options.planId) return paramError('WeChat Pay takes no agreements without a papay plan id');
+      if (!this.options.planId) return paramError('WeChat Pay takes no agreements without a papay plan id');
       if (!/^[A-Za-z0-9]{1,32}$/.test(r.sign.externalAgreementNo)) {
         return paramError('out_contract_code must be 1-32 letters and digits');
       }
       // 委托代扣 pre-sign (H5): WeChat Pay answers the signing page the payer goes to after paying.
-      const { data } = await post('v3/papay/sign/contracts/pre-entrust-sign/h5', {
-        appid: options.appId,
-        plan_id: Number(options.planId),
+      const { data } = await this.post('v3/papay/sign/contracts/pre-entrust-sign/h5', {
+        appid: this.options.appId,
+        plan_id: Number(this.options.planId),
         out_contract_code: r.sign.externalAgreementNo,
         contract_display_account: maskPhone(r.sign.phone),
-        contract_notify_url: options.notifyUrl,
+        contract_notify_url: this.options.notifyUrl,
         return_url: r.returnUrl,
       });
       if (typeof data?.redirect_url !== 'string') return { state: 'unknown', reason: 'pre-sign without redirect_url' };
       back = data.redirect_url;
     }
-    const { data } = await post('v3/pay/transactions/h5', {
-      ...orderBody(r),
+    const { data } = await this.post('v3/pay/transactions/h5', {
+      ...this.orderBody(r),
       scene_info: { payer_client_ip: r.payerClientIp, h5_info: { type: 'Wap' } },
     });
     if (typeof data?.h5_url !== 'string') return { state: 'unknown', reason: 'h5 order without h5_url' };
@@ -142,18 +163,18 @@ export function createWechatpayRail(options: WechatpayRailOptions): Rail {
     return { state: 'redirect', url: `${data.h5_url}${sep}redirect_url=${encodeURIComponent(back)}` };
   }
 
-  async function start(request: StartRequest): Promise<StartOutcome> {
+  async start(request: StartRequest): Promise<StartOutcome> {
     const problem = termsProblem(request);
     if (problem) return paramError(problem);
     try {
       if (request.kind === 'qr') {
-        const { data } = await post('v3/pay/transactions/native', orderBody(request));
+        const { data } = await this.post('v3/pay/transactions/native', this.orderBody(request));
         if (typeof data?.code_url !== 'string') return { state: 'unknown', reason: 'native order without code_url' };
         return { state: 'qr', qrText: data.code_url };
       }
-      if (request.kind === 'redirect') return await startRedirect(request);
-      const { mchid: _mchid, time_expire: _expire, notify_url: notifyUrl, ...rest } = orderBody(request);
-      await post('v3/papay/pay/transactions/apply', {
+      if (request.kind === 'redirect') return await this.startRedirect(request);
+      const { mchid: _mchid, time_expire: _expire, notify_url: notifyUrl, ...rest } = this.orderBody(request);
+      await this.post('v3/papay/pay/transactions/apply', {
         ...rest,
         transaction_notify_url: notifyUrl,
         contract_id: request.agreementNo,
@@ -164,11 +185,11 @@ export function createWechatpayRail(options: WechatpayRailOptions): Rail {
     }
   }
 
-  async function query(outTradeNo: string): Promise<QueryOutcome> {
+  async query(outTradeNo: string): Promise<QueryOutcome> {
     if (!isWechatOutTradeNo(outTradeNo)) return { state: 'not_found' };
     try {
-      const { data } = await get(`v3/pay/transactions/out-trade-no/${outTradeNo}`, {
-        params: { mchid: options.mchId },
+      const { data } = await this.get(`v3/pay/transactions/out-trade-no/${outTradeNo}`, {
+        params: { mchid: this.options.mchId },
       });
       const t = (data ?? {}) as WxTransaction;
       if (t.out_trade_no !== outTradeNo) return { state: 'unknown', reason: 'answer for another out_trade_no' };
@@ -178,10 +199,10 @@ export function createWechatpayRail(options: WechatpayRailOptions): Rail {
     }
   }
 
-  async function close(outTradeNo: string): Promise<CloseOutcome> {
+  async close(outTradeNo: string): Promise<CloseOutcome> {
     if (!isWechatOutTradeNo(outTradeNo)) return { state: 'closed' };
     try {
-      await post(`v3/pay/transactions/out-trade-no/${outTradeNo}/close`, { mchid: options.mchId });
+      await this.post(`v3/pay/transactions/out-trade-no/${outTradeNo}/close`, { mchid: this.options.mchId });
       return { state: 'closed' };
     } catch (err) {
       const f = classifyFailure(err);
@@ -192,7 +213,7 @@ export function createWechatpayRail(options: WechatpayRailOptions): Rail {
     }
   }
 
-  async function refund(r: RefundRequest): Promise<RefundOutcome> {
+  async refund(r: RefundRequest): Promise<RefundOutcome> {
     if (!isWechatOutTradeNo(r.outTradeNo) || !OUT_REFUND_NO.test(r.outRefundNo)) {
       return { state: 'failed', code: 'RAIL_REFUSED', providerCode: 'PARAM_ERROR', message: 'bad trade or refund no' };
     }
@@ -200,28 +221,28 @@ export function createWechatpayRail(options: WechatpayRailOptions): Rail {
       return { state: 'failed', code: 'RAIL_REFUSED', providerCode: 'PARAM_ERROR', message: 'bad refund amount' };
     }
     try {
-      const { data } = await post('v3/refund/domestic/refunds', {
+      const { data } = await this.post('v3/refund/domestic/refunds', {
         out_trade_no: r.outTradeNo,
         out_refund_no: r.outRefundNo,
         reason: r.reason.slice(0, 80),
-        notify_url: options.notifyUrl,
+        notify_url: this.options.notifyUrl,
         amount: { refund: r.refundMinor, total: r.totalMinor, currency: 'CNY' },
       });
       const answer = (data ?? {}) as WxRefund;
       if (answer.out_refund_no !== r.outRefundNo) return { state: 'unknown', reason: 'answer for another refund' };
-      return refundOutcomeOf(answer, options.clock.now());
+      return refundOutcomeOf(answer, this.options.clock.now());
     } catch (err) {
       return refundFailureOf(err);
     }
   }
 
-  async function queryRefund(outTradeNo: string, outRefundNo: string): Promise<RefundOutcome> {
+  async queryRefund(outTradeNo: string, outRefundNo: string): Promise<RefundOutcome> {
     if (!OUT_REFUND_NO.test(outRefundNo)) return { state: 'unknown', reason: 'bad out_refund_no' };
     try {
-      const { data } = await get(`v3/refund/domestic/refunds/${outRefundNo}`);
+      const { data } = await this.get(`v3/refund/domestic/refunds/${outRefundNo}`);
       const answer = (data ?? {}) as WxRefund;
       if (answer.out_trade_no !== outTradeNo) return { state: 'unknown', reason: 'refund of another trade' };
-      return refundOutcomeOf(answer, options.clock.now());
+      return refundOutcomeOf(answer, this.options.clock.now());
     } catch (err) {
       const f = classifyFailure(err);
       if (f.kind === 'refused' && f.status === 404) {
@@ -231,13 +252,10 @@ export function createWechatpayRail(options: WechatpayRailOptions): Rail {
     }
   }
 
-  async function unsign(a: {
-    externalAgreementNo: string;
-    agreementNo: string;
-  }): Promise<{ state: 'ended' | 'unknown' }> {
+  async unsign(a: { externalAgreementNo: string; agreementNo: string }): Promise<{ state: 'ended' | 'unknown' }> {
     try {
-      await post(`v3/papay/contracts/${encodeURIComponent(a.agreementNo)}/terminate`, {
-        appid: options.appId,
+      await this.post(`v3/papay/contracts/${encodeURIComponent(a.agreementNo)}/terminate`, {
+        appid: this.options.appId,
         termination_note: 'ended at tvpay',
       });
       return { state: 'ended' };
@@ -248,13 +266,13 @@ export function createWechatpayRail(options: WechatpayRailOptions): Rail {
     }
   }
 
-  async function bill(day: string): Promise<BillOutcome> {
+  async bill(day: string): Promise<BillOutcome> {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return { state: 'unavailable', reason: 'day must be YYYY-MM-DD' };
     try {
-      const { data } = await get('v3/bill/tradebill', { params: { bill_date: day, bill_type: 'ALL' } });
+      const { data } = await this.get('v3/bill/tradebill', { params: { bill_date: day, bill_type: 'ALL' } });
       const url = new URL(String(data?.download_url));
       // The download is the one answer WeChat Pay does not sign; its SHA1 (in the signed answer) vouches.
-      const file = await get('v3/billdownload/file', {
+      const file = await this.get('v3/billdownload/file', {
         params: Object.fromEntries(url.searchParams),
         responseType: 'arraybuffer',
         maxContentLength: MAX_BILL_BYTES,
@@ -270,25 +288,18 @@ export function createWechatpayRail(options: WechatpayRailOptions): Rail {
     }
   }
 
-  return {
-    name: 'wechatpay',
-    title: { 'zh-CN': '微信支付', en: 'WeChat Pay' },
-    mode: options.mode,
-    agreements: Boolean(options.planId),
-    start,
-    query,
-    close,
-    refund,
-    queryRefund,
-    unsign,
-    parseNotification: async (raw: RawNotification) =>
-      verifyNotification(raw, {
-        mchId: options.mchId,
-        appId: options.appId,
-        publicKeys,
-        apiV3Key: options.apiV3Key,
-        now: () => options.clock.now(),
-      }),
-    bill,
-  };
+  async parseNotification(raw: RawNotification): Promise<NotificationVerdict> {
+    return verifyNotification(raw, {
+      mchId: this.options.mchId,
+      appId: this.options.appId,
+      publicKeys: this.publicKeys,
+      apiV3Key: this.options.apiV3Key,
+      now: () => this.options.clock.now(),
+    });
+  }
+}
+
+/** Builds the WeChat Pay rail. */
+export function createWechatpayRail(options: WechatpayRailOptions): Rail {
+  return new WechatpayRail(options);
 }
