@@ -171,4 +171,21 @@ describe('money rails through the development gateways', () => {
       assert.deepEqual([trade?.kind, trade?.state], ['redirect', 'paid']);
     });
   }
+
+  it('pays an order no payer was named for, by the TV showing the WeChat Pay code (back-end to payment server to rail)', async () => {
+    const tv = await sys.walk.newTv(`scan-${Math.random().toString(36).slice(2, 6)}`);
+    const orderId = (await tv('POST', '/v1/orders', { productId: 'vip-month' })).json().orderId as string;
+    const shown = await tv('POST', `/v1/orders/${orderId}/scan`, { rail: 'wechatpay' });
+    assert.equal(shown.statusCode, 200, shown.body);
+    const rails = await tv('GET', '/v1/rails');
+    assert.deepEqual(
+      rails.json().map((r: { rail: string }) => r.rail),
+      ['alipay', 'wechatpay'],
+    );
+    await payByScan('wechatpay', shown.json().qrText);
+    const order = await orderStatus(sys, orderId, 'fulfilled', tv);
+    assert.equal(order.paidWith, 'wechatpay');
+    const c = await db().selectFrom('checkouts').selectAll().where('order_id', '=', orderId).executeTakeFirstOrThrow();
+    assert.deepEqual([c.status, c.phone], ['paid', '']);
+  });
 });
