@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { businessDate } from '../../src/lib/business-day.ts';
 import { eventually } from '../support/eventually.ts';
 import { orderStatus } from '../support/flows.ts';
 import { internal, openOrder, scan } from '../support/rails.ts';
@@ -187,5 +188,26 @@ describe('money rails through the development gateways', () => {
     assert.equal(order.paidWith, 'wechatpay');
     const c = await db().selectFrom('checkouts').selectAll().where('order_id', '=', orderId).executeTakeFirstOrThrow();
     assert.deepEqual([c.status, c.phone], ['paid', '']);
+  });
+
+  it("reconciles a day's Alipay bill against what tvpay settled through Alipay that day", async () => {
+    const { tv, orderId } = await openOrder(sys);
+    await payByScan('alipay', (await scan(sys, orderId, 'alipay')).json().qrText);
+    await orderStatus(sys, orderId, 'fulfilled', tv);
+    const [trade] = await tradesOf(orderId);
+    const day = businessDate(sys.clock.now(), sys.config.businessTimeZone);
+    // Alipay makes a day's bill once the day is over.
+    await sys.advance(24 * 3600 * 1000);
+    const res = await sys.payAdmin('GET', `/admin/v1/rails/alipay/reconciliations/${day}`);
+    assert.equal(res.status, 200, res.text);
+    const r = res.json();
+    assert.equal(r.date, day);
+    assert.deepEqual(
+      r.matched.filter((l: { outTradeNo: string }) => l.outTradeNo === trade!.out_trade_no),
+      [{ kind: 'payment', outTradeNo: trade!.out_trade_no, amountMinor: Number(trade!.amount_minor) }],
+    );
+    assert.deepEqual([r.missingHere, r.amountMismatches], [[], []]);
+    const off = await sys.payAdmin('GET', `/admin/v1/rails/unionpay/reconciliations/${day}`);
+    assert.deepEqual([off.status, off.json().code], [409, 'RAIL_UNAVAILABLE']);
   });
 });
