@@ -6,6 +6,7 @@ import { ShiftedClock, systemClock } from './lib/clock.ts';
 import { armCrashPoints } from './lib/crash-points.ts';
 import { cryptoRandom } from './lib/ids.ts';
 import { createLogger } from './lib/log.ts';
+import { shutdownPlan } from './lib/service/shutdown.ts';
 import { ALL_PARTS, StartError, startSystem, type Part } from './system.ts';
 
 /** `tvpay [all|backend|payserver|carrier]`: starts services; stops them gracefully on SIGTERM/SIGINT. */
@@ -54,10 +55,12 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(`\ntvpay is running (${parts.join(', ')})\n${banner.map((l) => `  ${l}`).join('\n')}\n\n`);
 
   // A signal, or an error nothing caught, closes gracefully: the workers finish what they hold, the
-  // HTTP server drains, the stores close; whatever a client holds open, the process is gone within the deadline.
+  // HTTP server drains, the stores close; whatever a client holds open, the process is gone within the deadline
+  // (connections still open at half of it are cut; the process exits anyway a little before it).
+  const limitMs = config.shutdownSeconds * 1000;
   closeWithGrace(
     {
-      delay: config.shutdownSeconds * 1000,
+      delay: shutdownPlan(limitMs).forceExitAfterMs,
       logger: { error: (m: unknown) => log.error(m instanceof Error ? { err: m } : { detail: m }, 'shutting down') },
       onTimeout: () =>
         log.error({ seconds: config.shutdownSeconds }, 'shutdown took longer than its deadline; exiting now'),
@@ -65,7 +68,7 @@ async function main(argv: string[]): Promise<void> {
     async ({ signal, err }) => {
       if (err) log.error({ err }, 'an error nothing caught; shutting down');
       else log.info({ signal }, 'shutting down');
-      await system.close();
+      await system.close(shutdownPlan(limitMs).cutConnectionsAt);
     },
   );
 }

@@ -63,7 +63,7 @@ async function mountDevRails(
 }
 
 const lostConnection = (log: Log) => (err: Error) =>
-  log.warn({ err: err.message }, 'an idle database connection was lost; it will be replaced');
+  log.warn({ err: err.message }, 'a database connection was lost; the pool replaces it');
 
 export type Part = 'backend' | 'payserver' | 'carrier';
 export const ALL_PARTS: Part[] = ['carrier', 'payserver', 'backend'];
@@ -143,7 +143,7 @@ export async function startSystem(
 ) {
   const { config, secrets, clock, random, log } = deps;
   const banner: string[] = [];
-  const running: Array<{ close(): Promise<void> }> = [];
+  const running: Array<{ close(cutConnectionsAt?: number): Promise<void> }> = [];
   let carrier: Awaited<ReturnType<typeof buildCarrier>> | undefined;
   let payserver: Awaited<ReturnType<typeof buildPayserver>> | undefined;
   let backend: Awaited<ReturnType<typeof buildBackend>> | undefined;
@@ -256,9 +256,13 @@ export async function startSystem(
     backend,
     demoDeviceToken,
     banner,
-    /** Stops everything in reverse order: workers first, then HTTP, then the stores. */
-    async close() {
-      for (const r of [...running].reverse()) await r.close().catch((err) => log.error({ err }, 'close failed'));
+    /**
+     * Stops everything in reverse order: each service stops taking requests, then its workers, then its
+     * store. HTTP connections still open at `cutConnectionsAt` (epoch ms) are cut (lib/service/shutdown.ts).
+     */
+    async close(cutConnectionsAt?: number) {
+      for (const r of [...running].reverse())
+        await r.close(cutConnectionsAt).catch((err) => log.error({ err }, 'close failed'));
     },
   };
 }

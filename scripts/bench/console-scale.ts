@@ -47,7 +47,7 @@ function seed(dir: string, n: number, templateOrderId: string, now: number): voi
       {
         id: orderId,
         payer_phone: phone,
-        link_token: `'lt_m' || i`,
+        link_token_sealed: `''`,
         payment_id: `'pay_m' || i`,
         created_at: at(),
         expires_at: at(900_000),

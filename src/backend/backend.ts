@@ -45,6 +45,7 @@ import { adminReconciliationRoutes } from './reconciliation/reconciliation-route
 import { REFUND_TOPIC, RefundsService } from './refunds/refunds-service.ts';
 import { adminRefundRoutes } from './refunds/refunds-routes.ts';
 import { WebhookDelivery } from './webhooks/webhook-delivery.ts';
+import { LinkTokens, type LinkedOrder } from './payments/link-tokens.ts';
 import { adminWebhookRoutes } from './webhooks/webhooks-routes.ts';
 import { TEXT_SMS_TOPIC, textSender } from '../sms/text-sms.ts';
 import { RENEWAL_TOPIC, SubscriptionsService } from './subscriptions/subscriptions-service.ts';
@@ -105,7 +106,10 @@ export async function buildBackend(deps: BackendDeps) {
       new SignedClient(deps.payserver ?? httpTransport(config.internalUrls.payserver), secrets.serviceSecret, clock),
       config.publicUrls.payserver,
     );
-  const checkoutUrl = (token: string) => provider.checkoutUrl(token);
+  const linkTokens = new LinkTokens(secrets.encryptionKey);
+  const sealed = await linkTokens.sealLegacy(db, deps.store.dialect !== 'postgres');
+  if (sealed) log.info({ orders: sealed }, 'link tokens kept in plain text before were sealed or dropped');
+  const checkoutUrl = (order: LinkedOrder) => provider.checkoutUrl(linkTokens.of(order));
   const window = config.limits.windowSeconds;
 
   const products = new ProductsService(db, clock);
@@ -124,6 +128,7 @@ export async function buildBackend(deps: BackendDeps) {
     clock,
     encryptionKey: secrets.encryptionKey,
     fulfilment: fulfilment !== undefined,
+    allowPrivate: config.webhookAllowPrivate,
   });
   const subscriptions = new SubscriptionsService({
     db,
@@ -151,10 +156,11 @@ export async function buildBackend(deps: BackendDeps) {
     webhooks,
     onEndedIn: (trx, orderId, now) => subscriptions.orderEndedIn(trx, orderId, now),
   });
-  const refunds = new RefundsService({ db, provider, webhooks, events, random, clock, kick });
+  const refunds = new RefundsService({ db, provider, webhooks, events, random, clock, kick, subscriptions });
   const attempts = new PaymentAttempts({
     db,
     provider,
+    linkTokens,
     ending,
     gateway: deps.gateway,
     events,
@@ -238,6 +244,7 @@ export async function buildBackend(deps: BackendDeps) {
     encryptionKey: secrets.encryptionKey,
     log: log.child({ part: 'webhooks' }),
     fulfilment: paymentEvents.fulfilmentHooks(),
+    allowPrivate: config.webhookAllowPrivate,
   });
 
   const handlers = [

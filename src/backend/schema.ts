@@ -50,7 +50,11 @@ export interface BackendTables extends CommonTables {
     channel: 'sms_confirm' | 'wap_link' | 'renewal' | 'scan' | null;
     payer_phone: string | null;
     attempt: number;
-    link_token: string;
+    /**
+     * '' for an order whose link token is derived from its id (payments/link-tokens.ts); for an open
+     * order from before that, its token sealed. Never a token in plain text.
+     */
+    link_token_sealed: string;
     failure_code: string | null;
     payment_id: string | null;
     created_at: string;
@@ -146,6 +150,22 @@ export interface BackendTables extends CommonTables {
   inbox: { message_id: string; result: string; received_at: string };
   /** Each reconciliation run and its report. */
   reconciliations: { id: string; date: string; ran_at: string; report: string };
+  /**
+   * Signed messages that repeated or contradicted what the back-end had applied (a second refund outcome
+   * for one payment, a payment for an unknown or ended order): answered without effect and kept here for
+   * the day's reconciliation to list.
+   */
+  contested_messages: {
+    message_id: string;
+    kind: string;
+    type: string;
+    order_id: string;
+    payment_id: string;
+    refund_id: string | null;
+    amount_minor: number;
+    detail: string;
+    received_at: string;
+  };
 }
 
 export type BackendDb = Kysely<BackendTables>;
@@ -470,6 +490,25 @@ const widePaidSource: Migration = {
   },
 };
 
+/** Messages answered without effect because they contradicted what was applied, for reconciliation. */
+const contestedMessages: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('contested_messages')
+      .addColumn('message_id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('kind', 'varchar(40)', (c) => c.notNull())
+      .addColumn('type', 'varchar(32)', (c) => c.notNull())
+      .addColumn('order_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('payment_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('refund_id', 'varchar(64)')
+      .addColumn('amount_minor', 'bigint', (c) => c.notNull())
+      .addColumn('detail', 'varchar(300)', (c) => c.notNull())
+      .addColumn('received_at', 'varchar(32)', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('contested_messages_received').on('contested_messages').column('received_at').execute();
+  },
+};
+
 /** The condition of `subscriptions_notice_due`, as it was created (a migration never changes). */
 export const NOTICE_DUE =
   "status = 'active' AND failed_tries = 0 AND (noticed_for IS NULL OR noticed_for <> current_period_end)";
@@ -483,6 +522,16 @@ export const BACKEND_COUNTED = {
   subscriptions: { table: 'subscriptions', columns: ['status'] },
   webhookDeliveries: { table: 'webhook_deliveries', columns: ['status', 'webhook_id'] },
 } as const satisfies Record<string, CountedTable>;
+
+/**
+ * Link tokens are no longer kept in plain text (payments/link-tokens.ts): the column is renamed for what
+ * it now holds, and the start of the back-end (which has the key) seals or drops what rows still hold.
+ */
+const linkTokenSealed: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('orders').renameColumn('link_token', 'link_token_sealed').execute();
+  },
+};
 
 export const backendMigrations: Record<string, Migration> = {
   '0001_common': commonTablesMigration,
@@ -502,4 +551,6 @@ export const backendMigrations: Record<string, Migration> = {
   '0015_renewal_backstops': renewalBackstops,
   '0016_console_sessions': consoleSessionsMigration,
   '0017_wide_paid_source': widePaidSource,
+  '0018_contested_messages': contestedMessages,
+  '0019_link_token_sealed': linkTokenSealed,
 };

@@ -11,6 +11,7 @@ import type { ServiceParts } from '../lib/service/service.ts';
 import { carrierRoutes } from './carrier-routes.ts';
 import { CarrierService } from './carrier-service.ts';
 import { carrierMigrations, type CarrierTables } from './schema.ts';
+import { closeHttp } from '../lib/service/shutdown.ts';
 
 /** Builds the development SMS carrier (the embedded default's phone network). */
 export async function buildCarrier(deps: {
@@ -45,8 +46,8 @@ export async function buildCarrier(deps: {
     db: deps.store.db,
     start() {},
     async sweep() {},
-    async close() {
-      await app.close();
+    async close(cutConnectionsAt = Date.now() + 10_000) {
+      await closeHttp(app, cutConnectionsAt);
       await deps.store.close();
     },
   };

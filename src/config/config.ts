@@ -81,6 +81,8 @@ export interface Config {
     encryptionKey?: string;
     metricsToken?: string;
   };
+  /** TVPAY_WEBHOOK_ALLOW_PRIVATE=1: webhooks may reach loopback and private addresses (never link-local or metadata). */
+  webhookAllowPrivate: boolean;
   /** Provisioning in the operator's own system (API "Provisioning"); without `url`, tvpay's entitlements are the provisioning. */
   fulfilment: { url: string | undefined; secret: string | undefined; deadlineSeconds: number };
   /** The money rails (API "Real money rails"): each `off`, `dev` (the embedded development gateway) or `live`. */
@@ -239,6 +241,7 @@ export const EnvSchema = Type.Object({
   TVPAY_CODE_KEY: secret(),
   TVPAY_ENCRYPTION_KEY: secret(),
   TVPAY_METRICS_TOKEN: secret(),
+  TVPAY_WEBHOOK_ALLOW_PRIVATE: flag(),
   TVPAY_FULFILMENT_URL: httpUrl(),
   TVPAY_FULFILMENT_SECRET: secret(),
   TVPAY_FULFILMENT_DEADLINE_SECONDS: int(86_400, 1, 30 * 86_400),
@@ -386,6 +389,7 @@ export function loadConfig(env: Env): Readonly<Config> {
       encryptionKey: s.TVPAY_ENCRYPTION_KEY,
       metricsToken: s.TVPAY_METRICS_TOKEN,
     },
+    webhookAllowPrivate: s.TVPAY_WEBHOOK_ALLOW_PRIVATE,
     fulfilment: {
       url: s.TVPAY_FULFILMENT_URL && trimmed(s.TVPAY_FULFILMENT_URL),
       secret: s.TVPAY_FULFILMENT_SECRET,

@@ -14,7 +14,11 @@ describe('the error catalogue', () => {
     for (const code of Object.keys(ERROR_CATALOGUE) as ErrorCode[]) {
       const status = statusOf(code);
       assert.ok(status >= 400 && status < 600, code);
-      assert.equal(status >= 500, ['INTERNAL', 'NOT_READY'].includes(code), `${code} is ${status}`);
+      assert.equal(
+        status >= 500,
+        ['INTERNAL', 'NOT_READY', 'STORAGE_UNAVAILABLE'].includes(code),
+        `${code} is ${status}`,
+      );
     }
   });
 

@@ -91,6 +91,10 @@ export const ERROR_CATALOGUE = {
     'Refunds (pending and succeeded) would add up to more than was paid; `leftMinor` says what is left.',
   ],
   WEBHOOK_URL_INVALID: ['unprocessable', 'A webhook URL must be an absolute http(s) URL without credentials.'],
+  WEBHOOK_URL_FORBIDDEN: [
+    'unprocessable',
+    "A webhook URL's host is, or resolves to, a loopback, private, link-local, unspecified or cloud metadata address.",
+  ],
   EVENT_TYPE_UNKNOWN: ['unprocessable', 'An event type is not one tvpay emits; `detail` lists them.'],
   RATE_LIMITED: ['rate_limited', 'Too many requests of this kind; `Retry-After` says when to try again.'],
   SMS_BUDGET_EXHAUSTED: ['rate_limited', "The day's SMS budget is used up; SMS payments resume the next day."],
@@ -98,6 +102,7 @@ export const ERROR_CATALOGUE = {
   // Server side.
   INTERNAL: ['internal', 'A bug; it has been logged.'],
   NOT_READY: ['unavailable', 'Storage is not open yet.'],
+  STORAGE_UNAVAILABLE: ['unavailable', 'The connection to the database was lost; retry after Retry-After seconds.'],
 } as const satisfies Record<string, readonly [ErrorKind, string]>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -314,6 +314,16 @@ export function subscriptionCancelledSms(locale: Locale, p: { product: string; p
   );
 }
 
+/** A renewing purchase was refunded in full: its renewals end with it (the period is not kept, it was paid back). */
+export function subscriptionRefundedSms(locale: Locale, p: { product: string; payee: string }): string {
+  if (locale === 'zh-CN') return fit((t) => `${t}已全额退款，其自动续费已取消，不会再扣费【${p.payee}】`, p.product, 1);
+  return fit(
+    (t) => `${p.payee}: ${t} was refunded in full, so its renewals are cancelled; nothing more will be charged.`,
+    p.product,
+    1,
+  );
+}
+
 /** A TD from a phone with nothing to cancel. */
 export function nothingToCancelSms(locale: Locale, p: { payee: string }): string {
   return locale === 'zh-CN'

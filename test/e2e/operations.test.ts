@@ -31,6 +31,7 @@ for (const setup of SETUPS) {
       const env: Record<string, string> = {
         TVPAY_FULFILMENT_URL: operator.url,
         TVPAY_FULFILMENT_SECRET: FULFILMENT_SECRET,
+        TVPAY_WEBHOOK_ALLOW_PRIVATE: '1', // the webhook receiver listens on 127.0.0.1
       };
       if (setup.postgres) {
         const pg = await freshServiceDatabases();

@@ -81,4 +81,28 @@ describe('checkout page races', () => {
     const afterwards = await accountByPhone(sys, `+${UNBOUND}`);
     assert.deepEqual(afterwards.wallet, before.wallet, 'the wallet is as it was');
   });
+
+  it('says an order the merchant refunded after it was paid was paid and then refunded: how much and where to, in both languages', async () => {
+    const { orderId, token } = await pageOrder();
+    const landed = await payAs(token, await grantFor(token), 'card');
+    assert.equal(landed.status, 303);
+    await eventually(async () =>
+      assert.equal((await sys.tv('GET', `/v1/orders/${orderId}`)).json().status, 'fulfilled'),
+    );
+    const refund = await sys.backendAdmin('POST', `/admin/v1/orders/${orderId}/refunds`, { reason: 'goodwill' });
+    assert.equal(refund.statusCode, 201, refund.body);
+    await eventually(async () =>
+      assert.equal((await sys.tv('GET', `/v1/orders/${orderId}`)).json().status, 'refunded'),
+    );
+    const en = (await sys.payserver.app.inject({ url: `/pay/${token}?lang=en` })).body;
+    assert.match(en, /data-outcome="merchant-refunded"/);
+    assert.match(en, /refunded by the merchant/);
+    assert.match(en, /25\.00/, 'the amount');
+    assert.match(en, /Card ending 3456/, 'where it went');
+    assert.doesNotMatch(en, /had already ended/);
+    const zh = (await sys.payserver.app.inject({ url: `/pay/${token}?lang=zh-CN` })).body;
+    assert.match(zh, /商户已退款/);
+    assert.match(zh, /尾号3456/);
+    assert.doesNotMatch(zh, /付款时已结束/);
+  });
 });

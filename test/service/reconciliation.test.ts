@@ -160,7 +160,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
             ...order,
             id: `ord_${id}`,
             device_id: `dev_${id}`,
-            link_token: `lt_${id}`,
+            link_token_sealed: '',
             updated_at: new Date(Date.parse(order.updated_at) - 60_000 + i).toISOString(),
             expires_at: '2999-01-01T00:00:00.000Z',
           })),

@@ -11,6 +11,7 @@ let sys: TestSystem;
 let rx: Awaited<ReturnType<typeof webhookReceiver>>;
 before(async () => {
   sys = await testSystem({
+    TVPAY_WEBHOOK_ALLOW_PRIVATE: '1', // the receiver listens on 127.0.0.1
     TVPAY_TEST_CLOCK: '1',
     TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
     TVPAY_LIMIT_CODES_PER_PHONE: '1000',

@@ -9,6 +9,7 @@ const A = '8613800138000';
 let sys: TestSystem;
 before(async () => {
   sys = await testSystem({
+    TVPAY_WEBHOOK_ALLOW_PRIVATE: '1', // the receivers listen on 127.0.0.1
     TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
     TVPAY_LIMIT_CODES_PER_PHONE: '1000',
     TVPAY_LIMIT_CODE_CHECKS_PER_PHONE: '1000',
@@ -135,6 +136,27 @@ describe('webhooks', () => {
     assert.equal(ids.size, 1, 'every attempt carries the same event id');
     const timeline = (await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}/timeline`)).json();
     assert.ok(timeline.some((e: { kind: string }) => e.kind === 'webhook'));
+    await sys.backendAdmin('DELETE', `/admin/v1/webhooks/${hook.webhookId}`);
+  });
+
+  it('reads at most 64 KiB of a receiver answering 600 MiB: one delivered attempt, memory bounded', async (t) => {
+    const rx = await webhookReceiver();
+    t.after(() => rx.close());
+    rx.answer('flood');
+    const hook = await register(rx.url, ['order.paid']);
+    rx.setSecret(hook.secret);
+    const rssBefore = process.memoryUsage().rss;
+    await buy();
+    const done = await eventually(async () => {
+      const [d] = await deliveries(hook.webhookId);
+      assert.equal(d.status, 'delivered');
+      return d;
+    });
+    assert.equal(done.attempts, 1);
+    assert.equal(done.lastStatusCode, 200);
+    assert.ok(rx.flooded() < 32 * 1024 * 1024, `the receiver could send only ${rx.flooded()} bytes`);
+    const grown = process.memoryUsage().rss - rssBefore;
+    assert.ok(grown < 200 * 1024 * 1024, `RSS grew by ${grown} bytes`);
     await sys.backendAdmin('DELETE', `/admin/v1/webhooks/${hook.webhookId}`);
   });
 

@@ -66,7 +66,7 @@ for (const dialect of DIALECTS) {
           channel: 'sms_confirm',
           payer_phone: '+8613800138000',
           attempt: 1,
-          link_token: 't',
+          link_token_sealed: '',
           failure_code: null,
           payment_id: 'pay_1',
           created_at: now,

@@ -23,7 +23,7 @@ const order = (id: string, over: Partial<OrderRow>): OrderRow =>
     channel: 'renewal',
     payer_phone: '+8613900000000',
     attempt: 1,
-    link_token: `lt_${id}`,
+    link_token_sealed: '',
     failure_code: null,
     payment_id: null,
     created_at: DAY,

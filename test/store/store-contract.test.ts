@@ -232,7 +232,7 @@ for (const dialect of DIALECTS) {
           channel: null,
           payer_phone: null,
           attempt: 0,
-          link_token: 't',
+          link_token_sealed: '',
           failure_code: null,
           payment_id: null,
           created_at: now,

@@ -22,12 +22,16 @@ export function verifySignature(secret: string, header: string | undefined, body
 /**
  * An operator's system receiving webhooks over real HTTP: it verifies every
  * signature with the secret it is given, records what arrives, and answers
- * whatever the test sets (`answer`: a status, or 'hang' to never answer).
+ * whatever the test sets (`answer`: a status, 'hang' to never answer, or 'flood' to answer 200 with 600 MiB),
+ * after `delay` if set.
  */
 export async function webhookReceiver() {
   const received: Received[] = [];
   let secret = '';
-  let answer: number | 'hang' = 200;
+  let answer: number | 'hang' | 'flood' = 200;
+  let delayMs = 0;
+  /** Bytes of the last flooding answer the receiver managed to hand to its socket. */
+  let flooded = 0;
   const hanging = new Set<ServerResponse>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -47,9 +51,28 @@ export async function webhookReceiver() {
         hanging.add(res);
         return;
       }
-      res.writeHead(answer, { 'content-type': 'text/plain' }).end('ok');
+      if (answer === 'flood') return flood(res);
+      const status = answer;
+      const send = () => res.writeHead(status, { 'content-type': 'text/plain' }).end('ok');
+      if (delayMs > 0) setTimeout(send, delayMs);
+      else send();
     });
   });
+  /** 200 with 600 MiB, streamed from one 64 KiB buffer as fast as the client reads it (never allocated). */
+  function flood(res: ServerResponse) {
+    const piece = Buffer.alloc(64 * 1024, 'x');
+    const total = 600 * 1024 * 1024;
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(total) });
+    flooded = 0;
+    const more = () => {
+      while (flooded < total && !res.destroyed) {
+        flooded += piece.length;
+        if (!res.write(piece)) return void res.once('drain', more);
+      }
+      res.end();
+    };
+    more();
+  }
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
   return {
@@ -59,9 +82,17 @@ export async function webhookReceiver() {
     setSecret(s: string) {
       secret = s;
     },
-    answer(a: number | 'hang') {
+    answer(a: number | 'hang' | 'flood') {
       answer = a;
     },
+    /**
+     * Answers each request `ms` after it arrived, as a slow (or loaded) receiver would: the sender's
+     * attempt is still in flight after the test has seen the request arrive.
+     */
+    delay(ms: number) {
+      delayMs = ms;
+    },
+    flooded: () => flooded,
     async close() {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();

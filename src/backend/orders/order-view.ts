@@ -1,12 +1,13 @@
 import type { AdminOrder, Order } from '../../contracts/tv-api.ts';
 import { maskPhone } from '../../lib/phone.ts';
+import type { LinkedOrder } from '../payments/link-tokens.ts';
 import type { BackendTables } from '../schema.ts';
 
 export type OrderView = Order;
 export { AdminOrderSchema, OrderSchema } from '../../contracts/tv-api.ts';
 
 /** What a TV may see of an order: the phone only masked, the pay link once a payer is known. */
-export function toOrderView(o: BackendTables['orders'], checkoutUrl: (token: string) => string): OrderView {
+export function toOrderView(o: BackendTables['orders'], checkoutUrl: (order: LinkedOrder) => string): OrderView {
   return {
     orderId: o.id,
     productId: o.product_id,
@@ -16,7 +17,7 @@ export function toOrderView(o: BackendTables['orders'], checkoutUrl: (token: str
     status: o.status,
     channel: o.channel,
     payerPhoneMasked: o.payer_phone ? maskPhone(o.payer_phone) : null,
-    payUrl: o.attempt > 0 ? checkoutUrl(o.link_token) : null,
+    payUrl: o.attempt > 0 ? checkoutUrl(o) : null,
     failureCode: o.failure_code,
     createdAt: o.created_at,
     expiresAt: o.expires_at,
@@ -33,7 +34,7 @@ export function toOrderView(o: BackendTables['orders'], checkoutUrl: (token: str
  * webhooks and is kept with them) `payUrl` is null: the link is a bearer
  * secret for the payer, not something to copy into other systems.
  */
-export function toAdminOrder(o: BackendTables['orders'], checkoutUrl?: (token: string) => string): AdminOrder {
+export function toAdminOrder(o: BackendTables['orders'], checkoutUrl?: (order: LinkedOrder) => string): AdminOrder {
   return {
     ...toOrderView(o, checkoutUrl ?? (() => '')),
     ...(checkoutUrl ? {} : { payUrl: null }),

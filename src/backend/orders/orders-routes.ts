@@ -12,6 +12,7 @@ import { AdminOrderSchema, OrderSchema, toAdminOrder, toOrderView } from './orde
 import type { TimelineEntry } from './order-timeline.ts';
 import type { OrdersService } from './orders-service.ts';
 import type { StreamRegistry } from './stream-registry.ts';
+import type { LinkedOrder } from '../payments/link-tokens.ts';
 import { NON_DOCUMENT_HEADERS } from '../../lib/http/security-headers.ts';
 
 const OrderParams = Type.Object({ orderId: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -23,7 +24,7 @@ export function tvOrderRoutes(
   orders: OrdersService,
   events: OrderEvents,
   streams: StreamRegistry,
-  checkoutUrl: (t: string) => string,
+  checkoutUrl: (order: LinkedOrder) => string,
 ): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const view = (o: Parameters<typeof toOrderView>[0]) => toOrderView(o, checkoutUrl);
@@ -44,9 +45,11 @@ export function tvOrderRoutes(
     const kept = orders.readOwnKept(request.device!, request.params.orderId);
     return kept ? view(kept) : orders.readOwn(request.device!, request.params.orderId).then(view);
   });
+  // The pay link is a bearer secret: a stored idempotency answer never holds it (GET the order for it again).
   r.post(
     '/v1/orders/:orderId/payer',
     {
+      config: { secretFields: ['payUrl'] },
       schema: {
         headers: IdempotencyHeaders,
         params: OrderParams,
@@ -66,7 +69,10 @@ export function tvOrderRoutes(
   );
   r.post(
     '/v1/orders/:orderId/cancel',
-    { schema: { headers: IdempotencyHeaders, params: OrderParams, response: { 200: OrderSchema } } },
+    {
+      config: { secretFields: ['payUrl'] },
+      schema: { headers: IdempotencyHeaders, params: OrderParams, response: { 200: OrderSchema } },
+    },
     async (request) => view(await orders.cancel(request.device!, request.params.orderId)),
   );
 
@@ -74,7 +80,7 @@ export function tvOrderRoutes(
     const order = await orders.getOwn(request.device!, request.params.orderId);
     if (order.attempt === 0)
       throw new DomainError('ORDER_HAS_NO_PAYER', 'The order has no payer yet, so it has no payment link.');
-    const svg = await QRCode.toString(checkoutUrl(order.link_token), {
+    const svg = await QRCode.toString(checkoutUrl(order), {
       type: 'svg',
       margin: 4,
       errorCorrectionLevel: 'M',
@@ -140,7 +146,7 @@ export function tvOrderRoutes(
 export function adminOrderRoutes(
   app: FastifyInstance,
   orders: OrdersService,
-  checkoutUrl: (t: string) => string,
+  checkoutUrl: (order: LinkedOrder) => string,
   timeline: (orderId: string) => Promise<TimelineEntry[]>,
 ): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();

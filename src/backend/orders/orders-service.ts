@@ -138,7 +138,7 @@ export class OrdersService {
       channel: null,
       payer_phone: null,
       attempt: 0,
-      link_token: this.random.token(),
+      link_token_sealed: '',
       failure_code: null,
       payment_id: null,
       created_at: now.toISOString(),

@@ -62,6 +62,9 @@ export class PgOrderEvents {
     this.client = undefined;
     this.events.setHearing(false);
     old.removeAllListeners();
+    // A dropped connection can report more than one error (the server's, then the socket's): with no
+    // listener left, the next one would be an uncaught 'error' event, which ends the process.
+    old.on('error', () => undefined);
     old.end().catch(() => undefined);
     await sleep(this.retryMs);
     this.retryMs = Math.min(this.retryMs * 2, 10_000);
@@ -74,6 +77,7 @@ export class PgOrderEvents {
     this.client = undefined;
     if (client) {
       client.removeAllListeners();
+      client.on('error', () => undefined);
       await client.end().catch(() => undefined);
     }
   }

@@ -10,6 +10,7 @@ import type { OrderEvents } from '../orders/order-events.ts';
 import { findOrder, setChannel } from '../orders/order-store.ts';
 import type { OrderEnding } from '../orders/order-ending.ts';
 import type { BackendDb } from '../schema.ts';
+import type { LinkTokens } from './link-tokens.ts';
 import type { PaymentProvider } from './payment-provider.ts';
 
 export const LINK_SMS_TOPIC = topic<{ orderId: string; attempt: number; smsId: string }>('sms.link');
@@ -26,6 +27,8 @@ export interface AttemptOptions {
 export interface PaymentAttemptsDeps {
   db: BackendDb;
   provider: PaymentProvider;
+  /** The orders' link tokens, recomputed when the link is texted (none is stored). */
+  linkTokens: LinkTokens;
   ending: OrderEnding;
   gateway: SmsGateway;
   events: OrderEvents;
@@ -65,7 +68,7 @@ export class PaymentAttempts {
       currency: order.currency,
       productTitle: order.title,
       payee: this.deps.options.payee,
-      linkToken: order.link_token,
+      linkToken: this.deps.linkTokens.of(order),
       deviceId: order.device_id,
       expiresAt: order.expires_at,
       ...(order.renews ? { renewsEveryDays: order.duration_days } : {}),
@@ -121,7 +124,7 @@ export class PaymentAttempts {
       amountMinor: Number(order.amount_minor),
       currency: order.currency,
       payee: this.deps.options.payee,
-      url: this.deps.provider.checkoutUrl(order.link_token),
+      url: this.deps.provider.checkoutUrl(this.deps.linkTokens.of(order)),
     });
     const { gatewayId } = await this.deps.gateway.send({
       ref: smsId,

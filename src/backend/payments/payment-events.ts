@@ -12,6 +12,7 @@ import { findOrder, moveOrder, setTriesLeft } from '../orders/order-store.ts';
 import { orderTimeline } from '../orders/order-timeline.ts';
 import { toAdminOrder } from '../orders/order-view.ts';
 import type { OrderEnding } from '../orders/order-ending.ts';
+import { contestedStore } from './contested-store.ts';
 import type { RefundsService } from '../refunds/refunds-service.ts';
 import type { SubscriptionsService } from '../subscriptions/subscriptions-service.ts';
 import type { BackendDb } from '../schema.ts';
@@ -125,7 +126,17 @@ export class PaymentEvents {
     if (msg.type === 'payment.code_rejected')
       return (await setTriesLeft(trx, msg.orderId, msg.attempt, msg.triesLeft ?? 0, now)) ? 'applied' : 'ignored';
     const order = await findOrder(trx, msg.orderId);
-    if (!order) return msg.type === 'payment.completed' ? 'rejected' : 'ignored';
+    if (!order) {
+      if (msg.type !== 'payment.completed') return 'ignored';
+      await contestedStore.record(
+        trx,
+        msg,
+        'payment_for_unknown_order',
+        'a payment for an order the back-end does not have',
+        now,
+      );
+      return 'rejected';
+    }
     const result = await this.paymentEffect(trx, order, msg, now, fulfilQueued);
     await orderTimeline.add(trx, order.id, now, 'message', `${msg.type} ${result}`, {
       messageId: msg.messageId,
@@ -154,7 +165,11 @@ export class PaymentEvents {
       );
       return failed ? 'applied' : 'ignored';
     }
-    if (Number(order.amount_minor) !== msg.amountMinor || order.currency !== msg.currency) return 'rejected';
+    if (Number(order.amount_minor) !== msg.amountMinor || order.currency !== msg.currency) {
+      const detail = `the payment is ${msg.amountMinor} ${msg.currency}, the order ${order.amount_minor} ${order.currency}`;
+      await contestedStore.record(trx, msg, 'payment_amount_mismatch', detail, now);
+      return 'rejected';
+    }
     if (order.payment_id === msg.paymentId) return 'applied';
     // A rail's QR payment is taken whatever phone attempt was pending (the payment server released it when
     // the scan settled): no attempt guard, only an open order. Its channel becomes `scan`.
@@ -166,7 +181,12 @@ export class PaymentEvents {
       paid_source: msg.source ?? null,
       ...(msg.channel === 'scan' ? { channel: 'scan' as const, tries_left: null } : {}),
     });
-    if (!paid) return 'rejected';
+    if (!paid) {
+      // A second capture of a paid order is in the provider's statement, which reconciliation compares.
+      if (!order.payment_id)
+        await contestedStore.record(trx, msg, 'payment_for_ended_order', `the order was ${order.status}`, now);
+      return 'rejected';
+    }
     // With a provisioning URL, the order.paid event (whose delivery there is the provisioning) replaces tvpay's own.
     if (!this.fulfilment) {
       const id = this.random.id('obx');

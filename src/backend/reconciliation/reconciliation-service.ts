@@ -6,6 +6,7 @@ import type { Log } from '../../lib/log.ts';
 import { findOrder } from '../orders/order-store.ts';
 import type { PaymentProvider } from '../payments/payment-provider.ts';
 import type { PaymentEvents } from '../payments/payment-events.ts';
+import { contestedStore, type ContestedKind } from '../payments/contested-store.ts';
 import { refundStore } from '../refunds/refund-store.ts';
 import type { BackendDb } from '../schema.ts';
 
@@ -27,7 +28,12 @@ export type MismatchKind =
   | 'paid_at_provider_only'
   | 'missing_at_provider'
   | 'second_payment'
-  | 'refund_amount_mismatch';
+  | 'refund_amount_mismatch'
+  | 'refund_at_provider_only'
+  | ContestedKind;
+
+/** The ids of the messages reconciliation makes itself (repairMessage); what they contest it reports at once. */
+const REPAIR_PREFIX = 'msg_rec_';
 
 /** An order waits for its payment this long before it is checked against the provider. */
 const STALE_MS = 5 * 60 * 1000;
@@ -100,6 +106,16 @@ export class ReconciliationService {
           detail: 'the back-end has this payment, the provider’s statement of the day does not',
         });
     }
+    // Messages of the day that repeated or contradicted what was applied, answered without effect.
+    for (const c of await contestedStore.receivedBetween(this.deps.db, start, end)) {
+      if (c.message_id.startsWith(REPAIR_PREFIX)) continue;
+      report.mismatches.push({
+        kind: c.kind as ContestedKind,
+        orderId: c.order_id,
+        paymentId: c.payment_id,
+        detail: c.detail,
+      });
+    }
     await this.deps.db
       .insertInto('reconciliations')
       .values({ id: this.deps.random.id('rec'), date, ran_at: report.ranAt, report: JSON.stringify(report) })
@@ -170,7 +186,13 @@ export class ReconciliationService {
     const answer = await this.deps.payments.apply(this.repairMessage('refund.succeeded', row, 0));
     if (answer.result === 'applied')
       report.repaired.push({ orderId: row.order_id, paymentId: row.payment_id, action: 'applied_refund' });
-    else report.matched++;
+    else
+      report.mismatches.push({
+        kind: 'refund_at_provider_only',
+        orderId: row.order_id,
+        paymentId: row.payment_id,
+        detail: `the provider refunded ${row.amount_minor} (refund ${row.refund_id}); the back-end did not take it, as it contradicts what was applied`,
+      });
   }
 
   /** The message the provider would have sent, with an id derived from what it tells, so repairs are applied once. */
@@ -181,7 +203,7 @@ export class ReconciliationService {
   ): PaymentEvent {
     const isRefund = type === 'refund.succeeded';
     return {
-      messageId: `msg_rec_${isRefund ? row.refund_id : row.payment_id}`.slice(0, 64),
+      messageId: `${REPAIR_PREFIX}${isRefund ? row.refund_id : row.payment_id}`.slice(0, 64),
       type,
       ...(isRefund ? { refundId: row.refund_id } : {}),
       orderId: row.order_id,

@@ -71,6 +71,16 @@ export const refundStore = {
     return db.selectFrom('refunds').selectAll().where('id', '=', id).executeTakeFirst();
   },
 
+  /** The refund tvpay made of a payment by itself (at most one: `refunds_one_automatic_per_payment`). */
+  async automaticOfPayment(db: BackendDb, paymentId: string): Promise<RefundRow | undefined> {
+    return db
+      .selectFrom('refunds')
+      .selectAll()
+      .where('payment_id', '=', paymentId)
+      .where('initiated_by', '<>', 'admin')
+      .executeTakeFirst();
+  },
+
   async ofOrder(db: BackendDb, orderId: string): Promise<RefundRow[]> {
     return db
       .selectFrom('refunds')

@@ -14,7 +14,9 @@ import { orderTimeline } from '../orders/order-timeline.ts';
 import { toAdminOrder } from '../orders/order-view.ts';
 import type { PaymentProvider } from '../payments/payment-provider.ts';
 import type { BackendDb } from '../schema.ts';
+import type { SubscriptionsService } from '../subscriptions/subscriptions-service.ts';
 import type { WebhooksService } from '../webhooks/webhooks-service.ts';
+import { contestedStore, type ContestedKind } from '../payments/contested-store.ts';
 import { refundStore, type RefundRow } from './refund-store.ts';
 
 /** Asks the payment server for a refund (at least once; it makes each refund once). */
@@ -43,6 +45,8 @@ export interface RefundsDeps {
   random: RandomSource;
   clock: Clock;
   kick: () => void;
+  /** A full refund ends the subscription the order started or renewed. */
+  subscriptions: Pick<SubscriptionsService, 'refundedIn'>;
 }
 
 /**
@@ -143,51 +147,89 @@ export class RefundsService {
    * Applies a refund's outcome inside the inbox transaction (so once). A
    * refund the back-end never asked for is one the payment server made by
    * itself: a payment this back-end refused (its order had ended) went back.
+   * An outcome that contradicts what was applied (a second refund of one
+   * payment, the other outcome of a finished refund, a refund of the payment
+   * the order took that nobody asked for) changes nothing: it is kept for the
+   * day's reconciliation, and answered so that it is not retried for ever.
    */
   async settle(trx: BackendDb, msg: PaymentEvent, now: Date): Promise<'applied' | 'ignored'> {
-    const { webhooks } = this.deps;
     if (!msg.refundId) return 'ignored';
-    let refund = await refundStore.byId(trx, msg.refundId);
+    const refund = await refundStore.byId(trx, msg.refundId);
     const order = await findOrder(trx, msg.orderId);
-    if (!refund) {
-      if (msg.type !== 'refund.succeeded') return 'ignored';
-      refund = {
-        id: msg.refundId,
-        order_id: msg.orderId,
-        payment_id: msg.paymentId,
-        amount_minor: msg.amountMinor,
-        currency: msg.currency,
-        reason: 'The order had ended when the payment arrived, so it went back by itself.',
+    if (!refund) return this.settleUnasked(trx, msg, order, now);
+    return this.settleAsked(trx, msg, refund, order, now);
+  }
+
+  /** An outcome of a refund the back-end has no record of. */
+  private async settleUnasked(
+    trx: BackendDb,
+    msg: PaymentEvent,
+    order: OrderRow | undefined,
+    now: Date,
+  ): Promise<'applied' | 'ignored'> {
+    const contest = async (kind: ContestedKind, detail: string) => {
+      await contestedStore.record(trx, msg, kind, detail, now);
+      return 'ignored' as const;
+    };
+    if (msg.type !== 'refund.succeeded')
+      return contest(
+        'unknown_refund',
+        'the payment server reported the failure of a refund the back-end never asked for',
+      );
+    if (order && order.payment_id === msg.paymentId)
+      return contest('refund_not_asked', 'the payment server refunded the payment this order took, unasked');
+    const earlier = await refundStore.automaticOfPayment(trx, msg.paymentId);
+    if (earlier)
+      return contest('second_refund_outcome', `the payment had already gone back by itself (refund ${earlier.id})`);
+    const refund: RefundRow = {
+      id: msg.refundId!,
+      order_id: msg.orderId,
+      payment_id: msg.paymentId,
+      amount_minor: msg.amountMinor,
+      currency: msg.currency,
+      reason: 'The order had ended when the payment arrived, so it went back by itself.',
+      status: 'succeeded',
+      failure_code: null,
+      initiated_by: 'late_payment',
+      created_at: now.toISOString(),
+      completed_at: msg.at,
+    };
+    await refundStore.insert(trx, refund);
+    if (order) {
+      await refundStore.addRefunded(trx, order.id, msg.amountMinor, now);
+      await orderTimeline.add(trx, order.id, now, 'refund', `late payment of ${msg.amountMinor} refunded`, {
+        refundId: refund.id,
+        paymentId: msg.paymentId,
+        amountMinor: msg.amountMinor,
         status: 'succeeded',
-        failure_code: null,
-        initiated_by: 'late_payment',
-        created_at: now.toISOString(),
-        completed_at: msg.at,
-      };
-      await refundStore.insert(trx, refund);
-      if (order) {
-        await refundStore.addRefunded(trx, order.id, msg.amountMinor, now);
-        await orderTimeline.add(trx, order.id, now, 'refund', `late payment of ${msg.amountMinor} refunded`, {
-          refundId: refund.id,
-          paymentId: msg.paymentId,
-          amountMinor: msg.amountMinor,
-          status: 'succeeded',
-        });
-      }
-      await webhooks.emit(trx, 'refund.succeeded', toRefund(refund), msg.orderId, now);
-      return 'applied';
+      });
     }
+    await this.deps.webhooks.emit(trx, 'refund.succeeded', toRefund(refund), msg.orderId, now);
+    return 'applied';
+  }
+
+  /** An outcome of a refund the back-end asked for: applied once; the other outcome after it is contested. */
+  private async settleAsked(
+    trx: BackendDb,
+    msg: PaymentEvent,
+    refund: RefundRow,
+    order: OrderRow | undefined,
+    now: Date,
+  ): Promise<'applied' | 'ignored'> {
+    const { webhooks } = this.deps;
     const succeeded = msg.type === 'refund.succeeded';
-    if (
-      !(await refundStore.finish(
-        trx,
-        refund.id,
-        succeeded ? 'succeeded' : 'failed',
-        succeeded ? null : (msg.failureCode ?? 'REFUND_FAILED'),
-        now,
-      ))
-    )
+    const to = succeeded ? 'succeeded' : 'failed';
+    if (!(await refundStore.finish(trx, refund.id, to, succeeded ? null : (msg.failureCode ?? 'REFUND_FAILED'), now))) {
+      if (refund.status !== to)
+        await contestedStore.record(
+          trx,
+          msg,
+          'contradicting_refund_outcome',
+          `the refund had already ${refund.status}; this message says it ${to}`,
+          now,
+        );
       return 'ignored';
+    }
     const done = (await refundStore.byId(trx, refund.id))!;
     await orderTimeline.add(trx, refund.order_id, now, 'refund', `refund of ${refund.amount_minor} ${done.status}`, {
       refundId: refund.id,
@@ -210,6 +252,7 @@ export class RefundsService {
   private async markRefunded(trx: BackendDb, order: OrderRow, refund: RefundRow, now: Date): Promise<void> {
     const failure = refund.initiated_by === 'fulfilment_failed' ? { failure_code: 'FULFILMENT_FAILED' } : {};
     if (!(await moveOrder(trx, order.id, 'refunded', now, failure))) return;
+    await this.deps.subscriptions.refundedIn(trx, order, now);
     if (order.fulfilled_at)
       await takeBackDays(
         trx,

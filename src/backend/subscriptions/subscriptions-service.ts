@@ -15,6 +15,7 @@ import {
   renewalFailedSms,
   renewalNoticeSms,
   subscriptionCancelledSms,
+  subscriptionRefundedSms,
   type Locale,
 } from '../../sms/templates.ts';
 import { findOrder, insertOrder, setSubscription, type OrderRow } from '../orders/order-store.ts';
@@ -238,7 +239,7 @@ export class SubscriptionsService {
         channel: 'renewal',
         payer_phone: s.payer_phone,
         attempt: 1,
-        link_token: this.deps.random.token(),
+        link_token_sealed: '',
         failure_code: null,
         payment_id: null,
         created_at: now.toISOString(),
@@ -360,6 +361,26 @@ export class SubscriptionsService {
     });
     this.deps.kick();
     return cancelled;
+  }
+
+  /**
+   * Inside the transaction that refunded an order in full: the subscription it started or renewed ends
+   * (`cancelled`) and the payer is told, so nothing paid back is charged again a period later. A partial
+   * refund is not a full one and leaves it as it is.
+   */
+  async refundedIn(trx: BackendDb, order: OrderRow, now: Date): Promise<void> {
+    if (!order.subscription_id) return;
+    const s = await subscriptionStore.byId(trx, order.subscription_id);
+    if (!s || !(await subscriptionStore.cancel(trx, s.id, now.toISOString()))) return;
+    const { locale, payee } = this.deps.options;
+    await this.text(
+      trx,
+      'cancelled',
+      s.payer_phone,
+      subscriptionRefundedSms(locale, { product: s.title, payee }),
+      s.id,
+    );
+    await this.emit(trx, 'subscription.cancelled', s.id, now);
   }
 
   private async cancelIn(trx: BackendDb, s: SubscriptionRow): Promise<boolean> {

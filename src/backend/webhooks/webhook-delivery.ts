@@ -10,6 +10,7 @@ import { signatureHeader } from './signature.ts';
 import { webhookStore, type EventRow } from './webhook-store.ts';
 import { UrlSlots } from './url-slots.ts';
 import { FULFILMENT_TARGET } from './webhooks-service.ts';
+import { AddressForbiddenError, guardedAgents, hostKind, isForbidden } from './url-guard.ts';
 
 /** Deliveries in flight to one URL at most: a slow receiver holds up only its own deliveries. */
 const PER_URL_IN_FLIGHT = 16;
@@ -35,6 +36,8 @@ export interface WebhookDeliveryDeps {
   encryptionKey: string;
   log: Log;
   fulfilment: FulfilmentHooks | undefined;
+  /** TVPAY_WEBHOOK_ALLOW_PRIVATE: webhooks may reach loopback and private addresses (never the fulfilment URL's concern). */
+  allowPrivate: boolean;
 }
 
 /**
@@ -47,8 +50,12 @@ export interface WebhookDeliveryDeps {
  */
 export class WebhookDelivery {
   private readonly slots = new UrlSlots(PER_URL_IN_FLIGHT, SLOT_WAIT_MS);
+  /** Connections to webhook receivers, each checked at its DNS lookup; the fulfilment URL uses the default ones. */
+  private readonly agents;
 
-  constructor(private readonly deps: WebhookDeliveryDeps) {}
+  constructor(private readonly deps: WebhookDeliveryDeps) {
+    this.agents = guardedAgents(deps.allowPrivate);
+  }
 
   async deliver({ deliveryId, since }: { deliveryId: string; since: string }): Promise<void> {
     const delivery = await webhookStore.delivery(this.deps.db, deliveryId);
@@ -79,7 +86,7 @@ export class WebhookDelivery {
       );
     let status: number | null = null;
     try {
-      status = await this.post(target.url, target.secret, event);
+      status = await this.post(target, event);
     } finally {
       this.slots.release(target.url);
     }
@@ -117,12 +124,23 @@ export class WebhookDelivery {
       : undefined;
   }
 
-  /** The status the receiver answered, or null when it did not answer within 10 s (or could not be reached). */
-  private async post(url: string, secret: string, event: EventRow): Promise<number | null> {
+  /**
+   * The status the receiver answered, or null when it did not answer within 10 s, could not be reached, or
+   * is (or resolves to) an address webhooks may not reach: then nothing is sent, and what is recorded
+   * (null) is the same whether anything listens there or not.
+   */
+  private async post(
+    { url, secret, fulfilment }: { url: string; secret: string; fulfilment: boolean },
+    event: EventRow,
+  ): Promise<number | null> {
     const body = `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"createdAt":${JSON.stringify(event.created_at)},"data":${event.data}}`;
     try {
+      // An address written in the URL is connected to without a lookup: it is checked here.
+      const literal = fulfilment ? undefined : hostKind(new URL(url).hostname);
+      if (isForbidden(literal, this.deps.allowPrivate)) throw new AddressForbiddenError(literal!);
       const answer = await httpCall(url, {
         method: 'POST',
+        ...(fulfilment ? {} : { agents: this.agents }),
         body,
         timeoutMs: WEBHOOK_TIMEOUT_MS,
         headers: {
@@ -136,7 +154,9 @@ export class WebhookDelivery {
         },
       });
       return answer.status;
-    } catch {
+    } catch (err) {
+      if (err instanceof AddressForbiddenError)
+        this.deps.log.warn({ eventId: event.id, kind: err.kind }, 'webhook delivery refused: forbidden address');
       return null;
     }
   }

@@ -8,6 +8,7 @@ import { seal } from '../../lib/sealed.ts';
 import type { BackendDb } from '../schema.ts';
 import { EVENT_TYPES, isEventType, type EventType } from './event-types.ts';
 import { webhookStore, type DeliveryRow, type WebhookRow } from './webhook-store.ts';
+import { forbiddenKindOf } from './url-guard.ts';
 
 /** One delivery of one event to one receiver; `since` is when its 3 days of retries began. */
 export const WEBHOOK_TOPIC = topic<{ deliveryId: string; since: string }>('webhook.deliver');
@@ -55,6 +56,8 @@ export interface WebhooksServiceDeps {
   encryptionKey: string;
   /** With a provisioning URL configured, `order.paid` also goes there. */
   fulfilment: boolean;
+  /** TVPAY_WEBHOOK_ALLOW_PRIVATE: webhooks may reach loopback and private addresses. */
+  allowPrivate: boolean;
 }
 
 /**
@@ -69,6 +72,16 @@ export class WebhooksService {
   async register(url: string, events: string[]): Promise<Webhook & { secret: string }> {
     const problem = urlProblem(url);
     if (problem) throw new DomainError('WEBHOOK_URL_INVALID', problem);
+    const forbidden = await forbiddenKindOf(new URL(url), this.deps.allowPrivate);
+    if (forbidden)
+      throw new DomainError(
+        'WEBHOOK_URL_FORBIDDEN',
+        `The URL's host is or resolves to a ${forbidden} address, which webhooks may not reach; ` +
+          'give a receiver on a public address' +
+          (forbidden === 'loopback' || forbidden === 'private'
+            ? ' (or ask the operator to set TVPAY_WEBHOOK_ALLOW_PRIVATE=1 for receivers inside its network).'
+            : '.'),
+      );
     const unknown = events.filter((e) => e !== '*' && !isEventType(e));
     if (unknown.length)
       throw new DomainError(

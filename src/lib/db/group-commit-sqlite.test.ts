@@ -130,6 +130,33 @@ describe('group commit on SQLite', () => {
     await s.db.destroy();
   });
 
+  it('shows each acknowledged unit to the read right after it, with many units in flight and the WAL checkpointed', async () => {
+    const s = await store();
+    const pad = 'x'.repeat(3000); // 20 writers x 100 units x 3 KB: several automatic checkpoints of the WAL
+    const stale: string[] = [];
+    const writer = async (w: number) => {
+      await s.db.insertInto('items').values({ id: w, note: '0' }).execute();
+      for (let k = 1; k <= 100; k++) {
+        await inTransaction(s.db, async (trx) => {
+          await trx
+            .updateTable('items')
+            .set({ note: String(k) })
+            .where('id', '=', w)
+            .execute();
+          await trx
+            .insertInto('items')
+            .values({ id: 1000 + w * 1000 + k, note: pad })
+            .execute();
+        });
+        const row = await s.db.selectFrom('items').select('note').where('id', '=', w).executeTakeFirstOrThrow();
+        if (row.note !== String(k)) stale.push(`writer ${w} wrote ${k} and read ${row.note}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 20 }, (_, w) => writer(w + 1)));
+    assert.deepEqual(stale, [], 'the reader connection saw every acknowledged unit');
+    await s.db.destroy();
+  });
+
   it('settles a failed write only once its batch committed, so a read after it sees the row it collided with', async () => {
     const s = await store();
     const first = inTransaction(s.db, (trx) => trx.insertInto('items').values({ id: 5, note: 'winner' }).execute());

@@ -60,6 +60,10 @@ export function openDatabase<DB>(
     // An idle connection that PostgreSQL closed (a restart, a terminated backend) must not crash the
     // process: the pool drops it and opens a new one on the next query.
     pool.on('error', (err) => onIdleError?.(err));
+    // The pool listens for errors of idle clients only: one PostgreSQL ends while a request holds it (between
+    // the statements of a transaction) emitted 'error' with no listener, which killed the process. Each client
+    // keeps a listener of its own; the request's next statement fails (503), and the pool drops the client.
+    pool.on('connect', (client) => client.on('error', (err) => onIdleError?.(err)));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy(), onCommit: () => {} };
   }

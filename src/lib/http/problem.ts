@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isConnectionLost } from '../db/connection-lost.ts';
 import { DomainError } from '../errors.ts';
 import { ERROR_CATALOGUE, type ErrorCode, type ErrorKind } from '../error-catalogue.ts';
 
@@ -97,17 +98,31 @@ export function toProblem(err: FastifyError | DomainError | Error): Problem {
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
     return problem(fe.statusCode, 'BAD_REQUEST', 'The request could not be understood.');
   }
+  if (isConnectionLost(err))
+    return problem(
+      503,
+      'STORAGE_UNAVAILABLE',
+      `The connection to the database was lost while answering; nothing was confirmed. Retry in ${STORAGE_RETRY_SECONDS} seconds (with the same Idempotency-Key, if you sent one).`,
+      { retryAfterSeconds: STORAGE_RETRY_SECONDS },
+    );
   return problem(500, 'INTERNAL', 'Something went wrong on our side; it has been logged.');
 }
 
+/** How long a caller waits after a lost database connection: the pool opens a new one at the next request. */
+const STORAGE_RETRY_SECONDS = 2;
+
 export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
-  if (p.status === 429 && typeof p.retryAfterSeconds === 'number')
+  if ((p.status === 429 || p.status === 503) && typeof p.retryAfterSeconds === 'number')
     reply.header('retry-after', String(p.retryAfterSeconds));
   return reply.code(p.status).type('application/problem+json; charset=utf-8').send(p);
 }
 
 export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const p = toProblem(err);
+  if (p.code === 'STORAGE_UNAVAILABLE') {
+    request.log.warn({ err: err.message, requestId: request.id }, 'the database connection was lost during a request');
+    return sendProblem(reply, { ...p, requestId: request.id });
+  }
   if (p.status >= 500) {
     // The operator finds the logged error by the id the caller was given.
     request.log.error({ err, requestId: request.id }, 'unhandled error');

@@ -3,7 +3,7 @@ import { formatPrice } from '../../lib/money-format.ts';
 import { maskPhone } from '../../lib/phone.ts';
 import { formatTime } from '../../lib/time-format.ts';
 import { orderRef, type PaySource } from '../../sms/templates.ts';
-import type { Checkout, PayOptions } from './checkout-service.ts';
+import type { Checkout, MerchantRefund, PayOptions } from './checkout-service.ts';
 
 export type PageLang = 'zh-CN' | 'en';
 
@@ -59,6 +59,10 @@ const T = {
     paid: '支付成功，电视上的内容已开通。',
     closed: '这笔订单已关闭，无法支付。',
     refunded: '这笔订单在付款时已结束（已取消或已过期），款项已原路退回，未扣款。',
+    merchantRefunded: (amount: string) => `这笔订单已付款，之后商户已退款${amount}，款项已原路退回。`,
+    refundAmount: '退款金额',
+    refundedTo: '退回至',
+    refundedAt: '退款时间',
     confirming: '已付款，正在等待商户确认。如订单已结束，款项将原路退回。',
     noAccount: (payee: string) => `这个号码在${payee}还没有钱包，无法在此支付。请在电视上换一个已开通钱包的手机号。`,
     insufficient: '余额不足',
@@ -114,6 +118,11 @@ const T = {
     closed: 'This order is closed and can no longer be paid.',
     refunded:
       'This order had already ended (cancelled or expired) when you paid, so the money went back to where it came from.',
+    merchantRefunded: (amount: string) =>
+      `This order was paid, then refunded by the merchant: ${amount} went back to where it was paid from.`,
+    refundAmount: 'Refunded',
+    refundedTo: 'Refunded to',
+    refundedAt: 'Refunded at',
     confirming: 'Paid; waiting for the merchant to confirm. If the order had ended, the money goes back by itself.',
     noAccount: (payee: string) =>
       `This number has no wallet at ${payee}, so it cannot pay here. On the TV, try another number that has one.`,
@@ -200,12 +209,23 @@ function railForms(lang: PageLang, token: string, rails: readonly RailChoice[]):
 }
 
 /** What paid, as the receipt names it: the wallet, the card by its last four digits, or the rail. */
-function paidByText(lang: PageLang, paid: PaidWith): string {
+function paidByText(lang: PageLang, paid: Pick<PaidWith, 'source' | 'cardLast4'>): string {
   const t = T[lang];
   if (paid.source === 'card') return t.cardNamed(paid.cardLast4 ?? '');
   if (paid.source === 'alipay') return lang === 'zh-CN' ? '支付宝' : 'Alipay';
   if (paid.source === 'wechatpay') return lang === 'zh-CN' ? '微信支付' : 'WeChat Pay';
   return t.wallet;
+}
+
+/** A paid order the merchant then refunded: what went back, where to and when, under the order's number. */
+function merchantRefunded(lang: PageLang, c: Checkout, r: MerchantRefund, timeZone: string): Html {
+  const t = T[lang];
+  const amount = money(r.amountMinor, r.currency);
+  return html`<div class="error" role="status" data-outcome="merchant-refunded">${t.merchantRefunded(amount)}</div>
+<div class="card" data-testid="receipt"><div class="row"><span>${t.orderNo}</span><strong>${orderRef(c.order_id)}</strong></div>
+<div class="row"><span>${t.refundAmount}</span><span>${amount}</span></div>
+<div class="row"><span>${t.refundedTo}</span><span>${paidByText(lang, { source: r.source, cardLast4: r.cardLast4 })}</span></div>
+<div class="row"><span>${t.refundedAt}</span><span>${formatTime(r.refundedAt, lang, timeZone)}</span></div></div>`;
 }
 
 /** The quick-pay consent: a box of its own, unticked, with the agreement a tap away; never one of the ways to pay. */
@@ -224,6 +244,7 @@ export const checkoutPages = {
       payable: boolean;
       notice?: PageNotice;
       paidWith?: PaidWith | null;
+      merchantRefund?: MerchantRefund | null;
       timeZone?: string;
       rails?: readonly RailChoice[];
     },
@@ -236,6 +257,9 @@ export const checkoutPages = {
         token,
         success(lang, c, o.notice?.code === 'CONFIRMING', o.paidWith ?? null, o.timeZone ?? 'Asia/Shanghai'),
       );
+    // Paid, then refunded in full by the merchant (an operator's refund, or a provisioning that never came).
+    if (c.status === 'closed' && c.paid_payment_id && o.merchantRefund)
+      return shell(lang, c, token, merchantRefunded(lang, c, o.merchantRefund, o.timeZone ?? 'Asia/Shanghai'));
     // A payment that captured while the order was ending is refused by the merchant and refunded.
     if (c.status === 'closed' && c.paid_payment_id)
       return shell(lang, c, token, html`<div class="error" role="status" data-outcome="refunded">${t.refunded}</div>`);

@@ -147,6 +147,7 @@ export function checkoutRoutes(
             payable: false,
             notice,
             paidWith: await checkout.paidWith(c),
+            merchantRefund: c.status === 'closed' ? await checkout.merchantRefund(c) : null,
             timeZone: options.timeZone,
           }),
         );

@@ -11,6 +11,8 @@ import { accountStore } from '../accounts/account-store.ts';
 import { newPayment, paymentStore } from '../payments/payment-store.ts';
 import type { PaymentParts } from '../payments/payments-service.ts';
 import { receiptLabels } from '../payments/receipts.ts';
+import { refundStore } from '../refunds/refund-store.ts';
+import { lateRefundId } from '../refunds/refunds-service.ts';
 import { checkoutStore, type Checkout } from './checkout-store.ts';
 import { codeSendBuckets, type CodeSendRules } from '../confirmations/code-send-limits.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
@@ -33,6 +35,15 @@ export interface CheckoutOptions extends CodeSendRules {
   maxWrongCodes: number;
   smsFrom: string;
   locale: Locale;
+}
+
+/** What the merchant refunded of a paid checkout, and where it went (the source it was paid from). */
+export interface MerchantRefund {
+  amountMinor: number;
+  currency: string;
+  refundedAt: string;
+  source: PaySource;
+  cardLast4: string | null;
 }
 
 /** How long a page payment waits for the merchant's verdict before it answers "confirming". */
@@ -178,6 +189,30 @@ export class CheckoutService {
     if (!payment?.completed_at) return null;
     const labels = await receiptLabels(this.deps.db, payment.order_id, payment.source, payment.account_id);
     return { paidAt: payment.completed_at, source: labels.source, cardLast4: labels.cardLast4 };
+  }
+
+  /**
+   * What the merchant gave back of the payment that paid a checkout, for the page of a paid order that
+   * was then refunded; null when nothing was, or when the only refund is the payment server's own (the
+   * order had ended when the payment arrived: the page says that instead).
+   */
+  async merchantRefund(checkout: Checkout): Promise<MerchantRefund | null> {
+    const paymentId = checkout.paid_payment_id;
+    if (!paymentId) return null;
+    const refunds = (await refundStore.ofOrder(this.deps.db, checkout.order_id)).filter(
+      (r) => r.payment_id === paymentId && r.status === 'succeeded',
+    );
+    if (refunds.length === 0 || refunds.some((r) => r.id === lateRefundId(paymentId))) return null;
+    const payment = await paymentStore.byId(this.deps.db, paymentId);
+    if (!payment) return null;
+    const labels = await receiptLabels(this.deps.db, payment.order_id, payment.source, payment.account_id);
+    return {
+      amountMinor: refunds.reduce((sum, r) => sum + Number(r.amount_minor), 0),
+      currency: payment.currency,
+      refundedAt: refunds.at(-1)!.created_at,
+      source: labels.source,
+      cardLast4: labels.cardLast4,
+    };
   }
 
   /** What the proven phone can pay with. */
