@@ -19,7 +19,7 @@ import { smsAdminRoutes, smsBudgetRoute } from '../sms/sms-admin-routes.ts';
 import { smsLog } from '../sms/sms-log.ts';
 import { accountsRoutes } from './accounts/accounts-routes.ts';
 import { AccountsService } from './accounts/accounts-service.ts';
-import { checkoutRoutes } from './checkout/checkout-routes.ts';
+import { checkoutRoutes, type CheckoutRails } from './checkout/checkout-routes.ts';
 import { CheckoutService, POSSESSION_SMS_TOPIC } from './checkout/checkout-service.ts';
 import { CodeSmsSender } from './confirmations/code-sms-sender.ts';
 import { ReplyService } from './confirmations/reply-service.ts';
@@ -43,7 +43,8 @@ import { testClockRoutes, type TestClock } from '../lib/http/test-clock-routes.t
 import { PAYSERVER_COUNTED, payserverMigrations, type PayserverTables } from './schema.ts';
 import { railRegistry, type RailRegistry } from './rails/registry.ts';
 import { RailPayments } from './rails/rail-payments.ts';
-import { railInternalRoutes, railNotifyRoutes } from './rails/rails-routes.ts';
+import { railAdminRoutes, railInternalRoutes, railNotifyRoutes } from './rails/rails-routes.ts';
+import { reconcile } from './rails/reconciliation.ts';
 import { RAIL_CLOSE_TOPIC, RAIL_LATE_REFUND_TOPIC, RAIL_REFUND_TOPIC } from './rails/rail-topics.ts';
 import { RailRefunds } from './refunds/rail-refunds.ts';
 import { paymentStore } from './payments/payment-store.ts';
@@ -110,6 +111,7 @@ export async function buildPayserver(deps: PayserverDeps) {
     budget,
     options: {
       regions: config.phoneRegions,
+      railsOn: (deps.rails?.on.length ?? 0) > 0,
       codeTtlSeconds: config.codeTtlSeconds,
       codeSendsPerPhone,
       codeSendsPerDevice,
@@ -280,6 +282,9 @@ export async function buildPayserver(deps: PayserverDeps) {
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
     if (deps.testClock) testClockRoutes(admin, deps.testClock, dueNow);
     statementRoutes(admin, db, config.businessTimeZone);
+    railAdminRoutes(admin, (rail, date) =>
+      reconcile({ db, rails, payments: railPayments, timeZone: config.businessTimeZone }, rail, date),
+    );
   });
   statementInternalRoute(app, db, config.businessTimeZone, signed);
   internalRoutes(app, { accounts, payments, refunds, renewals, regions: config.phoneRegions, signed });
@@ -294,7 +299,10 @@ export async function buildPayserver(deps: PayserverDeps) {
     count: metrics.count,
   });
   await cookieScope(app, (pages) => {
-    checkoutRoutes(pages, checkout, { timeZone: config.businessTimeZone });
+    checkoutRoutes(pages, checkout, {
+      timeZone: config.businessTimeZone,
+      ...(rails.on.length ? { rails: checkoutRails(rails, railPayments, config) } : {}),
+    });
     payserverConsole(pages, {
       adminToken: secrets.adminToken,
       random,
@@ -342,4 +350,17 @@ export async function buildPayserver(deps: PayserverDeps) {
       },
     },
   });
+}
+
+/** What the checkout page needs of the rails that are on. */
+function checkoutRails(rails: RailRegistry, railPayments: RailPayments, config: Readonly<Config>): CheckoutRails {
+  const devRail = rails.on.some((r) => r.mode === 'dev');
+  return {
+    choices: rails.on.map((r) => ({ rail: r.name, title: r.title, dev: r.mode === 'dev' })),
+    // The rails' payment pages are on https; a development gateway's on the carrier's server.
+    formActions: ['https:', ...(devRail ? [new URL(config.publicUrls.carrier).origin] : [])],
+    publicUrl: config.publicUrls.payserver,
+    startPage: (checkout, rail, page) => railPayments.startPage(checkout, rail, page),
+    returned: (orderId) => railPayments.returned(orderId),
+  };
 }

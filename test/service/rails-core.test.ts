@@ -7,22 +7,13 @@ import { eventually } from '../support/eventually.ts';
 import { createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
 import { TestRail } from '../support/test-rail.ts';
+import { freshServiceDatabases, pgSkip } from '../support/pg.ts';
 
 const PHONE = '8613800138000';
 const alipay = new TestRail('alipay');
 const wechatpay = new TestRail('wechatpay');
 let sys: TestSystem;
-before(async () => {
-  sys = await testSystem(
-    {
-      TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
-      TVPAY_LIMIT_CODES_PER_PHONE: '1000',
-      TVPAY_LIMIT_ORDERS_PER_DEVICE: '1000',
-    },
-    { rails: [alipay, wechatpay] },
-  );
-});
-after(() => sys.close());
+const pgSkipped = await pgSkip();
 
 /** A signed request of the back-end to the payment server's internal API. */
 async function internal(method: 'GET' | 'POST', path: string, body?: unknown) {
@@ -98,229 +89,279 @@ async function snapshot(orderId: string) {
 const tradeOf = (outTradeNo: string) =>
   db().selectFrom('rail_trades').selectAll().where('out_trade_no', '=', outTradeNo).executeTakeFirstOrThrow();
 
-describe('money rails in the payment server', () => {
-  it('lists the rails that are on to the back-end, and only to it', async () => {
-    const res = await internal('GET', '/internal/v1/rails');
-    assert.equal(res.statusCode, 200, res.body);
-    assert.deepEqual(
-      res.json().map((r: { rail: string }) => r.rail),
-      ['alipay', 'wechatpay'],
-    );
-    const unsigned = await sys.payserver.app.inject({ method: 'GET', url: '/internal/v1/rails' });
-    assert.equal(unsigned.statusCode, 401);
-  });
-
-  it('pays an order by scan once: the same QR while valid, the notification settles it, a replay changes nothing', async () => {
-    const { tv, orderId } = await openOrder();
-    const first = await scan(orderId, 'alipay');
-    assert.equal(first.statusCode, 200, first.body);
-    const again = await scan(orderId, 'alipay');
-    assert.equal(again.json().qrText, first.json().qrText);
-    assert.deepEqual(alipay.calls.filter((c) => c === 'start:qr').length >= 1, true);
-    const no = outTradeNoOf(first.json().qrText);
-    const raw = alipay.pay(no);
-    const answer = await notify('alipay', raw);
-    assert.deepEqual([answer.statusCode, answer.body], [200, 'success']);
-    const paid = await snapshot(orderId);
-    assert.equal(paid.checkout?.status, 'paid');
-    const winner = paid.payments.find((p) => p.id === paid.checkout?.paid_payment_id);
-    assert.deepEqual([winner?.status, winner?.source], ['captured', 'alipay']);
-    // The phone's code payment that was waiting is released: one order settles once.
-    assert.ok(
-      paid.payments.filter((p) => p.id !== winner?.id).every((p) => p.status === 'released'),
-      "paid.payments.filter((p) => p.id !== winner?.id).every((p) => p.status === 'released')",
-    );
-    await orderStatus(sys, orderId, 'fulfilled', tv);
-    const told = (await db().selectFrom('outbox').select('payload').where('topic', '=', 'notify.backend').execute())
-      .map((m) => JSON.parse(m.payload))
-      .filter((e) => e.orderId === orderId && e.type === 'payment.completed');
-    assert.deepEqual(
-      told.map((e) => [e.paymentId, e.source, e.channel]),
-      [[winner?.id, 'alipay', 'scan']],
-    );
-
-    const replay = await notify('alipay', raw);
-    assert.deepEqual([replay.statusCode, replay.body], [200, 'success']);
-    assert.deepEqual(await snapshot(orderId), paid);
-    assert.equal((await tradeOf(no)).state, 'paid');
-    await sys.walk.assertLedgerSound();
-    const merchant = await db()
-      .selectFrom('ledger_accounts')
-      .selectAll()
-      .where('id', '=', 'la_alipay_CNY')
-      .executeTakeFirstOrThrow();
-    assert.ok(Number(merchant.balance_minor) < 0, 'the clearing account owes what Alipay collected');
-  });
-
-  it('refuses a tampered notification and one with a wrong amount, changing nothing', async () => {
-    const { orderId } = await openOrder();
-    const no = outTradeNoOf((await scan(orderId, 'wechatpay')).json().qrText);
-    const before = await snapshot(orderId);
-    const honest = wechatpay.pay(no);
-    const tampered = {
-      headers: honest.headers,
-      body: Buffer.from(honest.body.toString().replace(/"amountMinor":\d+/, '"amountMinor":1')),
-    };
-    const t = await notify('wechatpay', tampered);
-    assert.notEqual(t.body, 'success');
-    assert.ok(t.statusCode >= 400, 't.statusCode >= 400');
-    const wrongAmount = wechatpay.notification({
-      type: 'trade.paid',
-      outTradeNo: no,
-      providerTradeNo: 'Pforged',
-      amountMinor: 1,
+// The payment server's rail core on each store it runs on (the trades' indexes and upserts are SQL of their own).
+for (const store of ['SQLite', 'PostgreSQL'] as const)
+  describe(`money rails in the payment server on ${store}`, { skip: store === 'PostgreSQL' && pgSkipped }, () => {
+    let drop: (() => Promise<void>) | undefined;
+    before(async () => {
+      const env: Record<string, string> = {
+        TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
+        TVPAY_LIMIT_CODES_PER_PHONE: '1000',
+        TVPAY_LIMIT_ORDERS_PER_DEVICE: '1000',
+      };
+      if (store === 'PostgreSQL') {
+        const pg = await freshServiceDatabases();
+        drop = () => pg.drop();
+        Object.assign(env, pg.env);
+      }
+      sys = await testSystem(env, { rails: [alipay, wechatpay] });
     });
-    const w = await notify('wechatpay', wrongAmount);
-    assert.ok(w.statusCode >= 400 && w.body !== 'success', w.body);
-    const unknownTrade = wechatpay.notification({
-      type: 'trade.paid',
-      outTradeNo: 'tvnotours',
-      providerTradeNo: 'Px',
-      amountMinor: 1,
+    after(async () => {
+      await sys?.close();
+      await drop?.();
     });
-    assert.ok(
-      (await notify('wechatpay', unknownTrade)).statusCode >= 400,
-      "(await notify('wechatpay', unknownTrade)).statusCode >= 400",
-    );
-    assert.deepEqual(await snapshot(orderId), before);
-    assert.equal((await tradeOf(no)).state, 'qr');
-  });
 
-  it('settles a paid trade whose notification was lost by asking the rail', async () => {
-    const { orderId } = await openOrder();
-    const no = outTradeNoOf((await scan(orderId, 'alipay')).json().qrText);
-    alipay.pay(no); // the notification never arrives
-    await sys.advance(11_000);
-    const after = await snapshot(orderId);
-    assert.equal(after.checkout?.status, 'paid');
-    assert.equal((await tradeOf(no)).state, 'paid');
-    const log = await db()
-      .selectFrom('rail_trade_log')
-      .select(['what', 'outcome'])
-      .where('out_trade_no', '=', no)
-      .orderBy('at')
-      .orderBy('id')
-      .execute();
-    assert.deepEqual(
-      log.map((l) => l.what),
-      ['start', 'query', 'query'],
-    );
-  });
-
-  it('settles a start whose answer was unknown by asking, never by starting again', async () => {
-    const { orderId } = await openOrder();
-    const starts = alipay.calls.filter((c) => c.startsWith('start')).length;
-    alipay.script.start.push('unknown');
-    const res = await scan(orderId, 'alipay');
-    assert.equal(res.statusCode, 409);
-    assert.equal(res.json().code, 'RAIL_UNAVAILABLE');
-    const trade = await db()
-      .selectFrom('rail_trades')
-      .selectAll()
-      .where('order_id', '=', orderId)
-      .executeTakeFirstOrThrow();
-    assert.equal(trade.state, 'unknown');
-    alipay.pay(trade.out_trade_no); // the payer paid all the same
-    await sys.advance(11_000);
-    assert.equal((await tradeOf(trade.out_trade_no)).state, 'paid');
-    assert.equal((await snapshot(orderId)).checkout?.status, 'paid');
-    assert.equal(alipay.calls.filter((c) => c.startsWith('start')).length, starts + 1);
-  });
-
-  it('closes the open trades of an order that ends', async () => {
-    const { orderId } = await openOrder();
-    const no = outTradeNoOf((await scan(orderId, 'wechatpay')).json().qrText);
-    const res = await internal('POST', `/internal/v1/orders/${orderId}/close`, {});
-    assert.equal(res.statusCode, 200, res.body);
-    await eventually(async () => assert.equal((await tradeOf(no)).state, 'closed'));
-    assert.equal(wechatpay.trades.get(no)?.state, 'closed');
-    const payment = await db()
-      .selectFrom('payments')
-      .selectAll()
-      .where('id', '=', (await tradeOf(no)).payment_id)
-      .executeTakeFirstOrThrow();
-    assert.equal(payment.status, 'released');
-  });
-
-  it('refuses a scan for an order that ended, and for a rail that is off', async () => {
-    const { orderId } = await openOrder();
-    await internal('POST', `/internal/v1/orders/${orderId}/close`, {});
-    const ended = await scan(orderId, 'alipay');
-    assert.deepEqual([ended.statusCode, ended.json().code], [409, 'ORDER_FINAL']);
-  });
-
-  it('refunds a rail payment in part and then in full through the rail, once per refund id', async () => {
-    const { tv, orderId } = await openOrder();
-    const no = outTradeNoOf((await scan(orderId, 'alipay')).json().qrText);
-    await notify('alipay', alipay.pay(no));
-    await orderStatus(sys, orderId, 'fulfilled', tv);
-    const amount = Number((await tradeOf(no)).amount_minor);
-    const ask = (amountMinor: number, key: string) =>
-      sys.backendAdmin(
-        'POST',
-        `/admin/v1/orders/${orderId}/refunds`,
-        { amountMinor, reason: 'test' },
-        { 'idempotency-key': key },
+    it('lists the rails that are on to the back-end, and only to it', async () => {
+      const res = await internal('GET', '/internal/v1/rails');
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(
+        res.json().map((r: { rail: string }) => r.rail),
+        ['alipay', 'wechatpay'],
       );
-    const part = await ask(100, `k-${no}-1`);
-    assert.ok(part.statusCode < 300, part.body);
-    const rows = () =>
-      db().selectFrom('refunds').selectAll().where('order_id', '=', orderId).orderBy('created_at').execute();
-    await eventually(async () =>
-      assert.deepEqual(
-        (await rows()).map((r) => r.status),
-        ['succeeded'],
-      ),
-    );
-    const rest = await ask(amount - 100, `k-${no}-2`);
-    assert.ok(rest.statusCode < 300, rest.body);
-    await eventually(async () =>
-      assert.deepEqual(
-        (await rows()).map((r) => r.status),
-        ['succeeded', 'succeeded'],
-      ),
-    );
-    const refunds = [...alipay.refunds.values()].filter((r) => r.outTradeNo === no);
-    assert.deepEqual(
-      refunds.map((r) => r.refundMinor),
-      [100, amount - 100],
-    );
-    const payment = await db()
-      .selectFrom('payments')
-      .selectAll()
-      .where('id', '=', (await tradeOf(no)).payment_id)
-      .executeTakeFirstOrThrow();
-    assert.deepEqual([payment.status, Number(payment.refunded_minor)], ['refunded', amount]);
-    await sys.walk.assertLedgerSound();
-    const refundIds = (await rows()).map((r) => r.id).sort();
-    const entries = await db()
-      .selectFrom('journal_entries')
-      .select('ref')
-      .where('kind', '=', 'rail_refund')
-      .where('ref', 'in', refundIds)
-      .execute();
-    assert.deepEqual(entries.map((e) => e.ref).sort(), refundIds);
-  });
-
-  it('refunds in full by itself a second rail payment of an order another rail already paid', async () => {
-    const { orderId } = await openOrder();
-    const ali = outTradeNoOf((await scan(orderId, 'alipay')).json().qrText);
-    const wx = outTradeNoOf((await scan(orderId, 'wechatpay')).json().qrText);
-    const wxPaid = wechatpay.pay(wx); // paid at WeChat Pay a moment before tvpay closes it
-    await notify('alipay', alipay.pay(ali));
-    assert.equal((await notify('wechatpay', wxPaid)).body, 'success');
-    const wxPayment = (await tradeOf(wx)).payment_id;
-    await eventually(async () => {
-      const refund = await db()
-        .selectFrom('refunds')
-        .selectAll()
-        .where('payment_id', '=', wxPayment)
-        .executeTakeFirst();
-      assert.equal(refund?.status, 'succeeded');
+      const unsigned = await sys.payserver.app.inject({ method: 'GET', url: '/internal/v1/rails' });
+      assert.equal(unsigned.statusCode, 401);
     });
-    const c = await db().selectFrom('checkouts').selectAll().where('order_id', '=', orderId).executeTakeFirstOrThrow();
-    assert.equal(c.paid_payment_id, (await tradeOf(ali)).payment_id);
-    assert.deepEqual([...wechatpay.refunds.values()].filter((r) => r.outTradeNo === wx).length, 1);
-    await sys.walk.assertLedgerSound();
+
+    it('pays an order by scan once: the same QR while valid, the notification settles it, a replay changes nothing', async () => {
+      const { tv, orderId } = await openOrder();
+      const first = await scan(orderId, 'alipay');
+      assert.equal(first.statusCode, 200, first.body);
+      const again = await scan(orderId, 'alipay');
+      assert.equal(again.json().qrText, first.json().qrText);
+      assert.deepEqual(alipay.calls.filter((c) => c === 'start:qr').length >= 1, true);
+      const no = outTradeNoOf(first.json().qrText);
+      const raw = alipay.pay(no);
+      const answer = await notify('alipay', raw);
+      assert.deepEqual([answer.statusCode, answer.body], [200, 'success']);
+      const paid = await snapshot(orderId);
+      assert.equal(paid.checkout?.status, 'paid');
+      const winner = paid.payments.find((p) => p.id === paid.checkout?.paid_payment_id);
+      assert.deepEqual([winner?.status, winner?.source], ['captured', 'alipay']);
+      // The phone's code payment that was waiting is released: one order settles once.
+      assert.ok(
+        paid.payments.filter((p) => p.id !== winner?.id).every((p) => p.status === 'released'),
+        "paid.payments.filter((p) => p.id !== winner?.id).every((p) => p.status === 'released')",
+      );
+      await orderStatus(sys, orderId, 'fulfilled', tv);
+      const told = (await db().selectFrom('outbox').select('payload').where('topic', '=', 'notify.backend').execute())
+        .map((m) => JSON.parse(m.payload))
+        .filter((e) => e.orderId === orderId && e.type === 'payment.completed');
+      assert.deepEqual(
+        told.map((e) => [e.paymentId, e.source, e.channel]),
+        [[winner?.id, 'alipay', 'scan']],
+      );
+
+      const replay = await notify('alipay', raw);
+      assert.deepEqual([replay.statusCode, replay.body], [200, 'success']);
+      assert.deepEqual(await snapshot(orderId), paid);
+      assert.equal((await tradeOf(no)).state, 'paid');
+      await sys.walk.assertLedgerSound();
+      const merchant = await db()
+        .selectFrom('ledger_accounts')
+        .selectAll()
+        .where('id', '=', 'la_alipay_CNY')
+        .executeTakeFirstOrThrow();
+      assert.ok(Number(merchant.balance_minor) < 0, 'the clearing account owes what Alipay collected');
+    });
+
+    it('refuses a tampered notification and one with a wrong amount, changing nothing', async () => {
+      const { orderId } = await openOrder();
+      const no = outTradeNoOf((await scan(orderId, 'wechatpay')).json().qrText);
+      const before = await snapshot(orderId);
+      const honest = wechatpay.pay(no);
+      const tampered = {
+        headers: honest.headers,
+        body: Buffer.from(honest.body.toString().replace(/"amountMinor":\d+/, '"amountMinor":1')),
+      };
+      const t = await notify('wechatpay', tampered);
+      assert.notEqual(t.body, 'success');
+      assert.ok(t.statusCode >= 400, 't.statusCode >= 400');
+      const wrongAmount = wechatpay.notification({
+        type: 'trade.paid',
+        outTradeNo: no,
+        providerTradeNo: 'Pforged',
+        amountMinor: 1,
+      });
+      const w = await notify('wechatpay', wrongAmount);
+      assert.ok(w.statusCode >= 400 && w.body !== 'success', w.body);
+      const unknownTrade = wechatpay.notification({
+        type: 'trade.paid',
+        outTradeNo: 'tvnotours',
+        providerTradeNo: 'Px',
+        amountMinor: 1,
+      });
+      assert.ok(
+        (await notify('wechatpay', unknownTrade)).statusCode >= 400,
+        "(await notify('wechatpay', unknownTrade)).statusCode >= 400",
+      );
+      assert.deepEqual(await snapshot(orderId), before);
+      assert.equal((await tradeOf(no)).state, 'qr');
+    });
+
+    it('settles a paid trade whose notification was lost by asking the rail', async () => {
+      const { orderId } = await openOrder();
+      const no = outTradeNoOf((await scan(orderId, 'alipay')).json().qrText);
+      alipay.pay(no); // the notification never arrives
+      await sys.advance(11_000);
+      const after = await snapshot(orderId);
+      assert.equal(after.checkout?.status, 'paid');
+      assert.equal((await tradeOf(no)).state, 'paid');
+      const log = await db()
+        .selectFrom('rail_trade_log')
+        .select(['what', 'outcome'])
+        .where('out_trade_no', '=', no)
+        .orderBy('at')
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        log.map((l) => l.what),
+        ['start', 'query', 'query'],
+      );
+    });
+
+    it('settles a start whose answer was unknown by asking, never by starting again', async () => {
+      const { orderId } = await openOrder();
+      const starts = alipay.calls.filter((c) => c.startsWith('start')).length;
+      alipay.script.start.push('unknown');
+      const res = await scan(orderId, 'alipay');
+      assert.equal(res.statusCode, 409);
+      assert.equal(res.json().code, 'RAIL_UNAVAILABLE');
+      const trade = await db()
+        .selectFrom('rail_trades')
+        .selectAll()
+        .where('order_id', '=', orderId)
+        .executeTakeFirstOrThrow();
+      assert.equal(trade.state, 'unknown');
+      alipay.pay(trade.out_trade_no); // the payer paid all the same
+      await sys.advance(11_000);
+      assert.equal((await tradeOf(trade.out_trade_no)).state, 'paid');
+      assert.equal((await snapshot(orderId)).checkout?.status, 'paid');
+      assert.equal(alipay.calls.filter((c) => c.startsWith('start')).length, starts + 1);
+    });
+
+    it('closes the open trades of an order that ends', async () => {
+      const { orderId } = await openOrder();
+      const no = outTradeNoOf((await scan(orderId, 'wechatpay')).json().qrText);
+      const res = await internal('POST', `/internal/v1/orders/${orderId}/close`, {});
+      assert.equal(res.statusCode, 200, res.body);
+      await eventually(async () => assert.equal((await tradeOf(no)).state, 'closed'));
+      assert.equal(wechatpay.trades.get(no)?.state, 'closed');
+      const payment = await db()
+        .selectFrom('payments')
+        .selectAll()
+        .where('id', '=', (await tradeOf(no)).payment_id)
+        .executeTakeFirstOrThrow();
+      assert.equal(payment.status, 'released');
+    });
+
+    it('refuses a scan for an order that ended, and for a rail that is off', async () => {
+      const { orderId } = await openOrder();
+      await internal('POST', `/internal/v1/orders/${orderId}/close`, {});
+      const ended = await scan(orderId, 'alipay');
+      assert.deepEqual([ended.statusCode, ended.json().code], [409, 'ORDER_FINAL']);
+    });
+
+    it('refunds a rail payment in part and then in full through the rail, once per refund id', async () => {
+      const { tv, orderId } = await openOrder();
+      const no = outTradeNoOf((await scan(orderId, 'alipay')).json().qrText);
+      await notify('alipay', alipay.pay(no));
+      await orderStatus(sys, orderId, 'fulfilled', tv);
+      const amount = Number((await tradeOf(no)).amount_minor);
+      const ask = (amountMinor: number, key: string) =>
+        sys.backendAdmin(
+          'POST',
+          `/admin/v1/orders/${orderId}/refunds`,
+          { amountMinor, reason: 'test' },
+          { 'idempotency-key': key },
+        );
+      const part = await ask(100, `k-${no}-1`);
+      assert.ok(part.statusCode < 300, part.body);
+      const rows = () =>
+        db().selectFrom('refunds').selectAll().where('order_id', '=', orderId).orderBy('created_at').execute();
+      await eventually(async () =>
+        assert.deepEqual(
+          (await rows()).map((r) => r.status),
+          ['succeeded'],
+        ),
+      );
+      const rest = await ask(amount - 100, `k-${no}-2`);
+      assert.ok(rest.statusCode < 300, rest.body);
+      await eventually(async () =>
+        assert.deepEqual(
+          (await rows()).map((r) => r.status),
+          ['succeeded', 'succeeded'],
+        ),
+      );
+      const refunds = [...alipay.refunds.values()].filter((r) => r.outTradeNo === no);
+      assert.deepEqual(
+        refunds.map((r) => r.refundMinor),
+        [100, amount - 100],
+      );
+      const payment = await db()
+        .selectFrom('payments')
+        .selectAll()
+        .where('id', '=', (await tradeOf(no)).payment_id)
+        .executeTakeFirstOrThrow();
+      assert.deepEqual([payment.status, Number(payment.refunded_minor)], ['refunded', amount]);
+      await sys.walk.assertLedgerSound();
+      const refundIds = (await rows()).map((r) => r.id).sort();
+      const entries = await db()
+        .selectFrom('journal_entries')
+        .select('ref')
+        .where('kind', '=', 'rail_refund')
+        .where('ref', 'in', refundIds)
+        .execute();
+      assert.deepEqual(entries.map((e) => e.ref).sort(), refundIds);
+    });
+
+    it('refunds in full by itself a second rail payment of an order another rail already paid', async () => {
+      const { orderId } = await openOrder();
+      const ali = outTradeNoOf((await scan(orderId, 'alipay')).json().qrText);
+      const wx = outTradeNoOf((await scan(orderId, 'wechatpay')).json().qrText);
+      const wxPaid = wechatpay.pay(wx); // paid at WeChat Pay a moment before tvpay closes it
+      await notify('alipay', alipay.pay(ali));
+      assert.equal((await notify('wechatpay', wxPaid)).body, 'success');
+      const wxPayment = (await tradeOf(wx)).payment_id;
+      await eventually(async () => {
+        const refund = await db()
+          .selectFrom('refunds')
+          .selectAll()
+          .where('payment_id', '=', wxPayment)
+          .executeTakeFirst();
+        assert.equal(refund?.status, 'succeeded');
+      });
+      const c = await db()
+        .selectFrom('checkouts')
+        .selectAll()
+        .where('order_id', '=', orderId)
+        .executeTakeFirstOrThrow();
+      assert.equal(c.paid_payment_id, (await tradeOf(ali)).payment_id);
+      assert.deepEqual([...wechatpay.refunds.values()].filter((r) => r.outTradeNo === wx).length, 1);
+      await sys.walk.assertLedgerSound();
+    });
+
+    it('refunds in full by itself a trade the rail says was paid when tvpay closes it for an ended order', async () => {
+      const { orderId } = await openOrder();
+      const no = outTradeNoOf((await scan(orderId, 'alipay')).json().qrText);
+      alipay.pay(no); // paid at the rail; its notification is lost
+      assert.equal((await internal('POST', `/internal/v1/orders/${orderId}/close`, {})).statusCode, 200);
+      const paymentId = (await tradeOf(no)).payment_id;
+      await eventually(async () => {
+        const refund = await db()
+          .selectFrom('refunds')
+          .selectAll()
+          .where('payment_id', '=', paymentId)
+          .executeTakeFirst();
+        assert.equal(refund?.status, 'succeeded');
+      });
+      assert.equal((await tradeOf(no)).state, 'paid');
+      const c = await db()
+        .selectFrom('checkouts')
+        .selectAll()
+        .where('order_id', '=', orderId)
+        .executeTakeFirstOrThrow();
+      assert.equal(c.status, 'closed');
+      assert.equal([...alipay.refunds.values()].filter((r) => r.outTradeNo === no).length, 1);
+      await sys.walk.assertLedgerSound();
+    });
   });
-});

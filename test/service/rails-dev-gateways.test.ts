@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { businessDate } from '../../src/lib/business-day.ts';
 import { eventually } from '../support/eventually.ts';
 import { orderStatus } from '../support/flows.ts';
 import { internal, openOrder, scan } from '../support/rails.ts';
@@ -32,6 +33,36 @@ async function payByScan(rail: 'alipay' | 'wechatpay', qrText: string) {
     ...form(rail === 'alipay' ? { qr: qrText } : { code_url: qrText }),
   });
   assert.equal(res.statusCode, 200, res.body);
+}
+
+/** The payer on the development Alipay: the signed wap.pay link leads to the cashier, where they pay; returns where it sends them back. */
+async function payAtDevAlipay(location: string): Promise<string> {
+  const url = new URL(location);
+  const gateway = await sys.carrier.app.inject({ url: url.pathname + url.search });
+  assert.equal(gateway.statusCode, 302, gateway.body);
+  const paid = await sys.carrier.app.inject({
+    method: 'POST',
+    url: gateway.headers.location!,
+    ...form({ action: 'pay' }),
+  });
+  assert.equal(paid.statusCode, 303, paid.body);
+  return paid.headers.location!;
+}
+
+/** The payer on the development WeChat Pay's H5 cashier. */
+async function payAtDevWechatpay(location: string): Promise<string> {
+  const url = new URL(location);
+  const paid = await sys.carrier.app.inject({
+    method: 'POST',
+    url: '/dev/wechatpay/cashier',
+    ...form({
+      prepay_id: url.searchParams.get('prepay_id')!,
+      redirect_url: url.searchParams.get('redirect_url')!,
+      action: 'pay',
+    }),
+  });
+  assert.equal(paid.statusCode, 303, paid.body);
+  return paid.headers.location!;
 }
 
 describe('money rails through the development gateways', () => {
@@ -89,7 +120,14 @@ describe('money rails through the development gateways', () => {
     assert.ok(res.statusCode < 300, res.body);
     await eventually(async () => {
       const [refund] = await db().selectFrom('refunds').selectAll().where('order_id', '=', orderId).execute();
-      assert.equal(refund?.status, 'succeeded');
+      const [trade] = await tradesOf(orderId);
+      // What was asked of the rail and what it said, to read when this fails.
+      const log = await db()
+        .selectFrom('rail_trade_log')
+        .select(['what', 'outcome'])
+        .where('out_trade_no', '=', trade!.out_trade_no)
+        .execute();
+      assert.equal(refund?.status, 'succeeded', JSON.stringify(log));
     }, 40_000);
     const [trade] = await tradesOf(orderId);
     const payment = await db()
@@ -106,5 +144,73 @@ describe('money rails through the development gateways', () => {
     assert.equal((await scan(sys, orderId, 'wechatpay')).statusCode, 200);
     assert.equal((await internal(sys, 'POST', `/internal/v1/orders/${orderId}/close`, {})).statusCode, 200);
     await eventually(async () => assert.equal((await tradesOf(orderId))[0]?.state, 'closed'));
+  });
+
+  for (const rail of ['alipay', 'wechatpay'] as const) {
+    it(`pays on the checkout page by ${rail}: a POST form redirects to its cashier, coming back says paid`, async () => {
+      const tv = await sys.walk.newTv(`page-${rail}-${Math.random().toString(36).slice(2, 6)}`);
+      const orderId = (await tv('POST', '/v1/orders', { productId: 'vip-month' })).json().orderId as string;
+      const payer = (await tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13600136000' })).json();
+      const token = String(payer.payUrl).split('/pay/')[1]!;
+      const pageHtml = (await sys.payserver.app.inject({ url: `/pay/${token}?lang=en` })).body;
+      assert.match(pageHtml, new RegExp(`data-rail="${rail}"`));
+      assert.match(pageHtml, /no real money moves/);
+      const go = await sys.payserver.app.inject({
+        method: 'POST',
+        url: `/pay/${token}/rail?lang=en`,
+        ...form({ rail }),
+      });
+      assert.equal(go.statusCode, 303, go.body);
+      const back =
+        rail === 'alipay' ? await payAtDevAlipay(go.headers.location!) : await payAtDevWechatpay(go.headers.location!);
+      assert.match(back, new RegExp(`/pay/${token}/return`));
+      const returned = await sys.payserver.app.inject({ url: new URL(back).pathname + new URL(back).search });
+      assert.equal(returned.statusCode, 303);
+      await eventually(async () => {
+        const page = (await sys.payserver.app.inject({ url: `/pay/${token}?lang=en` })).body;
+        assert.match(page, /data-outcome="paid"/);
+      });
+      await orderStatus(sys, orderId, 'fulfilled', tv);
+      const [trade] = await tradesOf(orderId);
+      assert.deepEqual([trade?.kind, trade?.state], ['redirect', 'paid']);
+    });
+  }
+
+  it('pays an order no payer was named for, by the TV showing the WeChat Pay code (back-end to payment server to rail)', async () => {
+    const tv = await sys.walk.newTv(`scan-${Math.random().toString(36).slice(2, 6)}`);
+    const orderId = (await tv('POST', '/v1/orders', { productId: 'vip-month' })).json().orderId as string;
+    const shown = await tv('POST', `/v1/orders/${orderId}/scan`, { rail: 'wechatpay' });
+    assert.equal(shown.statusCode, 200, shown.body);
+    const rails = await tv('GET', '/v1/rails');
+    assert.deepEqual(
+      rails.json().map((r: { rail: string }) => r.rail),
+      ['alipay', 'wechatpay'],
+    );
+    await payByScan('wechatpay', shown.json().qrText);
+    const order = await orderStatus(sys, orderId, 'fulfilled', tv);
+    assert.equal(order.paidWith, 'wechatpay');
+    const c = await db().selectFrom('checkouts').selectAll().where('order_id', '=', orderId).executeTakeFirstOrThrow();
+    assert.deepEqual([c.status, c.phone], ['paid', '']);
+  });
+
+  it("reconciles a day's Alipay bill against what tvpay settled through Alipay that day", async () => {
+    const { tv, orderId } = await openOrder(sys);
+    await payByScan('alipay', (await scan(sys, orderId, 'alipay')).json().qrText);
+    await orderStatus(sys, orderId, 'fulfilled', tv);
+    const [trade] = await tradesOf(orderId);
+    const day = businessDate(sys.clock.now(), sys.config.businessTimeZone);
+    // Alipay makes a day's bill once the day is over.
+    await sys.advance(24 * 3600 * 1000);
+    const res = await sys.payAdmin('GET', `/admin/v1/rails/alipay/reconciliations/${day}`);
+    assert.equal(res.status, 200, res.text);
+    const r = res.json();
+    assert.equal(r.date, day);
+    assert.deepEqual(
+      r.matched.filter((l: { outTradeNo: string }) => l.outTradeNo === trade!.out_trade_no),
+      [{ kind: 'payment', outTradeNo: trade!.out_trade_no, amountMinor: Number(trade!.amount_minor) }],
+    );
+    assert.deepEqual([r.missingHere, r.amountMismatches], [[], []]);
+    const off = await sys.payAdmin('GET', `/admin/v1/rails/unionpay/reconciliations/${day}`);
+    assert.deepEqual([off.status, off.json().code], [409, 'RAIL_UNAVAILABLE']);
   });
 });

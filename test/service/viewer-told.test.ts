@@ -11,6 +11,9 @@ before(async () => {
     TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
     TVPAY_LIMIT_CODES_PER_PHONE: '1000',
     TVPAY_LIMIT_CODE_CHECKS_PER_PHONE: '1000',
+    // NO_ACCOUNT is what a phone without a wallet gets when no money rail is on (with one, it pays by the rail).
+    TVPAY_ALIPAY: 'off',
+    TVPAY_WECHATPAY: 'off',
   });
 });
 after(() => sys.close());

@@ -25,6 +25,14 @@ export interface PaidWith {
   cardLast4: string | null;
 }
 
+/** A money rail the page offers (every rail that is on), as a person reads it. */
+export interface RailChoice {
+  rail: string;
+  title: { 'zh-CN': string; en: string };
+  /** A development gateway: the page says no real money moves. */
+  dev: boolean;
+}
+
 /** How long the resend button waits after a code was sent. */
 const RESEND_SECONDS = 60;
 
@@ -191,6 +199,15 @@ ${
   return html`<div class="ok" role="status" data-outcome="${confirming ? 'confirming' : 'paid'}">${confirming ? t.confirming : t.paid}</div>${rows}`;
 }
 
+/** One POST form per rail that is on, each answered with a redirect to that rail's payment page; no code needed. */
+function railForms(lang: PageLang, token: string, rails: readonly RailChoice[]): Html | '' {
+  if (rails.length === 0) return '';
+  const zh = lang === 'zh-CN';
+  const form = (r: RailChoice) =>
+    html`<form method="post" action="/pay/${token}/rail?lang=${lang}"><input type="hidden" name="rail" value="${r.rail}"><button class="secondary" type="submit" data-rail="${r.rail}">${zh ? '使用' : 'Pay with '}${r.title[lang]}${zh ? '支付' : ''}</button>${r.dev ? html`<p class="muted" data-testid="dev-rail">${zh ? '开发环境：不会扣真钱。' : 'Development gateway: no real money moves.'}</p>` : ''}</form>`;
+  return html`<div class="card" data-testid="rails"><p>${zh ? '或使用以下方式支付（无需验证码）：' : 'Or pay with (no code needed):'}</p>${rails.map(form)}</div>`;
+}
+
 /** What paid, as the receipt names it: the wallet, the card by its last four digits, or the rail. */
 function paidByText(lang: PageLang, paid: Pick<PaidWith, 'source' | 'cardLast4'>): string {
   const t = T[lang];
@@ -229,6 +246,7 @@ export const checkoutPages = {
       paidWith?: PaidWith | null;
       merchantRefund?: MerchantRefund | null;
       timeZone?: string;
+      rails?: readonly RailChoice[];
     },
   ): string {
     const t = T[lang];
@@ -250,7 +268,7 @@ export const checkoutPages = {
       lang,
       c,
       token,
-      html`<form method="post" action="/pay/${token}/code?lang=${lang}"><button type="submit">${t.sendCode}</button></form>`,
+      html`<form method="post" action="/pay/${token}/code?lang=${lang}"><button type="submit">${t.sendCode}</button></form>${railForms(lang, token, o.rails ?? [])}`,
       o.notice,
     );
   },
@@ -268,7 +286,14 @@ export const checkoutPages = {
       html`<script src="/pay/assets/countdown.js" defer></script>`,
     );
   },
-  choose(lang: PageLang, c: Checkout, token: string, o: PayOptions, notice?: PageNotice): string {
+  choose(
+    lang: PageLang,
+    c: Checkout,
+    token: string,
+    o: PayOptions,
+    notice?: PageNotice,
+    rails: readonly RailChoice[] = [],
+  ): string {
     const t = T[lang];
     const amount = Number(c.amount_minor);
     if (!o.wallet && !o.card)
@@ -276,7 +301,7 @@ export const checkoutPages = {
         lang,
         c,
         token,
-        html`<div class="error" data-error="NO_ACCOUNT">${t.noAccount(c.payee)}</div>`,
+        html`<div class="error" data-error="NO_ACCOUNT">${t.noAccount(c.payee)}</div>${railForms(lang, token, rails)}`,
         notice,
       );
     const choice = (value: string, label: string, available: number, checked: boolean) =>
@@ -297,7 +322,7 @@ ${
       ? ''
       : consent(lang, t.quickPay)
 }
-<button type="submit">${t.pay} ${money(amount, c.currency)}</button></form>`,
+<button type="submit">${t.pay} ${money(amount, c.currency)}</button></form>${railForms(lang, token, rails)}`,
       notice,
     );
   },

@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { DomainError } from '../../lib/errors.ts';
-import { sendDocument } from '../../lib/http/security-headers.ts';
-import { checkoutPages, COUNTDOWN_SCRIPT, type PageLang, type PageNotice } from './checkout-pages.ts';
+import { CONTENT_SECURITY_POLICY, sendDocument } from '../../lib/http/security-headers.ts';
+import { checkoutPages, COUNTDOWN_SCRIPT, type PageLang, type PageNotice, type RailChoice } from './checkout-pages.ts';
 import type { Checkout, CheckoutService } from './checkout-service.ts';
 
 /** A link token is base64url: anything else is no link of ours (and could not name a cookie's path). */
@@ -29,13 +29,35 @@ const send = (reply: FastifyReply, status: number, body: string) =>
 const COOKIE = { session: 'tvpay_pay_session', grant: 'tvpay_pay_grant', notice: 'tvpay_pay_notice' } as const;
 const GRANT_SECONDS = 15 * 60;
 
+/** What the page needs of the money rails: those on, how to start a trade on a rail's page, and how to ask about it. */
+export interface CheckoutRails {
+  choices: readonly RailChoice[];
+  /** Where the page's forms may lead (the rails' payment pages): the page's CSP `form-action` allows them. */
+  formActions: readonly string[];
+  /** Where the payer comes back to after the rail's page (the page's public origin). */
+  publicUrl: string;
+  startPage(checkout: Checkout, rail: string, page: { returnUrl: string; payerClientIp: string }): Promise<string>;
+  /** The payer is back from a rail's page: its trades are asked about now, not only by the sweeper. */
+  returned(orderId: string): Promise<void>;
+}
+
 /**
  * The phone checkout page at the order's payUrl: plain HTML forms, so it works with JavaScript off.
  * Every form post answers 303 to the page (POST-redirect-GET): a reload never sends a code again,
  * checks a code again or pays again; what the post did (or why it could not) is shown there once,
  * in the page's language.
  */
-export function checkoutRoutes(app: FastifyInstance, checkout: CheckoutService, options: { timeZone: string }): void {
+export function checkoutRoutes(
+  app: FastifyInstance,
+  checkout: CheckoutService,
+  options: { timeZone: string; rails?: CheckoutRails },
+): void {
+  const rails = options.rails;
+  const choices = rails?.choices ?? [];
+  // The rails' forms answer with a redirect to their payment page, which `form-action` must allow.
+  const pageConfig = {
+    contentSecurityPolicy: { ...CONTENT_SECURITY_POLICY, formAction: ["'self'", ...(rails?.formActions ?? [])] },
+  };
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get('/pay/agreement', { schema: { querystring: Query, hide: true } }, async (request, reply) =>
     send(reply, 200, checkoutPages.agreement(langOf(request))),
@@ -100,50 +122,59 @@ export function checkoutRoutes(app: FastifyInstance, checkout: CheckoutService, 
   };
 
   /** The page: the step the cookies say this phone is at, or the start. */
-  r.get('/pay/:token', { schema: { params: Params, querystring: Query, hide: true } }, async (request, reply) => {
-    const lang = langOf(request);
-    const { token } = request.params;
-    const notice = noticeOf(request);
-    if (notice) drop(request, reply, token, 'notice');
-    let c: Checkout;
-    try {
-      c = await checkout.find(token);
-    } catch (err) {
-      if (err instanceof DomainError) return send(reply, 404, checkoutPages.error(lang, { code: err.code }));
-      throw err;
-    }
-    if (!checkout.isPayable(c)) {
-      drop(request, reply, token, 'grant');
-      drop(request, reply, token, 'session');
-      return send(
-        reply,
-        200,
-        checkoutPages.start(lang, c, token, {
-          payable: false,
-          notice,
-          paidWith: await checkout.paidWith(c),
-          merchantRefund: c.status === 'closed' ? await checkout.merchantRefund(c) : null,
-          timeZone: options.timeZone,
-        }),
-      );
-    }
-    const grant = request.cookies[COOKIE.grant];
-    if (grant) {
-      const options = await checkout.payOptions(token, grant).catch((err: unknown) => {
-        if (err instanceof DomainError) return null;
+  r.get(
+    '/pay/:token',
+    { schema: { params: Params, querystring: Query, hide: true }, config: pageConfig },
+    async (request, reply) => {
+      const lang = langOf(request);
+      const { token } = request.params;
+      const notice = noticeOf(request);
+      if (notice) drop(request, reply, token, 'notice');
+      let c: Checkout;
+      try {
+        c = await checkout.find(token);
+      } catch (err) {
+        if (err instanceof DomainError) return send(reply, 404, checkoutPages.error(lang, { code: err.code }));
         throw err;
-      });
-      if (options)
-        return send(reply, 200, checkoutPages.choose(lang, options.checkout, token, options.options, notice));
-      drop(request, reply, token, 'grant');
-    }
-    const session = request.cookies[COOKIE.session];
-    const waiting = session ? await checkout.codeSession(token, session) : null;
-    if (waiting)
-      return send(reply, 200, checkoutPages.code(lang, c, token, { sentSecondsAgo: waiting.sentSecondsAgo, notice }));
-    if (session) drop(request, reply, token, 'session');
-    return send(reply, 200, checkoutPages.start(lang, c, token, { payable: true, notice }));
-  });
+      }
+      if (!checkout.isPayable(c)) {
+        drop(request, reply, token, 'grant');
+        drop(request, reply, token, 'session');
+        return send(
+          reply,
+          200,
+          checkoutPages.start(lang, c, token, {
+            payable: false,
+            notice,
+            paidWith: await checkout.paidWith(c),
+            merchantRefund: c.status === 'closed' ? await checkout.merchantRefund(c) : null,
+            timeZone: options.timeZone,
+          }),
+        );
+      }
+      const grant = request.cookies[COOKIE.grant];
+      if (grant) {
+        const options = await checkout.payOptions(token, grant).catch((err: unknown) => {
+          if (err instanceof DomainError) return null;
+          throw err;
+        });
+        if (options)
+          return send(
+            reply,
+            200,
+            checkoutPages.choose(lang, options.checkout, token, options.options, notice, choices),
+          );
+        drop(request, reply, token, 'grant');
+      }
+      const session = request.cookies[COOKIE.session];
+      const waiting = session ? await checkout.codeSession(token, session) : null;
+      if (waiting)
+        return send(reply, 200, checkoutPages.code(lang, c, token, { sentSecondsAgo: waiting.sentSecondsAgo, notice }));
+      if (session) drop(request, reply, token, 'session');
+      return send(reply, 200, checkoutPages.start(lang, c, token, { payable: true, notice, rails: choices }));
+    },
+  );
+  if (rails) railPageRoutes(r as unknown as FastifyInstance, checkout, rails, { post, backToPage, langOf });
 
   r.post('/pay/:token/code', { schema: { params: Params, querystring: Query, hide: true } }, (request, reply) =>
     post(request, reply, request.params.token, async () => {
@@ -203,4 +234,52 @@ export function checkoutRoutes(app: FastifyInstance, checkout: CheckoutService, 
         return confirming ? { code: 'CONFIRMING' } : undefined;
       }),
   );
+}
+
+/**
+ * Paying on the page by a rail: a POST form with `rail` answers 303 to the rail's payment page (no code
+ * needed); the rail sends the payer back to `/pay/{token}/return`, which asks the rail about the trade and
+ * answers 303 to the page, which says "paid" once it settled (POST-redirect-GET as every step of the page).
+ */
+function railPageRoutes(
+  app: FastifyInstance,
+  checkout: CheckoutService,
+  rails: CheckoutRails,
+  page: {
+    post: (r: FastifyRequest, p: FastifyReply, token: string, step: () => Promise<PageNotice | void>) => unknown;
+    backToPage: (r: FastifyRequest, p: FastifyReply, token: string) => FastifyReply;
+    langOf: (r: FastifyRequest) => PageLang;
+  },
+): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const Rail = Type.Union(rails.choices.map((c) => Type.Literal(c.rail)));
+  r.post(
+    '/pay/:token/rail',
+    {
+      schema: {
+        params: Params,
+        querystring: Query,
+        body: Type.Object({ rail: Rail, quickPay: Type.Optional(Type.Literal('yes')) }),
+        hide: true,
+      },
+    },
+    async (request, reply) => {
+      const { token } = request.params;
+      try {
+        const c = await checkout.find(token);
+        const returnUrl = `${rails.publicUrl}/pay/${token}/return?lang=${page.langOf(request)}`;
+        const url = await rails.startPage(c, request.body.rail, { returnUrl, payerClientIp: request.ip });
+        return reply.redirect(url, 303);
+      } catch (err) {
+        // What the payer can act on (the order ended, the rail did not answer) is shown on the page once.
+        if (!(err instanceof DomainError)) throw err;
+        return page.post(request, reply, token, () => Promise.reject(err));
+      }
+    },
+  );
+  r.get('/pay/:token/return', { schema: { params: Params, hide: true } }, async (request, reply) => {
+    const c = await checkout.find(request.params.token).catch(() => undefined);
+    if (c) await rails.returned(c.order_id);
+    return page.backToPage(request, reply, request.params.token);
+  });
 }

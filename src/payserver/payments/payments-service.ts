@@ -29,6 +29,8 @@ const TOLD_TO_PHONE = new Set(['INSUFFICIENT_FUNDS', 'NOT_BOUND', 'CURRENCY_MISM
 
 export interface PaymentsOptions extends CodeSendRules {
   regions: readonly string[];
+  /** Whether any money rail is on (a phone without a wallet can still pay on the page). */
+  railsOn?: boolean;
   codeTtlSeconds: number;
   smsFrom: string;
 }
@@ -110,7 +112,9 @@ export class PaymentsService {
     // A phone with no wallet here at all cannot pay on the checkout page either: say so at once (the TV offers
     // another number, the phone is told by SMS) rather than send a link to a dead end.
     const account = await accountStore.byPhone(trx, phone);
-    if (req.mode === 'wap_link' && account) return { state: 'awaiting_checkout', ...none };
+    // With a money rail on, a phone with no wallet pays on the page by the rail; NO_ACCOUNT is for when none is.
+    if (req.mode === 'wap_link' && (account || this.deps.options.railsOn))
+      return { state: 'awaiting_checkout', ...none };
 
     const paymentId = this.deps.random.id('pay');
     const base = newPayment({

@@ -315,6 +315,12 @@ export class RailPayments {
     }
   }
 
+  /** The payer is back from a rail's page: the order's page trades still open are asked about at once. */
+  async returned(orderId: string): Promise<void> {
+    for (const trade of await railTradeStore.openOfOrder(this.deps.db, orderId))
+      if (trade.kind === 'redirect') await this.check(trade);
+  }
+
   /**
    * Asks the rails about the trades due (created, shown, redirected, charging or unknown and not settled),
    * at most SWEEP_BATCH a pass, on the injected clock: a paid one settles as a notification would.
