@@ -41,6 +41,15 @@ const refundColumns = [
   'refunds.order_id as orderId',
 ] as const;
 
+/** At most this many values in one `IN (...)`: a day's bill may hold more lines than a statement takes parameters. */
+const CHUNK = 500;
+
+async function inChunks<T>(values: string[], read: (some: string[]) => Promise<T[]>): Promise<T[]> {
+  const rows: T[] = [];
+  for (let i = 0; i < values.length; i += CHUNK) rows.push(...(await read(values.slice(i, i + CHUNK))));
+  return rows;
+}
+
 const numeric = <T extends { amountMinor: number | string | bigint }>(rows: T[]) =>
   rows.map((r) => ({ ...r, amountMinor: Number(r.amountMinor) }));
 
@@ -65,13 +74,14 @@ export const reconciliationStore = {
 
   /** The rail's trades of these numbers, whatever their state or day. */
   async tradesByNumber(db: PayserverDb, rail: RailName, outTradeNos: string[]): Promise<KnownTrade[]> {
-    if (outTradeNos.length === 0) return [];
-    const rows = await db
-      .selectFrom('rail_trades')
-      .select(tradeColumns)
-      .where('rail', '=', rail)
-      .where('out_trade_no', 'in', outTradeNos)
-      .execute();
+    const rows = await inChunks(outTradeNos, (some) =>
+      db
+        .selectFrom('rail_trades')
+        .select(tradeColumns)
+        .where('rail', '=', rail)
+        .where('out_trade_no', 'in', some)
+        .execute(),
+    );
     return numeric(rows);
   },
 
@@ -91,14 +101,15 @@ export const reconciliationStore = {
 
   /** The refunds of these ids of the rail's payments, whatever their state or day. */
   async refundsById(db: PayserverDb, rail: RailName, refundIds: string[]): Promise<KnownRefund[]> {
-    if (refundIds.length === 0) return [];
-    const rows = await db
-      .selectFrom('refunds')
-      .innerJoin('rail_trades', 'rail_trades.payment_id', 'refunds.payment_id')
-      .select(refundColumns)
-      .where('rail_trades.rail', '=', rail)
-      .where('refunds.id', 'in', refundIds)
-      .execute();
+    const rows = await inChunks(refundIds, (some) =>
+      db
+        .selectFrom('refunds')
+        .innerJoin('rail_trades', 'rail_trades.payment_id', 'refunds.payment_id')
+        .select(refundColumns)
+        .where('rail_trades.rail', '=', rail)
+        .where('refunds.id', 'in', some)
+        .execute(),
+    );
     return numeric(rows);
   },
 };
