@@ -80,6 +80,10 @@ export const ERROR_CATALOGUE = {
     'conflict',
     'The money rail named is off here, or did not answer; `GET /v1/rails` lists those on.',
   ],
+  BILL_NOT_READY: [
+    'conflict',
+    "The rail's bill of that day is not available yet (the day has not ended in Beijing time, or the rail has not made it).",
+  ],
   ORDER_NOT_PAID: ['conflict', 'Only a paid or fulfilled order can be refunded.'],
   IDEMPOTENCY_KEY_IN_USE: ['conflict', 'A request with this Idempotency-Key is still running.'],
   // Other client errors.

@@ -43,8 +43,9 @@ import { testClockRoutes, type TestClock } from '../lib/http/test-clock-routes.t
 import { PAYSERVER_COUNTED, payserverMigrations, type PayserverTables } from './schema.ts';
 import { railRegistry, type RailRegistry } from './rails/registry.ts';
 import { RailPayments } from './rails/rail-payments.ts';
-import { railAdminRoutes, railInternalRoutes, railNotifyRoutes } from './rails/rails-routes.ts';
-import { reconcile } from './rails/reconciliation.ts';
+import { RailReconciliation } from './rails/reconciliation/reconciliation.ts';
+import { reconciliationRoutes } from './rails/reconciliation/reconciliation-routes.ts';
+import { railInternalRoutes, railNotifyRoutes } from './rails/rails-routes.ts';
 import { RAIL_CLOSE_TOPIC, RAIL_LATE_REFUND_TOPIC, RAIL_REFUND_TOPIC } from './rails/rail-topics.ts';
 import { RailRefunds } from './refunds/rail-refunds.ts';
 import { paymentStore } from './payments/payment-store.ts';
@@ -282,9 +283,7 @@ export async function buildPayserver(deps: PayserverDeps) {
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
     if (deps.testClock) testClockRoutes(admin, deps.testClock, dueNow);
     statementRoutes(admin, db, config.businessTimeZone);
-    railAdminRoutes(admin, (rail, date) =>
-      reconcile({ db, rails, payments: railPayments, timeZone: config.businessTimeZone }, rail, date),
-    );
+    reconciliationRoutes(admin, new RailReconciliation({ db, rails, payments: railPayments, clock }));
   });
   statementInternalRoute(app, db, config.businessTimeZone, signed);
   internalRoutes(app, { accounts, payments, refunds, renewals, regions: config.phoneRegions, signed });

@@ -52,26 +52,3 @@ export async function railNotifyRoutes(
     }
   });
 }
-
-/** The operator's reconciliation of a rail's bill for a business day against what tvpay settled through it. */
-export function railAdminRoutes(
-  admin: FastifyInstance,
-  reconcileDay: (rail: string, date: string) => Promise<unknown>,
-) {
-  admin.withTypeProvider<TypeBoxTypeProvider>().get(
-    '/admin/v1/rails/:rail/reconciliations/:date',
-    {
-      schema: {
-        params: Type.Object({
-          rail: Type.String({ maxLength: 16 }),
-          date: Type.String({
-            maxLength: 10,
-            pattern: '^\\d{4}-\\d{2}-\\d{2}$',
-            description: 'YYYY-MM-DD, business day',
-          }),
-        }),
-      },
-    },
-    async (request) => reconcileDay(request.params.rail, request.params.date),
-  );
-}
