@@ -4,6 +4,7 @@ import { eventually } from '../support/eventually.ts';
 import { orderStatus } from '../support/flows.ts';
 import { internal, openOrder, scan } from '../support/rails.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
+import { timelineLine, type TimelineItem } from '../../src/backend/console/timeline-view.ts';
 
 let sys: TestSystem;
 before(async () => {
@@ -32,6 +33,36 @@ async function payByScan(rail: 'alipay' | 'wechatpay', qrText: string) {
     ...form(rail === 'alipay' ? { qr: qrText } : { code_url: qrText }),
   });
   assert.equal(res.statusCode, 200, res.body);
+}
+
+/**
+ * The order's timeline shows its Alipay trade's pre-order and notification as their own lines, in order, in
+ * words in both languages, and nothing that signs or is signed.
+ */
+async function assertRailTimeline(orderId: string, outTradeNo: string, providerTradeNo: string) {
+  const res = await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}/timeline`);
+  assert.equal(res.statusCode, 200, res.body);
+  assert.doesNotMatch(res.body, /sign=|BEGIN [A-Z ]*KEY|PRIVATE KEY|"sign"|signature|qr_code|app_cert/i);
+  const entries = res.json() as TimelineItem[];
+  const rail = entries.filter((e) => e.kind === 'rail');
+  assert.deepEqual(
+    rail.slice(0, 2).map((e) => [e.call, e.outcome]),
+    [
+      ['start', 'qr'],
+      ['notification', 'paid'],
+    ],
+  );
+  assert.ok(rail.every((e) => e.rail === 'alipay' && e.outTradeNo === outTradeNo));
+  assert.equal(rail[1]!.providerTradeNo, providerTradeNo);
+  assert.deepEqual(
+    rail.slice(0, 2).map((e) => timelineLine(e, 'zh-CN', 'CNY')),
+    [
+      { kind: '支付渠道', text: '支付宝 预下单 → 二维码' },
+      { kind: '支付渠道', text: `支付宝 通知：已支付（交易号 ${providerTradeNo}）` },
+    ],
+  );
+  assert.equal(timelineLine(rail[0]!, 'en', 'CNY').text, 'Alipay pre-order → QR code');
+  assert.equal(timelineLine(rail[1]!, 'en', 'CNY').text, `Alipay notification: paid (trade ${providerTradeNo})`);
 }
 
 describe('money rails through the development gateways', () => {
@@ -70,6 +101,7 @@ describe('money rails through the development gateways', () => {
         'settled by the notification',
       );
       await sys.walk.assertLedgerSound();
+      if (rail === 'alipay') await assertRailTimeline(orderId, trade!.out_trade_no, trade!.provider_trade_no!);
     });
   }
 

@@ -123,6 +123,17 @@ export const railTradeStore = {
       .execute();
   },
 
+  /** An order's trades, oldest first (its timeline). */
+  async ofOrder(db: PayserverDb, orderId: string): Promise<RailTrade[]> {
+    return db
+      .selectFrom('rail_trades')
+      .selectAll()
+      .where('order_id', '=', orderId)
+      .orderBy('created_at')
+      .orderBy('out_trade_no')
+      .execute();
+  },
+
   /** A trade's log, in order. */
   async logOf(db: PayserverDb, outTradeNo: string) {
     return db
