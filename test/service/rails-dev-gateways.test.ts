@@ -102,6 +102,16 @@ describe('money rails through the development gateways', () => {
       );
       await sys.walk.assertLedgerSound();
       if (rail === 'alipay') await assertRailTimeline(orderId, trade!.out_trade_no, trade!.provider_trade_no!);
+      const listed = (await sys.payAdmin('GET', `/admin/v1/payments?source=${rail}`)).json() as Array<{
+        paymentId: string;
+        source: string;
+        railTrade: { rail: string; providerTradeNo: string | null } | null;
+      }>;
+      assert.ok(listed.length > 0 && listed.every((p) => p.source === rail && p.railTrade?.rail === rail));
+      assert.equal(
+        listed.find((p) => p.paymentId === payment.id)?.railTrade?.providerTradeNo,
+        trade!.provider_trade_no,
+      );
     });
   }
 

@@ -69,6 +69,8 @@ export const METHOD: WordTable = {
   sms_code: w('SMS code', '短信验证码'),
   page: w('checkout page', '支付页面'),
   renewal: w('renewal', '自动续费'),
+  scan: w('scan to pay', '扫码支付'),
+  rail_page: w("the rail's payment page", '支付渠道页面'),
 };
 
 export const PAYMENT_STATUS: WordTable = {

@@ -45,6 +45,7 @@ interface PaymentRow {
   failureCode: string | null;
   createdAt: string;
   refunds: Array<{ refundId: string; amountMinor: number; status: string; createdAt: string }>;
+  railTrade?: { rail: string; outTradeNo: string; providerTradeNo: string | null; state: string } | null;
 }
 
 /** The wallet provider's console of the payment server (API "Console"), over the payment server's admin API. */
@@ -206,7 +207,9 @@ ${last ? html`<p><a href="/console/payments?${next}">${ctx.say(w('Next page', '�
     p.orderId,
     say(METHOD, p.method, ctx.lang),
     maskPhone(p.phone),
-    say(SOURCE, p.source, ctx.lang),
+    p.railTrade?.providerTradeNo
+      ? html`${say(SOURCE, p.source, ctx.lang)}<br><span class="muted" title="${ctx.say(w("the rail's trade number", '渠道交易号'))}" data-testid="provider-trade-no">${p.railTrade.providerTradeNo}</span>`
+      : say(SOURCE, p.source, ctx.lang),
     money(p.amountMinor, p.currency),
     `${say(PAYMENT_STATUS, p.status, ctx.lang)}${p.failureCode ? ` · ${say(FAILURE, p.failureCode, ctx.lang)}` : ''}`,
     p.refunds.length

@@ -134,6 +134,12 @@ export const railTradeStore = {
       .execute();
   },
 
+  /** The trades that pay these payments (one at most each), for the payment list. */
+  async ofPayments(db: PayserverDb, paymentIds: string[]): Promise<RailTrade[]> {
+    if (paymentIds.length === 0) return [];
+    return db.selectFrom('rail_trades').selectAll().where('payment_id', 'in', paymentIds).execute();
+  },
+
   /** A trade's log, in order. */
   async logOf(db: PayserverDb, outTradeNo: string) {
     return db
