@@ -393,6 +393,8 @@ describe("the operators' consoles in Chromium", { skip }, () => {
         '/payments?status=failed',
         `/payments?q=${payment}`,
         `/statements?date=${today}`,
+        '/rails',
+        `/rails?date=${today}`,
       ],
     };
     const found: string[] = [];
