@@ -234,6 +234,32 @@ export const OrderTrace = Type.Object({
       updatedAt: Type.String(),
     }),
   ),
+  /**
+   * The order's trades at the money rails and, in order, each call tvpay made about them and each
+   * notification it took: only what was done and what it learnt, never a key, a signature or a body.
+   * Optional: a payment server without rails leaves it out.
+   */
+  rails: Type.Optional(
+    Type.Array(
+      Type.Object({
+        rail: Type.String(),
+        outTradeNo: Type.String(),
+        providerTradeNo: Type.Union([Type.String(), Type.Null()]),
+        state: Type.String(),
+        paymentId: Type.String(),
+        createdAt: Type.String(),
+        events: Type.Array(
+          Type.Object({
+            /** `start`, `query`, `close`, `refund`, `query_refund`, `notification`. */
+            kind: Type.String(),
+            /** What was learnt, one word: `qr`, `paid`, `unknown`, `refused`, `succeeded`… */
+            outcome: Type.String(),
+            at: Type.String(),
+          }),
+        ),
+      }),
+    ),
+  ),
 });
 export type OrderTrace = Static<typeof OrderTrace>;
 

@@ -42,6 +42,7 @@ import { TEXT_SMS_TOPIC, textSender } from '../sms/text-sms.ts';
 import { testClockRoutes, type TestClock } from '../lib/http/test-clock-routes.ts';
 import { PAYSERVER_COUNTED, payserverMigrations, type PayserverTables } from './schema.ts';
 import { railRegistry, type RailRegistry } from './rails/registry.ts';
+import { railAdminRoutes } from './rails/rails-admin-routes.ts';
 import { RailPayments } from './rails/rail-payments.ts';
 import { RailReconciliation } from './rails/reconciliation/reconciliation.ts';
 import { reconciliationRoutes } from './rails/reconciliation/reconciliation-routes.ts';
@@ -279,6 +280,7 @@ export async function buildPayserver(deps: PayserverDeps) {
       (accountId) => accountEntries(db, accountId),
     );
     adminPaymentRoutes(admin, db, config.phoneRegions);
+    railAdminRoutes(admin, db, rails);
     smsAdminRoutes(admin, shared, config.phoneRegions);
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
     if (deps.testClock) testClockRoutes(admin, deps.testClock, dueNow);

@@ -8,6 +8,7 @@ import { businessDate } from '../../src/lib/business-day.ts';
 import { browserSkip, launchBrowser, screenshot } from '../support/browser.ts';
 import { eventually } from '../support/eventually.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
+import { scan } from '../support/rails.ts';
 
 const skip = browserSkip();
 
@@ -52,6 +53,7 @@ describe("the operators' consoles in Chromium", { skip }, () => {
   const scriptErrors: string[] = [];
   let orderId: string;
   let failedId: string;
+  let railId: string;
 
   before(async () => {
     sys = await testSystem();
@@ -74,6 +76,22 @@ describe("the operators' consoles in Chromium", { skip }, () => {
     failedId = await sys.walk.order('kids-app');
     await sys.walk.payer(failedId, '13700137000');
     await sys.walk.until(failedId, 'failed');
+    // And one paid by scanning the development Alipay's QR code (a phone with no account, sent the link).
+    railId = await sys.walk.order('kids-app');
+    await sys.walk.payer(railId, '13600136000');
+    const qr = await eventually(async () => {
+      const res = await scan(sys, railId, 'alipay');
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json().qrText as string;
+    });
+    const paid = await sys.carrier.app.inject({
+      method: 'POST',
+      url: '/dev/alipay/scan',
+      payload: new URLSearchParams({ qr }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    assert.equal(paid.statusCode, 200, paid.body);
+    await sys.walk.until(railId, 'fulfilled');
   });
   after(async () => {
     await browser?.close();
@@ -290,6 +308,7 @@ describe("the operators' consoles in Chromium", { skip }, () => {
   });
 
   it("opens each payment of an account's ledger from its link, and lists payments newest first by status", async () => {
+    // The test before signs out of this console: sign in again, as the operator would.
     await signIn(sys.config.publicUrls.payserver);
     await page.goto(`${sys.config.publicUrls.payserver}/console/accounts`);
     await page.getByLabel('Search').fill('13800138000');
@@ -384,6 +403,7 @@ describe("the operators' consoles in Chromium", { skip }, () => {
         '/orders',
         `/orders/${orderId}`,
         `/orders/${failedId}`,
+        `/orders/${railId}`,
         '/orders?status=failed',
         '/subscriptions',
         '/products',
@@ -399,7 +419,10 @@ describe("the operators' consoles in Chromium", { skip }, () => {
         '/payments',
         '/payments?status=failed',
         `/payments?q=${payment}`,
+        '/payments?source=alipay',
         `/statements?date=${today}`,
+        '/rails',
+        `/rails?date=${today}`,
       ],
     };
     const found: string[] = [];
@@ -415,6 +438,18 @@ describe("the operators' consoles in Chromium", { skip }, () => {
           await p.goto(`${base}/console${path}`);
           if (lang === 'zh-CN' && path === `/orders/${orderId}`) await screenshot(p, 'console-order-zh');
           for (const word of rawWords(await pageText(p, lang), lang)) found.push(`${lang} ${path}: ${word}`);
+          if (path === `/orders/${railId}`) {
+            const timeline = (await p.getByRole('region', { name: 'Timeline' }).innerText()) ?? '';
+            const lines =
+              lang === 'en-US'
+                ? ['Alipay pre-order → QR code', 'Alipay notification: paid']
+                : ['支付宝 预下单 → 二维码', '支付宝 通知：已支付'];
+            const at = lines.map((l) => timeline.indexOf(l));
+            if (!(at[0]! >= 0 && at[1]! > at[0]!)) found.push(`${lang} ${path}: the rail lines are not in order`);
+            if (/sign=|BEGIN [A-Z ]*KEY/i.test(await p.content())) found.push(`${lang} ${path}: a signature or key`);
+          }
+          if (path === '/payments?source=alipay' && !(await p.getByTestId('provider-trade-no').count()))
+            found.push(`${lang} ${path}: no rail payment with its trade number`);
           const overflow = await p.evaluate(() =>
             [...document.querySelectorAll('table')].some((t) => t.getBoundingClientRect().right > window.innerWidth),
           );

@@ -5,6 +5,9 @@ import { eventually } from '../support/eventually.ts';
 import { orderStatus } from '../support/flows.ts';
 import { internal, openOrder, scan } from '../support/rails.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
+import type { FastifyInstance } from 'fastify';
+import { timelineLine, type TimelineItem } from '../../src/backend/console/timeline-view.ts';
+import { money } from '../../src/lib/console/console-words.ts';
 
 let sys: TestSystem;
 before(async () => {
@@ -65,6 +68,55 @@ async function payAtDevWechatpay(location: string): Promise<string> {
   return paid.headers.location!;
 }
 
+/**
+ * The order's timeline shows its Alipay trade's pre-order and notification as their own lines, in order, in
+ * words in both languages, and nothing that signs or is signed.
+ */
+async function assertRailTimeline(orderId: string, outTradeNo: string, providerTradeNo: string) {
+  const res = await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}/timeline`);
+  assert.equal(res.statusCode, 200, res.body);
+  assert.doesNotMatch(res.body, /sign=|BEGIN [A-Z ]*KEY|PRIVATE KEY|"sign"|signature|qr_code|app_cert/i);
+  const entries = res.json() as TimelineItem[];
+  const rail = entries.filter((e) => e.kind === 'rail');
+  assert.deepEqual(
+    rail.slice(0, 2).map((e) => [e.call, e.outcome]),
+    [
+      ['start', 'qr'],
+      ['notification', 'paid'],
+    ],
+  );
+  assert.ok(rail.every((e) => e.rail === 'alipay' && e.outTradeNo === outTradeNo));
+  assert.equal(rail[1]!.providerTradeNo, providerTradeNo);
+  assert.deepEqual(
+    rail.slice(0, 2).map((e) => timelineLine(e, 'zh-CN', 'CNY')),
+    [
+      { kind: '支付渠道', text: '支付宝 预下单 → 二维码' },
+      { kind: '支付渠道', text: `支付宝 通知：已支付（交易号 ${providerTradeNo}）` },
+    ],
+  );
+  assert.equal(timelineLine(rail[0]!, 'en', 'CNY').text, 'Alipay pre-order → QR code');
+  assert.equal(timelineLine(rail[1]!, 'en', 'CNY').text, `Alipay notification: paid (trade ${providerTradeNo})`);
+}
+
+/** Signs into a console (as its own sign-in page posts) and reads its pages in a language, as a browser would. */
+async function consoleOf(app: FastifyInstance, origin: string, cookieName: string) {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/console/sign-in',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+    payload: new URLSearchParams({ token: sys.secrets.adminToken }).toString(),
+  });
+  assert.equal(res.statusCode, 303, res.body);
+  const cookie = `${cookieName}=${res.cookies.find((c) => c.name === cookieName)!.value}`;
+  return async (url: string, lang: 'en' | 'zh-CN') => {
+    const page = await app.inject({ url, headers: { cookie, 'accept-language': lang } });
+    assert.equal(page.statusCode, 200, `${url}: ${page.body.slice(0, 200)}`);
+    return page.body;
+  };
+}
+
+const SECRETS = /sign=|BEGIN [A-Z ]*KEY|PRIVATE KEY|signature/i;
+
 describe('money rails through the development gateways', () => {
   it('starts with both development rails on, and says so', async () => {
     const res = await internal(sys, 'GET', '/internal/v1/rails');
@@ -104,8 +156,51 @@ describe('money rails through the development gateways', () => {
         'settled by the notification',
       );
       await sys.walk.assertLedgerSound();
+      if (rail === 'alipay') await assertRailTimeline(orderId, trade!.out_trade_no, trade!.provider_trade_no!);
+      const listed = (await sys.payAdmin('GET', `/admin/v1/payments?source=${rail}`)).json() as Array<{
+        paymentId: string;
+        source: string;
+        railTrade: { rail: string; providerTradeNo: string | null } | null;
+      }>;
+      assert.ok(listed.length > 0 && listed.every((p) => p.source === rail && p.railTrade?.rail === rail));
+      assert.equal(
+        listed.find((p) => p.paymentId === payment.id)?.railTrade?.providerTradeNo,
+        trade!.provider_trade_no,
+      );
     });
   }
+
+  it("shows an Alipay scan payment in both consoles: the order's rail lines, rail and trade number; payments by rail; the Rails page", async () => {
+    const { tv, orderId } = await openOrder(sys);
+    await payByScan('alipay', (await scan(sys, orderId, 'alipay')).json().qrText);
+    await orderStatus(sys, orderId, 'fulfilled', tv);
+    const [trade] = await tradesOf(orderId);
+    const providerNo = trade!.provider_trade_no!;
+    const backend = await consoleOf(sys.backend.app, sys.config.publicUrls.backend, 'tvpay_backend_console');
+    const zh = await backend(`/console/orders/${orderId}`, 'zh-CN');
+    const en = await backend(`/console/orders/${orderId}`, 'en');
+    for (const [page, lines] of [
+      [zh, ['支付宝 预下单 → 二维码', `支付宝 通知：已支付（交易号 ${providerNo}）`]],
+      [en, ['Alipay pre-order → QR code', `Alipay notification: paid (trade ${providerNo})`]],
+    ] as const) {
+      const timeline = page.slice(page.indexOf('aria-label="Timeline"'));
+      const at = lines.map((l) => timeline.indexOf(l));
+      assert.ok(at[0]! >= 0 && at[1]! > at[0]!, `the rail lines in order: ${lines.join(' / ')}`);
+      assert.doesNotMatch(page, SECRETS);
+    }
+    assert.match(zh, new RegExp(`data-testid="rail">支付宝<`));
+    assert.match(en, new RegExp(`data-testid="rail-trade">${providerNo} `));
+    const pay = await consoleOf(sys.payserver.app, sys.config.publicUrls.payserver, 'tvpay_payserver_console');
+    const byAlipay = await pay('/console/payments?source=alipay', 'zh-CN');
+    assert.match(byAlipay, new RegExp(`data-testid="provider-trade-no">${providerNo}<`));
+    assert.doesNotMatch(await pay('/console/payments?source=wechatpay', 'zh-CN'), new RegExp(trade!.payment_id));
+    const railsPage = await pay(`/console/rails?date=${businessDate(new Date(), sys.config.businessTimeZone)}`, 'en');
+    const alipay = railsPage.slice(railsPage.indexOf('data-testid="rail-alipay"'));
+    const clearing = (await sys.payAdmin('GET', '/admin/v1/rails')).json()[0].clearing[0];
+    assert.ok(clearing.balanceMinor <= -Number(trade!.amount_minor), 'the rail holds at least this payment');
+    assert.ok(alipay.includes(money(-clearing.balanceMinor, 'CNY')), 'the clearing balance, in yuan');
+    assert.match(alipay, /data-testid="reconciliation"/);
+  });
 
   it('refunds an Alipay scan payment in full through the development Alipay', async () => {
     const { tv, orderId } = await openOrder(sys);

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { signRequest } from '../../src/lib/signing.ts';
 import { createOrder, latestCode, orderStatus, smsCount } from '../support/flows.ts';
 import { freshServiceDatabases, pgSkip } from '../support/pg.ts';
+import { internal, openOrder, scan } from '../support/rails.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
 
 const PATH = '/internal/v1/payment-events';
@@ -58,6 +59,32 @@ for (const store of ['SQLite', 'PostgreSQL'] as const) {
       assert.equal(res.statusCode, 200, res.body);
       return res.json() as { result: string; duplicate: boolean };
     };
+
+    it("traces an order's rail trade with its calls, lists its payment with the trade, and the rails' clearing", async () => {
+      const { orderId } = await openOrder(sys);
+      assert.equal((await scan(sys, orderId, 'alipay')).statusCode, 200);
+      const trace = (await internal(sys, 'POST', `/internal/v1/orders/${orderId}/trace`, {})).json();
+      assert.equal(trace.rails.length, 1);
+      const [trade] = trace.rails;
+      assert.deepEqual(
+        [trade.rail, trade.state, trade.providerTradeNo, trade.events.map((e: { kind: string }) => e.kind)],
+        ['alipay', 'qr', null, ['start']],
+      );
+      assert.equal(trade.events[0].outcome, 'qr');
+      const listed = (await sys.payAdmin('GET', `/admin/v1/payments?orderId=${orderId}&source=alipay`)).json();
+      assert.deepEqual(
+        listed.map((p: { railTrade: { outTradeNo: string } | null }) => p.railTrade?.outTradeNo),
+        [trade.outTradeNo],
+      );
+      const rails = (await sys.payAdmin('GET', '/admin/v1/rails')).json();
+      assert.deepEqual(
+        rails.map((r: { rail: string; mode: string }) => [r.rail, r.mode]),
+        [
+          ['alipay', 'dev'],
+          ['wechatpay', 'dev'],
+        ],
+      );
+    });
 
     it('takes a WeChat Pay scan payment whatever phone attempt was pending: paid by scan, paidWith wechatpay', async () => {
       const orderId = await createOrder(sys, 'vip-month');

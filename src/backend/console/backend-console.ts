@@ -217,6 +217,7 @@ ${
 <dt>${ctx.say(w('Refunded', '已退款'))}</dt><dd>${money(x.refundedMinor, x.currency)}</dd>
 <dt>${ctx.say(w('Payer', '付款手机'))}</dt><dd>${x.payerPhone ?? '—'}</dd>
 <dt>${ctx.say(w('Channel', '渠道'))}</dt><dd>${say(CHANNEL, x.channel, ctx.lang)}${x.paidWith ? ` · ${say(SOURCE, x.paidWith, ctx.lang)}` : ''}</dd>
+${railFacts(ctx, timeline)}
 <dt>${ctx.say(w('Device / account', '设备 / 账户'))}</dt><dd>${x.deviceId} / ${x.accountId}</dd>
 <dt>${ctx.say(w('Created', '创建时间'))}</dt><dd>${when(ctx, x.createdAt)}</dd><dt>${ctx.say(w('Paid', '付款时间'))}</dt><dd>${when(ctx, x.paidAt)}</dd></dl>
 ${refundable ? refundForm(ctx, x, tried) : ''}
@@ -243,6 +244,19 @@ ${table(
   ctx.say(w('No refunds.', '没有退款。')),
 )}`,
     };
+  }
+
+  /**
+   * The rail trade that paid the order (else its latest), from its timeline: the rail in words, the rail's
+   * trade number (what the payer's app and the rail's support know it by) and tvpay's. Nothing without one.
+   */
+  function railFacts(ctx: ConsoleContext, timeline: TimelineItem[]) {
+    const trades = timeline.filter((e) => e.kind === 'rail');
+    const t = trades.find((e) => e.tradeState === 'paid' && e.providerTradeNo) ?? trades.at(-1);
+    if (!t) return '';
+    const providerNo = typeof t.providerTradeNo === 'string' ? t.providerTradeNo : '—';
+    return html`<dt>${ctx.say(w('Rail', '支付渠道'))}</dt><dd data-testid="rail">${say(SOURCE, t.rail as string, ctx.lang)}</dd>
+<dt>${ctx.say(w("Rail's trade number", '渠道交易号'))}</dt><dd data-testid="rail-trade">${providerNo} <span class="muted">(${ctx.say(w('tvpay', 'tvpay 单号'))} ${t.outTradeNo as string})</span></dd>`;
   }
 
   /** The refund button, or (after it, or after a refusal) the one-step form with what was typed. */

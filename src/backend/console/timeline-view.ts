@@ -7,6 +7,8 @@ import {
   METHOD,
   money,
   ORDER_STATUS,
+  RAIL_CALL,
+  RAIL_OUTCOME,
   REFUND_STATUS,
   say,
   SMS_KIND,
@@ -45,6 +47,7 @@ const KIND: Record<string, Words> = {
   refund: w('Refund', '退款'),
   fulfilment: w('Provisioning', '开通'),
   payment: w('Payment', '支付'),
+  rail: w('Rail', '支付渠道'),
 };
 
 const RESULT: Record<string, Words> = {
@@ -90,6 +93,8 @@ export function timelineLine(e: TimelineItem, lang: ConsoleLang, currency: strin
       return { kind, text: paymentText(e, lang, amount) + failure };
     case 'message':
       return { kind, text: messageText(e, lang) + failure };
+    case 'rail':
+      return { kind, text: railText(e, lang) };
     default:
       return { kind, text: e.summary };
   }
@@ -128,6 +133,20 @@ function paymentText(e: TimelineItem, lang: ConsoleLang, amount: string): string
   if (e.phase === 'captured') return `${source ? `从${source}` : ''}扣款 ${amount}`;
   if (e.phase === 'released') return '支付已解冻，未扣款';
   return `支付${say(REFUND_STATUS, e.phase ?? e.status, lang)}`;
+}
+
+/**
+ * A call to a rail or a notification from it: "支付宝 预下单 → 二维码", "WeChat Pay notification: paid",
+ * with the rail's trade number once it has one (operators quote it to the rail's support).
+ */
+function railText(e: TimelineItem, lang: ConsoleLang): string {
+  const rail = say(SOURCE, e.rail as string | undefined, lang);
+  const call = say(RAIL_CALL, e.call as string | undefined, lang);
+  const outcome = say(RAIL_OUTCOME, e.outcome as string | undefined, lang);
+  const notified = e.call === 'notification';
+  const no = typeof e.providerTradeNo === 'string' && e.outcome === 'paid' ? e.providerTradeNo : '';
+  if (lang === 'en') return `${rail} ${call}${notified ? ': ' : ' → '}${outcome}${no ? ` (trade ${no})` : ''}`;
+  return `${rail} ${call}${notified ? '：' : ' → '}${outcome}${no ? `（交易号 ${no}）` : ''}`;
 }
 
 function messageText(e: TimelineItem, lang: ConsoleLang): string {

@@ -4,7 +4,7 @@ import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import type { BackendDb } from '../schema.ts';
 
 /** Kinds of entry in an order's timeline (the contract's `kind`). */
-export type TimelineKind = 'status' | 'sms' | 'message' | 'webhook' | 'refund' | 'fulfilment' | 'payment';
+export type TimelineKind = 'status' | 'sms' | 'message' | 'webhook' | 'refund' | 'fulfilment' | 'payment' | 'rail';
 
 export interface TimelineEntry {
   at: string;

@@ -6,7 +6,30 @@ import type { BackendDb } from '../schema.ts';
 import { webhookStore } from '../webhooks/webhook-store.ts';
 import { orderTimeline, type TimelineEntry } from './order-timeline.ts';
 
-type TracedPayment = Awaited<ReturnType<PaymentProvider['trace']>>['payments'][number];
+type Trace = Awaited<ReturnType<PaymentProvider['trace']>>;
+type TracedPayment = Trace['payments'][number];
+
+/**
+ * Each call tvpay made to a rail about the order's trades and each notification it took, as its own
+ * entry at its time (kind `rail`): the rail, tvpay's and the rail's trade numbers, what was done and
+ * the one word it learnt. The payment server sends no key, signature or body, so none can show here.
+ */
+function railEvents(rails: Trace['rails']): TimelineEntry[] {
+  return (rails ?? []).flatMap((t) =>
+    t.events.map((e) => ({
+      at: e.at,
+      kind: 'rail' as const,
+      summary: `${t.rail} ${e.kind}: ${e.outcome}`,
+      rail: t.rail,
+      outTradeNo: t.outTradeNo,
+      providerTradeNo: t.providerTradeNo,
+      tradeState: t.state,
+      paymentId: t.paymentId,
+      call: e.kind,
+      outcome: e.outcome,
+    })),
+  );
+}
 
 /**
  * A payment's events, each at the time it happened: its start, and its outcome when it has one
@@ -81,6 +104,7 @@ export async function traceOrder(
   try {
     const trace = await provider.trace(orderId);
     for (const p of trace.payments) entries.push(...paymentEvents(p));
+    entries.push(...railEvents(trace.rails));
     for (const s of trace.sms)
       entries.push({
         at: s.createdAt,

@@ -37,11 +37,40 @@ export const SOURCE: WordTable = {
   scan: w('scan to pay', '扫码支付'),
 };
 
+/** What tvpay did at a rail about a trade, or took from it (`call` of a timeline entry of kind `rail`). */
+export const RAIL_CALL: WordTable = {
+  start: w('pre-order', '预下单'),
+  query: w('query', '查询'),
+  close: w('close', '关闭交易'),
+  refund: w('refund', '退款'),
+  query_refund: w('refund query', '查询退款'),
+  notification: w('notification', '通知'),
+};
+
+/** What a call to a rail learnt, one word (`outcome` of a timeline entry of kind `rail`). */
+export const RAIL_OUTCOME: WordTable = {
+  qr: w('QR code', '二维码'),
+  redirect: w('payment page', '支付页面'),
+  charging: w('charging', '扣款中'),
+  paid: w('paid', '已支付'),
+  pending: w('waiting for the payer', '等待付款'),
+  not_found: w('not found at the rail', '渠道无此交易'),
+  closed: w('closed', '已关闭'),
+  refunded: w('refunded', '已退款'),
+  succeeded: w('refunded', '已退回'),
+  failed: w('failed', '失败'),
+  refused: w('refused, changes nothing', '已拒绝，未作变更'),
+  unknown: w('no clear answer, asked again later', '结果未知，稍后再查询'),
+  other: w('other answer', '其他结果'),
+};
+
 /** How the payment server took a payment (`method`). */
 export const METHOD: WordTable = {
   sms_code: w('SMS code', '短信验证码'),
   page: w('checkout page', '支付页面'),
   renewal: w('renewal', '自动续费'),
+  scan: w('scan to pay', '扫码支付'),
+  rail_page: w("the rail's payment page", '支付渠道页面'),
 };
 
 export const PAYMENT_STATUS: WordTable = {

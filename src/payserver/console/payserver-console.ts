@@ -22,6 +22,7 @@ import {
   AUDIT_PROBLEM,
   type WordTable,
 } from '../../lib/console/console-words.ts';
+import { businessDate } from '../../lib/business-day.ts';
 import { maskPhone } from '../../lib/phone.ts';
 import type { AccountView } from '../accounts/accounts-service.ts';
 import { ledgerView, type LedgerLine } from './ledger-view.ts';
@@ -45,7 +46,25 @@ interface PaymentRow {
   failureCode: string | null;
   createdAt: string;
   refunds: Array<{ refundId: string; amountMinor: number; status: string; createdAt: string }>;
+  railTrade?: { rail: string; outTradeNo: string; providerTradeNo: string | null; state: string } | null;
 }
+
+/** A rail of `GET /admin/v1/rails`. */
+interface RailRow {
+  rail: string;
+  mode: string;
+  clearing: Array<{ accountId: string; currency: string; balanceMinor: number }>;
+}
+
+/** A reconciliation of `GET /admin/v1/rails/{rail}/reconciliations/{date}`: lists (or counts) of trades. */
+type RailReconciliation = Record<'matched' | 'missingHere' | 'missingAtRail' | 'amountMismatches', unknown>;
+
+const RECONCILED: ReadonlyArray<[keyof RailReconciliation, Words]> = [
+  ['matched', { en: 'matched', 'zh-CN': '一致' }],
+  ['missingHere', { en: 'paid at the rail, unknown here', 'zh-CN': '渠道已收款、本地无记录' }],
+  ['missingAtRail', { en: 'settled here, unknown at the rail', 'zh-CN': '本地已入账、渠道无记录' }],
+  ['amountMismatches', { en: 'amounts differ', 'zh-CN': '金额不符' }],
+];
 
 /** The wallet provider's console of the payment server (API "Console"), over the payment server's admin API. */
 export function payserverConsole(app: FastifyInstance, o: ConsoleSetup): void {
@@ -206,7 +225,9 @@ ${last ? html`<p><a href="/console/payments?${next}">${ctx.say(w('Next page', '�
     p.orderId,
     say(METHOD, p.method, ctx.lang),
     maskPhone(p.phone),
-    say(SOURCE, p.source, ctx.lang),
+    p.railTrade?.providerTradeNo
+      ? html`${say(SOURCE, p.source, ctx.lang)}<br><span class="muted" title="${ctx.say(w("the rail's trade number", '渠道交易号'))}" data-testid="provider-trade-no">${p.railTrade.providerTradeNo}</span>`
+      : say(SOURCE, p.source, ctx.lang),
     money(p.amountMinor, p.currency),
     `${say(PAYMENT_STATUS, p.status, ctx.lang)}${p.failureCode ? ` · ${say(FAILURE, p.failureCode, ctx.lang)}` : ''}`,
     p.refunds.length
@@ -282,6 +303,48 @@ ${
     };
   }
 
+  /**
+   * Each rail that is on: its mode, its clearing accounts' balances in the ledger (what the rail holds for
+   * tvpay), and for the day asked, the rail's reconciliation against its bill. A payment server without
+   * the reconciliation route says so and still shows the balances.
+   */
+  async function rails(ctx: ConsoleContext): Promise<PageResult> {
+    const today = businessDate(new Date(), o.timeZone);
+    const date = /^\d{4}-\d{2}-\d{2}$/.test(ctx.query.date ?? '') ? ctx.query.date! : undefined;
+    const res = await ctx.api<RailRow[]>('GET', '/admin/v1/rails');
+    if (res.status !== 200) return { title: w('Rails', '支付渠道'), body: error(ctx, res.body) };
+    const sections = await Promise.all(res.body.map((r) => railSection(ctx, r, date)));
+    return {
+      title: w('Rails', '支付渠道'),
+      body: html`<form method="get" action="/console/rails" class="inline"><label>${ctx.say(w('Reconcile the day', '对账日期'))}<input name="date" type="date" value="${date ?? today}" required></label><button type="submit">${ctx.say(w('Reconcile', '对账'))}</button></form>
+${res.body.length ? sections : html`<p>${ctx.say(w('No rail is on.', '没有开启的支付渠道。'))}</p>`}`,
+    };
+  }
+
+  async function railSection(ctx: ConsoleContext, r: RailRow, date: string | undefined) {
+    const name = say(SOURCE, r.rail, ctx.lang);
+    const mode =
+      r.mode === 'dev'
+        ? ctx.say(w('development gateway: no real money moves', '开发网关：不会产生真实资金'))
+        : ctx.say(w('live', '正式'));
+    const balances = table(
+      ctx.say(w(`${name}: clearing accounts`, `${name}：清算账户`)),
+      [ctx.say(w('Currency', '币种')), ctx.say(w('Held by the rail for tvpay', '渠道代收待结算'))],
+      r.clearing.map((c) => [c.currency, money(-c.balanceMinor, c.currency)]),
+      ctx.say(w('Nothing taken by this rail yet.', '该渠道尚未收款。')),
+    );
+    return html`<section aria-label="${name}" data-testid="rail-${r.rail}"><h2>${name}</h2><p class="muted">${mode}</p>${balances}${date ? await reconciliation(ctx, r.rail, date) : ''}</section>`;
+  }
+
+  async function reconciliation(ctx: ConsoleContext, rail: string, date: string) {
+    const res = await ctx.api<RailReconciliation>('GET', `/admin/v1/rails/${enc(rail)}/reconciliations/${date}`);
+    if (res.status === 404)
+      return html`<p class="muted" data-testid="reconciliation">${ctx.say(w("This payment server does not reconcile rails yet: the clearing balance above is the ledger's.", '本支付服务器尚不支持渠道对账：以上为账本中的清算余额。'))}</p>`;
+    if (res.status !== 200) return error(ctx, res.body);
+    const count = (v: unknown) => (Array.isArray(v) ? v.length : Number(v ?? 0));
+    return html`<dl class="facts" data-testid="reconciliation">${RECONCILED.map(([k, label]) => html`<dt>${ctx.say(label)}</dt><dd>${String(count(res.body[k]))}</dd>`)}</dl>`;
+  }
+
   mountConsole(app, {
     ...o,
     cookie: 'tvpay_payserver_console',
@@ -290,8 +353,15 @@ ${
       { path: '/accounts', label: w('Accounts', '账户') },
       { path: '/payments', label: w('Payments', '支付') },
       { path: '/statements', label: w('Statements', '对账单') },
+      { path: '/rails', label: w('Rails', '支付渠道') },
     ],
-    pages: { '/accounts': accounts, '/accounts/:accountId': account, '/payments': payments, '/statements': statements },
+    pages: {
+      '/accounts': accounts,
+      '/accounts/:accountId': account,
+      '/payments': payments,
+      '/statements': statements,
+      '/rails': rails,
+    },
     actions: {},
     downloads: {
       '/statements/:file': async (ctx) => {

@@ -31,6 +31,16 @@ const PaymentView = Type.Object({
   failureCode: Nullable(Type.String()),
   createdAt: Type.String(),
   completedAt: Nullable(Type.String()),
+  /** The money rail's trade that pays it (a scan or rail-page payment), else null. */
+  railTrade: Type.Union([
+    Type.Object({
+      rail: Type.String(),
+      outTradeNo: Type.String(),
+      providerTradeNo: Nullable(Type.String()),
+      state: Type.String(),
+    }),
+    Type.Null(),
+  ]),
   refunds: Type.Array(RefundView),
 });
 

@@ -1,5 +1,6 @@
 import { normalizePhone } from '../../lib/phone.ts';
 import { refundStore } from '../refunds/refund-store.ts';
+import { railTradeStore, type RailTrade } from '../rails/rail-trade-store.ts';
 import type { PayserverDb } from '../schema.ts';
 import { paymentStore, type Payment, type PaymentStatus } from './payment-store.ts';
 
@@ -43,6 +44,14 @@ export async function listPayments(db: PayserverDb, regions: readonly string[], 
     db,
     rows.map((p) => p.id),
   );
+  const trades = new Map(
+    (
+      await railTradeStore.ofPayments(
+        db,
+        rows.map((p) => p.id),
+      )
+    ).map((t) => [t.payment_id, t]),
+  );
   return rows.map((p) => ({
     paymentId: p.id,
     orderId: p.order_id,
@@ -58,6 +67,7 @@ export async function listPayments(db: PayserverDb, regions: readonly string[], 
     failureCode: p.failure_code,
     createdAt: p.created_at,
     completedAt: p.completed_at,
+    railTrade: railTradeView(trades.get(p.id)),
     refunds: refunds
       .filter((r) => r.payment_id === p.id)
       .map((r) => ({
@@ -70,4 +80,10 @@ export async function listPayments(db: PayserverDb, regions: readonly string[], 
         createdAt: r.created_at,
       })),
   }));
+}
+
+/** A rail payment's trade: the rail, tvpay's and the rail's trade numbers, its state; null for the wallet's own. */
+function railTradeView(t: RailTrade | undefined) {
+  if (!t) return null;
+  return { rail: t.rail, outTradeNo: t.out_trade_no, providerTradeNo: t.provider_trade_no, state: t.state };
 }

@@ -16,6 +16,7 @@ import type { PayserverDb } from '../schema.ts';
 import { accountStore } from '../accounts/account-store.ts';
 import { checkoutStore } from '../checkout/checkout-store.ts';
 import { newPayment, paymentStore } from './payment-store.ts';
+import { railTraceOf } from '../rails/rail-trace.ts';
 import type { Settlement } from './settlement.ts';
 
 /** What the payment server answers a start: the provider contract plus the payment it made. */
@@ -250,7 +251,7 @@ export class PaymentsService {
     return { state };
   }
 
-  /** An order's payments and the SMS sent for them and their refunds, for the back-end's timeline. */
+  /** An order's payments, the SMS of them and of their refunds, its rail trades: the back-end's timeline. */
   async trace(orderId: string): Promise<OrderTrace> {
     const payments = await paymentStore.ofOrder(this.deps.db, orderId);
     const refunds = await refundStore.ofOrder(this.deps.db, orderId);
@@ -274,6 +275,7 @@ export class PaymentsService {
         createdAt: s.created_at,
         updatedAt: s.updated_at,
       })),
+      rails: await railTraceOf(this.deps.db, orderId),
     };
   }
 

@@ -123,6 +123,23 @@ export const railTradeStore = {
       .execute();
   },
 
+  /** An order's trades, oldest first (its timeline). */
+  async ofOrder(db: PayserverDb, orderId: string): Promise<RailTrade[]> {
+    return db
+      .selectFrom('rail_trades')
+      .selectAll()
+      .where('order_id', '=', orderId)
+      .orderBy('created_at')
+      .orderBy('out_trade_no')
+      .execute();
+  },
+
+  /** The trades that pay these payments (one at most each), for the payment list. */
+  async ofPayments(db: PayserverDb, paymentIds: string[]): Promise<RailTrade[]> {
+    if (paymentIds.length === 0) return [];
+    return db.selectFrom('rail_trades').selectAll().where('payment_id', 'in', paymentIds).execute();
+  },
+
   /** A trade's log, in order. */
   async logOf(db: PayserverDb, outTradeNo: string) {
     return db
