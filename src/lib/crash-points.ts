@@ -17,7 +17,14 @@ export const CRASH_POINTS = [
 /** The step boundaries of a renewal charge: the claim committed; the charge committed, not yet answered. */
 export const RENEWAL_CRASH_POINTS = ['backend.after-renewal-claim', 'payserver.after-renewal-charge'] as const;
 
-export const ALL_CRASH_POINTS = [...CRASH_POINTS, ...RENEWAL_CRASH_POINTS] as const;
+/**
+ * A rail's payment: the provider has said paid (a verified notification, or a query's answer) and the
+ * capture is written, not yet committed. A restart must learn it again (the provider retries its
+ * notification, the sweeper asks) and settle it once.
+ */
+export const RAIL_CRASH_POINTS = ['payserver.rail-paid-before-commit'] as const;
+
+export const ALL_CRASH_POINTS = [...CRASH_POINTS, ...RENEWAL_CRASH_POINTS, ...RAIL_CRASH_POINTS] as const;
 
 export type CrashPoint = (typeof ALL_CRASH_POINTS)[number];
 

@@ -1,6 +1,7 @@
 import type { ScanAnswer, ScanRequest } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { inTransaction } from '../../lib/db/in-transaction.ts';
+import { crashPoint } from '../../lib/crash-points.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { DomainError } from '../../lib/errors.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
@@ -238,6 +239,7 @@ export class RailPayments {
           return false;
         const payment = (await paymentStore.byId(trx, trade.payment_id)) as Payment;
         await this.deps.settlement.capture(trx, payment);
+        crashPoint('payserver.rail-paid-before-commit');
         return true;
       });
       if (!applied) return this.alreadySettled(trade.out_trade_no, paid, log);

@@ -290,6 +290,23 @@ describe('the Alipay rail against the development Alipay', () => {
     assert.deepEqual(none.state === 'failed' && none.providerCode, 'REFUND_NOT_FOUND');
   });
 
+  it("refunds under a tvpay refund id with a '-' (base64url ids have them), which out_request_no may not carry", async () => {
+    const t = await paidByQr(1000);
+    const refund = {
+      outTradeNo: t.outTradeNo,
+      outRefundNo: 'rfd_late_pay_0Vd4XEfeKljiEX-C9HHp',
+      refundMinor: 1000,
+      totalMinor: 1000,
+      reason: '测试',
+    };
+    assert.equal((await rail.refund(refund)).state, 'succeeded');
+    assert.equal((await rail.refund(refund)).state, 'succeeded', 'asked again, the same refund');
+    assert.equal((await rail.queryRefund(t.outTradeNo, refund.outRefundNo)).state, 'succeeded');
+    const other = await rail.queryRefund(t.outTradeNo, 'rfd_late_pay_0Vd4XEfeKljiEX_C9HHp');
+    assert.equal(other.state, 'failed', "an id differing only by '-' for '_' is another refund");
+    assert.equal((await rail.query(t.outTradeNo)).state, 'refunded');
+  });
+
   it("downloads and parses the day's bill once the day is over", async () => {
     const t = await paidByQr(4321);
     await rail.refund({

@@ -12,7 +12,7 @@ import type {
   StartOutcome,
   StartRequest,
 } from '../rail.ts';
-import { assertOutTradeNo, beijingTime, fenToYuan, parseBeijingTime } from './amounts.ts';
+import { assertOutTradeNo, beijingTime, fenToYuan, outRequestNoOf, parseBeijingTime } from './amounts.ts';
 import {
   queryOutcomeOf,
   refusal,
@@ -84,10 +84,9 @@ export function createAlipayRail(options: AlipayRailOptions): Rail {
     refund: (request) => refund(call, rail, clock, request),
     async queryRefund(outTradeNo, outRefundNo): Promise<RefundOutcome> {
       assertOutTradeNo(outTradeNo);
-      assertOutTradeNo(outRefundNo, 'out_request_no');
       const c = await call('alipay.trade.fastpay.refund.query', {
         out_trade_no: outTradeNo,
-        out_request_no: outRefundNo,
+        out_request_no: outRequestNoOf(outRefundNo),
         query_options: ['gmt_refund_pay'],
       });
       return 'unknownReason' in c ? unknown(c) : refundQueryOutcomeOf(c.answer, clock.now());
@@ -236,11 +235,10 @@ async function close(call: Call, rail: Rail, outTradeNo: string): Promise<CloseO
  */
 async function refund(call: Call, rail: Rail, clock: Clock, request: RefundRequest): Promise<RefundOutcome> {
   assertOutTradeNo(request.outTradeNo);
-  assertOutTradeNo(request.outRefundNo, 'out_request_no');
   const c = await call('alipay.trade.refund', {
     out_trade_no: request.outTradeNo,
     refund_amount: fenToYuan(request.refundMinor),
-    out_request_no: request.outRefundNo,
+    out_request_no: outRequestNoOf(request.outRefundNo),
     refund_reason: request.reason.slice(0, 256),
   });
   if ('unknownReason' in c) return unknown(c);

@@ -2,6 +2,7 @@
  * Alipay's edge formats: yuan strings, trade numbers and Beijing times. tvpay keeps integer fen inside;
  * these functions convert exactly or refuse, so a rounding can never change what a payer is charged.
  */
+import { sha256 } from '../../../lib/ids.ts';
 
 /** The largest fen amount converted (Alipay's own ceiling is 100 000 000 yuan). */
 const MAX_FEN = 100_000_000 * 100;
@@ -37,6 +38,15 @@ export function isOutTradeNo(value: string): boolean {
 export function assertOutTradeNo(value: string, what = 'out_trade_no'): void {
   if (!isOutTradeNo(value))
     throw new RangeError(`${what} must be 1 to 64 of [A-Za-z0-9_], not ${JSON.stringify(value)}`);
+}
+
+/**
+ * The `out_request_no` for a tvpay refund id. tvpay's ids are base64url and may hold a `-`, which Alipay's
+ * numbers may not: such an id goes as `h` + the first 40 hex digits of its SHA-256, the same on every retry
+ * and query (so Alipay still refunds once), and never equal to another id's (tvpay's ids start `rfd`).
+ */
+export function outRequestNoOf(refundId: string): string {
+  return isOutTradeNo(refundId) ? refundId : `h${sha256(refundId).slice(0, 40)}`;
 }
 
 const BEIJING_OFFSET_MS = 8 * 3600_000;

@@ -1,0 +1,3 @@
+import { raceSuite } from './rails-race-suite.ts';
+
+await raceSuite(true);
