@@ -85,7 +85,10 @@ async function assertRailTimeline(orderId: string, outTradeNo: string, providerT
       ['notification', 'paid'],
     ],
   );
-  assert.ok(rail.every((e) => e.rail === 'alipay' && e.outTradeNo === outTradeNo));
+  assert.ok(
+    rail.every((e) => e.rail === 'alipay' && e.outTradeNo === outTradeNo),
+    "rail.every((e) => e.rail === 'alipay' && e.outTradeNo === outTradeNo)",
+  );
   assert.equal(rail[1]!.providerTradeNo, providerTradeNo);
   assert.deepEqual(
     rail.slice(0, 2).map((e) => timelineLine(e, 'zh-CN', 'CNY')),
@@ -162,7 +165,10 @@ describe('money rails through the development gateways', () => {
         source: string;
         railTrade: { rail: string; providerTradeNo: string | null } | null;
       }>;
-      assert.ok(listed.length > 0 && listed.every((p) => p.source === rail && p.railTrade?.rail === rail));
+      assert.ok(
+        listed.length > 0 && listed.every((p) => p.source === rail && p.railTrade?.rail === rail),
+        'listed.length > 0 && listed.every((p) => p.source === rail && p.railTrade?.rail === rail)',
+      );
       assert.equal(
         listed.find((p) => p.paymentId === payment.id)?.railTrade?.providerTradeNo,
         trade!.provider_trade_no,

@@ -140,7 +140,7 @@ for (const store of ['sqlite', 'postgresql'] as const) {
           { 'idempotency-key': `k-${orderId}` },
         );
         assert.ok(res.statusCode < 300, res.body);
-        assert.ok(amountMinor > 1);
+        assert.ok(amountMinor > 1, 'amountMinor > 1');
       }
       await eventually(async () => {
         // WeChat Pay completes a refund by itself a moment later: time moves so tvpay asks about it again.
@@ -165,7 +165,10 @@ for (const store of ['sqlite', 'postgresql'] as const) {
         ]);
       }
       const csv = (await sys.payAdmin('GET', `/admin/v1/statements/${date}`)).body;
-      assert.ok(csv.split('\n').some((l) => l.includes(paid.wechatpay.trade.payment_id) && l.includes(',wechatpay,')));
+      assert.ok(
+        csv.split('\n').some((l) => l.includes(paid.wechatpay.trade.payment_id) && l.includes(',wechatpay,')),
+        "csv.split('\\n').some((l) => l.includes(paid.wechatpay.trade.payment_id) && l.includes(',wechatpay,')",
+      );
 
       await pastEndOf(date);
       for (const rail of ['alipay', 'wechatpay'] as const) {
@@ -207,7 +210,7 @@ for (const store of ['sqlite', 'postgresql'] as const) {
       );
       const settled = await tradeOf(orderId);
       assert.equal(settled.state, 'paid');
-      assert.ok(settled.provider_trade_no);
+      assert.ok(settled.provider_trade_no, 'settled.provider_trade_no');
       await orderStatus(sys, orderId, 'fulfilled', tv);
       await sys.walk.assertLedgerSound();
 
