@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { secretEquals } from '../lib/ids.ts';
 import type { CarrierService } from './carrier-service.ts';
-import { phonePage } from './phone-page.ts';
+import { phonePage, type DevScanners } from './phone-page.ts';
 
 const Digits = Type.Object({ digits: Type.String({ pattern: '^[0-9]{5,20}$' }) });
 const Message = Type.Object({ id: Type.String(), from: Type.String(), text: Type.String(), at: Type.String() });
@@ -17,6 +17,7 @@ export function carrierRoutes(
   app: FastifyInstance,
   carrier: CarrierService,
   auth: { user: string; password: string },
+  options: { scanners?: DevScanners } = {},
 ): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get(
@@ -98,7 +99,7 @@ export function carrierRoutes(
     async (request, reply) =>
       sendDocument(
         reply.header('cache-control', 'no-store'),
-        phonePage(request.params.digits, await carrier.thread(request.params.digits)),
+        phonePage(request.params.digits, await carrier.thread(request.params.digits), options.scanners),
       ),
   );
   r.post(

@@ -39,7 +39,12 @@ export async function buildCarrier(deps: {
     title: 'tvpay development SMS carrier',
     ready: () => storageAnswers(deps.store.db),
   });
-  carrierRoutes(app, carrier, { user: config.sms.kannel.user, password: secrets.sendsmsPassword });
+  carrierRoutes(
+    app,
+    carrier,
+    { user: config.sms.kannel.user, password: secrets.sendsmsPassword },
+    { scanners: { alipay: config.rails.alipay.mode === 'dev', wechatpay: config.rails.wechatpay.mode === 'dev' } },
+  );
   const parts: ServiceParts & { carrier: CarrierService; db: typeof deps.store.db } = {
     app,
     carrier,

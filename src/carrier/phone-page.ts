@@ -1,4 +1,4 @@
-import { html, page } from '../lib/html.ts';
+import { html, page, type Html } from '../lib/html.ts';
 import type { CarrierTables } from './schema.ts';
 
 const CSS = `
@@ -8,6 +8,9 @@ main{display:flex;flex-direction:column;min-height:100vh;padding:0}header{backgr
 form.reply{position:sticky;bottom:0;display:flex;gap:8px;padding:10px;background:#fff;border-top:1px solid #e3e6ea}form.reply input{flex:1;font-size:18px;padding:10px;border:1px solid #c9d1dc;border-radius:20px}
 form.reply button{width:auto;margin:0;min-height:44px;padding:0 18px;border-radius:20px}.mo a{color:#fff}
 .mt .meta{color:#5f6b7a}.mo .meta{color:#fff}
+form.scan{display:flex;gap:8px;align-items:flex-end;padding:8px 10px;background:#f4f6f8;border-top:1px solid #e3e6ea}
+form.scan label{flex:1;font-size:14px;color:#3d4652}form.scan input{display:block;width:100%;font-size:15px;padding:8px;border:1px solid #c9d1dc;border-radius:8px}
+form.scan button{width:auto;margin:0;min-height:40px;padding:0 12px;border-radius:8px}
 #status{position:sticky;top:0;background:#fff4d6;color:#5c4400;padding:8px 16px;font-size:14px;border-bottom:1px solid #e9d9a6}
 `;
 
@@ -17,7 +20,27 @@ const linkify = (text: string) => {
 };
 
 /** The development phone's SMS app: the thread, links that open, a reply box; refreshes when an SMS arrives. */
-export function phonePage(digits: string, messages: CarrierTables['messages'][]): string {
+/** The development rails whose "scan" pages this phone can open (the payer's app after scanning the TV's QR). */
+export interface DevScanners {
+  alipay: boolean;
+  wechatpay: boolean;
+}
+
+/**
+ * What the phone's apps would do with a QR code on the TV: a form per development rail that opens its scan
+ * page with the code's text (`qrText`, pasted or typed), so the scan-to-pay flow runs by hand on one machine.
+ */
+function scanForms(scanners: DevScanners): Html {
+  const form = (action: string, field: string, label: string, placeholder: string) =>
+    html`<form class="scan" method="get" action="${action}"><label>${label}<input name="${field}" autocomplete="off" placeholder="${placeholder}" required></label><button type="submit">扫一扫 / Scan</button></form>`;
+  return html`${scanners.alipay ? form('/dev/alipay/scan', 'qr', '支付宝扫码 / Alipay scan', 'https://qr.alipay.com/…') : html``}${scanners.wechatpay ? form('/dev/wechatpay/scan', 'code_url', '微信扫码 / WeChat scan', 'weixin://wxpay/bizpayurl?pr=…') : html``}`;
+}
+
+export function phonePage(
+  digits: string,
+  messages: CarrierTables['messages'][],
+  scanners: DevScanners = { alipay: false, wechatpay: false },
+): string {
   const bubbles = messages.map(
     (m) =>
       html`<div class="bubble ${m.direction}" data-id="${m.id}">${linkify(m.text)}<div class="meta">${m.direction === 'mt' ? m.peer : `→ ${m.peer}`} · ${m.at.slice(11, 19)}</div></div>`,
@@ -30,6 +53,6 @@ export function phonePage(digits: string, messages: CarrierTables['messages'][])
     lang: 'zh-CN',
     css: CSS,
     body: html`<main><header>+${digits}</header><div id="status" role="status" hidden>正在重新连接短信网关… / Reconnecting to the carrier…</div><div class="thread" id="thread">${bubbles}</div>
-<form class="reply" method="post" action="/dev/phones/${digits}/reply"><input name="text" autocomplete="off" placeholder="短信 / SMS" required><button type="submit">发送</button></form></main>${script}`,
+${scanForms(scanners)}<form class="reply" method="post" action="/dev/phones/${digits}/reply"><input name="text" autocomplete="off" placeholder="短信 / SMS" required><button type="submit">发送</button></form></main>${script}`,
   });
 }

@@ -208,6 +208,27 @@ describe('money rails through the development gateways', () => {
     assert.match(alipay, /data-testid="reconciliation"/);
   });
 
+  it("links the development phone page to each rail's scan page, which opens the code the TV shows", async () => {
+    const { orderId } = await openOrder(sys);
+    const phone = await sys.carrier.app.inject({ url: '/dev/phones/8613800138000' });
+    assert.equal(phone.statusCode, 200);
+    assert.match(phone.body, /<form class="scan" method="get" action="\/dev\/alipay\/scan">/);
+    assert.match(phone.body, /<form class="scan" method="get" action="\/dev\/wechatpay\/scan">/);
+    for (const [rail, field] of [
+      ['alipay', 'qr'],
+      ['wechatpay', 'code_url'],
+    ] as const) {
+      const qrText = (await scan(sys, orderId, rail)).json().qrText as string;
+      const opened = await sys.carrier.app.inject({ url: `/dev/${rail}/scan?${field}=${encodeURIComponent(qrText)}` });
+      assert.equal(opened.statusCode, 200, opened.body);
+      assert.match(opened.body, /no real money/i, `the ${rail} scan page says no real money moves`);
+      const unknown = await sys.carrier.app.inject({
+        url: `/dev/${rail}/scan?${field}=${encodeURIComponent(qrText + 'x')}`,
+      });
+      assert.equal(unknown.statusCode, 404, `a code the ${rail} never made is refused`);
+    }
+  });
+
   it('refunds an Alipay scan payment in full through the development Alipay', async () => {
     const { tv, orderId } = await openOrder(sys);
     await payByScan('alipay', (await scan(sys, orderId, 'alipay')).json().qrText);
