@@ -436,6 +436,36 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await onScreen('catalogue');
   });
 
+  it('sets every price of a row of packages level, whatever the lines of their titles', async (t) => {
+    const product = {
+      title: '全家影视会员 · 含少儿频道、体育直播与独家剧场',
+      amountMinor: 1990,
+      currency: 'CNY',
+      service: 'family',
+      durationDays: 31,
+    };
+    assert.equal((await sys.backendAdmin('PUT', '/admin/v1/products/long-title', product)).statusCode, 200);
+    t.after(async () => void (await sys.backendAdmin('DELETE', '/admin/v1/products/long-title')));
+    await tv.goto(tvUrl());
+    await onScreen('catalogue');
+    const rows = await tv.locator('.card').evaluateAll((cards) =>
+      cards.map((c) => ({
+        row: Math.round(c.getBoundingClientRect().top),
+        price: Math.round(c.querySelector('.price')!.getBoundingClientRect().top),
+        titleHeight: c.querySelector('.card-title')!.getBoundingClientRect().height,
+      })),
+    );
+    assert.ok(rows.length >= 2, 'the catalogue shows packages');
+    assert.ok(
+      Math.max(...rows.map((r) => r.titleHeight)) > Math.min(...rows.map((r) => r.titleHeight)),
+      'a title wraps',
+    );
+    for (const r of rows) {
+      const sameRow = rows.filter((o) => o.row === r.row);
+      assert.deepEqual(new Set(sameRow.map((o) => o.price)).size, 1, `prices level in the row at ${r.row}`);
+    }
+  });
+
   it('buys a renewing package by keys, sees it in my services with its next renewal, and cancels it there after a confirmation', async () => {
     await tv.goto(tvUrl());
     await onScreen('catalogue');
@@ -462,6 +492,11 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     if ((await focused())?.id === 'lang') await press('ArrowLeft');
     await press('Enter');
     await onScreen('services');
+    assert.deepEqual(
+      await tv.locator('h2.subhead').allTextContents(),
+      ['已开通', '自动续费'],
+      'what is on and its renewals, each under its heading',
+    );
     const row = tv.locator('[data-testid="subscriptions"] li[data-status="active"]');
     assert.equal(await row.count(), 1);
     assert.match((await row.textContent()) ?? '', /4K会员连续包月.*自动续费.*30\.00/);

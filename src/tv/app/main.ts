@@ -292,6 +292,8 @@ function render(preferred?: string) {
       break;
     case 'services':
       body.appendChild(h('h1', {}, t.myServices));
+      // Two lists, each under its heading: what is on now, and the renewals of it (one purchase shows in both).
+      if (!s.error && s.subscriptions.length) body.appendChild(h('h2', { class: 'subhead' }, t.activeServices));
       body.appendChild(
         s.error
           ? h('p', { class: 'lead error', role: 'alert', 'data-testid': 'services-error' }, t.servicesError)
@@ -318,6 +320,7 @@ function render(preferred?: string) {
               ),
       );
       if (s.subscriptions.length) {
+        body.appendChild(h('h2', { class: 'subhead' }, t.renewalsHeading));
         body.appendChild(
           h(
             'ul',
