@@ -71,10 +71,15 @@ describe('checkout page races', () => {
       paid.jar.set('tvpay_pay_grant', grant);
       const landed = await paid.post(`/pay/${token}/pay?lang=en`, { source: 'wallet' });
       assert.equal(landed.postStatus, 303);
-      assert.match(landed.html, /data-outcome="refunded"/);
+      // The page waits a few seconds for the merchant's verdict; on a loaded machine it may land on
+      // "confirming" first. Either way it never says "Paid", and then says the money went back.
+      assert.match(landed.html, /data-outcome="(refunded|confirming)"/);
       assert.doesNotMatch(landed.html, /Paid\./);
-      const later = await sys.payserver.app.inject({ url: `/pay/${token}?lang=en` });
-      assert.match(later.body, /went back/, 'the page keeps saying so afterwards');
+      await eventually(async () => {
+        const later = await sys.payserver.app.inject({ url: `/pay/${token}?lang=en` });
+        assert.match(later.body, /went back/, 'the page says the money went back, and keeps saying so');
+        assert.doesNotMatch(later.body, /Paid\./);
+      });
     } finally {
       sys.backend.worker.start();
     }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LinkTokens } from '../../src/backend/payments/link-tokens.ts';
@@ -16,13 +16,13 @@ before(async () => {
 after(() => sys.close());
 
 /**
- * Files of the data dir that hold the token's bytes. The development carrier's database is left out: it
+ * Files of the data dir, in its folders too (the development rails' keys), that hold the token's bytes. The development carrier's database is left out: it
  * is the simulated phone's inbox (the link SMS is meant to be there), not tvpay's storage; with Kannel it
  * does not exist.
  */
 const filesHolding = (token: string) =>
-  readdirSync(sys.dir)
-    .filter((f) => !f.startsWith('carrier.db'))
+  (readdirSync(sys.dir, { recursive: true }) as string[])
+    .filter((f) => !f.startsWith('carrier.db') && statSync(join(sys.dir, f)).isFile())
     .filter((f) => readFileSync(join(sys.dir, f)).includes(Buffer.from(token)));
 
 describe('link tokens at rest', () => {
