@@ -23,6 +23,9 @@ import type {
 export class TestRail implements Rail {
   readonly mode = 'dev' as const;
   readonly agreements = false;
+  outRefundNoOf(refundId: string): string {
+    return refundId;
+  }
   readonly title: { 'zh-CN': string; en: string };
   private readonly key = randomBytes(32);
   readonly trades = new Map<

@@ -183,6 +183,12 @@ export interface Rail {
   queryRefund(outTradeNo: string, outRefundNo: string): Promise<RefundOutcome>;
   /** Ends an agreement at the provider (the payer's `TD`, or an operator). */
   unsign(agreement: { externalAgreementNo: string; agreementNo: string }): Promise<{ state: 'ended' | 'unknown' }>;
+  /**
+   * The number this rail knows tvpay's refund by (in its answers, notifications and bill): the refund id
+   * itself where the rail's alphabet takes it, else a stable derivation of it (Alipay's `out_request_no`
+   * takes no `-`). Reconciliation matches a bill's refund lines by it.
+   */
+  outRefundNoOf(refundId: string): string;
   /** Verifies (signature, timestamp, app id or merchant id), decrypts and parses one notification. */
   parseNotification(raw: RawNotification): Promise<NotificationVerdict>;
   /** The provider's trade bill for a business day (`YYYY-MM-DD`, Asia/Shanghai), parsed. */

@@ -74,6 +74,7 @@ export function createAlipayRail(options: AlipayRailOptions): Rail {
     title: { 'zh-CN': '支付宝', en: 'Alipay' },
     mode: options.mode,
     agreements: true,
+    outRefundNoOf: outRequestNoOf,
     start: (request) => start(sdk, call, options, signScene, request),
     async query(outTradeNo) {
       assertOutTradeNo(outTradeNo);

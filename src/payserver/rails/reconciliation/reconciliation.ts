@@ -149,14 +149,16 @@ export class RailReconciliation {
     return { ...base, action: 'refunding', note: 'the order had ended: the payment goes back in full' };
   }
 
-  /** The bill's refund lines against tvpay's refunds: by tvpay's refund id. */
+  /** The bill's refund lines against tvpay's refunds: by the number the rail knows each refund by. */
   private async refunds(rail: Rail, lines: BillLine[], day: Span, result: Reconciliation): Promise<void> {
     const billed = lines.filter((l) => l.kind === 'refund');
     const db = this.deps.db;
     const ofDay = await reconciliationStore.refundsWithin(db, rail.name, day.start, day.end);
-    const known = new Map<string, KnownRefund>(ofDay.map((r) => [r.refundId, r]));
+    // Keyed by the number the rail knows each refund by (Alipay's may be derived from tvpay's id).
+    const known = new Map<string, KnownRefund>(ofDay.map((r) => [rail.outRefundNoOf(r.refundId), r]));
     const others = billed.flatMap((l) => (l.outRefundNo && !known.has(l.outRefundNo) ? [l.outRefundNo] : []));
-    for (const r of await reconciliationStore.refundsById(db, rail.name, others)) known.set(r.refundId, r);
+    for (const r of await reconciliationStore.refundsById(db, rail.name, others))
+      known.set(rail.outRefundNoOf(r.refundId), r);
     for (const line of billed) {
       const refund = line.outRefundNo ? known.get(line.outRefundNo) : undefined;
       if (line.outRefundNo) known.delete(line.outRefundNo);

@@ -95,6 +95,10 @@ class WechatpayRail implements Rail {
   readonly name = 'wechatpay' as const;
   readonly title = { 'zh-CN': '微信支付', en: 'WeChat Pay' };
   readonly mode: 'dev' | 'live';
+  /** WeChat Pay's `out_refund_no` takes tvpay's refund ids as they are (letters, digits, `_`, `-`, `|`, `*`, `@`). */
+  outRefundNoOf(refundId: string): string {
+    return refundId;
+  }
   readonly agreements: boolean;
   private readonly wx: Client;
   private readonly publicKeys: Record<string, KeyObject>;
