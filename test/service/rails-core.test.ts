@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { cryptoRandom } from '../../src/lib/ids.ts';
-import { signRequest } from '../../src/lib/signing.ts';
 import type { RawNotification } from '../../src/payserver/rails/rail.ts';
 import { eventually } from '../support/eventually.ts';
 import { createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
 import { TestRail } from '../support/test-rail.ts';
+import { internal as signedCall, scan as scanFor } from '../support/rails.ts';
 import { freshServiceDatabases, pgSkip } from '../support/pg.ts';
 
 const PHONE = '8613800138000';
@@ -15,17 +14,7 @@ const wechatpay = new TestRail('wechatpay');
 let sys: TestSystem;
 const pgSkipped = await pgSkip();
 
-/** A signed request of the back-end to the payment server's internal API. */
-async function internal(method: 'GET' | 'POST', path: string, body?: unknown) {
-  const text = body === undefined ? '' : JSON.stringify(body);
-  const headers = signRequest(sys.secrets.serviceSecret, method, path, text, sys.clock.now(), cryptoRandom.id('n'));
-  return sys.payserver.app.inject({
-    method,
-    url: path,
-    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { payload: text }),
-  });
-}
+const internal = (method: 'GET' | 'POST', path: string, body?: unknown) => signedCall(sys, method, path, body);
 
 /** An order of a TV of its own whose payer (a bound phone) has been sent a code: its checkout is open here. */
 async function openOrder() {
@@ -44,19 +33,7 @@ async function openOrder() {
 
 const db = () => sys.payserver.db;
 
-async function scan(orderId: string, rail: 'alipay' | 'wechatpay') {
-  const c = await db().selectFrom('checkouts').selectAll().where('order_id', '=', orderId).executeTakeFirstOrThrow();
-  return internal('POST', '/internal/v1/rails/scan', {
-    orderId,
-    rail,
-    amountMinor: Number(c.amount_minor),
-    currency: c.currency,
-    productTitle: c.product_title,
-    payee: c.payee,
-    deviceId: c.device_id,
-    expiresAt: c.expires_at,
-  });
-}
+const scan = (orderId: string, rail: 'alipay' | 'wechatpay') => scanFor(sys, orderId, rail);
 
 const outTradeNoOf = (qrText: string) => qrText.split('/').pop()!;
 
