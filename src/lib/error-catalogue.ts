@@ -60,6 +60,7 @@ export const ERROR_CATALOGUE = {
   SUBSCRIPTION_NOT_FOUND: ['not_found', 'No such subscription for this caller.'],
   WEBHOOK_NOT_FOUND: ['not_found', 'No such webhook (or it was deleted).'],
   DELIVERY_NOT_FOUND: ['not_found', 'No such delivery of this webhook.'],
+  AGREEMENT_NOT_FOUND: ['not_found', 'No such quick-pay agreement at a money rail.'],
   MESSAGE_NOT_FOUND: ['not_found', 'Development carrier: the phone received no message with that id.'],
   // Conflicts with the state of things.
   ORDER_FINAL: ['conflict', 'The order has ended (or expired); create a new one.'],
@@ -74,6 +75,14 @@ export const ERROR_CATALOGUE = {
   RAIL_REFUSED: [
     'conflict',
     'The money rail (Alipay, WeChat Pay) refused the payment or refund; its own code is kept.',
+  ],
+  RAIL_AGREEMENTS_UNAVAILABLE: [
+    'conflict',
+    'The money rail named takes no quick-pay agreements here (WeChat Pay needs a papay plan id).',
+  ],
+  POSSESSION_REQUIRED: [
+    'conflict',
+    "Quick pay can be turned on only after the phone's code was confirmed on this page; ask for the code first.",
   ],
   PAYMENT_IN_PROGRESS: ['conflict', 'The order is being paid on another page at this moment.'],
   RAIL_UNAVAILABLE: [

@@ -28,12 +28,12 @@ import { Ledger } from './ledger/ledger.ts';
 import { auditLedger } from './ledger/ledger-audit.ts';
 import { accountEntries } from './ledger/account-entries.ts';
 import { adminPaymentRoutes } from './payments/payments-admin-routes.ts';
-import { CODE_SMS_TOPIC, DECLINED_SMS_TOPIC, PaymentsService } from './payments/payments-service.ts';
+import { CODE_SMS_TOPIC, PaymentsService } from './payments/payments-service.ts';
 import { SmsBudget, smsBudgetRule } from '../sms/sms-budget.ts';
 import { countsBy } from '../lib/metrics/row-counts.ts';
 import { statementInternalRoute, statementRoutes } from './statements/statements-routes.ts';
 import type { PaymentEventAnswer } from '../contracts/provider-api.ts';
-import { NOTIFY_TOPIC, Settlement } from './payments/settlement.ts';
+import { DECLINED_SMS_TOPIC, NOTIFY_TOPIC, Settlement } from './payments/settlement.ts';
 import { lateRefundId, REFUND_SMS_TOPIC, RefundsService } from './refunds/refunds-service.ts';
 import { RenewalsService } from './renewals/renewals-service.ts';
 import { RECEIPT_SMS_TOPIC, receiptSender } from './payments/receipts.ts';
@@ -47,7 +47,9 @@ import { RailPayments } from './rails/rail-payments.ts';
 import { RailReconciliation } from './rails/reconciliation/reconciliation.ts';
 import { reconciliationRoutes } from './rails/reconciliation/reconciliation-routes.ts';
 import { railInternalRoutes, railNotifyRoutes } from './rails/rails-routes.ts';
-import { RAIL_CLOSE_TOPIC, RAIL_LATE_REFUND_TOPIC, RAIL_REFUND_TOPIC } from './rails/rail-topics.ts';
+import { RAIL_CHARGE_TOPIC, RAIL_CLOSE_TOPIC, RAIL_LATE_REFUND_TOPIC, RAIL_REFUND_TOPIC } from './rails/rail-topics.ts';
+import { Agreements } from './agreements/agreements.ts';
+import { agreementsRoutes } from './agreements/agreements-routes.ts';
 import { RailRefunds } from './refunds/rail-refunds.ts';
 import { paymentStore } from './payments/payment-store.ts';
 
@@ -101,8 +103,38 @@ export async function buildPayserver(deps: PayserverDeps) {
   const ledger = new Ledger(random, clock);
   const settlement = new Settlement(ledger, random, clock, config.sms.payserverFrom);
   const budget = new SmsBudget(limiter, smsBudgetRule(config.limits.smsDailyBudget));
-  const accounts = new AccountsService({ db, ledger, random, clock, regions: config.phoneRegions });
+  const rails = deps.rails ?? railRegistry([]);
+  const agreements = new Agreements({
+    db,
+    rails,
+    random,
+    clock,
+    kick,
+    options: { smsFrom: config.sms.payserverFrom, locale: config.sms.locale },
+  });
+  const accounts = new AccountsService({ db, ledger, random, clock, regions: config.phoneRegions, payers: agreements });
+  const refunds = new RefundsService({
+    db,
+    ledger,
+    gateway: deps.gateway,
+    random,
+    clock,
+    kick,
+    options: { locale: config.sms.locale, smsFrom: config.sms.payserverFrom },
+  });
+  const railRefunds = new RailRefunds({ db, ledger, rails, refunds, random, clock, kick });
+  const railPayments = new RailPayments({
+    db,
+    rails,
+    settlement,
+    random,
+    clock,
+    kick,
+    agreements,
+    onRefundEvent: (rail, event) => railRefunds.onEvent(rail, event),
+  });
   const payments = new PaymentsService({
+    payers: agreements,
     db,
     ledger,
     settlement,
@@ -121,6 +153,7 @@ export async function buildPayserver(deps: PayserverDeps) {
     },
   });
   const replies = new ReplyService({
+    railCharges: railPayments,
     db,
     settlement,
     limiter,
@@ -182,15 +215,6 @@ export async function buildPayserver(deps: PayserverDeps) {
       from: config.sms.payserverFrom,
     },
   });
-  const refunds = new RefundsService({
-    db,
-    ledger,
-    gateway: deps.gateway,
-    random,
-    clock,
-    kick,
-    options: { locale: config.sms.locale, smsFrom: config.sms.payserverFrom },
-  });
   const renewals = new RenewalsService({
     db,
     ledger,
@@ -199,17 +223,8 @@ export async function buildPayserver(deps: PayserverDeps) {
     clock,
     kick,
     options: { regions: config.phoneRegions },
-  });
-  const rails = deps.rails ?? railRegistry([]);
-  const railRefunds = new RailRefunds({ db, ledger, rails, refunds, random, clock, kick });
-  const railPayments = new RailPayments({
-    db,
-    rails,
-    settlement,
-    random,
-    clock,
-    kick,
-    onRefundEvent: (rail, event) => railRefunds.onEvent(rail, event),
+    payers: agreements,
+    railCharges: railPayments,
   });
   /** A payment that arrived for an order already ended or paid goes back in full, as the back-end would ask. */
   const refundLate = async (paymentId: string) => {
@@ -245,6 +260,7 @@ export async function buildPayserver(deps: PayserverDeps) {
       async (p) => void (await backend.post('/internal/v1/subscriptions/cancel-by-phone', p)),
     ),
     handler(RAIL_CLOSE_TOPIC, (p) => railPayments.close(p)),
+    handler(RAIL_CHARGE_TOPIC, (p) => railPayments.charge(p)),
     handler(RAIL_REFUND_TOPIC, (p, id, attempt) => railRefunds.request(p, id, attempt)),
     handler(RAIL_LATE_REFUND_TOPIC, (p) => refundLate(p.paymentId)),
     handler(NOTIFY_TOPIC, async (event) => {
@@ -281,6 +297,7 @@ export async function buildPayserver(deps: PayserverDeps) {
     );
     adminPaymentRoutes(admin, db, config.phoneRegions);
     railAdminRoutes(admin, db, rails);
+    agreementsRoutes(admin, agreements, config.phoneRegions);
     smsAdminRoutes(admin, shared, config.phoneRegions);
     smsBudgetRoute(admin, limiter, smsBudgetRule(config.limits.smsDailyBudget));
     if (deps.testClock) testClockRoutes(admin, deps.testClock, dueNow);
@@ -357,7 +374,7 @@ export async function buildPayserver(deps: PayserverDeps) {
 function checkoutRails(rails: RailRegistry, railPayments: RailPayments, config: Readonly<Config>): CheckoutRails {
   const devRail = rails.on.some((r) => r.mode === 'dev');
   return {
-    choices: rails.on.map((r) => ({ rail: r.name, title: r.title, dev: r.mode === 'dev' })),
+    choices: rails.on.map((r) => ({ rail: r.name, title: r.title, dev: r.mode === 'dev', agreements: r.agreements })),
     // The rails' payment pages are on https; a development gateway's on the carrier's server.
     formActions: ['https:', ...(devRail ? [new URL(config.publicUrls.carrier).origin] : [])],
     publicUrl: config.publicUrls.payserver,

@@ -13,7 +13,15 @@ import {
 
 /** The payment server's database. */
 export interface PayserverTables extends CommonTables {
-  accounts: { id: string; phone: string; currency: string; quick_pay: number; created_at: string };
+  accounts: {
+    id: string;
+    phone: string;
+    currency: string;
+    quick_pay: number;
+    created_at: string;
+    /** When the holder agreed to the wallet's quick pay (null: not agreed); the newest agreement of a phone pays. */
+    quick_pay_at: string | null;
+  };
   ledger_accounts: {
     id: string;
     account_id: string | null;
@@ -76,6 +84,8 @@ export interface PayserverTables extends CommonTables {
     wrong_replies: number;
     created_at: string;
     completed_at: string | null;
+    /** For a payment charged under a rail's quick-pay agreement (code reply or renewal): tvpay's number for it. */
+    external_agreement_no: string | null;
   };
   refunds: {
     /** The back-end's refund id: a refund is made once per id, however often it is asked for. */
@@ -122,6 +132,26 @@ export interface PayserverTables extends CommonTables {
     /** What was learnt (`qr`, `paid`, `unknown`, `refused: …`). */
     outcome: string;
   };
+  /**
+   * Quick-pay agreements signed at a money rail (Alipay 商家扣款, WeChat Pay 委托代扣): a phone's, beside its
+   * wallet's quick pay. Keyed by tvpay's external number (letters and digits), never by the phone.
+   */
+  rail_agreements: {
+    external_agreement_no: string;
+    rail: RailName;
+    phone: string;
+    /** `signing → active → ended`, or `signing → ended`: forward only. */
+    status: RailAgreementStatus;
+    /** The rail's number for it (Alipay `agreement_no`, WeChat Pay `contract_id`), what charges name; set once signed. */
+    agreement_no: string | null;
+    /** The page payment whose trade carried the signing. */
+    payment_id: string | null;
+    created_at: string;
+    signed_at: string | null;
+    ended_at: string | null;
+    /** Who ended it: `rail` (the payer at the provider, or the provider), `operator`. */
+    ended_by: string | null;
+  };
   page_sessions: {
     id: string;
     order_id: string;
@@ -136,6 +166,8 @@ export interface PayserverTables extends CommonTables {
 }
 
 export type PayserverDb = Kysely<PayserverTables>;
+
+export type RailAgreementStatus = 'signing' | 'active' | 'ended';
 
 /** A rail trade's states, forward only: `created → (qr | redirected | charging) → paid | failed | closed`, plus `unknown`. */
 export type RailTradeState = 'created' | 'qr' | 'redirected' | 'charging' | 'unknown' | 'paid' | 'failed' | 'closed';
@@ -371,6 +403,43 @@ const railTrades: Migration = {
   },
 };
 
+/**
+ * Quick pay through the rails: the phones' agreements at the rails, when the wallet's quick pay was agreed
+ * to (the newest agreement of a phone pays), and the agreement a payment is charged under.
+ */
+const railAgreements: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('rail_agreements')
+      .addColumn('external_agreement_no', 'varchar(32)', (c) => c.primaryKey())
+      .addColumn('rail', 'varchar(16)', (c) => c.notNull())
+      .addColumn('phone', 'varchar(32)', (c) => c.notNull())
+      .addColumn('status', 'varchar(16)', (c) => c.notNull())
+      .addColumn('agreement_no', 'varchar(64)')
+      .addColumn('payment_id', 'varchar(64)')
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('signed_at', 'varchar(32)')
+      .addColumn('ended_at', 'varchar(32)')
+      .addColumn('ended_by', 'varchar(16)')
+      .execute();
+    await db.schema
+      .createIndex('rail_agreements_rail_no')
+      .on('rail_agreements')
+      .columns(['rail', 'agreement_no'])
+      .unique()
+      .execute();
+    await db.schema
+      .createIndex('rail_agreements_phone')
+      .on('rail_agreements')
+      .columns(['phone', 'status', 'signed_at'])
+      .execute();
+    await db.schema.createIndex('rail_agreements_payment').on('rail_agreements').column('payment_id').execute();
+    await db.schema.alterTable('accounts').addColumn('quick_pay_at', 'varchar(32)').execute();
+    await sql`UPDATE accounts SET quick_pay_at = created_at WHERE quick_pay = 1`.execute(db);
+    await db.schema.alterTable('payments').addColumn('external_agreement_no', 'varchar(32)').execute();
+  },
+};
+
 /** What the payment server's business gauges count (payserver.ts), by which columns: kept by triggers on SQLite (rowCountsMigration). */
 export const PAYSERVER_COUNTED = {
   payments: { table: 'payments', columns: ['status', 'source', 'method'] },
@@ -392,4 +461,5 @@ export const payserverMigrations: Record<string, Migration> = {
   '0012_row_counts': rowCountsMigration([...Object.values(PAYSERVER_COUNTED), SMS_COUNTED]),
   '0013_console_sessions': consoleSessionsMigration,
   '0014_rail_trades': railTrades,
+  '0015_rail_agreements': railAgreements,
 };

@@ -115,8 +115,13 @@ export function possessionSms(locale: Locale, p: Amount & { payee: string; code:
  * nobody can learn silently, by typing a number on a TV, whether it has a
  * wallet and what it covers. Nothing was charged.
  */
-export function declinedSms(locale: Locale, p: Amount & { product: string; payee: string; reason: string }): string {
+export function declinedSms(
+  locale: Locale,
+  p: Amount & { product: string; payee: string; reason: string; source?: PaySource | null },
+): string {
   const amount = amountText(locale, p);
+  const rail = p.source === 'alipay' || p.source === 'wechatpay' ? RAIL_TEXT[p.source][locale] : null;
+  if (rail) return railDeclinedSms(locale, { ...p, amount, rail });
   if (locale === 'zh-CN') {
     if (p.reason === 'NO_ACCOUNT')
       return fit(
@@ -152,6 +157,27 @@ export function declinedSms(locale: Locale, p: Amount & { product: string; payee
         : 'this number cannot pay it';
   return fit(
     (t) => `${p.payee}: a TV tried to buy ${t} (${amount}) with this number; ${why}. Nothing was charged.`,
+    p.product,
+    1,
+  );
+}
+
+/** A charge under a rail's agreement that the rail refused, after the payer replied the code: nothing was taken. */
+function railDeclinedSms(
+  locale: Locale,
+  p: { product: string; payee: string; reason: string; amount: string; rail: string },
+) {
+  if (locale === 'zh-CN') {
+    const why = p.reason === 'INSUFFICIENT_FUNDS' ? `${p.rail}余额不足` : `${p.rail}未能扣款`;
+    return fit(
+      (t) => `购买${t}（${p.amount}）因${why}未能支付，未扣款。可在电视上重试或换一种方式支付【${p.payee}】`,
+      p.product,
+      1,
+    );
+  }
+  const why = p.reason === 'INSUFFICIENT_FUNDS' ? `your ${p.rail} balance does not cover it` : `${p.rail} refused it`;
+  return fit(
+    (t) => `${p.payee}: ${t} (${p.amount}) was not paid; ${why}. Nothing was charged. Try again on the TV.`,
     p.product,
     1,
   );
@@ -375,9 +401,12 @@ export function paymentReceiptSms(
   );
 }
 
-/** Quick pay turned on from the checkout page, confirmed. */
-export function quickPayOnSms(locale: Locale, p: { payee: string }): string {
-  return locale === 'zh-CN'
-    ? `您已开通${p.payee}快捷支付：以后在电视上购买时，回复短信验证码即可支付。如非本人操作请联系客服【${p.payee}】`
-    : `${p.payee}: quick pay is on; next time you buy on the TV, reply the SMS code to pay. Not you? Contact us.`;
+/** Quick pay turned on from the checkout page, confirmed; through a rail's agreement, it names the rail that will pay. */
+export function quickPayOnSms(locale: Locale, p: { payee: string; rail?: 'alipay' | 'wechatpay' }): string {
+  if (locale === 'zh-CN') {
+    const via = p.rail ? `（由${RAIL_TEXT[p.rail][locale]}付款，可在${RAIL_TEXT[p.rail][locale]}中解约）` : '';
+    return `您已开通${p.payee}快捷支付${via}：以后在电视上购买时，回复短信验证码即可支付。如非本人操作请联系客服【${p.payee}】`;
+  }
+  const via = p.rail ? ` through ${RAIL_TEXT[p.rail][locale]} (end it there any time)` : '';
+  return `${p.payee}: quick pay is on${via}; next time you buy on the TV, reply the SMS code to pay. Not you? Contact us.`;
 }

@@ -21,9 +21,9 @@ export const accountStore = {
     return db.selectFrom('accounts').selectAll().where('phone', '=', phone).executeTakeFirst();
   },
 
-  /** The holder agreed to quick pay (SMS-confirmed payments to this merchant). */
-  async agreeQuickPay(trx: PayserverDb, id: string): Promise<void> {
-    await trx.updateTable('accounts').set({ quick_pay: 1 }).where('id', '=', id).execute();
+  /** The holder agreed to quick pay (SMS-confirmed payments to this merchant), now: it pays if it is the newest. */
+  async agreeQuickPay(trx: PayserverDb, id: string, now: string): Promise<void> {
+    await trx.updateTable('accounts').set({ quick_pay: 1, quick_pay_at: now }).where('id', '=', id).execute();
   },
 
   /** The account's wallet and card. */

@@ -7,6 +7,7 @@ import { normalizePhone, type E164 } from '../../lib/phone.ts';
 import { accountStore } from './account-store.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { PayserverDb } from '../schema.ts';
+import type { Agreements } from '../agreements/agreements.ts';
 
 export interface AccountView {
   accountId: string;
@@ -32,6 +33,8 @@ export interface AccountsServiceDeps {
   random: RandomSource;
   clock: Clock;
   regions: readonly string[];
+  /** Who pays for a bound phone: binding is judged over all of a phone's agreements, the rails' included. */
+  payers: Pick<Agreements, 'payerOf'>;
 }
 
 /**
@@ -49,12 +52,14 @@ export class AccountsService {
     await inTransaction(this.deps.db, async (trx) => {
       if (await accountStore.byPhone(trx, phone))
         throw conflict('ACCOUNT_EXISTS', 'This phone already has an account; there is one account per phone.');
+      const now = this.deps.clock.now().toISOString();
       await accountStore.insert(trx, {
         id: accountId,
         phone,
         currency: input.currency,
         quick_pay: input.quickPay ? 1 : 0,
-        created_at: this.deps.clock.now().toISOString(),
+        created_at: now,
+        quick_pay_at: input.quickPay ? now : null,
       });
       const wallet = await this.deps.ledger.openAccount(trx, { accountId, kind: 'wallet', currency: input.currency });
       if (input.walletMinor > 0) await this.deps.ledger.credit(trx, wallet, input.walletMinor, accountId);
@@ -113,9 +118,8 @@ export class AccountsService {
     return accountStore.byPhone(this.deps.db, phone);
   }
 
-  /** Whether the phone has an active quick-pay agreement (claim 1's "bound"). */
+  /** Whether the phone has an active quick-pay agreement (claim 1's "bound"): the wallet's, or one at a rail that is on. */
   async isBound(phone: E164): Promise<boolean> {
-    const account = await this.findByPhone(phone);
-    return account?.quick_pay === 1;
+    return (await this.deps.payers.payerOf(this.deps.db, phone, await this.findByPhone(phone))) !== null;
   }
 }

@@ -31,6 +31,8 @@ export interface RailChoice {
   title: { 'zh-CN': string; en: string };
   /** A development gateway: the page says no real money moves. */
   dev: boolean;
+  /** Whether the rail signs quick-pay agreements (the form then offers quick pay once the phone is proven). */
+  agreements: boolean;
 }
 
 /** How long the resend button waits after a code was sent. */
@@ -200,11 +202,21 @@ ${
 }
 
 /** One POST form per rail that is on, each answered with a redirect to that rail's payment page; no code needed. */
-function railForms(lang: PageLang, token: string, rails: readonly RailChoice[]): Html | '' {
+function railForms(
+  lang: PageLang,
+  token: string,
+  rails: readonly RailChoice[],
+  quickPay?: { label: string },
+): Html | '' {
   if (rails.length === 0) return '';
   const zh = lang === 'zh-CN';
+  // Once the phone is proven, a rail that signs agreements offers quick pay through it (unticked, its own box).
+  const sign = (r: RailChoice) =>
+    quickPay && r.agreements
+      ? consent(lang, `${quickPay.label}${zh ? `（${r.title[lang]}）` : ` (${r.title[lang]})`}`)
+      : '';
   const form = (r: RailChoice) =>
-    html`<form method="post" action="/pay/${token}/rail?lang=${lang}"><input type="hidden" name="rail" value="${r.rail}"><button class="secondary" type="submit" data-rail="${r.rail}">${zh ? '使用' : 'Pay with '}${r.title[lang]}${zh ? '支付' : ''}</button>${r.dev ? html`<p class="muted" data-testid="dev-rail">${zh ? '开发环境：不会扣真钱。' : 'Development gateway: no real money moves.'}</p>` : ''}</form>`;
+    html`<form method="post" action="/pay/${token}/rail?lang=${lang}"><input type="hidden" name="rail" value="${r.rail}">${sign(r)}<button class="secondary" type="submit" data-rail="${r.rail}">${zh ? '使用' : 'Pay with '}${r.title[lang]}${zh ? '支付' : ''}</button>${r.dev ? html`<p class="muted" data-testid="dev-rail">${zh ? '开发环境：不会扣真钱。' : 'Development gateway: no real money moves.'}</p>` : ''}</form>`;
   return html`<div class="card" data-testid="rails"><p>${zh ? '或使用以下方式支付（无需验证码）：' : 'Or pay with (no code needed):'}</p>${rails.map(form)}</div>`;
 }
 
@@ -227,6 +239,9 @@ function merchantRefunded(lang: PageLang, c: Checkout, r: MerchantRefund, timeZo
 <div class="row"><span>${t.refundedTo}</span><span>${paidByText(lang, { source: r.source, cardLast4: r.cardLast4 })}</span></div>
 <div class="row"><span>${t.refundedAt}</span><span>${formatTime(r.refundedAt, lang, timeZone)}</span></div></div>`;
 }
+
+/** What the quick-pay box beside a rail says: a renewing product's renewals are charged under the agreement too. */
+const railQuickPay = (t: (typeof T)[PageLang], c: Checkout) => ({ label: c.renews_days ? t.renewConsent : t.quickPay });
 
 /** The quick-pay consent: a box of its own, unticked, with the agreement a tap away; never one of the ways to pay. */
 function consent(lang: PageLang, label: string): Html {
@@ -301,7 +316,7 @@ export const checkoutPages = {
         lang,
         c,
         token,
-        html`<div class="error" data-error="NO_ACCOUNT">${t.noAccount(c.payee)}</div>${railForms(lang, token, rails)}`,
+        html`<div class="error" data-error="NO_ACCOUNT">${t.noAccount(c.payee)}</div>${railForms(lang, token, rails, railQuickPay(t, c))}`,
         notice,
       );
     const choice = (value: string, label: string, available: number, checked: boolean) =>
@@ -322,7 +337,7 @@ ${
       ? ''
       : consent(lang, t.quickPay)
 }
-<button type="submit">${t.pay} ${money(amount, c.currency)}</button></form>${railForms(lang, token, rails)}`,
+<button type="submit">${t.pay} ${money(amount, c.currency)}</button></form>${railForms(lang, token, rails, railQuickPay(t, c))}`,
       notice,
     );
   },

@@ -36,7 +36,12 @@ export interface CheckoutRails {
   formActions: readonly string[];
   /** Where the payer comes back to after the rail's page (the page's public origin). */
   publicUrl: string;
-  startPage(checkout: Checkout, rail: string, page: { returnUrl: string; payerClientIp: string }): Promise<string>;
+  /** `sign`: the payer ticked quick pay (possession proven), so the trade also signs the rail's agreement. */
+  startPage(
+    checkout: Checkout,
+    rail: string,
+    page: { returnUrl: string; payerClientIp: string; sign?: boolean },
+  ): Promise<string>;
   /** The payer is back from a rail's page: its trades are asked about now, not only by the sweeper. */
   returned(orderId: string): Promise<void>;
 }
@@ -267,8 +272,13 @@ function railPageRoutes(
       const { token } = request.params;
       try {
         const c = await checkout.find(token);
+        const sign = request.body.quickPay === 'yes';
+        // Quick pay binds the phone: only its proven holder may turn it on (the code on this page, as for the wallet).
+        const grant = request.cookies[COOKIE.grant];
+        if (sign && !(grant && (await checkout.proven(token, grant))))
+          throw new DomainError('POSSESSION_REQUIRED', 'Confirm this phone with its code first to turn on quick pay.');
         const returnUrl = `${rails.publicUrl}/pay/${token}/return?lang=${page.langOf(request)}`;
-        const url = await rails.startPage(c, request.body.rail, { returnUrl, payerClientIp: request.ip });
+        const url = await rails.startPage(c, request.body.rail, { returnUrl, payerClientIp: request.ip, sign });
         return reply.redirect(url, 303);
       } catch (err) {
         // What the payer can act on (the order ended, the rail did not answer) is shown on the page once.

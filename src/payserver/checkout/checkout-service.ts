@@ -215,6 +215,17 @@ export class CheckoutService {
     };
   }
 
+  /** Whether the grant proves the order's phone on this page now (its code was confirmed, not long ago). */
+  async proven(linkToken: string, grant: string): Promise<boolean> {
+    return this.granted(linkToken, grant).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof DomainError) return false;
+        throw err;
+      },
+    );
+  }
+
   /** What the proven phone can pay with. */
   async payOptions(linkToken: string, grant: string): Promise<{ checkout: Checkout; options: PayOptions }> {
     const { checkout, session } = await this.granted(linkToken, grant);
@@ -319,7 +330,7 @@ export class CheckoutService {
     const captured = await this.deps.settlement.capture(trx, payment, { renewalConsent: agreeQuickPay });
     if (!captured) throw new DomainError('ORDER_FINAL', 'This order can no longer be paid.');
     if (agreeQuickPay && account.quick_pay !== 1) {
-      await accountStore.agreeQuickPay(trx, account.id);
+      await accountStore.agreeQuickPay(trx, account.id, now);
       await queueText(trx, this.deps.random, {
         kind: 'quick-pay-on',
         to: session.phone,

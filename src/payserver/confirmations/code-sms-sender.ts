@@ -172,6 +172,7 @@ export class CodeSmsSender {
       amountMinor: Number(payment.amount_minor),
       currency: payment.currency,
       reason: payment.failure_code ?? '',
+      source: payment.source,
     });
     const { gatewayId } = await this.deps.gateway.send({
       ref: smsId,

@@ -8,7 +8,10 @@ import { isCancelReply, parseReplyCode } from '../../sms/reply-parser.ts';
 import type { SmsBudget } from '../../sms/sms-budget.ts';
 import { replyAnswerSms, type Locale, type ReplyAnswer } from '../../sms/templates.ts';
 import { queueText } from '../../sms/text-sms.ts';
-import { tellBackend } from '../payments/settlement.ts';
+import { railOf, tellBackend } from '../payments/settlement.ts';
+import { checkoutStore } from '../checkout/checkout-store.ts';
+import type { Payment } from '../payments/payment-store.ts';
+import type { RailPayments } from '../rails/rail-payments.ts';
 import { enqueue, topic } from '../../lib/outbox/outbox.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 
@@ -34,6 +37,8 @@ import { paymentStore } from '../payments/payment-store.ts';
 export type ReplyOutcome =
   | 'cancel_requested'
   | 'captured'
+  /** The code of a payment under a rail's agreement: the rail is asked to charge it (its answer settles it). */
+  | 'charging'
   | 'order_closed'
   | 'wrong_code'
   | 'confirmation_failed'
@@ -52,6 +57,8 @@ export interface ReplyServiceDeps {
   kick: () => void;
   random: RandomSource;
   budget: SmsBudget;
+  /** Charges a confirmed payment under its rail agreement, in the reply's transaction (asked of the rail after it). */
+  railCharges: Pick<RailPayments, 'openAgreementCharge'>;
 }
 
 /**
@@ -124,6 +131,7 @@ export class ReplyService {
           trx,
           tried.map((p) => p.id),
         );
+        if (railOf(match)) return this.confirmRailCharge(trx, match);
         // Replying the code of a renewing product is the consent to its renewals (the SMS said so).
         return (await this.deps.settlement.capture(trx, match, { renewalConsent: true })) ? 'captured' : 'order_closed';
       }
@@ -159,6 +167,21 @@ export class ReplyService {
       await this.answer(phone, outcome, triesLeft);
     this.deps.kick();
     return outcome;
+  }
+
+  /**
+   * The code of a payment under a rail's agreement matched: the code stops working and the charge is
+   * queued in this transaction, unless the order ended meanwhile (then the payment is released: no charge).
+   */
+  private async confirmRailCharge(trx: PayserverDb, payment: Payment): Promise<ReplyOutcome> {
+    if (!(await paymentStore.confirmCode(trx, payment.id))) return 'no_pending';
+    const checkout = await checkoutStore.byOrder(trx, payment.order_id);
+    if (checkout?.status !== 'open') {
+      await this.deps.settlement.release(trx, payment, 'ORDER_CLOSED');
+      return 'order_closed';
+    }
+    await this.deps.railCharges.openAgreementCharge(trx, payment, checkout.expires_at);
+    return 'charging';
   }
 
   /**

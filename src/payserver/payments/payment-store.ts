@@ -42,6 +42,7 @@ export function newPayment(
     wrong_replies: 0,
     refunded_minor: 0,
     completed_at: null,
+    external_agreement_no: null,
     ...p,
   };
 }
@@ -84,8 +85,9 @@ export const paymentStore = {
 
   /**
    * Pending payments of the wallet's own methods of an order, optionally only of attempts before
-   * `beforeAttempt`, or all but `exceptId`. A rail payment is not among them: it is not released here but
-   * closed at its rail, and only what the rail answers ends it (it may have been paid meanwhile).
+   * `beforeAttempt`, or all but `exceptId`. A payment with a trade at a rail is not among them (a scan, a page
+   * payment, a code payment or renewal already being charged under an agreement): it is not released here
+   * but closed at its rail, and only what the rail answers ends it (it may have been paid meanwhile).
    */
   async pendingOfOrder(
     trx: PayserverDb,
@@ -97,7 +99,14 @@ export const paymentStore = {
       .selectAll()
       .where('order_id', '=', orderId)
       .where('status', '=', 'pending')
-      .where('method', 'in', [...WALLET_METHODS]);
+      .where('method', 'in', [...WALLET_METHODS])
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('rail_trades').select('out_trade_no').whereRef('rail_trades.payment_id', '=', 'payments.id'),
+          ),
+        ),
+      );
     if (only.beforeAttempt !== undefined) q = q.where('attempt', '<', only.beforeAttempt);
     if (only.exceptId !== undefined) q = q.where('id', '!=', only.exceptId);
     return q.execute();
@@ -263,6 +272,21 @@ export const paymentStore = {
   /** The payments of some orders (their ids only: what their SMS were sent for). */
   async idsOfOrders(db: PayserverDb, orderIds: string[]): Promise<Array<{ id: string; order_id: string }>> {
     return db.selectFrom('payments').select(['id', 'order_id']).where('order_id', 'in', orderIds).execute();
+  },
+
+  /**
+   * The reply's code matched a payment charged under a rail's agreement: its code stops working (no second
+   * reply matches it) and stops expiring (the rail's answer ends it now). Whether this call confirmed it.
+   */
+  async confirmCode(trx: PayserverDb, id: string): Promise<boolean> {
+    const res = await trx
+      .updateTable('payments')
+      .set({ code_hash: null, code_expires_at: null })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .where('code_hash', 'is not', null)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
   },
 
   /** Pending code payments whose code expired. */

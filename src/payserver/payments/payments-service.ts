@@ -17,13 +17,13 @@ import { accountStore } from '../accounts/account-store.ts';
 import { checkoutStore } from '../checkout/checkout-store.ts';
 import { newPayment, paymentStore } from './payment-store.ts';
 import { railTraceOf } from '../rails/rail-trace.ts';
-import type { Settlement } from './settlement.ts';
+import type { Agreements } from '../agreements/agreements.ts';
+import { queueDeclined, type Settlement } from './settlement.ts';
 
 /** What the payment server answers a start: the provider contract plus the payment it made. */
 export type StartResult = StartPaymentResult & { paymentId: string | null };
 
 export const CODE_SMS_TOPIC = topic<{ paymentId: string; smsId: string }>('sms.code');
-export const DECLINED_SMS_TOPIC = topic<{ paymentId: string; smsId: string }>('sms.declined');
 
 /** Failures at the start that the phone is told of by SMS (probing a number is never silent). */
 const TOLD_TO_PHONE = new Set(['INSUFFICIENT_FUNDS', 'NOT_BOUND', 'CURRENCY_MISMATCH', 'NO_ACCOUNT']);
@@ -52,6 +52,28 @@ export interface PaymentParts {
 /** What PaymentsService is built from. */
 export interface PaymentsServiceDeps extends PaymentParts {
   options: PaymentsOptions;
+  /** Who pays for a bound phone (the wallet's quick pay or a rail agreement, the newest). */
+  payers: Pick<Agreements, 'payerOf'>;
+}
+
+/**
+ * The wallet-then-card rule of a bound phone's payment: the amount held on the wallet, else on the card,
+ * in the caller's transaction; null when neither covers it (nothing held).
+ */
+export async function holdForPayment(
+  trx: PayserverDb,
+  ledger: Ledger,
+  accountId: string,
+  amountMinor: number,
+  paymentId: string,
+): Promise<{ account_id: string; source: 'wallet' | 'card'; hold_id: string } | null> {
+  const ledgers = await accountStore.sources(trx, accountId);
+  for (const kind of ['wallet', 'card'] as const) {
+    const la = ledgers.find((l) => l.kind === kind);
+    const holdId = la ? await ledger.reserve(trx, la.id, amountMinor, paymentId) : null;
+    if (holdId) return { account_id: accountId, source: kind, hold_id: holdId };
+  }
+  return null;
 }
 
 /**
@@ -135,51 +157,30 @@ export class PaymentsService {
       await paymentStore.insert(trx, { ...base, failure_code: failureCode });
       // The phone hears of it (within the SMS limits and budget), so probing a number is never silent.
       if (TOLD_TO_PHONE.has(failureCode) && !rateLimited && (budgetTaken || (await this.deps.budget.take(trx)))) {
-        const smsId = this.deps.random.id('sms');
-        await smsLog.queued(trx, {
-          id: smsId,
-          kind: 'declined',
-          to: phone,
-          from: this.deps.options.smsFrom,
-          now,
-          ref: paymentId,
-        });
-        await enqueue(trx, {
-          id: this.deps.random.id('obx'),
-          topic: DECLINED_SMS_TOPIC,
-          payload: { paymentId, smsId },
-          now,
-        });
+        await queueDeclined(trx, this.deps.random, { paymentId, to: phone, from: this.deps.options.smsFrom }, now);
       }
       return { state: 'failed', failureCode, paymentId };
     };
-    if (!account) return failWith('NO_ACCOUNT');
-    if (account.quick_pay !== 1) return failWith('NOT_BOUND');
-    if (account.currency !== req.currency) return failWith('CURRENCY_MISMATCH');
+    // The phone's agreement agreed to last pays: the wallet's quick pay, or one at a rail.
+    const payer = await this.deps.payers.payerOf(trx, phone, account);
+    if (!payer) return failWith(account ? 'NOT_BOUND' : 'NO_ACCOUNT');
+    const currency = payer.kind === 'wallet' ? payer.account.currency : 'CNY';
+    if (currency !== req.currency) return failWith('CURRENCY_MISMATCH');
     if (rateLimited) return failWith('SMS_RATE_LIMITED');
 
     // One SMS leaves whatever happens next (the code, or word that the payment could not go ahead).
     if (!(await this.deps.budget.take(trx))) return failWith('SMS_BUDGET_EXHAUSTED');
-    const ledgers = await accountStore.sources(trx, account.id);
-    let source: 'wallet' | 'card' | null = null;
-    let holdId: string | null = null;
-    for (const kind of ['wallet', 'card'] as const) {
-      const la = ledgers.find((l) => l.kind === kind);
-      if (!la) continue;
-      holdId = await this.deps.ledger.reserve(trx, la.id, req.amountMinor, paymentId);
-      if (holdId) {
-        source = kind;
-        break;
-      }
-    }
-    if (!holdId) return failWith('INSUFFICIENT_FUNDS', true);
+    // Under a rail's agreement nothing is held: the rail is asked to charge once the code comes back.
+    const funding =
+      payer.kind === 'rail'
+        ? { source: payer.rail, external_agreement_no: payer.agreement.external_agreement_no }
+        : await holdForPayment(trx, this.deps.ledger, payer.account.id, req.amountMinor, paymentId);
+    if (!funding) return failWith('INSUFFICIENT_FUNDS', true);
 
     const smsId = this.deps.random.id('sms');
     await paymentStore.insert(trx, {
       ...base,
-      account_id: account.id,
-      source,
-      hold_id: holdId,
+      ...funding,
       status: 'pending',
       completed_at: null,
       code_expires_at: new Date(now.getTime() + this.deps.options.codeTtlSeconds * 1000).toISOString(),

@@ -14,6 +14,9 @@ import { RAIL_CLOSE_TOPIC, RAIL_LATE_REFUND_TOPIC } from '../rails/rail-topics.t
 
 export const NOTIFY_TOPIC = topic<PaymentEvent>('notify.backend');
 
+/** Tells the phone that a payment for it could not go ahead (nothing was charged). */
+export const DECLINED_SMS_TOPIC = topic<{ paymentId: string; smsId: string }>('sms.declined');
+
 /** The rail a payment was taken through, or null for the wallet's own sources. */
 export const railOf = (payment: Pick<Payment, 'source'>): RailName | null =>
   (RAIL_NAMES as readonly string[]).includes(payment.source ?? '') ? (payment.source as RailName) : null;
@@ -151,6 +154,22 @@ export class Settlement {
     return true;
   }
 
+  /**
+   * Fails a payment the payer had confirmed (a charge under a rail's agreement that the rail refused) and
+   * tells the phone as well as the back-end, so the payer who replied is never left in silence.
+   */
+  async failAndTellPhone(trx: PayserverDb, payment: Payment, failureCode: string): Promise<boolean> {
+    if (!(await this.fail(trx, payment, failureCode))) return false;
+    if (!payment.phone) return true;
+    await queueDeclined(
+      trx,
+      this.random,
+      { paymentId: payment.id, to: payment.phone, from: this.smsFrom },
+      this.clock.now(),
+    );
+    return true;
+  }
+
   /** Releases a pending payment's hold without telling anyone (it was superseded or its order closed). */
   async release(trx: PayserverDb, payment: Payment, reason: string): Promise<boolean> {
     return this.finish(trx, payment, 'released', reason);
@@ -200,4 +219,21 @@ export class Settlement {
       known,
     );
   }
+}
+
+/** Queues the SMS that tells a phone its payment could not go ahead, in the caller's transaction. */
+export async function queueDeclined(
+  trx: PayserverDb,
+  random: RandomSource,
+  sms: { paymentId: string; to: string; from: string },
+  now: Date,
+): Promise<void> {
+  const smsId = random.id('sms');
+  await smsLog.queued(trx, { id: smsId, kind: 'declined', to: sms.to, from: sms.from, now, ref: sms.paymentId });
+  await enqueue(trx, {
+    id: random.id('obx'),
+    topic: DECLINED_SMS_TOPIC,
+    payload: { paymentId: sms.paymentId, smsId },
+    now,
+  });
 }

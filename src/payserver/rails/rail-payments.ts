@@ -23,6 +23,10 @@ import type {
 } from './rail.ts';
 import type { RailRegistry } from './registry.ts';
 import { railTradeStore, type RailTrade } from './rail-trade-store.ts';
+import { RAIL_CHARGE_TOPIC } from './rail-topics.ts';
+import type { Agreements } from '../agreements/agreements.ts';
+import { agreementStore } from '../agreements/agreement-store.ts';
+import { enqueue } from '../../lib/outbox/outbox.ts';
 
 /** How soon after a trade starts the sweeper first asks about it, and how often after: a lost notification settles within 60 s. */
 const FIRST_QUERY_MS = 10_000;
@@ -52,6 +56,8 @@ export interface RailPaymentsDeps {
   kick: () => void;
   /** Applies a verified refund event of a rail (refunds are the refunds service's). */
   onRefundEvent?: (rail: RailName, event: Extract<RailEvent, { type: `refund.${string}` }>) => Promise<ApplyResult>;
+  /** The phones' agreements at the rails: signed from the page, charged after a code reply or at a renewal. */
+  agreements: Pick<Agreements, 'newExternalNo' | 'signing' | 'activeByExternalNo' | 'onEvent'>;
 }
 
 /**
@@ -91,15 +97,32 @@ export class RailPayments {
   async startPage(
     checkout: Checkout,
     railName: string,
-    page: { returnUrl: string; payerClientIp: string },
+    page: { returnUrl: string; payerClientIp: string; sign?: boolean },
   ): Promise<string> {
     const rail = this.deps.rails.require(railName);
+    if (page.sign && !rail.agreements)
+      throw new DomainError('RAIL_AGREEMENTS_UNAVAILABLE', `${rail.title.en} takes no quick-pay agreements here.`);
     const now = this.deps.clock.now();
+    const externalNo = page.sign ? this.deps.agreements.newExternalNo() : undefined;
     const trade = await inTransaction(this.deps.db, async (trx) => {
       const fresh = this.payable(await checkoutStore.byOrder(trx, checkout.order_id), now);
-      return this.openTrade(trx, fresh, rail.name, 'redirect', fresh.phone);
+      const opened = await this.openTrade(trx, fresh, rail.name, 'redirect', fresh.phone);
+      if (externalNo)
+        await this.deps.agreements.signing(trx, {
+          externalNo,
+          rail: rail.name,
+          phone: fresh.phone,
+          paymentId: opened.payment_id,
+        });
+      return opened;
     });
-    const outcome = await this.start(rail, trade, { kind: 'redirect', ...page }, checkout.product_title);
+    const how = {
+      kind: 'redirect' as const,
+      returnUrl: page.returnUrl,
+      payerClientIp: page.payerClientIp,
+      ...(externalNo ? { sign: { externalAgreementNo: externalNo, phone: checkout.phone } } : {}),
+    };
+    const outcome = await this.start(rail, trade, how, checkout.product_title);
     if (outcome.state !== 'redirect')
       throw new DomainError('RAIL_UNAVAILABLE', `${rail.title.en} did not open its payment page; try again.`);
     return outcome.url;
@@ -142,25 +165,112 @@ export class RailPayments {
         created_at: now.toISOString(),
       }),
     );
-    const trade: RailTrade = {
+    const trade = this.tradeOf(rail, kind, { ...checkout, id: paymentId });
+    await railTradeStore.insert(trx, trade);
+    return trade;
+  }
+
+  /** A new trade's row for a payment, in `created`, first asked about FIRST_QUERY_MS after it starts. */
+  private tradeOf(
+    rail: RailName,
+    kind: RailTrade['kind'],
+    p: { id: string; order_id: string; amount_minor: number; currency: string; expires_at: string },
+  ): RailTrade {
+    const now = this.deps.clock.now();
+    return {
       // Letters and digits only, 26 characters: within both rails' rules for out_trade_no.
       out_trade_no: `tv${sha256(this.deps.random.token()).slice(0, 24)}`,
       rail,
-      payment_id: paymentId,
-      order_id: checkout.order_id,
+      payment_id: p.id,
+      order_id: p.order_id,
       kind,
       state: 'created',
       provider_trade_no: null,
       qr_text: null,
-      amount_minor: Number(checkout.amount_minor),
-      currency: checkout.currency,
-      expires_at: checkout.expires_at,
+      amount_minor: Number(p.amount_minor),
+      currency: p.currency,
+      expires_at: p.expires_at,
       created_at: now.toISOString(),
       updated_at: now.toISOString(),
       next_check_at: new Date(now.getTime() + FIRST_QUERY_MS).toISOString(),
     };
+  }
+
+  /**
+   * In the caller's transaction (the reply whose code matched, a renewal): a trade that charges a payment
+   * under its agreement, asked of the rail through the outbox once this commits. Nothing is asked of the
+   * rail here, so the commit decides whether the charge is ever made.
+   */
+  async openAgreementCharge(trx: PayserverDb, payment: Payment, expiresAt: string): Promise<void> {
+    const rail = railOfSource(payment.source);
+    if (!rail || !payment.external_agreement_no) throw new Error(`payment ${payment.id} is not under an agreement`);
+    const trade = this.tradeOf(rail, 'agreement_charge', { ...payment, expires_at: expiresAt });
     await railTradeStore.insert(trx, trade);
-    return trade;
+    const now = this.deps.clock.now();
+    await enqueue(trx, {
+      id: this.deps.random.id('obx'),
+      topic: RAIL_CHARGE_TOPIC,
+      payload: { outTradeNo: trade.out_trade_no },
+      now,
+    });
+  }
+
+  /**
+   * The outbox's charge under an agreement (`alipay.trade.pay` GENERAL_WITHHOLDING, papay apply). The trade
+   * is first claimed (`created → unknown`, committed), so it is asked of the rail at most once: a crash or
+   * a time-out after the claim is settled by `query`, never by charging again.
+   */
+  async charge({ outTradeNo }: { outTradeNo: string }): Promise<void> {
+    const trade = await railTradeStore.byOutTradeNo(this.deps.db, outTradeNo);
+    if (trade?.state !== 'created' || trade.kind !== 'agreement_charge') return;
+    const payment = (await paymentStore.byId(this.deps.db, trade.payment_id)) as Payment;
+    const rail = this.deps.rails.get(trade.rail);
+    const agreement = payment.external_agreement_no
+      ? await this.deps.agreements.activeByExternalNo(this.deps.db, payment.external_agreement_no)
+      : undefined;
+    if (!rail || !agreement?.agreement_no)
+      return this.chargeRefused(
+        trade,
+        payment,
+        rail ? 'NOT_BOUND' : 'RAIL_UNAVAILABLE',
+        'the agreement or rail is gone',
+      );
+    const at = this.deps.clock.now().toISOString();
+    if (!(await inTransaction(this.deps.db, (trx) => railTradeStore.move(trx, outTradeNo, 'unknown', at)))) return;
+    const labels = await checkoutStore.labelsOf(this.deps.db, trade.order_id);
+    const request: StartRequest = {
+      kind: 'agreement_charge',
+      agreementNo: agreement.agreement_no,
+      outTradeNo,
+      amountMinor: Number(trade.amount_minor),
+      currency: 'CNY',
+      subject: labels?.product_title ?? '',
+      expiresAt: new Date(trade.expires_at),
+    };
+    let outcome: StartOutcome;
+    try {
+      outcome = await rail.start(request);
+    } catch (err) {
+      outcome = { state: 'unknown', reason: `error: ${(err as Error).message}` };
+    }
+    await this.recordStart(trade, outcome);
+  }
+
+  /** A charge under an agreement that cannot be made or was refused: the payment fails, the back-end and the phone are told. */
+  private async chargeRefused(trade: RailTrade, payment: Payment, code: string, why: string): Promise<void> {
+    const now = this.deps.clock.now();
+    const failed = await inTransaction(this.deps.db, async (trx) => {
+      if (!(await railTradeStore.move(trx, trade.out_trade_no, 'failed', now.toISOString()))) return false;
+      await this.deps.settlement.failAndTellPhone(trx, payment, code);
+      return true;
+    });
+    await railTradeStore.log(this.deps.db, this.deps.random, {
+      outTradeNo: trade.out_trade_no,
+      at: now,
+      what: 'charge',
+      outcome: failed ? `failed: ${code} (${why})` : `not charged (was ${trade.state})`,
+    });
+    if (failed) this.deps.kick();
   }
 
   /** Starts a recorded trade at its rail and records what it answered. */
@@ -205,9 +315,22 @@ export class RailPayments {
       else if (outcome.state === 'redirect') await railTradeStore.move(trx, no, 'redirected', at);
       else if (outcome.state === 'charging') await railTradeStore.move(trx, no, 'charging', at);
       else if (outcome.state === 'unknown') await railTradeStore.move(trx, no, 'unknown', at);
-      else if (await railTradeStore.move(trx, no, 'failed', at))
-        await paymentStore.move(trx, trade.payment_id, 'failed', at, { failure_code: outcome.code });
+      else if (await railTradeStore.move(trx, no, 'failed', at)) await this.failPayment(trx, trade, outcome.code);
     });
+    this.deps.kick();
+  }
+
+  /**
+   * The payment of a trade that failed at its rail. A charge under an agreement was the payer's one attempt
+   * (they replied the code, or it is their renewal): the back-end and the phone are told. A scan or page
+   * trade is one of several ways the order may still be paid: it ends quietly.
+   */
+  private async failPayment(trx: PayserverDb, trade: RailTrade, code: string): Promise<void> {
+    const payment = await paymentStore.byId(trx, trade.payment_id);
+    if (!payment) return;
+    if (trade.kind === 'agreement_charge') await this.deps.settlement.failAndTellPhone(trx, payment, code);
+    else
+      await paymentStore.move(trx, payment.id, 'failed', this.deps.clock.now().toISOString(), { failure_code: code });
   }
 
   /**
@@ -238,7 +361,7 @@ export class RailPayments {
         )
           return false;
         const payment = (await paymentStore.byId(trx, trade.payment_id)) as Payment;
-        await this.deps.settlement.capture(trx, payment);
+        await this.deps.settlement.capture(trx, payment, { renewalConsent: await consentedToRenewals(trx, payment) });
         crashPoint('payserver.rail-paid-before-commit');
         return true;
       });
@@ -276,7 +399,10 @@ export class RailPayments {
     const moved = await inTransaction(this.deps.db, async (trx) => {
       const at = now.toISOString();
       if (!(await railTradeStore.move(trx, outTradeNo, 'closed', at))) return false;
-      await paymentStore.move(trx, trade.payment_id, 'released', at, { failure_code: 'RAIL_CLOSED' });
+      // A charge under an agreement that the rail closed by itself (WeChat Pay's PAYERROR) was refused; one
+      // that tvpay closed because its order ended is released like any other trade.
+      if (trade.kind === 'agreement_charge' && via !== 'close') await this.failPayment(trx, trade, 'RAIL_REFUSED');
+      else await paymentStore.move(trx, trade.payment_id, 'released', at, { failure_code: 'RAIL_CLOSED' });
       return true;
     });
     await railTradeStore.log(this.deps.db, this.deps.random, {
@@ -311,9 +437,9 @@ export class RailPayments {
       case 'refund.succeeded':
       case 'refund.failed':
         return this.deps.onRefundEvent ? this.deps.onRefundEvent(rail, event) : 'unmatched';
-      default:
-        // Quick-pay agreements through a rail are not taken yet: not success, so the rail keeps the event.
-        return 'unmatched';
+      case 'agreement.signed':
+      case 'agreement.ended':
+        return this.deps.agreements.onEvent(rail, event);
     }
   }
 
@@ -388,6 +514,18 @@ export class RailPayments {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+const railOfSource = (source: Payment['source']): RailName | null =>
+  source === 'alipay' || source === 'wechatpay' ? source : null;
+
+/**
+ * Whether capturing this payment carries the payer's consent to a renewing product's renewals: a code they
+ * replied (the SMS said so), or a page payment on which they ticked quick pay (an agreement was asked for).
+ */
+async function consentedToRenewals(trx: PayserverDb, payment: Payment): Promise<boolean> {
+  if (payment.method === 'sms_code') return true;
+  return payment.method === 'rail_page' && (await agreementStore.ofPayment(trx, payment.id)) !== undefined;
+}
 
 /** A start's outcome for the trade's log: states and the rail's codes, never a URL's signature or a secret. */
 function describeStart(o: StartOutcome): string {

@@ -8,3 +8,6 @@ export const RAIL_LATE_REFUND_TOPIC = topic<{ paymentId: string }>('rail.late-re
 
 /** Asks a rail to give money back (`refund`, then `queryRefund` until its outcome is learnt). */
 export const RAIL_REFUND_TOPIC = topic<{ refundId: string }>('rail.refund');
+
+/** Charges a payment under its agreement at the rail (after the code reply, or a renewal), once. */
+export const RAIL_CHARGE_TOPIC = topic<{ outTradeNo: string }>('rail.charge');

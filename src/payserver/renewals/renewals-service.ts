@@ -11,6 +11,9 @@ import type { Ledger } from '../ledger/ledger.ts';
 import { newPayment, paymentStore, type Payment } from '../payments/payment-store.ts';
 import { tellBackend, type Settlement } from '../payments/settlement.ts';
 import type { PayserverDb } from '../schema.ts';
+import type { Agreements } from '../agreements/agreements.ts';
+import { holdForPayment } from '../payments/payments-service.ts';
+import type { RailPayments } from '../rails/rail-payments.ts';
 
 export interface RenewalsOptions {
   regions: readonly string[];
@@ -25,13 +28,19 @@ export interface RenewalsServiceDeps {
   clock: Clock;
   options: RenewalsOptions;
   kick: () => void;
+  /** Who pays for the phone now (the newest of its agreements). */
+  payers: Pick<Agreements, 'payerOf'>;
+  /** Charges a renewal under a rail's agreement (asked of the rail after the commit). */
+  railCharges: Pick<RailPayments, 'openAgreementCharge'>;
 }
 
 /**
  * Charges renewals under the payer's quick-pay agreement (no code: the payer
  * consented when buying and was told before this renewal): the wallet, else
  * the card, held and captured in one transaction, with the receipt SMS and
- * the message that tells the back-end. Once per renewal order, however often
+ * the message that tells the back-end; or, when the phone's newest agreement
+ * is at a rail, a charge under it that the rail settles (by answer,
+ * notification or query) and that reaches the back-end as the same message. Once per renewal order, however often
  * the back-end asks (the order's one `renewal` payment is unique).
  */
 export class RenewalsService {
@@ -54,6 +63,7 @@ export class RenewalsService {
   private async prior(orderId: string): Promise<StartPaymentResult | null> {
     const p = await paymentStore.smsPaymentOf(this.deps.db, orderId, 1, 'renewal');
     if (!p) return null;
+    if (p.status === 'pending') return { state: 'pending_confirmation', failureCode: null };
     return {
       state: p.status === 'captured' || p.status === 'refunded' ? 'paid' : 'failed',
       failureCode: p.failure_code,
@@ -96,22 +106,23 @@ export class RenewalsService {
       });
       return { state: 'failed', failureCode };
     };
-    const account = await accountStore.byPhone(trx, phone);
-    if (!account || account.quick_pay !== 1) return fail('NOT_BOUND');
-    if (account.currency !== req.currency) return fail('CURRENCY_MISMATCH');
-    let source: 'wallet' | 'card' | null = null;
-    let holdId: string | null = null;
-    for (const kind of ['wallet', 'card'] as const) {
-      const la = await accountStore.source(trx, account.id, kind);
-      if (!la) continue;
-      holdId = await this.deps.ledger.reserve(trx, la.id, req.amountMinor, paymentId);
-      if (holdId) {
-        source = kind;
-        break;
-      }
+    const payer = await this.deps.payers.payerOf(trx, phone, await accountStore.byPhone(trx, phone));
+    if (!payer) return fail('NOT_BOUND');
+    if ((payer.kind === 'wallet' ? payer.account.currency : 'CNY') !== req.currency) return fail('CURRENCY_MISMATCH');
+    if (payer.kind === 'rail') {
+      // Charged under the rail's agreement once this commits; its outcome reaches the back-end as a message.
+      const payment: Payment = {
+        ...base,
+        source: payer.rail,
+        external_agreement_no: payer.agreement.external_agreement_no,
+      };
+      await paymentStore.insert(trx, payment);
+      await this.deps.railCharges.openAgreementCharge(trx, payment, req.expiresAt);
+      return { state: 'pending_confirmation', failureCode: null };
     }
-    if (!holdId) return fail('INSUFFICIENT_FUNDS');
-    const payment: Payment = { ...base, account_id: account.id, source, hold_id: holdId };
+    const funding = await holdForPayment(trx, this.deps.ledger, payer.account.id, req.amountMinor, paymentId);
+    if (!funding) return fail('INSUFFICIENT_FUNDS');
+    const payment: Payment = { ...base, ...funding };
     await paymentStore.insert(trx, payment);
     // The capture queues the receipt, which says it renewed.
     if (!(await this.deps.settlement.capture(trx, payment))) return { state: 'closed', failureCode: null };

@@ -1,0 +1,79 @@
+import { affected } from '../../lib/db/affected.ts';
+import type { PayserverDb, PayserverTables, RailAgreementStatus } from '../schema.ts';
+import type { RailName } from '../rails/rail.ts';
+
+export type RailAgreement = PayserverTables['rail_agreements'];
+
+/** For each status of an agreement, the statuses it may be reached from: it only moves forward. */
+export const AGREEMENT_PREDECESSORS: Readonly<Record<RailAgreementStatus, readonly RailAgreementStatus[]>> = {
+  signing: [],
+  active: ['signing'],
+  ended: ['signing', 'active'],
+};
+
+/** The only place `rail_agreements` is written: each move is a conditional UPDATE from an allowed status. */
+export const agreementStore = {
+  async insert(trx: PayserverDb, row: RailAgreement): Promise<void> {
+    await trx.insertInto('rail_agreements').values(row).execute();
+  },
+
+  async byExternalNo(db: PayserverDb, externalNo: string): Promise<RailAgreement | undefined> {
+    return db
+      .selectFrom('rail_agreements')
+      .selectAll()
+      .where('external_agreement_no', '=', externalNo)
+      .executeTakeFirst();
+  },
+
+  /** The agreement a page payment's trade was to sign, if it was to sign one. */
+  async ofPayment(db: PayserverDb, paymentId: string): Promise<RailAgreement | undefined> {
+    return db.selectFrom('rail_agreements').selectAll().where('payment_id', '=', paymentId).executeTakeFirst();
+  },
+
+  /** A phone's active agreements at the rails, the one signed last first. */
+  async activeOfPhone(db: PayserverDb, phone: string): Promise<RailAgreement[]> {
+    return db
+      .selectFrom('rail_agreements')
+      .selectAll()
+      .where('phone', '=', phone)
+      .where('status', '=', 'active')
+      .orderBy('signed_at', 'desc')
+      .orderBy('external_agreement_no', 'desc')
+      .execute();
+  },
+
+  /** Agreements for operators: a phone's, or the newest of all, newest first. */
+  async list(db: PayserverDb, filter: { phone?: string; limit: number }): Promise<RailAgreement[]> {
+    let q = db.selectFrom('rail_agreements').selectAll();
+    if (filter.phone) q = q.where('phone', '=', filter.phone);
+    return q.orderBy('created_at', 'desc').orderBy('external_agreement_no', 'desc').limit(filter.limit).execute();
+  },
+
+  /** `signing → active` with the rail's number for it; whether this call made the move. */
+  async activate(
+    trx: PayserverDb,
+    externalNo: string,
+    rail: RailName,
+    signed: { agreementNo: string; at: string },
+  ): Promise<boolean> {
+    const res = await trx
+      .updateTable('rail_agreements')
+      .set({ status: 'active', agreement_no: signed.agreementNo, signed_at: signed.at })
+      .where('external_agreement_no', '=', externalNo)
+      .where('rail', '=', rail)
+      .where('status', 'in', [...AGREEMENT_PREDECESSORS.active])
+      .executeTakeFirst();
+    return affected(res) === 1;
+  },
+
+  /** Ends an agreement that was signing or active; whether this call ended it. */
+  async end(trx: PayserverDb, externalNo: string, ended: { at: string; by: 'rail' | 'operator' }): Promise<boolean> {
+    const res = await trx
+      .updateTable('rail_agreements')
+      .set({ status: 'ended', ended_at: ended.at, ended_by: ended.by })
+      .where('external_agreement_no', '=', externalNo)
+      .where('status', 'in', [...AGREEMENT_PREDECESSORS.ended])
+      .executeTakeFirst();
+    return affected(res) === 1;
+  },
+};
