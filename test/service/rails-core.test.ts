@@ -216,6 +216,69 @@ for (const store of ['SQLite', 'PostgreSQL'] as const)
       assert.equal(alipay.calls.filter((c) => c.startsWith('start')).length, starts + 1);
     });
 
+    it('binds a phone by a rail agreement and charges the code reply under it once, an unknown answer settled by asking', async () => {
+      const digits = store === 'SQLite' ? '8613700137011' : '8613700137012';
+      const bound = async () =>
+        (await internal('POST', '/internal/v1/bindings/lookup', { phone: `+${digits}` })).json().bound as boolean;
+      assert.equal(await bound(), false);
+      // On the checkout page: the number proven, quick pay ticked on Alipay's form, paid and signed at Alipay.
+      const tv = await newTv(sys, `qp-${digits.slice(-4)}`);
+      const first = await createOrder(sys, 'vip-month', tv);
+      const seen = await smsCount(sys, digits);
+      const payUrl = (await tv('POST', `/v1/orders/${first}/payer`, { phone: `+${digits}` })).json().payUrl as string;
+      const token = payUrl.split('/pay/')[1]!;
+      const { checkout } = sys.payserver.services;
+      const grant = await checkout.verify(
+        token,
+        await checkout.sendCode(token),
+        await latestCode(sys, digits, seen + 1),
+      );
+      const go = await sys.payserver.app.inject({
+        method: 'POST',
+        url: `/pay/${token}/rail`,
+        payload: 'rail=alipay&quickPay=yes',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `tvpay_pay_grant=${grant}` },
+      });
+      assert.equal(go.statusCode, 303, go.body);
+      const [pageTrade] = await db().selectFrom('rail_trades').selectAll().where('order_id', '=', first).execute();
+      assert.equal((await notify('alipay', alipay.pay(pageTrade!.out_trade_no))).body, 'success');
+      const agreement = await db()
+        .selectFrom('rail_agreements')
+        .selectAll()
+        .where('phone', '=', `+${digits}`)
+        .executeTakeFirstOrThrow();
+      assert.equal(agreement.status, 'signing', 'it does not count before the rail says it was signed');
+      assert.equal(await bound(), false);
+      const signed = alipay.signAgreement(agreement.external_agreement_no);
+      assert.equal((await notify('alipay', signed)).body, 'success');
+      assert.equal((await notify('alipay', signed)).body, 'success', 'a replay is answered success and applied once');
+      assert.equal(await bound(), true);
+      // A purchase on the TV: the code SMS, the reply, a charge whose answer is lost, settled by the query.
+      const second = await createOrder(sys, 'vip-month', tv);
+      const before = await smsCount(sys, digits);
+      assert.equal(
+        (await tv('POST', `/v1/orders/${second}/payer`, { phone: `+${digits}` })).json().channel,
+        'sms_confirm',
+      );
+      const code = await latestCode(sys, digits, before);
+      const charges = () => alipay.calls.filter((c) => c === 'start:agreement_charge').length;
+      const charged = charges();
+      alipay.script.start.push('unknown');
+      await sys.carrier.carrier.reply(digits, code);
+      await eventually(async () => {
+        const [t] = await db().selectFrom('rail_trades').selectAll().where('order_id', '=', second).execute();
+        assert.equal(t?.state, 'unknown', 'the charge was asked once and its answer was lost');
+      });
+      await sys.carrier.carrier.reply(digits, code); // the same code again confirms nothing more
+      await sys.advance(11_000);
+      await orderStatus(sys, second, 'fulfilled', tv);
+      assert.equal(charges(), charged + 1, 'charged once: the unknown answer was settled by asking');
+      // The payer ends the agreement in the app: the phone is no longer bound.
+      assert.equal((await notify('alipay', alipay.endAgreement(agreement.external_agreement_no))).body, 'success');
+      assert.equal(await bound(), false);
+      await sys.walk.assertLedgerSound();
+    });
+
     it('closes the open trades of an order that ends', async () => {
       const { orderId } = await openOrder();
       const no = outTradeNoOf((await scan(orderId, 'wechatpay')).json().qrText);

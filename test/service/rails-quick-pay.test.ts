@@ -244,6 +244,26 @@ describe('quick pay through a rail agreement', () => {
     assert.equal((await orderStatus(sys, after.orderId, 'fulfilled', tv)).paidWith, 'wechatpay');
   });
 
+  for (const [rail, digits] of [
+    ['alipay', '8613700137007'],
+    ['wechatpay', '8613700137008'],
+  ] as const) {
+    it(`ends a ${rail} agreement the payer ended in the app, from the rail's verified notification`, async () => {
+      const { agreement } = await signOnPage(rail, digits);
+      const url =
+        rail === 'alipay'
+          ? `/dev/alipay/agreements/${agreement.agreement_no}/unsign`
+          : `/dev/wechatpay/contracts/${agreement.agreement_no}/terminate`;
+      const res = await sys.carrier.app.inject({ method: 'POST', url });
+      assert.equal(res.statusCode, 200, res.body);
+      await eventually(async () => {
+        const [a] = await agreementsOf(digits);
+        assert.deepEqual([a?.status, a?.ended_by], ['ended', 'rail']);
+      });
+      assert.equal(await bound(digits), false, 'no agreement left: not bound');
+    });
+  }
+
   it('ends an agreement by the operator: unsigned at the rail, the phone is no longer bound and gets the link', async () => {
     const digits = '8613700137006';
     const { tv, agreement } = await signOnPage('wechatpay', digits);

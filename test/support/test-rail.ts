@@ -22,7 +22,9 @@ import type {
  */
 export class TestRail implements Rail {
   readonly mode = 'dev' as const;
-  readonly agreements = false;
+  readonly agreements = true;
+  /** Agreements asked for with a page trade, by tvpay's external number; a signed one has the provider's number. */
+  readonly agreementsAsked = new Map<string, { agreementNo?: string }>();
   outRefundNoOf(refundId: string): string {
     return refundId;
   }
@@ -49,6 +51,8 @@ export class TestRail implements Rail {
 
   async start(request: StartRequest): Promise<StartOutcome> {
     this.calls.push(`start:${request.kind}`);
+    if (request.kind === 'redirect' && request.sign) this.agreementsAsked.set(request.sign.externalAgreementNo, {});
+    if (request.kind === 'agreement_charge') return this.charge(request);
     if (this.script.start.shift() === 'unknown') {
       this.trades.set(request.outTradeNo, { amountMinor: request.amountMinor, state: 'created' });
       return { state: 'unknown', reason: 'time-out' };
@@ -58,6 +62,34 @@ export class TestRail implements Rail {
     if (request.kind === 'redirect')
       return { state: 'redirect', url: `https://cashier.test/${this.name}?trade=${request.outTradeNo}` };
     return { state: 'charging' };
+  }
+
+  /**
+   * A charge under an agreement: paid at once if the agreement was signed. Told `unknown`, the provider takes
+   * the money all the same but the answer is lost (a time-out), so only a query can learn it.
+   */
+  private charge(request: Extract<StartRequest, { kind: 'agreement_charge' }>): StartOutcome {
+    const signed = [...this.agreementsAsked.values()].some((a) => a.agreementNo === request.agreementNo);
+    if (!signed) return { state: 'failed', code: 'RAIL_REFUSED', providerCode: 'AGREEMENT_NOT_EXIST', message: '' };
+    this.trades.set(request.outTradeNo, { amountMinor: request.amountMinor, state: 'created' });
+    this.pay(request.outTradeNo);
+    if (this.script.start.shift() === 'unknown') return { state: 'unknown', reason: 'time-out' };
+    return { state: 'paid', paid: this.paid(request.outTradeNo) };
+  }
+
+  /** The payer signs the agreement asked for: the provider's notification that it counts. */
+  signAgreement(externalAgreementNo: string): RawNotification {
+    const asked = this.agreementsAsked.get(externalAgreementNo);
+    if (!asked) throw new Error(`no agreement ${externalAgreementNo} was asked for`);
+    asked.agreementNo = `A${randomBytes(8).toString('hex')}`;
+    return this.notification({ type: 'agreement.signed', externalAgreementNo, agreementNo: asked.agreementNo });
+  }
+
+  /** The payer ends the agreement in the provider's app: the provider's notification of it. */
+  endAgreement(externalAgreementNo: string): RawNotification {
+    const agreementNo = this.agreementsAsked.get(externalAgreementNo)?.agreementNo;
+    this.agreementsAsked.delete(externalAgreementNo);
+    return this.notification({ type: 'agreement.ended', externalAgreementNo, agreementNo });
   }
 
   /** The payer pays at the provider: the trade is paid, and the notification the provider would send is returned. */
@@ -158,6 +190,12 @@ export class TestRail implements Rail {
         },
       };
     if (e.type === 'refund.succeeded') return { ok: true, answer, event: { ...e, at: new Date() } };
+    if (e.type === 'agreement.signed' || e.type === 'agreement.ended')
+      return {
+        ok: true,
+        answer,
+        event: { type: e.type, externalAgreementNo: e.externalAgreementNo, agreementNo: e.agreementNo, at: new Date() },
+      };
     return fail('unknown event');
   }
 

@@ -149,6 +149,21 @@ function scanAndBillRoutes(app: FastifyInstance, service: DevAlipayService, keys
     },
   );
 
+  // The payer ends an agreement in the Alipay app (解约): Alipay then sends `dut_user_unsign` to the merchant.
+  r.post(
+    `${PREFIX}/agreements/:agreementNo/unsign`,
+    { schema: { hide: true, params: Type.Object({ agreementNo: Type.String({ pattern: '^[A-Za-z0-9]{1,64}$' }) }) } },
+    async (request, reply) => {
+      const answer = await service.unsign({ agreement_no: request.params.agreementNo });
+      if (answer.code !== '10000')
+        return sendDocument(
+          reply.code(404),
+          messagePage('未解约 / Not unsigned', String(answer.sub_msg ?? answer.msg)),
+        );
+      return sendDocument(reply, messagePage('已解约 / Unsigned', '商户将收到解约通知。/ The merchant is notified.'));
+    },
+  );
+
   r.get(
     `${PREFIX}/bills/:token`,
     { schema: { hide: true, params: Type.Object({ token: Type.String({ pattern: '^[A-Za-z0-9]{8,64}$' }) }) } },

@@ -181,6 +181,13 @@ function devRoutes(app: FastifyInstance, service: DevWechatpayService): void {
     return ok ? reply.code(204).send() : reply.code(404).send({ code: 'CONTRACT_NOT_EXIST', message: 'no contract' });
   });
 
+  // The payer ends a contract in the WeChat app (解约): WeChat Pay then sends `PAPAY.TERMINATE` (`DELETE`).
+  app.post('/contracts/:id/terminate', async (req, reply) => {
+    const answer = await service.payerTerminates((req.params as Record<string, string>).id!);
+    if (answer.status !== 204) return wxPage(reply, '未解约 / Not terminated', html``, answer.status);
+    return wxPage(reply, '已解约 / Terminated', html`<p>商户将收到解约通知。/ The merchant is notified.</p>`);
+  });
+
   app.get('/bills/:day', async (req, reply) => {
     const day = (req.params as Record<string, string>).day!;
     if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return reply.code(400).send({ code: 'PARAM_ERROR', message: 'YYYY-MM-DD' });

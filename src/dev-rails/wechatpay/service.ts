@@ -433,6 +433,11 @@ export class DevWechatpayService {
   }
 
   /** `POST /v3/papay/contracts/{contract_id}/terminate`: 204; queues `PAPAY.TERMINATE`. */
+  /** The payer ends a contract in the app: as the merchant's terminate, notified the same way. */
+  payerTerminates(contractId: string): Promise<WxAnswer> {
+    return this.terminate(contractId, { appid: this.deps.keys.appId });
+  }
+
   async terminate(contractId: string, b: Body): Promise<WxAnswer> {
     if (b.appid !== this.deps.keys.appId) return err(400, 'APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配');
     const c = await this.deps.store.contract(contractId);
