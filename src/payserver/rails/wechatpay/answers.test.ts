@@ -65,11 +65,11 @@ describe('answers', () => {
       },
     });
   });
-  test('NOTPAY, USERPAYING and ACCEPT are pending; CLOSED, PAYERROR and REVOKED closed; REFUND refunded', () => {
+  test('NOTPAY, USERPAYING and ACCEPT are pending; CLOSED, PAYERROR and REVOKED closed; REFUND (partly or fully refunded) paid', () => {
     for (const s of ['NOTPAY', 'USERPAYING', 'ACCEPT'])
       assert.equal(queryOutcomeOf({ trade_state: s }).state, 'pending');
     for (const s of ['CLOSED', 'PAYERROR', 'REVOKED']) assert.equal(queryOutcomeOf({ trade_state: s }).state, 'closed');
-    assert.equal(queryOutcomeOf({ ...paid, trade_state: 'REFUND' }).state, 'refunded');
+    assert.equal(queryOutcomeOf({ ...paid, trade_state: 'REFUND' }).state, 'paid');
   });
   test('a SUCCESS without its amount, or a state never heard of, is unknown', () => {
     assert.equal(queryOutcomeOf({ ...paid, amount: {} }).state, 'unknown');

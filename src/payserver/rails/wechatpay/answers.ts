@@ -61,7 +61,9 @@ export function queryOutcomeOf(t: WxTransaction): QueryOutcome {
   if (state === 'SUCCESS' || state === 'REFUND') {
     const paid = paidTradeOf(t);
     if (!paid) return { state: 'unknown', reason: `a ${state} transaction without its payment details` };
-    return state === 'SUCCESS' ? { state: 'paid', paid } : { state: 'refunded', paid };
+    // REFUND (转入退款) says a refund was made, not that all of it went back: the trade was paid, and what was
+    // refunded is the refunds' own business (their ids and queries), so it is `paid`, never `refunded`.
+    return { state: 'paid', paid };
   }
   if (PENDING.has(state)) return { state: 'pending' };
   if (CLOSED.has(state)) return { state: 'closed' };
