@@ -451,6 +451,33 @@ describe('the Alipay rail against the development Alipay', () => {
       }
     });
 
+    it('reads at most 64 KiB of an answer: a gateway that answers without end costs an unknown, not memory', async () => {
+      let written = 0;
+      const flood = createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = Buffer.alloc(16 * 1024, 'x');
+        const more = () => {
+          while (written < 64 * 1024 * 1024 && !res.destroyed) {
+            written += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', more);
+          }
+          res.end();
+        };
+        more();
+      });
+      const [port] = await freePorts(1);
+      await new Promise<void>((r) => flood.listen(port, '127.0.0.1', r));
+      try {
+        const big = createAlipayRail({ ...options, gateway: `http://127.0.0.1:${port}/gateway.do`, timeoutMs: 30_000 });
+        assert.equal((await big.query('T1')).state, 'unknown');
+        // The kernel's socket buffers take a few MiB before the reader stops; without the cap all 64 MiB are read.
+        assert.ok(written < 32 * 1024 * 1024, `the rail stopped reading early; the gateway wrote ${written} bytes`);
+      } finally {
+        flood.closeAllConnections();
+        await new Promise((r) => flood.close(r));
+      }
+    });
+
     it('answers unknown when the gateway does not answer at all', async () => {
       const [port] = await freePorts(1);
       const gone = createAlipayRail({ ...options, gateway: `http://127.0.0.1:${port}/gateway.do`, timeoutMs: 2000 });

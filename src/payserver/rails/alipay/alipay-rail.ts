@@ -1,4 +1,5 @@
-import { AlipaySdk } from 'alipay-sdk';
+import { AlipaySdk, type AlipaySdkConfig } from 'alipay-sdk';
+import { Agent } from 'urllib';
 import { systemClock, type Clock } from '../../../lib/clock.ts';
 import type {
   BillOutcome,
@@ -53,6 +54,9 @@ const PERSONAL_PRODUCT_CODE = 'GENERAL_WITHHOLDING_P';
  * with `validateSign: true`, refuses any answer not signed by Alipay's key. Amounts leave as yuan strings
  * and come back as fen; every answer becomes an outcome, never an exception.
  */
+/** An HTTP dispatcher that gives up on an answer longer than 64 KiB (undici's `maxResponseSize`, through urllib). */
+const answerCappedAgent = new Agent({ maxResponseSize: 64 * 1024 });
+
 export function createAlipayRail(options: AlipayRailOptions): Rail {
   const clock = options.clock ?? systemClock;
   const sdk = new AlipaySdk({
@@ -64,6 +68,9 @@ export function createAlipayRail(options: AlipayRailOptions): Rail {
     keyType: /BEGIN RSA PRIVATE KEY/.test(options.privateKeyPem) ? 'PKCS1' : 'PKCS8',
     timeout: options.timeoutMs ?? 10_000,
     camelcase: false,
+    // Outbound answers are read up to 64 KiB (API "Hardening"): a gateway that answers without end costs an
+    // unknown outcome, settled by query, never the process's memory. The SDK hands this dispatcher to urllib.
+    proxyAgent: answerCappedAgent as unknown as AlipaySdkConfig['proxyAgent'],
   });
   const call = (method: string, bizContent: Record<string, unknown>, extra: Record<string, string> = {}) =>
     exec(sdk, method, bizContent, extra);
