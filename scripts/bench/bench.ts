@@ -23,16 +23,25 @@ const TVS = Number(process.env.TVPAY_BENCH_TVS ?? 32);
 const STREAMS = Number(process.env.TVPAY_BENCH_STREAMS ?? 10_000);
 const asJson = process.argv.includes('--json');
 /**
- * `--pg` (or TVPAY_BENCH_PG_URL set): the figures on PostgreSQL (`pg-checkout`, `pg-status-read`, `pg-ledger`),
- * with the SQLite `checkout` of the same run to compare; `--only` still chooses.
+ * `--pg` (or TVPAY_BENCH_PG_URL set): the figures on PostgreSQL (`pg-checkout`, `pg-status-read`, `pg-ledger`,
+ * `pg-console-scale`, `pg-renewals`), with the SQLite `checkout` of the same run to compare.
  */
 const onPg = process.argv.includes('--pg') || process.env.TVPAY_BENCH_PG_URL !== undefined;
-/** `--only=checkout,ledger` measures some figures (to measure one change quickly); the default is all. */
-const only =
-  process.argv
-    .find((a) => a.startsWith('--only='))
-    ?.slice('--only='.length)
-    .split(',') ?? (onPg ? ['checkout', 'pg-checkout', 'pg-status-read', 'pg-ledger'] : undefined);
+const PG_PARTS = ['pg-checkout', 'pg-status-read', 'pg-ledger', 'pg-console-scale', 'pg-renewals'];
+/**
+ * `--only=checkout,ledger` measures some figures (to measure one change quickly); the default is all. With
+ * `--pg`, a figure that has a PostgreSQL form means that form (`--only=renewals --pg` is `pg-renewals`), and
+ * `checkout` brings the SQLite one of the same run beside it.
+ */
+const onlyArg = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+const only = onPg
+  ? (onlyArg ?? ['checkout', ...PG_PARTS]).flatMap((part) =>
+      part === 'checkout' ? ['checkout', 'pg-checkout'] : PG_PARTS.includes(`pg-${part}`) ? [`pg-${part}`] : [part],
+    )
+  : onlyArg;
 const want = (
   part:
     | 'limit-http'
@@ -47,7 +56,9 @@ const want = (
     | 'renewals'
     | 'pg-checkout'
     | 'pg-status-read'
-    | 'pg-ledger',
+    | 'pg-ledger'
+    | 'pg-console-scale'
+    | 'pg-renewals',
 ) => (only ? only.includes(part) : !part.startsWith('pg-'));
 /** Orders in the stores for `console-scale` (TVPAY_BENCH_ORDERS, a million). */
 const ORDERS = Number(process.env.TVPAY_BENCH_ORDERS ?? 1_000_000);
@@ -259,7 +270,7 @@ if (want('renewals')) {
   results.renewals = r;
 }
 
-if (want('pg-checkout') || want('pg-status-read') || want('pg-ledger')) await pgFigures();
+if (PG_PARTS.some((part) => only?.includes(part))) await pgFigures();
 
 results.stealPercent = stealPercent(stealAtStart, cpuTimes());
 if (asJson) {
@@ -289,7 +300,33 @@ async function pgFigures() {
     say('pg-status-read: a TV reading its order, the back-end on PostgreSQL …');
     Object.assign(results, await pgStatusRead(SECONDS));
   }
-  if (!want('pg-checkout')) return;
+  if (want('pg-checkout')) await pgCheckouts();
+  if (want('pg-console-scale')) {
+    say(`pg-console-scale: ${ORDERS} orders and their payments on PostgreSQL; the operator's reads …`);
+    const s = await consoleScale(ORDERS, SECONDS, true);
+    Object.assign(results, {
+      pgAdminSearchP99Ms: s.adminSearchP99Ms,
+      pgTimelineP99Ms: s.timelineP99Ms,
+      pgConsoleOrdersP99Ms: s.consoleOrdersP99Ms,
+      pgStatementSeconds: s.statementSeconds,
+      pgReconciliationSeconds: s.reconciliationSeconds,
+    });
+    results.pgConsoleScale = s;
+  }
+  if (want('pg-renewals')) {
+    say(`pg-renewals: ${RENEWALS} due at once, two back-ends and two payment servers on PostgreSQL …`);
+    const r = await renewalsBench(RENEWALS, true, true);
+    Object.assign(results, {
+      pgRenewalsSeconds: r.renewalsSeconds,
+      pgRenewalApiP99Ms: r.renewalApiP99Ms,
+      pgRenewalsChargedTwice: r.chargedTwice,
+    });
+    results.pgRenewals = r;
+  }
+}
+
+/** `pg-checkout` with one and with two instances of each service, and a 16-core primary on paper. */
+async function pgCheckouts() {
   for (const instances of [1, 2]) {
     say(`pg-checkout: ${TVS} TVs, ${instances} instance(s) of each service on PostgreSQL …`);
     const r = await pgCheckout(TVS, SECONDS * 2, instances);
@@ -297,19 +334,43 @@ async function pgFigures() {
       results.pgCheckoutsPerSec = r.checkoutsPerSec;
       results.pgStatementsPerCheckout = r.statementsPerCheckout;
       results.pgStatementsPerCheckoutByService = r.statementsPerCheckoutByService;
+      results.pgRoundTripsPerCheckout = r.roundTripsPerCheckout;
+      results.pgRoundTripsPerCheckoutByService = r.roundTripsPerCheckoutByService;
       results.pgDbCpuMsPerCheckout = r.dbCpuMsPerCheckout;
       results.pgWalBytesPerCheckout = r.walBytesPerCheckout;
       results.pgTransactionsPerCheckout = r.transactionsPerCheckout;
-      // On paper: a primary whose 16 cores do nothing but this work, bounded by its CPU.
-      results.pgPrimaryCheckoutsPerSec16Cores = round((16 * 1000) / Math.max(0.001, r.dbCpuMsPerCheckout));
-      results.pgPrimaryWalMbPerSec16Cores = round(
-        ((results.pgPrimaryCheckoutsPerSec16Cores as number) * r.walBytesPerCheckout) / 2 ** 20,
-        1,
-      );
+      Object.assign(results, primaryOnPaper(r));
     } else {
       results.pgCheckoutsPerSecTwoInstances = r.checkoutsPerSec;
       results.pgDbCpuMsPerCheckoutTwoInstances = r.dbCpuMsPerCheckout;
+      results.pgMerchantRowLockWaitShare = r.lockWaits?.merchantRowLockWaitShare;
+      results.pgLockWaitShare = r.lockWaits?.lockWaitShare;
     }
     results[instances === 1 ? 'pgCheckout' : 'pgCheckoutTwoInstances'] = r;
   }
+}
+
+/**
+ * One 16-core primary on paper, from the per-checkout costs measured on one instance of each service: its
+ * CPU (16 cores of PostgreSQL's own time), its WAL (a sustained write rate of a good NVMe volume, 200 MB/s of
+ * WAL, taken as the disk's bound) and its commits (one WAL flush each; 20,000 flushes a second with group
+ * commit on such a volume). The smallest is the capacity, and names the bounding resource.
+ */
+function primaryOnPaper(r: {
+  dbCpuMsPerCheckout: number;
+  walBytesPerCheckout: number;
+  transactionsPerCheckout: number;
+}) {
+  const bounds = {
+    cpu: (16 * 1000) / Math.max(0.001, r.dbCpuMsPerCheckout),
+    wal: (200 * 2 ** 20) / Math.max(1, r.walBytesPerCheckout),
+    commits: 20_000 / Math.max(0.01, r.transactionsPerCheckout),
+  };
+  const [bound, perSec] = Object.entries(bounds).sort((a, b) => a[1] - b[1])[0]!;
+  return {
+    pgPrimaryCheckoutsPerSec16Cores: round(perSec),
+    pgPrimaryBound: bound,
+    pgPrimaryBounds: Object.fromEntries(Object.entries(bounds).map(([k, v]) => [k, round(v)])),
+    pgPrimaryWalMbPerSec16Cores: round((perSec * r.walBytesPerCheckout) / 2 ** 20, 1),
+  };
 }
