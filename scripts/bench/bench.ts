@@ -337,6 +337,7 @@ async function pgCheckouts() {
       results.pgRoundTripsPerCheckout = r.roundTripsPerCheckout;
       results.pgRoundTripsPerCheckoutByService = r.roundTripsPerCheckoutByService;
       results.pgDbCpuMsPerCheckout = r.dbCpuMsPerCheckout;
+      results.pgSelectOneCpuUs = r.selectOneCpuUs;
       results.pgWalBytesPerCheckout = r.walBytesPerCheckout;
       results.pgTransactionsPerCheckout = r.transactionsPerCheckout;
       Object.assign(results, primaryOnPaper(r));

@@ -7,7 +7,7 @@ import { freshServiceDatabases } from '../../test/support/pg.ts';
 import { startProcesses } from '../../test/support/processes.ts';
 import { benchPhones, closedLoop, summary } from './checkout-load.ts';
 import { serverNodeArgs, UNLIMITED } from './processes.ts';
-import { allPostgresCpuMs, ownCpu, ownCpuSpent, sampleLockWaits } from './pg-server.ts';
+import { allPostgresCpuMs, ownCpu, ownCpuSpent, roundTripFloorUs, sampleLockWaits } from './pg-server.ts';
 import { round } from './stats.ts';
 
 /** The PostgreSQL the bench measures on: TVPAY_BENCH_PG_URL, else the tests' (trust auth on loopback). */
@@ -142,7 +142,9 @@ export async function pgCheckout(tvCount: number, seconds: number, instances: nu
     const run = await closedLoop(tvpay, tvs, seconds);
     const lockWaits = await locks?.();
     const after = await measureNow(admin, file, pids, names);
-    return { run: summary(run), ...(await perCheckout(admin, before, after, run)), lockWaits };
+    // The machine's floor, measured right after the run (on a quiet machine, tens of µs).
+    const selectOneCpuUs = await roundTripFloorUs(benchPgUrl());
+    return { run: summary(run), ...(await perCheckout(admin, before, after, run)), selectOneCpuUs, lockWaits };
   } finally {
     await p.close();
     await admin.end();

@@ -101,7 +101,9 @@ export function sampleLockWaits(admin: pg.Client, payserverDb: string, everyMs =
         t.lockWaits++;
         const key = `${row.wait_event} ${row.q.replace(/\s+/g, ' ')}`;
         t.byWait.set(key, (t.byWait.get(key) ?? 0) + 1);
-        if (/^update "ledger_accounts"/i.test(row.q)) t.merchantRowWaits++;
+        // A balance move waits for the row's last mover; creating the system account (INSERT … ON CONFLICT DO
+        // NOTHING, every capture) waits for it too, to learn whether the row it conflicts with stays.
+        if (/^(update|insert into) "ledger_accounts"/i.test(row.q)) t.merchantRowWaits++;
       }
       await new Promise((r) => setTimeout(r, everyMs));
     }
@@ -118,4 +120,24 @@ export function sampleLockWaits(admin: pg.Client, payserverDb: string, everyMs =
       lockWaitsByWhat: Object.fromEntries([...t.byWait].sort((a, b) => b[1] - a[1]).slice(0, 6)),
     };
   };
+}
+
+/**
+ * The machine's floor: PostgreSQL's CPU time (µs) for one `select 1` round trip on a connection of its own,
+ * measured beside the figures. What a statement costs the server depends on the machine as much as on the
+ * statement (on a shared, overloaded VM the floor rises many times over), so per-checkout CPU is read
+ * against it: `pgDbCpuMsPerCheckout` ÷ (this × statements) is the work beyond the bare round trips.
+ */
+export async function roundTripFloorUs(url: string, n = 2000): Promise<number> {
+  const { default: Pg } = await import('pg');
+  const c = new Pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const pid = (await c.query<{ p: number }>('select pg_backend_pid() as p')).rows[0]!.p;
+    const before = procCpuMs(pid)?.own ?? 0;
+    for (let i = 0; i < n; i++) await c.query('select 1');
+    return round((((procCpuMs(pid)?.own ?? 0) - before) * 1000) / n);
+  } finally {
+    await c.end();
+  }
 }
