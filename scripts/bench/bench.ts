@@ -254,15 +254,7 @@ if (want('checkout-split')) {
 
 if (want('console-scale')) {
   say(`console-scale: ${ORDERS} orders and their payments in the stores; the operator's reads …`);
-  const s = await consoleScale(ORDERS, SECONDS);
-  Object.assign(results, {
-    adminSearchP99Ms: s.adminSearchP99Ms,
-    timelineP99Ms: s.timelineP99Ms,
-    consoleOrdersP99Ms: s.consoleOrdersP99Ms,
-    statementSeconds: s.statementSeconds,
-    reconciliationSeconds: s.reconciliationSeconds,
-  });
-  results.consoleScale = s;
+  consoleScaleFigures(await consoleScale(ORDERS, SECONDS), false);
 }
 
 if (want('renewals')) {
@@ -306,15 +298,7 @@ async function pgFigures() {
   if (want('pg-checkout')) await pgCheckouts();
   if (want('pg-console-scale')) {
     say(`pg-console-scale: ${ORDERS} orders and their payments on PostgreSQL; the operator's reads …`);
-    const s = await consoleScale(ORDERS, SECONDS, true);
-    Object.assign(results, {
-      pgAdminSearchP99Ms: s.adminSearchP99Ms,
-      pgTimelineP99Ms: s.timelineP99Ms,
-      pgConsoleOrdersP99Ms: s.consoleOrdersP99Ms,
-      pgStatementSeconds: s.statementSeconds,
-      pgReconciliationSeconds: s.reconciliationSeconds,
-    });
-    results.pgConsoleScale = s;
+    consoleScaleFigures(await consoleScale(ORDERS, SECONDS, true), true);
   }
   if (want('pg-renewals')) {
     say(`pg-renewals: ${RENEWALS} due at once, two back-ends and two payment servers on PostgreSQL …`);
@@ -326,6 +310,20 @@ async function pgFigures() {
     });
     results.pgRenewals = r;
   }
+}
+
+/** The million orders' figures under their keys, `pg`-prefixed on PostgreSQL (`pgAdminSearchP99Ms`). */
+function consoleScaleFigures(s: Awaited<ReturnType<typeof consoleScale>>, onPostgres: boolean) {
+  const key = (k: string) => (onPostgres ? `pg${k[0]!.toUpperCase()}${k.slice(1)}` : k);
+  for (const k of [
+    'adminSearchP99Ms',
+    'timelineP99Ms',
+    'consoleOrdersP99Ms',
+    'statementSeconds',
+    'reconciliationSeconds',
+  ] as const)
+    results[key(k)] = s[k];
+  results[key('consoleScale')] = s;
 }
 
 /** `pg-checkout` with one and with two instances of each service, and a 16-core primary on paper. */
