@@ -23,16 +23,25 @@ const TVS = Number(process.env.TVPAY_BENCH_TVS ?? 32);
 const STREAMS = Number(process.env.TVPAY_BENCH_STREAMS ?? 10_000);
 const asJson = process.argv.includes('--json');
 /**
- * `--pg` (or TVPAY_BENCH_PG_URL set): the figures on PostgreSQL (`pg-checkout`, `pg-status-read`, `pg-ledger`),
- * with the SQLite `checkout` of the same run to compare; `--only` still chooses.
+ * `--pg` (or TVPAY_BENCH_PG_URL set): the figures on PostgreSQL (`pg-checkout`, `pg-status-read`, `pg-ledger`,
+ * `pg-console-scale`, `pg-renewals`), with the SQLite `checkout` of the same run to compare.
  */
 const onPg = process.argv.includes('--pg') || process.env.TVPAY_BENCH_PG_URL !== undefined;
-/** `--only=checkout,ledger` measures some figures (to measure one change quickly); the default is all. */
-const only =
-  process.argv
-    .find((a) => a.startsWith('--only='))
-    ?.slice('--only='.length)
-    .split(',') ?? (onPg ? ['checkout', 'pg-checkout', 'pg-status-read', 'pg-ledger'] : undefined);
+const PG_PARTS = ['pg-checkout', 'pg-status-read', 'pg-ledger', 'pg-console-scale', 'pg-renewals'];
+/**
+ * `--only=checkout,ledger` measures some figures (to measure one change quickly); the default is all. With
+ * `--pg`, a figure that has a PostgreSQL form means that form (`--only=renewals --pg` is `pg-renewals`), and
+ * `checkout` brings the SQLite one of the same run beside it.
+ */
+const onlyArg = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+const only = onPg
+  ? (onlyArg ?? ['checkout', ...PG_PARTS]).flatMap((part) =>
+      part === 'checkout' ? ['checkout', 'pg-checkout'] : PG_PARTS.includes(`pg-${part}`) ? [`pg-${part}`] : [part],
+    )
+  : onlyArg;
 const want = (
   part:
     | 'limit-http'
@@ -47,7 +56,9 @@ const want = (
     | 'renewals'
     | 'pg-checkout'
     | 'pg-status-read'
-    | 'pg-ledger',
+    | 'pg-ledger'
+    | 'pg-console-scale'
+    | 'pg-renewals',
 ) => (only ? only.includes(part) : !part.startsWith('pg-'));
 /** Orders in the stores for `console-scale` (TVPAY_BENCH_ORDERS, a million). */
 const ORDERS = Number(process.env.TVPAY_BENCH_ORDERS ?? 1_000_000);
@@ -75,6 +86,8 @@ const results: Record<string, unknown> = {
   machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${round(os.totalmem() / 2 ** 30)} GiB`,
   date: new Date().toISOString(),
   node: process.version,
+  // The machine's load (1, 5, 15 minutes) as the run starts and ends: on a shared machine, what else ran.
+  loadAtStart: os.loadavg().map((l) => round(l, 2)),
 };
 
 const stealAtStart = cpuTimes();
@@ -241,15 +254,7 @@ if (want('checkout-split')) {
 
 if (want('console-scale')) {
   say(`console-scale: ${ORDERS} orders and their payments in the stores; the operator's reads …`);
-  const s = await consoleScale(ORDERS, SECONDS);
-  Object.assign(results, {
-    adminSearchP99Ms: s.adminSearchP99Ms,
-    timelineP99Ms: s.timelineP99Ms,
-    consoleOrdersP99Ms: s.consoleOrdersP99Ms,
-    statementSeconds: s.statementSeconds,
-    reconciliationSeconds: s.reconciliationSeconds,
-  });
-  results.consoleScale = s;
+  consoleScaleFigures(await consoleScale(ORDERS, SECONDS), false);
 }
 
 if (want('renewals')) {
@@ -259,9 +264,10 @@ if (want('renewals')) {
   results.renewals = r;
 }
 
-if (want('pg-checkout') || want('pg-status-read') || want('pg-ledger')) await pgFigures();
+if (PG_PARTS.some((part) => only?.includes(part))) await pgFigures();
 
 results.stealPercent = stealPercent(stealAtStart, cpuTimes());
+results.loadAtEnd = os.loadavg().map((l) => round(l, 2));
 if (asJson) {
   process.stdout.write(`${JSON.stringify(results)}\n`);
 } else {
@@ -289,7 +295,39 @@ async function pgFigures() {
     say('pg-status-read: a TV reading its order, the back-end on PostgreSQL …');
     Object.assign(results, await pgStatusRead(SECONDS));
   }
-  if (!want('pg-checkout')) return;
+  if (want('pg-checkout')) await pgCheckouts();
+  if (want('pg-console-scale')) {
+    say(`pg-console-scale: ${ORDERS} orders and their payments on PostgreSQL; the operator's reads …`);
+    consoleScaleFigures(await consoleScale(ORDERS, SECONDS, true), true);
+  }
+  if (want('pg-renewals')) {
+    say(`pg-renewals: ${RENEWALS} due at once, two back-ends and two payment servers on PostgreSQL …`);
+    const r = await renewalsBench(RENEWALS, true, true);
+    Object.assign(results, {
+      pgRenewalsSeconds: r.renewalsSeconds,
+      pgRenewalApiP99Ms: r.renewalApiP99Ms,
+      pgRenewalsChargedTwice: r.chargedTwice,
+    });
+    results.pgRenewals = r;
+  }
+}
+
+/** The million orders' figures under their keys, `pg`-prefixed on PostgreSQL (`pgAdminSearchP99Ms`). */
+function consoleScaleFigures(s: Awaited<ReturnType<typeof consoleScale>>, onPostgres: boolean) {
+  const key = (k: string) => (onPostgres ? `pg${k[0]!.toUpperCase()}${k.slice(1)}` : k);
+  for (const k of [
+    'adminSearchP99Ms',
+    'timelineP99Ms',
+    'consoleOrdersP99Ms',
+    'statementSeconds',
+    'reconciliationSeconds',
+  ] as const)
+    results[key(k)] = s[k];
+  results[key('consoleScale')] = s;
+}
+
+/** `pg-checkout` with one and with two instances of each service, and a 16-core primary on paper. */
+async function pgCheckouts() {
   for (const instances of [1, 2]) {
     say(`pg-checkout: ${TVS} TVs, ${instances} instance(s) of each service on PostgreSQL …`);
     const r = await pgCheckout(TVS, SECONDS * 2, instances);
@@ -297,19 +335,45 @@ async function pgFigures() {
       results.pgCheckoutsPerSec = r.checkoutsPerSec;
       results.pgStatementsPerCheckout = r.statementsPerCheckout;
       results.pgStatementsPerCheckoutByService = r.statementsPerCheckoutByService;
+      results.pgRoundTripsPerCheckout = r.roundTripsPerCheckout;
+      results.pgRoundTripsPerCheckoutByService = r.roundTripsPerCheckoutByService;
       results.pgDbCpuMsPerCheckout = r.dbCpuMsPerCheckout;
+      results.pgSelectOneCpuUs = r.selectOneCpuUs;
       results.pgWalBytesPerCheckout = r.walBytesPerCheckout;
       results.pgTransactionsPerCheckout = r.transactionsPerCheckout;
-      // On paper: a primary whose 16 cores do nothing but this work, bounded by its CPU.
-      results.pgPrimaryCheckoutsPerSec16Cores = round((16 * 1000) / Math.max(0.001, r.dbCpuMsPerCheckout));
-      results.pgPrimaryWalMbPerSec16Cores = round(
-        ((results.pgPrimaryCheckoutsPerSec16Cores as number) * r.walBytesPerCheckout) / 2 ** 20,
-        1,
-      );
+      Object.assign(results, primaryOnPaper(r));
     } else {
       results.pgCheckoutsPerSecTwoInstances = r.checkoutsPerSec;
       results.pgDbCpuMsPerCheckoutTwoInstances = r.dbCpuMsPerCheckout;
+      results.pgMerchantRowLockWaitShare = r.lockWaits?.merchantRowLockWaitShare;
+      results.pgLockWaitShare = r.lockWaits?.lockWaitShare;
     }
     results[instances === 1 ? 'pgCheckout' : 'pgCheckoutTwoInstances'] = r;
   }
+}
+
+/**
+ * One 16-core primary on paper, from the per-checkout costs measured on one instance of each service: its
+ * CPU (16 cores of PostgreSQL's own time) and its WAL (200 MB/s of sustained WAL writes, what a good NVMe
+ * volume keeps up, taken as the disk's bound). The smaller is the capacity, and names the bounding resource.
+ * The transactions a second it would mean are given beside it: each commit waits for a WAL flush, but
+ * concurrent commits share one, so they are not a bound of their own.
+ */
+function primaryOnPaper(r: {
+  dbCpuMsPerCheckout: number;
+  walBytesPerCheckout: number;
+  transactionsPerCheckout: number;
+}) {
+  const bounds = {
+    cpu: (16 * 1000) / Math.max(0.001, r.dbCpuMsPerCheckout),
+    wal: (200 * 2 ** 20) / Math.max(1, r.walBytesPerCheckout),
+  };
+  const [bound, perSec] = Object.entries(bounds).sort((a, b) => a[1] - b[1])[0]!;
+  return {
+    pgPrimaryCheckoutsPerSec16Cores: round(perSec),
+    pgPrimaryBound: bound,
+    pgPrimaryBounds: Object.fromEntries(Object.entries(bounds).map(([k, v]) => [k, round(v)])),
+    pgPrimaryWalMbPerSec16Cores: round((perSec * r.walBytesPerCheckout) / 2 ** 20, 1),
+    pgPrimaryTransactionsPerSec16Cores: round(perSec * r.transactionsPerCheckout),
+  };
 }

@@ -1,7 +1,9 @@
 import autocannon from 'autocannon';
-import Database from 'better-sqlite3';
+import { sql } from 'kysely';
 import { join } from 'node:path';
+import { freshServiceDatabases } from '../../test/support/pg.ts';
 import { startProcesses } from '../../test/support/processes.ts';
+import { analyze, benchStore, copyRows, type CopyWords } from './seed-copies.ts';
 import { benchPhones, checkout } from './checkout-load.ts';
 import { serverNodeArgs } from './processes.ts';
 import { round } from './stats.ts';
@@ -13,97 +15,66 @@ const DAY_MS = 86_400_000;
  * the stores while the services are stopped (orders and two timeline entries each at the
  * back-end; the checkout and the captured payment at the payment server), spread over the last
  * 30 days on 100,000 phones. The copies are what the real one wrote, with their own ids, phones
- * and times, so the indexes and the queries see what they would in use.
+ * and times, so the indexes and the queries see what they would in use. Either store (seed-copies.ts).
  */
-function seed(dir: string, n: number, templateOrderId: string, now: number): void {
+async function seed(stores: { backend: string; payserver: string }, n: number, templateOrderId: string, now: number) {
   const span = 30 * DAY_MS;
-  const fill = (
-    db: Database.Database,
-    table: string,
-    where: string,
-    overrides: Record<string, string>,
-    idArg: string,
-  ) => {
-    const cols = (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name);
-    const exprs = cols.map((c) => overrides[c] ?? `t.${c}`);
-    db.prepare(
-      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${n})
-       INSERT INTO ${table} (${cols.join(', ')}) SELECT ${exprs.join(', ')} FROM n, (SELECT * FROM ${table} WHERE ${where} LIMIT 1) t`,
-    ).run(idArg);
-  };
   // i-th copy: created i × (30 days / n) before now; its phone one of 100,000.
-  const at = (offsetMs = 0) =>
-    `strftime('%Y-%m-%dT%H:%M:%fZ', (${now} - i * ${span / n} + ${offsetMs}) / 1000.0, 'unixepoch')`;
-  const phone = `'+86139' || printf('%08d', i % 100000)`;
-  const orderId = `'ord_m' || printf('%07d', i)`;
+  const at = (w: CopyWords, offsetMs = 0) => w.iso(`${now} - i * 1.0 * ${span / n} + ${offsetMs}`);
+  const phone = (w: CopyWords) => `'+86139' || ${w.pad('i % 100000', 8)}`;
+  const orderId = (w: CopyWords) => `'ord_m' || ${w.pad('i', 7)}`;
 
-  const backend = new Database(join(dir, 'backend.db'));
-  backend.pragma('journal_mode = WAL');
-  backend.transaction(() => {
-    fill(
-      backend,
-      'orders',
-      'id = ?',
-      {
-        id: orderId,
-        payer_phone: phone,
-        link_token_sealed: `''`,
-        payment_id: `'pay_m' || i`,
-        created_at: at(),
-        expires_at: at(900_000),
-        paid_at: at(5_000),
-        fulfilled_at: at(6_000),
-      },
-      templateOrderId,
-    );
-    for (const [kind, summary, offset] of [
-      ['status', 'paid', 5_000],
-      ['status', 'fulfilled', 6_000],
+  const backend = benchStore(stores.backend);
+  try {
+    await copyRows(backend, n, 'orders', sql`id = ${templateOrderId}`, (w) => ({
+      id: orderId(w),
+      payer_phone: phone(w),
+      link_token_sealed: `''`,
+      payment_id: `'pay_m' || i`,
+      created_at: at(w),
+      expires_at: at(w, 900_000),
+      paid_at: at(w, 5_000),
+      fulfilled_at: at(w, 6_000),
+    }));
+    for (const [summary, offset] of [
+      ['paid', 5_000],
+      ['fulfilled', 6_000],
     ] as const) {
-      fill(
-        backend,
-        'order_timeline',
-        'order_id = ?',
-        {
-          id: `'tl_m' || i || '${summary}'`,
-          order_id: orderId,
-          at: at(offset),
-          kind: `'${kind}'`,
-          summary: `'${summary}'`,
-          detail: 'NULL',
-        },
-        templateOrderId,
-      );
+      await copyRows(backend, n, 'order_timeline', sql`order_id = ${templateOrderId}`, (w) => ({
+        id: `'tl_m' || i || '${summary}'`,
+        order_id: orderId(w),
+        at: at(w, offset),
+        kind: `'status'`,
+        summary: `'${summary}'`,
+        detail: 'NULL',
+      }));
     }
-  })();
-  backend.close();
+    await analyze(backend, ['orders', 'order_timeline']);
+  } finally {
+    await backend.close();
+  }
 
-  const pay = new Database(join(dir, 'payserver.db'));
-  pay.pragma('journal_mode = WAL');
-  pay.transaction(() => {
-    fill(
-      pay,
-      'checkouts',
-      'order_id = ?',
-      {
-        order_id: orderId,
-        phone,
-        link_token_hash: `'lth_m' || i`,
-        paid_payment_id: `'pay_m' || i`,
-        created_at: at(),
-        expires_at: at(900_000),
-      },
-      templateOrderId,
-    );
-    fill(
-      pay,
-      'payments',
-      "order_id = ? AND status = 'captured'",
-      { id: `'pay_m' || i`, order_id: orderId, phone, created_at: at(1_000), completed_at: at(5_000) },
-      templateOrderId,
-    );
-  })();
-  pay.close();
+  const pay = benchStore(stores.payserver);
+  try {
+    await copyRows(pay, n, 'checkouts', sql`order_id = ${templateOrderId}`, (w) => ({
+      order_id: orderId(w),
+      phone: phone(w),
+      link_token_hash: `'lth_m' || i`,
+      paid_payment_id: `'pay_m' || i`,
+      created_at: at(w),
+      expires_at: at(w, 900_000),
+    }));
+    await copyRows(pay, n, 'payments', sql`order_id = ${templateOrderId} AND status = 'captured'`, (w) => ({
+      id: `'pay_m' || i`,
+      order_id: orderId(w),
+      phone: phone(w),
+      created_at: at(w, 1_000),
+      completed_at: at(w, 5_000),
+    }));
+    await analyze(pay, ['checkouts', 'payments']);
+  } finally {
+    await pay.close();
+  }
 }
 
 async function p99(
@@ -133,9 +104,20 @@ async function p99(
   return r.latency.p99;
 }
 
-/** `console-scale`: the operator's reads with a million orders and their payments in the stores. */
-export async function consoleScale(n: number, seconds: number) {
-  const p = await startProcesses({ TVPAY_LOG_LEVEL: 'warn' }, { together: true, nodeArgs: serverNodeArgs() });
+/**
+ * `console-scale`: the operator's reads with a million orders and their payments in the stores; with
+ * `onPg`, both stores on fresh PostgreSQL databases.
+ */
+export async function consoleScale(n: number, seconds: number, onPg = false) {
+  const dbs = onPg ? await freshServiceDatabases() : undefined;
+  const p = await startProcesses(
+    { TVPAY_LOG_LEVEL: 'warn', ...dbs?.env },
+    { together: true, nodeArgs: serverNodeArgs() },
+  );
+  const stores = {
+    backend: dbs?.env.TVPAY_BACKEND_DATABASE_URL ?? join(p.dir, 'backend.db'),
+    payserver: dbs?.env.TVPAY_PAYSERVER_DATABASE_URL ?? join(p.dir, 'payserver.db'),
+  };
   try {
     const t = { urls: p.urls, device: p.deviceToken, admin: p.secrets.adminToken };
     const [tv] = await benchPhones(t, 1);
@@ -147,7 +129,7 @@ export async function consoleScale(n: number, seconds: number) {
     await p.stopOne('all#0', 'SIGTERM');
     const now = Date.now();
     const t0 = performance.now();
-    seed(p.dir, n, template.orderId, now);
+    await seed(stores, n, template.orderId, now);
     const seedSeconds = (performance.now() - t0) / 1000;
     await p.startTogether();
 
@@ -155,10 +137,12 @@ export async function consoleScale(n: number, seconds: number) {
     const someone = () => `86139${String(random(100_000) - 1).padStart(8, '0')}`;
     const signIn = await fetch(`${p.urls.backend}/console/sign-in`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      // As a browser on the console's own page sends it (the console refuses forms from elsewhere).
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
       body: `token=${encodeURIComponent(p.secrets.adminToken)}`,
       redirect: 'manual',
     });
+    if (!signIn.headers.getSetCookie()[0]) throw new Error(`console sign-in: ${signIn.status} ${await signIn.text()}`);
     const cookie = signIn.headers.getSetCookie()[0]!.split(';')[0]!;
     const consoleOrdersP99Ms = await p99(p.urls.backend, { cookie }, () => `/console/orders?q=${someone()}`, seconds);
     const adminSearchP99Ms = await p99(
@@ -202,6 +186,7 @@ export async function consoleScale(n: number, seconds: number) {
     const backendScrapeMs = await scrapeMs(p.urls.backend);
     const payserverScrapeMs = await scrapeMs(p.urls.payserver);
     return {
+      store: onPg ? 'postgres' : 'sqlite',
       orders: n,
       backendScrapeMs,
       payserverScrapeMs,
@@ -217,5 +202,6 @@ export async function consoleScale(n: number, seconds: number) {
     };
   } finally {
     await p.close();
+    await dbs?.drop();
   }
 }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -7,30 +7,12 @@ import { freshServiceDatabases } from '../../test/support/pg.ts';
 import { startProcesses } from '../../test/support/processes.ts';
 import { benchPhones, closedLoop, summary } from './checkout-load.ts';
 import { serverNodeArgs, UNLIMITED } from './processes.ts';
+import { allPostgresCpuMs, ownCpu, ownCpuSpent, roundTripFloorUs, sampleLockWaits } from './pg-server.ts';
 import { round } from './stats.ts';
 
 /** The PostgreSQL the bench measures on: TVPAY_BENCH_PG_URL, else the tests' (trust auth on loopback). */
 export const benchPgUrl = () =>
   process.env.TVPAY_BENCH_PG_URL ?? process.env.TVPAY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-/** CPU time (ms) of every `postgres` process on this machine, from /proc (the server's own work). */
-function postgresCpuMs(): number {
-  const tick = 1000 / 100; // USER_HZ is 100 on Linux
-  let total = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // utime, stime, cutime, cstime are fields 14–17 of stat; here they are 11–14 after the comm.
-      total += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * tick;
-    } catch {
-      // the process ended while we read it
-    }
-  }
-  return total;
-}
 
 interface DbCounters {
   walLsn: string;
@@ -46,17 +28,24 @@ async function dbCounters(admin: pg.Client, names: string[]): Promise<DbCounters
   return { walLsn: wal.rows[0]!.lsn, transactions: Number(tx.rows[0]!.n) };
 }
 
-/** The statements each service's processes sent so far (pg-statements.ts's last writes after this call). */
-async function statementsNow(file: string, pids: number[]): Promise<Record<string, number>> {
-  const seqs = new Map<number, number>();
+interface Counted {
+  seq: number;
+  part: string;
+  statements: number;
+  roundTrips: number;
+}
+
+/** The statements and round trips each service's processes made so far (pg-statements.ts's next write). */
+async function countedNow(
+  file: string,
+  pids: number[],
+): Promise<Record<string, { statements: number; roundTrips: number }>> {
   const read = (pid: number) => {
     const f = `${file}.${pid}`;
-    return existsSync(f)
-      ? (JSON.parse(readFileSync(f, 'utf8')) as { seq: number; part: string; statements: number })
-      : undefined;
+    return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Counted) : undefined;
   };
-  for (const pid of pids) seqs.set(pid, read(pid)?.seq ?? 0);
-  const byPart: Record<string, number> = {};
+  const seqs = new Map(pids.map((pid) => [pid, read(pid)?.seq ?? 0]));
+  const byPart: Record<string, { statements: number; roundTrips: number }> = {};
   for (const pid of pids) {
     const d = await eventually(
       () => {
@@ -67,17 +56,64 @@ async function statementsNow(file: string, pids: number[]): Promise<Record<strin
       5000,
       25,
     );
-    byPart[d.part] = (byPart[d.part] ?? 0) + d.statements;
+    const sum = (byPart[d.part] ??= { statements: 0, roundTrips: 0 });
+    sum.statements += d.statements;
+    sum.roundTrips += d.roundTrips;
   }
   return byPart;
+}
+
+/** What the services and PostgreSQL have done so far, to take the difference over a run. */
+async function measureNow(admin: pg.Client, file: string, pids: number[], names: string[]) {
+  const counted = await countedNow(file, pids);
+  return { counted, db: await dbCounters(admin, names), own: await ownCpu(admin, names), all: allPostgresCpuMs() };
+}
+
+/** Per checkout of `run`: statements and round trips by service, PostgreSQL CPU, WAL bytes, transactions. */
+async function perCheckout(
+  admin: pg.Client,
+  before: Awaited<ReturnType<typeof measureNow>>,
+  after: Awaited<ReturnType<typeof measureNow>>,
+  run: { completed: number; seconds: number },
+) {
+  const wal = await admin.query<{ b: string }>('select pg_wal_lsn_diff($1, $2)::text as b', [
+    after.db.walLsn,
+    before.db.walLsn,
+  ]);
+  const n = Math.max(1, run.completed);
+  const per = (x: number) => round(x / n, 2);
+  const services = Object.keys(after.counted).filter((k) => k !== 'carrier');
+  const by = (what: 'statements' | 'roundTrips') =>
+    Object.fromEntries(services.map((k) => [k, per(after.counted[k]![what] - (before.counted[k]?.[what] ?? 0))]));
+  const statements = by('statements');
+  const roundTrips = by('roundTrips');
+  const sum = (o: Record<string, number>) =>
+    round(
+      Object.values(o).reduce((x, y) => x + y, 0),
+      2,
+    );
+  const own = ownCpuSpent(before.own, after.own);
+  return {
+    checkoutsPerSec: round(run.completed / run.seconds),
+    statementsPerCheckoutByService: statements,
+    statementsPerCheckout: sum(statements),
+    roundTripsPerCheckoutByService: roundTrips,
+    roundTripsPerCheckout: sum(roundTrips),
+    dbCpuMsPerCheckout: round(own.ms / n, 3),
+    // Every postgres process on the machine (ended backends too): the same plus whatever else ran on it.
+    allPostgresCpuMsPerCheckout: round((after.all - before.all) / n, 3),
+    backendsEndedDuringRun: own.ended,
+    walBytesPerCheckout: round(Number(wal.rows[0]!.b) / n),
+    transactionsPerCheckout: per(after.db.transactions - before.db.transactions),
+  };
 }
 
 /**
  * `checkout` on PostgreSQL: both services on fresh databases of the bench's PostgreSQL, each service in
  * its own process (`instances` of the back-end and of the payment server behind round-robin proxies, as
  * the e2e tests run them), the same closed loop of checkouts as the SQLite figure. Per checkout: the
- * statements (each a round trip) by service, PostgreSQL's own CPU time (its processes' CPU from /proc,
- * so the machine must run no other PostgreSQL work meanwhile), the WAL bytes and the transactions.
+ * statements and round trips by service, PostgreSQL's CPU time for the bench's databases (pg-server.ts),
+ * the WAL bytes and the transactions; with two instances, the lock waits of the payment server's backends.
  */
 export async function pgCheckout(tvCount: number, seconds: number, instances: number) {
   const dbs = await freshServiceDatabases();
@@ -100,32 +136,15 @@ export async function pgCheckout(tvCount: number, seconds: number, instances: nu
     const tvs = await benchPhones(tvpay, tvCount);
     await closedLoop(tvpay, tvs, Math.min(2, seconds)); // warm-up, not counted
     const pids = p.pids();
-    const [s0, c0, cpu0] = [await statementsNow(file, pids), await dbCounters(admin, names), postgresCpuMs()];
+    const before = await measureNow(admin, file, pids, names);
+    // Lock waits are sampled only where two instances of each service share the rows (the sampling has a cost).
+    const locks = instances > 1 ? sampleLockWaits(admin, names[1]!) : undefined;
     const run = await closedLoop(tvpay, tvs, seconds);
-    const [s1, c1, cpu1] = [await statementsNow(file, pids), await dbCounters(admin, names), postgresCpuMs()];
-    const walBytes = await admin.query<{ b: string }>('select pg_wal_lsn_diff($1, $2)::text as b', [
-      c1.walLsn,
-      c0.walLsn,
-    ]);
-    const n = Math.max(1, run.completed);
-    const per = (x: number) => round(x / n, 2);
-    const byService = Object.fromEntries(
-      Object.keys(s1)
-        .filter((k) => k !== 'carrier')
-        .map((k) => [k, per((s1[k] ?? 0) - (s0[k] ?? 0))]),
-    );
-    return {
-      run: summary(run),
-      checkoutsPerSec: round(run.completed / run.seconds),
-      statementsPerCheckoutByService: byService,
-      statementsPerCheckout: round(
-        Object.values(byService).reduce((a, b) => a + b, 0),
-        2,
-      ),
-      dbCpuMsPerCheckout: round((cpu1 - cpu0) / n, 3),
-      walBytesPerCheckout: round(Number(walBytes.rows[0]!.b) / n),
-      transactionsPerCheckout: per(c1.transactions - c0.transactions),
-    };
+    const lockWaits = await locks?.();
+    const after = await measureNow(admin, file, pids, names);
+    // The machine's floor, measured right after the run (on a quiet machine, tens of µs).
+    const selectOneCpuUs = await roundTripFloorUs(benchPgUrl());
+    return { run: summary(run), ...(await perCheckout(admin, before, after, run)), selectOneCpuUs, lockWaits };
   } finally {
     await p.close();
     await admin.end();

@@ -1,9 +1,11 @@
 import autocannon from 'autocannon';
-import Database from 'better-sqlite3';
+import { sql } from 'kysely';
 import http from 'node:http';
 import { join } from 'node:path';
 import { eventually } from '../../test/support/eventually.ts';
+import { freshServiceDatabases } from '../../test/support/pg.ts';
 import { startProcesses } from '../../test/support/processes.ts';
+import { analyze, benchStore, copyRows, countRows, type BenchStore } from './seed-copies.ts';
 import { serverNodeArgs, UNLIMITED } from './processes.ts';
 import { round } from './stats.ts';
 
@@ -20,13 +22,20 @@ const WALLET_MINOR = 100_000_000;
  * for every event, the test clock is moved past the due time and the bench
  * waits until every renewal order is fulfilled, its receipt SMS queued and its
  * webhooks delivered, while TVs keep calling the API at a steady rate.
+ * With `onPg`, both stores are fresh PostgreSQL databases and two instances of each service (behind
+ * round-robin proxies) share the work; none may be charged twice (`chargedTwice`, checked).
  */
-export async function renewalsBench(n: number, split: boolean) {
+export async function renewalsBench(n: number, split: boolean, onPg = false) {
   const hooks = await webhookReceiver();
+  const dbs = onPg ? await freshServiceDatabases() : undefined;
   const p = await startProcesses(
-    { ...UNLIMITED, TVPAY_LOG_LEVEL: 'warn', TVPAY_TEST_CLOCK: '1' },
-    { together: !split, nodeArgs: serverNodeArgs() },
+    { ...UNLIMITED, TVPAY_LOG_LEVEL: 'warn', TVPAY_TEST_CLOCK: '1', TVPAY_WEBHOOK_ALLOW_PRIVATE: '1', ...dbs?.env },
+    { together: !split, instances: onPg ? 2 : 1, nodeArgs: serverNodeArgs() },
   );
+  const stores = {
+    backend: dbs?.env.TVPAY_BACKEND_DATABASE_URL ?? join(p.dir, 'backend.db'),
+    payserver: dbs?.env.TVPAY_PAYSERVER_DATABASE_URL ?? join(p.dir, 'payserver.db'),
+  };
   try {
     const admin = { authorization: `Bearer ${p.secrets.adminToken}`, 'content-type': 'application/json' };
     const call = async (
@@ -76,7 +85,7 @@ export async function renewalsBench(n: number, split: boolean) {
     else await p.stopOne('all#0', 'SIGTERM');
     const due = Date.parse(template.currentPeriodEnd);
     const t0 = performance.now();
-    seed(p.dir, n, template.subscriptionId, phones);
+    await seed(stores.backend, n, template.subscriptionId);
     const seedSeconds = (performance.now() - t0) / 1000;
     if (split) await p.start('backend');
     else await p.startTogether();
@@ -101,49 +110,46 @@ export async function renewalsBench(n: number, split: boolean) {
     // The moment they are all due: move the process's clock past the period's end.
     const ahead = Math.ceil((due - Date.now()) / 1000) + 60;
     // One clock per process: with the services apart, each one's is moved by the same amount.
-    for (const base of split ? [p.urls.payserver, p.urls.backend] : [p.urls.backend])
-      await call(base, 'POST', '/admin/v1/test-clock', { advanceSeconds: ahead });
-    // Progress is read from the store files by a reader of this process (WAL readers never hold up
+    const clocks = split ? [...p.instanceUrls.payserver, ...p.instanceUrls.backend] : [p.urls.backend];
+    for (const base of clocks) await call(base, 'POST', '/admin/v1/test-clock', { advanceSeconds: ahead });
+    // Progress is read from the stores by a reader of this process (on SQLite a WAL reader never holds up
     // the writer): scraping /metrics every second would count whole tables in the services' own loops.
-    const backendDb = new Database(join(p.dir, 'backend.db'), { readonly: true });
-    const payserverDb = new Database(join(p.dir, 'payserver.db'), { readonly: true });
-    const count = (db: Database.Database, sql: string) => (db.prepare(sql).get() as { n: number }).n;
+    const backendDb = benchStore(stores.backend, true);
+    const payserverDb = benchStore(stores.payserver, true);
     let chargedSeconds = NaN;
     let fulfilled = 0;
     try {
       for (;;) {
         await new Promise((r) => setTimeout(r, 1000));
-        fulfilled = count(
+        fulfilled = await countRows(backendDb, 'orders', sql`channel = 'renewal' AND status = 'fulfilled'`);
+        const failed = await countRows(
           backendDb,
-          "SELECT count(*) AS n FROM orders WHERE channel = 'renewal' AND status = 'fulfilled'",
-        );
-        const failed = count(
-          backendDb,
-          "SELECT count(*) AS n FROM orders WHERE channel = 'renewal' AND status IN ('failed', 'expired')",
+          'orders',
+          sql`channel = 'renewal' AND status IN ('failed', 'expired')`,
         );
         if (failed > 0) throw new Error(`${failed} renewals failed`);
         if (Number.isNaN(chargedSeconds) && fulfilled >= n) chargedSeconds = (performance.now() - started) / 1000;
-        const backlog = () =>
-          count(backendDb, "SELECT count(*) AS n FROM outbox WHERE status = 'pending'") +
-          count(payserverDb, "SELECT count(*) AS n FROM outbox WHERE status = 'pending'");
-        if (!Number.isNaN(chargedSeconds) && backlog() === 0) break;
+        const backlog = async () =>
+          (await countRows(backendDb, 'outbox', sql`status = 'pending'`)) +
+          (await countRows(payserverDb, 'outbox', sql`status = 'pending'`));
+        if (!Number.isNaN(chargedSeconds) && (await backlog()) === 0) break;
         // Past 30 minutes the figure is "not within 30 minutes": reported as such, not waited for.
         if ((performance.now() - started) / 1000 > 1800) break;
       }
     } finally {
-      backendDb.close();
+      tvLoad.stop();
     }
     const gaveUp = Number.isNaN(chargedSeconds) || (performance.now() - started) / 1000 > 1800;
     const allOutSeconds = gaveUp ? NaN : (performance.now() - started) / 1000;
-    tvLoad.stop();
     const tvCalls = await tvResult;
-    const charges = count(
-      payserverDb,
-      "SELECT count(*) AS n FROM payments WHERE method = 'renewal' AND status = 'captured'",
-    );
-    payserverDb.close();
+    const charges = await countRows(payserverDb, 'payments', sql`method = 'renewal' AND status = 'captured'`);
+    const chargedTwice = await twiceCharged(backendDb, payserverDb);
+    await backendDb.close();
+    await payserverDb.close();
+    if (chargedTwice > 0) throw new Error(`renewals: ${chargedTwice} charged twice`);
     return {
-      processes: split ? 'one per service' : 'one for all three',
+      processes: onPg ? 'two of each service' : split ? 'one per service' : 'one for all three',
+      store: onPg ? 'postgres' : 'sqlite',
       subscriptions: n,
       payers: PAYERS,
       seedSeconds: round(seedSeconds),
@@ -152,6 +158,7 @@ export async function renewalsBench(n: number, split: boolean) {
       receiptsAndWebhooksOutSeconds: round(allOutSeconds),
       renewalsPerSec: round(n / chargedSeconds),
       renewalCharges: charges,
+      chargedTwice,
       webhookDeliveries: hooks.received() - delivered0,
       renewalApiP99Ms: tvCalls.latency.p99,
       renewalApiCalls: tvCalls.requests.total,
@@ -159,34 +166,43 @@ export async function renewalsBench(n: number, split: boolean) {
     };
   } finally {
     await p.close();
+    await dbs?.drop();
     hooks.close();
   }
 }
 
-/** Copies the real subscription `n` times, all due at its period's end, their notices sent. */
-function seed(dir: string, n: number, templateId: string, phones: string[]): void {
-  const db = new Database(join(dir, 'backend.db'));
-  db.pragma('journal_mode = WAL');
-  const cols = (db.prepare('PRAGMA table_info(subscriptions)').all() as Array<{ name: string }>).map((c) => c.name);
-  db.exec('CREATE TEMP TABLE bench_payers (k INTEGER PRIMARY KEY, phone TEXT NOT NULL)');
-  const payer = db.prepare('INSERT INTO bench_payers VALUES (?, ?)');
-  phones.forEach((phone, k) => payer.run(k, `+86${phone}`));
-  const overrides: Record<string, string> = {
-    id: `'sub_r' || printf('%07d', i)`,
-    account_id: `'acct_r' || printf('%07d', i)`,
-    payer_phone: `(SELECT phone FROM bench_payers WHERE k = i % ${phones.length})`,
-    noticed_for: 't.current_period_end',
-    next_charge_at: 't.current_period_end',
-  };
-  db.transaction(() => {
-    db.prepare(
-      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${n})
-       INSERT INTO subscriptions (${cols.join(', ')}) SELECT ${cols.map((c) => overrides[c] ?? `t.${c}`).join(', ')} FROM n, (SELECT * FROM subscriptions WHERE id = ?) t`,
-    ).run(templateId);
+/**
+ * Renewals charged more than once: captured renewal payments beyond one per order at the payment
+ * server, and subscriptions with more than one fulfilled renewal order at the back-end.
+ */
+async function twiceCharged(backend: BenchStore, payserver: BenchStore): Promise<number> {
+  const payments = await sql<{ n: number | string }>`SELECT count(*) - count(DISTINCT order_id) AS n FROM payments
+    WHERE method = 'renewal' AND status = 'captured'`.execute(payserver.db);
+  const orders = await sql<{ n: number | string }>`SELECT count(*) AS n FROM (SELECT subscription_id FROM orders
+    WHERE channel = 'renewal' AND status = 'fulfilled' GROUP BY subscription_id HAVING count(*) > 1) twice`.execute(
+    backend.db,
+  );
+  return Number(payments.rows[0]!.n) + Number(orders.rows[0]!.n);
+}
+
+/** Copies the real subscription `n` times, all due at its period's end, their notices sent, one of the payers each. */
+async function seed(target: string, n: number, templateId: string): Promise<void> {
+  const store = benchStore(target);
+  try {
+    await copyRows(store, n, 'subscriptions', sql`id = ${templateId}`, (w) => ({
+      id: `'sub_r' || ${w.pad('i', 7)}`,
+      account_id: `'acct_r' || ${w.pad('i', 7)}`,
+      // The payers' phones are 1391 and seven digits (renewalsBench): copy i pays with the (i mod PAYERS)-th.
+      payer_phone: `'+861391' || ${w.pad(`i % ${PAYERS}`, 7)}`,
+      noticed_for: 't.current_period_end',
+      next_charge_at: 't.current_period_end',
+    }));
     // The real one is due with its copies.
-    db.prepare('UPDATE subscriptions SET noticed_for = current_period_end WHERE id = ?').run(templateId);
-  })();
-  db.close();
+    await sql`UPDATE subscriptions SET noticed_for = current_period_end WHERE id = ${templateId}`.execute(store.db);
+    await analyze(store, ['subscriptions']);
+  } finally {
+    await store.close();
+  }
 }
 
 /** A webhook receiver that answers every delivery 204 at once, and counts them. */

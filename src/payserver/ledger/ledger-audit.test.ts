@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { auditLedger } from './ledger-audit.ts';
+import { merchantBalance } from './ledger.ts';
 import { ledgerKit } from './ledger-test-kit.ts';
 
 describe('ledger audit', () => {
@@ -25,13 +26,13 @@ describe('ledger audit', () => {
     const k = await ledgerKit();
     await k.ledger.railCapture(k.db, 'alipay', 'CNY', 1200, 'pay_ali');
     await k.ledger.railCapture(k.db, 'wechatpay', 'CNY', 800, 'pay_wx');
-    await k.ledger.railRefund(k.db, 'alipay', 'CNY', 200, 'rfd_1');
+    await k.ledger.railRefund(k.db, 'alipay', 'CNY', 200, { refundId: 'rfd_1', paymentId: 'pay_ali' });
     const audit = await auditLedger(k.db);
     assert.deepEqual(audit.problems, []);
     assert.equal(audit.entries, 3);
     const b = await k.balances();
     assert.deepEqual(
-      [b['la_alipay_CNY']!.balance, b['la_wechatpay_CNY']!.balance, b['la_merchant_CNY']!.balance],
+      [b['la_alipay_CNY']!.balance, b['la_wechatpay_CNY']!.balance, await merchantBalance(k.db, 'CNY')],
       [-1000, -800, 1800],
     );
     await k.close();
@@ -41,7 +42,9 @@ describe('ledger audit', () => {
     const k = await ledgerKit();
     await k.ledger.railCapture(k.db, 'alipay', 'CNY', 500, 'pay_ali');
     await assert.rejects(
-      k.db.transaction().execute((trx) => k.ledger.railRefund(trx, 'alipay', 'CNY', 600, 'rfd_1')),
+      k.db
+        .transaction()
+        .execute((trx) => k.ledger.railRefund(trx, 'alipay', 'CNY', 600, { refundId: 'rfd_1', paymentId: 'pay_ali' })),
       /does not have enough money/,
     );
     const audit = await auditLedger(k.db);

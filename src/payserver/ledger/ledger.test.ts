@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { auditLedger } from './ledger-audit.ts';
+import { MERCHANT_SUB_ACCOUNTS, merchantBalance, merchantSubAccount } from './ledger.ts';
 import { ledgerKit } from './ledger-test-kit.ts';
 
 describe('ledger', () => {
@@ -37,7 +39,8 @@ describe('ledger', () => {
     assert.equal(await k.ledger.release(k.db, hold), false);
     const b = await k.balances();
     assert.deepEqual(b[wallet], { kind: 'wallet', balance: 3000, held: 0 });
-    assert.equal(b['la_merchant_CNY']!.balance, 2000);
+    assert.equal(b[merchantSubAccount('CNY', 'pay_1')]!.balance, 2000);
+    assert.equal(await merchantBalance(k.db, 'CNY'), 2000);
     assert.equal(await k.postingsSum(), 0);
     await k.close();
   });
@@ -63,8 +66,65 @@ describe('ledger', () => {
     await k.ledger.refund(k.db, hold, 'pay_1');
     const b = await k.balances();
     assert.equal(b[card]!.balance, 5000);
-    assert.equal(b['la_merchant_CNY']!.balance, 0);
+    assert.equal(await merchantBalance(k.db, 'CNY'), 0);
     assert.equal(await k.postingsSum(), 0);
+    await k.close();
+  });
+
+  it('spreads the captures of different payments over the merchant sub-accounts, and the merchant balance sums them', async () => {
+    const k = await ledgerKit();
+    const wallet = await k.open('wallet');
+    await k.ledger.credit(k.db, wallet, 10_000, 'acc_1');
+    for (let i = 0; i < 40; i++) await k.ledger.capture(k.db, (await k.ledger.reserve(k.db, wallet, 100, `pay_${i}`))!);
+    const merchants = Object.values(await k.balances()).filter((a) => a.kind === 'merchant');
+    assert.ok(merchants.length > 1, `40 payments landed on ${merchants.length} merchant row(s)`);
+    assert.ok(merchants.length <= MERCHANT_SUB_ACCOUNTS, 'no more rows than sub-accounts');
+    assert.equal(await merchantBalance(k.db, 'CNY'), 4000);
+    assert.deepEqual((await auditLedger(k.db)).problems, []);
+    await k.close();
+  });
+
+  it('refunds a payment from the sub-account its capture credited, leaving the others alone', async () => {
+    const k = await ledgerKit();
+    const wallet = await k.open('wallet');
+    await k.ledger.credit(k.db, wallet, 5000, 'acc_1');
+    const [a, b] = twoPaymentsApart();
+    const holdA = (await k.ledger.reserve(k.db, wallet, 1000, a))!;
+    await k.ledger.capture(k.db, holdA);
+    await k.ledger.capture(k.db, (await k.ledger.reserve(k.db, wallet, 700, b))!);
+    await k.ledger.refund(k.db, holdA, 'rfd_a', 400);
+    const bal = await k.balances();
+    assert.equal(bal[merchantSubAccount('CNY', a)]!.balance, 600);
+    assert.equal(bal[merchantSubAccount('CNY', b)]!.balance, 700);
+    assert.deepEqual((await auditLedger(k.db)).problems, []);
+    await k.close();
+  });
+
+  it('refunds a payment captured before the split from sub-account 0, where the single account kept its money', async () => {
+    const k = await ledgerKit();
+    const wallet = await k.open('wallet');
+    await k.ledger.credit(k.db, wallet, 5000, 'acc_1');
+    const paymentId = twoPaymentsApart().find((p) => merchantSubAccount('CNY', p) !== 'la_merchant_CNY')!;
+    const hold = (await k.ledger.reserve(k.db, wallet, 2000, paymentId))!;
+    await k.ledger.capture(k.db, hold);
+    // As the ledger before the split booked it: the capture on the one merchant account, la_merchant_CNY.
+    const own = merchantSubAccount('CNY', paymentId);
+    await k.ledger.systemAccount(k.db, 'merchant', 'CNY');
+    await k.db
+      .updateTable('postings')
+      .set({ ledger_account_id: 'la_merchant_CNY' })
+      .where('ledger_account_id', '=', own)
+      .execute();
+    await k.db.updateTable('ledger_accounts').set({ balance_minor: 0 }).where('id', '=', own).execute();
+    await k.db
+      .updateTable('ledger_accounts')
+      .set({ balance_minor: 2000 })
+      .where('id', '=', 'la_merchant_CNY')
+      .execute();
+    await k.ledger.refund(k.db, hold, 'rfd_1');
+    const bal = await k.balances();
+    assert.deepEqual([bal['la_merchant_CNY']!.balance, bal[own]!.balance, bal[wallet]!.balance], [0, 0, 5000]);
+    assert.deepEqual((await auditLedger(k.db)).problems, []);
     await k.close();
   });
 
@@ -88,3 +148,10 @@ describe('ledger', () => {
     await k.close();
   });
 });
+
+/** Two payment ids whose money goes to different merchant sub-accounts. */
+function twoPaymentsApart(): [string, string] {
+  const ids = Array.from({ length: 64 }, (_, i) => `pay_${i}`);
+  const b = ids.find((id) => merchantSubAccount('CNY', id) !== merchantSubAccount('CNY', ids[0]!))!;
+  return [ids[0]!, b];
+}

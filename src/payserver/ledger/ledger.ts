@@ -62,15 +62,49 @@ const moveBalance = preparedQuery((db: Db, amount: number, held: number, id: str
 const insertEntry = preparedQuery((db: Db, id: string, kind: string, ref: string, createdAt: string) =>
   db.insertInto('journal_entries').values({ id, kind, ref, created_at: createdAt }),
 );
+const balanceOf = preparedQuery((db: Db, id: string) =>
+  db.selectFrom('ledger_accounts').select('balance_minor').where('id', '=', id),
+);
 const insertPosting = preparedQuery((db: Db, id: string, entryId: string, account: string, amount: number) =>
   db.insertInto('postings').values({ id, entry_id: entryId, ledger_account_id: account, amount_minor: amount }),
 );
 
 /**
+ * How many sub-accounts the merchant's account of a currency is split into. Every capture credits the
+ * merchant, and on PostgreSQL two captures of the same row wait for each other's commit: with one row, the
+ * two-instance bench's payment servers spent a third of their busy time waiting on it (BENCHMARKS.md,
+ * "the merchant account's row"). Each payment's money goes to one of K rows, picked by its id.
+ */
+export const MERCHANT_SUB_ACCOUNTS = 16;
+
+/**
+ * The merchant sub-account of a payment: the same for every posting of that payment (its capture, and its
+ * refunds), so each sub-account always holds what its payments may still refund. Sub-account 0 keeps the
+ * id of the single account it was (`la_merchant_CNY`), so a store from before the split keeps its balance.
+ */
+export function merchantSubAccount(currency: string, paymentId: string): string {
+  let h = 0x811c9dc5; // FNV-1a: cheap, and spreads ids that differ in one character
+  for (let i = 0; i < paymentId.length; i++) h = Math.imul(h ^ paymentId.charCodeAt(i), 0x01000193);
+  const k = (h >>> 0) % MERCHANT_SUB_ACCOUNTS;
+  return k === 0 ? `la_merchant_${currency}` : `la_merchant_${currency}_${k}`;
+}
+
+/** The merchant's balance in a currency, for reports: the sum of its sub-accounts. */
+export async function merchantBalance(db: Db, currency: string): Promise<number> {
+  const row = await db
+    .selectFrom('ledger_accounts')
+    .select((eb) => eb.fn.sum<number | string | null>('balance_minor').as('total'))
+    .where('kind', '=', 'merchant')
+    .where('currency', '=', currency)
+    .executeTakeFirst();
+  return Number(row?.total ?? 0);
+}
+
+/**
  * The double-entry ledger. Every movement of money is a journal entry whose
  * postings sum to zero; money enters only from the per-currency `external`
  * account (an admin credit) and captured payments go to the `merchant`
- * account. A hold reserves part of an account's balance; a capture posts it;
+ * account, split into sub-accounts (merchantSubAccount). A hold reserves part of an account's balance; a capture posts it;
  * a release frees it. Every method runs inside the caller's transaction, so a
  * balance change always commits together with the state change it belongs
  * to, and every balance change is a conditional UPDATE, so two racing
@@ -87,6 +121,23 @@ export class Ledger {
     const id = `la_${kind}_${currency}`;
     await ensureSystemAccount(trx, id, kind, currency);
     return id;
+  }
+
+  /** The merchant sub-account a payment's capture credits, created on first use. */
+  private async merchantFor(trx: Db, currency: string, paymentId: string): Promise<string> {
+    const id = merchantSubAccount(currency, paymentId);
+    await ensureSystemAccount(trx, id, 'merchant', currency);
+    return id;
+  }
+
+  /**
+   * The merchant sub-account a refund of `paymentId` debits: the payment's own, which holds its capture;
+   * a payment captured before the split has its money in sub-account 0 instead (the single account then).
+   */
+  private async merchantToRefund(trx: Db, currency: string, paymentId: string, amount: number): Promise<string> {
+    const own = await this.merchantFor(trx, currency, paymentId);
+    const [row] = (await balanceOf(trx, own)).rows;
+    return Number(row?.balance_minor ?? 0) >= amount ? own : this.systemAccount(trx, 'merchant', currency);
   }
 
   /**
@@ -107,7 +158,7 @@ export class Ledger {
   async railCapture(trx: Db, rail: string, currency: string, amountMinor: number, paymentId: string): Promise<void> {
     assertPositive(amountMinor);
     const clearing = await this.clearingAccount(trx, rail, currency);
-    const merchant = await this.systemAccount(trx, 'merchant', currency);
+    const merchant = await this.merchantFor(trx, currency, paymentId);
     await this.post(trx, 'rail_capture', paymentId, [
       { id: clearing, amount: -amountMinor },
       { id: merchant, amount: amountMinor },
@@ -115,10 +166,17 @@ export class Ledger {
   }
 
   /** Books money the rail gave back to the payer: merchant → clearing, once the rail says it is refunded. */
-  async railRefund(trx: Db, rail: string, currency: string, amountMinor: number, refundId: string): Promise<void> {
+  async railRefund(
+    trx: Db,
+    rail: string,
+    currency: string,
+    amountMinor: number,
+    refund: { refundId: string; paymentId: string },
+  ): Promise<void> {
     assertPositive(amountMinor);
+    const refundId = refund.refundId;
     const clearing = await this.clearingAccount(trx, rail, currency);
-    const merchant = await this.systemAccount(trx, 'merchant', currency);
+    const merchant = await this.merchantToRefund(trx, currency, refund.paymentId, amountMinor);
     await this.post(trx, 'rail_refund', refundId, [
       { id: merchant, amount: -amountMinor },
       { id: clearing, amount: amountMinor },
@@ -175,7 +233,7 @@ export class Ledger {
     const hold = await this.resolve(trx, holdId, 'captured');
     if (!hold) return false;
     const account = await this.account(trx, hold.ledger_account_id);
-    const merchant = await this.systemAccount(trx, 'merchant', account.currency);
+    const merchant = await this.merchantFor(trx, account.currency, hold.payment_id);
     const amount = Number(hold.amount_minor);
     await this.post(trx, 'capture', hold.payment_id, [
       { id: hold.ledger_account_id, amount: -amount, held: -amount },
@@ -212,7 +270,7 @@ export class Ledger {
     if (amount > Number(hold.amount_minor))
       throw new Error(`cannot refund ${amount} of hold ${holdId}, which captured ${hold.amount_minor}`);
     const account = await this.account(trx, hold.ledger_account_id);
-    const merchant = await this.systemAccount(trx, 'merchant', account.currency);
+    const merchant = await this.merchantToRefund(trx, account.currency, hold.payment_id, amount);
     await this.post(trx, 'refund', ref, [
       { id: merchant, amount: -amount },
       { id: hold.ledger_account_id, amount },

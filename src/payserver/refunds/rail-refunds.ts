@@ -94,7 +94,10 @@ export class RailRefunds {
         await this.deps.refunds.tell(trx, row, payment.attempt, now);
         return true;
       }
-      await this.deps.ledger.railRefund(trx, railOf(payment)!, row.currency, amount, refundId);
+      await this.deps.ledger.railRefund(trx, railOf(payment)!, row.currency, amount, {
+        refundId,
+        paymentId: payment.id,
+      });
       await this.deps.refunds.succeeded(trx, row, payment, now);
       return true;
     });
