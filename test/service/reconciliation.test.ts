@@ -1,98 +1,55 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { businessDate } from '../../src/lib/business-day.ts';
-import { eventually } from '../support/eventually.ts';
-import { createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
-import { freshServiceDatabases, pgSkip } from '../support/pg.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { backendAlone, BOUND, type BackendAlone } from '../support/backend-alone.ts';
+import { freshPgDatabase, pgSkip } from '../support/pg.ts';
 
-const A = '8613800138000';
-let sys: TestSystem;
-const today = () => businessDate(sys.clock.now(), 'Asia/Shanghai');
+// The back-end's reconciliation against its provider's statement and trace, on the back-end alone with a fake
+// payment server, on both stores. The statement itself is the payment server's: statements.test.ts.
 
-/** A TV's order with the code SMS received; the reply is left to the test. */
-async function awaitingCode(name: string) {
-  const tv = await newTv(sys, name);
-  const orderId = await createOrder(sys, 'kids-app', tv);
-  const seen = await smsCount(sys, A);
-  await tv('POST', `/v1/orders/${orderId}/payer`, { phone: A });
-  return { tv, orderId, code: await latestCode(sys, A, seen) };
-}
+const today = (k: BackendAlone) => businessDate(k.clock.now(), 'Asia/Shanghai');
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
   const skip = dialect === 'postgres' ? await pgSkip() : false;
-  describe(`statements and reconciliation on ${dialect}`, { skip }, () => {
-    const dbs: Array<{ drop(): Promise<void> }> = [];
-    before(async () => {
-      const env: Record<string, string> = { TVPAY_LIMIT_PAYER_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_PHONE: '1000' };
-      if (dialect === 'postgres') {
-        const pg = await freshServiceDatabases();
-        dbs.push(pg);
-        Object.assign(env, pg.env);
-      }
-      sys = await testSystem(env);
-    });
-    after(async () => {
-      await sys?.close();
-      for (const d of dbs) await d.drop();
-    });
 
-    it("lists the day's captures and refunds as CSV with exactly the contract's columns, and as JSON", async () => {
-      const { tv, orderId, code } = await awaitingCode('stmt-tv');
-      await sys.carrier.carrier.reply(A, code);
-      await orderStatus(sys, orderId, 'fulfilled', tv);
-      await sys.backendAdmin('POST', `/admin/v1/orders/${orderId}/refunds`, {
+  /** The back-end alone on this dialect's store (a fresh PostgreSQL database, dropped after the test). */
+  async function backend(t: TestContext) {
+    if (dialect === 'sqlite') return backendAlone(t);
+    const pg = await freshPgDatabase();
+    t.after(() => pg.drop());
+    return backendAlone(t, { TVPAY_BACKEND_DATABASE_URL: pg.url });
+  }
+
+  /** A TV's order whose payment the back-end started; the payer's side is left to the test. */
+  async function started(k: BackendAlone, name: string) {
+    const tv = await k.newTv(name);
+    const orderId = await k.order('kids-app', tv);
+    const res = await tv('POST', `/v1/orders/${orderId}/payer`, { phone: BOUND });
+    assert.equal(res.statusCode, 202, res.body);
+    await k.started(orderId);
+    return { tv, orderId };
+  }
+
+  /** The payer pays, but the payment server's message to the back-end is held back. */
+  async function paidButUntold(k: BackendAlone, name: string) {
+    const order = await started(k, name);
+    await k.provider.complete(order.orderId, { tell: false });
+    assert.equal((await order.tv('GET', `/v1/orders/${order.orderId}`)).json().status, 'awaiting_payment');
+    return order;
+  }
+
+  describe(`reconciliation on ${dialect}`, { skip }, () => {
+    it('repairs a payment whose outcome never reached the back-end, once, and reports the day as matched afterwards', async (t) => {
+      const k = await backend(t);
+      const { orderId: refunded } = await k.paidOrder('kids-app');
+      const asked = await k.backendAdmin('POST', `/admin/v1/orders/${refunded}/refunds`, {
         amountMinor: 90,
-        reason: 'statement test',
+        reason: 'x',
       });
-      const payment = (await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}`)).json().paymentId;
-      const csv = await eventually(async () => {
-        const res = await sys.payAdmin('GET', `/admin/v1/statements/${today()}`);
-        assert.equal(res.statusCode, 200);
-        assert.equal(res.headers['content-type'], 'text/csv; charset=utf-8');
-        assert.ok(res.body.includes(`refund,${payment},`), 'the refund is in it');
-        return res.body;
-      });
-      const [header, ...lines] = csv.trimEnd().split('\n');
-      assert.equal(header, 'type,payment_id,refund_id,order_id,amount_minor,currency,source,at');
-      const mine = lines.filter((l) => l.includes(orderId));
-      assert.equal(mine.length, 2);
-      assert.match(
-        mine.find((l) => l.startsWith('payment,'))!,
-        new RegExp(`^payment,${payment},,${orderId},990,CNY,wallet,\\d{4}-`),
-      );
-      assert.match(
-        mine.find((l) => l.startsWith('refund,'))!,
-        new RegExp(`^refund,${payment},rfd_[\\w-]+,${orderId},90,CNY,wallet,`),
-      );
-      const json = (await sys.payAdmin('GET', `/admin/v1/statements/${today()}?format=json`)).json();
-      assert.deepEqual(Object.keys(json[0]), [
-        'type',
-        'payment_id',
-        'refund_id',
-        'order_id',
-        'amount_minor',
-        'currency',
-        'source',
-        'at',
-      ]);
-      for (const bad of ['2026-02-30', '20261201', 'today'])
-        assert.equal((await sys.payAdmin('GET', `/admin/v1/statements/${bad}`)).statusCode, 400, bad);
-    });
-
-    it('repairs a payment whose outcome never reached the back-end, once, and reports the day as matched afterwards', async () => {
-      const { tv, orderId, code } = await awaitingCode('lost-tv');
-      // The payment-completed message is held back at the payment server: the capture happens, the back-end hears nothing.
-      await sys.payserver.worker.stop();
-      await sys.carrier.carrier.reply(A, code);
-      await eventually(async () =>
-        assert.equal(
-          (await sys.payAdmin('GET', `/admin/v1/payments?orderId=${orderId}`)).json()[0]?.status,
-          'captured',
-        ),
-      );
-      assert.equal((await tv('GET', `/v1/orders/${orderId}`)).json().status, 'awaiting_payment');
-      const res = await sys.backendAdmin('POST', '/admin/v1/reconciliations', { date: today() });
+      assert.equal(asked.statusCode, 201, asked.body);
+      await k.settle();
+      const { tv, orderId } = await paidButUntold(k, 'lost-tv');
+      const res = await k.backendAdmin('POST', '/admin/v1/reconciliations', { date: today(k) });
       assert.equal(res.statusCode, 200, res.body);
       const report = res.json();
       assert.deepEqual(
@@ -102,46 +59,30 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         ['applied_payment'],
       );
       assert.deepEqual(report.mismatches, []);
-      await orderStatus(sys, orderId, 'fulfilled', tv);
-      sys.payserver.worker.start();
-      await sys.payserver.worker.drain();
-      const again = (await sys.backendAdmin('POST', '/admin/v1/reconciliations', { date: today() })).json();
+      await k.until(orderId, 'fulfilled', tv);
+      await k.provider.tellHeld();
+      await k.settle();
+      const again = (await k.backendAdmin('POST', '/admin/v1/reconciliations', { date: today(k) })).json();
       assert.deepEqual(again.repaired, []);
       assert.deepEqual(again.mismatches, []);
       assert.ok(again.matched >= 3, 'payments and refunds of the day agree');
-      assert.equal((await sys.backendAdmin('GET', '/admin/v1/reconciliations')).json()[0].ranAt, again.ranAt);
-      assert.equal(
-        (await sys.backendAdmin('POST', '/admin/v1/reconciliations', { date: '2026-13-01' })).statusCode,
-        400,
-      );
+      assert.equal((await k.backendAdmin('GET', '/admin/v1/reconciliations')).json()[0].ranAt, again.ranAt);
+      assert.equal((await k.backendAdmin('POST', '/admin/v1/reconciliations', { date: '2026-13-01' })).statusCode, 400);
     });
 
-    it('checks an order that waited for its payment for minutes against the provider, so a lost message never leaves it unpaid', async () => {
-      const { tv, orderId, code } = await awaitingCode('stale-tv');
-      await sys.payserver.worker.stop();
-      await sys.carrier.carrier.reply(A, code);
-      await eventually(async () =>
-        assert.equal(
-          (await sys.payAdmin('GET', `/admin/v1/payments?orderId=${orderId}`)).json()[0]?.status,
-          'captured',
-        ),
-      );
-      await sys.advance(6 * 60 * 1000);
-      await orderStatus(sys, orderId, 'fulfilled', tv);
-      sys.payserver.worker.start();
+    it('checks an order that waited for its payment for minutes against the provider, so a lost message never leaves it unpaid', async (t) => {
+      const k = await backend(t);
+      const { tv, orderId } = await paidButUntold(k, 'stale-tv');
+      await k.advance(6 * 60 * 1000);
+      await k.until(orderId, 'fulfilled', tv);
+      await k.provider.tellHeld();
     });
-    it("checks every waiting order in turn, so a lost message is found even behind more than a sweep's worth of others that stay unpaid", async () => {
-      const { tv, orderId, code } = await awaitingCode('starved-tv');
-      await sys.payserver.worker.stop();
-      await sys.carrier.carrier.reply(A, code);
-      await eventually(async () =>
-        assert.equal(
-          (await sys.payAdmin('GET', `/admin/v1/payments?orderId=${orderId}`)).json()[0]?.status,
-          'captured',
-        ),
-      );
+
+    it("checks every waiting order in turn, so a lost message is found even behind more than a sweep's worth of others that stay unpaid", async (t) => {
+      const k = await backend(t);
+      const { tv, orderId } = await paidButUntold(k, 'starved-tv');
       // 60 orders of other TVs that have waited longer and that the provider never saw: more than one sweep checks.
-      const db = sys.backend.db;
+      const db = k.db;
       const order = await db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
       const device = await db
         .selectFrom('devices')
@@ -166,32 +107,23 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
           })),
         )
         .execute();
-      try {
-        await sys.advance(6 * 60 * 1000);
-        for (let i = 0; i < 3; i++) await sys.backend.sweep();
-        await orderStatus(sys, orderId, 'fulfilled', tv);
-      } finally {
-        await db
-          .deleteFrom('orders')
-          .where(
-            'id',
-            'in',
-            ids.map((id) => `ord_${id}`),
-          )
-          .execute();
-        await db
-          .deleteFrom('devices')
-          .where(
-            'id',
-            'in',
-            ids.map((id) => `dev_${id}`),
-          )
-          .execute();
-        sys.payserver.worker.start();
-      }
+      await k.advance(6 * 60 * 1000);
+      for (let i = 0; i < 3; i++) await k.backend.sweep();
+      await k.until(orderId, 'fulfilled', tv);
+      await k.provider.tellHeld();
     });
-    it("charts the last 24 hours' orders, revenue and failures by hour, counted by the store as the orders say", async () => {
-      const stats = (await sys.backendAdmin('GET', '/admin/v1/stats/orders?window=24h')).json() as {
+
+    it("charts the last 24 hours' orders, revenue and failures by hour, counted by the store as the orders say", async (t) => {
+      const k = await backend(t);
+      const { orderId: refunded } = await k.paidOrder('vip-month');
+      await k.backendAdmin('POST', `/admin/v1/orders/${refunded}/refunds`, { amountMinor: 500, reason: 'x' });
+      await k.paidOrder('kids-app');
+      const { orderId: failing, tv } = await started(k, 'failing-tv');
+      await k.provider.fail(failing, 'INSUFFICIENT_FUNDS');
+      await k.until(failing, 'failed', tv);
+      await k.order('kids-app', await k.newTv('open-tv'));
+      await k.settle();
+      const stats = (await k.backendAdmin('GET', '/admin/v1/stats/orders?window=24h')).json() as {
         buckets: Array<{
           start: string;
           orders: Record<string, number>;
@@ -200,7 +132,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         }>;
       };
       assert.equal(stats.buckets.length, 24);
-      const orders = (await sys.backendAdmin('GET', '/admin/v1/orders?limit=200')).json().items as Array<{
+      const orders = (await k.backendAdmin('GET', '/admin/v1/orders?limit=200')).json().items as Array<{
         channel: string | null;
         status: string;
         failureCode: string | null;
@@ -211,7 +143,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       }>;
       const sum = (pick: (b: (typeof stats.buckets)[number]) => Record<string, number>) => {
         const total: Record<string, number> = {};
-        for (const b of stats.buckets) for (const [k, v] of Object.entries(pick(b))) total[k] = (total[k] ?? 0) + v;
+        for (const b of stats.buckets)
+          for (const [key, v] of Object.entries(pick(b))) total[key] = (total[key] ?? 0) + v;
         return total;
       };
       const expected = {
@@ -242,8 +175,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       );
       const last = stats.buckets.at(-1)!;
       assert.ok(
-        Date.parse(last.start) <= sys.clock.now().getTime() &&
-          sys.clock.now().getTime() < Date.parse(last.start) + 3600_000,
+        Date.parse(last.start) <= k.clock.now().getTime() &&
+          k.clock.now().getTime() < Date.parse(last.start) + 3600_000,
         'the last bucket is the current hour',
       );
     });

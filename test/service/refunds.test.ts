@@ -1,107 +1,38 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
+import { backendAlone, BOUND, type BackendAlone } from '../support/backend-alone.ts';
 import { eventually } from '../support/eventually.ts';
-import { accountByPhone, createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
 
-const A = '8613800138000';
-const B = '8613900139000';
-let sys: TestSystem;
-before(async () => {
-  sys = await testSystem({
-    TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
-    TVPAY_LIMIT_CODES_PER_PHONE: '1000',
-    TVPAY_LIMIT_CODE_CHECKS_PER_PHONE: '1000',
-  });
-});
-after(() => sys.close());
+// The back-end's refund rules, on the back-end alone with a fake payment server (test/support/backend-alone.ts).
+// Refunds whose money, SMS and ledger are the payment server's are in refund-money.test.ts.
 
-/** Buys a product on a TV of its own with a bound phone and waits until it is fulfilled. */
-async function paidOrder(productId: string, digits = A, name = `tv-${Math.random().toString(36).slice(2, 8)}`) {
-  const tv = await newTv(sys, name);
-  const orderId = await createOrder(sys, productId, tv);
-  const seen = await smsCount(sys, digits);
-  assert.equal((await tv('POST', `/v1/orders/${orderId}/payer`, { phone: `+${digits}` })).statusCode, 202);
-  await sys.carrier.carrier.reply(digits, await latestCode(sys, digits, seen));
-  await orderStatus(sys, orderId, 'fulfilled', tv);
-  return { orderId, tv, accountId: `acct-${name}` };
+/** The back-end alone, with a paid order of a product to refund. */
+async function withPaidOrder(t: TestContext, productId: string) {
+  const k = await backendAlone(t);
+  const paid = await k.paidOrder(productId);
+  return { k, ...paid };
 }
 
-const refund = (orderId: string, body: unknown, key?: string) =>
-  sys.backendAdmin('POST', `/admin/v1/orders/${orderId}/refunds`, body, key ? { 'idempotency-key': key } : {});
-const refundsOf = async (orderId: string) =>
-  (await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}/refunds`)).json();
-const settled = (orderId: string) =>
+const refund = (k: BackendAlone, orderId: string, body: unknown, key?: string) =>
+  k.backendAdmin('POST', `/admin/v1/orders/${orderId}/refunds`, body, key ? { 'idempotency-key': key } : {});
+const refundsOf = async (k: BackendAlone, orderId: string) =>
+  (await k.backendAdmin('GET', `/admin/v1/orders/${orderId}/refunds`)).json();
+const settled = (k: BackendAlone, orderId: string) =>
   eventually(async () => {
-    const list = await refundsOf(orderId);
+    const list = await refundsOf(k, orderId);
     assert.ok(
       list.every((r: { status: string }) => r.status !== 'pending'),
       'a refund is still pending',
     );
     return list;
   });
-const ledgerSound = async () => {
-  const audit = (await sys.payAdmin('GET', '/admin/v1/ledger/audit')).json();
-  assert.deepEqual(audit.problems, []);
-};
 
 describe('refunds', () => {
-  it('gives a whole payment back to the wallet, marks the order refunded, takes the days back and texts the payer', async () => {
-    const before = await accountByPhone(sys, `+${A}`);
-    const { orderId, tv } = await paidOrder('vip-month');
-    const ent = (await tv('GET', '/v1/entitlements')).json().find((e: { service: string }) => e.service === 'vip');
-    assert.ok(ent, 'ent');
-    const seen = await smsCount(sys, A);
-    const res = await refund(orderId, { reason: 'customer asked' });
-    assert.equal(res.statusCode, 201, res.body);
-    assert.equal(res.json().amountMinor, 2500);
-    assert.equal(res.json().status, 'pending');
-    await settled(orderId);
-    const order = await orderStatus(sys, orderId, 'refunded', tv);
-    assert.equal(order.refundedMinor, 2500);
-    const afterRefund = await accountByPhone(sys, `+${A}`);
-    assert.equal(afterRefund.wallet.balanceMinor, before.wallet.balanceMinor, 'the wallet has all of it back');
-    const entAfter = (await tv('GET', '/v1/entitlements')).json().find((e: { service: string }) => e.service === 'vip');
-    assert.ok(Date.parse(entAfter.validUntil) <= Date.now() + 1000, 'the 30 days are taken back');
-    const text = await eventually(async () => {
-      const inbox = await sys.carrier.carrier.inbox(A);
-      assert.ok(inbox.length > seen, 'no refund SMS');
-      return inbox[inbox.length - 1]!.text;
-    });
-    assert.match(text, /退款25\.00元/);
-    assert.match(text, /钱包/);
-    assert.match(text, new RegExp(orderId.slice(-8)));
-    await ledgerSound();
-  });
-
-  it('refunds part of a payment to the card it came from and leaves the order fulfilled', async () => {
-    const before = await accountByPhone(sys, `+${B}`);
-    const { orderId, tv } = await paidOrder('vip-month', B);
-    const charged = await accountByPhone(sys, `+${B}`);
-    assert.equal(charged.card!.balanceMinor, before.card!.balanceMinor - 2500, 'the card paid (the wallet was short)');
-    assert.equal((await refund(orderId, { amountMinor: 1000, reason: 'partly unhappy' })).statusCode, 201);
-    await settled(orderId);
-    const order = (await tv('GET', `/v1/orders/${orderId}`)).json();
-    assert.equal(order.status, 'fulfilled');
-    assert.equal(order.refundedMinor, 1000);
-    assert.equal((await accountByPhone(sys, `+${B}`)).card!.balanceMinor, charged.card!.balanceMinor + 1000);
-    const over = await refund(orderId, { amountMinor: 1501, reason: 'too much' });
-    assert.equal(over.statusCode, 422, over.body);
-    assert.equal(over.json().code, 'REFUND_EXCEEDS_PAYMENT');
-    assert.equal(over.json().leftMinor, 1500);
-    const rest = await refund(orderId, { reason: 'the rest' });
-    assert.equal(rest.json().amountMinor, 1500);
-    await settled(orderId);
-    await orderStatus(sys, orderId, 'refunded', tv);
-    assert.equal((await accountByPhone(sys, `+${B}`)).card!.balanceMinor, before.card!.balanceMinor);
-    await ledgerSound();
-  });
-
-  it('never refunds more than was paid when many refunds race', async () => {
-    const before = await accountByPhone(sys, `+${A}`);
-    const { orderId } = await paidOrder('vip-month');
+  it('never refunds more than was paid when many refunds race', async (t) => {
+    const { k, orderId, payment } = await withPaidOrder(t, 'vip-month');
+    const before = k.provider.wallets.get(BOUND)!;
     const answers = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => refund(orderId, { amountMinor: 1000, reason: `race ${i}` })),
+      Array.from({ length: 12 }, (_, i) => refund(k, orderId, { amountMinor: 1000, reason: `race ${i}` })),
     );
     const created = answers.filter((r) => r.statusCode === 201);
     assert.equal(created.length, 2, answers.map((r) => r.statusCode).join(','));
@@ -109,31 +40,38 @@ describe('refunds', () => {
       answers.every((r) => r.statusCode === 201 || r.json().code === 'REFUND_EXCEEDS_PAYMENT'),
       "answers.every((r) => r.statusCode === 201 || r.json().code === 'REFUND_EXCEEDS_PAYMENT')",
     );
-    const list = await settled(orderId);
+    const list = await settled(k, orderId);
     assert.equal(list.filter((r: { status: string }) => r.status === 'succeeded').length, 2);
-    assert.equal((await accountByPhone(sys, `+${A}`)).wallet.balanceMinor, before.wallet.balanceMinor - 500);
-    await ledgerSound();
+    assert.equal(k.provider.wallets.get(BOUND), before + 2000, 'the payment server was asked for 2 × 1000');
+    assert.deepEqual(
+      k.provider.refunds.map((r) => [r.paymentId, r.amountMinor]),
+      [
+        [payment.paymentId, 1000],
+        [payment.paymentId, 1000],
+      ],
+    );
   });
 
-  it('replays a refund sent again with the same Idempotency-Key and makes it once', async () => {
-    const { orderId } = await paidOrder('kids-app');
-    const first = await refund(orderId, { amountMinor: 100, reason: 'once' }, 'refund-key-1');
-    const again = await refund(orderId, { amountMinor: 100, reason: 'once' }, 'refund-key-1');
+  it('replays a refund sent again with the same Idempotency-Key and makes it once', async (t) => {
+    const { k, orderId } = await withPaidOrder(t, 'kids-app');
+    const first = await refund(k, orderId, { amountMinor: 100, reason: 'once' }, 'refund-key-1');
+    const again = await refund(k, orderId, { amountMinor: 100, reason: 'once' }, 'refund-key-1');
     assert.equal(again.statusCode, 201);
     assert.equal(again.json().refundId, first.json().refundId);
-    const other = await refund(orderId, { amountMinor: 200, reason: 'once' }, 'refund-key-1');
+    const other = await refund(k, orderId, { amountMinor: 200, reason: 'once' }, 'refund-key-1');
     assert.equal(other.statusCode, 422);
     assert.equal(other.json().code, 'IDEMPOTENCY_KEY_REUSED');
-    assert.equal((await settled(orderId)).length, 1);
+    assert.equal((await settled(k, orderId)).length, 1);
   });
 
-  it('refuses to refund an order that is not paid, and bad amounts and reasons, changing nothing', async () => {
-    const tv = await newTv(sys, 'unpaid-tv');
-    const orderId = await createOrder(sys, 'vip-month', tv);
-    const unpaid = await refund(orderId, { reason: 'x' });
+  it('refuses to refund an order that is not paid, and bad amounts and reasons, changing nothing', async (t) => {
+    const k = await backendAlone(t);
+    const tv = await k.newTv('unpaid-tv');
+    const orderId = await k.order('vip-month', tv);
+    const unpaid = await refund(k, orderId, { reason: 'x' });
     assert.equal(unpaid.statusCode, 409);
     assert.equal(unpaid.json().code, 'ORDER_NOT_PAID');
-    const { orderId: paid } = await paidOrder('vip-month');
+    const { orderId: paid } = await k.paidOrder('vip-month');
     for (const body of [
       { amountMinor: 0, reason: 'x' },
       { amountMinor: -5, reason: 'x' },
@@ -143,39 +81,12 @@ describe('refunds', () => {
       { amountMinor: 100 },
       { reason: 'x'.repeat(201) },
     ]) {
-      const res = await refund(paid, body);
+      const res = await refund(k, paid, body);
       assert.equal(res.statusCode, 400, `${JSON.stringify(body)} → ${res.body}`);
       assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
     }
-    assert.equal((await refund('ord_missing', { reason: 'x' })).statusCode, 404);
-    assert.deepEqual(await refundsOf(paid), []);
-  });
-
-  it('lists a payment that arrived for a cancelled order as an ordinary refund of it', async () => {
-    const tv = await newTv(sys, 'late-tv');
-    const orderId = await createOrder(sys, 'vip-month', tv);
-    const seen = await smsCount(sys, A);
-    const order = (await tv('POST', `/v1/orders/${orderId}/payer`, { phone: `+${A}` })).json();
-    await latestCode(sys, A, seen);
-    // The TV cancels while the close to the payment server is held back; the payer pays on the page meanwhile.
-    await sys.backend.worker.stop();
-    await tv('POST', `/v1/orders/${orderId}/cancel`);
-    const token = order.payUrl.split('/pay/')[1];
-    const { checkout } = sys.payserver.services;
-    const sessionId = await checkout.sendCode(token);
-    const grant = await checkout.verify(token, sessionId, await latestCode(sys, A, seen + 1));
-    await checkout.pay(token, grant, 'wallet', false);
-    sys.backend.worker.start();
-    const list = await eventually(async () => {
-      const l = await refundsOf(orderId);
-      assert.equal(l.length, 1, 'no refund of the late payment yet');
-      return l;
-    });
-    assert.equal(list[0].status, 'succeeded');
-    assert.equal(list[0].amountMinor, 2500);
-    const admin = (await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}`)).json();
-    assert.equal(admin.status, 'cancelled');
-    assert.equal(admin.refundedMinor, 2500);
-    await ledgerSound();
+    assert.equal((await refund(k, 'ord_missing', { reason: 'x' })).statusCode, 404);
+    assert.deepEqual(await refundsOf(k, paid), []);
+    assert.deepEqual(k.provider.refunds, [], 'nothing reached the payment server');
   });
 });

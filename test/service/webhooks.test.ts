@@ -1,24 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
+import { backendAlone, BOUND, type BackendAlone } from '../support/backend-alone.ts';
 import { eventually } from '../support/eventually.ts';
-import { createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
 import { webhookReceiver } from '../support/webhook-receiver.ts';
 
-const A = '8613800138000';
-let sys: TestSystem;
-before(async () => {
-  sys = await testSystem({
-    TVPAY_WEBHOOK_ALLOW_PRIVATE: '1', // the receivers listen on 127.0.0.1
-    TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
-    TVPAY_LIMIT_CODES_PER_PHONE: '1000',
-    TVPAY_LIMIT_CODE_CHECKS_PER_PHONE: '1000',
-  });
-});
-after(() => sys.close());
+// Webhooks are the back-end's alone: these run on the back-end kit, with a fake payment server.
 
-async function register(url: string, events: string[] = ['*'], key?: string) {
-  const res = await sys.backendAdmin(
+/** The back-end alone, with webhooks allowed to the receivers on 127.0.0.1. */
+const backend = (t: TestContext) => backendAlone(t, { TVPAY_WEBHOOK_ALLOW_PRIVATE: '1' });
+
+async function register(k: BackendAlone, url: string, events: string[] = ['*'], key?: string) {
+  const res = await k.backendAdmin(
     'POST',
     '/admin/v1/webhooks',
     { url, events },
@@ -28,27 +20,20 @@ async function register(url: string, events: string[] = ['*'], key?: string) {
   return res.json();
 }
 
-async function buy(productId = 'kids-app') {
-  const tv = await newTv(sys, `wh-${Math.random().toString(36).slice(2, 8)}`);
-  const orderId = await createOrder(sys, productId, tv);
-  const seen = await smsCount(sys, A);
-  await tv('POST', `/v1/orders/${orderId}/payer`, { phone: A });
-  await sys.carrier.carrier.reply(A, await latestCode(sys, A, seen));
-  await orderStatus(sys, orderId, 'fulfilled', tv);
-  return orderId;
-}
+const buy = async (k: BackendAlone, productId = 'kids-app') => (await k.paidOrder(productId)).orderId;
 
-const deliveries = async (webhookId: string) =>
-  (await sys.backendAdmin('GET', `/admin/v1/webhooks/${webhookId}/deliveries`)).json();
+const deliveries = async (k: BackendAlone, webhookId: string) =>
+  (await k.backendAdmin('GET', `/admin/v1/webhooks/${webhookId}/deliveries`)).json();
 
 describe('webhooks', () => {
   it('shows the secret once, keeps it sealed, and signs every event with it', async (t) => {
+    const k = await backend(t);
     const rx = await webhookReceiver();
     t.after(() => rx.close());
-    const hook = await register(rx.url, ['order.paid', 'order.fulfilled'], 'hook-key-1');
+    const hook = await register(k, rx.url, ['order.paid', 'order.fulfilled'], 'hook-key-1');
     assert.match(hook.secret, /^whsec_/);
     rx.setSecret(hook.secret);
-    const replay = await sys.backendAdmin(
+    const replay = await k.backendAdmin(
       'POST',
       '/admin/v1/webhooks',
       { url: rx.url, events: ['order.paid', 'order.fulfilled'] },
@@ -56,20 +41,20 @@ describe('webhooks', () => {
     );
     assert.equal(replay.json().webhookId, hook.webhookId);
     assert.ok(!replay.body.includes(hook.secret), 'a replay does not show the secret again');
-    const listed = (await sys.backendAdmin('GET', '/admin/v1/webhooks')).json();
+    const listed = (await k.backendAdmin('GET', '/admin/v1/webhooks')).json();
     assert.ok(
       listed.some((w: { webhookId: string }) => w.webhookId === hook.webhookId),
       'listed.some((w: { webhookId: string }) => w.webhookId === hook.webhookId)',
     );
     assert.ok(!JSON.stringify(listed).includes(hook.secret), '!JSON.stringify(listed).includes(hook.secret)');
-    const row = await sys.backend.db
+    const row = await k.backend.db
       .selectFrom('webhooks')
       .selectAll()
       .where('id', '=', hook.webhookId)
       .executeTakeFirstOrThrow();
     assert.ok(!JSON.stringify(row).includes(hook.secret), 'the database holds the secret sealed');
 
-    const orderId = await buy();
+    const orderId = await buy(k);
     const [paid, fulfilled] = await eventually(() => {
       const p = rx.ofType('order.paid').find((r) => r.json.data.orderId === orderId);
       const f = rx.ofType('order.fulfilled').find((r) => r.json.data.orderId === orderId);
@@ -83,26 +68,32 @@ describe('webhooks', () => {
       assert.match(r.json.createdAt, /^\d{4}-\d{2}-\d{2}T/);
     }
     assert.equal(paid!.json.data.status, 'paid');
-    assert.equal(paid!.json.data.payerPhone, `+${A}`);
+    assert.equal(paid!.json.data.payerPhone, BOUND);
     assert.equal(paid!.json.data.payUrl, null, 'the pay link, a bearer secret, is not sent');
     assert.equal(fulfilled!.json.data.status, 'fulfilled');
     assert.ok(
       rx.received.every((r) => r.type === 'order.paid' || r.type === 'order.fulfilled'),
       'only the subscribed types',
     );
-    await sys.backendAdmin('DELETE', `/admin/v1/webhooks/${hook.webhookId}`);
+    await k.backendAdmin('DELETE', `/admin/v1/webhooks/${hook.webhookId}`);
   });
 
   it('retries a receiver that fails, records each attempt, and resends with the same event id', async (t) => {
+    const k = await backend(t);
     const rx = await webhookReceiver();
     t.after(() => rx.close());
-    const hook = await register(rx.url, ['order.paid']);
+    const hook = await register(k, rx.url, ['order.paid']);
     rx.setSecret(hook.secret);
     rx.answer(500);
-    const orderId = await buy();
-    await eventually(() => assert.ok(rx.ofType('order.paid').some((r) => r.json.data.orderId === orderId)));
+    const orderId = await buy(k);
+    await eventually(() =>
+      assert.ok(
+        rx.ofType('order.paid').some((r) => r.json.data.orderId === orderId),
+        'the receiver got the order.paid',
+      ),
+    );
     const first = await eventually(async () => {
-      const [d] = await deliveries(hook.webhookId);
+      const [d] = await deliveries(k, hook.webhookId);
       assert.equal(d.attempts, 1);
       return d;
     });
@@ -113,16 +104,16 @@ describe('webhooks', () => {
       'the first retry is within 15 s',
     );
     rx.answer(204);
-    await sys.advance(15_000);
+    await k.advance(15_000);
     const done = await eventually(async () => {
-      const [d] = await deliveries(hook.webhookId);
+      const [d] = await deliveries(k, hook.webhookId);
       assert.equal(d.status, 'delivered');
       return d;
     });
     assert.equal(done.attempts, 2);
     assert.equal(done.lastStatusCode, 204);
     assert.equal(done.nextAttemptAt, null);
-    const resent = await sys.backendAdmin(
+    const resent = await k.backendAdmin(
       'POST',
       `/admin/v1/webhooks/${hook.webhookId}/deliveries/${done.deliveryId}/resend`,
     );
@@ -137,24 +128,25 @@ describe('webhooks', () => {
         .map((r) => r.id),
     );
     assert.equal(ids.size, 1, 'every attempt carries the same event id');
-    const timeline = (await sys.backendAdmin('GET', `/admin/v1/orders/${orderId}/timeline`)).json();
+    const timeline = (await k.backendAdmin('GET', `/admin/v1/orders/${orderId}/timeline`)).json();
     assert.ok(
       timeline.some((e: { kind: string }) => e.kind === 'webhook'),
       "timeline.some((e: { kind: string }) => e.kind === 'webhook')",
     );
-    await sys.backendAdmin('DELETE', `/admin/v1/webhooks/${hook.webhookId}`);
+    await k.backendAdmin('DELETE', `/admin/v1/webhooks/${hook.webhookId}`);
   });
 
   it('reads at most 64 KiB of a receiver answering 600 MiB: one delivered attempt, memory bounded', async (t) => {
+    const k = await backend(t);
     const rx = await webhookReceiver();
     t.after(() => rx.close());
     rx.answer('flood');
-    const hook = await register(rx.url, ['order.paid']);
+    const hook = await register(k, rx.url, ['order.paid']);
     rx.setSecret(hook.secret);
     const rssBefore = process.memoryUsage().rss;
-    await buy();
+    await buy(k);
     const done = await eventually(async () => {
-      const [d] = await deliveries(hook.webhookId);
+      const [d] = await deliveries(k, hook.webhookId);
       assert.equal(d.status, 'delivered');
       return d;
     });
@@ -163,23 +155,25 @@ describe('webhooks', () => {
     assert.ok(rx.flooded() < 32 * 1024 * 1024, `the receiver could send only ${rx.flooded()} bytes`);
     const grown = process.memoryUsage().rss - rssBefore;
     assert.ok(grown < 200 * 1024 * 1024, `RSS grew by ${grown} bytes`);
-    await sys.backendAdmin('DELETE', `/admin/v1/webhooks/${hook.webhookId}`);
+    await k.backendAdmin('DELETE', `/admin/v1/webhooks/${hook.webhookId}`);
   });
 
   it('keeps delivering to other receivers, and paying, while one receiver never answers', async (t) => {
     const slow = await webhookReceiver();
     const fast = await webhookReceiver();
+    // Closed before the back-end (after-hooks run in order), so its close does not wait out the hanging delivery.
     t.after(async () => {
       await slow.close();
       await fast.close();
     });
+    const k = await backend(t);
     slow.answer('hang');
-    const s = await register(slow.url, ['*']);
-    const f = await register(fast.url, ['order.cancelled']);
-    const tv = await newTv(sys, 'busy-tv');
+    const s = await register(k, slow.url, ['*']);
+    const f = await register(k, fast.url, ['order.cancelled']);
+    const tv = await k.newTv('busy-tv');
     const made: string[] = [];
     for (let i = 0; i < 20; i++) {
-      const id = await createOrder(sys, 'kids-app', tv);
+      const id = await k.order('kids-app', tv);
       await tv('POST', `/v1/orders/${id}/cancel`);
       made.push(id);
     }
@@ -190,13 +184,14 @@ describe('webhooks', () => {
       slow.received.length <= 16,
       `at most sixteen deliveries in flight to the slow URL (${slow.received.length})`,
     );
-    await buy();
-    await sys.backendAdmin('DELETE', `/admin/v1/webhooks/${s.webhookId}`);
-    await sys.backendAdmin('DELETE', `/admin/v1/webhooks/${f.webhookId}`);
+    await buy(k);
+    await k.backendAdmin('DELETE', `/admin/v1/webhooks/${s.webhookId}`);
+    await k.backendAdmin('DELETE', `/admin/v1/webhooks/${f.webhookId}`);
   });
 
-  it('refuses URLs that are not absolute http(s), unknown event types and empty lists, storing nothing', async () => {
-    const before = (await sys.backendAdmin('GET', '/admin/v1/webhooks')).json().length;
+  it('refuses URLs that are not absolute http(s), unknown event types and empty lists, storing nothing', async (t) => {
+    const k = await backend(t);
+    const before = (await k.backendAdmin('GET', '/admin/v1/webhooks')).json().length;
     for (const [body, status, code] of [
       [{ url: 'ftp://example.com/x', events: ['*'] }, 422, 'WEBHOOK_URL_INVALID'],
       [{ url: '/relative', events: ['*'] }, 422, 'WEBHOOK_URL_INVALID'],
@@ -205,12 +200,12 @@ describe('webhooks', () => {
       [{ url: 'https://example.com/', events: [] }, 400, 'VALIDATION_FAILED'],
       [{ url: 'https://example.com/' }, 400, 'VALIDATION_FAILED'],
     ] as const) {
-      const res = await sys.backendAdmin('POST', '/admin/v1/webhooks', body);
+      const res = await k.backendAdmin('POST', '/admin/v1/webhooks', body);
       assert.equal(res.statusCode, status, `${JSON.stringify(body)} → ${res.body}`);
       assert.equal(res.json().code, code);
     }
-    assert.equal((await sys.backendAdmin('GET', '/admin/v1/webhooks')).json().length, before);
-    assert.equal((await sys.backendAdmin('GET', '/admin/v1/webhooks/whk_nope/deliveries')).statusCode, 404);
-    assert.equal((await sys.backendAdmin('DELETE', '/admin/v1/webhooks/whk_nope')).statusCode, 404);
+    assert.equal((await k.backendAdmin('GET', '/admin/v1/webhooks')).json().length, before);
+    assert.equal((await k.backendAdmin('GET', '/admin/v1/webhooks/whk_nope/deliveries')).statusCode, 404);
+    assert.equal((await k.backendAdmin('DELETE', '/admin/v1/webhooks/whk_nope')).statusCode, 404);
   });
 });

@@ -77,26 +77,35 @@ const refusal = (ctx: ConsoleContext, body: unknown) =>
   html`<p class="error" role="alert">${problemSay((body ?? {}) as never, ctx.lang)}</p>`;
 
 /** The operator's console of the back-end (API "Console"), over the back-end's admin API. */
-export function backendConsole(app: FastifyInstance, o: ConsoleSetup): void {
-  const when = (ctx: ConsoleContext, iso: string | null | undefined) => at(iso, ctx.lang, o.timeZone);
-  const orderLink = (id: string) => html`<a href="/console/orders/${id}">${id}</a>`;
+/** What the operator typed into the refund form, shown again with why it was refused. */
+type RefundTry = { amount: string; reason: string; error: string };
+
+/** The pages of the console, one method each (issue 29: named pieces instead of one long closure). */
+class BackendConsolePages {
+  constructor(readonly o: ConsoleSetup) {}
+
+  /** A form's idempotency key (drawn into the form when it was shown), so a resubmitted form acts once. */
+  readonly keyed = (ctx: ConsoleContext) => ({ 'idempotency-key': ctx.form.key ?? this.o.random.id('ck') });
+
+  readonly when = (ctx: ConsoleContext, iso: string | null | undefined) => at(iso, ctx.lang, this.o.timeZone);
+  readonly orderLink = (id: string) => html`<a href="/console/orders/${id}">${id}</a>`;
 
   /** The admin API's filters from the Orders page's search form. */
-  const listParams = (ctx: ConsoleContext, limit: number) => {
+  readonly listParams = (ctx: ConsoleContext, limit: number) => {
     const q = (ctx.query.q ?? '').trim();
     const params = new URLSearchParams({ limit: String(limit) });
     if (q) params.set(/^dev_/.test(q) ? 'deviceId' : 'phone', q);
     for (const k of ['status', 'from', 'to'] as const) if (ctx.query[k]) params.set(k, ctx.query[k]!);
     return params;
   };
-  const exportQuery = (ctx: ConsoleContext) =>
+  readonly exportQuery = (ctx: ConsoleContext) =>
     new URLSearchParams(
       Object.entries(ctx.query).filter(([k, v]) => v && ['q', 'status', 'from', 'to'].includes(k)) as string[][],
     );
 
   /** The filtered Orders list, every page of it (up to 10 000 orders), as a CSV file. */
-  async function exportOrders(ctx: ConsoleContext) {
-    const params = listParams(ctx, 200);
+  async exportOrders(ctx: ConsoleContext) {
+    const params = this.listParams(ctx, 200);
     const all: AdminOrder[] = [];
     for (let page = 0; page < 50; page++) {
       const res = await ctx.api<{ items: AdminOrder[]; nextCursor: string | null }>(
@@ -117,7 +126,7 @@ export function backendConsole(app: FastifyInstance, o: ConsoleSetup): void {
     return {
       status: 200,
       type: 'text/csv; charset=utf-8',
-      body: ordersCsv(all, ctx.lang, o.timeZone),
+      body: ordersCsv(all, ctx.lang, this.o.timeZone),
       name: 'tvpay-orders.csv',
     };
   }
@@ -126,7 +135,7 @@ export function backendConsole(app: FastifyInstance, o: ConsoleSetup): void {
    * The header's search box: an order id opens the order; a payment or refund id opens the order
    * it belongs to; anything else (a phone, a device) lists the matching orders.
    */
-  async function search(ctx: ConsoleContext): Promise<PageResult> {
+  async search(ctx: ConsoleContext): Promise<PageResult> {
     const q = (ctx.query.q ?? '').trim();
     if (/^ord_[A-Za-z0-9_-]+$/.test(q)) return { redirect: `/console/orders/${q}` };
     const by = /^pay_/.test(q) ? 'paymentId' : /^rfd_/.test(q) ? 'refundId' : undefined;
@@ -140,10 +149,10 @@ export function backendConsole(app: FastifyInstance, o: ConsoleSetup): void {
     };
   }
 
-  async function orders(ctx: ConsoleContext): Promise<PageResult> {
+  async orders(ctx: ConsoleContext): Promise<PageResult> {
     const q = (ctx.query.q ?? '').trim();
     if (/^ord_[A-Za-z0-9_-]+$/.test(q)) return { redirect: `/console/orders/${q}` };
-    const params = listParams(ctx, 25);
+    const params = this.listParams(ctx, 25);
     if (ctx.query.cursor) params.set('cursor', ctx.query.cursor);
     const res = await ctx.api<{ items: AdminOrder[]; nextCursor: string | null; detail?: string }>(
       'GET',
@@ -177,8 +186,8 @@ ${
           ctx.say(w('Device', '设备')),
         ],
         res.body.items.map((x) => [
-          orderLink(x.orderId),
-          when(ctx, x.createdAt),
+          this.orderLink(x.orderId),
+          this.when(ctx, x.createdAt),
           x.title,
           money(x.amountMinor, x.currency),
           say(ORDER_STATUS, x.status, ctx.lang),
@@ -189,14 +198,11 @@ ${
         ctx.say(w('No orders match.', '没有符合条件的订单。')),
       )
 }
-<p>${res.body.nextCursor ? html`<a href="/console/orders?${next}">${ctx.say(w('Next page', '下一页'))}</a> · ` : ''}<a href="/console/orders.csv?${exportQuery(ctx)}" download>${ctx.say(w('Export these orders as CSV', '导出这些订单（CSV）'))}</a></p>`,
+<p>${res.body.nextCursor ? html`<a href="/console/orders?${next}">${ctx.say(w('Next page', '下一页'))}</a> · ` : ''}<a href="/console/orders.csv?${this.exportQuery(ctx)}" download>${ctx.say(w('Export these orders as CSV', '导出这些订单（CSV）'))}</a></p>`,
     };
   }
 
-  /** What the operator typed into the refund form, shown again with why it was refused. */
-  type RefundTry = { amount: string; reason: string; error: string };
-
-  async function order(ctx: ConsoleContext, tried?: RefundTry): Promise<PageResult> {
+  async order(ctx: ConsoleContext, tried?: RefundTry): Promise<PageResult> {
     const id = ctx.params.orderId!;
     const res = await ctx.api<AdminOrder>('GET', `/admin/v1/orders/${enc(id)}`);
     if (res.status !== 200) return { title: w('Order not found', '找不到订单'), body: refusal(ctx, res.body) };
@@ -217,13 +223,13 @@ ${
 <dt>${ctx.say(w('Refunded', '已退款'))}</dt><dd>${money(x.refundedMinor, x.currency)}</dd>
 <dt>${ctx.say(w('Payer', '付款手机'))}</dt><dd>${x.payerPhone ?? '—'}</dd>
 <dt>${ctx.say(w('Channel', '渠道'))}</dt><dd>${say(CHANNEL, x.channel, ctx.lang)}${x.paidWith ? ` · ${say(SOURCE, x.paidWith, ctx.lang)}` : ''}</dd>
-${railFacts(ctx, timeline)}
+${this.railFacts(ctx, timeline)}
 <dt>${ctx.say(w('Device / account', '设备 / 账户'))}</dt><dd>${x.deviceId} / ${x.accountId}</dd>
-<dt>${ctx.say(w('Created', '创建时间'))}</dt><dd>${when(ctx, x.createdAt)}</dd><dt>${ctx.say(w('Paid', '付款时间'))}</dt><dd>${when(ctx, x.paidAt)}</dd></dl>
-${refundable ? refundForm(ctx, x, tried) : ''}
+<dt>${ctx.say(w('Created', '创建时间'))}</dt><dd>${this.when(ctx, x.createdAt)}</dd><dt>${ctx.say(w('Paid', '付款时间'))}</dt><dd>${this.when(ctx, x.paidAt)}</dd></dl>
+${refundable ? this.refundForm(ctx, x, tried) : ''}
 <section aria-label="Timeline"><h2>${ctx.say(w('Timeline', '时间线'))}</h2><ol class="timeline">${timeline.map((e) => {
         const line = timelineLine(e, ctx.lang, x.currency);
-        return html`<li><time>${when(ctx, e.at)}</time><span class="kind">${line.kind}</span><span>${line.text}</span></li>`;
+        return html`<li><time>${this.when(ctx, e.at)}</time><span class="kind">${line.kind}</span><span>${line.text}</span></li>`;
       })}</ol></section>
 ${table(
   ctx.say(w('Refunds', '退款')),
@@ -239,7 +245,7 @@ ${table(
     money(r.amountMinor, x.currency),
     say(REFUND_STATUS, r.status, ctx.lang),
     r.reason,
-    when(ctx, r.createdAt),
+    this.when(ctx, r.createdAt),
   ]),
   ctx.say(w('No refunds.', '没有退款。')),
 )}`,
@@ -250,7 +256,7 @@ ${table(
    * The rail trade that paid the order (else its latest), from its timeline: the rail in words, the rail's
    * trade number (what the payer's app and the rail's support know it by) and tvpay's. Nothing without one.
    */
-  function railFacts(ctx: ConsoleContext, timeline: TimelineItem[]) {
+  railFacts(ctx: ConsoleContext, timeline: TimelineItem[]) {
     const trades = timeline.filter((e) => e.kind === 'rail');
     const t = trades.find((e) => e.tradeState === 'paid' && e.providerTradeNo) ?? trades.at(-1);
     if (!t) return '';
@@ -260,20 +266,20 @@ ${table(
   }
 
   /** The refund button, or (after it, or after a refusal) the one-step form with what was typed. */
-  function refundForm(ctx: ConsoleContext, x: AdminOrder, tried?: RefundTry) {
+  refundForm(ctx: ConsoleContext, x: AdminOrder, tried?: RefundTry) {
     const id = x.orderId;
     if (ctx.query.refund !== '1' && !tried)
       return html`<form method="get" action="/console/orders/${id}"><input type="hidden" name="refund" value="1"><button type="submit" class="danger">${ctx.say(w('Refund', '退款'))}</button></form>`;
     const unit = x.currency === 'CNY' ? ctx.say(w('yuan', '元')) : x.currency;
     return html`${tried ? html`<p class="error" role="alert">${tried.error}</p>` : ''}<form method="post" action="/console/orders/${id}/refund" class="card narrow" aria-label="${ctx.say(w('Refund', '退款'))}">
-<input type="hidden" name="key" value="${o.random.id('ck')}">
+<input type="hidden" name="key" value="${this.o.random.id('ck')}">
 <label>${ctx.say(w('Amount', '金额'))}<input name="amount" inputmode="decimal" value="${tried?.amount ?? formatMinor(x.amountMinor - x.refundedMinor, x.currency)}" aria-describedby="refund-currency" required></label><span id="refund-currency" class="muted">${unit}</span>
 <label>${ctx.say(w('Reason', '原因'))}<input name="reason" maxlength="200" value="${tried?.reason ?? ''}" required></label>
 <button type="submit">${ctx.say(w('Confirm refund', '确认退款'))}</button> <a href="/console/orders/${id}">${ctx.say(w('Keep the money', '不退款'))}</a></form>`;
   }
 
   /** A refund asked in the console; a refusal shows the form again with what was typed and why, in words. */
-  async function refund(ctx: ConsoleContext): Promise<PageResult> {
+  async refund(ctx: ConsoleContext): Promise<PageResult> {
     const id = ctx.params.orderId!;
     const current = await ctx.api<AdminOrder>('GET', `/admin/v1/orders/${enc(id)}`);
     if (current.status !== 200)
@@ -281,7 +287,7 @@ ${table(
     const typed = { amount: (ctx.form.amount ?? '').slice(0, 32), reason: (ctx.form.reason ?? '').slice(0, 200) };
     const amountMinor = parseAmount(typed.amount, current.body.currency);
     if (amountMinor === undefined)
-      return order(ctx, {
+      return this.order(ctx, {
         ...typed,
         error: ctx.say(w('The amount must be a number like 20.00.', '金额应为数字，例如 20.00。')),
       });
@@ -289,14 +295,14 @@ ${table(
       'POST',
       `/admin/v1/orders/${enc(id)}/refunds`,
       { amountMinor, reason: typed.reason.trim() || 'console' },
-      { 'idempotency-key': ctx.form.key ?? o.random.id('ck') },
+      { 'idempotency-key': ctx.form.key ?? this.o.random.id('ck') },
     );
     if (res.status >= 300)
-      return order(ctx, { ...typed, error: problemSay(res.body ?? {}, ctx.lang, current.body.currency) });
+      return this.order(ctx, { ...typed, error: problemSay(res.body ?? {}, ctx.lang, current.body.currency) });
     return back(ctx, `/orders/${enc(id)}`, res, 'refunded');
   }
 
-  async function subscriptions(ctx: ConsoleContext): Promise<PageResult> {
+  async subscriptions(ctx: ConsoleContext): Promise<PageResult> {
     const params = new URLSearchParams();
     if (ctx.query.q) params.set('phone', ctx.query.q);
     if (ctx.query.status) params.set('status', ctx.query.status);
@@ -323,9 +329,9 @@ ${
           `${s.title} · ${money(s.amountMinor, s.currency)}`,
           s.payerPhoneMasked,
           say(SUBSCRIPTION_STATUS, s.status, ctx.lang),
-          when(ctx, s.nextChargeAt),
+          this.when(ctx, s.nextChargeAt),
           s.status === 'active'
-            ? html`<form method="post" action="/console/subscriptions/${s.subscriptionId}/cancel"><input type="hidden" name="key" value="${o.random.id('ck')}"><button type="submit" class="secondary">${ctx.say(w('Cancel renewal', '取消续费'))}</button></form>`
+            ? html`<form method="post" action="/console/subscriptions/${s.subscriptionId}/cancel"><input type="hidden" name="key" value="${this.o.random.id('ck')}"><button type="submit" class="secondary">${ctx.say(w('Cancel renewal', '取消续费'))}</button></form>`
             : '',
         ]),
         ctx.say(w('No subscriptions.', '没有自动续费。')),
@@ -334,7 +340,7 @@ ${
     };
   }
 
-  async function products(ctx: ConsoleContext): Promise<PageResult> {
+  async products(ctx: ConsoleContext): Promise<PageResult> {
     const list = (
       await ctx.api<
         Array<{
@@ -389,7 +395,7 @@ ${
     };
   }
 
-  async function saveProduct(ctx: ConsoleContext): Promise<PageResult> {
+  async saveProduct(ctx: ConsoleContext): Promise<PageResult> {
     const f = ctx.form;
     const currency = (f.currency ?? '').trim();
     const amountMinor = /^[A-Z]{3}$/.test(currency) ? parseAmount(f.amount ?? '', currency) : undefined;
@@ -405,7 +411,7 @@ ${
     return back(ctx, '/products', res, 'saved');
   }
 
-  async function devices(ctx: ConsoleContext, created?: { deviceId: string; token: string }): Promise<PageResult> {
+  async devices(ctx: ConsoleContext, created?: { deviceId: string; token: string }): Promise<PageResult> {
     const list = (
       await ctx.api<
         Array<{ deviceId: string; name: string; accountId: string; createdAt: string; revokedAt: string | null }>
@@ -430,9 +436,9 @@ ${table(
     d.deviceId,
     d.name,
     d.accountId,
-    when(ctx, d.createdAt),
+    this.when(ctx, d.createdAt),
     d.revokedAt
-      ? ctx.say({ en: `revoked ${when(ctx, d.revokedAt)}`, 'zh-CN': `已停用 ${when(ctx, d.revokedAt)}` })
+      ? ctx.say({ en: `revoked ${this.when(ctx, d.revokedAt)}`, 'zh-CN': `已停用 ${this.when(ctx, d.revokedAt)}` })
       : ctx.say(w('active', '使用中')),
     d.revokedAt
       ? ''
@@ -440,13 +446,13 @@ ${table(
   ]),
   ctx.say(w('No devices.', '没有设备。')),
 )}
-<h2>${ctx.say(w('Provision a TV', '开通电视'))}</h2><form method="post" action="/console/devices" class="inline"><input type="hidden" name="key" value="${o.random.id('ck')}">
+<h2>${ctx.say(w('Provision a TV', '开通电视'))}</h2><form method="post" action="/console/devices" class="inline"><input type="hidden" name="key" value="${this.o.random.id('ck')}">
 <label>${ctx.say(w('Name', '名称'))}<input name="name" required maxlength="100"></label><label>${ctx.say(w('Subscriber account', '用户账户'))}<input name="accountId" required maxlength="128"></label>
 <button type="submit">${ctx.say(w('Provision', '开通'))}</button></form>`,
     };
   }
 
-  async function provision(ctx: ConsoleContext): Promise<PageResult> {
+  async provision(ctx: ConsoleContext): Promise<PageResult> {
     const res = await ctx.api<{ deviceId: string; token: string }>('POST', '/admin/v1/devices', {
       name: (ctx.form.name ?? '').trim(),
       accountId: (ctx.form.accountId ?? '').trim(),
@@ -455,11 +461,11 @@ ${table(
       return { redirect: `/console/devices?error=${enc(problemSay(res.body as never, ctx.lang))}` };
     // The token is shown in this answer only (not stored, not in a URL): a reload shows the list without it.
     ctx.reply.header('cache-control', 'no-store');
-    return devices(ctx, res.body);
+    return this.devices(ctx, res.body);
   }
 
   /** The SMS of the latest orders from both services, phones masked as the Orders list masks them, and the day's budget. */
-  async function sms(ctx: ConsoleContext): Promise<PageResult> {
+  async sms(ctx: ConsoleContext): Promise<PageResult> {
     const params = new URLSearchParams({ limit: '25' });
     if (ctx.query.q) params.set('phone', ctx.query.q);
     const rows = await ctx.api<{
@@ -503,8 +509,8 @@ ${
           ctx.say(w('State', '状态')),
         ],
         rows.body.items.map((r) => [
-          when(ctx, r.createdAt),
-          orderLink(r.orderId),
+          this.when(ctx, r.createdAt),
+          this.orderLink(r.orderId),
           say(SMS_KIND, r.kind, ctx.lang),
           sentBy(r.sentBy),
           maskPhone(r.to),
@@ -516,7 +522,7 @@ ${
     };
   }
 
-  async function webhooks(ctx: ConsoleContext, created?: { webhookId: string; secret: string }): Promise<PageResult> {
+  async webhooks(ctx: ConsoleContext, created?: { webhookId: string; secret: string }): Promise<PageResult> {
     const hooks = (
       await ctx.api<Array<{ webhookId: string; url: string; events: string[]; createdAt: string }>>(
         'GET',
@@ -542,7 +548,7 @@ ${
     return {
       title: w('Webhooks', 'Webhooks'),
       body: html`${noticeOf(ctx, NOTICES)}${created ? html`<div class="ok" role="status"><p>${ctx.say({ en: `Webhook ${created.webhookId} added. Its signing secret is shown this once: put it into the receiver now.`, 'zh-CN': `已添加 webhook ${created.webhookId}。签名密钥只显示这一次，请现在配置到接收方。` })}</p><p class="token" data-testid="webhook-secret">${created.secret}</p></div>` : ''}
-${deleteConfirm(ctx, hooks)}${table(
+${this.deleteConfirm(ctx, hooks)}${table(
         ctx.say(w('Webhooks', 'Webhooks')),
         [ctx.say(w('Webhook', '编号')), 'URL', ctx.say(w('Events', '事件')), ''],
         hooks.map((h) => [
@@ -555,7 +561,7 @@ ${deleteConfirm(ctx, hooks)}${table(
         ]),
         ctx.say(w('No webhooks registered.', '没有登记的 webhook。')),
       )}
-${addWebhookForm(ctx)}
+${this.addWebhookForm(ctx)}
 <p><a href="/console/webhooks?webhook=fulfilment">${ctx.say(w('Deliveries to the provisioning URL', '开通接口的投递记录'))}</a></p>
 ${table(
   chosen === 'fulfilment'
@@ -576,29 +582,29 @@ ${table(
     say(DELIVERY_STATE, d.status, ctx.lang),
     d.attempts,
     d.lastStatusCode === null ? '—' : String(d.lastStatusCode),
-    when(ctx, d.nextAttemptAt),
-    html`<form method="post" action="/console/webhooks/${chosen}/deliveries/${d.deliveryId}/resend"><input type="hidden" name="key" value="${o.random.id('ck')}"><button type="submit" class="secondary">${ctx.say(w('Resend', '重新投递'))}</button></form>`,
+    this.when(ctx, d.nextAttemptAt),
+    html`<form method="post" action="/console/webhooks/${chosen}/deliveries/${d.deliveryId}/resend"><input type="hidden" name="key" value="${this.o.random.id('ck')}"><button type="submit" class="secondary">${ctx.say(w('Resend', '重新投递'))}</button></form>`,
   ]),
   ctx.say(w('No deliveries.', '没有投递。')),
 )}`,
     };
   }
 
-  function deleteConfirm(ctx: ConsoleContext, hooks: Array<{ webhookId: string; url: string }>) {
+  deleteConfirm(ctx: ConsoleContext, hooks: Array<{ webhookId: string; url: string }>) {
     const h = hooks.find((x) => x.webhookId === ctx.query.delete);
     if (!h) return '';
     return html`<form method="post" action="/console/webhooks/${h.webhookId}/delete" class="card narrow"><p>${ctx.say({ en: `Delete the webhook to ${h.url}? It receives nothing from now on.`, 'zh-CN': `删除发往 ${h.url} 的 webhook？此后它将不再收到任何事件。` })}</p><button type="submit" class="danger">${ctx.say(w('Confirm delete', '确认删除'))}</button> <a href="/console/webhooks">${ctx.say(w('Keep it', '保留'))}</a></form>`;
   }
 
-  function addWebhookForm(ctx: ConsoleContext) {
-    return html`<h2>${ctx.say(w('Add a webhook', '添加 webhook'))}</h2><form method="post" action="/console/webhooks" class="card"><input type="hidden" name="key" value="${o.random.id('ck')}">
+  addWebhookForm(ctx: ConsoleContext) {
+    return html`<h2>${ctx.say(w('Add a webhook', '添加 webhook'))}</h2><form method="post" action="/console/webhooks" class="card"><input type="hidden" name="key" value="${this.o.random.id('ck')}">
 <label>${ctx.say(w('Receiver URL', '接收地址'))}<input name="url" type="url" required maxlength="2000" size="60" placeholder="https://"></label>
 <fieldset><legend>${ctx.say(w('Events', '事件'))}</legend><label class="check"><input type="checkbox" name="ev_all" value="1">${ctx.say(w('all events', '全部事件'))}</label>${EVENT_TYPES.map((t) => html`<label class="check"><input type="checkbox" name="ev_${t}" value="1">${say(EVENT_TYPE, t, ctx.lang)}</label>`)}</fieldset>
 <button type="submit">${ctx.say(w('Add webhook', '添加 webhook'))}</button></form>`;
   }
 
   /** A webhook added in the console; its secret is in this answer only (not stored here, not in a URL). */
-  async function addWebhook(ctx: ConsoleContext): Promise<PageResult> {
+  async addWebhook(ctx: ConsoleContext): Promise<PageResult> {
     const events = ctx.form.ev_all ? ['*'] : EVENT_TYPES.filter((t) => ctx.form[`ev_${t}`]);
     if (events.length === 0)
       return { redirect: `/console/webhooks?error=${enc(problemSay({ code: 'EVENT_TYPE_UNKNOWN' }, ctx.lang))}` };
@@ -606,15 +612,15 @@ ${table(
       'POST',
       '/admin/v1/webhooks',
       { url: (ctx.form.url ?? '').trim(), events },
-      keyed(ctx),
+      this.keyed(ctx),
     );
     if (res.status !== 201)
       return { redirect: `/console/webhooks?error=${enc(problemSay(res.body as never, ctx.lang))}` };
     ctx.reply.header('cache-control', 'no-store');
-    return webhooks(ctx, res.body);
+    return this.webhooks(ctx, res.body);
   }
 
-  async function reconciliation(ctx: ConsoleContext): Promise<PageResult> {
+  async reconciliation(ctx: ConsoleContext): Promise<PageResult> {
     const reports = (
       await ctx.api<
         Array<{
@@ -628,7 +634,7 @@ ${table(
     ).body;
     return {
       title: w('Reconciliation', '对账'),
-      body: html`${noticeOf(ctx, NOTICES)}<form method="post" action="/console/reconciliation" class="inline"><input type="hidden" name="key" value="${o.random.id('ck')}"><label>${ctx.say(w('Business day', '营业日'))}<input name="date" type="date" required></label><button type="submit">${ctx.say(w('Run now', '立即对账'))}</button></form>
+      body: html`${noticeOf(ctx, NOTICES)}<form method="post" action="/console/reconciliation" class="inline"><input type="hidden" name="key" value="${this.o.random.id('ck')}"><label>${ctx.say(w('Business day', '营业日'))}<input name="date" type="date" required></label><button type="submit">${ctx.say(w('Run now', '立即对账'))}</button></form>
 ${table(
   ctx.say(w('Reports, newest first', '对账报告（最新在前）')),
   [
@@ -643,16 +649,18 @@ ${table(
     r.matched,
     r.repaired.length,
     r.mismatches.length
-      ? html`<ul>${r.mismatches.map((m) => html`<li><strong>${say(MISMATCH, m.kind, ctx.lang)}</strong> ${orderLink(m.orderId)}${ctx.lang === 'en' ? ` ${m.detail}` : ''}</li>`)}</ul>`
+      ? html`<ul>${r.mismatches.map((m) => html`<li><strong>${say(MISMATCH, m.kind, ctx.lang)}</strong> ${this.orderLink(m.orderId)}${ctx.lang === 'en' ? ` ${m.detail}` : ''}</li>`)}</ul>`
       : '0',
-    when(ctx, r.ranAt),
+    this.when(ctx, r.ranAt),
   ]),
   ctx.say(w('No reports yet.', '还没有对账报告。')),
 )}`,
     };
   }
+}
 
-  const keyed = (ctx: ConsoleContext) => ({ 'idempotency-key': ctx.form.key ?? o.random.id('ck') });
+export function backendConsole(app: FastifyInstance, o: ConsoleSetup): void {
+  const pages = new BackendConsolePages(o);
   mountConsole(app, {
     ...o,
     cookie: 'tvpay_backend_console',
@@ -672,61 +680,66 @@ ${table(
       label: w('Find by order, payment or refund id, or phone', '按订单号、支付编号、退款编号或手机号查找'),
       placeholder: w('Find: id or phone', '查找：编号或手机号'),
     },
-    downloads: { '/orders.csv': exportOrders },
+    downloads: { '/orders.csv': (ctx) => pages.exportOrders(ctx) },
     pages: {
       '/overview': (ctx) => overviewPage(ctx, o.timeZone),
-      '/search': search,
-      '/orders': orders,
-      '/orders/:orderId': (ctx) => order(ctx),
-      '/subscriptions': subscriptions,
-      '/products': products,
-      '/devices': (ctx) => devices(ctx),
-      '/sms': sms,
-      '/webhooks': (ctx) => webhooks(ctx),
-      '/reconciliation': reconciliation,
+      '/search': (ctx) => pages.search(ctx),
+      '/orders': (ctx) => pages.orders(ctx),
+      '/orders/:orderId': (ctx) => pages.order(ctx),
+      '/subscriptions': (ctx) => pages.subscriptions(ctx),
+      '/products': (ctx) => pages.products(ctx),
+      '/devices': (ctx) => pages.devices(ctx),
+      '/sms': (ctx) => pages.sms(ctx),
+      '/webhooks': (ctx) => pages.webhooks(ctx),
+      '/reconciliation': (ctx) => pages.reconciliation(ctx),
     },
-    actions: {
-      '/orders/:orderId/refund': refund,
-      '/subscriptions/:subscriptionId/cancel': async (ctx) =>
-        back(
-          ctx,
-          '/subscriptions',
-          await ctx.api(
-            'POST',
-            `/admin/v1/subscriptions/${enc(ctx.params.subscriptionId!)}/cancel`,
-            undefined,
-            keyed(ctx),
-          ),
-          'cancelled',
-        ),
-      '/products': saveProduct,
-      '/products/:productId/retire': async (ctx) =>
-        back(ctx, '/products', await ctx.api('DELETE', `/admin/v1/products/${enc(ctx.params.productId!)}`), 'retired'),
-      '/devices': provision,
-      '/devices/:deviceId/revoke': async (ctx) =>
-        back(ctx, '/devices', await ctx.api('DELETE', `/admin/v1/devices/${enc(ctx.params.deviceId!)}`), 'revoked'),
-      '/webhooks': addWebhook,
-      '/webhooks/:webhookId/delete': async (ctx) =>
-        back(ctx, '/webhooks', await ctx.api('DELETE', `/admin/v1/webhooks/${enc(ctx.params.webhookId!)}`), 'deleted'),
-      '/webhooks/:webhookId/deliveries/:deliveryId/resend': async (ctx) =>
-        back(
-          ctx,
-          `/webhooks?webhook=${enc(ctx.params.webhookId!)}`,
-          await ctx.api(
-            'POST',
-            `/admin/v1/webhooks/${enc(ctx.params.webhookId!)}/deliveries/${enc(ctx.params.deliveryId!)}/resend`,
-            undefined,
-            keyed(ctx),
-          ),
-          'resent',
-        ),
-      '/reconciliation': async (ctx) =>
-        back(
-          ctx,
-          '/reconciliation',
-          await ctx.api('POST', '/admin/v1/reconciliations', { date: ctx.form.date ?? '' }, keyed(ctx)),
-          'reconciled',
-        ),
-    },
+    actions: consoleActions(pages),
   });
+}
+
+/** The console's forms: each posts to the admin API and comes back to its page with a notice. */
+function consoleActions(pages: BackendConsolePages): Parameters<typeof mountConsole>[1]['actions'] {
+  return {
+    '/orders/:orderId/refund': (ctx) => pages.refund(ctx),
+    '/subscriptions/:subscriptionId/cancel': async (ctx) =>
+      back(
+        ctx,
+        '/subscriptions',
+        await ctx.api(
+          'POST',
+          `/admin/v1/subscriptions/${enc(ctx.params.subscriptionId!)}/cancel`,
+          undefined,
+          pages.keyed(ctx),
+        ),
+        'cancelled',
+      ),
+    '/products': (ctx) => pages.saveProduct(ctx),
+    '/products/:productId/retire': async (ctx) =>
+      back(ctx, '/products', await ctx.api('DELETE', `/admin/v1/products/${enc(ctx.params.productId!)}`), 'retired'),
+    '/devices': (ctx) => pages.provision(ctx),
+    '/devices/:deviceId/revoke': async (ctx) =>
+      back(ctx, '/devices', await ctx.api('DELETE', `/admin/v1/devices/${enc(ctx.params.deviceId!)}`), 'revoked'),
+    '/webhooks': (ctx) => pages.addWebhook(ctx),
+    '/webhooks/:webhookId/delete': async (ctx) =>
+      back(ctx, '/webhooks', await ctx.api('DELETE', `/admin/v1/webhooks/${enc(ctx.params.webhookId!)}`), 'deleted'),
+    '/webhooks/:webhookId/deliveries/:deliveryId/resend': async (ctx) =>
+      back(
+        ctx,
+        `/webhooks?webhook=${enc(ctx.params.webhookId!)}`,
+        await ctx.api(
+          'POST',
+          `/admin/v1/webhooks/${enc(ctx.params.webhookId!)}/deliveries/${enc(ctx.params.deliveryId!)}/resend`,
+          undefined,
+          pages.keyed(ctx),
+        ),
+        'resent',
+      ),
+    '/reconciliation': async (ctx) =>
+      back(
+        ctx,
+        '/reconciliation',
+        await ctx.api('POST', '/admin/v1/reconciliations', { date: ctx.form.date ?? '' }, pages.keyed(ctx)),
+        'reconciled',
+      ),
+  };
 }

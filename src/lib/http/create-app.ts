@@ -51,6 +51,7 @@ export interface CreateAppOptions {
  * unknown fields), the raw body kept for signatures, health routes and an
  * OpenAPI document at /openapi.json.
  */
+// eslint-disable-next-line max-lines-per-function -- 92 lines; to be split into named pieces (issue 29)
 export async function createApp(options: CreateAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.log,

@@ -41,6 +41,7 @@ const Entry = Type.Object({
 });
 
 /** Admin routes of the payment server: open accounts, read them and their entries, credit them, audit the ledger. */
+// eslint-disable-next-line max-lines-per-function -- 73 lines; to be split into named pieces (issue 29)
 export function accountsRoutes(
   app: FastifyInstance,
   accounts: AccountsService,

@@ -67,12 +67,16 @@ const RECONCILED: ReadonlyArray<[keyof RailReconciliation, Words]> = [
 ];
 
 /** The wallet provider's console of the payment server (API "Console"), over the payment server's admin API. */
-export function payserverConsole(app: FastifyInstance, o: ConsoleSetup): void {
-  const when = (ctx: ConsoleContext, iso: string | null | undefined) => at(iso, ctx.lang, o.timeZone);
-  const error = (ctx: ConsoleContext, body: unknown) =>
+
+/** The pages of the console, one method each (issue 29: named pieces instead of one long closure). */
+class PayserverConsolePages {
+  constructor(readonly o: ConsoleSetup) {}
+
+  readonly when = (ctx: ConsoleContext, iso: string | null | undefined) => at(iso, ctx.lang, this.o.timeZone);
+  readonly error = (ctx: ConsoleContext, body: unknown) =>
     html`<p class="error" role="alert">${problemSay((body ?? {}) as never, ctx.lang)}</p>`;
 
-  async function accounts(ctx: ConsoleContext): Promise<PageResult> {
+  async accounts(ctx: ConsoleContext): Promise<PageResult> {
     const q = (ctx.query.q ?? '').trim();
     const res = q ? await ctx.api<AccountView[]>('GET', `/admin/v1/accounts?phone=${enc(q)}`) : undefined;
     const cash = (a: AccountView, m: number) => money(m, a.currency);
@@ -83,7 +87,7 @@ ${
   !res
     ? html`<p class="muted">${ctx.say(w('Search for an account by its phone.', '按手机号查找账户。'))}</p>`
     : res.status !== 200
-      ? error(ctx, res.body)
+      ? this.error(ctx, res.body)
       : table(
           ctx.say(w('Accounts', '账户')),
           [
@@ -108,10 +112,10 @@ ${
     };
   }
 
-  async function account(ctx: ConsoleContext): Promise<PageResult> {
+  async account(ctx: ConsoleContext): Promise<PageResult> {
     const id = ctx.params.accountId!;
     const res = await ctx.api<AccountView>('GET', `/admin/v1/accounts/${enc(id)}`);
-    if (res.status !== 200) return { title: w('Account not found', '找不到账户'), body: error(ctx, res.body) };
+    if (res.status !== 200) return { title: w('Account not found', '找不到账户'), body: this.error(ctx, res.body) };
     const a = res.body;
     const lines = (await ctx.api<LedgerLine[]>('GET', `/admin/v1/accounts/${enc(id)}/entries`)).body;
     const { postings, holds } = ledgerView(lines, {
@@ -142,7 +146,7 @@ ${
           ctx.say(w('Payment or refund', '关联支付或退款')),
         ],
         postings.map((e) => [
-          when(ctx, e.at),
+          this.when(ctx, e.at),
           say(LEDGER_KIND, e.kind, ctx.lang),
           say(SOURCE, e.source, ctx.lang),
           html`<span class="num">${m(e.amountMinor)}</span>`,
@@ -161,10 +165,10 @@ ${
           ctx.say(w('Payment', '支付')),
         ],
         holds.map((h) => [
-          when(ctx, h.at),
+          this.when(ctx, h.at),
           say(SOURCE, h.source, ctx.lang),
           html`<span class="num">${m(h.amountMinor)}</span>`,
-          `${ctx.say(HOLD_STATE[h.state])}${h.resolvedAt ? ` · ${when(ctx, h.resolvedAt)}` : ''}`,
+          `${ctx.say(HOLD_STATE[h.state])}${h.resolvedAt ? ` · ${this.when(ctx, h.resolvedAt)}` : ''}`,
           paymentLink(h.ref),
         ]),
         ctx.say(w('No holds.', '没有冻结。')),
@@ -173,15 +177,15 @@ ${
   }
 
   /** Which filter a search box's text is: a payment id, an order id, else a phone. */
-  const searchParam = (q: string): [string, string] =>
+  readonly searchParam = (q: string): [string, string] =>
     /^pay_/.test(q) ? ['paymentId', q] : /^ord_/.test(q) ? ['orderId', q] : ['phone', q];
 
-  async function payments(ctx: ConsoleContext): Promise<PageResult> {
+  async payments(ctx: ConsoleContext): Promise<PageResult> {
     const q = (ctx.query.q ?? '').trim();
     const status = PAYMENT_STATUSES.includes(ctx.query.status ?? '') ? ctx.query.status! : '';
     const source = Object.keys(SOURCE).includes(ctx.query.source ?? '') ? ctx.query.source! : '';
     const params = new URLSearchParams({ limit: String(PAGE) });
-    if (q) params.set(...searchParam(q));
+    if (q) params.set(...this.searchParam(q));
     if (status) params.set('status', status);
     if (source) params.set('source', source);
     if (ctx.query.before && !q.startsWith('ord_')) params.set('before', ctx.query.before);
@@ -198,7 +202,7 @@ ${
 <button type="submit">${ctx.say(w('Search', '搜索'))}</button></form>
 ${
   res.status !== 200
-    ? error(ctx, res.body)
+    ? this.error(ctx, res.body)
     : html`<div class="scroll">${table(
         ctx.say(w('Payments, newest first', '支付（最新在前）')),
         [
@@ -212,7 +216,7 @@ ${
           ctx.say(w('Refunds', '退款')),
           ctx.say(w('Created', '时间')),
         ],
-        res.body.map((p) => paymentRow(ctx, p)),
+        res.body.map((p) => this.paymentRow(ctx, p)),
         q ? ctx.say(w('No payment matches.', '没有符合条件的支付。')) : ctx.say(w('No payments yet.', '还没有支付。')),
       )}</div>`
 }
@@ -220,7 +224,7 @@ ${last ? html`<p><a href="/console/payments?${next}">${ctx.say(w('Next page', '�
     };
   }
 
-  const paymentRow = (ctx: ConsoleContext, p: PaymentRow) => [
+  readonly paymentRow = (ctx: ConsoleContext, p: PaymentRow) => [
     html`<span data-testid="payment-id">${p.paymentId}</span>`,
     p.orderId,
     say(METHOD, p.method, ctx.lang),
@@ -233,11 +237,11 @@ ${last ? html`<p><a href="/console/payments?${next}">${ctx.say(w('Next page', '�
     p.refunds.length
       ? html`<ul>${p.refunds.map((r) => html`<li>${r.refundId} ${money(-r.amountMinor, p.currency)} ${say(REFUND_STATUS, r.status, ctx.lang)}</li>`)}</ul>`
       : '—',
-    when(ctx, p.createdAt),
+    this.when(ctx, p.createdAt),
   ];
 
   /** A statement line (the CSV's columns) for people: words, yuan with the sign of the money's way, local time. */
-  const statementRow = (ctx: ConsoleContext, r: Record<string, string | number>) => {
+  readonly statementRow = (ctx: ConsoleContext, r: Record<string, string | number>) => {
     const refund = r.type === 'refund';
     const amount = Number(r.amount_minor);
     return [
@@ -247,11 +251,11 @@ ${last ? html`<p><a href="/console/payments?${next}">${ctx.say(w('Next page', '�
       String(r.order_id ?? ''),
       html`<span class="num">${money(refund ? -amount : amount, String(r.currency))}</span>`,
       say(SOURCE, String(r.source ?? ''), ctx.lang),
-      when(ctx, String(r.at)),
+      this.when(ctx, String(r.at)),
     ];
   };
 
-  async function statements(ctx: ConsoleContext): Promise<PageResult> {
+  async statements(ctx: ConsoleContext): Promise<PageResult> {
     const date = /^\d{4}-\d{2}-\d{2}$/.test(ctx.query.date ?? '') ? ctx.query.date! : undefined;
     const rows = date
       ? await ctx.api<Array<Record<string, string | number>>>('GET', `/admin/v1/statements/${date}?format=json`)
@@ -282,7 +286,7 @@ ${audit.problems.length ? html`<ul>${audit.problems.map((p) => html`<li><strong>
 ${date ? html`<p><a href="/console/statements/${date}.csv" download>${ctx.say({ en: `Download ${date} as CSV`, 'zh-CN': `下载 ${date} 的 CSV` })}</a></p>` : ''}
 ${
   rows && rows.status !== 200
-    ? error(ctx, rows.body)
+    ? this.error(ctx, rows.body)
     : rows
       ? html`<div class="scroll">${table(
           ctx.say({ en: `Statement of ${date}`, 'zh-CN': `${date} 对账单` }),
@@ -295,7 +299,7 @@ ${
             ctx.say(w('Source', '来源')),
             ctx.say(w('Time', '时间')),
           ],
-          rows.body.map((r) => statementRow(ctx, r)),
+          rows.body.map((r) => this.statementRow(ctx, r)),
           ctx.say(w('Nothing moved that day.', '当天没有资金变动。')),
         )}</div>`
       : ''
@@ -308,12 +312,12 @@ ${
    * tvpay), and for the day asked, the rail's reconciliation against its bill. A payment server without
    * the reconciliation route says so and still shows the balances.
    */
-  async function rails(ctx: ConsoleContext): Promise<PageResult> {
-    const today = businessDate(new Date(), o.timeZone);
+  async rails(ctx: ConsoleContext): Promise<PageResult> {
+    const today = businessDate(new Date(), this.o.timeZone);
     const date = /^\d{4}-\d{2}-\d{2}$/.test(ctx.query.date ?? '') ? ctx.query.date! : undefined;
     const res = await ctx.api<RailRow[]>('GET', '/admin/v1/rails');
-    if (res.status !== 200) return { title: w('Rails', '支付渠道'), body: error(ctx, res.body) };
-    const sections = await Promise.all(res.body.map((r) => railSection(ctx, r, date)));
+    if (res.status !== 200) return { title: w('Rails', '支付渠道'), body: this.error(ctx, res.body) };
+    const sections = await Promise.all(res.body.map((r) => this.railSection(ctx, r, date)));
     return {
       title: w('Rails', '支付渠道'),
       body: html`<form method="get" action="/console/rails" class="inline"><label>${ctx.say(w('Reconcile the day', '对账日期'))}<input name="date" type="date" value="${date ?? today}" required></label><button type="submit">${ctx.say(w('Reconcile', '对账'))}</button></form>
@@ -321,7 +325,7 @@ ${res.body.length ? sections : html`<p>${ctx.say(w('No rail is on.', '没有开�
     };
   }
 
-  async function railSection(ctx: ConsoleContext, r: RailRow, date: string | undefined) {
+  async railSection(ctx: ConsoleContext, r: RailRow, date: string | undefined) {
     const name = say(SOURCE, r.rail, ctx.lang);
     const mode =
       r.mode === 'dev'
@@ -333,18 +337,21 @@ ${res.body.length ? sections : html`<p>${ctx.say(w('No rail is on.', '没有开�
       r.clearing.map((c) => [c.currency, money(-c.balanceMinor, c.currency)]),
       ctx.say(w('Nothing taken by this rail yet.', '该渠道尚未收款。')),
     );
-    return html`<section aria-label="${name}" data-testid="rail-${r.rail}"><h2>${name}</h2><p class="muted">${mode}</p>${balances}${date ? await reconciliation(ctx, r.rail, date) : ''}</section>`;
+    return html`<section aria-label="${name}" data-testid="rail-${r.rail}"><h2>${name}</h2><p class="muted">${mode}</p>${balances}${date ? await this.reconciliation(ctx, r.rail, date) : ''}</section>`;
   }
 
-  async function reconciliation(ctx: ConsoleContext, rail: string, date: string) {
+  async reconciliation(ctx: ConsoleContext, rail: string, date: string) {
     const res = await ctx.api<RailReconciliation>('GET', `/admin/v1/rails/${enc(rail)}/reconciliations/${date}`);
     if (res.status === 404)
       return html`<p class="muted" data-testid="reconciliation">${ctx.say(w("This payment server does not reconcile rails yet: the clearing balance above is the ledger's.", '本支付服务器尚不支持渠道对账：以上为账本中的清算余额。'))}</p>`;
-    if (res.status !== 200) return error(ctx, res.body);
+    if (res.status !== 200) return this.error(ctx, res.body);
     const count = (v: unknown) => (Array.isArray(v) ? v.length : Number(v ?? 0));
     return html`<dl class="facts" data-testid="reconciliation">${RECONCILED.map(([k, label]) => html`<dt>${ctx.say(label)}</dt><dd>${String(count(res.body[k]))}</dd>`)}</dl>`;
   }
+}
 
+export function payserverConsole(app: FastifyInstance, o: ConsoleSetup): void {
+  const pages = new PayserverConsolePages(o);
   mountConsole(app, {
     ...o,
     cookie: 'tvpay_payserver_console',
@@ -356,11 +363,11 @@ ${res.body.length ? sections : html`<p>${ctx.say(w('No rail is on.', '没有开�
       { path: '/rails', label: w('Rails', '支付渠道') },
     ],
     pages: {
-      '/accounts': accounts,
-      '/accounts/:accountId': account,
-      '/payments': payments,
-      '/statements': statements,
-      '/rails': rails,
+      '/accounts': (ctx) => pages.accounts(ctx),
+      '/accounts/:accountId': (ctx) => pages.account(ctx),
+      '/payments': (ctx) => pages.payments(ctx),
+      '/statements': (ctx) => pages.statements(ctx),
+      '/rails': (ctx) => pages.rails(ctx),
     },
     actions: {},
     downloads: {

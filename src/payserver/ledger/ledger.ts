@@ -31,6 +31,7 @@ const insertHold = preparedQuery(
       ledger_account_id: account,
       payment_id: paymentId,
       amount_minor: amount,
+      refunded_minor: 0,
       status: 'held',
       created_at: createdAt,
       resolved_at: null,
@@ -38,6 +39,15 @@ const insertHold = preparedQuery(
 );
 const resolveHold = preparedQuery((db: Db, to: 'captured' | 'released', at: string, id: string) =>
   db.updateTable('holds').set({ status: to, resolved_at: at }).where('id', '=', id).where('status', '=', 'held'),
+);
+/** Counts a refund against its captured hold, only while the hold's refunds stay within what it captured. */
+const takeHoldRefund = preparedQuery((db: Db, amount: number, id: string, sameAmount: number) =>
+  db
+    .updateTable('holds')
+    .set((eb) => ({ refunded_minor: eb('refunded_minor', '+', amount) }))
+    .where('id', '=', id)
+    .where('status', '=', 'captured')
+    .where((eb) => eb(eb('refunded_minor', '+', sameAmount), '<=', eb.ref('amount_minor'))),
 );
 const holdById = preparedQuery((db: Db, id: string) => db.selectFrom('holds').selectAll().where('id', '=', id));
 const accountById = preparedQuery((db: Db, id: string) =>
@@ -258,17 +268,25 @@ export class Ledger {
 
   /**
    * Gives (part of) a captured amount back: merchant → the account the hold
-   * was on (the wallet, or the card it was charged to). The caller keeps the
-   * refunds of a payment within what it captured; the ledger checks only that
-   * the hold was captured and the amount is not more than it.
+   * was on (the wallet, or the card it was charged to). The ledger itself keeps
+   * the refunds of a hold within what it captured (the callers check it too):
+   * a refund of a hold that is not captured, or one that would take its refunds
+   * past the capture, is a bug in the caller and is refused before anything is
+   * written. The count is a conditional UPDATE, so two racing refunds cannot
+   * both pass it.
    */
   async refund(trx: Db, holdId: string, ref: string, amountMinor?: number): Promise<void> {
-    const hold = await trx.selectFrom('holds').selectAll().where('id', '=', holdId).executeTakeFirstOrThrow();
+    const [hold] = (await holdById(trx, holdId)).rows;
+    if (!hold) throw new Error(`ledger invariant broken: refund ${ref} names hold ${holdId}, which does not exist`);
     if (hold.status !== 'captured') throw new Error(`cannot refund hold ${holdId} in status ${hold.status}`);
     const amount = amountMinor ?? Number(hold.amount_minor);
     assertPositive(amount);
-    if (amount > Number(hold.amount_minor))
-      throw new Error(`cannot refund ${amount} of hold ${holdId}, which captured ${hold.amount_minor}`);
+    if (affected(await takeHoldRefund(trx, amount, holdId, amount)) !== 1) {
+      throw new Error(
+        `ledger invariant broken: refund ${ref} of ${amount} would take hold ${holdId} past what it captured ` +
+          `(${hold.amount_minor}, of which ${hold.refunded_minor} was refunded already)`,
+      );
+    }
     const account = await this.account(trx, hold.ledger_account_id);
     const merchant = await this.merchantToRefund(trx, account.currency, hold.payment_id, amount);
     await this.post(trx, 'refund', ref, [
@@ -291,28 +309,24 @@ export class Ledger {
   }
 
   /**
-   * Writes one journal entry. The postings must sum to zero. Balances (and,
-   * for a capture, the held amount) change with conditional updates that
-   * refuse to take any non-external account below zero or below what it
-   * holds, and always in the order of the accounts' ids, so two transactions
-   * moving money between the same accounts never wait on each other in a
-   * circle (no deadlock between a capture and a refund).
+   * Writes one journal entry. The postings must sum to zero: that is checked
+   * before anything is written, and an entry that does not is a bug, refused
+   * with an Error that names it. Balances (and, for a capture, the held amount)
+   * change with conditional updates that refuse to take any non-external
+   * account below zero or below what it holds, and always in the order of the
+   * accounts' ids, so two transactions moving money between the same accounts
+   * never wait on each other in a circle (no deadlock between a capture and a
+   * refund). Protected only so a test can hand it a broken entry.
    */
-  private async post(
-    trx: Db,
-    kind: string,
-    ref: string,
-    postings: Array<{ id: string; amount: number; held?: number }>,
-  ) {
-    const sum = postings.reduce((s, p) => s + p.amount, 0);
-    if (sum !== 0) throw new Error(`journal entry ${kind} ${ref} does not balance: ${sum}`);
+  protected async post(trx: Db, kind: string, ref: string, postings: Posting[]): Promise<void> {
+    const entryId = this.random.id('je');
+    assertBalanced(`${entryId} (${kind} ${ref})`, postings);
     for (const p of [...postings].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
       const held = p.held ?? 0;
       const res = await moveBalance(trx, p.amount, held, p.id, -held);
       if (affected(res) !== 1)
         throw new DomainError('INSUFFICIENT_FUNDS', 'The account does not have enough money for this movement.');
     }
-    const entryId = this.random.id('je');
     await insertEntry(trx, entryId, kind, ref, this.now());
     for (const p of postings) await insertPosting(trx, this.random.id('pst'), entryId, p.id, p.amount);
   }
@@ -320,6 +334,27 @@ export class Ledger {
   private now(): string {
     return this.clock.now().toISOString();
   }
+}
+
+/** One line of a journal entry: what it moves into (positive) or out of (negative) an account, and its hold. */
+interface Posting {
+  id: string;
+  amount: number;
+  held?: number;
+}
+
+/**
+ * The double-entry invariant, asserted before an entry is written: at least two postings, each a non-zero
+ * whole number of minor units, summing to zero. A breach is a bug in the ledger, not bad input.
+ */
+function assertBalanced(entry: string, postings: Posting[]): void {
+  if (postings.length < 2) throw new Error(`ledger invariant broken: journal entry ${entry} has fewer than 2 postings`);
+  for (const p of postings) {
+    if (!Number.isSafeInteger(p.amount) || p.amount === 0)
+      throw new Error(`ledger invariant broken: journal entry ${entry} posts ${p.amount} to ${p.id}`);
+  }
+  const sum = postings.reduce((s, p) => s + p.amount, 0);
+  if (sum !== 0) throw new Error(`ledger invariant broken: journal entry ${entry} does not balance: sums to ${sum}`);
 }
 
 function assertPositive(amountMinor: number): void {
