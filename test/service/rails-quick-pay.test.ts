@@ -106,6 +106,32 @@ async function signOnPage(rail: Rail, digits: string, balanceFen = 100_000) {
   return { tv, orderId, agreement };
 }
 
+/** The payment server's console, signed in as its own sign-in page does: a request with its cookie (and origin). */
+async function payserverConsole() {
+  const origin = sys.config.publicUrls.payserver;
+  const name = 'tvpay_payserver_console';
+  const res = await sys.payserver.app.inject({
+    method: 'POST',
+    url: '/console/sign-in',
+    ...form({ token: sys.secrets.adminToken }),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+  });
+  assert.equal(res.statusCode, 303, res.body);
+  const cookie = `${name}=${res.cookies.find((c) => c.name === name)!.value}`;
+  return (method: 'GET' | 'POST', url: string, fields?: Record<string, string>) =>
+    sys.payserver.app.inject({
+      method,
+      url,
+      ...(fields ? form(fields, cookie) : {}),
+      headers: {
+        cookie,
+        origin,
+        'accept-language': 'en',
+        ...(fields ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
+    });
+}
+
 /** A bound phone buys on the TV: the code SMS comes (naming what pays) and is replied. */
 async function buyByCode(tv: Tv, digits: string, productId = 'kids-app') {
   const orderId = await createOrder(sys, productId, tv);
@@ -264,17 +290,25 @@ describe('quick pay through a rail agreement', () => {
     });
   }
 
-  it('ends an agreement by the operator: unsigned at the rail, the phone is no longer bound and gets the link', async () => {
+  it('ends an agreement by the operator on the console: unsigned at the rail, the phone is no longer bound', async () => {
     const digits = '8613700137006';
     const { tv, agreement } = await signOnPage('wechatpay', digits);
-    const ended = await sys.payAdmin('POST', `/admin/v1/agreements/${agreement.external_agreement_no}/end`);
-    assert.equal(ended.statusCode, 200, ended.body);
-    assert.deepEqual([ended.json().status, ended.json().endedBy], ['ended', 'operator']);
+    const visit = await payserverConsole();
+    const listed = await visit('GET', `/console/agreements?q=${digits.slice(2)}`);
+    assert.match(listed.body, new RegExp(`${agreement.external_agreement_no}[\\s\\S]*active[\\s\\S]*End it`));
+    const token = /name="formToken" value="([^"]+)"/.exec(listed.body)?.[1] ?? '';
+    const ended = await visit('POST', `/console/agreements/${agreement.external_agreement_no}/end`, {
+      formToken: token,
+    });
+    assert.equal(ended.statusCode, 303, ended.body);
+    assert.match(String(ended.headers.location), /notice=ended/);
+    const [row] = await agreementsOf(digits);
+    assert.deepEqual([row?.status, row?.ended_by], ['ended', 'operator']);
     assert.equal(await bound(digits), false);
     const again = await sys.payAdmin('POST', `/admin/v1/agreements/${agreement.external_agreement_no}/end`);
     assert.equal(again.json().status, 'ended', 'ending it again answers it as it is');
-    const listed = await sys.payAdmin('GET', `/admin/v1/agreements?phone=${digits.slice(2)}`);
-    assert.equal(listed.json()[0].externalAgreementNo, agreement.external_agreement_no);
+    const api = await sys.payAdmin('GET', `/admin/v1/agreements?phone=${digits.slice(2)}`);
+    assert.equal(api.json()[0].externalAgreementNo, agreement.external_agreement_no);
     const orderId = await createOrder(sys, 'kids-app', tv);
     const payer = await tv('POST', `/v1/orders/${orderId}/payer`, { phone: `+${digits}` });
     assert.equal(payer.json().channel, 'wap_link', 'not bound: the link SMS');

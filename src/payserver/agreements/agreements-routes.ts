@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { PhoneInput } from '../../lib/http/schemas.ts';
+import { PhoneInput, QueryLimit } from '../../lib/http/schemas.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import type { Agreements } from './agreements.ts';
 
@@ -32,7 +32,7 @@ export function agreementsRoutes(
     {
       schema: {
         querystring: Type.Object(
-          { phone: Type.Optional(PhoneInput), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) },
+          { phone: Type.Optional(PhoneInput), limit: Type.Optional(QueryLimit) },
           { additionalProperties: false },
         ),
         response: { 200: Type.Array(AgreementView) },
@@ -40,7 +40,10 @@ export function agreementsRoutes(
     },
     async (request) => {
       const { phone, limit } = request.query;
-      return agreements.list({ ...(phone ? { phone: normalizePhone(phone, regions) } : {}), limit: limit ?? 50 });
+      return agreements.list({
+        ...(phone ? { phone: normalizePhone(phone, regions) } : {}),
+        limit: Number(limit ?? 50),
+      });
     },
   );
   r.post(

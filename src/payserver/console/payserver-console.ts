@@ -26,6 +26,7 @@ import { businessDate } from '../../lib/business-day.ts';
 import { maskPhone } from '../../lib/phone.ts';
 import type { AccountView } from '../accounts/accounts-service.ts';
 import { ledgerView, type LedgerLine } from './ledger-view.ts';
+import { agreementsPage, endAgreement } from './agreements-page.ts';
 
 const w = (en: string, zh: string): Words => ({ en, 'zh-CN': zh });
 const enc = encodeURIComponent;
@@ -361,6 +362,7 @@ export function payserverConsole(app: FastifyInstance, o: ConsoleSetup): void {
       { path: '/payments', label: w('Payments', '支付') },
       { path: '/statements', label: w('Statements', '对账单') },
       { path: '/rails', label: w('Rails', '支付渠道') },
+      { path: '/agreements', label: w('Agreements', '快捷支付协议') },
     ],
     pages: {
       '/accounts': (ctx) => pages.accounts(ctx),
@@ -368,8 +370,9 @@ export function payserverConsole(app: FastifyInstance, o: ConsoleSetup): void {
       '/payments': (ctx) => pages.payments(ctx),
       '/statements': (ctx) => pages.statements(ctx),
       '/rails': (ctx) => pages.rails(ctx),
+      '/agreements': (ctx) => agreementsPage(ctx, o.timeZone),
     },
-    actions: {},
+    actions: { '/agreements/:externalAgreementNo/end': (ctx) => endAgreement(ctx) },
     downloads: {
       '/statements/:file': async (ctx) => {
         const m = /^(\d{4}-\d{2}-\d{2})\.csv$/.exec(ctx.params.file ?? '');
