@@ -189,6 +189,42 @@ for (const dialect of DIALECTS) {
       await k.dispose();
     });
 
+    it("takes all of a request's buckets at once: exactly each limit gets through, a refused request counts nowhere", async (t) => {
+      const k = await kit(t);
+      const limiter = new RateLimiter(k.common, k.clock);
+      const tight = { what: 'tries for this phone', limit: 4, windowSeconds: 60 };
+      const loose = { what: 'tries for this TV', limit: 1000, windowSeconds: 600 };
+      const day = { what: 'tries today', limit: 1000, windowSeconds: 86_400 };
+      // Each request names the same buckets in a different order: one statement takes them all either way.
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 12 }, (_, i) =>
+          limiter.hit(
+            i % 2
+              ? [
+                  { key: 'tv:1', rule: loose },
+                  { key: 'phone:+86', rule: tight },
+                  { key: 'day', rule: day },
+                ]
+              : [
+                  { key: 'day', rule: day },
+                  { key: 'phone:+86', rule: tight },
+                  { key: 'tv:1', rule: loose },
+                ],
+          ),
+        ),
+      );
+      assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 4);
+      const hits = Object.fromEntries(
+        (await k.common.selectFrom('rate_limits').selectAll().execute()).map((r) => [r.bucket, Number(r.hits)]),
+      );
+      assert.deepEqual(
+        hits,
+        { day: 4, 'phone:+86': 4, 'tv:1': 4 },
+        'the 8 refused requests were given back everywhere',
+      );
+      await k.dispose();
+    });
+
     it('moves an SMS delivery state only forward', async (t) => {
       const k = await kit(t);
       await smsLog.queued(k.common, {
