@@ -5,7 +5,16 @@ import type { Clock } from '../clock.ts';
 import { preparedQuery } from '../db/prepared-query.ts';
 import type { CommonTables } from '../db/common-tables.ts';
 import type { Count } from '../metrics/service-metrics.ts';
-import { PermanentFailure, RetryLater, type OutboxHandler } from './outbox.ts';
+import {
+  PermanentFailure,
+  registerTaker,
+  RetryLater,
+  unplacedDue,
+  type OutboxHandler,
+  type OutboxMessage,
+  type OutboxTaker,
+  type Reservation,
+} from './outbox.ts';
 
 export interface OutboxWorkerOptions {
   pollMs?: number;
@@ -31,7 +40,7 @@ const markHandled = preparedQuery((db: Kysely<CommonTables>, id: string, doneAt:
   db.updateTable('outbox').set({ status: 'done', done_at: doneAt, locked_until: null, attempts }).where('id', '=', id),
 );
 
-type Claimed = { id: string; topic: string; payload: string; attempts: number; correlation_id: string | null };
+type Claimed = OutboxMessage;
 
 /**
  * Delivers outbox messages with retries and exponential backoff until their
@@ -44,7 +53,7 @@ type Claimed = { id: string; topic: string; payload: string; attempts: number; c
  * while others are being delivered is claimed at once, not after the slowest
  * of them (under load that wait was a large share of a checkout's latency).
  */
-export class OutboxWorker {
+export class OutboxWorker implements OutboxTaker {
   private timer: NodeJS.Timeout | undefined;
   private claiming: Promise<number> | undefined;
   private again = false;
@@ -52,6 +61,14 @@ export class OutboxWorker {
   private starved = false;
   private stopped = true;
   private readonly deliveries = new Set<Promise<void>>();
+  /** The deliveries under way by message id, and whether each succeeded (deliverNow waits for its own). */
+  private readonly inFlight = new Map<string, Promise<boolean>>();
+  /** Slots promised to messages of transactions still committing (reserve). */
+  private reserved = 0;
+  /** A message this worker delivers became due without being handed to it: the next kick claims. */
+  private dueSinceClaim = true;
+  /** unplacedDue() as this worker last claimed. */
+  private unplacedSeen = 0;
   private readonly pollMs: number;
   private readonly batch: number;
   private readonly leaseMs: number;
@@ -89,16 +106,61 @@ export class OutboxWorker {
       this.ownClaim = this.ownTopicsClaim();
     }
     this.stopped = false;
+    registerTaker(this.db, this, true);
     this.timer = setInterval(() => {
       this.sweepDue = true;
-      this.kick();
+      this.claimSoon();
     }, this.pollMs);
     this.timer.unref();
-    this.kick();
+    this.claimSoon();
   }
 
-  /** Claims due messages now (called right after a commit that enqueued something). */
+  /**
+   * Claims due messages now (called right after a commit that enqueued something), if a message of its
+   * topics became due since its last claim that was not handed to it (enqueue): a kick after a commit
+   * whose messages this worker already has, or which were of other workers' topics, costs no statement.
+   * Messages due later, retries, and other instances' messages are found by the periodic sweep.
+   */
   kick(): void {
+    if (!this.dueSinceClaim && unplacedDue() === this.unplacedSeen) return;
+    this.claimSoon();
+  }
+
+  /** Whether this worker delivers messages of `topic`. */
+  private delivers(topic: string): boolean {
+    if (!this.handlers.has(topic)) return false;
+    if (this.topics === undefined) return true;
+    return 'only' in this.topics ? this.topics.only.includes(topic) : !this.topics.except.includes(topic);
+  }
+
+  /** OutboxTaker: a slot for a message of a committing transaction, leased to this worker (enqueue). */
+  reserve(topic: string, now: Date): Reservation | undefined {
+    if (this.stopped || !this.delivers(topic) || this.deliveries.size + this.reserved >= this.batch) return undefined;
+    this.reserved++;
+    let open = true;
+    const settle = () => {
+      if (!open) return false;
+      open = false;
+      this.reserved--;
+      return true;
+    };
+    return {
+      lockedUntil: new Date(now.getTime() + this.leaseMs),
+      deliver: (m) => {
+        // Stopped meanwhile: the lease expires and a worker claims it then.
+        if (settle() && !this.stopped) this.start1(m);
+      },
+      cancel: () => void settle(),
+    };
+  }
+
+  /** OutboxTaker: a message of `topic` became due and nobody here has it. */
+  due(topic: string): void {
+    if (this.delivers(topic)) this.dueSinceClaim = true;
+  }
+
+  /** Claims due messages now, whatever it was told. */
+  private claimSoon(): void {
     if (this.stopped) return;
     if (this.claiming) {
       this.again = true;
@@ -108,7 +170,7 @@ export class OutboxWorker {
       this.claiming = undefined;
       if (this.again) {
         this.again = false;
-        this.kick();
+        this.claimSoon();
       }
     });
   }
@@ -132,25 +194,17 @@ export class OutboxWorker {
    */
   async deliverNow(id: string): Promise<boolean> {
     if (this.stopped) return false;
+    // Handed to this worker by its transaction (enqueue), or claimed by it: under way already.
+    const running = this.inFlight.get(id);
+    if (running) return running;
     const [claimed] = await this.claim(1, id);
     if (!claimed) return false;
-    let delivered = false;
-    const delivery: Promise<void> = this.deliver(claimed)
-      .then((ok) => void (delivered = ok))
-      .catch((err) =>
-        this.log.error(
-          { err, messageId: id },
-          'outbox delivery could not be recorded; its lease will expire and it is retried',
-        ),
-      )
-      .finally(() => this.deliveries.delete(delivery));
-    this.deliveries.add(delivery);
-    await delivery;
-    return delivered;
+    return this.start1(claimed);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    registerTaker(this.db, this, false);
     if (this.timer) clearInterval(this.timer);
     await this.claiming;
     await Promise.all(this.deliveries);
@@ -158,32 +212,43 @@ export class OutboxWorker {
 
   /** Claims as many due messages as there are free slots and starts delivering them; returns how many. */
   private async claimAndStart(): Promise<number> {
-    const room = this.batch - this.deliveries.size;
+    const room = this.batch - this.deliveries.size - this.reserved;
     if (room <= 0) {
       this.starved = true;
       return 0;
     }
+    this.dueSinceClaim = false;
+    this.unplacedSeen = unplacedDue();
     const claimed = await this.claim(room).catch((err) => {
       this.log.error({ err }, 'outbox claim failed');
+      this.dueSinceClaim = true;
       return [] as Claimed[];
     });
     this.starved = claimed.length === room;
-    for (const m of claimed) {
-      const delivery: Promise<void> = this.deliver(m)
-        .then(() => undefined)
-        .catch((err) =>
-          this.log.error(
-            { err, messageId: m.id },
-            'outbox delivery could not be recorded; its lease will expire and it is retried',
-          ),
-        )
-        .finally(() => {
-          this.deliveries.delete(delivery);
-          if (this.starved) this.kick();
-        });
-      this.deliveries.add(delivery);
-    }
+    for (const m of claimed) this.start1(m);
     return claimed.length;
+  }
+
+  /** Starts delivering one message this worker holds the lease of (claimed, or handed over by enqueue). */
+  private start1(m: Claimed): Promise<boolean> {
+    let delivered = false;
+    const delivery: Promise<void> = this.deliver(m)
+      .then((ok) => void (delivered = ok))
+      .catch((err) =>
+        this.log.error(
+          { err, messageId: m.id },
+          'outbox delivery could not be recorded; its lease will expire and it is retried',
+        ),
+      )
+      .finally(() => {
+        this.deliveries.delete(delivery);
+        this.inFlight.delete(m.id);
+        if (this.starved) this.claimSoon();
+      });
+    this.deliveries.add(delivery);
+    const outcome = delivery.then(() => delivered);
+    this.inFlight.set(m.id, outcome);
+    return outcome;
   }
 
   /**
