@@ -41,7 +41,7 @@ export async function pruneExpired(
       eb
         .selectFrom('outbox')
         .select('id')
-        .where('status', 'in', ['done', 'dead'])
+        .where('status', 'in', ['done', 'dead', 'dead_letter'])
         .where('next_attempt_at', '<', records)
         .limit(BATCH),
     );

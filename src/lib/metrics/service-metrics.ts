@@ -43,7 +43,7 @@ export const countNothing: Count = () => undefined;
 function eventCounters(registry: Registry) {
   const givenUp = new Counter({
     name: 'tvpay_outbox_given_up_total',
-    help: 'Outbox messages given up since start (refused by their receiver), by topic.',
+    help: 'Outbox messages given up since start (refused by their receiver, or dead letters), by topic.',
     labelNames: ['topic'],
     registers: [registry],
   });
@@ -196,6 +196,20 @@ export function serviceMetrics(app: FastifyInstance, shared: Kysely<CommonTables
           .selectFrom('outbox')
           .select(['topic', (eb) => eb.fn.countAll<number>().as('n')])
           .where('status', '=', 'dead')
+          .groupBy('topic')
+          .execute()
+      ).map((r) => ({ labels: { topic: r.topic }, value: Number(r.n) })),
+  });
+  gauge({
+    name: 'tvpay_outbox_dead_letters',
+    help: 'Outbox messages given up after TVPAY_OUTBOX_MAX_ATTEMPTS failed deliveries (never retried), by topic.',
+    labelNames: ['topic'],
+    read: async () =>
+      (
+        await shared
+          .selectFrom('outbox')
+          .select(['topic', (eb) => eb.fn.countAll<number>().as('n')])
+          .where('status', '=', 'dead_letter')
           .groupBy('topic')
           .execute()
       ).map((r) => ({ labels: { topic: r.topic }, value: Number(r.n) })),

@@ -33,7 +33,16 @@ export interface OutboxWorkerOptions {
   topics?: { only: readonly string[] } | { except: readonly string[] };
   /** Counts the messages given up (the service's metrics), once each is recorded dead. */
   count?: Count;
+  /**
+   * Failed deliveries after which a message is given up as a dead letter (`dead_letter`: never retried,
+   * counted in `tvpay_outbox_dead_letters` and shown in the consoles) instead of retried again. A
+   * handler with a schedule of its own (RetryLater, like webhooks') gives up on its own terms.
+   */
+  maxAttempts?: number;
 }
+
+/** TVPAY_OUTBOX_MAX_ATTEMPTS' default: about a day of retries at the 60 s ceiling of the backoff. */
+const OUTBOX_MAX_ATTEMPTS = 1440;
 
 /** Every delivered message ends with this: built and compiled once (preparedQuery). */
 const markHandled = preparedQuery((db: Kysely<CommonTables>, id: string, doneAt: string, attempts: number) =>
@@ -76,6 +85,7 @@ export class OutboxWorker implements OutboxTaker {
   private readonly dialect: 'sqlite' | 'postgres';
   private readonly topics: OutboxWorkerOptions['topics'];
   private readonly count: Count | undefined;
+  private readonly maxAttempts: number;
   /** The next claim reads every due message this worker may deliver, not only its own topics' ranges: set by the poll. */
   private sweepDue = true;
   /** The claim of its own topics' ranges (ownTopicsClaim), made when it starts with its handlers; none where it delivers every topic. */
@@ -94,6 +104,7 @@ export class OutboxWorker implements OutboxTaker {
     this.dialect = options.dialect ?? 'sqlite';
     this.topics = options.topics;
     this.count = options.count;
+    this.maxAttempts = options.maxAttempts ?? OUTBOX_MAX_ATTEMPTS;
   }
 
   /** What each topic's messages are handled by; set when the worker starts, once the services exist. */
@@ -369,22 +380,18 @@ export class OutboxWorker implements OutboxTaker {
       }
       // A handler's own PermanentFailure, or an error that says it is one (a peer's 4xx refusal).
       const permanent = err instanceof PermanentFailure || (err as { permanent?: unknown }).permanent === true;
+      // Failed as often as the cap allows: a dead letter, for an operator, not retried for ever.
+      const exhausted = !permanent && attempts >= this.maxAttempts;
       const backoff = Math.min(this.maxBackoffMs, 250 * 2 ** Math.min(attempts, 20));
       const jitter = Math.floor(Math.random() * (backoff / 4));
-      if (permanent)
-        this.log.error(
-          { topic: m.topic, messageId: m.id, attempts, err: (err as Error).message },
-          'outbox message given up: it was refused',
-        );
-      else
-        this.log.warn(
-          { topic: m.topic, messageId: m.id, attempts, err: (err as Error).message },
-          'outbox delivery failed; will retry',
-        );
+      const said = { topic: m.topic, messageId: m.id, attempts, err: (err as Error).message };
+      if (permanent) this.log.error(said, 'outbox message given up: it was refused');
+      else if (exhausted) this.log.error(said, 'outbox message given up as a dead letter: it failed too often');
+      else this.log.warn(said, 'outbox delivery failed; will retry');
       await this.db
         .updateTable('outbox')
         .set({
-          status: permanent ? 'dead' : 'pending',
+          status: permanent ? 'dead' : exhausted ? 'dead_letter' : 'pending',
           attempts,
           last_error: String((err as Error).message).slice(0, 500),
           locked_until: null,
@@ -392,7 +399,7 @@ export class OutboxWorker implements OutboxTaker {
         })
         .where('id', '=', m.id)
         .execute();
-      if (permanent) this.count?.({ event: 'outbox_given_up', topic: m.topic });
+      if (permanent || exhausted) this.count?.({ event: 'outbox_given_up', topic: m.topic });
       return false;
     }
   }

@@ -49,9 +49,11 @@ export async function serviceCore<DB>(deps: {
   const apart = lanes.flatMap((l) => l.topics);
   // The metrics are made with the app, below; a message is given up only once the workers run.
   const count: Count = (e) => metrics.count(e);
+  const maxAttempts = config.outboxMaxAttempts;
   const worker = new OutboxWorker(shared, clock, log, {
     dialect: store.dialect,
     count,
+    maxAttempts,
     ...(apart.length ? { topics: { except: apart } } : {}),
   });
   const laneWorkers = lanes.map(
@@ -61,6 +63,7 @@ export async function serviceCore<DB>(deps: {
         batch: l.batch,
         topics: { only: l.topics },
         count,
+        maxAttempts,
       }),
   );
   const limiter = new RateLimiter(shared, clock);
