@@ -41,19 +41,21 @@ export async function moveOrder(
     .where('status', 'in', from);
   if (guard.attempt !== undefined) q = q.where('attempt', '=', guard.attempt);
   if (guard.noFailure) q = q.where('failure_code', 'is', null);
-  const row = await q.returningAll().executeTakeFirst();
-  if (!row) return undefined;
   const failureCode = (set as { failure_code?: string | null }).failure_code;
-  await orderTimeline.add(trx, orderId, now, 'status', to, failureCode ? { failureCode } : undefined);
-  return row;
+  return orderTimeline.changed(trx, q.returningAll(), {
+    at: now,
+    kind: 'status',
+    summary: to,
+    ...(failureCode ? { detail: { failureCode } } : {}),
+  });
 }
 
 export async function insertOrder(trx: BackendDb, row: OrderRow): Promise<void> {
-  await trx.insertInto('orders').values(row).execute();
-  await orderTimeline.add(trx, row.id, new Date(row.created_at), 'status', 'created', {
-    productId: row.product_id,
-    amountMinor: Number(row.amount_minor),
-    currency: row.currency,
+  await orderTimeline.changed(trx, trx.insertInto('orders').values(row).returningAll(), {
+    at: new Date(row.created_at),
+    kind: 'status',
+    summary: 'created',
+    detail: { productId: row.product_id, amountMinor: Number(row.amount_minor), currency: row.currency },
   });
 }
 
@@ -79,7 +81,7 @@ export async function takePayer(
   phone: string,
   now: Date,
 ): Promise<OrderRow | undefined> {
-  const row = await trx
+  const change = trx
     .updateTable('orders')
     .set((eb) => ({
       status: 'awaiting_payment' as OrderStatus,
@@ -92,10 +94,13 @@ export async function takePayer(
     .where('id', '=', orderId)
     .where('status', 'in', [...PREDECESSORS.awaiting_payment])
     .where('expires_at', '>', now.toISOString())
-    .returningAll()
-    .executeTakeFirst();
-  if (row) await orderTimeline.add(trx, orderId, now, 'status', 'awaiting_payment', { attempt: row.attempt });
-  return row;
+    .returningAll();
+  return orderTimeline.changed(trx, change, {
+    at: now,
+    kind: 'status',
+    summary: 'awaiting_payment',
+    withAttempt: true,
+  });
 }
 
 /**
@@ -139,25 +144,20 @@ export async function setChannel(
   now: Date,
   triesLeft: number | null = null,
 ): Promise<OrderRow | undefined> {
-  const row = await trx
+  const change = trx
     .updateTable('orders')
     .set({ channel, tries_left: channel === 'sms_confirm' ? triesLeft : null, updated_at: now.toISOString() })
     .where('id', '=', orderId)
     .where('attempt', '=', attempt)
     .where('status', '=', 'awaiting_payment')
     .where('channel', 'is', null)
-    .returningAll()
-    .executeTakeFirst();
-  if (!row) return undefined;
-  await orderTimeline.add(
-    trx,
-    orderId,
-    now,
-    'message',
-    channel === 'sms_confirm' ? 'bound: pre-pay sent to the payment server' : 'not bound: checkout link sent',
-    { attempt, channel },
-  );
-  return row;
+    .returningAll();
+  return orderTimeline.changed(trx, change, {
+    at: now,
+    kind: 'message',
+    summary: channel === 'sms_confirm' ? 'bound: pre-pay sent to the payment server' : 'not bound: checkout link sent',
+    detail: { attempt, channel },
+  });
 }
 
 /** Orders still open past their time. */
