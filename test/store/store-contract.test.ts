@@ -353,6 +353,11 @@ for (const dialect of DIALECTS) {
       const [e] = await listEntitlements(k.db, 'sub_1');
       assert.equal(e!.orderId, 'ord_2');
       assert.equal(Date.parse(e!.validUntil) - Date.parse(e!.validFrom), 60 * DAY);
+      assert.equal(
+        e!.validUntil,
+        new Date(k.clock.now().getTime() + 60 * DAY).toISOString(),
+        'written as toISOString()',
+      );
       await grantEntitlement(k.db, { ...order, orderId: 'ord_3' }, new Date(k.clock.now().getTime() + 100 * DAY));
       const [late] = await listEntitlements(k.db, 'sub_1');
       assert.equal(
