@@ -210,7 +210,7 @@ export async function buildBackend(deps: BackendDeps) {
       smsDailyBudget: smsBudgetRule(config.limits.smsDailyBudget),
       ordersPerDevice: { what: 'orders from this TV', limit: config.limits.ordersPerDevice, windowSeconds: window },
     },
-    runAttempt: (orderId, attempt, startMessage) => attempts.run({ orderId, attempt }, startMessage),
+    runAttempt: (order, startMessage) => attempts.runFrom(order, startMessage),
     onBudgetExhausted: () =>
       log.error(
         { budget: config.limits.smsDailyBudget },

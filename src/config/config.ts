@@ -48,6 +48,8 @@ export interface Config {
     streamsPerDevice: number;
     streamsPerOrder: number;
   };
+  /** Failed deliveries after which an outbox message is a dead letter, never retried (TVPAY_OUTBOX_MAX_ATTEMPTS). */
+  outboxMaxAttempts: number;
   /** How long finished records are kept before the sweeper prunes them. */
   retention: {
     /** Done outbox messages, the inbox, page sessions, the SMS log. */
@@ -214,6 +216,7 @@ export const EnvSchema = Type.Object({
   TVPAY_LIMIT_ORDERS_PER_DEVICE: int(30, 1, 1_000_000),
   TVPAY_LIMIT_STREAMS_PER_DEVICE: int(4, 1, 10_000),
   TVPAY_LIMIT_STREAMS_PER_ORDER: int(2, 1, 10_000),
+  TVPAY_OUTBOX_MAX_ATTEMPTS: int(1440, 1, 1_000_000),
   TVPAY_RETENTION_DAYS: int(30, 1, 3650),
   TVPAY_IDEMPOTENCY_RETENTION_HOURS: int(24, 1, 24 * 365),
   TVPAY_IDEMPOTENCY_RUNNING_SECONDS: int(60, 1, 3600),
@@ -371,6 +374,7 @@ export function loadConfig(env: Env): Readonly<Config> {
       streamsPerDevice: s.TVPAY_LIMIT_STREAMS_PER_DEVICE,
       streamsPerOrder: s.TVPAY_LIMIT_STREAMS_PER_ORDER,
     },
+    outboxMaxAttempts: s.TVPAY_OUTBOX_MAX_ATTEMPTS,
     retention: {
       recordsDays: s.TVPAY_RETENTION_DAYS,
       idempotencyHours: s.TVPAY_IDEMPOTENCY_RETENTION_HOURS,

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { Kysely } from 'kysely';
+import type { CommonTables } from '../../src/lib/db/common-tables.ts';
 import { createOrder, latestCode, orderStatus, smsCount } from '../support/flows.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
 
@@ -73,5 +75,46 @@ describe('metrics', () => {
       'the code SMS, in whatever state its delivery is',
     );
     assert.match(payserver, /service="payserver"/);
+  });
+
+  it('shows dead letters to operators: the metric by topic, and an alert on every page of both consoles', async () => {
+    const deadLetter = (id: string, topic: string) => ({
+      id,
+      topic,
+      payload: '{}',
+      status: 'dead_letter',
+      attempts: 1440,
+      next_attempt_at: sys.clock.now().toISOString(),
+      locked_until: null,
+      last_error: 'peer down',
+      created_at: sys.clock.now().toISOString(),
+      done_at: null,
+      correlation_id: null,
+    });
+    const backendDb = sys.backend.db as unknown as Kysely<CommonTables>;
+    const payDb = sys.payserver.db as unknown as Kysely<CommonTables>;
+    await backendDb.insertInto('outbox').values(deadLetter('obx-dead-1', 'payment.close')).execute();
+    await payDb.insertInto('outbox').values(deadLetter('obx-dead-2', 'payment.notify')).execute();
+    const backend = (await sys.backendAdmin('GET', '/metrics')).body;
+    assert.equal(sample(backend, 'tvpay_outbox_dead_letters', { topic: 'payment.close' }), 1);
+    const payserver = (await sys.payAdmin('GET', '/metrics')).body;
+    assert.equal(sample(payserver, 'tvpay_outbox_dead_letters', { topic: 'payment.notify' }), 1);
+    for (const [app, cookieName, path] of [
+      [sys.backend.app, 'tvpay_backend_console', '/console/overview'],
+      [sys.payserver.app, 'tvpay_payserver_console', '/console/accounts'],
+    ] as const) {
+      const origin = app === sys.backend.app ? sys.config.publicUrls.backend : sys.config.publicUrls.payserver;
+      const signedIn = await app.inject({
+        method: 'POST',
+        url: '/console/sign-in',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+        payload: new URLSearchParams({ token: sys.secrets.adminToken }).toString(),
+      });
+      const cookie = signedIn.cookies.find((c) => c.name === cookieName);
+      assert.ok(cookie, `signed into ${cookieName}: ${signedIn.statusCode}`);
+      const page = await app.inject({ method: 'GET', url: path, headers: { cookie: `${cookieName}=${cookie.value}` } });
+      assert.equal(page.statusCode, 200, path);
+      assert.match(page.body, /role="alert">死信：1 条发件箱消息/, `${path} says so`);
+    }
   });
 });

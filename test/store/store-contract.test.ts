@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import type { Kysely } from 'kysely';
 import { backendMigrations, type BackendTables } from '../../src/backend/schema.ts';
-import { findOrder, moveOrder } from '../../src/backend/orders/order-store.ts';
+import { findOrder, moveOrder, setChannel, takePayer } from '../../src/backend/orders/order-store.ts';
+import { orderTimeline } from '../../src/backend/orders/order-timeline.ts';
+import { correlation } from '../../src/lib/correlation.ts';
 import { grantEntitlement, listEntitlements } from '../../src/backend/entitlements/entitlements.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import type { CommonTables } from '../../src/lib/db/common-tables.ts';
@@ -189,6 +191,42 @@ for (const dialect of DIALECTS) {
       await k.dispose();
     });
 
+    it("takes all of a request's buckets at once: exactly each limit gets through, a refused request counts nowhere", async (t) => {
+      const k = await kit(t);
+      const limiter = new RateLimiter(k.common, k.clock);
+      const tight = { what: 'tries for this phone', limit: 4, windowSeconds: 60 };
+      const loose = { what: 'tries for this TV', limit: 1000, windowSeconds: 600 };
+      const day = { what: 'tries today', limit: 1000, windowSeconds: 86_400 };
+      // Each request names the same buckets in a different order: one statement takes them all either way.
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 12 }, (_, i) =>
+          limiter.hit(
+            i % 2
+              ? [
+                  { key: 'tv:1', rule: loose },
+                  { key: 'phone:+86', rule: tight },
+                  { key: 'day', rule: day },
+                ]
+              : [
+                  { key: 'day', rule: day },
+                  { key: 'phone:+86', rule: tight },
+                  { key: 'tv:1', rule: loose },
+                ],
+          ),
+        ),
+      );
+      assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 4);
+      const hits = Object.fromEntries(
+        (await k.common.selectFrom('rate_limits').selectAll().execute()).map((r) => [r.bucket, Number(r.hits)]),
+      );
+      assert.deepEqual(
+        hits,
+        { day: 4, 'phone:+86': 4, 'tv:1': 4 },
+        'the 8 refused requests were given back everywhere',
+      );
+      await k.dispose();
+    });
+
     it('moves an SMS delivery state only forward', async (t) => {
       const k = await kit(t);
       await smsLog.queued(k.common, {
@@ -252,7 +290,7 @@ for (const dialect of DIALECTS) {
 
     it('moves an order only forward and only once when moves race', async (t) => {
       const k = await kit(t);
-      assert.equal(await moveOrder(k.db, 'ord_1', 'awaiting_payment', k.clock.now()), true);
+      assert.ok(await moveOrder(k.db, 'ord_1', 'awaiting_payment', k.clock.now()), 'moved, and the order returned');
       const racers = await Promise.all(
         (['paid', 'cancelled', 'expired', 'paid', 'cancelled'] as const).map((to) =>
           k.db.transaction().execute((trx) => moveOrder(trx, 'ord_1', to, k.clock.now())),
@@ -261,7 +299,7 @@ for (const dialect of DIALECTS) {
       assert.equal(racers.filter(Boolean).length, 1);
       const status = (await findOrder(k.db, 'ord_1'))!.status;
       assert.ok(['paid', 'cancelled', 'expired'].includes(status), "['paid', 'cancelled', 'expired'].includes(status)");
-      assert.equal(await moveOrder(k.db, 'ord_1', 'created', k.clock.now()), false);
+      assert.equal(await moveOrder(k.db, 'ord_1', 'created', k.clock.now()), undefined);
       await k.dispose();
     });
 
@@ -272,8 +310,38 @@ for (const dialect of DIALECTS) {
         .set({ status: 'awaiting_payment', attempt: 2 })
         .where('id', '=', 'ord_1')
         .execute();
-      assert.equal(await moveOrder(k.db, 'ord_1', 'failed', k.clock.now(), {}, { attempt: 1 }), false);
-      assert.equal(await moveOrder(k.db, 'ord_1', 'failed', k.clock.now(), {}, { attempt: 2 }), true);
+      assert.equal(await moveOrder(k.db, 'ord_1', 'failed', k.clock.now(), {}, { attempt: 1 }), undefined);
+      assert.equal((await moveOrder(k.db, 'ord_1', 'failed', k.clock.now(), {}, { attempt: 2 }))?.status, 'failed');
+      await k.dispose();
+    });
+
+    it('writes the timeline entry of each change with the change (one statement on PostgreSQL), and none without it', async (t) => {
+      const k = await kit(t);
+      await k.db
+        .updateTable('orders')
+        .set({ expires_at: '2100-01-01T00:00:00.000Z' })
+        .where('id', '=', 'ord_1')
+        .execute();
+      const taken = await correlation.run('req-1', () => takePayer(k.db, 'ord_1', '+8613800138000', k.clock.now()));
+      assert.equal(taken?.attempt, 1);
+      assert.equal(taken?.payer_phone, '+8613800138000');
+      k.clock.advance(1000);
+      const channel = await setChannel(k.db, 'ord_1', 1, 'sms_confirm', k.clock.now(), 5);
+      assert.equal(channel?.tries_left, 5);
+      assert.equal(await setChannel(k.db, 'ord_1', 1, 'wap_link', k.clock.now()), undefined, 'once per attempt');
+      k.clock.advance(1000);
+      const failed = await moveOrder(k.db, 'ord_1', 'failed', k.clock.now(), { failure_code: 'X' }, { attempt: 1 });
+      assert.equal(failed?.failure_code, 'X');
+      assert.equal(await moveOrder(k.db, 'ord_1', 'paid', k.clock.now()), undefined);
+      const entries = await orderTimeline.of(k.db, 'ord_1');
+      assert.deepEqual(
+        entries.map((e) => [e.kind, e.summary, e.attempt, e.correlationId, e.channel, e.failureCode]),
+        [
+          ['status', 'awaiting_payment', 1, 'req-1', undefined, undefined],
+          ['message', 'bound: pre-pay sent to the payment server', 1, undefined, 'sms_confirm', undefined],
+          ['status', 'failed', undefined, undefined, undefined, 'X'],
+        ],
+      );
       await k.dispose();
     });
 
@@ -285,6 +353,11 @@ for (const dialect of DIALECTS) {
       const [e] = await listEntitlements(k.db, 'sub_1');
       assert.equal(e!.orderId, 'ord_2');
       assert.equal(Date.parse(e!.validUntil) - Date.parse(e!.validFrom), 60 * DAY);
+      assert.equal(
+        e!.validUntil,
+        new Date(k.clock.now().getTime() + 60 * DAY).toISOString(),
+        'written as toISOString()',
+      );
       await grantEntitlement(k.db, { ...order, orderId: 'ord_3' }, new Date(k.clock.now().getTime() + 100 * DAY));
       const [late] = await listEntitlements(k.db, 'sub_1');
       assert.equal(

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { sql } from 'kysely';
+import { onPostgres } from '../../lib/db/dialect-of.ts';
 import type { BackendDb } from '../schema.ts';
 import { EntitlementSchema, type Entitlement } from '../../contracts/tv-api.ts';
 
@@ -9,40 +11,43 @@ const DAY_MS = 24 * 3600 * 1000;
 /**
  * Turns on what was bought (the patent's S209). Runs inside the transaction
  * that moves the order from paid to fulfilled, so it happens exactly once. A
- * service still active is extended from its current end.
+ * service still active is extended from its current end. Returns the new end.
  */
 export async function grantEntitlement(
   trx: BackendDb,
   order: { accountId: string; service: string; productId: string; orderId: string; durationDays: number },
   now: Date,
 ): Promise<string> {
-  const current = await trx
-    .selectFrom('entitlements')
-    .selectAll()
-    .where('account_id', '=', order.accountId)
-    .where('service', '=', order.service)
-    .executeTakeFirst();
-  const active = current && current.valid_until > now.toISOString();
-  const from = active ? current.valid_from : now.toISOString();
-  const start = active ? Date.parse(current.valid_until) : now.getTime();
-  const until = new Date(start + order.durationDays * DAY_MS).toISOString();
-  await trx
+  const at = now.toISOString();
+  const until = new Date(now.getTime() + order.durationDays * DAY_MS).toISOString();
+  // One statement (issue 30): the row, or the extension of an active one from its end, computed by the
+  // upsert itself. The end is written as toISOString() writes it, on either dialect, in whole hours of UTC.
+  const hours = order.durationDays * 24;
+  const extended = onPostgres(trx)
+    ? sql<string>`to_char((${sql.ref('entitlements.valid_until')}::timestamptz + make_interval(hours => ${hours}::int)) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+    : sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', ${sql.ref('entitlements.valid_until')}, ${`+${hours} hours`})`;
+  const active = sql<boolean>`${sql.ref('entitlements.valid_until')} > ${at}`;
+  const row = await trx
     .insertInto('entitlements')
     .values({
       account_id: order.accountId,
       service: order.service,
       product_id: order.productId,
       order_id: order.orderId,
-      valid_from: from,
+      valid_from: at,
       valid_until: until,
     })
     .onConflict((oc) =>
-      oc
-        .columns(['account_id', 'service'])
-        .doUpdateSet({ product_id: order.productId, order_id: order.orderId, valid_from: from, valid_until: until }),
+      oc.columns(['account_id', 'service']).doUpdateSet({
+        product_id: order.productId,
+        order_id: order.orderId,
+        valid_from: sql<string>`case when ${active} then ${sql.ref('entitlements.valid_from')} else ${at} end`,
+        valid_until: sql<string>`case when ${active} then ${extended} else ${until} end`,
+      }),
     )
-    .execute();
-  return until;
+    .returning('valid_until')
+    .executeTakeFirstOrThrow();
+  return row.valid_until;
 }
 
 export async function listEntitlements(db: BackendDb, accountId: string): Promise<Entitlement[]> {

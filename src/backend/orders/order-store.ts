@@ -18,9 +18,11 @@ export async function findOrder(db: BackendDb, orderId: string): Promise<OrderRo
 
 /**
  * Moves an order to `to` only from one of its allowed predecessors (and only
- * if `attempt`, when given, is still the current one): the guard that keeps
- * the state machine forward-only whatever arrives late, twice or out of order.
- * Returns whether this call made the move.
+ * if `attempt`, when given, is still the current one; with `noFailure`, only
+ * if it has no failure code): the guard that keeps the state machine
+ * forward-only whatever arrives late, twice or out of order. Returns the
+ * order as this call left it, or undefined when it did not make the move: the
+ * caller has the row without reading it again (issue 30).
  */
 export async function moveOrder(
   trx: BackendDb,
@@ -28,28 +30,32 @@ export async function moveOrder(
   to: OrderStatus,
   now: Date,
   set: UpdateObject<BackendTables, 'orders'> = {},
-  guard: { attempt?: number; from?: readonly OrderStatus[] } = {},
-): Promise<boolean> {
+  guard: { attempt?: number; from?: readonly OrderStatus[]; noFailure?: boolean } = {},
+): Promise<OrderRow | undefined> {
   const from = [...(guard.from ?? PREDECESSORS[to])];
-  if (from.length === 0) return false;
+  if (from.length === 0) return undefined;
   let q = trx
     .updateTable('orders')
     .set({ ...set, status: to, updated_at: now.toISOString() })
     .where('id', '=', orderId)
     .where('status', 'in', from);
   if (guard.attempt !== undefined) q = q.where('attempt', '=', guard.attempt);
-  if (affected(await q.executeTakeFirst()) !== 1) return false;
+  if (guard.noFailure) q = q.where('failure_code', 'is', null);
   const failureCode = (set as { failure_code?: string | null }).failure_code;
-  await orderTimeline.add(trx, orderId, now, 'status', to, failureCode ? { failureCode } : undefined);
-  return true;
+  return orderTimeline.changed(trx, q.returningAll(), {
+    at: now,
+    kind: 'status',
+    summary: to,
+    ...(failureCode ? { detail: { failureCode } } : {}),
+  });
 }
 
 export async function insertOrder(trx: BackendDb, row: OrderRow): Promise<void> {
-  await trx.insertInto('orders').values(row).execute();
-  await orderTimeline.add(trx, row.id, new Date(row.created_at), 'status', 'created', {
-    productId: row.product_id,
-    amountMinor: Number(row.amount_minor),
-    currency: row.currency,
+  await orderTimeline.changed(trx, trx.insertInto('orders').values(row).returningAll(), {
+    at: new Date(row.created_at),
+    kind: 'status',
+    summary: 'created',
+    detail: { productId: row.product_id, amountMinor: Number(row.amount_minor), currency: row.currency },
   });
 }
 
@@ -67,15 +73,15 @@ export async function openOrdersOfDevice(trx: BackendDb, deviceId: string) {
  * Takes the payer of an order for a new attempt: → `awaiting_payment` from
  * its allowed predecessors, before it expires, with the attempt number raised
  * in the same conditional UPDATE (so concurrent submissions are ordered).
- * Returns the new attempt, or undefined when the order could not take it.
+ * Returns the order with its new attempt, or undefined when it could not take it.
  */
 export async function takePayer(
   trx: BackendDb,
   orderId: string,
   phone: string,
   now: Date,
-): Promise<number | undefined> {
-  const row = await trx
+): Promise<OrderRow | undefined> {
+  const change = trx
     .updateTable('orders')
     .set((eb) => ({
       status: 'awaiting_payment' as OrderStatus,
@@ -88,10 +94,13 @@ export async function takePayer(
     .where('id', '=', orderId)
     .where('status', 'in', [...PREDECESSORS.awaiting_payment])
     .where('expires_at', '>', now.toISOString())
-    .returning('attempt')
-    .executeTakeFirst();
-  if (row) await orderTimeline.add(trx, orderId, now, 'status', 'awaiting_payment', { attempt: row.attempt });
-  return row?.attempt;
+    .returningAll();
+  return orderTimeline.changed(trx, change, {
+    at: now,
+    kind: 'status',
+    summary: 'awaiting_payment',
+    withAttempt: true,
+  });
 }
 
 /**
@@ -126,7 +135,7 @@ export async function dropPayer(
   return row?.attempt;
 }
 
-/** Records the channel an attempt took, once (the inline run and the outbox may race). */
+/** Records the channel an attempt took, once (the inline run and the outbox may race); the order as it left it. */
 export async function setChannel(
   trx: BackendDb,
   orderId: string,
@@ -134,25 +143,21 @@ export async function setChannel(
   channel: 'sms_confirm' | 'wap_link',
   now: Date,
   triesLeft: number | null = null,
-): Promise<boolean> {
-  const res = await trx
+): Promise<OrderRow | undefined> {
+  const change = trx
     .updateTable('orders')
     .set({ channel, tries_left: channel === 'sms_confirm' ? triesLeft : null, updated_at: now.toISOString() })
     .where('id', '=', orderId)
     .where('attempt', '=', attempt)
     .where('status', '=', 'awaiting_payment')
     .where('channel', 'is', null)
-    .executeTakeFirst();
-  if (affected(res) !== 1) return false;
-  await orderTimeline.add(
-    trx,
-    orderId,
-    now,
-    'message',
-    channel === 'sms_confirm' ? 'bound: pre-pay sent to the payment server' : 'not bound: checkout link sent',
-    { attempt, channel },
-  );
-  return true;
+    .returningAll();
+  return orderTimeline.changed(trx, change, {
+    at: now,
+    kind: 'message',
+    summary: channel === 'sms_confirm' ? 'bound: pre-pay sent to the payment server' : 'not bound: checkout link sent',
+    detail: { attempt, channel },
+  });
 }
 
 /** Orders still open past their time. */

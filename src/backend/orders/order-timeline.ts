@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { correlation } from '../../lib/correlation.ts';
 import { preparedQuery } from '../../lib/db/prepared-query.ts';
-import type { BackendDb } from '../schema.ts';
+import { sql, type Compilable, type ExpressionBuilder, type Kysely } from 'kysely';
+import { onPostgres } from '../../lib/db/dialect-of.ts';
+import type { BackendDb, BackendTables } from '../schema.ts';
+
+type OrderRow = BackendTables['orders'];
+/** A change of one order that returns it (an INSERT or UPDATE … RETURNING *), not yet run. */
+export type OrderChange = Compilable<OrderRow> & { executeTakeFirst(): Promise<OrderRow | undefined> };
 
 /** Kinds of entry in an order's timeline (the contract's `kind`). */
 export type TimelineKind = 'status' | 'sms' | 'message' | 'webhook' | 'refund' | 'fulfilment' | 'payment' | 'rail';
@@ -26,6 +32,23 @@ const insertEntry = preparedQuery(
   ) => db.insertInto('order_timeline').values({ id, order_id: orderId, at, kind, summary, detail }),
 );
 
+/** An entry to write with a change of its order (orderTimeline.changed). */
+export interface EntryOf {
+  at: Date;
+  kind: TimelineKind;
+  summary: string;
+  detail?: Record<string, unknown>;
+  /** The order's attempt as the change left it goes into the detail too (`attempt`). */
+  withAttempt?: boolean;
+}
+
+/** The detail as stored: the caller's, with the correlation id in force (the TV's request, a peer's message, a renewal's run). */
+function detailOf(detail: Record<string, unknown> | undefined): string | null {
+  const correlationId = correlation.current();
+  const more = correlationId ? { ...detail, correlationId } : detail;
+  return more ? JSON.stringify(more) : null;
+}
+
 /**
  * What happened to an order, written in the transaction of each change: its
  * status changes, the service messages it took, its refunds. Enough, with the
@@ -41,9 +64,55 @@ export const orderTimeline = {
     summary: string,
     detail?: Record<string, unknown>,
   ): Promise<void> {
-    const correlationId = correlation.current();
-    const more = correlationId ? { ...detail, correlationId } : detail;
-    await insertEntry(trx, randomUUID(), orderId, at.toISOString(), kind, summary, more ? JSON.stringify(more) : null);
+    await insertEntry(trx, randomUUID(), orderId, at.toISOString(), kind, summary, detailOf(detail));
+  },
+
+  /**
+   * Runs `change` (an INSERT or a conditional UPDATE of one order, RETURNING
+   * the order) and writes `entry` for the order it returned, if it returned
+   * one: the order as the change left it, or undefined. On PostgreSQL both go
+   * in ONE statement (a data-modifying WITH: one round trip, not two, and the
+   * entry exactly when the change was made); on SQLite, where a statement is
+   * no round trip, as two.
+   */
+  async changed(trx: BackendDb, change: OrderChange, entry: EntryOf): Promise<OrderRow | undefined> {
+    const id = randomUUID();
+    const at = entry.at.toISOString();
+    const detail = detailOf(entry.detail);
+    if (!onPostgres(trx)) {
+      const row = await change.executeTakeFirst();
+      if (row) {
+        const withAttempt = entry.withAttempt ? { ...entry.detail, attempt: row.attempt } : entry.detail;
+        await insertEntry(trx, id, row.id, at, entry.kind, entry.summary, detailOf(withAttempt));
+      }
+      return row;
+    }
+    // The detail is JSON text either way: on PostgreSQL the attempt is added to it by the statement itself.
+    const detailSql = entry.withAttempt
+      ? sql<string>`(coalesce(${detail}::jsonb, '{}'::jsonb) || jsonb_build_object('attempt', "m"."attempt"))::text`
+      : sql<string>`${detail}`;
+    return (trx as Kysely<any>)
+      .with('m', () => change as never)
+      .with('t', (db) =>
+        db
+          .insertInto('order_timeline')
+          .columns(['id', 'order_id', 'at', 'kind', 'summary', 'detail'])
+          .expression((eb: ExpressionBuilder<any, 'm'>) =>
+            eb
+              .selectFrom('m')
+              .select([
+                sql<string>`${id}`.as('id'),
+                'm.id',
+                sql<string>`${at}`.as('at'),
+                sql<string>`${entry.kind}`.as('kind'),
+                sql<string>`${entry.summary}`.as('summary'),
+                detailSql.as('detail'),
+              ]),
+          ),
+      )
+      .selectFrom('m')
+      .selectAll()
+      .executeTakeFirst() as Promise<OrderRow | undefined>;
   },
 
   async of(db: BackendDb, orderId: string): Promise<TimelineEntry[]> {

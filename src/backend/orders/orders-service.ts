@@ -72,10 +72,12 @@ export interface OrdersDeps {
   kick: () => void;
   /**
    * Runs the attempt right away, so the 202 already shows the channel (the
-   * outbox runs it later if this fails). Resolves true when it marked the
-   * outbox message `startMessage` done itself, in its own last transaction.
+   * outbox runs it later if this fails), from the order as the submission
+   * committed it. Resolves whether it marked the outbox message
+   * `startMessage` done itself, in its own last transaction, and the order as
+   * that transaction left it when it took the outcome.
    */
-  runAttempt: (orderId: string, attempt: number, startMessage: string) => Promise<boolean>;
+  runAttempt: (order: OrderRow, startMessage: string) => Promise<{ marked: boolean; order?: OrderRow }>;
   /** Called when the day's SMS budget refuses a send, so operators hear of it. */
   onBudgetExhausted: () => void;
 }
@@ -235,38 +237,40 @@ export class OrdersService {
         // Last, so that only submissions the other limits let through spend the day's SMS budget.
         { key: SMS_BUDGET_BUCKET, rule: this.options.smsDailyBudget },
       ]);
-      if (over) return { over, attempt: null };
-      const attempt = await takePayer(trx, orderId, phone, now);
-      if (attempt === undefined) return { attempt: null };
+      if (over) return { over, taken: undefined };
+      const taken = await takePayer(trx, orderId, phone, now);
+      if (taken === undefined) return { taken };
       // Due only after the inline run below has had its chance (3 s): the outbox is the fallback, not a racer.
       await enqueue(trx, {
         id: startMessage,
         topic: START_TOPIC,
-        payload: { orderId, attempt },
+        payload: { orderId, attempt: taken.attempt },
         now,
         delayMs: INLINE_ATTEMPT_MS + 2000,
       });
-      return { attempt };
+      return { taken };
     });
     if (outcome.over) {
       if (outcome.over.rule === this.options.smsDailyBudget) this.onBudgetExhausted();
       throw this.limiter.refusal(outcome.over);
     }
-    const attempt = outcome.attempt;
-    if (attempt === null) this.assertOpen(await this.get(orderId), true);
+    const taken = outcome.taken;
+    if (taken === undefined) {
+      this.assertOpen(await this.get(orderId), true);
+      throw new Error('unreachable: assertOpen after a race always refuses');
+    }
     crashPoint('backend.after-payer');
     this.events.publish(orderId);
+    // The order as the submission committed it goes to the run (no read), and the run's own result is the answer.
     const ranInline = await Promise.race([
-      this.runAttempt(orderId, attempt!, startMessage).then(
-        (marked) => (marked ? 'marked' : 'ran'),
-        () => 'failed',
-      ),
+      this.runAttempt(taken, startMessage).catch(() => 'failed' as const),
       new Promise<'late'>((r) => setTimeout(() => r('late'), INLINE_ATTEMPT_MS).unref()),
     ]);
     // Done here, so the outbox need not run the attempt a second time; otherwise it retries it.
-    if (ranInline === 'ran') await markDone(this.db, startMessage, this.clock.now());
+    if (typeof ranInline === 'object' && !ranInline.marked) await markDone(this.db, startMessage, this.clock.now());
     this.kick();
-    return { order: await this.get(orderId), attempt: attempt! };
+    const after = typeof ranInline === 'object' ? ranInline.order : undefined;
+    return { order: after ?? (await this.get(orderId)), attempt: taken.attempt };
   }
 
   /**

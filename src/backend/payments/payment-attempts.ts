@@ -7,7 +7,7 @@ import type { SmsGateway } from '../../sms/gateway.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import { linkSms, type Locale } from '../../sms/templates.ts';
 import type { OrderEvents } from '../orders/order-events.ts';
-import { findOrder, setChannel } from '../orders/order-store.ts';
+import { findOrder, setChannel, type OrderRow } from '../orders/order-store.ts';
 import type { OrderEnding } from '../orders/order-ending.ts';
 import type { BackendDb } from '../schema.ts';
 import type { LinkTokens } from './link-tokens.ts';
@@ -55,8 +55,20 @@ export class PaymentAttempts {
    */
   async run({ orderId, attempt }: { orderId: string; attempt: number }, inlineOf?: string): Promise<boolean> {
     const order = await findOrder(this.deps.db, orderId);
-    if (!order || order.attempt !== attempt || order.status !== 'awaiting_payment' || !order.payer_phone) return false;
-    if (order.channel) return false;
+    if (!order || order.attempt !== attempt) return false;
+    return (await this.runFrom(order, inlineOf)).marked;
+  }
+
+  /**
+   * run(), from the order as its caller has it (the payer submission's own
+   * row, as it committed it: no read). Resolves whether it marked `inlineOf`
+   * done, and the order as its last transaction left it when it took the
+   * outcome.
+   */
+  async runFrom(order: OrderRow, inlineOf?: string): Promise<{ marked: boolean; order?: OrderRow }> {
+    const { id: orderId, attempt } = order;
+    const none = { marked: false };
+    if (order.status !== 'awaiting_payment' || !order.payer_phone || order.channel) return none;
     const bound = await this.deps.provider.isBound(order.payer_phone);
     const mode = bound ? 'sms_confirm' : 'wap_link';
     const outcome = await this.deps.provider.startPayment({
@@ -82,11 +94,11 @@ export class PaymentAttempts {
         { failure_code: outcome.failureCode ?? 'PAYMENT_FAILED', channel: mode },
         { attempt },
       );
-      return false;
+      return none;
     }
     if (outcome.state !== 'pending_confirmation' && outcome.state !== 'awaiting_checkout') {
       this.deps.log.info({ orderId, attempt, state: outcome.state }, 'payment attempt no longer current');
-      return false;
+      return none;
     }
     const changed = await inTransaction(this.deps.db, async (trx) => {
       // Only the first run of this attempt takes the outcome (the inline run and the outbox may race).
@@ -112,7 +124,7 @@ export class PaymentAttempts {
       return ok;
     });
     if (changed) this.deps.events.publish(orderId);
-    return inlineOf !== undefined;
+    return { marked: inlineOf !== undefined, order: changed };
   }
 
   /** The patent's first SMS: product, amount and the link to the phone checkout page. */

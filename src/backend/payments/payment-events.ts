@@ -220,9 +220,17 @@ export class PaymentEvents {
   async fulfil({ orderId }: { orderId: string }): Promise<void> {
     const now = this.clock.now();
     const done = await inTransaction(this.db, async (trx) => {
-      const order = await findOrder(trx, orderId);
-      if (!order || order.status !== 'paid' || order.failure_code) return false;
-      if (!(await moveOrder(trx, orderId, 'fulfilled', now, { fulfilled_at: now.toISOString() }))) return false;
+      // Only a paid order with no failure code (one whose provisioning was given up is being refunded):
+      // the move's own guard, and the order it returns is the one provisioned (no read before it).
+      const order = await moveOrder(
+        trx,
+        orderId,
+        'fulfilled',
+        now,
+        { fulfilled_at: now.toISOString() },
+        { noFailure: true },
+      );
+      if (!order) return false;
       const until = await grantEntitlement(
         trx,
         {

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Clock } from '../clock.ts';
 import type { Kysely } from 'kysely';
+import type { CommonTables } from '../db/common-tables.ts';
 import { esc, html, page, type Html } from '../html.ts';
 import { secretEquals, type RandomSource } from '../ids.ts';
 import { problem, sendProblem } from '../http/problem.ts';
@@ -132,7 +133,8 @@ export function mountConsole(app: FastifyInstance, o: ConsoleOptions): void {
       const ctx = context(request, reply);
       const result = await handler(ctx);
       if ('redirect' in result) return reply.redirect(result.redirect, 303);
-      const document = layout.page(ctx.lang, result.title[ctx.lang], result.body, true);
+      const alert = await deadLettersAlert(o.db, ctx);
+      const document = layout.page(ctx.lang, result.title[ctx.lang], html`${alert}${result.body}`, true);
       return send(reply, 200, withFormToken(document, formToken(session)));
     };
   app.get('/console/', { schema: { hide: true } }, async (request, reply) =>
@@ -162,6 +164,25 @@ export function mountConsole(app: FastifyInstance, o: ConsoleOptions): void {
         .send(f.body);
     });
   }
+}
+
+/**
+ * Every page of a console says when its service's outbox holds dead letters (messages given up after
+ * TVPAY_OUTBOX_MAX_ATTEMPTS failed deliveries, never retried): a side effect that did not happen is an
+ * operator's to look into, and the metric `tvpay_outbox_dead_letters` says which topics.
+ */
+async function deadLettersAlert(db: Kysely<any>, ctx: ConsoleContext): Promise<Html | ''> {
+  const row = await (db as Kysely<CommonTables>)
+    .selectFrom('outbox')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('status', '=', 'dead_letter')
+    .executeTakeFirst();
+  const n = Number(row?.n ?? 0);
+  if (n === 0) return '';
+  return html`<p class="error" role="alert">${ctx.say({
+    en: `Dead letters: ${n} outbox message(s) failed every delivery allowed and were given up; their side effects did not happen (tvpay_outbox_dead_letters says which topics).`,
+    'zh-CN': `死信：${n} 条发件箱消息多次投递均失败，已放弃，其后续操作未执行（见指标 tvpay_outbox_dead_letters）。`,
+  })}</p>`;
 }
 
 /**

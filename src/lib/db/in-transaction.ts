@@ -8,6 +8,25 @@ import { setTimeout as sleep } from 'node:timers/promises';
  */
 const RETRYABLE = new Set(['40P01', '40001', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT']);
 
+/** What inTransaction knows of a transaction it runs: the store it runs on, and who waits for its end. */
+interface Running {
+  db: object;
+  /** Told once the transaction has ended: whether it committed (durably), or rolled back. */
+  ended: Array<(committed: boolean) => void>;
+}
+const running = new WeakMap<object, Running>();
+
+/**
+ * The store a transaction of inTransaction runs on, and a way to hear whether it committed: so that
+ * what the transaction queued (an outbox message it leased for this process) can be handed on after
+ * the commit, and given up after a rollback, without a statement. Undefined for any other transaction
+ * or connection.
+ */
+export function transactionOf(trx: object): { db: object; onEnd(fn: (committed: boolean) => void): void } | undefined {
+  const r = running.get(trx);
+  return r && { db: r.db, onEnd: (fn) => void r.ended.push(fn) };
+}
+
 /**
  * Runs `fn` in one database transaction, and runs it again (a few times, with
  * a short random pause) when the database aborted it as a deadlock victim, a
@@ -17,12 +36,26 @@ const RETRYABLE = new Set(['40P01', '40001', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHO
  */
 export async function inTransaction<DB, T>(db: Kysely<DB>, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
+    let r: Running | undefined;
     try {
-      return await db.transaction().execute(fn);
+      const result = await db.transaction().execute((trx) => {
+        r = { db, ended: [] };
+        running.set(trx, r);
+        return fn(trx);
+      });
+      end(r, true);
+      return result;
     } catch (err) {
+      end(r, false);
       const code = (err as { code?: string }).code;
       if (!code || !RETRYABLE.has(code) || attempt >= 5) throw err;
       await sleep(Math.random() * 20 * attempt);
     }
   }
+}
+
+function end(r: Running | undefined, committed: boolean): void {
+  if (!r) return;
+  const ended = r.ended.splice(0);
+  for (const fn of ended) fn(committed);
 }

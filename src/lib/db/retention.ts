@@ -5,7 +5,7 @@ import type { CommonTables } from './common-tables.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Rows deleted per table per pass, so one pass never holds the writer long. */
-const BATCH = 1000;
+export const PRUNE_BATCH = 1000;
 
 /**
  * Deletes what only grows and is no longer needed once its retention is
@@ -28,7 +28,7 @@ export async function pruneExpired(
     const res = await any
       .deleteFrom(table)
       .where(dated, '<', cutoff)
-      .where(key, 'in', (eb: any) => eb.selectFrom(table).select(key).where(dated, '<', cutoff).limit(BATCH))
+      .where(key, 'in', (eb: any) => eb.selectFrom(table).select(key).where(dated, '<', cutoff).limit(PRUNE_BATCH))
       .executeTakeFirst();
     n += Number(res.numDeletedRows ?? 0n);
   };
@@ -41,16 +41,16 @@ export async function pruneExpired(
       eb
         .selectFrom('outbox')
         .select('id')
-        .where('status', 'in', ['done', 'dead'])
+        .where('status', 'in', ['done', 'dead', 'dead_letter'])
         .where('next_attempt_at', '<', records)
-        .limit(BATCH),
+        .limit(PRUNE_BATCH),
     );
   n += Number((await outbox.executeTakeFirst()).numDeletedRows ?? 0n);
   const sms = db
     .deleteFrom('sms_messages')
     .where('created_at', '<', records)
     .where('id', 'in', (eb) =>
-      eb.selectFrom('sms_messages').select('id').where('created_at', '<', records).limit(BATCH),
+      eb.selectFrom('sms_messages').select('id').where('created_at', '<', records).limit(PRUNE_BATCH),
     );
   n += Number((await sms.executeTakeFirst()).numDeletedRows ?? 0n);
   n += Number(

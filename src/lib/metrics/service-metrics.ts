@@ -43,7 +43,7 @@ export const countNothing: Count = () => undefined;
 function eventCounters(registry: Registry) {
   const givenUp = new Counter({
     name: 'tvpay_outbox_given_up_total',
-    help: 'Outbox messages given up since start (refused by their receiver), by topic.',
+    help: 'Outbox messages given up since start (refused by their receiver, or dead letters), by topic.',
     labelNames: ['topic'],
     registers: [registry],
   });
@@ -159,19 +159,21 @@ export function serviceMetrics(app: FastifyInstance, shared: Kysely<CommonTables
         for (const { labels, value } of await g.read()) this.set(labels, value);
       },
     });
+  /** The service's outbox messages in one status, by topic. */
+  const outboxByTopic = async (status: string) =>
+    (
+      await shared
+        .selectFrom('outbox')
+        .select(['topic', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('status', '=', status)
+        .groupBy('topic')
+        .execute()
+    ).map((r) => ({ labels: { topic: r.topic }, value: Number(r.n) }));
   gauge({
     name: 'tvpay_outbox_pending',
     help: 'Outbox messages waiting to be delivered, by topic.',
     labelNames: ['topic'],
-    read: async () =>
-      (
-        await shared
-          .selectFrom('outbox')
-          .select(['topic', (eb) => eb.fn.countAll<number>().as('n')])
-          .where('status', '=', 'pending')
-          .groupBy('topic')
-          .execute()
-      ).map((r) => ({ labels: { topic: r.topic }, value: Number(r.n) })),
+    read: () => outboxByTopic('pending'),
   });
   gauge({
     name: 'tvpay_outbox_oldest_pending_age_seconds',
@@ -191,15 +193,13 @@ export function serviceMetrics(app: FastifyInstance, shared: Kysely<CommonTables
     name: 'tvpay_outbox_dead',
     help: 'Outbox messages given up (refused by their receiver), by topic.',
     labelNames: ['topic'],
-    read: async () =>
-      (
-        await shared
-          .selectFrom('outbox')
-          .select(['topic', (eb) => eb.fn.countAll<number>().as('n')])
-          .where('status', '=', 'dead')
-          .groupBy('topic')
-          .execute()
-      ).map((r) => ({ labels: { topic: r.topic }, value: Number(r.n) })),
+    read: () => outboxByTopic('dead'),
+  });
+  gauge({
+    name: 'tvpay_outbox_dead_letters',
+    help: 'Outbox messages given up after TVPAY_OUTBOX_MAX_ATTEMPTS failed deliveries (never retried), by topic.',
+    labelNames: ['topic'],
+    read: () => outboxByTopic('dead_letter'),
   });
   gauge({
     name: 'tvpay_sms',

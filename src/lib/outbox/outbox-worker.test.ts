@@ -15,10 +15,11 @@ import { enqueue, handler as handlerOf, PermanentFailure, topic } from './outbox
 
 const T = topic<any>('t');
 import { PeerError } from '../http/service-auth.ts';
-import { OutboxWorker } from './outbox-worker.ts';
+import { OutboxWorker, type OutboxWorkerOptions } from './outbox-worker.ts';
+import { inTransaction } from '../db/in-transaction.ts';
 import { eventually } from '../../../test/support/eventually.ts';
 
-async function kit(handler: (p: any) => Promise<void>) {
+async function kit(handler: (p: any) => Promise<void>, options: OutboxWorkerOptions = {}) {
   const store = openDatabase<CommonTables>(':memory:');
   await migrate(store.db as Kysely<any>, {
     '0001': commonTablesMigration,
@@ -26,7 +27,7 @@ async function kit(handler: (p: any) => Promise<void>) {
     '0003': outboxTopicMigration,
   });
   const clock = new ManualClock();
-  const worker = new OutboxWorker(store.db, clock, createLogger('silent'));
+  const worker = new OutboxWorker(store.db, clock, createLogger('silent'), options);
   worker.start([handlerOf(T, handler)]);
   const row = (id: string) => store.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   return {
@@ -77,6 +78,52 @@ describe('outbox worker', () => {
     await k.worker.drain();
     assert.equal((await k.row('m1')).status, 'done');
     assert.equal(calls, 3);
+    await k.close();
+  });
+
+  it('gives a message that failed as often as the cap allows up as a dead letter, and never delivers it again', async () => {
+    let calls = 0;
+    const given: unknown[] = [];
+    const k = await kit(
+      async () => {
+        calls++;
+        throw new Error('peer down');
+      },
+      { maxAttempts: 3, count: (e) => void given.push(e) },
+    );
+    await enqueue(k.db, { id: 'm1', topic: T, payload: {}, now: k.clock.now() });
+    for (let i = 0; i < 6; i++) {
+      await k.worker.drain();
+      k.clock.advance(120_000);
+    }
+    const row = await k.row('m1');
+    assert.equal(calls, 3, 'delivered 3 times, then never again');
+    assert.equal(row.status, 'dead_letter');
+    assert.equal(row.attempts, 3);
+    assert.equal(row.last_error, 'peer down');
+    assert.deepEqual(given, [{ event: 'outbox_given_up', topic: 't' }], 'counted once, when it was given up');
+    await k.close();
+  });
+
+  it('delivers a message its committed transaction handed over, with no claim, and none of a rolled-back one', async () => {
+    const seen: unknown[] = [];
+    // A worker that never polls: only the hand-over can deliver here.
+    const k = await kit(async (p) => void seen.push(p), { pollMs: 3_600_000 });
+    await k.worker.drain();
+    await inTransaction(k.db, (trx) => enqueue(trx, { id: 'm1', topic: T, payload: { n: 1 }, now: k.clock.now() }));
+    await eventually(async () => assert.equal((await k.row('m1')).status, 'done'));
+    assert.deepEqual(seen, [{ n: 1 }]);
+    await assert.rejects(
+      inTransaction(k.db, async (trx) => {
+        await enqueue(trx, { id: 'm2', topic: T, payload: { n: 2 }, now: k.clock.now() });
+        throw new Error('the change failed');
+      }),
+      /the change failed/,
+    );
+    await k.worker.drain();
+    assert.deepEqual(seen, [{ n: 1 }], 'nothing of the rolled-back transaction was delivered');
+    const left = await k.db.selectFrom('outbox').select('id').where('id', '=', 'm2').execute();
+    assert.deepEqual(left, []);
     await k.close();
   });
 

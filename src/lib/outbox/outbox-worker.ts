@@ -5,7 +5,16 @@ import type { Clock } from '../clock.ts';
 import { preparedQuery } from '../db/prepared-query.ts';
 import type { CommonTables } from '../db/common-tables.ts';
 import type { Count } from '../metrics/service-metrics.ts';
-import { PermanentFailure, RetryLater, type OutboxHandler } from './outbox.ts';
+import {
+  PermanentFailure,
+  registerTaker,
+  RetryLater,
+  unplacedDue,
+  type OutboxHandler,
+  type OutboxMessage,
+  type OutboxTaker,
+  type Reservation,
+} from './outbox.ts';
 
 export interface OutboxWorkerOptions {
   pollMs?: number;
@@ -24,14 +33,23 @@ export interface OutboxWorkerOptions {
   topics?: { only: readonly string[] } | { except: readonly string[] };
   /** Counts the messages given up (the service's metrics), once each is recorded dead. */
   count?: Count;
+  /**
+   * Failed deliveries after which a message is given up as a dead letter (`dead_letter`: never retried,
+   * counted in `tvpay_outbox_dead_letters` and shown in the consoles) instead of retried again. A
+   * handler with a schedule of its own (RetryLater, like webhooks') gives up on its own terms.
+   */
+  maxAttempts?: number;
 }
+
+/** TVPAY_OUTBOX_MAX_ATTEMPTS' default: about a day of retries at the 60 s ceiling of the backoff. */
+const OUTBOX_MAX_ATTEMPTS = 1440;
 
 /** Every delivered message ends with this: built and compiled once (preparedQuery). */
 const markHandled = preparedQuery((db: Kysely<CommonTables>, id: string, doneAt: string, attempts: number) =>
   db.updateTable('outbox').set({ status: 'done', done_at: doneAt, locked_until: null, attempts }).where('id', '=', id),
 );
 
-type Claimed = { id: string; topic: string; payload: string; attempts: number; correlation_id: string | null };
+type Claimed = OutboxMessage;
 
 /**
  * Delivers outbox messages with retries and exponential backoff until their
@@ -44,7 +62,7 @@ type Claimed = { id: string; topic: string; payload: string; attempts: number; c
  * while others are being delivered is claimed at once, not after the slowest
  * of them (under load that wait was a large share of a checkout's latency).
  */
-export class OutboxWorker {
+export class OutboxWorker implements OutboxTaker {
   private timer: NodeJS.Timeout | undefined;
   private claiming: Promise<number> | undefined;
   private again = false;
@@ -52,6 +70,14 @@ export class OutboxWorker {
   private starved = false;
   private stopped = true;
   private readonly deliveries = new Set<Promise<void>>();
+  /** The deliveries under way by message id, and whether each succeeded (deliverNow waits for its own). */
+  private readonly inFlight = new Map<string, Promise<boolean>>();
+  /** Slots promised to messages of transactions still committing (reserve). */
+  private reserved = 0;
+  /** A message this worker delivers became due without being handed to it: the next kick claims. */
+  private dueSinceClaim = true;
+  /** unplacedDue() as this worker last claimed. */
+  private unplacedSeen = 0;
   private readonly pollMs: number;
   private readonly batch: number;
   private readonly leaseMs: number;
@@ -59,6 +85,7 @@ export class OutboxWorker {
   private readonly dialect: 'sqlite' | 'postgres';
   private readonly topics: OutboxWorkerOptions['topics'];
   private readonly count: Count | undefined;
+  private readonly maxAttempts: number;
   /** The next claim reads every due message this worker may deliver, not only its own topics' ranges: set by the poll. */
   private sweepDue = true;
   /** The claim of its own topics' ranges (ownTopicsClaim), made when it starts with its handlers; none where it delivers every topic. */
@@ -77,6 +104,7 @@ export class OutboxWorker {
     this.dialect = options.dialect ?? 'sqlite';
     this.topics = options.topics;
     this.count = options.count;
+    this.maxAttempts = options.maxAttempts ?? OUTBOX_MAX_ATTEMPTS;
   }
 
   /** What each topic's messages are handled by; set when the worker starts, once the services exist. */
@@ -89,16 +117,61 @@ export class OutboxWorker {
       this.ownClaim = this.ownTopicsClaim();
     }
     this.stopped = false;
+    registerTaker(this.db, this, true);
     this.timer = setInterval(() => {
       this.sweepDue = true;
-      this.kick();
+      this.claimSoon();
     }, this.pollMs);
     this.timer.unref();
-    this.kick();
+    this.claimSoon();
   }
 
-  /** Claims due messages now (called right after a commit that enqueued something). */
+  /**
+   * Claims due messages now (called right after a commit that enqueued something), if a message of its
+   * topics became due since its last claim that was not handed to it (enqueue): a kick after a commit
+   * whose messages this worker already has, or which were of other workers' topics, costs no statement.
+   * Messages due later, retries, and other instances' messages are found by the periodic sweep.
+   */
   kick(): void {
+    if (!this.dueSinceClaim && unplacedDue() === this.unplacedSeen) return;
+    this.claimSoon();
+  }
+
+  /** Whether this worker delivers messages of `topic`. */
+  private delivers(topic: string): boolean {
+    if (!this.handlers.has(topic)) return false;
+    if (this.topics === undefined) return true;
+    return 'only' in this.topics ? this.topics.only.includes(topic) : !this.topics.except.includes(topic);
+  }
+
+  /** OutboxTaker: a slot for a message of a committing transaction, leased to this worker (enqueue). */
+  reserve(topic: string, now: Date): Reservation | undefined {
+    if (this.stopped || !this.delivers(topic) || this.deliveries.size + this.reserved >= this.batch) return undefined;
+    this.reserved++;
+    let open = true;
+    const settle = () => {
+      if (!open) return false;
+      open = false;
+      this.reserved--;
+      return true;
+    };
+    return {
+      lockedUntil: new Date(now.getTime() + this.leaseMs),
+      deliver: (m) => {
+        // Stopped meanwhile: the lease expires and a worker claims it then.
+        if (settle() && !this.stopped) this.start1(m);
+      },
+      cancel: () => void settle(),
+    };
+  }
+
+  /** OutboxTaker: a message of `topic` became due and nobody here has it. */
+  due(topic: string): void {
+    if (this.delivers(topic)) this.dueSinceClaim = true;
+  }
+
+  /** Claims due messages now, whatever it was told. */
+  private claimSoon(): void {
     if (this.stopped) return;
     if (this.claiming) {
       this.again = true;
@@ -108,7 +181,7 @@ export class OutboxWorker {
       this.claiming = undefined;
       if (this.again) {
         this.again = false;
-        this.kick();
+        this.claimSoon();
       }
     });
   }
@@ -132,25 +205,17 @@ export class OutboxWorker {
    */
   async deliverNow(id: string): Promise<boolean> {
     if (this.stopped) return false;
+    // Handed to this worker by its transaction (enqueue), or claimed by it: under way already.
+    const running = this.inFlight.get(id);
+    if (running) return running;
     const [claimed] = await this.claim(1, id);
     if (!claimed) return false;
-    let delivered = false;
-    const delivery: Promise<void> = this.deliver(claimed)
-      .then((ok) => void (delivered = ok))
-      .catch((err) =>
-        this.log.error(
-          { err, messageId: id },
-          'outbox delivery could not be recorded; its lease will expire and it is retried',
-        ),
-      )
-      .finally(() => this.deliveries.delete(delivery));
-    this.deliveries.add(delivery);
-    await delivery;
-    return delivered;
+    return this.start1(claimed);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    registerTaker(this.db, this, false);
     if (this.timer) clearInterval(this.timer);
     await this.claiming;
     await Promise.all(this.deliveries);
@@ -158,32 +223,43 @@ export class OutboxWorker {
 
   /** Claims as many due messages as there are free slots and starts delivering them; returns how many. */
   private async claimAndStart(): Promise<number> {
-    const room = this.batch - this.deliveries.size;
+    const room = this.batch - this.deliveries.size - this.reserved;
     if (room <= 0) {
       this.starved = true;
       return 0;
     }
+    this.dueSinceClaim = false;
+    this.unplacedSeen = unplacedDue();
     const claimed = await this.claim(room).catch((err) => {
       this.log.error({ err }, 'outbox claim failed');
+      this.dueSinceClaim = true;
       return [] as Claimed[];
     });
     this.starved = claimed.length === room;
-    for (const m of claimed) {
-      const delivery: Promise<void> = this.deliver(m)
-        .then(() => undefined)
-        .catch((err) =>
-          this.log.error(
-            { err, messageId: m.id },
-            'outbox delivery could not be recorded; its lease will expire and it is retried',
-          ),
-        )
-        .finally(() => {
-          this.deliveries.delete(delivery);
-          if (this.starved) this.kick();
-        });
-      this.deliveries.add(delivery);
-    }
+    for (const m of claimed) this.start1(m);
     return claimed.length;
+  }
+
+  /** Starts delivering one message this worker holds the lease of (claimed, or handed over by enqueue). */
+  private start1(m: Claimed): Promise<boolean> {
+    let delivered = false;
+    const delivery: Promise<void> = this.deliver(m)
+      .then((ok) => void (delivered = ok))
+      .catch((err) =>
+        this.log.error(
+          { err, messageId: m.id },
+          'outbox delivery could not be recorded; its lease will expire and it is retried',
+        ),
+      )
+      .finally(() => {
+        this.deliveries.delete(delivery);
+        this.inFlight.delete(m.id);
+        if (this.starved) this.claimSoon();
+      });
+    this.deliveries.add(delivery);
+    const outcome = delivery.then(() => delivered);
+    this.inFlight.set(m.id, outcome);
+    return outcome;
   }
 
   /**
@@ -304,22 +380,18 @@ export class OutboxWorker {
       }
       // A handler's own PermanentFailure, or an error that says it is one (a peer's 4xx refusal).
       const permanent = err instanceof PermanentFailure || (err as { permanent?: unknown }).permanent === true;
+      // Failed as often as the cap allows: a dead letter, for an operator, not retried for ever.
+      const exhausted = !permanent && attempts >= this.maxAttempts;
       const backoff = Math.min(this.maxBackoffMs, 250 * 2 ** Math.min(attempts, 20));
       const jitter = Math.floor(Math.random() * (backoff / 4));
-      if (permanent)
-        this.log.error(
-          { topic: m.topic, messageId: m.id, attempts, err: (err as Error).message },
-          'outbox message given up: it was refused',
-        );
-      else
-        this.log.warn(
-          { topic: m.topic, messageId: m.id, attempts, err: (err as Error).message },
-          'outbox delivery failed; will retry',
-        );
+      const said = { topic: m.topic, messageId: m.id, attempts, err: (err as Error).message };
+      if (permanent) this.log.error(said, 'outbox message given up: it was refused');
+      else if (exhausted) this.log.error(said, 'outbox message given up as a dead letter: it failed too often');
+      else this.log.warn(said, 'outbox delivery failed; will retry');
       await this.db
         .updateTable('outbox')
         .set({
-          status: permanent ? 'dead' : 'pending',
+          status: permanent ? 'dead' : exhausted ? 'dead_letter' : 'pending',
           attempts,
           last_error: String((err as Error).message).slice(0, 500),
           locked_until: null,
@@ -327,7 +399,7 @@ export class OutboxWorker {
         })
         .where('id', '=', m.id)
         .execute();
-      if (permanent) this.count?.({ event: 'outbox_given_up', topic: m.topic });
+      if (permanent || exhausted) this.count?.({ event: 'outbox_given_up', topic: m.topic });
       return false;
     }
   }

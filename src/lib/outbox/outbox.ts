@@ -2,6 +2,7 @@ import { correlation } from '../correlation.ts';
 import type { Kysely } from 'kysely';
 import type { CommonTables } from '../db/common-tables.ts';
 import { preparedQuery } from '../db/prepared-query.ts';
+import { transactionOf } from '../db/in-transaction.ts';
 
 /** An outbox topic, typed by the payload its messages carry (the type exists only for the compiler). */
 export interface Topic<P> {
@@ -30,6 +31,7 @@ const insertMessage = preparedQuery(
     topic: string,
     payload: string,
     nextAttemptAt: string,
+    lockedUntil: string | null,
     createdAt: string,
     correlationId: string | null,
   ) =>
@@ -40,7 +42,7 @@ const insertMessage = preparedQuery(
       status: 'pending',
       attempts: 0,
       next_attempt_at: nextAttemptAt,
-      locked_until: null,
+      locked_until: lockedUntil,
       last_error: null,
       created_at: createdAt,
       done_at: null,
@@ -48,10 +50,62 @@ const insertMessage = preparedQuery(
     }),
 );
 
+/** A message as a worker delivers it (what its claim returns). */
+export interface OutboxMessage {
+  id: string;
+  topic: string;
+  payload: string;
+  attempts: number;
+  correlation_id: string | null;
+}
+
+/** A worker's promise to deliver one message of a committing transaction itself, once it has committed. */
+export interface Reservation {
+  /** The lease the message is written with: no other worker claims it meanwhile. */
+  lockedUntil: Date;
+  /** The transaction committed: deliver it now (no claim). */
+  deliver(m: OutboxMessage): void;
+  /** The transaction rolled back: the slot is free again. */
+  cancel(): void;
+}
+
+/** An outbox worker as enqueue sees it: it may take a message of a committing transaction, and be told one is due. */
+export interface OutboxTaker {
+  /** A slot for a message of `topic`, due now, if this worker delivers that topic and has one free. */
+  reserve(topic: string, now: Date): Reservation | undefined;
+  /** A message of `topic` that it did not take became due: its next kick must claim. */
+  due(topic: string): void;
+}
+
+/** Messages due now written where enqueue could not tell which store's workers should claim them. */
+let unplaced = 0;
+/** How many such messages there were so far: a worker that sees this grow claims at its next kick. */
+export const unplacedDue = () => unplaced;
+
+/** The running workers of each store (by its Kysely instance), for enqueue. */
+const takers = new WeakMap<object, Set<OutboxTaker>>();
+
+/** A worker starts (or stops) taking messages of the transactions on `db`. */
+export function registerTaker(db: object, taker: OutboxTaker, on: boolean): void {
+  let set = takers.get(db);
+  if (!set) takers.set(db, (set = new Set()));
+  if (on) set.add(taker);
+  else set.delete(taker);
+}
+
 /**
  * Writes a message to the outbox inside the caller's transaction, so the side
  * effect (an SMS, a notification, a provisioning) happens if and only if the
  * state change that asked for it commits.
+ *
+ * Claim and deliver in one step (issue 30): a message due at once, queued in
+ * a transaction of inTransaction, is written already leased by a worker of
+ * this process that has a free slot, and handed to it when the transaction
+ * has committed; it is delivered with no claim statement. A worker that dies
+ * before it has delivered it leaves the lease to expire, and any worker
+ * claims it then, as a claimed message. Otherwise (no free slot, no
+ * inTransaction, a message due later) it is written unleased and claimed as
+ * before: the workers of its topic claim at their next kick.
  */
 export async function enqueue<P>(
   trx: Kysely<any>,
@@ -64,15 +118,43 @@ export async function enqueue<P>(
     /** Else the one in force. */ correlationId?: string | null;
   },
 ): Promise<void> {
+  const payload = JSON.stringify(message.payload);
+  const correlationId = message.correlationId ?? correlation.current() ?? null;
+  const delayed = (message.delayMs ?? 0) > 0;
+  const tx = delayed ? undefined : transactionOf(trx);
+  const set = tx && takers.get(tx.db);
+  let reservation: Reservation | undefined;
+  for (const taker of set ?? []) if ((reservation = taker.reserve(message.topic.name, message.now))) break;
   await insertMessage(
     trx as unknown as Kysely<CommonTables>,
     message.id,
     message.topic.name,
-    JSON.stringify(message.payload),
+    payload,
     new Date(message.now.getTime() + (message.delayMs ?? 0)).toISOString(),
+    reservation ? reservation.lockedUntil.toISOString() : null,
     message.now.toISOString(),
-    message.correlationId ?? correlation.current() ?? null,
-  );
+    correlationId,
+  ).catch((err) => {
+    reservation?.cancel();
+    throw err;
+  });
+  if (reservation) {
+    const r = reservation;
+    const m = { id: message.id, topic: message.topic.name, payload, attempts: 0, correlation_id: correlationId };
+    tx!.onEnd((committed) => (committed ? r.deliver(m) : r.cancel()));
+  } else if (!delayed) {
+    // Due now and nobody here took it: the workers of its topic claim at their next kick. (One due later
+    // is found by their periodic sweep.)
+    const topicName = message.topic.name;
+    const announce = () => {
+      const here = takers.get(tx?.db ?? trx);
+      // A transaction this module cannot place (not inTransaction's): every worker claims at its next kick.
+      if (!here) unplaced++;
+      for (const taker of here ?? []) taker.due(topicName);
+    };
+    if (tx) tx.onEnd((committed) => committed && announce());
+    else announce();
+  }
 }
 
 // Run by every inline delivery: built and compiled once too.

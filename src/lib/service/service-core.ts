@@ -4,7 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { CommonTables } from '../db/common-tables.ts';
 import { migrate } from '../db/migrate.ts';
 import type { DatabaseHandle } from '../db/open-database.ts';
-import { pruneExpired } from '../db/retention.ts';
+import { PRUNE_BATCH, pruneExpired } from '../db/retention.ts';
 import { storageAnswers } from '../db/storage-answers.ts';
 import { createApp } from '../http/create-app.ts';
 import { idempotencyHooks } from '../http/idempotency.ts';
@@ -14,6 +14,9 @@ import { OutboxWorker } from '../outbox/outbox-worker.ts';
 import { RateLimiter } from '../rate-limiter.ts';
 import { Sweeper } from './sweeper.ts';
 import { serviceMetrics, type Count } from '../metrics/service-metrics.ts';
+
+/** How often (by the service's clock) the sweeper prunes what only grows: limits, nonces, finished records. */
+const PRUNE_EVERY_MS = 60_000;
 
 /**
  * What the back-end and the payment server both start from, built in this
@@ -49,9 +52,11 @@ export async function serviceCore<DB>(deps: {
   const apart = lanes.flatMap((l) => l.topics);
   // The metrics are made with the app, below; a message is given up only once the workers run.
   const count: Count = (e) => metrics.count(e);
+  const maxAttempts = config.outboxMaxAttempts;
   const worker = new OutboxWorker(shared, clock, log, {
     dialect: store.dialect,
     count,
+    maxAttempts,
     ...(apart.length ? { topics: { except: apart } } : {}),
   });
   const laneWorkers = lanes.map(
@@ -61,6 +66,7 @@ export async function serviceCore<DB>(deps: {
         batch: l.batch,
         topics: { only: l.topics },
         count,
+        maxAttempts,
       }),
   );
   const limiter = new RateLimiter(shared, clock);
@@ -74,14 +80,24 @@ export async function serviceCore<DB>(deps: {
   const metrics = serviceMetrics(app, shared, clock, deps.service);
   store.onCommit(metrics.observeCommit);
   const idem = idempotencyHooks(shared, clock, config.retention);
-  /** The service's housekeeping every second: its own pass, then the shared pruning (and its own retained tables). */
+  /**
+   * The service's housekeeping every second: its own pass, then the shared pruning (and its own retained
+   * tables). The pruning only once a minute of the service's clock (or again at once while a batch came
+   * back full): what it deletes is hours and days old, and its ten statements every second were a checkout's
+   * worth of statements at a few checkouts a second (issue 30).
+   */
+  let prunedAt = Number.NEGATIVE_INFINITY;
+  let pruneBacklog = false;
   const sweeper = (own: () => Promise<unknown>, retained: Array<{ table: string; key: string; dated: string }>) =>
     new Sweeper(
       async () => {
         await own();
+        const now = clock.now().getTime();
+        if (!pruneBacklog && now - prunedAt < PRUNE_EVERY_MS) return;
+        prunedAt = now;
         await limiter.prune();
         await pruneNonces(shared, clock);
-        await pruneExpired(shared, clock, config.retention, retained);
+        pruneBacklog = (await pruneExpired(shared, clock, config.retention, retained)) >= PRUNE_BATCH;
       },
       1000,
       log,
