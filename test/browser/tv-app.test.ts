@@ -207,12 +207,12 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await phone.click('form[action*="/verify"] button');
     await phone.waitForSelector('input[name="source"]');
     assert.equal(
-      await phone.locator('fieldset.consent input[name="quickPay"]').isChecked(),
+      await phone.locator('form[action*="/pay?"] fieldset.consent input[name="quickPay"]').isChecked(),
       false,
       'quick pay is a consent of its own, unticked',
     );
     assert.equal(
-      await phone.locator('fieldset.consent a[href^="/pay/agreement"]').count(),
+      await phone.locator('form[action*="/pay?"] fieldset.consent a[href^="/pay/agreement"]').count(),
       1,
       'with the agreement a tap away',
     );
