@@ -1,0 +1,32 @@
+import type { Agreements } from '../agreements/agreements.ts';
+import type { Offers, PayserverCore } from '../feature.ts';
+import { accountEntries } from '../ledger/account-entries.ts';
+import { auditLedger } from '../ledger/ledger-audit.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import { accountsRoutes } from './accounts-routes.ts';
+import { AccountsService } from './accounts-service.ts';
+
+/** Accounts with a wallet and a linked card, and the operators' routes to open, credit, read and audit them. */
+export function createAccounts(
+  core: Pick<PayserverCore, 'db' | 'random' | 'clock' | 'config'>,
+  deps: { ledger: Ledger; payers: Pick<Agreements, 'payerOf'> },
+) {
+  const { db } = core;
+  const service = new AccountsService({
+    ...deps,
+    db,
+    random: core.random,
+    clock: core.clock,
+    regions: core.config.phoneRegions,
+  });
+  return {
+    service,
+    admin: (scope) =>
+      accountsRoutes(
+        scope,
+        service,
+        () => auditLedger(db),
+        (accountId) => accountEntries(db, accountId),
+      ),
+  } satisfies Offers;
+}
