@@ -4,13 +4,14 @@ import type { Config } from '../config/config.ts';
 import type { Secrets } from '../config/secrets.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { CommonTables } from '../lib/db/common-tables.ts';
+import type { UnitOfWork } from '../lib/db/unit-of-work.ts';
 import type { SignedClient } from '../lib/http/service-auth.ts';
 import type { RandomSource } from '../lib/ids.ts';
 import type { Count, StoreGauge } from '../lib/metrics/service-metrics.ts';
 import type { OutboxHandler } from '../lib/outbox/outbox.ts';
 import type { RateLimiter } from '../lib/rate-limiter.ts';
 import type { SmsGateway } from '../sms/gateway.ts';
-import type { PayserverDb } from './schema.ts';
+import type { PayserverDb, PayserverTables } from './schema.ts';
 
 /**
  * What every payment-server feature is built from: the service core (store, limiter, metrics, outbox)
@@ -28,8 +29,8 @@ export interface PayserverCore {
   limiter: RateLimiter;
   /** Counts the events an alert must see (the service's metrics). */
   count: Count;
-  /** Wakes the outbox workers after a commit. */
-  kick: () => void;
+  /** The store's transactions, each of which wakes the outbox workers once it has committed if it wrote to it. */
+  work: UnitOfWork<PayserverTables>;
   /** Delivers an outbox message now; resolves whether it was delivered. */
   deliverNow: (messageId: string) => Promise<boolean>;
   /** Signed messages to the back-end (payment outcomes, a phone's cancel reply). */
@@ -60,3 +61,8 @@ export interface Feature {
 
 /** A feature factory's answer: what it offers to mount, and its services for the features built after it. */
 export type Offers = Feature & Readonly<Record<string, unknown>>;
+
+/** What most services are built from: the store, its units of work, the ids and the clock. */
+export function serviceBasics(core: Pick<PayserverCore, 'db' | 'work' | 'random' | 'clock'>) {
+  return { db: core.db, work: core.work, random: core.random, clock: core.clock };
+}

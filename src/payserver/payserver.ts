@@ -2,6 +2,7 @@ import type { Config } from '../config/config.ts';
 import type { Secrets } from '../config/secrets.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { DatabaseHandle } from '../lib/db/open-database.ts';
+import { unitOfWork } from '../lib/db/unit-of-work.ts';
 import { requireAdmin } from '../lib/auth.ts';
 import { httpTransport, type PeerTransport } from '../lib/http/peer-transport.ts';
 import { requireServiceSignature, SignedClient } from '../lib/http/service-auth.ts';
@@ -138,7 +139,7 @@ async function payserverCore(deps: PayserverDeps): Promise<{ core: PayserverCore
     gateway: deps.gateway,
     limiter: service.limiter,
     count: service.metrics.count,
-    kick: service.kick,
+    work: unitOfWork(service.db, service.kick),
     deliverNow: (messageId) => service.worker.deliverNow(messageId),
     backend: new SignedClient(deps.backend ?? httpTransport(config.internalUrls.backend), secrets.serviceSecret, clock),
   };

@@ -1,5 +1,5 @@
 import type { Agreements } from '../agreements/agreements.ts';
-import type { Offers, PayserverCore } from '../feature.ts';
+import { serviceBasics, type Offers, type PayserverCore } from '../feature.ts';
 import { accountEntries } from '../ledger/account-entries.ts';
 import { auditLedger } from '../ledger/ledger-audit.ts';
 import type { Ledger } from '../ledger/ledger.ts';
@@ -8,15 +8,13 @@ import { AccountsService } from './accounts-service.ts';
 
 /** Accounts with a wallet and a linked card, and the operators' routes to open, credit, read and audit them. */
 export function createAccounts(
-  core: Pick<PayserverCore, 'db' | 'random' | 'clock' | 'config'>,
+  core: Pick<PayserverCore, 'db' | 'work' | 'random' | 'clock' | 'config'>,
   deps: { ledger: Ledger; payers: Pick<Agreements, 'payerOf'> },
 ) {
   const { db } = core;
   const service = new AccountsService({
+    ...serviceBasics(core),
     ...deps,
-    db,
-    random: core.random,
-    clock: core.clock,
     regions: core.config.phoneRegions,
   });
   return {

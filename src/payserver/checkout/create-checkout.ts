@@ -1,6 +1,6 @@
 import type { SmsBudget } from '../../sms/sms-budget.ts';
 import { codeSendRules } from '../confirmations/code-send-limits.ts';
-import type { Offers, PayserverCore } from '../feature.ts';
+import { serviceBasics, type Offers, type PayserverCore } from '../feature.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { Settlement } from '../payments/settlement.ts';
 import { checkoutRoutes, type CheckoutRails } from './checkout-routes.ts';
@@ -8,18 +8,15 @@ import { CheckoutService } from './checkout-service.ts';
 
 /** The phone's checkout page at the order's payUrl: possession code, wallet or card, quick pay, the rails' forms. */
 export function createCheckout(
-  core: Pick<PayserverCore, 'db' | 'limiter' | 'random' | 'clock' | 'kick' | 'config' | 'secrets' | 'deliverNow'>,
+  core: Pick<PayserverCore, 'db' | 'limiter' | 'random' | 'clock' | 'work' | 'config' | 'secrets' | 'deliverNow'>,
   deps: { ledger: Ledger; settlement: Settlement; budget: SmsBudget; rails: CheckoutRails | undefined },
 ) {
   const { config } = core;
   const service = new CheckoutService({
-    db: core.db,
+    ...serviceBasics(core),
     ledger: deps.ledger,
     settlement: deps.settlement,
     limiter: core.limiter,
-    random: core.random,
-    clock: core.clock,
-    kick: core.kick,
     budget: deps.budget,
     options: {
       codeKey: core.secrets.codeKey,

@@ -3,7 +3,7 @@ import { smsGatewayRoutes } from '../../sms/gateway-routes.ts';
 import type { SmsBudget } from '../../sms/sms-budget.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import { POSSESSION_SMS_TOPIC } from '../checkout/checkout-service.ts';
-import type { Offers, PayserverCore } from '../feature.ts';
+import { serviceBasics, type Offers, type PayserverCore } from '../feature.ts';
 import { CODE_SMS_TOPIC } from '../payments/payments-service.ts';
 import { DECLINED_SMS_TOPIC, type Settlement } from '../payments/settlement.ts';
 import { CodeSmsSender } from './code-sms-sender.ts';
@@ -11,7 +11,7 @@ import { CANCEL_REPLY_TOPIC, ReplyService, type ReplyServiceDeps } from './reply
 
 type Core = Pick<
   PayserverCore,
-  'db' | 'shared' | 'gateway' | 'limiter' | 'random' | 'clock' | 'kick' | 'config' | 'secrets' | 'count' | 'backend'
+  'db' | 'shared' | 'gateway' | 'limiter' | 'random' | 'clock' | 'work' | 'config' | 'secrets' | 'count' | 'backend'
 >;
 
 /**
@@ -66,12 +66,9 @@ function replyService(core: Core, deps: Pick<ReplyServiceDeps, 'settlement' | 'b
     windowSeconds: config.limits.windowSeconds,
   });
   return new ReplyService({
+    ...serviceBasics(core),
     ...deps,
-    db: core.db,
     limiter: core.limiter,
-    clock: core.clock,
-    kick: core.kick,
-    random: core.random,
     options: {
       codeKey: core.secrets.codeKey,
       regions: config.phoneRegions,
@@ -88,12 +85,9 @@ function replyService(core: Core, deps: Pick<ReplyServiceDeps, 'settlement' | 'b
 function codeSender(core: Core, deps: { settlement: Settlement; budget: SmsBudget }) {
   const { config } = core;
   return new CodeSmsSender({
+    ...serviceBasics(core),
     ...deps,
-    db: core.db,
     gateway: core.gateway,
-    random: core.random,
-    clock: core.clock,
-    kick: core.kick,
     count: core.count,
     options: {
       codeKey: core.secrets.codeKey,

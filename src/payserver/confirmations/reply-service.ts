@@ -1,5 +1,5 @@
 import { crashPoint } from '../../lib/crash-points.ts';
-import { inTransaction } from '../../lib/db/in-transaction.ts';
+import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { RateLimiter, RateRule } from '../../lib/rate-limiter.ts';
 import { DomainError } from '../../lib/errors.ts';
@@ -7,12 +7,12 @@ import { normalizePhone } from '../../lib/phone.ts';
 import { isCancelReply, parseReplyCode } from '../../sms/reply-parser.ts';
 import type { SmsBudget } from '../../sms/sms-budget.ts';
 import { replyAnswerSms, type Locale, type ReplyAnswer } from '../../sms/templates.ts';
-import { queueText } from '../../sms/text-sms.ts';
 import { railOf, tellBackend } from '../payments/settlement.ts';
 import { checkoutStore } from '../checkout/checkout-store.ts';
 import type { Payment } from '../payments/payment-store.ts';
 import type { RailPayments } from '../rails/rail-payments.ts';
-import { enqueue, topic } from '../../lib/outbox/outbox.ts';
+import { topic } from '../../lib/outbox/outbox.ts';
+import { enqueue, queueText } from '../outbox.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 
 export interface ReplyOptions {
@@ -30,7 +30,7 @@ export interface ReplyOptions {
 /** A phone replied TD (取消, 退订…): the back-end, which holds the subscriptions, cancels and answers it. */
 export const CANCEL_REPLY_TOPIC = topic<{ phone: string }>('subscriptions.cancel-reply');
 import type { Settlement } from '../payments/settlement.ts';
-import type { PayserverDb } from '../schema.ts';
+import type { PayserverDb, PayserverTables } from '../schema.ts';
 import { codeHash } from './code-hash.ts';
 import { paymentStore } from '../payments/payment-store.ts';
 
@@ -60,7 +60,8 @@ export interface ReplyServiceDeps {
   limiter: RateLimiter;
   clock: Clock;
   options: ReplyOptions;
-  kick: () => void;
+  /** Its transactions, which wake the outbox workers once they have committed. */
+  work: UnitOfWork<PayserverTables>;
   random: RandomSource;
   budget: SmsBudget;
   /** Charges a confirmed payment under its rail agreement, in the reply's transaction (asked of the rail after it). */
@@ -97,7 +98,7 @@ export class ReplyService {
       await this.answer(phone, 'no_code');
       return 'no_code';
     }
-    const { outcome, triesLeft } = await inTransaction(this.deps.db, (trx) => this.check(trx, phone, code));
+    const { outcome, triesLeft } = await this.deps.work.run((trx) => this.check(trx, phone, code));
     if (outcome === 'captured') crashPoint('payserver.after-capture');
     if (
       outcome === 'wrong_code' ||
@@ -106,13 +107,12 @@ export class ReplyService {
       outcome === 'no_pending'
     )
       await this.answer(phone, outcome, triesLeft);
-    this.deps.kick();
     return outcome;
   }
 
   /** A cancel reply (TD): the back-end, which holds the subscriptions, is told after the commit. */
   private async cancelRequested(phone: string): Promise<ReplyOutcome> {
-    await inTransaction(this.deps.db, (trx) =>
+    await this.deps.work.run((trx) =>
       enqueue(trx, {
         id: this.deps.random.id('obx'),
         topic: CANCEL_REPLY_TOPIC,
@@ -120,7 +120,6 @@ export class ReplyService {
         now: this.deps.clock.now(),
       }),
     );
-    this.deps.kick();
     return 'cancel_requested';
   }
 
@@ -207,7 +206,7 @@ export class ReplyService {
    */
   private async answer(phone: string, kind: ReplyAnswer, triesLeft?: number): Promise<void> {
     const { locale, payee, smsFrom, answersPerPhone } = this.deps.options;
-    await inTransaction(this.deps.db, async (trx) => {
+    await this.deps.work.run(async (trx) => {
       if (!(await this.deps.limiter.take(trx, `reply-answers:${phone}`, answersPerPhone, 1))) return;
       if (!(await this.deps.budget.take(trx))) return;
       await queueText(trx, this.deps.random, {
@@ -218,6 +217,5 @@ export class ReplyService {
         now: this.deps.clock.now(),
       });
     });
-    this.deps.kick();
   }
 }

@@ -5,7 +5,7 @@ import { handler } from '../../lib/outbox/outbox.ts';
 import type { SmsBudget } from '../../sms/sms-budget.ts';
 import type { Agreements } from '../agreements/agreements.ts';
 import { codeSendRules } from '../confirmations/code-send-limits.ts';
-import type { Offers, PayserverCore } from '../feature.ts';
+import { serviceBasics, type Offers, type PayserverCore } from '../feature.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { PAYSERVER_COUNTED } from '../schema.ts';
 import { adminPaymentRoutes } from './payments-admin-routes.ts';
@@ -24,7 +24,7 @@ export function createSettlement(core: Pick<PayserverCore, 'random' | 'clock' | 
  * refuses (its order had ended) goes back to the payer by `refundLate`.
  */
 export function createPayments(
-  core: Pick<PayserverCore, 'db' | 'gateway' | 'limiter' | 'random' | 'clock' | 'kick' | 'config' | 'backend'>,
+  core: Pick<PayserverCore, 'db' | 'gateway' | 'limiter' | 'random' | 'clock' | 'work' | 'config' | 'backend'>,
   deps: {
     ledger: Ledger;
     settlement: Settlement;
@@ -37,15 +37,12 @@ export function createPayments(
   const { db, config } = core;
   const { ledger, settlement, budget, payers } = deps;
   const service = new PaymentsService({
+    ...serviceBasics(core),
     ledger,
     settlement,
     budget,
     payers,
-    db,
     limiter: core.limiter,
-    random: core.random,
-    clock: core.clock,
-    kick: core.kick,
     options: {
       regions: config.phoneRegions,
       railsOn: deps.railsOn,

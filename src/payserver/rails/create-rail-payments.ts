@@ -1,6 +1,6 @@
 import { handler } from '../../lib/outbox/outbox.ts';
 import type { CheckoutRails } from '../checkout/checkout-routes.ts';
-import type { Offers, PayserverCore } from '../feature.ts';
+import { serviceBasics, type Offers, type PayserverCore } from '../feature.ts';
 import type { Settlement } from '../payments/settlement.ts';
 import { RailPayments, type RailPaymentsDeps } from './rail-payments.ts';
 import { RAIL_CHARGE_TOPIC, RAIL_CLOSE_TOPIC } from './rail-topics.ts';
@@ -14,7 +14,7 @@ import type { RailRegistry } from './registry.ts';
  * every open trade.
  */
 export function createRailPayments(
-  core: Pick<PayserverCore, 'db' | 'random' | 'clock' | 'kick' | 'config'>,
+  core: Pick<PayserverCore, 'db' | 'random' | 'clock' | 'work' | 'config'>,
   deps: {
     rails: RailRegistry;
     settlement: Settlement;
@@ -23,7 +23,7 @@ export function createRailPayments(
   },
 ) {
   const { rails } = deps;
-  const service = new RailPayments({ ...deps, db: core.db, random: core.random, clock: core.clock, kick: core.kick });
+  const service = new RailPayments({ ...deps, ...serviceBasics(core) });
   return {
     service,
     /** What the checkout page offers of the rails, if any is on. */

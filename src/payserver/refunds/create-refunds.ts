@@ -1,6 +1,6 @@
 import { handler } from '../../lib/outbox/outbox.ts';
 import { countsBy } from '../../lib/metrics/row-counts.ts';
-import type { Offers, PayserverCore } from '../feature.ts';
+import { serviceBasics, type Offers, type PayserverCore } from '../feature.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { paymentStore } from '../payments/payment-store.ts';
 import { RAIL_LATE_REFUND_TOPIC, RAIL_REFUND_TOPIC } from '../rails/rail-topics.ts';
@@ -14,21 +14,18 @@ import { lateRefundId, REFUND_SMS_TOPIC, RefundsService } from './refunds-servic
  * outbox), and the refund in full of a payment that arrived for an order that had already ended.
  */
 export function createRefunds(
-  core: Pick<PayserverCore, 'db' | 'gateway' | 'random' | 'clock' | 'kick' | 'config'>,
+  core: Pick<PayserverCore, 'db' | 'gateway' | 'random' | 'clock' | 'work' | 'config'>,
   deps: { ledger: Ledger; rails: RailRegistry },
 ) {
-  const { db, random, clock, kick } = core;
+  const { db } = core;
   const { locale, payserverFrom } = core.config.sms;
   const service = new RefundsService({
-    db,
+    ...serviceBasics(core),
     ledger: deps.ledger,
     gateway: core.gateway,
-    random,
-    clock,
-    kick,
     options: { locale, smsFrom: payserverFrom },
   });
-  const rail = new RailRefunds({ db, ledger: deps.ledger, rails: deps.rails, refunds: service, random, clock, kick });
+  const rail = new RailRefunds({ ...serviceBasics(core), ledger: deps.ledger, rails: deps.rails, refunds: service });
   /** A payment that arrived for an order already ended or paid goes back in full, as the back-end would ask. */
   const refundLate = async (paymentId: string) => {
     const payment = await paymentStore.byId(db, paymentId);
