@@ -25,4 +25,33 @@ export default tseslint.config(
       'max-lines-per-function': ['error', { max: 70, skipBlankLines: true, skipComments: true }],
     },
   },
+  {
+    // The payment server's transactions are units of work, which wake the outbox after the commit (issue 29).
+    files: ['src/payserver/**/*.ts'],
+    ignores: ['src/payserver/**/*.test.ts', 'src/payserver/outbox.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/lib/db/in-transaction.ts'],
+              importNames: ['inTransaction'],
+              message: 'Run a transaction as a unit of work (core.work), which runs its after-commit hooks.',
+            },
+            {
+              group: ['**/lib/outbox/outbox.ts'],
+              importNames: ['enqueue'],
+              message: "Use src/payserver/outbox.ts's enqueue, which wakes the outbox after the commit.",
+            },
+            {
+              group: ['**/sms/text-sms.ts'],
+              importNames: ['queueText'],
+              message: "Use src/payserver/outbox.ts's queueText, which wakes the outbox after the commit.",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -17,6 +17,7 @@ import {
   StartPaymentResult,
 } from '../contracts/provider-api.ts';
 import { normalizePhone } from '../lib/phone.ts';
+import type { Feature, SignedGuard } from './feature.ts';
 import type { AccountsService } from './accounts/accounts-service.ts';
 import type { PaymentsService } from './payments/payments-service.ts';
 import type { RefundsService } from './refunds/refunds-service.ts';
@@ -28,17 +29,20 @@ import type { RenewalsService } from './renewals/renewals-service.ts';
  * (pre-pay or checkout link), ending a pending attempt
  * without a new payer, and closing an order.
  */
-export function internalRoutes(
-  app: FastifyInstance,
-  deps: {
-    accounts: AccountsService;
-    payments: PaymentsService;
-    refunds: RefundsService;
-    renewals: RenewalsService;
-    regions: readonly string[];
-    signed: (req: any, reply: any) => Promise<void>;
-  },
-): void {
+export function providerApi(deps: ProviderApiDeps): Feature {
+  return { internal: (app, signed) => internalRoutes(app, { ...deps, signed }) };
+}
+
+/** The services behind the provider interface, each as little of it as its routes call. */
+interface ProviderApiDeps {
+  accounts: Pick<AccountsService, 'isBound'>;
+  payments: Pick<PaymentsService, 'start' | 'trace' | 'endAttempt' | 'smsOfOrders' | 'close'>;
+  refunds: Pick<RefundsService, 'refund'>;
+  renewals: Pick<RenewalsService, 'charge'>;
+  regions: readonly string[];
+}
+
+function internalRoutes(app: FastifyInstance, deps: ProviderApiDeps & { signed: SignedGuard }): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   // The signature is checked before the body is validated, so an unsigned caller learns nothing of the schema.
   const opts = { preValidation: deps.signed };

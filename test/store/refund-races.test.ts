@@ -4,6 +4,7 @@ import { refundStore } from '../../src/backend/refunds/refund-store.ts';
 import { backendMigrations, type BackendTables } from '../../src/backend/schema.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { inTransaction } from '../../src/lib/db/in-transaction.ts';
+import { unitOfWork } from '../../src/lib/db/unit-of-work.ts';
 import { openDatabase } from '../../src/lib/db/open-database.ts';
 import { cryptoRandom } from '../../src/lib/ids.ts';
 import { Ledger } from '../../src/payserver/ledger/ledger.ts';
@@ -138,7 +139,7 @@ for (const dialect of DIALECTS) {
           gateway: noSending,
           random: cryptoRandom,
           clock,
-          kick: () => {},
+          work: unitOfWork(db),
           options: { locale: 'zh-CN', smsFrom: '10690000' },
         });
       const [sa, sb] = [service(a.db), service(b.db)];

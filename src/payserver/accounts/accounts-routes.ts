@@ -40,8 +40,28 @@ const Entry = Type.Object({
   ref: Type.String(),
 });
 
+const NewAccountBody = Type.Object(
+  {
+    phone: PhoneInput,
+    currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+    walletMinor: Balance,
+    card: Type.Optional(
+      Type.Object(
+        { last4: Type.String({ pattern: '^[0-9]{4}$' }), balanceMinor: Balance },
+        { additionalProperties: false },
+      ),
+    ),
+    quickPay: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+const CreditBody = Type.Object(
+  { target: Type.Union([Type.Literal('wallet'), Type.Literal('card')]), amountMinor: Amount },
+  { additionalProperties: false },
+);
+
 /** Admin routes of the payment server: open accounts, read them and their entries, credit them, audit the ledger. */
-// eslint-disable-next-line max-lines-per-function -- 73 lines; to be split into named pieces (issue 29)
 export function accountsRoutes(
   app: FastifyInstance,
   accounts: AccountsService,
@@ -54,21 +74,7 @@ export function accountsRoutes(
     '/admin/v1/accounts',
     {
       schema: {
-        body: Type.Object(
-          {
-            phone: PhoneInput,
-            currency: Type.String({ pattern: '^[A-Z]{3}$' }),
-            walletMinor: Balance,
-            card: Type.Optional(
-              Type.Object(
-                { last4: Type.String({ pattern: '^[0-9]{4}$' }), balanceMinor: Balance },
-                { additionalProperties: false },
-              ),
-            ),
-            quickPay: Type.Optional(Type.Boolean()),
-          },
-          { additionalProperties: false },
-        ),
+        body: NewAccountBody,
         response: { 201: Account, '4xx': ProblemSchema },
       },
     },
@@ -105,10 +111,7 @@ export function accountsRoutes(
     {
       schema: {
         params: AccountParams,
-        body: Type.Object(
-          { target: Type.Union([Type.Literal('wallet'), Type.Literal('card')]), amountMinor: Amount },
-          { additionalProperties: false },
-        ),
+        body: CreditBody,
         response: { 200: Account, '4xx': ProblemSchema },
       },
     },

@@ -1,4 +1,4 @@
-import { inTransaction } from '../../lib/db/in-transaction.ts';
+import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { conflict, notFound } from '../../lib/errors.ts';
 import type { RandomSource } from '../../lib/ids.ts';
@@ -6,7 +6,7 @@ import { assertCurrency } from '../../lib/money.ts';
 import { normalizePhone, type E164 } from '../../lib/phone.ts';
 import { accountStore } from './account-store.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import type { PayserverDb } from '../schema.ts';
+import type { PayserverDb, PayserverTables } from '../schema.ts';
 import type { Agreements } from '../agreements/agreements.ts';
 
 export interface AccountView {
@@ -29,6 +29,8 @@ export interface NewAccount {
 /** What AccountsService is built from. */
 export interface AccountsServiceDeps {
   db: PayserverDb;
+  /** Its transactions (which write nothing to the outbox). */
+  work: UnitOfWork<PayserverTables>;
   ledger: Ledger;
   random: RandomSource;
   clock: Clock;
@@ -49,7 +51,7 @@ export class AccountsService {
     const phone = normalizePhone(input.phone, this.deps.regions);
     assertCurrency(input.currency);
     const accountId = this.deps.random.id('acc');
-    await inTransaction(this.deps.db, async (trx) => {
+    await this.deps.work.run(async (trx) => {
       if (await accountStore.byPhone(trx, phone))
         throw conflict('ACCOUNT_EXISTS', 'This phone already has an account; there is one account per phone.');
       const now = this.deps.clock.now().toISOString();
@@ -78,7 +80,7 @@ export class AccountsService {
 
   /** Adds money to the wallet or the card from outside (an admin credit). */
   async credit(accountId: string, target: 'wallet' | 'card', amountMinor: number): Promise<AccountView> {
-    await inTransaction(this.deps.db, async (trx) => {
+    await this.deps.work.run(async (trx) => {
       const la = await accountStore.source(trx, accountId, target);
       if (!la)
         throw notFound(

@@ -1,16 +1,16 @@
 import type { Clock } from '../../lib/clock.ts';
-import { inTransaction } from '../../lib/db/in-transaction.ts';
+import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { DomainError, notFound } from '../../lib/errors.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
 import { quickPayOnSms, type Locale } from '../../sms/templates.ts';
-import { queueText } from '../../sms/text-sms.ts';
+import { queueText } from '../outbox.ts';
 import type { AccountRow } from '../accounts/account-store.ts';
 import { checkoutStore } from '../checkout/checkout-store.ts';
 import { paymentStore } from '../payments/payment-store.ts';
 import type { RailEvent, RailName } from '../rails/rail.ts';
 import type { RailRegistry } from '../rails/registry.ts';
-import type { PayserverDb } from '../schema.ts';
+import type { PayserverDb, PayserverTables } from '../schema.ts';
 import { agreementStore, type RailAgreement } from './agreement-store.ts';
 
 /** Who pays for a bound phone: the wallet's quick pay, or an agreement at a rail. */
@@ -25,8 +25,8 @@ export interface AgreementsDeps {
   rails: Pick<RailRegistry, 'get'>;
   random: RandomSource;
   clock: Clock;
-  /** Wakes the outbox worker after a commit. */
-  kick: () => void;
+  /** Its transactions, which wake the outbox workers once they have committed. */
+  work: UnitOfWork<PayserverTables>;
   options: { smsFrom: string; locale: Locale };
 }
 
@@ -101,7 +101,7 @@ export class Agreements {
     if (known.agreement_no && known.agreement_no !== event.agreementNo) return 'unmatched';
     const at = this.deps.clock.now().toISOString();
     if (event.type === 'agreement.ended') {
-      const ended = await inTransaction(this.deps.db, (trx) =>
+      const ended = await this.deps.work.run((trx) =>
         agreementStore.end(trx, known.external_agreement_no, { at, by: 'rail' }),
       );
       return ended ? 'applied' : 'duplicate';
@@ -110,7 +110,7 @@ export class Agreements {
     if (known.status !== 'signing')
       return known.status === 'active' || known.status === 'ended' ? 'duplicate' : 'unmatched';
     try {
-      const signed = await inTransaction(this.deps.db, async (trx) => {
+      const signed = await this.deps.work.run(async (trx) => {
         if (
           !(await agreementStore.activate(trx, known.external_agreement_no, rail, {
             agreementNo: event.agreementNo,
@@ -121,7 +121,6 @@ export class Agreements {
         await this.tellSigned(trx, known);
         return true;
       });
-      if (signed) this.deps.kick();
       return signed ? 'applied' : 'duplicate';
     } catch (err) {
       // The rail's number is already another agreement's: not ours to apply.
@@ -162,7 +161,7 @@ export class Agreements {
         throw new DomainError('RAIL_UNAVAILABLE', `${agreement.rail} did not confirm the unsigning; try again.`);
     }
     const at = this.deps.clock.now().toISOString();
-    await inTransaction(this.deps.db, (trx) => agreementStore.end(trx, externalNo, { at, by: 'operator' }));
+    await this.deps.work.run((trx) => agreementStore.end(trx, externalNo, { at, by: 'operator' }));
     return this.view(externalNo);
   }
 

@@ -46,13 +46,68 @@ export interface CheckoutRails {
   returned(orderId: string): Promise<void>;
 }
 
+const path = (token: string) => `/pay/${token}`;
+const cookieOptions = (request: FastifyRequest, token: string, maxAge?: number) => ({
+  path: path(token),
+  httpOnly: true,
+  sameSite: 'strict' as const,
+  secure: request.protocol === 'https',
+  ...(maxAge === undefined ? {} : { maxAge }),
+});
+const keep = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  token: string,
+  name: keyof typeof COOKIE,
+  value: string,
+  maxAge = GRANT_SECONDS,
+) => reply.setCookie(COOKIE[name], value, cookieOptions(request, token, maxAge));
+const drop = (request: FastifyRequest, reply: FastifyReply, token: string, name: keyof typeof COOKIE) =>
+  reply.clearCookie(COOKIE[name], cookieOptions(request, token));
+const backToPage = (request: FastifyRequest, reply: FastifyReply, token: string) =>
+  reply.redirect(`${path(token)}?lang=${langOf(request)}`, 303);
+
+/** Runs a form post's step; whatever it throws that a payer can act on becomes the notice the page shows. */
+async function post(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  token: string,
+  step: () => Promise<PageNotice | void>,
+) {
+  let notice: PageNotice | void;
+  try {
+    notice = await step();
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    notice = {
+      code: err.code,
+      ...(typeof err.extra.triesLeft === 'number' ? { triesLeft: err.extra.triesLeft } : {}),
+      ...(typeof err.extra.retryAfterSeconds === 'number' ? { retryAfterSeconds: err.extra.retryAfterSeconds } : {}),
+    };
+    // A link that is not valid has no page to go back to.
+    if (err.code === 'CHECKOUT_NOT_FOUND') return send(reply, 404, checkoutPages.error(langOf(request), notice));
+  }
+  if (notice) keep(request, reply, token, 'notice', Buffer.from(JSON.stringify(notice)).toString('base64url'), 60);
+  return backToPage(request, reply, token);
+}
+
+function noticeOf(request: FastifyRequest): PageNotice | undefined {
+  const raw = request.cookies[COOKIE.notice];
+  if (!raw) return undefined;
+  try {
+    const n = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as PageNotice;
+    return typeof n === 'object' && n && typeof n.code === 'string' ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The phone checkout page at the order's payUrl: plain HTML forms, so it works with JavaScript off.
  * Every form post answers 303 to the page (POST-redirect-GET): a reload never sends a code again,
  * checks a code again or pays again; what the post did (or why it could not) is shown there once,
  * in the page's language.
  */
-// eslint-disable-next-line max-lines-per-function -- 177 lines; to be split into named pieces (issue 29)
 export function checkoutRoutes(
   app: FastifyInstance,
   checkout: CheckoutService,
@@ -71,117 +126,73 @@ export function checkoutRoutes(
   r.get('/pay/assets/countdown.js', { schema: { hide: true } }, async (_request, reply) =>
     reply.header('cache-control', 'public, max-age=3600').type('text/javascript; charset=utf-8').send(COUNTDOWN_SCRIPT),
   );
-  const path = (token: string) => `/pay/${token}`;
-  const cookieOptions = (request: FastifyRequest, token: string, maxAge?: number) => ({
-    path: path(token),
-    httpOnly: true,
-    sameSite: 'strict' as const,
-    secure: request.protocol === 'https',
-    ...(maxAge === undefined ? {} : { maxAge }),
-  });
-  const keep = (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    token: string,
-    name: keyof typeof COOKIE,
-    value: string,
-    maxAge = GRANT_SECONDS,
-  ) => reply.setCookie(COOKIE[name], value, cookieOptions(request, token, maxAge));
-  const drop = (request: FastifyRequest, reply: FastifyReply, token: string, name: keyof typeof COOKIE) =>
-    reply.clearCookie(COOKIE[name], cookieOptions(request, token));
-  const backToPage = (request: FastifyRequest, reply: FastifyReply, token: string) =>
-    reply.redirect(`${path(token)}?lang=${langOf(request)}`, 303);
-
-  /** Runs a form post's step; whatever it throws that a payer can act on becomes the notice the page shows. */
-  const post = async (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    token: string,
-    step: () => Promise<PageNotice | void>,
-  ) => {
-    let notice: PageNotice | void;
-    try {
-      notice = await step();
-    } catch (err) {
-      if (!(err instanceof DomainError)) throw err;
-      notice = {
-        code: err.code,
-        ...(typeof err.extra.triesLeft === 'number' ? { triesLeft: err.extra.triesLeft } : {}),
-        ...(typeof err.extra.retryAfterSeconds === 'number' ? { retryAfterSeconds: err.extra.retryAfterSeconds } : {}),
-      };
-      // A link that is not valid has no page to go back to.
-      if (err.code === 'CHECKOUT_NOT_FOUND') return send(reply, 404, checkoutPages.error(langOf(request), notice));
-    }
-    if (notice) keep(request, reply, token, 'notice', Buffer.from(JSON.stringify(notice)).toString('base64url'), 60);
-    return backToPage(request, reply, token);
-  };
-
-  const noticeOf = (request: FastifyRequest): PageNotice | undefined => {
-    const raw = request.cookies[COOKIE.notice];
-    if (!raw) return undefined;
-    try {
-      const n = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as PageNotice;
-      return typeof n === 'object' && n && typeof n.code === 'string' ? n : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-
-  /** The page: the step the cookies say this phone is at, or the start. */
   r.get(
     '/pay/:token',
     { schema: { params: Params, querystring: Query, hide: true }, config: pageConfig },
-    async (request, reply) => {
-      const lang = langOf(request);
-      const { token } = request.params;
-      const notice = noticeOf(request);
-      if (notice) drop(request, reply, token, 'notice');
-      let c: Checkout;
-      try {
-        c = await checkout.find(token);
-      } catch (err) {
-        if (err instanceof DomainError) return send(reply, 404, checkoutPages.error(lang, { code: err.code }));
-        throw err;
-      }
-      if (!checkout.isPayable(c)) {
-        drop(request, reply, token, 'grant');
-        drop(request, reply, token, 'session');
-        return send(
-          reply,
-          200,
-          checkoutPages.start(lang, c, token, {
-            payable: false,
-            notice,
-            paidWith: await checkout.paidWith(c),
-            merchantRefund: c.status === 'closed' ? await checkout.merchantRefund(c) : null,
-            timeZone: options.timeZone,
-          }),
-        );
-      }
-      const grant = request.cookies[COOKIE.grant];
-      if (grant) {
-        const options = await checkout.payOptions(token, grant).catch((err: unknown) => {
-          if (err instanceof DomainError) return null;
-          throw err;
-        });
-        if (options)
-          return send(
-            reply,
-            200,
-            checkoutPages.choose(lang, options.checkout, token, options.options, notice, choices),
-          );
-        drop(request, reply, token, 'grant');
-      }
-      const session = request.cookies[COOKIE.session];
-      const waiting = session ? await checkout.codeSession(token, session) : null;
-      if (waiting)
-        return send(reply, 200, checkoutPages.code(lang, c, token, { sentSecondsAgo: waiting.sentSecondsAgo, notice }));
-      if (session) drop(request, reply, token, 'session');
-      return send(reply, 200, checkoutPages.start(lang, c, token, { payable: true, notice, rails: choices }));
-    },
+    async (request, reply) => showPage(request, reply, request.params.token, checkout, { ...options, choices }),
   );
-  if (rails) railPageRoutes(r as unknown as FastifyInstance, checkout, rails, { post, backToPage, langOf });
+  if (rails) railPageRoutes(r as unknown as FastifyInstance, checkout, rails);
+  formRoutes(r as unknown as FastifyInstance, checkout);
+}
 
+/** The page: the step the cookies say this phone is at, or the start. */
+async function showPage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  token: string,
+  checkout: CheckoutService,
+  view: { timeZone: string; choices: readonly RailChoice[] },
+) {
+  const lang = langOf(request);
+  const notice = noticeOf(request);
+  if (notice) drop(request, reply, token, 'notice');
+  let c: Checkout;
+  try {
+    c = await checkout.find(token);
+  } catch (err) {
+    if (err instanceof DomainError) return send(reply, 404, checkoutPages.error(lang, { code: err.code }));
+    throw err;
+  }
+  if (!checkout.isPayable(c)) {
+    drop(request, reply, token, 'grant');
+    drop(request, reply, token, 'session');
+    return send(
+      reply,
+      200,
+      checkoutPages.start(lang, c, token, {
+        payable: false,
+        notice,
+        paidWith: await checkout.paidWith(c),
+        merchantRefund: c.status === 'closed' ? await checkout.merchantRefund(c) : null,
+        timeZone: view.timeZone,
+      }),
+    );
+  }
+  const grant = request.cookies[COOKIE.grant];
+  if (grant) {
+    const options = await checkout.payOptions(token, grant).catch((err: unknown) => {
+      if (err instanceof DomainError) return null;
+      throw err;
+    });
+    if (options)
+      return send(
+        reply,
+        200,
+        checkoutPages.choose(lang, options.checkout, token, options.options, notice, view.choices),
+      );
+    drop(request, reply, token, 'grant');
+  }
+  const session = request.cookies[COOKIE.session];
+  const waiting = session ? await checkout.codeSession(token, session) : null;
+  if (waiting)
+    return send(reply, 200, checkoutPages.code(lang, c, token, { sentSecondsAgo: waiting.sentSecondsAgo, notice }));
+  if (session) drop(request, reply, token, 'session');
+  return send(reply, 200, checkoutPages.start(lang, c, token, { payable: true, notice, rails: view.choices }));
+}
+
+/** The page's own forms: send a code, verify it, pay from the wallet or the card. */
+function formRoutes(app: FastifyInstance, checkout: CheckoutService): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.post('/pay/:token/code', { schema: { params: Params, querystring: Query, hide: true } }, (request, reply) =>
     post(request, reply, request.params.token, async () => {
       const sessionId = await checkout.sendCode(request.params.token);
@@ -247,16 +258,7 @@ export function checkoutRoutes(
  * needed); the rail sends the payer back to `/pay/{token}/return`, which asks the rail about the trade and
  * answers 303 to the page, which says "paid" once it settled (POST-redirect-GET as every step of the page).
  */
-function railPageRoutes(
-  app: FastifyInstance,
-  checkout: CheckoutService,
-  rails: CheckoutRails,
-  page: {
-    post: (r: FastifyRequest, p: FastifyReply, token: string, step: () => Promise<PageNotice | void>) => unknown;
-    backToPage: (r: FastifyRequest, p: FastifyReply, token: string) => FastifyReply;
-    langOf: (r: FastifyRequest) => PageLang;
-  },
-): void {
+function railPageRoutes(app: FastifyInstance, checkout: CheckoutService, rails: CheckoutRails): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const Rail = Type.Union(rails.choices.map((c) => Type.Literal(c.rail)));
   r.post(
@@ -278,19 +280,19 @@ function railPageRoutes(
         const grant = request.cookies[COOKIE.grant];
         if (sign && !(grant && (await checkout.proven(token, grant))))
           throw new DomainError('POSSESSION_REQUIRED', 'Confirm this phone with its code first to turn on quick pay.');
-        const returnUrl = `${rails.publicUrl}/pay/${token}/return?lang=${page.langOf(request)}`;
+        const returnUrl = `${rails.publicUrl}/pay/${token}/return?lang=${langOf(request)}`;
         const url = await rails.startPage(c, request.body.rail, { returnUrl, payerClientIp: request.ip, sign });
         return reply.redirect(url, 303);
       } catch (err) {
         // What the payer can act on (the order ended, the rail did not answer) is shown on the page once.
         if (!(err instanceof DomainError)) throw err;
-        return page.post(request, reply, token, () => Promise.reject(err));
+        return post(request, reply, token, () => Promise.reject(err));
       }
     },
   );
   r.get('/pay/:token/return', { schema: { params: Params, hide: true } }, async (request, reply) => {
     const c = await checkout.find(request.params.token).catch(() => undefined);
     if (c) await rails.returned(c.order_id);
-    return page.backToPage(request, reply, request.params.token);
+    return backToPage(request, reply, request.params.token);
   });
 }

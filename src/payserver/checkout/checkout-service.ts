@@ -1,10 +1,9 @@
 import { quickPayOnSms, type Locale, type PaySource } from '../../sms/templates.ts';
-import { queueText } from '../../sms/text-sms.ts';
-import { inTransaction } from '../../lib/db/in-transaction.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { DomainError } from '../../lib/errors.ts';
 import { sha256 } from '../../lib/ids.ts';
-import { enqueue, topic } from '../../lib/outbox/outbox.ts';
+import { topic } from '../../lib/outbox/outbox.ts';
+import { enqueue, queueText } from '../outbox.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import { codeHash } from '../confirmations/code-hash.ts';
 import { accountStore } from '../accounts/account-store.ts';
@@ -89,7 +88,7 @@ export class CheckoutService {
     const sessionId = this.deps.random.id('ps');
     const smsId = this.deps.random.id('sms');
     const now = this.deps.clock.now();
-    await inTransaction(this.deps.db, async (trx) => {
+    await this.deps.work.run(async (trx) => {
       const over = await this.deps.limiter.count(
         trx,
         codeSendBuckets(checkout.phone, checkout.device_id, this.deps.options),
@@ -122,7 +121,6 @@ export class CheckoutService {
         now,
       });
     });
-    this.deps.kick();
     return sessionId;
   }
 
@@ -259,7 +257,7 @@ export class CheckoutService {
     const now = this.deps.clock.now().toISOString();
     let notifyMessageId: string;
     try {
-      notifyMessageId = await inTransaction(this.deps.db, (trx) =>
+      notifyMessageId = await this.deps.work.run((trx) =>
         this.payIn(trx, checkout, session, grant, source, agreeQuickPay, now),
       );
     } catch (err) {
@@ -274,7 +272,6 @@ export class CheckoutService {
       (this.deps.deliverNow?.(notifyMessageId) ?? Promise.resolve(false)).catch(() => false),
       new Promise<false>((r) => setTimeout(() => r(false), VERDICT_WAIT_MS).unref()),
     ]);
-    this.deps.kick();
     return { checkout: await this.find(linkToken), confirming: !verdict };
   }
 

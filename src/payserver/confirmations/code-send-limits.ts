@@ -1,3 +1,4 @@
+import type { Config } from '../../config/config.ts';
 import type { RateRule } from '../../lib/rate-limiter.ts';
 
 /** The limits on code SMS: per phone (code guessing, SMS bombing) and per TV (SMS pumping). */
@@ -12,4 +13,13 @@ export function codeSendBuckets(phone: string, deviceId: string, rules: CodeSend
     { key: `code-phone:${phone}`, rule: rules.codeSendsPerPhone },
     { key: `code-device:${deviceId}`, rule: rules.codeSendsPerDevice },
   ];
+}
+
+/** The code-send limits of the configuration (per phone and per TV, over one window). */
+export function codeSendRules(limits: Config['limits']): CodeSendRules {
+  const windowSeconds = limits.windowSeconds;
+  return {
+    codeSendsPerPhone: { what: 'codes sent to this phone', limit: limits.codeSendsPerPhone, windowSeconds },
+    codeSendsPerDevice: { what: 'codes sent for this TV', limit: limits.codeSendsPerDevice, windowSeconds },
+  };
 }

@@ -1,13 +1,13 @@
 import { crashPoint } from '../../lib/crash-points.ts';
-import { inTransaction } from '../../lib/db/in-transaction.ts';
+import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import type { SmsGateway } from '../../sms/gateway.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import { codeSms, declinedSms, possessionSms, type Locale } from '../../sms/templates.ts';
 import type { SmsBudget } from '../../sms/sms-budget.ts';
-import type { PayserverDb } from '../schema.ts';
-import { enqueue } from '../../lib/outbox/outbox.ts';
+import type { PayserverDb, PayserverTables } from '../schema.ts';
+import { enqueue } from '../outbox.ts';
 import { CODE_SMS_TOPIC } from '../payments/payments-service.ts';
 import type { Settlement } from '../payments/settlement.ts';
 import { codeHash } from './code-hash.ts';
@@ -35,7 +35,8 @@ export interface CodeSmsSenderDeps {
   clock: Clock;
   options: CodeSenderOptions;
   settlement: Settlement;
-  kick: () => void;
+  /** Its transactions, which wake the outbox workers once they have committed. */
+  work: UnitOfWork<PayserverTables>;
   budget: SmsBudget;
   /** Counts an SMS the gateway never took (the service's metrics); nothing when left out. */
   count?: Count;
@@ -56,7 +57,7 @@ export class CodeSmsSender {
     _messageId?: string,
     attempt = 1,
   ): Promise<void> {
-    const prepared = await inTransaction(this.deps.db, async (trx) => {
+    const prepared = await this.deps.work.run(async (trx) => {
       const payment = await paymentStore.byId(trx, paymentId);
       if (!payment || payment.status !== 'pending') return null;
       const others = await paymentStore.otherPendingCodes(trx, payment.phone, paymentId);
@@ -124,7 +125,7 @@ export class CodeSmsSender {
 
   /** The code that proves possession of the phone on the checkout page. */
   async sendPossessionCode({ sessionId, smsId }: { sessionId: string; smsId: string }): Promise<void> {
-    const prepared = await inTransaction(this.deps.db, async (trx) => {
+    const prepared = await this.deps.work.run(async (trx) => {
       const session = await checkoutStore.sessionById(trx, sessionId);
       if (!session || session.verified_at) return null;
       const checkout = await checkoutStore.byOrder(trx, session.order_id);
@@ -191,7 +192,7 @@ export class CodeSmsSender {
    */
   async deliveryFailed(smsId: string): Promise<void> {
     const now = this.deps.clock.now();
-    await inTransaction(this.deps.db, async (trx) => {
+    await this.deps.work.run(async (trx) => {
       const sms = await smsLog.byId(trx, smsId);
       if (!sms || sms.kind !== 'code' || !sms.ref) return;
       const payment = await paymentStore.byId(trx, sms.ref);
@@ -221,7 +222,6 @@ export class CodeSmsSender {
         now,
       });
     });
-    this.deps.kick();
   }
 
   /** Draws codes until one differs from every other pending code of the phone. */

@@ -1,5 +1,5 @@
 import { crashPoint } from '../../lib/crash-points.ts';
-import { inTransaction } from '../../lib/db/in-transaction.ts';
+import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { RateLimiter, RateRule } from '../../lib/rate-limiter.ts';
 import { DomainError } from '../../lib/errors.ts';
@@ -7,12 +7,12 @@ import { normalizePhone } from '../../lib/phone.ts';
 import { isCancelReply, parseReplyCode } from '../../sms/reply-parser.ts';
 import type { SmsBudget } from '../../sms/sms-budget.ts';
 import { replyAnswerSms, type Locale, type ReplyAnswer } from '../../sms/templates.ts';
-import { queueText } from '../../sms/text-sms.ts';
 import { railOf, tellBackend } from '../payments/settlement.ts';
 import { checkoutStore } from '../checkout/checkout-store.ts';
 import type { Payment } from '../payments/payment-store.ts';
 import type { RailPayments } from '../rails/rail-payments.ts';
-import { enqueue, topic } from '../../lib/outbox/outbox.ts';
+import { topic } from '../../lib/outbox/outbox.ts';
+import { enqueue, queueText } from '../outbox.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 
 export interface ReplyOptions {
@@ -30,7 +30,7 @@ export interface ReplyOptions {
 /** A phone replied TD (取消, 退订…): the back-end, which holds the subscriptions, cancels and answers it. */
 export const CANCEL_REPLY_TOPIC = topic<{ phone: string }>('subscriptions.cancel-reply');
 import type { Settlement } from '../payments/settlement.ts';
-import type { PayserverDb } from '../schema.ts';
+import type { PayserverDb, PayserverTables } from '../schema.ts';
 import { codeHash } from './code-hash.ts';
 import { paymentStore } from '../payments/payment-store.ts';
 
@@ -47,6 +47,12 @@ export type ReplyOutcome =
   | 'no_pending'
   | 'unknown_sender';
 
+/** What a replied code came to, and the fewest tries left of the payments it was wrong for. */
+interface CheckResult {
+  outcome: ReplyOutcome;
+  triesLeft: number | undefined;
+}
+
 /** What ReplyService is built from. */
 export interface ReplyServiceDeps {
   db: PayserverDb;
@@ -54,7 +60,8 @@ export interface ReplyServiceDeps {
   limiter: RateLimiter;
   clock: Clock;
   options: ReplyOptions;
-  kick: () => void;
+  /** Its transactions, which wake the outbox workers once they have committed. */
+  work: UnitOfWork<PayserverTables>;
   random: RandomSource;
   budget: SmsBudget;
   /** Charges a confirmed payment under its rail agreement, in the reply's transaction (asked of the rail after it). */
@@ -77,7 +84,6 @@ export interface ReplyServiceDeps {
 export class ReplyService {
   constructor(private readonly deps: ReplyServiceDeps) {}
 
-  // eslint-disable-next-line max-lines-per-function -- 86 lines; to be split into named pieces (issue 29)
   async handle(from: string, text: string): Promise<ReplyOutcome> {
     let phone: string;
     try {
@@ -86,78 +92,13 @@ export class ReplyService {
       if (err instanceof DomainError) return 'unknown_sender';
       throw err;
     }
-    if (isCancelReply(text)) {
-      await inTransaction(this.deps.db, (trx) =>
-        enqueue(trx, {
-          id: this.deps.random.id('obx'),
-          topic: CANCEL_REPLY_TOPIC,
-          payload: { phone },
-          now: this.deps.clock.now(),
-        }),
-      );
-      this.deps.kick();
-      return 'cancel_requested';
-    }
+    if (isCancelReply(text)) return this.cancelRequested(phone);
     const code = parseReplyCode(text);
     if (!code) {
       await this.answer(phone, 'no_code');
       return 'no_code';
     }
-    let triesLeft: number | undefined;
-    const outcome = await inTransaction(this.deps.db, async (trx): Promise<ReplyOutcome> => {
-      triesLeft = undefined;
-      const now = this.deps.clock.now().toISOString();
-      const pending = await paymentStore.checkable(trx, phone, now, this.deps.options.maxWrongCodes);
-      if (pending.length === 0) return 'no_pending';
-      const bucket = `code-checks:${phone}`;
-      const rule = this.deps.options.codeChecksPerPhone;
-      // All pending codes if the phone's window allows, else only the newest (the one most likely replied to).
-      let ids = pending;
-      let checks = ids.length;
-      if (!(await this.deps.limiter.take(trx, bucket, rule, checks))) {
-        checks = 1;
-        ids = ids.slice(0, 1);
-        if (!(await this.deps.limiter.take(trx, bucket, rule, 1))) return 'too_many_replies';
-      }
-      const tried = await paymentStore.takeTry(trx, ids, this.deps.options.maxWrongCodes);
-      const match = tried.find(
-        (p) =>
-          p.code_hash ===
-          codeHash(this.deps.options.codeKey, { id: p.id, amountMinor: Number(p.amount_minor), phone: p.phone }, code),
-      );
-      if (match) {
-        // A right code was no wrong try, for the phone or for the other payments it was checked against.
-        await this.deps.limiter.giveBack(trx, bucket, rule, checks);
-        await paymentStore.giveBackTry(
-          trx,
-          tried.map((p) => p.id),
-        );
-        if (railOf(match)) return this.confirmRailCharge(trx, match);
-        // Replying the code of a renewing product is the consent to its renewals (the SMS said so).
-        return (await this.deps.settlement.capture(trx, match, { renewalConsent: true })) ? 'captured' : 'order_closed';
-      }
-      let failed = false;
-      for (const p of tried) {
-        if (p.wrong_replies >= this.deps.options.maxWrongCodes)
-          failed = (await this.deps.settlement.fail(trx, p, 'CONFIRMATION_FAILED')) || failed;
-        else {
-          // The TV shows the tries left.
-          const left = this.deps.options.maxWrongCodes - p.wrong_replies;
-          triesLeft = triesLeft === undefined ? left : Math.min(triesLeft, left);
-          await tellBackend(trx, this.deps.random, this.deps.clock.now(), {
-            type: 'payment.code_rejected',
-            orderId: p.order_id,
-            attempt: p.attempt,
-            paymentId: p.id,
-            amountMinor: Number(p.amount_minor),
-            currency: p.currency,
-            failureCode: null,
-            triesLeft: left,
-          });
-        }
-      }
-      return failed ? 'confirmation_failed' : tried.length ? 'wrong_code' : 'no_pending';
-    });
+    const { outcome, triesLeft } = await this.deps.work.run((trx) => this.check(trx, phone, code));
     if (outcome === 'captured') crashPoint('payserver.after-capture');
     if (
       outcome === 'wrong_code' ||
@@ -166,8 +107,81 @@ export class ReplyService {
       outcome === 'no_pending'
     )
       await this.answer(phone, outcome, triesLeft);
-    this.deps.kick();
     return outcome;
+  }
+
+  /** A cancel reply (TD): the back-end, which holds the subscriptions, is told after the commit. */
+  private async cancelRequested(phone: string): Promise<ReplyOutcome> {
+    await this.deps.work.run((trx) =>
+      enqueue(trx, {
+        id: this.deps.random.id('obx'),
+        topic: CANCEL_REPLY_TOPIC,
+        payload: { phone },
+        now: this.deps.clock.now(),
+      }),
+    );
+    return 'cancel_requested';
+  }
+
+  /** A replied code checked against the phone's pending payments, within the phone's limit, in the reply's transaction. */
+  private async check(trx: PayserverDb, phone: string, code: string): Promise<CheckResult> {
+    const now = this.deps.clock.now().toISOString();
+    const pending = await paymentStore.checkable(trx, phone, now, this.deps.options.maxWrongCodes);
+    if (pending.length === 0) return { outcome: 'no_pending', triesLeft: undefined };
+    const bucket = `code-checks:${phone}`;
+    const rule = this.deps.options.codeChecksPerPhone;
+    // All pending codes if the phone's window allows, else only the newest (the one most likely replied to).
+    let ids = pending;
+    let checks = ids.length;
+    if (!(await this.deps.limiter.take(trx, bucket, rule, checks))) {
+      checks = 1;
+      ids = ids.slice(0, 1);
+      if (!(await this.deps.limiter.take(trx, bucket, rule, 1)))
+        return { outcome: 'too_many_replies', triesLeft: undefined };
+    }
+    const tried = await paymentStore.takeTry(trx, ids, this.deps.options.maxWrongCodes);
+    const match = tried.find(
+      (p) =>
+        p.code_hash ===
+        codeHash(this.deps.options.codeKey, { id: p.id, amountMinor: Number(p.amount_minor), phone: p.phone }, code),
+    );
+    if (!match) return this.wrongCode(trx, tried);
+    // A right code was no wrong try, for the phone or for the other payments it was checked against.
+    await this.deps.limiter.giveBack(trx, bucket, rule, checks);
+    await paymentStore.giveBackTry(
+      trx,
+      tried.map((p) => p.id),
+    );
+    if (railOf(match)) return { outcome: await this.confirmRailCharge(trx, match), triesLeft: undefined };
+    // Replying the code of a renewing product is the consent to its renewals (the SMS said so).
+    const captured = await this.deps.settlement.capture(trx, match, { renewalConsent: true });
+    return { outcome: captured ? 'captured' : 'order_closed', triesLeft: undefined };
+  }
+
+  /** A code that matched none of the payments tried: each fails at its last try, else the TV is told the tries left. */
+  private async wrongCode(trx: PayserverDb, tried: Payment[]): Promise<CheckResult> {
+    let failed = false;
+    let triesLeft: number | undefined;
+    for (const p of tried) {
+      if (p.wrong_replies >= this.deps.options.maxWrongCodes)
+        failed = (await this.deps.settlement.fail(trx, p, 'CONFIRMATION_FAILED')) || failed;
+      else {
+        // The TV shows the tries left.
+        const left = this.deps.options.maxWrongCodes - p.wrong_replies;
+        triesLeft = triesLeft === undefined ? left : Math.min(triesLeft, left);
+        await tellBackend(trx, this.deps.random, this.deps.clock.now(), {
+          type: 'payment.code_rejected',
+          orderId: p.order_id,
+          attempt: p.attempt,
+          paymentId: p.id,
+          amountMinor: Number(p.amount_minor),
+          currency: p.currency,
+          failureCode: null,
+          triesLeft: left,
+        });
+      }
+    }
+    return { outcome: failed ? 'confirmation_failed' : tried.length ? 'wrong_code' : 'no_pending', triesLeft };
   }
 
   /**
@@ -192,7 +206,7 @@ export class ReplyService {
    */
   private async answer(phone: string, kind: ReplyAnswer, triesLeft?: number): Promise<void> {
     const { locale, payee, smsFrom, answersPerPhone } = this.deps.options;
-    await inTransaction(this.deps.db, async (trx) => {
+    await this.deps.work.run(async (trx) => {
       if (!(await this.deps.limiter.take(trx, `reply-answers:${phone}`, answersPerPhone, 1))) return;
       if (!(await this.deps.budget.take(trx))) return;
       await queueText(trx, this.deps.random, {
@@ -203,6 +217,5 @@ export class ReplyService {
         now: this.deps.clock.now(),
       });
     });
-    this.deps.kick();
   }
 }

@@ -1,18 +1,19 @@
 import { crashPoint } from '../../lib/crash-points.ts';
-import { inTransaction } from '../../lib/db/in-transaction.ts';
+import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import type { OrdersSms, OrderTrace, StartPaymentRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
 import { refundStore } from '../refunds/refund-store.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
-import { enqueue, topic } from '../../lib/outbox/outbox.ts';
+import { topic } from '../../lib/outbox/outbox.ts';
+import { enqueue } from '../outbox.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import type { RateLimiter } from '../../lib/rate-limiter.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import type { SmsBudget } from '../../sms/sms-budget.ts';
 import { codeSendBuckets, type CodeSendRules } from '../confirmations/code-send-limits.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import type { PayserverDb } from '../schema.ts';
+import type { PayserverDb, PayserverTables } from '../schema.ts';
 import { accountStore } from '../accounts/account-store.ts';
 import { checkoutStore } from '../checkout/checkout-store.ts';
 import { newPayment, paymentStore } from './payment-store.ts';
@@ -44,8 +45,8 @@ export interface PaymentParts {
   limiter: RateLimiter;
   random: RandomSource;
   clock: Clock;
-  /** Wakes the outbox worker after a commit. */
-  kick: () => void;
+  /** Its transactions, which wake the outbox workers once they have committed. */
+  work: UnitOfWork<PayserverTables>;
   budget: SmsBudget;
 }
 
@@ -93,7 +94,7 @@ export class PaymentsService {
       if (prior) return prior;
     }
     try {
-      const result = await inTransaction(this.deps.db, async (trx) => {
+      const result = await this.deps.work.run(async (trx) => {
         // The code-send limits count in the same transaction as the start (one durable commit).
         const rateLimited =
           req.mode === 'sms_confirm' &&
@@ -101,7 +102,6 @@ export class PaymentsService {
         return this.startIn(trx, req, phone, rateLimited);
       });
       if (result.state === 'pending_confirmation') crashPoint('payserver.after-hold');
-      this.deps.kick();
       return result;
     } catch (err) {
       if (isUniqueViolation(err)) {
@@ -213,7 +213,7 @@ export class PaymentsService {
    * and it is refunded.
    */
   async close(orderId: string): Promise<{ state: 'closed' | 'paid' }> {
-    const state = await inTransaction(this.deps.db, async (trx) => {
+    const state = await this.deps.work.run(async (trx) => {
       const status = await checkoutStore.statusOf(trx, orderId);
       if (!status) {
         await checkoutStore.closeBeforeStart(
@@ -240,7 +240,7 @@ export class PaymentsService {
    * stays open for the next number. A payment that captured first stays captured (`paid`).
    */
   async endAttempt(orderId: string, attempt: number): Promise<{ state: 'ended' | 'paid' | 'closed' }> {
-    const state = await inTransaction(this.deps.db, async (trx) => {
+    const state = await this.deps.work.run(async (trx) => {
       const status = await checkoutStore.statusOf(trx, orderId);
       if (status === 'paid') return 'paid' as const;
       if (!status) return 'ended' as const;
@@ -307,14 +307,12 @@ export class PaymentsService {
     let count = 0;
     const stale = await paymentStore.expiredCodes(this.deps.db, now, 500);
     for (const p of stale) {
-      if (await inTransaction(this.deps.db, (trx) => this.deps.settlement.fail(trx, p, 'CONFIRMATION_EXPIRED')))
-        count++;
+      if (await this.deps.work.run((trx) => this.deps.settlement.fail(trx, p, 'CONFIRMATION_EXPIRED'))) count++;
     }
     for (const orderId of await checkoutStore.dueToExpire(this.deps.db, now, 500)) {
       await this.close(orderId);
       count++;
     }
-    if (count) this.deps.kick();
     return count;
   }
 }

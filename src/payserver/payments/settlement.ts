@@ -1,7 +1,8 @@
 import type { PaymentEvent } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { RandomSource } from '../../lib/ids.ts';
-import { enqueue, topic } from '../../lib/outbox/outbox.ts';
+import { topic } from '../../lib/outbox/outbox.ts';
+import { enqueue } from '../outbox.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { PayserverDb } from '../schema.ts';
 import { checkoutStore } from '../checkout/checkout-store.ts';

@@ -1,6 +1,6 @@
 import type { ScanAnswer, ScanRequest } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { inTransaction } from '../../lib/db/in-transaction.ts';
+import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import { crashPoint } from '../../lib/crash-points.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { DomainError } from '../../lib/errors.ts';
@@ -9,7 +9,7 @@ import { RetryLater } from '../../lib/outbox/outbox.ts';
 import { checkoutStore, type Checkout } from '../checkout/checkout-store.ts';
 import { newPayment, paymentStore, type Payment } from '../payments/payment-store.ts';
 import type { Settlement } from '../payments/settlement.ts';
-import type { PayserverDb } from '../schema.ts';
+import type { PayserverDb, PayserverTables } from '../schema.ts';
 import type {
   NotificationAnswer,
   PaidTrade,
@@ -26,7 +26,7 @@ import { railTradeStore, type RailTrade } from './rail-trade-store.ts';
 import { RAIL_CHARGE_TOPIC } from './rail-topics.ts';
 import type { Agreements } from '../agreements/agreements.ts';
 import { agreementStore } from '../agreements/agreement-store.ts';
-import { enqueue } from '../../lib/outbox/outbox.ts';
+import { enqueue } from '../outbox.ts';
 
 /** How soon after a trade starts the sweeper first asks about it, and how often after: a lost notification settles within 60 s. */
 const FIRST_QUERY_MS = 10_000;
@@ -52,8 +52,8 @@ export interface RailPaymentsDeps {
   settlement: Settlement;
   random: RandomSource;
   clock: Clock;
-  /** Wakes the outbox worker after a commit. */
-  kick: () => void;
+  /** Its transactions, which wake the outbox workers once they have committed. */
+  work: UnitOfWork<PayserverTables>;
   /** Applies a verified refund event of a rail (refunds are the refunds service's). */
   onRefundEvent?: (rail: RailName, event: Extract<RailEvent, { type: `refund.${string}` }>) => Promise<ApplyResult>;
   /** The phones' agreements at the rails: signed from the page, charged after a code reply or at a renewal. */
@@ -76,7 +76,7 @@ export class RailPayments {
   async scan(req: ScanRequest): Promise<ScanAnswer> {
     const rail = this.deps.rails.require(req.rail);
     const now = this.deps.clock.now();
-    const made = await inTransaction(this.deps.db, async (trx) => {
+    const made = await this.deps.work.run(async (trx) => {
       await checkoutStore.ensure(trx, { ...req, linkTokenHash: sha256(this.deps.random.token()), phone: '', now });
       const checkout = this.payable(await checkoutStore.byOrder(trx, req.orderId), now);
       const live = await railTradeStore.liveQr(trx, req.orderId, rail.name, now.toISOString());
@@ -104,7 +104,7 @@ export class RailPayments {
       throw new DomainError('RAIL_AGREEMENTS_UNAVAILABLE', `${rail.title.en} takes no quick-pay agreements here.`);
     const now = this.deps.clock.now();
     const externalNo = page.sign ? this.deps.agreements.newExternalNo() : undefined;
-    const trade = await inTransaction(this.deps.db, async (trx) => {
+    const trade = await this.deps.work.run(async (trx) => {
       const fresh = this.payable(await checkoutStore.byOrder(trx, checkout.order_id), now);
       const opened = await this.openTrade(trx, fresh, rail.name, 'redirect', fresh.phone);
       if (externalNo)
@@ -236,7 +236,7 @@ export class RailPayments {
         'the agreement or rail is gone',
       );
     const at = this.deps.clock.now().toISOString();
-    if (!(await inTransaction(this.deps.db, (trx) => railTradeStore.move(trx, outTradeNo, 'unknown', at)))) return;
+    if (!(await this.deps.work.run((trx) => railTradeStore.move(trx, outTradeNo, 'unknown', at)))) return;
     const labels = await checkoutStore.labelsOf(this.deps.db, trade.order_id);
     const request: StartRequest = {
       kind: 'agreement_charge',
@@ -259,7 +259,7 @@ export class RailPayments {
   /** A charge under an agreement that cannot be made or was refused: the payment fails, the back-end and the phone are told. */
   private async chargeRefused(trade: RailTrade, payment: Payment, code: string, why: string): Promise<void> {
     const now = this.deps.clock.now();
-    const failed = await inTransaction(this.deps.db, async (trx) => {
+    const failed = await this.deps.work.run(async (trx) => {
       if (!(await railTradeStore.move(trx, trade.out_trade_no, 'failed', now.toISOString()))) return false;
       await this.deps.settlement.failAndTellPhone(trx, payment, code);
       return true;
@@ -270,7 +270,6 @@ export class RailPayments {
       what: 'charge',
       outcome: failed ? `failed: ${code} (${why})` : `not charged (was ${trade.state})`,
     });
-    if (failed) this.deps.kick();
   }
 
   /** Starts a recorded trade at its rail and records what it answered. */
@@ -310,14 +309,13 @@ export class RailPayments {
       outcome: describeStart(outcome),
     });
     if (outcome.state === 'paid') return void (await this.settlePaid(trade.rail, outcome.paid, 'start'));
-    await inTransaction(this.deps.db, async (trx) => {
+    await this.deps.work.run(async (trx) => {
       if (outcome.state === 'qr') await railTradeStore.move(trx, no, 'qr', at, { qr_text: outcome.qrText });
       else if (outcome.state === 'redirect') await railTradeStore.move(trx, no, 'redirected', at);
       else if (outcome.state === 'charging') await railTradeStore.move(trx, no, 'charging', at);
       else if (outcome.state === 'unknown') await railTradeStore.move(trx, no, 'unknown', at);
       else if (await railTradeStore.move(trx, no, 'failed', at)) await this.failPayment(trx, trade, outcome.code);
     });
-    this.deps.kick();
   }
 
   /**
@@ -354,7 +352,7 @@ export class RailPayments {
       return 'unmatched';
     }
     try {
-      const applied = await inTransaction(this.deps.db, async (trx) => {
+      const applied = await this.deps.work.run(async (trx) => {
         const at = now.toISOString();
         if (
           !(await railTradeStore.move(trx, trade.out_trade_no, 'paid', at, { provider_trade_no: paid.providerTradeNo }))
@@ -367,7 +365,6 @@ export class RailPayments {
       });
       if (!applied) return this.alreadySettled(trade.out_trade_no, paid, log);
       await log(`paid (${paid.providerTradeNo})`);
-      this.deps.kick();
       return 'applied';
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
@@ -396,7 +393,7 @@ export class RailPayments {
     const now = this.deps.clock.now();
     const trade = await railTradeStore.byOutTradeNo(this.deps.db, outTradeNo);
     if (!trade) return 'unmatched';
-    const moved = await inTransaction(this.deps.db, async (trx) => {
+    const moved = await this.deps.work.run(async (trx) => {
       const at = now.toISOString();
       if (!(await railTradeStore.move(trx, outTradeNo, 'closed', at))) return false;
       // A charge under an agreement that the rail closed by itself (WeChat Pay's PAYERROR) was refused; one

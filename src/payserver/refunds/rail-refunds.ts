@@ -1,5 +1,5 @@
 import type { Clock } from '../../lib/clock.ts';
-import { inTransaction } from '../../lib/db/in-transaction.ts';
+import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import { RetryLater } from '../../lib/outbox/outbox.ts';
 import type { Ledger } from '../ledger/ledger.ts';
@@ -9,7 +9,7 @@ import type { RailEvent, RailName, RefundOutcome } from '../rails/rail.ts';
 import type { ApplyResult } from '../rails/rail-payments.ts';
 import { railTradeStore } from '../rails/rail-trade-store.ts';
 import type { RailRegistry } from '../rails/registry.ts';
-import type { PayserverDb } from '../schema.ts';
+import type { PayserverDb, PayserverTables } from '../schema.ts';
 import { refundStore } from './refund-store.ts';
 import type { RefundsService } from './refunds-service.ts';
 
@@ -24,7 +24,8 @@ export interface RailRefundsDeps {
   refunds: RefundsService;
   random: RandomSource;
   clock: Clock;
-  kick: () => void;
+  /** Its transactions, which wake the outbox workers once they have committed. */
+  work: UnitOfWork<PayserverTables>;
 }
 
 /**
@@ -84,7 +85,7 @@ export class RailRefunds {
   /** pending → succeeded or failed, once, with what follows; whether this call settled it. */
   private async settle(refundId: string, to: 'succeeded' | 'failed', failureCode: string | null): Promise<boolean> {
     const now = this.deps.clock.now();
-    const done = await inTransaction(this.deps.db, async (trx) => {
+    const done = await this.deps.work.run(async (trx) => {
       if (!(await refundStore.finish(trx, refundId, to, failureCode))) return false;
       const row = (await refundStore.byId(trx, refundId))!;
       const payment = (await paymentStore.byId(trx, row.payment_id))!;
@@ -101,7 +102,6 @@ export class RailRefunds {
       await this.deps.refunds.succeeded(trx, row, payment, now);
       return true;
     });
-    if (done) this.deps.kick();
     return done;
   }
 }

@@ -1,9 +1,10 @@
 import type { RefundAnswer, RefundRequest } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { inTransaction } from '../../lib/db/in-transaction.ts';
+import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import type { RandomSource } from '../../lib/ids.ts';
-import { enqueue, topic } from '../../lib/outbox/outbox.ts';
+import { topic } from '../../lib/outbox/outbox.ts';
+import { enqueue } from '../outbox.ts';
 import type { SmsGateway } from '../../sms/gateway.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import { refundSms, type Locale } from '../../sms/templates.ts';
@@ -13,7 +14,7 @@ import type { Ledger } from '../ledger/ledger.ts';
 import { paymentStore, type Payment } from '../payments/payment-store.ts';
 import { railOf, tellBackend } from '../payments/settlement.ts';
 import { RAIL_REFUND_TOPIC } from '../rails/rail-topics.ts';
-import type { PayserverDb } from '../schema.ts';
+import type { PayserverDb, PayserverTables } from '../schema.ts';
 import { refundStore, type RefundRow } from './refund-store.ts';
 
 export const REFUND_SMS_TOPIC = topic<{ refundId: string; smsId: string }>('sms.refund');
@@ -36,7 +37,8 @@ export interface RefundsServiceDeps {
   random: RandomSource;
   clock: Clock;
   options: RefundsOptions;
-  kick: () => void;
+  /** Its transactions, which wake the outbox workers once they have committed. */
+  work: UnitOfWork<PayserverTables>;
 }
 
 /**
@@ -52,8 +54,7 @@ export class RefundsService {
 
   async refund(req: RefundRequest): Promise<RefundAnswer> {
     try {
-      const answer = await inTransaction(this.deps.db, (trx) => this.refundIn(trx, req));
-      this.deps.kick();
+      const answer = await this.deps.work.run((trx) => this.refundIn(trx, req));
       return answer;
     } catch (err) {
       // The same refund asked twice at once: the second finds the first's row.

@@ -1,7 +1,7 @@
 import type { RenewalRequest, StartPaymentResult } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { crashPoint } from '../../lib/crash-points.ts';
-import { inTransaction } from '../../lib/db/in-transaction.ts';
+import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
 import { normalizePhone } from '../../lib/phone.ts';
@@ -10,7 +10,7 @@ import { checkoutStore } from '../checkout/checkout-store.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { newPayment, paymentStore, type Payment } from '../payments/payment-store.ts';
 import { tellBackend, type Settlement } from '../payments/settlement.ts';
-import type { PayserverDb } from '../schema.ts';
+import type { PayserverDb, PayserverTables } from '../schema.ts';
 import type { Agreements } from '../agreements/agreements.ts';
 import { holdForPayment } from '../payments/payments-service.ts';
 import type { RailPayments } from '../rails/rail-payments.ts';
@@ -27,7 +27,8 @@ export interface RenewalsServiceDeps {
   random: RandomSource;
   clock: Clock;
   options: RenewalsOptions;
-  kick: () => void;
+  /** Its transactions, which wake the outbox workers once they have committed. */
+  work: UnitOfWork<PayserverTables>;
   /** Who pays for the phone now (the newest of its agreements). */
   payers: Pick<Agreements, 'payerOf'>;
   /** Charges a renewal under a rail's agreement (asked of the rail after the commit). */
@@ -50,9 +51,8 @@ export class RenewalsService {
     const prior = await this.prior(req.orderId);
     if (prior) return prior;
     try {
-      const result = await inTransaction(this.deps.db, (trx) => this.chargeIn(trx, req));
+      const result = await this.deps.work.run((trx) => this.chargeIn(trx, req));
       if (result.state === 'paid') crashPoint('payserver.after-renewal-charge');
-      this.deps.kick();
       return result;
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;

@@ -1,0 +1,32 @@
+import type { SmsBudget } from '../../sms/sms-budget.ts';
+import { codeSendRules } from '../confirmations/code-send-limits.ts';
+import { serviceBasics, type Offers, type PayserverCore } from '../feature.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import type { Settlement } from '../payments/settlement.ts';
+import { checkoutRoutes, type CheckoutRails } from './checkout-routes.ts';
+import { CheckoutService } from './checkout-service.ts';
+
+/** The phone's checkout page at the order's payUrl: possession code, wallet or card, quick pay, the rails' forms. */
+export function createCheckout(
+  core: Pick<PayserverCore, 'db' | 'limiter' | 'random' | 'clock' | 'work' | 'config' | 'secrets' | 'deliverNow'>,
+  deps: { ledger: Ledger; settlement: Settlement; budget: SmsBudget; rails: CheckoutRails | undefined },
+) {
+  const { config } = core;
+  const service = new CheckoutService({
+    ...serviceBasics(core),
+    ledger: deps.ledger,
+    settlement: deps.settlement,
+    limiter: core.limiter,
+    budget: deps.budget,
+    options: {
+      codeKey: core.secrets.codeKey,
+      maxWrongCodes: config.maxWrongCodes,
+      ...codeSendRules(config.limits),
+      smsFrom: config.sms.payserverFrom,
+      locale: config.sms.locale,
+    },
+    deliverNow: core.deliverNow,
+  });
+  const options = { timeZone: config.businessTimeZone, ...(deps.rails ? { rails: deps.rails } : {}) };
+  return { service, pages: (scope) => checkoutRoutes(scope, service, options) } satisfies Offers;
+}
