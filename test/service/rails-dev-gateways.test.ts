@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { businessDate } from '../../src/lib/business-day.ts';
 import { eventually } from '../support/eventually.ts';
 import { orderStatus } from '../support/flows.ts';
-import { internal, openOrder, scan } from '../support/rails.ts';
+import { atDevCashier, internal, openOrder, scan } from '../support/rails.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
 import type { FastifyInstance } from 'fastify';
 import { timelineLine, type TimelineItem } from '../../src/backend/console/timeline-view.ts';
@@ -36,36 +36,6 @@ async function payByScan(rail: 'alipay' | 'wechatpay', qrText: string) {
     ...form(rail === 'alipay' ? { qr: qrText } : { code_url: qrText }),
   });
   assert.equal(res.statusCode, 200, res.body);
-}
-
-/** The payer on the development Alipay: the signed wap.pay link leads to the cashier, where they pay; returns where it sends them back. */
-async function payAtDevAlipay(location: string): Promise<string> {
-  const url = new URL(location);
-  const gateway = await sys.carrier.app.inject({ url: url.pathname + url.search });
-  assert.equal(gateway.statusCode, 302, gateway.body);
-  const paid = await sys.carrier.app.inject({
-    method: 'POST',
-    url: gateway.headers.location!,
-    ...form({ action: 'pay' }),
-  });
-  assert.equal(paid.statusCode, 303, paid.body);
-  return paid.headers.location!;
-}
-
-/** The payer on the development WeChat Pay's H5 cashier. */
-async function payAtDevWechatpay(location: string): Promise<string> {
-  const url = new URL(location);
-  const paid = await sys.carrier.app.inject({
-    method: 'POST',
-    url: '/dev/wechatpay/cashier',
-    ...form({
-      prepay_id: url.searchParams.get('prepay_id')!,
-      redirect_url: url.searchParams.get('redirect_url')!,
-      action: 'pay',
-    }),
-  });
-  assert.equal(paid.statusCode, 303, paid.body);
-  return paid.headers.location!;
 }
 
 /**
@@ -285,8 +255,7 @@ describe('money rails through the development gateways', () => {
         ...form({ rail }),
       });
       assert.equal(go.statusCode, 303, go.body);
-      const back =
-        rail === 'alipay' ? await payAtDevAlipay(go.headers.location!) : await payAtDevWechatpay(go.headers.location!);
+      const back = await atDevCashier(sys, rail, go.headers.location!, { action: 'pay' });
       assert.match(back, new RegExp(`/pay/${token}/return`));
       const returned = await sys.payserver.app.inject({ url: new URL(back).pathname + new URL(back).search });
       assert.equal(returned.statusCode, 303);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
 import { createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
-import { internal } from '../support/rails.ts';
+import { atDevCashier, internal } from '../support/rails.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
 
 /**
@@ -43,33 +43,8 @@ const bound = async (digits: string) =>
   (await internal(sys, 'POST', '/internal/v1/bindings/lookup', { phone: `+${digits}` })).json().bound as boolean;
 
 /** The payer on the rail's cashier chooses "pay and sign", with a development balance for later charges. */
-async function payAndSignAt(rail: Rail, location: string, balanceFen: number): Promise<string> {
-  const url = new URL(location);
-  if (rail === 'alipay') {
-    const gateway = await sys.carrier.app.inject({ url: url.pathname + url.search });
-    assert.equal(gateway.statusCode, 302, gateway.body);
-    const yuan = (balanceFen / 100).toFixed(2);
-    const paid = await sys.carrier.app.inject({
-      method: 'POST',
-      url: gateway.headers.location!,
-      ...form({ action: 'pay_sign', balance: yuan }),
-    });
-    assert.equal(paid.statusCode, 303, paid.body);
-    return paid.headers.location!;
-  }
-  const paid = await sys.carrier.app.inject({
-    method: 'POST',
-    url: '/dev/wechatpay/cashier',
-    ...form({
-      prepay_id: url.searchParams.get('prepay_id')!,
-      redirect_url: url.searchParams.get('redirect_url')!,
-      action: 'pay_sign',
-      balance_fen: String(balanceFen),
-    }),
-  });
-  assert.equal(paid.statusCode, 303, paid.body);
-  return paid.headers.location!;
-}
+const payAndSignAt = (rail: Rail, location: string, balanceFen: number) =>
+  atDevCashier(sys, rail, location, { action: 'pay_sign', balanceFen });
 
 /**
  * An unbound phone buys a renewing product on the checkout page: proves the number with its code, ticks

@@ -47,3 +47,40 @@ export async function scan(sys: TestSystem, orderId: string, rail: 'alipay' | 'w
     expiresAt: c.expires_at,
   });
 }
+
+const formOf = (fields: Record<string, string>) => ({
+  payload: new URLSearchParams(fields).toString(),
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+});
+
+/**
+ * The payer on a development rail's cashier, reached from the checkout page's redirect (`location`): pays, or
+ * pays and signs the agreement with a development balance (fen) for later charges. Returns where the cashier
+ * sends them back (the checkout page's return URL).
+ */
+export async function atDevCashier(
+  sys: TestSystem,
+  rail: 'alipay' | 'wechatpay',
+  location: string,
+  choice: { action: 'pay' } | { action: 'pay_sign'; balanceFen: number },
+): Promise<string> {
+  const url = new URL(location);
+  const sign = choice.action === 'pay_sign' ? choice.balanceFen : undefined;
+  let paid;
+  if (rail === 'alipay') {
+    const gateway = await sys.carrier.app.inject({ url: url.pathname + url.search });
+    assert.equal(gateway.statusCode, 302, gateway.body);
+    const fields = { action: choice.action, ...(sign === undefined ? {} : { balance: (sign / 100).toFixed(2) }) };
+    paid = await sys.carrier.app.inject({ method: 'POST', url: gateway.headers.location!, ...formOf(fields) });
+  } else {
+    const fields = {
+      prepay_id: url.searchParams.get('prepay_id')!,
+      redirect_url: url.searchParams.get('redirect_url')!,
+      action: choice.action,
+      ...(sign === undefined ? {} : { balance_fen: String(sign) }),
+    };
+    paid = await sys.carrier.app.inject({ method: 'POST', url: '/dev/wechatpay/cashier', ...formOf(fields) });
+  }
+  assert.equal(paid.statusCode, 303, paid.body);
+  return paid.headers.location!;
+}

@@ -238,22 +238,8 @@ export class RailPayments {
     const at = this.deps.clock.now().toISOString();
     if (!(await this.deps.work.run((trx) => railTradeStore.move(trx, outTradeNo, 'unknown', at)))) return;
     const labels = await checkoutStore.labelsOf(this.deps.db, trade.order_id);
-    const request: StartRequest = {
-      kind: 'agreement_charge',
-      agreementNo: agreement.agreement_no,
-      outTradeNo,
-      amountMinor: Number(trade.amount_minor),
-      currency: 'CNY',
-      subject: labels?.product_title ?? '',
-      expiresAt: new Date(trade.expires_at),
-    };
-    let outcome: StartOutcome;
-    try {
-      outcome = await rail.start(request);
-    } catch (err) {
-      outcome = { state: 'unknown', reason: `error: ${(err as Error).message}` };
-    }
-    await this.recordStart(trade, outcome);
+    const how = { kind: 'agreement_charge' as const, agreementNo: agreement.agreement_no };
+    await this.start(rail, trade, how, labels?.product_title ?? '');
   }
 
   /** A charge under an agreement that cannot be made or was refused: the payment fails, the back-end and the phone are told. */
@@ -276,7 +262,10 @@ export class RailPayments {
   private async start(
     rail: Rail,
     trade: RailTrade,
-    how: { kind: 'qr' } | { kind: 'redirect'; returnUrl: string; payerClientIp: string },
+    how:
+      | { kind: 'qr' }
+      | { kind: 'redirect'; returnUrl: string; payerClientIp: string }
+      | { kind: 'agreement_charge'; agreementNo: string },
     subject: string,
   ): Promise<StartOutcome> {
     const request = {
