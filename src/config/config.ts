@@ -303,41 +303,16 @@ function readSettings(env: Env): { settings: Settings; problems: string[] } {
 }
 
 /** Reads and validates the configuration; throws ConfigError listing every bad value. */
-// eslint-disable-next-line max-lines-per-function -- 117 lines; to be split into named pieces (issue 29)
 export function loadConfig(env: Env): Readonly<Config> {
   const { settings: s, problems } = readSettings(env);
   const dataDir = resolve(s.TVPAY_DATA_DIR);
-  const host = s.TVPAY_HOST;
   const ports = { backend: s.TVPAY_BACKEND_PORT, payserver: s.TVPAY_PAYSERVER_PORT, carrier: s.TVPAY_CARRIER_PORT };
-  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  const local = (port: number) => `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
-  const trimmed = (url: string) => url.replace(/\/+$/, '');
-  const internalUrls = {
-    backend: trimmed(s.TVPAY_BACKEND_URL ?? local(ports.backend)),
-    payserver: trimmed(s.TVPAY_PAYSERVER_URL ?? local(ports.payserver)),
-    carrier: trimmed(s.TVPAY_CARRIER_URL ?? local(ports.carrier)),
-  };
-  const publicUrls = {
-    backend: trimmed(s.TVPAY_BACKEND_PUBLIC_URL ?? internalUrls.backend),
-    payserver: trimmed(s.TVPAY_PAYSERVER_PUBLIC_URL ?? internalUrls.payserver),
-    carrier: trimmed(s.TVPAY_CARRIER_PUBLIC_URL ?? internalUrls.carrier),
-  };
-
-  const mode = s.TVPAY_SMS;
-  const kannelUrl = mode === 'dev' ? `${internalUrls.carrier}/cgi-bin/sendsms` : (s.TVPAY_KANNEL_URL ?? '');
-  if (mode === 'kannel' && !kannelUrl) problems.push('TVPAY_KANNEL_URL is required when TVPAY_SMS=kannel.');
-  if (mode === 'kannel' && !s.TVPAY_KANNEL_PASSWORD)
-    problems.push('TVPAY_KANNEL_PASSWORD is required when TVPAY_SMS=kannel.');
-  if (mode === 'smpp' && !s.TVPAY_SMPP_URL)
-    problems.push('TVPAY_SMPP_URL (smpp://system_id:password@host:port) is required when TVPAY_SMS=smpp.');
-  if (s.TVPAY_FULFILMENT_URL && !s.TVPAY_FULFILMENT_SECRET)
-    problems.push(
-      'TVPAY_FULFILMENT_SECRET (16 characters or more) is required with TVPAY_FULFILMENT_URL: it keys the signature of every order.paid sent there.',
-    );
+  const { internalUrls, publicUrls } = urlsOf(s, ports);
+  const kannelUrl = s.TVPAY_SMS === 'dev' ? `${internalUrls.carrier}/cgi-bin/sendsms` : (s.TVPAY_KANNEL_URL ?? '');
+  problems.push(...crossChecks(s, kannelUrl));
   if (problems.length) throw new ConfigError(problems);
-
   const config: Config = {
-    host,
+    host: s.TVPAY_HOST,
     ports,
     dataDir,
     logLevel: s.TVPAY_LOG_LEVEL,
@@ -346,7 +321,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     carrierDatabase: resolve(dataDir, 'carrier.db'),
     dbPoolSize: s.TVPAY_DB_POOL_SIZE,
     sms: {
-      mode,
+      mode: s.TVPAY_SMS,
       backendFrom: s.TVPAY_BACKEND_SMS_FROM,
       payserverFrom: s.TVPAY_PAYSERVER_SMS_FROM,
       locale: s.TVPAY_SMS_LOCALE,
@@ -360,20 +335,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     codeTtlSeconds: s.TVPAY_CODE_TTL_SECONDS,
     maxWrongCodes: s.TVPAY_MAX_WRONG_CODES,
     merchantName: s.TVPAY_MERCHANT_NAME,
-    limits: {
-      payerPerPhone: s.TVPAY_LIMIT_PAYER_PER_PHONE,
-      payerPerDevice: s.TVPAY_LIMIT_PAYER_PER_DEVICE,
-      codeSendsPerPhone: s.TVPAY_LIMIT_CODES_PER_PHONE,
-      codeSendsPerDevice: s.TVPAY_LIMIT_CODES_PER_DEVICE,
-      windowSeconds: s.TVPAY_LIMIT_WINDOW_SECONDS,
-      payerPerAccount: s.TVPAY_LIMIT_PAYER_PER_ACCOUNT,
-      payerPerPrefix: s.TVPAY_LIMIT_PAYER_PER_PREFIX,
-      smsDailyBudget: s.TVPAY_SMS_DAILY_BUDGET,
-      codeChecksPerPhone: s.TVPAY_LIMIT_CODE_CHECKS_PER_PHONE,
-      ordersPerDevice: s.TVPAY_LIMIT_ORDERS_PER_DEVICE,
-      streamsPerDevice: s.TVPAY_LIMIT_STREAMS_PER_DEVICE,
-      streamsPerOrder: s.TVPAY_LIMIT_STREAMS_PER_ORDER,
-    },
+    limits: limitsOf(s),
     outboxMaxAttempts: s.TVPAY_OUTBOX_MAX_ATTEMPTS,
     retention: {
       recordsDays: s.TVPAY_RETENTION_DAYS,
@@ -400,29 +362,89 @@ export function loadConfig(env: Env): Readonly<Config> {
       secret: s.TVPAY_FULFILMENT_SECRET,
       deadlineSeconds: s.TVPAY_FULFILMENT_DEADLINE_SECONDS,
     },
-    rails: {
-      alipay: {
-        mode: s.TVPAY_ALIPAY,
-        gateway: s.TVPAY_ALIPAY_GATEWAY,
-        appId: s.TVPAY_ALIPAY_APP_ID,
-        privateKeyFile: s.TVPAY_ALIPAY_PRIVATE_KEY_FILE,
-        publicKeyFile: s.TVPAY_ALIPAY_PUBLIC_KEY_FILE,
-      },
-      wechatpay: {
-        mode: s.TVPAY_WECHATPAY,
-        baseUrl: s.TVPAY_WECHATPAY_BASE_URL,
-        mchId: s.TVPAY_WECHATPAY_MCH_ID,
-        appId: s.TVPAY_WECHATPAY_APP_ID,
-        mchSerial: s.TVPAY_WECHATPAY_MCH_SERIAL,
-        privateKeyFile: s.TVPAY_WECHATPAY_PRIVATE_KEY_FILE,
-        publicKeyId: s.TVPAY_WECHATPAY_PUBLIC_KEY_ID,
-        publicKeyFile: s.TVPAY_WECHATPAY_PUBLIC_KEY_FILE,
-        apiV3KeyFile: s.TVPAY_WECHATPAY_APIV3_KEY_FILE,
-        planId: s.TVPAY_WECHATPAY_PLAN_ID,
-      },
-    },
+    rails: railsOf(s),
   };
   return deepFreeze(config);
+}
+
+const trimmed = (url: string) => url.replace(/\/+$/, '');
+
+/**
+ * Where each service is reached by the others (internal) and by people (public): on this host by default, so
+ * `npm start` needs no URL; a service that listens on every address is reached over loopback.
+ */
+function urlsOf(s: Settings, ports: Config['ports']): Pick<Config, 'internalUrls' | 'publicUrls'> {
+  const host = s.TVPAY_HOST;
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const local = (port: number) => `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+  const internalUrls = {
+    backend: trimmed(s.TVPAY_BACKEND_URL ?? local(ports.backend)),
+    payserver: trimmed(s.TVPAY_PAYSERVER_URL ?? local(ports.payserver)),
+    carrier: trimmed(s.TVPAY_CARRIER_URL ?? local(ports.carrier)),
+  };
+  const publicUrls = {
+    backend: trimmed(s.TVPAY_BACKEND_PUBLIC_URL ?? internalUrls.backend),
+    payserver: trimmed(s.TVPAY_PAYSERVER_PUBLIC_URL ?? internalUrls.payserver),
+    carrier: trimmed(s.TVPAY_CARRIER_PUBLIC_URL ?? internalUrls.carrier),
+  };
+  return { internalUrls, publicUrls };
+}
+
+/** The checks that join several settings (one alone is checked by its own rule): each broken one, in words. */
+function crossChecks(s: Settings, kannelUrl: string): string[] {
+  const problems: string[] = [];
+  const mode = s.TVPAY_SMS;
+  if (mode === 'kannel' && !kannelUrl) problems.push('TVPAY_KANNEL_URL is required when TVPAY_SMS=kannel.');
+  if (mode === 'kannel' && !s.TVPAY_KANNEL_PASSWORD)
+    problems.push('TVPAY_KANNEL_PASSWORD is required when TVPAY_SMS=kannel.');
+  if (mode === 'smpp' && !s.TVPAY_SMPP_URL)
+    problems.push('TVPAY_SMPP_URL (smpp://system_id:password@host:port) is required when TVPAY_SMS=smpp.');
+  if (s.TVPAY_FULFILMENT_URL && !s.TVPAY_FULFILMENT_SECRET)
+    problems.push(
+      'TVPAY_FULFILMENT_SECRET (16 characters or more) is required with TVPAY_FULFILMENT_URL: it keys the signature of every order.paid sent there.',
+    );
+  return problems;
+}
+
+function limitsOf(s: Settings): Config['limits'] {
+  return {
+    payerPerPhone: s.TVPAY_LIMIT_PAYER_PER_PHONE,
+    payerPerDevice: s.TVPAY_LIMIT_PAYER_PER_DEVICE,
+    codeSendsPerPhone: s.TVPAY_LIMIT_CODES_PER_PHONE,
+    codeSendsPerDevice: s.TVPAY_LIMIT_CODES_PER_DEVICE,
+    windowSeconds: s.TVPAY_LIMIT_WINDOW_SECONDS,
+    payerPerAccount: s.TVPAY_LIMIT_PAYER_PER_ACCOUNT,
+    payerPerPrefix: s.TVPAY_LIMIT_PAYER_PER_PREFIX,
+    smsDailyBudget: s.TVPAY_SMS_DAILY_BUDGET,
+    codeChecksPerPhone: s.TVPAY_LIMIT_CODE_CHECKS_PER_PHONE,
+    ordersPerDevice: s.TVPAY_LIMIT_ORDERS_PER_DEVICE,
+    streamsPerDevice: s.TVPAY_LIMIT_STREAMS_PER_DEVICE,
+    streamsPerOrder: s.TVPAY_LIMIT_STREAMS_PER_ORDER,
+  };
+}
+
+function railsOf(s: Settings): Config['rails'] {
+  return {
+    alipay: {
+      mode: s.TVPAY_ALIPAY,
+      gateway: s.TVPAY_ALIPAY_GATEWAY,
+      appId: s.TVPAY_ALIPAY_APP_ID,
+      privateKeyFile: s.TVPAY_ALIPAY_PRIVATE_KEY_FILE,
+      publicKeyFile: s.TVPAY_ALIPAY_PUBLIC_KEY_FILE,
+    },
+    wechatpay: {
+      mode: s.TVPAY_WECHATPAY,
+      baseUrl: s.TVPAY_WECHATPAY_BASE_URL,
+      mchId: s.TVPAY_WECHATPAY_MCH_ID,
+      appId: s.TVPAY_WECHATPAY_APP_ID,
+      mchSerial: s.TVPAY_WECHATPAY_MCH_SERIAL,
+      privateKeyFile: s.TVPAY_WECHATPAY_PRIVATE_KEY_FILE,
+      publicKeyId: s.TVPAY_WECHATPAY_PUBLIC_KEY_ID,
+      publicKeyFile: s.TVPAY_WECHATPAY_PUBLIC_KEY_FILE,
+      apiV3KeyFile: s.TVPAY_WECHATPAY_APIV3_KEY_FILE,
+      planId: s.TVPAY_WECHATPAY_PLAN_ID,
+    },
+  };
 }
 
 function deepFreeze<T>(o: T): T {
