@@ -13,13 +13,19 @@ const Message = Type.Object({ id: Type.String(), from: Type.String(), text: Type
  * The development carrier's HTTP face: Kannel's sendsms interface for the
  * services, and per-phone routes for people and tests.
  */
-// eslint-disable-next-line max-lines-per-function -- 102 lines; to be split into named pieces (issue 29)
 export function carrierRoutes(
   app: FastifyInstance,
   carrier: CarrierService,
   auth: { user: string; password: string },
   options: { scanners?: DevScanners } = {},
 ): void {
+  kannelSendRoute(app, carrier, auth);
+  phoneApiRoutes(app, carrier);
+  phonePageRoutes(app, carrier, options.scanners);
+}
+
+/** Kannel's `sendsms` interface, as the SMS gateway of tvpay talks to a real Kannel. */
+function kannelSendRoute(app: FastifyInstance, carrier: CarrierService, auth: { user: string; password: string }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get(
     '/cgi-bin/sendsms',
@@ -51,6 +57,11 @@ export function carrierRoutes(
       return text('0: Accepted for delivery');
     },
   );
+}
+
+/** The development phones' JSON API: a phone's messages, and its replies. */
+function phoneApiRoutes(app: FastifyInstance, carrier: CarrierService) {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get(
     '/dev/v1/phones/:digits/messages',
     {
@@ -92,6 +103,11 @@ export function carrierRoutes(
     async (request, reply) =>
       reply.code(202).send(await carrier.reply(request.params.digits, request.body.text, request.body.to)),
   );
+}
+
+/** The development phone's page (its thread, a reply form and links to the rails' scan pages). */
+function phonePageRoutes(app: FastifyInstance, carrier: CarrierService, scanners: DevScanners | undefined) {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
   // The development phone's page refreshes itself with a small inline script: allowed on this page only.
   const phonePageCsp = { ...CONTENT_SECURITY_POLICY, scriptSrc: ["'self'", "'unsafe-inline'"] };
   r.get(
@@ -100,7 +116,7 @@ export function carrierRoutes(
     async (request, reply) =>
       sendDocument(
         reply.header('cache-control', 'no-store'),
-        phonePage(request.params.digits, await carrier.thread(request.params.digits), options.scanners),
+        phonePage(request.params.digits, await carrier.thread(request.params.digits), scanners),
       ),
   );
   r.post(
