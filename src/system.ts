@@ -131,137 +131,59 @@ async function listen(
   }
 }
 
+/** What starting the services shares: what they are built from, what runs, and the banner being written. */
+interface Start {
+  deps: SystemDeps;
+  parts: Part[];
+  seed: boolean;
+  testClock: TestClock | undefined;
+  banner: string[];
+  running: Array<{ close(cutConnectionsAt?: number): Promise<void> }>;
+  /** A peer running in this process, handed messages without the loopback socket (undefined: over HTTP). */
+  peerApp: (part: Part) => () => FastifyInstance | undefined;
+}
+
 /**
  * Builds, listens and starts the chosen services (all three for `npm start`),
  * seeding demo data into stores that did not exist yet. Returns the running
  * parts, a banner for the console and a graceful `close`.
  */
-// eslint-disable-next-line max-lines-per-function -- 125 lines; to be split into named pieces (issue 29)
 export async function startSystem(
   deps: SystemDeps,
   parts: Part[] = ALL_PARTS,
   options: { seed?: boolean; inProcess?: boolean; rails?: readonly Rail[] } = {},
 ) {
-  const { config, secrets, clock, random, log } = deps;
-  const banner: string[] = [];
-  const running: Array<{ close(cutConnectionsAt?: number): Promise<void> }> = [];
-  let carrier: Awaited<ReturnType<typeof buildCarrier>> | undefined;
-  let payserver: Awaited<ReturnType<typeof buildPayserver>> | undefined;
-  let backend: Awaited<ReturnType<typeof buildBackend>> | undefined;
-  let demoDeviceToken: string | undefined;
-  const seed = options.seed ?? true;
+  const { config, clock, log } = deps;
+  const apps: { payserver?: FastifyInstance; backend?: FastifyInstance } = {};
   // Services that run in this process hand each other their messages without the loopback socket;
   // a peer not (or not yet) running here is reached over HTTP at its internal URL.
   const inProcess = options.inProcess ?? true;
-  const peerApp = (part: Part) => () =>
-    inProcess && parts.includes(part) ? (part === 'backend' ? backend : payserver)?.app : undefined;
   // TVPAY_TEST_CLOCK=1: the one clock of the process, shared by every service, which operators move forward.
   const testClock = config.testClock && 'advance' in clock ? (clock as TestClock) : undefined;
+  const start: Start = {
+    deps,
+    parts,
+    seed: options.seed ?? true,
+    testClock,
+    banner: [],
+    running: [],
+    peerApp: (part) => () =>
+      inProcess && parts.includes(part) ? (part === 'backend' ? apps.backend : apps.payserver) : undefined,
+  };
   if (testClock)
-    banner.push(
+    start.banner.push(
       '!!! TEST CLOCK ON (TVPAY_TEST_CLOCK=1): POST /admin/v1/test-clock moves time forward. Never run real payments like this. !!!',
     );
-
-  const devRails = (['alipay', 'wechatpay'] as const).filter((r) => config.rails[r].mode === 'dev');
-  if (parts.includes('carrier') && (config.sms.mode === 'dev' || devRails.length > 0)) {
-    carrier = await buildCarrier({
-      config,
-      secrets,
-      store: openDatabase(config.carrierDatabase),
-      clock,
-      random,
-      log: log.child({ service: 'carrier' }),
-    });
-    const gateways = await mountDevRails(carrier.app, devRails, { config, clock, random, log });
-    await listen(carrier.app, 'development SMS carrier', config.host, config.ports.carrier, 'TVPAY_CARRIER_PORT');
-    running.push(carrier, ...gateways);
-    banner.push(`development SMS carrier  ${config.publicUrls.carrier}/dev/phones/8613800138000`);
-  }
-  if (parts.includes('payserver') && devRails.length > 0)
-    banner.push(
-      `!!! DEVELOPMENT MONEY RAILS (${devRails.map((r) => `TVPAY_${r.toUpperCase()}=dev`).join(', ')}): no real money moves. !!!`,
-    );
-  if (parts.includes('payserver')) {
-    const inbox = new DeferredInbox();
-    const gateway = gatewayFor(
-      config,
-      secrets,
-      config.internalUrls.payserver,
-      log.child({ service: 'payserver', part: 'sms' }),
-      inbox,
-    );
-    payserver = await buildPayserver({
-      config,
-      secrets,
-      clock,
-      random,
-      gateway,
-      testClock,
-      rails: railRegistry(options.rails ?? buildRails(config, clock)),
-      backend: inProcessTransport(peerApp('backend'), httpTransport(config.internalUrls.backend)),
-      store: openDatabase(config.payserverDatabase, config.dbPoolSize, lostConnection(log)),
-      log: log.child({ service: 'payserver' }),
-    });
-    const sms = payserver.services.sms;
-    await inbox.attach({
-      message: async ({ from, text }) => void (await sms.reply(from, text)),
-      receipt: (gatewayId, status) => sms.receipt(gatewayId, status),
-    });
-    if (gateway instanceof SmppSmsGateway) running.push({ close: () => gateway.stop() });
-    if (payserver.storeCreated && seed) await seedPayserver(payserver.services.accounts);
-    await listen(payserver.app, 'payment server', config.host, config.ports.payserver, 'TVPAY_PAYSERVER_PORT');
-    payserver.start();
-    running.push(payserver);
-    banner.push(`payment server           ${config.publicUrls.payserver}`);
-    banner.push(`payment server console   ${config.publicUrls.payserver}/console/`);
-  }
-  if (parts.includes('backend')) {
-    // Phones' replies reach the payment server whatever the back-end's state; receipts wait for it.
-    const inbox = new DeferredInbox({ message: forwardToPayserver(config, secrets, log) });
-    const gateway = gatewayFor(
-      config,
-      secrets,
-      config.internalUrls.backend,
-      log.child({ service: 'backend', part: 'sms' }),
-      inbox,
-    );
-    backend = await buildBackend({
-      config,
-      secrets,
-      clock,
-      random,
-      gateway,
-      testClock,
-      payserver: inProcessTransport(peerApp('payserver'), httpTransport(config.internalUrls.payserver)),
-      store: openDatabase(config.backendDatabase, config.dbPoolSize, lostConnection(log)),
-      log: log.child({ service: 'backend' }),
-    });
-    const sms = backend.services.sms;
-    await inbox.attach({ receipt: (gatewayId, status) => sms.receipt(gatewayId, status) });
-    if (gateway instanceof SmppSmsGateway) running.push({ close: () => gateway.stop() });
-    if (backend.storeCreated && seed) {
-      const demo = await seedBackend(backend.services.products, backend.services.devices);
-      demoDeviceToken = demo.token;
-      writeFileSync(join(config.dataDir, 'demo-device-token'), `${demo.token}\n`, { mode: 0o600 });
-      banner.push(`demo TV device token     ${demo.token}   (kept in ${join(config.dataDir, 'demo-device-token')})`);
-      banner.push(`demo TV app              ${config.publicUrls.backend}/tv/#device=${demo.token}`);
-    } else if (seed) {
-      // The token is printed on the first start only; after it, say where it is kept.
-      const kept = join(config.dataDir, 'demo-device-token');
-      banner.push(`demo TV app              ${config.publicUrls.backend}/tv/#device=<the token in ${kept}>`);
-    }
-    await listen(backend.app, 'back-end server', config.host, config.ports.backend, 'TVPAY_BACKEND_PORT');
-    backend.start();
-    running.push(backend);
-    banner.push(`back-end server          ${config.publicUrls.backend}`);
-    banner.push(`back-end console         ${config.publicUrls.backend}/console/`);
-  }
-
+  const carrier = await startCarrier(start);
+  const payserver = parts.includes('payserver') ? await startPayserver(start, options.rails) : undefined;
+  apps.payserver = payserver?.app;
+  const started = parts.includes('backend') ? await startBackend(start, apps) : undefined;
+  const { running, banner } = start;
   return {
     carrier,
     payserver,
-    backend,
-    demoDeviceToken,
+    backend: started?.backend,
+    demoDeviceToken: started?.demoDeviceToken,
     banner,
     /**
      * Stops everything in reverse order: each service stops taking requests, then its workers, then its
@@ -272,6 +194,127 @@ export async function startSystem(
         await r.close(cutConnectionsAt).catch((err) => log.error({ err }, 'close failed'));
     },
   };
+}
+
+/** The development carrier, with the development rails on its server, when SMS or a rail is `dev`. */
+async function startCarrier(start: Start) {
+  const { config } = start.deps;
+  const devRails = (['alipay', 'wechatpay'] as const).filter((r) => config.rails[r].mode === 'dev');
+  const wanted = start.parts.includes('carrier') && (config.sms.mode === 'dev' || devRails.length > 0);
+  const carrier = wanted ? await listenCarrier(start, devRails) : undefined;
+  if (start.parts.includes('payserver') && devRails.length > 0)
+    start.banner.push(
+      `!!! DEVELOPMENT MONEY RAILS (${devRails.map((r) => `TVPAY_${r.toUpperCase()}=dev`).join(', ')}): no real money moves. !!!`,
+    );
+  return carrier;
+}
+
+async function listenCarrier(start: Start, devRails: ReadonlyArray<'alipay' | 'wechatpay'>) {
+  const { config, secrets, clock, random, log } = start.deps;
+  const carrier = await buildCarrier({
+    config,
+    secrets,
+    store: openDatabase(config.carrierDatabase),
+    clock,
+    random,
+    log: log.child({ service: 'carrier' }),
+  });
+  const gateways = await mountDevRails(carrier.app, devRails, { config, clock, random, log });
+  await listen(carrier.app, 'development SMS carrier', config.host, config.ports.carrier, 'TVPAY_CARRIER_PORT');
+  start.running.push(carrier, ...gateways);
+  start.banner.push(`development SMS carrier  ${config.publicUrls.carrier}/dev/phones/8613800138000`);
+  return carrier;
+}
+
+/** The payment server: its SMS gateway (replies and receipts reach it once it is built), the rails, the demo wallets. */
+async function startPayserver(start: Start, rails: readonly Rail[] | undefined) {
+  const { config, secrets, clock, random, log } = start.deps;
+  const inbox = new DeferredInbox();
+  const gateway = gatewayFor(
+    config,
+    secrets,
+    config.internalUrls.payserver,
+    log.child({ service: 'payserver', part: 'sms' }),
+    inbox,
+  );
+  const payserver = await buildPayserver({
+    config,
+    secrets,
+    clock,
+    random,
+    gateway,
+    testClock: start.testClock,
+    rails: railRegistry(rails ?? buildRails(config, clock)),
+    backend: inProcessTransport(start.peerApp('backend'), httpTransport(config.internalUrls.backend)),
+    store: openDatabase(config.payserverDatabase, config.dbPoolSize, lostConnection(log)),
+    log: log.child({ service: 'payserver' }),
+  });
+  const sms = payserver.services.sms;
+  await inbox.attach({
+    message: async ({ from, text }) => void (await sms.reply(from, text)),
+    receipt: (gatewayId, status) => sms.receipt(gatewayId, status),
+  });
+  if (gateway instanceof SmppSmsGateway) start.running.push({ close: () => gateway.stop() });
+  if (payserver.storeCreated && start.seed) await seedPayserver(payserver.services.accounts);
+  await listen(payserver.app, 'payment server', config.host, config.ports.payserver, 'TVPAY_PAYSERVER_PORT');
+  payserver.start();
+  start.running.push(payserver);
+  start.banner.push(`payment server           ${config.publicUrls.payserver}`);
+  start.banner.push(`payment server console   ${config.publicUrls.payserver}/console/`);
+  return payserver;
+}
+
+/** The back-end: its SMS gateway (phones' replies forwarded to the payment server), the demo TV and catalogue. */
+async function startBackend(start: Start, apps: { backend?: FastifyInstance }) {
+  const { config, secrets, clock, random, log } = start.deps;
+  // Phones' replies reach the payment server whatever the back-end's state; receipts wait for it.
+  const inbox = new DeferredInbox({ message: forwardToPayserver(config, secrets, log) });
+  const gateway = gatewayFor(
+    config,
+    secrets,
+    config.internalUrls.backend,
+    log.child({ service: 'backend', part: 'sms' }),
+    inbox,
+  );
+  const backend = await buildBackend({
+    config,
+    secrets,
+    clock,
+    random,
+    gateway,
+    testClock: start.testClock,
+    payserver: inProcessTransport(start.peerApp('payserver'), httpTransport(config.internalUrls.payserver)),
+    store: openDatabase(config.backendDatabase, config.dbPoolSize, lostConnection(log)),
+    log: log.child({ service: 'backend' }),
+  });
+  apps.backend = backend.app;
+  const sms = backend.services.sms;
+  await inbox.attach({ receipt: (gatewayId, status) => sms.receipt(gatewayId, status) });
+  if (gateway instanceof SmppSmsGateway) start.running.push({ close: () => gateway.stop() });
+  const demoDeviceToken = await seedDemoTv(start, backend);
+  await listen(backend.app, 'back-end server', config.host, config.ports.backend, 'TVPAY_BACKEND_PORT');
+  backend.start();
+  start.running.push(backend);
+  start.banner.push(`back-end server          ${config.publicUrls.backend}`);
+  start.banner.push(`back-end console         ${config.publicUrls.backend}/console/`);
+  return { backend, demoDeviceToken };
+}
+
+/** On a new store, the demo catalogue and TV (its token printed once, kept in the data dir); after it, where it is. */
+async function seedDemoTv(start: Start, backend: Awaited<ReturnType<typeof buildBackend>>) {
+  const { config } = start.deps;
+  const kept = join(config.dataDir, 'demo-device-token');
+  if (!start.seed) return undefined;
+  if (!backend.storeCreated) {
+    // The token is printed on the first start only; after it, say where it is kept.
+    start.banner.push(`demo TV app              ${config.publicUrls.backend}/tv/#device=<the token in ${kept}>`);
+    return undefined;
+  }
+  const demo = await seedBackend(backend.services.products, backend.services.devices);
+  writeFileSync(kept, `${demo.token}\n`, { mode: 0o600 });
+  start.banner.push(`demo TV device token     ${demo.token}   (kept in ${kept})`);
+  start.banner.push(`demo TV app              ${config.publicUrls.backend}/tv/#device=${demo.token}`);
+  return demo.token;
 }
 
 /**
