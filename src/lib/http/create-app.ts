@@ -46,12 +46,45 @@ export interface CreateAppOptions {
 }
 
 /**
+ * A JSON body as tvpay takes it: UTF-8, not empty, nested at most MAX_JSON_DEPTH deep, and its text
+ * well-formed Unicode; each refusal a DomainError that says what to fix.
+ */
+function parseJsonBody(bytes: Buffer): unknown {
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    throw new DomainError('MALFORMED_JSON', 'The body is not valid UTF-8; send JSON encoded as UTF-8.');
+  }
+  if (text.trim() === '') throw new DomainError('MALFORMED_JSON', 'The body is empty; send a JSON object.');
+  if (jsonTooDeep(text))
+    throw new DomainError(
+      'JSON_TOO_DEEP',
+      `The body nests deeper than ${MAX_JSON_DEPTH} levels; send a flat JSON object.`,
+    );
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new DomainError('MALFORMED_JSON', 'The body is not valid JSON.');
+  }
+  // Only a JSON body can carry a lone surrogate (as a \u escape): text in a URL or a form is decoded
+  // from UTF-8, which cannot encode one (create-app.test.ts shows it), so the body is the one place to look.
+  const where = findIllFormed(parsed);
+  if (where)
+    throw new DomainError(
+      'TEXT_MALFORMED',
+      `The body holds text that is not well-formed Unicode (a lone surrogate) at ${where}; send valid UTF-8.`,
+    );
+  return parsed;
+}
+
+/**
  * The Fastify set-up every tvpay service shares: problem+json errors, a 64 KB
  * body limit, strict validation (no coercion of bodies, no silent removal of
  * unknown fields), the raw body kept for signatures, health routes and an
  * OpenAPI document at /openapi.json.
  */
-// eslint-disable-next-line max-lines-per-function -- 92 lines; to be split into named pieces (issue 29)
 export async function createApp(options: CreateAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.log,
@@ -99,46 +132,11 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const bytes = body as Buffer;
     request.rawBody = bytes;
-    let text: string;
     try {
-      text = UTF8.decode(bytes);
-    } catch {
-      done(new DomainError('MALFORMED_JSON', 'The body is not valid UTF-8; send JSON encoded as UTF-8.'), undefined);
-      return;
+      done(null, parseJsonBody(bytes));
+    } catch (err) {
+      done(err as DomainError, undefined);
     }
-    if (text.trim() === '') {
-      done(new DomainError('MALFORMED_JSON', 'The body is empty; send a JSON object.'), undefined);
-      return;
-    }
-    if (jsonTooDeep(text)) {
-      done(
-        new DomainError(
-          'JSON_TOO_DEEP',
-          `The body nests deeper than ${MAX_JSON_DEPTH} levels; send a flat JSON object.`,
-        ),
-        undefined,
-      );
-      return;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      done(new DomainError('MALFORMED_JSON', 'The body is not valid JSON.'), undefined);
-      return;
-    }
-    // Only a JSON body can carry a lone surrogate (as a \u escape): text in a URL or a form is decoded
-    // from UTF-8, which cannot encode one (create-app.test.ts shows it), so the body is the one place to look.
-    const where = findIllFormed(parsed);
-    if (where)
-      done(
-        new DomainError(
-          'TEXT_MALFORMED',
-          `The body holds text that is not well-formed Unicode (a lone surrogate) at ${where}; send valid UTF-8.`,
-        ),
-        undefined,
-      );
-    else done(null, parsed);
   });
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
   await app.register(swagger, {
