@@ -96,7 +96,8 @@ export async function startProcesses(env: Record<string, string> = {}, options: 
           const res = await fetch(`${url}/readyz`);
           if (res.status !== 200) throw new Error(`${name} not ready`);
         },
-        30_000,
+        // A process compiles its TypeScript (tsx) as it starts: on a loaded 2-core machine that took over 30 s.
+        90_000,
         100,
       );
     }
