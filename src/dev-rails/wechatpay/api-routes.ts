@@ -18,85 +18,56 @@ function send(reply: FastifyReply, keys: DevWechatpayKeys, answer: WxAnswer): Fa
   return reply.type('application/json; charset=utf-8').send(body);
 }
 
-/** Mounts API v3 (relative to the gateway's prefix). */
-// eslint-disable-next-line max-lines-per-function -- 79 lines; to be split into named pieces (issue 29)
-export function apiRoutes(app: FastifyInstance, service: DevWechatpayService, keys: DevWechatpayKeys): void {
-  /** Verifies the request's signature, then runs `fn`; a bad signature is 401 `SIGN_ERROR`, nothing runs. */
-  const signed =
-    (fn: (req: FastifyRequest) => Promise<WxAnswer>) =>
-    async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-      const refusal = verifyRequest(
-        {
-          method: req.method,
-          url: req.url,
-          body: req.rawBody ? req.rawBody.toString('utf8') : '',
-          authorization: req.headers.authorization,
-        },
-        keys,
-        Math.floor(Date.now() / 1000),
-      );
-      if (refusal) return send(reply, keys, { status: refusal.status, body: refusal });
-      return send(reply, keys, await fn(req));
-    };
-  const body = (req: FastifyRequest) => (req.body ?? {}) as Record<string, any>;
-  const param = (req: FastifyRequest, name: string) => (req.params as Record<string, string>)[name]!;
+type Call = (req: FastifyRequest) => Promise<WxAnswer>;
+const body = (req: FastifyRequest) => (req.body ?? {}) as Record<string, any>;
+const param = (req: FastifyRequest, name: string) => (req.params as Record<string, string>)[name]!;
+const query = (req: FastifyRequest) => req.query as Record<string, unknown>;
 
-  app.post(
-    '/v3/pay/transactions/native',
-    { schema: OBJECT_BODY },
-    signed((r) => service.createOrder('NATIVE', body(r))),
+/** The API v3 calls the development WeChat Pay answers: method, path, and the service call behind it. */
+function calls(service: DevWechatpayService): Array<['GET' | 'POST', string, Call]> {
+  return [
+    ['POST', '/v3/pay/transactions/native', (r) => service.createOrder('NATIVE', body(r))],
+    ['POST', '/v3/pay/transactions/h5', (r) => service.createOrder('MWEB', body(r))],
+    ['GET', '/v3/pay/transactions/out-trade-no/:no', (r) => service.query(param(r, 'no'), query(r).mchid)],
+    ['POST', '/v3/pay/transactions/out-trade-no/:no/close', (r) => service.close(param(r, 'no'), body(r))],
+    ['POST', '/v3/refund/domestic/refunds', (r) => service.refund(body(r))],
+    ['GET', '/v3/refund/domestic/refunds/:no', (r) => service.queryRefund(param(r, 'no'))],
+    ['POST', '/v3/papay/sign/contracts/pre-entrust-sign/h5', (r) => service.presign(body(r))],
+    ['POST', '/v3/papay/pay/transactions/apply', (r) => service.applyPapay(body(r))],
+    ['POST', '/v3/papay/contracts/:id/terminate', (r) => service.terminate(param(r, 'id'), body(r))],
+    ['GET', '/v3/bill/tradebill', (r) => service.tradeBill(query(r))],
+  ];
+}
+
+/** Verifies a request's signature as WeChat Pay does; the refusal to send, or undefined when it verifies. */
+function refusalOf(req: FastifyRequest, keys: DevWechatpayKeys) {
+  const raw = { method: req.method, url: req.url, authorization: req.headers.authorization };
+  return verifyRequest(
+    { ...raw, body: req.rawBody ? req.rawBody.toString('utf8') : '' },
+    keys,
+    Math.floor(Date.now() / 1000),
   );
-  app.post(
-    '/v3/pay/transactions/h5',
-    { schema: OBJECT_BODY },
-    signed((r) => service.createOrder('MWEB', body(r))),
-  );
-  app.get(
-    '/v3/pay/transactions/out-trade-no/:no',
-    signed((r) => service.query(param(r, 'no'), (r.query as Record<string, unknown>).mchid)),
-  );
-  app.post(
-    '/v3/pay/transactions/out-trade-no/:no/close',
-    { schema: OBJECT_BODY },
-    signed((r) => service.close(param(r, 'no'), body(r))),
-  );
-  app.post(
-    '/v3/refund/domestic/refunds',
-    { schema: OBJECT_BODY },
-    signed((r) => service.refund(body(r))),
-  );
-  app.get(
-    '/v3/refund/domestic/refunds/:no',
-    signed((r) => service.queryRefund(param(r, 'no'))),
-  );
-  app.post(
-    '/v3/papay/sign/contracts/pre-entrust-sign/h5',
-    { schema: OBJECT_BODY },
-    signed((r) => service.presign(body(r))),
-  );
-  app.post(
-    '/v3/papay/pay/transactions/apply',
-    { schema: OBJECT_BODY },
-    signed((r) => service.applyPapay(body(r))),
-  );
-  app.post(
-    '/v3/papay/contracts/:id/terminate',
-    { schema: OBJECT_BODY },
-    signed((r) => service.terminate(param(r, 'id'), body(r))),
-  );
-  app.get(
-    '/v3/bill/tradebill',
-    signed((r) => service.tradeBill(r.query as Record<string, unknown>)),
-  );
+}
+
+/** Mounts API v3 (relative to the gateway's prefix). */
+export function apiRoutes(app: FastifyInstance, service: DevWechatpayService, keys: DevWechatpayKeys): void {
+  // Each call: the signature verified first (a bad one is 401 `SIGN_ERROR` and nothing runs), then the service.
+  for (const [method, url, call] of calls(service))
+    app.route({
+      method,
+      url,
+      ...(method === 'POST' ? { schema: OBJECT_BODY } : {}),
+      handler: async (req, reply) => {
+        const refusal = refusalOf(req, keys);
+        if (refusal) return send(reply, keys, { status: refusal.status, body: refusal });
+        return send(reply, keys, await call(req));
+      },
+    });
   // The download is signed by the merchant like any call, and answered unsigned (its hash was signed).
   app.get('/v3/billdownload/file', async (req, reply) => {
-    const refusal = verifyRequest(
-      { method: 'GET', url: req.url, body: '', authorization: req.headers.authorization },
-      keys,
-      Math.floor(Date.now() / 1000),
-    );
+    const refusal = refusalOf(req, keys);
     if (refusal) return send(reply, keys, { status: refusal.status, body: refusal });
-    const file = await service.download(String((req.query as Record<string, unknown>).token ?? ''));
+    const file = await service.download(String(query(req).token ?? ''));
     if (file === undefined)
       return send(reply, keys, { status: 404, body: { code: 'RESOURCE_NOT_EXISTS', message: '下载链接已失效' } });
     return reply.type('text/plain; charset=utf-8').send(Buffer.from(file, 'utf8'));
