@@ -3,6 +3,7 @@ import type { Secrets } from '../config/secrets.ts';
 import type { Clock } from '../lib/clock.ts';
 import { requireAdmin } from '../lib/auth.ts';
 import type { DatabaseHandle } from '../lib/db/open-database.ts';
+import { unitOfWork } from '../lib/db/unit-of-work.ts';
 import { httpTransport, type PeerTransport } from '../lib/http/peer-transport.ts';
 import { authenticatedScope, cookieScope } from '../lib/http/scope.ts';
 import { requireServiceSignature, SignedClient } from '../lib/http/service-auth.ts';
@@ -165,7 +166,7 @@ async function backendCore(deps: BackendDeps) {
     log,
     limiter: service.limiter,
     count: service.metrics.count,
-    kick: service.kick,
+    work: unitOfWork(db, service.kick),
     events,
     provider,
     linkTokens,

@@ -13,7 +13,8 @@ import type { SmsGateway } from '../sms/gateway.ts';
 import type { OrderEvents } from './orders/order-events.ts';
 import type { LinkedOrder, LinkTokens } from './payments/link-tokens.ts';
 import type { PaymentProvider } from './payments/payment-provider.ts';
-import type { BackendDb } from './schema.ts';
+import type { BackendDb, BackendTables } from './schema.ts';
+import type { UnitOfWork } from '../lib/db/unit-of-work.ts';
 
 /**
  * What every back-end feature is built from: the service core (store, limiter, metrics, outbox), the
@@ -33,8 +34,8 @@ export interface BackendCore {
   limiter: RateLimiter;
   /** Counts the events an alert must see (the service's metrics). */
   count: Count;
-  /** Wakes the outbox workers after a commit that wrote to the outbox. */
-  kick: () => void;
+  /** The store's transactions, each of which wakes the outbox workers once it has committed if it wrote to it. */
+  work: UnitOfWork<BackendTables>;
   /** Announces an order's change to its event streams (and, on PostgreSQL, to the other instances). */
   events: OrderEvents;
   /** The wallet behind the back-end: tvpay's payment server unless another is given. */

@@ -20,7 +20,7 @@ import { StreamRegistry } from './stream-registry.ts';
  * tells its subscription in the same transaction.
  */
 export function createOrderEnding(
-  core: Pick<BackendCore, 'db' | 'events' | 'random' | 'clock' | 'kick'>,
+  core: Pick<BackendCore, 'db' | 'events' | 'random' | 'clock' | 'work'>,
   deps: { webhooks: WebhooksService; subscriptions: Pick<SubscriptionsService, 'orderEndedIn'> },
 ) {
   const { subscriptions } = deps;
@@ -29,7 +29,7 @@ export function createOrderEnding(
     events: core.events,
     random: core.random,
     clock: core.clock,
-    kick: core.kick,
+    work: core.work,
     webhooks: deps.webhooks,
     onEndedIn: (trx, orderId, now) => subscriptions.orderEndedIn(trx, orderId, now),
   });
@@ -51,7 +51,7 @@ function orderLimits(config: BackendCore['config']): Omit<OrdersOptions, 'orderT
 
 type OrdersCore = Pick<
   BackendCore,
-  'db' | 'limiter' | 'events' | 'random' | 'clock' | 'kick' | 'config' | 'log' | 'provider' | 'checkoutUrl'
+  'db' | 'limiter' | 'events' | 'random' | 'clock' | 'work' | 'config' | 'log' | 'provider' | 'checkoutUrl'
 >;
 
 /**
@@ -64,14 +64,14 @@ export function createOrders(
 ) {
   const { db, config, log, provider, checkoutUrl } = core;
   const { attempts } = deps;
-  const { limiter, events, random, clock, kick } = core;
+  const { limiter, events, random, clock, work } = core;
   const service = new OrdersService({
     db,
     limiter,
     events,
     random,
     clock,
-    kick,
+    work,
     products: deps.catalogue,
     ending: deps.ending,
     options: { orderTtlSeconds: config.orderTtlSeconds, regions: config.phoneRegions, ...orderLimits(config) },

@@ -18,13 +18,14 @@ import { paymentEventRoutes } from './payment-events-routes.ts';
 export function createAttempts(
   core: Pick<
     BackendCore,
-    'db' | 'provider' | 'linkTokens' | 'gateway' | 'events' | 'random' | 'clock' | 'log' | 'config'
+    'db' | 'work' | 'provider' | 'linkTokens' | 'gateway' | 'events' | 'random' | 'clock' | 'log' | 'config'
   >,
   deps: { ending: OrderEnding },
 ) {
   const { config } = core;
   const attempts = new PaymentAttempts({
     db: core.db,
+    work: core.work,
     provider: core.provider,
     linkTokens: core.linkTokens,
     ending: deps.ending,
@@ -56,7 +57,7 @@ export function createAttempts(
  * refused and refunded), and the provisioning that follows a paid order.
  */
 export function createPaymentEvents(
-  core: Pick<BackendCore, 'db' | 'events' | 'random' | 'clock' | 'kick' | 'log' | 'config' | 'count'>,
+  core: Pick<BackendCore, 'db' | 'events' | 'random' | 'clock' | 'work' | 'log' | 'config' | 'count'>,
   deps: {
     ending: OrderEnding;
     refunds: RefundsService;
@@ -69,7 +70,7 @@ export function createPaymentEvents(
     events: core.events,
     random: core.random,
     clock: core.clock,
-    kick: core.kick,
+    work: core.work,
     log: core.log,
     ...deps,
     fulfilment: fulfilmentOf(core.config),

@@ -9,11 +9,11 @@ import { REFUND_TOPIC, RefundsService } from './refunds-service.ts';
 
 /** Refunds: an operator's (or the provisioning's) refund of a paid order, asked of the provider through the outbox. */
 export function createRefunds(
-  core: Pick<BackendCore, 'db' | 'provider' | 'events' | 'random' | 'clock' | 'kick'>,
+  core: Pick<BackendCore, 'db' | 'provider' | 'events' | 'random' | 'clock' | 'work'>,
   deps: { webhooks: WebhooksService; subscriptions: Pick<SubscriptionsService, 'refundedIn'> },
 ) {
-  const { db, provider, events, random, clock, kick } = core;
-  const service = new RefundsService({ db, provider, events, random, clock, kick, ...deps });
+  const { db, provider, events, random, clock, work } = core;
+  const service = new RefundsService({ db, provider, events, random, clock, work, ...deps });
   return {
     service,
     admin: (scope) => adminRefundRoutes(scope, service),

@@ -12,7 +12,7 @@ import { RENEWAL_TOPIC, SubscriptionsService } from './subscriptions-service.ts'
  * before, and a phone's TD reply that cancels them. A renewal is charged at the catalogue's current terms.
  */
 export function createSubscriptions(
-  core: Pick<BackendCore, 'db' | 'provider' | 'random' | 'clock' | 'kick' | 'log' | 'config'>,
+  core: Pick<BackendCore, 'db' | 'provider' | 'random' | 'clock' | 'work' | 'log' | 'config'>,
   deps: { webhooks: WebhooksService; catalogue: Pick<ProductsService, 'terms'> },
 ) {
   const { config } = core;
@@ -22,7 +22,7 @@ export function createSubscriptions(
     webhooks: deps.webhooks,
     random: core.random,
     clock: core.clock,
-    kick: core.kick,
+    work: core.work,
     log: core.log,
     options: {
       noticeDays: config.renewalNoticeDays,

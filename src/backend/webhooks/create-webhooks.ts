@@ -13,9 +13,10 @@ export function fulfilmentOf(config: BackendCore['config']) {
 }
 
 /** Webhooks: the operator's endpoints and the events queued for them (delivered by `createWebhookDelivery`). */
-export function createWebhooks(core: Pick<BackendCore, 'db' | 'random' | 'clock' | 'secrets' | 'config'>) {
+export function createWebhooks(core: Pick<BackendCore, 'db' | 'work' | 'random' | 'clock' | 'secrets' | 'config'>) {
   const service = new WebhooksService({
     db: core.db,
+    work: core.work,
     random: core.random,
     clock: core.clock,
     encryptionKey: core.secrets.encryptionKey,
