@@ -1,15 +1,8 @@
 import type { FastifyInstance, preHandlerHookHandler } from 'fastify';
-import type { Kysely } from 'kysely';
-import type { Config } from '../config/config.ts';
-import type { Secrets } from '../config/secrets.ts';
-import type { Clock } from '../lib/clock.ts';
-import type { CommonTables } from '../lib/db/common-tables.ts';
-import type { RandomSource } from '../lib/ids.ts';
 import type { Log } from '../lib/log.ts';
-import type { Count, StoreGauge } from '../lib/metrics/service-metrics.ts';
+import type { StoreGauge } from '../lib/metrics/service-metrics.ts';
 import type { OutboxHandler } from '../lib/outbox/outbox.ts';
-import type { RateLimiter } from '../lib/rate-limiter.ts';
-import type { SmsGateway } from '../sms/gateway.ts';
+import type { ServiceParts } from '../lib/service/service-parts.ts';
 import type { OrderEvents } from './orders/order-events.ts';
 import type { LinkedOrder, LinkTokens } from './payments/link-tokens.ts';
 import type { PaymentProvider } from './payments/payment-provider.ts';
@@ -21,19 +14,8 @@ import type { UnitOfWork } from '../lib/db/unit-of-work.ts';
  * process's parts and the ports every feature shares (the payment provider, the orders' announcements,
  * the link tokens). Each feature's factory takes the `Pick` of it that it uses.
  */
-export interface BackendCore {
-  db: BackendDb;
-  /** The same database, seen through the tables every service shares (outbox, limits, SMS log). */
-  shared: Kysely<CommonTables>;
-  config: Readonly<Config>;
-  secrets: Secrets;
-  clock: Clock;
-  random: RandomSource;
-  gateway: SmsGateway;
+export interface BackendCore extends ServiceParts<BackendDb> {
   log: Log;
-  limiter: RateLimiter;
-  /** Counts the events an alert must see (the service's metrics). */
-  count: Count;
   /** The store's transactions, each of which wakes the outbox workers once it has committed if it wrote to it. */
   work: UnitOfWork<BackendTables>;
   /** Announces an order's change to its event streams (and, on PostgreSQL, to the other instances). */
@@ -68,3 +50,8 @@ export interface Feature {
 
 /** A feature factory's answer: what it offers to mount, and its services for the features built after it. */
 export type Offers = Feature & Readonly<Record<string, unknown>>;
+
+/** What most services are built from: the store, its units of work, the ids and the clock. */
+export function serviceBasics(core: Pick<BackendCore, 'db' | 'work' | 'random' | 'clock'>) {
+  return { db: core.db, work: core.work, random: core.random, clock: core.clock };
+}

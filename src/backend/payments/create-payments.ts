@@ -1,5 +1,5 @@
 import { handler } from '../../lib/outbox/outbox.ts';
-import type { BackendCore, Offers } from '../feature.ts';
+import { serviceBasics, type BackendCore, type Offers } from '../feature.ts';
 import type { OrderEnding } from '../orders/order-ending.ts';
 import { CLOSE_TOPIC } from '../orders/order-ending.ts';
 import { END_ATTEMPT_TOPIC, START_TOPIC } from '../orders/orders-service.ts';
@@ -24,15 +24,12 @@ export function createAttempts(
 ) {
   const { config } = core;
   const attempts = new PaymentAttempts({
-    db: core.db,
-    work: core.work,
+    ...serviceBasics(core),
     provider: core.provider,
     linkTokens: core.linkTokens,
     ending: deps.ending,
     gateway: core.gateway,
     events: core.events,
-    random: core.random,
-    clock: core.clock,
     log: core.log,
     options: {
       payee: config.merchantName,
@@ -66,11 +63,8 @@ export function createPaymentEvents(
   },
 ) {
   const service = new PaymentEvents({
-    db: core.db,
+    ...serviceBasics(core),
     events: core.events,
-    random: core.random,
-    clock: core.clock,
-    work: core.work,
     log: core.log,
     ...deps,
     fulfilment: fulfilmentOf(core.config),

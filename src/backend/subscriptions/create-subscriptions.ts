@@ -1,7 +1,7 @@
 import { countsBy } from '../../lib/metrics/row-counts.ts';
 import { handler } from '../../lib/outbox/outbox.ts';
 import type { ProductsService } from '../catalogue/products.ts';
-import type { BackendCore, Offers } from '../feature.ts';
+import { serviceBasics, type BackendCore, type Offers } from '../feature.ts';
 import { BACKEND_COUNTED } from '../schema.ts';
 import type { WebhooksService } from '../webhooks/webhooks-service.ts';
 import { adminSubscriptionRoutes, cancelByPhoneRoute, tvSubscriptionRoutes } from './subscriptions-routes.ts';
@@ -17,12 +17,9 @@ export function createSubscriptions(
 ) {
   const { config } = core;
   const service = new SubscriptionsService({
-    db: core.db,
+    ...serviceBasics(core),
     provider: core.provider,
     webhooks: deps.webhooks,
-    random: core.random,
-    clock: core.clock,
-    work: core.work,
     log: core.log,
     options: {
       noticeDays: config.renewalNoticeDays,
