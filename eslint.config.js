@@ -26,9 +26,9 @@ export default tseslint.config(
     },
   },
   {
-    // The payment server's transactions are units of work, which wake the outbox after the commit (issue 29).
-    files: ['src/payserver/**/*.ts'],
-    ignores: ['src/payserver/**/*.test.ts', 'src/payserver/outbox.ts'],
+    // The services' transactions are units of work, which wake the outbox after the commit (issue 29).
+    files: ['src/payserver/**/*.ts', 'src/backend/**/*.ts'],
+    ignores: ['src/*/**/*.test.ts', 'src/payserver/outbox.ts', 'src/backend/outbox.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -42,12 +42,12 @@ export default tseslint.config(
             {
               group: ['**/lib/outbox/outbox.ts'],
               importNames: ['enqueue'],
-              message: "Use src/payserver/outbox.ts's enqueue, which wakes the outbox after the commit.",
+              message: "Use the service's outbox.ts enqueue, which wakes the outbox after the commit.",
             },
             {
               group: ['**/sms/text-sms.ts'],
               importNames: ['queueText'],
-              message: "Use src/payserver/outbox.ts's queueText, which wakes the outbox after the commit.",
+              message: "Use the service's outbox.ts queueText, which wakes the outbox after the commit.",
             },
           ],
         },

@@ -1,34 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
-import type { Config } from '../config/config.ts';
-import type { Secrets } from '../config/secrets.ts';
-import type { Clock } from '../lib/clock.ts';
-import type { CommonTables } from '../lib/db/common-tables.ts';
 import type { UnitOfWork } from '../lib/db/unit-of-work.ts';
 import type { SignedClient } from '../lib/http/service-auth.ts';
-import type { RandomSource } from '../lib/ids.ts';
-import type { Count, StoreGauge } from '../lib/metrics/service-metrics.ts';
+import type { StoreGauge } from '../lib/metrics/service-metrics.ts';
 import type { OutboxHandler } from '../lib/outbox/outbox.ts';
-import type { RateLimiter } from '../lib/rate-limiter.ts';
-import type { SmsGateway } from '../sms/gateway.ts';
+import type { ServiceParts } from '../lib/service/service-parts.ts';
 import type { PayserverDb, PayserverTables } from './schema.ts';
 
 /**
  * What every payment-server feature is built from: the service core (store, limiter, metrics, outbox)
  * and the process's parts. Each feature's factory takes the `Pick` of it that it uses.
  */
-export interface PayserverCore {
-  db: PayserverDb;
-  /** The same database, seen through the tables every service shares (outbox, limits, SMS log). */
-  shared: Kysely<CommonTables>;
-  config: Readonly<Config>;
-  secrets: Secrets;
-  clock: Clock;
-  random: RandomSource;
-  gateway: SmsGateway;
-  limiter: RateLimiter;
-  /** Counts the events an alert must see (the service's metrics). */
-  count: Count;
+export interface PayserverCore extends ServiceParts<PayserverDb> {
   /** The store's transactions, each of which wakes the outbox workers once it has committed if it wrote to it. */
   work: UnitOfWork<PayserverTables>;
   /** Delivers an outbox message now; resolves whether it was delivered. */

@@ -1,8 +1,9 @@
 import type { Clock } from '../../lib/clock.ts';
-import { inTransaction } from '../../lib/db/in-transaction.ts';
+import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import type { RandomSource } from '../../lib/ids.ts';
-import { enqueue, topic } from '../../lib/outbox/outbox.ts';
-import type { BackendDb } from '../schema.ts';
+import { topic } from '../../lib/outbox/outbox.ts';
+import { enqueue } from '../outbox.ts';
+import type { BackendDb, BackendTables } from '../schema.ts';
 import type { WebhooksService } from '../webhooks/webhooks-service.ts';
 import type { OrderEvents } from './order-events.ts';
 import { findOrder, moveOrder } from './order-store.ts';
@@ -23,7 +24,8 @@ export interface OrderEndingDeps {
   events: OrderEvents;
   random: RandomSource;
   clock: Clock;
-  kick: () => void;
+  /** Its transactions, which wake the outbox once they have committed if they wrote to it. */
+  work: UnitOfWork<BackendTables>;
   webhooks: WebhooksService;
   /** Told inside the ending transaction (a subscription records its failed renewal with it). */
   onEndedIn?: (trx: BackendDb, orderId: string, now: Date) => Promise<void>;
@@ -46,7 +48,7 @@ export class OrderEnding {
     guard: { attempt?: number; expiresBefore?: string } = {},
   ): Promise<boolean> {
     const now = this.deps.clock.now();
-    const moved = await inTransaction(this.deps.db, async (trx) => {
+    const moved = await this.deps.work.run(async (trx) => {
       const order = await findOrder(trx, orderId);
       if (!order) return false;
       if (guard.expiresBefore && order.expires_at > guard.expiresBefore) return false;
@@ -86,6 +88,5 @@ export class OrderEnding {
   /** Tells the order's watchers and the outbox, after the commit. */
   announce(orderId: string): void {
     this.deps.events.publish(orderId);
-    this.deps.kick();
   }
 }

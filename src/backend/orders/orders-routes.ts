@@ -19,7 +19,6 @@ const OrderParams = Type.Object({ orderId: Type.String({ minLength: 1, maxLength
 const HEARTBEAT_MS = 15_000;
 
 /** The TV's order routes (claim 1, from the TV's side). */
-// eslint-disable-next-line max-lines-per-function -- 115 lines; to be split into named pieces (issue 29)
 export function tvOrderRoutes(
   app: FastifyInstance,
   orders: OrdersService,
@@ -88,6 +87,21 @@ export function tvOrderRoutes(
     });
     return reply.type('image/svg+xml').header('cache-control', 'private, max-age=60').send(svg);
   });
+  orderStreamRoute(app, orders, events, streams, view);
+}
+
+/**
+ * An order's event stream (server-sent events): the order as the TV sees it, sent again on each change
+ * announced, with a heartbeat and a poll as a safety net, ended when the order is final or the TV goes.
+ */
+function orderStreamRoute(
+  app: FastifyInstance,
+  orders: OrdersService,
+  events: OrderEvents,
+  streams: StreamRegistry,
+  view: (o: Parameters<typeof toOrderView>[0]) => ReturnType<typeof toOrderView>,
+): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get(
     EVENT_STREAM_ROUTE,
     {

@@ -1,16 +1,17 @@
 import { crashPoint } from '../../lib/crash-points.ts';
-import { inTransaction } from '../../lib/db/in-transaction.ts';
+import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { DomainError, notFound } from '../../lib/errors.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import type { RandomSource } from '../../lib/ids.ts';
-import { enqueue, topic, markDone } from '../../lib/outbox/outbox.ts';
+import { topic, markDone } from '../../lib/outbox/outbox.ts';
+import { enqueue } from '../outbox.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import type { RateLimiter, RateRule } from '../../lib/rate-limiter.ts';
 import { SMS_BUDGET_BUCKET } from '../../sms/sms-admin-routes.ts';
 import type { ProductsService } from '../catalogue/products.ts';
 import type { Device } from '../devices/devices.ts';
-import type { BackendDb } from '../schema.ts';
+import type { BackendDb, BackendTables } from '../schema.ts';
 import type { OrderEvents } from './order-events.ts';
 import type { OrderEnding } from './order-ending.ts';
 import type { OrderListQuery } from '../../contracts/admin-api.ts';
@@ -69,7 +70,8 @@ export interface OrdersDeps {
   random: RandomSource;
   clock: Clock;
   options: OrdersOptions;
-  kick: () => void;
+  /** Its transactions, which wake the outbox once they have committed if they wrote to it. */
+  work: UnitOfWork<BackendTables>;
   /**
    * Runs the attempt right away, so the 202 already shows the channel (the
    * outbox runs it later if this fails), from the order as the submission
@@ -91,7 +93,7 @@ export class OrdersService {
   private readonly random: RandomSource;
   private readonly clock: Clock;
   private readonly options: OrdersOptions;
-  private readonly kick: () => void;
+  private readonly work: UnitOfWork<BackendTables>;
   private readonly runAttempt: OrdersDeps['runAttempt'];
   private readonly onBudgetExhausted: () => void;
 
@@ -108,7 +110,7 @@ export class OrdersService {
       random: this.random,
       clock: this.clock,
       options: this.options,
-      kick: this.kick,
+      work: this.work,
       runAttempt: this.runAttempt,
       onBudgetExhausted: this.onBudgetExhausted,
     } = deps);
@@ -158,7 +160,7 @@ export class OrdersService {
     };
     for (let run = 1; ; run++) {
       try {
-        const outcome = await inTransaction(this.db, async (trx) => {
+        const outcome = await this.work.run(async (trx) => {
           const over = await this.limiter.count(trx, [
             { key: `orders-device:${device.deviceId}`, rule: this.options.ordersPerDevice },
           ]);
@@ -228,7 +230,7 @@ export class OrdersService {
     const startMessage = this.random.id('obx');
     // The limits count in the same transaction as the change (one durable commit): a refused
     // submission is still counted and changes nothing else.
-    const outcome = await inTransaction(this.db, async (trx) => {
+    const outcome = await this.work.run(async (trx) => {
       const over = await this.limiter.count(trx, [
         { key: `payer-phone:${phone}`, rule: this.options.payerPerPhone },
         { key: `payer-device:${device.deviceId}`, rule: this.options.payerPerDevice },
@@ -268,7 +270,6 @@ export class OrdersService {
     ]);
     // Done here, so the outbox need not run the attempt a second time; otherwise it retries it.
     if (typeof ranInline === 'object' && !ranInline.marked) await markDone(this.db, startMessage, this.clock.now());
-    this.kick();
     const after = typeof ranInline === 'object' ? ranInline.order : undefined;
     return { order: after ?? (await this.get(orderId)), attempt: taken.attempt };
   }
@@ -284,7 +285,7 @@ export class OrdersService {
     this.assertOpen(order);
     if (order.status !== 'awaiting_payment' || order.payer_phone === null) return order;
     const now = this.clock.now();
-    const attempt = await inTransaction(this.db, async (trx) => {
+    const attempt = await this.work.run(async (trx) => {
       const next = await dropPayer(trx, orderId, order.attempt, now);
       if (next !== undefined)
         await enqueue(trx, {
@@ -302,7 +303,6 @@ export class OrdersService {
       this.assertOpen(now, true);
     }
     this.events.publish(orderId);
-    this.kick();
     return this.get(orderId);
   }
 

@@ -1,15 +1,16 @@
-import { inTransaction } from '../../lib/db/in-transaction.ts';
+import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import type { Log } from '../../lib/log.ts';
-import { enqueue, topic, markDone } from '../../lib/outbox/outbox.ts';
+import { topic, markDone } from '../../lib/outbox/outbox.ts';
+import { enqueue } from '../outbox.ts';
 import type { SmsGateway } from '../../sms/gateway.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import { linkSms, type Locale } from '../../sms/templates.ts';
 import type { OrderEvents } from '../orders/order-events.ts';
 import { findOrder, setChannel, type OrderRow } from '../orders/order-store.ts';
 import type { OrderEnding } from '../orders/order-ending.ts';
-import type { BackendDb } from '../schema.ts';
+import type { BackendDb, BackendTables } from '../schema.ts';
 import type { LinkTokens } from './link-tokens.ts';
 import type { PaymentProvider } from './payment-provider.ts';
 
@@ -26,6 +27,8 @@ export interface AttemptOptions {
 /** What PaymentAttempts is built from. */
 export interface PaymentAttemptsDeps {
   db: BackendDb;
+  /** Its transactions, which wake the outbox once they have committed if they wrote to it. */
+  work: UnitOfWork<BackendTables>;
   provider: PaymentProvider;
   /** The orders' link tokens, recomputed when the link is texted (none is stored). */
   linkTokens: LinkTokens;
@@ -100,7 +103,7 @@ export class PaymentAttempts {
       this.deps.log.info({ orderId, attempt, state: outcome.state }, 'payment attempt no longer current');
       return none;
     }
-    const changed = await inTransaction(this.deps.db, async (trx) => {
+    const changed = await this.deps.work.run(async (trx) => {
       // Only the first run of this attempt takes the outcome (the inline run and the outbox may race).
       const ok = await setChannel(trx, orderId, attempt, mode, now, this.deps.options.maxWrongCodes);
       if (ok && mode === 'wap_link') {

@@ -1,9 +1,10 @@
 import { crashPoint } from '../../lib/crash-points.ts';
-import { inTransaction } from '../../lib/db/in-transaction.ts';
+import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import type { PaymentEvent, PaymentEventAnswer } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { RandomSource } from '../../lib/ids.ts';
-import { enqueue, markDone, topic } from '../../lib/outbox/outbox.ts';
+import { markDone, topic } from '../../lib/outbox/outbox.ts';
+import { enqueue } from '../outbox.ts';
 import { DomainError } from '../../lib/errors.ts';
 import type { Log } from '../../lib/log.ts';
 import { grantEntitlement } from '../entitlements/entitlements.ts';
@@ -15,7 +16,7 @@ import type { OrderEnding } from '../orders/order-ending.ts';
 import { contestedStore } from './contested-store.ts';
 import type { RefundsService } from '../refunds/refunds-service.ts';
 import type { SubscriptionsService } from '../subscriptions/subscriptions-service.ts';
-import type { BackendDb } from '../schema.ts';
+import type { BackendDb, BackendTables } from '../schema.ts';
 import type { FulfilmentHooks } from '../webhooks/webhook-delivery.ts';
 import type { WebhooksService } from '../webhooks/webhooks-service.ts';
 import { countNothing, type Count } from '../../lib/metrics/service-metrics.ts';
@@ -35,7 +36,8 @@ export interface PaymentEventsDeps {
   subscriptions: SubscriptionsService;
   random: RandomSource;
   clock: Clock;
-  kick: () => void;
+  /** Its transactions, which wake the outbox once they have committed if they wrote to it. */
+  work: UnitOfWork<BackendTables>;
   log: Log;
   /** With the operator's provisioning URL: `order.paid` goes there, and only its 2xx fulfils. */
   fulfilment?: { url: string; secret: string; deadlineSeconds: number };
@@ -59,7 +61,7 @@ export class PaymentEvents {
   private readonly subscriptions: SubscriptionsService;
   private readonly random: RandomSource;
   private readonly clock: Clock;
-  private readonly kick: () => void;
+  private readonly work: UnitOfWork<BackendTables>;
   private readonly log: Log;
   private readonly fulfilment: PaymentEventsDeps['fulfilment'];
   private readonly count: Count;
@@ -74,7 +76,7 @@ export class PaymentEvents {
       subscriptions: this.subscriptions,
       random: this.random,
       clock: this.clock,
-      kick: this.kick,
+      work: this.work,
       log: this.log,
       fulfilment: this.fulfilment,
     } = deps);
@@ -84,7 +86,7 @@ export class PaymentEvents {
   async apply(msg: PaymentEvent): Promise<PaymentEventAnswer> {
     const now = this.clock.now();
     let fulfilMessage: string | undefined;
-    const outcome = await inTransaction(this.db, async (trx) => {
+    const outcome = await this.work.run(async (trx) => {
       fulfilMessage = undefined;
       const seen = await trx
         .selectFrom('inbox')
@@ -110,7 +112,6 @@ export class PaymentEvents {
       // to wait in: on a renewal day it waited behind a hundred thousand other messages.
       // Not awaited: the payment server's message is answered once the payment is recorded, as before.
       if (fulfilMessage) void this.fulfilNow(msg.orderId, fulfilMessage);
-      this.kick();
     }
     return outcome;
   }
@@ -219,7 +220,7 @@ export class PaymentEvents {
    */
   async fulfil({ orderId }: { orderId: string }): Promise<void> {
     const now = this.clock.now();
-    const done = await inTransaction(this.db, async (trx) => {
+    const done = await this.work.run(async (trx) => {
       // Only a paid order with no failure code (one whose provisioning was given up is being refunded):
       // the move's own guard, and the order it returns is the one provisioned (no read before it).
       const order = await moveOrder(

@@ -1,11 +1,12 @@
 import type { Refund } from '../../contracts/admin-api.ts';
 import type { PaymentEvent } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { inTransaction } from '../../lib/db/in-transaction.ts';
+import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import { DomainError, notFound } from '../../lib/errors.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import { formatMinor } from '../../lib/money.ts';
-import { enqueue, topic } from '../../lib/outbox/outbox.ts';
+import { topic } from '../../lib/outbox/outbox.ts';
+import { enqueue } from '../outbox.ts';
 import { takeBackDays } from '../entitlements/entitlements.ts';
 import type { OrderEvents } from '../orders/order-events.ts';
 import { REFUNDABLE_STATUSES } from '../orders/order-state.ts';
@@ -13,7 +14,7 @@ import { findOrder, moveOrder, type OrderRow } from '../orders/order-store.ts';
 import { orderTimeline } from '../orders/order-timeline.ts';
 import { toAdminOrder } from '../orders/order-view.ts';
 import type { PaymentProvider } from '../payments/payment-provider.ts';
-import type { BackendDb } from '../schema.ts';
+import type { BackendDb, BackendTables } from '../schema.ts';
 import type { SubscriptionsService } from '../subscriptions/subscriptions-service.ts';
 import type { WebhooksService } from '../webhooks/webhooks-service.ts';
 import { contestedStore, type ContestedKind } from '../payments/contested-store.ts';
@@ -44,7 +45,8 @@ export interface RefundsDeps {
   events: OrderEvents;
   random: RandomSource;
   clock: Clock;
-  kick: () => void;
+  /** Its transactions, which wake the outbox once they have committed if they wrote to it. */
+  work: UnitOfWork<BackendTables>;
   /** A full refund ends the subscription the order started or renewed. */
   subscriptions: Pick<SubscriptionsService, 'refundedIn'>;
 }
@@ -65,9 +67,9 @@ export class RefundsService {
     input: { amountMinor?: number; reason: string },
     initiatedBy: RefundInitiator = 'admin',
   ): Promise<Refund> {
-    const { db, random, clock } = this.deps;
+    const { random, clock } = this.deps;
     const now = clock.now();
-    const refund = await inTransaction(db, async (trx) => {
+    const refund = await this.deps.work.run(async (trx) => {
       const order = await findOrder(trx, orderId);
       if (!order) throw notFound('ORDER_NOT_FOUND', 'The order');
       if (!REFUNDABLE_STATUSES.includes(order.status) || !order.payment_id)
@@ -120,7 +122,6 @@ export class RefundsService {
       await enqueue(trx, { id: random.id('obx'), topic: REFUND_TOPIC, payload: { refundId: row.id }, now });
       return row;
     });
-    this.deps.kick();
     return toRefund(refund);
   }
 

@@ -2,13 +2,13 @@ import type { Subscription } from '../../contracts/tv-api.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { crashPoint } from '../../lib/crash-points.ts';
 import { atMostAtOnce } from '../../lib/at-most-at-once.ts';
-import { inTransaction } from '../../lib/db/in-transaction.ts';
+import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import { notFound } from '../../lib/errors.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import type { Log } from '../../lib/log.ts';
-import { enqueue, topic } from '../../lib/outbox/outbox.ts';
+import { topic } from '../../lib/outbox/outbox.ts';
+import { enqueue, queueText } from '../outbox.ts';
 import { maskPhone } from '../../lib/phone.ts';
-import { queueText } from '../../sms/text-sms.ts';
 import {
   dayText,
   nothingToCancelSms,
@@ -21,7 +21,7 @@ import {
 import { findOrder, insertOrder, setSubscription, type OrderRow } from '../orders/order-store.ts';
 import { orderTimeline } from '../orders/order-timeline.ts';
 import type { PaymentProvider } from '../payments/payment-provider.ts';
-import type { BackendDb } from '../schema.ts';
+import type { BackendDb, BackendTables } from '../schema.ts';
 import type { WebhooksService } from '../webhooks/webhooks-service.ts';
 import { subscriptionStore, type SubscriptionRow } from './subscription-store.ts';
 
@@ -54,7 +54,8 @@ export interface SubscriptionsDeps {
   webhooks: WebhooksService;
   random: RandomSource;
   clock: Clock;
-  kick: () => void;
+  /** Its transactions, which wake the outbox once they have committed if they wrote to it. */
+  work: UnitOfWork<BackendTables>;
   log: Log;
   options: SubscriptionsOptions;
   /** The product's current price and title, for the notice and the renewal (a price change applies from the next renewal). */
@@ -177,7 +178,6 @@ export class SubscriptionsService {
         })),
       ].filter(Boolean).length;
       n += done;
-      if (done) this.deps.kick();
       if (!ended.full && noticeDue.length < BATCH && chargeDue.length < BATCH) break;
     }
     return n;
@@ -211,7 +211,7 @@ export class SubscriptionsService {
       date: dayText(locale, s.current_period_end, timeZone),
       previousMinor: Number(s.amount_minor),
     });
-    return inTransaction(this.deps.db, async (trx) => {
+    return this.deps.work.run(async (trx) => {
       if (!(await subscriptionStore.noticed(trx, s.id, s.current_period_end))) return false;
       await this.text(trx, 'renewal-notice', s.payer_phone, text, s.id);
       return true;
@@ -223,7 +223,7 @@ export class SubscriptionsService {
     const now = this.deps.clock.now();
     const terms = await this.deps.currentTerms(s.product_id);
     const orderId = this.deps.random.id('ord');
-    return inTransaction(this.deps.db, async (trx) => {
+    return this.deps.work.run(async (trx) => {
       if (!(await subscriptionStore.claimCharge(trx, s.id, orderId, now.toISOString()))) return false;
       const order: OrderRow = {
         id: orderId,
@@ -301,7 +301,7 @@ export class SubscriptionsService {
   /** A renewal order ended without paying: the next try (1, then 3 days after the period's end), or lapsed. */
   private async renewalFailed(s: SubscriptionRow, orderId: string): Promise<boolean> {
     const now = this.deps.clock.now();
-    return inTransaction(this.deps.db, (trx) => this.renewalFailedIn(trx, s, orderId, now));
+    return this.deps.work.run((trx) => this.renewalFailedIn(trx, s, orderId, now));
   }
 
   private async renewalFailedIn(trx: BackendDb, s: SubscriptionRow, orderId: string, now: Date): Promise<boolean> {
@@ -338,8 +338,7 @@ export class SubscriptionsService {
     const s = await subscriptionStore.byId(this.deps.db, subscriptionId);
     if (!s || (by.accountId !== undefined && s.account_id !== by.accountId))
       throw notFound('SUBSCRIPTION_NOT_FOUND', 'The subscription');
-    await inTransaction(this.deps.db, (trx) => this.cancelIn(trx, s));
-    this.deps.kick();
+    await this.deps.work.run((trx) => this.cancelIn(trx, s));
     return toSubscription((await subscriptionStore.byId(this.deps.db, subscriptionId))!);
   }
 
@@ -347,7 +346,7 @@ export class SubscriptionsService {
   async cancelByPhone(phone: string): Promise<number> {
     const active = await subscriptionStore.activeOfPhone(this.deps.db, phone);
     let cancelled = 0;
-    await inTransaction(this.deps.db, async (trx) => {
+    await this.deps.work.run(async (trx) => {
       cancelled = 0;
       for (const s of active) if (await this.cancelIn(trx, s)) cancelled++;
       if (cancelled === 0)
@@ -359,7 +358,6 @@ export class SubscriptionsService {
           null,
         );
     });
-    this.deps.kick();
     return cancelled;
   }
 

@@ -1,11 +1,12 @@
 import type { Delivery, Webhook } from '../../contracts/admin-api.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { inTransaction } from '../../lib/db/in-transaction.ts';
+import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import { DomainError, notFound } from '../../lib/errors.ts';
 import type { RandomSource } from '../../lib/ids.ts';
-import { enqueue, topic } from '../../lib/outbox/outbox.ts';
+import { topic } from '../../lib/outbox/outbox.ts';
+import { enqueue } from '../outbox.ts';
 import { seal } from '../../lib/sealed.ts';
-import type { BackendDb } from '../schema.ts';
+import type { BackendDb, BackendTables } from '../schema.ts';
 import { EVENT_TYPES, isEventType, type EventType } from './event-types.ts';
 import { webhookStore, type DeliveryRow, type WebhookRow } from './webhook-store.ts';
 import { forbiddenKindOf } from './url-guard.ts';
@@ -51,6 +52,8 @@ function urlProblem(url: string): string | undefined {
 /** What WebhooksService is built from. */
 export interface WebhooksServiceDeps {
   db: BackendDb;
+  /** Its transactions, which wake the outbox once they have committed if they wrote to it. */
+  work: UnitOfWork<BackendTables>;
   random: RandomSource;
   clock: Clock;
   encryptionKey: string;
@@ -128,7 +131,7 @@ export class WebhooksService {
     if (webhookId !== FULFILMENT_TARGET && !(await webhookStore.byId(this.deps.db, webhookId)))
       throw notFound('WEBHOOK_NOT_FOUND', 'The webhook');
     const now = this.now();
-    await inTransaction(this.deps.db, async (trx) => {
+    await this.deps.work.run(async (trx) => {
       await webhookStore.reopen(trx, deliveryId, now.toISOString());
       await enqueue(trx, {
         id: this.deps.random.id('obx'),

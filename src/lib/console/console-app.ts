@@ -360,3 +360,27 @@ export interface ConsoleSetup {
   /** The business time zone, for every time shown. */
   timeZone: string;
 }
+
+/** A console's setup from its service's parts, the same on both services but for its public URL. */
+export function consoleSetup(
+  core: {
+    secrets: { adminToken: string };
+    random: RandomSource;
+    clock: Clock;
+    config: { businessTimeZone: string };
+    db: Kysely<any>;
+    limiter: RateLimiter;
+  },
+  publicUrl: string,
+): ConsoleSetup {
+  const { random, clock, db, limiter } = core;
+  return {
+    adminToken: core.secrets.adminToken,
+    random,
+    clock,
+    timeZone: core.config.businessTimeZone,
+    db,
+    limiter,
+    publicUrl,
+  };
+}
