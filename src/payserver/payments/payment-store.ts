@@ -67,6 +67,28 @@ export const paymentStore = {
     return db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
   },
 
+  /**
+   * A payment with what an SMS about it names (its checkout's product, payee and renewal period), in one
+   * read instead of two: every SMS about a payment is built from both (issue 30). With `smsId`, also that
+   * SMS's delivery state, so a sender's once-only check costs no statement of its own.
+   */
+  async forSms(db: PayserverDb, id: string, smsId?: string) {
+    return db
+      .selectFrom('payments')
+      .leftJoin('checkouts', 'checkouts.order_id', 'payments.order_id')
+      .selectAll('payments')
+      .select(['checkouts.product_title', 'checkouts.payee', 'checkouts.renews_days'])
+      .select((eb) =>
+        eb
+          .selectFrom('sms_messages')
+          .select('sms_messages.status')
+          .where('sms_messages.id', '=', smsId ?? '')
+          .as('sms_status'),
+      )
+      .where('payments.id', '=', id)
+      .executeTakeFirst();
+  },
+
   /** The SMS-code (or renewal) payment of an order's attempt (a start is idempotent on it). */
   async smsPaymentOf(
     db: PayserverDb,
