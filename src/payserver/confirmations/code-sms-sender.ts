@@ -58,7 +58,8 @@ export class CodeSmsSender {
     attempt = 1,
   ): Promise<void> {
     const prepared = await this.deps.work.run(async (trx) => {
-      const payment = await paymentStore.byId(trx, paymentId);
+      // The payment and its checkout's labels in one read (issue 30).
+      const payment = await paymentStore.forSms(trx, paymentId);
       if (!payment || payment.status !== 'pending') return null;
       const others = await paymentStore.otherPendingCodes(trx, payment.phone, paymentId);
       const code = this.distinctCode((c) =>
@@ -82,8 +83,7 @@ export class CodeSmsSender {
         ))
       )
         return null;
-      const checkout = await checkoutStore.labelsOf(trx, payment.order_id);
-      if (!checkout) throw new Error(`payment ${payment.id} has no checkout`);
+      if (payment.product_title === null) throw new Error(`payment ${payment.id} has no checkout`);
       const card =
         payment.source === 'card' && payment.account_id
           ? await accountStore.source(trx, payment.account_id, 'card')
@@ -91,14 +91,14 @@ export class CodeSmsSender {
       return {
         to: payment.phone,
         text: codeSms(this.deps.options.locale, {
-          product: checkout.product_title,
-          payee: checkout.payee,
+          product: payment.product_title,
+          payee: payment.payee ?? '',
           amountMinor: Number(payment.amount_minor),
           currency: payment.currency,
           code,
           source: payment.source ?? 'wallet',
           cardLast4: card?.card_last4 ?? null,
-          renewsEveryDays: checkout.renews_days,
+          renewsEveryDays: payment.renews_days,
           minutes: Math.round(this.deps.options.codeTtlSeconds / 60),
         }),
       };

@@ -126,20 +126,23 @@ export class ReplyService {
   /** A replied code checked against the phone's pending payments, within the phone's limit, in the reply's transaction. */
   private async check(trx: PayserverDb, phone: string, code: string): Promise<CheckResult> {
     const now = this.deps.clock.now().toISOString();
-    const pending = await paymentStore.checkable(trx, phone, now, this.deps.options.maxWrongCodes);
-    if (pending.length === 0) return { outcome: 'no_pending', triesLeft: undefined };
+    // Every pending code's try is taken in the one statement that finds them; those not checked get it back.
+    let tried = await paymentStore.takeTries(trx, phone, now, this.deps.options.maxWrongCodes);
+    if (tried.length === 0) return { outcome: 'no_pending', triesLeft: undefined };
     const bucket = `code-checks:${phone}`;
     const rule = this.deps.options.codeChecksPerPhone;
     // All pending codes if the phone's window allows, else only the newest (the one most likely replied to).
-    let ids = pending;
-    let checks = ids.length;
+    let checks = tried.length;
     if (!(await this.deps.limiter.take(trx, bucket, rule, checks))) {
+      const newest = await this.deps.limiter.take(trx, bucket, rule, 1);
+      await paymentStore.giveBackTry(
+        trx,
+        (newest ? tried.slice(1) : tried).map((p) => p.id),
+      );
+      if (!newest) return { outcome: 'too_many_replies', triesLeft: undefined };
       checks = 1;
-      ids = ids.slice(0, 1);
-      if (!(await this.deps.limiter.take(trx, bucket, rule, 1)))
-        return { outcome: 'too_many_replies', triesLeft: undefined };
+      tried = tried.slice(0, 1);
     }
-    const tried = await paymentStore.takeTry(trx, ids, this.deps.options.maxWrongCodes);
     const match = tried.find(
       (p) =>
         p.code_hash ===

@@ -37,8 +37,24 @@ const insertHold = preparedQuery(
       resolved_at: null,
     }),
 );
+/**
+ * Resolves a held hold and returns it with its account's currency: the move and the reads a capture needs
+ * after it in one statement (issue 30); no row when the hold was not held.
+ */
 const resolveHold = preparedQuery((db: Db, to: 'captured' | 'released', at: string, id: string) =>
-  db.updateTable('holds').set({ status: to, resolved_at: at }).where('id', '=', id).where('status', '=', 'held'),
+  db
+    .updateTable('holds')
+    .set({ status: to, resolved_at: at })
+    .where('id', '=', id)
+    .where('status', '=', 'held')
+    .returningAll()
+    .returning((eb) =>
+      eb
+        .selectFrom('ledger_accounts')
+        .select('ledger_accounts.currency')
+        .whereRef('ledger_accounts.id', '=', 'holds.ledger_account_id')
+        .as('currency'),
+    ),
 );
 /** Counts a refund against its captured hold, only while the hold's refunds stay within what it captured. */
 const takeHoldRefund = preparedQuery((db: Db, amount: number, id: string, sameAmount: number) =>
@@ -242,8 +258,9 @@ export class Ledger {
   async capture(trx: Db, holdId: string): Promise<boolean> {
     const hold = await this.resolve(trx, holdId, 'captured');
     if (!hold) return false;
-    const account = await this.account(trx, hold.ledger_account_id);
-    const merchant = await this.merchantFor(trx, account.currency, hold.payment_id);
+    if (hold.currency === null)
+      throw new DomainError('LEDGER_ACCOUNT_NOT_FOUND', `Ledger account ${hold.ledger_account_id} does not exist.`);
+    const merchant = await this.merchantFor(trx, hold.currency, hold.payment_id);
     const amount = Number(hold.amount_minor);
     await this.post(trx, 'capture', hold.payment_id, [
       { id: hold.ledger_account_id, amount: -amount, held: -amount },
@@ -296,10 +313,8 @@ export class Ledger {
   }
 
   private async resolve(trx: Db, holdId: string, to: 'captured' | 'released') {
-    if (affected(await resolveHold(trx, to, this.now(), holdId)) !== 1) return null;
-    const [hold] = (await holdById(trx, holdId)).rows;
-    if (!hold) throw new Error(`hold ${holdId} vanished while being resolved`);
-    return hold;
+    const [hold] = (await resolveHold(trx, to, this.now(), holdId)).rows;
+    return hold ?? null;
   }
 
   private async account(trx: Db, id: string) {

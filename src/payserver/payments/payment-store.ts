@@ -67,6 +67,28 @@ export const paymentStore = {
     return db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
   },
 
+  /**
+   * A payment with what an SMS about it names (its checkout's product, payee and renewal period), in one
+   * read instead of two: every SMS about a payment is built from both (issue 30). With `smsId`, also that
+   * SMS's delivery state, so a sender's once-only check costs no statement of its own.
+   */
+  async forSms(db: PayserverDb, id: string, smsId?: string) {
+    return db
+      .selectFrom('payments')
+      .leftJoin('checkouts', 'checkouts.order_id', 'payments.order_id')
+      .selectAll('payments')
+      .select(['checkouts.product_title', 'checkouts.payee', 'checkouts.renews_days'])
+      .select((eb) =>
+        eb
+          .selectFrom('sms_messages')
+          .select('sms_messages.status')
+          .where('sms_messages.id', '=', smsId ?? '')
+          .as('sms_status'),
+      )
+      .where('payments.id', '=', id)
+      .executeTakeFirst();
+  },
+
   /** The SMS-code (or renewal) payment of an order's attempt (a start is idempotent on it). */
   async smsPaymentOf(
     db: PayserverDb,
@@ -167,33 +189,24 @@ export const paymentStore = {
     return affected(res) === 1;
   },
 
-  /** Pending payments of a phone whose code a reply may still check, newest first. */
-  async checkable(trx: PayserverDb, phone: string, now: string, maxWrong: number): Promise<string[]> {
+  /**
+   * Takes one try from each pending payment of a phone whose code a reply may still check, in one
+   * conditional UPDATE (finding them and taking their tries in one statement, issue 30); the payments that
+   * gave one, newest first.
+   */
+  async takeTries(trx: PayserverDb, phone: string, now: string, maxWrong: number): Promise<Payment[]> {
     const rows = await trx
-      .selectFrom('payments')
-      .select('id')
+      .updateTable('payments')
+      .set((eb) => ({ wrong_replies: eb('wrong_replies', '+', 1) }))
       .where('phone', '=', phone)
       .where('status', '=', 'pending')
       .where('method', '=', 'sms_code')
       .where('code_hash', 'is not', null)
       .where('code_expires_at', '>', now)
       .where('wrong_replies', '<', maxWrong)
-      .orderBy('created_at', 'desc')
-      .execute();
-    return rows.map((r) => r.id);
-  },
-
-  /** Takes one try from each payment that has one left, in one conditional UPDATE; the payments that gave one. */
-  async takeTry(trx: PayserverDb, ids: string[], maxWrong: number): Promise<Payment[]> {
-    if (ids.length === 0) return [];
-    return trx
-      .updateTable('payments')
-      .set((eb) => ({ wrong_replies: eb('wrong_replies', '+', 1) }))
-      .where('id', 'in', ids)
-      .where('status', '=', 'pending')
-      .where('wrong_replies', '<', maxWrong)
       .returningAll()
       .execute();
+    return rows.sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0));
   },
 
   /** Gives back the tries a right code took. */

@@ -18,7 +18,16 @@ export async function receiptLabels(
   source: PaySource | null,
   accountId: string | null,
 ) {
-  const labels = await checkoutStore.labelsOf(db, orderId);
+  return labelsWithCard(db, await checkoutStore.labelsOf(db, orderId), source, accountId);
+}
+
+/** The same, from the checkout's labels already read. */
+async function labelsWithCard(
+  db: PayserverDb,
+  labels: { product_title: string | null; payee: string | null } | undefined,
+  source: PaySource | null,
+  accountId: string | null,
+) {
   const card = source === 'card' && accountId ? await accountStore.source(db, accountId, 'card') : undefined;
   return {
     product: labels?.product_title ?? '',
@@ -39,11 +48,11 @@ export function receiptSender(
   options: { locale: Locale; from: string },
 ) {
   return async ({ paymentId, smsId }: { paymentId: string; smsId: string }): Promise<void> => {
-    if ((await smsLog.byId(db, smsId))?.status !== 'queued') return;
-    const payment = await paymentStore.byId(db, paymentId);
-    if (!payment) return;
+    // The payment, its labels and the SMS's state in one read; an SMS no longer queued was sent already.
+    const payment = await paymentStore.forSms(db, paymentId, smsId);
+    if (!payment || payment.sms_status !== 'queued') return;
     const p = {
-      ...(await receiptLabels(db, payment.order_id, payment.source, payment.account_id)),
+      ...(await labelsWithCard(db, payment, payment.source, payment.account_id)),
       amountMinor: Number(payment.amount_minor),
       currency: payment.currency,
       orderId: payment.order_id,
