@@ -226,28 +226,35 @@ async function listenCarrier(start: Start, devRails: ReadonlyArray<'alipay' | 'w
   return carrier;
 }
 
-/** The payment server: its SMS gateway (replies and receipts reach it once it is built), the rails, the demo wallets. */
-async function startPayserver(start: Start, rails: readonly Rail[] | undefined) {
+/**
+ * What the back-end and the payment server are both built from: the process's config, secrets, clock and
+ * randomness, the test clock, its own logger, and its SMS gateway (whose inbound side is `inbox`).
+ */
+function serviceParts(start: Start, service: 'backend' | 'payserver', inbox: DeferredInbox) {
   const { config, secrets, clock, random, log } = start.deps;
-  const inbox = new DeferredInbox();
-  const gateway = gatewayFor(
-    config,
-    secrets,
-    config.internalUrls.payserver,
-    log.child({ service: 'payserver', part: 'sms' }),
-    inbox,
-  );
-  const payserver = await buildPayserver({
+  const gateway = gatewayFor(config, secrets, config.internalUrls[service], log.child({ service, part: 'sms' }), inbox);
+  const parts = {
     config,
     secrets,
     clock,
     random,
     gateway,
     testClock: start.testClock,
+    log: log.child({ service }),
+  };
+  return { gateway, parts };
+}
+
+/** The payment server: its SMS gateway (replies and receipts reach it once it is built), the rails, the demo wallets. */
+async function startPayserver(start: Start, rails: readonly Rail[] | undefined) {
+  const { config, clock } = start.deps;
+  const inbox = new DeferredInbox();
+  const { gateway, parts } = serviceParts(start, 'payserver', inbox);
+  const payserver = await buildPayserver({
+    ...parts,
+    store: openDatabase(config.payserverDatabase, config.dbPoolSize, lostConnection(start.deps.log)),
     rails: railRegistry(rails ?? buildRails(config, clock)),
     backend: inProcessTransport(start.peerApp('backend'), httpTransport(config.internalUrls.backend)),
-    store: openDatabase(config.payserverDatabase, config.dbPoolSize, lostConnection(log)),
-    log: log.child({ service: 'payserver' }),
   });
   const sms = payserver.services.sms;
   await inbox.attach({
@@ -266,26 +273,14 @@ async function startPayserver(start: Start, rails: readonly Rail[] | undefined) 
 
 /** The back-end: its SMS gateway (phones' replies forwarded to the payment server), the demo TV and catalogue. */
 async function startBackend(start: Start, apps: { backend?: FastifyInstance }) {
-  const { config, secrets, clock, random, log } = start.deps;
+  const { config, secrets, log } = start.deps;
   // Phones' replies reach the payment server whatever the back-end's state; receipts wait for it.
   const inbox = new DeferredInbox({ message: forwardToPayserver(config, secrets, log) });
-  const gateway = gatewayFor(
-    config,
-    secrets,
-    config.internalUrls.backend,
-    log.child({ service: 'backend', part: 'sms' }),
-    inbox,
-  );
+  const { gateway, parts } = serviceParts(start, 'backend', inbox);
   const backend = await buildBackend({
-    config,
-    secrets,
-    clock,
-    random,
-    gateway,
-    testClock: start.testClock,
-    payserver: inProcessTransport(start.peerApp('payserver'), httpTransport(config.internalUrls.payserver)),
+    ...parts,
     store: openDatabase(config.backendDatabase, config.dbPoolSize, lostConnection(log)),
-    log: log.child({ service: 'backend' }),
+    payserver: inProcessTransport(start.peerApp('payserver'), httpTransport(config.internalUrls.payserver)),
   });
   apps.backend = backend.app;
   const sms = backend.services.sms;
