@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { refundStore } from '../../src/backend/refunds/refund-store.ts';
+import { orderRefundFigures } from '../../src/backend/orders/order-store.ts';
 import { backendMigrations, type BackendTables } from '../../src/backend/schema.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { inTransaction } from '../../src/lib/db/in-transaction.ts';
@@ -84,7 +84,7 @@ for (const dialect of DIALECTS) {
         .execute();
       const tries = await Promise.all(
         Array.from({ length: 30 }, (_, i) =>
-          inTransaction((i % 2 ? a : b).db, (trx) => refundStore.reserve(trx, 'ord_1', 100, new Date())),
+          inTransaction((i % 2 ? a : b).db, (trx) => orderRefundFigures.reserve(trx, 'ord_1', 100, new Date())),
         ),
       );
       assert.equal(tries.filter(Boolean).length, 10);

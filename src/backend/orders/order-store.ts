@@ -2,7 +2,7 @@ import type { UpdateObject } from 'kysely';
 import { affected } from '../../lib/db/affected.ts';
 import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
-import { OPEN_STATUSES, PREDECESSORS, type OrderStatus } from './order-state.ts';
+import { OPEN_STATUSES, PREDECESSORS, REFUNDABLE_STATUSES, type OrderStatus } from './order-state.ts';
 import { orderTimeline } from './order-timeline.ts';
 
 export type OrderRow = BackendTables['orders'];
@@ -234,4 +234,79 @@ export async function setTriesLeft(
     .where((eb) => eb.or([eb('tries_left', 'is', null), eb('tries_left', '>', triesLeft)]))
     .executeTakeFirst();
   return affected(res) === 1;
+}
+
+/**
+ * The two figures of an order that refunds move (`refund_reserved_minor`, `refunded_minor`), written here
+ * because this store alone writes `orders`. A refund is checked and counted in one conditional UPDATE, so
+ * refunds racing on several instances can never add up to more than was paid.
+ */
+export const orderRefundFigures = {
+  /** Counts `amount` against what is left to refund of a paid or fulfilled order; whether it fit. */
+  async reserve(trx: BackendDb, orderId: string, amount: number, now: Date): Promise<boolean> {
+    const res = await trx
+      .updateTable('orders')
+      .set((eb) => ({ refund_reserved_minor: eb('refund_reserved_minor', '+', amount), updated_at: now.toISOString() }))
+      .where('id', '=', orderId)
+      .where('status', 'in', [...REFUNDABLE_STATUSES])
+      .where((eb) => eb(eb('refund_reserved_minor', '+', amount), '<=', eb.ref('amount_minor')))
+      .executeTakeFirst();
+    return affected(res) === 1;
+  },
+
+  /** A failed refund gives back what it had reserved. */
+  async unreserve(trx: BackendDb, orderId: string, amount: number): Promise<void> {
+    await trx
+      .updateTable('orders')
+      .set((eb) => ({ refund_reserved_minor: eb('refund_reserved_minor', '-', amount) }))
+      .where('id', '=', orderId)
+      .where('refund_reserved_minor', '>=', amount)
+      .execute();
+  },
+
+  /** Adds a succeeded refund to the order's refunded total; the new total. */
+  async addRefunded(trx: BackendDb, orderId: string, amount: number, now: Date): Promise<number | undefined> {
+    const row = await trx
+      .updateTable('orders')
+      .set((eb) => ({ refunded_minor: eb('refunded_minor', '+', amount), updated_at: now.toISOString() }))
+      .where('id', '=', orderId)
+      .returning('refunded_minor')
+      .executeTakeFirst();
+    return row ? Number(row.refunded_minor) : undefined;
+  },
+};
+
+/**
+ * Marks a paid order whose provisioning was given up (`FULFILMENT_FAILED`), once and only while it is
+ * still waiting for it; whether this call did.
+ */
+export async function markFulfilmentFailed(trx: BackendDb, orderId: string, now: Date): Promise<boolean> {
+  const res = await trx
+    .updateTable('orders')
+    .set({ failure_code: 'FULFILMENT_FAILED', updated_at: now.toISOString() })
+    .where('id', '=', orderId)
+    .where('status', '=', 'paid')
+    .where('failure_code', 'is', null)
+    .executeTakeFirst();
+  return affected(res) === 1;
+}
+
+/** Orders whose link token is still stored in the clear (from before tokens were derived). */
+export async function plainLinkTokens(db: BackendDb) {
+  return db
+    .selectFrom('orders')
+    .select(['id', 'status', 'link_token_sealed'])
+    .where('link_token_sealed', '<>', '')
+    .where('link_token_sealed', 'not like', 'v1.%')
+    .execute();
+}
+
+/** Replaces an order's stored link token, only if it is still the one that was read (`was`). */
+export async function replaceLinkToken(trx: BackendDb, orderId: string, was: string, kept: string): Promise<void> {
+  await trx
+    .updateTable('orders')
+    .set({ link_token_sealed: kept })
+    .where('id', '=', orderId)
+    .where('link_token_sealed', '=', was)
+    .execute();
 }

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { sql } from 'kysely';
 import { seal, unseal } from '../../lib/sealed.ts';
 import { FINAL_STATUSES } from '../orders/order-state.ts';
+import { plainLinkTokens, replaceLinkToken } from '../orders/order-store.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 
 /** What of an order its link token comes from. */
@@ -36,23 +37,13 @@ export class LinkTokens {
    * write-ahead log is emptied, so the plain tokens do not linger in the files.
    */
   async sealLegacy(db: BackendDb, sqlite = false): Promise<number> {
-    const plain = await db
-      .selectFrom('orders')
-      .select(['id', 'status', 'link_token_sealed'])
-      .where('link_token_sealed', '<>', '')
-      .where('link_token_sealed', 'not like', 'v1.%')
-      .execute();
+    const plain = await plainLinkTokens(db);
     if (plain.length === 0) return 0;
     await db.transaction().execute(async (trx) => {
       if (sqlite) await sql`PRAGMA secure_delete = ON`.execute(trx);
       for (const o of plain) {
         const kept = FINAL_STATUSES.includes(o.status) ? '' : seal(this.encryptionKey, o.link_token_sealed);
-        await trx
-          .updateTable('orders')
-          .set({ link_token_sealed: kept })
-          .where('id', '=', o.id)
-          .where('link_token_sealed', '=', o.link_token_sealed)
-          .execute();
+        await replaceLinkToken(trx, o.id, o.link_token_sealed, kept);
       }
       if (sqlite) await sql`PRAGMA secure_delete = OFF`.execute(trx);
     });

@@ -10,7 +10,13 @@ import { enqueue } from '../outbox.ts';
 import { takeBackDays } from '../entitlements/entitlements.ts';
 import type { OrderEvents } from '../orders/order-events.ts';
 import { REFUNDABLE_STATUSES } from '../orders/order-state.ts';
-import { findOrder, moveOrder, type OrderRow } from '../orders/order-store.ts';
+import {
+  findOrder,
+  markFulfilmentFailed,
+  moveOrder,
+  orderRefundFigures,
+  type OrderRow,
+} from '../orders/order-store.ts';
 import { orderTimeline } from '../orders/order-timeline.ts';
 import { toAdminOrder } from '../orders/order-view.ts';
 import type { PaymentProvider } from '../payments/payment-provider.ts';
@@ -79,7 +85,7 @@ export class RefundsService {
         );
       if (initiatedBy === 'fulfilment_failed') {
         // From here on a late 2xx of the operator's system changes nothing.
-        if (!(await refundStore.markFulfilmentFailed(trx, orderId, now)))
+        if (!(await markFulfilmentFailed(trx, orderId, now)))
           throw new DomainError('ORDER_CHANGED', 'The order was provisioned or refunded meanwhile.');
         await orderTimeline.add(
           trx,
@@ -92,7 +98,7 @@ export class RefundsService {
       }
       const left = Number(order.amount_minor) - Number(order.refund_reserved_minor);
       const amount = input.amountMinor ?? left;
-      if (amount <= 0 || amount > left || !(await refundStore.reserve(trx, orderId, amount, now))) {
+      if (amount <= 0 || amount > left || !(await orderRefundFigures.reserve(trx, orderId, amount, now))) {
         throw new DomainError(
           'REFUND_EXCEEDS_PAYMENT',
           `Only ${formatMinor(Math.max(0, left), order.currency)} ${order.currency} (${Math.max(0, left)} minor units) of this order is left to refund; pending refunds count as refunded.`,
@@ -197,7 +203,7 @@ export class RefundsService {
     };
     await refundStore.insert(trx, refund);
     if (order) {
-      await refundStore.addRefunded(trx, order.id, msg.amountMinor, now);
+      await orderRefundFigures.addRefunded(trx, order.id, msg.amountMinor, now);
       await orderTimeline.add(trx, order.id, now, 'refund', `late payment of ${msg.amountMinor} refunded`, {
         refundId: refund.id,
         paymentId: msg.paymentId,
@@ -241,10 +247,10 @@ export class RefundsService {
     await webhooks.emit(trx, succeeded ? 'refund.succeeded' : 'refund.failed', toRefund(done), refund.order_id, now);
     if (!order) return 'applied';
     if (!succeeded) {
-      await refundStore.unreserve(trx, order.id, Number(refund.amount_minor));
+      await orderRefundFigures.unreserve(trx, order.id, Number(refund.amount_minor));
       return 'applied';
     }
-    const total = await refundStore.addRefunded(trx, order.id, Number(refund.amount_minor), now);
+    const total = await orderRefundFigures.addRefunded(trx, order.id, Number(refund.amount_minor), now);
     if (total !== undefined && total >= Number(order.amount_minor)) await this.markRefunded(trx, order, refund, now);
     return 'applied';
   }
