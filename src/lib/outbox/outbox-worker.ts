@@ -1,8 +1,7 @@
 import { correlation } from '../correlation.ts';
-import { CompiledQuery, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
-import { preparedQuery } from '../db/prepared-query.ts';
 import type { CommonTables } from '../db/common-tables.ts';
 import type { Count } from '../metrics/service-metrics.ts';
 import {
@@ -15,6 +14,7 @@ import {
   type OutboxTaker,
   type Reservation,
 } from './outbox.ts';
+import { outboxStore } from './outbox-store.ts';
 
 export interface OutboxWorkerOptions {
   pollMs?: number;
@@ -43,11 +43,6 @@ export interface OutboxWorkerOptions {
 
 /** TVPAY_OUTBOX_MAX_ATTEMPTS' default: about a day of retries at the 60 s ceiling of the backoff. */
 const OUTBOX_MAX_ATTEMPTS = 1440;
-
-/** Every delivered message ends with this: built and compiled once (preparedQuery). */
-const markHandled = preparedQuery((db: Kysely<CommonTables>, id: string, doneAt: string, attempts: number) =>
-  db.updateTable('outbox').set({ status: 'done', done_at: doneAt, locked_until: null, attempts }).where('id', '=', id),
-);
 
 type Claimed = OutboxMessage;
 
@@ -277,63 +272,18 @@ export class OutboxWorker implements OutboxTaker {
       this.sweepDue = false;
       if (!sweep && this.ownClaim) return this.ownClaim(now, lease, limit);
     }
-    return (
-      this.db
-        .updateTable('outbox')
-        .set({ locked_until: lease })
-        .where('id', 'in', (eb) =>
-          eb
-            .selectFrom('outbox')
-            .select('id')
-            .where('status', '=', 'pending')
-            .$if(onlyId === undefined, (q) => q.where('next_attempt_at', '<=', now))
-            .$if(onlyId !== undefined, (q) => q.where('id', '=', onlyId!))
-            .$if(this.topics !== undefined && 'only' in this.topics, (q) =>
-              q.where('topic', 'in', [...(this.topics as { only: readonly string[] }).only]),
-            )
-            .$if(this.topics !== undefined && 'except' in this.topics, (q) =>
-              q.where('topic', 'not in', [...(this.topics as { except: readonly string[] }).except]),
-            )
-            .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
-            // In the order of the `outbox_due` index, so the scan stops at `limit`: ordering by creation
-            // sorted every due row first, which cost milliseconds per claim with a renewal day's backlog.
-            .orderBy('next_attempt_at')
-            .limit(limit)
-            .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked()),
-        )
-        // PostgreSQL checks the rows again once it holds their locks. SQLite has one writer, so the
-        // subquery's rows are still as read; asked again there, its planner scanned every pending row.
-        .$if(this.dialect === 'postgres', (q) =>
-          q
-            .where('status', '=', 'pending')
-            .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)])),
-        )
-        .returning(['id', 'topic', 'payload', 'attempts', 'correlation_id'])
-        .execute()
-    );
+    const postgres = this.dialect === 'postgres';
+    return outboxStore.claim(this.db, { now, lease, limit, onlyId, topics: this.topics, postgres });
   }
 
   /**
-   * On SQLite, for a worker that delivers some topics only: the claim of the
-   * first due messages of its topics, read from the `outbox_topic_due` index
-   * (one range per topic). The planner's choice, the `outbox_due` index,
-   * stepped over every due message of the other workers' topics: on renewal
-   * day, with 20,000 charges waiting for their own lane, 1.5–3 ms a claim
-   * against 35 µs this way; with nothing waiting, 10 µs against 35 µs
-   * (BENCHMARKS.md). Kysely cannot say INDEXED BY, so the statement is
-   * written here, once per worker; the store must have the index
-   * (outboxTopicMigration), or every such claim fails, loudly.
+   * On SQLite, for a worker that delivers some topics only: the claim of the first due messages of its
+   * topics, read from their ranges of the `outbox_topic_due` index (outboxStore.topicsClaim says why).
    */
   private ownTopicsClaim(): ((now: string, lease: string, limit: number) => Promise<Claimed[]>) | undefined {
     const topics = this.dialect === 'sqlite' ? this.ownTopics() : undefined;
     if (!topics) return undefined;
-    const text =
-      'update "outbox" set "locked_until" = ? where "id" in (select "id" from "outbox" indexed by "outbox_topic_due"' +
-      ` where "status" = 'pending' and "topic" in (${topics.map(() => '?').join(', ')}) and "next_attempt_at" <= ?` +
-      ' and ("locked_until" is null or "locked_until" < ?) order by "next_attempt_at" limit ?)' +
-      ' returning "id", "topic", "payload", "attempts", "correlation_id"';
-    return async (now, lease, limit) =>
-      (await this.db.executeQuery<Claimed>(CompiledQuery.raw(text, [lease, ...topics, now, now, limit]))).rows;
+    return outboxStore.topicsClaim(this.db, topics);
   }
 
   /**
@@ -360,22 +310,17 @@ export class OutboxWorker implements OutboxTaker {
     try {
       if (!handler) throw new PermanentFailure(`no handler for topic ${m.topic}`);
       await handler(JSON.parse(m.payload), m.id, m.attempts + 1);
-      await markHandled(this.db, m.id, this.clock.now().toISOString(), m.attempts + 1);
+      await outboxStore.markHandled(this.db, m.id, this.clock.now().toISOString(), m.attempts + 1);
       return true;
     } catch (err) {
       const attempts = m.attempts + 1;
       if (err instanceof RetryLater) {
-        await this.db
-          .updateTable('outbox')
-          .set({
-            status: 'pending',
-            attempts,
-            last_error: err.message.slice(0, 500),
-            locked_until: null,
-            next_attempt_at: err.at.toISOString(),
-          })
-          .where('id', '=', m.id)
-          .execute();
+        await outboxStore.failed(this.db, m.id, {
+          attempts,
+          error: err.message,
+          at: err.at.toISOString(),
+          status: 'pending',
+        });
         return false;
       }
       // A handler's own PermanentFailure, or an error that says it is one (a peer's 4xx refusal).
@@ -388,17 +333,12 @@ export class OutboxWorker implements OutboxTaker {
       if (permanent) this.log.error(said, 'outbox message given up: it was refused');
       else if (exhausted) this.log.error(said, 'outbox message given up as a dead letter: it failed too often');
       else this.log.warn(said, 'outbox delivery failed; will retry');
-      await this.db
-        .updateTable('outbox')
-        .set({
-          status: permanent ? 'dead' : exhausted ? 'dead_letter' : 'pending',
-          attempts,
-          last_error: String((err as Error).message).slice(0, 500),
-          locked_until: null,
-          next_attempt_at: new Date(this.clock.now().getTime() + backoff + jitter).toISOString(),
-        })
-        .where('id', '=', m.id)
-        .execute();
+      await outboxStore.failed(this.db, m.id, {
+        attempts,
+        error: String((err as Error).message),
+        at: new Date(this.clock.now().getTime() + backoff + jitter).toISOString(),
+        status: permanent ? 'dead' : exhausted ? 'dead_letter' : 'pending',
+      });
       if (permanent || exhausted) this.count?.({ event: 'outbox_given_up', topic: m.topic });
       return false;
     }

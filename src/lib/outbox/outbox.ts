@@ -1,8 +1,7 @@
 import { correlation } from '../correlation.ts';
 import type { Kysely } from 'kysely';
-import type { CommonTables } from '../db/common-tables.ts';
-import { preparedQuery } from '../db/prepared-query.ts';
 import { transactionOf } from '../db/in-transaction.ts';
+import { outboxStore, type OutboxMessage } from './outbox-store.ts';
 
 /** An outbox topic, typed by the payload its messages carry (the type exists only for the compiler). */
 export interface Topic<P> {
@@ -23,41 +22,7 @@ export function handler<P>(
   return [t.name, fn];
 }
 
-// Every change that has a side effect writes one of these: built and compiled once (preparedQuery).
-const insertMessage = preparedQuery(
-  (
-    db: Kysely<CommonTables>,
-    id: string,
-    topic: string,
-    payload: string,
-    nextAttemptAt: string,
-    lockedUntil: string | null,
-    createdAt: string,
-    correlationId: string | null,
-  ) =>
-    db.insertInto('outbox').values({
-      id,
-      topic,
-      payload,
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: nextAttemptAt,
-      locked_until: lockedUntil,
-      last_error: null,
-      created_at: createdAt,
-      done_at: null,
-      correlation_id: correlationId,
-    }),
-);
-
-/** A message as a worker delivers it (what its claim returns). */
-export interface OutboxMessage {
-  id: string;
-  topic: string;
-  payload: string;
-  attempts: number;
-  correlation_id: string | null;
-}
+export type { OutboxMessage } from './outbox-store.ts';
 
 /** A worker's promise to deliver one message of a committing transaction itself, once it has committed. */
 export interface Reservation {
@@ -125,19 +90,20 @@ export async function enqueue<P>(
   const set = tx && takers.get(tx.db);
   let reservation: Reservation | undefined;
   for (const taker of set ?? []) if ((reservation = taker.reserve(message.topic.name, message.now))) break;
-  await insertMessage(
-    trx as unknown as Kysely<CommonTables>,
-    message.id,
-    message.topic.name,
-    payload,
-    new Date(message.now.getTime() + (message.delayMs ?? 0)).toISOString(),
-    reservation ? reservation.lockedUntil.toISOString() : null,
-    message.now.toISOString(),
-    correlationId,
-  ).catch((err) => {
-    reservation?.cancel();
-    throw err;
-  });
+  await outboxStore
+    .insert(trx, {
+      id: message.id,
+      topic: message.topic.name,
+      payload,
+      nextAttemptAt: new Date(message.now.getTime() + (message.delayMs ?? 0)).toISOString(),
+      lockedUntil: reservation ? reservation.lockedUntil.toISOString() : null,
+      createdAt: message.now.toISOString(),
+      correlationId,
+    })
+    .catch((err) => {
+      reservation?.cancel();
+      throw err;
+    });
   if (reservation) {
     const r = reservation;
     const m = { id: message.id, topic: message.topic.name, payload, attempts: 0, correlation_id: correlationId };
@@ -157,23 +123,13 @@ export async function enqueue<P>(
   }
 }
 
-// Run by every inline delivery: built and compiled once too.
-const markDelivered = preparedQuery((db: Kysely<CommonTables>, id: string, doneAt: string) =>
-  db
-    .updateTable('outbox')
-    .set({ status: 'done', done_at: doneAt })
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .where('locked_until', 'is', null),
-);
-
 /**
  * Marks a message delivered by its sender itself (the work was done inline),
  * unless a worker has already leased it; then the worker runs it again, which
  * every handler tolerates.
  */
 export async function markDone(db: Kysely<any>, id: string, now: Date): Promise<void> {
-  await markDelivered(db as unknown as Kysely<CommonTables>, id, now.toISOString());
+  await outboxStore.markDelivered(db, id, now.toISOString());
 }
 
 /** A handler that throws this gives up on the message instead of retrying it. */
