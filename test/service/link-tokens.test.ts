@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LinkTokens } from '../../src/backend/payments/link-tokens.ts';
+import { LinkTokens } from '../../src/backend/core/link-tokens.ts';
 import { eventually } from '../support/eventually.ts';
 import { newTv } from '../support/flows.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';

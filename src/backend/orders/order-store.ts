@@ -2,7 +2,7 @@ import type { UpdateObject } from 'kysely';
 import { affected } from '../../lib/db/affected.ts';
 import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
-import { OPEN_STATUSES, PREDECESSORS, type OrderStatus } from './order-state.ts';
+import { OPEN_STATUSES, PREDECESSORS, type OrderStatus } from '../core/order-state.ts';
 import { orderTimeline } from './order-timeline.ts';
 
 export type OrderRow = BackendTables['orders'];

@@ -1,6 +1,6 @@
 import { affected } from '../../lib/db/affected.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
-import { REFUNDABLE_STATUSES } from '../orders/order-state.ts';
+import { REFUNDABLE_STATUSES } from '../core/order-state.ts';
 
 export type RefundRow = BackendTables['refunds'];
 

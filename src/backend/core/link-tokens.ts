@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { sql } from 'kysely';
 import { seal, unseal } from '../../lib/sealed.ts';
-import { FINAL_STATUSES } from '../orders/order-state.ts';
+import { FINAL_STATUSES } from './order-state.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 
 /** What of an order its link token comes from. */
