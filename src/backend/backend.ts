@@ -19,13 +19,14 @@ import { createConsole } from './console/create-console.ts';
 import { createDevices } from './devices/create-devices.ts';
 import type { DevicesService } from './devices/devices.ts';
 import { createEntitlements } from './entitlements/create-entitlements.ts';
-import type { BackendCore, Feature } from './feature.ts';
+import type { BackendCore, Feature } from './core/feature.ts';
 import { createOrderEnding, createOrders } from './orders/create-orders.ts';
-import { OrderEvents } from './orders/order-events.ts';
+import { OrderEvents } from './core/order-events.ts';
 import { PgOrderEvents } from './orders/pg-order-events.ts';
 import { createAttempts, createPaymentEvents } from './payments/create-payments.ts';
-import { LinkTokens } from './payments/link-tokens.ts';
-import type { PaymentProvider } from './payments/payment-provider.ts';
+import { LinkTokens } from './core/link-tokens.ts';
+import { sealLegacyLinkTokens } from './orders/order-store.ts';
+import type { PaymentProvider } from './core/payment-provider.ts';
 import { TvpayProvider } from './payments/tvpay-provider.ts';
 import { createRails } from './rails/create-rails.ts';
 import { createReconciliation } from './reconciliation/create-reconciliation.ts';
@@ -153,7 +154,7 @@ async function backendCore(deps: BackendDeps) {
       config.publicUrls.payserver,
     );
   const linkTokens = new LinkTokens(secrets.encryptionKey);
-  const sealed = await linkTokens.sealLegacy(db, !postgres);
+  const sealed = await sealLegacyLinkTokens(db, linkTokens, !postgres);
   if (sealed) log.info({ orders: sealed }, 'link tokens kept in plain text before were sealed or dropped');
   const core: BackendCore = {
     db,

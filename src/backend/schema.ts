@@ -9,7 +9,7 @@ import {
   smsGatewayIdMigration,
   type CommonTables,
 } from '../lib/db/common-tables.ts';
-import type { OrderStatus } from './orders/order-state.ts';
+import type { Order } from '../contracts/tv-api.ts';
 
 /** The back-end server's database. */
 export interface BackendTables extends CommonTables {
@@ -46,12 +46,13 @@ export interface BackendTables extends CommonTables {
     currency: string;
     service: string;
     duration_days: number;
-    status: OrderStatus;
+    /** The order's life: the contract's statuses, which only move forward (core/order-state.ts). */
+    status: Order['status'];
     channel: 'sms_confirm' | 'wap_link' | 'renewal' | 'scan' | null;
     payer_phone: string | null;
     attempt: number;
     /**
-     * '' for an order whose link token is derived from its id (payments/link-tokens.ts); for an open
+     * '' for an order whose link token is derived from its id (core/link-tokens.ts); for an open
      * order from before that, its token sealed. Never a token in plain text.
      */
     link_token_sealed: string;
@@ -525,7 +526,7 @@ export const BACKEND_COUNTED = {
 } as const satisfies Record<string, CountedTable>;
 
 /**
- * Link tokens are no longer kept in plain text (payments/link-tokens.ts): the column is renamed for what
+ * Link tokens are no longer kept in plain text (core/link-tokens.ts): the column is renamed for what
  * it now holds, and the start of the back-end (which has the key) seals or drops what rows still hold.
  */
 const linkTokenSealed: Migration = {

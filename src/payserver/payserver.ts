@@ -21,13 +21,14 @@ import { createConsole } from './console/create-console.ts';
 import type { Feature, PayserverCore } from './feature.ts';
 import { providerApi } from './internal-routes.ts';
 import { Ledger } from './ledger/ledger.ts';
-import { createPayments, createSettlement } from './payments/create-payments.ts';
-import { createRailPayments } from './rails/create-rail-payments.ts';
-import { createReconciliation } from './rails/reconciliation/create-reconciliation.ts';
+import { createPayments } from './payments/create-payments.ts';
+import { createRailPayments } from './rail-payments/create-rail-payments.ts';
+import { createReconciliation } from './reconciliation/create-reconciliation.ts';
 import { railRegistry, type RailRegistry } from './rails/registry.ts';
 import { createRefunds } from './refunds/create-refunds.ts';
 import { createRenewals } from './renewals/create-renewals.ts';
 import { payserverMigrations, type PayserverTables } from './schema.ts';
+import { createSettlement } from './settlement/create-settlement.ts';
 import { createSms } from './sms/create-sms.ts';
 import { createStatements } from './statements/create-statements.ts';
 

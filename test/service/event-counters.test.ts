@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { enqueue } from '../../src/lib/outbox/outbox.ts';
-import { NOTIFY_TOPIC } from '../../src/payserver/payments/settlement.ts';
+import { NOTIFY_TOPIC } from '../../src/payserver/settlement/settlement.ts';
 import { smsLog } from '../../src/sms/sms-log.ts';
 import { eventually } from '../support/eventually.ts';
 import { createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LinkTokens } from '../../src/backend/payments/link-tokens.ts';
+import { LinkTokens } from '../../src/backend/core/link-tokens.ts';
+import { sealLegacyLinkTokens } from '../../src/backend/orders/order-store.ts';
 import { eventually } from '../support/eventually.ts';
 import { newTv } from '../support/flows.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
@@ -79,14 +80,14 @@ describe('link tokens at rest', () => {
     for (const [id, token] of Object.entries(legacy))
       await db.updateTable('orders').set({ link_token_sealed: token }).where('id', '=', id).execute();
     const links = new LinkTokens(sys.secrets.encryptionKey);
-    assert.equal(await links.sealLegacy(db, true), 2);
+    assert.equal(await sealLegacyLinkTokens(db, links, true), 2);
     // The database file itself (the write-ahead log is emptied too at a start, when no reader holds it;
     // this running system's readers do).
     assert.ok(
       !filesHolding(legacy[open]!).includes('backend.db'),
       'the plain token does not linger in the database file',
     );
-    assert.equal(await links.sealLegacy(db, true), 0, 'a second start finds nothing to do');
+    assert.equal(await sealLegacyLinkTokens(db, links, true), 0, 'a second start finds nothing to do');
     const rows = await db
       .selectFrom('orders')
       .select(['id', 'link_token_sealed'])

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { newPayment, paymentStore } from '../../src/payserver/payments/payment-store.ts';
+import { newPayment, paymentStore } from '../../src/payserver/settlement/payment-store.ts';
 import { refundStore } from '../../src/payserver/refunds/refund-store.ts';
 import { payserverMigrations, type PayserverTables } from '../../src/payserver/schema.ts';
 import { DIALECTS, freshStore, skipFor } from './dialects.ts';

@@ -16,7 +16,7 @@ const T = topic<{ i: number }>('t');
 import { OutboxWorker } from '../../src/lib/outbox/outbox-worker.ts';
 import { RateLimiter } from '../../src/lib/rate-limiter.ts';
 import { Ledger } from '../../src/payserver/ledger/ledger.ts';
-import { checkoutStore } from '../../src/payserver/checkout/checkout-store.ts';
+import { checkoutStore } from '../../src/payserver/settlement/checkout-store.ts';
 import { payserverMigrations, type PayserverTables } from '../../src/payserver/schema.ts';
 import { smsLog } from '../../src/sms/sms-log.ts';
 import { DIALECTS, freshStore, skipFor } from './dialects.ts';

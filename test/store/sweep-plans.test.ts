@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkoutStore } from '../../src/payserver/checkout/checkout-store.ts';
-import { paymentStore } from '../../src/payserver/payments/payment-store.ts';
+import { checkoutStore } from '../../src/payserver/settlement/checkout-store.ts';
+import { paymentStore } from '../../src/payserver/settlement/payment-store.ts';
 import { payserverMigrations, type PayserverTables } from '../../src/payserver/schema.ts';
 import { statementOf } from '../../src/payserver/statements/statements.ts';
 import { freshStore } from './dialects.ts';

@@ -12,7 +12,7 @@ import type {
   StartPaymentResult,
   StatementRow,
 } from '../../src/contracts/provider-api.ts';
-import type { PaymentProvider } from '../../src/backend/payments/payment-provider.ts';
+import type { PaymentProvider } from '../../src/backend/core/payment-provider.ts';
 import { businessDate } from '../../src/lib/business-day.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { PeerError } from '../../src/lib/http/service-auth.ts';

@@ -1,4 +1,4 @@
-import type { BackendCore, Offers } from '../feature.ts';
+import type { BackendCore, Offers } from '../core/feature.ts';
 import { adminProductRoutes, ProductsService, tvProductRoutes } from './products.ts';
 
 /** The catalogue: the packages a TV offers, kept by operators, and each one's current terms. */

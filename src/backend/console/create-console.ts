@@ -1,5 +1,5 @@
 import { consoleSetup } from '../../lib/console/console-app.ts';
-import type { BackendCore, Offers } from '../feature.ts';
+import type { BackendCore, Offers } from '../core/feature.ts';
 import { backendConsole } from './backend-console.ts';
 
 /** The operators' console: pages behind a login with the admin token, kept in a cookie. */

@@ -1,4 +1,4 @@
-import type { BackendCore, Offers } from '../feature.ts';
+import type { BackendCore, Offers } from '../core/feature.ts';
 import { adminDeviceRoutes, DevicesService } from './devices.ts';
 
 /** Devices: the TVs operators register, whose tokens admit the TV routes. */

@@ -1,4 +1,4 @@
-import type { BackendCore, Offers } from '../feature.ts';
+import type { BackendCore, Offers } from '../core/feature.ts';
 import { entitlementRoutes } from './entitlements.ts';
 
 /** Entitlements: what a paid order provisioned, as a TV reads it. */

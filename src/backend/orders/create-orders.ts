@@ -2,12 +2,11 @@ import { countsBy } from '../../lib/metrics/row-counts.ts';
 import type { RateRule } from '../../lib/rate-limiter.ts';
 import { smsBudgetRule } from '../../sms/sms-budget.ts';
 import type { ProductsService } from '../catalogue/products.ts';
-import type { BackendCore, Offers } from '../feature.ts';
-import type { PaymentAttempts } from '../payments/payment-attempts.ts';
-import { BACKEND_COUNTED } from '../schema.ts';
-import type { SubscriptionsService } from '../subscriptions/subscriptions-service.ts';
+import type { BackendCore, Offers } from '../core/feature.ts';
+import { BACKEND_COUNTED, type BackendDb } from '../schema.ts';
 import type { WebhooksService } from '../webhooks/webhooks-service.ts';
 import { OrderEnding } from './order-ending.ts';
+import type { OrderRow } from './order-store.ts';
 import { adminOrderSmsRoute } from './order-sms.ts';
 import { adminStatsRoutes } from './order-stats.ts';
 import { traceOrder } from './order-trace.ts';
@@ -16,12 +15,28 @@ import { OrdersService, type OrdersOptions } from './orders-service.ts';
 import { StreamRegistry } from './stream-registry.ts';
 
 /**
+ * What ending an order needs of the subscriptions (their `orderEndedIn`): declared here, so that orders,
+ * which the subscriptions build on, import nothing of them.
+ */
+interface EndedOrderListener {
+  orderEndedIn(trx: BackendDb, orderId: string, now: Date): Promise<void>;
+}
+
+/**
+ * What a payer's submission needs of the payment attempts (their `runFrom`): declared here, so that
+ * orders, which the payments build on, import nothing of them.
+ */
+interface AttemptRunner {
+  runFrom(order: OrderRow, inlineOf?: string): Promise<{ marked: boolean; order?: OrderRow }>;
+}
+
+/**
  * How an order ends (paid, failed, expired, cancelled), once, with its webhook; an ended renewal order
  * tells its subscription in the same transaction.
  */
 export function createOrderEnding(
   core: Pick<BackendCore, 'db' | 'events' | 'random' | 'clock' | 'work'>,
-  deps: { webhooks: WebhooksService; subscriptions: Pick<SubscriptionsService, 'orderEndedIn'> },
+  deps: { webhooks: WebhooksService; subscriptions: EndedOrderListener },
 ) {
   const { subscriptions } = deps;
   return new OrderEnding({
@@ -60,7 +75,7 @@ type OrdersCore = Pick<
  */
 export function createOrders(
   core: OrdersCore,
-  deps: { catalogue: ProductsService; ending: OrderEnding; attempts: Pick<PaymentAttempts, 'runFrom'> },
+  deps: { catalogue: ProductsService; ending: OrderEnding; attempts: AttemptRunner },
 ) {
   const { db, config, log, provider, checkoutUrl } = core;
   const { attempts } = deps;

@@ -5,7 +5,7 @@ import { topic } from '../../lib/outbox/outbox.ts';
 import { enqueue } from '../outbox.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 import type { WebhooksService } from '../webhooks/webhooks-service.ts';
-import type { OrderEvents } from './order-events.ts';
+import type { OrderEvents } from '../core/order-events.ts';
 import { findOrder, moveOrder } from './order-store.ts';
 import { toAdminOrder } from './order-view.ts';
 

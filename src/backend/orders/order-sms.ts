@@ -5,7 +5,7 @@ import { QueryLimit } from '../../lib/http/schemas.ts';
 import type { Log } from '../../lib/log.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { smsLog } from '../../sms/sms-log.ts';
-import type { PaymentProvider } from '../payments/payment-provider.ts';
+import type { PaymentProvider } from '../core/payment-provider.ts';
 import type { BackendDb } from '../schema.ts';
 import { searchOrders } from './order-store.ts';
 

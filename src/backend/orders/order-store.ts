@@ -1,8 +1,9 @@
-import type { UpdateObject } from 'kysely';
+import { sql, type UpdateObject } from 'kysely';
 import { affected } from '../../lib/db/affected.ts';
+import type { LinkTokens } from '../core/link-tokens.ts';
 import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
-import { OPEN_STATUSES, PREDECESSORS, REFUNDABLE_STATUSES, type OrderStatus } from './order-state.ts';
+import { OPEN_STATUSES, PREDECESSORS, REFUNDABLE_STATUSES, type OrderStatus } from '../core/order-state.ts';
 import { orderTimeline } from './order-timeline.ts';
 
 export type OrderRow = BackendTables['orders'];
@@ -291,22 +292,38 @@ export async function markFulfilmentFailed(trx: BackendDb, orderId: string, now:
   return affected(res) === 1;
 }
 
-/** Orders whose link token is still stored in the clear (from before tokens were derived). */
-export async function plainLinkTokens(db: BackendDb) {
-  return db
+/**
+ * Seals the plain link tokens rows kept before tokens were derived (LinkTokens.keptForm says into what).
+ * Idempotent; run at every start, it finds nothing after the first. On SQLite the rewritten rows' old bytes
+ * are zeroed (secure_delete, for this transaction only) and the write-ahead log is emptied, so the plain
+ * tokens do not linger in the files. How many rows it rewrote.
+ */
+export async function sealLegacyLinkTokens(
+  db: BackendDb,
+  links: Pick<LinkTokens, 'keptForm'>,
+  sqlite = false,
+): Promise<number> {
+  const plain = await db
     .selectFrom('orders')
     .select(['id', 'status', 'link_token_sealed'])
     .where('link_token_sealed', '<>', '')
     .where('link_token_sealed', 'not like', 'v1.%')
     .execute();
-}
-
-/** Replaces an order's stored link token, only if it is still the one that was read (`was`). */
-export async function replaceLinkToken(trx: BackendDb, orderId: string, was: string, kept: string): Promise<void> {
-  await trx
-    .updateTable('orders')
-    .set({ link_token_sealed: kept })
-    .where('id', '=', orderId)
-    .where('link_token_sealed', '=', was)
-    .execute();
+  if (plain.length === 0) return 0;
+  await db.transaction().execute(async (trx) => {
+    if (sqlite) await sql`PRAGMA secure_delete = ON`.execute(trx);
+    for (const o of plain) {
+      await trx
+        .updateTable('orders')
+        .set({ link_token_sealed: links.keptForm(o) })
+        .where('id', '=', o.id)
+        .where('link_token_sealed', '=', o.link_token_sealed)
+        .execute();
+    }
+    if (sqlite) await sql`PRAGMA secure_delete = OFF`.execute(trx);
+  });
+  // The write-ahead log still holds the pages as they were: copied back and emptied, when no reader holds
+  // it (at start nothing does; else the log is reused as usual).
+  if (sqlite) await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db).catch(() => undefined);
+  return plain.length;
 }

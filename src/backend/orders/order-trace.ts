@@ -1,7 +1,7 @@
 import type { Log } from '../../lib/log.ts';
 import { maskPhone } from '../../lib/phone.ts';
 import { smsLog } from '../../sms/sms-log.ts';
-import type { PaymentProvider } from '../payments/payment-provider.ts';
+import type { PaymentProvider } from '../core/payment-provider.ts';
 import type { BackendDb } from '../schema.ts';
 import { webhookStore } from '../webhooks/webhook-store.ts';
 import { orderTimeline, type TimelineEntry } from './order-timeline.ts';

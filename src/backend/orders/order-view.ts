@@ -1,6 +1,6 @@
 import type { AdminOrder, Order } from '../../contracts/tv-api.ts';
 import { maskPhone } from '../../lib/phone.ts';
-import type { LinkedOrder } from '../payments/link-tokens.ts';
+import type { LinkedOrder } from '../core/link-tokens.ts';
 import type { BackendTables } from '../schema.ts';
 
 export type OrderView = Order;

@@ -5,14 +5,14 @@ import { Type } from 'typebox';
 import { DomainError } from '../../lib/errors.ts';
 import { IdempotencyHeaders, PhoneInput } from '../../lib/http/schemas.ts';
 import { EVENT_STREAM_ROUTE } from '../devices/devices.ts';
-import type { OrderEvents } from './order-events.ts';
-import { isFinal } from './order-state.ts';
+import type { OrderEvents } from '../core/order-events.ts';
+import { isFinal } from '../core/order-state.ts';
 import { OrderListQuery, OrderListSchema, TimelineEntrySchema } from '../../contracts/admin-api.ts';
 import { AdminOrderSchema, OrderSchema, toAdminOrder, toOrderView } from './order-view.ts';
 import type { TimelineEntry } from './order-timeline.ts';
 import type { OrdersService } from './orders-service.ts';
 import type { StreamRegistry } from './stream-registry.ts';
-import type { LinkedOrder } from '../payments/link-tokens.ts';
+import type { LinkedOrder } from '../core/link-tokens.ts';
 import { NON_DOCUMENT_HEADERS } from '../../lib/http/security-headers.ts';
 
 const OrderParams = Type.Object({ orderId: Type.String({ minLength: 1, maxLength: 64 }) });

@@ -12,10 +12,10 @@ import { SMS_BUDGET_BUCKET } from '../../sms/sms-admin-routes.ts';
 import type { ProductsService } from '../catalogue/products.ts';
 import type { Device } from '../devices/devices.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
-import type { OrderEvents } from './order-events.ts';
+import type { OrderEvents } from '../core/order-events.ts';
 import type { OrderEnding } from './order-ending.ts';
 import type { OrderListQuery } from '../../contracts/admin-api.ts';
-import { FINAL_STATUSES, isFinal, OPEN_STATUSES, type OrderStatus } from './order-state.ts';
+import { FINAL_STATUSES, isFinal, OPEN_STATUSES, type OrderStatus } from '../core/order-state.ts';
 import { OrderReadCache } from './order-read-cache.ts';
 import {
   dropPayer,

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { sql, type Kysely } from 'kysely';
 import type { Log } from '../../lib/log.ts';
-import type { OrderEvents } from './order-events.ts';
+import type { OrderEvents } from '../core/order-events.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const CHANNEL = 'tvpay_order_changed';

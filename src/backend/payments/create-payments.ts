@@ -1,5 +1,5 @@
 import { handler } from '../../lib/outbox/outbox.ts';
-import { serviceBasics, type BackendCore, type Offers } from '../feature.ts';
+import { serviceBasics, type BackendCore, type Offers } from '../core/feature.ts';
 import type { OrderEnding } from '../orders/order-ending.ts';
 import { CLOSE_TOPIC } from '../orders/order-ending.ts';
 import { END_ATTEMPT_TOPIC, START_TOPIC } from '../orders/orders-service.ts';

@@ -7,12 +7,12 @@ import { enqueue } from '../outbox.ts';
 import type { SmsGateway } from '../../sms/gateway.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import { linkSms, type Locale } from '../../sms/templates.ts';
-import type { OrderEvents } from '../orders/order-events.ts';
+import type { OrderEvents } from '../core/order-events.ts';
 import { findOrder, setChannel, type OrderRow } from '../orders/order-store.ts';
 import type { OrderEnding } from '../orders/order-ending.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
-import type { LinkTokens } from './link-tokens.ts';
-import type { PaymentProvider } from './payment-provider.ts';
+import type { LinkTokens } from '../core/link-tokens.ts';
+import type { PaymentProvider } from '../core/payment-provider.ts';
 
 export const LINK_SMS_TOPIC = topic<{ orderId: string; attempt: number; smsId: string }>('sms.link');
 

@@ -12,7 +12,7 @@ import type {
   RenewalRequest,
   StatementRow,
 } from '../../contracts/provider-api.ts';
-import type { PaymentProvider } from './payment-provider.ts';
+import type { PaymentProvider } from '../core/payment-provider.ts';
 
 /** tvpay's payment server as the back-end's provider, over HMAC-signed HTTP. */
 export class TvpayProvider implements PaymentProvider {

@@ -1,4 +1,4 @@
-import type { BackendCore, Offers } from '../feature.ts';
+import type { BackendCore, Offers } from '../core/feature.ts';
 import type { OrdersService } from '../orders/orders-service.ts';
 import { tvRailRoutes } from './rails-routes.ts';
 import { RailsService } from './rails-service.ts';

@@ -4,9 +4,9 @@ import { DomainError } from '../../lib/errors.ts';
 import { PeerError } from '../../lib/http/service-auth.ts';
 import type { Log } from '../../lib/log.ts';
 import type { Device } from '../devices/devices.ts';
-import { OPEN_STATUSES } from '../orders/order-state.ts';
+import { OPEN_STATUSES } from '../core/order-state.ts';
 import type { OrderRow } from '../orders/order-store.ts';
-import type { PaymentProvider } from '../payments/payment-provider.ts';
+import type { PaymentProvider } from '../core/payment-provider.ts';
 
 export type RailName = RailsAnswer[number]['rail'];
 

@@ -1,4 +1,4 @@
-import type { BackendCore, Offers } from '../feature.ts';
+import type { BackendCore, Offers } from '../core/feature.ts';
 import type { PaymentEvents } from '../payments/payment-events.ts';
 import { adminReconciliationRoutes } from './reconciliation-routes.ts';
 import { ReconciliationService } from './reconciliation-service.ts';

@@ -4,9 +4,9 @@ import type { Clock } from '../../lib/clock.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import type { Log } from '../../lib/log.ts';
 import { findOrder } from '../orders/order-store.ts';
-import type { PaymentProvider } from '../payments/payment-provider.ts';
+import type { PaymentProvider } from '../core/payment-provider.ts';
 import type { PaymentEvents } from '../payments/payment-events.ts';
-import { contestedStore, type ContestedKind } from '../payments/contested-store.ts';
+import { contestedStore, type ContestedKind } from '../contested/contested-store.ts';
 import { refundStore } from '../refunds/refund-store.ts';
 import type { BackendDb } from '../schema.ts';
 

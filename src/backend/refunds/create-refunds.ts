@@ -1,6 +1,6 @@
 import { countsBy } from '../../lib/metrics/row-counts.ts';
 import { handler } from '../../lib/outbox/outbox.ts';
-import type { BackendCore, Offers } from '../feature.ts';
+import type { BackendCore, Offers } from '../core/feature.ts';
 import { BACKEND_COUNTED } from '../schema.ts';
 import type { SubscriptionsService } from '../subscriptions/subscriptions-service.ts';
 import type { WebhooksService } from '../webhooks/webhooks-service.ts';

@@ -8,8 +8,8 @@ import { formatMinor } from '../../lib/money.ts';
 import { topic } from '../../lib/outbox/outbox.ts';
 import { enqueue } from '../outbox.ts';
 import { takeBackDays } from '../entitlements/entitlements.ts';
-import type { OrderEvents } from '../orders/order-events.ts';
-import { REFUNDABLE_STATUSES } from '../orders/order-state.ts';
+import type { OrderEvents } from '../core/order-events.ts';
+import { REFUNDABLE_STATUSES } from '../core/order-state.ts';
 import {
   findOrder,
   markFulfilmentFailed,
@@ -19,11 +19,11 @@ import {
 } from '../orders/order-store.ts';
 import { orderTimeline } from '../orders/order-timeline.ts';
 import { toAdminOrder } from '../orders/order-view.ts';
-import type { PaymentProvider } from '../payments/payment-provider.ts';
+import type { PaymentProvider } from '../core/payment-provider.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 import type { SubscriptionsService } from '../subscriptions/subscriptions-service.ts';
 import type { WebhooksService } from '../webhooks/webhooks-service.ts';
-import { contestedStore, type ContestedKind } from '../payments/contested-store.ts';
+import { contestedStore, type ContestedKind } from '../contested/contested-store.ts';
 import { refundStore, type RefundRow } from './refund-store.ts';
 
 /** Asks the payment server for a refund (at least once; it makes each refund once). */

@@ -4,7 +4,7 @@ import { smsBudgetRule } from '../../sms/sms-budget.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import { handler } from '../../lib/outbox/outbox.ts';
 import { TEXT_SMS_TOPIC, textSender } from '../../sms/text-sms.ts';
-import type { BackendCore, Offers } from '../feature.ts';
+import type { BackendCore, Offers } from '../core/feature.ts';
 
 /**
  * The back-end's SMS: the texts it queues, the gateway's inbound messages and receipts, the SMS log and

@@ -1,7 +1,7 @@
 import { countsBy } from '../../lib/metrics/row-counts.ts';
 import { handler } from '../../lib/outbox/outbox.ts';
 import type { ProductsService } from '../catalogue/products.ts';
-import { serviceBasics, type BackendCore, type Offers } from '../feature.ts';
+import { serviceBasics, type BackendCore, type Offers } from '../core/feature.ts';
 import { BACKEND_COUNTED } from '../schema.ts';
 import type { WebhooksService } from '../webhooks/webhooks-service.ts';
 import { adminSubscriptionRoutes, cancelByPhoneRoute, tvSubscriptionRoutes } from './subscriptions-routes.ts';

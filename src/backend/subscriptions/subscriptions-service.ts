@@ -20,7 +20,7 @@ import {
 } from '../../sms/templates.ts';
 import { findOrder, insertOrder, setSubscription, type OrderRow } from '../orders/order-store.ts';
 import { orderTimeline } from '../orders/order-timeline.ts';
-import type { PaymentProvider } from '../payments/payment-provider.ts';
+import type { PaymentProvider } from '../core/payment-provider.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 import type { WebhooksService } from '../webhooks/webhooks-service.ts';
 import { subscriptionStore, type SubscriptionRow } from './subscription-store.ts';

@@ -4,10 +4,17 @@ import { conflict, notFound } from '../../lib/errors.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import { assertCurrency } from '../../lib/money.ts';
 import { normalizePhone, type E164 } from '../../lib/phone.ts';
-import { accountStore } from './account-store.ts';
+import { accountStore, type AccountRow } from './account-store.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
-import type { Agreements } from '../agreements/agreements.ts';
+
+/**
+ * Who pays for a phone, as accounts ask it (the agreements answer): only whether anyone does. Declared
+ * here, so that accounts, which the agreements build on, import nothing of them.
+ */
+export interface Payers {
+  payerOf(db: PayserverDb, phone: string, account: AccountRow | undefined): Promise<unknown>;
+}
 
 export interface AccountView {
   accountId: string;
@@ -36,7 +43,7 @@ export interface AccountsServiceDeps {
   clock: Clock;
   regions: readonly string[];
   /** Who pays for a bound phone: binding is judged over all of a phone's agreements, the rails' included. */
-  payers: Pick<Agreements, 'payerOf'>;
+  payers: Payers;
 }
 
 /**

@@ -3,6 +3,7 @@ import { formatPrice } from '../../lib/money-format.ts';
 import { maskPhone } from '../../lib/phone.ts';
 import { formatTime } from '../../lib/time-format.ts';
 import { orderRef, type PaySource } from '../../sms/templates.ts';
+import type { RailChoice } from '../rail-payments/checkout-rails.ts';
 import type { Checkout, MerchantRefund, PayOptions } from './checkout-service.ts';
 
 export type PageLang = 'zh-CN' | 'en';
@@ -23,16 +24,6 @@ export interface PaidWith {
   paidAt: string;
   source: PaySource;
   cardLast4: string | null;
-}
-
-/** A money rail the page offers (every rail that is on), as a person reads it. */
-export interface RailChoice {
-  rail: string;
-  title: { 'zh-CN': string; en: string };
-  /** A development gateway: the page says no real money moves. */
-  dev: boolean;
-  /** Whether the rail signs quick-pay agreements (the form then offers quick pay once the phone is proven). */
-  agreements: boolean;
 }
 
 /** How long the resend button waits after a code was sent. */

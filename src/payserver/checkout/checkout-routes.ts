@@ -3,7 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { DomainError } from '../../lib/errors.ts';
 import { CONTENT_SECURITY_POLICY, sendDocument } from '../../lib/http/security-headers.ts';
-import { checkoutPages, COUNTDOWN_SCRIPT, type PageLang, type PageNotice, type RailChoice } from './checkout-pages.ts';
+import type { CheckoutRails, RailChoice } from '../rail-payments/checkout-rails.ts';
+import { checkoutPages, COUNTDOWN_SCRIPT, type PageLang, type PageNotice } from './checkout-pages.ts';
 import type { Checkout, CheckoutService } from './checkout-service.ts';
 
 /** A link token is base64url: anything else is no link of ours (and could not name a cookie's path). */
@@ -28,23 +29,6 @@ const send = (reply: FastifyReply, status: number, body: string) =>
  */
 const COOKIE = { session: 'tvpay_pay_session', grant: 'tvpay_pay_grant', notice: 'tvpay_pay_notice' } as const;
 const GRANT_SECONDS = 15 * 60;
-
-/** What the page needs of the money rails: those on, how to start a trade on a rail's page, and how to ask about it. */
-export interface CheckoutRails {
-  choices: readonly RailChoice[];
-  /** Where the page's forms may lead (the rails' payment pages): the page's CSP `form-action` allows them. */
-  formActions: readonly string[];
-  /** Where the payer comes back to after the rail's page (the page's public origin). */
-  publicUrl: string;
-  /** `sign`: the payer ticked quick pay (possession proven), so the trade also signs the rail's agreement. */
-  startPage(
-    checkout: Checkout,
-    rail: string,
-    page: { returnUrl: string; payerClientIp: string; sign?: boolean },
-  ): Promise<string>;
-  /** The payer is back from a rail's page: its trades are asked about now, not only by the sweeper. */
-  returned(orderId: string): Promise<void>;
-}
 
 const path = (token: string) => `/pay/${token}`;
 const cookieOptions = (request: FastifyRequest, token: string, maxAge?: number) => ({

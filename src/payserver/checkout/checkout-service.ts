@@ -2,26 +2,24 @@ import { quickPayOnSms, type Locale, type PaySource } from '../../sms/templates.
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { DomainError } from '../../lib/errors.ts';
 import { sha256 } from '../../lib/ids.ts';
-import { topic } from '../../lib/outbox/outbox.ts';
 import { enqueue, queueText } from '../outbox.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import { codeHash } from '../confirmations/code-hash.ts';
+import { POSSESSION_SMS_TOPIC } from '../confirmations/code-topics.ts';
 import { accountStore } from '../accounts/account-store.ts';
-import { newPayment, paymentStore } from '../payments/payment-store.ts';
+import { newPayment, paymentStore } from '../settlement/payment-store.ts';
 import type { PaymentParts } from '../payments/payments-service.ts';
-import { receiptLabels } from '../payments/receipts.ts';
+import { receiptLabels } from '../settlement/receipts.ts';
 import { refundStore } from '../refunds/refund-store.ts';
 import { lateRefundId } from '../refunds/refunds-service.ts';
-import { checkoutStore, type Checkout } from './checkout-store.ts';
+import { checkoutStore, type Checkout } from '../settlement/checkout-store.ts';
 import { codeSendBuckets, type CodeSendRules } from '../confirmations/code-send-limits.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
-
-export const POSSESSION_SMS_TOPIC = topic<{ sessionId: string; smsId: string }>('sms.possession');
 
 /** How long a proven phone may take to choose how to pay. */
 const GRANT_TTL_MS = 15 * 60 * 1000;
 
-export type { Checkout } from './checkout-store.ts';
+export type { Checkout } from '../settlement/checkout-store.ts';
 
 export interface PayOptions {
   wallet: { availableMinor: number } | null;

@@ -2,8 +2,9 @@ import type { SmsBudget } from '../../sms/sms-budget.ts';
 import { codeSendRules } from '../confirmations/code-send-limits.ts';
 import { serviceBasics, type Offers, type PayserverCore } from '../feature.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import type { Settlement } from '../payments/settlement.ts';
-import { checkoutRoutes, type CheckoutRails } from './checkout-routes.ts';
+import type { Settlement } from '../settlement/settlement.ts';
+import type { CheckoutRails } from '../rail-payments/checkout-rails.ts';
+import { checkoutRoutes } from './checkout-routes.ts';
 import { CheckoutService } from './checkout-service.ts';
 
 /** The phone's checkout page at the order's payUrl: possession code, wallet or card, quick pay, the rails' forms. */

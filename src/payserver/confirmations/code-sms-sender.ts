@@ -8,12 +8,12 @@ import { codeSms, declinedSms, possessionSms, type Locale } from '../../sms/temp
 import type { SmsBudget } from '../../sms/sms-budget.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 import { enqueue } from '../outbox.ts';
-import { CODE_SMS_TOPIC } from '../payments/payments-service.ts';
-import type { Settlement } from '../payments/settlement.ts';
+import { CODE_SMS_TOPIC } from './code-topics.ts';
+import type { Settlement } from '../settlement/settlement.ts';
 import { codeHash } from './code-hash.ts';
 import { accountStore } from '../accounts/account-store.ts';
-import { checkoutStore } from '../checkout/checkout-store.ts';
-import { paymentStore } from '../payments/payment-store.ts';
+import { checkoutStore } from '../settlement/checkout-store.ts';
+import { paymentStore } from '../settlement/payment-store.ts';
 import type { Count } from '../../lib/metrics/service-metrics.ts';
 
 /** Code SMS per payment before it fails with SMS_UNDELIVERABLE, and gateway tries per SMS. */

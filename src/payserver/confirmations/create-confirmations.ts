@@ -2,10 +2,9 @@ import { handler } from '../../lib/outbox/outbox.ts';
 import { smsGatewayRoutes } from '../../sms/gateway-routes.ts';
 import type { SmsBudget } from '../../sms/sms-budget.ts';
 import { smsLog } from '../../sms/sms-log.ts';
-import { POSSESSION_SMS_TOPIC } from '../checkout/checkout-service.ts';
 import { serviceBasics, type Offers, type PayserverCore } from '../feature.ts';
-import { CODE_SMS_TOPIC } from '../payments/payments-service.ts';
-import { DECLINED_SMS_TOPIC, type Settlement } from '../payments/settlement.ts';
+import { CODE_SMS_TOPIC, POSSESSION_SMS_TOPIC } from './code-topics.ts';
+import { DECLINED_SMS_TOPIC, type Settlement } from '../settlement/settlement.ts';
 import { CodeSmsSender } from './code-sms-sender.ts';
 import { CANCEL_REPLY_TOPIC, ReplyService, type ReplyServiceDeps } from './reply-service.ts';
 

@@ -7,10 +7,10 @@ import { normalizePhone } from '../../lib/phone.ts';
 import { isCancelReply, parseReplyCode } from '../../sms/reply-parser.ts';
 import type { SmsBudget } from '../../sms/sms-budget.ts';
 import { replyAnswerSms, type Locale, type ReplyAnswer } from '../../sms/templates.ts';
-import { railOf, tellBackend } from '../payments/settlement.ts';
-import { checkoutStore } from '../checkout/checkout-store.ts';
-import type { Payment } from '../payments/payment-store.ts';
-import type { RailPayments } from '../rails/rail-payments.ts';
+import { railOf, tellBackend } from '../settlement/settlement.ts';
+import { checkoutStore } from '../settlement/checkout-store.ts';
+import type { Payment } from '../settlement/payment-store.ts';
+import type { RailPayments } from '../rail-payments/rail-payments.ts';
 import { topic } from '../../lib/outbox/outbox.ts';
 import { enqueue, queueText } from '../outbox.ts';
 import type { RandomSource } from '../../lib/ids.ts';
@@ -29,10 +29,10 @@ export interface ReplyOptions {
 
 /** A phone replied TD (取消, 退订…): the back-end, which holds the subscriptions, cancels and answers it. */
 export const CANCEL_REPLY_TOPIC = topic<{ phone: string }>('subscriptions.cancel-reply');
-import type { Settlement } from '../payments/settlement.ts';
+import type { Settlement } from '../settlement/settlement.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 import { codeHash } from './code-hash.ts';
-import { paymentStore } from '../payments/payment-store.ts';
+import { paymentStore } from '../settlement/payment-store.ts';
 
 export type ReplyOutcome =
   | 'cancel_requested'

@@ -10,13 +10,8 @@ import type { Ledger } from '../ledger/ledger.ts';
 import { PAYSERVER_COUNTED } from '../schema.ts';
 import { adminPaymentRoutes } from './payments-admin-routes.ts';
 import { PaymentsService } from './payments-service.ts';
-import { RECEIPT_SMS_TOPIC, receiptSender } from './receipts.ts';
-import { NOTIFY_TOPIC, Settlement } from './settlement.ts';
-
-/** How a payment is settled (captured, failed, released), whichever channel brought it. */
-export function createSettlement(core: Pick<PayserverCore, 'random' | 'clock' | 'config'>, deps: { ledger: Ledger }) {
-  return new Settlement(deps.ledger, core.random, core.clock, core.config.sms.payserverFrom);
-}
+import { RECEIPT_SMS_TOPIC, receiptSender } from '../settlement/receipts.ts';
+import { NOTIFY_TOPIC, type Settlement } from '../settlement/settlement.ts';
 
 /**
  * Payments: the back-end's payer attempts (pre-pay of a bound phone, or a checkout link), their expiry,

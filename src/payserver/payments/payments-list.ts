@@ -1,8 +1,8 @@
 import { normalizePhone } from '../../lib/phone.ts';
 import { refundStore } from '../refunds/refund-store.ts';
-import { railTradeStore, type RailTrade } from '../rails/rail-trade-store.ts';
+import { railTradeStore, type RailTrade } from '../settlement/rail-trade-store.ts';
 import type { PayserverDb } from '../schema.ts';
-import { paymentStore, type Payment, type PaymentStatus } from './payment-store.ts';
+import { paymentStore, type Payment, type PaymentStatus } from '../settlement/payment-store.ts';
 
 /** What an operator may filter the payment list by (API "Listing and tracing", the payment server's). */
 export interface PaymentQuery {

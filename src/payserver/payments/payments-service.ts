@@ -5,26 +5,24 @@ import { refundStore } from '../refunds/refund-store.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
-import { topic } from '../../lib/outbox/outbox.ts';
 import { enqueue } from '../outbox.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import type { RateLimiter } from '../../lib/rate-limiter.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import type { SmsBudget } from '../../sms/sms-budget.ts';
 import { codeSendBuckets, type CodeSendRules } from '../confirmations/code-send-limits.ts';
+import { CODE_SMS_TOPIC } from '../confirmations/code-topics.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 import { accountStore } from '../accounts/account-store.ts';
-import { checkoutStore } from '../checkout/checkout-store.ts';
-import { newPayment, paymentStore } from './payment-store.ts';
-import { railTraceOf } from '../rails/rail-trace.ts';
+import { checkoutStore } from '../settlement/checkout-store.ts';
+import { newPayment, paymentStore } from '../settlement/payment-store.ts';
+import { railTraceOf } from '../rail-payments/rail-trace.ts';
 import type { Agreements } from '../agreements/agreements.ts';
-import { queueDeclined, type Settlement } from './settlement.ts';
+import { queueDeclined, type Settlement } from '../settlement/settlement.ts';
 
 /** What the payment server answers a start: the provider contract plus the payment it made. */
 export type StartResult = StartPaymentResult & { paymentId: string | null };
-
-export const CODE_SMS_TOPIC = topic<{ paymentId: string; smsId: string }>('sms.code');
 
 /** Failures at the start that the phone is told of by SMS (probing a number is never silent). */
 const TOLD_TO_PHONE = new Set(['INSUFFICIENT_FUNDS', 'NOT_BOUND', 'CURRENCY_MISMATCH', 'NO_ACCOUNT']);

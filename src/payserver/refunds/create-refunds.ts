@@ -2,7 +2,7 @@ import { handler } from '../../lib/outbox/outbox.ts';
 import { countsBy } from '../../lib/metrics/row-counts.ts';
 import { serviceBasics, type Offers, type PayserverCore } from '../feature.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import { paymentStore } from '../payments/payment-store.ts';
+import { paymentStore } from '../settlement/payment-store.ts';
 import { RAIL_LATE_REFUND_TOPIC, RAIL_REFUND_TOPIC } from '../rails/rail-topics.ts';
 import type { RailRegistry } from '../rails/registry.ts';
 import { PAYSERVER_COUNTED } from '../schema.ts';

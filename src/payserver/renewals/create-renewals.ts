@@ -1,6 +1,6 @@
 import { serviceBasics, type Offers, type PayserverCore } from '../feature.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import type { Settlement } from '../payments/settlement.ts';
+import type { Settlement } from '../settlement/settlement.ts';
 import { RenewalsService, type RenewalsServiceDeps } from './renewals-service.ts';
 
 /** Renewal charges of a subscription, which the back-end asks for on its renewal day. */

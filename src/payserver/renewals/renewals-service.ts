@@ -6,14 +6,14 @@ import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { accountStore } from '../accounts/account-store.ts';
-import { checkoutStore } from '../checkout/checkout-store.ts';
+import { checkoutStore } from '../settlement/checkout-store.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import { newPayment, paymentStore, type Payment } from '../payments/payment-store.ts';
-import { tellBackend, type Settlement } from '../payments/settlement.ts';
+import { newPayment, paymentStore, type Payment } from '../settlement/payment-store.ts';
+import { tellBackend, type Settlement } from '../settlement/settlement.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 import type { Agreements } from '../agreements/agreements.ts';
 import { holdForPayment } from '../payments/payments-service.ts';
-import type { RailPayments } from '../rails/rail-payments.ts';
+import type { RailPayments } from '../rail-payments/rail-payments.ts';
 
 export interface RenewalsOptions {
   regions: readonly string[];

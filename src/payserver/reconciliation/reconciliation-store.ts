@@ -1,5 +1,5 @@
-import type { PayserverDb } from '../../schema.ts';
-import type { RailName } from '../rail.ts';
+import type { PayserverDb } from '../schema.ts';
+import type { RailName } from '../rails/rail.ts';
 
 /** A trade of tvpay's at a rail with its payment: what a bill's payment line is compared with. */
 export interface KnownTrade {

@@ -1,5 +1,5 @@
-import type { Offers, PayserverCore } from '../../feature.ts';
-import type { RailRegistry } from '../registry.ts';
+import type { Offers, PayserverCore } from '../feature.ts';
+import type { RailRegistry } from '../rails/registry.ts';
 import { reconciliationRoutes } from './reconciliation-routes.ts';
 import { RailReconciliation, type RailReconciliationDeps } from './reconciliation.ts';
 

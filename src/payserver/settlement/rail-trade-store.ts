@@ -1,7 +1,7 @@
 import { affected } from '../../lib/db/affected.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import type { PayserverDb, PayserverTables, RailTradeState } from '../schema.ts';
-import type { RailName } from './rail.ts';
+import type { RailName } from '../rails/rail.ts';
 
 export type RailTrade = PayserverTables['rail_trades'];
 

@@ -1,6 +1,6 @@
 import type { OrderTrace } from '../../contracts/provider-api.ts';
 import type { PayserverDb } from '../schema.ts';
-import { railTradeStore } from './rail-trade-store.ts';
+import { railTradeStore } from '../settlement/rail-trade-store.ts';
 
 export type RailTrace = NonNullable<OrderTrace['rails']>;
 

@@ -1,12 +1,12 @@
 import { handler } from '../../lib/outbox/outbox.ts';
-import type { CheckoutRails } from '../checkout/checkout-routes.ts';
+import type { CheckoutRails } from './checkout-rails.ts';
 import { serviceBasics, type Offers, type PayserverCore } from '../feature.ts';
-import type { Settlement } from '../payments/settlement.ts';
+import type { Settlement } from '../settlement/settlement.ts';
 import { RailPayments, type RailPaymentsDeps } from './rail-payments.ts';
-import { RAIL_CHARGE_TOPIC, RAIL_CLOSE_TOPIC } from './rail-topics.ts';
+import { RAIL_CHARGE_TOPIC, RAIL_CLOSE_TOPIC } from '../rails/rail-topics.ts';
 import { railAdminRoutes } from './rails-admin-routes.ts';
 import { railInternalRoutes, railNotifyRoutes } from './rails-routes.ts';
-import type { RailRegistry } from './registry.ts';
+import type { RailRegistry } from '../rails/registry.ts';
 
 /**
  * Payments by the money rails that are on: the TV's QR code, the checkout page's rail forms, the rails'

@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { RailsAnswer, ScanAnswer, ScanRequest } from '../../contracts/provider-api.ts';
-import type { RailName } from './rail.ts';
+import type { RailName } from '../rails/rail.ts';
 import type { RailPayments } from './rail-payments.ts';
-import type { RailRegistry } from './registry.ts';
+import type { RailRegistry } from '../rails/registry.ts';
 
 /**
  * The back-end's rail routes (service-signed like every internal route): the rails that are on, and the

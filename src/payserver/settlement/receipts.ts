@@ -4,7 +4,7 @@ import type { SmsGateway } from '../../sms/gateway.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import { paymentReceiptSms, renewalReceiptSms, type Locale, type PaySource } from '../../sms/templates.ts';
 import { accountStore } from '../accounts/account-store.ts';
-import { checkoutStore } from '../checkout/checkout-store.ts';
+import { checkoutStore } from './checkout-store.ts';
 import type { PayserverDb } from '../schema.ts';
 import { paymentStore } from './payment-store.ts';
 

@@ -1,13 +1,13 @@
 import type { FastifyInstance, preHandlerHookHandler } from 'fastify';
-import type { Log } from '../lib/log.ts';
-import type { StoreGauge } from '../lib/metrics/service-metrics.ts';
-import type { OutboxHandler } from '../lib/outbox/outbox.ts';
-import type { ServiceParts } from '../lib/service/service-parts.ts';
-import type { OrderEvents } from './orders/order-events.ts';
-import type { LinkedOrder, LinkTokens } from './payments/link-tokens.ts';
-import type { PaymentProvider } from './payments/payment-provider.ts';
-import type { BackendDb, BackendTables } from './schema.ts';
-import type { UnitOfWork } from '../lib/db/unit-of-work.ts';
+import type { Log } from '../../lib/log.ts';
+import type { StoreGauge } from '../../lib/metrics/service-metrics.ts';
+import type { OutboxHandler } from '../../lib/outbox/outbox.ts';
+import type { ServiceParts } from '../../lib/service/service-parts.ts';
+import type { OrderEvents } from './order-events.ts';
+import type { LinkedOrder, LinkTokens } from './link-tokens.ts';
+import type { PaymentProvider } from './payment-provider.ts';
+import type { BackendDb, BackendTables } from '../schema.ts';
+import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 
 /**
  * What every back-end feature is built from: the service core (store, limiter, metrics, outbox), the

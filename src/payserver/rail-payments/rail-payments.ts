@@ -6,9 +6,9 @@ import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { DomainError } from '../../lib/errors.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
 import { RetryLater } from '../../lib/outbox/outbox.ts';
-import { checkoutStore, type Checkout } from '../checkout/checkout-store.ts';
-import { newPayment, paymentStore, type Payment } from '../payments/payment-store.ts';
-import type { Settlement } from '../payments/settlement.ts';
+import { checkoutStore, type Checkout } from '../settlement/checkout-store.ts';
+import { newPayment, paymentStore, type Payment } from '../settlement/payment-store.ts';
+import type { Settlement } from '../settlement/settlement.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 import type {
   NotificationAnswer,
@@ -20,10 +20,10 @@ import type {
   RawNotification,
   StartOutcome,
   StartRequest,
-} from './rail.ts';
-import type { RailRegistry } from './registry.ts';
-import { railTradeStore, type RailTrade } from './rail-trade-store.ts';
-import { RAIL_CHARGE_TOPIC } from './rail-topics.ts';
+} from '../rails/rail.ts';
+import type { RailRegistry } from '../rails/registry.ts';
+import { railTradeStore, type RailTrade } from '../settlement/rail-trade-store.ts';
+import { RAIL_CHARGE_TOPIC } from '../rails/rail-topics.ts';
 import type { Agreements } from '../agreements/agreements.ts';
 import { agreementStore } from '../agreements/agreement-store.ts';
 import { enqueue } from '../outbox.ts';

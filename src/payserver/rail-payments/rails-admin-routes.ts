@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { PayserverDb } from '../schema.ts';
-import type { RailRegistry } from './registry.ts';
+import type { RailRegistry } from '../rails/registry.ts';
 
 const RailView = Type.Object({
   rail: Type.String(),

@@ -5,12 +5,12 @@ import { topic } from '../../lib/outbox/outbox.ts';
 import { enqueue } from '../outbox.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { PayserverDb } from '../schema.ts';
-import { checkoutStore } from '../checkout/checkout-store.ts';
+import { checkoutStore } from './checkout-store.ts';
 import { paymentStore, type Payment } from './payment-store.ts';
 import { RECEIPT_SMS_TOPIC } from './receipts.ts';
 import { smsLog } from '../../sms/sms-log.ts';
 import { RAIL_NAMES, type RailName } from '../rails/rail.ts';
-import { railTradeStore } from '../rails/rail-trade-store.ts';
+import { railTradeStore } from './rail-trade-store.ts';
 import { RAIL_CLOSE_TOPIC, RAIL_LATE_REFUND_TOPIC } from '../rails/rail-topics.ts';
 
 export const NOTIFY_TOPIC = topic<PaymentEvent>('notify.backend');

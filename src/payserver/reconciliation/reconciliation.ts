@@ -1,11 +1,11 @@
-import { businessDate, businessDay } from '../../../lib/business-day.ts';
-import type { Clock } from '../../../lib/clock.ts';
-import { DomainError } from '../../../lib/errors.ts';
-import { checkoutStore } from '../../checkout/checkout-store.ts';
-import type { PayserverDb } from '../../schema.ts';
-import type { BillLine, QueryOutcome, Rail, RailName } from '../rail.ts';
-import type { RailPayments } from '../rail-payments.ts';
-import type { RailRegistry } from '../registry.ts';
+import { businessDate, businessDay } from '../../lib/business-day.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { DomainError } from '../../lib/errors.ts';
+import { checkoutStore } from '../settlement/checkout-store.ts';
+import type { PayserverDb } from '../schema.ts';
+import type { BillLine, QueryOutcome, Rail, RailName } from '../rails/rail.ts';
+import type { RailPayments } from '../rail-payments/rail-payments.ts';
+import type { RailRegistry } from '../rails/registry.ts';
 import { reconciliationStore, type KnownRefund, type KnownTrade } from './reconciliation-store.ts';
 
 /** The providers cut their bills at midnight in Beijing time, whatever tvpay's own business time zone. */

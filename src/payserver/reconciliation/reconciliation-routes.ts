@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { isCalendarDate } from '../../../lib/business-day.ts';
-import { DomainError } from '../../../lib/errors.ts';
+import { isCalendarDate } from '../../lib/business-day.ts';
+import { DomainError } from '../../lib/errors.ts';
 import type { RailReconciliation } from './reconciliation.ts';
 
 const Params = Type.Object({
