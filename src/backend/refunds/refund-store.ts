@@ -1,4 +1,5 @@
 import { affected } from '../../lib/db/affected.ts';
+import { moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 import { REFUNDABLE_STATUSES } from '../orders/order-state.ts';
 
@@ -32,14 +33,8 @@ export const refundStore = {
    * once and only while it is still waiting for it; whether this call did.
    */
   async markFulfilmentFailed(trx: BackendDb, orderId: string, now: Date): Promise<boolean> {
-    const res = await trx
-      .updateTable('orders')
-      .set({ failure_code: 'FULFILMENT_FAILED', updated_at: now.toISOString() })
-      .where('id', '=', orderId)
-      .where('status', '=', 'paid')
-      .where('failure_code', 'is', null)
-      .executeTakeFirst();
-    return affected(res) === 1;
+    const from = { id: orderId, status: 'paid', failure_code: null } as const;
+    return moveRow(trx, 'orders', from, { failure_code: 'FULFILMENT_FAILED', updated_at: now.toISOString() });
   },
 
   /** A failed refund gives back what it had reserved. */
@@ -68,7 +63,7 @@ export const refundStore = {
   },
 
   async byId(db: BackendDb, id: string): Promise<RefundRow | undefined> {
-    return db.selectFrom('refunds').selectAll().where('id', '=', id).executeTakeFirst();
+    return rowWhere(db, 'refunds', { id });
   },
 
   /** The refund tvpay made of a payment by itself (at most one: `refunds_one_automatic_per_payment`). */
@@ -82,13 +77,7 @@ export const refundStore = {
   },
 
   async ofOrder(db: BackendDb, orderId: string): Promise<RefundRow[]> {
-    return db
-      .selectFrom('refunds')
-      .selectAll()
-      .where('order_id', '=', orderId)
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
+    return rowsWhere(db, 'refunds', { order_id: orderId }, ['created_at', 'id']);
   },
 
   /** pending → succeeded | failed, once. */
@@ -99,12 +88,7 @@ export const refundStore = {
     failureCode: string | null,
     now: Date,
   ): Promise<boolean> {
-    const res = await trx
-      .updateTable('refunds')
-      .set({ status: to, failure_code: failureCode, completed_at: now.toISOString() })
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    return affected(res) === 1;
+    const done = { status: to, failure_code: failureCode, completed_at: now.toISOString() };
+    return moveRow(trx, 'refunds', { id, status: 'pending' }, done);
   },
 };
