@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import { openDatabase } from './open-database.ts';
-import { moveRow, rowsWhere, rowWhere } from './rows.ts';
+import { moveRow, rowsInRange, rowsWhere, rowWhere } from './rows.ts';
 
 interface Tables {
   things: { id: string; owner: string; state: string; note: string | null; at: string };
@@ -45,6 +45,14 @@ describe('rows', () => {
     assert.deepEqual(await ids(rowsWhere(db, 'things', { owner: 'o1' }, ['at', 'id'])), ['c', 'a', 'b']);
     assert.deepEqual(await ids(rowsWhere(db, 'things', { state: ['done', 'gone'] }, ['id'])), ['c']);
     assert.deepEqual(await ids(rowsWhere(db, 'things', { owner: 'o1', note: null }, ['id'])), ['b', 'c']);
+    await close();
+  });
+
+  it('lists the rows whose column falls in [from, to), in its order and then by the tie-breakers', async () => {
+    const { db, close } = await kit();
+    const ids = (await rowsInRange(db, 'things', 'at', ['1', '3'], ['id'])).map((r) => r.id);
+    assert.deepEqual(ids, ['c', 'a', 'b']);
+    assert.deepEqual(await rowsInRange(db, 'things', 'at', ['1', '2']).then((r) => r.map((x) => x.id)), ['c']);
     await close();
   });
 

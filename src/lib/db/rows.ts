@@ -45,6 +45,23 @@ export function rowsWhere<DB, T extends keyof DB & string>(
 }
 
 /**
+ * The rows of `table` whose `column` falls in [from, to), in its order (then by `thenBy`): what happened
+ * in a day or a run's window, as a reconciliation or a bill reads it.
+ */
+export function rowsInRange<DB, T extends keyof DB & string>(
+  db: Kysely<DB>,
+  table: T,
+  column: keyof DB[T] & string,
+  [from, to]: readonly [string, string],
+  thenBy: ReadonlyArray<keyof DB[T] & string> = [],
+): Promise<Array<Selectable<DB[T]>>> {
+  const q0 = (db as Kysely<any>).selectFrom(table).selectAll();
+  let q = q0.where(column as string, '>=', from).where(column as string, '<', to);
+  for (const c of [column, ...thenBy]) q = q.orderBy(c);
+  return q.execute() as Promise<Array<Selectable<DB[T]>>>;
+}
+
+/**
  * Moves a row forward in one conditional UPDATE: `set` is written only where every column of `from` still
  * holds (the row's key and the state it leaves), so of two racing callers one moves it and the other
  * learns it lost. Whether this call moved exactly one row.
