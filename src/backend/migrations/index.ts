@@ -1,13 +1,7 @@
 import type { Migration } from 'kysely';
 import { rowCountsMigration, SMS_COUNTED } from '../../lib/metrics/row-counts.ts';
 import { consoleSessionsMigration } from '../../lib/db/migrations/console-sessions.ts';
-import {
-  commonTablesMigration,
-  outboxCorrelationMigration,
-  outboxTopicMigration,
-  smsRefMigration,
-  smsGatewayIdMigration,
-} from '../../lib/db/migrations/common-tables.ts';
+import * as common from '../../lib/db/migrations/common-tables.ts';
 import { BACKEND_COUNTED } from '../schema.ts';
 import { coreTables } from './0002-backend.ts';
 import { oneOpenOrderPerDevice } from './0005-one-open-order-per-device.ts';
@@ -27,18 +21,18 @@ import { linkTokenSealed } from './0019-link-token-sealed.ts';
  * migration that ran, so a key never changes, and a migration is never edited: a change is a new one.
  */
 export const backendMigrations: Record<string, Migration> = {
-  '0001_common': commonTablesMigration,
+  '0001_common': common.commonTablesMigration,
   '0002_backend': coreTables,
-  '0003_sms_ref': smsRefMigration,
-  '0004_sms_gateway_id': smsGatewayIdMigration,
+  '0003_sms_ref': common.smsRefMigration,
+  '0004_sms_gateway_id': common.smsGatewayIdMigration,
   '0005_one_open_order_per_device': oneOpenOrderPerDevice,
   '0006_operations': operations,
   '0007_subscriptions': subscriptions,
   '0008_reconciliations': reconciliations,
   '0009_tries_left': triesLeft,
   '0010_words_and_source': wordsAndSource,
-  '0011_outbox_correlation': outboxCorrelationMigration,
-  '0012_outbox_topic': outboxTopicMigration,
+  '0011_outbox_correlation': common.outboxCorrelationMigration,
+  '0012_outbox_topic': common.outboxTopicMigration,
   '0013_renewal_day': renewalDay,
   '0014_row_counts': rowCountsMigration([...Object.values(BACKEND_COUNTED), SMS_COUNTED]),
   '0015_renewal_backstops': renewalBackstops,

@@ -1,13 +1,7 @@
 import type { Migration } from 'kysely';
 import { rowCountsMigration, SMS_COUNTED } from '../../lib/metrics/row-counts.ts';
 import { consoleSessionsMigration } from '../../lib/db/migrations/console-sessions.ts';
-import {
-  commonTablesMigration,
-  outboxCorrelationMigration,
-  outboxTopicMigration,
-  smsRefMigration,
-  smsGatewayIdMigration,
-} from '../../lib/db/migrations/common-tables.ts';
+import * as common from '../../lib/db/migrations/common-tables.ts';
 import { PAYSERVER_COUNTED } from '../schema.ts';
 import { coreTables } from './0002-payserver.ts';
 import { refundTables } from './0005-refunds.ts';
@@ -24,16 +18,16 @@ import { holdRefunds } from './0016-hold-refunds.ts';
  * migration that ran, so a key never changes, and a migration is never edited: a change is a new one.
  */
 export const payserverMigrations: Record<string, Migration> = {
-  '0001_common': commonTablesMigration,
+  '0001_common': common.commonTablesMigration,
   '0002_payserver': coreTables,
-  '0003_sms_ref': smsRefMigration,
-  '0004_sms_gateway_id': smsGatewayIdMigration,
+  '0003_sms_ref': common.smsRefMigration,
+  '0004_sms_gateway_id': common.smsGatewayIdMigration,
   '0005_refunds': refundTables,
   '0006_renewals': renewals,
   '0007_never_started': neverStarted,
-  '0008_outbox_correlation': outboxCorrelationMigration,
+  '0008_outbox_correlation': common.outboxCorrelationMigration,
   '0009_checkout_correlation': checkoutCorrelation,
-  '0010_outbox_topic': outboxTopicMigration,
+  '0010_outbox_topic': common.outboxTopicMigration,
   '0011_sweep_indexes': sweepIndexes,
   '0012_row_counts': rowCountsMigration([...Object.values(PAYSERVER_COUNTED), SMS_COUNTED]),
   '0013_console_sessions': consoleSessionsMigration,
