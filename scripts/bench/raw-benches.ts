@@ -8,7 +8,8 @@ import { migrate } from '../../src/lib/db/migrate.ts';
 import { openDatabase } from '../../src/lib/db/open-database.ts';
 import { cryptoRandom } from '../../src/lib/ids.ts';
 import { Ledger } from '../../src/payserver/ledger/ledger.ts';
-import { payserverMigrations, type PayserverTables } from '../../src/payserver/schema.ts';
+import type { PayserverTables } from '../../src/payserver/schema.ts';
+import { payserverMigrations } from '../../src/payserver/migrations/index.ts';
 
 /**
  * The durable-commit ceiling: raw better-sqlite3 transactions of two updates

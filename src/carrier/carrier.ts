@@ -10,7 +10,8 @@ import type { Log } from '../lib/log.ts';
 import type { ServiceParts } from '../lib/service/service.ts';
 import { carrierRoutes } from './carrier-routes.ts';
 import { CarrierService } from './carrier-service.ts';
-import { carrierMigrations, type CarrierTables } from './schema.ts';
+import type { CarrierTables } from './schema.ts';
+import { carrierMigrations } from './migrations/index.ts';
 import { closeHttp } from '../lib/service/shutdown.ts';
 
 /** Builds the development SMS carrier (the embedded default's phone network). */

@@ -27,7 +27,8 @@ import { createReconciliation } from './reconciliation/create-reconciliation.ts'
 import { railRegistry, type RailRegistry } from './rails/registry.ts';
 import { createRefunds } from './refunds/create-refunds.ts';
 import { createRenewals } from './renewals/create-renewals.ts';
-import { payserverMigrations, type PayserverTables } from './schema.ts';
+import type { PayserverTables } from './schema.ts';
+import { payserverMigrations } from './migrations/index.ts';
 import { createSettlement } from './settlement/create-settlement.ts';
 import { createSms } from './sms/create-sms.ts';
 import { createStatements } from './statements/create-statements.ts';

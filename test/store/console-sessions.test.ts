@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backendMigrations } from '../../src/backend/schema.ts';
+import { backendMigrations } from '../../src/backend/migrations/index.ts';
 import {
   ConsoleSessions,
   formToken,
@@ -8,7 +8,7 @@ import {
   SESSION_SECONDS,
 } from '../../src/lib/console/console-session.ts';
 import { sha256 } from '../../src/lib/ids.ts';
-import { payserverMigrations } from '../../src/payserver/schema.ts';
+import { payserverMigrations } from '../../src/payserver/migrations/index.ts';
 import { DIALECTS, freshStore, skipFor } from './dialects.ts';
 
 for (const dialect of DIALECTS) {

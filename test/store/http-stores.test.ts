@@ -10,7 +10,8 @@ import { inProcessTransport, type PeerTransport } from '../../src/lib/http/peer-
 import { PeerError, pruneNonces, requireServiceSignature, SignedClient } from '../../src/lib/http/service-auth.ts';
 import { signRequest } from '../../src/lib/signing.ts';
 import { sha256 } from '../../src/lib/ids.ts';
-import { payserverMigrations, type PayserverTables } from '../../src/payserver/schema.ts';
+import type { PayserverTables } from '../../src/payserver/schema.ts';
+import { payserverMigrations } from '../../src/payserver/migrations/index.ts';
 import { DIALECTS, freshStore, skipFor } from './dialects.ts';
 
 for (const dialect of DIALECTS) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backendMigrations, type BackendTables } from '../../src/backend/schema.ts';
+import type { BackendTables } from '../../src/backend/schema.ts';
+import { backendMigrations } from '../../src/backend/migrations/index.ts';
 import { OrderEvents } from '../../src/backend/core/order-events.ts';
 import { PgOrderEvents } from '../../src/backend/orders/pg-order-events.ts';
 import { OrderReadCache } from '../../src/backend/orders/order-read-cache.ts';

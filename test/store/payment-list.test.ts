@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { newPayment, paymentStore } from '../../src/payserver/settlement/payment-store.ts';
 import { refundStore } from '../../src/payserver/refunds/refund-store.ts';
-import { payserverMigrations, type PayserverTables } from '../../src/payserver/schema.ts';
+import type { PayserverTables } from '../../src/payserver/schema.ts';
+import { payserverMigrations } from '../../src/payserver/migrations/index.ts';
 import { DIALECTS, freshStore, skipFor } from './dialects.ts';
 
 for (const dialect of DIALECTS) {

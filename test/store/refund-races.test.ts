@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { orderRefundFigures } from '../../src/backend/orders/order-store.ts';
-import { backendMigrations, type BackendTables } from '../../src/backend/schema.ts';
+import type { BackendTables } from '../../src/backend/schema.ts';
+import { backendMigrations } from '../../src/backend/migrations/index.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { inTransaction } from '../../src/lib/db/in-transaction.ts';
 import { unitOfWork } from '../../src/lib/db/unit-of-work.ts';
@@ -10,7 +11,8 @@ import { cryptoRandom } from '../../src/lib/ids.ts';
 import { Ledger } from '../../src/payserver/ledger/ledger.ts';
 import { auditLedger } from '../../src/payserver/ledger/ledger-audit.ts';
 import { RefundsService } from '../../src/payserver/refunds/refunds-service.ts';
-import { payserverMigrations, type PayserverTables } from '../../src/payserver/schema.ts';
+import type { PayserverTables } from '../../src/payserver/schema.ts';
+import { payserverMigrations } from '../../src/payserver/migrations/index.ts';
 import type { SmsGateway } from '../../src/sms/gateway.ts';
 import { DIALECTS, freshStore, skipFor } from './dialects.ts';
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { backendMigrations, type BackendTables } from '../../src/backend/schema.ts';
+import type { BackendTables } from '../../src/backend/schema.ts';
+import { backendMigrations } from '../../src/backend/migrations/index.ts';
 import { subscriptionStore, type SubscriptionRow } from '../../src/backend/subscriptions/subscription-store.ts';
 import { DIALECTS, freshStore, skipFor } from './dialects.ts';
 import { capturePlans } from './query-plans.ts';

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { sql, type Kysely, type Migration } from 'kysely';
 import { countsBy, rowCountsMigration, type CountedTable } from '../../src/lib/metrics/row-counts.ts';
-import { backendMigrations } from '../../src/backend/schema.ts';
+import { backendMigrations } from '../../src/backend/migrations/index.ts';
 import { DIALECTS, freshStore, skipFor } from './dialects.ts';
 
 const ITEMS: CountedTable = { table: 'items', columns: ['status', 'channel'] };

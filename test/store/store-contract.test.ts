@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import type { Kysely } from 'kysely';
-import { backendMigrations, type BackendTables } from '../../src/backend/schema.ts';
+import type { BackendTables } from '../../src/backend/schema.ts';
+import { backendMigrations } from '../../src/backend/migrations/index.ts';
 import { findOrder, moveOrder, setChannel, takePayer } from '../../src/backend/orders/order-store.ts';
 import { orderTimeline } from '../../src/backend/orders/order-timeline.ts';
 import { correlation } from '../../src/lib/correlation.ts';
@@ -17,7 +18,8 @@ import { OutboxWorker } from '../../src/lib/outbox/outbox-worker.ts';
 import { RateLimiter } from '../../src/lib/rate-limiter.ts';
 import { Ledger } from '../../src/payserver/ledger/ledger.ts';
 import { checkoutStore } from '../../src/payserver/settlement/checkout-store.ts';
-import { payserverMigrations, type PayserverTables } from '../../src/payserver/schema.ts';
+import type { PayserverTables } from '../../src/payserver/schema.ts';
+import { payserverMigrations } from '../../src/payserver/migrations/index.ts';
 import { smsLog } from '../../src/sms/sms-log.ts';
 import { DIALECTS, freshStore, skipFor } from './dialects.ts';
 

@@ -1,4 +1,5 @@
 import type { PaymentEvent } from '../../contracts/provider-api.ts';
+import { rowsInRange } from '../../lib/db/rows.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 
 export type ContestedRow = BackendTables['contested_messages'];
@@ -40,13 +41,6 @@ export const contestedStore = {
 
   /** Those received in [start, end), oldest first. */
   async receivedBetween(db: BackendDb, start: string, end: string): Promise<ContestedRow[]> {
-    return db
-      .selectFrom('contested_messages')
-      .selectAll()
-      .where('received_at', '>=', start)
-      .where('received_at', '<', end)
-      .orderBy('received_at')
-      .orderBy('message_id')
-      .execute();
+    return rowsInRange(db, 'contested_messages', 'received_at', [start, end], ['message_id']);
   },
 };

@@ -4,7 +4,8 @@ import { ManualClock } from '../../lib/clock.ts';
 import { migrate } from '../../lib/db/migrate.ts';
 import { openDatabase } from '../../lib/db/open-database.ts';
 import { cryptoRandom } from '../../lib/ids.ts';
-import { backendMigrations, type BackendTables } from '../schema.ts';
+import type { BackendTables } from '../schema.ts';
+import { backendMigrations } from '../migrations/index.ts';
 import { DevicesService } from './devices.ts';
 
 async function kit() {

@@ -1,4 +1,4 @@
-import { affected } from '../../lib/db/affected.ts';
+import { moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 
 export type RefundRow = BackendTables['refunds'];
@@ -13,7 +13,7 @@ export const refundStore = {
   },
 
   async byId(db: BackendDb, id: string): Promise<RefundRow | undefined> {
-    return db.selectFrom('refunds').selectAll().where('id', '=', id).executeTakeFirst();
+    return rowWhere(db, 'refunds', { id });
   },
 
   /** The refund tvpay made of a payment by itself (at most one: `refunds_one_automatic_per_payment`). */
@@ -27,13 +27,7 @@ export const refundStore = {
   },
 
   async ofOrder(db: BackendDb, orderId: string): Promise<RefundRow[]> {
-    return db
-      .selectFrom('refunds')
-      .selectAll()
-      .where('order_id', '=', orderId)
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
+    return rowsWhere(db, 'refunds', { order_id: orderId }, ['created_at', 'id']);
   },
 
   /** pending → succeeded | failed, once. */
@@ -44,12 +38,7 @@ export const refundStore = {
     failureCode: string | null,
     now: Date,
   ): Promise<boolean> {
-    const res = await trx
-      .updateTable('refunds')
-      .set({ status: to, failure_code: failureCode, completed_at: now.toISOString() })
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    return affected(res) === 1;
+    const done = { status: to, failure_code: failureCode, completed_at: now.toISOString() };
+    return moveRow(trx, 'refunds', { id, status: 'pending' }, done);
   },
 };

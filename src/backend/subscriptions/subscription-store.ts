@@ -1,4 +1,5 @@
 import { affected } from '../../lib/db/affected.ts';
+import { moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
 import { sql } from 'kysely';
 import { NOTICE_DUE, RENEWAL_ENDED, type BackendDb, type BackendTables } from '../schema.ts';
 
@@ -15,17 +16,11 @@ export const subscriptionStore = {
   },
 
   async byId(db: BackendDb, id: string): Promise<SubscriptionRow | undefined> {
-    return db.selectFrom('subscriptions').selectAll().where('id', '=', id).executeTakeFirst();
+    return rowWhere(db, 'subscriptions', { id });
   },
 
   async activeOf(db: BackendDb, accountId: string, service: string): Promise<SubscriptionRow | undefined> {
-    return db
-      .selectFrom('subscriptions')
-      .selectAll()
-      .where('account_id', '=', accountId)
-      .where('service', '=', service)
-      .where('status', '=', 'active')
-      .executeTakeFirst();
+    return rowWhere(db, 'subscriptions', { account_id: accountId, service, status: 'active' });
   },
 
   async list(
@@ -46,19 +41,19 @@ export const subscriptionStore = {
 
   /** A purchase or a renewal moved the period on: the next charge is at its end, the tries start over. */
   async extend(trx: BackendDb, id: string, periodEnd: string, amountMinor: number, now: string): Promise<void> {
-    await trx
-      .updateTable('subscriptions')
-      .set({
+    await moveRow(
+      trx,
+      'subscriptions',
+      { id, status: 'active' },
+      {
         current_period_end: periodEnd,
         next_charge_at: periodEnd,
         failed_tries: 0,
         pending_order_id: null,
         amount_minor: amountMinor,
         updated_at: now,
-      })
-      .where('id', '=', id)
-      .where('status', '=', 'active')
-      .execute();
+      },
+    );
   },
 
   /** Claims the due charge for one renewal order; whether this caller won it. */
@@ -99,13 +94,8 @@ export const subscriptionStore = {
   },
 
   async cancel(trx: BackendDb, id: string, now: string): Promise<boolean> {
-    const res = await trx
-      .updateTable('subscriptions')
-      .set({ status: 'cancelled', cancelled_at: now, next_charge_at: null, updated_at: now })
-      .where('id', '=', id)
-      .where('status', '=', 'active')
-      .executeTakeFirst();
-    return affected(res) === 1;
+    const cancelled = { status: 'cancelled', cancelled_at: now, next_charge_at: null, updated_at: now } as const;
+    return moveRow(trx, 'subscriptions', { id, status: 'active' }, cancelled);
   },
 
   /** Marks a period's notice sent, once. */
@@ -172,20 +162,10 @@ export const subscriptionStore = {
   /** The active subscriptions still waiting on one of these renewal orders. */
   async pendingOn(db: BackendDb, orderIds: string[]): Promise<SubscriptionRow[]> {
     if (orderIds.length === 0) return [];
-    return db
-      .selectFrom('subscriptions')
-      .selectAll()
-      .where('status', '=', 'active')
-      .where('pending_order_id', 'in', orderIds)
-      .execute();
+    return rowsWhere(db, 'subscriptions', { status: 'active', pending_order_id: orderIds });
   },
 
   async activeOfPhone(db: BackendDb, phone: string): Promise<SubscriptionRow[]> {
-    return db
-      .selectFrom('subscriptions')
-      .selectAll()
-      .where('payer_phone', '=', phone)
-      .where('status', '=', 'active')
-      .execute();
+    return rowsWhere(db, 'subscriptions', { payer_phone: phone, status: 'active' });
   },
 };

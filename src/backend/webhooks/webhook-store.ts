@@ -1,3 +1,4 @@
+import { moveRow, rowWhere } from '../../lib/db/rows.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 
 export type WebhookRow = BackendTables['webhooks'];
@@ -15,23 +16,12 @@ export const webhookStore = {
   },
 
   async byId(db: BackendDb, id: string): Promise<WebhookRow | undefined> {
-    return db
-      .selectFrom('webhooks')
-      .selectAll()
-      .where('id', '=', id)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst();
+    return rowWhere(db, 'webhooks', { id, deleted_at: null });
   },
 
   /** Whether it was there to delete; its deliveries stay, as the record of what was sent. */
   async remove(db: BackendDb, id: string, now: string): Promise<boolean> {
-    const res = await db
-      .updateTable('webhooks')
-      .set({ deleted_at: now })
-      .where('id', '=', id)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
+    return moveRow(db, 'webhooks', { id, deleted_at: null }, { deleted_at: now });
   },
 
   async insertEvent(trx: BackendDb, row: EventRow): Promise<void> {
@@ -39,7 +29,7 @@ export const webhookStore = {
   },
 
   async event(db: BackendDb, id: string): Promise<EventRow | undefined> {
-    return db.selectFrom('webhook_events').selectAll().where('id', '=', id).executeTakeFirst();
+    return rowWhere(db, 'webhook_events', { id });
   },
 
   async insertDelivery(trx: BackendDb, row: DeliveryRow): Promise<void> {
@@ -47,7 +37,7 @@ export const webhookStore = {
   },
 
   async delivery(db: BackendDb, id: string): Promise<DeliveryRow | undefined> {
-    return db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
+    return rowWhere(db, 'webhook_deliveries', { id });
   },
 
   /** A webhook's deliveries, newest first. */
@@ -92,10 +82,6 @@ export const webhookStore = {
 
   /** A resend makes a delivery pending again (it keeps its event, and so the event's id). */
   async reopen(trx: BackendDb, id: string, now: string): Promise<void> {
-    await trx
-      .updateTable('webhook_deliveries')
-      .set({ status: 'pending', next_attempt_at: now })
-      .where('id', '=', id)
-      .execute();
+    await moveRow(trx, 'webhook_deliveries', { id }, { status: 'pending', next_attempt_at: now });
   },
 };

@@ -8,7 +8,8 @@ import type { Log } from '../../lib/log.ts';
 import { ensureDevAlipayKeys, type DevAlipayKeys } from './keys.ts';
 import { DevNotifier } from './notifier.ts';
 import { devAlipayRoutes, PREFIX } from './routes.ts';
-import { devAlipayMigrations, type DevAlipayTables } from './schema.ts';
+import type { DevAlipayTables } from './schema.ts';
+import { devAlipayMigrations } from './migrations/index.ts';
 import { DevAlipayService } from './service.ts';
 import { DevAlipayStore } from './store.ts';
 

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { moveRow, rowWhere } from '../../lib/db/rows.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import type { DevAlipayTables } from './schema.ts';
 
@@ -102,13 +103,12 @@ export class DevAlipayStore {
   /** Closes a waiting trade (by the merchant, or at its time_expire); false when it was not waiting. */
   async close(tradeNo: string, at: string, notification?: QueuedNotification): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
-      const r = await tx
-        .updateTable('trades')
-        .set({ status: 'TRADE_CLOSED', closed_at: at })
-        .where('trade_no', '=', tradeNo)
-        .where('status', '=', 'WAIT_BUYER_PAY')
-        .executeTakeFirst();
-      if (Number(r.numUpdatedRows) !== 1) return false;
+      const from = { trade_no: tradeNo, status: 'WAIT_BUYER_PAY' };
+      const closed = await moveRow<DevAlipayTables, 'trades'>(tx, 'trades', from, {
+        status: 'TRADE_CLOSED',
+        closed_at: at,
+      });
+      if (!closed) return false;
       if (notification) await queue(tx, notification, at);
       return true;
     });
@@ -125,12 +125,7 @@ export class DevAlipayStore {
   }
 
   refund(tradeNo: string, outRequestNo: string): Promise<Selectable<DevAlipayTables['refunds']> | undefined> {
-    return this.db
-      .selectFrom('refunds')
-      .selectAll()
-      .where('trade_no', '=', tradeNo)
-      .where('out_request_no', '=', outRequestNo)
-      .executeTakeFirst();
+    return rowWhere(this.db, 'refunds', { trade_no: tradeNo, out_request_no: outRequestNo });
   }
 
   /** Refunds part of a paid trade if what is left covers it; a full refund closes the trade. */
@@ -158,23 +153,17 @@ export class DevAlipayStore {
   }
 
   agreement(appId: string, agreementNo: string): Promise<Agreement | undefined> {
-    return this.db
-      .selectFrom('agreements')
-      .selectAll()
-      .where('app_id', '=', appId)
-      .where('agreement_no', '=', agreementNo)
-      .executeTakeFirst();
+    return rowWhere(this.db, 'agreements', { app_id: appId, agreement_no: agreementNo });
   }
 
   async unsign(agreementNo: string, at: string, notification?: QueuedNotification): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
-      const r = await tx
-        .updateTable('agreements')
-        .set({ status: 'UNSIGN', unsigned_at: at })
-        .where('agreement_no', '=', agreementNo)
-        .where('status', '=', 'NORMAL')
-        .executeTakeFirst();
-      if (Number(r.numUpdatedRows) !== 1) return false;
+      const from = { agreement_no: agreementNo, status: 'NORMAL' };
+      const ended = await moveRow<DevAlipayTables, 'agreements'>(tx, 'agreements', from, {
+        status: 'UNSIGN',
+        unsigned_at: at,
+      });
+      if (!ended) return false;
       if (notification) await queue(tx, notification, at);
       return true;
     });

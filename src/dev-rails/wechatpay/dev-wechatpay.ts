@@ -19,7 +19,8 @@ import type { Log } from '../../lib/log.ts';
 import { apiRoutes } from './api-routes.ts';
 import { ensureDevWechatpayKeys, type DevWechatpayKeys } from './keys.ts';
 import { pageRoutes } from './pages.ts';
-import { devWechatpayMigrations, type DevWechatpayTables } from './schema.ts';
+import type { DevWechatpayTables } from './schema.ts';
+import { devWechatpayMigrations } from './migrations/index.ts';
 import { DevWechatpayService } from './service.ts';
 import { DevWechatpayStore } from './store.ts';
 

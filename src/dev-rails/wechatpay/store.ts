@@ -3,6 +3,7 @@
  * (`UPDATE … WHERE state IN …`), and a papay charge takes the contract's balance in one statement.
  */
 import type { Kysely, Selectable } from 'kysely';
+import { moveRow, rowsInRange } from '../../lib/db/rows.ts';
 import type { DevWechatpayTables } from './schema.ts';
 
 export type TransactionRow = Selectable<DevWechatpayTables['wx_transactions']>;
@@ -39,13 +40,12 @@ export class DevWechatpayStore {
     to: string,
     extra: { success_time?: string; openid?: string } = {},
   ): Promise<boolean> {
-    const r = await this.db
-      .updateTable('wx_transactions')
-      .set({ trade_state: to, ...extra })
-      .where('out_trade_no', '=', outTradeNo)
-      .where('trade_state', 'in', from)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    return moveRow(
+      this.db,
+      'wx_transactions',
+      { out_trade_no: outTradeNo, trade_state: from },
+      { trade_state: to, ...extra },
+    );
   }
 
   transactionsIn(state: string): Promise<TransactionRow[]> {
@@ -53,13 +53,7 @@ export class DevWechatpayStore {
   }
 
   paidBetween(fromIso: string, toIso: string): Promise<TransactionRow[]> {
-    return this.db
-      .selectFrom('wx_transactions')
-      .selectAll()
-      .where('success_time', '>=', fromIso)
-      .where('success_time', '<', toIso)
-      .orderBy('success_time')
-      .execute();
+    return rowsInRange(this.db, 'wx_transactions', 'success_time', [fromIso, toIso]);
   }
 
   refund(outRefundNo: string): Promise<RefundRow | undefined> {
@@ -90,23 +84,12 @@ export class DevWechatpayStore {
   }
 
   refundsBetween(fromIso: string, toIso: string): Promise<RefundRow[]> {
-    return this.db
-      .selectFrom('wx_refunds')
-      .selectAll()
-      .where('success_time', '>=', fromIso)
-      .where('success_time', '<', toIso)
-      .orderBy('success_time')
-      .execute();
+    return rowsInRange(this.db, 'wx_refunds', 'success_time', [fromIso, toIso]);
   }
 
   async finishRefund(outRefundNo: string, successTime: string): Promise<boolean> {
-    const r = await this.db
-      .updateTable('wx_refunds')
-      .set({ status: 'SUCCESS', success_time: successTime })
-      .where('out_refund_no', '=', outRefundNo)
-      .where('status', '=', 'PROCESSING')
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    const from = { out_refund_no: outRefundNo, status: 'PROCESSING' };
+    return moveRow(this.db, 'wx_refunds', from, { status: 'SUCCESS', success_time: successTime });
   }
 
   insertSession(row: DevWechatpayTables['wx_sign_sessions']): Promise<unknown> {
@@ -118,13 +101,7 @@ export class DevWechatpayStore {
   }
 
   async useSession(id: string): Promise<boolean> {
-    const r = await this.db
-      .updateTable('wx_sign_sessions')
-      .set({ used: 1 })
-      .where('id', '=', id)
-      .where('used', '=', 0)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    return moveRow(this.db, 'wx_sign_sessions', { id, used: 0 }, { used: 1 });
   }
 
   contract(contractId: string): Promise<ContractRow | undefined> {
@@ -140,22 +117,12 @@ export class DevWechatpayStore {
   }
 
   async terminateContract(contractId: string, at: string): Promise<boolean> {
-    const r = await this.db
-      .updateTable('wx_contracts')
-      .set({ state: 'TERMINATED', terminated_at: at })
-      .where('contract_id', '=', contractId)
-      .where('state', '=', 'SIGNED')
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    const from = { contract_id: contractId, state: 'SIGNED' };
+    return moveRow(this.db, 'wx_contracts', from, { state: 'TERMINATED', terminated_at: at });
   }
 
   async setBalance(contractId: string, balance: number): Promise<boolean> {
-    const r = await this.db
-      .updateTable('wx_contracts')
-      .set({ balance })
-      .where('contract_id', '=', contractId)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    return moveRow(this.db, 'wx_contracts', { contract_id: contractId }, { balance });
   }
 
   /** Takes a papay charge from a signed contract's balance and records the trade, or neither. */

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { Kysely, Migration } from 'kysely';
+import type { Kysely } from 'kysely';
 import { secretEquals, sha256 } from '../ids.ts';
 
 /** How long a console sign-in lasts, whatever is done meanwhile. */
@@ -17,19 +17,6 @@ export interface ConsoleSessionTables {
     expires_at: string;
   };
 }
-
-/** Creates `console_sessions` (each service's migrations list it). */
-export const consoleSessionsMigration: Migration = {
-  async up(db: Kysely<any>) {
-    await db.schema
-      .createTable('console_sessions')
-      .addColumn('id_hash', 'varchar(64)', (c) => c.primaryKey())
-      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
-      .addColumn('expires_at', 'varchar(32)', (c) => c.notNull())
-      .execute();
-    await db.schema.createIndex('console_sessions_expires').on('console_sessions').column('expires_at').execute();
-  },
-};
 
 /**
  * A console's sessions, kept on the server: the cookie holds a random id and the table only its hash,

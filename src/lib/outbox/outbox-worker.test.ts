@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import { ManualClock } from '../clock.ts';
+import type { CommonTables } from '../db/common-tables.ts';
 import {
   commonTablesMigration,
   outboxCorrelationMigration,
   outboxTopicMigration,
-  type CommonTables,
-} from '../db/common-tables.ts';
+} from '../db/migrations/common-tables.ts';
 import { migrate } from '../db/migrate.ts';
 import { openDatabase } from '../db/open-database.ts';
 import { createLogger } from '../log.ts';

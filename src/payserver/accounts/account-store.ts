@@ -1,3 +1,4 @@
+import { moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
 export type AccountRow = PayserverTables['accounts'];
@@ -14,29 +15,24 @@ export const accountStore = {
   },
 
   async byId(db: PayserverDb, id: string): Promise<AccountRow | undefined> {
-    return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+    return rowWhere(db, 'accounts', { id });
   },
 
   async byPhone(db: PayserverDb, phone: string): Promise<AccountRow | undefined> {
-    return db.selectFrom('accounts').selectAll().where('phone', '=', phone).executeTakeFirst();
+    return rowWhere(db, 'accounts', { phone });
   },
 
   /** The holder agreed to quick pay (SMS-confirmed payments to this merchant), now: it pays if it is the newest. */
   async agreeQuickPay(trx: PayserverDb, id: string, now: string): Promise<void> {
-    await trx.updateTable('accounts').set({ quick_pay: 1, quick_pay_at: now }).where('id', '=', id).execute();
+    await moveRow(trx, 'accounts', { id }, { quick_pay: 1, quick_pay_at: now });
   },
 
   /** The account's wallet and card. */
   async sources(db: PayserverDb, accountId: string): Promise<LedgerAccountRow[]> {
-    return db.selectFrom('ledger_accounts').selectAll().where('account_id', '=', accountId).execute();
+    return rowsWhere(db, 'ledger_accounts', { account_id: accountId });
   },
 
   async source(db: PayserverDb, accountId: string, kind: 'wallet' | 'card'): Promise<LedgerAccountRow | undefined> {
-    return db
-      .selectFrom('ledger_accounts')
-      .selectAll()
-      .where('account_id', '=', accountId)
-      .where('kind', '=', kind)
-      .executeTakeFirst();
+    return rowWhere(db, 'ledger_accounts', { account_id: accountId, kind });
   },
 };

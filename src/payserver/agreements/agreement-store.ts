@@ -1,4 +1,4 @@
-import { affected } from '../../lib/db/affected.ts';
+import { moveRow, rowWhere } from '../../lib/db/rows.ts';
 import type { PayserverDb, PayserverTables, RailAgreementStatus } from '../schema.ts';
 import type { RailName } from '../rails/rail.ts';
 
@@ -18,16 +18,12 @@ export const agreementStore = {
   },
 
   async byExternalNo(db: PayserverDb, externalNo: string): Promise<RailAgreement | undefined> {
-    return db
-      .selectFrom('rail_agreements')
-      .selectAll()
-      .where('external_agreement_no', '=', externalNo)
-      .executeTakeFirst();
+    return rowWhere(db, 'rail_agreements', { external_agreement_no: externalNo });
   },
 
   /** The agreement a page payment's trade was to sign, if it was to sign one. */
   async ofPayment(db: PayserverDb, paymentId: string): Promise<RailAgreement | undefined> {
-    return db.selectFrom('rail_agreements').selectAll().where('payment_id', '=', paymentId).executeTakeFirst();
+    return rowWhere(db, 'rail_agreements', { payment_id: paymentId });
   },
 
   /** A phone's active agreements at the rails, the one signed last first. */
@@ -56,24 +52,17 @@ export const agreementStore = {
     rail: RailName,
     signed: { agreementNo: string; at: string },
   ): Promise<boolean> {
-    const res = await trx
-      .updateTable('rail_agreements')
-      .set({ status: 'active', agreement_no: signed.agreementNo, signed_at: signed.at })
-      .where('external_agreement_no', '=', externalNo)
-      .where('rail', '=', rail)
-      .where('status', 'in', [...AGREEMENT_PREDECESSORS.active])
-      .executeTakeFirst();
-    return affected(res) === 1;
+    const from = { external_agreement_no: externalNo, rail, status: AGREEMENT_PREDECESSORS.active };
+    return moveRow(trx, 'rail_agreements', from, {
+      status: 'active',
+      agreement_no: signed.agreementNo,
+      signed_at: signed.at,
+    });
   },
 
   /** Ends an agreement that was signing or active; whether this call ended it. */
   async end(trx: PayserverDb, externalNo: string, ended: { at: string; by: 'rail' | 'operator' }): Promise<boolean> {
-    const res = await trx
-      .updateTable('rail_agreements')
-      .set({ status: 'ended', ended_at: ended.at, ended_by: ended.by })
-      .where('external_agreement_no', '=', externalNo)
-      .where('status', 'in', [...AGREEMENT_PREDECESSORS.ended])
-      .executeTakeFirst();
-    return affected(res) === 1;
+    const from = { external_agreement_no: externalNo, status: AGREEMENT_PREDECESSORS.ended };
+    return moveRow(trx, 'rail_agreements', from, { status: 'ended', ended_at: ended.at, ended_by: ended.by });
   },
 };

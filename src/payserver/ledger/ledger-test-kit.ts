@@ -2,7 +2,8 @@ import { ManualClock } from '../../lib/clock.ts';
 import { migrate } from '../../lib/db/migrate.ts';
 import { openDatabase } from '../../lib/db/open-database.ts';
 import { cryptoRandom } from '../../lib/ids.ts';
-import { payserverMigrations, type PayserverTables } from '../schema.ts';
+import type { PayserverTables } from '../schema.ts';
+import { payserverMigrations } from '../migrations/index.ts';
 import { Ledger } from './ledger.ts';
 
 /** A ledger on a fresh in-memory SQLite store, for tests. */

@@ -1,4 +1,4 @@
-import { affected } from '../../lib/db/affected.ts';
+import { moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
 export type RefundRow = PayserverTables['refunds'];
@@ -6,7 +6,7 @@ export type RefundRow = PayserverTables['refunds'];
 /** The only place the payment server's `refunds` table is written and read. */
 export const refundStore = {
   async byId(db: PayserverDb, id: string): Promise<RefundRow | undefined> {
-    return db.selectFrom('refunds').selectAll().where('id', '=', id).executeTakeFirst();
+    return rowWhere(db, 'refunds', { id });
   },
 
   async insert(trx: PayserverDb, row: RefundRow): Promise<void> {
@@ -15,16 +15,9 @@ export const refundStore = {
 
   /** pending → succeeded or failed (a rail's refund whose outcome was learnt); whether this call made the move. */
   async finish(trx: PayserverDb, id: string, to: 'succeeded' | 'failed', failureCode: string | null): Promise<boolean> {
-    const res = await trx
-      .updateTable('refunds')
-      .set({ status: to, failure_code: failureCode })
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    return affected(res) === 1;
+    return moveRow(trx, 'refunds', { id, status: 'pending' }, { status: to, failure_code: failureCode });
   },
 
-  /** The refunds of an order's payments, oldest first. */
   /** The refunds of some orders (their ids only: what their SMS were sent for). */
   async idsOfOrders(db: PayserverDb, orderIds: string[]): Promise<Array<{ id: string; order_id: string }>> {
     return db.selectFrom('refunds').select(['id', 'order_id']).where('order_id', 'in', orderIds).execute();
@@ -43,12 +36,6 @@ export const refundStore = {
   },
 
   async ofOrder(db: PayserverDb, orderId: string): Promise<RefundRow[]> {
-    return db
-      .selectFrom('refunds')
-      .selectAll()
-      .where('order_id', '=', orderId)
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
+    return rowsWhere(db, 'refunds', { order_id: orderId }, ['created_at', 'id']);
   },
 };

@@ -1,5 +1,6 @@
 import { correlation } from '../../lib/correlation.ts';
 import { affected } from '../../lib/db/affected.ts';
+import { moveRow, rowWhere } from '../../lib/db/rows.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
 export type Checkout = PayserverTables['checkouts'];
@@ -40,7 +41,7 @@ export const checkoutStore = {
   },
 
   async byOrder(db: PayserverDb, orderId: string): Promise<Checkout | undefined> {
-    return db.selectFrom('checkouts').selectAll().where('order_id', '=', orderId).executeTakeFirst();
+    return rowWhere(db, 'checkouts', { order_id: orderId });
   },
 
   async statusOf(trx: PayserverDb, orderId: string): Promise<Checkout['status'] | undefined> {
@@ -156,23 +157,17 @@ export const checkoutStore = {
 
   /** open → closed (the order ended at the back-end). */
   async close(trx: PayserverDb, orderId: string): Promise<void> {
-    await trx
-      .updateTable('checkouts')
-      .set({ status: 'closed' })
-      .where('order_id', '=', orderId)
-      .where('status', '=', 'open')
-      .execute();
+    await moveRow(trx, 'checkouts', { order_id: orderId, status: 'open' }, { status: 'closed' });
   },
 
   /** paid → closed: the payment that paid it was refunded (the order had ended). */
   async closeRefunded(trx: PayserverDb, orderId: string, paymentId: string): Promise<void> {
-    await trx
-      .updateTable('checkouts')
-      .set({ status: 'closed' })
-      .where('order_id', '=', orderId)
-      .where('status', '=', 'paid')
-      .where('paid_payment_id', '=', paymentId)
-      .execute();
+    await moveRow(
+      trx,
+      'checkouts',
+      { order_id: orderId, status: 'paid', paid_payment_id: paymentId },
+      { status: 'closed' },
+    );
   },
 
   /**
@@ -221,26 +216,17 @@ export const checkoutStore = {
   },
 
   async sessionById(db: PayserverDb, id: string): Promise<PageSession | undefined> {
-    return db.selectFrom('page_sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    return rowWhere(db, 'page_sessions', { id });
   },
 
   /** A session of this order, by id. */
   async sessionOf(db: PayserverDb, id: string, orderId: string): Promise<PageSession | undefined> {
-    return db
-      .selectFrom('page_sessions')
-      .selectAll()
-      .where('id', '=', id)
-      .where('order_id', '=', orderId)
-      .executeTakeFirst();
+    return rowWhere(db, 'page_sessions', { id, order_id: orderId });
   },
 
   /** Stores the hash of the code just drawn for a session. */
   async setSessionCode(trx: PayserverDb, id: string, codeHash: string, expiresAt: string): Promise<void> {
-    await trx
-      .updateTable('page_sessions')
-      .set({ code_hash: codeHash, code_expires_at: expiresAt })
-      .where('id', '=', id)
-      .execute();
+    await moveRow(trx, 'page_sessions', { id }, { code_hash: codeHash, code_expires_at: expiresAt });
   },
 
   /** Takes one of the session's tries before a check, in one conditional UPDATE; the session after, or undefined. */
@@ -264,33 +250,16 @@ export const checkoutStore = {
 
   /** Marks the session proven and stores its grant's hash (the code is spent); whether this call did. */
   async verifySession(db: PayserverDb, id: string, codeHash: string, grantHash: string, now: string): Promise<boolean> {
-    const res = await db
-      .updateTable('page_sessions')
-      .set({ grant_hash: grantHash, verified_at: now, code_hash: null })
-      .where('id', '=', id)
-      .where('verified_at', 'is', null)
-      .where('code_hash', '=', codeHash)
-      .executeTakeFirst();
-    return affected(res) === 1;
+    const from = { id, verified_at: null, code_hash: codeHash };
+    return moveRow(db, 'page_sessions', from, { grant_hash: grantHash, verified_at: now, code_hash: null });
   },
 
   async sessionByGrant(db: PayserverDb, grantHash: string, orderId: string): Promise<PageSession | undefined> {
-    return db
-      .selectFrom('page_sessions')
-      .selectAll()
-      .where('grant_hash', '=', grantHash)
-      .where('order_id', '=', orderId)
-      .executeTakeFirst();
+    return rowWhere(db, 'page_sessions', { grant_hash: grantHash, order_id: orderId });
   },
 
   /** Spends a grant (one payment per grant); whether this call did. */
   async spendGrant(trx: PayserverDb, id: string, grantHash: string): Promise<boolean> {
-    const res = await trx
-      .updateTable('page_sessions')
-      .set({ grant_hash: null })
-      .where('id', '=', id)
-      .where('grant_hash', '=', grantHash)
-      .executeTakeFirst();
-    return affected(res) === 1;
+    return moveRow(trx, 'page_sessions', { id, grant_hash: grantHash }, { grant_hash: null });
   },
 };

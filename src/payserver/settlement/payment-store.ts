@@ -1,4 +1,4 @@
-import { affected } from '../../lib/db/affected.ts';
+import { moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
 export type Payment = PayserverTables['payments'];
@@ -16,11 +16,6 @@ export const PAYMENT_PREDECESSORS: Readonly<Record<PaymentStatus, readonly Payme
   refunded: ['captured'],
 };
 
-/**
- * The only place the `payments` table is written (and read): each payment
- * attempt at the payment server, by SMS code or on the checkout page. Every
- * status change is a conditional UPDATE from the allowed predecessors.
- */
 /**
  * A new payment's row: what is known when it starts (who pays what, for which attempt, how), the
  * rest at its zero (no code, no wrong replies, nothing refunded, not completed).
@@ -58,13 +53,18 @@ export interface PaymentFilter {
   limit: number;
 }
 
+/**
+ * The only place the `payments` table is written (and read): each payment
+ * attempt at the payment server, by SMS code or on the checkout page. Every
+ * status change is a conditional UPDATE from the allowed predecessors.
+ */
 export const paymentStore = {
   async insert(trx: PayserverDb, payment: Payment): Promise<void> {
     await trx.insertInto('payments').values(payment).execute();
   },
 
   async byId(db: PayserverDb, id: string): Promise<Payment | undefined> {
-    return db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
+    return rowWhere(db, 'payments', { id });
   },
 
   /**
@@ -96,13 +96,7 @@ export const paymentStore = {
     attempt: number,
     method: 'sms_code' | 'renewal' = 'sms_code',
   ): Promise<Payment | undefined> {
-    return db
-      .selectFrom('payments')
-      .selectAll()
-      .where('order_id', '=', orderId)
-      .where('attempt', '=', attempt)
-      .where('method', '=', method)
-      .executeTakeFirst();
+    return rowWhere(db, 'payments', { order_id: orderId, attempt, method });
   },
 
   /**
@@ -143,13 +137,7 @@ export const paymentStore = {
     set: Partial<Pick<Payment, 'failure_code' | 'code_hash'>> = {},
   ): Promise<boolean> {
     const completed = to === 'refunded' ? {} : { completed_at: now };
-    const res = await trx
-      .updateTable('payments')
-      .set({ ...set, ...completed, status: to })
-      .where('id', '=', id)
-      .where('status', 'in', [...PAYMENT_PREDECESSORS[to]])
-      .executeTakeFirst();
-    return affected(res) === 1;
+    return moveRow(trx, 'payments', { id, status: PAYMENT_PREDECESSORS[to] }, { ...set, ...completed, status: to });
   },
 
   /**
@@ -158,12 +146,12 @@ export const paymentStore = {
    * captured, so this is not a move backwards.
    */
   async releaseInsteadOfCapture(trx: PayserverDb, id: string): Promise<void> {
-    await trx
-      .updateTable('payments')
-      .set({ status: 'released', failure_code: 'ORDER_CLOSED', code_hash: null })
-      .where('id', '=', id)
-      .where('status', '=', 'captured')
-      .execute();
+    await moveRow(
+      trx,
+      'payments',
+      { id, status: 'captured' },
+      { status: 'released', failure_code: 'ORDER_CLOSED', code_hash: null },
+    );
   },
 
   /** The other pending payments of the phone that have a code (each of the phone's pending codes differs). */
@@ -180,13 +168,7 @@ export const paymentStore = {
 
   /** Stores a newly drawn code's hash while the payment is pending; whether it was. */
   async setCode(trx: PayserverDb, id: string, codeHash: string, expiresAt: string): Promise<boolean> {
-    const res = await trx
-      .updateTable('payments')
-      .set({ code_hash: codeHash, code_expires_at: expiresAt })
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    return affected(res) === 1;
+    return moveRow(trx, 'payments', { id, status: 'pending' }, { code_hash: codeHash, code_expires_at: expiresAt });
   },
 
   /**
@@ -250,13 +232,7 @@ export const paymentStore = {
 
   /** An order's payments, oldest first (operators trace an order with them). */
   async ofOrder(db: PayserverDb, orderId: string): Promise<Payment[]> {
-    return db
-      .selectFrom('payments')
-      .selectAll()
-      .where('order_id', '=', orderId)
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
+    return rowsWhere(db, 'payments', { order_id: orderId }, ['created_at', 'id']);
   },
 
   /**

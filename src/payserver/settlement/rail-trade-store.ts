@@ -1,4 +1,4 @@
-import { affected } from '../../lib/db/affected.ts';
+import { moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import type { PayserverDb, PayserverTables, RailTradeState } from '../schema.ts';
 import type { RailName } from '../rails/rail.ts';
@@ -30,11 +30,11 @@ export const railTradeStore = {
   },
 
   async byOutTradeNo(db: PayserverDb, outTradeNo: string): Promise<RailTrade | undefined> {
-    return db.selectFrom('rail_trades').selectAll().where('out_trade_no', '=', outTradeNo).executeTakeFirst();
+    return rowWhere(db, 'rail_trades', { out_trade_no: outTradeNo });
   },
 
   async byPayment(db: PayserverDb, paymentId: string): Promise<RailTrade | undefined> {
-    return db.selectFrom('rail_trades').selectAll().where('payment_id', '=', paymentId).executeTakeFirst();
+    return rowWhere(db, 'rail_trades', { payment_id: paymentId });
   },
 
   /** The order's QR of this rail that can still be scanned (the same code is shown again while it is). */
@@ -74,13 +74,13 @@ export const railTradeStore = {
     set: Partial<Pick<RailTrade, 'provider_trade_no' | 'qr_text' | 'next_check_at'>> = {},
   ): Promise<boolean> {
     const final = to === 'paid' || to === 'failed' || to === 'closed';
-    const res = await trx
-      .updateTable('rail_trades')
-      .set({ ...(final ? { next_check_at: null } : {}), ...set, state: to, updated_at: now })
-      .where('out_trade_no', '=', outTradeNo)
-      .where('state', 'in', [...RAIL_TRADE_PREDECESSORS[to]])
-      .executeTakeFirst();
-    return affected(res) === 1;
+    const from = { out_trade_no: outTradeNo, state: RAIL_TRADE_PREDECESSORS[to] };
+    return moveRow(trx, 'rail_trades', from, {
+      ...(final ? { next_check_at: null } : {}),
+      ...set,
+      state: to,
+      updated_at: now,
+    });
   },
 
   /** When the sweeper asks about an open trade next. */
@@ -125,13 +125,7 @@ export const railTradeStore = {
 
   /** An order's trades, oldest first (its timeline). */
   async ofOrder(db: PayserverDb, orderId: string): Promise<RailTrade[]> {
-    return db
-      .selectFrom('rail_trades')
-      .selectAll()
-      .where('order_id', '=', orderId)
-      .orderBy('created_at')
-      .orderBy('out_trade_no')
-      .execute();
+    return rowsWhere(db, 'rail_trades', { order_id: orderId }, ['created_at', 'out_trade_no']);
   },
 
   /** The trades that pay these payments (one at most each), for the payment list. */

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Kysely } from 'kysely';
+import { openDatabase } from './open-database.ts';
+import { moveRow, rowsInRange, rowsWhere, rowWhere } from './rows.ts';
+
+interface Tables {
+  things: { id: string; owner: string; state: string; note: string | null; at: string };
+}
+
+async function kit() {
+  const store = openDatabase<Tables>(':memory:');
+  await (store.db as Kysely<any>).schema
+    .createTable('things')
+    .addColumn('id', 'varchar(8)', (c) => c.primaryKey())
+    .addColumn('owner', 'varchar(8)', (c) => c.notNull())
+    .addColumn('state', 'varchar(8)', (c) => c.notNull())
+    .addColumn('note', 'varchar(8)')
+    .addColumn('at', 'varchar(8)', (c) => c.notNull())
+    .execute();
+  await store.db
+    .insertInto('things')
+    .values([
+      { id: 'b', owner: 'o1', state: 'new', note: null, at: '2' },
+      { id: 'a', owner: 'o1', state: 'new', note: 'x', at: '2' },
+      { id: 'c', owner: 'o1', state: 'done', note: null, at: '1' },
+      { id: 'd', owner: 'o2', state: 'new', note: null, at: '0' },
+    ])
+    .execute();
+  return store;
+}
+
+describe('rows', () => {
+  it('finds a row by every column of its match, null meaning IS NULL', async () => {
+    const { db, close } = await kit();
+    assert.equal((await rowWhere(db, 'things', { id: 'a' }))?.note, 'x');
+    assert.equal(await rowWhere(db, 'things', { id: 'a', owner: 'o2' }), undefined);
+    assert.equal((await rowWhere(db, 'things', { owner: 'o1', note: null, state: 'done' }))?.id, 'c');
+    await close();
+  });
+
+  it('lists the rows of a match in the order asked, a list meaning IN', async () => {
+    const { db, close } = await kit();
+    const ids = async (rows: Promise<Array<{ id: string }>>) => (await rows).map((r) => r.id);
+    assert.deepEqual(await ids(rowsWhere(db, 'things', { owner: 'o1' }, ['at', 'id'])), ['c', 'a', 'b']);
+    assert.deepEqual(await ids(rowsWhere(db, 'things', { state: ['done', 'gone'] }, ['id'])), ['c']);
+    assert.deepEqual(await ids(rowsWhere(db, 'things', { owner: 'o1', note: null }, ['id'])), ['b', 'c']);
+    await close();
+  });
+
+  it('lists the rows whose column falls in [from, to), in its order and then by the tie-breakers', async () => {
+    const { db, close } = await kit();
+    const ids = (await rowsInRange(db, 'things', 'at', ['1', '3'], ['id'])).map((r) => r.id);
+    assert.deepEqual(ids, ['c', 'a', 'b']);
+    assert.deepEqual(await rowsInRange(db, 'things', 'at', ['1', '2']).then((r) => r.map((x) => x.id)), ['c']);
+    await close();
+  });
+
+  it('moves a row only from the state it leaves, once: the second of two moves loses', async () => {
+    const { db, close } = await kit();
+    assert.equal(await moveRow(db, 'things', { id: 'a', state: ['new', 'old'] }, { state: 'done' }), true);
+    assert.equal(await moveRow(db, 'things', { id: 'a', state: ['new', 'old'] }, { state: 'done' }), false);
+    assert.equal(await moveRow(db, 'things', { id: 'b', note: 'x' }, { state: 'done' }), false);
+    assert.equal(await moveRow(db, 'things', { owner: 'o1' }, { note: 'y' }), false, 'three rows is not one');
+    assert.equal((await rowWhere(db, 'things', { id: 'b' }))?.note, 'y');
+    await close();
+  });
+
+  it('refuses a match with an undefined value rather than widening the WHERE', async () => {
+    const { db, close } = await kit();
+    await assert.rejects(moveRow(db, 'things', { id: undefined, state: 'new' }, { state: 'done' }), /no value for id/);
+    assert.equal((await rowsWhere(db, 'things', { state: 'done' })).length, 1);
+    await close();
+  });
+});

@@ -1,0 +1,77 @@
+import type { Kysely, Selectable, Updateable } from 'kysely';
+import { affected } from './affected.ts';
+
+/**
+ * Which rows: each column of it equals its value (`null`: the column IS NULL; a list: the column is IN it),
+ * all together. A key whose value is `undefined` is refused rather than dropped, since dropping it would
+ * widen the WHERE silently.
+ */
+export type Match<Row> = { [C in keyof Row]?: Row[C] | readonly Row[C][] };
+
+/** The WHERE of `match`, on any query that takes one (select or update). */
+function whereMatch<Q extends { where(column: string, op: string, value: unknown): Q }>(query: Q, match: object): Q {
+  let q = query;
+  for (const [column, value] of Object.entries(match)) {
+    if (value === undefined) throw new Error(`rows: no value for ${column}`);
+    q = q.where(column, value === null ? 'is' : Array.isArray(value) ? 'in' : '=', value);
+  }
+  return q;
+}
+
+/** The one row of `table` that `match` names (by its key, or a key and its owner), or undefined. */
+export function rowWhere<DB, T extends keyof DB & string>(
+  db: Kysely<DB>,
+  table: T,
+  match: Match<DB[T]>,
+): Promise<Selectable<DB[T]> | undefined> {
+  return whereMatch((db as Kysely<any>).selectFrom(table).selectAll(), match).executeTakeFirst() as Promise<
+    Selectable<DB[T]> | undefined
+  >;
+}
+
+/**
+ * The rows of `table` that `match` names, in the order of `orderBy` (ascending), as a feature lists
+ * what belongs to one thing: an order's refunds or trades oldest first, a phone's agreements.
+ */
+export function rowsWhere<DB, T extends keyof DB & string>(
+  db: Kysely<DB>,
+  table: T,
+  match: Match<DB[T]>,
+  orderBy: ReadonlyArray<keyof DB[T] & string> = [],
+): Promise<Array<Selectable<DB[T]>>> {
+  let q = whereMatch((db as Kysely<any>).selectFrom(table).selectAll(), match);
+  for (const column of orderBy) q = q.orderBy(column);
+  return q.execute() as Promise<Array<Selectable<DB[T]>>>;
+}
+
+/**
+ * The rows of `table` whose `column` falls in [from, to), in its order (then by `thenBy`): what happened
+ * in a day or a run's window, as a reconciliation or a bill reads it.
+ */
+export function rowsInRange<DB, T extends keyof DB & string>(
+  db: Kysely<DB>,
+  table: T,
+  column: keyof DB[T] & string,
+  [from, to]: readonly [string, string],
+  thenBy: ReadonlyArray<keyof DB[T] & string> = [],
+): Promise<Array<Selectable<DB[T]>>> {
+  const q0 = (db as Kysely<any>).selectFrom(table).selectAll();
+  let q = q0.where(column as string, '>=', from).where(column as string, '<', to);
+  for (const c of [column, ...thenBy]) q = q.orderBy(c);
+  return q.execute() as Promise<Array<Selectable<DB[T]>>>;
+}
+
+/**
+ * Moves a row forward in one conditional UPDATE: `set` is written only where every column of `from` still
+ * holds (the row's key and the state it leaves), so of two racing callers one moves it and the other
+ * learns it lost. Whether this call moved exactly one row.
+ */
+export async function moveRow<DB, T extends keyof DB & string>(
+  db: Kysely<DB>,
+  table: T,
+  from: Match<DB[T]>,
+  set: Updateable<DB[T]>,
+): Promise<boolean> {
+  const res = await whereMatch((db as Kysely<any>).updateTable(table).set(set as object), from).executeTakeFirst();
+  return affected(res) === 1;
+}
