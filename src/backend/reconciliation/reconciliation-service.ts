@@ -223,9 +223,14 @@ export class ReconciliationService {
    * than a few minutes checked against the provider, so a lost message never
    * leaves a paid order unfulfilled.
    */
-  // eslint-disable-next-line max-lines-per-function -- 75 lines; to be split into named pieces (issue 29)
   async sweep(): Promise<void> {
     const now = this.deps.clock.now();
+    await this.runYesterdayOnce(now);
+    await this.checkStaleOrders(now);
+  }
+
+  /** Yesterday's reconciliation, shortly after midnight, once per instance and day (unless it already ran). */
+  private async runYesterdayOnce(now: Date): Promise<void> {
     const today = businessDate(now, this.deps.timeZone);
     if (
       this.autoRanFor !== today &&
@@ -249,6 +254,13 @@ export class ReconciliationService {
           ),
         );
     }
+  }
+
+  /**
+   * Orders that have waited for their payment more than a few minutes, a batch a pass, checked against the
+   * provider: a payment it captured whose message was lost is applied from its status.
+   */
+  private async checkStaleOrders(now: Date): Promise<void> {
     const after = this.staleAfter;
     const stale = await this.deps.db
       .selectFrom('orders')
