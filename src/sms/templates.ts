@@ -56,7 +56,8 @@ export function codeSms(
         : p.source === 'card'
           ? `钱包余额不足，由尾号${p.cardLast4 ?? ''}银行卡`
           : RAIL_TEXT[p.source][locale];
-    // A renewing product says so plainly, with how often, how much and how to cancel: replying is the consent (two SMS at most).
+    // A renewing product says so plainly, with how often, how much and how to cancel: replying is the consent
+    // (two SMS at most).
     if (days)
       return fit(
         (t) =>
@@ -79,13 +80,15 @@ export function codeSms(
   if (days)
     return fit(
       (t) =>
-        `${p.payee}: pay ${amount} for ${t} from ${via}; it then renews every ${days} days for ${amount} by quick pay until you cancel (reply TD, or on the TV). Reply ${p.code} to confirm and agree.`,
+        `${p.payee}: pay ${amount} for ${t} from ${via}; it then renews every ${days} days for ${amount} ` +
+        `by quick pay until you cancel (reply TD, or on the TV). Reply ${p.code} to confirm and agree.`,
       p.product,
       2,
     );
   return fit(
     (t) =>
-      `${p.payee}: pay ${amount} for ${t} from ${via}. Reply ${p.code} within ${minutes} min to confirm; not you? Ignore this.`,
+      `${p.payee}: pay ${amount} for ${t} from ${via}. ` +
+      `Reply ${p.code} within ${minutes} min to confirm; not you? Ignore this.`,
     p.product,
     1,
   );
@@ -145,7 +148,8 @@ export function declinedSms(
   if (p.reason === 'NO_ACCOUNT')
     return fit(
       (t) =>
-        `${p.payee}: a TV tried to buy ${t} (${amount}) with this number, which has no ${p.payee} wallet, so nothing was charged. Open a wallet and try again, or use another number on the TV.`,
+        `${p.payee}: a TV tried to buy ${t} (${amount}) with this number, which has no ${p.payee} wallet, ` +
+        `so nothing was charged. Open a wallet and try again, or use another number on the TV.`,
       p.product,
       2,
     );
@@ -271,7 +275,8 @@ export function renewalNoticeSms(
     : '';
   return fit(
     (t) =>
-      `${p.payee}: ${t} renews on ${p.date} for ${amount}${price}. Reply TD to cancel, or cancel under "My services" on the TV.`,
+      `${p.payee}: ${t} renews on ${p.date} for ${amount}${price}. ` +
+      `Reply TD to cancel, or cancel under "My services" on the TV.`,
     p.product,
     2,
   );
@@ -292,7 +297,8 @@ export function renewalReceiptSms(
     );
   return fit(
     (t) =>
-      `${p.payee}: ${t} renewed; ${amount} paid from ${from} (order ...${orderRef(p.orderId)}). Reply TD to stop renewals.`,
+      `${p.payee}: ${t} renewed; ${amount} paid from ${from} (order ...${orderRef(p.orderId)}). ` +
+      `Reply TD to stop renewals.`,
     p.product,
     1,
   );
@@ -317,13 +323,15 @@ export function renewalFailedSms(
   return p.retryDate
     ? fit(
         (t) =>
-          `${p.payee}: the renewal of ${t} (${amount}) could not be charged; we try again on ${p.retryDate}. Reply TD to cancel.`,
+          `${p.payee}: the renewal of ${t} (${amount}) could not be charged; ` +
+          `we try again on ${p.retryDate}. Reply TD to cancel.`,
         p.product,
         1,
       )
     : fit(
         (t) =>
-          `${p.payee}: the renewal of ${t} could not be charged again, so renewals have stopped. Nothing more will be charged.`,
+          `${p.payee}: the renewal of ${t} could not be charged again, so renewals have stopped. ` +
+          `Nothing more will be charged.`,
         p.product,
         1,
       );
@@ -401,12 +409,15 @@ export function paymentReceiptSms(
   );
 }
 
-/** Quick pay turned on from the checkout page, confirmed; through a rail's agreement, it names the rail that will pay. */
+/** Quick pay turned on from the checkout page, confirmed; through a rail's agreement, it names the rail paying. */
 export function quickPayOnSms(locale: Locale, p: { payee: string; rail?: 'alipay' | 'wechatpay' }): string {
   if (locale === 'zh-CN') {
     const via = p.rail ? `（由${RAIL_TEXT[p.rail][locale]}付款，可在${RAIL_TEXT[p.rail][locale]}中解约）` : '';
     return `您已开通${p.payee}快捷支付${via}：以后在电视上购买时，回复短信验证码即可支付。如非本人操作请联系客服【${p.payee}】`;
   }
   const via = p.rail ? ` through ${RAIL_TEXT[p.rail][locale]} (end it there any time)` : '';
-  return `${p.payee}: quick pay is on${via}; next time you buy on the TV, reply the SMS code to pay. Not you? Contact us.`;
+  return (
+    `${p.payee}: quick pay is on${via}; next time you buy on the TV, reply the SMS code to pay. ` +
+    `Not you? Contact us.`
+  );
 }

@@ -106,7 +106,9 @@ export async function overviewPage(ctx: ConsoleContext, timeZone: string): Promi
   return {
     title: w('Overview', '概览'),
     body: html`${headline(ctx, week)}
-<h2>${ctx.say(w('Last 24 hours', '最近24小时'))}</h2><div class="charts">${charts(ctx, day, (iso) => hour.format(new Date(iso)))}</div>
-<h2>${ctx.say(w('Last 7 days', '最近7天'))}</h2><div class="charts">${charts(ctx, week, (iso) => date.format(new Date(iso)))}</div>`,
+<h2>${ctx.say(w('Last 24 hours', '最近24小时'))}</h2>\
+<div class="charts">${charts(ctx, day, (iso) => hour.format(new Date(iso)))}</div>
+<h2>${ctx.say(w('Last 7 days', '最近7天'))}</h2>\
+<div class="charts">${charts(ctx, week, (iso) => date.format(new Date(iso)))}</div>`,
   };
 }

@@ -333,7 +333,9 @@ holds and balances are as posted.`,
         })
       : ctx.say({ en: `${audit.problems.length} problems found.`, 'zh-CN': `发现 ${audit.problems.length} 个问题。` });
     const problem = (p: LedgerAudit['problems'][number]) =>
-      html`<li><strong>${say(AUDIT_PROBLEM, p.kind, ctx.lang)}</strong> ${p.id}${ctx.lang === 'en' ? `: ${p.detail}` : ''}</li>`;
+      html`<li><strong>${say(AUDIT_PROBLEM, p.kind, ctx.lang)}</strong> ${p.id}${
+        ctx.lang === 'en' ? `: ${p.detail}` : ''
+      }</li>`;
     const problems = audit.problems.length ? html`<ul>${audit.problems.map(problem)}</ul>` : '';
     const name = ctx.say(w('Ledger audit', '账本审计'));
     return html`<section aria-label="${name}"><h2>${name}</h2>\
@@ -355,7 +357,8 @@ ${problems}</section>`;
     return {
       title: w('Rails', '支付渠道'),
       body: html`<form method="get" action="/console/rails" class="inline">\
-<label>${ctx.say(w('Reconcile the day', '对账日期'))}<input name="date" type="date" value="${date ?? today}" required></label>\
+<label>${ctx.say(w('Reconcile the day', '对账日期'))}\
+<input name="date" type="date" value="${date ?? today}" required></label>\
 ${submit(ctx.say(w('Reconcile', '对账')))}</form>
 ${res.body.length ? sections : html`<p>${ctx.say(w('No rail is on.', '没有开启的支付渠道。'))}</p>`}`,
     };
