@@ -245,13 +245,12 @@ const oneOpenOrderPerDevice: Migration = {
   async up(db: Kysely<any>) {
     await sql`UPDATE orders SET status = 'cancelled', failure_code = 'REPLACED'
       WHERE status IN ('created', 'awaiting_payment') AND EXISTS (
-        SELECT 1 FROM orders newer WHERE newer.device_id = orders.device_id AND newer.status IN ('created', 'awaiting_payment')
-          AND (newer.created_at > orders.created_at OR (newer.created_at = orders.created_at AND newer.id > orders.id)))`.execute(
-      db,
-    );
-    await sql`CREATE UNIQUE INDEX orders_one_open_per_device ON orders (device_id) WHERE status IN ('created', 'awaiting_payment')`.execute(
-      db,
-    );
+        SELECT 1 FROM orders newer WHERE newer.device_id = orders.device_id \
+AND newer.status IN ('created', 'awaiting_payment')
+          AND (newer.created_at > orders.created_at \
+OR (newer.created_at = orders.created_at AND newer.id > orders.id)))`.execute(db);
+    await sql`CREATE UNIQUE INDEX orders_one_open_per_device ON orders (device_id) \
+WHERE status IN ('created', 'awaiting_payment')`.execute(db);
   },
 };
 
@@ -260,87 +259,95 @@ const oneOpenOrderPerDevice: Migration = {
  * products and revoked devices (the operations part of the contract).
  */
 const operations: Migration = {
-  // eslint-disable-next-line max-lines-per-function -- 78 lines; to be split into named pieces (issue 29)
   async up(db: Kysely<any>) {
-    await db.schema
-      .alterTable('orders')
-      .addColumn('refund_reserved_minor', 'bigint', (c) => c.notNull().defaultTo(0))
-      .execute();
-    await db.schema
-      .alterTable('orders')
-      .addColumn('refunded_minor', 'bigint', (c) => c.notNull().defaultTo(0))
-      .execute();
-    await db.schema.alterTable('products').addColumn('retired_at', 'varchar(32)').execute();
-    await db.schema.alterTable('devices').addColumn('revoked_at', 'varchar(32)').execute();
-    await db.schema.createIndex('orders_created').on('orders').columns(['created_at', 'id']).execute();
-    await db.schema.createIndex('orders_payer_phone').on('orders').columns(['payer_phone', 'created_at']).execute();
-    await db.schema
-      .createTable('refunds')
-      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
-      .addColumn('order_id', 'varchar(64)', (c) => c.notNull())
-      .addColumn('payment_id', 'varchar(64)', (c) => c.notNull())
-      .addColumn('amount_minor', 'bigint', (c) => c.notNull())
-      .addColumn('currency', 'varchar(3)', (c) => c.notNull())
-      .addColumn('reason', 'varchar(200)', (c) => c.notNull())
-      .addColumn('status', 'varchar(16)', (c) => c.notNull())
-      .addColumn('failure_code', 'varchar(64)')
-      .addColumn('initiated_by', 'varchar(32)', (c) => c.notNull())
-      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
-      .addColumn('completed_at', 'varchar(32)')
-      .execute();
-    await db.schema.createIndex('refunds_order').on('refunds').column('order_id').execute();
-    // One automatic refund per payment that reached an order which could not take it.
-    await sql`CREATE UNIQUE INDEX refunds_one_automatic_per_payment ON refunds (payment_id) WHERE initiated_by <> 'admin'`.execute(
-      db,
-    );
-    await db.schema
-      .createTable('order_timeline')
-      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
-      .addColumn('order_id', 'varchar(64)', (c) => c.notNull())
-      .addColumn('at', 'varchar(32)', (c) => c.notNull())
-      .addColumn('kind', 'varchar(16)', (c) => c.notNull())
-      .addColumn('summary', 'varchar(300)', (c) => c.notNull())
-      .addColumn('detail', 'text')
-      .execute();
-    await db.schema.createIndex('order_timeline_order').on('order_timeline').columns(['order_id', 'at']).execute();
-    await db.schema
-      .createTable('webhooks')
-      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
-      .addColumn('url', 'varchar(2048)', (c) => c.notNull())
-      .addColumn('events', 'text', (c) => c.notNull())
-      .addColumn('secret_sealed', 'text', (c) => c.notNull())
-      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
-      .addColumn('deleted_at', 'varchar(32)')
-      .execute();
-    await db.schema
-      .createTable('webhook_events')
-      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
-      .addColumn('type', 'varchar(64)', (c) => c.notNull())
-      .addColumn('order_id', 'varchar(64)')
-      .addColumn('data', 'text', (c) => c.notNull())
-      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
-      .execute();
-    await db.schema
-      .createTable('webhook_deliveries')
-      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
-      .addColumn('webhook_id', 'varchar(64)', (c) => c.notNull())
-      .addColumn('event_id', 'varchar(64)', (c) => c.notNull())
-      .addColumn('order_id', 'varchar(64)')
-      .addColumn('status', 'varchar(16)', (c) => c.notNull())
-      .addColumn('attempts', 'integer', (c) => c.notNull())
-      .addColumn('last_status_code', 'integer')
-      .addColumn('last_attempt_at', 'varchar(32)')
-      .addColumn('next_attempt_at', 'varchar(32)')
-      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
-      .execute();
-    await db.schema
-      .createIndex('webhook_deliveries_webhook')
-      .on('webhook_deliveries')
-      .columns(['webhook_id', 'created_at'])
-      .execute();
-    await db.schema.createIndex('webhook_deliveries_order').on('webhook_deliveries').column('order_id').execute();
+    await addRefunds(db);
+    await addTimelineAndWebhooks(db);
   },
 };
+
+/** The orders' refunded amounts, retired products, revoked devices, the lists' indexes, and refunds. */
+async function addRefunds(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .alterTable('orders')
+    .addColumn('refund_reserved_minor', 'bigint', (c) => c.notNull().defaultTo(0))
+    .execute();
+  await db.schema
+    .alterTable('orders')
+    .addColumn('refunded_minor', 'bigint', (c) => c.notNull().defaultTo(0))
+    .execute();
+  await db.schema.alterTable('products').addColumn('retired_at', 'varchar(32)').execute();
+  await db.schema.alterTable('devices').addColumn('revoked_at', 'varchar(32)').execute();
+  await db.schema.createIndex('orders_created').on('orders').columns(['created_at', 'id']).execute();
+  await db.schema.createIndex('orders_payer_phone').on('orders').columns(['payer_phone', 'created_at']).execute();
+  await db.schema
+    .createTable('refunds')
+    .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+    .addColumn('order_id', 'varchar(64)', (c) => c.notNull())
+    .addColumn('payment_id', 'varchar(64)', (c) => c.notNull())
+    .addColumn('amount_minor', 'bigint', (c) => c.notNull())
+    .addColumn('currency', 'varchar(3)', (c) => c.notNull())
+    .addColumn('reason', 'varchar(200)', (c) => c.notNull())
+    .addColumn('status', 'varchar(16)', (c) => c.notNull())
+    .addColumn('failure_code', 'varchar(64)')
+    .addColumn('initiated_by', 'varchar(32)', (c) => c.notNull())
+    .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+    .addColumn('completed_at', 'varchar(32)')
+    .execute();
+  await db.schema.createIndex('refunds_order').on('refunds').column('order_id').execute();
+  // One automatic refund per payment that reached an order which could not take it.
+  await sql`CREATE UNIQUE INDEX refunds_one_automatic_per_payment ON refunds (payment_id) \
+WHERE initiated_by <> 'admin'`.execute(db);
+}
+
+/** The order's timeline, and webhooks with their events and deliveries. */
+async function addTimelineAndWebhooks(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .createTable('order_timeline')
+    .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+    .addColumn('order_id', 'varchar(64)', (c) => c.notNull())
+    .addColumn('at', 'varchar(32)', (c) => c.notNull())
+    .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+    .addColumn('summary', 'varchar(300)', (c) => c.notNull())
+    .addColumn('detail', 'text')
+    .execute();
+  await db.schema.createIndex('order_timeline_order').on('order_timeline').columns(['order_id', 'at']).execute();
+  await db.schema
+    .createTable('webhooks')
+    .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+    .addColumn('url', 'varchar(2048)', (c) => c.notNull())
+    .addColumn('events', 'text', (c) => c.notNull())
+    .addColumn('secret_sealed', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+    .addColumn('deleted_at', 'varchar(32)')
+    .execute();
+  await db.schema
+    .createTable('webhook_events')
+    .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+    .addColumn('type', 'varchar(64)', (c) => c.notNull())
+    .addColumn('order_id', 'varchar(64)')
+    .addColumn('data', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createTable('webhook_deliveries')
+    .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+    .addColumn('webhook_id', 'varchar(64)', (c) => c.notNull())
+    .addColumn('event_id', 'varchar(64)', (c) => c.notNull())
+    .addColumn('order_id', 'varchar(64)')
+    .addColumn('status', 'varchar(16)', (c) => c.notNull())
+    .addColumn('attempts', 'integer', (c) => c.notNull())
+    .addColumn('last_status_code', 'integer')
+    .addColumn('last_attempt_at', 'varchar(32)')
+    .addColumn('next_attempt_at', 'varchar(32)')
+    .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex('webhook_deliveries_webhook')
+    .on('webhook_deliveries')
+    .columns(['webhook_id', 'created_at'])
+    .execute();
+  await db.schema.createIndex('webhook_deliveries_order').on('webhook_deliveries').column('order_id').execute();
+}
 
 /**
  * Memberships that renew: renewing products, subscriptions, and renewal
@@ -363,9 +370,8 @@ const subscriptions: Migration = {
       .addColumn('renews', 'integer', (c) => c.notNull().defaultTo(0))
       .execute();
     await sql`DROP INDEX orders_one_open_per_device`.execute(db);
-    await sql`CREATE UNIQUE INDEX orders_one_open_per_device ON orders (device_id) WHERE status IN ('created', 'awaiting_payment') AND (channel IS NULL OR channel <> 'renewal')`.execute(
-      db,
-    );
+    await sql`CREATE UNIQUE INDEX orders_one_open_per_device ON orders (device_id) \
+WHERE status IN ('created', 'awaiting_payment') AND (channel IS NULL OR channel <> 'renewal')`.execute(db);
     await db.schema
       .createTable('subscriptions')
       .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
@@ -389,9 +395,8 @@ const subscriptions: Migration = {
       .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
       .execute();
     // One subscription per account and service while it is active.
-    await sql`CREATE UNIQUE INDEX subscriptions_one_active ON subscriptions (account_id, service) WHERE status = 'active'`.execute(
-      db,
-    );
+    await sql`CREATE UNIQUE INDEX subscriptions_one_active ON subscriptions (account_id, service) \
+WHERE status = 'active'`.execute(db);
     await db.schema
       .createIndex('subscriptions_due')
       .on('subscriptions')
@@ -516,7 +521,10 @@ export const NOTICE_DUE =
 /** The condition of `orders_renewal_ended`, as it was created. */
 export const RENEWAL_ENDED = "channel = 'renewal' AND status IN ('failed', 'expired', 'cancelled')";
 
-/** What the back-end's business gauges count (backend.ts), by which columns: kept by triggers on SQLite (rowCountsMigration). */
+/**
+ * What the back-end's business gauges count (backend.ts), by which columns: kept by triggers on SQLite
+ * (rowCountsMigration).
+ */
 export const BACKEND_COUNTED = {
   orders: { table: 'orders', columns: ['status', 'channel'] },
   refunds: { table: 'refunds', columns: ['status', 'initiated_by'] },

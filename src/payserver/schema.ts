@@ -144,7 +144,9 @@ export interface PayserverTables extends CommonTables {
     phone: string;
     /** `signing → active → ended`, or `signing → ended`: forward only. */
     status: RailAgreementStatus;
-    /** The rail's number for it (Alipay `agreement_no`, WeChat Pay `contract_id`), what charges name; set once signed. */
+    /**
+     * The rail's number for it (Alipay `agreement_no`, WeChat Pay `contract_id`), what charges name; set once signed.
+     */
     agreement_no: string | null;
     /** The page payment whose trade carried the signing. */
     payment_id: string | null;
@@ -171,7 +173,10 @@ export type PayserverDb = Kysely<PayserverTables>;
 
 export type RailAgreementStatus = 'signing' | 'active' | 'ended';
 
-/** A rail trade's states, forward only: `created → (qr | redirected | charging) → paid | failed | closed`, plus `unknown`. */
+/**
+ * A rail trade's states, forward only: `created → (qr | redirected | charging) → paid | failed | closed`, plus
+ * `unknown`.
+ */
 export type RailTradeState = 'created' | 'qr' | 'redirected' | 'charging' | 'unknown' | 'paid' | 'failed' | 'closed';
 
 /** The first migration, part one: accounts and the double-entry ledger (accounts, holds, journal, postings). */
@@ -448,7 +453,10 @@ const railAgreements: Migration = {
   },
 };
 
-/** What the payment server's business gauges count (payserver.ts), by which columns: kept by triggers on SQLite (rowCountsMigration). */
+/**
+ * What the payment server's business gauges count (payserver.ts), by which columns: kept by triggers on SQLite
+ * (rowCountsMigration).
+ */
 /** What refunds gave back of each hold, so the ledger itself refuses a refund past what the hold captured. */
 const holdRefunds: Migration = {
   async up(db: Kysely<any>) {

@@ -166,7 +166,8 @@ export class ReconciliationService {
     else
       mismatch(
         'paid_at_provider_only',
-        `the provider captured it but the order is ${order.status} (the back-end answered ${answer.result}); it is refunded by the provider when its message arrives`,
+        `the provider captured it but the order is ${order.status} (the back-end answered ${answer.result}); ` +
+          `it is refunded by the provider when its message arrives`,
       );
   }
 
@@ -191,7 +192,9 @@ export class ReconciliationService {
         kind: 'refund_at_provider_only',
         orderId: row.order_id,
         paymentId: row.payment_id,
-        detail: `the provider refunded ${row.amount_minor} (refund ${row.refund_id}); the back-end did not take it, as it contradicts what was applied`,
+        detail:
+          `the provider refunded ${row.amount_minor} (refund ${row.refund_id}); ` +
+          `the back-end did not take it, as it contradicts what was applied`,
       });
   }
 
