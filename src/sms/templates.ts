@@ -125,46 +125,34 @@ export function declinedSms(
   const amount = amountText(locale, p);
   const rail = p.source === 'alipay' || p.source === 'wechatpay' ? RAIL_TEXT[p.source][locale] : null;
   if (rail) return railDeclinedSms(locale, { ...p, amount, rail });
-  if (locale === 'zh-CN') {
-    if (p.reason === 'NO_ACCOUNT')
-      return fit(
-        (t) =>
-          `有人在电视上用本机号码购买${t}（${amount}）。本机号码尚未开通${p.payee}钱包，无法支付，未扣款；开通钱包后可再试，或在电视上换一个号码。如非本人操作请忽略【${p.payee}】`,
-        p.product,
-        2,
-      );
-    const why =
-      p.reason === 'INSUFFICIENT_FUNDS'
-        ? '钱包和银行卡余额不足'
-        : p.reason === 'NOT_BOUND'
-          ? '本机号码未开通快捷支付'
-          : '无法用本机号码支付';
-    return fit(
-      (t) => `有人在电视上用本机号码购买${t}（${amount}），因${why}未能支付，未扣款。如非本人操作请忽略【${p.payee}】`,
-      p.product,
-      1,
-    );
-  }
   if (p.reason === 'NO_ACCOUNT')
     return fit(
-      (t) =>
-        `${p.payee}: a TV tried to buy ${t} (${amount}) with this number, which has no ${p.payee} wallet, ` +
-        `so nothing was charged. Open a wallet and try again, or use another number on the TV.`,
+      locale === 'zh-CN'
+        ? (t) =>
+            `有人在电视上用本机号码购买${t}（${amount}）。本机号码尚未开通${p.payee}钱包，无法支付，未扣款；` +
+            `开通钱包后可再试，或在电视上换一个号码。如非本人操作请忽略【${p.payee}】`
+        : (t) =>
+            `${p.payee}: a TV tried to buy ${t} (${amount}) with this number, which has no ${p.payee} wallet, ` +
+            `so nothing was charged. Open a wallet and try again, or use another number on the TV.`,
       p.product,
       2,
     );
-  const why =
-    p.reason === 'INSUFFICIENT_FUNDS'
-      ? 'neither your wallet nor your card covers it'
-      : p.reason === 'NOT_BOUND'
-        ? 'quick pay is not on for this number'
-        : 'this number cannot pay it';
+  const why = (Object.hasOwn(DECLINED_WHY, p.reason) ? DECLINED_WHY[p.reason]! : DECLINED_WHY.other!)[locale];
   return fit(
-    (t) => `${p.payee}: a TV tried to buy ${t} (${amount}) with this number; ${why}. Nothing was charged.`,
+    locale === 'zh-CN'
+      ? (t) => `有人在电视上用本机号码购买${t}（${amount}），因${why}未能支付，未扣款。如非本人操作请忽略【${p.payee}】`
+      : (t) => `${p.payee}: a TV tried to buy ${t} (${amount}) with this number; ${why}. Nothing was charged.`,
     p.product,
     1,
   );
 }
+
+/** Why a payment was declined, as its SMS says it. */
+const DECLINED_WHY: Record<string, Record<Locale, string>> = {
+  INSUFFICIENT_FUNDS: { 'zh-CN': '钱包和银行卡余额不足', en: 'neither your wallet nor your card covers it' },
+  NOT_BOUND: { 'zh-CN': '本机号码未开通快捷支付', en: 'quick pay is not on for this number' },
+  other: { 'zh-CN': '无法用本机号码支付', en: 'this number cannot pay it' },
+};
 
 /** A charge under a rail's agreement that the rail refused, after the payer replied the code: nothing was taken. */
 function railDeclinedSms(

@@ -42,19 +42,12 @@ export interface ConsoleContext {
 export type PageResult = { title: Words; body: Html } | { redirect: string };
 export type ConsolePage = (ctx: ConsoleContext) => Promise<PageResult>;
 
-export interface ConsoleOptions {
+/** A console: its service's setup (the business time zone is its pages' own), and its name, pages and forms. */
+export interface ConsoleOptions extends Omit<ConsoleSetup, 'timeZone'> {
   /** The service's name in the header. */
   name: Words;
   /** The session cookie's name, this console's own (one console's cookie never reaches the other). */
   cookie: string;
-  adminToken: string;
-  random: RandomSource;
-  clock: Clock;
-  /** The service's database: its `console_sessions` and the sign-in limits. */
-  db: Kysely<any>;
-  limiter: RateLimiter;
-  /** The service's public URL, whose origin is the console's own. */
-  publicUrl: string;
   nav: Array<{ path: string; label: Words }>;
   /** A search box in the header on every page (a GET form to this path, field `q`). */
   search?: { path: string; label: Words; placeholder: Words };
@@ -368,8 +361,10 @@ export interface ConsoleSetup {
   adminToken: string;
   random: RandomSource;
   clock: Clock;
+  /** The service's database: its `console_sessions` and the sign-in limits. */
   db: Kysely<any>;
   limiter: RateLimiter;
+  /** The service's public URL, whose origin is the console's own. */
   publicUrl: string;
   /** The business time zone, for every time shown. */
   timeZone: string;

@@ -213,6 +213,7 @@ function renderScreen(body: HTMLElement, s: Screen): string | undefined {
       return '#stay';
     case 'confirm-cancel':
       renderConfirmCancel(body, s);
+      // Keeping it is the safe default: a stray OK does not cancel.
       return '#keep';
   }
 }
@@ -293,29 +294,25 @@ function renderDetail(body: HTMLElement, s: Extract<Screen, { name: 'detail' }>)
 /** Paid: what is now on, until when, and how it was paid. */
 function renderSuccess(body: HTMLElement, s: Extract<Screen, { name: 'success' }>) {
   body.appendChild(
-    h(
-      'div',
-      { class: 'panel center' },
-      h('div', { class: 'badge ok' }, '✓'),
-      h('h1', {}, t.success),
-      h(
-        'p',
-        { class: 'lead' },
-        s.entitlement ? t.activeUntil(nameOf(s.product), date(s.entitlement.validUntil)) : nameOf(s.product),
-      ),
-      h(
-        'p',
-        { class: 'muted', 'data-testid': 'paid' },
-        t.paid(
-          money(s.order.amountMinor, s.order.currency),
-          s.order.paidWith ? (t.methods[s.order.paidWith] ?? '') : '',
+    centredPanel(
+      [
+        h('div', { class: 'badge ok' }, '✓'),
+        h('h1', {}, t.success),
+        h(
+          'p',
+          { class: 'lead' },
+          s.entitlement ? t.activeUntil(nameOf(s.product), date(s.entitlement.validUntil)) : nameOf(s.product),
         ),
-      ),
-      h(
-        'div',
-        { class: 'row' },
-        button(t.done, () => go({ name: 'catalogue' }), { id: 'done' }),
-      ),
+        h(
+          'p',
+          { class: 'muted', 'data-testid': 'paid' },
+          t.paid(
+            money(s.order.amountMinor, s.order.currency),
+            s.order.paidWith ? (t.methods[s.order.paidWith] ?? '') : '',
+          ),
+        ),
+      ],
+      button(t.done, () => go({ name: 'catalogue' }), { id: 'done' }),
     ),
   );
 }
@@ -323,20 +320,14 @@ function renderSuccess(body: HTMLElement, s: Extract<Screen, { name: 'success' }
 /** Not paid: why, in words, and the way to try again. */
 function renderFailure(body: HTMLElement, s: Extract<Screen, { name: 'failure' }>) {
   body.appendChild(
-    h(
-      'div',
-      { class: 'panel center' },
-      h('div', { class: 'badge bad' }, '!'),
-      h('h1', {}, t.failed),
-      h('p', { class: 'lead', 'data-reason': s.reason }, t.reasons[s.reason] || t.reasons.other!),
-      h(
-        'div',
-        { class: 'row' },
-        button(t.retry, () => go({ name: 'phone', product: s.product, digits: '', key: newKey() }), {
-          id: 'retry',
-        }),
-        button(t.toCatalogue, () => go({ name: 'catalogue' })),
-      ),
+    centredPanel(
+      [
+        h('div', { class: 'badge bad' }, '!'),
+        h('h1', {}, t.failed),
+        h('p', { class: 'lead', 'data-reason': s.reason }, t.reasons[s.reason] || t.reasons.other!),
+      ],
+      button(t.retry, () => go({ name: 'phone', product: s.product, digits: '', key: newKey() }), { id: 'retry' }),
+      button(t.toCatalogue, () => go({ name: 'catalogue' })),
     ),
   );
 }
@@ -411,44 +402,32 @@ function renderServices(body: HTMLElement, s: Extract<Screen, { name: 'services'
 /** The question before the viewer leaves an order that is still waiting for its payment. */
 function renderConfirmLeave(body: HTMLElement, s: Extract<Screen, { name: 'confirm-leave' }>) {
   body.appendChild(
-    h(
-      'div',
-      { class: 'panel center' },
-      h('h1', {}, t.leaveTitle),
-      h('p', { class: 'lead' }, t.leaveText),
-      h(
-        'div',
-        { class: 'row' },
-        button(t.stay, () => go({ name: 'waiting', product: s.product, order: s.order }), { id: 'stay' }),
-        button(t.leave, () => void cancel({ name: 'waiting', product: s.product, order: s.order }), {
-          id: 'leave',
-        }),
-      ),
+    centredPanel(
+      [h('h1', {}, t.leaveTitle), h('p', { class: 'lead' }, t.leaveText)],
+      button(t.stay, () => go({ name: 'waiting', product: s.product, order: s.order }), { id: 'stay' }),
+      button(t.leave, () => void cancel({ name: 'waiting', product: s.product, order: s.order }), { id: 'leave' }),
     ),
   );
 }
 
 /** The question before a renewal is cancelled (keeping it is the default). */
 function renderConfirmCancel(body: HTMLElement, s: Extract<Screen, { name: 'confirm-cancel' }>) {
+  const sub = s.subscription;
   body.appendChild(
-    h(
-      'div',
-      { class: 'panel center' },
-      h('h1', {}, t.cancelRenewal),
-      h(
-        'p',
-        { class: 'lead' },
-        t.confirmCancel(titleOf(s.subscription.productId, s.subscription.title), date(s.subscription.currentPeriodEnd)),
-      ),
-      h(
-        'div',
-        { class: 'row' },
-        button(t.confirmCancelYes, () => void confirmCancel(s), { id: 'confirm-cancel' }),
-        button(t.back, () => void showServices(), { id: 'keep' }),
-      ),
+    centredPanel(
+      [
+        h('h1', {}, t.cancelRenewal),
+        h('p', { class: 'lead' }, t.confirmCancel(titleOf(sub.productId, sub.title), date(sub.currentPeriodEnd))),
+      ],
+      button(t.confirmCancelYes, () => void confirmCancel(s), { id: 'confirm-cancel' }),
+      button(t.back, () => void showServices(), { id: 'keep' }),
     ),
   );
-  // Keeping it is the safe default: a stray OK does not cancel.
+}
+
+/** A centred panel: what it says (a badge, a heading, its text), then its buttons in a row. */
+function centredPanel(content: HTMLElement[], ...buttons: HTMLElement[]): HTMLElement {
+  return h('div', { class: 'panel center' }, ...content, h('div', { class: 'row' }, ...buttons));
 }
 
 function renderPhone(body: HTMLElement, s: Extract<Screen, { name: 'phone' }>) {
