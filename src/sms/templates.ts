@@ -270,26 +270,35 @@ export function renewalNoticeSms(
   );
 }
 
-/** A renewal charged under the agreement: the receipt. */
-export function renewalReceiptSms(
+/** What a receipt names: the product, the amount, what paid it (the card by its last four digits) and the order. */
+type Receipt = Amount & {
+  product: string;
+  payee: string;
+  source: PaySource;
+  cardLast4?: string | null;
+  orderId: string;
+};
+
+/** A receipt in one SMS, in the locale's words: `say(product, amount, paid from, order reference)`. */
+function receiptSms(
   locale: Locale,
-  p: Amount & { product: string; payee: string; source: PaySource; cardLast4?: string | null; orderId: string },
+  p: Receipt,
+  say: Record<Locale, (t: string, amount: string, from: string, ref: string) => string>,
 ): string {
   const amount = amountText(locale, p);
   const from = sourceText(locale, p.source, p.cardLast4);
-  if (locale === 'zh-CN')
-    return fit(
-      (t) => `${t}已自动续费，${from}支付${amount}，订单号尾号${orderRef(p.orderId)}，回复TD可取消续费【${p.payee}】`,
-      p.product,
-      1,
-    );
-  return fit(
-    (t) =>
-      `${p.payee}: ${t} renewed; ${amount} paid from ${from} (order ...${orderRef(p.orderId)}). ` +
-      `Reply TD to stop renewals.`,
-    p.product,
-    1,
-  );
+  const ref = orderRef(p.orderId);
+  return fit((t) => say[locale](t, amount, from, ref), p.product, 1);
+}
+
+/** A renewal charged under the agreement: the receipt. */
+export function renewalReceiptSms(locale: Locale, p: Receipt): string {
+  return receiptSms(locale, p, {
+    'zh-CN': (t, amount, from, ref) =>
+      `${t}已自动续费，${from}支付${amount}，订单号尾号${ref}，回复TD可取消续费【${p.payee}】`,
+    en: (t, amount, from, ref) =>
+      `${p.payee}: ${t} renewed; ${amount} paid from ${from} (order ...${ref}). Reply TD to stop renewals.`,
+  });
 }
 
 /** A renewal that could not be charged: when it is tried again, or that renewals stopped. */
@@ -378,23 +387,11 @@ export function replyAnswerSms(locale: Locale, kind: ReplyAnswer, p: { payee: st
 }
 
 /** The receipt of a completed payment: product, amount, source, and the order. */
-export function paymentReceiptSms(
-  locale: Locale,
-  p: Amount & { product: string; payee: string; source: PaySource; cardLast4?: string | null; orderId: string },
-): string {
-  const amount = amountText(locale, p);
-  const from = sourceText(locale, p.source, p.cardLast4);
-  if (locale === 'zh-CN')
-    return fit(
-      (t) => `支付成功：${t}，${amount}，由${from}支付，订单号尾号${orderRef(p.orderId)}【${p.payee}】`,
-      p.product,
-      1,
-    );
-  return fit(
-    (t) => `${p.payee}: paid ${amount} for ${t} from ${from} (order ...${orderRef(p.orderId)}).`,
-    p.product,
-    1,
-  );
+export function paymentReceiptSms(locale: Locale, p: Receipt): string {
+  return receiptSms(locale, p, {
+    'zh-CN': (t, amount, from, ref) => `支付成功：${t}，${amount}，由${from}支付，订单号尾号${ref}【${p.payee}】`,
+    en: (t, amount, from, ref) => `${p.payee}: paid ${amount} for ${t} from ${from} (order ...${ref}).`,
+  });
 }
 
 /** Quick pay turned on from the checkout page, confirmed; through a rail's agreement, it names the rail paying. */
