@@ -97,7 +97,8 @@ function gatewayFor(config: Readonly<Config>, secrets: Secrets, serviceUrl: stri
     user: config.sms.kannel.user,
     password: secrets.sendsmsPassword,
     dlrUrl: (ref) =>
-      `${serviceUrl}/v1/sms/dlr?token=${encodeURIComponent(secrets.smsInboundToken)}&id=${encodeURIComponent(ref)}&status=%d`,
+      `${serviceUrl}/v1/sms/dlr?token=${encodeURIComponent(secrets.smsInboundToken)}` +
+      `&id=${encodeURIComponent(ref)}&status=%d`,
   });
 }
 
@@ -117,7 +118,8 @@ async function listen(
     const code = (err as { code?: string }).code;
     if (code === 'EADDRINUSE')
       throw new StartError(
-        `The ${service} cannot listen on ${host}:${port}: the port is in use by another program. Stop it, or choose another port with ${variable}.`,
+        `The ${service} cannot listen on ${host}:${port}: the port is in use by another program. ` +
+          `Stop it, or choose another port with ${variable}.`,
       );
     if (code === 'EACCES')
       throw new StartError(
@@ -125,7 +127,8 @@ async function listen(
       );
     if (code === 'EADDRNOTAVAIL')
       throw new StartError(
-        `The ${service} cannot listen on ${host}: this machine has no such address. Set TVPAY_HOST to one of its addresses.`,
+        `The ${service} cannot listen on ${host}: this machine has no such address. ` +
+          `Set TVPAY_HOST to one of its addresses.`,
       );
     throw err;
   }
@@ -172,7 +175,8 @@ export async function startSystem(
   };
   if (testClock)
     start.banner.push(
-      '!!! TEST CLOCK ON (TVPAY_TEST_CLOCK=1): POST /admin/v1/test-clock moves time forward. Never run real payments like this. !!!',
+      '!!! TEST CLOCK ON (TVPAY_TEST_CLOCK=1): POST /admin/v1/test-clock moves time forward. ' +
+        'Never run real payments like this. !!!',
     );
   const carrier = await startCarrier(start);
   const payserver = parts.includes('payserver') ? await startPayserver(start, options.rails) : undefined;
@@ -204,7 +208,8 @@ async function startCarrier(start: Start) {
   const carrier = wanted ? await listenCarrier(start, devRails) : undefined;
   if (start.parts.includes('payserver') && devRails.length > 0)
     start.banner.push(
-      `!!! DEVELOPMENT MONEY RAILS (${devRails.map((r) => `TVPAY_${r.toUpperCase()}=dev`).join(', ')}): no real money moves. !!!`,
+      `!!! DEVELOPMENT MONEY RAILS (${devRails.map((r) => `TVPAY_${r.toUpperCase()}=dev`).join(', ')}): ` +
+        `no real money moves. !!!`,
     );
   return carrier;
 }
@@ -245,7 +250,9 @@ function serviceParts(start: Start, service: 'backend' | 'payserver', inbox: Def
   return { gateway, parts };
 }
 
-/** The payment server: its SMS gateway (replies and receipts reach it once it is built), the rails, the demo wallets. */
+/**
+ * The payment server: its SMS gateway (replies and receipts reach it once it is built), the rails, the demo wallets.
+ */
 async function startPayserver(start: Start, rails: readonly Rail[] | undefined) {
   const { config, clock } = start.deps;
   const inbox = new DeferredInbox();

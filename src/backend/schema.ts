@@ -169,7 +169,10 @@ export const NOTICE_DUE =
 /** The condition of `orders_renewal_ended`, as it was created. */
 export const RENEWAL_ENDED = "channel = 'renewal' AND status IN ('failed', 'expired', 'cancelled')";
 
-/** What the back-end's business gauges count (backend.ts), by which columns: kept by triggers on SQLite (rowCountsMigration). */
+/**
+ * What the back-end's business gauges count (backend.ts), by which columns: kept by triggers on SQLite
+ * (rowCountsMigration).
+ */
 export const BACKEND_COUNTED = {
   orders: { table: 'orders', columns: ['status', 'channel'] },
   refunds: { table: 'refunds', columns: ['status', 'initiated_by'] },

@@ -25,7 +25,9 @@ export async function buildCarrier(deps: {
 }) {
   const { config, secrets } = deps;
   await migrate(deps.store.db, carrierMigrations);
-  const inbound = `${config.internalUrls.payserver}/v1/sms/inbound?token=${encodeURIComponent(secrets.smsInboundToken)}&from=%p&to=%P&text=%a`;
+  const inbound =
+    `${config.internalUrls.payserver}/v1/sms/inbound?token=${encodeURIComponent(secrets.smsInboundToken)}` +
+    `&from=%p&to=%P&text=%a`;
   const carrier = new CarrierService({
     db: deps.store.db,
     random: deps.random,

@@ -83,9 +83,14 @@ export interface Config {
     encryptionKey?: string;
     metricsToken?: string;
   };
-  /** TVPAY_WEBHOOK_ALLOW_PRIVATE=1: webhooks may reach loopback and private addresses (never link-local or metadata). */
+  /**
+   * TVPAY_WEBHOOK_ALLOW_PRIVATE=1: webhooks may reach loopback and private addresses (never link-local or metadata).
+   */
   webhookAllowPrivate: boolean;
-  /** Provisioning in the operator's own system (API "Provisioning"); without `url`, tvpay's entitlements are the provisioning. */
+  /**
+   * Provisioning in the operator's own system (API "Provisioning"); without `url`, tvpay's entitlements are the
+   * provisioning.
+   */
   fulfilment: { url: string | undefined; secret: string | undefined; deadlineSeconds: number };
   /** The money rails (API "Real money rails"): each `off`, `dev` (the embedded development gateway) or `live`. */
   rails: { alipay: AlipaySettings; wechatpay: WechatpaySettings };
@@ -401,7 +406,8 @@ function crossChecks(s: Settings, kannelUrl: string): string[] {
     problems.push('TVPAY_SMPP_URL (smpp://system_id:password@host:port) is required when TVPAY_SMS=smpp.');
   if (s.TVPAY_FULFILMENT_URL && !s.TVPAY_FULFILMENT_SECRET)
     problems.push(
-      'TVPAY_FULFILMENT_SECRET (16 characters or more) is required with TVPAY_FULFILMENT_URL: it keys the signature of every order.paid sent there.',
+      'TVPAY_FULFILMENT_SECRET (16 characters or more) is required with TVPAY_FULFILMENT_URL: ' +
+        'it keys the signature of every order.paid sent there.',
     );
   return problems;
 }

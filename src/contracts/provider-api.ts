@@ -72,7 +72,9 @@ export const StartPaymentRequest = Type.Object(
     linkToken: Type.String({ minLength: 22, maxLength: 128 }),
     deviceId: Type.String({ maxLength: 64 }),
     expiresAt: Type.String({ maxLength: 32 }),
-    /** The product renews every this many days: the code SMS and the checkout page say so, and confirming is consent. */
+    /**
+     * The product renews every this many days: the code SMS and the checkout page say so, and confirming is consent.
+     */
     renewsEveryDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3660 })),
   },
   { additionalProperties: false },
@@ -165,7 +167,10 @@ export const PaymentEvent = Type.Object(
     amountMinor: Type.Integer({ minimum: 0, maximum: MAX_AMOUNT_MINOR }),
     currency: Currency,
     failureCode: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
-    /** On `payment.completed` of a renewing product: the payer consented to renewals under quick pay (the SMS code, or the page's quick-pay box). */
+    /**
+     * On `payment.completed` of a renewing product: the payer consented to renewals under quick pay (the SMS code, or
+     * the page's quick-pay box).
+     */
     renewalConsent: Type.Optional(Type.Boolean()),
     /** On `payment.completed`: what paid it, the wallet or the linked bank card (the TV's success says so). */
     source: Type.Optional(PaidWith),

@@ -2,7 +2,10 @@ import type { ProductsService } from '../backend/catalogue/products.ts';
 import type { DevicesService } from '../backend/devices/devices.ts';
 import type { AccountsService } from '../payserver/accounts/accounts-service.ts';
 
-/** The demo catalogue: the patent's monthly and yearly memberships, a 4K membership that renews (连续包月), and a smaller package. */
+/**
+ * The demo catalogue: the patent's monthly and yearly memberships, a 4K membership that renews (连续包月), and a smaller
+ * package.
+ */
 export const DEMO_PRODUCTS = [
   {
     productId: 'vip-month',

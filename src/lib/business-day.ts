@@ -12,7 +12,9 @@ export function businessDay(date: string, timeZone: string): { start: string; en
   };
 }
 
-/** The instant of local midnight of the day whose UTC midnight is `utcMidnight`: the offset taken where midnight falls. */
+/**
+ * The instant of local midnight of the day whose UTC midnight is `utcMidnight`: the offset taken where midnight falls.
+ */
 function localMidnight(utcMidnight: number, timeZone: string): number {
   const guess = utcMidnight - offsetMs(utcMidnight, timeZone);
   return utcMidnight - offsetMs(guess, timeZone);

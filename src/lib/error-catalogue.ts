@@ -91,7 +91,8 @@ export const ERROR_CATALOGUE = {
   ],
   BILL_NOT_READY: [
     'conflict',
-    "The rail's bill of that day is not available yet (the day has not ended in Beijing time, or the rail has not made it).",
+    "The rail's bill of that day is not available yet " +
+      '(the day has not ended in Beijing time, or the rail has not made it).',
   ],
   ORDER_NOT_PAID: ['conflict', 'Only a paid or fulfilled order can be refunded.'],
   IDEMPOTENCY_KEY_IN_USE: ['conflict', 'A request with this Idempotency-Key is still running.'],

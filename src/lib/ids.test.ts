@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { cryptoRandom } from './ids.ts';
 
 describe('ids from the clock and the CSPRNG', () => {
-  it('gives URL-safe ids of a millisecond stamp and 72 random bits, none twice, across many refills of the pool', () => {
+  it('gives URL-safe ids of a millisecond stamp and 72 random bits, none twice, across many pool refills', () => {
     const ids = Array.from({ length: 20_000 }, () => cryptoRandom.id('ord'));
     for (const id of ids.slice(0, 500)) assert.match(id, /^ord_[0-9A-Za-z]{8}[A-Za-z0-9_-]{12}$/);
     assert.equal(new Set(ids).size, ids.length);

@@ -16,7 +16,7 @@ function capture() {
 }
 
 describe("a request's lazy logger", () => {
-  it('writes the lines that are on with its bindings and redaction, and nothing for the ones that are off', async () => {
+  it('writes the lines that are on with its bindings and redaction, nothing for the ones that are off', async () => {
     const { lines, stream } = capture();
     const log = lazyChild(createLogger('warn', undefined, stream), { reqId: 'req-1', correlationId: 'corr-12345678' });
     log.info('incoming request');

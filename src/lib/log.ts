@@ -12,7 +12,9 @@ export function redactUrl(url: string): string {
   return url.split('?')[0]!.replace(/\/pay\/[^/]+/, '/pay/[token]');
 }
 
-/** The process logger; headers are never logged and URLs are redacted; every line carries the correlation id in force. */
+/**
+ * The process logger; headers are never logged and URLs are redacted; every line carries the correlation id in force.
+ */
 export function createLogger(level: string, name?: string, destination?: DestinationStream): Log {
   return pino(
     {

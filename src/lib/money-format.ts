@@ -22,7 +22,8 @@ const plainCache = new Map<number, Intl.NumberFormat>();
 /** 20000 CNY → "200.00": the amount as a plain decimal, without grouping or symbol. */
 export function formatMinor(amountMinor: number, currency: string): string {
   const digits = minorDigits(currency);
-  // A formatter is costly to make (a console page of 25 orders spent a tenth of its time making them): one per number of decimals.
+  // A formatter is costly to make (a console page of 25 orders spent a tenth of its time making them): one per number
+  // of decimals.
   let f = plainCache.get(digits);
   if (!f) {
     f = new Intl.NumberFormat('en', {

@@ -48,7 +48,10 @@ describe('phone normalisation', () => {
     const byParse = (e164: string) => {
       const parsed = parsePhoneNumberFromString(e164)!;
       const national = parsed.nationalNumber;
-      return `+${parsed.countryCallingCode} ${national.slice(0, 3)}${'*'.repeat(Math.max(0, national.length - 7))}${national.slice(-4)}`;
+      return (
+        `+${parsed.countryCallingCode} ${national.slice(0, 3)}` +
+        `${'*'.repeat(Math.max(0, national.length - 7))}${national.slice(-4)}`
+      );
     };
     let checked = 0;
     for (const country of getCountries()) {

@@ -44,10 +44,16 @@ export function normalizePhone(input: unknown, regions: readonly string[]): E164
   return parsed.number as E164;
 }
 
-/** Every country calling code; E.164 makes them a prefix code (no code begins another), so the first that an E.164 number begins with is its own. */
+/**
+ * Every country calling code; E.164 makes them a prefix code (no code begins another), so the first that an E.164
+ * number begins with is its own.
+ */
 const CALLING_CODES = new Set<string>(getCountries().map((c) => getCountryCallingCode(c)));
 
-/** An E.164 number's calling code and national number, by the prefix code alone: about 0.5 µs a number where a parse with the metadata took 10–11 µs (measured on the bench machine). */
+/**
+ * An E.164 number's calling code and national number, by the prefix code alone: about 0.5 µs a number where a parse
+ * with the metadata took 10–11 µs (measured on the bench machine).
+ */
 function splitE164(e164: string): { cc: string; national: string } {
   const digits = e164.replace(/^\+/, '');
   for (let k = 1; k <= 3; k++)

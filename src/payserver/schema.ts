@@ -136,7 +136,10 @@ export interface PayserverTables extends CommonTables {
     phone: string;
     /** `signing → active → ended`, or `signing → ended`: forward only. */
     status: RailAgreementStatus;
-    /** The rail's number for it (Alipay `agreement_no`, WeChat Pay `contract_id`), what charges name; set once signed. */
+    /**
+     * The rail's number for it (Alipay `agreement_no`, WeChat Pay `contract_id`), what charges name; set once
+     * signed.
+     */
     agreement_no: string | null;
     /** The page payment whose trade carried the signing. */
     payment_id: string | null;
@@ -163,10 +166,16 @@ export type PayserverDb = Kysely<PayserverTables>;
 
 export type RailAgreementStatus = 'signing' | 'active' | 'ended';
 
-/** A rail trade's states, forward only: `created → (qr | redirected | charging) → paid | failed | closed`, plus `unknown`. */
+/**
+ * A rail trade's states, forward only: `created → (qr | redirected | charging) → paid | failed | closed`, plus
+ * `unknown`.
+ */
 export type RailTradeState = 'created' | 'qr' | 'redirected' | 'charging' | 'unknown' | 'paid' | 'failed' | 'closed';
 
-/** What the payment server's business gauges count (payserver.ts), by which columns: kept by triggers on SQLite (rowCountsMigration). */
+/**
+ * What the payment server's business gauges count (payserver.ts), by which columns: kept by triggers on SQLite
+ * (rowCountsMigration).
+ */
 export const PAYSERVER_COUNTED = {
   payments: { table: 'payments', columns: ['status', 'source', 'method'] },
   refunds: { table: 'refunds', columns: ['status', 'source'] },

@@ -30,7 +30,7 @@ describe('SMS segments', () => {
 
 describe('SMS templates', () => {
   const base = { amountMinor: 20000, currency: 'CNY', payee: 'tvpay', code: '384912' };
-  it('says how long the code is valid and to ignore it if it was not you, still in one SMS with a 12-character payee and the card', () => {
+  it('says how long the code is valid, to ignore it if not you, in one SMS with a 12-character payee and card', () => {
     const text = codeSms('zh-CN', { ...base, product: '会员包年', source: 'card', cardLast4: '5678', minutes: 10 });
     assert.match(text, /会员包年/);
     assert.match(text, /10分钟内有效/);

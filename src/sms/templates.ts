@@ -56,7 +56,8 @@ export function codeSms(
         : p.source === 'card'
           ? `钱包余额不足，由尾号${p.cardLast4 ?? ''}银行卡`
           : RAIL_TEXT[p.source][locale];
-    // A renewing product says so plainly, with how often, how much and how to cancel: replying is the consent (two SMS at most).
+    // A renewing product says so plainly, with how often, how much and how to cancel: replying is the consent
+    // (two SMS at most).
     if (days)
       return fit(
         (t) =>
@@ -79,13 +80,15 @@ export function codeSms(
   if (days)
     return fit(
       (t) =>
-        `${p.payee}: pay ${amount} for ${t} from ${via}; it then renews every ${days} days for ${amount} by quick pay until you cancel (reply TD, or on the TV). Reply ${p.code} to confirm and agree.`,
+        `${p.payee}: pay ${amount} for ${t} from ${via}; it then renews every ${days} days for ${amount} ` +
+        `by quick pay until you cancel (reply TD, or on the TV). Reply ${p.code} to confirm and agree.`,
       p.product,
       2,
     );
   return fit(
     (t) =>
-      `${p.payee}: pay ${amount} for ${t} from ${via}. Reply ${p.code} within ${minutes} min to confirm; not you? Ignore this.`,
+      `${p.payee}: pay ${amount} for ${t} from ${via}. ` +
+      `Reply ${p.code} within ${minutes} min to confirm; not you? Ignore this.`,
     p.product,
     1,
   );
@@ -122,45 +125,34 @@ export function declinedSms(
   const amount = amountText(locale, p);
   const rail = p.source === 'alipay' || p.source === 'wechatpay' ? RAIL_TEXT[p.source][locale] : null;
   if (rail) return railDeclinedSms(locale, { ...p, amount, rail });
-  if (locale === 'zh-CN') {
-    if (p.reason === 'NO_ACCOUNT')
-      return fit(
-        (t) =>
-          `有人在电视上用本机号码购买${t}（${amount}）。本机号码尚未开通${p.payee}钱包，无法支付，未扣款；开通钱包后可再试，或在电视上换一个号码。如非本人操作请忽略【${p.payee}】`,
-        p.product,
-        2,
-      );
-    const why =
-      p.reason === 'INSUFFICIENT_FUNDS'
-        ? '钱包和银行卡余额不足'
-        : p.reason === 'NOT_BOUND'
-          ? '本机号码未开通快捷支付'
-          : '无法用本机号码支付';
-    return fit(
-      (t) => `有人在电视上用本机号码购买${t}（${amount}），因${why}未能支付，未扣款。如非本人操作请忽略【${p.payee}】`,
-      p.product,
-      1,
-    );
-  }
   if (p.reason === 'NO_ACCOUNT')
     return fit(
-      (t) =>
-        `${p.payee}: a TV tried to buy ${t} (${amount}) with this number, which has no ${p.payee} wallet, so nothing was charged. Open a wallet and try again, or use another number on the TV.`,
+      locale === 'zh-CN'
+        ? (t) =>
+            `有人在电视上用本机号码购买${t}（${amount}）。本机号码尚未开通${p.payee}钱包，无法支付，未扣款；` +
+            `开通钱包后可再试，或在电视上换一个号码。如非本人操作请忽略【${p.payee}】`
+        : (t) =>
+            `${p.payee}: a TV tried to buy ${t} (${amount}) with this number, which has no ${p.payee} wallet, ` +
+            `so nothing was charged. Open a wallet and try again, or use another number on the TV.`,
       p.product,
       2,
     );
-  const why =
-    p.reason === 'INSUFFICIENT_FUNDS'
-      ? 'neither your wallet nor your card covers it'
-      : p.reason === 'NOT_BOUND'
-        ? 'quick pay is not on for this number'
-        : 'this number cannot pay it';
+  const why = (Object.hasOwn(DECLINED_WHY, p.reason) ? DECLINED_WHY[p.reason]! : DECLINED_WHY.other!)[locale];
   return fit(
-    (t) => `${p.payee}: a TV tried to buy ${t} (${amount}) with this number; ${why}. Nothing was charged.`,
+    locale === 'zh-CN'
+      ? (t) => `有人在电视上用本机号码购买${t}（${amount}），因${why}未能支付，未扣款。如非本人操作请忽略【${p.payee}】`
+      : (t) => `${p.payee}: a TV tried to buy ${t} (${amount}) with this number; ${why}. Nothing was charged.`,
     p.product,
     1,
   );
 }
+
+/** Why a payment was declined, as its SMS says it. */
+const DECLINED_WHY: Record<string, Record<Locale, string>> = {
+  INSUFFICIENT_FUNDS: { 'zh-CN': '钱包和银行卡余额不足', en: 'neither your wallet nor your card covers it' },
+  NOT_BOUND: { 'zh-CN': '本机号码未开通快捷支付', en: 'quick pay is not on for this number' },
+  other: { 'zh-CN': '无法用本机号码支付', en: 'this number cannot pay it' },
+};
 
 /** A charge under a rail's agreement that the rail refused, after the payer replied the code: nothing was taken. */
 function railDeclinedSms(
@@ -271,31 +263,42 @@ export function renewalNoticeSms(
     : '';
   return fit(
     (t) =>
-      `${p.payee}: ${t} renews on ${p.date} for ${amount}${price}. Reply TD to cancel, or cancel under "My services" on the TV.`,
+      `${p.payee}: ${t} renews on ${p.date} for ${amount}${price}. ` +
+      `Reply TD to cancel, or cancel under "My services" on the TV.`,
     p.product,
     2,
   );
 }
 
-/** A renewal charged under the agreement: the receipt. */
-export function renewalReceiptSms(
+/** What a receipt names: the product, the amount, what paid it (the card by its last four digits) and the order. */
+type Receipt = Amount & {
+  product: string;
+  payee: string;
+  source: PaySource;
+  cardLast4?: string | null;
+  orderId: string;
+};
+
+/** A receipt in one SMS, in the locale's words: `say(product, amount, paid from, order reference)`. */
+function receiptSms(
   locale: Locale,
-  p: Amount & { product: string; payee: string; source: PaySource; cardLast4?: string | null; orderId: string },
+  p: Receipt,
+  say: Record<Locale, (t: string, amount: string, from: string, ref: string) => string>,
 ): string {
   const amount = amountText(locale, p);
   const from = sourceText(locale, p.source, p.cardLast4);
-  if (locale === 'zh-CN')
-    return fit(
-      (t) => `${t}已自动续费，${from}支付${amount}，订单号尾号${orderRef(p.orderId)}，回复TD可取消续费【${p.payee}】`,
-      p.product,
-      1,
-    );
-  return fit(
-    (t) =>
-      `${p.payee}: ${t} renewed; ${amount} paid from ${from} (order ...${orderRef(p.orderId)}). Reply TD to stop renewals.`,
-    p.product,
-    1,
-  );
+  const ref = orderRef(p.orderId);
+  return fit((t) => say[locale](t, amount, from, ref), p.product, 1);
+}
+
+/** A renewal charged under the agreement: the receipt. */
+export function renewalReceiptSms(locale: Locale, p: Receipt): string {
+  return receiptSms(locale, p, {
+    'zh-CN': (t, amount, from, ref) =>
+      `${t}已自动续费，${from}支付${amount}，订单号尾号${ref}，回复TD可取消续费【${p.payee}】`,
+    en: (t, amount, from, ref) =>
+      `${p.payee}: ${t} renewed; ${amount} paid from ${from} (order ...${ref}). Reply TD to stop renewals.`,
+  });
 }
 
 /** A renewal that could not be charged: when it is tried again, or that renewals stopped. */
@@ -317,13 +320,15 @@ export function renewalFailedSms(
   return p.retryDate
     ? fit(
         (t) =>
-          `${p.payee}: the renewal of ${t} (${amount}) could not be charged; we try again on ${p.retryDate}. Reply TD to cancel.`,
+          `${p.payee}: the renewal of ${t} (${amount}) could not be charged; ` +
+          `we try again on ${p.retryDate}. Reply TD to cancel.`,
         p.product,
         1,
       )
     : fit(
         (t) =>
-          `${p.payee}: the renewal of ${t} could not be charged again, so renewals have stopped. Nothing more will be charged.`,
+          `${p.payee}: the renewal of ${t} could not be charged again, so renewals have stopped. ` +
+          `Nothing more will be charged.`,
         p.product,
         1,
       );
@@ -382,31 +387,22 @@ export function replyAnswerSms(locale: Locale, kind: ReplyAnswer, p: { payee: st
 }
 
 /** The receipt of a completed payment: product, amount, source, and the order. */
-export function paymentReceiptSms(
-  locale: Locale,
-  p: Amount & { product: string; payee: string; source: PaySource; cardLast4?: string | null; orderId: string },
-): string {
-  const amount = amountText(locale, p);
-  const from = sourceText(locale, p.source, p.cardLast4);
-  if (locale === 'zh-CN')
-    return fit(
-      (t) => `支付成功：${t}，${amount}，由${from}支付，订单号尾号${orderRef(p.orderId)}【${p.payee}】`,
-      p.product,
-      1,
-    );
-  return fit(
-    (t) => `${p.payee}: paid ${amount} for ${t} from ${from} (order ...${orderRef(p.orderId)}).`,
-    p.product,
-    1,
-  );
+export function paymentReceiptSms(locale: Locale, p: Receipt): string {
+  return receiptSms(locale, p, {
+    'zh-CN': (t, amount, from, ref) => `支付成功：${t}，${amount}，由${from}支付，订单号尾号${ref}【${p.payee}】`,
+    en: (t, amount, from, ref) => `${p.payee}: paid ${amount} for ${t} from ${from} (order ...${ref}).`,
+  });
 }
 
-/** Quick pay turned on from the checkout page, confirmed; through a rail's agreement, it names the rail that will pay. */
+/** Quick pay turned on from the checkout page, confirmed; through a rail's agreement, it names the rail paying. */
 export function quickPayOnSms(locale: Locale, p: { payee: string; rail?: 'alipay' | 'wechatpay' }): string {
   if (locale === 'zh-CN') {
     const via = p.rail ? `（由${RAIL_TEXT[p.rail][locale]}付款，可在${RAIL_TEXT[p.rail][locale]}中解约）` : '';
     return `您已开通${p.payee}快捷支付${via}：以后在电视上购买时，回复短信验证码即可支付。如非本人操作请联系客服【${p.payee}】`;
   }
   const via = p.rail ? ` through ${RAIL_TEXT[p.rail][locale]} (end it there any time)` : '';
-  return `${p.payee}: quick pay is on${via}; next time you buy on the TV, reply the SMS code to pay. Not you? Contact us.`;
+  return (
+    `${p.payee}: quick pay is on${via}; next time you buy on the TV, reply the SMS code to pay. ` +
+    `Not you? Contact us.`
+  );
 }

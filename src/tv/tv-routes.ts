@@ -10,7 +10,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 
 const INDEX = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=1920,initial-scale=1"><title>tvpay</title>
-<link rel="stylesheet" href="/tv/app.css"></head><body><div id="stage"></div><script src="/tv/app.js"></script></body></html>`;
+<link rel="stylesheet" href="/tv/app.css"></head><body><div id="stage"></div><script src="/tv/app.js"></script>\
+</body></html>`;
 
 /**
  * Serves the TV app at /tv/: the bundle built ahead of time when tvpay runs

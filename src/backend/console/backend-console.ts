@@ -6,7 +6,6 @@ import {
   mountConsole,
   type ConsoleSetup,
   noticeOf,
-  table,
   type ConsoleContext,
   type PageResult,
   type Words,
@@ -26,9 +25,21 @@ import {
   SMS_STATE,
   SOURCE,
   SUBSCRIPTION_STATUS,
-  type WordTable,
 } from '../../lib/console/console-words.ts';
-import { html } from '../../lib/html.ts';
+import {
+  alertLine,
+  anySelect,
+  button,
+  confirmForm,
+  fact,
+  keyInput,
+  listTable,
+  rowAction,
+  searchField,
+  shownOnce,
+  submit,
+} from '../../lib/console/console-parts.ts';
+import { html, type Html } from '../../lib/html.ts';
 import { formatMinor } from '../../lib/money-format.ts';
 import { maskPhone } from '../../lib/phone.ts';
 import { EVENT_TYPES } from '../webhooks/event-types.ts';
@@ -52,6 +63,11 @@ const NOTICES = {
   reconciled: w('Reconciliation ran.', '对账已完成。'),
 };
 const enc = encodeURIComponent;
+const TO_PROVISIONING = w('Deliveries to the provisioning URL', '开通接口的投递记录');
+const PAYSERVER_SILENT = w(
+  'The payment server could not be asked: its SMS (codes, receipts) are missing below.',
+  '暂时无法询问支付服务器：下面缺少它发送的短信（验证码、回执）。',
+);
 /** After an action: back to the page with a notice, or with what the API refused, in the console's words. */
 const back = (
   ctx: ConsoleContext,
@@ -67,16 +83,35 @@ const back = (
         : `/console${path}${join}error=${enc(problemSay(res.body ?? {}, ctx.lang))}`,
   };
 };
-/** A select's options: API values, labelled in the console's language. */
-const options = (ctx: ConsoleContext, table: WordTable, values: string[], chosen: string | undefined) =>
-  values.map(
-    (v) => html`<option value="${v}" ${chosen === v ? html`selected` : ''}>${say(table, v, ctx.lang)}</option>`,
-  );
 /** A refusal of the admin API, shown in place of what a page would list. */
-const refusal = (ctx: ConsoleContext, body: unknown) =>
-  html`<p class="error" role="alert">${problemSay((body ?? {}) as never, ctx.lang)}</p>`;
+const refusal = (ctx: ConsoleContext, body: unknown) => alertLine(problemSay((body ?? {}) as never, ctx.lang));
 
 /** The operator's console of the back-end (API "Console"), over the back-end's admin API. */
+/** A product of `GET /admin/v1/products`. */
+interface Product {
+  productId: string;
+  title: string;
+  amountMinor: number;
+  currency: string;
+  service: string;
+  durationDays: number;
+  renews: boolean;
+  retiredAt: string | null;
+  description: string;
+}
+
+/** A delivery of `GET /admin/v1/webhooks/{id}/deliveries`. */
+interface Delivery {
+  deliveryId: string;
+  eventId: string;
+  type: string;
+  status: string;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastAttemptAt: string | null;
+  nextAttemptAt: string | null;
+}
+
 /** What the operator typed into the refund form, shown again with why it was refused. */
 type RefundTry = { amount: string; reason: string; error: string };
 
@@ -145,7 +180,10 @@ class BackendConsolePages {
     if (found) return { redirect: `/console/orders/${found.orderId}` };
     return {
       title: w('Search', '查找'),
-      body: html`<p class="muted" role="status">${ctx.say({ en: `No order has ${q}.`, 'zh-CN': `没有订单与 ${q} 有关。` })}</p>`,
+      body: html`<p class="muted" role="status">${ctx.say({
+        en: `No order has ${q}.`,
+        'zh-CN': `没有订单与 ${q} 有关。`,
+      })}</p>`,
     };
   }
 
@@ -162,28 +200,33 @@ class BackendConsolePages {
       ...Object.fromEntries(Object.entries(ctx.query).filter(([, v]) => v)),
       cursor: res.body.nextCursor ?? '',
     });
+    const nextLink = res.body.nextCursor
+      ? html`<a href="/console/orders?${next}">${ctx.say(w('Next page', '下一页'))}</a> · `
+      : '';
+    const exportWords = ctx.say(w('Export these orders as CSV', '导出这些订单（CSV）'));
     return {
       title: w('Orders', '订单'),
       body: html`<form method="get" action="/console/orders" class="inline" role="search">
-<label>${ctx.say(w('Search', '搜索'))}<input name="q" type="search" value="${q}" placeholder="${ctx.say(w('order id, phone or device', '订单号、手机号或设备'))}"></label>
-<label>${ctx.say(w('Status', '状态'))}<select name="status"><option value="">${ctx.say(w('any', '全部'))}</option>${options(ctx, ORDER_STATUS, STATUSES, ctx.query.status)}</select></label>
+${searchField(ctx.say(w('Search', '搜索')), q, ctx.say(w('order id, phone or device', '订单号、手机号或设备')))}
+<label>${ctx.say(w('Status', '状态'))}${anySelect(ctx, 'status', ORDER_STATUS, STATUSES, ctx.query.status)}</label>
 <label>${ctx.say(w('From', '起始日期'))}<input name="from" type="date" value="${ctx.query.from ?? ''}"></label>
 <label>${ctx.say(w('To', '截止日期'))}<input name="to" type="date" value="${ctx.query.to ?? ''}"></label>
-<button type="submit">${ctx.say(w('Search', '搜索'))}</button></form>
+${submit(ctx.say(w('Search', '搜索')))}</form>
 ${
   res.status !== 200
     ? refusal(ctx, res.body)
-    : table(
-        ctx.say(w('Orders, newest first', '订单（最新在前）')),
+    : listTable(
+        ctx,
+        w('Orders, newest first', '订单（最新在前）'),
         [
-          ctx.say(w('Order', '订单')),
-          ctx.say(w('Created', '创建时间')),
-          ctx.say(w('Product', '套餐')),
-          ctx.say(w('Amount', '金额')),
-          ctx.say(w('Status', '状态')),
-          ctx.say(w('Channel', '渠道')),
-          ctx.say(w('Phone', '手机号')),
-          ctx.say(w('Device', '设备')),
+          w('Order', '订单'),
+          w('Created', '创建时间'),
+          w('Product', '套餐'),
+          w('Amount', '金额'),
+          w('Status', '状态'),
+          w('Channel', '渠道'),
+          w('Phone', '手机号'),
+          w('Device', '设备'),
         ],
         res.body.items.map((x) => [
           this.orderLink(x.orderId),
@@ -195,10 +238,10 @@ ${
           x.payerPhoneMasked ?? '—',
           x.deviceId,
         ]),
-        ctx.say(w('No orders match.', '没有符合条件的订单。')),
+        w('No orders match.', '没有符合条件的订单。'),
       )
 }
-<p>${res.body.nextCursor ? html`<a href="/console/orders?${next}">${ctx.say(w('Next page', '下一页'))}</a> · ` : ''}<a href="/console/orders.csv?${this.exportQuery(ctx)}" download>${ctx.say(w('Export these orders as CSV', '导出这些订单（CSV）'))}</a></p>`,
+<p>${nextLink}<a href="/console/orders.csv?${this.exportQuery(ctx)}" download>${exportWords}</a></p>`,
     };
   }
 
@@ -214,32 +257,17 @@ ${
       >('GET', `/admin/v1/orders/${enc(id)}/refunds`)
     ).body;
     const refundable = (x.status === 'paid' || x.status === 'fulfilled') && x.refundedMinor < x.amountMinor;
-    const failure = x.failureCode ? ` · ${say(FAILURE, x.failureCode, ctx.lang)}` : '';
     return {
       title: { en: `Order ${id}`, 'zh-CN': `订单 ${id}` },
-      body: html`${noticeOf(ctx, NOTICES)}<dl class="facts">
-<dt>${ctx.say(w('Status', '状态'))}</dt><dd data-testid="status">${say(ORDER_STATUS, x.status, ctx.lang)}${failure}</dd>
-<dt>${ctx.say(w('Product', '套餐'))}</dt><dd>${x.title} · ${money(x.amountMinor, x.currency)}</dd>
-<dt>${ctx.say(w('Refunded', '已退款'))}</dt><dd>${money(x.refundedMinor, x.currency)}</dd>
-<dt>${ctx.say(w('Payer', '付款手机'))}</dt><dd>${x.payerPhone ?? '—'}</dd>
-<dt>${ctx.say(w('Channel', '渠道'))}</dt><dd>${say(CHANNEL, x.channel, ctx.lang)}${x.paidWith ? ` · ${say(SOURCE, x.paidWith, ctx.lang)}` : ''}</dd>
-${this.railFacts(ctx, timeline)}
-<dt>${ctx.say(w('Device / account', '设备 / 账户'))}</dt><dd>${x.deviceId} / ${x.accountId}</dd>
-<dt>${ctx.say(w('Created', '创建时间'))}</dt><dd>${this.when(ctx, x.createdAt)}</dd><dt>${ctx.say(w('Paid', '付款时间'))}</dt><dd>${this.when(ctx, x.paidAt)}</dd></dl>
+      body: html`${noticeOf(ctx, NOTICES)}${this.orderFacts(ctx, x, timeline)}
 ${refundable ? this.refundForm(ctx, x, tried) : ''}
-<section aria-label="Timeline"><h2>${ctx.say(w('Timeline', '时间线'))}</h2><ol class="timeline">${timeline.map((e) => {
-        const line = timelineLine(e, ctx.lang, x.currency);
-        return html`<li><time>${this.when(ctx, e.at)}</time><span class="kind">${line.kind}</span><span>${line.text}</span></li>`;
-      })}</ol></section>
-${table(
-  ctx.say(w('Refunds', '退款')),
-  [
-    ctx.say(w('Refund', '退款')),
-    ctx.say(w('Amount', '金额')),
-    ctx.say(w('Status', '状态')),
-    ctx.say(w('Reason', '原因')),
-    ctx.say(w('Asked', '发起时间')),
-  ],
+<section aria-label="Timeline"><h2>${ctx.say(w('Timeline', '时间线'))}</h2><ol class="timeline">${timeline.map((e) =>
+        this.timelineItem(ctx, e, x.currency),
+      )}</ol></section>
+${listTable(
+  ctx,
+  w('Refunds', '退款'),
+  [w('Refund', '退款'), w('Amount', '金额'), w('Status', '状态'), w('Reason', '原因'), w('Asked', '发起时间')],
   refunds.map((r) => [
     r.refundId,
     money(r.amountMinor, x.currency),
@@ -247,9 +275,33 @@ ${table(
     r.reason,
     this.when(ctx, r.createdAt),
   ]),
-  ctx.say(w('No refunds.', '没有退款。')),
+  w('No refunds.', '没有退款。'),
 )}`,
     };
+  }
+
+  /** What the order is: its status, product, money, payer, channel and rail, device and times. */
+  orderFacts(ctx: ConsoleContext, x: AdminOrder, timeline: TimelineItem[]) {
+    const failure = x.failureCode ? ` · ${say(FAILURE, x.failureCode, ctx.lang)}` : '';
+    const paidWith = x.paidWith ? ` · ${say(SOURCE, x.paidWith, ctx.lang)}` : '';
+    const created = fact(ctx.say(w('Created', '创建时间')), this.when(ctx, x.createdAt));
+    const paid = fact(ctx.say(w('Paid', '付款时间')), this.when(ctx, x.paidAt));
+    return html`<dl class="facts">
+${fact(ctx.say(w('Status', '状态')), `${say(ORDER_STATUS, x.status, ctx.lang)}${failure}`, 'status')}
+${fact(ctx.say(w('Product', '套餐')), `${x.title} · ${money(x.amountMinor, x.currency)}`)}
+${fact(ctx.say(w('Refunded', '已退款')), money(x.refundedMinor, x.currency))}
+${fact(ctx.say(w('Payer', '付款手机')), x.payerPhone ?? '—')}
+${fact(ctx.say(w('Channel', '渠道')), `${say(CHANNEL, x.channel, ctx.lang)}${paidWith}`)}
+${this.railFacts(ctx, timeline)}
+${fact(ctx.say(w('Device / account', '设备 / 账户')), `${x.deviceId} / ${x.accountId}`)}
+${created}${paid}</dl>`;
+  }
+
+  /** One line of the order's timeline: when, what kind, and what happened in words. */
+  timelineItem(ctx: ConsoleContext, e: TimelineItem, currency: string) {
+    const line = timelineLine(e, ctx.lang, currency);
+    const when = this.when(ctx, e.at);
+    return html`<li><time>${when}</time><span class="kind">${line.kind}</span><span>${line.text}</span></li>`;
   }
 
   /**
@@ -261,21 +313,29 @@ ${table(
     const t = trades.find((e) => e.tradeState === 'paid' && e.providerTradeNo) ?? trades.at(-1);
     if (!t) return '';
     const providerNo = typeof t.providerTradeNo === 'string' ? t.providerTradeNo : '—';
-    return html`<dt>${ctx.say(w('Rail', '支付渠道'))}</dt><dd data-testid="rail">${say(SOURCE, t.rail as string, ctx.lang)}</dd>
-<dt>${ctx.say(w("Rail's trade number", '渠道交易号'))}</dt><dd data-testid="rail-trade">${providerNo} <span class="muted">(${ctx.say(w('tvpay', 'tvpay 单号'))} ${t.outTradeNo as string})</span></dd>`;
+    const ours = html`<span class="muted">(${ctx.say(w('tvpay', 'tvpay 单号'))} ${t.outTradeNo as string})</span>`;
+    return html`${fact(ctx.say(w('Rail', '支付渠道')), say(SOURCE, t.rail as string, ctx.lang), 'rail')}
+${fact(ctx.say(w("Rail's trade number", '渠道交易号')), html`${providerNo} ${ours}`, 'rail-trade')}`;
   }
 
   /** The refund button, or (after it, or after a refusal) the one-step form with what was typed. */
   refundForm(ctx: ConsoleContext, x: AdminOrder, tried?: RefundTry) {
     const id = x.orderId;
+    const refundWord = ctx.say(w('Refund', '退款'));
     if (ctx.query.refund !== '1' && !tried)
-      return html`<form method="get" action="/console/orders/${id}"><input type="hidden" name="refund" value="1"><button type="submit" class="danger">${ctx.say(w('Refund', '退款'))}</button></form>`;
+      return html`<form method="get" action="/console/orders/${id}"><input type="hidden" name="refund" value="1">\
+${button(refundWord, 'danger')}</form>`;
     const unit = x.currency === 'CNY' ? ctx.say(w('yuan', '元')) : x.currency;
-    return html`${tried ? html`<p class="error" role="alert">${tried.error}</p>` : ''}<form method="post" action="/console/orders/${id}/refund" class="card narrow" aria-label="${ctx.say(w('Refund', '退款'))}">
-<input type="hidden" name="key" value="${this.o.random.id('ck')}">
-<label>${ctx.say(w('Amount', '金额'))}<input name="amount" inputmode="decimal" value="${tried?.amount ?? formatMinor(x.amountMinor - x.refundedMinor, x.currency)}" aria-describedby="refund-currency" required></label><span id="refund-currency" class="muted">${unit}</span>
-<label>${ctx.say(w('Reason', '原因'))}<input name="reason" maxlength="200" value="${tried?.reason ?? ''}" required></label>
-<button type="submit">${ctx.say(w('Confirm refund', '确认退款'))}</button> <a href="/console/orders/${id}">${ctx.say(w('Keep the money', '不退款'))}</a></form>`;
+    const amount = tried?.amount ?? formatMinor(x.amountMinor - x.refundedMinor, x.currency);
+    const keep = html`<a href="/console/orders/${id}">${ctx.say(w('Keep the money', '不退款'))}</a>`;
+    return html`${tried ? alertLine(tried.error) : ''}<form method="post" action="/console/orders/${id}/refund" \
+class="card narrow" aria-label="${refundWord}">
+${keyInput(this.o.random.id('ck'))}
+<label>${ctx.say(w('Amount', '金额'))}<input name="amount" inputmode="decimal" value="${amount}" \
+aria-describedby="refund-currency" required></label><span id="refund-currency" class="muted">${unit}</span>
+<label>${ctx.say(w('Reason', '原因'))}\
+<input name="reason" maxlength="200" value="${tried?.reason ?? ''}" required></label>
+${submit(ctx.say(w('Confirm refund', '确认退款')))} ${keep}</form>`;
   }
 
   /** A refund asked in the console; a refusal shows the form again with what was typed and why, in words. */
@@ -307,21 +367,32 @@ ${table(
     if (ctx.query.q) params.set('phone', ctx.query.q);
     if (ctx.query.status) params.set('status', ctx.query.status);
     const res = await ctx.api<Subscription[]>('GET', `/admin/v1/subscriptions?${params}`);
+    const statusSelect = anySelect(
+      ctx,
+      'status',
+      SUBSCRIPTION_STATUS,
+      ['active', 'cancelled', 'lapsed'],
+      ctx.query.status,
+    );
     return {
       title: w('Subscriptions', '自动续费'),
-      body: html`${noticeOf(ctx, NOTICES)}<form method="get" class="inline" role="search"><label>${ctx.say(w('Phone', '手机号'))}<input name="q" type="search" value="${ctx.query.q ?? ''}"></label>
-<label>${ctx.say(w('Status', '状态'))}<select name="status"><option value="">${ctx.say(w('any', '全部'))}</option>${options(ctx, SUBSCRIPTION_STATUS, ['active', 'cancelled', 'lapsed'], ctx.query.status)}</select></label><button type="submit">${ctx.say(w('Search', '搜索'))}</button></form>
+      body: html`${noticeOf(ctx, NOTICES)}<form method="get" class="inline" role="search">${searchField(
+        ctx.say(w('Phone', '手机号')),
+        ctx.query.q ?? '',
+      )}
+<label>${ctx.say(w('Status', '状态'))}${statusSelect}</label>${submit(ctx.say(w('Search', '搜索')))}</form>
 ${
   res.status !== 200
     ? refusal(ctx, res.body)
-    : table(
-        ctx.say(w('Subscriptions', '自动续费')),
+    : listTable(
+        ctx,
+        w('Subscriptions', '自动续费'),
         [
-          ctx.say(w('Subscription', '编号')),
-          ctx.say(w('Product', '套餐')),
-          ctx.say(w('Phone', '手机号')),
-          ctx.say(w('Status', '状态')),
-          ctx.say(w('Next charge', '下次扣款')),
+          w('Subscription', '编号'),
+          w('Product', '套餐'),
+          w('Phone', '手机号'),
+          w('Status', '状态'),
+          w('Next charge', '下次扣款'),
           '',
         ],
         res.body.map((s) => [
@@ -331,43 +402,34 @@ ${
           say(SUBSCRIPTION_STATUS, s.status, ctx.lang),
           this.when(ctx, s.nextChargeAt),
           s.status === 'active'
-            ? html`<form method="post" action="/console/subscriptions/${s.subscriptionId}/cancel"><input type="hidden" name="key" value="${this.o.random.id('ck')}"><button type="submit" class="secondary">${ctx.say(w('Cancel renewal', '取消续费'))}</button></form>`
+            ? rowAction(
+                `/console/subscriptions/${s.subscriptionId}/cancel`,
+                this.o.random.id('ck'),
+                ctx.say(w('Cancel renewal', '取消续费')),
+              )
             : '',
         ]),
-        ctx.say(w('No subscriptions.', '没有自动续费。')),
+        w('No subscriptions.', '没有自动续费。'),
       )
 }`,
     };
   }
 
   async products(ctx: ConsoleContext): Promise<PageResult> {
-    const list = (
-      await ctx.api<
-        Array<{
-          productId: string;
-          title: string;
-          amountMinor: number;
-          currency: string;
-          service: string;
-          durationDays: number;
-          renews: boolean;
-          retiredAt: string | null;
-          description: string;
-        }>
-      >('GET', '/admin/v1/products')
-    ).body;
+    const list = (await ctx.api<Product[]>('GET', '/admin/v1/products')).body;
     const editing = list.find((p) => p.productId === ctx.query.edit);
     return {
       title: w('Products', '套餐'),
-      body: html`${noticeOf(ctx, NOTICES)}${table(
-        ctx.say(w('Products', '套餐')),
+      body: html`${noticeOf(ctx, NOTICES)}${listTable(
+        ctx,
+        w('Products', '套餐'),
         [
-          ctx.say(w('Product', '套餐')),
-          ctx.say(w('Title', '名称')),
-          ctx.say(w('Price', '价格')),
-          ctx.say(w('Service', '服务')),
-          ctx.say(w('Days', '天数')),
-          ctx.say(w('On sale', '在售')),
+          w('Product', '套餐'),
+          w('Title', '名称'),
+          w('Price', '价格'),
+          w('Service', '服务'),
+          w('Days', '天数'),
+          w('On sale', '在售'),
           '',
         ],
         list.map((p) => [
@@ -377,22 +439,42 @@ ${
           p.service,
           `${p.durationDays}${p.renews ? ctx.say(w(' (renews)', '（自动续费）')) : ''}`,
           p.retiredAt ? ctx.say(w('retired', '已下架')) : ctx.say(w('yes', '是')),
-          html`<a href="/console/products?edit=${p.productId}">${ctx.say(w('Edit', '编辑'))}</a>${p.retiredAt ? '' : html` <form method="post" action="/console/products/${p.productId}/retire" style="display:inline"><button type="submit" class="secondary">${ctx.say(w('Retire', '下架'))}</button></form>`}`,
+          this.productActions(ctx, p),
         ]),
-        ctx.say(w('No products.', '没有套餐。')),
+        w('No products.', '没有套餐。'),
       )}
 <h2>${editing ? ctx.say(w('Edit a product', '编辑套餐')) : ctx.say(w('New product', '新套餐'))}</h2>
-<form method="post" action="/console/products" class="inline">
-<label>${ctx.say(w('Product id', '套餐编号'))}<input name="productId" required pattern="[A-Za-z0-9][A-Za-z0-9._-]{0,63}" value="${editing?.productId ?? ''}"></label>
-<label>${ctx.say(w('Title', '名称'))}<input name="title" required maxlength="100" value="${editing?.title ?? ''}"></label>
-<label>${ctx.say(w('Description', '说明'))}<input name="description" maxlength="400" value="${editing?.description ?? ''}"></label>
-<label>${ctx.say(w('Price', '价格'))}<input name="amount" inputmode="decimal" required value="${editing ? formatMinor(editing.amountMinor, editing.currency) : ''}"></label>
-<label>${ctx.say(w('Currency', '币种'))}<input name="currency" required pattern="[A-Z]{3}" value="${editing?.currency ?? 'CNY'}"></label>
-<label>${ctx.say(w('Service', '服务'))}<input name="service" required value="${editing?.service ?? ''}"></label>
-<label>${ctx.say(w('Days', '天数'))}<input name="durationDays" inputmode="numeric" required value="${editing?.durationDays ?? ''}"></label>
-<label>${ctx.say(w('Renews', '自动续费'))}<select name="renews"><option value="no">${ctx.say(w('no', '否'))}</option><option value="yes" ${editing?.renews ? html`selected` : ''}>${ctx.say(w('yes', '是'))}</option></select></label>
-<button type="submit">${ctx.say(w('Save product', '保存套餐'))}</button></form>`,
+${this.productForm(ctx, editing)}`,
     };
+  }
+
+  /** A product's row actions: edit it, and retire it while it is on sale. */
+  productActions(ctx: ConsoleContext, p: { productId: string; retiredAt: string | null }) {
+    const retire = html` <form method="post" action="/console/products/${p.productId}/retire" style="display:inline">\
+${button(ctx.say(w('Retire', '下架')), 'secondary')}</form>`;
+    const edit = html`<a href="/console/products?edit=${p.productId}">${ctx.say(w('Edit', '编辑'))}</a>`;
+    return html`${edit}${p.retiredAt ? '' : retire}`;
+  }
+
+  /** The form that adds a product, or changes the one being edited. */
+  productForm(ctx: ConsoleContext, editing: Product | undefined) {
+    const price = editing ? formatMinor(editing.amountMinor, editing.currency) : '';
+    const renews = html`<select name="renews"><option value="no">${ctx.say(w('no', '否'))}</option>\
+<option value="yes" ${editing?.renews ? html`selected` : ''}>${ctx.say(w('yes', '是'))}</option></select>`;
+    return html`<form method="post" action="/console/products" class="inline">
+<label>${ctx.say(w('Product id', '套餐编号'))}<input name="productId" required \
+pattern="[A-Za-z0-9][A-Za-z0-9._-]{0,63}" value="${editing?.productId ?? ''}"></label>
+<label>${ctx.say(w('Title', '名称'))}<input name="title" required maxlength="100" value="${editing?.title ?? ''}"></label>
+<label>${ctx.say(w('Description', '说明'))}<input name="description" maxlength="400" \
+value="${editing?.description ?? ''}"></label>
+<label>${ctx.say(w('Price', '价格'))}<input name="amount" inputmode="decimal" required value="${price}"></label>
+<label>${ctx.say(w('Currency', '币种'))}<input name="currency" required pattern="[A-Z]{3}" \
+value="${editing?.currency ?? 'CNY'}"></label>
+<label>${ctx.say(w('Service', '服务'))}<input name="service" required value="${editing?.service ?? ''}"></label>
+<label>${ctx.say(w('Days', '天数'))}<input name="durationDays" inputmode="numeric" required \
+value="${editing?.durationDays ?? ''}"></label>
+<label>${ctx.say(w('Renews', '自动续费'))}${renews}</label>
+${submit(ctx.say(w('Save product', '保存套餐')))}</form>`;
   }
 
   async saveProduct(ctx: ConsoleContext): Promise<PageResult> {
@@ -418,20 +500,20 @@ ${
       >('GET', '/admin/v1/devices')
     ).body;
     const revoking = list.find((d) => d.deviceId === ctx.query.revoke && !d.revokedAt);
+    const shownWhy = ctx.say(
+      w(
+        'Device provisioned. Its token is shown this once: put it on the TV now.',
+        '设备已开通。令牌只显示这一次，请现在配置到电视上。',
+      ),
+    );
     return {
       title: w('Devices', '设备'),
-      body: html`${noticeOf(ctx, NOTICES)}${created ? html`<div class="ok" role="status"><p>${ctx.say(w('Device provisioned. Its token is shown this once: put it on the TV now.', '设备已开通。令牌只显示这一次，请现在配置到电视上。'))}</p><p class="token" data-testid="device-token">${created.token}</p></div>` : ''}
-${revoking ? html`<form method="post" action="/console/devices/${revoking.deviceId}/revoke" class="card narrow"><p>${ctx.say({ en: `Revoke ${revoking.name} (${revoking.deviceId})? Its TV stops working at once.`, 'zh-CN': `停用 ${revoking.name}（${revoking.deviceId}）？这台电视将立即无法使用。` })}</p><button type="submit" class="danger">${ctx.say(w('Confirm revoke', '确认停用'))}</button> <a href="/console/devices">${ctx.say(w('Keep it', '保留'))}</a></form>` : ''}
-${table(
-  ctx.say(w('Devices', '设备')),
-  [
-    ctx.say(w('Device', '设备')),
-    ctx.say(w('Name', '名称')),
-    ctx.say(w('Account', '账户')),
-    ctx.say(w('Provisioned', '开通时间')),
-    ctx.say(w('State', '状态')),
-    '',
-  ],
+      body: html`${noticeOf(ctx, NOTICES)}${created ? shownOnce(shownWhy, 'device-token', created.token) : ''}
+${revoking ? this.revokeConfirm(ctx, revoking) : ''}
+${listTable(
+  ctx,
+  w('Devices', '设备'),
+  [w('Device', '设备'), w('Name', '名称'), w('Account', '账户'), w('Provisioned', '开通时间'), w('State', '状态'), ''],
   list.map((d) => [
     d.deviceId,
     d.name,
@@ -440,16 +522,37 @@ ${table(
     d.revokedAt
       ? ctx.say({ en: `revoked ${this.when(ctx, d.revokedAt)}`, 'zh-CN': `已停用 ${this.when(ctx, d.revokedAt)}` })
       : ctx.say(w('active', '使用中')),
-    d.revokedAt
-      ? ''
-      : html`<form method="get" action="/console/devices"><input type="hidden" name="revoke" value="${d.deviceId}"><button type="submit" class="secondary" aria-label="${ctx.say(w('Revoke', '停用'))} ${d.name}">${ctx.say(w('Revoke', '停用'))}</button></form>`,
+    d.revokedAt ? '' : this.revokeButton(ctx, d),
   ]),
-  ctx.say(w('No devices.', '没有设备。')),
+  w('No devices.', '没有设备。'),
 )}
-<h2>${ctx.say(w('Provision a TV', '开通电视'))}</h2><form method="post" action="/console/devices" class="inline"><input type="hidden" name="key" value="${this.o.random.id('ck')}">
-<label>${ctx.say(w('Name', '名称'))}<input name="name" required maxlength="100"></label><label>${ctx.say(w('Subscriber account', '用户账户'))}<input name="accountId" required maxlength="128"></label>
-<button type="submit">${ctx.say(w('Provision', '开通'))}</button></form>`,
+<h2>${ctx.say(w('Provision a TV', '开通电视'))}</h2><form method="post" action="/console/devices" class="inline">\
+${keyInput(this.o.random.id('ck'))}
+<label>${ctx.say(w('Name', '名称'))}<input name="name" required maxlength="100"></label>\
+<label>${ctx.say(w('Subscriber account', '用户账户'))}<input name="accountId" required maxlength="128"></label>
+${submit(ctx.say(w('Provision', '开通')))}</form>`,
     };
+  }
+
+  /** A device's row action: asks to revoke it (the next page confirms). */
+  revokeButton(ctx: ConsoleContext, d: { deviceId: string; name: string }) {
+    const revoke = ctx.say(w('Revoke', '停用'));
+    return html`<form method="get" action="/console/devices"><input type="hidden" name="revoke" value="${d.deviceId}">\
+<button type="submit" class="secondary" aria-label="${revoke} ${d.name}">${revoke}</button></form>`;
+  }
+
+  /** The question before a device is revoked: its TV stops working at once. */
+  revokeConfirm(ctx: ConsoleContext, d: { deviceId: string; name: string }) {
+    return confirmForm(
+      `/console/devices/${d.deviceId}/revoke`,
+      ctx.say({
+        en: `Revoke ${d.name} (${d.deviceId})? Its TV stops working at once.`,
+        'zh-CN': `停用 ${d.name}（${d.deviceId}）？这台电视将立即无法使用。`,
+      }),
+      ctx.say(w('Confirm revoke', '确认停用')),
+      '/console/devices',
+      ctx.say(w('Keep it', '保留')),
+    );
   }
 
   async provision(ctx: ConsoleContext): Promise<PageResult> {
@@ -464,7 +567,7 @@ ${table(
     return this.devices(ctx, res.body);
   }
 
-  /** The SMS of the latest orders from both services, phones masked as the Orders list masks them, and the day's budget. */
+  /** The SMS of the latest orders from both services, phones masked as the Orders list masks them; the day's budget. */
   async sms(ctx: ConsoleContext): Promise<PageResult> {
     const params = new URLSearchParams({ limit: '25' });
     if (ctx.query.q) params.set('phone', ctx.query.q);
@@ -490,23 +593,23 @@ ${table(
       who === 'payserver' ? ctx.say(w('payment server', '支付服务器')) : ctx.say(w('back-end', '运营后台'));
     return {
       title: w('SMS', '短信'),
-      body: html`<p class="${budget.tripped ? 'error' : 'muted'}" data-testid="budget">${ctx.say({ en: `Today's SMS budget: ${budget.used} of ${budget.budget} used${budget.tripped ? ' — tripped, new SMS payments are refused' : ''}.`, 'zh-CN': `今日短信额度：已用 ${budget.used} / ${budget.budget}${budget.tripped ? '，已用完，新的短信支付将被拒绝' : ''}。` })}</p>
-<form method="get" class="inline" role="search"><label>${ctx.say(w('Phone', '手机号'))}<input name="q" type="search" value="${ctx.query.q ?? ''}"></label><button type="submit">${ctx.say(w('Search', '搜索'))}</button></form>
-${rows.status === 200 && !rows.body.payserverAnswered ? html`<p class="error" role="alert">${ctx.say(w('The payment server could not be asked: its SMS (codes, receipts) are missing below.', '暂时无法询问支付服务器：下面缺少它发送的短信（验证码、回执）。'))}</p>` : ''}
+      body: html`${this.smsBudget(ctx, budget)}
+<form method="get" class="inline" role="search">${searchField(ctx.say(w('Phone', '手机号')), ctx.query.q ?? '')}\
+${submit(ctx.say(w('Search', '搜索')))}</form>
+${rows.status === 200 && !rows.body.payserverAnswered ? alertLine(ctx.say(PAYSERVER_SILENT)) : ''}
 ${
   rows.status !== 200
     ? refusal(ctx, rows.body)
-    : table(
-        ctx.say(
-          w('SMS of the latest 25 orders, both services, newest first', '最近 25 个订单的短信（两个服务，最新在前）'),
-        ),
+    : listTable(
+        ctx,
+        w('SMS of the latest 25 orders, both services, newest first', '最近 25 个订单的短信（两个服务，最新在前）'),
         [
-          ctx.say(w('Sent', '时间')),
-          ctx.say(w('Order', '订单')),
-          ctx.say(w('What', '类型')),
-          ctx.say(w('Sent by', '发送方')),
-          ctx.say(w('To', '收件人')),
-          ctx.say(w('State', '状态')),
+          w('Sent', '时间'),
+          w('Order', '订单'),
+          w('What', '类型'),
+          w('Sent by', '发送方'),
+          w('To', '收件人'),
+          w('State', '状态'),
         ],
         rows.body.items.map((r) => [
           this.when(ctx, r.createdAt),
@@ -516,10 +619,23 @@ ${
           maskPhone(r.to),
           say(SMS_STATE, r.status, ctx.lang),
         ]),
-        ctx.say(w('No SMS.', '没有短信。')),
+        w('No SMS.', '没有短信。'),
       )
 }`,
     };
+  }
+
+  /** The day's SMS budget: how much is used, and whether it tripped (then SMS payments are refused). */
+  smsBudget(ctx: ConsoleContext, budget: { used: number; budget: number; tripped: boolean }) {
+    const said = ctx.say({
+      en: `Today's SMS budget: ${budget.used} of ${budget.budget} used${
+        budget.tripped ? ' — tripped, new SMS payments are refused' : ''
+      }.`,
+      'zh-CN': `今日短信额度：已用 ${budget.used} / ${budget.budget}${
+        budget.tripped ? '，已用完，新的短信支付将被拒绝' : ''
+      }。`,
+    });
+    return html`<p class="${budget.tripped ? 'error' : 'muted'}" data-testid="budget">${said}</p>`;
   }
 
   async webhooks(ctx: ConsoleContext, created?: { webhookId: string; secret: string }): Promise<PageResult> {
@@ -531,76 +647,103 @@ ${
     ).body;
     const ids = [...hooks.map((h) => h.webhookId), 'fulfilment'];
     const chosen = ids.includes(ctx.query.webhook ?? '') ? ctx.query.webhook! : (hooks[0]?.webhookId ?? 'fulfilment');
-    const deliveries = (
-      await ctx.api<
-        Array<{
-          deliveryId: string;
-          eventId: string;
-          type: string;
-          status: string;
-          attempts: number;
-          lastStatusCode: number | null;
-          lastAttemptAt: string | null;
-          nextAttemptAt: string | null;
-        }>
-      >('GET', `/admin/v1/webhooks/${enc(chosen)}/deliveries?limit=50`)
-    ).body;
+    const deliveries = (await ctx.api<Delivery[]>('GET', `/admin/v1/webhooks/${enc(chosen)}/deliveries?limit=50`)).body;
     return {
       title: w('Webhooks', 'Webhooks'),
-      body: html`${noticeOf(ctx, NOTICES)}${created ? html`<div class="ok" role="status"><p>${ctx.say({ en: `Webhook ${created.webhookId} added. Its signing secret is shown this once: put it into the receiver now.`, 'zh-CN': `已添加 webhook ${created.webhookId}。签名密钥只显示这一次，请现在配置到接收方。` })}</p><p class="token" data-testid="webhook-secret">${created.secret}</p></div>` : ''}
-${this.deleteConfirm(ctx, hooks)}${table(
-        ctx.say(w('Webhooks', 'Webhooks')),
-        [ctx.say(w('Webhook', '编号')), 'URL', ctx.say(w('Events', '事件')), ''],
+      body: html`${noticeOf(ctx, NOTICES)}${created ? this.secretShown(ctx, created) : ''}
+${this.deleteConfirm(ctx, hooks)}${listTable(
+        ctx,
+        w('Webhooks', 'Webhooks'),
+        [w('Webhook', '编号'), 'URL', w('Events', '事件'), ''],
         hooks.map((h) => [
           h.webhookId,
           h.url,
           h.events
             .map((e) => (e === '*' ? ctx.say(w('all events', '全部事件')) : say(EVENT_TYPE, e, ctx.lang)))
             .join(ctx.say(w(', ', '、'))),
-          html`<a href="/console/webhooks?webhook=${h.webhookId}">${ctx.say(w('Deliveries', '投递记录'))}</a> <a href="/console/webhooks?delete=${h.webhookId}" aria-label="${ctx.say(w('Delete', '删除'))} ${h.url}">${ctx.say(w('Delete', '删除'))}</a>`,
+          this.webhookLinks(ctx, h),
         ]),
-        ctx.say(w('No webhooks registered.', '没有登记的 webhook。')),
+        w('No webhooks registered.', '没有登记的 webhook。'),
       )}
 ${this.addWebhookForm(ctx)}
-<p><a href="/console/webhooks?webhook=fulfilment">${ctx.say(w('Deliveries to the provisioning URL', '开通接口的投递记录'))}</a></p>
-${table(
-  chosen === 'fulfilment'
-    ? ctx.say(w('Deliveries to the provisioning URL', '开通接口的投递记录'))
-    : ctx.say({ en: `Deliveries of ${chosen}`, 'zh-CN': `${chosen} 的投递记录` }),
-  [
-    ctx.say(w('Delivery', '投递')),
-    ctx.say(w('Event', '事件')),
-    ctx.say(w('State', '状态')),
-    ctx.say(w('Attempts', '次数')),
-    ctx.say(w('Last answer', '最近应答')),
-    ctx.say(w('Next try', '下次重试')),
-    '',
-  ],
-  deliveries.map((d) => [
-    d.deliveryId,
-    `${say(EVENT_TYPE, d.type, ctx.lang)} (${d.eventId})`,
-    say(DELIVERY_STATE, d.status, ctx.lang),
-    d.attempts,
-    d.lastStatusCode === null ? '—' : String(d.lastStatusCode),
-    this.when(ctx, d.nextAttemptAt),
-    html`<form method="post" action="/console/webhooks/${chosen}/deliveries/${d.deliveryId}/resend"><input type="hidden" name="key" value="${this.o.random.id('ck')}"><button type="submit" class="secondary">${ctx.say(w('Resend', '重新投递'))}</button></form>`,
-  ]),
-  ctx.say(w('No deliveries.', '没有投递。')),
-)}`,
+<p><a href="/console/webhooks?webhook=fulfilment">${ctx.say(TO_PROVISIONING)}</a></p>
+${this.deliveriesTable(ctx, chosen, deliveries)}`,
     };
+  }
+
+  /** The deliveries to the chosen webhook (or to the provisioning URL), each with a button that sends it again. */
+  deliveriesTable(ctx: ConsoleContext, chosen: string, deliveries: Delivery[]) {
+    return listTable(
+      ctx,
+      chosen === 'fulfilment' ? TO_PROVISIONING : { en: `Deliveries of ${chosen}`, 'zh-CN': `${chosen} 的投递记录` },
+      [
+        w('Delivery', '投递'),
+        w('Event', '事件'),
+        w('State', '状态'),
+        w('Attempts', '次数'),
+        w('Last answer', '最近应答'),
+        w('Next try', '下次重试'),
+        '',
+      ],
+      deliveries.map((d) => [
+        d.deliveryId,
+        `${say(EVENT_TYPE, d.type, ctx.lang)} (${d.eventId})`,
+        say(DELIVERY_STATE, d.status, ctx.lang),
+        d.attempts,
+        d.lastStatusCode === null ? '—' : String(d.lastStatusCode),
+        this.when(ctx, d.nextAttemptAt),
+        rowAction(
+          `/console/webhooks/${chosen}/deliveries/${d.deliveryId}/resend`,
+          this.o.random.id('ck'),
+          ctx.say(w('Resend', '重新投递')),
+        ),
+      ]),
+      w('No deliveries.', '没有投递。'),
+    );
+  }
+
+  /** A new webhook's signing secret, shown in this answer only. */
+  secretShown(ctx: ConsoleContext, created: { webhookId: string; secret: string }) {
+    const why = ctx.say({
+      en: `Webhook ${created.webhookId} added. Its signing secret is shown this once: put it into the receiver now.`,
+      'zh-CN': `已添加 webhook ${created.webhookId}。签名密钥只显示这一次，请现在配置到接收方。`,
+    });
+    return shownOnce(why, 'webhook-secret', created.secret);
+  }
+
+  /** A webhook's row links: its deliveries, and the question before deleting it. */
+  webhookLinks(ctx: ConsoleContext, h: { webhookId: string; url: string }) {
+    const remove = ctx.say(w('Delete', '删除'));
+    return html`<a href="/console/webhooks?webhook=${h.webhookId}">${ctx.say(w('Deliveries', '投递记录'))}</a> \
+<a href="/console/webhooks?delete=${h.webhookId}" aria-label="${remove} ${h.url}">${remove}</a>`;
   }
 
   deleteConfirm(ctx: ConsoleContext, hooks: Array<{ webhookId: string; url: string }>) {
     const h = hooks.find((x) => x.webhookId === ctx.query.delete);
     if (!h) return '';
-    return html`<form method="post" action="/console/webhooks/${h.webhookId}/delete" class="card narrow"><p>${ctx.say({ en: `Delete the webhook to ${h.url}? It receives nothing from now on.`, 'zh-CN': `删除发往 ${h.url} 的 webhook？此后它将不再收到任何事件。` })}</p><button type="submit" class="danger">${ctx.say(w('Confirm delete', '确认删除'))}</button> <a href="/console/webhooks">${ctx.say(w('Keep it', '保留'))}</a></form>`;
+    return confirmForm(
+      `/console/webhooks/${h.webhookId}/delete`,
+      ctx.say({
+        en: `Delete the webhook to ${h.url}? It receives nothing from now on.`,
+        'zh-CN': `删除发往 ${h.url} 的 webhook？此后它将不再收到任何事件。`,
+      }),
+      ctx.say(w('Confirm delete', '确认删除')),
+      '/console/webhooks',
+      ctx.say(w('Keep it', '保留')),
+    );
   }
 
   addWebhookForm(ctx: ConsoleContext) {
-    return html`<h2>${ctx.say(w('Add a webhook', '添加 webhook'))}</h2><form method="post" action="/console/webhooks" class="card"><input type="hidden" name="key" value="${this.o.random.id('ck')}">
-<label>${ctx.say(w('Receiver URL', '接收地址'))}<input name="url" type="url" required maxlength="2000" size="60" placeholder="https://"></label>
-<fieldset><legend>${ctx.say(w('Events', '事件'))}</legend><label class="check"><input type="checkbox" name="ev_all" value="1">${ctx.say(w('all events', '全部事件'))}</label>${EVENT_TYPES.map((t) => html`<label class="check"><input type="checkbox" name="ev_${t}" value="1">${say(EVENT_TYPE, t, ctx.lang)}</label>`)}</fieldset>
-<button type="submit">${ctx.say(w('Add webhook', '添加 webhook'))}</button></form>`;
+    const check = (name: string, label: string) =>
+      html`<label class="check"><input type="checkbox" name="${name}" value="1">${label}</label>`;
+    const events = EVENT_TYPES.map((t) => check(`ev_${t}`, say(EVENT_TYPE, t, ctx.lang)));
+    return html`<h2>${ctx.say(w('Add a webhook', '添加 webhook'))}</h2>\
+<form method="post" action="/console/webhooks" class="card">${keyInput(this.o.random.id('ck'))}
+<label>${ctx.say(w('Receiver URL', '接收地址'))}\
+<input name="url" type="url" required maxlength="2000" size="60" placeholder="https://"></label>
+<fieldset><legend>${ctx.say(w('Events', '事件'))}</legend>${check('ev_all', ctx.say(w('all events', '全部事件')))}\
+${events}</fieldset>
+${submit(ctx.say(w('Add webhook', '添加 webhook')))}</form>`;
   }
 
   /** A webhook added in the console; its secret is in this answer only (not stored here, not in a URL). */
@@ -634,29 +777,32 @@ ${table(
     ).body;
     return {
       title: w('Reconciliation', '对账'),
-      body: html`${noticeOf(ctx, NOTICES)}<form method="post" action="/console/reconciliation" class="inline"><input type="hidden" name="key" value="${this.o.random.id('ck')}"><label>${ctx.say(w('Business day', '营业日'))}<input name="date" type="date" required></label><button type="submit">${ctx.say(w('Run now', '立即对账'))}</button></form>
-${table(
-  ctx.say(w('Reports, newest first', '对账报告（最新在前）')),
-  [
-    ctx.say(w('Day', '营业日')),
-    ctx.say(w('Matched', '一致')),
-    ctx.say(w('Repaired', '已修复')),
-    ctx.say(w('Mismatches', '不一致')),
-    ctx.say(w('Ran', '运行时间')),
-  ],
+      body: html`${noticeOf(ctx, NOTICES)}<form method="post" action="/console/reconciliation" class="inline">\
+${keyInput(this.o.random.id('ck'))}<label>${ctx.say(w('Business day', '营业日'))}<input name="date" type="date" required>\
+</label>${submit(ctx.say(w('Run now', '立即对账')))}</form>
+${listTable(
+  ctx,
+  w('Reports, newest first', '对账报告（最新在前）'),
+  [w('Day', '营业日'), w('Matched', '一致'), w('Repaired', '已修复'), w('Mismatches', '不一致'), w('Ran', '运行时间')],
   reports.map((r) => [
     r.date,
     r.matched,
     r.repaired.length,
     r.mismatches.length
-      ? html`<ul>${r.mismatches.map((m) => html`<li><strong>${say(MISMATCH, m.kind, ctx.lang)}</strong> ${this.orderLink(m.orderId)}${ctx.lang === 'en' ? ` ${m.detail}` : ''}</li>`)}</ul>`
+      ? html`<ul>${r.mismatches.map((m) => mismatchItem(ctx, this.orderLink(m.orderId), m))}</ul>`
       : '0',
     this.when(ctx, r.ranAt),
   ]),
-  ctx.say(w('No reports yet.', '还没有对账报告。')),
+  w('No reports yet.', '还没有对账报告。'),
 )}`,
     };
   }
+}
+
+/** A mismatch of a reconciliation report: its kind in words, the order, and (in English) the detail. */
+function mismatchItem(ctx: ConsoleContext, orderLink: Html, m: { kind: string; detail: string }) {
+  const detail = ctx.lang === 'en' ? ` ${m.detail}` : '';
+  return html`<li><strong>${say(MISMATCH, m.kind, ctx.lang)}</strong> ${orderLink}${detail}</li>`;
 }
 
 export function backendConsole(app: FastifyInstance, o: ConsoleSetup): void {

@@ -62,35 +62,38 @@ function charts(ctx: ConsoleContext, s: OrderStats, label: (iso: string) => stri
   const channel = (k: string) =>
     k === 'none' ? ctx.say(w('no phone given yet', '尚未填写手机号')) : say(CHANNEL, k, ctx.lang);
   const totalWord = ctx.say(w('total', '合计'));
-  return [
+  const chart = (title: Words, shown: ReturnType<typeof series>, empty: Words, format?: (n: number) => string) =>
     stackedBars({
-      title: ctx.say(w('Orders by channel', '按渠道的订单')),
+      title: ctx.say(title),
       labels,
-      series: series((b) => b.orders, channel),
-      empty: ctx.say(w('No orders.', '没有订单。')),
+      series: shown,
+      empty: ctx.say(empty),
       totalWord,
-    }),
-    stackedBars({
-      title: ctx.say(w('Revenue (paid less refunded)', '收入（已付减退款）')),
-      labels,
-      series: series(
+      ...(format && { format }),
+    });
+  return [
+    chart(
+      w('Orders by channel', '按渠道的订单'),
+      series((b) => b.orders, channel),
+      w('No orders.', '没有订单。'),
+    ),
+    chart(
+      w('Revenue (paid less refunded)', '收入（已付减退款）'),
+      series(
         (b) => ({ [currency]: b.revenueMinor[currency] ?? 0 }),
         () => ctx.say(w('revenue', '收入')),
       ),
-      format: (n) => money(n, currency),
-      empty: ctx.say(w('No revenue.', '没有收入。')),
-      totalWord,
-    }),
-    stackedBars({
-      title: ctx.say(w('Failures by reason', '按原因的失败')),
-      labels,
-      series: series(
+      w('No revenue.', '没有收入。'),
+      (n) => money(n, currency),
+    ),
+    chart(
+      w('Failures by reason', '按原因的失败'),
+      series(
         (b) => b.failures,
         (k) => say(FAILURE, k, ctx.lang),
       ),
-      empty: ctx.say(w('No failures.', '没有失败。')),
-      totalWord,
-    }),
+      w('No failures.', '没有失败。'),
+    ),
   ];
 }
 
@@ -106,7 +109,9 @@ export async function overviewPage(ctx: ConsoleContext, timeZone: string): Promi
   return {
     title: w('Overview', '概览'),
     body: html`${headline(ctx, week)}
-<h2>${ctx.say(w('Last 24 hours', '最近24小时'))}</h2><div class="charts">${charts(ctx, day, (iso) => hour.format(new Date(iso)))}</div>
-<h2>${ctx.say(w('Last 7 days', '最近7天'))}</h2><div class="charts">${charts(ctx, week, (iso) => date.format(new Date(iso)))}</div>`,
+<h2>${ctx.say(w('Last 24 hours', '最近24小时'))}</h2>\
+<div class="charts">${charts(ctx, day, (iso) => hour.format(new Date(iso)))}</div>
+<h2>${ctx.say(w('Last 7 days', '最近7天'))}</h2>\
+<div class="charts">${charts(ctx, week, (iso) => date.format(new Date(iso)))}</div>`,
   };
 }

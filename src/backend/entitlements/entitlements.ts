@@ -24,7 +24,8 @@ export async function grantEntitlement(
   // upsert itself. The end is written as toISOString() writes it, on either dialect, in whole hours of UTC.
   const hours = order.durationDays * 24;
   const extended = onPostgres(trx)
-    ? sql<string>`to_char((${sql.ref('entitlements.valid_until')}::timestamptz + make_interval(hours => ${hours}::int)) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+    ? sql<string>`to_char((${sql.ref('entitlements.valid_until')}::timestamptz \
++ make_interval(hours => ${hours}::int)) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
     : sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', ${sql.ref('entitlements.valid_until')}, ${`+${hours} hours`})`;
   const active = sql<boolean>`${sql.ref('entitlements.valid_until')} > ${at}`;
   const row = await trx

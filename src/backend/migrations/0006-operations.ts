@@ -30,9 +30,12 @@ async function refundAndTimelineTables(db: Kysely<any>) {
     .execute();
   await db.schema.createIndex('refunds_order').on('refunds').column('order_id').execute();
   // One automatic refund per payment that reached an order which could not take it.
-  await sql`CREATE UNIQUE INDEX refunds_one_automatic_per_payment ON refunds (payment_id) WHERE initiated_by <> 'admin'`.execute(
-    db,
-  );
+  await sql
+    .raw(
+      'CREATE UNIQUE INDEX refunds_one_automatic_per_payment ON refunds (payment_id)' +
+        " WHERE initiated_by <> 'admin'",
+    )
+    .execute(db);
   await db.schema
     .createTable('order_timeline')
     .addColumn('id', 'varchar(64)', (c) => c.primaryKey())

@@ -21,9 +21,12 @@ export const subscriptions: Migration = {
       .addColumn('renews', 'integer', (c) => c.notNull().defaultTo(0))
       .execute();
     await sql`DROP INDEX orders_one_open_per_device`.execute(db);
-    await sql`CREATE UNIQUE INDEX orders_one_open_per_device ON orders (device_id) WHERE status IN ('created', 'awaiting_payment') AND (channel IS NULL OR channel <> 'renewal')`.execute(
-      db,
-    );
+    await sql
+      .raw(
+        'CREATE UNIQUE INDEX orders_one_open_per_device ON orders (device_id)' +
+          " WHERE status IN ('created', 'awaiting_payment') AND (channel IS NULL OR channel <> 'renewal')",
+      )
+      .execute(db);
     await db.schema
       .createTable('subscriptions')
       .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
@@ -47,9 +50,12 @@ export const subscriptions: Migration = {
       .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
       .execute();
     // One subscription per account and service while it is active.
-    await sql`CREATE UNIQUE INDEX subscriptions_one_active ON subscriptions (account_id, service) WHERE status = 'active'`.execute(
-      db,
-    );
+    await sql
+      .raw(
+        'CREATE UNIQUE INDEX subscriptions_one_active ON subscriptions (account_id, service)' +
+          " WHERE status = 'active'",
+      )
+      .execute(db);
     await db.schema
       .createIndex('subscriptions_due')
       .on('subscriptions')

@@ -96,7 +96,7 @@ describe('the kept orders of the status read', () => {
     assert.equal(cache.size, 2);
   });
 
-  it('hands over at once only what read would answer without the store: nothing changed, heard, and younger than maxAgeMs', async () => {
+  it('hands over at once only what read would answer without the store: unchanged, heard, fresh', async () => {
     let now = 0;
     const s = store('created');
     const cache = new OrderReadCache({ maxEntries: 10, maxAgeMs: 1000, now: () => now });

@@ -36,7 +36,10 @@ export class OrderReadCache {
     this.now = options.now ?? (() => performance.now());
   }
 
-  /** The order as kept, if it is (and not past `maxAgeMs`): the status read answers from it without a turn of the event loop. */
+  /**
+   * The order as kept, if it is (and not past `maxAgeMs`): the status read answers from it without a turn of the event
+   * loop.
+   */
   kept(orderId: string): OrderRow | undefined {
     const kept = this.rows.get(orderId);
     return kept && this.now() - kept.at < this.options.maxAgeMs ? kept.row : undefined;

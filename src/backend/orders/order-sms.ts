@@ -15,7 +15,9 @@ const OrderSms = Type.Object({
   kind: Type.String(),
   to: Type.String(),
   status: Type.String(),
-  /** Which service sent it: the back-end (payment links, subscription notices) or the payment server (codes, receipts). */
+  /**
+   * Which service sent it: the back-end (payment links, subscription notices) or the payment server (codes, receipts).
+   */
   sentBy: Type.Union([Type.Literal('backend'), Type.Literal('payserver')]),
   createdAt: Type.String(),
 });

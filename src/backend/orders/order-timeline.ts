@@ -42,7 +42,10 @@ export interface EntryOf {
   withAttempt?: boolean;
 }
 
-/** The detail as stored: the caller's, with the correlation id in force (the TV's request, a peer's message, a renewal's run). */
+/**
+ * The detail as stored: the caller's, with the correlation id in force (the TV's request, a peer's message, a renewal's
+ * run).
+ */
 function detailOf(detail: Record<string, unknown> | undefined): string | null {
   const correlationId = correlation.current();
   const more = correlationId ? { ...detail, correlationId } : detail;

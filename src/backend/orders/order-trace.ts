@@ -56,7 +56,9 @@ function paymentEvents(p: TracedPayment): TimelineEntry[] {
       kind: 'payment',
       phase: outcome,
       status: outcome,
-      summary: `payment ${p.method} ${outcome}${p.source ? ` from ${p.source}` : ''}${p.failureCode ? ` (${p.failureCode})` : ''}`,
+      summary:
+        `payment ${p.method} ${outcome}` +
+        `${p.source ? ` from ${p.source}` : ''}${p.failureCode ? ` (${p.failureCode})` : ''}`,
     });
   }
   return events;

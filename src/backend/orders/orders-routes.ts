@@ -128,7 +128,8 @@ function orderStreamRoute(
       const send = (o: typeof first) => {
         const data = JSON.stringify(view(o));
         if (data === last) return;
-        // The stream reads the store itself: a change it finds that was never announced is not served stale to the status read either.
+        // The stream reads the store itself: a change it finds that was never announced is not served stale to the
+        // status read either.
         orders.sawChange(o.id);
         last = data;
         res.write(`event: order\nid: ${o.updated_at}\ndata: ${data}\n\n`);

@@ -331,7 +331,8 @@ export class OrdersService {
     ) {
       throw new DomainError(
         'VALIDATION_FAILED',
-        `status "${q.status}" is not an order status; use one of created, awaiting_payment, paid, ${FINAL_STATUSES.join(', ')}.`,
+        `status "${q.status}" is not an order status; ` +
+          `use one of created, awaiting_payment, paid, ${FINAL_STATUSES.join(', ')}.`,
       );
     }
     let after: { createdAt: string; id: string } | undefined;

@@ -150,7 +150,9 @@ export class PaymentAttempts {
     await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
   }
 
-  /** Tells the payment server that the order's attempts before `attempt` ended (their codes refused, holds released). */
+  /**
+   * Tells the payment server that the order's attempts before `attempt` ended (their codes refused, holds released).
+   */
   async endAttempt({ orderId, attempt }: { orderId: string; attempt: number }): Promise<void> {
     await this.deps.provider.endAttempt(orderId, attempt);
   }

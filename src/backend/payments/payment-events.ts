@@ -175,7 +175,8 @@ export class PaymentEvents {
       return failed ? 'applied' : 'ignored';
     }
     if (Number(order.amount_minor) !== msg.amountMinor || order.currency !== msg.currency) {
-      const detail = `the payment is ${msg.amountMinor} ${msg.currency}, the order ${order.amount_minor} ${order.currency}`;
+      const detail =
+        `the payment is ${msg.amountMinor} ${msg.currency}, ` + `the order ${order.amount_minor} ${order.currency}`;
       await contestedStore.record(trx, msg, 'payment_amount_mismatch', detail, now);
       return 'rejected';
     }

@@ -166,7 +166,8 @@ export class ReconciliationService {
     else
       mismatch(
         'paid_at_provider_only',
-        `the provider captured it but the order is ${order.status} (the back-end answered ${answer.result}); it is refunded by the provider when its message arrives`,
+        `the provider captured it but the order is ${order.status} (the back-end answered ${answer.result}); ` +
+          `it is refunded by the provider when its message arrives`,
       );
   }
 
@@ -191,7 +192,9 @@ export class ReconciliationService {
         kind: 'refund_at_provider_only',
         orderId: row.order_id,
         paymentId: row.payment_id,
-        detail: `the provider refunded ${row.amount_minor} (refund ${row.refund_id}); the back-end did not take it, as it contradicts what was applied`,
+        detail:
+          `the provider refunded ${row.amount_minor} (refund ${row.refund_id}); ` +
+          `the back-end did not take it, as it contradicts what was applied`,
       });
   }
 
@@ -223,9 +226,14 @@ export class ReconciliationService {
    * than a few minutes checked against the provider, so a lost message never
    * leaves a paid order unfulfilled.
    */
-  // eslint-disable-next-line max-lines-per-function -- 75 lines; to be split into named pieces (issue 29)
   async sweep(): Promise<void> {
     const now = this.deps.clock.now();
+    await this.runYesterdayOnce(now);
+    await this.checkStaleOrders(now);
+  }
+
+  /** Yesterday's reconciliation, shortly after midnight, once per instance and day (unless it already ran). */
+  private async runYesterdayOnce(now: Date): Promise<void> {
     const today = businessDate(now, this.deps.timeZone);
     if (
       this.autoRanFor !== today &&
@@ -249,6 +257,13 @@ export class ReconciliationService {
           ),
         );
     }
+  }
+
+  /**
+   * Orders that have waited for their payment more than a few minutes, a batch a pass, checked against the
+   * provider: a payment it captured whose message was lost is applied from its status.
+   */
+  private async checkStaleOrders(now: Date): Promise<void> {
     const after = this.staleAfter;
     const stale = await this.deps.db
       .selectFrom('orders')

@@ -101,7 +101,9 @@ export class RefundsService {
       if (amount <= 0 || amount > left || !(await orderRefundFigures.reserve(trx, orderId, amount, now))) {
         throw new DomainError(
           'REFUND_EXCEEDS_PAYMENT',
-          `Only ${formatMinor(Math.max(0, left), order.currency)} ${order.currency} (${Math.max(0, left)} minor units) of this order is left to refund; pending refunds count as refunded.`,
+          `Only ${formatMinor(Math.max(0, left), order.currency)} ${order.currency} ` +
+            `(${Math.max(0, left)} minor units) ` +
+            `of this order is left to refund; pending refunds count as refunded.`,
           { leftMinor: Math.max(0, left) },
         );
       }

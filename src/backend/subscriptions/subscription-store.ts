@@ -111,7 +111,10 @@ export const subscriptionStore = {
     return affected(res) === 1;
   },
 
-  /** Active subscriptions whose notice is due (the period ends before `before`) and not yet sent: a range of `subscriptions_notice_due`. */
+  /**
+   * Active subscriptions whose notice is due (the period ends before `before`) and not yet sent: a range of
+   * `subscriptions_notice_due`.
+   */
   async dueForNotice(db: BackendDb, before: string, limit: number): Promise<SubscriptionRow[]> {
     return db
       .selectFrom('subscriptions')

@@ -29,7 +29,10 @@ import { subscriptionStore, type SubscriptionRow } from './subscription-store.ts
 export const RENEWAL_TOPIC = topic<{ orderId: string }>('renewal.charge');
 
 const DAY_MS = 24 * 3600 * 1000;
-/** Subscriptions read per step and batch of the scheduler's pass, how many batches one pass takes at most, and how many steps run at once. */
+/**
+ * Subscriptions read per step and batch of the scheduler's pass, how many batches one pass takes at most, and how many
+ * steps run at once.
+ */
 const BATCH = 200;
 const PASS_BATCHES = 10;
 const IN_FLIGHT = 32;
@@ -58,7 +61,10 @@ export interface SubscriptionsDeps {
   work: UnitOfWork<BackendTables>;
   log: Log;
   options: SubscriptionsOptions;
-  /** The product's current price and title, for the notice and the renewal (a price change applies from the next renewal). */
+  /**
+   * The product's current price and title, for the notice and the renewal (a price change applies from the next
+   * renewal).
+   */
   currentTerms: (productId: string) => Promise<{ amountMinor: number; title: string } | undefined>;
 }
 
@@ -152,7 +158,8 @@ export class SubscriptionsService {
    */
   async runDue(): Promise<number> {
     let n = 0;
-    // Notices (days ahead) and the backstop for failed renewals read more than a range of an index: once a minute is soon enough.
+    // Notices (days ahead) and the backstop for failed renewals read more than a range of an index: once a minute is
+    // soon enough.
     const started = this.deps.clock.now().getTime();
     const slowSteps = started - this.slowStepsAt >= SLOW_STEPS_EVERY_MS || started < this.slowStepsAt;
     if (slowSteps) this.slowStepsAt = started;
@@ -218,7 +225,10 @@ export class SubscriptionsService {
     });
   }
 
-  /** Claims the due charge and makes its renewal order, in one transaction; the payment server is asked through the outbox. */
+  /**
+   * Claims the due charge and makes its renewal order, in one transaction; the payment server is asked through the
+   * outbox.
+   */
   private async startRenewal(s: SubscriptionRow): Promise<boolean> {
     const now = this.deps.clock.now();
     const terms = await this.deps.currentTerms(s.product_id);
@@ -333,7 +343,9 @@ export class SubscriptionsService {
     return true;
   }
 
-  /** Cancels renewals at once (the period paid for is kept); the payer is told. By a TV of the account, or an operator. */
+  /**
+   * Cancels renewals at once (the period paid for is kept); the payer is told. By a TV of the account, or an operator.
+   */
   async cancel(subscriptionId: string, by: { accountId?: string } = {}): Promise<Subscription> {
     const s = await subscriptionStore.byId(this.deps.db, subscriptionId);
     if (!s || (by.accountId !== undefined && s.account_id !== by.accountId))
@@ -342,7 +354,10 @@ export class SubscriptionsService {
     return toSubscription((await subscriptionStore.byId(this.deps.db, subscriptionId))!);
   }
 
-  /** The payer replied TD (取消, 退订…): every active subscription of the phone is cancelled, and the reply is answered either way. */
+  /**
+   * The payer replied TD (取消, 退订…): every active subscription of the phone is cancelled, and the reply is answered
+   * either way.
+   */
   async cancelByPhone(phone: string): Promise<number> {
     const active = await subscriptionStore.activeOfPhone(this.deps.db, phone);
     let cancelled = 0;

@@ -36,7 +36,10 @@ export interface WebhookDeliveryDeps {
   encryptionKey: string;
   log: Log;
   fulfilment: FulfilmentHooks | undefined;
-  /** TVPAY_WEBHOOK_ALLOW_PRIVATE: webhooks may reach loopback and private addresses (never the fulfilment URL's concern). */
+  /**
+   * TVPAY_WEBHOOK_ALLOW_PRIVATE: webhooks may reach loopback and private addresses (never the fulfilment URL's
+   * concern).
+   */
   allowPrivate: boolean;
 }
 
@@ -133,7 +136,9 @@ export class WebhookDelivery {
     { url, secret, fulfilment }: { url: string; secret: string; fulfilment: boolean },
     event: EventRow,
   ): Promise<number | null> {
-    const body = `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"createdAt":${JSON.stringify(event.created_at)},"data":${event.data}}`;
+    const body =
+      `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},` +
+      `"createdAt":${JSON.stringify(event.created_at)},"data":${event.data}}`;
     try {
       // An address written in the URL is connected to without a lookup: it is checked here.
       const literal = fulfilment ? undefined : hostKind(new URL(url).hostname);

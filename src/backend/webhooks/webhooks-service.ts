@@ -89,7 +89,8 @@ export class WebhooksService {
     if (unknown.length)
       throw new DomainError(
         'EVENT_TYPE_UNKNOWN',
-        `Unknown event type ${unknown.map((e) => `"${e}"`).join(', ')}; known: ${EVENT_TYPES.join(', ')}, or "*" for all.`,
+        `Unknown event type ${unknown.map((e) => `"${e}"`).join(', ')}; ` +
+          `known: ${EVENT_TYPES.join(', ')}, or "*" for all.`,
       );
     if (events.includes('*') && events.length > 1)
       throw new DomainError(

@@ -165,7 +165,7 @@ describe('the development Alipay', () => {
     assert.equal(signal.code, '40004');
   });
 
-  it('stops retrying a notification after Alipay’s last retry (15 h) when the answer is never exactly success', async () => {
+  it('stops retrying a notification after Alipay’s last retry (15 h) when the answer is never success', async () => {
     const t = trade();
     const a = await sdk.exec(
       'alipay.trade.precreate',

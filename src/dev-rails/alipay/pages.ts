@@ -32,7 +32,8 @@ export function cashierPage(trade: Trade, merchant: string, action: string): str
   const signing = trade.agreement_sign !== null;
   const sign = signing
     ? html`<label class="muted" for="balance">开发余额（元），用于之后的扣款 / Dev balance for later charges (yuan)</label>
-        <input type="text" inputmode="decimal" id="balance" name="balance" value="${fenToYuan(DEFAULT_AGREEMENT_BALANCE_FEN)}">
+        <input type="text" inputmode="decimal" id="balance" name="balance"
+          value="${fenToYuan(DEFAULT_AGREEMENT_BALANCE_FEN)}">
         <button type="submit" name="action" value="pay_sign">付款并签约 / Pay and sign the agreement</button>`
     : html``;
   return shell(

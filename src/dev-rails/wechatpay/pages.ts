@@ -27,6 +27,18 @@ function wxPage(reply: FastifyReply, title: string, body: Html, status = 200): F
   );
 }
 
+/** A trade's page while it can be paid: its card, then what the payer can do; once it cannot, its state alone. */
+function tradePage(reply: FastifyReply, t: TransactionRow, merchant: { mchId: string }, title: string, form: Html) {
+  if (t.trade_state !== 'NOTPAY')
+    return wxPage(reply, `订单状态 ${t.trade_state} / Order ${t.trade_state}`, tradeCard(t, merchant));
+  return wxPage(
+    reply,
+    title,
+    html`${tradeCard(t, merchant)}
+        ${form}`,
+  );
+}
+
 function tradeCard(t: TransactionRow, merchant: { mchId: string }): Html {
   return html`<div class="card">
     <div class="row"><span>商户 / Merchant</span><span>tvpay (${merchant.mchId})</span></div>
@@ -64,19 +76,17 @@ function cashierRoutes(app: FastifyInstance, service: DevWechatpayService, publi
     const back = isHttp(q.redirect_url) ? q.redirect_url : '';
     const sessionId = sessionOf(back);
     const session = sessionId ? await service.session(sessionId) : undefined;
-    if (t.trade_state !== 'NOTPAY') {
-      return wxPage(reply, `订单状态 ${t.trade_state} / Order ${t.trade_state}`, tradeCard(t, service.merchant));
-    }
     const signPart = session
       ? html`<label>开发余额(分) / Development balance (fen)
             <input name="balance_fen" inputmode="numeric" value="${DEFAULT_CONTRACT_BALANCE_FEN}"></label>
           <button name="action" value="pay_sign">支付并签约 / Pay and sign (${session.display_account})</button>`
       : html``;
-    return wxPage(
+    return tradePage(
       reply,
+      t,
+      service.merchant,
       '微信支付 / WeChat Pay',
-      html`${tradeCard(t, service.merchant)}
-        <form method="post" action="${publicUrl}/dev/wechatpay/cashier">
+      html`<form method="post" action="${publicUrl}/dev/wechatpay/cashier">
           <input type="hidden" name="prepay_id" value="${t.access_key}">
           <input type="hidden" name="redirect_url" value="${back}">
           <button name="action" value="pay">支付 / Pay</button>
@@ -117,14 +127,12 @@ function scanRoutes(app: FastifyInstance, service: DevWechatpayService, publicUr
     const m = /^weixin:\/\/wxpay\/bizpayurl\?pr=([A-Za-z0-9_-]+)$/.exec(code);
     const t = m ? await service.tradeByKey(m[1]!) : undefined;
     if (!t || t.trade_type !== 'NATIVE') return wxPage(reply, '二维码无效 / Unknown code', html``, 404);
-    if (t.trade_state !== 'NOTPAY') {
-      return wxPage(reply, `订单状态 ${t.trade_state} / Order ${t.trade_state}`, tradeCard(t, service.merchant));
-    }
-    return wxPage(
+    return tradePage(
       reply,
+      t,
+      service.merchant,
       '扫码支付 / Scan to pay',
-      html`${tradeCard(t, service.merchant)}
-        <form method="post" action="${publicUrl}/dev/wechatpay/scan">
+      html`<form method="post" action="${publicUrl}/dev/wechatpay/scan">
           <input type="hidden" name="code_url" value="${code}">
           <button>支付 / Pay</button>
         </form>`,

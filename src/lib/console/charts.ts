@@ -26,7 +26,11 @@ ${
   total === 0
     ? html`<p class="muted">${o.empty}</p>`
     : html`${svg(o, totals, fmt)}
-<div class="legend">${o.series.map((s, k) => html`<span><i style="background:${COLOURS[k % COLOURS.length]}"></i>${s.name} ${fmt(s.values.reduce((a, b) => a + b, 0))}</span>`)}</div>`
+<div class="legend">${o.series.map(
+        (s, k) =>
+          html`<span><i style="background:${COLOURS[k % COLOURS.length]}"></i>\
+${s.name} ${fmt(s.values.reduce((a, b) => a + b, 0))}</span>`,
+      )}</div>`
 }
 </figure>`;
 }
@@ -47,18 +51,25 @@ function svg(
       if (!v) return '';
       const h = (v / max) * (height - 10);
       y -= h;
-      return html`<rect x="${(left + i * bar + gap / 2).toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(1, bar - gap).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLOURS[k % COLOURS.length]}"><title>${label} · ${s.name}: ${fmt(v)}</title></rect>`;
+      const x = (left + i * bar + gap / 2).toFixed(1);
+      const wide = Math.max(1, bar - gap).toFixed(1);
+      return html`<rect x="${x}" y="${y.toFixed(1)}" width="${wide}" height="${h.toFixed(1)}" \
+fill="${COLOURS[k % COLOURS.length]}"><title>${label} · ${s.name}: ${fmt(v)}</title></rect>`;
     });
     const tick =
       i % every === 0
-        ? html`<text x="${(left + i * bar + bar / 2).toFixed(1)}" y="${height + 15}" font-size="11" fill="${AXIS}" text-anchor="middle">${label}</text>`
+        ? html`<text x="${(left + i * bar + bar / 2).toFixed(1)}" y="${height + 15}" font-size="11" fill="${AXIS}" \
+text-anchor="middle">${label}</text>`
         : '';
     return html`<g><title>${label}: ${fmt(totals[i] ?? 0)}</title>${segments}</g>${tick}`;
   });
   // A middle line only where it falls on a whole number (a count of 1 has no half).
   const grid = (Number.isInteger(max / 2) ? [0, 0.5, 1] : [0, 1]).map((f) => {
     const y = height - f * (height - 10);
-    return html`<line x1="${left - 4}" y1="${y.toFixed(1)}" x2="${width}" y2="${y.toFixed(1)}" stroke="#e3e8ef"/><text x="${left - 6}" y="${(y + 4).toFixed(1)}" font-size="11" fill="${AXIS}" text-anchor="end">${fmt(max * f)}</text>`;
+    return html`<line x1="${left - 4}" y1="${y.toFixed(1)}" x2="${width}" y2="${y.toFixed(1)}" stroke="#e3e8ef"/>\
+<text x="${left - 6}" y="${(y + 4).toFixed(1)}" font-size="11" fill="${AXIS}" text-anchor="end">${fmt(max * f)}</text>`;
   });
-  return html`<svg role="img" aria-label="${o.title}" viewBox="0 0 ${width} ${height + 22}" width="100%">${grid}<line x1="${left}" y1="${height}" x2="${width}" y2="${height}" stroke="#c9d1dc"/>${bars}</svg>`;
+  const axis = html`<line x1="${left}" y1="${height}" x2="${width}" y2="${height}" stroke="#c9d1dc"/>`;
+  return html`<svg role="img" aria-label="${o.title}" viewBox="0 0 ${width} ${height + 22}" width="100%">\
+${grid}${axis}${bars}</svg>`;
 }

@@ -22,7 +22,10 @@ export type Words = { en: string; 'zh-CN': string };
 export interface ConsoleContext {
   lang: ConsoleLang;
   say(w: Words): string;
-  /** Calls this service's admin API with the admin token, in process: the console is a client of the contract like any other. */
+  /**
+   * Calls this service's admin API with the admin token, in process: the console is a client of the contract like any
+   * other.
+   */
   api<T = any>(
     method: string,
     url: string,
@@ -39,19 +42,12 @@ export interface ConsoleContext {
 export type PageResult = { title: Words; body: Html } | { redirect: string };
 export type ConsolePage = (ctx: ConsoleContext) => Promise<PageResult>;
 
-export interface ConsoleOptions {
+/** A console: its service's setup (the business time zone is its pages' own), and its name, pages and forms. */
+export interface ConsoleOptions extends Omit<ConsoleSetup, 'timeZone'> {
   /** The service's name in the header. */
   name: Words;
   /** The session cookie's name, this console's own (one console's cookie never reaches the other). */
   cookie: string;
-  adminToken: string;
-  random: RandomSource;
-  clock: Clock;
-  /** The service's database: its `console_sessions` and the sign-in limits. */
-  db: Kysely<any>;
-  limiter: RateLimiter;
-  /** The service's public URL, whose origin is the console's own. */
-  publicUrl: string;
   nav: Array<{ path: string; label: Words }>;
   /** A search box in the header on every page (a GET form to this path, field `q`). */
   search?: { path: string; label: Words; placeholder: Words };
@@ -180,7 +176,9 @@ async function deadLettersAlert(db: Kysely<any>, ctx: ConsoleContext): Promise<H
   const n = Number(row?.n ?? 0);
   if (n === 0) return '';
   return html`<p class="error" role="alert">${ctx.say({
-    en: `Dead letters: ${n} outbox message(s) failed every delivery allowed and were given up; their side effects did not happen (tvpay_outbox_dead_letters says which topics).`,
+    en:
+      `Dead letters: ${n} outbox message(s) failed every delivery allowed and were given up; ` +
+      `their side effects did not happen (tvpay_outbox_dead_letters says which topics).`,
     'zh-CN': `死信：${n} 条发件箱消息多次投递均失败，已放弃，其后续操作未执行（见指标 tvpay_outbox_dead_letters）。`,
   })}</p>`;
 }
@@ -252,14 +250,21 @@ function consoleLayout(o: ConsoleOptions) {
       css: CONSOLE_CSS,
       // No icon to fetch (and no 404 in every page's console).
       head: html`<link rel="icon" href="data:,">`,
-      body: html`<div class="console"><header><strong>${o.name[lang]}</strong>${
-        withNav
-          ? html`<nav aria-label="${lang === 'en' ? 'Console' : '控制台'}">${o.nav.map((n) => html`<a href="/console${n.path}">${n.label[lang]}</a>`)}</nav>
-${o.search ? html`<form method="get" action="/console${o.search.path}" class="search"><input name="q" type="search" aria-label="${o.search.label[lang]}" placeholder="${o.search.placeholder[lang]}" maxlength="64"></form>` : ''}
-<form method="post" action="/console/sign-out"><button type="submit" class="link">${lang === 'en' ? 'Sign out' : '退出'}</button></form>`
-          : ''
-      }</header><main><h1>${title}</h1>${body}</main></div>`,
+      body: html`<div class="console"><header><strong>${o.name[lang]}</strong>${withNav ? navigation(lang) : ''}\
+</header><main><h1>${title}</h1>${body}</main></div>`,
     });
+  /** The header's links to the pages, its search box (if any) and the sign-out button. */
+  const navigation = (lang: ConsoleLang) => {
+    const links = o.nav.map((n) => html`<a href="/console${n.path}">${n.label[lang]}</a>`);
+    const search = o.search
+      ? html`<form method="get" action="/console${o.search.path}" class="search"><input name="q" type="search" \
+aria-label="${o.search.label[lang]}" placeholder="${o.search.placeholder[lang]}" maxlength="64"></form>`
+      : '';
+    return html`<nav aria-label="${lang === 'en' ? 'Console' : '控制台'}">${links}</nav>
+${search}
+<form method="post" action="/console/sign-out">\
+<button type="submit" class="link">${lang === 'en' ? 'Sign out' : '退出'}</button></form>`;
+  };
   const alerts: Record<SignInState, Words | undefined> = {
     first: undefined,
     failed: { en: 'That is not the admin token.', 'zh-CN': '管理令牌不正确。' },
@@ -274,7 +279,8 @@ ${o.search ? html`<form method="get" action="/console${o.search.path}" class="se
       lang,
       lang === 'en' ? 'Sign in' : '登录',
       html`${alert ? html`<p class="error" role="alert">${alert[lang]}</p>` : ''}
-<form method="post" action="/console/sign-in" class="card narrow"><label for="token">${lang === 'en' ? 'Admin token' : '管理令牌'}</label>
+<form method="post" action="/console/sign-in" class="card narrow">\
+<label for="token">${lang === 'en' ? 'Admin token' : '管理令牌'}</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
 <button type="submit">${lang === 'en' ? 'Sign in' : '登录'}</button></form>`,
       false,
@@ -340,7 +346,8 @@ export function table(
   empty: string,
 ): Html {
   if (rows.length === 0) return html`<p class="muted">${empty}</p>`;
-  return html`<table><caption>${caption}</caption><thead><tr>${head.map((h) => html`<th scope="col">${h}</th>`)}</tr></thead>
+  const headings = head.map((h) => html`<th scope="col">${h}</th>`);
+  return html`<table><caption>${caption}</caption><thead><tr>${headings}</tr></thead>
 <tbody>${rows.map((r) => html`<tr>${r.map((c) => html`<td>${c}</td>`)}</tr>`)}</tbody></table>`;
 }
 
@@ -354,8 +361,10 @@ export interface ConsoleSetup {
   adminToken: string;
   random: RandomSource;
   clock: Clock;
+  /** The service's database: its `console_sessions` and the sign-in limits. */
   db: Kysely<any>;
   limiter: RateLimiter;
+  /** The service's public URL, whose origin is the console's own. */
   publicUrl: string;
   /** The business time zone, for every time shown. */
   timeZone: string;

@@ -46,7 +46,10 @@ async function store(file = join(dir, `s${files++}.db`), syncFile?: SyncFile) {
   return { db, commits, committedIds, file };
 }
 
-/** The real fdatasync, except that from `hold()` on each sync waits until the test lets it run (and then fails with `failWith`, if given). */
+/**
+ * The real fdatasync, except that from `hold()` on each sync waits until the test lets it run (and then fails with
+ * `failWith`, if given).
+ */
 function heldSync(failWith?: Error) {
   const waiting: Array<() => void> = [];
   let holding = false;
@@ -66,7 +69,7 @@ const turns = async (n: number) => {
 };
 
 describe('group commit on SQLite', () => {
-  it('commits many concurrent transactions and single writes in a few durable commits, all of them acknowledged', async () => {
+  it('commits many concurrent transactions and single writes in a few durable commits, all acknowledged', async () => {
     const s = await store();
     await Promise.all(
       Array.from({ length: 100 }, (_, id) =>
@@ -130,7 +133,7 @@ describe('group commit on SQLite', () => {
     await s.db.destroy();
   });
 
-  it('shows each acknowledged unit to the read right after it, with many units in flight and the WAL checkpointed', async () => {
+  it('shows each acknowledged unit to the read right after it, many in flight, the WAL checkpointed', async () => {
     const s = await store();
     const pad = 'x'.repeat(3000); // 20 writers x 100 units x 3 KB: several automatic checkpoints of the WAL
     const stale: string[] = [];
@@ -157,7 +160,7 @@ describe('group commit on SQLite', () => {
     await s.db.destroy();
   });
 
-  it('settles a failed write only once its batch committed, so a read after it sees the row it collided with', async () => {
+  it('settles a failed write once its batch committed: a read after it sees the row it collided with', async () => {
     const s = await store();
     const first = inTransaction(s.db, (trx) => trx.insertInto('items').values({ id: 5, note: 'winner' }).execute());
     const second = inTransaction(s.db, (trx) =>
@@ -189,7 +192,7 @@ describe('group commit on SQLite', () => {
     await s.db.destroy();
   });
 
-  it('lets the event loop read new requests between units once the writer has been busy a while, and keeps the units in arrival order', async () => {
+  it('lets the event loop read requests between units once the writer was busy; units keep their order', async () => {
     const s = await store();
     const busy = (ms: number) => {
       const until = performance.now() + ms;
@@ -224,7 +227,7 @@ describe('group commit on SQLite', () => {
     await s.db.destroy();
   });
 
-  it('acknowledges a batch only once its WAL sync returned, and holds back reads outside a transaction until then', async () => {
+  it('acknowledges a batch once its WAL sync returned, holding reads outside a transaction till then', async () => {
     const held = heldSync();
     const s = await store(undefined, held.syncFile);
     held.hold();
@@ -278,7 +281,7 @@ describe('group commit on SQLite', () => {
     await s.db.destroy();
   });
 
-  it('fails the batch whose WAL sync failed, the batch gathered behind it, and every write and read after it', async () => {
+  it('fails the batch whose WAL sync failed, the batch behind it, and every write and read after', async () => {
     const held = heldSync(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
     const s = await store(undefined, held.syncFile);
     held.hold();

@@ -276,7 +276,10 @@ class GroupCommitter {
     while (this.syncing) await this.syncing;
   }
 
-  /** With the lock held and no sync under way: the COMMIT of the open batch, then its sync, then its units learn the outcome. */
+  /**
+   * With the lock held and no sync under way: the COMMIT of the open batch, then its sync, then its units learn the
+   * outcome.
+   */
   commitLocked(): void {
     const batch = this.batch;
     if (!batch) return;
@@ -317,7 +320,9 @@ class GroupCommitter {
     );
   }
 
-  /** The batch that gathered during the sync commits in a later turn, after the reads that waited for the sync have run. */
+  /**
+   * The batch that gathered during the sync commits in a later turn, after the reads that waited for the sync have run.
+   */
   private afterSync(): void {
     if (!this.flushPending) return;
     setImmediate(() => void this.commit());

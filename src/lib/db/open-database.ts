@@ -11,7 +11,10 @@ export interface DatabaseHandle<DB> {
   db: Kysely<DB>;
   dialect: Dialect;
   close(): Promise<void>;
-  /** Tells `listener` how many units of work each durable commit carried (SQLite's group commit; PostgreSQL commits each alone). */
+  /**
+   * Tells `listener` how many units of work each durable commit carried (SQLite's group commit; PostgreSQL commits each
+   * alone).
+   */
   onCommit(listener: (units: number) => void): void;
 }
 

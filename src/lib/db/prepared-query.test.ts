@@ -26,7 +26,7 @@ async function store() {
 }
 
 describe('prepared queries', () => {
-  it('runs the query compiled on the first call with each later call’s own values, also inside a transaction', async () => {
+  it('runs the query compiled on the first call with each later call’s own values, also in a transaction', async () => {
     const { db, close } = await store();
     const byId = preparedQuery((d: Kysely<Db>, id: string) => d.selectFrom('items').selectAll().where('id', '=', id));
     assert.deepEqual((await byId(db, 'a')).rows, [{ id: 'a', kind: 'x' }]);
@@ -52,7 +52,7 @@ describe('prepared queries', () => {
     await close();
   });
 
-  it('refuses a builder that computes with a parameter instead of passing it, which would freeze a value in', async () => {
+  it('refuses a builder that computes with a parameter instead of passing it (a value frozen in)', async () => {
     const { db, close } = await store();
     const computed = preparedQuery((d: Kysely<Db>, id: string) =>
       d.selectFrom('items').selectAll().where('id', '=', String(id).toLowerCase()),

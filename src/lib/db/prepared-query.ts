@@ -47,7 +47,8 @@ function prepare<DB, P extends unknown[], R>(
   const unused = standIns.filter((_, i) => !slots.some((s) => 'param' in s && s.param === i));
   if (unused.length > 0) {
     throw new Error(
-      `preparedQuery: ${unused.map(String).join(', ')} did not reach the query as a value (computed with, or not used): ${query.sql}`,
+      `preparedQuery: ${unused.map(String).join(', ')} did not reach the query as a value ` +
+        `(computed with, or not used): ${query.sql}`,
     );
   }
   return { query, slots };

@@ -25,7 +25,7 @@ describe('the shared app set-up', () => {
     await app.close();
   });
 
-  it('gives documents helmet headers (a route may bring its own CSP) and every other answer nosniff and a CSP that runs nothing', async () => {
+  it('gives documents helmet headers (or a route’s own CSP), every other answer nosniff and a null CSP', async () => {
     const app = await createApp({ log: createLogger('silent'), title: 't', ready: async () => true });
     app.get('/page', async (_req, reply) => sendDocument(reply, '<p>hi</p>'));
     app.get(
@@ -57,7 +57,7 @@ describe('the shared app set-up', () => {
     await app.close();
   });
 
-  it('never hands a handler a lone surrogate from a path, a query or a form (URL text is UTF-8), and refuses one in a JSON body', async () => {
+  it('never hands a handler a lone surrogate from a path, query or form (UTF-8); refuses one in JSON', async () => {
     const app = await createApp({ log: createLogger('silent'), title: 't', ready: async () => true });
     const seen: string[] = [];
     app.get('/echo/:word', async (request) => {
@@ -68,7 +68,8 @@ describe('the shared app set-up', () => {
       seen.push(...Object.values(request.body as Record<string, string>));
       return {};
     });
-    // The UTF-8 bytes a lone surrogate would have (CESU-8), a lone continuation byte, an overlong form, and well-formed text.
+    // The UTF-8 bytes a lone surrogate would have (CESU-8), a lone continuation byte, an overlong form, and well-formed
+    // text.
     for (const bytes of ['%ED%A0%80', '%ED%B0%80x', '%80', '%C0%AF', '%E4%BD%A0%F0%9F%99%82']) {
       const path = await app.inject({ url: `/echo/${bytes}?q=${bytes}` });
       if (bytes.startsWith('%E4')) assert.equal(path.statusCode, 200);

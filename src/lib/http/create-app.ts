@@ -18,7 +18,10 @@ declare module 'fastify' {
 
 export const BODY_LIMIT = 64 * 1024;
 
-/** Where the logger factory leaves a request's correlation id for the hook that runs the request under it (reading it back from the logger's bindings parsed them from JSON on every request). */
+/**
+ * Where the logger factory leaves a request's correlation id for the hook that runs the request under it (reading it
+ * back from the logger's bindings parsed them from JSON on every request).
+ */
 const CORRELATION_ID = Symbol('correlationId');
 type CorrelatedMessage = { [CORRELATION_ID]?: string };
 

@@ -32,7 +32,9 @@ function withoutSecrets(body: string, fields: readonly string[]): string {
     return JSON.stringify({ detail: 'Created by the first request with this Idempotency-Key.' });
   }
   for (const f of fields) delete parsed[f];
-  parsed.detail = `Created by the first request with this Idempotency-Key; ${fields.join(', ')} ${fields.length > 1 ? 'were' : 'was'} shown only in that answer.`;
+  parsed.detail =
+    `Created by the first request with this Idempotency-Key; ` +
+    `${fields.join(', ')} ${fields.length > 1 ? 'were' : 'was'} shown only in that answer.`;
   return JSON.stringify(parsed);
 }
 
@@ -133,7 +135,8 @@ export function idempotencyHooks(
   const preHandler = async (request: FastifyRequest, reply: FastifyReply) => {
     const key = keyOf(request);
     if (key === undefined) return;
-    const scope = `${request.principal ?? 'anonymous'} ${request.routeOptions.url} ${JSON.stringify(request.params ?? {})}`;
+    const scope =
+      `${request.principal ?? 'anonymous'} ${request.routeOptions.url} ` + `${JSON.stringify(request.params ?? {})}`;
     const requestHash = sha256(JSON.stringify(request.body ?? null));
     if (await keys.claim(scope, key, requestHash)) return void (request.idempotency = { scope, key });
     let prior = await keys.read(scope, key);

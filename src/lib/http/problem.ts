@@ -102,7 +102,8 @@ export function toProblem(err: FastifyError | DomainError | Error): Problem {
     return problem(
       503,
       'STORAGE_UNAVAILABLE',
-      `The connection to the database was lost while answering; nothing was confirmed. Retry in ${STORAGE_RETRY_SECONDS} seconds (with the same Idempotency-Key, if you sent one).`,
+      `The connection to the database was lost while answering; nothing was confirmed. ` +
+        `Retry in ${STORAGE_RETRY_SECONDS} seconds (with the same Idempotency-Key, if you sent one).`,
       { retryAfterSeconds: STORAGE_RETRY_SECONDS },
     );
   return problem(500, 'INTERNAL', 'Something went wrong on our side; it has been logged.');

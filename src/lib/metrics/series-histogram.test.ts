@@ -33,7 +33,7 @@ describe('SeriesHistogram', () => {
     assert.equal(await ours.metrics(), await theirs.metrics());
   });
 
-  it("counts a value on a bucket's bound in that bucket, ignores what is not a number, and keeps counting after a reset", async () => {
+  it("counts a value on a bucket's bound in that bucket, ignores non-numbers, counts on after a reset", async () => {
     const registry = new Registry();
     const h = new SeriesHistogram('b_bytes', 'Bytes.', ['route'], [100, 300], registry);
     const observe = h.series({ route: '/x' });

@@ -90,7 +90,8 @@ function httpHistograms(app: FastifyInstance, registry: Registry): void {
     [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registry,
   );
-  // Sizes as the common exporters name them: what a route costs on the wire (a streamed answer has no length and is not counted).
+  // Sizes as the common exporters name them: what a route costs on the wire (a streamed answer has no length and is not
+  // counted).
   const sizeBuckets = [100, 300, 1000, 3000, 10_000, 30_000, 100_000];
   const requestSize = new SeriesHistogram(
     'http_request_size_bytes',

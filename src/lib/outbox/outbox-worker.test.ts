@@ -81,7 +81,7 @@ describe('outbox worker', () => {
     await k.close();
   });
 
-  it('gives a message that failed as often as the cap allows up as a dead letter, and never delivers it again', async () => {
+  it('gives a message that failed as often as the cap allows up as a dead letter, never sent again', async () => {
     let calls = 0;
     const given: unknown[] = [];
     const k = await kit(
@@ -105,7 +105,7 @@ describe('outbox worker', () => {
     await k.close();
   });
 
-  it('delivers a message its committed transaction handed over, with no claim, and none of a rolled-back one', async () => {
+  it('delivers a message its committed transaction handed over, with no claim, none of a rolled-back one', async () => {
     const seen: unknown[] = [];
     // A worker that never polls: only the hand-over can deliver here.
     const k = await kit(async (p) => void seen.push(p), { pollMs: 3_600_000 });
@@ -153,7 +153,7 @@ describe('outbox worker', () => {
       await k.close();
     }
   });
-  it("delivers its own topics oldest first across them, past a backlog of another lane's topic that it leaves alone", async () => {
+  it("delivers its own topics oldest first, past a backlog of another lane's topic that it leaves alone", async () => {
     const store = openDatabase<CommonTables>(':memory:');
     await migrate(store.db as Kysely<any>, {
       '0001': commonTablesMigration,

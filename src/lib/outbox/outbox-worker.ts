@@ -81,9 +81,14 @@ export class OutboxWorker implements OutboxTaker {
   private readonly topics: OutboxWorkerOptions['topics'];
   private readonly count: Count | undefined;
   private readonly maxAttempts: number;
-  /** The next claim reads every due message this worker may deliver, not only its own topics' ranges: set by the poll. */
+  /**
+   * The next claim reads every due message this worker may deliver, not only its own topics' ranges: set by the poll.
+   */
   private sweepDue = true;
-  /** The claim of its own topics' ranges (ownTopicsClaim), made when it starts with its handlers; none where it delivers every topic. */
+  /**
+   * The claim of its own topics' ranges (ownTopicsClaim), made when it starts with its handlers; none where it delivers
+   * every topic.
+   */
   private ownClaim: ((now: string, lease: string, limit: number) => Promise<Claimed[]>) | undefined;
 
   constructor(
@@ -105,7 +110,9 @@ export class OutboxWorker implements OutboxTaker {
   /** What each topic's messages are handled by; set when the worker starts, once the services exist. */
   private handlers = new Map<string, OutboxHandler>();
 
-  /** Starts delivering, with the topics' handlers (`handler(topic, fn)`); without them, restarts with the ones it had. */
+  /**
+   * Starts delivering, with the topics' handlers (`handler(topic, fn)`); without them, restarts with the ones it had.
+   */
   start(handlers?: Iterable<[string, OutboxHandler]>): void {
     if (handlers) {
       this.handlers = new Map(handlers);

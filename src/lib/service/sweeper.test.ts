@@ -4,7 +4,7 @@ import { createLogger } from '../log.ts';
 import { Sweeper } from './sweeper.ts';
 
 describe('the sweeper', () => {
-  it('runs a pass that starts after the call when asked to sweep while a pass is under way (renewal-day test flake in CI)', async () => {
+  it('runs a pass that starts after the call when asked to sweep during a pass (renewal-day CI flake)', async () => {
     let now = 1;
     const seen: number[] = [];
     let release!: () => void;

@@ -127,7 +127,9 @@ export class AccountsService {
     return accountStore.byPhone(this.deps.db, phone);
   }
 
-  /** Whether the phone has an active quick-pay agreement (claim 1's "bound"): the wallet's, or one at a rail that is on. */
+  /**
+   * Whether the phone has an active quick-pay agreement (claim 1's "bound"): the wallet's, or one at a rail that is on.
+   */
   async isBound(phone: E164): Promise<boolean> {
     return (await this.deps.payers.payerOf(this.deps.db, phone, await this.findByPhone(phone))) !== null;
   }

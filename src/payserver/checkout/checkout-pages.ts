@@ -104,13 +104,15 @@ const T = {
     available: 'available',
     quickPay: 'Next time, pay on the TV with an SMS code (quick pay)',
     renews:
-      'This renews: every {days} days {amount} is charged by quick pay, with an SMS before each renewal; cancel any time by texting TD or on the TV. Without the box below you buy this one period only.',
+      'This renews: every {days} days {amount} is charged by quick pay, with an SMS before each renewal; ' +
+      'cancel any time by texting TD or on the TV. Without the box below you buy this one period only.',
     renewConsent: 'I agree to quick pay and to these renewals',
     pay: 'Pay now',
     paid: 'Paid. Your TV is turning on what you bought.',
     closed: 'This order is closed and can no longer be paid.',
     refunded:
-      'This order had already ended (cancelled or expired) when you paid, so the money went back to where it came from.',
+      'This order had already ended (cancelled or expired) when you paid, ' +
+      'so the money went back to where it came from.',
     merchantRefunded: (amount: string) =>
       `This order was paid, then refunded by the merchant: ${amount} went back to where it was paid from.`,
     refundAmount: 'Refunded',
@@ -124,8 +126,10 @@ const T = {
     resendIn: ' s until you can ask again',
     agreement: 'Quick pay agreement',
     agreementText: [
-      'With quick pay on, when you buy on the TV the payee texts a code to this phone; replying with the code agrees to pay from your wallet (or, when it does not cover the amount, from the linked bank card).',
-      'Every payment needs the code of that payment; nothing is charged without your reply. A package that renews texts you before each renewal; reply TD to cancel it.',
+      'With quick pay on, when you buy on the TV the payee texts a code to this phone; replying with the code ' +
+        'agrees to pay from your wallet (or, when it does not cover the amount, from the linked bank card).',
+      'Every payment needs the code of that payment; nothing is charged without your reply. ' +
+        'A package that renews texts you before each renewal; reply TD to cancel it.',
       'You can ask your wallet provider to turn quick pay off at any time.',
     ],
     readAgreement: 'Read the agreement',
@@ -182,15 +186,26 @@ function shell(lang: PageLang, c: Checkout, token: string, content: Html, notice
 
 function success(lang: PageLang, c: Checkout, confirming: boolean, paid: PaidWith | null, timeZone: string): Html {
   const t = T[lang];
-  const rows = html`<div class="card" data-testid="receipt"><div class="row"><span>${t.orderNo}</span><strong>${orderRef(c.order_id)}</strong></div>
+  const rows = html`${receiptHead(t, c)}
 ${
   paid
-    ? html`<div class="row"><span>${t.paidAt}</span><span>${formatTime(paid.paidAt, lang, timeZone)}</span></div>
-<div class="row"><span>${t.paidBy}</span><span>${paidByText(lang, paid)}</span></div>`
+    ? html`${receiptRow(t.paidAt, formatTime(paid.paidAt, lang, timeZone))}
+${receiptRow(t.paidBy, paidByText(lang, paid))}`
     : ''
 }</div>`;
-  return html`<div class="ok" role="status" data-outcome="${confirming ? 'confirming' : 'paid'}">${confirming ? t.confirming : t.paid}</div>${rows}`;
+  const outcome = confirming ? 'confirming' : 'paid';
+  const said = confirming ? t.confirming : t.paid;
+  return html`<div class="ok" role="status" data-outcome="${outcome}">${said}</div>${rows}`;
 }
+
+/** A receipt's card, opened with the order's number (the one its SMS carry). */
+const receiptHead = (t: (typeof T)[PageLang], c: Checkout) =>
+  html`<div class="card" data-testid="receipt"><div class="row"><span>${t.orderNo}</span>\
+<strong>${orderRef(c.order_id)}</strong></div>`;
+
+/** A receipt's row: what, and its value. */
+const receiptRow = (label: string, value: string) =>
+  html`<div class="row"><span>${label}</span><span>${value}</span></div>`;
 
 /** One POST form per rail that is on, each answered with a redirect to that rail's payment page; no code needed. */
 function railForms(
@@ -206,9 +221,15 @@ function railForms(
     quickPay && r.agreements
       ? consent(lang, `${quickPay.label}${zh ? `（${r.title[lang]}）` : ` (${r.title[lang]})`}`)
       : '';
+  const dev = html`<p class="muted" data-testid="dev-rail">\
+${zh ? '开发环境：不会扣真钱。' : 'Development gateway: no real money moves.'}</p>`;
   const form = (r: RailChoice) =>
-    html`<form method="post" action="/pay/${token}/rail?lang=${lang}"><input type="hidden" name="rail" value="${r.rail}">${sign(r)}<button class="secondary" type="submit" data-rail="${r.rail}">${zh ? '使用' : 'Pay with '}${r.title[lang]}${zh ? '支付' : ''}</button>${r.dev ? html`<p class="muted" data-testid="dev-rail">${zh ? '开发环境：不会扣真钱。' : 'Development gateway: no real money moves.'}</p>` : ''}</form>`;
-  return html`<div class="card" data-testid="rails"><p>${zh ? '或使用以下方式支付（无需验证码）：' : 'Or pay with (no code needed):'}</p>${rails.map(form)}</div>`;
+    html`<form method="post" action="/pay/${token}/rail?lang=${lang}">\
+<input type="hidden" name="rail" value="${r.rail}">\
+${sign(r)}<button class="secondary" type="submit" data-rail="${r.rail}">\
+${zh ? '使用' : 'Pay with '}${r.title[lang]}${zh ? '支付' : ''}</button>${r.dev ? dev : ''}</form>`;
+  const intro = zh ? '或使用以下方式支付（无需验证码）：' : 'Or pay with (no code needed):';
+  return html`<div class="card" data-testid="rails"><p>${intro}</p>${rails.map(form)}</div>`;
 }
 
 /** What paid, as the receipt names it: the wallet, the card by its last four digits, or the rail. */
@@ -225,10 +246,10 @@ function merchantRefunded(lang: PageLang, c: Checkout, r: MerchantRefund, timeZo
   const t = T[lang];
   const amount = money(r.amountMinor, r.currency);
   return html`<div class="error" role="status" data-outcome="merchant-refunded">${t.merchantRefunded(amount)}</div>
-<div class="card" data-testid="receipt"><div class="row"><span>${t.orderNo}</span><strong>${orderRef(c.order_id)}</strong></div>
-<div class="row"><span>${t.refundAmount}</span><span>${amount}</span></div>
-<div class="row"><span>${t.refundedTo}</span><span>${paidByText(lang, { source: r.source, cardLast4: r.cardLast4 })}</span></div>
-<div class="row"><span>${t.refundedAt}</span><span>${formatTime(r.refundedAt, lang, timeZone)}</span></div></div>`;
+${receiptHead(t, c)}
+${receiptRow(t.refundAmount, amount)}
+${receiptRow(t.refundedTo, paidByText(lang, { source: r.source, cardLast4: r.cardLast4 }))}
+${receiptRow(t.refundedAt, formatTime(r.refundedAt, lang, timeZone))}</div>`;
 }
 
 /** What the quick-pay box beside a rail says: a renewing product's renewals are charged under the agreement too. */
@@ -237,7 +258,8 @@ const railQuickPay = (t: (typeof T)[PageLang], c: Checkout) => ({ label: c.renew
 /** The quick-pay consent: a box of its own, unticked, with the agreement a tap away; never one of the ways to pay. */
 function consent(lang: PageLang, label: string): Html {
   const t = T[lang];
-  return html`<fieldset class="consent"><legend>${t.agreement}</legend><label><input type="checkbox" name="quickPay" value="yes"> <span>${label}</span></label>
+  return html`<fieldset class="consent"><legend>${t.agreement}</legend>\
+<label><input type="checkbox" name="quickPay" value="yes"> <span>${label}</span></label>
 <a href="/pay/agreement?lang=${lang}" target="_blank" rel="noopener">${t.readAgreement}</a></fieldset>`;
 }
 
@@ -274,7 +296,9 @@ export const checkoutPages = {
       lang,
       c,
       token,
-      html`<form method="post" action="/pay/${token}/code?lang=${lang}"><button type="submit">${t.sendCode}</button></form>${railForms(lang, token, o.rails ?? [])}`,
+      html`<form method="post" action="/pay/${token}/code?lang=${lang}">\
+<button type="submit">${t.sendCode}</button></form>\
+${railForms(lang, token, o.rails ?? [])}`,
       o.notice,
     );
   },
@@ -285,9 +309,12 @@ export const checkoutPages = {
       lang,
       c,
       token,
-      html`<form method="post" action="/pay/${token}/verify?lang=${lang}" class="card"><p>${t.codeHint.replace('{phone}', maskPhone(c.phone))}</p>
+      html`<form method="post" action="/pay/${token}/verify?lang=${lang}" class="card">\
+<p>${t.codeHint.replace('{phone}', maskPhone(c.phone))}</p>
 <label>${t.code}<input name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="12" required></label>
-<button type="submit">${t.verify}</button></form><form method="post" action="/pay/${token}/code?lang=${lang}"><button class="secondary" type="submit" data-countdown="${wait}" data-countdown-unit="${t.resendIn}">${t.resend}</button></form>`,
+<button type="submit">${t.verify}</button></form><form method="post" action="/pay/${token}/code?lang=${lang}">\
+<button class="secondary" type="submit" data-countdown="${wait}" data-countdown-unit="${t.resendIn}">\
+${t.resend}</button></form>`,
       o.notice,
       html`<script src="/pay/assets/countdown.js" defer></script>`,
     );
@@ -307,28 +334,33 @@ export const checkoutPages = {
         lang,
         c,
         token,
-        html`<div class="error" data-error="NO_ACCOUNT">${t.noAccount(c.payee)}</div>${railForms(lang, token, rails, railQuickPay(t, c))}`,
+        html`<div class="error" data-error="NO_ACCOUNT">${t.noAccount(c.payee)}</div>\
+${railForms(lang, token, rails, railQuickPay(t, c))}`,
         notice,
       );
     const choice = (value: string, label: string, available: number, checked: boolean) =>
       html`<label class="choice"><input type="radio" name="source" value="${value}" ${checked ? html`checked` : ''}>
-<span>${label}<br><span class="muted">${t.available} ${money(available, c.currency)}${available < amount ? ` · ${t.insufficient}` : ''}</span></span></label>`;
+<span>${label}<br><span class="muted">${t.available} ${money(available, c.currency)}\
+${available < amount ? ` · ${t.insufficient}` : ''}</span></span></label>`;
     const walletCovers = (o.wallet?.availableMinor ?? 0) >= amount;
+    const renews = t.renews.replace('{days}', String(c.renews_days)).replace('{amount}', money(amount, c.currency));
     return shell(
       lang,
       c,
       token,
-      html`<form method="post" action="/pay/${token}/pay?lang=${lang}" class="card"><fieldset class="sources"><legend>${t.choose}</legend>
+      html`<form method="post" action="/pay/${token}/pay?lang=${lang}" class="card">\
+<fieldset class="sources"><legend>${t.choose}</legend>
 ${o.wallet ? choice('wallet', t.wallet, o.wallet.availableMinor, walletCovers || !o.card) : ''}
 ${o.card ? choice('card', t.cardNamed(o.card.last4), o.card.availableMinor, !walletCovers) : ''}</fieldset>
 ${
   c.renews_days
-    ? html`<p class="muted" data-testid="renews">${t.renews.replace('{days}', String(c.renews_days)).replace('{amount}', money(amount, c.currency))}</p>${consent(lang, t.renewConsent)}`
+    ? html`<p class="muted" data-testid="renews">${renews}</p>${consent(lang, t.renewConsent)}`
     : o.quickPay
       ? ''
       : consent(lang, t.quickPay)
 }
-<button type="submit">${t.pay} ${money(amount, c.currency)}</button></form>${railForms(lang, token, rails, railQuickPay(t, c))}`,
+<button type="submit">${t.pay} ${money(amount, c.currency)}</button></form>\
+${railForms(lang, token, rails, railQuickPay(t, c))}`,
       notice,
     );
   },
@@ -338,7 +370,8 @@ ${
     return page({
       title: t.agreement,
       lang,
-      body: html`<main><h1>${t.agreement}</h1><div class="card">${t.agreementText.map((p) => html`<p>${p}</p>`)}</div></main>`,
+      body: html`<main><h1>${t.agreement}</h1>\
+<div class="card">${t.agreementText.map((p) => html`<p>${p}</p>`)}</div></main>`,
     });
   },
   error(lang: PageLang, notice: PageNotice): string {
@@ -352,7 +385,9 @@ ${
 
 /** Turns the resend button into a countdown; without JavaScript it is a plain button (the rate limits still hold). */
 export const COUNTDOWN_SCRIPT = `document.querySelectorAll('[data-countdown]').forEach(function (b) {
-  var left = Number(b.getAttribute('data-countdown')); var label = b.textContent; var unit = b.getAttribute('data-countdown-unit');
-  function tick() { if (left <= 0) { b.disabled = false; b.textContent = label; return; } b.disabled = true; b.textContent = left + unit; left--; setTimeout(tick, 1000); }
+  var left = Number(b.getAttribute('data-countdown')); var label = b.textContent; \
+var unit = b.getAttribute('data-countdown-unit');
+  function tick() { if (left <= 0) { b.disabled = false; b.textContent = label; return; } \
+b.disabled = true; b.textContent = left + unit; left--; setTimeout(tick, 1000); }
   tick();
 });`;

@@ -164,7 +164,10 @@ export class CheckoutService {
     return grant;
   }
 
-  /** A page session still waiting for its code (asked for, not proven, tries left), with how long ago it was asked for; else null. */
+  /**
+   * A page session still waiting for its code (asked for, not proven, tries left), with how long ago it was asked for;
+   * else null.
+   */
   async codeSession(linkToken: string, sessionId: string): Promise<{ sentSecondsAgo: number } | null> {
     const checkout = await this.payable(linkToken);
     const session = await checkoutStore.sessionOf(this.deps.db, sessionId, checkout.order_id);

@@ -123,7 +123,9 @@ export class ReplyService {
     return 'cancel_requested';
   }
 
-  /** A replied code checked against the phone's pending payments, within the phone's limit, in the reply's transaction. */
+  /**
+   * A replied code checked against the phone's pending payments, within the phone's limit, in the reply's transaction.
+   */
   private async check(trx: PayserverDb, phone: string, code: string): Promise<CheckResult> {
     const now = this.deps.clock.now().toISOString();
     // Every pending code's try is taken in the one statement that finds them; those not checked get it back.

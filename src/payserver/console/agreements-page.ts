@@ -1,11 +1,5 @@
-import {
-  at,
-  noticeOf,
-  table,
-  type ConsoleContext,
-  type PageResult,
-  type Words,
-} from '../../lib/console/console-app.ts';
+import { alertLine, button, listTable, searchField, submit } from '../../lib/console/console-parts.ts';
+import { at, noticeOf, type ConsoleContext, type PageResult, type Words } from '../../lib/console/console-app.ts';
 import { problemSay, say, SOURCE } from '../../lib/console/console-words.ts';
 import { html } from '../../lib/html.ts';
 import type { AgreementView } from '../agreements/agreements.ts';
@@ -34,24 +28,27 @@ export async function agreementsPage(ctx: ConsoleContext, timeZone: string): Pro
   const res = await ctx.api<AgreementView[]>('GET', `/admin/v1/agreements?${q ? `phone=${enc(q)}&` : ''}limit=50`);
   const end = (a: AgreementView) =>
     a.status === 'active'
-      ? html`<form method="post" action="/console/agreements/${a.externalAgreementNo}/end"><button type="submit" class="danger">${ctx.say(w('End it', '解约'))}</button></form>`
+      ? html`<form method="post" action="/console/agreements/${a.externalAgreementNo}/end">\
+${button(ctx.say(w('End it', '解约')), 'danger')}</form>`
       : '';
   return {
     title: w('Quick-pay agreements', '快捷支付协议'),
-    body: html`${noticeOf(ctx, NOTICES)}<form method="get" action="/console/agreements" class="inline" role="search"><label>${ctx.say(w('Phone', '手机号'))}<input name="q" type="search" value="${q}"></label><button type="submit">${ctx.say(w('Search', '搜索'))}</button></form>
+    body: html`${noticeOf(ctx, NOTICES)}<form method="get" action="/console/agreements" class="inline" role="search">\
+${searchField(ctx.say(w('Phone', '手机号')), q)}${submit(ctx.say(w('Search', '搜索')))}</form>
 ${
   res.status !== 200
-    ? html`<p class="error" role="alert">${problemSay((res.body ?? {}) as never, ctx.lang)}</p>`
-    : html`<div class="scroll">${table(
-        ctx.say(w('Agreements at the rails, newest first', '支付渠道的快捷支付协议（最新在前）')),
+    ? alertLine(problemSay((res.body ?? {}) as never, ctx.lang))
+    : html`<div class="scroll">${listTable(
+        ctx,
+        w('Agreements at the rails, newest first', '支付渠道的快捷支付协议（最新在前）'),
         [
-          ctx.say(w('Agreement', '协议号')),
-          ctx.say(w('Rail', '渠道')),
-          ctx.say(w('Phone', '手机号')),
-          ctx.say(w('Status', '状态')),
-          ctx.say(w("Rail's number", '渠道协议号')),
-          ctx.say(w('Signed', '签约时间')),
-          ctx.say(w('Ended', '解约时间')),
+          w('Agreement', '协议号'),
+          w('Rail', '渠道'),
+          w('Phone', '手机号'),
+          w('Status', '状态'),
+          w("Rail's number", '渠道协议号'),
+          w('Signed', '签约时间'),
+          w('Ended', '解约时间'),
           '',
         ],
         res.body.map((a) => [
@@ -64,7 +61,7 @@ ${
           a.endedAt ? `${at(a.endedAt, ctx.lang, timeZone)} · ${ctx.say(ENDED_BY[a.endedBy ?? ''] ?? w('', ''))}` : '—',
           end(a),
         ]),
-        ctx.say(w('No agreements.', '没有协议。')),
+        w('No agreements.', '没有协议。'),
       )}</div>`
 }`,
   };

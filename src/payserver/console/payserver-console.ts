@@ -3,12 +3,12 @@ import {
   at,
   mountConsole,
   type ConsoleSetup,
-  table,
   type ConsoleContext,
   type PageResult,
   type Words,
 } from '../../lib/console/console-app.ts';
 import { html } from '../../lib/html.ts';
+import { alertLine, anySelect, fact, listTable, searchField, submit } from '../../lib/console/console-parts.ts';
 import {
   FAILURE,
   LEDGER_KIND,
@@ -20,7 +20,6 @@ import {
   say,
   SOURCE,
   AUDIT_PROBLEM,
-  type WordTable,
 } from '../../lib/console/console-words.ts';
 import { businessDate } from '../../lib/business-day.ts';
 import { maskPhone } from '../../lib/phone.ts';
@@ -50,6 +49,14 @@ interface PaymentRow {
   railTrade?: { rail: string; outTradeNo: string; providerTradeNo: string | null; state: string } | null;
 }
 
+/** The ledger's audit of `GET /admin/v1/ledger/audit`. */
+interface LedgerAudit {
+  ok: boolean;
+  entries: number;
+  accounts: number;
+  problems: Array<{ kind: string; id: string; detail: string }>;
+}
+
 /** A rail of `GET /admin/v1/rails`. */
 interface RailRow {
   rail: string;
@@ -67,6 +74,11 @@ const RECONCILED: ReadonlyArray<[keyof RailReconciliation, Words]> = [
   ['amountMismatches', { en: 'amounts differ', 'zh-CN': '金额不符' }],
 ];
 
+const NO_RECONCILING = w(
+  "This payment server does not reconcile rails yet: the clearing balance above is the ledger's.",
+  '本支付服务器尚不支持渠道对账：以上为账本中的清算余额。',
+);
+
 /** The wallet provider's console of the payment server (API "Console"), over the payment server's admin API. */
 
 /** The pages of the console, one method each (issue 29: named pieces instead of one long closure). */
@@ -74,40 +86,41 @@ class PayserverConsolePages {
   constructor(readonly o: ConsoleSetup) {}
 
   readonly when = (ctx: ConsoleContext, iso: string | null | undefined) => at(iso, ctx.lang, this.o.timeZone);
-  readonly error = (ctx: ConsoleContext, body: unknown) =>
-    html`<p class="error" role="alert">${problemSay((body ?? {}) as never, ctx.lang)}</p>`;
+  readonly error = (ctx: ConsoleContext, body: unknown) => alertLine(problemSay((body ?? {}) as never, ctx.lang));
 
   async accounts(ctx: ConsoleContext): Promise<PageResult> {
     const q = (ctx.query.q ?? '').trim();
     const res = q ? await ctx.api<AccountView[]>('GET', `/admin/v1/accounts?phone=${enc(q)}`) : undefined;
     const cash = (a: AccountView, m: number) => money(m, a.currency);
+    const held = ctx.say(w('held', '冻结'));
     return {
       title: w('Accounts', '账户'),
-      body: html`<form method="get" action="/console/accounts" class="inline" role="search"><label>${ctx.say(w('Search', '搜索'))}<input name="q" type="search" value="${q}" placeholder="${ctx.say(w('phone, in any form', '手机号（任意写法）'))}"></label><button type="submit">${ctx.say(w('Search', '搜索'))}</button></form>
+      body: html`<form method="get" action="/console/accounts" class="inline" role="search">\
+${searchField(ctx.say(w('Search', '搜索')), q, ctx.say(w('phone, in any form', '手机号（任意写法）')))}\
+${submit(ctx.say(w('Search', '搜索')))}</form>
 ${
   !res
     ? html`<p class="muted">${ctx.say(w('Search for an account by its phone.', '按手机号查找账户。'))}</p>`
     : res.status !== 200
       ? this.error(ctx, res.body)
-      : table(
-          ctx.say(w('Accounts', '账户')),
+      : listTable(
+          ctx,
+          w('Accounts', '账户'),
           [
-            ctx.say(w('Account', '账户')),
-            ctx.say(w('Phone', '手机号')),
-            ctx.say(w('Quick pay', '快捷支付')),
-            ctx.say(w('Wallet (held)', '钱包（冻结）')),
-            ctx.say(w('Card (held)', '银行卡（冻结）')),
+            w('Account', '账户'),
+            w('Phone', '手机号'),
+            w('Quick pay', '快捷支付'),
+            w('Wallet (held)', '钱包（冻结）'),
+            w('Card (held)', '银行卡（冻结）'),
           ],
           res.body.map((a) => [
             html`<a href="/console/accounts/${a.accountId}">${a.accountId}</a>`,
             a.phone,
             a.quickPay ? ctx.say(w('on', '已开通')) : ctx.say(w('off', '未开通')),
-            `${cash(a, a.wallet.balanceMinor)} (${ctx.say(w('held', '冻结'))} ${cash(a, a.wallet.heldMinor)})`,
-            a.card
-              ? `*${a.card.last4} ${cash(a, a.card.balanceMinor)} (${ctx.say(w('held', '冻结'))} ${cash(a, a.card.heldMinor)})`
-              : '—',
+            `${cash(a, a.wallet.balanceMinor)} (${held} ${cash(a, a.wallet.heldMinor)})`,
+            a.card ? `*${a.card.last4} ${cash(a, a.card.balanceMinor)} (${held} ${cash(a, a.card.heldMinor)})` : '—',
           ]),
-          ctx.say(w('No account has this phone.', '没有这个手机号的账户。')),
+          w('No account has this phone.', '没有这个手机号的账户。'),
         )
 }`,
     };
@@ -133,18 +146,17 @@ ${
     };
     return {
       title: { en: `Account ${id}`, 'zh-CN': `账户 ${id}` },
-      body: html`<dl class="facts"><dt>${ctx.say(w('Phone', '手机号'))}</dt><dd>${a.phone}</dd><dt>${ctx.say(w('Quick pay', '快捷支付'))}</dt><dd>${a.quickPay ? ctx.say(w('on', '已开通')) : ctx.say(w('off', '未开通'))}</dd>
-<dt>${ctx.say(w('Wallet', '钱包'))}</dt><dd data-testid="wallet">${m(a.wallet.balanceMinor)} · ${ctx.say(w('held', '冻结'))} ${m(a.wallet.heldMinor)}</dd>
-<dt>${ctx.say(w('Card', '银行卡'))}</dt><dd>${a.card ? `*${a.card.last4} ${m(a.card.balanceMinor)} · ${ctx.say(w('held', '冻结'))} ${m(a.card.heldMinor)}` : '—'}</dd></dl>
-<div class="scroll">${table(
-        ctx.say(w('Money moved, newest first', '资金变动（最新在前）')),
+      body: html`${this.accountFacts(ctx, a)}
+<div class="scroll">${listTable(
+        ctx,
+        w('Money moved, newest first', '资金变动（最新在前）'),
         [
-          ctx.say(w('When', '时间')),
-          ctx.say(w('Entry', '类型')),
-          ctx.say(w('Source', '来源')),
-          ctx.say(w('Amount', '金额')),
-          ctx.say(w('Balance after', '变动后余额')),
-          ctx.say(w('Payment or refund', '关联支付或退款')),
+          w('When', '时间'),
+          w('Entry', '类型'),
+          w('Source', '来源'),
+          w('Amount', '金额'),
+          w('Balance after', '变动后余额'),
+          w('Payment or refund', '关联支付或退款'),
         ],
         postings.map((e) => [
           this.when(ctx, e.at),
@@ -154,17 +166,12 @@ ${
           html`<span class="num">${m(e.balanceAfterMinor)}</span>`,
           paymentLink(e.ref),
         ]),
-        ctx.say(w('No money moved yet.', '还没有资金变动。')),
+        w('No money moved yet.', '还没有资金变动。'),
       )}</div>
-<div class="scroll">${table(
-        ctx.say(w('Holds (money reserved, not moved), newest first', '冻结（仅预留，未扣款，最新在前）')),
-        [
-          ctx.say(w('When', '时间')),
-          ctx.say(w('Source', '来源')),
-          ctx.say(w('Reserved', '冻结金额')),
-          ctx.say(w('Now', '当前状态')),
-          ctx.say(w('Payment', '支付')),
-        ],
+<div class="scroll">${listTable(
+        ctx,
+        w('Holds (money reserved, not moved), newest first', '冻结（仅预留，未扣款，最新在前）'),
+        [w('When', '时间'), w('Source', '来源'), w('Reserved', '冻结金额'), w('Now', '当前状态'), w('Payment', '支付')],
         holds.map((h) => [
           this.when(ctx, h.at),
           say(SOURCE, h.source, ctx.lang),
@@ -172,9 +179,21 @@ ${
           `${ctx.say(HOLD_STATE[h.state])}${h.resolvedAt ? ` · ${this.when(ctx, h.resolvedAt)}` : ''}`,
           paymentLink(h.ref),
         ]),
-        ctx.say(w('No holds.', '没有冻结。')),
+        w('No holds.', '没有冻结。'),
       )}</div>`,
     };
+  }
+
+  /** An account's phone, quick pay, and its sources' balances with what is held of them. */
+  accountFacts(ctx: ConsoleContext, a: AccountView) {
+    const m = (n: number) => money(n, a.currency);
+    const held = ctx.say(w('held', '冻结'));
+    const quickPay = a.quickPay ? ctx.say(w('on', '已开通')) : ctx.say(w('off', '未开通'));
+    const card = a.card ? `*${a.card.last4} ${m(a.card.balanceMinor)} · ${held} ${m(a.card.heldMinor)}` : '—';
+    const phone = fact(ctx.say(w('Phone', '手机号')), a.phone);
+    return html`<dl class="facts">${phone}${fact(ctx.say(w('Quick pay', '快捷支付')), quickPay)}
+${fact(ctx.say(w('Wallet', '钱包')), `${m(a.wallet.balanceMinor)} · ${held} ${m(a.wallet.heldMinor)}`, 'wallet')}
+${fact(ctx.say(w('Card', '银行卡')), card)}</dl>`;
   }
 
   /** Which filter a search box's text is: a payment id, an order id, else a phone. */
@@ -193,32 +212,33 @@ ${
     const res = await ctx.api<PaymentRow[]>('GET', `/admin/v1/payments?${params}`);
     const last = res.status === 200 && res.body.length === PAGE && !q.startsWith('ord_') ? res.body.at(-1) : undefined;
     const next = new URLSearchParams({ q, status, source, before: last?.paymentId ?? '' });
-    const select = (name: string, table: WordTable, values: string[], chosen: string) =>
-      html`<select name="${name}"><option value="">${ctx.say(w('any', '全部'))}</option>${values.map((v) => html`<option value="${v}" ${chosen === v ? html`selected` : ''}>${say(table, v, ctx.lang)}</option>`)}</select>`;
+    const hint = ctx.say(w('payment id, order id or phone', '支付编号、订单号或手机号'));
     return {
       title: w('Payments', '支付'),
-      body: html`<form method="get" action="/console/payments" class="inline" role="search"><label>${ctx.say(w('Search', '搜索'))}<input name="q" type="search" value="${q}" placeholder="${ctx.say(w('payment id, order id or phone', '支付编号、订单号或手机号'))}"></label>
-<label>${ctx.say(w('Status', '状态'))}${select('status', PAYMENT_STATUS, PAYMENT_STATUSES, status)}</label>
-<label>${ctx.say(w('Source', '来源'))}${select('source', SOURCE, Object.keys(SOURCE), source)}</label>
-<button type="submit">${ctx.say(w('Search', '搜索'))}</button></form>
+      body: html`<form method="get" action="/console/payments" class="inline" role="search">\
+${searchField(ctx.say(w('Search', '搜索')), q, hint)}
+<label>${ctx.say(w('Status', '状态'))}${anySelect(ctx, 'status', PAYMENT_STATUS, PAYMENT_STATUSES, status)}</label>
+<label>${ctx.say(w('Source', '来源'))}${anySelect(ctx, 'source', SOURCE, Object.keys(SOURCE), source)}</label>
+${submit(ctx.say(w('Search', '搜索')))}</form>
 ${
   res.status !== 200
     ? this.error(ctx, res.body)
-    : html`<div class="scroll">${table(
-        ctx.say(w('Payments, newest first', '支付（最新在前）')),
+    : html`<div class="scroll">${listTable(
+        ctx,
+        w('Payments, newest first', '支付（最新在前）'),
         [
-          ctx.say(w('Payment', '支付')),
-          ctx.say(w('Order', '订单')),
-          ctx.say(w('Method', '方式')),
-          ctx.say(w('Phone', '手机号')),
-          ctx.say(w('Source', '来源')),
-          ctx.say(w('Amount', '金额')),
-          ctx.say(w('Status', '状态')),
-          ctx.say(w('Refunds', '退款')),
-          ctx.say(w('Created', '时间')),
+          w('Payment', '支付'),
+          w('Order', '订单'),
+          w('Method', '方式'),
+          w('Phone', '手机号'),
+          w('Source', '来源'),
+          w('Amount', '金额'),
+          w('Status', '状态'),
+          w('Refunds', '退款'),
+          w('Created', '时间'),
         ],
         res.body.map((p) => this.paymentRow(ctx, p)),
-        q ? ctx.say(w('No payment matches.', '没有符合条件的支付。')) : ctx.say(w('No payments yet.', '还没有支付。')),
+        q ? w('No payment matches.', '没有符合条件的支付。') : w('No payments yet.', '还没有支付。'),
       )}</div>`
 }
 ${last ? html`<p><a href="/console/payments?${next}">${ctx.say(w('Next page', '下一页'))}</a></p>` : ''}`,
@@ -231,12 +251,17 @@ ${last ? html`<p><a href="/console/payments?${next}">${ctx.say(w('Next page', '�
     say(METHOD, p.method, ctx.lang),
     maskPhone(p.phone),
     p.railTrade?.providerTradeNo
-      ? html`${say(SOURCE, p.source, ctx.lang)}<br><span class="muted" title="${ctx.say(w("the rail's trade number", '渠道交易号'))}" data-testid="provider-trade-no">${p.railTrade.providerTradeNo}</span>`
+      ? html`${say(SOURCE, p.source, ctx.lang)}<br><span class="muted" \
+title="${ctx.say(w("the rail's trade number", '渠道交易号'))}" \
+data-testid="provider-trade-no">${p.railTrade.providerTradeNo}</span>`
       : say(SOURCE, p.source, ctx.lang),
     money(p.amountMinor, p.currency),
     `${say(PAYMENT_STATUS, p.status, ctx.lang)}${p.failureCode ? ` · ${say(FAILURE, p.failureCode, ctx.lang)}` : ''}`,
     p.refunds.length
-      ? html`<ul>${p.refunds.map((r) => html`<li>${r.refundId} ${money(-r.amountMinor, p.currency)} ${say(REFUND_STATUS, r.status, ctx.lang)}</li>`)}</ul>`
+      ? html`<ul>${p.refunds.map(
+          (r) =>
+            html`<li>${r.refundId} ${money(-r.amountMinor, p.currency)} ${say(REFUND_STATUS, r.status, ctx.lang)}</li>`,
+        )}</ul>`
       : '—',
     this.when(ctx, p.createdAt),
   ];
@@ -261,51 +286,61 @@ ${last ? html`<p><a href="/console/payments?${next}">${ctx.say(w('Next page', '�
     const rows = date
       ? await ctx.api<Array<Record<string, string | number>>>('GET', `/admin/v1/statements/${date}?format=json`)
       : undefined;
-    const audit = (
-      await ctx.api<{
-        ok: boolean;
-        entries: number;
-        accounts: number;
-        problems: Array<{ kind: string; id: string; detail: string }>;
-      }>('GET', '/admin/v1/ledger/audit')
-    ).body;
+    const audit = (await ctx.api<LedgerAudit>('GET', '/admin/v1/ledger/audit')).body;
+    const download = (day: string) =>
+      html`<p><a href="/console/statements/${day}.csv" download>${ctx.say({
+        en: `Download ${day} as CSV`,
+        'zh-CN': `下载 ${day} 的 CSV`,
+      })}</a></p>`;
     return {
       title: w('Statements', '对账单'),
-      body: html`<section aria-label="${ctx.say(w('Ledger audit', '账本审计'))}"><h2>${ctx.say(w('Ledger audit', '账本审计'))}</h2><p class="${audit.ok ? 'ok' : 'error'}" data-testid="audit">${
-        audit.ok
-          ? ctx.say({
-              en: `Sound: ${audit.entries} entries over ${audit.accounts} accounts sum to zero; holds and balances are as posted.`,
-              'zh-CN': `正常：${audit.accounts} 个账户的 ${audit.entries} 笔分录借贷平衡，冻结与余额一致。`,
-            })
-          : ctx.say({
-              en: `${audit.problems.length} problems found.`,
-              'zh-CN': `发现 ${audit.problems.length} 个问题。`,
-            })
-      }</p>
-${audit.problems.length ? html`<ul>${audit.problems.map((p) => html`<li><strong>${say(AUDIT_PROBLEM, p.kind, ctx.lang)}</strong> ${p.id}${ctx.lang === 'en' ? `: ${p.detail}` : ''}</li>`)}</ul>` : ''}</section>
-<h2>${ctx.say(w('Daily statement', '日对账单'))}</h2><form method="get" action="/console/statements" class="inline"><label>${ctx.say(w('Business day', '营业日'))}<input name="date" type="date" value="${date ?? ''}" required></label><button type="submit">${ctx.say(w('Show', '查看'))}</button></form>
-${date ? html`<p><a href="/console/statements/${date}.csv" download>${ctx.say({ en: `Download ${date} as CSV`, 'zh-CN': `下载 ${date} 的 CSV` })}</a></p>` : ''}
+      body: html`${this.auditSection(ctx, audit)}
+<h2>${ctx.say(w('Daily statement', '日对账单'))}</h2><form method="get" action="/console/statements" class="inline">\
+<label>${ctx.say(w('Business day', '营业日'))}<input name="date" type="date" value="${date ?? ''}" required></label>\
+${submit(ctx.say(w('Show', '查看')))}</form>
+${date ? download(date) : ''}
 ${
   rows && rows.status !== 200
     ? this.error(ctx, rows.body)
     : rows
-      ? html`<div class="scroll">${table(
-          ctx.say({ en: `Statement of ${date}`, 'zh-CN': `${date} 对账单` }),
+      ? html`<div class="scroll">${listTable(
+          ctx,
+          { en: `Statement of ${date}`, 'zh-CN': `${date} 对账单` },
           [
-            ctx.say(w('Money movement', '类型')),
-            ctx.say(w('Payment', '支付')),
-            ctx.say(w('Refund', '退款')),
-            ctx.say(w('Order', '订单')),
-            ctx.say(w('Amount', '金额')),
-            ctx.say(w('Source', '来源')),
-            ctx.say(w('Time', '时间')),
+            w('Money movement', '类型'),
+            w('Payment', '支付'),
+            w('Refund', '退款'),
+            w('Order', '订单'),
+            w('Amount', '金额'),
+            w('Source', '来源'),
+            w('Time', '时间'),
           ],
           rows.body.map((r) => this.statementRow(ctx, r)),
-          ctx.say(w('Nothing moved that day.', '当天没有资金变动。')),
+          w('Nothing moved that day.', '当天没有资金变动。'),
         )}</div>`
       : ''
 }`,
     };
+  }
+
+  /** The ledger audit: sound (entries sum to zero, holds and balances as posted), else each problem found. */
+  auditSection(ctx: ConsoleContext, audit: LedgerAudit) {
+    const said = audit.ok
+      ? ctx.say({
+          en: `Sound: ${audit.entries} entries over ${audit.accounts} accounts sum to zero; \
+holds and balances are as posted.`,
+          'zh-CN': `正常：${audit.accounts} 个账户的 ${audit.entries} 笔分录借贷平衡，冻结与余额一致。`,
+        })
+      : ctx.say({ en: `${audit.problems.length} problems found.`, 'zh-CN': `发现 ${audit.problems.length} 个问题。` });
+    const problem = (p: LedgerAudit['problems'][number]) =>
+      html`<li><strong>${say(AUDIT_PROBLEM, p.kind, ctx.lang)}</strong> ${p.id}${
+        ctx.lang === 'en' ? `: ${p.detail}` : ''
+      }</li>`;
+    const problems = audit.problems.length ? html`<ul>${audit.problems.map(problem)}</ul>` : '';
+    const name = ctx.say(w('Ledger audit', '账本审计'));
+    return html`<section aria-label="${name}"><h2>${name}</h2>\
+<p class="${audit.ok ? 'ok' : 'error'}" data-testid="audit">${said}</p>
+${problems}</section>`;
   }
 
   /**
@@ -321,7 +356,10 @@ ${
     const sections = await Promise.all(res.body.map((r) => this.railSection(ctx, r, date)));
     return {
       title: w('Rails', '支付渠道'),
-      body: html`<form method="get" action="/console/rails" class="inline"><label>${ctx.say(w('Reconcile the day', '对账日期'))}<input name="date" type="date" value="${date ?? today}" required></label><button type="submit">${ctx.say(w('Reconcile', '对账'))}</button></form>
+      body: html`<form method="get" action="/console/rails" class="inline">\
+<label>${ctx.say(w('Reconcile the day', '对账日期'))}\
+<input name="date" type="date" value="${date ?? today}" required></label>\
+${submit(ctx.say(w('Reconcile', '对账')))}</form>
 ${res.body.length ? sections : html`<p>${ctx.say(w('No rail is on.', '没有开启的支付渠道。'))}</p>`}`,
     };
   }
@@ -332,22 +370,25 @@ ${res.body.length ? sections : html`<p>${ctx.say(w('No rail is on.', '没有开�
       r.mode === 'dev'
         ? ctx.say(w('development gateway: no real money moves', '开发网关：不会产生真实资金'))
         : ctx.say(w('live', '正式'));
-    const balances = table(
-      ctx.say(w(`${name}: clearing accounts`, `${name}：清算账户`)),
-      [ctx.say(w('Currency', '币种')), ctx.say(w('Held by the rail for tvpay', '渠道代收待结算'))],
+    const balances = listTable(
+      ctx,
+      w(`${name}: clearing accounts`, `${name}：清算账户`),
+      [w('Currency', '币种'), w('Held by the rail for tvpay', '渠道代收待结算')],
       r.clearing.map((c) => [c.currency, money(-c.balanceMinor, c.currency)]),
-      ctx.say(w('Nothing taken by this rail yet.', '该渠道尚未收款。')),
+      w('Nothing taken by this rail yet.', '该渠道尚未收款。'),
     );
-    return html`<section aria-label="${name}" data-testid="rail-${r.rail}"><h2>${name}</h2><p class="muted">${mode}</p>${balances}${date ? await this.reconciliation(ctx, r.rail, date) : ''}</section>`;
+    const reconciled = date ? await this.reconciliation(ctx, r.rail, date) : '';
+    return html`<section aria-label="${name}" data-testid="rail-${r.rail}"><h2>${name}</h2>\
+<p class="muted">${mode}</p>${balances}${reconciled}</section>`;
   }
 
   async reconciliation(ctx: ConsoleContext, rail: string, date: string) {
     const res = await ctx.api<RailReconciliation>('GET', `/admin/v1/rails/${enc(rail)}/reconciliations/${date}`);
-    if (res.status === 404)
-      return html`<p class="muted" data-testid="reconciliation">${ctx.say(w("This payment server does not reconcile rails yet: the clearing balance above is the ledger's.", '本支付服务器尚不支持渠道对账：以上为账本中的清算余额。'))}</p>`;
+    if (res.status === 404) return html`<p class="muted" data-testid="reconciliation">${ctx.say(NO_RECONCILING)}</p>`;
     if (res.status !== 200) return this.error(ctx, res.body);
     const count = (v: unknown) => (Array.isArray(v) ? v.length : Number(v ?? 0));
-    return html`<dl class="facts" data-testid="reconciliation">${RECONCILED.map(([k, label]) => html`<dt>${ctx.say(label)}</dt><dd>${String(count(res.body[k]))}</dd>`)}</dl>`;
+    const facts = RECONCILED.map(([k, label]) => fact(ctx.say(label), String(count(res.body[k]))));
+    return html`<dl class="facts" data-testid="reconciliation">${facts}</dl>`;
   }
 }
 

@@ -22,7 +22,7 @@ describe('ledger audit', () => {
     await k.close();
   });
 
-  it('still balances with payments taken and refunded through the rails, each rail on its own clearing account', async () => {
+  it('still balances with payments taken and refunded through the rails, each on its clearing account', async () => {
     const k = await ledgerKit();
     await k.ledger.railCapture(k.db, 'alipay', 'CNY', 1200, 'pay_ali');
     await k.ledger.railCapture(k.db, 'wechatpay', 'CNY', 800, 'pay_wx');
@@ -52,7 +52,7 @@ describe('ledger audit', () => {
     await k.close();
   });
 
-  it('names a balance that disagrees with its postings, a held amount without its hold, and money made from nothing', async () => {
+  it('names a balance unlike its postings, a held amount without its hold, and money from nothing', async () => {
     const k = await ledgerKit();
     const wallet = await k.open('wallet');
     await k.ledger.credit(k.db, wallet, 5000, 'acc_1');

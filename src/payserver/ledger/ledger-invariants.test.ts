@@ -79,7 +79,7 @@ describe('ledger invariants', () => {
     assert.deepEqual(await written(k), before);
   });
 
-  it('refuses inside the ledger a refund that would take a hold past what it captured, and writes nothing', async (t) => {
+  it('refuses in the ledger a refund that would take a hold past what it captured, and writes nothing', async (t) => {
     const { k, hold } = await capturedHold();
     t.after(() => k.close());
     await k.ledger.refund(k.db, hold, 'ref_1', 1500);

@@ -23,7 +23,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 );
 
 describe('ledger properties', () => {
-  it('keeps money conserved, no balance negative and every hold resolved at most once, whatever the sequence', async () => {
+  it('keeps money conserved, no balance negative, every hold resolved at most once, in any sequence', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
         const k = await ledgerKit();

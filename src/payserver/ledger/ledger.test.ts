@@ -71,7 +71,7 @@ describe('ledger', () => {
     await k.close();
   });
 
-  it('spreads the captures of different payments over the merchant sub-accounts, and the merchant balance sums them', async () => {
+  it('spreads the captures of payments over the merchant sub-accounts; the merchant balance sums them', async () => {
     const k = await ledgerKit();
     const wallet = await k.open('wallet');
     await k.ledger.credit(k.db, wallet, 10_000, 'acc_1');
@@ -100,7 +100,7 @@ describe('ledger', () => {
     await k.close();
   });
 
-  it('refunds a payment captured before the split from sub-account 0, where the single account kept its money', async () => {
+  it('refunds a payment captured before the split from sub-account 0, where the single account kept it', async () => {
     const k = await ledgerKit();
     const wallet = await k.open('wallet');
     await k.ledger.credit(k.db, wallet, 5000, 'acc_1');

@@ -130,8 +130,9 @@ export async function merchantBalance(db: Db, currency: string): Promise<number>
  * The double-entry ledger. Every movement of money is a journal entry whose
  * postings sum to zero; money enters only from the per-currency `external`
  * account (an admin credit) and captured payments go to the `merchant`
- * account, split into sub-accounts (merchantSubAccount). A hold reserves part of an account's balance; a capture posts it;
- * a release frees it. Every method runs inside the caller's transaction, so a
+ * account, split into sub-accounts (merchantSubAccount). A hold reserves
+ * part of an account's balance; a capture posts it; a release frees it.
+ * Every method runs inside the caller's transaction, so a
  * balance change always commits together with the state change it belongs
  * to, and every balance change is a conditional UPDATE, so two racing
  * transactions can never overdraw an account or resolve a hold twice.

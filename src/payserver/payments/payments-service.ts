@@ -35,7 +35,10 @@ export interface PaymentsOptions extends CodeSendRules {
   smsFrom: string;
 }
 
-/** What the services that start and take payments are built from: the store, the ledger and its moves, the limits, the SMS budget. */
+/**
+ * What the services that start and take payments are built from: the store, the ledger and its moves, the limits, the
+ * SMS budget.
+ */
 export interface PaymentParts {
   db: PayserverDb;
   ledger: Ledger;

@@ -28,7 +28,10 @@ import type { Agreements } from '../agreements/agreements.ts';
 import { agreementStore } from '../agreements/agreement-store.ts';
 import { enqueue } from '../outbox.ts';
 
-/** How soon after a trade starts the sweeper first asks about it, and how often after: a lost notification settles within 60 s. */
+/**
+ * How soon after a trade starts the sweeper first asks about it, and how often after: a lost notification settles
+ * within 60 s.
+ */
 const FIRST_QUERY_MS = 10_000;
 const QUERY_EVERY_MS = 15_000;
 /** How long past its expiry an unsettled trade is still asked about (a payment made at the last moment). */
@@ -36,7 +39,10 @@ const QUERY_AFTER_EXPIRY_MS = 10 * 60_000;
 /** At most this many trades asked about per sweep, so one pass never holds the sweeper long. */
 const SWEEP_BATCH = 50;
 
-/** What a provider is told of a notification that was verified but matches nothing of ours: not success, so it retries or gives up. */
+/**
+ * What a provider is told of a notification that was verified but matches nothing of ours: not success, so it retries
+ * or gives up.
+ */
 const UNMATCHED_ANSWER: NotificationAnswer = {
   status: 400,
   contentType: 'application/json; charset=utf-8',
@@ -242,7 +248,10 @@ export class RailPayments {
     await this.start(rail, trade, how, labels?.product_title ?? '');
   }
 
-  /** A charge under an agreement that cannot be made or was refused: the payment fails, the back-end and the phone are told. */
+  /**
+   * A charge under an agreement that cannot be made or was refused: the payment fails, the back-end and the phone are
+   * told.
+   */
   private async chargeRefused(trade: RailTrade, payment: Payment, code: string, why: string): Promise<void> {
     const now = this.deps.clock.now();
     const failed = await this.deps.work.run(async (trx) => {
@@ -362,7 +371,9 @@ export class RailPayments {
     }
   }
 
-  /** A paid report for a trade that was already final: the same payment again, or one that contradicts what is known. */
+  /**
+   * A paid report for a trade that was already final: the same payment again, or one that contradicts what is known.
+   */
   private async alreadySettled(
     outTradeNo: string,
     paid: PaidTrade,

@@ -11,7 +11,10 @@ import { paymentStore } from './payment-store.ts';
 /** The payer's receipt of a captured payment (a renewal's says it renewed). */
 export const RECEIPT_SMS_TOPIC = topic<{ paymentId: string; smsId: string }>('sms.receipt');
 
-/** What every receipt names besides the amount: the product, the payee, and the card's last four digits when the card paid. */
+/**
+ * What every receipt names besides the amount: the product, the payee, and the card's last four digits when the card
+ * paid.
+ */
 export async function receiptLabels(
   db: PayserverDb,
   orderId: string,

@@ -35,7 +35,8 @@ export async function tellBackend(
   known?: { correlationId: string | null },
 ): Promise<string> {
   const messageId = random.id('msg');
-  // Under the order's correlation id (its TV's checkout), whatever brought the outcome (an SMS reply, the page, a sweep).
+  // Under the order's correlation id (its TV's checkout), whatever brought the outcome (an SMS reply, the page, a
+  // sweep).
   const correlationId = known ? known.correlationId : await checkoutStore.correlationOf(trx, event.orderId);
   await enqueue(trx, {
     id: messageId,

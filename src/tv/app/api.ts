@@ -24,10 +24,15 @@ export class TvApi {
     return Date.now() + this.clockOffsetMs;
   }
 
-  /** The correlation id of the checkout in progress: sent with each request, so one payment is followed across the services. */
+  /**
+   * The correlation id of the checkout in progress: sent with each request, so one payment is followed across the
+   * services.
+   */
   correlationId: string | undefined;
 
-  /** `idempotencyKey`: the same key on a retry makes the back-end answer the first request's outcome, never act twice. */
+  /**
+   * `idempotencyKey`: the same key on a retry makes the back-end answer the first request's outcome, never act twice.
+   */
   private async call<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
     let res: Response;
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };

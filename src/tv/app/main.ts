@@ -156,7 +156,7 @@ function switchLang() {
   render('#lang');
 }
 
-// eslint-disable-next-line max-lines-per-function -- 258 lines; to be split into named pieces (issue 29)
+/** Draws the screen the viewer is on, under the header and above the hint, and focuses its first choice. */
 function render(preferred?: string) {
   stage.innerHTML = '';
   stage.setAttribute('data-screen', screen.name);
@@ -164,244 +164,7 @@ function render(preferred?: string) {
   stage.appendChild(header());
   stage.appendChild(body);
   const s = screen;
-  switch (s.name) {
-    case 'unprovisioned':
-      body.appendChild(
-        h('div', { class: 'panel center' }, h('h1', {}, t.unprovisioned), h('p', {}, t.unprovisionedHelp)),
-      );
-      break;
-    case 'catalogue':
-      body.appendChild(h('h1', {}, t.packages));
-      body.appendChild(
-        h(
-          'div',
-          { class: 'grid' },
-          ...products.map((p) =>
-            h(
-              'button',
-              {
-                type: 'button',
-                class: 'card',
-                'data-focusable': true,
-                tabindex: -1,
-                'data-product': p.productId,
-                onclick: () => openDetail(p),
-              },
-              h('div', { class: 'card-title' }, nameOf(p)),
-              h('div', { class: 'price' }, money(p.amountMinor, p.currency)),
-              h(
-                'div',
-                { class: 'muted' },
-                p.renews ? `${t.renewsShort} · ${t.days(p.durationDays)}` : t.days(p.durationDays),
-              ),
-            ),
-          ),
-        ),
-      );
-      preferred = preferred || '[data-product]';
-      break;
-    case 'detail':
-      body.appendChild(
-        h(
-          'div',
-          { class: 'panel' },
-          h('h1', {}, nameOf(s.product)),
-          h('div', { class: 'price big' }, money(s.product.amountMinor, s.product.currency)),
-          h('p', {}, t.days(s.product.durationDays)),
-          aboutOf(s.product) ? h('p', { class: 'lead about', 'data-testid': 'about' }, aboutOf(s.product)) : null,
-          s.activeUntil
-            ? h(
-                'p',
-                { class: 'lead', 'data-testid': 'extends' },
-                t.extendsTo(
-                  date(s.activeUntil),
-                  date(new Date(Date.parse(s.activeUntil) + s.product.durationDays * 86_400_000).toISOString()),
-                ),
-              )
-            : null,
-          s.product.renews
-            ? h(
-                'p',
-                { class: 'lead', 'data-testid': 'renews' },
-                t.renews(s.product.durationDays, money(s.product.amountMinor, s.product.currency)),
-              )
-            : null,
-          h(
-            'div',
-            { class: 'row' },
-            button(t.buy, () => go({ name: 'phone', product: s.product, digits: '', key: newKey() }), { id: 'buy' }),
-            button(t.back, () => go({ name: 'catalogue' })),
-          ),
-        ),
-      );
-      preferred = preferred || '#buy';
-      break;
-    case 'phone':
-      renderPhone(body, s);
-      preferred = preferred || '[data-key="1"]';
-      break;
-    case 'waiting':
-      renderWaiting(body, s);
-      break;
-    case 'success':
-      body.appendChild(
-        h(
-          'div',
-          { class: 'panel center' },
-          h('div', { class: 'badge ok' }, '✓'),
-          h('h1', {}, t.success),
-          h(
-            'p',
-            { class: 'lead' },
-            s.entitlement ? t.activeUntil(nameOf(s.product), date(s.entitlement.validUntil)) : nameOf(s.product),
-          ),
-          h(
-            'p',
-            { class: 'muted', 'data-testid': 'paid' },
-            t.paid(
-              money(s.order.amountMinor, s.order.currency),
-              s.order.paidWith ? (t.methods[s.order.paidWith] ?? '') : '',
-            ),
-          ),
-          h(
-            'div',
-            { class: 'row' },
-            button(t.done, () => go({ name: 'catalogue' }), { id: 'done' }),
-          ),
-        ),
-      );
-      break;
-    case 'failure':
-      body.appendChild(
-        h(
-          'div',
-          { class: 'panel center' },
-          h('div', { class: 'badge bad' }, '!'),
-          h('h1', {}, t.failed),
-          h('p', { class: 'lead', 'data-reason': s.reason }, t.reasons[s.reason] || t.reasons.other!),
-          h(
-            'div',
-            { class: 'row' },
-            button(t.retry, () => go({ name: 'phone', product: s.product, digits: '', key: newKey() }), {
-              id: 'retry',
-            }),
-            button(t.toCatalogue, () => go({ name: 'catalogue' })),
-          ),
-        ),
-      );
-      preferred = preferred || '#retry';
-      break;
-    case 'services':
-      body.appendChild(h('h1', {}, t.myServices));
-      // Two lists, each under its heading: what is on now, and the renewals of it (one purchase shows in both).
-      if (!s.error && s.subscriptions.length) body.appendChild(h('h2', { class: 'subhead' }, t.activeServices));
-      body.appendChild(
-        s.error
-          ? h('p', { class: 'lead error', role: 'alert', 'data-testid': 'services-error' }, t.servicesError)
-          : s.list.length === 0
-            ? h('p', { class: 'lead' }, t.noServices)
-            : h(
-                'ul',
-                { class: 'list' },
-                ...s.list.map((e) => {
-                  const p = products.filter((x) => x.productId === e.productId)[0];
-                  return h(
-                    'li',
-                    { 'data-refunded': e.refunded ? 'yes' : 'no' },
-                    h('span', {}, p ? nameOf(p) : e.service),
-                    h(
-                      'span',
-                      { class: 'muted', 'data-paid-with': e.paidWith || '' },
-                      e.refunded
-                        ? t.refunded
-                        : t.until(date(e.validUntil)) + (e.paidWith ? ` · ${t.methodNames[e.paidWith] ?? ''}` : ''),
-                    ),
-                  );
-                }),
-              ),
-      );
-      if (s.subscriptions.length) {
-        body.appendChild(h('h2', { class: 'subhead' }, t.renewalsHeading));
-        body.appendChild(
-          h(
-            'ul',
-            { class: 'list', 'data-testid': 'subscriptions' },
-            ...s.subscriptions.map((sub) =>
-              h(
-                'li',
-                { 'data-subscription': sub.subscriptionId, 'data-status': sub.status },
-                h('span', {}, titleOf(sub.productId, sub.title)),
-                h(
-                  'span',
-                  { class: 'muted' },
-                  sub.status === 'active' && sub.nextChargeAt
-                    ? t.nextRenewal(date(sub.nextChargeAt), money(sub.amountMinor, sub.currency))
-                    : t.renewalCancelled(date(sub.currentPeriodEnd)),
-                ),
-                sub.status === 'active'
-                  ? button(t.cancelRenewal, () => go({ name: 'confirm-cancel', subscription: sub, key: newKey() }), {
-                      id: `cancel-${sub.subscriptionId}`,
-                    })
-                  : null,
-              ),
-            ),
-          ),
-        );
-      }
-      body.appendChild(
-        h(
-          'div',
-          { class: 'row' },
-          button(t.back, () => go({ name: 'catalogue' }), { id: 'back' }),
-        ),
-      );
-      preferred = preferred || '#back';
-      break;
-    case 'confirm-leave':
-      body.appendChild(
-        h(
-          'div',
-          { class: 'panel center' },
-          h('h1', {}, t.leaveTitle),
-          h('p', { class: 'lead' }, t.leaveText),
-          h(
-            'div',
-            { class: 'row' },
-            button(t.stay, () => go({ name: 'waiting', product: s.product, order: s.order }), { id: 'stay' }),
-            button(t.leave, () => void cancel({ name: 'waiting', product: s.product, order: s.order }), {
-              id: 'leave',
-            }),
-          ),
-        ),
-      );
-      preferred = preferred || '#stay';
-      break;
-    case 'confirm-cancel':
-      body.appendChild(
-        h(
-          'div',
-          { class: 'panel center' },
-          h('h1', {}, t.cancelRenewal),
-          h(
-            'p',
-            { class: 'lead' },
-            t.confirmCancel(
-              titleOf(s.subscription.productId, s.subscription.title),
-              date(s.subscription.currentPeriodEnd),
-            ),
-          ),
-          h(
-            'div',
-            { class: 'row' },
-            button(t.confirmCancelYes, () => void confirmCancel(s), { id: 'confirm-cancel' }),
-            button(t.back, () => void showServices(), { id: 'keep' }),
-          ),
-        ),
-      );
-      // Keeping it is the safe default: a stray OK does not cancel.
-      preferred = preferred || '#keep';
-      break;
-  }
+  const first = renderScreen(body, s);
   stage.appendChild(
     h(
       'footer',
@@ -415,7 +178,256 @@ function render(preferred?: string) {
             : t.backHint,
     ),
   );
-  ensureFocus(preferred);
+  ensureFocus(preferred || first);
+}
+
+/** Draws one screen into the page's body; answers what to focus first on it, if anything. */
+function renderScreen(body: HTMLElement, s: Screen): string | undefined {
+  switch (s.name) {
+    case 'unprovisioned':
+      renderUnprovisioned(body);
+      return undefined;
+    case 'catalogue':
+      renderCatalogue(body);
+      return '[data-product]';
+    case 'detail':
+      renderDetail(body, s);
+      return '#buy';
+    case 'phone':
+      renderPhone(body, s);
+      return '[data-key="1"]';
+    case 'waiting':
+      renderWaiting(body, s);
+      return undefined;
+    case 'success':
+      renderSuccess(body, s);
+      return undefined;
+    case 'failure':
+      renderFailure(body, s);
+      return '#retry';
+    case 'services':
+      renderServices(body, s);
+      return '#back';
+    case 'confirm-leave':
+      renderConfirmLeave(body, s);
+      return '#stay';
+    case 'confirm-cancel':
+      renderConfirmCancel(body, s);
+      // Keeping it is the safe default: a stray OK does not cancel.
+      return '#keep';
+  }
+}
+
+/** A TV without a device token: what to ask the operator for. */
+function renderUnprovisioned(body: HTMLElement) {
+  body.appendChild(h('div', { class: 'panel center' }, h('h1', {}, t.unprovisioned), h('p', {}, t.unprovisionedHelp)));
+}
+
+/** The packages on sale, one card each. */
+function renderCatalogue(body: HTMLElement) {
+  body.appendChild(h('h1', {}, t.packages));
+  body.appendChild(
+    h(
+      'div',
+      { class: 'grid' },
+      ...products.map((p) =>
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'card',
+            'data-focusable': true,
+            tabindex: -1,
+            'data-product': p.productId,
+            onclick: () => openDetail(p),
+          },
+          h('div', { class: 'card-title' }, nameOf(p)),
+          h('div', { class: 'price' }, money(p.amountMinor, p.currency)),
+          h(
+            'div',
+            { class: 'muted' },
+            p.renews ? `${t.renewsShort} · ${t.days(p.durationDays)}` : t.days(p.durationDays),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/** A package: its price and days, what buying it extends or renews, and the way to buy it. */
+function renderDetail(body: HTMLElement, s: Extract<Screen, { name: 'detail' }>) {
+  body.appendChild(
+    h(
+      'div',
+      { class: 'panel' },
+      h('h1', {}, nameOf(s.product)),
+      h('div', { class: 'price big' }, money(s.product.amountMinor, s.product.currency)),
+      h('p', {}, t.days(s.product.durationDays)),
+      aboutOf(s.product) ? h('p', { class: 'lead about', 'data-testid': 'about' }, aboutOf(s.product)) : null,
+      s.activeUntil
+        ? h(
+            'p',
+            { class: 'lead', 'data-testid': 'extends' },
+            t.extendsTo(
+              date(s.activeUntil),
+              date(new Date(Date.parse(s.activeUntil) + s.product.durationDays * 86_400_000).toISOString()),
+            ),
+          )
+        : null,
+      s.product.renews
+        ? h(
+            'p',
+            { class: 'lead', 'data-testid': 'renews' },
+            t.renews(s.product.durationDays, money(s.product.amountMinor, s.product.currency)),
+          )
+        : null,
+      h(
+        'div',
+        { class: 'row' },
+        button(t.buy, () => go({ name: 'phone', product: s.product, digits: '', key: newKey() }), { id: 'buy' }),
+        button(t.back, () => go({ name: 'catalogue' })),
+      ),
+    ),
+  );
+}
+
+/** Paid: what is now on, until when, and how it was paid. */
+function renderSuccess(body: HTMLElement, s: Extract<Screen, { name: 'success' }>) {
+  body.appendChild(
+    centredPanel(
+      [
+        h('div', { class: 'badge ok' }, '✓'),
+        h('h1', {}, t.success),
+        h(
+          'p',
+          { class: 'lead' },
+          s.entitlement ? t.activeUntil(nameOf(s.product), date(s.entitlement.validUntil)) : nameOf(s.product),
+        ),
+        h(
+          'p',
+          { class: 'muted', 'data-testid': 'paid' },
+          t.paid(
+            money(s.order.amountMinor, s.order.currency),
+            s.order.paidWith ? (t.methods[s.order.paidWith] ?? '') : '',
+          ),
+        ),
+      ],
+      button(t.done, () => go({ name: 'catalogue' }), { id: 'done' }),
+    ),
+  );
+}
+
+/** Not paid: why, in words, and the way to try again. */
+function renderFailure(body: HTMLElement, s: Extract<Screen, { name: 'failure' }>) {
+  body.appendChild(
+    centredPanel(
+      [
+        h('div', { class: 'badge bad' }, '!'),
+        h('h1', {}, t.failed),
+        h('p', { class: 'lead', 'data-reason': s.reason }, t.reasons[s.reason] || t.reasons.other!),
+      ],
+      button(t.retry, () => go({ name: 'phone', product: s.product, digits: '', key: newKey() }), { id: 'retry' }),
+      button(t.toCatalogue, () => go({ name: 'catalogue' })),
+    ),
+  );
+}
+
+/** The viewer's services: what is on now, and the renewals of it with a way to cancel each. */
+function renderServices(body: HTMLElement, s: Extract<Screen, { name: 'services' }>) {
+  body.appendChild(h('h1', {}, t.myServices));
+  // Two lists, each under its heading: what is on now, and the renewals of it (one purchase shows in both).
+  if (!s.error && s.subscriptions.length) body.appendChild(h('h2', { class: 'subhead' }, t.activeServices));
+  body.appendChild(
+    s.error
+      ? h('p', { class: 'lead error', role: 'alert', 'data-testid': 'services-error' }, t.servicesError)
+      : s.list.length === 0
+        ? h('p', { class: 'lead' }, t.noServices)
+        : h(
+            'ul',
+            { class: 'list' },
+            ...s.list.map((e) => {
+              const p = products.filter((x) => x.productId === e.productId)[0];
+              return h(
+                'li',
+                { 'data-refunded': e.refunded ? 'yes' : 'no' },
+                h('span', {}, p ? nameOf(p) : e.service),
+                h(
+                  'span',
+                  { class: 'muted', 'data-paid-with': e.paidWith || '' },
+                  e.refunded
+                    ? t.refunded
+                    : t.until(date(e.validUntil)) + (e.paidWith ? ` · ${t.methodNames[e.paidWith] ?? ''}` : ''),
+                ),
+              );
+            }),
+          ),
+  );
+  if (s.subscriptions.length) {
+    body.appendChild(h('h2', { class: 'subhead' }, t.renewalsHeading));
+    body.appendChild(
+      h(
+        'ul',
+        { class: 'list', 'data-testid': 'subscriptions' },
+        ...s.subscriptions.map((sub) =>
+          h(
+            'li',
+            { 'data-subscription': sub.subscriptionId, 'data-status': sub.status },
+            h('span', {}, titleOf(sub.productId, sub.title)),
+            h(
+              'span',
+              { class: 'muted' },
+              sub.status === 'active' && sub.nextChargeAt
+                ? t.nextRenewal(date(sub.nextChargeAt), money(sub.amountMinor, sub.currency))
+                : t.renewalCancelled(date(sub.currentPeriodEnd)),
+            ),
+            sub.status === 'active'
+              ? button(t.cancelRenewal, () => go({ name: 'confirm-cancel', subscription: sub, key: newKey() }), {
+                  id: `cancel-${sub.subscriptionId}`,
+                })
+              : null,
+          ),
+        ),
+      ),
+    );
+  }
+  body.appendChild(
+    h(
+      'div',
+      { class: 'row' },
+      button(t.back, () => go({ name: 'catalogue' }), { id: 'back' }),
+    ),
+  );
+}
+
+/** The question before the viewer leaves an order that is still waiting for its payment. */
+function renderConfirmLeave(body: HTMLElement, s: Extract<Screen, { name: 'confirm-leave' }>) {
+  body.appendChild(
+    centredPanel(
+      [h('h1', {}, t.leaveTitle), h('p', { class: 'lead' }, t.leaveText)],
+      button(t.stay, () => go({ name: 'waiting', product: s.product, order: s.order }), { id: 'stay' }),
+      button(t.leave, () => void cancel({ name: 'waiting', product: s.product, order: s.order }), { id: 'leave' }),
+    ),
+  );
+}
+
+/** The question before a renewal is cancelled (keeping it is the default). */
+function renderConfirmCancel(body: HTMLElement, s: Extract<Screen, { name: 'confirm-cancel' }>) {
+  const sub = s.subscription;
+  body.appendChild(
+    centredPanel(
+      [
+        h('h1', {}, t.cancelRenewal),
+        h('p', { class: 'lead' }, t.confirmCancel(titleOf(sub.productId, sub.title), date(sub.currentPeriodEnd))),
+      ],
+      button(t.confirmCancelYes, () => void confirmCancel(s), { id: 'confirm-cancel' }),
+      button(t.back, () => void showServices(), { id: 'keep' }),
+    ),
+  );
+}
+
+/** A centred panel: what it says (a badge, a heading, its text), then its buttons in a row. */
+function centredPanel(content: HTMLElement[], ...buttons: HTMLElement[]): HTMLElement {
+  return h('div', { class: 'panel center' }, ...content, h('div', { class: 'row' }, ...buttons));
 }
 
 function renderPhone(body: HTMLElement, s: Extract<Screen, { name: 'phone' }>) {

@@ -81,7 +81,10 @@ async function deliveryTables(db: Kysely<any>) {
     .execute();
 }
 
-/** What the development WeChat Pay keeps: transactions, refunds, contracts, sign sessions, notifications and bill tokens. */
+/**
+ * What the development WeChat Pay keeps: transactions, refunds, contracts, sign sessions, notifications and
+ * bill tokens.
+ */
 export const devWechatpayTables: Migration = {
   async up(db: Kysely<any>) {
     await tradeTables(db);

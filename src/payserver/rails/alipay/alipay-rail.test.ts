@@ -134,7 +134,7 @@ describe('the Alipay rail against the development Alipay', () => {
     if (q.state === 'paid') assert.equal(q.paid.providerTradeNo, v.event.paid.providerTradeNo);
   });
 
-  it('answers the same QR for the same terms again, and refuses an out_trade_no reused with another amount', async () => {
+  it('answers the same QR for the same terms again; refuses an out_trade_no reused with another amount', async () => {
     const t = terms(500);
     const first = await rail.start({ ...t, kind: 'qr' });
     assert.deepEqual(await rail.start({ ...t, kind: 'qr' }), first);
@@ -290,7 +290,7 @@ describe('the Alipay rail against the development Alipay', () => {
     assert.deepEqual(none.state === 'failed' && none.providerCode, 'REFUND_NOT_FOUND');
   });
 
-  it("refunds under a tvpay refund id with a '-' (base64url ids have them), which out_request_no may not carry", async () => {
+  it("refunds under a tvpay refund id with a '-' (base64url ids have one), not allowed in out_request_no", async () => {
     const t = await paidByQr(1000);
     const refund = {
       outTradeNo: t.outTradeNo,
@@ -451,7 +451,7 @@ describe('the Alipay rail against the development Alipay', () => {
       }
     });
 
-    it('reads at most 64 KiB of an answer: a gateway that answers without end costs an unknown, not memory', async () => {
+    it('reads at most 64 KiB of an answer: a gateway answering without end costs an unknown, not memory', async () => {
       let written = 0;
       const flood = createServer((_req, res) => {
         res.writeHead(200, { 'content-type': 'application/json' });

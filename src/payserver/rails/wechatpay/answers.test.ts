@@ -65,7 +65,7 @@ describe('answers', () => {
       },
     });
   });
-  test('NOTPAY, USERPAYING and ACCEPT are pending; CLOSED, PAYERROR and REVOKED closed; REFUND (partly or fully refunded) paid', () => {
+  test('NOTPAY, USERPAYING, ACCEPT pending; CLOSED, PAYERROR, REVOKED closed; REFUND (part or all) paid', () => {
     for (const s of ['NOTPAY', 'USERPAYING', 'ACCEPT'])
       assert.equal(queryOutcomeOf({ trade_state: s }).state, 'pending');
     for (const s of ['CLOSED', 'PAYERROR', 'REVOKED']) assert.equal(queryOutcomeOf({ trade_state: s }).state, 'closed');

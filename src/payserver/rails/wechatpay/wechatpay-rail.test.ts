@@ -37,7 +37,7 @@ after(async () => {
 });
 
 describe('native (scan on the TV)', () => {
-  test('code_url → the scan page pays → the notification verifies and decrypts to trade.paid → query says paid', async () => {
+  test('code_url → the scan page pays → the notification verifies, decrypts to trade.paid → query: paid', async () => {
     const t = terms(300);
     const start = await h.rail.start({ ...t, kind: 'qr' });
     assert.equal(start.state, 'qr');
@@ -112,7 +112,7 @@ describe('h5 (pay on the phone page) and papay', () => {
     await h.event('trade.paid', (e) => e.paid.outTradeNo === t.outTradeNo);
   });
 
-  test('pay and sign → contract notification → papay apply charges, NOT_ENOUGH above the balance → unsign', async () => {
+  test('pay and sign → contract notification → papay apply charges, NOT_ENOUGH past the balance → unsign', async () => {
     const t = terms(500);
     const agreement = no('A').replace(/_/g, '');
     const returnUrl = 'http://tvpay.test/pay/back';
@@ -159,7 +159,7 @@ describe('h5 (pay on the phone page) and papay', () => {
 });
 
 describe('refunds and the bill', () => {
-  test('partial then full refund, the same out_refund_no twice refunds once, queried and notified; the bill lists all', async () => {
+  test('partial then full refund; one out_refund_no twice refunds once; queried, notified, billed', async () => {
     const t = terms(300);
     const s = await h.rail.start({ ...t, kind: 'qr' });
     await postForm(`${h.origin}/dev/wechatpay/scan`, { code_url: s.state === 'qr' ? s.qrText : '' });
