@@ -1,21 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { enqueue } from '../../src/lib/outbox/outbox.ts';
 import { NOTIFY_TOPIC } from '../../src/payserver/payments/settlement.ts';
 import { smsLog } from '../../src/sms/sms-log.ts';
 import { eventually } from '../support/eventually.ts';
 import { createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { suiteSystem } from '../support/system.ts';
 
 // The alerts (docs/prometheus-alerts.yml) take increase() of these counters: each must be there at 0 from the
 // start, or the first event reads as no increase and nothing fires.
 
 const A = '8613800138000';
-let sys: TestSystem;
-before(async () => {
-  sys = await testSystem();
-});
-after(() => sys.close());
+const sys = suiteSystem();
 
 /** The value of the one sample of `name` with exactly these labels (besides `service`), if exported. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {

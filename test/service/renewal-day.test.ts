@@ -1,20 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
 import { createOrder, latestCode, orderStatus, smsCount } from '../support/flows.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { lifted, suiteSystem } from '../support/system.ts';
 
 const A = '8613800138000';
 const COPIES = 449;
-let sys: TestSystem;
-before(async () => {
-  sys = await testSystem({
-    TVPAY_TEST_CLOCK: '1',
-    TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
-    TVPAY_LIMIT_CODES_PER_PHONE: '1000',
-  });
+const sys = suiteSystem({
+  ...lifted(['PAYER_PER_PHONE', 'CODES_PER_PHONE']),
+  TVPAY_TEST_CLOCK: '1',
 });
-after(() => sys.close());
 
 describe('renewal day', () => {
   it('claims every subscription due at once in one pass of the scheduler, more than a batch, each once, and records each failed try with its order', async () => {

@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
 import { createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { suiteSystem } from '../support/system.ts';
 
 const DAY = 24 * 3600 * 1000;
 const A = '8613800138000';
-let sys: TestSystem;
-before(async () => {
-  sys = await testSystem({ TVPAY_TEST_CLOCK: '1', TVPAY_RENEWAL_NOTICE_DAYS: '3' });
-});
-after(() => sys.close());
+const sys = suiteSystem({ TVPAY_TEST_CLOCK: '1', TVPAY_RENEWAL_NOTICE_DAYS: '3' });
 
 describe('the test clock', () => {
   it('walks a long move forward so the renewal notice goes on its day and the renewal after it, at the period end', async () => {

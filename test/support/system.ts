@@ -10,6 +10,7 @@ import { cryptoRandom } from '../../src/lib/ids.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { startSystem } from '../../src/system.ts';
 import type { Rail } from '../../src/payserver/rails/rail.ts';
+import { perSuite } from './per-suite.ts';
 import { freePorts } from './ports.ts';
 import { walk, type Answer } from './walk.ts';
 
@@ -117,3 +118,28 @@ export async function testSystem(
 }
 
 export type TestSystem = Awaited<ReturnType<typeof testSystem>>;
+
+/** One system for the tests of this file (or of the `describe` this is called in): booted before, closed after. */
+export const suiteSystem = (...args: Parameters<typeof testSystem>): TestSystem =>
+  perSuite(
+    () => testSystem(...args),
+    (sys) => sys.close(),
+  );
+
+/** A per-window limit (`TVPAY_LIMIT_…`) of the services. */
+type Limit =
+  | 'PAYER_PER_PHONE'
+  | 'PAYER_PER_DEVICE'
+  | 'PAYER_PER_ACCOUNT'
+  | 'PAYER_PER_PREFIX'
+  | 'CODES_PER_PHONE'
+  | 'CODES_PER_DEVICE'
+  | 'CODE_CHECKS_PER_PHONE'
+  | 'ORDERS_PER_DEVICE';
+
+/**
+ * The settings that raise these limits to `to`: a file whose tests buy many times with the same phones and TVs
+ * lifts the limits it would otherwise meet (the limits have tests of their own), and only those.
+ */
+export const lifted = (limits: readonly Limit[], to = 1000): Record<string, string> =>
+  Object.fromEntries(limits.map((limit) => [`TVPAY_LIMIT_${limit}`, String(to)]));
