@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { accountByPhone, createOrder, latestCode, orderStatus, smsCount } from '../support/flows.ts';
-import { suiteSystem } from '../support/system.ts';
+import { limits, suiteSystem } from '../support/system.ts';
 
 const A = '8613800138000';
 const sys = suiteSystem({
-  TVPAY_LIMIT_PAYER_PER_PHONE: '3',
-  TVPAY_LIMIT_CODES_PER_PHONE: '2',
+  ...limits({ PAYER_PER_PHONE: 3, CODES_PER_PHONE: 2, WINDOW_SECONDS: 86_400 }),
   TVPAY_CODE_TTL_SECONDS: '5',
-  TVPAY_LIMIT_WINDOW_SECONDS: '86400',
 });
 
 describe('rate limits and code expiry', () => {

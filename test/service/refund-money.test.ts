@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
-import { accountByPhone, createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
+import { accountByPhone, createOrder, latestCode, newTv, orderStatus, smsCount, payByReply } from '../support/flows.ts';
 import { lifted, suiteSystem } from '../support/system.ts';
 
 const A = '8613800138000';
@@ -12,10 +12,7 @@ const sys = suiteSystem(lifted(['PAYER_PER_PHONE', 'CODES_PER_PHONE', 'CODE_CHEC
 async function paidOrder(productId: string, digits = A, name = `tv-${Math.random().toString(36).slice(2, 8)}`) {
   const tv = await newTv(sys, name);
   const orderId = await createOrder(sys, productId, tv);
-  const seen = await smsCount(sys, digits);
-  assert.equal((await tv('POST', `/v1/orders/${orderId}/payer`, { phone: `+${digits}` })).statusCode, 202);
-  await sys.carrier.carrier.reply(digits, await latestCode(sys, digits, seen));
-  await orderStatus(sys, orderId, 'fulfilled', tv);
+  await payByReply(sys, orderId, digits, tv);
   return { orderId, tv, accountId: `acct-${name}` };
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
-import { createOrder, latestCode, orderStatus, smsCount } from '../support/flows.ts';
+import { createOrder, payByReply } from '../support/flows.ts';
 import { lifted, suiteSystem } from '../support/system.ts';
 
 const A = '8613800138000';
@@ -15,10 +15,7 @@ describe('renewal day', () => {
   it('claims every subscription due at once in one pass of the scheduler, more than a batch, each once, and records each failed try with its order', async () => {
     // One real renewing purchase; its subscription copied so that 450 fall due at the same moment.
     const orderId = await createOrder(sys, 'uhd-monthly');
-    const seen = await smsCount(sys, A);
-    assert.equal((await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone: `+${A}` })).statusCode, 202);
-    await sys.carrier.carrier.reply(A, await latestCode(sys, A, seen));
-    await orderStatus(sys, orderId, 'fulfilled');
+    await payByReply(sys, orderId, A);
     const db = sys.backend.db;
     const template = await db.selectFrom('subscriptions').selectAll().executeTakeFirstOrThrow();
     await db.updateTable('subscriptions').set({ noticed_for: template.current_period_end }).execute();

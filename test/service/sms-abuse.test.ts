@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createOrder, latestCode, newTv, orderStatus } from '../support/flows.ts';
-import { suiteSystem } from '../support/system.ts';
+import { limits, RAILS_OFF, suiteSystem } from '../support/system.ts';
 
 // No money rail on: a number without a wallet ends its order at once (with a rail, it would pay by the rail).
-const sys = suiteSystem({
-  TVPAY_SMS_DAILY_BUDGET: '3',
-  TVPAY_LIMIT_PAYER_PER_PREFIX: '2',
-  TVPAY_ALIPAY: 'off',
-  TVPAY_WECHATPAY: 'off',
-});
+const sys = suiteSystem({ ...limits({ PAYER_PER_PREFIX: 2 }), ...RAILS_OFF, TVPAY_SMS_DAILY_BUDGET: '3' });
 
 describe('defences against SMS abuse', () => {
   it('refuses a third number of the same prefix in a window with RATE_LIMITED', async () => {

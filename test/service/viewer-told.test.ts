@@ -2,14 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
 import { createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
-import { lifted, suiteSystem } from '../support/system.ts';
+import { lifted, RAILS_OFF, suiteSystem } from '../support/system.ts';
 
 const A = '8613800138000';
 const sys = suiteSystem({
   ...lifted(['PAYER_PER_PHONE', 'CODES_PER_PHONE', 'CODE_CHECKS_PER_PHONE']),
   // NO_ACCOUNT is what a phone without a wallet gets when no money rail is on (with one, it pays by the rail).
-  TVPAY_ALIPAY: 'off',
-  TVPAY_WECHATPAY: 'off',
+  ...RAILS_OFF,
 });
 
 const smsAfter = (digits: string, seen: number, pattern: RegExp) =>
