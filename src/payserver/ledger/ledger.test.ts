@@ -19,6 +19,18 @@ async function heldFrom(kind: 'wallet' | 'card') {
   return { k, account, hold };
 }
 
+/** Settles a hold by `first` and asserts it settles once: neither `first` again nor the other way does anything. */
+async function settlesOnce(
+  k: Awaited<ReturnType<typeof ledgerKit>>,
+  hold: Awaited<ReturnType<typeof heldFrom>>['hold'],
+  first: 'capture' | 'release',
+) {
+  const other = first === 'capture' ? 'release' : 'capture';
+  assert.equal(await k.ledger[first](k.db, hold), true, `the first ${first}`);
+  assert.equal(await k.ledger[first](k.db, hold), false, `a second ${first}`);
+  assert.equal(await k.ledger[other](k.db, hold), false, `a ${other} after the ${first}`);
+}
+
 describe('ledger', () => {
   it('credits from the external account with postings that sum to zero', async () => {
     const { k, account: wallet } = await credited('wallet');
@@ -42,9 +54,7 @@ describe('ledger', () => {
 
   it('captures a hold into the merchant account exactly once', async () => {
     const { k, account: wallet, hold } = await heldFrom('wallet');
-    assert.equal(await k.ledger.capture(k.db, hold), true);
-    assert.equal(await k.ledger.capture(k.db, hold), false);
-    assert.equal(await k.ledger.release(k.db, hold), false);
+    await settlesOnce(k, hold, 'capture');
     const b = await k.balances();
     assert.deepEqual(b[wallet], { kind: 'wallet', balance: 3000, held: 0 });
     assert.equal(b[merchantSubAccount('CNY', 'pay_1')]!.balance, 2000);
@@ -55,9 +65,7 @@ describe('ledger', () => {
 
   it('releases a hold exactly once and moves no money', async () => {
     const { k, account: wallet, hold } = await heldFrom('wallet');
-    assert.equal(await k.ledger.release(k.db, hold), true);
-    assert.equal(await k.ledger.release(k.db, hold), false);
-    assert.equal(await k.ledger.capture(k.db, hold), false);
+    await settlesOnce(k, hold, 'release');
     assert.deepEqual((await k.balances())[wallet], { kind: 'wallet', balance: 5000, held: 0 });
     await k.close();
   });
