@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
-import { createOrder, payByReply } from '../support/flows.ts';
+import { assertRenewalsEnded, createOrder, payByReply } from '../support/flows.ts';
 import { lifted, suiteSystem } from '../support/system.ts';
 
 const A = '8613800138000';
@@ -53,10 +53,7 @@ describe('renewal day', () => {
     const ended = await eventually(
       async () => {
         const rows = await renewals();
-        assert.ok(
-          rows.every((o) => o.status === 'fulfilled' || o.status === 'failed'),
-          'every renewal has ended',
-        );
+        assertRenewalsEnded(rows);
         return rows;
       },
       60_000,

@@ -32,3 +32,10 @@ export async function payByReply(sys: TestSystem, orderId: string, digits: strin
   await sys.carrier.carrier.reply(digits, await latestCode(sys, digits, seen));
   return orderStatus(sys, orderId, 'fulfilled', tv);
 }
+
+/** Asserts that each of these renewal orders has ended, paid (fulfilled) or failed. */
+export const assertRenewalsEnded = (orders: ReadonlyArray<{ status: string }>) =>
+  assert.ok(
+    orders.every((o) => o.status === 'fulfilled' || o.status === 'failed'),
+    'every renewal has ended',
+  );
