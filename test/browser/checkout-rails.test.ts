@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { browserSkip, launchBrowser, screenshot } from '../support/browser.ts';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { browserSkip, suiteBrowser, screenshot } from '../support/browser.ts';
 import { eventually } from '../support/eventually.ts';
 import { internal } from '../support/rails.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { suiteSystem } from '../support/system.ts';
 
 const skip = browserSkip();
 
@@ -14,17 +14,8 @@ const skip = browserSkip();
  * rail's agreement, which binds the phone.
  */
 describe('paying by a rail on the checkout page, in Chromium', { skip }, () => {
-  let sys: TestSystem;
-  let browser: Browser;
-
-  before(async () => {
-    sys = await testSystem({ TVPAY_LIMIT_PAYER_PER_PHONE: '1000', TVPAY_LIMIT_ORDERS_PER_DEVICE: '1000' });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await sys?.close();
-  });
+  const browser = suiteBrowser();
+  const sys = suiteSystem({ TVPAY_LIMIT_PAYER_PER_PHONE: '1000', TVPAY_LIMIT_ORDERS_PER_DEVICE: '1000' });
 
   /** A new TV's order for a phone with no wallet: the link SMS, whose page the phone opens. */
   async function pageFor(digits: string): Promise<{ page: Page; orderId: string }> {

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { before, describe, it } from 'node:test';
+import type { BrowserContext, Page } from 'playwright-core';
 import { businessDate } from '../../src/lib/business-day.ts';
-import { browserSkip, launchBrowser, screenshot } from '../support/browser.ts';
+import { browserSkip, suiteBrowser, screenshot } from '../support/browser.ts';
 import { eventually } from '../support/eventually.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { suiteSystem } from '../support/system.ts';
 import { scan } from '../support/rails.ts';
 
 const skip = browserSkip();
@@ -46,8 +46,8 @@ function rawWords(text: string, lang: string): string[] {
 }
 
 describe("the operators' consoles in Chromium", { skip }, () => {
-  let sys: TestSystem;
-  let browser: Browser;
+  const browser = suiteBrowser();
+  const sys = suiteSystem();
   let context: BrowserContext;
   let page: Page;
   const scriptErrors: string[] = [];
@@ -56,8 +56,6 @@ describe("the operators' consoles in Chromium", { skip }, () => {
   let railId: string;
 
   before(async () => {
-    sys = await testSystem();
-    browser = await launchBrowser();
     context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.on('pageerror', (err) => scriptErrors.push(err.message));
@@ -92,10 +90,6 @@ describe("the operators' consoles in Chromium", { skip }, () => {
     });
     assert.equal(paid.statusCode, 200, paid.body);
     await sys.walk.until(railId, 'fulfilled');
-  });
-  after(async () => {
-    await browser?.close();
-    await sys?.close();
   });
 
   const signIn = async (base: string) => {

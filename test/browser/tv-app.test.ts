@@ -1,29 +1,19 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { browserSkip, launchBrowser, screenshot } from '../support/browser.ts';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { browserSkip, suiteBrowser, TV_SAFE_AREA as SAFE, screenshot } from '../support/browser.ts';
 import { eventually } from '../support/eventually.ts';
 import { accountByPhone } from '../support/flows.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { suiteSystem } from '../support/system.ts';
 import { codeIn } from '../support/codes.ts';
 
 const skip = browserSkip();
-const SAFE = { left: 96, top: 54, right: 1824, bottom: 1026 };
 
 describe('the TV app and the phone pages in Chromium', { skip }, () => {
-  let sys: TestSystem;
-  let browser: Browser;
+  const browser = suiteBrowser();
+  const sys = suiteSystem();
   let tv: Page;
   const shots = new Set<string>();
-
-  before(async () => {
-    sys = await testSystem();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await sys?.close();
-  });
 
   const tvUrl = () => `${sys.config.publicUrls.backend}/tv/#device=${sys.deviceToken}`;
   const screenName = (page: Page) => page.locator('#stage').getAttribute('data-screen');
@@ -96,6 +86,12 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     assert.equal((await focused())?.product, productId);
   }
 
+  /** Presses a key and waits for the screen it leads to. */
+  async function pressTo(key: string, screen: string) {
+    await press(key);
+    await onScreen(screen);
+  }
+
   async function typePhone(digits: string) {
     await onScreen('phone');
     for (const d of digits) await tv.keyboard.press(d);
@@ -129,14 +125,12 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     assert.equal((await focused())?.product, 'kids-app');
     for (let i = 0; i < 4 && (await focused())?.product !== 'vip-year'; i++) await press('ArrowRight');
     assert.equal((await focused())?.product, 'vip-year');
-    await press('Enter');
-    await onScreen('detail');
+    await pressTo('Enter', 'detail');
     await press('Enter');
     await typePhone('13800138000');
     assert.equal(await tv.locator('[data-testid="phone-display"]').textContent(), '138 0013 8000');
     assert.equal((await focused())?.key, 'ok', 'a complete number puts focus on OK');
-    await press('Enter');
-    await onScreen('waiting');
+    await pressTo('Enter', 'waiting');
     await tv.waitForSelector('[data-channel="sms_confirm"]');
     await tv.waitForSelector('[data-testid="qr"] svg');
     assert.match((await tv.locator('[data-testid="instruction"]').textContent()) ?? '', /138\*\*\*\*8000/);
@@ -151,18 +145,15 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     assert.match((await tv.locator('.lead').textContent()) ?? '', /会员包年.*20\d\d-\d\d-\d\d/);
     assert.equal(await tv.evaluate(() => (window as unknown as { marker: number }).marker), 42, 'no reload happened');
     await phone.close();
-    await press('Enter');
-    await onScreen('catalogue');
+    await pressTo('Enter', 'catalogue');
   });
 
   it('pays with an unbound phone: the SMS link opens the checkout page on the phone, and the TV turns to success', async () => {
     await toCard('vip-month');
-    await press('Enter');
-    await onScreen('detail');
+    await pressTo('Enter', 'detail');
     await press('Enter');
     await typePhone('13600136000');
-    await press('Enter');
-    await onScreen('waiting');
+    await pressTo('Enter', 'waiting');
     await tv.waitForSelector('[data-channel="wap_link"]');
 
     const phone = await openPhone('8613600136000');
@@ -232,14 +223,12 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
       'the success says the amount and what paid it',
     );
     await phone.close();
-    await press('Enter');
-    await onScreen('catalogue');
+    await pressTo('Enter', 'catalogue');
   });
 
   it('shows insufficient funds clearly and lets the viewer retry with another phone', async () => {
     await toCard('vip-month');
-    await press('Enter');
-    await onScreen('detail');
+    await pressTo('Enter', 'detail');
     // The membership bought in the first test is on: buying the monthly one says it extends it, and to when.
     await tv.waitForSelector('[data-testid="extends"]');
     assert.match(
@@ -249,16 +238,14 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     assert.equal((await focused())?.id, 'buy', 'the focus stays on Buy when the line appears');
     await press('Enter');
     await typePhone('13700137000');
-    await press('Enter');
-    await onScreen('failure');
+    await pressTo('Enter', 'failure');
     assert.equal(await tv.locator('[data-reason]').getAttribute('data-reason'), 'INSUFFICIENT_FUNDS');
     assert.equal((await focused())?.id, 'retry');
     await press('Enter');
     await typePhone('13800138000');
     const phone = await openPhone('8613800138000');
     const seen = await phone.locator('.bubble.mt').count();
-    await press('Enter');
-    await onScreen('waiting');
+    await pressTo('Enter', 'waiting');
     // The SMS app updates by itself when the SMS arrives (no reload by the test).
     await phone.waitForFunction((n) => document.querySelectorAll('.bubble.mt').length > n, seen, { timeout: 15_000 });
     const sms = (await phone.locator('.bubble.mt').allTextContents()).at(-1)!;
@@ -267,15 +254,12 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await phone.click('form.reply button');
     await onScreen('success');
     await phone.close();
-    await press('Escape');
-    await onScreen('catalogue');
+    await pressTo('Escape', 'catalogue');
   });
 
   it('keeps focus inside the keypad, deletes digits with Back and leaves the keypad only by OK or Back', async () => {
-    await press('Enter');
-    await onScreen('detail');
-    await press('Enter');
-    await onScreen('phone');
+    await pressTo('Enter', 'detail');
+    await pressTo('Enter', 'phone');
     for (const k of [
       'ArrowUp',
       'ArrowUp',
@@ -311,22 +295,19 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
       ['detail', 'catalogue'].includes((await screenName(tv)) ?? ''),
       'Back on an empty number leaves the keypad',
     );
-    await press('Escape');
-    await onScreen('catalogue');
+    await pressTo('Escape', 'catalogue');
   });
 
   it('lists what the account has active, and switches language', async () => {
     await press('ArrowUp');
     assert.equal((await focused())?.id, 'services');
-    await press('Enter');
-    await onScreen('services');
+    await pressTo('Enter', 'services');
     const rows = await tv.locator('.list li').allTextContents();
     assert.ok(
       rows.some((r) => /会员包年|会员包月/.test(r)),
       rows.join(' | '),
     );
-    await press('Escape');
-    await onScreen('catalogue');
+    await pressTo('Escape', 'catalogue');
     await press('ArrowUp', 'ArrowRight');
     assert.equal((await focused())?.id, 'lang');
     await press('Enter');
@@ -349,8 +330,7 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
       /Turns on|vip\b/,
       'no service code is shown to the viewer',
     );
-    await press('Escape');
-    await onScreen('catalogue');
+    await pressTo('Escape', 'catalogue');
     await press('ArrowUp');
     if ((await focused())?.id === 'services') await press('ArrowRight');
     assert.equal((await focused())?.id, 'lang');
@@ -365,10 +345,8 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     assert.equal((await focused())?.product, 'kids-app', 'a new start focuses the first package');
     await press('ArrowRight');
     const second = (await focused())?.product;
-    await press('Enter');
-    await onScreen('detail');
-    await press('Escape');
-    await onScreen('catalogue');
+    await pressTo('Enter', 'detail');
+    await pressTo('Escape', 'catalogue');
     assert.equal((await focused())?.product, second, 'back on the catalogue, focus is on the package just left');
     for (let i = 0; i < 6; i++) await press('ArrowRight');
     const last = (await focused())?.product;
@@ -380,10 +358,8 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     assert.equal((await focused())?.id, 'services');
     await press('ArrowLeft');
     assert.equal((await focused())?.id, 'services', 'Left from my services does not drop into the cards');
-    await press('Enter');
-    await onScreen('services');
-    await press('Escape');
-    await onScreen('catalogue');
+    await pressTo('Enter', 'services');
+    await pressTo('Escape', 'catalogue');
     assert.equal((await focused())?.id, 'services', 'back from my services, focus is where it was');
     await tv.setViewportSize({ width: 1024, height: 768 });
     await tv.waitForFunction(() => document.getElementById('stage')!.getBoundingClientRect().width < 1100);
@@ -426,14 +402,12 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await press('ArrowUp');
     if ((await focused())?.id === 'lang') await press('ArrowLeft');
     assert.equal((await focused())?.id, 'services');
-    await press('Enter');
-    await onScreen('services');
+    await pressTo('Enter', 'services');
     const refunded = tv.locator('.list li[data-refunded="yes"]');
     assert.equal(await refunded.count(), 1);
     assert.match((await refunded.textContent()) ?? '', /少儿动画应用.*已退款/);
     await screenshot(tv, 'tv-services-refunded');
-    await press('Escape');
-    await onScreen('catalogue');
+    await pressTo('Escape', 'catalogue');
   });
 
   it('sets every price of a row of packages level, whatever the lines of their titles', async (t) => {
@@ -470,14 +444,12 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     await tv.goto(tvUrl());
     await onScreen('catalogue');
     await toCard('uhd-monthly');
-    await press('Enter');
-    await onScreen('detail');
+    await pressTo('Enter', 'detail');
     assert.match((await tv.locator('[data-testid="renews"]').textContent()) ?? '', /自动续费.*每30天.*30\.00/);
     await press('Enter');
     await typePhone('13800138000');
     const seen = (await sys.carrier.carrier.inbox('8613800138000')).length;
-    await press('Enter');
-    await onScreen('waiting');
+    await pressTo('Enter', 'waiting');
     const sms = await eventually(async () => {
       const inbox = await sys.carrier.carrier.inbox('8613800138000');
       assert.ok(inbox.length > seen, 'inbox.length > seen');
@@ -486,12 +458,10 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
     assert.match(sms, /自动续费/);
     await sys.carrier.carrier.reply('8613800138000', codeIn(sms));
     await onScreen('success');
-    await press('Enter');
-    await onScreen('catalogue');
+    await pressTo('Enter', 'catalogue');
     await press('ArrowUp');
     if ((await focused())?.id === 'lang') await press('ArrowLeft');
-    await press('Enter');
-    await onScreen('services');
+    await pressTo('Enter', 'services');
     assert.deepEqual(
       await tv.locator('h2.subhead').allTextContents(),
       ['已开通', '自动续费'],
@@ -511,20 +481,17 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
       ((await focused())?.id ?? '').startsWith('cancel-'),
       `the cancel button is reachable by keys (${path.join(' ')})`,
     );
-    await press('Enter');
-    await onScreen('confirm-cancel');
+    await pressTo('Enter', 'confirm-cancel');
     assert.equal((await focused())?.id, 'keep', 'keeping it is the default');
     await press('ArrowLeft');
     assert.equal((await focused())?.id, 'confirm-cancel');
-    await press('Enter');
-    await onScreen('services');
+    await pressTo('Enter', 'services');
     await tv.waitForSelector('[data-testid="subscriptions"] li[data-status="cancelled"]');
     const [sub] = (await sys.tv('GET', '/v1/subscriptions'))
       .json()
       .filter((x: { productId: string }) => x.productId === 'uhd-monthly');
     assert.equal(sub.status, 'cancelled');
-    await press('Escape');
-    await onScreen('catalogue');
+    await pressTo('Escape', 'catalogue');
   });
 
   it('asks before Back cancels a payment in progress, and keeps waiting by default', async () => {
@@ -536,26 +503,19 @@ describe('the TV app and the phone pages in Chromium', { skip }, () => {
       'the catalogue hint does not promise a previous step',
     );
     await toCard('kids-app');
-    await press('Enter');
-    await onScreen('detail');
+    await pressTo('Enter', 'detail');
     await press('Enter');
     await typePhone('13800138000');
-    await press('Enter');
-    await onScreen('waiting');
-    await press('Escape');
-    await onScreen('confirm-leave');
+    await pressTo('Enter', 'waiting');
+    await pressTo('Escape', 'confirm-leave');
     assert.equal((await focused())?.id, 'stay', 'keeping on is the default');
-    await press('Enter');
-    await onScreen('waiting');
-    await press('Escape');
-    await onScreen('confirm-leave');
+    await pressTo('Enter', 'waiting');
+    await pressTo('Escape', 'confirm-leave');
     await press('ArrowRight');
     assert.equal((await focused())?.id, 'leave');
-    await press('Enter');
-    await onScreen('failure');
+    await pressTo('Enter', 'failure');
     assert.equal(await tv.locator('[data-reason]').getAttribute('data-reason'), 'cancelled');
-    await press('Escape');
-    await onScreen('catalogue');
+    await pressTo('Escape', 'catalogue');
   });
 
   it('follows the order by polling on a browser without EventSource', async () => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { browserSkip, launchBrowser, screenshot } from '../support/browser.ts';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { browserSkip, suiteBrowser, screenshot } from '../support/browser.ts';
 import { eventually } from '../support/eventually.ts';
 import { accountByPhone } from '../support/flows.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { suiteSystem } from '../support/system.ts';
 import { codeIn } from '../support/codes.ts';
 
 const skip = browserSkip();
@@ -15,18 +15,9 @@ const skip = browserSkip();
  * code is refused and nothing is charged, or the order is paid and the TV shows success.
  */
 describe('changing the number while a code is pending, in Chromium', { skip }, () => {
-  let sys: TestSystem;
-  let browser: Browser;
+  const browser = suiteBrowser();
+  const sys = suiteSystem();
   let tv: Page;
-
-  before(async () => {
-    sys = await testSystem();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await sys?.close();
-  });
 
   const screenName = () => tv.locator('#stage').getAttribute('data-screen');
   const onScreen = (name: string) => tv.waitForSelector(`#stage[data-screen="${name}"]`, { timeout: 15_000 });
@@ -41,18 +32,28 @@ describe('changing the number while a code is pending, in Chromium', { skip }, (
   const bubbles = (phone: Page) => phone.locator('.bubble.mt').count();
   const lastBubble = async (phone: Page) => (await phone.locator('.bubble.mt').allTextContents()).at(-1) ?? '';
 
-  it('refuses the first code after "change number", charges nothing, and never shows the order as failed', async () => {
+  /** The demo TV's app, at its catalogue, in a page of its own. */
+  async function openTv() {
     tv = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
     await tv.goto(`${sys.config.publicUrls.backend}/tv/#device=${sys.deviceToken}`);
     await onScreen('catalogue');
-    const before = await balance();
-    const phone = await openPhone('8613800138000');
+  }
+
+  /** Presses these keys on the TV, which end on a bound phone's number: the code the phone is then sent. */
+  async function codeAfter(phone: Page, keys: readonly string[]): Promise<string> {
     const seen = await bubbles(phone);
-    for (const k of ['Enter', 'Enter', ...'13800138000'.split(''), 'Enter']) await tv.keyboard.press(k);
+    for (const k of keys) await tv.keyboard.press(k);
     await onScreen('waiting');
     await tv.waitForSelector('[data-channel="sms_confirm"]');
     await phone.waitForFunction((n) => document.querySelectorAll('.bubble.mt').length > n, seen, { timeout: 15_000 });
-    const oldCode = codeIn(await lastBubble(phone));
+    return codeIn(await lastBubble(phone));
+  }
+
+  it('refuses the first code after "change number", charges nothing, and never shows the order as failed', async () => {
+    await openTv();
+    const before = await balance();
+    const phone = await openPhone('8613800138000');
+    const oldCode = await codeAfter(phone, ['Enter', 'Enter', ...'13800138000'.split(''), 'Enter']);
     assert.equal(await held(), 990, 'the first attempt holds the price');
 
     await tv.click('#change');
@@ -71,15 +72,7 @@ describe('changing the number while a code is pending, in Chromium', { skip }, (
     assert.equal(await balance(), before, 'the first code, replied after "change number", charged the wallet');
     assert.equal(await screenName(), 'phone', 'the keypad stays while nothing was paid');
 
-    const seenAgain = await bubbles(phone);
-    for (const k of '13800138000'.split('')) await tv.keyboard.press(k);
-    await tv.keyboard.press('Enter');
-    await onScreen('waiting');
-    await tv.waitForSelector('[data-channel="sms_confirm"]');
-    await phone.waitForFunction((n) => document.querySelectorAll('.bubble.mt').length > n, seenAgain, {
-      timeout: 15_000,
-    });
-    const newCode = codeIn(await lastBubble(phone));
+    const newCode = await codeAfter(phone, [...'13800138000'.split(''), 'Enter']);
     assert.notEqual(newCode, oldCode);
     await phone.fill('input[name="text"]', newCode);
     await phone.click('form.reply button');
@@ -90,18 +83,11 @@ describe('changing the number while a code is pending, in Chromium', { skip }, (
   });
 
   it('turns to success when the first phone pays while the keypad is shown (the change-number call was lost)', async () => {
-    tv = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
-    await tv.goto(`${sys.config.publicUrls.backend}/tv/#device=${sys.deviceToken}`);
-    await onScreen('catalogue');
+    await openTv();
     // The change-number call is lost on the way (a network drop): the first code stays valid and pays.
     await tv.route('**/payer/cancel', (route) => route.abort());
     const phone = await openPhone('8613800138000');
-    const seen = await bubbles(phone);
-    for (const k of ['Enter', 'Enter', ...'13800138000'.split(''), 'Enter']) await tv.keyboard.press(k);
-    await onScreen('waiting');
-    await tv.waitForSelector('[data-channel="sms_confirm"]');
-    await phone.waitForFunction((n) => document.querySelectorAll('.bubble.mt').length > n, seen, { timeout: 15_000 });
-    const oldCode = codeIn(await lastBubble(phone));
+    const oldCode = await codeAfter(phone, ['Enter', 'Enter', ...'13800138000'.split(''), 'Enter']);
     await tv.click('#change');
     await onScreen('phone');
     for (const k of '1390013'.split('')) await tv.keyboard.press(k);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { browserSkip, launchBrowser } from '../support/browser.ts';
+import { before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { browserSkip, suiteBrowser } from '../support/browser.ts';
 import { eventually } from '../support/eventually.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { suiteSystem } from '../support/system.ts';
 import { codeIn } from '../support/codes.ts';
 
 const skip = browserSkip();
@@ -20,20 +20,14 @@ const shanghaiDay = (iso: string) =>
  * by the back-end's clock (here a test clock 40 days ahead, as after a restart with one), not its own.
  */
 describe("the TV's days and countdown by the back-end's clock, in Chromium", { skip }, () => {
-  let sys: TestSystem;
-  let browser: Browser;
+  const browser = suiteBrowser();
+  const sys = suiteSystem();
   let tv: Page;
 
   before(async () => {
-    sys = await testSystem();
-    browser = await launchBrowser();
     // 40 days ahead, and to an hour of the UTC day (16:00–23:59) whose Shanghai day is already the next one.
     const hour = new Date().getUTCHours();
     sys.clock.advance(40 * 24 * HOUR + (hour >= 16 ? 0 : (17 - hour) * HOUR));
-  });
-  after(async () => {
-    await browser?.close();
-    await sys?.close();
   });
 
   it("counts down from the back-end's now and shows the paid-until day in Asia/Shanghai", async () => {

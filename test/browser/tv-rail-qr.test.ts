@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, it } from 'node:test';
 import QRCode from 'qrcode';
-import { browserSkip, launchBrowser } from '../support/browser.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { browserSkip, suiteBrowser } from '../support/browser.ts';
+import { suiteSystem } from '../support/system.ts';
 
 const skip = browserSkip();
 
@@ -49,17 +48,8 @@ function modulesOfText(text: string, level: 'L' | 'M'): number[][] {
  * the TV to its success screen.
  */
 describe("the TV's rail QR codes, in Chromium, against the development rails", { skip }, () => {
-  let sys: TestSystem;
-  let browser: Browser;
-
-  before(async () => {
-    sys = await testSystem();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await sys?.close();
-  });
+  const browser = suiteBrowser();
+  const sys = suiteSystem();
 
   it('draws each rail QR code with the modules of the qrText the API gave, and pays by it', async () => {
     const tv = await browser.newPage({ viewport: { width: 1920, height: 1080 } });

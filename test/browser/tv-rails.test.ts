@@ -1,30 +1,20 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { browserSkip, launchBrowser, screenshot } from '../support/browser.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { browserSkip, suiteBrowser, TV_SAFE_AREA as SAFE, screenshot } from '../support/browser.ts';
+import { suiteSystem } from '../support/system.ts';
 
 const skip = browserSkip();
-const SAFE = { left: 96, top: 54, right: 1824, bottom: 1026 };
 
 /**
  * Issue 28 item 5 on the TV: beside the phone's QR code, one per rail that is on, labelled with the app's
  * name, against the real system with both development rails on; only a rail that is down is stood in for.
  */
 describe('the rail QR codes on "check your phone", in Chromium', { skip }, () => {
-  let sys: TestSystem;
-  let browser: Browser;
+  const browser = suiteBrowser();
+  const sys = suiteSystem();
   let tv: Page;
   const scans: string[] = [];
-
-  before(async () => {
-    sys = await testSystem();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await sys?.close();
-  });
 
   it('shows a labelled QR code per rail that answers, leaves out one that refuses, and stays usable', async () => {
     tv = await browser.newPage({ viewport: { width: 1920, height: 1080 } });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
 import { startProcesses, type Processes } from '../support/processes.ts';
-import { e2eKit } from './e2e-kit.ts';
+import { e2eKit, orderHeldForCode } from './e2e-kit.ts';
 
 const PHONE = '8613800138000';
 let p: Processes;
@@ -17,11 +17,7 @@ after(async () => {
 
 describe('expiry and shutdown, end to end', () => {
   it('expires an unpaid order, releases its hold, and a late reply moves no money', async () => {
-    const before = await k.account(PHONE);
-    const seen = (await k.inbox(PHONE)).length;
-    const orderId = await k.order('vip-month');
-    await k.payer(orderId, '13800138000');
-    const code = k.codeIn((await k.nextSms(PHONE, seen)).text);
+    const { before, orderId, code } = await orderHeldForCode(k, PHONE, '13800138000');
     assert.equal((await k.account(PHONE)).wallet.heldMinor, 2500);
     const expired = await k.until(orderId, 'expired');
     assert.equal(expired.paidAt, null);

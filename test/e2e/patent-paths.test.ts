@@ -5,7 +5,7 @@ import { eventually } from '../support/eventually.ts';
 import { freshPgDatabase, pgSkip } from '../support/pg.ts';
 import { startProcesses, type Processes } from '../support/processes.ts';
 import { overHttp, phoneBrowser, postPageForm } from '../support/phone-browser.ts';
-import { e2eKit, watchEvents } from './e2e-kit.ts';
+import { e2eKit, watchEvents, orderHeldForCode } from './e2e-kit.ts';
 
 const WALLET_COVERS = '8613800138000';
 const CARD_COVERS = '8613900139000';
@@ -185,11 +185,7 @@ for (const setup of SETUPS) {
     });
 
     it('five wrong codes fail the payment with CONFIRMATION_FAILED and release the hold', async () => {
-      const before = await k.account(WALLET_COVERS);
-      const seen = (await k.inbox(WALLET_COVERS)).length;
-      const orderId = await k.order('vip-month');
-      await k.payer(orderId, '13800138000');
-      const code = k.codeIn((await k.nextSms(WALLET_COVERS, seen)).text);
+      const { before, orderId, code } = await orderHeldForCode(k, WALLET_COVERS, '13800138000');
       const wrong = code === '123456' ? '654321' : '123456';
       for (let i = 0; i < 4; i++) {
         await k.reply(WALLET_COVERS, wrong);
@@ -205,11 +201,7 @@ for (const setup of SETUPS) {
     });
 
     it('a cancelled order releases its hold and a late reply moves no money', async () => {
-      const before = await k.account(WALLET_COVERS);
-      const seen = (await k.inbox(WALLET_COVERS)).length;
-      const orderId = await k.order('vip-month');
-      await k.payer(orderId, '13800138000');
-      const code = k.codeIn((await k.nextSms(WALLET_COVERS, seen)).text);
+      const { before, orderId, code } = await orderHeldForCode(k, WALLET_COVERS, '13800138000');
       assert.equal((await k.account(WALLET_COVERS)).wallet.heldMinor, 2500);
       const cancelled = await k.tv('POST', `/v1/orders/${orderId}/cancel`);
       assert.equal(cancelled.json().status, 'cancelled');

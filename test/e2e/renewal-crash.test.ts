@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { RENEWAL_CRASH_POINTS } from '../../src/lib/crash-points.ts';
 import { eventually } from '../support/eventually.ts';
 import { startProcesses, type Processes } from '../support/processes.ts';
-import { e2eKit } from './e2e-kit.ts';
+import { e2eKit, subscribedTv, untilRenewed } from './e2e-kit.ts';
 
 const PHONE = '8613800138000';
 const DAY_S = 24 * 3600;
@@ -46,16 +46,7 @@ describe('a renewal charge survives a SIGKILL at each of its step boundaries (SQ
       const lag = (await clockOf(other)) - (await clockOf(part));
       if (lag > 1000) await advance(part, lag / 1000);
       else if (lag < -1000) await advance(other, -lag / 1000);
-      const tv = await k.newTv(`crash-${point}`);
-      const orderId = (await tv('POST', '/v1/orders', { productId: 'uhd-monthly' })).json().orderId as string;
-      const seen = (await k.inbox(PHONE)).length;
-      await tv('POST', `/v1/orders/${orderId}/payer`, { phone: PHONE });
-      await k.reply(PHONE, k.codeIn((await k.nextSms(PHONE, seen)).text));
-      const [sub] = await eventually(async () => {
-        const list = (await tv('GET', '/v1/subscriptions')).json();
-        assert.equal(list.length, 1);
-        return list;
-      }, 15_000);
+      const { tv, sub } = await subscribedTv(k, `crash-${point}`, PHONE);
 
       await p.stop(part);
       await p.start(part, { TVPAY_CRASH_AT: point });
@@ -69,16 +60,7 @@ describe('a renewal charge survives a SIGKILL at each of its step boundaries (SQ
       await p.start(part, {});
       await advance(part, ((await clockOf(other)) - (await clockOf(part))) / 1000);
 
-      await eventually(
-        async () =>
-          assert.notEqual(
-            (await tv('GET', '/v1/subscriptions')).json()[0].currentPeriodEnd,
-            sub.currentPeriodEnd,
-            'renewed',
-          ),
-        60_000,
-        200,
-      );
+      await untilRenewed(tv, sub.currentPeriodEnd, 60_000);
       const account = await eventually(async () => {
         const a = await k.account(`+${PHONE}`);
         assert.equal(a.wallet.heldMinor, 0);

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
+import { assertRenewalsEnded } from '../support/flows.ts';
 import { freshServiceDatabases, pgSkip } from '../support/pg.ts';
 import { startProcesses, type Processes } from '../support/processes.ts';
-import { e2eKit } from './e2e-kit.ts';
+import { e2eKit, subscribedTv, untilRenewed } from './e2e-kit.ts';
 
 const WALLET_COVERS = '8613800138000';
 const DAY_S = 24 * 3600;
@@ -40,28 +41,10 @@ describe('renewals on PostgreSQL with two instances of each service running the 
   }
 
   it('charges a due renewal exactly once although both back-ends run the scheduler', async () => {
-    const tv = await k.newTv('renewal-race-tv');
-    const orderId = (await tv('POST', '/v1/orders', { productId: 'uhd-monthly' })).json().orderId as string;
-    const seen = (await k.inbox(WALLET_COVERS)).length;
-    assert.equal((await tv('POST', `/v1/orders/${orderId}/payer`, { phone: WALLET_COVERS })).status, 202);
-    await k.reply(WALLET_COVERS, k.codeIn((await k.nextSms(WALLET_COVERS, seen)).text));
-    const [sub] = await eventually(async () => {
-      const list = (await tv('GET', '/v1/subscriptions')).json();
-      assert.equal(list.length, 1);
-      return list;
-    }, 15_000);
+    const { tv, sub } = await subscribedTv(k, 'renewal-race-tv', WALLET_COVERS);
     const before = await k.account(`+${WALLET_COVERS}`);
     await moveAllClocks(31 * DAY_S);
-    await eventually(
-      async () =>
-        assert.notEqual(
-          (await tv('GET', '/v1/subscriptions')).json()[0].currentPeriodEnd,
-          sub.currentPeriodEnd,
-          'renewed',
-        ),
-      30_000,
-      200,
-    );
+    await untilRenewed(tv, sub.currentPeriodEnd, 30_000);
     // Give the other instance every chance to charge a second time.
     await new Promise((r) => setTimeout(r, 3000));
     const renewals = (await k.backendAdmin('GET', '/admin/v1/orders?accountId=acct-renewal-race-tv&limit=50'))
@@ -107,10 +90,7 @@ describe('renewals on PostgreSQL with two instances of each service running the 
         async () => {
           const rows = await renewalsOf();
           assert.equal(rows.length, 300, 'each due subscription has its renewal order');
-          assert.ok(
-            rows.every((o) => o.status === 'fulfilled' || o.status === 'failed'),
-            'every renewal has ended',
-          );
+          assertRenewalsEnded(rows);
           return rows;
         },
         60_000,

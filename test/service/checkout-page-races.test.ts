@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
 import { accountByPhone, latestCode, smsCount } from '../support/flows.ts';
 import { overInject, phoneBrowser, postPageForm } from '../support/phone-browser.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { lifted, suiteSystem } from '../support/system.ts';
 
 const UNBOUND = '8613600136000';
-let sys: TestSystem;
-before(async () => {
-  sys = await testSystem({
-    TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
-    TVPAY_LIMIT_CODES_PER_PHONE: '1000',
-    TVPAY_LIMIT_CODES_PER_DEVICE: '1000',
-  });
-});
-after(() => sys.close());
+const sys = suiteSystem(lifted(['PAYER_PER_PHONE', 'CODES_PER_PHONE', 'CODES_PER_DEVICE']));
 
 /** A pay form posted by a tab that holds this grant. */
 const payAs = (token: string, grant: string, source: 'wallet' | 'card') =>

@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
 import { accountByPhone, latestCode, newTv as tvOf, smsCount } from '../support/flows.ts';
 import { overInject, postPageForm } from '../support/phone-browser.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { lifted, suiteSystem } from '../support/system.ts';
 
 const BOUND = '8613800138000';
 const UNBOUND = '8613600136000';
-let sys: TestSystem;
-before(async () => {
-  sys = await testSystem({
-    TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
-    TVPAY_LIMIT_CODES_PER_PHONE: '1000',
-    TVPAY_LIMIT_CODES_PER_DEVICE: '1000',
-    TVPAY_LIMIT_PAYER_PER_DEVICE: '1000',
-  });
-});
-after(() => sys.close());
+const sys = suiteSystem(lifted(['PAYER_PER_PHONE', 'CODES_PER_PHONE', 'CODES_PER_DEVICE', 'PAYER_PER_DEVICE']));
 
 const payserverDb = () => sys.payserver.db;
 

@@ -1,21 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { enqueue } from '../../src/lib/outbox/outbox.ts';
 import { NOTIFY_TOPIC } from '../../src/payserver/settlement/settlement.ts';
 import { smsLog } from '../../src/sms/sms-log.ts';
 import { eventually } from '../support/eventually.ts';
-import { createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { createOrder, newTv, payByReply } from '../support/flows.ts';
+import { suiteSystem } from '../support/system.ts';
 
 // The alerts (docs/prometheus-alerts.yml) take increase() of these counters: each must be there at 0 from the
 // start, or the first event reads as no increase and nothing fires.
 
 const A = '8613800138000';
-let sys: TestSystem;
-before(async () => {
-  sys = await testSystem();
-});
-after(() => sys.close());
+const sys = suiteSystem();
 
 /** The value of the one sample of `name` with exactly these labels (besides `service`), if exported. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
@@ -78,10 +74,7 @@ describe('event counters', () => {
   it('counts a refund the payment server refused', async () => {
     const tv = await newTv(sys, 'tv-refund-fails');
     const orderId = await createOrder(sys, 'vip-month', tv);
-    const seen = await smsCount(sys, A);
-    assert.equal((await tv('POST', `/v1/orders/${orderId}/payer`, { phone: `+${A}` })).statusCode, 202);
-    await sys.carrier.carrier.reply(A, await latestCode(sys, A, seen));
-    await orderStatus(sys, orderId, 'fulfilled', tv);
+    await payByReply(sys, orderId, A, tv);
     // The payment's record no longer matches the refund's currency: the payment server answers refund.failed.
     await sys.payserver.db.updateTable('payments').set({ currency: 'XXX' }).where('order_id', '=', orderId).execute();
     const res = await sys.backendAdmin('POST', `/admin/v1/orders/${orderId}/refunds`, { reason: 'customer asked' });

@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { accountByPhone, createOrder, latestCode, orderStatus, smsCount } from '../support/flows.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { limits, suiteSystem } from '../support/system.ts';
 
 const A = '8613800138000';
-let sys: TestSystem;
-before(async () => {
-  sys = await testSystem({
-    TVPAY_LIMIT_PAYER_PER_PHONE: '3',
-    TVPAY_LIMIT_CODES_PER_PHONE: '2',
-    TVPAY_CODE_TTL_SECONDS: '5',
-    TVPAY_LIMIT_WINDOW_SECONDS: '86400',
-  });
+const sys = suiteSystem({
+  ...limits({ PAYER_PER_PHONE: 3, CODES_PER_PHONE: 2, WINDOW_SECONDS: 86_400 }),
+  TVPAY_CODE_TTL_SECONDS: '5',
 });
-after(() => sys.close());
 
 describe('rate limits and code expiry', () => {
   it('refuses the fourth payer submission for one phone in a window with 429 RATE_LIMITED and leaves the order as it was', async () => {

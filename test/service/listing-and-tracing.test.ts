@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { businessDate, businessDay } from '../../src/lib/business-day.ts';
 import { eventually } from '../support/eventually.ts';
-import { accountByPhone, createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
+import { accountByPhone, createOrder, newTv, payByReply } from '../support/flows.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
 
 const A = '8613800138000';
@@ -13,10 +13,7 @@ before(async () => {
   sys = await testSystem({ TVPAY_LIMIT_PAYER_PER_PHONE: '1000', TVPAY_LIMIT_CODES_PER_PHONE: '1000' });
   paidTv = await newTv(sys, 'trace-tv');
   paidId = await createOrder(sys, 'vip-month', paidTv);
-  const seen = await smsCount(sys, A);
-  await paidTv('POST', `/v1/orders/${paidId}/payer`, { phone: '138 0013 8000' });
-  await sys.carrier.carrier.reply(A, await latestCode(sys, A, seen));
-  await orderStatus(sys, paidId, 'fulfilled', paidTv);
+  await payByReply(sys, paidId, A, paidTv, '138 0013 8000');
 });
 after(() => sys.close());
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import type { CommonTables } from '../../src/lib/db/common-tables.ts';
-import { createOrder, latestCode, orderStatus, smsCount } from '../support/flows.ts';
+import { createOrder, payByReply } from '../support/flows.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
 
 const METRICS_TOKEN = 'prometheus-reads-this-token';
@@ -10,10 +10,7 @@ let sys: TestSystem;
 before(async () => {
   sys = await testSystem({ TVPAY_METRICS_TOKEN: METRICS_TOKEN });
   const orderId = await createOrder(sys, 'kids-app');
-  const seen = await smsCount(sys, '8613800138000');
-  await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13800138000' });
-  await sys.carrier.carrier.reply('8613800138000', await latestCode(sys, '8613800138000', seen));
-  await orderStatus(sys, orderId, 'fulfilled');
+  await payByReply(sys, orderId, '8613800138000', sys.tv, '13800138000');
 });
 after(() => sys.close());
 

@@ -3,10 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import type { RawNotification } from '../../src/payserver/rails/rail.ts';
 import { eventually } from '../support/eventually.ts';
 import { createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { lifted, testSystem, type TestSystem } from '../support/system.ts';
 import { TestRail } from '../support/test-rail.ts';
 import { internal as signedCall, scan as scanFor } from '../support/rails.ts';
-import { freshServiceDatabases, pgSkip } from '../support/pg.ts';
+import { pgSkip } from '../support/pg.ts';
 
 const PHONE = '8613800138000';
 const alipay = new TestRail('alipay');
@@ -23,15 +23,15 @@ async function openOrder() {
   const seen = await smsCount(sys, PHONE);
   assert.equal((await tv('POST', `/v1/orders/${orderId}/payer`, { phone: `+${PHONE}` })).statusCode, 202);
   await latestCode(sys, PHONE, seen);
-  const checkout = await db()
-    .selectFrom('checkouts')
-    .selectAll()
-    .where('order_id', '=', orderId)
-    .executeTakeFirstOrThrow();
+  const checkout = await checkoutOf(orderId);
   return { tv, orderId, checkout };
 }
 
 const db = () => sys.payserver.db;
+
+/** The payment server's checkout of an order. */
+const checkoutOf = (orderId: string) =>
+  db().selectFrom('checkouts').selectAll().where('order_id', '=', orderId).executeTakeFirstOrThrow();
 
 const scan = (orderId: string, rail: 'alipay' | 'wechatpay') => scanFor(sys, orderId, rail);
 
@@ -63,30 +63,25 @@ async function snapshot(orderId: string) {
   return { entries: entries.length, payments, checkout };
 }
 
+/** Waits until the payment server's refund of this payment has succeeded. */
+const refundSucceeds = (paymentId: string | null) =>
+  eventually(async () => {
+    const refund = await db().selectFrom('refunds').selectAll().where('payment_id', '=', paymentId).executeTakeFirst();
+    assert.equal(refund?.status, 'succeeded');
+  });
+
 const tradeOf = (outTradeNo: string) =>
   db().selectFrom('rail_trades').selectAll().where('out_trade_no', '=', outTradeNo).executeTakeFirstOrThrow();
 
 // The payment server's rail core on each store it runs on (the trades' indexes and upserts are SQL of their own).
 for (const store of ['SQLite', 'PostgreSQL'] as const)
   describe(`money rails in the payment server on ${store}`, { skip: store === 'PostgreSQL' && pgSkipped }, () => {
-    let drop: (() => Promise<void>) | undefined;
     before(async () => {
-      const env: Record<string, string> = {
-        TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
-        TVPAY_LIMIT_CODES_PER_PHONE: '1000',
-        TVPAY_LIMIT_ORDERS_PER_DEVICE: '1000',
-      };
-      if (store === 'PostgreSQL') {
-        const pg = await freshServiceDatabases();
-        drop = () => pg.drop();
-        Object.assign(env, pg.env);
-      }
-      sys = await testSystem(env, { rails: [alipay, wechatpay] });
+      const postgres = store === 'PostgreSQL';
+      const env = lifted(['PAYER_PER_PHONE', 'CODES_PER_PHONE', 'ORDERS_PER_DEVICE']);
+      sys = await testSystem(env, { rails: [alipay, wechatpay], postgres });
     });
-    after(async () => {
-      await sys?.close();
-      await drop?.();
-    });
+    after(() => sys?.close());
 
     it('lists the rails that are on to the back-end, and only to it', async () => {
       const res = await internal('GET', '/internal/v1/rails');
@@ -362,19 +357,8 @@ for (const store of ['SQLite', 'PostgreSQL'] as const)
       await notify('alipay', alipay.pay(ali));
       assert.equal((await notify('wechatpay', wxPaid)).body, 'success');
       const wxPayment = (await tradeOf(wx)).payment_id;
-      await eventually(async () => {
-        const refund = await db()
-          .selectFrom('refunds')
-          .selectAll()
-          .where('payment_id', '=', wxPayment)
-          .executeTakeFirst();
-        assert.equal(refund?.status, 'succeeded');
-      });
-      const c = await db()
-        .selectFrom('checkouts')
-        .selectAll()
-        .where('order_id', '=', orderId)
-        .executeTakeFirstOrThrow();
+      await refundSucceeds(wxPayment);
+      const c = await checkoutOf(orderId);
       assert.equal(c.paid_payment_id, (await tradeOf(ali)).payment_id);
       assert.deepEqual([...wechatpay.refunds.values()].filter((r) => r.outTradeNo === wx).length, 1);
       await sys.walk.assertLedgerSound();
@@ -386,20 +370,9 @@ for (const store of ['SQLite', 'PostgreSQL'] as const)
       alipay.pay(no); // paid at the rail; its notification is lost
       assert.equal((await internal('POST', `/internal/v1/orders/${orderId}/close`, {})).statusCode, 200);
       const paymentId = (await tradeOf(no)).payment_id;
-      await eventually(async () => {
-        const refund = await db()
-          .selectFrom('refunds')
-          .selectAll()
-          .where('payment_id', '=', paymentId)
-          .executeTakeFirst();
-        assert.equal(refund?.status, 'succeeded');
-      });
+      await refundSucceeds(paymentId);
       assert.equal((await tradeOf(no)).state, 'paid');
-      const c = await db()
-        .selectFrom('checkouts')
-        .selectAll()
-        .where('order_id', '=', orderId)
-        .executeTakeFirstOrThrow();
+      const c = await checkoutOf(orderId);
       assert.equal(c.status, 'closed');
       assert.equal([...alipay.refunds.values()].filter((r) => r.outTradeNo === no).length, 1);
       await sys.walk.assertLedgerSound();

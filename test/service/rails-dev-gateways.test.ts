@@ -1,24 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { businessDate } from '../../src/lib/business-day.ts';
 import { eventually } from '../support/eventually.ts';
 import { orderStatus } from '../support/flows.ts';
 import { atDevCashier, internal, openOrder, scan } from '../support/rails.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { lifted, suiteSystem } from '../support/system.ts';
 import type { FastifyInstance } from 'fastify';
 import { timelineLine, type TimelineItem } from '../../src/backend/console/timeline-view.ts';
 import { money } from '../../src/lib/console/console-words.ts';
 
-let sys: TestSystem;
-before(async () => {
-  // Both rails are `dev` by default: the development Alipay and WeChat Pay on the carrier's server.
-  sys = await testSystem({
-    TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
-    TVPAY_LIMIT_CODES_PER_PHONE: '1000',
-    TVPAY_LIMIT_ORDERS_PER_DEVICE: '1000',
-  });
-});
-after(() => sys.close());
+// Both rails are `dev` by default: the development Alipay and WeChat Pay on the carrier's server.
+const sys = suiteSystem(lifted(['PAYER_PER_PHONE', 'CODES_PER_PHONE', 'ORDERS_PER_DEVICE']));
 
 const form = (fields: Record<string, string>) => ({
   payload: new URLSearchParams(fields).toString(),

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
 import { createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
 import { atDevCashier, internal } from '../support/rails.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { lifted, suiteSystem, type TestSystem } from '../support/system.ts';
 
 /**
  * Quick pay through a rail's agreement (API "Real money rails"): signed on the checkout page after the
@@ -12,17 +12,11 @@ import { testSystem, type TestSystem } from '../support/system.ts';
  * told to the TV and the phone, and an agreement that ends unbinds the phone.
  */
 const DAY = 24 * 3600 * 1000;
-let sys: TestSystem;
-before(async () => {
-  sys = await testSystem({
-    TVPAY_TEST_CLOCK: '1',
-    TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
-    TVPAY_LIMIT_CODES_PER_PHONE: '1000',
-    TVPAY_LIMIT_ORDERS_PER_DEVICE: '1000',
-    TVPAY_ORDER_TTL_SECONDS: '3600',
-  });
+const sys = suiteSystem({
+  ...lifted(['PAYER_PER_PHONE', 'CODES_PER_PHONE', 'ORDERS_PER_DEVICE']),
+  TVPAY_TEST_CLOCK: '1',
+  TVPAY_ORDER_TTL_SECONDS: '3600',
 });
-after(() => sys.close());
 
 type Rail = 'alipay' | 'wechatpay';
 type Tv = ReturnType<TestSystem['as']>;

@@ -6,8 +6,8 @@ import { businessDate, businessDay } from '../../src/lib/business-day.ts';
 import { openDatabase } from '../../src/lib/db/open-database.ts';
 import { eventually } from '../support/eventually.ts';
 import { createOrder, newTv, orderStatus } from '../support/flows.ts';
-import { freshServiceDatabases, pgSkip } from '../support/pg.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { pgSkip } from '../support/pg.ts';
+import { lifted, testSystem, type TestSystem } from '../support/system.ts';
 
 type RailName = 'alipay' | 'wechatpay';
 interface Line {
@@ -105,24 +105,18 @@ const pgSkipped = await pgSkip();
 for (const store of ['sqlite', 'postgresql'] as const) {
   const skip = store === 'postgresql' ? pgSkipped : false;
   describe(`reconciliation of each rail against its bill (${store})`, { skip }, () => {
-    let drop = async () => {};
     before(async () => {
       if (skip) return;
-      const pg = store === 'postgresql' ? await freshServiceDatabases() : undefined;
-      if (pg) drop = pg.drop;
-      sys = await testSystem({
-        ...pg?.env,
-        TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
-        TVPAY_LIMIT_CODES_PER_PHONE: '1000',
-        TVPAY_LIMIT_ORDERS_PER_DEVICE: '1000',
+      const env = {
+        ...lifted(['PAYER_PER_PHONE', 'CODES_PER_PHONE', 'ORDERS_PER_DEVICE']),
         // Orders outlive the day each test moves past, so no order's end closes (and so queries) its trades first.
         TVPAY_ORDER_TTL_SECONDS: String(3 * 86_400),
-      });
+      };
+      sys = await testSystem(env, { postgres: store === 'postgresql' });
     });
     after(async () => {
       if (skip) return;
       await sys.close();
-      await drop();
     });
 
     it('matches scan payments and refunds on both rails, and the statement names their rail', async () => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { signRequest } from '../../src/lib/signing.ts';
 import { createOrder, latestCode, orderStatus, smsCount } from '../support/flows.ts';
-import { freshServiceDatabases, pgSkip } from '../support/pg.ts';
+import { pgSkip } from '../support/pg.ts';
 import { internal, openOrder, scan } from '../support/rails.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { lifted, suiteSystem } from '../support/system.ts';
 
 const PATH = '/internal/v1/payment-events';
 const pgSkipped = await pgSkip();
@@ -16,22 +16,8 @@ const pgSkipped = await pgSkip();
  */
 for (const store of ['SQLite', 'PostgreSQL'] as const) {
   describe(`money rails at the back-end on ${store}`, { skip: store === 'PostgreSQL' && pgSkipped }, () => {
-    let sys: TestSystem;
-    let drop: (() => Promise<void>) | undefined;
+    const sys = suiteSystem(lifted(['PAYER_PER_PHONE']), { postgres: store === 'PostgreSQL' });
     let n = 0;
-    before(async () => {
-      const env: Record<string, string> = { TVPAY_LIMIT_PAYER_PER_PHONE: '1000' };
-      if (store === 'PostgreSQL') {
-        const pg = await freshServiceDatabases();
-        drop = () => pg.drop();
-        Object.assign(env, pg.env);
-      }
-      sys = await testSystem(env);
-    });
-    after(async () => {
-      await sys?.close();
-      await drop?.();
-    });
 
     /** What the payment server sends when a rail's payment settles, signed as it signs it. */
     const scanPaid = async (orderId: string, source: 'alipay' | 'wechatpay', amountMinor: number, attempt = 0) => {

@@ -1,29 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
-import { accountByPhone, createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { accountByPhone, createOrder, latestCode, newTv, orderStatus, smsCount, payByReply } from '../support/flows.ts';
+import { lifted, suiteSystem } from '../support/system.ts';
 
 const A = '8613800138000';
 const B = '8613900139000';
-let sys: TestSystem;
-before(async () => {
-  sys = await testSystem({
-    TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
-    TVPAY_LIMIT_CODES_PER_PHONE: '1000',
-    TVPAY_LIMIT_CODE_CHECKS_PER_PHONE: '1000',
-  });
-});
-after(() => sys.close());
+const sys = suiteSystem(lifted(['PAYER_PER_PHONE', 'CODES_PER_PHONE', 'CODE_CHECKS_PER_PHONE']));
 
 /** Buys a product on a TV of its own with a bound phone and waits until it is fulfilled. */
 async function paidOrder(productId: string, digits = A, name = `tv-${Math.random().toString(36).slice(2, 8)}`) {
   const tv = await newTv(sys, name);
   const orderId = await createOrder(sys, productId, tv);
-  const seen = await smsCount(sys, digits);
-  assert.equal((await tv('POST', `/v1/orders/${orderId}/payer`, { phone: `+${digits}` })).statusCode, 202);
-  await sys.carrier.carrier.reply(digits, await latestCode(sys, digits, seen));
-  await orderStatus(sys, orderId, 'fulfilled', tv);
+  await payByReply(sys, orderId, digits, tv);
   return { orderId, tv, accountId: `acct-${name}` };
 }
 

@@ -1,29 +1,21 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
-import { createOrder, latestCode, orderStatus, smsCount } from '../support/flows.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { assertRenewalsEnded, createOrder, payByReply } from '../support/flows.ts';
+import { lifted, suiteSystem } from '../support/system.ts';
 
 const A = '8613800138000';
 const COPIES = 449;
-let sys: TestSystem;
-before(async () => {
-  sys = await testSystem({
-    TVPAY_TEST_CLOCK: '1',
-    TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
-    TVPAY_LIMIT_CODES_PER_PHONE: '1000',
-  });
+const sys = suiteSystem({
+  ...lifted(['PAYER_PER_PHONE', 'CODES_PER_PHONE']),
+  TVPAY_TEST_CLOCK: '1',
 });
-after(() => sys.close());
 
 describe('renewal day', () => {
   it('claims every subscription due at once in one pass of the scheduler, more than a batch, each once, and records each failed try with its order', async () => {
     // One real renewing purchase; its subscription copied so that 450 fall due at the same moment.
     const orderId = await createOrder(sys, 'uhd-monthly');
-    const seen = await smsCount(sys, A);
-    assert.equal((await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone: `+${A}` })).statusCode, 202);
-    await sys.carrier.carrier.reply(A, await latestCode(sys, A, seen));
-    await orderStatus(sys, orderId, 'fulfilled');
+    await payByReply(sys, orderId, A);
     const db = sys.backend.db;
     const template = await db.selectFrom('subscriptions').selectAll().executeTakeFirstOrThrow();
     await db.updateTable('subscriptions').set({ noticed_for: template.current_period_end }).execute();
@@ -61,10 +53,7 @@ describe('renewal day', () => {
     const ended = await eventually(
       async () => {
         const rows = await renewals();
-        assert.ok(
-          rows.every((o) => o.status === 'fulfilled' || o.status === 'failed'),
-          'every renewal has ended',
-        );
+        assertRenewalsEnded(rows);
         return rows;
       },
       60_000,

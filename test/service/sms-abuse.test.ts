@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createOrder, latestCode, newTv, orderStatus } from '../support/flows.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { limits, RAILS_OFF, suiteSystem } from '../support/system.ts';
 
-let sys: TestSystem;
-before(async () => {
-  // No money rail on: a number without a wallet ends its order at once (with a rail, it would pay by the rail).
-  sys = await testSystem({
-    TVPAY_SMS_DAILY_BUDGET: '3',
-    TVPAY_LIMIT_PAYER_PER_PREFIX: '2',
-    TVPAY_ALIPAY: 'off',
-    TVPAY_WECHATPAY: 'off',
-  });
-});
-after(() => sys.close());
+// No money rail on: a number without a wallet ends its order at once (with a rail, it would pay by the rail).
+const sys = suiteSystem({ ...limits({ PAYER_PER_PREFIX: 2 }), ...RAILS_OFF, TVPAY_SMS_DAILY_BUDGET: '3' });
 
 describe('defences against SMS abuse', () => {
   it('refuses a third number of the same prefix in a window with RATE_LIMITED', async () => {
@@ -54,11 +45,7 @@ describe('defences against SMS abuse', () => {
 });
 
 describe('undeliverable code SMS', () => {
-  let s2: TestSystem;
-  before(async () => {
-    s2 = await testSystem();
-  });
-  after(() => s2.close());
+  const s2 = suiteSystem();
 
   it('sends a new code when the gateway reports one undelivered, and fails the payment with SMS_UNDELIVERABLE after three', async () => {
     const { accountByPhone, createOrder: create, orderStatus: status } = await import('../support/flows.ts');

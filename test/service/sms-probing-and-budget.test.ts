@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
 import { createOrder, newTv, orderStatus, smsCount } from '../support/flows.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { lifted, suiteSystem } from '../support/system.ts';
 
-let sys: TestSystem;
-before(async () => {
-  sys = await testSystem({
-    TVPAY_SMS_DAILY_BUDGET: '3',
-    TVPAY_LIMIT_CODES_PER_PHONE: '1000',
-    TVPAY_LIMIT_CODES_PER_DEVICE: '1000',
-  });
+const sys = suiteSystem({
+  ...lifted(['CODES_PER_PHONE', 'CODES_PER_DEVICE']),
+  TVPAY_SMS_DAILY_BUDGET: '3',
 });
-after(() => sys.close());
 
 describe('SMS that probing and pumping cannot avoid', () => {
   it('texts the phone when a payment for it cannot go ahead, so probing a number for funds is never silent', async () => {

@@ -3,13 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadConfig } from '../../src/config/config.ts';
 import { loadSecrets } from '../../src/config/secrets.ts';
 import { ShiftedClock } from '../../src/lib/clock.ts';
 import { cryptoRandom } from '../../src/lib/ids.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { secretsBanner, startSystem } from '../../src/system.ts';
-import { freePorts } from '../support/ports.ts';
+import { configOn } from '../support/system.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tvpay-start-up-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,13 +17,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 async function startOnce(
   poll?: (carrierApp: NonNullable<Awaited<ReturnType<typeof startSystem>>['carrier']>['app']) => Promise<void>,
 ) {
-  const [backend, payserver, carrier] = await freePorts(3);
-  const config = loadConfig({
-    TVPAY_DATA_DIR: dir,
-    TVPAY_BACKEND_PORT: String(backend),
-    TVPAY_PAYSERVER_PORT: String(payserver),
-    TVPAY_CARRIER_PORT: String(carrier),
-  });
+  const config = await configOn(dir);
   const { secrets, created } = loadSecrets(config);
   const logs: string[] = [];
   const log = createLogger('info', undefined, { write: (line: string) => void logs.push(line) });

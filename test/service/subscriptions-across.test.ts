@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { lifted, suiteSystem, type TestSystem } from '../support/system.ts';
 
 const A = '8613800138000';
-let sys: TestSystem;
-before(async () => {
-  sys = await testSystem({
-    TVPAY_TEST_CLOCK: '1',
-    TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
-    TVPAY_LIMIT_CODES_PER_PHONE: '1000',
-    TVPAY_ORDER_TTL_SECONDS: '3600',
-  });
+const sys = suiteSystem({
+  ...lifted(['PAYER_PER_PHONE', 'CODES_PER_PHONE']),
+  TVPAY_TEST_CLOCK: '1',
+  TVPAY_ORDER_TTL_SECONDS: '3600',
 });
-after(() => sys.close());
 
 type Tv = ReturnType<TestSystem['as']>;
 

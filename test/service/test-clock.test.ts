@@ -1,25 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
-import { createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { createOrder, newTv, smsCount, payByReply } from '../support/flows.ts';
+import { suiteSystem } from '../support/system.ts';
 
 const DAY = 24 * 3600 * 1000;
 const A = '8613800138000';
-let sys: TestSystem;
-before(async () => {
-  sys = await testSystem({ TVPAY_TEST_CLOCK: '1', TVPAY_RENEWAL_NOTICE_DAYS: '3' });
-});
-after(() => sys.close());
+const sys = suiteSystem({ TVPAY_TEST_CLOCK: '1', TVPAY_RENEWAL_NOTICE_DAYS: '3' });
 
 describe('the test clock', () => {
   it('walks a long move forward so the renewal notice goes on its day and the renewal after it, at the period end', async () => {
     const tv = await newTv(sys, 'clock-tv');
     const orderId = await createOrder(sys, 'uhd-monthly', tv);
-    const seen = await smsCount(sys, A);
-    assert.equal((await tv('POST', `/v1/orders/${orderId}/payer`, { phone: `+${A}` })).statusCode, 202);
-    await sys.carrier.carrier.reply(A, await latestCode(sys, A, seen));
-    await orderStatus(sys, orderId, 'fulfilled', tv);
+    await payByReply(sys, orderId, A, tv);
     const [sub] = (await tv('GET', '/v1/subscriptions')).json();
     const periodEnd = Date.parse(sub.currentPeriodEnd);
     const before = await smsCount(sys, A);

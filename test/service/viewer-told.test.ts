@@ -1,22 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
 import { createOrder, latestCode, newTv, orderStatus, smsCount } from '../support/flows.ts';
-import { testSystem, type TestSystem } from '../support/system.ts';
+import { lifted, RAILS_OFF, suiteSystem } from '../support/system.ts';
 
 const A = '8613800138000';
-let sys: TestSystem;
-before(async () => {
-  sys = await testSystem({
-    TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
-    TVPAY_LIMIT_CODES_PER_PHONE: '1000',
-    TVPAY_LIMIT_CODE_CHECKS_PER_PHONE: '1000',
-    // NO_ACCOUNT is what a phone without a wallet gets when no money rail is on (with one, it pays by the rail).
-    TVPAY_ALIPAY: 'off',
-    TVPAY_WECHATPAY: 'off',
-  });
+const sys = suiteSystem({
+  ...lifted(['PAYER_PER_PHONE', 'CODES_PER_PHONE', 'CODE_CHECKS_PER_PHONE']),
+  // NO_ACCOUNT is what a phone without a wallet gets when no money rail is on (with one, it pays by the rail).
+  ...RAILS_OFF,
 });
-after(() => sys.close());
 
 const smsAfter = (digits: string, seen: number, pattern: RegExp) =>
   eventually(async () => {

@@ -20,16 +20,30 @@ async function register(k: BackendAlone, url: string, events: string[] = ['*'], 
   return res.json();
 }
 
+/** The back-end alone and a webhook receiver, both closed after the test (the back-end first). */
+async function backendAndReceiver(t: TestContext) {
+  const k = await backend(t);
+  const rx = await webhookReceiver();
+  t.after(() => rx.close());
+  return { k, rx };
+}
+
 const buy = async (k: BackendAlone, productId = 'kids-app') => (await k.paidOrder(productId)).orderId;
 
 const deliveries = async (k: BackendAlone, webhookId: string) =>
   (await k.backendAdmin('GET', `/admin/v1/webhooks/${webhookId}/deliveries`)).json();
 
+/** The webhook's first delivery, once it has been delivered. */
+const delivered = (k: BackendAlone, webhookId: string) =>
+  eventually(async () => {
+    const [d] = await deliveries(k, webhookId);
+    assert.equal(d.status, 'delivered');
+    return d;
+  });
+
 describe('webhooks', () => {
   it('shows the secret once, keeps it sealed, and signs every event with it', async (t) => {
-    const k = await backend(t);
-    const rx = await webhookReceiver();
-    t.after(() => rx.close());
+    const { k, rx } = await backendAndReceiver(t);
     const hook = await register(k, rx.url, ['order.paid', 'order.fulfilled'], 'hook-key-1');
     assert.match(hook.secret, /^whsec_/);
     rx.setSecret(hook.secret);
@@ -79,9 +93,7 @@ describe('webhooks', () => {
   });
 
   it('retries a receiver that fails, records each attempt, and resends with the same event id', async (t) => {
-    const k = await backend(t);
-    const rx = await webhookReceiver();
-    t.after(() => rx.close());
+    const { k, rx } = await backendAndReceiver(t);
     const hook = await register(k, rx.url, ['order.paid']);
     rx.setSecret(hook.secret);
     rx.answer(500);
@@ -105,11 +117,7 @@ describe('webhooks', () => {
     );
     rx.answer(204);
     await k.advance(15_000);
-    const done = await eventually(async () => {
-      const [d] = await deliveries(k, hook.webhookId);
-      assert.equal(d.status, 'delivered');
-      return d;
-    });
+    const done = await delivered(k, hook.webhookId);
     assert.equal(done.attempts, 2);
     assert.equal(done.lastStatusCode, 204);
     assert.equal(done.nextAttemptAt, null);
@@ -137,19 +145,13 @@ describe('webhooks', () => {
   });
 
   it('reads at most 64 KiB of a receiver answering 600 MiB: one delivered attempt, memory bounded', async (t) => {
-    const k = await backend(t);
-    const rx = await webhookReceiver();
-    t.after(() => rx.close());
+    const { k, rx } = await backendAndReceiver(t);
     rx.answer('flood');
     const hook = await register(k, rx.url, ['order.paid']);
     rx.setSecret(hook.secret);
     const rssBefore = process.memoryUsage().rss;
     await buy(k);
-    const done = await eventually(async () => {
-      const [d] = await deliveries(k, hook.webhookId);
-      assert.equal(d.status, 'delivered');
-      return d;
-    });
+    const done = await delivered(k, hook.webhookId);
     assert.equal(done.attempts, 1);
     assert.equal(done.lastStatusCode, 200);
     assert.ok(rx.flooded() < 32 * 1024 * 1024, `the receiver could send only ${rx.flooded()} bytes`);

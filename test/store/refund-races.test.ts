@@ -15,6 +15,7 @@ import type { PayserverTables } from '../../src/payserver/schema.ts';
 import { payserverMigrations } from '../../src/payserver/migrations/index.ts';
 import type { SmsGateway } from '../../src/sms/gateway.ts';
 import { DIALECTS, freshStore, skipFor } from './dialects.ts';
+import { insertTvOrder } from './rows.ts';
 
 /** Receipts go out through the outbox, which these tests do not run: a send here would be a bug. */
 const noSending: SmsGateway = {
@@ -49,41 +50,16 @@ for (const dialect of DIALECTS) {
     it('the back-end counts no more refunds against an order than was paid', async (t) => {
       const [a, b] = await twoInstances<BackendTables>(dialect, backendMigrations, t);
       const now = new Date().toISOString();
-      await a.db
-        .insertInto('devices')
-        .values({ id: 'dev_1', name: 'TV', account_id: 'sub_1', token_hash: 'h', created_at: now })
-        .execute();
-      await a.db
-        .insertInto('orders')
-        .values({
-          id: 'ord_1',
-          device_id: 'dev_1',
-          account_id: 'sub_1',
-          product_id: 'vip',
-          title: 'VIP',
-          amount_minor: 1000,
-          currency: 'CNY',
-          service: 'vip',
-          duration_days: 30,
-          status: 'fulfilled',
-          channel: 'sms_confirm',
-          payer_phone: '+8613800138000',
-          attempt: 1,
-          link_token_sealed: '',
-          failure_code: null,
-          payment_id: 'pay_1',
-          created_at: now,
-          expires_at: now,
-          paid_at: now,
-          fulfilled_at: now,
-          updated_at: now,
-          refund_reserved_minor: 0,
-          refunded_minor: 0,
-          subscription_id: null,
-          renewal_consent: 0,
-          renews: 0,
-        })
-        .execute();
+      await insertTvOrder(a.db, now, {
+        amount_minor: 1000,
+        status: 'fulfilled',
+        channel: 'sms_confirm',
+        payer_phone: '+8613800138000',
+        attempt: 1,
+        payment_id: 'pay_1',
+        paid_at: now,
+        fulfilled_at: now,
+      });
       const tries = await Promise.all(
         Array.from({ length: 30 }, (_, i) =>
           inTransaction((i % 2 ? a : b).db, (trx) => orderRefundFigures.reserve(trx, 'ord_1', 100, new Date())),

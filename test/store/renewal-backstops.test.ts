@@ -5,40 +5,23 @@ import { backendMigrations } from '../../src/backend/migrations/index.ts';
 import { subscriptionStore, type SubscriptionRow } from '../../src/backend/subscriptions/subscription-store.ts';
 import { DIALECTS, freshStore, skipFor } from './dialects.ts';
 import { capturePlans } from './query-plans.ts';
+import { orderRow } from './rows.ts';
 
 type OrderRow = BackendTables['orders'];
 const DAY = '2026-12-31T16:00:00.000Z';
 
+/** A failed renewal order, paid by phone with consent to renew. */
 const order = (id: string, over: Partial<OrderRow>): OrderRow =>
-  ({
-    id,
-    device_id: 'dev_1',
+  orderRow(id, DAY, {
     account_id: 'acct_1',
-    product_id: 'vip',
-    title: 'VIP',
-    amount_minor: 100,
-    currency: 'CNY',
-    service: 'vip',
-    duration_days: 30,
     status: 'failed',
     channel: 'renewal',
     payer_phone: '+8613900000000',
     attempt: 1,
-    link_token_sealed: '',
-    failure_code: null,
-    payment_id: null,
-    created_at: DAY,
-    expires_at: DAY,
-    paid_at: null,
-    fulfilled_at: null,
-    updated_at: DAY,
-    refund_reserved_minor: 0,
-    refunded_minor: 0,
-    subscription_id: null,
     renewal_consent: 1,
     renews: 1,
     ...over,
-  }) as OrderRow;
+  });
 
 const subscription = (id: string, over: Partial<SubscriptionRow>): SubscriptionRow => ({
   id,

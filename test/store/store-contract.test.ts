@@ -22,6 +22,7 @@ import type { PayserverTables } from '../../src/payserver/schema.ts';
 import { payserverMigrations } from '../../src/payserver/migrations/index.ts';
 import { smsLog } from '../../src/sms/sms-log.ts';
 import { DIALECTS, freshStore, skipFor } from './dialects.ts';
+import { insertTvOrder } from './rows.ts';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -251,42 +252,7 @@ for (const dialect of DIALECTS) {
     const kit = async (t: TestContext) => {
       const store = await freshStore<BackendTables>(dialect, backendMigrations, 10, t);
       const clock = new ManualClock();
-      const now = clock.now().toISOString();
-      await store.db
-        .insertInto('devices')
-        .values({ id: 'dev_1', name: 'TV', account_id: 'sub_1', token_hash: 'h', created_at: now })
-        .execute();
-      await store.db
-        .insertInto('orders')
-        .values({
-          id: 'ord_1',
-          device_id: 'dev_1',
-          account_id: 'sub_1',
-          product_id: 'vip',
-          title: 'VIP',
-          amount_minor: 100,
-          currency: 'CNY',
-          service: 'vip',
-          duration_days: 30,
-          status: 'created',
-          channel: null,
-          payer_phone: null,
-          attempt: 0,
-          link_token_sealed: '',
-          failure_code: null,
-          payment_id: null,
-          created_at: now,
-          expires_at: now,
-          paid_at: null,
-          fulfilled_at: null,
-          updated_at: now,
-          refund_reserved_minor: 0,
-          refunded_minor: 0,
-          subscription_id: null,
-          renewal_consent: 0,
-          renews: 0,
-        })
-        .execute();
+      await insertTvOrder(store.db, clock.now().toISOString());
       return { ...store, clock };
     };
 

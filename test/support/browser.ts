@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { perSuite } from './per-suite.ts';
 
 const CHROMIUM = process.env.TVPAY_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = resolve(import.meta.dirname, '../../test-artifacts/screenshots');
@@ -30,6 +31,12 @@ export function launchBrowser(): Promise<Browser> {
     ],
   });
 }
+
+/** One Chromium for the tests of the `describe` this is called in: launched before them, closed after them. */
+export const suiteBrowser = (): Browser => perSuite(launchBrowser, (browser) => browser.close());
+
+/** The part of a 1920×1080 TV screen that every TV shows (overscan leaves out the rest): what a TV page must keep to. */
+export const TV_SAFE_AREA = { left: 96, top: 54, right: 1824, bottom: 1026 };
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });

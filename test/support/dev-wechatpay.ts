@@ -12,7 +12,7 @@ import { cryptoRandom } from '../../src/lib/ids.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { buildDevWechatpay } from '../../src/dev-rails/wechatpay/dev-wechatpay.ts';
 import type { DevWechatpayKeys } from '../../src/dev-rails/wechatpay/keys.ts';
-import type { NotificationVerdict, Rail } from '../../src/payserver/rails/rail.ts';
+import type { NotificationVerdict, Rail, TradeTerms } from '../../src/payserver/rails/rail.ts';
 import { createWechatpayRail, type WechatpayRailOptions } from '../../src/payserver/rails/wechatpay/wechatpay-rail.ts';
 import { eventually } from './eventually.ts';
 import { freePorts } from './ports.ts';
@@ -34,6 +34,19 @@ export function railOptionsFor(keys: DevWechatpayKeys, origin: string, clock: Ma
     clock,
   };
 }
+
+/**
+ * Starts a page payment on the rail that also signs an agreement numbered `agreement` for the demo's bound
+ * phone; the cashier sends the payer back to `returnUrl`.
+ */
+export const startPayAndSign = (rail: Rail, terms: TradeTerms, returnUrl: string, agreement: string) =>
+  rail.start({
+    ...terms,
+    kind: 'redirect',
+    returnUrl,
+    payerClientIp: '203.0.113.9',
+    sign: { externalAgreementNo: agreement, phone: '+8613800138000' },
+  });
 
 export async function startDevWechatpay() {
   const dataDir = mkdtempSync(join(tmpdir(), 'dev-wechatpay-'));

@@ -10,8 +10,22 @@ import { cryptoRandom } from '../../src/lib/ids.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { startSystem } from '../../src/system.ts';
 import type { Rail } from '../../src/payserver/rails/rail.ts';
+import { perSuite } from './per-suite.ts';
+import { freshServiceDatabases } from './pg.ts';
 import { freePorts } from './ports.ts';
 import { walk, type Answer } from './walk.ts';
+
+/** The services' configuration over this data dir, on free loopback ports, with these settings over it. */
+export async function configOn(dir: string, env: Record<string, string> = {}) {
+  const [backend, payserver, carrier] = await freePorts(3);
+  return loadConfig({
+    TVPAY_DATA_DIR: dir,
+    TVPAY_BACKEND_PORT: String(backend),
+    TVPAY_PAYSERVER_PORT: String(payserver),
+    TVPAY_CARRIER_PORT: String(carrier),
+    ...env,
+  });
+}
 
 /** An injected request's answer, readable as the walks' `Answer` too. */
 export type Injected = LightMyRequestResponse & Answer;
@@ -30,17 +44,13 @@ export async function testSystem(
     inProcess?: boolean;
     /** Money rails to run in the payment server. */
     rails?: readonly Rail[];
+    /** Each service on a fresh PostgreSQL database of its own (dropped by `close`), not on SQLite. */
+    postgres?: boolean;
   } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'tvpay-test-'));
-  const [backend, payserver, carrier] = await freePorts(3);
-  const config = loadConfig({
-    TVPAY_DATA_DIR: dir,
-    TVPAY_BACKEND_PORT: String(backend),
-    TVPAY_PAYSERVER_PORT: String(payserver),
-    TVPAY_CARRIER_PORT: String(carrier),
-    ...env,
-  });
+  const pg = options.postgres ? await freshServiceDatabases() : undefined;
+  const config = await configOn(dir, { ...env, ...pg?.env });
   const { secrets } = loadSecrets(config);
   const logs = options.logs;
   const log = logs
@@ -51,6 +61,9 @@ export async function testSystem(
   const system = await startSystem({ config, secrets, clock, random: cryptoRandom, log }, undefined, {
     inProcess: options.inProcess,
     rails: options.rails,
+  }).catch(async (err: unknown) => {
+    await pg?.drop();
+    throw err;
   });
   const deviceToken = system.demoDeviceToken!;
   const call =
@@ -112,8 +125,45 @@ export async function testSystem(
     async close() {
       await system.close();
       rmSync(dir, { recursive: true, force: true });
+      await pg?.drop();
     },
   };
 }
 
 export type TestSystem = Awaited<ReturnType<typeof testSystem>>;
+
+/** One system for the tests of this file (or of the `describe` this is called in): booted before, closed after. */
+export const suiteSystem = (...args: Parameters<typeof testSystem>): TestSystem =>
+  perSuite(
+    () => testSystem(...args),
+    (sys) => sys.close(),
+  );
+
+/** A per-window limit (`TVPAY_LIMIT_…`) of the services, or the window they count in. */
+type Limit =
+  | 'PAYER_PER_PHONE'
+  | 'PAYER_PER_DEVICE'
+  | 'PAYER_PER_ACCOUNT'
+  | 'PAYER_PER_PREFIX'
+  | 'CODES_PER_PHONE'
+  | 'CODES_PER_DEVICE'
+  | 'CODE_CHECKS_PER_PHONE'
+  | 'ORDERS_PER_DEVICE'
+  | 'WINDOW_SECONDS';
+
+/** The settings that put these limits at these values: a test of a limit makes it small enough to reach. */
+export const limits = (values: Partial<Record<Limit, number>>): Record<string, string> =>
+  Object.fromEntries(Object.entries(values).map(([limit, value]) => [`TVPAY_LIMIT_${limit}`, String(value)]));
+
+/**
+ * The settings that raise these limits to `to`: a file whose tests buy many times with the same phones and TVs
+ * lifts the limits it would otherwise meet (the limits have tests of their own), and only those.
+ */
+export const lifted = (names: readonly Limit[], to = 1000): Record<string, string> =>
+  limits(Object.fromEntries(names.map((limit) => [limit, to])));
+
+/**
+ * No money rail on: a phone without a wallet then ends its order at once (NO_ACCOUNT) instead of paying by a
+ * rail, and no rail's SMS or scan comes into what a test counts.
+ */
+export const RAILS_OFF = { TVPAY_ALIPAY: 'off', TVPAY_WECHATPAY: 'off' };

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { flood } from './flood.ts';
 
 export interface Received {
   id: string;
@@ -31,7 +32,7 @@ export async function webhookReceiver() {
   let answer: number | 'hang' | 'flood' = 200;
   let delayMs = 0;
   /** Bytes of the last flooding answer the receiver managed to hand to its socket. */
-  let flooded = 0;
+  let flooded = () => 0;
   const hanging = new Set<ServerResponse>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -51,28 +52,14 @@ export async function webhookReceiver() {
         hanging.add(res);
         return;
       }
-      if (answer === 'flood') return flood(res);
+      // 600 MiB, as fast as the client reads it.
+      if (answer === 'flood') return void (flooded = flood(res, 600 * 1024 * 1024));
       const status = answer;
       const send = () => res.writeHead(status, { 'content-type': 'text/plain' }).end('ok');
       if (delayMs > 0) setTimeout(send, delayMs);
       else send();
     });
   });
-  /** 200 with 600 MiB, streamed from one 64 KiB buffer as fast as the client reads it (never allocated). */
-  function flood(res: ServerResponse) {
-    const piece = Buffer.alloc(64 * 1024, 'x');
-    const total = 600 * 1024 * 1024;
-    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(total) });
-    flooded = 0;
-    const more = () => {
-      while (flooded < total && !res.destroyed) {
-        flooded += piece.length;
-        if (!res.write(piece)) return void res.once('drain', more);
-      }
-      res.end();
-    };
-    more();
-  }
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
   return {
@@ -92,7 +79,7 @@ export async function webhookReceiver() {
     delay(ms: number) {
       delayMs = ms;
     },
-    flooded: () => flooded,
+    flooded: () => flooded(),
     async close() {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();

@@ -29,6 +29,14 @@ function store(initial: string) {
   };
 }
 
+/** A cache of at most `maxEntries` over a counting store, its entries aged by a clock the test moves. */
+function agingCache(maxEntries: number) {
+  const clock = { now: 0 };
+  const s = store('created');
+  const cache = new OrderReadCache({ maxEntries, maxAgeMs: 1000, now: () => clock.now });
+  return { clock, s, cache, read: (id: string) => cache.read(id, s.load(id)) };
+}
+
 describe('the kept orders of the status read', () => {
   it('answers a kept order without reading it again until it changes, then reads the change', async () => {
     const s = store('created');
@@ -81,34 +89,30 @@ describe('the kept orders of the status read', () => {
   });
 
   it('reads a kept order again after maxAgeMs, and keeps at most maxEntries orders', async () => {
-    let now = 0;
-    const s = store('created');
-    const cache = new OrderReadCache({ maxEntries: 2, maxAgeMs: 1000, now: () => now });
-    await cache.read('o1', s.load('o1'));
-    now = 999;
-    await cache.read('o1', s.load('o1'));
+    const { clock, s, cache, read } = agingCache(2);
+    await read('o1');
+    clock.now = 999;
+    await read('o1');
     assert.equal(s.reads, 1);
-    now = 1000;
-    await cache.read('o1', s.load('o1'));
+    clock.now = 1000;
+    await read('o1');
     assert.equal(s.reads, 2, 'an unannounced change costs at most maxAgeMs');
-    await cache.read('o2', s.load('o2'));
-    await cache.read('o3', s.load('o3'));
+    await read('o2');
+    await read('o3');
     assert.equal(cache.size, 2);
   });
 
   it('hands over at once only what read would answer without the store: unchanged, heard, fresh', async () => {
-    let now = 0;
-    const s = store('created');
-    const cache = new OrderReadCache({ maxEntries: 10, maxAgeMs: 1000, now: () => now });
+    const { clock, s, cache, read } = agingCache(10);
     assert.equal(cache.kept('o1'), undefined, 'nothing before the first read');
-    await cache.read('o1', s.load('o1'));
+    await read('o1');
     assert.equal(cache.kept('o1')!.status, 'created');
     cache.changed('o1');
     assert.equal(cache.kept('o1'), undefined, 'a change drops it');
-    await cache.read('o1', s.load('o1'));
-    now = 1000;
+    await read('o1');
+    clock.now = 1000;
     assert.equal(cache.kept('o1'), undefined, 'past maxAgeMs');
-    await cache.read('o1', s.load('o1'));
+    await read('o1');
     cache.setHearing(false);
     assert.equal(cache.kept('o1'), undefined, 'nothing while deaf');
     assert.equal(s.reads, 3);

@@ -4,13 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { browserSkip, launchBrowser, screenshot } from '../../../test/support/browser.ts';
-import { startDevWechatpay, type DevWechatpayHarness } from '../../../test/support/dev-wechatpay.ts';
+import { browserSkip, screenshot, suiteBrowser } from '../../../test/support/browser.ts';
+import { startPayAndSign, startDevWechatpay, type DevWechatpayHarness } from '../../../test/support/dev-wechatpay.ts';
 
 const skip = browserSkip();
 let h: DevWechatpayHarness;
-let browser: Browser;
 let n = 0;
 const terms = (amountMinor: number) => ({
   outTradeNo: `B_${process.pid}_${Date.now() % 1e8}_${++n}`,
@@ -21,26 +19,17 @@ const terms = (amountMinor: number) => ({
 });
 
 describe('development WeChat Pay pages in a browser', { skip }, () => {
+  const browser = suiteBrowser();
   before(async () => {
     h = await startDevWechatpay();
-    browser = await launchBrowser();
   });
-  after(async () => {
-    await browser?.close();
-    await h?.close();
-  });
+  after(() => h?.close());
 
   test('pay and sign on the cashier, then back at the merchant on another origin; both notified', async () => {
     const t = terms(800);
     const agreement = `AB${Date.now()}${n}`;
     const returnUrl = `${h.origin.replace('127.0.0.1', 'localhost')}/back`;
-    const s = await h.rail.start({
-      ...t,
-      kind: 'redirect',
-      returnUrl,
-      payerClientIp: '203.0.113.9',
-      sign: { externalAgreementNo: agreement, phone: '+8613800138000' },
-    });
+    const s = await startPayAndSign(h.rail, t, returnUrl, agreement);
     const page = await browser.newPage();
     try {
       await page.goto(s.state === 'redirect' ? s.url : 'about:blank');

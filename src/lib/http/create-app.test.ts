@@ -5,6 +5,10 @@ import { createApp } from './create-app.ts';
 import { sendDocument } from './security-headers.ts';
 import { illFormed } from './text-guards.ts';
 
+/** A POST with this text as its JSON body. */
+const postJson = (app: Awaited<ReturnType<typeof createApp>>, url: string, payload: string) =>
+  app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload });
+
 describe('the shared app set-up', () => {
   it('answers /readyz 200 while storage answers and 503 NOT_READY when it does not', async () => {
     let up = true;
@@ -91,12 +95,7 @@ describe('the shared app set-up', () => {
     }
     assert.ok(seen.length > 0, 'some of it reached the handlers');
     assert.deepEqual(seen.filter(illFormed), [], 'none of it as a lone surrogate');
-    const json = await app.inject({
-      method: 'POST',
-      url: '/form',
-      headers: { 'content-type': 'application/json' },
-      payload: '{"a":{"b":["ok","x\\udfff"]}}',
-    });
+    const json = await postJson(app, '/form', '{"a":{"b":["ok","x\\udfff"]}}');
     assert.equal(json.statusCode, 400);
     assert.equal(json.json().code, 'TEXT_MALFORMED');
     assert.match(json.json().detail, /a\.b\[1\]/);
@@ -106,26 +105,11 @@ describe('the shared app set-up', () => {
   it('refuses a body on a POST whose route takes none, and lets one through empty', async () => {
     const app = await createApp({ log: createLogger('silent'), title: 't', ready: async () => true });
     app.post('/act', async () => ({ done: true }));
-    const junk = await app.inject({
-      method: 'POST',
-      url: '/act',
-      headers: { 'content-type': 'application/json' },
-      payload: '{"x":1}',
-    });
+    const junk = await postJson(app, '/act', '{"x":1}');
     assert.equal(junk.statusCode, 400);
     assert.equal(junk.json().code, 'BODY_NOT_ALLOWED');
     assert.equal((await app.inject({ method: 'POST', url: '/act' })).statusCode, 200);
-    assert.equal(
-      (
-        await app.inject({
-          method: 'POST',
-          url: '/act',
-          headers: { 'content-type': 'application/json' },
-          payload: '{}',
-        })
-      ).statusCode,
-      200,
-    );
+    assert.equal((await postJson(app, '/act', '{}')).statusCode, 200);
     await app.close();
   });
 });

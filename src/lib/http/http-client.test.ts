@@ -2,30 +2,15 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { flood } from '../../../test/support/flood.ts';
 import { httpCall, MAX_ANSWER_BYTES } from './http-client.ts';
 
 let server: Server;
 let base: string;
 const sockets = new Set<unknown>();
 /** Bytes the flooding receiver managed to hand to its socket, by call. */
-let flooded = 0;
+let flooded = () => 0;
 const FLOOD_BYTES = 300 * 1024 * 1024;
-
-/** Answers 200 with 300 MiB, streamed from one 64 KiB buffer as fast as the client takes it. */
-function flood(res: import('node:http').ServerResponse) {
-  const piece = Buffer.alloc(64 * 1024, 'x');
-  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(FLOOD_BYTES) });
-  flooded = 0;
-  const more = () => {
-    while (flooded < FLOOD_BYTES && !res.destroyed) {
-      flooded += piece.length;
-      if (!res.write(piece)) return void res.once('drain', more);
-    }
-    res.end();
-  };
-  res.on('close', () => res.removeAllListeners('drain'));
-  more();
-}
 
 /** Answers 200 and then one byte every 20 ms, never ending. */
 function trickle(res: import('node:http').ServerResponse) {
@@ -41,7 +26,7 @@ before(async () => {
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       if (req.url === '/silent') return; // never answers
-      if (req.url === '/flood') return flood(res);
+      if (req.url === '/flood') return void (flooded = flood(res, FLOOD_BYTES));
       if (req.url === '/trickle') return trickle(res);
       if (req.url === '/broken') {
         res.writeHead(503).end('try later');
@@ -104,7 +89,7 @@ describe('HTTP calls between services', () => {
     assert.equal(Buffer.byteLength(answer.text), MAX_ANSWER_BYTES);
     // The receiver could hand over only what the socket buffers held when the client stopped reading.
     await new Promise((r) => setTimeout(r, 100));
-    assert.ok(flooded < 32 * 1024 * 1024, `the receiver sent ${flooded} bytes of ${FLOOD_BYTES}`);
+    assert.ok(flooded() < 32 * 1024 * 1024, `the receiver sent ${flooded()} bytes of ${FLOOD_BYTES}`);
     const next = await httpCall(`${base}/echo`, { timeoutMs: 2000 });
     assert.equal(next.status, 200, 'the client still works');
   });

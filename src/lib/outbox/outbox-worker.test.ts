@@ -19,14 +19,19 @@ import { OutboxWorker, type OutboxWorkerOptions } from './outbox-worker.ts';
 import { inTransaction } from '../db/in-transaction.ts';
 import { eventually } from '../../../test/support/eventually.ts';
 
-async function kit(handler: (p: any) => Promise<void>, options: OutboxWorkerOptions = {}) {
+/** A store in memory with the outbox's tables, and a manual clock for its worker. */
+async function outboxStore() {
   const store = openDatabase<CommonTables>(':memory:');
   await migrate(store.db as Kysely<any>, {
     '0001': commonTablesMigration,
     '0002': outboxCorrelationMigration,
     '0003': outboxTopicMigration,
   });
-  const clock = new ManualClock();
+  return { store, clock: new ManualClock() };
+}
+
+async function kit(handler: (p: any) => Promise<void>, options: OutboxWorkerOptions = {}) {
+  const { store, clock } = await outboxStore();
   const worker = new OutboxWorker(store.db, clock, createLogger('silent'), options);
   worker.start([handlerOf(T, handler)]);
   const row = (id: string) => store.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
@@ -154,13 +159,7 @@ describe('outbox worker', () => {
     }
   });
   it("delivers its own topics oldest first, past a backlog of another lane's topic that it leaves alone", async () => {
-    const store = openDatabase<CommonTables>(':memory:');
-    await migrate(store.db as Kysely<any>, {
-      '0001': commonTablesMigration,
-      '0002': outboxCorrelationMigration,
-      '0003': outboxTopicMigration,
-    });
-    const clock = new ManualClock();
+    const { store, clock } = await outboxStore();
     const seen: string[] = [];
     const record = async (p: { n: string }) => void seen.push(p.n);
     const worker = new OutboxWorker(store.db, clock, createLogger('silent'), {
@@ -204,13 +203,7 @@ describe('outbox worker', () => {
   });
 
   it('finds, in its periodic sweep, a message of a topic no handler knows, and gives it up', async () => {
-    const store = openDatabase<CommonTables>(':memory:');
-    await migrate(store.db as Kysely<any>, {
-      '0001': commonTablesMigration,
-      '0002': outboxCorrelationMigration,
-      '0003': outboxTopicMigration,
-    });
-    const clock = new ManualClock();
+    const { store, clock } = await outboxStore();
     const worker = new OutboxWorker(store.db, clock, createLogger('silent'), {
       pollMs: 20,
       topics: { except: ['lane'] },

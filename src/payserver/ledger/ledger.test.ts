@@ -4,11 +4,36 @@ import { auditLedger } from './ledger-audit.ts';
 import { MERCHANT_SUB_ACCOUNTS, merchantBalance, merchantSubAccount } from './ledger.ts';
 import { ledgerKit } from './ledger-test-kit.ts';
 
+/** A ledger with an account of this kind, credited this much from outside. */
+async function credited(kind: 'wallet' | 'card', amountMinor = 5000) {
+  const k = await ledgerKit();
+  const account = await k.open(kind);
+  await k.ledger.credit(k.db, account, amountMinor, 'acc_1');
+  return { k, account };
+}
+
+/** A ledger with an account of this kind credited 5000 and a hold of 2000 on it, for payment pay_1. */
+async function heldFrom(kind: 'wallet' | 'card') {
+  const { k, account } = await credited(kind);
+  const hold = (await k.ledger.reserve(k.db, account, 2000, 'pay_1'))!;
+  return { k, account, hold };
+}
+
+/** Settles a hold by `first` and asserts it settles once: neither `first` again nor the other way does anything. */
+async function settlesOnce(
+  k: Awaited<ReturnType<typeof ledgerKit>>,
+  hold: Awaited<ReturnType<typeof heldFrom>>['hold'],
+  first: 'capture' | 'release',
+) {
+  const other = first === 'capture' ? 'release' : 'capture';
+  assert.equal(await k.ledger[first](k.db, hold), true, `the first ${first}`);
+  assert.equal(await k.ledger[first](k.db, hold), false, `a second ${first}`);
+  assert.equal(await k.ledger[other](k.db, hold), false, `a ${other} after the ${first}`);
+}
+
 describe('ledger', () => {
   it('credits from the external account with postings that sum to zero', async () => {
-    const k = await ledgerKit();
-    const wallet = await k.open('wallet');
-    await k.ledger.credit(k.db, wallet, 5000, 'acc_1');
+    const { k, account: wallet } = await credited('wallet');
     const b = await k.balances();
     assert.equal(b[wallet]!.balance, 5000);
     assert.equal(b['la_external_CNY']!.balance, -5000);
@@ -17,9 +42,7 @@ describe('ledger', () => {
   });
 
   it('reserves only what is available and changes nothing when it is not', async () => {
-    const k = await ledgerKit();
-    const wallet = await k.open('wallet');
-    await k.ledger.credit(k.db, wallet, 5000, 'acc_1');
+    const { k, account: wallet } = await credited('wallet');
     const hold = await k.ledger.reserve(k.db, wallet, 3000, 'pay_1');
     assert.ok(hold, 'hold');
     assert.equal(await k.ledger.reserve(k.db, wallet, 2001, 'pay_2'), null);
@@ -30,13 +53,8 @@ describe('ledger', () => {
   });
 
   it('captures a hold into the merchant account exactly once', async () => {
-    const k = await ledgerKit();
-    const wallet = await k.open('wallet');
-    await k.ledger.credit(k.db, wallet, 5000, 'acc_1');
-    const hold = (await k.ledger.reserve(k.db, wallet, 2000, 'pay_1'))!;
-    assert.equal(await k.ledger.capture(k.db, hold), true);
-    assert.equal(await k.ledger.capture(k.db, hold), false);
-    assert.equal(await k.ledger.release(k.db, hold), false);
+    const { k, account: wallet, hold } = await heldFrom('wallet');
+    await settlesOnce(k, hold, 'capture');
     const b = await k.balances();
     assert.deepEqual(b[wallet], { kind: 'wallet', balance: 3000, held: 0 });
     assert.equal(b[merchantSubAccount('CNY', 'pay_1')]!.balance, 2000);
@@ -46,22 +64,14 @@ describe('ledger', () => {
   });
 
   it('releases a hold exactly once and moves no money', async () => {
-    const k = await ledgerKit();
-    const wallet = await k.open('wallet');
-    await k.ledger.credit(k.db, wallet, 5000, 'acc_1');
-    const hold = (await k.ledger.reserve(k.db, wallet, 2000, 'pay_1'))!;
-    assert.equal(await k.ledger.release(k.db, hold), true);
-    assert.equal(await k.ledger.release(k.db, hold), false);
-    assert.equal(await k.ledger.capture(k.db, hold), false);
+    const { k, account: wallet, hold } = await heldFrom('wallet');
+    await settlesOnce(k, hold, 'release');
     assert.deepEqual((await k.balances())[wallet], { kind: 'wallet', balance: 5000, held: 0 });
     await k.close();
   });
 
   it('refunds a captured hold back to its account', async () => {
-    const k = await ledgerKit();
-    const card = await k.open('card');
-    await k.ledger.credit(k.db, card, 5000, 'acc_1');
-    const hold = (await k.ledger.reserve(k.db, card, 2000, 'pay_1'))!;
+    const { k, account: card, hold } = await heldFrom('card');
     await k.ledger.capture(k.db, hold);
     await k.ledger.refund(k.db, hold, 'pay_1');
     const b = await k.balances();
@@ -72,9 +82,7 @@ describe('ledger', () => {
   });
 
   it('spreads the captures of payments over the merchant sub-accounts; the merchant balance sums them', async () => {
-    const k = await ledgerKit();
-    const wallet = await k.open('wallet');
-    await k.ledger.credit(k.db, wallet, 10_000, 'acc_1');
+    const { k, account: wallet } = await credited('wallet', 10_000);
     for (let i = 0; i < 40; i++) await k.ledger.capture(k.db, (await k.ledger.reserve(k.db, wallet, 100, `pay_${i}`))!);
     const merchants = Object.values(await k.balances()).filter((a) => a.kind === 'merchant');
     assert.ok(merchants.length > 1, `40 payments landed on ${merchants.length} merchant row(s)`);
@@ -85,9 +93,7 @@ describe('ledger', () => {
   });
 
   it('refunds a payment from the sub-account its capture credited, leaving the others alone', async () => {
-    const k = await ledgerKit();
-    const wallet = await k.open('wallet');
-    await k.ledger.credit(k.db, wallet, 5000, 'acc_1');
+    const { k, account: wallet } = await credited('wallet');
     const [a, b] = twoPaymentsApart();
     const holdA = (await k.ledger.reserve(k.db, wallet, 1000, a))!;
     await k.ledger.capture(k.db, holdA);
@@ -101,9 +107,7 @@ describe('ledger', () => {
   });
 
   it('refunds a payment captured before the split from sub-account 0, where the single account kept it', async () => {
-    const k = await ledgerKit();
-    const wallet = await k.open('wallet');
-    await k.ledger.credit(k.db, wallet, 5000, 'acc_1');
+    const { k, account: wallet } = await credited('wallet');
     const paymentId = twoPaymentsApart().find((p) => merchantSubAccount('CNY', p) !== 'la_merchant_CNY')!;
     const hold = (await k.ledger.reserve(k.db, wallet, 2000, paymentId))!;
     await k.ledger.capture(k.db, hold);

@@ -24,6 +24,14 @@ import { createAlipayRail, type AlipayRailOptions } from './alipay-rail.ts';
  * on the development carrier's server), the merchant's notify endpoint a plain HTTP server that hands
  * each raw notification to the rail and answers with its verdict.
  */
+/** An RSA key pair that is not the one Alipay or the merchant signs with, its private key in this format. */
+const otherKeys = (privateFormat: 'pkcs1' | 'pkcs8') =>
+  generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: privateFormat, format: 'pem' },
+  });
+
 describe('the Alipay rail against the development Alipay', () => {
   const clock = new ManualClock(Date.now());
   const log = createLogger('silent');
@@ -76,6 +84,13 @@ describe('the Alipay rail against the development Alipay', () => {
     await dev.close();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  /** Asks for a refund twice (the second asking is the same refund) and finds it succeeded when queried. */
+  const refundsOnce = async (refund: Parameters<Rail['refund']>[0]) => {
+    assert.equal((await rail.refund(refund)).state, 'succeeded');
+    assert.equal((await rail.refund(refund)).state, 'succeeded', 'asked again, the same refund');
+    assert.equal((await rail.queryRefund(refund.outTradeNo, refund.outRefundNo)).state, 'succeeded');
+  };
 
   let n = 0;
   const terms = (amountMinor: number, minutes = 30) => ({
@@ -271,9 +286,7 @@ describe('the Alipay rail against the development Alipay', () => {
       totalMinor: 1000,
       reason: '测试',
     };
-    assert.equal((await rail.refund(part)).state, 'succeeded');
-    assert.equal((await rail.refund(part)).state, 'succeeded', 'the same refund again is the same refund');
-    assert.equal((await rail.queryRefund(t.outTradeNo, part.outRefundNo)).state, 'succeeded');
+    await refundsOnce(part);
     const tooMuch = await rail.refund({ ...part, outRefundNo: `${t.outTradeNo}_R2`, refundMinor: 701 });
     assert.deepEqual(
       tooMuch.state === 'failed' && tooMuch.providerCode,
@@ -299,9 +312,7 @@ describe('the Alipay rail against the development Alipay', () => {
       totalMinor: 1000,
       reason: '测试',
     };
-    assert.equal((await rail.refund(refund)).state, 'succeeded');
-    assert.equal((await rail.refund(refund)).state, 'succeeded', 'asked again, the same refund');
-    assert.equal((await rail.queryRefund(t.outTradeNo, refund.outRefundNo)).state, 'succeeded');
+    await refundsOnce(refund);
     const other = await rail.queryRefund(t.outTradeNo, 'rfd_late_pay_0Vd4XEfeKljiEX_C9HHp');
     assert.equal(other.state, 'failed', "an id differing only by '-' for '_' is another refund");
     assert.equal((await rail.query(t.outTradeNo)).state, 'refunded');
@@ -353,11 +364,7 @@ describe('the Alipay rail against the development Alipay', () => {
 
   describe('refusals', () => {
     it('believes no answer whose signature is not Alipay’s: the outcome is unknown', async () => {
-      const other = generateKeyPairSync('rsa', {
-        modulusLength: 2048,
-        publicKeyEncoding: { type: 'spki', format: 'pem' },
-        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-      });
+      const other = otherKeys('pkcs8');
       const fooled = createAlipayRail({ ...options, alipayPublicKeyPem: other.publicKey });
       const out = await fooled.start({ ...terms(100), kind: 'qr' });
       assert.equal(out.state, 'unknown');
@@ -365,11 +372,7 @@ describe('the Alipay rail against the development Alipay', () => {
     });
 
     it('is refused by the gateway when its requests are signed with another key', async () => {
-      const other = generateKeyPairSync('rsa', {
-        modulusLength: 2048,
-        publicKeyEncoding: { type: 'spki', format: 'pem' },
-        privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-      });
+      const other = otherKeys('pkcs1');
       const forger = createAlipayRail({ ...options, privateKeyPem: other.privateKey });
       const out = await forger.start({ ...terms(100), kind: 'qr' });
       assert.deepEqual(out.state === 'failed' && [out.code, out.providerCode], [

@@ -13,6 +13,7 @@ import {
   postForm,
   railOptionsFor,
   startDevWechatpay,
+  startPayAndSign,
   type DevWechatpayHarness,
 } from '../../../../test/support/dev-wechatpay.ts';
 import { createWechatpayRail } from './wechatpay-rail.ts';
@@ -116,13 +117,7 @@ describe('h5 (pay on the phone page) and papay', () => {
     const t = terms(500);
     const agreement = no('A').replace(/_/g, '');
     const returnUrl = 'http://tvpay.test/pay/back';
-    const s = await h.rail.start({
-      ...t,
-      kind: 'redirect',
-      returnUrl,
-      payerClientIp: '203.0.113.9',
-      sign: { externalAgreementNo: agreement, phone: '+8613800138000' },
-    });
+    const s = await startPayAndSign(h.rail, t, returnUrl, agreement);
     const url = new URL(s.state === 'redirect' ? s.url : '');
     const page = await (await fetch(url)).text();
     assert.match(page, /支付并签约 \/ Pay and sign \(138\*\*\*\*8000\)/);
