@@ -35,7 +35,20 @@ export async function queueText(
 export function textSender(db: Kysely<any>, gateway: SmsGateway, clock: Clock, from: string) {
   return async ({ smsId, to, text }: { smsId: string; to: string; text: string }): Promise<void> => {
     if ((await smsLog.byId(db, smsId))?.status !== 'queued') return;
-    const { gatewayId } = await gateway.send({ ref: smsId, to, from, text });
-    await smsLog.advance(db, smsId, 'sent', clock.now(), gatewayId);
+    await handOver(db, gateway, clock, { ref: smsId, to, from, text });
   };
+}
+
+/**
+ * Hands a logged SMS (`ref` is its id in the log) to the gateway and marks it sent with the gateway's id,
+ * by which its delivery report finds it. A gateway that refuses it throws, and it stays queued.
+ */
+export async function handOver(
+  db: Kysely<any>,
+  gateway: SmsGateway,
+  clock: Clock,
+  sms: { ref: string; to: string; from: string; text: string },
+): Promise<void> {
+  const { gatewayId } = await gateway.send(sms);
+  await smsLog.advance(db, sms.ref, 'sent', clock.now(), gatewayId);
 }

@@ -242,7 +242,7 @@ for (const dialect of DIALECTS) {
       assert.equal(await smsLog.advance(k.common, 'sms_1', 'delivered', k.clock.now()), true);
       assert.equal(await smsLog.advance(k.common, 'sms_1', 'failed', k.clock.now()), false);
       assert.equal(await smsLog.advance(k.common, 'sms_1', 'sent', k.clock.now()), false);
-      assert.equal((await smsLog.get(k.common, 'sms_1'))?.status, 'delivered');
+      assert.equal((await smsLog.byId(k.common, 'sms_1'))?.status, 'delivered');
       await k.dispose();
     });
   });

@@ -6,6 +6,7 @@ import { topic, markDone } from '../../lib/outbox/outbox.ts';
 import { enqueue } from '../outbox.ts';
 import type { SmsGateway } from '../../sms/gateway.ts';
 import { smsLog } from '../../sms/sms-log.ts';
+import { handOver } from '../../sms/text-sms.ts';
 import { linkSms, type Locale } from '../../sms/templates.ts';
 import type { OrderEvents } from '../core/order-events.ts';
 import { findOrder, setChannel, type OrderRow } from '../orders/order-store.ts';
@@ -141,13 +142,8 @@ export class PaymentAttempts {
       payee: this.deps.options.payee,
       url: this.deps.provider.checkoutUrl(this.deps.linkTokens.of(order)),
     });
-    const { gatewayId } = await this.deps.gateway.send({
-      ref: smsId,
-      to: order.payer_phone,
-      from: this.deps.options.smsFrom,
-      text,
-    });
-    await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
+    const { db, gateway, clock } = this.deps;
+    await handOver(db, gateway, clock, { ref: smsId, to: order.payer_phone, from: this.deps.options.smsFrom, text });
   }
 
   /** Tells the payment server that the order's attempts before `attempt` ended (their codes refused, holds released). */

@@ -4,6 +4,7 @@ import type { Clock } from '../../lib/clock.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import type { SmsGateway } from '../../sms/gateway.ts';
 import { smsLog } from '../../sms/sms-log.ts';
+import { handOver } from '../../sms/text-sms.ts';
 import { codeSms, declinedSms, possessionSms, type Locale } from '../../sms/templates.ts';
 import type { SmsBudget } from '../../sms/sms-budget.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
@@ -153,13 +154,13 @@ export class CodeSmsSender {
       };
     });
     if (!prepared) return;
-    const { gatewayId } = await this.deps.gateway.send({
+    const { db, gateway, clock } = this.deps;
+    await handOver(db, gateway, clock, {
       ref: smsId,
       to: prepared.to,
       from: this.deps.options.from,
       text: prepared.text,
     });
-    await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
   }
 
   /** Tells the phone that a payment for it could not go ahead (nothing was charged). */
@@ -175,13 +176,8 @@ export class CodeSmsSender {
       reason: payment.failure_code ?? '',
       source: payment.source,
     });
-    const { gatewayId } = await this.deps.gateway.send({
-      ref: smsId,
-      to: payment.phone,
-      from: this.deps.options.from,
-      text,
-    });
-    await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
+    const { db, gateway, clock } = this.deps;
+    await handOver(db, gateway, clock, { ref: smsId, to: payment.phone, from: this.deps.options.from, text });
   }
 
   /**

@@ -7,6 +7,7 @@ import { topic } from '../../lib/outbox/outbox.ts';
 import { enqueue } from '../outbox.ts';
 import type { SmsGateway } from '../../sms/gateway.ts';
 import { smsLog } from '../../sms/sms-log.ts';
+import { handOver } from '../../sms/text-sms.ts';
 import { refundSms, type Locale } from '../../sms/templates.ts';
 import { receiptLabels } from '../settlement/receipts.ts';
 import { checkoutStore } from '../settlement/checkout-store.ts';
@@ -163,12 +164,7 @@ export class RefundsService {
       currency: refund.currency,
       orderId: refund.order_id,
     });
-    const { gatewayId } = await this.deps.gateway.send({
-      ref: smsId,
-      to: payment.phone,
-      from: this.deps.options.smsFrom,
-      text,
-    });
-    await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
+    const { db, gateway, clock } = this.deps;
+    await handOver(db, gateway, clock, { ref: smsId, to: payment.phone, from: this.deps.options.smsFrom, text });
   }
 }
