@@ -28,11 +28,19 @@ export interface ServiceFeature<Signed> {
   gauges?: readonly StoreGauge[];
 }
 
-/** What most services are built from: the store, its units of work, the ids and the clock. */
-export function serviceBasics<C extends Pick<ServiceParts<unknown>, 'db' | 'random' | 'clock'> & { work: unknown }>(
-  core: C,
-): Pick<C, 'db' | 'work' | 'random' | 'clock'> {
-  return { db: core.db, work: core.work, random: core.random, clock: core.clock };
+/**
+ * What most services are built from: the store, its units of work, the ids and the clock, and the `more`
+ * parts of the core that a service also takes under the core's own names (the gateway, the provider).
+ */
+export function serviceBasics<
+  C extends Pick<ServiceParts<unknown>, 'db' | 'random' | 'clock'> & { work: unknown },
+  K extends keyof C = never,
+>(core: C, ...more: readonly K[]): Pick<C, 'db' | 'work' | 'random' | 'clock' | K> {
+  const basics = { db: core.db, work: core.work, random: core.random, clock: core.clock };
+  return Object.assign(basics, Object.fromEntries(more.map((k) => [k, core[k]]))) as Pick<
+    C,
+    'db' | 'work' | 'random' | 'clock' | K
+  >;
 }
 
 type Mounting = Pick<
