@@ -2,7 +2,6 @@ import type { Config } from '../config/config.ts';
 import type { Secrets } from '../config/secrets.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { DatabaseHandle } from '../lib/db/open-database.ts';
-import { unitOfWork } from '../lib/db/unit-of-work.ts';
 import { httpTransport, type PeerTransport } from '../lib/http/peer-transport.ts';
 import { authenticatedScope, cookieScope } from '../lib/http/scope.ts';
 import { requireServiceSignature, SignedClient } from '../lib/http/service-auth.ts';
@@ -10,7 +9,7 @@ import type { TestClock } from '../lib/http/test-clock-routes.ts';
 import { mountShared } from '../lib/service/feature.ts';
 import type { RandomSource } from '../lib/ids.ts';
 import type { Log } from '../lib/log.ts';
-import { serviceCore } from '../lib/service/service-core.ts';
+import { coreParts, serviceCore } from '../lib/service/service-core.ts';
 import { assembleService } from '../lib/service/service.ts';
 import type { SmsGateway } from '../sms/gateway.ts';
 import { tvRoutes } from '../tv/tv-routes.ts';
@@ -158,17 +157,8 @@ async function backendCore(deps: BackendDeps) {
   const sealed = await sealLegacyLinkTokens(db, linkTokens, !postgres);
   if (sealed) log.info({ orders: sealed }, 'link tokens kept in plain text before were sealed or dropped');
   const core: BackendCore = {
-    db,
-    shared: service.shared,
-    config,
-    secrets,
-    clock,
-    random: deps.random,
-    gateway: deps.gateway,
+    ...coreParts(service, deps),
     log,
-    limiter: service.limiter,
-    count: service.metrics.count,
-    work: unitOfWork(db, service.kick),
     events,
     provider,
     linkTokens,

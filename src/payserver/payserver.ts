@@ -2,7 +2,6 @@ import type { Config } from '../config/config.ts';
 import type { Secrets } from '../config/secrets.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { DatabaseHandle } from '../lib/db/open-database.ts';
-import { unitOfWork } from '../lib/db/unit-of-work.ts';
 import { httpTransport, type PeerTransport } from '../lib/http/peer-transport.ts';
 import { requireServiceSignature, SignedClient } from '../lib/http/service-auth.ts';
 import { cookieScope } from '../lib/http/scope.ts';
@@ -10,7 +9,7 @@ import type { TestClock } from '../lib/http/test-clock-routes.ts';
 import { mountShared } from '../lib/service/feature.ts';
 import type { RandomSource } from '../lib/ids.ts';
 import type { Log } from '../lib/log.ts';
-import { serviceCore } from '../lib/service/service-core.ts';
+import { coreParts, serviceCore } from '../lib/service/service-core.ts';
 import { assembleService } from '../lib/service/service.ts';
 import type { SmsGateway } from '../sms/gateway.ts';
 import { createAccounts } from './accounts/create-accounts.ts';
@@ -132,16 +131,7 @@ async function payserverCore(deps: PayserverDeps): Promise<{ core: PayserverCore
     service: 'payserver',
   });
   const core: PayserverCore = {
-    db: service.db,
-    shared: service.shared,
-    config,
-    secrets,
-    clock,
-    random: deps.random,
-    gateway: deps.gateway,
-    limiter: service.limiter,
-    count: service.metrics.count,
-    work: unitOfWork(service.db, service.kick),
+    ...coreParts(service, deps),
     deliverNow: (messageId) => service.worker.deliverNow(messageId),
     backend: new SignedClient(deps.backend ?? httpTransport(config.internalUrls.backend), secrets.serviceSecret, clock),
   };

@@ -8,7 +8,7 @@ import { handOver } from '../../sms/text-sms.ts';
 import { codeSms, declinedSms, possessionSms, type Locale } from '../../sms/templates.ts';
 import type { SmsBudget } from '../../sms/sms-budget.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
-import { enqueue } from '../outbox.ts';
+import { queueSms } from '../outbox.ts';
 import { CODE_SMS_TOPIC } from './code-topics.ts';
 import type { Settlement } from '../settlement/settlement.ts';
 import { codeHash } from './code-hash.ts';
@@ -202,20 +202,10 @@ export class CodeSmsSender {
         await this.deps.settlement.fail(trx, payment, 'SMS_UNDELIVERABLE');
         return;
       }
-      const next = this.deps.random.id('sms');
-      await smsLog.queued(trx, {
-        id: next,
-        kind: 'code',
-        to: payment.phone,
-        from: this.deps.options.from,
-        now,
-        ref: payment.id,
-      });
-      await enqueue(trx, {
-        id: this.deps.random.id('obx'),
+      const resend = { kind: 'code', to: payment.phone, from: this.deps.options.from, now, ref: payment.id };
+      await queueSms(trx, this.deps.random, resend, {
         topic: CODE_SMS_TOPIC,
-        payload: { paymentId: payment.id, smsId: next },
-        now,
+        payload: (smsId) => ({ paymentId: payment.id, smsId }),
       });
     });
   }
