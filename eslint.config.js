@@ -54,8 +54,8 @@ export default tseslint.config(
             },
             {
               group: ['**/sms/text-sms.ts'],
-              importNames: ['queueText'],
-              message: "Use the service's outbox.ts queueText, which wakes the outbox after the commit.",
+              importNames: ['queueText', 'queueSms'],
+              message: "Use the service's outbox.ts queueText or queueSms, which wake the outbox after the commit.",
             },
           ],
         },

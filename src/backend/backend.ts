@@ -1,16 +1,15 @@
 import type { Config } from '../config/config.ts';
 import type { Secrets } from '../config/secrets.ts';
 import type { Clock } from '../lib/clock.ts';
-import { requireAdmin } from '../lib/auth.ts';
 import type { DatabaseHandle } from '../lib/db/open-database.ts';
-import { unitOfWork } from '../lib/db/unit-of-work.ts';
 import { httpTransport, type PeerTransport } from '../lib/http/peer-transport.ts';
 import { authenticatedScope, cookieScope } from '../lib/http/scope.ts';
 import { requireServiceSignature, SignedClient } from '../lib/http/service-auth.ts';
-import { testClockRoutes, type TestClock } from '../lib/http/test-clock-routes.ts';
+import type { TestClock } from '../lib/http/test-clock-routes.ts';
+import { mountShared } from '../lib/service/feature.ts';
 import type { RandomSource } from '../lib/ids.ts';
 import type { Log } from '../lib/log.ts';
-import { serviceCore } from '../lib/service/service-core.ts';
+import { coreParts, serviceCore } from '../lib/service/service-core.ts';
 import { assembleService } from '../lib/service/service.ts';
 import type { SmsGateway } from '../sms/gateway.ts';
 import { tvRoutes } from '../tv/tv-routes.ts';
@@ -158,17 +157,8 @@ async function backendCore(deps: BackendDeps) {
   const sealed = await sealLegacyLinkTokens(db, linkTokens, !postgres);
   if (sealed) log.info({ orders: sealed }, 'link tokens kept in plain text before were sealed or dropped');
   const core: BackendCore = {
-    db,
-    shared: service.shared,
-    config,
-    secrets,
-    clock,
-    random: deps.random,
-    gateway: deps.gateway,
+    ...coreParts(service, deps),
     log,
-    limiter: service.limiter,
-    count: service.metrics.count,
-    work: unitOfWork(db, service.kick),
     events,
     provider,
     linkTokens,
@@ -190,24 +180,12 @@ async function mount(
   devices: Pick<DevicesService, 'hook'>,
   features: Feature[],
 ) {
-  const { app, metrics, idem } = service;
-  const { secrets, config, clock } = core;
-  const handlers = features.flatMap((f) => f.handlers ?? []);
-  metrics.expect.outboxTopics(handlers.map(([topic]) => topic));
-  metrics.expect.refunds();
-  for (const gauge of features.flatMap((f) => f.gauges ?? [])) metrics.gauge(gauge);
-  metrics.route([secrets.adminToken, ...(config.secrets.metricsToken ? [config.secrets.metricsToken] : [])]);
-  const sweeper = service.sweeper(async () => {
-    for (const f of features) await f.sweep?.();
-  }, [{ table: 'inbox', key: 'message_id', dated: 'received_at' }]);
-  /** What is due at the clock's moment, done now: for the test clock's walk. */
-  const dueNow = async () => {
-    await sweeper.runOnce();
-    await Promise.all([service.worker, ...service.laneWorkers].map((w) => w.drain()));
-  };
-  await authenticatedScope(app, requireAdmin(secrets.adminToken), idem, (admin) => {
-    for (const f of features) f.admin?.(admin);
-    if (testClock) testClockRoutes(admin, testClock, dueNow);
+  const { app, idem } = service;
+  const { secrets, clock } = core;
+  service.metrics.expect.refunds();
+  const { handlers, sweeper } = await mountShared(service, core, features, {
+    testClock,
+    retained: { table: 'inbox', key: 'message_id', dated: 'received_at' },
   });
   await authenticatedScope(app, devices.hook(), idem, (tv) => {
     // The back-end's now on every TV answer: a TV counts an order's time left by it, not by its own clock.

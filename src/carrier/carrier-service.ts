@@ -49,18 +49,16 @@ export class CarrierService {
 
   /** A mobile-terminated SMS reaches the phone. */
   async deliver(to: string, from: string, text: string): Promise<string> {
+    return this.record(digitsOf(to), 'mt', from, text);
+  }
+
+  /** Records a message of the phone's (`peer`: the other number), next in the carrier's order; its id. */
+  private async record(phone: string, direction: 'mt' | 'mo', peer: string, text: string): Promise<string> {
     const id = this.deps.random.id('msg');
+    const at = this.deps.clock.now().toISOString();
     await this.deps.db
       .insertInto('messages')
-      .values({
-        id,
-        seq: ++this.seq,
-        phone: digitsOf(to),
-        direction: 'mt',
-        peer: from,
-        text,
-        at: this.deps.clock.now().toISOString(),
-      })
+      .values({ id, seq: ++this.seq, phone, direction, peer, text, at })
       .execute();
     return id;
   }
@@ -119,19 +117,7 @@ export class CarrierService {
         .executeTakeFirst();
       target = last?.peer ?? this.deps.defaultReplyTo;
     }
-    const id = this.deps.random.id('msg');
-    await this.deps.db
-      .insertInto('messages')
-      .values({
-        id,
-        seq: ++this.seq,
-        phone: digits,
-        direction: 'mo',
-        peer: target,
-        text,
-        at: this.deps.clock.now().toISOString(),
-      })
-      .execute();
+    const id = await this.record(digits, 'mo', target, text);
     await this.route(digits, target, text);
     return { id, to: target };
   }

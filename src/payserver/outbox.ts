@@ -3,4 +3,4 @@
  * work's transaction, which wakes the outbox workers once it has committed (src/lib/service/outbox-writes.ts).
  * The lint forbids the payment server the outbox's enqueue itself.
  */
-export { enqueue, queueText } from '../lib/service/outbox-writes.ts';
+export { enqueue, queueSms, queueText } from '../lib/service/outbox-writes.ts';

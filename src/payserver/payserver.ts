@@ -2,15 +2,14 @@ import type { Config } from '../config/config.ts';
 import type { Secrets } from '../config/secrets.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { DatabaseHandle } from '../lib/db/open-database.ts';
-import { unitOfWork } from '../lib/db/unit-of-work.ts';
-import { requireAdmin } from '../lib/auth.ts';
 import { httpTransport, type PeerTransport } from '../lib/http/peer-transport.ts';
 import { requireServiceSignature, SignedClient } from '../lib/http/service-auth.ts';
-import { authenticatedScope, cookieScope } from '../lib/http/scope.ts';
-import { testClockRoutes, type TestClock } from '../lib/http/test-clock-routes.ts';
+import { cookieScope } from '../lib/http/scope.ts';
+import type { TestClock } from '../lib/http/test-clock-routes.ts';
+import { mountShared } from '../lib/service/feature.ts';
 import type { RandomSource } from '../lib/ids.ts';
 import type { Log } from '../lib/log.ts';
-import { serviceCore } from '../lib/service/service-core.ts';
+import { coreParts, serviceCore } from '../lib/service/service-core.ts';
 import { assembleService } from '../lib/service/service.ts';
 import type { SmsGateway } from '../sms/gateway.ts';
 import { createAccounts } from './accounts/create-accounts.ts';
@@ -132,16 +131,7 @@ async function payserverCore(deps: PayserverDeps): Promise<{ core: PayserverCore
     service: 'payserver',
   });
   const core: PayserverCore = {
-    db: service.db,
-    shared: service.shared,
-    config,
-    secrets,
-    clock,
-    random: deps.random,
-    gateway: deps.gateway,
-    limiter: service.limiter,
-    count: service.metrics.count,
-    work: unitOfWork(service.db, service.kick),
+    ...coreParts(service, deps),
     deliverNow: (messageId) => service.worker.deliverNow(messageId),
     backend: new SignedClient(deps.backend ?? httpTransport(config.internalUrls.backend), secrets.serviceSecret, clock),
   };
@@ -154,25 +144,12 @@ async function payserverCore(deps: PayserverDeps): Promise<{ core: PayserverCore
  * back-end, the routes that check their callers themselves, and the pages with cookies.
  */
 async function mount(service: ServiceCore, core: PayserverCore, testClock: TestClock | undefined, features: Feature[]) {
-  const { app, metrics } = service;
-  const { secrets, config } = core;
-  const handlers = features.flatMap((f) => f.handlers ?? []);
-  metrics.expect.outboxTopics(handlers.map(([topic]) => topic));
-  for (const gauge of features.flatMap((f) => f.gauges ?? [])) metrics.gauge(gauge);
-  metrics.route([secrets.adminToken, ...(config.secrets.metricsToken ? [config.secrets.metricsToken] : [])]);
-  const sweeper = service.sweeper(async () => {
-    for (const f of features) await f.sweep?.();
-  }, [{ table: 'page_sessions', key: 'id', dated: 'created_at' }]);
-  /** What is due at the clock's moment, done now: for the test clock's walk. */
-  const dueNow = async () => {
-    await sweeper.runOnce();
-    await Promise.all([service.worker, ...service.laneWorkers].map((w) => w.drain()));
-  };
-  await authenticatedScope(app, requireAdmin(secrets.adminToken), service.idem, (admin) => {
-    for (const f of features) f.admin?.(admin);
-    if (testClock) testClockRoutes(admin, testClock, dueNow);
+  const { app } = service;
+  const { handlers, sweeper } = await mountShared(service, core, features, {
+    testClock,
+    retained: { table: 'page_sessions', key: 'id', dated: 'created_at' },
   });
-  const signed = requireServiceSignature(service.shared, secrets.serviceSecret, core.clock);
+  const signed = requireServiceSignature(service.shared, core.secrets.serviceSecret, core.clock);
   for (const f of features) f.internal?.(app, signed);
   for (const f of features) await f.open?.(app);
   await cookieScope(app, (pages) => {

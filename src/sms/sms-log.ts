@@ -122,12 +122,4 @@ export const smsLog = {
     }
     return undefined;
   },
-
-  async get(db: Kysely<any>, id: string) {
-    return (db as unknown as Kysely<CommonTables>)
-      .selectFrom('sms_messages')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst();
-  },
 };

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.ts';
 import type { RandomSource } from '../lib/ids.ts';
-import { enqueue, topic } from '../lib/outbox/outbox.ts';
+import { enqueue, topic, type Topic } from '../lib/outbox/outbox.ts';
 import type { SmsGateway } from './gateway.ts';
 import { smsLog } from './sms-log.ts';
 
@@ -14,28 +14,52 @@ export async function queueText(
   random: RandomSource,
   sms: { kind: string; to: string; from: string; text: string; now: Date; ref?: string },
 ): Promise<void> {
+  const { kind, to, from, now } = sms;
+  await queueSms(
+    trx,
+    random,
+    { kind, to, from, now, ...(sms.ref ? { ref: sms.ref } : {}) },
+    {
+      topic: TEXT_SMS_TOPIC,
+      payload: (smsId) => ({ smsId, to, text: sms.text }),
+    },
+  );
+}
+
+/**
+ * Queues an SMS in the caller's transaction: logged as queued (`ref`: what it is about), and a message on
+ * `send.topic`, whose payload names the SMS by its id, that sends it after the commit. Returns that id.
+ */
+export async function queueSms<P>(
+  trx: Kysely<any>,
+  random: RandomSource,
+  sms: { kind: string; to: string; from: string; now: Date; ref?: string },
+  send: { topic: Topic<P>; payload: (smsId: string) => P },
+): Promise<string> {
   const smsId = random.id('sms');
-  await smsLog.queued(trx, {
-    id: smsId,
-    kind: sms.kind,
-    to: sms.to,
-    from: sms.from,
-    now: sms.now,
-    ...(sms.ref ? { ref: sms.ref } : {}),
-  });
-  await enqueue(trx, {
-    id: random.id('obx'),
-    topic: TEXT_SMS_TOPIC,
-    payload: { smsId, to: sms.to, text: sms.text },
-    now: sms.now,
-  });
+  await smsLog.queued(trx, { id: smsId, ...sms });
+  await enqueue(trx, { id: random.id('obx'), topic: send.topic, payload: send.payload(smsId), now: sms.now });
+  return smsId;
 }
 
 /** The outbox handler that sends a queued text SMS, once (a retry after the gateway took it sends nothing). */
 export function textSender(db: Kysely<any>, gateway: SmsGateway, clock: Clock, from: string) {
   return async ({ smsId, to, text }: { smsId: string; to: string; text: string }): Promise<void> => {
     if ((await smsLog.byId(db, smsId))?.status !== 'queued') return;
-    const { gatewayId } = await gateway.send({ ref: smsId, to, from, text });
-    await smsLog.advance(db, smsId, 'sent', clock.now(), gatewayId);
+    await handOver(db, gateway, clock, { ref: smsId, to, from, text });
   };
+}
+
+/**
+ * Hands a logged SMS (`ref` is its id in the log) to the gateway and marks it sent with the gateway's id,
+ * by which its delivery report finds it. A gateway that refuses it throws, and it stays queued.
+ */
+export async function handOver(
+  db: Kysely<any>,
+  gateway: SmsGateway,
+  clock: Clock,
+  sms: { ref: string; to: string; from: string; text: string },
+): Promise<void> {
+  const { gatewayId } = await gateway.send(sms);
+  await smsLog.advance(db, sms.ref, 'sent', clock.now(), gatewayId);
 }

@@ -9,14 +9,13 @@ import { correlation } from '../../src/lib/correlation.ts';
 import { grantEntitlement, listEntitlements } from '../../src/backend/entitlements/entitlements.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import type { CommonTables } from '../../src/lib/db/common-tables.ts';
-import { cryptoRandom } from '../../src/lib/ids.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { enqueue, handler as handlerOf, topic } from '../../src/lib/outbox/outbox.ts';
 
 const T = topic<{ i: number }>('t');
 import { OutboxWorker } from '../../src/lib/outbox/outbox-worker.ts';
 import { RateLimiter } from '../../src/lib/rate-limiter.ts';
-import { Ledger } from '../../src/payserver/ledger/ledger.ts';
+import { ledgerOn } from '../../src/payserver/ledger/ledger-test-kit.ts';
 import { checkoutStore } from '../../src/payserver/settlement/checkout-store.ts';
 import type { PayserverTables } from '../../src/payserver/schema.ts';
 import { payserverMigrations } from '../../src/payserver/migrations/index.ts';
@@ -32,19 +31,8 @@ for (const dialect of DIALECTS) {
   describe(`payment-server store on ${dialect}`, { skip }, () => {
     const kit = async (t: TestContext) => {
       const store = await freshStore<PayserverTables>(dialect, payserverMigrations, 10, t);
-      const clock = new ManualClock();
-      const ledger = new Ledger(cryptoRandom, clock);
-      await store.db
-        .insertInto('accounts')
-        .values({
-          id: 'acc_1',
-          phone: '+8613800138000',
-          currency: 'CNY',
-          quick_pay: 1,
-          created_at: clock.now().toISOString(),
-        })
-        .execute();
-      const wallet = await ledger.openAccount(store.db, { accountId: 'acc_1', kind: 'wallet', currency: 'CNY' });
+      const { ledger, clock, open } = await ledgerOn(store.db);
+      const wallet = await open('wallet');
       const balance = async (id: string) => {
         const r = await store.db
           .selectFrom('ledger_accounts')
@@ -243,7 +231,7 @@ for (const dialect of DIALECTS) {
       assert.equal(await smsLog.advance(k.common, 'sms_1', 'delivered', k.clock.now()), true);
       assert.equal(await smsLog.advance(k.common, 'sms_1', 'failed', k.clock.now()), false);
       assert.equal(await smsLog.advance(k.common, 'sms_1', 'sent', k.clock.now()), false);
-      assert.equal((await smsLog.get(k.common, 'sms_1'))?.status, 'delivered');
+      assert.equal((await smsLog.byId(k.common, 'sms_1'))?.status, 'delivered');
       await k.dispose();
     });
   });

@@ -14,25 +14,13 @@ import { buildDevWechatpay } from '../../src/dev-rails/wechatpay/dev-wechatpay.t
 import type { DevWechatpayKeys } from '../../src/dev-rails/wechatpay/keys.ts';
 import type { NotificationVerdict, Rail, TradeTerms } from '../../src/payserver/rails/rail.ts';
 import { createWechatpayRail, type WechatpayRailOptions } from '../../src/payserver/rails/wechatpay/wechatpay-rail.ts';
+import { devWechatpayOptions } from '../../src/payserver/rails/build-rails.ts';
 import { eventually } from './eventually.ts';
 import { freePorts } from './ports.ts';
 
 export function railOptionsFor(keys: DevWechatpayKeys, origin: string, clock: ManualClock): WechatpayRailOptions {
-  return {
-    mode: 'dev',
-    mchId: keys.mchId,
-    appId: keys.appId,
-    mchSerial: keys.mchSerial,
-    privateKeyPem: keys.merchantPrivateKeyPem,
-    publicKeyId: keys.publicKeyId,
-    publicKeyPem: keys.platformPublicKeyPem,
-    apiV3Key: keys.apiV3Key,
-    baseUrl: `${origin}/dev/wechatpay/`,
-    notifyUrl: `${origin}/notify`,
-    planId: keys.planId,
-    timeoutMs: 10_000,
-    clock,
-  };
+  const urls = { baseUrl: `${origin}/dev/wechatpay/`, notifyUrl: `${origin}/notify` };
+  return { ...devWechatpayOptions(keys, urls, clock), timeoutMs: 10_000 };
 }
 
 /**

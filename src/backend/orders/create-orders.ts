@@ -1,8 +1,8 @@
-import { countsBy } from '../../lib/metrics/row-counts.ts';
+import { countedGauge } from '../../lib/metrics/row-counts.ts';
 import type { RateRule } from '../../lib/rate-limiter.ts';
 import { smsBudgetRule } from '../../sms/sms-budget.ts';
 import type { ProductsService } from '../catalogue/products.ts';
-import type { BackendCore, Offers } from '../core/feature.ts';
+import { serviceBasics, type BackendCore, type Offers } from '../core/feature.ts';
 import { BACKEND_COUNTED, type BackendDb } from '../schema.ts';
 import type { WebhooksService } from '../webhooks/webhooks-service.ts';
 import { OrderEnding } from './order-ending.ts';
@@ -40,11 +40,7 @@ export function createOrderEnding(
 ) {
   const { subscriptions } = deps;
   return new OrderEnding({
-    db: core.db,
-    events: core.events,
-    random: core.random,
-    clock: core.clock,
-    work: core.work,
+    ...serviceBasics(core, 'events'),
     webhooks: deps.webhooks,
     onEndedIn: (trx, orderId, now) => subscriptions.orderEndedIn(trx, orderId, now),
   });
@@ -113,12 +109,12 @@ export function createOrders(
     open: (app) => app.addHook('preClose', async () => streams.endAll()),
     sweep: () => service.expireDue(),
     gauges: [
-      {
-        name: 'tvpay_orders',
-        help: 'Orders by status and channel (renewal orders have channel renewal).',
-        labelNames: ['status', 'channel'],
-        read: () => countsBy(db, BACKEND_COUNTED.orders),
-      },
+      countedGauge(
+        db,
+        BACKEND_COUNTED.orders,
+        'tvpay_orders',
+        'Orders by status and channel (renewal orders have channel renewal).',
+      ),
     ],
   } satisfies Offers;
 }

@@ -24,13 +24,8 @@ export function createAttempts(
 ) {
   const { config } = core;
   const attempts = new PaymentAttempts({
-    ...serviceBasics(core),
-    provider: core.provider,
-    linkTokens: core.linkTokens,
+    ...serviceBasics(core, 'provider', 'linkTokens', 'gateway', 'events', 'log'),
     ending: deps.ending,
-    gateway: core.gateway,
-    events: core.events,
-    log: core.log,
     options: {
       payee: config.merchantName,
       locale: config.sms.locale,
@@ -63,12 +58,9 @@ export function createPaymentEvents(
   },
 ) {
   const service = new PaymentEvents({
-    ...serviceBasics(core),
-    events: core.events,
-    log: core.log,
+    ...serviceBasics(core, 'events', 'log', 'count'),
     ...deps,
     fulfilment: fulfilmentOf(core.config),
-    count: core.count,
   });
   return {
     service,

@@ -3,9 +3,9 @@ import type { Clock } from '../../lib/clock.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import type { Log } from '../../lib/log.ts';
 import { topic, markDone } from '../../lib/outbox/outbox.ts';
-import { enqueue } from '../outbox.ts';
+import { queueSms } from '../outbox.ts';
 import type { SmsGateway } from '../../sms/gateway.ts';
-import { smsLog } from '../../sms/sms-log.ts';
+import { handOver } from '../../sms/text-sms.ts';
 import { linkSms, type Locale } from '../../sms/templates.ts';
 import type { OrderEvents } from '../core/order-events.ts';
 import { findOrder, setChannel, type OrderRow } from '../orders/order-store.ts';
@@ -107,20 +107,10 @@ export class PaymentAttempts {
       // Only the first run of this attempt takes the outcome (the inline run and the outbox may race).
       const ok = await setChannel(trx, orderId, attempt, mode, now, this.deps.options.maxWrongCodes);
       if (ok && mode === 'wap_link') {
-        const smsId = this.deps.random.id('sms');
-        await smsLog.queued(trx, {
-          id: smsId,
-          kind: 'link',
-          to: order.payer_phone!,
-          from: this.deps.options.smsFrom,
-          now,
-          ref: orderId,
-        });
-        await enqueue(trx, {
-          id: this.deps.random.id('obx'),
+        const sms = { kind: 'link', to: order.payer_phone!, from: this.deps.options.smsFrom, now, ref: orderId };
+        await queueSms(trx, this.deps.random, sms, {
           topic: LINK_SMS_TOPIC,
-          payload: { orderId, attempt, smsId },
-          now,
+          payload: (smsId) => ({ orderId, attempt, smsId }),
         });
       }
       if (inlineOf) await markDone(trx, inlineOf, now);
@@ -141,13 +131,8 @@ export class PaymentAttempts {
       payee: this.deps.options.payee,
       url: this.deps.provider.checkoutUrl(this.deps.linkTokens.of(order)),
     });
-    const { gatewayId } = await this.deps.gateway.send({
-      ref: smsId,
-      to: order.payer_phone,
-      from: this.deps.options.smsFrom,
-      text,
-    });
-    await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
+    const { db, gateway, clock } = this.deps;
+    await handOver(db, gateway, clock, { ref: smsId, to: order.payer_phone, from: this.deps.options.smsFrom, text });
   }
 
   /**

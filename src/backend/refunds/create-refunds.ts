@@ -1,4 +1,4 @@
-import { countsBy } from '../../lib/metrics/row-counts.ts';
+import { countedGauge } from '../../lib/metrics/row-counts.ts';
 import { handler } from '../../lib/outbox/outbox.ts';
 import type { BackendCore, Offers } from '../core/feature.ts';
 import { BACKEND_COUNTED } from '../schema.ts';
@@ -18,13 +18,6 @@ export function createRefunds(
     service,
     admin: (scope) => adminRefundRoutes(scope, service),
     handlers: [handler(REFUND_TOPIC, (p) => service.request(p))],
-    gauges: [
-      {
-        name: 'tvpay_refunds',
-        help: 'Refunds by status and who started them.',
-        labelNames: ['status', 'initiated_by'],
-        read: () => countsBy(db, BACKEND_COUNTED.refunds),
-      },
-    ],
+    gauges: [countedGauge(db, BACKEND_COUNTED.refunds, 'tvpay_refunds', 'Refunds by status and who started them.')],
   } satisfies Offers;
 }

@@ -1,4 +1,4 @@
-import { countsBy } from '../../lib/metrics/row-counts.ts';
+import { countedGauge } from '../../lib/metrics/row-counts.ts';
 import { handler } from '../../lib/outbox/outbox.ts';
 import type { ProductsService } from '../catalogue/products.ts';
 import { serviceBasics, type BackendCore, type Offers } from '../core/feature.ts';
@@ -17,10 +17,8 @@ export function createSubscriptions(
 ) {
   const { config } = core;
   const service = new SubscriptionsService({
-    ...serviceBasics(core),
-    provider: core.provider,
+    ...serviceBasics(core, 'provider', 'log'),
     webhooks: deps.webhooks,
-    log: core.log,
     options: {
       noticeDays: config.renewalNoticeDays,
       locale: config.sms.locale,
@@ -37,13 +35,6 @@ export function createSubscriptions(
     internal: (app, signed) => cancelByPhoneRoute(app, service, config.phoneRegions, signed),
     handlers: [handler(RENEWAL_TOPIC, (p) => service.requestCharge(p))],
     sweep: () => service.runDue(),
-    gauges: [
-      {
-        name: 'tvpay_subscriptions',
-        help: 'Subscriptions by status.',
-        labelNames: ['status'],
-        read: () => countsBy(core.db, BACKEND_COUNTED.subscriptions),
-      },
-    ],
+    gauges: [countedGauge(core.db, BACKEND_COUNTED.subscriptions, 'tvpay_subscriptions', 'Subscriptions by status.')],
   } satisfies Offers;
 }

@@ -1,6 +1,6 @@
 import { countsBy } from '../../lib/metrics/row-counts.ts';
 import { handler } from '../../lib/outbox/outbox.ts';
-import type { BackendCore, Offers } from '../core/feature.ts';
+import { serviceBasics, type BackendCore, type Offers } from '../core/feature.ts';
 import { BACKEND_COUNTED } from '../schema.ts';
 import { WebhookDelivery, type FulfilmentHooks } from './webhook-delivery.ts';
 import { adminWebhookRoutes } from './webhooks-routes.ts';
@@ -15,10 +15,7 @@ export function fulfilmentOf(config: BackendCore['config']) {
 /** Webhooks: the operator's endpoints and the events queued for them (delivered by `createWebhookDelivery`). */
 export function createWebhooks(core: Pick<BackendCore, 'db' | 'work' | 'random' | 'clock' | 'secrets' | 'config'>) {
   const service = new WebhooksService({
-    db: core.db,
-    work: core.work,
-    random: core.random,
-    clock: core.clock,
+    ...serviceBasics(core),
     encryptionKey: core.secrets.encryptionKey,
     fulfilment: fulfilmentOf(core.config) !== undefined,
     allowPrivate: core.config.webhookAllowPrivate,

@@ -42,11 +42,7 @@ export const webhookStore = {
 
   /** A webhook's deliveries, newest first. */
   async deliveriesOf(db: BackendDb, webhookId: string, limit: number): Promise<Array<DeliveryRow & { type: string }>> {
-    return db
-      .selectFrom('webhook_deliveries as d')
-      .innerJoin('webhook_events as e', 'e.id', 'd.event_id')
-      .selectAll('d')
-      .select('e.type')
+    return withEventType(db)
       .where('d.webhook_id', '=', webhookId)
       .orderBy('d.created_at', 'desc')
       .orderBy('d.id', 'desc')
@@ -56,14 +52,7 @@ export const webhookStore = {
 
   /** An order's deliveries (for its timeline), oldest first. */
   async deliveriesOfOrder(db: BackendDb, orderId: string): Promise<Array<DeliveryRow & { type: string }>> {
-    return db
-      .selectFrom('webhook_deliveries as d')
-      .innerJoin('webhook_events as e', 'e.id', 'd.event_id')
-      .selectAll('d')
-      .select('e.type')
-      .where('d.order_id', '=', orderId)
-      .orderBy('d.created_at')
-      .execute();
+    return withEventType(db).where('d.order_id', '=', orderId).orderBy('d.created_at').execute();
   },
 
   /** Records one attempt's outcome; only a pending delivery moves (delivered and failed are final, until a resend). */
@@ -85,3 +74,12 @@ export const webhookStore = {
     await moveRow(trx, 'webhook_deliveries', { id }, { status: 'pending', next_attempt_at: now });
   },
 };
+
+/** Deliveries (`d`) with their event's type, for the lists that show what each delivered. */
+function withEventType(db: BackendDb) {
+  return db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('webhook_events as e', 'e.id', 'd.event_id')
+    .selectAll('d')
+    .select('e.type');
+}

@@ -125,6 +125,24 @@ export function encodeGbk(text: string): Buffer {
 /** The earliest DOS date a zip can carry (the files' times mean nothing here). */
 const DOS_1980_01_01 = (1 << 5) | 1;
 
+/**
+ * The fields an entry's local header and its central directory record both hold, in the same order, from
+ * `at` on: the version needed (2.0), the method (deflate), the time, the CRC, both sizes and the name's length.
+ */
+function entryFields(
+  header: Buffer,
+  at: number,
+  entry: { crc: number; packedLength: number; length: number; nameLength: number },
+): void {
+  header.writeUInt16LE(20, at);
+  header.writeUInt16LE(8, at + 4);
+  header.writeUInt16LE(DOS_1980_01_01, at + 8);
+  header.writeUInt32LE(entry.crc, at + 10);
+  header.writeUInt32LE(entry.packedLength, at + 14);
+  header.writeUInt32LE(entry.length, at + 18);
+  header.writeUInt16LE(entry.nameLength, at + 22);
+}
+
 /** A zip of the given files (deflated), names in GBK without the UTF-8 flag, as Alipay's are. */
 export function zip(files: Array<{ name: string; data: Buffer }>): Buffer {
   const locals: Buffer[] = [];
@@ -134,25 +152,14 @@ export function zip(files: Array<{ name: string; data: Buffer }>): Buffer {
     const name = encodeGbk(f.name);
     const packed = deflateRawSync(f.data);
     const crc = crc32(f.data);
+    const entry = { crc, packedLength: packed.length, length: f.data.length, nameLength: name.length };
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(8, 8);
-    local.writeUInt16LE(DOS_1980_01_01, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(packed.length, 18);
-    local.writeUInt32LE(f.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
+    entryFields(local, 4, entry);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(8, 10);
-    central.writeUInt16LE(DOS_1980_01_01, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(packed.length, 20);
-    central.writeUInt32LE(f.data.length, 24);
-    central.writeUInt16LE(name.length, 28);
+    entryFields(central, 6, entry);
     central.writeUInt32LE(offset, 42);
     locals.push(local, name, packed);
     centrals.push(central, name);

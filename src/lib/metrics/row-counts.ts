@@ -1,4 +1,5 @@
 import { sql, SqliteAdapter, type Kysely, type Migration } from 'kysely';
+import type { StoreGauge } from './service-metrics.ts';
 
 /** A table the business gauges count, and the columns they count it by. */
 export interface CountedTable {
@@ -116,4 +117,9 @@ export async function countsBy(db: Kysely<any>, counted: CountedTable): Promise<
     labels: Object.fromEntries(columns.map((c) => [c, String(r[c] ?? 'none')])),
     value: Number(r.n),
   }));
+}
+
+/** A business gauge of a table's rows by the columns it is counted by, each column a label of the same name. */
+export function countedGauge(db: Kysely<any>, counted: CountedTable, name: string, help: string): StoreGauge {
+  return { name, help, labelNames: counted.columns, read: () => countsBy(db, counted) };
 }

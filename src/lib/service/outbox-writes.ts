@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { outboxWritten } from '../db/unit-of-work.ts';
 import type { RandomSource } from '../ids.ts';
 import { enqueue as write } from '../outbox/outbox.ts';
-import { queueText as writeText } from '../../sms/text-sms.ts';
+import { queueSms as writeSms, queueText as writeText } from '../../sms/text-sms.ts';
 
 /**
  * A service's way into the outbox: the outbox's own enqueue (and the queued text SMS), in a unit of work's
@@ -23,4 +23,16 @@ export async function queueText(
 ): Promise<void> {
   await writeText(trx, random, sms);
   outboxWritten(trx);
+}
+
+/** An SMS and the message that sends it, queued in a unit of work's transaction (see `enqueue`). */
+export async function queueSms<P>(
+  trx: Kysely<any>,
+  random: RandomSource,
+  sms: Parameters<typeof writeSms<P>>[2],
+  send: Parameters<typeof writeSms<P>>[3],
+): Promise<string> {
+  const smsId = await writeSms(trx, random, sms, send);
+  outboxWritten(trx);
+  return smsId;
 }

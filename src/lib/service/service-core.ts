@@ -13,6 +13,8 @@ import type { Log } from '../log.ts';
 import { OutboxWorker } from '../outbox/outbox-worker.ts';
 import { RateLimiter } from '../rate-limiter.ts';
 import { Sweeper } from './sweeper.ts';
+import type { ServiceParts } from './service-parts.ts';
+import { unitOfWork, type UnitOfWork } from '../db/unit-of-work.ts';
 import { serviceMetrics, type Count } from '../metrics/service-metrics.ts';
 
 /** How often (by the service's clock) the sweeper prunes what only grows: limits, nonces, finished records. */
@@ -107,4 +109,27 @@ export async function serviceCore<DB>(deps: {
     for (const w of laneWorkers) w.kick();
   };
   return { db, shared, storeCreated, worker, laneWorkers, kick, limiter, app, idem, sweeper, metrics };
+}
+
+/**
+ * The parts of a service's core that come from its service core and the process alike in both services: the
+ * store (with its shared tables and its units of work, which wake the outbox workers), the limiter, the
+ * metrics' counts, and the process's configuration, secrets, clock, ids and SMS gateway.
+ */
+export function coreParts<DB>(
+  service: Pick<Awaited<ReturnType<typeof serviceCore<DB>>>, 'db' | 'shared' | 'limiter' | 'metrics' | 'kick'>,
+  deps: Pick<ServiceParts<unknown>, 'config' | 'secrets' | 'clock' | 'random' | 'gateway'>,
+): ServiceParts<Kysely<DB>> & { work: UnitOfWork<DB> } {
+  return {
+    db: service.db,
+    shared: service.shared,
+    config: deps.config,
+    secrets: deps.secrets,
+    clock: deps.clock,
+    random: deps.random,
+    gateway: deps.gateway,
+    limiter: service.limiter,
+    count: service.metrics.count,
+    work: unitOfWork(service.db, service.kick),
+  };
 }

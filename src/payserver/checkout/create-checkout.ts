@@ -14,10 +14,9 @@ export function createCheckout(
 ) {
   const { config } = core;
   const service = new CheckoutService({
-    ...serviceBasics(core),
+    ...serviceBasics(core, 'limiter', 'deliverNow'),
     ledger: deps.ledger,
     settlement: deps.settlement,
-    limiter: core.limiter,
     budget: deps.budget,
     options: {
       codeKey: core.secrets.codeKey,
@@ -26,7 +25,6 @@ export function createCheckout(
       smsFrom: config.sms.payserverFrom,
       locale: config.sms.locale,
     },
-    deliverNow: core.deliverNow,
   });
   const options = { timeZone: config.businessTimeZone, ...(deps.rails ? { rails: deps.rails } : {}) };
   return { service, pages: (scope) => checkoutRoutes(scope, service, options) } satisfies Offers;

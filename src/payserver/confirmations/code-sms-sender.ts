@@ -4,10 +4,11 @@ import type { Clock } from '../../lib/clock.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import type { SmsGateway } from '../../sms/gateway.ts';
 import { smsLog } from '../../sms/sms-log.ts';
+import { handOver } from '../../sms/text-sms.ts';
 import { codeSms, declinedSms, possessionSms, type Locale } from '../../sms/templates.ts';
 import type { SmsBudget } from '../../sms/sms-budget.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
-import { enqueue } from '../outbox.ts';
+import { queueSms } from '../outbox.ts';
 import { CODE_SMS_TOPIC } from './code-topics.ts';
 import type { Settlement } from '../settlement/settlement.ts';
 import { codeHash } from './code-hash.ts';
@@ -153,13 +154,13 @@ export class CodeSmsSender {
       };
     });
     if (!prepared) return;
-    const { gatewayId } = await this.deps.gateway.send({
+    const { db, gateway, clock } = this.deps;
+    await handOver(db, gateway, clock, {
       ref: smsId,
       to: prepared.to,
       from: this.deps.options.from,
       text: prepared.text,
     });
-    await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
   }
 
   /** Tells the phone that a payment for it could not go ahead (nothing was charged). */
@@ -175,13 +176,8 @@ export class CodeSmsSender {
       reason: payment.failure_code ?? '',
       source: payment.source,
     });
-    const { gatewayId } = await this.deps.gateway.send({
-      ref: smsId,
-      to: payment.phone,
-      from: this.deps.options.from,
-      text,
-    });
-    await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
+    const { db, gateway, clock } = this.deps;
+    await handOver(db, gateway, clock, { ref: smsId, to: payment.phone, from: this.deps.options.from, text });
   }
 
   /**
@@ -206,20 +202,10 @@ export class CodeSmsSender {
         await this.deps.settlement.fail(trx, payment, 'SMS_UNDELIVERABLE');
         return;
       }
-      const next = this.deps.random.id('sms');
-      await smsLog.queued(trx, {
-        id: next,
-        kind: 'code',
-        to: payment.phone,
-        from: this.deps.options.from,
-        now,
-        ref: payment.id,
-      });
-      await enqueue(trx, {
-        id: this.deps.random.id('obx'),
+      const resend = { kind: 'code', to: payment.phone, from: this.deps.options.from, now, ref: payment.id };
+      await queueSms(trx, this.deps.random, resend, {
         topic: CODE_SMS_TOPIC,
-        payload: { paymentId: payment.id, smsId: next },
-        now,
+        payload: (smsId) => ({ paymentId: payment.id, smsId }),
       });
     });
   }

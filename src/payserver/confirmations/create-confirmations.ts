@@ -65,9 +65,8 @@ function replyService(core: Core, deps: Pick<ReplyServiceDeps, 'settlement' | 'b
     windowSeconds: config.limits.windowSeconds,
   });
   return new ReplyService({
-    ...serviceBasics(core),
+    ...serviceBasics(core, 'limiter'),
     ...deps,
-    limiter: core.limiter,
     options: {
       codeKey: core.secrets.codeKey,
       regions: config.phoneRegions,
@@ -84,10 +83,8 @@ function replyService(core: Core, deps: Pick<ReplyServiceDeps, 'settlement' | 'b
 function codeSender(core: Core, deps: { settlement: Settlement; budget: SmsBudget }) {
   const { config } = core;
   return new CodeSmsSender({
-    ...serviceBasics(core),
+    ...serviceBasics(core, 'gateway', 'count'),
     ...deps,
-    gateway: core.gateway,
-    count: core.count,
     options: {
       codeKey: core.secrets.codeKey,
       codeTtlSeconds: config.codeTtlSeconds,

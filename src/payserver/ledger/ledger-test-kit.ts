@@ -2,7 +2,7 @@ import { ManualClock } from '../../lib/clock.ts';
 import { migrate } from '../../lib/db/migrate.ts';
 import { openDatabase } from '../../lib/db/open-database.ts';
 import { cryptoRandom } from '../../lib/ids.ts';
-import type { PayserverTables } from '../schema.ts';
+import type { PayserverDb, PayserverTables } from '../schema.ts';
 import { payserverMigrations } from '../migrations/index.ts';
 import { Ledger } from './ledger.ts';
 
@@ -10,9 +10,16 @@ import { Ledger } from './ledger.ts';
 export async function ledgerKit() {
   const store = openDatabase<PayserverTables>(':memory:');
   await migrate(store.db, payserverMigrations);
+  return { db: store.db, ...(await ledgerOn(store.db)), close: () => store.close() };
+}
+
+/**
+ * A ledger on a migrated payment-server store (either dialect), with the one payer account (acc_1) whose
+ * ledger accounts the tests open, for tests.
+ */
+export async function ledgerOn(db: PayserverDb) {
   const clock = new ManualClock();
   const ledger = new Ledger(cryptoRandom, clock);
-  const db = store.db;
   await db
     .insertInto('accounts')
     .values({
@@ -34,5 +41,5 @@ export async function ledgerKit() {
     const rows = await db.selectFrom('postings').select('amount_minor').execute();
     return rows.reduce((s, r) => s + Number(r.amount_minor), 0);
   };
-  return { db, ledger, clock, open, balances, postingsSum, close: () => store.close() };
+  return { ledger, clock, open, balances, postingsSum };
 }

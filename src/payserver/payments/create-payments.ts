@@ -1,6 +1,6 @@
 import type { PaymentEventAnswer } from '../../contracts/provider-api.ts';
 import { crashPoint } from '../../lib/crash-points.ts';
-import { countsBy } from '../../lib/metrics/row-counts.ts';
+import { countedGauge } from '../../lib/metrics/row-counts.ts';
 import { handler } from '../../lib/outbox/outbox.ts';
 import type { SmsBudget } from '../../sms/sms-budget.ts';
 import type { Agreements } from '../agreements/agreements.ts';
@@ -32,12 +32,11 @@ export function createPayments(
   const { db, config } = core;
   const { ledger, settlement, budget, payers } = deps;
   const service = new PaymentsService({
-    ...serviceBasics(core),
+    ...serviceBasics(core, 'limiter'),
     ledger,
     settlement,
     budget,
     payers,
-    limiter: core.limiter,
     options: {
       regions: config.phoneRegions,
       railsOn: deps.railsOn,
@@ -64,12 +63,12 @@ export function createPayments(
     ],
     sweep: () => service.expire(),
     gauges: [
-      {
-        name: 'tvpay_payments',
-        help: 'Payments by outcome (status), source and method.',
-        labelNames: ['status', 'source', 'method'],
-        read: () => countsBy(db, PAYSERVER_COUNTED.payments),
-      },
+      countedGauge(
+        db,
+        PAYSERVER_COUNTED.payments,
+        'tvpay_payments',
+        'Payments by outcome (status), source and method.',
+      ),
     ],
   } satisfies Offers;
 }

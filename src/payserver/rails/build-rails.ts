@@ -1,13 +1,13 @@
 import type { Config } from '../../config/config.ts';
 import { ensureDevAlipayKeys } from '../../dev-rails/alipay/keys.ts';
 import { PREFIX as DEV_ALIPAY_PREFIX } from '../../dev-rails/alipay/routes.ts';
-import { ensureDevWechatpayKeys } from '../../dev-rails/wechatpay/keys.ts';
+import { ensureDevWechatpayKeys, type DevWechatpayKeys } from '../../dev-rails/wechatpay/keys.ts';
 import { DEV_WECHATPAY_PREFIX } from '../../dev-rails/wechatpay/dev-wechatpay.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { createAlipayRail } from './alipay/alipay-rail.ts';
 import type { Rail } from './rail.ts';
 import { alipayLiveKeys, wechatpayLiveKeys } from './rail-keys.ts';
-import { createWechatpayRail } from './wechatpay/wechatpay-rail.ts';
+import { createWechatpayRail, type WechatpayRailOptions } from './wechatpay/wechatpay-rail.ts';
 
 /**
  * The rails that are on, built once at the payment server's start. Under `dev` a rail talks to the
@@ -54,21 +54,10 @@ export function buildRails(config: Readonly<Config>, clock: Clock): Rail[] {
 function buildWechatpay(config: Readonly<Config>, clock: Clock, notifyUrl: string): Rail | undefined {
   const settings = config.rails.wechatpay;
   if (settings.mode === 'dev') {
-    const keys = ensureDevWechatpayKeys(config.dataDir);
-    return createWechatpayRail({
-      mode: 'dev',
-      mchId: keys.mchId,
-      appId: keys.appId,
-      mchSerial: keys.mchSerial,
-      privateKeyPem: keys.merchantPrivateKeyPem,
-      publicKeyId: keys.publicKeyId,
-      publicKeyPem: keys.platformPublicKeyPem,
-      apiV3Key: keys.apiV3Key,
-      baseUrl: `${config.internalUrls.carrier}${DEV_WECHATPAY_PREFIX}/`,
-      notifyUrl,
-      planId: keys.planId,
-      clock,
-    });
+    const baseUrl = `${config.internalUrls.carrier}${DEV_WECHATPAY_PREFIX}/`;
+    return createWechatpayRail(
+      devWechatpayOptions(ensureDevWechatpayKeys(config.dataDir), { baseUrl, notifyUrl }, clock),
+    );
   }
   if (settings.mode !== 'live') return undefined;
   const keys = wechatpayLiveKeys(settings);
@@ -86,4 +75,26 @@ function buildWechatpay(config: Readonly<Config>, clock: Clock, notifyUrl: strin
     planId: keys.planId,
     clock,
   });
+}
+
+/** The WeChat Pay rail's options against a development WeChat Pay at `baseUrl`, with the keys it generated. */
+export function devWechatpayOptions(
+  keys: DevWechatpayKeys,
+  urls: { baseUrl: string; notifyUrl: string },
+  clock: Clock,
+): WechatpayRailOptions {
+  return {
+    mode: 'dev',
+    mchId: keys.mchId,
+    appId: keys.appId,
+    mchSerial: keys.mchSerial,
+    privateKeyPem: keys.merchantPrivateKeyPem,
+    publicKeyId: keys.publicKeyId,
+    publicKeyPem: keys.platformPublicKeyPem,
+    apiV3Key: keys.apiV3Key,
+    baseUrl: urls.baseUrl,
+    notifyUrl: urls.notifyUrl,
+    planId: keys.planId,
+    clock,
+  };
 }

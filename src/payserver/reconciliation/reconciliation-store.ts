@@ -53,6 +53,15 @@ async function inChunks<T>(values: string[], read: (some: string[]) => Promise<T
 const numeric = <T extends { amountMinor: number | string | bigint }>(rows: T[]) =>
   rows.map((r) => ({ ...r, amountMinor: Number(r.amountMinor) }));
 
+/** The refunds of the rail's payments (those with a trade of the rail), as a reconciliation reads them. */
+function refundsOfRail(db: PayserverDb, rail: RailName) {
+  return db
+    .selectFrom('refunds')
+    .innerJoin('rail_trades', 'rail_trades.payment_id', 'refunds.payment_id')
+    .select(refundColumns)
+    .where('rail_trades.rail', '=', rail);
+}
+
 /**
  * Reads only: what tvpay recorded of a rail's trades and refunds, for a reconciliation against the rail's
  * bill. It writes nothing; a trade the bill shows paid is settled through RailPayments, not here.
@@ -87,11 +96,7 @@ export const reconciliationStore = {
 
   /** The succeeded refunds of the rail's payments made within [start, end). */
   async refundsWithin(db: PayserverDb, rail: RailName, start: string, end: string): Promise<KnownRefund[]> {
-    const rows = await db
-      .selectFrom('refunds')
-      .innerJoin('rail_trades', 'rail_trades.payment_id', 'refunds.payment_id')
-      .select(refundColumns)
-      .where('rail_trades.rail', '=', rail)
+    const rows = await refundsOfRail(db, rail)
       .where('refunds.status', '=', 'succeeded')
       .where('refunds.created_at', '>=', start)
       .where('refunds.created_at', '<', end)
@@ -101,15 +106,7 @@ export const reconciliationStore = {
 
   /** The refunds of these ids of the rail's payments, whatever their state or day. */
   async refundsById(db: PayserverDb, rail: RailName, refundIds: string[]): Promise<KnownRefund[]> {
-    const rows = await inChunks(refundIds, (some) =>
-      db
-        .selectFrom('refunds')
-        .innerJoin('rail_trades', 'rail_trades.payment_id', 'refunds.payment_id')
-        .select(refundColumns)
-        .where('rail_trades.rail', '=', rail)
-        .where('refunds.id', 'in', some)
-        .execute(),
-    );
+    const rows = await inChunks(refundIds, (some) => refundsOfRail(db, rail).where('refunds.id', 'in', some).execute());
     return numeric(rows);
   },
 };

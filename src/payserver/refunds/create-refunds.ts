@@ -1,5 +1,5 @@
 import { handler } from '../../lib/outbox/outbox.ts';
-import { countsBy } from '../../lib/metrics/row-counts.ts';
+import { countedGauge } from '../../lib/metrics/row-counts.ts';
 import { serviceBasics, type Offers, type PayserverCore } from '../feature.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { paymentStore } from '../settlement/payment-store.ts';
@@ -20,9 +20,8 @@ export function createRefunds(
   const { db } = core;
   const { locale, payserverFrom } = core.config.sms;
   const service = new RefundsService({
-    ...serviceBasics(core),
+    ...serviceBasics(core, 'gateway'),
     ledger: deps.ledger,
-    gateway: core.gateway,
     options: { locale, smsFrom: payserverFrom },
   });
   const rail = new RailRefunds({ ...serviceBasics(core), ledger: deps.ledger, rails: deps.rails, refunds: service });
@@ -49,12 +48,12 @@ export function createRefunds(
       handler(RAIL_LATE_REFUND_TOPIC, (p) => refundLate(p.paymentId)),
     ],
     gauges: [
-      {
-        name: 'tvpay_provider_refunds',
-        help: 'Refunds made at the payment server, by status and source.',
-        labelNames: ['status', 'source'],
-        read: () => countsBy(db, PAYSERVER_COUNTED.refunds),
-      },
+      countedGauge(
+        db,
+        PAYSERVER_COUNTED.refunds,
+        'tvpay_provider_refunds',
+        'Refunds made at the payment server, by status and source.',
+      ),
     ],
   } satisfies Offers;
 }

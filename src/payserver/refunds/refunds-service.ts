@@ -4,9 +4,10 @@ import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import { topic } from '../../lib/outbox/outbox.ts';
-import { enqueue } from '../outbox.ts';
+import { enqueue, queueSms } from '../outbox.ts';
 import type { SmsGateway } from '../../sms/gateway.ts';
 import { smsLog } from '../../sms/sms-log.ts';
+import { handOver } from '../../sms/text-sms.ts';
 import { refundSms, type Locale } from '../../sms/templates.ts';
 import { receiptLabels } from '../settlement/receipts.ts';
 import { checkoutStore } from '../settlement/checkout-store.ts';
@@ -117,20 +118,10 @@ export class RefundsService {
       await checkoutStore.closeRefunded(trx, payment.order_id, payment.id);
     }
     if (payment.phone) {
-      const smsId = this.deps.random.id('sms');
-      await smsLog.queued(trx, {
-        id: smsId,
-        kind: 'refund',
-        to: payment.phone,
-        from: this.deps.options.smsFrom,
-        now,
-        ref: row.id,
-      });
-      await enqueue(trx, {
-        id: this.deps.random.id('obx'),
+      const sms = { kind: 'refund', to: payment.phone, from: this.deps.options.smsFrom, now, ref: row.id };
+      await queueSms(trx, this.deps.random, sms, {
         topic: REFUND_SMS_TOPIC,
-        payload: { refundId: row.id, smsId },
-        now,
+        payload: (smsId) => ({ refundId: row.id, smsId }),
       });
     }
     await this.tell(trx, { ...row, status: 'succeeded', failure_code: null }, payment.attempt, now);
@@ -163,12 +154,7 @@ export class RefundsService {
       currency: refund.currency,
       orderId: refund.order_id,
     });
-    const { gatewayId } = await this.deps.gateway.send({
-      ref: smsId,
-      to: payment.phone,
-      from: this.deps.options.smsFrom,
-      text,
-    });
-    await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
+    const { db, gateway, clock } = this.deps;
+    await handOver(db, gateway, clock, { ref: smsId, to: payment.phone, from: this.deps.options.smsFrom, text });
   }
 }

@@ -1,7 +1,7 @@
 import type { Clock } from '../../lib/clock.ts';
 import { topic } from '../../lib/outbox/outbox.ts';
 import type { SmsGateway } from '../../sms/gateway.ts';
-import { smsLog } from '../../sms/sms-log.ts';
+import { handOver } from '../../sms/text-sms.ts';
 import { paymentReceiptSms, renewalReceiptSms, type Locale, type PaySource } from '../../sms/templates.ts';
 import { accountStore } from '../accounts/account-store.ts';
 import { checkoutStore } from './checkout-store.ts';
@@ -62,7 +62,6 @@ export function receiptSender(
     };
     const text =
       payment.method === 'renewal' ? renewalReceiptSms(options.locale, p) : paymentReceiptSms(options.locale, p);
-    const { gatewayId } = await gateway.send({ ref: smsId, to: payment.phone, from: options.from, text });
-    await smsLog.advance(db, smsId, 'sent', clock.now(), gatewayId);
+    await handOver(db, gateway, clock, { ref: smsId, to: payment.phone, from: options.from, text });
   };
 }

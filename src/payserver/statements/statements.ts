@@ -1,17 +1,9 @@
-import type { StatementRow } from '../../contracts/provider-api.ts';
+import { StatementRowSchema, type StatementRow } from '../../contracts/provider-api.ts';
 import { businessDay } from '../../lib/business-day.ts';
 import type { PayserverDb } from '../schema.ts';
 
-export const STATEMENT_COLUMNS = [
-  'type',
-  'payment_id',
-  'refund_id',
-  'order_id',
-  'amount_minor',
-  'currency',
-  'source',
-  'at',
-] as const;
+/** The statement's columns, in the contract's order (the CSV's header and each line's fields). */
+export const STATEMENT_COLUMNS = Object.keys(StatementRowSchema.properties) as ReadonlyArray<keyof StatementRow>;
 
 /**
  * The payment server's statement of a business day (Alipay's daily bill):

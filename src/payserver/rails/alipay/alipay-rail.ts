@@ -1,18 +1,7 @@
 import { AlipaySdk, type AlipaySdkConfig } from 'alipay-sdk';
 import { Agent } from 'urllib';
 import { systemClock, type Clock } from '../../../lib/clock.ts';
-import type {
-  BillOutcome,
-  CloseOutcome,
-  NotificationVerdict,
-  QueryOutcome,
-  Rail,
-  RawNotification,
-  RefundOutcome,
-  RefundRequest,
-  StartOutcome,
-  StartRequest,
-} from '../rail.ts';
+import type * as Seam from '../rail.ts';
 import { assertOutTradeNo, beijingTime, fenToYuan, outRequestNoOf, parseBeijingTime } from './amounts.ts';
 import {
   queryOutcomeOf,
@@ -57,7 +46,7 @@ const PERSONAL_PRODUCT_CODE = 'GENERAL_WITHHOLDING_P';
 /** An HTTP dispatcher that gives up on an answer longer than 64 KiB (undici's `maxResponseSize`, through urllib). */
 const answerCappedAgent = new Agent({ maxResponseSize: 64 * 1024 });
 
-export function createAlipayRail(options: AlipayRailOptions): Rail {
+export function createAlipayRail(options: AlipayRailOptions): Seam.Rail {
   const clock = options.clock ?? systemClock;
   const sdk = new AlipaySdk({
     appId: options.appId,
@@ -76,7 +65,7 @@ export function createAlipayRail(options: AlipayRailOptions): Rail {
     exec(sdk, method, bizContent, extra);
   const signScene = options.signScene ?? 'INDUSTRY|DIGITAL_MEDIA';
 
-  const rail: Rail = {
+  const rail: Seam.Rail = {
     name: 'alipay',
     title: { 'zh-CN': '支付宝', en: 'Alipay' },
     mode: options.mode,
@@ -90,7 +79,7 @@ export function createAlipayRail(options: AlipayRailOptions): Rail {
     },
     close: (outTradeNo) => close(call, rail, outTradeNo),
     refund: (request) => refund(call, rail, clock, request),
-    async queryRefund(outTradeNo, outRefundNo): Promise<RefundOutcome> {
+    async queryRefund(outTradeNo, outRefundNo): Promise<Seam.RefundOutcome> {
       assertOutTradeNo(outTradeNo);
       const c = await call('alipay.trade.fastpay.refund.query', {
         out_trade_no: outTradeNo,
@@ -113,9 +102,9 @@ export function createAlipayRail(options: AlipayRailOptions): Rail {
       const gone = v.kind === 'refused' && /AGREEMENT_NOT_EXIST|AGREEMENT_INVALID|ALREADY_UNSIGN/.test(v.providerCode);
       return { state: v.kind === 'ok' || gone ? 'ended' : 'unknown' };
     },
-    parseNotification: (raw: RawNotification): Promise<NotificationVerdict> =>
+    parseNotification: (raw: Seam.RawNotification): Promise<Seam.NotificationVerdict> =>
       Promise.resolve(parseNotification(sdk, options.appId, raw)),
-    async bill(day): Promise<BillOutcome> {
+    async bill(day): Promise<Seam.BillOutcome> {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new RangeError(`a bill day is YYYY-MM-DD, not ${day}`);
       const c = await call('alipay.data.dataservice.bill.downloadurl.query', { bill_type: 'trade', bill_date: day });
       if ('unknownReason' in c) return { state: 'unavailable', reason: c.unknownReason };
@@ -159,7 +148,7 @@ function unknown(a: { unknownReason: string }): { state: 'unknown'; reason: stri
   return { state: 'unknown', reason: a.unknownReason };
 }
 
-function tradeContent(request: StartRequest): Record<string, unknown> {
+function tradeContent(request: Seam.StartRequest): Record<string, unknown> {
   assertOutTradeNo(request.outTradeNo);
   if (request.currency !== 'CNY') throw new RangeError(`Alipay takes CNY only, not ${String(request.currency)}`);
   return {
@@ -175,8 +164,8 @@ async function start(
   call: Call,
   options: AlipayRailOptions,
   signScene: string,
-  request: StartRequest,
-): Promise<StartOutcome> {
+  request: Seam.StartRequest,
+): Promise<Seam.StartOutcome> {
   const content = tradeContent(request);
   if (request.kind === 'redirect') {
     const biz: Record<string, unknown> = { ...content, product_code: 'QUICK_WAP_WAY' };
@@ -222,7 +211,7 @@ async function start(
  * `alipay.trade.close`. A trade Alipay never created (an unscanned QR) can no longer take money either;
  * `ACQ.TRADE_STATUS_ERROR` says it is paid or closed already, which a query tells apart.
  */
-async function close(call: Call, rail: Rail, outTradeNo: string): Promise<CloseOutcome> {
+async function close(call: Call, rail: Seam.Rail, outTradeNo: string): Promise<Seam.CloseOutcome> {
   assertOutTradeNo(outTradeNo);
   const c = await call('alipay.trade.close', { out_trade_no: outTradeNo });
   if ('unknownReason' in c) return unknown(c);
@@ -230,7 +219,7 @@ async function close(call: Call, rail: Rail, outTradeNo: string): Promise<CloseO
   const v = verdictOf(a);
   if (v.kind === 'ok' || (v.kind === 'refused' && v.providerCode === 'ACQ.TRADE_NOT_EXIST')) return { state: 'closed' };
   if (v.kind === 'refused' && v.providerCode === 'ACQ.TRADE_STATUS_ERROR') {
-    const q: QueryOutcome = await rail.query(outTradeNo);
+    const q: Seam.QueryOutcome = await rail.query(outTradeNo);
     if (q.state === 'paid' || q.state === 'refunded') return { state: 'paid' };
     if (q.state === 'closed' || q.state === 'not_found') return { state: 'closed' };
   }
@@ -241,7 +230,12 @@ async function close(call: Call, rail: Rail, outTradeNo: string): Promise<CloseO
  * `alipay.trade.refund`, idempotent on `out_request_no`. `fund_change` `Y` says this call moved the money;
  * `N` is a repeat (or a refund still under way), which the refund query settles.
  */
-async function refund(call: Call, rail: Rail, clock: Clock, request: RefundRequest): Promise<RefundOutcome> {
+async function refund(
+  call: Call,
+  rail: Seam.Rail,
+  clock: Clock,
+  request: Seam.RefundRequest,
+): Promise<Seam.RefundOutcome> {
   assertOutTradeNo(request.outTradeNo);
   const c = await call('alipay.trade.refund', {
     out_trade_no: request.outTradeNo,
