@@ -11,6 +11,19 @@ import { MAX_AMOUNT_MINOR } from '../lib/money.ts';
 const Currency = Type.String({ pattern: '^[A-Z]{3}$' });
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 
+/**
+ * What a QR-code sale and a renewal charge both carry about the sale, written once so the two
+ * messages cannot drift apart (the keys keep their place in each message's schema).
+ */
+const SaleTerms = {
+  amountMinor: Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_MINOR }),
+  currency: Currency,
+  productTitle: Type.String({ maxLength: 200 }),
+  payee: Type.String({ maxLength: 64 }),
+  deviceId: Type.String({ maxLength: 64 }),
+  expiresAt: Type.String({ maxLength: 32 }),
+};
+
 /** What paid an order: the payment server's own wallet or linked card, or a money rail. */
 export const PaidWith = Type.Union([
   Type.Literal('wallet'),
@@ -39,12 +52,7 @@ export const ScanRequest = Type.Object(
   {
     orderId: Id,
     rail: RailName,
-    amountMinor: Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_MINOR }),
-    currency: Currency,
-    productTitle: Type.String({ maxLength: 200 }),
-    payee: Type.String({ maxLength: 64 }),
-    deviceId: Type.String({ maxLength: 64 }),
-    expiresAt: Type.String({ maxLength: 32 }),
+    ...SaleTerms,
     renewsEveryDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3660 })),
   },
   { additionalProperties: false },
@@ -277,12 +285,7 @@ export const RenewalRequest = Type.Object(
   {
     orderId: Id,
     phone: Type.String({ maxLength: 32 }),
-    amountMinor: Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_MINOR }),
-    currency: Currency,
-    productTitle: Type.String({ maxLength: 200 }),
-    payee: Type.String({ maxLength: 64 }),
-    deviceId: Type.String({ maxLength: 64 }),
-    expiresAt: Type.String({ maxLength: 32 }),
+    ...SaleTerms,
     renewsEveryDays: Type.Integer({ minimum: 1, maximum: 3660 }),
   },
   { additionalProperties: false },

@@ -71,35 +71,16 @@ export const DEMO_PRODUCTS = [
  * bound (pays on the checkout page).
  */
 export const DEMO_ACCOUNTS = [
-  {
-    phone: '13800138000',
-    currency: 'CNY',
-    walletMinor: 50000,
-    card: { last4: '1234', balanceMinor: 100000 },
-    quickPay: true,
-  },
-  {
-    phone: '13900139000',
-    currency: 'CNY',
-    walletMinor: 1000,
-    card: { last4: '5678', balanceMinor: 100000 },
-    quickPay: true,
-  },
-  {
-    phone: '13700137000',
-    currency: 'CNY',
-    walletMinor: 100,
-    card: { last4: '9012', balanceMinor: 200 },
-    quickPay: true,
-  },
-  {
-    phone: '13600136000',
-    currency: 'CNY',
-    walletMinor: 50000,
-    card: { last4: '3456', balanceMinor: 50000 },
-    quickPay: false,
-  },
-] as const;
+  demoAccount('13800138000', 50000, ['1234', 100000], true),
+  demoAccount('13900139000', 1000, ['5678', 100000], true),
+  demoAccount('13700137000', 100, ['9012', 200], true),
+  demoAccount('13600136000', 50000, ['3456', 50000], false),
+];
+
+/** One demo account (amounts in fen): its wallet, its linked card (last four digits, balance), whether it is bound. */
+function demoAccount(phone: string, walletMinor: number, [last4, balanceMinor]: [string, number], quickPay: boolean) {
+  return { phone, currency: 'CNY', walletMinor, card: { last4, balanceMinor }, quickPay };
+}
 
 export async function seedBackend(
   products: ProductsService,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
-import { Type } from 'typebox';
+import { Type, type TProperties } from 'typebox';
 import type { Clock } from '../lib/clock.ts';
 import type { CommonTables } from '../lib/db/common-tables.ts';
 import { unauthorized } from '../lib/errors.ts';
@@ -9,6 +9,17 @@ import { secretEquals } from '../lib/ids.ts';
 import { dlrStatus } from './kannel-gateway.ts';
 import { smsLog } from './sms-log.ts';
 import type { Count } from '../lib/metrics/service-metrics.ts';
+
+/**
+ * A gateway call's route options: hidden from the API docs, and its query string carries the gateway's
+ * token (checked by the handler) besides the call's own `fields`.
+ */
+const gatewayQuery = <F extends TProperties>(fields: F) => ({
+  schema: {
+    hide: true,
+    querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })), ...fields }),
+  },
+});
 
 /**
  * Where an SMS gateway hands over what comes from phones: replies (Kannel's
@@ -36,17 +47,11 @@ export function smsGatewayRoutes(
     const onReply = deps.onReply;
     r.get(
       '/v1/sms/inbound',
-      {
-        schema: {
-          hide: true,
-          querystring: Type.Object({
-            token: Type.Optional(Type.String({ maxLength: 200 })),
-            from: Type.String({ maxLength: 40 }),
-            to: Type.Optional(Type.String({ maxLength: 40 })),
-            text: Type.String({ maxLength: 2000 }),
-          }),
-        },
-      },
+      gatewayQuery({
+        from: Type.String({ maxLength: 40 }),
+        to: Type.Optional(Type.String({ maxLength: 40 })),
+        text: Type.String({ maxLength: 2000 }),
+      }),
       async (request, reply) => {
         checkToken(request.query.token);
         await onReply(request.query.from, request.query.text);
@@ -56,16 +61,7 @@ export function smsGatewayRoutes(
   }
   r.get(
     '/v1/sms/dlr',
-    {
-      schema: {
-        hide: true,
-        querystring: Type.Object({
-          token: Type.Optional(Type.String({ maxLength: 200 })),
-          id: Type.String({ maxLength: 64 }),
-          status: Type.String({ pattern: '^[0-9]{1,3}$' }),
-        }),
-      },
-    },
+    gatewayQuery({ id: Type.String({ maxLength: 64 }), status: Type.String({ pattern: '^[0-9]{1,3}$' }) }),
     async (request, reply) => {
       checkToken(request.query.token);
       const status = dlrStatus(Number(request.query.status));

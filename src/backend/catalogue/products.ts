@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Clock } from '../../lib/clock.ts';
 import { notFound } from '../../lib/errors.ts';
+import { moveRow } from '../../lib/db/rows.ts';
 import { assertCurrency, MAX_AMOUNT_MINOR } from '../../lib/money.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 import { LocalizedSchema, ProductSchema, type Localized, type Product } from '../../contracts/tv-api.ts';
@@ -124,13 +125,9 @@ export class ProductsService {
       .where('id', '=', productId)
       .executeTakeFirst();
     if (!row) throw notFound('PRODUCT_NOT_FOUND', `Product "${productId}"`);
-    if (!row.retired_at)
-      await this.db
-        .updateTable('products')
-        .set({ retired_at: this.clock.now().toISOString() })
-        .where('id', '=', productId)
-        .where('retired_at', 'is', null)
-        .execute();
+    if (row.retired_at) return;
+    const retired = { retired_at: this.clock.now().toISOString() };
+    await moveRow(this.db, 'products', { id: productId, retired_at: null }, retired);
   }
 }
 

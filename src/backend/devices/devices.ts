@@ -7,6 +7,7 @@ import { notFound, unauthorized } from '../../lib/errors.ts';
 import { DeviceSchema, type DeviceListing } from '../../contracts/admin-api.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
 import { preparedQuery } from '../../lib/db/prepared-query.ts';
+import { moveRow } from '../../lib/db/rows.ts';
 import type { BackendDb } from '../schema.ts';
 
 export interface Device {
@@ -99,12 +100,8 @@ export class DevicesService {
     if (!row) throw notFound('DEVICE_NOT_FOUND', 'The device');
     this.recent.delete(row.token_hash);
     if (row.revoked_at) return;
-    await this.db
-      .updateTable('devices')
-      .set({ revoked_at: this.clock.now().toISOString() })
-      .where('id', '=', deviceId)
-      .where('revoked_at', 'is', null)
-      .execute();
+    const revoked = { revoked_at: this.clock.now().toISOString() };
+    await moveRow(this.db, 'devices', { id: deviceId, revoked_at: null }, revoked);
     this.recent.delete(row.token_hash);
   }
 

@@ -116,6 +116,10 @@ function cashierRoutes(app: FastifyInstance, service: DevAlipayService, keys: Ke
   );
 }
 
+/** The page a scan of a code that names no payable trade gets (whether it was opened or paid). */
+const unknownCode = (reply: FastifyReply) =>
+  sendDocument(reply.code(404), messagePage('二维码无效 / Unknown code', '这个二维码不是一笔可付的交易。'));
+
 /** What the payer's Alipay app does after scanning, and the bill downloads. */
 function scanAndBillRoutes(app: FastifyInstance, service: DevAlipayService, keys: Keys): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -124,11 +128,7 @@ function scanAndBillRoutes(app: FastifyInstance, service: DevAlipayService, keys
     { schema: { hide: true, querystring: Type.Object({ qr: Type.String({ maxLength: 200 }) }) } },
     async (request, reply) => {
       const trade = await service.openScan(request.query.qr);
-      if (!trade)
-        return sendDocument(
-          reply.code(404),
-          messagePage('二维码无效 / Unknown code', '这个二维码不是一笔可付的交易。'),
-        );
+      if (!trade) return unknownCode(reply);
       return sendDocument(reply, scanPage(trade, keys.appId, request.query.qr, `${PREFIX}/scan`));
     },
   );
@@ -138,11 +138,7 @@ function scanAndBillRoutes(app: FastifyInstance, service: DevAlipayService, keys
     { schema: { hide: true, body: Type.Object({ qr: Type.String({ maxLength: 200 }) }) } },
     async (request, reply) => {
       const trade = await service.openScan(request.body.qr);
-      if (!trade)
-        return sendDocument(
-          reply.code(404),
-          messagePage('二维码无效 / Unknown code', '这个二维码不是一笔可付的交易。'),
-        );
+      if (!trade) return unknownCode(reply);
       const paid = await service.payerPays(trade.trade_no);
       if (typeof paid === 'string') return sendDocument(reply.code(409), messagePage('未付款 / Not paid', paid));
       return sendDocument(reply, messagePage('付款成功 / Paid', `¥${fenToYuan(paid.total_fen)} — ${paid.subject}`));

@@ -1,5 +1,5 @@
-import type { Kysely, Selectable } from 'kysely';
-import { moveRow, rowWhere } from '../../lib/db/rows.ts';
+import type { Kysely, Selectable, Updateable } from 'kysely';
+import { moveRow, rowWhere, type Match } from '../../lib/db/rows.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import type { DevAlipayTables } from './schema.ts';
 
@@ -100,18 +100,28 @@ export class DevAlipayStore {
     return paid === undefined ? 'duplicate' : paid ? 'paid' : 'poor';
   }
 
-  /** Closes a waiting trade (by the merchant, or at its time_expire); false when it was not waiting. */
-  async close(tradeNo: string, at: string, notification?: QueuedNotification): Promise<boolean> {
+  /**
+   * Moves one row of `table` forward and queues the notification that tells of it, in one transaction:
+   * false (and nothing queued) when the row was no longer in `from`.
+   */
+  #moveAndQueue<T extends 'trades' | 'agreements'>(
+    table: T,
+    from: Match<DevAlipayTables[T]>,
+    set: Updateable<DevAlipayTables[T]>,
+    at: string,
+    notification?: QueuedNotification,
+  ): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
-      const from = { trade_no: tradeNo, status: 'WAIT_BUYER_PAY' };
-      const closed = await moveRow<DevAlipayTables, 'trades'>(tx, 'trades', from, {
-        status: 'TRADE_CLOSED',
-        closed_at: at,
-      });
-      if (!closed) return false;
+      if (!(await moveRow<DevAlipayTables, T>(tx, table, from, set))) return false;
       if (notification) await queue(tx, notification, at);
       return true;
     });
+  }
+
+  /** Closes a waiting trade (by the merchant, or at its time_expire); false when it was not waiting. */
+  async close(tradeNo: string, at: string, notification?: QueuedNotification): Promise<boolean> {
+    const from = { trade_no: tradeNo, status: 'WAIT_BUYER_PAY' };
+    return this.#moveAndQueue('trades', from, { status: 'TRADE_CLOSED', closed_at: at }, at, notification);
   }
 
   expiredTrades(now: string): Promise<Trade[]> {
@@ -157,16 +167,8 @@ export class DevAlipayStore {
   }
 
   async unsign(agreementNo: string, at: string, notification?: QueuedNotification): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
-      const from = { agreement_no: agreementNo, status: 'NORMAL' };
-      const ended = await moveRow<DevAlipayTables, 'agreements'>(tx, 'agreements', from, {
-        status: 'UNSIGN',
-        unsigned_at: at,
-      });
-      if (!ended) return false;
-      if (notification) await queue(tx, notification, at);
-      return true;
-    });
+    const from = { agreement_no: agreementNo, status: 'NORMAL' };
+    return this.#moveAndQueue('agreements', from, { status: 'UNSIGN', unsigned_at: at }, at, notification);
   }
 
   dueNotifications(now: string, maxAttempts: number): Promise<Notification[]> {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type TSchema } from 'typebox';
 import { DomainError } from '../../lib/errors.ts';
 import { CONTENT_SECURITY_POLICY, sendDocument } from '../../lib/http/security-headers.ts';
 import type { CheckoutRails, RailChoice } from '../rail-payments/checkout-rails.ts';
@@ -10,6 +10,9 @@ import type { Checkout, CheckoutService } from './checkout-service.ts';
 /** A link token is base64url: anything else is no link of ours (and could not name a cookie's path). */
 const Params = Type.Object({ token: Type.String({ minLength: 16, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' }) });
 const Query = Type.Object({ lang: Type.Optional(Type.String({ maxLength: 8 })) });
+
+/** A page's form post: its link token in the path, its language in the query, `body` the form; no API docs. */
+const pageForm = <B extends TSchema>(body: B) => ({ schema: { params: Params, querystring: Query, body, hide: true } });
 
 function langOf(request: FastifyRequest): PageLang {
   const q = (request.query as { lang?: string } | undefined)?.lang;
@@ -185,46 +188,31 @@ function formRoutes(app: FastifyInstance, checkout: CheckoutService): void {
     }),
   );
 
-  r.post(
-    '/pay/:token/verify',
-    {
-      schema: {
-        params: Params,
-        querystring: Query,
-        body: Type.Object({ code: Type.String({ maxLength: 32 }) }),
-        hide: true,
-      },
-    },
-    (request, reply) =>
-      post(request, reply, request.params.token, async () => {
-        const { token } = request.params;
-        const session = request.cookies[COOKIE.session];
-        if (!session) throw new DomainError('CODE_NOT_SENT', 'Ask for a new code first.');
-        try {
-          const grant = await checkout.verify(token, session, request.body.code);
-          keep(request, reply, token, 'grant', grant);
-          drop(request, reply, token, 'session');
-        } catch (err) {
-          // Out of tries: the next code is a new session; the page goes back to its start.
-          if (err instanceof DomainError && err.code === 'CONFIRMATION_FAILED') drop(request, reply, token, 'session');
-          throw err;
-        }
-      }),
+  r.post('/pay/:token/verify', pageForm(Type.Object({ code: Type.String({ maxLength: 32 }) })), (request, reply) =>
+    post(request, reply, request.params.token, async () => {
+      const { token } = request.params;
+      const session = request.cookies[COOKIE.session];
+      if (!session) throw new DomainError('CODE_NOT_SENT', 'Ask for a new code first.');
+      try {
+        const grant = await checkout.verify(token, session, request.body.code);
+        keep(request, reply, token, 'grant', grant);
+        drop(request, reply, token, 'session');
+      } catch (err) {
+        // Out of tries: the next code is a new session; the page goes back to its start.
+        if (err instanceof DomainError && err.code === 'CONFIRMATION_FAILED') drop(request, reply, token, 'session');
+        throw err;
+      }
+    }),
   );
 
   r.post(
     '/pay/:token/pay',
-    {
-      schema: {
-        params: Params,
-        querystring: Query,
-        body: Type.Object({
-          source: Type.Union([Type.Literal('wallet'), Type.Literal('card')]),
-          quickPay: Type.Optional(Type.Literal('yes')),
-        }),
-        hide: true,
-      },
-    },
+    pageForm(
+      Type.Object({
+        source: Type.Union([Type.Literal('wallet'), Type.Literal('card')]),
+        quickPay: Type.Optional(Type.Literal('yes')),
+      }),
+    ),
     (request, reply) =>
       post(request, reply, request.params.token, async () => {
         const { token } = request.params;
@@ -247,14 +235,7 @@ function railPageRoutes(app: FastifyInstance, checkout: CheckoutService, rails: 
   const Rail = Type.Union(rails.choices.map((c) => Type.Literal(c.rail)));
   r.post(
     '/pay/:token/rail',
-    {
-      schema: {
-        params: Params,
-        querystring: Query,
-        body: Type.Object({ rail: Rail, quickPay: Type.Optional(Type.Literal('yes')) }),
-        hide: true,
-      },
-    },
+    pageForm(Type.Object({ rail: Rail, quickPay: Type.Optional(Type.Literal('yes')) })),
     async (request, reply) => {
       const { token } = request.params;
       try {
