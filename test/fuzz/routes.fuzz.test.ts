@@ -227,6 +227,18 @@ describe('fuzzing every route', () => {
       }
     }
     const obj = (properties: Record<string, any>, required: string[]) => ({ type: 'object', properties, required });
+    /**
+     * Properties in the order named (the fixed seed's inputs follow it): `name` a string, `name:type` another JSON
+     * type, and `special` for those described otherwise.
+     */
+    const fields = (names: string, special: Record<string, unknown> = {}) =>
+      Object.fromEntries(
+        names.split(' ').map((spec) => {
+          const [name, type = 'string'] = spec.split(':') as [string, string?];
+          return [name, special[name] ?? { type }];
+        }),
+      );
+    const PAYMENT_MODE = { mode: { enum: ['sms_confirm', 'wap_link'] } };
     routes.push(
       { service: 'backend', method: 'GET', path: '/v1/orders/:orderId/events', auth: 'device' },
       {
@@ -243,17 +255,8 @@ describe('fuzzing every route', () => {
         auth: 'signed',
         body: obj(
           {
-            orderId: { type: 'string' },
-            attempt: { type: 'integer' },
-            mode: { enum: ['sms_confirm', 'wap_link'] },
-            phone: { type: 'string' },
-            amountMinor: { type: 'integer' },
-            currency: { type: 'string' },
-            productTitle: { type: 'string' },
-            payee: { type: 'string' },
-            linkToken: { type: 'string' },
-            deviceId: { type: 'string' },
-            expiresAt: { type: 'string' },
+            ...fields('orderId attempt:integer mode phone amountMinor:integer currency', PAYMENT_MODE),
+            ...fields('productTitle payee linkToken deviceId expiresAt'),
           },
           ['orderId', 'attempt', 'mode', 'phone', 'amountMinor', 'currency'],
         ),
@@ -272,17 +275,9 @@ describe('fuzzing every route', () => {
         path: '/internal/v1/payment-events',
         auth: 'signed',
         body: obj(
-          {
-            messageId: { type: 'string' },
+          fields('messageId type orderId attempt:integer paymentId amountMinor:integer currency failureCode at', {
             type: { enum: ['payment.completed', 'payment.failed'] },
-            orderId: { type: 'string' },
-            attempt: { type: 'integer' },
-            paymentId: { type: 'string' },
-            amountMinor: { type: 'integer' },
-            currency: { type: 'string' },
-            failureCode: { type: 'string' },
-            at: { type: 'string' },
-          },
+          }),
           ['messageId', 'type', 'orderId'],
         ),
       },
