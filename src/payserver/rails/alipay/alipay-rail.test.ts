@@ -32,11 +32,11 @@ describe('the Alipay rail against the development Alipay', () => {
   const log = createLogger('silent');
   let gateway: DevAlipayHarness;
   let dev: DevAlipay;
+  const verdicts: NotificationVerdict[] = [];
+  let base: string;
   let merchant: Server;
   let rail: Rail;
   let options: AlipayRailOptions;
-  let base: string;
-  const verdicts: NotificationVerdict[] = [];
   let merchantAnswers: string | undefined; // forces the merchant's answer body (e.g. 'fail')
 
   before(async () => {
