@@ -238,6 +238,15 @@ describe('fuzzing every route', () => {
           return [name, special[name] ?? { type }];
         }),
       );
+    /** A form posted to a page (no authentication but the page's own). */
+    const formPost = (service: Service, path: string, body: unknown): Route => ({
+      service,
+      method: 'POST',
+      path,
+      auth: 'none',
+      form: true,
+      body,
+    });
     const PAYMENT_MODE = { mode: { enum: ['sms_confirm', 'wap_link'] } };
     routes.push(
       { service: 'backend', method: 'GET', path: '/v1/orders/:orderId/events', auth: 'device' },
@@ -316,14 +325,7 @@ describe('fuzzing every route', () => {
         auth: 'inbound',
         query: { properties: { id: {}, status: {} } },
       },
-      {
-        service: 'backend',
-        method: 'POST',
-        path: '/console/sign-in',
-        auth: 'none',
-        form: true,
-        body: obj({ token: { type: 'string' } }, ['token']),
-      },
+      formPost('backend', '/console/sign-in', obj({ token: { type: 'string' } }, ['token'])),
       {
         service: 'backend',
         method: 'GET',
@@ -332,22 +334,8 @@ describe('fuzzing every route', () => {
         query: { properties: { q: {}, status: {}, from: {}, to: {}, cursor: {} } },
       },
       { service: 'backend', method: 'GET', path: '/console/orders/:orderId', auth: 'none' },
-      {
-        service: 'backend',
-        method: 'POST',
-        path: '/console/orders/:orderId/refund',
-        auth: 'none',
-        form: true,
-        body: obj({ amount: { type: 'string' }, reason: { type: 'string' }, key: { type: 'string' } }, ['amount']),
-      },
-      {
-        service: 'payserver',
-        method: 'POST',
-        path: '/console/sign-in',
-        auth: 'none',
-        form: true,
-        body: obj({ token: { type: 'string' } }, ['token']),
-      },
+      formPost('backend', '/console/orders/:orderId/refund', obj(fields('amount reason key'), ['amount'])),
+      formPost('payserver', '/console/sign-in', obj({ token: { type: 'string' } }, ['token'])),
       {
         service: 'payserver',
         method: 'GET',
@@ -356,14 +344,7 @@ describe('fuzzing every route', () => {
         query: { properties: { q: {} } },
       },
       { service: 'carrier', method: 'GET', path: '/dev/phones/:digits', auth: 'none' },
-      {
-        service: 'carrier',
-        method: 'POST',
-        path: '/dev/phones/:digits/reply',
-        auth: 'none',
-        form: true,
-        body: obj({ text: { type: 'string' } }, ['text']),
-      },
+      formPost('carrier', '/dev/phones/:digits/reply', obj({ text: { type: 'string' } }, ['text'])),
       {
         service: 'carrier',
         method: 'GET',
