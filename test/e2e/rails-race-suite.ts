@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
-import { freshServiceDatabases, pgSkip } from '../support/pg.ts';
+import { pgSkip } from '../support/pg.ts';
 import { startProcesses, type Processes } from '../support/processes.ts';
 import { e2eKit } from './e2e-kit.ts';
 
@@ -76,24 +76,17 @@ export async function raceSuite(postgres: boolean): Promise<void> {
     () => {
       let p: Processes;
       let k: ReturnType<typeof e2eKit>;
-      const dbs: Array<{ drop(): Promise<void> }> = [];
       before(async () => {
-        const env: Record<string, string> = {
+        const env = {
           TVPAY_LIMIT_PAYER_PER_PHONE: '1000',
           TVPAY_LIMIT_CODES_PER_PHONE: '1000',
           TVPAY_LIMIT_ORDERS_PER_DEVICE: '1000',
         };
-        if (postgres) {
-          const pg = await freshServiceDatabases();
-          dbs.push(pg);
-          Object.assign(env, pg.env);
-        }
-        p = await startProcesses(env, postgres ? { instances: 2 } : {});
+        p = await startProcesses(env, postgres ? { instances: 2, postgres } : {});
         k = e2eKit(p);
       });
       after(async () => {
         await p?.close();
-        for (const d of dbs) await d.drop();
       });
 
       it(`settles each of ${ORDERS} raced orders once and releases or refunds every other movement`, async () => {

@@ -227,6 +227,27 @@ describe('fuzzing every route', () => {
       }
     }
     const obj = (properties: Record<string, any>, required: string[]) => ({ type: 'object', properties, required });
+    /**
+     * Properties in the order named (the fixed seed's inputs follow it): `name` a string, `name:type` another JSON
+     * type, and `special` for those described otherwise.
+     */
+    const fields = (names: string, special: Record<string, unknown> = {}) =>
+      Object.fromEntries(
+        names.split(' ').map((spec) => {
+          const [name, type = 'string'] = spec.split(':') as [string, string?];
+          return [name, special[name] ?? { type }];
+        }),
+      );
+    /** A form posted to a page (no authentication but the page's own). */
+    const formPost = (service: Service, path: string, body: unknown): Route => ({
+      service,
+      method: 'POST',
+      path,
+      auth: 'none',
+      form: true,
+      body,
+    });
+    const PAYMENT_MODE = { mode: { enum: ['sms_confirm', 'wap_link'] } };
     routes.push(
       { service: 'backend', method: 'GET', path: '/v1/orders/:orderId/events', auth: 'device' },
       {
@@ -243,17 +264,8 @@ describe('fuzzing every route', () => {
         auth: 'signed',
         body: obj(
           {
-            orderId: { type: 'string' },
-            attempt: { type: 'integer' },
-            mode: { enum: ['sms_confirm', 'wap_link'] },
-            phone: { type: 'string' },
-            amountMinor: { type: 'integer' },
-            currency: { type: 'string' },
-            productTitle: { type: 'string' },
-            payee: { type: 'string' },
-            linkToken: { type: 'string' },
-            deviceId: { type: 'string' },
-            expiresAt: { type: 'string' },
+            ...fields('orderId attempt:integer mode phone amountMinor:integer currency', PAYMENT_MODE),
+            ...fields('productTitle payee linkToken deviceId expiresAt'),
           },
           ['orderId', 'attempt', 'mode', 'phone', 'amountMinor', 'currency'],
         ),
@@ -272,17 +284,9 @@ describe('fuzzing every route', () => {
         path: '/internal/v1/payment-events',
         auth: 'signed',
         body: obj(
-          {
-            messageId: { type: 'string' },
+          fields('messageId type orderId attempt:integer paymentId amountMinor:integer currency failureCode at', {
             type: { enum: ['payment.completed', 'payment.failed'] },
-            orderId: { type: 'string' },
-            attempt: { type: 'integer' },
-            paymentId: { type: 'string' },
-            amountMinor: { type: 'integer' },
-            currency: { type: 'string' },
-            failureCode: { type: 'string' },
-            at: { type: 'string' },
-          },
+          }),
           ['messageId', 'type', 'orderId'],
         ),
       },
@@ -321,14 +325,7 @@ describe('fuzzing every route', () => {
         auth: 'inbound',
         query: { properties: { id: {}, status: {} } },
       },
-      {
-        service: 'backend',
-        method: 'POST',
-        path: '/console/sign-in',
-        auth: 'none',
-        form: true,
-        body: obj({ token: { type: 'string' } }, ['token']),
-      },
+      formPost('backend', '/console/sign-in', obj({ token: { type: 'string' } }, ['token'])),
       {
         service: 'backend',
         method: 'GET',
@@ -337,22 +334,8 @@ describe('fuzzing every route', () => {
         query: { properties: { q: {}, status: {}, from: {}, to: {}, cursor: {} } },
       },
       { service: 'backend', method: 'GET', path: '/console/orders/:orderId', auth: 'none' },
-      {
-        service: 'backend',
-        method: 'POST',
-        path: '/console/orders/:orderId/refund',
-        auth: 'none',
-        form: true,
-        body: obj({ amount: { type: 'string' }, reason: { type: 'string' }, key: { type: 'string' } }, ['amount']),
-      },
-      {
-        service: 'payserver',
-        method: 'POST',
-        path: '/console/sign-in',
-        auth: 'none',
-        form: true,
-        body: obj({ token: { type: 'string' } }, ['token']),
-      },
+      formPost('backend', '/console/orders/:orderId/refund', obj(fields('amount reason key'), ['amount'])),
+      formPost('payserver', '/console/sign-in', obj({ token: { type: 'string' } }, ['token'])),
       {
         service: 'payserver',
         method: 'GET',
@@ -361,14 +344,7 @@ describe('fuzzing every route', () => {
         query: { properties: { q: {} } },
       },
       { service: 'carrier', method: 'GET', path: '/dev/phones/:digits', auth: 'none' },
-      {
-        service: 'carrier',
-        method: 'POST',
-        path: '/dev/phones/:digits/reply',
-        auth: 'none',
-        form: true,
-        body: obj({ text: { type: 'string' } }, ['text']),
-      },
+      formPost('carrier', '/dev/phones/:digits/reply', obj({ text: { type: 'string' } }, ['text'])),
       {
         service: 'carrier',
         method: 'GET',

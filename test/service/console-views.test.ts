@@ -1,10 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { timelineLine } from '../../src/backend/console/timeline-view.ts';
+import { timelineLine, type TimelineItem } from '../../src/backend/console/timeline-view.ts';
 import { ordersCsv } from '../../src/backend/console/orders-export.ts';
 import type { AdminOrder } from '../../src/contracts/tv-api.ts';
 import { CHANNEL, money, problemSay, say, SOURCE } from '../../src/lib/console/console-words.ts';
 import { ledgerView } from '../../src/payserver/console/ledger-view.ts';
+
+/** An order's timeline entry (its time does not matter to the words): `more` is what its kind carries. */
+const entry = (kind: string, summary: string, more: Partial<TimelineItem> = {}): TimelineItem => ({
+  at: 'x',
+  kind,
+  summary,
+  ...more,
+});
 
 describe("the consoles' words and views", () => {
   it('writes money sign first with two decimals: -¥200.00, ¥0.00', () => {
@@ -57,41 +65,26 @@ describe("the consoles' words and views", () => {
   });
 
   it("reads an order's timeline in words: API status names in English, Chinese words in Chinese, yuan not fen", () => {
-    const refund = {
-      at: 'x',
-      kind: 'refund',
-      summary: 'refund of 5000 asked (admin)',
-      amountMinor: 5000,
-      status: 'pending',
-    };
+    const refund = entry('refund', 'refund of 5000 asked (admin)', { amountMinor: 5000, status: 'pending' });
     assert.equal(timelineLine(refund, 'en', 'CNY').text, 'Refund of ¥50.00 asked');
     assert.equal(timelineLine(refund, 'zh-CN', 'CNY').text, '申请退款 ¥50.00');
-    const status = { at: 'x', kind: 'status', summary: 'awaiting_payment' };
+    const status = entry('status', 'awaiting_payment');
     assert.equal(timelineLine(status, 'en', 'CNY').text, 'awaiting_payment');
     assert.equal(timelineLine(status, 'zh-CN', 'CNY').text, '待支付');
-    const sms = {
-      at: 'x',
-      kind: 'sms',
-      summary: 'SMS code from the payment server: delivered',
-      smsKind: 'code',
-      status: 'delivered',
-    };
+    const sms = entry('sms', 'SMS code from the payment server: delivered', { smsKind: 'code', status: 'delivered' });
     assert.deepEqual(timelineLine(sms, 'en', 'CNY'), {
       kind: 'SMS',
       text: 'SMS confirmation code from the payment server: delivered',
     });
     assert.equal(timelineLine(sms, 'zh-CN', 'CNY').text, '支付服务器发送的验证码短信：已送达');
-    const captured = {
-      at: 'x',
-      kind: 'payment',
-      summary: '',
+    const captured = entry('payment', '', {
       phase: 'captured',
       method: 'sms_code',
       source: 'wallet',
       amountMinor: 990,
-    };
+    });
     assert.equal(timelineLine(captured, 'zh-CN', 'CNY').text, '从钱包扣款 ¥9.90');
-    const message = { at: 'x', kind: 'message', summary: 'payment.failed applied', failureCode: 'INSUFFICIENT_FUNDS' };
+    const message = entry('message', 'payment.failed applied', { failureCode: 'INSUFFICIENT_FUNDS' });
     assert.equal(timelineLine(message, 'zh-CN', 'CNY').text, '支付失败：已处理：钱包和银行卡余额不足');
   });
 

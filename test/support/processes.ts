@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { eventually } from './eventually.ts';
+import { freshServiceDatabases } from './pg.ts';
 import { freePorts } from './ports.ts';
 import { roundRobinProxy } from './round-robin-proxy.ts';
 
@@ -28,12 +29,15 @@ export interface ProcessOptions {
   together?: boolean;
   /** Arguments for node before the entry point (the bench's `--cpu-prof`). */
   nodeArgs?: string[];
+  /** Both stores on fresh PostgreSQL databases of their own (dropped by `close`), not on SQLite. */
+  postgres?: boolean;
 }
 
 export async function startProcesses(env: Record<string, string> = {}, options: ProcessOptions = {}) {
   const nb = options.instances ?? 1;
   const np = options.payserverInstances ?? nb;
   const n = nb + np;
+  const pg = options.postgres ? await freshServiceDatabases() : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'tvpay-e2e-'));
   const ports = await freePorts(n + 3);
   const carrierPort = ports[0]!;
@@ -59,6 +63,7 @@ export async function startProcesses(env: Record<string, string> = {}, options: 
     TVPAY_PAYSERVER_URL: urls.payserver,
     TVPAY_CARRIER_URL: urls.carrier,
     TVPAY_LOG_LEVEL: process.env.TVPAY_TEST_LOG ?? 'warn',
+    ...pg?.env,
     ...env,
   };
   const children = new Map<string, ChildProcess>();
@@ -130,10 +135,12 @@ export async function startProcesses(env: Record<string, string> = {}, options: 
     ]);
   }
 
-  if (options.together) {
-    await startTogether();
-  } else {
-    for (const part of ['carrier', 'payserver', 'backend'] as const) await start(part);
+  try {
+    if (options.together) await startTogether();
+    else for (const part of ['carrier', 'payserver', 'backend'] as const) await start(part);
+  } catch (err) {
+    await pg?.drop();
+    throw err;
   }
   const secrets = JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')) as {
     adminToken: string;
@@ -169,6 +176,7 @@ export async function startProcesses(env: Record<string, string> = {}, options: 
       for (const part of ['backend', 'payserver', 'carrier'] as const) await stop(part);
       for (const proxy of proxies) await proxy.close();
       rmSync(dir, { recursive: true, force: true });
+      await pg?.drop();
     },
   };
 }

@@ -51,6 +51,47 @@ export async function moveOrder(
   });
 }
 
+/** What an order is made of at its creation: the TV's, the product's, and its times; the rest starts empty. */
+export type NewOrder = Pick<
+  OrderRow,
+  | 'id'
+  | 'device_id'
+  | 'account_id'
+  | 'product_id'
+  | 'title'
+  | 'amount_minor'
+  | 'currency'
+  | 'service'
+  | 'duration_days'
+  | 'created_at'
+  | 'expires_at'
+  | 'renews'
+>;
+
+/**
+ * A created order's whole row, every column named (as an insert names them): not yet paid, on no channel, with no
+ * payer, refund or subscription. One builder, so that a new column gets its starting value in one place.
+ */
+export const newOrderRow = (o: NewOrder): OrderRow => ({
+  ...o,
+  status: 'created',
+  channel: null,
+  payer_phone: null,
+  attempt: 0,
+  link_token_sealed: '',
+  failure_code: null,
+  payment_id: null,
+  paid_at: null,
+  fulfilled_at: null,
+  updated_at: o.created_at,
+  refund_reserved_minor: 0,
+  refunded_minor: 0,
+  subscription_id: null,
+  renewal_consent: 0,
+  tries_left: null,
+  paid_source: null,
+});
+
 export async function insertOrder(trx: BackendDb, row: OrderRow): Promise<void> {
   await orderTimeline.changed(trx, trx.insertInto('orders').values(row).returningAll(), {
     at: new Date(row.created_at),

@@ -22,6 +22,7 @@ import {
   dueToExpire,
   findOrder,
   insertOrder,
+  newOrderRow,
   openOrdersOfDevice,
   searchOrders,
   takePayer,
@@ -128,7 +129,7 @@ export class OrdersService {
   async create(device: Device, productId: string): Promise<OrderRow> {
     const product = await this.products.get(productId);
     const now = this.clock.now();
-    const row: OrderRow = {
+    const row = newOrderRow({
       id: this.random.id('ord'),
       device_id: device.deviceId,
       account_id: device.accountId,
@@ -138,26 +139,10 @@ export class OrdersService {
       currency: product.currency,
       service: product.service,
       duration_days: product.durationDays,
-      status: 'created',
-      channel: null,
-      payer_phone: null,
-      attempt: 0,
-      link_token_sealed: '',
-      failure_code: null,
-      payment_id: null,
       created_at: now.toISOString(),
       expires_at: new Date(now.getTime() + this.options.orderTtlSeconds * 1000).toISOString(),
-      paid_at: null,
-      fulfilled_at: null,
-      updated_at: now.toISOString(),
-      refund_reserved_minor: 0,
-      refunded_minor: 0,
-      subscription_id: null,
-      renewal_consent: 0,
       renews: product.renews ? 1 : 0,
-      tries_left: null,
-      paid_source: null,
-    };
+    });
     for (let run = 1; ; run++) {
       try {
         const outcome = await this.work.run(async (trx) => {

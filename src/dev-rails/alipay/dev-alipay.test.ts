@@ -1,27 +1,24 @@
 import assert from 'node:assert/strict';
 import { createVerify } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AlipaySdk } from 'alipay-sdk';
-import type { FastifyInstance } from 'fastify';
 import { freePorts } from '../../../test/support/ports.ts';
 import { ManualClock } from '../../lib/clock.ts';
-import { createApp } from '../../lib/http/create-app.ts';
-import { cryptoRandom } from '../../lib/ids.ts';
 import { createLogger } from '../../lib/log.ts';
 import { beijingTime } from '../../payserver/rails/alipay/amounts.ts';
-import { buildDevAlipay, ensureDevAlipayKeys, type DevAlipay } from './index.ts';
+import { startDevAlipay, type DevAlipayHarness } from '../../../test/support/dev-alipay.ts';
+import { ensureDevAlipayKeys, type DevAlipay } from './index.ts';
 import { RETRY_AFTER_MS } from './notifier.ts';
 
 describe('the development Alipay', () => {
   const clock = new ManualClock(Date.now());
   const log = createLogger('silent');
+  let gateway: DevAlipayHarness;
   let dir: string;
   let dev: DevAlipay;
-  let app: FastifyInstance;
   let base: string;
   let sdk: AlipaySdk;
   let refusing: Server;
@@ -29,13 +26,9 @@ describe('the development Alipay', () => {
   let refused = 0;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tvpay-dev-alipay-'));
-    const [port, refusingPort] = await freePorts(2);
-    base = `http://127.0.0.1:${port}`;
-    dev = await buildDevAlipay({ dataDir: dir, clock, random: cryptoRandom, log, publicUrl: `${base}/` });
-    app = await createApp({ log, title: 'dev carrier', ready: async () => true });
-    dev.routes(app);
-    await app.listen({ port: port!, host: '127.0.0.1' });
+    gateway = await startDevAlipay({ clock, log, dirPrefix: 'tvpay-dev-alipay-', publicSlash: true });
+    ({ dir, dev, base } = gateway);
+    const [refusingPort] = await freePorts(1);
     refusing = createServer((_req, res) => void (refused++, res.end('SUCCESS')));
     await new Promise<void>((r) => refusing.listen(refusingPort, '127.0.0.1', r));
     refusingUrl = `http://127.0.0.1:${refusingPort}/notify`;
@@ -50,10 +43,8 @@ describe('the development Alipay', () => {
   });
 
   after(async () => {
-    await app.close();
     await new Promise((r) => refusing.close(r));
-    await dev.close();
-    rmSync(dir, { recursive: true, force: true });
+    await gateway.close();
   });
 
   let n = 0;

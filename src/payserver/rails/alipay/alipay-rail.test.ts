@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateKeyPairSync } from 'node:crypto';
 import { AlipaySdk } from 'alipay-sdk';
-import type { FastifyInstance } from 'fastify';
 import { freePorts } from '../../../../test/support/ports.ts';
 import { ManualClock } from '../../../lib/clock.ts';
-import { createApp } from '../../../lib/http/create-app.ts';
-import { cryptoRandom } from '../../../lib/ids.ts';
 import { createLogger } from '../../../lib/log.ts';
-import { buildDevAlipay, type DevAlipay } from '../../../dev-rails/alipay/index.ts';
+import type { DevAlipay } from '../../../dev-rails/alipay/index.ts';
+import { startDevAlipay, type DevAlipayHarness } from '../../../../test/support/dev-alipay.ts';
 import { RETRY_AFTER_MS } from '../../../dev-rails/alipay/notifier.ts';
 import { signedParams } from '../../../dev-rails/alipay/signing.ts';
 import type { NotificationVerdict, Rail, StartRequest } from '../rail.ts';
@@ -35,24 +30,19 @@ const otherKeys = (privateFormat: 'pkcs1' | 'pkcs8') =>
 describe('the Alipay rail against the development Alipay', () => {
   const clock = new ManualClock(Date.now());
   const log = createLogger('silent');
-  let dir: string;
+  let gateway: DevAlipayHarness;
   let dev: DevAlipay;
-  let app: FastifyInstance;
+  const verdicts: NotificationVerdict[] = [];
+  let base: string;
   let merchant: Server;
   let rail: Rail;
   let options: AlipayRailOptions;
-  let base: string;
-  const verdicts: NotificationVerdict[] = [];
   let merchantAnswers: string | undefined; // forces the merchant's answer body (e.g. 'fail')
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tvpay-alipay-'));
-    const [gatewayPort, merchantPort] = await freePorts(2);
-    base = `http://127.0.0.1:${gatewayPort}`;
-    dev = await buildDevAlipay({ dataDir: dir, clock, random: cryptoRandom, log, publicUrl: base });
-    app = await createApp({ log, title: 'dev carrier', ready: async () => true });
-    dev.routes(app);
-    await app.listen({ port: gatewayPort!, host: '127.0.0.1' });
+    gateway = await startDevAlipay({ clock, log, dirPrefix: 'tvpay-alipay-' });
+    ({ dev, base } = gateway);
+    const [merchantPort] = await freePorts(1);
     merchant = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -79,10 +69,8 @@ describe('the Alipay rail against the development Alipay', () => {
   });
 
   after(async () => {
-    await app.close();
     await new Promise((r) => merchant.close(r));
-    await dev.close();
-    rmSync(dir, { recursive: true, force: true });
+    await gateway.close();
   });
 
   /** Asks for a refund twice (the second asking is the same refund) and finds it succeeded when queried. */

@@ -45,14 +45,9 @@ describe('amounts and times', () => {
 });
 
 describe('answers', () => {
-  const paid = {
-    out_trade_no: 'T_000001',
-    transaction_id: '4200000001',
-    trade_state: 'SUCCESS',
-    success_time: '2026-12-07T00:30:00+08:00',
-    payer: { openid: 'o123' },
-    amount: { total: 300 },
-  };
+  const trade = { out_trade_no: 'T_000001', transaction_id: '4200000001', trade_state: 'SUCCESS' };
+  const payment = { success_time: '2026-12-07T00:30:00+08:00', payer: { openid: 'o123' }, amount: { total: 300 } };
+  const paid = { ...trade, ...payment };
   test('SUCCESS is paid with the provider number, amount, time and payer', () => {
     assert.deepEqual(queryOutcomeOf(paid), {
       state: 'paid',
@@ -115,20 +110,14 @@ describe('answers', () => {
 });
 
 describe('trade bill', () => {
+  const TRADE_1 = { 微信订单号: '42001', 商户订单号: 'T_1|a' };
   const row = (cells: Record<string, string>) => TRADE_BILL_COLUMNS.map((c) => `\`${cells[c] ?? ''}`).join(',');
   const bill = [
     `\uFEFF${TRADE_BILL_COLUMNS.join(',')}`,
+    row({ ...TRADE_1, 交易时间: '2026-12-06 10:00:00', 交易状态: 'SUCCESS', 应结订单金额: '3.00' }),
     row({
-      交易时间: '2026-12-06 10:00:00',
-      微信订单号: '42001',
-      商户订单号: 'T_1|a',
-      交易状态: 'SUCCESS',
-      应结订单金额: '3.00',
-    }),
-    row({
+      ...TRADE_1,
       交易时间: '2026-12-06 11:00:00',
-      微信订单号: '42001',
-      商户订单号: 'T_1|a',
       交易状态: 'REFUND',
       应结订单金额: '0.00',
       商户退款单号: 'R_1',
