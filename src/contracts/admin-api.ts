@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { QueryLimit } from '../lib/http/schemas.ts';
+import { QueryLimit, stringFields } from '../lib/http/schemas.ts';
 import { MAX_AMOUNT_MINOR } from '../lib/money.ts';
 import { AdminOrderSchema } from './tv-api.ts';
 
@@ -56,9 +56,7 @@ export type Webhook = Static<typeof WebhookSchema>;
 export const NewWebhookSchema = Type.Intersect([WebhookSchema, Type.Object({ secret: Type.String() })]);
 
 export const DeliverySchema = Type.Object({
-  deliveryId: Type.String(),
-  eventId: Type.String(),
-  type: Type.String(),
+  ...stringFields('deliveryId', 'eventId', 'type'),
   status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')]),
   attempts: Type.Integer(),
   lastStatusCode: Nullable(Type.Integer()),
@@ -101,10 +99,7 @@ export const OrderListSchema = Type.Object({
 });
 
 export const DeviceSchema = Type.Object({
-  deviceId: Type.String(),
-  name: Type.String(),
-  accountId: Type.String(),
-  createdAt: Type.String(),
+  ...stringFields('deviceId', 'name', 'accountId', 'createdAt'),
   revokedAt: Nullable(Type.String()),
 });
 export type DeviceListing = Static<typeof DeviceSchema>;

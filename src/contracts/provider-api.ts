@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { stringFields } from '../lib/http/schemas.ts';
 import { MAX_AMOUNT_MINOR } from '../lib/money.ts';
 
 /**
@@ -211,13 +212,7 @@ export type OrdersSmsRequest = Static<typeof OrdersSmsRequest>;
 export const OrdersSms = Type.Object({
   items: Type.Array(
     Type.Object({
-      orderId: Type.String(),
-      smsId: Type.String(),
-      kind: Type.String(),
-      status: Type.String(),
-      to: Type.String(),
-      createdAt: Type.String(),
-      updatedAt: Type.String(),
+      ...stringFields('orderId', 'smsId', 'kind', 'status', 'to', 'createdAt', 'updatedAt'),
     }),
   ),
 });
@@ -240,11 +235,7 @@ export const OrderTrace = Type.Object({
   ),
   sms: Type.Array(
     Type.Object({
-      smsId: Type.String(),
-      kind: Type.String(),
-      status: Type.String(),
-      createdAt: Type.String(),
-      updatedAt: Type.String(),
+      ...stringFields('smsId', 'kind', 'status', 'createdAt', 'updatedAt'),
     }),
   ),
   /**

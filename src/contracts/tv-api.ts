@@ -1,5 +1,6 @@
 import { PaidWith, RailName } from './provider-api.ts';
 import { Type, type Static } from 'typebox';
+import { stringFields } from '../lib/http/schemas.ts';
 
 /**
  * What the back-end's TV API answers, written once: the routes serialise by
@@ -100,11 +101,7 @@ export type AdminOrder = Static<typeof AdminOrderSchema>;
 
 /** A service the TV's subscriber has; `refunded`: the purchase that last extended it was refunded in full. */
 export const EntitlementSchema = Type.Object({
-  service: Type.String(),
-  productId: Type.String(),
-  orderId: Type.String(),
-  validFrom: Type.String(),
-  validUntil: Type.String(),
+  ...stringFields('service', 'productId', 'orderId', 'validFrom', 'validUntil'),
   refunded: Type.Boolean(),
   /** What paid the purchase that last extended it ("my services" says so), or null. */
   paidWith: Type.Union([PaidWith, Type.Null()]),
@@ -112,11 +109,7 @@ export const EntitlementSchema = Type.Object({
 export type Entitlement = Static<typeof EntitlementSchema>;
 
 export const SubscriptionSchema = Type.Object({
-  subscriptionId: Type.String(),
-  accountId: Type.String(),
-  productId: Type.String(),
-  service: Type.String(),
-  title: Type.String(),
+  ...stringFields('subscriptionId', 'accountId', 'productId', 'service', 'title'),
   amountMinor: Type.Integer(),
   currency: Type.String(),
   payerPhoneMasked: Type.String(),

@@ -35,3 +35,13 @@ export const QueryLimit = Type.String({
   pattern: '^(200|1[0-9]{2}|[1-9][0-9]?)$',
   description: 'How many to answer, 1 to 200.',
 });
+
+/**
+ * Plain-string fields by name, in the order given, to spread into a `Type.Object`: a contract lists its text
+ * fields once instead of one `Type.String()` a line, and the schema (key order included) is the same.
+ */
+export function stringFields<const K extends string>(...names: K[]): { [P in K]: ReturnType<typeof Type.String> } {
+  return Object.fromEntries(names.map((name) => [name, Type.String()])) as {
+    [P in K]: ReturnType<typeof Type.String>;
+  };
+}
