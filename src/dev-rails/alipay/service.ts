@@ -91,26 +91,9 @@ export class DevAlipayService {
   /** One OpenAPI call (POST to gateway.do) after `admit`. */
   async call(method: string, biz: Biz, params: Record<string, string>): Promise<GatewayResponse> {
     await this.closeExpired();
-    switch (method) {
-      case 'alipay.trade.precreate':
-        return this.precreate(biz, params.notify_url);
-      case 'alipay.trade.pay':
-        return this.withhold(biz, params.notify_url);
-      case 'alipay.trade.query':
-        return this.query(biz);
-      case 'alipay.trade.close':
-        return this.close(biz);
-      case 'alipay.trade.refund':
-        return this.refund(biz);
-      case 'alipay.trade.fastpay.refund.query':
-        return this.refundQuery(biz);
-      case 'alipay.user.agreement.unsign':
-        return this.unsign(biz);
-      case 'alipay.data.dataservice.bill.downloadurl.query':
-        return this.billUrl(biz);
-      default:
-        return invalidArguments('isv.invalid-method', `不存在的方法名 ${method}`);
-    }
+    const api = GATEWAY_METHODS.get(method);
+    if (!api) return invalidArguments('isv.invalid-method', `不存在的方法名 ${method}`);
+    return api(this, biz, params.notify_url);
   }
 
   /** The trade terms every trade API takes, checked as Alipay checks them. */
@@ -483,3 +466,18 @@ export class DevAlipayService {
     return { name, zip: zip([{ name: `${link.app_id}_${compact}_业务明细.csv`, data: encodeGbk(csv) }]) };
   }
 }
+
+/** One OpenAPI method's business rules, given the call's `biz_content` and its `notify_url`. */
+type GatewayMethod = (s: DevAlipayService, biz: Biz, notifyUrl: string | undefined) => Promise<GatewayResponse>;
+
+/** The OpenAPI methods this gateway answers, by name; any other is `isv.invalid-method`, as Alipay answers. */
+const GATEWAY_METHODS = new Map<string, GatewayMethod>([
+  ['alipay.trade.precreate', (s, biz, notifyUrl) => s.precreate(biz, notifyUrl)],
+  ['alipay.trade.pay', (s, biz, notifyUrl) => s.withhold(biz, notifyUrl)],
+  ['alipay.trade.query', (s, biz) => s.query(biz)],
+  ['alipay.trade.close', (s, biz) => s.close(biz)],
+  ['alipay.trade.refund', (s, biz) => s.refund(biz)],
+  ['alipay.trade.fastpay.refund.query', (s, biz) => s.refundQuery(biz)],
+  ['alipay.user.agreement.unsign', (s, biz) => s.unsign(biz)],
+  ['alipay.data.dataservice.bill.downloadurl.query', (s, biz) => s.billUrl(biz)],
+]);
