@@ -120,30 +120,25 @@ function cashierRoutes(app: FastifyInstance, service: DevAlipayService, keys: Ke
 const unknownCode = (reply: FastifyReply) =>
   sendDocument(reply.code(404), messagePage('二维码无效 / Unknown code', '这个二维码不是一笔可付的交易。'));
 
+/** What the payer's app read from the QR code, asked for as a query (the page) or a form (paying). */
+const SCANNED = Type.Object({ qr: Type.String({ maxLength: 200 }) });
+
 /** What the payer's Alipay app does after scanning, and the bill downloads. */
 function scanAndBillRoutes(app: FastifyInstance, service: DevAlipayService, keys: Keys): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  r.get(
-    `${PREFIX}/scan`,
-    { schema: { hide: true, querystring: Type.Object({ qr: Type.String({ maxLength: 200 }) }) } },
-    async (request, reply) => {
-      const trade = await service.openScan(request.query.qr);
-      if (!trade) return unknownCode(reply);
-      return sendDocument(reply, scanPage(trade, keys.appId, request.query.qr, `${PREFIX}/scan`));
-    },
-  );
+  r.get(`${PREFIX}/scan`, { schema: { hide: true, querystring: SCANNED } }, async (request, reply) => {
+    const trade = await service.openScan(request.query.qr);
+    if (!trade) return unknownCode(reply);
+    return sendDocument(reply, scanPage(trade, keys.appId, request.query.qr, `${PREFIX}/scan`));
+  });
 
-  r.post(
-    `${PREFIX}/scan`,
-    { schema: { hide: true, body: Type.Object({ qr: Type.String({ maxLength: 200 }) }) } },
-    async (request, reply) => {
-      const trade = await service.openScan(request.body.qr);
-      if (!trade) return unknownCode(reply);
-      const paid = await service.payerPays(trade.trade_no);
-      if (typeof paid === 'string') return sendDocument(reply.code(409), messagePage('未付款 / Not paid', paid));
-      return sendDocument(reply, messagePage('付款成功 / Paid', `¥${fenToYuan(paid.total_fen)} — ${paid.subject}`));
-    },
-  );
+  r.post(`${PREFIX}/scan`, { schema: { hide: true, body: SCANNED } }, async (request, reply) => {
+    const trade = await service.openScan(request.body.qr);
+    if (!trade) return unknownCode(reply);
+    const paid = await service.payerPays(trade.trade_no);
+    if (typeof paid === 'string') return sendDocument(reply.code(409), messagePage('未付款 / Not paid', paid));
+    return sendDocument(reply, messagePage('付款成功 / Paid', `¥${fenToYuan(paid.total_fen)} — ${paid.subject}`));
+  });
 
   // The payer ends an agreement in the Alipay app (解约): Alipay then sends `dut_user_unsign` to the merchant.
   r.post(

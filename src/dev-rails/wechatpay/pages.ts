@@ -81,19 +81,14 @@ function cashierRoutes(app: FastifyInstance, service: DevWechatpayService, publi
             <input name="balance_fen" inputmode="numeric" value="${DEFAULT_CONTRACT_BALANCE_FEN}"></label>
           <button name="action" value="pay_sign">支付并签约 / Pay and sign (${session.display_account})</button>`
       : html``;
-    return tradePage(
-      reply,
-      t,
-      service.merchant,
-      '微信支付 / WeChat Pay',
-      html`<form method="post" action="${publicUrl}/dev/wechatpay/cashier">
+    const form = html`<form method="post" action="${publicUrl}/dev/wechatpay/cashier">
           <input type="hidden" name="prepay_id" value="${t.access_key}">
           <input type="hidden" name="redirect_url" value="${back}">
           <button name="action" value="pay">支付 / Pay</button>
           ${signPart}
           <button class="secondary" name="action" value="decline">拒绝 / Decline</button>
-        </form>`,
-    );
+        </form>`;
+    return tradePage(reply, t, service.merchant, '微信支付 / WeChat Pay', form);
   });
 
   app.post('/cashier', { schema: FORM_BODY }, async (req, reply) => {
@@ -127,16 +122,11 @@ function scanRoutes(app: FastifyInstance, service: DevWechatpayService, publicUr
     const m = /^weixin:\/\/wxpay\/bizpayurl\?pr=([A-Za-z0-9_-]+)$/.exec(code);
     const t = m ? await service.tradeByKey(m[1]!) : undefined;
     if (!t || t.trade_type !== 'NATIVE') return wxPage(reply, '二维码无效 / Unknown code', html``, 404);
-    return tradePage(
-      reply,
-      t,
-      service.merchant,
-      '扫码支付 / Scan to pay',
-      html`<form method="post" action="${publicUrl}/dev/wechatpay/scan">
+    const form = html`<form method="post" action="${publicUrl}/dev/wechatpay/scan">
           <input type="hidden" name="code_url" value="${code}">
           <button>支付 / Pay</button>
-        </form>`,
-    );
+        </form>`;
+    return tradePage(reply, t, service.merchant, '扫码支付 / Scan to pay', form);
   });
 
   app.post('/scan', { schema: FORM_BODY }, async (req, reply) => {
