@@ -181,41 +181,31 @@ function render(preferred?: string) {
   ensureFocus(preferred || first);
 }
 
+/** A screen of one name, as its renderer takes it. */
+type ScreenNamed<N extends Screen['name']> = Extract<Screen, { name: N }>;
+
+/**
+ * Each screen's renderer and what to focus first on it (none where nothing waits for a key). On
+ * confirm-cancel, keeping it is the safe default: a stray OK does not cancel.
+ */
+const SCREENS: { [N in Screen['name']]: [(body: HTMLElement, s: ScreenNamed<N>) => void, string | undefined] } = {
+  unprovisioned: [renderUnprovisioned, undefined],
+  catalogue: [renderCatalogue, '[data-product]'],
+  detail: [renderDetail, '#buy'],
+  phone: [renderPhone, '[data-key="1"]'],
+  waiting: [renderWaiting, undefined],
+  success: [renderSuccess, undefined],
+  failure: [renderFailure, '#retry'],
+  services: [renderServices, '#back'],
+  'confirm-leave': [renderConfirmLeave, '#stay'],
+  'confirm-cancel': [renderConfirmCancel, '#keep'],
+};
+
 /** Draws one screen into the page's body; answers what to focus first on it, if anything. */
 function renderScreen(body: HTMLElement, s: Screen): string | undefined {
-  switch (s.name) {
-    case 'unprovisioned':
-      renderUnprovisioned(body);
-      return undefined;
-    case 'catalogue':
-      renderCatalogue(body);
-      return '[data-product]';
-    case 'detail':
-      renderDetail(body, s);
-      return '#buy';
-    case 'phone':
-      renderPhone(body, s);
-      return '[data-key="1"]';
-    case 'waiting':
-      renderWaiting(body, s);
-      return undefined;
-    case 'success':
-      renderSuccess(body, s);
-      return undefined;
-    case 'failure':
-      renderFailure(body, s);
-      return '#retry';
-    case 'services':
-      renderServices(body, s);
-      return '#back';
-    case 'confirm-leave':
-      renderConfirmLeave(body, s);
-      return '#stay';
-    case 'confirm-cancel':
-      renderConfirmCancel(body, s);
-      // Keeping it is the safe default: a stray OK does not cancel.
-      return '#keep';
-  }
+  const [render, focus] = SCREENS[s.name] as [(body: HTMLElement, s: Screen) => void, string | undefined];
+  render(body, s);
+  return focus;
 }
 
 /** A TV without a device token: what to ask the operator for. */
