@@ -7,14 +7,15 @@ import { listPayments, type PaymentQuery as PaymentQueryInput } from './payments
 
 const Nullable = (t: ReturnType<typeof Type.String>) => Type.Union([t, Type.Null()]);
 
+/** Where a payment or a refund stands and since when, in the same order in both answers. */
+const OUTCOME = { status: Type.String(), failureCode: Nullable(Type.String()), createdAt: Type.String() };
+
 const RefundView = Type.Object({
   refundId: Type.String(),
   amountMinor: Type.Integer(),
   currency: Type.String(),
   source: Nullable(Type.String()),
-  status: Type.String(),
-  failureCode: Nullable(Type.String()),
-  createdAt: Type.String(),
+  ...OUTCOME,
 });
 const PaymentView = Type.Object({
   paymentId: Type.String(),
@@ -27,9 +28,7 @@ const PaymentView = Type.Object({
   amountMinor: Type.Integer(),
   refundedMinor: Type.Integer(),
   currency: Type.String(),
-  status: Type.String(),
-  failureCode: Nullable(Type.String()),
-  createdAt: Type.String(),
+  ...OUTCOME,
   completedAt: Nullable(Type.String()),
   /** The money rail's trade that pays it (a scan or rail-page payment), else null. */
   railTrade: Type.Union([
