@@ -1,4 +1,4 @@
-import { moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
+import { insertRow, moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 
 export type RefundRow = BackendTables['refunds'];
@@ -9,7 +9,7 @@ export type RefundRow = BackendTables['refunds'];
  */
 export const refundStore = {
   async insert(trx: BackendDb, row: RefundRow): Promise<void> {
-    await trx.insertInto('refunds').values(row).execute();
+    await insertRow(trx, 'refunds', row);
   },
 
   async byId(db: BackendDb, id: string): Promise<RefundRow | undefined> {

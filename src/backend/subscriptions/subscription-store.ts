@@ -1,5 +1,5 @@
 import { affected } from '../../lib/db/affected.ts';
-import { moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
+import { insertRow, moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
 import { sql } from 'kysely';
 import { NOTICE_DUE, RENEWAL_ENDED, type BackendDb, type BackendTables } from '../schema.ts';
 
@@ -12,7 +12,7 @@ export type SubscriptionRow = BackendTables['subscriptions'];
  */
 export const subscriptionStore = {
   async insert(trx: BackendDb, row: SubscriptionRow): Promise<void> {
-    await trx.insertInto('subscriptions').values(row).execute();
+    await insertRow(trx, 'subscriptions', row);
   },
 
   async byId(db: BackendDb, id: string): Promise<SubscriptionRow | undefined> {

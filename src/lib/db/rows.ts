@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Updateable } from 'kysely';
+import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import { affected } from './affected.ts';
 
 /**
@@ -18,6 +18,21 @@ function whereMatch<Q extends { where(column: string, op: string, value: unknown
   return q;
 }
 
+/**
+ * Adds one whole row to `table`, as the store that owns the table records a new thing; a key or a unique
+ * index the row breaks throws, so the caller learns of a second writer rather than overwriting it.
+ */
+export async function insertRow<DB, T extends keyof DB & string>(
+  db: Kysely<DB>,
+  table: T,
+  row: Insertable<DB[T]>,
+): Promise<void> {
+  await (db as Kysely<any>)
+    .insertInto(table)
+    .values(row as object)
+    .execute();
+}
+
 /** The one row of `table` that `match` names (by its key, or a key and its owner), or undefined. */
 export function rowWhere<DB, T extends keyof DB & string>(
   db: Kysely<DB>,
@@ -30,18 +45,28 @@ export function rowWhere<DB, T extends keyof DB & string>(
 }
 
 /**
- * The rows of `table` that `match` names, in the order of `orderBy` (ascending), as a feature lists
- * what belongs to one thing: an order's refunds or trades oldest first, a phone's agreements.
+ * The rows of `table` that `match` names, in the order of `orderBy` (ascending, or `desc` for newest first),
+ * as a feature lists what belongs to one thing: an order's refunds oldest first, a phone's agreements newest.
  */
 export function rowsWhere<DB, T extends keyof DB & string>(
   db: Kysely<DB>,
   table: T,
   match: Match<DB[T]>,
   orderBy: ReadonlyArray<keyof DB[T] & string> = [],
+  direction: 'asc' | 'desc' = 'asc',
 ): Promise<Array<Selectable<DB[T]>>> {
   let q = whereMatch((db as Kysely<any>).selectFrom(table).selectAll(), match);
-  for (const column of orderBy) q = q.orderBy(column);
+  for (const column of orderBy) q = direction === 'desc' ? q.orderBy(column, 'desc') : q.orderBy(column);
   return q.execute() as Promise<Array<Selectable<DB[T]>>>;
+}
+
+/**
+ * `column` within [from, to): the half-open window a day or a run covers, so an instant on the boundary
+ * belongs to exactly one window. Typed loosely, as it serves any table's (or join's) select.
+ */
+export function whereInRange<Q>(query: Q, column: string, [from, to]: readonly [string, string]): Q {
+  const q = query as unknown as { where(column: string, op: string, value: string): typeof q };
+  return q.where(column, '>=', from).where(column, '<', to) as unknown as Q;
 }
 
 /**
@@ -55,8 +80,7 @@ export function rowsInRange<DB, T extends keyof DB & string>(
   [from, to]: readonly [string, string],
   thenBy: ReadonlyArray<keyof DB[T] & string> = [],
 ): Promise<Array<Selectable<DB[T]>>> {
-  const q0 = (db as Kysely<any>).selectFrom(table).selectAll();
-  let q = q0.where(column as string, '>=', from).where(column as string, '<', to);
+  let q = whereInRange((db as Kysely<any>).selectFrom(table).selectAll(), column, [from, to]);
   for (const c of [column, ...thenBy]) q = q.orderBy(c);
   return q.execute() as Promise<Array<Selectable<DB[T]>>>;
 }

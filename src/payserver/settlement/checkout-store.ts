@@ -1,6 +1,6 @@
 import { correlation } from '../../lib/correlation.ts';
 import { affected } from '../../lib/db/affected.ts';
-import { moveRow, rowWhere } from '../../lib/db/rows.ts';
+import { insertRow, moveRow, rowWhere } from '../../lib/db/rows.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
 export type Checkout = PayserverTables['checkouts'];
@@ -212,7 +212,7 @@ export const checkoutStore = {
   // --- the phone page's sessions ---
 
   async insertSession(trx: PayserverDb, session: PageSession): Promise<void> {
-    await trx.insertInto('page_sessions').values(session).execute();
+    await insertRow(trx, 'page_sessions', session);
   },
 
   async sessionById(db: PayserverDb, id: string): Promise<PageSession | undefined> {

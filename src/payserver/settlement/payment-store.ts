@@ -1,4 +1,4 @@
-import { moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
+import { insertRow, moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
 export type Payment = PayserverTables['payments'];
@@ -60,7 +60,7 @@ export interface PaymentFilter {
  */
 export const paymentStore = {
   async insert(trx: PayserverDb, payment: Payment): Promise<void> {
-    await trx.insertInto('payments').values(payment).execute();
+    await insertRow(trx, 'payments', payment);
   },
 
   async byId(db: PayserverDb, id: string): Promise<Payment | undefined> {
