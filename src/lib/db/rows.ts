@@ -1,19 +1,33 @@
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import { affected } from './affected.ts';
 
+/** A column compared other than by equality: what a forward-only move or a guarded read also asks. */
+class Compared<V> {
+  constructor(
+    readonly op: '<>' | '!=' | '<' | '<=' | '>' | '>=' | 'is not',
+    readonly value: V,
+  ) {}
+}
+
+/** `column op value` inside a `Match`, e.g. `{ attempt: compared('<=', attempt) }` (never lets a count go back). */
+export function compared<V>(op: Compared<V>['op'], value: V): Compared<V> {
+  return new Compared(op, value);
+}
+
 /**
- * Which rows: each column of it equals its value (`null`: the column IS NULL; a list: the column is IN it),
- * all together. A key whose value is `undefined` is refused rather than dropped, since dropping it would
- * widen the WHERE silently.
+ * Which rows: each column of it equals its value (`null`: the column IS NULL; a list: the column is IN it;
+ * `compared(op, v)`: the column op v), all together. A key whose value is `undefined` is refused rather
+ * than dropped, since dropping it would widen the WHERE silently.
  */
-export type Match<Row> = { [C in keyof Row]?: Row[C] | readonly Row[C][] };
+export type Match<Row> = { [C in keyof Row]?: Row[C] | readonly Row[C][] | Compared<Row[C]> };
 
 /** The WHERE of `match`, on any query that takes one (select or update). */
 function whereMatch<Q extends { where(column: string, op: string, value: unknown): Q }>(query: Q, match: object): Q {
   let q = query;
   for (const [column, value] of Object.entries(match)) {
     if (value === undefined) throw new Error(`rows: no value for ${column}`);
-    q = q.where(column, value === null ? 'is' : Array.isArray(value) ? 'in' : '=', value);
+    if (value instanceof Compared) q = q.where(column, value.op, value.value);
+    else q = q.where(column, value === null ? 'is' : Array.isArray(value) ? 'in' : '=', value);
   }
   return q;
 }

@@ -1,4 +1,4 @@
-import { insertRow, moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
+import { compared, insertRow, moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
 export type Payment = PayserverTables['payments'];
@@ -268,14 +268,8 @@ export const paymentStore = {
    * reply matches it) and stops expiring (the rail's answer ends it now). Whether this call confirmed it.
    */
   async confirmCode(trx: PayserverDb, id: string): Promise<boolean> {
-    const res = await trx
-      .updateTable('payments')
-      .set({ code_hash: null, code_expires_at: null })
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .where('code_hash', 'is not', null)
-      .executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
+    const codeLive = { id, status: 'pending', code_hash: compared('is not', null) } as const;
+    return moveRow(trx, 'payments', codeLive, { code_hash: null, code_expires_at: null });
   },
 
   /** Pending code payments whose code expired. */
