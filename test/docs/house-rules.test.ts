@@ -29,8 +29,8 @@ function databaseOf(file: string): string {
   return parts[1] === 'dev-rails' ? parts.slice(0, 3).join('/') : parts.slice(0, 2).join('/');
 }
 
-/** Kysely's writes, and the stores' shared move (src/lib/db/rows.ts `moveRow(db, 'table', …)`). */
-const WRITE = /\b(?:insertInto|updateTable|deleteFrom|moveRow\(\s*[\w.]+\s*,)\(?\s*['"]([a-z_]+)['"]/g;
+/** Kysely's writes, and the stores' shared insert and move (src/lib/db/rows.ts `insertRow(db, 'table', …)`). */
+const WRITE = /\b(?:insertInto|updateTable|deleteFrom|(?:moveRow|insertRow)\(\s*[\w.]+\s*,)\(?\s*['"]([a-z_]+)['"]/g;
 const RAW_WRITE = /sql`\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([a-z_]+)/gi;
 
 /** Every (database, table) → the files that write it, migrations left out. */

@@ -1,4 +1,4 @@
-import { moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
+import { compared, insertRow, moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 
 export type RefundRow = BackendTables['refunds'];
@@ -9,7 +9,7 @@ export type RefundRow = BackendTables['refunds'];
  */
 export const refundStore = {
   async insert(trx: BackendDb, row: RefundRow): Promise<void> {
-    await trx.insertInto('refunds').values(row).execute();
+    await insertRow(trx, 'refunds', row);
   },
 
   async byId(db: BackendDb, id: string): Promise<RefundRow | undefined> {
@@ -18,12 +18,7 @@ export const refundStore = {
 
   /** The refund tvpay made of a payment by itself (at most one: `refunds_one_automatic_per_payment`). */
   async automaticOfPayment(db: BackendDb, paymentId: string): Promise<RefundRow | undefined> {
-    return db
-      .selectFrom('refunds')
-      .selectAll()
-      .where('payment_id', '=', paymentId)
-      .where('initiated_by', '<>', 'admin')
-      .executeTakeFirst();
+    return rowWhere(db, 'refunds', { payment_id: paymentId, initiated_by: compared('<>', 'admin') });
   },
 
   async ofOrder(db: BackendDb, orderId: string): Promise<RefundRow[]> {

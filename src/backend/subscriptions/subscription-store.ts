@@ -1,5 +1,5 @@
 import { affected } from '../../lib/db/affected.ts';
-import { moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
+import { compared, insertRow, moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
 import { sql } from 'kysely';
 import { NOTICE_DUE, RENEWAL_ENDED, type BackendDb, type BackendTables } from '../schema.ts';
 
@@ -12,7 +12,7 @@ export type SubscriptionRow = BackendTables['subscriptions'];
  */
 export const subscriptionStore = {
   async insert(trx: BackendDb, row: SubscriptionRow): Promise<void> {
-    await trx.insertInto('subscriptions').values(row).execute();
+    await insertRow(trx, 'subscriptions', row);
   },
 
   async byId(db: BackendDb, id: string): Promise<SubscriptionRow | undefined> {
@@ -58,15 +58,8 @@ export const subscriptionStore = {
 
   /** Claims the due charge for one renewal order; whether this caller won it. */
   async claimCharge(trx: BackendDb, id: string, orderId: string, now: string): Promise<boolean> {
-    const res = await trx
-      .updateTable('subscriptions')
-      .set({ pending_order_id: orderId, updated_at: now })
-      .where('id', '=', id)
-      .where('status', '=', 'active')
-      .where('pending_order_id', 'is', null)
-      .where('next_charge_at', '<=', now)
-      .executeTakeFirst();
-    return affected(res) === 1;
+    const due = { id, status: 'active', pending_order_id: null, next_charge_at: compared('<=', now) } as const;
+    return moveRow(trx, 'subscriptions', due, { pending_order_id: orderId, updated_at: now });
   },
 
   /** A renewal order that did not pay: the next try, or lapsed after the last; whether this caller recorded it. */

@@ -1,4 +1,4 @@
-import { moveRow, rowWhere } from '../../lib/db/rows.ts';
+import { insertRow, moveRow, rowWhere } from '../../lib/db/rows.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 
 export type WebhookRow = BackendTables['webhooks'];
@@ -8,7 +8,7 @@ export type EventRow = BackendTables['webhook_events'];
 /** The only place the webhook tables are written and read. */
 export const webhookStore = {
   async insert(db: BackendDb, row: WebhookRow): Promise<void> {
-    await db.insertInto('webhooks').values(row).execute();
+    await insertRow(db, 'webhooks', row);
   },
 
   async active(db: BackendDb): Promise<WebhookRow[]> {
@@ -25,7 +25,7 @@ export const webhookStore = {
   },
 
   async insertEvent(trx: BackendDb, row: EventRow): Promise<void> {
-    await trx.insertInto('webhook_events').values(row).execute();
+    await insertRow(trx, 'webhook_events', row);
   },
 
   async event(db: BackendDb, id: string): Promise<EventRow | undefined> {
@@ -33,7 +33,7 @@ export const webhookStore = {
   },
 
   async insertDelivery(trx: BackendDb, row: DeliveryRow): Promise<void> {
-    await trx.insertInto('webhook_deliveries').values(row).execute();
+    await insertRow(trx, 'webhook_deliveries', row);
   },
 
   async delivery(db: BackendDb, id: string): Promise<DeliveryRow | undefined> {

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
-import { moveRow, rowWhere, type Match } from '../../lib/db/rows.ts';
+import { insertRow, moveRow, rowWhere, whereInRange, type Match } from '../../lib/db/rows.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import type { DevAlipayTables } from './schema.ts';
 
@@ -201,7 +201,7 @@ export class DevAlipayStore {
   }
 
   async addBillLink(link: Selectable<DevAlipayTables['bill_links']>): Promise<void> {
-    await this.db.insertInto('bill_links').values(link).execute();
+    await insertRow(this.db, 'bill_links', link);
   }
 
   billLink(token: string): Promise<Selectable<DevAlipayTables['bill_links']> | undefined> {
@@ -214,8 +214,7 @@ export class DevAlipayStore {
       .selectFrom('trades')
       .selectAll()
       .where('app_id', '=', appId)
-      .where('paid_at', '>=', from)
-      .where('paid_at', '<', to)
+      .$call((q) => whereInRange(q, 'paid_at', [from, to]))
       .orderBy('paid_at')
       .execute();
     const refunds = await this.db
@@ -231,8 +230,7 @@ export class DevAlipayStore {
         'trades.created_at',
       ])
       .where('trades.app_id', '=', appId)
-      .where('refunds.at', '>=', from)
-      .where('refunds.at', '<', to)
+      .$call((q) => whereInRange(q, 'refunds.at', [from, to]))
       .orderBy('refunds.at')
       .execute();
     return { paid, refunds };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import { openDatabase } from './open-database.ts';
-import { moveRow, rowsInRange, rowsWhere, rowWhere } from './rows.ts';
+import { compared, insertRow, moveRow, rowsInRange, rowsWhere, rowWhere } from './rows.ts';
 
 interface Tables {
   things: { id: string; owner: string; state: string; note: string | null; at: string };
@@ -45,6 +45,19 @@ describe('rows', () => {
     assert.deepEqual(await ids(rowsWhere(db, 'things', { owner: 'o1' }, ['at', 'id'])), ['c', 'a', 'b']);
     assert.deepEqual(await ids(rowsWhere(db, 'things', { state: ['done', 'gone'] }, ['id'])), ['c']);
     assert.deepEqual(await ids(rowsWhere(db, 'things', { owner: 'o1', note: null }, ['id'])), ['b', 'c']);
+    await close();
+  });
+
+  it('compares a column other than by equality, lists newest first, and inserts a whole row', async () => {
+    const { db, close } = await kit();
+    const ids = async (rows: Promise<Array<{ id: string }>>) => (await rows).map((r) => r.id);
+    assert.deepEqual(await ids(rowsWhere(db, 'things', { owner: 'o1' }, ['at', 'id'], 'desc')), ['b', 'a', 'c']);
+    assert.deepEqual(await ids(rowsWhere(db, 'things', { at: compared('<=', '1') }, ['id'])), ['c', 'd']);
+    assert.equal((await rowWhere(db, 'things', { owner: 'o1', state: compared('<>', 'new') }))?.id, 'c');
+    assert.equal((await rowWhere(db, 'things', { note: compared('is not', null) }))?.id, 'a');
+    await insertRow(db, 'things', { id: 'e', owner: 'o3', state: 'new', note: null, at: '9' });
+    assert.equal((await rowWhere(db, 'things', { owner: 'o3' }))?.id, 'e');
+    await assert.rejects(insertRow(db, 'things', { id: 'e', owner: 'o3', state: 'new', note: null, at: '9' }));
     await close();
   });
 

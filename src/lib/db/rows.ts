@@ -1,21 +1,50 @@
-import type { Kysely, Selectable, Updateable } from 'kysely';
+import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import { affected } from './affected.ts';
 
+/** A column compared other than by equality: what a forward-only move or a guarded read also asks. */
+class Compared<V> {
+  constructor(
+    readonly op: '<>' | '!=' | '<' | '<=' | '>' | '>=' | 'is not',
+    readonly value: V,
+  ) {}
+}
+
+/** `column op value` inside a `Match`, e.g. `{ attempt: compared('<=', attempt) }` (never lets a count go back). */
+export function compared<V>(op: Compared<V>['op'], value: V): Compared<V> {
+  return new Compared(op, value);
+}
+
 /**
- * Which rows: each column of it equals its value (`null`: the column IS NULL; a list: the column is IN it),
- * all together. A key whose value is `undefined` is refused rather than dropped, since dropping it would
- * widen the WHERE silently.
+ * Which rows: each column of it equals its value (`null`: the column IS NULL; a list: the column is IN it;
+ * `compared(op, v)`: the column op v), all together. A key whose value is `undefined` is refused rather
+ * than dropped, since dropping it would widen the WHERE silently.
  */
-export type Match<Row> = { [C in keyof Row]?: Row[C] | readonly Row[C][] };
+export type Match<Row> = { [C in keyof Row]?: Row[C] | readonly Row[C][] | Compared<Row[C]> };
 
 /** The WHERE of `match`, on any query that takes one (select or update). */
 function whereMatch<Q extends { where(column: string, op: string, value: unknown): Q }>(query: Q, match: object): Q {
   let q = query;
   for (const [column, value] of Object.entries(match)) {
     if (value === undefined) throw new Error(`rows: no value for ${column}`);
-    q = q.where(column, value === null ? 'is' : Array.isArray(value) ? 'in' : '=', value);
+    if (value instanceof Compared) q = q.where(column, value.op, value.value);
+    else q = q.where(column, value === null ? 'is' : Array.isArray(value) ? 'in' : '=', value);
   }
   return q;
+}
+
+/**
+ * Adds one whole row to `table`, as the store that owns the table records a new thing; a key or a unique
+ * index the row breaks throws, so the caller learns of a second writer rather than overwriting it.
+ */
+export async function insertRow<DB, T extends keyof DB & string>(
+  db: Kysely<DB>,
+  table: T,
+  row: Insertable<DB[T]>,
+): Promise<void> {
+  await (db as Kysely<any>)
+    .insertInto(table)
+    .values(row as object)
+    .execute();
 }
 
 /** The one row of `table` that `match` names (by its key, or a key and its owner), or undefined. */
@@ -30,18 +59,28 @@ export function rowWhere<DB, T extends keyof DB & string>(
 }
 
 /**
- * The rows of `table` that `match` names, in the order of `orderBy` (ascending), as a feature lists
- * what belongs to one thing: an order's refunds or trades oldest first, a phone's agreements.
+ * The rows of `table` that `match` names, in the order of `orderBy` (ascending, or `desc` for newest first),
+ * as a feature lists what belongs to one thing: an order's refunds oldest first, a phone's agreements newest.
  */
 export function rowsWhere<DB, T extends keyof DB & string>(
   db: Kysely<DB>,
   table: T,
   match: Match<DB[T]>,
   orderBy: ReadonlyArray<keyof DB[T] & string> = [],
+  direction: 'asc' | 'desc' = 'asc',
 ): Promise<Array<Selectable<DB[T]>>> {
   let q = whereMatch((db as Kysely<any>).selectFrom(table).selectAll(), match);
-  for (const column of orderBy) q = q.orderBy(column);
+  for (const column of orderBy) q = direction === 'desc' ? q.orderBy(column, 'desc') : q.orderBy(column);
   return q.execute() as Promise<Array<Selectable<DB[T]>>>;
+}
+
+/**
+ * `column` within [from, to): the half-open window a day or a run covers, so an instant on the boundary
+ * belongs to exactly one window. Typed loosely, as it serves any table's (or join's) select.
+ */
+export function whereInRange<Q>(query: Q, column: string, [from, to]: readonly [string, string]): Q {
+  const q = query as unknown as { where(column: string, op: string, value: string): typeof q };
+  return q.where(column, '>=', from).where(column, '<', to) as unknown as Q;
 }
 
 /**
@@ -55,8 +94,7 @@ export function rowsInRange<DB, T extends keyof DB & string>(
   [from, to]: readonly [string, string],
   thenBy: ReadonlyArray<keyof DB[T] & string> = [],
 ): Promise<Array<Selectable<DB[T]>>> {
-  const q0 = (db as Kysely<any>).selectFrom(table).selectAll();
-  let q = q0.where(column as string, '>=', from).where(column as string, '<', to);
+  let q = whereInRange((db as Kysely<any>).selectFrom(table).selectAll(), column, [from, to]);
   for (const c of [column, ...thenBy]) q = q.orderBy(c);
   return q.execute() as Promise<Array<Selectable<DB[T]>>>;
 }

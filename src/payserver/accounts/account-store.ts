@@ -1,4 +1,4 @@
-import { moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
+import { insertRow, moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
 export type AccountRow = PayserverTables['accounts'];
@@ -11,7 +11,7 @@ export type LedgerAccountRow = PayserverTables['ledger_accounts'];
  */
 export const accountStore = {
   async insert(trx: PayserverDb, row: AccountRow): Promise<void> {
-    await trx.insertInto('accounts').values(row).execute();
+    await insertRow(trx, 'accounts', row);
   },
 
   async byId(db: PayserverDb, id: string): Promise<AccountRow | undefined> {

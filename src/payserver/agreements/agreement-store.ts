@@ -1,4 +1,4 @@
-import { moveRow, rowWhere } from '../../lib/db/rows.ts';
+import { insertRow, moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
 import type { PayserverDb, PayserverTables, RailAgreementStatus } from '../schema.ts';
 import type { RailName } from '../rails/rail.ts';
 
@@ -14,7 +14,7 @@ export const AGREEMENT_PREDECESSORS: Readonly<Record<RailAgreementStatus, readon
 /** The only place `rail_agreements` is written: each move is a conditional UPDATE from an allowed status. */
 export const agreementStore = {
   async insert(trx: PayserverDb, row: RailAgreement): Promise<void> {
-    await trx.insertInto('rail_agreements').values(row).execute();
+    await insertRow(trx, 'rail_agreements', row);
   },
 
   async byExternalNo(db: PayserverDb, externalNo: string): Promise<RailAgreement | undefined> {
@@ -28,14 +28,8 @@ export const agreementStore = {
 
   /** A phone's active agreements at the rails, the one signed last first. */
   async activeOfPhone(db: PayserverDb, phone: string): Promise<RailAgreement[]> {
-    return db
-      .selectFrom('rail_agreements')
-      .selectAll()
-      .where('phone', '=', phone)
-      .where('status', '=', 'active')
-      .orderBy('signed_at', 'desc')
-      .orderBy('external_agreement_no', 'desc')
-      .execute();
+    const newestFirst = ['signed_at', 'external_agreement_no'] as const;
+    return rowsWhere(db, 'rail_agreements', { phone, status: 'active' }, newestFirst, 'desc');
   },
 
   /** Agreements for operators: a phone's, or the newest of all, newest first. */

@@ -1,3 +1,4 @@
+import { whereInRange } from '../../lib/db/rows.ts';
 import type { PayserverDb } from '../schema.ts';
 import type { RailName } from '../rails/rail.ts';
 
@@ -75,8 +76,7 @@ export const reconciliationStore = {
       .select(tradeColumns)
       .where('rail_trades.rail', '=', rail)
       .where('rail_trades.state', '=', 'paid')
-      .where('payments.completed_at', '>=', start)
-      .where('payments.completed_at', '<', end)
+      .$call((q) => whereInRange(q, 'payments.completed_at', [start, end]))
       .execute();
     return numeric(rows);
   },
@@ -98,8 +98,7 @@ export const reconciliationStore = {
   async refundsWithin(db: PayserverDb, rail: RailName, start: string, end: string): Promise<KnownRefund[]> {
     const rows = await refundsOfRail(db, rail)
       .where('refunds.status', '=', 'succeeded')
-      .where('refunds.created_at', '>=', start)
-      .where('refunds.created_at', '<', end)
+      .$call((q) => whereInRange(q, 'refunds.created_at', [start, end]))
       .execute();
     return numeric(rows);
   },

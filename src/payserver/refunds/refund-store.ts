@@ -1,4 +1,4 @@
-import { moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
+import { insertRow, moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
 export type RefundRow = PayserverTables['refunds'];
@@ -10,7 +10,7 @@ export const refundStore = {
   },
 
   async insert(trx: PayserverDb, row: RefundRow): Promise<void> {
-    await trx.insertInto('refunds').values(row).execute();
+    await insertRow(trx, 'refunds', row);
   },
 
   /** pending → succeeded or failed (a rail's refund whose outcome was learnt); whether this call made the move. */

@@ -1,6 +1,6 @@
 import { correlation } from '../../lib/correlation.ts';
 import { affected } from '../../lib/db/affected.ts';
-import { moveRow, rowWhere } from '../../lib/db/rows.ts';
+import { compared, insertRow, moveRow, rowWhere } from '../../lib/db/rows.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
 export type Checkout = PayserverTables['checkouts'];
@@ -32,12 +32,7 @@ const NO_CURRENCY = 'XXX';
 export const checkoutStore = {
   /** A checkout behind a link; a never-started one has no link anyone was given. */
   async byLinkTokenHash(db: PayserverDb, hash: string): Promise<Checkout | undefined> {
-    return db
-      .selectFrom('checkouts')
-      .selectAll()
-      .where('link_token_hash', '=', hash)
-      .where('status', '!=', 'never_started')
-      .executeTakeFirst();
+    return rowWhere(db, 'checkouts', { link_token_hash: hash, status: compared('!=', 'never_started') });
   },
 
   async byOrder(db: PayserverDb, orderId: string): Promise<Checkout | undefined> {
@@ -124,14 +119,12 @@ export const checkoutStore = {
    * a start of an older attempt then finds itself superseded. Whether the checkout is open.
    */
   async raiseAttempt(trx: PayserverDb, orderId: string, attempt: number): Promise<boolean> {
-    const res = await trx
-      .updateTable('checkouts')
-      .set({ attempt })
-      .where('order_id', '=', orderId)
-      .where('status', '=', 'open')
-      .where('attempt', '<=', attempt)
-      .executeTakeFirst();
-    return affected(res) === 1;
+    return moveRow(
+      trx,
+      'checkouts',
+      { order_id: orderId, status: 'open', attempt: compared('<=', attempt) },
+      { attempt },
+    );
   },
 
   /**
@@ -212,7 +205,7 @@ export const checkoutStore = {
   // --- the phone page's sessions ---
 
   async insertSession(trx: PayserverDb, session: PageSession): Promise<void> {
-    await trx.insertInto('page_sessions').values(session).execute();
+    await insertRow(trx, 'page_sessions', session);
   },
 
   async sessionById(db: PayserverDb, id: string): Promise<PageSession | undefined> {

@@ -1,4 +1,4 @@
-import { moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
+import { compared, insertRow, moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
 export type Payment = PayserverTables['payments'];
@@ -60,7 +60,7 @@ export interface PaymentFilter {
  */
 export const paymentStore = {
   async insert(trx: PayserverDb, payment: Payment): Promise<void> {
-    await trx.insertInto('payments').values(payment).execute();
+    await insertRow(trx, 'payments', payment);
   },
 
   async byId(db: PayserverDb, id: string): Promise<Payment | undefined> {
@@ -268,14 +268,8 @@ export const paymentStore = {
    * reply matches it) and stops expiring (the rail's answer ends it now). Whether this call confirmed it.
    */
   async confirmCode(trx: PayserverDb, id: string): Promise<boolean> {
-    const res = await trx
-      .updateTable('payments')
-      .set({ code_hash: null, code_expires_at: null })
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .where('code_hash', 'is not', null)
-      .executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
+    const codeLive = { id, status: 'pending', code_hash: compared('is not', null) } as const;
+    return moveRow(trx, 'payments', codeLive, { code_hash: null, code_expires_at: null });
   },
 
   /** Pending code payments whose code expired. */

@@ -1,4 +1,4 @@
-import { moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
+import { insertRow, moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import type { PayserverDb, PayserverTables, RailTradeState } from '../schema.ts';
 import type { RailName } from '../rails/rail.ts';
@@ -26,7 +26,7 @@ export const OPEN_TRADE_STATES: readonly RailTradeState[] = ['created', 'unknown
  */
 export const railTradeStore = {
   async insert(trx: PayserverDb, trade: RailTrade): Promise<void> {
-    await trx.insertInto('rail_trades').values(trade).execute();
+    await insertRow(trx, 'rail_trades', trade);
   },
 
   async byOutTradeNo(db: PayserverDb, outTradeNo: string): Promise<RailTrade | undefined> {
