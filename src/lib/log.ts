@@ -65,22 +65,23 @@ class LazyChild {
   #on(level: string): boolean {
     return (this.parent.levels.values[level] ?? Infinity) >= this.#threshold;
   }
-  /**
-   * The six level methods, put on the prototype once: each writes only when its level is on, so a
-   * request still makes one object and no closures, and the six cannot differ from one another.
-   */
-  static {
-    for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const) {
-      Object.defineProperty(LazyChild.prototype, level, {
-        value(this: LazyChild, ...args: unknown[]): void {
-          if (!this.#on(level)) return;
-          const real = this.#get();
-          Reflect.apply(real[level], real, args);
-        },
-        writable: true,
-        configurable: true,
-      });
-    }
+  fatal(...args: Parameters<Logger['fatal']>): void {
+    if (this.#on('fatal')) this.#get().fatal(...args);
+  }
+  error(...args: Parameters<Logger['error']>): void {
+    if (this.#on('error')) this.#get().error(...args);
+  }
+  warn(...args: Parameters<Logger['warn']>): void {
+    if (this.#on('warn')) this.#get().warn(...args);
+  }
+  info(...args: Parameters<Logger['info']>): void {
+    if (this.#on('info')) this.#get().info(...args);
+  }
+  debug(...args: Parameters<Logger['debug']>): void {
+    if (this.#on('debug')) this.#get().debug(...args);
+  }
+  trace(...args: Parameters<Logger['trace']>): void {
+    if (this.#on('trace')) this.#get().trace(...args);
   }
   silent(): void {}
   child(bindings: pino.Bindings, options?: pino.ChildLoggerOptions): Logger {
