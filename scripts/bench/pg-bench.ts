@@ -33,19 +33,18 @@ interface Counted {
   part: string;
   statements: number;
   roundTrips: number;
+  bySql?: Record<string, number>;
 }
+type PartCount = { statements: number; roundTrips: number; bySql: Record<string, number> };
 
 /** The statements and round trips each service's processes made so far (pg-statements.ts's next write). */
-async function countedNow(
-  file: string,
-  pids: number[],
-): Promise<Record<string, { statements: number; roundTrips: number }>> {
+async function countedNow(file: string, pids: number[]): Promise<Record<string, PartCount>> {
   const read = (pid: number) => {
     const f = `${file}.${pid}`;
     return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Counted) : undefined;
   };
   const seqs = new Map(pids.map((pid) => [pid, read(pid)?.seq ?? 0]));
-  const byPart: Record<string, { statements: number; roundTrips: number }> = {};
+  const byPart: Record<string, PartCount> = {};
   for (const pid of pids) {
     const d = await eventually(
       () => {
@@ -56,9 +55,10 @@ async function countedNow(
       5000,
       25,
     );
-    const sum = (byPart[d.part] ??= { statements: 0, roundTrips: 0 });
+    const sum = (byPart[d.part] ??= { statements: 0, roundTrips: 0, bySql: {} });
     sum.statements += d.statements;
     sum.roundTrips += d.roundTrips;
+    for (const [text, n] of Object.entries(d.bySql ?? {})) sum.bySql[text] = (sum.bySql[text] ?? 0) + n;
   }
   return byPart;
 }
@@ -105,7 +105,25 @@ async function perCheckout(
     backendsEndedDuringRun: own.ended,
     walBytesPerCheckout: round(Number(wal.rows[0]!.b) / n),
     transactionsPerCheckout: per(after.db.transactions - before.db.transactions),
+    ...(process.env.TVPAY_BENCH_SQL_TOP ? { topStatements: topStatements(before.counted, after.counted, n) } : {}),
   };
+}
+
+/** The statement texts sent during the run, per checkout and service, most first (`TVPAY_BENCH_SQL_TOP` of them). */
+function topStatements(before: Record<string, PartCount>, after: Record<string, PartCount>, n: number) {
+  const rows = Object.entries(after)
+    .filter(([service]) => service !== 'carrier')
+    .flatMap(([service, c]) =>
+      Object.entries(c.bySql).map(([sql, count]) => ({
+        service,
+        perCheckout: round((count - (before[service]?.bySql[sql] ?? 0)) / n, 2),
+        sql,
+      })),
+    );
+  return rows
+    .filter((r) => r.perCheckout >= 0.01)
+    .sort((a, b) => b.perCheckout - a.perCheckout)
+    .slice(0, Number(process.env.TVPAY_BENCH_SQL_TOP));
 }
 
 /**

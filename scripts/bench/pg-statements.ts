@@ -8,8 +8,9 @@ import { renameSync, writeFileSync } from 'node:fs';
  * connection, with no pipelining). A statement is one the server ran: a CommandComplete, or an
  * ErrorResponse for one it refused, so a round trip that carries several statements (a multi-statement
  * text, a batch) counts them all. Every 200 ms it writes `{ seq, part, statements, roundTrips }` to
- * `TVPAY_BENCH_PG_COUNT_FILE.<pid>`, so the bench can take the difference over a load run. Never part of
- * `npm start`.
+ * `TVPAY_BENCH_PG_COUNT_FILE.<pid>`, so the bench can take the difference over a load run. With
+ * `TVPAY_BENCH_SQL_TOP` set it also counts each statement text as it is sent (`bySql`, the first 160
+ * characters), for the census of what a checkout asks of PostgreSQL. Never part of `npm start`.
  */
 const file = process.env.TVPAY_BENCH_PG_COUNT_FILE;
 if (!file) throw new Error('pg-statements: TVPAY_BENCH_PG_COUNT_FILE is not set');
@@ -18,9 +19,28 @@ const part = process.argv.find((a) => ['backend', 'payserver', 'carrier', 'all']
 
 let statements = 0;
 let roundTrips = 0;
-const connection = (
-  pg as unknown as { Connection: { prototype: { emit: (name: string, ...a: unknown[]) => boolean } } }
-).Connection.prototype;
+const bySql: Record<string, number> = {};
+interface Wire {
+  emit: (name: string, ...a: unknown[]) => boolean;
+  query: (text: string) => void;
+  parse: (query: { text: string }) => void;
+}
+const connection = (pg as unknown as { Connection: { prototype: Wire } }).Connection.prototype;
+if (process.env.TVPAY_BENCH_SQL_TOP) {
+  const sent = (text: string) => {
+    const key = text.slice(0, 160);
+    bySql[key] = (bySql[key] ?? 0) + 1;
+  };
+  const { query, parse } = connection;
+  connection.query = function (this: Wire, text) {
+    sent(text);
+    return query.call(this, text);
+  };
+  connection.parse = function (this: Wire, q) {
+    sent(q.text);
+    return parse.call(this, q);
+  };
+}
 const emit = connection.emit;
 connection.emit = function (this: unknown, name: string, ...args: unknown[]) {
   if (name === 'commandComplete' || name === 'errorMessage') statements++;
@@ -31,6 +51,6 @@ connection.emit = function (this: unknown, name: string, ...args: unknown[]) {
 let seq = 0;
 const out = `${file}.${process.pid}`;
 setInterval(() => {
-  writeFileSync(`${out}.tmp`, JSON.stringify({ seq: ++seq, part, statements, roundTrips }));
+  writeFileSync(`${out}.tmp`, JSON.stringify({ seq: ++seq, part, statements, roundTrips, bySql }));
   renameSync(`${out}.tmp`, out);
 }, 200).unref();
