@@ -8,7 +8,7 @@ import type { Config } from './config/config.ts';
 import type { Secrets } from './config/secrets.ts';
 import { seedBackend, seedPayserver } from './demo/seed.ts';
 import type { Clock } from './lib/clock.ts';
-import { openDatabase } from './lib/db/open-database.ts';
+import { openDatabase, type PostgresOptions } from './lib/db/open-database.ts';
 import { httpCall } from './lib/http/http-client.ts';
 import { httpTransport, inProcessTransport } from './lib/http/peer-transport.ts';
 import type { RandomSource } from './lib/ids.ts';
@@ -64,6 +64,13 @@ async function mountDevRails(
 
 const lostConnection = (log: Log) => (err: Error) =>
   log.warn({ err: err.message }, 'a database connection was lost; the pool replaces it');
+
+/** A service store's PostgreSQL settings. */
+const postgresOptions = (config: Readonly<Config>, onIdleError: (err: Error) => void): PostgresOptions => ({
+  poolSize: config.dbPoolSize,
+  preparedStatements: config.dbPreparedStatements,
+  onIdleError,
+});
 
 export type Part = 'backend' | 'payserver' | 'carrier';
 export const ALL_PARTS: Part[] = ['carrier', 'payserver', 'backend'];
@@ -259,7 +266,7 @@ async function startPayserver(start: Start, rails: readonly Rail[] | undefined) 
   const { gateway, parts } = serviceParts(start, 'payserver', inbox);
   const payserver = await buildPayserver({
     ...parts,
-    store: openDatabase(config.payserverDatabase, config.dbPoolSize, lostConnection(start.deps.log)),
+    store: openDatabase(config.payserverDatabase, postgresOptions(config, lostConnection(start.deps.log))),
     rails: railRegistry(rails ?? buildRails(config, clock)),
     backend: inProcessTransport(start.peerApp('backend'), httpTransport(config.internalUrls.backend)),
   });
@@ -286,7 +293,7 @@ async function startBackend(start: Start, apps: { backend?: FastifyInstance }) {
   const { gateway, parts } = serviceParts(start, 'backend', inbox);
   const backend = await buildBackend({
     ...parts,
-    store: openDatabase(config.backendDatabase, config.dbPoolSize, lostConnection(log)),
+    store: openDatabase(config.backendDatabase, postgresOptions(config, lostConnection(log))),
     payserver: inProcessTransport(start.peerApp('payserver'), httpTransport(config.internalUrls.payserver)),
   });
   apps.backend = backend.app;

@@ -52,10 +52,9 @@ export function limitCommit(seconds: number): number {
 export async function ledgerPairs(seconds: number, payers = 1, database?: string): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'tvpay-bench-ledger-'));
   // A PostgreSQL URL measures the same code on PostgreSQL (a pool of up to 32 connections).
-  const store = openDatabase<PayserverTables>(
-    database ?? join(dir, 'l.db'),
-    database ? Math.min(payers, 32) : undefined,
-  );
+  const store = openDatabase<PayserverTables>(database ?? join(dir, 'l.db'), {
+    poolSize: database ? Math.min(payers, 32) : undefined,
+  });
   await migrate(store.db, payserverMigrations);
   const ledger = new Ledger(cryptoRandom, systemClock);
   const wallets: string[] = [];

@@ -16,7 +16,7 @@ export interface BenchStore {
  */
 export function benchStore(target: string, readonly = false): BenchStore {
   if (/^postgres(ql)?:\/\//.test(target)) {
-    const h = openDatabase<any>(target, 2);
+    const h = openDatabase<any>(target, { poolSize: 2 });
     return { db: h.db, dialect: h.dialect, close: h.close };
   }
   const sqlite = new Database(target, { readonly });

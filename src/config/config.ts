@@ -14,6 +14,8 @@ export interface Config {
   payserverDatabase: string;
   carrierDatabase: string;
   dbPoolSize: number;
+  /** PostgreSQL statements kept prepared per connection (off behind a pooler that cannot pass them). */
+  dbPreparedStatements: boolean;
   sms: {
     mode: 'dev' | 'kannel' | 'smpp';
     backendFrom: string;
@@ -182,6 +184,7 @@ export const EnvSchema = Type.Object({
   TVPAY_BACKEND_DATABASE_URL: postgresUrl(),
   TVPAY_PAYSERVER_DATABASE_URL: postgresUrl(),
   TVPAY_DB_POOL_SIZE: int(10, 1, 1000),
+  TVPAY_DB_PREPARED_STATEMENTS: oneOf(['on', 'off'], 'on'),
   TVPAY_SMS: oneOf(['dev', 'kannel', 'smpp'], 'dev'),
   TVPAY_BACKEND_SMS_FROM: smsNumber('10690001'),
   TVPAY_PAYSERVER_SMS_FROM: smsNumber('10690000'),
@@ -325,6 +328,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     payserverDatabase: s.TVPAY_PAYSERVER_DATABASE_URL ?? resolve(dataDir, 'payserver.db'),
     carrierDatabase: resolve(dataDir, 'carrier.db'),
     dbPoolSize: s.TVPAY_DB_POOL_SIZE,
+    dbPreparedStatements: s.TVPAY_DB_PREPARED_STATEMENTS === 'on',
     sms: {
       mode: s.TVPAY_SMS,
       backendFrom: s.TVPAY_BACKEND_SMS_FROM,

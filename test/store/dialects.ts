@@ -36,7 +36,7 @@ export async function freshStore<DB>(
     url = pg.url;
     cleanup = pg.drop;
   }
-  const handle = openDatabase<DB>(url, poolSize);
+  const handle = openDatabase<DB>(url, { poolSize });
   await migrate(handle.db, migrations);
   let disposed: Promise<void> | undefined;
   const dispose = () =>

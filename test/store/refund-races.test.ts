@@ -38,7 +38,7 @@ async function twoInstances<DB>(
 ) {
   const first = await freshStore<DB>(dialect, migrations, 10, t);
   if (dialect === 'sqlite') return [first, first] as const;
-  const second = openDatabase<DB>(first.url, 10);
+  const second = openDatabase<DB>(first.url, { poolSize: 10 });
   t.after(() => second.close());
   return [first, second] as const;
 }

@@ -1,12 +1,15 @@
 import type { Kysely, Transaction } from 'kysely';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isStalePlan } from './preparing-client.ts';
 
 /**
  * PostgreSQL's "deadlock detected" and "could not serialize", and SQLite's
  * "database is busy" after its busy timeout: safe to run the whole
- * transaction again.
+ * transaction again. So is a kept plan gone stale (isStalePlan): its
+ * connection has forgotten it, and the next run parses the text again.
  */
 const RETRYABLE = new Set(['40P01', '40001', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT']);
+const retryable = (err: unknown) => RETRYABLE.has((err as { code?: string }).code ?? '') || isStalePlan(err);
 
 /** What inTransaction knows of a transaction it runs: the store it runs on, and who waits for its end. */
 interface Running {
@@ -47,8 +50,7 @@ export async function inTransaction<DB, T>(db: Kysely<DB>, fn: (trx: Transaction
       return result;
     } catch (err) {
       end(r, false);
-      const code = (err as { code?: string }).code;
-      if (!code || !RETRYABLE.has(code) || attempt >= 5) throw err;
+      if (!retryable(err) || attempt >= 5) throw err;
       await sleep(Math.random() * 20 * attempt);
     }
   }

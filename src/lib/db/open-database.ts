@@ -4,6 +4,7 @@ import type SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { GroupCommitSqliteDialect, MMAP_BYTES } from './group-commit-sqlite.ts';
+import { PreparingClient } from './preparing-client.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -44,6 +45,15 @@ function makePrivateFile(path: string): void {
   for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
 }
 
+/** How a PostgreSQL store is reached (a SQLite store ignores them). */
+export interface PostgresOptions {
+  poolSize?: number;
+  /** Told of an error of a connection no request holds (PostgreSQL restarted, a backend ended). */
+  onIdleError?: (err: Error) => void;
+  /** Each statement text parsed and planned once per connection (preparing-client.ts); on by default. */
+  preparedStatements?: boolean;
+}
+
 /**
  * Opens a store: a `postgres://` URL selects PostgreSQL (pool of `poolSize`),
  * anything else is a SQLite file path (":memory:" for tests).
@@ -53,13 +63,14 @@ function makePrivateFile(path: string): void {
  * group-committed (group-commit-sqlite.ts): many requests' writes share one
  * COMMIT, whose WAL is synced off the event loop (wal-sync.ts).
  */
-export function openDatabase<DB>(
-  target: string,
-  poolSize = 10,
-  onIdleError?: (err: Error) => void,
-): DatabaseHandle<DB> {
+export function openDatabase<DB>(target: string, options: PostgresOptions = {}): DatabaseHandle<DB> {
+  const { poolSize = 10, onIdleError, preparedStatements = true } = options;
   if (/^postgres(ql)?:\/\//.test(target)) {
-    const pool = new pg.Pool({ connectionString: target, max: poolSize });
+    const pool = new pg.Pool({
+      connectionString: target,
+      max: poolSize,
+      ...(preparedStatements ? { Client: PreparingClient } : {}),
+    });
     // An idle connection that PostgreSQL closed (a restart, a terminated backend) must not crash the
     // process: the pool drops it and opens a new one on the next query.
     pool.on('error', (err) => onIdleError?.(err));

@@ -13,7 +13,7 @@ interface Tables {
 
 async function store(t: TestContext): Promise<Kysely<Tables>> {
   const dir = mkdtempSync(join(tmpdir(), 'tvpay-uow-'));
-  const handle = openDatabase<Tables>(join(dir, 'store.db'), 1);
+  const handle = openDatabase<Tables>(join(dir, 'store.db'), { poolSize: 1 });
   t.after(async () => {
     await handle.close();
     rmSync(dir, { recursive: true, force: true });
