@@ -307,6 +307,8 @@ async function pgFigures() {
       pgRenewalsSeconds: r.renewalsSeconds,
       pgRenewalApiP99Ms: r.renewalApiP99Ms,
       pgRenewalsChargedTwice: r.chargedTwice,
+      pgRenewalCpuMs: r.cpuMsPerRenewal,
+      pgRenewalCoresFor100kIn600s: r.coresFor100kIn600s,
     });
     results.pgRenewals = r;
   }

@@ -36,6 +36,11 @@ export function allPostgresCpuMs(): number {
   return total;
 }
 
+/** CPU time (ms) so far of processes by id (a service's instances); one that has ended counts 0. */
+export function processesCpuMs(pids: number[]): number {
+  return pids.reduce((sum, pid) => sum + (procCpuMs(pid)?.own ?? 0), 0);
+}
+
 /** The CPU time so far of each backend serving `names` and of the server's own helpers (WAL writer, …). */
 export interface OwnCpu {
   byPid: Map<number, number>;

@@ -2,9 +2,12 @@ import autocannon from 'autocannon';
 import { sql } from 'kysely';
 import http from 'node:http';
 import { join } from 'node:path';
+import pg from 'pg';
 import { eventually } from '../../test/support/eventually.ts';
 import { freshServiceDatabases } from '../../test/support/pg.ts';
 import { startProcesses } from '../../test/support/processes.ts';
+import { benchPgUrl } from './pg-bench.ts';
+import { ownCpu, ownCpuSpent, processesCpuMs } from './pg-server.ts';
 import { analyze, benchStore, copyRows, countRows, type BenchStore } from './seed-copies.ts';
 import { serverNodeArgs, UNLIMITED } from './processes.ts';
 import { round } from './stats.ts';
@@ -106,6 +109,7 @@ export async function renewalsBench(n: number, split: boolean, onPg = false) {
       );
     });
     const delivered0 = hooks.received();
+    const cpu = dbs ? await cpuMeter(Object.values(dbs.env), p.pids()) : undefined;
     const started = performance.now();
     // The moment they are all due: move the process's clock past the period's end.
     const ahead = Math.ceil((due - Date.now()) / 1000) + 60;
@@ -142,6 +146,7 @@ export async function renewalsBench(n: number, split: boolean, onPg = false) {
     const gaveUp = Number.isNaN(chargedSeconds) || (performance.now() - started) / 1000 > 1800;
     const allOutSeconds = gaveUp ? NaN : (performance.now() - started) / 1000;
     const tvCalls = await tvResult;
+    const cpuSpent = await cpu?.();
     const charges = await countRows(payserverDb, 'payments', sql`method = 'renewal' AND status = 'captured'`);
     const chargedTwice = await twiceCharged(backendDb, payserverDb);
     await backendDb.close();
@@ -163,12 +168,47 @@ export async function renewalsBench(n: number, split: boolean, onPg = false) {
       renewalApiP99Ms: tvCalls.latency.p99,
       renewalApiCalls: tvCalls.requests.total,
       renewalApiNon2xx: tvCalls.non2xx,
+      ...(cpuSpent ? perRenewal(cpuSpent, n) : {}),
     };
   } finally {
     await p.close();
     await dbs?.drop();
     hooks.close();
   }
+}
+
+/**
+ * PostgreSQL's CPU for the bench's two databases and the services' processes' CPU, from now until the
+ * returned function is called: what renewal day costs each (pg-server.ts reads it from /proc).
+ */
+async function cpuMeter(urls: string[], pids: number[]) {
+  const admin = new pg.Client({ connectionString: benchPgUrl() });
+  await admin.connect();
+  const names = urls.map((u) => new URL(u).pathname.slice(1));
+  const postgres0 = await ownCpu(admin, names);
+  const services0 = processesCpuMs(pids);
+  return async () => {
+    try {
+      const postgres = ownCpuSpent(postgres0, await ownCpu(admin, names));
+      return { postgresMs: postgres.ms, backendsEnded: postgres.ended, servicesMs: processesCpuMs(pids) - services0 };
+    } finally {
+      await admin.end();
+    }
+  };
+}
+
+/**
+ * One renewal's CPU (charged, receipt queued, webhooks delivered) in PostgreSQL and in the services, and the
+ * cores that 100,000 due at once within 600 s would take at that cost (the issue's renewal-day goal).
+ */
+function perRenewal(spent: { postgresMs: number; backendsEnded: number; servicesMs: number }, n: number) {
+  const postgres = spent.postgresMs / n;
+  const services = spent.servicesMs / n;
+  return {
+    cpuMsPerRenewal: { postgres: round(postgres, 2), services: round(services, 2) },
+    postgresBackendsEnded: spent.backendsEnded,
+    coresFor100kIn600s: round(((postgres + services) * 100_000) / 600 / 1000, 1),
+  };
 }
 
 /**
