@@ -234,6 +234,33 @@ for (const dialect of DIALECTS) {
       assert.equal((await smsLog.byId(k.common, 'sms_1'))?.status, 'delivered');
       await k.dispose();
     });
+
+    it('moves the SMS told within one tick in one statement, each forward only and with its own gateway id', async (t) => {
+      const k = await kit(t);
+      for (const id of ['sms_a', 'sms_b', 'sms_c'])
+        await smsLog.queued(k.common, { id, kind: 'code', to: '+8613800138000', from: '10690000', now: k.clock.now() });
+      assert.equal(await smsLog.advance(k.common, 'sms_c', 'delivered', k.clock.now()), true);
+      const now = k.clock.now();
+      const sent = await Promise.all([
+        smsLog.advanceSoon(k.common, 'sms_a', 'sent', now, 'gw-a'),
+        smsLog.advanceSoon(k.common, 'sms_b', 'sent', now),
+        smsLog.advanceSoon(k.common, 'sms_c', 'sent', now, 'gw-c'),
+        smsLog.advanceSoon(k.common, 'sms_a', 'sent', now, 'gw-a'),
+      ]);
+      assert.deepEqual(sent, [true, true, false, false], 'delivered stays delivered; told twice, moved once');
+      const a = await smsLog.byId(k.common, 'sms_a');
+      const b = await smsLog.byId(k.common, 'sms_b');
+      const c = await smsLog.byId(k.common, 'sms_c');
+      assert.deepEqual([a?.status, a?.gateway_id], ['sent', 'gw-a']);
+      assert.deepEqual([b?.status, b?.gateway_id], ['sent', null]);
+      assert.deepEqual([c?.status, c?.gateway_id], ['delivered', null]);
+      const delivered = await Promise.all(
+        ['sms_a', 'sms_b'].map((id) => smsLog.advanceSoon(k.common, id, 'delivered', k.clock.now())),
+      );
+      assert.deepEqual(delivered, [true, true]);
+      assert.equal((await smsLog.byId(k.common, 'sms_a'))?.gateway_id, 'gw-a', 'a report keeps the gateway id');
+      await k.dispose();
+    });
   });
 
   describe(`back-end store on ${dialect}`, { skip }, () => {
