@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { CommonTables } from '../lib/db/common-tables.ts';
+import { onPostgres } from '../lib/db/dialect-of.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Count } from '../lib/metrics/service-metrics.ts';
 
@@ -12,6 +13,38 @@ const PREDECESSORS: Record<SmsStatus, SmsStatus[]> = {
   delivered: ['queued', 'sent'],
   failed: ['queued', 'sent'],
 };
+
+/** How long a move of an SMS told by its gateway waits for others to be written with them (advanceSoon). */
+const MOVE_TICK_MS = 100;
+/** Most SMS one such statement moves. */
+const MOVE_BATCH_MAX = 500;
+
+/** Moves to one state waiting for the tick: each SMS with its gateway id, if one came, and their outcome. */
+interface Moves {
+  gatewayIds: Map<string, string | null>;
+  now: Date;
+  moved: Promise<Set<string>>;
+}
+
+/** The moves waiting, by store and by the state they move to. */
+const waiting = new WeakMap<object, Map<SmsStatus, Moves>>();
+
+/**
+ * Moves the SMS `gatewayIds` names (each with its gateway id, if one came) to `status`, those still in one
+ * of its predecessors, in one statement; returns the ids it moved. The ids come as one JSON object, so
+ * that every such statement is one SQL text whatever the count.
+ */
+async function moveAll(db: Kysely<any>, status: SmsStatus, now: Date, gatewayIds: Map<string, string | null>) {
+  const ids = JSON.stringify(Object.fromEntries(gatewayIds));
+  const from = onPostgres(db) ? sql`json_each_text(cast(${ids} as json))` : sql`json_each(${ids})`;
+  const { rows } = await sql<{ id: string }>`update "sms_messages"
+    set "status" = ${status}, "updated_at" = ${now.toISOString()},
+      "gateway_id" = coalesce("s"."value", "sms_messages"."gateway_id")
+    from ${from} as "s"
+    where "sms_messages"."id" = "s"."key" and "sms_messages"."status" in (${sql.join(PREDECESSORS[status])})
+    returning "sms_messages"."id"`.execute(db);
+  return new Set(rows.map((r) => r.id));
+}
 
 /**
  * The delivery state of every SMS a service sends, without its text (a code
@@ -37,6 +70,33 @@ export const smsLog = {
       .execute();
   },
 
+  /**
+   * The same move, written with every other move to `status` told within a short tick (a gateway's answers
+   * and reports of concurrent checkouts), in one statement (issue 30); resolves once written, with whether
+   * this call moved it. Only outside a transaction: the write comes after the caller's turn.
+   */
+  advanceSoon(db: Kysely<any>, id: string, status: SmsStatus, now: Date, gatewayId?: string): Promise<boolean> {
+    if (PREDECESSORS[status].length === 0) return Promise.resolve(false);
+    let byStatus = waiting.get(db);
+    if (!byStatus) waiting.set(db, (byStatus = new Map()));
+    let moves = byStatus.get(status);
+    if (!moves) {
+      const m: Moves = { gatewayIds: new Map(), now, moved: Promise.resolve(new Set()) };
+      const all = byStatus;
+      m.moved = new Promise((resolve) => setTimeout(resolve, MOVE_TICK_MS)).then(() => {
+        if (all.get(status) === m) all.delete(status);
+        return moveAll(db, status, m.now, m.gatewayIds);
+      });
+      byStatus.set(status, (moves = m));
+    }
+    // Told twice in one tick: the first moves it, if anything does.
+    if (moves.gatewayIds.has(id)) return Promise.resolve(false);
+    moves.gatewayIds.set(id, gatewayId ?? null);
+    if (now > moves.now) moves.now = now;
+    if (moves.gatewayIds.size >= MOVE_BATCH_MAX) byStatus.delete(status);
+    return moves.moved.then((moved) => moved.has(id));
+  },
+
   async advance(db: Kysely<any>, id: string, status: SmsStatus, now: Date, gatewayId?: string): Promise<boolean> {
     if (PREDECESSORS[status].length === 0) return false;
     const res = await (db as unknown as Kysely<CommonTables>)
@@ -53,7 +113,7 @@ export const smsLog = {
    * state; returns whether it newly marked the SMS failed (to act on it once).
    */
   async report(db: Kysely<any>, id: string, status: SmsStatus, now: Date, count?: Count): Promise<boolean> {
-    const moved = await smsLog.advance(db, id, status, now);
+    const moved = await smsLog.advanceSoon(db, id, status, now);
     if (moved && (status === 'delivered' || status === 'failed')) count?.({ event: 'sms_finished', state: status });
     return moved && status === 'failed';
   },

@@ -52,7 +52,9 @@ export function textSender(db: Kysely<any>, gateway: SmsGateway, clock: Clock, f
 
 /**
  * Hands a logged SMS (`ref` is its id in the log) to the gateway and marks it sent with the gateway's id,
- * by which its delivery report finds it. A gateway that refuses it throws, and it stays queued.
+ * by which its delivery report finds it (with the other SMS handed over meanwhile, in one statement), before it
+ * resolves, so that a retry of its outbox message finds it sent. A gateway that refuses it throws, and it stays
+ * queued.
  */
 export async function handOver(
   db: Kysely<any>,
@@ -61,5 +63,5 @@ export async function handOver(
   sms: { ref: string; to: string; from: string; text: string },
 ): Promise<void> {
   const { gatewayId } = await gateway.send(sms);
-  await smsLog.advance(db, sms.ref, 'sent', clock.now(), gatewayId);
+  await smsLog.advanceSoon(db, sms.ref, 'sent', clock.now(), gatewayId);
 }

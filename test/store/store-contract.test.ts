@@ -17,6 +17,8 @@ import { OutboxWorker } from '../../src/lib/outbox/outbox-worker.ts';
 import { RateLimiter } from '../../src/lib/rate-limiter.ts';
 import { ledgerOn } from '../../src/payserver/ledger/ledger-test-kit.ts';
 import { checkoutStore } from '../../src/payserver/settlement/checkout-store.ts';
+import { accountStore } from '../../src/payserver/accounts/account-store.ts';
+import { agreementStore } from '../../src/payserver/agreements/agreement-store.ts';
 import type { PayserverTables } from '../../src/payserver/schema.ts';
 import { payserverMigrations } from '../../src/payserver/migrations/index.ts';
 import { smsLog } from '../../src/sms/sms-log.ts';
@@ -43,6 +45,48 @@ for (const dialect of DIALECTS) {
       };
       return { ...store, ledger, clock, wallet, balance };
     };
+
+    it("reads a phone's account and its active agreements, signed last first, in one statement", async (t) => {
+      const k = await kit(t);
+      const phone = '+8613800138123';
+      assert.deepEqual(await agreementStore.payersOfPhone(k.db, phone), { account: undefined, agreements: [] });
+      const agreement = (no: string, status: 'active' | 'ended', signedAt: string, p = phone) => ({
+        external_agreement_no: no,
+        rail: 'alipay' as const,
+        phone: p,
+        status,
+        agreement_no: `ag-${no}`,
+        payment_id: null,
+        created_at: '2026-01-01T00:00:00.000Z',
+        signed_at: signedAt,
+        ended_at: status === 'ended' ? '2026-01-04T00:00:00.000Z' : null,
+        ended_by: status === 'ended' ? 'rail' : null,
+      });
+      const older = agreement('qa1', 'active', '2026-01-02T00:00:00.000Z');
+      const newer = agreement('qa2', 'active', '2026-01-03T00:00:00.000Z');
+      for (const a of [older, newer, agreement('qa3', 'ended', '2026-01-05T00:00:00.000Z')])
+        await agreementStore.insert(k.db, a);
+      await agreementStore.insert(k.db, agreement('qa4', 'active', '2026-01-06T00:00:00.000Z', '+8613800138999'));
+      assert.deepEqual(await agreementStore.payersOfPhone(k.db, phone), {
+        account: undefined,
+        agreements: [newer, older],
+      });
+      const account = {
+        id: 'acc_payers',
+        phone,
+        currency: 'CNY',
+        quick_pay: 1,
+        created_at: '2026-01-01T00:00:00.000Z',
+        quick_pay_at: '2026-01-02T12:00:00.000Z',
+      };
+      await accountStore.insert(k.db, account);
+      assert.deepEqual(await agreementStore.payersOfPhone(k.db, phone), { account, agreements: [newer, older] });
+      assert.deepEqual(await agreementStore.payersOfPhone(k.db, '+8613800138999'), {
+        account: undefined,
+        agreements: [agreement('qa4', 'active', '2026-01-06T00:00:00.000Z', '+8613800138999')],
+      });
+      await k.dispose();
+    });
 
     it('migrates a new store and says it created the store, and an existing one is left as it is', async (t) => {
       const k = await kit(t);
@@ -232,6 +276,33 @@ for (const dialect of DIALECTS) {
       assert.equal(await smsLog.advance(k.common, 'sms_1', 'failed', k.clock.now()), false);
       assert.equal(await smsLog.advance(k.common, 'sms_1', 'sent', k.clock.now()), false);
       assert.equal((await smsLog.byId(k.common, 'sms_1'))?.status, 'delivered');
+      await k.dispose();
+    });
+
+    it('moves the SMS told within one tick in one statement, each forward only and with its own gateway id', async (t) => {
+      const k = await kit(t);
+      for (const id of ['sms_a', 'sms_b', 'sms_c'])
+        await smsLog.queued(k.common, { id, kind: 'code', to: '+8613800138000', from: '10690000', now: k.clock.now() });
+      assert.equal(await smsLog.advance(k.common, 'sms_c', 'delivered', k.clock.now()), true);
+      const now = k.clock.now();
+      const sent = await Promise.all([
+        smsLog.advanceSoon(k.common, 'sms_a', 'sent', now, 'gw-a'),
+        smsLog.advanceSoon(k.common, 'sms_b', 'sent', now),
+        smsLog.advanceSoon(k.common, 'sms_c', 'sent', now, 'gw-c'),
+        smsLog.advanceSoon(k.common, 'sms_a', 'sent', now, 'gw-a'),
+      ]);
+      assert.deepEqual(sent, [true, true, false, false], 'delivered stays delivered; told twice, moved once');
+      const a = await smsLog.byId(k.common, 'sms_a');
+      const b = await smsLog.byId(k.common, 'sms_b');
+      const c = await smsLog.byId(k.common, 'sms_c');
+      assert.deepEqual([a?.status, a?.gateway_id], ['sent', 'gw-a']);
+      assert.deepEqual([b?.status, b?.gateway_id], ['sent', null]);
+      assert.deepEqual([c?.status, c?.gateway_id], ['delivered', null]);
+      const delivered = await Promise.all(
+        ['sms_a', 'sms_b'].map((id) => smsLog.advanceSoon(k.common, id, 'delivered', k.clock.now())),
+      );
+      assert.deepEqual(delivered, [true, true]);
+      assert.equal((await smsLog.byId(k.common, 'sms_a'))?.gateway_id, 'gw-a', 'a report keeps the gateway id');
       await k.dispose();
     });
   });

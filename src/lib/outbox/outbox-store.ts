@@ -1,4 +1,4 @@
-import { CompiledQuery, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { CommonTables } from '../db/common-tables.ts';
 import { preparedQuery } from '../db/prepared-query.ts';
 
@@ -63,9 +63,25 @@ const markDelivered = preparedQuery((db: Kysely<CommonTables>, id: string, doneA
     .where('locked_until', 'is', null),
 );
 
-/** Every delivered message ends with this: built and compiled once (preparedQuery). */
-const markHandled = preparedQuery((db: Kysely<CommonTables>, id: string, doneAt: string, attempts: number) =>
-  db.updateTable('outbox').set({ status: 'done', done_at: doneAt, locked_until: null, attempts }).where('id', '=', id),
+/**
+ * Messages their workers delivered meanwhile: done, in one statement (a worker's done tick, issue 30). Their
+ * ids are one parameter (a JSON array on SQLite, an array on PostgreSQL), so that every batch is one SQL text,
+ * prepared once, not one per count of ids. Built and compiled once (preparedQuery). A message another worker
+ * delivered and finished meanwhile (its lease had expired) stays as it ended.
+ */
+const markHandledSqlite = preparedQuery((db: Kysely<CommonTables>, idsJson: string, doneAt: string) =>
+  db
+    .updateTable('outbox')
+    .set((eb) => ({ status: 'done', done_at: doneAt, locked_until: null, attempts: eb('attempts', '+', 1) }))
+    .where(sql<boolean>`"id" in (select "value" from json_each(${idsJson}))`)
+    .where('status', '=', 'pending'),
+);
+const markHandledPostgres = preparedQuery((db: Kysely<CommonTables>, ids: string[], doneAt: string) =>
+  db
+    .updateTable('outbox')
+    .set((eb) => ({ status: 'done', done_at: doneAt, locked_until: null, attempts: eb('attempts', '+', 1) }))
+    .where(sql<boolean>`"id" = any(${ids})`)
+    .where('status', '=', 'pending'),
 );
 
 /**
@@ -90,9 +106,15 @@ export const outboxStore = {
   /** A message delivered by its sender inline: done, unless a worker has leased it meanwhile. */
   markDelivered: (db: Kysely<any>, id: string, doneAt: string) => markDelivered(db as Kysely<CommonTables>, id, doneAt),
 
-  /** A worker's delivery succeeded. */
-  markHandled: (db: Kysely<CommonTables>, id: string, doneAt: string, attempts: number) =>
-    markHandled(db, id, doneAt, attempts),
+  /**
+   * Deliveries that succeeded, each once (attempts grows by one), in one statement: the worker's batch of
+   * done marks. One that is no longer pending (finished by another worker once its lease expired) is left.
+   */
+  markHandled: async (db: Kysely<CommonTables>, ids: readonly string[], doneAt: string, postgres: boolean) => {
+    if (ids.length === 0) return;
+    if (postgres) await markHandledPostgres(db, [...ids], doneAt);
+    else await markHandledSqlite(db, JSON.stringify(ids), doneAt);
+  },
 
   /** Back to pending, due at `at`, with the failure kept; `status` ends it (refused, or failed too often). */
   async failed(

@@ -221,4 +221,73 @@ describe('outbox worker', () => {
     await worker.stop();
     await store.close();
   });
+  it('marks the messages delivered in one tick done in one statement, none claimed again meanwhile', async () => {
+    const { store, clock } = await outboxStore();
+    let doneStatements = 0;
+    // Counts the statements that mark messages done (they alone set done_at).
+    const counted = store.db.withPlugin({
+      transformQuery: ({ node }) => {
+        const sets = node.kind === 'UpdateQueryNode' ? (node.updates ?? []) : [];
+        if (sets.some((u) => (u.column as { column?: { name?: string } }).column?.name === 'done_at')) doneStatements++;
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    });
+    const seen: string[] = [];
+    const worker = new OutboxWorker(counted, clock, createLogger('silent'), { doneTickMs: 300, pollMs: 3_600_000 });
+    worker.start([handlerOf(T, async (p: { n: string }) => void seen.push(p.n))]);
+    const other = new OutboxWorker(store.db, clock, createLogger('silent'), { pollMs: 3_600_000 });
+    const otherSeen: string[] = [];
+    other.start([handlerOf(T, async (p: { n: string }) => void otherSeen.push(p.n))]);
+    for (const n of ['a', 'b', 'c']) await enqueue(counted, { id: n, topic: T, payload: { n }, now: clock.now() });
+    worker.kick();
+    await eventually(() => assert.equal(seen.length, 3, 'all three delivered'));
+    const row = (id: string) =>
+      store.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    assert.equal((await row('a')).status, 'pending', 'not marked before the tick');
+    assert.ok((await row('a')).locked_until, 'still leased to the worker that delivered it');
+    await other.drain();
+    assert.deepEqual(otherSeen, [], 'a message whose done mark waits is not claimed again while its lease holds');
+    await eventually(async () => assert.equal((await row('c')).status, 'done'));
+    for (const id of ['a', 'b', 'c']) {
+      const r = await row(id);
+      assert.equal(r.status, 'done');
+      assert.equal(r.attempts, 1);
+      assert.equal(r.locked_until, null);
+    }
+    assert.equal(doneStatements, 1, 'one statement marked the three done');
+    await Promise.all([worker.stop(), other.stop()]);
+    await store.close();
+  });
+
+  it('delivers a message again once its lease expires when its done mark never landed (a crash)', async () => {
+    const { store, clock } = await outboxStore();
+    const seen: string[] = [];
+    const record = async (p: { n: string }) => void seen.push(p.n);
+    // A tick that does not come within the test: as if the process died before it.
+    const dying = new OutboxWorker(store.db, clock, createLogger('silent'), {
+      doneTickMs: 60_000,
+      leaseMs: 3_600_000,
+      pollMs: 3_600_000,
+    });
+    dying.start([handlerOf(T, record)]);
+    await enqueue(store.db, { id: 'm1', topic: T, payload: { n: 'm1' }, now: clock.now() });
+    dying.kick();
+    await eventually(() => assert.deepEqual(seen, ['m1']));
+    const next = new OutboxWorker(store.db, clock, createLogger('silent'), { pollMs: 3_600_000 });
+    next.start([handlerOf(T, record)]);
+    await next.drain();
+    assert.deepEqual(seen, ['m1'], 'not again while the lease holds');
+    clock.advance(3_600_001);
+    await next.drain();
+    assert.deepEqual(seen, ['m1', 'm1'], 'delivered again once the lease expired');
+    const row = await store.db.selectFrom('outbox').selectAll().where('id', '=', 'm1').executeTakeFirstOrThrow();
+    assert.equal(row.status, 'done');
+    assert.equal(row.attempts, 1);
+    await dying.stop();
+    const after = await store.db.selectFrom('outbox').selectAll().where('id', '=', 'm1').executeTakeFirstOrThrow();
+    assert.equal(after.attempts, 1, 'the late mark leaves a message another worker finished as it ended');
+    await next.stop();
+    await store.close();
+  });
 });

@@ -39,12 +39,20 @@ export interface OutboxWorkerOptions {
    * handler with a schedule of its own (RetryLater, like webhooks') gives up on its own terms.
    */
   maxAttempts?: number;
+  /**
+   * How long a delivered message waits to be marked done with the others delivered meanwhile, in one
+   * statement (ms; 0 marks each at once). Far shorter than the lease, which keeps it from being claimed again.
+   */
+  doneTickMs?: number;
 }
 
 /** TVPAY_OUTBOX_MAX_ATTEMPTS' default: about a day of retries at the 60 s ceiling of the backoff. */
 const OUTBOX_MAX_ATTEMPTS = 1440;
 
 type Claimed = OutboxMessage;
+
+/** Most messages one done statement names (far below either database's limit on parameters). */
+const DONE_BATCH_MAX = 500;
 
 /**
  * Delivers outbox messages with retries and exponential backoff until their
@@ -56,6 +64,12 @@ type Claimed = OutboxMessage;
  * Deliveries run as a pipeline of up to `batch` at once: a message enqueued
  * while others are being delivered is claimed at once, not after the slowest
  * of them (under load that wait was a large share of a checkout's latency).
+ *
+ * A delivered message is marked done with every other one delivered in the same short tick, in one
+ * statement (issue 30: a checkout's three messages cost three done statements, now a share of one under
+ * load). Until then it is still leased to this worker, so nobody claims it again; the tick is far shorter
+ * than the lease. A crash before the mark lands leaves the lease to expire and the message is delivered
+ * again, as after a crash mid-delivery: at least once, and receivers deduplicate.
  */
 export class OutboxWorker implements OutboxTaker {
   private timer: NodeJS.Timeout | undefined;
@@ -81,6 +95,12 @@ export class OutboxWorker implements OutboxTaker {
   private readonly topics: OutboxWorkerOptions['topics'];
   private readonly count: Count | undefined;
   private readonly maxAttempts: number;
+  private readonly doneTickMs: number;
+  /** Delivered messages whose done mark waits for the tick. */
+  private doneIds: string[] = [];
+  private doneTimer: NodeJS.Timeout | undefined;
+  /** Done marks being written. */
+  private readonly marking = new Set<Promise<void>>();
   /**
    * The next claim reads every due message this worker may deliver, not only its own topics' ranges: set by the poll.
    */
@@ -105,6 +125,7 @@ export class OutboxWorker implements OutboxTaker {
     this.topics = options.topics;
     this.count = options.count;
     this.maxAttempts = options.maxAttempts ?? OUTBOX_MAX_ATTEMPTS;
+    this.doneTickMs = Math.min(options.doneTickMs ?? 100, this.leaseMs / 10);
   }
 
   /** What each topic's messages are handled by; set when the worker starts, once the services exist. */
@@ -194,6 +215,7 @@ export class OutboxWorker implements OutboxTaker {
       await this.claiming;
       const claimed = await this.claimAndStart();
       await Promise.all(this.deliveries);
+      await this.markDoneNow();
       // A delivery that ended may have started a claim of its own (kick): that one is waited for too.
       if (claimed === 0 && this.deliveries.size === 0 && !this.claiming) return;
     }
@@ -221,6 +243,38 @@ export class OutboxWorker implements OutboxTaker {
     if (this.timer) clearInterval(this.timer);
     await this.claiming;
     await Promise.all(this.deliveries);
+    await this.markDoneNow();
+  }
+
+  /** A delivered message: marked done at the tick, with the others delivered by then. */
+  private done(id: string): void {
+    this.doneIds.push(id);
+    if (this.doneTickMs <= 0 || this.doneIds.length >= DONE_BATCH_MAX) void this.markDoneNow();
+    else if (!this.doneTimer) this.doneTimer = setTimeout(() => void this.markDoneNow(), this.doneTickMs);
+  }
+
+  /**
+   * Marks every delivered message waiting for the tick done now, and waits for every mark under way. A mark
+   * that fails is logged: those messages' leases expire and they are delivered again.
+   */
+  private async markDoneNow(): Promise<void> {
+    if (this.doneTimer) clearTimeout(this.doneTimer);
+    this.doneTimer = undefined;
+    const ids = this.doneIds;
+    this.doneIds = [];
+    if (ids.length > 0) {
+      const mark: Promise<void> = outboxStore
+        .markHandled(this.db, ids, this.clock.now().toISOString(), this.dialect === 'postgres')
+        .catch((err) =>
+          this.log.error(
+            { err, messages: ids.length },
+            'outbox done marks could not be recorded; their leases will expire and they are delivered again',
+          ),
+        )
+        .finally(() => this.marking.delete(mark));
+      this.marking.add(mark);
+    }
+    await Promise.all(this.marking);
   }
 
   /** Claims as many due messages as there are free slots and starts delivering them; returns how many. */
@@ -317,7 +371,7 @@ export class OutboxWorker implements OutboxTaker {
     try {
       if (!handler) throw new PermanentFailure(`no handler for topic ${m.topic}`);
       await handler(JSON.parse(m.payload), m.id, m.attempts + 1);
-      await outboxStore.markHandled(this.db, m.id, this.clock.now().toISOString(), m.attempts + 1);
+      this.done(m.id);
       return true;
     } catch (err) {
       const attempts = m.attempts + 1;

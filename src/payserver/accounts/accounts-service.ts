@@ -4,7 +4,7 @@ import { conflict, notFound } from '../../lib/errors.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import { assertCurrency } from '../../lib/money.ts';
 import { normalizePhone, type E164 } from '../../lib/phone.ts';
-import { accountStore, type AccountRow } from './account-store.ts';
+import { accountStore } from './account-store.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
@@ -13,7 +13,7 @@ import type { PayserverDb, PayserverTables } from '../schema.ts';
  * here, so that accounts, which the agreements build on, import nothing of them.
  */
 export interface Payers {
-  payerOf(db: PayserverDb, phone: string, account: AccountRow | undefined): Promise<unknown>;
+  payerOf(db: PayserverDb, phone: string): Promise<{ payer: unknown }>;
 }
 
 export interface AccountView {
@@ -131,6 +131,6 @@ export class AccountsService {
    * Whether the phone has an active quick-pay agreement (claim 1's "bound"): the wallet's, or one at a rail that is on.
    */
   async isBound(phone: E164): Promise<boolean> {
-    return (await this.deps.payers.payerOf(this.deps.db, phone, await this.findByPhone(phone))) !== null;
+    return (await this.deps.payers.payerOf(this.deps.db, phone)).payer !== null;
   }
 }

@@ -1,4 +1,6 @@
-import { insertRow, moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
+import { sql } from 'kysely';
+import { insertRow, moveRow, rowWhere } from '../../lib/db/rows.ts';
+import type { AccountRow } from '../accounts/account-store.ts';
 import type { PayserverDb, PayserverTables, RailAgreementStatus } from '../schema.ts';
 import type { RailName } from '../rails/rail.ts';
 
@@ -26,10 +28,68 @@ export const agreementStore = {
     return rowWhere(db, 'rail_agreements', { payment_id: paymentId });
   },
 
-  /** A phone's active agreements at the rails, the one signed last first. */
-  async activeOfPhone(db: PayserverDb, phone: string): Promise<RailAgreement[]> {
-    const newestFirst = ['signed_at', 'external_agreement_no'] as const;
-    return rowsWhere(db, 'rail_agreements', { phone, status: 'active' }, newestFirst, 'desc');
+  /**
+   * A phone's wallet account (if it has one) and its active agreements at the rails, the one signed last first,
+   * in one statement (issue 30: every pre-pay and binding lookup read them in two): a row per agreement, or one
+   * row with none, each with the account's columns (null without an account).
+   */
+  async payersOfPhone(
+    db: PayserverDb,
+    phone: string,
+  ): Promise<{ account: AccountRow | undefined; agreements: RailAgreement[] }> {
+    const rows = await db
+      .selectFrom(sql<{ phone: string }>`(select cast(${phone} as varchar(32)) as "phone")`.as('p'))
+      .leftJoin('accounts as a', 'a.phone', 'p.phone')
+      .leftJoin('rail_agreements as r', (j) => j.onRef('r.phone', '=', 'p.phone').on('r.status', '=', 'active'))
+      .select([
+        'a.id as a_id',
+        'a.currency as a_currency',
+        'a.quick_pay as a_quick_pay',
+        'a.created_at as a_created_at',
+        'a.quick_pay_at as a_quick_pay_at',
+        'r.external_agreement_no',
+        'r.rail',
+        'r.agreement_no',
+        'r.payment_id',
+        'r.created_at',
+        'r.signed_at',
+        'r.ended_at',
+        'r.ended_by',
+      ])
+      .orderBy('r.signed_at', 'desc')
+      .orderBy('r.external_agreement_no', 'desc')
+      .execute();
+    const first = rows[0];
+    const account: AccountRow | undefined =
+      first?.a_id != null
+        ? {
+            id: first.a_id,
+            phone,
+            currency: first.a_currency!,
+            quick_pay: first.a_quick_pay!,
+            created_at: first.a_created_at!,
+            quick_pay_at: first.a_quick_pay_at ?? null,
+          }
+        : undefined;
+    const agreements = rows.flatMap((r): RailAgreement[] =>
+      r.external_agreement_no == null
+        ? []
+        : [
+            {
+              external_agreement_no: r.external_agreement_no,
+              rail: r.rail!,
+              phone,
+              status: 'active',
+              agreement_no: r.agreement_no ?? null,
+              payment_id: r.payment_id ?? null,
+              created_at: r.created_at!,
+              signed_at: r.signed_at ?? null,
+              ended_at: r.ended_at ?? null,
+              ended_by: r.ended_by ?? null,
+            },
+          ],
+    );
+    return { account, agreements };
   },
 
   /** Agreements for operators: a phone's, or the newest of all, newest first. */

@@ -58,18 +58,21 @@ export class Agreements {
   }
 
   /**
-   * Who pays for the phone (null: not bound): of the wallet's quick pay and the phone's active agreements
-   * at rails that are on, the one agreed to last. `account` is the phone's wallet account, already read.
+   * Who pays for the phone (`payer`, null: not bound): of the wallet's quick pay and the phone's active
+   * agreements at rails that are on, the one agreed to last; with the phone's wallet account (`account`), if
+   * it has one. Both read in one statement.
    */
-  async payerOf(db: PayserverDb, phone: string, account: AccountRow | undefined): Promise<Payer | null> {
+  async payerOf(db: PayserverDb, phone: string): Promise<{ account: AccountRow | undefined; payer: Payer | null }> {
+    const { account, agreements } = await agreementStore.payersOfPhone(db, phone);
     const wallet = account?.quick_pay === 1 ? account : undefined;
     const walletAt = wallet ? (wallet.quick_pay_at ?? wallet.created_at) : '';
-    for (const agreement of await agreementStore.activeOfPhone(db, phone)) {
+    for (const agreement of agreements) {
       if (!this.deps.rails.get(agreement.rail)?.agreements) continue;
-      if (!wallet || (agreement.signed_at ?? '') > walletAt) return { kind: 'rail', rail: agreement.rail, agreement };
+      if (!wallet || (agreement.signed_at ?? '') > walletAt)
+        return { account, payer: { kind: 'rail', rail: agreement.rail, agreement } };
       break;
     }
-    return wallet ? { kind: 'wallet', account: wallet } : null;
+    return { account, payer: wallet ? { kind: 'wallet', account: wallet } : null };
   }
 
   /** The agreement a payment is charged under, if it is still active. */

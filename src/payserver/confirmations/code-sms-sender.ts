@@ -121,7 +121,8 @@ export class CodeSmsSender {
       return;
     }
     crashPoint('payserver.after-code-sms');
-    await smsLog.advance(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
+    // With the other SMS handed over meanwhile, in one statement; written before the outbox marks it done.
+    await smsLog.advanceSoon(this.deps.db, smsId, 'sent', this.deps.clock.now(), gatewayId);
   }
 
   /** The code that proves possession of the phone on the checkout page. */

@@ -135,7 +135,8 @@ export class PaymentsService {
     for (const p of older) await this.deps.settlement.release(trx, p, 'SUPERSEDED');
     // A phone with no wallet here at all cannot pay on the checkout page either: say so at once (the TV offers
     // another number, the phone is told by SMS) rather than send a link to a dead end.
-    const account = await accountStore.byPhone(trx, phone);
+    // The phone's wallet account and who pays for it, in one read.
+    const { account, payer } = await this.deps.payers.payerOf(trx, phone);
     // With a money rail on, a phone with no wallet pays on the page by the rail; NO_ACCOUNT is for when none is.
     if (req.mode === 'wap_link' && (account || this.deps.options.railsOn))
       return { state: 'awaiting_checkout', ...none };
@@ -163,7 +164,6 @@ export class PaymentsService {
       return { state: 'failed', failureCode, paymentId };
     };
     // The phone's agreement agreed to last pays: the wallet's quick pay, or one at a rail.
-    const payer = await this.deps.payers.payerOf(trx, phone, account);
     if (!payer) return failWith(account ? 'NOT_BOUND' : 'NO_ACCOUNT');
     const currency = payer.kind === 'wallet' ? payer.account.currency : 'CNY';
     if (currency !== req.currency) return failWith('CURRENCY_MISMATCH');

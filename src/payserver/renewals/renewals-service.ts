@@ -5,7 +5,6 @@ import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
 import { normalizePhone } from '../../lib/phone.ts';
-import { accountStore } from '../accounts/account-store.ts';
 import { checkoutStore } from '../settlement/checkout-store.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { newPayment, paymentStore, type Payment } from '../settlement/payment-store.ts';
@@ -106,7 +105,7 @@ export class RenewalsService {
       });
       return { state: 'failed', failureCode };
     };
-    const payer = await this.deps.payers.payerOf(trx, phone, await accountStore.byPhone(trx, phone));
+    const { payer } = await this.deps.payers.payerOf(trx, phone);
     if (!payer) return fail('NOT_BOUND');
     if ((payer.kind === 'wallet' ? payer.account.currency : 'CNY') !== req.currency) return fail('CURRENCY_MISMATCH');
     if (payer.kind === 'rail') {
