@@ -14,8 +14,13 @@ const PREDECESSORS: Record<SmsStatus, SmsStatus[]> = {
   failed: ['queued', 'sent'],
 };
 
-/** How long a move of an SMS told by its gateway waits for others to be written with them (advanceSoon). */
-const MOVE_TICK_MS = 100;
+/**
+ * How long a move of an SMS told by its gateway waits for others to be written with them (advanceSoon). A
+ * hand-over waits for its "sent" inside its outbox delivery, holding one of the worker's slots that the
+ * messages between the services share: 20 ms, not 100, keeps that wait small on renewal day, and at the
+ * bench's checkout load it writes as few statements (payment server 47.9 a checkout at 20 ms, 48.3 at 100).
+ */
+const MOVE_TICK_MS = 20;
 /** Most SMS one such statement moves. */
 const MOVE_BATCH_MAX = 500;
 
