@@ -3,7 +3,7 @@
  * (`UPDATE … WHERE state IN …`), and a papay charge takes the contract's balance in one statement.
  */
 import type { Kysely, Selectable } from 'kysely';
-import { lowerRow, moveRow, rowsInRange } from '../../lib/db/rows.ts';
+import { lowerRow, moveRow, rowsDue, rowsInRange } from '../../lib/db/rows.ts';
 import type { DevWechatpayTables } from './schema.ts';
 
 export type TransactionRow = Selectable<DevWechatpayTables['wx_transactions']>;
@@ -151,14 +151,7 @@ export class DevWechatpayStore {
   }
 
   dueNotifications(nowMs: number): Promise<NotificationRow[]> {
-    return this.db
-      .selectFrom('wx_notifications')
-      .selectAll()
-      .where('state', '=', 'pending')
-      .where('next_at', '<=', nowMs)
-      .orderBy('next_at')
-      .limit(20)
-      .execute();
+    return rowsDue(this.db, 'wx_notifications', { state: 'pending' }, 'next_at', nowMs, 20);
   }
 
   notifications(): Promise<NotificationRow[]> {

@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import { openDatabase } from './open-database.ts';
-import { compared, insertRow, lowerRow, moveRow, rowsInRange, rowsWhere, rowWhere, tableRows } from './rows.ts';
+import {
+  compared,
+  insertRow,
+  lowerRow,
+  moveRow,
+  rowsDue,
+  rowsInRange,
+  rowsWhere,
+  rowWhere,
+  tableRows,
+} from './rows.ts';
 
 interface Tables {
   things: { id: string; owner: string; state: string; note: string | null; at: string };
@@ -118,6 +128,15 @@ describe('rows', () => {
     assert.equal(await n('p'), 2);
     assert.equal(await lowerRow(db, 'counts', { id: ['p', 'q'] }, 'n', 2), 1, 'q has 1 left, p has 2');
     assert.deepEqual([await n('p'), await n('q')], [0, 1]);
+    await close();
+  });
+
+  it('lists the rows whose time has come, soonest first, at most as many as asked', async () => {
+    const { db, close } = await kit();
+    const ids = (rows: Array<{ id: string }>) => rows.map((r) => r.id);
+    assert.deepEqual(ids(await rowsDue(db, 'things', { state: 'new', note: null }, 'at', '2', 9)), ['d', 'b']);
+    assert.deepEqual(ids(await rowsDue(db, 'things', { owner: 'o1' }, 'at', '1', 9)), ['c']);
+    assert.deepEqual(ids(await rowsDue(db, 'things', {}, 'at', '2', 2)), ['d', 'c']);
     await close();
   });
 });

@@ -103,6 +103,25 @@ export function rowsWhere<DB, T extends keyof DB & string>(
 }
 
 /**
+ * The rows of `table` that `match` names whose time in `column` has come (at `now` or before), soonest first,
+ * at most `limit`: what a notifier or a sweeper works through next, the longest waiting first.
+ */
+export function rowsDue<DB, T extends keyof DB & string, C extends keyof DB[T] & string>(
+  db: Kysely<DB>,
+  table: T,
+  match: Match<DB[T]>,
+  column: C,
+  now: DB[T][C],
+  limit: number,
+): Promise<Array<Selectable<DB[T]>>> {
+  const due = whereMatch((db as Kysely<any>).selectFrom(table).selectAll(), {
+    ...match,
+    [column]: compared('<=', now),
+  });
+  return due.orderBy(column).limit(limit).execute() as Promise<Array<Selectable<DB[T]>>>;
+}
+
+/**
  * `column` within [from, to): the half-open window a day or a run covers, so an instant on the boundary
  * belongs to exactly one window. Typed loosely, as it serves any table's (or join's) select.
  */
