@@ -9,11 +9,12 @@ import type { Ledger } from '../ledger/ledger.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
 /**
- * Who pays for a phone, as accounts ask it (the agreements answer): only whether anyone does. Declared
- * here, so that accounts, which the agreements build on, import nothing of them.
+ * Who pays for a phone: its payer `P`, or null when the phone is not bound (the agreements answer). Accounts
+ * ask only whether anyone pays (`Payers`); payments and renewals ask who (`Payers<Payer>`). Declared here,
+ * so that accounts, which the agreements build on, import nothing of them.
  */
-export interface Payers {
-  payerOf(db: PayserverDb, phone: string, account: AccountRow | undefined): Promise<unknown>;
+export interface Payers<P = unknown> {
+  payerOf(db: PayserverDb, phone: string, account: AccountRow | undefined): Promise<P | null>;
 }
 
 export interface AccountView {
