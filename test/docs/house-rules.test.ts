@@ -29,8 +29,12 @@ function databaseOf(file: string): string {
   return parts[1] === 'dev-rails' ? parts.slice(0, 3).join('/') : parts.slice(0, 2).join('/');
 }
 
-/** Kysely's writes, and the stores' shared insert and move (src/lib/db/rows.ts `insertRow(db, 'table', …)`). */
-const WRITE = /\b(?:insertInto|updateTable|deleteFrom|(?:moveRow|insertRow)\(\s*[\w.]+\s*,)\(?\s*['"]([a-z_]+)['"]/g;
+/**
+ * Kysely's writes, and the stores' shared writers in src/lib/db/rows.ts: `insertRow`, `moveRow` and `lowerRow`
+ * (`insertRow(db, 'table', …)`), and `tableRows('table', …)`, which gives its file the table's insert.
+ */
+const WRITE =
+  /\b(?:insertInto|updateTable|deleteFrom|tableRows|(?:moveRow|insertRow|lowerRow)\(\s*[\w.]+\s*,)\(?\s*['"]([a-z_]+)['"]/g;
 const RAW_WRITE = /sql`\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([a-z_]+)/gi;
 
 /** Every (database, table) → the files that write it, migrations left out. */
@@ -70,6 +74,24 @@ describe('the house rules', () => {
     const all = writers();
     assert.ok(all.size > 30, `only ${all.size} written tables found: the scan lost its patterns`);
     assert.ok(all.has('src/payserver postings'), 'the ledger postings writer was not found');
+    const refunds = [...(all.get('src/backend refunds') ?? [])];
+    assert.deepEqual(refunds, ['src/backend/refunds/refund-store.ts'], 'a table opened by tableRows is not seen');
+  });
+
+  it("sees each of the stores' shared writers as a write of the table it names", () => {
+    const calls = [
+      "insertRow(trx, 'a_table', row)",
+      "moveRow(db, 'a_table', from, set)",
+      "lowerRow(trx, 'a_table', match, 'count', 1)",
+      "tableRows('a_table', 'id')",
+    ];
+    for (const call of calls) {
+      assert.deepEqual(
+        [...call.matchAll(WRITE)].map((m) => m[1]),
+        ['a_table'],
+        `not seen as a write: ${call}`,
+      );
+    }
   });
 
   it('BENCHMARKS.md begins with its table and stays short', () => {

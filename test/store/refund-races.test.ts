@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
+import type { Kysely } from 'kysely';
 import { orderRefundFigures } from '../../src/backend/orders/order-store.ts';
 import type { BackendTables } from '../../src/backend/schema.ts';
 import { backendMigrations } from '../../src/backend/migrations/index.ts';
@@ -43,6 +44,25 @@ async function twoInstances<DB>(
   return [first, second] as const;
 }
 
+/** `times` transactions running `work` at once, alternately on each of two instances; their answers. */
+function race<T>(
+  instances: readonly [{ db: Kysely<BackendTables> }, { db: Kysely<BackendTables> }],
+  times: number,
+  work: (trx: Kysely<BackendTables>) => Promise<T>,
+): Promise<T[]> {
+  return Promise.all(Array.from({ length: times }, (_, i) => inTransaction(instances[i % 2]!.db, work)));
+}
+
+/** What is reserved of order `ord_1` for refunds (PostgreSQL answers a bigint as a string). */
+async function reservedOf(db: Kysely<BackendTables>): Promise<number> {
+  const order = await db
+    .selectFrom('orders')
+    .select('refund_reserved_minor')
+    .where('id', '=', 'ord_1')
+    .executeTakeFirstOrThrow();
+  return Number(order.refund_reserved_minor);
+}
+
 for (const dialect of DIALECTS) {
   const skip = await skipFor(dialect);
 
@@ -60,18 +80,18 @@ for (const dialect of DIALECTS) {
         paid_at: now,
         fulfilled_at: now,
       });
-      const tries = await Promise.all(
-        Array.from({ length: 30 }, (_, i) =>
-          inTransaction((i % 2 ? a : b).db, (trx) => orderRefundFigures.reserve(trx, 'ord_1', 100, new Date())),
-        ),
-      );
+      const tries = await race([a, b], 30, (trx) => orderRefundFigures.reserve(trx, 'ord_1', 100, new Date()));
       assert.equal(tries.filter(Boolean).length, 10);
-      const order = await a.db
-        .selectFrom('orders')
-        .select('refund_reserved_minor')
-        .where('id', '=', 'ord_1')
-        .executeTakeFirstOrThrow();
-      assert.equal(Number(order.refund_reserved_minor), 1000);
+      assert.equal(await reservedOf(a.db), 1000);
+    });
+
+    it('the back-end gives back reserved refunds only while that much is reserved, never below zero', async (t) => {
+      const [a, b] = await twoInstances<BackendTables>(dialect, backendMigrations, t);
+      const now = new Date().toISOString();
+      await insertTvOrder(a.db, now, { amount_minor: 1000, status: 'fulfilled', payment_id: 'pay_1', paid_at: now });
+      await inTransaction(a.db, (trx) => orderRefundFigures.reserve(trx, 'ord_1', 300, new Date()));
+      await race([a, b], 8, (trx) => orderRefundFigures.unreserve(trx, 'ord_1', 100));
+      assert.equal(await reservedOf(a.db), 0);
     });
 
     it('the payment server gives back no more than it captured, and each refund id once', async (t) => {

@@ -30,10 +30,12 @@ import {
   alertLine,
   anySelect,
   button,
+  columnsTable,
   confirmForm,
   fact,
   keyInput,
   listTable,
+  navigation,
   rowAction,
   searchField,
   shownOnce,
@@ -264,17 +266,17 @@ ${refundable ? this.refundForm(ctx, x, tried) : ''}
 <section aria-label="Timeline"><h2>${ctx.say(w('Timeline', '时间线'))}</h2><ol class="timeline">${timeline.map((e) =>
         this.timelineItem(ctx, e, x.currency),
       )}</ol></section>
-${listTable(
+${columnsTable(
   ctx,
   w('Refunds', '退款'),
-  [w('Refund', '退款'), w('Amount', '金额'), w('Status', '状态'), w('Reason', '原因'), w('Asked', '发起时间')],
-  refunds.map((r) => [
-    r.refundId,
-    money(r.amountMinor, x.currency),
-    say(REFUND_STATUS, r.status, ctx.lang),
-    r.reason,
-    this.when(ctx, r.createdAt),
-  ]),
+  refunds,
+  [
+    [w('Refund', '退款'), (r) => r.refundId],
+    [w('Amount', '金额'), (r) => money(r.amountMinor, x.currency)],
+    [w('Status', '状态'), (r) => say(REFUND_STATUS, r.status, ctx.lang)],
+    [w('Reason', '原因'), (r) => r.reason],
+    [w('Asked', '发起时间'), (r) => this.when(ctx, r.createdAt)],
+  ],
   w('No refunds.', '没有退款。'),
 )}`,
     };
@@ -770,7 +772,7 @@ ${submit(ctx.say(w('Add webhook', '添加 webhook')))}</form>`;
           date: string;
           matched: number;
           repaired: unknown[];
-          mismatches: Array<{ kind: string; orderId: string; paymentId: string; detail: string }>;
+          mismatches: Mismatch[];
           ranAt: string;
         }>
       >('GET', '/admin/v1/reconciliations')
@@ -780,29 +782,42 @@ ${submit(ctx.say(w('Add webhook', '添加 webhook')))}</form>`;
       body: html`${noticeOf(ctx, NOTICES)}<form method="post" action="/console/reconciliation" class="inline">\
 ${keyInput(this.o.random.id('ck'))}<label>${ctx.say(w('Business day', '营业日'))}<input name="date" type="date" required>\
 </label>${submit(ctx.say(w('Run now', '立即对账')))}</form>
-${listTable(
+${columnsTable(
   ctx,
   w('Reports, newest first', '对账报告（最新在前）'),
-  [w('Day', '营业日'), w('Matched', '一致'), w('Repaired', '已修复'), w('Mismatches', '不一致'), w('Ran', '运行时间')],
-  reports.map((r) => [
-    r.date,
-    r.matched,
-    r.repaired.length,
-    r.mismatches.length
-      ? html`<ul>${r.mismatches.map((m) => mismatchItem(ctx, this.orderLink(m.orderId), m))}</ul>`
-      : '0',
-    this.when(ctx, r.ranAt),
-  ]),
+  reports,
+  [
+    [w('Day', '营业日'), (r) => r.date],
+    [w('Matched', '一致'), (r) => r.matched],
+    [w('Repaired', '已修复'), (r) => r.repaired.length],
+    [w('Mismatches', '不一致'), (r) => mismatchList(ctx, this.orderLink, r.mismatches)],
+    [w('Ran', '运行时间'), (r) => this.when(ctx, r.ranAt)],
+  ],
   w('No reports yet.', '还没有对账报告。'),
 )}`,
     };
   }
 }
 
-/** A mismatch of a reconciliation report: its kind in words, the order, and (in English) the detail. */
-function mismatchItem(ctx: ConsoleContext, orderLink: Html, m: { kind: string; detail: string }) {
-  const detail = ctx.lang === 'en' ? ` ${m.detail}` : '';
-  return html`<li><strong>${say(MISMATCH, m.kind, ctx.lang)}</strong> ${orderLink}${detail}</li>`;
+/** A mismatch of a reconciliation report, as the admin API lists it. */
+interface Mismatch {
+  kind: string;
+  orderId: string;
+  paymentId: string;
+  detail: string;
+}
+
+/**
+ * A reconciliation report's mismatches, or `0` when it has none: each its kind in words, the order, and (in
+ * English) the detail.
+ */
+function mismatchList(ctx: ConsoleContext, orderLink: (orderId: string) => Html, mismatches: Mismatch[]) {
+  if (mismatches.length === 0) return '0';
+  const item = (m: Mismatch) => {
+    const detail = ctx.lang === 'en' ? ` ${m.detail}` : '';
+    return html`<li><strong>${say(MISMATCH, m.kind, ctx.lang)}</strong> ${orderLink(m.orderId)}${detail}</li>`;
+  };
+  return html`<ul>${mismatches.map(item)}</ul>`;
 }
 
 export function backendConsole(app: FastifyInstance, o: ConsoleSetup): void {
@@ -811,16 +826,16 @@ export function backendConsole(app: FastifyInstance, o: ConsoleSetup): void {
     ...o,
     cookie: 'tvpay_backend_console',
     name: w('tvpay back-end console', 'tvpay 运营控制台'),
-    nav: [
-      { path: '/overview', label: w('Overview', '概览') },
-      { path: '/orders', label: w('Orders', '订单') },
-      { path: '/subscriptions', label: w('Subscriptions', '自动续费') },
-      { path: '/products', label: w('Products', '套餐') },
-      { path: '/devices', label: w('Devices', '设备') },
-      { path: '/sms', label: w('SMS', '短信') },
-      { path: '/webhooks', label: w('Webhooks', 'Webhooks') },
-      { path: '/reconciliation', label: w('Reconciliation', '对账') },
-    ],
+    nav: navigation({
+      '/overview': w('Overview', '概览'),
+      '/orders': w('Orders', '订单'),
+      '/subscriptions': w('Subscriptions', '自动续费'),
+      '/products': w('Products', '套餐'),
+      '/devices': w('Devices', '设备'),
+      '/sms': w('SMS', '短信'),
+      '/webhooks': w('Webhooks', 'Webhooks'),
+      '/reconciliation': w('Reconciliation', '对账'),
+    }),
     search: {
       path: '/search',
       label: w('Find by order, payment or refund id, or phone', '按订单号、支付编号、退款编号或手机号查找'),

@@ -2,6 +2,7 @@ import { sql, type UpdateObject } from 'kysely';
 import { affected } from '../../lib/db/affected.ts';
 import type { LinkTokens } from '../core/link-tokens.ts';
 import { preparedQuery } from '../../lib/db/prepared-query.ts';
+import { lowerRow } from '../../lib/db/rows.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 import { OPEN_STATUSES, PREDECESSORS, REFUNDABLE_STATUSES, type OrderStatus } from '../core/order-state.ts';
 import { orderTimeline } from './order-timeline.ts';
@@ -298,12 +299,7 @@ export const orderRefundFigures = {
 
   /** A failed refund gives back what it had reserved. */
   async unreserve(trx: BackendDb, orderId: string, amount: number): Promise<void> {
-    await trx
-      .updateTable('orders')
-      .set((eb) => ({ refund_reserved_minor: eb('refund_reserved_minor', '-', amount) }))
-      .where('id', '=', orderId)
-      .where('refund_reserved_minor', '>=', amount)
-      .execute();
+    await lowerRow(trx, 'orders', { id: orderId }, 'refund_reserved_minor', amount);
   },
 
   /** Adds a succeeded refund to the order's refunded total; the new total. */

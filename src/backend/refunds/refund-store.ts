@@ -1,20 +1,17 @@
-import { compared, insertRow, moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
+import { compared, moveRow, rowsWhere, rowWhere, tableRows } from '../../lib/db/rows.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 
 export type RefundRow = BackendTables['refunds'];
+
+const refunds = tableRows('refunds', 'id');
 
 /**
  * The only place the back-end's `refunds` table is written and read. The two figures of an order that
  * refunds move are written by the orders' store (`orderRefundFigures`).
  */
 export const refundStore = {
-  async insert(trx: BackendDb, row: RefundRow): Promise<void> {
-    await insertRow(trx, 'refunds', row);
-  },
-
-  async byId(db: BackendDb, id: string): Promise<RefundRow | undefined> {
-    return rowWhere(db, 'refunds', { id });
-  },
+  insert: refunds.insert,
+  byId: refunds.byKey,
 
   /** The refund tvpay made of a payment by itself (at most one: `refunds_one_automatic_per_payment`). */
   async automaticOfPayment(db: BackendDb, paymentId: string): Promise<RefundRow | undefined> {

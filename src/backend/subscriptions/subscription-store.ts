@@ -1,9 +1,11 @@
 import { affected } from '../../lib/db/affected.ts';
-import { compared, insertRow, moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
+import { compared, moveRow, rowsWhere, rowWhere, tableRows } from '../../lib/db/rows.ts';
 import { sql } from 'kysely';
 import { NOTICE_DUE, RENEWAL_ENDED, type BackendDb, type BackendTables } from '../schema.ts';
 
 export type SubscriptionRow = BackendTables['subscriptions'];
+
+const subscriptions = tableRows('subscriptions', 'id');
 
 /**
  * The only place the `subscriptions` table is written and read. Status only
@@ -11,13 +13,8 @@ export type SubscriptionRow = BackendTables['subscriptions'];
  * conditional UPDATE, so two schedulers (two instances) never both act.
  */
 export const subscriptionStore = {
-  async insert(trx: BackendDb, row: SubscriptionRow): Promise<void> {
-    await insertRow(trx, 'subscriptions', row);
-  },
-
-  async byId(db: BackendDb, id: string): Promise<SubscriptionRow | undefined> {
-    return rowWhere(db, 'subscriptions', { id });
-  },
+  insert: subscriptions.insert,
+  byId: subscriptions.byKey,
 
   async activeOf(db: BackendDb, accountId: string, service: string): Promise<SubscriptionRow | undefined> {
     return rowWhere(db, 'subscriptions', { account_id: accountId, service, status: 'active' });

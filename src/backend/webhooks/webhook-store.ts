@@ -1,15 +1,17 @@
-import { insertRow, moveRow, rowWhere } from '../../lib/db/rows.ts';
+import { moveRow, rowWhere, tableRows } from '../../lib/db/rows.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 
 export type WebhookRow = BackendTables['webhooks'];
 export type DeliveryRow = BackendTables['webhook_deliveries'];
 export type EventRow = BackendTables['webhook_events'];
 
+const webhooks = tableRows('webhooks', 'id');
+const events = tableRows('webhook_events', 'id');
+const deliveries = tableRows('webhook_deliveries', 'id');
+
 /** The only place the webhook tables are written and read. */
 export const webhookStore = {
-  async insert(db: BackendDb, row: WebhookRow): Promise<void> {
-    await insertRow(db, 'webhooks', row);
-  },
+  insert: webhooks.insert,
 
   async active(db: BackendDb): Promise<WebhookRow[]> {
     return db.selectFrom('webhooks').selectAll().where('deleted_at', 'is', null).orderBy('created_at').execute();
@@ -24,21 +26,10 @@ export const webhookStore = {
     return moveRow(db, 'webhooks', { id, deleted_at: null }, { deleted_at: now });
   },
 
-  async insertEvent(trx: BackendDb, row: EventRow): Promise<void> {
-    await insertRow(trx, 'webhook_events', row);
-  },
-
-  async event(db: BackendDb, id: string): Promise<EventRow | undefined> {
-    return rowWhere(db, 'webhook_events', { id });
-  },
-
-  async insertDelivery(trx: BackendDb, row: DeliveryRow): Promise<void> {
-    await insertRow(trx, 'webhook_deliveries', row);
-  },
-
-  async delivery(db: BackendDb, id: string): Promise<DeliveryRow | undefined> {
-    return rowWhere(db, 'webhook_deliveries', { id });
-  },
+  insertEvent: events.insert,
+  event: events.byKey,
+  insertDelivery: deliveries.insert,
+  delivery: deliveries.byKey,
 
   /** A webhook's deliveries, newest first. */
   async deliveriesOf(db: BackendDb, webhookId: string, limit: number): Promise<Array<DeliveryRow & { type: string }>> {

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
-import { insertRow, moveRow, rowWhere, whereInRange, type Match } from '../../lib/db/rows.ts';
+import { compared, insertRow, moveRow, rowsDue, rowWhere, whereInRange, type Match } from '../../lib/db/rows.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import type { DevAlipayTables } from './schema.ts';
 
@@ -172,15 +172,8 @@ export class DevAlipayStore {
   }
 
   dueNotifications(now: string, maxAttempts: number): Promise<Notification[]> {
-    return this.db
-      .selectFrom('notifications')
-      .selectAll()
-      .where('delivered_at', 'is', null)
-      .where('next_at', '<=', now)
-      .where('attempts', '<', maxAttempts)
-      .orderBy('next_at')
-      .limit(50)
-      .execute();
+    const undelivered = { delivered_at: null, attempts: compared('<', maxAttempts) };
+    return rowsDue(this.db, 'notifications', undelivered, 'next_at', now, 50);
   }
 
   async attempted(id: string, attempts: number, outcome: { deliveredAt: string } | { nextAt: string }): Promise<void> {

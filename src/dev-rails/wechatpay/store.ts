@@ -3,7 +3,7 @@
  * (`UPDATE … WHERE state IN …`), and a papay charge takes the contract's balance in one statement.
  */
 import type { Kysely, Selectable } from 'kysely';
-import { moveRow, rowsInRange } from '../../lib/db/rows.ts';
+import { lowerRow, moveRow, rowsDue, rowsInRange } from '../../lib/db/rows.ts';
 import type { DevWechatpayTables } from './schema.ts';
 
 export type TransactionRow = Selectable<DevWechatpayTables['wx_transactions']>;
@@ -130,14 +130,8 @@ export class DevWechatpayStore {
     return this.db
       .transaction()
       .execute(async (trx) => {
-        const taken = await trx
-          .updateTable('wx_contracts')
-          .set((eb) => ({ balance: eb('balance', '-', row.total) }))
-          .where('contract_id', '=', row.contract_id!)
-          .where('state', '=', 'SIGNED')
-          .where('balance', '>=', row.total)
-          .executeTakeFirst();
-        if (Number(taken.numUpdatedRows) !== 1) return 'NOT_ENOUGH';
+        const signed = { contract_id: row.contract_id!, state: 'SIGNED' };
+        if ((await lowerRow(trx, 'wx_contracts', signed, 'balance', row.total)) !== 1) return 'NOT_ENOUGH';
         const r = await trx
           .insertInto('wx_transactions')
           .values(row)
@@ -157,14 +151,7 @@ export class DevWechatpayStore {
   }
 
   dueNotifications(nowMs: number): Promise<NotificationRow[]> {
-    return this.db
-      .selectFrom('wx_notifications')
-      .selectAll()
-      .where('state', '=', 'pending')
-      .where('next_at', '<=', nowMs)
-      .orderBy('next_at')
-      .limit(20)
-      .execute();
+    return rowsDue(this.db, 'wx_notifications', { state: 'pending' }, 'next_at', nowMs, 20);
   }
 
   notifications(): Promise<NotificationRow[]> {

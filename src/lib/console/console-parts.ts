@@ -78,3 +78,34 @@ export const fact = (label: string, value: Html | string, testId?: string) =>
   testId === undefined
     ? html`<dt>${label}</dt><dd>${value}</dd>`
     : html`<dt>${label}</dt><dd data-testid="${testId}">${value}</dd>`;
+
+/**
+ * A console's navigation from its pages' paths and names, in the order they are shown (the first is where
+ * signing in lands): a path and its label are written on one line, so a page is added or renamed in one place.
+ */
+export const navigation = (links: Readonly<Record<string, Words>>): Array<{ path: string; label: Words }> =>
+  Object.entries(links).map(([path, label]) => ({ path, label }));
+
+/** One column of a list: its heading, and what it shows of each row. */
+export type Column<Row> = readonly [heading: Words | string, cell: (row: Row) => Html | string | number];
+
+/**
+ * A `listTable` written by column, each heading beside what its cells show, so a column is added, moved or
+ * dropped in one line instead of keeping the headings and every row's cells in step.
+ */
+export function columnsTable<Row>(
+  ctx: Pick<ConsoleContext, 'say'>,
+  caption: Words | string,
+  rows: readonly Row[],
+  columns: ReadonlyArray<Column<Row>>,
+  empty: Words | string,
+): Html {
+  const headings = columns.map(([heading]) => heading);
+  return listTable(
+    ctx,
+    caption,
+    headings,
+    rows.map((row) => columns.map(([, cell]) => cell(row))),
+    empty,
+  );
+}

@@ -6,16 +6,29 @@ export type WordTable = Readonly<Record<string, Words>>;
 
 const w = (en: string, zh: string): Words => ({ en, 'zh-CN': zh });
 
-/** An order's status (API "Order"). */
-export const ORDER_STATUS: WordTable = {
-  created: w('created', '已创建'),
-  awaiting_payment: w('awaiting payment', '待支付'),
+/**
+ * The words of a state that several things have (an order, a payment, a refund or an SMS `failed`), written
+ * once so that every table, and so every page, says it the same way.
+ */
+const SAID = {
   paid: w('paid', '已支付'),
-  fulfilled: w('fulfilled', '已开通'),
   failed: w('failed', '失败'),
   expired: w('expired', '已过期'),
   cancelled: w('cancelled', '已取消'),
   refunded: w('refunded', '已退款'),
+  pending: w('pending', '处理中'),
+};
+
+/** An order's status (API "Order"). */
+export const ORDER_STATUS: WordTable = {
+  created: w('created', '已创建'),
+  awaiting_payment: w('awaiting payment', '待支付'),
+  paid: SAID.paid,
+  fulfilled: w('fulfilled', '已开通'),
+  failed: SAID.failed,
+  expired: SAID.expired,
+  cancelled: SAID.cancelled,
+  refunded: SAID.refunded,
 };
 
 /** How an order is paid (`channel`). */
@@ -52,13 +65,13 @@ export const RAIL_OUTCOME: WordTable = {
   qr: w('QR code', '二维码'),
   redirect: w('payment page', '支付页面'),
   charging: w('charging', '扣款中'),
-  paid: w('paid', '已支付'),
+  paid: SAID.paid,
   pending: w('waiting for the payer', '等待付款'),
   not_found: w('not found at the rail', '渠道无此交易'),
   closed: w('closed', '已关闭'),
-  refunded: w('refunded', '已退款'),
+  refunded: SAID.refunded,
   succeeded: w('refunded', '已退回'),
-  failed: w('failed', '失败'),
+  failed: SAID.failed,
   refused: w('refused, changes nothing', '已拒绝，未作变更'),
   unknown: w('no clear answer, asked again later', '结果未知，稍后再查询'),
   other: w('other answer', '其他结果'),
@@ -74,22 +87,22 @@ export const METHOD: WordTable = {
 };
 
 export const PAYMENT_STATUS: WordTable = {
-  pending: w('pending', '处理中'),
+  pending: SAID.pending,
   captured: w('captured', '已扣款'),
-  failed: w('failed', '失败'),
+  failed: SAID.failed,
   released: w('released', '已解冻'),
-  refunded: w('refunded', '已退款'),
+  refunded: SAID.refunded,
 };
 
 export const REFUND_STATUS: WordTable = {
-  pending: w('pending', '处理中'),
+  pending: SAID.pending,
   succeeded: w('succeeded', '已退回'),
-  failed: w('failed', '失败'),
+  failed: SAID.failed,
 };
 
 export const SUBSCRIPTION_STATUS: WordTable = {
   active: w('active', '生效中'),
-  cancelled: w('cancelled', '已取消'),
+  cancelled: SAID.cancelled,
   lapsed: w('lapsed', '已失效'),
 };
 
@@ -110,7 +123,7 @@ export const FAILURE: WordTable = {
   REFUND_FAILED: w('the refund failed', '退款失败'),
   ORDER_CLOSED: w('the order was closed', '订单已关闭'),
   SOURCE_NOT_FOUND: w('the wallet or card is gone', '钱包或银行卡不存在'),
-  EXPIRED: w('expired', '已过期'),
+  EXPIRED: SAID.expired,
 };
 
 /** A line of an account's ledger (`kind` of an entry). */
@@ -145,14 +158,14 @@ export const SMS_STATE: WordTable = {
   queued: w('queued', '排队中'),
   sent: w('sent', '已发送'),
   delivered: w('delivered', '已送达'),
-  failed: w('failed', '失败'),
+  failed: SAID.failed,
 };
 
 /** A webhook delivery's state. */
 export const DELIVERY_STATE: WordTable = {
   pending: w('waiting', '待投递'),
   delivered: w('delivered', '已投递'),
-  failed: w('failed', '失败'),
+  failed: SAID.failed,
 };
 
 /** Webhook events (and the payment server's messages) by type. */

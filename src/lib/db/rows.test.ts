@@ -2,10 +2,21 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import { openDatabase } from './open-database.ts';
-import { compared, insertRow, moveRow, rowsInRange, rowsWhere, rowWhere } from './rows.ts';
+import {
+  compared,
+  insertRow,
+  lowerRow,
+  moveRow,
+  rowsDue,
+  rowsInRange,
+  rowsWhere,
+  rowWhere,
+  tableRows,
+} from './rows.ts';
 
 interface Tables {
   things: { id: string; owner: string; state: string; note: string | null; at: string };
+  counts: { id: string; n: number };
 }
 
 async function kit() {
@@ -17,6 +28,18 @@ async function kit() {
     .addColumn('state', 'varchar(8)', (c) => c.notNull())
     .addColumn('note', 'varchar(8)')
     .addColumn('at', 'varchar(8)', (c) => c.notNull())
+    .execute();
+  await (store.db as Kysely<any>).schema
+    .createTable('counts')
+    .addColumn('id', 'varchar(8)', (c) => c.primaryKey())
+    .addColumn('n', 'integer', (c) => c.notNull())
+    .execute();
+  await store.db
+    .insertInto('counts')
+    .values([
+      { id: 'p', n: 5 },
+      { id: 'q', n: 1 },
+    ])
     .execute();
   await store.db
     .insertInto('things')
@@ -83,6 +106,37 @@ describe('rows', () => {
     const { db, close } = await kit();
     await assert.rejects(moveRow(db, 'things', { id: undefined, state: 'new' }, { state: 'done' }), /no value for id/);
     assert.equal((await rowsWhere(db, 'things', { state: 'done' })).length, 1);
+    await close();
+  });
+
+  it('opens a keyed table: inserts a whole row, reads it by its key or by a unique column', async () => {
+    const { db, close } = await kit();
+    const things = tableRows('things', 'id');
+    await things.insert(db, { id: 'e', owner: 'o3', state: 'new', note: null, at: '9' });
+    assert.equal((await things.byKey(db, 'e'))?.owner, 'o3');
+    assert.equal(await things.byKey(db, 'z'), undefined);
+    assert.equal((await things.oneBy('owner')(db, 'o2'))?.id, 'd');
+    await assert.rejects(things.insert(db, { id: 'e', owner: 'o4', state: 'new', note: null, at: '9' }));
+    await close();
+  });
+
+  it('lowers a number only where enough is left, so giving back twice never goes below zero', async () => {
+    const { db, close } = await kit();
+    const n = async (id: string) => (await rowWhere(db, 'counts', { id }))?.n;
+    assert.equal(await lowerRow(db, 'counts', { id: 'p' }, 'n', 3), 1);
+    assert.equal(await lowerRow(db, 'counts', { id: 'p' }, 'n', 3), 0, 'only 2 was left');
+    assert.equal(await n('p'), 2);
+    assert.equal(await lowerRow(db, 'counts', { id: ['p', 'q'] }, 'n', 2), 1, 'q has 1 left, p has 2');
+    assert.deepEqual([await n('p'), await n('q')], [0, 1]);
+    await close();
+  });
+
+  it('lists the rows whose time has come, soonest first, at most as many as asked', async () => {
+    const { db, close } = await kit();
+    const ids = (rows: Array<{ id: string }>) => rows.map((r) => r.id);
+    assert.deepEqual(ids(await rowsDue(db, 'things', { state: 'new', note: null }, 'at', '2', 9)), ['d', 'b']);
+    assert.deepEqual(ids(await rowsDue(db, 'things', { owner: 'o1' }, 'at', '1', 9)), ['c']);
+    assert.deepEqual(ids(await rowsDue(db, 'things', {}, 'at', '2', 2)), ['d', 'c']);
     await close();
   });
 });

@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
 import { affected } from './affected.ts';
 
 /** A column compared other than by equality: what a forward-only move or a guarded read also asks. */
@@ -20,6 +20,12 @@ export function compared<V>(op: Compared<V>['op'], value: V): Compared<V> {
  * than dropped, since dropping it would widen the WHERE silently.
  */
 export type Match<Row> = { [C in keyof Row]?: Row[C] | readonly Row[C][] | Compared<Row[C]> };
+
+/**
+ * A database or a transaction on it. Named apart because TypeScript infers a transaction's tables from
+ * `Transaction<DB>` but not from `Kysely<DB>`, which it extends; so a helper typed by its caller takes this.
+ */
+type DbOrTransaction<DB> = Kysely<DB> | Transaction<DB>;
 
 /** The WHERE of `match`, on any query that takes one (select or update). */
 function whereMatch<Q extends { where(column: string, op: string, value: unknown): Q }>(query: Q, match: object): Q {
@@ -47,6 +53,28 @@ export async function insertRow<DB, T extends keyof DB & string>(
     .execute();
 }
 
+/**
+ * The opening every store of a keyed table would otherwise write out again: `insert` adds a whole row (as
+ * `insertRow`), `byKey` reads the row with that key, and `oneBy(column)` reads the one row a unique column
+ * names. Naming a table here makes the calling file a writer of it (the one-writer rule counts it), so only
+ * the store that owns the table opens it this way. Typed by the database the caller passes, at each call.
+ */
+export function tableRows<T extends string, K extends string>(table: T, key: K) {
+  const oneBy =
+    <C extends string>(column: C) =>
+    <DB extends Record<T, Record<C, unknown>>>(
+      db: DbOrTransaction<DB>,
+      value: DB[T][C],
+    ): Promise<Selectable<DB[T]> | undefined> =>
+      rowWhere(db, table, { [column]: value } as unknown as Match<DB[T]>);
+  return {
+    insert: <DB extends Record<T, object>>(db: DbOrTransaction<DB>, row: Insertable<DB[T]>): Promise<void> =>
+      insertRow(db, table, row),
+    byKey: oneBy(key),
+    oneBy,
+  };
+}
+
 /** The one row of `table` that `match` names (by its key, or a key and its owner), or undefined. */
 export function rowWhere<DB, T extends keyof DB & string>(
   db: Kysely<DB>,
@@ -72,6 +100,25 @@ export function rowsWhere<DB, T extends keyof DB & string>(
   let q = whereMatch((db as Kysely<any>).selectFrom(table).selectAll(), match);
   for (const column of orderBy) q = direction === 'desc' ? q.orderBy(column, 'desc') : q.orderBy(column);
   return q.execute() as Promise<Array<Selectable<DB[T]>>>;
+}
+
+/**
+ * The rows of `table` that `match` names whose time in `column` has come (at `now` or before), soonest first,
+ * at most `limit`: what a notifier or a sweeper works through next, the longest waiting first.
+ */
+export function rowsDue<DB, T extends keyof DB & string, C extends keyof DB[T] & string>(
+  db: Kysely<DB>,
+  table: T,
+  match: Match<DB[T]>,
+  column: C,
+  now: DB[T][C],
+  limit: number,
+): Promise<Array<Selectable<DB[T]>>> {
+  const due = whereMatch((db as Kysely<any>).selectFrom(table).selectAll(), {
+    ...match,
+    [column]: compared('<=', now),
+  });
+  return due.orderBy(column).limit(limit).execute() as Promise<Array<Selectable<DB[T]>>>;
 }
 
 /**
@@ -112,4 +159,25 @@ export async function moveRow<DB, T extends keyof DB & string>(
 ): Promise<boolean> {
   const res = await whereMatch((db as Kysely<any>).updateTable(table).set(set as object), from).executeTakeFirst();
   return affected(res) === 1;
+}
+
+/** The columns of a row that hold a number (a count, an amount in minor units). */
+type NumberColumn<Row> = { [C in keyof Row]: Row[C] extends number ? C : never }[keyof Row] & string;
+
+/**
+ * Takes `amount` off `column` of the rows `match` names, only where at least `amount` is left there, in one
+ * conditional UPDATE (`SET column = column - amount WHERE … AND column >= amount`): what is given back twice,
+ * or by racing callers, can never take the figure below zero. How many rows were lowered.
+ */
+export async function lowerRow<DB, T extends keyof DB & string>(
+  db: DbOrTransaction<DB>,
+  table: T,
+  match: Match<DB[T]>,
+  column: NumberColumn<DB[T]>,
+  amount: number,
+): Promise<number> {
+  const lowered = (db as Kysely<any>)
+    .updateTable(table)
+    .set({ [column]: sql`${sql.ref(column)} - ${amount}` } as object);
+  return affected(await whereMatch(lowered, { ...match, [column]: compared('>=', amount) }).executeTakeFirst());
 }

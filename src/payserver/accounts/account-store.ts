@@ -1,8 +1,10 @@
-import { insertRow, moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
+import { moveRow, rowsWhere, rowWhere, tableRows } from '../../lib/db/rows.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
 export type AccountRow = PayserverTables['accounts'];
 export type LedgerAccountRow = PayserverTables['ledger_accounts'];
+
+const accounts = tableRows('accounts', 'id');
 
 /**
  * Reads and writes of the `accounts` table and the owners' view of their
@@ -10,17 +12,10 @@ export type LedgerAccountRow = PayserverTables['ledger_accounts'];
  * through the ledger (`ledger.ts`).
  */
 export const accountStore = {
-  async insert(trx: PayserverDb, row: AccountRow): Promise<void> {
-    await insertRow(trx, 'accounts', row);
-  },
-
-  async byId(db: PayserverDb, id: string): Promise<AccountRow | undefined> {
-    return rowWhere(db, 'accounts', { id });
-  },
-
-  async byPhone(db: PayserverDb, phone: string): Promise<AccountRow | undefined> {
-    return rowWhere(db, 'accounts', { phone });
-  },
+  insert: accounts.insert,
+  byId: accounts.byKey,
+  /** The account of a phone number (at most one: the phone is unique). */
+  byPhone: accounts.oneBy('phone'),
 
   /** The holder agreed to quick pay (SMS-confirmed payments to this merchant), now: it pays if it is the newest. */
   async agreeQuickPay(trx: PayserverDb, id: string, now: string): Promise<void> {

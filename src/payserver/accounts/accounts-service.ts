@@ -4,16 +4,17 @@ import { conflict, notFound } from '../../lib/errors.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import { assertCurrency } from '../../lib/money.ts';
 import { normalizePhone, type E164 } from '../../lib/phone.ts';
-import { accountStore } from './account-store.ts';
+import { accountStore, type AccountRow } from './account-store.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
 /**
- * Who pays for a phone, as accounts ask it (the agreements answer): only whether anyone does. Declared
- * here, so that accounts, which the agreements build on, import nothing of them.
+ * Who pays for a phone: its payer `P`, or null when the phone is not bound (the agreements answer). Accounts
+ * ask only whether anyone pays (`Payers`); payments and renewals ask who (`Payers<Payer>`). Declared here,
+ * so that accounts, which the agreements build on, import nothing of them.
  */
-export interface Payers {
-  payerOf(db: PayserverDb, phone: string): Promise<{ payer: unknown }>;
+export interface Payers<P = unknown> {
+  payerOf(db: PayserverDb, phone: string): Promise<{ account: AccountRow | undefined; payer: P | null }>;
 }
 
 export interface AccountView {

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { insertRow, moveRow, rowWhere } from '../../lib/db/rows.ts';
+import { moveRow, tableRows } from '../../lib/db/rows.ts';
 import type { AccountRow } from '../accounts/account-store.ts';
 import type { PayserverDb, PayserverTables, RailAgreementStatus } from '../schema.ts';
 import type { RailName } from '../rails/rail.ts';
@@ -13,20 +13,14 @@ export const AGREEMENT_PREDECESSORS: Readonly<Record<RailAgreementStatus, readon
   ended: ['signing', 'active'],
 };
 
+const agreements = tableRows('rail_agreements', 'external_agreement_no');
+
 /** The only place `rail_agreements` is written: each move is a conditional UPDATE from an allowed status. */
 export const agreementStore = {
-  async insert(trx: PayserverDb, row: RailAgreement): Promise<void> {
-    await insertRow(trx, 'rail_agreements', row);
-  },
-
-  async byExternalNo(db: PayserverDb, externalNo: string): Promise<RailAgreement | undefined> {
-    return rowWhere(db, 'rail_agreements', { external_agreement_no: externalNo });
-  },
-
+  insert: agreements.insert,
+  byExternalNo: agreements.byKey,
   /** The agreement a page payment's trade was to sign, if it was to sign one. */
-  async ofPayment(db: PayserverDb, paymentId: string): Promise<RailAgreement | undefined> {
-    return rowWhere(db, 'rail_agreements', { payment_id: paymentId });
-  },
+  ofPayment: agreements.oneBy('payment_id'),
 
   /**
    * A phone's wallet account (if it has one) and its active agreements at the rails, the one signed last first,

@@ -6,6 +6,7 @@ import { sha256, type RandomSource } from '../../lib/ids.ts';
 import { quickPayOnSms, type Locale } from '../../sms/templates.ts';
 import { queueText } from '../outbox.ts';
 import type { AccountRow } from '../accounts/account-store.ts';
+import type { Payers } from '../accounts/accounts-service.ts';
 import { checkoutStore } from '../settlement/checkout-store.ts';
 import { paymentStore } from '../settlement/payment-store.ts';
 import type { RailEvent, RailName } from '../rails/rail.ts';
@@ -49,7 +50,7 @@ export interface AgreementView {
  * rail's verified notification, and ends by the rail's notification or an operator. A phone is bound when
  * it has any active agreement, the wallet's included; the one agreed to last pays.
  */
-export class Agreements {
+export class Agreements implements Payers<Payer> {
   constructor(private readonly deps: AgreementsDeps) {}
 
   /** tvpay's number for a new agreement: 30 letters and digits, within both rails' rules (1–32). */

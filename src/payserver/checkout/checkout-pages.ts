@@ -29,131 +29,154 @@ export interface PaidWith {
 /** How long the resend button waits after a code was sent. */
 const RESEND_SECONDS = 60;
 
-const T = {
-  'zh-CN': {
-    title: '手机支付',
-    payee: '收款方：',
-    cardNamed: (last4: string) => `银行卡（尾号${last4}）`,
-    product: '商品',
-    phone: '手机号',
-    sendCode: '发送验证码到本机',
-    codeHint: '我们已向 {phone} 发送验证码，请输入以确认是您本人。',
-    code: '验证码',
-    verify: '确认',
-    choose: '选择付款方式',
-    wallet: '钱包余额',
-    card: '银行卡',
-    available: '可用',
-    quickPay: '以后在电视上购买时，用短信验证码快捷支付',
-    renews:
-      '这是自动续费产品：此后每{days}天以快捷支付自动续费{amount}，每次续费前短信提醒，可随时回复TD或在电视上取消。不勾选下面这一项，只购买这一期。',
-    renewConsent: '同意开通快捷支付，并按上述方式自动续费',
-    pay: '确认支付',
-    paid: '支付成功，电视上的内容已开通。',
-    closed: '这笔订单已关闭，无法支付。',
-    refunded: '这笔订单在付款时已结束（已取消或已过期），款项已原路退回，未扣款。',
-    merchantRefunded: (amount: string) => `这笔订单已付款，之后商户已退款${amount}，款项已原路退回。`,
-    refundAmount: '退款金额',
-    refundedTo: '退回至',
-    refundedAt: '退款时间',
-    confirming: '已付款，正在等待商户确认。如订单已结束，款项将原路退回。',
-    noAccount: (payee: string) => `这个号码在${payee}还没有钱包，无法在此支付。请在电视上换一个已开通钱包的手机号。`,
-    insufficient: '余额不足',
-    resend: '重新发送验证码',
-    resendIn: '秒后可重新发送',
-    agreement: '快捷支付服务协议',
-    agreementText: [
+/** A sentence of the page in both its languages, side by side, so neither is written or changed without the other. */
+const both = <V>(zh: V, en: V): Readonly<Record<PageLang, V>> => ({ 'zh-CN': zh, en });
+
+/** The page's words, each in both languages. */
+const WORDS = {
+  title: both('手机支付', 'Pay by phone'),
+  payee: both('收款方：', 'Payee: '),
+  cardNamed: both(
+    (last4: string) => `银行卡（尾号${last4}）`,
+    (last4: string) => `Card ending ${last4}`,
+  ),
+  product: both('商品', 'Product'),
+  phone: both('手机号', 'Phone'),
+  sendCode: both('发送验证码到本机', 'Text a code to this phone'),
+  codeHint: both(
+    '我们已向 {phone} 发送验证码，请输入以确认是您本人。',
+    'We texted a code to {phone}. Enter it to confirm this phone is yours.',
+  ),
+  code: both('验证码', 'Code'),
+  verify: both('确认', 'Confirm'),
+  choose: both('选择付款方式', 'How do you want to pay?'),
+  wallet: both('钱包余额', 'Wallet'),
+  card: both('银行卡', 'Bank card'),
+  available: both('可用', 'available'),
+  quickPay: both('以后在电视上购买时，用短信验证码快捷支付', 'Next time, pay on the TV with an SMS code (quick pay)'),
+  renews: both(
+    '这是自动续费产品：此后每{days}天以快捷支付自动续费{amount}，每次续费前短信提醒，可随时回复TD或在电视上取消。不勾选下面这一项，只购买这一期。',
+    'This renews: every {days} days {amount} is charged by quick pay, with an SMS before each renewal; ' +
+      'cancel any time by texting TD or on the TV. Without the box below you buy this one period only.',
+  ),
+  renewConsent: both('同意开通快捷支付，并按上述方式自动续费', 'I agree to quick pay and to these renewals'),
+  pay: both('确认支付', 'Pay now'),
+  paid: both('支付成功，电视上的内容已开通。', 'Paid. Your TV is turning on what you bought.'),
+  closed: both('这笔订单已关闭，无法支付。', 'This order is closed and can no longer be paid.'),
+  refunded: both(
+    '这笔订单在付款时已结束（已取消或已过期），款项已原路退回，未扣款。',
+    'This order had already ended (cancelled or expired) when you paid, ' +
+      'so the money went back to where it came from.',
+  ),
+  merchantRefunded: both(
+    (amount: string) => `这笔订单已付款，之后商户已退款${amount}，款项已原路退回。`,
+    (amount: string) =>
+      `This order was paid, then refunded by the merchant: ${amount} went back to where it was paid from.`,
+  ),
+  refundAmount: both('退款金额', 'Refunded'),
+  refundedTo: both('退回至', 'Refunded to'),
+  refundedAt: both('退款时间', 'Refunded at'),
+  confirming: both(
+    '已付款，正在等待商户确认。如订单已结束，款项将原路退回。',
+    'Paid; waiting for the merchant to confirm. If the order had ended, the money goes back by itself.',
+  ),
+  noAccount: both(
+    (payee: string) => `这个号码在${payee}还没有钱包，无法在此支付。请在电视上换一个已开通钱包的手机号。`,
+    (payee: string) =>
+      `This number has no wallet at ${payee}, so it cannot pay here. On the TV, try another number that has one.`,
+  ),
+  insufficient: both('余额不足', 'not enough'),
+  resend: both('重新发送验证码', 'Text me a new code'),
+  resendIn: both('秒后可重新发送', ' s until you can ask again'),
+  agreement: both('快捷支付服务协议', 'Quick pay agreement'),
+  agreementText: both(
+    [
       '开通快捷支付后，您在电视上购买商品时，收款方将通过短信向本手机号发送验证码；您回复验证码即表示同意从钱包（余额不足时从绑定的银行卡）付款。',
       '每一笔付款都需要您回复当次的验证码；未回复的付款不会扣款。自动续费产品在每次续费前以短信提醒，回复TD即可取消。',
       '您可以随时联系钱包服务方关闭快捷支付。',
     ],
-    readAgreement: '阅读协议',
-    orderNo: '订单号',
-    paidAt: '支付时间',
-    paidBy: '付款方式',
-    errors: {
-      CHECKOUT_NOT_FOUND: () => '这个支付链接无效。请在电视上重新下单。',
-      CODE_INCORRECT: (n: PageNotice) => `验证码不正确，还可尝试${n.triesLeft ?? 0}次。`,
-      CONFIRMATION_FAILED: () => '验证码错误次数过多，请重新获取验证码。',
-      CODE_NOT_SENT: () => '请先获取验证码。',
-      CODE_EXPIRED: () => '验证码已过期，请重新获取。',
-      GRANT_INVALID: () => '页面已过期，请重新获取验证码。',
-      PAYMENT_IN_PROGRESS: () => '这笔订单正在另一个页面支付，请稍后刷新查看结果。',
-      CURRENCY_MISMATCH: () => '钱包的币种与订单不同，无法支付。',
-      SOURCE_NOT_FOUND: () => '没有这个付款方式，请选择其他方式。',
-      INSUFFICIENT_FUNDS: () => '余额不足，请选择其他付款方式。',
-      ORDER_FINAL: () => '这笔订单已结束，无法支付。',
-      RATE_LIMITED: (n: PageNotice) => `操作过于频繁，请${n.retryAfterSeconds ?? 60}秒后再试。`,
-      SMS_BUDGET_EXHAUSTED: () => '今天暂时无法再发送短信，请稍后再试。',
-    } as Record<string, (n: PageNotice) => string>,
-    somethingWrong: '出了点问题，请重试。',
-  },
-  en: {
-    title: 'Pay by phone',
-    payee: 'Payee: ',
-    cardNamed: (last4: string) => `Card ending ${last4}`,
-    product: 'Product',
-    phone: 'Phone',
-    sendCode: 'Text a code to this phone',
-    codeHint: 'We texted a code to {phone}. Enter it to confirm this phone is yours.',
-    code: 'Code',
-    verify: 'Confirm',
-    choose: 'How do you want to pay?',
-    wallet: 'Wallet',
-    card: 'Bank card',
-    available: 'available',
-    quickPay: 'Next time, pay on the TV with an SMS code (quick pay)',
-    renews:
-      'This renews: every {days} days {amount} is charged by quick pay, with an SMS before each renewal; ' +
-      'cancel any time by texting TD or on the TV. Without the box below you buy this one period only.',
-    renewConsent: 'I agree to quick pay and to these renewals',
-    pay: 'Pay now',
-    paid: 'Paid. Your TV is turning on what you bought.',
-    closed: 'This order is closed and can no longer be paid.',
-    refunded:
-      'This order had already ended (cancelled or expired) when you paid, ' +
-      'so the money went back to where it came from.',
-    merchantRefunded: (amount: string) =>
-      `This order was paid, then refunded by the merchant: ${amount} went back to where it was paid from.`,
-    refundAmount: 'Refunded',
-    refundedTo: 'Refunded to',
-    refundedAt: 'Refunded at',
-    confirming: 'Paid; waiting for the merchant to confirm. If the order had ended, the money goes back by itself.',
-    noAccount: (payee: string) =>
-      `This number has no wallet at ${payee}, so it cannot pay here. On the TV, try another number that has one.`,
-    insufficient: 'not enough',
-    resend: 'Text me a new code',
-    resendIn: ' s until you can ask again',
-    agreement: 'Quick pay agreement',
-    agreementText: [
+    [
       'With quick pay on, when you buy on the TV the payee texts a code to this phone; replying with the code ' +
         'agrees to pay from your wallet (or, when it does not cover the amount, from the linked bank card).',
       'Every payment needs the code of that payment; nothing is charged without your reply. ' +
         'A package that renews texts you before each renewal; reply TD to cancel it.',
       'You can ask your wallet provider to turn quick pay off at any time.',
     ],
-    readAgreement: 'Read the agreement',
-    orderNo: 'Order number',
-    paidAt: 'Paid at',
-    paidBy: 'Paid with',
-    errors: {
-      CHECKOUT_NOT_FOUND: () => 'This payment link is not valid. Start again on the TV.',
-      CODE_INCORRECT: (n: PageNotice) => `That code is not right; ${n.triesLeft ?? 0} tries left.`,
-      CONFIRMATION_FAILED: () => 'Too many wrong codes; ask for a new code.',
-      CODE_NOT_SENT: () => 'Ask for a code first.',
-      CODE_EXPIRED: () => 'The code has expired; ask for a new one.',
-      GRANT_INVALID: () => 'This page has expired; ask for a new code.',
-      PAYMENT_IN_PROGRESS: () => 'This order is being paid on another page; reload in a moment to see how it went.',
-      CURRENCY_MISMATCH: () => "The wallet's currency is not the order's, so it cannot pay.",
-      SOURCE_NOT_FOUND: () => 'That way to pay is not available; choose another.',
-      INSUFFICIENT_FUNDS: () => 'There is not enough money there; choose another way to pay.',
-      ORDER_FINAL: () => 'This order has ended and can no longer be paid.',
-      RATE_LIMITED: (n: PageNotice) => `Too many tries; try again in ${n.retryAfterSeconds ?? 60} s.`,
-      SMS_BUDGET_EXHAUSTED: () => 'No more texts can be sent today; try again later.',
-    } as Record<string, (n: PageNotice) => string>,
-    somethingWrong: 'Something went wrong; please try again.',
-  },
-} as const;
+  ),
+  readAgreement: both('阅读协议', 'Read the agreement'),
+  orderNo: both('订单号', 'Order number'),
+  paidAt: both('支付时间', 'Paid at'),
+  paidBy: both('付款方式', 'Paid with'),
+  somethingWrong: both('出了点问题，请重试。', 'Something went wrong; please try again.'),
+};
+
+/** What the page says of a notice's error code (a code not here gets `somethingWrong`). */
+const ERRORS: Readonly<Record<string, Readonly<Record<PageLang, (n: PageNotice) => string>>>> = {
+  CHECKOUT_NOT_FOUND: both(
+    () => '这个支付链接无效。请在电视上重新下单。',
+    () => 'This payment link is not valid. Start again on the TV.',
+  ),
+  CODE_INCORRECT: both(
+    (n: PageNotice) => `验证码不正确，还可尝试${n.triesLeft ?? 0}次。`,
+    (n: PageNotice) => `That code is not right; ${n.triesLeft ?? 0} tries left.`,
+  ),
+  CONFIRMATION_FAILED: both(
+    () => '验证码错误次数过多，请重新获取验证码。',
+    () => 'Too many wrong codes; ask for a new code.',
+  ),
+  CODE_NOT_SENT: both(
+    () => '请先获取验证码。',
+    () => 'Ask for a code first.',
+  ),
+  CODE_EXPIRED: both(
+    () => '验证码已过期，请重新获取。',
+    () => 'The code has expired; ask for a new one.',
+  ),
+  GRANT_INVALID: both(
+    () => '页面已过期，请重新获取验证码。',
+    () => 'This page has expired; ask for a new code.',
+  ),
+  PAYMENT_IN_PROGRESS: both(
+    () => '这笔订单正在另一个页面支付，请稍后刷新查看结果。',
+    () => 'This order is being paid on another page; reload in a moment to see how it went.',
+  ),
+  CURRENCY_MISMATCH: both(
+    () => '钱包的币种与订单不同，无法支付。',
+    () => "The wallet's currency is not the order's, so it cannot pay.",
+  ),
+  SOURCE_NOT_FOUND: both(
+    () => '没有这个付款方式，请选择其他方式。',
+    () => 'That way to pay is not available; choose another.',
+  ),
+  INSUFFICIENT_FUNDS: both(
+    () => '余额不足，请选择其他付款方式。',
+    () => 'There is not enough money there; choose another way to pay.',
+  ),
+  ORDER_FINAL: both(
+    () => '这笔订单已结束，无法支付。',
+    () => 'This order has ended and can no longer be paid.',
+  ),
+  RATE_LIMITED: both(
+    (n: PageNotice) => `操作过于频繁，请${n.retryAfterSeconds ?? 60}秒后再试。`,
+    (n: PageNotice) => `Too many tries; try again in ${n.retryAfterSeconds ?? 60} s.`,
+  ),
+  SMS_BUDGET_EXHAUSTED: both(
+    () => '今天暂时无法再发送短信，请稍后再试。',
+    () => 'No more texts can be sent today; try again later.',
+  ),
+};
+
+/** Each entry of `table` in one language. */
+function inLanguage<W extends Readonly<Record<string, Readonly<Record<PageLang, unknown>>>>>(table: W, lang: PageLang) {
+  const picked = Object.entries(table).map(([key, words]) => [key, words[lang]]);
+  return Object.fromEntries(picked) as { [K in keyof W]: W[K][PageLang] };
+}
+
+/** The page's words in each language, as the page reads them: `T[lang].title`. */
+const T = {
+  'zh-CN': { ...inLanguage(WORDS, 'zh-CN'), errors: inLanguage(ERRORS, 'zh-CN') },
+  en: { ...inLanguage(WORDS, 'en'), errors: inLanguage(ERRORS, 'en') },
+};
 
 const money = formatPrice;
 

@@ -8,7 +8,15 @@ import {
   type Words,
 } from '../../lib/console/console-app.ts';
 import { html } from '../../lib/html.ts';
-import { alertLine, anySelect, fact, listTable, searchField, submit } from '../../lib/console/console-parts.ts';
+import {
+  alertLine,
+  anySelect,
+  fact,
+  listTable,
+  navigation,
+  searchField,
+  submit,
+} from '../../lib/console/console-parts.ts';
 import {
   FAILURE,
   LEDGER_KIND,
@@ -398,13 +406,13 @@ export function payserverConsole(app: FastifyInstance, o: ConsoleSetup): void {
     ...o,
     cookie: 'tvpay_payserver_console',
     name: w('tvpay payment server console', 'tvpay 钱包服务控制台'),
-    nav: [
-      { path: '/accounts', label: w('Accounts', '账户') },
-      { path: '/payments', label: w('Payments', '支付') },
-      { path: '/statements', label: w('Statements', '对账单') },
-      { path: '/rails', label: w('Rails', '支付渠道') },
-      { path: '/agreements', label: w('Agreements', '快捷支付协议') },
-    ],
+    nav: navigation({
+      '/accounts': w('Accounts', '账户'),
+      '/payments': w('Payments', '支付'),
+      '/statements': w('Statements', '对账单'),
+      '/rails': w('Rails', '支付渠道'),
+      '/agreements': w('Agreements', '快捷支付协议'),
+    }),
     pages: {
       '/accounts': (ctx) => pages.accounts(ctx),
       '/accounts/:accountId': (ctx) => pages.account(ctx),

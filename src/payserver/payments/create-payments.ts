@@ -3,7 +3,8 @@ import { crashPoint } from '../../lib/crash-points.ts';
 import { countedGauge } from '../../lib/metrics/row-counts.ts';
 import { handler } from '../../lib/outbox/outbox.ts';
 import type { SmsBudget } from '../../sms/sms-budget.ts';
-import type { Agreements } from '../agreements/agreements.ts';
+import type { Payers } from '../accounts/accounts-service.ts';
+import type { Payer } from '../agreements/agreements.ts';
 import { codeSendRules } from '../confirmations/code-send-limits.ts';
 import { serviceBasics, type Offers, type PayserverCore } from '../feature.ts';
 import type { Ledger } from '../ledger/ledger.ts';
@@ -24,7 +25,7 @@ export function createPayments(
     ledger: Ledger;
     settlement: Settlement;
     budget: SmsBudget;
-    payers: Pick<Agreements, 'payerOf'>;
+    payers: Payers<Payer>;
     railsOn: boolean;
     refundLate: (paymentId: string) => Promise<void>;
   },

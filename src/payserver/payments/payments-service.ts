@@ -18,7 +18,8 @@ import { accountStore } from '../accounts/account-store.ts';
 import { checkoutStore } from '../settlement/checkout-store.ts';
 import { newPayment, paymentStore } from '../settlement/payment-store.ts';
 import { railTraceOf } from '../rail-payments/rail-trace.ts';
-import type { Agreements } from '../agreements/agreements.ts';
+import type { Payers } from '../accounts/accounts-service.ts';
+import type { Payer } from '../agreements/agreements.ts';
 import { queueDeclined, type Settlement } from '../settlement/settlement.ts';
 
 /** What the payment server answers a start: the provider contract plus the payment it made. */
@@ -55,7 +56,7 @@ export interface PaymentParts {
 export interface PaymentsServiceDeps extends PaymentParts {
   options: PaymentsOptions;
   /** Who pays for a bound phone (the wallet's quick pay or a rail agreement, the newest). */
-  payers: Pick<Agreements, 'payerOf'>;
+  payers: Payers<Payer>;
 }
 
 /**

@@ -1,17 +1,14 @@
-import { insertRow, moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
+import { moveRow, rowsWhere, tableRows } from '../../lib/db/rows.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
 export type RefundRow = PayserverTables['refunds'];
 
+const refunds = tableRows('refunds', 'id');
+
 /** The only place the payment server's `refunds` table is written and read. */
 export const refundStore = {
-  async byId(db: PayserverDb, id: string): Promise<RefundRow | undefined> {
-    return rowWhere(db, 'refunds', { id });
-  },
-
-  async insert(trx: PayserverDb, row: RefundRow): Promise<void> {
-    await insertRow(trx, 'refunds', row);
-  },
+  byId: refunds.byKey,
+  insert: refunds.insert,
 
   /** pending → succeeded or failed (a rail's refund whose outcome was learnt); whether this call made the move. */
   async finish(trx: PayserverDb, id: string, to: 'succeeded' | 'failed', failureCode: string | null): Promise<boolean> {

@@ -10,7 +10,8 @@ import type { Ledger } from '../ledger/ledger.ts';
 import { newPayment, paymentStore, type Payment } from '../settlement/payment-store.ts';
 import { tellBackend, type Settlement } from '../settlement/settlement.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
-import type { Agreements } from '../agreements/agreements.ts';
+import type { Payers } from '../accounts/accounts-service.ts';
+import type { Payer } from '../agreements/agreements.ts';
 import { holdForPayment } from '../payments/payments-service.ts';
 import type { RailPayments } from '../rail-payments/rail-payments.ts';
 
@@ -29,7 +30,7 @@ export interface RenewalsServiceDeps {
   /** Its transactions, which wake the outbox workers once they have committed. */
   work: UnitOfWork<PayserverTables>;
   /** Who pays for the phone now (the newest of its agreements). */
-  payers: Pick<Agreements, 'payerOf'>;
+  payers: Payers<Payer>;
   /** Charges a renewal under a rail's agreement (asked of the rail after the commit). */
   railCharges: Pick<RailPayments, 'openAgreementCharge'>;
 }

@@ -1,10 +1,11 @@
 import { correlation } from '../../lib/correlation.ts';
-import { affected } from '../../lib/db/affected.ts';
-import { compared, insertRow, moveRow, rowWhere } from '../../lib/db/rows.ts';
+import { compared, moveRow, rowWhere, tableRows } from '../../lib/db/rows.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
 export type Checkout = PayserverTables['checkouts'];
 export type PageSession = PayserverTables['page_sessions'];
+
+const sessions = tableRows('page_sessions', 'id');
 
 /** What a start (a payer's, or a renewal's) says of the order its checkout is for. */
 export interface CheckoutStart {
@@ -104,14 +105,8 @@ export const checkoutStore = {
    * newer attempt of an open checkout wins (a conditional UPDATE).
    */
   async take(trx: PayserverDb, orderId: string, phone: string, attempt: number): Promise<boolean> {
-    const res = await trx
-      .updateTable('checkouts')
-      .set({ phone, attempt })
-      .where('order_id', '=', orderId)
-      .where('status', '=', 'open')
-      .where('attempt', '<=', attempt)
-      .executeTakeFirst();
-    return affected(res) === 1;
+    const open = { order_id: orderId, status: 'open', attempt: compared('<=', attempt) } as const;
+    return moveRow(trx, 'checkouts', open, { phone, attempt });
   },
 
   /**
@@ -204,13 +199,8 @@ export const checkoutStore = {
 
   // --- the phone page's sessions ---
 
-  async insertSession(trx: PayserverDb, session: PageSession): Promise<void> {
-    await insertRow(trx, 'page_sessions', session);
-  },
-
-  async sessionById(db: PayserverDb, id: string): Promise<PageSession | undefined> {
-    return rowWhere(db, 'page_sessions', { id });
-  },
+  insertSession: sessions.insert,
+  sessionById: sessions.byKey,
 
   /** A session of this order, by id. */
   async sessionOf(db: PayserverDb, id: string, orderId: string): Promise<PageSession | undefined> {

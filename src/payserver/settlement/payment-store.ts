@@ -1,4 +1,4 @@
-import { compared, insertRow, moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
+import { compared, lowerRow, moveRow, rowsWhere, rowWhere, tableRows } from '../../lib/db/rows.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
 export type Payment = PayserverTables['payments'];
@@ -53,19 +53,16 @@ export interface PaymentFilter {
   limit: number;
 }
 
+const payments = tableRows('payments', 'id');
+
 /**
  * The only place the `payments` table is written (and read): each payment
  * attempt at the payment server, by SMS code or on the checkout page. Every
  * status change is a conditional UPDATE from the allowed predecessors.
  */
 export const paymentStore = {
-  async insert(trx: PayserverDb, payment: Payment): Promise<void> {
-    await insertRow(trx, 'payments', payment);
-  },
-
-  async byId(db: PayserverDb, id: string): Promise<Payment | undefined> {
-    return rowWhere(db, 'payments', { id });
-  },
+  insert: payments.insert,
+  byId: payments.byKey,
 
   /**
    * A payment with what an SMS about it names (its checkout's product, payee and renewal period), in one
@@ -194,12 +191,7 @@ export const paymentStore = {
   /** Gives back the tries a right code took. */
   async giveBackTry(trx: PayserverDb, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await trx
-      .updateTable('payments')
-      .set((eb) => ({ wrong_replies: eb('wrong_replies', '-', 1) }))
-      .where('id', 'in', ids)
-      .where('wrong_replies', '>', 0)
-      .execute();
+    await lowerRow(trx, 'payments', { id: ids }, 'wrong_replies', 1);
   },
 
   /**
@@ -222,12 +214,7 @@ export const paymentStore = {
 
   /** Gives back what a refund that failed had counted against a captured payment. */
   async giveBackRefund(trx: PayserverDb, id: string, amount: number): Promise<void> {
-    await trx
-      .updateTable('payments')
-      .set((eb) => ({ refunded_minor: eb('refunded_minor', '-', amount) }))
-      .where('id', '=', id)
-      .where('refunded_minor', '>=', amount)
-      .execute();
+    await lowerRow(trx, 'payments', { id }, 'refunded_minor', amount);
   },
 
   /** An order's payments, oldest first (operators trace an order with them). */

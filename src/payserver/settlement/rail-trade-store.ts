@@ -1,4 +1,4 @@
-import { insertRow, moveRow, rowsWhere, rowWhere } from '../../lib/db/rows.ts';
+import { moveRow, rowsWhere, tableRows } from '../../lib/db/rows.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import type { PayserverDb, PayserverTables, RailTradeState } from '../schema.ts';
 import type { RailName } from '../rails/rail.ts';
@@ -20,22 +20,17 @@ export const RAIL_TRADE_PREDECESSORS: Readonly<Record<RailTradeState, readonly R
 /** The states in which a trade may still take money: the sweeper asks about these, an ending order closes them. */
 export const OPEN_TRADE_STATES: readonly RailTradeState[] = ['created', 'unknown', 'qr', 'redirected', 'charging'];
 
+const trades = tableRows('rail_trades', 'out_trade_no');
+
 /**
  * The only place `rail_trades` and `rail_trade_log` are written: what tvpay knows of each trade at a
  * rail, moved forward by conditional UPDATEs, and the log of every call and notification about it.
  */
 export const railTradeStore = {
-  async insert(trx: PayserverDb, trade: RailTrade): Promise<void> {
-    await insertRow(trx, 'rail_trades', trade);
-  },
-
-  async byOutTradeNo(db: PayserverDb, outTradeNo: string): Promise<RailTrade | undefined> {
-    return rowWhere(db, 'rail_trades', { out_trade_no: outTradeNo });
-  },
-
-  async byPayment(db: PayserverDb, paymentId: string): Promise<RailTrade | undefined> {
-    return rowWhere(db, 'rail_trades', { payment_id: paymentId });
-  },
+  insert: trades.insert,
+  byOutTradeNo: trades.byKey,
+  /** The trade of a payment (a rail payment has one). */
+  byPayment: trades.oneBy('payment_id'),
 
   /** The order's QR of this rail that can still be scanned (the same code is shown again while it is). */
   async liveQr(db: PayserverDb, orderId: string, rail: RailName, now: string): Promise<RailTrade | undefined> {
