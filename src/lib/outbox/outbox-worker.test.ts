@@ -30,6 +30,19 @@ async function outboxStore() {
   return { store, clock: new ManualClock() };
 }
 
+/** A started worker over `db` that records the `n` of each payload of `topics` it delivers into `seen`. */
+function recorder(
+  db: Kysely<CommonTables>,
+  clock: ManualClock,
+  seen: string[],
+  options: OutboxWorkerOptions,
+  topics = [T],
+): OutboxWorker {
+  const worker = new OutboxWorker(db, clock, createLogger('silent'), options);
+  worker.start(topics.map((t) => handlerOf(t, async (p: { n: string }) => void seen.push(p.n))));
+  return worker;
+}
+
 async function kit(handler: (p: any) => Promise<void>, options: OutboxWorkerOptions = {}) {
   const { store, clock } = await outboxStore();
   const worker = new OutboxWorker(store.db, clock, createLogger('silent'), options);
@@ -161,17 +174,8 @@ describe('outbox worker', () => {
   it("delivers its own topics oldest first, past a backlog of another lane's topic that it leaves alone", async () => {
     const { store, clock } = await outboxStore();
     const seen: string[] = [];
-    const record = async (p: { n: string }) => void seen.push(p.n);
-    const worker = new OutboxWorker(store.db, clock, createLogger('silent'), {
-      batch: 1,
-      pollMs: 60_000,
-      topics: { except: ['lane'] },
-    });
-    worker.start([
-      handlerOf(topic<any>('a'), record),
-      handlerOf(topic<any>('b'), record),
-      handlerOf(topic<any>('lane'), record),
-    ]);
+    const lanes = ['a', 'b', 'lane'].map((name) => topic<any>(name));
+    const worker = recorder(store.db, clock, seen, { batch: 1, pollMs: 60_000, topics: { except: ['lane'] } }, lanes);
     for (let i = 0; i < 300; i++)
       await enqueue(store.db, {
         id: `lane${i}`,
@@ -234,11 +238,9 @@ describe('outbox worker', () => {
       transformResult: async ({ result }) => result,
     });
     const seen: string[] = [];
-    const worker = new OutboxWorker(counted, clock, createLogger('silent'), { doneTickMs: 300, pollMs: 3_600_000 });
-    worker.start([handlerOf(T, async (p: { n: string }) => void seen.push(p.n))]);
-    const other = new OutboxWorker(store.db, clock, createLogger('silent'), { pollMs: 3_600_000 });
+    const worker = recorder(counted, clock, seen, { doneTickMs: 300, pollMs: 3_600_000 });
     const otherSeen: string[] = [];
-    other.start([handlerOf(T, async (p: { n: string }) => void otherSeen.push(p.n))]);
+    const other = recorder(store.db, clock, otherSeen, { pollMs: 3_600_000 });
     for (const n of ['a', 'b', 'c']) await enqueue(counted, { id: n, topic: T, payload: { n }, now: clock.now() });
     worker.kick();
     await eventually(() => assert.equal(seen.length, 3, 'all three delivered'));
@@ -263,19 +265,12 @@ describe('outbox worker', () => {
   it('delivers a message again once its lease expires when its done mark never landed (a crash)', async () => {
     const { store, clock } = await outboxStore();
     const seen: string[] = [];
-    const record = async (p: { n: string }) => void seen.push(p.n);
     // A tick that does not come within the test: as if the process died before it.
-    const dying = new OutboxWorker(store.db, clock, createLogger('silent'), {
-      doneTickMs: 60_000,
-      leaseMs: 3_600_000,
-      pollMs: 3_600_000,
-    });
-    dying.start([handlerOf(T, record)]);
+    const dying = recorder(store.db, clock, seen, { doneTickMs: 60_000, leaseMs: 3_600_000, pollMs: 3_600_000 });
     await enqueue(store.db, { id: 'm1', topic: T, payload: { n: 'm1' }, now: clock.now() });
     dying.kick();
     await eventually(() => assert.deepEqual(seen, ['m1']));
-    const next = new OutboxWorker(store.db, clock, createLogger('silent'), { pollMs: 3_600_000 });
-    next.start([handlerOf(T, record)]);
+    const next = recorder(store.db, clock, seen, { pollMs: 3_600_000 });
     await next.drain();
     assert.deepEqual(seen, ['m1'], 'not again while the lease holds');
     clock.advance(3_600_001);
