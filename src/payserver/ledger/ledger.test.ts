@@ -1,5 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Kysely } from 'kysely';
+import { GroupCommitSqliteDialect } from '../../lib/db/group-commit-sqlite.ts';
+import { inTransaction } from '../../lib/db/in-transaction.ts';
+import { migrate } from '../../lib/db/migrate.ts';
+import { payserverMigrations } from '../migrations/index.ts';
+import type { PayserverTables } from '../schema.ts';
+import { ledgerOn } from './ledger-test-kit.ts';
 import { auditLedger } from './ledger-audit.ts';
 import { MERCHANT_SUB_ACCOUNTS, merchantBalance, merchantSubAccount } from './ledger.ts';
 import { ledgerKit } from './ledger-test-kit.ts';
@@ -150,6 +157,32 @@ describe('ledger', () => {
       /CHECK|constraint/i,
     );
     await k.close();
+  });
+
+  it('creates a system account if missing until a committed transaction has seen it, then no longer asks', async () => {
+    const sent: string[] = [];
+    const db = new Kysely<PayserverTables>({
+      dialect: new GroupCommitSqliteDialect(':memory:'),
+      log: (e) => void sent.push(e.query.sql),
+    });
+    await migrate(db, payserverMigrations);
+    const k = await ledgerOn(db);
+    const wallet = await k.open('wallet');
+    const asked = () => sent.filter((q) => /^insert into "ledger_accounts"/.test(q) && /on conflict/.test(q)).length;
+    const credit = (ref: string) => inTransaction(db, (trx) => k.ledger.credit(trx, wallet, 100, ref));
+    await assert.rejects(
+      inTransaction(db, async (trx) => {
+        await k.ledger.credit(trx, wallet, 100, 'rolled-back');
+        throw new Error('rolled back');
+      }),
+      /rolled back/,
+    );
+    assert.equal((await k.balances())['la_external_CNY'], undefined, 'the rolled-back transaction created nothing');
+    await credit('first');
+    await credit('second');
+    assert.equal(asked(), 2, 'asked by the rolled-back credit and the first committed one, not by the second');
+    assert.deepEqual((await k.balances())['la_external_CNY'], { kind: 'external', balance: -200, held: 0 });
+    await db.destroy();
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../lib/clock.ts';
 import { affected } from '../../lib/db/affected.ts';
+import { transactionOf } from '../../lib/db/in-transaction.ts';
 import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import { DomainError } from '../../lib/errors.ts';
 import type { RandomSource } from '../../lib/ids.ts';
@@ -138,6 +139,13 @@ export async function merchantBalance(db: Db, currency: string): Promise<number>
  * transactions can never overdraw an account or resolve a hold twice.
  */
 export class Ledger {
+  /**
+   * The system and merchant accounts known to exist, by store: each is created once and never deleted, so
+   * once a transaction that saw it (created it, or found it) has committed, its insert-if-missing is skipped
+   * (issue 30: one statement on every capture).
+   */
+  private readonly existing = new WeakMap<object, Set<string>>();
+
   constructor(
     private readonly random: RandomSource,
     private readonly clock: Clock,
@@ -146,15 +154,31 @@ export class Ledger {
   /** The system account of a kind for a currency, created on first use. */
   async systemAccount(trx: Db, kind: 'external' | 'merchant', currency: string): Promise<string> {
     const id = `la_${kind}_${currency}`;
-    await ensureSystemAccount(trx, id, kind, currency);
+    await this.ensure(trx, id, kind, currency);
     return id;
   }
 
   /** The merchant sub-account a payment's capture credits, created on first use. */
   private async merchantFor(trx: Db, currency: string, paymentId: string): Promise<string> {
     const id = merchantSubAccount(currency, paymentId);
-    await ensureSystemAccount(trx, id, 'merchant', currency);
+    await this.ensure(trx, id, 'merchant', currency);
     return id;
+  }
+
+  /**
+   * Creates a system account if it is missing, unless this store is known to have it. Known only after the
+   * commit: an account created by a transaction that rolled back does not exist. Outside a unit of work
+   * (no transaction this process runs) it always asks.
+   */
+  private async ensure(trx: Db, id: string, kind: 'external' | 'merchant', currency: string): Promise<void> {
+    const tx = transactionOf(trx);
+    if (tx && this.existing.get(tx.db)?.has(id)) return;
+    await ensureSystemAccount(trx, id, kind, currency);
+    tx?.onEnd((committed) => {
+      if (!committed) return;
+      const known = this.existing.get(tx.db) ?? new Set<string>();
+      this.existing.set(tx.db, known.add(id));
+    });
   }
 
   /**
