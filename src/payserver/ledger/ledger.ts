@@ -95,6 +95,23 @@ const balanceOf = preparedQuery((db: Db, id: string) =>
 const insertPosting = preparedQuery((db: Db, id: string, entryId: string, account: string, amount: number) =>
   db.insertInto('postings').values({ id, entry_id: entryId, ledger_account_id: account, amount_minor: amount }),
 );
+/** The two postings of an entry that has two (every one the payments make), in one statement (issue 30). */
+const insertTwoPostings = preparedQuery(
+  (
+    db: Db,
+    entryId: string,
+    id1: string,
+    account1: string,
+    amount1: number,
+    id2: string,
+    account2: string,
+    amount2: number,
+  ) =>
+    db.insertInto('postings').values([
+      { id: id1, entry_id: entryId, ledger_account_id: account1, amount_minor: amount1 },
+      { id: id2, entry_id: entryId, ledger_account_id: account2, amount_minor: amount2 },
+    ]),
+);
 
 /**
  * How many sub-accounts the merchant's account of a currency is split into. Every capture credits the
@@ -368,6 +385,20 @@ export class Ledger {
         throw new DomainError('INSUFFICIENT_FUNDS', 'The account does not have enough money for this movement.');
     }
     await insertEntry(trx, entryId, kind, ref, this.now());
+    const [a, b] = postings;
+    if (postings.length === 2 && a && b) {
+      await insertTwoPostings(
+        trx,
+        entryId,
+        this.random.id('pst'),
+        a.id,
+        a.amount,
+        this.random.id('pst'),
+        b.id,
+        b.amount,
+      );
+      return;
+    }
     for (const p of postings) await insertPosting(trx, this.random.id('pst'), entryId, p.id, p.amount);
   }
 
