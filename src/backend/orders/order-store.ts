@@ -1,4 +1,4 @@
-import { sql, type UpdateObject } from 'kysely';
+import { sql, type ExpressionBuilder, type UpdateObject } from 'kysely';
 import { affected } from '../../lib/db/affected.ts';
 import type { LinkTokens } from '../core/link-tokens.ts';
 import { preparedQuery } from '../../lib/db/prepared-query.ts';
@@ -7,6 +7,9 @@ import { OPEN_STATUSES, PREDECESSORS, REFUNDABLE_STATUSES, type OrderStatus } fr
 import { orderTimeline } from './order-timeline.ts';
 
 export type OrderRow = BackendTables['orders'];
+
+/** What every UPDATE of an order sets besides its change: the version one higher (see the column). */
+const nextVersion = (eb: ExpressionBuilder<BackendTables, 'orders'>) => eb('version', '+', 1);
 
 const orderById = preparedQuery((db: BackendDb, orderId: string) =>
   db.selectFrom('orders').selectAll().where('id', '=', orderId),
@@ -37,7 +40,7 @@ export async function moveOrder(
   if (from.length === 0) return undefined;
   let q = trx
     .updateTable('orders')
-    .set({ ...set, status: to, updated_at: now.toISOString() })
+    .set((eb) => ({ ...set, status: to, updated_at: now.toISOString(), version: nextVersion(eb) }))
     .where('id', '=', orderId)
     .where('status', 'in', from);
   if (guard.attempt !== undefined) q = q.where('attempt', '=', guard.attempt);
@@ -90,6 +93,7 @@ export const newOrderRow = (o: NewOrder): OrderRow => ({
   renewal_consent: 0,
   tries_left: null,
   paid_source: null,
+  version: 0,
 });
 
 export async function insertOrder(trx: BackendDb, row: OrderRow): Promise<void> {
@@ -132,6 +136,7 @@ export async function takePayer(
       channel: null,
       failure_code: null,
       updated_at: now.toISOString(),
+      version: nextVersion(eb),
     }))
     .where('id', '=', orderId)
     .where('status', 'in', [...PREDECESSORS.awaiting_payment])
@@ -166,6 +171,7 @@ export async function dropPayer(
       tries_left: null,
       failure_code: null,
       updated_at: now.toISOString(),
+      version: nextVersion(eb),
     }))
     .where('id', '=', orderId)
     .where('status', '=', 'awaiting_payment')
@@ -188,7 +194,12 @@ export async function setChannel(
 ): Promise<OrderRow | undefined> {
   const change = trx
     .updateTable('orders')
-    .set({ channel, tries_left: channel === 'sms_confirm' ? triesLeft : null, updated_at: now.toISOString() })
+    .set((eb) => ({
+      channel,
+      tries_left: channel === 'sms_confirm' ? triesLeft : null,
+      updated_at: now.toISOString(),
+      version: nextVersion(eb),
+    }))
     .where('id', '=', orderId)
     .where('attempt', '=', attempt)
     .where('status', '=', 'awaiting_payment')
@@ -254,9 +265,18 @@ export async function searchOrders(db: BackendDb, s: OrderSearch): Promise<Order
   return q.execute();
 }
 
-/** Ties an order to the subscription it started, extended or renews. */
-export async function setSubscription(trx: BackendDb, orderId: string, subscriptionId: string): Promise<void> {
-  await trx.updateTable('orders').set({ subscription_id: subscriptionId }).where('id', '=', orderId).execute();
+/** Ties an order to the subscription it started, extended or renews; the order as it left it. */
+export async function setSubscription(
+  trx: BackendDb,
+  orderId: string,
+  subscriptionId: string,
+): Promise<OrderRow | undefined> {
+  return trx
+    .updateTable('orders')
+    .set((eb) => ({ subscription_id: subscriptionId, version: nextVersion(eb) }))
+    .where('id', '=', orderId)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /** A wrong reply to the code SMS of the order's current attempt: the tries it has left. */
@@ -269,7 +289,7 @@ export async function setTriesLeft(
 ): Promise<boolean> {
   const res = await trx
     .updateTable('orders')
-    .set({ tries_left: triesLeft, updated_at: now.toISOString() })
+    .set((eb) => ({ tries_left: triesLeft, updated_at: now.toISOString(), version: nextVersion(eb) }))
     .where('id', '=', orderId)
     .where('attempt', '=', attempt)
     .where('status', '=', 'awaiting_payment')
@@ -288,7 +308,11 @@ export const orderRefundFigures = {
   async reserve(trx: BackendDb, orderId: string, amount: number, now: Date): Promise<boolean> {
     const res = await trx
       .updateTable('orders')
-      .set((eb) => ({ refund_reserved_minor: eb('refund_reserved_minor', '+', amount), updated_at: now.toISOString() }))
+      .set((eb) => ({
+        refund_reserved_minor: eb('refund_reserved_minor', '+', amount),
+        updated_at: now.toISOString(),
+        version: nextVersion(eb),
+      }))
       .where('id', '=', orderId)
       .where('status', 'in', [...REFUNDABLE_STATUSES])
       .where((eb) => eb(eb('refund_reserved_minor', '+', amount), '<=', eb.ref('amount_minor')))
@@ -300,7 +324,7 @@ export const orderRefundFigures = {
   async unreserve(trx: BackendDb, orderId: string, amount: number): Promise<void> {
     await trx
       .updateTable('orders')
-      .set((eb) => ({ refund_reserved_minor: eb('refund_reserved_minor', '-', amount) }))
+      .set((eb) => ({ refund_reserved_minor: eb('refund_reserved_minor', '-', amount), version: nextVersion(eb) }))
       .where('id', '=', orderId)
       .where('refund_reserved_minor', '>=', amount)
       .execute();
@@ -310,7 +334,11 @@ export const orderRefundFigures = {
   async addRefunded(trx: BackendDb, orderId: string, amount: number, now: Date): Promise<number | undefined> {
     const row = await trx
       .updateTable('orders')
-      .set((eb) => ({ refunded_minor: eb('refunded_minor', '+', amount), updated_at: now.toISOString() }))
+      .set((eb) => ({
+        refunded_minor: eb('refunded_minor', '+', amount),
+        updated_at: now.toISOString(),
+        version: nextVersion(eb),
+      }))
       .where('id', '=', orderId)
       .returning('refunded_minor')
       .executeTakeFirst();
@@ -325,7 +353,7 @@ export const orderRefundFigures = {
 export async function markFulfilmentFailed(trx: BackendDb, orderId: string, now: Date): Promise<boolean> {
   const res = await trx
     .updateTable('orders')
-    .set({ failure_code: 'FULFILMENT_FAILED', updated_at: now.toISOString() })
+    .set((eb) => ({ failure_code: 'FULFILMENT_FAILED', updated_at: now.toISOString(), version: nextVersion(eb) }))
     .where('id', '=', orderId)
     .where('status', '=', 'paid')
     .where('failure_code', 'is', null)
@@ -356,7 +384,7 @@ export async function sealLegacyLinkTokens(
     for (const o of plain) {
       await trx
         .updateTable('orders')
-        .set({ link_token_sealed: links.keptForm(o) })
+        .set((eb) => ({ link_token_sealed: links.keptForm(o), version: nextVersion(eb) }))
         .where('id', '=', o.id)
         .where('link_token_sealed', '=', o.link_token_sealed)
         .execute();

@@ -4,6 +4,7 @@ import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import { sql, type Compilable, type ExpressionBuilder, type Kysely } from 'kysely';
 import { onPostgres } from '../../lib/db/dialect-of.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
+import { notifiedInStatement, ORDER_CHANGED_CHANNEL } from './pg-order-events.ts';
 
 type OrderRow = BackendTables['orders'];
 /** A change of one order that returns it (an INSERT or UPDATE … RETURNING *), not yet run. */
@@ -31,6 +32,13 @@ const insertEntry = preparedQuery(
     detail: string | null,
   ) => db.insertInto('order_timeline').values({ id, order_id: orderId, at, kind, summary, detail }),
 );
+
+/**
+ * The change `m` announced to the other back-end instances (PgOrderEvents' channel and payload), joined to it so that
+ * it runs once per row changed: a function in a WITH that nothing reads would not run at all.
+ */
+const announcement = sql`json_build_object('id', "m"."id", 'version', "m"."version")::text`;
+const announceChanged = sql`lateral (select pg_notify(${ORDER_CHANGED_CHANNEL}, ${announcement}))`;
 
 /** An entry to write with a change of its order (orderTimeline.changed). */
 export interface EntryOf {
@@ -75,8 +83,10 @@ export const orderTimeline = {
    * the order) and writes `entry` for the order it returned, if it returned
    * one: the order as the change left it, or undefined. On PostgreSQL both go
    * in ONE statement (a data-modifying WITH: one round trip, not two, and the
-   * entry exactly when the change was made); on SQLite, where a statement is
-   * no round trip, as two.
+   * entry exactly when the change was made), which also announces the change
+   * to the other instances (NOTIFY, delivered at the commit: PgOrderEvents then
+   * sends none for the row); on SQLite, where a statement is no round trip, as
+   * two.
    */
   async changed(trx: BackendDb, change: OrderChange, entry: EntryOf): Promise<OrderRow | undefined> {
     const id = randomUUID();
@@ -94,7 +104,7 @@ export const orderTimeline = {
     const detailSql = entry.withAttempt
       ? sql<string>`(coalesce(${detail}::jsonb, '{}'::jsonb) || jsonb_build_object('attempt', "m"."attempt"))::text`
       : sql<string>`${detail}`;
-    return (trx as Kysely<any>)
+    const row = (await (trx as Kysely<any>)
       .with('m', () => change as never)
       .with('t', (db) =>
         db
@@ -113,9 +123,11 @@ export const orderTimeline = {
               ]),
           ),
       )
-      .selectFrom('m')
-      .selectAll()
-      .executeTakeFirst() as Promise<OrderRow | undefined>;
+      .selectFrom(['m', announceChanged.as('n')])
+      .selectAll('m')
+      .executeTakeFirst()) as OrderRow | undefined;
+    if (row) notifiedInStatement.add(row);
+    return row;
   },
 
   async of(db: BackendDb, orderId: string): Promise<TimelineEntry[]> {

@@ -186,9 +186,12 @@ export class OrdersService {
     return kept && ownedBy(device, kept);
   }
 
-  /** A reader saw the order differ from what it last showed (an event stream's own read): it is read again. */
-  sawChange(orderId: string): void {
-    this.watched.changed(orderId);
+  /**
+   * A reader read the order from the store (an event stream's own read): an older row kept is dropped, so a change
+   * nobody announced is not served stale to the status read either.
+   */
+  saw(order: OrderRow): void {
+    this.watched.saw(order);
   }
 
   async get(orderId: string): Promise<OrderRow> {
@@ -247,7 +250,7 @@ export class OrdersService {
       throw new Error('unreachable: assertOpen after a race always refuses');
     }
     crashPoint('backend.after-payer');
-    this.events.publish(orderId);
+    this.events.publish(orderId, taken);
     // The order as the submission committed it goes to the run (no read), and the run's own result is the answer.
     const ranInline = await Promise.race([
       this.runAttempt(taken, startMessage).catch(() => 'failed' as const),

@@ -9,7 +9,7 @@ import { DomainError } from '../../lib/errors.ts';
 import type { Log } from '../../lib/log.ts';
 import { grantEntitlement } from '../entitlements/entitlements.ts';
 import type { OrderEvents } from '../core/order-events.ts';
-import { findOrder, moveOrder, setTriesLeft } from '../orders/order-store.ts';
+import { findOrder, moveOrder, setTriesLeft, type OrderRow } from '../orders/order-store.ts';
 import { orderTimeline } from '../orders/order-timeline.ts';
 import { toAdminOrder } from '../orders/order-view.ts';
 import type { OrderEnding } from '../orders/order-ending.ts';
@@ -26,6 +26,12 @@ export const FULFIL_TOPIC = topic<{ orderId: string }>('order.fulfil');
 const FULFIL_FALLBACK_MS = 5000;
 
 type EventResult = PaymentEventAnswer['result'];
+
+/** What a message's effect took, told after its commit: the fulfilment it queued, the order as it left it. */
+interface Took {
+  fulfilMessage?: string;
+  order?: OrderRow;
+}
 
 export interface PaymentEventsDeps {
   db: BackendDb;
@@ -85,16 +91,16 @@ export class PaymentEvents {
 
   async apply(msg: PaymentEvent): Promise<PaymentEventAnswer> {
     const now = this.clock.now();
-    let fulfilMessage: string | undefined;
+    let took: Took = {};
     const outcome = await this.work.run(async (trx) => {
-      fulfilMessage = undefined;
+      took = {};
       const seen = await trx
         .selectFrom('inbox')
         .select('result')
         .where('message_id', '=', msg.messageId)
         .executeTakeFirst();
       if (seen) return { result: seen.result as EventResult, duplicate: true };
-      const result = await this.effect(trx, msg, now, (id) => (fulfilMessage = id));
+      const result = await this.effect(trx, msg, now, took);
       await trx
         .insertInto('inbox')
         .values({ message_id: msg.messageId, result, received_at: now.toISOString() })
@@ -107,11 +113,11 @@ export class PaymentEvents {
       // Counted once its transaction committed, and once per message (the inbox turns a repeat away).
       if (msg.type === 'refund.succeeded' || msg.type === 'refund.failed')
         this.count({ event: 'refund_finished', status: msg.type === 'refund.failed' ? 'failed' : 'succeeded' });
-      this.events.publish(msg.orderId);
+      this.events.publish(msg.orderId, took.order);
       // Turned on at once, here; the outbox message is the fallback (a crash just now, a failure), not a queue
       // to wait in: on a renewal day it waited behind a hundred thousand other messages.
       // Not awaited: the payment server's message is answered once the payment is recorded, as before.
-      if (fulfilMessage) void this.fulfilNow(msg.orderId, fulfilMessage);
+      if (took.fulfilMessage) void this.fulfilNow(msg.orderId, took.fulfilMessage);
     }
     return outcome;
   }
@@ -125,12 +131,7 @@ export class PaymentEvents {
     }
   }
 
-  private async effect(
-    trx: BackendDb,
-    msg: PaymentEvent,
-    now: Date,
-    fulfilQueued: (messageId: string) => void,
-  ): Promise<EventResult> {
+  private async effect(trx: BackendDb, msg: PaymentEvent, now: Date, took: Took): Promise<EventResult> {
     if (msg.type === 'refund.succeeded' || msg.type === 'refund.failed') return this.refunds.settle(trx, msg, now);
     if (msg.type === 'payment.code_rejected')
       return (await setTriesLeft(trx, msg.orderId, msg.attempt, msg.triesLeft ?? 0, now)) ? 'applied' : 'ignored';
@@ -146,7 +147,7 @@ export class PaymentEvents {
       );
       return 'rejected';
     }
-    const result = await this.paymentEffect(trx, order, msg, now, fulfilQueued);
+    const result = await this.paymentEffect(trx, order, msg, now, took);
     await orderTimeline.add(trx, order.id, now, 'message', `${msg.type} ${result}`, {
       messageId: msg.messageId,
       paymentId: msg.paymentId,
@@ -161,7 +162,7 @@ export class PaymentEvents {
     order: NonNullable<Awaited<ReturnType<typeof findOrder>>>,
     msg: PaymentEvent,
     now: Date,
-    fulfilQueued: (messageId: string) => void,
+    took: Took,
   ): Promise<EventResult> {
     if (msg.type === 'payment.failed') {
       const failed = await this.ending.endIn(
@@ -202,15 +203,10 @@ export class PaymentEvents {
       const id = this.random.id('obx');
       // Due only after the inline run has had its chance: the outbox is the fallback, not a racer.
       await enqueue(trx, { id, topic: FULFIL_TOPIC, payload: { orderId: order.id }, now, delayMs: FULFIL_FALLBACK_MS });
-      fulfilQueued(id);
+      took.fulfilMessage = id;
     }
-    await this.webhooks.emit(
-      trx,
-      'order.paid',
-      async () => toAdminOrder((await findOrder(trx, order.id))!),
-      order.id,
-      now,
-    );
+    took.order = paid;
+    await this.webhooks.emit(trx, 'order.paid', () => toAdminOrder(paid), order.id, now);
     return 'applied';
   }
 
@@ -232,7 +228,7 @@ export class PaymentEvents {
         { fulfilled_at: now.toISOString() },
         { noFailure: true },
       );
-      if (!order) return false;
+      if (!order) return undefined;
       const until = await grantEntitlement(
         trx,
         {
@@ -244,18 +240,12 @@ export class PaymentEvents {
         },
         now,
       );
-      await this.subscriptions.afterFulfil(trx, order, until, now);
-      await this.webhooks.emit(
-        trx,
-        'order.fulfilled',
-        async () => toAdminOrder((await findOrder(trx, orderId))!),
-        orderId,
-        now,
-      );
-      return true;
+      const fulfilled = await this.subscriptions.afterFulfil(trx, order, until, now);
+      await this.webhooks.emit(trx, 'order.fulfilled', () => toAdminOrder(fulfilled), orderId, now);
+      return fulfilled;
     });
     if (done) crashPoint('backend.after-fulfil');
-    if (done) this.events.publish(orderId);
+    if (done) this.events.publish(orderId, done);
   }
 
   /** What the webhook delivery tells provisioning in the operator's system. */
