@@ -23,7 +23,7 @@ export async function findOrder(db: BackendDb, orderId: string): Promise<OrderRo
 /**
  * Moves an order to `to` only from one of its allowed predecessors (and only
  * if `attempt`, when given, is still the current one; with `noFailure`, only
- * if it has no failure code): the guard that keeps the state machine
+ * if it has no failure code; with `price`, only at that price): the guard that keeps the state machine
  * forward-only whatever arrives late, twice or out of order. Returns the
  * order as this call left it, or undefined when it did not make the move: the
  * caller has the row without reading it again (issue 30).
@@ -34,7 +34,12 @@ export async function moveOrder(
   to: OrderStatus,
   now: Date,
   set: UpdateObject<BackendTables, 'orders'> = {},
-  guard: { attempt?: number; from?: readonly OrderStatus[]; noFailure?: boolean } = {},
+  guard: {
+    attempt?: number;
+    from?: readonly OrderStatus[];
+    noFailure?: boolean;
+    price?: { amountMinor: number; currency: string };
+  } = {},
 ): Promise<OrderRow | undefined> {
   const from = [...(guard.from ?? PREDECESSORS[to])];
   if (from.length === 0) return undefined;
@@ -45,6 +50,8 @@ export async function moveOrder(
     .where('status', 'in', from);
   if (guard.attempt !== undefined) q = q.where('attempt', '=', guard.attempt);
   if (guard.noFailure) q = q.where('failure_code', 'is', null);
+  if (guard.price)
+    q = q.where('amount_minor', '=', guard.price.amountMinor).where('currency', '=', guard.price.currency);
   const failureCode = (set as { failure_code?: string | null }).failure_code;
   return orderTimeline.changed(trx, q.returningAll(), {
     at: now,
@@ -118,16 +125,19 @@ export async function openOrdersOfDevice(trx: BackendDb, deviceId: string) {
 /**
  * Takes the payer of an order for a new attempt: → `awaiting_payment` from
  * its allowed predecessors, before it expires, with the attempt number raised
- * in the same conditional UPDATE (so concurrent submissions are ordered).
- * Returns the order with its new attempt, or undefined when it could not take it.
+ * in the same conditional UPDATE (so concurrent submissions are ordered);
+ * with `deviceId`, only the order of that TV (the ownership check in the same
+ * statement: no read before it). Returns the order with its new attempt, or
+ * undefined when it could not take it.
  */
 export async function takePayer(
   trx: BackendDb,
   orderId: string,
   phone: string,
   now: Date,
+  guard: { deviceId?: string } = {},
 ): Promise<OrderRow | undefined> {
-  const change = trx
+  let change = trx
     .updateTable('orders')
     .set((eb) => ({
       status: 'awaiting_payment' as OrderStatus,
@@ -140,9 +150,9 @@ export async function takePayer(
     }))
     .where('id', '=', orderId)
     .where('status', 'in', [...PREDECESSORS.awaiting_payment])
-    .where('expires_at', '>', now.toISOString())
-    .returningAll();
-  return orderTimeline.changed(trx, change, {
+    .where('expires_at', '>', now.toISOString());
+  if (guard.deviceId !== undefined) change = change.where('device_id', '=', guard.deviceId);
+  return orderTimeline.changed(trx, change.returningAll(), {
     at: now,
     kind: 'status',
     summary: 'awaiting_payment',
