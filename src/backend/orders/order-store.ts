@@ -4,7 +4,7 @@ import type { LinkTokens } from '../core/link-tokens.ts';
 import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 import { OPEN_STATUSES, PREDECESSORS, REFUNDABLE_STATUSES, type OrderStatus } from '../core/order-state.ts';
-import { orderTimeline } from './order-timeline.ts';
+import { orderTimeline, type EntryOf } from './order-timeline.ts';
 
 export type OrderRow = BackendTables['orders'];
 
@@ -26,7 +26,9 @@ export async function findOrder(db: BackendDb, orderId: string): Promise<OrderRo
  * if it has no failure code; with `price`, only at that price): the guard that keeps the state machine
  * forward-only whatever arrives late, twice or out of order. Returns the
  * order as this call left it, or undefined when it did not make the move: the
- * caller has the row without reading it again (issue 30).
+ * caller has the row without reading it again (issue 30). `notes`: more
+ * timeline entries written with the move's own, only if it was made (in the
+ * same statement as it on PostgreSQL, in one more on SQLite).
  */
 export async function moveOrder(
   trx: BackendDb,
@@ -40,6 +42,7 @@ export async function moveOrder(
     noFailure?: boolean;
     price?: { amountMinor: number; currency: string };
   } = {},
+  notes: readonly EntryOf[] = [],
 ): Promise<OrderRow | undefined> {
   const from = [...(guard.from ?? PREDECESSORS[to])];
   if (from.length === 0) return undefined;
@@ -53,12 +56,12 @@ export async function moveOrder(
   if (guard.price)
     q = q.where('amount_minor', '=', guard.price.amountMinor).where('currency', '=', guard.price.currency);
   const failureCode = (set as { failure_code?: string | null }).failure_code;
-  return orderTimeline.changed(trx, q.returningAll(), {
-    at: now,
-    kind: 'status',
-    summary: to,
-    ...(failureCode ? { detail: { failureCode } } : {}),
-  });
+  return orderTimeline.changed(
+    trx,
+    q.returningAll(),
+    { at: now, kind: 'status', summary: to, ...(failureCode ? { detail: { failureCode } } : {}) },
+    ...notes,
+  );
 }
 
 /** What an order is made of at its creation: the TV's, the product's, and its times; the rest starts empty. */

@@ -11,7 +11,7 @@ import type { Log } from '../../lib/log.ts';
 import { grantEntitlement } from '../entitlements/entitlements.ts';
 import type { OrderEvents } from '../core/order-events.ts';
 import { findOrder, moveOrder, setTriesLeft, type OrderRow } from '../orders/order-store.ts';
-import { orderTimeline } from '../orders/order-timeline.ts';
+import { orderTimeline, type EntryOf } from '../orders/order-timeline.ts';
 import { toAdminOrder } from '../orders/order-view.ts';
 import type { OrderEnding } from '../orders/order-ending.ts';
 import { contestedStore } from '../contested/contested-store.ts';
@@ -27,6 +27,19 @@ export const FULFIL_TOPIC = topic<{ orderId: string }>('order.fulfil');
 const FULFIL_FALLBACK_MS = 5000;
 
 type EventResult = PaymentEventAnswer['result'];
+
+/** A message and what it did, as its order's timeline keeps it. */
+const messageNote = (msg: PaymentEvent, now: Date, result: EventResult): EntryOf => ({
+  at: now,
+  kind: 'message',
+  summary: `${msg.type} ${result}`,
+  detail: {
+    messageId: msg.messageId,
+    paymentId: msg.paymentId,
+    attempt: msg.attempt,
+    ...(msg.failureCode ? { failureCode: msg.failureCode } : {}),
+  },
+});
 
 /** Thrown when the inbox already holds a message: its repeated effect is rolled back. */
 class SeenBefore extends Error {
@@ -155,8 +168,7 @@ export class PaymentEvents {
       return (await setTriesLeft(trx, msg.orderId, msg.attempt, msg.triesLeft ?? 0, now)) ? 'applied' : 'ignored';
     // The usual case first, with no read: the payment of an open order at its price. Only when that move is refused
     // is the order read, to tell which case it is (as the checks below, in their order).
-    if (msg.type === 'payment.completed' && (await this.takePayment(trx, msg, now, took)))
-      return this.noted(trx, msg, now, 'applied');
+    if (msg.type === 'payment.completed' && (await this.takePayment(trx, msg, now, took, true))) return 'applied';
     const order = await findOrder(trx, msg.orderId);
     if (!order) {
       if (msg.type !== 'payment.completed') return 'ignored';
@@ -174,20 +186,23 @@ export class PaymentEvents {
 
   /** The message and what it did, in its order's timeline. */
   private async noted(trx: BackendDb, msg: PaymentEvent, now: Date, result: EventResult): Promise<EventResult> {
-    await orderTimeline.add(trx, msg.orderId, now, 'message', `${msg.type} ${result}`, {
-      messageId: msg.messageId,
-      paymentId: msg.paymentId,
-      attempt: msg.attempt,
-      ...(msg.failureCode ? { failureCode: msg.failureCode } : {}),
-    });
+    const note = messageNote(msg, now, result);
+    await orderTimeline.add(trx, msg.orderId, now, note.kind, note.summary, note.detail);
     return result;
   }
 
   /**
    * Marks the order paid by `msg`, if it is open and its price is the payment's (one conditional UPDATE), and queues
-   * what follows a payment; the order as it left it, or undefined when it was refused.
+   * what follows a payment; the order as it left it, or undefined when it was refused. With `noted`, the message goes
+   * into the order's timeline with the move (one statement on PostgreSQL, the move's own entry's on SQLite).
    */
-  private async takePayment(trx: BackendDb, msg: PaymentEvent, now: Date, took: Took): Promise<OrderRow | undefined> {
+  private async takePayment(
+    trx: BackendDb,
+    msg: PaymentEvent,
+    now: Date,
+    took: Took,
+    noted = false,
+  ): Promise<OrderRow | undefined> {
     // A rail's QR payment is taken whatever phone attempt was pending (the payment server released it when
     // the scan settled): no attempt guard, only an open order. Its channel becomes `scan`.
     const paid = await moveOrder(
@@ -205,6 +220,7 @@ export class PaymentEvents {
         ...(msg.channel === 'scan' ? { channel: 'scan' as const, tries_left: null } : {}),
       },
       { price: { amountMinor: msg.amountMinor, currency: msg.currency } },
+      noted ? [messageNote(msg, now, 'applied')] : [],
     );
     if (!paid) return undefined;
     // With a provisioning URL, the order.paid event (whose delivery there is the provisioning) replaces tvpay's own.
