@@ -131,7 +131,10 @@ export class OrdersService {
    * (cancelled, `REPLACED`; the payment server releases its holds, and a
    * payment that still arrives for it is refused and refunded). A partial
    * unique index makes that hold under concurrent creations too: the loser
-   * runs again and replaces the winner.
+   * runs again and replaces the winner. The usual TV has no open order, so
+   * the first run inserts at once, without looking for one; the index refuses
+   * it when there is one, and the next run ends that first (the refused run is
+   * rolled back whole, its limit count with it).
    */
   async create(device: Device, productId: string): Promise<OrderRow> {
     const product = await this.products.get(productId);
@@ -157,7 +160,7 @@ export class OrdersService {
             { key: `orders-device:${device.deviceId}`, rule: this.options.ordersPerDevice },
           ]);
           if (over) return { over, replaced: [] as string[] };
-          const open = await openOrdersOfDevice(trx, device.deviceId);
+          const open = run === 1 ? [] : await openOrdersOfDevice(trx, device.deviceId);
           const replaced: string[] = [];
           for (const o of open)
             if (await this.ending.endIn(trx, o, 'cancelled', now, { failure_code: 'REPLACED' })) replaced.push(o.id);
@@ -168,7 +171,7 @@ export class OrdersService {
         for (const id of outcome.replaced) this.ending.announce(id);
         return row;
       } catch (err) {
-        if (!isUniqueViolation(err) || run >= 5) throw err;
+        if (!isUniqueViolation(err) || run >= 6) throw err;
       }
     }
   }
