@@ -75,7 +75,11 @@ export class OrderReadCache {
    * older row kept is dropped; with neither, it is read again next time, and a read under way is not kept.
    */
   changed(orderId: string, news: OrderNews = {}): void {
-    if (news.row) return this.offer(news.row);
+    if (news.row) {
+      // A read under way may have read an older row (were the announced one evicted meanwhile, it would be kept).
+      this.forgetLoad(orderId);
+      return this.offer(news.row);
+    }
     const version = news.version;
     if (version !== undefined) {
       const kept = this.rows.get(orderId);
@@ -86,6 +90,11 @@ export class OrderReadCache {
       return;
     }
     this.rows.delete(orderId);
+    this.forgetLoad(orderId);
+  }
+
+  /** A read of the order under way is not kept, and reads from now on do not join it. */
+  private forgetLoad(orderId: string): void {
     const running = this.loads.get(orderId);
     if (running) {
       running.stale = true;

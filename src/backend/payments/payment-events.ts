@@ -129,7 +129,8 @@ export class PaymentEvents {
         return { result, duplicate: false };
       })
       .catch(async (err: unknown) => {
-        // A repeat, or an effect that failed on one (it was applied already): the first answer, as it was given.
+        // A repeat, or an effect that failed on one (it was applied already): the first answer, as it was given. The
+        // first answer is committed by now (on SQLite a refused unit settles only once its batch is durable).
         const seen = await this.db
           .selectFrom('inbox')
           .select('result')
