@@ -69,6 +69,11 @@ export interface BackendTables extends CommonTables {
     renews: number;
     /** The payer agreed to renewals charged under the quick-pay agreement (a renewing product, confirmed so). */
     renewal_consent: number;
+    /**
+     * Raised by every UPDATE of the order (order-store.ts): of two rows of one order, the one with the higher version
+     * is the newer, so a row announced with its change can be shown without reading it again, and never after a newer.
+     */
+    version: number;
   };
   subscriptions: {
     id: string;

@@ -22,6 +22,22 @@ describe('rate limits and code expiry', () => {
     assert.deepEqual((await sys.tv('GET', `/v1/orders/${orderId}`)).json(), before);
   });
 
+  it('counts no limit for a payer submission the order itself refuses (an ended order): 409, the allowance kept', async () => {
+    const ended = await createOrder(sys, 'kids-app');
+    assert.equal((await sys.tv('POST', `/v1/orders/${ended}/cancel`)).statusCode, 200);
+    for (let i = 0; i < 4; i++) {
+      const res = await sys.tv('POST', `/v1/orders/${ended}/payer`, { phone: '13700137000' });
+      assert.equal(res.json().code, 'ORDER_FINAL', res.body);
+    }
+    for (let i = 0; i < 3; i++) {
+      const orderId = await createOrder(sys, 'kids-app');
+      const res = await sys.tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13700137000' });
+      assert.equal(res.statusCode, 202, `submission ${i + 1} of the phone's 3 is let through: ${res.body}`);
+    }
+    const last = await createOrder(sys, 'kids-app');
+    assert.equal((await sys.tv('POST', `/v1/orders/${last}/payer`, { phone: '13700137000' })).statusCode, 429);
+  });
+
   it('fails a payment with SMS_RATE_LIMITED once a phone got too many codes, holding nothing', async () => {
     const results: string[] = [];
     for (let i = 0; i < 3; i++) {

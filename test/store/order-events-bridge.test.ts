@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BackendTables } from '../../src/backend/schema.ts';
 import { backendMigrations } from '../../src/backend/migrations/index.ts';
-import { OrderEvents } from '../../src/backend/core/order-events.ts';
+import { OrderEvents, type OrderNews } from '../../src/backend/core/order-events.ts';
 import { PgOrderEvents } from '../../src/backend/orders/pg-order-events.ts';
 import { OrderReadCache } from '../../src/backend/orders/order-read-cache.ts';
-import type { OrderRow } from '../../src/backend/orders/order-store.ts';
+import { moveOrder, type OrderRow } from '../../src/backend/orders/order-store.ts';
+import { insertTvOrder } from './rows.ts';
 import { sql } from 'kysely';
 import { createLogger } from '../../src/lib/log.ts';
 import { eventually } from '../support/eventually.ts';
@@ -33,6 +34,35 @@ describe('order events across back-end instances (PostgreSQL LISTEN/NOTIFY)', { 
     await bridgeA.stop();
     await bridgeB.stop();
     await store.dispose();
+  });
+
+  it("announces a change made through the timeline in the change's own statement, with its version, and once", async () => {
+    const store = await freshStore<BackendTables>('postgres', backendMigrations);
+    const log = createLogger('silent');
+    const a = new OrderEvents();
+    const b = new OrderEvents();
+    const bridgeA = new PgOrderEvents(store.url, store.db, a, log);
+    const bridgeB = new PgOrderEvents(store.url, store.db, b, log);
+    await bridgeA.start();
+    await bridgeB.start();
+    try {
+      const heard: OrderNews[] = [];
+      b.subscribe('ord_1', (news) => heard.push(news));
+      const at = '2026-01-01T00:00:00.000Z';
+      await insertTvOrder(store.db, at);
+      const moved = await store.db
+        .transaction()
+        .execute((trx) => moveOrder(trx, 'ord_1', 'cancelled', new Date(at), { failure_code: 'REPLACED' }));
+      assert.equal(moved?.version, 1, 'the move raised the version');
+      await eventually(() => assert.deepEqual(heard, [{ version: 1 }]), 5000);
+      a.publish('ord_1', moved);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(heard, [{ version: 1 }], 'publishing the row sends no second NOTIFY');
+    } finally {
+      await bridgeA.stop();
+      await bridgeB.stop();
+      await store.dispose();
+    }
   });
 
   it('has another instance drop its kept order when it changes here, and keep nothing while it cannot hear', async () => {

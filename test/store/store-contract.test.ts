@@ -372,6 +372,39 @@ for (const dialect of DIALECTS) {
       await k.dispose();
     });
 
+    it("moves an order only at the guarded price, writes the move's further notes with its entry, and raises its version", async (t) => {
+      const k = await kit(t);
+      const price = { amountMinor: 100, currency: 'CNY' };
+      const note = {
+        at: k.clock.now(),
+        kind: 'message' as const,
+        summary: 'payment.completed applied',
+        detail: { n: 1 },
+      };
+      const wrong = await moveOrder(
+        k.db,
+        'ord_1',
+        'paid',
+        k.clock.now(),
+        {},
+        { price: { ...price, amountMinor: 99 } },
+        [note],
+      );
+      assert.equal(wrong, undefined, 'another price does not move it');
+      const paid = await moveOrder(k.db, 'ord_1', 'paid', k.clock.now(), { payment_id: 'pay_1' }, { price }, [note]);
+      assert.equal(paid?.status, 'paid');
+      assert.equal(paid?.version, 1, 'the move raised the version from 0');
+      const entries = await orderTimeline.of(k.db, 'ord_1');
+      assert.deepEqual(
+        entries.map((e) => [e.kind, e.summary, e.n]),
+        [
+          ['status', 'paid', undefined],
+          ['message', 'payment.completed applied', 1],
+        ],
+      );
+      await k.dispose();
+    });
+
     it('grants an entitlement and extends an active one from its end', async (t) => {
       const k = await kit(t);
       const order = { accountId: 'sub_1', service: 'vip', productId: 'vip', orderId: 'ord_1', durationDays: 30 };

@@ -15,6 +15,7 @@ import { renewalBackstops } from './0015-renewal-backstops.ts';
 import { widePaidSource } from './0017-wide-paid-source.ts';
 import { contestedMessages } from './0018-contested-messages.ts';
 import { linkTokenSealed } from './0019-link-token-sealed.ts';
+import { orderVersion } from './0020-order-version.ts';
 
 /**
  * The back-end's migrations, in the order they run. A key is the name the database records for a
@@ -40,4 +41,5 @@ export const backendMigrations: Record<string, Migration> = {
   '0017_wide_paid_source': widePaidSource,
   '0018_contested_messages': contestedMessages,
   '0019_link_token_sealed': linkTokenSealed,
+  '0020_order_version': orderVersion,
 };

@@ -4,6 +4,7 @@ import { OrderReadCache } from './order-read-cache.ts';
 import type { OrderRow } from './order-store.ts';
 
 const row = (id: string, status: string) => ({ id, status }) as unknown as OrderRow;
+const versioned = (id: string, status: string, version: number) => ({ id, status, version }) as unknown as OrderRow;
 
 /** A store that counts its reads and answers what `current` holds, when `release` lets it. */
 function store(initial: string) {
@@ -116,6 +117,45 @@ describe('the kept orders of the status read', () => {
     cache.setHearing(false);
     assert.equal(cache.kept('o1'), undefined, 'nothing while deaf');
     assert.equal(s.reads, 3);
+  });
+
+  it('keeps the row a change announces, so the next read needs no store read', async () => {
+    const s = store('created');
+    const cache = new OrderReadCache({ maxEntries: 10, maxAgeMs: 60_000 });
+    cache.changed('o1', { row: versioned('o1', 'awaiting_payment', 1) });
+    assert.equal((await cache.read('o1', s.load('o1')))!.status, 'awaiting_payment');
+    assert.equal(s.reads, 0, 'the announced row answered the read');
+  });
+
+  it('never keeps an older row of an order after a newer one, whatever order they arrive in', async () => {
+    const cache = new OrderReadCache({ maxEntries: 10, maxAgeMs: 60_000 });
+    cache.changed('o1', { row: versioned('o1', 'paid', 2) });
+    cache.changed('o1', { row: versioned('o1', 'awaiting_payment', 1) });
+    assert.equal(cache.kept('o1')!.status, 'paid', 'the late announcement of version 1 is ignored');
+    const late = await cache.read('o1', async () => versioned('o1', 'awaiting_payment', 1));
+    assert.equal(late!.status, 'paid', 'the kept newer row answers');
+  });
+
+  it('drops an older row on a version announced from elsewhere, and refuses a read older than it', async () => {
+    const cache = new OrderReadCache({ maxEntries: 10, maxAgeMs: 60_000 });
+    cache.changed('o1', { row: versioned('o1', 'awaiting_payment', 1) });
+    cache.changed('o1', { version: 1 });
+    assert.equal(cache.kept('o1')!.status, 'awaiting_payment', 'its own version heard again changes nothing');
+    cache.changed('o1', { version: 3 });
+    assert.equal(cache.kept('o1'), undefined, 'an older row is dropped');
+    await cache.read('o1', async () => versioned('o1', 'paid', 2));
+    assert.equal(cache.kept('o1'), undefined, 'a row older than the announced version is not kept');
+    await cache.read('o1', async () => versioned('o1', 'fulfilled', 3));
+    assert.equal(cache.kept('o1')!.status, 'fulfilled', 'the announced version is kept once read');
+  });
+
+  it("drops a kept row older than what a stream's own read saw", () => {
+    const cache = new OrderReadCache({ maxEntries: 10, maxAgeMs: 60_000 });
+    cache.changed('o1', { row: versioned('o1', 'awaiting_payment', 1) });
+    cache.saw(versioned('o1', 'awaiting_payment', 1));
+    assert.equal(cache.kept('o1')!.status, 'awaiting_payment', 'the same version is kept');
+    cache.saw(versioned('o1', 'paid', 2));
+    assert.equal(cache.kept('o1'), undefined);
   });
 
   it('does not keep an order that is not there', async () => {

@@ -1,13 +1,16 @@
-import { sql, type UpdateObject } from 'kysely';
+import { sql, type ExpressionBuilder, type UpdateObject } from 'kysely';
 import { affected } from '../../lib/db/affected.ts';
 import type { LinkTokens } from '../core/link-tokens.ts';
 import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import { lowerRow } from '../../lib/db/rows.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 import { OPEN_STATUSES, PREDECESSORS, REFUNDABLE_STATUSES, type OrderStatus } from '../core/order-state.ts';
-import { orderTimeline } from './order-timeline.ts';
+import { orderTimeline, type EntryOf } from './order-timeline.ts';
 
 export type OrderRow = BackendTables['orders'];
+
+/** What every UPDATE of an order sets besides its change: the version one higher (see the column). */
+const nextVersion = (eb: ExpressionBuilder<BackendTables, 'orders'>) => eb('version', '+', 1);
 
 const orderById = preparedQuery((db: BackendDb, orderId: string) =>
   db.selectFrom('orders').selectAll().where('id', '=', orderId),
@@ -21,10 +24,12 @@ export async function findOrder(db: BackendDb, orderId: string): Promise<OrderRo
 /**
  * Moves an order to `to` only from one of its allowed predecessors (and only
  * if `attempt`, when given, is still the current one; with `noFailure`, only
- * if it has no failure code): the guard that keeps the state machine
+ * if it has no failure code; with `price`, only at that price): the guard that keeps the state machine
  * forward-only whatever arrives late, twice or out of order. Returns the
  * order as this call left it, or undefined when it did not make the move: the
- * caller has the row without reading it again (issue 30).
+ * caller has the row without reading it again (issue 30). `notes`: more
+ * timeline entries written with the move's own, only if it was made (in the
+ * same statement as it on PostgreSQL, in one more on SQLite).
  */
 export async function moveOrder(
   trx: BackendDb,
@@ -32,24 +37,32 @@ export async function moveOrder(
   to: OrderStatus,
   now: Date,
   set: UpdateObject<BackendTables, 'orders'> = {},
-  guard: { attempt?: number; from?: readonly OrderStatus[]; noFailure?: boolean } = {},
+  guard: {
+    attempt?: number;
+    from?: readonly OrderStatus[];
+    noFailure?: boolean;
+    price?: { amountMinor: number; currency: string };
+  } = {},
+  notes: readonly EntryOf[] = [],
 ): Promise<OrderRow | undefined> {
   const from = [...(guard.from ?? PREDECESSORS[to])];
   if (from.length === 0) return undefined;
   let q = trx
     .updateTable('orders')
-    .set({ ...set, status: to, updated_at: now.toISOString() })
+    .set((eb) => ({ ...set, status: to, updated_at: now.toISOString(), version: nextVersion(eb) }))
     .where('id', '=', orderId)
     .where('status', 'in', from);
   if (guard.attempt !== undefined) q = q.where('attempt', '=', guard.attempt);
   if (guard.noFailure) q = q.where('failure_code', 'is', null);
+  if (guard.price)
+    q = q.where('amount_minor', '=', guard.price.amountMinor).where('currency', '=', guard.price.currency);
   const failureCode = (set as { failure_code?: string | null }).failure_code;
-  return orderTimeline.changed(trx, q.returningAll(), {
-    at: now,
-    kind: 'status',
-    summary: to,
-    ...(failureCode ? { detail: { failureCode } } : {}),
-  });
+  return orderTimeline.changed(
+    trx,
+    q.returningAll(),
+    { at: now, kind: 'status', summary: to, ...(failureCode ? { detail: { failureCode } } : {}) },
+    ...notes,
+  );
 }
 
 /** What an order is made of at its creation: the TV's, the product's, and its times; the rest starts empty. */
@@ -91,6 +104,7 @@ export const newOrderRow = (o: NewOrder): OrderRow => ({
   renewal_consent: 0,
   tries_left: null,
   paid_source: null,
+  version: 0,
 });
 
 export async function insertOrder(trx: BackendDb, row: OrderRow): Promise<void> {
@@ -115,16 +129,19 @@ export async function openOrdersOfDevice(trx: BackendDb, deviceId: string) {
 /**
  * Takes the payer of an order for a new attempt: → `awaiting_payment` from
  * its allowed predecessors, before it expires, with the attempt number raised
- * in the same conditional UPDATE (so concurrent submissions are ordered).
- * Returns the order with its new attempt, or undefined when it could not take it.
+ * in the same conditional UPDATE (so concurrent submissions are ordered);
+ * with `deviceId`, only the order of that TV (the ownership check in the same
+ * statement: no read before it). Returns the order with its new attempt, or
+ * undefined when it could not take it.
  */
 export async function takePayer(
   trx: BackendDb,
   orderId: string,
   phone: string,
   now: Date,
+  guard: { deviceId?: string } = {},
 ): Promise<OrderRow | undefined> {
-  const change = trx
+  let change = trx
     .updateTable('orders')
     .set((eb) => ({
       status: 'awaiting_payment' as OrderStatus,
@@ -133,12 +150,13 @@ export async function takePayer(
       channel: null,
       failure_code: null,
       updated_at: now.toISOString(),
+      version: nextVersion(eb),
     }))
     .where('id', '=', orderId)
     .where('status', 'in', [...PREDECESSORS.awaiting_payment])
-    .where('expires_at', '>', now.toISOString())
-    .returningAll();
-  return orderTimeline.changed(trx, change, {
+    .where('expires_at', '>', now.toISOString());
+  if (guard.deviceId !== undefined) change = change.where('device_id', '=', guard.deviceId);
+  return orderTimeline.changed(trx, change.returningAll(), {
     at: now,
     kind: 'status',
     summary: 'awaiting_payment',
@@ -167,6 +185,7 @@ export async function dropPayer(
       tries_left: null,
       failure_code: null,
       updated_at: now.toISOString(),
+      version: nextVersion(eb),
     }))
     .where('id', '=', orderId)
     .where('status', '=', 'awaiting_payment')
@@ -189,7 +208,12 @@ export async function setChannel(
 ): Promise<OrderRow | undefined> {
   const change = trx
     .updateTable('orders')
-    .set({ channel, tries_left: channel === 'sms_confirm' ? triesLeft : null, updated_at: now.toISOString() })
+    .set((eb) => ({
+      channel,
+      tries_left: channel === 'sms_confirm' ? triesLeft : null,
+      updated_at: now.toISOString(),
+      version: nextVersion(eb),
+    }))
     .where('id', '=', orderId)
     .where('attempt', '=', attempt)
     .where('status', '=', 'awaiting_payment')
@@ -255,9 +279,18 @@ export async function searchOrders(db: BackendDb, s: OrderSearch): Promise<Order
   return q.execute();
 }
 
-/** Ties an order to the subscription it started, extended or renews. */
-export async function setSubscription(trx: BackendDb, orderId: string, subscriptionId: string): Promise<void> {
-  await trx.updateTable('orders').set({ subscription_id: subscriptionId }).where('id', '=', orderId).execute();
+/** Ties an order to the subscription it started, extended or renews; the order as it left it. */
+export async function setSubscription(
+  trx: BackendDb,
+  orderId: string,
+  subscriptionId: string,
+): Promise<OrderRow | undefined> {
+  return trx
+    .updateTable('orders')
+    .set((eb) => ({ subscription_id: subscriptionId, version: nextVersion(eb) }))
+    .where('id', '=', orderId)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /** A wrong reply to the code SMS of the order's current attempt: the tries it has left. */
@@ -270,7 +303,7 @@ export async function setTriesLeft(
 ): Promise<boolean> {
   const res = await trx
     .updateTable('orders')
-    .set({ tries_left: triesLeft, updated_at: now.toISOString() })
+    .set((eb) => ({ tries_left: triesLeft, updated_at: now.toISOString(), version: nextVersion(eb) }))
     .where('id', '=', orderId)
     .where('attempt', '=', attempt)
     .where('status', '=', 'awaiting_payment')
@@ -289,7 +322,11 @@ export const orderRefundFigures = {
   async reserve(trx: BackendDb, orderId: string, amount: number, now: Date): Promise<boolean> {
     const res = await trx
       .updateTable('orders')
-      .set((eb) => ({ refund_reserved_minor: eb('refund_reserved_minor', '+', amount), updated_at: now.toISOString() }))
+      .set((eb) => ({
+        refund_reserved_minor: eb('refund_reserved_minor', '+', amount),
+        updated_at: now.toISOString(),
+        version: nextVersion(eb),
+      }))
       .where('id', '=', orderId)
       .where('status', 'in', [...REFUNDABLE_STATUSES])
       .where((eb) => eb(eb('refund_reserved_minor', '+', amount), '<=', eb.ref('amount_minor')))
@@ -299,14 +336,18 @@ export const orderRefundFigures = {
 
   /** A failed refund gives back what it had reserved. */
   async unreserve(trx: BackendDb, orderId: string, amount: number): Promise<void> {
-    await lowerRow(trx, 'orders', { id: orderId }, 'refund_reserved_minor', amount);
+    await lowerRow(trx, 'orders', { id: orderId }, 'refund_reserved_minor', amount, { version: sql`"version" + 1` });
   },
 
   /** Adds a succeeded refund to the order's refunded total; the new total. */
   async addRefunded(trx: BackendDb, orderId: string, amount: number, now: Date): Promise<number | undefined> {
     const row = await trx
       .updateTable('orders')
-      .set((eb) => ({ refunded_minor: eb('refunded_minor', '+', amount), updated_at: now.toISOString() }))
+      .set((eb) => ({
+        refunded_minor: eb('refunded_minor', '+', amount),
+        updated_at: now.toISOString(),
+        version: nextVersion(eb),
+      }))
       .where('id', '=', orderId)
       .returning('refunded_minor')
       .executeTakeFirst();
@@ -321,7 +362,7 @@ export const orderRefundFigures = {
 export async function markFulfilmentFailed(trx: BackendDb, orderId: string, now: Date): Promise<boolean> {
   const res = await trx
     .updateTable('orders')
-    .set({ failure_code: 'FULFILMENT_FAILED', updated_at: now.toISOString() })
+    .set((eb) => ({ failure_code: 'FULFILMENT_FAILED', updated_at: now.toISOString(), version: nextVersion(eb) }))
     .where('id', '=', orderId)
     .where('status', '=', 'paid')
     .where('failure_code', 'is', null)
@@ -352,7 +393,7 @@ export async function sealLegacyLinkTokens(
     for (const o of plain) {
       await trx
         .updateTable('orders')
-        .set({ link_token_sealed: links.keptForm(o) })
+        .set((eb) => ({ link_token_sealed: links.keptForm(o), version: nextVersion(eb) }))
         .where('id', '=', o.id)
         .where('link_token_sealed', '=', o.link_token_sealed)
         .execute();

@@ -4,6 +4,7 @@ import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import { sql, type Compilable, type ExpressionBuilder, type Kysely } from 'kysely';
 import { onPostgres } from '../../lib/db/dialect-of.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
+import { notifiedInStatement, ORDER_CHANGED_CHANNEL } from './pg-order-events.ts';
 
 type OrderRow = BackendTables['orders'];
 /** A change of one order that returns it (an INSERT or UPDATE … RETURNING *), not yet run. */
@@ -31,6 +32,32 @@ const insertEntry = preparedQuery(
     detail: string | null,
   ) => db.insertInto('order_timeline').values({ id, order_id: orderId, at, kind, summary, detail }),
 );
+
+/**
+ * The change `m` announced to the other back-end instances (PgOrderEvents' channel and payload), joined to it so that
+ * it runs once per row changed: a function in a WITH that nothing reads would not run at all.
+ */
+const announcement = sql`json_build_object('id', "m"."id", 'version', "m"."version")::text`;
+const announceChanged = sql`lateral (select pg_notify(${ORDER_CHANGED_CHANNEL}, ${announcement}))`;
+
+/** An entry of the order `m` changed, as a row selected from it (PostgreSQL: in the change's WITH statement). */
+function entryFrom(eb: ExpressionBuilder<any, 'm'>, entry: EntryOf) {
+  const detail = detailOf(entry.detail);
+  // The detail is JSON text either way: on PostgreSQL the attempt is added to it by the statement itself.
+  const detailSql = entry.withAttempt
+    ? sql<string>`(coalesce(${detail}::jsonb, '{}'::jsonb) || jsonb_build_object('attempt', "m"."attempt"))::text`
+    : sql<string>`${detail}`;
+  return eb
+    .selectFrom('m')
+    .select([
+      sql<string>`${randomUUID()}`.as('id'),
+      'm.id',
+      sql<string>`${entry.at.toISOString()}`.as('at'),
+      sql<string>`${entry.kind}`.as('kind'),
+      sql<string>`${entry.summary}`.as('summary'),
+      detailSql.as('detail'),
+    ]);
+}
 
 /** An entry to write with a change of its order (orderTimeline.changed). */
 export interface EntryOf {
@@ -72,50 +99,63 @@ export const orderTimeline = {
 
   /**
    * Runs `change` (an INSERT or a conditional UPDATE of one order, RETURNING
-   * the order) and writes `entry` for the order it returned, if it returned
+   * the order) and writes `entry` (and `more`, in that order) for the order it returned, if it returned
    * one: the order as the change left it, or undefined. On PostgreSQL both go
    * in ONE statement (a data-modifying WITH: one round trip, not two, and the
-   * entry exactly when the change was made); on SQLite, where a statement is
-   * no round trip, as two.
+   * entry exactly when the change was made), which also announces the change
+   * to the other instances (NOTIFY, delivered at the commit: PgOrderEvents then
+   * sends none for the row); on SQLite, where a statement is no round trip, as
+   * two.
    */
-  async changed(trx: BackendDb, change: OrderChange, entry: EntryOf): Promise<OrderRow | undefined> {
-    const id = randomUUID();
-    const at = entry.at.toISOString();
-    const detail = detailOf(entry.detail);
+  async changed(
+    trx: BackendDb,
+    change: OrderChange,
+    entry: EntryOf,
+    ...more: EntryOf[]
+  ): Promise<OrderRow | undefined> {
+    const entries = [entry, ...more];
     if (!onPostgres(trx)) {
       const row = await change.executeTakeFirst();
-      if (row) {
+      if (row && more.length === 0) {
         const withAttempt = entry.withAttempt ? { ...entry.detail, attempt: row.attempt } : entry.detail;
-        await insertEntry(trx, id, row.id, at, entry.kind, entry.summary, detailOf(withAttempt));
+        await insertEntry(
+          trx,
+          randomUUID(),
+          row.id,
+          entry.at.toISOString(),
+          entry.kind,
+          entry.summary,
+          detailOf(withAttempt),
+        );
+      } else if (row) {
+        // Several entries of one change: one statement, in the order given.
+        const values = entries.map((e) => ({
+          id: randomUUID(),
+          order_id: row.id,
+          at: e.at.toISOString(),
+          kind: e.kind,
+          summary: e.summary,
+          detail: detailOf(e.withAttempt ? { ...e.detail, attempt: row.attempt } : e.detail),
+        }));
+        await trx.insertInto('order_timeline').values(values).execute();
       }
       return row;
     }
-    // The detail is JSON text either way: on PostgreSQL the attempt is added to it by the statement itself.
-    const detailSql = entry.withAttempt
-      ? sql<string>`(coalesce(${detail}::jsonb, '{}'::jsonb) || jsonb_build_object('attempt', "m"."attempt"))::text`
-      : sql<string>`${detail}`;
-    return (trx as Kysely<any>)
+    const row = (await (trx as Kysely<any>)
       .with('m', () => change as never)
       .with('t', (db) =>
         db
           .insertInto('order_timeline')
           .columns(['id', 'order_id', 'at', 'kind', 'summary', 'detail'])
           .expression((eb: ExpressionBuilder<any, 'm'>) =>
-            eb
-              .selectFrom('m')
-              .select([
-                sql<string>`${id}`.as('id'),
-                'm.id',
-                sql<string>`${at}`.as('at'),
-                sql<string>`${entry.kind}`.as('kind'),
-                sql<string>`${entry.summary}`.as('summary'),
-                detailSql.as('detail'),
-              ]),
+            entries.map((e) => entryFrom(eb, e)).reduce((all, next) => all.unionAll(next)),
           ),
       )
-      .selectFrom('m')
-      .selectAll()
-      .executeTakeFirst() as Promise<OrderRow | undefined>;
+      .selectFrom(['m', announceChanged.as('n')])
+      .selectAll('m')
+      .executeTakeFirst()) as OrderRow | undefined;
+    if (row) notifiedInStatement.add(row);
+    return row;
   },
 
   async of(db: BackendDb, orderId: string): Promise<TimelineEntry[]> {

@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import { DomainError } from '../../lib/errors.ts';
 import { IdempotencyHeaders, PhoneInput } from '../../lib/http/schemas.ts';
 import { EVENT_STREAM_ROUTE } from '../devices/devices.ts';
-import type { OrderEvents } from '../core/order-events.ts';
+import { versionOf, type OrderEvents } from '../core/order-events.ts';
 import { isFinal } from '../core/order-state.ts';
 import { OrderListQuery, OrderListSchema, TimelineEntrySchema } from '../../contracts/admin-api.ts';
 import { AdminOrderSchema, OrderSchema, toAdminOrder, toOrderView } from './order-view.ts';
@@ -17,6 +17,14 @@ import { NON_DOCUMENT_HEADERS } from '../../lib/http/security-headers.ts';
 
 const OrderParams = Type.Object({ orderId: Type.String({ minLength: 1, maxLength: 64 }) });
 const HEARTBEAT_MS = 15_000;
+/** An event stream's headers: a hijacked answer skips the hooks, so it says its security headers itself. */
+const STREAM_HEADERS = {
+  ...NON_DOCUMENT_HEADERS,
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-store',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
 
 /** The TV's order routes (claim 1, from the TV's side). */
 export function tvOrderRoutes(
@@ -93,6 +101,10 @@ export function tvOrderRoutes(
 /**
  * An order's event stream (server-sent events): the order as the TV sees it, sent again on each change
  * announced, with a heartbeat and a poll as a safety net, ended when the order is final or the TV goes.
+ * It starts from the status read's kept order (never older than the last change announced) and sends the
+ * row a change announces with it as it is, reading the store only for an announcement without the row (a
+ * change made elsewhere newer than what it sent, or one whose writer had no row) and for its poll. It
+ * never sends an older version of the order than one it has sent: announcements can arrive out of order.
  */
 function orderStreamRoute(
   app: FastifyInstance,
@@ -111,35 +123,40 @@ function orderStreamRoute(
       },
     },
     async (request, reply) => {
-      const first = await orders.getOwn(request.device!, request.params.orderId);
+      const first = await orders.readOwn(request.device!, request.params.orderId);
       const release = streams.open(request.device!.deviceId, first.id, () => finish());
       reply.hijack();
       const res = reply.raw;
-      // A hijacked answer skips the hooks, so it says its security headers itself.
-      res.writeHead(200, {
-        ...NON_DOCUMENT_HEADERS,
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
+      res.writeHead(200, STREAM_HEADERS);
       let last = '';
+      let sentVersion = -1;
       let closed = false;
       const send = (o: typeof first) => {
+        if (closed || o.version < sentVersion) return;
+        sentVersion = o.version;
         const data = JSON.stringify(view(o));
         if (data === last) return;
-        // The stream reads the store itself: a change it finds that was never announced is not served stale to the
-        // status read either.
-        orders.sawChange(o.id);
         last = data;
         res.write(`event: order\nid: ${o.updated_at}\ndata: ${data}\n\n`);
         if (isFinal(o.status)) finish();
       };
       const refresh = () => {
         if (closed) return;
-        orders.get(first.id).then(send, (err) => request.log.error({ err }, 'event stream read failed'));
+        orders.get(first.id).then(
+          (o) => {
+            // The stream read the store itself: a change it finds that was never announced is not served stale to
+            // the status read either.
+            orders.saw(o);
+            send(o);
+          },
+          (err) => request.log.error({ err }, 'event stream read failed'),
+        );
       };
-      const unsubscribe = events.subscribe(first.id, refresh);
+      const unsubscribe = events.subscribe(first.id, (news) => {
+        if (news.row) return send(news.row);
+        const version = versionOf(news);
+        if (version === undefined || version > sentVersion) refresh();
+      });
       const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
       // A safety net for a change announced while this instance was not listening.
       const poll = setInterval(refresh, 5000);

@@ -7,7 +7,7 @@ import type { RandomSource } from '../../lib/ids.ts';
 import { topic, markDone } from '../../lib/outbox/outbox.ts';
 import { enqueue } from '../outbox.ts';
 import { normalizePhone } from '../../lib/phone.ts';
-import type { RateLimiter, RateRule } from '../../lib/rate-limiter.ts';
+import type { OverLimit, RateLimiter, RateRule } from '../../lib/rate-limiter.ts';
 import { SMS_BUDGET_BUCKET } from '../../sms/sms-admin-routes.ts';
 import type { ProductsService } from '../catalogue/products.ts';
 import type { Device } from '../devices/devices.ts';
@@ -59,6 +59,13 @@ export interface OrdersOptions {
 function ownedBy(device: Device, order: OrderRow | undefined): OrderRow {
   if (!order || order.device_id !== device.deviceId) throw notFound('ORDER_NOT_FOUND', 'The order');
   return order;
+}
+
+/** Thrown inside a payer submission's transaction when a limit is over, so that its take is rolled back. */
+class RefusedByLimit extends Error {
+  constructor(readonly over: OverLimit) {
+    super('a payer limit is over');
+  }
 }
 
 /** What OrdersService is built from, named (the composition root builds it in order). */
@@ -124,7 +131,10 @@ export class OrdersService {
    * (cancelled, `REPLACED`; the payment server releases its holds, and a
    * payment that still arrives for it is refused and refunded). A partial
    * unique index makes that hold under concurrent creations too: the loser
-   * runs again and replaces the winner.
+   * runs again and replaces the winner. The usual TV has no open order, so
+   * the first run inserts at once, without looking for one; the index refuses
+   * it when there is one, and the next run ends that first (the refused run is
+   * rolled back whole, its limit count with it).
    */
   async create(device: Device, productId: string): Promise<OrderRow> {
     const product = await this.products.get(productId);
@@ -150,7 +160,7 @@ export class OrdersService {
             { key: `orders-device:${device.deviceId}`, rule: this.options.ordersPerDevice },
           ]);
           if (over) return { over, replaced: [] as string[] };
-          const open = await openOrdersOfDevice(trx, device.deviceId);
+          const open = run === 1 ? [] : await openOrdersOfDevice(trx, device.deviceId);
           const replaced: string[] = [];
           for (const o of open)
             if (await this.ending.endIn(trx, o, 'cancelled', now, { failure_code: 'REPLACED' })) replaced.push(o.id);
@@ -161,7 +171,7 @@ export class OrdersService {
         for (const id of outcome.replaced) this.ending.announce(id);
         return row;
       } catch (err) {
-        if (!isUniqueViolation(err) || run >= 5) throw err;
+        if (!isUniqueViolation(err) || run >= 6) throw err;
       }
     }
   }
@@ -186,9 +196,12 @@ export class OrdersService {
     return kept && ownedBy(device, kept);
   }
 
-  /** A reader saw the order differ from what it last showed (an event stream's own read): it is read again. */
-  sawChange(orderId: string): void {
-    this.watched.changed(orderId);
+  /**
+   * A reader read the order from the store (an event stream's own read): an older row kept is dropped, so a change
+   * nobody announced is not served stale to the status read either.
+   */
+  saw(order: OrderRow): void {
+    this.watched.saw(order);
   }
 
   async get(orderId: string): Promise<OrderRow> {
@@ -202,6 +215,14 @@ export class OrdersService {
    * the pending attempt (the attempt number goes up in the same conditional
    * update, so concurrent submissions are ordered and only the last one can
    * hold money at the payment server).
+   *
+   * The take is the first statement: its conditional UPDATE checks that the
+   * order is this TV's, open and not expired, and the order is read only when
+   * it refuses, to say why (not found, paid, final, changed meanwhile), so a
+   * submission the order refuses counts against no limit, as before. The
+   * limits count after it in the same transaction (one durable commit); when
+   * one is over, the take is rolled back and the refused submission is counted
+   * in a transaction of its own, changing nothing else.
    */
   async submitPayer(
     device: Device,
@@ -209,45 +230,41 @@ export class OrdersService {
     phoneInput: unknown,
   ): Promise<{ order: OrderRow; attempt: number }> {
     const phone = normalizePhone(phoneInput, this.options.regions);
-    const order = await this.getOwn(device, orderId);
-    this.assertOpen(order);
     const now = this.clock.now();
     const startMessage = this.random.id('obx');
-    // The limits count in the same transaction as the change (one durable commit): a refused
-    // submission is still counted and changes nothing else.
-    const outcome = await this.work.run(async (trx) => {
-      const over = await this.limiter.count(trx, [
-        { key: `payer-phone:${phone}`, rule: this.options.payerPerPhone },
-        { key: `payer-device:${device.deviceId}`, rule: this.options.payerPerDevice },
-        { key: `payer-account:${device.accountId}`, rule: this.options.payerPerAccount },
-        { key: `payer-prefix:${phone.slice(0, 8)}`, rule: this.options.payerPerPrefix },
-        // Last, so that only submissions the other limits let through spend the day's SMS budget.
-        { key: SMS_BUDGET_BUCKET, rule: this.options.smsDailyBudget },
-      ]);
-      if (over) return { over, taken: undefined };
-      const taken = await takePayer(trx, orderId, phone, now);
-      if (taken === undefined) return { taken };
-      // Due only after the inline run below has had its chance (3 s): the outbox is the fallback, not a racer.
-      await enqueue(trx, {
-        id: startMessage,
-        topic: START_TOPIC,
-        payload: { orderId, attempt: taken.attempt },
-        now,
-        delayMs: INLINE_ATTEMPT_MS + 2000,
+    const limits = this.payerLimits(device, phone);
+    const outcome = await this.work
+      .run(async (trx) => {
+        const taken = await takePayer(trx, orderId, phone, now, { deviceId: device.deviceId });
+        if (taken === undefined) return { taken };
+        const over = await this.limiter.count(trx, limits);
+        if (over) throw new RefusedByLimit(over);
+        // Due only after the inline run below has had its chance (3 s): the outbox is the fallback, not a racer.
+        await enqueue(trx, {
+          id: startMessage,
+          topic: START_TOPIC,
+          payload: { orderId, attempt: taken.attempt },
+          now,
+          delayMs: INLINE_ATTEMPT_MS + 2000,
+        });
+        return { taken };
+      })
+      .catch((err: unknown) => {
+        if (err instanceof RefusedByLimit) return { taken: undefined, over: err.over };
+        throw err;
       });
-      return { taken };
-    });
-    if (outcome.over) {
+    if ('over' in outcome) {
+      await this.work.run((trx) => this.limiter.count(trx, limits));
       if (outcome.over.rule === this.options.smsDailyBudget) this.onBudgetExhausted();
       throw this.limiter.refusal(outcome.over);
     }
     const taken = outcome.taken;
     if (taken === undefined) {
-      this.assertOpen(await this.get(orderId), true);
+      this.assertOpen(await this.getOwn(device, orderId), true);
       throw new Error('unreachable: assertOpen after a race always refuses');
     }
     crashPoint('backend.after-payer');
-    this.events.publish(orderId);
+    this.events.publish(orderId, taken);
     // The order as the submission committed it goes to the run (no read), and the run's own result is the answer.
     const ranInline = await Promise.race([
       this.runAttempt(taken, startMessage).catch(() => 'failed' as const),
@@ -257,6 +274,18 @@ export class OrdersService {
     if (typeof ranInline === 'object' && !ranInline.marked) await markDone(this.db, startMessage, this.clock.now());
     const after = typeof ranInline === 'object' ? ranInline.order : undefined;
     return { order: after ?? (await this.get(orderId)), attempt: taken.attempt };
+  }
+
+  /** The limits a payer submission counts against, in the order they are checked. */
+  private payerLimits(device: Device, phone: string): Array<{ key: string; rule: RateRule }> {
+    return [
+      { key: `payer-phone:${phone}`, rule: this.options.payerPerPhone },
+      { key: `payer-device:${device.deviceId}`, rule: this.options.payerPerDevice },
+      { key: `payer-account:${device.accountId}`, rule: this.options.payerPerAccount },
+      { key: `payer-prefix:${phone.slice(0, 8)}`, rule: this.options.payerPerPrefix },
+      // Last, so that only submissions the other limits let through spend the day's SMS budget.
+      { key: SMS_BUDGET_BUCKET, rule: this.options.smsDailyBudget },
+    ];
   }
 
   /**

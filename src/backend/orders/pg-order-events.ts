@@ -1,17 +1,40 @@
 import pg from 'pg';
 import { sql, type Kysely } from 'kysely';
 import type { Log } from '../../lib/log.ts';
-import type { OrderEvents } from '../core/order-events.ts';
+import type { OrderEvents, OrderNews } from '../core/order-events.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const CHANNEL = 'tvpay_order_changed';
+/** The channel order changes are announced on; a payload is `{"id": …, "version": …}` (the version when known). */
+export const ORDER_CHANGED_CHANNEL = 'tvpay_order_changed';
+const CHANNEL = ORDER_CHANGED_CHANNEL;
+
+/**
+ * Rows whose change announced itself in its own statement (order-timeline.ts: the NOTIFY goes in the change's WITH
+ * statement, delivered at its commit): publishing one sends no second NOTIFY.
+ */
+export const notifiedInStatement = new WeakSet<object>();
+
+/** What a NOTIFY payload tells: the order, and its version if the payload has one (a plain id from older instances). */
+export function parseAnnouncement(payload: string): { orderId: string; news: OrderNews } | undefined {
+  if (!payload.startsWith('{')) return { orderId: payload, news: {} };
+  try {
+    const p = JSON.parse(payload) as { id?: unknown; version?: unknown };
+    if (typeof p.id !== 'string') return undefined;
+    return { orderId: p.id, news: typeof p.version === 'number' ? { version: p.version } : {} };
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Carries order changes between back-end instances that share a PostgreSQL
  * database: each change is announced with NOTIFY, and every instance LISTENs
  * and wakes its own event streams, so a TV connected to one instance sees a
- * payment completed through another. The listening connection reconnects
- * with backoff if it drops.
+ * payment completed through another. A change made through the order
+ * timeline's `changed` announced itself in its own statement; the others are
+ * announced here after their commit. The version in the payload lets a
+ * listener that has already shown that version (the writer itself) skip the
+ * read. The listening connection reconnects with backoff if it drops.
  */
 export class PgOrderEvents {
   private client: pg.Client | undefined;
@@ -29,8 +52,10 @@ export class PgOrderEvents {
   }
 
   async start(): Promise<void> {
-    this.events.onPublish((orderId) => {
-      sql`select pg_notify(${CHANNEL}, ${orderId})`
+    this.events.onPublish((orderId, news) => {
+      if (news.row && notifiedInStatement.has(news.row)) return;
+      const payload = JSON.stringify(news.row ? { id: orderId, version: news.row.version } : { id: orderId });
+      sql`select pg_notify(${CHANNEL}, ${payload})`
         .execute(this.db)
         .catch((err) => this.log.warn({ err: (err as Error).message }, 'could not announce an order change'));
     });
@@ -41,7 +66,8 @@ export class PgOrderEvents {
     if (this.stopped) return;
     const client = new pg.Client({ connectionString: this.url });
     client.on('notification', (msg) => {
-      if (msg.channel === CHANNEL && msg.payload) this.events.wake(msg.payload);
+      const heard = msg.channel === CHANNEL && msg.payload ? parseAnnouncement(msg.payload) : undefined;
+      if (heard) this.events.wake(heard.orderId, heard.news);
     });
     client.on('error', () => void this.reconnect(client));
     client.on('end', () => void this.reconnect(client));

@@ -116,7 +116,7 @@ export class PaymentAttempts {
       if (inlineOf) await markDone(trx, inlineOf, now);
       return ok;
     });
-    if (changed) this.deps.events.publish(orderId);
+    if (changed) this.deps.events.publish(orderId, changed);
     return { marked: inlineOf !== undefined, order: changed };
   }
 

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { crashPoint } from '../../lib/crash-points.ts';
 import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import type { PaymentEvent, PaymentEventAnswer } from '../../contracts/provider-api.ts';
@@ -9,8 +10,8 @@ import { DomainError } from '../../lib/errors.ts';
 import type { Log } from '../../lib/log.ts';
 import { grantEntitlement } from '../entitlements/entitlements.ts';
 import type { OrderEvents } from '../core/order-events.ts';
-import { findOrder, moveOrder, setTriesLeft } from '../orders/order-store.ts';
-import { orderTimeline } from '../orders/order-timeline.ts';
+import { findOrder, moveOrder, setTriesLeft, type OrderRow } from '../orders/order-store.ts';
+import { orderTimeline, type EntryOf } from '../orders/order-timeline.ts';
 import { toAdminOrder } from '../orders/order-view.ts';
 import type { OrderEnding } from '../orders/order-ending.ts';
 import { contestedStore } from '../contested/contested-store.ts';
@@ -26,6 +27,32 @@ export const FULFIL_TOPIC = topic<{ orderId: string }>('order.fulfil');
 const FULFIL_FALLBACK_MS = 5000;
 
 type EventResult = PaymentEventAnswer['result'];
+
+/** A message and what it did, as its order's timeline keeps it. */
+const messageNote = (msg: PaymentEvent, now: Date, result: EventResult): EntryOf => ({
+  at: now,
+  kind: 'message',
+  summary: `${msg.type} ${result}`,
+  detail: {
+    messageId: msg.messageId,
+    paymentId: msg.paymentId,
+    attempt: msg.attempt,
+    ...(msg.failureCode ? { failureCode: msg.failureCode } : {}),
+  },
+});
+
+/** Thrown when the inbox already holds a message: its repeated effect is rolled back. */
+class SeenBefore extends Error {
+  constructor() {
+    super('the message was applied before');
+  }
+}
+
+/** What a message's effect took, told after its commit: the fulfilment it queued, the order as it left it. */
+interface Took {
+  fulfilMessage?: string;
+  order?: OrderRow;
+}
 
 export interface PaymentEventsDeps {
   db: BackendDb;
@@ -85,33 +112,44 @@ export class PaymentEvents {
 
   async apply(msg: PaymentEvent): Promise<PaymentEventAnswer> {
     const now = this.clock.now();
-    let fulfilMessage: string | undefined;
-    const outcome = await this.work.run(async (trx) => {
-      fulfilMessage = undefined;
-      const seen = await trx
-        .selectFrom('inbox')
-        .select('result')
-        .where('message_id', '=', msg.messageId)
-        .executeTakeFirst();
-      if (seen) return { result: seen.result as EventResult, duplicate: true };
-      const result = await this.effect(trx, msg, now, (id) => (fulfilMessage = id));
-      await trx
-        .insertInto('inbox')
-        .values({ message_id: msg.messageId, result, received_at: now.toISOString() })
-        .execute();
-      return { result, duplicate: false };
-    });
+    let took: Took = {};
+    // The effect first, then the message into the inbox, whose conflict tells a repeat: a repeat's effect is then
+    // rolled back whole and the first answer read (a repeat is rare; the message it repeats is read only then).
+    const outcome = await this.work
+      .run(async (trx) => {
+        took = {};
+        const result = await this.effect(trx, msg, now, took);
+        const first = await trx
+          .insertInto('inbox')
+          .values({ message_id: msg.messageId, result, received_at: now.toISOString() })
+          .onConflict((oc) => oc.column('message_id').doNothing())
+          .returning('message_id')
+          .executeTakeFirst();
+        if (!first) throw new SeenBefore();
+        return { result, duplicate: false };
+      })
+      .catch(async (err: unknown) => {
+        // A repeat, or an effect that failed on one (it was applied already): the first answer, as it was given. The
+        // first answer is committed by now (on SQLite a refused unit settles only once its batch is durable).
+        const seen = await this.db
+          .selectFrom('inbox')
+          .select('result')
+          .where('message_id', '=', msg.messageId)
+          .executeTakeFirst();
+        if (seen) return { result: seen.result as EventResult, duplicate: true };
+        throw err;
+      });
     if (!outcome.duplicate && outcome.result === 'applied' && msg.type === 'payment.completed')
       crashPoint('backend.after-paid');
     if (!outcome.duplicate && outcome.result === 'applied') {
       // Counted once its transaction committed, and once per message (the inbox turns a repeat away).
       if (msg.type === 'refund.succeeded' || msg.type === 'refund.failed')
         this.count({ event: 'refund_finished', status: msg.type === 'refund.failed' ? 'failed' : 'succeeded' });
-      this.events.publish(msg.orderId);
+      this.events.publish(msg.orderId, took.order);
       // Turned on at once, here; the outbox message is the fallback (a crash just now, a failure), not a queue
       // to wait in: on a renewal day it waited behind a hundred thousand other messages.
       // Not awaited: the payment server's message is answered once the payment is recorded, as before.
-      if (fulfilMessage) void this.fulfilNow(msg.orderId, fulfilMessage);
+      if (took.fulfilMessage) void this.fulfilNow(msg.orderId, took.fulfilMessage);
     }
     return outcome;
   }
@@ -125,15 +163,13 @@ export class PaymentEvents {
     }
   }
 
-  private async effect(
-    trx: BackendDb,
-    msg: PaymentEvent,
-    now: Date,
-    fulfilQueued: (messageId: string) => void,
-  ): Promise<EventResult> {
+  private async effect(trx: BackendDb, msg: PaymentEvent, now: Date, took: Took): Promise<EventResult> {
     if (msg.type === 'refund.succeeded' || msg.type === 'refund.failed') return this.refunds.settle(trx, msg, now);
     if (msg.type === 'payment.code_rejected')
       return (await setTriesLeft(trx, msg.orderId, msg.attempt, msg.triesLeft ?? 0, now)) ? 'applied' : 'ignored';
+    // The usual case first, with no read: the payment of an open order at its price. Only when that move is refused
+    // is the order read, to tell which case it is (as the checks below, in their order).
+    if (msg.type === 'payment.completed' && (await this.takePayment(trx, msg, now, took, true))) return 'applied';
     const order = await findOrder(trx, msg.orderId);
     if (!order) {
       if (msg.type !== 'payment.completed') return 'ignored';
@@ -146,14 +182,58 @@ export class PaymentEvents {
       );
       return 'rejected';
     }
-    const result = await this.paymentEffect(trx, order, msg, now, fulfilQueued);
-    await orderTimeline.add(trx, order.id, now, 'message', `${msg.type} ${result}`, {
-      messageId: msg.messageId,
-      paymentId: msg.paymentId,
-      attempt: msg.attempt,
-      ...(msg.failureCode ? { failureCode: msg.failureCode } : {}),
-    });
+    return this.noted(trx, msg, now, await this.paymentEffect(trx, order, msg, now, took));
+  }
+
+  /** The message and what it did, in its order's timeline. */
+  private async noted(trx: BackendDb, msg: PaymentEvent, now: Date, result: EventResult): Promise<EventResult> {
+    const note = messageNote(msg, now, result);
+    await orderTimeline.add(trx, msg.orderId, now, note.kind, note.summary, note.detail);
     return result;
+  }
+
+  /**
+   * Marks the order paid by `msg`, if it is open and its price is the payment's (one conditional UPDATE), and queues
+   * what follows a payment; the order as it left it, or undefined when it was refused. With `noted`, the message goes
+   * into the order's timeline with the move (one statement on PostgreSQL, the move's own entry's on SQLite).
+   */
+  private async takePayment(
+    trx: BackendDb,
+    msg: PaymentEvent,
+    now: Date,
+    took: Took,
+    noted = false,
+  ): Promise<OrderRow | undefined> {
+    // A rail's QR payment is taken whatever phone attempt was pending (the payment server released it when
+    // the scan settled): no attempt guard, only an open order. Its channel becomes `scan`.
+    const paid = await moveOrder(
+      trx,
+      msg.orderId,
+      'paid',
+      now,
+      {
+        paid_at: msg.at,
+        payment_id: msg.paymentId,
+        failure_code: null,
+        // Consent counts only for a renewing product: the order's own term, read by the statement.
+        renewal_consent: msg.renewalConsent ? sql<number>`case when "renews" <> 0 then 1 else 0 end` : 0,
+        paid_source: msg.source ?? null,
+        ...(msg.channel === 'scan' ? { channel: 'scan' as const, tries_left: null } : {}),
+      },
+      { price: { amountMinor: msg.amountMinor, currency: msg.currency } },
+      noted ? [messageNote(msg, now, 'applied')] : [],
+    );
+    if (!paid) return undefined;
+    // With a provisioning URL, the order.paid event (whose delivery there is the provisioning) replaces tvpay's own.
+    if (!this.fulfilment) {
+      const id = this.random.id('obx');
+      // Due only after the inline run has had its chance: the outbox is the fallback, not a racer.
+      await enqueue(trx, { id, topic: FULFIL_TOPIC, payload: { orderId: paid.id }, now, delayMs: FULFIL_FALLBACK_MS });
+      took.fulfilMessage = id;
+    }
+    took.order = paid;
+    await this.webhooks.emit(trx, 'order.paid', () => toAdminOrder(paid), paid.id, now);
+    return paid;
   }
 
   private async paymentEffect(
@@ -161,7 +241,7 @@ export class PaymentEvents {
     order: NonNullable<Awaited<ReturnType<typeof findOrder>>>,
     msg: PaymentEvent,
     now: Date,
-    fulfilQueued: (messageId: string) => void,
+    took: Took,
   ): Promise<EventResult> {
     if (msg.type === 'payment.failed') {
       const failed = await this.ending.endIn(
@@ -181,37 +261,13 @@ export class PaymentEvents {
       return 'rejected';
     }
     if (order.payment_id === msg.paymentId) return 'applied';
-    // A rail's QR payment is taken whatever phone attempt was pending (the payment server released it when
-    // the scan settled): no attempt guard, only an open order. Its channel becomes `scan`.
-    const paid = await moveOrder(trx, order.id, 'paid', now, {
-      paid_at: msg.at,
-      payment_id: msg.paymentId,
-      failure_code: null,
-      renewal_consent: order.renews && msg.renewalConsent ? 1 : 0,
-      paid_source: msg.source ?? null,
-      ...(msg.channel === 'scan' ? { channel: 'scan' as const, tries_left: null } : {}),
-    });
-    if (!paid) {
-      // A second capture of a paid order is in the provider's statement, which reconciliation compares.
-      if (!order.payment_id)
-        await contestedStore.record(trx, msg, 'payment_for_ended_order', `the order was ${order.status}`, now);
-      return 'rejected';
-    }
-    // With a provisioning URL, the order.paid event (whose delivery there is the provisioning) replaces tvpay's own.
-    if (!this.fulfilment) {
-      const id = this.random.id('obx');
-      // Due only after the inline run has had its chance: the outbox is the fallback, not a racer.
-      await enqueue(trx, { id, topic: FULFIL_TOPIC, payload: { orderId: order.id }, now, delayMs: FULFIL_FALLBACK_MS });
-      fulfilQueued(id);
-    }
-    await this.webhooks.emit(
-      trx,
-      'order.paid',
-      async () => toAdminOrder((await findOrder(trx, order.id))!),
-      order.id,
-      now,
-    );
-    return 'applied';
+    // The take above was refused, but the order read open at the payment's price: it changed between (the take is
+    // tried again, and refused for good only by an order that moved on).
+    if (await this.takePayment(trx, msg, now, took)) return 'applied';
+    // A second capture of a paid order is in the provider's statement, which reconciliation compares.
+    if (!order.payment_id)
+      await contestedStore.record(trx, msg, 'payment_for_ended_order', `the order was ${order.status}`, now);
+    return 'rejected';
   }
 
   /**
@@ -232,7 +288,7 @@ export class PaymentEvents {
         { fulfilled_at: now.toISOString() },
         { noFailure: true },
       );
-      if (!order) return false;
+      if (!order) return undefined;
       const until = await grantEntitlement(
         trx,
         {
@@ -244,18 +300,12 @@ export class PaymentEvents {
         },
         now,
       );
-      await this.subscriptions.afterFulfil(trx, order, until, now);
-      await this.webhooks.emit(
-        trx,
-        'order.fulfilled',
-        async () => toAdminOrder((await findOrder(trx, orderId))!),
-        orderId,
-        now,
-      );
-      return true;
+      const fulfilled = await this.subscriptions.afterFulfil(trx, order, until, now);
+      await this.webhooks.emit(trx, 'order.fulfilled', () => toAdminOrder(fulfilled), orderId, now);
+      return fulfilled;
     });
     if (done) crashPoint('backend.after-fulfil');
-    if (done) this.events.publish(orderId);
+    if (done) this.events.publish(orderId, done);
   }
 
   /** What the webhook delivery tells provisioning in the operator's system. */

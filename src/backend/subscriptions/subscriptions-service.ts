@@ -108,20 +108,22 @@ export class SubscriptionsService {
 
   constructor(private readonly deps: SubscriptionsDeps) {}
 
-  /** Inside the transaction that fulfilled an order: starts, extends or renews its subscription. */
-  async afterFulfil(trx: BackendDb, order: OrderRow, periodEnd: string, now: Date): Promise<void> {
+  /**
+   * Inside the transaction that fulfilled an order: starts, extends or renews its subscription. The order as it
+   * leaves it (tied to the subscription it started or extended), so the caller need not read it again.
+   */
+  async afterFulfil(trx: BackendDb, order: OrderRow, periodEnd: string, now: Date): Promise<OrderRow> {
     const at = now.toISOString();
     if (order.subscription_id && order.channel === 'renewal') {
       await subscriptionStore.extend(trx, order.subscription_id, periodEnd, Number(order.amount_minor), at);
       await this.emit(trx, 'subscription.renewed', order.subscription_id, now);
-      return;
+      return order;
     }
-    if (!order.renews || !order.renewal_consent || !order.payer_phone) return;
+    if (!order.renews || !order.renewal_consent || !order.payer_phone) return order;
     const existing = await subscriptionStore.activeOf(trx, order.account_id, order.service);
     if (existing) {
       await subscriptionStore.extend(trx, existing.id, periodEnd, Number(existing.amount_minor), at);
-      await setSubscription(trx, order.id, existing.id);
-      return;
+      return (await setSubscription(trx, order.id, existing.id)) ?? order;
     }
     const row: SubscriptionRow = {
       id: this.deps.random.id('sub'),
@@ -145,8 +147,9 @@ export class SubscriptionsService {
       updated_at: at,
     };
     await subscriptionStore.insert(trx, row);
-    await setSubscription(trx, order.id, row.id);
+    const tied = await setSubscription(trx, order.id, row.id);
     await this.emit(trx, 'subscription.created', row.id, now);
+    return tied ?? order;
   }
 
   /**
@@ -264,6 +267,7 @@ export class SubscriptionsService {
         renews: 1,
         tries_left: null,
         paid_source: null,
+        version: 0,
       };
       await insertOrder(trx, order);
       await orderTimeline.add(

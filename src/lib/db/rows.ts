@@ -167,7 +167,8 @@ type NumberColumn<Row> = { [C in keyof Row]: Row[C] extends number ? C : never }
 /**
  * Takes `amount` off `column` of the rows `match` names, only where at least `amount` is left there, in one
  * conditional UPDATE (`SET column = column - amount WHERE … AND column >= amount`): what is given back twice,
- * or by racing callers, can never take the figure below zero. How many rows were lowered.
+ * or by racing callers, can never take the figure below zero. `alsoSet` is set in the same statement (a row
+ * version). How many rows were lowered.
  */
 export async function lowerRow<DB, T extends keyof DB & string>(
   db: DbOrTransaction<DB>,
@@ -175,9 +176,10 @@ export async function lowerRow<DB, T extends keyof DB & string>(
   match: Match<DB[T]>,
   column: NumberColumn<DB[T]>,
   amount: number,
+  alsoSet: object = {},
 ): Promise<number> {
   const lowered = (db as Kysely<any>)
     .updateTable(table)
-    .set({ [column]: sql`${sql.ref(column)} - ${amount}` } as object);
+    .set({ ...alsoSet, [column]: sql`${sql.ref(column)} - ${amount}` } as object);
   return affected(await whereMatch(lowered, { ...match, [column]: compared('>=', amount) }).executeTakeFirst());
 }
