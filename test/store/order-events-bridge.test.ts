@@ -15,69 +15,62 @@ import { pgSkip } from '../support/pg.ts';
 
 const skip = await pgSkip();
 
+/**
+ * Two back-end instances' order events (A and B) bridged over one fresh PostgreSQL store, stopped and dropped
+ * when the test ends; `beforeStart` sets B up before the bridges listen.
+ */
+async function twoInstances(t: { after(fn: () => Promise<void>): void }, beforeStart?: (b: OrderEvents) => void) {
+  const store = await freshStore<BackendTables>('postgres', backendMigrations);
+  const log = createLogger('silent');
+  const a = new OrderEvents();
+  const b = new OrderEvents();
+  beforeStart?.(b);
+  const bridgeA = new PgOrderEvents(store.url, store.db, a, log);
+  const bridgeB = new PgOrderEvents(store.url, store.db, b, log);
+  await bridgeA.start();
+  await bridgeB.start();
+  t.after(async () => {
+    await bridgeA.stop();
+    await bridgeB.stop();
+    await store.dispose();
+  });
+  return { store, a, b };
+}
+
 describe('order events across back-end instances (PostgreSQL LISTEN/NOTIFY)', { skip }, () => {
-  it('wakes the streams of another instance when an order changes on this one', async () => {
-    const store = await freshStore<BackendTables>('postgres', backendMigrations);
-    const log = createLogger('silent');
-    const a = new OrderEvents();
-    const b = new OrderEvents();
-    const bridgeA = new PgOrderEvents(store.url, store.db, a, log);
-    const bridgeB = new PgOrderEvents(store.url, store.db, b, log);
-    await bridgeA.start();
-    await bridgeB.start();
+  it('wakes the streams of another instance when an order changes on this one', async (t) => {
+    const { a, b } = await twoInstances(t);
     const woken: string[] = [];
     const off = b.subscribe('ord_42', () => woken.push('ord_42'));
     b.subscribe('ord_other', () => woken.push('ord_other'));
     a.publish('ord_42');
     await eventually(() => assert.deepEqual(woken, ['ord_42']), 5000);
     off();
-    await bridgeA.stop();
-    await bridgeB.stop();
-    await store.dispose();
   });
 
-  it("announces a change made through the timeline in the change's own statement, with its version, and once", async () => {
-    const store = await freshStore<BackendTables>('postgres', backendMigrations);
-    const log = createLogger('silent');
-    const a = new OrderEvents();
-    const b = new OrderEvents();
-    const bridgeA = new PgOrderEvents(store.url, store.db, a, log);
-    const bridgeB = new PgOrderEvents(store.url, store.db, b, log);
-    await bridgeA.start();
-    await bridgeB.start();
-    try {
-      const heard: OrderNews[] = [];
-      b.subscribe('ord_1', (news) => heard.push(news));
-      const at = '2026-01-01T00:00:00.000Z';
-      await insertTvOrder(store.db, at);
-      const moved = await store.db
-        .transaction()
-        .execute((trx) => moveOrder(trx, 'ord_1', 'cancelled', new Date(at), { failure_code: 'REPLACED' }));
-      assert.equal(moved?.version, 1, 'the move raised the version');
-      await eventually(() => assert.deepEqual(heard, [{ version: 1 }]), 5000);
-      a.publish('ord_1', moved);
-      await new Promise((r) => setTimeout(r, 300));
-      assert.deepEqual(heard, [{ version: 1 }], 'publishing the row sends no second NOTIFY');
-    } finally {
-      await bridgeA.stop();
-      await bridgeB.stop();
-      await store.dispose();
-    }
+  it("announces a change made through the timeline in the change's own statement, with its version, and once", async (t) => {
+    const { store, a, b } = await twoInstances(t);
+    const heard: OrderNews[] = [];
+    b.subscribe('ord_1', (news) => heard.push(news));
+    const at = '2026-01-01T00:00:00.000Z';
+    await insertTvOrder(store.db, at);
+    const moved = await store.db
+      .transaction()
+      .execute((trx) => moveOrder(trx, 'ord_1', 'cancelled', new Date(at), { failure_code: 'REPLACED' }));
+    assert.equal(moved?.version, 1, 'the move raised the version');
+    await eventually(() => assert.deepEqual(heard, [{ version: 1 }]), 5000);
+    a.publish('ord_1', moved);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(heard, [{ version: 1 }], 'publishing the row sends no second NOTIFY');
   });
 
-  it('has another instance drop its kept order when it changes here, and keep nothing while it cannot hear', async () => {
-    const store = await freshStore<BackendTables>('postgres', backendMigrations);
-    const log = createLogger('silent');
-    const a = new OrderEvents();
-    const b = new OrderEvents();
+  it('has another instance drop its kept order when it changes here, and keep nothing while it cannot hear', async (t) => {
     const kept = new OrderReadCache({ maxEntries: 10, maxAgeMs: 60_000 });
     const hearing: boolean[] = [];
-    b.watch(kept);
-    b.watch({ changed: () => {}, setHearing: (h) => void hearing.push(h) });
-    const bridgeA = new PgOrderEvents(store.url, store.db, a, log);
-    const bridgeB = new PgOrderEvents(store.url, store.db, b, log);
-    await bridgeA.start();
-    await bridgeB.start();
+    const { store, a } = await twoInstances(t, (b) => {
+      b.watch(kept);
+      b.watch({ changed: () => {}, setHearing: (h) => void hearing.push(h) });
+    });
     const order = { id: 'ord_42', status: 'created' } as unknown as OrderRow;
     await kept.read('ord_42', async () => order);
     assert.equal(kept.size, 1);
@@ -93,8 +86,5 @@ describe('order events across back-end instances (PostgreSQL LISTEN/NOTIFY)', { 
     await eventually(() => assert.equal(hearing.at(-1), false), 5000);
     assert.equal(kept.size, 0);
     await eventually(() => assert.equal(hearing.at(-1), true, 'it hears again once LISTEN holds again'), 10_000);
-    await bridgeA.stop();
-    await bridgeB.stop();
-    await store.dispose();
   });
 });

@@ -312,6 +312,20 @@ export async function setTriesLeft(
   return affected(res) === 1;
 }
 
+/** An UPDATE of one order adding `amount` to one of its refund figures, stamped and versioned like every change. */
+function raiseFigure(
+  trx: BackendDb,
+  orderId: string,
+  figure: 'refund_reserved_minor' | 'refunded_minor',
+  amount: number,
+  now: Date,
+) {
+  return trx
+    .updateTable('orders')
+    .set((eb) => ({ [figure]: eb(figure, '+', amount), updated_at: now.toISOString(), version: nextVersion(eb) }))
+    .where('id', '=', orderId);
+}
+
 /**
  * The two figures of an order that refunds move (`refund_reserved_minor`, `refunded_minor`), written here
  * because this store alone writes `orders`. A refund is checked and counted in one conditional UPDATE, so
@@ -320,14 +334,7 @@ export async function setTriesLeft(
 export const orderRefundFigures = {
   /** Counts `amount` against what is left to refund of a paid or fulfilled order; whether it fit. */
   async reserve(trx: BackendDb, orderId: string, amount: number, now: Date): Promise<boolean> {
-    const res = await trx
-      .updateTable('orders')
-      .set((eb) => ({
-        refund_reserved_minor: eb('refund_reserved_minor', '+', amount),
-        updated_at: now.toISOString(),
-        version: nextVersion(eb),
-      }))
-      .where('id', '=', orderId)
+    const res = await raiseFigure(trx, orderId, 'refund_reserved_minor', amount, now)
       .where('status', 'in', [...REFUNDABLE_STATUSES])
       .where((eb) => eb(eb('refund_reserved_minor', '+', amount), '<=', eb.ref('amount_minor')))
       .executeTakeFirst();
@@ -341,14 +348,7 @@ export const orderRefundFigures = {
 
   /** Adds a succeeded refund to the order's refunded total; the new total. */
   async addRefunded(trx: BackendDb, orderId: string, amount: number, now: Date): Promise<number | undefined> {
-    const row = await trx
-      .updateTable('orders')
-      .set((eb) => ({
-        refunded_minor: eb('refunded_minor', '+', amount),
-        updated_at: now.toISOString(),
-        version: nextVersion(eb),
-      }))
-      .where('id', '=', orderId)
+    const row = await raiseFigure(trx, orderId, 'refunded_minor', amount, now)
       .returning('refunded_minor')
       .executeTakeFirst();
     return row ? Number(row.refunded_minor) : undefined;
