@@ -107,13 +107,29 @@ export const newOrderRow = (o: NewOrder): OrderRow => ({
   version: 0,
 });
 
-export async function insertOrder(trx: BackendDb, row: OrderRow): Promise<void> {
-  await orderTimeline.changed(trx, trx.insertInto('orders').values(row).returningAll(), {
+/**
+ * The condition of the partial unique index that lets a TV have one open order, renewal orders apart
+ * (`orders_one_open_per_device`, migration 0007), word for word: ON CONFLICT names the index by it.
+ */
+const ONE_OPEN = "status IN ('created', 'awaiting_payment') AND (channel IS NULL OR channel <> 'renewal')";
+
+/**
+ * Inserts a new order with its timeline entry; whether it did. With `unlessOpen`, a TV that already has an
+ * open order gets none (ON CONFLICT DO NOTHING on the one-open-order index: no error, nothing rolled back);
+ * without it, that TV's insert fails with a unique violation.
+ */
+export async function insertOrder(trx: BackendDb, row: OrderRow, unlessOpen = false): Promise<boolean> {
+  const insert = trx.insertInto('orders').values(row);
+  const guarded = unlessOpen
+    ? insert.onConflict((oc) => oc.column('device_id').where(sql.raw<boolean>(ONE_OPEN)).doNothing())
+    : insert;
+  const inserted = await orderTimeline.changed(trx, guarded.returningAll(), {
     at: new Date(row.created_at),
     kind: 'status',
     summary: 'created',
     detail: { productId: row.product_id, amountMinor: Number(row.amount_minor), currency: row.currency },
   });
+  return inserted !== undefined;
 }
 
 /** A TV's orders still waiting for their payment (one at most, but read as a list to end them all). */

@@ -132,9 +132,9 @@ export class OrdersService {
    * payment that still arrives for it is refused and refunded). A partial
    * unique index makes that hold under concurrent creations too: the loser
    * runs again and replaces the winner. The usual TV has no open order, so
-   * the first run inserts at once, without looking for one; the index refuses
-   * it when there is one, and the next run ends that first (the refused run is
-   * rolled back whole, its limit count with it).
+   * the insert comes first, without looking for one, and does nothing when the
+   * index finds one open (no error, nothing rolled back); only then are the
+   * open orders read and ended, and the order inserted.
    */
   async create(device: Device, productId: string): Promise<OrderRow> {
     const product = await this.products.get(productId);
@@ -159,10 +159,9 @@ export class OrdersService {
           const over = await this.limiter.count(trx, [
             { key: `orders-device:${device.deviceId}`, rule: this.options.ordersPerDevice },
           ]);
-          if (over) return { over, replaced: [] as string[] };
-          const open = run === 1 ? [] : await openOrdersOfDevice(trx, device.deviceId);
           const replaced: string[] = [];
-          for (const o of open)
+          if (over || (await insertOrder(trx, row, true))) return { over, replaced };
+          for (const o of await openOrdersOfDevice(trx, device.deviceId))
             if (await this.ending.endIn(trx, o, 'cancelled', now, { failure_code: 'REPLACED' })) replaced.push(o.id);
           await insertOrder(trx, row);
           return { over: undefined, replaced };
@@ -171,7 +170,7 @@ export class OrdersService {
         for (const id of outcome.replaced) this.ending.announce(id);
         return row;
       } catch (err) {
-        if (!isUniqueViolation(err) || run >= 6) throw err;
+        if (!isUniqueViolation(err) || run >= 5) throw err;
       }
     }
   }
