@@ -9,8 +9,9 @@ import { renameSync, writeFileSync } from 'node:fs';
  * ErrorResponse for one it refused, so a round trip that carries several statements (a multi-statement
  * text, a batch) counts them all. Every 200 ms it writes `{ seq, part, statements, roundTrips }` to
  * `TVPAY_BENCH_PG_COUNT_FILE.<pid>`, so the bench can take the difference over a load run. With
- * `TVPAY_BENCH_SQL_TOP` set it also counts each statement text as it is sent (`bySql`, the first 160
- * characters), for the census of what a checkout asks of PostgreSQL. Never part of `npm start`.
+ * `TVPAY_BENCH_SQL_TOP` set it also counts each statement text as it is run (`bySql`, the first 160
+ * characters: at its Query, or at its Bind for the extended protocol), for the census of what a checkout asks
+ * of PostgreSQL. Never part of `npm start`.
  */
 const file = process.env.TVPAY_BENCH_PG_COUNT_FILE;
 if (!file) throw new Error('pg-statements: TVPAY_BENCH_PG_COUNT_FILE is not set');
@@ -23,7 +24,8 @@ const bySql: Record<string, number> = {};
 interface Wire {
   emit: (name: string, ...a: unknown[]) => boolean;
   query: (text: string) => void;
-  parse: (query: { text: string }) => void;
+  parse: (query: { text: string; name?: string }) => void;
+  bind: (config: { statement?: string }) => void;
 }
 const connection = (pg as unknown as { Connection: { prototype: Wire } }).Connection.prototype;
 if (process.env.TVPAY_BENCH_SQL_TOP) {
@@ -31,14 +33,22 @@ if (process.env.TVPAY_BENCH_SQL_TOP) {
     const key = text.slice(0, 160);
     bySql[key] = (bySql[key] ?? 0) + 1;
   };
-  const { query, parse } = connection;
+  // A statement of the extended protocol runs at its Bind, which names it only: each connection's texts by
+  // name, as its Parse gave them (a prepared statement is parsed once and then only bound; '' is the unnamed).
+  const texts = new WeakMap<Wire, Map<string, string>>();
+  const { query, parse, bind } = connection;
   connection.query = function (this: Wire, text) {
     sent(text);
     return query.call(this, text);
   };
   connection.parse = function (this: Wire, q) {
-    sent(q.text);
+    const named = texts.get(this) ?? new Map<string, string>();
+    texts.set(this, named.set(q.name ?? '', q.text));
     return parse.call(this, q);
+  };
+  connection.bind = function (this: Wire, config) {
+    sent(texts.get(this)?.get(config.statement ?? '') ?? '(a statement bound before it was counted)');
+    return bind.call(this, config);
   };
 }
 const emit = connection.emit;
