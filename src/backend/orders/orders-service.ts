@@ -4,7 +4,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { DomainError, notFound } from '../../lib/errors.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import type { RandomSource } from '../../lib/ids.ts';
-import { topic, markDone } from '../../lib/outbox/outbox.ts';
+import { topic, markDoneSoon } from '../../lib/outbox/outbox.ts';
 import { enqueue } from '../outbox.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import type { OverLimit, RateLimiter, RateRule } from '../../lib/rate-limiter.ts';
@@ -269,8 +269,11 @@ export class OrdersService {
       this.runAttempt(taken, startMessage).catch(() => 'failed' as const),
       new Promise<'late'>((r) => setTimeout(() => r('late'), INLINE_ATTEMPT_MS).unref()),
     ]);
-    // Done here, so the outbox need not run the attempt a second time; otherwise it retries it.
-    if (typeof ranInline === 'object' && !ranInline.marked) await markDone(this.db, startMessage, this.clock.now());
+    // Done here, so the outbox need not run the attempt a second time; otherwise it retries it. The mark goes with
+    // the others of its tick and the TV is not kept waiting for it: a lost mark leaves the delayed retry, which
+    // finds the attempt started and does nothing.
+    if (typeof ranInline === 'object' && !ranInline.marked)
+      void markDoneSoon(this.db, startMessage, this.clock.now()).catch(() => {});
     const after = typeof ranInline === 'object' ? ranInline.order : undefined;
     return { order: after ?? (await this.get(orderId)), attempt: taken.attempt };
   }

@@ -4,7 +4,7 @@ import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import type { PaymentEvent, PaymentEventAnswer } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { RandomSource } from '../../lib/ids.ts';
-import { markDone, topic } from '../../lib/outbox/outbox.ts';
+import { markDoneSoon, topic } from '../../lib/outbox/outbox.ts';
 import { enqueue } from '../outbox.ts';
 import { DomainError } from '../../lib/errors.ts';
 import type { Log } from '../../lib/log.ts';
@@ -157,7 +157,7 @@ export class PaymentEvents {
   private async fulfilNow(orderId: string, message: string): Promise<void> {
     try {
       await this.fulfil({ orderId });
-      await markDone(this.db, message, this.clock.now());
+      await markDoneSoon(this.db, message, this.clock.now());
     } catch (err) {
       this.log.warn({ err, orderId }, 'turning the order on failed; the outbox retries it');
     }

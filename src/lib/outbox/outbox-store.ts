@@ -107,6 +107,26 @@ export const outboxStore = {
   markDelivered: (db: Kysely<any>, id: string, doneAt: string) => markDelivered(db as Kysely<CommonTables>, id, doneAt),
 
   /**
+   * Messages delivered by their senders inline within a short tick (markDoneSoon), done in one statement, each
+   * unless a worker has leased it meanwhile. The ids are one parameter (a JSON array on SQLite, an array on
+   * PostgreSQL), so every batch is one SQL text whatever its size.
+   */
+  markAllDelivered: async (db: Kysely<any>, ids: readonly string[], doneAt: string, postgres: boolean) => {
+    if (ids.length === 0) return;
+    await (db as Kysely<CommonTables>)
+      .updateTable('outbox')
+      .set({ status: 'done', done_at: doneAt })
+      .where(
+        postgres
+          ? sql<boolean>`"id" = any(${[...ids]})`
+          : sql<boolean>`"id" in (select "value" from json_each(${JSON.stringify(ids)}))`,
+      )
+      .where('status', '=', 'pending')
+      .where('locked_until', 'is', null)
+      .execute();
+  },
+
+  /**
    * Deliveries that succeeded, each once (attempts grows by one), in one statement: the worker's batch of
    * done marks. One that is no longer pending (finished by another worker once its lease expired) is left.
    */

@@ -11,7 +11,7 @@ import {
 import { migrate } from '../db/migrate.ts';
 import { openDatabase } from '../db/open-database.ts';
 import { createLogger } from '../log.ts';
-import { enqueue, handler as handlerOf, PermanentFailure, topic } from './outbox.ts';
+import { enqueue, handler as handlerOf, markDoneSoon, PermanentFailure, topic } from './outbox.ts';
 
 const T = topic<any>('t');
 import { PeerError } from '../http/service-auth.ts';
@@ -41,6 +41,20 @@ function recorder(
   const worker = new OutboxWorker(db, clock, createLogger('silent'), options);
   worker.start(topics.map((t) => handlerOf(t, async (p: { n: string }) => void seen.push(p.n))));
   return worker;
+}
+
+/** `db` with a count of the statements built on it that mark messages done (they alone set done_at). */
+function countingDoneMarks(db: Kysely<CommonTables>) {
+  let n = 0;
+  const counted = db.withPlugin({
+    transformQuery: ({ node }) => {
+      const sets = node.kind === 'UpdateQueryNode' ? (node.updates ?? []) : [];
+      if (sets.some((u) => (u.column as { column?: { name?: string } }).column?.name === 'done_at')) n++;
+      return node;
+    },
+    transformResult: async ({ result }) => result,
+  });
+  return { counted, doneStatements: () => n };
 }
 
 async function kit(handler: (p: any) => Promise<void>, options: OutboxWorkerOptions = {}) {
@@ -227,16 +241,7 @@ describe('outbox worker', () => {
   });
   it('marks the messages delivered in one tick done in one statement, none claimed again meanwhile', async () => {
     const { store, clock } = await outboxStore();
-    let doneStatements = 0;
-    // Counts the statements that mark messages done (they alone set done_at).
-    const counted = store.db.withPlugin({
-      transformQuery: ({ node }) => {
-        const sets = node.kind === 'UpdateQueryNode' ? (node.updates ?? []) : [];
-        if (sets.some((u) => (u.column as { column?: { name?: string } }).column?.name === 'done_at')) doneStatements++;
-        return node;
-      },
-      transformResult: async ({ result }) => result,
-    });
+    const { counted, doneStatements } = countingDoneMarks(store.db);
     const seen: string[] = [];
     const worker = recorder(counted, clock, seen, { doneTickMs: 300, pollMs: 3_600_000 });
     const otherSeen: string[] = [];
@@ -257,8 +262,30 @@ describe('outbox worker', () => {
       assert.equal(r.attempts, 1);
       assert.equal(r.locked_until, null);
     }
-    assert.equal(doneStatements, 1, 'one statement marked the three done');
+    assert.equal(doneStatements(), 1, 'one statement marked the three done');
     await Promise.all([worker.stop(), other.stop()]);
+    await store.close();
+  });
+
+  it('marks inline deliveries of one tick done in one statement, and not one a worker holds', async () => {
+    const { store, clock } = await outboxStore();
+    const { counted, doneStatements } = countingDoneMarks(store.db);
+    for (const id of ['a', 'b', 'c'])
+      await enqueue(store.db, { id, topic: T, payload: {}, now: clock.now(), delayMs: 60_000 });
+    const leased = new Date(clock.now().getTime() + 60_000).toISOString();
+    await store.db.updateTable('outbox').set({ locked_until: leased }).where('id', '=', 'c').execute();
+    await Promise.all(['a', 'b', 'c'].map((id) => markDoneSoon(counted, id, clock.now())));
+    assert.equal(doneStatements(), 1, 'one statement marked the three');
+    const rows = await store.db.selectFrom('outbox').select(['id', 'status']).orderBy('id').execute();
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.status]),
+      [
+        ['a', 'done'],
+        ['b', 'done'],
+        ['c', 'pending'],
+      ],
+      'the one a worker leased meanwhile is left to it',
+    );
     await store.close();
   });
 

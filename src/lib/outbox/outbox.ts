@@ -1,5 +1,6 @@
 import { correlation } from '../correlation.ts';
 import type { Kysely } from 'kysely';
+import { onPostgres } from '../db/dialect-of.ts';
 import { transactionOf } from '../db/in-transaction.ts';
 import { outboxStore, type OutboxMessage } from './outbox-store.ts';
 
@@ -130,6 +131,34 @@ export async function enqueue<P>(
  */
 export async function markDone(db: Kysely<any>, id: string, now: Date): Promise<void> {
   await outboxStore.markDelivered(db, id, now.toISOString());
+}
+
+/** How long an inline delivery's done mark waits for others to be written with it (markDoneSoon). */
+const INLINE_DONE_TICK_MS = 20;
+/** Most marks one such statement carries. */
+const INLINE_DONE_BATCH_MAX = 500;
+/** Inline deliveries' done marks waiting for their tick, by store. */
+const inlineDone = new WeakMap<object, { ids: string[]; written: Promise<void> }>();
+
+/**
+ * markDone, written with the other inline deliveries' marks of the same short tick in one statement (issue 30:
+ * a checkout's attempt start and fulfilment each cost a statement); resolves once written. Outside a transaction
+ * only: the write comes after the caller's turn. A mark that is lost (an error, a crash before the tick) leaves
+ * the message to its delayed retry, as markDone's would, which every handler tolerates.
+ */
+export function markDoneSoon(db: Kysely<any>, id: string, now: Date): Promise<void> {
+  let batch = inlineDone.get(db);
+  if (!batch) {
+    const b = { ids: [] as string[], written: Promise.resolve() };
+    b.written = new Promise((resolve) => setTimeout(resolve, INLINE_DONE_TICK_MS)).then(() => {
+      if (inlineDone.get(db) === b) inlineDone.delete(db);
+      return outboxStore.markAllDelivered(db, b.ids, now.toISOString(), onPostgres(db));
+    });
+    inlineDone.set(db, (batch = b));
+  }
+  batch.ids.push(id);
+  if (batch.ids.length >= INLINE_DONE_BATCH_MAX) inlineDone.delete(db);
+  return batch.written;
 }
 
 /** A handler that throws this gives up on the message instead of retrying it. */
