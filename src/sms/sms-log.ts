@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { CommonTables } from '../lib/db/common-tables.ts';
 import { onPostgres } from '../lib/db/dialect-of.ts';
+import { TickBatches } from '../lib/db/tick-batches.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Count } from '../lib/metrics/service-metrics.ts';
 
@@ -21,26 +22,23 @@ const PREDECESSORS: Record<SmsStatus, SmsStatus[]> = {
  * bench's checkout load it writes as few statements (payment server 47.9 a checkout at 20 ms, 48.3 at 100).
  */
 const MOVE_TICK_MS = 20;
-/** Most SMS one such statement moves. */
-const MOVE_BATCH_MAX = 500;
+/** The moves to each state told within a tick, by store: each SMS with its gateway id, if one came. */
+const moves = new TickBatches<Move, Set<string>>(MOVE_TICK_MS, 500);
 
-/** Moves to one state waiting for the tick: each SMS with its gateway id, if one came, and their outcome. */
-interface Moves {
-  gatewayIds: Map<string, string | null>;
+interface Move {
+  id: string;
+  gatewayId: string | null;
   now: Date;
-  moved: Promise<Set<string>>;
 }
 
-/** The moves waiting, by store and by the state they move to. */
-const waiting = new WeakMap<object, Map<SmsStatus, Moves>>();
-
 /**
- * Moves the SMS `gatewayIds` names (each with its gateway id, if one came) to `status`, those still in one
- * of its predecessors, in one statement; returns the ids it moved. The ids come as one JSON object, so
- * that every such statement is one SQL text whatever the count.
+ * Moves the SMS of `told` (each with its gateway id, if one came) to `status`, those still in one of its
+ * predecessors, in one statement, stamped with the latest time told; returns the ids it moved. The ids come as
+ * one JSON object, so that every such statement is one SQL text whatever the count.
  */
-async function moveAll(db: Kysely<any>, status: SmsStatus, now: Date, gatewayIds: Map<string, string | null>) {
-  const ids = JSON.stringify(Object.fromEntries(gatewayIds));
+async function moveAll(db: Kysely<any>, status: SmsStatus, told: Move[]) {
+  const now = new Date(Math.max(...told.map((m) => m.now.getTime())));
+  const ids = JSON.stringify(Object.fromEntries(told.map((m) => [m.id, m.gatewayId])));
   const from = onPostgres(db) ? sql`json_each_text(cast(${ids} as json))` : sql`json_each(${ids})`;
   const { rows } = await sql<{ id: string }>`update "sms_messages"
     set "status" = ${status}, "updated_at" = ${now.toISOString()},
@@ -82,24 +80,10 @@ export const smsLog = {
    */
   advanceSoon(db: Kysely<any>, id: string, status: SmsStatus, now: Date, gatewayId?: string): Promise<boolean> {
     if (PREDECESSORS[status].length === 0) return Promise.resolve(false);
-    let byStatus = waiting.get(db);
-    if (!byStatus) waiting.set(db, (byStatus = new Map()));
-    let moves = byStatus.get(status);
-    if (!moves) {
-      const m: Moves = { gatewayIds: new Map(), now, moved: Promise.resolve(new Set()) };
-      const all = byStatus;
-      m.moved = new Promise((resolve) => setTimeout(resolve, MOVE_TICK_MS)).then(() => {
-        if (all.get(status) === m) all.delete(status);
-        return moveAll(db, status, m.now, m.gatewayIds);
-      });
-      byStatus.set(status, (moves = m));
-    }
     // Told twice in one tick: the first moves it, if anything does.
-    if (moves.gatewayIds.has(id)) return Promise.resolve(false);
-    moves.gatewayIds.set(id, gatewayId ?? null);
-    if (now > moves.now) moves.now = now;
-    if (moves.gatewayIds.size >= MOVE_BATCH_MAX) byStatus.delete(status);
-    return moves.moved.then((moved) => moved.has(id));
+    if (moves.gathering(db, status).some((m) => m.id === id)) return Promise.resolve(false);
+    const told = { id, gatewayId: gatewayId ?? null, now };
+    return moves.add(db, status, told, (all) => moveAll(db, status, all)).then((moved) => moved.has(id));
   },
 
   async advance(db: Kysely<any>, id: string, status: SmsStatus, now: Date, gatewayId?: string): Promise<boolean> {

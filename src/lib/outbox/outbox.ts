@@ -2,6 +2,7 @@ import { correlation } from '../correlation.ts';
 import type { Kysely } from 'kysely';
 import { onPostgres } from '../db/dialect-of.ts';
 import { transactionOf } from '../db/in-transaction.ts';
+import { TickBatches } from '../db/tick-batches.ts';
 import { outboxStore, type OutboxMessage } from './outbox-store.ts';
 
 /** An outbox topic, typed by the payload its messages carry (the type exists only for the compiler). */
@@ -133,12 +134,8 @@ export async function markDone(db: Kysely<any>, id: string, now: Date): Promise<
   await outboxStore.markDelivered(db, id, now.toISOString());
 }
 
-/** How long an inline delivery's done mark waits for others to be written with it (markDoneSoon). */
-const INLINE_DONE_TICK_MS = 20;
-/** Most marks one such statement carries. */
-const INLINE_DONE_BATCH_MAX = 500;
-/** Inline deliveries' done marks waiting for their tick, by store. */
-const inlineDone = new WeakMap<object, { ids: string[]; written: Promise<void> }>();
+/** Inline deliveries' done marks waiting for their 20 ms tick, by store (at most 500 a statement). */
+const inlineDone = new TickBatches<{ id: string; now: Date }, void>(20, 500);
 
 /**
  * markDone, written with the other inline deliveries' marks of the same short tick in one statement (issue 30:
@@ -147,18 +144,14 @@ const inlineDone = new WeakMap<object, { ids: string[]; written: Promise<void> }
  * the message to its delayed retry, as markDone's would, which every handler tolerates.
  */
 export function markDoneSoon(db: Kysely<any>, id: string, now: Date): Promise<void> {
-  let batch = inlineDone.get(db);
-  if (!batch) {
-    const b = { ids: [] as string[], written: Promise.resolve() };
-    b.written = new Promise((resolve) => setTimeout(resolve, INLINE_DONE_TICK_MS)).then(() => {
-      if (inlineDone.get(db) === b) inlineDone.delete(db);
-      return outboxStore.markAllDelivered(db, b.ids, now.toISOString(), onPostgres(db));
-    });
-    inlineDone.set(db, (batch = b));
-  }
-  batch.ids.push(id);
-  if (batch.ids.length >= INLINE_DONE_BATCH_MAX) inlineDone.delete(db);
-  return batch.written;
+  return inlineDone.add(db, '', { id, now }, (marks) =>
+    outboxStore.markAllDelivered(
+      db,
+      marks.map((m) => m.id),
+      marks[0]!.now.toISOString(),
+      onPostgres(db),
+    ),
+  );
 }
 
 /** A handler that throws this gives up on the message instead of retrying it. */
