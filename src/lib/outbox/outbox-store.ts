@@ -53,6 +53,13 @@ const insertMessage = preparedQuery(
     }),
 );
 
+/**
+ * The messages of a batch, named by one parameter (an array on PostgreSQL, a JSON array on SQLite), so that a
+ * batch is one SQL text whatever its size.
+ */
+const idIn = (ids: string[] | string, postgres: boolean) =>
+  postgres ? sql<boolean>`"id" = any(${ids})` : sql<boolean>`"id" in (select "value" from json_each(${ids}))`;
+
 // Run by every inline delivery: built and compiled once too.
 const markDelivered = preparedQuery((db: Kysely<CommonTables>, id: string, doneAt: string) =>
   db
@@ -73,14 +80,14 @@ const markHandledSqlite = preparedQuery((db: Kysely<CommonTables>, idsJson: stri
   db
     .updateTable('outbox')
     .set((eb) => ({ status: 'done', done_at: doneAt, locked_until: null, attempts: eb('attempts', '+', 1) }))
-    .where(sql<boolean>`"id" in (select "value" from json_each(${idsJson}))`)
+    .where(idIn(idsJson, false))
     .where('status', '=', 'pending'),
 );
 const markHandledPostgres = preparedQuery((db: Kysely<CommonTables>, ids: string[], doneAt: string) =>
   db
     .updateTable('outbox')
     .set((eb) => ({ status: 'done', done_at: doneAt, locked_until: null, attempts: eb('attempts', '+', 1) }))
-    .where(sql<boolean>`"id" = any(${ids})`)
+    .where(idIn(ids, true))
     .where('status', '=', 'pending'),
 );
 
@@ -116,11 +123,7 @@ export const outboxStore = {
     await (db as Kysely<CommonTables>)
       .updateTable('outbox')
       .set({ status: 'done', done_at: doneAt })
-      .where(
-        postgres
-          ? sql<boolean>`"id" = any(${[...ids]})`
-          : sql<boolean>`"id" in (select "value" from json_each(${JSON.stringify(ids)}))`,
-      )
+      .where(idIn(postgres ? [...ids] : JSON.stringify(ids), postgres))
       .where('status', '=', 'pending')
       .where('locked_until', 'is', null)
       .execute();
