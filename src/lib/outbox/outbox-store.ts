@@ -54,6 +54,33 @@ const insertMessage = preparedQuery(
 );
 
 /**
+ * The ids of the first `limit` pending messages due by `now` (or the one `onlyId`, due or not) of the topics
+ * `topics` lets through, not leased, in the order of the `outbox_due` index, so the scan stops at `limit`:
+ * ordering by creation sorted every due row first, which cost milliseconds per claim with a renewal day's backlog.
+ */
+function dueMessages(
+  db: Kysely<CommonTables>,
+  c: { now: string; limit: number; onlyId?: string; topics: TopicFilter },
+) {
+  const { now, onlyId, topics } = c;
+  return db
+    .selectFrom('outbox')
+    .select('id')
+    .where('status', '=', 'pending')
+    .$if(onlyId === undefined, (q) => q.where('next_attempt_at', '<=', now))
+    .$if(onlyId !== undefined, (q) => q.where('id', '=', onlyId!))
+    .$if(topics !== undefined && 'only' in topics, (q) =>
+      q.where('topic', 'in', [...(topics as { only: readonly string[] }).only]),
+    )
+    .$if(topics !== undefined && 'except' in topics, (q) =>
+      q.where('topic', 'not in', [...(topics as { except: readonly string[] }).except]),
+    )
+    .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
+    .orderBy('next_attempt_at')
+    .limit(c.limit);
+}
+
+/**
  * The messages of a batch, named by one parameter (an array on PostgreSQL, a JSON array on SQLite), so that a
  * batch is one SQL text whatever its size.
  */
@@ -161,47 +188,36 @@ export const outboxStore = {
   /**
    * Leases up to `limit` pending messages due by `now` (or the one `onlyId`, due or not) of the topics
    * `topics` lets through, until `lease`. On PostgreSQL workers of several instances skip each other's
-   * locked rows, and the row is checked again once locked.
+   * locked rows, and a row changed since the statement began is checked again as it is locked.
    */
   claim(
     db: Kysely<CommonTables>,
     c: { now: string; lease: string; limit: number; onlyId?: string; topics: TopicFilter; postgres: boolean },
   ): Promise<OutboxMessage[]> {
-    const { now, onlyId, topics } = c;
-    return (
-      db
+    const due = dueMessages(db, c);
+    if (!c.postgres)
+      return db
         .updateTable('outbox')
         .set({ locked_until: c.lease })
-        .where('id', 'in', (eb) =>
-          eb
-            .selectFrom('outbox')
-            .select('id')
-            .where('status', '=', 'pending')
-            .$if(onlyId === undefined, (q) => q.where('next_attempt_at', '<=', now))
-            .$if(onlyId !== undefined, (q) => q.where('id', '=', onlyId!))
-            .$if(topics !== undefined && 'only' in topics, (q) =>
-              q.where('topic', 'in', [...(topics as { only: readonly string[] }).only]),
-            )
-            .$if(topics !== undefined && 'except' in topics, (q) =>
-              q.where('topic', 'not in', [...(topics as { except: readonly string[] }).except]),
-            )
-            .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
-            // In the order of the `outbox_due` index, so the scan stops at `limit`: ordering by creation
-            // sorted every due row first, which cost milliseconds per claim with a renewal day's backlog.
-            .orderBy('next_attempt_at')
-            .limit(c.limit)
-            .$if(c.postgres, (q) => q.forUpdate().skipLocked()),
-        )
-        // PostgreSQL checks the rows again once it holds their locks. SQLite has one writer, so the
-        // subquery's rows are still as read; asked again there, its planner scanned every pending row.
-        .$if(c.postgres, (q) =>
-          q
-            .where('status', '=', 'pending')
-            .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)])),
-        )
+        .where('id', 'in', due)
         .returning(['id', 'topic', 'payload', 'attempts', 'correlation_id'])
-        .execute()
-    );
+        .execute();
+    // PostgreSQL locks the due rows once, in a materialized CTE, then updates them by key. Written as
+    // `id in (subquery)`, the prepared statement's generic plan (its statistics taken before a renewal day's
+    // backlog) rescanned the locking subquery for every pending row: 17-22 ms a claim with 2,000 waiting.
+    // The rows are not checked again here: the lock's own recheck (of a row changed since the snapshot) has
+    // checked them, and once locked no one else moves them; a check here made the plan scan every pending row.
+    return db
+      .with(
+        (w) => w('due').materialized(),
+        () => due.forUpdate().skipLocked(),
+      )
+      .updateTable('outbox')
+      .set({ locked_until: c.lease })
+      .from('due')
+      .whereRef('outbox.id', '=', 'due.id')
+      .returning(['outbox.id', 'outbox.topic', 'outbox.payload', 'outbox.attempts', 'outbox.correlation_id'])
+      .execute();
   },
 
   /**
