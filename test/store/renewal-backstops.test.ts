@@ -164,6 +164,44 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    it('gives a due charge to one claimant only, and a claim another open transaction holds is refused without waiting for it', async (t) => {
+      const { db } = await kit(t);
+      await db.insertInto('subscriptions').values(subscription('sub_due', {})).execute();
+      const now = '2027-01-01T00:00:00.000Z';
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let claimed!: () => void;
+      const claimedInside = new Promise<void>((r) => (claimed = r));
+      // The first claimant's transaction stays open until the second claim has answered, then rolls back.
+      const first = db
+        .transaction()
+        .execute(async (trx) => {
+          assert.equal(await subscriptionStore.claimCharge(trx, 'sub_due', 'ord_first', now), true, 'first claim');
+          claimed();
+          await held;
+          throw new Error('rolled back');
+        })
+        .catch((err: Error) => err.message);
+      await claimedInside;
+      try {
+        if (dialect === 'postgres') {
+          // On SQLite the one writer is inside the open transaction; on PostgreSQL a second claim runs beside it.
+          const refused = await Promise.race([
+            subscriptionStore.claimCharge(db, 'sub_due', 'ord_second', now),
+            new Promise<'waited'>((r) => setTimeout(() => r('waited'), 5000).unref()),
+          ]);
+          assert.equal(refused, false, 'the second claim is refused at once, not held behind the open transaction');
+        }
+      } finally {
+        release();
+      }
+      assert.equal(await first, 'rolled back');
+      assert.equal(await subscriptionStore.claimCharge(db, 'sub_due', 'ord_third', now), true, 'due again');
+      assert.equal(await subscriptionStore.claimCharge(db, 'sub_due', 'ord_fourth', now), false, 'claimed once');
+      const [row] = await db.selectFrom('subscriptions').select('pending_order_id').execute();
+      assert.equal(row?.pending_order_id, 'ord_third');
+    });
+
     if (dialect === 'sqlite') {
       it('reads each by an index of only what it looks for, never by walking the active subscriptions (SQLite query plans)', async (t) => {
         const { db } = await kit(t);
