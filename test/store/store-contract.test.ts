@@ -16,6 +16,8 @@ const T = topic<{ i: number }>('t');
 import { OutboxWorker } from '../../src/lib/outbox/outbox-worker.ts';
 import { RateLimiter } from '../../src/lib/rate-limiter.ts';
 import { ledgerOn } from '../../src/payserver/ledger/ledger-test-kit.ts';
+import { merchantSubAccount } from '../../src/payserver/ledger/ledger.ts';
+import { inTransaction } from '../../src/lib/db/in-transaction.ts';
 import { checkoutStore } from '../../src/payserver/settlement/checkout-store.ts';
 import { accountStore } from '../../src/payserver/accounts/account-store.ts';
 import { agreementStore } from '../../src/payserver/agreements/agreement-store.ts';
@@ -43,7 +45,7 @@ for (const dialect of DIALECTS) {
           .executeTakeFirstOrThrow();
         return { balance: Number(r.balance_minor), held: Number(r.held_minor) };
       };
-      return { ...store, ledger, clock, wallet, balance };
+      return { ...store, ledger, clock, open, wallet, balance };
     };
 
     it("reads a phone's account and its active agreements, signed last first, in one statement", async (t) => {
@@ -114,6 +116,56 @@ for (const dialect of DIALECTS) {
         .select((eb) => eb.fn.sum<number>('amount_minor').as('s'))
         .executeTakeFirstOrThrow();
       assert.equal(Number(sum.s), 0);
+      await k.dispose();
+    });
+
+    it("writes a capture's credit to the merchant at the end of its unit of work: another capture to the same row commits meanwhile, and a rollback leaves the row as it was", async (t) => {
+      const k = await kit(t);
+      const [pay0, pay1, pay2, pay3] = samePayments(4) as [string, string, string, string];
+      const merchant = merchantSubAccount('CNY', pay1);
+      const other = await k.open('wallet');
+      await k.ledger.credit(k.db, k.wallet, 10_000, 'seed');
+      await k.ledger.credit(k.db, other, 10_000, 'seed');
+      // The merchant's row exists once its first capture has committed: until then a second would wait for it.
+      await inTransaction(k.db, async (trx) => k.ledger.capture(trx, (await k.ledger.reserve(trx, other, 500, pay0))!));
+      const h1 = (await k.ledger.reserve(k.db, k.wallet, 1000, pay1))!;
+      const h2 = (await k.ledger.reserve(k.db, other, 2000, pay2))!;
+      const h3 = (await k.ledger.reserve(k.db, k.wallet, 4000, pay3))!;
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let captured!: (balance: number) => void;
+      const capturedInside = new Promise<number>((r) => (captured = r));
+      const first = inTransaction(k.db, async (trx) => {
+        await k.ledger.capture(trx, h1);
+        const inside = await trx.selectFrom('ledger_accounts').select('balance_minor').where('id', '=', merchant);
+        captured(Number((await inside.executeTakeFirst())?.balance_minor ?? 0));
+        await held;
+      });
+      try {
+        assert.equal(await capturedInside, 500, 'inside its unit of work the capture has not yet written the credit');
+        if (dialect === 'postgres') {
+          // The first unit of work is still open: the merchant's row is not locked by it yet.
+          const second = await Promise.race([
+            inTransaction(k.db, (trx) => k.ledger.capture(trx, h2)),
+            new Promise<'waited'>((r) => setTimeout(() => r('waited'), 5000).unref()),
+          ]);
+          assert.equal(second, true, 'the second capture commits without waiting for the first');
+        }
+      } finally {
+        release();
+      }
+      await first;
+      if (dialect === 'sqlite') await inTransaction(k.db, (trx) => k.ledger.capture(trx, h2));
+      assert.deepEqual(await k.balance(merchant), { balance: 3500, held: 0 });
+      await assert.rejects(
+        inTransaction(k.db, async (trx) => {
+          await k.ledger.capture(trx, h3);
+          throw new Error('rolled back');
+        }),
+        /rolled back/,
+      );
+      assert.deepEqual(await k.balance(merchant), { balance: 3500, held: 0 }, 'the rolled-back credit is not there');
+      assert.deepEqual(await k.balance(k.wallet), { balance: 9000, held: 4000 }, 'the third hold is still held');
       await k.dispose();
     });
 
@@ -428,4 +480,10 @@ for (const dialect of DIALECTS) {
       await k.dispose();
     });
   });
+}
+
+/** `n` payment ids whose captures credit the same merchant sub-account. */
+function samePayments(n: number): string[] {
+  const ids = Array.from({ length: 64 * n }, (_, i) => `pay_${i}`);
+  return ids.filter((id) => merchantSubAccount('CNY', id) === merchantSubAccount('CNY', ids[0]!)).slice(0, n);
 }

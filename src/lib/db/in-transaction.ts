@@ -16,18 +16,24 @@ interface Running {
   db: object;
   /** Told once the transaction has ended: whether it committed (durably), or rolled back. */
   ended: Array<(committed: boolean) => void>;
+  /** Run, in order, after the transaction's own work and before its COMMIT. */
+  last: Array<() => Promise<void>>;
 }
 const running = new WeakMap<object, Running>();
 
 /**
  * The store a transaction of inTransaction runs on, and a way to hear whether it committed: so that
  * what the transaction queued (an outbox message it leased for this process) can be handed on after
- * the commit, and given up after a rollback, without a statement. Undefined for any other transaction
- * or connection.
+ * the commit, and given up after a rollback, without a statement. `lastly` runs a write of the transaction
+ * at its end, just before the COMMIT: a row many transactions update stays locked for that write and the
+ * commit only, not for everything the transaction does after it. Undefined for any other transaction or
+ * connection.
  */
-export function transactionOf(trx: object): { db: object; onEnd(fn: (committed: boolean) => void): void } | undefined {
+export function transactionOf(
+  trx: object,
+): { db: object; onEnd(fn: (committed: boolean) => void): void; lastly(fn: () => Promise<void>): void } | undefined {
   const r = running.get(trx);
-  return r && { db: r.db, onEnd: (fn) => void r.ended.push(fn) };
+  return r && { db: r.db, onEnd: (fn) => void r.ended.push(fn), lastly: (fn) => void r.last.push(fn) };
 }
 
 /**
@@ -41,10 +47,14 @@ export async function inTransaction<DB, T>(db: Kysely<DB>, fn: (trx: Transaction
   for (let attempt = 1; ; attempt++) {
     let r: Running | undefined;
     try {
-      const result = await db.transaction().execute((trx) => {
-        r = { db, ended: [] };
-        running.set(trx, r);
-        return fn(trx);
+      const result = await db.transaction().execute(async (trx) => {
+        const now: Running = { db, ended: [], last: [] };
+        r = now;
+        running.set(trx, now);
+        const out = await fn(trx);
+        // What asked to come last (a write to a row every transaction shares), so its lock is held briefly.
+        for (const last of now.last.splice(0)) await last();
+        return out;
       });
       end(r, true);
       return result;
