@@ -29,16 +29,28 @@ interface Wire {
 }
 const connection = (pg as unknown as { Connection: { prototype: Wire } }).Connection.prototype;
 if (process.env.TVPAY_BENCH_SQL_TOP) {
-  const sent = (text: string) => {
+  // A unit of work is also counted as one pseudo-text, `unit of N: first … last`, from its BEGIN to its
+  // COMMIT or ROLLBACK: the census shows which transactions carry one statement only (two of their N + 2 are
+  // the BEGIN and COMMIT).
+  const open = new WeakMap<Wire, string[]>();
+  const sent = function (this: Wire, text: string) {
     const key = text.slice(0, 160);
     bySql[key] = (bySql[key] ?? 0) + 1;
+    const verb = text.trim().slice(0, 8).toLowerCase();
+    if (verb.startsWith('begin')) return void open.set(this, []);
+    const unit = open.get(this);
+    if (!unit) return;
+    if (!verb.startsWith('commit') && !verb.startsWith('rollback')) return void unit.push(text);
+    open.delete(this);
+    const unitKey = `unit of ${unit.length}: ${unit[0]?.slice(0, 70)} … ${unit.at(-1)?.slice(0, 50)}`;
+    bySql[unitKey] = (bySql[unitKey] ?? 0) + 1;
   };
   // A statement of the extended protocol runs at its Bind, which names it only: each connection's texts by
   // name, as its Parse gave them (a prepared statement is parsed once and then only bound; '' is the unnamed).
   const texts = new WeakMap<Wire, Map<string, string>>();
   const { query, parse, bind } = connection;
   connection.query = function (this: Wire, text) {
-    sent(text);
+    sent.call(this, text);
     return query.call(this, text);
   };
   connection.parse = function (this: Wire, q) {
@@ -47,7 +59,7 @@ if (process.env.TVPAY_BENCH_SQL_TOP) {
     return parse.call(this, q);
   };
   connection.bind = function (this: Wire, config) {
-    sent(texts.get(this)?.get(config.statement ?? '') ?? '(a statement bound before it was counted)');
+    sent.call(this, texts.get(this)?.get(config.statement ?? '') ?? '(a statement bound before it was counted)');
     return bind.call(this, config);
   };
 }
