@@ -27,7 +27,7 @@ interface EndedOrderListener {
  * orders, which the payments build on, import nothing of them.
  */
 interface AttemptRunner {
-  runFrom(order: OrderRow, inlineOf?: string): Promise<{ marked: boolean; order?: OrderRow }>;
+  runFrom(order: OrderRow): Promise<{ order?: OrderRow }>;
 }
 
 /**
@@ -86,7 +86,7 @@ export function createOrders(
     products: deps.catalogue,
     ending: deps.ending,
     options: { orderTtlSeconds: config.orderTtlSeconds, regions: config.phoneRegions, ...orderLimits(config) },
-    runAttempt: (order, startMessage) => attempts.runFrom(order, startMessage),
+    runAttempt: (order) => attempts.runFrom(order),
     onBudgetExhausted: () =>
       log.error(
         { budget: config.limits.smsDailyBudget },

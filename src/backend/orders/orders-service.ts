@@ -83,11 +83,10 @@ export interface OrdersDeps {
   /**
    * Runs the attempt right away, so the 202 already shows the channel (the
    * outbox runs it later if this fails), from the order as the submission
-   * committed it. Resolves whether it marked the outbox message
-   * `startMessage` done itself, in its own last transaction, and the order as
-   * that transaction left it when it took the outcome.
+   * committed it. Resolves once what it changed has committed, with the order
+   * as it left it when it took the outcome.
    */
-  runAttempt: (order: OrderRow, startMessage: string) => Promise<{ marked: boolean; order?: OrderRow }>;
+  runAttempt: (order: OrderRow) => Promise<{ order?: OrderRow }>;
   /** Called when the day's SMS budget refuses a send, so operators hear of it. */
   onBudgetExhausted: () => void;
 }
@@ -266,14 +265,13 @@ export class OrdersService {
     this.events.publish(orderId, taken);
     // The order as the submission committed it goes to the run (no read), and the run's own result is the answer.
     const ranInline = await Promise.race([
-      this.runAttempt(taken, startMessage).catch(() => 'failed' as const),
+      this.runAttempt(taken).catch(() => 'failed' as const),
       new Promise<'late'>((r) => setTimeout(() => r('late'), INLINE_ATTEMPT_MS).unref()),
     ]);
-    // Done here, so the outbox need not run the attempt a second time; otherwise it retries it. The mark goes with
-    // the others of its tick and the TV is not kept waiting for it: a lost mark leaves the delayed retry, which
-    // finds the attempt started and does nothing.
-    if (typeof ranInline === 'object' && !ranInline.marked)
-      void markDoneSoon(this.db, startMessage, this.clock.now()).catch(() => {});
+    // Done here, so the outbox need not run the attempt a second time; otherwise it retries it. Marked only now that
+    // the run's change has committed, with the other marks of its tick, and the TV is not kept waiting for it: a lost
+    // mark leaves the delayed retry, which finds the attempt started and does nothing.
+    if (typeof ranInline === 'object') void markDoneSoon(this.db, startMessage, this.clock.now()).catch(() => {});
     const after = typeof ranInline === 'object' ? ranInline.order : undefined;
     return { order: after ?? (await this.get(orderId)), attempt: taken.attempt };
   }

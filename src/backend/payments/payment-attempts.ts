@@ -2,7 +2,8 @@ import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import type { Log } from '../../lib/log.ts';
-import { topic, markDone } from '../../lib/outbox/outbox.ts';
+import { onPostgres } from '../../lib/db/dialect-of.ts';
+import { topic } from '../../lib/outbox/outbox.ts';
 import { queueSms } from '../outbox.ts';
 import type { SmsGateway } from '../../sms/gateway.ts';
 import { handOver } from '../../sms/text-sms.ts';
@@ -51,26 +52,22 @@ export interface PaymentAttemptsDeps {
 export class PaymentAttempts {
   constructor(private readonly deps: PaymentAttemptsDeps) {}
 
-  /**
-   * `inlineOf`: the outbox message this run stands in for (when the payer
-   * submission runs it at once); it is marked done in the run's last
-   * transaction, one durable commit fewer. Resolves whether it was.
-   */
-  async run({ orderId, attempt }: { orderId: string; attempt: number }, inlineOf?: string): Promise<boolean> {
+  /** Runs the attempt from the order as the store has it now; nothing when it is no longer that attempt. */
+  async run({ orderId, attempt }: { orderId: string; attempt: number }): Promise<void> {
     const order = await findOrder(this.deps.db, orderId);
-    if (!order || order.attempt !== attempt) return false;
-    return (await this.runFrom(order, inlineOf)).marked;
+    if (!order || order.attempt !== attempt) return;
+    await this.runFrom(order);
   }
 
   /**
-   * run(), from the order as its caller has it (the payer submission's own
-   * row, as it committed it: no read). Resolves whether it marked `inlineOf`
-   * done, and the order as its last transaction left it when it took the
-   * outcome.
+   * run(), from the order as its caller has it (the payer submission's own row, as it committed it: no read).
+   * Resolves, once whatever it changed has committed, with the order as it left it when it took the outcome.
+   * The caller that runs it in place of an outbox message marks that message done afterwards (markDoneSoon):
+   * only once the effect committed, and a lost mark is a redelivery that finds the channel taken.
    */
-  async runFrom(order: OrderRow, inlineOf?: string): Promise<{ marked: boolean; order?: OrderRow }> {
+  async runFrom(order: OrderRow): Promise<{ order?: OrderRow }> {
     const { id: orderId, attempt } = order;
-    const none = { marked: false };
+    const none = {};
     if (order.status !== 'awaiting_payment' || !order.payer_phone || order.channel) return none;
     const bound = await this.deps.provider.isBound(order.payer_phone);
     const mode = bound ? 'sms_confirm' : 'wap_link';
@@ -103,21 +100,37 @@ export class PaymentAttempts {
       this.deps.log.info({ orderId, attempt, state: outcome.state }, 'payment attempt no longer current');
       return none;
     }
-    const changed = await this.deps.work.run(async (trx) => {
-      // Only the first run of this attempt takes the outcome (the inline run and the outbox may race).
-      const ok = await setChannel(trx, orderId, attempt, mode, now, this.deps.options.maxWrongCodes);
+    const changed = await this.takeChannel(order, mode, now);
+    if (changed) this.deps.events.publish(orderId, changed);
+    return { order: changed };
+  }
+
+  /**
+   * Records the channel the attempt took (only the first run of it does: the inline run and the outbox may race),
+   * with the link SMS it needs. A bound phone's channel alone is one statement on PostgreSQL (the order's update,
+   * its timeline entry and its announcement in one WITH), with nothing else to commit with it: run on its own,
+   * without BEGIN and COMMIT (issue 30). SQLite writes the timeline entry in a second statement: a transaction.
+   */
+  private async takeChannel(
+    order: OrderRow,
+    mode: 'sms_confirm' | 'wap_link',
+    now: Date,
+  ): Promise<OrderRow | undefined> {
+    const { id: orderId, attempt } = order;
+    const { db, work, options } = this.deps;
+    if (mode === 'sms_confirm' && onPostgres(db))
+      return setChannel(db, orderId, attempt, mode, now, options.maxWrongCodes);
+    return work.run(async (trx) => {
+      const ok = await setChannel(trx, orderId, attempt, mode, now, options.maxWrongCodes);
       if (ok && mode === 'wap_link') {
-        const sms = { kind: 'link', to: order.payer_phone!, from: this.deps.options.smsFrom, now, ref: orderId };
+        const sms = { kind: 'link', to: order.payer_phone!, from: options.smsFrom, now, ref: orderId };
         await queueSms(trx, this.deps.random, sms, {
           topic: LINK_SMS_TOPIC,
           payload: (smsId) => ({ orderId, attempt, smsId }),
         });
       }
-      if (inlineOf) await markDone(trx, inlineOf, now);
       return ok;
     });
-    if (changed) this.deps.events.publish(orderId, changed);
-    return { marked: inlineOf !== undefined, order: changed };
   }
 
   /** The patent's first SMS: product, amount and the link to the phone checkout page. */

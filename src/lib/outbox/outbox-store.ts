@@ -87,16 +87,6 @@ function dueMessages(
 const idIn = (ids: string[] | string, postgres: boolean) =>
   postgres ? sql<boolean>`"id" = any(${ids})` : sql<boolean>`"id" in (select "value" from json_each(${ids}))`;
 
-// Run by every inline delivery: built and compiled once too.
-const markDelivered = preparedQuery((db: Kysely<CommonTables>, id: string, doneAt: string) =>
-  db
-    .updateTable('outbox')
-    .set({ status: 'done', done_at: doneAt })
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .where('locked_until', 'is', null),
-);
-
 /**
  * Messages their workers delivered meanwhile: done, in one statement (a worker's done tick, issue 30). Their
  * ids are one parameter (a JSON array on SQLite, an array on PostgreSQL), so that every batch is one SQL text,
@@ -136,9 +126,6 @@ export const outboxStore = {
       m.createdAt,
       m.correlationId,
     ),
-
-  /** A message delivered by its sender inline: done, unless a worker has leased it meanwhile. */
-  markDelivered: (db: Kysely<any>, id: string, doneAt: string) => markDelivered(db as Kysely<CommonTables>, id, doneAt),
 
   /**
    * Messages delivered by their senders inline within a short tick (markDoneSoon), done in one statement, each

@@ -125,23 +125,16 @@ export async function enqueue<P>(
   }
 }
 
-/**
- * Marks a message delivered by its sender itself (the work was done inline),
- * unless a worker has already leased it; then the worker runs it again, which
- * every handler tolerates.
- */
-export async function markDone(db: Kysely<any>, id: string, now: Date): Promise<void> {
-  await outboxStore.markDelivered(db, id, now.toISOString());
-}
-
 /** Inline deliveries' done marks waiting for their 20 ms tick, by store (at most 500 a statement). */
 const inlineDone = new TickBatches<{ id: string; now: Date }, void>(20, 500);
 
 /**
- * markDone, written with the other inline deliveries' marks of the same short tick in one statement (issue 30:
- * a checkout's attempt start and fulfilment each cost a statement); resolves once written. Outside a transaction
- * only: the write comes after the caller's turn. A mark that is lost (an error, a crash before the tick) leaves
- * the message to its delayed retry, as markDone's would, which every handler tolerates.
+ * Marks a message delivered by its sender itself (the work was done inline, and has committed), unless a worker
+ * has already leased it; then the worker runs it again, which every handler tolerates. Written with the other
+ * inline deliveries' marks of the same short tick in one statement (issue 30: a checkout's attempt start and
+ * fulfilment each cost a statement, or a transaction's BEGIN and COMMIT); resolves once written. Outside a
+ * transaction only: the write comes after the caller's turn. A mark that is lost (an error, a crash before the
+ * tick) leaves the message to its delayed retry, which every handler tolerates.
  */
 export function markDoneSoon(db: Kysely<any>, id: string, now: Date): Promise<void> {
   return inlineDone.add(db, '', { id, now }, (marks) =>

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { backendAlone, BOUND, type BackendAlone } from '../support/backend-alone.ts';
+import { eventually } from '../support/eventually.ts';
+import { freshPgDatabase, pgSkip } from '../support/pg.ts';
+import { recordPgWire, type SentStatement } from '../support/pg-wire.ts';
+
+// What a checkout asks of the back-end's PostgreSQL (issue 30), held statement by statement at the wire: each
+// test names a path and the statements it may cost, on the back-end alone with a fake payment server.
+
+const skip = await pgSkip();
+
+/** The statements sent from `from` on whose text starts with `prefix`. */
+const sentLike = (sent: SentStatement[], from: number, prefix: string) =>
+  sent.slice(from).filter((s) => s.text.startsWith(prefix));
+
+describe("a checkout's statements on the back-end's PostgreSQL", { skip }, () => {
+  const wire = recordPgWire();
+  let k: BackendAlone;
+  let drop: () => Promise<void> = async () => {};
+  before(async () => {
+    const pg = await freshPgDatabase();
+    drop = pg.drop;
+    const closing: Array<() => Promise<void>> = [];
+    k = await backendAlone({ after: (fn) => void closing.push(fn) }, { TVPAY_BACKEND_DATABASE_URL: pg.url });
+    drop = async () => {
+      for (const fn of closing) await fn();
+      await pg.drop();
+    };
+  });
+  after(async () => {
+    wire.stop();
+    await drop();
+  });
+
+  it("takes a bound payer's channel in one statement of its own and marks the start message done after it", async () => {
+    const tv = await k.newTv('wire-bound');
+    const orderId = await k.order('kids-app', tv);
+    const from = wire.sent.length;
+    const res = await tv('POST', `/v1/orders/${orderId}/payer`, { phone: BOUND });
+    assert.equal(res.statusCode, 202, res.body);
+    assert.equal(res.json().channel, 'sms_confirm', 'the 202 already shows the channel the inline run took');
+    await eventually(async () => {
+      const start = await k.db
+        .selectFrom('outbox')
+        .select('status')
+        .where('topic', '=', 'payment.start')
+        .where('payload', 'like', `%${orderId}%`)
+        .executeTakeFirstOrThrow();
+      assert.equal(start.status, 'done', 'the inline run marked the start message done');
+    });
+    const channel = sentLike(wire.sent, from, 'with "m" as (update "orders" set "channel"');
+    assert.equal(channel.length, 1, 'the channel is taken by one statement');
+    assert.equal(channel[0]!.inTransaction, false, 'with no BEGIN and COMMIT around it');
+    const single = sentLike(wire.sent, from, 'update "outbox" set "status" = $1, "done_at" = $2 where "id" = $3');
+    assert.deepEqual(single, [], 'no done mark of its own: it goes with the others of its tick');
+  });
+});

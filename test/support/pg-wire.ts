@@ -1,0 +1,52 @@
+import pg from 'pg';
+
+/** One statement a connection of this process sent to PostgreSQL, and whether a transaction of it was open. */
+export interface SentStatement {
+  text: string;
+  inTransaction: boolean;
+}
+
+interface Wire {
+  query: (text: string) => void;
+  parse: (query: { text: string; name?: string }) => void;
+  bind: (config: { statement?: string }) => void;
+}
+
+/**
+ * Records, at the wire, every statement this process sends to PostgreSQL through `pg` while it is on (as the
+ * bench's census counts them): its text, and whether its connection had a BEGIN open (a statement of a
+ * transaction) or not (one run on its own). For tests that hold a path to the statements it costs. One at a
+ * time; `stop` puts the wire back.
+ */
+export function recordPgWire(): { sent: SentStatement[]; stop(): void } {
+  const connection = (pg as unknown as { Connection: { prototype: Wire } }).Connection.prototype;
+  const { query, parse, bind } = connection;
+  const sent: SentStatement[] = [];
+  const open = new WeakSet<Wire>();
+  const texts = new WeakMap<Wire, Map<string, string>>();
+  const record = (wire: Wire, text: string) => {
+    const verb = text.trim().slice(0, 8).toLowerCase();
+    sent.push({ text, inTransaction: open.has(wire) });
+    if (verb.startsWith('begin')) open.add(wire);
+    else if (verb.startsWith('commit') || verb.startsWith('rollback')) open.delete(wire);
+  };
+  connection.query = function (this: Wire, text) {
+    record(this, text);
+    return query.call(this, text);
+  };
+  connection.parse = function (this: Wire, q) {
+    const named = texts.get(this) ?? new Map<string, string>();
+    texts.set(this, named.set(q.name ?? '', q.text));
+    return parse.call(this, q);
+  };
+  connection.bind = function (this: Wire, config) {
+    record(this, texts.get(this)?.get(config.statement ?? '') ?? '(a statement bound before it was recorded)');
+    return bind.call(this, config);
+  };
+  return {
+    sent,
+    stop() {
+      Object.assign(connection, { query, parse, bind });
+    },
+  };
+}
