@@ -22,7 +22,8 @@ describe("a checkout's statements on the back-end's PostgreSQL", { skip }, () =>
     const pg = await freshPgDatabase();
     drop = pg.drop;
     const closing: Array<() => Promise<void>> = [];
-    k = await backendAlone({ after: (fn) => void closing.push(fn) }, { TVPAY_BACKEND_DATABASE_URL: pg.url });
+    const env = { TVPAY_BACKEND_DATABASE_URL: pg.url, TVPAY_WEBHOOK_ALLOW_PRIVATE: '1' };
+    k = await backendAlone({ after: (fn) => void closing.push(fn) }, env);
     drop = async () => {
       for (const fn of closing) await fn();
       await pg.drop();
@@ -54,5 +55,22 @@ describe("a checkout's statements on the back-end's PostgreSQL", { skip }, () =>
     assert.equal(channel[0]!.inTransaction, false, 'with no BEGIN and COMMIT around it');
     const single = sentLike(wire.sent, from, 'update "outbox" set "status" = $1, "done_at" = $2 where "id" = $3');
     assert.deepEqual(single, [], 'no done mark of its own: it goes with the others of its tick');
+  });
+
+  it('reads the webhooks with the paid and fulfilled moves, and fans both events out to one registered before', async () => {
+    const hook = await k.backendAdmin('POST', '/admin/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['*'] });
+    assert.equal(hook.statusCode, 201, hook.body);
+    const tv = await k.newTv('wire-paid');
+    const orderId = await k.order('kids-app', tv);
+    assert.equal((await tv('POST', `/v1/orders/${orderId}/payer`, { phone: BOUND })).statusCode, 202);
+    await k.started(orderId);
+    const from = wire.sent.length;
+    await k.provider.complete(orderId);
+    await k.until(orderId, 'fulfilled', tv);
+    const deliveries = await k.backendAdmin('GET', `/admin/v1/webhooks/${hook.json().webhookId}/deliveries`);
+    const types = (deliveries.json() as Array<{ type: string }>).map((d) => d.type).sort();
+    assert.deepEqual(types, ['order.fulfilled', 'order.paid'], 'both events went to the webhook');
+    const reads = sentLike(wire.sent, from, 'select * from "webhooks" where "deleted_at" is null');
+    assert.deepEqual(reads, [], 'no read of the webhooks of its own: the moves read them');
   });
 });

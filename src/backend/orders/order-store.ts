@@ -29,7 +29,9 @@ export async function findOrder(db: BackendDb, orderId: string): Promise<OrderRo
  * order as this call left it, or undefined when it did not make the move: the
  * caller has the row without reading it again (issue 30). `notes`: more
  * timeline entries written with the move's own, only if it was made (in the
- * same statement as it on PostgreSQL, in one more on SQLite).
+ * same statement as it on PostgreSQL, in one more on SQLite). Every move is
+ * told to the webhooks in its transaction: on PostgreSQL its statement also
+ * reads the active ones (orderTimeline.moved), so the event reads none.
  */
 export async function moveOrder(
   trx: BackendDb,
@@ -57,7 +59,7 @@ export async function moveOrder(
   if (guard.price)
     q = q.where('amount_minor', '=', guard.price.amountMinor).where('currency', '=', guard.price.currency);
   const failureCode = (set as { failure_code?: string | null }).failure_code;
-  return orderTimeline.changed(
+  return orderTimeline.moved(
     trx,
     q.returningAll(),
     { at: now, kind: 'status', summary: to, ...(failureCode ? { detail: { failureCode } } : {}) },

@@ -5,6 +5,10 @@ import { sql, type Compilable, type ExpressionBuilder, type Kysely } from 'kysel
 import { onPostgres } from '../../lib/db/dialect-of.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 import { notifiedInStatement, ORDER_CHANGED_CHANNEL } from './pg-order-events.ts';
+import { webhookStore, type WebhookTarget } from '../webhooks/webhook-store.ts';
+
+/** The column the active webhooks come back in, with the order a move returns (taken off the row). */
+const TARGETS = 'webhook_targets_now';
 
 type OrderRow = BackendTables['orders'];
 /** A change of one order that returns it (an INSERT or UPDATE … RETURNING *), not yet run. */
@@ -80,6 +84,37 @@ function detailOf(detail: Record<string, unknown> | undefined): string | null {
 }
 
 /**
+ * changed() on PostgreSQL: the change, its entries and its announcement in one WITH statement; with
+ * `withTargets`, the active webhooks read by it too, kept for the rest of the transaction.
+ */
+async function changedInOne(
+  trx: BackendDb,
+  change: OrderChange,
+  entries: readonly EntryOf[],
+  withTargets: boolean,
+): Promise<OrderRow | undefined> {
+  const read = (await (trx as Kysely<any>)
+    .with('m', () => change as never)
+    .with('t', (db) =>
+      db
+        .insertInto('order_timeline')
+        .columns(['id', 'order_id', 'at', 'kind', 'summary', 'detail'])
+        .expression((eb: ExpressionBuilder<any, 'm'>) =>
+          entries.map((e) => entryFrom(eb, e)).reduce((all, next) => all.unionAll(next)),
+        ),
+    )
+    .selectFrom(['m', announceChanged.as('n')])
+    .selectAll('m')
+    .$if(withTargets, (q) => q.select(webhookStore.targetsColumn.as(TARGETS)))
+    .executeTakeFirst()) as (OrderRow & { [TARGETS]?: WebhookTarget[] }) | undefined;
+  if (!read) return undefined;
+  const { [TARGETS]: targets, ...row } = read;
+  if (targets) webhookStore.readIn(trx, targets);
+  notifiedInStatement.add(row);
+  return row;
+}
+
+/**
  * What happened to an order, written in the transaction of each change: its
  * status changes, the service messages it took, its refunds. Enough, with the
  * SMS log and the webhook deliveries, to answer "what happened to my order?".
@@ -141,21 +176,18 @@ export const orderTimeline = {
       }
       return row;
     }
-    const row = (await (trx as Kysely<any>)
-      .with('m', () => change as never)
-      .with('t', (db) =>
-        db
-          .insertInto('order_timeline')
-          .columns(['id', 'order_id', 'at', 'kind', 'summary', 'detail'])
-          .expression((eb: ExpressionBuilder<any, 'm'>) =>
-            entries.map((e) => entryFrom(eb, e)).reduce((all, next) => all.unionAll(next)),
-          ),
-      )
-      .selectFrom(['m', announceChanged.as('n')])
-      .selectAll('m')
-      .executeTakeFirst()) as OrderRow | undefined;
-    if (row) notifiedInStatement.add(row);
-    return row;
+    return changedInOne(trx, change, entries, false);
+  },
+
+  /**
+   * changed(), for a move of the order's status, whose webhook event the caller writes in the same
+   * transaction: on PostgreSQL the move's statement also reads the active webhooks the event fans out to
+   * (webhookStore.readIn), so the event costs no read of its own (issue 30: two a checkout). Only inside a
+   * transaction; on SQLite as changed() (the event reads them).
+   */
+  async moved(trx: BackendDb, change: OrderChange, entry: EntryOf, ...more: EntryOf[]): Promise<OrderRow | undefined> {
+    if (!onPostgres(trx) || !trx.isTransaction) return this.changed(trx, change, entry, ...more);
+    return changedInOne(trx, change, [entry, ...more], true);
   },
 
   async of(db: BackendDb, orderId: string): Promise<TimelineEntry[]> {

@@ -156,7 +156,7 @@ export class WebhooksService {
     orderId: string | null,
     now: Date,
   ): Promise<string | undefined> {
-    const targets = (await webhookStore.active(trx))
+    const targets = (await webhookStore.targets(trx))
       .filter((w) => {
         const events = JSON.parse(w.events) as string[];
         return events.includes('*') || events.includes(type);
