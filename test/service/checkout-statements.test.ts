@@ -73,4 +73,22 @@ describe("a checkout's statements on the back-end's PostgreSQL", { skip }, () =>
     const reads = sentLike(wire.sent, from, 'select * from "webhooks" where "deleted_at" is null');
     assert.deepEqual(reads, [], 'no read of the webhooks of its own: the moves read them');
   });
+
+  it("creates a TV's first order in two statements of their own, and still replaces its open order", async () => {
+    const tv = await k.newTv('wire-create');
+    const from = wire.sent.length;
+    const first = await k.order('kids-app', tv);
+    const create = wire.sent
+      .slice(from)
+      .filter((s) => /^(insert into "rate_limits"|with "m" as \(insert into "orders")/.test(s.text));
+    assert.deepEqual(
+      create.map((s) => s.inTransaction),
+      [false, false],
+      'the limit, then the order, each with no BEGIN and COMMIT around it',
+    );
+    const second = await k.order('kids-app', tv);
+    const replaced = (await tv('GET', `/v1/orders/${first}`)).json();
+    assert.deepEqual([replaced.status, replaced.failureCode], ['cancelled', 'REPLACED'], 'the open order was replaced');
+    assert.equal((await tv('GET', `/v1/orders/${second}`)).json().status, 'created', 'by the new one');
+  });
 });

@@ -2,6 +2,7 @@ import { crashPoint } from '../../lib/crash-points.ts';
 import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { DomainError, notFound } from '../../lib/errors.ts';
+import { onPostgres } from '../../lib/db/dialect-of.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import { topic, markDoneSoon } from '../../lib/outbox/outbox.ts';
@@ -134,6 +135,11 @@ export class OrdersService {
    * the insert comes first, without looking for one, and does nothing when the
    * index finds one open (no error, nothing rolled back); only then are the
    * open orders read and ended, and the order inserted.
+   *
+   * On PostgreSQL the TV's limit is taken first by a statement of its own, and the usual insert (the order, its
+   * timeline entry and its announcement: one WITH statement) runs on its own too: two statements, no BEGIN and
+   * COMMIT (issue 30). Only a TV with an open order runs a unit of work, to replace it. A creation that fails
+   * after its limit was taken stays counted, as a refused payer submission does.
    */
   async create(device: Device, productId: string): Promise<OrderRow> {
     const product = await this.products.get(productId);
@@ -152,12 +158,17 @@ export class OrdersService {
       expires_at: new Date(now.getTime() + this.options.orderTtlSeconds * 1000).toISOString(),
       renews: product.renews ? 1 : 0,
     });
+    const limit = [{ key: `orders-device:${device.deviceId}`, rule: this.options.ordersPerDevice }];
+    const counted = onPostgres(this.db);
+    if (counted) {
+      const over = await this.limiter.count(this.db, limit);
+      if (over) throw this.limiter.refusal(over);
+      if (await insertOrder(this.db, row, true)) return row;
+    }
     for (let run = 1; ; run++) {
       try {
         const outcome = await this.work.run(async (trx) => {
-          const over = await this.limiter.count(trx, [
-            { key: `orders-device:${device.deviceId}`, rule: this.options.ordersPerDevice },
-          ]);
+          const over = counted ? undefined : await this.limiter.count(trx, limit);
           const replaced: string[] = [];
           if (over || (await insertOrder(trx, row, true))) return { over, replaced };
           for (const o of await openOrdersOfDevice(trx, device.deviceId))
