@@ -24,8 +24,11 @@ import { agreementStore } from '../../src/payserver/agreements/agreement-store.t
 import type { PayserverTables } from '../../src/payserver/schema.ts';
 import { payserverMigrations } from '../../src/payserver/migrations/index.ts';
 import { smsLog } from '../../src/sms/sms-log.ts';
+import { queueSms } from '../../src/sms/text-sms.ts';
+import type { RandomSource } from '../../src/lib/ids.ts';
 import { DIALECTS, freshStore, skipFor } from './dialects.ts';
 import { insertTvOrder } from './rows.ts';
+import { statementCounter } from './statement-counter.ts';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -311,6 +314,37 @@ for (const dialect of DIALECTS) {
         { day: 4, 'phone:+86': 4, 'tv:1': 4 },
         'the 8 refused requests were given back everywhere',
       );
+      await k.dispose();
+    });
+
+    it('queues an SMS and the outbox message that sends it together: one statement on PostgreSQL, two on SQLite', async (t) => {
+      const k = await kit(t);
+      const SEND = topic<{ smsId: string }>('sms.test');
+      const counted = statementCounter(k.common);
+      const random = { id: (prefix: string) => `${prefix}_1`, token: () => 'x' } as unknown as RandomSource;
+      const sms = { kind: 'code', to: '+8613800138000', from: '10690000', now: k.clock.now(), ref: 'pay_1' };
+      const send = { topic: SEND, payload: (smsId: string) => ({ smsId }), correlationId: 'req-1' };
+      const smsId = await queueSms(counted.db, random, sms, send);
+      assert.equal(counted.statements(), dialect === 'postgres' ? 1 : 2, 'statements written for one queued SMS');
+      const row = await smsLog.byId(k.common, smsId);
+      assert.deepEqual([row?.status, row?.ref, row?.to_phone], ['queued', 'pay_1', '+8613800138000']);
+      const message = await k.common.selectFrom('outbox').selectAll().executeTakeFirstOrThrow();
+      assert.deepEqual(
+        [message.id, message.topic, JSON.parse(message.payload), message.status, message.correlation_id],
+        ['obx_1', 'sms.test', { smsId }, 'pending', 'req-1'],
+      );
+      // Rolled back, neither row stays.
+      const again = { id: (prefix: string) => `${prefix}_2`, token: () => 'x' } as unknown as RandomSource;
+      await assert.rejects(
+        k.common.transaction().execute(async (trx) => {
+          await queueSms(trx, again, sms, send);
+          throw new Error('rolled back');
+        }),
+        /rolled back/,
+      );
+      assert.equal(await smsLog.byId(k.common, 'sms_2'), undefined, 'no SMS of a rolled-back transaction');
+      const left = await k.common.selectFrom('outbox').select('id').execute();
+      assert.deepEqual(left, [{ id: 'obx_1' }], 'no message of a rolled-back transaction');
       await k.dispose();
     });
 
