@@ -122,6 +122,31 @@ for (const dialect of DIALECTS) {
       await k.dispose();
     });
 
+    it('writes a journal entry with its two postings: one statement on PostgreSQL, two on SQLite', async (t) => {
+      const k = await kit(t);
+      await k.ledger.credit(k.db, k.wallet, 10_000, 'first');
+      const counted = statementCounter(k.db);
+      await k.ledger.credit(counted.db, k.wallet, 500, 'second');
+      // The account read, the external account's insert-if-missing, the two balance moves, then the entry.
+      assert.equal(counted.statements(), dialect === 'postgres' ? 5 : 6, 'statements of one credit');
+      const entry = await k.db
+        .selectFrom('journal_entries')
+        .selectAll()
+        .where('ref', '=', 'second')
+        .executeTakeFirstOrThrow();
+      const postings = await k.db.selectFrom('postings').selectAll().where('entry_id', '=', entry.id).execute();
+      assert.deepEqual(
+        postings.map((p) => [p.ledger_account_id, Number(p.amount_minor)]).sort(),
+        [
+          ['la_external_CNY', -500],
+          [k.wallet, 500],
+        ].sort(),
+        'the entry with both of its postings',
+      );
+      assert.deepEqual(await k.balance(k.wallet), { balance: 10_500, held: 0 });
+      await k.dispose();
+    });
+
     it("writes a capture's credit to the merchant at the end of its unit of work: another capture to the same row commits meanwhile, and a rollback leaves the row as it was", async (t) => {
       const k = await kit(t);
       const [pay0, pay1, pay2, pay3] = samePayments(4) as [string, string, string, string];

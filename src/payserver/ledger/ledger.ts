@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../lib/clock.ts';
 import { affected } from '../../lib/db/affected.ts';
+import { onPostgres } from '../../lib/db/dialect-of.ts';
 import { transactionOf } from '../../lib/db/in-transaction.ts';
 import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import { DomainError } from '../../lib/errors.ts';
@@ -111,6 +112,34 @@ const insertTwoPostings = preparedQuery(
       { id: id1, entry_id: entryId, ledger_account_id: account1, amount_minor: amount1 },
       { id: id2, entry_id: entryId, ledger_account_id: account2, amount_minor: amount2 },
     ]),
+);
+
+/**
+ * On PostgreSQL, a journal entry and its two postings in one statement (issue 30): the entry's insert in a
+ * data-modifying WITH. The postings' reference to the entry is checked at the end of the statement, when
+ * the entry is there.
+ */
+const insertEntryWithTwoPostings = preparedQuery(
+  (
+    db: Db,
+    entry: string,
+    kind: string,
+    ref: string,
+    createdAt: string,
+    id1: string,
+    account1: string,
+    amount1: number,
+    id2: string,
+    account2: string,
+    amount2: number,
+  ) =>
+    db
+      .with('entry', (qc) => qc.insertInto('journal_entries').values({ id: entry, kind, ref, created_at: createdAt }))
+      .insertInto('postings')
+      .values([
+        { id: id1, entry_id: entry, ledger_account_id: account1, amount_minor: amount1 },
+        { id: id2, entry_id: entry, ledger_account_id: account2, amount_minor: amount2 },
+      ]),
 );
 
 /**
@@ -390,22 +419,46 @@ export class Ledger {
       if (p.last && tx) tx.lastly(() => this.move(trx, p));
       else await this.move(trx, p);
     }
-    await insertEntry(trx, entryId, kind, ref, this.now());
     const [a, b] = postings;
     if (postings.length === 2 && a && b) {
-      await insertTwoPostings(
+      await this.insertTwo(trx, { id: entryId, kind, ref }, a, b);
+      return;
+    }
+    await insertEntry(trx, entryId, kind, ref, this.now());
+    for (const p of postings) await insertPosting(trx, this.random.id('pst'), entryId, p.id, p.amount);
+  }
+
+  /** An entry of two postings (every one the payments make): one statement on PostgreSQL, two on SQLite. */
+  private async insertTwo(trx: Db, entry: { id: string; kind: string; ref: string }, a: Posting, b: Posting) {
+    const now = this.now();
+    if (onPostgres(trx)) {
+      const [id1, id2] = [this.random.id('pst'), this.random.id('pst')];
+      await insertEntryWithTwoPostings(
         trx,
-        entryId,
-        this.random.id('pst'),
+        entry.id,
+        entry.kind,
+        entry.ref,
+        now,
+        id1,
         a.id,
         a.amount,
-        this.random.id('pst'),
+        id2,
         b.id,
         b.amount,
       );
       return;
     }
-    for (const p of postings) await insertPosting(trx, this.random.id('pst'), entryId, p.id, p.amount);
+    await insertEntry(trx, entry.id, entry.kind, entry.ref, now);
+    await insertTwoPostings(
+      trx,
+      entry.id,
+      this.random.id('pst'),
+      a.id,
+      a.amount,
+      this.random.id('pst'),
+      b.id,
+      b.amount,
+    );
   }
 
   private async move(trx: Db, p: Posting): Promise<void> {
