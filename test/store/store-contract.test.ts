@@ -220,6 +220,25 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await checkoutStore.dueToExpire(k.db, '9999', 10), []);
     });
 
+    it('takes a hold in one statement on PostgreSQL (two on SQLite), and writes no hold when the balance is short', async (t) => {
+      const k = await kit(t);
+      await k.ledger.credit(k.db, k.wallet, 5000, 'acc_1');
+      const counted = statementCounter(k.db);
+      const hold = await k.ledger.reserve(counted.db, k.wallet, 3000, 'pay_1');
+      assert.equal(counted.statements(), dialect === 'postgres' ? 1 : 2, 'statements of a hold taken');
+      const row = await k.db.selectFrom('holds').selectAll().where('id', '=', hold!).executeTakeFirstOrThrow();
+      assert.deepEqual(
+        [row.ledger_account_id, row.payment_id, Number(row.amount_minor), Number(row.refunded_minor), row.status],
+        [k.wallet, 'pay_1', 3000, 0, 'held'],
+      );
+      assert.equal(row.resolved_at, null);
+      assert.equal(await k.ledger.reserve(counted.db, k.wallet, 2001, 'pay_2'), null, 'more than is available');
+      assert.equal(counted.statements(), dialect === 'postgres' ? 2 : 3, 'a refused hold is one statement');
+      assert.equal((await k.db.selectFrom('holds').selectAll().execute()).length, 1, 'no row for the refused hold');
+      assert.deepEqual(await k.balance(k.wallet), { balance: 5000, held: 3000 });
+      await k.dispose();
+    });
+
     it('never lets concurrent reserves hold more than the balance', async (t) => {
       const k = await kit(t);
       await k.ledger.credit(k.db, k.wallet, 10_000, 'acc_1');
@@ -230,6 +249,8 @@ for (const dialect of DIALECTS) {
       );
       assert.equal(results.filter(Boolean).length, 10);
       assert.deepEqual(await k.balance(k.wallet), { balance: 10_000, held: 10_000 });
+      const holds = await k.db.selectFrom('holds').select('id').execute();
+      assert.deepEqual(holds.map((h) => h.id).sort(), results.filter(Boolean).sort(), 'a hold row for each hold taken');
       await k.dispose();
     });
 

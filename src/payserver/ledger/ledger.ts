@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, QueryCreator } from 'kysely';
 import type { Clock } from '../../lib/clock.ts';
 import { affected } from '../../lib/db/affected.ts';
 import { onPostgres } from '../../lib/db/dialect-of.ts';
@@ -18,13 +18,49 @@ const ensureSystemAccount = preparedQuery((db: Db, id: string, kind: 'external' 
     .values({ id, account_id: null, kind, currency, balance_minor: 0, held_minor: 0, card_last4: null })
     .onConflict((oc) => oc.column('id').doNothing()),
 );
-const holdAmount = preparedQuery((db: Db, amount: number, id: string) =>
+/** Holds `amount` more of a payer's account, only while its available balance (balance − held) covers it. */
+const holdAmountOf = (db: QueryCreator<PayserverTables>, amount: number, id: string) =>
   db
     .updateTable('ledger_accounts')
     .set((eb) => ({ held_minor: eb('held_minor', '+', amount) }))
     .where('id', '=', id)
     .where('kind', 'in', ['wallet', 'card'])
-    .where((eb) => eb(eb('balance_minor', '-', eb.ref('held_minor')), '>=', amount)),
+    .where((eb) => eb(eb('balance_minor', '-', eb.ref('held_minor')), '>=', amount));
+const holdAmount = preparedQuery((db: Db, amount: number, id: string) => holdAmountOf(db, amount, id));
+/**
+ * On PostgreSQL, a hold in one statement (issue 30): the balance's conditional update in a data-modifying
+ * WITH, and the hold's row inserted from what it returned, so the row exists exactly when the update
+ * matched (none when the available balance does not cover the amount).
+ */
+const holdAndInsert = preparedQuery(
+  (db: Db, amount: number, account: string, id: string, paymentId: string, createdAt: string) =>
+    db
+      .with('held', (qc) => holdAmountOf(qc, amount, account).returning('id'))
+      .insertInto('holds')
+      .columns([
+        'id',
+        'ledger_account_id',
+        'payment_id',
+        'amount_minor',
+        'refunded_minor',
+        'status',
+        'created_at',
+        'resolved_at',
+      ])
+      .expression((eb) =>
+        eb
+          .selectFrom('held')
+          .select((s) => [
+            s.val(id).as('id'),
+            'held.id',
+            s.val(paymentId).as('payment_id'),
+            s.val(amount).as('amount_minor'),
+            s.val(0).as('refunded_minor'),
+            s.val('held').as('status'),
+            s.val(createdAt).as('created_at'),
+            s.val(null).as('resolved_at'),
+          ]),
+      ),
 );
 const insertHold = preparedQuery(
   (db: Db, id: string, account: string, paymentId: string, amount: number, createdAt: string) =>
@@ -318,6 +354,11 @@ export class Ledger {
    */
   async reserve(trx: Db, ledgerAccountId: string, amountMinor: number, paymentId: string): Promise<string | null> {
     assertPositive(amountMinor);
+    if (onPostgres(trx)) {
+      const id = this.random.id('hold');
+      const res = await holdAndInsert(trx, amountMinor, ledgerAccountId, id, paymentId, this.now());
+      return affected(res) === 1 ? id : null;
+    }
     const res = await holdAmount(trx, amountMinor, ledgerAccountId);
     if (affected(res) !== 1) return null;
     const id = this.random.id('hold');
