@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { CommonTables } from '../lib/db/common-tables.ts';
 import { onPostgres } from '../lib/db/dialect-of.ts';
 import { TickBatches } from '../lib/db/tick-batches.ts';
+import { messageInsert, type NewMessage } from '../lib/outbox/outbox-store.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Count } from '../lib/metrics/service-metrics.ts';
 
@@ -57,26 +58,55 @@ async function moveAll(db: Kysely<any>, status: SmsStatus, told: Move[]) {
   return new Set(rows.map((r) => r.id));
 }
 
+/** A queued SMS as the log writes it. */
+interface QueuedSms {
+  id: string;
+  kind: string;
+  to: string;
+  from: string;
+  now: Date;
+  ref?: string;
+}
+
+const queuedRow = (sms: QueuedSms) => ({
+  id: sms.id,
+  kind: sms.kind,
+  ref: sms.ref ?? null,
+  gateway_id: null,
+  to_phone: sms.to,
+  sender: sms.from,
+  status: 'queued',
+  created_at: sms.now.toISOString(),
+  updated_at: sms.now.toISOString(),
+});
+
 /**
  * The delivery state of every SMS a service sends, without its text (a code
  * SMS's text is a secret): queued with the state change that asked for it,
  * sent when the gateway took it, delivered or failed by delivery report.
  */
 export const smsLog = {
-  async queued(trx: Kysely<any>, sms: { id: string; kind: string; to: string; from: string; now: Date; ref?: string }) {
+  async queued(trx: Kysely<any>, sms: QueuedSms) {
     await (trx as unknown as Kysely<CommonTables>)
       .insertInto('sms_messages')
-      .values({
-        id: sms.id,
-        kind: sms.kind,
-        ref: sms.ref ?? null,
-        gateway_id: null,
-        to_phone: sms.to,
-        sender: sms.from,
-        status: 'queued',
-        created_at: sms.now.toISOString(),
-        updated_at: sms.now.toISOString(),
-      })
+      .values(queuedRow(sms))
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  },
+
+  /**
+   * On PostgreSQL only: the SMS queued, and `message` (the outbox message that sends it) written, in ONE
+   * statement (issue 30: two SMS a checkout, each two inserts before). A data-modifying WITH whose part is
+   * the outbox store's own insert of the message (`messageInsert`): PostgreSQL runs it to completion whatever
+   * the outer insert does, so the two rows are written together or the statement fails. SQLite has no INSERT
+   * inside a WITH; there `queued` and the outbox's insert stay two statements.
+   */
+  async queuedWithMessage(trx: Kysely<any>, sms: QueuedSms, message: NewMessage) {
+    if (!onPostgres(trx)) throw new Error('queuedWithMessage: an INSERT inside a WITH needs PostgreSQL');
+    await (trx as unknown as Kysely<CommonTables>)
+      .with('message', (qc) => messageInsert(qc, message))
+      .insertInto('sms_messages')
+      .values(queuedRow(sms))
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
   },

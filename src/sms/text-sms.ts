@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.ts';
+import { onPostgres } from '../lib/db/dialect-of.ts';
 import type { RandomSource } from '../lib/ids.ts';
 import { enqueue, topic, type Topic } from '../lib/outbox/outbox.ts';
 import type { SmsGateway } from './gateway.ts';
@@ -28,18 +29,31 @@ export async function queueText(
 
 /**
  * Queues an SMS in the caller's transaction: logged as queued (`ref`: what it is about), and a message on
- * `send.topic`, whose payload names the SMS by its id, that sends it after the commit. Returns that id.
+ * `send.topic`, whose payload names the SMS by its id, that sends it after the commit (under
+ * `send.correlationId`, else the one in force). Returns that id. On PostgreSQL the two rows are one statement
+ * (issue 30), on SQLite two.
  */
 export async function queueSms<P>(
   trx: Kysely<any>,
   random: RandomSource,
   sms: { kind: string; to: string; from: string; now: Date; ref?: string },
-  send: { topic: Topic<P>; payload: (smsId: string) => P },
+  send: { topic: Topic<P>; payload: (smsId: string) => P; correlationId?: string | null },
 ): Promise<string> {
-  const smsId = random.id('sms');
-  await smsLog.queued(trx, { id: smsId, ...sms });
-  await enqueue(trx, { id: random.id('obx'), topic: send.topic, payload: send.payload(smsId), now: sms.now });
-  return smsId;
+  const logged = { id: random.id('sms'), ...sms };
+  const message = {
+    id: random.id('obx'),
+    topic: send.topic,
+    payload: send.payload(logged.id),
+    now: sms.now,
+    ...(send.correlationId === undefined ? {} : { correlationId: send.correlationId }),
+  };
+  if (onPostgres(trx)) {
+    await enqueue(trx, message, (row) => smsLog.queuedWithMessage(trx, logged, row));
+  } else {
+    await smsLog.queued(trx, logged);
+    await enqueue(trx, message);
+  }
+  return logged.id;
 }
 
 /** The outbox handler that sends a queued text SMS, once (a retry after the gateway took it sends nothing). */

@@ -24,8 +24,11 @@ import { agreementStore } from '../../src/payserver/agreements/agreement-store.t
 import type { PayserverTables } from '../../src/payserver/schema.ts';
 import { payserverMigrations } from '../../src/payserver/migrations/index.ts';
 import { smsLog } from '../../src/sms/sms-log.ts';
+import { queueSms } from '../../src/sms/text-sms.ts';
+import type { RandomSource } from '../../src/lib/ids.ts';
 import { DIALECTS, freshStore, skipFor } from './dialects.ts';
 import { insertTvOrder } from './rows.ts';
+import { statementCounter } from './statement-counter.ts';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -119,6 +122,31 @@ for (const dialect of DIALECTS) {
       await k.dispose();
     });
 
+    it('writes a journal entry with its two postings: one statement on PostgreSQL, two on SQLite', async (t) => {
+      const k = await kit(t);
+      await k.ledger.credit(k.db, k.wallet, 10_000, 'first');
+      const counted = statementCounter(k.db);
+      await k.ledger.credit(counted.db, k.wallet, 500, 'second');
+      // The account read, the external account's insert-if-missing, the two balance moves, then the entry.
+      assert.equal(counted.statements(), dialect === 'postgres' ? 5 : 6, 'statements of one credit');
+      const entry = await k.db
+        .selectFrom('journal_entries')
+        .selectAll()
+        .where('ref', '=', 'second')
+        .executeTakeFirstOrThrow();
+      const postings = await k.db.selectFrom('postings').selectAll().where('entry_id', '=', entry.id).execute();
+      assert.deepEqual(
+        postings.map((p) => [p.ledger_account_id, Number(p.amount_minor)]).sort(),
+        [
+          ['la_external_CNY', -500],
+          [k.wallet, 500],
+        ].sort(),
+        'the entry with both of its postings',
+      );
+      assert.deepEqual(await k.balance(k.wallet), { balance: 10_500, held: 0 });
+      await k.dispose();
+    });
+
     it("writes a capture's credit to the merchant at the end of its unit of work: another capture to the same row commits meanwhile, and a rollback leaves the row as it was", async (t) => {
       const k = await kit(t);
       const [pay0, pay1, pay2, pay3] = samePayments(4) as [string, string, string, string];
@@ -192,6 +220,25 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await checkoutStore.dueToExpire(k.db, '9999', 10), []);
     });
 
+    it('takes a hold in one statement on PostgreSQL (two on SQLite), and writes no hold when the balance is short', async (t) => {
+      const k = await kit(t);
+      await k.ledger.credit(k.db, k.wallet, 5000, 'acc_1');
+      const counted = statementCounter(k.db);
+      const hold = await k.ledger.reserve(counted.db, k.wallet, 3000, 'pay_1');
+      assert.equal(counted.statements(), dialect === 'postgres' ? 1 : 2, 'statements of a hold taken');
+      const row = await k.db.selectFrom('holds').selectAll().where('id', '=', hold!).executeTakeFirstOrThrow();
+      assert.deepEqual(
+        [row.ledger_account_id, row.payment_id, Number(row.amount_minor), Number(row.refunded_minor), row.status],
+        [k.wallet, 'pay_1', 3000, 0, 'held'],
+      );
+      assert.equal(row.resolved_at, null);
+      assert.equal(await k.ledger.reserve(counted.db, k.wallet, 2001, 'pay_2'), null, 'more than is available');
+      assert.equal(counted.statements(), dialect === 'postgres' ? 2 : 3, 'a refused hold is one statement');
+      assert.equal((await k.db.selectFrom('holds').selectAll().execute()).length, 1, 'no row for the refused hold');
+      assert.deepEqual(await k.balance(k.wallet), { balance: 5000, held: 3000 });
+      await k.dispose();
+    });
+
     it('never lets concurrent reserves hold more than the balance', async (t) => {
       const k = await kit(t);
       await k.ledger.credit(k.db, k.wallet, 10_000, 'acc_1');
@@ -202,6 +249,8 @@ for (const dialect of DIALECTS) {
       );
       assert.equal(results.filter(Boolean).length, 10);
       assert.deepEqual(await k.balance(k.wallet), { balance: 10_000, held: 10_000 });
+      const holds = await k.db.selectFrom('holds').select('id').execute();
+      assert.deepEqual(holds.map((h) => h.id).sort(), results.filter(Boolean).sort(), 'a hold row for each hold taken');
       await k.dispose();
     });
 
@@ -311,6 +360,37 @@ for (const dialect of DIALECTS) {
         { day: 4, 'phone:+86': 4, 'tv:1': 4 },
         'the 8 refused requests were given back everywhere',
       );
+      await k.dispose();
+    });
+
+    it('queues an SMS and the outbox message that sends it together: one statement on PostgreSQL, two on SQLite', async (t) => {
+      const k = await kit(t);
+      const SEND = topic<{ smsId: string }>('sms.test');
+      const counted = statementCounter(k.common);
+      const random = { id: (prefix: string) => `${prefix}_1`, token: () => 'x' } as unknown as RandomSource;
+      const sms = { kind: 'code', to: '+8613800138000', from: '10690000', now: k.clock.now(), ref: 'pay_1' };
+      const send = { topic: SEND, payload: (smsId: string) => ({ smsId }), correlationId: 'req-1' };
+      const smsId = await queueSms(counted.db, random, sms, send);
+      assert.equal(counted.statements(), dialect === 'postgres' ? 1 : 2, 'statements written for one queued SMS');
+      const row = await smsLog.byId(k.common, smsId);
+      assert.deepEqual([row?.status, row?.ref, row?.to_phone], ['queued', 'pay_1', '+8613800138000']);
+      const message = await k.common.selectFrom('outbox').selectAll().executeTakeFirstOrThrow();
+      assert.deepEqual(
+        [message.id, message.topic, JSON.parse(message.payload), message.status, message.correlation_id],
+        ['obx_1', 'sms.test', { smsId }, 'pending', 'req-1'],
+      );
+      // Rolled back, neither row stays.
+      const again = { id: (prefix: string) => `${prefix}_2`, token: () => 'x' } as unknown as RandomSource;
+      await assert.rejects(
+        k.common.transaction().execute(async (trx) => {
+          await queueSms(trx, again, sms, send);
+          throw new Error('rolled back');
+        }),
+        /rolled back/,
+      );
+      assert.equal(await smsLog.byId(k.common, 'sms_2'), undefined, 'no SMS of a rolled-back transaction');
+      const left = await k.common.selectFrom('outbox').select('id').execute();
+      assert.deepEqual(left, [{ id: 'obx_1' }], 'no message of a rolled-back transaction');
       await k.dispose();
     });
 

@@ -1,4 +1,4 @@
-import { CompiledQuery, sql, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type QueryCreator } from 'kysely';
 import type { CommonTables } from '../db/common-tables.ts';
 import { preparedQuery } from '../db/prepared-query.ts';
 
@@ -25,6 +25,27 @@ export interface NewMessage {
   correlationId: string | null;
 }
 
+/**
+ * The insert of one message, as a statement not yet run: the outbox's own (`insertMessage`), or a part of
+ * another store's statement that writes its row with the message (on PostgreSQL the SMS log writes a queued
+ * SMS and the message that sends it in one data-modifying WITH, issue 30). Built here, by the outbox's store.
+ */
+export function messageInsert(db: QueryCreator<CommonTables>, m: NewMessage) {
+  return db.insertInto('outbox').values({
+    id: m.id,
+    topic: m.topic,
+    payload: m.payload,
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: m.nextAttemptAt,
+    locked_until: m.lockedUntil,
+    last_error: null,
+    created_at: m.createdAt,
+    done_at: null,
+    correlation_id: m.correlationId,
+  });
+}
+
 // Every change that has a side effect writes one of these: built and compiled once (preparedQuery, whose
 // parameters are positional).
 const insertMessage = preparedQuery(
@@ -37,20 +58,7 @@ const insertMessage = preparedQuery(
     lockedUntil: string | null,
     createdAt: string,
     correlationId: string | null,
-  ) =>
-    db.insertInto('outbox').values({
-      id,
-      topic,
-      payload,
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: nextAttemptAt,
-      locked_until: lockedUntil,
-      last_error: null,
-      created_at: createdAt,
-      done_at: null,
-      correlation_id: correlationId,
-    }),
+  ) => messageInsert(db, { id, topic, payload, nextAttemptAt, lockedUntil, createdAt, correlationId }),
 );
 
 /**

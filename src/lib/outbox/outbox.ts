@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { onPostgres } from '../db/dialect-of.ts';
 import { transactionOf } from '../db/in-transaction.ts';
 import { TickBatches } from '../db/tick-batches.ts';
-import { outboxStore, type OutboxMessage } from './outbox-store.ts';
+import { outboxStore, type NewMessage, type OutboxMessage } from './outbox-store.ts';
 
 /** An outbox topic, typed by the payload its messages carry (the type exists only for the compiler). */
 export interface Topic<P> {
@@ -73,6 +73,10 @@ export function registerTaker(db: object, taker: OutboxTaker, on: boolean): void
  * claims it then, as a claimed message. Otherwise (no free slot, no
  * inTransaction, a message due later) it is written unleased and claimed as
  * before: the workers of its topic claim at their next kick.
+ *
+ * `write` writes the message's row: by default the outbox store's insert; a store that writes its own row
+ * with the message in one statement (the SMS log, on PostgreSQL) passes its own, built around the outbox
+ * store's insert (`messageInsert`).
  */
 export async function enqueue<P>(
   trx: Kysely<any>,
@@ -84,6 +88,7 @@ export async function enqueue<P>(
     delayMs?: number;
     /** Else the one in force. */ correlationId?: string | null;
   },
+  write: (row: NewMessage) => Promise<unknown> = (row) => outboxStore.insert(trx, row),
 ): Promise<void> {
   const payload = JSON.stringify(message.payload);
   const correlationId = message.correlationId ?? correlation.current() ?? null;
@@ -92,20 +97,18 @@ export async function enqueue<P>(
   const set = tx && takers.get(tx.db);
   let reservation: Reservation | undefined;
   for (const taker of set ?? []) if ((reservation = taker.reserve(message.topic.name, message.now))) break;
-  await outboxStore
-    .insert(trx, {
-      id: message.id,
-      topic: message.topic.name,
-      payload,
-      nextAttemptAt: new Date(message.now.getTime() + (message.delayMs ?? 0)).toISOString(),
-      lockedUntil: reservation ? reservation.lockedUntil.toISOString() : null,
-      createdAt: message.now.toISOString(),
-      correlationId,
-    })
-    .catch((err) => {
-      reservation?.cancel();
-      throw err;
-    });
+  await write({
+    id: message.id,
+    topic: message.topic.name,
+    payload,
+    nextAttemptAt: new Date(message.now.getTime() + (message.delayMs ?? 0)).toISOString(),
+    lockedUntil: reservation ? reservation.lockedUntil.toISOString() : null,
+    createdAt: message.now.toISOString(),
+    correlationId,
+  }).catch((err) => {
+    reservation?.cancel();
+    throw err;
+  });
   if (reservation) {
     const r = reservation;
     const m = { id: message.id, topic: message.topic.name, payload, attempts: 0, correlation_id: correlationId };

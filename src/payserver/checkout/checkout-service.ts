@@ -2,8 +2,7 @@ import { quickPayOnSms, type Locale, type PaySource } from '../../sms/templates.
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { DomainError } from '../../lib/errors.ts';
 import { sha256 } from '../../lib/ids.ts';
-import { enqueue, queueText } from '../outbox.ts';
-import { smsLog } from '../../sms/sms-log.ts';
+import { queueSms, queueText } from '../outbox.ts';
 import { codeHash } from '../confirmations/code-hash.ts';
 import { POSSESSION_SMS_TOPIC } from '../confirmations/code-topics.ts';
 import { accountStore } from '../accounts/account-store.ts';
@@ -84,7 +83,6 @@ export class CheckoutService {
   async sendCode(linkToken: string): Promise<string> {
     const checkout = await this.payable(linkToken);
     const sessionId = this.deps.random.id('ps');
-    const smsId = this.deps.random.id('sms');
     const now = this.deps.clock.now();
     await this.deps.work.run(async (trx) => {
       const over = await this.deps.limiter.count(
@@ -104,20 +102,12 @@ export class CheckoutService {
         verified_at: null,
         created_at: now.toISOString(),
       });
-      await smsLog.queued(trx, {
-        id: smsId,
-        kind: 'possession',
-        to: checkout.phone,
-        from: this.deps.options.smsFrom,
-        now,
-        ref: sessionId,
-      });
-      await enqueue(trx, {
-        id: this.deps.random.id('obx'),
-        topic: POSSESSION_SMS_TOPIC,
-        payload: { sessionId, smsId },
-        now,
-      });
+      await queueSms(
+        trx,
+        this.deps.random,
+        { kind: 'possession', to: checkout.phone, from: this.deps.options.smsFrom, now, ref: sessionId },
+        { topic: POSSESSION_SMS_TOPIC, payload: (smsId) => ({ sessionId, smsId }) },
+      );
     });
     return sessionId;
   }

@@ -1,6 +1,7 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, QueryCreator } from 'kysely';
 import type { Clock } from '../../lib/clock.ts';
 import { affected } from '../../lib/db/affected.ts';
+import { onPostgres } from '../../lib/db/dialect-of.ts';
 import { transactionOf } from '../../lib/db/in-transaction.ts';
 import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import { DomainError } from '../../lib/errors.ts';
@@ -17,13 +18,49 @@ const ensureSystemAccount = preparedQuery((db: Db, id: string, kind: 'external' 
     .values({ id, account_id: null, kind, currency, balance_minor: 0, held_minor: 0, card_last4: null })
     .onConflict((oc) => oc.column('id').doNothing()),
 );
-const holdAmount = preparedQuery((db: Db, amount: number, id: string) =>
+/** Holds `amount` more of a payer's account, only while its available balance (balance − held) covers it. */
+const holdAmountOf = (db: QueryCreator<PayserverTables>, amount: number, id: string) =>
   db
     .updateTable('ledger_accounts')
     .set((eb) => ({ held_minor: eb('held_minor', '+', amount) }))
     .where('id', '=', id)
     .where('kind', 'in', ['wallet', 'card'])
-    .where((eb) => eb(eb('balance_minor', '-', eb.ref('held_minor')), '>=', amount)),
+    .where((eb) => eb(eb('balance_minor', '-', eb.ref('held_minor')), '>=', amount));
+const holdAmount = preparedQuery((db: Db, amount: number, id: string) => holdAmountOf(db, amount, id));
+/**
+ * On PostgreSQL, a hold in one statement (issue 30): the balance's conditional update in a data-modifying
+ * WITH, and the hold's row inserted from what it returned, so the row exists exactly when the update
+ * matched (none when the available balance does not cover the amount).
+ */
+const holdAndInsert = preparedQuery(
+  (db: Db, amount: number, account: string, id: string, paymentId: string, createdAt: string) =>
+    db
+      .with('held', (qc) => holdAmountOf(qc, amount, account).returning('id'))
+      .insertInto('holds')
+      .columns([
+        'id',
+        'ledger_account_id',
+        'payment_id',
+        'amount_minor',
+        'refunded_minor',
+        'status',
+        'created_at',
+        'resolved_at',
+      ])
+      .expression((eb) =>
+        eb
+          .selectFrom('held')
+          .select((s) => [
+            s.val(id).as('id'),
+            'held.id',
+            s.val(paymentId).as('payment_id'),
+            s.val(amount).as('amount_minor'),
+            s.val(0).as('refunded_minor'),
+            s.val('held').as('status'),
+            s.val(createdAt).as('created_at'),
+            s.val(null).as('resolved_at'),
+          ]),
+      ),
 );
 const insertHold = preparedQuery(
   (db: Db, id: string, account: string, paymentId: string, amount: number, createdAt: string) =>
@@ -111,6 +148,34 @@ const insertTwoPostings = preparedQuery(
       { id: id1, entry_id: entryId, ledger_account_id: account1, amount_minor: amount1 },
       { id: id2, entry_id: entryId, ledger_account_id: account2, amount_minor: amount2 },
     ]),
+);
+
+/**
+ * On PostgreSQL, a journal entry and its two postings in one statement (issue 30): the entry's insert in a
+ * data-modifying WITH. The postings' reference to the entry is checked at the end of the statement, when
+ * the entry is there.
+ */
+const insertEntryWithTwoPostings = preparedQuery(
+  (
+    db: Db,
+    entry: string,
+    kind: string,
+    ref: string,
+    createdAt: string,
+    id1: string,
+    account1: string,
+    amount1: number,
+    id2: string,
+    account2: string,
+    amount2: number,
+  ) =>
+    db
+      .with('entry', (qc) => qc.insertInto('journal_entries').values({ id: entry, kind, ref, created_at: createdAt }))
+      .insertInto('postings')
+      .values([
+        { id: id1, entry_id: entry, ledger_account_id: account1, amount_minor: amount1 },
+        { id: id2, entry_id: entry, ledger_account_id: account2, amount_minor: amount2 },
+      ]),
 );
 
 /**
@@ -289,6 +354,11 @@ export class Ledger {
    */
   async reserve(trx: Db, ledgerAccountId: string, amountMinor: number, paymentId: string): Promise<string | null> {
     assertPositive(amountMinor);
+    if (onPostgres(trx)) {
+      const id = this.random.id('hold');
+      const res = await holdAndInsert(trx, amountMinor, ledgerAccountId, id, paymentId, this.now());
+      return affected(res) === 1 ? id : null;
+    }
     const res = await holdAmount(trx, amountMinor, ledgerAccountId);
     if (affected(res) !== 1) return null;
     const id = this.random.id('hold');
@@ -390,22 +460,46 @@ export class Ledger {
       if (p.last && tx) tx.lastly(() => this.move(trx, p));
       else await this.move(trx, p);
     }
-    await insertEntry(trx, entryId, kind, ref, this.now());
     const [a, b] = postings;
     if (postings.length === 2 && a && b) {
-      await insertTwoPostings(
+      await this.insertTwo(trx, { id: entryId, kind, ref }, a, b);
+      return;
+    }
+    await insertEntry(trx, entryId, kind, ref, this.now());
+    for (const p of postings) await insertPosting(trx, this.random.id('pst'), entryId, p.id, p.amount);
+  }
+
+  /** An entry of two postings (every one the payments make): one statement on PostgreSQL, two on SQLite. */
+  private async insertTwo(trx: Db, entry: { id: string; kind: string; ref: string }, a: Posting, b: Posting) {
+    const now = this.now();
+    if (onPostgres(trx)) {
+      const [id1, id2] = [this.random.id('pst'), this.random.id('pst')];
+      await insertEntryWithTwoPostings(
         trx,
-        entryId,
-        this.random.id('pst'),
+        entry.id,
+        entry.kind,
+        entry.ref,
+        now,
+        id1,
         a.id,
         a.amount,
-        this.random.id('pst'),
+        id2,
         b.id,
         b.amount,
       );
       return;
     }
-    for (const p of postings) await insertPosting(trx, this.random.id('pst'), entryId, p.id, p.amount);
+    await insertEntry(trx, entry.id, entry.kind, entry.ref, now);
+    await insertTwoPostings(
+      trx,
+      entry.id,
+      this.random.id('pst'),
+      a.id,
+      a.amount,
+      this.random.id('pst'),
+      b.id,
+      b.amount,
+    );
   }
 
   private async move(trx: Db, p: Posting): Promise<void> {

@@ -5,7 +5,7 @@ import { refundStore } from '../refunds/refund-store.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { isUniqueViolation } from '../../lib/db/unique-violation.ts';
 import { sha256, type RandomSource } from '../../lib/ids.ts';
-import { enqueue } from '../outbox.ts';
+import { queueSms } from '../outbox.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import type { RateLimiter } from '../../lib/rate-limiter.ts';
 import { smsLog } from '../../sms/sms-log.ts';
@@ -179,7 +179,6 @@ export class PaymentsService {
         : await holdForPayment(trx, this.deps.ledger, payer.account.id, req.amountMinor, paymentId);
     if (!funding) return failWith('INSUFFICIENT_FUNDS', true);
 
-    const smsId = this.deps.random.id('sms');
     await paymentStore.insert(trx, {
       ...base,
       ...funding,
@@ -187,15 +186,12 @@ export class PaymentsService {
       completed_at: null,
       code_expires_at: new Date(now.getTime() + this.deps.options.codeTtlSeconds * 1000).toISOString(),
     });
-    await smsLog.queued(trx, {
-      id: smsId,
-      kind: 'code',
-      to: phone,
-      from: this.deps.options.smsFrom,
-      now,
-      ref: paymentId,
-    });
-    await enqueue(trx, { id: this.deps.random.id('obx'), topic: CODE_SMS_TOPIC, payload: { paymentId, smsId }, now });
+    await queueSms(
+      trx,
+      this.deps.random,
+      { kind: 'code', to: phone, from: this.deps.options.smsFrom, now, ref: paymentId },
+      { topic: CODE_SMS_TOPIC, payload: (smsId) => ({ paymentId, smsId }) },
+    );
     return { state: 'pending_confirmation', failureCode: null, paymentId };
   }
 

@@ -2,13 +2,12 @@ import type { PaymentEvent } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { RandomSource } from '../../lib/ids.ts';
 import { topic } from '../../lib/outbox/outbox.ts';
-import { enqueue } from '../outbox.ts';
+import { enqueue, queueSms } from '../outbox.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { PayserverDb } from '../schema.ts';
 import { checkoutStore } from './checkout-store.ts';
 import { paymentStore, type Payment } from './payment-store.ts';
 import { RECEIPT_SMS_TOPIC } from './receipts.ts';
-import { smsLog } from '../../sms/sms-log.ts';
 import { RAIL_NAMES, type RailName } from '../rails/rail.ts';
 import { railTradeStore } from './rail-trade-store.ts';
 import { RAIL_CLOSE_TOPIC, RAIL_LATE_REFUND_TOPIC } from '../rails/rail-topics.ts';
@@ -131,22 +130,13 @@ export class Settlement {
 
   /** The payer's receipt leaves with the capture (a refused one is followed by a refund's receipt). */
   private async queueReceipt(trx: PayserverDb, payment: Payment, correlationId: string | null): Promise<void> {
-    const smsId = this.random.id('sms');
-    await smsLog.queued(trx, {
-      id: smsId,
-      kind: payment.method === 'renewal' ? 'renewal-receipt' : 'receipt',
-      to: payment.phone,
-      from: this.smsFrom,
-      now: this.clock.now(),
-      ref: payment.id,
-    });
-    await enqueue(trx, {
-      id: this.random.id('obx'),
-      topic: RECEIPT_SMS_TOPIC,
-      payload: { paymentId: payment.id, smsId },
-      now: this.clock.now(),
-      correlationId,
-    });
+    const kind = payment.method === 'renewal' ? 'renewal-receipt' : 'receipt';
+    await queueSms(
+      trx,
+      this.random,
+      { kind, to: payment.phone, from: this.smsFrom, now: this.clock.now(), ref: payment.id },
+      { topic: RECEIPT_SMS_TOPIC, payload: (smsId) => ({ paymentId: payment.id, smsId }), correlationId },
+    );
   }
 
   /** Fails a pending payment, releases its hold and tells the back-end. */
@@ -230,12 +220,10 @@ export async function queueDeclined(
   sms: { paymentId: string; to: string; from: string },
   now: Date,
 ): Promise<void> {
-  const smsId = random.id('sms');
-  await smsLog.queued(trx, { id: smsId, kind: 'declined', to: sms.to, from: sms.from, now, ref: sms.paymentId });
-  await enqueue(trx, {
-    id: random.id('obx'),
-    topic: DECLINED_SMS_TOPIC,
-    payload: { paymentId: sms.paymentId, smsId },
-    now,
-  });
+  await queueSms(
+    trx,
+    random,
+    { kind: 'declined', to: sms.to, from: sms.from, now, ref: sms.paymentId },
+    { topic: DECLINED_SMS_TOPIC, payload: (smsId) => ({ paymentId: sms.paymentId, smsId }) },
+  );
 }
