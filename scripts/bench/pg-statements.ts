@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { renameSync, writeFileSync } from 'node:fs';
+import { tapPgWire } from '../../test/support/pg-wire.ts';
 
 /**
  * Loaded into a tvpay process by the bench (`--import`) for the PostgreSQL figures: counts, at the wire,
@@ -21,47 +22,26 @@ const part = process.argv.find((a) => ['backend', 'payserver', 'carrier', 'all']
 let statements = 0;
 let roundTrips = 0;
 const bySql: Record<string, number> = {};
-interface Wire {
-  emit: (name: string, ...a: unknown[]) => boolean;
-  query: (text: string) => void;
-  parse: (query: { text: string; name?: string }) => void;
-  bind: (config: { statement?: string }) => void;
-}
-const connection = (pg as unknown as { Connection: { prototype: Wire } }).Connection.prototype;
+const connection = (
+  pg as unknown as { Connection: { prototype: { emit: (name: string, ...a: unknown[]) => boolean } } }
+).Connection.prototype;
 if (process.env.TVPAY_BENCH_SQL_TOP) {
   // A unit of work is also counted as one pseudo-text, `unit of N: first … last`, from its BEGIN to its
   // COMMIT or ROLLBACK: the census shows which transactions carry one statement only (two of their N + 2 are
   // the BEGIN and COMMIT).
-  const open = new WeakMap<Wire, string[]>();
-  const sent = function (this: Wire, text: string) {
+  const open = new WeakMap<object, string[]>();
+  tapPgWire((wire, text) => {
     const key = text.slice(0, 160);
     bySql[key] = (bySql[key] ?? 0) + 1;
     const verb = text.trim().slice(0, 8).toLowerCase();
-    if (verb.startsWith('begin')) return void open.set(this, []);
-    const unit = open.get(this);
+    if (verb.startsWith('begin')) return void open.set(wire, []);
+    const unit = open.get(wire);
     if (!unit) return;
     if (!verb.startsWith('commit') && !verb.startsWith('rollback')) return void unit.push(text);
-    open.delete(this);
+    open.delete(wire);
     const unitKey = `unit of ${unit.length}: ${unit[0]?.slice(0, 70)} … ${unit.at(-1)?.slice(0, 50)}`;
     bySql[unitKey] = (bySql[unitKey] ?? 0) + 1;
-  };
-  // A statement of the extended protocol runs at its Bind, which names it only: each connection's texts by
-  // name, as its Parse gave them (a prepared statement is parsed once and then only bound; '' is the unnamed).
-  const texts = new WeakMap<Wire, Map<string, string>>();
-  const { query, parse, bind } = connection;
-  connection.query = function (this: Wire, text) {
-    sent.call(this, text);
-    return query.call(this, text);
-  };
-  connection.parse = function (this: Wire, q) {
-    const named = texts.get(this) ?? new Map<string, string>();
-    texts.set(this, named.set(q.name ?? '', q.text));
-    return parse.call(this, q);
-  };
-  connection.bind = function (this: Wire, config) {
-    sent.call(this, texts.get(this)?.get(config.statement ?? '') ?? '(a statement bound before it was counted)');
-    return bind.call(this, config);
-  };
+  });
 }
 const emit = connection.emit;
 connection.emit = function (this: unknown, name: string, ...args: unknown[]) {

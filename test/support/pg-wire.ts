@@ -13,25 +13,17 @@ interface Wire {
 }
 
 /**
- * Records, at the wire, every statement this process sends to PostgreSQL through `pg` while it is on (as the
- * bench's census counts them): its text, and whether its connection had a BEGIN open (a statement of a
- * transaction) or not (one run on its own). For tests that hold a path to the statements it costs. One at a
- * time; `stop` puts the wire back.
+ * Tells `told` of every statement this process sends to PostgreSQL through `pg`, with the connection it went on:
+ * at its Query (simple protocol), or at its Bind (extended). A Bind names its statement only: each connection's
+ * texts by name, as its Parse gave them (a prepared statement is parsed once, then only bound; '' is the unnamed).
+ * Returns what puts the wire back.
  */
-export function recordPgWire(): { sent: SentStatement[]; stop(): void } {
+export function tapPgWire(told: (connection: object, text: string) => void): () => void {
   const connection = (pg as unknown as { Connection: { prototype: Wire } }).Connection.prototype;
   const { query, parse, bind } = connection;
-  const sent: SentStatement[] = [];
-  const open = new WeakSet<Wire>();
   const texts = new WeakMap<Wire, Map<string, string>>();
-  const record = (wire: Wire, text: string) => {
-    const verb = text.trim().slice(0, 8).toLowerCase();
-    sent.push({ text, inTransaction: open.has(wire) });
-    if (verb.startsWith('begin')) open.add(wire);
-    else if (verb.startsWith('commit') || verb.startsWith('rollback')) open.delete(wire);
-  };
   connection.query = function (this: Wire, text) {
-    record(this, text);
+    told(this, text);
     return query.call(this, text);
   };
   connection.parse = function (this: Wire, q) {
@@ -40,13 +32,26 @@ export function recordPgWire(): { sent: SentStatement[]; stop(): void } {
     return parse.call(this, q);
   };
   connection.bind = function (this: Wire, config) {
-    record(this, texts.get(this)?.get(config.statement ?? '') ?? '(a statement bound before it was recorded)');
+    told(this, texts.get(this)?.get(config.statement ?? '') ?? '(a statement bound before it was recorded)');
     return bind.call(this, config);
   };
-  return {
-    sent,
-    stop() {
-      Object.assign(connection, { query, parse, bind });
-    },
-  };
+  return () => void Object.assign(connection, { query, parse, bind });
+}
+
+/**
+ * Records, at the wire, every statement this process sends to PostgreSQL through `pg` while it is on (as the
+ * bench's census counts them): its text, and whether its connection had a BEGIN open (a statement of a
+ * transaction) or not (one run on its own). For tests that hold a path to the statements it costs. One at a
+ * time; `stop` puts the wire back.
+ */
+export function recordPgWire(): { sent: SentStatement[]; stop(): void } {
+  const sent: SentStatement[] = [];
+  const open = new WeakSet<object>();
+  const stop = tapPgWire((wire, text) => {
+    const verb = text.trim().slice(0, 8).toLowerCase();
+    sent.push({ text, inTransaction: open.has(wire) });
+    if (verb.startsWith('begin')) open.add(wire);
+    else if (verb.startsWith('commit') || verb.startsWith('rollback')) open.delete(wire);
+  });
+  return { sent, stop };
 }

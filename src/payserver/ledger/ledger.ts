@@ -132,22 +132,23 @@ const balanceOf = preparedQuery((db: Db, id: string) =>
 const insertPosting = preparedQuery((db: Db, id: string, entryId: string, account: string, amount: number) =>
   db.insertInto('postings').values({ id, entry_id: entryId, ledger_account_id: account, amount_minor: amount }),
 );
+/** An entry's two postings, as their statements take them: the entry, then each posting's id, account and amount. */
+type TwoPostings = [
+  entryId: string,
+  id1: string,
+  account1: string,
+  amount1: number,
+  id2: string,
+  account2: string,
+  amount2: number,
+];
+const twoPostingRows = (...[entryId, id1, account1, amount1, id2, account2, amount2]: TwoPostings) => [
+  { id: id1, entry_id: entryId, ledger_account_id: account1, amount_minor: amount1 },
+  { id: id2, entry_id: entryId, ledger_account_id: account2, amount_minor: amount2 },
+];
 /** The two postings of an entry that has two (every one the payments make), in one statement (issue 30). */
-const insertTwoPostings = preparedQuery(
-  (
-    db: Db,
-    entryId: string,
-    id1: string,
-    account1: string,
-    amount1: number,
-    id2: string,
-    account2: string,
-    amount2: number,
-  ) =>
-    db.insertInto('postings').values([
-      { id: id1, entry_id: entryId, ledger_account_id: account1, amount_minor: amount1 },
-      { id: id2, entry_id: entryId, ledger_account_id: account2, amount_minor: amount2 },
-    ]),
+const insertTwoPostings = preparedQuery((db: Db, ...two: TwoPostings) =>
+  db.insertInto('postings').values(twoPostingRows(...two)),
 );
 
 /**
@@ -156,26 +157,11 @@ const insertTwoPostings = preparedQuery(
  * the entry is there.
  */
 const insertEntryWithTwoPostings = preparedQuery(
-  (
-    db: Db,
-    entry: string,
-    kind: string,
-    ref: string,
-    createdAt: string,
-    id1: string,
-    account1: string,
-    amount1: number,
-    id2: string,
-    account2: string,
-    amount2: number,
-  ) =>
+  (db: Db, kind: string, ref: string, createdAt: string, ...two: TwoPostings) =>
     db
-      .with('entry', (qc) => qc.insertInto('journal_entries').values({ id: entry, kind, ref, created_at: createdAt }))
+      .with('entry', (qc) => qc.insertInto('journal_entries').values({ id: two[0], kind, ref, created_at: createdAt }))
       .insertInto('postings')
-      .values([
-        { id: id1, entry_id: entry, ledger_account_id: account1, amount_minor: amount1 },
-        { id: id2, entry_id: entry, ledger_account_id: account2, amount_minor: amount2 },
-      ]),
+      .values(twoPostingRows(...two)),
 );
 
 /**
@@ -472,34 +458,13 @@ export class Ledger {
   /** An entry of two postings (every one the payments make): one statement on PostgreSQL, two on SQLite. */
   private async insertTwo(trx: Db, entry: { id: string; kind: string; ref: string }, a: Posting, b: Posting) {
     const now = this.now();
+    const two: TwoPostings = [entry.id, this.random.id('pst'), a.id, a.amount, this.random.id('pst'), b.id, b.amount];
     if (onPostgres(trx)) {
-      const [id1, id2] = [this.random.id('pst'), this.random.id('pst')];
-      await insertEntryWithTwoPostings(
-        trx,
-        entry.id,
-        entry.kind,
-        entry.ref,
-        now,
-        id1,
-        a.id,
-        a.amount,
-        id2,
-        b.id,
-        b.amount,
-      );
+      await insertEntryWithTwoPostings(trx, entry.kind, entry.ref, now, ...two);
       return;
     }
     await insertEntry(trx, entry.id, entry.kind, entry.ref, now);
-    await insertTwoPostings(
-      trx,
-      entry.id,
-      this.random.id('pst'),
-      a.id,
-      a.amount,
-      this.random.id('pst'),
-      b.id,
-      b.amount,
-    );
+    await insertTwoPostings(trx, ...two);
   }
 
   private async move(trx: Db, p: Posting): Promise<void> {
