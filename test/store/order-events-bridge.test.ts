@@ -64,6 +64,29 @@ describe('order events across back-end instances (PostgreSQL LISTEN/NOTIFY)', { 
     assert.deepEqual(heard, [{ version: 1 }], 'publishing the row sends no second NOTIFY');
   });
 
+  it("wakes this instance's streams for its own change after the row it publishes, so a stream sent the row reads nothing", async (t) => {
+    const store = await freshStore<BackendTables>('postgres', backendMigrations);
+    const a = new OrderEvents();
+    // A settle long enough for this test's pause on a loaded machine (50 ms in service).
+    const bridge = new PgOrderEvents(store.url, store.db, a, createLogger('silent'), 2000);
+    await bridge.start();
+    t.after(async () => {
+      await bridge.stop();
+      await store.dispose();
+    });
+    const heard: string[] = [];
+    a.subscribe('ord_1', (news) => heard.push(news.row ? `row ${news.row.version}` : `version ${news.version}`));
+    const at = '2026-01-01T00:00:00.000Z';
+    await insertTvOrder(store.db, at);
+    const moved = await store.db
+      .transaction()
+      .execute((trx) => moveOrder(trx, 'ord_1', 'cancelled', new Date(at), { failure_code: 'REPLACED' }));
+    // The writer publishes its committed row a moment after the commit that delivers the NOTIFY.
+    await new Promise((r) => setTimeout(r, 200));
+    a.publish('ord_1', moved);
+    await eventually(() => assert.deepEqual(heard, ['row 1', 'version 1'], 'the row first, then its NOTIFY'), 5000);
+  });
+
   it('has another instance drop its kept order when it changes here, and keep nothing while it cannot hear', async (t) => {
     const kept = new OrderReadCache({ maxEntries: 10, maxAgeMs: 60_000 });
     const hearing: boolean[] = [];

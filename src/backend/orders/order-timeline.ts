@@ -4,7 +4,7 @@ import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import { sql, type Compilable, type ExpressionBuilder, type Kysely } from 'kysely';
 import { onPostgres } from '../../lib/db/dialect-of.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
-import { notifiedInStatement, ORDER_CHANGED_CHANNEL } from './pg-order-events.ts';
+import { announcedInStatement, ORDER_CHANGED_CHANNEL } from './pg-order-events.ts';
 import { webhookStore, type WebhookTarget } from '../webhooks/webhook-store.ts';
 
 /** The column the active webhooks come back in, with the order a move returns (taken off the row). */
@@ -110,7 +110,7 @@ async function changedInOne(
   if (!read) return undefined;
   const { [TARGETS]: targets, ...row } = read;
   if (targets) webhookStore.readIn(trx, targets);
-  notifiedInStatement.add(row);
+  announcedInStatement(row);
   return row;
 }
 

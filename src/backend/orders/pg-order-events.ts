@@ -14,6 +14,28 @@ const CHANNEL = ORDER_CHANGED_CHANNEL;
  */
 export const notifiedInStatement = new WeakSet<object>();
 
+/**
+ * The changes this instance announced in their own statement, as `id@version`, until their NOTIFY comes back
+ * (at most OWN_KEPT, the oldest forgotten first; one whose transaction rolled back never comes back).
+ */
+const ownVersions = new Set<string>();
+const OWN_KEPT = 10_000;
+/**
+ * How long the NOTIFY of this instance's own change waits before it wakes the local streams. The writer
+ * publishes the committed row itself right after its commit, and the NOTIFY, delivered at that same commit,
+ * often arrived first: with only a version, each stream that had not yet sent it read the order from the store
+ * (one read a checkout). Woken after the row, a stream finds that version sent and reads nothing; if the row
+ * never comes (the writer did not publish), the stream reads it as before, this much later.
+ */
+const OWN_SETTLE_MS = 50;
+
+/** `row`'s change announced itself in its own statement (the NOTIFY in the change's WITH statement). */
+export function announcedInStatement(row: { id: string; version: number }): void {
+  notifiedInStatement.add(row);
+  ownVersions.add(`${row.id}@${row.version}`);
+  if (ownVersions.size > OWN_KEPT) ownVersions.delete(ownVersions.values().next().value!);
+}
+
 /** What a NOTIFY payload tells: the order, and its version if the payload has one (a plain id from older instances). */
 export function parseAnnouncement(payload: string): { orderId: string; news: OrderNews } | undefined {
   if (!payload.startsWith('{')) return { orderId: payload, news: {} };
@@ -46,6 +68,7 @@ export class PgOrderEvents {
     private readonly db: Kysely<any>,
     private readonly events: OrderEvents,
     private readonly log: Log,
+    private readonly ownSettleMs = OWN_SETTLE_MS,
   ) {
     // Until LISTEN holds, another instance's change could go unheard.
     events.setHearing(false);
@@ -67,7 +90,10 @@ export class PgOrderEvents {
     const client = new pg.Client({ connectionString: this.url });
     client.on('notification', (msg) => {
       const heard = msg.channel === CHANNEL && msg.payload ? parseAnnouncement(msg.payload) : undefined;
-      if (heard) this.events.wake(heard.orderId, heard.news);
+      if (!heard) return;
+      const own = heard.news.version !== undefined && ownVersions.delete(`${heard.orderId}@${heard.news.version}`);
+      if (!own) return this.events.wake(heard.orderId, heard.news);
+      setTimeout(() => this.events.wake(heard.orderId, heard.news), this.ownSettleMs).unref();
     });
     client.on('error', () => void this.reconnect(client));
     client.on('end', () => void this.reconnect(client));
