@@ -36,8 +36,8 @@ async function kit() {
   return { store, clock, products, putElsewhere, ids };
 }
 
-describe("the TVs' catalogue", () => {
-  it('is served as last read for five seconds, sees a change made through this instance at once, and one made elsewhere after that', async () => {
+describe("the TVs' catalogue, served as last read for five seconds", () => {
+  it('shows a change made through this instance at once, and one made elsewhere five seconds later', async () => {
     const k = await kit();
     await k.products.put('vip', monthly);
     assert.deepEqual(await k.ids(), ['vip']);
