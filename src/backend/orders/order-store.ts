@@ -1,5 +1,6 @@
 import { sql, type ExpressionBuilder, type UpdateObject } from 'kysely';
 import { affected } from '../../lib/db/affected.ts';
+import { onPostgres } from '../../lib/db/dialect-of.ts';
 import type { LinkTokens } from '../core/link-tokens.ts';
 import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import { lowerRow } from '../../lib/db/rows.ts';
@@ -132,6 +133,17 @@ export async function insertOrder(trx: BackendDb, row: OrderRow, unlessOpen = fa
     detail: { productId: row.product_id, amountMinor: Number(row.amount_minor), currency: row.currency },
   });
   return inserted !== undefined;
+}
+
+/**
+ * Serializes the replacements of one TV's open order on PostgreSQL: a transaction-scoped advisory lock on the
+ * device, taken first in the replacing unit of work. Without it, concurrent creations that each end the open order
+ * and insert their own keep colliding on the one-open-order index and retrying (twenty at once exhausted the
+ * retries and answered 500). SQLite runs one writer at a time already.
+ */
+export async function lockDeviceOrders(trx: BackendDb, deviceId: string): Promise<void> {
+  if (!onPostgres(trx)) return;
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`orders-device:${deviceId}`}, 0))`.execute(trx);
 }
 
 /** A TV's orders still waiting for their payment (one at most, but read as a list to end them all). */

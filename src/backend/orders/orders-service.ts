@@ -24,6 +24,7 @@ import {
   findOrder,
   insertOrder,
   newOrderRow,
+  lockDeviceOrders,
   openOrdersOfDevice,
   searchOrders,
   takePayer,
@@ -138,8 +139,9 @@ export class OrdersService {
    *
    * On PostgreSQL the TV's limit is taken first by a statement of its own, and the usual insert (the order, its
    * timeline entry and its announcement: one WITH statement) runs on its own too: two statements, no BEGIN and
-   * COMMIT (issue 30). Only a TV with an open order runs a unit of work, to replace it. A creation that fails
-   * after its limit was taken stays counted, as a refused payer submission does.
+   * COMMIT (issue 30). Only a TV with an open order runs a unit of work, to replace it, under the device's lock
+   * (lockDeviceOrders), so concurrent replacements queue instead of colliding. A creation that fails after its limit
+   * was taken stays counted, as a refused payer submission does.
    */
   async create(device: Device, productId: string): Promise<OrderRow> {
     const product = await this.products.get(productId);
@@ -168,6 +170,7 @@ export class OrdersService {
     for (let run = 1; ; run++) {
       try {
         const outcome = await this.work.run(async (trx) => {
+          await lockDeviceOrders(trx, device.deviceId);
           const over = counted ? undefined : await this.limiter.count(trx, limit);
           const replaced: string[] = [];
           if (over || (await insertOrder(trx, row, true))) return { over, replaced };
