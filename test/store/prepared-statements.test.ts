@@ -37,6 +37,24 @@ async function addColumn(url: string): Promise<void> {
   await other.end();
 }
 
+/** Counts the exchanges (ReadyForQuery) every `pg` connection of this process has while `fn` runs. */
+async function roundTrips(fn: () => Promise<unknown>): Promise<number> {
+  const proto = (pg as unknown as { Connection: { prototype: { emit(name: string, ...a: unknown[]): boolean } } })
+    .Connection.prototype;
+  const emit = proto.emit;
+  let n = 0;
+  proto.emit = function (this: unknown, name: string, ...a: unknown[]) {
+    if (name === 'readyForQuery') n++;
+    return emit.call(this, name, ...a);
+  };
+  try {
+    await fn();
+  } finally {
+    proto.emit = emit;
+  }
+  return n;
+}
+
 const readAll = (db: Kysely<DB>) => db.selectFrom('items').selectAll().where('id', '=', 'a').execute();
 
 describe('PostgreSQL statements kept prepared per connection', async () => {
@@ -79,5 +97,55 @@ describe('PostgreSQL statements kept prepared per connection', async () => {
     });
     assert.equal(runs, 2, 'the first run failed on the stale plan and was rolled back, the second committed');
     assert.deepEqual(rows, [{ id: 'a', n: 2, note: null }], 'the update counted once');
+  });
+
+  test(
+    'a unit of work sends its BEGIN with its first statement: one round trip fewer, the same transaction',
+    { skip },
+    async (t) => {
+      const { db } = await oneConnection(t);
+      const unit = (id: string, fail: boolean) =>
+        inTransaction(db, async (trx) => {
+          await trx.insertInto('items').values({ id, n: 1 }).execute();
+          await trx.updateTable('items').set({ n: 2 }).where('id', '=', id).execute();
+          if (fail) throw new Error('the unit fails after its statements');
+        });
+      await unit('warm', false); // each text parsed once on the connection
+      assert.equal(await roundTrips(() => unit('b', false)), 3, 'BEGIN with the insert, the update, COMMIT');
+      await assert.rejects(unit('c', true), /fails after/);
+      const ids = (await db.selectFrom('items').select('id').execute()).map((r) => r.id).sort();
+      assert.deepEqual(ids, ['a', 'b', 'warm'], 'the failed unit rolled back its first statement with the rest');
+    },
+  );
+
+  test('turned off, BEGIN is a round trip of its own', { skip }, async (t) => {
+    const { db } = await oneConnection(t, false);
+    const unit = () =>
+      inTransaction(db, (trx) => trx.updateTable('items').set({ n: 2 }).where('id', '=', 'a').execute());
+    assert.equal(await roundTrips(unit), 3, 'BEGIN, the update, COMMIT');
+  });
+
+  test('a unit of work that runs no statement sends nothing', { skip }, async (t) => {
+    const { db } = await oneConnection(t);
+    assert.equal(await roundTrips(() => inTransaction(db, async () => 'nothing to write')), 0, 'no BEGIN, no COMMIT');
+    await assert.rejects(
+      roundTrips(() =>
+        inTransaction(db, async () => {
+          throw new Error('refused before any statement');
+        }),
+      ),
+      /refused before/,
+    );
+    assert.deepEqual(await readAll(db), [{ id: 'a', n: 1 }], 'the connection still answers, outside a transaction');
+  });
+
+  test('a first statement that failed to parse is parsed again when it runs next', { skip }, async (t) => {
+    const { db } = await oneConnection(t);
+    const readLater = () =>
+      inTransaction(db, (trx) => sql<{ id: string }>`select id from later where id = ${'x'}`.execute(trx));
+    await assert.rejects(readLater(), /relation "later" does not exist/);
+    await sql`create table later (id text primary key)`.execute(db);
+    await sql`insert into later values ('x')`.execute(db);
+    assert.deepEqual((await readLater()).rows, [{ id: 'x' }], 'parsed anew, not bound to a statement never made');
   });
 });
