@@ -10,6 +10,8 @@ interface Tvpay {
 export interface CheckoutRun {
   completed: number;
   failed: number;
+  /** Why the failed ones failed: the first 80 characters of each error, counted (a bench hides no failure). */
+  failures: Record<string, number>;
   seconds: number;
   perCheckoutMs: number[];
   perCallMs: number[];
@@ -138,9 +140,24 @@ export async function checkout(
   ]);
 }
 
+/** Counts a failed checkout and why it failed. */
+function failedWith(run: CheckoutRun, err: unknown): void {
+  run.failed++;
+  const why = (err instanceof Error ? err.message : String(err)).slice(0, 80);
+  run.failures[why] = (run.failures[why] ?? 0) + 1;
+}
+
 /** Closed loop: every virtual TV runs checkouts back to back for `seconds`. */
 export async function closedLoop(t: Pick<Tvpay, 'urls'>, phones: BenchTv[], seconds: number): Promise<CheckoutRun> {
-  const run: CheckoutRun = { completed: 0, failed: 0, seconds, perCheckoutMs: [], perCallMs: [], byCall: {} };
+  const run: CheckoutRun = {
+    completed: 0,
+    failed: 0,
+    failures: {},
+    seconds,
+    perCheckoutMs: [],
+    perCallMs: [],
+    byCall: {},
+  };
   const end = performance.now() + seconds * 1000;
   await Promise.all(
     phones.map(async (phone) => {
@@ -150,8 +167,8 @@ export async function closedLoop(t: Pick<Tvpay, 'urls'>, phones: BenchTv[], seco
           await checkout(t, phone, run);
           run.completed++;
           run.perCheckoutMs.push(performance.now() - start);
-        } catch {
-          run.failed++;
+        } catch (err) {
+          failedWith(run, err);
         }
       }
     }),
@@ -161,7 +178,15 @@ export async function closedLoop(t: Pick<Tvpay, 'urls'>, phones: BenchTv[], seco
 
 /** Open loop: checkouts start at a fixed rate whatever happens to the earlier ones. */
 export async function openLoop(t: Tvpay, phones: BenchTv[], perSecond: number, seconds: number): Promise<CheckoutRun> {
-  const run: CheckoutRun = { completed: 0, failed: 0, seconds, perCheckoutMs: [], perCallMs: [], byCall: {} };
+  const run: CheckoutRun = {
+    completed: 0,
+    failed: 0,
+    failures: {},
+    seconds,
+    perCheckoutMs: [],
+    perCallMs: [],
+    byCall: {},
+  };
   const total = Math.max(1, Math.round(perSecond * seconds));
   const busy = new Set<BenchTv>();
   const jobs: Promise<void>[] = [];
@@ -172,7 +197,7 @@ export async function openLoop(t: Tvpay, phones: BenchTv[], perSecond: number, s
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const phone = phones.find((p) => !busy.has(p));
     if (!phone) {
-      run.failed++;
+      failedWith(run, new Error('no virtual TV free to start it'));
       continue;
     }
     busy.add(phone);
@@ -184,7 +209,7 @@ export async function openLoop(t: Tvpay, phones: BenchTv[], perSecond: number, s
             run.completed++;
             run.perCheckoutMs.push(performance.now() - began);
           },
-          () => void run.failed++,
+          (err: unknown) => failedWith(run, err),
         )
         .finally(() => busy.delete(phone)),
     );
@@ -196,6 +221,7 @@ export async function openLoop(t: Tvpay, phones: BenchTv[], perSecond: number, s
 export const summary = (r: CheckoutRun) => ({
   perSec: r.completed / r.seconds,
   failed: r.failed,
+  ...(r.failed > 0 ? { failures: r.failures } : {}),
   callP50: percentile(r.perCallMs, 50),
   callP99: percentile(r.perCallMs, 99),
   checkoutP50: percentile(r.perCheckoutMs, 50),
