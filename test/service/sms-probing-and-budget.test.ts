@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
-import { createOrder, newTv, orderStatus, smsCount } from '../support/flows.ts';
+import { accountByPhone, createOrder, newTv, orderStatus, smsCount } from '../support/flows.ts';
 import { lifted, suiteSystem } from '../support/system.ts';
 
 const sys = suiteSystem({
@@ -55,5 +55,20 @@ describe('SMS that probing and pumping cannot avoid', () => {
     );
     const budget = (await sys.payAdmin('GET', '/admin/v1/sms/budget')).json();
     assert.deepEqual({ used: budget.used, tripped: budget.tripped }, { used: 3, tripped: true });
+  });
+
+  it("then fails a bound phone's pre-pay with SMS_BUDGET_EXHAUSTED, holding and sending nothing", async () => {
+    // The test above used the payment server's budget up (3 of 3); the back-end's own has one submission left.
+    const before = await accountByPhone(sys, '+8613800138000');
+    const seen = await smsCount(sys, '8613800138000');
+    const tv = await newTv(sys, 'past the budget');
+    const orderId = await createOrder(sys, 'kids-app', tv);
+    assert.equal((await tv('POST', `/v1/orders/${orderId}/payer`, { phone: '13800138000' })).statusCode, 202);
+    const failed = await orderStatus(sys, orderId, 'failed', tv);
+    assert.equal(failed.failureCode, 'SMS_BUDGET_EXHAUSTED');
+    assert.deepEqual(await accountByPhone(sys, '+8613800138000'), before, 'nothing held on the wallet');
+    assert.equal(await smsCount(sys, '8613800138000'), seen, 'no code SMS went to the phone');
+    const budget = (await sys.payAdmin('GET', '/admin/v1/sms/budget')).json();
+    assert.deepEqual({ used: budget.used, tripped: budget.tripped }, { used: 3, tripped: true }, 'nothing over it');
   });
 });

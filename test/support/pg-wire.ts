@@ -4,6 +4,8 @@ import pg from 'pg';
 export interface SentStatement {
   text: string;
   inTransaction: boolean;
+  /** Which connection sent it (numbered as they first send): a unit of work's statements share one. */
+  connection: number;
 }
 
 interface Wire {
@@ -47,9 +49,12 @@ export function tapPgWire(told: (connection: object, text: string) => void): () 
 export function recordPgWire(): { sent: SentStatement[]; stop(): void } {
   const sent: SentStatement[] = [];
   const open = new WeakSet<object>();
+  const numbers = new WeakMap<object, number>();
+  let connections = 0;
   const stop = tapPgWire((wire, text) => {
     const verb = text.trim().slice(0, 8).toLowerCase();
-    sent.push({ text, inTransaction: open.has(wire) });
+    if (!numbers.has(wire)) numbers.set(wire, ++connections);
+    sent.push({ text, inTransaction: open.has(wire), connection: numbers.get(wire)! });
     if (verb.startsWith('begin')) open.add(wire);
     else if (verb.startsWith('commit') || verb.startsWith('rollback')) open.delete(wire);
   });

@@ -59,6 +59,13 @@ export interface PaymentsServiceDeps extends PaymentParts {
   payers: Payers<Payer>;
 }
 
+/** The day's SMS budget refused a start's code SMS: thrown to roll that start back (PaymentsService.start). */
+class BudgetOut extends Error {
+  constructor() {
+    super("the day's SMS budget refused the code SMS");
+  }
+}
+
 /**
  * The wallet-then-card rule of a bound phone's payment: the amount held on the wallet, else on the card,
  * in the caller's transaction; null when neither covers it (nothing held).
@@ -96,13 +103,16 @@ export class PaymentsService {
       if (prior) return prior;
     }
     try {
-      const result = await this.deps.work.run(async (trx) => {
-        // The code-send limits count in the same transaction as the start (one durable commit).
-        const rateLimited =
-          req.mode === 'sms_confirm' &&
-          (await this.deps.limiter.count(trx, codeSendBuckets(phone, req.deviceId, this.deps.options))) !== undefined;
-        return this.startIn(trx, req, phone, rateLimited);
-      });
+      const run = (budgetOut: boolean) =>
+        this.deps.work.run(async (trx) => {
+          // The code-send limits count in the same transaction as the start (one durable commit).
+          const rateLimited =
+            req.mode === 'sms_confirm' &&
+            (await this.deps.limiter.count(trx, codeSendBuckets(phone, req.deviceId, this.deps.options))) !== undefined;
+          return this.startIn(trx, req, phone, { rateLimited, budgetOut });
+        });
+      // The day's budget refused the code SMS: all of that start rolled back, and it runs again to fail as such.
+      const result = await run(false).catch((err) => (err instanceof BudgetOut ? run(true) : Promise.reject(err)));
       if (result.state === 'pending_confirmation') crashPoint('payserver.after-hold');
       return result;
     } catch (err) {
@@ -114,11 +124,15 @@ export class PaymentsService {
     }
   }
 
+  /**
+   * `budgetOut`: an earlier run of this start found the day's SMS budget used up (BudgetOut), so this one fails
+   * with SMS_BUDGET_EXHAUSTED where it would have held and queued the code.
+   */
   private async startIn(
     trx: PayserverDb,
     req: StartPaymentRequest,
     phone: string,
-    rateLimited: boolean,
+    { rateLimited, budgetOut }: { rateLimited: boolean; budgetOut: boolean },
   ): Promise<StartResult> {
     const now = this.deps.clock.now();
     const none = { failureCode: null, paymentId: null };
@@ -155,11 +169,10 @@ export class PaymentsService {
       created_at: now.toISOString(),
       completed_at: now.toISOString(),
     });
-    /** `budgetTaken`: this start already took its SMS from the day's budget. */
-    const failWith = async (failureCode: string, budgetTaken = false): Promise<StartResult> => {
+    const failWith = async (failureCode: string): Promise<StartResult> => {
       await paymentStore.insert(trx, { ...base, failure_code: failureCode });
       // The phone hears of it (within the SMS limits and budget), so probing a number is never silent.
-      if (TOLD_TO_PHONE.has(failureCode) && !rateLimited && (budgetTaken || (await this.deps.budget.take(trx)))) {
+      if (TOLD_TO_PHONE.has(failureCode) && !rateLimited && (await this.deps.budget.take(trx))) {
         await queueDeclined(trx, this.deps.random, { paymentId, to: phone, from: this.deps.options.smsFrom }, now);
       }
       return { state: 'failed', failureCode, paymentId };
@@ -170,14 +183,13 @@ export class PaymentsService {
     if (currency !== req.currency) return failWith('CURRENCY_MISMATCH');
     if (rateLimited) return failWith('SMS_RATE_LIMITED');
 
-    // One SMS leaves whatever happens next (the code, or word that the payment could not go ahead).
-    if (!(await this.deps.budget.take(trx))) return failWith('SMS_BUDGET_EXHAUSTED');
+    if (budgetOut) return failWith('SMS_BUDGET_EXHAUSTED');
     // Under a rail's agreement nothing is held: the rail is asked to charge once the code comes back.
     const funding =
       payer.kind === 'rail'
         ? { source: payer.rail, external_agreement_no: payer.agreement.external_agreement_no }
         : await holdForPayment(trx, this.deps.ledger, payer.account.id, req.amountMinor, paymentId);
-    if (!funding) return failWith('INSUFFICIENT_FUNDS', true);
+    if (!funding) return failWith('INSUFFICIENT_FUNDS');
 
     await paymentStore.insert(trx, {
       ...base,
@@ -192,6 +204,10 @@ export class PaymentsService {
       { kind: 'code', to: phone, from: this.deps.options.smsFrom, now, ref: paymentId },
       { topic: CODE_SMS_TOPIC, payload: (smsId) => ({ paymentId, smsId }) },
     );
+    // The code's SMS from the day's budget, taken last: its one row, shared by every start of every instance, stays
+    // locked from here to the COMMIT only, not across the hold and the inserts (issue 30: it was the lock the
+    // starts waited on with two instances). Refused, the start rolls back and runs again to fail (start()).
+    if (!(await this.deps.budget.take(trx))) throw new BudgetOut();
     return { state: 'pending_confirmation', failureCode: null, paymentId };
   }
 
