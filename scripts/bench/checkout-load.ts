@@ -140,6 +140,17 @@ export async function checkout(
   ]);
 }
 
+/** A run with nothing counted yet. */
+const emptyRun = (seconds: number): CheckoutRun => ({
+  completed: 0,
+  failed: 0,
+  failures: {},
+  seconds,
+  perCheckoutMs: [],
+  perCallMs: [],
+  byCall: {},
+});
+
 /** Counts a failed checkout and why it failed. */
 function failedWith(run: CheckoutRun, err: unknown): void {
   run.failed++;
@@ -149,15 +160,7 @@ function failedWith(run: CheckoutRun, err: unknown): void {
 
 /** Closed loop: every virtual TV runs checkouts back to back for `seconds`. */
 export async function closedLoop(t: Pick<Tvpay, 'urls'>, phones: BenchTv[], seconds: number): Promise<CheckoutRun> {
-  const run: CheckoutRun = {
-    completed: 0,
-    failed: 0,
-    failures: {},
-    seconds,
-    perCheckoutMs: [],
-    perCallMs: [],
-    byCall: {},
-  };
+  const run = emptyRun(seconds);
   const end = performance.now() + seconds * 1000;
   await Promise.all(
     phones.map(async (phone) => {
@@ -178,15 +181,7 @@ export async function closedLoop(t: Pick<Tvpay, 'urls'>, phones: BenchTv[], seco
 
 /** Open loop: checkouts start at a fixed rate whatever happens to the earlier ones. */
 export async function openLoop(t: Tvpay, phones: BenchTv[], perSecond: number, seconds: number): Promise<CheckoutRun> {
-  const run: CheckoutRun = {
-    completed: 0,
-    failed: 0,
-    failures: {},
-    seconds,
-    perCheckoutMs: [],
-    perCallMs: [],
-    byCall: {},
-  };
+  const run = emptyRun(seconds);
   const total = Math.max(1, Math.round(perSecond * seconds));
   const busy = new Set<BenchTv>();
   const jobs: Promise<void>[] = [];
