@@ -19,6 +19,7 @@ import { ledgerOn } from '../../src/payserver/ledger/ledger-test-kit.ts';
 import { merchantSubAccount } from '../../src/payserver/ledger/ledger.ts';
 import { inTransaction } from '../../src/lib/db/in-transaction.ts';
 import { checkoutStore } from '../../src/payserver/settlement/checkout-store.ts';
+import { newPayment, paymentStore } from '../../src/payserver/settlement/payment-store.ts';
 import { accountStore } from '../../src/payserver/accounts/account-store.ts';
 import { agreementStore } from '../../src/payserver/agreements/agreement-store.ts';
 import type { PayserverTables } from '../../src/payserver/schema.ts';
@@ -218,6 +219,37 @@ for (const dialect of DIALECTS) {
       assert.equal(await checkoutStore.take(k.db, 'ord_early', '+8613800138000', 1), false);
       assert.equal(await checkoutStore.statusOf(k.db, 'ord_early'), 'never_started');
       assert.deepEqual(await checkoutStore.dueToExpire(k.db, '9999', 10), []);
+    });
+
+    it("reads a code SMS's payment with the phone's other pending codes: one statement on PostgreSQL, two on SQLite", async (t) => {
+      const k = await kit(t);
+      const phone = '+8613800138000';
+      const pay = (id: string, more: Partial<Parameters<typeof newPayment>[0]> = {}) =>
+        paymentStore.insert(
+          k.db,
+          newPayment({
+            ...{ id, order_id: `ord_${id}`, attempt: 1, method: 'sms_code', phone, amount_minor: 100 },
+            ...{ currency: 'CNY', status: 'pending', created_at: k.clock.now().toISOString(), ...more },
+          }),
+        );
+      await pay('pay_me', { code_hash: 'mine' });
+      await pay('pay_other', { code_hash: 'h_other', amount_minor: 250 });
+      await pay('pay_no_code');
+      await pay('pay_done', { code_hash: 'h_done', status: 'captured' });
+      await pay('pay_elsewhere', { code_hash: 'h_elsewhere', phone: '+8613900139000' });
+      const counted = statementCounter(k.db);
+      const read = await paymentStore.forCodeSms(counted.db, 'pay_me');
+      assert.equal(counted.statements(), dialect === 'postgres' ? 1 : 2, 'statements of the read');
+      assert.equal(read?.payment.id, 'pay_me');
+      assert.deepEqual(
+        read?.otherCodes,
+        [{ id: 'pay_other', amount_minor: 250, phone, code_hash: 'h_other' }],
+        "only the phone's other pending payments that have a code",
+      );
+      const ended = await paymentStore.forCodeSms(k.db, 'pay_done');
+      assert.deepEqual([ended?.payment.status, ended?.otherCodes], ['captured', []], 'none for a payment not pending');
+      assert.equal(await paymentStore.forCodeSms(k.db, 'pay_missing'), undefined);
+      await k.dispose();
     });
 
     it('takes a hold in one statement on PostgreSQL (two on SQLite), and writes no hold when the balance is short', async (t) => {

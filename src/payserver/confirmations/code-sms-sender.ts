@@ -59,10 +59,10 @@ export class CodeSmsSender {
     attempt = 1,
   ): Promise<void> {
     const prepared = await this.deps.work.run(async (trx) => {
-      // The payment and its checkout's labels in one read (issue 30).
-      const payment = await paymentStore.forSms(trx, paymentId);
-      if (!payment || payment.status !== 'pending') return null;
-      const others = await paymentStore.otherPendingCodes(trx, payment.phone, paymentId);
+      // The payment, its checkout's labels and the phone's other pending codes in one read on PostgreSQL (issue 30).
+      const read = await paymentStore.forCodeSms(trx, paymentId);
+      if (!read || read.payment.status !== 'pending') return null;
+      const { payment, otherCodes: others } = read;
       const code = this.distinctCode((c) =>
         others.some(
           (o) =>

@@ -1,3 +1,5 @@
+import { sql } from 'kysely';
+import { onPostgres } from '../../lib/db/dialect-of.ts';
 import { compared, lowerRow, moveRow, rowsWhere, rowWhere, tableRows } from '../../lib/db/rows.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
@@ -60,6 +62,23 @@ const payments = tableRows('payments', 'id');
  * attempt at the payment server, by SMS code or on the checkout page. Every
  * status change is a conditional UPDATE from the allowed predecessors.
  */
+/** A pending payment of a phone that has a code: what drawing a distinct code for another one compares with. */
+export interface PendingCode {
+  id: string;
+  amount_minor: number;
+  phone: string;
+  code_hash: string;
+}
+
+/**
+ * The other pending payments with a code of the phone of the `payments` row a statement selects, as one JSON
+ * column of that statement (PostgreSQL): a code SMS's payment and the codes it must differ from in one read.
+ */
+const otherCodesColumn = sql<PendingCode[]>`(select coalesce(json_agg(json_build_object('id', "o"."id",
+  'amount_minor', "o"."amount_minor", 'phone', "o"."phone", 'code_hash', "o"."code_hash")), '[]')
+  from "payments" as "o" where "o"."phone" = "payments"."phone" and "o"."status" = 'pending'
+  and "o"."id" <> "payments"."id" and "o"."code_hash" is not null)`;
+
 export const paymentStore = {
   insert: payments.insert,
   byId: payments.byKey,
@@ -84,6 +103,30 @@ export const paymentStore = {
       )
       .where('payments.id', '=', id)
       .executeTakeFirst();
+  },
+
+  /**
+   * forSms for a payment's code SMS, with the phone's other pending codes (otherPendingCodes) when it is still
+   * pending: one statement on PostgreSQL (issue 30), two on SQLite, which the payment's own read answers first.
+   */
+  async forCodeSms(trx: PayserverDb, id: string) {
+    if (onPostgres(trx)) {
+      const row = await trx
+        .selectFrom('payments')
+        .leftJoin('checkouts', 'checkouts.order_id', 'payments.order_id')
+        .selectAll('payments')
+        .select(['checkouts.product_title', 'checkouts.payee', 'checkouts.renews_days'])
+        .select(otherCodesColumn.as('other_codes'))
+        .where('payments.id', '=', id)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const { other_codes: otherCodes, ...payment } = row;
+      return { payment, otherCodes: payment.status === 'pending' ? otherCodes : [] };
+    }
+    const payment = await this.forSms(trx, id);
+    if (!payment) return undefined;
+    const otherCodes = payment.status === 'pending' ? await this.otherPendingCodes(trx, payment.phone, id) : [];
+    return { payment, otherCodes };
   },
 
   /** The SMS-code (or renewal) payment of an order's attempt (a start is idempotent on it). */
@@ -152,8 +195,8 @@ export const paymentStore = {
   },
 
   /** The other pending payments of the phone that have a code (each of the phone's pending codes differs). */
-  async otherPendingCodes(trx: PayserverDb, phone: string, exceptId: string) {
-    return trx
+  async otherPendingCodes(trx: PayserverDb, phone: string, exceptId: string): Promise<PendingCode[]> {
+    const rows = await trx
       .selectFrom('payments')
       .select(['id', 'amount_minor', 'phone', 'code_hash'])
       .where('phone', '=', phone)
@@ -161,6 +204,7 @@ export const paymentStore = {
       .where('id', '!=', exceptId)
       .where('code_hash', 'is not', null)
       .execute();
+    return rows.map((r) => ({ ...r, amount_minor: Number(r.amount_minor), code_hash: r.code_hash! }));
   },
 
   /** Stores a newly drawn code's hash while the payment is pending; whether it was. */
