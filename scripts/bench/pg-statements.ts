@@ -1,6 +1,5 @@
-import pg from 'pg';
 import { renameSync, writeFileSync } from 'node:fs';
-import { tapPgWire } from '../../test/support/pg-wire.ts';
+import { tapPgMessages, tapPgWire } from '../../test/support/pg-wire.ts';
 
 /**
  * Loaded into a tvpay process by the bench (`--import`) for the PostgreSQL figures: counts, at the wire,
@@ -22,9 +21,6 @@ const part = process.argv.find((a) => ['backend', 'payserver', 'carrier', 'all']
 let statements = 0;
 let roundTrips = 0;
 const bySql: Record<string, number> = {};
-const connection = (
-  pg as unknown as { Connection: { prototype: { emit: (name: string, ...a: unknown[]) => boolean } } }
-).Connection.prototype;
 if (process.env.TVPAY_BENCH_SQL_TOP) {
   // A unit of work is also counted as one pseudo-text, `unit of N: first … last`, from its BEGIN to its
   // COMMIT or ROLLBACK: the census shows which transactions carry one statement only (two of their N + 2 are
@@ -43,12 +39,10 @@ if (process.env.TVPAY_BENCH_SQL_TOP) {
     bySql[unitKey] = (bySql[unitKey] ?? 0) + 1;
   });
 }
-const emit = connection.emit;
-connection.emit = function (this: unknown, name: string, ...args: unknown[]) {
+tapPgMessages((name) => {
   if (name === 'commandComplete' || name === 'errorMessage') statements++;
   else if (name === 'readyForQuery') roundTrips++;
-  return emit.call(this, name, ...args);
-};
+});
 
 let seq = 0;
 const out = `${file}.${process.pid}`;

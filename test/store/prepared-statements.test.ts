@@ -5,6 +5,7 @@ import pg from 'pg';
 import { inTransaction } from '../../src/lib/db/in-transaction.ts';
 import { openDatabase } from '../../src/lib/db/open-database.ts';
 import { freshPgDatabase, pgSkip } from '../support/pg.ts';
+import { tapPgMessages } from '../support/pg-wire.ts';
 
 interface DB {
   items: { id: string; n: number };
@@ -39,18 +40,12 @@ async function addColumn(url: string): Promise<void> {
 
 /** Counts the exchanges (ReadyForQuery) every `pg` connection of this process has while `fn` runs. */
 async function roundTrips(fn: () => Promise<unknown>): Promise<number> {
-  const proto = (pg as unknown as { Connection: { prototype: { emit(name: string, ...a: unknown[]): boolean } } })
-    .Connection.prototype;
-  const emit = proto.emit;
   let n = 0;
-  proto.emit = function (this: unknown, name: string, ...a: unknown[]) {
-    if (name === 'readyForQuery') n++;
-    return emit.call(this, name, ...a);
-  };
+  const stop = tapPgMessages((name) => void (name === 'readyForQuery' && n++));
   try {
     await fn();
   } finally {
-    proto.emit = emit;
+    stop();
   }
   return n;
 }

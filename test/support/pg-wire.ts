@@ -41,6 +41,22 @@ export function tapPgWire(told: (connection: object, text: string) => void): () 
 }
 
 /**
+ * Tells `told` of every message PostgreSQL sends any `pg` connection of this process, by its event name
+ * (`commandComplete`, `readyForQuery`, `errorMessage`, …): a round trip ends at its `readyForQuery`. Returns what
+ * puts the connection back.
+ */
+export function tapPgMessages(told: (name: string) => void): () => void {
+  const connection = (pg as unknown as { Connection: { prototype: { emit(name: string, ...a: unknown[]): boolean } } })
+    .Connection.prototype;
+  const emit = connection.emit;
+  connection.emit = function (this: unknown, name: string, ...args: unknown[]) {
+    told(name);
+    return emit.call(this, name, ...args);
+  };
+  return () => void (connection.emit = emit);
+}
+
+/**
  * Records, at the wire, every statement this process sends to PostgreSQL through `pg` while it is on (as the
  * bench's census counts them): its text, and whether its connection had a BEGIN open (a statement of a
  * transaction) or not (one run on its own). For tests that hold a path to the statements it costs. One at a

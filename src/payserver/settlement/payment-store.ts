@@ -79,6 +79,15 @@ const otherCodesColumn = sql<PendingCode[]>`(select coalesce(json_agg(json_build
   from "payments" as "o" where "o"."phone" = "payments"."phone" and "o"."status" = 'pending'
   and "o"."id" <> "payments"."id" and "o"."code_hash" is not null)`;
 
+/** A payment with its checkout's labels (product, payee, renewal period): what every SMS about it names. */
+const withLabels = (db: PayserverDb, id: string) =>
+  db
+    .selectFrom('payments')
+    .leftJoin('checkouts', 'checkouts.order_id', 'payments.order_id')
+    .selectAll('payments')
+    .select(['checkouts.product_title', 'checkouts.payee', 'checkouts.renews_days'])
+    .where('payments.id', '=', id);
+
 export const paymentStore = {
   insert: payments.insert,
   byId: payments.byKey,
@@ -89,11 +98,7 @@ export const paymentStore = {
    * SMS's delivery state, so a sender's once-only check costs no statement of its own.
    */
   async forSms(db: PayserverDb, id: string, smsId?: string) {
-    return db
-      .selectFrom('payments')
-      .leftJoin('checkouts', 'checkouts.order_id', 'payments.order_id')
-      .selectAll('payments')
-      .select(['checkouts.product_title', 'checkouts.payee', 'checkouts.renews_days'])
+    return withLabels(db, id)
       .select((eb) =>
         eb
           .selectFrom('sms_messages')
@@ -101,7 +106,6 @@ export const paymentStore = {
           .where('sms_messages.id', '=', smsId ?? '')
           .as('sms_status'),
       )
-      .where('payments.id', '=', id)
       .executeTakeFirst();
   },
 
@@ -111,14 +115,7 @@ export const paymentStore = {
    */
   async forCodeSms(trx: PayserverDb, id: string) {
     if (onPostgres(trx)) {
-      const row = await trx
-        .selectFrom('payments')
-        .leftJoin('checkouts', 'checkouts.order_id', 'payments.order_id')
-        .selectAll('payments')
-        .select(['checkouts.product_title', 'checkouts.payee', 'checkouts.renews_days'])
-        .select(otherCodesColumn.as('other_codes'))
-        .where('payments.id', '=', id)
-        .executeTakeFirst();
+      const row = await withLabels(trx, id).select(otherCodesColumn.as('other_codes')).executeTakeFirst();
       if (!row) return undefined;
       const { other_codes: otherCodes, ...payment } = row;
       return { payment, otherCodes: payment.status === 'pending' ? otherCodes : [] };
