@@ -7,7 +7,14 @@ import { freshServiceDatabases } from '../../test/support/pg.ts';
 import { startProcesses } from '../../test/support/processes.ts';
 import { benchPhones, closedLoop, summary } from './checkout-load.ts';
 import { serverNodeArgs, UNLIMITED } from './processes.ts';
-import { allPostgresCpuMs, ownCpu, ownCpuSpent, roundTripFloorUs, sampleLockWaits } from './pg-server.ts';
+import {
+  allPostgresCpuMs,
+  ownCpu,
+  ownCpuSpent,
+  processesCpuMs,
+  roundTripFloorUs,
+  sampleLockWaits,
+} from './pg-server.ts';
 import { round } from './stats.ts';
 
 /** The PostgreSQL the bench measures on: TVPAY_BENCH_PG_URL, else the tests' (trust auth on loopback). */
@@ -35,7 +42,8 @@ interface Counted {
   roundTrips: number;
   bySql?: Record<string, number>;
 }
-type PartCount = { statements: number; roundTrips: number; bySql: Record<string, number> };
+/** A service's counts so far, over its processes, and their CPU time (ms, from /proc). */
+type PartCount = { statements: number; roundTrips: number; bySql: Record<string, number>; cpuMs: number };
 
 /** The statements and round trips each service's processes made so far (pg-statements.ts's next write). */
 async function countedNow(file: string, pids: number[]): Promise<Record<string, PartCount>> {
@@ -55,7 +63,8 @@ async function countedNow(file: string, pids: number[]): Promise<Record<string, 
       5000,
       25,
     );
-    const sum = (byPart[d.part] ??= { statements: 0, roundTrips: 0, bySql: {} });
+    const sum = (byPart[d.part] ??= { statements: 0, roundTrips: 0, bySql: {}, cpuMs: 0 });
+    sum.cpuMs += processesCpuMs([pid]);
     sum.statements += d.statements;
     sum.roundTrips += d.roundTrips;
     for (const [text, n] of Object.entries(d.bySql ?? {})) sum.bySql[text] = (sum.bySql[text] ?? 0) + n;
@@ -66,7 +75,14 @@ async function countedNow(file: string, pids: number[]): Promise<Record<string, 
 /** What the services and PostgreSQL have done so far, to take the difference over a run. */
 async function measureNow(admin: pg.Client, file: string, pids: number[], names: string[]) {
   const counted = await countedNow(file, pids);
-  return { counted, db: await dbCounters(admin, names), own: await ownCpu(admin, names), all: allPostgresCpuMs() };
+  const load = process.cpuUsage();
+  return {
+    counted,
+    db: await dbCounters(admin, names),
+    own: await ownCpu(admin, names),
+    all: allPostgresCpuMs(),
+    loadMs: (load.user + load.system) / 1000,
+  };
 }
 
 /** Per checkout of `run`: statements and round trips by service, PostgreSQL CPU, WAL bytes, transactions. */
@@ -93,6 +109,9 @@ async function perCheckout(
       2,
     );
   const own = ownCpuSpent(before.own, after.own);
+  const cpu = Object.fromEntries(
+    Object.entries(after.counted).map(([k, c]) => [k, round((c.cpuMs - (before.counted[k]?.cpuMs ?? 0)) / n, 2)]),
+  );
   return {
     checkoutsPerSec: round(run.completed / run.seconds),
     statementsPerCheckoutByService: statements,
@@ -104,6 +123,11 @@ async function perCheckout(
     allPostgresCpuMsPerCheckout: round((after.all - before.all) / n, 3),
     backendsEndedDuringRun: own.ended,
     walBytesPerCheckout: round(Number(wal.rows[0]!.b) / n),
+    // The services' own CPU (their processes, from /proc), the development carrier's and the load generator's
+    // beside PostgreSQL's: on one machine they share its cores, so together they bound checkoutsPerSec.
+    serviceCpuMsPerCheckoutByService: cpu,
+    serviceCpuMsPerCheckout: sum(Object.fromEntries(services.map((k) => [k, cpu[k] ?? 0]))),
+    loadCpuMsPerCheckout: round((after.loadMs - before.loadMs) / n, 2),
     transactionsPerCheckout: per(after.db.transactions - before.db.transactions),
     ...(process.env.TVPAY_BENCH_SQL_TOP ? { topStatements: topStatements(before.counted, after.counted, n) } : {}),
   };
@@ -129,11 +153,13 @@ function topStatements(before: Record<string, PartCount>, after: Record<string, 
 /**
  * `checkout` on PostgreSQL: both services on fresh databases of the bench's PostgreSQL, each service in
  * its own process (`instances` of the back-end and of the payment server behind round-robin proxies, as
- * the e2e tests run them), the same closed loop of checkouts as the SQLite figure. Per checkout: the
+ * the e2e tests run them), the same closed loop of checkouts as the SQLite figure. With `together`, all three
+ * services in one process as `npm start` runs them (the peers' calls in-process, no socket), like the SQLite figure:
+ * its statements are counted as one part, `all`. Per checkout: the
  * statements and round trips by service, PostgreSQL's CPU time for the bench's databases (pg-server.ts),
  * the WAL bytes and the transactions; with two instances, the lock waits of the payment server's backends.
  */
-export async function pgCheckout(tvCount: number, seconds: number, instances: number) {
+export async function pgCheckout(tvCount: number, seconds: number, instances: number, together = false) {
   const dbs = await freshServiceDatabases();
   const dir = mkdtempSync(join(tmpdir(), 'tvpay-pg-bench-'));
   const file = join(dir, 'statements.json');
@@ -146,6 +172,7 @@ export async function pgCheckout(tvCount: number, seconds: number, instances: nu
     { ...UNLIMITED, TVPAY_LOG_LEVEL: 'warn', TVPAY_BENCH_PG_COUNT_FILE: file, ...dbs.env },
     {
       instances,
+      together,
       nodeArgs: [...serverNodeArgs(), '--import', 'tsx', '--import', join(import.meta.dirname, 'pg-statements.ts')],
     },
   );
