@@ -78,13 +78,16 @@ export async function checkout(
   const { phone, device } = bench;
   const tv = { authorization: `Bearer ${device}`, 'content-type': 'application/json' };
   const digits = `86${phone}`;
-  /** The SMS the phone has not read yet (as a phone syncs: after the newest it has), marked read. */
-  const unread = async () => {
-    const after = bench.lastMessageId ? `?after=${bench.lastMessageId}` : '';
-    const messages = (await json(await fetch(`${t.urls.carrier}/dev/v1/phones/${digits}/messages${after}`))) as Array<{
-      id: string;
-      text: string;
-    }>;
+  /**
+   * The SMS the phone has not read yet (as a phone syncs: after the newest it has), marked read; with `waitMs`,
+   * the carrier holds the request until one arrives or the time passes, as a phone is pushed its SMS.
+   */
+  const unread = async (waitMs = 0) => {
+    const query = new URLSearchParams();
+    if (bench.lastMessageId) query.set('after', bench.lastMessageId);
+    if (waitMs > 0) query.set('waitMs', String(Math.ceil(waitMs)));
+    const url = `${t.urls.carrier}/dev/v1/phones/${digits}/messages${query.size ? `?${query}` : ''}`;
+    const messages = (await json(await fetch(url))) as Array<{ id: string; text: string }>;
     bench.lastMessageId = messages.at(-1)?.id ?? bench.lastMessageId;
     return messages;
   };
@@ -118,11 +121,13 @@ export async function checkout(
   // Observed at once: a checkout that fails before it waits for the stream (no code SMS) is one failed checkout,
   // counted by its loop, not an unhandled rejection that ends the whole bench.
   fulfilled.catch(() => undefined);
+  // The phone waits for its code SMS in long polls of up to 5 s each, 10 s in all (the limit that 500 polls 20 ms
+  // apart used to set).
   let code: string | undefined;
-  for (let i = 0; i < 500 && !code; i++) {
-    const messages = await unread();
+  const giveUpAt = performance.now() + 10_000;
+  for (let left = 10_000; left > 0 && !code; left = giveUpAt - performance.now()) {
+    const messages = await unread(Math.min(5000, left));
     if (messages.length > 0) code = /(\d{6})/.exec(messages[messages.length - 1]!.text)?.[1];
-    else await new Promise((r) => setTimeout(r, 20));
   }
   if (!code) throw new Error('no code SMS');
   await timed(calls, 'reply', async () =>

@@ -78,14 +78,30 @@ function phoneApiRoutes(app: FastifyInstance, carrier: CarrierService) {
                 description: 'Only the messages that came after this one (an id from an earlier answer).',
               }),
             ),
+            waitMs: Type.Optional(
+              Type.String({
+                // A whole number from 0 to 25000 (query strings are not coerced: the route reads it with Number()).
+                pattern: '^(0|[1-9][0-9]{0,3}|1[0-9]{4}|2[0-4][0-9]{3}|25000)$',
+                description: 'With nothing to answer yet, wait up to this many ms (0 to 25000) for the next SMS.',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
         response: { 200: Type.Array(Message) },
       },
     },
-    async (request) => carrier.inbox(request.params.digits, request.query.after),
+    async (request, reply) => {
+      const { after, waitMs } = request.query;
+      if (!waitMs) return carrier.inbox(request.params.digits, after);
+      // The response closes when it is sent or when the client goes away: either way nothing is left waiting.
+      const gone = new AbortController();
+      reply.raw.once('close', () => gone.abort());
+      return carrier.inbox(request.params.digits, after, { ms: Number(waitMs), signal: gone.signal });
+    },
   );
+  // A request waiting for the next SMS would hold a stopping server open: it answers what it has instead.
+  app.addHook('preClose', async () => carrier.releaseWaiters());
   r.post(
     '/dev/v1/phones/:digits/replies',
     {

@@ -36,6 +36,14 @@ export interface CarrierServiceDeps {
  */
 export class CarrierService {
   private seq = 0;
+  /**
+   * The requests waiting for a phone's next SMS (`inbox` with `wait`), by phone: each one's settle function,
+   * called with true when an SMS for the phone is recorded, false when the carrier stops. The carrier is one
+   * process (development only), so an in-process signal is all a waiting request needs.
+   */
+  private readonly waiters = new Map<string, Set<(arrived: boolean) => void>>();
+  /** Set once the carrier stops: nothing waits any more. */
+  private released = false;
 
   constructor(private readonly deps: CarrierServiceDeps) {}
 
@@ -60,6 +68,8 @@ export class CarrierService {
       .insertInto('messages')
       .values({ id, seq: ++this.seq, phone, direction, peer, text, at })
       .execute();
+    // Committed: the requests waiting for this phone's next SMS read it now (they re-read; the event carries nothing).
+    if (direction === 'mt') for (const settle of [...(this.waiters.get(phone) ?? [])]) settle(true);
     return id;
   }
 
@@ -67,9 +77,74 @@ export class CarrierService {
    * What the phone received, oldest first; with `afterId` (a message it
    * already has), only what came after it, as a phone that syncs asks: a
    * client polling for the next SMS then reads one row, not the whole history.
+   * With `wait.ms`, an empty answer is held until an SMS for the phone arrives
+   * (then read again) or the time passes (then empty), as a phone is pushed its
+   * SMS instead of asking every few milliseconds; `wait.signal` (the client
+   * went away) ends the wait early.
    */
-  async inbox(phone: string, afterId?: string): Promise<PhoneMessage[]> {
+  async inbox(
+    phone: string,
+    afterId?: string,
+    wait: { ms?: number; signal?: AbortSignal } = {},
+  ): Promise<PhoneMessage[]> {
     const digits = digitsOf(phone);
+    if (!wait.ms) return this.read(digits, afterId);
+    const deadline = performance.now() + wait.ms;
+    for (;;) {
+      // Listening before reading: an SMS recorded while the read runs still wakes this request.
+      const next = this.nextMessage(digits, deadline - performance.now(), wait.signal);
+      const messages = await this.read(digits, afterId).catch((err: unknown) => {
+        next.cancel();
+        throw err;
+      });
+      if (messages.length > 0) {
+        next.cancel();
+        return messages;
+      }
+      if (!(await next.arrived)) return [];
+    }
+  }
+
+  /** How many requests wait for a phone's next SMS now (each is dropped when it answers or its client goes). */
+  waiting(): number {
+    let n = 0;
+    for (const set of this.waiters.values()) n += set.size;
+    return n;
+  }
+
+  /** The carrier stops: every waiting request answers what it has (nothing), and no new one waits. */
+  releaseWaiters(): void {
+    this.released = true;
+    for (const set of [...this.waiters.values()]) for (const settle of [...set]) settle(false);
+  }
+
+  /**
+   * A wait for the phone's next SMS of at most `ms`: `arrived` is true if one was recorded, false when the
+   * time passed, the signal aborted, the carrier stopped or `cancel` was called. Whichever comes first
+   * removes the waiter and clears its timer.
+   */
+  private nextMessage(phone: string, ms: number, signal?: AbortSignal) {
+    let resolve!: (arrived: boolean) => void;
+    const arrived = new Promise<boolean>((r) => (resolve = r));
+    const set = this.waiters.get(phone) ?? new Set<(arrived: boolean) => void>();
+    const settle = (value: boolean) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', cancel);
+      set.delete(settle);
+      if (set.size === 0 && this.waiters.get(phone) === set) this.waiters.delete(phone);
+      resolve(value);
+    };
+    const cancel = () => settle(false);
+    const timer = setTimeout(cancel, Math.max(0, ms));
+    set.add(settle);
+    this.waiters.set(phone, set);
+    signal?.addEventListener('abort', cancel, { once: true });
+    if (this.released || signal?.aborted) cancel();
+    return { arrived, cancel };
+  }
+
+  /** The phone's received SMS after `afterId` (all of them without it), oldest first. */
+  private async read(digits: string, afterId: string | undefined): Promise<PhoneMessage[]> {
     let after = 0;
     if (afterId !== undefined) {
       const known = await this.deps.db

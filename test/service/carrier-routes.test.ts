@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
+import { carrierRoutes } from '../../src/carrier/carrier-routes.ts';
+import { CarrierService } from '../../src/carrier/carrier-service.ts';
+import { cryptoRandom } from '../../src/lib/ids.ts';
+import { createApp } from '../../src/lib/http/create-app.ts';
+import { createLogger } from '../../src/lib/log.ts';
 import { testSystem, type TestSystem } from '../support/system.ts';
 
 let sys: TestSystem;
@@ -129,5 +135,103 @@ describe('development carrier', () => {
     assert.match(String(res.headers['content-type']), /text\/html/);
     assert.match(res.body, /<a href="http:\/\/example.test\/pay\/abc">/);
     assert.match(res.body, /<form class="reply" method="post"/);
+  });
+});
+
+describe('development carrier: waiting for the next SMS (waitMs)', () => {
+  const messages = (phone: string, query: string) =>
+    sys.carrier.app.inject({ url: `/dev/v1/phones/${phone}/messages?${query}` });
+  const send = (to: string, text: string) =>
+    sendsms({ username: 'tvpay', password: sys.secrets.sendsmsPassword, from: '10690000', to, text });
+  /** Turns of the event loop until `carrier` holds `n` waiting requests (or `stop` says the request answered). */
+  const untilWaiting = async (carrier: CarrierService, n: number, stop = () => false) => {
+    for (let i = 0; carrier.waiting() !== n && !stop(); i++) {
+      assert.ok(i < 100_000, `the carrier never held ${n} waiting request(s)`);
+      await tick();
+    }
+  };
+
+  it('answers a waiting request with the SMS that arrives while it waits', async () => {
+    const phone = '8613500135561';
+    const events: string[] = [];
+    const answer = messages(phone, 'waitMs=25000').then((res) => (events.push('answered'), res));
+    await untilWaiting(sys.carrier.carrier, 1);
+    events.push('sending');
+    await send(phone, 'code 123456');
+    const res = await answer;
+    assert.deepEqual(events, ['sending', 'answered']);
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(
+      res.json().map((m: { text: string }) => m.text),
+      ['code 123456'],
+    );
+    assert.equal(sys.carrier.carrier.waiting(), 0, 'the answered request still waits');
+  });
+
+  it('answers a waiting request after its last read message with the next one only', async () => {
+    const phone = '8613500135562';
+    await send(phone, 'receipt');
+    const [receipt] = (await messages(phone, '')).json() as Array<{ id: string }>;
+    const answer = messages(phone, `after=${encodeURIComponent(receipt!.id)}&waitMs=25000`);
+    await untilWaiting(sys.carrier.carrier, 1);
+    await send(phone, 'next');
+    assert.deepEqual(
+      (await answer).json().map((m: { text: string }) => m.text),
+      ['next'],
+    );
+  });
+
+  it('answers [] when nothing arrives within waitMs, and leaves no waiter', async () => {
+    let answered = false;
+    const answer = messages('8613500135563', 'waitMs=200').then((res) => ((answered = true), res));
+    await untilWaiting(sys.carrier.carrier, 1, () => answered);
+    assert.ok(!answered, 'answered without waiting');
+    const res = await answer;
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), []);
+    assert.equal(sys.carrier.carrier.waiting(), 0, 'the timed-out request still waits');
+  });
+
+  it('drops the waiter of a client that went away', async () => {
+    const client = new AbortController();
+    const url = `${sys.config.internalUrls.carrier}/dev/v1/phones/8613500135564/messages?waitMs=25000`;
+    const request = fetch(url, { signal: client.signal }).catch((err: unknown) => err);
+    await untilWaiting(sys.carrier.carrier, 1);
+    client.abort();
+    assert.equal(((await request) as Error).name, 'AbortError');
+    // Well before its 25 s: the carrier sees the connection close and drops the waiter.
+    for (let i = 0; sys.carrier.carrier.waiting() > 0; i++) {
+      assert.ok(i < 500, 'a waiter whose client went away is still there');
+      await sleep(10);
+    }
+  });
+
+  it('refuses a waitMs that is not a whole number from 0 to 25000 with a problem+json 400', async () => {
+    for (const waitMs of ['25001', '-1', '1.5', 'soon', '', '007']) {
+      const res = await messages('8613500135565', `waitMs=${waitMs}`);
+      assert.equal(res.statusCode, 400, `waitMs=${waitMs}`);
+      assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+    }
+    assert.deepEqual((await messages('8613500135565', 'waitMs=0')).json(), []);
+  });
+
+  it('answers the waiting requests with [] when the carrier stops, so they do not hold it open', async () => {
+    const log = createLogger('silent');
+    const carrier = new CarrierService({
+      db: sys.carrier.db,
+      random: cryptoRandom,
+      clock: sys.clock,
+      log,
+      routes: {},
+      defaultReplyTo: '10690000',
+    });
+    await carrier.init();
+    const app = await createApp({ log, title: 'carrier under test', ready: async () => true });
+    carrierRoutes(app, carrier, { user: 'tvpay', password: 'unused' });
+    const answer = app.inject({ url: '/dev/v1/phones/8613500135566/messages?waitMs=25000' });
+    await untilWaiting(carrier, 1);
+    await app.close();
+    assert.equal(carrier.waiting(), 0, 'a request still waits after the carrier closed');
+    assert.deepEqual((await answer).json(), []);
   });
 });
