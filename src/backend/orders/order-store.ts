@@ -1,9 +1,9 @@
-import { isExpression, sql, type ExpressionBuilder, type UpdateObject } from 'kysely';
+import { sql, type ExpressionBuilder, type UpdateObject } from 'kysely';
 import { affected } from '../../lib/db/affected.ts';
 import { onPostgres } from '../../lib/db/dialect-of.ts';
 import type { LinkTokens } from '../core/link-tokens.ts';
-import { preparedQuery } from '../../lib/db/prepared-query.ts';
-import { lowerRow } from '../../lib/db/rows.ts';
+import { inTurn, preparedQuery } from '../../lib/db/prepared-query.ts';
+import { columnsOf, lowerRow } from '../../lib/db/rows.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 import { OPEN_STATUSES, PREDECESSORS, REFUNDABLE_STATUSES, type OrderStatus } from '../core/order-state.ts';
 import { orderTimeline, type EntryOf, type OrderChange } from './order-timeline.ts';
@@ -22,12 +22,6 @@ export async function findOrder(db: BackendDb, orderId: string): Promise<OrderRo
   return (await orderById(db, orderId)).rows[0];
 }
 
-/** Hands out a built change's values in turn, in the order its `params` list them. */
-function valuesOf(params: unknown[]): <T>() => T {
-  let i = 0;
-  return <T>() => params[i++] as T;
-}
-
 type MoveGuard = {
   attempt?: number;
   from?: readonly OrderStatus[];
@@ -38,7 +32,6 @@ type MoveGuard = {
 /**
  * moveOrder's UPDATE as a change: its SQL is decided by `to`, `from`, the columns `set` names (a column set
  * to an expression by that expression's own SQL, in the key) and which guards are given; the rest are values.
- * A column set by a function of Kysely's builder has no key: the timeline's check refuses it at its first call.
  */
 function orderMove(
   orderId: string,
@@ -48,24 +41,22 @@ function orderMove(
   guard: MoveGuard,
   from: OrderStatus[],
 ): OrderChange {
-  // Kysely leaves out a column set to undefined.
-  const columns = Object.entries(set).filter(([, v]) => v !== undefined);
-  const shape = columns.map(([c, v]) => (isExpression(v) ? `${c}=${JSON.stringify(v.toOperationNode())}` : c));
+  const columns = columnsOf(set);
   const guards = [guard.attempt !== undefined, guard.noFailure === true, guard.price !== undefined];
   const price = guard.price ? [guard.price.amountMinor, guard.price.currency] : [];
   return {
-    key: `move ${to} from ${from.join(',')} set ${shape.join(',')} guards ${guards.join(',')}`,
+    key: `move ${to} from ${from.join(',')} set ${columns.key} guards ${guards.join(',')}`,
     params: [
       orderId,
       now.toISOString(),
-      ...columns.flatMap(([, v]) => (isExpression(v) ? [] : [v])),
+      ...columns.values,
       ...(guard.attempt !== undefined ? [guard.attempt] : []),
       ...price,
     ],
     build: (db, ...params) => {
-      const next = valuesOf(params);
+      const next = inTurn(params);
       const [id, at] = [next<string>(), next<string>()];
-      const columnsSet = Object.fromEntries(columns.map(([c, v]) => [c, isExpression(v) ? v : next()]));
+      const columnsSet = columns.columns(next);
       let q = db
         .updateTable('orders')
         .set((eb) => ({ ...columnsSet, status: to, updated_at: at, version: nextVersion(eb) }))
@@ -165,15 +156,12 @@ const ONE_OPEN = "status IN ('created', 'awaiting_payment') AND (channel IS NULL
  * without it, that TV's insert fails with a unique violation.
  */
 export async function insertOrder(trx: BackendDb, row: OrderRow, unlessOpen = false): Promise<boolean> {
-  // Kysely leaves out a column whose value is undefined.
-  const columns = Object.keys(row).filter((c) => row[c as keyof OrderRow] !== undefined) as Array<keyof OrderRow>;
+  const columns = columnsOf(row);
   const change: OrderChange = {
-    key: `insert ${columns.join(',')} ${unlessOpen}`,
-    params: columns.map((c) => row[c]),
+    key: `insert ${columns.key} ${unlessOpen}`,
+    params: columns.values,
     build: (db, ...values) => {
-      const insert = db
-        .insertInto('orders')
-        .values(Object.fromEntries(columns.map((c, i) => [c, values[i]])) as OrderRow);
+      const insert = db.insertInto('orders').values(columns.columns(inTurn(values)) as OrderRow);
       const guarded = unlessOpen
         ? insert.onConflict((oc) => oc.column('device_id').where(sql.raw<boolean>(ONE_OPEN)).doNothing())
         : insert;

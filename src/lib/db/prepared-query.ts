@@ -77,6 +77,15 @@ export function preparedQueries(limit = 64) {
   };
 }
 
+/**
+ * Hands out a builder's parameters in turn (the next one at each call): for a builder of many shapes, whose
+ * parameters are listed in the order it takes them.
+ */
+export function inTurn(params: readonly unknown[]): <T = unknown>() => T {
+  let i = 0;
+  return <T>() => params[i++] as T;
+}
+
 async function run<DB, P extends unknown[], R>(
   db: Kysely<DB>,
   p: Prepared,
