@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CompiledQuery, Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import { openDatabase } from './open-database.ts';
 import { preparedQueries, preparedQuery } from './prepared-query.ts';
 
@@ -49,6 +49,16 @@ describe('prepared queries', () => {
     );
     assert.deepEqual((await q(db, 'a')).rows, [{ id: 'a', kind: 'x' }]);
     assert.deepEqual((await q(db, 'b')).rows, [], 'b is of kind y');
+    await close();
+  });
+
+  it('prepares a raw `sql` statement as a built one, compiled for the store it runs on', async () => {
+    const { db, close } = await store();
+    const byId = preparedQuery(
+      (d: Kysely<Db>, id: string) => sql<Db['items']>`select * from "items" where "id" = ${id}`,
+    );
+    assert.deepEqual((await byId(db, 'a')).rows, [{ id: 'a', kind: 'x' }]);
+    assert.deepEqual((await byId(db, 'b')).rows, [{ id: 'b', kind: 'y' }]);
     await close();
   });
 

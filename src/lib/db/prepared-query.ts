@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
+import type { Compilable, CompiledQuery, Kysely, QueryResult, RawBuilder } from 'kysely';
 
 interface Prepared {
   query: CompiledQuery;
@@ -9,7 +9,12 @@ interface Prepared {
   toCheck: number;
 }
 
-type Build<DB, P extends unknown[], R> = (db: Kysely<DB>, ...params: P) => Compilable<R>;
+/** A builder of the query: Kysely's builders, or a raw `sql` statement (compiled with the store's executor). */
+type Build<DB, P extends unknown[], R> = (db: Kysely<DB>, ...params: P) => Compilable<R> | RawBuilder<R>;
+
+/** The query `build` makes of `params`, compiled for `db`. */
+const compiled = <DB, P extends unknown[], R>(db: Kysely<DB>, build: Build<DB, P, R>, params: P): CompiledQuery<R> =>
+  build(db, ...params).compile(db);
 
 /**
  * How many of its first calls check a prepared query against the query they build themselves: the first (a
@@ -69,7 +74,7 @@ export function preparedQueries(limit = 64) {
     if (!byKey) prepared.set(adapter, (byKey = new Map()));
     let p = byKey.get(key);
     if (!p) {
-      if (byKey.size >= limit) return db.executeQuery(build(db, ...params));
+      if (byKey.size >= limit) return db.executeQuery(compiled(db, build, params));
       p = prepare(db, build, params.length);
       byKey.set(key, p);
     }
@@ -95,7 +100,7 @@ async function run<DB, P extends unknown[], R>(
   const parameters = p.slots.map((slot) => ('param' in slot ? params[slot.param] : slot.value));
   if (p.toCheck > 0) {
     p.toCheck--;
-    const own = build(db, ...params).compile();
+    const own = compiled(db, build, params);
     if (own.sql !== p.query.sql || !isDeepStrictEqual(own.parameters, parameters)) {
       throw new Error(
         'preparedQuery: the query kept is not the one this call builds (a parameter decides its SQL, its key ' +
@@ -108,7 +113,7 @@ async function run<DB, P extends unknown[], R>(
 
 function prepare<DB, P extends unknown[], R>(db: Kysely<DB>, build: Build<DB, P, R>, arity: number): Prepared {
   const standIns = Array.from({ length: arity }, (_, i) => Symbol(`param ${i}`));
-  const query = build(db, ...(standIns as unknown as P)).compile();
+  const query = compiled(db, build, standIns as unknown as P);
   const slots = query.parameters.map((value) => {
     const param = standIns.indexOf(value as symbol);
     return param >= 0 ? { param } : { value };
