@@ -167,6 +167,27 @@ const markHandledPostgres = preparedQuery((db: Kysely<CommonTables>, ids: string
 );
 
 /**
+ * Messages their senders delivered inline: done, unless a worker leased them meanwhile; one statement for a
+ * tick's batch (markAllDelivered), one SQL text whatever its size. Built and compiled once (preparedQuery).
+ */
+const markDeliveredSqlite = preparedQuery((db: Kysely<CommonTables>, idsJson: string, doneAt: string) =>
+  db
+    .updateTable('outbox')
+    .set({ status: 'done', done_at: doneAt })
+    .where(idIn(idsJson, false))
+    .where('status', '=', 'pending')
+    .where('locked_until', 'is', null),
+);
+const markDeliveredPostgres = preparedQuery((db: Kysely<CommonTables>, ids: string[], doneAt: string) =>
+  db
+    .updateTable('outbox')
+    .set({ status: 'done', done_at: doneAt })
+    .where(idIn(ids, true))
+    .where('status', '=', 'pending')
+    .where('locked_until', 'is', null),
+);
+
+/**
  * The only writer of the `outbox` table (its retention aside, which deletes delivered messages by age): what
  * `enqueue` writes and how workers claim, finish and give up messages. The guarantees live in these
  * statements: a lease is taken by one conditional UPDATE, so two workers never hold one message; an inline
@@ -182,13 +203,8 @@ export const outboxStore = {
    */
   markAllDelivered: async (db: Kysely<any>, ids: readonly string[], doneAt: string, postgres: boolean) => {
     if (ids.length === 0) return;
-    await (db as Kysely<CommonTables>)
-      .updateTable('outbox')
-      .set({ status: 'done', done_at: doneAt })
-      .where(idIn(postgres ? [...ids] : JSON.stringify(ids), postgres))
-      .where('status', '=', 'pending')
-      .where('locked_until', 'is', null)
-      .execute();
+    if (postgres) await markDeliveredPostgres(db as Kysely<CommonTables>, [...ids], doneAt);
+    else await markDeliveredSqlite(db as Kysely<CommonTables>, JSON.stringify(ids), doneAt);
   },
 
   /**
