@@ -2,7 +2,7 @@ import { sql, type Kysely, type QueryResult } from 'kysely';
 import type { Clock } from './clock.ts';
 import type { CommonTables } from './db/common-tables.ts';
 import { inTransaction } from './db/in-transaction.ts';
-import { preparedQuery } from './db/prepared-query.ts';
+import { preparedQueries, preparedQuery } from './db/prepared-query.ts';
 import { DomainError, rateLimited, type ErrorCode } from './errors.ts';
 
 export interface RateRule {
@@ -81,6 +81,33 @@ const takeFromBuckets = (() => {
   };
 })();
 
+/** Gives back `n` hits of a bucket's window, never below zero: built and compiled once (preparedQuery). */
+const giveBackToBucket = preparedQuery((db: Kysely<CommonTables>, bucket: string, windowStart: string, n: number) =>
+  db
+    .updateTable('rate_limits')
+    .set((eb) => ({ hits: eb('hits', '-', n) }))
+    .where('bucket', '=', bucket)
+    .where('window_start', '=', windowStart)
+    .where('hits', '>=', n),
+);
+
+/** Gives back one hit of each of some buckets' windows (a bucket and its window start each): once per count. */
+const giveBackToBuckets = preparedQueries();
+const giveBackToEach =
+  (n: number) =>
+  (db: Kysely<CommonTables>, ...p: string[]) =>
+    db
+      .updateTable('rate_limits')
+      .set((eb) => ({ hits: eb('hits', '-', 1) }))
+      .where((eb) =>
+        eb.or(
+          Array.from({ length: n }, (_, i) =>
+            eb.and([eb('bucket', '=', p[2 * i]!), eb('window_start', '=', p[2 * i + 1]!)]),
+          ),
+        ),
+      )
+      .where('hits', '>=', 1);
+
 export class RateLimiter {
   constructor(
     private readonly db: Kysely<CommonTables>,
@@ -145,16 +172,9 @@ export class RateLimiter {
   /** Gives back one hit on each of `buckets` (a refused request's), in one statement. */
   private async giveBackAll(trx: Kysely<any>, buckets: ReadonlyArray<{ key: string; rule: RateRule }>): Promise<void> {
     if (buckets.length === 0) return;
-    await (trx as Kysely<CommonTables>)
-      .updateTable('rate_limits')
-      .set((eb) => ({ hits: eb('hits', '-', 1) }))
-      .where((eb) =>
-        eb.or(
-          buckets.map((b) => eb.and([eb('bucket', '=', b.key), eb('window_start', '=', this.windowStart(b.rule))])),
-        ),
-      )
-      .where('hits', '>=', 1)
-      .execute();
+    const params = buckets.flatMap((b) => [b.key, this.windowStart(b.rule)]);
+    const n = buckets.length;
+    await giveBackToBuckets(trx as Kysely<CommonTables>, `give back ${n}`, giveBackToEach(n), ...params);
   }
 
   /**
@@ -170,13 +190,7 @@ export class RateLimiter {
 
   /** Gives back what `take` took (the thing it counted did not happen, or was not a wrong try). */
   async giveBack(trx: Kysely<any>, key: string, rule: RateRule, n = 1): Promise<void> {
-    await (trx as Kysely<CommonTables>)
-      .updateTable('rate_limits')
-      .set((eb) => ({ hits: eb('hits', '-', n) }))
-      .where('bucket', '=', key)
-      .where('window_start', '=', this.windowStart(rule))
-      .where('hits', '>=', n)
-      .execute();
+    await giveBackToBucket(trx as Kysely<CommonTables>, key, this.windowStart(rule), n);
   }
 
   /** How much of a bucket's current window is used, for operators. */

@@ -1,8 +1,9 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type QueryCreator, type RawBuilder } from 'kysely';
 import type { CommonTables } from '../lib/db/common-tables.ts';
 import { onPostgres } from '../lib/db/dialect-of.ts';
+import { preparedQueries, preparedQuery } from '../lib/db/prepared-query.ts';
 import { TickBatches } from '../lib/db/tick-batches.ts';
-import { messageInsert, type NewMessage } from '../lib/outbox/outbox-store.ts';
+import { messageInsert, messageValues, type MessageValues, type NewMessage } from '../lib/outbox/outbox-store.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Count } from '../lib/metrics/service-metrics.ts';
 
@@ -40,23 +41,33 @@ interface Move {
 async function moveAll(db: Kysely<any>, status: SmsStatus, told: Move[]) {
   const now = new Date(Math.max(...told.map((m) => m.now.getTime())));
   const ids = JSON.stringify(Object.fromEntries(told.map((m) => [m.id, m.gatewayId])));
-  const set = sql`"status" = ${status}, "updated_at" = ${now.toISOString()}`;
-  const before = sql`"sms_messages"."status" in (${sql.join(PREDECESSORS[status])})`;
-  // On PostgreSQL the rows are found through the primary key, by an array of the ids built once: joined to
-  // `json_each_text` instead, the prepared statement's generic plan hashed the function's rows against a
-  // scan of the whole table (2,183 scans reading 3.5 million rows over a renewal day of 3,000).
-  const { rows } = onPostgres(db)
-    ? await sql<{ id: string }>`update "sms_messages"
+  const { rows } = await moveStatements(db, status, moveAllTo(status), status, now.toISOString(), ids);
+  return new Set(rows.map((r) => r.id));
+}
+
+/** moveAll's statements, built and compiled once for each status (whose predecessors they name) and dialect. */
+const moveStatements = preparedQueries(8);
+
+/** moveAll's statement for a move to `status`, of its values. */
+const moveAllTo =
+  (status: SmsStatus) =>
+  (db: Kysely<any>, to: string, now: string, ids: string): RawBuilder<{ id: string }> => {
+    const set = sql`"status" = ${to}, "updated_at" = ${now}`;
+    const before = sql`"sms_messages"."status" in (${sql.join(PREDECESSORS[status])})`;
+    // On PostgreSQL the rows are found through the primary key, by an array of the ids built once: joined to
+    // `json_each_text` instead, the prepared statement's generic plan hashed the function's rows against a
+    // scan of the whole table (2,183 scans reading 3.5 million rows over a renewal day of 3,000).
+    return onPostgres(db)
+      ? sql<{ id: string }>`update "sms_messages"
         set ${set}, "gateway_id" = coalesce(cast(${ids} as json) ->> "sms_messages"."id", "sms_messages"."gateway_id")
         where "sms_messages"."id" = any(array(select json_object_keys(cast(${ids} as json)))) and ${before}
-        returning "sms_messages"."id"`.execute(db)
-    : await sql<{ id: string }>`update "sms_messages"
+        returning "sms_messages"."id"`
+      : sql<{ id: string }>`update "sms_messages"
         set ${set}, "gateway_id" = coalesce("s"."value", "sms_messages"."gateway_id")
         from json_each(${ids}) as "s"
         where "sms_messages"."id" = "s"."key" and ${before}
-        returning "sms_messages"."id"`.execute(db);
-  return new Set(rows.map((r) => r.id));
-}
+        returning "sms_messages"."id"`;
+  };
 
 /** A queued SMS as the log writes it. */
 interface QueuedSms {
@@ -68,16 +79,44 @@ interface QueuedSms {
   ref?: string;
 }
 
-const queuedRow = (sms: QueuedSms) => ({
-  id: sms.id,
-  kind: sms.kind,
-  ref: sms.ref ?? null,
+/** A queued SMS's row, of its values: `now` is when it was created and last changed. */
+const queuedRow = (id: string, kind: string, ref: string | null, to: string, from: string, now: string) => ({
+  id,
+  kind,
+  ref,
   gateway_id: null,
-  to_phone: sms.to,
-  sender: sms.from,
+  to_phone: to,
+  sender: from,
   status: 'queued',
-  created_at: sms.now.toISOString(),
-  updated_at: sms.now.toISOString(),
+  created_at: now,
+  updated_at: now,
+});
+
+/** A queued SMS's values, in queuedRow's order. */
+type QueuedValues = Parameters<typeof queuedRow>;
+const queuedValues = (sms: QueuedSms): QueuedValues => [
+  sms.id,
+  sms.kind,
+  sms.ref ?? null,
+  sms.to,
+  sms.from,
+  sms.now.toISOString(),
+];
+
+/** The insert of a queued SMS (none if it is there already), of its values. */
+const insertQueued = (db: QueryCreator<CommonTables>, ...sms: QueuedValues) =>
+  db
+    .insertInto('sms_messages')
+    .values(queuedRow(...sms))
+    .onConflict((oc) => oc.column('id').doNothing());
+
+// Every SMS is queued with the change that sends it: built and compiled once (preparedQuery).
+const queue = preparedQuery((db: Kysely<CommonTables>, ...sms: QueuedValues) => insertQueued(db, ...sms));
+const queueWithMessage = preparedQuery((db: Kysely<CommonTables>, ...values: [...MessageValues, ...QueuedValues]) => {
+  const [id, topic, payload, nextAttemptAt, lockedUntil, createdAt, correlationId, ...sms] = values;
+  const message = { id, topic, payload, nextAttemptAt, lockedUntil, createdAt, correlationId };
+  const withMessage = db.with('message', (qc) => messageInsert(qc, message));
+  return insertQueued(withMessage as unknown as QueryCreator<CommonTables>, ...sms);
 });
 
 /**
@@ -87,11 +126,7 @@ const queuedRow = (sms: QueuedSms) => ({
  */
 export const smsLog = {
   async queued(trx: Kysely<any>, sms: QueuedSms) {
-    await (trx as unknown as Kysely<CommonTables>)
-      .insertInto('sms_messages')
-      .values(queuedRow(sms))
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
+    await queue(trx as Kysely<CommonTables>, ...queuedValues(sms));
   },
 
   /**
@@ -103,12 +138,7 @@ export const smsLog = {
    */
   async queuedWithMessage(trx: Kysely<any>, sms: QueuedSms, message: NewMessage) {
     if (!onPostgres(trx)) throw new Error('queuedWithMessage: an INSERT inside a WITH needs PostgreSQL');
-    await (trx as unknown as Kysely<CommonTables>)
-      .with('message', (qc) => messageInsert(qc, message))
-      .insertInto('sms_messages')
-      .values(queuedRow(sms))
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
+    await queueWithMessage(trx as Kysely<CommonTables>, ...messageValues(message), ...queuedValues(sms));
   },
 
   /**

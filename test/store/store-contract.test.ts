@@ -569,6 +569,32 @@ for (const dialect of DIALECTS) {
       await k.dispose();
     });
 
+    it('gives each move its own timeline ids, times, details and values when its statement is built once', async (t) => {
+      const k = await kit(t);
+      const moves = [1, 2, 3].map((n) => ({ n, at: new Date(k.clock.now().getTime() + n * 1000) }));
+      for (const { n, at } of moves) {
+        const note = { at, kind: 'message' as const, summary: `note ${n}`, detail: { n } };
+        const moved = await correlation.run(`req-${n}`, () =>
+          moveOrder(k.db, 'ord_1', 'awaiting_payment', at, { payer_phone: `+861380013800${n}` }, {}, [note]),
+        );
+        assert.equal(moved?.payer_phone, `+861380013800${n}`, 'the move sets its own value');
+      }
+      const rows = await k.db.selectFrom('order_timeline').selectAll().where('order_id', '=', 'ord_1').execute();
+      assert.equal(new Set(rows.map((r) => r.id)).size, 6, 'a new id for each of the six entries');
+      const seen = rows
+        .map((r) => [r.at, r.summary, JSON.parse(r.detail ?? '{}') as Record<string, unknown>] as const)
+        .map(([at, summary, detail]) => [at, summary, detail.n, detail.correlationId])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0])) || String(a[1]).localeCompare(String(b[1])));
+      assert.deepEqual(
+        seen,
+        moves.flatMap(({ n, at }) => [
+          [at.toISOString(), 'awaiting_payment', undefined, `req-${n}`],
+          [at.toISOString(), `note ${n}`, n, `req-${n}`],
+        ]),
+      );
+      await k.dispose();
+    });
+
     it('grants an entitlement and extends an active one from its end', async (t) => {
       const k = await kit(t);
       const order = { accountId: 'sub_1', service: 'vip', productId: 'vip', orderId: 'ord_1', durationDays: 30 };

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Clock } from '../../lib/clock.ts';
 import { notFound } from '../../lib/errors.ts';
+import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import { moveRow } from '../../lib/db/rows.ts';
 import { assertCurrency, MAX_AMOUNT_MINOR } from '../../lib/money.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
@@ -29,6 +30,11 @@ const toProduct = (p: BackendTables['products']): Product => ({
  * back-ends on one PostgreSQL) within this long. An order reads its product from the store, never from here.
  */
 const CATALOGUE_FRESH_MS = 5_000;
+
+/** A product on sale: every order's creation reads it. Built and compiled once (preparedQuery). */
+const productOnSale = preparedQuery((db: BackendDb, productId: string) =>
+  db.selectFrom('products').selectAll().where('id', '=', productId).where('retired_at', 'is', null),
+);
 
 /** The catalogue of paid packages an operator sells on its TVs. */
 export class ProductsService {
@@ -121,12 +127,7 @@ export class ProductsService {
 
   /** A product on sale (a retired one is not found: no new order can be made for it). */
   async get(productId: string): Promise<Product> {
-    const row = await this.db
-      .selectFrom('products')
-      .selectAll()
-      .where('id', '=', productId)
-      .where('retired_at', 'is', null)
-      .executeTakeFirst();
+    const row = (await productOnSale(this.db, productId)).rows[0];
     if (!row) throw notFound('PRODUCT_NOT_FOUND', `Product "${productId}"`);
     return toProduct(row);
   }

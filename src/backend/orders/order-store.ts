@@ -2,11 +2,11 @@ import { sql, type ExpressionBuilder, type UpdateObject } from 'kysely';
 import { affected } from '../../lib/db/affected.ts';
 import { onPostgres } from '../../lib/db/dialect-of.ts';
 import type { LinkTokens } from '../core/link-tokens.ts';
-import { preparedQuery } from '../../lib/db/prepared-query.ts';
-import { lowerRow } from '../../lib/db/rows.ts';
+import { inTurn, preparedQuery } from '../../lib/db/prepared-query.ts';
+import { columnsOf, lowerRow } from '../../lib/db/rows.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
 import { OPEN_STATUSES, PREDECESSORS, REFUNDABLE_STATUSES, type OrderStatus } from '../core/order-state.ts';
-import { orderTimeline, type EntryOf } from './order-timeline.ts';
+import { orderTimeline, type EntryOf, type OrderChange } from './order-timeline.ts';
 
 export type OrderRow = BackendTables['orders'];
 
@@ -20,6 +20,54 @@ const orderById = preparedQuery((db: BackendDb, orderId: string) =>
 /** Reads one order (the TV's status read: a hot path, so a prepared query). */
 export async function findOrder(db: BackendDb, orderId: string): Promise<OrderRow | undefined> {
   return (await orderById(db, orderId)).rows[0];
+}
+
+type MoveGuard = {
+  attempt?: number;
+  from?: readonly OrderStatus[];
+  noFailure?: boolean;
+  price?: { amountMinor: number; currency: string };
+};
+
+/**
+ * moveOrder's UPDATE as a change: its SQL is decided by `to`, `from`, the columns `set` names (a column set
+ * to an expression by that expression's own SQL, in the key) and which guards are given; the rest are values.
+ */
+function orderMove(
+  orderId: string,
+  to: OrderStatus,
+  now: Date,
+  set: UpdateObject<BackendTables, 'orders'>,
+  guard: MoveGuard,
+  from: OrderStatus[],
+): OrderChange {
+  const columns = columnsOf(set);
+  const guards = [guard.attempt !== undefined, guard.noFailure === true, guard.price !== undefined];
+  const price = guard.price ? [guard.price.amountMinor, guard.price.currency] : [];
+  return {
+    key: `move ${to} from ${from.join(',')} set ${columns.key} guards ${guards.join(',')}`,
+    params: [
+      orderId,
+      now.toISOString(),
+      ...columns.values,
+      ...(guard.attempt !== undefined ? [guard.attempt] : []),
+      ...price,
+    ],
+    build: (db, ...params) => {
+      const next = inTurn(params);
+      const [id, at] = [next<string>(), next<string>()];
+      const columnsSet = columns.columns(next);
+      let q = db
+        .updateTable('orders')
+        .set((eb) => ({ ...columnsSet, status: to, updated_at: at, version: nextVersion(eb) }))
+        .where('id', '=', id)
+        .where('status', 'in', from);
+      if (guard.attempt !== undefined) q = q.where('attempt', '=', next<number>());
+      if (guard.noFailure) q = q.where('failure_code', 'is', null);
+      if (guard.price) q = q.where('amount_minor', '=', next<number>()).where('currency', '=', next<string>());
+      return q.returningAll();
+    },
+  };
 }
 
 /**
@@ -40,29 +88,15 @@ export async function moveOrder(
   to: OrderStatus,
   now: Date,
   set: UpdateObject<BackendTables, 'orders'> = {},
-  guard: {
-    attempt?: number;
-    from?: readonly OrderStatus[];
-    noFailure?: boolean;
-    price?: { amountMinor: number; currency: string };
-  } = {},
+  guard: MoveGuard = {},
   notes: readonly EntryOf[] = [],
 ): Promise<OrderRow | undefined> {
   const from = [...(guard.from ?? PREDECESSORS[to])];
   if (from.length === 0) return undefined;
-  let q = trx
-    .updateTable('orders')
-    .set((eb) => ({ ...set, status: to, updated_at: now.toISOString(), version: nextVersion(eb) }))
-    .where('id', '=', orderId)
-    .where('status', 'in', from);
-  if (guard.attempt !== undefined) q = q.where('attempt', '=', guard.attempt);
-  if (guard.noFailure) q = q.where('failure_code', 'is', null);
-  if (guard.price)
-    q = q.where('amount_minor', '=', guard.price.amountMinor).where('currency', '=', guard.price.currency);
   const failureCode = (set as { failure_code?: string | null }).failure_code;
   return orderTimeline.moved(
     trx,
-    q.returningAll(),
+    orderMove(orderId, to, now, set, guard, from),
     { at: now, kind: 'status', summary: to, ...(failureCode ? { detail: { failureCode } } : {}) },
     ...notes,
   );
@@ -122,11 +156,19 @@ const ONE_OPEN = "status IN ('created', 'awaiting_payment') AND (channel IS NULL
  * without it, that TV's insert fails with a unique violation.
  */
 export async function insertOrder(trx: BackendDb, row: OrderRow, unlessOpen = false): Promise<boolean> {
-  const insert = trx.insertInto('orders').values(row);
-  const guarded = unlessOpen
-    ? insert.onConflict((oc) => oc.column('device_id').where(sql.raw<boolean>(ONE_OPEN)).doNothing())
-    : insert;
-  const inserted = await orderTimeline.changed(trx, guarded.returningAll(), {
+  const columns = columnsOf(row);
+  const change: OrderChange = {
+    key: `insert ${columns.key} ${unlessOpen}`,
+    params: columns.values,
+    build: (db, ...values) => {
+      const insert = db.insertInto('orders').values(columns.columns(inTurn(values)) as OrderRow);
+      const guarded = unlessOpen
+        ? insert.onConflict((oc) => oc.column('device_id').where(sql.raw<boolean>(ONE_OPEN)).doNothing())
+        : insert;
+      return guarded.returningAll();
+    },
+  };
+  const inserted = await orderTimeline.changed(trx, change, {
     at: new Date(row.created_at),
     kind: 'status',
     summary: 'created',
@@ -171,22 +213,29 @@ export async function takePayer(
   now: Date,
   guard: { deviceId?: string } = {},
 ): Promise<OrderRow | undefined> {
-  let change = trx
-    .updateTable('orders')
-    .set((eb) => ({
-      status: 'awaiting_payment' as OrderStatus,
-      payer_phone: phone,
-      attempt: eb('attempt', '+', 1),
-      channel: null,
-      failure_code: null,
-      updated_at: now.toISOString(),
-      version: nextVersion(eb),
-    }))
-    .where('id', '=', orderId)
-    .where('status', 'in', [...PREDECESSORS.awaiting_payment])
-    .where('expires_at', '>', now.toISOString());
-  if (guard.deviceId !== undefined) change = change.where('device_id', '=', guard.deviceId);
-  return orderTimeline.changed(trx, change.returningAll(), {
+  const byDevice = guard.deviceId !== undefined;
+  const change: OrderChange = {
+    key: `takePayer ${byDevice}`,
+    params: [orderId, phone, now.toISOString(), ...(byDevice ? [guard.deviceId] : [])],
+    build: (db, id: string, payer: string, at: string, deviceId?: string) => {
+      const taken = db
+        .updateTable('orders')
+        .set((eb) => ({
+          status: 'awaiting_payment' as OrderStatus,
+          payer_phone: payer,
+          attempt: eb('attempt', '+', 1),
+          channel: null,
+          failure_code: null,
+          updated_at: at,
+          version: nextVersion(eb),
+        }))
+        .where('id', '=', id)
+        .where('status', 'in', [...PREDECESSORS.awaiting_payment])
+        .where('expires_at', '>', at);
+      return (byDevice ? taken.where('device_id', '=', deviceId!) : taken).returningAll();
+    },
+  };
+  return orderTimeline.changed(trx, change, {
     at: now,
     kind: 'status',
     summary: 'awaiting_payment',
@@ -236,19 +285,19 @@ export async function setChannel(
   now: Date,
   triesLeft: number | null = null,
 ): Promise<OrderRow | undefined> {
-  const change = trx
-    .updateTable('orders')
-    .set((eb) => ({
-      channel,
-      tries_left: channel === 'sms_confirm' ? triesLeft : null,
-      updated_at: now.toISOString(),
-      version: nextVersion(eb),
-    }))
-    .where('id', '=', orderId)
-    .where('attempt', '=', attempt)
-    .where('status', '=', 'awaiting_payment')
-    .where('channel', 'is', null)
-    .returningAll();
+  const change: OrderChange = {
+    key: 'setChannel',
+    params: [orderId, attempt, channel, channel === 'sms_confirm' ? triesLeft : null, now.toISOString()],
+    build: (db, id: string, of: number, taken: typeof channel, tries: number | null, at: string) =>
+      db
+        .updateTable('orders')
+        .set((eb) => ({ channel: taken, tries_left: tries, updated_at: at, version: nextVersion(eb) }))
+        .where('id', '=', id)
+        .where('attempt', '=', of)
+        .where('status', '=', 'awaiting_payment')
+        .where('channel', 'is', null)
+        .returningAll(),
+  };
   return orderTimeline.changed(trx, change, {
     at: now,
     kind: 'message',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { correlation } from '../../lib/correlation.ts';
-import { preparedQuery } from '../../lib/db/prepared-query.ts';
+import { preparedQueries, preparedQuery } from '../../lib/db/prepared-query.ts';
 import { sql, type Compilable, type ExpressionBuilder, type Kysely } from 'kysely';
 import { onPostgres } from '../../lib/db/dialect-of.ts';
 import type { BackendDb, BackendTables } from '../schema.ts';
@@ -11,8 +11,19 @@ import { webhookStore, type WebhookTarget } from '../webhooks/webhook-store.ts';
 const TARGETS = 'webhook_targets_now';
 
 type OrderRow = BackendTables['orders'];
-/** A change of one order that returns it (an INSERT or UPDATE … RETURNING *), not yet run. */
-export type OrderChange = Compilable<OrderRow> & { executeTakeFirst(): Promise<OrderRow | undefined> };
+
+/**
+ * A change of one order that returns it (an INSERT or UPDATE … RETURNING *), as its store describes it: `build`
+ * makes it of `params`, and every change with the same `key` is the same SQL (its call site, and whatever of
+ * the call decides the SQL: a guard given or not, the columns it sets). The timeline builds and compiles it,
+ * with its entries, once per key (preparedQueries): building them cost the back-end more CPU than any other
+ * statement of a checkout.
+ */
+export interface OrderChange {
+  key: string;
+  params: unknown[];
+  build: (db: BackendDb, ...params: any[]) => Compilable<OrderRow>;
+}
 
 /** Kinds of entry in an order's timeline (the contract's `kind`). */
 export type TimelineKind = 'status' | 'sms' | 'message' | 'webhook' | 'refund' | 'fulfilment' | 'payment' | 'rail';
@@ -44,21 +55,34 @@ const insertEntry = preparedQuery(
 const announcement = sql`json_build_object('id', "m"."id", 'version', "m"."version")::text`;
 const announceChanged = sql`lateral (select pg_notify(${ORDER_CHANGED_CHANNEL}, ${announcement}))`;
 
-/** An entry of the order `m` changed, as a row selected from it (PostgreSQL: in the change's WITH statement). */
-function entryFrom(eb: ExpressionBuilder<any, 'm'>, entry: EntryOf) {
-  const detail = detailOf(entry.detail);
+/** An entry's values, in the order entryFrom takes them: each call's own (a new id, its time and detail). */
+const entryParams = (e: EntryOf): unknown[] => [
+  randomUUID(),
+  e.at.toISOString(),
+  e.kind,
+  e.summary,
+  detailOf(e.detail),
+];
+/** How many values each entry adds to changedInOne's statement (entryParams). */
+const ENTRY_VALUES = 5;
+
+/**
+ * An entry of the order `m` changed, as a row selected from it (PostgreSQL: in the change's WITH statement), of
+ * its values (entryParams).
+ */
+function entryFrom(eb: ExpressionBuilder<any, 'm'>, [id, at, kind, summary, detail]: unknown[], withAttempt: boolean) {
   // The detail is JSON text either way: on PostgreSQL the attempt is added to it by the statement itself.
-  const detailSql = entry.withAttempt
+  const detailSql = withAttempt
     ? sql<string>`(coalesce(${detail}::jsonb, '{}'::jsonb) || jsonb_build_object('attempt', "m"."attempt"))::text`
     : sql<string>`${detail}`;
   return eb
     .selectFrom('m')
     .select([
-      sql<string>`${randomUUID()}`.as('id'),
+      sql<string>`${id}`.as('id'),
       'm.id',
-      sql<string>`${entry.at.toISOString()}`.as('at'),
-      sql<string>`${entry.kind}`.as('kind'),
-      sql<string>`${entry.summary}`.as('summary'),
+      sql<string>`${at}`.as('at'),
+      sql<string>`${kind}`.as('kind'),
+      sql<string>`${summary}`.as('summary'),
       detailSql.as('detail'),
     ]);
 }
@@ -84,8 +108,45 @@ function detailOf(detail: Record<string, unknown> | undefined): string | null {
 }
 
 /**
+ * The changes of orders, and the changes with their entries, each built and compiled once per key: each call
+ * site's few shapes, a few dozen keys a dialect.
+ */
+const changes = preparedQueries(128);
+
+type ChangeRead = OrderRow & { [TARGETS]?: WebhookTarget[] };
+
+/**
+ * The WITH statement of changedInOne: the change `m`, its entries `t` (ENTRY_VALUES values each, after the
+ * change's own), its announcement, and with `withTargets` the active webhooks.
+ */
+function changeWithEntries(
+  db: BackendDb,
+  change: OrderChange,
+  withAttempt: readonly boolean[],
+  withTargets: boolean,
+  params: unknown[],
+) {
+  const own = change.params.length;
+  const entryAt = (i: number) => params.slice(own + i * ENTRY_VALUES, own + (i + 1) * ENTRY_VALUES);
+  return (db as Kysely<any>)
+    .with('m', () => change.build(db, ...params.slice(0, own)) as never)
+    .with('t', (qc) =>
+      qc
+        .insertInto('order_timeline')
+        .columns(['id', 'order_id', 'at', 'kind', 'summary', 'detail'])
+        .expression((eb: ExpressionBuilder<any, 'm'>) =>
+          withAttempt.map((a, i) => entryFrom(eb, entryAt(i), a)).reduce((all, next) => all.unionAll(next)),
+        ),
+    )
+    .selectFrom(['m', announceChanged.as('n')])
+    .selectAll('m')
+    .$if(withTargets, (q) => q.select(webhookStore.targetsColumn.as(TARGETS))) as Compilable<ChangeRead>;
+}
+
+/**
  * changed() on PostgreSQL: the change, its entries and its announcement in one WITH statement; with
- * `withTargets`, the active webhooks read by it too, kept for the rest of the transaction.
+ * `withTargets`, the active webhooks read by it too, kept for the rest of the transaction. Built and
+ * compiled once per change's key, count of entries (and which add the attempt) and `withTargets`.
  */
 async function changedInOne(
   trx: BackendDb,
@@ -93,20 +154,11 @@ async function changedInOne(
   entries: readonly EntryOf[],
   withTargets: boolean,
 ): Promise<OrderRow | undefined> {
-  const read = (await (trx as Kysely<any>)
-    .with('m', () => change as never)
-    .with('t', (db) =>
-      db
-        .insertInto('order_timeline')
-        .columns(['id', 'order_id', 'at', 'kind', 'summary', 'detail'])
-        .expression((eb: ExpressionBuilder<any, 'm'>) =>
-          entries.map((e) => entryFrom(eb, e)).reduce((all, next) => all.unionAll(next)),
-        ),
-    )
-    .selectFrom(['m', announceChanged.as('n')])
-    .selectAll('m')
-    .$if(withTargets, (q) => q.select(webhookStore.targetsColumn.as(TARGETS)))
-    .executeTakeFirst()) as (OrderRow & { [TARGETS]?: WebhookTarget[] }) | undefined;
+  const withAttempt = entries.map((e) => e.withAttempt === true);
+  const key = `with ${change.key} entries ${withAttempt.map((a) => (a ? 'a' : 'e')).join('')} ${withTargets}`;
+  const build = (db: BackendDb, ...p: unknown[]) => changeWithEntries(db, change, withAttempt, withTargets, p);
+  const params = [...change.params, ...entries.flatMap(entryParams)];
+  const read = (await changes(trx, key, build, ...params)).rows[0];
   if (!read) return undefined;
   const { [TARGETS]: targets, ...row } = read;
   if (targets) webhookStore.readIn(trx, targets);
@@ -150,7 +202,7 @@ export const orderTimeline = {
   ): Promise<OrderRow | undefined> {
     const entries = [entry, ...more];
     if (!onPostgres(trx)) {
-      const row = await change.executeTakeFirst();
+      const row = (await changes(trx, change.key, change.build, ...change.params)).rows[0];
       if (row && more.length === 0) {
         const withAttempt = entry.withAttempt ? { ...entry.detail, attempt: row.attempt } : entry.detail;
         await insertEntry(

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { crashPoint } from '../../lib/crash-points.ts';
+import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import type { UnitOfWork } from '../../lib/db/unit-of-work.ts';
 import type { PaymentEvent, PaymentEventAnswer } from '../../contracts/provider-api.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -40,6 +41,19 @@ const messageNote = (msg: PaymentEvent, now: Date, result: EventResult): EntryOf
     ...(msg.failureCode ? { failureCode: msg.failureCode } : {}),
   },
 });
+
+// Every message from the payment server goes into the inbox, and a repeat reads its first answer there:
+// built and compiled once (preparedQuery).
+const intoInbox = preparedQuery((db: BackendDb, messageId: string, result: EventResult, receivedAt: string) =>
+  db
+    .insertInto('inbox')
+    .values({ message_id: messageId, result, received_at: receivedAt })
+    .onConflict((oc) => oc.column('message_id').doNothing())
+    .returning('message_id'),
+);
+const inboxAnswer = preparedQuery((db: BackendDb, messageId: string) =>
+  db.selectFrom('inbox').select('result').where('message_id', '=', messageId),
+);
 
 /** Thrown when the inbox already holds a message: its repeated effect is rolled back. */
 class SeenBefore extends Error {
@@ -119,23 +133,14 @@ export class PaymentEvents {
       .run(async (trx) => {
         took = {};
         const result = await this.effect(trx, msg, now, took);
-        const first = await trx
-          .insertInto('inbox')
-          .values({ message_id: msg.messageId, result, received_at: now.toISOString() })
-          .onConflict((oc) => oc.column('message_id').doNothing())
-          .returning('message_id')
-          .executeTakeFirst();
+        const first = (await intoInbox(trx, msg.messageId, result, now.toISOString())).rows[0];
         if (!first) throw new SeenBefore();
         return { result, duplicate: false };
       })
       .catch(async (err: unknown) => {
         // A repeat, or an effect that failed on one (it was applied already): the first answer, as it was given. The
         // first answer is committed by now (on SQLite a refused unit settles only once its batch is durable).
-        const seen = await this.db
-          .selectFrom('inbox')
-          .select('result')
-          .where('message_id', '=', msg.messageId)
-          .executeTakeFirst();
+        const seen = (await inboxAnswer(this.db, msg.messageId)).rows[0];
         if (seen) return { result: seen.result as EventResult, duplicate: true };
         throw err;
       });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import { openDatabase } from './open-database.ts';
 import {
   compared,
@@ -99,6 +99,29 @@ describe('rows', () => {
     assert.equal(await moveRow(db, 'things', { id: 'b', note: 'x' }, { state: 'done' }), false);
     assert.equal(await moveRow(db, 'things', { owner: 'o1' }, { note: 'y' }), false, 'three rows is not one');
     assert.equal((await rowWhere(db, 'things', { id: 'b' }))?.note, 'y');
+    await close();
+  });
+
+  it("builds each shape of a match or change once, and sends every call's own values in its SQL", async () => {
+    const { db, close } = await kit();
+    const sent: Array<[string, readonly unknown[]]> = [];
+    const execute = db.executeQuery.bind(db);
+    db.executeQuery = ((q: CompiledQuery) => {
+      sent.push([q.sql, q.parameters]);
+      return execute(q);
+    }) as typeof db.executeQuery;
+    for (const id of ['a', 'b', 'c', 'd']) assert.equal((await rowWhere(db, 'things', { id }))?.id, id, `row ${id}`);
+    const onSpot = db.selectFrom('things').selectAll().where('id', '=', 'd').compile();
+    assert.deepEqual(sent[3], [onSpot.sql, onSpot.parameters], 'the SQL and values Kysely builds on the spot');
+    assert.equal((await rowWhere(db, 'things', { owner: 'o2', note: null }))?.id, 'd');
+    assert.equal((await rowWhere(db, 'things', { owner: 'o1', note: 'x' }))?.id, 'a', 'IS NULL is a shape of its own');
+    const states = async (state: string[]) => (await rowsWhere(db, 'things', { state }, ['id'])).map((r) => r.id);
+    assert.deepEqual(await states(['done']), ['c']);
+    assert.deepEqual(await states(['done', 'new']), ['a', 'b', 'c', 'd'], 'a longer list is a shape of its own');
+    for (const id of ['a', 'b', 'd']) {
+      assert.equal(await moveRow(db, 'things', { id, state: 'new' }, { state: 'done', note: `n${id}` }), true);
+      assert.equal((await rowWhere(db, 'things', { id }))?.note, `n${id}`, `row ${id} got its own value`);
+    }
     await close();
   });
 

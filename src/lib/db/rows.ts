@@ -1,5 +1,14 @@
-import { sql, type Insertable, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
+import {
+  isExpression,
+  sql,
+  type Insertable,
+  type Kysely,
+  type Selectable,
+  type Transaction,
+  type Updateable,
+} from 'kysely';
 import { affected } from './affected.ts';
+import { inTurn, preparedQueries } from './prepared-query.ts';
 
 /** A column compared other than by equality: what a forward-only move or a guarded read also asks. */
 class Compared<V> {
@@ -27,15 +36,59 @@ export type Match<Row> = { [C in keyof Row]?: Row[C] | readonly Row[C][] | Compa
  */
 type DbOrTransaction<DB> = Kysely<DB> | Transaction<DB>;
 
-/** The WHERE of `match`, on any query that takes one (select or update). */
-function whereMatch<Q extends { where(column: string, op: string, value: unknown): Q }>(query: Q, match: object): Q {
-  let q = query;
-  for (const [column, value] of Object.entries(match)) {
+/**
+ * The statements of these helpers, built and compiled once per shape (preparedQueries): the table, the columns
+ * a match compares and how (a list by its length), the columns a change sets. Every store reads and moves its
+ * rows through them, so their building was a large share of each service's CPU.
+ */
+const statements = preparedQueries(256);
+
+/** A query that takes a WHERE (a select or an update). */
+type Where = { where(column: string, op: string, value: unknown): any };
+
+/** How `match` decides a WHERE: `key` names its SQL, `values` its parameters, `where` writes it taking them in turn. */
+function whereOf(match: object) {
+  const terms = Object.entries(match).map(([column, value]: [string, unknown]) => {
     if (value === undefined) throw new Error(`rows: no value for ${column}`);
-    if (value instanceof Compared) q = q.where(column, value.op, value.value);
-    else q = q.where(column, value === null ? 'is' : Array.isArray(value) ? 'in' : '=', value);
-  }
-  return q;
+    const [op, v] =
+      value instanceof Compared
+        ? [value.op, value.value]
+        : [value === null ? 'is' : Array.isArray(value) ? 'in' : '=', value];
+    // Kysely writes an IS of null or of a boolean into the SQL: no parameter.
+    if ((op === 'is' || op === 'is not') && (v === null || typeof v === 'boolean'))
+      return { column, op, key: `${column} ${op} ${String(v)}`, values: [], value: () => v };
+    if (Array.isArray(v))
+      return {
+        column,
+        op,
+        key: `${column} ${op} ${v.length}`,
+        values: v,
+        value: (n: () => unknown) => v.map(() => n()),
+      };
+    return { column, op, key: `${column} ${op}`, values: [v], value: (n: () => unknown) => n() };
+  });
+  return {
+    key: terms.map((t) => t.key).join(', '),
+    values: terms.flatMap((t) => t.values),
+    where: <Q extends Where>(query: Q, next: () => unknown): Q =>
+      terms.reduce((q, t) => q.where(t.column, t.op, t.value(next)), query),
+  };
+}
+
+/**
+ * How a SET (or a row to insert) decides its statement: `key` names the columns it sets (one set to an
+ * expression by that expression's own SQL), `values` its parameters, `columns` writes it taking them in turn.
+ * Kysely leaves out a column set to undefined, as this does. A column set by a function (of Kysely's expression
+ * builder) is taken for a value: the prepared query's check refuses it at its first call.
+ */
+export function columnsOf(set: object) {
+  const entries = Object.entries(set).filter(([, v]) => v !== undefined);
+  return {
+    key: entries.map(([c, v]) => (isExpression(v) ? `${c}=${JSON.stringify(v.toOperationNode())}` : c)).join(', '),
+    values: entries.flatMap(([, v]) => (isExpression(v) ? [] : [v])),
+    columns: (next: () => unknown): object =>
+      Object.fromEntries(entries.map(([c, v]) => [c, isExpression(v) ? v : next()])),
+  };
 }
 
 /**
@@ -47,10 +100,13 @@ export async function insertRow<DB, T extends keyof DB & string>(
   table: T,
   row: Insertable<DB[T]>,
 ): Promise<void> {
-  await (db as Kysely<any>)
-    .insertInto(table)
-    .values(row as object)
-    .execute();
+  const columns = columnsOf(row as object);
+  await statements(
+    db as Kysely<any>,
+    `insert ${table} (${columns.key})`,
+    (d: Kysely<any>, ...p: unknown[]) => d.insertInto(table).values(columns.columns(inTurn(p))),
+    ...columns.values,
+  );
 }
 
 /**
@@ -81,9 +137,28 @@ export function rowWhere<DB, T extends keyof DB & string>(
   table: T,
   match: Match<DB[T]>,
 ): Promise<Selectable<DB[T]> | undefined> {
-  return whereMatch((db as Kysely<any>).selectFrom(table).selectAll(), match).executeTakeFirst() as Promise<
-    Selectable<DB[T]> | undefined
-  >;
+  return rowsOf(db, table, match).then((rows) => rows[0]);
+}
+
+/** The rows of `table` that `match` names, in the order of `orderBy`, `limit` of them at most if given. */
+async function rowsOf<DB, T extends keyof DB & string>(
+  db: Kysely<DB>,
+  table: T,
+  match: object,
+  orderBy: ReadonlyArray<{ column: string; desc?: boolean }> = [],
+  limit?: number,
+): Promise<Array<Selectable<DB[T]>>> {
+  const where = whereOf(match);
+  const order = orderBy.map((o) => `${o.column}${o.desc ? ' desc' : ''}`).join(', ');
+  const key = `select ${table} where ${where.key} order ${order}${limit === undefined ? '' : ' limit'}`;
+  const build = (d: Kysely<any>, ...p: unknown[]) => {
+    const next = inTurn(p);
+    let q = where.where(d.selectFrom(table).selectAll(), next);
+    for (const o of orderBy) q = o.desc ? q.orderBy(o.column, 'desc') : q.orderBy(o.column);
+    return limit === undefined ? q : q.limit(next<number>());
+  };
+  const params = limit === undefined ? where.values : [...where.values, limit];
+  return (await statements(db as Kysely<any>, key, build, ...params)).rows as Array<Selectable<DB[T]>>;
 }
 
 /**
@@ -97,9 +172,12 @@ export function rowsWhere<DB, T extends keyof DB & string>(
   orderBy: ReadonlyArray<keyof DB[T] & string> = [],
   direction: 'asc' | 'desc' = 'asc',
 ): Promise<Array<Selectable<DB[T]>>> {
-  let q = whereMatch((db as Kysely<any>).selectFrom(table).selectAll(), match);
-  for (const column of orderBy) q = direction === 'desc' ? q.orderBy(column, 'desc') : q.orderBy(column);
-  return q.execute() as Promise<Array<Selectable<DB[T]>>>;
+  return rowsOf(
+    db,
+    table,
+    match,
+    orderBy.map((column) => ({ column, desc: direction === 'desc' })),
+  );
 }
 
 /**
@@ -114,11 +192,7 @@ export function rowsDue<DB, T extends keyof DB & string, C extends keyof DB[T] &
   now: DB[T][C],
   limit: number,
 ): Promise<Array<Selectable<DB[T]>>> {
-  const due = whereMatch((db as Kysely<any>).selectFrom(table).selectAll(), {
-    ...match,
-    [column]: compared('<=', now),
-  });
-  return due.orderBy(column).limit(limit).execute() as Promise<Array<Selectable<DB[T]>>>;
+  return rowsOf(db, table, { ...match, [column]: compared('<=', now) }, [{ column }], limit);
 }
 
 /**
@@ -157,8 +231,14 @@ export async function moveRow<DB, T extends keyof DB & string>(
   from: Match<DB[T]>,
   set: Updateable<DB[T]>,
 ): Promise<boolean> {
-  const res = await whereMatch((db as Kysely<any>).updateTable(table).set(set as object), from).executeTakeFirst();
-  return affected(res) === 1;
+  const where = whereOf(from);
+  const columns = columnsOf(set as object);
+  const build = (d: Kysely<any>, ...p: unknown[]) => {
+    const next = inTurn(p);
+    return where.where(d.updateTable(table).set(columns.columns(next)), next);
+  };
+  const key = `update ${table} set ${columns.key} where ${where.key}`;
+  return affected(await statements(db as Kysely<any>, key, build, ...columns.values, ...where.values)) === 1;
 }
 
 /** The columns of a row that hold a number (a count, an amount in minor units). */
@@ -178,8 +258,16 @@ export async function lowerRow<DB, T extends keyof DB & string>(
   amount: number,
   alsoSet: object = {},
 ): Promise<number> {
-  const lowered = (db as Kysely<any>)
-    .updateTable(table)
-    .set({ ...alsoSet, [column]: sql`${sql.ref(column)} - ${amount}` } as object);
-  return affected(await whereMatch(lowered, { ...match, [column]: compared('>=', amount) }).executeTakeFirst());
+  const where = whereOf({ ...match, [column]: compared('>=', amount) });
+  const also = columnsOf(alsoSet);
+  const build = (d: Kysely<any>, ...p: unknown[]) => {
+    const next = inTurn(p);
+    const by = next();
+    return where.where(
+      d.updateTable(table).set({ ...also.columns(next), [column]: sql`${sql.ref(column)} - ${by}` } as object),
+      next,
+    );
+  };
+  const key = `lower ${table} ${column} set ${also.key} where ${where.key}`;
+  return affected(await statements(db as Kysely<any>, key, build, amount, ...also.values, ...where.values));
 }

@@ -1,6 +1,6 @@
 import { CompiledQuery, sql, type Kysely, type QueryCreator } from 'kysely';
 import type { CommonTables } from '../db/common-tables.ts';
-import { preparedQuery } from '../db/prepared-query.ts';
+import { inTurn, preparedQueries, preparedQuery } from '../db/prepared-query.ts';
 
 /** A message as a worker delivers it (what its claim returns). */
 export interface OutboxMessage {
@@ -46,18 +46,33 @@ export function messageInsert(db: QueryCreator<CommonTables>, m: NewMessage) {
   });
 }
 
+/** A message's values, in the order its prepared inserts take them (messageValues). */
+export type MessageValues = [
+  id: string,
+  topic: string,
+  payload: string,
+  nextAttemptAt: string,
+  lockedUntil: string | null,
+  createdAt: string,
+  correlationId: string | null,
+];
+/** `m`'s values, for a prepared statement that inserts it (the outbox's own, or another store's WITH). */
+export const messageValues = (m: NewMessage): MessageValues => [
+  m.id,
+  m.topic,
+  m.payload,
+  m.nextAttemptAt,
+  m.lockedUntil,
+  m.createdAt,
+  m.correlationId,
+];
+
 // Every change that has a side effect writes one of these: built and compiled once (preparedQuery, whose
 // parameters are positional).
 const insertMessage = preparedQuery(
   (
     db: Kysely<CommonTables>,
-    id: string,
-    topic: string,
-    payload: string,
-    nextAttemptAt: string,
-    lockedUntil: string | null,
-    createdAt: string,
-    correlationId: string | null,
+    ...[id, topic, payload, nextAttemptAt, lockedUntil, createdAt, correlationId]: MessageValues
   ) => messageInsert(db, { id, topic, payload, nextAttemptAt, lockedUntil, createdAt, correlationId }),
 );
 
@@ -65,28 +80,63 @@ const insertMessage = preparedQuery(
  * The ids of the first `limit` pending messages due by `now` (or the one `onlyId`, due or not) of the topics
  * `topics` lets through, not leased, in the order of the `outbox_due` index, so the scan stops at `limit`:
  * ordering by creation sorted every due row first, which cost milliseconds per claim with a renewal day's backlog.
+ * Its values are taken in turn (`next`): now, the one id (if `one`), the topics (`only` or `except`), the limit.
  */
-function dueMessages(
-  db: Kysely<CommonTables>,
-  c: { now: string; limit: number; onlyId?: string; topics: TopicFilter },
-) {
-  const { now, onlyId, topics } = c;
+function dueMessages(db: Kysely<CommonTables>, c: ClaimShape, next: <T>() => T) {
+  const now = next<string>();
+  const onlyId = c.one ? next<string>() : undefined;
+  const topics = Array.from({ length: c.topics }, () => next<string>());
   return db
     .selectFrom('outbox')
     .select('id')
     .where('status', '=', 'pending')
-    .$if(onlyId === undefined, (q) => q.where('next_attempt_at', '<=', now))
-    .$if(onlyId !== undefined, (q) => q.where('id', '=', onlyId!))
-    .$if(topics !== undefined && 'only' in topics, (q) =>
-      q.where('topic', 'in', [...(topics as { only: readonly string[] }).only]),
-    )
-    .$if(topics !== undefined && 'except' in topics, (q) =>
-      q.where('topic', 'not in', [...(topics as { except: readonly string[] }).except]),
-    )
+    .$if(!c.one, (q) => q.where('next_attempt_at', '<=', now))
+    .$if(c.one, (q) => q.where('id', '=', onlyId!))
+    .$if(c.filter === 'only', (q) => q.where('topic', 'in', topics))
+    .$if(c.filter === 'except', (q) => q.where('topic', 'not in', topics))
     .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
     .orderBy('next_attempt_at')
-    .limit(c.limit);
+    .limit(next<number>());
 }
+
+/** What decides a claim's SQL: one message or the due ones, how topics filter it and how many they are. */
+interface ClaimShape {
+  one: boolean;
+  filter: 'only' | 'except' | 'all';
+  topics: number;
+  postgres: boolean;
+}
+
+/** A claim's statement, of its values (dueMessages's, then the lease). */
+function claimOf(db: Kysely<CommonTables>, c: ClaimShape, values: unknown[]) {
+  const next = inTurn(values);
+  const due = dueMessages(db, c, next);
+  const lease = next<string>();
+  if (!c.postgres)
+    return db
+      .updateTable('outbox')
+      .set({ locked_until: lease })
+      .where('id', 'in', due)
+      .returning(['id', 'topic', 'payload', 'attempts', 'correlation_id']);
+  // PostgreSQL locks the due rows once, in a materialized CTE, then updates them by key. Written as
+  // `id in (subquery)`, the prepared statement's generic plan (its statistics taken before a renewal day's
+  // backlog) rescanned the locking subquery for every pending row: 17-22 ms a claim with 2,000 waiting.
+  // The rows are not checked again here: the lock's own recheck (of a row changed since the snapshot) has
+  // checked them, and once locked no one else moves them; a check here made the plan scan every pending row.
+  return db
+    .with(
+      (w) => w('due').materialized(),
+      () => due.forUpdate().skipLocked(),
+    )
+    .updateTable('outbox')
+    .set({ locked_until: lease })
+    .from('due')
+    .whereRef('outbox.id', '=', 'due.id')
+    .returning(['outbox.id', 'outbox.topic', 'outbox.payload', 'outbox.attempts', 'outbox.correlation_id']);
+}
+
+/** Claims, built and compiled once per shape (a worker's topics, one message or the due ones). */
+const claims = preparedQueries();
 
 /**
  * The messages of a batch, named by one parameter (an array on PostgreSQL, a JSON array on SQLite), so that a
@@ -117,23 +167,34 @@ const markHandledPostgres = preparedQuery((db: Kysely<CommonTables>, ids: string
 );
 
 /**
+ * Messages their senders delivered inline: done, unless a worker leased them meanwhile; one statement for a
+ * tick's batch (markAllDelivered), one SQL text whatever its size. Built and compiled once (preparedQuery).
+ */
+const markDeliveredSqlite = preparedQuery((db: Kysely<CommonTables>, idsJson: string, doneAt: string) =>
+  db
+    .updateTable('outbox')
+    .set({ status: 'done', done_at: doneAt })
+    .where(idIn(idsJson, false))
+    .where('status', '=', 'pending')
+    .where('locked_until', 'is', null),
+);
+const markDeliveredPostgres = preparedQuery((db: Kysely<CommonTables>, ids: string[], doneAt: string) =>
+  db
+    .updateTable('outbox')
+    .set({ status: 'done', done_at: doneAt })
+    .where(idIn(ids, true))
+    .where('status', '=', 'pending')
+    .where('locked_until', 'is', null),
+);
+
+/**
  * The only writer of the `outbox` table (its retention aside, which deletes delivered messages by age): what
  * `enqueue` writes and how workers claim, finish and give up messages. The guarantees live in these
  * statements: a lease is taken by one conditional UPDATE, so two workers never hold one message; an inline
  * delivery is marked done only while no worker holds it.
  */
 export const outboxStore = {
-  insert: (db: Kysely<any>, m: NewMessage) =>
-    insertMessage(
-      db as Kysely<CommonTables>,
-      m.id,
-      m.topic,
-      m.payload,
-      m.nextAttemptAt,
-      m.lockedUntil,
-      m.createdAt,
-      m.correlationId,
-    ),
+  insert: (db: Kysely<any>, m: NewMessage) => insertMessage(db as Kysely<CommonTables>, ...messageValues(m)),
 
   /**
    * Messages delivered by their senders inline within a short tick (markDoneSoon), done in one statement, each
@@ -142,13 +203,8 @@ export const outboxStore = {
    */
   markAllDelivered: async (db: Kysely<any>, ids: readonly string[], doneAt: string, postgres: boolean) => {
     if (ids.length === 0) return;
-    await (db as Kysely<CommonTables>)
-      .updateTable('outbox')
-      .set({ status: 'done', done_at: doneAt })
-      .where(idIn(postgres ? [...ids] : JSON.stringify(ids), postgres))
-      .where('status', '=', 'pending')
-      .where('locked_until', 'is', null)
-      .execute();
+    if (postgres) await markDeliveredPostgres(db as Kysely<CommonTables>, [...ids], doneAt);
+    else await markDeliveredSqlite(db as Kysely<CommonTables>, JSON.stringify(ids), doneAt);
   },
 
   /**
@@ -185,34 +241,17 @@ export const outboxStore = {
    * `topics` lets through, until `lease`. On PostgreSQL workers of several instances skip each other's
    * locked rows, and a row changed since the statement began is checked again as it is locked.
    */
-  claim(
+  async claim(
     db: Kysely<CommonTables>,
     c: { now: string; lease: string; limit: number; onlyId?: string; topics: TopicFilter; postgres: boolean },
   ): Promise<OutboxMessage[]> {
-    const due = dueMessages(db, c);
-    if (!c.postgres)
-      return db
-        .updateTable('outbox')
-        .set({ locked_until: c.lease })
-        .where('id', 'in', due)
-        .returning(['id', 'topic', 'payload', 'attempts', 'correlation_id'])
-        .execute();
-    // PostgreSQL locks the due rows once, in a materialized CTE, then updates them by key. Written as
-    // `id in (subquery)`, the prepared statement's generic plan (its statistics taken before a renewal day's
-    // backlog) rescanned the locking subquery for every pending row: 17-22 ms a claim with 2,000 waiting.
-    // The rows are not checked again here: the lock's own recheck (of a row changed since the snapshot) has
-    // checked them, and once locked no one else moves them; a check here made the plan scan every pending row.
-    return db
-      .with(
-        (w) => w('due').materialized(),
-        () => due.forUpdate().skipLocked(),
-      )
-      .updateTable('outbox')
-      .set({ locked_until: c.lease })
-      .from('due')
-      .whereRef('outbox.id', '=', 'due.id')
-      .returning(['outbox.id', 'outbox.topic', 'outbox.payload', 'outbox.attempts', 'outbox.correlation_id'])
-      .execute();
+    const topics = c.topics === undefined ? [] : 'only' in c.topics ? c.topics.only : c.topics.except;
+    const filter = c.topics === undefined ? 'all' : 'only' in c.topics ? 'only' : 'except';
+    const shape: ClaimShape = { one: c.onlyId !== undefined, filter, topics: topics.length, postgres: c.postgres };
+    const values = [c.now, ...(shape.one ? [c.onlyId] : []), ...topics, c.limit, c.lease];
+    const key = `claim ${shape.one} ${filter} ${topics.length} ${c.postgres}`;
+    const build = (d: Kysely<CommonTables>, ...p: unknown[]) => claimOf(d, shape, p);
+    return (await claims(db, key, build, ...values)).rows as OutboxMessage[];
   },
 
   /**

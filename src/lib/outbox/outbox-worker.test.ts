@@ -43,16 +43,25 @@ function recorder(
   return worker;
 }
 
-/** `db` with a count of the statements built on it that mark messages done (they alone set done_at). */
+/**
+ * `db` with a count of the statements run on it that mark messages done (they alone set done_at): a statement is
+ * known by its query id, which a prepared statement keeps for every run (building one again, as the prepared
+ * statement's check does, runs nothing).
+ */
 function countingDoneMarks(db: Kysely<CommonTables>) {
   let n = 0;
+  const doneMarks = new Set<unknown>();
   const counted = db.withPlugin({
-    transformQuery: ({ node }) => {
+    transformQuery: ({ node, queryId }) => {
       const sets = node.kind === 'UpdateQueryNode' ? (node.updates ?? []) : [];
-      if (sets.some((u) => (u.column as { column?: { name?: string } }).column?.name === 'done_at')) n++;
+      if (sets.some((u) => (u.column as { column?: { name?: string } }).column?.name === 'done_at'))
+        doneMarks.add(queryId);
       return node;
     },
-    transformResult: async ({ result }) => result,
+    transformResult: async ({ result, queryId }) => {
+      if (doneMarks.has(queryId)) n++;
+      return result;
+    },
   });
   return { counted, doneStatements: () => n };
 }

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { preparedQuery } from '../../lib/db/prepared-query.ts';
 import { moveRow, tableRows } from '../../lib/db/rows.ts';
 import type { AccountRow } from '../accounts/account-store.ts';
 import type { PayserverDb, PayserverTables, RailAgreementStatus } from '../schema.ts';
@@ -14,6 +15,31 @@ export const AGREEMENT_PREDECESSORS: Readonly<Record<RailAgreementStatus, readon
 };
 
 const agreements = tableRows('rail_agreements', 'external_agreement_no');
+
+/** payersOfPhone's read, built and compiled once (preparedQuery): every pre-pay and binding lookup runs it. */
+const payersOf = preparedQuery((db: PayserverDb, phone: string) =>
+  db
+    .selectFrom(sql<{ phone: string }>`(select cast(${phone} as varchar(32)) as "phone")`.as('p'))
+    .leftJoin('accounts as a', 'a.phone', 'p.phone')
+    .leftJoin('rail_agreements as r', (j) => j.onRef('r.phone', '=', 'p.phone').on('r.status', '=', 'active'))
+    .select([
+      'a.id as a_id',
+      'a.currency as a_currency',
+      'a.quick_pay as a_quick_pay',
+      'a.created_at as a_created_at',
+      'a.quick_pay_at as a_quick_pay_at',
+      'r.external_agreement_no',
+      'r.rail',
+      'r.agreement_no',
+      'r.payment_id',
+      'r.created_at',
+      'r.signed_at',
+      'r.ended_at',
+      'r.ended_by',
+    ])
+    .orderBy('r.signed_at', 'desc')
+    .orderBy('r.external_agreement_no', 'desc'),
+);
 
 /** The only place `rail_agreements` is written: each move is a conditional UPDATE from an allowed status. */
 export const agreementStore = {
@@ -31,28 +57,7 @@ export const agreementStore = {
     db: PayserverDb,
     phone: string,
   ): Promise<{ account: AccountRow | undefined; agreements: RailAgreement[] }> {
-    const rows = await db
-      .selectFrom(sql<{ phone: string }>`(select cast(${phone} as varchar(32)) as "phone")`.as('p'))
-      .leftJoin('accounts as a', 'a.phone', 'p.phone')
-      .leftJoin('rail_agreements as r', (j) => j.onRef('r.phone', '=', 'p.phone').on('r.status', '=', 'active'))
-      .select([
-        'a.id as a_id',
-        'a.currency as a_currency',
-        'a.quick_pay as a_quick_pay',
-        'a.created_at as a_created_at',
-        'a.quick_pay_at as a_quick_pay_at',
-        'r.external_agreement_no',
-        'r.rail',
-        'r.agreement_no',
-        'r.payment_id',
-        'r.created_at',
-        'r.signed_at',
-        'r.ended_at',
-        'r.ended_by',
-      ])
-      .orderBy('r.signed_at', 'desc')
-      .orderBy('r.external_agreement_no', 'desc')
-      .execute();
+    const { rows } = await payersOf(db, phone);
     const first = rows[0];
     const account: AccountRow | undefined =
       first?.a_id != null

@@ -1,5 +1,6 @@
 import { correlation } from '../../lib/correlation.ts';
-import { compared, moveRow, rowWhere, tableRows } from '../../lib/db/rows.ts';
+import { inTurn, preparedQueries, preparedQuery } from '../../lib/db/prepared-query.ts';
+import { columnsOf, compared, moveRow, rowWhere, tableRows } from '../../lib/db/rows.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
 export type Checkout = PayserverTables['checkouts'];
@@ -24,6 +25,43 @@ export interface CheckoutStart {
 
 /** ISO 4217's code for "no currency": a never-started checkout has no amount to be in. */
 const NO_CURRENCY = 'XXX';
+
+/**
+ * ensure's insert, built and compiled once for a start with a payer and once for one without (a scan's, whose
+ * row a payer's start completes).
+ */
+const ensures = preparedQueries(4);
+const ensureRow = (trx: PayserverDb, row: Checkout) => {
+  const columns = columnsOf(row);
+  const withPayer = Boolean(row.phone);
+  const build = (db: PayserverDb, ...p: unknown[]) => {
+    const r = columns.columns(inTurn(p)) as Checkout;
+    return db
+      .insertInto('checkouts')
+      .values(r)
+      .onConflict((oc) =>
+        withPayer
+          ? oc
+              .column('order_id')
+              .doUpdateSet({ link_token_hash: r.link_token_hash, phone: r.phone })
+              .where('checkouts.phone', '=', '')
+              .where('checkouts.status', '=', 'open')
+          : oc.column('order_id').doNothing(),
+      );
+  };
+  return ensures(trx, `ensure (${columns.key}) ${withPayer}`, build, ...columns.values);
+};
+
+/** markPaid's UPDATE: every payment that settles runs it. Built and compiled once (preparedQuery). */
+const markCheckoutPaid = preparedQuery((db: PayserverDb, orderId: string, paymentId: string, now: string) =>
+  db
+    .updateTable('checkouts')
+    .set({ status: 'paid', paid_payment_id: paymentId })
+    .where('order_id', '=', orderId)
+    .where('status', '=', 'open')
+    .where('expires_at', '>', now)
+    .returning('correlation_id'),
+);
 
 /**
  * The only place the `checkouts` and `page_sessions` tables are written: an
@@ -85,19 +123,7 @@ export const checkoutStore = {
       correlation_id: correlation.current() ?? null,
     };
     // A row a scan made first has no payer yet (phone ''): the payer's start gives it its link and phone.
-    await trx
-      .insertInto('checkouts')
-      .values(row)
-      .onConflict((oc) =>
-        row.phone
-          ? oc
-              .column('order_id')
-              .doUpdateSet({ link_token_hash: row.link_token_hash, phone: row.phone })
-              .where('checkouts.phone', '=', '')
-              .where('checkouts.status', '=', 'open')
-          : oc.column('order_id').doNothing(),
-      )
-      .execute();
+    await ensureRow(trx, row);
   },
 
   /**
@@ -132,14 +158,7 @@ export const checkoutStore = {
     paymentId: string,
     now: string,
   ): Promise<{ correlationId: string | null } | null> {
-    const row = await trx
-      .updateTable('checkouts')
-      .set({ status: 'paid', paid_payment_id: paymentId })
-      .where('order_id', '=', orderId)
-      .where('status', '=', 'open')
-      .where('expires_at', '>', now)
-      .returning('correlation_id')
-      .executeTakeFirst();
+    const row = (await markCheckoutPaid(trx, orderId, paymentId, now)).rows[0];
     return row ? { correlationId: row.correlation_id } : null;
   },
 

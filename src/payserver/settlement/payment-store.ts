@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { onPostgres } from '../../lib/db/dialect-of.ts';
+import { inTurn, preparedQueries, preparedQuery } from '../../lib/db/prepared-query.ts';
 import { compared, lowerRow, moveRow, rowsWhere, rowWhere, tableRows } from '../../lib/db/rows.ts';
 import type { PayserverDb, PayserverTables } from '../schema.ts';
 
@@ -88,6 +89,56 @@ const withLabels = (db: PayserverDb, id: string) =>
     .select(['checkouts.product_title', 'checkouts.payee', 'checkouts.renews_days'])
     .where('payments.id', '=', id);
 
+// The statements every checkout runs (forSms, forCodeSms, takeTries, pendingOfOrder), built and compiled once
+// (preparedQuery): building them cost more of the payment server's CPU than any other store's.
+const withLabelsAndSms = preparedQuery((db: PayserverDb, id: string, smsId: string) =>
+  withLabels(db, id).select((eb) =>
+    eb.selectFrom('sms_messages').select('sms_messages.status').where('sms_messages.id', '=', smsId).as('sms_status'),
+  ),
+);
+const withLabelsAndOtherCodes = preparedQuery((db: PayserverDb, id: string) =>
+  withLabels(db, id).select(otherCodesColumn.as('other_codes')),
+);
+const takeTriesOf = preparedQuery((db: PayserverDb, phone: string, now: string, maxWrong: number) =>
+  db
+    .updateTable('payments')
+    .set((eb) => ({ wrong_replies: eb('wrong_replies', '+', 1) }))
+    .where('phone', '=', phone)
+    .where('status', '=', 'pending')
+    .where('method', '=', 'sms_code')
+    .where('code_hash', 'is not', null)
+    .where('code_expires_at', '>', now)
+    .where('wrong_replies', '<', maxWrong)
+    .returningAll(),
+);
+/** pendingOfOrder's read: one shape for each of its optional filters given or not. */
+const pendingReads = preparedQueries(4);
+const pendingOf = (db: PayserverDb, orderId: string, beforeAttempt?: number, exceptId?: string) => {
+  const before = beforeAttempt !== undefined;
+  const except = exceptId !== undefined;
+  const build = (d: PayserverDb, ...p: unknown[]) => {
+    const next = inTurn(p);
+    let q = d
+      .selectFrom('payments')
+      .selectAll()
+      .where('order_id', '=', next<string>())
+      .where('status', '=', 'pending')
+      .where('method', 'in', [...WALLET_METHODS])
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('rail_trades').select('out_trade_no').whereRef('rail_trades.payment_id', '=', 'payments.id'),
+          ),
+        ),
+      );
+    if (before) q = q.where('attempt', '<', next<number>());
+    if (except) q = q.where('id', '!=', next<string>());
+    return q;
+  };
+  const params = [orderId, ...(before ? [beforeAttempt] : []), ...(except ? [exceptId] : [])];
+  return pendingReads(db, `pending ${before} ${except}`, build, ...params);
+};
+
 export const paymentStore = {
   insert: payments.insert,
   byId: payments.byKey,
@@ -98,15 +149,7 @@ export const paymentStore = {
    * SMS's delivery state, so a sender's once-only check costs no statement of its own.
    */
   async forSms(db: PayserverDb, id: string, smsId?: string) {
-    return withLabels(db, id)
-      .select((eb) =>
-        eb
-          .selectFrom('sms_messages')
-          .select('sms_messages.status')
-          .where('sms_messages.id', '=', smsId ?? '')
-          .as('sms_status'),
-      )
-      .executeTakeFirst();
+    return (await withLabelsAndSms(db, id, smsId ?? '')).rows[0];
   },
 
   /**
@@ -115,7 +158,7 @@ export const paymentStore = {
    */
   async forCodeSms(trx: PayserverDb, id: string) {
     if (onPostgres(trx)) {
-      const row = await withLabels(trx, id).select(otherCodesColumn.as('other_codes')).executeTakeFirst();
+      const row = (await withLabelsAndOtherCodes(trx, id)).rows[0];
       if (!row) return undefined;
       const { other_codes: otherCodes, ...payment } = row;
       return { payment, otherCodes: payment.status === 'pending' ? otherCodes : [] };
@@ -147,22 +190,7 @@ export const paymentStore = {
     orderId: string,
     only: { beforeAttempt?: number; exceptId?: string } = {},
   ): Promise<Payment[]> {
-    let q = trx
-      .selectFrom('payments')
-      .selectAll()
-      .where('order_id', '=', orderId)
-      .where('status', '=', 'pending')
-      .where('method', 'in', [...WALLET_METHODS])
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('rail_trades').select('out_trade_no').whereRef('rail_trades.payment_id', '=', 'payments.id'),
-          ),
-        ),
-      );
-    if (only.beforeAttempt !== undefined) q = q.where('attempt', '<', only.beforeAttempt);
-    if (only.exceptId !== undefined) q = q.where('id', '!=', only.exceptId);
-    return q.execute();
+    return (await pendingOf(trx, orderId, only.beforeAttempt, only.exceptId)).rows;
   },
 
   /** Moves a payment to `to` from an allowed predecessor; whether this call made the move. */
@@ -215,17 +243,7 @@ export const paymentStore = {
    * gave one, newest first.
    */
   async takeTries(trx: PayserverDb, phone: string, now: string, maxWrong: number): Promise<Payment[]> {
-    const rows = await trx
-      .updateTable('payments')
-      .set((eb) => ({ wrong_replies: eb('wrong_replies', '+', 1) }))
-      .where('phone', '=', phone)
-      .where('status', '=', 'pending')
-      .where('method', '=', 'sms_code')
-      .where('code_hash', 'is not', null)
-      .where('code_expires_at', '>', now)
-      .where('wrong_replies', '<', maxWrong)
-      .returningAll()
-      .execute();
+    const { rows } = await takeTriesOf(trx, phone, now, maxWrong);
     return rows.sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0));
   },
 
