@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { openDatabase } from './open-database.ts';
+import { recordSentQueries } from '../../../test/support/sent-queries.ts';
 import { preparedQueries, preparedQuery } from './prepared-query.ts';
 
 interface Db {
@@ -82,12 +83,7 @@ describe('prepared queries by key', () => {
   it('sends for each key the SQL and values the call would build itself, with each call’s own values', async () => {
     const { db, close } = await store();
     const run = preparedQueries();
-    const sent: Array<[string, readonly unknown[]]> = [];
-    const execute = db.executeQuery.bind(db);
-    db.executeQuery = ((q: CompiledQuery) => {
-      sent.push([q.sql, q.parameters]);
-      return execute(q);
-    }) as typeof db.executeQuery;
+    const sent = recordSentQueries(db);
     const byKind = (id: string, kind: string) =>
       run(db, 'by kind', (k: Kysely<Db>, i: string, w: string) => items(k, i, w), id, kind);
     const all = (id: string) => run(db, 'all', (k: Kysely<Db>, i: string) => items(k, i), id);

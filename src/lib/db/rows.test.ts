@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CompiledQuery, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { openDatabase } from './open-database.ts';
+import { recordSentQueries } from '../../../test/support/sent-queries.ts';
 import {
   compared,
   insertRow,
@@ -104,12 +105,7 @@ describe('rows', () => {
 
   it("builds each shape of a match or change once, and sends every call's own values in its SQL", async () => {
     const { db, close } = await kit();
-    const sent: Array<[string, readonly unknown[]]> = [];
-    const execute = db.executeQuery.bind(db);
-    db.executeQuery = ((q: CompiledQuery) => {
-      sent.push([q.sql, q.parameters]);
-      return execute(q);
-    }) as typeof db.executeQuery;
+    const sent = recordSentQueries(db);
     for (const id of ['a', 'b', 'c', 'd']) assert.equal((await rowWhere(db, 'things', { id }))?.id, id, `row ${id}`);
     const onSpot = db.selectFrom('things').selectAll().where('id', '=', 'd').compile();
     assert.deepEqual(sent[3], [onSpot.sql, onSpot.parameters], 'the SQL and values Kysely builds on the spot');
